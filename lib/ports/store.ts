@@ -1,0 +1,70 @@
+import type {
+  ApiKey,
+  BillingConfig,
+  BillingTemplate,
+  BusinessCalendar,
+  ConnectionState,
+  Tenant,
+  TemplateType,
+  WhatsAppInstance,
+} from '../domain/types.ts';
+
+/** Outcome of an atomic counter increment that must never pass its limit. */
+export type CounterResult =
+  | { ok: true; value: number }
+  /** Refused: adding would pass the limit; `value` is the current count, unchanged. */
+  | { ok: false; value: number };
+
+/**
+ * Persistence of the billing domain. Every state change is a single-item conditional write
+ * (the emulator has no transactions), so each method is atomic on its own.
+ * Expected outcomes (already exists, not found, limit reached) come back as values.
+ */
+export interface Store {
+  /** Creates a tenant; `exists` if the id is taken (nothing is overwritten). */
+  createTenant(tenant: Tenant): Promise<'created' | 'exists'>;
+  /** The tenant with its billing config, or undefined. */
+  getTenant(tenantId: string): Promise<Tenant | undefined>;
+  /** All tenants (administration only; small numbers). */
+  listTenants(): Promise<Tenant[]>;
+  /** Merges the given config fields; undefined if the tenant does not exist. */
+  updateTenantConfig(tenantId: string, patch: Partial<BillingConfig>, at: string): Promise<Tenant | undefined>;
+
+  /** Stores a new key; `exists` if a key with the same hash (or id) is already stored. */
+  createApiKey(key: ApiKey): Promise<'created' | 'exists'>;
+  /** Looks a key up by the SHA-256 hash of the presented secret. */
+  getApiKeyByHash(keyHash: string): Promise<ApiKey | undefined>;
+  /** The tenant's keys, newest first. */
+  listApiKeys(tenantId: string): Promise<ApiKey[]>;
+  /** Deactivates a key; false if the tenant has no such key. */
+  revokeApiKey(tenantId: string, keyId: string): Promise<boolean>;
+  /** Adds one use and records when and from where (best effort, may be called without awaiting). */
+  recordApiKeyUse(keyHash: string, at: string, ip: string): Promise<void>;
+  /** Replaces the callback signing secrets of a key; false if not found. */
+  setApiKeySigningSecrets(tenantId: string, keyId: string, secrets: string[]): Promise<boolean>;
+
+  /** Creates or replaces the tenant's template of one type (use counts included). */
+  putTemplate(template: BillingTemplate): Promise<void>;
+  getTemplate(tenantId: string, type: TemplateType): Promise<BillingTemplate | undefined>;
+  listTemplates(tenantId: string): Promise<BillingTemplate[]>;
+  /** Adds to the use counts of variations, atomically, in one write (`counts`: variation id -> uses). */
+  addVariationUses(tenantId: string, type: TemplateType, counts: Record<string, number>): Promise<void>;
+
+  /** Creates or replaces an instance. */
+  putInstance(instance: WhatsAppInstance): Promise<void>;
+  getInstance(tenantId: string, instanceId: string): Promise<WhatsAppInstance | undefined>;
+  listInstances(tenantId: string): Promise<WhatsAppInstance[]>;
+  setInstanceConnectionState(tenantId: string, instanceId: string, state: ConnectionState): Promise<void>;
+
+  /** Creates or replaces the tenant's business calendar. */
+  putCalendar(tenantId: string, calendar: BusinessCalendar): Promise<void>;
+  getCalendar(tenantId: string): Promise<BusinessCalendar | undefined>;
+
+  /**
+   * Adds `by` to the named counter unless the result would pass `limit` (null = no limit).
+   * Atomic under concurrency. The counter disappears after `expiresAt` (TTL attribute).
+   */
+  incrementCounter(name: string, by: number, limit: number | null, expiresAt: Date): Promise<CounterResult>;
+  /** Current value of a counter (0 when absent or expired). */
+  getCounter(name: string): Promise<number>;
+}

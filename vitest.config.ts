@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Integration and e2e suites start real emulators and servers on their own ports;
+    // two cores cannot run many of them at once without timing noise.
+    maxWorkers: 2,
+  },
+});
