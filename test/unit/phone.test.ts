@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import { maskPhone, type NormalizedPhone, normalizePhone } from '../../lib/domain/phone.ts';
+
+const MOBILE_SP: NormalizedPhone = {
+  e164: '+5511999999999',
+  digits: '5511999999999',
+  country: 'BR',
+  kind: 'mobile',
+};
+
+const accepted: Array<[string, NormalizedPhone]> = [
+  ['+55 (11) 99999-9999', MOBILE_SP],
+  ['11999999999', MOBILE_SP],
+  ['(11) 99999-9999', MOBILE_SP],
+  ['(11)99999-9999', MOBILE_SP],
+  ['11 99999 9999', MOBILE_SP],
+  ['011 99999 9999', MOBILE_SP],
+  ['0 15 11 99999-9999', MOBILE_SP],
+  ['015 11 99999 9999', MOBILE_SP],
+  ['01511999999999', MOBILE_SP],
+  ['0xx11 99999-9999', MOBILE_SP],
+  ['0 XX 11 99999 9999', MOBILE_SP],
+  ['5511999999999', MOBILE_SP],
+  ['55 11 99999-9999', MOBILE_SP],
+  ['55 (11) 99999-9999', MOBILE_SP],
+  ['+5511999999999', MOBILE_SP],
+  ['+55 11 9 9999-9999', MOBILE_SP],
+  ['+55 (011) 99999-9999', MOBILE_SP],
+  ['11.99999.9999', MOBILE_SP],
+  ['11/99999-9999', MOBILE_SP],
+  ['  \t11 99999-9999 \n', MOBILE_SP],
+  ['11\u00A099999-9999', MOBILE_SP],
+  ['+55 21 98765-4321', { e164: '+5521987654321', digits: '5521987654321', country: 'BR', kind: 'mobile' }],
+  ['85988887777', { e164: '+5585988887777', digits: '5585988887777', country: 'BR', kind: 'mobile' }],
+  // DDD 55 (Santa Maria, RS): national 11 digits and international 13 digits both start with 55.
+  ['55 99999-9999', { e164: '+5555999999999', digits: '5555999999999', country: 'BR', kind: 'mobile' }],
+  ['5555999999999', { e164: '+5555999999999', digits: '5555999999999', country: 'BR', kind: 'mobile' }],
+  [
+    '+1 650 253 0000',
+    { e164: '+16502530000', digits: '16502530000', country: 'US', kind: 'fixed_line_or_mobile' },
+  ],
+  ['+351 912 345 678', { e164: '+351912345678', digits: '351912345678', country: 'PT', kind: 'mobile' }],
+];
+
+const invalid: string[] = [
+  '',
+  '   ',
+  '123',
+  '9999-9999',
+  'abc',
+  '11 99999-99999',
+  '+55 11 99999-99999',
+  '(20) 99999-9999',
+  '20999999999',
+  // The ninth digit is mandatory on Brazilian mobiles since 2016: an 8-digit mobile no longer exists,
+  // and guessing the 9 could reach someone else.
+  '11 8888-7777',
+  '+55 11 9999-9999',
+  '1199999CASA',
+  // The parser would drop the trailing text and read a valid number; a typo must not become a send.
+  '11 99999-9999 abc',
+  'Tel: 11 99999-9999',
+  '11 99999-9999 ext 12',
+  '+55 11 99999-9999;ext=1',
+  '++55 11 99999-9999',
+  '55+11999999999',
+  '11 99999-9999#',
+  // Without "+" a number is read as Brazilian; a US number needs its country code sign.
+  '1 650 253 0000',
+  '+55 11 99999-9999 99999 9999 99999 9999 9999 9999',
+];
+
+const landlines: Array<[string, NormalizedPhone]> = [
+  ['+55 11 3333-4444', { e164: '+551133334444', digits: '551133334444', country: 'BR', kind: 'fixed_line' }],
+  ['(11) 3333-4444', { e164: '+551133334444', digits: '551133334444', country: 'BR', kind: 'fixed_line' }],
+  ['551133334444', { e164: '+551133334444', digits: '551133334444', country: 'BR', kind: 'fixed_line' }],
+  ['55 3222-1234', { e164: '+555532221234', digits: '555532221234', country: 'BR', kind: 'fixed_line' }],
+  ['+44 20 7946 0958', { e164: '+442079460958', digits: '442079460958', country: 'GB', kind: 'fixed_line' }],
+  ['0800 123 4567', { e164: '+558001234567', digits: '558001234567', country: 'BR', kind: 'other' }],
+];
+
+describe('normalizePhone', () => {
+  it.each(accepted)('accepts %j as a number that can be a mobile', (input, expected) => {
+    // Act
+    const result = normalizePhone(input, { allowLandlines: false });
+
+    // Assess
+    expect(result).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(invalid)('refuses %j with INVALID_PHONE and the value it was given', (input) => {
+    // Act
+    const result = normalizePhone(input, { allowLandlines: true });
+
+    // Assess
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('INVALID_PHONE');
+    expect(result.error.params).toEqual({ value: input.trim() });
+  });
+
+  it.each(landlines)('refuses %j with PHONE_NOT_MOBILE when landlines are not allowed', (input) => {
+    // Act
+    const result = normalizePhone(input, { allowLandlines: false });
+
+    // Assess
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('PHONE_NOT_MOBILE');
+    expect(result.error.status).toBe(400);
+  });
+
+  it.each(landlines)('accepts %j with its kind when landlines are allowed', (input, expected) => {
+    // Act
+    const result = normalizePhone(input, { allowLandlines: true });
+
+    // Assess
+    expect(result).toEqual({ ok: true, value: expected });
+  });
+
+  it('reads numbers without "+" in the default country when one is given', () => {
+    // Act
+    const result = normalizePhone('912 345 678', { allowLandlines: false, defaultCountry: 'PT' });
+
+    // Assess
+    expect(result).toEqual({
+      ok: true,
+      value: { e164: '+351912345678', digits: '351912345678', country: 'PT', kind: 'mobile' },
+    });
+  });
+
+  it('still reads 55 + DDD + number as Brazilian when the default country is another', () => {
+    // Act
+    const result = normalizePhone('5511999999999', { allowLandlines: false, defaultCountry: 'US' });
+
+    // Assess
+    expect(result).toEqual({ ok: true, value: MOBILE_SP });
+  });
+
+  it('puts the refused value in the Portuguese message', () => {
+    // Act
+    const result = normalizePhone(' 123 ', { allowLandlines: false });
+
+    // Assess
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.message).toBe('Telefone inválido: 123');
+  });
+});
+
+describe('maskPhone', () => {
+  it('keeps country code, DDD and last four digits of a Brazilian mobile', () => {
+    // Act
+    const masked = maskPhone('+5511987654321');
+
+    // Assess
+    expect(masked).toBe('+55 11 *****-4321');
+  });
+
+  it('masks a Brazilian landline the same way', () => {
+    // Act
+    const masked = maskPhone('+551133334444');
+
+    // Assess
+    expect(masked).toBe('+55 11 ****-4444');
+  });
+
+  it('keeps only country code and last four digits of a foreign number', () => {
+    // Act
+    const masked = maskPhone('+351912345678');
+
+    // Assess
+    expect(masked).toBe('+351 *****-5678');
+    expect(masked).not.toContain('912345');
+  });
+
+  it('never prints whole a value it cannot parse', () => {
+    // Act
+    const long = maskPhone('not a phone 123456789');
+    const short = maskPhone('12');
+
+    // Assess
+    expect(long).toBe('****-6789');
+    expect(short).toBe('****');
+  });
+
+  it('masks the output of normalizePhone without revealing the middle digits', () => {
+    // Prepare
+    const normalized = normalizePhone('(21) 98765-4321', { allowLandlines: false });
+    if (!normalized.ok) throw normalized.error;
+
+    // Act
+    const masked = maskPhone(normalized.value.e164);
+
+    // Assess
+    expect(masked).toBe('+55 21 *****-4321');
+    expect(masked).not.toContain('98765');
+  });
+});
