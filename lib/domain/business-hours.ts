@@ -1,0 +1,438 @@
+/**
+ * Business hours: when a tenant may send reminders (design section 5, "nothing is sent outside the window").
+ * Windows are wall-clock `HH:mm` in the calendar's IANA zone; every conversion to an instant goes through
+ * the zone, so a DST change never shifts a window by an hour.
+ */
+import { TZDate, tz } from '@date-fns/tz';
+import { format } from 'date-fns';
+import Holidays from 'date-holidays';
+import { DomainError, fail, ok, type Result } from './errors.ts';
+import type { BusinessCalendar, TimeWindow, Weekday } from './types.ts';
+
+/** How far `nextOpening` looks ahead; long enough for Carnival plus a weekend plus a run of closed dates. */
+export const OPENING_SEARCH_DAYS = 60;
+
+const START_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
+const END_TIME = /^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$/;
+const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** A BR holiday or custom closed date that closes the calendar for a whole local day. */
+export interface Holiday {
+  /** `yyyy-mm-dd` in the calendar's zone. */
+  date: string;
+  name: string;
+  scope: 'national' | 'regional' | 'custom';
+}
+
+interface MinuteWindow {
+  start: number;
+  end: number;
+}
+
+/** A validated calendar with its windows in minutes of the day, sorted and merged. */
+interface CompiledCalendar {
+  calendar: BusinessCalendar;
+  windows: MinuteWindow[][];
+  closed: Set<string>;
+  hasAnyWindow: boolean;
+}
+
+interface LocalDay {
+  year: number;
+  month: number;
+  day: number;
+  weekday: Weekday;
+  date: string;
+}
+
+const toMinutes = (time: string): number => {
+  const [h, m] = time.split(':');
+  return Number(h) * 60 + Number(m);
+};
+
+const fromMinutes = (minutes: number): string => {
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+};
+
+const isValidTimezone = (zone: unknown): zone is string => {
+  if (typeof zone !== 'string' || zone.trim() === '') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const isValidLocalDate = (value: unknown): value is string => {
+  if (typeof value !== 'string') return false;
+  const m = LOCAL_DATE.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const probe = new Date(Date.UTC(y, mo - 1, d));
+  return probe.getUTCFullYear() === y && probe.getUTCMonth() === mo - 1 && probe.getUTCDate() === d;
+};
+
+let brStates: Set<string> | undefined;
+const knownBrStates = (): Set<string> => {
+  brStates ??= new Set(Object.keys(new Holidays().getStates('BR')));
+  return brStates;
+};
+
+/**
+ * Splits a window that crosses midnight (22:00-02:00) into the two windows a calendar stores
+ * (22:00-24:00 and 00:00-02:00); an end of 00:00 yields only the first. A same-day window comes back as is.
+ */
+export function splitOvernightWindow(start: string, end: string): TimeWindow[] {
+  if (!START_TIME.test(start) || !END_TIME.test(end)) {
+    throw new DomainError('INVALID_BUSINESS_HOURS', {
+      reason: `janela ${start}-${end} fora do formato HH:mm`,
+    });
+  }
+  if (toMinutes(end) > toMinutes(start)) return [{ start, end }];
+  const windows: TimeWindow[] = [{ start, end: '24:00' }];
+  if (end !== '00:00') windows.push({ start: '00:00', end });
+  return windows;
+}
+
+/**
+ * Checks a calendar and returns it normalised: windows sorted, overlapping or touching windows merged
+ * (09:00-12:00 + 11:00-13:00 = 09:00-13:00, so "when does this window close" has one answer),
+ * the region upper-cased, closed dates sorted and deduplicated. A calendar with no window at all is valid
+ * here (a tenant may close everything); `nextOpening` is what refuses it.
+ */
+export function validateCalendar(cal: BusinessCalendar): Result<BusinessCalendar> {
+  if (!isValidTimezone(cal.timezone)) return fail('INVALID_TIMEZONE', { value: String(cal.timezone) });
+  if (typeof cal.nationalHolidays !== 'boolean') {
+    return fail('INVALID_BUSINESS_HOURS', { reason: 'feriados nacionais deve ser verdadeiro ou falso' });
+  }
+  if (cal.weekly === null || typeof cal.weekly !== 'object' || Array.isArray(cal.weekly)) {
+    return fail('INVALID_BUSINESS_HOURS', { reason: 'horários semanais ausentes' });
+  }
+
+  const weekly: Partial<Record<Weekday, TimeWindow[]>> = {};
+  for (const [key, windows] of Object.entries(cal.weekly)) {
+    if (!/^[0-6]$/.test(key)) {
+      return fail('INVALID_BUSINESS_HOURS', {
+        reason: `dia da semana inválido: ${key} (use 0 = domingo .. 6 = sábado)`,
+      });
+    }
+    if (windows === undefined) continue;
+    if (!Array.isArray(windows)) {
+      return fail('INVALID_BUSINESS_HOURS', { reason: `janelas do dia ${key} devem ser uma lista` });
+    }
+    const parsed: MinuteWindow[] = [];
+    for (const w of windows as unknown[]) {
+      const { start, end } = (w ?? {}) as Partial<TimeWindow>;
+      if (typeof start !== 'string' || !START_TIME.test(start)) {
+        return fail('INVALID_BUSINESS_HOURS', {
+          reason: `horário de início inválido: ${String(start)} (use HH:mm)`,
+        });
+      }
+      if (typeof end !== 'string' || !END_TIME.test(end)) {
+        return fail('INVALID_BUSINESS_HOURS', {
+          reason: `horário de fim inválido: ${String(end)} (use HH:mm, até 24:00)`,
+        });
+      }
+      const s = toMinutes(start);
+      const e = toMinutes(end);
+      if (e < s) return fail('OVERNIGHT_WINDOW', { start, end });
+      if (e === s) {
+        return fail('INVALID_BUSINESS_HOURS', {
+          reason: `janela ${start}-${end} vazia: o início deve ser antes do fim`,
+        });
+      }
+      parsed.push({ start: s, end: e });
+    }
+    weekly[Number(key) as Weekday] = mergeWindows(parsed).map((w) => ({
+      start: fromMinutes(w.start),
+      end: fromMinutes(w.end),
+    }));
+  }
+
+  let region: string | undefined;
+  if (cal.region !== undefined && cal.region !== null) {
+    region = typeof cal.region === 'string' ? cal.region.trim().toUpperCase() : '';
+    if (!knownBrStates().has(region)) {
+      return fail('INVALID_BUSINESS_HOURS', {
+        reason: `estado desconhecido para feriados: ${String(cal.region)}`,
+      });
+    }
+  }
+
+  if (!Array.isArray(cal.closedDates)) {
+    return fail('INVALID_BUSINESS_HOURS', { reason: 'datas fechadas devem ser uma lista' });
+  }
+  for (const d of cal.closedDates) {
+    if (!isValidLocalDate(d)) {
+      return fail('INVALID_BUSINESS_HOURS', {
+        reason: `data fechada inválida: ${String(d)} (use aaaa-mm-dd)`,
+      });
+    }
+  }
+  const closedDates = [...new Set(cal.closedDates)].sort();
+
+  const normalised: BusinessCalendar = {
+    timezone: cal.timezone,
+    weekly,
+    nationalHolidays: cal.nationalHolidays,
+    closedDates,
+  };
+  if (region !== undefined) normalised.region = region;
+  return ok(normalised);
+}
+
+const mergeWindows = (windows: MinuteWindow[]): MinuteWindow[] => {
+  const sorted = [...windows].sort((a, b) => a.start - b.start);
+  const merged: MinuteWindow[] = [];
+  for (const w of sorted) {
+    const last = merged.at(-1);
+    if (last && w.start <= last.end) last.end = Math.max(last.end, w.end);
+    else merged.push({ ...w });
+  }
+  return merged;
+};
+
+/** Validates (throwing the DomainError a bad calendar deserves) and prepares the calendar for lookups. */
+const compile = (cal: BusinessCalendar): CompiledCalendar => {
+  const result = validateCalendar(cal);
+  if (!result.ok) throw result.error;
+  const calendar = result.value;
+  const windows: MinuteWindow[][] = [];
+  for (let d = 0; d < 7; d++) {
+    windows.push(
+      (calendar.weekly[d as Weekday] ?? []).map((w) => ({
+        start: toMinutes(w.start),
+        end: toMinutes(w.end),
+      })),
+    );
+  }
+  return {
+    calendar,
+    windows,
+    closed: new Set(calendar.closedDates),
+    hasAnyWindow: windows.some((day) => day.length > 0),
+  };
+};
+
+// Holidays.
+//
+// date-holidays types days as public/bank/optional/observance; its types do not mean "businesses close",
+// so the filter below is deliberate:
+// - `public` counts, EXCEPT election days: the library lists the election Sundays as public, but they are
+//   not days off for businesses (and a reminder on election day is harmless).
+// - Carnival Monday and Tuesday count although typed `bank`: banks and most businesses close, and a debt
+//   reminder in the middle of Carnival is bad practice. The optional half-days around them (Saturday
+//   before, Ash Wednesday until 14:00) do not count.
+// - Everything else typed bank/optional/observance does not count (Corpus Christi is a municipal holiday
+//   in many cities but not a national one: tenants add it to `closedDates` where it applies).
+const ELECTION_RULES = new Set([
+  '1st sunday in October in even years',
+  '1st sunday before 11-01 in even years',
+]);
+const CARNIVAL_RULES = new Set(['easter -48', 'easter -47']);
+
+const isDayOff = (h: { type: string; rule: string }): boolean =>
+  (h.type === 'public' && !ELECTION_RULES.has(h.rule)) || CARNIVAL_RULES.has(h.rule);
+
+// Caches keep repeated lookups (a 60-day search calls isHoliday per day) cheap; they hold only data
+// derived from the library's static tables, so they are deterministic and need no invalidation.
+const holidaysInstances = new Map<string, Holidays>();
+const dayOffCache = new Map<string, Array<{ date: string; name: string; key: string }>>();
+const holidaySetCache = new Map<string, Set<string>>();
+
+const holidaysFor = (region: string): Holidays => {
+  let instance = holidaysInstances.get(region);
+  if (!instance) {
+    instance = region === '' ? new Holidays('BR') : new Holidays('BR', region);
+    holidaysInstances.set(region, instance);
+  }
+  return instance;
+};
+
+const dayOffsOf = (region: string, year: number): Array<{ date: string; name: string; key: string }> => {
+  const cacheKey = `${region}|${year}`;
+  let days = dayOffCache.get(cacheKey);
+  if (!days) {
+    days = holidaysFor(region)
+      .getHolidays(year)
+      .filter(isDayOff)
+      .map((h) => {
+        const date = h.date.slice(0, 10);
+        return { date, name: h.name, key: `${date}|${h.type}|${h.name}` };
+      });
+    dayOffCache.set(cacheKey, days);
+  }
+  return days;
+};
+
+const libraryHolidays = (cal: BusinessCalendar, year: number): Holiday[] => {
+  const national = cal.nationalHolidays ? dayOffsOf('', year) : [];
+  const result: Holiday[] = national.map(({ date, name }) => ({ date, name, scope: 'national' }));
+  if (cal.region) {
+    // A state's table in date-holidays overrides national rules (SP's still limits Consciência Negra to
+    // 2023, before it became national), so national days come from the country table and the state table
+    // only adds what differs from it (its own days, or a national day it upgrades, as RJ's Carnival Tuesday).
+    const nationalKeys = new Set(dayOffsOf('', year).map((h) => h.key));
+    for (const h of dayOffsOf(cal.region, year)) {
+      if (!nationalKeys.has(h.key)) result.push({ date: h.date, name: h.name, scope: 'regional' });
+    }
+  }
+  return result;
+};
+
+const holidaysOfCompiled = (compiled: CompiledCalendar, year: number): Holiday[] => {
+  const { calendar } = compiled;
+  const all = [
+    ...libraryHolidays(calendar, year),
+    ...calendar.closedDates
+      .filter((d) => d.startsWith(`${year}-`))
+      .map((date): Holiday => ({ date, name: 'Fechado', scope: 'custom' })),
+  ];
+  const byDate = new Map<string, Holiday>();
+  for (const h of all) if (!byDate.has(h.date)) byDate.set(h.date, h);
+  return [...byDate.values()].sort((a, b) => a.date.localeCompare(b.date));
+};
+
+const isHolidayCompiled = (compiled: CompiledCalendar, localDate: string): boolean => {
+  if (compiled.closed.has(localDate)) return true;
+  const { calendar } = compiled;
+  if (!calendar.nationalHolidays && !calendar.region) return false;
+  const year = Number(localDate.slice(0, 4));
+  const cacheKey = `${calendar.nationalHolidays}|${calendar.region ?? ''}|${year}`;
+  let dates = holidaySetCache.get(cacheKey);
+  if (!dates) {
+    dates = new Set(libraryHolidays(calendar, year).map((h) => h.date));
+    holidaySetCache.set(cacheKey, dates);
+  }
+  return dates.has(localDate);
+};
+
+/** The days a calendar is closed for holidays in `year` (national, state, custom), sorted, one per date. */
+export function holidaysOf(cal: BusinessCalendar, year: number): Holiday[] {
+  return holidaysOfCompiled(compile(cal), year);
+}
+
+/** Whether the local date `yyyy-mm-dd` (in the calendar's zone) is a holiday or closed date of the calendar. */
+export function isHoliday(cal: BusinessCalendar, localDate: string): boolean {
+  if (!isValidLocalDate(localDate)) throw new RangeError(`isHoliday: expected yyyy-mm-dd, got ${localDate}`);
+  return isHolidayCompiled(compile(cal), localDate);
+}
+
+// Wall clock <-> instant.
+
+const assertInstant = (at: Date): number => {
+  const t = at.getTime();
+  if (Number.isNaN(t)) throw new RangeError('business hours: invalid Date');
+  return t;
+};
+
+const localDayOf = (at: number, zone: string): { day: LocalDay; minute: number } => {
+  const local = new TZDate(at, zone);
+  const day: LocalDay = {
+    year: local.getFullYear(),
+    month: local.getMonth() + 1,
+    day: local.getDate(),
+    weekday: local.getDay() as Weekday,
+    date: format(at, 'yyyy-MM-dd', { in: tz(zone) }),
+  };
+  // Seconds count: 17:59:59 is still inside a window ending at 18:00.
+  const minute =
+    local.getHours() * 60 + local.getMinutes() + local.getSeconds() / 60 + local.getMilliseconds() / 60_000;
+  return { day, minute };
+};
+
+/** The local day `offset` days after `from`, by calendar arithmetic (independent of DST). */
+const addLocalDays = (from: LocalDay, offset: number): LocalDay => {
+  const d = new Date(Date.UTC(from.year, from.month - 1, from.day + offset));
+  const year = d.getUTCFullYear();
+  const month = d.getUTCMonth() + 1;
+  const day = d.getUTCDate();
+  return {
+    year,
+    month,
+    day,
+    weekday: d.getUTCDay() as Weekday,
+    date: `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`,
+  };
+};
+
+/**
+ * The instant of a wall time on a local day. A time inside a spring-forward gap moves forward
+ * (02:30 on the New York change day is 03:30 EDT); 24:00 is the next day's midnight.
+ */
+const instantOf = (day: LocalDay, minuteOfDay: number, zone: string): number =>
+  new TZDate(
+    day.year,
+    day.month - 1,
+    day.day,
+    Math.floor(minuteOfDay / 60),
+    minuteOfDay % 60,
+    zone,
+  ).getTime();
+
+const openWindowAt = (
+  compiled: CompiledCalendar,
+  at: number,
+): { day: LocalDay; window: MinuteWindow } | undefined => {
+  const { day, minute } = localDayOf(at, compiled.calendar.timezone);
+  const window = compiled.windows[day.weekday]?.find((w) => w.start <= minute && minute < w.end);
+  if (!window || isHolidayCompiled(compiled, day.date)) return undefined;
+  return { day, window };
+};
+
+/** Whether `at` falls inside a window (start inclusive, end exclusive) of a local day that is not a holiday. */
+export function isOpen(cal: BusinessCalendar, at: Date): boolean {
+  return openWindowAt(compile(cal), assertInstant(at)) !== undefined;
+}
+
+/**
+ * `at` when open, else the start of the next window on a non-holiday day, looking up to
+ * OPENING_SEARCH_DAYS ahead. Throws NO_BUSINESS_HOURS when the calendar has no window at all or nothing
+ * opens in the horizon: a queue must never be scheduled on a made-up default.
+ */
+export function nextOpening(cal: BusinessCalendar, at: Date): Date {
+  const compiled = compile(cal);
+  const t = assertInstant(at);
+  if (!compiled.hasAnyWindow) throw new DomainError('NO_BUSINESS_HOURS', {}, { reason: 'no windows' });
+  if (openWindowAt(compiled, t)) return new Date(t);
+
+  const zone = compiled.calendar.timezone;
+  const today = localDayOf(t, zone).day;
+  for (let offset = 0; offset <= OPENING_SEARCH_DAYS; offset++) {
+    const day = addLocalDays(today, offset);
+    const windows = compiled.windows[day.weekday] ?? [];
+    if (windows.length === 0 || isHolidayCompiled(compiled, day.date)) continue;
+    for (const w of windows) {
+      const start = instantOf(day, w.start, zone);
+      // Re-checking openness keeps `isOpen(nextOpening(x))` true even where the zone shifts a start: a
+      // window wholly inside a spring-forward gap has no open instant and is skipped. (Known gap: a window
+      // inside the repeated hour of a fall-back night is only found at its first occurrence.)
+      if (start > t && openWindowAt(compiled, start)) return new Date(start);
+    }
+  }
+  throw new DomainError(
+    'NO_BUSINESS_HOURS',
+    {},
+    { reason: 'nothing opens', horizonDays: OPENING_SEARCH_DAYS },
+  );
+}
+
+/**
+ * When open, the instant the current window closes (a sender stops there and schedules the next opening);
+ * undefined when closed. A window ending at 24:00 closes at midnight even if the next day opens at 00:00.
+ */
+export function currentWindowEnd(cal: BusinessCalendar, at: Date): Date | undefined {
+  const compiled = compile(cal);
+  const t = assertInstant(at);
+  const open = openWindowAt(compiled, t);
+  if (!open) return undefined;
+  const end = instantOf(open.day, open.window.end, compiled.calendar.timezone);
+  if (end > t) return new Date(end);
+  // Only in the repeated hour of a fall-back day can the zone resolve the end to the earlier occurrence,
+  // before `at`; the wall-clock distance is then the right answer.
+  const { minute } = localDayOf(t, compiled.calendar.timezone);
+  return new Date(t + Math.round((open.window.end - minute) * 60_000));
+}
