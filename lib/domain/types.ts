@@ -49,7 +49,7 @@ export interface BillingConfig {
   apiRateLimitPerHour: number;
   messagesPerMinute: number;
   minIntervalSeconds: number;
-  /** Extra random delay added to each interval, 0..jitterSeconds. */
+  /** Random spread of each interval, uniform in ±jitterSeconds, never below the minimum interval. */
   jitterSeconds: number;
   maxRetries: number;
   /** IANA zone, default America/Sao_Paulo. */

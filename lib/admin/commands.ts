@@ -1,0 +1,226 @@
+import { readFile } from 'node:fs/promises';
+import { addInstance } from '../app/add-instance.ts';
+import { configureTenant } from '../app/configure-tenant.ts';
+import { createApiKey } from '../app/create-api-key.ts';
+import { createTenant } from '../app/create-tenant.ts';
+import { setBusinessHours } from '../app/set-business-hours.ts';
+import { setTemplate } from '../app/set-template.ts';
+import type { Container } from '../composition.ts';
+import { DomainError } from '../domain/errors.ts';
+import { TEMPLATE_TYPES, type TemplateType, type TimeWindow, type Weekday } from '../domain/types.ts';
+
+/** Parsed flags: `--messages-per-minute 600` arrives as `{ 'messages-per-minute': '600' }`. */
+export type Flags = Record<string, string | boolean | undefined>;
+
+export interface Command {
+  usage: string;
+  run(c: Container, flags: Flags): Promise<unknown>;
+}
+
+export class UsageError extends Error {}
+
+const required = (flags: Flags, name: string): string => {
+  const v = flags[name];
+  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`missing --${name}`);
+  return v.trim();
+};
+const optional = (flags: Flags, name: string): string | undefined => {
+  const v = flags[name];
+  return typeof v === 'string' ? v.trim() : undefined;
+};
+const list = (value: string | undefined): string[] | undefined =>
+  value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+
+const readJsonFile = async (path: string): Promise<unknown> => {
+  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${path}: ${e.code ?? e.message}`);
+  });
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+};
+
+/** CLI flag -> BillingConfig field, with how to read its text. */
+const CONFIG_FLAGS: Record<string, { field: string; kind: 'int' | 'number' | 'bool' | 'string' }> = {
+  'api-enabled': { field: 'apiEnabled', kind: 'bool' },
+  'max-batch-size': { field: 'maxBatchSize', kind: 'int' },
+  'daily-limit': { field: 'dailyMessageLimit', kind: 'int' },
+  'rate-limit-per-hour': { field: 'apiRateLimitPerHour', kind: 'int' },
+  'messages-per-minute': { field: 'messagesPerMinute', kind: 'number' },
+  'min-interval-seconds': { field: 'minIntervalSeconds', kind: 'number' },
+  'jitter-seconds': { field: 'jitterSeconds', kind: 'number' },
+  'max-retries': { field: 'maxRetries', kind: 'int' },
+  timezone: { field: 'timezone', kind: 'string' },
+  'allow-landlines': { field: 'allowLandlines', kind: 'bool' },
+  'ambiguous-send-policy': { field: 'ambiguousSendPolicy', kind: 'string' },
+  'retention-days': { field: 'retentionDays', kind: 'int' },
+  'allow-insecure-callbacks': { field: 'allowInsecureCallbacks', kind: 'bool' },
+};
+export const CONFIG_FLAG_NAMES = Object.keys(CONFIG_FLAGS);
+
+const configPatch = (flags: Flags): Record<string, unknown> => {
+  const patch: Record<string, unknown> = {};
+  for (const [flag, { field, kind }] of Object.entries(CONFIG_FLAGS)) {
+    const raw = flags[flag];
+    if (raw === undefined) continue;
+    const text = String(raw).trim();
+    if (kind === 'bool') {
+      if (raw === true || text === 'true') patch[field] = true;
+      else if (text === 'false') patch[field] = false;
+      else throw new UsageError(`--${flag} takes true or false`);
+    } else if (kind === 'string') {
+      patch[field] = text;
+    } else {
+      const n = Number(text);
+      if (text === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
+        throw new UsageError(`--${flag} takes ${kind === 'int' ? 'an integer' : 'a number'}, got "${text}"`);
+      }
+      patch[field] = n;
+    }
+  }
+  return patch;
+};
+
+const WEEKDAY_FLAGS: Record<string, Weekday> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
+export const HOURS_FLAG_NAMES = Object.keys(WEEKDAY_FLAGS);
+
+/** `09:00-12:00,13:00-18:00` -> windows; `closed` -> none. */
+const parseWindows = (text: string): TimeWindow[] =>
+  text === 'closed'
+    ? []
+    : text.split(',').map((part) => {
+        const m = /^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$/.exec(part);
+        if (!m?.[1] || !m[2]) throw new UsageError(`bad window "${part}", expected HH:MM-HH:MM`);
+        return { start: m[1].padStart(5, '0'), end: m[2].padStart(5, '0') };
+      });
+
+const templateType = (flags: Flags): TemplateType => {
+  const type = required(flags, 'type');
+  if (!(TEMPLATE_TYPES as readonly string[]).includes(type)) {
+    throw new UsageError(`--type must be one of ${TEMPLATE_TYPES.join(', ')}`);
+  }
+  return type as TemplateType;
+};
+
+const existingTenant = async (c: Container, flags: Flags) => {
+  const id = required(flags, 'tenant');
+  const tenant = await c.store.getTenant(id);
+  if (!tenant) throw new DomainError('TENANT_NOT_FOUND', { id });
+  return tenant;
+};
+
+export const COMMANDS: Record<string, Command> = {
+  'tenant create': {
+    usage: 'tenant create --id <id> [--name <name>] [config flags]',
+    run: (c, f) =>
+      createTenant(c, { id: required(f, 'id'), name: optional(f, 'name'), config: configPatch(f) }),
+  },
+  'tenant list': { usage: 'tenant list', run: (c) => c.store.listTenants() },
+  'tenant show': { usage: 'tenant show --tenant <id>', run: (c, f) => existingTenant(c, f) },
+  'tenant config': {
+    usage: `tenant config --tenant <id> ${CONFIG_FLAG_NAMES.map((n) => `[--${n} <v>]`).join(' ')}`,
+    run: (c, f) => {
+      const patch = configPatch(f);
+      if (Object.keys(patch).length === 0)
+        throw new UsageError('nothing to change: pass at least one config flag');
+      return configureTenant(c, required(f, 'tenant'), patch);
+    },
+  },
+  'key create': {
+    usage:
+      'key create --tenant <id> [--name <name>] [--description <text>] [--types overdue,upcoming] [--ips 200.1.2.0/24,...] [--expires 2027-01-01]',
+    run: async (c, f) => {
+      const created = await createApiKey(c, {
+        tenantId: required(f, 'tenant'),
+        name: optional(f, 'name') ?? 'API key',
+        description: optional(f, 'description') ?? '',
+        allowedTemplateTypes: list(optional(f, 'types')),
+        allowedIps: list(optional(f, 'ips')),
+        expiresAt: optional(f, 'expires') ?? null,
+      });
+      return {
+        key: created.key,
+        signing_secret: created.signingSecret,
+        note: 'Guarde a chave e o segredo de assinatura agora: eles não serão mostrados de novo.',
+        ...created.apiKey,
+      };
+    },
+  },
+  'key list': {
+    usage: 'key list --tenant <id>',
+    run: async (c, f) => {
+      const tenant = await existingTenant(c, f);
+      // The signing secrets are shown once at creation, never in listings.
+      return (await c.store.listApiKeys(tenant.id)).map(({ signingSecrets: _s, keyHash: _h, ...k }) => k);
+    },
+  },
+  'key revoke': {
+    usage: 'key revoke --tenant <id> --id <key id>',
+    run: async (c, f) => {
+      const revoked = await c.store.revokeApiKey(required(f, 'tenant'), required(f, 'id'));
+      if (!revoked) throw new DomainError('API_KEY_NOT_FOUND');
+      return { revoked: required(f, 'id') };
+    },
+  },
+  'template set': {
+    usage: 'template set --tenant <id> --type overdue|upcoming|notification --file <template.json>',
+    run: async (c, f) =>
+      setTemplate(c, required(f, 'tenant'), templateType(f), await readJsonFile(required(f, 'file'))),
+  },
+  'template list': {
+    usage: 'template list --tenant <id>',
+    run: async (c, f) => c.store.listTemplates((await existingTenant(c, f)).id),
+  },
+  'hours set': {
+    usage:
+      'hours set --tenant <id> (--file <hours.json> | --mon 09:00-18:00 ... --sun closed) [--timezone <IANA>] [--region SP] [--no-national-holidays] [--closed 2026-12-24,2026-12-31]',
+    run: async (c, f) => {
+      const tenant = await existingTenant(c, f);
+      const fromFile = optional(f, 'file');
+      if (fromFile) return setBusinessHours(c, tenant.id, (await readJsonFile(fromFile)) as never);
+      const weekly: Partial<Record<Weekday, TimeWindow[]>> = {};
+      for (const [flag, day] of Object.entries(WEEKDAY_FLAGS)) {
+        const text = optional(f, flag);
+        if (text !== undefined) weekly[day] = parseWindows(text);
+      }
+      if (Object.keys(weekly).length === 0)
+        throw new UsageError('give --file or at least one weekday (--mon ... --sun)');
+      const region = optional(f, 'region');
+      return setBusinessHours(c, tenant.id, {
+        timezone: optional(f, 'timezone') ?? tenant.config.timezone,
+        weekly,
+        nationalHolidays: f['no-national-holidays'] !== true,
+        ...(region ? { region } : {}),
+        closedDates: list(optional(f, 'closed')) ?? [],
+      });
+    },
+  },
+  'hours show': {
+    usage: 'hours show --tenant <id>',
+    run: async (c, f) => (await c.store.getCalendar((await existingTenant(c, f)).id)) ?? null,
+  },
+  'instance add': {
+    usage:
+      'instance add --tenant <id> --name <evolution instance> --url <evolution base url> --credential env:VAR|ssm:/path|plain:key [--id <id>] [--webhook-secret <s>]',
+    run: (c, f) =>
+      addInstance(c, {
+        tenantId: required(f, 'tenant'),
+        instanceName: required(f, 'name'),
+        baseUrl: required(f, 'url'),
+        credentialRef: required(f, 'credential'),
+        ...(optional(f, 'id') ? { id: optional(f, 'id') } : {}),
+        ...(optional(f, 'webhook-secret') ? { webhookSecret: optional(f, 'webhook-secret') } : {}),
+      }),
+  },
+  'instance list': {
+    usage: 'instance list --tenant <id>',
+    run: async (c, f) => c.store.listInstances((await existingTenant(c, f)).id),
+  },
+};

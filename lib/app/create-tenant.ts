@@ -1,0 +1,34 @@
+import { DEFAULT_BILLING_CONFIG, parseBillingConfigPatch } from '../domain/billing-config.ts';
+import { DomainError } from '../domain/errors.ts';
+import type { Tenant } from '../domain/types.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+
+const TENANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+/**
+ * Creates a tenant with the default billing config, adjusted by `config`.
+ * 1. validate id and config; 2. conditional create (an existing id is a conflict, never overwritten).
+ */
+export const createTenant = async (
+  deps: { store: Store; clock: Clock },
+  input: { id: string; name?: string; config?: unknown },
+): Promise<Tenant> => {
+  if (!TENANT_ID.test(input.id)) {
+    throw new DomainError('INVALID_CONFIG', {
+      reason: `id do tenant "${input.id}" deve ter 2 a 63 letras minúsculas, dígitos ou hífens`,
+    });
+  }
+  const patch = parseBillingConfigPatch(input.config ?? {});
+  const at = deps.clock.now().toISOString();
+  const tenant: Tenant = {
+    id: input.id,
+    name: input.name?.trim() || input.id,
+    config: { ...DEFAULT_BILLING_CONFIG, ...patch },
+    createdAt: at,
+    updatedAt: at,
+  };
+  if ((await deps.store.createTenant(tenant)) === 'exists')
+    throw new DomainError('TENANT_EXISTS', { id: input.id });
+  return tenant;
+};

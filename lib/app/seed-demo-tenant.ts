@@ -1,0 +1,107 @@
+import type { BusinessCalendar, TemplateType } from '../domain/types.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+import { addInstance } from './add-instance.ts';
+import { hashApiKey } from './api-key-secret.ts';
+import { createApiKey } from './create-api-key.ts';
+import { createTenant } from './create-tenant.ts';
+import { setBusinessHours } from './set-business-hours.ts';
+import { setTemplate, type TemplateInput } from './set-template.ts';
+
+export const DEMO_TENANT_ID = 'demo';
+
+/** pt-BR texts, two or more variations per type so rotation is visible from the first run. */
+export const DEMO_TEMPLATES: Record<TemplateType, TemplateInput> = {
+  overdue: {
+    name: 'Cobrança atrasada',
+    required_variables: ['nome_cliente', 'valor', 'data_vencimento'],
+    rotation_strategy: 'sequential',
+    variations: [
+      'Olá, {{nome_cliente}}! Consta em aberto{{#numero_fatura}} a fatura {{numero_fatura}}{{/numero_fatura}} no valor de {{valor}}, vencida em {{data_vencimento}} ({{dias_atraso}} dia(s) de atraso).{{#link_pagamento}} Pague por aqui: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX copia e cola: {{codigo_pix}}{{/codigo_pix}} Se já pagou, por favor desconsidere.',
+      '{{nome_cliente}}, tudo bem? Lembramos que o pagamento de {{valor}} venceu em {{data_vencimento}}.{{#valor_total}} Valor atualizado: {{valor_total}}.{{/valor_total}}{{#link_pagamento}} Link para pagamento: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX: {{codigo_pix}}{{/codigo_pix}} Qualquer dúvida, é só responder esta mensagem.',
+    ],
+  },
+  upcoming: {
+    name: 'Cobrança a vencer',
+    required_variables: ['nome_cliente', 'valor', 'data_vencimento'],
+    rotation_strategy: 'sequential',
+    variations: [
+      'Olá, {{nome_cliente}}! Passando para lembrar que{{#numero_fatura}} a fatura {{numero_fatura}},{{/numero_fatura}} no valor de {{valor}}, vence em {{data_vencimento}}.{{#link_pagamento}} Pague por aqui: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX copia e cola: {{codigo_pix}}{{/codigo_pix}}',
+      '{{nome_cliente}}, seu pagamento de {{valor}} vence em {{data_vencimento}}{{#dias_para_vencer}} (faltam {{dias_para_vencer}} dia(s)){{/dias_para_vencer}}.{{#link_pagamento}} Link: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX: {{codigo_pix}}{{/codigo_pix}} Obrigado!',
+    ],
+  },
+  notification: {
+    name: 'Aviso',
+    required_variables: ['nome_cliente', 'mensagem'],
+    rotation_strategy: 'sequential',
+    variations: [
+      'Olá, {{nome_cliente}}!{{#titulo}} *{{titulo}}*{{/titulo}} {{mensagem}}',
+      '{{nome_cliente}},{{#titulo}} {{titulo}}:{{/titulo}} {{mensagem}}',
+    ],
+  },
+};
+
+/** Monday to Friday, 09:00 to 18:00, São Paulo, closed on national holidays. */
+export const DEMO_CALENDAR: BusinessCalendar = {
+  timezone: 'America/Sao_Paulo',
+  weekly: Object.fromEntries([1, 2, 3, 4, 5].map((d) => [d, [{ start: '09:00', end: '18:00' }]])),
+  nationalHolidays: true,
+  closedDates: [],
+};
+
+export interface SeedDemoInput {
+  /** Where the demo instance's Evolution API lives (the built-in simulator by default). */
+  evolutionUrl: string;
+  /** `env:...`/`plain:...` reference to the Evolution apikey. */
+  credentialRef: string;
+  /** Fixed demo key (BILLING_DEMO_API_KEY), else a random one. */
+  apiKey?: string;
+}
+
+export type SeedDemoResult = { created: true; key: string; signingSecret: string } | { created: false };
+
+/**
+ * First start of the local stack: tenant `demo` with a template per type, business hours,
+ * an instance and an API key. Each step is skipped when its piece exists, so a restart keeps
+ * the data and a first start that died halfway is completed by the next one.
+ */
+export const seedDemoTenant = async (
+  deps: { store: Store; clock: Clock },
+  input: SeedDemoInput,
+): Promise<SeedDemoResult> => {
+  if (!(await deps.store.getTenant(DEMO_TENANT_ID))) {
+    await createTenant(deps, {
+      id: DEMO_TENANT_ID,
+      name: 'Empresa Demo',
+      // Local development: the demo ERP may receive callbacks on http://localhost.
+      config: { allowInsecureCallbacks: true },
+    });
+  }
+  for (const [type, template] of Object.entries(DEMO_TEMPLATES)) {
+    if (!(await deps.store.getTemplate(DEMO_TENANT_ID, type as TemplateType))) {
+      await setTemplate(deps, DEMO_TENANT_ID, type, template);
+    }
+  }
+  if (!(await deps.store.getCalendar(DEMO_TENANT_ID)))
+    await setBusinessHours(deps, DEMO_TENANT_ID, DEMO_CALENDAR);
+  if (!(await deps.store.getInstance(DEMO_TENANT_ID, 'demo'))) {
+    await addInstance(deps, {
+      tenantId: DEMO_TENANT_ID,
+      id: 'demo',
+      instanceName: 'demo',
+      baseUrl: input.evolutionUrl,
+      credentialRef: input.credentialRef,
+    });
+  }
+  // A chosen key (BILLING_DEMO_API_KEY) must work even when an earlier start made a random one.
+  const wanted = input.apiKey ? await deps.store.getApiKeyByHash(hashApiKey(input.apiKey)) : undefined;
+  if (input.apiKey ? wanted : (await deps.store.listApiKeys(DEMO_TENANT_ID)).length > 0)
+    return { created: false };
+  const created = await createApiKey(deps, {
+    tenantId: DEMO_TENANT_ID,
+    name: 'Demo',
+    description: 'Chave criada na primeira execução local',
+    ...(input.apiKey ? { key: input.apiKey } : {}),
+  });
+  return { created: true, key: created.key, signingSecret: created.signingSecret };
+};

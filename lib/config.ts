@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of `process.env`. Parsed once, at start; every missing or bad key is named
+ * in one error so a misconfigured deployment fails loudly instead of half-working.
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = z.url().optional();
+
+const envSchema = z.object({
+  /** Single DynamoDB table of the product. Set by the deployment (linked resource name). */
+  TABLE_NAME: z.string().min(1).default('billing'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** One endpoint for every AWS service (e.g. LocalStack); per-service variables win over it. */
+  AWS_ENDPOINT_URL: optionalUrl,
+  AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
+  AWS_ENDPOINT_URL_SQS: optionalUrl,
+  AWS_ENDPOINT_URL_SCHEDULER: optionalUrl,
+
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  /** Largest request body the API accepts; bigger gets a 413 before any parsing. */
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+
+  // Local mode (design section 9)
+  PORT: port.default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  /** Port on which `npm start` serves its embedded DynamoDB, so the admin CLI can share it. */
+  DYNAMODB_PORT: port.default(8000),
+  SIMULATOR_PORT: port.default(8081),
+  QUEUE_DRIVER: z.enum(['sqs', 'rabbitmq']).default('sqs'),
+  AMQP_URL: z.string().min(1).default('amqp://guest:guest@127.0.0.1:5672'),
+  EVOLUTION_URL: optionalUrl,
+  EVOLUTION_API_KEY: z.string().min(1).optional(),
+  BILLING_DEMO_API_KEY: z
+    .string()
+    .regex(
+      /^billing_[A-Za-z0-9_-]{16,}$/,
+      'must look like billing_ followed by at least 16 letters, digits, _ or -',
+    )
+    .optional(),
+});
+
+export type Config = z.infer<typeof envSchema> & {
+  /** Resolved per-service endpoints (undefined = the real AWS endpoint). */
+  endpoints: { dynamodb?: string; sqs?: string; scheduler?: string };
+};
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the given environment (default: the process's) into a typed config, or throws ConfigError naming every bad key. */
+export const loadConfig = (env: Record<string, string | undefined> = process.env): Config => {
+  // Empty strings mean "unset" (a `FOO=` line in a .env file), not "set to nothing".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    endpoints: {
+      dynamodb: c.AWS_ENDPOINT_URL_DYNAMODB ?? c.AWS_ENDPOINT_URL,
+      sqs: c.AWS_ENDPOINT_URL_SQS ?? c.AWS_ENDPOINT_URL,
+      scheduler: c.AWS_ENDPOINT_URL_SCHEDULER ?? c.AWS_ENDPOINT_URL,
+    },
+  };
+};

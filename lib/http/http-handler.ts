@@ -1,0 +1,143 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { DomainError, isDomainError } from '../domain/errors.ts';
+import type { Logger } from '../observability/logger.ts';
+
+/** What a route sees: the API Gateway v2 event, reduced to what routes need, with the JSON body parsed. */
+export interface HttpRequest {
+  method: string;
+  path: string;
+  pathParameters: Record<string, string>;
+  query: Record<string, string>;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  /** Parsed JSON body, or undefined when the request had none. */
+  body: unknown;
+  /** The caller's address as API Gateway saw the TCP peer; never taken from X-Forwarded-For. */
+  sourceIp: string;
+  requestId: string;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  /** Serialized as JSON unless it is already a string (then sent as is, with the given content type). */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Route = (request: HttpRequest) => Promise<HttpResponse>;
+
+export type HttpLambdaHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface HttpHandlerOptions {
+  logger: Logger;
+  maxBodyBytes: number;
+}
+
+/** The event as it travels through the stack: parseRequest attaches the reduced request. */
+type ParsedEvent = APIGatewayProxyEventV2 & { parsedRequest?: HttpRequest };
+
+/** A DomainError that also sets response headers (Retry-After on 429, for instance). */
+export class HttpError extends DomainError {
+  constructor(
+    code: DomainError['code'],
+    readonly headers: Record<string, string>,
+    params: DomainError['params'] = {},
+  ) {
+    super(code, params);
+  }
+}
+
+/** Turns the raw event into an HttpRequest: size limit (413), content type (415), JSON parsing (400). */
+const parseRequest = (maxBodyBytes: number): MiddlewareObj<ParsedEvent> => ({
+  name: 'parseRequest',
+  before: (request) => {
+    const event = request.event;
+    const headers = Object.fromEntries(
+      Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']),
+    );
+    let body: unknown;
+    if (event.body !== undefined && event.body !== null && event.body !== '') {
+      const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+      if (Buffer.byteLength(raw, 'utf8') > maxBodyBytes) throw new DomainError('PAYLOAD_TOO_LARGE');
+      const contentType = headers['content-type'] ?? '';
+      if (contentType && !/^application\/([\w.+-]*\+)?json\b/i.test(contentType)) {
+        throw new DomainError('UNSUPPORTED_MEDIA_TYPE');
+      }
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        throw new DomainError('MALFORMED_JSON');
+      }
+    }
+    event.parsedRequest = {
+      method: event.requestContext.http.method.toUpperCase(),
+      path: event.rawPath,
+      pathParameters: Object.fromEntries(
+        Object.entries(event.pathParameters ?? {}).map(([k, v]) => [k, v ?? '']),
+      ),
+      query: Object.fromEntries(
+        Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v ?? '']),
+      ),
+      headers,
+      body,
+      sourceIp: event.requestContext.http.sourceIp,
+      requestId: event.requestContext.requestId,
+    };
+  },
+});
+
+const toResult = (response: HttpResponse): APIGatewayProxyStructuredResultV2 => {
+  const isText = typeof response.body === 'string';
+  return {
+    statusCode: response.statusCode,
+    headers: {
+      'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+      ...response.headers,
+    },
+    body:
+      response.body === undefined ? '' : isText ? (response.body as string) : JSON.stringify(response.body),
+  };
+};
+
+/** The error body every route shares: `success: false`, a Portuguese `message`, a stable `code`. */
+export const errorResponse = (error: DomainError): HttpResponse => ({
+  statusCode: error.status,
+  body: {
+    success: false,
+    code: error.code,
+    message: error.message,
+    ...(error.details === undefined ? {} : { errors: error.details }),
+  },
+  headers: error instanceof HttpError ? error.headers : undefined,
+});
+
+/** Maps every error to a response in one place: DomainErrors to their status, anything else to a logged 500. */
+const mapErrors = (logger: Logger): MiddlewareObj<ParsedEvent> => ({
+  name: 'mapErrors',
+  onError: (request) => {
+    const error = request.error;
+    if (isDomainError(error)) {
+      if (!error.expose) logger.error('request failed', { code: error.code, error });
+      request.response = toResult(errorResponse(error));
+      return;
+    }
+    logger.error('unexpected error', { error: error as Error, path: request.event.rawPath });
+    request.response = toResult(errorResponse(new DomainError('INTERNAL_ERROR')));
+  },
+});
+
+/** The shared middy stack of every HTTP Lambda: parse, run the route, serialize, map errors. */
+export const httpHandler = (route: Route, options: HttpHandlerOptions): HttpLambdaHandler => {
+  const handler = middy<ParsedEvent, APIGatewayProxyStructuredResultV2>()
+    .use(mapErrors(options.logger))
+    .use(parseRequest(options.maxBodyBytes))
+    .handler(async (event) => {
+      if (!event.parsedRequest) throw new Error('parseRequest middleware did not run');
+      return toResult(await route(event.parsedRequest));
+    });
+  return handler as HttpLambdaHandler;
+};

@@ -1,0 +1,20 @@
+/**
+ * Every HTTP route of the product, as data: the local gateway, the OpenAPI document and the
+ * infra (API Gateway routes) all read this one list, so they cannot drift apart.
+ * `fn` names the entry point `functions/<fn>.ts`, which exports `route` and `handler`.
+ * Paths are declared without a trailing slash; both spellings are served.
+ */
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
+  path: string;
+  fn: string;
+  /** Needs an API key (`X-Billing-API-Key`). */
+  authenticated: boolean;
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  { method: 'GET', path: '/health', fn: 'health', authenticated: false },
+];
+
+/** Both spellings API Gateway must declare for a path (it does not fold trailing slashes). */
+export const pathVariants = (path: string): string[] => (path === '/' ? [path] : [path, `${path}/`]);

@@ -1,0 +1,71 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait-for.ts';
+
+/** Runs `npm start` as a user would, with its own data dir and free ports. */
+const startStack = (dataDir: string) => {
+  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
+    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', DYNAMODB_PORT: '0', LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    output += String(d);
+  });
+  // npm itself dies of the SIGINT; what matters is that our process finishes its shutdown.
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return { child, output: () => output, exited };
+};
+
+describe('npm start', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('prints the demo key, answers /health, stops on SIGINT and keeps its data across restarts', async () => {
+    // Prepare
+    const dataDir = await mkdtemp(join(tmpdir(), 'billing-start-'));
+    dirs.push(dataDir);
+
+    // Act: first start
+    const first = startStack(dataDir);
+    const url = await waitFor(() => /running at (http:\/\/\S+)/.exec(first.output())?.[1], {
+      timeoutMs: 20_000,
+      what: 'the start banner',
+    });
+    const key = /demo key:\s+(billing_\S+)/.exec(first.output())?.[1];
+    const health = await fetch(`${url}/health`);
+    process.kill(-(first.child.pid as number), 'SIGINT'); // Ctrl-C reaches the whole process group
+    await first.exited;
+
+    // Assess
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', store: 'ok' });
+    expect(key).toMatch(/^billing_[A-Za-z0-9_-]{40,}$/);
+    expect(first.output()).toMatch(/SIGINT received, stopping\.\.\.\s+stopped/);
+
+    // Act: second start on the same data dir
+    const second = startStack(dataDir);
+    const url2 = await waitFor(() => /running at (http:\/\/\S+)/.exec(second.output())?.[1], {
+      timeoutMs: 20_000,
+      what: 'the second start banner',
+    });
+    const key2 = /demo key:\s+(billing_\S+)/.exec(second.output())?.[1];
+    const health2 = await fetch(`${url2}/health`);
+    process.kill(-(second.child.pid as number), 'SIGINT');
+
+    // Assess: same key, still healthy, clean stop
+    expect(key2).toBe(key);
+    expect(health2.status).toBe(200);
+    await second.exited;
+    expect(second.output()).toMatch(/stopped/);
+  }, 60_000);
+});

@@ -1,0 +1,240 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runAdmin } from '../../lib/admin/main.ts';
+
+/** Runs the CLI in-process against its own data dir (no stack running: it opens the dir itself). */
+const admin = async (dataDir: string, ...argv: string[]) => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  try {
+    const code = await runAdmin([...argv, '--json'], { DATA_DIR: dataDir });
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+};
+const json = (s: string) => JSON.parse(s);
+
+describe('admin CLI', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'billing-admin-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates a tenant and refuses a second one with the same id', async () => {
+    const first = await admin(dataDir, 'tenant', 'create', '--id', 'acme', '--name', 'ACME Ltda');
+    const second = await admin(dataDir, 'tenant', 'create', '--id', 'acme');
+
+    expect(first.code).toBe(0);
+    expect(json(first.stdout)).toMatchObject({
+      id: 'acme',
+      name: 'ACME Ltda',
+      config: { messagesPerMinute: 20 },
+    });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('TENANT_EXISTS');
+  });
+
+  it('changes the pace and refuses bad values without writing anything', async () => {
+    const ok = await admin(
+      dataDir,
+      'tenant',
+      'config',
+      '--tenant',
+      'acme',
+      '--messages-per-minute',
+      '600',
+      '--min-interval-seconds',
+      '0',
+    );
+    const bad = await admin(
+      dataDir,
+      'tenant',
+      'config',
+      '--tenant',
+      'acme',
+      '--messages-per-minute=-5',
+      '--max-retries',
+      '2',
+    );
+    const shown = await admin(dataDir, 'tenant', 'show', '--tenant', 'acme');
+
+    expect(ok.code).toBe(0);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('INVALID_CONFIG');
+    expect(json(shown.stdout).config).toMatchObject({
+      messagesPerMinute: 600,
+      minIntervalSeconds: 0,
+      maxRetries: 3,
+    });
+  });
+
+  it('creates a key shown once, lists it without secrets, and revokes it', async () => {
+    const created = await admin(
+      dataDir,
+      'key',
+      'create',
+      '--tenant',
+      'acme',
+      '--types',
+      'overdue,upcoming',
+      '--ips',
+      '200.1.2.0/24',
+      '--expires',
+      '2099-01-01',
+    );
+    const key = json(created.stdout);
+    const listed = await admin(dataDir, 'key', 'list', '--tenant', 'acme');
+    const revoked = await admin(dataDir, 'key', 'revoke', '--tenant', 'acme', '--id', key.id);
+    const after = await admin(dataDir, 'key', 'list', '--tenant', 'acme');
+
+    expect(created.code).toBe(0);
+    expect(key.key).toMatch(/^billing_/);
+    expect(key.signing_secret).toMatch(/^whsec_/);
+    expect(key).toMatchObject({
+      allowedTemplateTypes: ['overdue', 'upcoming'],
+      allowedIps: ['200.1.2.0/24'],
+    });
+    expect(listed.stdout).not.toContain(key.key);
+    expect(listed.stdout).not.toContain(key.signing_secret);
+    expect(json(listed.stdout)).toHaveLength(1);
+    expect(revoked.code).toBe(0);
+    expect(json(after.stdout)[0].isActive).toBe(false);
+  });
+
+  it('refuses a key with an unknown type or a bad CIDR and stores none', async () => {
+    const badType = await admin(dataDir, 'key', 'create', '--tenant', 'acme', '--types', 'overdue,boleto');
+    const badIp = await admin(dataDir, 'key', 'create', '--tenant', 'acme', '--ips', '300.1.2.0/24');
+    const listed = await admin(dataDir, 'key', 'list', '--tenant', 'acme');
+
+    expect(badType.code).toBe(1);
+    expect(badType.stderr).toContain('boleto');
+    expect(badIp.code).toBe(1);
+    expect(json(listed.stdout)).toHaveLength(1);
+  });
+
+  it('saves a template from a file and refuses one with an unknown tag', async () => {
+    const good = join(dataDir, 'good.json');
+    const bad = join(dataDir, 'bad.json');
+    await writeFile(
+      good,
+      JSON.stringify({
+        variations: [
+          'Olá {{nome_cliente}}, {{valor}} venceu em {{data_vencimento}}.',
+          'Oi {{nome_cliente}}!',
+        ],
+      }),
+    );
+    await writeFile(bad, JSON.stringify({ variations: ['Olá {{nome_do_cliente}}'] }));
+
+    const saved = await admin(
+      dataDir,
+      'template',
+      'set',
+      '--tenant',
+      'acme',
+      '--type',
+      'overdue',
+      '--file',
+      good,
+    );
+    const refused = await admin(
+      dataDir,
+      'template',
+      'set',
+      '--tenant',
+      'acme',
+      '--type',
+      'upcoming',
+      '--file',
+      bad,
+    );
+    const listed = await admin(dataDir, 'template', 'list', '--tenant', 'acme');
+
+    expect(saved.code).toBe(0);
+    expect(json(saved.stdout).variations).toHaveLength(2);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('nome_do_cliente');
+    expect(json(listed.stdout).map((t: { type: string }) => t.type)).toEqual(['overdue']);
+  });
+
+  it('sets business hours from flags and refuses an overnight window', async () => {
+    const set = await admin(
+      dataDir,
+      'hours',
+      'set',
+      '--tenant',
+      'acme',
+      '--mon',
+      '09:00-12:00,13:00-18:00',
+      '--sat',
+      '09:00-13:00',
+      '--region',
+      'SP',
+    );
+    const overnight = await admin(dataDir, 'hours', 'set', '--tenant', 'acme', '--fri', '22:00-02:00');
+    const shown = await admin(dataDir, 'hours', 'show', '--tenant', 'acme');
+
+    expect(set.code).toBe(0);
+    expect(overnight.code).toBe(1);
+    expect(overnight.stderr).toContain('OVERNIGHT_WINDOW');
+    expect(json(shown.stdout)).toMatchObject({
+      region: 'SP',
+      weekly: {
+        1: [
+          { start: '09:00', end: '12:00' },
+          { start: '13:00', end: '18:00' },
+        ],
+        6: [{ start: '09:00', end: '13:00' }],
+      },
+    });
+  });
+
+  it('adds an instance and refuses a bad credential reference', async () => {
+    const added = await admin(
+      dataDir,
+      'instance',
+      'add',
+      '--tenant',
+      'acme',
+      '--name',
+      'acme-1',
+      '--url',
+      'http://127.0.0.1:8081',
+      '--credential',
+      'env:EVOLUTION_API_KEY',
+    );
+    const bad = await admin(
+      dataDir,
+      'instance',
+      'add',
+      '--tenant',
+      'acme',
+      '--name',
+      'acme-2',
+      '--url',
+      'http://x',
+      '--credential',
+      'the-key-itself',
+    );
+    const listed = await admin(dataDir, 'instance', 'list', '--tenant', 'acme');
+
+    expect(added.code).toBe(0);
+    expect(bad.code).toBe(1);
+    expect(json(listed.stdout).map((i: { id: string }) => i.id)).toEqual(['acme-1']);
+  });
+
+  it('answers usage errors with exit code 2', async () => {
+    expect((await admin(dataDir, 'tenant', 'explode')).code).toBe(2);
+    expect((await admin(dataDir, 'tenant', 'config', '--tenant', 'acme')).code).toBe(2);
+    expect((await admin(dataDir, 'key', 'create', '--tenant', 'acme', '--bogus', 'x')).code).toBe(2);
+  });
+});
