@@ -1,0 +1,432 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  ApiKey,
+  BillingConfig,
+  BillingTemplate,
+  BusinessCalendar,
+  ConnectionState,
+  TemplateType,
+  TemplateVariation,
+  Tenant,
+  WhatsAppInstance,
+} from '../../domain/types.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
+import type { CounterResult, Store } from '../../ports/store.ts';
+import { GSI1, indexPartitions, keys, PK, SK, TABLE_ATTRIBUTES, TTL_ATTRIBUTE } from './table-schema.ts';
+
+export interface DynamoDbStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Decides when a counter's TTL has passed (tests drive it); defaults to the system clock. */
+  clock?: Clock;
+  /** Receives failures of fire-and-forget writes (`recordApiKeyUse`), which never reject. */
+  onBackgroundError?: (error: unknown) => void;
+}
+
+type Item = Record<string, unknown>;
+
+/** Attribute of a template item holding use counts by variation id, so one UpdateItem adds to several. */
+const USES = 'uses';
+/** Attribute of a counter item holding its value. */
+const COUNTER_VALUE = 'value';
+/**
+ * A counter write can lose a race at most twice for real (absent -> created by someone else,
+ * live -> expired); more failed rounds mean something is wrong, not contention.
+ */
+const MAX_COUNTER_ROUNDS = 4;
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/** Drops `undefined` anywhere inside plain data: the document client refuses it unless configured otherwise. */
+function withoutUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutUndefined) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, withoutUndefined(v)]),
+    ) as T;
+  }
+  return value;
+}
+
+/** The entity stored in an item: everything but the key, index and TTL attributes. */
+function toEntity<T>(item: Item): T {
+  const entity: Item = { ...item };
+  for (const attribute of TABLE_ATTRIBUTES) delete entity[attribute];
+  return entity as T;
+}
+
+const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+function templateToItem(template: BillingTemplate): Item {
+  const { variations, ...rest } = template;
+  return {
+    ...keys.template(template.tenantId, template.type),
+    ...rest,
+    variations: variations.map(({ timesUsed: _timesUsed, ...variation }) => variation),
+    [USES]: Object.fromEntries(variations.map((v) => [v.id, v.timesUsed])),
+  };
+}
+
+function templateFromItem(item: Item): BillingTemplate {
+  const { [USES]: uses, variations, ...rest } = toEntity<Item>(item);
+  const counts = (uses ?? {}) as Record<string, number>;
+  return {
+    ...(rest as Omit<BillingTemplate, 'variations'>),
+    variations: (variations as Omit<TemplateVariation, 'timesUsed'>[]).map((v) => ({
+      ...v,
+      timesUsed: counts[v.id] ?? 0,
+    })),
+  };
+}
+
+/**
+ * The Store on one DynamoDB table (key scheme: table-schema.ts, docs/data-model.md).
+ * Every state change is one conditional single-item write: no transactions (dynalite has none),
+ * and no reliance on items returned by a failed condition (dynalite returns none).
+ */
+export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
+  const { client, tableName } = options;
+  const clock = options.clock ?? systemClock;
+  const onBackgroundError = options.onBackgroundError ?? (() => {});
+
+  const get = async (key: Item): Promise<Item | undefined> => {
+    const out = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+    return out.Item;
+  };
+
+  /** Puts an item that must not exist yet; false when it does. */
+  const putNew = async (item: Item): Promise<boolean> => {
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: withoutUndefined(item),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  };
+
+  const put = async (item: Item): Promise<void> => {
+    await client.send(new PutCommand({ TableName: tableName, Item: withoutUndefined(item) }));
+  };
+
+  /** Runs an update whose condition may fail; false when it did. */
+  const updateIfMatch = async (input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>) => {
+    try {
+      return await client.send(new UpdateCommand({ TableName: tableName, ...input }));
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  };
+
+  const queryAll = async (
+    input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+  ): Promise<Item[]> => {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await client.send(
+        new QueryCommand({ TableName: tableName, ...input, ExclusiveStartKey: startKey }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  };
+
+  const queryTenantPartition = (tenantId: string, skPrefix: string) =>
+    queryAll({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: { ':pk': keys.tenant(tenantId).pk, ':prefix': skPrefix },
+      ConsistentRead: true,
+    });
+
+  /**
+   * The stored item of a tenant's key id. Keys are keyed by hash (one GetItem on every request),
+   * so finding one by id goes through the tenant's listing in GSI1; tenants hold a handful of keys.
+   */
+  const findApiKeyItem = async (tenantId: string, keyId: string): Promise<Item | undefined> => {
+    const [item] = await queryAll({
+      IndexName: GSI1.name,
+      KeyConditionExpression: '#gpk = :gpk',
+      FilterExpression: '#id = :id',
+      ExpressionAttributeNames: { '#gpk': GSI1.pk, '#id': 'id' },
+      ExpressionAttributeValues: { ':gpk': indexPartitions.apiKeys(tenantId), ':id': keyId },
+    });
+    return item;
+  };
+
+  /** Sets fields of a tenant's key, re-checking ownership in the write itself. */
+  const updateTenantApiKey = async (tenantId: string, keyId: string, fields: Item): Promise<boolean> => {
+    const found = await findApiKeyItem(tenantId, keyId);
+    if (!found) return false;
+    const names: Record<string, string> = { '#pk': PK, '#tenantId': 'tenantId', '#id': 'id' };
+    const values: Item = { ':tenantId': tenantId, ':id': keyId };
+    const sets = Object.entries(fields).map(([field, value], i) => {
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = value;
+      return `#f${i} = :f${i}`;
+    });
+    const out = await updateIfMatch({
+      Key: keys.apiKey(String(found.keyHash)),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: 'attribute_exists(#pk) AND #tenantId = :tenantId AND #id = :id',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    return out !== undefined;
+  };
+
+  /** The live value of a counter: 0 when absent or past its TTL (neither dynalite nor DynamoDB deletes on time). */
+  const readCounter = async (name: string, now: number): Promise<{ live: boolean; value: number }> => {
+    const item = await get(keys.counter(name));
+    if (!item) return { live: false, value: 0 };
+    const ttl = item[TTL_ATTRIBUTE];
+    if (typeof ttl === 'number' && ttl <= now) return { live: false, value: 0 };
+    return { live: true, value: Number(item[COUNTER_VALUE] ?? 0) };
+  };
+
+  return {
+    async createTenant(tenant: Tenant) {
+      const created = await putNew({ ...keys.tenant(tenant.id), ...keys.tenantsIndex(tenant.id), ...tenant });
+      return created ? 'created' : 'exists';
+    },
+
+    async getTenant(tenantId: string) {
+      const item = await get(keys.tenant(tenantId));
+      return item ? toEntity<Tenant>(item) : undefined;
+    },
+
+    async listTenants() {
+      const items = await queryAll({
+        IndexName: GSI1.name,
+        KeyConditionExpression: '#gpk = :gpk',
+        ExpressionAttributeNames: { '#gpk': GSI1.pk },
+        ExpressionAttributeValues: { ':gpk': indexPartitions.tenants },
+      });
+      return items.map((item) => toEntity<Tenant>(item));
+    },
+
+    async updateTenantConfig(tenantId: string, patch: Partial<BillingConfig>, at: string) {
+      const names: Record<string, string> = { '#pk': PK, '#config': 'config', '#updatedAt': 'updatedAt' };
+      const values: Item = { ':at': at };
+      const sets = ['#updatedAt = :at'];
+      Object.entries(withoutUndefined(patch)).forEach(([field, value], i) => {
+        names[`#c${i}`] = field;
+        values[`:c${i}`] = value;
+        sets.push(`#config.#c${i} = :c${i}`);
+      });
+      const out = await updateIfMatch({
+        Key: keys.tenant(tenantId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      });
+      return out?.Attributes ? toEntity<Tenant>(out.Attributes) : undefined;
+    },
+
+    async createApiKey(key: ApiKey) {
+      // The hash is the real uniqueness (conditional put); the id check guards against a reused id
+      // within the tenant, which random ids make a programming error rather than a race.
+      if (await findApiKeyItem(key.tenantId, key.id)) return 'exists';
+      const created = await putNew({
+        ...keys.apiKey(key.keyHash),
+        ...keys.apiKeysIndex(key.tenantId, key.createdAt, key.id),
+        ...key,
+      });
+      return created ? 'created' : 'exists';
+    },
+
+    async getApiKeyByHash(keyHash: string) {
+      const item = await get(keys.apiKey(keyHash));
+      return item ? toEntity<ApiKey>(item) : undefined;
+    },
+
+    async listApiKeys(tenantId: string) {
+      const items = await queryAll({
+        IndexName: GSI1.name,
+        KeyConditionExpression: '#gpk = :gpk',
+        ExpressionAttributeNames: { '#gpk': GSI1.pk },
+        ExpressionAttributeValues: { ':gpk': indexPartitions.apiKeys(tenantId) },
+        // gsi1sk starts with createdAt: descending order is newest first.
+        ScanIndexForward: false,
+      });
+      return items.map((item) => toEntity<ApiKey>(item));
+    },
+
+    revokeApiKey(tenantId: string, keyId: string) {
+      return updateTenantApiKey(tenantId, keyId, { isActive: false });
+    },
+
+    async recordApiKeyUse(keyHash: string, at: string, ip: string) {
+      try {
+        await updateIfMatch({
+          Key: keys.apiKey(keyHash),
+          UpdateExpression: 'ADD #count :one SET #at = :at, #ip = :ip',
+          // A key deleted meanwhile must not come back as a stub item.
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: {
+            '#pk': PK,
+            '#count': 'usageCount',
+            '#at': 'lastUsedAt',
+            '#ip': 'lastUsedIp',
+          },
+          ExpressionAttributeValues: { ':one': 1, ':at': at, ':ip': ip },
+        });
+      } catch (error) {
+        // Callers may fire and forget: a rejection here would be unhandled.
+        onBackgroundError(error);
+      }
+    },
+
+    setApiKeySigningSecrets(tenantId: string, keyId: string, secrets: string[]) {
+      return updateTenantApiKey(tenantId, keyId, { signingSecrets: secrets });
+    },
+
+    async putTemplate(template: BillingTemplate) {
+      await put(templateToItem(template));
+    },
+
+    async getTemplate(tenantId: string, type: TemplateType) {
+      const item = await get(keys.template(tenantId, type));
+      return item ? templateFromItem(item) : undefined;
+    },
+
+    async listTemplates(tenantId: string) {
+      const items = await queryTenantPartition(tenantId, 'TEMPLATE#');
+      return items.map(templateFromItem);
+    },
+
+    async addVariationUses(tenantId: string, type: TemplateType, counts: Record<string, number>) {
+      const entries = Object.entries(counts).filter(([, n]) => n !== 0);
+      if (entries.length === 0) return;
+      const names: Record<string, string> = { '#pk': PK, '#uses': USES };
+      const values: Item = { ':zero': 0 };
+      const sets = entries.map(([variationId, n], i) => {
+        names[`#v${i}`] = variationId;
+        values[`:n${i}`] = n;
+        // if_not_exists covers a variation added after the template was stored.
+        return `#uses.#v${i} = if_not_exists(#uses.#v${i}, :zero) + :n${i}`;
+      });
+      // A template deleted meanwhile is not recreated as a stub; its counts no longer matter.
+      await updateIfMatch({
+        Key: keys.template(tenantId, type),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      });
+    },
+
+    async putInstance(instance: WhatsAppInstance) {
+      await put({ ...keys.instance(instance.tenantId, instance.id), ...instance });
+    },
+
+    async getInstance(tenantId: string, instanceId: string) {
+      const item = await get(keys.instance(tenantId, instanceId));
+      return item ? toEntity<WhatsAppInstance>(item) : undefined;
+    },
+
+    async listInstances(tenantId: string) {
+      const items = await queryTenantPartition(tenantId, 'INSTANCE#');
+      return items.map((item) => toEntity<WhatsAppInstance>(item));
+    },
+
+    async setInstanceConnectionState(tenantId: string, instanceId: string, state: ConnectionState) {
+      // Webhooks may name an instance that was removed: nothing to update then.
+      await updateIfMatch({
+        Key: keys.instance(tenantId, instanceId),
+        UpdateExpression: 'SET #state = :state',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK, '#state': 'connectionState' },
+        ExpressionAttributeValues: { ':state': state },
+      });
+    },
+
+    async putCalendar(tenantId: string, calendar: BusinessCalendar) {
+      await put({ ...keys.calendar(tenantId), ...calendar });
+    },
+
+    async getCalendar(tenantId: string) {
+      const item = await get(keys.calendar(tenantId));
+      return item ? toEntity<BusinessCalendar>(item) : undefined;
+    },
+
+    /*
+     * Two conditional writes cover the three states of the item, each atomic on its own:
+     *  - live: ADD, only while live and within the limit;
+     *  - absent or expired: SET the value to `by`, only while still absent or expired
+     *    (ADD would continue from the stale count).
+     * A failed ADD is followed by a consistent read to learn which case it was; a state that changed
+     * in between (created or reset by a concurrent caller) sends us round again.
+     */
+    async incrementCounter(
+      name: string,
+      by: number,
+      limit: number | null,
+      expiresAt: Date,
+    ): Promise<CounterResult> {
+      const key = keys.counter(name);
+      const ttl = Math.ceil(expiresAt.getTime() / 1000);
+      const names = { '#v': COUNTER_VALUE, '#ttl': TTL_ATTRIBUTE };
+      for (let round = 0; round < MAX_COUNTER_ROUNDS; round++) {
+        const now = epochSeconds(clock.now());
+        const live = 'attribute_exists(#v) AND (attribute_not_exists(#ttl) OR #ttl > :now)';
+        const added = await updateIfMatch({
+          Key: key,
+          UpdateExpression: 'ADD #v :by SET #ttl = :ttl',
+          ConditionExpression: limit === null ? live : `${live} AND #v <= :max`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: {
+            ':by': by,
+            ':ttl': ttl,
+            ':now': now,
+            ...(limit === null ? {} : { ':max': limit - by }),
+          },
+          ReturnValues: 'UPDATED_NEW',
+        });
+        if (added) return { ok: true, value: Number(added.Attributes?.[COUNTER_VALUE]) };
+
+        const current = await readCounter(name, now);
+        if (current.live) {
+          if (limit !== null && current.value + by > limit) return { ok: false, value: current.value };
+          continue;
+        }
+        if (limit !== null && by > limit) return { ok: false, value: 0 };
+        const started = await updateIfMatch({
+          Key: key,
+          UpdateExpression: 'SET #v = :by, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(#v) OR #ttl <= :now',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':by': by, ':ttl': ttl, ':now': now },
+        });
+        if (started) return { ok: true, value: by };
+      }
+      throw new Error(`Counter ${name}: no conditional write succeeded in ${MAX_COUNTER_ROUNDS} rounds`);
+    },
+
+    async getCounter(name: string) {
+      return (await readCounter(name, epochSeconds(clock.now()))).value;
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+
+/**
+ * The single table's physical layout and key scheme (docs/data-model.md explains every choice).
+ * Every entity lives under generic key attributes so one table and two indexes serve the whole product.
+ */
+
+/** Partition key attribute of the base table. */
+export const PK = 'pk';
+/** Sort key attribute of the base table. */
+export const SK = 'sk';
+
+/** "Owner" index: lists the children of an owner (a tenant's keys, queues, opt-outs; a queue's contacts by status). */
+export const GSI1 = { name: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' } as const;
+/** "Due" index: sparse, time-ordered work (schedules, queues to check, callbacks to retry). */
+export const GSI2 = { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' } as const;
+
+/**
+ * Epoch seconds after which DynamoDB may delete the item. Not `expiresAt`: `ApiKey.expiresAt` is an
+ * entity field (an ISO string) and must not be mistaken for, or stripped as, the TTL.
+ * `ttl` is a DynamoDB reserved word: always refer to it through ExpressionAttributeNames.
+ */
+export const TTL_ATTRIBUTE = 'ttl';
+
+/** Attributes that exist only for the table's sake; adapters remove them before returning entities. */
+export const TABLE_ATTRIBUTES: readonly string[] = [
+  PK,
+  SK,
+  GSI1.pk,
+  GSI1.sk,
+  GSI2.pk,
+  GSI2.sk,
+  TTL_ATTRIBUTE,
+];
+
+/** Partition values of the two indexes, for queries (the item-side builders are in `keys`). */
+export const indexPartitions = {
+  tenants: 'TENANTS',
+  apiKeys: (tenantId: string) => `TENANT#${tenantId}#APIKEYS`,
+  queues: (tenantId: string, status: string) => `TENANT#${tenantId}#QUEUES#${status}`,
+  contacts: (queueId: string) => `QUEUE#${queueId}#CONTACTS`,
+  optOuts: (tenantId: string) => `TENANT#${tenantId}#OPTOUTS`,
+  due: (kind: DueKind) => `DUE#${kind}`,
+} as const;
+
+/** What the sparse due index holds: store-backed schedules, queues the sweeper checks, callbacks to retry. */
+export type DueKind = 'SCHEDULE' | 'QUEUE' | 'CALLBACK';
+
+/** A batch position (0..999) zero-padded, so string order is batch order. */
+const position4 = (position: number) => String(position).padStart(4, '0');
+
+/**
+ * Key builders, the code form of docs/data-model.md (which says why each key is what it is).
+ * Ids inside a composite partition key (tenant, instance, queue ids) must not contain `#`;
+ * free-form values (external ids, provider message ids) only ever end a key.
+ * Instants in keys are ISO-8601 UTC with milliseconds (`toISOString()`), so string order is time order.
+ */
+export const keys = {
+  tenant: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' }),
+  tenantsIndex: (tenantId: string) => ({ gsi1pk: indexPartitions.tenants, gsi1sk: `TENANT#${tenantId}` }),
+  apiKey: (keyHash: string) => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' }),
+  apiKeysIndex: (tenantId: string, createdAt: string, keyId: string) => ({
+    gsi1pk: indexPartitions.apiKeys(tenantId),
+    gsi1sk: `${createdAt}#${keyId}`,
+  }),
+  template: (tenantId: string, type: string) => ({ pk: `TENANT#${tenantId}`, sk: `TEMPLATE#${type}` }),
+  instance: (tenantId: string, instanceId: string) => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `INSTANCE#${instanceId}`,
+  }),
+  calendar: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'CALENDAR' }),
+  counter: (name: string) => ({ pk: `COUNTER#${name}`, sk: 'COUNTER' }),
+  campaign: (tenantId: string, externalId: string) => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `CAMPAIGN#${externalId}`,
+  }),
+  queue: (queueId: string) => ({ pk: `QUEUE#${queueId}`, sk: 'QUEUE' }),
+  queuesIndex: (tenantId: string, status: string, createdAt: string, queueId: string) => ({
+    gsi1pk: indexPartitions.queues(tenantId, status),
+    gsi1sk: `${createdAt}#${queueId}`,
+  }),
+  contact: (queueId: string, position: number) => ({
+    pk: `QUEUE#${queueId}`,
+    sk: `CONTACT#${position4(position)}`,
+  }),
+  /** `retryAt` only for status `retry`, so due retries sort first and can be cut off at "now". */
+  contactsIndex: (queueId: string, status: string, position: number, retryAt?: string) => ({
+    gsi1pk: indexPartitions.contacts(queueId),
+    gsi1sk: retryAt ? `${status}#${retryAt}#${position4(position)}` : `${status}#${position4(position)}`,
+  }),
+  gatewayMessage: (instanceId: string, providerMessageId: string) => ({
+    pk: `GWMSG#${instanceId}#${providerMessageId}`,
+    sk: 'GWMSG',
+  }),
+  conversation: (tenantId: string, phone: string) => ({
+    pk: `PHONE#${tenantId}#${phone}`,
+    sk: 'CONVERSATION',
+  }),
+  message: (tenantId: string, phone: string, at: string, messageId: string) => ({
+    pk: `PHONE#${tenantId}#${phone}`,
+    sk: `MSG#${at}#${messageId}`,
+  }),
+  optOut: (tenantId: string, phone: string) => ({ pk: `PHONE#${tenantId}#${phone}`, sk: 'OPTOUT' }),
+  optOutsIndex: (tenantId: string, at: string, phone: string) => ({
+    gsi1pk: indexPartitions.optOuts(tenantId),
+    gsi1sk: `${at}#${phone}`,
+  }),
+  instanceLease: (tenantId: string, instanceId: string) => ({
+    pk: `INSTANCE#${tenantId}#${instanceId}`,
+    sk: 'LEASE',
+  }),
+  instancePacing: (tenantId: string, instanceId: string) => ({
+    pk: `INSTANCE#${tenantId}#${instanceId}`,
+    sk: 'PACE',
+  }),
+  schedule: (name: string) => ({ pk: `SCHEDULE#${name}`, sk: 'SCHEDULE' }),
+  callback: (queueId: string, eventId: string) => ({ pk: `QUEUE#${queueId}`, sk: `CALLBACK#${eventId}` }),
+  dueIndex: (kind: DueKind, dueAt: string, id: string) => ({
+    gsi2pk: indexPartitions.due(kind),
+    gsi2sk: `${dueAt}#${id}`,
+  }),
+} as const;
+
+/** The CreateTable request for the single table (on-demand billing, two generic GSIs projecting everything). */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  const stringAttribute = (AttributeName: string) => ({ AttributeName, AttributeType: 'S' as const });
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [PK, SK, GSI1.pk, GSI1.sk, GSI2.pk, GSI2.sk].map(stringAttribute),
+    KeySchema: [
+      { AttributeName: PK, KeyType: 'HASH' },
+      { AttributeName: SK, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [GSI1, GSI2].map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.pk, KeyType: 'HASH' },
+        { AttributeName: index.sk, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    })),
+  };
+}
+
+const errorName = (error: unknown): string | undefined => (error instanceof Error ? error.name : undefined);
+
+/**
+ * Creates the table if it is missing and waits until it is ACTIVE. Idempotent, also when several
+ * processes race to create it. Used by local mode and tests; production tables come from infra.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  let exists = true;
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if (errorName(error) !== 'ResourceNotFoundException') throw error;
+    exists = false;
+  }
+  let created = false;
+  if (!exists) {
+    try {
+      await client.send(new CreateTableCommand(tableDefinition(tableName)));
+      created = true;
+    } catch (error) {
+      // Someone else created it between our describe and create: same outcome.
+      if (errorName(error) !== 'ResourceInUseException') throw error;
+    }
+  }
+  // The SDK waiter checks once right away, so an already-ACTIVE table costs one call.
+  await waitUntilTableExists(
+    { client, minDelay: 1, maxDelay: 2, maxWaitTime: 120 },
+    { TableName: tableName },
+  );
+  // Only the creator turns TTL on: a second UpdateTimeToLive on an enabled table is an error.
+  if (created) await enableTimeToLive(client, tableName);
+}
+
+/** Turns TTL on where the endpoint supports it (LocalStack does; dynalite neither has the call nor deletes). */
+async function enableTimeToLive(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // Reads treat expired items as absent anyway, so an emulator without TTL only keeps more rows.
+    if (errorName(error) !== 'UnknownOperationException') throw error;
+  }
+}
