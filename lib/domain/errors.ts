@@ -20,7 +20,10 @@ export const ERROR_TABLE = {
   // Contact data (reported per contact, or 400 for the whole request)
   INVALID_PHONE: spec(400, (p) => `Telefone inválido${p.value ? `: ${p.value}` : ''}`),
   PHONE_NOT_MOBILE: spec(400, 'Telefone fixo não recebe WhatsApp; informe um celular'),
-  INVALID_DATE: spec(400, (p) => `Data de vencimento inválida${p.value ? `: ${p.value}` : ''}. Use dd/mm/aaaa ou aaaa-mm-dd`),
+  INVALID_DATE: spec(
+    400,
+    (p) => `Data de vencimento inválida${p.value ? `: ${p.value}` : ''}. Use dd/mm/aaaa ou aaaa-mm-dd`,
+  ),
   DUE_DATE_REQUIRED: spec(400, 'data_vencimento obrigatória para este tipo de cobrança'),
   DUE_DATE_NOT_PAST: spec(400, 'Cobrança atrasada com vencimento que ainda não passou'),
   DUE_DATE_PAST: spec(400, 'Cobrança a vencer com vencimento que já passou'),
@@ -36,7 +39,8 @@ export const ERROR_TABLE = {
   INVALID_BUSINESS_HOURS: spec(400, (p) => `Horário comercial inválido: ${p.reason}`),
   OVERNIGHT_WINDOW: spec(
     400,
-    (p) => `Janela ${p.start}-${p.end} atravessa a meia-noite; cadastre duas janelas (${p.start}-24:00 e 00:00-${p.end})`,
+    (p) =>
+      `Janela ${p.start}-${p.end} atravessa a meia-noite; cadastre duas janelas (${p.start}-24:00 e 00:00-${p.end})`,
   ),
   INVALID_TIMEZONE: spec(400, (p) => `Fuso horário inválido: ${p.value}`),
   INVALID_CONFIG: spec(400, (p) => `Configuração inválida: ${p.reason}`),

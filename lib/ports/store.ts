@@ -4,8 +4,8 @@ import type {
   BillingTemplate,
   BusinessCalendar,
   ConnectionState,
-  Tenant,
   TemplateType,
+  Tenant,
   WhatsAppInstance,
 } from '../domain/types.ts';
 
@@ -28,7 +28,11 @@ export interface Store {
   /** All tenants (administration only; small numbers). */
   listTenants(): Promise<Tenant[]>;
   /** Merges the given config fields; undefined if the tenant does not exist. */
-  updateTenantConfig(tenantId: string, patch: Partial<BillingConfig>, at: string): Promise<Tenant | undefined>;
+  updateTenantConfig(
+    tenantId: string,
+    patch: Partial<BillingConfig>,
+    at: string,
+  ): Promise<Tenant | undefined>;
 
   /** Stores a new key; `exists` if a key with the same hash (or id) is already stored. */
   createApiKey(key: ApiKey): Promise<'created' | 'exists'>;
