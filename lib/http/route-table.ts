@@ -14,6 +14,9 @@ export interface RouteSpec {
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', fn: 'health', authenticated: false },
+  { method: 'GET', path: '/api/v1/billing/openapi.json', fn: 'openapi', authenticated: false },
+  { method: 'GET', path: '/api/v1/billing/docs', fn: 'docs', authenticated: false },
+  { method: 'GET', path: '/api/v1/billing/docs/{asset}', fn: 'docs', authenticated: false },
 ];
 
 /** Both spellings API Gateway must declare for a path (it does not fold trailing slashes). */

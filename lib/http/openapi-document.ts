@@ -1,0 +1,438 @@
+import {
+  OpenAPIRegistry,
+  OpenApiGeneratorV31,
+  type ResponseConfig,
+  type RouteConfig,
+} from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import {
+  API_KEY_HEADER,
+  campaignResponseSchema,
+  dryRunResponseSchema,
+  errorResponseSchema,
+  externalIdParamsSchema,
+  healthResponseSchema,
+  queueContactsQuerySchema,
+  queueContactsResponseSchema,
+  queueControlRequestSchema,
+  queueControlResponseSchema,
+  queueIdParamsSchema,
+  queueListQuerySchema,
+  queueListResponseSchema,
+  queueStatusSchema,
+  sendBillingRequestSchema,
+  sendBillingResponseSchema,
+  sendQuerySchema,
+} from './api-schemas.ts';
+
+/**
+ * The OpenAPI 3.1 document of the product's HTTP API, generated from the zod schemas of
+ * api-schemas.ts (never written by hand, so it cannot drift from validation).
+ */
+
+const SECURITY_SCHEME = 'BillingApiKey';
+const BASE = '/api/v1/billing';
+
+/** The guide's "Exemplo 1" request body, verbatim. */
+export const GUIDE_EXAMPLE_1 = {
+  external_id: 'fatura-67890',
+  callback_url: 'https://meu-erp.com/webhooks/billing',
+  contacts: [
+    {
+      nome_cliente: 'João Silva',
+      telefone: '+5511999999999',
+      valor: 'R$ 150,00',
+      data_vencimento: '10/12/2025',
+      valor_total: 'R$ 165,00',
+      codigo_pix: '00020126580014br.gov.bcb.pix...',
+      link_pagamento: 'https://pay.meu-erp.com/invoice/67890',
+      numero_fatura: '2025-67890',
+    },
+  ],
+  metadata: { cliente_id: '12345', empresa: 'Empresa XYZ' },
+};
+
+const UPCOMING_EXAMPLE = {
+  external_id: 'fatura-67891',
+  contacts: [
+    {
+      nome_cliente: 'Maria Souza',
+      telefone: '11988887777',
+      valor: 'R$ 89,90',
+      data_vencimento: '2025-12-20',
+      link_pagamento: 'https://pay.meu-erp.com/invoice/67891',
+    },
+  ],
+};
+
+const NOTIFICATION_EXAMPLE = {
+  external_id: 'aviso-2025-12-manutencao',
+  contacts: [
+    {
+      nome_cliente: 'João Silva',
+      telefone: '+5511999999999',
+      titulo: 'Manutenção programada',
+      mensagem: 'O sistema ficará indisponível no domingo das 2h às 4h.',
+    },
+  ],
+};
+
+const json = (
+  schema: z.ZodType,
+  extra: { example?: unknown; examples?: Record<string, { value: unknown }> } = {},
+) => ({
+  'application/json': { schema, ...extra },
+});
+
+const errorResponse = (
+  description: string,
+  codes: string[],
+  headers?: ResponseConfig['headers'],
+): ResponseConfig => ({
+  description: `${description} Códigos: ${codes.map((c) => `\`${c}\``).join(', ')}.`,
+  ...(headers ? { headers } : {}),
+  content: json(errorResponseSchema),
+});
+
+const RATE_LIMIT_HEADERS: ResponseConfig['headers'] = {
+  'Retry-After': { description: 'Segundos até poder tentar de novo.', schema: { type: 'integer' } },
+  'RateLimit-Limit': {
+    description: 'Requisições permitidas por hora para esta API Key.',
+    schema: { type: 'integer' },
+  },
+  'RateLimit-Remaining': {
+    description: 'Requisições restantes na janela atual.',
+    schema: { type: 'integer' },
+  },
+  'RateLimit-Reset': { description: 'Segundos até a janela atual terminar.', schema: { type: 'integer' } },
+};
+
+/** Responses every authenticated operation can give. */
+const AUTH_RESPONSES: Record<string, ResponseConfig> = {
+  401: errorResponse('API Key ausente, inválida, inativa ou expirada.', [
+    'API_KEY_MISSING',
+    'API_KEY_INVALID',
+    'API_KEY_INACTIVE',
+    'API_KEY_EXPIRED',
+  ]),
+  403: errorResponse('IP não autorizado, tipo de template não permitido ou API desabilitada.', [
+    'IP_NOT_ALLOWED',
+    'TEMPLATE_TYPE_NOT_ALLOWED',
+    'API_DISABLED',
+  ]),
+  429: errorResponse(
+    'Limite de requisições por hora (ou de mensagens por dia) excedido.',
+    ['RATE_LIMITED', 'DAILY_LIMIT_EXCEEDED'],
+    RATE_LIMIT_HEADERS,
+  ),
+};
+
+const SEND_TYPES = [
+  {
+    type: 'overdue',
+    summary: 'Envia cobrança atrasada',
+    description:
+      'Cria uma campanha de cobrança atrasada (`data_vencimento` no passado) e enfileira o envio, respeitando o horário comercial do tenant. ' +
+      'Variáveis calculadas: `dias_atraso`, `status_vencimento`.',
+    example: GUIDE_EXAMPLE_1,
+  },
+  {
+    type: 'upcoming',
+    summary: 'Envia cobrança a vencer',
+    description:
+      'Cria uma campanha de lembrete de vencimento (`data_vencimento` hoje ou no futuro), respeitando o horário comercial. ' +
+      'Variáveis calculadas: `dias_para_vencer`, `status_vencimento`.',
+    example: UPCOMING_EXAMPLE,
+  },
+  {
+    type: 'notification',
+    summary: 'Envia notificação/aviso',
+    description:
+      'Envia notificação/aviso (24/7, sem respeitar horário comercial). Use `titulo` e `mensagem`.',
+    example: NOTIFICATION_EXAMPLE,
+  },
+] as const;
+
+const authenticated = { security: [{ [SECURITY_SCHEME]: [] }] };
+const open = { security: [] };
+
+const sendRoute = (s: (typeof SEND_TYPES)[number]): RouteConfig => ({
+  method: 'post',
+  path: `${BASE}/send/${s.type}`,
+  operationId: `send_${s.type}`,
+  tags: ['Envio'],
+  summary: s.summary,
+  description:
+    `${s.description}\n\n` +
+    'Idempotente por `external_id`: o mesmo `external_id` com o mesmo conteúdo devolve a primeira resposta ' +
+    '(cabeçalho `Idempotent-Replayed: true`); com conteúdo diferente, 409. ' +
+    'Contatos inválidos são recusados um a um (`rejected`); se nenhum for válido, 400 `NO_VALID_CONTACTS`. ' +
+    'Campos desconhecidos no corpo são ignorados.',
+  ...authenticated,
+  request: {
+    query: sendQuerySchema,
+    body: { required: true, content: json(sendBillingRequestSchema, { example: s.example }) },
+  },
+  responses: {
+    200: {
+      description: 'Campanha criada (ou, com `dry_run`, a simulação: nada é gravado nem enviado).',
+      headers: {
+        'Idempotent-Replayed': {
+          description: '`true` quando a resposta é a repetição da primeira para este `external_id`.',
+          schema: { type: 'string', enum: ['true'] },
+        },
+      },
+      content: {
+        'application/json': { schema: z.union([sendBillingResponseSchema, dryRunResponseSchema]) },
+      },
+    },
+    400: errorResponse(
+      'Corpo inválido (`errors` lista os campos) ou nenhum contato válido (`errors` lista os contatos recusados).',
+      [
+        'VALIDATION_FAILED',
+        'MALFORMED_JSON',
+        'NO_VALID_CONTACTS',
+        'BATCH_TOO_LARGE',
+        'TEMPLATE_NOT_FOUND',
+        'NO_ACTIVE_VARIATION',
+        'INVALID_CALLBACK_URL',
+      ],
+    ),
+    ...AUTH_RESPONSES,
+    409: errorResponse(
+      '`external_id` já usado com outro conteúdo, ou a primeira requisição com ele ainda em andamento.',
+      ['EXTERNAL_ID_CONFLICT', 'REQUEST_IN_PROGRESS'],
+    ),
+    413: errorResponse('Corpo maior que o limite.', ['PAYLOAD_TOO_LARGE']),
+    415: errorResponse('Content-Type não é JSON.', ['UNSUPPORTED_MEDIA_TYPE']),
+  },
+});
+
+const notFound = (code: string, what: string): ResponseConfig =>
+  errorResponse(`${what} não encontrada (ou de outro tenant).`, [code]);
+
+const buildRegistry = (): OpenAPIRegistry => {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', SECURITY_SCHEME, {
+    type: 'apiKey',
+    in: 'header',
+    name: API_KEY_HEADER,
+    description: 'Chave `billing_...` mostrada uma única vez na criação.',
+  });
+
+  for (const s of SEND_TYPES) registry.registerPath(sendRoute(s));
+
+  registry.registerPath({
+    method: 'get',
+    path: `${BASE}/queue/{queue_id}/status`,
+    operationId: 'queue_status',
+    tags: ['Filas'],
+    summary: 'Consulta status da fila',
+    description: 'Progresso e contadores de uma fila de envio.',
+    ...authenticated,
+    request: { params: queueIdParamsSchema },
+    responses: {
+      200: { description: 'Status da fila.', content: json(queueStatusSchema) },
+      ...AUTH_RESPONSES,
+      404: notFound('QUEUE_NOT_FOUND', 'Fila'),
+    },
+  });
+
+  registry.registerPath({
+    method: 'post',
+    path: `${BASE}/queue/{queue_id}/control`,
+    operationId: 'queue_control',
+    tags: ['Filas'],
+    summary: 'Controla fila (pause/resume/cancel)',
+    description:
+      '`pause` só para fila rodando; `resume` para fila pausada ou com instância fora do ar; `cancel` para fila não finalizada.',
+    ...authenticated,
+    request: {
+      params: queueIdParamsSchema,
+      body: { required: true, content: json(queueControlRequestSchema, { example: { action: 'pause' } }) },
+    },
+    responses: {
+      200: { description: 'Ação executada.', content: json(queueControlResponseSchema) },
+      400: errorResponse('Ação inválida ou não permitida no status atual.', [
+        'INVALID_ACTION',
+        'VALIDATION_FAILED',
+        'MALFORMED_JSON',
+        'QUEUE_NOT_RUNNING',
+        'QUEUE_NOT_PAUSED',
+        'QUEUE_ALREADY_FINISHED',
+      ]),
+      ...AUTH_RESPONSES,
+      404: notFound('QUEUE_NOT_FOUND', 'Fila'),
+      415: errorResponse('Content-Type não é JSON.', ['UNSUPPORTED_MEDIA_TYPE']),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: `${BASE}/queues`,
+    operationId: 'queue_list',
+    tags: ['Filas'],
+    summary: 'Lista as filas do tenant',
+    description: 'Mais recentes primeiro, paginadas por `cursor`.',
+    ...authenticated,
+    request: { query: queueListQuerySchema },
+    responses: {
+      200: { description: 'Uma página de filas.', content: json(queueListResponseSchema) },
+      400: errorResponse('Parâmetros inválidos.', ['VALIDATION_FAILED']),
+      ...AUTH_RESPONSES,
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: `${BASE}/queue/{queue_id}/contacts`,
+    operationId: 'queue_contacts',
+    tags: ['Filas'],
+    summary: 'Resultado por contato de uma fila',
+    description:
+      'Status, tentativas, último erro e mensagem renderizada de cada contato, paginados por `cursor`.',
+    ...authenticated,
+    request: { params: queueIdParamsSchema, query: queueContactsQuerySchema },
+    responses: {
+      200: { description: 'Uma página de contatos.', content: json(queueContactsResponseSchema) },
+      400: errorResponse('Parâmetros inválidos.', ['VALIDATION_FAILED']),
+      ...AUTH_RESPONSES,
+      404: notFound('QUEUE_NOT_FOUND', 'Fila'),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: `${BASE}/campaigns/{external_id}`,
+    operationId: 'campaign_by_external_id',
+    tags: ['Campanhas'],
+    summary: 'Consulta campanha pelo external_id',
+    description: 'A campanha criada com este `external_id`, com os contatos recusados e o status da fila.',
+    ...authenticated,
+    request: { params: externalIdParamsSchema },
+    responses: {
+      200: { description: 'A campanha.', content: json(campaignResponseSchema) },
+      ...AUTH_RESPONSES,
+      404: notFound('CAMPAIGN_NOT_FOUND', 'Campanha'),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/health',
+    operationId: 'health',
+    tags: ['Operação'],
+    summary: 'Saúde do serviço',
+    description: 'Vivo e com acesso ao banco; 503 quando o banco não responde.',
+    ...open,
+    responses: {
+      200: { description: 'Tudo certo.', content: json(healthResponseSchema) },
+      503: { description: 'Banco inacessível.', content: json(healthResponseSchema) },
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: `${BASE}/openapi.json`,
+    operationId: 'openapi_document',
+    tags: ['Documentação'],
+    summary: 'Este documento OpenAPI 3.1',
+    ...open,
+    responses: {
+      200: {
+        description: 'O documento OpenAPI.',
+        content: { 'application/json': { schema: { type: 'object' } } },
+      },
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: `${BASE}/docs`,
+    operationId: 'docs_page',
+    tags: ['Documentação'],
+    summary: 'Documentação navegável (Swagger UI)',
+    ...open,
+    responses: {
+      200: { description: 'Página HTML.', content: { 'text/html': { schema: { type: 'string' } } } },
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: `${BASE}/docs/{asset}`,
+    operationId: 'docs_asset',
+    tags: ['Documentação'],
+    summary: 'Arquivos estáticos da página de documentação',
+    ...open,
+    request: { params: z.object({ asset: z.string().openapi({ example: 'swagger-ui.css' }) }) },
+    responses: {
+      200: {
+        description: 'JavaScript ou CSS.',
+        content: { 'text/javascript': { schema: { type: 'string' } } },
+      },
+      404: errorResponse('Arquivo desconhecido.', ['ROUTE_NOT_FOUND']),
+    },
+  });
+
+  return registry;
+};
+
+/** The generator's document type (openapi3-ts's, which is not our direct dependency). */
+export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
+
+let cached: OpenApiDocument | undefined;
+
+const baseDocument = (): OpenApiDocument => {
+  cached ??= new OpenApiGeneratorV31(buildRegistry().definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Billing API',
+      version: '1.0.0',
+      description:
+        'Lembretes de cobrança por WhatsApp para ERPs: valida o lote, renderiza os templates e envia no ritmo seguro, ' +
+        'respeitando o horário comercial. Autentique com o cabeçalho `X-Billing-API-Key`. ' +
+        'Erros trazem `success: false`, um `code` estável em inglês e uma `message` em português.',
+    },
+    tags: [
+      { name: 'Envio', description: 'Criação de campanhas.' },
+      { name: 'Filas', description: 'Acompanhamento e controle dos envios.' },
+      { name: 'Campanhas', description: 'Consulta por external_id.' },
+      { name: 'Operação' },
+      { name: 'Documentação' },
+    ],
+  });
+  return cached;
+};
+
+/** The OpenAPI 3.1 document; `serverUrl` (e.g. from the request's host) becomes its only server. */
+export const buildOpenApiDocument = (options: { serverUrl?: string } = {}): OpenApiDocument => {
+  // A copy: callers may decorate it without changing the next caller's document.
+  const doc = structuredClone(baseDocument());
+  if (options.serverUrl) doc.servers = [{ url: options.serverUrl }];
+  return doc;
+};
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;
+
+/** Every operation the document describes, as `{ method: 'GET', path: '/x/{id}' }` (no trailing slash). */
+export const documentedOperations = (): Array<{ method: string; path: string }> =>
+  Object.entries(baseDocument().paths ?? {}).flatMap(([path, item]) =>
+    METHODS.filter((m) => item[m] !== undefined).map((m) => ({ method: m.toUpperCase(), path })),
+  );
+
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
+const HOST = /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/i;
+
+/**
+ * The API's base URL as the caller reached it (`Host`, `X-Forwarded-Proto`), for the document's
+ * `servers`; undefined when the host header is absent or not a plain host (never echo junk).
+ */
+export const serverUrlFromHeaders = (headers: Record<string, string>): string | undefined => {
+  const host = headers.host?.trim();
+  if (!host || !HOST.test(host)) return undefined;
+  const forwarded = headers['x-forwarded-proto']?.split(',')[0]?.trim().toLowerCase();
+  const proto =
+    forwarded === 'http' || forwarded === 'https' ? forwarded : LOOPBACK_HOST.test(host) ? 'http' : 'https';
+  return `${proto}://${host}`;
+};
