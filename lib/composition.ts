@@ -34,13 +34,21 @@ export const createDynamoDocumentClient = (config: Config, client?: DynamoDBClie
 export const createContainer = (config: Config, overrides: Partial<Container> = {}): Container => {
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
   const dynamo = overrides.dynamo ?? createDynamoDocumentClient(config);
+  const clock = overrides.clock ?? systemClock;
   return {
     config,
     logger,
-    clock: overrides.clock ?? systemClock,
+    clock,
     random: overrides.random ?? Math.random,
     dynamo,
-    store: overrides.store ?? createDynamoDbStore({ client: dynamo, tableName: config.TABLE_NAME }),
+    store:
+      overrides.store ??
+      createDynamoDbStore({
+        client: dynamo,
+        tableName: config.TABLE_NAME,
+        clock,
+        onBackgroundError: (error) => logger.warn('background store write failed', { error: error as Error }),
+      }),
   };
 };
 

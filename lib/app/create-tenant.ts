@@ -1,14 +1,23 @@
 import { DEFAULT_BILLING_CONFIG, parseBillingConfigPatch } from '../domain/billing-config.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { Tenant } from '../domain/types.ts';
+import type { BusinessCalendar, Tenant } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
 
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
+/** Monday to Friday, 09:00 to 18:00 in the tenant's zone, closed on national holidays. */
+export const defaultCalendar = (timezone: string): BusinessCalendar => ({
+  timezone,
+  weekly: Object.fromEntries([1, 2, 3, 4, 5].map((d) => [d, [{ start: '09:00', end: '18:00' }]])),
+  nationalHolidays: true,
+  closedDates: [],
+});
+
 /**
  * Creates a tenant with the default billing config, adjusted by `config`.
- * 1. validate id and config; 2. conditional create (an existing id is a conflict, never overwritten).
+ * 1. validate id and config; 2. conditional create (an existing id is a conflict, never overwritten);
+ * 3. default business hours (changed with `hours set`).
  */
 export const createTenant = async (
   deps: { store: Store; clock: Clock },

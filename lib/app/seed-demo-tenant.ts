@@ -4,7 +4,7 @@ import type { Store } from '../ports/store.ts';
 import { addInstance } from './add-instance.ts';
 import { hashApiKey } from './api-key-secret.ts';
 import { createApiKey } from './create-api-key.ts';
-import { createTenant } from './create-tenant.ts';
+import { createTenant, defaultCalendar } from './create-tenant.ts';
 import { setBusinessHours } from './set-business-hours.ts';
 import { setTemplate, type TemplateInput } from './set-template.ts';
 
@@ -42,12 +42,7 @@ export const DEMO_TEMPLATES: Record<TemplateType, TemplateInput> = {
 };
 
 /** Monday to Friday, 09:00 to 18:00, São Paulo, closed on national holidays. */
-export const DEMO_CALENDAR: BusinessCalendar = {
-  timezone: 'America/Sao_Paulo',
-  weekly: Object.fromEntries([1, 2, 3, 4, 5].map((d) => [d, [{ start: '09:00', end: '18:00' }]])),
-  nationalHolidays: true,
-  closedDates: [],
-};
+export const DEMO_CALENDAR: BusinessCalendar = defaultCalendar('America/Sao_Paulo');
 
 export interface SeedDemoInput {
   /** Where the demo instance's Evolution API lives (the built-in simulator by default). */

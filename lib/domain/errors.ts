@@ -65,6 +65,7 @@ export const ERROR_TABLE = {
   PAYLOAD_TOO_LARGE: spec(413, 'Corpo da requisição excede o tamanho máximo'),
   NO_VALID_CONTACTS: spec(400, 'Nenhum contato válido no lote'),
   TEMPLATE_NOT_FOUND: spec(400, (p) => `Template '${p.type}' não encontrado`),
+  REQUEST_IN_PROGRESS: spec(409, 'Requisição com este external_id ainda em processamento; tente novamente'),
   EXTERNAL_ID_CONFLICT: spec(409, (p) => `external_id '${p.externalId}' já existe com outro conteúdo`),
   INVALID_CALLBACK_URL: spec(400, (p) => `callback_url não permitida: ${p.reason}`),
   QUEUE_NOT_FOUND: spec(404, 'Fila não encontrada'),

@@ -150,3 +150,113 @@ export interface WhatsAppInstance {
   connectionState: ConnectionState;
   createdAt: string;
 }
+
+export const CALLBACK_EVENTS = ['sent', 'delivered', 'read', 'failed', 'replied', 'queue.completed'] as const;
+export type CallbackEvent = (typeof CALLBACK_EVENTS)[number];
+
+/** A contact the Accept path refused, reported back one by one (never silently dropped). */
+export interface ContactRejection {
+  /** Position in the request's `contacts` array. */
+  index: number;
+  telefone: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * One accepted request (the guide's BillingCampaign). `externalId` is unique per tenant and is the
+ * idempotency key: the same external_id with the same body replays the first answer.
+ */
+export interface Campaign {
+  id: string;
+  tenantId: string;
+  externalId: string;
+  templateType: TemplateType;
+  queueId: string;
+  /** SHA-256 of the canonical request body; a different body under the same external_id is a conflict. */
+  requestHash: string;
+  apiKeyId: string;
+  callbackUrl: string | null;
+  callbackEvents: CallbackEvent[];
+  metadata: Record<string, unknown>;
+  /** `creating` until the queue and every contact are stored; only then is the answer replayable. */
+  state: 'creating' | 'created';
+  /** While `creating`: the request finishing it holds it until then; a retry takes over after. */
+  leaseUntil: string;
+  /** What a retry needs to render exactly the same messages: the rotation seed and the use counts seen. */
+  plan: { seed: number; uses: Record<string, number> };
+  /** The daily quota was reserved for `accepted` messages (so a retry does not reserve twice). */
+  quotaReserved: boolean;
+  accepted: number;
+  rejected: ContactRejection[];
+  estimatedDurationMinutes: number;
+  scheduledStart: string | null;
+  createdAt: string;
+}
+
+/** The sending state of one campaign (the guide's BillingQueue), with its progress counters. */
+export interface BillingQueue {
+  id: string;
+  tenantId: string;
+  campaignId: string;
+  externalId: string;
+  templateType: TemplateType;
+  /** The WhatsApp instance that sends it (null when the tenant had none at accept time). */
+  instanceId: string | null;
+  status: QueueStatus;
+  totalContacts: number;
+  contactsSent: number;
+  contactsDelivered: number;
+  contactsRead: number;
+  contactsReplied: number;
+  contactsFailed: number;
+  contactsPendingRetry: number;
+  contactsCancelled: number;
+  contactsUnknown: number;
+  contactsSkipped: number;
+  /** Messages per minute measured over the recent sends. */
+  currentRate: number;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  pausedAt: string | null;
+  pauseReason: string;
+  nextRunAt: string | null;
+  /** Bumped on every publish of the queue's work item (part of the FIFO deduplication id). */
+  publishGeneration: number;
+}
+
+/** One debtor of a queue, with the message rendered at accept time (the guide's BillingContact). */
+export interface BillingContact {
+  /** `<queueId>:<position>`: stable, so rewriting a contact on a retry is idempotent. */
+  id: string;
+  queueId: string;
+  tenantId: string;
+  /** Index in the request's `contacts` array. */
+  position: number;
+  phone: string;
+  name: string;
+  invoiceNumber: string | null;
+  /** Given and calculated template variables. */
+  variables: Record<string, string | number>;
+  variationId: string;
+  renderedMessage: string;
+  status: ContactStatus;
+  attempts: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  /** Gateway's `key.id` and `key.remoteJid` once sent. */
+  providerMessageId: string | null;
+  remoteJid: string | null;
+  sentAt: string | null;
+  deliveredAt: string | null;
+  readAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A page of a listing; `nextCursor` is opaque and null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

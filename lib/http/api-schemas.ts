@@ -1,7 +1,13 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { DomainError, ERROR_TABLE, type ErrorCode, type Result } from '../domain/errors.ts';
-import { CONTACT_STATUSES, QUEUE_STATUSES, TEMPLATE_TYPES } from '../domain/types.ts';
+import {
+  CALLBACK_EVENTS,
+  type CallbackEvent,
+  CONTACT_STATUSES,
+  QUEUE_STATUSES,
+  TEMPLATE_TYPES,
+} from '../domain/types.ts';
 
 /**
  * The HTTP API's schemas: the single source of truth for request validation, the TypeScript
@@ -29,8 +35,7 @@ export const CALCULATED_VARIABLES = ['dias_atraso', 'dias_para_vencer', 'status_
 
 const EXTRA_VARIABLE_NAME = /^[a-z_][a-z0-9_]{0,49}$/;
 
-export const CALLBACK_EVENTS = ['sent', 'delivered', 'read', 'failed', 'replied', 'queue.completed'] as const;
-export type CallbackEvent = (typeof CALLBACK_EVENTS)[number];
+export { CALLBACK_EVENTS, type CallbackEvent };
 
 /**
  * Events sent when the request names none: everything but `read`, which fires once per

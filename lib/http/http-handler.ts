@@ -46,8 +46,9 @@ export class HttpError extends DomainError {
     code: DomainError['code'],
     readonly headers: Record<string, string>,
     params: DomainError['params'] = {},
+    details?: unknown,
   ) {
-    super(code, params);
+    super(code, params, details);
   }
 }
 

@@ -14,6 +14,18 @@ export interface RouteSpec {
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', fn: 'health', authenticated: false },
+  { method: 'POST', path: '/api/v1/billing/send/overdue', fn: 'send-overdue', authenticated: true },
+  { method: 'POST', path: '/api/v1/billing/send/upcoming', fn: 'send-upcoming', authenticated: true },
+  { method: 'POST', path: '/api/v1/billing/send/notification', fn: 'send-notification', authenticated: true },
+  { method: 'GET', path: '/api/v1/billing/queue/{queue_id}/status', fn: 'queue-status', authenticated: true },
+  {
+    method: 'GET',
+    path: '/api/v1/billing/queue/{queue_id}/contacts',
+    fn: 'queue-contacts',
+    authenticated: true,
+  },
+  { method: 'GET', path: '/api/v1/billing/queues', fn: 'list-queues', authenticated: true },
+  { method: 'GET', path: '/api/v1/billing/campaigns/{external_id}', fn: 'get-campaign', authenticated: true },
   { method: 'GET', path: '/api/v1/billing/openapi.json', fn: 'openapi', authenticated: false },
   { method: 'GET', path: '/api/v1/billing/docs', fn: 'docs', authenticated: false },
   { method: 'GET', path: '/api/v1/billing/docs/{asset}', fn: 'docs', authenticated: false },

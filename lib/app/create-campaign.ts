@@ -1,0 +1,363 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Container } from '../composition.ts';
+import { isOpen, nextOpening } from '../domain/business-hours.ts';
+import { type AcceptedContact, type ContactInput, takeInContacts } from '../domain/contact-intake.ts';
+import { localDateIn } from '../domain/due-date.ts';
+import { DomainError } from '../domain/errors.ts';
+import { estimateSendDurationMs } from '../domain/pacing.ts';
+import { planVariations } from '../domain/rotation.ts';
+import { seededRandom } from '../domain/seeded-random.ts';
+import { renderTemplate } from '../domain/template.ts';
+import type {
+  ApiKey,
+  BillingContact,
+  BillingQueue,
+  BillingTemplate,
+  CallbackEvent,
+  Campaign,
+  ContactRejection,
+  TemplateType,
+  Tenant,
+} from '../domain/types.ts';
+
+export interface CreateCampaignInput {
+  tenant: Tenant;
+  apiKey: ApiKey;
+  templateType: TemplateType;
+  externalId: string;
+  contacts: readonly ContactInput[];
+  callbackUrl: string | null;
+  callbackEvents: CallbackEvent[];
+  metadata: Record<string, unknown>;
+  /** The body as received (after validation), hashed to tell a replay from a conflict. */
+  canonicalBody: unknown;
+}
+
+export interface CampaignAnswer {
+  campaign: Campaign;
+  /** True when this is the stored answer of an earlier identical request. */
+  replayed: boolean;
+}
+
+export interface DryRunAnswer {
+  accepted: number;
+  rejected: ContactRejection[];
+  messages: Array<{ index: number; telefone: string; variation_id: string; message: string }>;
+  estimatedDurationMinutes: number;
+  scheduledStart: string | null;
+}
+
+type Deps = Pick<Container, 'store' | 'clock' | 'random' | 'logger'>;
+
+/** How long the request that created a campaign has to finish it before a retry may take over. */
+export const CAMPAIGN_LEASE_MS = 20_000;
+/** How long a concurrent duplicate waits for the first request to finish before giving up with a 409. */
+const DUPLICATE_WAIT_MS = 25_000;
+const DUPLICATE_POLL_MS = 100;
+
+const sortKeys = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map(sortKeys)
+    : value && typeof value === 'object'
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+        )
+      : value;
+
+export const requestHash = (templateType: TemplateType, body: unknown): string =>
+  createHash('sha256')
+    .update(JSON.stringify(sortKeys({ templateType, body })))
+    .digest('hex');
+
+const loadTemplate = async (deps: Deps, tenant: Tenant, type: TemplateType): Promise<BillingTemplate> => {
+  const template = await deps.store.getTemplate(tenant.id, type);
+  if (!template?.isActive || !template.variations.some((v) => v.isActive)) {
+    throw new DomainError('TEMPLATE_NOT_FOUND', { type });
+  }
+  return template;
+};
+
+/** When sending can start: now for notifications (24/7) or inside hours, else the next opening. */
+const scheduledStartFor = async (
+  deps: Deps,
+  tenant: Tenant,
+  type: TemplateType,
+  now: Date,
+): Promise<Date> => {
+  if (type === 'notification') return now;
+  const calendar = await deps.store.getCalendar(tenant.id);
+  if (!calendar) throw new DomainError('NO_BUSINESS_HOURS');
+  return isOpen(calendar, now) ? now : nextOpening(calendar, now);
+};
+
+const estimateMinutes = (tenant: Tenant, count: number): number =>
+  Math.max(1, Math.ceil(estimateSendDurationMs(count, tenant.config) / 60_000));
+
+/** Renders every accepted contact with the variations the plan picks (deterministic for a seed). */
+const render = (template: BillingTemplate, accepted: readonly AcceptedContact[], plan: Campaign['plan']) => {
+  const variations = template.variations.map((v) => ({ ...v, timesUsed: plan.uses[v.id] ?? 0 }));
+  const { picks, uses } = planVariations(
+    template.rotationStrategy,
+    variations,
+    accepted.length,
+    seededRandom(plan.seed),
+  );
+  const rendered = accepted.map((contact, i) => {
+    // biome-ignore lint/style/noNonNullAssertion: planVariations returns one pick per contact
+    const variation = picks[i]!;
+    return {
+      contact,
+      variationId: variation.id,
+      message: renderTemplate(variation.messageTemplate, contact.variables),
+    };
+  });
+  return { rendered, uses };
+};
+
+/** Validates and renders without storing anything (`?dry_run=true`). */
+export const dryRunCampaign = async (deps: Deps, input: CreateCampaignInput): Promise<DryRunAnswer> => {
+  const { tenant, templateType } = input;
+  checkTenant(tenant, input.contacts.length);
+  const template = await loadTemplate(deps, tenant, templateType);
+  const now = deps.clock.now();
+  const intake = takeInContacts(input.contacts, intakeContext(tenant, template, now));
+  const uses = Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed]));
+  const { rendered } = render(template, intake.accepted, { seed: Math.floor(deps.random() * 2 ** 32), uses });
+  const start = intake.accepted.length ? await scheduledStartFor(deps, tenant, templateType, now) : now;
+  return {
+    accepted: intake.accepted.length,
+    rejected: intake.rejected,
+    messages: rendered.map((r) => ({
+      index: r.contact.index,
+      telefone: r.contact.phone,
+      variation_id: r.variationId,
+      message: r.message,
+    })),
+    estimatedDurationMinutes: estimateMinutes(tenant, intake.accepted.length),
+    scheduledStart: start > now ? start.toISOString() : null,
+  };
+};
+
+const checkTenant = (tenant: Tenant, count: number): void => {
+  if (!tenant.config.apiEnabled) throw new DomainError('API_DISABLED');
+  if (count > tenant.config.maxBatchSize) {
+    throw new DomainError('BATCH_TOO_LARGE', { max: tenant.config.maxBatchSize, count });
+  }
+};
+
+const intakeContext = (tenant: Tenant, template: BillingTemplate, now: Date) => ({
+  today: localDateIn(tenant.config.timezone, now),
+  allowLandlines: tenant.config.allowLandlines,
+  requiredVariables: template.requiredVariables,
+  templateType: template.type,
+});
+
+/** Tenant-local day counter; lives two days so a late read in the same day still counts. */
+const reserveDailyQuota = async (deps: Deps, tenant: Tenant, count: number, now: Date): Promise<boolean> => {
+  const limit = tenant.config.dailyMessageLimit;
+  if (limit === 0) return true;
+  const day = localDateIn(tenant.config.timezone, now);
+  const reserved = await deps.store.incrementCounter(
+    `DAILY#${tenant.id}#${day}`,
+    count,
+    limit,
+    new Date(now.getTime() + 2 * 86_400_000),
+  );
+  return reserved.ok;
+};
+
+/**
+ * The Accept path (design section 5), after authentication and body validation:
+ * 1. tenant checks (API enabled, batch size, active template);
+ * 2. an existing campaign with this external_id: same body -> replay, other body -> 409;
+ * 3. per-contact rules; none accepted -> 400 with the list, nothing stored;
+ * 4. conditional put of the campaign (`creating`): the one idempotency point under concurrency;
+ * 5. reserve the daily quota atomically (refused -> the campaign is removed, 429);
+ * 6. render, write contacts (batched), then the queue, then mark the campaign `created` and
+ *    count variation uses once. A request that dies in 6 is finished by its retry.
+ */
+export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Promise<CampaignAnswer> => {
+  const { tenant, templateType } = input;
+  checkTenant(tenant, input.contacts.length);
+  const template = await loadTemplate(deps, tenant, templateType);
+  const hash = requestHash(templateType, input.canonicalBody);
+
+  const existing = await deps.store.getCampaign(tenant.id, input.externalId);
+  if (existing) return resumeExisting(deps, input, template, existing, hash);
+
+  const now = deps.clock.now();
+  const intake = takeInContacts(input.contacts, intakeContext(tenant, template, now));
+  if (intake.accepted.length === 0) throw new DomainError('NO_VALID_CONTACTS', {}, intake.rejected);
+  const start = await scheduledStartFor(deps, tenant, templateType, now);
+
+  const campaign: Campaign = {
+    id: randomUUID(),
+    tenantId: tenant.id,
+    externalId: input.externalId,
+    templateType,
+    queueId: randomUUID(),
+    requestHash: hash,
+    apiKeyId: input.apiKey.id,
+    callbackUrl: input.callbackUrl,
+    callbackEvents: input.callbackEvents,
+    metadata: input.metadata,
+    state: 'creating',
+    leaseUntil: new Date(now.getTime() + CAMPAIGN_LEASE_MS).toISOString(),
+    plan: {
+      seed: Math.floor(deps.random() * 2 ** 32),
+      uses: Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed])),
+    },
+    quotaReserved: false,
+    accepted: intake.accepted.length,
+    rejected: intake.rejected,
+    estimatedDurationMinutes: estimateMinutes(tenant, intake.accepted.length),
+    // null = sending may start at once (the guide's clients expect null then).
+    scheduledStart: start > now ? start.toISOString() : null,
+    createdAt: now.toISOString(),
+  };
+  if ((await deps.store.createCampaign(campaign)) === 'exists') {
+    // A concurrent request with this external_id won the put: answer as its duplicate.
+    const winner = await deps.store.getCampaign(tenant.id, input.externalId);
+    if (!winner) throw new Error('campaign vanished after a conditional put conflict');
+    return resumeExisting(deps, input, template, winner, hash);
+  }
+  await finish(deps, input, template, campaign, intake.accepted);
+  return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: false };
+};
+
+/** Steps 5 and 6, shared by the first request and a retry that takes over. */
+const finish = async (
+  deps: Deps,
+  input: CreateCampaignInput,
+  template: BillingTemplate,
+  campaign: Campaign,
+  accepted: readonly AcceptedContact[],
+): Promise<void> => {
+  const { store } = deps;
+  const now = deps.clock.now();
+  if (!campaign.quotaReserved) {
+    if (!(await reserveDailyQuota(deps, input.tenant, accepted.length, now))) {
+      await store.deleteCreatingCampaign(campaign.tenantId, campaign.externalId);
+      throw new DomainError('DAILY_LIMIT_EXCEEDED');
+    }
+    await store.markCampaignQuotaReserved(campaign.tenantId, campaign.externalId);
+  }
+
+  const at = now.toISOString();
+  // A queue that exists means its contacts were all written (they go first) and may be sending:
+  // never rewrite them.
+  if (!(await store.getQueue(campaign.queueId))) {
+    const { rendered } = render(template, accepted, campaign.plan);
+    const contacts: BillingContact[] = rendered.map(({ contact, variationId, message }) => ({
+      id: `${campaign.queueId}:${contact.index}`,
+      queueId: campaign.queueId,
+      tenantId: campaign.tenantId,
+      position: contact.index,
+      phone: contact.phone,
+      name: contact.name,
+      invoiceNumber: contact.invoiceNumber,
+      variables: contact.variables,
+      variationId,
+      renderedMessage: message,
+      status: 'pending',
+      attempts: 0,
+      lastError: null,
+      lastErrorAt: null,
+      providerMessageId: null,
+      remoteJid: null,
+      sentAt: null,
+      deliveredAt: null,
+      readAt: null,
+      createdAt: at,
+      updatedAt: at,
+    }));
+    await store.putContacts(contacts);
+    const instances = (await store.listInstances(campaign.tenantId)).filter((i) => i.isActive);
+    instances.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const queue: BillingQueue = {
+      id: campaign.queueId,
+      tenantId: campaign.tenantId,
+      campaignId: campaign.id,
+      externalId: campaign.externalId,
+      templateType: campaign.templateType,
+      instanceId: instances[0]?.id ?? null,
+      status: 'pending',
+      totalContacts: contacts.length,
+      contactsSent: 0,
+      contactsDelivered: 0,
+      contactsRead: 0,
+      contactsReplied: 0,
+      contactsFailed: 0,
+      contactsPendingRetry: 0,
+      contactsCancelled: 0,
+      contactsUnknown: 0,
+      contactsSkipped: 0,
+      currentRate: 0,
+      createdAt: campaign.createdAt,
+      startedAt: null,
+      completedAt: null,
+      pausedAt: null,
+      pauseReason: '',
+      nextRunAt: campaign.scheduledStart,
+      publishGeneration: 0,
+    };
+    await store.createQueue(queue);
+  }
+
+  if (await store.completeCampaign(campaign.tenantId, campaign.externalId)) {
+    // Counted once per batch, by whoever completed the campaign.
+    const { uses } = render(template, accepted, campaign.plan);
+    if (Object.keys(uses).length)
+      await store.addVariationUses(campaign.tenantId, campaign.templateType, uses);
+  }
+};
+
+/**
+ * Another request already used this external_id. Same body: replay its answer, waiting while it
+ * is being created, and finishing it ourselves when its request died (lease ended).
+ */
+const resumeExisting = async (
+  deps: Deps,
+  input: CreateCampaignInput,
+  template: BillingTemplate,
+  found: Campaign,
+  hash: string,
+): Promise<CampaignAnswer> => {
+  if (found.requestHash !== hash)
+    throw new DomainError('EXTERNAL_ID_CONFLICT', { externalId: input.externalId });
+  // Counted in polls, not clock time: the clock may be a test's frozen one.
+  let pollsLeft = DUPLICATE_WAIT_MS / DUPLICATE_POLL_MS;
+  let campaign: Campaign | undefined = found;
+  while (campaign) {
+    if (campaign.state === 'created') return { campaign, replayed: true };
+    const now = deps.clock.now();
+    const leaseUntil = new Date(now.getTime() + CAMPAIGN_LEASE_MS).toISOString();
+    if (
+      campaign.leaseUntil < now.toISOString() &&
+      (await deps.store.takeOverCampaign(
+        campaign.tenantId,
+        campaign.externalId,
+        now.toISOString(),
+        leaseUntil,
+      ))
+    ) {
+      deps.logger.warn('finishing a campaign whose request died', {
+        campaignId: campaign.id,
+        tenantId: campaign.tenantId,
+      });
+      const intake = takeInContacts(
+        input.contacts,
+        intakeContext(input.tenant, template, new Date(campaign.createdAt)),
+      );
+      await finish(deps, input, template, { ...campaign, leaseUntil }, intake.accepted);
+      return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: true };
+    }
+    if (pollsLeft-- <= 0) throw new DomainError('REQUEST_IN_PROGRESS');
+    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_POLL_MS));
+    campaign = await deps.store.getCampaign(campaign.tenantId, campaign.externalId);
+  }
+  // The first request was refused after its put (daily limit) and removed it: start afresh.
+  return createCampaign(deps, input);
+};

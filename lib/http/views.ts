@@ -1,0 +1,83 @@
+import { baseIntervalMs } from '../domain/pacing.ts';
+import { CONTACT_STATUS_DISPLAY, isFinalQueueStatus, QUEUE_STATUS_DISPLAY } from '../domain/queue-state.ts';
+import type { BillingConfig, BillingContact, BillingQueue, Campaign } from '../domain/types.ts';
+import type { QueueStatusBody, SendBillingResponse } from './api-schemas.ts';
+
+/** Maps domain entities to the guide's snake_case bodies (the shapes in api-schemas.ts). */
+
+export const CAMPAIGN_CREATED_MESSAGE = 'Campanha criada com sucesso';
+
+export const sendResponseView = (campaign: Campaign): SendBillingResponse => ({
+  success: true,
+  message: CAMPAIGN_CREATED_MESSAGE,
+  billing_campaign_id: campaign.id,
+  queue_id: campaign.queueId,
+  total_contacts: campaign.accepted,
+  estimated_duration_minutes: campaign.estimatedDurationMinutes,
+  accepted: campaign.accepted,
+  rejected: campaign.rejected as SendBillingResponse['rejected'],
+  scheduled_start: campaign.scheduledStart,
+});
+
+/** Contacts that no longer wait for a send. */
+const processed = (q: BillingQueue): number =>
+  q.contactsSent + q.contactsFailed + q.contactsCancelled + q.contactsUnknown + q.contactsSkipped;
+
+/**
+ * The status body (the guide's example fields first). The ETA is the remaining contacts at the
+ * tenant's pace from now or from the scheduled start, whichever is later.
+ */
+export const queueStatusView = (q: BillingQueue, config: BillingConfig, now: Date): QueueStatusBody => {
+  const done = processed(q);
+  const remaining = Math.max(0, q.totalContacts - done);
+  const from = q.nextRunAt && new Date(q.nextRunAt) > now ? new Date(q.nextRunAt) : now;
+  const eta =
+    isFinalQueueStatus(q.status) || q.status === 'paused' || remaining === 0
+      ? null
+      : new Date(from.getTime() + remaining * baseIntervalMs(config)).toISOString();
+  return {
+    id: q.id,
+    status: q.status,
+    status_display: QUEUE_STATUS_DISPLAY[q.status],
+    total_contacts: q.totalContacts,
+    contacts_sent: q.contactsSent,
+    contacts_delivered: q.contactsDelivered,
+    contacts_failed: q.contactsFailed,
+    contacts_pending_retry: q.contactsPendingRetry,
+    progress_percent: q.totalContacts ? Math.round((done / q.totalContacts) * 10_000) / 100 : 100,
+    current_rate: q.currentRate,
+    eta,
+    started_at: q.startedAt,
+    completed_at: q.completedAt,
+    pause_reason: q.pauseReason,
+    contacts_read: q.contactsRead,
+    contacts_replied: q.contactsReplied,
+    contacts_cancelled: q.contactsCancelled,
+    contacts_pending: Math.max(0, remaining - q.contactsPendingRetry),
+    contacts_unknown: q.contactsUnknown,
+    paused_at: q.pausedAt,
+    next_run_at: q.nextRunAt,
+    template_type: q.templateType,
+    external_id: q.externalId,
+    billing_campaign_id: q.campaignId,
+    created_at: q.createdAt,
+  };
+};
+
+export const contactView = (c: BillingContact) => ({
+  id: c.id,
+  index: c.position,
+  telefone: c.phone,
+  nome_cliente: c.name,
+  status: c.status,
+  status_display: CONTACT_STATUS_DISPLAY[c.status],
+  attempts: c.attempts,
+  last_error: c.lastError,
+  last_error_at: c.lastErrorAt,
+  provider_message_id: c.providerMessageId,
+  variation_id: c.variationId,
+  rendered_message: c.renderedMessage,
+  sent_at: c.sentAt,
+  delivered_at: c.deliveredAt,
+  read_at: c.readAt,
+});
