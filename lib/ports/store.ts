@@ -1,13 +1,28 @@
 import type {
   ApiKey,
   BillingConfig,
+  BillingContact,
+  BillingQueue,
   BillingTemplate,
   BusinessCalendar,
+  Campaign,
   ConnectionState,
+  ContactStatus,
+  Page,
+  QueueStatus,
   TemplateType,
   Tenant,
   WhatsAppInstance,
 } from '../domain/types.ts';
+
+export interface PageRequest<S> {
+  /** Only items in this status (all statuses when absent). */
+  status?: S;
+  /** Page size, 1..100. */
+  limit: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
 
 /** Outcome of an atomic counter increment that must never pass its limit. */
 export type CounterResult =
@@ -71,4 +86,30 @@ export interface Store {
   incrementCounter(name: string, by: number, limit: number | null, expiresAt: Date): Promise<CounterResult>;
   /** Current value of a counter (0 when absent or expired). */
   getCounter(name: string): Promise<number>;
+
+  /** Creates the campaign (state `creating`) unless the tenant already has this external id. */
+  createCampaign(campaign: Campaign): Promise<'created' | 'exists'>;
+  getCampaign(tenantId: string, externalId: string): Promise<Campaign | undefined>;
+  /**
+   * Takes over a `creating` campaign whose lease ended before `now` (its request died halfway):
+   * sets `leaseUntil`; false when it is `created` or another request still holds it.
+   */
+  takeOverCampaign(tenantId: string, externalId: string, now: string, leaseUntil: string): Promise<boolean>;
+  /** Records that the daily quota was reserved for this campaign. */
+  markCampaignQuotaReserved(tenantId: string, externalId: string): Promise<void>;
+  /** `creating -> created`; false when it already was `created` (another request finished it). */
+  completeCampaign(tenantId: string, externalId: string): Promise<boolean>;
+  /** Removes a campaign still `creating` (its request was refused after the put, e.g. daily limit). */
+  deleteCreatingCampaign(tenantId: string, externalId: string): Promise<void>;
+
+  /** Writes contacts in batches (BatchWriteItem, 25 a call, unprocessed items retried); idempotent. */
+  putContacts(contacts: readonly BillingContact[]): Promise<void>;
+  /** Creates the queue unless it exists. */
+  createQueue(queue: BillingQueue): Promise<'created' | 'exists'>;
+  /** The queue by id, whatever its tenant (callers check `tenantId`). */
+  getQueue(queueId: string): Promise<BillingQueue | undefined>;
+  /** A tenant's queues, newest first. */
+  listQueues(tenantId: string, page: PageRequest<QueueStatus>): Promise<Page<BillingQueue>>;
+  /** A queue's contacts in batch order. */
+  listContacts(queueId: string, page: PageRequest<ContactStatus>): Promise<Page<BillingContact>>;
 }

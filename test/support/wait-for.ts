@@ -14,5 +14,7 @@ export const waitFor = async <T>(
     }
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 50));
   }
-  throw new Error(`timed out waiting for ${options.what ?? 'condition'}${lastError ? `: ${String(lastError)}` : ''}`);
+  throw new Error(
+    `timed out waiting for ${options.what ?? 'condition'}${lastError ? `: ${String(lastError)}` : ''}`,
+  );
 };
