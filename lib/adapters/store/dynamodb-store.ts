@@ -19,7 +19,9 @@ import type {
 } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { CounterResult, Store } from '../../ports/store.ts';
-import { GSI1, indexPartitions, keys, PK, SK, TABLE_ATTRIBUTES, TTL_ATTRIBUTE } from './table-schema.ts';
+import { createDynamoDbCampaignStore } from './dynamodb-campaign-store.ts';
+import { type Item, isConditionFailure, toEntity, withoutUndefined } from './dynamodb-item.ts';
+import { GSI1, indexPartitions, keys, PK, SK, TTL_ATTRIBUTE } from './table-schema.ts';
 
 export interface DynamoDbStoreOptions {
   client: DynamoDBDocumentClient;
@@ -28,9 +30,9 @@ export interface DynamoDbStoreOptions {
   clock?: Clock;
   /** Receives failures of fire-and-forget writes (`recordApiKeyUse`), which never reject. */
   onBackgroundError?: (error: unknown) => void;
+  /** First backoff before re-sending a batch's unprocessed items (doubles each try); default 50 ms. */
+  batchRetryDelayMs?: number;
 }
-
-type Item = Record<string, unknown>;
 
 /** Attribute of a template item holding use counts by variation id, so one UpdateItem adds to several. */
 const USES = 'uses';
@@ -41,29 +43,6 @@ const COUNTER_VALUE = 'value';
  * live -> expired); more failed rounds mean something is wrong, not contention.
  */
 const MAX_COUNTER_ROUNDS = 4;
-
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
-
-/** Drops `undefined` anywhere inside plain data: the document client refuses it unless configured otherwise. */
-function withoutUndefined<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(withoutUndefined) as T;
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, withoutUndefined(v)]),
-    ) as T;
-  }
-  return value;
-}
-
-/** The entity stored in an item: everything but the key, index and TTL attributes. */
-function toEntity<T>(item: Item): T {
-  const entity: Item = { ...item };
-  for (const attribute of TABLE_ATTRIBUTES) delete entity[attribute];
-  return entity as T;
-}
 
 const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 
@@ -205,6 +184,8 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
   };
 
   return {
+    ...createDynamoDbCampaignStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
+
     async createTenant(tenant: Tenant) {
       const created = await putNew({ ...keys.tenant(tenant.id), ...keys.tenantsIndex(tenant.id), ...tenant });
       return created ? 'created' : 'exists';

@@ -1,0 +1,628 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
+import { ensureTable, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
+import { DomainError } from '../../lib/domain/errors.ts';
+import type {
+  BillingContact,
+  BillingQueue,
+  Campaign,
+  ContactStatus,
+  QueueStatus,
+} from '../../lib/domain/types.ts';
+import type { Store } from '../../lib/ports/store.ts';
+import {
+  createTestDocumentClient,
+  createTestDynamoDbClient,
+  type RunningDynalite,
+  startDynalite,
+} from '../support/dynalite.ts';
+
+let dynamo: RunningDynalite;
+let raw: DynamoDBClient;
+let doc: DynamoDBDocumentClient;
+let tableCount = 0;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  raw = createTestDynamoDbClient(dynamo.endpoint);
+  doc = createTestDocumentClient(dynamo.endpoint);
+});
+
+afterAll(async () => {
+  doc?.destroy();
+  raw?.destroy();
+  await dynamo?.stop();
+});
+
+/** A store on its own fresh table; `client` replaces the document client (to count or disturb requests). */
+async function freshStore(
+  client: DynamoDBDocumentClient = doc,
+): Promise<{ store: Store; tableName: string }> {
+  tableCount += 1;
+  const tableName = `campaign-test-${tableCount}`;
+  await ensureTable(raw, tableName);
+  return { store: createDynamoDbStore({ client, tableName, batchRetryDelayMs: 1 }), tableName };
+}
+
+/** A document client on its own connection that counts the DynamoDB operations it sends. */
+function countingClient(): { client: DynamoDBDocumentClient; counts: Map<string, number>; close(): void } {
+  const counts = new Map<string, number>();
+  const lowLevel = createTestDynamoDbClient(dynamo.endpoint);
+  lowLevel.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown';
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countOperations' },
+  );
+  return { client: DynamoDBDocumentClient.from(lowLevel), counts, close: () => lowLevel.destroy() };
+}
+
+type WriteRequests = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string];
+
+/**
+ * A client whose BatchWriteItem writes only the first `keep(requests)` requests of each call and
+ * hands the others back as UnprocessedItems, as DynamoDB does under throttling.
+ */
+function throttlingClient(keep: (requests: WriteRequests) => number): {
+  client: DynamoDBDocumentClient;
+  batchCalls: () => number;
+} {
+  let calls = 0;
+  const client = {
+    send: async (command: unknown) => {
+      if (!(command instanceof BatchWriteCommand)) return doc.send(command as never);
+      calls += 1;
+      const entry = Object.entries(command.input.RequestItems ?? {})[0];
+      if (!entry) throw new Error('BatchWriteItem without requests');
+      const [table, requests] = entry;
+      const kept = keep(requests);
+      if (kept > 0) {
+        await doc.send(new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, kept) } }));
+      }
+      const rest = requests.slice(kept);
+      return { UnprocessedItems: rest.length > 0 ? { [table]: rest } : {} };
+    },
+  };
+  return { client: client as unknown as DynamoDBDocumentClient, batchCalls: () => calls };
+}
+
+const campaign = (overrides: Partial<Campaign> = {}): Campaign => ({
+  id: 'camp-1',
+  tenantId: 'acme',
+  externalId: 'fatura-67890',
+  templateType: 'overdue',
+  queueId: 'queue-1',
+  requestHash: 'f'.repeat(64),
+  apiKeyId: 'key-1',
+  callbackUrl: 'https://erp.example.com/hooks/billing',
+  callbackEvents: ['sent', 'failed'],
+  metadata: { origem: 'erp', lote: 7, nested: { ok: true } },
+  state: 'creating',
+  leaseUntil: '2025-01-10T12:00:30.000Z',
+  plan: { seed: 42, uses: { v1: 3, v2: 0 } },
+  quotaReserved: false,
+  accepted: 2,
+  rejected: [{ index: 1, telefone: '123', code: 'INVALID_PHONE', message: 'Telefone inválido: 123' }],
+  estimatedDurationMinutes: 1,
+  scheduledStart: null,
+  createdAt: '2025-01-10T12:00:00.000Z',
+  ...overrides,
+});
+
+const queue = (overrides: Partial<BillingQueue> = {}): BillingQueue => ({
+  id: 'queue-1',
+  tenantId: 'acme',
+  campaignId: 'camp-1',
+  externalId: 'fatura-67890',
+  templateType: 'overdue',
+  instanceId: 'inst-1',
+  status: 'pending',
+  totalContacts: 1000,
+  contactsSent: 0,
+  contactsDelivered: 0,
+  contactsRead: 0,
+  contactsReplied: 0,
+  contactsFailed: 0,
+  contactsPendingRetry: 0,
+  contactsCancelled: 0,
+  contactsUnknown: 0,
+  contactsSkipped: 0,
+  currentRate: 0,
+  createdAt: '2025-01-10T12:00:00.000Z',
+  startedAt: null,
+  completedAt: null,
+  pausedAt: null,
+  pauseReason: '',
+  nextRunAt: null,
+  publishGeneration: 1,
+  ...overrides,
+});
+
+const contact = (position: number, overrides: Partial<BillingContact> = {}): BillingContact => ({
+  id: `queue-1:${position}`,
+  queueId: 'queue-1',
+  tenantId: 'acme',
+  position,
+  phone: `+55119${String(position).padStart(8, '0')}`,
+  name: `Cliente ${position}`,
+  invoiceNumber: `NF-${position}`,
+  variables: { nome_cliente: `Cliente ${position}`, valor: 'R$ 10,00', dias_atraso: 3 },
+  variationId: 'v1',
+  renderedMessage: `Olá Cliente ${position}, sua fatura venceu.`,
+  status: 'pending',
+  attempts: 0,
+  lastError: null,
+  lastErrorAt: null,
+  providerMessageId: null,
+  remoteJid: null,
+  sentAt: null,
+  deliveredAt: null,
+  readAt: null,
+  createdAt: '2025-01-10T12:00:00.000Z',
+  updatedAt: '2025-01-10T12:00:00.000Z',
+  ...overrides,
+});
+
+/** 1000 contacts; every fourth one `failed`, so a status filter has something to find. */
+const thousandContacts = (queueId = 'queue-1'): BillingContact[] =>
+  Array.from({ length: 1000 }, (_, i) =>
+    contact(i, { id: `${queueId}:${i}`, queueId, status: i % 4 === 0 ? 'failed' : 'pending' }),
+  );
+
+/** Follows `nextCursor` to the end; returns every page. */
+async function allPages<T>(
+  list: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+): Promise<T[][]> {
+  const pages: T[][] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await list(cursor);
+    pages.push(page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined && pages.length < 100);
+  return pages;
+}
+
+const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
+  describe('campaigns', () => {
+    it('creates a campaign, reports exists on a second create and keeps the first', async () => {
+      // Prepare
+      const { store } = await freshStore();
+
+      // Act
+      const first = await store.createCampaign(campaign());
+      const second = await store.createCampaign(campaign({ id: 'camp-2', requestHash: '0'.repeat(64) }));
+
+      // Assess
+      expect(first).toBe('created');
+      expect(second).toBe('exists');
+      expect(await store.getCampaign('acme', 'fatura-67890')).toEqual(campaign());
+      expect(await store.getCampaign('beta', 'fatura-67890')).toBeUndefined();
+      expect(await store.getCampaign('acme', 'other')).toBeUndefined();
+    });
+
+    it('keeps free-form external ids apart, whatever characters they hold', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      const odd = 'pedido#42/ção é 💸 & % CAMPAIGN#x';
+      const longest = '€'.repeat(255);
+
+      // Act
+      await store.createCampaign(campaign({ externalId: odd, id: 'odd' }));
+      await store.createCampaign(campaign({ externalId: longest, id: 'long' }));
+      const prefixOfOdd = await store.createCampaign(campaign({ externalId: 'pedido#42', id: 'prefix' }));
+
+      // Assess
+      expect(prefixOfOdd).toBe('created');
+      expect((await store.getCampaign('acme', odd))?.id).toBe('odd');
+      expect((await store.getCampaign('acme', longest))?.id).toBe('long');
+      expect((await store.getCampaign('acme', 'pedido#42'))?.id).toBe('prefix');
+    });
+
+    it('lets exactly one of 20 concurrent creates with the same external id through', async () => {
+      // Prepare
+      const { store } = await freshStore();
+
+      // Act
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.createCampaign(campaign({ id: `camp-${i}` }))),
+      );
+
+      // Assess
+      expect(outcomes.filter((o) => o === 'created')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'exists')).toHaveLength(19);
+      const winner = outcomes.indexOf('created');
+      expect((await store.getCampaign('acme', 'fatura-67890'))?.id).toBe(`camp-${winner}`);
+    });
+
+    it('refuses a take-over while the lease is live, accepts it after, and refuses it once created', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.createCampaign(campaign({ leaseUntil: '2025-01-10T12:00:30.000Z' }));
+
+      // Act
+      const whileLive = await store.takeOverCampaign(
+        'acme',
+        'fatura-67890',
+        '2025-01-10T12:00:10.000Z',
+        '2025-01-10T12:00:40.000Z',
+      );
+      const afterLease = await store.takeOverCampaign(
+        'acme',
+        'fatura-67890',
+        '2025-01-10T12:00:31.000Z',
+        '2025-01-10T12:01:01.000Z',
+      );
+      const leaseAfterTakeOver = (await store.getCampaign('acme', 'fatura-67890'))?.leaseUntil;
+      await store.completeCampaign('acme', 'fatura-67890');
+      const onceCreated = await store.takeOverCampaign(
+        'acme',
+        'fatura-67890',
+        '2025-01-10T13:00:00.000Z',
+        '2025-01-10T13:00:30.000Z',
+      );
+      const unknown = await store.takeOverCampaign(
+        'acme',
+        'nope',
+        '2025-01-10T13:00:00.000Z',
+        '2025-01-10T13:00:30.000Z',
+      );
+
+      // Assess
+      expect(whileLive).toBe(false);
+      expect(afterLease).toBe(true);
+      expect(leaseAfterTakeOver).toBe('2025-01-10T12:01:01.000Z');
+      expect(onceCreated).toBe(false);
+      expect(unknown).toBe(false);
+      expect(await store.getCampaign('acme', 'nope')).toBeUndefined();
+    });
+
+    it('completes a creating campaign once and reports false the second time', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.createCampaign(campaign());
+
+      // Act
+      const first = await store.completeCampaign('acme', 'fatura-67890');
+      const second = await store.completeCampaign('acme', 'fatura-67890');
+      const missing = await store.completeCampaign('acme', 'nope');
+
+      // Assess
+      expect(first).toBe(true);
+      expect(second).toBe(false);
+      expect(missing).toBe(false);
+      expect((await store.getCampaign('acme', 'fatura-67890'))?.state).toBe('created');
+      expect(await store.getCampaign('acme', 'nope')).toBeUndefined();
+    });
+
+    it('marks the quota reserved without creating a missing campaign', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.createCampaign(campaign());
+
+      // Act
+      await store.markCampaignQuotaReserved('acme', 'fatura-67890');
+      await store.markCampaignQuotaReserved('acme', 'nope');
+
+      // Assess
+      expect(await store.getCampaign('acme', 'fatura-67890')).toEqual(campaign({ quotaReserved: true }));
+      expect(await store.getCampaign('acme', 'nope')).toBeUndefined();
+    });
+
+    it('deletes a creating campaign but never a created one, and ignores a missing one', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.createCampaign(campaign({ externalId: 'refused' }));
+      await store.createCampaign(campaign({ externalId: 'done' }));
+      await store.completeCampaign('acme', 'done');
+
+      // Act
+      await store.deleteCreatingCampaign('acme', 'refused');
+      await store.deleteCreatingCampaign('acme', 'done');
+      await store.deleteCreatingCampaign('acme', 'never-existed');
+
+      // Assess
+      expect(await store.getCampaign('acme', 'refused')).toBeUndefined();
+      expect(await store.getCampaign('acme', 'done')).toEqual(
+        campaign({ externalId: 'done', state: 'created' }),
+      );
+      expect(await store.createCampaign(campaign({ externalId: 'refused' }))).toBe('created');
+    });
+  });
+
+  describe('contacts', () => {
+    it('writes 1000 contacts in 40 BatchWriteItem calls and lists them all in batch order', async () => {
+      // Prepare
+      const counting = countingClient();
+      const { store } = await freshStore(counting.client);
+
+      // Act
+      await store.putContacts(thousandContacts());
+      const batchWrites = counting.counts.get('BatchWriteItemCommand');
+      const pages = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
+      counting.close();
+
+      // Assess
+      expect(batchWrites).toBe(40);
+      expect(pages).toHaveLength(10);
+      expect(pages.every((page) => page.length === 100)).toBe(true);
+      const listed = pages.flat();
+      expect(listed.map((c) => c.position)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+      expect(listed[7]).toEqual(thousandContacts()[7]);
+    });
+
+    it('lists only the contacts in a status, in batch order, page by page', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.putContacts(thousandContacts());
+
+      // Act
+      const failedPages = await allPages((cursor) =>
+        store.listContacts('queue-1', { status: 'failed', limit: 100, cursor }),
+      );
+      const sent = await store.listContacts('queue-1', { status: 'sent', limit: 10 });
+
+      // Assess
+      expect(failedPages.map((page) => page.length)).toEqual([100, 100, 50]);
+      expect(failedPages.flat().map((c) => c.position)).toEqual(Array.from({ length: 250 }, (_, i) => i * 4));
+      expect(failedPages.flat().every((c) => c.status === 'failed')).toBe(true);
+      expect(sent).toEqual({ items: [], nextCursor: null });
+    });
+
+    it("lists a queue's contacts only, not other items of its partition nor other queues", async () => {
+      // Prepare
+      const { store, tableName } = await freshStore();
+      await store.putContacts([contact(0), contact(1)]);
+      await store.putContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
+      await doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...keys.callback('queue-1', 'queue#completed'), kind: 'callback' },
+        }),
+      );
+
+      // Act
+      const listed = await store.listContacts('queue-1', { limit: 100 });
+
+      // Assess
+      expect(listed.items.map((c) => c.id)).toEqual(['queue-1:0', 'queue-1:1']);
+      expect(listed.nextCursor).toBeNull();
+    });
+
+    it('keeps exactly 1000 contacts when the same batch is written twice', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.putContacts(thousandContacts());
+
+      // Act
+      await store.putContacts(thousandContacts());
+      const pages = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
+
+      // Assess
+      expect(pages.flat()).toHaveLength(1000);
+      expect(new Set(pages.flat().map((c) => c.id)).size).toBe(1000);
+    });
+
+    it('re-sends unprocessed items until every contact is stored', async () => {
+      // Prepare: every call leaves all but 10 of its requests unprocessed.
+      const throttled = throttlingClient((requests) => Math.min(10, requests.length));
+      const { store } = await freshStore(throttled.client);
+
+      // Act
+      await store.putContacts(thousandContacts().slice(0, 100));
+      const listed = await store.listContacts('queue-1', { limit: 100 });
+
+      // Assess
+      expect(listed.items.map((c) => c.position)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      // 4 batches of 25 need 3 calls each at 10 per call.
+      expect(throttled.batchCalls()).toBe(12);
+    });
+
+    it('throws after 8 tries when a batch stays unprocessed', async () => {
+      // Prepare
+      const throttled = throttlingClient(() => 0);
+      const { store } = await freshStore(throttled.client);
+
+      // Act
+      const attempt = store.putContacts(thousandContacts().slice(0, 25));
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/unprocessed after 8 tries/);
+      expect(throttled.batchCalls()).toBe(8);
+    });
+
+    it('throws on two contacts at the same position before writing anything', async () => {
+      // Prepare
+      const { store } = await freshStore();
+
+      // Act
+      const attempt = store.putContacts([contact(3), contact(3, { name: 'Outro' })]);
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/share the key/);
+      expect((await store.listContacts('queue-1', { limit: 10 })).items).toEqual([]);
+    });
+  });
+
+  describe('queues', () => {
+    it('creates a queue, reports exists on a second create and returns it without table attributes', async () => {
+      // Prepare
+      const { store, tableName } = await freshStore();
+
+      // Act
+      const first = await store.createQueue(queue());
+      const second = await store.createQueue(queue({ tenantId: 'beta', status: 'running' }));
+
+      // Assess
+      expect(first).toBe('created');
+      expect(second).toBe('exists');
+      expect(await store.getQueue('queue-1')).toEqual(queue());
+      expect(await store.getQueue('nope')).toBeUndefined();
+      const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: keys.queue('queue-1') }));
+      expect(Item?.[GSI2.pk]).toBe('DUE#QUEUE');
+      expect(Item?.[GSI2.sk]).toBe('2025-01-10T12:00:00.000Z#queue-1');
+    });
+
+    it('leaves paused and finished queues out of the due index', async () => {
+      // Prepare
+      const { store, tableName } = await freshStore();
+
+      // Act
+      await store.createQueue(queue({ id: 'paused', status: 'paused' }));
+      await store.createQueue(queue({ id: 'done', status: 'completed' }));
+      await store.createQueue(
+        queue({ id: 'later', status: 'scheduled', nextRunAt: '2025-01-11T11:00:00.000Z' }),
+      );
+
+      // Assess
+      const read = async (id: string) =>
+        (await doc.send(new GetCommand({ TableName: tableName, Key: keys.queue(id) }))).Item;
+      expect((await read('paused'))?.[GSI2.pk]).toBeUndefined();
+      expect((await read('done'))?.[GSI2.pk]).toBeUndefined();
+      expect((await read('later'))?.[GSI2.sk]).toBe('2025-01-11T11:00:00.000Z#later');
+    });
+
+    describe('listQueues', () => {
+      const statuses: QueueStatus[] = ['pending', 'running', 'completed', 'paused', 'running', 'failed'];
+      /** 12 queues of acme, one a minute, in mixed statuses; 3 of beta, newer than all of them. */
+      const acmeQueues = Array.from({ length: 12 }, (_, i) =>
+        queue({
+          id: `acme-${String(i).padStart(2, '0')}`,
+          status: statuses[i % statuses.length],
+          createdAt: new Date(Date.UTC(2025, 0, 10, 12, i)).toISOString(),
+        }),
+      );
+      const betaQueues = Array.from({ length: 3 }, (_, i) =>
+        queue({
+          id: `beta-${i}`,
+          tenantId: 'beta',
+          status: 'running',
+          createdAt: new Date(Date.UTC(2025, 0, 11, 12, i)).toISOString(),
+        }),
+      );
+
+      async function seeded(): Promise<Store> {
+        const { store } = await freshStore();
+        for (const q of [...acmeQueues, ...betaQueues]) await store.createQueue(q);
+        return store;
+      }
+
+      it('lists every status newest first, page by page, and never another tenant', async () => {
+        // Prepare
+        const store = await seeded();
+
+        // Act
+        const pages = await allPages((cursor) => store.listQueues('acme', { limit: 5, cursor }));
+
+        // Assess
+        expect(pages.map((page) => page.length)).toEqual([5, 5, 2]);
+        expect(pages.flat().map((q) => q.id)).toEqual(acmeQueues.map((q) => q.id).reverse());
+        expect(pages[0]?.[0]).toEqual(acmeQueues[11]);
+      });
+
+      it('returns a single page with a null cursor when everything fits', async () => {
+        // Prepare
+        const store = await seeded();
+
+        // Act
+        const page = await store.listQueues('acme', { limit: 12 });
+
+        // Assess
+        expect(page.items).toHaveLength(12);
+        expect(page.nextCursor).toBeNull();
+      });
+
+      it('lists only the queues in a status, newest first, page by page', async () => {
+        // Prepare
+        const store = await seeded();
+
+        // Act
+        const pages = await allPages((cursor) =>
+          store.listQueues('acme', { status: 'running', limit: 2, cursor }),
+        );
+        const beta = await store.listQueues('beta', { status: 'running', limit: 10 });
+        const none = await store.listQueues('gamma', { limit: 10 });
+
+        // Assess
+        const running = acmeQueues.filter((q) => q.status === 'running').map((q) => q.id);
+        expect(running).toHaveLength(4);
+        expect(pages.map((page) => page.length)).toEqual([2, 2]);
+        expect(pages.flat().map((q) => q.id)).toEqual(running.reverse());
+        expect(beta.items.map((q) => q.id)).toEqual(['beta-2', 'beta-1', 'beta-0']);
+        expect(none).toEqual({ items: [], nextCursor: null });
+      });
+    });
+  });
+
+  describe('cursors', () => {
+    /** One table for every cursor test: nothing here writes. */
+    let store: Store;
+
+    beforeAll(async () => {
+      ({ store } = await freshStore());
+      await store.putContacts([contact(0), contact(1)]);
+    });
+
+    const garbage = [
+      'not a cursor!',
+      'Zm9v', // "foo": not JSON
+      cursorOf([1, 2]),
+      cursorOf({ a: 'DROP TABLE' }),
+      cursorOf({ a: '2025-01-10T12:00:00.000Z#q', extra: 1 }),
+      cursorOf({ p: 5 }), // a contact cursor given to the queue listing
+    ];
+
+    it.each(garbage)('refuses the queue cursor %s with VALIDATION_FAILED', async (cursor) => {
+      // Act
+      const attempt = store.listQueues('acme', { limit: 10, cursor });
+
+      // Assess
+      await expect(attempt).rejects.toBeInstanceOf(DomainError);
+      await expect(attempt).rejects.toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+    });
+
+    const badContactCursors: [string, ContactStatus | undefined][] = [
+      ['not a cursor!', undefined],
+      [cursorOf({ p: -1 }), undefined],
+      [cursorOf({ p: 1.5 }), undefined],
+      [cursorOf({ p: 10_000 }), undefined],
+      [cursorOf({ a: '2025-01-10T12:00:00.000Z#q' }), undefined],
+      [cursorOf({ p: 3, i: 'pending#0003' }), undefined], // a filtered listing's cursor, unfiltered
+      [cursorOf({ p: 3 }), 'pending'], // an unfiltered listing's cursor, filtered
+      [cursorOf({ p: 3, i: 'pending#0003' }), 'failed'], // another status's cursor
+    ];
+
+    it.each(badContactCursors)(
+      'refuses the contact cursor %s (status %s) with VALIDATION_FAILED',
+      async (cursor, status) => {
+        // Act
+        const attempt = store.listContacts('queue-1', { status, limit: 10, cursor });
+
+        // Assess
+        await expect(attempt).rejects.toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+      },
+    );
+
+    it('refuses a page size outside 1..100 with VALIDATION_FAILED', async () => {
+      // Act + Assess
+      await expect(store.listQueues('acme', { limit: 0 })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+      await expect(store.listContacts('queue-1', { limit: 101 })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+    });
+  });
+});
