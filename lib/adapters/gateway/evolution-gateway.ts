@@ -1,0 +1,251 @@
+import type {
+  GatewayConnectionState,
+  GatewayTarget,
+  SendOutcome,
+  WhatsAppGateway,
+} from '../../ports/whatsapp-gateway.ts';
+
+/**
+ * WhatsAppGateway over Evolution API v2 (see shared/evolution-contract.md).
+ *
+ * Classification of a sendText answer (the retry rules depend on it):
+ *
+ * | answer                                                   | outcome                                  |
+ * |----------------------------------------------------------|------------------------------------------|
+ * | 2xx with `key.id`                                        | sent (messageId = key.id, remoteJid)     |
+ * | 2xx without `key.id` or with an unreadable body          | unknown: it may have been sent           |
+ * | 400 `[{exists:false,...}]`                               | permanent 'not on WhatsApp'              |
+ * | 400 `["Error: rate-overlimit"]`                          | transient, rateLimited                   |
+ * | 400 `["Error: <anything else>"]` (a Baileys send error)  | transient: Baileys throws before the     |
+ * |                                                          | stanza is written (closed socket, usync  |
+ * |                                                          | or prekey query timed out), so a retry   |
+ * |                                                          | cannot duplicate; a ban or logout shows  |
+ * |                                                          | as `close` and pauses the instance       |
+ * | 400 schema errors, `["Text is required"]`, other 400     | permanent: the same request fails again  |
+ * | 401                                                      | transient 'unauthorized': a wrong key is |
+ * |                                                          | configuration, not the contact's fault;  |
+ * |                                                          | the sender pauses the instance after     |
+ * |                                                          | consecutive failures instead of burning  |
+ * |                                                          | the queue                                |
+ * | 403                                                      | transient 'forbidden' (same reasoning)   |
+ * | 404 `The "x" instance does not exist`                    | transient 'instance not found'           |
+ * | other 404                                                | transient 'not found (404)': a wrong     |
+ * |                                                          | base URL is configuration as well        |
+ * | 413                                                      | permanent 'text too large'               |
+ * | 429                                                      | transient, rateLimited (a proxy limit)   |
+ * | other 4xx                                                | transient 'http <status>'                |
+ * | 500 "Connection Closed", any 5xx (503 LICENSE_REQUIRED)  | transient                                |
+ * | fetch fails before the request left (ECONNREFUSED,       | transient: nothing reached the gateway   |
+ * |   ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, connect timeout)   |                                          |
+ * | timeout, ECONNRESET, socket closed, anything else thrown | unknown: the gateway may have sent it    |
+ *
+ * The apikey only ever travels in the `apikey` header; no reason string contains it.
+ */
+
+export interface EvolutionGatewayOptions {
+  /** Client timeout for one call, in ms. Must exceed `delayMs` + 5000 when a delay is sent. */
+  timeoutMs?: number;
+  /** Injected for tests; defaults to the global fetch. */
+  fetch?: typeof globalThis.fetch;
+  /** Typing delay Evolution waits before sending (the HTTP call itself waits that long). */
+  delayMs?: number;
+}
+
+/** Headroom for the send itself on top of the typing delay: Baileys resolves devices and encrypts first. */
+const SEND_HEADROOM_MS = 5000;
+const DEFAULT_TIMEOUT_MS = 15_000;
+/** Longest gateway text kept in a reason: reasons are stored on contacts and shown to people. */
+const MAX_REASON_CHARS = 200;
+
+/** Error codes that mean the TCP connection was never made, so the request cannot have been seen. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_INVALID_URL',
+]);
+
+const DIGITS = /^\d+$/;
+
+const trimBaseUrl = (baseUrl: string): string => baseUrl.replace(/\/+$/, '');
+
+const routeUrl = (target: GatewayTarget, group: string, action: string): string =>
+  `${trimBaseUrl(target.baseUrl)}/${group}/${action}/${encodeURIComponent(target.instanceName)}`;
+
+const clip = (text: string): string =>
+  text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}...` : text;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The `response.message` of Evolution's error envelope (or a top-level `message`), whatever its shape. */
+const envelopeMessage = (body: unknown): unknown => {
+  if (!isRecord(body)) return undefined;
+  if (isRecord(body.response) && 'message' in body.response) return body.response.message;
+  return body.message;
+};
+
+/** Flattens a message of any shape (string, nested arrays, objects) into readable strings. */
+const messageTexts = (message: unknown): string[] => {
+  if (typeof message === 'string') return [message];
+  if (Array.isArray(message)) return message.flatMap(messageTexts);
+  if (isRecord(message)) return [JSON.stringify(message)];
+  return [];
+};
+
+const hasNotOnWhatsApp = (message: unknown): boolean =>
+  Array.isArray(message) && message.some((m) => isRecord(m) && m.exists === false);
+
+const transient = (reason: string, rateLimited = false): SendOutcome => ({
+  kind: 'transient',
+  reason: clip(reason),
+  rateLimited,
+});
+const permanent = (reason: string): SendOutcome => ({ kind: 'permanent', reason: clip(reason) });
+const unknown = (reason: string): SendOutcome => ({ kind: 'unknown', reason: clip(reason) });
+
+const classify400 = (body: unknown): SendOutcome => {
+  const message = envelopeMessage(body);
+  if (hasNotOnWhatsApp(message)) return permanent('not on WhatsApp');
+  const texts = messageTexts(message);
+  const baileys = texts.find((t) => t.startsWith('Error: '));
+  if (baileys !== undefined) {
+    if (baileys.includes('rate-overlimit')) return transient('rate-overlimit', true);
+    return transient(`send failed: ${baileys.slice('Error: '.length)}`);
+  }
+  return permanent(texts.length > 0 ? `rejected: ${texts.join('; ')}` : 'rejected (400)');
+};
+
+/** Maps a non-2xx answer to an outcome. Exported for the unit table; adapters call `sendText`. */
+export const classifyErrorAnswer = (status: number, body: unknown): SendOutcome => {
+  const texts = messageTexts(envelopeMessage(body));
+  if (status === 400) return classify400(body);
+  if (status === 401) return transient('unauthorized');
+  if (status === 403) return transient('forbidden');
+  if (status === 404) {
+    return texts.some((t) => t.includes('does not exist'))
+      ? transient('instance not found')
+      : transient('not found (404)');
+  }
+  if (status === 413) return permanent('text too large');
+  if (status === 429) return transient('rate limited (429)', true);
+  if (status >= 500) {
+    if (isRecord(body) && body.code === 'LICENSE_REQUIRED') return transient('license required');
+    if (texts.some((t) => t.includes('Connection Closed'))) return transient('connection closed');
+    return transient(
+      texts.length > 0 ? `gateway error ${status}: ${texts.join('; ')}` : `gateway error ${status}`,
+    );
+  }
+  return transient(`http ${status}`);
+};
+
+const errorCode = (error: unknown): string | undefined => {
+  // undici wraps socket errors as `TypeError('fetch failed', { cause })`, sometimes two levels deep.
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string') return code;
+    current = cause;
+  }
+  return undefined;
+};
+
+/** Maps a thrown fetch error: transient only when the request provably never left this process. */
+export const classifyFetchError = (error: unknown): SendOutcome => {
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  if (name === 'TimeoutError' || name === 'AbortError') return unknown('timeout');
+  const code = errorCode(error);
+  if (code !== undefined && NOT_SENT_CODES.has(code)) return transient(`gateway unreachable (${code})`);
+  return unknown(code !== undefined ? `connection lost (${code})` : 'connection lost');
+};
+
+const readJson = async (response: Response): Promise<unknown> => {
+  const text = await response.text();
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+};
+
+/** Builds the Evolution API v2 adapter of the WhatsAppGateway port. */
+export const createEvolutionGateway = (options: EvolutionGatewayOptions = {}): WhatsAppGateway => {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const { delayMs } = options;
+  if (delayMs !== undefined && (!Number.isInteger(delayMs) || delayMs < 0)) {
+    throw new Error(`delayMs must be a non-negative integer, got ${delayMs}`);
+  }
+  if (!(timeoutMs > 0)) throw new Error(`timeoutMs must be positive, got ${timeoutMs}`);
+  // Evolution holds the HTTP call open during the typing delay: a shorter client timeout would turn
+  // every send into an "unknown" outcome although it went out.
+  if (delayMs !== undefined && timeoutMs <= delayMs + SEND_HEADROOM_MS) {
+    throw new Error(
+      `timeoutMs (${timeoutMs}) must exceed delayMs + ${SEND_HEADROOM_MS} (${delayMs + SEND_HEADROOM_MS})`,
+    );
+  }
+
+  const sendText = async (target: GatewayTarget, number: string, text: string): Promise<SendOutcome> => {
+    // Evolution would "fix" a malformed number into some JID; refusing here keeps a caller bug visible.
+    if (!DIGITS.test(number)) return permanent('invalid number: digits only');
+    const body: Record<string, unknown> = { number, text };
+    if (delayMs !== undefined && delayMs > 0) body.delay = delayMs;
+
+    let response: Response;
+    try {
+      response = await doFetch(routeUrl(target, 'message', 'sendText'), {
+        method: 'POST',
+        headers: { apikey: target.apiKey, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      return classifyFetchError(error);
+    }
+
+    let answer: unknown;
+    try {
+      answer = await readJson(response);
+    } catch (error) {
+      // The status line arrived but the body did not: for a 2xx the message may be out.
+      if (response.ok) return classifyFetchError(error);
+      return classifyErrorAnswer(response.status, undefined);
+    }
+
+    if (response.ok) {
+      const key = isRecord(answer) && isRecord(answer.key) ? answer.key : undefined;
+      if (key && typeof key.id === 'string' && key.id !== '') {
+        const remoteJid = typeof key.remoteJid === 'string' ? key.remoteJid : `${number}@s.whatsapp.net`;
+        return { kind: 'sent', messageId: key.id, remoteJid };
+      }
+      return unknown(`accepted without a message id (${response.status})`);
+    }
+    return classifyErrorAnswer(response.status, answer);
+  };
+
+  const connectionState = async (target: GatewayTarget): Promise<GatewayConnectionState> => {
+    try {
+      const response = await doFetch(routeUrl(target, 'instance', 'connectionState'), {
+        method: 'GET',
+        headers: { apikey: target.apiKey, accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        return 'unknown';
+      }
+      const answer = await readJson(response);
+      const state = isRecord(answer) && isRecord(answer.instance) ? answer.instance.state : undefined;
+      return state === 'open' || state === 'connecting' || state === 'close' ? state : 'unknown';
+    } catch {
+      return 'unknown';
+    }
+  };
+
+  return { sendText, connectionState };
+};
