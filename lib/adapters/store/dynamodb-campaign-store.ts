@@ -160,7 +160,8 @@ function contactToItem(contact: BillingContact): Item {
   }
   return withoutUndefined({
     ...keys.contact(queueId, position),
-    ...keys.contactsIndex(queueId, status, position),
+    // A contact written in `retry` (a rewrite) must already sort by its retry time, or nextRetryAt misses it.
+    ...keys.contactsIndex(queueId, status, position, contact.retryAt),
     ...contact,
   });
 }

@@ -21,6 +21,7 @@ import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { CounterResult, Store } from '../../ports/store.ts';
 import { createDynamoDbCampaignStore } from './dynamodb-campaign-store.ts';
 import { type Item, isConditionFailure, toEntity, withoutUndefined } from './dynamodb-item.ts';
+import { createDynamoDbSendingStore } from './dynamodb-sending-store.ts';
 import { GSI1, indexPartitions, keys, PK, SK, TTL_ATTRIBUTE } from './table-schema.ts';
 
 export interface DynamoDbStoreOptions {
@@ -185,6 +186,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
 
   return {
     ...createDynamoDbCampaignStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
+    ...createDynamoDbSendingStore({ client, tableName, clock }),
 
     async createTenant(tenant: Tenant) {
       const created = await putNew({ ...keys.tenant(tenant.id), ...keys.tenantsIndex(tenant.id), ...tenant });

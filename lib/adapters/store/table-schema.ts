@@ -47,14 +47,23 @@ export const indexPartitions = {
   queues: (tenantId: string, status: string) => `TENANT#${tenantId}#QUEUES#${status}`,
   contacts: (queueId: string) => `QUEUE#${queueId}#CONTACTS`,
   optOuts: (tenantId: string) => `TENANT#${tenantId}#OPTOUTS`,
+  messages: (tenantId: string, phone: string) => `PHONE#${tenantId}#${phone}#MSGS`,
   due: (kind: DueKind) => `DUE#${kind}`,
 } as const;
 
 /** What the sparse due index holds: store-backed schedules, queues the sweeper checks, callbacks to retry. */
 export type DueKind = 'SCHEDULE' | 'QUEUE' | 'CALLBACK';
 
-/** A batch position (0..999) zero-padded, so string order is batch order. */
+/** A batch position (0..9999) zero-padded, so string order is batch order. */
 const position4 = (position: number) => String(position).padStart(4, '0');
+
+/** The gsi1 sort key of a contact (see `keys.contactsIndex`). */
+export function contactsIndexSortKey(status: string, position: number, retryAt?: string | null): string {
+  if (status !== 'retry') return `${status}#${position4(position)}`;
+  // A retry without its time could never be found as due: that is a bug in the caller.
+  if (!retryAt) throw new Error(`A contact in retry needs retryAt (position ${position})`);
+  return `retry#${retryAt}#${position4(position)}`;
+}
 
 /**
  * Key builders, the code form of docs/data-model.md (which says why each key is what it is).
@@ -90,22 +99,23 @@ export const keys = {
     pk: `QUEUE#${queueId}`,
     sk: `CONTACT#${position4(position)}`,
   }),
-  /** `retryAt` only for status `retry`, so due retries sort first and can be cut off at "now". */
-  contactsIndex: (queueId: string, status: string, position: number, retryAt?: string) => ({
+  /**
+   * `retry#<retryAt>#<position>` while in `retry` (the earliest retry sorts first), `<status>#<position>`
+   * otherwise. Every write that changes a contact's status rewrites it, so the index stays in step.
+   */
+  contactsIndex: (queueId: string, status: string, position: number, retryAt?: string | null) => ({
     gsi1pk: indexPartitions.contacts(queueId),
-    gsi1sk: retryAt ? `${status}#${retryAt}#${position4(position)}` : `${status}#${position4(position)}`,
+    gsi1sk: contactsIndexSortKey(status, position, retryAt),
   }),
-  gatewayMessage: (instanceId: string, providerMessageId: string) => ({
-    pk: `GWMSG#${instanceId}#${providerMessageId}`,
-    sk: 'GWMSG',
+  /** One item per message, keyed by the gateway's id on its instance: webhook receipts find it by GetItem. */
+  message: (instanceId: string, messageId: string) => ({
+    pk: `MSG#${instanceId}#${messageId}`,
+    sk: 'MSG',
   }),
-  conversation: (tenantId: string, phone: string) => ({
-    pk: `PHONE#${tenantId}#${phone}`,
-    sk: 'CONVERSATION',
-  }),
-  message: (tenantId: string, phone: string, at: string, messageId: string) => ({
-    pk: `PHONE#${tenantId}#${phone}`,
-    sk: `MSG#${at}#${messageId}`,
+  /** A (tenant, phone)'s history in time order; the message id breaks ties between equal instants. */
+  messagesIndex: (tenantId: string, phone: string, at: string, messageId: string) => ({
+    gsi1pk: indexPartitions.messages(tenantId, phone),
+    gsi1sk: `${at}#${messageId}`,
   }),
   optOut: (tenantId: string, phone: string) => ({ pk: `PHONE#${tenantId}#${phone}`, sk: 'OPTOUT' }),
   optOutsIndex: (tenantId: string, at: string, phone: string) => ({
@@ -115,10 +125,6 @@ export const keys = {
   instanceLease: (tenantId: string, instanceId: string) => ({
     pk: `INSTANCE#${tenantId}#${instanceId}`,
     sk: 'LEASE',
-  }),
-  instancePacing: (tenantId: string, instanceId: string) => ({
-    pk: `INSTANCE#${tenantId}#${instanceId}`,
-    sk: 'PACE',
   }),
   schedule: (name: string) => ({ pk: `SCHEDULE#${name}`, sk: 'SCHEDULE' }),
   callback: (queueId: string, eventId: string) => ({ pk: `QUEUE#${queueId}`, sk: `CALLBACK#${eventId}` }),

@@ -1,0 +1,576 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  BillingContact,
+  BillingQueue,
+  ContactSendResult,
+  ConversationMessage,
+  QueueCounter,
+  QueueRunFields,
+  QueueStatus,
+} from '../../domain/types.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Store } from '../../ports/store.ts';
+import { type Item, isConditionFailure, toEntity, withoutUndefined } from './dynamodb-item.ts';
+import { contactsIndexSortKey, GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
+
+/** The part of the Store the sender (and the webhooks, for messages) uses: design section 5, Send. */
+export type SendingStore = Pick<
+  Store,
+  | 'listSendableContacts'
+  | 'nextRetryAt'
+  | 'claimContact'
+  | 'finishContact'
+  | 'listStuckContacts'
+  | 'cancelUnsentContacts'
+  | 'transitionQueue'
+  | 'updateQueueProgress'
+  | 'nextPublishGeneration'
+  | 'acquireInstanceLease'
+  | 'renewInstanceLease'
+  | 'releaseInstanceLease'
+  | 'recordMessage'
+  | 'listMessages'
+  | 'getMessage'
+>;
+
+export interface DynamoDbSendingStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Stamps queue writes (`updatedAt`, the due index) where the port passes no time. */
+  clock: Clock;
+}
+
+/** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
+const MAX_POSITION = 9_999;
+/** Conditional updates in flight at once when cancelling a queue's contacts. */
+const CANCEL_CONCURRENCY = 10;
+/** GetItems in flight at once when confirming stuck contacts. */
+const CONFIRM_CONCURRENCY = 10;
+/** Smallest Query page when looking for sendable contacts: fewer round trips past filtered-out contacts. */
+const MIN_SCAN_PAGE = 25;
+/** Queue statuses the sweeper watches (docs/data-model.md, Queue): they carry the gsi2 due entry. */
+const OPEN_STATUSES: ReadonlySet<QueueStatus> = new Set(['pending', 'scheduled', 'running', 'instance_down']);
+const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
+  'contactsSent',
+  'contactsDelivered',
+  'contactsRead',
+  'contactsReplied',
+  'contactsFailed',
+  'contactsPendingRetry',
+  'contactsCancelled',
+  'contactsUnknown',
+  'contactsSkipped',
+]);
+const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
+  'currentRate',
+  'startedAt',
+  'completedAt',
+  'pausedAt',
+  'pauseReason',
+  'nextRunAt',
+]);
+/** Tenant ids remembered by queue id: a queue's tenant never changes, so the entry never goes stale. */
+const TENANT_CACHE_LIMIT = 10_000;
+
+type UpdateInput = Omit<UpdateCommandInput, 'TableName'>;
+
+/**
+ * Collects the names and values of one update expression, so each write reads as its clauses.
+ * Placeholders are numbered: attribute names never reach an expression as text.
+ */
+class Expression {
+  readonly names: Record<string, string> = {};
+  readonly values: Item = {};
+  private readonly sets: string[] = [];
+  private readonly adds: string[] = [];
+  private readonly removes: string[] = [];
+  private count = 0;
+
+  /** `#name` for an attribute. */
+  name(attribute: string): string {
+    const placeholder = `#${attribute.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    this.names[placeholder] = attribute;
+    return placeholder;
+  }
+
+  /** `:vN` for a value. */
+  value(value: unknown): string {
+    const placeholder = `:v${this.count++}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+
+  set(attribute: string, value: unknown): this {
+    this.sets.push(`${this.name(attribute)} = ${this.value(value)}`);
+    return this;
+  }
+
+  /** SET with a raw right-hand side (for `if_not_exists(...) + ...`). */
+  setRaw(attribute: string, expression: string): this {
+    this.sets.push(`${this.name(attribute)} = ${expression}`);
+    return this;
+  }
+
+  add(attribute: string, by: number): this {
+    this.adds.push(`${this.name(attribute)} ${this.value(by)}`);
+    return this;
+  }
+
+  remove(...attributes: string[]): this {
+    for (const attribute of attributes) this.removes.push(this.name(attribute));
+    return this;
+  }
+
+  /** The UpdateItem input, with `condition` built from the same placeholders. */
+  update(
+    condition?: string,
+  ): Pick<
+    UpdateInput,
+    'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  > {
+    const clauses = [
+      this.sets.length > 0 ? `SET ${this.sets.join(', ')}` : '',
+      this.adds.length > 0 ? `ADD ${this.adds.join(', ')}` : '',
+      this.removes.length > 0 ? `REMOVE ${this.removes.join(', ')}` : '',
+    ].filter((clause) => clause !== '');
+    return {
+      UpdateExpression: clauses.join(' '),
+      ...(condition === undefined ? {} : { ConditionExpression: condition }),
+      ExpressionAttributeNames: this.names,
+      ...(Object.keys(this.values).length > 0 ? { ExpressionAttributeValues: this.values } : {}),
+    };
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    // `next++` happens between awaits, so each index goes to exactly one worker.
+    for (let i = next++; i < items.length; i = next++) results[i] = await task(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function checkLimit(method: string, limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`${method}: limit must be a positive integer`);
+}
+
+/**
+ * The sender's side of the Store on the single table (docs/data-model.md: Contact, Queue, Instance
+ * lease, Message). Every state change is one conditional single-item write; the per-message path
+ * (claim, record, finish, progress) is exactly one request each.
+ */
+export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions): SendingStore {
+  const { client, tableName, clock } = options;
+  const tenantOfQueue = new Map<string, string>();
+
+  const get = async (key: Item): Promise<Item | undefined> => {
+    const out = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+    return out.Item;
+  };
+
+  /** Runs an update whose condition may fail; the new item (ALL_NEW), or undefined when the condition failed. */
+  const updateIfMatch = async (input: UpdateInput): Promise<Item | undefined> => {
+    try {
+      const out = await client.send(
+        new UpdateCommand({ TableName: tableName, ReturnValues: 'ALL_NEW', ...input }),
+      );
+      return out.Attributes ?? {};
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  };
+
+  /** Every item of a Query, following LastEvaluatedKey to the end. */
+  const queryAll = async (input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>) => {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await client.send(
+        new QueryCommand({ TableName: tableName, ...input, ExclusiveStartKey: startKey }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  };
+
+  /**
+   * The queue's contacts from `fromPosition` on, in batch order, that pass `filter` (base table,
+   * strongly consistent). Stops once `limit` matched. The sort key range (not begins_with) keeps the
+   * queue item itself out: it sorts after the contacts and has a `status` too.
+   */
+  const queryContacts = async (
+    queueId: string,
+    fromPosition: number,
+    filter: { expression: string; names: Record<string, string>; values: Item },
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<Item[]> => {
+    if (fromPosition > MAX_POSITION) return [];
+    const found: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+          FilterExpression: filter.expression,
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK, ...filter.names },
+          ExpressionAttributeValues: {
+            ':pk': keys.queue(queueId).pk,
+            ':from': keys.contact(queueId, fromPosition).sk,
+            ':to': keys.contact(queueId, MAX_POSITION).sk,
+            ...filter.values,
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+          // Limit counts items read before the filter; a page a little larger than asked saves round trips.
+          ...(Number.isFinite(limit) ? { Limit: Math.max(limit, MIN_SCAN_PAGE) } : {}),
+        }),
+      );
+      found.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && found.length < limit);
+    return Number.isFinite(limit) ? found.slice(0, limit) : found;
+  };
+
+  /** The queue's tenant (to name its gsi1 partition); undefined when the queue does not exist. */
+  const tenantOf = async (queueId: string): Promise<string | undefined> => {
+    const cached = tenantOfQueue.get(queueId);
+    if (cached !== undefined) return cached;
+    const item = await get(keys.queue(queueId));
+    if (!item) return undefined;
+    remember(item);
+    return String(item.tenantId);
+  };
+
+  const remember = (queue: Item): void => {
+    if (tenantOfQueue.size >= TENANT_CACHE_LIMIT) tenantOfQueue.clear();
+    tenantOfQueue.set(String(queue.id), String(queue.tenantId));
+  };
+
+  /** The due-index entry of an open queue: the sweeper looks at it from `checkAt` on. */
+  const dueSortKey = (queueId: string, nextRunAt: string | null | undefined): string =>
+    keys.dueIndex('QUEUE', nextRunAt ?? clock.now().toISOString(), queueId).gsi2sk;
+
+  /** SETs the run fields (only known ones: the type allows nothing else, a cast might). */
+  const setRunFields = (expression: Expression, fields: QueueRunFields | undefined): void => {
+    for (const [field, value] of Object.entries(withoutUndefined(fields ?? {}))) {
+      if (!QUEUE_RUN_FIELDS.has(field)) throw new Error(`Not a queue run field: ${field}`);
+      expression.set(field, value);
+    }
+  };
+
+  /** Gets the lease item's last send time (after a failed acquire: dynalite returns no item then). */
+  const readLastSendAt = async (tenantId: string, instanceId: string): Promise<string | null> => {
+    const item = await get(keys.instanceLease(tenantId, instanceId));
+    return typeof item?.lastSendAt === 'string' ? item.lastSendAt : null;
+  };
+
+  return {
+    async listSendableContacts(queueId: string, now: string, limit: number, afterPosition?: number) {
+      checkLimit('listSendableContacts', limit);
+      const items = await queryContacts(
+        queueId,
+        afterPosition === undefined ? 0 : afterPosition + 1,
+        {
+          expression: '#status = :pending OR (#status = :retry AND #retryAt <= :now)',
+          names: { '#status': 'status', '#retryAt': 'retryAt' },
+          values: { ':pending': 'pending', ':retry': 'retry', ':now': now },
+        },
+        limit,
+      );
+      return items.map((item) => toEntity<BillingContact>(item));
+    },
+
+    async nextRetryAt(queueId: string) {
+      // gsi1 sorts retries by `retry#<retryAt>#...`: the first one is the earliest. A stale entry
+      // (claimed a moment ago) only makes the answer early, and the caller's claim re-checks anyway.
+      const out = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: GSI1.name,
+          KeyConditionExpression: '#gpk = :gpk AND begins_with(#gsk, :retry)',
+          ExpressionAttributeNames: { '#gpk': GSI1.pk, '#gsk': GSI1.sk },
+          ExpressionAttributeValues: { ':gpk': indexPartitions.contacts(queueId), ':retry': 'retry#' },
+          Limit: 1,
+        }),
+      );
+      const retryAt = out.Items?.[0]?.retryAt;
+      return typeof retryAt === 'string' ? retryAt : null;
+    },
+
+    async claimContact(queueId: string, position: number, now: string) {
+      const e = new Expression();
+      const [status, retryAt] = [e.name('status'), e.name('retryAt')];
+      e.set('status', 'sending')
+        .set(GSI1.sk, contactsIndexSortKey('sending', position))
+        .setRaw('attempts', `if_not_exists(${e.name('attempts')}, ${e.value(0)}) + ${e.value(1)}`)
+        .set('updatedAt', now)
+        .set('claimedAt', now)
+        // The retry time is spent; finishContact sets a new one if the attempt asks for a retry.
+        .remove('retryAt');
+      const item = await updateIfMatch({
+        Key: keys.contact(queueId, position),
+        ...e.update(
+          `${status} = ${e.value('pending')} OR (${status} = ${e.value('retry')} AND ${retryAt} <= ${e.value(now)})`,
+        ),
+      });
+      return item ? toEntity<BillingContact>(item) : undefined;
+    },
+
+    async finishContact(queueId: string, position: number, result: ContactSendResult) {
+      const e = new Expression().set('status', result.status).set('updatedAt', result.at);
+      switch (result.status) {
+        case 'sent':
+          e.set('providerMessageId', result.providerMessageId)
+            .set('remoteJid', result.remoteJid)
+            .set('sentAt', result.at)
+            .set('lastError', null)
+            .set('lastErrorAt', null);
+          break;
+        case 'retry':
+          e.set('lastError', result.error).set('lastErrorAt', result.at).set('retryAt', result.retryAt);
+          break;
+        case 'failed':
+        case 'unknown':
+          e.set('lastError', result.error).set('lastErrorAt', result.at);
+          break;
+        case 'pending':
+          // Released before the gateway was called: the claim's attempt never happened.
+          e.add('attempts', -1);
+          break;
+      }
+      e.set(
+        GSI1.sk,
+        contactsIndexSortKey(result.status, position, 'retryAt' in result ? result.retryAt : null),
+      );
+      const item = await updateIfMatch({
+        Key: keys.contact(queueId, position),
+        ...e.update(`${e.name('status')} = ${e.value('sending')}`),
+        ReturnValues: 'NONE',
+      });
+      return item !== undefined;
+    },
+
+    async listStuckContacts(queueId: string) {
+      // The index finds candidates cheaply (usually none); a consistent read of each confirms it is
+      // still `sending`. A claim younger than the index lag may be missed: the next check finds it.
+      const candidates = await queryAll({
+        IndexName: GSI1.name,
+        KeyConditionExpression: '#gpk = :gpk AND begins_with(#gsk, :sending)',
+        ExpressionAttributeNames: { '#gpk': GSI1.pk, '#gsk': GSI1.sk },
+        ExpressionAttributeValues: { ':gpk': indexPartitions.contacts(queueId), ':sending': 'sending#' },
+      });
+      const confirmed = await mapBounded(candidates, CONFIRM_CONCURRENCY, (candidate) =>
+        get(keys.contact(queueId, Number(candidate.position))),
+      );
+      return confirmed
+        .filter((item): item is Item => item?.status === 'sending')
+        .map((item) => toEntity<BillingContact>(item));
+    },
+
+    async cancelUnsentContacts(queueId: string, at: string) {
+      const unsent = await queryContacts(queueId, 0, {
+        expression: '#status IN (:pending, :retry)',
+        names: { '#status': 'status' },
+        values: { ':pending': 'pending', ':retry': 'retry' },
+      });
+      const changed = await mapBounded(unsent, CANCEL_CONCURRENCY, async (item) => {
+        const position = Number(item.position);
+        const e = new Expression()
+          .set('status', 'cancelled')
+          .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
+          .set('updatedAt', at)
+          .remove('retryAt');
+        // Re-checked on the item: a contact claimed since the Query is left to its pump.
+        const out = await updateIfMatch({
+          Key: keys.contact(queueId, position),
+          ...e.update(`${e.name('status')} IN (${e.value('pending')}, ${e.value('retry')})`),
+          ReturnValues: 'NONE',
+        });
+        return out !== undefined;
+      });
+      return changed.filter(Boolean).length;
+    },
+
+    async transitionQueue(
+      queueId: string,
+      from: readonly QueueStatus[],
+      to: QueueStatus,
+      fields?: QueueRunFields,
+    ) {
+      if (from.length === 0) return undefined;
+      // The gsi1 partition names the tenant; a queue's tenant never changes, so it is read once.
+      const tenantId = await tenantOf(queueId);
+      if (tenantId === undefined) return undefined;
+      const e = new Expression()
+        .set('status', to)
+        // gsi1sk (`<createdAt>#<id>`) stays: only the partition moves to the new status.
+        .set(GSI1.pk, indexPartitions.queues(tenantId, to))
+        .set('updatedAt', clock.now().toISOString());
+      setRunFields(e, fields);
+      if (OPEN_STATUSES.has(to)) {
+        e.set(GSI2.pk, indexPartitions.due('QUEUE')).set(GSI2.sk, dueSortKey(queueId, fields?.nextRunAt));
+      } else {
+        e.remove(GSI2.pk, GSI2.sk);
+      }
+      const allowed = from.map((status) => e.value(status));
+      const item = await updateIfMatch({
+        Key: keys.queue(queueId),
+        ...e.update(`${e.name('status')} IN (${allowed.join(', ')})`),
+      });
+      return item ? toEntity<BillingQueue>(item) : undefined;
+    },
+
+    async updateQueueProgress(
+      queueId: string,
+      deltas: Partial<Record<QueueCounter, number>>,
+      fields?: QueueRunFields,
+    ) {
+      const e = new Expression().set('updatedAt', clock.now().toISOString());
+      for (const [counter, by] of Object.entries(deltas)) {
+        if (!QUEUE_COUNTERS.has(counter)) throw new Error(`Not a queue counter: ${counter}`);
+        if (by !== undefined && by !== 0) e.add(counter, by);
+      }
+      setRunFields(e, fields);
+      // Only the sort key: an open queue moves in the due index, a paused or finished one (no gsi2pk)
+      // stays out of it, as an item lacking either index key is not indexed.
+      if (fields?.nextRunAt !== undefined) e.set(GSI2.sk, dueSortKey(queueId, fields.nextRunAt));
+      const item = await updateIfMatch({
+        Key: keys.queue(queueId),
+        ...e.update(`attribute_exists(${e.name(PK)})`),
+      });
+      if (!item) return undefined;
+      remember(item);
+      return toEntity<BillingQueue>(item);
+    },
+
+    async nextPublishGeneration(queueId: string) {
+      const e = new Expression().add('publishGeneration', 1);
+      const item = await updateIfMatch({
+        Key: keys.queue(queueId),
+        ...e.update(`attribute_exists(${e.name(PK)})`),
+        ReturnValues: 'UPDATED_NEW',
+      });
+      // Publishing work for a queue that does not exist is a bug upstream, not an outcome.
+      if (!item) throw new Error(`nextPublishGeneration: queue ${queueId} does not exist`);
+      return Number(item.publishGeneration);
+    },
+
+    async acquireInstanceLease(
+      tenantId: string,
+      instanceId: string,
+      owner: string,
+      now: string,
+      until: string,
+    ) {
+      const e = new Expression();
+      const [ownerName, untilName, me] = [e.name('owner'), e.name('leaseUntil'), e.value(owner)];
+      e.set('owner', owner).set('leaseUntil', until);
+      // A released lease has no owner; an expired one compares below now (ISO strings sort in time order).
+      const item = await updateIfMatch({
+        Key: keys.instanceLease(tenantId, instanceId),
+        ...e.update(
+          `attribute_not_exists(${ownerName}) OR ${untilName} < ${e.value(now)} OR ${ownerName} = ${me}`,
+        ),
+      });
+      if (item)
+        return { acquired: true, lastSendAt: typeof item.lastSendAt === 'string' ? item.lastSendAt : null };
+      return { acquired: false, lastSendAt: await readLastSendAt(tenantId, instanceId) };
+    },
+
+    async renewInstanceLease(
+      tenantId: string,
+      instanceId: string,
+      owner: string,
+      until: string,
+      lastSendAt: string | null,
+    ) {
+      const e = new Expression().set('leaseUntil', until);
+      if (lastSendAt !== null) e.set('lastSendAt', lastSendAt);
+      const item = await updateIfMatch({
+        Key: keys.instanceLease(tenantId, instanceId),
+        ...e.update(`${e.name('owner')} = ${e.value(owner)}`),
+        ReturnValues: 'NONE',
+      });
+      return item !== undefined;
+    },
+
+    async releaseInstanceLease(
+      tenantId: string,
+      instanceId: string,
+      owner: string,
+      lastSendAt: string | null,
+    ) {
+      const e = new Expression().remove('owner', 'leaseUntil');
+      if (lastSendAt !== null) e.set('lastSendAt', lastSendAt);
+      // A lease already lost needs no release, and its new holder's pacing must not be overwritten.
+      await updateIfMatch({
+        Key: keys.instanceLease(tenantId, instanceId),
+        ...e.update(`${e.name('owner')} = ${e.value(owner)}`),
+        ReturnValues: 'NONE',
+      });
+    },
+
+    async recordMessage(message: ConversationMessage) {
+      // One write per message: the item is both the history entry (gsi1) and the gateway-id pointer
+      // (base table, so a receipt arriving before any index catches up still finds it).
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: withoutUndefined({
+            ...keys.message(message.instanceId, message.id),
+            ...keys.messagesIndex(message.tenantId, message.phone, message.at, message.id),
+            ...message,
+          }),
+        }),
+      );
+    },
+
+    async listMessages(tenantId: string, phone: string, limit: number) {
+      checkLimit('listMessages', limit);
+      const items: Item[] = [];
+      let startKey: Item | undefined;
+      do {
+        const out = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: GSI1.name,
+            KeyConditionExpression: '#gpk = :gpk',
+            ExpressionAttributeNames: { '#gpk': GSI1.pk },
+            ExpressionAttributeValues: { ':gpk': indexPartitions.messages(tenantId, phone) },
+            // gsi1sk starts with the instant: descending is newest first.
+            ScanIndexForward: false,
+            Limit: limit - items.length,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...(out.Items ?? []));
+        startKey = out.LastEvaluatedKey;
+      } while (startKey && items.length < limit);
+      return items.map((item) => toEntity<ConversationMessage>(item));
+    },
+
+    async getMessage(instanceId: string, messageId: string) {
+      const item = await get(keys.message(instanceId, messageId));
+      return item ? toEntity<ConversationMessage>(item) : undefined;
+    },
+  };
+}
