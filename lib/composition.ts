@@ -1,11 +1,20 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createEvolutionGateway } from './adapters/gateway/evolution-gateway.ts';
+import { createSqsWorkQueue } from './adapters/queue/sqs-work-queue.ts';
+import { createStoreBackedScheduler } from './adapters/scheduler/store-backed-scheduler.ts';
+import { createReferenceSecretResolver } from './adapters/secrets/reference-secret-resolver.ts';
 import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
 import { type Config, loadConfig } from './config.ts';
 import { type HttpLambdaHandler, httpHandler, type Route } from './http/http-handler.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
+import type { Scheduler } from './ports/scheduler.ts';
+import type { SecretResolver } from './ports/secrets.ts';
 import type { Store } from './ports/store.ts';
+import type { WhatsAppGateway } from './ports/whatsapp-gateway.ts';
+import type { WorkQueue } from './ports/work-queue.ts';
 
 /**
  * The one composition root: builds every dependency of every entry point from config.
@@ -19,7 +28,29 @@ export interface Container {
   random: () => number;
   dynamo: DynamoDBDocumentClient;
   store: Store;
+  workQueue: WorkQueue;
+  scheduler: Scheduler;
+  gateway: WhatsAppGateway;
+  secrets: SecretResolver;
+  /** Waits (the pump's pacing); tests may replace it. */
+  sleep: (ms: number) => Promise<void>;
 }
+
+/** The deployed work queue: SQS FIFO named by the deployment (WORK_QUEUE_URL). */
+const createDeployedWorkQueue = (config: Config): WorkQueue => {
+  if (!config.WORK_QUEUE_URL) {
+    // Fails on first use, not at start: HTTP-only functions (health, docs) run without a queue.
+    const missing = async (): Promise<never> => {
+      throw new Error('WORK_QUEUE_URL is not set: this function cannot publish work');
+    };
+    return { publish: missing, consume: missing, close: async () => undefined };
+  }
+  const client = new SQSClient({
+    region: config.AWS_REGION,
+    ...(config.endpoints.sqs ? { endpoint: config.endpoints.sqs } : {}),
+  });
+  return createSqsWorkQueue({ client, queueUrl: config.WORK_QUEUE_URL });
+};
 
 export const createDynamoDocumentClient = (config: Config, client?: DynamoDBClient): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(
@@ -35,20 +66,27 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
   const dynamo = overrides.dynamo ?? createDynamoDocumentClient(config);
   const clock = overrides.clock ?? systemClock;
+  const store =
+    overrides.store ??
+    createDynamoDbStore({
+      client: dynamo,
+      tableName: config.TABLE_NAME,
+      clock,
+      onBackgroundError: (error) => logger.warn('background store write failed', { error: error as Error }),
+    });
+  const workQueue = overrides.workQueue ?? createDeployedWorkQueue(config);
   return {
     config,
     logger,
     clock,
     random: overrides.random ?? Math.random,
     dynamo,
-    store:
-      overrides.store ??
-      createDynamoDbStore({
-        client: dynamo,
-        tableName: config.TABLE_NAME,
-        clock,
-        onBackgroundError: (error) => logger.warn('background store write failed', { error: error as Error }),
-      }),
+    store,
+    workQueue,
+    scheduler: overrides.scheduler ?? createStoreBackedScheduler({ store, workQueue, clock }),
+    gateway: overrides.gateway ?? createEvolutionGateway({ timeoutMs: config.GATEWAY_TIMEOUT_MS }),
+    secrets: overrides.secrets ?? createReferenceSecretResolver({ env: config.credentialEnv }),
+    sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
   };
 };
 

@@ -18,6 +18,22 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL_SQS: optionalUrl,
   AWS_ENDPOINT_URL_SCHEDULER: optionalUrl,
 
+  /** The FIFO work queue (SQS) of the sender; set by the deployment. */
+  WORK_QUEUE_URL: optionalUrl,
+  /** Name of the local work queue (fauxqs `<name>.fifo`, or the RabbitMQ queue). */
+  WORK_QUEUE_NAME: z
+    .string()
+    .regex(/^[\w-]{1,70}$/)
+    .default('billing-work'),
+  /** How long one sender run may send before it hands over with a continuation. */
+  SENDER_BUDGET_SECONDS: z.coerce.number().positive().default(240),
+  /** Instance lease length (renewed every third of it); a dead pump's lease frees after this. */
+  SENDER_LEASE_SECONDS: z.coerce.number().positive().default(60),
+  /** Work items one local worker handles at once. */
+  SENDER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** How long a send to the gateway may take before its outcome counts as unknown. */
+  GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(15_000),
+
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   /** Largest request body the API accepts; bigger gets a 413 before any parsing. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
@@ -45,6 +61,8 @@ const envSchema = z.object({
 export type Config = z.infer<typeof envSchema> & {
   /** Resolved per-service endpoints (undefined = the real AWS endpoint). */
   endpoints: { dynamodb?: string; sqs?: string; scheduler?: string };
+  /** The environment, for `env:NAME` credential references only (never logged). */
+  credentialEnv: Readonly<Record<string, string | undefined>>;
 };
 
 export class ConfigError extends Error {
@@ -65,6 +83,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
   const c = parsed.data;
   return {
     ...c,
+    credentialEnv: { ...env },
     endpoints: {
       dynamodb: c.AWS_ENDPOINT_URL_DYNAMODB ?? c.AWS_ENDPOINT_URL,
       sqs: c.AWS_ENDPOINT_URL_SQS ?? c.AWS_ENDPOINT_URL,

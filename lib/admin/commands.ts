@@ -57,6 +57,7 @@ const CONFIG_FLAGS: Record<string, { field: string; kind: 'int' | 'number' | 'bo
   'min-interval-seconds': { field: 'minIntervalSeconds', kind: 'number' },
   'jitter-seconds': { field: 'jitterSeconds', kind: 'number' },
   'max-retries': { field: 'maxRetries', kind: 'int' },
+  'retry-backoff-seconds': { field: 'retryBackoffSeconds', kind: 'number' },
   timezone: { field: 'timezone', kind: 'string' },
   'allow-landlines': { field: 'allowLandlines', kind: 'bool' },
   'ambiguous-send-policy': { field: 'ambiguousSendPolicy', kind: 'string' },

@@ -19,6 +19,7 @@ import type {
   TemplateType,
   Tenant,
 } from '../domain/types.ts';
+import { workItemOf } from './run-queue.ts';
 
 export interface CreateCampaignInput {
   tenant: Tenant;
@@ -47,7 +48,7 @@ export interface DryRunAnswer {
   scheduledStart: string | null;
 }
 
-type Deps = Pick<Container, 'store' | 'clock' | 'random' | 'logger'>;
+type Deps = Pick<Container, 'store' | 'clock' | 'random' | 'logger' | 'workQueue'>;
 
 /** How long the request that created a campaign has to finish it before a retry may take over. */
 export const CAMPAIGN_LEASE_MS = 20_000;
@@ -176,7 +177,8 @@ const reserveDailyQuota = async (deps: Deps, tenant: Tenant, count: number, now:
  * 4. conditional put of the campaign (`creating`): the one idempotency point under concurrency;
  * 5. reserve the daily quota atomically (refused -> the campaign is removed, 429);
  * 6. render, write contacts (batched), then the queue, then mark the campaign `created` and
- *    count variation uses once. A request that dies in 6 is finished by its retry.
+ *    count variation uses once, publish the queue's work item. A request that dies in 6 is
+ *    finished by its retry.
  */
 export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Promise<CampaignAnswer> => {
   const { tenant, templateType } = input;

@@ -52,6 +52,8 @@ export interface BillingConfig {
   /** Random spread of each interval, uniform in ±jitterSeconds, never below the minimum interval. */
   jitterSeconds: number;
   maxRetries: number;
+  /** First wait before retrying a transient failure; doubles per attempt, capped at 15 minutes. */
+  retryBackoffSeconds: number;
   /** IANA zone, default America/Sao_Paulo. */
   timezone: string;
   /** Fixed lines cannot receive WhatsApp in practice; some tenants still want them tried. */
@@ -224,6 +226,8 @@ export interface BillingQueue {
   nextRunAt: string | null;
   /** Bumped on every publish of the queue's work item (part of the FIFO deduplication id). */
   publishGeneration: number;
+  /** Last write to the queue (the sweeper's grace period counts from it). */
+  updatedAt?: string;
 }
 
 /** One debtor of a queue, with the message rendered at accept time (the guide's BillingContact). */
@@ -253,6 +257,10 @@ export interface BillingContact {
   readAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** When a contact in `retry` may be tried again. */
+  retryAt?: string | null;
+  /** When the last claim (`-> sending`) happened. */
+  claimedAt?: string | null;
 }
 
 /** A page of a listing; `nextCursor` is opaque and null on the last page. */
@@ -260,3 +268,52 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+/**
+ * One message of the conversation history of (tenant, phone): billing messages we sent and the
+ * debtor's replies. Conversations (open/closed, reopened within 24 h) are derived from this log,
+ * so recording a send is one write.
+ */
+export interface ConversationMessage {
+  /** The gateway's message id (`key.id`); a contact id when the gateway gave none (unknown outcome). */
+  id: string;
+  tenantId: string;
+  /** E.164. */
+  phone: string;
+  instanceId: string;
+  direction: 'outbound' | 'inbound';
+  text: string;
+  at: string;
+  /** Set on billing messages: where the message came from. */
+  queueId: string | null;
+  contactPosition: number | null;
+  campaignId: string | null;
+  externalId: string | null;
+  templateType: TemplateType | null;
+}
+
+/** The result of one send attempt on a claimed contact. */
+export type ContactSendResult =
+  | { status: 'sent'; providerMessageId: string; remoteJid: string; at: string }
+  | { status: 'retry'; error: string; at: string; retryAt: string }
+  | { status: 'failed'; error: string; at: string }
+  | { status: 'unknown'; error: string; at: string }
+  /** Released without an attempt (the pump stopped between claim and send). */
+  | { status: 'pending'; at: string };
+
+/** The queue's counters, as names of BillingQueue fields. */
+export type QueueCounter =
+  | 'contactsSent'
+  | 'contactsDelivered'
+  | 'contactsRead'
+  | 'contactsReplied'
+  | 'contactsFailed'
+  | 'contactsPendingRetry'
+  | 'contactsCancelled'
+  | 'contactsUnknown'
+  | 'contactsSkipped';
+
+/** Fields of a queue that change while it runs (besides status and counters). */
+export type QueueRunFields = Partial<
+  Pick<BillingQueue, 'currentRate' | 'startedAt' | 'completedAt' | 'pausedAt' | 'pauseReason' | 'nextRunAt'>
+>;

@@ -8,10 +8,12 @@ import { z } from 'zod';
 import {
   API_KEY_HEADER,
   campaignResponseSchema,
+  conversationsResponseSchema,
   dryRunResponseSchema,
   errorResponseSchema,
   externalIdParamsSchema,
   healthResponseSchema,
+  phoneParamsSchema,
   queueContactsQuerySchema,
   queueContactsResponseSchema,
   queueControlRequestSchema,
@@ -298,6 +300,23 @@ const buildRegistry = (): OpenAPIRegistry => {
       400: errorResponse('Parâmetros inválidos.', ['VALIDATION_FAILED']),
       ...AUTH_RESPONSES,
       404: notFound('QUEUE_NOT_FOUND', 'Fila'),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: `${BASE}/conversations/{telefone}`,
+    operationId: 'conversation_history',
+    tags: ['Conversas'],
+    summary: 'Histórico de conversas de um telefone',
+    description:
+      'Mensagens de cobrança enviadas e respostas recebidas, agrupadas em conversas (como no guia).',
+    ...authenticated,
+    request: { params: phoneParamsSchema },
+    responses: {
+      200: { description: 'As conversas do telefone.', content: json(conversationsResponseSchema) },
+      400: errorResponse('Telefone inválido.', ['INVALID_PHONE']),
+      ...AUTH_RESPONSES,
     },
   });
 

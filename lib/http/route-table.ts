@@ -26,6 +26,12 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   { method: 'GET', path: '/api/v1/billing/queues', fn: 'list-queues', authenticated: true },
   { method: 'GET', path: '/api/v1/billing/campaigns/{external_id}', fn: 'get-campaign', authenticated: true },
+  {
+    method: 'GET',
+    path: '/api/v1/billing/conversations/{telefone}',
+    fn: 'conversation-history',
+    authenticated: true,
+  },
   { method: 'GET', path: '/api/v1/billing/openapi.json', fn: 'openapi', authenticated: false },
   { method: 'GET', path: '/api/v1/billing/docs', fn: 'docs', authenticated: false },
   { method: 'GET', path: '/api/v1/billing/docs/{asset}', fn: 'docs', authenticated: false },

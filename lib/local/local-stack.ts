@@ -1,8 +1,13 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { type EvolutionSimulator, startEvolutionSimulator } from '../adapters/gateway/evolution-simulator.ts';
+import { createRabbitMqWorkQueue } from '../adapters/queue/rabbitmq-work-queue.ts';
+import { createSqsWorkQueue } from '../adapters/queue/sqs-work-queue.ts';
+import { createStoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
-import { seedDemoTenant } from '../app/seed-demo-tenant.ts';
+import { DEMO_TENANT_ID, seedDemoTenant } from '../app/seed-demo-tenant.ts';
 import {
   buildHttpHandler,
   type Container,
@@ -12,27 +17,45 @@ import {
 } from '../composition.ts';
 import type { Config } from '../config.ts';
 import { pathVariants, ROUTES } from '../http/route-table.ts';
+import type { WorkQueue } from '../ports/work-queue.ts';
 import { type ApiGatewayServer, type LocalRoute, startApiGatewayServer } from './api-gateway-server.ts';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
+import { type EmbeddedSqs, ensureWorkQueues, startEmbeddedSqs } from './embedded-sqs.ts';
+import { startWorker, type Worker } from './worker.ts';
 
-/** What a running stack tells other local processes (the admin CLI) about itself. */
+/** What a running stack tells other local processes (admin CLI, extra workers) about itself. */
 export interface StackInfo {
   pid: number;
-  url: string;
+  url: string | null;
   dynamodbEndpoint: string;
+  sqsEndpoint: string | null;
   tableName: string;
+  simulatorUrl: string | null;
 }
 
 export const STACK_INFO_FILE = 'local-stack.json';
 const DEMO_KEY_FILE = 'demo-api-key.txt';
+/** The simulator's apikey; the demo instance's credential reference points at it. */
+const SIMULATOR_CREDENTIAL = 'plain:simulator-api-key';
+const LOCAL_CREDENTIALS = { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 export interface LocalStack {
+  /** The HTTP API, when this process serves it. */
   url: string;
   dynamodbEndpoint: string;
   container: Container;
+  /** The built-in Evolution simulator, when this process runs it. */
+  simulator: EvolutionSimulator | undefined;
   /** The demo tenant's API key when known (first start, BILLING_DEMO_API_KEY, or saved by the first start). */
   demoApiKey: string | undefined;
   close(): Promise<void>;
+}
+
+export interface LocalRoles {
+  /** Serve the HTTP API. */
+  api: boolean;
+  /** Consume work items and fire schedules (the sender). */
+  worker: boolean;
 }
 
 /** Imports every route's entry point from `functions/` and wraps it with the shared HTTP stack. */
@@ -46,82 +69,154 @@ export const loadRoutes = async (container: Container): Promise<LocalRoute[]> =>
   return routes;
 };
 
-const startDynamoDb = async (config: Config, dataDir: string): Promise<EmbeddedDynamoDb> => {
-  const path = join(dataDir, 'dynamodb');
-  await mkdir(path, { recursive: true });
+/** Listens on the configured port, or on a free one when it is taken (the info file tells the real one). */
+const onPreferredPort = async <T>(start: (port: number) => Promise<T>, port: number): Promise<T> => {
   try {
-    return await startEmbeddedDynamoDb({ path, port: config.DYNAMODB_PORT });
+    return await start(port);
   } catch (error) {
-    // The port is only a convenience for the CLI (which reads the real one from the info file).
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    return startEmbeddedDynamoDb({ path, port: 0 });
+    return start(0);
   }
 };
 
+const createWorkQueue = async (config: Config, sqsEndpoint: string | undefined): Promise<WorkQueue> => {
+  if (config.QUEUE_DRIVER === 'rabbitmq') {
+    return createRabbitMqWorkQueue({ url: config.AMQP_URL, queueName: config.WORK_QUEUE_NAME });
+  }
+  const client = new SQSClient({
+    region: config.AWS_REGION,
+    endpoint: sqsEndpoint,
+    ...(config.endpoints.sqs ? {} : LOCAL_CREDENTIALS),
+  });
+  const queueUrl =
+    config.WORK_QUEUE_URL ?? (await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME })).queueUrl;
+  return createSqsWorkQueue({ client, queueUrl, waitTimeSeconds: 1 });
+};
+
 /**
- * The whole product on one machine (design section 9): DynamoDB emulator persisted under
- * DATA_DIR (unless AWS_ENDPOINT_URL points elsewhere), the API behind a local API Gateway,
- * and the demo tenant seeded at first start.
+ * The whole product on one machine (design section 9). The process that owns DATA_DIR runs the
+ * DynamoDB emulator (persisted there), the SQS emulator (QUEUE_DRIVER=sqs) and the Evolution
+ * simulator, unless endpoints name others; then the API and/or the worker. At first start it
+ * seeds the demo tenant.
  */
 export const startLocalStack = async (
   config: Config,
   overrides: Partial<Container> = {},
+  roles: LocalRoles = { api: true, worker: true },
 ): Promise<LocalStack> => {
   const dataDir = resolve(config.DATA_DIR);
   await mkdir(dataDir, { recursive: true });
-  const dynamodb = config.endpoints.dynamodb ? undefined : await startDynamoDb(config, dataDir);
-  const endpoint = config.endpoints.dynamodb ?? dynamodb?.endpoint;
-  const effective: Config = { ...config, endpoints: { ...config.endpoints, dynamodb: endpoint } };
-  // The emulator accepts any credentials; the SDK still wants some to sign with.
-  const dummyCredentials = dynamodb
-    ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-    : {};
-  const raw = new DynamoDBClient({ region: config.AWS_REGION, endpoint, ...dummyCredentials });
-  await ensureTable(raw, config.TABLE_NAME);
-  const container = createContainer(effective, {
-    dynamo: createDynamoDocumentClient(effective, raw),
-    ...overrides,
-  });
-
-  const simulatorUrl = config.EVOLUTION_URL ?? `http://127.0.0.1:${config.SIMULATOR_PORT}`;
-  const seeded = await seedDemoTenant(container, {
-    evolutionUrl: simulatorUrl,
-    credentialRef: config.EVOLUTION_URL ? 'env:EVOLUTION_API_KEY' : 'plain:simulator-api-key',
-    ...(config.BILLING_DEMO_API_KEY ? { apiKey: config.BILLING_DEMO_API_KEY } : {}),
-  });
-  const keyFile = join(dataDir, DEMO_KEY_FILE);
-  // Local convenience only: the demo key is kept in the data dir so a restart can print it again.
-  if (seeded.created) await writeFile(keyFile, `${seeded.key}\n`, { mode: 0o600 });
-  const demoApiKey =
-    config.BILLING_DEMO_API_KEY ??
-    (seeded.created ? seeded.key : (await readFile(keyFile, 'utf8').catch(() => '')).trim() || undefined);
-
-  const server: ApiGatewayServer = await startApiGatewayServer({
-    routes: await loadRoutes(container),
-    port: config.PORT,
-    host: config.HOST,
-    onError: (error) => container.logger.error('local gateway error', { error: error as Error }),
-  });
-
-  const infoFile = join(dataDir, STACK_INFO_FILE);
-  const info: StackInfo = {
-    pid: process.pid,
-    url: server.url,
-    dynamodbEndpoint: endpoint ?? '',
-    tableName: config.TABLE_NAME,
+  const closers: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
   };
-  await writeFile(infoFile, JSON.stringify(info, null, 2));
+  try {
+    let dynamodb: EmbeddedDynamoDb | undefined;
+    if (!config.endpoints.dynamodb) {
+      await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
+      const path = join(dataDir, 'dynamodb');
+      dynamodb = await onPreferredPort((port) => startEmbeddedDynamoDb({ path, port }), config.DYNAMODB_PORT);
+      closers.push(() => dynamodb?.close());
+    }
+    let sqs: EmbeddedSqs | undefined;
+    if (config.QUEUE_DRIVER === 'sqs' && !config.endpoints.sqs && !config.WORK_QUEUE_URL) {
+      sqs = await startEmbeddedSqs();
+      closers.push(() => sqs?.close());
+    }
+    let simulator: EvolutionSimulator | undefined;
+    if (!config.EVOLUTION_URL) {
+      simulator = await onPreferredPort(
+        (port) => startEvolutionSimulator({ port, host: config.HOST }),
+        config.SIMULATOR_PORT,
+      );
+      closers.push(() => simulator?.close());
+    }
 
-  return {
-    url: server.url,
-    dynamodbEndpoint: endpoint ?? '',
-    container,
-    demoApiKey,
-    close: async () => {
-      await server.close();
-      await rm(infoFile, { force: true });
-      container.dynamo.destroy();
-      await dynamodb?.close();
-    },
-  };
+    const dynamodbEndpoint = config.endpoints.dynamodb ?? (dynamodb?.endpoint as string);
+    const sqsEndpoint = config.endpoints.sqs ?? sqs?.endpoint;
+    const effective: Config = {
+      ...config,
+      endpoints: { ...config.endpoints, dynamodb: dynamodbEndpoint, sqs: sqsEndpoint },
+    };
+    const raw = new DynamoDBClient({
+      region: config.AWS_REGION,
+      endpoint: dynamodbEndpoint,
+      ...(dynamodb ? LOCAL_CREDENTIALS : {}),
+    });
+    await ensureTable(raw, config.TABLE_NAME);
+    const workQueue = overrides.workQueue ?? (await createWorkQueue(effective, sqsEndpoint));
+    closers.push(() => workQueue.close());
+    const base = createContainer(effective, {
+      dynamo: createDynamoDocumentClient(effective, raw),
+      workQueue,
+      ...overrides,
+    });
+    closers.push(() => base.dynamo.destroy());
+    const scheduler = createStoreBackedScheduler({ store: base.store, workQueue, clock: base.clock });
+    const container: Container = { ...base, scheduler: overrides.scheduler ?? scheduler };
+
+    const seeded = await seedDemoTenant(container, {
+      evolutionUrl: config.EVOLUTION_URL ?? (simulator?.url as string),
+      credentialRef: config.EVOLUTION_URL ? 'env:EVOLUTION_API_KEY' : SIMULATOR_CREDENTIAL,
+      ...(config.BILLING_DEMO_API_KEY ? { apiKey: config.BILLING_DEMO_API_KEY } : {}),
+    });
+    // The simulator may have taken another port than last time: keep the demo instance pointing at it.
+    const demo = await container.store.getInstance(DEMO_TENANT_ID, 'demo');
+    if (simulator && demo?.credentialRef === SIMULATOR_CREDENTIAL && demo.baseUrl !== simulator.url) {
+      await container.store.putInstance({ ...demo, baseUrl: simulator.url });
+    }
+    const keyFile = join(dataDir, DEMO_KEY_FILE);
+    // Local convenience only: the demo key is kept in the data dir so a restart can print it again.
+    if (seeded.created) await writeFile(keyFile, `${seeded.key}\n`, { mode: 0o600 });
+    const demoApiKey =
+      config.BILLING_DEMO_API_KEY ??
+      (seeded.created ? seeded.key : (await readFile(keyFile, 'utf8').catch(() => '')).trim() || undefined);
+
+    let server: ApiGatewayServer | undefined;
+    if (roles.api) {
+      server = await startApiGatewayServer({
+        routes: await loadRoutes(container),
+        port: config.PORT,
+        host: config.HOST,
+        onError: (error) => container.logger.error('local gateway error', { error: error as Error }),
+      });
+      closers.push(() => server?.close());
+    }
+    let worker: Worker | undefined;
+    if (roles.worker) {
+      worker = await startWorker(container, scheduler);
+      closers.push(() => worker?.stop());
+    }
+
+    const infoFile = join(dataDir, STACK_INFO_FILE);
+    const info: StackInfo = {
+      pid: process.pid,
+      url: server?.url ?? null,
+      dynamodbEndpoint,
+      sqsEndpoint: sqsEndpoint ?? null,
+      tableName: config.TABLE_NAME,
+      simulatorUrl: simulator?.url ?? null,
+    };
+    await writeFile(infoFile, JSON.stringify(info, null, 2));
+    closers.push(() => rm(infoFile, { force: true }));
+
+    return { url: server?.url ?? '', dynamodbEndpoint, container, simulator, demoApiKey, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+};
+
+/** The stack another local process runs (for `npm run worker` and the admin CLI), if it is alive. */
+export const readStackInfo = async (dataDir: string): Promise<StackInfo | undefined> => {
+  const info = await readFile(join(resolve(dataDir), STACK_INFO_FILE), 'utf8')
+    .then((text) => JSON.parse(text) as StackInfo)
+    .catch(() => undefined);
+  if (!info) return undefined;
+  try {
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return undefined;
+  }
 };

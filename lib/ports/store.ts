@@ -7,8 +7,12 @@ import type {
   BusinessCalendar,
   Campaign,
   ConnectionState,
+  ContactSendResult,
   ContactStatus,
+  ConversationMessage,
   Page,
+  QueueCounter,
+  QueueRunFields,
   QueueStatus,
   TemplateType,
   Tenant,
@@ -112,4 +116,104 @@ export interface Store {
   listQueues(tenantId: string, page: PageRequest<QueueStatus>): Promise<Page<BillingQueue>>;
   /** A queue's contacts in batch order. */
   listContacts(queueId: string, page: PageRequest<ContactStatus>): Promise<Page<BillingContact>>;
+
+  // --- Sending (design section 5: every step a single-item conditional write) ---
+
+  /**
+   * Contacts the pump may try now, in batch order after `afterPosition`: `pending`, and `retry`
+   * whose `retryAt` has come. Candidates only: the claim decides.
+   */
+  listSendableContacts(
+    queueId: string,
+    now: string,
+    limit: number,
+    afterPosition?: number,
+  ): Promise<BillingContact[]>;
+  /** The earliest `retryAt` among the queue's contacts in `retry`, or null when none waits. */
+  nextRetryAt(queueId: string): Promise<string | null>;
+  /**
+   * Claims a contact before the gateway is called: `pending`, or `retry` due by `now`, becomes
+   * `sending` and `attempts` grows by one. undefined when it is not claimable (already claimed,
+   * sent, cancelled...), so a redelivered work item never sends a contact twice.
+   */
+  claimContact(queueId: string, position: number, now: string): Promise<BillingContact | undefined>;
+  /** Records the attempt's result on a contact in `sending`; false when it was not in `sending`. */
+  finishContact(queueId: string, position: number, result: ContactSendResult): Promise<boolean>;
+  /** Contacts left in `sending` by a pump that died (for the ambiguous-send policy). */
+  listStuckContacts(queueId: string): Promise<BillingContact[]>;
+  /** `pending` and `retry` contacts become `cancelled`; returns how many changed. */
+  cancelUnsentContacts(queueId: string, at: string): Promise<number>;
+
+  /**
+   * Moves the queue to `to` if its status is one of `from`, setting `fields` in the same write;
+   * the updated queue, or undefined when the status did not match.
+   */
+  transitionQueue(
+    queueId: string,
+    from: readonly QueueStatus[],
+    to: QueueStatus,
+    fields?: QueueRunFields,
+  ): Promise<BillingQueue | undefined>;
+  /**
+   * Adds to counters (negative allowed) and sets fields, in one write; returns the queue after the
+   * change (its status tells a pump whether a pause or cancel arrived meanwhile).
+   */
+  updateQueueProgress(
+    queueId: string,
+    deltas: Partial<Record<QueueCounter, number>>,
+    fields?: QueueRunFields,
+  ): Promise<BillingQueue | undefined>;
+  /** Adds one to the queue's publish generation and returns the new value. */
+  nextPublishGeneration(queueId: string): Promise<number>;
+
+  /**
+   * Takes the instance's lease (one pump per instance) if it is free, expired, or already `owner`'s.
+   * Returns whether it was acquired, and when the instance last sent (for pacing across pumps).
+   */
+  acquireInstanceLease(
+    tenantId: string,
+    instanceId: string,
+    owner: string,
+    now: string,
+    until: string,
+  ): Promise<{ acquired: boolean; lastSendAt: string | null }>;
+  /** Extends the lease and records the last send; false when `owner` lost it. */
+  renewInstanceLease(
+    tenantId: string,
+    instanceId: string,
+    owner: string,
+    until: string,
+    lastSendAt: string | null,
+  ): Promise<boolean>;
+  /** Frees the lease (if `owner` holds it), keeping the last send time for the next pump's pacing. */
+  releaseInstanceLease(
+    tenantId: string,
+    instanceId: string,
+    owner: string,
+    lastSendAt: string | null,
+  ): Promise<void>;
+
+  /** Stores a message of the conversation history (idempotent by instance + id). */
+  recordMessage(message: ConversationMessage): Promise<void>;
+  /** The history of (tenant, phone), newest first. */
+  listMessages(tenantId: string, phone: string, limit: number): Promise<ConversationMessage[]>;
+  /** A message by the gateway's id on an instance (webhook receipts and replies find their contact by it). */
+  getMessage(instanceId: string, messageId: string): Promise<ConversationMessage | undefined>;
+
+  // --- Schedules of the store-backed scheduler (local mode; EventBridge Scheduler in AWS) ---
+
+  /** Stores a schedule unless one with this name exists ('exists' then: a repeat is a no-op). */
+  createSchedule(schedule: StoredSchedule): Promise<'created' | 'exists'>;
+  /** Schedules due by `now`, earliest first (candidates: `claimSchedule` decides). */
+  listDueSchedules(now: string, limit: number): Promise<StoredSchedule[]>;
+  /** Removes a schedule and returns it, or undefined when another poller (or a cancel) got it first. */
+  claimSchedule(name: string): Promise<StoredSchedule | undefined>;
+}
+
+export interface StoredSchedule {
+  name: string;
+  dueAt: string;
+  /** The work item to publish, as JSON. */
+  payload: string;
+  createdAt: string;
 }

@@ -61,6 +61,7 @@ const config = (overrides: Partial<BillingConfig> = {}): BillingConfig => ({
   minIntervalSeconds: 3,
   jitterSeconds: 2,
   maxRetries: 3,
+  retryBackoffSeconds: 30,
   timezone: 'America/Sao_Paulo',
   allowLandlines: false,
   ambiguousSendPolicy: 'mark_unknown',

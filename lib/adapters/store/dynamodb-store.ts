@@ -6,6 +6,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_BILLING_CONFIG } from '../../domain/billing-config.ts';
 import type {
   ApiKey,
   BillingConfig,
@@ -21,6 +22,7 @@ import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { CounterResult, Store } from '../../ports/store.ts';
 import { createDynamoDbCampaignStore } from './dynamodb-campaign-store.ts';
 import { type Item, isConditionFailure, toEntity, withoutUndefined } from './dynamodb-item.ts';
+import { createDynamoDbScheduleStore } from './dynamodb-schedule-store.ts';
 import { createDynamoDbSendingStore } from './dynamodb-sending-store.ts';
 import { GSI1, indexPartitions, keys, PK, SK, TTL_ATTRIBUTE } from './table-schema.ts';
 
@@ -46,6 +48,12 @@ const COUNTER_VALUE = 'value';
 const MAX_COUNTER_ROUNDS = 4;
 
 const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+/** Settings added after a tenant was stored take their defaults, so old tenants keep working. */
+function tenantFromItem(item: Item): Tenant {
+  const tenant = toEntity<Tenant>(item);
+  return { ...tenant, config: { ...DEFAULT_BILLING_CONFIG, ...tenant.config } };
+}
 
 function templateToItem(template: BillingTemplate): Item {
   const { variations, ...rest } = template;
@@ -187,6 +195,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
   return {
     ...createDynamoDbCampaignStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
     ...createDynamoDbSendingStore({ client, tableName, clock }),
+    ...createDynamoDbScheduleStore({ client, tableName }),
 
     async createTenant(tenant: Tenant) {
       const created = await putNew({ ...keys.tenant(tenant.id), ...keys.tenantsIndex(tenant.id), ...tenant });
@@ -195,7 +204,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
 
     async getTenant(tenantId: string) {
       const item = await get(keys.tenant(tenantId));
-      return item ? toEntity<Tenant>(item) : undefined;
+      return item ? tenantFromItem(item) : undefined;
     },
 
     async listTenants() {
@@ -205,7 +214,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         ExpressionAttributeNames: { '#gpk': GSI1.pk },
         ExpressionAttributeValues: { ':gpk': indexPartitions.tenants },
       });
-      return items.map((item) => toEntity<Tenant>(item));
+      return items.map((item) => tenantFromItem(item));
     },
 
     async updateTenantConfig(tenantId: string, patch: Partial<BillingConfig>, at: string) {
@@ -225,7 +234,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       });
-      return out?.Attributes ? toEntity<Tenant>(out.Attributes) : undefined;
+      return out?.Attributes ? tenantFromItem(out.Attributes) : undefined;
     },
 
     async createApiKey(key: ApiKey) {

@@ -1,0 +1,41 @@
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { decodeWorkItem } from '../lib/adapters/queue/work-item-schema.ts';
+import { runQueue } from '../lib/app/run-queue.ts';
+import { type Container, createContainer } from '../lib/composition.ts';
+import { loadConfig } from '../lib/config.ts';
+
+/** Time kept back from the Lambda timeout to publish the continuation and release the lease. */
+const SAFETY_MARGIN_MS = 30_000;
+
+/**
+ * The sender: an SQS FIFO consumer with partial batch responses. Each record is one queue's work
+ * item; a failed record (and, FIFO, the ones after it in its group) comes back later.
+ */
+export const createSenderHandler =
+  (c: Container) =>
+  async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const recordHandler = async (record: SQSRecord): Promise<void> => {
+      const item = decodeWorkItem(record.body);
+      // Thrown, not dropped: after maxReceiveCount a poison message lands in the DLQ, visible.
+      if (!item) throw new Error(`malformed work item ${record.messageId}`);
+      const budgetMs = Math.min(
+        c.config.SENDER_BUDGET_SECONDS * 1000,
+        context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
+      );
+      await runQueue(c, item, {
+        budgetMs: Math.max(budgetMs, 1000),
+        leaseMs: c.config.SENDER_LEASE_SECONDS * 1000,
+      });
+    };
+    return processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+  };
+
+let built: ReturnType<typeof createSenderHandler> | undefined;
+export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  built ??= createSenderHandler(createContainer(loadConfig()));
+  return built(event, context);
+};

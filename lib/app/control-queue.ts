@@ -1,0 +1,69 @@
+import { DomainError } from '../domain/errors.ts';
+import { isFinalQueueStatus } from '../domain/queue-state.ts';
+import type { BillingQueue, QueueStatus } from '../domain/types.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+import type { WorkQueue } from '../ports/work-queue.ts';
+import { getQueueForTenant } from './get-queue-for-tenant.ts';
+import { publishContinuation } from './run-queue.ts';
+
+export type QueueAction = 'pause' | 'resume' | 'cancel';
+
+export interface ControlResult {
+  message: string;
+  queue: BillingQueue;
+}
+
+const PAUSABLE: readonly QueueStatus[] = ['pending', 'scheduled', 'running'];
+const RESUMABLE: readonly QueueStatus[] = ['paused', 'instance_down'];
+const CANCELLABLE: readonly QueueStatus[] = ['pending', 'scheduled', 'running', 'paused', 'instance_down'];
+
+/**
+ * The ERP steers a queue (the guide's QueueControlView), each action one conditional write so
+ * it races safely with the pump:
+ * - pause: pending, scheduled or running -> paused (the pump stops before its next send);
+ * - resume: paused or instance_down -> pending, and the work item is published again;
+ * - cancel: any non-final status -> cancelled, and unsent contacts become cancelled.
+ */
+export const controlQueue = async (
+  deps: { store: Store; clock: Clock; workQueue: WorkQueue },
+  tenantId: string,
+  queueId: string,
+  action: QueueAction,
+): Promise<ControlResult> => {
+  const { store } = deps;
+  const queue = await getQueueForTenant(deps, tenantId, queueId);
+  const at = deps.clock.now().toISOString();
+  const refuse = (code: 'QUEUE_NOT_RUNNING' | 'QUEUE_NOT_PAUSED'): never => {
+    throw new DomainError(isFinalQueueStatus(queue.status) ? 'QUEUE_ALREADY_FINISHED' : code);
+  };
+
+  switch (action) {
+    case 'pause': {
+      const paused = await store.transitionQueue(queue.id, PAUSABLE, 'paused', {
+        pausedAt: at,
+        pauseReason: 'Pausado via API',
+      });
+      return paused ? { message: 'Fila pausada', queue: paused } : refuse('QUEUE_NOT_RUNNING');
+    }
+    case 'resume': {
+      const resumed = await store.transitionQueue(queue.id, RESUMABLE, 'pending', {
+        pausedAt: null,
+        pauseReason: '',
+      });
+      if (!resumed) return refuse('QUEUE_NOT_PAUSED');
+      // The pump decides what comes next (business hours, instance state): resuming only wakes it.
+      await publishContinuation(deps, resumed);
+      return { message: 'Fila retomada', queue: resumed };
+    }
+    case 'cancel': {
+      const cancelled = await store.transitionQueue(queue.id, CANCELLABLE, 'cancelled', { completedAt: at });
+      if (!cancelled) throw new DomainError('QUEUE_ALREADY_FINISHED');
+      const count = await store.cancelUnsentContacts(queue.id, at);
+      const counted = count
+        ? await store.updateQueueProgress(queue.id, { contactsCancelled: count })
+        : cancelled;
+      return { message: 'Fila cancelada', queue: counted ?? cancelled };
+    }
+  }
+};

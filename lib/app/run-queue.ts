@@ -1,0 +1,339 @@
+import { randomUUID } from 'node:crypto';
+import { isOpen, nextOpening } from '../domain/business-hours.ts';
+import { nextIntervalMs } from '../domain/pacing.ts';
+import { maskPhone } from '../domain/phone.ts';
+import { isFinalQueueStatus } from '../domain/queue-state.ts';
+import { decideAfterAttempt } from '../domain/send-outcome.ts';
+import type { BillingContact, BillingQueue, BusinessCalendar, Tenant } from '../domain/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Scheduler } from '../ports/scheduler.ts';
+import type { SecretResolver } from '../ports/secrets.ts';
+import type { Store } from '../ports/store.ts';
+import type { GatewayTarget, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
+import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
+
+export interface PumpDeps {
+  store: Store;
+  gateway: WhatsAppGateway;
+  workQueue: WorkQueue;
+  scheduler: Scheduler;
+  secrets: SecretResolver;
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export interface PumpOptions {
+  /** Stop sending after this long and publish a continuation (Lambda timeout minus a margin). */
+  budgetMs: number;
+  /** Instance lease length; renewed well before it ends. */
+  leaseMs: number;
+}
+
+export type PumpResult =
+  | 'completed'
+  | 'continued'
+  | 'scheduled'
+  | 'stopped'
+  | 'skipped'
+  | 'lease_lost'
+  | 'instance_missing';
+
+/** Sends closer together than this re-read the queue only through their progress write. */
+const STATUS_RECHECK_MS = 1000;
+const PREFETCH = 25;
+const LEASE_BUSY_WAIT_MS = 1000;
+/** Recent sends kept to measure `current_rate`. */
+const RATE_WINDOW = 20;
+/** Extra spacing after WhatsApp answered `rate-overlimit`, decaying back to 1 over later sends. */
+const RATE_LIMIT_SLOWDOWN = 4;
+
+const pauseReasonNoInstance = 'Nenhuma instância WhatsApp ativa para esta fila';
+
+/** Which schedule defers a queue to `at` (deterministic, so a repeat is a no-op). */
+export const resumeScheduleName = (queueId: string, at: Date): string =>
+  `resume-${queueId}-${at.toISOString().replace(/[-:.]/g, '').slice(0, 13)}`;
+
+/**
+ * The sender's pump for one work item (= one queue), design section 5:
+ * 1. load the queue; stop if it is gone, paused, cancelled or finished;
+ * 2. outside business hours (overdue, upcoming) -> `scheduled` + a schedule at the next opening;
+ * 3. take the instance lease (one pump per instance), pacing from the previous holder's last send;
+ * 4. settle contacts a dead pump left in `sending` (the ambiguous-send policy);
+ * 5. loop: wait for the pacing slot, claim a contact, send, record, count; stop on pause/cancel,
+ *    closing time, lease loss, or the time budget (then publish a continuation);
+ * 6. no contact left to send or retry -> `completed`.
+ */
+export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOptions): Promise<PumpResult> => {
+  const { store, logger } = deps;
+  const started = deps.clock.now();
+  const budgetEnd = started.getTime() + options.budgetMs;
+  const log = logger.createChild({ persistentKeys: { queueId: item.queueId, tenantId: item.tenantId } });
+
+  let queue = await store.getQueue(item.queueId);
+  if (!queue || isFinalQueueStatus(queue.status) || queue.status === 'paused') return 'skipped';
+  if (queue.status === 'instance_down' && item.generation < queue.publishGeneration) return 'skipped';
+  let tenant = await store.getTenant(queue.tenantId);
+  if (!tenant) return 'skipped';
+  const instance = queue.instanceId ? await store.getInstance(queue.tenantId, queue.instanceId) : undefined;
+  if (!instance?.isActive) {
+    await store.transitionQueue(queue.id, ['pending', 'scheduled', 'running'], 'instance_down', {
+      pauseReason: pauseReasonNoInstance,
+    });
+    return 'instance_missing';
+  }
+  const calendar =
+    queue.templateType === 'notification' ? undefined : await store.getCalendar(queue.tenantId);
+  if (queue.templateType !== 'notification' && !calendar) {
+    log.error('tenant has no business hours; refusing to send a billing reminder');
+    return 'skipped';
+  }
+  if (calendar && !isOpen(calendar, started)) return deferToOpening(deps, queue, calendar, started);
+
+  const owner = randomUUID();
+  const leaseUntil = () => new Date(deps.clock.now().getTime() + options.leaseMs).toISOString();
+  const lease = await store.acquireInstanceLease(
+    queue.tenantId,
+    instance.id,
+    owner,
+    started.toISOString(),
+    leaseUntil(),
+  );
+  if (!lease.acquired) {
+    // Another pump sends on this instance now; this queue's turn comes after it (back of the line).
+    // The short wait keeps a broker without message groups (RabbitMQ) from spinning the item.
+    await deps.sleep(LEASE_BUSY_WAIT_MS);
+    await publishContinuation(deps, queue);
+    return 'continued';
+  }
+
+  let lastSendAt = lease.lastSendAt ? new Date(lease.lastSendAt).getTime() : 0;
+  try {
+    const running = await store.transitionQueue(
+      queue.id,
+      ['pending', 'scheduled', 'instance_down', 'running'],
+      'running',
+      {
+        startedAt: queue.startedAt ?? started.toISOString(),
+        nextRunAt: null,
+        pauseReason: '',
+      },
+    );
+    if (!running) return 'stopped';
+    queue = running;
+    await settleStuckContacts(deps, queue, tenant);
+
+    const apiKey = await deps.secrets.resolve(instance.credentialRef);
+    const target: GatewayTarget = { baseUrl: instance.baseUrl, instanceName: instance.instanceName, apiKey };
+    const recentSends: number[] = [];
+    let slowdown = 1;
+    let lastRenewal = started.getTime();
+    let afterPosition: number | undefined;
+    let candidates: BillingContact[] = [];
+
+    for (;;) {
+      const now = deps.clock.now();
+      if (now.getTime() >= budgetEnd) {
+        await publishContinuation(deps, queue);
+        return 'continued';
+      }
+      if (now.getTime() - lastRenewal > options.leaseMs / 3) {
+        const lastSend = lastSendAt ? new Date(lastSendAt).toISOString() : null;
+        if (!(await store.renewInstanceLease(queue.tenantId, instance.id, owner, leaseUntil(), lastSend))) {
+          log.warn('instance lease lost; another pump took over');
+          return 'lease_lost';
+        }
+        lastRenewal = now.getTime();
+        // The tenant's pace may have changed: running queues follow it without a pause/resume.
+        tenant = (await store.getTenant(queue.tenantId)) ?? tenant;
+      }
+
+      if (candidates.length === 0) {
+        candidates = await store.listSendableContacts(queue.id, now.toISOString(), PREFETCH, afterPosition);
+        if (candidates.length === 0 && afterPosition !== undefined) {
+          // Reached the end of the batch: start again from the top for retries that came due.
+          afterPosition = undefined;
+          candidates = await store.listSendableContacts(queue.id, now.toISOString(), PREFETCH);
+        }
+        if (candidates.length === 0) {
+          const outcome = await finishOrWait(deps, queue, budgetEnd);
+          if (outcome === 'wait') continue;
+          return outcome;
+        }
+      }
+      // biome-ignore lint/style/noNonNullAssertion: candidates is not empty here
+      const next = candidates.shift()!;
+      afterPosition = next.position;
+
+      // Pacing: never closer than the tenant's interval (with jitter) to this instance's last send.
+      const interval = nextIntervalMs(tenant.config, deps.random) * slowdown;
+      const waitMs = lastSendAt + interval - deps.clock.now().getTime();
+      if (waitMs > 0) {
+        if (deps.clock.now().getTime() + waitMs >= budgetEnd) {
+          await publishContinuation(deps, queue);
+          return 'continued';
+        }
+        await deps.sleep(waitMs);
+      }
+      if (waitMs >= STATUS_RECHECK_MS) {
+        // A pause or cancel may have come while waiting: it must win before the next send.
+        const fresh = await store.getQueue(queue.id);
+        if (!fresh || fresh.status !== 'running') return 'stopped';
+        queue = fresh;
+      }
+      const sendAt = deps.clock.now();
+      if (calendar) {
+        if (!isOpen(calendar, sendAt)) return deferToOpening(deps, queue, calendar, sendAt);
+      }
+
+      const claimed = await store.claimContact(queue.id, next.position, sendAt.toISOString());
+      if (!claimed) continue;
+      const wasRetry = next.status === 'retry';
+      const outcome = await deps.gateway.sendText(
+        target,
+        claimed.phone.replace(/^\+/, ''),
+        claimed.renderedMessage,
+      );
+      const doneAt = deps.clock.now();
+      lastSendAt = sendAt.getTime();
+      recentSends.push(doneAt.getTime());
+      if (recentSends.length > RATE_WINDOW) recentSends.shift();
+      slowdown =
+        outcome.kind === 'transient' && outcome.rateLimited
+          ? RATE_LIMIT_SLOWDOWN
+          : Math.max(1, slowdown * 0.8);
+
+      const decision = decideAfterAttempt(outcome, claimed.attempts, wasRetry, tenant.config, doneAt);
+      if (outcome.kind === 'sent') {
+        await store.recordMessage({
+          id: outcome.messageId,
+          tenantId: queue.tenantId,
+          phone: claimed.phone,
+          instanceId: instance.id,
+          direction: 'outbound',
+          text: claimed.renderedMessage,
+          at: doneAt.toISOString(),
+          queueId: queue.id,
+          contactPosition: claimed.position,
+          campaignId: queue.campaignId,
+          externalId: queue.externalId,
+          templateType: queue.templateType,
+        });
+      } else {
+        log.warn('send attempt did not succeed', {
+          phone: maskPhone(claimed.phone),
+          outcome: outcome.kind,
+          reason: outcome.reason,
+          attempts: claimed.attempts,
+        });
+      }
+      await store.finishContact(queue.id, claimed.position, decision.result);
+      const updated = await store.updateQueueProgress(queue.id, decision.deltas, {
+        currentRate: measuredRate(recentSends),
+      });
+      if (!updated || updated.status !== 'running') return 'stopped';
+      queue = updated;
+    }
+  } finally {
+    const lastSend = lastSendAt ? new Date(lastSendAt).toISOString() : null;
+    await store.releaseInstanceLease(queue.tenantId, instance.id, owner, lastSend);
+  }
+};
+
+/** Messages per minute over the recent sends (0 until there are two). */
+const measuredRate = (sends: readonly number[]): number => {
+  if (sends.length < 2) return 0;
+  // biome-ignore lint/style/noNonNullAssertion: length checked
+  const span = sends[sends.length - 1]! - sends[0]!;
+  return span > 0 ? Math.round(((sends.length - 1) * 60_000 * 100) / span) / 100 : 0;
+};
+
+/** Nothing claimable now: done, or wait for the earliest retry (in this pump when it fits the budget). */
+const finishOrWait = async (
+  deps: PumpDeps,
+  queue: BillingQueue,
+  budgetEnd: number,
+): Promise<'wait' | PumpResult> => {
+  const retryAt = await deps.store.nextRetryAt(queue.id);
+  const stuck = await deps.store.listStuckContacts(queue.id);
+  if (!retryAt && stuck.length === 0) {
+    const completed = await deps.store.transitionQueue(queue.id, ['running'], 'completed', {
+      completedAt: deps.clock.now().toISOString(),
+      currentRate: 0,
+    });
+    return completed ? 'completed' : 'stopped';
+  }
+  const wakeAt = retryAt ? new Date(retryAt).getTime() : deps.clock.now().getTime() + 1000;
+  if (wakeAt < budgetEnd) {
+    await deps.sleep(Math.max(0, wakeAt - deps.clock.now().getTime()));
+    return 'wait';
+  }
+  // The next retry is beyond this run: hand it to the scheduler instead of sleeping.
+  const at = new Date(wakeAt);
+  await deps.store.updateQueueProgress(queue.id, {}, { nextRunAt: at.toISOString() });
+  const generation = await deps.store.nextPublishGeneration(queue.id);
+  await deps.scheduler.schedule(resumeScheduleName(queue.id, at), at, workItemOf(queue, generation));
+  return 'scheduled';
+};
+
+/**
+ * Contacts a dead pump left in `sending`: the gateway may or may not have sent them, so the
+ * tenant's ambiguous-send policy decides (never a blind resend under `mark_unknown`).
+ */
+const settleStuckContacts = async (deps: PumpDeps, queue: BillingQueue, tenant: Tenant): Promise<void> => {
+  const stuck = await deps.store.listStuckContacts(queue.id);
+  for (const contact of stuck) {
+    const now = deps.clock.now();
+    const decision = decideAfterAttempt(
+      { kind: 'unknown', reason: 'envio interrompido (processo parou durante o envio)' },
+      contact.attempts,
+      false,
+      tenant.config,
+      now,
+    );
+    if (await deps.store.finishContact(queue.id, contact.position, decision.result)) {
+      await deps.store.updateQueueProgress(queue.id, decision.deltas);
+    }
+  }
+};
+
+export const workItemOf = (queue: BillingQueue, generation: number): WorkItem => ({
+  queueId: queue.id,
+  tenantId: queue.tenantId,
+  instanceId: queue.instanceId ?? 'none',
+  generation,
+});
+
+/** Publishes the queue's work item again (a new generation, so FIFO deduplication lets it through). */
+export const publishContinuation = async (
+  deps: Pick<PumpDeps, 'store' | 'workQueue'>,
+  queue: BillingQueue,
+): Promise<void> => {
+  const generation = await deps.store.nextPublishGeneration(queue.id);
+  await deps.workQueue.publish(workItemOf(queue, generation));
+};
+
+/** Outside business hours: `scheduled` until the next opening (plus a small jitter), via the scheduler. */
+const deferToOpening = async (
+  deps: PumpDeps,
+  queue: BillingQueue,
+  calendar: BusinessCalendar,
+  now: Date,
+): Promise<PumpResult> => {
+  // Up to a minute of jitter so tenants with the same hours do not all start on the same second.
+  const at = new Date(nextOpening(calendar, now).getTime() + Math.floor(deps.random() * 60_000));
+  const scheduled = await deps.store.transitionQueue(
+    queue.id,
+    ['pending', 'running', 'instance_down', 'scheduled'],
+    'scheduled',
+    {
+      nextRunAt: at.toISOString(),
+    },
+  );
+  if (!scheduled) return 'stopped';
+  const generation = await deps.store.nextPublishGeneration(queue.id);
+  await deps.scheduler.schedule(resumeScheduleName(queue.id, at), at, workItemOf(queue, generation));
+  return 'scheduled';
+};

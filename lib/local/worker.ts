@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { createSenderHandler } from '../../functions/sender.ts';
+import { encodeWorkItem } from '../adapters/queue/work-item-schema.ts';
+import type { StoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
+import type { Container } from '../composition.ts';
+import type { Consumer, Delivery } from '../ports/work-queue.ts';
+
+/** The sender as Lambda sees it: one SQS FIFO record per delivery, the same handler as in AWS. */
+export const toSqsEvent = (delivery: Delivery, queueName: string): SQSEvent => {
+  const now = Date.now();
+  return {
+    Records: [
+      {
+        messageId: delivery.messageId,
+        receiptHandle: delivery.messageId,
+        body: encodeWorkItem(delivery.item),
+        attributes: {
+          ApproximateReceiveCount: String(delivery.receiveCount),
+          SentTimestamp: String(now),
+          SenderId: 'local',
+          ApproximateFirstReceiveTimestamp: String(now),
+          MessageGroupId: delivery.item.instanceId,
+          MessageDeduplicationId: `${delivery.item.queueId}:${delivery.item.generation}`,
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:local:000000000000:${queueName}.fifo`,
+        awsRegion: 'local',
+      },
+    ],
+  };
+};
+
+const localContext = (remainingMs: number): Context => {
+  const deadline = Date.now() + remainingMs;
+  return {
+    awsRequestId: randomUUID(),
+    functionName: 'sender',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:sender',
+    memoryLimitInMB: '512',
+    logGroupName: 'local',
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  } as Context;
+};
+
+export interface Worker {
+  stop(): Promise<void>;
+}
+
+/** How often due schedules (business-hours openings, retries, instance re-checks) are published. */
+const SCHEDULER_POLL_MS = 1000;
+
+/**
+ * The local sender process (the guide's `run_billing_consumer`): consumes work items from the
+ * chosen driver and invokes the same sender handler Lambda runs, and fires due schedules.
+ * Several workers may run at once: the instance lease and contact claims keep sends single.
+ */
+export const startWorker = async (c: Container, scheduler: StoreBackedScheduler): Promise<Worker> => {
+  const sender = createSenderHandler(c);
+  const budgetMs = c.config.SENDER_BUDGET_SECONDS * 1000;
+  const consumer: Consumer = await c.workQueue.consume(
+    async (delivery) => {
+      // The Lambda's remaining time: the budget plus the margin the handler keeps back.
+      const result = await sender(
+        toSqsEvent(delivery, c.config.WORK_QUEUE_NAME),
+        localContext(budgetMs + 30_000),
+      );
+      if (result.batchItemFailures.length > 0)
+        throw new Error(`sender failed work item ${delivery.messageId}`);
+    },
+    {
+      concurrency: c.config.SENDER_CONCURRENCY,
+      onError: (error) => c.logger.error('work item failed', { error: error as Error }),
+    },
+  );
+
+  let polling = true;
+  let poll: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    if (!polling) return;
+    poll = poll.then(() =>
+      scheduler.fireDue().then(
+        (fired) => void (fired && c.logger.info('schedules fired', { fired })),
+        (error: unknown) => c.logger.error('scheduler poll failed', { error: error as Error }),
+      ),
+    );
+  }, SCHEDULER_POLL_MS);
+
+  return {
+    stop: async () => {
+      polling = false;
+      clearInterval(timer);
+      await poll;
+      await consumer.stop();
+    },
+  };
+};
