@@ -313,6 +313,10 @@ const finish = async (
     const { uses } = render(template, accepted, campaign.plan);
     if (Object.keys(uses).length)
       await store.addVariationUses(campaign.tenantId, campaign.templateType, uses);
+    // Generation 0: a duplicate publish of the same queue is dropped by FIFO deduplication. If this
+    // process dies right here, the sweeper finds the pending queue and publishes it.
+    const queue = await store.getQueue(campaign.queueId);
+    if (queue) await deps.workQueue.publish(workItemOf(queue, 0));
   }
 };
 

@@ -261,7 +261,6 @@ const finishOrWait = async (
   if (!retryAt && stuck.length === 0) {
     const completed = await deps.store.transitionQueue(queue.id, ['running'], 'completed', {
       completedAt: deps.clock.now().toISOString(),
-      currentRate: 0,
     });
     return completed ? 'completed' : 'stopped';
   }

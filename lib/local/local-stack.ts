@@ -56,7 +56,12 @@ export interface LocalRoles {
   api: boolean;
   /** Consume work items and fire schedules (the sender). */
   worker: boolean;
+  /** Join the stack another process owns (its emulators and data) instead of owning DATA_DIR. */
+  attachTo?: StackInfo;
 }
+
+const isLoopback = (url: string | undefined): boolean =>
+  !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
 /** Imports every route's entry point from `functions/` and wraps it with the shared HTTP stack. */
 export const loadRoutes = async (container: Container): Promise<LocalRoute[]> => {
@@ -86,7 +91,8 @@ const createWorkQueue = async (config: Config, sqsEndpoint: string | undefined):
   const client = new SQSClient({
     region: config.AWS_REGION,
     endpoint: sqsEndpoint,
-    ...(config.endpoints.sqs ? {} : LOCAL_CREDENTIALS),
+    // Emulators accept any credentials; the SDK still wants some to sign with.
+    ...(isLoopback(sqsEndpoint) ? LOCAL_CREDENTIALS : {}),
   });
   const queueUrl =
     config.WORK_QUEUE_URL ?? (await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME })).queueUrl;
@@ -106,6 +112,18 @@ export const startLocalStack = async (
 ): Promise<LocalStack> => {
   const dataDir = resolve(config.DATA_DIR);
   await mkdir(dataDir, { recursive: true });
+  if (roles.attachTo) {
+    const owner = roles.attachTo;
+    config = {
+      ...config,
+      EVOLUTION_URL: owner.simulatorUrl ?? config.EVOLUTION_URL,
+      endpoints: {
+        ...config.endpoints,
+        dynamodb: owner.dynamodbEndpoint,
+        sqs: owner.sqsEndpoint ?? config.endpoints.sqs,
+      },
+    };
+  }
   const closers: Array<() => Promise<void> | void> = [];
   const close = async () => {
     for (const closer of closers.reverse()) await closer();
@@ -141,7 +159,7 @@ export const startLocalStack = async (
     const raw = new DynamoDBClient({
       region: config.AWS_REGION,
       endpoint: dynamodbEndpoint,
-      ...(dynamodb ? LOCAL_CREDENTIALS : {}),
+      ...(isLoopback(dynamodbEndpoint) ? LOCAL_CREDENTIALS : {}),
     });
     await ensureTable(raw, config.TABLE_NAME);
     const workQueue = overrides.workQueue ?? (await createWorkQueue(effective, sqsEndpoint));
@@ -188,6 +206,7 @@ export const startLocalStack = async (
       closers.push(() => worker?.stop());
     }
 
+    if (roles.attachTo) return { url: server?.url ?? '', dynamodbEndpoint, container, simulator, demoApiKey, close };
     const infoFile = join(dataDir, STACK_INFO_FILE);
     const info: StackInfo = {
       pid: process.pid,

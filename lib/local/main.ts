@@ -1,23 +1,48 @@
 import { ConfigError, loadConfig } from '../config.ts';
-import { startLocalStack } from './local-stack.ts';
+import { type LocalRoles, readStackInfo, startLocalStack } from './local-stack.ts';
 
-/** `npm start`: the whole product on this machine, until Ctrl-C. */
+/**
+ * `npm start` (API + worker), `npm run api` (API only, owns the local data) and `npm run worker`
+ * (a sender that joins the running stack; several may run at once), until Ctrl-C.
+ */
 const main = async (): Promise<void> => {
+  const mode = process.argv[2] ?? 'all';
   const config = loadConfig();
-  const stack = await startLocalStack(config);
+  let roles: LocalRoles;
+  if (mode === 'worker') {
+    const owner = await readStackInfo(config.DATA_DIR);
+    if (!owner) throw new Error(`no running stack in ${config.DATA_DIR}: start it first (npm run api or npm start)`);
+    roles = { api: false, worker: true, attachTo: owner };
+  } else {
+    roles = { api: true, worker: mode !== 'api' };
+  }
+  const stack = await startLocalStack(config, {}, roles);
   const line = '-'.repeat(72);
-  console.log(
-    [
-      line,
+  const lines = [line];
+  if (roles.api) {
+    lines.push(
       `Billing reminders running at ${stack.url}`,
       `  health:    ${stack.url}/health`,
-      `  DynamoDB:  ${stack.dynamodbEndpoint} (table ${config.TABLE_NAME}, data in ${config.DATA_DIR})`,
+      `  API docs:  ${stack.url}/api/v1/billing/docs`,
+    );
+  } else {
+    lines.push(`Billing worker ${process.pid} joined the stack of pid ${roles.attachTo?.pid}`);
+  }
+  lines.push(
+    `  DynamoDB:  ${stack.dynamodbEndpoint} (table ${config.TABLE_NAME}, data in ${config.DATA_DIR})`,
+    `  queue:     ${config.QUEUE_DRIVER === 'rabbitmq' ? `RabbitMQ ${config.AMQP_URL.replace(/\/\/[^@]*@/, '//')}` : 'SQS FIFO (embedded emulator)'}`,
+    `  sender:    ${roles.worker ? 'running in this process' : 'not in this process (npm run worker)'}`,
+  );
+  if (stack.simulator) lines.push(`  WhatsApp:  Evolution simulator at ${stack.simulator.url}`);
+  if (roles.api) {
+    lines.push(
       stack.demoApiKey
         ? `  demo key:  ${stack.demoApiKey}`
         : '  demo key:  (created earlier and not saved; make a new one: npm run admin -- key create --tenant demo)',
-      line,
-    ].join('\n'),
-  );
+    );
+  }
+  lines.push(line);
+  console.log(lines.join('\n'));
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

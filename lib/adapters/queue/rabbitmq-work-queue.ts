@@ -259,12 +259,13 @@ export const createRabbitMqWorkQueue = async (options: RabbitMqWorkQueueOptions)
     else state.running -= 1;
   };
 
-  /** ack/nack on a channel that has since closed throw; the broker redelivers such messages anyway. */
   const settle = (channel: Channel, message: ConsumeMessage, outcome: 'ack' | 'requeue') => {
     try {
       if (outcome === 'ack') channel.ack(message);
       else channel.nack(message, false, true);
-    } catch {}
+    } catch {
+      // The channel closed under us (reconnect): the broker already took the message back and redelivers it.
+    }
   };
 
   const handleDelivery = async (state: ConsumerState, channel: Channel, message: ConsumeMessage) => {
