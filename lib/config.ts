@@ -31,6 +31,10 @@ const envSchema = z.object({
   SENDER_LEASE_SECONDS: z.coerce.number().positive().default(60),
   /** Work items one local worker handles at once. */
   SENDER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** A queue without progress for this long is republished by the sweeper (keep it above the lease). */
+  SWEEPER_GRACE_SECONDS: z.coerce.number().positive().default(120),
+  /** How often the local worker sweeps (the deployed sweeper runs on a schedule). */
+  SWEEPER_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
   /** How long a send to the gateway may take before its outcome counts as unknown. */
   GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(15_000),
 

@@ -266,6 +266,8 @@ const finishOrWait = async (
   }
   const wakeAt = retryAt ? new Date(retryAt).getTime() : deps.clock.now().getTime() + 1000;
   if (wakeAt < budgetEnd) {
+    // Tell the sweeper this pump is alive and waiting, not dead.
+    if (retryAt) await deps.store.updateQueueProgress(queue.id, {}, { nextRunAt: retryAt });
     await deps.sleep(Math.max(0, wakeAt - deps.clock.now().getTime()));
     return 'wait';
   }

@@ -206,7 +206,8 @@ export const startLocalStack = async (
       closers.push(() => worker?.stop());
     }
 
-    if (roles.attachTo) return { url: server?.url ?? '', dynamodbEndpoint, container, simulator, demoApiKey, close };
+    if (roles.attachTo)
+      return { url: server?.url ?? '', dynamodbEndpoint, container, simulator, demoApiKey, close };
     const infoFile = join(dataDir, STACK_INFO_FILE);
     const info: StackInfo = {
       pid: process.pid,

@@ -11,7 +11,8 @@ const main = async (): Promise<void> => {
   let roles: LocalRoles;
   if (mode === 'worker') {
     const owner = await readStackInfo(config.DATA_DIR);
-    if (!owner) throw new Error(`no running stack in ${config.DATA_DIR}: start it first (npm run api or npm start)`);
+    if (!owner)
+      throw new Error(`no running stack in ${config.DATA_DIR}: start it first (npm run api or npm start)`);
     roles = { api: false, worker: true, attachTo: owner };
   } else {
     roles = { api: true, worker: mode !== 'api' };

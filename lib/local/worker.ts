@@ -3,6 +3,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { createSenderHandler } from '../../functions/sender.ts';
 import { encodeWorkItem } from '../adapters/queue/work-item-schema.ts';
 import type { StoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
+import { sweep } from '../app/sweep.ts';
 import type { Container } from '../composition.ts';
 import type { Consumer, Delivery } from '../ports/work-queue.ts';
 
@@ -60,7 +61,8 @@ const SCHEDULER_POLL_MS = 1000;
 
 /**
  * The local sender process (the guide's `run_billing_consumer`): consumes work items from the
- * chosen driver and invokes the same sender handler Lambda runs, and fires due schedules.
+ * chosen driver and invokes the same sender handler Lambda runs, fires due schedules, and sweeps
+ * stuck queues.
  * Several workers may run at once: the instance lease and contact claims keep sends single.
  */
 export const startWorker = async (c: Container, scheduler: StoreBackedScheduler): Promise<Worker> => {
@@ -84,20 +86,30 @@ export const startWorker = async (c: Container, scheduler: StoreBackedScheduler)
 
   let polling = true;
   let poll: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    if (!polling) return;
-    poll = poll.then(() =>
+  /** Background jobs run one after another, never overlapping themselves. */
+  const every = (ms: number, job: () => Promise<void>) =>
+    setInterval(() => {
+      if (polling) poll = poll.then(job);
+    }, ms);
+  const timers = [
+    every(SCHEDULER_POLL_MS, () =>
       scheduler.fireDue().then(
         (fired) => void (fired && c.logger.info('schedules fired', { fired })),
         (error: unknown) => c.logger.error('scheduler poll failed', { error: error as Error }),
       ),
-    );
-  }, SCHEDULER_POLL_MS);
+    ),
+    every(c.config.SWEEPER_INTERVAL_SECONDS * 1000, () =>
+      sweep(c, { graceMs: c.config.SWEEPER_GRACE_SECONDS * 1000 }).then(
+        () => undefined,
+        (error: unknown) => c.logger.error('sweep failed', { error: error as Error }),
+      ),
+    ),
+  ];
 
   return {
     stop: async () => {
       polling = false;
-      clearInterval(timer);
+      for (const timer of timers) clearInterval(timer);
       await poll;
       await consumer.stop();
     },

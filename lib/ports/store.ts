@@ -200,6 +200,12 @@ export interface Store {
   /** A message by the gateway's id on an instance (webhook receipts and replies find their contact by it). */
   getMessage(instanceId: string, messageId: string): Promise<ConversationMessage | undefined>;
 
+  /**
+   * Open queues (pending, scheduled, running, instance_down) whose check time (`nextRunAt`, or
+   * their last change) is at or before `upTo`, earliest first: the sweeper's candidates.
+   */
+  listDueQueues(upTo: string, limit: number): Promise<BillingQueue[]>;
+
   // --- Schedules of the store-backed scheduler (local mode; EventBridge Scheduler in AWS) ---
 
   /** Stores a schedule unless one with this name exists ('exists' then: a repeat is a no-op). */

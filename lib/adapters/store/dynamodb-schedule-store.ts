@@ -1,12 +1,16 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { BillingQueue } from '../../domain/types.ts';
 import type { Store, StoredSchedule } from '../../ports/store.ts';
 import { isConditionFailure, toEntity } from './dynamodb-item.ts';
 import { GSI2, indexPartitions, keys } from './table-schema.ts';
 
-export type ScheduleStore = Pick<Store, 'createSchedule' | 'listDueSchedules' | 'claimSchedule'>;
+export type ScheduleStore = Pick<
+  Store,
+  'createSchedule' | 'listDueSchedules' | 'claimSchedule' | 'listDueQueues'
+>;
 
 /**
- * Schedules of the local scheduler: one item per name (a conditional put makes a repeat a no-op,
+ * The due index's readers: open queues for the sweeper, and the schedules of the local scheduler: one item per name (a conditional put makes a repeat a no-op,
  * like EventBridge's unique names), found through the sparse due index until fired. Claiming is
  * a conditional delete that returns the item, so two pollers never publish the same schedule.
  */
@@ -49,6 +53,20 @@ export const createDynamoDbScheduleStore = (options: {
         }),
       );
       return (out.Items ?? []).map((item) => toEntity<StoredSchedule>(item));
+    },
+
+    async listDueQueues(upTo, limit) {
+      const out = await client.send(
+        new QueryCommand({
+          TableName,
+          IndexName: GSI2.name,
+          KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
+          ExpressionAttributeNames: { '#pk': GSI2.pk, '#sk': GSI2.sk },
+          ExpressionAttributeValues: { ':pk': indexPartitions.due('QUEUE'), ':upTo': `${upTo}#~` },
+          Limit: limit,
+        }),
+      );
+      return (out.Items ?? []).map((item) => toEntity<BillingQueue>(item));
     },
 
     async claimSchedule(name) {

@@ -1,0 +1,64 @@
+import type { BillingQueue } from '../domain/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+import type { WorkQueue } from '../ports/work-queue.ts';
+import { publishContinuation } from './run-queue.ts';
+
+export interface SweepDeps {
+  store: Store;
+  workQueue: WorkQueue;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface SweepResult {
+  republished: string[];
+}
+
+const PAGE = 100;
+
+/**
+ * The sweeper (cron in AWS, a timer locally): no queue stays stuck and no message is lost.
+ * 1. list open queues whose check time passed more than `graceMs` ago (the due index);
+ * 2. for each: a `pending` queue whose work item never arrived, a `running` one whose pump died
+ *    (no progress for longer than a lease), or a `scheduled` one whose release was lost: publish
+ *    its work item again and move its check time forward, so the next sweep leaves it alone;
+ * 3. `instance_down` queues are left to their re-check schedule.
+ * Idempotent: a republished item for a queue that is fine just finds nothing to do (the lease
+ * and the contact claims make a duplicate pump harmless).
+ */
+export const sweep = async (deps: SweepDeps, options: { graceMs: number }): Promise<SweepResult> => {
+  const now = deps.clock.now();
+  const upTo = new Date(now.getTime() - options.graceMs).toISOString();
+  const republished: string[] = [];
+  const candidates = await deps.store.listDueQueues(upTo, PAGE);
+  for (const candidate of candidates) {
+    // The index may lag: decide on the current item.
+    const queue = await deps.store.getQueue(candidate.id);
+    if (!queue || !isStuck(queue, upTo)) continue;
+    const next = new Date(now.getTime() + options.graceMs).toISOString();
+    await deps.store.updateQueueProgress(
+      queue.id,
+      {},
+      { nextRunAt: queue.status === 'scheduled' ? queue.nextRunAt : next },
+    );
+    await publishContinuation(deps, queue);
+    republished.push(queue.id);
+    deps.logger.warn('sweeper republished a stuck queue', { queueId: queue.id, status: queue.status });
+  }
+  return { republished };
+};
+
+const isStuck = (queue: BillingQueue, upTo: string): boolean => {
+  const lastChange = queue.updatedAt ?? queue.createdAt;
+  switch (queue.status) {
+    case 'pending':
+    case 'running':
+      return lastChange <= upTo && (queue.nextRunAt ?? '') <= upTo;
+    case 'scheduled':
+      return (queue.nextRunAt ?? '') <= upTo;
+    default:
+      return false;
+  }
+};
