@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as simulateWork } from 'node:timers/promises';
+import {
+  DeleteMessageCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
+import { type EmbeddedSqs, ensureWorkQueues, startEmbeddedSqs } from '../../lib/local/embedded-sqs.ts';
+import type { Consumer, Delivery, WorkItem, WorkQueue } from '../../lib/ports/work-queue.ts';
+import { assertLoopbackEndpoint } from '../support/dynalite.ts';
+import { waitFor } from '../support/wait-for.ts';
+import { type WorkQueueFixture, workQueueContract } from './work-queue-contract.ts';
+
+const MAX_RECEIVE_COUNT = 3;
+
+let sqs: EmbeddedSqs;
+let client: SQSClient;
+
+beforeAll(async () => {
+  sqs = await startEmbeddedSqs();
+  assertLoopbackEndpoint(sqs.endpoint);
+  client = new SQSClient({
+    endpoint: sqs.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await sqs?.close();
+});
+
+/** A work queue and its DLQ on the emulator, with short waits so failures come back within a test. */
+async function makeSqsFixture(): Promise<WorkQueueFixture & { queueUrl: string }> {
+  const { queueUrl, deadLetterQueueUrl } = await ensureWorkQueues(client, {
+    name: `work-${randomUUID().slice(0, 8)}`,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: 10,
+  });
+  const queue = createSqsWorkQueue({ client, queueUrl, waitTimeSeconds: 1, retryDelaySeconds: 1 });
+  const deadBodies: string[] = [];
+  return {
+    queue,
+    queueUrl,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    publishRaw: async (body, instanceId) => {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: body,
+          MessageGroupId: instanceId,
+          MessageDeduplicationId: randomUUID(),
+        }),
+      );
+    },
+    deadLetterBodies: async () => {
+      const { Messages = [] } = await client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: deadLetterQueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+        }),
+      );
+      for (const message of Messages) {
+        deadBodies.push(message.Body ?? '');
+        // Deleted once read: a FIFO group stays locked while one of its messages is in flight.
+        await client.send(
+          new DeleteMessageCommand({ QueueUrl: deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+      }
+      return deadBodies;
+    },
+    remaining: async () => {
+      const { Attributes = {} } = await client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+      );
+      return (
+        Number(Attributes.ApproximateNumberOfMessages) +
+        Number(Attributes.ApproximateNumberOfMessagesNotVisible) +
+        Number(Attributes.ApproximateNumberOfMessagesDelayed)
+      );
+    },
+    dispose: async () => {
+      await queue.close();
+      await client.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+      await client.send(new DeleteQueueCommand({ QueueUrl: deadLetterQueueUrl }));
+    },
+  };
+}
+
+workQueueContract('SqsWorkQueue on fauxqs', makeSqsFixture);
+
+describe('SqsWorkQueue (FIFO specifics)', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  const fresh = async () => {
+    const fixture = await makeSqsFixture();
+    cleanup.push(fixture.dispose);
+    return fixture;
+  };
+  const consume = async (queue: WorkQueue, handler: (d: Delivery) => Promise<void>, concurrency: number) => {
+    const consumer: Consumer = await queue.consume(handler, { concurrency });
+    cleanup.push(consumer.stop);
+    return consumer;
+  };
+  const item = (instanceId: string, queueId: string, generation = 1): WorkItem => ({
+    queueId,
+    tenantId: 'tenant-1',
+    instanceId,
+    generation,
+  });
+
+  it('never hands out two items of one instance at once and keeps their order', async () => {
+    // Prepare
+    const { queue } = await fresh();
+    const perInstance = 6;
+    const published = ['instance-a', 'instance-b'].flatMap((instance) =>
+      Array.from({ length: perInstance }, (_, i) => item(instance, `${instance}-q${i}`)),
+    );
+    for (const work of published) await queue.publish(work);
+    const active = new Map<string, number>();
+    let peakPerInstance = 0;
+    let peakOverall = 0;
+    const order: string[] = [];
+
+    // Act
+    await consume(
+      queue,
+      async ({ item: work }) => {
+        const now = (active.get(work.instanceId) ?? 0) + 1;
+        active.set(work.instanceId, now);
+        peakPerInstance = Math.max(peakPerInstance, now);
+        peakOverall = Math.max(
+          peakOverall,
+          [...active.values()].reduce((a, b) => a + b, 0),
+        );
+        await simulateWork(50);
+        order.push(work.queueId);
+        active.set(work.instanceId, (active.get(work.instanceId) ?? 1) - 1);
+      },
+      4,
+    );
+
+    // Assess
+    await waitFor(() => order.length === published.length, { what: 'every item', timeoutMs: 15_000 });
+    expect(peakPerInstance).toBe(1);
+    // The two instances did run side by side: the limit is per group, not global.
+    expect(peakOverall).toBe(2);
+    for (const instance of ['instance-a', 'instance-b']) {
+      expect(order.filter((id) => id.startsWith(instance))).toEqual(
+        Array.from({ length: perInstance }, (_, i) => `${instance}-q${i}`),
+      );
+    }
+  });
+
+  it('delivers an item published twice with the same queueId and generation once', async () => {
+    // Prepare
+    const { queue } = await fresh();
+    const first = item('instance-a', 'queue-1', 1);
+    const nextGeneration = item('instance-a', 'queue-1', 2);
+    const sentinel = item('instance-a', 'queue-sentinel', 1);
+    const seen: WorkItem[] = [];
+
+    // Act
+    await queue.publish(first);
+    await queue.publish({ ...first });
+    await queue.publish(nextGeneration);
+    await queue.publish(sentinel);
+    await consume(
+      queue,
+      async ({ item: work }) => {
+        seen.push(work);
+      },
+      2,
+    );
+
+    // Assess: the sentinel was published last in the same group, so everything before it has been seen.
+    await waitFor(() => seen.some((w) => w.queueId === 'queue-sentinel'), { what: 'the sentinel' });
+    expect(seen).toEqual([first, nextGeneration, sentinel]);
+  });
+
+  it('rejects a concurrency that is not a positive integer', async () => {
+    // Prepare
+    const { queue } = await fresh();
+
+    // Act
+    const attempt = queue.consume(async () => {}, { concurrency: 0 });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(RangeError);
+  });
+});
