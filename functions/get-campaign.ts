@@ -27,7 +27,12 @@ export const route: RouteFactory = (c) =>
       created_at: campaign.createdAt,
       accepted: campaign.accepted,
       rejected: campaign.rejected as CampaignResponse['rejected'],
-      queue: queueStatusView(queue, auth.tenant.config, c.clock.now()),
+      queue: queueStatusView(
+        queue,
+        auth.tenant.config,
+        c.clock.now(),
+        await c.store.getCalendar(auth.tenant.id),
+      ),
     };
     return { statusCode: 200, body };
   });

@@ -11,11 +11,12 @@ export const route: RouteFactory = (c) =>
     const { status, limit, cursor } = query.value;
     const page = await c.store.listQueues(auth.tenant.id, { status, limit, cursor });
     const now = c.clock.now();
+    const calendar = await c.store.getCalendar(auth.tenant.id);
     return {
       statusCode: 200,
       body: {
         success: true,
-        queues: page.items.map((q) => queueStatusView(q, auth.tenant.config, now)),
+        queues: page.items.map((q) => queueStatusView(q, auth.tenant.config, now, calendar)),
         next_cursor: page.nextCursor,
       },
     };

@@ -9,7 +9,8 @@ export const route: RouteFactory = (c) =>
   withAuth(c, async (request, auth) => {
     const params = validate(queueIdParamsSchema, request.pathParameters);
     const queue = await getQueueForTenant(c, auth.tenant.id, params.ok ? params.value.queue_id : undefined);
-    return { statusCode: 200, body: queueStatusView(queue, auth.tenant.config, c.clock.now()) };
+    const calendar = await c.store.getCalendar(auth.tenant.id);
+    return { statusCode: 200, body: queueStatusView(queue, auth.tenant.config, c.clock.now(), calendar) };
   });
 
 export const handler = lambdaHttpHandler(route);

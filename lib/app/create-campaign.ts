@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Container } from '../composition.ts';
-import { isOpen, nextOpening } from '../domain/business-hours.ts';
 import { type AcceptedContact, type ContactInput, takeInContacts } from '../domain/contact-intake.ts';
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
-import { estimateSendDurationMs } from '../domain/pacing.ts';
+import { planSending } from '../domain/eta.ts';
+import { baseIntervalMs } from '../domain/pacing.ts';
 import { planVariations } from '../domain/rotation.ts';
 import { seededRandom } from '../domain/seeded-random.ts';
 import { renderTemplate } from '../domain/template.ts';
@@ -80,21 +80,26 @@ const loadTemplate = async (deps: Deps, tenant: Tenant, type: TemplateType): Pro
   return template;
 };
 
-/** When sending can start: now for notifications (24/7) or inside hours, else the next opening. */
-const scheduledStartFor = async (
+/**
+ * When sending starts and how long it takes, simulating the tenant's calendar (closed nights,
+ * weekends and holidays count) for overdue and upcoming; notifications go 24/7.
+ */
+const planFor = async (
   deps: Deps,
   tenant: Tenant,
   type: TemplateType,
   now: Date,
-): Promise<Date> => {
-  if (type === 'notification') return now;
-  const calendar = await deps.store.getCalendar(tenant.id);
-  if (!calendar) throw new DomainError('NO_BUSINESS_HOURS');
-  return isOpen(calendar, now) ? now : nextOpening(calendar, now);
+  count: number,
+): Promise<{ start: Date; minutes: number }> => {
+  const calendar = type === 'notification' ? undefined : await deps.store.getCalendar(tenant.id);
+  if (type !== 'notification' && !calendar) throw new DomainError('NO_BUSINESS_HOURS');
+  const plan = planSending(calendar, now, Math.max(1, count), baseIntervalMs(tenant.config));
+  // From now until the last message (the guide's estimate), at least a minute.
+  return {
+    start: plan.start,
+    minutes: Math.max(1, Math.ceil((plan.end.getTime() - now.getTime()) / 60_000)),
+  };
 };
-
-const estimateMinutes = (tenant: Tenant, count: number): number =>
-  Math.max(1, Math.ceil(estimateSendDurationMs(count, tenant.config) / 60_000));
 
 /** Renders every accepted contact with the variations the plan picks (deterministic for a seed). */
 const render = (template: BillingTemplate, accepted: readonly AcceptedContact[], plan: Campaign['plan']) => {
@@ -126,7 +131,7 @@ export const dryRunCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   const intake = takeInContacts(input.contacts, intakeContext(tenant, template, now));
   const uses = Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed]));
   const { rendered } = render(template, intake.accepted, { seed: Math.floor(deps.random() * 2 ** 32), uses });
-  const start = intake.accepted.length ? await scheduledStartFor(deps, tenant, templateType, now) : now;
+  const plan = await planFor(deps, tenant, templateType, now, intake.accepted.length);
   return {
     accepted: intake.accepted.length,
     rejected: intake.rejected,
@@ -136,8 +141,8 @@ export const dryRunCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
       variation_id: r.variationId,
       message: r.message,
     })),
-    estimatedDurationMinutes: estimateMinutes(tenant, intake.accepted.length),
-    scheduledStart: start > now ? start.toISOString() : null,
+    estimatedDurationMinutes: plan.minutes,
+    scheduledStart: plan.start > now ? plan.start.toISOString() : null,
   };
 };
 
@@ -192,7 +197,7 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   const now = deps.clock.now();
   const intake = takeInContacts(input.contacts, intakeContext(tenant, template, now));
   if (intake.accepted.length === 0) throw new DomainError('NO_VALID_CONTACTS', {}, intake.rejected);
-  const start = await scheduledStartFor(deps, tenant, templateType, now);
+  const plan = await planFor(deps, tenant, templateType, now, intake.accepted.length);
 
   const campaign: Campaign = {
     id: randomUUID(),
@@ -214,9 +219,9 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     quotaReserved: false,
     accepted: intake.accepted.length,
     rejected: intake.rejected,
-    estimatedDurationMinutes: estimateMinutes(tenant, intake.accepted.length),
+    estimatedDurationMinutes: plan.minutes,
     // null = sending may start at once (the guide's clients expect null then).
-    scheduledStart: start > now ? start.toISOString() : null,
+    scheduledStart: plan.start > now ? plan.start.toISOString() : null,
     createdAt: now.toISOString(),
   };
   if ((await deps.store.createCampaign(campaign)) === 'exists') {

@@ -4,13 +4,19 @@ import { nextIntervalMs } from '../domain/pacing.ts';
 import { maskPhone } from '../domain/phone.ts';
 import { isFinalQueueStatus } from '../domain/queue-state.ts';
 import { decideAfterAttempt } from '../domain/send-outcome.ts';
-import type { BillingContact, BillingQueue, BusinessCalendar, Tenant } from '../domain/types.ts';
+import type {
+  BillingContact,
+  BillingQueue,
+  BusinessCalendar,
+  Tenant,
+  WhatsAppInstance,
+} from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
 import type { Store } from '../ports/store.ts';
-import type { GatewayTarget, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
+import type { GatewayConnectionState, GatewayTarget, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 
 export interface PumpDeps {
@@ -39,7 +45,8 @@ export type PumpResult =
   | 'stopped'
   | 'skipped'
   | 'lease_lost'
-  | 'instance_missing';
+  | 'instance_missing'
+  | 'instance_down';
 
 /** Sends closer together than this re-read the queue only through their progress write. */
 const STATUS_RECHECK_MS = 1000;
@@ -51,6 +58,10 @@ const RATE_WINDOW = 20;
 const RATE_LIMIT_SLOWDOWN = 4;
 
 const pauseReasonNoInstance = 'Nenhuma instância WhatsApp ativa para esta fila';
+/** Consecutive transient failures after which the instance's connection state is read. */
+const TRANSIENT_FAILURES_BEFORE_CHECK = 3;
+/** Re-checks of a down instance back off: 1, 2, 5, 10, then every 15 minutes. */
+const RECHECK_MINUTES = [1, 2, 5, 10, 15];
 
 /** Which schedule defers a queue to `at` (deterministic, so a repeat is a no-op). */
 export const resumeScheduleName = (queueId: string, at: Date): string =>
@@ -60,10 +71,12 @@ export const resumeScheduleName = (queueId: string, at: Date): string =>
  * The sender's pump for one work item (= one queue), design section 5:
  * 1. load the queue; stop if it is gone, paused, cancelled or finished;
  * 2. outside business hours (overdue, upcoming) -> `scheduled` + a schedule at the next opening;
- * 3. take the instance lease (one pump per instance), pacing from the previous holder's last send;
+ * 3. the instance must be `open` (else `instance_down`, re-checked with backoff), then take its
+ *    lease (one pump per instance), pacing from the previous holder's last send;
  * 4. settle contacts a dead pump left in `sending` (the ambiguous-send policy);
  * 5. loop: wait for the pacing slot, claim a contact, send, record, count; stop on pause/cancel,
- *    closing time, lease loss, or the time budget (then publish a continuation);
+ *    closing time, lease loss, repeated transient failures on a down instance, or the time
+ *    budget (then publish a continuation);
  * 6. no contact left to send or retry -> `completed`.
  */
 export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOptions): Promise<PumpResult> => {
@@ -92,6 +105,12 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
   }
   if (calendar && !isOpen(calendar, started)) return deferToOpening(deps, queue, calendar, started);
 
+  const apiKey = await deps.secrets.resolve(instance.credentialRef);
+  const target: GatewayTarget = { baseUrl: instance.baseUrl, instanceName: instance.instanceName, apiKey };
+  // A dropped WhatsApp instance must not burn through the queue: look before sending.
+  const state = await checkInstance(deps, queue, instance, target);
+  if (state !== 'open') return markInstanceDown(deps, queue, state);
+
   const owner = randomUUID();
   const leaseUntil = () => new Date(deps.clock.now().getTime() + options.leaseMs).toISOString();
   const lease = await store.acquireInstanceLease(
@@ -118,6 +137,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
       {
         startedAt: queue.startedAt ?? started.toISOString(),
         nextRunAt: null,
+        pausedAt: null,
         pauseReason: '',
       },
     );
@@ -125,10 +145,9 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     queue = running;
     await settleStuckContacts(deps, queue, tenant);
 
-    const apiKey = await deps.secrets.resolve(instance.credentialRef);
-    const target: GatewayTarget = { baseUrl: instance.baseUrl, instanceName: instance.instanceName, apiKey };
     const recentSends: number[] = [];
     let slowdown = 1;
+    let transientInARow = 0;
     let lastRenewal = started.getTime();
     let afterPosition: number | undefined;
     let candidates: BillingContact[] = [];
@@ -206,6 +225,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
           : Math.max(1, slowdown * 0.8);
 
       const decision = decideAfterAttempt(outcome, claimed.attempts, wasRetry, tenant.config, doneAt);
+      transientInARow = outcome.kind === 'transient' ? transientInARow + 1 : 0;
       if (outcome.kind === 'sent') {
         await store.recordMessage({
           id: outcome.messageId,
@@ -235,6 +255,11 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
       });
       if (!updated || updated.status !== 'running') return 'stopped';
       queue = updated;
+      if (transientInARow >= TRANSIENT_FAILURES_BEFORE_CHECK) {
+        const now = await checkInstance(deps, queue, instance, target);
+        if (now !== 'open') return markInstanceDown(deps, queue, now);
+        transientInARow = 0;
+      }
     }
   } finally {
     const lastSend = lastSendAt ? new Date(lastSendAt).toISOString() : null;
@@ -298,6 +323,60 @@ const settleStuckContacts = async (deps: PumpDeps, queue: BillingQueue, tenant: 
       await deps.store.updateQueueProgress(queue.id, decision.deltas);
     }
   }
+};
+
+/** Reads the instance's connection state from the gateway and remembers it on the instance. */
+const checkInstance = async (
+  deps: PumpDeps,
+  queue: BillingQueue,
+  instance: WhatsAppInstance,
+  target: GatewayTarget,
+): Promise<GatewayConnectionState> => {
+  const state = await deps.gateway.connectionState(target);
+  if (state !== instance.connectionState) {
+    await deps.store.setInstanceConnectionState(queue.tenantId, instance.id, state);
+  }
+  return state;
+};
+
+/**
+ * The instance is not `open`: the queue waits in `instance_down` (nothing is sent, nothing lost)
+ * and re-checks itself with backoff; it resumes by itself when the instance is back (or on a
+ * `connection.update` webhook, or a resume).
+ */
+const markInstanceDown = async (
+  deps: PumpDeps,
+  queue: BillingQueue,
+  state: GatewayConnectionState,
+): Promise<PumpResult> => {
+  const now = deps.clock.now();
+  const downSince = queue.status === 'instance_down' && queue.pausedAt ? new Date(queue.pausedAt) : now;
+  const elapsedMinutes = (now.getTime() - downSince.getTime()) / 60_000;
+  // Cumulative checkpoints 1, 3, 8, 18 min...: the first one not yet reached picks the next delay.
+  let passed = 0;
+  let delay = RECHECK_MINUTES[RECHECK_MINUTES.length - 1] as number;
+  for (const minutes of RECHECK_MINUTES) {
+    passed += minutes;
+    if (elapsedMinutes < passed) {
+      delay = minutes;
+      break;
+    }
+  }
+  const at = new Date(now.getTime() + delay * 60_000);
+  const down = await deps.store.transitionQueue(
+    queue.id,
+    ['pending', 'scheduled', 'running', 'instance_down'],
+    'instance_down',
+    {
+      pausedAt: downSince.toISOString(),
+      pauseReason: `Instância WhatsApp desconectada (estado: ${state}); nova verificação em ${delay} min`,
+      nextRunAt: at.toISOString(),
+    },
+  );
+  if (!down) return 'stopped';
+  const generation = await deps.store.nextPublishGeneration(queue.id);
+  await deps.scheduler.schedule(`recheck-${queue.id}-${at.getTime()}`, at, workItemOf(queue, generation));
+  return 'instance_down';
 };
 
 export const workItemOf = (queue: BillingQueue, generation: number): WorkItem => ({

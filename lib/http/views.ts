@@ -1,6 +1,13 @@
+import { planSending } from '../domain/eta.ts';
 import { baseIntervalMs } from '../domain/pacing.ts';
 import { CONTACT_STATUS_DISPLAY, isFinalQueueStatus, QUEUE_STATUS_DISPLAY } from '../domain/queue-state.ts';
-import type { BillingConfig, BillingContact, BillingQueue, Campaign } from '../domain/types.ts';
+import type {
+  BillingConfig,
+  BillingContact,
+  BillingQueue,
+  BusinessCalendar,
+  Campaign,
+} from '../domain/types.ts';
 import type { QueueStatusBody, SendBillingResponse } from './api-schemas.ts';
 
 /** Maps domain entities to the guide's snake_case bodies (the shapes in api-schemas.ts). */
@@ -24,17 +31,28 @@ const processed = (q: BillingQueue): number =>
   q.contactsSent + q.contactsFailed + q.contactsCancelled + q.contactsUnknown + q.contactsSkipped;
 
 /**
- * The status body (the guide's example fields first). The ETA is the remaining contacts at the
- * tenant's pace from now or from the scheduled start, whichever is later.
+ * The status body (the guide's example fields first). The ETA simulates the tenant's calendar
+ * (`calendar` for overdue and upcoming; none for notifications) for the remaining contacts at the
+ * tenant's pace, from now or from the scheduled start, whichever is later.
  */
-export const queueStatusView = (q: BillingQueue, config: BillingConfig, now: Date): QueueStatusBody => {
+export const queueStatusView = (
+  q: BillingQueue,
+  config: BillingConfig,
+  now: Date,
+  calendar?: BusinessCalendar,
+): QueueStatusBody => {
   const done = processed(q);
   const remaining = Math.max(0, q.totalContacts - done);
   const from = q.nextRunAt && new Date(q.nextRunAt) > now ? new Date(q.nextRunAt) : now;
   const eta =
     isFinalQueueStatus(q.status) || q.status === 'paused' || remaining === 0
       ? null
-      : new Date(from.getTime() + remaining * baseIntervalMs(config)).toISOString();
+      : planSending(
+          q.templateType === 'notification' ? undefined : calendar,
+          from,
+          remaining,
+          baseIntervalMs(config),
+        ).end.toISOString();
   return {
     id: q.id,
     status: q.status,
