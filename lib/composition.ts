@@ -9,6 +9,7 @@ import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
 import { type Config, loadConfig } from './config.ts';
 import { type HttpLambdaHandler, httpHandler, type Route } from './http/http-handler.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
+import { type BillingEvents, noBillingEvents } from './ports/billing-events.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import type { Scheduler } from './ports/scheduler.ts';
 import type { SecretResolver } from './ports/secrets.ts';
@@ -34,6 +35,8 @@ export interface Container {
   secrets: SecretResolver;
   /** Waits (the pump's pacing); tests may replace it. */
   sleep: (ms: number) => Promise<void>;
+  /** Events for the ERP's callbacks (sent, delivered, read, failed, replied, queue.completed). */
+  events: BillingEvents;
 }
 
 /** The deployed work queue: SQS FIFO named by the deployment (WORK_QUEUE_URL). */
@@ -87,6 +90,7 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
     gateway: overrides.gateway ?? createEvolutionGateway({ timeoutMs: config.GATEWAY_TIMEOUT_MS }),
     secrets: overrides.secrets ?? createReferenceSecretResolver({ env: config.credentialEnv }),
     sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    events: overrides.events ?? noBillingEvents,
   };
 };
 

@@ -8,19 +8,27 @@ import type {
   BillingContact,
   BillingQueue,
   BusinessCalendar,
+  ContactSendResult,
   Tenant,
   WhatsAppInstance,
 } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
 import type { Store } from '../ports/store.ts';
-import type { GatewayConnectionState, GatewayTarget, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
+import type {
+  GatewayConnectionState,
+  GatewayTarget,
+  SendOutcome,
+  WhatsAppGateway,
+} from '../ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 
 export interface PumpDeps {
   store: Store;
+  events: BillingEvents;
   gateway: WhatsAppGateway;
   workQueue: WorkQueue;
   scheduler: Scheduler;
@@ -250,6 +258,20 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
         });
       }
       await store.finishContact(queue.id, claimed.position, decision.result);
+      const event = eventOf(decision.result);
+      if (event) {
+        await deps.events.emit({
+          name: event,
+          queueId: queue.id,
+          contactPosition: claimed.position,
+          occurredAt: doneAt.toISOString(),
+          providerMessageId: outcome.kind === 'sent' ? outcome.messageId : null,
+          error:
+            decision.result.status === 'failed'
+              ? { code: errorCodeOf(outcome), message: decision.result.error }
+              : null,
+        });
+      }
       const updated = await store.updateQueueProgress(queue.id, decision.deltas, {
         currentRate: measuredRate(recentSends),
       });
@@ -284,10 +306,16 @@ const finishOrWait = async (
   const retryAt = await deps.store.nextRetryAt(queue.id);
   const stuck = await deps.store.listStuckContacts(queue.id);
   if (!retryAt && stuck.length === 0) {
-    const completed = await deps.store.transitionQueue(queue.id, ['running'], 'completed', {
-      completedAt: deps.clock.now().toISOString(),
+    const completedAt = deps.clock.now().toISOString();
+    const completed = await deps.store.transitionQueue(queue.id, ['running'], 'completed', { completedAt });
+    if (!completed) return 'stopped';
+    await deps.events.emit({
+      name: 'queue.completed',
+      queueId: queue.id,
+      contactPosition: null,
+      occurredAt: completedAt,
     });
-    return completed ? 'completed' : 'stopped';
+    return 'completed';
   }
   const wakeAt = retryAt ? new Date(retryAt).getTime() : deps.clock.now().getTime() + 1000;
   if (wakeAt < budgetEnd) {
@@ -378,6 +406,20 @@ const markInstanceDown = async (
   await deps.scheduler.schedule(`recheck-${queue.id}-${at.getTime()}`, at, workItemOf(queue, generation));
   return 'instance_down';
 };
+
+/** The callback event of an attempt's result: only final results are news for the ERP. */
+const eventOf = (result: ContactSendResult): 'sent' | 'failed' | undefined =>
+  result.status === 'sent' ? 'sent' : result.status === 'failed' ? 'failed' : undefined;
+
+/** A stable code for a failed send, from the gateway's classification. */
+const errorCodeOf = (outcome: SendOutcome): string =>
+  outcome.kind === 'permanent'
+    ? /whatsapp|exists/i.test(outcome.reason)
+      ? 'NOT_ON_WHATSAPP'
+      : 'GATEWAY_REJECTED'
+    : outcome.kind === 'transient'
+      ? 'RETRIES_EXHAUSTED'
+      : 'UNKNOWN_OUTCOME';
 
 export const workItemOf = (queue: BillingQueue, generation: number): WorkItem => ({
   queueId: queue.id,

@@ -206,6 +206,12 @@ export interface Store {
    */
   listDueQueues(upTo: string, limit: number): Promise<BillingQueue[]>;
 
+  // --- Feedback: receipts, replies, opt-outs (gateway webhooks) ---
+  // (methods of the Feedback issue go here)
+
+  // --- Callbacks to the ERP: events and their delivery ---
+  // (methods of the callbacks go here)
+
   // --- Schedules of the store-backed scheduler (local mode; EventBridge Scheduler in AWS) ---
 
   /** Stores a schedule unless one with this name exists ('exists' then: a repeat is a no-op). */
