@@ -352,6 +352,25 @@ const buildRegistry = (): OpenAPIRegistry => {
 
   registry.registerPath({
     method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    tags: ['Operação'],
+    summary: 'Métricas Prometheus (modo local)',
+    description:
+      'Séries billing_* no formato de exposição de texto do Prometheus. Só no modo local: na AWS as métricas ' +
+      'vão para o CloudWatch (EMF) e esta rota responde 404.',
+    ...open,
+    responses: {
+      200: {
+        description: 'Exposição de texto do Prometheus (version=0.0.4).',
+        content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
+      },
+      404: errorResponse('Sem métricas Prometheus neste ambiente.', ['ROUTE_NOT_FOUND']),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
     path: `${BASE}/openapi.json`,
     operationId: 'openapi_document',
     tags: ['Documentação'],

@@ -14,6 +14,7 @@ export interface RouteSpec {
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', fn: 'health', authenticated: false },
+  { method: 'GET', path: '/metrics', fn: 'metrics', authenticated: false },
   { method: 'POST', path: '/api/v1/billing/send/overdue', fn: 'send-overdue', authenticated: true },
   { method: 'POST', path: '/api/v1/billing/send/upcoming', fn: 'send-upcoming', authenticated: true },
   { method: 'POST', path: '/api/v1/billing/send/notification', fn: 'send-notification', authenticated: true },
