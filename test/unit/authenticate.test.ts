@@ -1,0 +1,391 @@
+import { describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../lib/app/api-key-secret.ts';
+import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
+import { DomainError, messageFor } from '../../lib/domain/errors.ts';
+import type { ApiKey, Tenant } from '../../lib/domain/types.ts';
+import { assertTemplateTypeAllowed, authenticate, withAuth } from '../../lib/http/authenticate.ts';
+import { errorResponse, HttpError, type HttpRequest } from '../../lib/http/http-handler.ts';
+import type { CounterResult, Store } from '../../lib/ports/store.ts';
+
+/**
+ * authenticate against an in-memory Store fake (only the methods authentication uses) and a
+ * frozen clock: every refusal, the hourly window and its headers, and what withAuth adds.
+ */
+
+const KEY = 'billing_unit-test-key-0123456789abcdef';
+const NOW = new Date('2026-12-16T15:20:00.000Z');
+
+const tenant = (limit = 3): Tenant => ({
+  id: 'acme',
+  name: 'Acme',
+  config: { ...DEFAULT_BILLING_CONFIG, apiRateLimitPerHour: limit },
+  createdAt: NOW.toISOString(),
+  updatedAt: NOW.toISOString(),
+});
+
+const apiKey = (overrides: Partial<ApiKey> = {}): ApiKey => ({
+  id: 'key-1',
+  tenantId: 'acme',
+  name: 'ERP',
+  description: '',
+  keyHash: hashApiKey(KEY),
+  keyPrefix: KEY.slice(0, 12),
+  allowedTemplateTypes: ['overdue', 'upcoming', 'notification'],
+  allowedIps: [],
+  expiresAt: null,
+  isActive: true,
+  usageCount: 0,
+  lastUsedAt: null,
+  lastUsedIp: null,
+  signingSecrets: ['whsec_x'],
+  createdAt: NOW.toISOString(),
+  ...overrides,
+});
+
+/** The part of the Store that authentication touches, in memory, with the calls it received. */
+const fakeStore = (options: { key?: ApiKey; tenant?: Tenant } = {}) => {
+  const keys = new Map<string, ApiKey>();
+  const k = options.key ?? apiKey();
+  keys.set(k.keyHash, k);
+  const tenants = new Map<string, Tenant>();
+  const t = options.tenant === undefined ? tenant() : options.tenant;
+  tenants.set(t.id, t);
+  const counters = new Map<string, number>();
+  const uses: Array<{ keyHash: string; at: string; ip: string }> = [];
+  const store = {
+    getApiKeyByHash: async (hash: string) => keys.get(hash),
+    getTenant: async (id: string) => tenants.get(id),
+    incrementCounter: async (name: string, by: number, limit: number | null): Promise<CounterResult> => {
+      const current = counters.get(name) ?? 0;
+      if (limit !== null && current + by > limit) return { ok: false, value: current };
+      counters.set(name, current + by);
+      return { ok: true, value: current + by };
+    },
+    recordApiKeyUse: async (keyHash: string, at: string, ip: string) => {
+      uses.push({ keyHash, at, ip });
+    },
+  };
+  return { store: store as unknown as Store, keys, tenants, counters, uses };
+};
+
+const clockAt = (at: Date = NOW) => {
+  let now = at;
+  return { now: () => now, set: (d: Date) => (now = d) };
+};
+
+const request = (overrides: Partial<HttpRequest> = {}): HttpRequest => ({
+  method: 'GET',
+  path: '/api/v1/billing/queues',
+  pathParameters: {},
+  query: {},
+  headers: { 'x-billing-api-key': KEY },
+  body: undefined,
+  sourceIp: '127.0.0.1',
+  requestId: 'req-1',
+  ...overrides,
+});
+
+/** Runs `fn` and returns the DomainError it threw (failing the test if it threw nothing or something else). */
+const refusal = async (fn: () => Promise<unknown>): Promise<DomainError> => {
+  const error = await fn().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DomainError);
+  return error as DomainError;
+};
+
+describe('authenticate', () => {
+  it('returns the key, its tenant and the RateLimit headers for a good key', async () => {
+    // Prepare
+    const { store } = fakeStore();
+
+    // Act
+    const { auth, headers } = await authenticate({ store, clock: clockAt() }, request());
+
+    // Assess
+    expect(auth.apiKey.id).toBe('key-1');
+    expect(auth.tenant.id).toBe('acme');
+    expect(headers).toEqual({
+      'RateLimit-Limit': '3',
+      'RateLimit-Remaining': '2',
+      'RateLimit-Reset': '2400',
+    });
+  });
+
+  it.each([
+    ['no header', {}, 'API_KEY_MISSING'],
+    ['a blank header', { 'x-billing-api-key': '   ' }, 'API_KEY_MISSING'],
+    ['an unknown key', { 'x-billing-api-key': 'billing_someone-else-000000000000' }, 'API_KEY_INVALID'],
+    ['the key in another header', { authorization: `Bearer ${KEY}` }, 'API_KEY_MISSING'],
+  ] as const)('refuses %s with 401', async (_, headers, code) => {
+    // Prepare
+    const { store, uses } = fakeStore();
+
+    // Act
+    const error = await refusal(() => authenticate({ store, clock: clockAt() }, request({ headers })));
+
+    // Assess
+    expect([error.code, error.status, error.message]).toEqual([code, 401, messageFor(code)]);
+    expect(uses).toEqual([]);
+  });
+
+  it('accepts the key with surrounding spaces (hash of the trimmed key)', async () => {
+    const { store } = fakeStore();
+    const result = await authenticate(
+      { store, clock: clockAt() },
+      request({ headers: { 'x-billing-api-key': ` ${KEY} ` } }),
+    );
+    expect(result.auth.apiKey.id).toBe('key-1');
+  });
+
+  it('refuses a revoked key with 401 API_KEY_INACTIVE', async () => {
+    const { store } = fakeStore({ key: apiKey({ isActive: false }) });
+    const error = await refusal(() => authenticate({ store, clock: clockAt() }, request()));
+    expect([error.code, error.status]).toEqual(['API_KEY_INACTIVE', 401]);
+  });
+
+  it('refuses a key from the instant it expires, and accepts it just before', async () => {
+    // Prepare
+    const expiresAt = '2026-12-16T16:00:00.000Z';
+    const { store } = fakeStore({ key: apiKey({ expiresAt }) });
+    const clock = clockAt(new Date('2026-12-16T15:59:59.999Z'));
+
+    // Act
+    const before = await authenticate({ store, clock }, request());
+    clock.set(new Date(expiresAt));
+    const at = await refusal(() => authenticate({ store, clock }, request()));
+
+    // Assess
+    expect(before.auth.apiKey.id).toBe('key-1');
+    expect([at.code, at.status]).toEqual(['API_KEY_EXPIRED', 401]);
+  });
+
+  it('checks the allow list against the TCP peer only, never X-Forwarded-For', async () => {
+    // Prepare
+    const { store } = fakeStore({ key: apiKey({ allowedIps: ['200.1.2.0/24', '2001:db8::/32'] }) });
+    const clock = clockAt();
+    const forged = { 'x-billing-api-key': KEY, 'x-forwarded-for': '200.1.2.3', 'x-real-ip': '200.1.2.3' };
+
+    // Act
+    const outside = await refusal(() => authenticate({ store, clock }, request({ headers: forged })));
+    const inside = await authenticate({ store, clock }, request({ sourceIp: '200.1.2.200' }));
+    const mapped = await authenticate({ store, clock }, request({ sourceIp: '::ffff:200.1.2.9' }));
+    const v6 = await authenticate({ store, clock }, request({ sourceIp: '2001:db8::7' }));
+
+    // Assess
+    expect([outside.code, outside.status]).toEqual(['IP_NOT_ALLOWED', 403]);
+    expect([inside, mapped, v6].map((r) => r.auth.apiKey.id)).toEqual(['key-1', 'key-1', 'key-1']);
+  });
+
+  it('refuses a key whose tenant no longer exists as an invalid key', async () => {
+    const { store, tenants } = fakeStore();
+    tenants.clear();
+    const error = await refusal(() => authenticate({ store, clock: clockAt() }, request()));
+    expect([error.code, error.status]).toEqual(['API_KEY_INVALID', 401]);
+  });
+
+  it('lets the hourly limit through, then answers 429 with Retry-After to the end of the UTC hour', async () => {
+    // Prepare
+    const { store, uses } = fakeStore({ tenant: tenant(2) });
+    const deps = { store, clock: clockAt() };
+
+    // Act
+    const first = await authenticate(deps, request());
+    const second = await authenticate(deps, request());
+    const third = await refusal(() => authenticate(deps, request()));
+
+    // Assess
+    expect([first.headers['RateLimit-Remaining'], second.headers['RateLimit-Remaining']]).toEqual(['1', '0']);
+    expect(third).toBeInstanceOf(HttpError);
+    expect([third.code, third.status, third.message]).toEqual([
+      'RATE_LIMITED',
+      429,
+      messageFor('RATE_LIMITED'),
+    ]);
+    expect((third as HttpError).headers).toEqual({
+      'RateLimit-Limit': '2',
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': '2400',
+      'Retry-After': '2400',
+    });
+    // A refused request is not a use of the key.
+    expect(uses).toHaveLength(2);
+  });
+
+  it('opens a new window on the next UTC hour and keeps keys apart', async () => {
+    // Prepare
+    const other = apiKey({ id: 'key-2', keyHash: hashApiKey(`${KEY}-2`) });
+    const { store, keys } = fakeStore({ tenant: tenant(1) });
+    keys.set(other.keyHash, other);
+    const clock = clockAt();
+
+    // Act
+    await authenticate({ store, clock }, request());
+    const otherKey = await authenticate(
+      { store, clock },
+      request({ headers: { 'x-billing-api-key': `${KEY}-2` } }),
+    );
+    const limited = await refusal(() => authenticate({ store, clock }, request()));
+    clock.set(new Date('2026-12-16T16:00:00.000Z'));
+    const nextHour = await authenticate({ store, clock }, request());
+
+    // Assess
+    expect(otherKey.auth.apiKey.id).toBe('key-2');
+    expect(limited.code).toBe('RATE_LIMITED');
+    expect(nextHour.headers).toMatchObject({ 'RateLimit-Remaining': '0', 'RateLimit-Reset': '3600' });
+  });
+
+  it.each([
+    ['2026-12-16T15:00:00.000Z', '3600'],
+    ['2026-12-16T15:59:59.000Z', '1'],
+    ['2026-12-16T15:59:59.900Z', '1'],
+    ['2026-12-16T15:30:00.001Z', '1800'],
+  ])('at %s tells %s seconds until the window resets', async (at, seconds) => {
+    const { store } = fakeStore();
+    const { headers } = await authenticate({ store, clock: clockAt(new Date(at)) }, request());
+    expect(headers['RateLimit-Reset']).toBe(seconds);
+  });
+
+  it('records the use with the time and the TCP peer address', async () => {
+    // Prepare
+    const { store, uses } = fakeStore();
+
+    // Act
+    await authenticate(
+      { store, clock: clockAt() },
+      request({ sourceIp: '10.1.2.3', headers: { 'x-billing-api-key': KEY, 'x-forwarded-for': '9.9.9.9' } }),
+    );
+
+    // Assess
+    expect(uses).toEqual([{ keyHash: hashApiKey(KEY), at: NOW.toISOString(), ip: '10.1.2.3' }]);
+  });
+});
+
+describe('assertTemplateTypeAllowed', () => {
+  it('lets an allowed type through and refuses another with 403', () => {
+    // Prepare
+    const auth = { apiKey: apiKey({ allowedTemplateTypes: ['upcoming'] }), tenant: tenant() };
+
+    // Act
+    const refused = (() => {
+      try {
+        assertTemplateTypeAllowed(auth, 'overdue');
+      } catch (e) {
+        return e as DomainError;
+      }
+    })();
+
+    // Assess
+    expect(() => assertTemplateTypeAllowed(auth, 'upcoming')).not.toThrow();
+    expect([refused?.code, refused?.status]).toEqual(['TEMPLATE_TYPE_NOT_ALLOWED', 403]);
+  });
+});
+
+describe('withAuth', () => {
+  it('adds the RateLimit headers to the answer, letting the route set its own', async () => {
+    // Prepare
+    const { store } = fakeStore();
+    const route = withAuth({ store, clock: clockAt() }, async (_req, auth) => ({
+      statusCode: 200,
+      body: { tenant: auth.tenant.id },
+      headers: { 'Idempotent-Replayed': 'true', 'RateLimit-Limit': 'route' },
+    }));
+
+    // Act
+    const response = await route(request());
+
+    // Assess
+    expect(response).toEqual({
+      statusCode: 200,
+      body: { tenant: 'acme' },
+      headers: {
+        'RateLimit-Limit': 'route',
+        'RateLimit-Remaining': '2',
+        'RateLimit-Reset': '2400',
+        'Idempotent-Replayed': 'true',
+      },
+    });
+  });
+
+  it('never calls the route for a refused caller', async () => {
+    // Prepare
+    const { store } = fakeStore();
+    let called = false;
+    const route = withAuth({ store, clock: clockAt() }, async () => {
+      called = true;
+      return { statusCode: 200 };
+    });
+
+    // Act
+    const error = await refusal(() => route(request({ headers: {} })));
+
+    // Assess
+    expect(error.code).toBe('API_KEY_MISSING');
+    expect(called).toBe(false);
+  });
+
+  it("turns a route's DomainError into one carrying the RateLimit headers, keeping code, message and details", async () => {
+    // Prepare
+    const { store } = fakeStore();
+    const details = [{ index: 0, code: 'INVALID_PHONE' }];
+    const route = withAuth({ store, clock: clockAt() }, async () => {
+      throw new DomainError('BATCH_TOO_LARGE', { max: 2, count: 3 }, details);
+    });
+
+    // Act
+    const error = await refusal(() => route(request()));
+    const response = errorResponse(error);
+
+    // Assess
+    expect(error).toBeInstanceOf(HttpError);
+    expect(response).toEqual({
+      statusCode: 400,
+      body: {
+        success: false,
+        code: 'BATCH_TOO_LARGE',
+        message: messageFor('BATCH_TOO_LARGE', { max: 2, count: 3 }),
+        errors: details,
+      },
+      headers: { 'RateLimit-Limit': '3', 'RateLimit-Remaining': '2', 'RateLimit-Reset': '2400' },
+    });
+  });
+
+  it("keeps a route's own HttpError headers and adds the RateLimit ones", async () => {
+    // Prepare
+    const { store } = fakeStore();
+    const route = withAuth({ store, clock: clockAt() }, async () => {
+      throw new HttpError('DAILY_LIMIT_EXCEEDED', { 'Retry-After': '60', 'RateLimit-Reset': 'route' });
+    });
+
+    // Act
+    const error = (await refusal(() => route(request()))) as HttpError;
+
+    // Assess
+    expect(error.code).toBe('DAILY_LIMIT_EXCEEDED');
+    expect(error.headers).toEqual({
+      'RateLimit-Limit': '3',
+      'RateLimit-Remaining': '2',
+      'RateLimit-Reset': 'route',
+      'Retry-After': '60',
+    });
+  });
+
+  it('lets a bug (a plain Error) through untouched, for the 500 mapping', async () => {
+    // Prepare
+    const { store } = fakeStore();
+    const bug = new TypeError('boom');
+    const route = withAuth({ store, clock: clockAt() }, async () => {
+      throw bug;
+    });
+
+    // Act
+    const thrown = await route(request()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(thrown).toBe(bug);
+  });
+});
