@@ -1,57 +1,78 @@
+import { releaseWork } from '../../app/release-work.ts';
+import { createLogger, type Logger } from '../../observability/logger.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Scheduler } from '../../ports/scheduler.ts';
+import type { ScheduleOptions, Scheduler } from '../../ports/scheduler.ts';
 import type { Store } from '../../ports/store.ts';
 import type { WorkItem, WorkQueue } from '../../ports/work-queue.ts';
+import { decodeWorkItem } from '../queue/work-item-schema.ts';
 
 /**
  * The scheduler of local mode: schedules are items in the store (so they survive a restart) and
- * `fireDue` (called by a poller) publishes the due ones. Same observable behaviour as
+ * `fireDue` (called by a poller) releases the due ones. Same observable behaviour as
  * EventBridge Scheduler: at-least-once, never before `at`, a repeated name is a no-op.
  */
 export interface StoreBackedScheduler extends Scheduler {
-  /** Publishes every schedule due now; returns how many fired. */
+  /** Releases every schedule due now; returns how many fired (released or found no longer needed). */
   fireDue(): Promise<number>;
 }
 
+/**
+ * It stands in for EventBridge Scheduler and the release function together, so a due schedule
+ * goes through `releaseWork`, the same rule the release Lambda applies: a queue paused, cancelled
+ * or finished since the deferral is left alone, and a released item gets a new publish generation.
+ */
 export const createStoreBackedScheduler = (deps: {
   store: Store;
   workQueue: WorkQueue;
   clock: Clock;
-}): StoreBackedScheduler => ({
-  async schedule(name: string, at: Date, item: WorkItem) {
-    await deps.store.createSchedule({
-      name,
-      dueAt: at.toISOString(),
-      payload: JSON.stringify(item),
-      createdAt: deps.clock.now().toISOString(),
-    });
-  },
+  /** Where releases report what they did (default: silent). */
+  logger?: Logger;
+}): StoreBackedScheduler => {
+  const logger = deps.logger ?? createLogger('SILENT');
+  const releaseDeps = { store: deps.store, workQueue: deps.workQueue, clock: deps.clock, logger };
+  return {
+    // The timezone only matters to a service that shows local times; the instant is what fires.
+    async schedule(name: string, at: Date, item: WorkItem, _options?: ScheduleOptions) {
+      await deps.store.createSchedule({
+        name,
+        dueAt: at.toISOString(),
+        payload: JSON.stringify(item),
+        createdAt: deps.clock.now().toISOString(),
+      });
+    },
 
-  async cancel(name: string) {
-    await deps.store.claimSchedule(name);
-  },
+    async cancel(name: string) {
+      await deps.store.claimSchedule(name);
+    },
 
-  async fireDue() {
-    let fired = 0;
-    for (;;) {
-      const due = await deps.store.listDueSchedules(deps.clock.now().toISOString(), 50);
-      if (due.length === 0) return fired;
-      let claimedAny = false;
-      for (const candidate of due) {
-        const claimed = await deps.store.claimSchedule(candidate.name);
-        if (!claimed) continue;
-        claimedAny = true;
-        try {
-          await deps.workQueue.publish(JSON.parse(claimed.payload) as WorkItem);
-          fired += 1;
-        } catch (error) {
-          // Put it back so a later poll retries it: a schedule is never lost.
-          await deps.store.createSchedule(claimed);
-          throw error;
+    async fireDue() {
+      let fired = 0;
+      for (;;) {
+        const due = await deps.store.listDueSchedules(deps.clock.now().toISOString(), 50);
+        if (due.length === 0) return fired;
+        let claimedAny = false;
+        for (const candidate of due) {
+          const claimed = await deps.store.claimSchedule(candidate.name);
+          if (!claimed) continue;
+          claimedAny = true;
+          const item = decodeWorkItem(claimed.payload);
+          if (!item) {
+            // No retry can make a malformed payload valid: report it and drop it.
+            logger.error('schedule with an invalid work item dropped', { schedule: claimed.name });
+            continue;
+          }
+          try {
+            await releaseWork(releaseDeps, item);
+            fired += 1;
+          } catch (error) {
+            // Put it back so a later poll retries it: a schedule is never lost.
+            await deps.store.createSchedule(claimed);
+            throw error;
+          }
         }
+        // Only index entries another poller already took (the index lags deletes): done for now.
+        if (!claimedAny) return fired;
       }
-      // Only index entries another poller already took (the index lags deletes): done for now.
-      if (!claimedAny) return fired;
-    }
-  },
-});
+    },
+  };
+};
