@@ -1,13 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { addInstance } from '../app/add-instance.ts';
 import { configureTenant } from '../app/configure-tenant.ts';
+import { controlQueue, type QueueAction } from '../app/control-queue.ts';
 import { createApiKey } from '../app/create-api-key.ts';
 import { createTenant } from '../app/create-tenant.ts';
 import { setBusinessHours } from '../app/set-business-hours.ts';
 import { setTemplate } from '../app/set-template.ts';
 import type { Container } from '../composition.ts';
 import { DomainError } from '../domain/errors.ts';
-import { TEMPLATE_TYPES, type TemplateType, type TimeWindow, type Weekday } from '../domain/types.ts';
+import {
+  type BillingQueue,
+  QUEUE_STATUSES,
+  type QueueStatus,
+  TEMPLATE_TYPES,
+  type TemplateType,
+  type TimeWindow,
+  type Weekday,
+} from '../domain/types.ts';
 
 /** Parsed flags: `--messages-per-minute 600` arrives as `{ 'messages-per-minute': '600' }`. */
 export type Flags = Record<string, string | boolean | undefined>;
@@ -117,6 +126,44 @@ const existingTenant = async (c: Container, flags: Flags) => {
   return tenant;
 };
 
+const queueStatus = (flags: Flags): QueueStatus | undefined => {
+  const status = optional(flags, 'status');
+  if (status !== undefined && !(QUEUE_STATUSES as readonly string[]).includes(status)) {
+    throw new UsageError(`--status must be one of ${QUEUE_STATUSES.join(', ')}`);
+  }
+  return status as QueueStatus | undefined;
+};
+
+/** Every queue of a tenant (newest first, as the store lists them), following the cursors. */
+const allQueues = async (c: Container, tenantId: string, status?: QueueStatus): Promise<BillingQueue[]> => {
+  const all: BillingQueue[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await c.store.listQueues(tenantId, { limit: 100, cursor, ...(status ? { status } : {}) });
+    all.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return all;
+};
+
+const existingQueue = async (c: Container, flags: Flags): Promise<BillingQueue> => {
+  const id = required(flags, 'id');
+  const queue = await c.store.getQueue(id);
+  if (!queue) throw new DomainError('QUEUE_NOT_FOUND');
+  return queue;
+};
+
+/** The guide's troubleshooting steps (pause, resume, cancel a queue) without a Python shell. */
+const queueControlCommand = (action: QueueAction): Command => ({
+  usage: `queue ${action} --id <queue id>`,
+  run: async (c, f) => {
+    const queue = await existingQueue(c, f);
+    // The operator acts for the queue's own tenant: the same use case and rules as the ERP's API.
+    const result = await controlQueue(c, queue.tenantId, queue.id, action);
+    return { message: result.message, queue_id: result.queue.id, status: result.queue.status };
+  },
+});
+
 export const COMMANDS: Record<string, Command> = {
   'tenant create': {
     usage: 'tenant create --id <id> [--name <name>] [config flags]',
@@ -224,4 +271,15 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'instance list --tenant <id>',
     run: async (c, f) => c.store.listInstances((await existingTenant(c, f)).id),
   },
+  'queue list': {
+    usage: `queue list --tenant <id> [--status ${QUEUE_STATUSES.join('|')}]`,
+    run: async (c, f) => {
+      const status = queueStatus(f);
+      return allQueues(c, (await existingTenant(c, f)).id, status);
+    },
+  },
+  'queue show': { usage: 'queue show --id <queue id>', run: (c, f) => existingQueue(c, f) },
+  'queue pause': queueControlCommand('pause'),
+  'queue resume': queueControlCommand('resume'),
+  'queue cancel': queueControlCommand('cancel'),
 };

@@ -22,6 +22,7 @@ const STRING_FLAGS = [
   'url',
   'credential',
   'webhook-secret',
+  'status',
 ];
 const BOOLEAN_FLAGS = ['json', 'aws', 'help', 'no-national-holidays'];
 

@@ -1,11 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createRabbitMqWorkQueue } from '../adapters/queue/rabbitmq-work-queue.ts';
+import { createSqsWorkQueue } from '../adapters/queue/sqs-work-queue.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
 import { type Container, createContainer, createDynamoDocumentClient } from '../composition.ts';
 import type { Config } from '../config.ts';
 import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb.ts';
+import { ensureWorkQueues } from '../local/embedded-sqs.ts';
 import { STACK_INFO_FILE, type StackInfo } from '../local/local-stack.ts';
+import type { WorkQueue } from '../ports/work-queue.ts';
 
 export interface AdminConnection {
   container: Container;
@@ -35,6 +40,70 @@ const answers = async (client: DynamoDBClient): Promise<boolean> => {
 };
 
 /**
+ * A work queue that connects on first publish: most commands never publish, and they must not
+ * need a broker (or fail when it is down) to list tenants.
+ */
+const lazyWorkQueue = (open: () => Promise<WorkQueue>): WorkQueue => {
+  let opened: Promise<WorkQueue> | undefined;
+  return {
+    publish: async (item) => {
+      opened ??= open();
+      await (await opened).publish(item);
+    },
+    consume: async () => {
+      throw new Error('the admin CLI does not consume work');
+    },
+    close: async () => {
+      if (opened) await (await opened.catch(() => undefined))?.close();
+    },
+  };
+};
+
+/**
+ * Where a resumed queue's work item goes when the CLI works on local data: the running stack's
+ * queue (its SQS emulator, named in the info file, or the RabbitMQ broker). With no stack running,
+ * the embedded SQS is gone (it lives in memory): nothing is published and the next start's sweeper
+ * republishes the queue, which is `pending` again.
+ */
+const localWorkQueue = (config: Config, info: StackInfo | undefined): WorkQueue => {
+  if (config.QUEUE_DRIVER === 'rabbitmq') {
+    return lazyWorkQueue(() =>
+      createRabbitMqWorkQueue({
+        url: config.AMQP_URL,
+        queueName: config.WORK_QUEUE_NAME,
+        connectionName: 'billing-admin',
+        publishTimeoutMs: 10_000,
+      }),
+    );
+  }
+  const endpoint = config.endpoints.sqs ?? info?.sqsEndpoint ?? undefined;
+  if (!endpoint && !config.WORK_QUEUE_URL) {
+    const idle = lazyWorkQueue(async () => {
+      throw new Error('no work queue');
+    });
+    return { ...idle, publish: async () => undefined };
+  }
+  let client: SQSClient | undefined;
+  const queue = lazyWorkQueue(async () => {
+    client = new SQSClient({
+      region: config.AWS_REGION,
+      ...(endpoint ? { endpoint } : {}),
+      ...(endpoint && !config.endpoints.sqs ? localCredentials : {}),
+    });
+    const queueUrl =
+      config.WORK_QUEUE_URL ?? (await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME })).queueUrl;
+    return createSqsWorkQueue({ client, queueUrl });
+  });
+  return {
+    ...queue,
+    close: async () => {
+      await queue.close();
+      client?.destroy();
+    },
+  };
+};
+
+/**
  * Which DynamoDB the CLI talks to, in order: the endpoint named by env (AWS_ENDPOINT_URL or
  * AWS_ENDPOINT_URL_DYNAMODB), or real AWS with `--aws`; else the running `npm start` stack (its
  * data dir is locked by that process, so the CLI goes through the endpoint it serves); else it
@@ -44,10 +113,10 @@ export const connectAdminStore = async (
   config: Config,
   options: { useAws: boolean },
 ): Promise<AdminConnection> => {
-  const build = (client: DynamoDBClient, endpoint: string | undefined) =>
+  const build = (client: DynamoDBClient, endpoint: string | undefined, workQueue?: WorkQueue) =>
     createContainer(
       { ...config, LOG_LEVEL: 'SILENT', endpoints: { ...config.endpoints, dynamodb: endpoint } },
-      { dynamo: createDynamoDocumentClient(config, client) },
+      { dynamo: createDynamoDocumentClient(config, client), ...(workQueue ? { workQueue } : {}) },
     );
 
   if (config.endpoints.dynamodb || options.useAws) {
@@ -73,10 +142,14 @@ export const connectAdminStore = async (
       ...localCredentials,
     });
     if (await answers(client)) {
+      const workQueue = localWorkQueue(config, info);
       return {
-        container: build(client, info.dynamodbEndpoint),
+        container: build(client, info.dynamodbEndpoint, workQueue),
         description: `running local stack (pid ${info.pid}, ${info.dynamodbEndpoint}), table ${info.tableName}`,
-        close: async () => client.destroy(),
+        close: async () => {
+          await workQueue.close();
+          client.destroy();
+        },
       };
     }
     client.destroy();
@@ -89,10 +162,12 @@ export const connectAdminStore = async (
     ...localCredentials,
   });
   await ensureTable(client, config.TABLE_NAME);
+  const workQueue = localWorkQueue(config, undefined);
   return {
-    container: build(client, embedded.endpoint),
+    container: build(client, embedded.endpoint, workQueue),
     description: `local data dir ${dataDir} (stack not running), table ${config.TABLE_NAME}`,
     close: async () => {
+      await workQueue.close();
       client.destroy();
       await embedded.close();
     },

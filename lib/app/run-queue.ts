@@ -56,8 +56,6 @@ export type PumpResult =
   | 'instance_missing'
   | 'instance_down';
 
-/** Sends closer together than this re-read the queue only through their progress write. */
-const STATUS_RECHECK_MS = 1000;
 const PREFETCH = 25;
 const LEASE_BUSY_WAIT_MS = 1000;
 /** Recent sends kept to measure `current_rate`. */
@@ -204,8 +202,9 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
         }
         await deps.sleep(waitMs);
       }
-      if (waitMs >= STATUS_RECHECK_MS) {
-        // A pause or cancel may have come while waiting: it must win before the next send.
+      if (waitMs > 0) {
+        // A pause or cancel may have come while waiting (even 100 ms): it must win before the next
+        // send. Without a wait, the previous send's progress write just returned the status.
         const fresh = await store.getQueue(queue.id);
         if (!fresh || fresh.status !== 'running') return 'stopped';
         queue = fresh;

@@ -20,6 +20,12 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/api/v1/billing/send/notification', fn: 'send-notification', authenticated: true },
   { method: 'GET', path: '/api/v1/billing/queue/{queue_id}/status', fn: 'queue-status', authenticated: true },
   {
+    method: 'POST',
+    path: '/api/v1/billing/queue/{queue_id}/control',
+    fn: 'queue-control',
+    authenticated: true,
+  },
+  {
     method: 'GET',
     path: '/api/v1/billing/queue/{queue_id}/contacts',
     fn: 'queue-contacts',

@@ -3,15 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runAdmin } from '../../lib/admin/main.ts';
+import { type QueueDriver, type SendingStack, startSendingStack } from '../support/sending-stack.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /** Runs the CLI in-process against its own data dir (no stack running: it opens the dir itself). */
-const admin = async (dataDir: string, ...argv: string[]) => {
+const admin = (dataDir: string, ...argv: string[]) => adminWith({ DATA_DIR: dataDir }, ...argv);
+
+/** Runs the CLI in-process with the given environment. */
+const adminWith = async (env: Record<string, string>, ...argv: string[]) => {
   const out: string[] = [];
   const err: string[] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
   const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
   try {
-    const code = await runAdmin([...argv, '--json'], { DATA_DIR: dataDir });
+    const code = await runAdmin([...argv, '--json'], env);
     return { code, stdout: out.join('\n'), stderr: err.join('\n') };
   } finally {
     log.mockRestore();
@@ -237,4 +242,83 @@ describe('admin CLI', () => {
     expect((await admin(dataDir, 'tenant', 'config', '--tenant', 'acme')).code).toBe(2);
     expect((await admin(dataDir, 'key', 'create', '--tenant', 'acme', '--bogus', 'x')).code).toBe(2);
   });
+});
+
+describe.each<QueueDriver>(['sqs', 'rabbitmq'])('admin CLI queue commands (%s, stack running)', (driver) => {
+  let s: SendingStack;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    s = await startSendingStack(driver);
+    const { config } = s.test.container;
+    // The CLI finds the running stack through DATA_DIR, and its work queue by name and driver.
+    env = { DATA_DIR: config.DATA_DIR, WORK_QUEUE_NAME: config.WORK_QUEUE_NAME, QUEUE_DRIVER: driver };
+  }, 30_000);
+  afterAll(async () => {
+    await s?.close();
+  }, 30_000);
+
+  it('lists, shows, pauses, resumes (publishing through the stack) and cancels a queue', async () => {
+    // Prepare: 120 per minute, so the queue is still running while the CLI acts on it
+    const tenant = await s.tenant({
+      messagesPerMinute: 120,
+      minIntervalSeconds: 0,
+      jitterSeconds: 0,
+      retryBackoffSeconds: 0,
+    });
+    const { queueId } = await s.sendBatch(tenant, 30);
+    await waitFor(() => s.sent(tenant).length >= 2, { timeoutMs: 10_000, what: '2 sends' });
+
+    // Act
+    const running = await adminWith(env, 'queue', 'list', '--tenant', tenant.tenantId, '--status', 'running');
+    const shown = await adminWith(env, 'queue', 'show', '--id', queueId);
+    const paused = await adminWith(env, 'queue', 'pause', '--id', queueId);
+    const atPause = (await s.status(tenant, queueId)).contacts_sent;
+    const resumed = await adminWith(env, 'queue', 'resume', '--id', queueId);
+    // Sending goes on only if the resume's work item reached the stack's queue.
+    await waitFor(async () => (await s.status(tenant, queueId)).contacts_sent >= atPause + 2, {
+      timeoutMs: 10_000,
+      what: 'sends after the resume',
+    });
+    const cancelled = await adminWith(env, 'queue', 'cancel', '--id', queueId);
+    const after = await s.status(tenant, queueId);
+
+    // Assess
+    expect(running.code).toBe(0);
+    expect(json(running.stdout).map((q: { id: string }) => q.id)).toEqual([queueId]);
+    expect(shown.code).toBe(0);
+    expect(json(shown.stdout)).toMatchObject({ id: queueId, tenantId: tenant.tenantId, totalContacts: 30 });
+    expect(paused.code).toBe(0);
+    expect(json(paused.stdout)).toMatchObject({ queue_id: queueId, status: 'paused' });
+    expect(resumed.code).toBe(0);
+    expect(json(resumed.stdout)).toMatchObject({ queue_id: queueId, status: 'pending' });
+    expect(cancelled.code).toBe(0);
+    expect(json(cancelled.stdout)).toMatchObject({ queue_id: queueId, status: 'cancelled' });
+    expect(after.status).toBe('cancelled');
+    expect(after.contacts_sent + after.contacts_cancelled).toBe(30);
+  }, 30_000);
+
+  it('refuses an unknown queue, a missing id, a bad status and a resume of a finished queue', async () => {
+    // Prepare
+    const tenant = await s.tenant();
+    const { queueId } = await s.sendBatch(tenant, 2);
+    await s.waitForStatus(tenant, queueId, ['completed']);
+
+    // Act
+    const unknown = await adminWith(env, 'queue', 'show', '--id', 'no-such-queue');
+    const noId = await adminWith(env, 'queue', 'pause');
+    const badStatus = await adminWith(env, 'queue', 'list', '--tenant', tenant.tenantId, '--status', 'done');
+    const resumeFinished = await adminWith(env, 'queue', 'resume', '--id', queueId);
+    const listed = await adminWith(env, 'queue', 'list', '--tenant', tenant.tenantId);
+
+    // Assess
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('QUEUE_NOT_FOUND');
+    expect(noId.code).toBe(2);
+    expect(noId.stderr).toContain('--id');
+    expect(badStatus.code).toBe(2);
+    expect(badStatus.stderr).toContain('--status');
+    expect(resumeFinished.code).toBe(1);
+    expect(resumeFinished.stderr).toContain('QUEUE_ALREADY_FINISHED');
+    expect(json(listed.stdout)).toMatchObject([{ id: queueId, status: 'completed' }]);
+  }, 30_000);
 });

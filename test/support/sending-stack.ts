@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import type { EvolutionSimulator, SimSentMessage } from '../../lib/adapters/gateway/evolution-simulator.ts';
+import { createRabbitMqWorkQueue } from '../../lib/adapters/queue/rabbitmq-work-queue.ts';
+import { addInstance } from '../../lib/app/add-instance.ts';
+import type { BillingConfig } from '../../lib/domain/types.ts';
+import {
+  type AnyJson,
+  startTestStack,
+  type TestClock,
+  type TestStack,
+  type TestTenant,
+} from './local-stack.ts';
+import { openBrokerAdmin, RABBITMQ_URL, uniqueQueueName } from './rabbitmq.ts';
+import { waitFor } from './wait-for.ts';
+
+/**
+ * The local stack set up for sending: the real clock (pacing sleeps for real), the built-in
+ * Evolution simulator on a free port, short sender budgets so continuations happen, and per-test
+ * tenants that each send through their own simulator instance (so one test's log, failures and
+ * lease never touch another's).
+ */
+
+export type QueueDriver = 'sqs' | 'rabbitmq';
+
+/** Pace used unless a test says otherwise: 600 per minute, no extra spacing, quick retries. */
+export const FAST_PACE: Partial<BillingConfig> = {
+  messagesPerMinute: 600,
+  minIntervalSeconds: 0,
+  jitterSeconds: 0,
+  retryBackoffSeconds: 0,
+};
+
+/** A clock on real time (the pump's sleeps are real); `set`/`advance` shift it, for completeness. */
+export const createRealTimeClock = (): TestClock => {
+  let offset = 0;
+  return {
+    now: () => new Date(Date.now() + offset),
+    set: (at) => {
+      offset = new Date(at).getTime() - Date.now();
+    },
+    advance: (ms) => {
+      offset += ms;
+    },
+  };
+};
+
+export interface SendingTenant extends TestTenant {
+  /** The tenant's WhatsApp instance: our id and the simulator's instance name (the same). */
+  instance: string;
+}
+
+export interface SendingStack {
+  driver: QueueDriver;
+  test: TestStack;
+  simulator: EvolutionSimulator;
+  /** RabbitMQ only: the client-provided connection name of this stack's work queue. */
+  connectionName: string;
+  /** A fresh tenant with its own simulator instance and the given pace (default FAST_PACE). */
+  tenant(config?: Partial<BillingConfig>): Promise<SendingTenant>;
+  /** Posts a notification batch of `count` contacts; numbers are unique per call. Returns the queue id. */
+  sendBatch(
+    tenant: SendingTenant,
+    count: number,
+    label?: string,
+  ): Promise<{ queueId: string; numbers: string[] }>;
+  /** GET .../queue/{id}/status as the tenant. */
+  status(tenant: SendingTenant, queueId: string): Promise<AnyJson>;
+  /** POST .../queue/{id}/control as the tenant; returns status and body. */
+  control(
+    tenant: SendingTenant,
+    queueId: string,
+    action: 'pause' | 'resume' | 'cancel',
+  ): Promise<{ status: number; body: AnyJson }>;
+  /** Waits until the queue reaches one of `statuses`; returns its status body. */
+  waitForStatus(
+    tenant: SendingTenant,
+    queueId: string,
+    statuses: string[],
+    timeoutMs?: number,
+  ): Promise<AnyJson>;
+  /** The simulator's accepted sends for this tenant's instance. */
+  sent(tenant: SendingTenant): SimSentMessage[];
+  close(): Promise<void>;
+}
+
+let batchCounter = 0;
+
+/** Digits of a Brazilian mobile number unique to this process run (9 + 8 digits after DDD 11). */
+const uniqueNumbers = (count: number): string[] => {
+  batchCounter += 1;
+  const base = (process.pid % 100) * 1_000_000 + (batchCounter % 1000) * 1000;
+  return Array.from({ length: count }, (_, i) => `119${String(base + i).padStart(8, '0')}`);
+};
+
+/** Starts the whole local stack in-process on the chosen driver, with its own work queue name. */
+export const startSendingStack = async (
+  driver: QueueDriver,
+  options: { env?: Record<string, string> } = {},
+): Promise<SendingStack> => {
+  const queueName = uniqueQueueName(`e2e-send-${driver}`);
+  const connectionName = `e2e-sending-${randomUUID().slice(0, 8)}`;
+  // The RabbitMQ work queue is built here only to give its connection a name of its own, so a test
+  // can drop exactly this stack's connection; it is the product's adapter with the stack's settings.
+  const workQueue =
+    driver === 'rabbitmq'
+      ? await createRabbitMqWorkQueue({ url: RABBITMQ_URL, queueName, connectionName })
+      : undefined;
+  let test: TestStack;
+  try {
+    test = await startTestStack({
+      clock: createRealTimeClock(),
+      ...(workQueue ? { workQueue } : {}),
+      env: {
+        QUEUE_DRIVER: driver,
+        WORK_QUEUE_NAME: queueName,
+        AMQP_URL: RABBITMQ_URL,
+        SIMULATOR_PORT: '0',
+        SENDER_BUDGET_SECONDS: '2',
+        SENDER_LEASE_SECONDS: '6',
+        SENDER_CONCURRENCY: '4',
+        GATEWAY_TIMEOUT_MS: '1500',
+        ...options.env,
+      },
+    });
+  } catch (error) {
+    await workQueue?.close();
+    throw error;
+  }
+  const simulator = test.stack.simulator;
+  if (!simulator) throw new Error('the local stack started no simulator');
+  const api = '/api/v1/billing';
+
+  const stack: SendingStack = {
+    driver,
+    test,
+    simulator,
+    connectionName,
+    tenant: async (config = FAST_PACE) => {
+      const created = await test.createTenant({ config });
+      const instance = `inst-${created.tenantId}`;
+      simulator.upsertInstance(instance, { state: 'open' });
+      await addInstance(test.container, {
+        tenantId: created.tenantId,
+        id: instance,
+        instanceName: instance,
+        baseUrl: simulator.url,
+        credentialRef: `plain:${simulator.apiKey}`,
+      });
+      return { ...created, instance };
+    },
+    sendBatch: async (tenant, count, label = 'Cliente') => {
+      const numbers = uniqueNumbers(count);
+      const response = await test.post(
+        `${api}/send/notification`,
+        {
+          external_id: `e2e-${randomUUID()}`,
+          contacts: numbers.map((n, i) => ({
+            nome_cliente: `${label} ${i}`,
+            telefone: n,
+            mensagem: 'Aviso de teste',
+          })),
+        },
+        { key: tenant.key },
+      );
+      if (response.status !== 201 && response.status !== 200)
+        throw new Error(`send failed: ${response.status} ${JSON.stringify(response.body)}`);
+      return { queueId: response.body.queue_id as string, numbers: numbers.map((n) => `55${n}`) };
+    },
+    status: async (tenant, queueId) => {
+      const response = await test.get(`${api}/queue/${queueId}/status`, { key: tenant.key });
+      if (response.status !== 200) throw new Error(`status failed: ${response.status}`);
+      return response.body;
+    },
+    control: async (tenant, queueId, action) => {
+      const response = await test.post(`${api}/queue/${queueId}/control`, { action }, { key: tenant.key });
+      return { status: response.status, body: response.body };
+    },
+    waitForStatus: (tenant, queueId, statuses, timeoutMs = 20_000) =>
+      waitFor(
+        async () => {
+          const body = await stack.status(tenant, queueId);
+          return statuses.includes(body.status) ? body : undefined;
+        },
+        { timeoutMs, intervalMs: 100, what: `queue ${queueId} to be ${statuses.join('|')}` },
+      ),
+    sent: (tenant) => simulator.sent().filter((m) => m.instance === tenant.instance),
+    close: async () => {
+      try {
+        await test.close();
+      } finally {
+        if (driver === 'rabbitmq') {
+          const admin = await openBrokerAdmin();
+          try {
+            await admin.deleteQueues(queueName, `${queueName}.dlq`);
+          } finally {
+            await admin.close();
+          }
+        }
+      }
+    },
+  };
+  return stack;
+};
