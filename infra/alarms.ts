@@ -1,0 +1,275 @@
+import { METRIC, METRICS_NAMESPACE } from '../lib/observability/metric-names.ts';
+import { api, apiFunctionName, apiFunctions } from './api.ts';
+import { callbackDelivererFunction, sweeperFunction } from './cron.ts';
+import { callbackDeadLetterQueue, workDeadLetterQueue, workQueue } from './queues.ts';
+import { SERVICE_NAME } from './runtime.ts';
+import { release, releaseDeadLetterQueue } from './scheduler.ts';
+import { senderFunction } from './sender.ts';
+import { alarmEmail } from './stage.ts';
+
+/**
+ * What pages someone, and the dashboard to look at when it does. Business metrics come from our EMF
+ * records (lib/observability/metric-names.ts, dimension `service` alone); the rest from AWS's own.
+ */
+
+/** Every alarm notifies this topic, on ALARM and back on OK. */
+export const alarmTopic = new aws.sns.Topic('AlarmTopic');
+
+export const alarmEmailSubscription = alarmEmail
+  ? new aws.sns.TopicSubscription('AlarmEmailSubscription', {
+      topic: alarmTopic.arn,
+      protocol: 'email',
+      endpoint: alarmEmail,
+    })
+  : undefined;
+
+const notify = { alarmActions: [alarmTopic.arn], okActions: [alarmTopic.arn] };
+const business = { namespace: METRICS_NAMESPACE, dimensions: { service: SERVICE_NAME } };
+
+/**
+ * Failure rate = Failed / (Sent + Failed) per 5 minutes, alarming when above 20% in 3 of 5 periods.
+ * Periods with fewer than MINIMUM_SAMPLE outcomes count as 0, so two failures out of three messages
+ * at night do not page anyone; missing data (nothing sent) is not a breach.
+ */
+export const FAILURE_RATE = {
+  threshold: 0.2,
+  periodSeconds: 300,
+  evaluationPeriods: 5,
+  datapointsToAlarm: 3,
+  minimumSample: 20,
+} as const;
+
+const total = 'FILL(sent, 0) + FILL(failed, 0)';
+const failureRateExpression = `IF((${total}) >= ${FAILURE_RATE.minimumSample}, FILL(failed, 0) / (${total}), 0)`;
+
+export const failureRateAlarm = new aws.cloudwatch.MetricAlarm('FailureRateAlarm', {
+  alarmDescription: `More than ${FAILURE_RATE.threshold * 100}% of WhatsApp sends failed (${FAILURE_RATE.datapointsToAlarm} of ${FAILURE_RATE.evaluationPeriods} periods of ${FAILURE_RATE.periodSeconds / 60} min, at least ${FAILURE_RATE.minimumSample} sends)`,
+  comparisonOperator: 'GreaterThanThreshold',
+  threshold: FAILURE_RATE.threshold,
+  evaluationPeriods: FAILURE_RATE.evaluationPeriods,
+  datapointsToAlarm: FAILURE_RATE.datapointsToAlarm,
+  treatMissingData: 'notBreaching',
+  metricQueries: [
+    {
+      id: 'sent',
+      returnData: false,
+      metric: { ...business, metricName: METRIC.sent, period: FAILURE_RATE.periodSeconds, stat: 'Sum' },
+    },
+    {
+      id: 'failed',
+      returnData: false,
+      metric: { ...business, metricName: METRIC.failed, period: FAILURE_RATE.periodSeconds, stat: 'Sum' },
+    },
+    { id: 'rate', returnData: true, label: 'Failure rate', expression: failureRateExpression },
+  ],
+  ...notify,
+});
+
+/** Any message in a dead-letter queue is something nobody will retry by itself: page at once. */
+const deadLetterQueues = {
+  Work: workDeadLetterQueue,
+  Callback: callbackDeadLetterQueue,
+  Release: releaseDeadLetterQueue,
+};
+
+export const deadLetterAlarms = Object.entries(deadLetterQueues).map(
+  ([label, queue]) =>
+    new aws.cloudwatch.MetricAlarm(`${label}DeadLetterAlarm`, {
+      alarmDescription: `${label} dead-letter queue is not empty: inspect and redrive`,
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: queue.nodes.queue.name },
+      statistic: 'Maximum',
+      period: 60,
+      evaluationPeriods: 1,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: 0,
+      treatMissingData: 'notBreaching',
+      ...notify,
+    }),
+);
+
+/**
+ * A work item waiting over an hour, three periods in a row. Items of one instance take turns (FIFO
+ * group), so some wait is normal with several queues on an instance; an hour means the pumps stalled.
+ */
+export const OLDEST_WORK_ITEM_MAX_SECONDS = 3600;
+
+export const oldestWorkItemAlarm = new aws.cloudwatch.MetricAlarm('OldestWorkItemAlarm', {
+  alarmDescription: `A work item has waited more than ${OLDEST_WORK_ITEM_MAX_SECONDS / 60} minutes in the work queue`,
+  namespace: 'AWS/SQS',
+  metricName: 'ApproximateAgeOfOldestMessage',
+  dimensions: { QueueName: workQueue.nodes.queue.name },
+  statistic: 'Maximum',
+  period: 300,
+  evaluationPeriods: 3,
+  datapointsToAlarm: 3,
+  comparisonOperator: 'GreaterThanThreshold',
+  threshold: OLDEST_WORK_ITEM_MAX_SECONDS,
+  treatMissingData: 'notBreaching',
+  ...notify,
+});
+
+/** Functions whose unhandled errors (crashes, timeouts, out of memory) we alarm on, by label. */
+const functionsByLabel: Record<string, { name: unknown }> = {
+  Sender: senderFunction,
+  Sweeper: sweeperFunction,
+  CallbackDeliverer: callbackDelivererFunction,
+  Release: release,
+  ...Object.fromEntries(Object.entries(apiFunctions).map(([fn, f]) => [apiFunctionName(fn), f])),
+};
+
+/** Errors in 2 of 3 five-minute periods: one cold-start hiccup does not page, a broken deploy does. */
+export const lambdaErrorAlarms = Object.entries(functionsByLabel).map(
+  ([label, fn]) =>
+    new aws.cloudwatch.MetricAlarm(`${label}ErrorsAlarm`, {
+      alarmDescription: `${label} Lambda function is failing (unhandled errors, timeouts)`,
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      dimensions: { FunctionName: fn.name },
+      statistic: 'Sum',
+      period: 300,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: 0,
+      treatMissingData: 'notBreaching',
+      ...notify,
+    }),
+);
+
+/** The sender should never be throttled (maximumConcurrency <= reserved): if it is, items drift to the DLQ. */
+export const senderThrottleAlarm = new aws.cloudwatch.MetricAlarm('SenderThrottlesAlarm', {
+  alarmDescription: 'Sender invocations are throttled: check reserved concurrency against maximumConcurrency',
+  namespace: 'AWS/Lambda',
+  metricName: 'Throttles',
+  dimensions: { FunctionName: senderFunction.name },
+  statistic: 'Sum',
+  period: 300,
+  evaluationPeriods: 1,
+  comparisonOperator: 'GreaterThanThreshold',
+  threshold: 0,
+  treatMissingData: 'notBreaching',
+  ...notify,
+});
+
+/** A 5xx is never the client's fault (design section 7): our bug or an outage. */
+export const api5xxAlarm = new aws.cloudwatch.MetricAlarm('Api5xxAlarm', {
+  alarmDescription: 'The HTTP API answers 5xx',
+  namespace: 'AWS/ApiGateway',
+  metricName: '5xx',
+  dimensions: { ApiId: api.nodes.api.id },
+  statistic: 'Sum',
+  period: 300,
+  evaluationPeriods: 3,
+  datapointsToAlarm: 2,
+  comparisonOperator: 'GreaterThanThreshold',
+  threshold: 0,
+  treatMissingData: 'notBreaching',
+  ...notify,
+});
+
+const region = aws.getRegionOutput().apply((r: { region?: string; name?: string }) => r.region ?? r.name);
+const PERIOD = 300;
+const businessMetric = (name: string, options: Record<string, unknown> = {}) => [
+  METRICS_NAMESPACE,
+  name,
+  'service',
+  SERVICE_NAME,
+  options,
+];
+const widget = (x: number, y: number, title: string, properties: Record<string, unknown>) => ({
+  type: 'metric',
+  x,
+  y,
+  width: 12,
+  height: 6,
+  properties: { title, region, period: PERIOD, view: 'timeSeries', ...properties },
+});
+
+/** Sent, failed, delivered, failure rate, work queue depth and age, dead letters, sender health. */
+export const dashboard = new aws.cloudwatch.Dashboard('Dashboard', {
+  dashboardName: `${$app.name}-${$app.stage}`,
+  dashboardBody: $jsonStringify({
+    widgets: [
+      widget(0, 0, 'Mensagens (soma por 5 min)', {
+        stat: 'Sum',
+        metrics: [
+          businessMetric(METRIC.sent, { label: 'Enviadas' }),
+          businessMetric(METRIC.failed, { label: 'Falhas' }),
+          businessMetric(METRIC.delivered, { label: 'Entregues' }),
+          businessMetric(METRIC.read, { label: 'Lidas' }),
+          businessMetric(METRIC.replied, { label: 'Respondidas' }),
+        ],
+      }),
+      widget(12, 0, 'Taxa de falhas', {
+        stat: 'Sum',
+        yAxis: { left: { min: 0, max: 1 } },
+        metrics: [
+          [{ expression: failureRateExpression, label: 'Falhas / (enviadas + falhas)', id: 'rate' }],
+          businessMetric(METRIC.sent, { id: 'sent', visible: false }),
+          businessMetric(METRIC.failed, { id: 'failed', visible: false }),
+        ],
+        annotations: { horizontal: [{ value: FAILURE_RATE.threshold, label: 'Alarme' }] },
+      }),
+      widget(0, 6, 'Fila de trabalho', {
+        stat: 'Maximum',
+        metrics: [
+          [
+            'AWS/SQS',
+            'ApproximateNumberOfMessagesVisible',
+            'QueueName',
+            workQueue.nodes.queue.name,
+            { label: 'Aguardando' },
+          ],
+          [
+            'AWS/SQS',
+            'ApproximateNumberOfMessagesNotVisible',
+            'QueueName',
+            workQueue.nodes.queue.name,
+            { label: 'Em execução' },
+          ],
+          [
+            'AWS/SQS',
+            'ApproximateAgeOfOldestMessage',
+            'QueueName',
+            workQueue.nodes.queue.name,
+            { label: 'Idade da mais antiga (s)', yAxis: 'right' },
+          ],
+        ],
+      }),
+      widget(12, 6, 'Dead-letter queues', {
+        stat: 'Maximum',
+        metrics: Object.entries(deadLetterQueues).map(([label, queue]) => [
+          'AWS/SQS',
+          'ApproximateNumberOfMessagesVisible',
+          'QueueName',
+          queue.nodes.queue.name,
+          { label },
+        ]),
+      }),
+      widget(0, 12, 'Sender (Lambda)', {
+        stat: 'Sum',
+        metrics: [
+          ['AWS/Lambda', 'Invocations', 'FunctionName', senderFunction.name],
+          ['AWS/Lambda', 'Errors', 'FunctionName', senderFunction.name],
+          ['AWS/Lambda', 'Throttles', 'FunctionName', senderFunction.name],
+          [
+            'AWS/Lambda',
+            'ConcurrentExecutions',
+            'FunctionName',
+            senderFunction.name,
+            { stat: 'Maximum', yAxis: 'right' },
+          ],
+        ],
+      }),
+      widget(12, 12, 'Duração do envio (ms)', {
+        metrics: [
+          businessMetric(METRIC.sendDuration, { stat: 'p50', label: 'p50' }),
+          businessMetric(METRIC.sendDuration, { stat: 'p90', label: 'p90' }),
+          businessMetric(METRIC.sendDuration, { stat: 'Maximum', label: 'máximo' }),
+        ],
+      }),
+    ],
+  }),
+});

@@ -1,0 +1,76 @@
+import { pathVariants, ROUTES } from '../lib/http/route-table.ts';
+import { type AppFunctionOptions, appFunctionArgs } from './runtime.ts';
+import { schedulerEnvironment, schedulerPermissions } from './scheduler.ts';
+import { logRetention } from './stage.ts';
+
+/**
+ * The HTTP API (design section 6): every route of lib/http/route-table.ts, in both spellings (API
+ * Gateway does not fold a trailing slash), each to its entry point functions/<fn>.handler. One
+ * function per entry point, shared by its routes and spellings, so a route pair warms one function.
+ * Authentication and the per-key hourly limit are ours (HTTP APIs have no API keys or usage plans).
+ */
+
+/**
+ * Stage-wide throttle: a flood (a looping ERP integration) is cut at the edge before it costs Lambda
+ * time; legitimate use is far below it (batches of up to 1000 contacts, status polls).
+ */
+export const API_THROTTLE = { burstLimit: 200, rateLimitPerSecond: 100 } as const;
+
+/** API Gateway gives up on an integration after 30 s; a function running longer would only cost. */
+const HTTP_TIMEOUT = '29 seconds';
+
+/** Batch intake validates, renders and writes up to 1000 contacts: more memory is more CPU. */
+const sizing = (fn: string): Pick<AppFunctionOptions, 'memory'> => ({
+  memory: fn.startsWith('send-') ? '1024 MB' : '512 MB',
+});
+
+/** Packages an entry point reads files of at run time (swagger-ui-dist's JS/CSS): installed, not bundled. */
+const INSTALL: Readonly<Record<string, string[]>> = { docs: ['swagger-ui-dist'] };
+
+/** `send-overdue` -> `ApiSendOverdue`: the SST component name of an entry point's function. */
+export const apiFunctionName = (fn: string) =>
+  `Api${fn
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('')}`;
+
+export const api = new sst.aws.ApiGatewayV2('Api', {
+  // Called server to server by ERPs; the docs page is served from the API's own origin.
+  cors: false,
+  accessLog: { retention: logRetention },
+  transform: {
+    stage: {
+      defaultRouteSettings: {
+        throttlingBurstLimit: API_THROTTLE.burstLimit,
+        throttlingRateLimit: API_THROTTLE.rateLimitPerSecond,
+      },
+    },
+  },
+});
+
+/** The function of each entry point named in ROUTES, by entry point name. */
+export const apiFunctions = Object.fromEntries(
+  [...new Set(ROUTES.map((route) => route.fn))].map((fn) => [
+    fn,
+    new sst.aws.Function(
+      apiFunctionName(fn),
+      appFunctionArgs(`functions/${fn}.handler`, {
+        timeout: HTTP_TIMEOUT,
+        ...sizing(fn),
+        // Accepting and controlling queues may defer work (business hours, resume).
+        environment: schedulerEnvironment,
+        permissions: schedulerPermissions,
+        ...(INSTALL[fn] ? { install: INSTALL[fn] } : {}),
+      }),
+    ),
+  ]),
+);
+
+for (const route of ROUTES) {
+  const fn = apiFunctions[route.fn];
+  if (!fn) throw new Error(`No function for route ${route.method} ${route.path}`);
+  for (const path of pathVariants(route.path)) {
+    // An ARN as handler: SST wires the integration and invoke permission to the existing function.
+    api.route(`${route.method} ${path}`, fn.arn);
+  }
+}

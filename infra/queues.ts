@@ -1,0 +1,47 @@
+import { WORK_QUEUE_MAX_RECEIVE_COUNT, WORK_QUEUE_VISIBILITY_SECONDS } from './sender-limits.ts';
+
+/** SQS keeps a message at most 14 days: a dead letter must wait that long for someone to look at it. */
+const FOURTEEN_DAYS_SECONDS = 14 * 24 * 60 * 60;
+
+/** Where work items land after WORK_QUEUE_MAX_RECEIVE_COUNT failed receives (a FIFO queue's DLQ must be FIFO). */
+export const workDeadLetterQueue = new sst.aws.Queue('WorkDeadLetterQueue', {
+  fifo: true,
+  transform: { queue: { messageRetentionSeconds: FOURTEEN_DAYS_SECONDS } },
+});
+
+/**
+ * The sender's work queue (design section 5): FIFO, message group = WhatsApp instance, deduplication
+ * id = queue id + publish generation, both set by lib/adapters/queue/sqs-work-queue.ts (so no
+ * content-based deduplication). Deduplication and throughput are scoped per group: instances never
+ * compete for one queue-wide FIFO limit.
+ */
+export const workQueue = new sst.aws.Queue('WorkQueue', {
+  fifo: true,
+  visibilityTimeout: `${WORK_QUEUE_VISIBILITY_SECONDS} seconds`,
+  dlq: { queue: workDeadLetterQueue.arn, retry: WORK_QUEUE_MAX_RECEIVE_COUNT },
+  transform: {
+    queue: {
+      messageRetentionSeconds: FOURTEEN_DAYS_SECONDS,
+      deduplicationScope: 'messageGroup',
+      fifoThroughputLimit: 'perMessageGroupId',
+    },
+  },
+});
+
+/** Callbacks that kept failing (the ERP's endpoint down for good, or refusing them). */
+export const callbackDeadLetterQueue = new sst.aws.Queue('CallbackDeadLetterQueue', {
+  transform: { queue: { messageRetentionSeconds: FOURTEEN_DAYS_SECONDS } },
+});
+
+/**
+ * Callbacks to the ERPs (sent, delivered, failed, replied, queue completed): a standard queue, since
+ * order does not matter to a signed, timestamped event and standard queues have no throughput limit.
+ * Today functions/callback-deliverer.ts delivers due callbacks from the table's due index (infra/cron.ts)
+ * and nothing publishes here yet; the URL reaches every function as CALLBACK_QUEUE_URL.
+ */
+export const callbackQueue = new sst.aws.Queue('CallbackQueue', {
+  // A delivery attempt is one HTTP POST with a short client timeout; a minute covers it with room.
+  visibilityTimeout: '60 seconds',
+  dlq: { queue: callbackDeadLetterQueue.arn, retry: 5 },
+  transform: { queue: { messageRetentionSeconds: FOURTEEN_DAYS_SECONDS } },
+});

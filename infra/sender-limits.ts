@@ -1,0 +1,48 @@
+/**
+ * Sizing of the sender and of the work queue that feeds it, in one place because they constrain
+ * each other (checked by test/unit/infra-synth.test.ts):
+ *
+ *   SENDER_BUDGET_SECONDS < SENDER_TIMEOUT_SECONDS - 30   (functions/sender.ts keeps 30 s back to
+ *                                                          publish the continuation and free the lease)
+ *   work queue visibility >= 6 x SENDER_TIMEOUT_SECONDS   (AWS's advice for SQS event sources: a record
+ *                                                          retried after a throttle is not redelivered
+ *                                                          while the first try may still run)
+ *   SENDER_MAX_CONCURRENCY <= SENDER_RESERVED_CONCURRENCY (design section 8, see infra/sender.ts)
+ */
+
+/**
+ * Lambda timeout of the sender. Five minutes: long enough for a useful run (at the default pace of
+ * 20 messages a minute, ~70 sends per run) and short enough that a crashed run's work item comes back
+ * in half an hour (6 x timeout) instead of an hour and a half with the 15-minute maximum.
+ */
+export const SENDER_TIMEOUT_SECONDS = 300;
+
+/** Time a run may send before it hands over with a continuation (lib/config.ts SENDER_BUDGET_SECONDS). */
+export const SENDER_BUDGET_SECONDS = 240;
+
+/**
+ * 256 MB: the sender is I/O-bound (DynamoDB, the Evolution gateway) and spends most of its time
+ * waiting for the instance's pacing slot, and Lambda bills that waiting by memory x wall time.
+ * At ~3.5 s per message (the default pace) 256 MB costs ~0.9 GB-s per message; 1024 MB would cost
+ * four times as much for no faster WhatsApp delivery. Raise it only if init time or JSON work shows up.
+ */
+export const SENDER_MEMORY_MB = 256;
+
+/**
+ * Pumps running at once. Each pump serves one WhatsApp instance (FIFO group), so this is also how many
+ * instances send in parallel; the event source mapping accepts 2..1000.
+ */
+export const SENDER_MAX_CONCURRENCY = 10;
+
+/** Global ceiling of the sender function (reserved concurrency), never below SENDER_MAX_CONCURRENCY. */
+export const SENDER_RESERVED_CONCURRENCY = 10;
+
+/**
+ * Receives before a work item goes to the dead-letter queue. Five, the floor we accept: a failed item
+ * stays invisible for the whole visibility timeout and, FIFO, holds its instance's later items behind
+ * it, so each extra attempt costs the instance half an hour of standstill.
+ */
+export const WORK_QUEUE_MAX_RECEIVE_COUNT = 5;
+
+/** Work queue visibility timeout: six times the sender's timeout. */
+export const WORK_QUEUE_VISIBILITY_SECONDS = 6 * SENDER_TIMEOUT_SECONDS;

@@ -1,0 +1,44 @@
+import { workQueue } from './queues.ts';
+import { appFunctionArgs } from './runtime.ts';
+import { schedulerEnvironment, schedulerPermissions } from './scheduler.ts';
+import {
+  SENDER_BUDGET_SECONDS,
+  SENDER_MAX_CONCURRENCY,
+  SENDER_MEMORY_MB,
+  SENDER_RESERVED_CONCURRENCY,
+  SENDER_TIMEOUT_SECONDS,
+} from './sender-limits.ts';
+
+/**
+ * The sender: the work queue's only consumer (functions/sender.ts), one work item (one queue's pump)
+ * per invocation, with partial batch responses so a failed item alone comes back.
+ *
+ * Two limits, on purpose (design section 8):
+ * - `maximumConcurrency` on the event source mapping is the real limiter. The SQS poller honours it and
+ *   simply leaves messages in the queue; reserved concurrency alone does not stop the poller, which
+ *   keeps invoking, gets throttled, and counts each throttle as a receive, so healthy work items drift
+ *   into the dead-letter queue. SST has no option for it, hence the `transform` of the mapping.
+ * - Reserved concurrency (>= maximumConcurrency) is the global ceiling of the function, whoever invokes
+ *   it, and keeps that capacity from being eaten by the API's functions.
+ * Per-instance pace is neither of them: the FIFO group (one pump per instance) plus the pacing slot in
+ * the store do that.
+ */
+export const sender = workQueue.subscribe(
+  appFunctionArgs('functions/sender.handler', {
+    timeout: `${SENDER_TIMEOUT_SECONDS} seconds`,
+    memory: `${SENDER_MEMORY_MB} MB`,
+    concurrency: { reserved: SENDER_RESERVED_CONCURRENCY },
+    environment: { ...schedulerEnvironment, SENDER_BUDGET_SECONDS: String(SENDER_BUDGET_SECONDS) },
+    permissions: schedulerPermissions,
+  }),
+  {
+    // One item per invocation: a pump uses the whole time budget, a second item would get none.
+    batch: { size: 1, partialResponses: true },
+    transform: {
+      eventSourceMapping: { scalingConfig: { maximumConcurrency: SENDER_MAX_CONCURRENCY } },
+    },
+  },
+);
+
+/** The sender's Lambda function (for alarms and the dashboard). */
+export const senderFunction = sender.nodes.function;

@@ -1,0 +1,39 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+
+/**
+ * The AWS deployment (SST v3). Only imports infra/<concern>.ts: SST provides its globals (`sst`, `aws`,
+ * `$app`...) inside `run()`, so the infra files are imported there, in dependency order.
+ * Not typechecked by `tsc` (SST's global types exist only after `sst install`); checked instead by
+ * test/unit/infra-synth.test.ts, which runs this file against a recording fake of those globals.
+ */
+export default $config({
+  app(input) {
+    // Same list as infra/stage.ts PRODUCTION_STAGES: app() runs before any import is possible.
+    const production = ['production', 'prod'].includes(input?.stage ?? '');
+    return {
+      name: 'billing-reminders',
+      home: 'aws',
+      // Production data outlives `sst remove` and cannot be destroyed by a stray command.
+      removal: production ? 'retain' : 'remove',
+      protect: production,
+    };
+  },
+  async run() {
+    const { table } = await import('./infra/storage.ts');
+    const { workQueue } = await import('./infra/queues.ts');
+    await import('./infra/secrets.ts');
+    const { release } = await import('./infra/scheduler.ts');
+    const { api } = await import('./infra/api.ts');
+    await import('./infra/sender.ts');
+    await import('./infra/cron.ts');
+    const { alarmTopic, dashboard } = await import('./infra/alarms.ts');
+    return {
+      api: api.url,
+      table: table.name,
+      workQueue: workQueue.url,
+      release: release.name,
+      alarmTopic: alarmTopic.arn,
+      dashboard: dashboard.dashboardName,
+    };
+  },
+});
