@@ -710,6 +710,7 @@ describe('Accept API: scheduling and stored data', () => {
       '{"tiny":1e-200}',
       '{"max":1.7976931348623157e308}',
       '{"a":{"__proto__":{"x":1}}}',
+      '{"constructor":"x"}',
     ];
     const bodies = metadatas.map((metadata) => {
       const externalId = `meta-${randomUUID()}`;
@@ -740,6 +741,20 @@ describe('Accept API: scheduling and stored data', () => {
       expect(stored.body.metadata).toEqual(body.metadata);
     }
     expect(await s.allQueues(t.tenantId)).toHaveLength(answers.filter((a) => a.status === 200).length);
+  });
+
+  it('answers 2xx or 4xx, not 500, to a contact extra field named constructor', async () => {
+    // Prepare: `constructor` passes the extra-variable name rule; the DynamoDB marshaller then takes
+    // the variables map for a class instance ("Unsupported type passed: [object Object]")
+    const t = await s.createTenant();
+    const body = overdueBody([overdueContact({ constructor: 'Construtora X' })]);
+
+    // Act
+    const res = await s.post(`${API}/send/overdue`, body, { key: t.key });
+
+    // Assess
+    expect([200, 400]).toContain(res.status);
+    expect(await s.allQueues(t.tenantId)).toHaveLength(res.status === 200 ? 1 : 0);
   });
 
   it('answers 4xx, not 500, to a path parameter with broken percent-encoding', async () => {
