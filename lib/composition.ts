@@ -1,15 +1,22 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHttpCallbackClient } from './adapters/callbacks/http-callback-client.ts';
 import { createEvolutionGateway } from './adapters/gateway/evolution-gateway.ts';
+import {
+  type CallbackUrlGuard,
+  createDnsCallbackUrlGuard,
+} from './adapters/network/dns-callback-url-guard.ts';
 import { createSqsWorkQueue } from './adapters/queue/sqs-work-queue.ts';
 import { createStoreBackedScheduler } from './adapters/scheduler/store-backed-scheduler.ts';
 import { createReferenceSecretResolver } from './adapters/secrets/reference-secret-resolver.ts';
 import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
+import { createBillingEvents } from './app/billing-events.ts';
 import { type Config, loadConfig } from './config.ts';
 import { type HttpLambdaHandler, httpHandler, type Route } from './http/http-handler.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
-import { type BillingEvents, noBillingEvents } from './ports/billing-events.ts';
+import type { BillingEvents } from './ports/billing-events.ts';
+import type { CallbackClient } from './ports/callback-client.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import type { Scheduler } from './ports/scheduler.ts';
 import type { SecretResolver } from './ports/secrets.ts';
@@ -37,6 +44,10 @@ export interface Container {
   sleep: (ms: number) => Promise<void>;
   /** Events for the ERP's callbacks (sent, delivered, read, failed, replied, queue.completed). */
   events: BillingEvents;
+  /** Posts signed callbacks to ERPs (5 s timeout, no redirects, pinned to checked addresses). */
+  callbackClient: CallbackClient;
+  /** SSRF check of callback URLs (syntax and DNS), at accept time and before each delivery. */
+  callbackUrlGuard: CallbackUrlGuard;
 }
 
 /** The deployed work queue: SQS FIFO named by the deployment (WORK_QUEUE_URL). */
@@ -90,7 +101,9 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
     gateway: overrides.gateway ?? createEvolutionGateway({ timeoutMs: config.GATEWAY_TIMEOUT_MS }),
     secrets: overrides.secrets ?? createReferenceSecretResolver({ env: config.credentialEnv }),
     sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    events: overrides.events ?? noBillingEvents,
+    events: overrides.events ?? createBillingEvents({ store, clock, logger }),
+    callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),
+    callbackUrlGuard: overrides.callbackUrlGuard ?? createDnsCallbackUrlGuard(),
   };
 };
 

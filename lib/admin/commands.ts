@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { addInstance } from '../app/add-instance.ts';
 import { configureTenant } from '../app/configure-tenant.ts';
 import { controlQueue, type QueueAction } from '../app/control-queue.ts';
+import { generateSigningSecret } from '../app/api-key-secret.ts';
 import { createApiKey } from '../app/create-api-key.ts';
 import { createTenant } from '../app/create-tenant.ts';
 import { setBusinessHours } from '../app/set-business-hours.ts';
@@ -215,6 +216,38 @@ export const COMMANDS: Record<string, Command> = {
       const revoked = await c.store.revokeApiKey(required(f, 'tenant'), required(f, 'id'));
       if (!revoked) throw new DomainError('API_KEY_NOT_FOUND');
       return { revoked: required(f, 'id') };
+    },
+  },
+  'key rotate-secret': {
+    usage: 'key rotate-secret --tenant <id> --id <key id>',
+    run: async (c, f) => {
+      const tenantId = required(f, 'tenant');
+      const keyId = required(f, 'id');
+      const key = await c.store.getApiKeyById(tenantId, keyId);
+      if (!key) throw new DomainError('API_KEY_NOT_FOUND');
+      // The new secret goes first; the old ones stay valid, so callbacks carry one v1 per secret
+      // until the ERP has switched and `key drop-old-secret` is run.
+      const signingSecret = generateSigningSecret();
+      await c.store.setApiKeySigningSecrets(tenantId, keyId, [signingSecret, ...key.signingSecrets]);
+      return {
+        id: keyId,
+        signing_secret: signingSecret,
+        active_secrets: key.signingSecrets.length + 1,
+        note: 'Guarde o novo segredo agora: ele não será mostrado de novo. Os callbacks são assinados com todos os segredos até `key drop-old-secret`.',
+      };
+    },
+  },
+  'key drop-old-secret': {
+    usage: 'key drop-old-secret --tenant <id> --id <key id>',
+    run: async (c, f) => {
+      const tenantId = required(f, 'tenant');
+      const keyId = required(f, 'id');
+      const key = await c.store.getApiKeyById(tenantId, keyId);
+      if (!key) throw new DomainError('API_KEY_NOT_FOUND');
+      const [newest] = key.signingSecrets;
+      if (!newest) throw new UsageError('the key has no signing secret');
+      await c.store.setApiKeySigningSecrets(tenantId, keyId, [newest]);
+      return { id: keyId, dropped: key.signingSecrets.length - 1, active_secrets: 1 };
     },
   },
   'template set': {

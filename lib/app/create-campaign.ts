@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { createDnsCallbackUrlGuard } from '../adapters/network/dns-callback-url-guard.ts';
 import type { Container } from '../composition.ts';
+import { checkCallbackUrl as checkCallbackUrlSyntax } from '../domain/callback-url.ts';
 import { type AcceptedContact, type ContactInput, takeInContacts } from '../domain/contact-intake.ts';
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
@@ -48,7 +50,24 @@ export interface DryRunAnswer {
   scheduledStart: string | null;
 }
 
-type Deps = Pick<Container, 'store' | 'clock' | 'random' | 'logger' | 'workQueue'>;
+type Deps = Pick<Container, 'store' | 'clock' | 'random' | 'logger' | 'workQueue'> &
+  Partial<Pick<Container, 'callbackUrlGuard'>>;
+
+/**
+ * Refuses a callback_url that may not receive callbacks (SSRF: syntax, then every DNS address).
+ * A tenant with insecure callbacks (local development) gets the syntax check only: any address is
+ * allowed there, and a name that does not resolve yet (a dev box, the guide's example) is no reason to refuse.
+ */
+const checkCallbackUrl = async (deps: Deps, input: CreateCampaignInput): Promise<void> => {
+  if (!input.callbackUrl) return;
+  const allowInsecure = input.tenant.config.allowInsecureCallbacks;
+  const checked = allowInsecure
+    ? checkCallbackUrlSyntax(input.callbackUrl, { allowInsecure })
+    : await (deps.callbackUrlGuard ?? createDnsCallbackUrlGuard()).check(input.callbackUrl, {
+        allowInsecure,
+      });
+  if (!checked.ok) throw checked.error;
+};
 
 /** How long the request that created a campaign has to finish it before a retry may take over. */
 export const CAMPAIGN_LEASE_MS = 20_000;
@@ -127,6 +146,7 @@ export const dryRunCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   const { tenant, templateType } = input;
   checkTenant(tenant, input.contacts.length);
   const template = await loadTemplate(deps, tenant, templateType);
+  await checkCallbackUrl(deps, input);
   const now = deps.clock.now();
   const intake = takeInContacts(input.contacts, intakeContext(tenant, template, now));
   const uses = Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed]));
@@ -193,6 +213,7 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
 
   const existing = await deps.store.getCampaign(tenant.id, input.externalId);
   if (existing) return resumeExisting(deps, input, template, existing, hash);
+  await checkCallbackUrl(deps, input);
 
   const now = deps.clock.now();
   const intake = takeInContacts(input.contacts, intakeContext(tenant, template, now));

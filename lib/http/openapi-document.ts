@@ -7,6 +7,8 @@ import {
 import { z } from 'zod';
 import {
   API_KEY_HEADER,
+  billingEventsQuerySchema,
+  billingEventsResponseSchema,
   campaignResponseSchema,
   conversationsResponseSchema,
   dryRunResponseSchema,
@@ -282,6 +284,28 @@ const buildRegistry = (): OpenAPIRegistry => {
       200: { description: 'Uma página de filas.', content: json(queueListResponseSchema) },
       400: errorResponse('Parâmetros inválidos.', ['VALIDATION_FAILED']),
       ...AUTH_RESPONSES,
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: `${BASE}/events`,
+    operationId: 'billing_events',
+    tags: ['Filas'],
+    summary: 'Eventos de callback e sua entrega',
+    description:
+      'Os eventos (sent, delivered, read, failed, replied, queue.completed) das campanhas do tenant, mais antigos ' +
+      'primeiro, com o status da entrega ao `callback_url`. O corpo de cada callback é o evento sem `delivery`, ' +
+      'assinado no cabeçalho `X-Billing-Signature: t=<unix>,v1=<hex HMAC-SHA256(segredo, "<t>.<corpo>")>` ' +
+      '(um `v1` por segredo durante uma rotação). Respostas 2xx confirmam a entrega; as demais são tentadas de novo ' +
+      'com espera crescente por cerca de 24 h.',
+    ...authenticated,
+    request: { query: billingEventsQuerySchema },
+    responses: {
+      200: { description: 'Uma página de eventos.', content: json(billingEventsResponseSchema) },
+      400: errorResponse('Parâmetros inválidos.', ['VALIDATION_FAILED']),
+      ...AUTH_RESPONSES,
+      404: notFound('QUEUE_NOT_FOUND', 'Fila'),
     },
   });
 

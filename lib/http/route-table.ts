@@ -32,6 +32,7 @@ export const ROUTES: readonly RouteSpec[] = [
     authenticated: true,
   },
   { method: 'GET', path: '/api/v1/billing/queues', fn: 'list-queues', authenticated: true },
+  { method: 'GET', path: '/api/v1/billing/events', fn: 'list-events', authenticated: true },
   { method: 'GET', path: '/api/v1/billing/campaigns/{external_id}', fn: 'get-campaign', authenticated: true },
   {
     method: 'GET',

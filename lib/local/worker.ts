@@ -3,6 +3,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { createSenderHandler } from '../../functions/sender.ts';
 import { encodeWorkItem } from '../adapters/queue/work-item-schema.ts';
 import type { StoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
+import { deliverDueCallbacks } from '../app/deliver-callbacks.ts';
 import { sweep } from '../app/sweep.ts';
 import type { Container } from '../composition.ts';
 import type { Consumer, Delivery } from '../ports/work-queue.ts';
@@ -58,6 +59,8 @@ export interface Worker {
 
 /** How often due schedules (business-hours openings, retries, instance re-checks) are published. */
 const SCHEDULER_POLL_MS = 1000;
+/** How often due ERP callbacks are posted (the first attempt of an event waits at most this long). */
+const CALLBACK_POLL_MS = 1000;
 
 /**
  * The local sender process (the guide's `run_billing_consumer`): consumes work items from the
@@ -106,10 +109,26 @@ export const startWorker = async (c: Container, scheduler: StoreBackedScheduler)
     ),
   ];
 
+  // Callbacks run on their own timer: a slow ERP (5 s timeouts) must not hold the scheduler back.
+  let delivering: Promise<void> | undefined;
+  const callbackTimer = setInterval(() => {
+    if (!polling || delivering) return;
+    delivering = deliverDueCallbacks(c)
+      .then(
+        () => undefined,
+        (error: unknown) => c.logger.error('callback delivery failed', { error: error as Error }),
+      )
+      .finally(() => {
+        delivering = undefined;
+      });
+  }, CALLBACK_POLL_MS);
+
   return {
     stop: async () => {
       polling = false;
       for (const timer of timers) clearInterval(timer);
+      clearInterval(callbackTimer);
+      await delivering;
       await poll;
       await consumer.stop();
     },

@@ -20,6 +20,7 @@ import type {
 } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { CounterResult, Store } from '../../ports/store.ts';
+import { createDynamoDbCallbackStore } from './dynamodb-callback-store.ts';
 import { createDynamoDbCampaignStore } from './dynamodb-campaign-store.ts';
 import { type Item, isConditionFailure, toEntity, withoutUndefined } from './dynamodb-item.ts';
 import { createDynamoDbScheduleStore } from './dynamodb-schedule-store.ts';
@@ -196,6 +197,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     ...createDynamoDbCampaignStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
     ...createDynamoDbSendingStore({ client, tableName, clock }),
     ...createDynamoDbScheduleStore({ client, tableName }),
+    ...createDynamoDbCallbackStore({ client, tableName }),
 
     async createTenant(tenant: Tenant) {
       const created = await putNew({ ...keys.tenant(tenant.id), ...keys.tenantsIndex(tenant.id), ...tenant });

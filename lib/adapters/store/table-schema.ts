@@ -49,6 +49,7 @@ export const indexPartitions = {
   optOuts: (tenantId: string) => `TENANT#${tenantId}#OPTOUTS`,
   messages: (tenantId: string, phone: string) => `PHONE#${tenantId}#${phone}#MSGS`,
   due: (kind: DueKind) => `DUE#${kind}`,
+  callbackEvents: (tenantId: string) => `TENANT#${tenantId}#EVENTS`,
 } as const;
 
 /** What the sparse due index holds: store-backed schedules, queues the sweeper checks, callbacks to retry. */
@@ -128,6 +129,11 @@ export const keys = {
   }),
   schedule: (name: string) => ({ pk: `SCHEDULE#${name}`, sk: 'SCHEDULE' }),
   callback: (queueId: string, eventId: string) => ({ pk: `QUEUE#${queueId}`, sk: `CALLBACK#${eventId}` }),
+  /** A tenant's callback events in time order (the events API without a queue). */
+  callbackEventsIndex: (tenantId: string, occurredAt: string, eventId: string) => ({
+    gsi1pk: indexPartitions.callbackEvents(tenantId),
+    gsi1sk: `${occurredAt}#${eventId}`,
+  }),
   dueIndex: (kind: DueKind, dueAt: string, id: string) => ({
     gsi2pk: indexPartitions.due(kind),
     gsi2sk: `${dueAt}#${id}`,

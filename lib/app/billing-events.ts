@@ -1,0 +1,122 @@
+import type { CallbackEvent, Campaign } from '../domain/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { BillingEventInput, BillingEvents } from '../ports/billing-events.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { CallbackPayload, Store, StoredCallbackEvent } from '../ports/store.ts';
+
+export interface BillingEventsDeps {
+  store: Pick<Store, 'getQueue' | 'getCampaign' | 'getContact' | 'putCallbackEvent'>;
+  clock: Clock;
+  logger?: Pick<Logger, 'warn'>;
+}
+
+/** What an event needs from its queue and campaign; none of it changes after accept. */
+interface QueueContext {
+  tenantId: string;
+  externalId: string;
+  campaignId: string;
+  callbackUrl: string | null;
+  callbackEvents: readonly CallbackEvent[];
+  apiKeyId: string;
+}
+
+/** Queue contexts remembered per process (a pump emits one event per contact of the same queue). */
+const CONTEXT_CACHE_LIMIT = 1_000;
+
+/** The deterministic id of an event: the same event emitted twice has the same id (the dedup key). */
+export const callbackEventId = (queueId: string, position: number | null, name: CallbackEvent): string =>
+  position === null ? `${queueId}:${name}` : `${queueId}:${position}:${name}`;
+
+/**
+ * The real `BillingEvents`: each event becomes one stored item (conditional put on its
+ * deterministic id, so redelivered work items and duplicated webhooks record it once). Events the
+ * campaign asked for, with a `callback_url`, wait in the due index for `deliverDueCallbacks`;
+ * the others are kept as `skipped` (visible in the events API, never posted). Emission stays
+ * cheap for the sender: reads of queue and campaign are cached, the post happens elsewhere.
+ */
+export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
+  const contexts = new Map<string, QueueContext>();
+
+  const contextOf = async (queueId: string): Promise<QueueContext | undefined> => {
+    const cached = contexts.get(queueId);
+    if (cached) return cached;
+    const queue = await deps.store.getQueue(queueId);
+    if (!queue) return undefined;
+    const campaign: Campaign | undefined = await deps.store.getCampaign(queue.tenantId, queue.externalId);
+    if (!campaign) return undefined;
+    const context: QueueContext = {
+      tenantId: queue.tenantId,
+      externalId: queue.externalId,
+      campaignId: campaign.id,
+      callbackUrl: campaign.callbackUrl || null,
+      callbackEvents: campaign.callbackEvents,
+      apiKeyId: campaign.apiKeyId,
+    };
+    if (contexts.size >= CONTEXT_CACHE_LIMIT) contexts.clear();
+    contexts.set(queueId, context);
+    return context;
+  };
+
+  return {
+    /**
+     * 1. the queue's context (tenant, campaign, callback settings); 2. the contact, for contact
+     * events; 3. one conditional put: `pending` and due now, or `skipped`.
+     */
+    async emit(input: BillingEventInput) {
+      const context = await contextOf(input.queueId);
+      if (!context) {
+        // A queue without its campaign is a broken invariant; losing the event beats failing a send.
+        deps.logger?.warn('billing event for an unknown queue dropped', {
+          queueId: input.queueId,
+          event: input.name,
+        });
+        return;
+      }
+      const contact =
+        input.contactPosition === null
+          ? undefined
+          : await deps.store.getContact(input.queueId, input.contactPosition);
+      const eventId = callbackEventId(input.queueId, input.contactPosition, input.name);
+      const now = deps.clock.now().toISOString();
+      const payload: CallbackPayload = {
+        event_id: eventId,
+        event: input.name,
+        occurred_at: input.occurredAt,
+        external_id: context.externalId,
+        billing_campaign_id: context.campaignId,
+        queue_id: input.queueId,
+        contact: contact
+          ? {
+              telefone: contact.phone,
+              nome_cliente: contact.name,
+              numero_fatura: contact.invoiceNumber ?? null,
+            }
+          : null,
+        message_id: input.providerMessageId ?? contact?.providerMessageId ?? null,
+        error: input.error ?? null,
+        reply: input.reply ?? null,
+      };
+      const wanted = context.callbackUrl !== null && context.callbackEvents.includes(input.name);
+      const event: StoredCallbackEvent = {
+        eventId,
+        tenantId: context.tenantId,
+        queueId: input.queueId,
+        event: input.name,
+        occurredAt: input.occurredAt,
+        callbackUrl: context.callbackUrl,
+        apiKeyId: context.apiKeyId,
+        payload,
+        delivery: {
+          status: wanted ? 'pending' : 'skipped',
+          attempts: 0,
+          nextAttemptAt: wanted ? now : null,
+          lastAttemptAt: null,
+          lastError: null,
+          deliveredAt: null,
+        },
+        createdAt: now,
+      };
+      await deps.store.putCallbackEvent(event);
+    },
+  };
+};

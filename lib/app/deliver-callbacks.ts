@@ -1,0 +1,218 @@
+import type { CallbackUrlGuard } from '../adapters/network/dns-callback-url-guard.ts';
+import { CALLBACK_SIGNATURE_HEADER, signCallback } from '../domain/callback-signature.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { CallbackClient, CallbackResponse } from '../ports/callback-client.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { CallbackAttemptResult, CallbackPayload, Store, StoredCallbackEvent } from '../ports/store.ts';
+
+/**
+ * Waits after failed attempts 1, 2, ...: about 24 hours in all, then the event is `dead`.
+ * 12 attempts: the first at once, then after 30 s, 1, 2, 5, 10, 30 min, 1, 2, 4, 8 and 8 h.
+ */
+export const CALLBACK_RETRY_DELAYS_MS: readonly number[] = [
+  30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000,
+  28_800_000,
+];
+
+/** A claim holds an attempt this long: longer than any post (5 s timeout), so no two deliverers post it at once. */
+export const CALLBACK_CLAIM_LEASE_MS = 30_000;
+
+export const CALLBACK_USER_AGENT = 'billing-reminders/1';
+
+export interface DeliverCallbacksDeps {
+  store: Pick<
+    Store,
+    'listDueCallbacks' | 'claimCallback' | 'finishCallbackAttempt' | 'getApiKeyById' | 'getTenant'
+  >;
+  clock: Clock;
+  callbackClient: CallbackClient;
+  callbackUrlGuard: CallbackUrlGuard;
+  logger: Pick<Logger, 'warn'>;
+}
+
+export interface DeliverCallbacksOptions {
+  /** Due events read per round (default 50). */
+  batchSize?: number;
+  /** Posts in flight at once (default 10). */
+  concurrency?: number;
+  /** Rounds per run (default 20): one run never drains an unbounded backlog. */
+  maxRounds?: number;
+}
+
+export interface DeliverCallbacksSummary {
+  /** Attempts this run started (claims won). */
+  attempted: number;
+  delivered: number;
+  /** Failed attempts that will be tried again. */
+  retried: number;
+  /** Failed attempts that were the last one. */
+  dead: number;
+}
+
+/** After failed attempt number `attempts`: when to try again, or `dead` when the schedule is spent. */
+export const nextCallbackAttempt = (
+  attempts: number,
+  failedAt: Date,
+): { status: 'pending'; nextAttemptAt: string } | { status: 'dead' } => {
+  const delay = CALLBACK_RETRY_DELAYS_MS[attempts - 1];
+  return delay === undefined
+    ? { status: 'dead' }
+    : { status: 'pending', nextAttemptAt: new Date(failedAt.getTime() + delay).toISOString() };
+};
+
+/** The posted JSON, fields in a fixed order (a stored map's order is not kept by DynamoDB). */
+export const callbackBody = (p: CallbackPayload): string =>
+  JSON.stringify({
+    event_id: p.event_id,
+    event: p.event,
+    occurred_at: p.occurred_at,
+    external_id: p.external_id,
+    billing_campaign_id: p.billing_campaign_id,
+    queue_id: p.queue_id,
+    contact: p.contact
+      ? {
+          telefone: p.contact.telefone,
+          nome_cliente: p.contact.nome_cliente,
+          numero_fatura: p.contact.numero_fatura,
+        }
+      : null,
+    message_id: p.message_id,
+    error: p.error ? { code: p.error.code, message: p.error.message } : null,
+    reply: p.reply ? { text: p.reply.text, intent: p.reply.intent } : null,
+  });
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+const forEachBounded = async <T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>) => {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) await task(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+};
+
+/**
+ * Delivers the callbacks that are due (design section 5, Callbacks to the ERP):
+ * 1. list pending events due by now (the due index; candidates only);
+ * 2. claim each (conditional: still pending and due; moves its next attempt a lease ahead);
+ * 3. re-check the URL (DNS rebinding), sign the body with every current secret of the
+ *    campaign's API key, post (the client connects only to checked addresses);
+ * 4. record the result: delivered, or the next attempt by the backoff schedule, or `dead`.
+ * A claim lost to an expired lease records nothing (the attempt number is its token).
+ */
+export const deliverDueCallbacks = async (
+  deps: DeliverCallbacksDeps,
+  options: DeliverCallbacksOptions = {},
+): Promise<DeliverCallbacksSummary> => {
+  const batchSize = options.batchSize ?? 50;
+  const concurrency = options.concurrency ?? 10;
+  const maxRounds = options.maxRounds ?? 20;
+  const summary: DeliverCallbacksSummary = { attempted: 0, delivered: 0, retried: 0, dead: 0 };
+  // Per run: a rotation is seen by the next run at the latest (a second locally, a minute in AWS).
+  const insecureByTenant = new Map<string, Promise<boolean>>();
+  const secretsByKey = new Map<string, Promise<string[]>>();
+
+  const allowInsecure = (tenantId: string) => {
+    let found = insecureByTenant.get(tenantId);
+    if (!found) {
+      found = deps.store.getTenant(tenantId).then((t) => t?.config.allowInsecureCallbacks ?? false);
+      insecureByTenant.set(tenantId, found);
+    }
+    return found;
+  };
+  const secretsOf = (tenantId: string, keyId: string) => {
+    const id = `${tenantId}/${keyId}`;
+    let found = secretsByKey.get(id);
+    if (!found) {
+      found = deps.store
+        .getApiKeyById(tenantId, keyId)
+        .then((k) => (k?.signingSecrets ?? []).filter(Boolean));
+      secretsByKey.set(id, found);
+    }
+    return found;
+  };
+
+  const attempt = async (event: StoredCallbackEvent): Promise<CallbackResponse> => {
+    if (!event.callbackUrl) return { ok: false, error: 'no callback URL' };
+    const insecure = await allowInsecure(event.tenantId);
+    const checked = await deps.callbackUrlGuard.check(event.callbackUrl, { allowInsecure: insecure });
+    if (!checked.ok) return { ok: false, error: checked.error.message };
+    const secrets = await secretsOf(event.tenantId, event.apiKeyId);
+    if (secrets.length === 0) return { ok: false, error: 'the API key has no signing secret' };
+    const body = callbackBody(event.payload);
+    const timestamp = Math.floor(deps.clock.now().getTime() / 1000);
+    return deps.callbackClient.post({
+      url: checked.value.toString(),
+      body,
+      allowInsecure: insecure,
+      headers: {
+        'Content-Type': 'application/json',
+        [CALLBACK_SIGNATURE_HEADER]: signCallback(secrets, body, timestamp),
+        'X-Billing-Event-Id': event.eventId,
+        'User-Agent': CALLBACK_USER_AGENT,
+      },
+    });
+  };
+
+  const deliverOne = async (candidate: StoredCallbackEvent, now: Date): Promise<boolean> => {
+    const leaseUntil = new Date(now.getTime() + CALLBACK_CLAIM_LEASE_MS).toISOString();
+    const claimed = await deps.store.claimCallback(
+      candidate.queueId,
+      candidate.eventId,
+      now.toISOString(),
+      leaseUntil,
+    );
+    if (!claimed) return false;
+    summary.attempted += 1;
+    const attemptNumber = claimed.delivery.attempts;
+    const response = await attempt(claimed).catch(
+      (error: unknown): CallbackResponse => ({ ok: false, error: (error as Error).message }),
+    );
+    const at = deps.clock.now();
+    let result: CallbackAttemptResult;
+    if (response.ok) {
+      result = { status: 'delivered', at: at.toISOString() };
+    } else {
+      const next = nextCallbackAttempt(attemptNumber, at);
+      result =
+        next.status === 'dead'
+          ? { status: 'dead', at: at.toISOString(), error: response.error }
+          : {
+              status: 'pending',
+              at: at.toISOString(),
+              error: response.error,
+              nextAttemptAt: next.nextAttemptAt,
+            };
+    }
+    const recorded = await deps.store.finishCallbackAttempt(
+      claimed.queueId,
+      claimed.eventId,
+      attemptNumber,
+      result,
+    );
+    if (!recorded) return true;
+    if (result.status === 'delivered') summary.delivered += 1;
+    else if (result.status === 'pending') summary.retried += 1;
+    else {
+      summary.dead += 1;
+      deps.logger.warn('callback dead after its last attempt', {
+        eventId: claimed.eventId,
+        tenantId: claimed.tenantId,
+        attempts: attemptNumber,
+        lastError: result.error,
+      });
+    }
+    return true;
+  };
+
+  for (let round = 0; round < maxRounds; round++) {
+    const now = deps.clock.now();
+    const due = await deps.store.listDueCallbacks(now.toISOString(), batchSize);
+    let won = 0;
+    await forEachBounded(due, concurrency, async (event) => {
+      if (await deliverOne(event, now)) won += 1;
+    });
+    // A short page means the backlog is drained; no claim won means the index only lags behind.
+    if (due.length < batchSize || won === 0) break;
+  }
+  return summary;
+};
