@@ -28,10 +28,14 @@ export const createSenderHandler =
         leaseMs: c.config.SENDER_LEASE_SECONDS * 1000,
       });
     };
-    return processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), {
-      context,
-      throwOnFullBatchFailure: false,
-    });
+    try {
+      return await processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), {
+        context,
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      await c.metrics.flush();
+    }
   };
 
 let built: ReturnType<typeof createSenderHandler> | undefined;

@@ -1,13 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHttpCallbackClient } from './adapters/callbacks/http-callback-client.ts';
 import { createEvolutionGateway } from './adapters/gateway/evolution-gateway.ts';
+import { createEmfMetrics } from './adapters/metrics/emf-metrics.ts';
 import {
   type CallbackUrlGuard,
   createDnsCallbackUrlGuard,
 } from './adapters/network/dns-callback-url-guard.ts';
 import { createSqsWorkQueue } from './adapters/queue/sqs-work-queue.ts';
+import { createEventBridgeScheduler } from './adapters/scheduler/eventbridge-scheduler.ts';
 import { createStoreBackedScheduler } from './adapters/scheduler/store-backed-scheduler.ts';
 import { createReferenceSecretResolver } from './adapters/secrets/reference-secret-resolver.ts';
 import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
@@ -18,6 +21,7 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import type { BillingEvents } from './ports/billing-events.ts';
 import type { CallbackClient } from './ports/callback-client.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
+import type { Metrics } from './ports/metrics.ts';
 import type { Scheduler } from './ports/scheduler.ts';
 import type { SecretResolver } from './ports/secrets.ts';
 import type { Store } from './ports/store.ts';
@@ -48,7 +52,34 @@ export interface Container {
   callbackClient: CallbackClient;
   /** SSRF check of callback URLs (syntax and DNS), at accept time and before each delivery. */
   callbackUrlGuard: CallbackUrlGuard;
+  /** CloudWatch EMF in Lambda; Prometheus text (`render`) in local mode. */
+  metrics: Metrics & { render?(): string };
 }
+
+/**
+ * EventBridge Scheduler when the deployment names its group, role, target and DLQ; otherwise the
+ * store-backed scheduler (local mode, whose worker polls it).
+ */
+const createDeployedScheduler = (
+  config: Config,
+  deps: Parameters<typeof createStoreBackedScheduler>[0],
+): Scheduler => {
+  const { SCHEDULE_GROUP_NAME, SCHEDULER_ROLE_ARN, SCHEDULER_TARGET_ARN, SCHEDULER_DLQ_ARN } = config;
+  if (!SCHEDULE_GROUP_NAME || !SCHEDULER_ROLE_ARN || !SCHEDULER_TARGET_ARN || !SCHEDULER_DLQ_ARN) {
+    return createStoreBackedScheduler(deps);
+  }
+  return createEventBridgeScheduler({
+    client: new SchedulerClient({
+      region: config.AWS_REGION,
+      ...(config.endpoints.scheduler ? { endpoint: config.endpoints.scheduler } : {}),
+    }),
+    groupName: SCHEDULE_GROUP_NAME,
+    roleArn: SCHEDULER_ROLE_ARN,
+    targetArn: SCHEDULER_TARGET_ARN,
+    deadLetterArn: SCHEDULER_DLQ_ARN,
+    clock: deps.clock,
+  });
+};
 
 /** The deployed work queue: SQS FIFO named by the deployment (WORK_QUEUE_URL). */
 const createDeployedWorkQueue = (config: Config): WorkQueue => {
@@ -97,13 +128,15 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
     dynamo,
     store,
     workQueue,
-    scheduler: overrides.scheduler ?? createStoreBackedScheduler({ store, workQueue, clock }),
+    scheduler: overrides.scheduler ?? createDeployedScheduler(config, { store, workQueue, clock, logger }),
     gateway: overrides.gateway ?? createEvolutionGateway({ timeoutMs: config.GATEWAY_TIMEOUT_MS }),
     secrets: overrides.secrets ?? createReferenceSecretResolver({ env: config.credentialEnv }),
     sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     events: overrides.events ?? createBillingEvents({ store, clock, logger }),
     callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),
     callbackUrlGuard: overrides.callbackUrlGuard ?? createDnsCallbackUrlGuard(),
+    // The service name is the alarms' dimension (infra/runtime.ts SERVICE_NAME).
+    metrics: overrides.metrics ?? createEmfMetrics({ serviceName: 'billing' }),
   };
 };
 

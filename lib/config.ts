@@ -20,6 +20,11 @@ const envSchema = z.object({
 
   /** The FIFO work queue (SQS) of the sender; set by the deployment. */
   WORK_QUEUE_URL: optionalUrl,
+  /** EventBridge Scheduler (deployed): the group, the role it assumes, the release function, the DLQ. */
+  SCHEDULE_GROUP_NAME: z.string().min(1).optional(),
+  SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
+  SCHEDULER_TARGET_ARN: z.string().min(1).optional(),
+  SCHEDULER_DLQ_ARN: z.string().min(1).optional(),
   /** Name of the local work queue (fauxqs `<name>.fifo`, or the RabbitMQ queue). */
   WORK_QUEUE_NAME: z
     .string()

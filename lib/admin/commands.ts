@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { addInstance } from '../app/add-instance.ts';
+import { generateSigningSecret } from '../app/api-key-secret.ts';
 import { configureTenant } from '../app/configure-tenant.ts';
 import { controlQueue, type QueueAction } from '../app/control-queue.ts';
-import { generateSigningSecret } from '../app/api-key-secret.ts';
 import { createApiKey } from '../app/create-api-key.ts';
 import { createTenant } from '../app/create-tenant.ts';
+import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
 import { setBusinessHours } from '../app/set-business-hours.ts';
 import { setTemplate } from '../app/set-template.ts';
 import type { Container } from '../composition.ts';
@@ -165,6 +166,55 @@ const queueControlCommand = (action: QueueAction): Command => ({
   },
 });
 
+/** The Evolution events the product reads (shared/evolution-contract.md, webhooks). */
+export const WEBHOOK_EVENTS = ['MESSAGES_UPDATE', 'MESSAGES_UPSERT', 'CONNECTION_UPDATE', 'SEND_MESSAGE'];
+
+/**
+ * Points an instance's Evolution webhook at this API (`POST {baseUrl}/webhook/set/{instanceName}`,
+ * v2 body), authenticated by the instance's secret: a static `x-webhook-secret` header, or with
+ * `jwt` Evolution's `jwt_key` (an HS256 JWT per post; it expires after 10 minutes, so late retries
+ * of a long outage are refused: the static header is the default for that reason).
+ */
+export const configureInstanceWebhook = async (
+  c: Pick<Container, 'store' | 'secrets'>,
+  input: { tenantId: string; instanceId: string; publicUrl: string; jwt?: boolean },
+): Promise<{ instance: string; webhook_url: string; events: string[]; auth: 'x-webhook-secret' | 'jwt' }> => {
+  const instance = await c.store.getInstance(input.tenantId, input.instanceId);
+  if (!instance) throw new DomainError('INSTANCE_NOT_FOUND');
+  if (!/^https?:\/\/[^/\s]+/.test(input.publicUrl))
+    throw new UsageError(`--url must be the http(s) base URL of this API, got "${input.publicUrl}"`);
+  const url = evolutionWebhookUrl(input.publicUrl, input.tenantId, input.instanceId);
+  const headers = input.jwt
+    ? { jwt_key: instance.webhookSecret }
+    : { [WEBHOOK_SECRET_HEADER]: instance.webhookSecret };
+  const response = await fetch(
+    `${instance.baseUrl}/webhook/set/${encodeURIComponent(instance.instanceName)}`,
+    {
+      method: 'POST',
+      headers: {
+        apikey: await c.secrets.resolve(instance.credentialRef),
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        webhook: { enabled: true, url, byEvents: false, base64: false, headers, events: WEBHOOK_EVENTS },
+      }),
+      signal: AbortSignal.timeout(15_000),
+    },
+  );
+  const answer = await response.text();
+  // The answer echoes the headers (the secret): only its status and a short excerpt are reported.
+  if (!response.ok)
+    throw new Error(
+      `Evolution recusou webhook/set (${response.status}): ${answer.replace(instance.webhookSecret, '***').slice(0, 300)}`,
+    );
+  return {
+    instance: instance.id,
+    webhook_url: url,
+    events: WEBHOOK_EVENTS,
+    auth: input.jwt ? 'jwt' : 'x-webhook-secret',
+  };
+};
+
 export const COMMANDS: Record<string, Command> = {
   'tenant create': {
     usage: 'tenant create --id <id> [--name <name>] [config flags]',
@@ -303,6 +353,17 @@ export const COMMANDS: Record<string, Command> = {
   'instance list': {
     usage: 'instance list --tenant <id>',
     run: async (c, f) => c.store.listInstances((await existingTenant(c, f)).id),
+  },
+  'instance webhook': {
+    usage:
+      'instance webhook --tenant <id> --instance <id> --url <public base url of this API> [--jwt] (configures the webhook in Evolution)',
+    run: (c, f) =>
+      configureInstanceWebhook(c, {
+        tenantId: required(f, 'tenant'),
+        instanceId: required(f, 'instance'),
+        publicUrl: required(f, 'url'),
+        jwt: f.jwt === true || f.jwt === 'true',
+      }),
   },
   'queue list': {
     usage: `queue list --tenant <id> [--status ${QUEUE_STATUSES.join('|')}]`,

@@ -23,8 +23,9 @@ const STRING_FLAGS = [
   'credential',
   'webhook-secret',
   'status',
+  'instance',
 ];
-const BOOLEAN_FLAGS = ['json', 'aws', 'help', 'no-national-holidays'];
+const BOOLEAN_FLAGS = ['json', 'aws', 'help', 'no-national-holidays', 'jwt'];
 
 const help = (): string =>
   [

@@ -2,10 +2,11 @@ import { DomainError } from '../domain/errors.ts';
 import { isFinalQueueStatus } from '../domain/queue-state.ts';
 import type { BillingQueue, QueueStatus } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { Store } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { getQueueForTenant } from './get-queue-for-tenant.ts';
-import { publishContinuation } from './run-queue.ts';
+import { publishContinuation, transitionWithMetrics } from './run-queue.ts';
 
 export type QueueAction = 'pause' | 'resume' | 'cancel';
 
@@ -26,7 +27,7 @@ const CANCELLABLE: readonly QueueStatus[] = ['pending', 'scheduled', 'running', 
  * - cancel: any non-final status -> cancelled, and unsent contacts become cancelled.
  */
 export const controlQueue = async (
-  deps: { store: Store; clock: Clock; workQueue: WorkQueue },
+  deps: { store: Store; clock: Clock; workQueue: WorkQueue; metrics: Metrics },
   tenantId: string,
   queueId: string,
   action: QueueAction,
@@ -40,14 +41,14 @@ export const controlQueue = async (
 
   switch (action) {
     case 'pause': {
-      const paused = await store.transitionQueue(queue.id, PAUSABLE, 'paused', {
+      const paused = await transitionWithMetrics(deps, queue, PAUSABLE, 'paused', {
         pausedAt: at,
         pauseReason: 'Pausado via API',
       });
       return paused ? { message: 'Fila pausada', queue: paused } : refuse('QUEUE_NOT_RUNNING');
     }
     case 'resume': {
-      const resumed = await store.transitionQueue(queue.id, RESUMABLE, 'pending', {
+      const resumed = await transitionWithMetrics(deps, queue, RESUMABLE, 'pending', {
         pausedAt: null,
         pauseReason: '',
       });
@@ -57,7 +58,9 @@ export const controlQueue = async (
       return { message: 'Fila retomada', queue: resumed };
     }
     case 'cancel': {
-      const cancelled = await store.transitionQueue(queue.id, CANCELLABLE, 'cancelled', { completedAt: at });
+      const cancelled = await transitionWithMetrics(deps, queue, CANCELLABLE, 'cancelled', {
+        completedAt: at,
+      });
       if (!cancelled) throw new DomainError('QUEUE_ALREADY_FINISHED');
       const count = await store.cancelUnsentContacts(queue.id, at);
       const counted = count

@@ -21,6 +21,7 @@ import type {
   TemplateType,
   Tenant,
 } from '../domain/types.ts';
+import { optedOutPhonesOf } from './opt-outs.ts';
 import { workItemOf } from './run-queue.ts';
 
 export interface CreateCampaignInput {
@@ -50,7 +51,7 @@ export interface DryRunAnswer {
   scheduledStart: string | null;
 }
 
-type Deps = Pick<Container, 'store' | 'clock' | 'random' | 'logger' | 'workQueue'> &
+type Deps = Pick<Container, 'store' | 'clock' | 'random' | 'logger' | 'workQueue' | 'metrics'> &
   Partial<Pick<Container, 'callbackUrlGuard'>>;
 
 /**
@@ -148,7 +149,13 @@ export const dryRunCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   const template = await loadTemplate(deps, tenant, templateType);
   await checkCallbackUrl(deps, input);
   const now = deps.clock.now();
-  const intake = takeInContacts(input.contacts, intakeContext(tenant, template, now));
+  const optedOut = await optedOutPhonesOf(
+    deps.store,
+    tenant.id,
+    input.contacts,
+    tenant.config.allowLandlines,
+  );
+  const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   const uses = Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed]));
   const { rendered } = render(template, intake.accepted, { seed: Math.floor(deps.random() * 2 ** 32), uses });
   const plan = await planFor(deps, tenant, templateType, now, intake.accepted.length);
@@ -216,7 +223,14 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   await checkCallbackUrl(deps, input);
 
   const now = deps.clock.now();
-  const intake = takeInContacts(input.contacts, intakeContext(tenant, template, now));
+  // Suppressed phones are refused one by one (OPTED_OUT); one that opts out later is skipped by the sender.
+  const optedOut = await optedOutPhonesOf(
+    deps.store,
+    tenant.id,
+    input.contacts,
+    tenant.config.allowLandlines,
+  );
+  const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   if (intake.accepted.length === 0) throw new DomainError('NO_VALID_CONTACTS', {}, intake.rejected);
   const plan = await planFor(deps, tenant, templateType, now, intake.accepted.length);
 
@@ -331,7 +345,9 @@ const finish = async (
       nextRunAt: campaign.scheduledStart,
       publishGeneration: 0,
     };
-    await store.createQueue(queue);
+    if ((await store.createQueue(queue)) === 'created') {
+      deps.metrics.queueStatusChanged({ tenantId: queue.tenantId, queueId: queue.id, to: 'pending' });
+    }
   }
 
   if (await store.completeCampaign(campaign.tenantId, campaign.externalId)) {
@@ -379,6 +395,8 @@ const resumeExisting = async (
         campaignId: campaign.id,
         tenantId: campaign.tenantId,
       });
+      // No opt-out check here: the accepted set must be the one first planned (positions, quota);
+      // a phone that opted out since is skipped by the sender.
       const intake = takeInContacts(
         input.contacts,
         intakeContext(input.tenant, template, new Date(campaign.createdAt)),

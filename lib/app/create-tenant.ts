@@ -37,7 +37,10 @@ export const createTenant = async (
     createdAt: at,
     updatedAt: at,
   };
-  if ((await deps.store.createTenant(tenant)) === 'exists')
+  if ((await deps.store.createTenant(tenant)) === 'exists') {
     throw new DomainError('TENANT_EXISTS', { id: input.id });
+  }
+  // Reminders about money never go out at night: every tenant starts with business hours.
+  await deps.store.putCalendar(tenant.id, defaultCalendar(tenant.config.timezone));
   return tenant;
 };

@@ -9,12 +9,15 @@ import type {
   BillingQueue,
   BusinessCalendar,
   ContactSendResult,
+  QueueCounter,
+  QueueRunFields,
   Tenant,
   WhatsAppInstance,
 } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
 import type { Store } from '../ports/store.ts';
@@ -29,6 +32,7 @@ import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 export interface PumpDeps {
   store: Store;
   events: BillingEvents;
+  metrics: Metrics;
   gateway: WhatsAppGateway;
   workQueue: WorkQueue;
   scheduler: Scheduler;
@@ -58,6 +62,8 @@ export type PumpResult =
 
 const PREFETCH = 25;
 const LEASE_BUSY_WAIT_MS = 1000;
+/** A waiter noted longer ago than this has given up (its item was consumed by another path). */
+const WAITER_FRESH_MS = 5 * LEASE_BUSY_WAIT_MS;
 /** Recent sends kept to measure `current_rate`. */
 const RATE_WINDOW = 20;
 /** Extra spacing after WhatsApp answered `rate-overlimit`, decaying back to 1 over later sends. */
@@ -98,7 +104,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
   if (!tenant) return 'skipped';
   const instance = queue.instanceId ? await store.getInstance(queue.tenantId, queue.instanceId) : undefined;
   if (!instance?.isActive) {
-    await store.transitionQueue(queue.id, ['pending', 'scheduled', 'running'], 'instance_down', {
+    await transitionWithMetrics(deps, queue, ['pending', 'scheduled', 'running'], 'instance_down', {
       pauseReason: pauseReasonNoInstance,
     });
     return 'instance_missing';
@@ -126,18 +132,36 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     started.toISOString(),
     leaseUntil(),
   );
-  if (!lease.acquired) {
-    // Another pump sends on this instance now; this queue's turn comes after it (back of the line).
-    // The short wait keeps a broker without message groups (RabbitMQ) from spinning the item.
+  const nowIso = started.toISOString();
+  const waitedRecently = (at: string) => new Date(at).getTime() > started.getTime() - WAITER_FRESH_MS;
+  // Queues on one instance take turns: having just had its turn, a queue lets a waiting one go
+  // first. (On SQS the FIFO message group already orders them; RabbitMQ has no groups.)
+  const yieldTurn =
+    lease.acquired &&
+    lease.lastHolderQueueId === queue.id &&
+    lease.waiter !== null &&
+    lease.waiter.queueId !== queue.id &&
+    waitedRecently(lease.waiter.at);
+  if (!lease.acquired || yieldTurn) {
+    if (yieldTurn)
+      await store.releaseInstanceLease(queue.tenantId, instance.id, owner, lease.lastSendAt, queue.id);
+    // This queue waits for its turn at the back of the line. The short wait keeps a broker
+    // without message groups from spinning the item.
+    await store.noteInstanceWaiter(queue.tenantId, instance.id, queue.id, nowIso);
     await deps.sleep(LEASE_BUSY_WAIT_MS);
     await publishContinuation(deps, queue);
     return 'continued';
   }
+  if (lease.waiter?.queueId === queue.id)
+    await store.noteInstanceWaiter(queue.tenantId, instance.id, queue.id, null);
 
   let lastSendAt = lease.lastSendAt ? new Date(lease.lastSendAt).getTime() : 0;
+  /** Writes counters not yet written; set once the loop starts. */
+  let flushOnExit: () => Promise<void> = async () => undefined;
   try {
-    const running = await store.transitionQueue(
-      queue.id,
+    const running = await transitionWithMetrics(
+      deps,
+      queue,
       ['pending', 'scheduled', 'instance_down', 'running'],
       'running',
       {
@@ -148,8 +172,12 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
       },
     );
     if (!running) return 'stopped';
+    const wasRunning = queue.status === 'running';
     queue = running;
-    await settleStuckContacts(deps, queue, tenant);
+    const settled = await settleStuckContacts(deps, queue, tenant);
+    // Taking over from an earlier pump (a continuation, or one that died between a send and its
+    // counter write): make the counters match the contacts before going on.
+    if (wasRunning || settled > 0) queue = (await recountCounters(deps, queue)) ?? queue;
 
     const recentSends: number[] = [];
     let slowdown = 1;
@@ -157,10 +185,38 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     let lastRenewal = started.getTime();
     let afterPosition: number | undefined;
     let candidates: BillingContact[] = [];
+    /**
+     * Counter changes not yet written. They go out in the one progress write made right before
+     * the next claim, whose answer is also the freshest status: a pause or cancel that came during
+     * the pacing wait wins before the next send, at 4 store requests per message. Whatever is left
+     * is written on every way out (`flush`), and completion recounts from the contacts.
+     */
+    let pending: Partial<Record<QueueCounter, number>> = {};
+    const addDeltas = (deltas: Partial<Record<QueueCounter, number>>) => {
+      for (const [name, value] of Object.entries(deltas) as Array<[QueueCounter, number]>) {
+        pending[name] = (pending[name] ?? 0) + value;
+      }
+    };
+    /** Writes the pending counters and the measured rate; returns the queue after the write. */
+    const { id: queueId, tenantId } = queue;
+    const flush = async (): Promise<BillingQueue | undefined> => {
+      const deltas = pending;
+      pending = {};
+      const updated = await store.updateQueueProgress(queueId, deltas, {
+        currentRate: measuredRate(recentSends),
+      });
+      if (updated) deps.metrics.sendRate({ tenantId, queueId, perMinute: updated.currentRate });
+      return updated;
+    };
+    flushOnExit = async () => {
+      if (Object.keys(pending).length > 0) await flush();
+    };
+    let fresh = true;
 
     for (;;) {
       const now = deps.clock.now();
       if (now.getTime() >= budgetEnd) {
+        await flushOnExit();
         await publishContinuation(deps, queue);
         return 'continued';
       }
@@ -183,6 +239,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
           candidates = await store.listSendableContacts(queue.id, now.toISOString(), PREFETCH);
         }
         if (candidates.length === 0) {
+          await flushOnExit();
           const outcome = await finishOrWait(deps, queue, budgetEnd);
           if (outcome === 'wait') continue;
           return outcome;
@@ -197,33 +254,49 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
       const waitMs = lastSendAt + interval - deps.clock.now().getTime();
       if (waitMs > 0) {
         if (deps.clock.now().getTime() + waitMs >= budgetEnd) {
+          await flushOnExit();
           await publishContinuation(deps, queue);
           return 'continued';
         }
         await deps.sleep(waitMs);
       }
-      if (waitMs > 0) {
-        // A pause or cancel may have come while waiting (even 100 ms): it must win before the next
-        // send. Without a wait, the previous send's progress write just returned the status.
-        const fresh = await store.getQueue(queue.id);
-        if (!fresh || fresh.status !== 'running') return 'stopped';
-        queue = fresh;
+      if (!fresh) {
+        // The status as of now: a pause or cancel that arrived while waiting stops us here.
+        const current = await flush();
+        if (!current || current.status !== 'running') return 'stopped';
+        queue = current;
       }
+      fresh = false;
       const sendAt = deps.clock.now();
-      if (calendar) {
-        if (!isOpen(calendar, sendAt)) return deferToOpening(deps, queue, calendar, sendAt);
+      if (calendar && !isOpen(calendar, sendAt)) {
+        await flushOnExit();
+        return deferToOpening(deps, queue, calendar, sendAt);
       }
 
       const claimed = await store.claimContact(queue.id, next.position, sendAt.toISOString());
-      if (!claimed) continue;
+      if (!claimed) {
+        fresh = true;
+        continue;
+      }
       const wasRetry = next.status === 'retry';
+      // The phone may have opted out after the batch was accepted (a SAIR reply, the API): never send.
+      if (await store.getOptOut(queue.tenantId, claimed.phone)) {
+        const released = await store.finishContact(queue.id, claimed.position, {
+          status: 'skipped_opt_out',
+          at: sendAt.toISOString(),
+        });
+        if (released) addDeltas({ contactsSkipped: 1, ...(wasRetry ? { contactsPendingRetry: -1 } : {}) });
+        continue;
+      }
+      const sendStarted = deps.clock.now().getTime();
+      // The interval WhatsApp sees is between gateway calls, not between claims.
+      lastSendAt = sendStarted;
       const outcome = await deps.gateway.sendText(
         target,
         claimed.phone.replace(/^\+/, ''),
         claimed.renderedMessage,
       );
       const doneAt = deps.clock.now();
-      lastSendAt = sendAt.getTime();
       recentSends.push(doneAt.getTime());
       if (recentSends.length > RATE_WINDOW) recentSends.shift();
       slowdown =
@@ -233,6 +306,15 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
 
       const decision = decideAfterAttempt(outcome, claimed.attempts, wasRetry, tenant.config, doneAt);
       transientInARow = outcome.kind === 'transient' ? transientInARow + 1 : 0;
+      if (decision.result.status !== 'pending' && decision.result.status !== 'skipped_opt_out') {
+        deps.metrics.messageSent({
+          tenantId: queue.tenantId,
+          queueId: queue.id,
+          templateType: queue.templateType,
+          status: decision.result.status,
+          durationMs: doneAt.getTime() - sendStarted,
+        });
+      }
       if (outcome.kind === 'sent') {
         await store.recordMessage({
           id: outcome.messageId,
@@ -256,7 +338,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
           attempts: claimed.attempts,
         });
       }
-      await store.finishContact(queue.id, claimed.position, decision.result);
+      if (await store.finishContact(queue.id, claimed.position, decision.result)) addDeltas(decision.deltas);
       const event = eventOf(decision.result);
       if (event) {
         await deps.events.emit({
@@ -271,21 +353,66 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
               : null,
         });
       }
-      const updated = await store.updateQueueProgress(queue.id, decision.deltas, {
-        currentRate: measuredRate(recentSends),
-      });
-      if (!updated || updated.status !== 'running') return 'stopped';
-      queue = updated;
       if (transientInARow >= TRANSIENT_FAILURES_BEFORE_CHECK) {
-        const now = await checkInstance(deps, queue, instance, target);
-        if (now !== 'open') return markInstanceDown(deps, queue, now);
+        const state = await checkInstance(deps, queue, instance, target);
+        if (state !== 'open') {
+          await flushOnExit();
+          return markInstanceDown(deps, queue, state);
+        }
         transientInARow = 0;
       }
     }
   } finally {
+    // Lost counters would make the status lie: write them on every way out, errors included.
+    await flushOnExit().catch((error: unknown) => log.error('could not write the last counters', { error }));
     const lastSend = lastSendAt ? new Date(lastSendAt).toISOString() : null;
-    await store.releaseInstanceLease(queue.tenantId, instance.id, owner, lastSend);
+    await store.releaseInstanceLease(queue.tenantId, instance.id, owner, lastSend, queue.id);
   }
+};
+
+/**
+ * A conditional status change that also feeds the active-queues gauge. `queue` is the queue as
+ * last read: its status is what the gauge leaves.
+ */
+export const transitionWithMetrics = async (
+  deps: Pick<PumpDeps, 'store' | 'metrics'>,
+  queue: BillingQueue,
+  from: readonly BillingQueue['status'][],
+  to: BillingQueue['status'],
+  fields?: QueueRunFields,
+): Promise<BillingQueue | undefined> => {
+  const moved = await deps.store.transitionQueue(queue.id, from, to, fields);
+  if (moved && queue.status !== to) {
+    deps.metrics.queueStatusChanged({ tenantId: queue.tenantId, queueId: queue.id, from: queue.status, to });
+  }
+  return moved;
+};
+
+/**
+ * Sets the counters the sender owns to what the contacts say (one Query of the queue's contacts):
+ * a counter write lost in a crash cannot leave the status lying. Receipt counters (delivered,
+ * read, replied) belong to the webhooks and are left alone.
+ */
+const recountCounters = async (
+  deps: Pick<PumpDeps, 'store'>,
+  queue: BillingQueue,
+): Promise<BillingQueue | undefined> => {
+  const { byStatus, failedAfterSend } = await deps.store.countContactStatuses(queue.id);
+  const n = (status: keyof typeof byStatus) => byStatus[status] ?? 0;
+  const exact: Partial<Record<QueueCounter, number>> = {
+    contactsSent: n('sent') + n('delivered') + n('read') + failedAfterSend,
+    contactsFailed: n('failed'),
+    contactsPendingRetry: n('retry'),
+    contactsCancelled: n('cancelled'),
+    contactsUnknown: n('unknown'),
+    contactsSkipped: n('skipped_opt_out'),
+  };
+  const current = (await deps.store.getQueue(queue.id)) ?? queue;
+  const deltas: Partial<Record<QueueCounter, number>> = {};
+  for (const [name, value] of Object.entries(exact) as Array<[QueueCounter, number]>) {
+    if (current[name] !== value) deltas[name] = value - current[name];
+  }
+  return Object.keys(deltas).length ? deps.store.updateQueueProgress(queue.id, deltas) : current;
 };
 
 /** Messages per minute over the recent sends (0 until there are two). */
@@ -305,8 +432,10 @@ const finishOrWait = async (
   const retryAt = await deps.store.nextRetryAt(queue.id);
   const stuck = await deps.store.listStuckContacts(queue.id);
   if (!retryAt && stuck.length === 0) {
+    // The final counters are exact whatever happened on the way (crashes between writes).
+    queue = (await recountCounters(deps, queue)) ?? queue;
     const completedAt = deps.clock.now().toISOString();
-    const completed = await deps.store.transitionQueue(queue.id, ['running'], 'completed', { completedAt });
+    const completed = await transitionWithMetrics(deps, queue, ['running'], 'completed', { completedAt });
     if (!completed) return 'stopped';
     await deps.events.emit({
       name: 'queue.completed',
@@ -335,7 +464,7 @@ const finishOrWait = async (
  * Contacts a dead pump left in `sending`: the gateway may or may not have sent them, so the
  * tenant's ambiguous-send policy decides (never a blind resend under `mark_unknown`).
  */
-const settleStuckContacts = async (deps: PumpDeps, queue: BillingQueue, tenant: Tenant): Promise<void> => {
+const settleStuckContacts = async (deps: PumpDeps, queue: BillingQueue, tenant: Tenant): Promise<number> => {
   const stuck = await deps.store.listStuckContacts(queue.id);
   for (const contact of stuck) {
     const now = deps.clock.now();
@@ -350,6 +479,7 @@ const settleStuckContacts = async (deps: PumpDeps, queue: BillingQueue, tenant: 
       await deps.store.updateQueueProgress(queue.id, decision.deltas);
     }
   }
+  return stuck.length;
 };
 
 /** Reads the instance's connection state from the gateway and remembers it on the instance. */
@@ -390,8 +520,9 @@ const markInstanceDown = async (
     }
   }
   const at = new Date(now.getTime() + delay * 60_000);
-  const down = await deps.store.transitionQueue(
-    queue.id,
+  const down = await transitionWithMetrics(
+    deps,
+    queue,
     ['pending', 'scheduled', 'running', 'instance_down'],
     'instance_down',
     {
@@ -445,8 +576,9 @@ const deferToOpening = async (
 ): Promise<PumpResult> => {
   // Up to a minute of jitter so tenants with the same hours do not all start on the same second.
   const at = new Date(nextOpening(calendar, now).getTime() + Math.floor(deps.random() * 60_000));
-  const scheduled = await deps.store.transitionQueue(
-    queue.id,
+  const scheduled = await transitionWithMetrics(
+    deps,
+    queue,
     ['pending', 'running', 'instance_down', 'scheduled'],
     'scheduled',
     {
@@ -455,6 +587,9 @@ const deferToOpening = async (
   );
   if (!scheduled) return 'stopped';
   const generation = await deps.store.nextPublishGeneration(queue.id);
-  await deps.scheduler.schedule(resumeScheduleName(queue.id, at), at, workItemOf(queue, generation));
+  await deps.scheduler.schedule(resumeScheduleName(queue.id, at), at, workItemOf(queue, generation), {
+    // EventBridge writes the opening in the tenant's own clock time.
+    timezone: calendar.timezone,
+  });
   return 'scheduled';
 };

@@ -299,7 +299,23 @@ export type ContactSendResult =
   | { status: 'failed'; error: string; at: string }
   | { status: 'unknown'; error: string; at: string }
   /** Released without an attempt (the pump stopped between claim and send). */
-  | { status: 'pending'; at: string };
+  | { status: 'pending'; at: string }
+  /** Released without an attempt: the phone opted out after the contact was queued. */
+  | { status: 'skipped_opt_out'; at: string };
+
+/** A delivery receipt from the gateway, as the contact status it moves to. */
+export type ReceiptStatus = 'delivered' | 'read' | 'failed';
+
+/** A phone that asked a tenant not to be contacted (by a reply such as SAIR, or through the API). */
+export interface OptOut {
+  tenantId: string;
+  /** E.164. */
+  phone: string;
+  source: 'reply' | 'api';
+  /** Free text: the reply that asked for it, or the API caller's `motivo`. */
+  reason: string;
+  at: string;
+}
 
 /** The queue's counters, as names of BillingQueue fields. */
 export type QueueCounter =

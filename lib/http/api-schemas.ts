@@ -34,6 +34,8 @@ export const MAX_METADATA_BYTES = 8192;
 export const CALCULATED_VARIABLES = ['dias_atraso', 'dias_para_vencer', 'status_vencimento'] as const;
 
 const EXTRA_VARIABLE_NAME = /^[a-z_][a-z0-9_]{0,49}$/;
+/** Names that are JavaScript object internals: as variables they would corrupt the variables map. */
+const RESERVED_VARIABLE_NAMES = new Set(['constructor', '__proto__', 'prototype', '__definegetter__']);
 
 export { CALLBACK_EVENTS, type CallbackEvent };
 
@@ -111,7 +113,7 @@ export const contactSchema = z
           path: [key],
           message: `${key} é calculada pelo sistema e não pode ser enviada`,
         });
-      } else if (!EXTRA_VARIABLE_NAME.test(key)) {
+      } else if (!EXTRA_VARIABLE_NAME.test(key) || RESERVED_VARIABLE_NAMES.has(key)) {
         ctx.addIssue({
           code: 'custom',
           path: [key],
@@ -572,6 +574,94 @@ export const healthResponseSchema = z
     latency_ms: z.number().optional(),
   })
   .openapi('HealthResponse', { example: { status: 'ok', store: 'ok', latency_ms: 4 } });
+
+// ---------------------------------------------------------------------------------------------
+// Opt-outs and gateway webhooks
+
+export const optOutCreateRequestSchema = z
+  .object({
+    telefone: z.string().trim().min(1).max(30).openapi({ example: '+5511999999999' }),
+    motivo: z.string().max(500).optional().openapi({ example: 'Pediu por telefone para não receber mais' }),
+  })
+  .openapi('OptOutCreateRequest');
+
+export const optOutListQuerySchema = z.object({ limit: limitSchema, cursor: cursorSchema });
+
+const optOutSchema = z
+  .object({
+    telefone: z.string().openapi({ description: 'E.164.', example: '+5511999999999' }),
+    origem: z
+      .enum(['reply', 'api'])
+      .openapi({ description: '`reply`: o cliente respondeu (ex.: SAIR); `api`: cadastrado pela API.' }),
+    motivo: z.string(),
+    created_at: isoInstant(),
+  })
+  .openapi('OptOut');
+
+export type OptOutBody = z.infer<typeof optOutSchema>;
+
+export const optOutListResponseSchema = z
+  .object({ success: z.literal(true), opt_outs: z.array(optOutSchema), next_cursor: z.string().nullable() })
+  .openapi('OptOutListResponse');
+
+export const optOutCreateResponseSchema = z
+  .object({
+    success: z.literal(true),
+    created: z
+      .boolean()
+      .openapi({ description: '`false` quando o telefone já estava na lista (nada muda).' }),
+    opt_out: optOutSchema,
+  })
+  .openapi('OptOutCreateResponse');
+
+export const optOutDeleteResponseSchema = z
+  .object({ success: z.literal(true), message: z.string(), telefone: z.string() })
+  .openapi('OptOutDeleteResponse');
+
+export const webhookParamsSchema = z.object({
+  tenant_id: z.string().min(1).max(100).openapi({ example: 'demo' }),
+  instance_id: z.string().min(1).max(100).openapi({ example: 'demo' }),
+  event: z
+    .string()
+    .max(50)
+    .optional()
+    .openapi({ description: 'Sufixo do modo "por eventos" da Evolution.', example: 'messages-update' }),
+});
+
+/** Evolution's webhook envelope; only `event` and `data` are read, other fields pass unchecked. */
+export const evolutionWebhookSchema = z
+  .looseObject({
+    event: z.string().max(100).optional().openapi({ example: 'messages.update' }),
+    instance: z.string().optional(),
+    data: z.unknown().optional(),
+    date_time: z.string().optional(),
+    destination: z.string().optional(),
+    sender: z.string().optional(),
+    server_url: z.string().optional(),
+    apikey: z.string().optional(),
+  })
+  .openapi('EvolutionWebhook', {
+    example: {
+      event: 'messages.update',
+      instance: 'demo',
+      data: {
+        keyId: '3EB0A1B2C3D4E5F6A7B8C9',
+        remoteJid: '5511999999999@s.whatsapp.net',
+        fromMe: true,
+        status: 'READ',
+      },
+      date_time: '2025-12-17T10:00:00.000Z',
+    },
+  });
+
+export const webhookAckSchema = z
+  .object({
+    success: z.literal(true),
+    result: z
+      .enum(['applied', 'ignored'])
+      .openapi({ description: '`ignored`: evento repetido, de outro remetente ou não usado.' }),
+  })
+  .openapi('WebhookAck');
 
 // ---------------------------------------------------------------------------------------------
 // Validation errors in Portuguese

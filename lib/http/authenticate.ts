@@ -37,7 +37,7 @@ const rateWindow = (keyId: string, now: Date) => {
 export const authenticate = async (
   c: Pick<Container, 'store' | 'clock'>,
   request: HttpRequest,
-): Promise<{ auth: AuthContext; headers: Record<string, string> }> => {
+): Promise<{ auth: AuthContext; headers: Record<string, string>; useRecorded: Promise<void> }> => {
   const presented = request.headers[API_KEY_HEADER]?.trim();
   if (!presented) throw new DomainError('API_KEY_MISSING');
   const now = c.clock.now();
@@ -66,9 +66,10 @@ export const authenticate = async (
   if (!counted.ok)
     throw new HttpError('RATE_LIMITED', { ...headers, 'Retry-After': String(window.secondsLeft) });
 
-  // Not awaited: recording the use must not slow the request (the store never rejects it).
-  void c.store.recordApiKeyUse(apiKey.keyHash, now.toISOString(), request.sourceIp);
-  return { auth: { apiKey, tenant }, headers };
+  // Runs while the route works, so it does not slow the request (the store never rejects it);
+  // the caller awaits it before answering so no write outlives the invocation.
+  const useRecorded = c.store.recordApiKeyUse(apiKey.keyHash, now.toISOString(), request.sourceIp);
+  return { auth: { apiKey, tenant }, headers, useRecorded };
 };
 
 /** Refuses a key that may not use this template type (403). */
@@ -83,7 +84,7 @@ export const withAuth =
     route: (request: HttpRequest, auth: AuthContext) => Promise<HttpResponse>,
   ): Route =>
   async (request) => {
-    const { auth, headers } = await authenticate(c, request);
+    const { auth, headers, useRecorded } = await authenticate(c, request);
     try {
       const response = await route(request, auth);
       return { ...response, headers: { ...headers, ...response.headers } };
@@ -92,5 +93,7 @@ export const withAuth =
       else if (error instanceof DomainError)
         throw new HttpError(error.code, headers, error.params, error.details);
       throw error;
+    } finally {
+      await useRecorded;
     }
   };

@@ -13,8 +13,14 @@ import {
   conversationsResponseSchema,
   dryRunResponseSchema,
   errorResponseSchema,
+  evolutionWebhookSchema,
   externalIdParamsSchema,
   healthResponseSchema,
+  optOutCreateRequestSchema,
+  optOutCreateResponseSchema,
+  optOutDeleteResponseSchema,
+  optOutListQuerySchema,
+  optOutListResponseSchema,
   phoneParamsSchema,
   queueContactsQuerySchema,
   queueContactsResponseSchema,
@@ -27,6 +33,8 @@ import {
   sendBillingRequestSchema,
   sendBillingResponseSchema,
   sendQuerySchema,
+  webhookAckSchema,
+  webhookParamsSchema,
 } from './api-schemas.ts';
 
 /**
@@ -362,6 +370,109 @@ const buildRegistry = (): OpenAPIRegistry => {
 
   registry.registerPath({
     method: 'get',
+    path: `${BASE}/optouts`,
+    operationId: 'optout_list',
+    tags: ['Opt-out'],
+    summary: 'Lista os telefones que não recebem mensagens',
+    description:
+      'Telefones do tenant que pediram para sair (resposta como SAIR, PARAR, STOP) ou foram cadastrados pela API; mais recentes primeiro.',
+    ...authenticated,
+    request: { query: optOutListQuerySchema },
+    responses: {
+      200: { description: 'Uma página da lista.', content: json(optOutListResponseSchema) },
+      400: errorResponse('Parâmetros inválidos.', ['VALIDATION_FAILED']),
+      ...AUTH_RESPONSES,
+    },
+  });
+
+  registry.registerPath({
+    method: 'post',
+    path: `${BASE}/optouts`,
+    operationId: 'optout_add',
+    tags: ['Opt-out'],
+    summary: 'Coloca um telefone na lista de opt-out',
+    description:
+      'Lotes novos recusam o telefone (`OPTED_OUT`) e contatos já enfileiradas e ainda não enviados ficam `skipped_opt_out`. Idempotente.',
+    ...authenticated,
+    request: {
+      body: {
+        required: true,
+        content: json(optOutCreateRequestSchema, {
+          example: { telefone: '+5511999999999', motivo: 'Pedido por e-mail' },
+        }),
+      },
+    },
+    responses: {
+      201: { description: 'Incluído.', content: json(optOutCreateResponseSchema) },
+      200: { description: 'Já estava na lista (nada mudou).', content: json(optOutCreateResponseSchema) },
+      400: errorResponse('Telefone ou corpo inválido.', [
+        'INVALID_PHONE',
+        'VALIDATION_FAILED',
+        'MALFORMED_JSON',
+      ]),
+      ...AUTH_RESPONSES,
+      415: errorResponse('Content-Type não é JSON.', ['UNSUPPORTED_MEDIA_TYPE']),
+    },
+  });
+
+  registry.registerPath({
+    method: 'delete',
+    path: `${BASE}/optouts/{telefone}`,
+    operationId: 'optout_remove',
+    tags: ['Opt-out'],
+    summary: 'Tira um telefone da lista de opt-out',
+    ...authenticated,
+    request: { params: phoneParamsSchema },
+    responses: {
+      200: { description: 'Removido.', content: json(optOutDeleteResponseSchema) },
+      400: errorResponse('Telefone inválido.', ['INVALID_PHONE']),
+      ...AUTH_RESPONSES,
+      404: errorResponse('Telefone não está na lista.', ['OPT_OUT_NOT_FOUND']),
+    },
+  });
+
+  const webhookOperation = (withEvent: boolean): RouteConfig => ({
+    method: 'post',
+    path: `${BASE}/webhooks/evolution/{tenant_id}/{instance_id}${withEvent ? '/{event}' : ''}`,
+    operationId: withEvent ? 'evolution_webhook_by_event' : 'evolution_webhook',
+    tags: ['Webhooks'],
+    summary: withEvent ? 'Webhook da Evolution API (modo por eventos)' : 'Webhook da Evolution API',
+    description:
+      'Recebe os eventos de uma instância WhatsApp nossa (`instance_id`) do tenant `tenant_id`: `messages.update` ' +
+      '(entregue, lida, erro), `messages.upsert` (respostas do cliente; SAIR/PARAR entram no opt-out), ' +
+      '`connection.update` (queda e volta da instância) e `send.message` (ignorado). Autenticação pelo segredo da ' +
+      'instância: cabeçalho estático `x-webhook-secret`, ou `Authorization: Bearer` com um JWT HS256 assinado com ele ' +
+      '(opção `jwt_key` da Evolution). Configure com `npm run admin -- instance webhook`. Idempotente e tolerante a ' +
+      'repetições e fora de ordem; um status nunca volta atrás. 503 pede que a Evolution tente de novo (recibo ' +
+      'chegou antes do registro do envio).',
+    security: [],
+    request: {
+      params: withEvent
+        ? webhookParamsSchema.required({ event: true })
+        : webhookParamsSchema.omit({ event: true }),
+      headers: z.object({
+        'x-webhook-secret': z.string().optional().openapi({ description: 'O segredo da instância.' }),
+        authorization: z
+          .string()
+          .optional()
+          .openapi({ description: '`Bearer <JWT HS256 assinado com o segredo>`.' }),
+      }),
+      body: { required: true, content: json(evolutionWebhookSchema) },
+    },
+    responses: {
+      200: { description: 'Evento tratado (ou ignorado).', content: json(webhookAckSchema) },
+      400: errorResponse('Corpo inválido.', ['VALIDATION_FAILED', 'MALFORMED_JSON']),
+      401: errorResponse('Segredo ou token ausente ou inválido, ou instância desconhecida; nada muda.', [
+        'WEBHOOK_UNAUTHORIZED',
+      ]),
+      503: errorResponse('Ainda não aplicável; a Evolution tenta de novo.', ['WEBHOOK_RETRY_LATER']),
+    },
+  });
+  registry.registerPath(webhookOperation(false));
+  registry.registerPath(webhookOperation(true));
+
+  registry.registerPath({
+    method: 'get',
     path: '/health',
     operationId: 'health',
     tags: ['Operação'],
@@ -460,6 +571,8 @@ const baseDocument = (): OpenApiDocument => {
       { name: 'Envio', description: 'Criação de campanhas.' },
       { name: 'Filas', description: 'Acompanhamento e controle dos envios.' },
       { name: 'Campanhas', description: 'Consulta por external_id.' },
+      { name: 'Opt-out', description: 'Telefones que não recebem mensagens.' },
+      { name: 'Webhooks', description: 'Eventos do gateway WhatsApp (Evolution API).' },
       { name: 'Operação' },
       { name: 'Documentação' },
     ],

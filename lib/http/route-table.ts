@@ -40,6 +40,22 @@ export const ROUTES: readonly RouteSpec[] = [
     fn: 'conversation-history',
     authenticated: true,
   },
+  { method: 'GET', path: '/api/v1/billing/optouts', fn: 'optouts', authenticated: true },
+  { method: 'POST', path: '/api/v1/billing/optouts', fn: 'optouts', authenticated: true },
+  { method: 'DELETE', path: '/api/v1/billing/optouts/{telefone}', fn: 'optouts', authenticated: true },
+  // Evolution's webhooks: authenticated by the instance's webhook secret, not by an API key.
+  {
+    method: 'POST',
+    path: '/api/v1/billing/webhooks/evolution/{tenant_id}/{instance_id}',
+    fn: 'evolution-webhook',
+    authenticated: false,
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/billing/webhooks/evolution/{tenant_id}/{instance_id}/{event}',
+    fn: 'evolution-webhook',
+    authenticated: false,
+  },
   { method: 'GET', path: '/api/v1/billing/openapi.json', fn: 'openapi', authenticated: false },
   { method: 'GET', path: '/api/v1/billing/docs', fn: 'docs', authenticated: false },
   { method: 'GET', path: '/api/v1/billing/docs/{asset}', fn: 'docs', authenticated: false },

@@ -162,8 +162,16 @@ export const startApiGatewayServer = async (options: {
       }
       const body = await readBody(req);
       if (body === 'too_large') return sendError(res, new DomainError('PAYLOAD_TOO_LARGE'));
+      // Broken percent-encoding is passed through as typed: the route then answers its own 404.
+      const decode = (raw: string): string => {
+        try {
+          return decodeURIComponent(raw);
+        } catch {
+          return raw;
+        }
+      };
       const pathParameters = Object.fromEntries(
-        hit.route.names.map((name, i) => [name, decodeURIComponent(hit.match?.[i + 1] ?? '')]),
+        hit.route.names.map((name, i) => [name, decode(hit.match?.[i + 1] ?? '')]),
       );
       const event = toApiGatewayEvent(req, url, body, hit.route, pathParameters);
       const result = await hit.route.handler(event, lambdaContext(event.requestContext.requestId));

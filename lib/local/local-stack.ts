@@ -3,10 +3,12 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type EvolutionSimulator, startEvolutionSimulator } from '../adapters/gateway/evolution-simulator.ts';
+import { createPrometheusMetrics } from '../adapters/metrics/prometheus-metrics.ts';
 import { createRabbitMqWorkQueue } from '../adapters/queue/rabbitmq-work-queue.ts';
 import { createSqsWorkQueue } from '../adapters/queue/sqs-work-queue.ts';
 import { createStoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
+import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
 import { DEMO_TENANT_ID, seedDemoTenant } from '../app/seed-demo-tenant.ts';
 import {
   buildHttpHandler,
@@ -167,6 +169,8 @@ export const startLocalStack = async (
     const base = createContainer(effective, {
       dynamo: createDynamoDocumentClient(effective, raw),
       workQueue,
+      // Locally the guide's Prometheus metrics are served at GET /metrics.
+      metrics: createPrometheusMetrics(),
       ...overrides,
     });
     closers.push(() => base.dynamo.destroy());
@@ -199,6 +203,12 @@ export const startLocalStack = async (
         onError: (error) => container.logger.error('local gateway error', { error: error as Error }),
       });
       closers.push(() => server?.close());
+      // The simulator posts the demo instance's receipts and replies to this API, as Evolution would.
+      if (simulator && demo)
+        simulator.upsertInstance('demo', {
+          webhookUrl: evolutionWebhookUrl(server.url, DEMO_TENANT_ID, 'demo'),
+          webhookHeaders: { [WEBHOOK_SECRET_HEADER]: demo.webhookSecret },
+        });
     }
     let worker: Worker | undefined;
     if (roles.worker) {

@@ -11,10 +11,12 @@ import type {
   ContactSendResult,
   ContactStatus,
   ConversationMessage,
+  OptOut,
   Page,
   QueueCounter,
   QueueRunFields,
   QueueStatus,
+  ReceiptStatus,
   TemplateType,
   Tenant,
   WhatsAppInstance,
@@ -142,6 +144,13 @@ export interface Store {
   finishContact(queueId: string, position: number, result: ContactSendResult): Promise<boolean>;
   /** Contacts left in `sending` by a pump that died (for the ambiguous-send policy). */
   listStuckContacts(queueId: string): Promise<BillingContact[]>;
+  /**
+   * How many of the queue's contacts are in each status, and how many `failed` ones had been sent
+   * (a receipt failed them): what the sender's counters must say (it recounts after a crash).
+   */
+  countContactStatuses(
+    queueId: string,
+  ): Promise<{ byStatus: Partial<Record<ContactStatus, number>>; failedAfterSend: number }>;
   /** `pending` and `retry` contacts become `cancelled`; returns how many changed. */
   cancelUnsentContacts(queueId: string, at: string): Promise<number>;
 
@@ -169,7 +178,8 @@ export interface Store {
 
   /**
    * Takes the instance's lease (one pump per instance) if it is free, expired, or already `owner`'s.
-   * Returns whether it was acquired, and when the instance last sent (for pacing across pumps).
+   * Returns whether it was acquired, when the instance last sent (for pacing across pumps), which
+   * queue held it last, and which queue is waiting for it (so queues on one instance take turns).
    */
   acquireInstanceLease(
     tenantId: string,
@@ -177,7 +187,7 @@ export interface Store {
     owner: string,
     now: string,
     until: string,
-  ): Promise<{ acquired: boolean; lastSendAt: string | null }>;
+  ): Promise<InstanceLease>;
   /** Extends the lease and records the last send; false when `owner` lost it. */
   renewInstanceLease(
     tenantId: string,
@@ -186,13 +196,19 @@ export interface Store {
     until: string,
     lastSendAt: string | null,
   ): Promise<boolean>;
-  /** Frees the lease (if `owner` holds it), keeping the last send time for the next pump's pacing. */
+  /**
+   * Frees the lease (if `owner` holds it), keeping the last send time for the next pump's pacing and
+   * which queue just had its turn.
+   */
   releaseInstanceLease(
     tenantId: string,
     instanceId: string,
     owner: string,
     lastSendAt: string | null,
+    queueId: string,
   ): Promise<void>;
+  /** Notes that `queueId` waits for the instance (the latest waiter wins); `null` clears it if it is `queueId`'s. */
+  noteInstanceWaiter(tenantId: string, instanceId: string, queueId: string, at: string | null): Promise<void>;
 
   /** Stores a message of the conversation history (idempotent by instance + id). */
   recordMessage(message: ConversationMessage): Promise<void>;
@@ -208,7 +224,32 @@ export interface Store {
   listDueQueues(upTo: string, limit: number): Promise<BillingQueue[]>;
 
   // --- Feedback: receipts, replies, opt-outs (gateway webhooks) ---
-  // (methods of the Feedback issue go here)
+
+  /**
+   * Applies a delivery receipt to a sent contact in one conditional write that only moves forward
+   * (sent -> delivered -> read; sent -> failed), keeping its index entry in step. `applied` with the
+   * status it had (to count exactly once), or the status that refused it (undefined: no contact).
+   */
+  applyReceipt(
+    queueId: string,
+    position: number,
+    receipt: ReceiptStatus,
+    at: string,
+    error?: string,
+  ): Promise<
+    { applied: true; previous: ContactStatus } | { applied: false; current: ContactStatus | undefined }
+  >;
+  /** Records the contact's first reply (`repliedAt`); false when it had replied already or does not exist. */
+  markContactReplied(queueId: string, position: number, at: string): Promise<boolean>;
+  /** Stores an opt-out unless the phone already has one (the first one, and its time, are kept). */
+  putOptOut(optOut: OptOut): Promise<'created' | 'exists'>;
+  getOptOut(tenantId: string, phone: string): Promise<OptOut | undefined>;
+  /** Removes an opt-out; false when there was none. */
+  deleteOptOut(tenantId: string, phone: string): Promise<boolean>;
+  /** Which of these E.164 phones opted out (BatchGetItem, 100 keys a call). */
+  findOptedOut(tenantId: string, phones: readonly string[]): Promise<Set<string>>;
+  /** The tenant's opt-outs, newest first. */
+  listOptOuts(tenantId: string, page: Omit<PageRequest<never>, 'status'>): Promise<Page<OptOut>>;
 
   // --- Callbacks to the ERP: events and their delivery ---
 

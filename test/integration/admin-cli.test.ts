@@ -280,7 +280,14 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])('admin CLI queue commands (%s, s
       what: 'sends after the resume',
     });
     const cancelled = await adminWith(env, 'queue', 'cancel', '--id', queueId);
-    const after = await s.status(tenant, queueId);
+    // The pump writes the counter of its last send on its way out: wait for it, not for a clock.
+    const after = await waitFor(
+      async () => {
+        const q = await s.status(tenant, queueId);
+        return q.contacts_sent + q.contacts_cancelled === 30 && q;
+      },
+      { what: 'the counters to settle after the cancel' },
+    );
 
     // Assess
     expect(running.code).toBe(0);

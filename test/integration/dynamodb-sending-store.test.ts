@@ -617,11 +617,11 @@ describe('createDynamoDbStore (sending)', () => {
 
       // Assess
       expect(renewed).toBe(true);
-      expect(whileLive).toEqual({ acquired: false, lastSendAt: '2025-01-10T12:00:40.000Z' });
-      expect(again).toEqual({ acquired: true, lastSendAt: '2025-01-10T12:00:40.000Z' });
-      expect(afterExpiry).toEqual({ acquired: true, lastSendAt: '2025-01-10T12:00:40.000Z' });
+      expect(whileLive).toMatchObject({ acquired: false, lastSendAt: '2025-01-10T12:00:40.000Z' });
+      expect(again).toMatchObject({ acquired: true, lastSendAt: '2025-01-10T12:00:40.000Z' });
+      expect(afterExpiry).toMatchObject({ acquired: true, lastSendAt: '2025-01-10T12:00:40.000Z' });
       expect(lostRenew).toBe(false);
-      expect(otherInstance).toEqual({ acquired: true, lastSendAt: null });
+      expect(otherInstance).toMatchObject({ acquired: true, lastSendAt: null });
     });
 
     it('frees the lease on release, keeps the last send, and ignores a release by a loser', async () => {
@@ -630,16 +630,41 @@ describe('createDynamoDbStore (sending)', () => {
       await store.acquireInstanceLease('acme', 'inst-1', 'pump-a', now, until);
 
       // Act
-      await store.releaseInstanceLease('acme', 'inst-1', 'pump-b', '2025-01-10T12:59:00.000Z');
+      await store.releaseInstanceLease('acme', 'inst-1', 'pump-b', '2025-01-10T12:59:00.000Z', 'q-b');
       const whileHeld = await store.acquireInstanceLease('acme', 'inst-1', 'pump-b', now, until);
-      await store.releaseInstanceLease('acme', 'inst-1', 'pump-a', '2025-01-10T12:00:20.000Z');
+      await store.releaseInstanceLease('acme', 'inst-1', 'pump-a', '2025-01-10T12:00:20.000Z', 'q-a');
       const afterRelease = await store.acquireInstanceLease('acme', 'inst-1', 'pump-b', now, until);
       const renewByOld = await store.renewInstanceLease('acme', 'inst-1', 'pump-a', until, null);
 
       // Assess
-      expect(whileHeld).toEqual({ acquired: false, lastSendAt: null });
-      expect(afterRelease).toEqual({ acquired: true, lastSendAt: '2025-01-10T12:00:20.000Z' });
+      expect(whileHeld).toMatchObject({ acquired: false, lastSendAt: null });
+      expect(afterRelease).toMatchObject({
+        acquired: true,
+        lastSendAt: '2025-01-10T12:00:20.000Z',
+        lastHolderQueueId: 'q-a',
+      });
       expect(renewByOld).toBe(false);
+    });
+
+    it('remembers the latest waiter, which only that waiter clears', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.acquireInstanceLease('acme', 'inst-1', 'pump-a', now, until);
+
+      // Act
+      await store.noteInstanceWaiter('acme', 'inst-1', 'q-b', '2025-01-10T12:00:01.000Z');
+      await store.noteInstanceWaiter('acme', 'inst-1', 'q-c', '2025-01-10T12:00:02.000Z');
+      await store.noteInstanceWaiter('acme', 'inst-1', 'q-b', null);
+      const seen = await store.acquireInstanceLease('acme', 'inst-1', 'pump-z', now, until);
+      await store.noteInstanceWaiter('acme', 'inst-1', 'q-c', null);
+      const cleared = await store.acquireInstanceLease('acme', 'inst-1', 'pump-a', now, until);
+
+      // Assess
+      expect(seen).toMatchObject({
+        acquired: false,
+        waiter: { queueId: 'q-c', at: '2025-01-10T12:00:02.000Z' },
+      });
+      expect(cleared).toMatchObject({ acquired: true, waiter: null });
     });
   });
 

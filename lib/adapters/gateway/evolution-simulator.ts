@@ -1,13 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A real HTTP server that speaks the part of Evolution API v2 we use (shared/evolution-contract.md),
- * for local runs and integration tests: sendText, connectionState, whatsappNumbers, with the same
- * guard order, error envelopes, ids and Brazilian 9th-digit quirk. Test control lives under
- * `/_sim/` (no apikey) and as methods on the returned object.
+ * for local runs and integration tests: sendText, connectionState, whatsappNumbers, webhook/set, with
+ * the same guard order, error envelopes, ids and Brazilian 9th-digit quirk; and, for instances with a
+ * webhook, Evolution's webhooks (send.message, messages.update receipts, scripted replies,
+ * connection.update) with its envelope, headers (incl. the `jwt_key` JWT) and retries on 5xx.
+ * Test control lives under `/_sim/` (no apikey) and as methods on the returned object.
  */
 
 export type SimInstanceState = 'open' | 'connecting' | 'close';
@@ -27,8 +29,72 @@ export interface SimInstanceSeed {
   state?: SimInstanceState;
   /** The instance's own token, accepted besides the global key (as Evolution does). */
   apiKey?: string;
-  /** Where this instance will post its webhooks; stored only, until the webhook issue lands. */
+  /** Where this instance posts its webhooks (none when absent). */
   webhookUrl?: string;
+  /** Static headers of every webhook; `jwt_key` becomes `Authorization: Bearer <HS256 JWT>`, as in Evolution. */
+  webhookHeaders?: Record<string, string>;
+  /** Evolution event names to post (`MESSAGES_UPDATE`, ...); empty = all. */
+  webhookEvents?: string[];
+  /** Post to `<url>/<event-kebab>` (Evolution's "webhook by events"). */
+  webhookByEvents?: boolean;
+  /** How this instance's webhooks misbehave (merged into the current behaviour). */
+  webhook?: Partial<SimWebhookBehaviour>;
+}
+
+/** Knobs of an instance's webhooks, to test a receiver against Evolution's real habits. */
+export interface SimWebhookBehaviour {
+  /** After an accepted send, when each receipt is posted (ms); null = never. Default 20, 40, 60. */
+  serverAckMs: number | null;
+  deliveryAckMs: number | null;
+  readMs: number | null;
+  /** Post every webhook twice, concurrently. */
+  duplicate: boolean;
+  /** READ goes out before DELIVERY_ACK (their delays swap). */
+  reorder: boolean;
+  /** Also post each send as a `messages.upsert` with `fromMe: true` (as typed on the linked phone). */
+  echoFromMe: boolean;
+  /** Retries after a 5xx or a network error (Evolution: 10). */
+  maxRetries: number;
+  /** First wait before a retry, doubling, capped at 1 s (Evolution waits 5 s .. 300 s). */
+  retryBackoffMs: number;
+}
+
+export const DEFAULT_WEBHOOK_BEHAVIOUR: SimWebhookBehaviour = {
+  serverAckMs: 20,
+  deliveryAckMs: 40,
+  readMs: 60,
+  duplicate: false,
+  reorder: false,
+  echoFromMe: false,
+  maxRetries: 10,
+  retryBackoffMs: 20,
+};
+
+/** One attempt to post a webhook. */
+export interface SimWebhookDelivery {
+  instance: string;
+  event: string;
+  url: string;
+  attempt: number;
+  /** HTTP status, or null when the request failed (refused, timed out). */
+  status: number | null;
+  at: string;
+  /** `data.keyId` or `data.key.id` when the event has one. */
+  messageId?: string;
+}
+
+/** A debtor's reply, posted as `messages.upsert` (see `reply`). */
+export interface SimReplyInput {
+  instance: string;
+  /** Digits of the phone that replies (either 9th-digit spelling). */
+  number: string;
+  text: string;
+  /** Quote the last message sent to this number (`contextInfo.stanzaId`). */
+  quote?: boolean;
+  /** Send as an `@lid` sender with the phone JID in `remoteJidAlt`. */
+  lid?: boolean;
+  /** The reply's `key.id` (default: a new one); reuse one to replay a reply. */
+  id?: string;
 }
 
 export interface SimInstanceView {
@@ -36,6 +102,11 @@ export interface SimInstanceView {
   instanceId: string;
   state: SimInstanceState;
   webhookUrl?: string;
+  /** Names only: the values may be secrets. */
+  webhookHeaderNames: string[];
+  webhookEvents: string[];
+  webhookByEvents: boolean;
+  webhook: SimWebhookBehaviour;
   /** This instance's latency override; undefined = the global latency. */
   latencyMs?: number;
   pendingFailures: SimFailureKind[];
@@ -67,10 +138,7 @@ export interface EvolutionSimulatorOptions {
   apiKey?: string;
   /** Default: one instance `demo`, `open`. */
   instances?: SimInstanceSeed[];
-  /**
-   * Called for every accepted send. Extension point for the webhook emitter (a later issue):
-   * it will post `send.message` and `messages.update` to the instance's `webhookUrl` from here.
-   */
+  /** Called for every accepted send (the webhooks of the instance, if any, go out as well). */
   onAccepted?: (message: SimSentMessage, instance: SimInstanceView) => void;
 }
 
@@ -84,8 +152,19 @@ export interface EvolutionSimulator {
   upsertInstance(name: string, options?: Omit<SimInstanceSeed, 'name'>): SimInstanceView;
   /** Removes an instance; false when it did not exist. */
   removeInstance(name: string): boolean;
-  /** Sets an existing instance's connection state. */
+  /** Sets an existing instance's connection state; a change posts `connection.update` to its webhook. */
   setState(name: string, state: SimInstanceState): SimInstanceView;
+  /** Changes how an instance's webhooks behave (duplicates, reordering, echoes, receipt timing). */
+  setWebhookBehaviour(name: string, behaviour: Partial<SimWebhookBehaviour>): SimInstanceView;
+  /**
+   * Posts a debtor's reply to the last message sent to `number` on the instance; resolves with the
+   * reply's id and the final HTTP status of its delivery (null: no webhook, or it never got through).
+   */
+  reply(input: SimReplyInput): Promise<{ id: string; status: number | null }>;
+  /** Every webhook attempt so far, oldest first. */
+  webhookDeliveries(): SimWebhookDelivery[];
+  /** Webhooks scheduled or being posted (receipts waiting for their delay, retries). */
+  pendingWebhooks(): number;
   /** Extra time before every API answer, globally or for one instance. */
   setLatency(ms: number, instance?: string): void;
   /** Queues scripted outcomes for the next sends. */
@@ -117,6 +196,10 @@ interface InstanceRecord {
   state: SimInstanceState;
   apiKey?: string;
   webhookUrl?: string;
+  webhookHeaders: Record<string, string>;
+  webhookEvents: string[];
+  webhookByEvents: boolean;
+  webhook: SimWebhookBehaviour;
   latencyMs?: number;
   failures: SimFailureKind[];
 }
@@ -147,6 +230,28 @@ export const brazilianJidUser = (digits: string): string => {
 
 /** The id WhatsApp Web clients (Baileys) give outgoing messages: `3EB0` + 18 upper-case hex digits. */
 const newMessageId = (): string => `3EB0${randomBytes(9).toString('hex').toUpperCase()}`;
+/** Ids of messages typed on phones look different (`3A...`, 20 hex digits). */
+const newIncomingId = (): string => `3A${randomBytes(9).toString('hex').toUpperCase()}`;
+
+/** A stable fake WhatsApp LID (the privacy id newer clients send instead of the phone) for a JID user. */
+const lidOf = (jidUser: string): string =>
+  `${BigInt(`0x${createHash('sha256').update(jidUser).digest('hex').slice(0, 12)}`) % 10n ** 14n}`.padStart(
+    15,
+    '1',
+  );
+
+/** Evolution's `jwt_key` option: an HS256 JWT valid for 10 minutes (its WebhookController). */
+const webhookJwt = (key: string): string => {
+  const now = Math.floor(Date.now() / 1000);
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ iat: now, exp: now + 600, app: 'evolution', action: 'webhook' })}`;
+  return `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`;
+};
+
+/** `messages.update` -> `MESSAGES_UPDATE`, the name in a webhook's `events` list. */
+const eventConstant = (event: string): string => event.toUpperCase().replace(/\./g, '_');
+
+const BEHAVIOUR_KEYS = Object.keys(DEFAULT_WEBHOOK_BEHAVIOUR) as (keyof SimWebhookBehaviour)[];
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -206,7 +311,7 @@ const sendTextSchemaErrors = (body: unknown): string[] => {
 };
 
 interface EvolutionRoute {
-  action: 'sendText' | 'connectionState' | 'whatsappNumbers';
+  action: 'sendText' | 'connectionState' | 'whatsappNumbers' | 'webhookSet' | 'webhookFind';
   instance: string;
 }
 
@@ -216,7 +321,36 @@ const matchEvolutionRoute = (method: string, parts: string[]): EvolutionRoute | 
   if (method === 'POST' && group === 'message' && action === 'sendText') return { action, instance };
   if (method === 'GET' && group === 'instance' && action === 'connectionState') return { action, instance };
   if (method === 'POST' && group === 'chat' && action === 'whatsappNumbers') return { action, instance };
+  if (method === 'POST' && group === 'webhook' && action === 'set') return { action: 'webhookSet', instance };
+  if (method === 'GET' && group === 'webhook' && action === 'find')
+    return { action: 'webhookFind', instance };
   return undefined;
+};
+
+/** The messages Evolution's webhookSchema validation gives (`{webhook: {enabled, url, ...}}`, v2). */
+const webhookSetErrors = (body: unknown): string[] => {
+  if (!isRecord(body)) return ['instance is not of a type(s) object'];
+  if (!('webhook' in body)) return ['instance requires property "webhook"'];
+  const webhook = body.webhook;
+  if (!isRecord(webhook)) return ['instance.webhook is not of a type(s) object'];
+  const errors: string[] = [];
+  if (!('enabled' in webhook)) errors.push('instance.webhook requires property "enabled"');
+  else if (typeof webhook.enabled !== 'boolean')
+    errors.push('instance.webhook.enabled is not of a type(s) boolean');
+  if (!('url' in webhook)) errors.push('instance.webhook requires property "url"');
+  else if (typeof webhook.url !== 'string' || webhook.url === '') errors.push('The "url" cannot be empty');
+  for (const flag of ['byEvents', 'base64'] as const) {
+    if (flag in webhook && typeof webhook[flag] !== 'boolean')
+      errors.push(`instance.webhook.${flag} is not of a type(s) boolean`);
+  }
+  if ('headers' in webhook && !isRecord(webhook.headers))
+    errors.push('instance.webhook.headers is not of a type(s) object');
+  if ('events' in webhook) {
+    const events = webhook.events;
+    if (!Array.isArray(events) || events.some((e) => typeof e !== 'string' || !/^[A-Z_]+$/.test(e)))
+      errors.push('instance.webhook.events is not one of enum values');
+  }
+  return errors;
 };
 
 const decodeParts = (pathname: string): string[] | undefined => {
@@ -238,7 +372,29 @@ export const startEvolutionSimulator = async (
   const lifetime = new AbortController();
 
   const instances = new Map<string, InstanceRecord>();
+  let deliveries: SimWebhookDelivery[] = [];
+  /** Webhook work not finished yet (waiting for a receipt's delay, posting, retrying). */
+  const inFlight = new Set<Promise<unknown>>();
+  /** Set once listening; webhooks carry it as `server_url`. */
+  let serverUrl = '';
   let globalFailures: SimFailureKind[] = [];
+
+  const checkBehaviour = (given: Partial<SimWebhookBehaviour>): Partial<SimWebhookBehaviour> => {
+    if (!isRecord(given)) throw new SimulatorControlError(400, 'webhook must be an object');
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(given)) {
+      if (!BEHAVIOUR_KEYS.includes(key as keyof SimWebhookBehaviour))
+        throw new SimulatorControlError(400, `unknown webhook setting ${key}`);
+      const flag = ['duplicate', 'reorder', 'echoFromMe'].includes(key);
+      const nullable = key.endsWith('AckMs') || key === 'readMs';
+      const ok = flag
+        ? typeof value === 'boolean'
+        : (nullable && value === null) || (Number.isInteger(value) && (value as number) >= 0);
+      if (!ok) throw new SimulatorControlError(400, `bad value for webhook setting ${key}`);
+      out[key] = value;
+    }
+    return out as Partial<SimWebhookBehaviour>;
+  };
   let globalLatencyMs = 0;
   let notOnWhatsApp = new Set<string>();
   let log: SimSentMessage[] = [];
@@ -248,6 +404,10 @@ export const startEvolutionSimulator = async (
     instanceId: r.instanceId,
     state: r.state,
     ...(r.webhookUrl !== undefined ? { webhookUrl: r.webhookUrl } : {}),
+    webhookHeaderNames: Object.keys(r.webhookHeaders),
+    webhookEvents: [...r.webhookEvents],
+    webhookByEvents: r.webhookByEvents,
+    webhook: { ...r.webhook },
     ...(r.latencyMs !== undefined ? { latencyMs: r.latencyMs } : {}),
     pendingFailures: [...r.failures],
   });
@@ -269,15 +429,24 @@ export const startEvolutionSimulator = async (
     if (name.trim() === '') throw new SimulatorControlError(400, 'instance name is required');
     const state = seed.state === undefined ? undefined : checkState(seed.state);
     const existing = instances.get(name);
+    const behaviour = seed.webhook === undefined ? undefined : checkBehaviour(seed.webhook);
     const record: InstanceRecord = existing ?? {
       name,
       instanceId: randomUUID(),
       state: 'open',
       failures: [],
+      webhookHeaders: {},
+      webhookEvents: [],
+      webhookByEvents: false,
+      webhook: { ...DEFAULT_WEBHOOK_BEHAVIOUR },
     };
     if (state !== undefined) record.state = state;
     if (seed.apiKey !== undefined) record.apiKey = seed.apiKey;
     if (seed.webhookUrl !== undefined) record.webhookUrl = seed.webhookUrl;
+    if (seed.webhookHeaders !== undefined) record.webhookHeaders = { ...seed.webhookHeaders };
+    if (seed.webhookEvents !== undefined) record.webhookEvents = [...seed.webhookEvents];
+    if (seed.webhookByEvents !== undefined) record.webhookByEvents = seed.webhookByEvents;
+    if (behaviour) record.webhook = { ...record.webhook, ...behaviour };
     instances.set(name, record);
     return view(record);
   };
@@ -289,6 +458,7 @@ export const startEvolutionSimulator = async (
     globalLatencyMs = 0;
     notOnWhatsApp = new Set();
     log = [];
+    deliveries = [];
   };
   reset();
 
@@ -328,6 +498,154 @@ export const startEvolutionSimulator = async (
     if (ms > 0) await sleep(ms, undefined, { signal: lifetime.signal });
   };
 
+  /** Runs webhook work in the background, counted by `pendingWebhooks` until it settles. */
+  const track = <T>(work: () => Promise<T>): Promise<T | null> => {
+    const task: Promise<T | null> = work()
+      .catch(() => null)
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    return task;
+  };
+
+  /** Posts one webhook as Evolution does, retrying 5xx and network errors; the final status. */
+  const deliverOnce = async (
+    record: InstanceRecord,
+    event: string,
+    data: Record<string, unknown>,
+  ): Promise<number | null> => {
+    const base = record.webhookUrl as string;
+    const url = record.webhookByEvents ? `${base.replace(/\/+$/, '')}/${event.replace(/\./g, '-')}` : base;
+    // One payload for every attempt: a retry is the same event again.
+    const body = JSON.stringify({
+      event,
+      instance: record.name,
+      data,
+      destination: url,
+      date_time: new Date().toISOString(),
+      sender: `5511900000000@s.whatsapp.net`,
+      server_url: serverUrl,
+      apikey: record.apiKey ?? apiKey,
+    });
+    const key = isRecord(data.key) ? data.key.id : undefined;
+    const messageId = typeof data.keyId === 'string' ? data.keyId : typeof key === 'string' ? key : undefined;
+    const { maxRetries, retryBackoffMs } = record.webhook;
+    let status: number | null = null;
+    for (let attempt = 1; attempt <= maxRetries + 1; attempt++) {
+      const { jwt_key: jwtKey, ...headers } = record.webhookHeaders;
+      if (jwtKey !== undefined) headers.Authorization = `Bearer ${webhookJwt(jwtKey)}`;
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body,
+          signal: AbortSignal.any([lifetime.signal, AbortSignal.timeout(5000)]),
+        });
+        status = response.status;
+        await response.arrayBuffer();
+      } catch {
+        if (lifetime.signal.aborted) return null;
+        status = null;
+      }
+      deliveries.push({
+        instance: record.name,
+        event,
+        url,
+        attempt,
+        status,
+        at: new Date().toISOString(),
+        ...(messageId ? { messageId } : {}),
+      });
+      // Evolution retries only what may succeed later: timeouts and server errors.
+      if (status !== null && status < 500) return status;
+      if (attempt <= maxRetries) await pause(Math.min(1000, retryBackoffMs * 2 ** (attempt - 1)));
+    }
+    return status;
+  };
+
+  /** Posts an event to the instance's webhook (twice when `duplicate`), if it has one and wants it. */
+  const emit = (
+    record: InstanceRecord,
+    event: string,
+    data: Record<string, unknown>,
+  ): Promise<number | null> => {
+    if (record.webhookUrl === undefined) return Promise.resolve(null);
+    if (record.webhookEvents.length > 0 && !record.webhookEvents.includes(eventConstant(event)))
+      return Promise.resolve(null);
+    const first = track(() => deliverOnce(record, event, data));
+    if (record.webhook.duplicate) void track(() => deliverOnce(record, event, data));
+    return first;
+  };
+
+  /** After an accepted send: `send.message` at once, then the receipts on their schedule. */
+  const emitForSend = (record: InstanceRecord, message: SimSentMessage): void => {
+    if (record.webhookUrl === undefined) return;
+    const sent = {
+      key: { remoteJid: message.remoteJid, fromMe: true, id: message.id },
+      pushName: 'Simulator',
+      status: 'PENDING',
+      message: { conversation: message.text },
+      messageType: 'conversation',
+      messageTimestamp: Math.floor(Date.parse(message.at) / 1000),
+      instanceId: record.instanceId,
+      source: 'web',
+    };
+    void emit(record, 'send.message', sent);
+    if (record.webhook.echoFromMe) void emit(record, 'messages.upsert', { ...sent, status: 'SERVER_ACK' });
+    const { serverAckMs, deliveryAckMs, readMs, reorder } = record.webhook;
+    const receipts: Array<[string, number | null]> = [
+      ['SERVER_ACK', serverAckMs],
+      ['DELIVERY_ACK', reorder ? readMs : deliveryAckMs],
+      ['READ', reorder ? deliveryAckMs : readMs],
+    ];
+    for (const [status, delay] of receipts) {
+      if (delay === null) continue;
+      void track(async () => {
+        await pause(delay);
+        return emit(record, 'messages.update', {
+          messageId: randomUUID(),
+          keyId: message.id,
+          remoteJid: message.remoteJid,
+          fromMe: true,
+          participant: null,
+          status,
+          instanceId: record.instanceId,
+        });
+      });
+    }
+  };
+
+  const reply = async (input: SimReplyInput): Promise<{ id: string; status: number | null }> => {
+    const record = requireInstance(input.instance);
+    if (typeof input.number !== 'string' || !/^\d+$/.test(input.number))
+      throw new SimulatorControlError(400, 'number must be a digit string');
+    if (typeof input.text !== 'string') throw new SimulatorControlError(400, 'text must be a string');
+    const user = brazilianJidUser(input.number);
+    const last = [...log]
+      .reverse()
+      .find((m) => m.instance === record.name && brazilianJidUser(m.number) === user);
+    if (input.quote && !last)
+      throw new SimulatorControlError(400, `nothing was sent to ${input.number} to quote`);
+    const jid = last?.remoteJid ?? `${user}@s.whatsapp.net`;
+    const id = input.id ?? newIncomingId();
+    const key = input.lid
+      ? { remoteJid: `${lidOf(user)}@lid`, fromMe: false, id, remoteJidAlt: jid }
+      : { remoteJid: jid, fromMe: false, id };
+    const status = await emit(record, 'messages.upsert', {
+      key,
+      pushName: 'Cliente',
+      status: 'DELIVERY_ACK',
+      message: { conversation: input.text },
+      messageType: 'conversation',
+      messageTimestamp: Math.floor(Date.now() / 1000),
+      instanceId: record.instanceId,
+      source: 'android',
+      ...(input.quote && last
+        ? { contextInfo: { stanzaId: last.id, participant: jid, quotedMessage: { conversation: last.text } } }
+        : {}),
+    });
+    return { id, status };
+  };
+
   const accept = (record: InstanceRecord, number: string, text: string): SimSentMessage => {
     const message: SimSentMessage = {
       instance: record.name,
@@ -339,6 +657,7 @@ export const startEvolutionSimulator = async (
     };
     log.push(message);
     options.onAccepted?.({ ...message }, view(record));
+    emitForSend(record, message);
     return message;
   };
 
@@ -400,6 +719,49 @@ export const startEvolutionSimulator = async (
     });
   };
 
+  /** What Evolution answers for an instance's webhook (its stored Webhook row). */
+  const webhookView = (record: InstanceRecord) =>
+    record.webhookUrl === undefined
+      ? null
+      : {
+          url: record.webhookUrl,
+          enabled: true,
+          events: [...record.webhookEvents],
+          webhookByEvents: record.webhookByEvents,
+          webhookBase64: false,
+          headers: { ...record.webhookHeaders },
+          instanceId: record.instanceId,
+        };
+
+  const handleWebhookSet = (res: ServerResponse, record: InstanceRecord, raw: string): void => {
+    const parsed = parseJson(raw);
+    const errors = parsed.ok ? webhookSetErrors(parsed.value) : [parsed.error];
+    if (!parsed.ok || errors.length > 0) {
+      // Schema failures come nested, as in sendText; a JSON error as a flat list.
+      sendJson(res, 400, badRequest(parsed.ok ? [errors] : errors));
+      return;
+    }
+    const webhook = (parsed.value as { webhook: Record<string, unknown> }).webhook;
+    if (webhook.enabled === false) {
+      delete record.webhookUrl;
+    } else {
+      record.webhookUrl = webhook.url as string;
+      record.webhookHeaders = Object.fromEntries(
+        Object.entries((webhook.headers as Record<string, unknown> | undefined) ?? {}).map(([k, v]) => [
+          k,
+          String(v),
+        ]),
+      );
+      record.webhookEvents = [...((webhook.events as string[] | undefined) ?? [])];
+      record.webhookByEvents = webhook.byEvents === true;
+    }
+    sendJson(
+      res,
+      201,
+      webhookView(record) ?? { url: webhook.url, enabled: false, instanceId: record.instanceId },
+    );
+  };
+
   const handleWhatsappNumbers = (res: ServerResponse, raw: string): void => {
     const parsed = parseJson(raw);
     const value = parsed.ok ? parsed.value : undefined;
@@ -445,6 +807,8 @@ export const startEvolutionSimulator = async (
     await pause(record.latencyMs ?? globalLatencyMs);
     if (route.action === 'sendText') return handleSendText(req, res, record, raw);
     if (route.action === 'whatsappNumbers') return handleWhatsappNumbers(res, raw);
+    if (route.action === 'webhookSet') return handleWebhookSet(res, record, raw);
+    if (route.action === 'webhookFind') return sendJson(res, 200, webhookView(record));
     sendJson(res, 200, { instance: { instanceName: record.name, state: record.state } });
   };
 
@@ -475,6 +839,15 @@ export const startEvolutionSimulator = async (
         if (token !== undefined) seed.apiKey = token;
         const webhookUrl = optionalString('webhookUrl');
         if (webhookUrl !== undefined) seed.webhookUrl = webhookUrl;
+        if (body.webhookHeaders !== undefined) {
+          if (
+            !isRecord(body.webhookHeaders) ||
+            Object.values(body.webhookHeaders).some((v) => typeof v !== 'string')
+          )
+            throw new SimulatorControlError(400, 'webhookHeaders must be an object of strings');
+          seed.webhookHeaders = body.webhookHeaders as Record<string, string>;
+        }
+        if (body.webhook !== undefined) seed.webhook = body.webhook as Partial<SimWebhookBehaviour>;
         return sendJson(res, 200, upsertInstance(name, seed));
       }
       if (name !== undefined && sub === undefined && method === 'DELETE') {
@@ -512,6 +885,24 @@ export const startEvolutionSimulator = async (
       markNotOnWhatsApp(body.numbers as string[]);
       return sendJson(res, 200, { numbers: notOnWhatsApp.size });
     }
+    if (area === 'replies' && name === undefined && method === 'POST') {
+      const input: SimReplyInput = {
+        instance: optionalString('instance') ?? '',
+        number: optionalString('number') ?? '',
+        text: optionalString('text') ?? '',
+        quote: body.quote === true,
+        lid: body.lid === true,
+      };
+      const id = optionalString('id');
+      if (id !== undefined) input.id = id;
+      return sendJson(res, 200, await reply(input));
+    }
+    if (area === 'webhooks' && name === undefined && method === 'GET') return sendJson(res, 200, deliveries);
+    if (area === 'webhooks' && name === undefined && method === 'DELETE') {
+      deliveries = [];
+      res.writeHead(204).end();
+      return;
+    }
     if (area === 'sent' && name === undefined && method === 'GET') return sendJson(res, 200, sent());
     if (area === 'sent' && name === undefined && method === 'DELETE') {
       log = [];
@@ -528,7 +919,13 @@ export const startEvolutionSimulator = async (
 
   const setState = (name: string, state: SimInstanceState): SimInstanceView => {
     const record = requireInstance(name);
+    const previous = record.state;
     record.state = checkState(state);
+    if (record.state !== previous) {
+      // Evolution reports 401 (logged out) for a close it will not reconnect by itself.
+      const statusReason = record.state === 'open' ? 200 : record.state === 'close' ? 401 : 0;
+      void emit(record, 'connection.update', { instance: record.name, state: record.state, statusReason });
+    }
     return view(record);
   };
 
@@ -561,6 +958,7 @@ export const startEvolutionSimulator = async (
   });
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  serverUrl = `http://${urlHost}:${port}`;
 
   return {
     url: `http://${urlHost}:${port}`,
@@ -568,6 +966,7 @@ export const startEvolutionSimulator = async (
     apiKey,
     close: async () => {
       lifetime.abort();
+      await Promise.allSettled([...inFlight]);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Held `timeout` sockets and idle keep-alive sockets would otherwise keep close() waiting.
       server.closeAllConnections();
@@ -576,6 +975,13 @@ export const startEvolutionSimulator = async (
     upsertInstance,
     removeInstance: (name) => instances.delete(name),
     setState,
+    setWebhookBehaviour: (name, behaviour) => {
+      requireInstance(name);
+      return upsertInstance(name, { webhook: behaviour });
+    },
+    reply,
+    webhookDeliveries: () => deliveries.map((d) => ({ ...d })),
+    pendingWebhooks: () => inFlight.size,
     setLatency,
     injectFailures,
     markNotOnWhatsApp,

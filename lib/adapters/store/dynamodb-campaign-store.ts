@@ -269,13 +269,24 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
 
   return {
     async createCampaign(campaign: Campaign) {
-      const created = await putNew({ ...keys.campaign(campaign.tenantId, campaign.externalId), ...campaign });
+      const created = await putNew({
+        ...keys.campaign(campaign.tenantId, campaign.externalId),
+        ...campaign,
+        // The ERP's free-form JSON, kept as text: any key (`constructor`, `__proto__`) and any number
+        // (beyond DynamoDB's 38 digits) round-trips exactly.
+        metadata: JSON.stringify(campaign.metadata),
+      });
       return created ? 'created' : 'exists';
     },
 
     async getCampaign(tenantId: string, externalId: string) {
       const item = await get(keys.campaign(tenantId, externalId));
-      return item ? toEntity<Campaign>(item) : undefined;
+      if (!item) return undefined;
+      const campaign = toEntity<Campaign & { metadata: unknown }>(item);
+      return {
+        ...campaign,
+        metadata: typeof campaign.metadata === 'string' ? JSON.parse(campaign.metadata) : campaign.metadata,
+      } as Campaign;
     },
 
     takeOverCampaign(tenantId: string, externalId: string, now: string, leaseUntil: string) {

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type {
   BillingContact,
+  ContactStatus,
   BillingQueue,
   ContactSendResult,
   ConversationMessage,
@@ -29,6 +30,7 @@ export type SendingStore = Pick<
   | 'claimContact'
   | 'finishContact'
   | 'listStuckContacts'
+  | 'countContactStatuses'
   | 'cancelUnsentContacts'
   | 'transitionQueue'
   | 'updateQueueProgress'
@@ -36,6 +38,7 @@ export type SendingStore = Pick<
   | 'acquireInstanceLease'
   | 'renewInstanceLease'
   | 'releaseInstanceLease'
+  | 'noteInstanceWaiter'
   | 'recordMessage'
   | 'listMessages'
   | 'getMessage'
@@ -299,6 +302,22 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return items.map((item) => toEntity<BillingContact>(item));
     },
 
+    async countContactStatuses(queueId: string) {
+      const items = await queryContacts(queueId, 0, {
+        expression: 'attribute_exists(#status)',
+        names: { '#status': 'status' },
+        values: {},
+      });
+      const byStatus: Partial<Record<ContactStatus, number>> = {};
+      let failedAfterSend = 0;
+      for (const item of items) {
+        const status = item.status as ContactStatus;
+        byStatus[status] = (byStatus[status] ?? 0) + 1;
+        if (status === 'failed' && item.providerMessageId) failedAfterSend += 1;
+      }
+      return { byStatus, failedAfterSend };
+    },
+
     async nextRetryAt(queueId: string) {
       // gsi1 sorts retries by `retry#<retryAt>#...`: the first one is the earliest. A stale entry
       // (claimed a moment ago) only makes the answer early, and the caller's claim re-checks anyway.
@@ -353,6 +372,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           e.set('lastError', result.error).set('lastErrorAt', result.at);
           break;
         case 'pending':
+        case 'skipped_opt_out':
           // Released before the gateway was called: the claim's attempt never happened.
           e.add('attempts', -1);
           break;
@@ -491,9 +511,16 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           `attribute_not_exists(${ownerName}) OR ${untilName} < ${e.value(now)} OR ${ownerName} = ${me}`,
         ),
       });
-      if (item)
-        return { acquired: true, lastSendAt: typeof item.lastSendAt === 'string' ? item.lastSendAt : null };
-      return { acquired: false, lastSendAt: await readLastSendAt(tenantId, instanceId) };
+      const lease = item ?? (await get(keys.instanceLease(tenantId, instanceId))) ?? {};
+      const text = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
+      const waiterQueueId = text(lease.waiterQueueId);
+      const waiterAt = text(lease.waiterAt);
+      return {
+        acquired: item !== undefined,
+        lastSendAt: text(lease.lastSendAt),
+        lastHolderQueueId: text(lease.lastHolderQueueId),
+        waiter: waiterQueueId && waiterAt ? { queueId: waiterQueueId, at: waiterAt } : null,
+      };
     },
 
     async renewInstanceLease(
@@ -518,13 +545,29 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       instanceId: string,
       owner: string,
       lastSendAt: string | null,
+      queueId: string,
     ) {
-      const e = new Expression().remove('owner', 'leaseUntil');
+      const e = new Expression().remove('owner', 'leaseUntil').set('lastHolderQueueId', queueId);
       if (lastSendAt !== null) e.set('lastSendAt', lastSendAt);
       // A lease already lost needs no release, and its new holder's pacing must not be overwritten.
       await updateIfMatch({
         Key: keys.instanceLease(tenantId, instanceId),
         ...e.update(`${e.name('owner')} = ${e.value(owner)}`),
+        ReturnValues: 'NONE',
+      });
+    },
+
+    async noteInstanceWaiter(tenantId: string, instanceId: string, queueId: string, at: string | null) {
+      if (at !== null) {
+        const e = new Expression().set('waiterQueueId', queueId).set('waiterAt', at);
+        await updateIfMatch({ Key: keys.instanceLease(tenantId, instanceId), ...e.update(), ReturnValues: 'NONE' });
+        return;
+      }
+      // Only the waiter itself clears its note: a newer waiter's must stay.
+      const e = new Expression().remove('waiterQueueId', 'waiterAt');
+      await updateIfMatch({
+        Key: keys.instanceLease(tenantId, instanceId),
+        ...e.update(`${e.name('waiterQueueId')} = ${e.value(queueId)}`),
         ReturnValues: 'NONE',
       });
     },

@@ -22,6 +22,7 @@ import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { CounterResult, Store } from '../../ports/store.ts';
 import { createDynamoDbCallbackStore } from './dynamodb-callback-store.ts';
 import { createDynamoDbCampaignStore } from './dynamodb-campaign-store.ts';
+import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
 import { type Item, isConditionFailure, toEntity, withoutUndefined } from './dynamodb-item.ts';
 import { createDynamoDbScheduleStore } from './dynamodb-schedule-store.ts';
 import { createDynamoDbSendingStore } from './dynamodb-sending-store.ts';
@@ -197,6 +198,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     ...createDynamoDbCampaignStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
     ...createDynamoDbSendingStore({ client, tableName, clock }),
     ...createDynamoDbScheduleStore({ client, tableName }),
+    ...createDynamoDbFeedbackStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
     ...createDynamoDbCallbackStore({ client, tableName }),
 
     async createTenant(tenant: Tenant) {

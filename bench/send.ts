@@ -1,0 +1,465 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type SimSentMessage, startEvolutionSimulator } from '../lib/adapters/gateway/evolution-simulator.ts';
+import { createStoreBackedScheduler } from '../lib/adapters/scheduler/store-backed-scheduler.ts';
+import { createDynamoDbStore } from '../lib/adapters/store/dynamodb-store.ts';
+import { addInstance } from '../lib/app/add-instance.ts';
+import { configureTenant } from '../lib/app/configure-tenant.ts';
+import { controlQueue } from '../lib/app/control-queue.ts';
+import { createApiKey } from '../lib/app/create-api-key.ts';
+import { createTenant } from '../lib/app/create-tenant.ts';
+import { DEMO_TEMPLATES, DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
+import { setTemplate } from '../lib/app/set-template.ts';
+import { type Container, createDynamoDocumentClient } from '../lib/composition.ts';
+import type { BillingConfig } from '../lib/domain/types.ts';
+import { startWorker, type Worker } from '../lib/local/worker.ts';
+import type { Store } from '../lib/ports/store.ts';
+import {
+  API,
+  BENCH_DEMO_KEY,
+  benchContacts,
+  countDynamoRequests,
+  type DynamoCall,
+  type DynamoRequestCounter,
+  diffCounts,
+  fmt,
+  isMain,
+  machineLine,
+  mean,
+  percentile,
+  postJson,
+  printTable,
+  startBenchStack,
+  sumCounts,
+  type TableRow,
+  waitFor,
+} from './ingest.ts';
+
+/**
+ * Send benchmark (`npm run bench:send`), on the in-process local stack with its worker:
+ * (a) interval accuracy of one pump at 120 and 600 per minute, without and with jitter, measured
+ *     between the simulator's acceptances (`onAccepted`, sub-ms clock);
+ * (b) throughput of 10 pumps at once (10 instances at 300 per minute each) over a 60 s window;
+ * (c) DynamoDB requests (reads included) per message sent in that window.
+ * `notification` queues are used because they go out 24/7: the figures must not depend on the hour
+ * the bench runs at. Figures only; exits 1 when a run did not send what it should.
+ */
+
+/** One accepted send, on the monotonic clock. */
+interface Acceptance {
+  instance: string;
+  at: number;
+}
+
+interface AccuracyRun {
+  label: string;
+  contacts: number;
+  pace: Pick<BillingConfig, 'messagesPerMinute' | 'minIntervalSeconds' | 'jitterSeconds'>;
+}
+
+/**
+ * 60 at 120/min is 30 s, 200 at 600/min is 20 s. With jitter the minimum interval sits below the
+ * base by the jitter, so the floor never bites and the configured rate must hold on average.
+ */
+const ACCURACY_RUNS: AccuracyRun[] = [
+  {
+    label: '120/min, jitter 0',
+    contacts: 60,
+    pace: { messagesPerMinute: 120, minIntervalSeconds: 0.5, jitterSeconds: 0 },
+  },
+  {
+    label: '120/min, jitter ±0.1 s',
+    contacts: 60,
+    pace: { messagesPerMinute: 120, minIntervalSeconds: 0.4, jitterSeconds: 0.1 },
+  },
+  {
+    label: '600/min, jitter 0',
+    contacts: 200,
+    pace: { messagesPerMinute: 600, minIntervalSeconds: 0.1, jitterSeconds: 0 },
+  },
+  {
+    label: '600/min, jitter ±0.02 s',
+    contacts: 200,
+    pace: { messagesPerMinute: 600, minIntervalSeconds: 0.08, jitterSeconds: 0.02 },
+  },
+];
+
+const INSTANCES = 10;
+const PER_INSTANCE_PER_MINUTE = 300;
+const WINDOW_MS = 60_000;
+/** More than a minute's worth, so no queue runs dry inside the window. */
+const CONTACTS_PER_QUEUE = 330;
+
+interface Bench {
+  c: Container;
+  url: string;
+  counter: DynamoRequestCounter;
+  /** The same table through another client, so the bench's own polling is not counted. */
+  observer: Store;
+  accepted: Acceptance[];
+  startWorker(): Promise<Worker>;
+}
+
+const postCampaign = async (
+  bench: Bench,
+  key: string,
+  externalId: string,
+  contacts: number,
+  batchNo: number,
+) => {
+  const res = await postJson(`${bench.url}${API}/send/notification`, key, {
+    external_id: externalId,
+    contacts: benchContacts(contacts, batchNo, 'notification', new Date()),
+  });
+  if (res.status !== 200 || res.body?.accepted !== contacts) {
+    throw new Error(`campaign ${externalId}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  }
+  return res.body.queue_id as string;
+};
+
+const intervalsOf = (times: readonly number[]): number[] =>
+  times.slice(1).map((t, i) => t - (times[i] as number));
+
+// biome-ignore lint/suspicious/noExplicitAny: marshalled SDK inputs, read for labels only
+type AnyInput = any;
+
+/** The claim is the one UpdateItem that sets `claimedAt` (dynamodb-sending-store.ts, claimContact). */
+const isClaim = (call: DynamoCall): boolean =>
+  call.command === 'UpdateItemCommand' &&
+  Object.values((call.input as AnyInput)?.ExpressionAttributeNames ?? {}).includes('claimedAt');
+
+/** The fixed words of a key (`QUEUE#<id>#CONTACTS` -> `QUEUE#CONTACTS`), ids left out. */
+const keyShape = (value: unknown): string =>
+  typeof value === 'string'
+    ? value
+        .split('#')
+        .filter((t) => /^[A-Z]+$/.test(t))
+        .join('#')
+    : '?';
+
+/** What a request was for, from its key: `UpdateItem QUEUE/CONTACT (claim)`, `Query gsi2 DUE#SCHEDULE`, ... */
+const requestKind = (call: DynamoCall): string => {
+  const input = call.input as AnyInput;
+  const command = call.command.replace(/Command$/, '');
+  if (command === 'Query') {
+    const partition = Object.values(input?.ExpressionAttributeValues ?? {})
+      .map((v) => (v as AnyInput)?.S)
+      .find((v) => typeof v === 'string' && /^[A-Z]+#/.test(v));
+    return `Query ${input?.IndexName ?? 'table'} ${keyShape(partition)}`;
+  }
+  const key = input?.Key ?? input?.Item;
+  if (!key) return command;
+  return `${command} ${keyShape(key.pk?.S)}/${keyShape(key.sk?.S)}${isClaim(call) ? ' (claim)' : ''}`;
+};
+
+/** Requests by kind, per message sent, largest first. */
+const kindsPerMessage = (calls: readonly DynamoCall[], messages: number): string =>
+  Object.entries(
+    calls.reduce<Record<string, number>>((acc, call) => {
+      const kind = requestKind(call);
+      acc[kind] = (acc[kind] ?? 0) + 1;
+      return acc;
+    }, {}),
+  )
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `    ${fmt(v / Math.max(1, messages), 3).padStart(6)}  ${k}`)
+    .join('\n');
+
+/** p50 / p99 / max of a list of ms, for the diagnosis lines. */
+const spread = (values: readonly number[]): string =>
+  values.length
+    ? `p50 ${fmt(percentile(values, 50))} / p99 ${fmt(percentile(values, 99))} / max ${fmt(Math.max(...values))} ms`
+    : 'n/a';
+
+/**
+ * Where a pump's time goes, from its own requests: the pace is kept between claim starts (the pump
+ * takes `sendAt` right before the claim), so the claim and the HTTP call sit between the pacing point
+ * and the moment the gateway accepts.
+ */
+const pumpTimings = (calls: readonly DynamoCall[], acceptances: readonly number[]) => {
+  const claims = calls.filter(isClaim).sort((a, b) => a.calledAt - b.calledAt);
+  const claimStarts = claims.map((c) => c.calledAt);
+  // From a claim's start to the end of the last request before the next claim: the send's own work.
+  const work = claims.map((claim, k) => {
+    const nextStart = claims[k + 1]?.calledAt ?? Number.POSITIVE_INFINITY;
+    const own = calls.filter((c) => c.calledAt >= claim.calledAt && c.calledAt < nextStart);
+    return Math.max(...own.map((c) => c.endedAt)) - claim.calledAt;
+  });
+  const claimToAccept = acceptances.map((at) => {
+    const start = claimStarts.filter((s) => s <= at).pop();
+    return start === undefined ? Number.NaN : at - start;
+  });
+  return {
+    claimIntervals: intervalsOf(claimStarts),
+    claimLatency: claims.map((c) => c.endedAt - c.calledAt),
+    claimToAccept: claimToAccept.filter((v) => !Number.isNaN(v)),
+    work,
+  };
+};
+
+/** (a) One queue on the demo instance at the given pace, from worker start to `completed`. */
+const accuracyRun = async (bench: Bench, run: AccuracyRun, index: number) => {
+  const { c, observer } = bench;
+  await configureTenant(c, DEMO_TENANT_ID, run.pace);
+  const queueId = await postCampaign(
+    bench,
+    BENCH_DEMO_KEY,
+    `bench-pace-${randomUUID()}`,
+    run.contacts,
+    100 + index,
+  );
+  bench.accepted.length = 0;
+  const before = bench.counter.snapshot();
+  const mark = bench.counter.mark();
+  const worker = await bench.startWorker();
+  try {
+    const expectedMs = (run.contacts * 60_000) / run.pace.messagesPerMinute;
+    await waitFor(
+      () => bench.accepted.length >= run.contacts,
+      expectedMs * 2 + 30_000,
+      `${run.label}: all sends`,
+    );
+    await waitFor(
+      async () => (await observer.getQueue(queueId))?.status === 'completed',
+      30_000,
+      `${run.label}: queue completed`,
+    );
+  } finally {
+    await worker.stop();
+  }
+  const requests = sumCounts(diffCounts(bench.counter.snapshot(), before));
+  const times = bench.accepted.filter((a) => a.instance === 'demo').map((a) => a.at);
+  const intervals = intervalsOf(times);
+  const target = Math.max(60_000 / run.pace.messagesPerMinute, run.pace.minIntervalSeconds * 1000);
+  return {
+    timings: pumpTimings(bench.counter.callsSince(mark), times),
+    run,
+    sent: times.length,
+    target,
+    floor: run.pace.minIntervalSeconds * 1000,
+    mean: mean(intervals),
+    min: Math.min(...intervals),
+    max: Math.max(...intervals),
+    requestsPerMessage: requests / times.length,
+  };
+};
+
+/** (b) and (c): ten tenants, each with its own instance and queue, all pumps at once for a minute. */
+const throughputRun = async (bench: Bench, simulatorUrl: string, upsert: (name: string) => void) => {
+  const { c } = bench;
+  const queues: Array<{ tenantId: string; queueId: string }> = [];
+  // One tenant per instance: a campaign goes to its tenant's first active instance, so one queue per
+  // instance needs one tenant per instance. Instance ids are distinct because the FIFO group is the
+  // instance id alone.
+  for (let i = 0; i < INSTANCES; i++) {
+    const tenantId = `bench-t${i}`;
+    await createTenant(c, {
+      id: tenantId,
+      config: { messagesPerMinute: PER_INSTANCE_PER_MINUTE, minIntervalSeconds: 0.2, jitterSeconds: 0 },
+    });
+    await setTemplate(c, tenantId, 'notification', DEMO_TEMPLATES.notification);
+    upsert(`bench-${i}`);
+    await addInstance(c, {
+      tenantId,
+      id: `wa-bench-${i}`,
+      instanceName: `bench-${i}`,
+      baseUrl: simulatorUrl,
+      credentialRef: 'env:EVOLUTION_API_KEY',
+    });
+    const { key } = await createApiKey(c, { tenantId, name: 'bench' });
+    const queueId = await postCampaign(bench, key, `bench-throughput-${i}`, CONTACTS_PER_QUEUE, 200 + i);
+    queues.push({ tenantId, queueId });
+  }
+
+  bench.accepted.length = 0;
+  const before = bench.counter.snapshot();
+  const mark = bench.counter.mark();
+  const elu = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  const worker = await bench.startWorker();
+  // A measuring window, not a wait for an outcome: the figure is what happened inside it.
+  await new Promise((r) => setTimeout(r, WINDOW_MS - (performance.now() - t0)));
+  const requests = diffCounts(bench.counter.snapshot(), before);
+  const utilization = performance.eventLoopUtilization(elu).utilization;
+  const calls = bench.counter.callsSince(mark).filter((call) => call.calledAt - t0 < WINDOW_MS);
+  const inWindow = bench.accepted.filter((a) => a.at - t0 < WINDOW_MS);
+  // Stop the pumps: pause is one write per queue, and each pump stops before its next send.
+  for (const q of queues) await controlQueue(c, q.tenantId, q.queueId, 'pause');
+  await worker.stop();
+
+  const perInstance = Array.from({ length: INSTANCES }, (_, i) =>
+    inWindow.filter((a) => a.instance === `bench-${i}`),
+  );
+  const firstSends = perInstance.map((list) => (list[0]?.at ?? Number.NaN) - t0);
+  const steadyIntervals = perInstance.map((list) => mean(intervalsOf(list.map((a) => a.at))));
+  return {
+    sent: inWindow.length,
+    ideal: (INSTANCES * PER_INSTANCE_PER_MINUTE * WINDOW_MS) / 60_000,
+    counts: perInstance.map((l) => l.length),
+    firstSendMs: { min: Math.min(...firstSends), max: Math.max(...firstSends) },
+    steadyIntervalMs: { min: Math.min(...steadyIntervals), max: Math.max(...steadyIntervals) },
+    requests,
+    calls,
+    utilization,
+  };
+};
+
+/** Runs the send benchmark and prints its table; resolves to the exit code (1 = a run did not send all). */
+export const runSend = async (): Promise<number> => {
+  const accepted: Acceptance[] = [];
+  // Our own simulator, for its onAccepted hook; the stack then treats it as an external Evolution.
+  const simulator = await startEvolutionSimulator({
+    port: 0,
+    onAccepted: (message: SimSentMessage) =>
+      accepted.push({ instance: message.instance, at: performance.now() }),
+  });
+  const stackBench = await startBenchStack({
+    env: {
+      EVOLUTION_URL: simulator.url,
+      EVOLUTION_API_KEY: simulator.apiKey,
+      SENDER_CONCURRENCY: String(INSTANCES),
+    },
+    roles: { api: true, worker: false },
+  });
+  const { stack } = stackBench;
+  const c = stack.container;
+  const observerClient = createDynamoDocumentClient(
+    c.config,
+    new DynamoDBClient({
+      region: c.config.AWS_REGION,
+      endpoint: stack.dynamodbEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  try {
+    await configureTenant(c, DEMO_TENANT_ID, { apiRateLimitPerHour: 1_000_000 });
+    const bench: Bench = {
+      c,
+      url: stack.url,
+      counter: countDynamoRequests(c.dynamo, true),
+      observer: createDynamoDbStore({ client: observerClient, tableName: c.config.TABLE_NAME }),
+      accepted,
+      // The worker of `npm start` (same sender handler, scheduler poll and sweeper), started once the
+      // work is queued so every run starts from the same point.
+      startWorker: () =>
+        startWorker(
+          c,
+          createStoreBackedScheduler({ store: c.store, workQueue: c.workQueue, clock: c.clock }),
+        ),
+    };
+
+    console.log(machineLine());
+    console.log('send bench (a): interval accuracy, one instance');
+    const accuracy = [];
+    for (const [i, run] of ACCURACY_RUNS.entries()) {
+      const result = await accuracyRun(bench, run, i);
+      console.log(
+        `  ${run.label}: ${result.sent} sent, mean ${fmt(result.mean)} ms, min ${fmt(result.min)} ms, max ${fmt(result.max)} ms`,
+      );
+      accuracy.push(result);
+    }
+    console.log(
+      `send bench (b, c): ${INSTANCES} instances x ${PER_INSTANCE_PER_MINUTE}/min for ${WINDOW_MS / 1000} s`,
+    );
+    const tp = await throughputRun(bench, simulator.url, (name) => void simulator.upsertInstance(name));
+
+    const rows: TableRow[] = [];
+    for (const a of accuracy) {
+      const deviation = (a.mean - a.target) / a.target;
+      rows.push({
+        figure: `(a) ${a.run.label}: mean interval (${a.sent} sends)`,
+        target: `${fmt(a.target, 0)} ms ±2%`,
+        measured: `${fmt(a.mean)} ms (${deviation >= 0 ? '+' : ''}${fmt(deviation * 100, 2)}%)`,
+        pass: Math.abs(deviation) <= 0.02,
+      });
+      rows.push({
+        figure: `(a) ${a.run.label}: minimum interval`,
+        target: `>= ${fmt(a.floor, 0)} ms`,
+        measured: `${fmt(a.min)} ms (max ${fmt(a.max)} ms)`,
+        pass: a.min >= a.floor,
+      });
+    }
+    const efficiency = tp.sent / tp.ideal;
+    rows.push({
+      figure: `(b) messages in ${WINDOW_MS / 1000} s, ${INSTANCES} x ${PER_INSTANCE_PER_MINUTE}/min`,
+      target: `>= 95% of ${tp.ideal}`,
+      measured: `${tp.sent} (${fmt(efficiency * 100)}%)`,
+      pass: efficiency >= 0.95,
+    });
+    rows.push({
+      figure: '(b) per instance (min / max)',
+      target: '',
+      measured: `${Math.min(...tp.counts)} / ${Math.max(...tp.counts)}`,
+    });
+    rows.push({
+      figure: '(b) first send after worker start',
+      target: '',
+      measured: `${fmt(tp.firstSendMs.min, 0)}..${fmt(tp.firstSendMs.max, 0)} ms`,
+    });
+    rows.push({
+      figure: '(b) mean interval per instance (min / max)',
+      target: `${fmt(60_000 / PER_INSTANCE_PER_MINUTE, 0)} ms`,
+      measured: `${fmt(tp.steadyIntervalMs.min)} / ${fmt(tp.steadyIntervalMs.max)} ms`,
+    });
+    const total = sumCounts(tp.requests);
+    const perMessage = total / Math.max(1, tp.sent);
+    rows.push({
+      figure: '(c) store requests per sent message',
+      target: '<= 4',
+      measured: `${fmt(perMessage, 2)} (${total} / ${tp.sent})`,
+      pass: perMessage <= 4,
+    });
+    rows.push({
+      figure: '(c) same, one pump alone (runs of (a))',
+      target: '',
+      measured: accuracy.map((a) => fmt(a.requestsPerMessage, 2)).join(' / '),
+    });
+    console.log(`after the run: ${machineLine()}`);
+    printTable('Send', rows);
+    console.log('\nDiagnosis (a): the pump paces between claim starts; the gateway sees acceptances');
+    for (const a of accuracy) {
+      const t = a.timings;
+      console.log(`  ${a.run.label}:`);
+      console.log(
+        `    interval between claim starts: mean ${fmt(mean(t.claimIntervals))} ms, min ${fmt(Math.min(...t.claimIntervals))} ms`,
+      );
+      console.log(`    claim request latency:         ${spread(t.claimLatency)}`);
+      console.log(`    claim start -> acceptance:     ${spread(t.claimToAccept)}`);
+      console.log(`    work per send (claim .. last write before next claim): ${spread(t.work)}`);
+    }
+    const byCommand = (cmd: string) =>
+      tp.calls.filter((call) => call.command === cmd).map((call) => call.endedAt - call.calledAt);
+    console.log(
+      `\nDiagnosis (b): event loop utilization of the process during the window: ${fmt(tp.utilization * 100)}%`,
+    );
+    console.log(
+      `  DynamoDB request latency in the window: UpdateItem ${spread(byCommand('UpdateItemCommand'))}`,
+    );
+    console.log(
+      `                                          PutItem    ${spread(byCommand('PutItemCommand'))}`,
+    );
+    console.log(
+      `  SDK pipeline before the wire (serialize, sign; event loop wait): ${spread(tp.calls.map((call) => call.startedAt - call.calledAt))}`,
+    );
+    console.log(
+      `  store requests in the window: ${tp.calls.length} (${fmt(tp.calls.length / (WINDOW_MS / 1000))} per second)`,
+    );
+    console.log(`\nDiagnosis (c): store requests per sent message by kind (${tp.sent} messages):`);
+    console.log(kindsPerMessage(tp.calls, tp.sent));
+    return accuracy.every((a) => a.sent === a.run.contacts) ? 0 : 1;
+  } finally {
+    observerClient.destroy();
+    await stackBench.close();
+    await simulator.close();
+  }
+};
+
+if (isMain(import.meta.url)) {
+  runSend().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

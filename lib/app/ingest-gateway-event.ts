@@ -1,0 +1,478 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Container } from '../composition.ts';
+import { maskPhone } from '../domain/phone.ts';
+import { classifyReply } from '../domain/reply-intent.ts';
+import type {
+  BillingQueue,
+  CallbackEvent,
+  ConnectionState,
+  ContactStatus,
+  ConversationMessage,
+  QueueCounter,
+  QueueStatus,
+  ReceiptStatus,
+  WhatsAppInstance,
+} from '../domain/types.ts';
+import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
+import { publishContinuation, workItemOf } from './run-queue.ts';
+
+export type IngestDeps = Pick<Container, 'store' | 'events' | 'clock' | 'workQueue' | 'scheduler' | 'logger'>;
+
+/** The static header Evolution is configured to send (webhook `headers`), holding the instance's secret. */
+export const WEBHOOK_SECRET_HEADER = 'x-webhook-secret';
+/** Where Evolution posts an instance's events; the tenant is in the path because instance ids are per tenant. */
+export const WEBHOOK_BASE_PATH = '/api/v1/billing/webhooks/evolution';
+
+/** The webhook URL of one of our instances under a public base URL (what `instance webhook` configures). */
+export const evolutionWebhookUrl = (publicBaseUrl: string, tenantId: string, instanceId: string): string =>
+  `${publicBaseUrl.replace(/\/+$/, '')}${WEBHOOK_BASE_PATH}/${encodeURIComponent(tenantId)}/${encodeURIComponent(instanceId)}`;
+
+/** What happened to one webhook: applied, ignored (not ours, echo, duplicate...), or to be retried by Evolution. */
+export interface IngestOutcome {
+  result: 'applied' | 'ignored' | 'retry_later';
+  detail: string;
+}
+
+/**
+ * A receipt for a message id we have not recorded may be ours still in flight (Evolution can post
+ * before our sendText call returns): asked to be retried for this long after the event, then dropped.
+ */
+const UNKNOWN_MESSAGE_GRACE_MS = 2 * 60_000;
+/** A reply without a quoted message matches the phone's latest billing message within this window. */
+const REPLY_MATCH_WINDOW_MS = 7 * 86_400_000;
+/** Messages read per phone spelling when matching a reply. */
+const REPLY_MATCH_SCAN = 20;
+/** JWT clock skew tolerated on `exp` and `nbf`. */
+const JWT_LEEWAY_SECONDS = 60;
+/** Queue statuses a `connection.update: close` stops, and the re-check delay it schedules. */
+const STOPPED_BY_CLOSE: readonly QueueStatus[] = ['running', 'pending', 'scheduled'];
+const RECHECK_AFTER_CLOSE_MS = 60_000;
+const LIST_PAGE = 100;
+
+const RECEIPT_BY_STATUS: Readonly<Record<string, ReceiptStatus>> = {
+  DELIVERY_ACK: 'delivered',
+  READ: 'read',
+  PLAYED: 'read',
+  ERROR: 'failed',
+  // Baileys' numeric statuses, which some Evolution versions pass through.
+  '0': 'failed',
+  '3': 'delivered',
+  '4': 'read',
+  '5': 'read',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+
+const digest = (value: string): Buffer => createHmac('sha256', 'webhook-compare').update(value).digest();
+
+/** Constant-time string equality (compares fixed-length digests, so length leaks nothing either). */
+const safeEqual = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b));
+
+const decodeJson = (part: string): Record<string, unknown> | undefined => {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Signs claims as an HS256 JWT (what Evolution does with the `jwt_key` webhook option). */
+export const signHs256Jwt = (claims: Record<string, unknown>, secret: string): string => {
+  const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  const signature = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
+  return `${header}.${payload}.${signature}`;
+};
+
+/**
+ * Verifies an HS256 JWT signed with `secret`: the algorithm must be HS256 (never `none` or another
+ * one the header asks for), the signature must match, and `exp`/`nbf`, when present, must hold at `now`.
+ */
+export const verifyHs256Jwt = (token: string, secret: string, now: Date): boolean => {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  const [header, payload, signature] = parts as [string, string, string];
+  if (decodeJson(header)?.alg !== 'HS256') return false;
+  const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
+  const presented = Buffer.from(signature, 'base64url');
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return false;
+  const claims = decodeJson(payload);
+  if (!claims) return false;
+  const seconds = now.getTime() / 1000;
+  if (typeof claims.exp === 'number' && seconds >= claims.exp + JWT_LEEWAY_SECONDS) return false;
+  if (typeof claims.nbf === 'number' && seconds < claims.nbf - JWT_LEEWAY_SECONDS) return false;
+  return true;
+};
+
+/**
+ * Whether a webhook request proves it knows the instance's secret: the static `x-webhook-secret`
+ * header, or `Authorization: Bearer <HS256 JWT signed with the secret>` (Evolution's `jwt_key`).
+ * Header names are lower-case (as the HTTP layer gives them).
+ */
+export const isWebhookAuthentic = (secret: string, headers: Record<string, string>, now: Date): boolean => {
+  if (secret === '') return false;
+  const presented = headers[WEBHOOK_SECRET_HEADER];
+  if (presented !== undefined && safeEqual(presented, secret)) return true;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
+  return bearer?.[1] !== undefined && verifyHs256Jwt(bearer[1], secret, now);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers
+
+const record = (value: unknown): Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
+
+/** `messages.update`, `MESSAGES_UPDATE` and the by-events suffix `messages-update` all name one event. */
+export const normalizeEventName = (name: string): string => name.trim().toLowerCase().replace(/[_-]/g, '.');
+
+/**
+ * The queue counter changes of a receipt that moved a contact from `previous`: a contact counts in
+ * `contactsDelivered` once it first reaches delivered OR read (a read arriving first counts both, the
+ * late delivery then counts nothing, as the conditional write refuses it); a failure after the send
+ * moves the contact from sent to failed.
+ */
+export const receiptDeltas = (
+  previous: ContactStatus,
+  receipt: ReceiptStatus,
+): Partial<Record<QueueCounter, number>> => {
+  if (receipt === 'failed') return { contactsSent: -1, contactsFailed: 1 };
+  const wasDelivered = previous === 'delivered' || previous === 'read';
+  return {
+    ...(wasDelivered ? {} : { contactsDelivered: 1 }),
+    ...(receipt === 'read' && previous !== 'read' ? { contactsRead: 1 } : {}),
+  };
+};
+
+/** Callback events a receipt stands for (a read implies the delivery); emitting them again is a no-op. */
+const receiptEvents = (receipt: ReceiptStatus): CallbackEvent[] =>
+  receipt === 'read' ? ['delivered', 'read'] : [receipt];
+
+/** Whether a contact already in `current` reflects the receipt (a duplicate or a late, older receipt). */
+const reflects = (current: ContactStatus, receipt: ReceiptStatus): boolean =>
+  receipt === 'failed'
+    ? current === 'failed'
+    : current === 'read' || (current === 'delivered' && receipt === 'delivered');
+
+/** The phone of a JID (`5511999999999@s.whatsapp.net`, maybe with a device suffix `:12`) as E.164. */
+const phoneOfJid = (jid: string): string | undefined => {
+  const m = /^(\d{8,15})(?::\d+)?@s\.whatsapp\.net$/.exec(jid);
+  return m?.[1] ? `+${m[1]}` : undefined;
+};
+
+/** The text of an incoming message (plain or extended text, a caption); '' for media without one. */
+const messageText = (message: Record<string, unknown>): string =>
+  text(message.conversation) ??
+  text(record(message.extendedTextMessage).text) ??
+  text(record(message.imageMessage).caption) ??
+  text(record(message.videoMessage).caption) ??
+  text(record(message.buttonsResponseMessage).selectedDisplayText) ??
+  text(record(message.listResponseMessage).title) ??
+  '';
+
+const isBillingMessage = (m: ConversationMessage | undefined, tenantId: string): m is ConversationMessage =>
+  m !== undefined &&
+  m.tenantId === tenantId &&
+  m.direction === 'outbound' &&
+  m.queueId !== null &&
+  m.contactPosition !== null;
+
+/** The envelope's `date_time` when it is a usable instant at or before now; else now. */
+const eventInstant = (dateTime: unknown, now: Date): Date => {
+  const at = typeof dateTime === 'string' ? new Date(dateTime) : undefined;
+  return at && !Number.isNaN(at.getTime()) && at <= now ? at : now;
+};
+
+const ignored = (detail: string): IngestOutcome => ({ result: 'ignored', detail });
+const applied = (detail: string): IngestOutcome => ({ result: 'applied', detail });
+
+// ---------------------------------------------------------------------------------------------
+// The use case
+
+/**
+ * Applies one Evolution webhook of an (already authenticated) instance, design section 5:
+ * - `messages.update` of our sends (`fromMe`): DELIVERY_ACK -> delivered, READ/PLAYED -> read,
+ *   ERROR -> failed; the message item (instance, key id) names the contact; one forward-only
+ *   conditional write on the contact, counters from the status it replaced, events for the ERP.
+ *   A receipt that finds the contact still `sending` (the sender records the message before it
+ *   marks the contact sent), or no message yet, asks Evolution to retry (`retry_later` -> 503);
+ * - `messages.upsert` from the debtor: matched to the billing message it quotes (`stanzaId`), else
+ *   to the phone's latest billing message within 7 days; stored as an inbound message (idempotent by
+ *   its id), counted once per contact, classified, opt-out requests suppress the phone, `replied`;
+ * - `connection.update`: remembers the state; `close` stops the instance's open queues
+ *   (`instance_down`, re-checked by the pump in a minute), `open` resumes them at once;
+ * - `send.message` (our own send echoed) and anything else: ignored.
+ * Every step is idempotent, so Evolution's retries and duplicates change nothing twice.
+ */
+export const ingestGatewayEvent = async (
+  deps: IngestDeps,
+  instance: WhatsAppInstance,
+  envelope: { event?: string; data?: unknown; date_time?: unknown },
+  pathEvent?: string,
+): Promise<IngestOutcome> => {
+  const name = normalizeEventName(envelope.event ?? pathEvent ?? '');
+  const data = record(envelope.data);
+  const now = deps.clock.now();
+  const at = eventInstant(envelope.date_time, now);
+  switch (name) {
+    case 'messages.update':
+      return onReceipt(deps, instance, data, at, now);
+    case 'messages.upsert':
+      return onIncoming(deps, instance, data, at, now);
+    case 'connection.update':
+      return onConnection(deps, instance, data, now);
+    case 'send.message':
+      return ignored('our own send, recorded by the sender');
+    default:
+      return ignored(`event not used: ${name || '(none)'}`);
+  }
+};
+
+const onReceipt = async (
+  deps: IngestDeps,
+  instance: WhatsAppInstance,
+  data: Record<string, unknown>,
+  at: Date,
+  now: Date,
+): Promise<IngestOutcome> => {
+  if (data.fromMe === false) return ignored('receipt of an incoming message');
+  const receipt = RECEIPT_BY_STATUS[String(data.status ?? '')];
+  if (!receipt) return ignored(`status not tracked: ${String(data.status)}`);
+  const keyId = text(data.keyId) ?? text(record(data.key).id);
+  if (!keyId) return ignored('receipt without a message id');
+
+  const message = await deps.store.getMessage(instance.id, keyId);
+  if (!message) {
+    // Maybe ours and not recorded yet; an id typed on the phone itself stops being retried soon.
+    return now.getTime() - at.getTime() < UNKNOWN_MESSAGE_GRACE_MS
+      ? { result: 'retry_later', detail: 'message not recorded yet' }
+      : ignored('message unknown');
+  }
+  if (!isBillingMessage(message, instance.tenantId)) return ignored('not a billing message');
+  const queueId = message.queueId as string;
+  const position = message.contactPosition as number;
+
+  const write = await deps.store.applyReceipt(
+    queueId,
+    position,
+    receipt,
+    at.toISOString(),
+    receipt === 'failed' ? 'WhatsApp informou falha na entrega (ERROR)' : undefined,
+  );
+  if (!write.applied) {
+    if (write.current === 'sending') return { result: 'retry_later', detail: 'contact not marked sent yet' };
+    if (!write.current || !reflects(write.current, receipt)) return ignored(`contact is ${write.current}`);
+    // A duplicate: the ERP's events are idempotent, so repeating them only fills a gap a crash left.
+    await emitReceipt(deps, queueId, position, receipt, keyId, at);
+    return ignored(`duplicate ${receipt}`);
+  }
+  await deps.store.updateQueueProgress(queueId, receiptDeltas(write.previous, receipt));
+  await emitReceipt(deps, queueId, position, receipt, keyId, at);
+  return applied(`${write.previous} -> ${receipt}`);
+};
+
+const emitReceipt = async (
+  deps: IngestDeps,
+  queueId: string,
+  position: number,
+  receipt: ReceiptStatus,
+  keyId: string,
+  at: Date,
+): Promise<void> => {
+  for (const name of receiptEvents(receipt)) {
+    await deps.events.emit({
+      name,
+      queueId,
+      contactPosition: position,
+      occurredAt: at.toISOString(),
+      providerMessageId: keyId,
+      error:
+        name === 'failed' ? { code: 'DELIVERY_FAILED', message: 'WhatsApp informou falha na entrega' } : null,
+    });
+  }
+};
+
+/** The phone's latest billing message within the window, over both 9th-digit spellings. */
+const latestBillingMessage = async (
+  deps: IngestDeps,
+  tenantId: string,
+  phone: string,
+  now: Date,
+): Promise<ConversationMessage | undefined> => {
+  const since = new Date(now.getTime() - REPLY_MATCH_WINDOW_MS).toISOString();
+  let latest: ConversationMessage | undefined;
+  for (const spelling of phoneSpellings(phone)) {
+    const history = await deps.store.listMessages(tenantId, spelling, REPLY_MATCH_SCAN);
+    const found = history.find((m) => isBillingMessage(m, tenantId) && m.at >= since);
+    if (found && (!latest || found.at > latest.at)) latest = found;
+  }
+  return latest;
+};
+
+const onIncoming = async (
+  deps: IngestDeps,
+  instance: WhatsAppInstance,
+  data: Record<string, unknown>,
+  at: Date,
+  now: Date,
+): Promise<IngestOutcome> => {
+  const key = record(data.key);
+  const id = text(key.id);
+  if (!id) return ignored('message without an id');
+  // Typed on the linked phone, or our own send echoed: not a reply.
+  if (key.fromMe === true) return ignored('sent by us');
+  const jids = [key.remoteJid, key.remoteJidAlt, key.senderPn].filter(
+    (j): j is string => typeof j === 'string',
+  );
+  if (jids.some((j) => j.endsWith('@g.us') || j.endsWith('@broadcast'))) return ignored('group or broadcast');
+  const phone = jids.map(phoneOfJid).find((p) => p !== undefined);
+  const message = record(data.message);
+  const body = messageText(message);
+  const stanzaId =
+    text(record(data.contextInfo).stanzaId) ??
+    text(record(record(message.extendedTextMessage).contextInfo).stanzaId);
+
+  // 1. The billing message it answers: the one it quotes, else the phone's latest.
+  let original: ConversationMessage | undefined;
+  if (stanzaId) {
+    const quoted = await deps.store.getMessage(instance.id, stanzaId);
+    if (isBillingMessage(quoted, instance.tenantId)) original = quoted;
+  }
+  if (!original && phone) original = await latestBillingMessage(deps, instance.tenantId, phone, now);
+
+  // 2. The reply joins the history (its own id: a duplicate overwrites the same item), under the
+  //    contact's phone when matched so the conversation reopens; an @lid-only sender keeps its lid.
+  // The envelope's time (ms), not `messageTimestamp` (whole seconds, which would sort the reply before
+  // a send of the same second); never before the message it answers, or the history would misorder.
+  const after = original ? new Date(new Date(original.at).getTime() + 1) : at;
+  const when = (at > after ? at : after).toISOString();
+  await deps.store.recordMessage({
+    id,
+    tenantId: instance.tenantId,
+    phone: original?.phone ?? phone ?? jids[0] ?? 'unknown',
+    instanceId: instance.id,
+    direction: 'inbound',
+    text: body || `[${text(data.messageType) ?? 'mensagem'}]`,
+    at: when,
+    queueId: original?.queueId ?? null,
+    contactPosition: original?.contactPosition ?? null,
+    campaignId: original?.campaignId ?? null,
+    externalId: original?.externalId ?? null,
+    templateType: original?.templateType ?? null,
+  });
+
+  // 3. What it means; an opt-out request suppresses the phone (each spelling when unmatched).
+  const { intent, optOut } = classifyReply(body);
+  if (optOut) {
+    const phones = original ? [original.phone] : phone ? phoneSpellings(phone) : [];
+    for (const p of phones) {
+      await deps.store.putOptOut({
+        tenantId: instance.tenantId,
+        phone: p,
+        source: 'reply',
+        reason: body.slice(0, MAX_OPT_OUT_REASON),
+        at: when,
+      });
+    }
+    if (phones.length > 0)
+      deps.logger.info('phone opted out by reply', { phone: maskPhone(phones[0] as string) });
+  }
+  if (!original)
+    return ignored(phone ? 'reply matches no billing message' : 'reply from an unmatched @lid sender');
+
+  // 4. Counted once per contact (the conditional write), and the ERP hears about it.
+  const queueId = original.queueId as string;
+  const position = original.contactPosition as number;
+  if (await deps.store.markContactReplied(queueId, position, when)) {
+    await deps.store.updateQueueProgress(queueId, { contactsReplied: 1 });
+  }
+  await deps.events.emit({
+    name: 'replied',
+    queueId,
+    contactPosition: position,
+    occurredAt: when,
+    providerMessageId: id,
+    reply: { text: body, intent },
+  });
+  return applied(`reply (${intent}${optOut ? ', opt-out' : ''})`);
+};
+
+/** Every queue of the tenant in `status` that sends through `instanceId`. */
+const queuesOfInstance = async (
+  deps: IngestDeps,
+  tenantId: string,
+  instanceId: string,
+  status: QueueStatus,
+): Promise<BillingQueue[]> => {
+  const found: BillingQueue[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listQueues(tenantId, { status, limit: LIST_PAGE, cursor });
+    found.push(...page.items.filter((q) => q.instanceId === instanceId && q.status === status));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return found;
+};
+
+const CONNECTION_STATES: Readonly<Record<string, ConnectionState>> = {
+  open: 'open',
+  connecting: 'connecting',
+  close: 'close',
+  // Only in webhooks: WhatsApp refused the session; for sending it is the same as closed.
+  refused: 'close',
+};
+
+const onConnection = async (
+  deps: IngestDeps,
+  instance: WhatsAppInstance,
+  data: Record<string, unknown>,
+  now: Date,
+): Promise<IngestOutcome> => {
+  const state = CONNECTION_STATES[String(data.state ?? '')];
+  if (!state) return ignored(`connection state not tracked: ${String(data.state)}`);
+  await deps.store.setInstanceConnectionState(instance.tenantId, instance.id, state);
+  const { store } = deps;
+  let moved = 0;
+
+  if (state === 'close') {
+    const at = new Date(now.getTime() + RECHECK_AFTER_CLOSE_MS);
+    for (const status of STOPPED_BY_CLOSE) {
+      for (const queue of await queuesOfInstance(deps, instance.tenantId, instance.id, status)) {
+        const down = await store.transitionQueue(queue.id, [status], 'instance_down', {
+          pausedAt: now.toISOString(),
+          pauseReason: `Instância WhatsApp desconectada (connection.update: ${String(data.state)}); nova verificação em 1 min`,
+          nextRunAt: at.toISOString(),
+        });
+        if (!down) continue;
+        moved += 1;
+        // The pump re-checks then (and backs off while it stays down), should `open` never come.
+        const generation = await store.nextPublishGeneration(down.id);
+        await deps.scheduler.schedule(`recheck-${down.id}-${at.getTime()}`, at, workItemOf(down, generation));
+      }
+    }
+    return applied(`instance ${state}: ${moved} queue(s) stopped`);
+  }
+
+  if (state === 'open') {
+    for (const queue of await queuesOfInstance(deps, instance.tenantId, instance.id, 'instance_down')) {
+      const resumed = await store.transitionQueue(queue.id, ['instance_down'], 'pending', {
+        pausedAt: null,
+        pauseReason: '',
+        nextRunAt: null,
+      });
+      if (!resumed) continue;
+      moved += 1;
+      await publishContinuation(deps, resumed);
+    }
+    return applied(`instance open: ${moved} queue(s) resumed`);
+  }
+  return applied(`instance ${state}`);
+};
