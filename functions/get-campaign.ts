@@ -13,7 +13,7 @@ export const route: RouteFactory = (c) =>
       ? await c.store.getCampaign(auth.tenant.id, params.value.external_id)
       : undefined;
     // A campaign still being created has no answer yet: it is not found until it is.
-    if (!campaign || campaign.state !== 'created') throw new DomainError('CAMPAIGN_NOT_FOUND');
+    if (campaign?.state !== 'created') throw new DomainError('CAMPAIGN_NOT_FOUND');
     const queue = await getQueueForTenant(c, auth.tenant.id, campaign.queueId);
     const body: CampaignResponse = {
       success: true,

@@ -263,7 +263,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
       if (!fresh) {
         // The status as of now: a pause or cancel that arrived while waiting stops us here.
         const current = await flush();
-        if (!current || current.status !== 'running') return 'stopped';
+        if (current?.status !== 'running') return 'stopped';
         queue = current;
       }
       fresh = false;

@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type {
   BillingContact,
-  ContactStatus,
   BillingQueue,
   ContactSendResult,
+  ContactStatus,
   ConversationMessage,
   QueueCounter,
   QueueRunFields,
@@ -278,12 +278,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       if (!QUEUE_RUN_FIELDS.has(field)) throw new Error(`Not a queue run field: ${field}`);
       expression.set(field, value);
     }
-  };
-
-  /** Gets the lease item's last send time (after a failed acquire: dynalite returns no item then). */
-  const readLastSendAt = async (tenantId: string, instanceId: string): Promise<string | null> => {
-    const item = await get(keys.instanceLease(tenantId, instanceId));
-    return typeof item?.lastSendAt === 'string' ? item.lastSendAt : null;
   };
 
   return {
@@ -560,7 +554,11 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
     async noteInstanceWaiter(tenantId: string, instanceId: string, queueId: string, at: string | null) {
       if (at !== null) {
         const e = new Expression().set('waiterQueueId', queueId).set('waiterAt', at);
-        await updateIfMatch({ Key: keys.instanceLease(tenantId, instanceId), ...e.update(), ReturnValues: 'NONE' });
+        await updateIfMatch({
+          Key: keys.instanceLease(tenantId, instanceId),
+          ...e.update(),
+          ReturnValues: 'NONE',
+        });
         return;
       }
       // Only the waiter itself clears its note: a newer waiter's must stay.
