@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHttpCallbackClient } from './adapters/callbacks/http-callback-client.ts';
 import { createEvolutionGateway } from './adapters/gateway/evolution-gateway.ts';
@@ -13,6 +14,7 @@ import { createSqsWorkQueue } from './adapters/queue/sqs-work-queue.ts';
 import { createEventBridgeScheduler } from './adapters/scheduler/eventbridge-scheduler.ts';
 import { createStoreBackedScheduler } from './adapters/scheduler/store-backed-scheduler.ts';
 import { createReferenceSecretResolver } from './adapters/secrets/reference-secret-resolver.ts';
+import { createSsmParameterReader } from './adapters/secrets/ssm-parameter-reader.ts';
 import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
 import { createBillingEvents } from './app/billing-events.ts';
 import { type Config, loadConfig } from './config.ts';
@@ -120,6 +122,7 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
       onBackgroundError: (error) => logger.warn('background store write failed', { error: error as Error }),
     });
   const workQueue = overrides.workQueue ?? createDeployedWorkQueue(config);
+  let ssmReader: ((name: string) => Promise<string>) | undefined;
   return {
     config,
     logger,
@@ -130,7 +133,14 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
     workQueue,
     scheduler: overrides.scheduler ?? createDeployedScheduler(config, { store, workQueue, clock, logger }),
     gateway: overrides.gateway ?? createEvolutionGateway({ timeoutMs: config.GATEWAY_TIMEOUT_MS }),
-    secrets: overrides.secrets ?? createReferenceSecretResolver({ env: config.credentialEnv }),
+    secrets:
+      overrides.secrets ??
+      createReferenceSecretResolver({
+        env: config.credentialEnv,
+        // Created lazily: only instances with `ssm:` credentials need it.
+        ssm: (name) =>
+          (ssmReader ??= createSsmParameterReader(new SSMClient({ region: config.AWS_REGION })))(name),
+      }),
     sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     events: overrides.events ?? createBillingEvents({ store, clock, logger }),
     callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),

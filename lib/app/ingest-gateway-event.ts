@@ -14,9 +14,12 @@ import type {
   WhatsAppInstance,
 } from '../domain/types.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
-import { publishContinuation, workItemOf } from './run-queue.ts';
+import { publishContinuation, transitionWithMetrics, workItemOf } from './run-queue.ts';
 
-export type IngestDeps = Pick<Container, 'store' | 'events' | 'clock' | 'workQueue' | 'scheduler' | 'logger'>;
+export type IngestDeps = Pick<
+  Container,
+  'store' | 'events' | 'clock' | 'workQueue' | 'scheduler' | 'logger' | 'metrics'
+>;
 
 /** The static header Evolution is configured to send (webhook `headers`), holding the instance's secret. */
 export const WEBHOOK_SECRET_HEADER = 'x-webhook-secret';
@@ -446,7 +449,7 @@ const onConnection = async (
     const at = new Date(now.getTime() + RECHECK_AFTER_CLOSE_MS);
     for (const status of STOPPED_BY_CLOSE) {
       for (const queue of await queuesOfInstance(deps, instance.tenantId, instance.id, status)) {
-        const down = await store.transitionQueue(queue.id, [status], 'instance_down', {
+        const down = await transitionWithMetrics(deps, queue, [status], 'instance_down', {
           pausedAt: now.toISOString(),
           pauseReason: `Instância WhatsApp desconectada (connection.update: ${String(data.state)}); nova verificação em 1 min`,
           nextRunAt: at.toISOString(),
@@ -463,7 +466,7 @@ const onConnection = async (
 
   if (state === 'open') {
     for (const queue of await queuesOfInstance(deps, instance.tenantId, instance.id, 'instance_down')) {
-      const resumed = await store.transitionQueue(queue.id, ['instance_down'], 'pending', {
+      const resumed = await transitionWithMetrics(deps, queue, ['instance_down'], 'pending', {
         pausedAt: null,
         pauseReason: '',
         nextRunAt: null,
