@@ -62,6 +62,8 @@ export type PumpResult =
 
 const PREFETCH = 25;
 const LEASE_BUSY_WAIT_MS = 1000;
+/** How old the opt-out answer for the prefetched contacts may be before it is asked again. */
+const OPT_OUT_FRESH_MS = 10_000;
 /** A waiter noted longer ago than this has given up (its item was consumed by another path). */
 const WAITER_FRESH_MS = 5 * LEASE_BUSY_WAIT_MS;
 /** Recent sends kept to measure `current_rate`. */
@@ -212,6 +214,8 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
       if (Object.keys(pending).length > 0) await flush();
     };
     let fresh = true;
+    let optedOut = new Set<string>();
+    let optOutsCheckedAt = Number.NEGATIVE_INFINITY;
 
     for (;;) {
       const now = deps.clock.now();
@@ -232,6 +236,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
       }
 
       if (candidates.length === 0) {
+        optOutsCheckedAt = Number.NEGATIVE_INFINITY;
         candidates = await store.listSendableContacts(queue.id, now.toISOString(), PREFETCH, afterPosition);
         if (candidates.length === 0 && afterPosition !== undefined) {
           // Reached the end of the batch: start again from the top for retries that came due.
@@ -280,7 +285,15 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
       }
       const wasRetry = next.status === 'retry';
       // The phone may have opted out after the batch was accepted (a SAIR reply, the API): never send.
-      if (await store.getOptOut(queue.tenantId, claimed.phone)) {
+      // Checked for the whole prefetched page at once, and again once the answer is a few seconds old.
+      if (deps.clock.now().getTime() - optOutsCheckedAt > OPT_OUT_FRESH_MS) {
+        optedOut = await store.findOptedOut(queue.tenantId, [
+          claimed.phone,
+          ...candidates.map((c) => c.phone),
+        ]);
+        optOutsCheckedAt = deps.clock.now().getTime();
+      }
+      if (optedOut.has(claimed.phone)) {
         const released = await store.finishContact(queue.id, claimed.position, {
           status: 'skipped_opt_out',
           at: sendAt.toISOString(),
