@@ -1,16 +1,19 @@
 import {
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  UpdateCommand,
-  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../domain/errors.ts';
 import type { ApiKey, BillingContact } from '../../domain/types.ts';
 import type { Store, StoredCallbackEvent } from '../../ports/store.ts';
-import { type Item, isConditionFailure, toEntity, withoutUndefined } from './dynamodb-item.ts';
+import {
+  type Item,
+  isConditionFailure,
+  tableOperations,
+  toEntity,
+  withoutUndefined,
+} from './dynamodb-item.ts';
 import { GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
 /** The part of the Store that records ERP callback events and drives their delivery. */
@@ -66,21 +69,7 @@ const toEvent = (item: Item): StoredCallbackEvent => toEntity<StoredCallbackEven
  */
 export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOptions): CallbackStore => {
   const { client, tableName } = options;
-
-  const get = async (key: Item): Promise<Item | undefined> => {
-    const out = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-    return out.Item;
-  };
-
-  const updateIfMatch = async (input: Omit<UpdateCommandInput, 'TableName'>): Promise<Item | undefined> => {
-    try {
-      const out = await client.send(new UpdateCommand({ TableName: tableName, ...input }));
-      return out.Attributes ?? {};
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
-  };
+  const { get, updateIfMatch } = tableOperations(client, tableName);
 
   /**
    * A page of a Query: asks for `limit + 1` matches (following LastEvaluatedKey while a filter or

@@ -3,11 +3,8 @@ import {
   type BatchWriteCommandInput,
   DeleteCommand,
   type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../domain/errors.ts';
 import {
@@ -21,7 +18,13 @@ import {
   type QueueStatus,
 } from '../../domain/types.ts';
 import type { PageRequest, Store } from '../../ports/store.ts';
-import { type Item, isConditionFailure, toEntity, withoutUndefined } from './dynamodb-item.ts';
+import {
+  type Item,
+  isConditionFailure,
+  tableOperations,
+  toEntity,
+  withoutUndefined,
+} from './dynamodb-item.ts';
 import { GSI1, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
 /** The part of the Store the Accept API writes and the status API reads: campaigns, queues, contacts. */
@@ -188,42 +191,11 @@ function queueToItem(queue: BillingQueue): Item {
 export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOptions): CampaignStore {
   const { client, tableName } = options;
   const baseDelayMs = options.batchRetryDelayMs ?? 50;
-
-  const get = async (key: Item): Promise<Item | undefined> => {
-    const out = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-    return out.Item;
-  };
-
-  /** Puts an item that must not exist yet; false when it does. */
-  const putNew = async (item: Item): Promise<boolean> => {
-    try {
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: withoutUndefined(item),
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PK },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  };
-
+  const table = tableOperations(client, tableName);
+  const { get, putNew } = table;
   /** Runs an update whose condition may fail; false when it did. */
-  const updateIfMatch = async (
-    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
-  ): Promise<boolean> => {
-    try {
-      await client.send(new UpdateCommand({ TableName: tableName, ...input }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  };
+  const updateIfMatch = async (input: Parameters<typeof table.updateIfMatch>[0]): Promise<boolean> =>
+    (await table.updateIfMatch(input)) !== undefined;
 
   /**
    * Up to `count` items of a Query, following LastEvaluatedKey only when a response stopped short

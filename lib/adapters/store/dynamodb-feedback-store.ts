@@ -2,7 +2,6 @@ import {
   BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
@@ -11,7 +10,7 @@ import { DomainError } from '../../domain/errors.ts';
 import { shouldApplyReceipt } from '../../domain/queue-state.ts';
 import { CONTACT_STATUSES, type ContactStatus, type OptOut, type ReceiptStatus } from '../../domain/types.ts';
 import type { Store } from '../../ports/store.ts';
-import { type Item, isConditionFailure, toEntity } from './dynamodb-item.ts';
+import { type Item, isConditionFailure, tableOperations, toEntity } from './dynamodb-item.ts';
 import { contactsIndexSortKey, GSI1, indexPartitions, keys, PK } from './table-schema.ts';
 
 /** The part of the Store the gateway webhooks and the opt-out API use (docs/data-model.md: Contact, Opt-out). */
@@ -74,12 +73,8 @@ const decodeCursor = (cursor: string): string => {
  */
 export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOptions): FeedbackStore {
   const { client, tableName } = options;
+  const { get } = tableOperations(client, tableName);
   const retryDelayMs = options.batchRetryDelayMs ?? 50;
-
-  const get = async (key: Item): Promise<Item | undefined> => {
-    const out = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-    return out.Item;
-  };
 
   return {
     async applyReceipt(queueId, position, receipt, at, error) {

@@ -1,4 +1,13 @@
-import { TABLE_ATTRIBUTES } from './table-schema.ts';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { PK, TABLE_ATTRIBUTES } from './table-schema.ts';
 
 /** One item as the document client reads and writes it. */
 export type Item = Record<string, unknown>;
@@ -26,3 +35,67 @@ export function toEntity<T>(item: Item): T {
   for (const attribute of TABLE_ATTRIBUTES) delete entity[attribute];
   return entity as T;
 }
+
+/**
+ * The few calls every store module makes, bound to one table: strongly consistent reads, puts,
+ * conditional creates and updates whose failed condition is a value (undefined/false), not a throw.
+ */
+export const tableOperations = (client: DynamoDBDocumentClient, tableName: string) => ({
+  /** The item under `key` (consistent read), or undefined. */
+  get: async (key: Item): Promise<Item | undefined> => {
+    const out = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+    return out.Item;
+  },
+
+  put: async (item: Item): Promise<void> => {
+    await client.send(new PutCommand({ TableName: tableName, Item: withoutUndefined(item) }));
+  },
+
+  /** Puts an item that must not exist yet; false when it does. */
+  putNew: async (item: Item): Promise<boolean> => {
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: withoutUndefined(item),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  },
+
+  /**
+   * Runs an update whose condition may fail: the item after the update (unless `ReturnValues`
+   * asks otherwise; `{}` for NONE), or undefined when the condition failed.
+   */
+  updateIfMatch: async (input: Omit<UpdateCommandInput, 'TableName'>): Promise<Item | undefined> => {
+    try {
+      const out = await client.send(
+        new UpdateCommand({ TableName: tableName, ReturnValues: 'ALL_NEW', ...input }),
+      );
+      return out.Attributes ?? {};
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  },
+
+  /** Every item of a Query, following LastEvaluatedKey to the end. */
+  queryAll: async (input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> => {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await client.send(
+        new QueryCommand({ TableName: tableName, ...input, ExclusiveStartKey: startKey }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  },
+});

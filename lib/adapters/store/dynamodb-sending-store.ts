@@ -1,10 +1,7 @@
 import {
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type {
@@ -19,7 +16,7 @@ import type {
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
-import { type Item, isConditionFailure, toEntity, withoutUndefined } from './dynamodb-item.ts';
+import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-item.ts';
 import { contactsIndexSortKey, GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
 /** The part of the Store the sender (and the webhooks, for messages) uses: design section 5, Send. */
@@ -180,39 +177,8 @@ function checkLimit(method: string, limit: number): void {
  */
 export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions): SendingStore {
   const { client, tableName, clock } = options;
+  const { get, updateIfMatch, queryAll } = tableOperations(client, tableName);
   const tenantOfQueue = new Map<string, string>();
-
-  const get = async (key: Item): Promise<Item | undefined> => {
-    const out = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-    return out.Item;
-  };
-
-  /** Runs an update whose condition may fail; the new item (ALL_NEW), or undefined when the condition failed. */
-  const updateIfMatch = async (input: UpdateInput): Promise<Item | undefined> => {
-    try {
-      const out = await client.send(
-        new UpdateCommand({ TableName: tableName, ReturnValues: 'ALL_NEW', ...input }),
-      );
-      return out.Attributes ?? {};
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
-  };
-
-  /** Every item of a Query, following LastEvaluatedKey to the end. */
-  const queryAll = async (input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>) => {
-    const items: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const out = await client.send(
-        new QueryCommand({ TableName: tableName, ...input, ExclusiveStartKey: startKey }),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
-  };
 
   /**
    * The queue's contacts from `fromPosition` on, in batch order, that pass `filter` (base table,

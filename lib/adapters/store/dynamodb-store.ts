@@ -1,11 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_BILLING_CONFIG } from '../../domain/billing-config.ts';
 import type {
   ApiKey,
@@ -23,7 +16,7 @@ import type { CounterResult, Store } from '../../ports/store.ts';
 import { createDynamoDbCallbackStore } from './dynamodb-callback-store.ts';
 import { createDynamoDbCampaignStore } from './dynamodb-campaign-store.ts';
 import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
-import { type Item, isConditionFailure, toEntity, withoutUndefined } from './dynamodb-item.ts';
+import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-item.ts';
 import { createDynamoDbScheduleStore } from './dynamodb-schedule-store.ts';
 import { createDynamoDbSendingStore } from './dynamodb-sending-store.ts';
 import { GSI1, indexPartitions, keys, PK, SK, TTL_ATTRIBUTE } from './table-schema.ts';
@@ -88,58 +81,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
   const { client, tableName } = options;
   const clock = options.clock ?? systemClock;
   const onBackgroundError = options.onBackgroundError ?? (() => {});
-
-  const get = async (key: Item): Promise<Item | undefined> => {
-    const out = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-    return out.Item;
-  };
-
-  /** Puts an item that must not exist yet; false when it does. */
-  const putNew = async (item: Item): Promise<boolean> => {
-    try {
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: withoutUndefined(item),
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PK },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  };
-
-  const put = async (item: Item): Promise<void> => {
-    await client.send(new PutCommand({ TableName: tableName, Item: withoutUndefined(item) }));
-  };
-
-  /** Runs an update whose condition may fail; false when it did. */
-  const updateIfMatch = async (input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>) => {
-    try {
-      return await client.send(new UpdateCommand({ TableName: tableName, ...input }));
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
-  };
-
-  const queryAll = async (
-    input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
-  ): Promise<Item[]> => {
-    const items: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const out = await client.send(
-        new QueryCommand({ TableName: tableName, ...input, ExclusiveStartKey: startKey }),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
-  };
+  const { get, put, putNew, updateIfMatch, queryAll } = tableOperations(client, tableName);
 
   const queryTenantPartition = (tenantId: string, skPrefix: string) =>
     queryAll({
@@ -238,7 +180,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       });
-      return out?.Attributes ? tenantFromItem(out.Attributes) : undefined;
+      return out ? tenantFromItem(out) : undefined;
     },
 
     async createApiKey(key: ApiKey) {
@@ -401,7 +343,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
           },
           ReturnValues: 'UPDATED_NEW',
         });
-        if (added) return { ok: true, value: Number(added.Attributes?.[COUNTER_VALUE]) };
+        if (added) return { ok: true, value: Number(added[COUNTER_VALUE]) };
 
         const current = await readCounter(name, now);
         if (current.live) {
