@@ -1,45 +1,22 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
-import { ensureTable, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
+import { GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
 import { createBillingEvents } from '../../lib/app/billing-events.ts';
 import type { BillingContact, BillingQueue, Campaign } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store, StoredCallbackEvent } from '../../lib/ports/store.ts';
-import {
-  createTestDocumentClient,
-  createTestDynamoDbClient,
-  type RunningDynalite,
-  startDynalite,
-} from '../support/dynalite.ts';
+import { useDynalite } from '../support/dynalite.ts';
 
-let dynamo: RunningDynalite;
-let raw: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
-let tableCount = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  raw = createTestDynamoDbClient(dynamo.endpoint);
-  doc = createTestDocumentClient(dynamo.endpoint);
-});
-
-afterAll(async () => {
-  doc?.destroy();
-  raw?.destroy();
-  await dynamo?.stop();
-});
+const db = useDynalite();
 
 const NOW = '2025-01-10T13:00:00.000Z';
 const clock: Clock = { now: () => new Date(NOW) };
 const QUEUE_ID = '11111111-1111-4111-8111-111111111111';
 
 async function freshStore(): Promise<{ store: Store; tableName: string }> {
-  tableCount += 1;
-  const tableName = `callback-test-${tableCount}`;
-  await ensureTable(raw, tableName);
-  return { store: createDynamoDbStore({ client: doc, tableName, clock }), tableName };
+  const tableName = await db.freshTable('callback-test');
+  return { store: createDynamoDbStore({ client: db.doc, tableName, clock }), tableName };
 }
 
 const campaign = (overrides: Partial<Campaign> = {}): Campaign => ({
@@ -175,7 +152,7 @@ describe('dynamodb callback store', () => {
     await events.emit(input);
 
     // Assess
-    const out = await doc.send(
+    const out = await db.doc.send(
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :cb)',
@@ -207,7 +184,7 @@ describe('dynamodb callback store', () => {
     });
 
     // Assess
-    const item = await doc.send(
+    const item = await db.doc.send(
       new GetCommand({ TableName: tableName, Key: keys.callback(QUEUE_ID, `${QUEUE_ID}:queue.completed`) }),
     );
     expect(item.Item?.delivery.status).toBe('skipped');

@@ -1,4 +1,3 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   type BatchWriteCommandOutput,
@@ -6,9 +5,9 @@ import {
   GetCommand,
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
-import { ensureTable, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
+import { GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
 import { DomainError } from '../../lib/domain/errors.ts';
 import type {
   BillingContact,
@@ -18,44 +17,22 @@ import type {
   QueueStatus,
 } from '../../lib/domain/types.ts';
 import type { Store } from '../../lib/ports/store.ts';
-import {
-  createTestDocumentClient,
-  createTestDynamoDbClient,
-  type RunningDynalite,
-  startDynalite,
-} from '../support/dynalite.ts';
+import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
 
-let dynamo: RunningDynalite;
-let raw: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
-let tableCount = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  raw = createTestDynamoDbClient(dynamo.endpoint);
-  doc = createTestDocumentClient(dynamo.endpoint);
-});
-
-afterAll(async () => {
-  doc?.destroy();
-  raw?.destroy();
-  await dynamo?.stop();
-});
+const db = useDynalite();
 
 /** A store on its own fresh table; `client` replaces the document client (to count or disturb requests). */
 async function freshStore(
-  client: DynamoDBDocumentClient = doc,
+  client: DynamoDBDocumentClient = db.doc,
 ): Promise<{ store: Store; tableName: string }> {
-  tableCount += 1;
-  const tableName = `campaign-test-${tableCount}`;
-  await ensureTable(raw, tableName);
+  const tableName = await db.freshTable('campaign-test');
   return { store: createDynamoDbStore({ client, tableName, batchRetryDelayMs: 1 }), tableName };
 }
 
 /** A document client on its own connection that counts the DynamoDB operations it sends. */
 function countingClient(): { client: DynamoDBDocumentClient; counts: Map<string, number>; close(): void } {
   const counts = new Map<string, number>();
-  const lowLevel = createTestDynamoDbClient(dynamo.endpoint);
+  const lowLevel = createTestDynamoDbClient(db.endpoint);
   lowLevel.middlewareStack.add(
     (next, context) => async (args) => {
       const name = context.commandName ?? 'unknown';
@@ -80,14 +57,14 @@ function throttlingClient(keep: (requests: WriteRequests) => number): {
   let calls = 0;
   const client = {
     send: async (command: unknown) => {
-      if (!(command instanceof BatchWriteCommand)) return doc.send(command as never);
+      if (!(command instanceof BatchWriteCommand)) return db.doc.send(command as never);
       calls += 1;
       const entry = Object.entries(command.input.RequestItems ?? {})[0];
       if (!entry) throw new Error('BatchWriteItem without requests');
       const [table, requests] = entry;
       const kept = keep(requests);
       if (kept > 0) {
-        await doc.send(new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, kept) } }));
+        await db.doc.send(new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, kept) } }));
       }
       const rest = requests.slice(kept);
       return { UnprocessedItems: rest.length > 0 ? { [table]: rest } : {} };
@@ -386,7 +363,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const { store, tableName } = await freshStore();
       await store.putContacts([contact(0), contact(1)]);
       await store.putContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
-      await doc.send(
+      await db.doc.send(
         new PutCommand({
           TableName: tableName,
           Item: { ...keys.callback('queue-1', 'queue#completed'), kind: 'callback' },
@@ -470,7 +447,9 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       expect(second).toBe('exists');
       expect(await store.getQueue('queue-1')).toEqual(queue());
       expect(await store.getQueue('nope')).toBeUndefined();
-      const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: keys.queue('queue-1') }));
+      const { Item } = await db.doc.send(
+        new GetCommand({ TableName: tableName, Key: keys.queue('queue-1') }),
+      );
       expect(Item?.[GSI2.pk]).toBe('DUE#QUEUE');
       expect(Item?.[GSI2.sk]).toBe('2025-01-10T12:00:00.000Z#queue-1');
     });
@@ -488,7 +467,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
 
       // Assess
       const read = async (id: string) =>
-        (await doc.send(new GetCommand({ TableName: tableName, Key: keys.queue(id) }))).Item;
+        (await db.doc.send(new GetCommand({ TableName: tableName, Key: keys.queue(id) }))).Item;
       expect((await read('paused'))?.[GSI2.pk]).toBeUndefined();
       expect((await read('done'))?.[GSI2.pk]).toBeUndefined();
       expect((await read('later'))?.[GSI2.sk]).toBe('2025-01-11T11:00:00.000Z#later');

@@ -1,44 +1,21 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
-import { ensureTable, GSI1, keys } from '../../lib/adapters/store/table-schema.ts';
+import { GSI1, keys } from '../../lib/adapters/store/table-schema.ts';
 import { receiptDeltas } from '../../lib/app/ingest-gateway-event.ts';
 import type { BillingContact, BillingQueue, OptOut, ReceiptStatus } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
-import {
-  createTestDocumentClient,
-  createTestDynamoDbClient,
-  type RunningDynalite,
-  startDynalite,
-} from '../support/dynalite.ts';
+import { useDynalite } from '../support/dynalite.ts';
 
-let dynamo: RunningDynalite;
-let raw: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
-let tableCount = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  raw = createTestDynamoDbClient(dynamo.endpoint);
-  doc = createTestDocumentClient(dynamo.endpoint);
-});
-
-afterAll(async () => {
-  doc?.destroy();
-  raw?.destroy();
-  await dynamo?.stop();
-});
+const db = useDynalite();
 
 const T0 = '2025-01-10T12:00:00.000Z';
 const fixedClock: Clock = { now: () => new Date('2025-01-10T13:00:00.000Z') };
 
 async function freshStore(): Promise<{ store: Store; tableName: string }> {
-  tableCount += 1;
-  const tableName = `feedback-test-${tableCount}`;
-  await ensureTable(raw, tableName);
-  return { store: createDynamoDbStore({ client: doc, tableName, clock: fixedClock }), tableName };
+  const tableName = await db.freshTable('feedback-test');
+  return { store: createDynamoDbStore({ client: db.doc, tableName, clock: fixedClock }), tableName };
 }
 
 const queue: BillingQueue = {
@@ -102,7 +79,7 @@ const optOut = (phone: string, at: string, tenantId = 'acme'): OptOut => ({
 });
 
 const rawItem = async (tableName: string, key: Record<string, string>) =>
-  (await doc.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+  (await db.doc.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
 
 describe('dynamodb-feedback-store', () => {
   describe('receipts', () => {

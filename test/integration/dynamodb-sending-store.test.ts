@@ -1,53 +1,30 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
-import { ensureTable, GSI1, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
+import { GSI1, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
 import type { BillingContact, BillingQueue, ConversationMessage } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
-import {
-  createTestDocumentClient,
-  createTestDynamoDbClient,
-  type RunningDynalite,
-  startDynalite,
-} from '../support/dynalite.ts';
+import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-let dynamo: RunningDynalite;
-let raw: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
-let tableCount = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  raw = createTestDynamoDbClient(dynamo.endpoint);
-  doc = createTestDocumentClient(dynamo.endpoint);
-});
-
-afterAll(async () => {
-  doc?.destroy();
-  raw?.destroy();
-  await dynamo?.stop();
-});
+const db = useDynalite();
 
 const T0 = '2025-01-10T12:00:00.000Z';
 const fixedClock: Clock = { now: () => new Date('2025-01-10T13:00:00.000Z') };
 
 /** A store on its own fresh table; `client` replaces the document client (to count requests). */
 async function freshStore(
-  client: DynamoDBDocumentClient = doc,
+  client: DynamoDBDocumentClient = db.doc,
 ): Promise<{ store: Store; tableName: string }> {
-  tableCount += 1;
-  const tableName = `sending-test-${tableCount}`;
-  await ensureTable(raw, tableName);
+  const tableName = await db.freshTable('sending-test');
   return { store: createDynamoDbStore({ client, tableName, clock: fixedClock }), tableName };
 }
 
 /** A document client on its own connection that counts the DynamoDB operations it sends. */
 function countingClient(): { client: DynamoDBDocumentClient; counts: Map<string, number>; close(): void } {
   const counts = new Map<string, number>();
-  const lowLevel = createTestDynamoDbClient(dynamo.endpoint);
+  const lowLevel = createTestDynamoDbClient(db.endpoint);
   lowLevel.middlewareStack.add(
     (next, context) => async (args) => {
       const name = context.commandName ?? 'unknown';
@@ -138,7 +115,7 @@ async function seeded(contacts: BillingContact[], queueOverrides: Partial<Billin
 }
 
 const rawItem = async (tableName: string, key: Record<string, unknown>) =>
-  (await doc.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+  (await db.doc.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
 
 describe('createDynamoDbStore (sending)', () => {
   describe('claimContact', () => {

@@ -1,6 +1,6 @@
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { ensureTable, GSI1, GSI2, keys, TTL_ATTRIBUTE } from '../../lib/adapters/store/table-schema.ts';
 import type {
@@ -13,30 +13,9 @@ import type {
 } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
-import {
-  assertLoopbackEndpoint,
-  createTestDocumentClient,
-  createTestDynamoDbClient,
-  type RunningDynalite,
-  startDynalite,
-} from '../support/dynalite.ts';
+import { assertLoopbackEndpoint, createTestDocumentClient, useDynalite } from '../support/dynalite.ts';
 
-let dynamo: RunningDynalite;
-let raw: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
-let tableCount = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  raw = createTestDynamoDbClient(dynamo.endpoint);
-  doc = createTestDocumentClient(dynamo.endpoint);
-});
-
-afterAll(async () => {
-  doc?.destroy();
-  raw?.destroy();
-  await dynamo?.stop();
-});
+const db = useDynalite();
 
 /** A clock the test moves by hand. */
 const manualClock = (start: string): Clock & { set(iso: string): void } => {
@@ -46,10 +25,8 @@ const manualClock = (start: string): Clock & { set(iso: string): void } => {
 
 /** A store on its own fresh table, so tests never see each other's items. */
 async function freshStore(clock?: Clock): Promise<{ store: Store; tableName: string }> {
-  tableCount += 1;
-  const tableName = `store-test-${tableCount}`;
-  await ensureTable(raw, tableName);
-  return { store: createDynamoDbStore({ client: doc, tableName, clock }), tableName };
+  const tableName = await db.freshTable('store-test');
+  return { store: createDynamoDbStore({ client: db.doc, tableName, clock }), tableName };
 }
 
 const config = (overrides: Partial<BillingConfig> = {}): BillingConfig => ({
@@ -143,9 +120,9 @@ describe('ensureTable', () => {
     const tableName = 'ensure-twice';
 
     // Act
-    await ensureTable(raw, tableName);
-    await ensureTable(raw, tableName);
-    const { Table } = await raw.send(new DescribeTableCommand({ TableName: tableName }));
+    await ensureTable(db.raw, tableName);
+    await ensureTable(db.raw, tableName);
+    const { Table } = await db.raw.send(new DescribeTableCommand({ TableName: tableName }));
 
     // Assess
     expect(Table?.TableStatus).toBe('ACTIVE');
@@ -157,8 +134,8 @@ describe('ensureTable', () => {
 
   it('is safe when several callers create the same table at once', async () => {
     // Act
-    await Promise.all([1, 2, 3].map(() => ensureTable(raw, 'ensure-race')));
-    const { Table } = await raw.send(new DescribeTableCommand({ TableName: 'ensure-race' }));
+    await Promise.all([1, 2, 3].map(() => ensureTable(db.raw, 'ensure-race')));
+    const { Table } = await db.raw.send(new DescribeTableCommand({ TableName: 'ensure-race' }));
 
     // Assess
     expect(Table?.TableStatus).toBe('ACTIVE');
@@ -172,7 +149,7 @@ describe('startDynalite', () => {
       /non-loopback/,
     );
     expect(() => assertLoopbackEndpoint('http://10.0.0.5:8000')).toThrow(/non-loopback/);
-    expect(() => assertLoopbackEndpoint(dynamo.endpoint)).not.toThrow();
+    expect(() => assertLoopbackEndpoint(db.endpoint)).not.toThrow();
   });
 });
 
@@ -582,7 +559,7 @@ describe('createDynamoDbStore', () => {
       expect(readAfter).toBe(0);
       expect(next).toEqual({ ok: true, value: 2 });
       expect(unlimited).toEqual({ ok: true, value: 12 });
-      const { Item } = await doc.send(
+      const { Item } = await db.doc.send(
         new GetCommand({ TableName: tableName, Key: keys.counter('rate#key-1') }),
       );
       expect(Item?.[TTL_ATTRIBUTE]).toBe(Date.parse('2025-01-10T14:00:00.000Z') / 1000);

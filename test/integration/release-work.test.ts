@@ -1,49 +1,24 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createReleaseHandler } from '../../functions/release.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
-import { ensureTable } from '../../lib/adapters/store/table-schema.ts';
 import { type ReleaseDeps, releaseWork } from '../../lib/app/release-work.ts';
 import type { BillingQueue, QueueStatus } from '../../lib/domain/types.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { WorkItem } from '../../lib/ports/work-queue.ts';
-import {
-  createTestDocumentClient,
-  createTestDynamoDbClient,
-  type RunningDynalite,
-  startDynalite,
-} from '../support/dynalite.ts';
+import { useDynalite } from '../support/dynalite.ts';
 import { deferredQueue } from './scheduler-contract.ts';
 
-let dynamo: RunningDynalite;
-let raw: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
-let tableCount = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  raw = createTestDynamoDbClient(dynamo.endpoint);
-  doc = createTestDocumentClient(dynamo.endpoint);
-});
-
-afterAll(async () => {
-  doc?.destroy();
-  raw?.destroy();
-  await dynamo?.stop();
-});
+const db = useDynalite();
 
 const NOW = new Date('2025-03-10T11:00:30.000Z');
 
 /** releaseWork's dependencies on a fresh table, with a work queue that records what it gets. */
 const freshDeps = async (): Promise<ReleaseDeps & { published: WorkItem[] }> => {
-  tableCount += 1;
-  const tableName = `release-test-${tableCount}`;
-  await ensureTable(raw, tableName);
+  const tableName = await db.freshTable('release-test');
   const clock = { now: () => NOW };
   const published: WorkItem[] = [];
   return {
-    store: createDynamoDbStore({ client: doc, tableName, clock }),
+    store: createDynamoDbStore({ client: db.doc, tableName, clock }),
     workQueue: {
       publish: async (item) => void published.push(item),
       consume: async () => {

@@ -1,39 +1,16 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createStoreBackedScheduler,
   type StoreBackedScheduler,
 } from '../../lib/adapters/scheduler/store-backed-scheduler.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
-import { ensureTable } from '../../lib/adapters/store/table-schema.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import type { WorkItem, WorkQueue } from '../../lib/ports/work-queue.ts';
-import {
-  createTestDocumentClient,
-  createTestDynamoDbClient,
-  type RunningDynalite,
-  startDynalite,
-} from '../support/dynalite.ts';
+import { useDynalite } from '../support/dynalite.ts';
 import { deferredQueue, runSchedulerContract, type SchedulerFixture } from './scheduler-contract.ts';
 
-let dynamo: RunningDynalite;
-let raw: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
-let tableCount = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  raw = createTestDynamoDbClient(dynamo.endpoint);
-  doc = createTestDocumentClient(dynamo.endpoint);
-});
-
-afterAll(async () => {
-  doc?.destroy();
-  raw?.destroy();
-  await dynamo?.stop();
-});
+const db = useDynalite();
 
 /** A work queue that records what is published (the scheduler's output) and can be told to fail. */
 const recordingWorkQueue = () => {
@@ -63,12 +40,10 @@ const recordingWorkQueue = () => {
 
 /** A store-backed scheduler on its own fresh table, a movable clock and a recording work queue. */
 const freshFixture = async () => {
-  tableCount += 1;
-  const tableName = `scheduler-test-${tableCount}`;
-  await ensureTable(raw, tableName);
+  const tableName = await db.freshTable('scheduler-test');
   let now = new Date(0);
   const clock: Clock = { now: () => now };
-  const store: Store = createDynamoDbStore({ client: doc, tableName, clock });
+  const store: Store = createDynamoDbStore({ client: db.doc, tableName, clock });
   const recorder = recordingWorkQueue();
   const make = (): StoreBackedScheduler =>
     createStoreBackedScheduler({ store, workQueue: recorder.workQueue, clock });

@@ -1,43 +1,18 @@
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-
-/** The options of dynalite 4.0.0 that tests use (node_modules/dynalite/index.js; the package ships no types). */
-interface DynaliteOptions {
-  /** LevelDB directory; in memory when absent. */
-  path?: string;
-  /** How long a table stays CREATING / DELETING / UPDATING (default 500 ms each). */
-  createTableMs?: number;
-  deleteTableMs?: number;
-  updateTableMs?: number;
-}
-
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: DynaliteOptions) => Server;
+import { afterAll, beforeAll } from 'vitest';
+import { ensureTable } from '../../lib/adapters/store/table-schema.ts';
+import { startEmbeddedDynamoDb } from '../../lib/local/embedded-dynamodb.ts';
 
 export interface RunningDynalite {
   endpoint: string;
   stop(): Promise<void>;
 }
 
-/** Starts dynalite in this process on a free loopback port, with tables ACTIVE at once. */
+/** Starts dynalite in this process on a free loopback port, with tables ACTIVE at once (the local stack's own emulator). */
 export async function startDynalite(options: { path?: string } = {}): Promise<RunningDynalite> {
-  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets of the SDK would otherwise hold close() open.
-        server.closeIdleConnections();
-      }),
-  };
+  const embedded = await startEmbeddedDynamoDb(options);
+  return { endpoint: embedded.endpoint, stop: () => embedded.close() };
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -66,4 +41,53 @@ export function createTestDynamoDbClient(endpoint: string): DynamoDBClient {
  */
 export function createTestDocumentClient(endpoint: string): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(createTestDynamoDbClient(endpoint));
+}
+
+export interface DynaliteFixture {
+  readonly endpoint: string;
+  /** Raw client (table administration). */
+  readonly raw: DynamoDBClient;
+  /** Document client, as the store adapter uses it. */
+  readonly doc: DynamoDBDocumentClient;
+  /** A new empty table named `<prefix>-<n>`, so tests never see each other's items. */
+  freshTable(prefix: string): Promise<string>;
+}
+
+/** One in-process dynalite for the test file: started before its tests, stopped after them. */
+export function useDynalite(): DynaliteFixture {
+  let dynamo: RunningDynalite | undefined;
+  let raw: DynamoDBClient | undefined;
+  let doc: DynamoDBDocumentClient | undefined;
+  let tables = 0;
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+    raw = createTestDynamoDbClient(dynamo.endpoint);
+    doc = createTestDocumentClient(dynamo.endpoint);
+  });
+  afterAll(async () => {
+    doc?.destroy();
+    raw?.destroy();
+    await dynamo?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (!value) throw new Error('useDynalite: used outside the tests of the file');
+    return value;
+  };
+  return {
+    get endpoint() {
+      return started(dynamo).endpoint;
+    },
+    get raw() {
+      return started(raw);
+    },
+    get doc() {
+      return started(doc);
+    },
+    async freshTable(prefix: string) {
+      tables += 1;
+      const name = `${prefix}-${tables}`;
+      await ensureTable(started(raw), name);
+      return name;
+    },
+  };
 }

@@ -48,11 +48,17 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
   const optOuts: OptOut[] = [];
   const progress: Array<Record<string, number>> = [];
   const events: BillingEventInput[] = [];
+  const metrics: string[] = [];
   let status = contactStatus;
   let replied = false;
   const deps = {
     clock: { now: () => NOW },
     logger: { info: () => undefined },
+    metrics: {
+      messageDelivered: () => void metrics.push('delivered'),
+      messageRead: () => void metrics.push('read'),
+      replyReceived: () => void metrics.push('replied'),
+    },
     events: { emit: async (e: BillingEventInput) => void events.push(e) },
     store: {
       getMessage: async (_i: string, id: string) => messages.get(id),
@@ -80,7 +86,7 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
       updateQueueProgress: async (_q: string, deltas: Record<string, number>) => void progress.push(deltas),
     },
   } as unknown as IngestDeps;
-  return { deps, messages, optOuts, progress, events, status: () => status };
+  return { deps, messages, optOuts, progress, events, metrics, status: () => status };
 };
 
 const receipt = (status: string, keyId = sent.id, fromMe = true) => ({
@@ -158,6 +164,7 @@ describe('ingest-gateway-event', () => {
       expect(f.status()).toBe('read');
       expect(f.progress).toEqual([{ contactsDelivered: 1, contactsRead: 1 }]);
       expect(f.events.map((e) => e.name)).toEqual(['delivered', 'read', 'delivered']);
+      expect(f.metrics).toEqual(['delivered', 'read']);
     });
 
     it('asks for a retry while the contact is still sending or the message is not recorded yet', async () => {
@@ -221,6 +228,7 @@ describe('ingest-gateway-event', () => {
         queueId: 'q-1',
       });
       expect(f.progress).toEqual([{ contactsReplied: 1 }]);
+      expect(f.metrics).toEqual(['replied']);
       expect(f.optOuts.map((o) => [o.phone, o.source])).toEqual([
         [sent.phone, 'reply'],
         [sent.phone, 'reply'],
