@@ -10,6 +10,7 @@ import {
   type CallbackUrlGuard,
   createDnsCallbackUrlGuard,
 } from './adapters/network/dns-callback-url-guard.ts';
+import { createSqsCallbackQueue } from './adapters/queue/sqs-callback-queue.ts';
 import { createSqsWorkQueue } from './adapters/queue/sqs-work-queue.ts';
 import { createEventBridgeScheduler } from './adapters/scheduler/eventbridge-scheduler.ts';
 import { createStoreBackedScheduler } from './adapters/scheduler/store-backed-scheduler.ts';
@@ -22,6 +23,7 @@ import { type HttpLambdaHandler, httpHandler, type Route } from './http/http-han
 import { createLogger, type Logger } from './observability/logger.ts';
 import type { BillingEvents } from './ports/billing-events.ts';
 import type { CallbackClient } from './ports/callback-client.ts';
+import { type CallbackQueue, noCallbackQueue } from './ports/callback-queue.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import type { Metrics } from './ports/metrics.ts';
 import type { Scheduler } from './ports/scheduler.ts';
@@ -50,6 +52,8 @@ export interface Container {
   sleep: (ms: number) => Promise<void>;
   /** Events for the ERP's callbacks (sent, delivered, read, failed, replied, queue.completed). */
   events: BillingEvents;
+  /** Announces new callback events for delivery now (SQS standard / RabbitMQ); no-op without one. */
+  callbackQueue: CallbackQueue;
   /** Posts signed callbacks to ERPs (5 s timeout, no redirects, pinned to checked addresses). */
   callbackClient: CallbackClient;
   /** SSRF check of callback URLs (syntax and DNS), at accept time and before each delivery. */
@@ -99,6 +103,21 @@ const createDeployedWorkQueue = (config: Config): WorkQueue => {
   return createSqsWorkQueue({ client, queueUrl: config.WORK_QUEUE_URL });
 };
 
+/**
+ * The deployed callbacks queue: SQS standard named by the deployment (CALLBACK_QUEUE_URL). Without
+ * it nothing is published and the due-index poller delivers every callback.
+ */
+const createDeployedCallbackQueue = (config: Config): CallbackQueue =>
+  config.CALLBACK_QUEUE_URL
+    ? createSqsCallbackQueue({
+        client: new SQSClient({
+          region: config.AWS_REGION,
+          ...(config.endpoints.sqs ? { endpoint: config.endpoints.sqs } : {}),
+        }),
+        queueUrl: config.CALLBACK_QUEUE_URL,
+      })
+    : noCallbackQueue;
+
 export const createDynamoDocumentClient = (config: Config, client?: DynamoDBClient): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(
     client ??
@@ -122,6 +141,7 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
       onBackgroundError: (error) => logger.warn('background store write failed', { error: error as Error }),
     });
   const workQueue = overrides.workQueue ?? createDeployedWorkQueue(config);
+  const callbackQueue = overrides.callbackQueue ?? createDeployedCallbackQueue(config);
   let ssmReader: ((name: string) => Promise<string>) | undefined;
   return {
     config,
@@ -142,7 +162,8 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
           (ssmReader ??= createSsmParameterReader(new SSMClient({ region: config.AWS_REGION })))(name),
       }),
     sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    events: overrides.events ?? createBillingEvents({ store, clock, logger }),
+    events: overrides.events ?? createBillingEvents({ store, clock, logger, callbackQueue }),
+    callbackQueue,
     callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),
     callbackUrlGuard: overrides.callbackUrlGuard ?? createDnsCallbackUrlGuard(),
     // The service name is the alarms' dimension (infra/runtime.ts SERVICE_NAME).

@@ -20,6 +20,8 @@ const envSchema = z.object({
 
   /** The FIFO work queue (SQS) of the sender; set by the deployment. */
   WORK_QUEUE_URL: optionalUrl,
+  /** The standard queue (SQS) announcing callback events to deliver now; set by the deployment. */
+  CALLBACK_QUEUE_URL: optionalUrl,
   /** EventBridge Scheduler (deployed): the group, the role it assumes, the release function, the DLQ. */
   SCHEDULE_GROUP_NAME: z.string().min(1).optional(),
   SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
@@ -40,6 +42,8 @@ const envSchema = z.object({
   SWEEPER_GRACE_SECONDS: z.coerce.number().positive().default(120),
   /** How often the local worker sweeps (the deployed sweeper runs on a schedule). */
   SWEEPER_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
+  /** How often the local worker polls for due callbacks (retries, and events the queue missed). */
+  CALLBACK_POLL_SECONDS: z.coerce.number().positive().default(1),
   /** How long a send to the gateway may take before its outcome counts as unknown. */
   GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(15_000),
 

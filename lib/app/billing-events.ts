@@ -1,6 +1,7 @@
 import type { CallbackEvent, Campaign } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEventInput, BillingEvents } from '../ports/billing-events.ts';
+import type { CallbackQueue } from '../ports/callback-queue.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CallbackPayload, Store, StoredCallbackEvent } from '../ports/store.ts';
 
@@ -8,6 +9,8 @@ export interface BillingEventsDeps {
   store: Pick<Store, 'getQueue' | 'getCampaign' | 'getContact' | 'putCallbackEvent'>;
   clock: Clock;
   logger?: Pick<Logger, 'warn'>;
+  /** Where a new pending event is announced for delivery now; without it the due-index poller delivers. */
+  callbackQueue?: Pick<CallbackQueue, 'publish'>;
 }
 
 /** What an event needs from its queue and campaign; none of it changes after accept. */
@@ -30,9 +33,11 @@ export const callbackEventId = (queueId: string, position: number | null, name: 
 /**
  * The real `BillingEvents`: each event becomes one stored item (conditional put on its
  * deterministic id, so redelivered work items and duplicated webhooks record it once). Events the
- * campaign asked for, with a `callback_url`, wait in the due index for `deliverDueCallbacks`;
- * the others are kept as `skipped` (visible in the events API, never posted). Emission stays
- * cheap for the sender: reads of queue and campaign are cached, the post happens elsewhere.
+ * campaign asked for, with a `callback_url`, are `pending`: announced on the callbacks queue (its
+ * consumer posts them at once) and kept in the due index, where `deliverDueCallbacks` finds them if
+ * the announcement is lost and makes every retry. The others are kept as `skipped` (visible in the
+ * events API, never posted). Emission stays cheap for the sender: reads of queue and campaign are
+ * cached, the post happens elsewhere.
  */
 export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
   const contexts = new Map<string, QueueContext>();
@@ -60,7 +65,8 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
   return {
     /**
      * 1. the queue's context (tenant, campaign, callback settings); 2. the contact, for contact
-     * events; 3. one conditional put: `pending` and due now, or `skipped`.
+     * events; 3. one conditional put: `pending` and due now, or `skipped`; 4. a new pending event
+     * is published to the callbacks queue, best effort (the due index is the safety net).
      */
     async emit(input: BillingEventInput) {
       const context = await contextOf(input.queueId);
@@ -116,7 +122,18 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
         },
         createdAt: now,
       };
-      await deps.store.putCallbackEvent(event);
+      const stored = await deps.store.putCallbackEvent(event);
+      // An event seen before was announced by its first emission (or is left to the poller).
+      if (stored !== 'created' || !wanted || !deps.callbackQueue) return;
+      try {
+        await deps.callbackQueue.publish({ queueId: input.queueId, eventId });
+      } catch (error) {
+        // Nothing is lost: the event is due in the index and the poller posts it within its period.
+        deps.logger?.warn('callback event not published to the callbacks queue; the poller will deliver it', {
+          eventId,
+          error: error as Error,
+        });
+      }
     },
   };
 };

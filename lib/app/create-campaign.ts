@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createDnsCallbackUrlGuard } from '../adapters/network/dns-callback-url-guard.ts';
 import type { Container } from '../composition.ts';
+import { newBillingContact, newBillingQueue } from '../domain/billing-queue.ts';
 import { checkCallbackUrl as checkCallbackUrlSyntax } from '../domain/callback-url.ts';
 import { type AcceptedContact, type ContactInput, takeInContacts } from '../domain/contact-intake.ts';
 import { localDateIn } from '../domain/due-date.ts';
@@ -13,7 +14,6 @@ import { renderTemplate } from '../domain/template.ts';
 import type {
   ApiKey,
   BillingContact,
-  BillingQueue,
   BillingTemplate,
   CallbackEvent,
   Campaign,
@@ -292,59 +292,34 @@ const finish = async (
   // never rewrite them.
   if (!(await store.getQueue(campaign.queueId))) {
     const { rendered } = render(template, accepted, campaign.plan);
-    const contacts: BillingContact[] = rendered.map(({ contact, variationId, message }) => ({
-      id: `${campaign.queueId}:${contact.index}`,
-      queueId: campaign.queueId,
-      tenantId: campaign.tenantId,
-      position: contact.index,
-      phone: contact.phone,
-      name: contact.name,
-      invoiceNumber: contact.invoiceNumber,
-      variables: contact.variables,
-      variationId,
-      renderedMessage: message,
-      status: 'pending',
-      attempts: 0,
-      lastError: null,
-      lastErrorAt: null,
-      providerMessageId: null,
-      remoteJid: null,
-      sentAt: null,
-      deliveredAt: null,
-      readAt: null,
-      createdAt: at,
-      updatedAt: at,
-    }));
+    const contacts: BillingContact[] = rendered.map(({ contact, variationId, message }) =>
+      newBillingContact({
+        queueId: campaign.queueId,
+        tenantId: campaign.tenantId,
+        position: contact.index,
+        phone: contact.phone,
+        name: contact.name,
+        invoiceNumber: contact.invoiceNumber,
+        variables: contact.variables,
+        variationId,
+        renderedMessage: message,
+        createdAt: at,
+      }),
+    );
     await store.putContacts(contacts);
     const instances = (await store.listInstances(campaign.tenantId)).filter((i) => i.isActive);
     instances.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    const queue: BillingQueue = {
+    const queue = newBillingQueue({
       id: campaign.queueId,
       tenantId: campaign.tenantId,
       campaignId: campaign.id,
       externalId: campaign.externalId,
       templateType: campaign.templateType,
       instanceId: instances[0]?.id ?? null,
-      status: 'pending',
       totalContacts: contacts.length,
-      contactsSent: 0,
-      contactsDelivered: 0,
-      contactsRead: 0,
-      contactsReplied: 0,
-      contactsFailed: 0,
-      contactsPendingRetry: 0,
-      contactsCancelled: 0,
-      contactsUnknown: 0,
-      contactsSkipped: 0,
-      currentRate: 0,
       createdAt: campaign.createdAt,
-      startedAt: null,
-      completedAt: null,
-      pausedAt: null,
-      pauseReason: '',
       nextRunAt: campaign.scheduledStart,
-      publishGeneration: 0,
-    };
+    });
     if ((await store.createQueue(queue)) === 'created') {
       deps.metrics.queueStatusChanged({ tenantId: queue.tenantId, queueId: queue.id, to: 'pending' });
     }

@@ -2,6 +2,7 @@ import type { CallbackUrlGuard } from '../adapters/network/dns-callback-url-guar
 import { CALLBACK_SIGNATURE_HEADER, signCallback } from '../domain/callback-signature.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CallbackClient, CallbackResponse } from '../ports/callback-client.ts';
+import type { CallbackRef } from '../ports/callback-queue.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CallbackAttemptResult, CallbackPayload, Store, StoredCallbackEvent } from '../ports/store.ts';
 
@@ -90,24 +91,26 @@ const forEachBounded = async <T>(items: readonly T[], limit: number, task: (item
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 };
 
+/** A store that can run attempts (no due-index reads): what the queue consumer needs. */
+export type AttemptCallbacksDeps = Omit<DeliverCallbacksDeps, 'store'> & {
+  store: Pick<Store, 'claimCallback' | 'finishCallbackAttempt' | 'getApiKeyById' | 'getTenant'>;
+};
+
 /**
- * Delivers the callbacks that are due (design section 5, Callbacks to the ERP):
- * 1. list pending events due by now (the due index; candidates only);
- * 2. claim each (conditional: still pending and due; moves its next attempt a lease ahead);
- * 3. re-check the URL (DNS rebinding), sign the body with every current secret of the
- *    campaign's API key, post (the client connects only to checked addresses);
- * 4. record the result: delivered, or the next attempt by the backoff schedule, or `dead`.
- * A claim lost to an expired lease records nothing (the attempt number is its token).
+ * What one claim-and-post came to: `not-due` when the claim was not won (delivered already, dead,
+ * or held by another deliverer's lease, or its next attempt is later); `unrecorded` when the post
+ * happened but the claim had been lost meanwhile, so its result was not written.
  */
-export const deliverDueCallbacks = async (
-  deps: DeliverCallbacksDeps,
-  options: DeliverCallbacksOptions = {},
-): Promise<DeliverCallbacksSummary> => {
-  const batchSize = options.batchSize ?? 50;
-  const concurrency = options.concurrency ?? 10;
-  const maxRounds = options.maxRounds ?? 20;
-  const summary: DeliverCallbacksSummary = { attempted: 0, delivered: 0, retried: 0, dead: 0 };
-  // Per run: a rotation is seen by the next run at the latest (a second locally, a minute in AWS).
+export type CallbackAttemptOutcome = 'not-due' | 'delivered' | 'retried' | 'dead' | 'unrecorded';
+
+/**
+ * The one attempt logic of the poller and the queue consumer: claim (conditional: still pending
+ * and due; moves its next attempt a lease ahead), re-check the URL (DNS rebinding), sign with every
+ * current secret of the campaign's API key, post (the client connects only to checked addresses),
+ * record the result. Tenants' and keys' settings are read once per attempter (one poller run, or
+ * one consumed batch): a rotation is seen by the next one.
+ */
+const createCallbackAttempter = (deps: AttemptCallbacksDeps) => {
   const insecureByTenant = new Map<string, Promise<boolean>>();
   const secretsByKey = new Map<string, Promise<string[]>>();
 
@@ -131,7 +134,7 @@ export const deliverDueCallbacks = async (
     return found;
   };
 
-  const attempt = async (event: StoredCallbackEvent): Promise<CallbackResponse> => {
+  const post = async (event: StoredCallbackEvent): Promise<CallbackResponse> => {
     if (!event.callbackUrl) return { ok: false, error: 'no callback URL' };
     const insecure = await allowInsecure(event.tenantId);
     const checked = await deps.callbackUrlGuard.check(event.callbackUrl, { allowInsecure: insecure });
@@ -153,18 +156,12 @@ export const deliverDueCallbacks = async (
     });
   };
 
-  const deliverOne = async (candidate: StoredCallbackEvent, now: Date): Promise<boolean> => {
+  return async (ref: CallbackRef, now: Date): Promise<CallbackAttemptOutcome> => {
     const leaseUntil = new Date(now.getTime() + CALLBACK_CLAIM_LEASE_MS).toISOString();
-    const claimed = await deps.store.claimCallback(
-      candidate.queueId,
-      candidate.eventId,
-      now.toISOString(),
-      leaseUntil,
-    );
-    if (!claimed) return false;
-    summary.attempted += 1;
+    const claimed = await deps.store.claimCallback(ref.queueId, ref.eventId, now.toISOString(), leaseUntil);
+    if (!claimed) return 'not-due';
     const attemptNumber = claimed.delivery.attempts;
-    const response = await attempt(claimed).catch(
+    const response = await post(claimed).catch(
       (error: unknown): CallbackResponse => ({ ok: false, error: (error as Error).message }),
     );
     const at = deps.clock.now();
@@ -189,30 +186,68 @@ export const deliverDueCallbacks = async (
       attemptNumber,
       result,
     );
-    if (!recorded) return true;
-    if (result.status === 'delivered') summary.delivered += 1;
-    else if (result.status === 'pending') summary.retried += 1;
-    else {
-      summary.dead += 1;
-      deps.logger.warn('callback dead after its last attempt', {
-        eventId: claimed.eventId,
-        tenantId: claimed.tenantId,
-        attempts: attemptNumber,
-        lastError: result.error,
-      });
-    }
-    return true;
+    if (!recorded) return 'unrecorded';
+    if (result.status === 'delivered') return 'delivered';
+    if (result.status === 'pending') return 'retried';
+    deps.logger.warn('callback dead after its last attempt', {
+      eventId: claimed.eventId,
+      tenantId: claimed.tenantId,
+      attempts: attemptNumber,
+      lastError: result.error,
+    });
+    return 'dead';
   };
+};
+
+/** Adds one attempt's outcome to a run's summary. */
+const tally = (summary: DeliverCallbacksSummary, outcome: CallbackAttemptOutcome) => {
+  if (outcome === 'not-due') return;
+  summary.attempted += 1;
+  if (outcome === 'delivered') summary.delivered += 1;
+  else if (outcome === 'retried') summary.retried += 1;
+  else if (outcome === 'dead') summary.dead += 1;
+};
+
+/**
+ * Delivers the callbacks that are due (design section 5, Callbacks to the ERP); the safety net
+ * behind the callbacks queue, and the retry path of every failed attempt:
+ * 1. list pending events due by now (the due index; candidates only);
+ * 2. claim each and attempt it (createCallbackAttempter: claim, check, sign, post);
+ * 3. record the result: delivered, or the next attempt by the backoff schedule, or `dead`.
+ * A claim lost to an expired lease records nothing (the attempt number is its token).
+ */
+export const deliverDueCallbacks = async (
+  deps: DeliverCallbacksDeps,
+  options: DeliverCallbacksOptions = {},
+): Promise<DeliverCallbacksSummary> => {
+  const batchSize = options.batchSize ?? 50;
+  const concurrency = options.concurrency ?? 10;
+  const maxRounds = options.maxRounds ?? 20;
+  const summary: DeliverCallbacksSummary = { attempted: 0, delivered: 0, retried: 0, dead: 0 };
+  const attempt = createCallbackAttempter(deps);
 
   for (let round = 0; round < maxRounds; round++) {
     const now = deps.clock.now();
     const due = await deps.store.listDueCallbacks(now.toISOString(), batchSize);
     let won = 0;
     await forEachBounded(due, concurrency, async (event) => {
-      if (await deliverOne(event, now)) won += 1;
+      const outcome = await attempt(event, now);
+      tally(summary, outcome);
+      if (outcome !== 'not-due') won += 1;
     });
     // A short page means the backlog is drained; no claim won means the index only lags behind.
     if (due.length < batchSize || won === 0) break;
   }
   return summary;
 };
+
+/**
+ * Delivers one event now, as the callbacks queue asks (functions/callback-sender.ts): the same
+ * claim and attempt as the poller, so the two never post the same attempt twice. An event that is
+ * not due (already delivered, or in another deliverer's hands) is `not-due` and nothing is posted;
+ * a failed post is recorded with its next attempt, which the poller makes.
+ */
+export const deliverCallback = (
+  deps: AttemptCallbacksDeps,
+  ref: CallbackRef,
+): Promise<CallbackAttemptOutcome> => createCallbackAttempter(deps)(ref, deps.clock.now());

@@ -13,6 +13,7 @@ import type {
   ReceiptStatus,
   WhatsAppInstance,
 } from '../domain/types.ts';
+import type { MessageEvent } from '../ports/metrics.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
 import { publishContinuation, transitionWithMetrics, workItemOf } from './run-queue.ts';
 
@@ -194,6 +195,12 @@ const eventInstant = (dateTime: unknown, now: Date): Date => {
   return at && !Number.isNaN(at.getTime()) && at <= now ? at : now;
 };
 
+/** What a receipt or reply metric says about a billing message; none without a template type to label it. */
+const metricEvent = (m: ConversationMessage): MessageEvent | undefined =>
+  m.templateType
+    ? { tenantId: m.tenantId, queueId: m.queueId ?? undefined, templateType: m.templateType }
+    : undefined;
+
 const ignored = (detail: string): IngestOutcome => ({ result: 'ignored', detail });
 const applied = (detail: string): IngestOutcome => ({ result: 'applied', detail });
 
@@ -277,7 +284,12 @@ const onReceipt = async (
     await emitReceipt(deps, queueId, position, receipt, keyId, at);
     return ignored(`duplicate ${receipt}`);
   }
-  await deps.store.updateQueueProgress(queueId, receiptDeltas(write.previous, receipt));
+  const deltas = receiptDeltas(write.previous, receipt);
+  await deps.store.updateQueueProgress(queueId, deltas);
+  // The metrics follow the counters, so a read arriving first counts a delivery too.
+  const about = metricEvent(message);
+  if (about && deltas.contactsDelivered) deps.metrics.messageDelivered(about);
+  if (about && deltas.contactsRead) deps.metrics.messageRead(about);
   await emitReceipt(deps, queueId, position, receipt, keyId, at);
   return applied(`${write.previous} -> ${receipt}`);
 };
@@ -396,6 +408,8 @@ const onIncoming = async (
   const position = original.contactPosition as number;
   if (await deps.store.markContactReplied(queueId, position, when)) {
     await deps.store.updateQueueProgress(queueId, { contactsReplied: 1 });
+    const about = metricEvent(original);
+    if (about) deps.metrics.replyReceived(about);
   }
   await deps.events.emit({
     name: 'replied',
