@@ -92,7 +92,7 @@ const matching = (scrape: Scrape, name: string, labels: Record<string, string>):
   );
 
 /** The value of the one series of `name` with exactly these labels; 0 when it does not exist yet. */
-const valueOf = (scrape: Scrape, name: string, labels: Record<string, string>): number => {
+const seriesValue = (scrape: Scrape, name: string, labels: Record<string, string>): number => {
   const found = matching(scrape, name, labels).filter(
     (s) => Object.keys(s.labels).length === Object.keys(labels).length,
   );
@@ -151,7 +151,7 @@ describe('prometheus metrics (local stack)', () => {
     const during = await waitFor(
       async () => {
         const now = await scrape();
-        const running = valueOf(now, active, { ...t, status: 'running' }) === 1;
+        const running = seriesValue(now, active, { ...t, status: 'running' }) === 1;
         return running && matching(now, rate, { ...t, queue_id: queueId }).length === 1 && now;
       },
       { timeoutMs: 20_000, intervalMs: 10, what: 'the running queue and its send rate in /metrics' },
@@ -160,19 +160,21 @@ describe('prometheus metrics (local stack)', () => {
     const after = await scrape();
 
     // Assess: the run
-    expect(valueOf(after, sent, { ...notification, status: 'sent' })).toBe(
-      valueOf(before, sent, { ...notification, status: 'sent' }) + COUNT,
+    expect(seriesValue(after, sent, { ...notification, status: 'sent' })).toBe(
+      seriesValue(before, sent, { ...notification, status: 'sent' }) + COUNT,
     );
     expect(s.sent(tenant)).toHaveLength(COUNT);
     // One duration per attempt, whatever its outcome.
-    expect(valueOf(after, duration, notification) - valueOf(before, duration, notification)).toBe(
+    expect(seriesValue(after, duration, notification) - seriesValue(before, duration, notification)).toBe(
       total(after, sent, notification) - total(before, sent, notification),
     );
-    expect(valueOf(after, duration, notification)).toBeGreaterThan(valueOf(before, duration, notification));
+    expect(seriesValue(after, duration, notification)).toBeGreaterThan(
+      seriesValue(before, duration, notification),
+    );
     // (The first sample of a run is 0: one send measures no pace yet.)
-    expect(Number.isFinite(valueOf(during, rate, { ...t, queue_id: queueId }))).toBe(true);
-    expect(valueOf(after, active, { ...t, status: 'running' })).toBe(0);
-    expect(valueOf(after, active, { ...t, status: 'pending' })).toBe(0);
+    expect(Number.isFinite(seriesValue(during, rate, { ...t, queue_id: queueId }))).toBe(true);
+    expect(seriesValue(after, active, { ...t, status: 'running' })).toBe(0);
+    expect(seriesValue(after, active, { ...t, status: 'pending' })).toBe(0);
     expect(matching(after, rate, { ...t, queue_id: queueId })).toEqual([]);
     expect(matching(after, PROMETHEUS.failureRate.name, notification).map((x) => x.value)).toEqual([0]);
     expect(
@@ -202,8 +204,8 @@ describe('prometheus metrics (local stack)', () => {
 
     // Assess: delivered and read once per message (a READ first counts both), the reply once
     expect([reply.status, replay.status]).toEqual([200, 200]);
-    expect(valueOf(settled, PROMETHEUS.messagesDelivered.name, notification)).toBe(COUNT);
-    expect(valueOf(settled, PROMETHEUS.messagesRead.name, notification)).toBe(COUNT);
-    expect(valueOf(settled, PROMETHEUS.messagesReplied.name, notification)).toBe(1);
+    expect(seriesValue(settled, PROMETHEUS.messagesDelivered.name, notification)).toBe(COUNT);
+    expect(seriesValue(settled, PROMETHEUS.messagesRead.name, notification)).toBe(COUNT);
+    expect(seriesValue(settled, PROMETHEUS.messagesReplied.name, notification)).toBe(1);
   }, 60_000);
 });
