@@ -22,13 +22,12 @@ export const route: RouteFactory = (c) => async (request) => {
     throw new DomainError('WEBHOOK_UNAUTHORIZED');
   const body = validate(evolutionWebhookSchema, request.body ?? {});
   if (!body.ok) throw body.error;
-  // EMF lines reach CloudWatch only when flushed, and nothing else flushes in an HTTP invocation.
   const outcome = await ingestGatewayEvent(
     c,
     instance,
     body.value,
     params.ok ? params.value.event : undefined,
-  ).finally(() => c.metrics.flush());
+  );
   if (outcome.result === 'retry_later') {
     // Returned, not thrown: an expected race, not a server fault worth an error log.
     const response = errorResponse(new DomainError('WEBHOOK_RETRY_LATER'));

@@ -175,11 +175,20 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
 export type RouteFactory = (container: Container) => Route;
 
 /** Wraps a route factory in the shared HTTP middleware stack. */
-export const buildHttpHandler = (factory: RouteFactory, container: Container): HttpLambdaHandler =>
-  httpHandler(factory(container), {
+export const buildHttpHandler = (factory: RouteFactory, container: Container): HttpLambdaHandler => {
+  const handler = httpHandler(factory(container), {
     logger: container.logger,
     maxBodyBytes: container.config.MAX_BODY_BYTES,
   });
+  return async (event, context) => {
+    try {
+      return await handler(event, context);
+    } finally {
+      // EMF lines reach CloudWatch only when flushed; every HTTP invocation flushes its own.
+      await container.metrics.flush();
+    }
+  };
+};
 
 /**
  * The Lambda entry point of a route: the container is built on the first invocation (cold start)

@@ -1,10 +1,12 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type EvolutionSimulator, startEvolutionSimulator } from '../adapters/gateway/evolution-simulator.ts';
 import { createPrometheusMetrics } from '../adapters/metrics/prometheus-metrics.ts';
+import { createRabbitMqCallbackQueue } from '../adapters/queue/rabbitmq-callback-queue.ts';
 import { createRabbitMqWorkQueue } from '../adapters/queue/rabbitmq-work-queue.ts';
+import { createSqsCallbackQueue } from '../adapters/queue/sqs-callback-queue.ts';
 import { createSqsWorkQueue } from '../adapters/queue/sqs-work-queue.ts';
 import { createStoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
@@ -19,11 +21,12 @@ import {
 } from '../composition.ts';
 import type { Config } from '../config.ts';
 import { pathVariants, ROUTES } from '../http/route-table.ts';
+import { type CallbackQueue, noCallbackQueue } from '../ports/callback-queue.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { type ApiGatewayServer, type LocalRoute, startApiGatewayServer } from './api-gateway-server.ts';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { type EmbeddedSqs, ensureWorkQueues, startEmbeddedSqs } from './embedded-sqs.ts';
-import { startWorker, type Worker } from './worker.ts';
+import { callbackQueueName, startWorker, type Worker } from './worker.ts';
 
 /** What a running stack tells other local processes (admin CLI, extra workers) about itself. */
 export interface StackInfo {
@@ -86,19 +89,61 @@ const onPreferredPort = async <T>(start: (port: number) => Promise<T>, port: num
   }
 };
 
-const createWorkQueue = async (config: Config, sqsEndpoint: string | undefined): Promise<WorkQueue> => {
-  if (config.QUEUE_DRIVER === 'rabbitmq') {
-    return createRabbitMqWorkQueue({ url: config.AMQP_URL, queueName: config.WORK_QUEUE_NAME });
-  }
-  const client = new SQSClient({
+const localSqsClient = (config: Config, sqsEndpoint: string | undefined): SQSClient =>
+  new SQSClient({
     region: config.AWS_REGION,
     endpoint: sqsEndpoint,
     // Emulators accept any credentials; the SDK still wants some to sign with.
     ...(isLoopback(sqsEndpoint) ? LOCAL_CREDENTIALS : {}),
   });
+
+const createWorkQueue = async (config: Config, sqsEndpoint: string | undefined): Promise<WorkQueue> => {
+  if (config.QUEUE_DRIVER === 'rabbitmq') {
+    return createRabbitMqWorkQueue({ url: config.AMQP_URL, queueName: config.WORK_QUEUE_NAME });
+  }
+  const client = localSqsClient(config, sqsEndpoint);
   const queueUrl =
     config.WORK_QUEUE_URL ?? (await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME })).queueUrl;
   return createSqsWorkQueue({ client, queueUrl, waitTimeSeconds: 1 });
+};
+
+/**
+ * Creates (or finds: CreateQueue is idempotent for equal attributes) the standard queue `<name>`
+ * and its dead-letter queue `<name>-dlq`, redriven after 5 receives like infra/queues.ts.
+ */
+const ensureCallbackQueue = async (client: SQSClient, name: string): Promise<string> => {
+  const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const { Attributes } = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const main = await client.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: '60',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: 5 }),
+      },
+    }),
+  );
+  if (!main.QueueUrl) throw new Error(`SQS returned no URL for the callbacks queue ${name}`);
+  return main.QueueUrl;
+};
+
+/**
+ * The callbacks queue of the chosen driver, `<WORK_QUEUE_NAME>-callbacks`. With a work queue named
+ * by URL (a deployed one) and no CALLBACK_QUEUE_URL, none: the due-index poller delivers alone.
+ */
+const createCallbackQueue = async (
+  config: Config,
+  sqsEndpoint: string | undefined,
+): Promise<CallbackQueue> => {
+  const name = callbackQueueName(config.WORK_QUEUE_NAME);
+  if (config.QUEUE_DRIVER === 'rabbitmq')
+    return createRabbitMqCallbackQueue({ url: config.AMQP_URL, queueName: name });
+  if (!config.CALLBACK_QUEUE_URL && config.WORK_QUEUE_URL) return noCallbackQueue;
+  const client = localSqsClient(config, sqsEndpoint);
+  const queueUrl = config.CALLBACK_QUEUE_URL ?? (await ensureCallbackQueue(client, name));
+  return createSqsCallbackQueue({ client, queueUrl, waitTimeSeconds: 1 });
 };
 
 /**
@@ -166,9 +211,12 @@ export const startLocalStack = async (
     await ensureTable(raw, config.TABLE_NAME);
     const workQueue = overrides.workQueue ?? (await createWorkQueue(effective, sqsEndpoint));
     closers.push(() => workQueue.close());
+    const callbackQueue = overrides.callbackQueue ?? (await createCallbackQueue(effective, sqsEndpoint));
+    closers.push(() => callbackQueue.close());
     const base = createContainer(effective, {
       dynamo: createDynamoDocumentClient(effective, raw),
       workQueue,
+      callbackQueue,
       // Locally the guide's Prometheus metrics are served at GET /metrics.
       metrics: createPrometheusMetrics(),
       ...overrides,

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { createCallbackSenderHandler } from '../../functions/callback-sender.ts';
 import { createSenderHandler } from '../../functions/sender.ts';
+import { encodeCallbackRef } from '../adapters/queue/callback-ref-schema.ts';
 import { encodeWorkItem } from '../adapters/queue/work-item-schema.ts';
 import type { StoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
 import { deliverDueCallbacks } from '../app/deliver-callbacks.ts';
 import { sweep } from '../app/sweep.ts';
 import type { Container } from '../composition.ts';
+import type { CallbackQueueDelivery } from '../ports/callback-queue.ts';
 import type { Consumer, Delivery } from '../ports/work-queue.ts';
 
 /** The sender as Lambda sees it: one SQS FIFO record per delivery, the same handler as in AWS. */
@@ -29,6 +32,31 @@ export const toSqsEvent = (delivery: Delivery, queueName: string): SQSEvent => {
         md5OfBody: '',
         eventSource: 'aws:sqs',
         eventSourceARN: `arn:aws:sqs:local:000000000000:${queueName}.fifo`,
+        awsRegion: 'local',
+      },
+    ],
+  };
+};
+
+/** The callback sender as Lambda sees it: one SQS standard record per delivery. */
+export const toCallbackSqsEvent = (delivery: CallbackQueueDelivery, queueName: string): SQSEvent => {
+  const now = Date.now();
+  return {
+    Records: [
+      {
+        messageId: delivery.messageId,
+        receiptHandle: delivery.messageId,
+        body: encodeCallbackRef(delivery.ref),
+        attributes: {
+          ApproximateReceiveCount: String(delivery.receiveCount),
+          SentTimestamp: String(now),
+          SenderId: 'local',
+          ApproximateFirstReceiveTimestamp: String(now),
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:local:000000000000:${queueName}`,
         awsRegion: 'local',
       },
     ],
@@ -59,13 +87,19 @@ export interface Worker {
 
 /** How often due schedules (business-hours openings, retries, instance re-checks) are published. */
 const SCHEDULER_POLL_MS = 1000;
-/** How often due ERP callbacks are posted (the first attempt of an event waits at most this long). */
-const CALLBACK_POLL_MS = 1000;
+/** Callback refs handled at once (one short POST each), as many as the poller's posts in flight. */
+const CALLBACK_CONCURRENCY = 10;
+/** setInterval's ceiling; a longer period (a test turning the poller off) would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The local name of the callbacks queue (fauxqs standard queue or RabbitMQ queue). */
+export const callbackQueueName = (workQueueName: string): string => `${workQueueName}-callbacks`;
 
 /**
  * The local sender process (the guide's `run_billing_consumer`): consumes work items from the
- * chosen driver and invokes the same sender handler Lambda runs, fires due schedules, and sweeps
- * stuck queues.
+ * chosen driver and invokes the same sender handler Lambda runs, consumes the callbacks queue with
+ * the callback sender's handler, polls the due callbacks (retries and missed announcements), fires
+ * due schedules, and sweeps stuck queues.
  * Several workers may run at once: the instance lease and contact claims keep sends single.
  */
 export const startWorker = async (c: Container, scheduler: StoreBackedScheduler): Promise<Worker> => {
@@ -84,6 +118,20 @@ export const startWorker = async (c: Container, scheduler: StoreBackedScheduler)
     {
       concurrency: c.config.SENDER_CONCURRENCY,
       onError: (error) => c.logger.error('work item failed', { error: error as Error }),
+    },
+  );
+
+  const callbackSender = createCallbackSenderHandler(c);
+  const callbackQueueLocal = callbackQueueName(c.config.WORK_QUEUE_NAME);
+  const callbackConsumer: Consumer = await c.callbackQueue.consume(
+    async (delivery) => {
+      const result = await callbackSender(toCallbackSqsEvent(delivery, callbackQueueLocal));
+      if (result.batchItemFailures.length > 0)
+        throw new Error(`callback sender failed ref ${delivery.messageId}`);
+    },
+    {
+      concurrency: CALLBACK_CONCURRENCY,
+      onError: (error) => c.logger.error('callback ref failed', { error: error as Error }),
     },
   );
 
@@ -111,17 +159,20 @@ export const startWorker = async (c: Container, scheduler: StoreBackedScheduler)
 
   // Callbacks run on their own timer: a slow ERP (5 s timeouts) must not hold the scheduler back.
   let delivering: Promise<void> | undefined;
-  const callbackTimer = setInterval(() => {
-    if (!polling || delivering) return;
-    delivering = deliverDueCallbacks(c)
-      .then(
-        () => undefined,
-        (error: unknown) => c.logger.error('callback delivery failed', { error: error as Error }),
-      )
-      .finally(() => {
-        delivering = undefined;
-      });
-  }, CALLBACK_POLL_MS);
+  const callbackTimer = setInterval(
+    () => {
+      if (!polling || delivering) return;
+      delivering = deliverDueCallbacks(c)
+        .then(
+          () => undefined,
+          (error: unknown) => c.logger.error('callback delivery failed', { error: error as Error }),
+        )
+        .finally(() => {
+          delivering = undefined;
+        });
+    },
+    Math.min(c.config.CALLBACK_POLL_SECONDS * 1000, MAX_TIMER_MS),
+  );
 
   return {
     stop: async () => {
@@ -130,7 +181,7 @@ export const startWorker = async (c: Container, scheduler: StoreBackedScheduler)
       clearInterval(callbackTimer);
       await delivering;
       await poll;
-      await consumer.stop();
+      await Promise.all([consumer.stop(), callbackConsumer.stop()]);
     },
   };
 };

@@ -41,8 +41,7 @@ export interface CallbackQueue {
 /** For deployments without a callbacks queue: nothing is published and the due-index poller delivers. */
 export const noCallbackQueue: CallbackQueue = {
   publish: async () => undefined,
-  consume: async () => {
-    throw new Error('no callbacks queue is configured (CALLBACK_QUEUE_URL): nothing to consume');
-  },
+  // Nothing is ever published here, so a consumer of it has nothing to do.
+  consume: async () => ({ stop: async () => undefined }),
   close: async () => undefined,
 };
