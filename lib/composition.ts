@@ -158,8 +158,10 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
       createReferenceSecretResolver({
         env: config.credentialEnv,
         // Created lazily: only instances with `ssm:` credentials need it.
-        ssm: (name) =>
-          (ssmReader ??= createSsmParameterReader(new SSMClient({ region: config.AWS_REGION })))(name),
+        ssm: (name) => {
+          ssmReader ??= createSsmParameterReader(new SSMClient({ region: config.AWS_REGION }));
+          return ssmReader(name);
+        },
       }),
     sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     events: overrides.events ?? createBillingEvents({ store, clock, logger, callbackQueue }),
