@@ -1,123 +1,72 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { tableDefinition } from '../../lib/adapters/store/table-schema.ts';
-import { pathVariants, ROUTES } from '../../lib/http/route-table.ts';
-import { METRIC, METRICS_NAMESPACE } from '../../lib/observability/metric-names.ts';
 import {
-  type Declared,
-  installSstFake,
-  resolveOutputs,
-  type SstFake,
-  toSeconds,
-} from '../support/sst-fake.ts';
+  argsOf,
+  checkAlarmCoverage,
+  checkAlarmMetricNames,
+  checkAlarmNotifications,
+  checkApiStage,
+  checkBudgetBelowTimeout,
+  checkCallbackQueue,
+  checkConcurrencyCeiling,
+  checkCrons,
+  checkDashboard,
+  checkDocsInstallsSwaggerUi,
+  checkEveryEntryPointDeployed,
+  checkFailureRateAlarm,
+  checkFifoWorkQueue,
+  checkFunctionRuntime,
+  checkNoSecretInEnvironment,
+  checkPartialBatchResponses,
+  checkReleaseScheduling,
+  checkRouteHandlers,
+  checkRoutesMatchRouteTable,
+  checkRunOutputs,
+  checkSenderSubscription,
+  checkTableMatchesSchema,
+  checkTableRecovery,
+  checkVisibilityVsTimeout,
+  INFRA_CHECKS,
+  type InfraCheck,
+  type Synth,
+  type SynthOptions,
+  senderArgs,
+  senderSafetyMarginSeconds,
+  synthesizeInfra,
+  withDeclarations,
+  withRecordedArgs,
+} from '../support/infra-checks.ts';
+import { toSeconds } from '../support/sst-fake.ts';
 
 /**
  * "Synthesizes" sst.config.ts + infra/ against a recording fake of SST's globals (the SST CLI cannot
- * run here) and checks the settings the design depends on. A path held in a variable, so `tsc` does
- * not follow it into files typed by SST's globals.
+ * run here) and checks the settings the design depends on, each with a named check of
+ * test/support/infra-checks.ts. The second half breaks one setting at a time and shows that the
+ * check guarding it fails, so a guard that silently stopped guarding is caught too.
  */
-const SST_CONFIG = fileURLToPath(new URL('../../sst.config.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-interface AppConfig {
-  name: string;
-  home: string;
-  removal: string;
-  protect: boolean;
-}
-interface SstConfigModule {
-  app(input: { stage: string }): AppConfig;
-  run(): Promise<Record<string, unknown>>;
-}
-interface Synth {
-  fake: SstFake;
-  app: AppConfig;
-  outputs: Record<string, unknown>;
-}
-
-const synth = async (stage: string): Promise<Synth> => {
-  vi.resetModules();
-  const fake = installSstFake({ stage });
-  try {
-    const config = ((await import(SST_CONFIG)) as { default: SstConfigModule }).default;
-    const app = config.app({ stage });
-    fake.app.name = app.name;
-    const outputs = resolveOutputs(await config.run()) as Record<string, unknown>;
-    return { fake, app, outputs };
-  } finally {
-    fake.uninstall();
-  }
-};
-
-// Loosely typed views of recorded (resolved) arguments: the test reads what SST would receive.
-// biome-ignore lint/suspicious/noExplicitAny: recorded arguments are untyped data whose shape the tests assert.
-type Data = Record<string, any>;
-const argsOf = (declared: Declared): Data => resolveOutputs(declared.args) as Data;
-
-/** functions/sender.ts keeps this much of the Lambda timeout back; read from its source to stay in step. */
-const senderSafetyMarginSeconds = (): number => {
-  const source = readFileSync(`${ROOT}functions/sender.ts`, 'utf8');
-  const match = /SAFETY_MARGIN_MS = ([\d_]+)/.exec(source);
-  if (!match?.[1]) throw new Error('SAFETY_MARGIN_MS not found in functions/sender.ts');
-  return Number(match[1].replaceAll('_', '')) / 1000;
-};
 
 describe('infra synth', () => {
   let dev: Synth;
   let prod: Synth;
-  const queue = (s: Synth, component: string) => argsOf(s.fake.one('aws.sqs.Queue', `${component}Queue`));
-  const physical = (s: Synth, component: string) => `${s.app.name}-${s.fake.app.stage}-${component}`;
-  const queueArn = (s: Synth, component: string) =>
-    `arn:aws:sqs:us-east-1:123456789012:${physical(s, component)}`;
-  const functions = (s: Synth) => s.fake.ofType('sst.aws.Function');
-  const fnByArn = (s: Synth, arn: string): Data => {
-    const prefix = `${s.app.name}-${s.fake.app.stage}-`;
-    const name = arn.split(':function:')[1]?.slice(prefix.length);
-    return argsOf(s.fake.one('sst.aws.Function', name ?? ''));
-  };
-  const sender = (s: Synth) => argsOf(s.fake.one('sst.aws.Function', 'WorkQueueSubscriberFunction'));
-  const alarms = (s: Synth) => s.fake.ofType('aws.cloudwatch.MetricAlarm').map(argsOf);
 
   beforeAll(async () => {
-    dev = await synth('dev-alice');
-    prod = await synth('production');
+    dev = await synthesizeInfra('dev-alice');
+    prod = await synthesizeInfra('production');
   });
 
   describe('storage', () => {
     it('declares the table keys, indexes and TTL attribute of table-schema.ts', () => {
-      // Prepare
-      const expected = tableDefinition('any');
       // Act
-      const table = argsOf(dev.fake.one('aws.dynamodb.Table', 'TableTable'));
+      const check = () => checkTableMatchesSchema(dev);
       // Assess
-      const keyOf = (schema: { AttributeName?: string; KeyType?: string }[], type: string) =>
-        schema.find((k) => k.KeyType === type)?.AttributeName;
-      expect(dev.fake.ofType('aws.dynamodb.Table')).toHaveLength(1);
-      expect(table.billingMode).toBe(expected.BillingMode);
-      expect(table.hashKey).toBe(keyOf(expected.KeySchema ?? [], 'HASH'));
-      expect(table.rangeKey).toBe(keyOf(expected.KeySchema ?? [], 'RANGE'));
-      expect(table.attributes).toEqual(
-        (expected.AttributeDefinitions ?? []).map((a) => ({ name: a.AttributeName, type: a.AttributeType })),
-      );
-      expect(table.globalSecondaryIndexes).toEqual(
-        (expected.GlobalSecondaryIndexes ?? []).map((index) => ({
-          name: index.IndexName,
-          hashKey: keyOf(index.KeySchema ?? [], 'HASH'),
-          rangeKey: keyOf(index.KeySchema ?? [], 'RANGE'),
-          projectionType: index.Projection?.ProjectionType,
-        })),
-      );
+      expect(check).not.toThrow();
     });
 
-    it('expires items by the TTL attribute and keeps point-in-time recovery on', async () => {
-      // Prepare
-      const { TTL_ATTRIBUTE } = await import('../../lib/adapters/store/table-schema.ts');
+    it('keeps point-in-time recovery on', () => {
       // Act
       const table = argsOf(dev.fake.one('aws.dynamodb.Table', 'TableTable'));
       // Assess
-      expect(table.ttl).toEqual({ attributeName: TTL_ATTRIBUTE, enabled: true });
       expect(table.pointInTimeRecovery).toEqual({ enabled: true });
+      expect(() => checkTableRecovery(dev)).not.toThrow();
     });
 
     it('protects the table from deletion on production stages only', () => {
@@ -129,276 +78,147 @@ describe('infra synth', () => {
       expect(prodTable.deletionProtectionEnabled).toBe(true);
       expect(prod.app).toMatchObject({ removal: 'retain', protect: true, home: 'aws' });
       expect(dev.app).toMatchObject({ removal: 'remove', protect: false, home: 'aws' });
+      expect(() => checkTableRecovery(prod)).not.toThrow();
     });
   });
 
   describe('queues', () => {
     it('makes the work queue FIFO with a FIFO dead-letter queue after at least 5 receives', () => {
       // Act
-      const work = queue(dev, 'WorkQueue');
-      const dlq = queue(dev, 'WorkDeadLetterQueue');
-      const redrive = JSON.parse(work.redrivePolicy) as {
-        deadLetterTargetArn: string;
-        maxReceiveCount: number;
-      };
+      const check = () => checkFifoWorkQueue(dev);
       // Assess
-      expect(work.fifoQueue).toBe(true);
-      expect(work.contentBasedDeduplication ?? false).toBe(false);
-      expect(dlq.fifoQueue).toBe(true);
-      expect(redrive.deadLetterTargetArn).toBe(`${queueArn(dev, 'WorkDeadLetterQueue')}.fifo`);
-      expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(5);
+      expect(check).not.toThrow();
     });
 
     it('keeps the work queue visibility at least 6 times the sender timeout', () => {
       // Act
-      const visibility = queue(dev, 'WorkQueue').visibilityTimeoutSeconds as number;
-      const timeout = toSeconds(sender(dev).timeout);
+      const check = () => checkVisibilityVsTimeout(dev);
       // Assess
-      expect(visibility).toBeGreaterThanOrEqual(6 * timeout);
+      expect(check).not.toThrow();
     });
 
     it('gives the callbacks a standard queue with its own dead-letter queue', () => {
       // Act
-      const callbacks = queue(dev, 'CallbackQueue');
-      const redrive = JSON.parse(callbacks.redrivePolicy) as {
-        deadLetterTargetArn: string;
-        maxReceiveCount: number;
-      };
+      const check = () => checkCallbackQueue(dev);
       // Assess
-      expect(callbacks.fifoQueue).toBe(false);
-      expect(redrive.deadLetterTargetArn).toBe(queueArn(dev, 'CallbackDeadLetterQueue'));
-      expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(1);
+      expect(check).not.toThrow();
     });
   });
 
   describe('sender', () => {
     it('consumes the work queue with partial batch responses, one item per invocation', () => {
       // Act
-      const mapping = argsOf(
-        dev.fake.one('aws.lambda.EventSourceMapping', 'WorkQueueSubscriberEventSourceMapping'),
-      );
+      const subscription = () => checkSenderSubscription(dev);
+      const partialResponses = () => checkPartialBatchResponses(dev);
       // Assess
-      expect(mapping.eventSourceArn).toBe(`${queueArn(dev, 'WorkQueue')}.fifo`);
-      expect(mapping.functionResponseTypes).toContain('ReportBatchItemFailures');
-      expect(mapping.batchSize).toBe(1);
-      expect(sender(dev).handler).toBe('functions/sender.handler');
+      expect(subscription).not.toThrow();
+      expect(partialResponses).not.toThrow();
     });
 
     it('caps the event source mapping with maximumConcurrency no higher than the reserved concurrency', () => {
       // Act
-      const mapping = argsOf(
-        dev.fake.one('aws.lambda.EventSourceMapping', 'WorkQueueSubscriberEventSourceMapping'),
-      );
-      const maximum = mapping.scalingConfig?.maximumConcurrency as number;
-      const reserved = sender(dev).concurrency?.reserved as number;
+      const check = () => checkConcurrencyCeiling(dev);
       // Assess
-      expect(maximum).toBeGreaterThanOrEqual(2);
-      expect(maximum).toBeLessThanOrEqual(1000);
-      expect(reserved).toBeGreaterThanOrEqual(maximum);
+      expect(check).not.toThrow();
     });
 
     it('sets a sending budget below the timeout minus the margin the handler keeps back', () => {
       // Act
-      const fn = sender(dev);
-      const budget = Number(fn.environment.SENDER_BUDGET_SECONDS);
+      const check = () => checkBudgetBelowTimeout(dev);
       // Assess
-      expect(budget).toBeGreaterThan(0);
-      expect(budget).toBeLessThan(toSeconds(fn.timeout) - senderSafetyMarginSeconds());
+      expect(check).not.toThrow();
     });
   });
 
   describe('api', () => {
     it('routes every ROUTES entry, in both spellings, and nothing else', () => {
-      // Prepare
-      const expected = ROUTES.flatMap((r) => pathVariants(r.path).map((p) => `${r.method} ${p}`)).sort();
       // Act
-      const declared = dev.fake
-        .ofType('sst.aws.ApiGatewayV2LambdaRoute')
-        .map((r) => argsOf(r).route as string);
+      const check = () => checkRoutesMatchRouteTable(dev);
       // Assess
-      expect(declared.sort()).toEqual(expected);
+      expect(check).not.toThrow();
     });
 
     it('sends each route to the handler of its functions/<fn>.ts entry point', () => {
       // Act
-      const routes = dev.fake.ofType('sst.aws.ApiGatewayV2LambdaRoute').map(argsOf);
+      const check = () => checkRouteHandlers(dev);
       // Assess
-      for (const spec of ROUTES) {
-        for (const path of pathVariants(spec.path)) {
-          const route = routes.find((r) => r.route === `${spec.method} ${path}`);
-          expect(route, `${spec.method} ${path}`).toBeDefined();
-          expect(fnByArn(dev, route?.handler as string).handler).toBe(`functions/${spec.fn}.handler`);
-        }
-        expect(existsSync(`${ROOT}functions/${spec.fn}.ts`), `functions/${spec.fn}.ts`).toBe(true);
-      }
+      expect(check).not.toThrow();
     });
 
     it('keeps access logs and a default stage throttle', () => {
       // Act
-      const stage = argsOf(dev.fake.one('aws.apigatewayv2.Stage', 'ApiStage'));
-      const logGroup = argsOf(dev.fake.one('aws.cloudwatch.LogGroup', 'ApiAccessLog'));
+      const check = () => checkApiStage(dev);
       // Assess
-      expect(stage.accessLogSettings?.destinationArn).toBeTruthy();
-      expect(logGroup.retentionInDays).toBeGreaterThan(0);
-      expect(stage.defaultRouteSettings?.throttlingBurstLimit).toBeGreaterThan(0);
-      expect(stage.defaultRouteSettings?.throttlingRateLimit).toBeGreaterThan(0);
+      expect(check).not.toThrow();
     });
 
     it('installs swagger-ui-dist next to the docs function, which reads its files at run time', () => {
       // Act
-      const docs = argsOf(dev.fake.one('sst.aws.Function', 'ApiDocs'));
+      const check = () => checkDocsInstallsSwaggerUi(dev);
       // Assess
-      expect(docs.nodejs?.install).toContain('swagger-ui-dist');
+      expect(check).not.toThrow();
     });
   });
 
   describe('functions', () => {
     it('runs every function on Node 22 arm64 with the table and work queue in its environment', () => {
-      // Prepare
-      const tableName = physical(dev, 'Table');
-      const workQueueUrl = `https://sqs.us-east-1.amazonaws.com/123456789012/${physical(dev, 'WorkQueue.fifo')}`;
       // Act
-      const all = functions(dev).map(argsOf);
+      const check = () => checkFunctionRuntime(dev);
       // Assess
-      expect(all.length).toBeGreaterThan(3);
-      for (const fn of all) {
-        expect(fn.runtime, fn.handler).toBe('nodejs22.x');
-        expect(fn.architecture, fn.handler).toBe('arm64');
-        expect(fn.environment.TABLE_NAME, fn.handler).toBe(tableName);
-        expect(fn.environment.WORK_QUEUE_URL, fn.handler).toBe(workQueueUrl);
-        const file = String(fn.handler).replace(/\.handler$/, '.ts');
-        expect(existsSync(`${ROOT}${file}`), file).toBe(true);
-      }
+      expect(check).not.toThrow();
     });
 
     it('never puts a secret value in a function environment', () => {
       // Act
-      const environments = functions(dev).map((f) => JSON.stringify(argsOf(f).environment));
-      const parameter = argsOf(dev.fake.one('aws.ssm.Parameter', 'EvolutionApiKeyParameter'));
+      const check = () => checkNoSecretInEnvironment(dev);
       // Assess
-      expect(dev.fake.ofType('sst.Secret').length).toBeGreaterThan(0);
-      expect(parameter).toMatchObject({ type: 'SecureString', value: 'secret-value-of-EvolutionApiKey' });
-      for (const env of environments) expect(env).not.toContain('secret-value-of-');
+      expect(check).not.toThrow();
     });
 
     it('runs the sweeper and the callback deliverer every minute', () => {
       // Act
-      const sweeper = argsOf(dev.fake.one('sst.aws.Cron', 'Sweeper'));
-      const callbacks = argsOf(dev.fake.one('sst.aws.Cron', 'CallbackDeliverer'));
+      const check = () => checkCrons(dev);
       // Assess
-      expect(sweeper).toMatchObject({
-        schedule: 'rate(1 minute)',
-        job: { handler: 'functions/sweeper.handler' },
-      });
-      expect(callbacks).toMatchObject({
-        schedule: 'rate(1 minute)',
-        job: { handler: 'functions/callback-deliverer.handler' },
-      });
+      expect(check).not.toThrow();
     });
 
     it('deploys every entry point of functions/', () => {
-      // Prepare
-      const entryPoints = readdirSync(`${ROOT}functions`)
-        .filter((f) => f.endsWith('.ts'))
-        .map((f) => `functions/${f.replace(/\.ts$/, '')}.handler`);
       // Act
-      const handlers = new Set(functions(dev).map((f) => argsOf(f).handler as string));
+      const check = () => checkEveryEntryPointDeployed(dev);
       // Assess
-      for (const handler of entryPoints) expect(handlers.has(handler), handler).toBe(true);
+      expect(check).not.toThrow();
     });
   });
 
   describe('scheduler', () => {
     it('lets EventBridge Scheduler invoke the release function, with a DLQ for what fails', () => {
-      // Prepare
-      const releaseArn = `arn:aws:lambda:us-east-1:123456789012:function:${physical(dev, 'Release')}`;
       // Act
-      const release = argsOf(dev.fake.one('sst.aws.Function', 'Release'));
-      const role = argsOf(dev.fake.one('aws.iam.Role', 'SchedulerRole'));
-      const invokeConfig = argsOf(
-        dev.fake.one('aws.lambda.FunctionEventInvokeConfig', 'ReleaseInvokeConfig'),
-      );
-      const trust = JSON.parse(role.assumeRolePolicy);
-      const policy = JSON.parse(role.inlinePolicies[0].policy);
+      const check = () => checkReleaseScheduling(dev);
       // Assess
-      expect(release.handler).toBe('functions/release.handler');
-      expect(dev.fake.ofType('aws.scheduler.ScheduleGroup')).toHaveLength(1);
-      expect(trust.Statement[0].Principal.Service).toBe('scheduler.amazonaws.com');
-      expect(policy.Statement).toContainEqual(
-        expect.objectContaining({
-          Action: 'lambda:InvokeFunction',
-          Resource: expect.arrayContaining([releaseArn]),
-        }),
-      );
-      expect(invokeConfig.destinationConfig.onFailure.destination).toBe(
-        queueArn(dev, 'ReleaseDeadLetterQueue'),
-      );
-      expect(sender(dev).environment).toMatchObject({
-        SCHEDULER_TARGET_ARN: releaseArn,
-        SCHEDULER_DLQ_ARN: queueArn(dev, 'ReleaseDeadLetterQueue'),
-      });
+      expect(check).not.toThrow();
     });
   });
 
   describe('alarms', () => {
     it('computes the failure rate from the metric names of metric-names.ts over 3 of 5 periods', () => {
       // Act
-      const alarm = argsOf(dev.fake.one('aws.cloudwatch.MetricAlarm', 'FailureRateAlarm'));
-      const metrics = alarm.metricQueries.filter((q: Data) => q.metric).map((q: Data) => q.metric);
-      const expression = alarm.metricQueries.find((q: Data) => q.returnData).expression as string;
+      const check = () => checkFailureRateAlarm(dev);
       // Assess
-      expect(metrics.map((m: Data) => m.metricName).sort()).toEqual([METRIC.failed, METRIC.sent].sort());
-      for (const m of metrics) expect(m.namespace).toBe(METRICS_NAMESPACE);
-      expect(alarm).toMatchObject({ evaluationPeriods: 5, datapointsToAlarm: 3 });
-      expect(expression).toContain('FILL(failed, 0) / (FILL(sent, 0) + FILL(failed, 0))');
-      // A minimum sample: too few sends count as no breach.
-      expect(expression).toMatch(/^IF\(\(.+\) >= \d+,/);
+      expect(check).not.toThrow();
     });
 
     it('uses only metric names of metric-names.ts under our namespace', () => {
-      // Prepare
-      const known: string[] = Object.values(METRIC);
       // Act
-      const ours = alarms(dev)
-        .flatMap((a) => [a, ...(a.metricQueries ?? []).map((q: Data) => q.metric ?? {})])
-        .filter((m) => m.namespace === METRICS_NAMESPACE);
+      const check = () => checkAlarmMetricNames(dev);
       // Assess
-      expect(ours.length).toBeGreaterThan(0);
-      for (const m of ours) expect(known).toContain(m.metricName);
+      expect(check).not.toThrow();
     });
 
     it('alarms on every dead-letter queue, the oldest work item and every function errors', () => {
-      // Prepare
-      const redriveTargets = dev.fake
-        .ofType('aws.sqs.Queue')
-        .map(argsOf)
-        .filter((q) => q.redrivePolicy)
-        .map((q) => (JSON.parse(q.redrivePolicy) as { deadLetterTargetArn: string }).deadLetterTargetArn);
-      const failureDestinations = dev.fake
-        .ofType('aws.lambda.FunctionEventInvokeConfig')
-        .map((c) => argsOf(c).destinationConfig.onFailure.destination as string);
-      const deadLetterNames = [...new Set([...redriveTargets, ...failureDestinations])].map((arn) =>
-        arn.split(':').at(-1),
-      );
-      const functionNames = functions(dev).map((f) => physical(dev, f.name));
       // Act
-      const all = alarms(dev);
-      const byMetric = (name: string) => all.filter((a) => a.metricName === name);
+      const check = () => checkAlarmCoverage(dev);
       // Assess
-      expect(deadLetterNames).toHaveLength(3);
-      expect(
-        byMetric('ApproximateNumberOfMessagesVisible')
-          .map((a) => a.dimensions.QueueName)
-          .sort(),
-      ).toEqual(deadLetterNames.sort());
-      expect(byMetric('ApproximateAgeOfOldestMessage').map((a) => a.dimensions.QueueName)).toEqual([
-        physical(dev, 'WorkQueue.fifo'),
-      ]);
-      expect(
-        byMetric('Errors')
-          .map((a) => a.dimensions.FunctionName)
-          .sort(),
-      ).toEqual(functionNames.sort());
+      expect(check).not.toThrow();
     });
 
     it('notifies the alarm topic, and e-mails it only when an address is configured', async () => {
@@ -406,16 +226,14 @@ describe('infra synth', () => {
       vi.stubEnv('BILLING_ALARM_EMAIL', 'ops@example.com');
       let withEmail: Synth;
       try {
-        withEmail = await synth('dev-bob');
+        withEmail = await synthesizeInfra('dev-bob');
       } finally {
         vi.unstubAllEnvs();
       }
-      const topicArn = `arn:aws:sns:us-east-1:123456789012:${physical(dev, 'AlarmTopic')}`;
       // Act
-      const all = alarms(dev);
+      const check = () => checkAlarmNotifications(dev);
       // Assess
-      expect(dev.fake.ofType('aws.sns.Topic')).toHaveLength(1);
-      for (const alarm of all) expect(alarm.alarmActions).toEqual([topicArn]);
+      expect(check).not.toThrow();
       expect(dev.fake.ofType('aws.sns.TopicSubscription')).toHaveLength(0);
       expect(argsOf(withEmail.fake.one('aws.sns.TopicSubscription', 'AlarmEmailSubscription'))).toMatchObject(
         {
@@ -427,24 +245,265 @@ describe('infra synth', () => {
 
     it('draws sent, failed, delivered, the failure rate and the work queue depth on the dashboard', () => {
       // Act
-      const body = JSON.parse(argsOf(dev.fake.one('aws.cloudwatch.Dashboard', 'Dashboard')).dashboardBody);
-      const rows: unknown[][] = body.widgets.flatMap((w: Data) => w.properties.metrics);
-      const ours = rows.filter((row) => row[0] === METRICS_NAMESPACE).map((row) => row[1]);
-      const sqs = rows.filter((row) => row[0] === 'AWS/SQS').map((row) => `${row[1]} ${row[3]}`);
+      const check = () => checkDashboard(dev);
       // Assess
-      for (const name of ours) expect(Object.values(METRIC)).toContain(name);
-      expect(ours).toEqual(expect.arrayContaining([METRIC.sent, METRIC.failed, METRIC.delivered]));
-      expect(rows.some((row) => typeof (row[0] as Data)?.expression === 'string')).toBe(true);
-      expect(sqs).toContain(`ApproximateNumberOfMessagesVisible ${physical(dev, 'WorkQueue.fifo')}`);
-      for (const w of body.widgets) expect(w.properties.region).toBe('us-east-1');
+      expect(check).not.toThrow();
     });
   });
 
   it('returns the API URL and the names an operator needs from run()', () => {
+    // Act
+    const check = () => checkRunOutputs(dev);
     // Assess
-    expect(dev.outputs).toMatchObject({
-      api: expect.stringMatching(/^https:\/\//),
-      table: physical(dev, 'Table'),
+    expect(check).not.toThrow();
+  });
+
+  it('passes every check on a production stage too', () => {
+    // Act
+    const failures = Object.entries(INFRA_CHECKS).flatMap(([name, check]) => {
+      try {
+        check(prod);
+        return [];
+      } catch (error) {
+        return [`${name}: ${(error as Error).message}`];
+      }
     });
+    // Assess
+    expect(failures).toEqual([]);
+  });
+
+  describe('the guards fail when a setting is broken', () => {
+    /** One setting broken after synthesis, in a copy of what the fake recorded; no product file touched. */
+    interface RecordedBreak {
+      setting: string;
+      check: InfraCheck;
+      problem: RegExp;
+      /** Other checks that guard the same setting and must fail too. */
+      alsoFails?: InfraCheck[];
+      breakIn(synth: Synth): Synth;
+    }
+
+    const sendersMapping = (s: Synth, mutate: Parameters<typeof withRecordedArgs>[3]) =>
+      withRecordedArgs(s, 'aws.lambda.EventSourceMapping', 'WorkQueueSubscriberEventSourceMapping', mutate);
+    const sendersFunction = (s: Synth, mutate: Parameters<typeof withRecordedArgs>[3]) =>
+      withRecordedArgs(s, 'sst.aws.Function', 'WorkQueueSubscriberFunction', mutate);
+    const workQueue = (s: Synth, mutate: Parameters<typeof withRecordedArgs>[3]) =>
+      withRecordedArgs(s, 'aws.sqs.Queue', 'WorkQueueQueue', mutate);
+    const table = (s: Synth, mutate: Parameters<typeof withRecordedArgs>[3]) =>
+      withRecordedArgs(s, 'aws.dynamodb.Table', 'TableTable', mutate);
+
+    const recordedBreaks: RecordedBreak[] = [
+      {
+        setting: 'maximumConcurrency is above the reserved concurrency',
+        check: checkConcurrencyCeiling,
+        problem: /maximumConcurrency \d+ is above the sender's reserved concurrency \d+/,
+        breakIn: (s) =>
+          sendersMapping(s, (args) => {
+            args.scalingConfig.maximumConcurrency = senderArgs(s).concurrency.reserved + 10;
+          }),
+      },
+      {
+        setting: 'the work queue visibility is 5 times the sender timeout',
+        check: checkVisibilityVsTimeout,
+        problem: /visibility timeout \d+ s is below 6 x the sender timeout \(\d+ s\)/,
+        breakIn: (s) =>
+          workQueue(s, (args) => {
+            args.visibilityTimeoutSeconds = 5 * toSeconds(senderArgs(s).timeout);
+          }),
+      },
+      {
+        setting: 'the work queue dead-letters after 3 receives',
+        check: checkFifoWorkQueue,
+        problem: /maxReceiveCount is 3, below 5/,
+        breakIn: (s) =>
+          workQueue(s, (args) => {
+            args.redrivePolicy = JSON.stringify({ ...JSON.parse(args.redrivePolicy), maxReceiveCount: 3 });
+          }),
+      },
+      {
+        setting: 'the sending budget reaches into the margin before the timeout',
+        check: checkBudgetBelowTimeout,
+        problem: /budget \d+ s is not below its timeout \d+ s minus the \d+ s margin/,
+        // Exactly the limit: the budget must stay strictly below it.
+        breakIn: (s) =>
+          sendersFunction(s, (args) => {
+            args.environment.SENDER_BUDGET_SECONDS = String(
+              toSeconds(args.timeout) - senderSafetyMarginSeconds(),
+            );
+          }),
+      },
+      {
+        setting: 'partialResponses is off on the sender',
+        check: checkPartialBatchResponses,
+        problem: /WorkQueueSubscriberEventSourceMapping does not report batch item failures/,
+        breakIn: (s) =>
+          sendersMapping(s, (args) => {
+            args.functionResponseTypes = [];
+          }),
+      },
+      {
+        setting: 'each route is declared in one spelling only',
+        check: checkRoutesMatchRouteTable,
+        problem: /API routes differ from ROUTES in both spellings: missing \[".+\/"/,
+        alsoFails: [checkRouteHandlers],
+        breakIn: (s) =>
+          withDeclarations(s, (declared) =>
+            declared.filter(
+              (d) => d.type !== 'sst.aws.ApiGatewayV2LambdaRoute' || !String(argsOf(d).route).match(/.\/$/),
+            ),
+          ),
+      },
+      {
+        setting: 'an alarm reads a metric name that metric-names.ts does not have',
+        check: checkAlarmMetricNames,
+        problem: /alarm metric "MessageSent" is not in metric-names.ts/,
+        alsoFails: [checkFailureRateAlarm],
+        breakIn: (s) =>
+          withRecordedArgs(s, 'aws.cloudwatch.MetricAlarm', 'FailureRateAlarm', (args) => {
+            args.metricQueries[0].metric.metricName = 'MessageSent';
+          }),
+      },
+      {
+        setting: 'the table expires items by another attribute than TTL_ATTRIBUTE',
+        check: checkTableMatchesSchema,
+        problem: /table ttl is .*"expiresAt".*, table-schema.ts says .*"ttl"/,
+        breakIn: (s) =>
+          table(s, (args) => {
+            args.ttl.attributeName = 'expiresAt';
+          }),
+      },
+      {
+        setting: 'the work queue is a standard queue',
+        check: checkFifoWorkQueue,
+        problem: /work queue fifoQueue is false, not true/,
+        breakIn: (s) =>
+          workQueue(s, (args) => {
+            args.fifoQueue = false;
+          }),
+      },
+      {
+        setting: 'the sender has no reserved concurrency',
+        check: checkConcurrencyCeiling,
+        problem: /sender has no reserved concurrency/,
+        breakIn: (s) =>
+          sendersFunction(s, (args) => {
+            delete args.concurrency;
+          }),
+      },
+      {
+        setting: 'point-in-time recovery is off',
+        check: checkTableRecovery,
+        problem: /pointInTimeRecovery is \{"enabled":false\}/,
+        breakIn: (s) =>
+          table(s, (args) => {
+            args.pointInTimeRecovery = { enabled: false };
+          }),
+      },
+      {
+        setting: 'a secret value sits in a function environment',
+        check: checkNoSecretInEnvironment,
+        problem: /function WorkQueueSubscriberFunction has a secret value in its environment/,
+        breakIn: (s) =>
+          sendersFunction(s, (args) => {
+            args.environment.EVOLUTION_API_KEY = 'secret-value-of-EvolutionApiKey';
+          }),
+      },
+      {
+        setting: 'the sender runs on x86_64',
+        check: checkFunctionRuntime,
+        problem: /functions\/sender.handler runs on "x86_64", not arm64/,
+        breakIn: (s) =>
+          sendersFunction(s, (args) => {
+            args.architecture = 'x86_64';
+          }),
+      },
+    ];
+
+    const passes = (check: InfraCheck, synth: Synth) => {
+      try {
+        check(synth);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+
+    /** Checks other than `expected` that pass on `intact` but throw on `broken`: the break must not reach them. */
+    const newlyFailing = (intact: Synth, broken: Synth, expected: InfraCheck[]) =>
+      Object.entries(INFRA_CHECKS)
+        .filter(([, check]) => !expected.includes(check))
+        .filter(([, check]) => passes(check, intact))
+        .flatMap(([name, check]) => {
+          try {
+            check(broken);
+            return [];
+          } catch (error) {
+            return [`${name}: ${(error as Error).message}`];
+          }
+        });
+
+    for (const broken of recordedBreaks) {
+      it(`throws from ${broken.check.name} when ${broken.setting}`, () => {
+        // Prepare
+        const intact = () => broken.check(dev);
+        // Act
+        const brokenSynth = broken.breakIn(dev);
+        // Assess
+        expect(intact).not.toThrow();
+        expect(() => broken.check(brokenSynth)).toThrow(broken.problem);
+        for (const also of broken.alsoFails ?? []) expect(() => also(brokenSynth), also.name).toThrow();
+        expect(newlyFailing(dev, brokenSynth, [broken.check, ...(broken.alsoFails ?? [])])).toEqual([]);
+        // The copy is broken, the synth it came from is not.
+        expect(intact).not.toThrow();
+      });
+    }
+
+    /** One constant of infra/sender-limits.ts changed before synthesis: the break goes through infra/ and the fake. */
+    interface LimitBreak {
+      setting: string;
+      check: InfraCheck;
+      problem: RegExp;
+      senderLimits: NonNullable<SynthOptions['senderLimits']>;
+    }
+
+    const limitBreaks: LimitBreak[] = [
+      {
+        setting: 'SENDER_MAX_CONCURRENCY is above SENDER_RESERVED_CONCURRENCY',
+        check: checkConcurrencyCeiling,
+        problem: /maximumConcurrency \d+ is above the sender's reserved concurrency \d+/,
+        senderLimits: (real) => ({ SENDER_MAX_CONCURRENCY: real.SENDER_RESERVED_CONCURRENCY + 10 }),
+      },
+      {
+        setting: 'WORK_QUEUE_VISIBILITY_SECONDS is 5 times SENDER_TIMEOUT_SECONDS',
+        check: checkVisibilityVsTimeout,
+        problem: /visibility timeout \d+ s is below 6 x the sender timeout \(\d+ s\)/,
+        senderLimits: (real) => ({ WORK_QUEUE_VISIBILITY_SECONDS: 5 * real.SENDER_TIMEOUT_SECONDS }),
+      },
+      {
+        setting: 'WORK_QUEUE_MAX_RECEIVE_COUNT is 3',
+        check: checkFifoWorkQueue,
+        problem: /maxReceiveCount is 3, below 5/,
+        senderLimits: () => ({ WORK_QUEUE_MAX_RECEIVE_COUNT: 3 }),
+      },
+      {
+        setting: 'SENDER_BUDGET_SECONDS is too close to SENDER_TIMEOUT_SECONDS',
+        check: checkBudgetBelowTimeout,
+        problem: /budget \d+ s is not below its timeout \d+ s/,
+        senderLimits: (real) => ({ SENDER_BUDGET_SECONDS: real.SENDER_TIMEOUT_SECONDS - 20 }),
+      },
+    ];
+
+    for (const broken of limitBreaks) {
+      it(`throws from ${broken.check.name} when ${broken.setting}`, async () => {
+        // Act
+        const brokenSynth = await synthesizeInfra('dev-alice', { senderLimits: broken.senderLimits });
+        const intactAgain = await synthesizeInfra('dev-alice');
+        // Assess
+        expect(() => broken.check(brokenSynth)).toThrow(broken.problem);
+        expect(newlyFailing(dev, brokenSynth, [broken.check])).toEqual([]);
+        // The mock is gone once the broken synth is done.
+        expect(() => broken.check(intactAgain)).not.toThrow();
+      });
+    }
   });
 });
