@@ -25,6 +25,7 @@ export default $config({
     const { release } = await import('./infra/scheduler.ts');
     const { api } = await import('./infra/api.ts');
     await import('./infra/sender.ts');
+    await import('./infra/callbacks.ts');
     await import('./infra/cron.ts');
     const { alarmTopic, dashboard } = await import('./infra/alarms.ts');
     return {

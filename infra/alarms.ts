@@ -1,5 +1,6 @@
 import { METRIC, METRICS_NAMESPACE } from '../lib/observability/metric-names.ts';
 import { api, apiFunctionName, apiFunctions } from './api.ts';
+import { callbackSenderFunction } from './callbacks.ts';
 import { callbackDelivererFunction, sweeperFunction } from './cron.ts';
 import { callbackDeadLetterQueue, workDeadLetterQueue, workQueue } from './queues.ts';
 import { SERVICE_NAME } from './runtime.ts';
@@ -115,6 +116,7 @@ const functionsByLabel: Record<string, { name: unknown }> = {
   Sender: senderFunction,
   Sweeper: sweeperFunction,
   CallbackDeliverer: callbackDelivererFunction,
+  CallbackSender: callbackSenderFunction,
   Release: release,
   ...Object.fromEntries(Object.entries(apiFunctions).map(([fn, f]) => [apiFunctionName(fn), f])),
 };

@@ -36,8 +36,10 @@ export const callbackDeadLetterQueue = new sst.aws.Queue('CallbackDeadLetterQueu
 /**
  * Callbacks to the ERPs (sent, delivered, failed, replied, queue completed): a standard queue, since
  * order does not matter to a signed, timestamped event and standard queues have no throughput limit.
- * Today functions/callback-deliverer.ts delivers due callbacks from the table's due index (infra/cron.ts)
- * and nothing publishes here yet; the URL reaches every function as CALLBACK_QUEUE_URL.
+ * Each new pending event is published here (`{ queueId, eventId }`, lib/app/billing-events.ts) and
+ * posted at once by functions/callback-sender.ts (infra/callbacks.ts); the due index and
+ * functions/callback-deliverer.ts (infra/cron.ts) retry failures and catch what was never published.
+ * The URL reaches every function as CALLBACK_QUEUE_URL.
  */
 export const callbackQueue = new sst.aws.Queue('CallbackQueue', {
   // A delivery attempt is one HTTP POST with a short client timeout; a minute covers it with room.

@@ -29,7 +29,10 @@ const BACKGROUND_EVENTS: Record<string, unknown> = {
   sweeper: {},
   release: {},
   'callback-deliverer': {},
+  'callback-sender': { Records: [] },
 };
+/** SQS consumers: their no-op event is an empty batch, answered with no failures. */
+const SQS_CONSUMERS = ['sender', 'callback-sender'];
 const SAMPLE_PATH_PARAMETERS: Record<string, string> = {
   queue_id: 'q-00000000',
   external_id: 'erp-0001',
@@ -275,12 +278,12 @@ describe('lambda bundles', () => {
     expect(String(response.body).length).toBeGreaterThan(1000);
   });
 
-  it('returns no failures from the sender bundle for an empty batch', () => {
+  it.each(SQS_CONSUMERS)('returns no failures from the %s bundle for an empty batch', (name) => {
     // Assess
-    expect(returned('sender')).toEqual({ batchItemFailures: [] });
+    expect(returned(name)).toEqual({ batchItemFailures: [] });
   });
 
-  it.each(Object.keys(BACKGROUND_EVENTS).filter((name) => name !== 'sender'))(
+  it.each(Object.keys(BACKGROUND_EVENTS).filter((name) => !SQS_CONSUMERS.includes(name)))(
     'runs the %s bundle on a no-op event without throwing',
     (name) => {
       // Assess

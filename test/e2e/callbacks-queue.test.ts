@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CALLBACK_RETRY_DELAYS_MS,
+  deliverCallback,
+  deliverDueCallbacks,
+} from '../../lib/app/deliver-callbacks.ts';
+import { verifyCallbackSignature } from '../../lib/domain/callback-signature.ts';
+import { callbackQueueName } from '../../lib/local/worker.ts';
+import type { CallbackRef } from '../../lib/ports/callback-queue.ts';
+import { openBrokerAdmin } from '../support/rabbitmq.ts';
+import {
+  FAST_PACE,
+  type QueueDriver,
+  type SendingStack,
+  type SendingTenant,
+  startSendingStack,
+} from '../support/sending-stack.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+interface Received {
+  eventId: string;
+  signature: string;
+  body: string;
+  answered: number;
+  /** The stack's clock when the callback arrived, in unix seconds. */
+  atSeconds: number;
+}
+
+/** An ERP endpoint on 127.0.0.1 that records every callback and answers what `answer` says. */
+const startReceiver = async (nowSeconds: () => number, answer: (tryNumber: number) => number) => {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const eventId = String(req.headers['x-billing-event-id'] ?? '');
+      const status = answer(received.filter((r) => r.eventId === eventId).length + 1);
+      received.push({
+        eventId,
+        signature: String(req.headers['x-billing-signature'] ?? ''),
+        body: Buffer.concat(chunks).toString('utf8'),
+        answered: status,
+        atSeconds: nowSeconds(),
+      });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+};
+
+/** An hour: the worker's due-callback poller never ticks during a test, so only the queue delivers. */
+const POLLER_OFF_SECONDS = '3600';
+
+describe.each<QueueDriver>(['sqs', 'rabbitmq'])(
+  'ERP callbacks through the callbacks queue (%s driver)',
+  (driver) => {
+    let s: SendingStack;
+    let tenant: SendingTenant;
+    const nowSeconds = () => Math.floor(s.test.clock.now().getTime() / 1000);
+    const store = () => s.test.container.store;
+
+    beforeAll(async () => {
+      s = await startSendingStack(driver, { env: { CALLBACK_POLL_SECONDS: POLLER_OFF_SECONDS } });
+      tenant = await s.tenant({ ...FAST_PACE, allowInsecureCallbacks: true });
+    }, 60_000);
+    afterAll(async () => {
+      const callbacks = s && callbackQueueName(s.test.container.config.WORK_QUEUE_NAME);
+      await s?.close();
+      if (callbacks && driver === 'rabbitmq') {
+        const admin = await openBrokerAdmin();
+        try {
+          await admin.deleteQueues(callbacks, `${callbacks}.dlq`);
+        } finally {
+          await admin.close();
+        }
+      }
+    }, 30_000);
+
+    /** Posts a one-contact notification batch asking for the `sent` callback; returns its event ref. */
+    const sendOne = async (callbackUrl: string): Promise<CallbackRef> => {
+      const response = await s.test.post(
+        '/api/v1/billing/send/notification',
+        {
+          external_id: `cbq-${randomUUID()}`,
+          callback_url: callbackUrl,
+          callback_events: ['sent'],
+          contacts: [
+            {
+              nome_cliente: 'Cliente Fila',
+              telefone: `1197${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`,
+              mensagem: 'Aviso de teste',
+            },
+          ],
+        },
+        { key: tenant.key },
+      );
+      expect(response.status).toBe(200);
+      const queueId = response.body.queue_id as string;
+      return { queueId, eventId: `${queueId}:0:sent` };
+    };
+    const deliveryOf = async (ref: CallbackRef) =>
+      (await store().getCallbackEvent(ref.queueId, ref.eventId))?.delivery;
+
+    it('posts a new event signed through the queue, with the poller idle, and posts it once', async () => {
+      // Prepare
+      const receiver = await startReceiver(nowSeconds, () => 200);
+      try {
+        // Act
+        const ref = await sendOne(receiver.url);
+        const delivered = await waitFor(
+          async () => {
+            const d = await deliveryOf(ref);
+            return d?.status === 'delivered' && d;
+          },
+          { timeoutMs: 20_000, what: `the callback ${ref.eventId} delivered` },
+        );
+        // A late redelivery of the same ref, or the poller: neither may post a delivered event again.
+        const again = await deliverCallback(s.test.container, ref);
+        const polled = await deliverDueCallbacks(s.test.container);
+
+        // Assess
+        expect(delivered.attempts).toBe(1);
+        expect(again).toBe('not-due');
+        expect(polled.attempted).toBe(0);
+        expect(receiver.received.map((r) => [r.eventId, r.answered])).toEqual([[ref.eventId, 200]]);
+        const [post] = receiver.received;
+        expect(
+          verifyCallbackSignature(
+            post?.signature ?? '',
+            post?.body ?? '',
+            tenant.apiKey.signingSecrets,
+            post?.atSeconds ?? 0,
+          ),
+        ).toBe(true);
+        expect(JSON.parse(post?.body ?? '{}')).toMatchObject({ event_id: ref.eventId, event: 'sent' });
+      } finally {
+        await receiver.close();
+      }
+    }, 40_000);
+
+    it('leaves a failed first attempt to the poller, which posts it after the backoff', async () => {
+      // Prepare: the ERP fails the first try.
+      const receiver = await startReceiver(nowSeconds, (tryNumber) => (tryNumber === 1 ? 500 : 200));
+      try {
+        const ref = await sendOne(receiver.url);
+        const failed = await waitFor(
+          async () => {
+            const d = await deliveryOf(ref);
+            return d?.attempts === 1 && d.lastError === 'HTTP 500' && d;
+          },
+          { timeoutMs: 20_000, what: 'the first attempt recorded as failed' },
+        );
+        const tooEarly = await deliverDueCallbacks(s.test.container);
+
+        // Act: the retry delay passes; the poller runs (its timer is off, so the test runs it).
+        s.test.clock.advance(CALLBACK_RETRY_DELAYS_MS[0] as number);
+        const retried = await deliverDueCallbacks(s.test.container);
+
+        // Assess
+        expect(failed.status).toBe('pending');
+        expect(Date.parse(String(failed.nextAttemptAt)) - Date.parse(String(failed.lastAttemptAt))).toBe(
+          CALLBACK_RETRY_DELAYS_MS[0],
+        );
+        expect(tooEarly.attempted).toBe(0);
+        expect(retried).toMatchObject({ attempted: 1, delivered: 1 });
+        expect(await deliveryOf(ref)).toMatchObject({ status: 'delivered', attempts: 2 });
+        expect(receiver.received.map((r) => r.answered)).toEqual([500, 200]);
+      } finally {
+        await receiver.close();
+      }
+    }, 40_000);
+
+    it('keeps an event whose publish failed due in the index, where the poller finds it', async () => {
+      // Prepare: the broker refuses publishes (the stack's BillingEvents calls this very queue).
+      const receiver = await startReceiver(nowSeconds, () => 200);
+      const queue = s.test.container.callbackQueue;
+      const publish = queue.publish;
+      queue.publish = async () => {
+        throw new Error('broker unavailable');
+      };
+      try {
+        const ref = await sendOne(receiver.url);
+        const pending = await waitFor(
+          async () => {
+            const d = await deliveryOf(ref);
+            return d?.status === 'pending' && d;
+          },
+          { timeoutMs: 20_000, what: 'the event recorded' },
+        );
+
+        // Act
+        const polled = await deliverDueCallbacks(s.test.container);
+
+        // Assess
+        expect(pending.attempts).toBe(0);
+        expect(polled).toMatchObject({ attempted: 1, delivered: 1 });
+        expect(receiver.received.map((r) => r.eventId)).toEqual([ref.eventId]);
+      } finally {
+        queue.publish = publish;
+        await receiver.close();
+      }
+    }, 40_000);
+  },
+);
