@@ -289,20 +289,10 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])('sending (%s driver)', (driver) 
     expect(duplicates(log)).toEqual([]);
     // Interleaved in blocks: A.., B.., A.. (at least three blocks), not one queue after the other.
     expect(blocks.length).toBeGreaterThanOrEqual(3);
-    // Never closer than 200 ms as the pump paces them: its anchor is the claim time of each contact.
-    // (The simulator stamps arrival, which also carries the claim's and the request's latency.)
-    const claims = [
-      ...(await s.test.container.store.listContacts(a.queueId, { limit: 100 })).items,
-      ...(await s.test.container.store.listContacts(b.queueId, { limit: 100 })).items,
-    ]
-      .map((c) => Date.parse(c.claimedAt ?? ''))
-      .sort((x, y) => x - y);
-    const claimGaps = claims.slice(1).map((t, i) => t - (claims[i] as number));
-    expect(claims.every(Number.isFinite)).toBe(true);
-    // (A timer may fire a millisecond early as Date.now() sees it.)
-    expect(Math.min(...claimGaps)).toBeGreaterThanOrEqual(199);
-    // Two pumps sending at once would put sends a few ms apart at the gateway.
-    expect(Math.min(...gaps(log))).toBeGreaterThanOrEqual(20);
+    // Never closer than 200 ms at the gateway: the pump aims each call at its slot. The simulator
+    // stamps arrival, so a few ms of request latency and timer granularity are allowed; two pumps
+    // sending at once would put sends a few ms apart.
+    expect(Math.min(...gaps(log))).toBeGreaterThanOrEqual(190);
   }, 30_000);
 
   it('runs queues of two instances in parallel', async () => {

@@ -27,6 +27,9 @@ import {
   checkVisibilityVsTimeout,
   INFRA_CHECKS,
   type InfraCheck,
+  physicalName as physical,
+  queueArgs as queue,
+  queueArn,
   type Synth,
   type SynthOptions,
   senderArgs,
@@ -127,6 +130,27 @@ describe('infra synth', () => {
       const check = () => checkBudgetBelowTimeout(dev);
       // Assess
       expect(check).not.toThrow();
+    });
+  });
+
+  describe('callback sender', () => {
+    it('consumes the callbacks queue with partial batch responses, within its visibility timeout', () => {
+      // Act
+      const mapping = argsOf(
+        dev.fake.one('aws.lambda.EventSourceMapping', 'CallbackQueueSubscriberEventSourceMapping'),
+      );
+      const fn = argsOf(dev.fake.one('sst.aws.Function', 'CallbackQueueSubscriberFunction'));
+      const visibility = queue(dev, 'CallbackQueue').visibilityTimeoutSeconds as number;
+      // Assess
+      expect(mapping.eventSourceArn).toBe(queueArn(dev, 'CallbackQueue'));
+      expect(mapping.functionResponseTypes).toContain('ReportBatchItemFailures');
+      expect(mapping.batchSize).toBeGreaterThanOrEqual(1);
+      expect(mapping.scalingConfig?.maximumConcurrency).toBeGreaterThanOrEqual(2);
+      expect(fn.handler).toBe('functions/callback-sender.handler');
+      expect(toSeconds(fn.timeout)).toBeLessThan(visibility);
+      expect(fn.environment.CALLBACK_QUEUE_URL).toBe(
+        `https://sqs.us-east-1.amazonaws.com/123456789012/${physical(dev, 'CallbackQueue')}`,
+      );
     });
   });
 
