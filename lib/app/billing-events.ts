@@ -64,9 +64,10 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
 
   return {
     /**
-     * 1. the queue's context (tenant, campaign, callback settings); 2. the contact, for contact
-     * events; 3. one conditional put: `pending` and due now, or `skipped`; 4. a new pending event
-     * is published to the callbacks queue, best effort (the due index is the safety net).
+     * 1. the queue's context (tenant, campaign, callback settings): an event the campaign did not
+     * ask for stops here; 2. the contact, for contact events; 3. one conditional put, `pending`
+     * and due now; 4. a new event is published to the callbacks queue, best effort (the due index
+     * is the safety net).
      */
     async emit(input: BillingEventInput) {
       const context = await contextOf(input.queueId);
@@ -78,6 +79,9 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
         });
         return;
       }
+      // Only events the campaign asked for are recorded: the others would cost two store requests
+      // per message for nobody (the events API lists what was, or will be, delivered).
+      if (context.callbackUrl === null || !context.callbackEvents.includes(input.name)) return;
       const contact =
         input.contactPosition === null
           ? undefined
@@ -102,7 +106,6 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
         error: input.error ?? null,
         reply: input.reply ?? null,
       };
-      const wanted = context.callbackUrl !== null && context.callbackEvents.includes(input.name);
       const event: StoredCallbackEvent = {
         eventId,
         tenantId: context.tenantId,
@@ -113,9 +116,9 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
         apiKeyId: context.apiKeyId,
         payload,
         delivery: {
-          status: wanted ? 'pending' : 'skipped',
+          status: 'pending',
           attempts: 0,
-          nextAttemptAt: wanted ? now : null,
+          nextAttemptAt: now,
           lastAttemptAt: null,
           lastError: null,
           deliveredAt: null,
@@ -124,7 +127,7 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
       };
       const stored = await deps.store.putCallbackEvent(event);
       // An event seen before was announced by its first emission (or is left to the poller).
-      if (stored !== 'created' || !wanted || !deps.callbackQueue) return;
+      if (stored !== 'created' || !deps.callbackQueue) return;
       try {
         await deps.callbackQueue.publish({ queueId: input.queueId, eventId });
       } catch (error) {

@@ -3,6 +3,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { createCallbackSenderHandler } from '../../functions/callback-sender.ts';
 import { createSenderHandler } from '../../functions/sender.ts';
 import { encodeCallbackRef } from '../adapters/queue/callback-ref-schema.ts';
+import { messageGroupOf } from '../adapters/queue/sqs-work-queue.ts';
 import { encodeWorkItem } from '../adapters/queue/work-item-schema.ts';
 import type { StoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
 import { deliverDueCallbacks } from '../app/deliver-callbacks.ts';
@@ -25,7 +26,7 @@ export const toSqsEvent = (delivery: Delivery, queueName: string): SQSEvent => {
           SentTimestamp: String(now),
           SenderId: 'local',
           ApproximateFirstReceiveTimestamp: String(now),
-          MessageGroupId: delivery.item.instanceId,
+          MessageGroupId: messageGroupOf(delivery.item),
           MessageDeduplicationId: `${delivery.item.queueId}:${delivery.item.generation}`,
         },
         messageAttributes: {},

@@ -191,7 +191,12 @@ export const startSendingStack = async (
         if (driver === 'rabbitmq') {
           const admin = await openBrokerAdmin();
           try {
-            await admin.deleteQueues(queueName, `${queueName}.dlq`);
+            await admin.deleteQueues(
+              queueName,
+              `${queueName}.dlq`,
+              `${queueName}-callbacks`,
+              `${queueName}-callbacks.dlq`,
+            );
           } finally {
             await admin.close();
           }

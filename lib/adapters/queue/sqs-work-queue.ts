@@ -39,6 +39,12 @@ const RECEIVE_ERROR_BACKOFF_MS = 1_000;
  * In AWS the sender Lambda's event source mapping is the consumer; `consume` is the local / test
  * poller and the one the contract tests exercise.
  */
+/**
+ * One group per WhatsApp instance. Instance ids are unique per tenant only (two tenants may both
+ * call theirs `demo`), so the group names both.
+ */
+export const messageGroupOf = (item: WorkItem): string => `${item.tenantId}:${item.instanceId}`;
+
 export const createSqsWorkQueue = (options: SqsWorkQueueOptions): WorkQueue => {
   const { client, queueUrl } = options;
   const waitTimeSeconds = options.waitTimeSeconds ?? 2;
@@ -50,7 +56,7 @@ export const createSqsWorkQueue = (options: SqsWorkQueueOptions): WorkQueue => {
       new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: encodeWorkItem(item),
-        MessageGroupId: item.instanceId,
+        MessageGroupId: messageGroupOf(item),
         MessageDeduplicationId: workItemKey(item),
       }),
     );
