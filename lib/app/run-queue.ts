@@ -60,7 +60,7 @@ export type PumpResult =
   | 'instance_missing'
   | 'instance_down';
 
-const PREFETCH = 25;
+const PREFETCH = 50;
 const LEASE_BUSY_WAIT_MS = 1000;
 /** How old the opt-out answer for the prefetched contacts may be before it is asked again. */
 const OPT_OUT_FRESH_MS = 10_000;
@@ -217,6 +217,8 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     let optedOut = new Set<string>();
     /** How long the status read, claim and opt-out check take before a send (moving average). */
     let preSendMs = 0;
+    /** How late timers have been waking (moving average), to aim the last wait. */
+    let timerLateMs = 0;
     let optOutsCheckedAt = Number.NEGATIVE_INFINITY;
 
     for (;;) {
@@ -306,9 +308,14 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
         continue;
       }
       preSendMs = 0.8 * preSendMs + 0.2 * (deps.clock.now().getTime() - preSendStarted);
+      // Timers wake late by a millisecond or two: aim that much early (learnt), then make sure the
+      // slot has come, so calls are never early and on average barely late.
       const early = sendTarget - deps.clock.now().getTime();
-      if (early > 0) await deps.sleep(Math.ceil(early));
+      if (early > 0) await deps.sleep(Math.max(0, Math.floor(early - timerLateMs)));
+      const stillEarly = sendTarget - deps.clock.now().getTime();
+      if (stillEarly > 0) await deps.sleep(stillEarly);
       const sendStarted = deps.clock.now().getTime();
+      if (early > 0) timerLateMs = 0.8 * timerLateMs + 0.2 * Math.max(0, sendStarted - sendTarget);
       // The interval WhatsApp sees is between gateway calls, not between claims.
       lastSendAt = sendStarted;
       const outcome = await deps.gateway.sendText(
