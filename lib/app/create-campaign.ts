@@ -215,21 +215,28 @@ const reserveDailyQuota = async (deps: Deps, tenant: Tenant, count: number, now:
 export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Promise<CampaignAnswer> => {
   const { tenant, templateType } = input;
   checkTenant(tenant, input.contacts.length);
-  const template = await loadTemplate(deps, tenant, templateType);
-  const hash = requestHash(templateType, input.canonicalBody);
-
-  const existing = await deps.store.getCampaign(tenant.id, input.externalId);
-  if (existing) return resumeExisting(deps, input, template, existing, hash);
-  await checkCallbackUrl(deps, input);
-
-  const now = deps.clock.now();
+  // Independent reads go out together: a 1000-contact batch should cost the time of its writes.
   // Suppressed phones are refused one by one (OPTED_OUT); one that opts out later is skipped by the sender.
-  const optedOut = await optedOutPhonesOf(
+  const optedOutLookup = optedOutPhonesOf(
     deps.store,
     tenant.id,
     input.contacts,
     tenant.config.allowLandlines,
   );
+  const urlCheck = checkCallbackUrl(deps, input);
+  // Settled here so an early refusal below never leaves a rejected promise unobserved.
+  void optedOutLookup.catch(() => undefined);
+  void urlCheck.catch(() => undefined);
+  const [template, existing] = await Promise.all([
+    loadTemplate(deps, tenant, templateType),
+    deps.store.getCampaign(tenant.id, input.externalId),
+  ]);
+  const hash = requestHash(templateType, input.canonicalBody);
+  if (existing) return resumeExisting(deps, input, template, existing, hash);
+  await urlCheck;
+
+  const now = deps.clock.now();
+  const optedOut = await optedOutLookup;
   const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   if (intake.accepted.length === 0) throw new DomainError('NO_VALID_CONTACTS', {}, intake.rejected);
   const plan = await planFor(deps, tenant, templateType, now, intake.accepted.length);
@@ -265,7 +272,7 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     if (!winner) throw new Error('campaign vanished after a conditional put conflict');
     return resumeExisting(deps, input, template, winner, hash);
   }
-  await finish(deps, input, template, campaign, intake.accepted);
+  await finish(deps, input, template, campaign, intake.accepted, { queueMayExist: false });
   return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: false };
 };
 
@@ -276,10 +283,13 @@ const finish = async (
   template: BillingTemplate,
   campaign: Campaign,
   accepted: readonly AcceptedContact[],
+  options: { queueMayExist: boolean },
 ): Promise<void> => {
   const { store } = deps;
   const now = deps.clock.now();
-  if (!campaign.quotaReserved) {
+  const instancesLookup = store.listInstances(campaign.tenantId);
+  void instancesLookup.catch(() => undefined);
+  if (!campaign.quotaReserved && input.tenant.config.dailyMessageLimit > 0) {
     if (!(await reserveDailyQuota(deps, input.tenant, accepted.length, now))) {
       await store.deleteCreatingCampaign(campaign.tenantId, campaign.externalId);
       throw new DomainError('DAILY_LIMIT_EXCEEDED');
@@ -288,10 +298,11 @@ const finish = async (
   }
 
   const at = now.toISOString();
+  const { rendered, uses } = render(template, accepted, campaign.plan);
   // A queue that exists means its contacts were all written (they go first) and may be sending:
-  // never rewrite them.
-  if (!(await store.getQueue(campaign.queueId))) {
-    const { rendered } = render(template, accepted, campaign.plan);
+  // never rewrite them. (The request that created the campaign knows there is none yet.)
+  let queue = options.queueMayExist ? await store.getQueue(campaign.queueId) : undefined;
+  if (!queue) {
     const contacts: BillingContact[] = rendered.map(({ contact, variationId, message }) =>
       newBillingContact({
         queueId: campaign.queueId,
@@ -307,9 +318,9 @@ const finish = async (
       }),
     );
     await store.putContacts(contacts);
-    const instances = (await store.listInstances(campaign.tenantId)).filter((i) => i.isActive);
+    const instances = (await instancesLookup).filter((i) => i.isActive);
     instances.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    const queue = newBillingQueue({
+    queue = newBillingQueue({
       id: campaign.queueId,
       tenantId: campaign.tenantId,
       campaignId: campaign.id,
@@ -326,14 +337,15 @@ const finish = async (
   }
 
   if (await store.completeCampaign(campaign.tenantId, campaign.externalId)) {
-    // Counted once per batch, by whoever completed the campaign.
-    const { uses } = render(template, accepted, campaign.plan);
-    if (Object.keys(uses).length)
-      await store.addVariationUses(campaign.tenantId, campaign.templateType, uses);
-    // Generation 0: a duplicate publish of the same queue is dropped by FIFO deduplication. If this
-    // process dies right here, the sweeper finds the pending queue and publishes it.
-    const queue = await store.getQueue(campaign.queueId);
-    if (queue) await deps.workQueue.publish(workItemOf(queue, 0));
+    // Counted once per batch, by whoever completed the campaign. Generation 0: a duplicate publish
+    // of the same queue is dropped by FIFO deduplication. If this process dies right here, the
+    // sweeper finds the pending queue and publishes it.
+    await Promise.all([
+      Object.keys(uses).length
+        ? store.addVariationUses(campaign.tenantId, campaign.templateType, uses)
+        : undefined,
+      deps.workQueue.publish(workItemOf(queue, 0)),
+    ]);
   }
 };
 
@@ -376,7 +388,9 @@ const resumeExisting = async (
         input.contacts,
         intakeContext(input.tenant, template, new Date(campaign.createdAt)),
       );
-      await finish(deps, input, template, { ...campaign, leaseUntil }, intake.accepted);
+      await finish(deps, input, template, { ...campaign, leaseUntil }, intake.accepted, {
+        queueMayExist: true,
+      });
       return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: true };
     }
     if (pollsLeft-- <= 0) throw new DomainError('REQUEST_IN_PROGRESS');
