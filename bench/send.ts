@@ -174,8 +174,8 @@ const spread = (values: readonly number[]): string =>
     : 'n/a';
 
 /**
- * Where a pump's time goes, from its own requests: the pace is kept between claim starts (the pump
- * takes `sendAt` right before the claim), so the claim and the HTTP call sit between the pacing point
+ * Where a pump's time goes, from its own requests: the pump claims just before each gateway call's
+ * slot, so claim starts track the pace, and the claim's and the call's latency show between them
  * and the moment the gateway accepts.
  */
 const pumpTimings = (calls: readonly DynamoCall[], acceptances: readonly number[]) => {
@@ -257,8 +257,7 @@ const throughputRun = async (bench: Bench, simulatorUrl: string, upsert: (name: 
   const { c } = bench;
   const queues: Array<{ tenantId: string; queueId: string }> = [];
   // One tenant per instance: a campaign goes to its tenant's first active instance, so one queue per
-  // instance needs one tenant per instance. Instance ids are distinct because the FIFO group is the
-  // instance id alone.
+  // instance needs one tenant per instance.
   for (let i = 0; i < INSTANCES; i++) {
     const tenantId = `bench-t${i}`;
     await createTenant(c, {
@@ -442,7 +441,9 @@ export const runSend = async (): Promise<number> => {
     });
     console.log(`after the run: ${machineLine()}`);
     printTable('Send', rows);
-    console.log('\nDiagnosis (a): the pump paces between claim starts; the gateway sees acceptances');
+    console.log(
+      '\nDiagnosis (a): the pump paces its gateway calls and claims just before each; the gateway sees acceptances',
+    );
     for (const a of accuracy) {
       const t = a.timings;
       console.log(`  ${a.run.label}:`);
