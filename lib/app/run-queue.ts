@@ -343,7 +343,9 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
         });
       }
       if (outcome.kind === 'sent') {
-        await store.recordMessage({
+        if (decision.result.status !== 'sent') throw new Error('a sent outcome must record a sent contact');
+        // The contact and its history entry in one request.
+        await store.recordSent(claimed, decision.result, {
           id: outcome.messageId,
           tenantId: queue.tenantId,
           phone: claimed.phone,
@@ -357,6 +359,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
           externalId: queue.externalId,
           templateType: queue.templateType,
         });
+        addDeltas(decision.deltas);
       } else {
         log.warn('send attempt did not succeed', {
           phone: maskPhone(claimed.phone),
@@ -364,8 +367,9 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
           reason: outcome.reason,
           attempts: claimed.attempts,
         });
+        if (await store.finishContact(queue.id, claimed.position, decision.result))
+          addDeltas(decision.deltas);
       }
-      if (await store.finishContact(queue.id, claimed.position, decision.result)) addDeltas(decision.deltas);
       const event = eventOf(decision.result);
       if (event) {
         await deps.events.emit({

@@ -140,6 +140,18 @@ export interface Store {
    * sent, cancelled...), so a redelivered work item never sends a contact twice.
    */
   claimContact(queueId: string, position: number, now: string): Promise<BillingContact | undefined>;
+  /**
+   * Records a successful send in one request: the claimed contact, rewritten whole as `sent` with
+   * the gateway's ids, and its conversation message (also the gateway-id pointer for webhooks).
+   * Unconditional, unlike `finishContact`: only the pump holding the claim writes a `sending`
+   * contact (receipts wait until it is `sent`, a cancel touches only unsent ones), and the sender
+   * recounts its counters when it takes over from a pump that may have overlapped.
+   */
+  recordSent(
+    claimed: BillingContact,
+    result: Extract<ContactSendResult, { status: 'sent' }>,
+    message: ConversationMessage,
+  ): Promise<void>;
   /** Records the attempt's result on a contact in `sending`; false when it was not in `sending`. */
   finishContact(queueId: string, position: number, result: ContactSendResult): Promise<boolean>;
   /** Contacts left in `sending` by a pump that died (for the ambiguous-send policy). */

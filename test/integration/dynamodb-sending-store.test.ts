@@ -686,7 +686,68 @@ describe('createDynamoDbStore (sending)', () => {
     });
   });
 
+  describe('recordSent', () => {
+    it('writes the claimed contact as sent and its message together, findable by the gateway id', async () => {
+      // Prepare
+      const { store, tableName } = await seeded([contact(0, { status: 'retry', retryAt: T0, attempts: 1 })]);
+      const at = '2025-01-10T12:01:00.000Z';
+      const claimed = await store.claimContact('queue-1', 0, at);
+      if (!claimed) throw new Error('claim failed');
+
+      // Act
+      await store.recordSent(
+        claimed,
+        { status: 'sent', providerMessageId: '3EB0SENT', remoteJid: '5511999990000@s.whatsapp.net', at },
+        message('3EB0SENT', { at }),
+      );
+
+      // Assess
+      const item = await rawItem(tableName, keys.contact('queue-1', 0));
+      expect(item).toMatchObject({
+        status: 'sent',
+        providerMessageId: '3EB0SENT',
+        remoteJid: '5511999990000@s.whatsapp.net',
+        sentAt: at,
+        attempts: 2,
+        lastError: null,
+        [GSI1.sk]: 'sent#0000',
+      });
+      expect(item?.retryAt).toBeUndefined();
+      expect(await store.getMessage('inst-1', '3EB0SENT')).toMatchObject({
+        queueId: 'queue-1',
+        contactPosition: 0,
+      });
+      expect((await store.listContacts('queue-1', { status: 'sent', limit: 10 })).items).toHaveLength(1);
+    });
+  });
+
   describe('request budget', () => {
+    it('claims, records a sent message and counts it in exactly 3 requests', async () => {
+      // Prepare
+      const counting = countingClient();
+      const { store } = await freshStore(counting.client);
+      await store.createQueue(queue({ status: 'running' }));
+      await store.putContacts([contact(0)]);
+      counting.counts.clear();
+      const at = '2025-01-10T12:01:00.000Z';
+
+      // Act
+      const claimed = await store.claimContact('queue-1', 0, at);
+      if (!claimed) throw new Error('claim failed');
+      await store.recordSent(
+        claimed,
+        { status: 'sent', providerMessageId: '3EB0XYZ', remoteJid: '5511999990000@s.whatsapp.net', at },
+        message('3EB0XYZ', { at }),
+      );
+      const progressed = await store.updateQueueProgress('queue-1', { contactsSent: 1 }, { currentRate: 20 });
+      const requests = new Map(counting.counts);
+      counting.close();
+
+      // Assess
+      expect(progressed?.contactsSent).toBe(1);
+      expect(Object.fromEntries(requests)).toEqual({ UpdateItemCommand: 2, BatchWriteItemCommand: 1 });
+    });
+
     it('claims, records, finishes and counts a sent message in exactly 4 requests', async () => {
       // Prepare
       const counting = countingClient();

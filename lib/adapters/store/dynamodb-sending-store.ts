@@ -1,4 +1,5 @@
 import {
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
@@ -27,6 +28,7 @@ export type SendingStore = Pick<
   | 'claimContact'
   | 'finishContact'
   | 'listStuckContacts'
+  | 'recordSent'
   | 'countContactStatuses'
   | 'cancelUnsentContacts'
   | 'transitionQueue'
@@ -47,6 +49,17 @@ export interface DynamoDbSendingStoreOptions {
   /** Stamps queue writes (`updatedAt`, the due index) where the port passes no time. */
   clock: Clock;
 }
+
+/** The history entry that is also the gateway-id pointer (base table: receipts find it at once). */
+const messageItem = (message: ConversationMessage): Item =>
+  withoutUndefined({
+    ...keys.message(message.instanceId, message.id),
+    ...keys.messagesIndex(message.tenantId, message.phone, message.at, message.id),
+    ...message,
+  });
+
+/** Tries of the one BatchWriteItem that records a send before unprocessed items are an error. */
+const RECORD_SENT_ATTEMPTS = 6;
 
 /** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
 const MAX_POSITION = 9_999;
@@ -536,19 +549,36 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       });
     },
 
+    async recordSent(claimed, result, message) {
+      const { retryAt: _retryAt, ...contact } = claimed;
+      const contactItem = withoutUndefined({
+        ...keys.contact(claimed.queueId, claimed.position),
+        ...keys.contactsIndex(claimed.queueId, 'sent', claimed.position),
+        ...contact,
+        status: 'sent',
+        providerMessageId: result.providerMessageId,
+        remoteJid: result.remoteJid,
+        sentAt: result.at,
+        lastError: null,
+        lastErrorAt: null,
+        updatedAt: result.at,
+      });
+      let pending: Array<{ PutRequest: { Item: Item } }> = [
+        { PutRequest: { Item: contactItem } },
+        { PutRequest: { Item: messageItem(message) } },
+      ];
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= RECORD_SENT_ATTEMPTS) throw new Error('recordSent: items still unprocessed');
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+        const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+        pending = (out.UnprocessedItems?.[tableName] ?? []) as typeof pending;
+      }
+    },
+
     async recordMessage(message: ConversationMessage) {
       // One write per message: the item is both the history entry (gsi1) and the gateway-id pointer
       // (base table, so a receipt arriving before any index catches up still finds it).
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: withoutUndefined({
-            ...keys.message(message.instanceId, message.id),
-            ...keys.messagesIndex(message.tenantId, message.phone, message.at, message.id),
-            ...message,
-          }),
-        }),
-      );
+      await client.send(new PutCommand({ TableName: tableName, Item: messageItem(message) }));
     },
 
     async listMessages(tenantId: string, phone: string, limit: number) {
