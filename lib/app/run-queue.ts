@@ -217,6 +217,22 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     let optedOut = new Set<string>();
     /** How long the status read, claim and opt-out check take before a send (moving average). */
     let preSendMs = 0;
+    /**
+     * Jitter draws in mirrored pairs (r, then 1 - r): every interval still varies, and each pair
+     * averages exactly the configured interval, so the rate holds over a few sends, not only over
+     * hundreds.
+     */
+    let mirror: number | undefined;
+    const jitterRandom = (): number => {
+      if (mirror !== undefined) {
+        const r = mirror;
+        mirror = undefined;
+        return r;
+      }
+      const r = deps.random();
+      mirror = Math.min(1 - r, 1 - Number.EPSILON);
+      return r;
+    };
     /** How late timers have been waking (moving average), to aim the last wait. */
     let timerLateMs = 0;
     let optOutsCheckedAt = Number.NEGATIVE_INFINITY;
@@ -261,7 +277,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
       // Pacing: the gateway call happens no sooner than the tenant's interval (with jitter) after
       // this instance's last one. The status read and the claim are done just before that moment
       // (`preSendMs` ahead, learnt from the last sends), so they do not stretch every interval.
-      const interval = nextIntervalMs(tenant.config, deps.random) * slowdown;
+      const interval = nextIntervalMs(tenant.config, jitterRandom) * slowdown;
       const sendTarget = lastSendAt + interval;
       if (sendTarget >= budgetEnd) {
         await flushOnExit();
