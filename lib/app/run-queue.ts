@@ -127,37 +127,9 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
 
   const owner = randomUUID();
   const leaseUntil = () => new Date(deps.clock.now().getTime() + options.leaseMs).toISOString();
-  const lease = await store.acquireInstanceLease(
-    queue.tenantId,
-    instance.id,
-    owner,
-    started.toISOString(),
-    leaseUntil(),
-  );
-  const nowIso = started.toISOString();
-  const waitedRecently = (at: string) => new Date(at).getTime() > started.getTime() - WAITER_FRESH_MS;
-  // Queues on one instance take turns: having just had its turn, a queue lets a waiting one go
-  // first. (On SQS the FIFO message group already orders them; RabbitMQ has no groups.)
-  const yieldTurn =
-    lease.acquired &&
-    lease.lastHolderQueueId === queue.id &&
-    lease.waiter !== null &&
-    lease.waiter.queueId !== queue.id &&
-    waitedRecently(lease.waiter.at);
-  if (!lease.acquired || yieldTurn) {
-    if (yieldTurn)
-      await store.releaseInstanceLease(queue.tenantId, instance.id, owner, lease.lastSendAt, queue.id);
-    // This queue waits for its turn at the back of the line. The short wait keeps a broker
-    // without message groups from spinning the item.
-    await store.noteInstanceWaiter(queue.tenantId, instance.id, queue.id, nowIso);
-    await deps.sleep(LEASE_BUSY_WAIT_MS);
-    await publishContinuation(deps, queue);
-    return 'continued';
-  }
-  if (lease.waiter?.queueId === queue.id)
-    await store.noteInstanceWaiter(queue.tenantId, instance.id, queue.id, null);
-
-  let lastSendAt = lease.lastSendAt ? new Date(lease.lastSendAt).getTime() : 0;
+  const turn = await takeTurn(deps, queue, instance.id, owner, started, leaseUntil());
+  if (turn === 'continued') return 'continued';
+  let lastSendAt = turn.lastSendAt;
   /** Writes counters not yet written; set once the loop starts. */
   let flushOnExit: () => Promise<void> = async () => undefined;
   try {
@@ -190,7 +162,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     /**
      * Counter changes not yet written. They go out in the one progress write made right before
      * the next claim, whose answer is also the freshest status: a pause or cancel that came during
-     * the pacing wait wins before the next send, at 4 store requests per message. Whatever is left
+     * the pacing wait wins before the next send, with no extra read. Whatever is left
      * is written on every way out (`flush`), and completion recounts from the contacts.
      */
     let pending: Partial<Record<QueueCounter, number>> = {};
@@ -597,6 +569,49 @@ const errorCodeOf = (outcome: SendOutcome): string =>
     : outcome.kind === 'transient'
       ? 'RETRIES_EXHAUSTED'
       : 'UNKNOWN_OUTCOME';
+
+/**
+ * Takes the instance for this queue's turn (its lease: one pump per instance), or puts the item
+ * at the back of the line. Queues on one instance take turns: having just had its turn, a queue
+ * lets a waiting one go first. (On SQS the FIFO message group already orders them; RabbitMQ has
+ * no groups, hence the waiter noted on the lease.)
+ */
+const takeTurn = async (
+  deps: PumpDeps,
+  queue: BillingQueue,
+  instanceId: string,
+  owner: string,
+  now: Date,
+  leaseUntil: string,
+): Promise<{ lastSendAt: number } | 'continued'> => {
+  const { store } = deps;
+  const lease = await store.acquireInstanceLease(
+    queue.tenantId,
+    instanceId,
+    owner,
+    now.toISOString(),
+    leaseUntil,
+  );
+  const waiterIsFresh = (at: string) => new Date(at).getTime() > now.getTime() - WAITER_FRESH_MS;
+  const yieldTurn =
+    lease.acquired &&
+    lease.lastHolderQueueId === queue.id &&
+    lease.waiter !== null &&
+    lease.waiter.queueId !== queue.id &&
+    waiterIsFresh(lease.waiter.at);
+  if (!lease.acquired || yieldTurn) {
+    if (yieldTurn)
+      await store.releaseInstanceLease(queue.tenantId, instanceId, owner, lease.lastSendAt, queue.id);
+    // The short wait keeps a broker without message groups from spinning the item.
+    await store.noteInstanceWaiter(queue.tenantId, instanceId, queue.id, now.toISOString());
+    await deps.sleep(LEASE_BUSY_WAIT_MS);
+    await publishContinuation(deps, queue);
+    return 'continued';
+  }
+  if (lease.waiter?.queueId === queue.id)
+    await store.noteInstanceWaiter(queue.tenantId, instanceId, queue.id, null);
+  return { lastSendAt: lease.lastSendAt ? new Date(lease.lastSendAt).getTime() : 0 };
+};
 
 export const workItemOf = (queue: BillingQueue, generation: number): WorkItem => ({
   queueId: queue.id,
