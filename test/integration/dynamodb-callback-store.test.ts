@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
 import { createBillingEvents } from '../../lib/app/billing-events.ts';
+import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
 import type { BillingContact, BillingQueue, Campaign } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store, StoredCallbackEvent } from '../../lib/ports/store.ts';
@@ -42,57 +43,37 @@ const campaign = (overrides: Partial<Campaign> = {}): Campaign => ({
   ...overrides,
 });
 
-const queue = (): BillingQueue => ({
-  id: QUEUE_ID,
-  tenantId: 'acme',
-  campaignId: '22222222-2222-4222-8222-222222222222',
-  externalId: 'fatura-1',
-  templateType: 'notification',
-  instanceId: 'inst-1',
-  status: 'running',
-  totalContacts: 1,
-  contactsSent: 0,
-  contactsDelivered: 0,
-  contactsRead: 0,
-  contactsReplied: 0,
-  contactsFailed: 0,
-  contactsPendingRetry: 0,
-  contactsCancelled: 0,
-  contactsUnknown: 0,
-  contactsSkipped: 0,
-  currentRate: 0,
-  createdAt: NOW,
-  startedAt: NOW,
-  completedAt: null,
-  pausedAt: null,
-  pauseReason: '',
-  nextRunAt: null,
-  publishGeneration: 0,
-});
+const queue = (): BillingQueue =>
+  newBillingQueue({
+    id: QUEUE_ID,
+    tenantId: 'acme',
+    campaignId: '22222222-2222-4222-8222-222222222222',
+    externalId: 'fatura-1',
+    templateType: 'notification',
+    instanceId: 'inst-1',
+    status: 'running',
+    totalContacts: 1,
+    createdAt: NOW,
+    startedAt: NOW,
+  });
 
-const contact = (position: number): BillingContact => ({
-  id: `${QUEUE_ID}:${position}`,
-  queueId: QUEUE_ID,
-  tenantId: 'acme',
-  position,
-  phone: '+5511999990000',
-  name: 'João Silva',
-  invoiceNumber: '2025-1',
-  variables: {},
-  variationId: 'v1',
-  renderedMessage: 'Olá',
-  status: 'sent',
-  attempts: 1,
-  lastError: null,
-  lastErrorAt: null,
-  providerMessageId: '3EB0ABC',
-  remoteJid: null,
-  sentAt: NOW,
-  deliveredAt: null,
-  readAt: null,
-  createdAt: NOW,
-  updatedAt: NOW,
-});
+const contact = (position: number): BillingContact =>
+  newBillingContact({
+    queueId: QUEUE_ID,
+    tenantId: 'acme',
+    position,
+    phone: '+5511999990000',
+    name: 'João Silva',
+    invoiceNumber: '2025-1',
+    variables: {},
+    variationId: 'v1',
+    renderedMessage: 'Olá',
+    status: 'sent',
+    attempts: 1,
+    providerMessageId: '3EB0ABC',
+    sentAt: NOW,
+    createdAt: NOW,
+  });
 
 /** A store holding one campaign, its queue and one contact. */
 async function seeded(overrides: Partial<Campaign> = {}) {

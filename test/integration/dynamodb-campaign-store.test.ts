@@ -17,6 +17,7 @@ import type {
   QueueStatus,
 } from '../../lib/domain/types.ts';
 import type { Store } from '../../lib/ports/store.ts';
+import { acmeContact, acmeQueue } from '../support/acme-queue.ts';
 import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
 
 const db = useDynalite();
@@ -96,59 +97,22 @@ const campaign = (overrides: Partial<Campaign> = {}): Campaign => ({
   ...overrides,
 });
 
-const queue = (overrides: Partial<BillingQueue> = {}): BillingQueue => ({
-  id: 'queue-1',
-  tenantId: 'acme',
-  campaignId: 'camp-1',
-  externalId: 'fatura-67890',
-  templateType: 'overdue',
-  instanceId: 'inst-1',
-  status: 'pending',
-  totalContacts: 1000,
-  contactsSent: 0,
-  contactsDelivered: 0,
-  contactsRead: 0,
-  contactsReplied: 0,
-  contactsFailed: 0,
-  contactsPendingRetry: 0,
-  contactsCancelled: 0,
-  contactsUnknown: 0,
-  contactsSkipped: 0,
-  currentRate: 0,
-  createdAt: '2025-01-10T12:00:00.000Z',
-  startedAt: null,
-  completedAt: null,
-  pausedAt: null,
-  pauseReason: '',
-  nextRunAt: null,
-  publishGeneration: 1,
-  ...overrides,
-});
+const queue = (overrides: Partial<BillingQueue> = {}): BillingQueue =>
+  acmeQueue({
+    totalContacts: 1000,
+    createdAt: '2025-01-10T12:00:00.000Z',
+    publishGeneration: 1,
+    ...overrides,
+  });
 
-const contact = (position: number, overrides: Partial<BillingContact> = {}): BillingContact => ({
-  id: `queue-1:${position}`,
-  queueId: 'queue-1',
-  tenantId: 'acme',
-  position,
-  phone: `+55119${String(position).padStart(8, '0')}`,
-  name: `Cliente ${position}`,
-  invoiceNumber: `NF-${position}`,
-  variables: { nome_cliente: `Cliente ${position}`, valor: 'R$ 10,00', dias_atraso: 3 },
-  variationId: 'v1',
-  renderedMessage: `Olá Cliente ${position}, sua fatura venceu.`,
-  status: 'pending',
-  attempts: 0,
-  lastError: null,
-  lastErrorAt: null,
-  providerMessageId: null,
-  remoteJid: null,
-  sentAt: null,
-  deliveredAt: null,
-  readAt: null,
-  createdAt: '2025-01-10T12:00:00.000Z',
-  updatedAt: '2025-01-10T12:00:00.000Z',
-  ...overrides,
-});
+const contact = (position: number, overrides: Partial<BillingContact> = {}): BillingContact =>
+  acmeContact(position, {
+    invoiceNumber: `NF-${position}`,
+    variables: { nome_cliente: `Cliente ${position}`, valor: 'R$ 10,00', dias_atraso: 3 },
+    renderedMessage: `Olá Cliente ${position}, sua fatura venceu.`,
+    createdAt: '2025-01-10T12:00:00.000Z',
+    ...overrides,
+  });
 
 /** 1000 contacts; every fourth one `failed`, so a status filter has something to find. */
 const thousandContacts = (queueId = 'queue-1'): BillingContact[] =>

@@ -6,6 +6,7 @@ import { receiptDeltas } from '../../lib/app/ingest-gateway-event.ts';
 import type { BillingContact, BillingQueue, OptOut, ReceiptStatus } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
+import { acmeContact, acmeQueue } from '../support/acme-queue.ts';
 import { useDynalite } from '../support/dynalite.ts';
 
 const db = useDynalite();
@@ -18,57 +19,28 @@ async function freshStore(): Promise<{ store: Store; tableName: string }> {
   return { store: createDynamoDbStore({ client: db.doc, tableName, clock: fixedClock }), tableName };
 }
 
-const queue: BillingQueue = {
-  id: 'queue-1',
-  tenantId: 'acme',
-  campaignId: 'camp-1',
+const queue: BillingQueue = acmeQueue({
   externalId: 'fatura-1',
   templateType: 'notification',
-  instanceId: 'inst-1',
   status: 'running',
   totalContacts: 2,
   contactsSent: 2,
-  contactsDelivered: 0,
-  contactsRead: 0,
-  contactsReplied: 0,
-  contactsFailed: 0,
-  contactsPendingRetry: 0,
-  contactsCancelled: 0,
-  contactsUnknown: 0,
-  contactsSkipped: 0,
-  currentRate: 0,
   createdAt: T0,
   startedAt: T0,
-  completedAt: null,
-  pausedAt: null,
-  pauseReason: '',
-  nextRunAt: null,
   publishGeneration: 1,
-};
-
-const contact = (position: number, status: BillingContact['status']): BillingContact => ({
-  id: `queue-1:${position}`,
-  queueId: 'queue-1',
-  tenantId: 'acme',
-  position,
-  phone: `+55119${String(position).padStart(8, '0')}`,
-  name: `Cliente ${position}`,
-  invoiceNumber: null,
-  variables: {},
-  variationId: 'v1',
-  renderedMessage: 'Olá',
-  status,
-  attempts: status === 'pending' ? 0 : 1,
-  lastError: null,
-  lastErrorAt: null,
-  providerMessageId: status === 'sent' ? `3EB0${position}` : null,
-  remoteJid: null,
-  sentAt: status === 'sent' ? T0 : null,
-  deliveredAt: null,
-  readAt: null,
-  createdAt: T0,
-  updatedAt: T0,
 });
+
+const contact = (position: number, status: BillingContact['status']): BillingContact =>
+  acmeContact(position, {
+    invoiceNumber: null,
+    variables: {},
+    renderedMessage: 'Olá',
+    status,
+    attempts: status === 'pending' ? 0 : 1,
+    providerMessageId: status === 'sent' ? `3EB0${position}` : null,
+    sentAt: status === 'sent' ? T0 : null,
+    createdAt: T0,
+  });
 
 const optOut = (phone: string, at: string, tenantId = 'acme'): OptOut => ({
   tenantId,

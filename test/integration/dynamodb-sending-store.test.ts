@@ -5,6 +5,7 @@ import { GSI1, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
 import type { BillingContact, BillingQueue, ConversationMessage } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
+import { acmeContact, acmeQueue } from '../support/acme-queue.ts';
 import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -36,59 +37,17 @@ function countingClient(): { client: DynamoDBDocumentClient; counts: Map<string,
   return { client: DynamoDBDocumentClient.from(lowLevel), counts, close: () => lowLevel.destroy() };
 }
 
-const queue = (overrides: Partial<BillingQueue> = {}): BillingQueue => ({
-  id: 'queue-1',
-  tenantId: 'acme',
-  campaignId: 'camp-1',
-  externalId: 'fatura-67890',
-  templateType: 'overdue',
-  instanceId: 'inst-1',
-  status: 'pending',
-  totalContacts: 10,
-  contactsSent: 0,
-  contactsDelivered: 0,
-  contactsRead: 0,
-  contactsReplied: 0,
-  contactsFailed: 0,
-  contactsPendingRetry: 0,
-  contactsCancelled: 0,
-  contactsUnknown: 0,
-  contactsSkipped: 0,
-  currentRate: 0,
-  createdAt: T0,
-  startedAt: null,
-  completedAt: null,
-  pausedAt: null,
-  pauseReason: '',
-  nextRunAt: null,
-  publishGeneration: 1,
-  ...overrides,
-});
+const queue = (overrides: Partial<BillingQueue> = {}): BillingQueue =>
+  acmeQueue({ totalContacts: 10, createdAt: T0, publishGeneration: 1, ...overrides });
 
-const contact = (position: number, overrides: Partial<BillingContact> = {}): BillingContact => ({
-  id: `queue-1:${position}`,
-  queueId: 'queue-1',
-  tenantId: 'acme',
-  position,
-  phone: `+55119${String(position).padStart(8, '0')}`,
-  name: `Cliente ${position}`,
-  invoiceNumber: null,
-  variables: { nome_cliente: `Cliente ${position}` },
-  variationId: 'v1',
-  renderedMessage: `Olá Cliente ${position}`,
-  status: 'pending',
-  attempts: 0,
-  lastError: null,
-  lastErrorAt: null,
-  providerMessageId: null,
-  remoteJid: null,
-  sentAt: null,
-  deliveredAt: null,
-  readAt: null,
-  createdAt: T0,
-  updatedAt: T0,
-  ...overrides,
-});
+const contact = (position: number, overrides: Partial<BillingContact> = {}): BillingContact =>
+  acmeContact(position, {
+    invoiceNumber: null,
+    variables: { nome_cliente: `Cliente ${position}` },
+    renderedMessage: `Olá Cliente ${position}`,
+    createdAt: T0,
+    ...overrides,
+  });
 
 const message = (id: string, overrides: Partial<ConversationMessage> = {}): ConversationMessage => ({
   id,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newBillingQueue } from '../../lib/domain/billing-queue.ts';
 import type { BillingQueue } from '../../lib/domain/types.ts';
 import type { Scheduler } from '../../lib/ports/scheduler.ts';
 import type { WorkItem } from '../../lib/ports/work-queue.ts';
@@ -36,7 +37,7 @@ export const deferredQueue = (
   at: Date,
   overrides: Partial<BillingQueue> = {},
 ): { queue: BillingQueue; item: WorkItem } => {
-  const queue: BillingQueue = {
+  const queue = newBillingQueue({
     id: randomUUID(),
     tenantId: 'tenant-1',
     campaignId: 'campaign-1',
@@ -45,25 +46,11 @@ export const deferredQueue = (
     instanceId: 'instance-1',
     status: 'scheduled',
     totalContacts: 3,
-    contactsSent: 0,
-    contactsDelivered: 0,
-    contactsRead: 0,
-    contactsReplied: 0,
-    contactsFailed: 0,
-    contactsPendingRetry: 0,
-    contactsCancelled: 0,
-    contactsUnknown: 0,
-    contactsSkipped: 0,
-    currentRate: 0,
     createdAt: '2025-03-09T20:00:00.000Z',
-    startedAt: null,
-    completedAt: null,
-    pausedAt: null,
-    pauseReason: '',
     nextRunAt: at.toISOString(),
     publishGeneration: 2,
     ...overrides,
-  };
+  });
   const item: WorkItem = {
     queueId: queue.id,
     tenantId: queue.tenantId,
