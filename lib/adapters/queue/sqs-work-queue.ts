@@ -1,14 +1,6 @@
-import { setTimeout as pause } from 'node:timers/promises';
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
-import type { ConsumeOptions, Consumer, Delivery, WorkItem, WorkQueue } from '../../ports/work-queue.ts';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { WorkItem, WorkQueue } from '../../ports/work-queue.ts';
+import { createSqsQueue } from './sqs-queue.ts';
 import { decodeWorkItem, encodeWorkItem, WorkDeliveryError, workItemKey } from './work-item-schema.ts';
 
 export interface SqsWorkQueueOptions {
@@ -23,232 +15,32 @@ export interface SqsWorkQueueOptions {
   retryDelaySeconds?: number;
 }
 
-type Handler = (delivery: Delivery) => Promise<void>;
-
-/** After a receive error (throttling, emulator restart) the poller waits this long before trying again. */
-const RECEIVE_ERROR_BACKOFF_MS = 1_000;
-
-/**
- * WorkQueue on an SQS FIFO queue. The message group is the WhatsApp instance, so SQS itself never
- * hands out two items of one instance at once (while one is in flight its group is locked), and the
- * deduplication id is `queueId:generation`, so publishing the same generation twice within SQS's
- * 5-minute window delivers it once. Failed items are made visible again after a short delay and, after
- * the redrive policy's `maxReceiveCount`, SQS moves them to the dead-letter queue; malformed bodies take
- * the same road instead of being deleted, so nothing disappears silently.
- *
- * In AWS the sender Lambda's event source mapping is the consumer; `consume` is the local / test
- * poller and the one the contract tests exercise.
- */
 /**
  * One group per WhatsApp instance. Instance ids are unique per tenant only (two tenants may both
  * call theirs `demo`), so the group names both.
  */
 export const messageGroupOf = (item: WorkItem): string => `${item.tenantId}:${item.instanceId}`;
 
-export const createSqsWorkQueue = (options: SqsWorkQueueOptions): WorkQueue => {
-  const { client, queueUrl } = options;
-  const waitTimeSeconds = options.waitTimeSeconds ?? 2;
-  const retryDelaySeconds = options.retryDelaySeconds ?? 2;
-  const consumers = new Set<Consumer>();
-
-  const publish = async (item: WorkItem): Promise<void> => {
-    await client.send(
-      new SendMessageCommand({
-        QueueUrl: queueUrl,
-        MessageBody: encodeWorkItem(item),
-        MessageGroupId: messageGroupOf(item),
-        MessageDeduplicationId: workItemKey(item),
-      }),
-    );
-  };
-
-  /** What the poller needs from the queue: the redrive limit (to report dead-lettering) and the visibility timeout. */
-  const readQueueSettings = async (): Promise<{
-    maxReceiveCount?: number;
-    visibilityTimeoutSeconds: number;
-  }> => {
-    const { Attributes = {} } = await client.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'],
-      }),
-    );
-    let maxReceiveCount: number | undefined;
-    if (Attributes.RedrivePolicy) {
-      const parsed = Number(
-        (JSON.parse(Attributes.RedrivePolicy) as { maxReceiveCount?: unknown }).maxReceiveCount,
-      );
-      if (Number.isFinite(parsed)) maxReceiveCount = parsed;
-    }
-    return {
-      maxReceiveCount,
-      visibilityTimeoutSeconds:
-        options.visibilityTimeoutSeconds ?? Number(Attributes.VisibilityTimeout ?? 30),
-    };
-  };
-
-  const consume = async (handler: Handler, consumeOptions: ConsumeOptions): Promise<Consumer> => {
-    const { concurrency } = consumeOptions;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
-    }
-    const report = (error: unknown) => {
-      try {
-        consumeOptions.onError?.(error);
-      } catch {
-        // A throwing error callback must not kill the poller.
-      }
-    };
-    const settings = await readQueueSettings();
-    const stopping = new AbortController();
-    /** One entry per received message until it is settled: the size is the concurrency in use. */
-    const inFlight = new Set<Promise<void>>();
-
-    const setVisibility = async (message: Message, seconds: number): Promise<void> => {
-      try {
-        await client.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: queueUrl,
-            ReceiptHandle: message.ReceiptHandle,
-            VisibilityTimeout: seconds,
-          }),
-        );
-      } catch (error) {
-        // The message comes back anyway when its visibility timeout ends.
-        report(error);
-      }
-    };
-
-    /** Keeps a message invisible while its handler runs longer than the visibility timeout. */
-    const keepInvisible = (message: Message): (() => void) => {
-      const seconds = settings.visibilityTimeoutSeconds;
-      if (seconds <= 1) return () => {};
-      const timer = setInterval(() => void setVisibility(message, seconds), (seconds * 1000) / 2);
-      return () => clearInterval(timer);
-    };
-
-    /** Runs one message; true when it was acknowledged (deleted). Never throws. */
-    const handleOne = async (message: Message): Promise<boolean> => {
-      const messageId = message.MessageId ?? '';
-      const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
-      const lastAttempt = settings.maxReceiveCount !== undefined && receiveCount >= settings.maxReceiveCount;
-      const item = decodeWorkItem(message.Body);
-      if (!item) {
-        // Poison: left for the redrive policy to move to the DLQ, where someone can look at it.
-        report(new WorkDeliveryError('invalid-body', messageId, receiveCount));
-        await setVisibility(message, retryDelaySeconds);
-        return false;
-      }
-      const release = keepInvisible(message);
-      try {
-        await handler({ item, messageId, receiveCount });
-      } catch (cause) {
-        release();
-        report(
-          new WorkDeliveryError(lastAttempt ? 'dead-lettered' : 'handler-failed', messageId, receiveCount, {
-            cause,
-          }),
-        );
-        await setVisibility(message, retryDelaySeconds);
-        return false;
-      }
-      release();
-      try {
-        await client.send(
-          new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
-        );
-      } catch (error) {
-        // Not deleted means delivered again later: the store's lease and claims make that harmless.
-        report(error);
-      }
-      return true;
-    };
-
-    /**
-     * Handles the messages of one group from one receive in their order. Real SQS may return several
-     * messages of a group in one receive (fauxqs 1.x returns one); handling them one after another keeps
-     * the group's order, and after a failure the rest go back untouched so they cannot overtake it.
-     */
-    const handleGroup = async (messages: Message[]): Promise<void> => {
-      let blocked = false;
-      for (const message of messages) {
-        if (blocked || stopping.signal.aborted) {
-          await setVisibility(message, 0);
-          continue;
-        }
-        blocked = !(await handleOne(message));
-      }
-    };
-
-    const track = (work: Promise<void>, slots: number) => {
-      for (let i = 0; i < slots; i += 1) {
-        const slot = work.then(() => {
-          inFlight.delete(slot);
-        });
-        inFlight.add(slot);
-      }
-    };
-
-    const poll = async (): Promise<void> => {
-      while (!stopping.signal.aborted) {
-        if (inFlight.size >= concurrency) {
-          await Promise.race(inFlight);
-          continue;
-        }
-        let messages: Message[];
-        try {
-          const out = await client.send(
-            new ReceiveMessageCommand({
-              QueueUrl: queueUrl,
-              MaxNumberOfMessages: Math.min(10, concurrency - inFlight.size),
-              WaitTimeSeconds: waitTimeSeconds,
-              MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
-              ...(options.visibilityTimeoutSeconds !== undefined
-                ? { VisibilityTimeout: options.visibilityTimeoutSeconds }
-                : {}),
-            }),
-          );
-          messages = out.Messages ?? [];
-        } catch (error) {
-          report(error);
-          await pause(RECEIVE_ERROR_BACKOFF_MS, undefined, { signal: stopping.signal }).catch(() => {});
-          continue;
-        }
-        const groups = new Map<string, Message[]>();
-        for (const message of messages) {
-          const group = message.Attributes?.MessageGroupId ?? message.MessageId ?? '';
-          groups.set(group, [...(groups.get(group) ?? []), message]);
-        }
-        for (const group of groups.values()) track(handleGroup(group), group.length);
-      }
-    };
-
-    const polling = poll();
-    let stopped: Promise<void> | undefined;
-    const consumer: Consumer = {
-      stop: () => {
-        // The poll in progress is not aborted: an aborted long poll would still take messages on the
-        // server side and leave them (and their groups) locked until their visibility timeout.
-        // Messages it returns after stop() are given back at once by handleGroup.
-        stopping.abort();
-        stopped ??= (async () => {
-          await polling;
-          await Promise.all(inFlight);
-          consumers.delete(consumer);
-        })();
-        return stopped;
-      },
-    };
-    consumers.add(consumer);
-    return consumer;
-  };
-
-  return {
-    publish,
-    consume,
-    // The SQS client is injected and owned by the caller; closing stops this queue's pollers only.
-    close: async () => {
-      await Promise.all([...consumers].map((consumer) => consumer.stop()));
-    },
-  };
-};
+/**
+ * WorkQueue on an SQS FIFO queue, on the shared poller of sqs-queue.ts. The message group is the
+ * WhatsApp instance, so SQS itself never hands out two items of one instance at once (while one is
+ * in flight its group is locked), and the deduplication id is `queueId:generation`, so publishing
+ * the same generation twice within SQS's 5-minute window delivers it once. A pump may outlast the
+ * visibility timeout, so handlers in flight keep extending it.
+ *
+ * In AWS the sender Lambda's event source mapping is the consumer; `consume` is the local / test
+ * poller and the one the contract tests exercise.
+ */
+export const createSqsWorkQueue = (options: SqsWorkQueueOptions): WorkQueue =>
+  createSqsQueue({
+    ...options,
+    encode: encodeWorkItem,
+    decode: decodeWorkItem,
+    deliveryError: (kind, messageId, receiveCount, errorOptions) =>
+      new WorkDeliveryError(kind, messageId, receiveCount, errorOptions),
+    messageAttributes: (item) => ({
+      MessageGroupId: messageGroupOf(item),
+      MessageDeduplicationId: workItemKey(item),
+    }),
+    keepInvisible: true,
+  });
