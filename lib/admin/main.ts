@@ -38,10 +38,7 @@ const help = (): string =>
   ].join('\n');
 
 /** Runs one admin command; returns the process exit code (0 ok, 1 refused, 2 usage). */
-export const runAdmin = async (
-  argv: string[],
-  env: Record<string, string | undefined> = process.env,
-): Promise<number> => {
+export const runAdmin = async (argv: string[], env?: Record<string, string | undefined>): Promise<number> => {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
