@@ -12,10 +12,27 @@ const SAFETY_MARGIN_MS = 30_000;
  * The sender: an SQS FIFO consumer with partial batch responses. Each record is one queue's work
  * item; a failed record (and, FIFO, the ones after it in its group) comes back later.
  */
+/** How soon a work item whose run failed comes back (instead of the whole visibility timeout). */
+const RETRY_AFTER_FAILURE_SECONDS = 30;
+
 export const createSenderHandler =
-  (c: Container) =>
+  (c: Container, options: { retryFailuresSoon: boolean } = { retryFailuresSoon: false }) =>
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const recordHandler = async (record: SQSRecord): Promise<void> => {
+      try {
+        await runRecord(record);
+      } catch (error) {
+        if (options.retryFailuresSoon && c.workQueue.retryLater) {
+          await c.workQueue
+            .retryLater(record.receiptHandle, RETRY_AFTER_FAILURE_SECONDS)
+            .catch((cause: unknown) =>
+              c.logger.warn("could not shorten a failed item's wait", { error: cause as Error }),
+            );
+        }
+        throw error;
+      }
+    };
+    const runRecord = async (record: SQSRecord): Promise<void> => {
       const item = decodeWorkItem(record.body);
       // Thrown, not dropped: after maxReceiveCount a poison message lands in the DLQ, visible.
       if (!item) throw new Error(`malformed work item ${record.messageId}`);
@@ -40,6 +57,8 @@ export const createSenderHandler =
 
 let built: ReturnType<typeof createSenderHandler> | undefined;
 export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  built ??= createSenderHandler(createContainer(loadConfig()));
+  // In Lambda the runtime holds the receipt: a failed item is brought back soon, not after the
+  // 30-minute visibility timeout (the local worker retries failed items itself).
+  built ??= createSenderHandler(createContainer(loadConfig()), { retryFailuresSoon: true });
   return built(event, context);
 };

@@ -42,4 +42,10 @@ export interface WorkQueue {
   consume(handler: (delivery: Delivery) => Promise<void>, options: ConsumeOptions): Promise<Consumer>;
   /** Releases connections. */
   close(): Promise<void>;
+  /**
+   * Brings back, after `delaySeconds`, an item that someone else received (the Lambda runtime,
+   * which holds its receipt handle) and that failed; without it the item would wait out the whole
+   * visibility timeout, holding back its instance's group. Only brokers with receipt handles (SQS).
+   */
+  retryLater?(receiptHandle: string, delaySeconds: number): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { WorkItem, WorkQueue } from '../../ports/work-queue.ts';
 import { createSqsQueue } from './sqs-queue.ts';
 import { decodeWorkItem, encodeWorkItem, WorkDeliveryError, workItemKey } from './work-item-schema.ts';
@@ -31,8 +31,8 @@ export const messageGroupOf = (item: WorkItem): string => `${item.tenantId}:${it
  * In AWS the sender Lambda's event source mapping is the consumer; `consume` is the local / test
  * poller and the one the contract tests exercise.
  */
-export const createSqsWorkQueue = (options: SqsWorkQueueOptions): WorkQueue =>
-  createSqsQueue({
+export const createSqsWorkQueue = (options: SqsWorkQueueOptions): WorkQueue => ({
+  ...createSqsQueue({
     ...options,
     encode: encodeWorkItem,
     decode: decodeWorkItem,
@@ -43,4 +43,14 @@ export const createSqsWorkQueue = (options: SqsWorkQueueOptions): WorkQueue =>
       MessageDeduplicationId: workItemKey(item),
     }),
     keepInvisible: true,
-  });
+  }),
+  retryLater: async (receiptHandle, delaySeconds) => {
+    await options.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: options.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: delaySeconds,
+      }),
+    );
+  },
+});

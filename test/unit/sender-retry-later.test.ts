@@ -1,0 +1,65 @@
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSenderHandler } from '../../functions/sender.ts';
+import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
+import { createContainer } from '../../lib/composition.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { toSqsEvent } from '../../lib/local/worker.ts';
+import { createLogger } from '../../lib/observability/logger.ts';
+import type { Store } from '../../lib/ports/store.ts';
+
+const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/billing-work.fifo';
+const context = { getRemainingTimeInMillis: () => 300_000 } as Context;
+
+/** A sender whose store fails: the run throws before any send. */
+const failingSender = (retryFailuresSoon: boolean) => {
+  const broken = new Proxy({} as Store, {
+    get: () => async () => {
+      throw new Error('store unavailable');
+    },
+  });
+  const c = createContainer(loadConfig({ LOG_LEVEL: 'SILENT' }), {
+    store: broken,
+    logger: createLogger('SILENT'),
+    workQueue: createSqsWorkQueue({ client: new SQSClient({ region: 'us-east-1' }), queueUrl: QUEUE_URL }),
+  });
+  return createSenderHandler(c, { retryFailuresSoon });
+};
+
+const event = () => {
+  const e = toSqsEvent(
+    {
+      item: { queueId: 'q-1', tenantId: 't', instanceId: 'i', generation: 0 },
+      messageId: 'm-1',
+      receiveCount: 1,
+    },
+    'billing-work',
+  );
+  (e.Records[0] as { receiptHandle: string }).receiptHandle = 'receipt-123';
+  return e;
+};
+
+describe('createSenderHandler', () => {
+  const sqs = mockClient(SQSClient);
+  afterEach(() => sqs.reset());
+
+  it('reports a failed run and brings its item back in 30 s instead of the visibility timeout', async () => {
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+
+    const result = await failingSender(true)(event(), context);
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input)).toEqual([
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'receipt-123', VisibilityTimeout: 30 },
+    ]);
+  });
+
+  it('leaves retries to the broker when it is not the Lambda runtime (local worker)', async () => {
+    const result = await failingSender(false)(event(), context);
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+  });
+});
