@@ -2,7 +2,7 @@
  * Sizing of the sender and of the work queue that feeds it, in one place because they constrain
  * each other (checked by test/unit/infra-synth.test.ts):
  *
- *   SENDER_BUDGET_SECONDS < SENDER_TIMEOUT_SECONDS - 30   (functions/sender.ts keeps 30 s back to
+ *   SENDER_BUDGET_SECONDS < SENDER_TIMEOUT_SECONDS - 30   (lib/lambda/sender-handler.ts keeps 30 s back to
  *                                                          publish the continuation and free the lease)
  *   work queue visibility >= 6 x SENDER_TIMEOUT_SECONDS   (AWS's advice for SQS event sources: a record
  *                                                          retried after a throttle is not redelivered

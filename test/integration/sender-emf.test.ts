@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSenderHandler } from '../../functions/sender.ts';
 import {
   type EvolutionSimulator,
   startEvolutionSimulator,
@@ -15,6 +14,7 @@ import { createTenant } from '../../lib/app/create-tenant.ts';
 import { setTemplate } from '../../lib/app/set-template.ts';
 import { type Container, createContainer } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
+import { createSenderHandler } from '../../lib/lambda/sender-handler.ts';
 import { toSqsEvent } from '../../lib/local/worker.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/observability/metric-names.ts';

@@ -186,11 +186,11 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** The event source mapping accepts a maximumConcurrency of 2..1000. */
 export const MAPPING_CONCURRENCY_RANGE = { min: 2, max: 1000 } as const;
 
-/** functions/sender.ts keeps this much of the Lambda timeout back; read from its source to stay in step. */
+/** lib/lambda/sender-handler.ts keeps this much of the Lambda timeout back; read from its source to stay in step. */
 export const senderSafetyMarginSeconds = (): number => {
-  const source = readFileSync(`${ROOT}functions/sender.ts`, 'utf8');
+  const source = readFileSync(`${ROOT}lib/lambda/sender-handler.ts`, 'utf8');
   const match = /SAFETY_MARGIN_MS = ([\d_]+)/.exec(source);
-  if (!match?.[1]) throw new Error('SAFETY_MARGIN_MS not found in functions/sender.ts');
+  if (!match?.[1]) throw new Error('SAFETY_MARGIN_MS not found in lib/lambda/sender-handler.ts');
   return Number(match[1].replaceAll('_', '')) / 1000;
 };
 
@@ -344,7 +344,7 @@ export const checkConcurrencyCeiling: InfraCheck = (synth) => {
   );
 };
 
-/** The sender's sending budget leaves the margin functions/sender.ts keeps back before its timeout. */
+/** The sender's sending budget leaves the margin lib/lambda/sender-handler.ts keeps back before its timeout. */
 export const checkBudgetBelowTimeout: InfraCheck = (synth) => {
   const fn = senderArgs(synth);
   const budget = Number(fn.environment?.SENDER_BUDGET_SECONDS);
@@ -356,7 +356,7 @@ export const checkBudgetBelowTimeout: InfraCheck = (synth) => {
   );
   need(
     budget < timeout - margin,
-    `sender budget ${budget} s is not below its timeout ${timeout} s minus the ${margin} s margin functions/sender.ts keeps back`,
+    `sender budget ${budget} s is not below its timeout ${timeout} s minus the ${margin} s margin lib/lambda/sender-handler.ts keeps back`,
   );
 };
 
