@@ -1,19 +1,8 @@
-import {
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../domain/errors.ts';
 import type { ApiKey, BillingContact } from '../../domain/types.ts';
 import type { Store, StoredCallbackEvent } from '../../ports/store.ts';
-import {
-  type Item,
-  isConditionFailure,
-  tableOperations,
-  toEntity,
-  withoutUndefined,
-} from './dynamodb-item.ts';
+import { type Item, tableOperations, toEntity } from './dynamodb-item.ts';
 import { GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
 /** The part of the Store that records ERP callback events and drives their delivery. */
@@ -69,7 +58,7 @@ const toEvent = (item: Item): StoredCallbackEvent => toEntity<StoredCallbackEven
  */
 export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOptions): CallbackStore => {
   const { client, tableName } = options;
-  const { get, updateIfMatch } = tableOperations(client, tableName);
+  const { get, putNew, updateIfMatch } = tableOperations(client, tableName);
 
   /**
    * A page of a Query: asks for `limit + 1` matches (following LastEvaluatedKey while a filter or
@@ -108,20 +97,7 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
           : {}),
         ...event,
       };
-      try {
-        await client.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: withoutUndefined(item),
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
-          }),
-        );
-        return 'created';
-      } catch (error) {
-        if (isConditionFailure(error)) return 'exists';
-        throw error;
-      }
+      return (await putNew(item)) ? 'created' : 'exists';
     },
 
     async getCallbackEvent(queueId, eventId) {

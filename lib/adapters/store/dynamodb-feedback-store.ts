@@ -2,7 +2,6 @@ import {
   BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
-  PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -74,7 +73,7 @@ const decodeCursor = (cursor: string): string => {
  */
 export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOptions): FeedbackStore {
   const { client, tableName } = options;
-  const { get } = tableOperations(client, tableName);
+  const { get, putNew } = tableOperations(client, tableName);
   const retryDelayMs = options.batchRetryDelayMs ?? 50;
 
   return {
@@ -148,28 +147,16 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
     },
 
     async putOptOut(optOut) {
-      try {
-        await client.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              ...keys.optOut(optOut.tenantId, optOut.phone),
-              ...keys.optOutsIndex(optOut.tenantId, optOut.at, optOut.phone),
-              tenantId: optOut.tenantId,
-              phone: optOut.phone,
-              source: optOut.source,
-              reason: optOut.reason,
-              at: optOut.at,
-            },
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
-          }),
-        );
-        return 'created';
-      } catch (failure) {
-        if (isConditionFailure(failure)) return 'exists';
-        throw failure;
-      }
+      const created = await putNew({
+        ...keys.optOut(optOut.tenantId, optOut.phone),
+        ...keys.optOutsIndex(optOut.tenantId, optOut.at, optOut.phone),
+        tenantId: optOut.tenantId,
+        phone: optOut.phone,
+        source: optOut.source,
+        reason: optOut.reason,
+        at: optOut.at,
+      });
+      return created ? 'created' : 'exists';
     },
 
     async getOptOut(tenantId, phone) {
