@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { addInstance } from '../app/add-instance.ts';
+import { addInstance, setInstanceActive } from '../app/add-instance.ts';
 import { generateSigningSecret } from '../app/api-key-secret.ts';
 import { configureTenant } from '../app/configure-tenant.ts';
 import { controlQueue, type QueueAction } from '../app/control-queue.ts';
@@ -349,6 +349,15 @@ export const COMMANDS: Record<string, Command> = {
         ...(optional(f, 'id') ? { id: optional(f, 'id') } : {}),
         ...(optional(f, 'webhook-secret') ? { webhookSecret: optional(f, 'webhook-secret') } : {}),
       }),
+  },
+  'instance activate': {
+    usage: 'instance activate --tenant <id> --instance <id> (queues waiting for an instance start at once)',
+    run: (c, f) => setInstanceActive(c, required(f, 'tenant'), required(f, 'instance'), true),
+  },
+  'instance deactivate': {
+    usage:
+      "instance deactivate --tenant <id> --instance <id> (its queues move to the tenant's next active instance)",
+    run: (c, f) => setInstanceActive(c, required(f, 'tenant'), required(f, 'instance'), false),
   },
   'instance list': {
     usage: 'instance list --tenant <id>',

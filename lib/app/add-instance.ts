@@ -3,6 +3,8 @@ import { DomainError } from '../domain/errors.ts';
 import type { WhatsAppInstance } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
+import type { WorkQueue } from '../ports/work-queue.ts';
+import { wakeParkedQueues } from './wake-parked-queues.ts';
 
 export interface AddInstanceInput {
   tenantId: string;
@@ -16,11 +18,13 @@ export interface AddInstanceInput {
 
 const CREDENTIAL_REF = /^(env:[A-Z_][A-Z0-9_]*|ssm:\/.+|plain:.+)$/;
 
-/** Registers (or replaces) a tenant's WhatsApp instance; its webhook secret is generated when not given. */
-export const addInstance = async (
-  deps: { store: Store; clock: Clock },
-  input: AddInstanceInput,
-): Promise<WhatsAppInstance> => {
+type Deps = { store: Store; clock: Clock; workQueue: WorkQueue };
+
+/**
+ * Registers (or replaces) a tenant's WhatsApp instance; its webhook secret is generated when not
+ * given. Queues parked because the tenant had no active instance start at once.
+ */
+export const addInstance = async (deps: Deps, input: AddInstanceInput): Promise<WhatsAppInstance> => {
   if (!(await deps.store.getTenant(input.tenantId)))
     throw new DomainError('TENANT_NOT_FOUND', { id: input.tenantId });
   let url: URL;
@@ -52,5 +56,24 @@ export const addInstance = async (
     createdAt: deps.clock.now().toISOString(),
   };
   await deps.store.putInstance(instance);
+  await wakeParkedQueues(deps, instance.tenantId);
   return instance;
+};
+
+/**
+ * Turns an instance on or off. Off: its queues move to the tenant's next active instance when they
+ * next run (or park in `instance_down` until there is one). On: parked queues start at once.
+ */
+export const setInstanceActive = async (
+  deps: Deps,
+  tenantId: string,
+  instanceId: string,
+  active: boolean,
+): Promise<WhatsAppInstance> => {
+  const instance = await deps.store.getInstance(tenantId, instanceId);
+  if (!instance) throw new DomainError('INSTANCE_NOT_FOUND');
+  const updated = { ...instance, isActive: active };
+  await deps.store.putInstance(updated);
+  if (active) await wakeParkedQueues(deps, tenantId);
+  return updated;
 };

@@ -62,9 +62,13 @@ export const controlQueue = async (
         completedAt: at,
       });
       if (!cancelled) throw new DomainError('QUEUE_ALREADY_FINISHED');
-      const count = await store.cancelUnsentContacts(queue.id, at);
+      const { cancelled: count, fromRetry } = await store.cancelUnsentContacts(queue.id, at);
+      // A contact cancelled while waiting for its retry no longer counts as pending a retry.
       const counted = count
-        ? await store.updateQueueProgress(queue.id, { contactsCancelled: count })
+        ? await store.updateQueueProgress(queue.id, {
+            contactsCancelled: count,
+            contactsPendingRetry: -fromRetry,
+          })
         : cancelled;
       return { message: 'Fila cancelada', queue: counted ?? cancelled };
     }

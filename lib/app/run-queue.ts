@@ -9,6 +9,7 @@ import type {
   BillingQueue,
   BusinessCalendar,
   ContactSendResult,
+  ContactStatus,
   QueueCounter,
   QueueRunFields,
   Tenant,
@@ -20,7 +21,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
-import type { Store } from '../ports/store.ts';
+import type { ContactSummary, Store } from '../ports/store.ts';
 import type {
   GatewayConnectionState,
   GatewayTarget,
@@ -48,6 +49,11 @@ export interface PumpOptions {
   budgetMs: number;
   /** Instance lease length; renewed well before it ends. */
   leaseMs: number;
+  /**
+   * The gateway client's timeout: a send can take this long, so the lease must have at least this
+   * much left (plus a margin) at each claim, and a claim younger than this may still be in flight.
+   */
+  gatewayTimeoutMs: number;
 }
 
 export type PumpResult =
@@ -71,7 +77,11 @@ const RATE_WINDOW = 20;
 /** Extra spacing after WhatsApp answered `rate-overlimit`, decaying back to 1 over later sends. */
 const RATE_LIMIT_SLOWDOWN = 4;
 
-const pauseReasonNoInstance = 'Nenhuma instância WhatsApp ativa para esta fila';
+/**
+ * Slack on top of the gateway timeout: the lease must outlast a send by this much, and a claim is
+ * taken for abandoned only this long after its send must have ended.
+ */
+const CLAIM_MARGIN_MS = 5_000;
 /** Consecutive transient failures after which the instance's connection state is read. */
 const TRANSIENT_FAILURES_BEFORE_CHECK = 3;
 /** Re-checks of a down instance back off: 1, 2, 5, 10, then every 15 minutes. */
@@ -104,11 +114,9 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
   if (queue.status === 'instance_down' && item.generation < queue.publishGeneration) return 'skipped';
   let tenant = await store.getTenant(queue.tenantId);
   if (!tenant) return 'skipped';
-  const instance = queue.instanceId ? await store.getInstance(queue.tenantId, queue.instanceId) : undefined;
-  if (!instance?.isActive) {
-    await transitionWithMetrics(deps, queue, ['pending', 'scheduled', 'running'], 'instance_down', {
-      pauseReason: pauseReasonNoInstance,
-    });
+  const instance = await instanceForRun(deps, queue);
+  if (!instance) {
+    await parkUntilRecheck(deps, queue, 'Nenhuma instância WhatsApp ativa para esta fila');
     return 'instance_missing';
   }
   const calendar =
@@ -124,10 +132,12 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
   // A dropped WhatsApp instance must not burn through the queue: look before sending.
   const state = await checkInstance(deps, queue, instance, target);
   if (state !== 'open') return markInstanceDown(deps, queue, state);
+  if (queue.instanceId !== instance.id) queue = { ...queue, instanceId: instance.id };
 
   const owner = randomUUID();
-  const leaseUntil = () => new Date(deps.clock.now().getTime() + options.leaseMs).toISOString();
-  const turn = await takeTurn(deps, queue, instance.id, owner, started, leaseUntil());
+  const leaseMs = leaseLengthMs(options);
+  let leaseEndsAt = started.getTime() + leaseMs;
+  const turn = await takeTurn(deps, queue, instance.id, owner, started, new Date(leaseEndsAt).toISOString());
   if (turn === 'continued') return 'continued';
   let lastSendAt = turn.lastSendAt;
   /** Writes counters not yet written; set once the loop starts. */
@@ -143,12 +153,20 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
         nextRunAt: null,
         pausedAt: null,
         pauseReason: '',
+        // The instance this run sends through (the tenant's first active one when it had none).
+        instanceId: instance.id,
       },
     );
     if (!running) return 'stopped';
     const wasRunning = queue.status === 'running';
     queue = running;
-    const settled = await settleStuckContacts(deps, queue, tenant);
+    const settled = await settleAbandonedClaims(
+      deps,
+      queue,
+      tenant,
+      await store.listStuckContacts(queue.id),
+      options,
+    );
     // Taking over from an earlier pump (a continuation, or one that died between a send and its
     // counter write): make the counters match the contacts before going on.
     if (wasRunning || settled > 0) queue = (await recountCounters(deps, queue)) ?? queue;
@@ -156,7 +174,6 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     const recentSends: number[] = [];
     let slowdown = 1;
     let transientInARow = 0;
-    let lastRenewal = started.getTime();
     let afterPosition: number | undefined;
     let candidates: BillingContact[] = [];
     /**
@@ -216,16 +233,6 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
         await publishContinuation(deps, queue);
         return 'continued';
       }
-      if (now.getTime() - lastRenewal > options.leaseMs / 3) {
-        const lastSend = lastSendAt ? new Date(lastSendAt).toISOString() : null;
-        if (!(await store.renewInstanceLease(queue.tenantId, instance.id, owner, leaseUntil(), lastSend))) {
-          log.warn('instance lease lost; another pump took over');
-          return 'lease_lost';
-        }
-        lastRenewal = now.getTime();
-        // The tenant's pace may have changed: running queues follow it without a pause/resume.
-        tenant = (await store.getTenant(queue.tenantId)) ?? tenant;
-      }
 
       if (candidates.length === 0) {
         optOutsCheckedAt = Number.NEGATIVE_INFINITY;
@@ -237,7 +244,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
         }
         if (candidates.length === 0) {
           await flushOnExit();
-          const outcome = await finishOrWait(deps, queue, budgetEnd);
+          const outcome = await finishOrWait(deps, queue, tenant, budgetEnd, options);
           if (outcome === 'wait') continue;
           return outcome;
         }
@@ -272,29 +279,46 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
         return deferToOpening(deps, queue, calendar, sendAt);
       }
 
+      // The lease is a real lock: this claim and its send must end before the lease does (a lease
+      // that ran out during the pacing wait is renewed only if no other pump took it meanwhile).
+      if (leaseEndsAt - sendAt.getTime() < Math.max((leaseMs * 2) / 3, abandonAfterMs(options))) {
+        const lastSend = lastSendAt ? new Date(lastSendAt).toISOString() : null;
+        const until = sendAt.getTime() + leaseMs;
+        if (
+          !(await store.renewInstanceLease(
+            queue.tenantId,
+            instance.id,
+            owner,
+            new Date(until).toISOString(),
+            lastSend,
+          ))
+        ) {
+          log.warn('instance lease lost; another pump took over');
+          return 'lease_lost';
+        }
+        leaseEndsAt = until;
+        // The tenant's pace may have changed: running queues follow it without a pause/resume.
+        tenant = (await store.getTenant(queue.tenantId)) ?? tenant;
+      }
+
+      // The phone may have opted out after the batch was accepted (a SAIR reply, the API): never send.
+      // Checked before the claim (a failure here leaves the contact untouched), for the whole
+      // prefetched page at once, and again once the answer is a few seconds old.
+      if (deps.clock.now().getTime() - optOutsCheckedAt > OPT_OUT_FRESH_MS) {
+        optedOut = await store.findOptedOut(queue.tenantId, [next.phone, ...candidates.map((c) => c.phone)]);
+        optOutsCheckedAt = deps.clock.now().getTime();
+      }
+      if (optedOut.has(next.phone)) {
+        const was = await store.skipOptedOutContact(queue.id, next.position, sendAt.toISOString());
+        if (was) addDeltas({ contactsSkipped: 1, ...(was === 'retry' ? { contactsPendingRetry: -1 } : {}) });
+        continue;
+      }
       const claimed = await store.claimContact(queue.id, next.position, sendAt.toISOString());
       if (!claimed) {
         fresh = true;
         continue;
       }
       const wasRetry = next.status === 'retry';
-      // The phone may have opted out after the batch was accepted (a SAIR reply, the API): never send.
-      // Checked for the whole prefetched page at once, and again once the answer is a few seconds old.
-      if (deps.clock.now().getTime() - optOutsCheckedAt > OPT_OUT_FRESH_MS) {
-        optedOut = await store.findOptedOut(queue.tenantId, [
-          claimed.phone,
-          ...candidates.map((c) => c.phone),
-        ]);
-        optOutsCheckedAt = deps.clock.now().getTime();
-      }
-      if (optedOut.has(claimed.phone)) {
-        const released = await store.finishContact(queue.id, claimed.position, {
-          status: 'skipped_opt_out',
-          at: sendAt.toISOString(),
-        });
-        if (released) addDeltas({ contactsSkipped: 1, ...(wasRetry ? { contactsPendingRetry: -1 } : {}) });
-        continue;
-      }
       preSendMs = 0.8 * preSendMs + 0.2 * (deps.clock.now().getTime() - preSendStarted);
       // Timers wake late by a millisecond or two: aim that much early (learnt), then make sure the
       // slot has come, so calls are never early and on average barely late.
@@ -332,8 +356,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
       }
       if (outcome.kind === 'sent') {
         if (decision.result.status !== 'sent') throw new Error('a sent outcome must record a sent contact');
-        // The contact and its history entry in one request.
-        await store.recordSent(claimed, decision.result, {
+        const recorded = await store.recordSent(claimed, decision.result, {
           id: outcome.messageId,
           tenantId: queue.tenantId,
           phone: claimed.phone,
@@ -347,7 +370,11 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
           externalId: queue.externalId,
           templateType: queue.templateType,
         });
-        addDeltas(decision.deltas);
+        if (recorded) addDeltas(decision.deltas);
+        else
+          log.warn('a send was recorded after its claim had been settled by another pump', {
+            position: claimed.position,
+          });
       } else {
         log.warn('send attempt did not succeed', {
           phone: maskPhone(claimed.phone),
@@ -355,7 +382,14 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
           reason: outcome.reason,
           attempts: claimed.attempts,
         });
-        if (await store.finishContact(queue.id, claimed.position, decision.result))
+        if (
+          await store.finishContact(
+            queue.id,
+            claimed.position,
+            decision.result,
+            claimed.claimedAt ?? undefined,
+          )
+        )
           addDeltas(decision.deltas);
       }
       const event = eventOf(decision.result);
@@ -408,15 +442,16 @@ export const transitionWithMetrics = async (
 };
 
 /**
- * Sets the counters the sender owns to what the contacts say (one Query of the queue's contacts):
- * a counter write lost in a crash cannot leave the status lying. Receipt counters (delivered,
- * read, replied) belong to the webhooks and are left alone.
+ * Sets the counters the sender owns to what the contacts say (a strongly consistent read of the
+ * queue's contacts, or the one the caller just made): a counter write lost in a crash cannot leave
+ * the status lying. Receipt counters (delivered, read, replied) belong to the webhooks.
  */
 const recountCounters = async (
   deps: Pick<PumpDeps, 'store'>,
   queue: BillingQueue,
+  summary?: ContactSummary,
 ): Promise<BillingQueue | undefined> => {
-  const { byStatus, failedAfterSend } = await deps.store.countContactStatuses(queue.id);
+  const { byStatus, failedAfterSend } = summary ?? (await deps.store.summarizeContacts(queue.id));
   const n = (status: keyof typeof byStatus) => byStatus[status] ?? 0;
   const exact: Partial<Record<QueueCounter, number>> = {
     contactsSent: n('sent') + n('delivered') + n('read') + failedAfterSend,
@@ -442,17 +477,27 @@ const measuredRate = (sends: readonly number[]): number => {
   return span > 0 ? Math.round(((sends.length - 1) * 60_000 * 100) / span) / 100 : 0;
 };
 
-/** Nothing claimable now: done, or wait for the earliest retry (in this pump when it fits the budget). */
+/**
+ * Nothing claimable now: done, or wait for what is left. Decided from a strongly consistent read
+ * of every contact, never from an index (an index can still show a contact as it was before its
+ * last write: a queue would complete while a contact waits in `retry`). The queue is finished only
+ * when no contact is `pending`, `retry` or `sending`; claims older than a send can take are settled
+ * here; otherwise the pump waits (here when it fits the budget, else via the scheduler) for the
+ * earliest retry or for a young claim to come back or age out.
+ */
 const finishOrWait = async (
   deps: PumpDeps,
   queue: BillingQueue,
+  tenant: Tenant,
   budgetEnd: number,
+  options: PumpOptions,
 ): Promise<'wait' | PumpResult> => {
-  const retryAt = await deps.store.nextRetryAt(queue.id);
-  const stuck = await deps.store.listStuckContacts(queue.id);
-  if (!retryAt && stuck.length === 0) {
+  const summary = await deps.store.summarizeContacts(queue.id);
+  if ((await settleAbandonedClaims(deps, queue, tenant, summary.sending, options)) > 0) return 'wait';
+  const n = (status: ContactStatus) => summary.byStatus[status] ?? 0;
+  if (n('pending') + n('retry') + n('sending') === 0) {
     // The final counters are exact whatever happened on the way (crashes between writes).
-    queue = (await recountCounters(deps, queue)) ?? queue;
+    queue = (await recountCounters(deps, queue, summary)) ?? queue;
     const completedAt = deps.clock.now().toISOString();
     const completed = await transitionWithMetrics(deps, queue, ['running'], 'completed', { completedAt });
     if (!completed) return 'stopped';
@@ -464,29 +509,59 @@ const finishOrWait = async (
     });
     return 'completed';
   }
-  const wakeAt = retryAt ? new Date(retryAt).getTime() : deps.clock.now().getTime() + 1000;
+  const now = deps.clock.now().getTime();
+  const wakeAt = Math.min(
+    summary.earliestRetryAt ? new Date(summary.earliestRetryAt).getTime() : Number.POSITIVE_INFINITY,
+    // A young claim (a pump that may still be sending it) is taken for abandoned once it ages out.
+    ...summary.sending.map((c) => claimTime(c) + abandonAfterMs(options)),
+    // A pending contact the last listing missed: look again shortly.
+    n('pending') > 0 ? now + 1000 : Number.POSITIVE_INFINITY,
+  );
+  const retryAt = new Date(Math.max(wakeAt, now)).toISOString();
   if (wakeAt < budgetEnd) {
     // Tell the sweeper this pump is alive and waiting, not dead.
-    if (retryAt) await deps.store.updateQueueProgress(queue.id, {}, { nextRunAt: retryAt });
-    await deps.sleep(Math.max(0, wakeAt - deps.clock.now().getTime()));
+    await deps.store.updateQueueProgress(queue.id, {}, { nextRunAt: retryAt });
+    await deps.sleep(Math.max(0, wakeAt - now));
     return 'wait';
   }
   // The next retry is beyond this run: hand it to the scheduler instead of sleeping.
-  const at = new Date(wakeAt);
+  const at = new Date(retryAt);
   await deps.store.updateQueueProgress(queue.id, {}, { nextRunAt: at.toISOString() });
   const generation = await deps.store.nextPublishGeneration(queue.id);
   await deps.scheduler.schedule(resumeScheduleName(queue.id, at), at, workItemOf(queue, generation));
   return 'scheduled';
 };
 
+/** How old a claim must be before its send has surely ended (the pump that made it is gone). */
+const abandonAfterMs = (options: PumpOptions): number => options.gatewayTimeoutMs + CLAIM_MARGIN_MS;
+
+/**
+ * The lease a pump takes: the configured length, but never shorter than a send can take plus a
+ * margin, so a lease renewed at a claim always outlives that claim's gateway call.
+ */
+const leaseLengthMs = (options: PumpOptions): number =>
+  Math.max(options.leaseMs, abandonAfterMs(options) + CLAIM_MARGIN_MS);
+
+const claimTime = (contact: BillingContact): number =>
+  contact.claimedAt ? new Date(contact.claimedAt).getTime() : 0;
+
 /**
  * Contacts a dead pump left in `sending`: the gateway may or may not have sent them, so the
- * tenant's ambiguous-send policy decides (never a blind resend under `mark_unknown`).
+ * tenant's ambiguous-send policy decides (never a blind resend under `mark_unknown`). Only claims
+ * older than a send can take count: a younger one may belong to a pump still waiting on the
+ * gateway. Each settle is conditional on that very claim. Returns how many were settled.
  */
-const settleStuckContacts = async (deps: PumpDeps, queue: BillingQueue, tenant: Tenant): Promise<number> => {
-  const stuck = await deps.store.listStuckContacts(queue.id);
-  for (const contact of stuck) {
+const settleAbandonedClaims = async (
+  deps: PumpDeps,
+  queue: BillingQueue,
+  tenant: Tenant,
+  sending: readonly BillingContact[],
+  options: PumpOptions,
+): Promise<number> => {
+  let settled = 0;
+  for (const contact of sending) {
     const now = deps.clock.now();
+    if (now.getTime() - claimTime(contact) < abandonAfterMs(options)) continue;
     const decision = decideAfterAttempt(
       { kind: 'unknown', reason: 'envio interrompido (processo parou durante o envio)' },
       contact.attempts,
@@ -494,11 +569,35 @@ const settleStuckContacts = async (deps: PumpDeps, queue: BillingQueue, tenant: 
       tenant.config,
       now,
     );
-    if (await deps.store.finishContact(queue.id, contact.position, decision.result)) {
+    if (
+      await deps.store.finishContact(
+        queue.id,
+        contact.position,
+        decision.result,
+        contact.claimedAt ?? undefined,
+      )
+    ) {
       await deps.store.updateQueueProgress(queue.id, decision.deltas);
+      settled += 1;
     }
   }
-  return stuck.length;
+  return settled;
+};
+
+/**
+ * The instance this run sends through: the queue's own while it is active, else the tenant's
+ * oldest active one (a batch accepted while the tenant had none, or whose instance was
+ * deactivated, is not parked for good). undefined when the tenant has no active instance.
+ */
+const instanceForRun = async (
+  deps: Pick<PumpDeps, 'store'>,
+  queue: BillingQueue,
+): Promise<WhatsAppInstance | undefined> => {
+  const own = queue.instanceId ? await deps.store.getInstance(queue.tenantId, queue.instanceId) : undefined;
+  if (own?.isActive) return own;
+  const active = (await deps.store.listInstances(queue.tenantId)).filter((i) => i.isActive);
+  active.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  return active[0];
 };
 
 /** Reads the instance's connection state from the gateway and remembers it on the instance. */
@@ -520,11 +619,15 @@ const checkInstance = async (
  * and re-checks itself with backoff; it resumes by itself when the instance is back (or on a
  * `connection.update` webhook, or a resume).
  */
-const markInstanceDown = async (
-  deps: PumpDeps,
-  queue: BillingQueue,
-  state: GatewayConnectionState,
-): Promise<PumpResult> => {
+const markInstanceDown = (deps: PumpDeps, queue: BillingQueue, state: GatewayConnectionState) =>
+  parkUntilRecheck(deps, queue, `Instância WhatsApp desconectada (estado: ${state})`);
+
+/**
+ * No way to send now (the instance is down, or the tenant has none active): `instance_down` with
+ * the reason in Portuguese, and a re-check scheduled after 1, 2, 5, 10, then every 15 minutes, so
+ * the queue starts by itself once it can (adding or reactivating an instance also wakes it).
+ */
+const parkUntilRecheck = async (deps: PumpDeps, queue: BillingQueue, reason: string): Promise<PumpResult> => {
   const now = deps.clock.now();
   const downSince = queue.status === 'instance_down' && queue.pausedAt ? new Date(queue.pausedAt) : now;
   const elapsedMinutes = (now.getTime() - downSince.getTime()) / 60_000;
@@ -546,7 +649,7 @@ const markInstanceDown = async (
     'instance_down',
     {
       pausedAt: downSince.toISOString(),
-      pauseReason: `Instância WhatsApp desconectada (estado: ${state}); nova verificação em ${delay} min`,
+      pauseReason: `${reason}; nova verificação em ${delay} min`,
       nextRunAt: at.toISOString(),
     },
   );

@@ -1,6 +1,7 @@
 import type { BusinessCalendar, TemplateType } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
+import type { WorkQueue } from '../ports/work-queue.ts';
 import { addInstance } from './add-instance.ts';
 import { hashApiKey } from './api-key-secret.ts';
 import { createApiKey } from './create-api-key.ts';
@@ -61,7 +62,7 @@ export type SeedDemoResult = { created: true; key: string; signingSecret: string
  * the data and a first start that died halfway is completed by the next one.
  */
 export const seedDemoTenant = async (
-  deps: { store: Store; clock: Clock },
+  deps: { store: Store; clock: Clock; workQueue: WorkQueue },
   input: SeedDemoInput,
 ): Promise<SeedDemoResult> => {
   if (!(await deps.store.getTenant(DEMO_TENANT_ID))) {

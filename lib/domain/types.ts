@@ -331,5 +331,8 @@ export type QueueCounter =
 
 /** Fields of a queue that change while it runs (besides status and counters). */
 export type QueueRunFields = Partial<
-  Pick<BillingQueue, 'currentRate' | 'startedAt' | 'completedAt' | 'pausedAt' | 'pauseReason' | 'nextRunAt'>
+  Pick<
+    BillingQueue,
+    'currentRate' | 'startedAt' | 'completedAt' | 'pausedAt' | 'pauseReason' | 'nextRunAt' | 'instanceId'
+  >
 >;

@@ -42,6 +42,7 @@ export const createSenderHandler =
       await runQueue(c, item, {
         budgetMs: Math.max(budgetMs, 1000),
         leaseMs: c.config.SENDER_LEASE_SECONDS * 1000,
+        gatewayTimeoutMs: c.config.GATEWAY_TIMEOUT_MS,
       });
     };
     try {

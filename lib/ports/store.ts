@@ -132,8 +132,6 @@ export interface Store {
     limit: number,
     afterPosition?: number,
   ): Promise<BillingContact[]>;
-  /** The earliest `retryAt` among the queue's contacts in `retry`, or null when none waits. */
-  nextRetryAt(queueId: string): Promise<string | null>;
   /**
    * Claims a contact before the gateway is called: `pending`, or `retry` due by `now`, becomes
    * `sending` and `attempts` grows by one. undefined when it is not claimable (already claimed,
@@ -141,31 +139,50 @@ export interface Store {
    */
   claimContact(queueId: string, position: number, now: string): Promise<BillingContact | undefined>;
   /**
-   * Records a successful send in one request: the claimed contact, rewritten whole as `sent` with
-   * the gateway's ids, and its conversation message (also the gateway-id pointer for webhooks).
-   * Unconditional, unlike `finishContact`: only the pump holding the claim writes a `sending`
-   * contact (receipts wait until it is `sent`, a cancel touches only unsent ones), and the sender
-   * recounts its counters when it takes over from a pump that may have overlapped.
+   * Records a successful send: the claimed contact, rewritten whole as `sent` with the gateway's ids,
+   * on the condition that it is still `sending` by this very claim (`claimed.claimedAt`), then its
+   * conversation message (also the gateway-id pointer for webhooks). `false` when the claim was
+   * settled by someone else meanwhile (a pump that took the contact for abandoned): the contact is
+   * then left as that pump decided, and only the message is stored (it did go out).
    */
   recordSent(
     claimed: BillingContact,
     result: Extract<ContactSendResult, { status: 'sent' }>,
     message: ConversationMessage,
-  ): Promise<void>;
-  /** Records the attempt's result on a contact in `sending`; false when it was not in `sending`. */
-  finishContact(queueId: string, position: number, result: ContactSendResult): Promise<boolean>;
-  /** Contacts left in `sending` by a pump that died (for the ambiguous-send policy). */
+  ): Promise<boolean>;
+  /**
+   * Records the attempt's result on a contact in `sending`; false when it was not in `sending` (or,
+   * given `claimedAt`, not by that claim any more).
+   */
+  finishContact(
+    queueId: string,
+    position: number,
+    result: ContactSendResult,
+    claimedAt?: string,
+  ): Promise<boolean>;
+  /**
+   * A contact whose phone opted out is skipped without a claim: `pending`, or `retry`, becomes
+   * `skipped_opt_out`. The status it had, or undefined when it was neither (claimed, cancelled...).
+   */
+  skipOptedOutContact(
+    queueId: string,
+    position: number,
+    at: string,
+  ): Promise<'pending' | 'retry' | undefined>;
+  /** Contacts left in `sending` by a pump that died (index candidates confirmed by a consistent read). */
   listStuckContacts(queueId: string): Promise<BillingContact[]>;
   /**
-   * How many of the queue's contacts are in each status, and how many `failed` ones had been sent
-   * (a receipt failed them): what the sender's counters must say (it recounts after a crash).
+   * Every contact of the queue read from the base table with a strongly consistent read: how many
+   * are in each status, how many `failed` ones had been sent (a receipt failed them), the earliest
+   * `retryAt`, and the contacts in `sending`. What decides that a queue is finished, and what the
+   * sender's counters must say (it recounts after a crash). Never from an index: an index can lag.
    */
-  countContactStatuses(
-    queueId: string,
-  ): Promise<{ byStatus: Partial<Record<ContactStatus, number>>; failedAfterSend: number }>;
-  /** `pending` and `retry` contacts become `cancelled`; returns how many changed. */
-  cancelUnsentContacts(queueId: string, at: string): Promise<number>;
-
+  summarizeContacts(queueId: string): Promise<ContactSummary>;
+  /**
+   * `pending` and `retry` contacts become `cancelled`; how many changed, and how many of those
+   * were waiting in `retry` (the pending-retry counter gives them up).
+   */
+  cancelUnsentContacts(queueId: string, at: string): Promise<{ cancelled: number; fromRetry: number }>;
   /**
    * Moves the queue to `to` if its status is one of `from`, setting `fields` in the same write;
    * the updated queue, or undefined when the status did not match.
@@ -374,6 +391,16 @@ export interface CallbackEventQuery {
   /** Page size, 1..100. */
   limit: number;
   cursor?: string;
+}
+
+/** What a strongly consistent read of all of a queue's contacts says (see `summarizeContacts`). */
+export interface ContactSummary {
+  byStatus: Partial<Record<ContactStatus, number>>;
+  failedAfterSend: number;
+  /** The earliest `retryAt` among contacts in `retry`; null when none waits. */
+  earliestRetryAt: string | null;
+  /** Contacts in `sending` (claimed; the gateway may be on it right now, or its pump died). */
+  sending: BillingContact[];
 }
 
 export interface InstanceLease {

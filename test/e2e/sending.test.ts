@@ -5,7 +5,12 @@ import { workItemOf } from '../../lib/app/run-queue.ts';
 import { createSenderHandler } from '../../lib/lambda/sender-handler.ts';
 import { toSqsEvent } from '../../lib/local/worker.ts';
 import { forceCloseConnections } from '../support/rabbitmq.ts';
-import { type QueueDriver, type SendingStack, startSendingStack } from '../support/sending-stack.ts';
+import {
+  FAST_PACE,
+  type QueueDriver,
+  type SendingStack,
+  startSendingStack,
+} from '../support/sending-stack.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /** Numbers that appear more than once in a send log. */
@@ -373,4 +378,49 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])('sending (%s driver)', (driver) 
       expect(duplicates(log)).toEqual([]);
       expect(new Set(log.map((m) => m.number))).toEqual(new Set(numbers));
     }, 30_000);
+});
+
+describe('sending on an index that lags every write (sqs driver)', () => {
+  let s: SendingStack;
+  beforeAll(async () => {
+    // Every write reaches the index half a second late: an index read right after a write always
+    // shows the item as it was (the worst case of DynamoDB's eventually consistent GSIs).
+    s = await startSendingStack('sqs', { indexLag: { maxLagMs: 500, random: () => 1 } });
+  }, 30_000);
+  afterAll(async () => {
+    await s?.close();
+  }, 30_000);
+
+  it('does not complete a queue while a contact waits in retry, and sends that contact', async () => {
+    // Prepare: the first send fails (transient) and the retry is due a second later.
+    const tenant = await s.tenant({ ...FAST_PACE, retryBackoffSeconds: 1 });
+    s.simulator.injectFailures({ instance: tenant.instance, kind: 'http500', count: 1 });
+
+    // Act
+    const { queueId, numbers } = await s.sendBatch(tenant, 1);
+    const done = await s.waitForStatus(tenant, queueId, ['completed', 'failed', 'cancelled'], 20_000);
+
+    // Assess
+    const contacts = (await s.test.container.store.listContacts(queueId, { limit: 10 })).items;
+    expect(contacts.map((c) => [c.status, c.attempts])).toEqual([['sent', 2]]);
+    expect(done).toMatchObject({ status: 'completed', contacts_sent: 1, contacts_pending_retry: 0 });
+    expect(s.sent(tenant).map((m) => m.number)).toEqual(numbers);
+    expect(s.dynamo?.stats().staleReads).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('sends 30 contacts with retries exactly once and completes with exact counters', async () => {
+    // Prepare
+    const tenant = await s.tenant({ ...FAST_PACE, retryBackoffSeconds: 1 });
+    s.simulator.injectFailures({ instance: tenant.instance, kind: 'connection_closed', count: 3 });
+
+    // Act
+    const { queueId, numbers } = await s.sendBatch(tenant, 30);
+    const done = await s.waitForStatus(tenant, queueId, ['completed', 'failed', 'cancelled'], 25_000);
+
+    // Assess
+    const log = s.sent(tenant);
+    expect(done).toMatchObject({ status: 'completed', contacts_sent: 30, contacts_pending_retry: 0 });
+    expect(duplicates(log)).toEqual([]);
+    expect(new Set(log.map((m) => m.number))).toEqual(new Set(numbers));
+  }, 30_000);
 });

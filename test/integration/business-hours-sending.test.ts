@@ -164,7 +164,7 @@ describe('sending inside business hours', () => {
     instanceId: q.instanceId ?? 'none',
     generation: q.publishGeneration,
   });
-  const options = { budgetMs: 7 * 86_400_000, leaseMs: 60_000 };
+  const options = { budgetMs: 7 * 86_400_000, leaseMs: 60_000, gatewayTimeoutMs: 15_000 };
 
   it('sends 2 on Friday 17:59 at 2 a minute and the rest at the next opening, skipping a holiday Monday', async () => {
     // Prepare: Friday 2026-12-04 17:59 in São Paulo; Monday 2026-12-07 is a closed date

@@ -262,30 +262,67 @@ describe('createDynamoDbStore (sending)', () => {
     });
   });
 
-  describe('nextRetryAt', () => {
-    it('returns the earliest retryAt of the queue, or null when none waits', async () => {
+  describe('summarizeContacts', () => {
+    it('counts every status, finds the earliest retry and the claims, right after the writes', async () => {
       // Prepare
       const { store } = await seeded([
         contact(0, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z' }),
         contact(1),
         contact(2, { status: 'retry', retryAt: '2025-01-10T12:10:00.000Z' }),
         contact(3, { status: 'retry', retryAt: '2025-01-10T12:20:00.000Z' }),
+        contact(4, { status: 'failed', providerMessageId: '3EB0FAILED' }),
+        contact(5, { status: 'failed' }),
       ]);
       await store.putContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
 
       // Act
-      const earliest = await store.nextRetryAt('queue-1');
-      await store.claimContact('queue-1', 2, '2025-01-10T12:10:00.000Z');
-      const afterClaim = await waitFor(async () => {
-        const next = await store.nextRetryAt('queue-1');
-        return next !== '2025-01-10T12:10:00.000Z' && next;
-      });
-      const other = await store.nextRetryAt('queue-2');
+      const before = await store.summarizeContacts('queue-1');
+      const claimed = await store.claimContact('queue-1', 2, '2025-01-10T12:10:00.000Z');
+      // No wait: the base table answers with the claim at once (an index might not yet).
+      const afterClaim = await store.summarizeContacts('queue-1');
+      const other = await store.summarizeContacts('queue-2');
 
       // Assess
-      expect(earliest).toBe('2025-01-10T12:10:00.000Z');
-      expect(afterClaim).toBe('2025-01-10T12:20:00.000Z');
-      expect(other).toBeNull();
+      expect(before).toMatchObject({
+        byStatus: { retry: 3, pending: 1, failed: 2 },
+        failedAfterSend: 1,
+        earliestRetryAt: '2025-01-10T12:10:00.000Z',
+        sending: [],
+      });
+      expect(afterClaim.earliestRetryAt).toBe('2025-01-10T12:20:00.000Z');
+      expect(afterClaim.byStatus).toMatchObject({ retry: 2, sending: 1 });
+      expect(afterClaim.sending.map((c) => [c.position, c.claimedAt])).toEqual([[2, claimed?.claimedAt]]);
+      expect(other).toMatchObject({ byStatus: { pending: 1 }, earliestRetryAt: null, sending: [] });
+    });
+  });
+
+  describe('skipOptedOutContact', () => {
+    it('skips a pending or retry contact without a claim and says which it was', async () => {
+      // Prepare
+      const { store, tableName } = await seeded([
+        contact(0),
+        contact(1, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z', attempts: 1 }),
+        contact(2, { status: 'sending' }),
+      ]);
+
+      // Act
+      const results = [
+        await store.skipOptedOutContact('queue-1', 0, T0),
+        await store.skipOptedOutContact('queue-1', 1, T0),
+        await store.skipOptedOutContact('queue-1', 2, T0),
+        await store.skipOptedOutContact('queue-1', 0, T0),
+      ];
+
+      // Assess
+      expect(results).toEqual(['pending', 'retry', undefined, undefined]);
+      const skipped = await rawItem(tableName, keys.contact('queue-1', 1));
+      expect(skipped).toMatchObject({
+        status: 'skipped_opt_out',
+        attempts: 1,
+        [GSI1.sk]: 'skipped_opt_out#0001',
+      });
+      expect(skipped?.retryAt).toBeUndefined();
+      expect((await rawItem(tableName, keys.contact('queue-1', 2)))?.status).toBe('sending');
     });
   });
 
@@ -324,8 +361,8 @@ describe('createDynamoDbStore (sending)', () => {
       const again = await store.cancelUnsentContacts('queue-1', at);
 
       // Assess
-      expect(changed).toBe(32);
-      expect(again).toBe(0);
+      expect(changed).toEqual({ cancelled: 32, fromRetry: 1 });
+      expect(again).toEqual({ cancelled: 0, fromRetry: 0 });
       const listed = (await store.listContacts('queue-1', { limit: 100 })).items;
       expect(listed.slice(0, 5).map((c) => c.status)).toEqual([
         'sent',
@@ -337,7 +374,7 @@ describe('createDynamoDbStore (sending)', () => {
       expect(listed.filter((c) => c.status === 'cancelled')).toHaveLength(32);
       expect(listed[1]?.updatedAt).toBe(at);
       expect((await rawItem(tableName, keys.contact('queue-1', 2)))?.[GSI1.sk]).toBe('cancelled#0002');
-      expect(await store.nextRetryAt('queue-1')).toBeNull();
+      expect((await store.summarizeContacts('queue-1')).earliestRetryAt).toBeNull();
     });
   });
 
@@ -678,10 +715,73 @@ describe('createDynamoDbStore (sending)', () => {
       });
       expect((await store.listContacts('queue-1', { status: 'sent', limit: 10 })).items).toHaveLength(1);
     });
+
+    it('leaves a contact whose claim was settled by another pump as that pump decided, but keeps the message', async () => {
+      // Prepare: pump A claims; its claim is taken for abandoned and settled `unknown` by pump B.
+      const { store, tableName } = await seeded([contact(0)]);
+      const at = '2025-01-10T12:01:00.000Z';
+      const claimed = await store.claimContact('queue-1', 0, at);
+      if (!claimed) throw new Error('claim failed');
+      const settled = await store.finishContact(
+        'queue-1',
+        0,
+        { status: 'unknown', error: 'envio interrompido', at: '2025-01-10T12:02:00.000Z' },
+        claimed.claimedAt ?? undefined,
+      );
+
+      // Act: pump A's send comes back late.
+      const recorded = await store.recordSent(
+        claimed,
+        { status: 'sent', providerMessageId: '3EB0LATE', remoteJid: '5511999990000@s.whatsapp.net', at },
+        message('3EB0LATE', { at }),
+      );
+      const lateFinish = await store.finishContact(
+        'queue-1',
+        0,
+        { status: 'retry', error: 'x', at, retryAt: at },
+        claimed.claimedAt ?? undefined,
+      );
+
+      // Assess
+      expect(settled).toBe(true);
+      expect(recorded).toBe(false);
+      expect(lateFinish).toBe(false);
+      expect((await rawItem(tableName, keys.contact('queue-1', 0)))?.status).toBe('unknown');
+      expect(await store.getMessage('inst-1', '3EB0LATE')).toMatchObject({ contactPosition: 0 });
+    });
+
+    it('refuses to record a send for a contact claimed again by a newer claim', async () => {
+      // Prepare: an old claim settled as retry, then claimed again by another pump.
+      const { store, tableName } = await seeded([contact(0)]);
+      const first = await store.claimContact('queue-1', 0, '2025-01-10T12:01:00.000Z');
+      if (!first) throw new Error('claim failed');
+      await store.finishContact('queue-1', 0, {
+        status: 'retry',
+        error: 'x',
+        at: '2025-01-10T12:02:00.000Z',
+        retryAt: '2025-01-10T12:02:00.000Z',
+      });
+      const second = await store.claimContact('queue-1', 0, '2025-01-10T12:03:00.000Z');
+
+      // Act
+      const recorded = await store.recordSent(
+        first,
+        { status: 'sent', providerMessageId: '3EB0OLD', remoteJid: '5511999990000@s.whatsapp.net', at: T0 },
+        message('3EB0OLD'),
+      );
+
+      // Assess
+      expect(second?.status).toBe('sending');
+      expect(recorded).toBe(false);
+      expect(await rawItem(tableName, keys.contact('queue-1', 0))).toMatchObject({
+        status: 'sending',
+        claimedAt: '2025-01-10T12:03:00.000Z',
+      });
+    });
   });
 
   describe('request budget', () => {
-    it('claims, records a sent message and counts it in exactly 3 requests', async () => {
+    it('claims, records a sent message (contact on its claim, then the message) and counts it in exactly 4 requests', async () => {
       // Prepare
       const counting = countingClient();
       const { store } = await freshStore(counting.client);
@@ -704,7 +804,7 @@ describe('createDynamoDbStore (sending)', () => {
 
       // Assess
       expect(progressed?.contactsSent).toBe(1);
-      expect(Object.fromEntries(requests)).toEqual({ UpdateItemCommand: 2, BatchWriteItemCommand: 1 });
+      expect(Object.fromEntries(requests)).toEqual({ UpdateItemCommand: 2, PutItemCommand: 2 });
     });
 
     it('claims, records, finishes and counts a sent message in exactly 4 requests', async () => {

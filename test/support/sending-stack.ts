@@ -3,6 +3,8 @@ import type { EvolutionSimulator, SimSentMessage } from '../../lib/adapters/gate
 import { createRabbitMqWorkQueue } from '../../lib/adapters/queue/rabbitmq-work-queue.ts';
 import { addInstance } from '../../lib/app/add-instance.ts';
 import type { BillingConfig } from '../../lib/domain/types.ts';
+import type { WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';
+import { type IndexLagDynamoDb, startIndexLagDynamoDb } from './index-lag-dynamodb.ts';
 import {
   type AnyJson,
   startTestStack,
@@ -80,7 +82,21 @@ export interface SendingStack {
   ): Promise<AnyJson>;
   /** The simulator's accepted sends for this tenant's instance. */
   sent(tenant: SendingTenant): SimSentMessage[];
+  /** The lagging DynamoDB the stack runs on (undefined when started with `indexLag: false`). */
+  dynamo: IndexLagDynamoDb | undefined;
   close(): Promise<void>;
+}
+
+export interface SendingStackOptions {
+  env?: Record<string, string>;
+  /**
+   * Eventually consistent reads (every index query) lag behind writes by up to `maxLagMs`, as on
+   * real DynamoDB (test/support/index-lag-dynamodb.ts). On by default: the sending suite must hold
+   * against a lagging index. `false` runs on the plain emulator.
+   */
+  indexLag?: { maxLagMs?: number; random?: () => number } | false;
+  /** The gateway client the stack sends with (default: the product's, from the env settings). */
+  gateway?: WhatsAppGateway;
 }
 
 let batchCounter = 0;
@@ -95,9 +111,11 @@ const uniqueNumbers = (count: number): string[] => {
 /** Starts the whole local stack in-process on the chosen driver, with its own work queue name. */
 export const startSendingStack = async (
   driver: QueueDriver,
-  options: { env?: Record<string, string> } = {},
+  options: SendingStackOptions = {},
 ): Promise<SendingStack> => {
   const queueName = uniqueQueueName(`e2e-send-${driver}`);
+  const lag = options.indexLag ?? { maxLagMs: 200 };
+  const dynamo = lag === false ? undefined : await startIndexLagDynamoDb(lag);
   const connectionName = `e2e-sending-${randomUUID().slice(0, 8)}`;
   // The RabbitMQ work queue is built here only to give its connection a name of its own, so a test
   // can drop exactly this stack's connection; it is the product's adapter with the stack's settings.
@@ -110,6 +128,7 @@ export const startSendingStack = async (
     test = await startTestStack({
       clock: createRealTimeClock(),
       ...(workQueue ? { workQueue } : {}),
+      ...(options.gateway ? { gateway: options.gateway } : {}),
       env: {
         QUEUE_DRIVER: driver,
         WORK_QUEUE_NAME: queueName,
@@ -119,11 +138,13 @@ export const startSendingStack = async (
         SENDER_LEASE_SECONDS: '6',
         SENDER_CONCURRENCY: '4',
         GATEWAY_TIMEOUT_MS: '1500',
+        ...(dynamo ? { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint } : {}),
         ...options.env,
       },
     });
   } catch (error) {
     await workQueue?.close();
+    await dynamo?.close();
     throw error;
   }
   const simulator = test.stack.simulator;
@@ -184,9 +205,11 @@ export const startSendingStack = async (
         { timeoutMs, intervalMs: 100, what: `queue ${queueId} to be ${statuses.join('|')}` },
       ),
     sent: (tenant) => simulator.sent().filter((m) => m.instance === tenant.instance),
+    dynamo,
     close: async () => {
       try {
         await test.close();
+        await dynamo?.close();
       } finally {
         if (driver === 'rabbitmq') {
           const admin = await openBrokerAdmin();

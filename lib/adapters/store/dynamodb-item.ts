@@ -2,6 +2,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
@@ -61,6 +62,19 @@ export const tableOperations = (client: DynamoDBDocumentClient, tableName: strin
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': PK },
         }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  },
+
+  /** Puts an item on a condition of the caller's; false when the condition failed. */
+  putIfMatch: async (input: Omit<PutCommandInput, 'TableName'> & { Item: Item }): Promise<boolean> => {
+    try {
+      await client.send(
+        new PutCommand({ TableName: tableName, ...input, Item: withoutUndefined(input.Item) }),
       );
       return true;
     } catch (error) {

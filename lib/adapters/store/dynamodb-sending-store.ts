@@ -1,5 +1,4 @@
 import {
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
@@ -24,12 +23,12 @@ import { contactsIndexSortKey, GSI1, GSI2, indexPartitions, keys, PK, SK } from 
 export type SendingStore = Pick<
   Store,
   | 'listSendableContacts'
-  | 'nextRetryAt'
   | 'claimContact'
   | 'finishContact'
+  | 'skipOptedOutContact'
   | 'listStuckContacts'
   | 'recordSent'
-  | 'countContactStatuses'
+  | 'summarizeContacts'
   | 'cancelUnsentContacts'
   | 'transitionQueue'
   | 'updateQueueProgress'
@@ -57,9 +56,6 @@ const messageItem = (message: ConversationMessage): Item =>
     ...keys.messagesIndex(message.tenantId, message.phone, message.at, message.id),
     ...message,
   });
-
-/** Tries of the one BatchWriteItem that records a send before unprocessed items are an error. */
-const RECORD_SENT_ATTEMPTS = 6;
 
 /** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
 const MAX_POSITION = 9_999;
@@ -89,6 +85,8 @@ const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
   'pausedAt',
   'pauseReason',
   'nextRunAt',
+  // Chosen when the queue runs (the tenant may have had no active instance at accept time).
+  'instanceId',
 ]);
 /** Tenant ids remembered by queue id: a queue's tenant never changes, so the entry never goes stale. */
 const TENANT_CACHE_LIMIT = 10_000;
@@ -190,7 +188,7 @@ function checkLimit(method: string, limit: number): void {
  */
 export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions): SendingStore {
   const { client, tableName, clock } = options;
-  const { get, updateIfMatch, queryAll } = tableOperations(client, tableName);
+  const { get, putIfMatch, updateIfMatch, queryAll } = tableOperations(client, tableName);
   const tenantOfQueue = new Map<string, string>();
 
   /**
@@ -275,7 +273,8 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return items.map((item) => toEntity<BillingContact>(item));
     },
 
-    async countContactStatuses(queueId: string) {
+    async summarizeContacts(queueId: string) {
+      // The base table, strongly consistent: this read decides that a queue is finished.
       const items = await queryContacts(queueId, 0, {
         expression: 'attribute_exists(#status)',
         names: { '#status': 'status' },
@@ -283,29 +282,21 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       });
       const byStatus: Partial<Record<ContactStatus, number>> = {};
       let failedAfterSend = 0;
+      let earliestRetryAt: string | null = null;
+      const sending: BillingContact[] = [];
       for (const item of items) {
         const status = item.status as ContactStatus;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
         if (status === 'failed' && item.providerMessageId) failedAfterSend += 1;
+        if (
+          status === 'retry' &&
+          typeof item.retryAt === 'string' &&
+          (earliestRetryAt === null || item.retryAt < earliestRetryAt)
+        )
+          earliestRetryAt = item.retryAt;
+        if (status === 'sending') sending.push(toEntity<BillingContact>(item));
       }
-      return { byStatus, failedAfterSend };
-    },
-
-    async nextRetryAt(queueId: string) {
-      // gsi1 sorts retries by `retry#<retryAt>#...`: the first one is the earliest. A stale entry
-      // (claimed a moment ago) only makes the answer early, and the caller's claim re-checks anyway.
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: GSI1.name,
-          KeyConditionExpression: '#gpk = :gpk AND begins_with(#gsk, :retry)',
-          ExpressionAttributeNames: { '#gpk': GSI1.pk, '#gsk': GSI1.sk },
-          ExpressionAttributeValues: { ':gpk': indexPartitions.contacts(queueId), ':retry': 'retry#' },
-          Limit: 1,
-        }),
-      );
-      const retryAt = out.Items?.[0]?.retryAt;
-      return typeof retryAt === 'string' ? retryAt : null;
+      return { byStatus, failedAfterSend, earliestRetryAt, sending };
     },
 
     async claimContact(queueId: string, position: number, now: string) {
@@ -327,7 +318,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return item ? toEntity<BillingContact>(item) : undefined;
     },
 
-    async finishContact(queueId: string, position: number, result: ContactSendResult) {
+    async finishContact(queueId: string, position: number, result: ContactSendResult, claimedAt?: string) {
       const e = new Expression().set('status', result.status).set('updatedAt', result.at);
       switch (result.status) {
         case 'sent':
@@ -354,12 +345,33 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         GSI1.sk,
         contactsIndexSortKey(result.status, position, 'retryAt' in result ? result.retryAt : null),
       );
+      const stillSending = `${e.name('status')} = ${e.value('sending')}`;
       const item = await updateIfMatch({
         Key: keys.contact(queueId, position),
-        ...e.update(`${e.name('status')} = ${e.value('sending')}`),
+        ...e.update(
+          claimedAt === undefined
+            ? stillSending
+            : `${stillSending} AND ${e.name('claimedAt')} = ${e.value(claimedAt)}`,
+        ),
         ReturnValues: 'NONE',
       });
       return item !== undefined;
+    },
+
+    async skipOptedOutContact(queueId: string, position: number, at: string) {
+      const e = new Expression()
+        .set('status', 'skipped_opt_out')
+        .set(GSI1.sk, contactsIndexSortKey('skipped_opt_out', position))
+        .set('updatedAt', at)
+        .remove('retryAt');
+      const status = e.name('status');
+      // ALL_OLD: the status it left tells the caller whether a retry stopped waiting.
+      const before = await updateIfMatch({
+        Key: keys.contact(queueId, position),
+        ...e.update(`${status} IN (${e.value('pending')}, ${e.value('retry')})`),
+        ReturnValues: 'ALL_OLD',
+      });
+      return before?.status === 'pending' || before?.status === 'retry' ? before.status : undefined;
     },
 
     async listStuckContacts(queueId: string) {
@@ -398,9 +410,12 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           ...e.update(`${e.name('status')} IN (${e.value('pending')}, ${e.value('retry')})`),
           ReturnValues: 'NONE',
         });
-        return out !== undefined;
+        return out === undefined ? undefined : item.status;
       });
-      return changed.filter(Boolean).length;
+      return {
+        cancelled: changed.filter((status) => status !== undefined).length,
+        fromRetry: changed.filter((status) => status === 'retry').length,
+      };
     },
 
     async transitionQueue(
@@ -563,16 +578,17 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         lastErrorAt: null,
         updatedAt: result.at,
       });
-      let pending: Array<{ PutRequest: { Item: Item } }> = [
-        { PutRequest: { Item: contactItem } },
-        { PutRequest: { Item: messageItem(message) } },
-      ];
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= RECORD_SENT_ATTEMPTS) throw new Error('recordSent: items still unprocessed');
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-        const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-        pending = (out.UnprocessedItems?.[tableName] ?? []) as typeof pending;
-      }
+      // Only this claim may record its send: a pump that lost its lease must not overwrite what the
+      // new holder decided about the contact (unknown, say), or the counters would count it twice.
+      const recorded = await putIfMatch({
+        Item: contactItem,
+        ConditionExpression: '#status = :sending AND #claimedAt = :claimedAt',
+        ExpressionAttributeNames: { '#status': 'status', '#claimedAt': 'claimedAt' },
+        ExpressionAttributeValues: { ':sending': 'sending', ':claimedAt': claimed.claimedAt ?? null },
+      });
+      // The message went out either way: the history and the gateway-id pointer keep it.
+      await client.send(new PutCommand({ TableName: tableName, Item: messageItem(message) }));
+      return recorded;
     },
 
     async recordMessage(message: ConversationMessage) {
