@@ -173,14 +173,18 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
   };
 };
 
-/** A route that needs dependencies; the same factory serves Lambda, the local stack and tests. */
-export type RouteFactory = (container: Container) => Route;
+/**
+ * A route that needs dependencies; the same factory serves Lambda, the local stack and tests.
+ * `readUnreadableBodies` marks a route that reads its own unreadable bodies (see HttpHandlerOptions).
+ */
+export type RouteFactory = ((container: Container) => Route) & { readUnreadableBodies?: boolean };
 
 /** Wraps a route factory in the shared HTTP middleware stack. */
 export const buildHttpHandler = (factory: RouteFactory, container: Container): HttpLambdaHandler => {
   const handler = httpHandler(factory(container), {
     logger: container.logger,
     maxBodyBytes: container.config.MAX_BODY_BYTES,
+    readUnreadableBodies: factory.readUnreadableBodies,
   });
   return async (event, context) => {
     try {

@@ -13,7 +13,7 @@ import type {
   ReceiptStatus,
   WhatsAppInstance,
 } from '../domain/types.ts';
-import type { MessageEvent } from '../ports/metrics.ts';
+import type { MessageEvent, WebhookIgnoredReason } from '../ports/metrics.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
 import { publishContinuation, transitionWithMetrics, workItemOf } from './run-queue.ts';
 
@@ -35,7 +35,19 @@ export const evolutionWebhookUrl = (publicBaseUrl: string, tenantId: string, ins
 export interface IngestOutcome {
   result: 'applied' | 'ignored' | 'retry_later';
   detail: string;
+  /** Why it was ignored (the metric's dimension); only on `ignored`. */
+  reason?: WebhookIgnoredReason;
 }
+
+/** Ignored webhooks the service could not use: logged at WARN (the rest are routine, logged at DEBUG). */
+const UNUSABLE: ReadonlySet<WebhookIgnoredReason> = new Set<WebhookIgnoredReason>([
+  'unreadable_body',
+  'unknown_event',
+  'missing_data',
+  'unknown_status',
+  'unknown_message',
+  'unknown_connection_state',
+]);
 
 /**
  * A receipt for a message id we have not recorded may be ours still in flight (Evolution can post
@@ -48,10 +60,26 @@ const REPLY_MATCH_WINDOW_MS = 7 * 86_400_000;
 const REPLY_MATCH_SCAN = 20;
 /** JWT clock skew tolerated on `exp` and `nbf`. */
 const JWT_LEEWAY_SECONDS = 60;
+/**
+ * How far ahead a webhook JWT's `exp` may be: a token that never expires (or in a year) is a
+ * password that leaks through every proxy log. Evolution's `jwt_key` tokens expire in 10 minutes.
+ */
+export const JWT_MAX_LIFETIME_SECONDS = 3600;
+/**
+ * `date_time` is the server's wall-clock time with a `Z` suffix (not UTC unless the server runs in
+ * UTC), and zone offsets are whole quarter hours: only its position within a quarter hour is
+ * trusted, which gives the event's age as long as it is under 7.5 minutes.
+ */
+const QUARTER_HOUR_MS = 15 * 60_000;
+/** 2.4's `X-Timestamp` (epoch ms, one per event, repeated by retries) is trusted within this age. */
+const MAX_HEADER_AGE_MS = 86_400_000;
 /** Queue statuses a `connection.update: close` stops, and the re-check delay it schedules. */
 const STOPPED_BY_CLOSE: readonly QueueStatus[] = ['running', 'pending', 'scheduled'];
 const RECHECK_AFTER_CLOSE_MS = 60_000;
 const LIST_PAGE = 100;
+
+/** Statuses Evolution sends that we know and do not track (still on the way); any other is unknown. */
+const UNTRACKED_STATUSES: ReadonlySet<string> = new Set(['PENDING', 'SERVER_ACK', '1', '2']);
 
 const RECEIPT_BY_STATUS: Readonly<Record<string, ReceiptStatus>> = {
   DELIVERY_ACK: 'delivered',
@@ -94,7 +122,8 @@ export const signHs256Jwt = (claims: Record<string, unknown>, secret: string): s
 
 /**
  * Verifies an HS256 JWT signed with `secret`: the algorithm must be HS256 (never `none` or another
- * one the header asks for), the signature must match, and `exp`/`nbf`, when present, must hold at `now`.
+ * one the header asks for), the signature must match, `exp` must be present, not past and at most an
+ * hour ahead (plus the leeway), and `nbf`, when present, must hold at `now`.
  */
 export const verifyHs256Jwt = (token: string, secret: string, now: Date): boolean => {
   const parts = token.split('.');
@@ -107,7 +136,9 @@ export const verifyHs256Jwt = (token: string, secret: string, now: Date): boolea
   const claims = decodeJson(payload);
   if (!claims) return false;
   const seconds = now.getTime() / 1000;
-  if (typeof claims.exp === 'number' && seconds >= claims.exp + JWT_LEEWAY_SECONDS) return false;
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return false;
+  if (seconds >= claims.exp + JWT_LEEWAY_SECONDS) return false;
+  if (claims.exp > seconds + JWT_MAX_LIFETIME_SECONDS + JWT_LEEWAY_SECONDS) return false;
   if (typeof claims.nbf === 'number' && seconds < claims.nbf - JWT_LEEWAY_SECONDS) return false;
   return true;
 };
@@ -189,10 +220,22 @@ const isBillingMessage = (m: ConversationMessage | undefined, tenantId: string):
   m.queueId !== null &&
   m.contactPosition !== null;
 
-/** The envelope's `date_time` when it is a usable instant at or before now; else now. */
-const eventInstant = (dateTime: unknown, now: Date): Date => {
-  const at = typeof dateTime === 'string' ? new Date(dateTime) : undefined;
-  return at && !Number.isNaN(at.getTime()) && at <= now ? at : now;
+/**
+ * When Evolution saw the event: 2.4's `X-Timestamp` header when it is a plausible epoch in ms, else
+ * the envelope's `date_time` read within a quarter hour (see QUARTER_HOUR_MS), else now. Never
+ * after now; retries repeat the same instant, so its age tells a retry from a first attempt.
+ */
+export const eventInstant = (dateTime: unknown, xTimestamp: string | undefined, now: Date): Date => {
+  const nowMs = now.getTime();
+  const header = xTimestamp !== undefined && /^\d{10,16}$/.test(xTimestamp.trim()) ? Number(xTimestamp) : NaN;
+  if (Number.isFinite(header) && header > nowMs - MAX_HEADER_AGE_MS) return new Date(Math.min(header, nowMs));
+  const wallClock = typeof dateTime === 'string' ? Date.parse(dateTime) : NaN;
+  if (!Number.isFinite(wallClock)) return now;
+  // The age within a quarter hour, in [-7.5, 7.5) minutes: a small negative age is clock skew.
+  const age =
+    ((((nowMs - wallClock) % QUARTER_HOUR_MS) + QUARTER_HOUR_MS * 1.5) % QUARTER_HOUR_MS) -
+    QUARTER_HOUR_MS / 2;
+  return new Date(nowMs - Math.max(0, age));
 };
 
 /** What a receipt or reply metric says about a billing message; none without a template type to label it. */
@@ -201,7 +244,11 @@ const metricEvent = (m: ConversationMessage): MessageEvent | undefined =>
     ? { tenantId: m.tenantId, queueId: m.queueId ?? undefined, templateType: m.templateType }
     : undefined;
 
-const ignored = (detail: string): IngestOutcome => ({ result: 'ignored', detail });
+const ignored = (reason: WebhookIgnoredReason, detail: string): IngestOutcome => ({
+  result: 'ignored',
+  reason,
+  detail,
+});
 const applied = (detail: string): IngestOutcome => ({ result: 'applied', detail });
 
 // ---------------------------------------------------------------------------------------------
@@ -222,28 +269,92 @@ const applied = (detail: string): IngestOutcome => ({ result: 'applied', detail 
  * - `send.message` (our own send echoed) and anything else: ignored.
  * Every step is idempotent, so Evolution's retries and duplicates change nothing twice.
  */
+/** What the HTTP layer knows of one webhook besides its parsed body. */
+export interface WebhookContext {
+  /** The by-events path suffix (`messages-update`), used when the body names no event. */
+  pathEvent?: string;
+  /** Lower-case request headers (2.4's `x-timestamp` dates the event). */
+  headers?: Record<string, string>;
+  /** Why the body could not be read as JSON (the body is then undefined). */
+  bodyProblem?: string;
+}
+
+/** At most this much of a value Evolution sent goes into a log line or an outcome's detail. */
+const DETAIL_CHARS = 60;
+const shown = (value: unknown): string =>
+  (typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))).slice(0, DETAIL_CHARS);
+
+/**
+ * Applies one Evolution webhook of an (already authenticated) instance, as a tolerant reader: only
+ * the body's `event` (else the by-events path suffix), `data` and `instance` are read, and every
+ * other envelope field (apikey, sender, date_time, destination, server_url, extra keys) may be null,
+ * absent or of any type. A webhook that cannot be used is `ignored` (answered 2xx: Evolution never
+ * retries a 4xx, so refusing would only lose it), logged at WARN and counted by reason. Design section 5:
+ * - `messages.update` of our sends (`fromMe`): DELIVERY_ACK -> delivered, READ/PLAYED -> read,
+ *   ERROR -> failed; the message item (instance, key id) names the contact; one forward-only
+ *   conditional write on the contact, counters from the status it replaced, events for the ERP.
+ *   A receipt that finds the contact still `sending` (the sender records the message before it
+ *   marks the contact sent), or no message yet, asks Evolution to retry (`retry_later` -> 503);
+ * - `messages.upsert` from the debtor: matched to the billing message it quotes (`stanzaId`), else
+ *   to the phone's latest billing message within 7 days; stored as an inbound message (idempotent by
+ *   its id), counted once per contact, classified, opt-out requests suppress the phone, `replied`;
+ * - `connection.update`: remembers the state; `close` stops the instance's open queues
+ *   (`instance_down`, re-checked by the pump in a minute), `open` resumes them at once;
+ * - `send.message` (our own send echoed) and anything else: ignored.
+ * Every step is idempotent, so Evolution's retries and duplicates change nothing twice.
+ */
 export const ingestGatewayEvent = async (
   deps: IngestDeps,
   instance: WhatsAppInstance,
-  envelope: { event?: string; data?: unknown; date_time?: unknown },
-  pathEvent?: string,
+  body: unknown,
+  context: WebhookContext = {},
 ): Promise<IngestOutcome> => {
-  const name = normalizeEventName(envelope.event ?? pathEvent ?? '');
-  const data = record(envelope.data);
-  const now = deps.clock.now();
-  const at = eventInstant(envelope.date_time, now);
-  switch (name) {
-    case 'messages.update':
-      return onReceipt(deps, instance, data, at, now);
-    case 'messages.upsert':
-      return onIncoming(deps, instance, data, at, now);
-    case 'connection.update':
-      return onConnection(deps, instance, data, now);
-    case 'send.message':
-      return ignored('our own send, recorded by the sender');
-    default:
-      return ignored(`event not used: ${name || '(none)'}`);
+  const envelope =
+    body !== null && typeof body === 'object' && !Array.isArray(body) ? record(body) : undefined;
+  const event = typeof envelope?.event === 'string' ? envelope.event : context.pathEvent;
+  const outcome = envelope
+    ? await dispatch(deps, instance, envelope, event, context)
+    : ignored(
+        'unreadable_body',
+        context.bodyProblem ? `body is not JSON (${context.bodyProblem})` : 'body is not a JSON object',
+      );
+  if (outcome.result === 'ignored' && outcome.reason) {
+    deps.metrics.webhookIgnored({ tenantId: instance.tenantId, reason: outcome.reason });
+    const fields = {
+      tenantId: instance.tenantId,
+      instanceId: instance.id,
+      event: shown(event ?? null),
+      // The envelope's own instance name, only to tell misrouted webhooks apart in the logs.
+      envelopeInstance: shown(envelope?.instance ?? null),
+      reason: outcome.reason,
+      detail: outcome.detail,
+    };
+    if (UNUSABLE.has(outcome.reason)) deps.logger.warn('gateway webhook ignored', fields);
+    else deps.logger.debug('gateway webhook ignored', fields);
   }
+  return outcome;
+};
+
+const dispatch = async (
+  deps: IngestDeps,
+  instance: WhatsAppInstance,
+  envelope: Record<string, unknown>,
+  event: string | undefined,
+  context: WebhookContext,
+): Promise<IngestOutcome> => {
+  const name = normalizeEventName(event ?? '');
+  const known = ['messages.update', 'messages.upsert', 'connection.update'].includes(name);
+  if (name === 'send.message') return ignored('own_send', 'our own send, recorded by the sender');
+  if (!known) return ignored('unknown_event', `event not used: ${shown(event ?? '(none)')}`);
+  const raw = envelope.data;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    return ignored('missing_data', `${name} without a data object`);
+  const data = record(raw);
+  const now = deps.clock.now();
+  const at = eventInstant(envelope.date_time, context.headers?.['x-timestamp'], now);
+  if (name === 'messages.update') return onReceipt(deps, instance, data, at, now);
+  if (name === 'messages.upsert') return onIncoming(deps, instance, data, at, now);
+  return onConnection(deps, instance, data, now);
 };
 
 const onReceipt = async (
@@ -253,20 +364,26 @@ const onReceipt = async (
   at: Date,
   now: Date,
 ): Promise<IngestOutcome> => {
-  if (data.fromMe === false) return ignored('receipt of an incoming message');
-  const receipt = RECEIPT_BY_STATUS[String(data.status ?? '')];
-  if (!receipt) return ignored(`status not tracked: ${String(data.status)}`);
+  if (data.fromMe === false) return ignored('incoming_message_receipt', 'receipt of an incoming message');
+  const status =
+    typeof data.status === 'string' || typeof data.status === 'number' ? String(data.status) : '';
+  const receipt = RECEIPT_BY_STATUS[status];
+  if (!receipt && UNTRACKED_STATUSES.has(status))
+    return ignored('status_not_tracked', `status not tracked: ${status}`);
+  // DELETED (2.3's fallback for a status it does not know), or anything newer.
+  if (!receipt) return ignored('unknown_status', `unknown status: ${shown(data.status ?? null)}`);
   const keyId = text(data.keyId) ?? text(record(data.key).id);
-  if (!keyId) return ignored('receipt without a message id');
+  if (!keyId) return ignored('missing_data', 'receipt without a message id');
 
   const message = await deps.store.getMessage(instance.id, keyId);
   if (!message) {
     // Maybe ours and not recorded yet; an id typed on the phone itself stops being retried soon.
     return now.getTime() - at.getTime() < UNKNOWN_MESSAGE_GRACE_MS
       ? { result: 'retry_later', detail: 'message not recorded yet' }
-      : ignored('message unknown');
+      : ignored('unknown_message', `no message ${shown(keyId)} of ours`);
   }
-  if (!isBillingMessage(message, instance.tenantId)) return ignored('not a billing message');
+  if (!isBillingMessage(message, instance.tenantId))
+    return ignored('unknown_message', `message ${shown(keyId)} is not a billing message`);
   const queueId = message.queueId as string;
   const position = message.contactPosition as number;
 
@@ -279,10 +396,11 @@ const onReceipt = async (
   );
   if (!write.applied) {
     if (write.current === 'sending') return { result: 'retry_later', detail: 'contact not marked sent yet' };
-    if (!write.current || !reflects(write.current, receipt)) return ignored(`contact is ${write.current}`);
+    if (!write.current) return ignored('unknown_message', `no contact for message ${shown(keyId)}`);
+    if (!reflects(write.current, receipt)) return ignored('stale_receipt', `contact is ${write.current}`);
     // A duplicate: the ERP's events are idempotent, so repeating them only fills a gap a crash left.
     await emitReceipt(deps, queueId, position, receipt, keyId, at);
-    return ignored(`duplicate ${receipt}`);
+    return ignored('duplicate', `duplicate ${receipt}`);
   }
   const deltas = receiptDeltas(write.previous, receipt);
   await deps.store.updateQueueProgress(queueId, deltas);
@@ -341,13 +459,14 @@ const onIncoming = async (
 ): Promise<IngestOutcome> => {
   const key = record(data.key);
   const id = text(key.id);
-  if (!id) return ignored('message without an id');
+  if (!id) return ignored('missing_data', 'message without an id');
   // Typed on the linked phone, or our own send echoed: not a reply.
-  if (key.fromMe === true) return ignored('sent by us');
+  if (key.fromMe === true) return ignored('sent_from_linked_phone', 'sent by us');
   const jids = [key.remoteJid, key.remoteJidAlt, key.senderPn].filter(
     (j): j is string => typeof j === 'string',
   );
-  if (jids.some((j) => j.endsWith('@g.us') || j.endsWith('@broadcast'))) return ignored('group or broadcast');
+  if (jids.some((j) => j.endsWith('@g.us') || j.endsWith('@broadcast')))
+    return ignored('group_or_broadcast', 'group or broadcast');
   const phone = jids.map(phoneOfJid).find((p) => p !== undefined);
   const message = record(data.message);
   const body = messageText(message);
@@ -401,7 +520,12 @@ const onIncoming = async (
       deps.logger.info('phone opted out by reply', { phone: maskPhone(phones[0] as string) });
   }
   if (!original)
-    return ignored(phone ? 'reply matches no billing message' : 'reply from an unmatched @lid sender');
+    return ignored(
+      'unmatched_reply',
+      phone
+        ? `reply of ${maskPhone(phone)} matches no billing message`
+        : 'reply from an unmatched @lid sender',
+    );
 
   // 4. Counted once per contact (the conditional write), and the ERP hears about it.
   const queueId = original.queueId as string;
@@ -454,7 +578,8 @@ const onConnection = async (
   now: Date,
 ): Promise<IngestOutcome> => {
   const state = CONNECTION_STATES[String(data.state ?? '')];
-  if (!state) return ignored(`connection state not tracked: ${String(data.state)}`);
+  if (!state)
+    return ignored('unknown_connection_state', `connection state not tracked: ${shown(data.state ?? null)}`);
   await deps.store.setInstanceConnectionState(instance.tenantId, instance.id, state);
   const { store } = deps;
   let moved = 0;

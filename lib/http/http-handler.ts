@@ -13,6 +13,11 @@ export interface HttpRequest {
   headers: Record<string, string>;
   /** Parsed JSON body, or undefined when the request had none. */
   body: unknown;
+  /**
+   * Only on routes built with `readUnreadableBodies`: the code of why the body could not be read
+   * (PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, MALFORMED_JSON); `body` is then undefined.
+   */
+  bodyProblem?: string;
   /** The caller's address as API Gateway saw the TCP peer; never taken from X-Forwarded-For. */
   sourceIp: string;
   requestId: string;
@@ -35,6 +40,12 @@ export type HttpLambdaHandler = (
 export interface HttpHandlerOptions {
   logger: Logger;
   maxBodyBytes: number;
+  /**
+   * Hand an unreadable body to the route (`bodyProblem`) instead of answering 413/415/400 before it
+   * runs: for a sender that never retries a 4xx (Evolution's webhooks), whose route must first
+   * authenticate and then answer 2xx `ignored`. Every other route keeps the early 4xx.
+   */
+  readUnreadableBodies?: boolean;
 }
 
 /** The event as it travels through the stack: parseRequest attaches the reduced request. */
@@ -52,8 +63,28 @@ export class HttpError extends DomainError {
   }
 }
 
+/** The JSON body of an event (undefined when it has none); throws the 413/415/400 DomainErrors. */
+const parseBody = (
+  event: APIGatewayProxyEventV2,
+  headers: Record<string, string>,
+  maxBodyBytes: number,
+): unknown => {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw, 'utf8') > maxBodyBytes) throw new DomainError('PAYLOAD_TOO_LARGE');
+  const contentType = headers['content-type'] ?? '';
+  if (contentType && !/^application\/([\w.+-]*\+)?json\b/i.test(contentType)) {
+    throw new DomainError('UNSUPPORTED_MEDIA_TYPE');
+  }
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new DomainError('MALFORMED_JSON');
+  }
+};
+
 /** Turns the raw event into an HttpRequest: size limit (413), content type (415), JSON parsing (400). */
-const parseRequest = (maxBodyBytes: number): MiddlewareObj<ParsedEvent> => ({
+const parseRequest = (maxBodyBytes: number, readUnreadableBodies = false): MiddlewareObj<ParsedEvent> => ({
   name: 'parseRequest',
   before: (request) => {
     const event = request.event;
@@ -61,18 +92,12 @@ const parseRequest = (maxBodyBytes: number): MiddlewareObj<ParsedEvent> => ({
       Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']),
     );
     let body: unknown;
-    if (event.body !== undefined && event.body !== null && event.body !== '') {
-      const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-      if (Buffer.byteLength(raw, 'utf8') > maxBodyBytes) throw new DomainError('PAYLOAD_TOO_LARGE');
-      const contentType = headers['content-type'] ?? '';
-      if (contentType && !/^application\/([\w.+-]*\+)?json\b/i.test(contentType)) {
-        throw new DomainError('UNSUPPORTED_MEDIA_TYPE');
-      }
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        throw new DomainError('MALFORMED_JSON');
-      }
+    let bodyProblem: string | undefined;
+    try {
+      body = parseBody(event, headers, maxBodyBytes);
+    } catch (error) {
+      if (!readUnreadableBodies || !isDomainError(error)) throw error;
+      bodyProblem = error.code;
     }
     event.parsedRequest = {
       method: event.requestContext.http.method.toUpperCase(),
@@ -85,6 +110,7 @@ const parseRequest = (maxBodyBytes: number): MiddlewareObj<ParsedEvent> => ({
       ),
       headers,
       body,
+      ...(bodyProblem ? { bodyProblem } : {}),
       sourceIp: event.requestContext.http.sourceIp,
       requestId: event.requestContext.requestId,
     };
@@ -135,7 +161,7 @@ const mapErrors = (logger: Logger): MiddlewareObj<ParsedEvent> => ({
 export const httpHandler = (route: Route, options: HttpHandlerOptions): HttpLambdaHandler => {
   const handler = middy<ParsedEvent, APIGatewayProxyStructuredResultV2>()
     .use(mapErrors(options.logger))
-    .use(parseRequest(options.maxBodyBytes))
+    .use(parseRequest(options.maxBodyBytes, options.readUnreadableBodies))
     .handler(async (event) => {
       if (!event.parsedRequest) throw new Error('parseRequest middleware did not run');
       return toResult(await route(event.parsedRequest));

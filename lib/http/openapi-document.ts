@@ -442,9 +442,12 @@ const buildRegistry = (): OpenAPIRegistry => {
       '(entregue, lida, erro), `messages.upsert` (respostas do cliente; SAIR/PARAR entram no opt-out), ' +
       '`connection.update` (queda e volta da instância) e `send.message` (ignorado). Autenticação pelo segredo da ' +
       'instância: cabeçalho estático `x-webhook-secret`, ou `Authorization: Bearer` com um JWT HS256 assinado com ele ' +
-      '(opção `jwt_key` da Evolution). Configure com `npm run admin -- instance webhook`. Idempotente e tolerante a ' +
-      'repetições e fora de ordem; um status nunca volta atrás. 503 pede que a Evolution tente de novo (recibo ' +
-      'chegou antes do registro do envio).',
+      '(opção `jwt_key` da Evolution; o JWT precisa de `exp`, no máximo 1 hora à frente). Configure com ' +
+      '`npm run admin -- instance webhook`. Idempotente e tolerante a repetições e fora de ordem; um status nunca ' +
+      'volta atrás. Leitor tolerante: só `event`, `instance` e `data` são lidos; `apikey`, `sender`, `date_time` e ' +
+      'demais campos podem ser nulos, ausentes ou de outro tipo. Um webhook autenticado que não serve (corpo ' +
+      'ilegível, evento ou status desconhecido, mensagem que não enviamos) recebe 200 `ignored`, nunca 4xx (a ' +
+      'Evolution não repete um 4xx). 503 pede que a Evolution tente de novo (recibo chegou antes do registro do envio).',
     security: [],
     request: {
       params: withEvent
@@ -461,7 +464,6 @@ const buildRegistry = (): OpenAPIRegistry => {
     },
     responses: {
       200: { description: 'Evento tratado (ou ignorado).', content: json(webhookAckSchema) },
-      400: errorResponse('Corpo inválido.', ['VALIDATION_FAILED', 'MALFORMED_JSON']),
       401: errorResponse('Segredo ou token ausente ou inválido, ou instância desconhecida; nada muda.', [
         'WEBHOOK_UNAUTHORIZED',
       ]),

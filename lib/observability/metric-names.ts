@@ -15,6 +15,8 @@ export const METRICS_NAMESPACE = 'Billing';
  * - ActiveQueues: set [service, status]; signed changes (+1 entering an open status, -1 leaving it),
  *   so its Sum over a period is the net change of open queues in that status.
  * - SendRatePerMinute: set [service]; the measured pace of a running queue (use Average or Maximum).
+ * - WebhooksIgnored: sets [service], [service, reason]; authenticated gateway webhooks answered 2xx
+ *   `ignored` (see WebhookIgnoredReason in lib/ports/metrics.ts).
  */
 export const METRIC = {
   sent: 'MessagesSent',
@@ -25,6 +27,7 @@ export const METRIC = {
   sendDuration: 'SendDurationMs',
   activeQueues: 'ActiveQueues',
   sendRate: 'SendRatePerMinute',
+  webhooksIgnored: 'WebhooksIgnored',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -47,7 +50,7 @@ const family = <const L extends readonly string[]>(
 
 /**
  * Prometheus series of local mode (`GET /metrics`): the guide's five, with its labels and help
- * texts, plus counters for receipts and replies, which the guide does not name.
+ * texts, plus counters for receipts, replies and ignored webhooks, which the guide does not name.
  */
 export const PROMETHEUS = {
   messagesSent: family('billing_messages_sent_total', 'counter', 'Total de mensagens de billing enviadas', [
@@ -82,6 +85,12 @@ export const PROMETHEUS = {
     'counter',
     'Total de respostas a mensagens de billing',
     ['tenant_id', 'template_type'],
+  ),
+  webhooksIgnored: family(
+    'billing_webhooks_ignored_total',
+    'counter',
+    'Webhooks autenticados do gateway respondidos 2xx ignored, por motivo',
+    ['tenant_id', 'reason'],
   ),
 } as const;
 

@@ -41,6 +41,33 @@ export interface SendRateSample {
   perMinute: number;
 }
 
+/**
+ * Why an authenticated gateway webhook changed nothing (a small fixed set: it is a metric dimension).
+ * `unreadable_body`, `unknown_event`, `missing_data`, `unknown_status`, `unknown_message` and
+ * `unknown_connection_state` are webhooks the service could not use (logged at WARN); the others are
+ * routine (our own send echoed, a duplicate, a receipt of an incoming message...).
+ */
+export type WebhookIgnoredReason =
+  | 'unreadable_body'
+  | 'unknown_event'
+  | 'missing_data'
+  | 'unknown_status'
+  | 'unknown_message'
+  | 'unknown_connection_state'
+  | 'own_send'
+  | 'status_not_tracked'
+  | 'incoming_message_receipt'
+  | 'sent_from_linked_phone'
+  | 'group_or_broadcast'
+  | 'duplicate'
+  | 'stale_receipt'
+  | 'unmatched_reply';
+
+export interface WebhookIgnoredEvent {
+  tenantId: string;
+  reason: WebhookIgnoredReason;
+}
+
 export interface Metrics {
   /** Records one finished send attempt: its outcome and how long the gateway took. */
   messageSent(event: MessageSentEvent): void;
@@ -52,6 +79,8 @@ export interface Metrics {
   replyReceived(event: MessageEvent): void;
   /** Records a queue moving between statuses (feeds the count of open queues per status). */
   queueStatusChanged(change: QueueStatusChange): void;
+  /** Records an authenticated gateway webhook answered 2xx `ignored`, by reason. */
+  webhookIgnored(event: WebhookIgnoredEvent): void;
   /** Records the measured sending pace of a running queue. */
   sendRate(sample: SendRateSample): void;
   /** Publishes what was recorded and not yet published; call before a Lambda invocation returns. */

@@ -253,6 +253,13 @@ describe('evolution webhooks (local stack)', () => {
       await postWebhook(webhookUrl(tenant), read, {
         authorization: `Bearer ${signHs256Jwt({ exp: now - 600 }, secret)}`,
       }),
+      // Signed with the secret, but never expiring, or valid for a day: a leaked token must not last.
+      await postWebhook(webhookUrl(tenant), read, {
+        authorization: `Bearer ${signHs256Jwt({ iat: now }, secret)}`,
+      }),
+      await postWebhook(webhookUrl(tenant), read, {
+        authorization: `Bearer ${signHs256Jwt({ iat: now, exp: now + 86_400 }, secret)}`,
+      }),
       await postWebhook(`${s.test.url}${API}/webhooks/evolution/${tenant.tenantId}/nope`, read, {
         'x-webhook-secret': secret,
       }),
@@ -273,7 +280,7 @@ describe('evolution webhooks (local stack)', () => {
     );
 
     // Assess
-    expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+    expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 401, 401, 401, 401]);
     expect(refused[0]?.body).toMatchObject({ success: false, code: 'WEBHOOK_UNAUTHORIZED' });
     expect(untouched).toMatchObject({ contacts_delivered: 0, contacts_read: 0 });
     expect(accepted).toEqual({ status: 200, body: { success: true, result: 'applied' } });

@@ -138,6 +138,26 @@ describe('emf-metrics', () => {
     expect(secondFlush).toEqual([]);
   });
 
+  it('counts ignored webhooks with the reason as a dimension and the tenant as metadata', async () => {
+    // Prepare
+    const metrics = createEmfMetrics({ serviceName: 'billing' });
+
+    // Act
+    const records = await captureStdout(async () => {
+      metrics.webhookIgnored({ tenantId: TENANT, reason: 'unknown_status' });
+      metrics.webhookIgnored({ tenantId: TENANT, reason: 'unknown_status' });
+      await metrics.flush();
+    });
+
+    // Assess
+    expect(records).toHaveLength(1);
+    const [record] = records;
+    expect(record?.[METRIC.webhooksIgnored]).toEqual([1, 1]);
+    expect(record?.reason).toBe('unknown_status');
+    expect(record?.tenant_id).toBe(TENANT);
+    expect(record?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service'], ['service', 'reason']]);
+  });
+
   it('splits more than 100 values of one metric into whole records', async () => {
     // Prepare
     const metrics = createEmfMetrics({ serviceName: 'billing' });

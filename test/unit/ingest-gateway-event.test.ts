@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  eventInstant,
   type IngestDeps,
   ingestGatewayEvent,
   isWebhookAuthentic,
@@ -49,15 +50,21 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
   const progress: Array<Record<string, number>> = [];
   const events: BillingEventInput[] = [];
   const metrics: string[] = [];
+  const warnings: Array<Record<string, unknown>> = [];
   let status = contactStatus;
   let replied = false;
   const deps = {
     clock: { now: () => NOW },
-    logger: { info: () => undefined },
+    logger: {
+      info: () => undefined,
+      debug: () => undefined,
+      warn: (_m: string, fields: Record<string, unknown>) => void warnings.push(fields),
+    },
     metrics: {
       messageDelivered: () => void metrics.push('delivered'),
       messageRead: () => void metrics.push('read'),
       replyReceived: () => void metrics.push('replied'),
+      webhookIgnored: ({ reason }: { reason: string }) => void metrics.push(`ignored:${reason}`),
     },
     events: { emit: async (e: BillingEventInput) => void events.push(e) },
     store: {
@@ -86,7 +93,7 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
       updateQueueProgress: async (_q: string, deltas: Record<string, number>) => void progress.push(deltas),
     },
   } as unknown as IngestDeps;
-  return { deps, messages, optOuts, progress, events, metrics, status: () => status };
+  return { deps, messages, optOuts, progress, events, metrics, warnings, status: () => status };
 };
 
 const receipt = (status: string, keyId = sent.id, fromMe = true) => ({
@@ -125,10 +132,56 @@ describe('ingest-gateway-event', () => {
       // Act
       const justExpired = verifyHs256Jwt(signHs256Jwt({ exp: seconds - 30 }, SECRET), SECRET, NOW);
       const expired = verifyHs256Jwt(signHs256Jwt({ exp: seconds - 61 }, SECRET), SECRET, NOW);
-      const early = verifyHs256Jwt(signHs256Jwt({ nbf: seconds + 120 }, SECRET), SECRET, NOW);
+      const early = verifyHs256Jwt(
+        signHs256Jwt({ nbf: seconds + 120, exp: seconds + 600 }, SECRET),
+        SECRET,
+        NOW,
+      );
 
       // Assess
       expect([justExpired, expired, early]).toEqual([true, false, false]);
+    });
+
+    it('accepts the token real Evolution signs (jwt_key: iat, exp 10 minutes ahead, app, action)', () => {
+      // Prepare: the claims of Evolution's WebhookController.generateJwtToken
+      const seconds = Math.floor(NOW.getTime() / 1000);
+      const evolution = signHs256Jwt(
+        { iat: seconds, exp: seconds + 600, app: 'evolution', action: 'webhook' },
+        SECRET,
+      );
+
+      // Act
+      const accepted = isWebhookAuthentic(SECRET, { authorization: `Bearer ${evolution}` }, NOW);
+
+      // Assess
+      expect(accepted).toBe(true);
+    });
+
+    it('refuses a JWT without exp, with a non-numeric exp, or expiring more than an hour ahead', () => {
+      // Prepare
+      const seconds = NOW.getTime() / 1000;
+      const verify = (claims: Record<string, unknown>) =>
+        verifyHs256Jwt(signHs256Jwt(claims, SECRET), SECRET, NOW);
+
+      // Act
+      const results = {
+        noExp: verify({ iat: seconds }),
+        stringExp: verify({ exp: String(seconds + 600) }),
+        aYear: verify({ exp: seconds + 365 * 86_400 }),
+        justOverAnHour: verify({ exp: seconds + 3600 + 61 }),
+        anHourAndLeeway: verify({ exp: seconds + 3600 + 60 }),
+        anHour: verify({ exp: seconds + 3600 }),
+      };
+
+      // Assess
+      expect(results).toEqual({
+        noExp: false,
+        stringExp: false,
+        aYear: false,
+        justOverAnHour: false,
+        anHourAndLeeway: true,
+        anHour: true,
+      });
     });
   });
 
@@ -161,10 +214,12 @@ describe('ingest-gateway-event', () => {
 
       // Assess
       expect([read.result, late.result]).toEqual(['applied', 'ignored']);
+      expect(late.reason).toBe('duplicate');
       expect(f.status()).toBe('read');
       expect(f.progress).toEqual([{ contactsDelivered: 1, contactsRead: 1 }]);
       expect(f.events.map((e) => e.name)).toEqual(['delivered', 'read', 'delivered']);
-      expect(f.metrics).toEqual(['delivered', 'read']);
+      expect(f.metrics).toEqual(['delivered', 'read', 'ignored:duplicate']);
+      expect(f.warnings).toEqual([]);
     });
 
     it('asks for a retry while the contact is still sending or the message is not recorded yet', async () => {
@@ -176,7 +231,7 @@ describe('ingest-gateway-event', () => {
       const unknown = await ingestGatewayEvent(f.deps, instance, receipt('DELIVERY_ACK', '3EB0NEW'));
       const stale = await ingestGatewayEvent(f.deps, instance, {
         ...receipt('DELIVERY_ACK', '3EB0NEW'),
-        date_time: '2026-01-10T11:00:00.000Z',
+        date_time: '2026-01-10T11:55:00.000Z',
       });
 
       // Assess
@@ -198,6 +253,7 @@ describe('ingest-gateway-event', () => {
 
       // Assess
       expect([incoming.result, serverAck.result]).toEqual(['ignored', 'ignored']);
+      expect([incoming.reason, serverAck.reason]).toEqual(['incoming_message_receipt', 'status_not_tracked']);
       expect(f.status()).toBe('sent');
     });
   });
@@ -258,6 +314,163 @@ describe('ingest-gateway-event', () => {
       expect(f.messages.get('3A0002')).toMatchObject({ phone: '123456789012345@lid', queueId: null });
       expect(f.messages.has('3A0003')).toBe(false);
       expect(f.progress).toEqual([]);
+    });
+  });
+
+  describe('tolerant reader', () => {
+    it('applies a receipt whatever the other envelope fields are (null apikey, no sender, extra keys)', async () => {
+      // Prepare
+      const f = fakeDeps();
+      const body = {
+        ...receipt('DELIVERY_ACK'),
+        apikey: null,
+        destination: 42,
+        server_url: null,
+        date_time: { not: 'a date' },
+        isLatest: false,
+        progress: 100,
+      };
+
+      // Act
+      const outcome = await ingestGatewayEvent(f.deps, instance, body);
+
+      // Assess
+      expect(outcome.result).toBe('applied');
+      expect(f.status()).toBe('delivered');
+    });
+
+    it('ignores, warns and counts by reason every webhook it cannot use', async () => {
+      // Prepare
+      const f = fakeDeps();
+      const unusable: Array<[unknown, Parameters<typeof ingestGatewayEvent>[3]]> = [
+        [undefined, { bodyProblem: 'MALFORMED_JSON' }],
+        [['not', 'an', 'object'], {}],
+        [{ event: 'presence.update', data: {} }, {}],
+        [{ data: {} }, {}],
+        [{ event: 'messages.update', data: null }, {}],
+        [{ event: 'messages.update', data: 'READ' }, {}],
+        [receipt('DELETED'), {}],
+        [receipt('SOMETHING_NEW'), {}],
+        [{ ...receipt('READ'), data: { fromMe: true, status: 'READ' } }, {}],
+        [{ ...receipt('READ', '3EB0NEVERSENT'), date_time: '2026-01-10T11:55:00.000Z' }, {}],
+        [{ event: 'connection.update', data: { state: 'sleeping' } }, {}],
+      ];
+
+      // Act
+      const outcomes = [];
+      for (const [body, context] of unusable)
+        outcomes.push(await ingestGatewayEvent(f.deps, instance, body, context));
+
+      // Assess
+      expect(outcomes.map((o) => o.result)).toEqual(Array(unusable.length).fill('ignored'));
+      const reasons = [
+        'unreadable_body',
+        'unreadable_body',
+        'unknown_event',
+        'unknown_event',
+        'missing_data',
+        'missing_data',
+        'unknown_status',
+        'unknown_status',
+        'missing_data',
+        'unknown_message',
+        'unknown_connection_state',
+      ];
+      expect(outcomes.map((o) => o.reason)).toEqual(reasons);
+      expect(f.metrics).toEqual(reasons.map((r) => `ignored:${r}`));
+      expect(f.warnings.map((w) => w.reason)).toEqual(reasons);
+      expect(f.warnings[0]).toMatchObject({
+        tenantId: 'acme',
+        instanceId: 'inst-1',
+        detail: expect.stringContaining('MALFORMED_JSON'),
+      });
+      expect(f.status()).toBe('sent');
+    });
+
+    it('routes an event named only by the by-events path suffix', async () => {
+      // Prepare
+      const f = fakeDeps();
+      const { event: _event, ...body } = receipt('READ');
+
+      // Act
+      const outcome = await ingestGatewayEvent(f.deps, instance, body, { pathEvent: 'messages-update' });
+
+      // Assess
+      expect(outcome.result).toBe('applied');
+      expect(f.status()).toBe('read');
+    });
+
+    it('logs an unmatched reply with the phone masked, never whole', async () => {
+      // Prepare
+      const f = fakeDeps();
+      const logged: string[] = [];
+      (f.deps.logger as unknown as { debug: (m: string, x: unknown) => void }).debug = (_m, x) =>
+        void logged.push(JSON.stringify(x));
+
+      // Act
+      const outcome = await ingestGatewayEvent(f.deps, instance, {
+        event: 'messages.upsert',
+        data: {
+          key: { remoteJid: '5511912345678@s.whatsapp.net', fromMe: false, id: '3A0009' },
+          message: { conversation: 'oi' },
+        },
+      });
+
+      // Assess
+      expect(outcome.reason).toBe('unmatched_reply');
+      expect(logged.join('')).toContain('5678');
+      expect(logged.join('')).not.toContain('11912345678');
+    });
+
+    it('dates an event by X-Timestamp, else by date_time within a quarter hour (it is local wall-clock time)', () => {
+      // Prepare
+      const at = (dateTime: unknown, header?: string) => eventInstant(dateTime, header, NOW).toISOString();
+      const tenSecondsAgo = new Date(NOW.getTime() - 10_000);
+      const wallClock = (offsetHours: number, ageMs = 10_000) =>
+        new Date(NOW.getTime() - ageMs + offsetHours * 3_600_000).toISOString();
+
+      // Act
+      const results = {
+        header: at(wallClock(-3), String(tenSecondsAgo.getTime())),
+        utc: at(wallClock(0)),
+        saoPaulo: at(wallClock(-3)),
+        tokyo: at(wallClock(9)),
+        india: at(wallClock(5.5)),
+        threeMinutesOldInSaoPaulo: at(wallClock(-3, 180_000)),
+        skewedAhead: at(wallClock(0, -5_000)),
+        garbage: at('ontem'),
+        absent: at(undefined),
+        staleHeader: at(undefined, String(NOW.getTime() - 2 * 86_400_000)),
+      };
+
+      // Assess
+      expect(results).toEqual({
+        header: tenSecondsAgo.toISOString(),
+        utc: tenSecondsAgo.toISOString(),
+        saoPaulo: tenSecondsAgo.toISOString(),
+        tokyo: tenSecondsAgo.toISOString(),
+        india: tenSecondsAgo.toISOString(),
+        threeMinutesOldInSaoPaulo: new Date(NOW.getTime() - 180_000).toISOString(),
+        skewedAhead: NOW.toISOString(),
+        garbage: NOW.toISOString(),
+        absent: NOW.toISOString(),
+        staleHeader: NOW.toISOString(),
+      });
+    });
+
+    it('asks for a retry of an early receipt from a server whose clock is hours behind UTC', async () => {
+      // Prepare: Sao Paulo wall-clock time with a Z, 10 s after the event
+      const f = fakeDeps();
+      const saoPaulo = new Date(NOW.getTime() - 3 * 3_600_000 - 10_000).toISOString();
+
+      // Act
+      const outcome = await ingestGatewayEvent(f.deps, instance, {
+        ...receipt('DELIVERY_ACK', '3EB0INFLIGHT'),
+        date_time: saoPaulo,
+      });
+
+      // Assess
+      expect(outcome.result).toBe('retry_later');
     });
   });
 });

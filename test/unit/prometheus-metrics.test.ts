@@ -11,6 +11,8 @@ const EMPTY_FAMILIES_AFTER_DELIVERED = [
   '# TYPE billing_messages_read_total counter',
   '# HELP billing_messages_replied_total Total de respostas a mensagens de billing',
   '# TYPE billing_messages_replied_total counter',
+  '# HELP billing_webhooks_ignored_total Webhooks autenticados do gateway respondidos 2xx ignored, por motivo',
+  '# TYPE billing_webhooks_ignored_total counter',
 ];
 
 describe('prometheus-metrics', () => {
@@ -89,6 +91,21 @@ describe('prometheus-metrics', () => {
     expect(text).toContain('billing_active_queues{tenant_id="t1",status="running"} 0\n');
     expect(text).not.toContain('status="completed"');
     expect(text).not.toContain('billing_send_rate{');
+  });
+
+  it('counts ignored webhooks per tenant and reason when webhooks are ignored', () => {
+    // Prepare
+    const metrics = createPrometheusMetrics();
+    metrics.webhookIgnored({ tenantId: 't1', reason: 'unknown_status' });
+    metrics.webhookIgnored({ tenantId: 't1', reason: 'unknown_status' });
+    metrics.webhookIgnored({ tenantId: 't1', reason: 'own_send' });
+
+    // Act
+    const text = metrics.render();
+
+    // Assess
+    expect(text).toContain('billing_webhooks_ignored_total{tenant_id="t1",reason="own_send"} 1\n');
+    expect(text).toContain('billing_webhooks_ignored_total{tenant_id="t1",reason="unknown_status"} 2\n');
   });
 
   it('has no failure rate for a type with only retries and unknown outcomes', () => {

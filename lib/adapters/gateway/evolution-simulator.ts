@@ -57,6 +57,16 @@ export interface SimWebhookBehaviour {
   maxRetries: number;
   /** First wait before a retry, doubling, capped at 1 s (Evolution waits 5 s .. 300 s). */
   retryBackoffMs: number;
+  /**
+   * The envelope's `apikey` is the instance's token, as with `AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES=true`;
+   * by default it is `null`, as real 2.x servers send it.
+   */
+  exposeApiKey: boolean;
+  /**
+   * The server's zone offset (minutes east of UTC) for `date_time`, which Evolution writes as local
+   * wall-clock time with a `Z` suffix; null = this process's zone, as a real server does.
+   */
+  utcOffsetMinutes: number | null;
 }
 
 export const DEFAULT_WEBHOOK_BEHAVIOUR: SimWebhookBehaviour = {
@@ -68,6 +78,8 @@ export const DEFAULT_WEBHOOK_BEHAVIOUR: SimWebhookBehaviour = {
   echoFromMe: false,
   maxRetries: 10,
   retryBackoffMs: 20,
+  exposeApiKey: false,
+  utcOffsetMinutes: null,
 };
 
 /** One attempt to post a webhook. */
@@ -385,11 +397,15 @@ export const startEvolutionSimulator = async (
     for (const [key, value] of Object.entries(given)) {
       if (!BEHAVIOUR_KEYS.includes(key as keyof SimWebhookBehaviour))
         throw new SimulatorControlError(400, `unknown webhook setting ${key}`);
-      const flag = ['duplicate', 'reorder', 'echoFromMe'].includes(key);
-      const nullable = key.endsWith('AckMs') || key === 'readMs';
+      const flag = ['duplicate', 'reorder', 'echoFromMe', 'exposeApiKey'].includes(key);
+      const nullable = key.endsWith('AckMs') || key === 'readMs' || key === 'utcOffsetMinutes';
+      // A zone offset may be negative (west of UTC), within the real zones' -12 h .. +14 h.
+      const signed = key === 'utcOffsetMinutes';
       const ok = flag
         ? typeof value === 'boolean'
-        : (nullable && value === null) || (Number.isInteger(value) && (value as number) >= 0);
+        : (nullable && value === null) ||
+          (Number.isInteger(value) &&
+            (signed ? Math.abs(value as number) <= 14 * 60 : (value as number) >= 0));
       if (!ok) throw new SimulatorControlError(400, `bad value for webhook setting ${key}`);
       out[key] = value;
     }
@@ -515,16 +531,18 @@ export const startEvolutionSimulator = async (
   ): Promise<number | null> => {
     const base = record.webhookUrl as string;
     const url = record.webhookByEvents ? `${base.replace(/\/+$/, '')}/${event.replace(/\./g, '-')}` : base;
-    // One payload for every attempt: a retry is the same event again.
+    // One payload for every attempt: a retry is the same event again. The envelope is a 2.3 server's:
+    // `date_time` is local wall-clock time with a Z, `apikey` is null unless the server exposes tokens.
+    const offsetMinutes = record.webhook.utcOffsetMinutes ?? -new Date().getTimezoneOffset();
     const body = JSON.stringify({
       event,
       instance: record.name,
       data,
       destination: url,
-      date_time: new Date().toISOString(),
+      date_time: new Date(Date.now() + offsetMinutes * 60_000).toISOString(),
       sender: `5511900000000@s.whatsapp.net`,
       server_url: serverUrl,
-      apikey: record.apiKey ?? apiKey,
+      apikey: record.webhook.exposeApiKey ? (record.apiKey ?? apiKey) : null,
     });
     const key = isRecord(data.key) ? data.key.id : undefined;
     const messageId = typeof data.keyId === 'string' ? data.keyId : typeof key === 'string' ? key : undefined;

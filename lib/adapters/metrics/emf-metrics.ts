@@ -18,7 +18,7 @@ export interface EmfMetricsOptions {
  * CloudWatch metric, billed monthly: tenant and queue ids would make the bill grow with customers
  * and queues, so they travel as EMF metadata (searchable in Logs Insights), never as dimensions.
  */
-type DimensionKey = 'template_type' | 'status';
+type DimensionKey = 'template_type' | 'status' | 'reason';
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 interface Group {
@@ -34,6 +34,7 @@ const MESSAGE_SETS: DimensionKey[][] = [[], ['template_type']];
 const SEND_SETS: DimensionKey[][] = [[], ['template_type'], ['status']];
 const QUEUE_SETS: DimensionKey[][] = [['status']];
 const SERVICE_ONLY: DimensionKey[][] = [[]];
+const REASON_SETS: DimensionKey[][] = [[], ['reason']];
 // Powertools publishes by itself when a metric reaches 100 values and then drops the dimensions
 // still to be applied; staying below keeps every record whole.
 const VALUES_PER_RECORD = 50;
@@ -134,6 +135,8 @@ export const createEmfMetrics = (options: EmfMetricsOptions): Metrics => {
         ]);
       }
     },
+    webhookIgnored: ({ tenantId, reason }) =>
+      record({ reason }, REASON_SETS, { tenantId }, [count(METRIC.webhooksIgnored)]),
     sendRate: ({ tenantId, queueId, perMinute }) =>
       record({}, SERVICE_ONLY, { tenantId, queueId }, [[METRIC.sendRate, MetricUnit.NoUnit, perMinute]]),
     flush: async () => publish(),

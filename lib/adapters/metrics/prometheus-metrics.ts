@@ -106,6 +106,7 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
   const replied = newCounter();
   const activeQueues = newCounter();
   const sendRate = newCounter();
+  const webhooksIgnored = newCounter();
   const durations = new SeriesMap<HistogramSeries>((labels) => ({
     labels,
     buckets: SEND_DURATION_BUCKETS_SECONDS.map(() => 0),
@@ -159,6 +160,9 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
       // The pace only means something while a queue runs; dropping it also bounds the series count.
       if (to !== 'running') sendRate.delete([tenantId, queueId]);
     },
+    webhookIgnored: ({ tenantId, reason }) => {
+      webhooksIgnored.get([tenantId, reason]).value += 1;
+    },
     sendRate: ({ tenantId, queueId, perMinute }) => {
       sendRate.get([tenantId, queueId]).value = perMinute;
     },
@@ -173,6 +177,7 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
         ...renderSimple(PROMETHEUS.messagesDelivered, delivered.sorted()),
         ...renderSimple(PROMETHEUS.messagesRead, read.sorted()),
         ...renderSimple(PROMETHEUS.messagesReplied, replied.sorted()),
+        ...renderSimple(PROMETHEUS.webhooksIgnored, webhooksIgnored.sorted()),
       ].join('\n')}\n`,
   };
 };

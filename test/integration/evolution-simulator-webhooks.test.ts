@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type EvolutionSimulator,
+  startEvolutionSimulator,
+} from '../../lib/adapters/gateway/evolution-simulator.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+/** The envelope the simulator posts: a 2.3 server's (apikey null, local wall-clock date_time with a Z). */
+describe('evolution simulator webhook envelope', () => {
+  let sim: EvolutionSimulator | undefined;
+  let receiver: Server | undefined;
+  afterEach(async () => {
+    await sim?.close();
+    await new Promise((resolve) => (receiver ? receiver.close(resolve) : resolve(undefined)));
+  });
+
+  /** A webhook receiver that keeps every JSON body it is posted, answering 200. */
+  const startReceiver = async (): Promise<{ url: string; bodies: Record<string, unknown>[] }> => {
+    const bodies: Record<string, unknown>[] = [];
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(200).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver?.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, bodies };
+  };
+
+  it('posts apikey null and date_time as wall-clock time of the server zone with a Z, by default', async () => {
+    // Prepare
+    const { url, bodies } = await startReceiver();
+    sim = await startEvolutionSimulator({
+      instances: [
+        { name: 'loja', apiKey: 'instance-token', webhookUrl: url, webhook: { utcOffsetMinutes: -180 } },
+      ],
+    });
+
+    // Act
+    const before = Date.now();
+    sim.setState('loja', 'close');
+    await waitFor(() => bodies.length >= 1, { what: 'the connection.update webhook' });
+    const after = Date.now();
+
+    // Assess
+    const [body] = bodies as [Record<string, unknown>];
+    expect(body).toMatchObject({
+      event: 'connection.update',
+      instance: 'loja',
+      apikey: null,
+      sender: expect.stringMatching(/@s\.whatsapp\.net$/),
+      server_url: sim.url,
+      data: { instance: 'loja', state: 'close' },
+    });
+    expect(body.date_time).toMatch(/Z$/);
+    const asWritten = Date.parse(String(body.date_time));
+    expect(asWritten).toBeGreaterThanOrEqual(before - 3 * 3_600_000);
+    expect(asWritten).toBeLessThanOrEqual(after - 3 * 3_600_000);
+  });
+
+  it('posts the instance token as apikey when the server exposes it', async () => {
+    // Prepare
+    const { url, bodies } = await startReceiver();
+    sim = await startEvolutionSimulator({
+      instances: [
+        { name: 'loja', apiKey: 'instance-token', webhookUrl: url, webhook: { exposeApiKey: true } },
+      ],
+    });
+
+    // Act
+    sim.setState('loja', 'close');
+    await waitFor(() => bodies.length >= 1, { what: 'the connection.update webhook' });
+
+    // Assess
+    expect(bodies[0]?.apikey).toBe('instance-token');
+  });
+});
