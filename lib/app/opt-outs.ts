@@ -26,15 +26,14 @@ export const phoneSpellings = (e164: string): string[] => {
  * normalizes is checked in BatchGetItem calls of 100; an invalid one is left to the intake's own error.
  */
 export const optedOutPhonesOf = async (
-  store: Pick<Store, 'findOptedOut' | 'listOptOuts'>,
+  store: Pick<Store, 'findOptedOut' | 'hasOptOuts'>,
   tenantId: string,
   contacts: readonly ContactInput[],
   allowLandlines: boolean,
 ): Promise<Set<string>> => {
-  // Most tenants have nobody on their list: one small read then saves a lookup per 100 phones.
-  // (The listing's index may lag a just-added opt-out by a moment; the sender checks again with
-  // consistent reads before each page of sends.)
-  if ((await store.listOptOuts(tenantId, { limit: 1 })).items.length === 0) return new Set();
+  // Most tenants have nobody on their list: one small consistent read then saves a lookup per 100
+  // phones (the sender checks again before each page of sends).
+  if (!(await store.hasOptOuts(tenantId))) return new Set();
   const phones: string[] = [];
   for (const contact of contacts) {
     const phone = normalizePhone(String(contact.telefone ?? ''), { allowLandlines });

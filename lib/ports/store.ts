@@ -275,6 +275,11 @@ export interface Store {
   getOptOut(tenantId: string, phone: string): Promise<OptOut | undefined>;
   /** Removes an opt-out; false when there was none. */
   deleteOptOut(tenantId: string, phone: string): Promise<boolean>;
+  /**
+   * Whether the tenant may have opt-outs (false only when it never had one), from a strongly
+   * consistent read: an opt-out stored a moment ago is never missed, unlike an index listing.
+   */
+  hasOptOuts(tenantId: string): Promise<boolean>;
   /** Which of these E.164 phones opted out (BatchGetItem, 100 keys a call). */
   findOptedOut(tenantId: string, phones: readonly string[]): Promise<Set<string>>;
   /** The tenant's opt-outs, newest first. */

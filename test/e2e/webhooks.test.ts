@@ -199,7 +199,14 @@ describe('evolution webhooks (local stack)', () => {
       },
       { key: tenant.key },
     );
-    const listed = await s.test.get(`${API}/optouts`, { key: tenant.key });
+    // The listing is an index read: eventually consistent, so it is awaited (the refusal above is not).
+    const listed = await waitFor(
+      async () => {
+        const answer = await s.test.get(`${API}/optouts`, { key: tenant.key });
+        return answer.body.opt_outs?.length > 0 ? answer : undefined;
+      },
+      { what: 'the opt-out to be listed' },
+    );
     const queued = await s.sendBatch(slow, 2);
     await waitFor(() => s.sent(slow).length >= 1, { what: 'the first contact of the slow queue to be sent' });
     const added = await s.test.post(
@@ -293,6 +300,9 @@ describe('evolution webhooks (local stack)', () => {
     const tenant = await webhookTenant({ ...FAST_PACE, messagesPerMinute: 120 });
     const { queueId, numbers } = await s.sendBatch(tenant, 6);
     await waitFor(() => s.sent(tenant).length >= 1, { what: 'the first send' });
+    // The webhook finds the instance's running queues through an index, which may lag a queue that
+    // started a moment ago (the pump then notices the closed instance by itself, with its own reason).
+    await s.dynamo?.catchUp();
 
     // Act
     s.simulator.setState(tenant.instance, 'close');

@@ -22,6 +22,7 @@ export type FeedbackStore = Pick<
   | 'deleteOptOut'
   | 'findOptedOut'
   | 'listOptOuts'
+  | 'hasOptOuts'
 >;
 
 export interface DynamoDbFeedbackStoreOptions {
@@ -73,7 +74,7 @@ const decodeCursor = (cursor: string): string => {
  */
 export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOptions): FeedbackStore {
   const { client, tableName } = options;
-  const { get, putNew } = tableOperations(client, tableName);
+  const { get, put, putNew } = tableOperations(client, tableName);
   const retryDelayMs = options.batchRetryDelayMs ?? 50;
 
   return {
@@ -147,6 +148,8 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
     },
 
     async putOptOut(optOut) {
+      // The marker first: a reader that sees the opt-out can never see "no opt-outs".
+      await put({ ...keys.optOutMarker(optOut.tenantId), any: true });
       const created = await putNew({
         ...keys.optOut(optOut.tenantId, optOut.phone),
         ...keys.optOutsIndex(optOut.tenantId, optOut.at, optOut.phone),
@@ -173,6 +176,26 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
         }),
       );
       return out.Attributes !== undefined;
+    },
+
+    async hasOptOuts(tenantId) {
+      const marker = await get(keys.optOutMarker(tenantId));
+      if (marker) return marker.any === true;
+      // A tenant from before the marker: its listing answers once, and the answer is kept unless
+      // an opt-out wrote the marker meanwhile (then that one stands).
+      const listed = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: GSI1.name,
+          KeyConditionExpression: '#gpk = :gpk',
+          ExpressionAttributeNames: { '#gpk': GSI1.pk },
+          ExpressionAttributeValues: { ':gpk': indexPartitions.optOuts(tenantId) },
+          Limit: 1,
+        }),
+      );
+      const any = (listed.Items ?? []).length > 0;
+      await putNew({ ...keys.optOutMarker(tenantId), any });
+      return any;
     },
 
     async findOptedOut(tenantId, phones) {

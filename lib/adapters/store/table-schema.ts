@@ -86,6 +86,8 @@ export const keys = {
     sk: `INSTANCE#${instanceId}`,
   }),
   calendar: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'CALENDAR' }),
+  /** Whether the tenant has ever had an opt-out: a consistent read spares the Accept path its lookups. */
+  optOutMarker: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'OPTOUTS' }),
   counter: (name: string) => ({ pk: `COUNTER#${name}`, sk: 'COUNTER' }),
   campaign: (tenantId: string, externalId: string) => ({
     pk: `TENANT#${tenantId}`,
