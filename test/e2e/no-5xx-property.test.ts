@@ -68,6 +68,45 @@ afterAll(async () => {
   await s?.close();
 });
 
+describe('deeply nested bodies', () => {
+  it('answers 400 JSON_TOO_DEEP to the 10 KB body with metadata nested 5000 levels (it got a 500)', async () => {
+    // Prepare: the body of the report, a valid batch whose metadata nests 5000 objects
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const raw = `{"contacts":[{"nome_cliente":"Ana","telefone":"+5511987654321","mensagem":"Olá"}],"metadata":${deep}}`;
+
+    // Act
+    const answer = await s.post(`${API}/send/notification`, undefined, { raw });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ success: false, code: 'JSON_TOO_DEEP' });
+    expect(answer.body.message).toBe('JSON aninhado demais no corpo da requisição (máximo 64 níveis)');
+  });
+
+  it('answers 400 JSON_TOO_DEEP on every route that reads a body, at 65 levels but not at 64', async () => {
+    // Prepare
+    const nested = (depth: number) => `${'['.repeat(depth - 1)}{"action":"pause"}${']'.repeat(depth - 1)}`;
+    const paths = [
+      `${API}/send/overdue`,
+      `${API}/queue/${targets.queueIds?.[0]}/control`,
+      `${API}/optouts`,
+      `${API}/webhooks/evolution/${DEMO_TENANT_ID}/demo`,
+    ];
+    const headers = { 'x-webhook-secret': targets.webhook?.secret ?? '' };
+
+    // Act
+    const tooDeep = await Promise.all(paths.map((p) => s.post(p, undefined, { raw: nested(65), headers })));
+    const deepEnough = await Promise.all(
+      paths.map((p) => s.post(p, undefined, { raw: nested(64), headers })),
+    );
+
+    // Assess
+    expect(tooDeep.map((a) => [a.status, a.body.code])).toEqual(paths.map(() => [400, 'JSON_TOO_DEEP']));
+    for (const answer of deepEnough) expect(answer.body.code).not.toBe('JSON_TOO_DEEP');
+    for (const answer of deepEnough) expect(answer.status).toBeLessThan(500);
+  });
+});
+
 describe('every route (property)', () => {
   it('never answers 5xx to any request', async () => {
     const routesSeen = new Set<string>();
