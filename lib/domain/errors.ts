@@ -61,6 +61,7 @@ export const ERROR_TABLE = {
   // Requests
   VALIDATION_FAILED: spec(400, 'Dados inválidos'),
   MALFORMED_JSON: spec(400, 'JSON malformado no corpo da requisição'),
+  JSON_TOO_DEEP: spec(400, (p) => `JSON aninhado demais no corpo da requisição (máximo ${p.max} níveis)`),
   UNSUPPORTED_MEDIA_TYPE: spec(415, 'Content-Type deve ser application/json'),
   PAYLOAD_TOO_LARGE: spec(413, 'Corpo da requisição excede o tamanho máximo'),
   NO_VALID_CONTACTS: spec(400, 'Nenhum contato válido no lote'),

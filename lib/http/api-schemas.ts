@@ -140,13 +140,25 @@ export const extraVariables = (contact: Contact): Record<string, string> => {
   return out;
 };
 
+/**
+ * Size of a value as JSON. JSON.stringify recurses: a value nested deeper than the stack allows
+ * (the HTTP layer refuses such bodies, other callers may not) counts as too large, not as a crash.
+ */
+const serializedBytes = (value: unknown): number => {
+  try {
+    return Buffer.byteLength(JSON.stringify(value), 'utf8');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+};
+
 const metadataSchema = z
   .record(z.string(), z.unknown())
   .superRefine((metadata, ctx) => {
     if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
       ctx.addIssue({ code: 'custom', message: `metadata aceita no máximo ${MAX_METADATA_KEYS} chaves` });
     }
-    if (Buffer.byteLength(JSON.stringify(metadata), 'utf8') > MAX_METADATA_BYTES) {
+    if (serializedBytes(metadata) > MAX_METADATA_BYTES) {
       ctx.addIssue({ code: 'custom', message: `metadata excede ${MAX_METADATA_BYTES} bytes` });
     }
   })

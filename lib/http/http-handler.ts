@@ -2,6 +2,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.ts';
 
 /** What a route sees: the API Gateway v2 event, reduced to what routes need, with the JSON body parsed. */
 export interface HttpRequest {
@@ -63,7 +64,11 @@ export class HttpError extends DomainError {
   }
 }
 
-/** The JSON body of an event (undefined when it has none); throws the 413/415/400 DomainErrors. */
+/**
+ * The JSON body of an event (undefined when it has none); throws the 413/415/400 DomainErrors. The
+ * nesting depth is checked before parsing so that no route ever holds a value that recursive code
+ * (JSON.stringify, zod, key sorting) cannot walk.
+ */
 const parseBody = (
   event: APIGatewayProxyEventV2,
   headers: Record<string, string>,
@@ -76,6 +81,7 @@ const parseBody = (
   if (contentType && !/^application\/([\w.+-]*\+)?json\b/i.test(contentType)) {
     throw new DomainError('UNSUPPORTED_MEDIA_TYPE');
   }
+  if (jsonDepthExceeds(raw, MAX_JSON_DEPTH)) throw new DomainError('JSON_TOO_DEEP', { max: MAX_JSON_DEPTH });
   try {
     return JSON.parse(raw);
   } catch {
@@ -83,7 +89,7 @@ const parseBody = (
   }
 };
 
-/** Turns the raw event into an HttpRequest: size limit (413), content type (415), JSON parsing (400). */
+/** Turns the raw event into an HttpRequest: size limit (413), content type (415), depth and JSON parsing (400). */
 const parseRequest = (maxBodyBytes: number, readUnreadableBodies = false): MiddlewareObj<ParsedEvent> => ({
   name: 'parseRequest',
   before: (request) => {

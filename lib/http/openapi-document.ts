@@ -203,6 +203,7 @@ const sendRoute = (s: (typeof SEND_TYPES)[number]): RouteConfig => ({
       [
         'VALIDATION_FAILED',
         'MALFORMED_JSON',
+        'JSON_TOO_DEEP',
         'NO_VALID_CONTACTS',
         'BATCH_TOO_LARGE',
         'TEMPLATE_NOT_FOUND',
@@ -269,6 +270,7 @@ const buildRegistry = (): OpenAPIRegistry => {
         'INVALID_ACTION',
         'VALIDATION_FAILED',
         'MALFORMED_JSON',
+        'JSON_TOO_DEEP',
         'QUEUE_NOT_RUNNING',
         'QUEUE_NOT_PAUSED',
         'QUEUE_ALREADY_FINISHED',
@@ -409,6 +411,7 @@ const buildRegistry = (): OpenAPIRegistry => {
         'INVALID_PHONE',
         'VALIDATION_FAILED',
         'MALFORMED_JSON',
+        'JSON_TOO_DEEP',
       ]),
       ...AUTH_RESPONSES,
       415: errorResponse('Content-Type não é JSON.', ['UNSUPPORTED_MEDIA_TYPE']),

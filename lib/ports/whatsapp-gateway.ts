@@ -4,9 +4,12 @@ export type SendOutcome =
   | { kind: 'sent'; messageId: string; remoteJid: string }
   /** Will never work: not on WhatsApp, invalid number, rejected text. */
   | { kind: 'permanent'; reason: string }
-  /** May work later: 5xx, "Connection Closed", connection refused, rate-overlimit. */
+  /** May work later: the gateway's own 5xx ("Connection Closed"), connection refused, rate-overlimit. */
   | { kind: 'transient'; reason: string; rateLimited: boolean }
-  /** The request may have reached the gateway but no answer came (timeout): never resent blindly. */
+  /**
+   * The request may have reached the gateway but no usable answer came (timeout, a proxy's 502/504
+   * or error page): never resent blindly.
+   */
   | { kind: 'unknown'; reason: string };
 
 export type GatewayConnectionState = 'open' | 'connecting' | 'close' | 'unknown';

@@ -164,6 +164,24 @@ describe('evolutionGateway against the simulator', () => {
     expect(sim.sent()[0]).toMatchObject({ number: '5511987654321', text: 'Olá' });
   });
 
+  const proxied: Array<[SimFailureKind, SendOutcome]> = [
+    ['proxy_502', { kind: 'unknown', reason: 'proxy error 502' }],
+    ['proxy_504', { kind: 'unknown', reason: 'proxy error 504' }],
+    ['proxy_html', { kind: 'unknown', reason: "gateway error 500 without Evolution's envelope" }],
+  ];
+
+  it.each(proxied)('returns unknown on an injected %s while the message went out', async (kind, expected) => {
+    // Prepare
+    sim.injectFailures({ instance: 'demo', kind });
+
+    // Act
+    const outcome = await gateway.sendText(target, '5511987654321', 'Olá');
+
+    // Assess
+    expect(outcome).toEqual(expected);
+    expect(sim.sent().map((m) => m.text)).toEqual(['Olá']);
+  });
+
   it('returns transient when nothing listens on the port', async () => {
     // Prepare
     const gone = await startEvolutionSimulator();

@@ -26,6 +26,10 @@ const fakeFetch = (reply: () => Promise<Response> | Response) => {
 const json = (status: number, body: unknown): Response =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
+/** A proxy's error page. */
+const html = (status: number, page: string): Response =>
+  new Response(page, { status, headers: { 'content-type': 'text/html' } });
+
 const rejectWith = (error: unknown) => () => Promise.reject(error);
 
 /** undici's shape: `TypeError('fetch failed')` with the socket error as `cause`. */
@@ -206,9 +210,55 @@ describe('evolutionGateway.sendText classification', () => {
       { kind: 'transient', reason: 'connection closed', rateLimited: false },
     ],
     [
-      '502 from a proxy',
+      '500 with the envelope and another message',
+      () => json(500, envelope(500, 'Internal Server Error', 'Internal Server Error')),
+      { kind: 'transient', reason: 'gateway error 500: Internal Server Error', rateLimited: false },
+    ],
+    [
+      '502 from a proxy (empty body)',
       () => new Response('', { status: 502 }),
-      { kind: 'transient', reason: 'gateway error 502', rateLimited: false },
+      { kind: 'unknown', reason: 'proxy error 502' },
+    ],
+    [
+      '502 nginx HTML page',
+      () => html(502, '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>'),
+      { kind: 'unknown', reason: 'proxy error 502' },
+    ],
+    [
+      '504 nginx HTML page',
+      () => html(504, '<html><head><title>504 Gateway Time-out</title></head><body>nginx</body></html>'),
+      { kind: 'unknown', reason: 'proxy error 504' },
+    ],
+    [
+      '504 even with an envelope-like JSON body',
+      () => json(504, envelope(504, 'Gateway Timeout', 'upstream timed out')),
+      { kind: 'unknown', reason: 'proxy error 504' },
+    ],
+    [
+      '500 Cloudflare HTML page',
+      () => html(500, '<!DOCTYPE html><title>Internal Server Error | Cloudflare</title>'),
+      { kind: 'unknown', reason: "gateway error 500 without Evolution's envelope" },
+    ],
+    [
+      '520 Cloudflare unknown error',
+      () => html(520, '<!DOCTYPE html><title>Web server is returning an unknown error</title>'),
+      { kind: 'unknown', reason: "gateway error 520 without Evolution's envelope" },
+    ],
+    [
+      '503 JSON without the envelope (a load balancer)',
+      () => json(503, { message: 'Service Unavailable' }),
+      { kind: 'unknown', reason: "gateway error 503 without Evolution's envelope" },
+    ],
+    [
+      '500 whose body never arrives',
+      () =>
+        new Response(
+          new ReadableStream({
+            start: (controller) => controller.error(new Error('socket hang up')),
+          }),
+          { status: 500 },
+        ),
+      { kind: 'unknown', reason: "gateway error 500 without Evolution's envelope" },
     ],
     [
       '503 LICENSE_REQUIRED',

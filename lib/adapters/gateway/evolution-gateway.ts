@@ -34,7 +34,13 @@ import type {
  * | 413                                                      | permanent 'text too large'               |
  * | 429                                                      | transient, rateLimited (a proxy limit)   |
  * | other 4xx                                                | transient 'http <status>'                |
- * | 500 "Connection Closed", any 5xx (503 LICENSE_REQUIRED)  | transient                                |
+ * | 5xx with Evolution's envelope `{status, error,          | transient: Evolution answered itself, so |
+ * |   response: {message}}` (500 "Connection Closed"), and   | the send failed inside it                |
+ * |   503 LICENSE_REQUIRED                                   |                                          |
+ * | 502, 504, or any 5xx without Evolution's envelope (an    | unknown: a reverse proxy (nginx,         |
+ * |   nginx or Cloudflare HTML page, an empty body)          | Cloudflare) answered, maybe after        |
+ * |                                                          | Evolution sent; the tenant's             |
+ * |                                                          | ambiguous-send policy decides            |
  * | fetch fails before the request left (ECONNREFUSED,       | transient: nothing reached the gateway   |
  * |   ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, connect timeout)   |                                          |
  * | timeout, ECONNRESET, socket closed, anything else thrown | unknown: the gateway may have sent it    |
@@ -89,6 +95,17 @@ const envelopeMessage = (body: unknown): unknown => {
   return body.message;
 };
 
+/**
+ * Evolution's own error answers always carry this shape (its global error handler builds it); a
+ * proxy's answers never do.
+ */
+const isEvolutionEnvelope = (body: unknown): boolean =>
+  isRecord(body) &&
+  typeof body.status === 'number' &&
+  typeof body.error === 'string' &&
+  isRecord(body.response) &&
+  'message' in body.response;
+
 /** Flattens a message of any shape (string, nested arrays, objects) into readable strings. */
 const messageTexts = (message: unknown): string[] => {
   if (typeof message === 'string') return [message];
@@ -135,6 +152,9 @@ export const classifyErrorAnswer = (status: number, body: unknown): SendOutcome 
   if (status === 429) return transient('rate limited (429)', true);
   if (status >= 500) {
     if (isRecord(body) && body.code === 'LICENSE_REQUIRED') return transient('license required');
+    // Evolution never answers 502/504 itself: a proxy did, possibly after Evolution sent the message.
+    if (status === 502 || status === 504) return unknown(`proxy error ${status}`);
+    if (!isEvolutionEnvelope(body)) return unknown(`gateway error ${status} without Evolution's envelope`);
     if (texts.some((t) => t.includes('Connection Closed'))) return transient('connection closed');
     return transient(
       texts.length > 0 ? `gateway error ${status}: ${texts.join('; ')}` : `gateway error ${status}`,
@@ -212,7 +232,8 @@ export const createEvolutionGateway = (options: EvolutionGatewayOptions = {}): W
     try {
       answer = await readJson(response);
     } catch (error) {
-      // The status line arrived but the body did not: for a 2xx the message may be out.
+      // The status line arrived but the body did not: for a 2xx the message may be out (for a
+      // 5xx, the missing envelope makes it unknown as well).
       if (response.ok) return classifyFetchError(error);
       return classifyErrorAnswer(response.status, undefined);
     }

@@ -21,7 +21,13 @@ export type SimFailureKind =
   | 'timeout'
   | 'rate_overlimit'
   | 'not_on_whatsapp'
-  | 'reset';
+  | 'reset'
+  /** The message goes out, then a reverse proxy in front answers 502 Bad Gateway (nginx HTML). */
+  | 'proxy_502'
+  /** The message goes out, then the proxy gives up waiting: 504 Gateway Time-out (nginx HTML). */
+  | 'proxy_504'
+  /** The message goes out, then a 500 HTML page without Evolution's envelope (Cloudflare). */
+  | 'proxy_html';
 
 export interface SimInstanceSeed {
   name: string;
@@ -224,6 +230,9 @@ const FAILURE_KINDS: readonly SimFailureKind[] = [
   'rate_overlimit',
   'not_on_whatsapp',
   'reset',
+  'proxy_502',
+  'proxy_504',
+  'proxy_html',
 ];
 const MAX_BODY_BYTES = 1024 * 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -293,6 +302,29 @@ const envelope = (status: number, error: string, message: unknown) => ({
   response: { message },
 });
 const badRequest = (message: unknown) => envelope(400, 'Bad Request', message);
+
+/** The error pages a reverse proxy in front of Evolution answers with (not Evolution's envelope). */
+const PROXY_PAGES: Record<'proxy_502' | 'proxy_504' | 'proxy_html', { status: number; page: string }> = {
+  proxy_502: {
+    status: 502,
+    page: '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
+  },
+  proxy_504: {
+    status: 504,
+    page: '<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
+  },
+  proxy_html: {
+    status: 500,
+    page: '<!DOCTYPE html>\n<html><head><title>Internal Server Error | Cloudflare</title></head><body><h1>Internal server error</h1><p>Error code 500</p></body></html>\n',
+  },
+};
+
+const sendProxyPage = (res: ServerResponse, kind: keyof typeof PROXY_PAGES): void => {
+  if (res.destroyed || res.writableEnded) return;
+  const { status, page } = PROXY_PAGES[kind];
+  res.writeHead(status, { 'content-type': 'text/html' });
+  res.end(page);
+};
 
 type ParsedJson = { ok: true; value: unknown } | { ok: false; error: string };
 const parseJson = (raw: string): ParsedJson => {
@@ -713,6 +745,12 @@ export const startEvolutionSimulator = async (
         // The message goes out but the answer never comes: the client cannot know it was sent.
         accept(record, body.number, body.text);
         return;
+      case 'proxy_502':
+      case 'proxy_504':
+      case 'proxy_html':
+        // The message goes out, then the proxy in front loses Evolution's answer and sends its own.
+        accept(record, body.number, body.text);
+        return sendProxyPage(res, failure);
       case undefined:
         break;
     }
