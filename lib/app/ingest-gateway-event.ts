@@ -53,6 +53,9 @@ const STOPPED_BY_CLOSE: readonly QueueStatus[] = ['running', 'pending', 'schedul
 const RECHECK_AFTER_CLOSE_MS = 60_000;
 const LIST_PAGE = 100;
 
+/** WhatsApp's server took the message: recorded (not stalled), the status does not move. */
+const SERVER_ACK_STATUSES: ReadonlySet<string> = new Set(['SERVER_ACK', '2']);
+
 const RECEIPT_BY_STATUS: Readonly<Record<string, ReceiptStatus>> = {
   DELIVERY_ACK: 'delivered',
   READ: 'read',
@@ -147,12 +150,16 @@ export const normalizeEventName = (name: string): string => name.trim().toLowerC
 export const receiptDeltas = (
   previous: ContactStatus,
   receipt: ReceiptStatus,
+  wasStalled = false,
 ): Partial<Record<QueueCounter, number>> => {
-  if (receipt === 'failed') return { contactsSent: -1, contactsFailed: 1 };
+  // A stalled contact that a late receipt moves on is stalled no more.
+  const unstalled = wasStalled ? { contactsStalled: -1 } : {};
+  if (receipt === 'failed') return { contactsSent: -1, contactsFailed: 1, ...unstalled };
   const wasDelivered = previous === 'delivered' || previous === 'read';
   return {
     ...(wasDelivered ? {} : { contactsDelivered: 1 }),
     ...(receipt === 'read' && previous !== 'read' ? { contactsRead: 1 } : {}),
+    ...unstalled,
   };
 };
 
@@ -210,7 +217,7 @@ const applied = (detail: string): IngestOutcome => ({ result: 'applied', detail 
 /**
  * Applies one Evolution webhook of an (already authenticated) instance, design section 5:
  * - `messages.update` of our sends (`fromMe`): DELIVERY_ACK -> delivered, READ/PLAYED -> read,
- *   ERROR -> failed; the message item (instance, key id) names the contact; one forward-only
+ *   ERROR -> failed, SERVER_ACK -> recorded on the contact (not stalled; the status stays `sent`); the message item (instance, key id) names the contact; one forward-only
  *   conditional write on the contact, counters from the status it replaced, events for the ERP.
  *   A receipt that finds the contact still `sending` (the sender records the message before it
  *   marks the contact sent), or no message yet, asks Evolution to retry (`retry_later` -> 503);
@@ -255,7 +262,8 @@ const onReceipt = async (
 ): Promise<IngestOutcome> => {
   if (data.fromMe === false) return ignored('receipt of an incoming message');
   const receipt = RECEIPT_BY_STATUS[String(data.status ?? '')];
-  if (!receipt) return ignored(`status not tracked: ${String(data.status)}`);
+  const serverAck = SERVER_ACK_STATUSES.has(String(data.status ?? ''));
+  if (!receipt && !serverAck) return ignored(`status not tracked: ${String(data.status)}`);
   const keyId = text(data.keyId) ?? text(record(data.key).id);
   if (!keyId) return ignored('receipt without a message id');
 
@@ -269,6 +277,7 @@ const onReceipt = async (
   if (!isBillingMessage(message, instance.tenantId)) return ignored('not a billing message');
   const queueId = message.queueId as string;
   const position = message.contactPosition as number;
+  if (!receipt) return onServerAck(deps, queueId, position, at);
 
   const write = await deps.store.applyReceipt(
     queueId,
@@ -284,7 +293,7 @@ const onReceipt = async (
     await emitReceipt(deps, queueId, position, receipt, keyId, at);
     return ignored(`duplicate ${receipt}`);
   }
-  const deltas = receiptDeltas(write.previous, receipt);
+  const deltas = receiptDeltas(write.previous, receipt, write.wasStalled === true);
   await deps.store.updateQueueProgress(queueId, deltas);
   // The metrics follow the counters, so a read arriving first counts a delivery too.
   const about = metricEvent(message);
@@ -292,6 +301,26 @@ const onReceipt = async (
   if (about && deltas.contactsRead) deps.metrics.messageRead(about);
   await emitReceipt(deps, queueId, position, receipt, keyId, at);
   return applied(`${write.previous} -> ${receipt}`);
+};
+
+/**
+ * SERVER_ACK: WhatsApp's server took the message. Not a delivery (the status stays `sent`), but
+ * proof it is not stalled: recorded once as `serverAckAt`; one that ends a stall takes the contact
+ * out of `contacts_stalled`. Like receipts, one for a contact still `sending` is retried later.
+ */
+const onServerAck = async (
+  deps: IngestDeps,
+  queueId: string,
+  position: number,
+  at: Date,
+): Promise<IngestOutcome> => {
+  const write = await deps.store.recordServerAck(queueId, position, at.toISOString());
+  if (!write.recorded) {
+    if (write.current === 'sending') return { result: 'retry_later', detail: 'contact not marked sent yet' };
+    return ignored(`server ack: contact is ${write.current ?? 'unknown'}`);
+  }
+  if (write.wasStalled) await deps.store.updateQueueProgress(queueId, { contactsStalled: -1 });
+  return applied(write.wasStalled ? 'server ack (ends a stall)' : 'server ack');
 };
 
 const emitReceipt = async (

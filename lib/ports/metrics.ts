@@ -50,6 +50,8 @@ export interface Metrics {
   messageRead(event: MessageEvent): void;
   /** Records a reply from the contact to a billing message. */
   replyReceived(event: MessageEvent): void;
+  /** Records a sent message found stalled: no acknowledgement within the tenant's delivery timeout. */
+  deliveryStalled(event: MessageEvent): void;
   /** Records a queue moving between statuses (feeds the count of open queues per status). */
   queueStatusChanged(change: QueueStatusChange): void;
   /** Records the measured sending pace of a running queue. */

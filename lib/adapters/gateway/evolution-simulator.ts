@@ -21,7 +21,9 @@ export type SimFailureKind =
   | 'timeout'
   | 'rate_overlimit'
   | 'not_on_whatsapp'
-  | 'reset';
+  | 'reset'
+  // Accepted (201 PENDING) but never acknowledged: no SERVER_ACK, DELIVERY_ACK or READ webhooks.
+  | 'no_receipts';
 
 export interface SimInstanceSeed {
   name: string;
@@ -212,6 +214,7 @@ const FAILURE_KINDS: readonly SimFailureKind[] = [
   'rate_overlimit',
   'not_on_whatsapp',
   'reset',
+  'no_receipts',
 ];
 const MAX_BODY_BYTES = 1024 * 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -576,8 +579,8 @@ export const startEvolutionSimulator = async (
     return first;
   };
 
-  /** After an accepted send: `send.message` at once, then the receipts on their schedule. */
-  const emitForSend = (record: InstanceRecord, message: SimSentMessage): void => {
+  /** After an accepted send: `send.message` at once, then the receipts on their schedule (unless `receipts` is false). */
+  const emitForSend = (record: InstanceRecord, message: SimSentMessage, receipts = true): void => {
     if (record.webhookUrl === undefined) return;
     const sent = {
       key: { remoteJid: message.remoteJid, fromMe: true, id: message.id },
@@ -591,13 +594,14 @@ export const startEvolutionSimulator = async (
     };
     void emit(record, 'send.message', sent);
     if (record.webhook.echoFromMe) void emit(record, 'messages.upsert', { ...sent, status: 'SERVER_ACK' });
+    if (!receipts) return;
     const { serverAckMs, deliveryAckMs, readMs, reorder } = record.webhook;
-    const receipts: Array<[string, number | null]> = [
+    const schedule: Array<[string, number | null]> = [
       ['SERVER_ACK', serverAckMs],
       ['DELIVERY_ACK', reorder ? readMs : deliveryAckMs],
       ['READ', reorder ? deliveryAckMs : readMs],
     ];
-    for (const [status, delay] of receipts) {
+    for (const [status, delay] of schedule) {
       if (delay === null) continue;
       void track(async () => {
         await pause(delay);
@@ -646,7 +650,7 @@ export const startEvolutionSimulator = async (
     return { id, status };
   };
 
-  const accept = (record: InstanceRecord, number: string, text: string): SimSentMessage => {
+  const accept = (record: InstanceRecord, number: string, text: string, receipts = true): SimSentMessage => {
     const message: SimSentMessage = {
       instance: record.name,
       number,
@@ -657,7 +661,7 @@ export const startEvolutionSimulator = async (
     };
     log.push(message);
     options.onAccepted?.({ ...message }, view(record));
-    emitForSend(record, message);
+    emitForSend(record, message, receipts);
     return message;
   };
 
@@ -695,6 +699,7 @@ export const startEvolutionSimulator = async (
         // The message goes out but the answer never comes: the client cannot know it was sent.
         accept(record, body.number, body.text);
         return;
+      case 'no_receipts':
       case undefined:
         break;
     }
@@ -706,7 +711,7 @@ export const startEvolutionSimulator = async (
     if (!isOnWhatsApp(body.number)) return sendJson(res, 400, notOnWhatsAppAnswer(body.number));
     // Evolution shows "typing..." for `delay` ms inside the HTTP call, then sends.
     await pause(body.delay ?? 0);
-    const message = accept(record, body.number, body.text);
+    const message = accept(record, body.number, body.text, failure !== 'no_receipts');
     sendJson(res, 201, {
       key: { remoteJid: message.remoteJid, fromMe: true, id: message.id },
       pushName: 'Simulator',

@@ -104,6 +104,7 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
   const delivered = newCounter();
   const read = newCounter();
   const replied = newCounter();
+  const stalled = newCounter();
   const activeQueues = newCounter();
   const sendRate = newCounter();
   const durations = new SeriesMap<HistogramSeries>((labels) => ({
@@ -148,6 +149,9 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
     replyReceived: ({ tenantId, templateType }) => {
       replied.get([tenantId, templateType]).value += 1;
     },
+    deliveryStalled: ({ tenantId, templateType }) => {
+      stalled.get([tenantId, templateType]).value += 1;
+    },
     queueStatusChanged: ({ tenantId, queueId, from, to }) => {
       if (from === to) return;
       if (from && !isFinalQueueStatus(from)) {
@@ -173,6 +177,7 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
         ...renderSimple(PROMETHEUS.messagesDelivered, delivered.sorted()),
         ...renderSimple(PROMETHEUS.messagesRead, read.sorted()),
         ...renderSimple(PROMETHEUS.messagesReplied, replied.sorted()),
+        ...renderSimple(PROMETHEUS.messagesStalled, stalled.sorted()),
       ].join('\n')}\n`,
   };
 };
