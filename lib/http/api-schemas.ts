@@ -412,6 +412,16 @@ export const queueContactSchema = z
     sent_at: isoInstant().nullable(),
     delivered_at: isoInstant().nullable(),
     read_at: isoInstant().nullable(),
+    server_ack_at: isoInstant()
+      .nullable()
+      .openapi({ description: 'Quando o servidor do WhatsApp confirmou o recebimento (SERVER_ACK).' }),
+    stalled_at: isoInstant()
+      .nullable()
+      .openapi({
+        description:
+          'Quando a mensagem foi considerada parada (sem confirmação do WhatsApp no prazo do tenant); ' +
+          'continua preenchido se uma confirmação chegar depois.',
+      }),
   })
   .openapi('QueueContact');
 

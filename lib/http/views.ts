@@ -101,4 +101,6 @@ export const contactView = (c: BillingContact) => ({
   sent_at: c.sentAt,
   delivered_at: c.deliveredAt,
   read_at: c.readAt,
+  server_ack_at: c.serverAckAt ?? null,
+  stalled_at: c.stalledAt ?? null,
 });

@@ -55,6 +55,7 @@ describe('stalled deliveries (local stack)', () => {
       { timeoutMs: 15_000, intervalMs: 100, what: 'the sweeper to find the two stalled sends' },
     );
     const metrics = await s.test.get('/metrics', { key: null });
+    const contacts = await s.test.get(`/api/v1/billing/queue/${queueId}/contacts`, { key: tenant.key });
 
     // Assess
     expect(acknowledged.contacts_stalled).toBe(0);
@@ -65,6 +66,14 @@ describe('stalled deliveries (local stack)', () => {
       contacts_read: 2,
       contacts_stalled: 2,
     });
+    // The first two sends got no receipts: stalled, still `sent`; the others were acknowledged.
+    const rows = contacts.body.contacts as Array<{ status: string; stalled_at: string | null }>;
+    expect(rows.map((c) => [c.status, c.stalled_at !== null])).toEqual([
+      ['sent', true],
+      ['sent', true],
+      ['read', false],
+      ['read', false],
+    ]);
     expect(String(metrics.body)).toContain(
       `billing_messages_stalled_total{tenant_id="${tenant.tenantId}",template_type="notification"} 2`,
     );
