@@ -22,6 +22,8 @@ import type { Store } from '../ports/store.ts';
 
 /** Watches checked per sweep (the rest wait for the next one, a minute later). */
 const PAGE = 100;
+/** Checking stops after this long, leaving the sweeper (50 s timeout in AWS) room; the rest stay due. */
+const CHECK_BUDGET_MS = 20_000;
 /**
  * A send skips arming only while the watch it saw is due later than this: whatever a check at that
  * due time reads includes this send, with this much room for clock differences between processes.
@@ -50,6 +52,8 @@ export interface ArmDeliveryWatchDeps {
  * `events`, plus: every `sent` event arms its queue's delivery watch first. Sends are where watching
  * starts, and every send path emits `sent` right after recording the contact as sent, so the watch
  * is armed after the contact it covers is readable (a check that reads the contacts sees it).
+ * `queue.completed` arms it too: a pump that died between recording a send and emitting its `sent`
+ * leaves that contact unwatched only until the queue completes (a check reads every contact).
  */
 export const armingDeliveryWatch = (events: BillingEvents, deps: ArmDeliveryWatchDeps): BillingEvents => {
   const armed = new Map<string, ArmedQueue>();
@@ -85,7 +89,7 @@ export const armingDeliveryWatch = (events: BillingEvents, deps: ArmDeliveryWatc
 
   return {
     async emit(input) {
-      if (input.name === 'sent') await arm(input);
+      if (input.name === 'sent' || input.name === 'queue.completed') await arm(input);
       await events.emit(input);
     },
   };
@@ -117,6 +121,7 @@ export const checkStalledDeliveries = async (deps: CheckDeliveriesDeps): Promise
   let stalled = 0;
   let checked = 0;
   for (const candidate of due) {
+    if (deps.clock.now().getTime() - now.getTime() > CHECK_BUDGET_MS) break;
     try {
       const found = await checkQueue(deps, candidate.queueId, now, timeouts);
       if (found !== undefined) {

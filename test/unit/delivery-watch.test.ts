@@ -59,13 +59,14 @@ describe('delivery-watch arming', () => {
     expect(inner).toHaveLength(134);
   });
 
-  it('arms each queue on its own', async () => {
+  it('arms each queue on its own, and on queue.completed (a send whose `sent` a crash lost)', async () => {
     const clock = createTestClock(T0);
     const f = fakeStore();
     const events = armingDeliveryWatch({ emit: async () => undefined }, { store: f.store, clock });
     await events.emit(sent('q1', 0, clock.now()));
     await events.emit(sent('q2', 0, clock.now()));
     await events.emit(sent('q1', 1, clock.now()));
-    expect(f.arms).toHaveLength(2);
+    await events.emit({ name: 'queue.completed', queueId: 'q3', contactPosition: null, occurredAt: T0 });
+    expect(f.arms).toHaveLength(3);
   });
 });
