@@ -217,8 +217,9 @@ const applied = (detail: string): IngestOutcome => ({ result: 'applied', detail 
 /**
  * Applies one Evolution webhook of an (already authenticated) instance, design section 5:
  * - `messages.update` of our sends (`fromMe`): DELIVERY_ACK -> delivered, READ/PLAYED -> read,
- *   ERROR -> failed, SERVER_ACK -> recorded on the contact (not stalled; the status stays `sent`); the message item (instance, key id) names the contact; one forward-only
- *   conditional write on the contact, counters from the status it replaced, events for the ERP.
+ *   ERROR -> failed, SERVER_ACK -> recorded on the contact (not stalled; the status stays `sent`);
+ *   the message item (instance, key id) names the contact; one forward-only conditional write on
+ *   the contact, counters from the status it replaced, events for the ERP.
  *   A receipt that finds the contact still `sending` (the sender records the message before it
  *   marks the contact sent), or no message yet, asks Evolution to retry (`retry_later` -> 503);
  * - `messages.upsert` from the debtor: matched to the billing message it quotes (`stanzaId`), else
