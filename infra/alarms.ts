@@ -66,6 +66,47 @@ export const failureRateAlarm = new aws.cloudwatch.MetricAlarm('FailureRateAlarm
   ...notify,
 });
 
+/**
+ * Stalled deliveries (Evolution's 201 PENDING that WhatsApp never acknowledges: a banned or
+ * restricted number, LID mix-ups): stalled / (sent + stalled) per 15 minutes, alarming above 10% in
+ * any period with at least MINIMUM_SAMPLE of them. A send is found stalled a delivery timeout
+ * (default 15 min) after it went out, so the period is at least that long, and the stalled count is
+ * in the denominator: a batch that went out in one period and stalled in the next still alarms.
+ */
+export const STALL_RATE = {
+  threshold: 0.1,
+  periodSeconds: 900,
+  evaluationPeriods: 1,
+  datapointsToAlarm: 1,
+  minimumSample: 20,
+} as const;
+
+const stallTotal = 'FILL(sent, 0) + FILL(stalled, 0)';
+const stallRateExpression = `IF((${stallTotal}) >= ${STALL_RATE.minimumSample}, FILL(stalled, 0) / (${stallTotal}), 0)`;
+
+export const stalledDeliveriesAlarm = new aws.cloudwatch.MetricAlarm('StalledDeliveriesAlarm', {
+  alarmDescription: `More than ${STALL_RATE.threshold * 100}% of WhatsApp messages got no acknowledgement within the delivery timeout (periods of ${STALL_RATE.periodSeconds / 60} min, at least ${STALL_RATE.minimumSample} messages): check the instance's number in Evolution`,
+  comparisonOperator: 'GreaterThanThreshold',
+  threshold: STALL_RATE.threshold,
+  evaluationPeriods: STALL_RATE.evaluationPeriods,
+  datapointsToAlarm: STALL_RATE.datapointsToAlarm,
+  treatMissingData: 'notBreaching',
+  metricQueries: [
+    {
+      id: 'sent',
+      returnData: false,
+      metric: { ...business, metricName: METRIC.sent, period: STALL_RATE.periodSeconds, stat: 'Sum' },
+    },
+    {
+      id: 'stalled',
+      returnData: false,
+      metric: { ...business, metricName: METRIC.stalled, period: STALL_RATE.periodSeconds, stat: 'Sum' },
+    },
+    { id: 'rate', returnData: true, label: 'Stalled rate', expression: stallRateExpression },
+  ],
+  ...notify,
+});
+
 /** Any message in a dead-letter queue is something nobody will retry by itself: page at once. */
 const deadLetterQueues = {
   Work: workDeadLetterQueue,
@@ -202,6 +243,7 @@ export const dashboard = new aws.cloudwatch.Dashboard('Dashboard', {
           businessMetric(METRIC.delivered, { label: 'Entregues' }),
           businessMetric(METRIC.read, { label: 'Lidas' }),
           businessMetric(METRIC.replied, { label: 'Respondidas' }),
+          businessMetric(METRIC.stalled, { label: 'Sem confirmação (paradas)' }),
         ],
       }),
       widget(12, 0, 'Taxa de falhas', {

@@ -18,6 +18,7 @@ import { createReferenceSecretResolver } from './adapters/secrets/reference-secr
 import { createSsmParameterReader } from './adapters/secrets/ssm-parameter-reader.ts';
 import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
 import { createBillingEvents } from './app/billing-events.ts';
+import { armingDeliveryWatch } from './app/delivery-watch.ts';
 import { type Config, loadConfig } from './config.ts';
 import { type HttpLambdaHandler, httpHandler, type Route } from './http/http-handler.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
@@ -50,7 +51,10 @@ export interface Container {
   secrets: SecretResolver;
   /** Waits (the pump's pacing); tests may replace it. */
   sleep: (ms: number) => Promise<void>;
-  /** Events for the ERP's callbacks (sent, delivered, read, failed, replied, queue.completed). */
+  /**
+   * Events for the ERP's callbacks (sent, delivered, read, failed, replied, queue.completed,
+   * delivery_stalled); a `sent` event also arms its queue's delivery watch.
+   */
   events: BillingEvents;
   /** Announces new callback events for delivery now (SQS standard / RabbitMQ); no-op without one. */
   callbackQueue: CallbackQueue;
@@ -164,7 +168,10 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
         },
       }),
     sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    events: overrides.events ?? createBillingEvents({ store, clock, logger, callbackQueue }),
+    // Every `sent` event also arms its queue's delivery watch (stalled deliveries, delivery-watch.ts).
+    events:
+      overrides.events ??
+      armingDeliveryWatch(createBillingEvents({ store, clock, logger, callbackQueue }), { store, clock }),
     callbackQueue,
     callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),
     callbackUrlGuard: overrides.callbackUrlGuard ?? createDnsCallbackUrlGuard(),

@@ -74,6 +74,7 @@ const CONFIG_FLAGS: Record<string, { field: string; kind: 'int' | 'number' | 'bo
   'ambiguous-send-policy': { field: 'ambiguousSendPolicy', kind: 'string' },
   'retention-days': { field: 'retentionDays', kind: 'int' },
   'allow-insecure-callbacks': { field: 'allowInsecureCallbacks', kind: 'bool' },
+  'delivery-timeout-minutes': { field: 'deliveryTimeoutMinutes', kind: 'int' },
 };
 export const CONFIG_FLAG_NAMES = Object.keys(CONFIG_FLAGS);
 

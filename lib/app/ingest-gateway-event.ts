@@ -79,7 +79,9 @@ const RECHECK_AFTER_CLOSE_MS = 60_000;
 const LIST_PAGE = 100;
 
 /** Statuses Evolution sends that we know and do not track (still on the way); any other is unknown. */
-const UNTRACKED_STATUSES: ReadonlySet<string> = new Set(['PENDING', 'SERVER_ACK', '1', '2']);
+const UNTRACKED_STATUSES: ReadonlySet<string> = new Set(['PENDING', '1']);
+/** WhatsApp's server took the message: recorded (not stalled), the status does not move. */
+const SERVER_ACK_STATUSES: ReadonlySet<string> = new Set(['SERVER_ACK', '2']);
 
 const RECEIPT_BY_STATUS: Readonly<Record<string, ReceiptStatus>> = {
   DELIVERY_ACK: 'delivered',
@@ -178,12 +180,16 @@ export const normalizeEventName = (name: string): string => name.trim().toLowerC
 export const receiptDeltas = (
   previous: ContactStatus,
   receipt: ReceiptStatus,
+  wasStalled = false,
 ): Partial<Record<QueueCounter, number>> => {
-  if (receipt === 'failed') return { contactsSent: -1, contactsFailed: 1 };
+  // A stalled contact that a late receipt moves on is stalled no more.
+  const unstalled = wasStalled ? { contactsStalled: -1 } : {};
+  if (receipt === 'failed') return { contactsSent: -1, contactsFailed: 1, ...unstalled };
   const wasDelivered = previous === 'delivered' || previous === 'read';
   return {
     ...(wasDelivered ? {} : { contactsDelivered: 1 }),
     ...(receipt === 'read' && previous !== 'read' ? { contactsRead: 1 } : {}),
+    ...unstalled,
   };
 };
 
@@ -257,8 +263,9 @@ const applied = (detail: string): IngestOutcome => ({ result: 'applied', detail 
 /**
  * Applies one Evolution webhook of an (already authenticated) instance, design section 5:
  * - `messages.update` of our sends (`fromMe`): DELIVERY_ACK -> delivered, READ/PLAYED -> read,
- *   ERROR -> failed; the message item (instance, key id) names the contact; one forward-only
- *   conditional write on the contact, counters from the status it replaced, events for the ERP.
+ *   ERROR -> failed, SERVER_ACK -> recorded on the contact (not stalled; the status stays `sent`);
+ *   the message item (instance, key id) names the contact; one forward-only conditional write on
+ *   the contact, counters from the status it replaced, events for the ERP.
  *   A receipt that finds the contact still `sending` (the sender records the message before it
  *   marks the contact sent), or no message yet, asks Evolution to retry (`retry_later` -> 503);
  * - `messages.upsert` from the debtor: matched to the billing message it quotes (`stanzaId`), else
@@ -368,10 +375,12 @@ const onReceipt = async (
   const status =
     typeof data.status === 'string' || typeof data.status === 'number' ? String(data.status) : '';
   const receipt = RECEIPT_BY_STATUS[status];
-  if (!receipt && UNTRACKED_STATUSES.has(status))
+  const serverAck = SERVER_ACK_STATUSES.has(status);
+  if (!receipt && !serverAck && UNTRACKED_STATUSES.has(status))
     return ignored('status_not_tracked', `status not tracked: ${status}`);
   // DELETED (2.3's fallback for a status it does not know), or anything newer.
-  if (!receipt) return ignored('unknown_status', `unknown status: ${shown(data.status ?? null)}`);
+  if (!receipt && !serverAck)
+    return ignored('unknown_status', `unknown status: ${shown(data.status ?? null)}`);
   const keyId = text(data.keyId) ?? text(record(data.key).id);
   if (!keyId) return ignored('missing_data', 'receipt without a message id');
 
@@ -386,6 +395,7 @@ const onReceipt = async (
     return ignored('unknown_message', `message ${shown(keyId)} is not a billing message`);
   const queueId = message.queueId as string;
   const position = message.contactPosition as number;
+  if (!receipt) return onServerAck(deps, queueId, position, at);
 
   const write = await deps.store.applyReceipt(
     queueId,
@@ -402,7 +412,7 @@ const onReceipt = async (
     await emitReceipt(deps, queueId, position, receipt, keyId, at);
     return ignored('duplicate', `duplicate ${receipt}`);
   }
-  const deltas = receiptDeltas(write.previous, receipt);
+  const deltas = receiptDeltas(write.previous, receipt, write.wasStalled === true);
   await deps.store.updateQueueProgress(queueId, deltas);
   // The metrics follow the counters, so a read arriving first counts a delivery too.
   const about = metricEvent(message);
@@ -410,6 +420,26 @@ const onReceipt = async (
   if (about && deltas.contactsRead) deps.metrics.messageRead(about);
   await emitReceipt(deps, queueId, position, receipt, keyId, at);
   return applied(`${write.previous} -> ${receipt}`);
+};
+
+/**
+ * SERVER_ACK: WhatsApp's server took the message. Not a delivery (the status stays `sent`), but
+ * proof it is not stalled: recorded once as `serverAckAt`; one that ends a stall takes the contact
+ * out of `contacts_stalled`. Like receipts, one for a contact still `sending` is retried later.
+ */
+const onServerAck = async (
+  deps: IngestDeps,
+  queueId: string,
+  position: number,
+  at: Date,
+): Promise<IngestOutcome> => {
+  const write = await deps.store.recordServerAck(queueId, position, at.toISOString());
+  if (!write.recorded) {
+    if (write.current === 'sending') return { result: 'retry_later', detail: 'contact not marked sent yet' };
+    return ignored('duplicate', `server ack: contact is ${write.current ?? 'unknown'}`);
+  }
+  if (write.wasStalled) await deps.store.updateQueueProgress(queueId, { contactsStalled: -1 });
+  return applied(write.wasStalled ? 'server ack (ends a stall)' : 'server ack');
 };
 
 const emitReceipt = async (

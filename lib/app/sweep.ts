@@ -1,8 +1,11 @@
 import type { BillingQueue } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { Store } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
+import { checkStalledDeliveries } from './delivery-watch.ts';
 import { publishContinuation } from './run-queue.ts';
 
 export interface SweepDeps {
@@ -10,10 +13,15 @@ export interface SweepDeps {
   workQueue: WorkQueue;
   clock: Clock;
   logger: Logger;
+  /** For stalled deliveries: the `delivery_stalled` event and metric. */
+  events: BillingEvents;
+  metrics: Metrics;
 }
 
 export interface SweepResult {
   republished: string[];
+  /** Sent contacts found stalled by this sweep (lib/app/delivery-watch.ts). */
+  stalled: number;
 }
 
 const PAGE = 100;
@@ -24,7 +32,9 @@ const PAGE = 100;
  * 2. for each: a `pending` queue whose work item never arrived, a `running` one whose pump died
  *    (no progress for longer than a lease), or a `scheduled` one whose release was lost: publish
  *    its work item again and move its check time forward, so the next sweep leaves it alone;
- * 3. `instance_down` queues are left to their re-check schedule.
+ * 3. `instance_down` queues are left to their re-check schedule;
+ * 4. due delivery watches: sent messages with no acknowledgement past the tenant's delivery timeout
+ *    become stalled (lib/app/delivery-watch.ts).
  * Idempotent: a republished item for a queue that is fine just finds nothing to do (the lease
  * and the contact claims make a duplicate pump harmless).
  */
@@ -47,7 +57,8 @@ export const sweep = async (deps: SweepDeps, options: { graceMs: number }): Prom
     republished.push(queue.id);
     deps.logger.warn('sweeper republished a stuck queue', { queueId: queue.id, status: queue.status });
   }
-  return { republished };
+  const { stalled } = await checkStalledDeliveries(deps);
+  return { republished, stalled };
 };
 
 const isStuck = (queue: BillingQueue, upTo: string): boolean => {

@@ -30,6 +30,7 @@ export const billingConfigSchema = z.object({
   ambiguousSendPolicy: z.enum(AMBIGUOUS_SEND_POLICIES),
   retentionDays: z.number().int().min(1).max(3650),
   allowInsecureCallbacks: z.boolean(),
+  deliveryTimeoutMinutes: z.number().int().min(1).max(1440),
 }) satisfies z.ZodType<BillingConfig>;
 
 /**
@@ -51,6 +52,7 @@ export const DEFAULT_BILLING_CONFIG: BillingConfig = {
   ambiguousSendPolicy: 'mark_unknown',
   retentionDays: 90,
   allowInsecureCallbacks: false,
+  deliveryTimeoutMinutes: 15,
 };
 
 /** Validates a partial config change; throws INVALID_CONFIG naming every bad field. */

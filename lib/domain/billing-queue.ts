@@ -26,6 +26,7 @@ export const newBillingQueue = (fields: NewQueueFields): BillingQueue => ({
   contactsCancelled: 0,
   contactsUnknown: 0,
   contactsSkipped: 0,
+  contactsStalled: 0,
   currentRate: 0,
   startedAt: null,
   completedAt: null,

@@ -62,6 +62,11 @@ export interface BillingConfig {
   retentionDays: number;
   /** Development only: callbacks to http:// and private addresses. */
   allowInsecureCallbacks: boolean;
+  /**
+   * A sent message with no SERVER_ACK, DELIVERY_ACK or READ this long after the send is stalled
+   * (counted in `contacts_stalled`, event `delivery_stalled`); a receipt arriving later still counts.
+   */
+  deliveryTimeoutMinutes: number;
 }
 
 export interface Tenant {
@@ -153,7 +158,16 @@ export interface WhatsAppInstance {
   createdAt: string;
 }
 
-export const CALLBACK_EVENTS = ['sent', 'delivered', 'read', 'failed', 'replied', 'queue.completed'] as const;
+export const CALLBACK_EVENTS = [
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'replied',
+  'queue.completed',
+  // Opt-in only (not in the default set): a sent message WhatsApp never acknowledged in time.
+  'delivery_stalled',
+] as const;
 export type CallbackEvent = (typeof CALLBACK_EVENTS)[number];
 
 /** A contact the Accept path refused, reported back one by one (never silently dropped). */
@@ -216,6 +230,11 @@ export interface BillingQueue {
   contactsCancelled: number;
   contactsUnknown: number;
   contactsSkipped: number;
+  /**
+   * Sent contacts currently stalled: no acknowledgement within the tenant's delivery timeout. A late
+   * receipt (or SERVER_ACK) takes the contact out again, so this is a current count, not a total.
+   */
+  contactsStalled: number;
   /** Messages per minute measured over the recent sends. */
   currentRate: number;
   createdAt: string;
@@ -261,6 +280,10 @@ export interface BillingContact {
   retryAt?: string | null;
   /** When the last claim (`-> sending`) happened. */
   claimedAt?: string | null;
+  /** When WhatsApp's server took the message (SERVER_ACK): not delivered, but not stalled either. */
+  serverAckAt?: string | null;
+  /** When the message was found stalled (sent, no acknowledgement within the delivery timeout); set once. */
+  stalledAt?: string | null;
 }
 
 /** A page of a listing; `nextCursor` is opaque and null on the last page. */
@@ -327,7 +350,8 @@ export type QueueCounter =
   | 'contactsPendingRetry'
   | 'contactsCancelled'
   | 'contactsUnknown'
-  | 'contactsSkipped';
+  | 'contactsSkipped'
+  | 'contactsStalled';
 
 /** Fields of a queue that change while it runs (besides status and counters). */
 export type QueueRunFields = Partial<

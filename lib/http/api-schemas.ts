@@ -41,7 +41,8 @@ export { CALLBACK_EVENTS, type CallbackEvent };
 
 /**
  * Events sent when the request names none: everything but `read`, which fires once per
- * message opened and would double the ERP's traffic for little value (design section 5).
+ * message opened and would double the ERP's traffic for little value (design section 5), and
+ * `delivery_stalled`, which is opt-in (an ERP that does not know it should not start receiving it).
  */
 export const DEFAULT_CALLBACK_EVENTS: CallbackEvent[] = [
   'sent',
@@ -186,7 +187,11 @@ export const sendBillingRequestSchema = z
       .array(z.enum(CALLBACK_EVENTS))
       .max(CALLBACK_EVENTS.length)
       .default(() => [...DEFAULT_CALLBACK_EVENTS])
-      .openapi({ description: 'Eventos enviados ao callback_url. Padrão: todos menos `read`.' }),
+      .openapi({
+        description:
+          'Eventos enviados ao callback_url. Padrão: todos menos `read` e `delivery_stalled` ' +
+          '(mensagem sem confirmação do WhatsApp no prazo do tenant), que só vão quando pedidos.',
+      }),
     metadata: metadataSchema.optional(),
   })
   .openapi('SendBillingRequest', {
@@ -346,6 +351,12 @@ export const queueStatusSchema = z
       description:
         'Envio com resultado desconhecido (timeout depois do pedido sair); nunca reenviado às cegas.',
     }),
+    contacts_stalled: counter().openapi({
+      description:
+        'Enviadas sem nenhuma confirmação do WhatsApp (SERVER_ACK, entrega ou leitura) dentro de ' +
+        '`delivery_timeout_minutes` do tenant (padrão 15). Conta as paradas agora: uma confirmação ' +
+        'que chega depois tira o contato desta contagem.',
+    }),
     paused_at: isoInstant().nullable(),
     next_run_at: isoInstant().nullable(),
     template_type: z.enum(TEMPLATE_TYPES),
@@ -374,6 +385,7 @@ export const queueStatusSchema = z
       contacts_cancelled: 0,
       contacts_pending: 0,
       contacts_unknown: 0,
+      contacts_stalled: 0,
       paused_at: null,
       next_run_at: null,
       template_type: 'overdue',
@@ -412,6 +424,16 @@ export const queueContactSchema = z
     sent_at: isoInstant().nullable(),
     delivered_at: isoInstant().nullable(),
     read_at: isoInstant().nullable(),
+    server_ack_at: isoInstant()
+      .nullable()
+      .openapi({ description: 'Quando o servidor do WhatsApp confirmou o recebimento (SERVER_ACK).' }),
+    stalled_at: isoInstant()
+      .nullable()
+      .openapi({
+        description:
+          'Quando a mensagem foi considerada parada (sem confirmação do WhatsApp no prazo do tenant); ' +
+          'continua preenchido se uma confirmação chegar depois.',
+      }),
   })
   .openapi('QueueContact');
 

@@ -304,7 +304,8 @@ const buildRegistry = (): OpenAPIRegistry => {
     tags: ['Filas'],
     summary: 'Eventos de callback e sua entrega',
     description:
-      'Os eventos (sent, delivered, read, failed, replied, queue.completed) das campanhas do tenant, mais antigos ' +
+      'Os eventos (sent, delivered, read, failed, replied, queue.completed, delivery_stalled) das campanhas do ' +
+      'tenant, mais antigos ' +
       'primeiro, com o status da entrega ao `callback_url`. O corpo de cada callback é o evento sem `delivery`, ' +
       'assinado no cabeçalho `X-Billing-Signature: t=<unix>,v1=<hex HMAC-SHA256(segredo, "<t>.<corpo>")>` ' +
       '(um `v1` por segredo durante uma rotação). Respostas 2xx confirmam a entrega; as demais são tentadas de novo ' +

@@ -73,6 +73,9 @@ export const queueStatusView = (
     contacts_cancelled: q.contactsCancelled,
     contacts_pending: Math.max(0, remaining - q.contactsPendingRetry),
     contacts_unknown: q.contactsUnknown,
+    // Absent on queues stored before the field existed; briefly negative when a late receipt's
+    // decrement lands before the sweeper's increment.
+    contacts_stalled: Math.max(0, q.contactsStalled ?? 0),
     paused_at: q.pausedAt,
     next_run_at: q.nextRunAt,
     template_type: q.templateType,
@@ -98,4 +101,6 @@ export const contactView = (c: BillingContact) => ({
   sent_at: c.sentAt,
   delivered_at: c.deliveredAt,
   read_at: c.readAt,
+  server_ack_at: c.serverAckAt ?? null,
+  stalled_at: c.stalledAt ?? null,
 });

@@ -12,6 +12,8 @@ export const METRICS_NAMESPACE = 'Billing';
  *   MessagesFailed counts attempts that ended `failed` (permanent); the SampleCount of SendDurationMs per
  *   `status` counts every attempt by outcome (sent, failed, retry, unknown).
  * - MessagesDelivered, MessagesRead, MessagesReplied: sets [service], [service, template_type].
+ * - MessagesStalled: sets [service], [service, template_type]; sent messages found with no
+ *   acknowledgement within the tenant's delivery timeout (counted when found, once per message).
  * - ActiveQueues: set [service, status]; signed changes (+1 entering an open status, -1 leaving it),
  *   so its Sum over a period is the net change of open queues in that status.
  * - SendRatePerMinute: set [service]; the measured pace of a running queue (use Average or Maximum).
@@ -24,6 +26,7 @@ export const METRIC = {
   delivered: 'MessagesDelivered',
   read: 'MessagesRead',
   replied: 'MessagesReplied',
+  stalled: 'MessagesStalled',
   sendDuration: 'SendDurationMs',
   activeQueues: 'ActiveQueues',
   sendRate: 'SendRatePerMinute',
@@ -50,7 +53,8 @@ const family = <const L extends readonly string[]>(
 
 /**
  * Prometheus series of local mode (`GET /metrics`): the guide's five, with its labels and help
- * texts, plus counters for receipts, replies and ignored webhooks, which the guide does not name.
+ * texts, plus counters for receipts, replies, ignored webhooks and stalled deliveries, which the
+ * guide does not name.
  */
 export const PROMETHEUS = {
   messagesSent: family('billing_messages_sent_total', 'counter', 'Total de mensagens de billing enviadas', [
@@ -91,6 +95,12 @@ export const PROMETHEUS = {
     'counter',
     'Webhooks autenticados do gateway respondidos 2xx ignored, por motivo',
     ['tenant_id', 'reason'],
+  ),
+  messagesStalled: family(
+    'billing_messages_stalled_total',
+    'counter',
+    'Total de mensagens enviadas sem confirmação do WhatsApp no prazo (paradas)',
+    ['tenant_id', 'template_type'],
   ),
 } as const;
 

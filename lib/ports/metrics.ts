@@ -77,6 +77,8 @@ export interface Metrics {
   messageRead(event: MessageEvent): void;
   /** Records a reply from the contact to a billing message. */
   replyReceived(event: MessageEvent): void;
+  /** Records a sent message found stalled: no acknowledgement within the tenant's delivery timeout. */
+  deliveryStalled(event: MessageEvent): void;
   /** Records a queue moving between statuses (feeds the count of open queues per status). */
   queueStatusChanged(change: QueueStatusChange): void;
   /** Records an authenticated gateway webhook answered 2xx `ignored`, by reason. */

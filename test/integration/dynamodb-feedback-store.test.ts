@@ -128,7 +128,7 @@ describe('dynamodb-feedback-store', () => {
       const afterDelivery = await store.applyReceipt('queue-1', 1, 'failed', T0, 'falhou');
 
       // Assess
-      expect(failed).toEqual({ applied: true, previous: 'sent' });
+      expect(failed).toEqual({ applied: true, previous: 'sent', wasStalled: false });
       expect(afterDelivery).toEqual({ applied: false, current: 'delivered' });
       const items = (await store.listContacts('queue-1', { limit: 10 })).items;
       expect(items[0]).toMatchObject({ status: 'failed', lastError: 'falhou', lastErrorAt: T0 });

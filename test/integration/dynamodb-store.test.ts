@@ -44,6 +44,7 @@ const config = (overrides: Partial<BillingConfig> = {}): BillingConfig => ({
   ambiguousSendPolicy: 'mark_unknown',
   retentionDays: 90,
   allowInsecureCallbacks: false,
+  deliveryTimeoutMinutes: 15,
   ...overrides,
 });
 

@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { vi } from 'vitest';
 import type * as SenderLimitsModule from '../../infra/sender-limits.ts';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../lib/adapters/store/table-schema.ts';
+import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { pathVariants, ROUTES } from '../../lib/http/route-table.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/observability/metric-names.ts';
 import { type Declared, installSstFake, resolveOutputs, type SstFake, toSeconds } from './sst-fake.ts';
@@ -530,6 +531,36 @@ export const checkFailureRateAlarm: InfraCheck = (synth) => {
   need(/^IF\(\(.+\) >= \d+,/.test(expression), `failure rate expression ${expression} has no minimum sample`);
 };
 
+/**
+ * The stalled-deliveries alarm divides stalled by sent + stalled (metric-names.ts), with a minimum
+ * sample, over periods no shorter than the default delivery timeout (a send is found stalled that
+ * long after it went out, so a shorter period compares stalls with unrelated sends).
+ */
+export const checkStalledDeliveriesAlarm: InfraCheck = (synth) => {
+  const alarm = argsOf(synth.fake.one('aws.cloudwatch.MetricAlarm', 'StalledDeliveriesAlarm'));
+  const queries = (alarm.metricQueries ?? []) as Data[];
+  const metrics = queries.filter((q) => q.metric).map((q) => q.metric as Data);
+  needSameSet(
+    metrics.map((m) => m.metricName),
+    [METRIC.stalled, METRIC.sent],
+    'stalled deliveries alarm metrics differ from MessagesSent and MessagesStalled',
+  );
+  const timeoutSeconds = DEFAULT_BILLING_CONFIG.deliveryTimeoutMinutes * 60;
+  for (const m of metrics) {
+    need(m.namespace === METRICS_NAMESPACE, `stalled alarm reads ${m.metricName} from ${m.namespace}`);
+    need(
+      m.period >= timeoutSeconds,
+      `stalled alarm period ${show(m.period)} s is shorter than the delivery timeout (${timeoutSeconds} s)`,
+    );
+  }
+  const expression = String(queries.find((q) => q.returnData)?.expression);
+  need(
+    expression.includes('FILL(stalled, 0) / (FILL(sent, 0) + FILL(stalled, 0))'),
+    `stalled rate expression ${expression} is not stalled / (sent + stalled)`,
+  );
+  need(/^IF\(\(.+\) >= \d+,/.test(expression), `stalled rate expression ${expression} has no minimum sample`);
+};
+
 /** Every alarm metric under our namespace is a name of lib/observability/metric-names.ts. */
 export const checkAlarmMetricNames: InfraCheck = (synth) => {
   const known: string[] = Object.values(METRIC);
@@ -649,6 +680,7 @@ export const INFRA_CHECKS: Readonly<Record<string, InfraCheck>> = {
   checkEveryEntryPointDeployed,
   checkReleaseScheduling,
   checkFailureRateAlarm,
+  checkStalledDeliveriesAlarm,
   checkAlarmMetricNames,
   checkAlarmCoverage,
   checkAlarmNotifications,

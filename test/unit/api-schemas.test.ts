@@ -183,7 +183,8 @@ describe('api-schemas', () => {
       { field: 'callback_url', message: 'URL inválida (use http:// ou https://)' },
       {
         field: 'callback_events.1',
-        message: 'Valor inválido. Use: sent, delivered, read, failed, replied, queue.completed',
+        message:
+          'Valor inválido. Use: sent, delivered, read, failed, replied, queue.completed, delivery_stalled',
       },
     ]);
   });

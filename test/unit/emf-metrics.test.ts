@@ -70,6 +70,7 @@ describe('emf-metrics', () => {
       });
       metrics.sendRate({ tenantId: TENANT, queueId: QUEUE, perMinute: 4.5 });
       metrics.messageDelivered({ tenantId: TENANT, queueId: QUEUE, templateType: 'overdue' });
+      metrics.deliveryStalled({ tenantId: TENANT, queueId: QUEUE, templateType: 'overdue' });
       await metrics.flush();
     });
 
@@ -97,6 +98,7 @@ describe('emf-metrics', () => {
         METRIC.sendDuration,
         METRIC.sendRate,
         METRIC.delivered,
+        METRIC.stalled,
       ].sort(),
     );
     const sentRecord = records.find((r) => r.status === 'sent');

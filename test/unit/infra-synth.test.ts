@@ -22,6 +22,7 @@ import {
   checkRoutesMatchRouteTable,
   checkRunOutputs,
   checkSenderSubscription,
+  checkStalledDeliveriesAlarm,
   checkTableMatchesSchema,
   checkTableRecovery,
   checkVisibilityVsTimeout,
@@ -231,6 +232,13 @@ describe('infra synth', () => {
       expect(check).not.toThrow();
     });
 
+    it('computes the stalled rate from the metric names of metric-names.ts over periods no shorter than the delivery timeout', () => {
+      // Act
+      const check = () => checkStalledDeliveriesAlarm(dev);
+      // Assess
+      expect(check).not.toThrow();
+    });
+
     it('uses only metric names of metric-names.ts under our namespace', () => {
       // Act
       const check = () => checkAlarmMetricNames(dev);
@@ -385,6 +393,15 @@ describe('infra synth', () => {
         breakIn: (s) =>
           withRecordedArgs(s, 'aws.cloudwatch.MetricAlarm', 'FailureRateAlarm', (args) => {
             args.metricQueries[0].metric.metricName = 'MessageSent';
+          }),
+      },
+      {
+        setting: 'the stalled deliveries alarm looks at periods shorter than the delivery timeout',
+        check: checkStalledDeliveriesAlarm,
+        problem: /stalled alarm period 300 s is shorter than the delivery timeout \(900 s\)/,
+        breakIn: (s) =>
+          withRecordedArgs(s, 'aws.cloudwatch.MetricAlarm', 'StalledDeliveriesAlarm', (args) => {
+            for (const query of args.metricQueries) if (query.metric) query.metric.period = 300;
           }),
       },
       {

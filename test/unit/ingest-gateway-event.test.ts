@@ -191,6 +191,12 @@ describe('ingest-gateway-event', () => {
       expect(receiptDeltas('sent', 'read')).toEqual({ contactsDelivered: 1, contactsRead: 1 });
       expect(receiptDeltas('delivered', 'read')).toEqual({ contactsRead: 1 });
       expect(receiptDeltas('sent', 'failed')).toEqual({ contactsSent: -1, contactsFailed: 1 });
+      expect(receiptDeltas('sent', 'delivered', true)).toEqual({ contactsDelivered: 1, contactsStalled: -1 });
+      expect(receiptDeltas('sent', 'failed', true)).toEqual({
+        contactsSent: -1,
+        contactsFailed: 1,
+        contactsStalled: -1,
+      });
     });
 
     it('names events alike in every spelling and knows both 9th-digit spellings of a Brazilian mobile', () => {
@@ -249,12 +255,44 @@ describe('ingest-gateway-event', () => {
 
       // Act
       const incoming = await ingestGatewayEvent(f.deps, instance, receipt('READ', sent.id, false));
-      const serverAck = await ingestGatewayEvent(f.deps, instance, receipt('SERVER_ACK'));
+      const deleted = await ingestGatewayEvent(f.deps, instance, receipt('DELETED'));
 
       // Assess
-      expect([incoming.result, serverAck.result]).toEqual(['ignored', 'ignored']);
-      expect([incoming.reason, serverAck.reason]).toEqual(['incoming_message_receipt', 'status_not_tracked']);
+      expect([incoming.result, deleted.result]).toEqual(['ignored', 'ignored']);
+      expect([incoming.reason, deleted.reason]).toEqual(['incoming_message_receipt', 'unknown_status']);
       expect(f.status()).toBe('sent');
+    });
+
+    it('records SERVER_ACK without moving the status, and counts a stall it ends out of contacts_stalled', async () => {
+      // Prepare
+      const f = fakeDeps();
+      const acks: Array<{ queueId: string; position: number }> = [];
+      const answers = [
+        { recorded: true as const, wasStalled: false },
+        { recorded: true as const, wasStalled: true },
+        { recorded: false as const, current: 'sending' as const },
+        { recorded: false as const, current: 'sent' as const },
+      ];
+      Object.assign(f.deps.store, {
+        recordServerAck: async (queueId: string, position: number) => {
+          acks.push({ queueId, position });
+          return answers.shift();
+        },
+      });
+
+      // Act
+      const results = [];
+      for (const status of ['SERVER_ACK', 'SERVER_ACK', 'SERVER_ACK', '2']) {
+        results.push((await ingestGatewayEvent(f.deps, instance, receipt(status))).result);
+      }
+
+      // Assess
+      expect(results).toEqual(['applied', 'applied', 'retry_later', 'ignored']);
+      expect(acks).toHaveLength(4);
+      expect(acks[0]).toEqual({ queueId: 'q-1', position: 0 });
+      expect(f.status()).toBe('sent');
+      expect(f.progress).toEqual([{ contactsStalled: -1 }]);
+      expect(f.events).toEqual([]);
     });
   });
 

@@ -27,6 +27,7 @@ describe('prometheus-metrics', () => {
     metrics.messageSent({ tenantId: 't1', templateType: 'overdue', status: 'retry', durationMs: 90_000 });
     metrics.sendRate({ tenantId: 't1', queueId: 'q1', perMinute: 12.5 });
     metrics.messageDelivered({ tenantId: 'ac"me\\sa\nx', templateType: 'upcoming' });
+    metrics.deliveryStalled({ tenantId: 't1', templateType: 'overdue' });
 
     // Act
     const text = metrics.render();
@@ -71,6 +72,9 @@ describe('prometheus-metrics', () => {
         '# TYPE billing_messages_delivered_total counter',
         'billing_messages_delivered_total{tenant_id="ac\\"me\\\\sa\\nx",template_type="upcoming"} 1',
         ...EMPTY_FAMILIES_AFTER_DELIVERED,
+        '# HELP billing_messages_stalled_total Total de mensagens enviadas sem confirmação do WhatsApp no prazo (paradas)',
+        '# TYPE billing_messages_stalled_total counter',
+        'billing_messages_stalled_total{tenant_id="t1",template_type="overdue"} 1',
         '',
       ].join('\n'),
     );

@@ -27,7 +27,9 @@ export type SimFailureKind =
   /** The message goes out, then the proxy gives up waiting: 504 Gateway Time-out (nginx HTML). */
   | 'proxy_504'
   /** The message goes out, then a 500 HTML page without Evolution's envelope (Cloudflare). */
-  | 'proxy_html';
+  | 'proxy_html'
+  // Accepted (201 PENDING) but never acknowledged: no SERVER_ACK, DELIVERY_ACK or READ webhooks.
+  | 'no_receipts';
 
 export interface SimInstanceSeed {
   name: string;
@@ -233,6 +235,7 @@ const FAILURE_KINDS: readonly SimFailureKind[] = [
   'proxy_502',
   'proxy_504',
   'proxy_html',
+  'no_receipts',
 ];
 const MAX_BODY_BYTES = 1024 * 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -626,8 +629,8 @@ export const startEvolutionSimulator = async (
     return first;
   };
 
-  /** After an accepted send: `send.message` at once, then the receipts on their schedule. */
-  const emitForSend = (record: InstanceRecord, message: SimSentMessage): void => {
+  /** After an accepted send: `send.message` at once, then the receipts on their schedule (unless `receipts` is false). */
+  const emitForSend = (record: InstanceRecord, message: SimSentMessage, receipts = true): void => {
     if (record.webhookUrl === undefined) return;
     const sent = {
       key: { remoteJid: message.remoteJid, fromMe: true, id: message.id },
@@ -641,13 +644,14 @@ export const startEvolutionSimulator = async (
     };
     void emit(record, 'send.message', sent);
     if (record.webhook.echoFromMe) void emit(record, 'messages.upsert', { ...sent, status: 'SERVER_ACK' });
+    if (!receipts) return;
     const { serverAckMs, deliveryAckMs, readMs, reorder } = record.webhook;
-    const receipts: Array<[string, number | null]> = [
+    const schedule: Array<[string, number | null]> = [
       ['SERVER_ACK', serverAckMs],
       ['DELIVERY_ACK', reorder ? readMs : deliveryAckMs],
       ['READ', reorder ? deliveryAckMs : readMs],
     ];
-    for (const [status, delay] of receipts) {
+    for (const [status, delay] of schedule) {
       if (delay === null) continue;
       void track(async () => {
         await pause(delay);
@@ -696,7 +700,7 @@ export const startEvolutionSimulator = async (
     return { id, status };
   };
 
-  const accept = (record: InstanceRecord, number: string, text: string): SimSentMessage => {
+  const accept = (record: InstanceRecord, number: string, text: string, receipts = true): SimSentMessage => {
     const message: SimSentMessage = {
       instance: record.name,
       number,
@@ -707,7 +711,7 @@ export const startEvolutionSimulator = async (
     };
     log.push(message);
     options.onAccepted?.({ ...message }, view(record));
-    emitForSend(record, message);
+    emitForSend(record, message, receipts);
     return message;
   };
 
@@ -751,6 +755,7 @@ export const startEvolutionSimulator = async (
         // The message goes out, then the proxy in front loses Evolution's answer and sends its own.
         accept(record, body.number, body.text);
         return sendProxyPage(res, failure);
+      case 'no_receipts':
       case undefined:
         break;
     }
@@ -762,7 +767,7 @@ export const startEvolutionSimulator = async (
     if (!isOnWhatsApp(body.number)) return sendJson(res, 400, notOnWhatsAppAnswer(body.number));
     // Evolution shows "typing..." for `delay` ms inside the HTTP call, then sends.
     await pause(body.delay ?? 0);
-    const message = accept(record, body.number, body.text);
+    const message = accept(record, body.number, body.text, failure !== 'no_receipts');
     sendJson(res, 201, {
       key: { remoteJid: message.remoteJid, fromMe: true, id: message.id },
       pushName: 'Simulator',

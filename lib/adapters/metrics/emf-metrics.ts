@@ -122,6 +122,8 @@ export const createEmfMetrics = (options: EmfMetricsOptions): Metrics => {
       record({ template_type: templateType }, MESSAGE_SETS, { tenantId, queueId }, [count(METRIC.read)]),
     replyReceived: ({ tenantId, queueId, templateType }) =>
       record({ template_type: templateType }, MESSAGE_SETS, { tenantId, queueId }, [count(METRIC.replied)]),
+    deliveryStalled: ({ tenantId, queueId, templateType }) =>
+      record({ template_type: templateType }, MESSAGE_SETS, { tenantId, queueId }, [count(METRIC.stalled)]),
     queueStatusChanged: ({ tenantId, queueId, from, to }) => {
       // Final statuses are not "active": a queue that completes only leaves its previous status.
       if (from && from !== to && !isFinalQueueStatus(from)) {

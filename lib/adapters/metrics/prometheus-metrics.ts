@@ -104,6 +104,7 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
   const delivered = newCounter();
   const read = newCounter();
   const replied = newCounter();
+  const stalled = newCounter();
   const activeQueues = newCounter();
   const sendRate = newCounter();
   const webhooksIgnored = newCounter();
@@ -149,6 +150,9 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
     replyReceived: ({ tenantId, templateType }) => {
       replied.get([tenantId, templateType]).value += 1;
     },
+    deliveryStalled: ({ tenantId, templateType }) => {
+      stalled.get([tenantId, templateType]).value += 1;
+    },
     queueStatusChanged: ({ tenantId, queueId, from, to }) => {
       if (from === to) return;
       if (from && !isFinalQueueStatus(from)) {
@@ -178,6 +182,7 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
         ...renderSimple(PROMETHEUS.messagesRead, read.sorted()),
         ...renderSimple(PROMETHEUS.messagesReplied, replied.sorted()),
         ...renderSimple(PROMETHEUS.webhooksIgnored, webhooksIgnored.sorted()),
+        ...renderSimple(PROMETHEUS.messagesStalled, stalled.sorted()),
       ].join('\n')}\n`,
   };
 };

@@ -5,6 +5,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { isStalled } from '../../domain/delivery-stall.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { shouldApplyReceipt } from '../../domain/queue-state.ts';
 import { CONTACT_STATUSES, type ContactStatus, type OptOut, type ReceiptStatus } from '../../domain/types.ts';
@@ -116,10 +117,21 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
             ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
-            ReturnValues: 'UPDATED_OLD',
+            // The whole old item: its status to count the receipt once, and whether it was stalled.
+            ReturnValues: 'ALL_OLD',
           }),
         );
-        return { applied: true, previous: out.Attributes?.status as ContactStatus };
+        const old = out.Attributes ?? {};
+        const previous = old.status as ContactStatus;
+        return {
+          applied: true,
+          previous,
+          wasStalled: isStalled({
+            status: previous,
+            serverAckAt: old.serverAckAt as string | undefined,
+            stalledAt: old.stalledAt as string | undefined,
+          }),
+        };
       } catch (failure) {
         if (!isConditionFailure(failure)) throw failure;
       }

@@ -77,6 +77,7 @@ const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
   'contactsCancelled',
   'contactsUnknown',
   'contactsSkipped',
+  'contactsStalled',
 ]);
 const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
   'currentRate',

@@ -15,6 +15,7 @@ import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { CounterResult, Store } from '../../ports/store.ts';
 import { createDynamoDbCallbackStore } from './dynamodb-callback-store.ts';
 import { createDynamoDbCampaignStore } from './dynamodb-campaign-store.ts';
+import { createDynamoDbDeliveryWatchStore } from './dynamodb-delivery-watch-store.ts';
 import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
 import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-item.ts';
 import { createDynamoDbScheduleStore } from './dynamodb-schedule-store.ts';
@@ -142,6 +143,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     ...createDynamoDbScheduleStore({ client, tableName }),
     ...createDynamoDbFeedbackStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
     ...createDynamoDbCallbackStore({ client, tableName }),
+    ...createDynamoDbDeliveryWatchStore({ client, tableName }),
 
     async createTenant(tenant: Tenant) {
       const created = await putNew({ ...keys.tenant(tenant.id), ...keys.tenantsIndex(tenant.id), ...tenant });

@@ -52,8 +52,11 @@ export const indexPartitions = {
   callbackEvents: (tenantId: string) => `TENANT#${tenantId}#EVENTS`,
 } as const;
 
-/** What the sparse due index holds: store-backed schedules, queues the sweeper checks, callbacks to retry. */
-export type DueKind = 'SCHEDULE' | 'QUEUE' | 'CALLBACK';
+/**
+ * What the sparse due index holds: store-backed schedules, queues the sweeper checks, callbacks to
+ * retry, delivery watches (queues with sent messages not yet acknowledged).
+ */
+export type DueKind = 'SCHEDULE' | 'QUEUE' | 'CALLBACK' | 'STALL';
 
 /** A batch position (0..9999) zero-padded, so string order is batch order. */
 const position4 = (position: number) => String(position).padStart(4, '0');
@@ -131,6 +134,8 @@ export const keys = {
   }),
   schedule: (name: string) => ({ pk: `SCHEDULE#${name}`, sk: 'SCHEDULE' }),
   callback: (queueId: string, eventId: string) => ({ pk: `QUEUE#${queueId}`, sk: `CALLBACK#${eventId}` }),
+  /** A queue's delivery watch: its own item, so the hot queue item carries no extra index key. */
+  deliveryWatch: (queueId: string) => ({ pk: `QUEUE#${queueId}`, sk: 'STALLWATCH' }),
   /** A tenant's callback events in time order (the events API without a queue). */
   callbackEventsIndex: (tenantId: string, occurredAt: string, eventId: string) => ({
     gsi1pk: indexPartitions.callbackEvents(tenantId),

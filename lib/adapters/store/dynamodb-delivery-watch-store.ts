@@ -1,0 +1,224 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ContactDelivery } from '../../domain/delivery-stall.ts';
+import type { ContactStatus } from '../../domain/types.ts';
+import type { DeliveryWatch, Store } from '../../ports/store.ts';
+import { type Item, isConditionFailure, tableOperations, toEntity } from './dynamodb-item.ts';
+import { GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
+
+/** The part of the Store that finds stalled deliveries (docs/data-model.md: Delivery watch). */
+export type DeliveryWatchStore = Pick<
+  Store,
+  | 'armDeliveryWatch'
+  | 'listDueDeliveryWatches'
+  | 'getDeliveryWatch'
+  | 'rescheduleDeliveryWatch'
+  | 'removeDeliveryWatch'
+  | 'listContactDeliveries'
+  | 'markContactStalled'
+  | 'recordServerAck'
+>;
+
+export interface DynamoDbDeliveryWatchStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}
+
+/** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
+const MAX_POSITION = 9_999;
+const WATCH_FIELDS = ['queueId', 'tenantId', 'templateType', 'checkAt', 'fromPosition', 'token'] as const;
+const DELIVERY_FIELDS = ['position', 'status', 'sentAt', 'serverAckAt', 'stalledAt', 'providerMessageId'];
+
+const toWatch = (item: Item): DeliveryWatch => {
+  const entity = toEntity<Record<string, unknown>>(item);
+  const watch = Object.fromEntries(WATCH_FIELDS.map((f) => [f, entity[f]])) as unknown as DeliveryWatch;
+  return { ...watch, fromPosition: Number(watch.fromPosition ?? 0) };
+};
+
+const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+
+const toDelivery = (item: Item): ContactDelivery => ({
+  position: Number(item.position),
+  status: item.status as ContactStatus,
+  sentAt: text(item.sentAt),
+  serverAckAt: text(item.serverAckAt),
+  stalledAt: text(item.stalledAt),
+  providerMessageId: text(item.providerMessageId),
+});
+
+/**
+ * Delivery watches and the contact writes of stall detection, on the single table. The watch is its
+ * own small item under the queue's partition with a sparse due-index entry (`DUE#STALL`), so neither
+ * the queue item nor the contacts carry another index key; every contact change here is one
+ * conditional UpdateItem that leaves the contact's status (and its index entry) alone.
+ */
+export function createDynamoDbDeliveryWatchStore(
+  options: DynamoDbDeliveryWatchStoreOptions,
+): DeliveryWatchStore {
+  const { client, tableName } = options;
+  const { get, updateIfMatch, queryAll } = tableOperations(client, tableName);
+
+  return {
+    async armDeliveryWatch(watch, token) {
+      // One write whatever the watch's state: absent -> created due at checkAt; present -> only the
+      // token changes (the due time and start position stay the sweeper's).
+      const out = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.deliveryWatch(watch.queueId),
+          UpdateExpression: [
+            'SET #token = :token',
+            '#queueId = if_not_exists(#queueId, :queueId)',
+            '#tenantId = if_not_exists(#tenantId, :tenantId)',
+            '#templateType = if_not_exists(#templateType, :templateType)',
+            '#checkAt = if_not_exists(#checkAt, :checkAt)',
+            '#fromPosition = if_not_exists(#fromPosition, :zero)',
+            '#gpk = :gpk',
+            '#gsk = if_not_exists(#gsk, :gsk)',
+          ].join(', '),
+          ExpressionAttributeNames: {
+            '#token': 'token',
+            '#queueId': 'queueId',
+            '#tenantId': 'tenantId',
+            '#templateType': 'templateType',
+            '#checkAt': 'checkAt',
+            '#fromPosition': 'fromPosition',
+            '#gpk': GSI2.pk,
+            '#gsk': GSI2.sk,
+          },
+          ExpressionAttributeValues: {
+            ':token': token,
+            ':queueId': watch.queueId,
+            ':tenantId': watch.tenantId,
+            ':templateType': watch.templateType,
+            ':checkAt': watch.checkAt,
+            ':zero': 0,
+            ':gpk': indexPartitions.due('STALL'),
+            ':gsk': keys.dueIndex('STALL', watch.checkAt, watch.queueId).gsi2sk,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toWatch(out.Attributes ?? {});
+    },
+
+    async listDueDeliveryWatches(now, limit) {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: GSI2.name,
+          KeyConditionExpression: '#gpk = :gpk AND #gsk <= :upTo',
+          ExpressionAttributeNames: { '#gpk': GSI2.pk, '#gsk': GSI2.sk },
+          // `~` sorts after every queue id character: everything due at `now` itself is included.
+          ExpressionAttributeValues: { ':gpk': indexPartitions.due('STALL'), ':upTo': `${now}#~` },
+          Limit: limit,
+        }),
+      );
+      return (out.Items ?? []).map(toWatch);
+    },
+
+    async getDeliveryWatch(queueId) {
+      const item = await get(keys.deliveryWatch(queueId));
+      return item ? toWatch(item) : undefined;
+    },
+
+    async rescheduleDeliveryWatch(queueId, checkAt, fromPosition) {
+      const item = await updateIfMatch({
+        Key: keys.deliveryWatch(queueId),
+        UpdateExpression: 'SET #checkAt = :checkAt, #gsk = :gsk, #fromPosition = :from',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: {
+          '#pk': PK,
+          '#checkAt': 'checkAt',
+          '#gsk': GSI2.sk,
+          '#fromPosition': 'fromPosition',
+        },
+        ExpressionAttributeValues: {
+          ':checkAt': checkAt,
+          ':gsk': keys.dueIndex('STALL', checkAt, queueId).gsi2sk,
+          ':from': fromPosition,
+        },
+        ReturnValues: 'NONE',
+      });
+      return item !== undefined;
+    },
+
+    async removeDeliveryWatch(queueId, token) {
+      try {
+        await client.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: keys.deliveryWatch(queueId),
+            ConditionExpression: '#token = :token',
+            ExpressionAttributeNames: { '#token': 'token' },
+            ExpressionAttributeValues: { ':token': token },
+          }),
+        );
+        return true;
+      } catch (failure) {
+        if (isConditionFailure(failure)) return false;
+        throw failure;
+      }
+    },
+
+    async listContactDeliveries(queueId, fromPosition) {
+      if (fromPosition > MAX_POSITION) return [];
+      // The base table (strongly consistent): what is stalled is a decision, never an index read.
+      // The sort key range keeps the queue item, the watch and callback events out.
+      const items = await queryAll({
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: {
+          '#pk': PK,
+          '#sk': SK,
+          ...Object.fromEntries(DELIVERY_FIELDS.map((f) => [`#${f}`, f])),
+        },
+        ExpressionAttributeValues: {
+          ':pk': keys.queue(queueId).pk,
+          ':from': keys.contact(queueId, Math.max(0, fromPosition)).sk,
+          ':to': keys.contact(queueId, MAX_POSITION).sk,
+        },
+        ProjectionExpression: DELIVERY_FIELDS.map((f) => `#${f}`).join(', '),
+        ConsistentRead: true,
+      });
+      return items.map(toDelivery);
+    },
+
+    async markContactStalled(queueId, position, at, sentBefore) {
+      const item = await updateIfMatch({
+        Key: keys.contact(queueId, position),
+        UpdateExpression: 'SET #stalledAt = :at',
+        ConditionExpression:
+          '#status = :sent AND #sentAt <= :before AND attribute_not_exists(#serverAckAt) AND attribute_not_exists(#stalledAt)',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#sentAt': 'sentAt',
+          '#serverAckAt': 'serverAckAt',
+          '#stalledAt': 'stalledAt',
+        },
+        ExpressionAttributeValues: { ':sent': 'sent', ':at': at, ':before': sentBefore },
+        ReturnValues: 'NONE',
+      });
+      return item !== undefined;
+    },
+
+    async recordServerAck(queueId, position, at) {
+      const item = await updateIfMatch({
+        Key: keys.contact(queueId, position),
+        UpdateExpression: 'SET #serverAckAt = :at',
+        ConditionExpression: '#status = :sent AND attribute_not_exists(#serverAckAt)',
+        ExpressionAttributeNames: { '#status': 'status', '#serverAckAt': 'serverAckAt' },
+        ExpressionAttributeValues: { ':sent': 'sent', ':at': at },
+        // The old item says whether this ended a stall (the condition guarantees it was `sent`).
+        ReturnValues: 'ALL_OLD',
+      });
+      if (item) return { recorded: true, wasStalled: Boolean(item.stalledAt) };
+      // dynalite returns no item on a failed condition: read what refused it.
+      const current = await get(keys.contact(queueId, position));
+      return { recorded: false, current: current?.status as ContactStatus | undefined };
+    },
+  };
+}
