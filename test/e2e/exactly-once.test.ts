@@ -52,6 +52,9 @@ describe.each<QueueDriver>(['sqs'])('work never parks without a way out (%s driv
     // Act
     const { queueId, numbers } = await s.sendBatch(tenant, 3);
     const parked = await s.waitForStatus(tenant, queueId, ['instance_down'], 10_000);
+    // Waking finds parked queues through an index: one parked a moment ago may only show there
+    // shortly after (it would then start at its own re-check, a minute later).
+    await s.dynamo?.catchUp();
     await connect(s, tenant);
     const done = await s.waitForStatus(tenant, queueId, ['completed'], 15_000);
 

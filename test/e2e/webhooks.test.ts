@@ -115,6 +115,9 @@ describe('evolution webhooks (local stack)', () => {
       const { queueId, numbers } = await s.sendBatch(tenant, 2);
       await s.waitForStatus(tenant, queueId, ['completed']);
       const [quoting, lid] = numbers as [string, string];
+      // Debtors answer seconds later, not within the index's lag: a reply without a quote is matched
+      // through the phone's history, an index.
+      await s.dynamo?.catchUp();
 
       // Act
       const first = await s.simulator.reply({
@@ -143,6 +146,7 @@ describe('evolution webhooks (local stack)', () => {
         },
         { what: 'both replies to be counted' },
       );
+      await s.dynamo?.catchUp();
       const history = await s.test.get(`${API}/conversations/%2B${quoting}`, { key: tenant.key });
 
       // Assess
@@ -309,6 +313,9 @@ describe('evolution webhooks (local stack)', () => {
     const down = await s.waitForStatus(tenant, queueId, ['instance_down'], 10_000);
     const stateWhileDown = (await s.test.container.store.getInstance(tenant.tenantId, tenant.instance))
       ?.connectionState;
+    // `open` finds the instance's parked queues through the index too (else their re-check, a
+    // minute later, would resume them).
+    await s.dynamo?.catchUp();
     s.simulator.setState(tenant.instance, 'open');
     const done = await s.waitForStatus(tenant, queueId, ['completed'], 20_000);
     const stateAfter = (await s.test.container.store.getInstance(tenant.tenantId, tenant.instance))
