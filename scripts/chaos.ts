@@ -12,7 +12,8 @@ import { type ChaosDriver, type ChaosResult, runChaos } from './chaos/run-chaos.
 
 const USAGE = [
   'Usage: npm run chaos -- [--kills 20] [--driver sqs|rabbitmq|both] [--seed N] [--batch-size 40]',
-  '                        [--rate 300] [--latency-ms 100] [--amqp-url amqp://guest:guest@127.0.0.1:5672] [--keep]',
+  '                        [--rate 300] [--latency-ms 100] [--ambiguous-send-policy mark_unknown|retry]',
+  '                        [--amqp-url amqp://guest:guest@127.0.0.1:5672] [--keep]',
 ].join('\n');
 
 const positiveInt = (name: string, value: string | undefined, fallback: number): number => {
@@ -32,6 +33,7 @@ const parse = () => {
       rate: { type: 'string' },
       'latency-ms': { type: 'string' },
       'amqp-url': { type: 'string' },
+      'ambiguous-send-policy': { type: 'string' },
       keep: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -41,6 +43,9 @@ const parse = () => {
     throw new Error(`--driver must be sqs, rabbitmq or both, not ${driver}`);
   const batchSize = positiveInt('batch-size', values['batch-size'], 40);
   if (batchSize < 1 || batchSize > 1000) throw new Error('--batch-size must be between 1 and 1000');
+  const policy = values['ambiguous-send-policy'] ?? 'mark_unknown';
+  if (policy !== 'mark_unknown' && policy !== 'retry')
+    throw new Error(`--ambiguous-send-policy must be mark_unknown or retry, not ${policy}`);
   const rate = positiveInt('rate', values.rate, 300);
   if (rate < 1 || rate > 6000) throw new Error('--rate (messages per minute) must be between 1 and 6000');
   return {
@@ -52,6 +57,7 @@ const parse = () => {
     messagesPerMinute: rate,
     gatewayLatencyMs: positiveInt('latency-ms', values['latency-ms'], 100),
     amqpUrl: values['amqp-url'] ?? 'amqp://guest:guest@127.0.0.1:5672',
+    ambiguousSendPolicy: policy as 'mark_unknown' | 'retry',
     keep: values.keep === true,
   };
 };

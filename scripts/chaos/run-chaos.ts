@@ -34,6 +34,11 @@ export interface ChaosOptions {
   /** Extra time the simulator takes for every call, so a kill can land inside a send. */
   gatewayLatencyMs: number;
   amqpUrl: string;
+  /**
+   * The tenant's policy for a send whose outcome a kill made unknown. `retry` resends it, so a
+   * kill inside a send makes a duplicate: a way to see chaos catch one.
+   */
+  ambiguousSendPolicy: 'mark_unknown' | 'retry';
   /** Keep the data dir and logs even when the run is clean. */
   keep: boolean;
   say: (line: string) => void;
@@ -219,6 +224,8 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
         // The run's own polling must never be throttled.
         '--rate-limit-per-hour',
         '1000000',
+        '--ambiguous-send-policy',
+        options.ambiguousSendPolicy,
         '--json',
       ],
       { cwd: REPO_ROOT, env },
