@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { checkBroker, deleteBrokerQueues } from './broker-queues.ts';
-import { type ChildProgram, REPO_ROOT, startProgram } from './child-program.ts';
+import type { ChildProgram } from './child-program.ts';
 import { createErpClient, type ErpAnswer, type ErpBatch } from './erp-client.ts';
 import { freePort } from './free-port.ts';
 import { createRandom } from './random.ts';
@@ -17,6 +15,8 @@ import {
   queueStatus,
   SENDABLE_CONTACT_STATUSES,
 } from './service-reads.ts';
+import { SIMULATOR_API_KEY, startSimulatorProcess } from './simulator-process.ts';
+import { runAdmin, STACK_TIMINGS, stackEnvironment, startStackProcess } from './stack-process.ts';
 import { describeFinding, digitsOf, type ReportedContact, type Tally, tallyRun } from './tally.ts';
 import { waitUntil } from './wait-until.ts';
 
@@ -54,22 +54,6 @@ export interface ChaosResult {
   keptIn: string | undefined;
 }
 
-/** The simulator's global apikey (its default; `npm run simulator` prints no key). Checked at start. */
-const SIMULATOR_API_KEY = 'simulator-api-key';
-
-/**
- * The stack's timings for a chaos run. The defaults fit Lambda (a dead pump's instance lease frees
- * after 60 s, the sweeper republishes after 120 s); with them, each kill would cost minutes of
- * waiting. These keep the same order (sweeper grace above the lease, the gateway timeout well
- * above the simulator's latency) on a scale of seconds.
- */
-const STACK_TIMINGS = {
-  SENDER_BUDGET_SECONDS: 10,
-  SENDER_LEASE_SECONDS: 4,
-  SWEEPER_GRACE_SECONDS: 6,
-  SWEEPER_INTERVAL_SECONDS: 1,
-  GATEWAY_TIMEOUT_MS: 3000,
-};
 /** How long a restarted stack may take to print its banner. */
 const START_TIMEOUT_MS = 60_000;
 /**
@@ -79,7 +63,6 @@ const START_TIMEOUT_MS = 60_000;
 const ERP_REQUEST_TIMEOUT_MS = 40_000;
 const ERP_GIVE_UP_MS = 5 * 60_000;
 
-const run = promisify(execFile);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -102,6 +85,64 @@ const batchOf = (runId: string, n: number, size: number): ErpBatch => {
   }));
   // Notifications go out 24/7: the run never waits for the demo tenant's business hours.
   return { externalId, type: 'notification', body: { external_id: externalId, contacts } };
+};
+
+/** One progress line: queues by status, and the contacts' counters summed over them. */
+const describeQueues = (states: QueueStatus[]): string => {
+  const byStatus = new Map<string, number>();
+  for (const s of [...states].sort((a, b) => a.status.localeCompare(b.status)))
+    byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1);
+  const sum = (f: (s: QueueStatus) => number) => states.reduce((n, s) => n + f(s), 0);
+  return (
+    `queues: ${[...byStatus].map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}; contacts: ` +
+    `${sum((s) => s.contacts_sent)} sent, ${sum((s) => s.contacts_unknown)} unknown, ` +
+    `${sum((s) => s.contacts_failed)} failed, ${sum((s) => s.contacts_pending + s.contacts_pending_retry)} to go`
+  );
+};
+
+/**
+ * Waits until every queue is finished: in a final status, or with no contact left that a sender
+ * could still act on. Prints a line when a queue changes status and every 10 s. Returns false when
+ * the time ran out (after saying which queues were still open).
+ */
+const waitForQueues = async (options: {
+  queueStates: () => Promise<QueueStatus[]>;
+  sendableContacts: (queueId: string, status: string) => Promise<number>;
+  timeoutMs: number;
+  say: (line: string) => void;
+}): Promise<boolean> => {
+  const finished = async (s: QueueStatus): Promise<boolean> => {
+    if (FINAL_QUEUE_STATUSES.includes(s.status)) return true;
+    if (s.contacts_pending + s.contacts_pending_retry > 0) return false;
+    // Counters may lag a crash: only the contacts themselves say nothing is left to send.
+    for (const status of SENDABLE_CONTACT_STATUSES)
+      if ((await options.sendableContacts(s.id, status)) > 0) return false;
+    return true;
+  };
+  let lastLine = '';
+  let lastQueues = '';
+  let lastLineAt = 0;
+  try {
+    await waitUntil(
+      async () => {
+        const states = await options.queueStates();
+        lastLine = describeQueues(states);
+        const queues = lastLine.split(';')[0] ?? '';
+        if (queues !== lastQueues || Date.now() - lastLineAt > 10_000) {
+          options.say(lastLine);
+          lastQueues = queues;
+          lastLineAt = Date.now();
+        }
+        for (const s of states) if (!(await finished(s))) return false;
+        return true;
+      },
+      { timeoutMs: options.timeoutMs, intervalMs: 1000, what: 'every queue to finish' },
+    );
+    return true;
+  } catch (error) {
+    options.say(`${(error as Error).message}; still open: ${lastLine}. What is still unsent counts as lost.`);
+    return false;
+  }
 };
 
 /**
@@ -134,70 +175,34 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
   try {
     if (driver === 'rabbitmq') await checkBroker(options.amqpUrl);
 
-    // The gateway: a separate process, so its log of accepted sends outlives every kill of the stack.
-    simulator = startProgram({
-      script: 'lib/local/simulator-main.ts',
-      env: { ...process.env, SIMULATOR_PORT: String(await freePort()), HOST: '127.0.0.1' },
-      logFile: join(workDir, 'simulator.log'),
-      label: 'simulator',
+    const sim = await startSimulatorProcess({
+      workDir,
+      latencyMs: options.gatewayLatencyMs,
+      env: process.env,
+      startTimeoutMs: START_TIMEOUT_MS,
     });
-    const simulatorUrl = (
-      await simulator.waitForOutput(/simulator at (http:\/\/\S+)/, START_TIMEOUT_MS)
-    )[1] as string;
-    const probe = await fetch(`${simulatorUrl}/instance/connectionState/demo`, {
-      headers: { apikey: SIMULATOR_API_KEY },
-    });
-    if (probe.status !== 200)
-      throw new Error(
-        `the simulator refused the apikey chaos uses (${probe.status}): has its default changed?`,
-      );
-    await fetch(`${simulatorUrl}/_sim/latency`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ms: options.gatewayLatencyMs }),
-    });
+    simulator = sim.program;
+    const simulatorUrl = sim.url;
     say(`simulator up at ${simulatorUrl} (pid ${simulator.pid})`);
 
     const apiKey = `billing_chaos_${randomBytes(16).toString('hex')}`;
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    // The stack's environment: this run's own data, ports and queue names; nothing inherited may
-    // point it at another table or queue (empty means unset to lib/config.ts).
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      DATA_DIR: dataDir,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DYNAMODB_PORT: String(await freePort()),
-      QUEUE_DRIVER: driver,
-      AMQP_URL: options.amqpUrl,
-      WORK_QUEUE_NAME: queueName,
-      EVOLUTION_URL: simulatorUrl,
-      EVOLUTION_API_KEY: SIMULATOR_API_KEY,
-      BILLING_DEMO_API_KEY: apiKey,
-      LOG_LEVEL: 'INFO',
-      TABLE_NAME: '',
-      AWS_ENDPOINT_URL: '',
-      AWS_ENDPOINT_URL_DYNAMODB: '',
-      AWS_ENDPOINT_URL_SQS: '',
-      AWS_ENDPOINT_URL_SCHEDULER: '',
-      WORK_QUEUE_URL: '',
-      CALLBACK_QUEUE_URL: '',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      ...Object.fromEntries(Object.entries(STACK_TIMINGS).map(([k, v]) => [k, String(v)])),
-    };
+    const env = stackEnvironment({
+      inherited: process.env,
+      dataDir,
+      port,
+      dynamodbPort: await freePort(),
+      driver,
+      amqpUrl: options.amqpUrl,
+      workQueueName: queueName,
+      evolutionUrl: simulatorUrl,
+      evolutionApiKey: SIMULATOR_API_KEY,
+      demoApiKey: apiKey,
+    });
     let starts = 0;
-    const startStack = async (): Promise<ChildProgram> => {
-      starts++;
-      const program = startProgram({
-        script: 'lib/local/main.ts',
-        env,
-        logFile: join(workDir, 'stack.log'),
-        label: `stack start ${starts}`,
-      });
-      stack = program;
-      await program.waitForOutput(/running at (http:\/\/\S+)/, START_TIMEOUT_MS);
-      return program;
+    const startStack = async (): Promise<void> => {
+      stack = await startStackProcess({ env, workDir, n: ++starts, startTimeoutMs: START_TIMEOUT_MS });
     };
     await startStack();
     say(
@@ -205,31 +210,23 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     );
 
     // The demo tenant's pace, set as an operator would: the admin CLI through the running stack.
-    await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'lib/admin/main.ts',
-        'tenant',
-        'config',
-        '--tenant',
-        'demo',
-        '--messages-per-minute',
-        String(options.messagesPerMinute),
-        '--min-interval-seconds',
-        '0',
-        '--jitter-seconds',
-        String(Math.min(1, intervalMs / 4000)),
-        // The run's own polling must never be throttled.
-        '--rate-limit-per-hour',
-        '1000000',
-        '--ambiguous-send-policy',
-        options.ambiguousSendPolicy,
-        '--json',
-      ],
-      { cwd: REPO_ROOT, env },
-    );
+    await runAdmin(env, [
+      'tenant',
+      'config',
+      '--tenant',
+      'demo',
+      '--messages-per-minute',
+      String(options.messagesPerMinute),
+      '--min-interval-seconds',
+      '0',
+      '--jitter-seconds',
+      String(Math.min(1, intervalMs / 4000)),
+      // The run's own polling must never be throttled.
+      '--rate-limit-per-hour',
+      '1000000',
+      '--ambiguous-send-policy',
+      options.ambiguousSendPolicy,
+    ]);
 
     const lastRetryReason = new Map<string, string>();
     // The ERP: every batch is retried until answered, in the background, across kills.
@@ -275,18 +272,6 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
 
     const queueStates = async (): Promise<QueueStatus[]> =>
       Promise.all(answers.map((a) => queueStatus(baseUrl, apiKey, a.queueId)));
-    const describeQueues = (states: QueueStatus[]): string => {
-      const byStatus = new Map<string, number>();
-      for (const s of [...states].sort((a, b) => a.status.localeCompare(b.status)))
-        byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1);
-      const sum = (f: (s: QueueStatus) => number) => states.reduce((n, s) => n + f(s), 0);
-      return (
-        `queues: ${[...byStatus].map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}; contacts: ` +
-        `${sum((s) => s.contacts_sent)} sent, ${sum((s) => s.contacts_unknown)} unknown, ` +
-        `${sum((s) => s.contacts_failed)} failed, ${sum((s) => s.contacts_pending + s.contacts_pending_retry)} to go`
-      );
-    };
-
     // A first batch accepted in peace: something to send, and how long an accept takes here.
     const first = await submit().answer;
     say(`first accept took ${first.firstAttemptMs} ms`);
@@ -346,40 +331,15 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     say(
       `all ${answers.length} batches answered; waiting up to ${seconds(completionTimeoutMs)} for every queue (${describeQueues(states)})`,
     );
-    let lastLine = '';
-    let lastQueues = '';
-    let lastLineAt = 0;
-    let timedOut = false;
-    const finished = async (s: QueueStatus): Promise<boolean> => {
-      if (FINAL_QUEUE_STATUSES.includes(s.status)) return true;
-      if (s.contacts_pending + s.contacts_pending_retry > 0) return false;
-      // Counters may lag a crash: only the contacts themselves say nothing is left to send.
-      for (const status of SENDABLE_CONTACT_STATUSES)
-        if ((await listContacts(baseUrl, apiKey, s.id, status)).length > 0) return false;
-      return true;
-    };
-    try {
-      await waitUntil(
-        async () => {
-          const now = await queueStates();
-          const line = describeQueues(now);
-          lastLine = line;
-          // A line when a queue changes status, and every 10 s while contacts go out.
-          const queues = line.split(';')[0] ?? '';
-          if (queues !== lastQueues || Date.now() - lastLineAt > 10_000) {
-            say(line);
-            lastQueues = queues;
-            lastLineAt = Date.now();
-          }
-          for (const s of now) if (!(await finished(s))) return false;
-          return true;
-        },
-        { timeoutMs: completionTimeoutMs, intervalMs: 1000, what: 'every queue to finish' },
-      );
-    } catch (error) {
-      timedOut = true;
-      say(`${(error as Error).message}; still open: ${lastLine}. What is still unsent counts as lost.`);
-    }
+    const timedOut = !(await waitForQueues({
+      queueStates,
+      sendableContacts: async (queueId, status) =>
+        (
+          await listContacts(baseUrl, apiKey, queueId, status)
+        ).length,
+      timeoutMs: completionTimeoutMs,
+      say,
+    }));
 
     // The verdict: the gateway's log against what the API reports.
     const accepted = new Map<string, string>();
