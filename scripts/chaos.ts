@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import { killAllPrograms } from './chaos/child-program.ts';
+import { type ChaosDriver, type ChaosResult, runChaos } from './chaos/run-chaos.ts';
+
+/**
+ * `npm run chaos -- --kills 20 [--driver sqs|rabbitmq|both]`: SIGKILLs the local stack at random
+ * moments while it accepts and while it sends, restarts it on the same data each time, and checks
+ * that every accepted debtor got exactly one message. Ends with the line
+ * `chaos: K kills, D duplicated, L lost` and exits 1 when D or L is above 0 (2 when the run
+ * itself could not be carried out).
+ */
+
+const USAGE = [
+  'Usage: npm run chaos -- [--kills 20] [--driver sqs|rabbitmq|both] [--seed N] [--batch-size 40]',
+  '                        [--rate 300] [--latency-ms 100] [--ambiguous-send-policy mark_unknown|retry]',
+  '                        [--amqp-url amqp://guest:guest@127.0.0.1:5672] [--keep]',
+].join('\n');
+
+const positiveInt = (name: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number ≥ 0, not ${value}`);
+  return n;
+};
+
+const parse = () => {
+  const { values } = parseArgs({
+    options: {
+      kills: { type: 'string' },
+      driver: { type: 'string' },
+      seed: { type: 'string' },
+      'batch-size': { type: 'string' },
+      rate: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      'amqp-url': { type: 'string' },
+      'ambiguous-send-policy': { type: 'string' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  const driver = values.driver ?? 'sqs';
+  if (!['sqs', 'rabbitmq', 'both'].includes(driver))
+    throw new Error(`--driver must be sqs, rabbitmq or both, not ${driver}`);
+  const batchSize = positiveInt('batch-size', values['batch-size'], 40);
+  if (batchSize < 1 || batchSize > 1000) throw new Error('--batch-size must be between 1 and 1000');
+  const policy = values['ambiguous-send-policy'] ?? 'mark_unknown';
+  if (policy !== 'mark_unknown' && policy !== 'retry')
+    throw new Error(`--ambiguous-send-policy must be mark_unknown or retry, not ${policy}`);
+  const rate = positiveInt('rate', values.rate, 300);
+  if (rate < 1 || rate > 6000) throw new Error('--rate (messages per minute) must be between 1 and 6000');
+  return {
+    help: values.help === true,
+    drivers: (driver === 'both' ? ['sqs', 'rabbitmq'] : [driver]) as ChaosDriver[],
+    kills: positiveInt('kills', values.kills, 20),
+    seed: positiveInt('seed', values.seed, Math.floor(Math.random() * 2 ** 31)),
+    batchSize,
+    messagesPerMinute: rate,
+    gatewayLatencyMs: positiveInt('latency-ms', values['latency-ms'], 100),
+    amqpUrl: values['amqp-url'] ?? 'amqp://guest:guest@127.0.0.1:5672',
+    ambiguousSendPolicy: policy as 'mark_unknown' | 'retry',
+    keep: values.keep === true,
+  };
+};
+
+const main = async (): Promise<number> => {
+  let options: ReturnType<typeof parse>;
+  try {
+    options = parse();
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const results: ChaosResult[] = [];
+  for (const driver of options.drivers) {
+    results.push(await runChaos({ ...options, driver, say: (line) => console.log(line) }));
+  }
+  const sum = (f: (r: ChaosResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  const duplicated = sum((r) => r.tally.duplicated.length);
+  const lost = sum((r) => r.tally.lost.length);
+  if (results.length > 1)
+    for (const r of results)
+      console.log(
+        `chaos (${r.driver}): ${r.kills} kills, ${r.tally.duplicated.length} duplicated, ${r.tally.lost.length} lost`,
+      );
+  console.log(`chaos: ${sum((r) => r.kills)} kills, ${duplicated} duplicated, ${lost} lost`);
+  return duplicated > 0 || lost > 0 || results.some((r) => r.timedOut) ? 1 : 0;
+};
+
+// Ctrl-C: take the stack and the simulator down too (they run in their own process groups).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAllPrograms();
+    process.exit(130);
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    killAllPrograms();
+    console.error(`chaos: the run could not be carried out: ${(error as Error).stack ?? String(error)}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,386 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkBroker, deleteBrokerQueues } from './broker-queues.ts';
+import type { ChildProgram } from './child-program.ts';
+import { createErpClient, type ErpAnswer, type ErpBatch } from './erp-client.ts';
+import { freePort } from './free-port.ts';
+import { createRandom } from './random.ts';
+import {
+  FINAL_QUEUE_STATUSES,
+  gatewaySends,
+  listContacts,
+  type QueueStatus,
+  queueStatus,
+  SENDABLE_CONTACT_STATUSES,
+} from './service-reads.ts';
+import { SIMULATOR_API_KEY, startSimulatorProcess } from './simulator-process.ts';
+import { runAdmin, STACK_TIMINGS, stackEnvironment, startStackProcess } from './stack-process.ts';
+import { describeFinding, digitsOf, type ReportedContact, type Tally, tallyRun } from './tally.ts';
+import { waitUntil } from './wait-until.ts';
+
+export type ChaosDriver = 'sqs' | 'rabbitmq';
+export type KillPhase = 'accepting' | 'sending';
+
+export interface ChaosOptions {
+  driver: ChaosDriver;
+  kills: number;
+  seed: number;
+  /** Contacts per ERP batch. */
+  batchSize: number;
+  /** The demo tenant's pace during the run. */
+  messagesPerMinute: number;
+  /** Extra time the simulator takes for every call, so a kill can land inside a send. */
+  gatewayLatencyMs: number;
+  amqpUrl: string;
+  /**
+   * The tenant's policy for a send whose outcome a kill made unknown. `retry` resends it, so a
+   * kill inside a send makes a duplicate: a way to see chaos catch one.
+   */
+  ambiguousSendPolicy: 'mark_unknown' | 'retry';
+  /** Keep the data dir and logs even when the run is clean. */
+  keep: boolean;
+  say: (line: string) => void;
+}
+
+export interface ChaosResult {
+  driver: ChaosDriver;
+  kills: number;
+  tally: Tally;
+  /** The wait for completion ran out: what was still unsent is counted lost. */
+  timedOut: boolean;
+  /** Where the data and logs were kept (a run with findings, or --keep). */
+  keptIn: string | undefined;
+}
+
+/** How long a restarted stack may take to print its banner. */
+const START_TIMEOUT_MS = 60_000;
+/**
+ * The ERP's HTTP client timeout. A retry of a request that died mid-accept waits for the dead
+ * request's campaign lease; a client that gave up sooner would only retry again.
+ */
+const ERP_REQUEST_TIMEOUT_MS = 40_000;
+const ERP_GIVE_UP_MS = 5 * 60_000;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Half the kills (rounded down) hit an accept, the rest a send, in a random order. */
+export const killPhases = (kills: number, shuffle: <T>(items: readonly T[]) => T[]): KillPhase[] => {
+  const accepting = Math.floor(kills / 2);
+  return shuffle([
+    ...Array<KillPhase>(accepting).fill('accepting'),
+    ...Array<KillPhase>(kills - accepting).fill('sending'),
+  ]);
+};
+
+/** The debtors of batch `n`: every debtor of a run has their own mobile number, `+55 11 98nnn-iiii`. */
+const batchOf = (runId: string, n: number, size: number): ErpBatch => {
+  const externalId = `chaos-${runId}-${n}`;
+  const contacts = Array.from({ length: size }, (_, i) => ({
+    nome_cliente: `Cliente ${n}.${i + 1}`,
+    telefone: `+55 11 98${String(n).padStart(3, '0')}-${String(i).padStart(4, '0')}`,
+    mensagem: `Aviso ${n}.${i + 1} do teste de caos.`,
+  }));
+  // Notifications go out 24/7: the run never waits for the demo tenant's business hours.
+  return { externalId, type: 'notification', body: { external_id: externalId, contacts } };
+};
+
+/** One progress line: queues by status, and the contacts' counters summed over them. */
+const describeQueues = (states: QueueStatus[]): string => {
+  const byStatus = new Map<string, number>();
+  for (const s of [...states].sort((a, b) => a.status.localeCompare(b.status)))
+    byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1);
+  const sum = (f: (s: QueueStatus) => number) => states.reduce((n, s) => n + f(s), 0);
+  return (
+    `queues: ${[...byStatus].map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}; contacts: ` +
+    `${sum((s) => s.contacts_sent)} sent, ${sum((s) => s.contacts_unknown)} unknown, ` +
+    `${sum((s) => s.contacts_failed)} failed, ${sum((s) => s.contacts_pending + s.contacts_pending_retry)} to go`
+  );
+};
+
+/**
+ * Waits until every queue is finished: in a final status, or with no contact left that a sender
+ * could still act on. Prints a line when a queue changes status and every 10 s. Returns false when
+ * the time ran out (after saying which queues were still open).
+ */
+const waitForQueues = async (options: {
+  queueStates: () => Promise<QueueStatus[]>;
+  sendableContacts: (queueId: string, status: string) => Promise<number>;
+  timeoutMs: number;
+  say: (line: string) => void;
+}): Promise<boolean> => {
+  const finished = async (s: QueueStatus): Promise<boolean> => {
+    if (FINAL_QUEUE_STATUSES.includes(s.status)) return true;
+    if (s.contacts_pending + s.contacts_pending_retry > 0) return false;
+    // Counters may lag a crash: only the contacts themselves say nothing is left to send.
+    for (const status of SENDABLE_CONTACT_STATUSES)
+      if ((await options.sendableContacts(s.id, status)) > 0) return false;
+    return true;
+  };
+  let lastLine = '';
+  let lastQueues = '';
+  let lastLineAt = 0;
+  try {
+    await waitUntil(
+      async () => {
+        const states = await options.queueStates();
+        lastLine = describeQueues(states);
+        const queues = lastLine.split(';')[0] ?? '';
+        if (queues !== lastQueues || Date.now() - lastLineAt > 10_000) {
+          options.say(lastLine);
+          lastQueues = queues;
+          lastLineAt = Date.now();
+        }
+        for (const s of states) if (!(await finished(s))) return false;
+        return true;
+      },
+      { timeoutMs: options.timeoutMs, intervalMs: 1000, what: 'every queue to finish' },
+    );
+    return true;
+  } catch (error) {
+    options.say(`${(error as Error).message}; still open: ${lastLine}. What is still unsent counts as lost.`);
+    return false;
+  }
+};
+
+/**
+ * One chaos run on one queue driver: the Evolution simulator in its own process, the local stack
+ * (`npm start`'s program) in another with its own data dir and ports; the stack is SIGKILLed
+ * `kills` times while an ERP batch is being accepted or while messages go out, and restarted on
+ * the same data each time; then every queue is waited for and D and L are counted.
+ */
+export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
+  const { driver, kills } = options;
+  const begin = Date.now();
+  const say = (line: string) => options.say(`[${driver} ${seconds(Date.now() - begin).padStart(7)}] ${line}`);
+  const random = createRandom(options.seed);
+  const runId = randomBytes(4).toString('hex');
+  const workDir = await mkdtemp(join(tmpdir(), `billing-chaos-${driver}-`));
+  const dataDir = join(workDir, 'data');
+  await mkdir(dataDir);
+  const intervalMs = 60_000 / options.messagesPerMinute;
+  const queueName = `chaos-${driver}-${runId}`;
+  const phases = killPhases(kills, random.shuffle);
+  say(
+    `seed ${options.seed}; ${kills} kills (${phases.filter((p) => p === 'accepting').length} while accepting, ` +
+      `${phases.filter((p) => p === 'sending').length} while sending); batches of ${options.batchSize}; ` +
+      `${options.messagesPerMinute} messages/min; gateway latency ${options.gatewayLatencyMs} ms; work dir ${workDir}`,
+  );
+
+  let simulator: ChildProgram | undefined;
+  let stack: ChildProgram | undefined;
+  let clean = false;
+  try {
+    if (driver === 'rabbitmq') await checkBroker(options.amqpUrl);
+
+    const sim = await startSimulatorProcess({
+      workDir,
+      latencyMs: options.gatewayLatencyMs,
+      env: process.env,
+      startTimeoutMs: START_TIMEOUT_MS,
+    });
+    simulator = sim.program;
+    const simulatorUrl = sim.url;
+    say(`simulator up at ${simulatorUrl} (pid ${simulator.pid})`);
+
+    const apiKey = `billing_chaos_${randomBytes(16).toString('hex')}`;
+    const port = await freePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const env = stackEnvironment({
+      inherited: process.env,
+      dataDir,
+      port,
+      dynamodbPort: await freePort(),
+      driver,
+      amqpUrl: options.amqpUrl,
+      workQueueName: queueName,
+      evolutionUrl: simulatorUrl,
+      evolutionApiKey: SIMULATOR_API_KEY,
+      demoApiKey: apiKey,
+    });
+    let starts = 0;
+    const startStack = async (): Promise<void> => {
+      stack = await startStackProcess({ env, workDir, n: ++starts, startTimeoutMs: START_TIMEOUT_MS });
+    };
+    await startStack();
+    say(
+      `stack up at ${baseUrl} (pid ${stack?.pid}, ${driver === 'sqs' ? 'embedded SQS' : `RabbitMQ queue ${queueName}`})`,
+    );
+
+    // The demo tenant's pace, set as an operator would: the admin CLI through the running stack.
+    await runAdmin(env, [
+      'tenant',
+      'config',
+      '--tenant',
+      'demo',
+      '--messages-per-minute',
+      String(options.messagesPerMinute),
+      '--min-interval-seconds',
+      '0',
+      '--jitter-seconds',
+      String(Math.min(1, intervalMs / 4000)),
+      // The run's own polling must never be throttled.
+      '--rate-limit-per-hour',
+      '1000000',
+      '--ambiguous-send-policy',
+      options.ambiguousSendPolicy,
+    ]);
+
+    const lastRetryReason = new Map<string, string>();
+    // The ERP: every batch is retried until answered, in the background, across kills.
+    const erp = createErpClient({
+      baseUrl,
+      apiKey,
+      requestTimeoutMs: ERP_REQUEST_TIMEOUT_MS,
+      giveUpAfterMs: ERP_GIVE_UP_MS,
+      // One line per change of reason: a stack that is down refuses many attempts in a row.
+      onRetry: (externalId, attempt, why) => {
+        if (lastRetryReason.get(externalId) === why) return;
+        lastRetryReason.set(externalId, why);
+        say(`ERP: batch ${externalId} attempt ${attempt} got no answer (${why}); retrying the same request`);
+      },
+    });
+    const answers: ErpAnswer[] = [];
+    const submissions: Promise<ErpAnswer>[] = [];
+    let erpFailure: Error | undefined;
+    const batches = new Map<string, ErpBatch>();
+    const submit = (): { batch: ErpBatch; answer: Promise<ErpAnswer> } => {
+      const batch = batchOf(runId, batches.size + 1, options.batchSize);
+      batches.set(batch.externalId, batch);
+      const answer = erp.submit(batch).then((a) => {
+        answers.push(a);
+        const how = a.attempts > 1 ? ` after ${a.attempts} attempts${a.replayed ? ' (replayed)' : ''}` : '';
+        say(`ERP: batch ${a.externalId} answered${how}: queue ${a.queueId}, ${a.accepted} accepted`);
+        return a;
+      });
+      answer.catch((error: Error) => {
+        erpFailure ??= error;
+      });
+      submissions.push(answer);
+      return { batch, answer };
+    };
+    /** The shortest of the last accepts answered at the first try (the warm-up one included). */
+    const recentAcceptMs = (): number => {
+      const times = answers.flatMap((a) => (a.attempts === 1 && a.firstAttemptMs ? [a.firstAttemptMs] : []));
+      return Math.max(20, Math.min(...times.slice(-5), 1000));
+    };
+    const checkErp = () => {
+      if (erpFailure) throw erpFailure;
+    };
+
+    const queueStates = async (): Promise<QueueStatus[]> =>
+      Promise.all(answers.map((a) => queueStatus(baseUrl, apiKey, a.queueId)));
+    // A first batch accepted in peace: something to send, and how long an accept takes here.
+    const first = await submit().answer;
+    say(`first accept took ${first.firstAttemptMs} ms`);
+
+    for (const [index, phase] of phases.entries()) {
+      const n = index + 1;
+      checkErp();
+      let detail: string;
+      if (phase === 'accepting') {
+        const { batch } = submit();
+        // Within the shortest recent accept, so the kill almost always finds the request mid-way.
+        const delay = random.next() * 0.9 * recentAcceptMs();
+        await pause(delay);
+        const midRequest = erp.inFlight(batch.externalId);
+        detail = `batch ${batch.externalId}, ${Math.round(delay)} ms after its POST went out (${midRequest ? 'not answered yet' : 'already answered'})`;
+      } else {
+        // Fresh work, so a pump is sure to be sending when the kill comes.
+        await submit().answer;
+        const before = (await gatewaySends(simulatorUrl)).length;
+        const sent = await waitUntil(
+          async () => {
+            const count = (await gatewaySends(simulatorUrl)).length;
+            return count > before && count;
+          },
+          {
+            timeoutMs: 90_000,
+            what: () => `a send before kill ${n} (stack log: ${join(workDir, 'stack.log')})`,
+          },
+        );
+        const delay = random.next() * 2 * intervalMs;
+        await pause(delay);
+        detail = `${Math.round(delay)} ms after a send was seen, ${sent} sends so far`;
+      }
+      say(`kill ${n}/${kills} during ${phase}: SIGKILL to the stack's process group; ${detail}`);
+      await stack?.kill('SIGKILL');
+      const restartAt = Date.now();
+      await startStack();
+      say(`restart ${n}/${kills}: stack up again on the same data in ${seconds(Date.now() - restartAt)}`);
+    }
+
+    // Every batch answered (the ERP keeps retrying), then every queue finished.
+    await Promise.allSettled(submissions);
+    checkErp();
+    const states = await queueStates();
+    const toGo = states.reduce((n, s) => n + s.contacts_pending + s.contacts_pending_retry, 0);
+    // Long enough for the last contacts at the tenant's pace, a dead pump's lease, the sweeper
+    // (grace plus one interval) and a settled claim, twice over; bounded all the same.
+    const completionTimeoutMs =
+      60_000 +
+      2 * toGo * intervalMs +
+      2 *
+        1000 *
+        (STACK_TIMINGS.SENDER_LEASE_SECONDS +
+          STACK_TIMINGS.SWEEPER_GRACE_SECONDS +
+          STACK_TIMINGS.SWEEPER_INTERVAL_SECONDS +
+          STACK_TIMINGS.GATEWAY_TIMEOUT_MS / 1000);
+    say(
+      `all ${answers.length} batches answered; waiting up to ${seconds(completionTimeoutMs)} for every queue (${describeQueues(states)})`,
+    );
+    const timedOut = !(await waitForQueues({
+      queueStates,
+      sendableContacts: async (queueId, status) =>
+        (
+          await listContacts(baseUrl, apiKey, queueId, status)
+        ).length,
+      timeoutMs: completionTimeoutMs,
+      say,
+    }));
+
+    // The verdict: the gateway's log against what the API reports.
+    const accepted = new Map<string, string>();
+    for (const answer of answers) {
+      batches.get(answer.externalId)?.body.contacts.forEach((c, i) => {
+        if (!answer.rejected.includes(i)) accepted.set(digitsOf(c.telefone as string), answer.externalId);
+      });
+      if (answer.rejected.length > 0)
+        say(
+          `warning: batch ${answer.externalId} had ${answer.rejected.length} contacts refused (indexes ${answer.rejected.join(', ')})`,
+        );
+    }
+    const contacts: ReportedContact[] = [];
+    for (const answer of answers) contacts.push(...(await listContacts(baseUrl, apiKey, answer.queueId)));
+    const tally = tallyRun({ accepted, contacts, sends: await gatewaySends(simulatorUrl) });
+    for (const f of tally.duplicated) say(describeFinding('duplicated', f));
+    for (const f of tally.lost) say(describeFinding('lost', f));
+    say(
+      `${tally.accepted} debtors accepted in ${answers.length} batches: ${tally.deliveredOnce} got one message, ` +
+        `${tally.unknown} unknown, ${tally.duplicated.length} duplicated, ${tally.lost.length} lost`,
+    );
+    clean = !timedOut && tally.duplicated.length === 0 && tally.lost.length === 0;
+    const keptIn = clean && !options.keep ? undefined : workDir;
+    return { driver, kills, tally, timedOut, keptIn };
+  } finally {
+    // A clean stop now: nothing is left to test, and RabbitMQ gets its connections closed properly.
+    await stopGently(stack);
+    await stopGently(simulator);
+    if (driver === 'rabbitmq')
+      await deleteBrokerQueues(options.amqpUrl, queueName).catch((error: unknown) =>
+        say(`could not delete the RabbitMQ queues of ${queueName}: ${String(error)}`),
+      );
+    if (clean && !options.keep) await rm(workDir, { recursive: true, force: true });
+    else say(`data and logs kept in ${workDir} (stack.log, simulator.log, data/)`);
+  }
+};
+
+/** SIGTERM, then SIGKILL if the program has not stopped within 10 s. */
+const stopGently = async (program: ChildProgram | undefined): Promise<void> => {
+  if (!program || program.exited()) return;
+  const timer = setTimeout(() => void program.kill('SIGKILL'), 10_000);
+  await program.kill('SIGTERM');
+  clearTimeout(timer);
+};

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * `npm run chaos` as a user runs it, with few kills: the stack (its own process) is SIGKILLed while
+ * accepting and while sending, restarted on the same data, and every accepted debtor must get
+ * exactly one message (or be reported `unknown`). A duplicate or a loss here is a product bug.
+ */
+
+const KILLS = 3;
+
+const runChaos = (driver: string): Promise<{ code: number | null; output: string }> =>
+  new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/chaos.ts',
+        '--kills',
+        String(KILLS),
+        '--driver',
+        driver,
+        '--batch-size',
+        '20',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      output += String(d);
+    });
+    child.on('close', (code) => resolve({ code, output }));
+  });
+
+describe.each(['sqs', 'rabbitmq'])('npm run chaos (%s driver)', (driver) => {
+  it(`reports ${KILLS} kills, none duplicated and none lost`, async () => {
+    // Act
+    const { code, output } = await runChaos(driver);
+
+    // Assess (the whole output is the message: it names every kill, finding and the kept logs)
+    const lines = output.trim().split('\n');
+    expect(lines.at(-1), output).toBe(`chaos: ${KILLS} kills, 0 duplicated, 0 lost`);
+    expect(code, output).toBe(0);
+    // The kills really happened, in both phases, and the stack came back after each.
+    expect(
+      lines.filter((l) => / kill \d+\/3 during accepting: SIGKILL/.test(l)),
+      output,
+    ).toHaveLength(1);
+    expect(
+      lines.filter((l) => / kill \d+\/3 during sending: SIGKILL/.test(l)),
+      output,
+    ).toHaveLength(2);
+    expect(
+      lines.filter((l) => / restart \d+\/3: stack up again/.test(l)),
+      output,
+    ).toHaveLength(KILLS);
+  }, 180_000);
+});
