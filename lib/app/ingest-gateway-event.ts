@@ -16,6 +16,7 @@ import type {
 import type { MessageEvent, WebhookIgnoredReason } from '../ports/metrics.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
 import { publishContinuation, transitionWithMetrics, workItemOf } from './run-queue.ts';
+import { scheduleOrLeaveToSweeper } from './schedule-or-sweep.ts';
 
 export type IngestDeps = Pick<
   Container,
@@ -627,7 +628,12 @@ const onConnection = async (
         moved += 1;
         // The pump re-checks then (and backs off while it stays down), should `open` never come.
         const generation = await store.nextPublishGeneration(down.id);
-        await deps.scheduler.schedule(`recheck-${down.id}-${at.getTime()}`, at, workItemOf(down, generation));
+        await scheduleOrLeaveToSweeper(
+          deps,
+          `recheck-${down.id}-${at.getTime()}`,
+          at,
+          workItemOf(down, generation),
+        );
       }
     }
     return applied(`instance ${state}: ${moved} queue(s) stopped`);

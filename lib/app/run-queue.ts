@@ -29,6 +29,7 @@ import type {
   WhatsAppGateway,
 } from '../ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
+import { scheduleOrLeaveToSweeper } from './schedule-or-sweep.ts';
 
 export interface PumpDeps {
   store: Store;
@@ -528,7 +529,7 @@ const finishOrWait = async (
   const at = new Date(retryAt);
   await deps.store.updateQueueProgress(queue.id, {}, { nextRunAt: at.toISOString() });
   const generation = await deps.store.nextPublishGeneration(queue.id);
-  await deps.scheduler.schedule(resumeScheduleName(queue.id, at), at, workItemOf(queue, generation));
+  await scheduleOrLeaveToSweeper(deps, resumeScheduleName(queue.id, at), at, workItemOf(queue, generation));
   return 'scheduled';
 };
 
@@ -655,7 +656,12 @@ const parkUntilRecheck = async (deps: PumpDeps, queue: BillingQueue, reason: str
   );
   if (!down) return 'stopped';
   const generation = await deps.store.nextPublishGeneration(queue.id);
-  await deps.scheduler.schedule(`recheck-${queue.id}-${at.getTime()}`, at, workItemOf(queue, generation));
+  await scheduleOrLeaveToSweeper(
+    deps,
+    `recheck-${queue.id}-${at.getTime()}`,
+    at,
+    workItemOf(queue, generation),
+  );
   return 'instance_down';
 };
 
@@ -752,7 +758,7 @@ const deferToOpening = async (
   );
   if (!scheduled) return 'stopped';
   const generation = await deps.store.nextPublishGeneration(queue.id);
-  await deps.scheduler.schedule(resumeScheduleName(queue.id, at), at, workItemOf(queue, generation), {
+  await scheduleOrLeaveToSweeper(deps, resumeScheduleName(queue.id, at), at, workItemOf(queue, generation), {
     // EventBridge writes the opening in the tenant's own clock time.
     timezone: calendar.timezone,
   });

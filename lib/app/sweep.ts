@@ -32,7 +32,8 @@ const PAGE = 100;
  * 2. for each: a `pending` queue whose work item never arrived, a `running` one whose pump died
  *    (no progress for longer than a lease), or a `scheduled` one whose release was lost: publish
  *    its work item again and move its check time forward, so the next sweep leaves it alone;
- * 3. `instance_down` queues are left to their re-check schedule;
+ * 3. `instance_down` queues are left to their re-check schedule, unless its time passed (a
+ *    scheduler that failed, or a queue parked before re-checks existed): published like the rest;
  * 4. due delivery watches: sent messages with no acknowledgement past the tenant's delivery timeout
  *    become stalled (lib/app/delivery-watch.ts).
  * Idempotent: a republished item for a queue that is fine just finds nothing to do (the lease
@@ -68,6 +69,7 @@ const isStuck = (queue: BillingQueue, upTo: string): boolean => {
     case 'running':
       return lastChange <= upTo && (queue.nextRunAt ?? '') <= upTo;
     case 'scheduled':
+    case 'instance_down':
       return (queue.nextRunAt ?? '') <= upTo;
     default:
       return false;

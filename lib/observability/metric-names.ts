@@ -31,6 +31,7 @@ export const METRIC = {
   activeQueues: 'ActiveQueues',
   sendRate: 'SendRatePerMinute',
   webhooksIgnored: 'WebhooksIgnored',
+  dependencyFailures: 'DependencyFailures',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -101,6 +102,12 @@ export const PROMETHEUS = {
     'counter',
     'Total de mensagens enviadas sem confirmação do WhatsApp no prazo (paradas)',
     ['tenant_id', 'template_type'],
+  ),
+  dependencyFailures: family(
+    'billing_dependency_failures_total',
+    'counter',
+    'Falhas de dependências (banco, fila de trabalho, agendador), por dependência e operação',
+    ['dependency', 'operation'],
   ),
 } as const;
 

@@ -63,6 +63,15 @@ export type WebhookIgnoredReason =
   | 'stale_receipt'
   | 'unmatched_reply';
 
+/** A service the product depends on, when it fails (an outage must be visible: issue 17). */
+export type Dependency = 'store' | 'work_queue' | 'scheduler';
+
+export interface DependencyFailureEvent {
+  dependency: Dependency;
+  /** What was being done (a small fixed set per dependency, e.g. `publish`, `schedule`). */
+  operation: string;
+}
+
 export interface WebhookIgnoredEvent {
   tenantId: string;
   reason: WebhookIgnoredReason;
@@ -83,6 +92,8 @@ export interface Metrics {
   queueStatusChanged(change: QueueStatusChange): void;
   /** Records an authenticated gateway webhook answered 2xx `ignored`, by reason. */
   webhookIgnored(event: WebhookIgnoredEvent): void;
+  /** Records a call to a dependency that failed (the caller fell back; nothing is lost). */
+  dependencyFailed(event: DependencyFailureEvent): void;
   /** Records the measured sending pace of a running queue. */
   sendRate(sample: SendRateSample): void;
   /** Publishes what was recorded and not yet published; call before a Lambda invocation returns. */

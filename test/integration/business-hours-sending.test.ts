@@ -4,6 +4,7 @@ import {
   type EvolutionSimulator,
   startEvolutionSimulator,
 } from '../../lib/adapters/gateway/evolution-simulator.ts';
+import { createPrometheusMetrics } from '../../lib/adapters/metrics/prometheus-metrics.ts';
 import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
 import {
   createStoreBackedScheduler,
@@ -18,11 +19,13 @@ import { createTenant } from '../../lib/app/create-tenant.ts';
 import { runQueue } from '../../lib/app/run-queue.ts';
 import { setBusinessHours } from '../../lib/app/set-business-hours.ts';
 import { setTemplate } from '../../lib/app/set-template.ts';
+import { sweep } from '../../lib/app/sweep.ts';
 import { type Container, createContainer } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
 import type { BillingQueue, TemplateType } from '../../lib/domain/types.ts';
 import { ensureWorkQueues, startEmbeddedSqs } from '../../lib/local/embedded-sqs.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
+import type { Scheduler } from '../../lib/ports/scheduler.ts';
 import type { WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../../lib/ports/work-queue.ts';
 import { createTestDocumentClient, createTestDynamoDbClient, startDynalite } from '../support/dynalite.ts';
@@ -296,5 +299,46 @@ describe('sending inside business hours', () => {
     });
     expect(sends).toHaveLength(6);
     expect(new Set(sends.map((s) => s.number)).size).toBe(6);
+  });
+
+  it('falls back to the sweeper when the scheduler cannot create a schedule: the queue still starts at its window', async () => {
+    // Prepare: Saturday 10:00 in São Paulo; EventBridge throttles every schedule.
+    clock.set('2026-12-12T13:00:00Z');
+    const tenant = await newTenant();
+    const queueId = await post(tenant.id, 'overdue', 2, 400);
+    sends.length = 0;
+    const metrics = createPrometheusMetrics();
+    const throttled = async (): Promise<never> => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+    const failing: Scheduler = { schedule: throttled, cancel: throttled };
+    const withoutScheduler: Container = { ...c, scheduler: failing, metrics };
+    const graceMs = 60_000;
+
+    // Act: the pump defers to Monday's opening, but no schedule can be made.
+    const deferred = await runQueue(withoutScheduler, item(await queueOf(queueId)), options);
+    const waiting = await queueOf(queueId);
+    clock.set('2026-12-14T12:00:00Z');
+    const atOpening = await sweep(withoutScheduler, { graceMs });
+    clock.set('2026-12-14T12:01:00Z');
+    const afterGrace = await sweep(withoutScheduler, { graceMs });
+    // The work item the sweeper published is run (the first test's consumer takes items off this
+    // shared queue, so the pump is called with the queue's current item).
+    const ran = await runQueue(withoutScheduler, item(await queueOf(queueId)), options);
+    const done = await queueOf(queueId);
+
+    // Assess: scheduled with its opening kept as nextRunAt, published by the sweeper once its
+    // grace passed, sent on Monday from 09:01, each number once; the outage counted.
+    expect(deferred).toBe('scheduled');
+    expect(waiting).toMatchObject({ status: 'scheduled', nextRunAt: '2026-12-14T12:00:00.000Z' });
+    expect(atOpening.republished).not.toContain(queueId);
+    expect(afterGrace.republished).toContain(queueId);
+    expect(ran).toBe('completed');
+    expect(done).toMatchObject({ status: 'completed', contactsSent: 2 });
+    expect(sends.every((s) => s.at >= '2026-12-14T12:01:00.000Z')).toBe(true);
+    expect(new Set(sends.map((s) => s.number)).size).toBe(2);
+    expect(metrics.render()).toMatch(
+      /billing_dependency_failures_total\{dependency="scheduler",operation="schedule"\} 1\n/,
+    );
   });
 });

@@ -18,7 +18,7 @@ export interface EmfMetricsOptions {
  * CloudWatch metric, billed monthly: tenant and queue ids would make the bill grow with customers
  * and queues, so they travel as EMF metadata (searchable in Logs Insights), never as dimensions.
  */
-type DimensionKey = 'template_type' | 'status' | 'reason';
+type DimensionKey = 'template_type' | 'status' | 'reason' | 'dependency';
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 interface Group {
@@ -35,6 +35,7 @@ const SEND_SETS: DimensionKey[][] = [[], ['template_type'], ['status']];
 const QUEUE_SETS: DimensionKey[][] = [['status']];
 const SERVICE_ONLY: DimensionKey[][] = [[]];
 const REASON_SETS: DimensionKey[][] = [[], ['reason']];
+const DEPENDENCY_SETS: DimensionKey[][] = [[], ['dependency']];
 // Powertools publishes by itself when a metric reaches 100 values and then drops the dimensions
 // still to be applied; staying below keeps every record whole.
 const VALUES_PER_RECORD = 50;
@@ -58,12 +59,14 @@ export const createEmfMetrics = (options: EmfMetricsOptions): Metrics => {
   const record = (
     dimensions: Group['dimensions'],
     sets: DimensionKey[][],
-    ids: { tenantId: string; queueId?: string },
+    ids: { tenantId?: string; queueId?: string; operation?: string },
     metrics: [MetricName, Unit, number][],
   ): void => {
     const now = clock.now().getTime();
-    const metadata: Record<string, string> = { tenant_id: ids.tenantId };
+    const metadata: Record<string, string> = {};
+    if (ids.tenantId) metadata.tenant_id = ids.tenantId;
     if (ids.queueId) metadata.queue_id = ids.queueId;
+    if (ids.operation) metadata.operation = ids.operation;
     const minute = Math.floor(now / 60_000);
     const key = JSON.stringify([dimensions, sets, metadata, minute]);
     let group = groups.get(key);
@@ -139,6 +142,8 @@ export const createEmfMetrics = (options: EmfMetricsOptions): Metrics => {
     },
     webhookIgnored: ({ tenantId, reason }) =>
       record({ reason }, REASON_SETS, { tenantId }, [count(METRIC.webhooksIgnored)]),
+    dependencyFailed: ({ dependency, operation }) =>
+      record({ dependency }, DEPENDENCY_SETS, { operation }, [count(METRIC.dependencyFailures)]),
     sendRate: ({ tenantId, queueId, perMinute }) =>
       record({}, SERVICE_ONLY, { tenantId, queueId }, [[METRIC.sendRate, MetricUnit.NoUnit, perMinute]]),
     flush: async () => publish(),

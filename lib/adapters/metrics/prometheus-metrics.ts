@@ -108,6 +108,7 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
   const activeQueues = newCounter();
   const sendRate = newCounter();
   const webhooksIgnored = newCounter();
+  const dependencyFailures = newCounter();
   const durations = new SeriesMap<HistogramSeries>((labels) => ({
     labels,
     buckets: SEND_DURATION_BUCKETS_SECONDS.map(() => 0),
@@ -167,6 +168,9 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
     webhookIgnored: ({ tenantId, reason }) => {
       webhooksIgnored.get([tenantId, reason]).value += 1;
     },
+    dependencyFailed: ({ dependency, operation }) => {
+      dependencyFailures.get([dependency, operation]).value += 1;
+    },
     sendRate: ({ tenantId, queueId, perMinute }) => {
       sendRate.get([tenantId, queueId]).value = perMinute;
     },
@@ -183,6 +187,7 @@ export const createPrometheusMetrics = (): PrometheusMetrics => {
         ...renderSimple(PROMETHEUS.messagesReplied, replied.sorted()),
         ...renderSimple(PROMETHEUS.webhooksIgnored, webhooksIgnored.sorted()),
         ...renderSimple(PROMETHEUS.messagesStalled, stalled.sorted()),
+        ...renderSimple(PROMETHEUS.dependencyFailures, dependencyFailures.sorted()),
       ].join('\n')}\n`,
   };
 };
