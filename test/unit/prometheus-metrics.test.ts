@@ -28,6 +28,8 @@ describe('prometheus-metrics', () => {
     metrics.sendRate({ tenantId: 't1', queueId: 'q1', perMinute: 12.5 });
     metrics.messageDelivered({ tenantId: 'ac"me\\sa\nx', templateType: 'upcoming' });
     metrics.deliveryStalled({ tenantId: 't1', templateType: 'overdue' });
+    metrics.dependencyFailed({ dependency: 'scheduler', operation: 'schedule' });
+    metrics.dependencyFailed({ dependency: 'scheduler', operation: 'schedule' });
 
     // Act
     const text = metrics.render();
@@ -75,6 +77,9 @@ describe('prometheus-metrics', () => {
         '# HELP billing_messages_stalled_total Total de mensagens enviadas sem confirmação do WhatsApp no prazo (paradas)',
         '# TYPE billing_messages_stalled_total counter',
         'billing_messages_stalled_total{tenant_id="t1",template_type="overdue"} 1',
+        '# HELP billing_dependency_failures_total Falhas de dependências (banco, fila de trabalho, agendador), por dependência e operação',
+        '# TYPE billing_dependency_failures_total counter',
+        'billing_dependency_failures_total{dependency="scheduler",operation="schedule"} 2',
         '',
       ].join('\n'),
     );
