@@ -5,7 +5,12 @@ import { configureTenant } from '../app/configure-tenant.ts';
 import { controlQueue, type QueueAction } from '../app/control-queue.ts';
 import { createApiKey } from '../app/create-api-key.ts';
 import { createTenant } from '../app/create-tenant.ts';
-import { DEAD_LETTER_LIMIT, listDeadLetters, redriveDeadLetters } from '../app/dead-letters.ts';
+import {
+  DEAD_LETTER_LIMIT,
+  dropDeadLetter,
+  listDeadLetters,
+  redriveDeadLetters,
+} from '../app/dead-letters.ts';
 import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
 import { setBusinessHours } from '../app/set-business-hours.ts';
 import { setTemplate } from '../app/set-template.ts';
@@ -418,5 +423,15 @@ export const COMMANDS: Record<string, Command> = {
   'dlq redrive': {
     usage: 'dlq redrive [--limit <n>] (back on the work queue; items of finished or gone queues are dropped)',
     run: (c, f) => redriveDeadLetters(deadLetterDeps(c), limitFlag(f)),
+  },
+  'dlq drop': {
+    usage:
+      'dlq drop --id <message id> [--limit <n>] (removes one dead letter, e.g. a body that is not a work item)',
+    run: async (c, f) => {
+      const id = required(f, 'id');
+      if (!(await dropDeadLetter(deadLetterDeps(c), id, limitFlag(f))))
+        throw new UsageError(`no dead letter ${id} among the first ${limitFlag(f)} (see dlq list)`);
+      return { dropped: id };
+    },
   },
 };

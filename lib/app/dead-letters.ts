@@ -154,3 +154,20 @@ export const redriveDeadLetters = async (
     message: `${redriven} redriven, ${dropped} dropped (queue finished or gone), ${kept} kept (not a work item)`,
   };
 };
+
+/**
+ * `dlq drop --id`: removes one dead letter by its message id, whatever it holds (for a body that
+ * is not a work item, once someone has looked at it). Looks at up to `limit` letters to find it;
+ * true when it was found and removed.
+ */
+export const dropDeadLetter = async (
+  deps: Pick<DeadLetterDeps, 'deadLetters'>,
+  messageId: string,
+  limit = DEAD_LETTER_LIMIT,
+): Promise<boolean> => {
+  const { removed } = await deps.deadLetters.settle(
+    async (letter) => (letter.messageId === messageId ? 'remove' : 'keep'),
+    limit,
+  );
+  return removed > 0;
+};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { listDeadLetters, redriveDeadLetters } from '../../lib/app/dead-letters.ts';
+import { dropDeadLetter, listDeadLetters, redriveDeadLetters } from '../../lib/app/dead-letters.ts';
 import { newBillingQueue } from '../../lib/domain/billing-queue.ts';
 import type { BillingQueue, QueueStatus } from '../../lib/domain/types.ts';
 import type { DeadLetter, DeadLetters } from '../../lib/ports/dead-letters.ts';
@@ -198,5 +198,21 @@ describe('listDeadLetters', () => {
       expect.objectContaining({ queue_id: 'q-done', queue_status: 'completed', on_redrive: 'drop' }),
     ]);
     expect(deadLetters.letters).toHaveLength(3);
+  });
+});
+
+describe('dropDeadLetter', () => {
+  it('removes only the letter with that message id, and says when there is none', async () => {
+    // Prepare
+    const deadLetters = memoryDeadLetters([letterFor(itemOf('q-1'), 1), letterFor(null, 2)]);
+
+    // Act
+    const dropped = await dropDeadLetter({ deadLetters }, 'm-2');
+    const missing = await dropDeadLetter({ deadLetters }, 'm-9');
+
+    // Assess
+    expect(dropped).toBe(true);
+    expect(missing).toBe(false);
+    expect(deadLetters.letters.map((l) => l.messageId)).toEqual(['m-1']);
   });
 });
