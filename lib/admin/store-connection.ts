@@ -199,10 +199,13 @@ export const connectAdminStore = async (
       ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
     });
     const deadLetters = localDeadLetters(config, undefined);
+    // The deployed work queue is SQS (WORK_QUEUE_URL); with the RabbitMQ driver it is the broker's.
+    const workQueue = config.QUEUE_DRIVER === 'rabbitmq' ? localWorkQueue(config, undefined) : undefined;
     return {
-      container: build(client, config.endpoints.dynamodb, deadLetters),
+      container: build(client, config.endpoints.dynamodb, deadLetters, workQueue),
       description: `${config.endpoints.dynamodb ?? `AWS DynamoDB (${config.AWS_REGION})`}, table ${config.TABLE_NAME}`,
       close: async () => {
+        await workQueue?.close();
         await deadLetters.close();
         client.destroy();
       },
