@@ -5,6 +5,12 @@ import { configureTenant } from '../app/configure-tenant.ts';
 import { controlQueue, type QueueAction } from '../app/control-queue.ts';
 import { createApiKey } from '../app/create-api-key.ts';
 import { createTenant } from '../app/create-tenant.ts';
+import {
+  DEAD_LETTER_LIMIT,
+  dropDeadLetter,
+  listDeadLetters,
+  redriveDeadLetters,
+} from '../app/dead-letters.ts';
 import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
 import { setBusinessHours } from '../app/set-business-hours.ts';
 import { setTemplate } from '../app/set-template.ts';
@@ -19,13 +25,20 @@ import {
   type TimeWindow,
   type Weekday,
 } from '../domain/types.ts';
+import type { DeadLetters } from '../ports/dead-letters.ts';
 
 /** Parsed flags: `--messages-per-minute 600` arrives as `{ 'messages-per-minute': '600' }`. */
 export type Flags = Record<string, string | boolean | undefined>;
 
+/**
+ * What a command works with: the product's container plus, from the CLI's connection, the work
+ * queue's dead letters (optional, so a command can also run on a plain container, as tests do).
+ */
+export type AdminContainer = Container & { deadLetters?: DeadLetters };
+
 export interface Command {
   usage: string;
-  run(c: Container, flags: Flags): Promise<unknown>;
+  run(c: AdminContainer, flags: Flags): Promise<unknown>;
 }
 
 export class UsageError extends Error {}
@@ -46,6 +59,23 @@ const list = (value: string | undefined): string[] | undefined =>
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
+
+/** `--limit`: how many dead letters one command looks at (default DEAD_LETTER_LIMIT). */
+const limitFlag = (flags: Flags): number => {
+  const text = optional(flags, 'limit');
+  if (text === undefined) return DEAD_LETTER_LIMIT;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new UsageError(`--limit takes an integer from 1 to 10000, got "${text}"`);
+  return n;
+};
+
+/** The dead letters and what redriving needs, or a clear refusal on a container without them. */
+const deadLetterDeps = (c: AdminContainer) => {
+  const { deadLetters } = c;
+  if (!deadLetters) throw new UsageError('no dead-letter queue is connected');
+  return { store: c.store, workQueue: c.workQueue, deadLetters };
+};
 
 const readJsonFile = async (path: string): Promise<unknown> => {
   const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
@@ -386,4 +416,22 @@ export const COMMANDS: Record<string, Command> = {
   'queue pause': queueControlCommand('pause'),
   'queue resume': queueControlCommand('resume'),
   'queue cancel': queueControlCommand('cancel'),
+  'dlq list': {
+    usage: 'dlq list [--limit <n>] (work items in the dead-letter queue, left there)',
+    run: (c, f) => listDeadLetters(deadLetterDeps(c), limitFlag(f)),
+  },
+  'dlq redrive': {
+    usage: 'dlq redrive [--limit <n>] (back on the work queue; items of finished or gone queues are dropped)',
+    run: (c, f) => redriveDeadLetters(deadLetterDeps(c), limitFlag(f)),
+  },
+  'dlq drop': {
+    usage:
+      'dlq drop --id <message id> [--limit <n>] (removes one dead letter, e.g. a body that is not a work item)',
+    run: async (c, f) => {
+      const id = required(f, 'id');
+      if (!(await dropDeadLetter(deadLetterDeps(c), id, limitFlag(f))))
+        throw new UsageError(`no dead letter ${id} among the first ${limitFlag(f)} (see dlq list)`);
+      return { dropped: id };
+    },
+  },
 };

@@ -24,6 +24,7 @@ const STRING_FLAGS = [
   'webhook-secret',
   'status',
   'instance',
+  'limit',
 ];
 const BOOLEAN_FLAGS = ['json', 'aws', 'help', 'no-national-holidays', 'jwt'];
 
@@ -35,6 +36,7 @@ const help = (): string =>
     '',
     'Global flags: --json (machine-readable output), --aws (use real AWS DynamoDB with the usual credentials).',
     'Target: AWS_ENDPOINT_URL[_DYNAMODB] + TABLE_NAME when set; else the running `npm start`; else DATA_DIR.',
+    "Queues (dlq): QUEUE_DRIVER=rabbitmq -> AMQP_URL + WORK_QUEUE_NAME; sqs -> WORK_QUEUE_URL, or the running stack's SQS.",
   ].join('\n');
 
 /** Runs one admin command; returns the process exit code (0 ok, 1 refused, 2 usage). */

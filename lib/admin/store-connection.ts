@@ -2,18 +2,22 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { createRabbitMqDeadLetters } from '../adapters/queue/rabbitmq-dead-letters.ts';
 import { createRabbitMqWorkQueue } from '../adapters/queue/rabbitmq-work-queue.ts';
+import { createSqsDeadLetters } from '../adapters/queue/sqs-dead-letters.ts';
 import { createSqsWorkQueue } from '../adapters/queue/sqs-work-queue.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
-import { type Container, createContainer, createDynamoDocumentClient } from '../composition.ts';
+import { createContainer, createDynamoDocumentClient } from '../composition.ts';
 import type { Config } from '../config.ts';
 import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb.ts';
 import { ensureWorkQueues } from '../local/embedded-sqs.ts';
 import { STACK_INFO_FILE, type StackInfo } from '../local/local-stack.ts';
+import type { DeadLetters } from '../ports/dead-letters.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
+import { type AdminContainer, UsageError } from './commands.ts';
 
 export interface AdminConnection {
-  container: Container;
+  container: AdminContainer & { deadLetters: DeadLetters };
   /** Where the CLI is writing, for the operator to see. */
   description: string;
   close(): Promise<void>;
@@ -103,6 +107,69 @@ const localWorkQueue = (config: Config, info: StackInfo | undefined): WorkQueue 
   };
 };
 
+/** Dead letters reached on first use, so commands that never look at them need no broker. */
+const lazyDeadLetters = (open: () => Promise<DeadLetters>): DeadLetters => {
+  let opened: Promise<DeadLetters> | undefined;
+  const use = () => {
+    opened ??= open().catch((error: unknown) => {
+      opened = undefined;
+      throw error;
+    });
+    return opened;
+  };
+  return {
+    list: async (limit) => (await use()).list(limit),
+    count: async () => (await use()).count(),
+    settle: async (decide, limit) => (await use()).settle(decide, limit),
+    close: async () => {
+      if (opened) await (await opened.catch(() => undefined))?.close();
+    },
+  };
+};
+
+/**
+ * The work queue's dead letters, found like `localWorkQueue` finds the queue: the RabbitMQ broker's
+ * `<WORK_QUEUE_NAME>.dlq`, or the SQS DLQ named by the redrive policy of WORK_QUEUE_URL (AWS) or of
+ * the running stack's emulated queue. With the SQS driver and no stack running there is nothing to
+ * look at: the embedded SQS lived in that process's memory.
+ */
+const localDeadLetters = (config: Config, info: StackInfo | undefined): DeadLetters => {
+  if (config.QUEUE_DRIVER === 'rabbitmq') {
+    return lazyDeadLetters(async () =>
+      createRabbitMqDeadLetters({
+        url: config.AMQP_URL,
+        queueName: config.WORK_QUEUE_NAME,
+        connectionName: 'billing-admin-dlq',
+      }),
+    );
+  }
+  const endpoint = config.endpoints.sqs ?? info?.sqsEndpoint ?? undefined;
+  let client: SQSClient | undefined;
+  const deadLetters = lazyDeadLetters(async () => {
+    if (!endpoint && !config.WORK_QUEUE_URL) {
+      throw new UsageError(
+        'no SQS to look at: the embedded SQS lives in the `npm start` process, which is not running ' +
+          '(start it, or set WORK_QUEUE_URL / AWS_ENDPOINT_URL_SQS, or QUEUE_DRIVER=rabbitmq)',
+      );
+    }
+    client = new SQSClient({
+      region: config.AWS_REGION,
+      ...(endpoint ? { endpoint } : {}),
+      ...(endpoint && !config.endpoints.sqs ? localCredentials : {}),
+    });
+    const queueUrl =
+      config.WORK_QUEUE_URL ?? (await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME })).queueUrl;
+    return createSqsDeadLetters({ client, queueUrl });
+  });
+  return {
+    ...deadLetters,
+    close: async () => {
+      await deadLetters.close();
+      client?.destroy();
+    },
+  };
+};
+
 /**
  * Which DynamoDB the CLI talks to, in order: the endpoint named by env (AWS_ENDPOINT_URL or
  * AWS_ENDPOINT_URL_DYNAMODB), or real AWS with `--aws`; else the running `npm start` stack (its
@@ -113,21 +180,35 @@ export const connectAdminStore = async (
   config: Config,
   options: { useAws: boolean },
 ): Promise<AdminConnection> => {
-  const build = (client: DynamoDBClient, endpoint: string | undefined, workQueue?: WorkQueue) =>
-    createContainer(
+  const build = (
+    client: DynamoDBClient,
+    endpoint: string | undefined,
+    deadLetters: DeadLetters,
+    workQueue?: WorkQueue,
+  ): AdminConnection['container'] => ({
+    ...createContainer(
       { ...config, LOG_LEVEL: 'SILENT', endpoints: { ...config.endpoints, dynamodb: endpoint } },
       { dynamo: createDynamoDocumentClient(config, client), ...(workQueue ? { workQueue } : {}) },
-    );
+    ),
+    deadLetters,
+  });
 
   if (config.endpoints.dynamodb || options.useAws) {
     const client = new DynamoDBClient({
       region: config.AWS_REGION,
       ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
     });
+    const deadLetters = localDeadLetters(config, undefined);
+    // The deployed work queue is SQS (WORK_QUEUE_URL); with the RabbitMQ driver it is the broker's.
+    const workQueue = config.QUEUE_DRIVER === 'rabbitmq' ? localWorkQueue(config, undefined) : undefined;
     return {
-      container: build(client, config.endpoints.dynamodb),
+      container: build(client, config.endpoints.dynamodb, deadLetters, workQueue),
       description: `${config.endpoints.dynamodb ?? `AWS DynamoDB (${config.AWS_REGION})`}, table ${config.TABLE_NAME}`,
-      close: async () => client.destroy(),
+      close: async () => {
+        await workQueue?.close();
+        await deadLetters.close();
+        client.destroy();
+      },
     };
   }
 
@@ -143,11 +224,13 @@ export const connectAdminStore = async (
     });
     if (await answers(client)) {
       const workQueue = localWorkQueue(config, info);
+      const deadLetters = localDeadLetters(config, info);
       return {
-        container: build(client, info.dynamodbEndpoint, workQueue),
+        container: build(client, info.dynamodbEndpoint, deadLetters, workQueue),
         description: `running local stack (pid ${info.pid}, ${info.dynamodbEndpoint}), table ${info.tableName}`,
         close: async () => {
           await workQueue.close();
+          await deadLetters.close();
           client.destroy();
         },
       };
@@ -163,11 +246,13 @@ export const connectAdminStore = async (
   });
   await ensureTable(client, config.TABLE_NAME);
   const workQueue = localWorkQueue(config, undefined);
+  const deadLetters = localDeadLetters(config, undefined);
   return {
-    container: build(client, embedded.endpoint, workQueue),
+    container: build(client, embedded.endpoint, deadLetters, workQueue),
     description: `local data dir ${dataDir} (stack not running), table ${config.TABLE_NAME}`,
     close: async () => {
       await workQueue.close();
+      await deadLetters.close();
       client.destroy();
       await embedded.close();
     },

@@ -242,6 +242,20 @@ describe('admin CLI', () => {
     expect((await admin(dataDir, 'tenant', 'config', '--tenant', 'acme')).code).toBe(2);
     expect((await admin(dataDir, 'key', 'create', '--tenant', 'acme', '--bogus', 'x')).code).toBe(2);
   });
+
+  it('says there is no SQS to look at when the stack is not running, and refuses a bad limit', async () => {
+    // Prepare: the embedded SQS lives in the `npm start` process; none runs on this data dir.
+
+    // Act
+    const listed = await admin(dataDir, 'dlq', 'list');
+    const badLimit = await admin(dataDir, 'dlq', 'redrive', '--limit', '0');
+
+    // Assess
+    expect(listed.code).toBe(2);
+    expect(listed.stderr).toContain('no SQS to look at');
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.stderr).toContain('--limit takes an integer');
+  });
 });
 
 describe.each<QueueDriver>(['sqs', 'rabbitmq'])('admin CLI queue commands (%s, stack running)', (driver) => {

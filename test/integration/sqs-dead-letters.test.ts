@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqsDeadLetters } from '../../lib/adapters/queue/sqs-dead-letters.ts';
+import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
+import { type EmbeddedSqs, ensureWorkQueues, startEmbeddedSqs } from '../../lib/local/embedded-sqs.ts';
+import { assertLoopbackEndpoint } from '../support/dynalite.ts';
+import { type DeadLettersFixture, deadLettersContract } from './dead-letters-contract.ts';
+
+const MAX_RECEIVE_COUNT = 2;
+
+let sqs: EmbeddedSqs;
+let client: SQSClient;
+
+beforeAll(async () => {
+  sqs = await startEmbeddedSqs();
+  assertLoopbackEndpoint(sqs.endpoint);
+  client = new SQSClient({
+    endpoint: sqs.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await sqs?.close();
+});
+
+/**
+ * A FIFO work queue and its FIFO DLQ on the emulator, failed items visible again at once. The
+ * adapter is given only the work queue: it finds the DLQ through the redrive policy, as on AWS.
+ */
+async function makeSqsFixture(): Promise<DeadLettersFixture & { deadLetterQueueUrl: string }> {
+  const { queueUrl, deadLetterQueueUrl } = await ensureWorkQueues(client, {
+    name: `dlq-${randomUUID().slice(0, 8)}`,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: 10,
+  });
+  const workQueue = createSqsWorkQueue({ client, queueUrl, waitTimeSeconds: 1, retryDelaySeconds: 0 });
+  const deadLetters = createSqsDeadLetters({ client, queueUrl });
+  return {
+    deadLetterQueueUrl,
+    deadLetters,
+    workQueue,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    publishRaw: async (body, instanceId) => {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: body,
+          MessageGroupId: instanceId,
+          MessageDeduplicationId: randomUUID(),
+        }),
+      );
+    },
+    dispose: async () => {
+      await deadLetters.close();
+      await workQueue.close();
+      await client.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+      await client.send(new DeleteQueueCommand({ QueueUrl: deadLetterQueueUrl }));
+    },
+  };
+}
+
+deadLettersContract('SqsDeadLetters on a fauxqs FIFO DLQ', makeSqsFixture);
+
+describe('SqsDeadLetters (SQS specifics)', () => {
+  it('refuses a work queue without a redrive policy, naming it', async () => {
+    // Prepare
+    const { queueUrl, deadLetterQueueUrl } = await ensureWorkQueues(client, {
+      name: `dlq-${randomUUID().slice(0, 8)}`,
+    });
+    // The DLQ itself has no redrive policy: pointing the adapter at it is the mistake to catch.
+    const deadLetters = createSqsDeadLetters({ client, queueUrl: deadLetterQueueUrl });
+
+    // Act
+    const attempt = deadLetters.list(10);
+
+    // Assess
+    await expect(attempt).rejects.toThrow(/has no dead-letter queue/);
+    await client.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+    await client.send(new DeleteQueueCommand({ QueueUrl: deadLetterQueueUrl }));
+  });
+});
