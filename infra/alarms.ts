@@ -113,11 +113,17 @@ const deadLetterQueues = {
   Callback: callbackDeadLetterQueue,
   Release: releaseDeadLetterQueue,
 };
+/** What the on-call does, per queue (docs/deploy.md has the details). */
+const deadLetterAdvice: Record<keyof typeof deadLetterQueues, string> = {
+  Work: 'see `npm run admin -- dlq list`, fix the cause, then `dlq redrive` (finished queues are dropped)',
+  Callback: 'inspect and redrive (docs/deploy.md)',
+  Release: 'inspect and redrive (docs/deploy.md)',
+};
 
 export const deadLetterAlarms = Object.entries(deadLetterQueues).map(
   ([label, queue]) =>
     new aws.cloudwatch.MetricAlarm(`${label}DeadLetterAlarm`, {
-      alarmDescription: `${label} dead-letter queue is not empty: inspect and redrive`,
+      alarmDescription: `${label} dead-letter queue is not empty: ${deadLetterAdvice[label as keyof typeof deadLetterQueues]}`,
       namespace: 'AWS/SQS',
       metricName: 'ApproximateNumberOfMessagesVisible',
       dimensions: { QueueName: queue.nodes.queue.name },
