@@ -1,18 +1,20 @@
+import { checkHealth } from '../lib/app/check-health.ts';
+import { DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
 import { lambdaHttpHandler, type RouteFactory } from '../lib/composition.ts';
 
-/** GET /health: liveness plus a store round trip, so a broken table shows as 503, not as "ok". */
+/** GET /health: which dependency is down (store, work queue, the demo instance's gateway); 503 when the service cannot work. */
 export const route: RouteFactory = (c) => async () => {
-  const started = c.clock.now().getTime();
-  try {
-    await c.store.getTenant('__health__');
-    return {
-      statusCode: 200,
-      body: { status: 'ok', store: 'ok', latency_ms: c.clock.now().getTime() - started },
-    };
-  } catch (error) {
-    c.logger.error('health check failed', { error: error as Error });
-    return { statusCode: 503, body: { status: 'degraded', store: 'unreachable' } };
-  }
+  const report = await checkHealth(c, { tenantId: DEMO_TENANT_ID, instanceId: 'demo' });
+  return {
+    statusCode: report.status === 'ok' ? 200 : 503,
+    body: {
+      status: report.status,
+      store: report.store,
+      work_queue: report.workQueue,
+      gateway: report.gateway,
+      latency_ms: report.latencyMs,
+    },
+  };
 };
 
 export const handler = lambdaHttpHandler(route);

@@ -17,6 +17,7 @@ import { createStoreBackedScheduler } from './adapters/scheduler/store-backed-sc
 import { createReferenceSecretResolver } from './adapters/secrets/reference-secret-resolver.ts';
 import { createSsmParameterReader } from './adapters/secrets/ssm-parameter-reader.ts';
 import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
+import { withStoreOutages } from './adapters/store/store-outages.ts';
 import { createBillingEvents } from './app/billing-events.ts';
 import { armingDeliveryWatch } from './app/delivery-watch.ts';
 import { type Config, loadConfig } from './config.ts';
@@ -98,7 +99,12 @@ const createDeployedWorkQueue = (config: Config): WorkQueue => {
     const missing = async (): Promise<never> => {
       throw new Error('WORK_QUEUE_URL is not set: this function cannot publish work');
     };
-    return { publish: missing, consume: missing, close: async () => undefined };
+    return {
+      publish: missing,
+      consume: missing,
+      reachability: async () => 'not_configured' as const,
+      close: async () => undefined,
+    };
   }
   const client = new SQSClient({
     region: config.AWS_REGION,
@@ -128,22 +134,36 @@ export const createDynamoDocumentClient = (config: Config, client?: DynamoDBClie
       new DynamoDBClient({
         region: config.AWS_REGION,
         ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
+        requestHandler: DYNAMODB_TIMEOUTS,
       }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
+
+/**
+ * Without timeouts a DynamoDB that accepts connections but never answers holds a request until
+ * the function's own timeout (a 500). With them, each attempt gives up and the SDK retries; an
+ * outage then surfaces as a 503 STORE_UNAVAILABLE well inside API Gateway's 29 s.
+ */
+export const DYNAMODB_TIMEOUTS = { connectionTimeout: 2_000, requestTimeout: 8_000 } as const;
 
 export const createContainer = (config: Config, overrides: Partial<Container> = {}): Container => {
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
   const dynamo = overrides.dynamo ?? createDynamoDocumentClient(config);
   const clock = overrides.clock ?? systemClock;
+  // The service name is the alarms' dimension (infra/runtime.ts SERVICE_NAME).
+  const metrics = overrides.metrics ?? createEmfMetrics({ serviceName: 'billing' });
+  // An unreachable or throttling DynamoDB is a 503 STORE_UNAVAILABLE with a WARN and a metric.
   const store =
     overrides.store ??
-    createDynamoDbStore({
-      client: dynamo,
-      tableName: config.TABLE_NAME,
-      clock,
-      onBackgroundError: (error) => logger.warn('background store write failed', { error: error as Error }),
-    });
+    withStoreOutages(
+      createDynamoDbStore({
+        client: dynamo,
+        tableName: config.TABLE_NAME,
+        clock,
+        onBackgroundError: (error) => logger.warn('background store write failed', { error: error as Error }),
+      }),
+      { metrics, logger },
+    );
   const workQueue = overrides.workQueue ?? createDeployedWorkQueue(config);
   const callbackQueue = overrides.callbackQueue ?? createDeployedCallbackQueue(config);
   let ssmReader: ((name: string) => Promise<string>) | undefined;
@@ -175,8 +195,7 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
     callbackQueue,
     callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),
     callbackUrlGuard: overrides.callbackUrlGuard ?? createDnsCallbackUrlGuard(),
-    // The service name is the alarms' dimension (infra/runtime.ts SERVICE_NAME).
-    metrics: overrides.metrics ?? createEmfMetrics({ serviceName: 'billing' }),
+    metrics,
   };
 };
 

@@ -57,6 +57,10 @@ const lazyWorkQueue = (open: () => Promise<WorkQueue>): WorkQueue => {
     consume: async () => {
       throw new Error('the admin CLI does not consume work');
     },
+    reachability: async () => {
+      opened ??= open();
+      return (await opened).reachability();
+    },
     close: async () => {
       if (opened) await (await opened.catch(() => undefined))?.close();
     },

@@ -87,6 +87,10 @@ export const ERROR_TABLE = {
   OPT_OUT_NOT_FOUND: spec(404, 'Telefone não está na lista de opt-out'),
   WEBHOOK_UNAUTHORIZED: spec(401, 'Webhook não autenticado (segredo ou token inválido)'),
   WEBHOOK_RETRY_LATER: spec(503, 'Evento ainda não pode ser aplicado; tente novamente'),
+  STORE_UNAVAILABLE: spec(
+    503,
+    'Serviço temporariamente indisponível (banco de dados); tente novamente em instantes com o mesmo external_id',
+  ),
 
   INTERNAL_ERROR: spec(500, 'Erro interno'),
 } satisfies Record<string, ErrorSpec>;

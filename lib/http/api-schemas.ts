@@ -603,11 +603,22 @@ export type ErrorResponseBody = z.infer<typeof errorResponseSchema>;
 
 export const healthResponseSchema = z
   .object({
-    status: z.enum(['ok', 'degraded']),
+    status: z
+      .enum(['ok', 'degraded'])
+      .openapi({ description: '`degraded` (503) quando o banco ou a fila de trabalho está fora.' }),
     store: z.enum(['ok', 'unreachable']),
-    latency_ms: z.number().optional(),
+    work_queue: z
+      .enum(['ok', 'unreachable', 'not_configured'])
+      .openapi({ description: '`not_configured`: função implantada sem fila de trabalho.' }),
+    gateway: z.enum(['open', 'connecting', 'close', 'unknown', 'not_configured']).openapi({
+      description:
+        'Estado da instância de demonstração na Evolution; `unknown` quando o gateway não responde. Não causa 503.',
+    }),
+    latency_ms: z.number(),
   })
-  .openapi('HealthResponse', { example: { status: 'ok', store: 'ok', latency_ms: 4 } });
+  .openapi('HealthResponse', {
+    example: { status: 'ok', store: 'ok', work_queue: 'ok', gateway: 'open', latency_ms: 4 },
+  });
 
 // ---------------------------------------------------------------------------------------------
 // Opt-outs and gateway webhooks

@@ -136,6 +136,9 @@ const toResult = (response: HttpResponse): APIGatewayProxyStructuredResultV2 => 
   };
 };
 
+/** How long a 503 (a dependency's outage) asks the caller to wait before retrying. */
+const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
 /** The error body every route shares: `success: false`, a Portuguese `message`, a stable `code`. */
 export const errorResponse = (error: DomainError): HttpResponse => ({
   statusCode: error.status,
@@ -145,7 +148,13 @@ export const errorResponse = (error: DomainError): HttpResponse => ({
     message: error.message,
     ...(error.details === undefined ? {} : { errors: error.details }),
   },
-  headers: error instanceof HttpError ? error.headers : undefined,
+  // A 503 is an outage the caller should wait out: say for how long.
+  headers:
+    error instanceof HttpError
+      ? error.headers
+      : error.status === 503
+        ? { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) }
+        : undefined,
 });
 
 /** Maps every error to a response in one place: DomainErrors to their status, anything else to a logged 500. */
@@ -154,7 +163,8 @@ const mapErrors = (logger: Logger): MiddlewareObj<ParsedEvent> => ({
   onError: (request) => {
     const error = request.error;
     if (isDomainError(error)) {
-      if (!error.expose) logger.error('request failed', { code: error.code, error });
+      // A 503 is a dependency's outage, already logged at WARN where it was seen.
+      if (!error.expose && error.status !== 503) logger.error('request failed', { code: error.code, error });
       request.response = toResult(errorResponse(error));
       return;
     }

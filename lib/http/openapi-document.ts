@@ -487,7 +487,7 @@ const buildRegistry = (): OpenAPIRegistry => {
     ...open,
     responses: {
       200: { description: 'Tudo certo.', content: json(healthResponseSchema) },
-      503: { description: 'Banco inacessível.', content: json(healthResponseSchema) },
+      503: { description: 'Banco ou fila de trabalho inacessível.', content: json(healthResponseSchema) },
     },
   });
 

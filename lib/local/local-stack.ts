@@ -17,6 +17,7 @@ import {
   type Container,
   createContainer,
   createDynamoDocumentClient,
+  DYNAMODB_TIMEOUTS,
   type RouteFactory,
 } from '../composition.ts';
 import type { Config } from '../config.ts';
@@ -207,6 +208,7 @@ export const startLocalStack = async (
       region: config.AWS_REGION,
       endpoint: dynamodbEndpoint,
       ...(isLoopback(dynamodbEndpoint) ? LOCAL_CREDENTIALS : {}),
+      requestHandler: DYNAMODB_TIMEOUTS,
     });
     await ensureTable(raw, config.TABLE_NAME);
     const workQueue = overrides.workQueue ?? (await createWorkQueue(effective, sqsEndpoint));

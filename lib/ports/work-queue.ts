@@ -32,6 +32,9 @@ export interface Consumer {
   stop(): Promise<void>;
 }
 
+/** What a dependency's health probe found. */
+export type Reachability = 'ok' | 'unreachable' | 'not_configured';
+
 export interface WorkQueue {
   /** Publishes an item durably (resolves once the broker has it). Duplicates of (queueId, generation) may be dropped. */
   publish(item: WorkItem): Promise<void>;
@@ -40,6 +43,11 @@ export interface WorkQueue {
    * later redelivery; after `maxReceiveCount` deliveries it goes to the dead-letter queue.
    */
   consume(handler: (delivery: Delivery) => Promise<void>, options: ConsumeOptions): Promise<Consumer>;
+  /**
+   * Whether the broker can take a publish now, for `/health` (never throws): `not_configured` for
+   * a function deployed without a work queue.
+   */
+  reachability(): Promise<Reachability>;
   /** Releases connections. */
   close(): Promise<void>;
   /**

@@ -269,6 +269,7 @@ const recordingQueue: WorkQueue = {
     published.push(item);
   },
   consume: async () => ({ stop: async () => undefined }),
+  reachability: async () => 'ok' as const,
   close: async () => undefined,
 };
 

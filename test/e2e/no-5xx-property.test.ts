@@ -37,6 +37,7 @@ const agent = fuzzAgent();
 const recordingQueue: WorkQueue = {
   publish: async () => undefined,
   consume: async () => ({ stop: async () => undefined }),
+  reachability: async () => 'ok' as const,
   close: async () => undefined,
 };
 

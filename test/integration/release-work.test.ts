@@ -24,6 +24,7 @@ const freshDeps = async (): Promise<ReleaseDeps & { published: WorkItem[] }> => 
       consume: async () => {
         throw new Error('not used');
       },
+      reachability: async () => 'ok' as const,
       close: async () => undefined,
     },
     clock,

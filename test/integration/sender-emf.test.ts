@@ -126,6 +126,7 @@ describe('sender EMF output', () => {
       consume: async () => {
         throw new Error('not consumed in this test: the handler is invoked directly');
       },
+      reachability: async () => 'ok' as const,
       close: async () => undefined,
     };
     c = createContainer(loadConfig({ LOG_LEVEL: 'SILENT' }), {

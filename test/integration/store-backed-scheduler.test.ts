@@ -27,6 +27,7 @@ const recordingWorkQueue = () => {
     consume: async () => {
       throw new Error('the scheduler never consumes');
     },
+    reachability: async () => 'ok' as const,
     close: async () => undefined,
   };
   return {

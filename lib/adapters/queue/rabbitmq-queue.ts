@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as pause } from 'node:timers/promises';
 import { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from 'amqplib';
-import type { ConsumeOptions, Consumer } from '../../ports/work-queue.ts';
+import type { ConsumeOptions, Consumer, Reachability } from '../../ports/work-queue.ts';
 import type { WorkDeliveryFailureKind } from './work-item-schema.ts';
 
 /** The part of a logger the RabbitMQ adapters use; the Powertools Logger fits. */
@@ -62,6 +62,8 @@ export interface RabbitMqQueue<T> {
     handler: (delivery: RabbitMqDelivery<T>) => Promise<void>,
     options: ConsumeOptions,
   ): Promise<Consumer>;
+  /** Whether a connection to the broker is up now (no I/O: the connection reports its own loss). */
+  reachability(): Promise<Reachability>;
   close(): Promise<void>;
 }
 
@@ -426,6 +428,7 @@ export const createRabbitMqQueue = async <T>(options: RabbitMqQueueOptions<T>): 
   return {
     publish,
     consume,
+    reachability: async () => (session !== undefined && !session.dead ? 'ok' : 'unreachable'),
     close: async () => {
       closing.abort();
       const states = [...consumers];

@@ -8,7 +8,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { ConsumeOptions, Consumer } from '../../ports/work-queue.ts';
+import type { ConsumeOptions, Consumer, Reachability } from '../../ports/work-queue.ts';
 import type { WorkDeliveryFailureKind } from './work-item-schema.ts';
 
 /** The FIFO attributes of one published message. */
@@ -57,6 +57,8 @@ export interface SqsDelivery<T> {
 export interface SqsQueue<T> {
   publish(item: T): Promise<void>;
   consume(handler: (delivery: SqsDelivery<T>) => Promise<void>, options: ConsumeOptions): Promise<Consumer>;
+  /** Whether the queue answers now (one GetQueueAttributes round trip). */
+  reachability(): Promise<Reachability>;
   close(): Promise<void>;
 }
 
@@ -281,6 +283,16 @@ export const createSqsQueue = <T>(options: SqsQueueOptions<T>): SqsQueue<T> => {
   return {
     publish,
     consume,
+    reachability: async () => {
+      try {
+        await client.send(
+          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+        );
+        return 'ok';
+      } catch {
+        return 'unreachable';
+      }
+    },
     // The SQS client is injected and owned by the caller; closing stops this queue's pollers only.
     close: async () => {
       await Promise.all([...consumers].map((consumer) => consumer.stop()));
