@@ -1,10 +1,4 @@
-import {
-  BatchWriteCommand,
-  type BatchWriteCommandOutput,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
@@ -27,7 +21,7 @@ async function freshStore(
   client: DynamoDBDocumentClient = db.doc,
 ): Promise<{ store: Store; tableName: string }> {
   const tableName = await db.freshTable('campaign-test');
-  return { store: createDynamoDbStore({ client, tableName, batchRetryDelayMs: 1 }), tableName };
+  return { store: createDynamoDbStore({ client, tableName }), tableName };
 }
 
 /** A document client on its own connection that counts the DynamoDB operations it sends. */
@@ -45,33 +39,20 @@ function countingClient(): { client: DynamoDBDocumentClient; counts: Map<string,
   return { client: DynamoDBDocumentClient.from(lowLevel), counts, close: () => lowLevel.destroy() };
 }
 
-type WriteRequests = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string];
-
-/**
- * A client whose BatchWriteItem writes only the first `keep(requests)` requests of each call and
- * hands the others back as UnprocessedItems, as DynamoDB does under throttling.
- */
-function throttlingClient(keep: (requests: WriteRequests) => number): {
-  client: DynamoDBDocumentClient;
-  batchCalls: () => number;
-} {
-  let calls = 0;
+/** A client that fails the `failAt`-th PutItem of a contact with a server error and passes the rest on. */
+function failingClient(failAt: number): { client: DynamoDBDocumentClient; contactPuts: () => number } {
+  let puts = 0;
   const client = {
     send: async (command: unknown) => {
-      if (!(command instanceof BatchWriteCommand)) return db.doc.send(command as never);
-      calls += 1;
-      const entry = Object.entries(command.input.RequestItems ?? {})[0];
-      if (!entry) throw new Error('BatchWriteItem without requests');
-      const [table, requests] = entry;
-      const kept = keep(requests);
-      if (kept > 0) {
-        await db.doc.send(new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, kept) } }));
+      if (command instanceof PutCommand && String(command.input.Item?.sk).startsWith('CONTACT#')) {
+        puts += 1;
+        if (puts === failAt)
+          throw Object.assign(new Error('internal server error'), { name: 'InternalServerError' });
       }
-      const rest = requests.slice(kept);
-      return { UnprocessedItems: rest.length > 0 ? { [table]: rest } : {} };
+      return db.doc.send(command as never);
     },
   };
-  return { client: client as unknown as DynamoDBDocumentClient, batchCalls: () => calls };
+  return { client: client as unknown as DynamoDBDocumentClient, contactPuts: () => puts };
 }
 
 const campaign = (overrides: Partial<Campaign> = {}): Campaign => ({
@@ -87,6 +68,7 @@ const campaign = (overrides: Partial<Campaign> = {}): Campaign => ({
   metadata: { origem: 'erp', lote: 7, nested: { ok: true } },
   state: 'creating',
   leaseUntil: '2025-01-10T12:00:30.000Z',
+  owner: 'request-1',
   plan: { seed: 42, uses: { v1: 3, v2: 0 } },
   quotaReserved: false,
   accepted: 2,
@@ -188,7 +170,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       expect((await store.getCampaign('acme', 'fatura-67890'))?.id).toBe(`camp-${winner}`);
     });
 
-    it('refuses a take-over while the lease is live, accepts it after, and refuses it once created', async () => {
+    it('refuses a take-over while the lease is live, accepts it after with a new owner, and refuses it once created', async () => {
       // Prepare
       const { store } = await freshStore();
       await store.createCampaign(campaign({ leaseUntil: '2025-01-10T12:00:30.000Z' }));
@@ -197,26 +179,30 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const whileLive = await store.takeOverCampaign(
         'acme',
         'fatura-67890',
+        'request-2',
         '2025-01-10T12:00:10.000Z',
         '2025-01-10T12:00:40.000Z',
       );
       const afterLease = await store.takeOverCampaign(
         'acme',
         'fatura-67890',
+        'request-2',
         '2025-01-10T12:00:31.000Z',
         '2025-01-10T12:01:01.000Z',
       );
-      const leaseAfterTakeOver = (await store.getCampaign('acme', 'fatura-67890'))?.leaseUntil;
-      await store.completeCampaign('acme', 'fatura-67890');
+      const afterTakeOver = await store.getCampaign('acme', 'fatura-67890');
+      await store.completeCampaign('acme', 'fatura-67890', 'request-2');
       const onceCreated = await store.takeOverCampaign(
         'acme',
         'fatura-67890',
+        'request-3',
         '2025-01-10T13:00:00.000Z',
         '2025-01-10T13:00:30.000Z',
       );
       const unknown = await store.takeOverCampaign(
         'acme',
         'nope',
+        'request-3',
         '2025-01-10T13:00:00.000Z',
         '2025-01-10T13:00:30.000Z',
       );
@@ -224,9 +210,62 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       // Assess
       expect(whileLive).toBe(false);
       expect(afterLease).toBe(true);
-      expect(leaseAfterTakeOver).toBe('2025-01-10T12:01:01.000Z');
+      expect(afterTakeOver).toMatchObject({ leaseUntil: '2025-01-10T12:01:01.000Z', owner: 'request-2' });
       expect(onceCreated).toBe(false);
       expect(unknown).toBe(false);
+      expect(await store.getCampaign('acme', 'fatura-67890')).toMatchObject({
+        state: 'created',
+        owner: 'request-2',
+      });
+      expect(await store.getCampaign('acme', 'nope')).toBeUndefined();
+    });
+
+    it('lets only the owner hold, complete or delete a campaign once a retry took it over', async () => {
+      // Prepare: request-1 created it; its lease ended and request-2 took over.
+      const { store } = await freshStore();
+      await store.createCampaign(campaign({ externalId: 'slow' }));
+      await store.createCampaign(campaign({ externalId: 'refused' }));
+      for (const externalId of ['slow', 'refused']) {
+        await store.takeOverCampaign(
+          'acme',
+          externalId,
+          'request-2',
+          '2025-01-10T12:00:31.000Z',
+          '2025-01-10T12:01:31.000Z',
+        );
+      }
+
+      // Act
+      const lateHold = await store.holdCampaign('acme', 'slow', 'request-1', '2025-01-10T12:09:00.000Z');
+      const lateComplete = await store.completeCampaign('acme', 'slow', 'request-1');
+      await store.deleteCreatingCampaign('acme', 'refused', 'request-1');
+      const stillThere = await store.getCampaign('acme', 'refused');
+      const ownerHold = await store.holdCampaign('acme', 'slow', 'request-2', '2025-01-10T12:02:00.000Z');
+      const heldLease = (await store.getCampaign('acme', 'slow'))?.leaseUntil;
+      const ownerComplete = await store.completeCampaign('acme', 'slow', 'request-2');
+      const holdOnceCreated = await store.holdCampaign(
+        'acme',
+        'slow',
+        'request-2',
+        '2025-01-10T12:03:00.000Z',
+      );
+      await store.deleteCreatingCampaign('acme', 'refused', 'request-2');
+      const missingHold = await store.holdCampaign('acme', 'nope', 'request-1', '2025-01-10T12:03:00.000Z');
+
+      // Assess
+      expect(lateHold).toBe(false);
+      expect(lateComplete).toBe(false);
+      expect(stillThere).toMatchObject({ state: 'creating', owner: 'request-2' });
+      expect(ownerHold).toBe(true);
+      expect(heldLease).toBe('2025-01-10T12:02:00.000Z');
+      expect(ownerComplete).toBe(true);
+      expect(holdOnceCreated).toBe(false);
+      expect(missingHold).toBe(false);
+      expect(await store.getCampaign('acme', 'slow')).toMatchObject({
+        state: 'created',
+        leaseUntil: '2025-01-10T12:02:00.000Z',
+      });
+      expect(await store.getCampaign('acme', 'refused')).toBeUndefined();
       expect(await store.getCampaign('acme', 'nope')).toBeUndefined();
     });
 
@@ -236,9 +275,9 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       await store.createCampaign(campaign());
 
       // Act
-      const first = await store.completeCampaign('acme', 'fatura-67890');
-      const second = await store.completeCampaign('acme', 'fatura-67890');
-      const missing = await store.completeCampaign('acme', 'nope');
+      const first = await store.completeCampaign('acme', 'fatura-67890', 'request-1');
+      const second = await store.completeCampaign('acme', 'fatura-67890', 'request-1');
+      const missing = await store.completeCampaign('acme', 'nope', 'request-1');
 
       // Assess
       expect(first).toBe(true);
@@ -267,12 +306,12 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const { store } = await freshStore();
       await store.createCampaign(campaign({ externalId: 'refused' }));
       await store.createCampaign(campaign({ externalId: 'done' }));
-      await store.completeCampaign('acme', 'done');
+      await store.completeCampaign('acme', 'done', 'request-1');
 
       // Act
-      await store.deleteCreatingCampaign('acme', 'refused');
-      await store.deleteCreatingCampaign('acme', 'done');
-      await store.deleteCreatingCampaign('acme', 'never-existed');
+      await store.deleteCreatingCampaign('acme', 'refused', 'request-1');
+      await store.deleteCreatingCampaign('acme', 'done', 'request-1');
+      await store.deleteCreatingCampaign('acme', 'never-existed', 'request-1');
 
       // Assess
       expect(await store.getCampaign('acme', 'refused')).toBeUndefined();
@@ -284,19 +323,22 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
   });
 
   describe('contacts', () => {
-    it('writes 1000 contacts in 40 BatchWriteItem calls and lists them all in batch order', async () => {
+    it('creates 1000 contacts with one conditional PutItem each and lists them all in batch order', async () => {
       // Prepare
       const counting = countingClient();
       const { store } = await freshStore(counting.client);
 
       // Act
-      await store.putContacts(thousandContacts());
+      const created = await store.putContacts(thousandContacts());
+      const puts = counting.counts.get('PutItemCommand');
       const batchWrites = counting.counts.get('BatchWriteItemCommand');
       const pages = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
       counting.close();
 
       // Assess
-      expect(batchWrites).toBe(40);
+      expect(created).toBe(1000);
+      expect(puts).toBe(1000);
+      expect(batchWrites).toBeUndefined();
       expect(pages).toHaveLength(10);
       expect(pages.every((page) => page.length === 100)).toBe(true);
       const listed = pages.flat();
@@ -342,46 +384,55 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       expect(listed.nextCursor).toBeNull();
     });
 
-    it('keeps exactly 1000 contacts when the same batch is written twice', async () => {
+    it('keeps exactly 1000 contacts when the same batch is written twice, creating none the second time', async () => {
       // Prepare
       const { store } = await freshStore();
       await store.putContacts(thousandContacts());
 
       // Act
-      await store.putContacts(thousandContacts());
+      const again = await store.putContacts(thousandContacts());
       const pages = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
 
       // Assess
+      expect(again).toBe(0);
       expect(pages.flat()).toHaveLength(1000);
       expect(new Set(pages.flat().map((c) => c.id)).size).toBe(1000);
     });
 
-    it('re-sends unprocessed items until every contact is stored', async () => {
-      // Prepare: every call leaves all but 10 of its requests unprocessed.
-      const throttled = throttlingClient((requests) => Math.min(10, requests.length));
-      const { store } = await freshStore(throttled.client);
+    it('never rewrites a contact that moved on: a late write of the batch leaves it as it is', async () => {
+      // Prepare: contact 1 was already sent (a retry wrote the batch and the sender sent it).
+      const { store } = await freshStore();
+      const sent = contact(1, {
+        status: 'sent',
+        attempts: 1,
+        providerMessageId: 'wamid-1',
+        sentAt: '2025-01-10T12:01:00.000Z',
+      });
+      await store.putContacts([sent]);
 
-      // Act
-      await store.putContacts(thousandContacts().slice(0, 100));
-      const listed = await store.listContacts('queue-1', { limit: 100 });
+      // Act: the slow first request's write of the whole batch lands late.
+      const created = await store.putContacts([contact(0), contact(1), contact(2)]);
+      const listed = await store.listContacts('queue-1', { limit: 10 });
+      const inSent = await store.listContacts('queue-1', { status: 'sent', limit: 10 });
 
       // Assess
-      expect(listed.items.map((c) => c.position)).toEqual(Array.from({ length: 100 }, (_, i) => i));
-      // 4 batches of 25 need 3 calls each at 10 per call.
-      expect(throttled.batchCalls()).toBe(12);
+      expect(created).toBe(2);
+      expect(listed.items.map((c) => c.status)).toEqual(['pending', 'sent', 'pending']);
+      expect(listed.items[1]).toEqual(sent);
+      expect(inSent.items.map((c) => c.position)).toEqual([1]);
     });
 
-    it('throws after 8 tries when a batch stays unprocessed', async () => {
+    it('stops taking contacts after a failed put and throws its error', async () => {
       // Prepare
-      const throttled = throttlingClient(() => 0);
-      const { store } = await freshStore(throttled.client);
+      const failing = failingClient(5);
+      const { store } = await freshStore(failing.client);
 
       // Act
-      const attempt = store.putContacts(thousandContacts().slice(0, 25));
+      const attempt = store.putContacts(thousandContacts());
 
       // Assess
-      await expect(attempt).rejects.toThrow(/unprocessed after 8 tries/);
-      expect(throttled.batchCalls()).toBe(8);
+      await expect(attempt).rejects.toThrow('internal server error');
+      expect(failing.contactPuts()).toBeLessThan(1000);
     });
 
     it('throws on two contacts at the same position before writing anything', async () => {

@@ -1,6 +1,4 @@
 import {
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   QueryCommand,
@@ -33,6 +31,7 @@ export type CampaignStore = Pick<
   | 'createCampaign'
   | 'getCampaign'
   | 'takeOverCampaign'
+  | 'holdCampaign'
   | 'markCampaignQuotaReserved'
   | 'completeCampaign'
   | 'deleteCreatingCampaign'
@@ -46,17 +45,15 @@ export type CampaignStore = Pick<
 export interface DynamoDbCampaignStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
-  /** First backoff before re-sending a batch's unprocessed items (doubles each try); default 50 ms. */
-  batchRetryDelayMs?: number;
 }
 
-/** BatchWriteItem's hard limit of requests per call. */
-const BATCH_SIZE = 25;
-/** BatchWriteItem calls in flight at once: 1000 contacts = 40 calls in 10 rounds, without bursting a new table. */
-const BATCH_CONCURRENCY = 4;
-/** Tries per batch (the first send included) before unprocessed items are an error, not throttling. */
-const MAX_BATCH_ATTEMPTS = 8;
-const MAX_BATCH_DELAY_MS = 2_000;
+/**
+ * Conditional PutItems in flight at once while writing contacts. BatchWriteItem cannot carry a
+ * condition, so each contact is its own request; 32 in flight (within the SDK's 50 sockets) keep
+ * 1000 contacts near the time of 40 batches of 25 four at a time, for the same write units.
+ * Throttled puts are retried by the SDK (ProvisionedThroughputExceeded is retryable).
+ */
+const CONTACT_WRITE_CONCURRENCY = 32;
 /** A position is padded to 4 digits in keys; anything beyond would break the sort order. */
 const MAX_POSITION = 9_999;
 /** Statuses the sweeper must watch (design: paused and finished queues stay out of the sparse due index). */
@@ -66,8 +63,6 @@ const SWEPT_STATUSES: ReadonlySet<QueueStatus> = new Set([
   'running',
   'instance_down',
 ]);
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /*
  * Cursors are base64url JSON, opaque to callers. They carry only what positions the next Query
@@ -185,12 +180,11 @@ function queueToItem(queue: BillingQueue): Item {
 
 /**
  * Campaigns, queues and contacts on the single table (docs/data-model.md: Campaign, Queue, Contact).
- * Every state change is one conditional single-item write; contacts go by BatchWriteItem, which is
- * safe unconditionally because their keys are deterministic (queue id + position).
+ * Every write is one conditional single-item write: a campaign change is conditional on its state
+ * and owner, a contact is only ever created (never rewritten: the sender owns it from then on).
  */
 export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOptions): CampaignStore {
   const { client, tableName } = options;
-  const baseDelayMs = options.batchRetryDelayMs ?? 50;
   const table = tableOperations(client, tableName);
   const { get, putNew } = table;
   /** Runs an update whose condition may fail; false when it did. */
@@ -219,26 +213,6 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
     return items;
   };
 
-  /** Sends one BatchWriteItem and re-sends what comes back unprocessed, with exponential backoff. */
-  const writeBatch = async (requests: Item[]): Promise<void> => {
-    let pending: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = requests.map((Item) => ({
-      PutRequest: { Item },
-    }));
-    for (let attempt = 1; ; attempt++) {
-      const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-      pending = out.UnprocessedItems?.[tableName] ?? [];
-      if (pending.length === 0) return;
-      if (attempt >= MAX_BATCH_ATTEMPTS) {
-        throw new Error(
-          `putContacts: ${pending.length} contacts still unprocessed after ${MAX_BATCH_ATTEMPTS} tries`,
-        );
-      }
-      const delay = Math.min(MAX_BATCH_DELAY_MS, baseDelayMs * 2 ** (attempt - 1));
-      // Half fixed, half random: concurrent batches throttled together do not retry in lockstep.
-      await sleep(delay / 2 + Math.random() * (delay / 2));
-    }
-  };
-
   return {
     async createCampaign(campaign: Campaign) {
       const created = await putNew({
@@ -261,14 +235,30 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
       } as Campaign;
     },
 
-    takeOverCampaign(tenantId: string, externalId: string, now: string, leaseUntil: string) {
+    takeOverCampaign(tenantId: string, externalId: string, owner: string, now: string, leaseUntil: string) {
       // ISO-8601 UTC strings compare in time order, so the lease check is a plain string `<`.
       return updateIfMatch({
         Key: keys.campaign(tenantId, externalId),
-        UpdateExpression: 'SET #leaseUntil = :leaseUntil',
+        UpdateExpression: 'SET #owner = :owner, #leaseUntil = :leaseUntil',
         ConditionExpression: '#state = :creating AND #leaseUntil < :now',
-        ExpressionAttributeNames: { '#state': 'state', '#leaseUntil': 'leaseUntil' },
-        ExpressionAttributeValues: { ':creating': 'creating', ':now': now, ':leaseUntil': leaseUntil },
+        ExpressionAttributeNames: { '#state': 'state', '#leaseUntil': 'leaseUntil', '#owner': 'owner' },
+        ExpressionAttributeValues: {
+          ':creating': 'creating',
+          ':now': now,
+          ':leaseUntil': leaseUntil,
+          ':owner': owner,
+        },
+      });
+    },
+
+    holdCampaign(tenantId: string, externalId: string, owner: string, leaseUntil: string) {
+      return updateIfMatch({
+        Key: keys.campaign(tenantId, externalId),
+        UpdateExpression: 'SET #leaseUntil = :leaseUntil',
+        ConditionExpression: '#state = :creating AND #owner = :owner',
+        ExpressionAttributeNames: { '#state': 'state', '#leaseUntil': 'leaseUntil', '#owner': 'owner' },
+        ExpressionAttributeValues: { ':creating': 'creating', ':owner': owner, ':leaseUntil': leaseUntil },
+        ReturnValues: 'NONE',
       });
     },
 
@@ -283,26 +273,28 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
       });
     },
 
-    completeCampaign(tenantId: string, externalId: string) {
+    completeCampaign(tenantId: string, externalId: string, owner: string) {
       return updateIfMatch({
         Key: keys.campaign(tenantId, externalId),
         UpdateExpression: 'SET #state = :created',
-        ConditionExpression: '#state = :creating',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':creating': 'creating', ':created': 'created' },
+        ConditionExpression: '#state = :creating AND #owner = :owner',
+        ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+        ExpressionAttributeValues: { ':creating': 'creating', ':created': 'created', ':owner': owner },
+        ReturnValues: 'NONE',
       });
     },
 
-    async deleteCreatingCampaign(tenantId: string, externalId: string) {
+    async deleteCreatingCampaign(tenantId: string, externalId: string, owner: string) {
       try {
         await client.send(
           new DeleteCommand({
             TableName: tableName,
             Key: keys.campaign(tenantId, externalId),
-            // A `created` campaign is an answer someone already got: never delete it.
-            ConditionExpression: '#state = :creating',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':creating': 'creating' },
+            // A `created` campaign is an answer someone already got, and one a retry took over is
+            // that retry's to finish: never delete either.
+            ConditionExpression: '#state = :creating AND #owner = :owner',
+            ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+            ExpressionAttributeValues: { ':creating': 'creating', ':owner': owner },
           }),
         );
       } catch (error) {
@@ -315,17 +307,30 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
       const seen = new Set<string>();
       for (const item of items) {
         const key = `${item[PK]}|${item[SK]}`;
-        // BatchWriteItem refuses a request with a key twice; two contacts at one position are a bug.
+        // Two contacts at one position are a bug: refused before anything is written.
         if (seen.has(key)) throw new Error(`putContacts: two contacts share the key ${key}`);
         seen.add(key);
       }
-      const batches: Item[][] = [];
-      for (let i = 0; i < items.length; i += BATCH_SIZE) batches.push(items.slice(i, i + BATCH_SIZE));
+      let next = 0;
+      let created = 0;
+      let failed = false;
       const worker = async () => {
-        // Workers share the list; shift() between awaits hands each batch to exactly one of them.
-        for (let batch = batches.shift(); batch; batch = batches.shift()) await writeBatch(batch);
+        // Workers share the index; `next++` between awaits hands each item to exactly one of them.
+        // After a failure the others stop taking items (the error goes to the caller).
+        while (!failed && next < items.length) {
+          // biome-ignore lint/style/noNonNullAssertion: next < items.length
+          const item = items[next++]!;
+          try {
+            // An existing contact is skipped, not rewritten: it may be sent already (a late writer).
+            if (await putNew(item)) created += 1;
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
+        }
       };
-      await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, batches.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(CONTACT_WRITE_CONCURRENCY, items.length) }, worker));
+      return created;
     },
 
     async createQueue(queue: BillingQueue) {
