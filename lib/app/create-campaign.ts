@@ -213,14 +213,14 @@ const reserveDailyQuota = async (deps: Deps, tenant: Tenant, count: number, now:
  * 1. tenant checks (API enabled, batch size, active template);
  * 2. an existing campaign with this external_id: same body -> replay, other body -> 409;
  * 3. per-contact rules; none accepted -> 400 with the list, nothing stored;
- * 4. conditional put of the campaign (`creating`, held by this request's owner token): the one
- *    idempotency point under concurrency;
- * 5. reserve the daily quota atomically (refused -> the campaign is removed, 429);
- * 6. render, create the contacts (each only if absent), then, if it still holds the campaign, the
- *    queue, then mark the campaign `created` (conditional on the owner) and count variation uses
- *    once, publish the queue's work item. A request that dies in 6 is finished by its retry once
- *    the lease ends; a request that was only slow finds the campaign taken over, stops writing and
- *    answers like a duplicate.
+ * 4. render and write the contacts under a new queue id, then the conditional put of the
+ *    campaign (`creating`, held by this request's owner token): the one idempotency point under
+ *    concurrency (a request that loses it removes its contacts);
+ * 5. reserve the daily quota atomically (refused -> the campaign and its contacts are removed, 429);
+ * 6. if it still holds the campaign, the queue, then mark the campaign `created` (conditional on
+ *    the owner) and count variation uses once, publish the queue's work item. A request that dies
+ *    in 5 or 6 is finished by its retry once the lease ends; a request that was only slow finds
+ *    the campaign taken over, stops writing and answers like a duplicate.
  */
 export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Promise<CampaignAnswer> => {
   const { tenant, templateType } = input;
@@ -277,13 +277,27 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     scheduledStart: plan.start > now ? plan.start.toISOString() : null,
     createdAt: now.toISOString(),
   };
-  if ((await deps.store.createCampaign(campaign)) === 'exists') {
+  const batch = planContacts(template, campaign, intake.accepted, now.toISOString());
+  // The contacts go first, before the campaign that names their (new, random) queue id is stored:
+  // until then no other request can know that id, so no write of ours can land on a contact a
+  // retry or the sender has moved on. Once the campaign exists this request never writes a
+  // contact again, however slow it is.
+  await deps.store.putFreshContacts(batch.contacts);
+  let created: 'created' | 'exists';
+  try {
+    created = await deps.store.createCampaign(campaign);
+  } catch (error) {
+    await discardContacts(deps, campaign, batch.contacts);
+    throw error;
+  }
+  if (created === 'exists') {
     // A concurrent request with this external_id won the put: answer as its duplicate.
+    await discardContacts(deps, campaign, batch.contacts);
     const winner = await deps.store.getCampaign(tenant.id, input.externalId);
     if (!winner) throw new Error('campaign vanished after a conditional put conflict');
     return resumeExisting(deps, input, template, winner, hash);
   }
-  if ((await finish(deps, input, template, campaign, intake.accepted, { queueMayExist: false })) === 'lost') {
+  if ((await finish(deps, input, campaign, batch, { contactsWritten: true })) === 'lost') {
     // Too slow: a retry took the campaign over and finishes it. Answer as its duplicate.
     const current = await deps.store.getCampaign(tenant.id, input.externalId);
     if (!current) return createCampaign(deps, input);
@@ -292,53 +306,87 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: false };
 };
 
+/** A batch's contacts as stored, rendered with the campaign's plan, and the variation uses they add. */
+interface PlannedContacts {
+  contacts: BillingContact[];
+  uses: Record<string, number>;
+}
+
+const planContacts = (
+  template: BillingTemplate,
+  campaign: Campaign,
+  accepted: readonly AcceptedContact[],
+  at: string,
+): PlannedContacts => {
+  const { rendered, uses } = render(template, accepted, campaign.plan);
+  const contacts = rendered.map(({ contact, variationId, message }) =>
+    newBillingContact({
+      queueId: campaign.queueId,
+      tenantId: campaign.tenantId,
+      position: contact.index,
+      phone: contact.phone,
+      name: contact.name,
+      invoiceNumber: contact.invoiceNumber,
+      variables: contact.variables,
+      variationId,
+      renderedMessage: message,
+      createdAt: at,
+    }),
+  );
+  return { contacts, uses };
+};
+
+/** Removes the contacts of a campaign that was never stored (or was removed); best effort. */
+const discardContacts = async (deps: Deps, campaign: Campaign, contacts: readonly BillingContact[]) => {
+  try {
+    await deps.store.deleteFreshContacts(
+      campaign.queueId,
+      contacts.map((c) => c.position),
+    );
+  } catch (error) {
+    // Left behind under a queue id nothing names: never read, never sent.
+    deps.logger.warn('could not remove the contacts of a campaign that was not stored', {
+      queueId: campaign.queueId,
+      error: String(error),
+    });
+  }
+};
+
 /**
  * Steps 5 and 6, shared by the first request and a retry that takes over, as `campaign.owner`.
+ * `contactsWritten`: the first request wrote them before the campaign existed; a retry creates
+ * whichever are missing (none, unless the campaign predates that order) and never rewrites one.
  * `lost` when another request took the campaign over meanwhile: nothing more was written.
  */
 const finish = async (
   deps: Deps,
   input: CreateCampaignInput,
-  template: BillingTemplate,
   campaign: Campaign,
-  accepted: readonly AcceptedContact[],
-  options: { queueMayExist: boolean },
+  batch: PlannedContacts,
+  options: { contactsWritten: boolean },
 ): Promise<'completed' | 'lost'> => {
   const { store } = deps;
   const now = deps.clock.now();
   const instancesLookup = store.listInstances(campaign.tenantId);
   void instancesLookup.catch(() => undefined);
   if (!campaign.quotaReserved && input.tenant.config.dailyMessageLimit > 0) {
-    if (!(await reserveDailyQuota(deps, input.tenant, accepted.length, now))) {
-      await store.deleteCreatingCampaign(campaign.tenantId, campaign.externalId, campaign.owner);
+    if (!(await reserveDailyQuota(deps, input.tenant, batch.contacts.length, now))) {
+      // The contacts go with the campaign, unless a retry took it over (they are its contacts then).
+      if (await store.deleteCreatingCampaign(campaign.tenantId, campaign.externalId, campaign.owner)) {
+        await discardContacts(deps, campaign, batch.contacts);
+      }
       throw new DomainError('DAILY_LIMIT_EXCEEDED');
     }
     await store.markCampaignQuotaReserved(campaign.tenantId, campaign.externalId);
   }
 
-  const at = now.toISOString();
-  const { rendered, uses } = render(template, accepted, campaign.plan);
+  const { uses } = batch;
   // A queue that exists means its contacts were all written (they go first) and may be sending.
-  // (The request that created the campaign knows there is none yet.) Contacts are only ever
-  // created, never rewritten: a request that wrote them late, after a retry took over and the
-  // sender sent them, changes nothing.
-  let queue = options.queueMayExist ? await store.getQueue(campaign.queueId) : undefined;
+  // (The request that created the campaign knows there is none yet.)
+  let queue = options.contactsWritten ? undefined : await store.getQueue(campaign.queueId);
   if (!queue) {
-    const contacts: BillingContact[] = rendered.map(({ contact, variationId, message }) =>
-      newBillingContact({
-        queueId: campaign.queueId,
-        tenantId: campaign.tenantId,
-        position: contact.index,
-        phone: contact.phone,
-        name: contact.name,
-        invoiceNumber: contact.invoiceNumber,
-        variables: contact.variables,
-        variationId,
-        renderedMessage: message,
-        createdAt: at,
-      }),
-    );
-    await store.putContacts(contacts);
+    const { contacts } = batch;
+    if (!options.contactsWritten) await store.putContacts(contacts);
     // The owner check cannot ride on the queue's own write (another item; no transactions on the
     // emulator), so it is a conditional write just before it that also renews the lease. A
     // take-over between the two is harmless: the queue is created once (its id is the campaign's),
@@ -424,7 +472,8 @@ const resumeExisting = async (
       );
       const accepted = intake.accepted.filter((c) => !refused.has(c.index));
       const held = { ...campaign, leaseUntil, owner };
-      if ((await finish(deps, input, template, held, accepted, { queueMayExist: true })) === 'completed') {
+      const batch = planContacts(template, held, accepted, now.toISOString());
+      if ((await finish(deps, input, held, batch, { contactsWritten: false })) === 'completed') {
         return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: true };
       }
       // Taken over from us in turn (we were slow too): wait for that request like any duplicate.

@@ -120,13 +120,24 @@ export interface Store {
    * request took it over.
    */
   completeCampaign(tenantId: string, externalId: string, owner: string): Promise<boolean>;
-  /** Removes a campaign still `creating` and held by `owner` (its request was refused after the put, e.g. daily limit). */
-  deleteCreatingCampaign(tenantId: string, externalId: string, owner: string): Promise<void>;
+  /**
+   * Removes a campaign still `creating` and held by `owner` (its request was refused after the put,
+   * e.g. daily limit); false when there was none to remove (created, taken over, or gone).
+   */
+  deleteCreatingCampaign(tenantId: string, externalId: string, owner: string): Promise<boolean>;
 
   /**
+   * Writes the contacts of a queue id no stored campaign names yet (BatchWriteItem, 25 a call,
+   * unprocessed items retried), unconditionally. Only for a new batch, before its campaign is
+   * stored: nobody else can know the queue id, so no write can land on a contact that moved on.
+   */
+  putFreshContacts(contacts: readonly BillingContact[]): Promise<void>;
+  /** Removes contacts written by `putFreshContacts` whose campaign was never stored (or was removed). */
+  deleteFreshContacts(queueId: string, positions: readonly number[]): Promise<void>;
+  /**
    * Creates the contacts that do not exist yet (one conditional put each, bounded parallelism) and
-   * never rewrites an existing one: a late writer (a slow request whose campaign a retry took over)
-   * cannot send a contact that moved on back to `pending`. Returns how many it created.
+   * never rewrites an existing one, so a late writer cannot send a contact that moved on back to
+   * `pending`. Returns how many it created.
    */
   putContacts(contacts: readonly BillingContact[]): Promise<number>;
   /** Creates the queue unless it exists. */

@@ -1,4 +1,10 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
@@ -21,7 +27,7 @@ async function freshStore(
   client: DynamoDBDocumentClient = db.doc,
 ): Promise<{ store: Store; tableName: string }> {
   const tableName = await db.freshTable('campaign-test');
-  return { store: createDynamoDbStore({ client, tableName }), tableName };
+  return { store: createDynamoDbStore({ client, tableName, batchRetryDelayMs: 1 }), tableName };
 }
 
 /** A document client on its own connection that counts the DynamoDB operations it sends. */
@@ -37,6 +43,35 @@ function countingClient(): { client: DynamoDBDocumentClient; counts: Map<string,
     { step: 'initialize', name: 'countOperations' },
   );
   return { client: DynamoDBDocumentClient.from(lowLevel), counts, close: () => lowLevel.destroy() };
+}
+
+type WriteRequests = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string];
+
+/**
+ * A client whose BatchWriteItem writes only the first `keep(requests)` requests of each call and
+ * hands the others back as UnprocessedItems, as DynamoDB does under throttling.
+ */
+function throttlingClient(keep: (requests: WriteRequests) => number): {
+  client: DynamoDBDocumentClient;
+  batchCalls: () => number;
+} {
+  let calls = 0;
+  const client = {
+    send: async (command: unknown) => {
+      if (!(command instanceof BatchWriteCommand)) return db.doc.send(command as never);
+      calls += 1;
+      const entry = Object.entries(command.input.RequestItems ?? {})[0];
+      if (!entry) throw new Error('BatchWriteItem without requests');
+      const [table, requests] = entry;
+      const kept = keep(requests);
+      if (kept > 0) {
+        await db.doc.send(new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, kept) } }));
+      }
+      const rest = requests.slice(kept);
+      return { UnprocessedItems: rest.length > 0 ? { [table]: rest } : {} };
+    },
+  };
+  return { client: client as unknown as DynamoDBDocumentClient, batchCalls: () => calls };
 }
 
 /** A client that fails the `failAt`-th PutItem of a contact with a server error and passes the rest on. */
@@ -309,11 +344,12 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       await store.completeCampaign('acme', 'done', 'request-1');
 
       // Act
-      await store.deleteCreatingCampaign('acme', 'refused', 'request-1');
-      await store.deleteCreatingCampaign('acme', 'done', 'request-1');
-      await store.deleteCreatingCampaign('acme', 'never-existed', 'request-1');
+      const refused = await store.deleteCreatingCampaign('acme', 'refused', 'request-1');
+      const done = await store.deleteCreatingCampaign('acme', 'done', 'request-1');
+      const missing = await store.deleteCreatingCampaign('acme', 'never-existed', 'request-1');
 
       // Assess
+      expect([refused, done, missing]).toEqual([true, false, false]);
       expect(await store.getCampaign('acme', 'refused')).toBeUndefined();
       expect(await store.getCampaign('acme', 'done')).toEqual(
         campaign({ externalId: 'done', state: 'created' }),
@@ -323,22 +359,19 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
   });
 
   describe('contacts', () => {
-    it('creates 1000 contacts with one conditional PutItem each and lists them all in batch order', async () => {
+    it('writes 1000 fresh contacts in 40 BatchWriteItem calls and lists them all in batch order', async () => {
       // Prepare
       const counting = countingClient();
       const { store } = await freshStore(counting.client);
 
       // Act
-      const created = await store.putContacts(thousandContacts());
-      const puts = counting.counts.get('PutItemCommand');
+      await store.putFreshContacts(thousandContacts());
       const batchWrites = counting.counts.get('BatchWriteItemCommand');
       const pages = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
       counting.close();
 
       // Assess
-      expect(created).toBe(1000);
-      expect(puts).toBe(1000);
-      expect(batchWrites).toBeUndefined();
+      expect(batchWrites).toBe(40);
       expect(pages).toHaveLength(10);
       expect(pages.every((page) => page.length === 100)).toBe(true);
       const listed = pages.flat();
@@ -349,7 +382,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
     it('lists only the contacts in a status, in batch order, page by page', async () => {
       // Prepare
       const { store } = await freshStore();
-      await store.putContacts(thousandContacts());
+      await store.putFreshContacts(thousandContacts());
 
       // Act
       const failedPages = await allPages((cursor) =>
@@ -367,8 +400,8 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
     it("lists a queue's contacts only, not other items of its partition nor other queues", async () => {
       // Prepare
       const { store, tableName } = await freshStore();
-      await store.putContacts([contact(0), contact(1)]);
-      await store.putContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
+      await store.putFreshContacts([contact(0), contact(1)]);
+      await store.putFreshContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
       await db.doc.send(
         new PutCommand({
           TableName: tableName,
@@ -384,19 +417,98 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       expect(listed.nextCursor).toBeNull();
     });
 
-    it('keeps exactly 1000 contacts when the same batch is written twice, creating none the second time', async () => {
+    it('keeps exactly 1000 contacts when the same fresh batch is written twice', async () => {
       // Prepare
       const { store } = await freshStore();
-      await store.putContacts(thousandContacts());
+      await store.putFreshContacts(thousandContacts());
 
       // Act
-      const again = await store.putContacts(thousandContacts());
+      await store.putFreshContacts(thousandContacts());
       const pages = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
 
       // Assess
-      expect(again).toBe(0);
       expect(pages.flat()).toHaveLength(1000);
       expect(new Set(pages.flat().map((c) => c.id)).size).toBe(1000);
+    });
+
+    it('re-sends unprocessed items until every contact is stored', async () => {
+      // Prepare: every call leaves all but 10 of its requests unprocessed.
+      const throttled = throttlingClient((requests) => Math.min(10, requests.length));
+      const { store } = await freshStore(throttled.client);
+
+      // Act
+      await store.putFreshContacts(thousandContacts().slice(0, 100));
+      const listed = await store.listContacts('queue-1', { limit: 100 });
+
+      // Assess
+      expect(listed.items.map((c) => c.position)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      // 4 batches of 25 need 3 calls each at 10 per call.
+      expect(throttled.batchCalls()).toBe(12);
+    });
+
+    it('throws after 8 tries when a batch stays unprocessed', async () => {
+      // Prepare
+      const throttled = throttlingClient(() => 0);
+      const { store } = await freshStore(throttled.client);
+
+      // Act
+      const attempt = store.putFreshContacts(thousandContacts().slice(0, 25));
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/unprocessed after 8 tries/);
+      expect(throttled.batchCalls()).toBe(8);
+    });
+
+    it('throws on two contacts at the same position before writing anything', async () => {
+      // Prepare
+      const { store } = await freshStore();
+
+      // Act
+      const attempt = store.putFreshContacts([contact(3), contact(3, { name: 'Outro' })]);
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/share the key/);
+      expect((await store.listContacts('queue-1', { limit: 10 })).items).toEqual([]);
+    });
+
+    it('removes fresh contacts of a queue and nothing else', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.putFreshContacts(thousandContacts().slice(0, 30));
+      await store.putFreshContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
+
+      // Act
+      await store.deleteFreshContacts(
+        'queue-1',
+        Array.from({ length: 30 }, (_, i) => i),
+      );
+
+      // Assess
+      expect((await store.listContacts('queue-1', { limit: 100 })).items).toEqual([]);
+      expect((await store.listContacts('queue-2', { limit: 100 })).items.map((c) => c.id)).toEqual([
+        'queue-2:0',
+      ]);
+    });
+
+    it('creates contacts with one conditional PutItem each, none again the second time', async () => {
+      // Prepare
+      const counting = countingClient();
+      const { store } = await freshStore(counting.client);
+      const hundred = thousandContacts().slice(0, 100);
+
+      // Act
+      const created = await store.putContacts(hundred);
+      const puts = counting.counts.get('PutItemCommand');
+      const again = await store.putContacts(hundred);
+      const listed = await store.listContacts('queue-1', { limit: 100 });
+      counting.close();
+
+      // Assess
+      expect(created).toBe(100);
+      expect(puts).toBe(100);
+      expect(counting.counts.get('BatchWriteItemCommand')).toBeUndefined();
+      expect(again).toBe(0);
+      expect(listed.items).toEqual(hundred);
     });
 
     it('never rewrites a contact that moved on: a late write of the batch leaves it as it is', async () => {
@@ -408,9 +520,9 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
         providerMessageId: 'wamid-1',
         sentAt: '2025-01-10T12:01:00.000Z',
       });
-      await store.putContacts([sent]);
+      await store.putFreshContacts([sent]);
 
-      // Act: the slow first request's write of the whole batch lands late.
+      // Act: a late writer creates the batch's contacts.
       const created = await store.putContacts([contact(0), contact(1), contact(2)]);
       const listed = await store.listContacts('queue-1', { limit: 10 });
       const inSent = await store.listContacts('queue-1', { status: 'sent', limit: 10 });
@@ -422,20 +534,20 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       expect(inSent.items.map((c) => c.position)).toEqual([1]);
     });
 
-    it('stops taking contacts after a failed put and throws its error', async () => {
+    it('stops creating contacts after a failed put and throws its error', async () => {
       // Prepare
       const failing = failingClient(5);
       const { store } = await freshStore(failing.client);
 
       // Act
-      const attempt = store.putContacts(thousandContacts());
+      const attempt = store.putContacts(thousandContacts().slice(0, 200));
 
       // Assess
       await expect(attempt).rejects.toThrow('internal server error');
-      expect(failing.contactPuts()).toBeLessThan(1000);
+      expect(failing.contactPuts()).toBeLessThan(200);
     });
 
-    it('throws on two contacts at the same position before writing anything', async () => {
+    it('refuses two contacts at the same position in a conditional create before writing anything', async () => {
       // Prepare
       const { store } = await freshStore();
 
@@ -566,7 +678,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
 
     beforeAll(async () => {
       ({ store } = await freshStore());
-      await store.putContacts([contact(0), contact(1)]);
+      await store.putFreshContacts([contact(0), contact(1)]);
     });
 
     const garbage = [

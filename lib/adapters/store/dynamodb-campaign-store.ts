@@ -1,4 +1,6 @@
 import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   QueryCommand,
@@ -35,7 +37,9 @@ export type CampaignStore = Pick<
   | 'markCampaignQuotaReserved'
   | 'completeCampaign'
   | 'deleteCreatingCampaign'
+  | 'putFreshContacts'
   | 'putContacts'
+  | 'deleteFreshContacts'
   | 'createQueue'
   | 'getQueue'
   | 'listQueues'
@@ -45,15 +49,23 @@ export type CampaignStore = Pick<
 export interface DynamoDbCampaignStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /** First backoff before re-sending a batch's unprocessed items (doubles each try); default 50 ms. */
+  batchRetryDelayMs?: number;
 }
 
+/** BatchWriteItem's hard limit of requests per call. */
+const BATCH_SIZE = 25;
+/** BatchWriteItem calls in flight at once: 1000 contacts = 40 calls in 10 rounds, without bursting a new table. */
+const BATCH_CONCURRENCY = 4;
+/** Tries per batch (the first send included) before unprocessed items are an error, not throttling. */
+const MAX_BATCH_ATTEMPTS = 8;
+const MAX_BATCH_DELAY_MS = 2_000;
 /**
- * Conditional PutItems in flight at once while writing contacts. BatchWriteItem cannot carry a
- * condition, so each contact is its own request; 32 in flight (within the SDK's 50 sockets) keep
- * 1000 contacts near the time of 40 batches of 25 four at a time, for the same write units.
- * Throttled puts are retried by the SDK (ProvisionedThroughputExceeded is retryable).
+ * Conditional PutItems in flight at once in `putContacts` (BatchWriteItem cannot carry a
+ * condition, so each contact is its own request), within the SDK's 50 sockets. Only a retry that
+ * takes a campaign over writes this way; a new batch goes by `putFreshContacts`.
  */
-const CONTACT_WRITE_CONCURRENCY = 32;
+const CONTACT_CREATE_CONCURRENCY = 32;
 /** A position is padded to 4 digits in keys; anything beyond would break the sort order. */
 const MAX_POSITION = 9_999;
 /** Statuses the sweeper must watch (design: paused and finished queues stay out of the sparse due index). */
@@ -178,13 +190,30 @@ function queueToItem(queue: BillingQueue): Item {
   };
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Each contact's key once; two contacts at one position are a bug, refused before anything is written. */
+function uniqueItems(contacts: readonly BillingContact[]): Item[] {
+  const items = contacts.map(contactToItem);
+  const seen = new Set<string>();
+  for (const item of items) {
+    const key = `${item[PK]}|${item[SK]}`;
+    if (seen.has(key)) throw new Error(`putContacts: two contacts share the key ${key}`);
+    seen.add(key);
+  }
+  return items;
+}
+
 /**
  * Campaigns, queues and contacts on the single table (docs/data-model.md: Campaign, Queue, Contact).
- * Every write is one conditional single-item write: a campaign change is conditional on its state
- * and owner, a contact is only ever created (never rewritten: the sender owns it from then on).
+ * A campaign change is one conditional write on its state and owner. Contacts are never rewritten
+ * once their campaign exists (the sender owns them): a new batch's contacts go by BatchWriteItem
+ * into a queue id nobody else knows yet, before its campaign is stored; later writers only create
+ * the missing ones, each with a condition.
  */
 export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOptions): CampaignStore {
   const { client, tableName } = options;
+  const baseDelayMs = options.batchRetryDelayMs ?? 50;
   const table = tableOperations(client, tableName);
   const { get, putNew } = table;
   /** Runs an update whose condition may fail; false when it did. */
@@ -211,6 +240,37 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
       startKey = out.LastEvaluatedKey;
     } while (startKey && items.length < count);
     return items;
+  };
+
+  /** Sends one BatchWriteItem and re-sends what comes back unprocessed, with exponential backoff. */
+  const writeBatch = async (
+    requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string],
+  ): Promise<void> => {
+    let pending = requests;
+    for (let attempt = 1; ; attempt++) {
+      const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      pending = out.UnprocessedItems?.[tableName] ?? [];
+      if (pending.length === 0) return;
+      if (attempt >= MAX_BATCH_ATTEMPTS) {
+        throw new Error(
+          `putContacts: ${pending.length} contacts still unprocessed after ${MAX_BATCH_ATTEMPTS} tries`,
+        );
+      }
+      const delay = Math.min(MAX_BATCH_DELAY_MS, baseDelayMs * 2 ** (attempt - 1));
+      // Half fixed, half random: concurrent batches throttled together do not retry in lockstep.
+      await sleep(delay / 2 + Math.random() * (delay / 2));
+    }
+  };
+
+  /** Batches of 25, BATCH_CONCURRENCY calls in flight. */
+  const writeBatches = async (requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string]) => {
+    const batches: (typeof requests)[] = [];
+    for (let i = 0; i < requests.length; i += BATCH_SIZE) batches.push(requests.slice(i, i + BATCH_SIZE));
+    const worker = async () => {
+      // Workers share the list; shift() between awaits hands each batch to exactly one of them.
+      for (let batch = batches.shift(); batch; batch = batches.shift()) await writeBatch(batch);
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, batches.length) }, worker));
   };
 
   return {
@@ -297,20 +357,23 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
             ExpressionAttributeValues: { ':creating': 'creating', ':owner': owner },
           }),
         );
+        return true;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        return false;
       }
     },
 
+    async putFreshContacts(contacts: readonly BillingContact[]) {
+      await writeBatches(uniqueItems(contacts).map((Item) => ({ PutRequest: { Item } })));
+    },
+
+    async deleteFreshContacts(queueId: string, positions: readonly number[]) {
+      await writeBatches(positions.map((p) => ({ DeleteRequest: { Key: keys.contact(queueId, p) } })));
+    },
+
     async putContacts(contacts: readonly BillingContact[]) {
-      const items = contacts.map(contactToItem);
-      const seen = new Set<string>();
-      for (const item of items) {
-        const key = `${item[PK]}|${item[SK]}`;
-        // Two contacts at one position are a bug: refused before anything is written.
-        if (seen.has(key)) throw new Error(`putContacts: two contacts share the key ${key}`);
-        seen.add(key);
-      }
+      const items = uniqueItems(contacts);
       let next = 0;
       let created = 0;
       let failed = false;
@@ -321,7 +384,7 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
           // biome-ignore lint/style/noNonNullAssertion: next < items.length
           const item = items[next++]!;
           try {
-            // An existing contact is skipped, not rewritten: it may be sent already (a late writer).
+            // An existing contact is skipped, not rewritten: it may be sent already.
             if (await putNew(item)) created += 1;
           } catch (error) {
             failed = true;
@@ -329,7 +392,7 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(CONTACT_WRITE_CONCURRENCY, items.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(CONTACT_CREATE_CONCURRENCY, items.length) }, worker));
       return created;
     },
 

@@ -137,7 +137,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
   };
 
   return {
-    ...createDynamoDbCampaignStore({ client, tableName }),
+    ...createDynamoDbCampaignStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
     ...createDynamoDbSendingStore({ client, tableName, clock }),
     ...createDynamoDbScheduleStore({ client, tableName }),
     ...createDynamoDbFeedbackStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
