@@ -75,8 +75,8 @@ const checkCallbackUrl = async (deps: Deps, input: CreateCampaignInput): Promise
  * How long the request that holds a campaign has to finish it before a retry may take over: the
  * API function's timeout plus a margin, so a retry never takes over from a request that may still
  * run. The margin covers a write already on the wire when the function is stopped and clock skew
- * between two functions. (Locally there is no timeout: the owner token and create-only contacts
- * keep a slower request harmless there too.)
+ * between two functions. (Locally there is no timeout: the owner token, and contacts written
+ * only before the campaign exists, keep a slower request harmless there too.)
  */
 export const CAMPAIGN_LEASE_MS = API_TIMEOUT_SECONDS * 1000 + 15_000;
 /** How long a concurrent duplicate waits for the first request to finish: it answers 409 before its own timeout. */
