@@ -1,3 +1,4 @@
+import { API_TIMEOUT_SECONDS } from '../lib/http/api-timeout.ts';
 import { pathVariants, ROUTES } from '../lib/http/route-table.ts';
 import { type AppFunctionOptions, appFunctionArgs } from './runtime.ts';
 import { schedulerEnvironment, schedulerPermissions } from './scheduler.ts';
@@ -16,8 +17,8 @@ import { logRetention } from './stage.ts';
  */
 export const API_THROTTLE = { burstLimit: 200, rateLimitPerSecond: 100 } as const;
 
-/** API Gateway gives up on an integration after 30 s; a function running longer would only cost. */
-const HTTP_TIMEOUT = '29 seconds';
+/** Below API Gateway's 30 s; the campaign lease of the accept path is derived from it. */
+const HTTP_TIMEOUT = `${API_TIMEOUT_SECONDS} seconds` as const;
 
 /** Batch intake validates, renders and writes up to 1000 contacts: more memory is more CPU. */
 const sizing = (fn: string): Pick<AppFunctionOptions, 'memory'> => ({

@@ -21,6 +21,7 @@ import type {
   TemplateType,
   Tenant,
 } from '../domain/types.ts';
+import { API_TIMEOUT_SECONDS } from '../http/api-timeout.ts';
 import { optedOutPhonesOf } from './opt-outs.ts';
 import { workItemOf } from './run-queue.ts';
 
@@ -70,10 +71,16 @@ const checkCallbackUrl = async (deps: Deps, input: CreateCampaignInput): Promise
   if (!checked.ok) throw checked.error;
 };
 
-/** How long the request that created a campaign has to finish it before a retry may take over. */
-export const CAMPAIGN_LEASE_MS = 20_000;
-/** How long a concurrent duplicate waits for the first request to finish before giving up with a 409. */
-const DUPLICATE_WAIT_MS = 25_000;
+/**
+ * How long the request that holds a campaign has to finish it before a retry may take over: the
+ * API function's timeout plus a margin, so a retry never takes over from a request that may still
+ * run. The margin covers a write already on the wire when the function is stopped and clock skew
+ * between two functions. (Locally there is no timeout: the owner token, and contacts written
+ * only before the campaign exists, keep a slower request harmless there too.)
+ */
+export const CAMPAIGN_LEASE_MS = API_TIMEOUT_SECONDS * 1000 + 15_000;
+/** How long a concurrent duplicate waits for the first request to finish: it answers 409 before its own timeout. */
+const DUPLICATE_WAIT_MS = API_TIMEOUT_SECONDS * 1000 - 4_000;
 const DUPLICATE_POLL_MS = 100;
 
 const sortKeys = (value: unknown): unknown =>
@@ -206,11 +213,14 @@ const reserveDailyQuota = async (deps: Deps, tenant: Tenant, count: number, now:
  * 1. tenant checks (API enabled, batch size, active template);
  * 2. an existing campaign with this external_id: same body -> replay, other body -> 409;
  * 3. per-contact rules; none accepted -> 400 with the list, nothing stored;
- * 4. conditional put of the campaign (`creating`): the one idempotency point under concurrency;
- * 5. reserve the daily quota atomically (refused -> the campaign is removed, 429);
- * 6. render, write contacts (batched), then the queue, then mark the campaign `created` and
- *    count variation uses once, publish the queue's work item. A request that dies in 6 is
- *    finished by its retry.
+ * 4. render and write the contacts under a new queue id, then the conditional put of the
+ *    campaign (`creating`, held by this request's owner token): the one idempotency point under
+ *    concurrency (a request that loses it removes its contacts);
+ * 5. reserve the daily quota atomically (refused -> the campaign and its contacts are removed, 429);
+ * 6. if it still holds the campaign, the queue, then mark the campaign `created` (conditional on
+ *    the owner) and count variation uses once, publish the queue's work item. A request that dies
+ *    in 5 or 6 is finished by its retry once the lease ends; a request that was only slow finds
+ *    the campaign taken over, stops writing and answers like a duplicate.
  */
 export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Promise<CampaignAnswer> => {
   const { tenant, templateType } = input;
@@ -254,6 +264,7 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     metadata: input.metadata,
     state: 'creating',
     leaseUntil: new Date(now.getTime() + CAMPAIGN_LEASE_MS).toISOString(),
+    owner: randomUUID(),
     plan: {
       seed: Math.floor(deps.random() * 2 ** 32),
       uses: Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed])),
@@ -266,58 +277,124 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     scheduledStart: plan.start > now ? plan.start.toISOString() : null,
     createdAt: now.toISOString(),
   };
-  if ((await deps.store.createCampaign(campaign)) === 'exists') {
+  const batch = planContacts(template, campaign, intake.accepted, now.toISOString());
+  // The contacts go first, before the campaign that names their (new, random) queue id is stored:
+  // until then no other request can know that id, so no write of ours can land on a contact a
+  // retry or the sender has moved on. Once the campaign exists this request never writes a
+  // contact again, however slow it is.
+  await deps.store.putFreshContacts(batch.contacts);
+  let created: 'created' | 'exists';
+  try {
+    created = await deps.store.createCampaign(campaign);
+  } catch (error) {
+    await discardContacts(deps, campaign, batch.contacts);
+    throw error;
+  }
+  if (created === 'exists') {
     // A concurrent request with this external_id won the put: answer as its duplicate.
+    await discardContacts(deps, campaign, batch.contacts);
     const winner = await deps.store.getCampaign(tenant.id, input.externalId);
     if (!winner) throw new Error('campaign vanished after a conditional put conflict');
     return resumeExisting(deps, input, template, winner, hash);
   }
-  await finish(deps, input, template, campaign, intake.accepted, { queueMayExist: false });
+  if ((await finish(deps, input, campaign, batch, { contactsWritten: true })) === 'lost') {
+    // Too slow: a retry took the campaign over and finishes it. Answer as its duplicate.
+    const current = await deps.store.getCampaign(tenant.id, input.externalId);
+    if (!current) return createCampaign(deps, input);
+    return resumeExisting(deps, input, template, current, hash);
+  }
   return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: false };
 };
 
-/** Steps 5 and 6, shared by the first request and a retry that takes over. */
-const finish = async (
-  deps: Deps,
-  input: CreateCampaignInput,
+/** A batch's contacts as stored, rendered with the campaign's plan, and the variation uses they add. */
+interface PlannedContacts {
+  contacts: BillingContact[];
+  uses: Record<string, number>;
+}
+
+const planContacts = (
   template: BillingTemplate,
   campaign: Campaign,
   accepted: readonly AcceptedContact[],
-  options: { queueMayExist: boolean },
-): Promise<void> => {
+  at: string,
+): PlannedContacts => {
+  const { rendered, uses } = render(template, accepted, campaign.plan);
+  const contacts = rendered.map(({ contact, variationId, message }) =>
+    newBillingContact({
+      queueId: campaign.queueId,
+      tenantId: campaign.tenantId,
+      position: contact.index,
+      phone: contact.phone,
+      name: contact.name,
+      invoiceNumber: contact.invoiceNumber,
+      variables: contact.variables,
+      variationId,
+      renderedMessage: message,
+      createdAt: at,
+    }),
+  );
+  return { contacts, uses };
+};
+
+/** Removes the contacts of a campaign that was never stored (or was removed); best effort. */
+const discardContacts = async (deps: Deps, campaign: Campaign, contacts: readonly BillingContact[]) => {
+  try {
+    await deps.store.deleteFreshContacts(
+      campaign.queueId,
+      contacts.map((c) => c.position),
+    );
+  } catch (error) {
+    // Left behind under a queue id nothing names: never read, never sent.
+    deps.logger.warn('could not remove the contacts of a campaign that was not stored', {
+      queueId: campaign.queueId,
+      error: String(error),
+    });
+  }
+};
+
+/**
+ * Steps 5 and 6, shared by the first request and a retry that takes over, as `campaign.owner`.
+ * `contactsWritten`: the first request wrote them before the campaign existed; a retry creates
+ * whichever are missing (none, unless the campaign predates that order) and never rewrites one.
+ * `lost` when another request took the campaign over meanwhile: nothing more was written.
+ */
+const finish = async (
+  deps: Deps,
+  input: CreateCampaignInput,
+  campaign: Campaign,
+  batch: PlannedContacts,
+  options: { contactsWritten: boolean },
+): Promise<'completed' | 'lost'> => {
   const { store } = deps;
   const now = deps.clock.now();
   const instancesLookup = store.listInstances(campaign.tenantId);
   void instancesLookup.catch(() => undefined);
   if (!campaign.quotaReserved && input.tenant.config.dailyMessageLimit > 0) {
-    if (!(await reserveDailyQuota(deps, input.tenant, accepted.length, now))) {
-      await store.deleteCreatingCampaign(campaign.tenantId, campaign.externalId);
+    if (!(await reserveDailyQuota(deps, input.tenant, batch.contacts.length, now))) {
+      // The contacts go with the campaign, unless a retry took it over (they are its contacts then).
+      if (await store.deleteCreatingCampaign(campaign.tenantId, campaign.externalId, campaign.owner)) {
+        await discardContacts(deps, campaign, batch.contacts);
+      }
       throw new DomainError('DAILY_LIMIT_EXCEEDED');
     }
     await store.markCampaignQuotaReserved(campaign.tenantId, campaign.externalId);
   }
 
-  const at = now.toISOString();
-  const { rendered, uses } = render(template, accepted, campaign.plan);
-  // A queue that exists means its contacts were all written (they go first) and may be sending:
-  // never rewrite them. (The request that created the campaign knows there is none yet.)
-  let queue = options.queueMayExist ? await store.getQueue(campaign.queueId) : undefined;
+  const { uses } = batch;
+  // A queue that exists means its contacts were all written (they go first) and may be sending.
+  // (The request that created the campaign knows there is none yet.)
+  let queue = options.contactsWritten ? undefined : await store.getQueue(campaign.queueId);
   if (!queue) {
-    const contacts: BillingContact[] = rendered.map(({ contact, variationId, message }) =>
-      newBillingContact({
-        queueId: campaign.queueId,
-        tenantId: campaign.tenantId,
-        position: contact.index,
-        phone: contact.phone,
-        name: contact.name,
-        invoiceNumber: contact.invoiceNumber,
-        variables: contact.variables,
-        variationId,
-        renderedMessage: message,
-        createdAt: at,
-      }),
-    );
-    await store.putContacts(contacts);
+    const { contacts } = batch;
+    if (!options.contactsWritten) await store.putContacts(contacts);
+    // The owner check cannot ride on the queue's own write (another item; no transactions on the
+    // emulator), so it is a conditional write just before it that also renews the lease. A
+    // take-over between the two is harmless: the queue is created once (its id is the campaign's),
+    // and only the new owner can complete the campaign.
+    const leaseUntil = new Date(deps.clock.now().getTime() + CAMPAIGN_LEASE_MS).toISOString();
+    if (!(await store.holdCampaign(campaign.tenantId, campaign.externalId, campaign.owner, leaseUntil))) {
+      return 'lost';
+    }
     const instances = (await instancesLookup).filter((i) => i.isActive);
     instances.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     queue = newBillingQueue({
@@ -336,17 +413,18 @@ const finish = async (
     }
   }
 
-  if (await store.completeCampaign(campaign.tenantId, campaign.externalId)) {
-    // Counted once per batch, by whoever completed the campaign. Generation 0: a duplicate publish
-    // of the same queue is dropped by FIFO deduplication. If this process dies right here, the
-    // sweeper finds the pending queue and publishes it.
-    await Promise.all([
-      Object.keys(uses).length
-        ? store.addVariationUses(campaign.tenantId, campaign.templateType, uses)
-        : undefined,
-      deps.workQueue.publish(workItemOf(queue, 0)),
-    ]);
-  }
+  // Only the owner completes: false means a retry took the campaign over (it completes it).
+  if (!(await store.completeCampaign(campaign.tenantId, campaign.externalId, campaign.owner))) return 'lost';
+  // Counted once per batch, by whoever completed the campaign. Generation 0: a duplicate publish
+  // of the same queue is dropped by FIFO deduplication. If this process dies right here, the
+  // sweeper finds the pending queue and publishes it.
+  await Promise.all([
+    Object.keys(uses).length
+      ? store.addVariationUses(campaign.tenantId, campaign.templateType, uses)
+      : undefined,
+    deps.workQueue.publish(workItemOf(queue, 0)),
+  ]);
+  return 'completed';
 };
 
 /**
@@ -369,32 +447,40 @@ const resumeExisting = async (
     if (campaign.state === 'created') return { campaign, replayed: true };
     const now = deps.clock.now();
     const leaseUntil = new Date(now.getTime() + CAMPAIGN_LEASE_MS).toISOString();
+    const owner = randomUUID();
     if (
       campaign.leaseUntil < now.toISOString() &&
       (await deps.store.takeOverCampaign(
         campaign.tenantId,
         campaign.externalId,
+        owner,
         now.toISOString(),
         leaseUntil,
       ))
     ) {
-      deps.logger.warn('finishing a campaign whose request died', {
+      deps.logger.warn('finishing a campaign whose request died or was too slow', {
         campaignId: campaign.id,
         tenantId: campaign.tenantId,
       });
-      // No opt-out check here: the accepted set must be the one first planned (positions, quota);
-      // a phone that opted out since is skipped by the sender.
+      // No new opt-out check: the accepted set must be the one first planned (positions, quota,
+      // rotation), so the contacts the first request refused (opted out then) stay out; a phone
+      // that opted out since is skipped by the sender.
+      const refused = new Set(campaign.rejected.map((r) => r.index));
       const intake = takeInContacts(
         input.contacts,
         intakeContext(input.tenant, template, new Date(campaign.createdAt)),
       );
-      await finish(deps, input, template, { ...campaign, leaseUntil }, intake.accepted, {
-        queueMayExist: true,
-      });
-      return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: true };
+      const accepted = intake.accepted.filter((c) => !refused.has(c.index));
+      const held = { ...campaign, leaseUntil, owner };
+      const batch = planContacts(template, held, accepted, now.toISOString());
+      if ((await finish(deps, input, held, batch, { contactsWritten: false })) === 'completed') {
+        return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: true };
+      }
+      // Taken over from us in turn (we were slow too): wait for that request like any duplicate.
+    } else {
+      if (pollsLeft-- <= 0) throw new DomainError('REQUEST_IN_PROGRESS');
+      await new Promise((resolve) => setTimeout(resolve, DUPLICATE_POLL_MS));
     }
-    if (pollsLeft-- <= 0) throw new DomainError('REQUEST_IN_PROGRESS');
-    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_POLL_MS));
     campaign = await deps.store.getCampaign(campaign.tenantId, campaign.externalId);
   }
   // The first request was refused after its put (daily limit) and removed it: start afresh.

@@ -199,6 +199,12 @@ export interface Campaign {
   state: 'creating' | 'created';
   /** While `creating`: the request finishing it holds it until then; a retry takes over after. */
   leaseUntil: string;
+  /**
+   * A random token of the request that holds the campaign (set at create and at each take-over).
+   * Only the holder may create the queue or complete the campaign: a slow request whose lease a
+   * retry took over finds it changed and stops writing.
+   */
+  owner: string;
   /** What a retry needs to render exactly the same messages: the rotation seed and the use counts seen. */
   plan: { seed: number; uses: Record<string, number> };
   /** The daily quota was reserved for `accepted` messages (so a retry does not reserve twice). */
@@ -251,7 +257,7 @@ export interface BillingQueue {
 
 /** One debtor of a queue, with the message rendered at accept time (the guide's BillingContact). */
 export interface BillingContact {
-  /** `<queueId>:<position>`: stable, so rewriting a contact on a retry is idempotent. */
+  /** `<queueId>:<position>`: stable, so a retry that writes the batch again finds the same contacts. */
   id: string;
   queueId: string;
   tenantId: string;

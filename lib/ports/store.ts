@@ -95,23 +95,52 @@ export interface Store {
   /** Current value of a counter (0 when absent or expired). */
   getCounter(name: string): Promise<number>;
 
-  /** Creates the campaign (state `creating`) unless the tenant already has this external id. */
+  /** Creates the campaign (state `creating`, held by `campaign.owner`) unless the tenant already has this external id. */
   createCampaign(campaign: Campaign): Promise<'created' | 'exists'>;
   getCampaign(tenantId: string, externalId: string): Promise<Campaign | undefined>;
   /**
-   * Takes over a `creating` campaign whose lease ended before `now` (its request died halfway):
-   * sets `leaseUntil`; false when it is `created` or another request still holds it.
+   * Takes over a `creating` campaign whose lease ended before `now` (its request died, or is too
+   * slow): sets `owner` and `leaseUntil`; false when it is `created` or another request still holds it.
    */
-  takeOverCampaign(tenantId: string, externalId: string, now: string, leaseUntil: string): Promise<boolean>;
+  takeOverCampaign(
+    tenantId: string,
+    externalId: string,
+    owner: string,
+    now: string,
+    leaseUntil: string,
+  ): Promise<boolean>;
+  /**
+   * Extends the lease of a `creating` campaign `owner` still holds; false when a retry took it over
+   * (or it is `created`, or gone): the caller must stop writing.
+   */
+  holdCampaign(tenantId: string, externalId: string, owner: string, leaseUntil: string): Promise<boolean>;
   /** Records that the daily quota was reserved for this campaign. */
   markCampaignQuotaReserved(tenantId: string, externalId: string): Promise<void>;
-  /** `creating -> created`; false when it already was `created` (another request finished it). */
-  completeCampaign(tenantId: string, externalId: string): Promise<boolean>;
-  /** Removes a campaign still `creating` (its request was refused after the put, e.g. daily limit). */
-  deleteCreatingCampaign(tenantId: string, externalId: string): Promise<void>;
+  /**
+   * `creating -> created` if `owner` still holds it; false when it already was `created` or another
+   * request took it over.
+   */
+  completeCampaign(tenantId: string, externalId: string, owner: string): Promise<boolean>;
+  /**
+   * Removes a campaign still `creating` and held by `owner` (its request was refused after the put,
+   * e.g. daily limit); false when there was none to remove (created, taken over, or gone).
+   */
+  deleteCreatingCampaign(tenantId: string, externalId: string, owner: string): Promise<boolean>;
 
-  /** Writes contacts in batches (BatchWriteItem, 25 a call, unprocessed items retried); idempotent. */
-  putContacts(contacts: readonly BillingContact[]): Promise<void>;
+  /**
+   * Writes the contacts of a queue id no stored campaign names yet (BatchWriteItem, 25 a call,
+   * unprocessed items retried), unconditionally. Only for a new batch, before its campaign is
+   * stored: nobody else can know the queue id, so no write can land on a contact that moved on.
+   */
+  putFreshContacts(contacts: readonly BillingContact[]): Promise<void>;
+  /** Removes contacts written by `putFreshContacts` whose campaign was never stored (or was removed). */
+  deleteFreshContacts(queueId: string, positions: readonly number[]): Promise<void>;
+  /**
+   * Creates the contacts that do not exist yet (one conditional put each, bounded parallelism) and
+   * never rewrites an existing one, so a late writer cannot send a contact that moved on back to
+   * `pending`. Returns how many it created.
+   */
+  putContacts(contacts: readonly BillingContact[]): Promise<number>;
   /** Creates the queue unless it exists. */
   createQueue(queue: BillingQueue): Promise<'created' | 'exists'>;
   /** The queue by id, whatever its tenant (callers check `tenantId`). */

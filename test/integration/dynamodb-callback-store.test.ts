@@ -33,6 +33,7 @@ const campaign = (overrides: Partial<Campaign> = {}): Campaign => ({
   metadata: {},
   state: 'created',
   leaseUntil: NOW,
+  owner: 'request-1',
   plan: { seed: 1, uses: {} },
   quotaReserved: true,
   accepted: 1,

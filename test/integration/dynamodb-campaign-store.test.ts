@@ -74,6 +74,22 @@ function throttlingClient(keep: (requests: WriteRequests) => number): {
   return { client: client as unknown as DynamoDBDocumentClient, batchCalls: () => calls };
 }
 
+/** A client that fails the `failAt`-th PutItem of a contact with a server error and passes the rest on. */
+function failingClient(failAt: number): { client: DynamoDBDocumentClient; contactPuts: () => number } {
+  let puts = 0;
+  const client = {
+    send: async (command: unknown) => {
+      if (command instanceof PutCommand && String(command.input.Item?.sk).startsWith('CONTACT#')) {
+        puts += 1;
+        if (puts === failAt)
+          throw Object.assign(new Error('internal server error'), { name: 'InternalServerError' });
+      }
+      return db.doc.send(command as never);
+    },
+  };
+  return { client: client as unknown as DynamoDBDocumentClient, contactPuts: () => puts };
+}
+
 const campaign = (overrides: Partial<Campaign> = {}): Campaign => ({
   id: 'camp-1',
   tenantId: 'acme',
@@ -87,6 +103,7 @@ const campaign = (overrides: Partial<Campaign> = {}): Campaign => ({
   metadata: { origem: 'erp', lote: 7, nested: { ok: true } },
   state: 'creating',
   leaseUntil: '2025-01-10T12:00:30.000Z',
+  owner: 'request-1',
   plan: { seed: 42, uses: { v1: 3, v2: 0 } },
   quotaReserved: false,
   accepted: 2,
@@ -188,7 +205,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       expect((await store.getCampaign('acme', 'fatura-67890'))?.id).toBe(`camp-${winner}`);
     });
 
-    it('refuses a take-over while the lease is live, accepts it after, and refuses it once created', async () => {
+    it('refuses a take-over while the lease is live, accepts it after with a new owner, and refuses it once created', async () => {
       // Prepare
       const { store } = await freshStore();
       await store.createCampaign(campaign({ leaseUntil: '2025-01-10T12:00:30.000Z' }));
@@ -197,26 +214,30 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const whileLive = await store.takeOverCampaign(
         'acme',
         'fatura-67890',
+        'request-2',
         '2025-01-10T12:00:10.000Z',
         '2025-01-10T12:00:40.000Z',
       );
       const afterLease = await store.takeOverCampaign(
         'acme',
         'fatura-67890',
+        'request-2',
         '2025-01-10T12:00:31.000Z',
         '2025-01-10T12:01:01.000Z',
       );
-      const leaseAfterTakeOver = (await store.getCampaign('acme', 'fatura-67890'))?.leaseUntil;
-      await store.completeCampaign('acme', 'fatura-67890');
+      const afterTakeOver = await store.getCampaign('acme', 'fatura-67890');
+      await store.completeCampaign('acme', 'fatura-67890', 'request-2');
       const onceCreated = await store.takeOverCampaign(
         'acme',
         'fatura-67890',
+        'request-3',
         '2025-01-10T13:00:00.000Z',
         '2025-01-10T13:00:30.000Z',
       );
       const unknown = await store.takeOverCampaign(
         'acme',
         'nope',
+        'request-3',
         '2025-01-10T13:00:00.000Z',
         '2025-01-10T13:00:30.000Z',
       );
@@ -224,9 +245,62 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       // Assess
       expect(whileLive).toBe(false);
       expect(afterLease).toBe(true);
-      expect(leaseAfterTakeOver).toBe('2025-01-10T12:01:01.000Z');
+      expect(afterTakeOver).toMatchObject({ leaseUntil: '2025-01-10T12:01:01.000Z', owner: 'request-2' });
       expect(onceCreated).toBe(false);
       expect(unknown).toBe(false);
+      expect(await store.getCampaign('acme', 'fatura-67890')).toMatchObject({
+        state: 'created',
+        owner: 'request-2',
+      });
+      expect(await store.getCampaign('acme', 'nope')).toBeUndefined();
+    });
+
+    it('lets only the owner hold, complete or delete a campaign once a retry took it over', async () => {
+      // Prepare: request-1 created it; its lease ended and request-2 took over.
+      const { store } = await freshStore();
+      await store.createCampaign(campaign({ externalId: 'slow' }));
+      await store.createCampaign(campaign({ externalId: 'refused' }));
+      for (const externalId of ['slow', 'refused']) {
+        await store.takeOverCampaign(
+          'acme',
+          externalId,
+          'request-2',
+          '2025-01-10T12:00:31.000Z',
+          '2025-01-10T12:01:31.000Z',
+        );
+      }
+
+      // Act
+      const lateHold = await store.holdCampaign('acme', 'slow', 'request-1', '2025-01-10T12:09:00.000Z');
+      const lateComplete = await store.completeCampaign('acme', 'slow', 'request-1');
+      await store.deleteCreatingCampaign('acme', 'refused', 'request-1');
+      const stillThere = await store.getCampaign('acme', 'refused');
+      const ownerHold = await store.holdCampaign('acme', 'slow', 'request-2', '2025-01-10T12:02:00.000Z');
+      const heldLease = (await store.getCampaign('acme', 'slow'))?.leaseUntil;
+      const ownerComplete = await store.completeCampaign('acme', 'slow', 'request-2');
+      const holdOnceCreated = await store.holdCampaign(
+        'acme',
+        'slow',
+        'request-2',
+        '2025-01-10T12:03:00.000Z',
+      );
+      await store.deleteCreatingCampaign('acme', 'refused', 'request-2');
+      const missingHold = await store.holdCampaign('acme', 'nope', 'request-1', '2025-01-10T12:03:00.000Z');
+
+      // Assess
+      expect(lateHold).toBe(false);
+      expect(lateComplete).toBe(false);
+      expect(stillThere).toMatchObject({ state: 'creating', owner: 'request-2' });
+      expect(ownerHold).toBe(true);
+      expect(heldLease).toBe('2025-01-10T12:02:00.000Z');
+      expect(ownerComplete).toBe(true);
+      expect(holdOnceCreated).toBe(false);
+      expect(missingHold).toBe(false);
+      expect(await store.getCampaign('acme', 'slow')).toMatchObject({
+        state: 'created',
+        leaseUntil: '2025-01-10T12:02:00.000Z',
+      });
+      expect(await store.getCampaign('acme', 'refused')).toBeUndefined();
       expect(await store.getCampaign('acme', 'nope')).toBeUndefined();
     });
 
@@ -236,9 +310,9 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       await store.createCampaign(campaign());
 
       // Act
-      const first = await store.completeCampaign('acme', 'fatura-67890');
-      const second = await store.completeCampaign('acme', 'fatura-67890');
-      const missing = await store.completeCampaign('acme', 'nope');
+      const first = await store.completeCampaign('acme', 'fatura-67890', 'request-1');
+      const second = await store.completeCampaign('acme', 'fatura-67890', 'request-1');
+      const missing = await store.completeCampaign('acme', 'nope', 'request-1');
 
       // Assess
       expect(first).toBe(true);
@@ -267,14 +341,15 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const { store } = await freshStore();
       await store.createCampaign(campaign({ externalId: 'refused' }));
       await store.createCampaign(campaign({ externalId: 'done' }));
-      await store.completeCampaign('acme', 'done');
+      await store.completeCampaign('acme', 'done', 'request-1');
 
       // Act
-      await store.deleteCreatingCampaign('acme', 'refused');
-      await store.deleteCreatingCampaign('acme', 'done');
-      await store.deleteCreatingCampaign('acme', 'never-existed');
+      const refused = await store.deleteCreatingCampaign('acme', 'refused', 'request-1');
+      const done = await store.deleteCreatingCampaign('acme', 'done', 'request-1');
+      const missing = await store.deleteCreatingCampaign('acme', 'never-existed', 'request-1');
 
       // Assess
+      expect([refused, done, missing]).toEqual([true, false, false]);
       expect(await store.getCampaign('acme', 'refused')).toBeUndefined();
       expect(await store.getCampaign('acme', 'done')).toEqual(
         campaign({ externalId: 'done', state: 'created' }),
@@ -284,13 +359,13 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
   });
 
   describe('contacts', () => {
-    it('writes 1000 contacts in 40 BatchWriteItem calls and lists them all in batch order', async () => {
+    it('writes 1000 fresh contacts in 40 BatchWriteItem calls and lists them all in batch order', async () => {
       // Prepare
       const counting = countingClient();
       const { store } = await freshStore(counting.client);
 
       // Act
-      await store.putContacts(thousandContacts());
+      await store.putFreshContacts(thousandContacts());
       const batchWrites = counting.counts.get('BatchWriteItemCommand');
       const pages = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
       counting.close();
@@ -307,7 +382,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
     it('lists only the contacts in a status, in batch order, page by page', async () => {
       // Prepare
       const { store } = await freshStore();
-      await store.putContacts(thousandContacts());
+      await store.putFreshContacts(thousandContacts());
 
       // Act
       const failedPages = await allPages((cursor) =>
@@ -325,8 +400,8 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
     it("lists a queue's contacts only, not other items of its partition nor other queues", async () => {
       // Prepare
       const { store, tableName } = await freshStore();
-      await store.putContacts([contact(0), contact(1)]);
-      await store.putContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
+      await store.putFreshContacts([contact(0), contact(1)]);
+      await store.putFreshContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
       await db.doc.send(
         new PutCommand({
           TableName: tableName,
@@ -342,13 +417,13 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       expect(listed.nextCursor).toBeNull();
     });
 
-    it('keeps exactly 1000 contacts when the same batch is written twice', async () => {
+    it('keeps exactly 1000 contacts when the same fresh batch is written twice', async () => {
       // Prepare
       const { store } = await freshStore();
-      await store.putContacts(thousandContacts());
+      await store.putFreshContacts(thousandContacts());
 
       // Act
-      await store.putContacts(thousandContacts());
+      await store.putFreshContacts(thousandContacts());
       const pages = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
 
       // Assess
@@ -362,7 +437,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const { store } = await freshStore(throttled.client);
 
       // Act
-      await store.putContacts(thousandContacts().slice(0, 100));
+      await store.putFreshContacts(thousandContacts().slice(0, 100));
       const listed = await store.listContacts('queue-1', { limit: 100 });
 
       // Assess
@@ -377,7 +452,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const { store } = await freshStore(throttled.client);
 
       // Act
-      const attempt = store.putContacts(thousandContacts().slice(0, 25));
+      const attempt = store.putFreshContacts(thousandContacts().slice(0, 25));
 
       // Assess
       await expect(attempt).rejects.toThrow(/unprocessed after 8 tries/);
@@ -385,6 +460,94 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
     });
 
     it('throws on two contacts at the same position before writing anything', async () => {
+      // Prepare
+      const { store } = await freshStore();
+
+      // Act
+      const attempt = store.putFreshContacts([contact(3), contact(3, { name: 'Outro' })]);
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/share the key/);
+      expect((await store.listContacts('queue-1', { limit: 10 })).items).toEqual([]);
+    });
+
+    it('removes fresh contacts of a queue and nothing else', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.putFreshContacts(thousandContacts().slice(0, 30));
+      await store.putFreshContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
+
+      // Act
+      await store.deleteFreshContacts(
+        'queue-1',
+        Array.from({ length: 30 }, (_, i) => i),
+      );
+
+      // Assess
+      expect((await store.listContacts('queue-1', { limit: 100 })).items).toEqual([]);
+      expect((await store.listContacts('queue-2', { limit: 100 })).items.map((c) => c.id)).toEqual([
+        'queue-2:0',
+      ]);
+    });
+
+    it('creates contacts with one conditional PutItem each, none again the second time', async () => {
+      // Prepare
+      const counting = countingClient();
+      const { store } = await freshStore(counting.client);
+      const hundred = thousandContacts().slice(0, 100);
+
+      // Act
+      const created = await store.putContacts(hundred);
+      const puts = counting.counts.get('PutItemCommand');
+      const again = await store.putContacts(hundred);
+      const listed = await store.listContacts('queue-1', { limit: 100 });
+      counting.close();
+
+      // Assess
+      expect(created).toBe(100);
+      expect(puts).toBe(100);
+      expect(counting.counts.get('BatchWriteItemCommand')).toBeUndefined();
+      expect(again).toBe(0);
+      expect(listed.items).toEqual(hundred);
+    });
+
+    it('never rewrites a contact that moved on: a late write of the batch leaves it as it is', async () => {
+      // Prepare: contact 1 was already sent (a retry wrote the batch and the sender sent it).
+      const { store } = await freshStore();
+      const sent = contact(1, {
+        status: 'sent',
+        attempts: 1,
+        providerMessageId: 'wamid-1',
+        sentAt: '2025-01-10T12:01:00.000Z',
+      });
+      await store.putFreshContacts([sent]);
+
+      // Act: a late writer creates the batch's contacts.
+      const created = await store.putContacts([contact(0), contact(1), contact(2)]);
+      const listed = await store.listContacts('queue-1', { limit: 10 });
+      const inSent = await store.listContacts('queue-1', { status: 'sent', limit: 10 });
+
+      // Assess
+      expect(created).toBe(2);
+      expect(listed.items.map((c) => c.status)).toEqual(['pending', 'sent', 'pending']);
+      expect(listed.items[1]).toEqual(sent);
+      expect(inSent.items.map((c) => c.position)).toEqual([1]);
+    });
+
+    it('stops creating contacts after a failed put and throws its error', async () => {
+      // Prepare
+      const failing = failingClient(5);
+      const { store } = await freshStore(failing.client);
+
+      // Act
+      const attempt = store.putContacts(thousandContacts().slice(0, 200));
+
+      // Assess
+      await expect(attempt).rejects.toThrow('internal server error');
+      expect(failing.contactPuts()).toBeLessThan(200);
+    });
+
+    it('refuses two contacts at the same position in a conditional create before writing anything', async () => {
       // Prepare
       const { store } = await freshStore();
 
@@ -515,7 +678,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
 
     beforeAll(async () => {
       ({ store } = await freshStore());
-      await store.putContacts([contact(0), contact(1)]);
+      await store.putFreshContacts([contact(0), contact(1)]);
     });
 
     const garbage = [

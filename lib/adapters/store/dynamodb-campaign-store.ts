@@ -33,10 +33,13 @@ export type CampaignStore = Pick<
   | 'createCampaign'
   | 'getCampaign'
   | 'takeOverCampaign'
+  | 'holdCampaign'
   | 'markCampaignQuotaReserved'
   | 'completeCampaign'
   | 'deleteCreatingCampaign'
+  | 'putFreshContacts'
   | 'putContacts'
+  | 'deleteFreshContacts'
   | 'createQueue'
   | 'getQueue'
   | 'listQueues'
@@ -57,6 +60,12 @@ const BATCH_CONCURRENCY = 4;
 /** Tries per batch (the first send included) before unprocessed items are an error, not throttling. */
 const MAX_BATCH_ATTEMPTS = 8;
 const MAX_BATCH_DELAY_MS = 2_000;
+/**
+ * Conditional PutItems in flight at once in `putContacts` (BatchWriteItem cannot carry a
+ * condition, so each contact is its own request), within the SDK's 50 sockets. Only a retry that
+ * takes a campaign over writes this way; a new batch goes by `putFreshContacts`.
+ */
+const CONTACT_CREATE_CONCURRENCY = 32;
 /** A position is padded to 4 digits in keys; anything beyond would break the sort order. */
 const MAX_POSITION = 9_999;
 /** Statuses the sweeper must watch (design: paused and finished queues stay out of the sparse due index). */
@@ -66,8 +75,6 @@ const SWEPT_STATUSES: ReadonlySet<QueueStatus> = new Set([
   'running',
   'instance_down',
 ]);
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /*
  * Cursors are base64url JSON, opaque to callers. They carry only what positions the next Query
@@ -183,10 +190,26 @@ function queueToItem(queue: BillingQueue): Item {
   };
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Each contact's key once; two contacts at one position are a bug, refused before anything is written. */
+function uniqueItems(contacts: readonly BillingContact[]): Item[] {
+  const items = contacts.map(contactToItem);
+  const seen = new Set<string>();
+  for (const item of items) {
+    const key = `${item[PK]}|${item[SK]}`;
+    if (seen.has(key)) throw new Error(`putContacts: two contacts share the key ${key}`);
+    seen.add(key);
+  }
+  return items;
+}
+
 /**
  * Campaigns, queues and contacts on the single table (docs/data-model.md: Campaign, Queue, Contact).
- * Every state change is one conditional single-item write; contacts go by BatchWriteItem, which is
- * safe unconditionally because their keys are deterministic (queue id + position).
+ * A campaign change is one conditional write on its state and owner. Contacts are never rewritten
+ * once their campaign exists (the sender owns them): a new batch's contacts go by BatchWriteItem
+ * into a queue id nobody else knows yet, before its campaign is stored; later writers only create
+ * the missing ones, each with a condition.
  */
 export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOptions): CampaignStore {
   const { client, tableName } = options;
@@ -220,10 +243,10 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
   };
 
   /** Sends one BatchWriteItem and re-sends what comes back unprocessed, with exponential backoff. */
-  const writeBatch = async (requests: Item[]): Promise<void> => {
-    let pending: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = requests.map((Item) => ({
-      PutRequest: { Item },
-    }));
+  const writeBatch = async (
+    requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string],
+  ): Promise<void> => {
+    let pending = requests;
     for (let attempt = 1; ; attempt++) {
       const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
       pending = out.UnprocessedItems?.[tableName] ?? [];
@@ -237,6 +260,17 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
       // Half fixed, half random: concurrent batches throttled together do not retry in lockstep.
       await sleep(delay / 2 + Math.random() * (delay / 2));
     }
+  };
+
+  /** Batches of 25, BATCH_CONCURRENCY calls in flight. */
+  const writeBatches = async (requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string]) => {
+    const batches: (typeof requests)[] = [];
+    for (let i = 0; i < requests.length; i += BATCH_SIZE) batches.push(requests.slice(i, i + BATCH_SIZE));
+    const worker = async () => {
+      // Workers share the list; shift() between awaits hands each batch to exactly one of them.
+      for (let batch = batches.shift(); batch; batch = batches.shift()) await writeBatch(batch);
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, batches.length) }, worker));
   };
 
   return {
@@ -261,14 +295,30 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
       } as Campaign;
     },
 
-    takeOverCampaign(tenantId: string, externalId: string, now: string, leaseUntil: string) {
+    takeOverCampaign(tenantId: string, externalId: string, owner: string, now: string, leaseUntil: string) {
       // ISO-8601 UTC strings compare in time order, so the lease check is a plain string `<`.
       return updateIfMatch({
         Key: keys.campaign(tenantId, externalId),
-        UpdateExpression: 'SET #leaseUntil = :leaseUntil',
+        UpdateExpression: 'SET #owner = :owner, #leaseUntil = :leaseUntil',
         ConditionExpression: '#state = :creating AND #leaseUntil < :now',
-        ExpressionAttributeNames: { '#state': 'state', '#leaseUntil': 'leaseUntil' },
-        ExpressionAttributeValues: { ':creating': 'creating', ':now': now, ':leaseUntil': leaseUntil },
+        ExpressionAttributeNames: { '#state': 'state', '#leaseUntil': 'leaseUntil', '#owner': 'owner' },
+        ExpressionAttributeValues: {
+          ':creating': 'creating',
+          ':now': now,
+          ':leaseUntil': leaseUntil,
+          ':owner': owner,
+        },
+      });
+    },
+
+    holdCampaign(tenantId: string, externalId: string, owner: string, leaseUntil: string) {
+      return updateIfMatch({
+        Key: keys.campaign(tenantId, externalId),
+        UpdateExpression: 'SET #leaseUntil = :leaseUntil',
+        ConditionExpression: '#state = :creating AND #owner = :owner',
+        ExpressionAttributeNames: { '#state': 'state', '#leaseUntil': 'leaseUntil', '#owner': 'owner' },
+        ExpressionAttributeValues: { ':creating': 'creating', ':owner': owner, ':leaseUntil': leaseUntil },
+        ReturnValues: 'NONE',
       });
     },
 
@@ -283,49 +333,67 @@ export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOption
       });
     },
 
-    completeCampaign(tenantId: string, externalId: string) {
+    completeCampaign(tenantId: string, externalId: string, owner: string) {
       return updateIfMatch({
         Key: keys.campaign(tenantId, externalId),
         UpdateExpression: 'SET #state = :created',
-        ConditionExpression: '#state = :creating',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':creating': 'creating', ':created': 'created' },
+        ConditionExpression: '#state = :creating AND #owner = :owner',
+        ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+        ExpressionAttributeValues: { ':creating': 'creating', ':created': 'created', ':owner': owner },
+        ReturnValues: 'NONE',
       });
     },
 
-    async deleteCreatingCampaign(tenantId: string, externalId: string) {
+    async deleteCreatingCampaign(tenantId: string, externalId: string, owner: string) {
       try {
         await client.send(
           new DeleteCommand({
             TableName: tableName,
             Key: keys.campaign(tenantId, externalId),
-            // A `created` campaign is an answer someone already got: never delete it.
-            ConditionExpression: '#state = :creating',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':creating': 'creating' },
+            // A `created` campaign is an answer someone already got, and one a retry took over is
+            // that retry's to finish: never delete either.
+            ConditionExpression: '#state = :creating AND #owner = :owner',
+            ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+            ExpressionAttributeValues: { ':creating': 'creating', ':owner': owner },
           }),
         );
+        return true;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        return false;
       }
     },
 
+    async putFreshContacts(contacts: readonly BillingContact[]) {
+      await writeBatches(uniqueItems(contacts).map((Item) => ({ PutRequest: { Item } })));
+    },
+
+    async deleteFreshContacts(queueId: string, positions: readonly number[]) {
+      await writeBatches(positions.map((p) => ({ DeleteRequest: { Key: keys.contact(queueId, p) } })));
+    },
+
     async putContacts(contacts: readonly BillingContact[]) {
-      const items = contacts.map(contactToItem);
-      const seen = new Set<string>();
-      for (const item of items) {
-        const key = `${item[PK]}|${item[SK]}`;
-        // BatchWriteItem refuses a request with a key twice; two contacts at one position are a bug.
-        if (seen.has(key)) throw new Error(`putContacts: two contacts share the key ${key}`);
-        seen.add(key);
-      }
-      const batches: Item[][] = [];
-      for (let i = 0; i < items.length; i += BATCH_SIZE) batches.push(items.slice(i, i + BATCH_SIZE));
+      const items = uniqueItems(contacts);
+      let next = 0;
+      let created = 0;
+      let failed = false;
       const worker = async () => {
-        // Workers share the list; shift() between awaits hands each batch to exactly one of them.
-        for (let batch = batches.shift(); batch; batch = batches.shift()) await writeBatch(batch);
+        // Workers share the index; `next++` between awaits hands each item to exactly one of them.
+        // After a failure the others stop taking items (the error goes to the caller).
+        while (!failed && next < items.length) {
+          // biome-ignore lint/style/noNonNullAssertion: next < items.length
+          const item = items[next++]!;
+          try {
+            // An existing contact is skipped, not rewritten: it may be sent already.
+            if (await putNew(item)) created += 1;
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
+        }
       };
-      await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, batches.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(CONTACT_CREATE_CONCURRENCY, items.length) }, worker));
+      return created;
     },
 
     async createQueue(queue: BillingQueue) {
