@@ -70,6 +70,7 @@ const setUp = async (timeoutMinutes = 15) => {
       metadata: {},
       state: 'created',
       leaseUntil: T0,
+      owner: 'request-1',
       plan: { seed: 1, uses: {} },
       quotaReserved: true,
       accepted: count,
