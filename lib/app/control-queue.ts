@@ -1,12 +1,14 @@
 import { DomainError } from '../domain/errors.ts';
 import { isFinalQueueStatus } from '../domain/queue-state.ts';
 import type { BillingQueue, QueueStatus } from '../domain/types.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { Store } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
+import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { getQueueForTenant } from './get-queue-for-tenant.ts';
-import { publishContinuation, transitionWithMetrics } from './run-queue.ts';
+import { transitionWithMetrics, workItemOf } from './run-queue.ts';
 
 export type QueueAction = 'pause' | 'resume' | 'cancel';
 
@@ -27,7 +29,7 @@ const CANCELLABLE: readonly QueueStatus[] = ['pending', 'scheduled', 'running', 
  * - cancel: any non-final status -> cancelled, and unsent contacts become cancelled.
  */
 export const controlQueue = async (
-  deps: { store: Store; clock: Clock; workQueue: WorkQueue; metrics: Metrics },
+  deps: { store: Store; clock: Clock; workQueue: WorkQueue; metrics: Metrics; logger: Logger },
   tenantId: string,
   queueId: string,
   action: QueueAction,
@@ -54,7 +56,8 @@ export const controlQueue = async (
       });
       if (!resumed) return refuse('QUEUE_NOT_PAUSED');
       // The pump decides what comes next (business hours, instance state): resuming only wakes it.
-      await publishContinuation(deps, resumed);
+      // A work queue that is down does not fail the resume: the sweeper publishes the pending queue.
+      await publishOrLeaveToSweeper(deps, workItemOf(resumed, await store.nextPublishGeneration(resumed.id)));
       return { message: 'Fila retomada', queue: resumed };
     }
     case 'cancel': {

@@ -22,6 +22,7 @@ import type {
   Tenant,
 } from '../domain/types.ts';
 import { API_TIMEOUT_SECONDS } from '../http/api-timeout.ts';
+import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { optedOutPhonesOf } from './opt-outs.ts';
 import { workItemOf } from './run-queue.ts';
 
@@ -416,13 +417,14 @@ const finish = async (
   // Only the owner completes: false means a retry took the campaign over (it completes it).
   if (!(await store.completeCampaign(campaign.tenantId, campaign.externalId, campaign.owner))) return 'lost';
   // Counted once per batch, by whoever completed the campaign. Generation 0: a duplicate publish
-  // of the same queue is dropped by FIFO deduplication. If this process dies right here, the
-  // sweeper finds the pending queue and publishes it.
+  // of the same queue is dropped by FIFO deduplication. The stored queue is the outbox: a work
+  // queue that is down or slow does not fail the accept (the answer is the normal one), and the
+  // sweeper publishes the pending queue, as it does when this process dies right here.
   await Promise.all([
     Object.keys(uses).length
       ? store.addVariationUses(campaign.tenantId, campaign.templateType, uses)
       : undefined,
-    deps.workQueue.publish(workItemOf(queue, 0)),
+    publishOrLeaveToSweeper(deps, workItemOf(queue, 0)),
   ]);
   return 'completed';
 };

@@ -14,9 +14,9 @@ import type {
   WhatsAppInstance,
 } from '../domain/types.ts';
 import type { MessageEvent, WebhookIgnoredReason } from '../ports/metrics.ts';
+import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
 import { publishContinuation, transitionWithMetrics, workItemOf } from './run-queue.ts';
-import { scheduleOrLeaveToSweeper } from './schedule-or-sweep.ts';
 
 export type IngestDeps = Pick<
   Container,

@@ -29,7 +29,7 @@ import type {
   WhatsAppGateway,
 } from '../ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
-import { scheduleOrLeaveToSweeper } from './schedule-or-sweep.ts';
+import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 
 export interface PumpDeps {
   store: Store;

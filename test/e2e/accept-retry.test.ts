@@ -135,6 +135,8 @@ describe('Accept API: a retry of a slow request', () => {
           TableName: container.config.TABLE_NAME,
           FilterExpression: 'tenantId = :t AND begins_with(sk, :c)',
           ExpressionAttributeValues: { ':t': tenant.tenantId, ':c': 'CONTACT#' },
+          // The stack's DynamoDB lags eventually consistent reads: read what is stored now.
+          ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
