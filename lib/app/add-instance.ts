@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../domain/errors.ts';
 import type { WhatsAppInstance } from '../domain/types.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { Store } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { wakeParkedQueues } from './wake-parked-queues.ts';
@@ -18,7 +20,7 @@ export interface AddInstanceInput {
 
 const CREDENTIAL_REF = /^(env:[A-Z_][A-Z0-9_]*|ssm:\/.+|plain:.+)$/;
 
-type Deps = { store: Store; clock: Clock; workQueue: WorkQueue };
+type Deps = { store: Store; clock: Clock; workQueue: WorkQueue; logger: Logger; metrics: Metrics };
 
 /**
  * Registers (or replaces) a tenant's WhatsApp instance; its webhook secret is generated when not

@@ -29,7 +29,7 @@ import type {
   WhatsAppGateway,
 } from '../ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
-import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
+import { publishOrLeaveToSweeper, scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 
 export interface PumpDeps {
   store: Store;
@@ -729,13 +729,17 @@ export const workItemOf = (queue: BillingQueue, generation: number): WorkItem =>
   generation,
 });
 
-/** Publishes the queue's work item again (a new generation, so FIFO deduplication lets it through). */
+/**
+ * Publishes the queue's work item again (a new generation, so FIFO deduplication lets it through).
+ * A work queue that is down does not fail the caller: the queue stays open in the due index and
+ * the sweeper publishes it (fallback-to-sweeper.ts).
+ */
 export const publishContinuation = async (
-  deps: Pick<PumpDeps, 'store' | 'workQueue'>,
+  deps: Pick<PumpDeps, 'store' | 'workQueue' | 'logger' | 'metrics'>,
   queue: BillingQueue,
 ): Promise<void> => {
   const generation = await deps.store.nextPublishGeneration(queue.id);
-  await deps.workQueue.publish(workItemOf(queue, generation));
+  await publishOrLeaveToSweeper(deps, workItemOf(queue, generation));
 };
 
 /** Outside business hours: `scheduled` until the next opening (plus a small jitter), via the scheduler. */

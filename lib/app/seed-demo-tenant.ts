@@ -1,5 +1,7 @@
 import type { BusinessCalendar, TemplateType } from '../domain/types.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { Store } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { addInstance } from './add-instance.ts';
@@ -62,7 +64,7 @@ export type SeedDemoResult = { created: true; key: string; signingSecret: string
  * the data and a first start that died halfway is completed by the next one.
  */
 export const seedDemoTenant = async (
-  deps: { store: Store; clock: Clock; workQueue: WorkQueue },
+  deps: { store: Store; clock: Clock; workQueue: WorkQueue; logger: Logger; metrics: Metrics },
   input: SeedDemoInput,
 ): Promise<SeedDemoResult> => {
   if (!(await deps.store.getTenant(DEMO_TENANT_ID))) {

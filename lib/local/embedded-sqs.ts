@@ -99,3 +99,25 @@ const required = (value: string | undefined, what: string): string => {
   if (!value) throw new Error(`SQS returned no ${what}`);
   return value;
 };
+
+/**
+ * Creates (or finds: CreateQueue is idempotent for equal attributes) the standard queue `<name>`
+ * and its dead-letter queue `<name>-dlq`, redriven after 5 receives like infra/queues.ts.
+ */
+export const ensureCallbackQueue = async (client: SQSClient, name: string): Promise<string> => {
+  const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const { Attributes } = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const main = await client.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: '60',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: 5 }),
+      },
+    }),
+  );
+  if (!main.QueueUrl) throw new Error(`SQS returned no URL for the callbacks queue ${name}`);
+  return main.QueueUrl;
+};

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { type EvolutionSimulator, startEvolutionSimulator } from '../adapters/gateway/evolution-simulator.ts';
 import { createPrometheusMetrics } from '../adapters/metrics/prometheus-metrics.ts';
 import { createRabbitMqCallbackQueue } from '../adapters/queue/rabbitmq-callback-queue.ts';
@@ -26,7 +26,7 @@ import { type CallbackQueue, noCallbackQueue } from '../ports/callback-queue.ts'
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { type ApiGatewayServer, type LocalRoute, startApiGatewayServer } from './api-gateway-server.ts';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
-import { type EmbeddedSqs, ensureWorkQueues, startEmbeddedSqs } from './embedded-sqs.ts';
+import { type EmbeddedSqs, ensureCallbackQueue, ensureWorkQueues, startEmbeddedSqs } from './embedded-sqs.ts';
 import { callbackQueueName, startWorker, type Worker } from './worker.ts';
 
 /** What a running stack tells other local processes (admin CLI, extra workers) about itself. */
@@ -106,28 +106,6 @@ const createWorkQueue = async (config: Config, sqsEndpoint: string | undefined):
   const queueUrl =
     config.WORK_QUEUE_URL ?? (await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME })).queueUrl;
   return createSqsWorkQueue({ client, queueUrl, waitTimeSeconds: 1 });
-};
-
-/**
- * Creates (or finds: CreateQueue is idempotent for equal attributes) the standard queue `<name>`
- * and its dead-letter queue `<name>-dlq`, redriven after 5 receives like infra/queues.ts.
- */
-const ensureCallbackQueue = async (client: SQSClient, name: string): Promise<string> => {
-  const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
-  const { Attributes } = await client.send(
-    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  const main = await client.send(
-    new CreateQueueCommand({
-      QueueName: name,
-      Attributes: {
-        VisibilityTimeout: '60',
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: 5 }),
-      },
-    }),
-  );
-  if (!main.QueueUrl) throw new Error(`SQS returned no URL for the callbacks queue ${name}`);
-  return main.QueueUrl;
 };
 
 /**
