@@ -107,6 +107,45 @@ export const stalledDeliveriesAlarm = new aws.cloudwatch.MetricAlarm('StalledDel
   ...notify,
 });
 
+/**
+ * Outages of what the product depends on (issue 17): DynamoDB unreachable or throttling past the
+ * SDK's retries (the API answers 503), the work queue refusing publishes (the sweeper publishes
+ * later), the scheduler refusing schedules (the sweeper starts the queue). Each is survivable for
+ * a while, so one bad minute does not page; failures in 3 of 5 minutes do.
+ */
+export const DEPENDENCY_OUTAGE = {
+  periodSeconds: 60,
+  evaluationPeriods: 5,
+  datapointsToAlarm: 3,
+} as const;
+
+const dependencyOutages = {
+  store:
+    'DynamoDB is unreachable or throttling: the API answers 503 STORE_UNAVAILABLE; check the table and its limits',
+  work_queue:
+    'the work queue refuses publishes: batches are accepted and the sweeper publishes them late; check SQS',
+  scheduler:
+    'EventBridge Scheduler refuses schedules: the sweeper starts deferred queues late; check the scheduler quota',
+} as const;
+
+export const dependencyAlarms = Object.entries(dependencyOutages).map(
+  ([dependency, meaning]) =>
+    new aws.cloudwatch.MetricAlarm(`DependencyOutageAlarm-${dependency}`, {
+      alarmDescription: `Sustained ${dependency} failures (${DEPENDENCY_OUTAGE.datapointsToAlarm} of ${DEPENDENCY_OUTAGE.evaluationPeriods} minutes): ${meaning}`,
+      namespace: METRICS_NAMESPACE,
+      metricName: METRIC.dependencyFailures,
+      dimensions: { service: SERVICE_NAME, dependency },
+      statistic: 'Sum',
+      period: DEPENDENCY_OUTAGE.periodSeconds,
+      evaluationPeriods: DEPENDENCY_OUTAGE.evaluationPeriods,
+      datapointsToAlarm: DEPENDENCY_OUTAGE.datapointsToAlarm,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: 0,
+      treatMissingData: 'notBreaching',
+      ...notify,
+    }),
+);
+
 /** Any message in a dead-letter queue is something nobody will retry by itself: page at once. */
 const deadLetterQueues = {
   Work: workDeadLetterQueue,

@@ -221,8 +221,11 @@ describe('sender EMF output', () => {
     expect(sum(records, METRIC.activeQueues)).toBe(0);
     expect(emitted.has(METRIC.sendRate)).toBe(true);
     // What the alarms read is there, under the very dimensions they ask for. MessagesStalled is
-    // the sweeper's (test/integration/stalled-deliveries.test.ts), not the sender's.
-    const senderAlarms = alarms.filter((alarm) => alarm.name !== METRIC.stalled);
+    // the sweeper's (test/integration/stalled-deliveries.test.ts), not the sender's; DependencyFailures
+    // counts outages (test/integration/business-hours-sending.test.ts, test/e2e/sqs-outage.test.ts).
+    const senderAlarms = alarms.filter(
+      (alarm) => alarm.name !== METRIC.stalled && alarm.name !== METRIC.dependencyFailures,
+    );
     expect(senderAlarms.length).toBeGreaterThan(0);
     expect(alarms.map((a) => a.name)).toContain(METRIC.stalled);
     for (const alarm of senderAlarms) {

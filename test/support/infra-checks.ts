@@ -7,6 +7,7 @@ import { TTL_ATTRIBUTE, tableDefinition } from '../../lib/adapters/store/table-s
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { pathVariants, ROUTES } from '../../lib/http/route-table.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/observability/metric-names.ts';
+import type { Dependency } from '../../lib/ports/metrics.ts';
 import { type Declared, installSstFake, resolveOutputs, type SstFake, toSeconds } from './sst-fake.ts';
 
 /**
@@ -561,6 +562,32 @@ export const checkStalledDeliveriesAlarm: InfraCheck = (synth) => {
   need(/^IF\(\(.+\) >= \d+,/.test(expression), `stalled rate expression ${expression} has no minimum sample`);
 };
 
+/** Sustained failures of the store, the work queue and the scheduler each page (issue 17). */
+export const checkDependencyAlarms: InfraCheck = (synth) => {
+  const alarms = alarmsOf(synth).filter((a) => a.metricName === METRIC.dependencyFailures);
+  const dependencies: Dependency[] = ['store', 'work_queue', 'scheduler'];
+  needSameSet(
+    alarms.map((a) => a.dimensions?.dependency),
+    dependencies,
+    'dependency alarms do not cover exactly store, work_queue and scheduler',
+  );
+  for (const a of alarms) {
+    need(
+      a.namespace === METRICS_NAMESPACE,
+      `dependency alarm reads ${METRIC.dependencyFailures} from ${a.namespace}`,
+    );
+    // The EMF records carry the service dimension beside `dependency` (emf-metrics.ts).
+    need(
+      typeof a.dimensions?.service === 'string',
+      `dependency alarm for ${show(a.dimensions?.dependency)} has no service dimension`,
+    );
+    need(
+      a.datapointsToAlarm >= 2 && a.evaluationPeriods >= a.datapointsToAlarm,
+      `dependency alarm for ${show(a.dimensions?.dependency)} pages on a single bad period`,
+    );
+  }
+};
+
 /** Every alarm metric under our namespace is a name of lib/observability/metric-names.ts. */
 export const checkAlarmMetricNames: InfraCheck = (synth) => {
   const known: string[] = Object.values(METRIC);
@@ -681,6 +708,7 @@ export const INFRA_CHECKS: Readonly<Record<string, InfraCheck>> = {
   checkReleaseScheduling,
   checkFailureRateAlarm,
   checkStalledDeliveriesAlarm,
+  checkDependencyAlarms,
   checkAlarmMetricNames,
   checkAlarmCoverage,
   checkAlarmNotifications,

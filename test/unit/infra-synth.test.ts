@@ -10,6 +10,7 @@ import {
   checkConcurrencyCeiling,
   checkCrons,
   checkDashboard,
+  checkDependencyAlarms,
   checkDocsInstallsSwaggerUi,
   checkEveryEntryPointDeployed,
   checkFailureRateAlarm,
@@ -239,6 +240,13 @@ describe('infra synth', () => {
       expect(check).not.toThrow();
     });
 
+    it('pages on sustained failures of the store, the work queue and the scheduler', () => {
+      // Act
+      const check = () => checkDependencyAlarms(dev);
+      // Assess
+      expect(check).not.toThrow();
+    });
+
     it('uses only metric names of metric-names.ts under our namespace', () => {
       // Act
       const check = () => checkAlarmMetricNames(dev);
@@ -393,6 +401,15 @@ describe('infra synth', () => {
         breakIn: (s) =>
           withRecordedArgs(s, 'aws.cloudwatch.MetricAlarm', 'FailureRateAlarm', (args) => {
             args.metricQueries[0].metric.metricName = 'MessageSent';
+          }),
+      },
+      {
+        setting: 'the store outage alarm pages on a single bad minute',
+        check: checkDependencyAlarms,
+        problem: /dependency alarm for "store" pages on a single bad period/,
+        breakIn: (s) =>
+          withRecordedArgs(s, 'aws.cloudwatch.MetricAlarm', 'DependencyOutageAlarm-store', (args) => {
+            args.datapointsToAlarm = 1;
           }),
       },
       {
