@@ -67,6 +67,21 @@ const lazyWorkQueue = (open: () => Promise<WorkQueue>): WorkQueue => {
   };
 };
 
+/** The SQS client and work queue URL the CLI uses: WORK_QUEUE_URL, or the running stack's emulated queue. */
+const adminSqsQueue = async (
+  config: Config,
+  endpoint: string | undefined,
+): Promise<{ client: SQSClient; queueUrl: string }> => {
+  const client = new SQSClient({
+    region: config.AWS_REGION,
+    ...(endpoint ? { endpoint } : {}),
+    ...(endpoint && !config.endpoints.sqs ? localCredentials : {}),
+  });
+  const queueUrl =
+    config.WORK_QUEUE_URL ?? (await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME })).queueUrl;
+  return { client, queueUrl };
+};
+
 /**
  * Where a resumed queue's work item goes when the CLI works on local data: the running stack's
  * queue (its SQS emulator, named in the info file, or the RabbitMQ broker). With no stack running,
@@ -93,14 +108,9 @@ const localWorkQueue = (config: Config, info: StackInfo | undefined): WorkQueue 
   }
   let client: SQSClient | undefined;
   const queue = lazyWorkQueue(async () => {
-    client = new SQSClient({
-      region: config.AWS_REGION,
-      ...(endpoint ? { endpoint } : {}),
-      ...(endpoint && !config.endpoints.sqs ? localCredentials : {}),
-    });
-    const queueUrl =
-      config.WORK_QUEUE_URL ?? (await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME })).queueUrl;
-    return createSqsWorkQueue({ client, queueUrl });
+    const sqs = await adminSqsQueue(config, endpoint);
+    client = sqs.client;
+    return createSqsWorkQueue(sqs);
   });
   return {
     ...queue,
@@ -156,14 +166,9 @@ const localDeadLetters = (config: Config, info: StackInfo | undefined): DeadLett
           '(start it, or set WORK_QUEUE_URL / AWS_ENDPOINT_URL_SQS, or QUEUE_DRIVER=rabbitmq)',
       );
     }
-    client = new SQSClient({
-      region: config.AWS_REGION,
-      ...(endpoint ? { endpoint } : {}),
-      ...(endpoint && !config.endpoints.sqs ? localCredentials : {}),
-    });
-    const queueUrl =
-      config.WORK_QUEUE_URL ?? (await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME })).queueUrl;
-    return createSqsDeadLetters({ client, queueUrl });
+    const sqs = await adminSqsQueue(config, endpoint);
+    client = sqs.client;
+    return createSqsDeadLetters(sqs);
   });
   return {
     ...deadLetters,
