@@ -88,6 +88,30 @@ describe.each<QueueDriver>(['sqs'])('work never parks without a way out (%s driv
     expect(s.sent(tenant)).toHaveLength(0);
   }, 40_000);
 
+  it('leaves a contact untouched, then sends it, when the opt-out check fails before its claim', async () => {
+    // Prepare: the store fails the first opt-out lookup of the run (a blip of DynamoDB).
+    const tenant = await s.tenant();
+    const store = s.test.container.store;
+    const findOptedOut = store.findOptedOut;
+    let failures = 0;
+    store.findOptedOut = async (...args) => {
+      if (failures++ === 0) throw new Error('blip: the opt-out lookup failed');
+      return findOptedOut.apply(store, args);
+    };
+    try {
+      // Act
+      const { queueId, numbers } = await s.sendBatch(tenant, 3);
+      const done = await s.waitForStatus(tenant, queueId, ['completed'], 50_000);
+
+      // Assess: nobody was left `unknown` by a claim whose send never happened.
+      expect(failures).toBeGreaterThan(1);
+      expect(done).toMatchObject({ contacts_sent: 3, contacts_unknown: 0 });
+      expect(numbersOf(s.sent(tenant))).toEqual([...numbers].sort());
+    } finally {
+      store.findOptedOut = findOptedOut;
+    }
+  }, 60_000);
+
   it('takes cancelled retries out of contacts_pending_retry', async () => {
     // Prepare: the only contact fails once and waits a minute for its retry.
     const tenant = await s.tenant({ ...FAST_PACE, retryBackoffSeconds: 60 });
