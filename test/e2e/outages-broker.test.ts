@@ -112,36 +112,52 @@ describe('Outages: the work queue (RabbitMQ) is down', () => {
     expect(after.body).toMatchObject({ status: 'ok', store: 'ok', work_queue: 'ok' });
   }, 90_000);
 
-  it('accepts a batch posted while the broker is down with the normal 200, and the sweeper sends it once it is back', async () => {
-    // Prepare
-    const tenant = await s.tenant(FAST_PACE);
-    const { numbers, body } = batchOf(5);
-    const failuresBefore = await dependencyFailures('work_queue', 'publish');
-    await broker.stopApp();
+  // `before`: the broker is down when the batch arrives. `during`: it goes down in the middle of the accept,
+  // once the campaign is stored and just before its queue is (the publish comes right after).
+  it.each(['before', 'during'] as const)(
+    'accepts a batch with the broker going down %s the accept with the normal 200, and the sweeper sends it once the broker is back',
+    async (when) => {
+      // Prepare
+      const tenant = await s.tenant(FAST_PACE);
+      const { numbers, body } = batchOf(5);
+      const failuresBefore = await dependencyFailures('work_queue', 'publish');
+      const { store } = s.test.container;
+      const createQueue = store.createQueue;
+      const own = Object.hasOwn(store, 'createQueue');
+      if (when === 'before') await broker.stopApp();
+      else
+        store.createQueue = async (...args) => {
+          await broker.stopApp();
+          return createQueue.apply(store, args);
+        };
 
-    let accepted: TestResponse;
-    let failuresAfter: number;
-    try {
-      // Act
-      accepted = await s.test.post(path, body, { key: tenant.key });
-      failuresAfter = await dependencyFailures('work_queue', 'publish');
-    } finally {
-      await broker.startApp();
-    }
-    const done = await s.waitForStatus(tenant, accepted.body.queue_id, ['completed'], 60_000);
+      let accepted: TestResponse;
+      let failuresAfter: number;
+      try {
+        // Act
+        accepted = await s.test.post(path, body, { key: tenant.key });
+        failuresAfter = await dependencyFailures('work_queue', 'publish');
+      } finally {
+        if (own) store.createQueue = createQueue;
+        else delete (store as Partial<typeof store>).createQueue;
+        await broker.startApp();
+      }
+      const done = await s.waitForStatus(tenant, accepted.body.queue_id, ['completed'], 60_000);
 
-    // Assess
-    expect(accepted.status).toBe(200);
-    expect(accepted.body).toMatchObject({
-      accepted: 5,
-      total_contacts: 5,
-      billing_campaign_id: expect.any(String),
-      queue_id: expect.any(String),
-    });
-    expect(failuresAfter).toBeGreaterThan(failuresBefore);
-    expect(done).toMatchObject({ total_contacts: 5, contacts_sent: 5 });
-    expect(sentTo(tenant)).toEqual([...numbers].sort());
-  }, 90_000);
+      // Assess
+      expect(accepted.status).toBe(200);
+      expect(accepted.body).toMatchObject({
+        accepted: 5,
+        total_contacts: 5,
+        billing_campaign_id: expect.any(String),
+        queue_id: expect.any(String),
+      });
+      expect(failuresAfter).toBeGreaterThan(failuresBefore);
+      expect(done).toMatchObject({ total_contacts: 5, contacts_sent: 5 });
+      expect(sentTo(tenant)).toEqual([...numbers].sort());
+    },
+    90_000,
+  );
 
   it('finishes a run the broker left in the middle, each number sent once', async () => {
     // Prepare: 20 debtors at 2 a second, so the broker goes down mid-run.
