@@ -9,6 +9,7 @@ import {
   type SendingTenant,
   startSendingStack,
 } from '../support/sending-stack.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /**
  * Issue 17: DynamoDB goes down. The stack's DynamoDB (test/support/index-lag-dynamodb.ts) stops
@@ -137,6 +138,43 @@ describe('Outages: the store (DynamoDB) is down', () => {
     expect(sentTo(tenant)).toEqual([...numbers].sort());
     expect(await s.test.allQueues(tenant.tenantId)).toHaveLength(1);
   }, 60_000);
+
+  it('finishes a run DynamoDB left in the middle: nobody sent twice, every contact sent or (its outcome cut) unknown', async () => {
+    // Prepare: 20 debtors at 2 a second, so the store goes down mid-run.
+    const tenant = await s.tenant({ ...FAST_PACE, messagesPerMinute: 120 });
+    const { numbers, body } = batchOf(20);
+    const accepted = await s.test.post(path, body, { key: tenant.key });
+    expect(accepted.status).toBe(200);
+    await waitFor(() => s.sent(tenant).length >= 3, { timeoutMs: 20_000, what: 'three sends' });
+
+    // Act: DynamoDB is down for a few seconds (the outage's length, not a wait for an outcome).
+    await dynamo().stop();
+    let sentWhileDown: number;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      sentWhileDown = s.sent(tenant).length;
+    } finally {
+      await dynamo().start();
+    }
+    const done = await s.waitForStatus(tenant, accepted.body.queue_id, ['completed'], 90_000);
+
+    const contacts = (await s.test.container.store.listContacts(accepted.body.queue_id, { limit: 100 }))
+      .items;
+
+    // Assess: nobody twice. A write the outage cut between a claim and its record may leave a
+    // contact's outcome unknown, which is never resent (the default `mark_unknown`); any other
+    // contact is sent, and a contact recorded sent did reach the gateway.
+    const log = sentTo(tenant);
+    expect(sentWhileDown).toBeLessThan(20);
+    expect(done).toMatchObject({ total_contacts: 20 });
+    expect(new Set(log).size).toBe(log.length);
+    expect(numbers).toEqual(expect.arrayContaining(log));
+    expect(contacts).toHaveLength(20);
+    for (const contact of contacts) expect(['sent', 'unknown']).toContain(contact.status);
+    const recordedSent = contacts.filter((c) => c.status === 'sent').map((c) => c.phone.replace(/^\+/, ''));
+    expect(log).toEqual(expect.arrayContaining(recordedSent));
+    expect(done.contacts_sent).toBe(recordedSent.length);
+  }, 120_000);
 
   // Right after the contacts (campaign stored, no queue yet), and right before the campaign is
   // completed (its queue stored `pending`, so the sweeper may already send it).
