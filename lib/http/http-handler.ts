@@ -148,12 +148,16 @@ export const errorResponse = (error: DomainError): HttpResponse => ({
     message: error.message,
     ...(error.details === undefined ? {} : { errors: error.details }),
   },
-  // A 503 is an outage the caller should wait out: say for how long.
+  // A 503 is an outage the caller should wait out: say for how long. Also when the error carries
+  // headers of its own (an authenticated route's 503 carries its RateLimit headers).
   headers:
-    error instanceof HttpError
-      ? error.headers
-      : error.status === 503
-        ? { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) }
+    error.status === 503
+      ? {
+          'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS),
+          ...(error instanceof HttpError ? error.headers : {}),
+        }
+      : error instanceof HttpError
+        ? error.headers
         : undefined,
 });
 

@@ -22,6 +22,13 @@ export interface IndexLagDynamoDb {
   setLag(on: boolean): Promise<void>;
   /** Waits until the replica has applied every write accepted so far. */
   catchUp(): Promise<void>;
+  /**
+   * An outage: the endpoint stops listening and drops its open connections, so every request
+   * fails with a refused (or reset) connection, as when DynamoDB is unreachable. Data is kept.
+   */
+  stop(): Promise<void>;
+  /** The end of the outage: listens again on the same port. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -132,7 +139,22 @@ export const startIndexLagDynamoDb = async (
   const catchUp = () =>
     backlog.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
 
+  let listening = false;
+  const stop = async (): Promise<void> => {
+    if (!listening) return;
+    listening = false;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  };
+
   const server: Server = createServer((req, res) => {
+    // A request that slipped in as the endpoint stops: cut, unapplied, like any other then.
+    if (!listening) {
+      req.socket.destroy();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -172,10 +194,16 @@ export const startIndexLagDynamoDb = async (
       );
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        listening = true;
+        resolve();
+      });
+    });
+  await listen(0);
   const port = (server.address() as AddressInfo).port;
 
   return {
@@ -186,9 +214,12 @@ export const startIndexLagDynamoDb = async (
       lagging = on;
     },
     catchUp,
+    stop,
+    start: async () => {
+      if (!listening) await listen(port);
+    },
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stop();
       await catchUp().catch(() => undefined);
       await Promise.all([primary.close(), replica.close()]);
     },

@@ -97,6 +97,12 @@ export interface SendingStackOptions {
   indexLag?: { maxLagMs?: number; random?: () => number } | false;
   /** The gateway client the stack sends with (default: the product's, from the env settings). */
   gateway?: WhatsAppGateway;
+  /**
+   * RabbitMQ only: the broker to use instead of the shared one (RABBITMQ_URL), e.g. a private
+   * node a test stops and starts (test/support/private-rabbitmq.ts). Its queues are not deleted
+   * on close: the private node goes away with them.
+   */
+  amqpUrl?: string;
 }
 
 let batchCounter = 0;
@@ -117,11 +123,12 @@ export const startSendingStack = async (
   const lag = options.indexLag ?? { maxLagMs: 200 };
   const dynamo = lag === false ? undefined : await startIndexLagDynamoDb(lag);
   const connectionName = `e2e-sending-${randomUUID().slice(0, 8)}`;
+  const amqpUrl = options.amqpUrl ?? RABBITMQ_URL;
   // The RabbitMQ work queue is built here only to give its connection a name of its own, so a test
   // can drop exactly this stack's connection; it is the product's adapter with the stack's settings.
   const workQueue =
     driver === 'rabbitmq'
-      ? await createRabbitMqWorkQueue({ url: RABBITMQ_URL, queueName, connectionName })
+      ? await createRabbitMqWorkQueue({ url: amqpUrl, queueName, connectionName })
       : undefined;
   let test: TestStack;
   try {
@@ -132,7 +139,7 @@ export const startSendingStack = async (
       env: {
         QUEUE_DRIVER: driver,
         WORK_QUEUE_NAME: queueName,
-        AMQP_URL: RABBITMQ_URL,
+        AMQP_URL: amqpUrl,
         SIMULATOR_PORT: '0',
         SENDER_BUDGET_SECONDS: '2',
         SENDER_LEASE_SECONDS: '6',
@@ -211,7 +218,7 @@ export const startSendingStack = async (
         await test.close();
         await dynamo?.close();
       } finally {
-        if (driver === 'rabbitmq') {
+        if (driver === 'rabbitmq' && !options.amqpUrl) {
           const admin = await openBrokerAdmin();
           try {
             await admin.deleteQueues(

@@ -351,6 +351,27 @@ describe('withAuth', () => {
     });
   });
 
+  it("answers a route's store outage 503 with Retry-After as well as the RateLimit headers", async () => {
+    // Prepare: DynamoDB goes down once the caller is authenticated (issue 17).
+    const { store } = fakeStore();
+    const route = withAuth({ store, clock: clockAt() }, async () => {
+      throw new DomainError('STORE_UNAVAILABLE');
+    });
+
+    // Act
+    const response = errorResponse(await refusal(() => route(request())));
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(response.body).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(response.headers).toEqual({
+      'Retry-After': '5',
+      'RateLimit-Limit': '3',
+      'RateLimit-Remaining': '2',
+      'RateLimit-Reset': '2400',
+    });
+  });
+
   it("keeps a route's own HttpError headers and adds the RateLimit ones", async () => {
     // Prepare
     const { store } = fakeStore();
