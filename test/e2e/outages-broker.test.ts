@@ -1,11 +1,11 @@
-import { randomInt, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, type TestResponse } from '../support/local-stack.ts';
 import { type PrivateRabbitMq, startPrivateRabbitMq } from '../support/private-rabbitmq.ts';
 import {
   FAST_PACE,
+  notificationBatch,
   type SendingStack,
-  type SendingTenant,
+  sentNumbers,
   startSendingStack,
 } from '../support/sending-stack.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -41,25 +41,6 @@ afterAll(async () => {
 }, 120_000);
 
 const path = `${API}/send/notification`;
-
-const batchOf = (count: number) => {
-  const tag = String(randomInt(100_000)).padStart(5, '0');
-  const numbers = Array.from({ length: count }, (_, i) => `119${tag}${String(i).padStart(3, '0')}`);
-  return {
-    numbers: numbers.map((n) => `55${n}`),
-    body: {
-      external_id: `outage-${randomUUID()}`,
-      contacts: numbers.map((telefone, i) => ({ nome_cliente: `Devedor ${i}`, telefone, mensagem: 'Aviso' })),
-    },
-  };
-};
-
-/** The numbers the simulator accepted for this tenant, sorted (a number twice shows twice). */
-const sentTo = (tenant: SendingTenant) =>
-  s
-    .sent(tenant)
-    .map((m) => m.number)
-    .sort();
 
 /** `billing_dependency_failures_total` for one dependency and operation, from GET /metrics. */
 const dependencyFailures = async (dependency: string, operation: string): Promise<number> => {
@@ -119,7 +100,7 @@ describe('Outages: the work queue (RabbitMQ) is down', () => {
     async (when) => {
       // Prepare
       const tenant = await s.tenant(FAST_PACE);
-      const { numbers, body } = batchOf(5);
+      const { numbers, body } = notificationBatch(5);
       const failuresBefore = await dependencyFailures('work_queue', 'publish');
       const { store } = s.test.container;
       const createQueue = store.createQueue;
@@ -154,7 +135,7 @@ describe('Outages: the work queue (RabbitMQ) is down', () => {
       });
       expect(failuresAfter).toBeGreaterThan(failuresBefore);
       expect(done).toMatchObject({ total_contacts: 5, contacts_sent: 5 });
-      expect(sentTo(tenant)).toEqual([...numbers].sort());
+      expect(sentNumbers(s, tenant)).toEqual([...numbers].sort());
     },
     90_000,
   );
@@ -162,7 +143,7 @@ describe('Outages: the work queue (RabbitMQ) is down', () => {
   it('finishes a run the broker left in the middle, each number sent once', async () => {
     // Prepare: 20 debtors at 2 a second, so the broker goes down mid-run.
     const tenant = await s.tenant({ ...FAST_PACE, messagesPerMinute: 120 });
-    const { numbers, body } = batchOf(20);
+    const { numbers, body } = notificationBatch(20);
     const accepted = await s.test.post(path, body, { key: tenant.key });
     expect(accepted.status).toBe(200);
     await waitFor(() => s.sent(tenant).length >= 3, { timeoutMs: 20_000, what: 'three sends' });
@@ -182,6 +163,6 @@ describe('Outages: the work queue (RabbitMQ) is down', () => {
     // Assess: the outage did come in the middle of the run.
     expect(sentWhileDown).toBeLessThan(20);
     expect(done).toMatchObject({ total_contacts: 20, contacts_sent: 20 });
-    expect(sentTo(tenant)).toEqual([...numbers].sort());
+    expect(sentNumbers(s, tenant)).toEqual([...numbers].sort());
   }, 120_000);
 });

@@ -1,12 +1,12 @@
-import { randomInt, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CAMPAIGN_LEASE_MS } from '../../lib/app/create-campaign.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { API, type TestResponse } from '../support/local-stack.ts';
 import {
   FAST_PACE,
+  notificationBatch,
   type SendingStack,
-  type SendingTenant,
+  sentNumbers,
   startSendingStack,
 } from '../support/sending-stack.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -42,24 +42,6 @@ const dynamo = () => {
   if (!s.dynamo) throw new Error('the stack runs without its own DynamoDB');
   return s.dynamo;
 };
-
-const batchOf = (count: number) => {
-  const tag = String(randomInt(100_000)).padStart(5, '0');
-  const numbers = Array.from({ length: count }, (_, i) => `119${tag}${String(i).padStart(3, '0')}`);
-  return {
-    numbers: numbers.map((n) => `55${n}`),
-    body: {
-      external_id: `outage-${randomUUID()}`,
-      contacts: numbers.map((telefone, i) => ({ nome_cliente: `Devedor ${i}`, telefone, mensagem: 'Aviso' })),
-    },
-  };
-};
-
-const sentTo = (tenant: SendingTenant) =>
-  s
-    .sent(tenant)
-    .map((m) => m.number)
-    .sort();
 
 const expectStoreUnavailable = (response: TestResponse) => {
   expect(response.status).toBe(503);
@@ -114,7 +96,7 @@ describe('Outages: the store (DynamoDB) is down', () => {
   it('refuses a batch posted while DynamoDB is down with a 503, and the same POST after it is back sends it once', async () => {
     // Prepare
     const tenant = await s.tenant(FAST_PACE);
-    const { numbers, body } = batchOf(5);
+    const { numbers, body } = notificationBatch(5);
 
     // Act
     await dynamo().stop();
@@ -135,14 +117,14 @@ describe('Outages: the store (DynamoDB) is down', () => {
     expect(retried.status).toBe(200);
     expect(retried.body).toMatchObject({ accepted: 5, total_contacts: 5 });
     expect(done).toMatchObject({ total_contacts: 5, contacts_sent: 5 });
-    expect(sentTo(tenant)).toEqual([...numbers].sort());
+    expect(sentNumbers(s, tenant)).toEqual([...numbers].sort());
     expect(await s.test.allQueues(tenant.tenantId)).toHaveLength(1);
   }, 60_000);
 
   it('finishes a run DynamoDB left in the middle: nobody sent twice, every contact sent or (its outcome cut) unknown', async () => {
     // Prepare: 20 debtors at 2 a second, so the store goes down mid-run.
     const tenant = await s.tenant({ ...FAST_PACE, messagesPerMinute: 120 });
-    const { numbers, body } = batchOf(20);
+    const { numbers, body } = notificationBatch(20);
     const accepted = await s.test.post(path, body, { key: tenant.key });
     expect(accepted.status).toBe(200);
     await waitFor(() => s.sent(tenant).length >= 3, { timeoutMs: 20_000, what: 'three sends' });
@@ -164,7 +146,7 @@ describe('Outages: the store (DynamoDB) is down', () => {
     // Assess: nobody twice. A write the outage cut between a claim and its record may leave a
     // contact's outcome unknown, which is never resent (the default `mark_unknown`); any other
     // contact is sent, and a contact recorded sent did reach the gateway.
-    const log = sentTo(tenant);
+    const log = sentNumbers(s, tenant);
     expect(sentWhileDown).toBeLessThan(20);
     expect(done).toMatchObject({ total_contacts: 20 });
     expect(new Set(log).size).toBe(log.length);
@@ -183,7 +165,7 @@ describe('Outages: the store (DynamoDB) is down', () => {
     async (step) => {
       // Prepare
       const tenant = await s.tenant(FAST_PACE);
-      const { numbers, body } = batchOf(6);
+      const { numbers, body } = notificationBatch(6);
       const restore = storeDiesAt(step);
 
       // Act
@@ -205,7 +187,7 @@ describe('Outages: the store (DynamoDB) is down', () => {
       expect(retried.status).toBe(200);
       expect(retried.body).toMatchObject({ accepted: 6, total_contacts: 6 });
       expect(done).toMatchObject({ total_contacts: 6, contacts_sent: 6 });
-      expect(sentTo(tenant)).toEqual([...numbers].sort());
+      expect(sentNumbers(s, tenant)).toEqual([...numbers].sort());
       expect(await s.test.allQueues(tenant.tenantId)).toHaveLength(1);
       expect(again.status).toBe(200);
       expect(again.body).toEqual(retried.body);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { EvolutionSimulator, SimSentMessage } from '../../lib/adapters/gateway/evolution-simulator.ts';
 import { createRabbitMqWorkQueue } from '../../lib/adapters/queue/rabbitmq-work-queue.ts';
 import { addInstance } from '../../lib/app/add-instance.ts';
@@ -236,3 +236,23 @@ export const startSendingStack = async (
   };
   return stack;
 };
+
+/** A notification batch of `count` debtors with fresh numbers (also returned as the simulator logs them). */
+export const notificationBatch = (count: number) => {
+  const tag = String(randomInt(100_000)).padStart(5, '0');
+  const numbers = Array.from({ length: count }, (_, i) => `119${tag}${String(i).padStart(3, '0')}`);
+  return {
+    numbers: numbers.map((n) => `55${n}`),
+    body: {
+      external_id: `batch-${randomUUID()}`,
+      contacts: numbers.map((telefone, i) => ({ nome_cliente: `Devedor ${i}`, telefone, mensagem: 'Aviso' })),
+    },
+  };
+};
+
+/** The numbers the simulator accepted for this tenant, sorted (a number sent twice shows twice). */
+export const sentNumbers = (stack: SendingStack, tenant: SendingTenant): string[] =>
+  stack
+    .sent(tenant)
+    .map((m) => m.number)
+    .sort();
