@@ -6,10 +6,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHttpCallbackClient } from './adapters/callbacks/http-callback-client.ts';
 import { createEvolutionGateway } from './adapters/gateway/evolution-gateway.ts';
 import { createEmfMetrics } from './adapters/metrics/emf-metrics.ts';
-import {
-  type CallbackUrlGuard,
-  createDnsCallbackUrlGuard,
-} from './adapters/network/dns-callback-url-guard.ts';
+import { createDnsCallbackUrlGuard } from './adapters/network/dns-callback-url-guard.ts';
 import { createSqsCallbackQueue } from './adapters/queue/sqs-callback-queue.ts';
 import { createSqsWorkQueue } from './adapters/queue/sqs-work-queue.ts';
 import { createEventBridgeScheduler } from './adapters/scheduler/eventbridge-scheduler.ts';
@@ -26,6 +23,7 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import type { BillingEvents } from './ports/billing-events.ts';
 import type { CallbackClient } from './ports/callback-client.ts';
 import { type CallbackQueue, noCallbackQueue } from './ports/callback-queue.ts';
+import type { CallbackUrlGuard } from './ports/callback-url-guard.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import type { Metrics } from './ports/metrics.ts';
 import type { Scheduler } from './ports/scheduler.ts';
