@@ -18,7 +18,11 @@ import { withStoreOutages } from './adapters/store/store-outages.ts';
 import { createBillingEvents } from './app/billing-events.ts';
 import { armingDeliveryWatch } from './app/delivery-watch.ts';
 import { type Config, loadConfig } from './config.ts';
-import { type HttpLambdaHandler, httpHandler, type Route } from './http/http-handler.ts';
+import {
+  type HttpLambdaHandler,
+  type RouteFactory as HttpRouteFactory,
+  httpHandler,
+} from './http/http-handler.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import type { BillingEvents } from './ports/billing-events.ts';
 import type { CallbackClient } from './ports/callback-client.ts';
@@ -197,11 +201,8 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
   };
 };
 
-/**
- * A route that needs dependencies; the same factory serves Lambda, the local stack and tests.
- * `readUnreadableBodies` marks a route that reads its own unreadable bodies (see HttpHandlerOptions).
- */
-export type RouteFactory = ((container: Container) => Route) & { readUnreadableBodies?: boolean };
+/** A route built from the container (any route whose declared ports the container provides). */
+export type RouteFactory = HttpRouteFactory<Container>;
 
 /** Wraps a route factory in the shared HTTP middleware stack. */
 export const buildHttpHandler = (factory: RouteFactory, container: Container): HttpLambdaHandler => {
