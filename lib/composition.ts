@@ -17,6 +17,7 @@ import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
 import { withStoreOutages } from './adapters/store/store-outages.ts';
 import { createBillingEvents } from './app/billing-events.ts';
 import { armingDeliveryWatch } from './app/delivery-watch.ts';
+import { releaserOf } from './app/release-work.ts';
 import { type Config, loadConfig } from './config.ts';
 import {
   type HttpLambdaHandler,
@@ -75,11 +76,16 @@ export interface Container {
  */
 const createDeployedScheduler = (
   config: Config,
-  deps: Parameters<typeof createStoreBackedScheduler>[0],
+  deps: Parameters<typeof releaserOf>[0] & { clock: Clock },
 ): Scheduler => {
   const { SCHEDULE_GROUP_NAME, SCHEDULER_ROLE_ARN, SCHEDULER_TARGET_ARN, SCHEDULER_DLQ_ARN } = config;
   if (!SCHEDULE_GROUP_NAME || !SCHEDULER_ROLE_ARN || !SCHEDULER_TARGET_ARN || !SCHEDULER_DLQ_ARN) {
-    return createStoreBackedScheduler(deps);
+    return createStoreBackedScheduler({
+      store: deps.store,
+      clock: deps.clock,
+      logger: deps.logger,
+      release: releaserOf(deps),
+    });
   }
   return createEventBridgeScheduler({
     client: new SchedulerClient({

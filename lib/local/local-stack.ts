@@ -11,6 +11,7 @@ import { createSqsWorkQueue } from '../adapters/queue/sqs-work-queue.ts';
 import { createStoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
 import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
+import { releaserOf } from '../app/release-work.ts';
 import { DEMO_TENANT_ID, seedDemoTenant } from '../app/seed-demo-tenant.ts';
 import {
   buildHttpHandler,
@@ -202,7 +203,11 @@ export const startLocalStack = async (
       ...overrides,
     });
     closers.push(() => base.dynamo.destroy());
-    const scheduler = createStoreBackedScheduler({ store: base.store, workQueue, clock: base.clock });
+    const scheduler = createStoreBackedScheduler({
+      store: base.store,
+      clock: base.clock,
+      release: releaserOf({ store: base.store, workQueue, clock: base.clock }),
+    });
     const container: Container = { ...base, scheduler: overrides.scheduler ?? scheduler };
 
     const seeded = await seedDemoTenant(container, {
