@@ -19,13 +19,13 @@ import type {
   TemplateType,
   Tenant,
 } from '../domain/types.ts';
-import { API_TIMEOUT_SECONDS } from '../http/api-timeout.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CallbackUrlGuard } from '../ports/callback-url-guard.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { Store } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
+import { API_TIMEOUT_SECONDS } from './api-timeout.ts';
 import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { optedOutPhonesOf } from './opt-outs.ts';
 import { workItemOf } from './run-queue.ts';
