@@ -70,11 +70,11 @@ export interface LocalRoles {
 const isLoopback = (url: string | undefined): boolean =>
   !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
-/** Imports every route's entry point from `functions/` and wraps it with the shared HTTP stack. */
+/** Imports every route's factory from lib/lambda/routes/ and wraps it with the shared HTTP stack. */
 export const loadRoutes = async (container: Container): Promise<LocalRoute[]> => {
   const routes: LocalRoute[] = [];
   for (const spec of ROUTES) {
-    const mod = (await import(`../../functions/${spec.fn}.ts`)) as { route: RouteFactory };
+    const mod = (await import(`../lambda/routes/${spec.fn}.ts`)) as { route: RouteFactory };
     const handler = buildHttpHandler(mod.route, container);
     for (const path of pathVariants(spec.path)) routes.push({ method: spec.method, path, handler });
   }
