@@ -8,6 +8,7 @@ import { configureTenant } from '../lib/app/configure-tenant.ts';
 import { controlQueue } from '../lib/app/control-queue.ts';
 import { createApiKey } from '../lib/app/create-api-key.ts';
 import { createTenant } from '../lib/app/create-tenant.ts';
+import { releaserOf } from '../lib/app/release-work.ts';
 import { DEMO_TEMPLATES, DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
 import { setTemplate } from '../lib/app/set-template.ts';
 import { type Container, createDynamoDocumentClient } from '../lib/composition.ts';
@@ -363,7 +364,11 @@ export const runSend = async (): Promise<number> => {
       startWorker: () =>
         startWorker(
           c,
-          createStoreBackedScheduler({ store: c.store, workQueue: c.workQueue, clock: c.clock }),
+          createStoreBackedScheduler({
+            store: c.store,
+            clock: c.clock,
+            release: releaserOf({ store: c.store, workQueue: c.workQueue, clock: c.clock }),
+          }),
         ),
     };
 

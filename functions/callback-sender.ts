@@ -1,30 +1,9 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { decodeCallbackRef } from '../lib/adapters/queue/callback-ref-schema.ts';
-import { deliverCallback } from '../lib/app/deliver-callbacks.ts';
-import { type Container, createContainer } from '../lib/composition.ts';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createContainer } from '../lib/composition.ts';
 import { loadConfig } from '../lib/config.ts';
+import { createCallbackSenderHandler } from '../lib/lambda/callback-sender-handler.ts';
 
-/**
- * The callbacks queue's consumer (SQS standard, partial batch responses): each record names one
- * stored event, posted now with the poller's own claim. A failed post is recorded for the poller to
- * retry and the record succeeds; only a store error fails the record, which then comes back.
- */
-export const createCallbackSenderHandler =
-  (c: Container) =>
-  async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-    const recordHandler = async (record: SQSRecord): Promise<void> => {
-      const ref = decodeCallbackRef(record.body);
-      // Thrown, not dropped: after maxReceiveCount a poison message lands in the DLQ, visible.
-      if (!ref) throw new Error(`malformed callback ref ${record.messageId}`);
-      await deliverCallback(c, ref);
-    };
-    return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
-      context,
-      throwOnFullBatchFailure: false,
-    });
-  };
-
+/** Lambda entry point of the callbacks queue consumer (lib/lambda/callback-sender-handler.ts); the container is built at cold start. */
 let built: ReturnType<typeof createCallbackSenderHandler> | undefined;
 export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   built ??= createCallbackSenderHandler(createContainer(loadConfig()));

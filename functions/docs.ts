@@ -1,6 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { docsRoute } from '../lib/http/docs-route.ts';
+import { route } from '../lib/lambda/routes/docs.ts';
 
-/** GET /api/v1/billing/docs and /docs/{asset}: Swagger UI over the OpenAPI document, served locally. */
-export const route = docsRoute;
+/** Lambda entry point of the `docs` route (lib/lambda/routes/docs.ts). */
 export const handler = lambdaHttpHandler(route);

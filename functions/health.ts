@@ -1,20 +1,5 @@
-import { checkHealth } from '../lib/app/check-health.ts';
-import { DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
-import { lambdaHttpHandler, type RouteFactory } from '../lib/composition.ts';
+import { lambdaHttpHandler } from '../lib/composition.ts';
+import { route } from '../lib/lambda/routes/health.ts';
 
-/** GET /health: which dependency is down (store, work queue, the demo instance's gateway); 503 when the service cannot work. */
-export const route: RouteFactory = (c) => async () => {
-  const report = await checkHealth(c, { tenantId: DEMO_TENANT_ID, instanceId: 'demo' });
-  return {
-    statusCode: report.status === 'ok' ? 200 : 503,
-    body: {
-      status: report.status,
-      store: report.store,
-      work_queue: report.workQueue,
-      gateway: report.gateway,
-      latency_ms: report.latencyMs,
-    },
-  };
-};
-
+/** Lambda entry point of the `health` route (lib/lambda/routes/health.ts). */
 export const handler = lambdaHttpHandler(route);

@@ -1,12 +1,5 @@
-import { lambdaHttpHandler, type RouteFactory } from '../lib/composition.ts';
-import { buildOpenApiDocument, serverUrlFromHeaders } from '../lib/http/openapi-document.ts';
+import { lambdaHttpHandler } from '../lib/composition.ts';
+import { route } from '../lib/lambda/routes/openapi.ts';
 
-/** GET /api/v1/billing/openapi.json: the OpenAPI 3.1 document, with the caller's host as its server. */
-export const route: RouteFactory = () => async (request) => ({
-  statusCode: 200,
-  body: buildOpenApiDocument({ serverUrl: serverUrlFromHeaders(request.headers) }),
-  // Small and generated from code: always fresh after a deploy.
-  headers: { 'cache-control': 'no-cache' },
-});
-
+/** Lambda entry point of the `openapi` route (lib/lambda/routes/openapi.ts). */
 export const handler = lambdaHttpHandler(route);

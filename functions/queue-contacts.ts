@@ -1,27 +1,5 @@
-import { getQueueForTenant } from '../lib/app/get-queue-for-tenant.ts';
-import { lambdaHttpHandler, type RouteFactory } from '../lib/composition.ts';
-import { queueContactsQuerySchema, queueIdParamsSchema, validate } from '../lib/http/api-schemas.ts';
-import { withAuth } from '../lib/http/authenticate.ts';
-import { contactView } from '../lib/http/views.ts';
+import { lambdaHttpHandler } from '../lib/composition.ts';
+import { route } from '../lib/lambda/routes/queue-contacts.ts';
 
-/** GET /api/v1/billing/queue/{queue_id}/contacts?status=&limit=&cursor=: per-contact status and last error. */
-export const route: RouteFactory = (c) =>
-  withAuth(c, async (request, auth) => {
-    const params = validate(queueIdParamsSchema, request.pathParameters);
-    const queue = await getQueueForTenant(c, auth.tenant.id, params.ok ? params.value.queue_id : undefined);
-    const query = validate(queueContactsQuerySchema, request.query);
-    if (!query.ok) throw query.error;
-    const { status, limit, cursor } = query.value;
-    const page = await c.store.listContacts(queue.id, { status, limit, cursor });
-    return {
-      statusCode: 200,
-      body: {
-        success: true,
-        queue_id: queue.id,
-        contacts: page.items.map(contactView),
-        next_cursor: page.nextCursor,
-      },
-    };
-  });
-
+/** Lambda entry point of the `queue-contacts` route (lib/lambda/routes/queue-contacts.ts). */
 export const handler = lambdaHttpHandler(route);

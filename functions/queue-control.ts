@@ -1,23 +1,5 @@
-import { controlQueue } from '../lib/app/control-queue.ts';
-import { lambdaHttpHandler, type RouteFactory } from '../lib/composition.ts';
-import { DomainError } from '../lib/domain/errors.ts';
-import { queueControlRequestSchema, queueIdParamsSchema, validate } from '../lib/http/api-schemas.ts';
-import { withAuth } from '../lib/http/authenticate.ts';
+import { lambdaHttpHandler } from '../lib/composition.ts';
+import { route } from '../lib/lambda/routes/queue-control.ts';
 
-/** POST /api/v1/billing/queue/{queue_id}/control {"action": "pause" | "resume" | "cancel"}. */
-export const route: RouteFactory = (c) =>
-  withAuth(c, async (request, auth) => {
-    const params = validate(queueIdParamsSchema, request.pathParameters);
-    if (!params.ok) throw new DomainError('QUEUE_NOT_FOUND');
-    const body = validate(queueControlRequestSchema, request.body);
-    if (!body.ok) throw new DomainError('INVALID_ACTION');
-    const { message, queue } = await controlQueue(
-      c,
-      auth.tenant.id,
-      params.value.queue_id,
-      body.value.action,
-    );
-    return { statusCode: 200, body: { success: true, message, queue_id: queue.id, status: queue.status } };
-  });
-
+/** Lambda entry point of the `queue-control` route (lib/lambda/routes/queue-control.ts). */
 export const handler = lambdaHttpHandler(route);

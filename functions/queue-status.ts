@@ -1,16 +1,5 @@
-import { getQueueForTenant } from '../lib/app/get-queue-for-tenant.ts';
-import { lambdaHttpHandler, type RouteFactory } from '../lib/composition.ts';
-import { queueIdParamsSchema, validate } from '../lib/http/api-schemas.ts';
-import { withAuth } from '../lib/http/authenticate.ts';
-import { queueStatusView } from '../lib/http/views.ts';
+import { lambdaHttpHandler } from '../lib/composition.ts';
+import { route } from '../lib/lambda/routes/queue-status.ts';
 
-/** GET /api/v1/billing/queue/{queue_id}/status: the guide's status body (another tenant's queue is a 404). */
-export const route: RouteFactory = (c) =>
-  withAuth(c, async (request, auth) => {
-    const params = validate(queueIdParamsSchema, request.pathParameters);
-    const queue = await getQueueForTenant(c, auth.tenant.id, params.ok ? params.value.queue_id : undefined);
-    const calendar = await c.store.getCalendar(auth.tenant.id);
-    return { statusCode: 200, body: queueStatusView(queue, auth.tenant.config, c.clock.now(), calendar) };
-  });
-
+/** Lambda entry point of the `queue-status` route (lib/lambda/routes/queue-status.ts). */
 export const handler = lambdaHttpHandler(route);

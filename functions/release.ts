@@ -1,37 +1,11 @@
-import { decodeWorkItem, workItemSchema } from '../lib/adapters/queue/work-item-schema.ts';
-import { type ReleaseDeps, type ReleaseResult, releaseWork } from '../lib/app/release-work.ts';
 import { createContainer } from '../lib/composition.ts';
 import { loadConfig } from '../lib/config.ts';
-import type { WorkItem } from '../lib/ports/work-queue.ts';
-
-export type ReleaseHandlerResult = ReleaseResult | { released: false; reason: 'invalid_item' };
-
-/** The schedule's Input arrives parsed (a JSON object); a string is accepted too (a hand-made test event). */
-const readItem = (event: unknown): WorkItem | undefined => {
-  if (typeof event === 'string') return decodeWorkItem(event);
-  const parsed = workItemSchema.safeParse(event);
-  return parsed.success ? parsed.data : undefined;
-};
+import { createReleaseHandler, type ReleaseHandlerResult } from '../lib/lambda/release-handler.ts';
 
 /**
- * The target of every EventBridge schedule (design section 8): the schedule cannot set a FIFO
- * deduplication id, so this function republishes the queue's work item with a new generation,
- * if the queue still waits for it. Store or queue failures throw, so the invocation is retried.
+ * Lambda entry point of the target of every EventBridge schedule (lib/lambda/release-handler.ts);
+ * the container is built at cold start.
  */
-export const createReleaseHandler =
-  (c: ReleaseDeps) =>
-  async (event: unknown): Promise<ReleaseHandlerResult> => {
-    const item = readItem(event);
-    if (!item) {
-      // A retry cannot fix a malformed input: log it (no secrets in a work item) and stop here.
-      c.logger.error('release event is not a work item; dropped', {
-        event: JSON.stringify(event)?.slice(0, 1000) ?? null,
-      });
-      return { released: false, reason: 'invalid_item' };
-    }
-    return releaseWork(c, item);
-  };
-
 let built: ReturnType<typeof createReleaseHandler> | undefined;
 export const handler = (event: unknown): Promise<ReleaseHandlerResult> => {
   built ??= createReleaseHandler(createContainer(loadConfig()));

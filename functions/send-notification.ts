@@ -1,6 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { sendBillingRoute } from '../lib/http/send-billing-route.ts';
+import { route } from '../lib/lambda/routes/send-notification.ts';
 
-/** POST /api/v1/billing/send/notification */
-export const route = sendBillingRoute('notification');
+/** Lambda entry point of the `send-notification` route (lib/lambda/routes/send-notification.ts). */
 export const handler = lambdaHttpHandler(route);

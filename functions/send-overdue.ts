@@ -1,6 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { sendBillingRoute } from '../lib/http/send-billing-route.ts';
+import { route } from '../lib/lambda/routes/send-overdue.ts';
 
-/** POST /api/v1/billing/send/overdue */
-export const route = sendBillingRoute('overdue');
+/** Lambda entry point of the `send-overdue` route (lib/lambda/routes/send-overdue.ts). */
 export const handler = lambdaHttpHandler(route);

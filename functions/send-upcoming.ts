@@ -1,6 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { sendBillingRoute } from '../lib/http/send-billing-route.ts';
+import { route } from '../lib/lambda/routes/send-upcoming.ts';
 
-/** POST /api/v1/billing/send/upcoming */
-export const route = sendBillingRoute('upcoming');
+/** Lambda entry point of the `send-upcoming` route (lib/lambda/routes/send-upcoming.ts). */
 export const handler = lambdaHttpHandler(route);

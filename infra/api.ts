@@ -1,4 +1,4 @@
-import { API_TIMEOUT_SECONDS } from '../lib/http/api-timeout.ts';
+import { API_TIMEOUT_SECONDS } from '../lib/app/api-timeout.ts';
 import { pathVariants, ROUTES } from '../lib/http/route-table.ts';
 import { type AppFunctionOptions, appFunctionArgs } from './runtime.ts';
 import { schedulerEnvironment, schedulerPermissions } from './scheduler.ts';

@@ -6,10 +6,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHttpCallbackClient } from './adapters/callbacks/http-callback-client.ts';
 import { createEvolutionGateway } from './adapters/gateway/evolution-gateway.ts';
 import { createEmfMetrics } from './adapters/metrics/emf-metrics.ts';
-import {
-  type CallbackUrlGuard,
-  createDnsCallbackUrlGuard,
-} from './adapters/network/dns-callback-url-guard.ts';
+import { createDnsCallbackUrlGuard } from './adapters/network/dns-callback-url-guard.ts';
 import { createSqsCallbackQueue } from './adapters/queue/sqs-callback-queue.ts';
 import { createSqsWorkQueue } from './adapters/queue/sqs-work-queue.ts';
 import { createEventBridgeScheduler } from './adapters/scheduler/eventbridge-scheduler.ts';
@@ -20,12 +17,18 @@ import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
 import { withStoreOutages } from './adapters/store/store-outages.ts';
 import { createBillingEvents } from './app/billing-events.ts';
 import { armingDeliveryWatch } from './app/delivery-watch.ts';
+import { releaserOf } from './app/release-work.ts';
 import { type Config, loadConfig } from './config.ts';
-import { type HttpLambdaHandler, httpHandler, type Route } from './http/http-handler.ts';
+import {
+  type HttpLambdaHandler,
+  type RouteFactory as HttpRouteFactory,
+  httpHandler,
+} from './http/http-handler.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import type { BillingEvents } from './ports/billing-events.ts';
 import type { CallbackClient } from './ports/callback-client.ts';
 import { type CallbackQueue, noCallbackQueue } from './ports/callback-queue.ts';
+import type { CallbackUrlGuard } from './ports/callback-url-guard.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import type { Metrics } from './ports/metrics.ts';
 import type { Scheduler } from './ports/scheduler.ts';
@@ -73,11 +76,16 @@ export interface Container {
  */
 const createDeployedScheduler = (
   config: Config,
-  deps: Parameters<typeof createStoreBackedScheduler>[0],
+  deps: Parameters<typeof releaserOf>[0] & { clock: Clock },
 ): Scheduler => {
   const { SCHEDULE_GROUP_NAME, SCHEDULER_ROLE_ARN, SCHEDULER_TARGET_ARN, SCHEDULER_DLQ_ARN } = config;
   if (!SCHEDULE_GROUP_NAME || !SCHEDULER_ROLE_ARN || !SCHEDULER_TARGET_ARN || !SCHEDULER_DLQ_ARN) {
-    return createStoreBackedScheduler(deps);
+    return createStoreBackedScheduler({
+      store: deps.store,
+      clock: deps.clock,
+      logger: deps.logger,
+      release: releaserOf(deps),
+    });
   }
   return createEventBridgeScheduler({
     client: new SchedulerClient({
@@ -199,11 +207,8 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
   };
 };
 
-/**
- * A route that needs dependencies; the same factory serves Lambda, the local stack and tests.
- * `readUnreadableBodies` marks a route that reads its own unreadable bodies (see HttpHandlerOptions).
- */
-export type RouteFactory = ((container: Container) => Route) & { readUnreadableBodies?: boolean };
+/** A route built from the container (any route whose declared ports the container provides). */
+export type RouteFactory = HttpRouteFactory<Container>;
 
 /** Wraps a route factory in the shared HTTP middleware stack. */
 export const buildHttpHandler = (factory: RouteFactory, container: Container): HttpLambdaHandler => {

@@ -1,6 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createDnsCallbackUrlGuard } from '../adapters/network/dns-callback-url-guard.ts';
-import type { Container } from '../composition.ts';
 import { newBillingContact, newBillingQueue } from '../domain/billing-queue.ts';
 import { checkCallbackUrl as checkCallbackUrlSyntax } from '../domain/callback-url.ts';
 import { type AcceptedContact, type ContactInput, takeInContacts } from '../domain/contact-intake.ts';
@@ -21,7 +19,13 @@ import type {
   TemplateType,
   Tenant,
 } from '../domain/types.ts';
-import { API_TIMEOUT_SECONDS } from '../http/api-timeout.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { CallbackUrlGuard } from '../ports/callback-url-guard.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Metrics } from '../ports/metrics.ts';
+import type { Store } from '../ports/store.ts';
+import type { WorkQueue } from '../ports/work-queue.ts';
+import { API_TIMEOUT_SECONDS } from './api-timeout.ts';
 import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { optedOutPhonesOf } from './opt-outs.ts';
 import { workItemOf } from './run-queue.ts';
@@ -53,8 +57,19 @@ export interface DryRunAnswer {
   scheduledStart: string | null;
 }
 
-type Deps = Pick<Container, 'store' | 'clock' | 'random' | 'logger' | 'workQueue' | 'metrics'> &
-  Partial<Pick<Container, 'callbackUrlGuard'>>;
+/** The ports the accept path uses. */
+export interface CreateCampaignDeps {
+  store: Store;
+  clock: Clock;
+  /** Uniform in [0, 1): the campaign's variation plan. */
+  random: () => number;
+  logger: Logger;
+  workQueue: WorkQueue;
+  metrics: Metrics;
+  callbackUrlGuard: CallbackUrlGuard;
+}
+
+type Deps = CreateCampaignDeps;
 
 /**
  * Refuses a callback_url that may not receive callbacks (SSRF: syntax, then every DNS address).
@@ -66,9 +81,7 @@ const checkCallbackUrl = async (deps: Deps, input: CreateCampaignInput): Promise
   const allowInsecure = input.tenant.config.allowInsecureCallbacks;
   const checked = allowInsecure
     ? checkCallbackUrlSyntax(input.callbackUrl, { allowInsecure })
-    : await (deps.callbackUrlGuard ?? createDnsCallbackUrlGuard()).check(input.callbackUrl, {
-        allowInsecure,
-      });
+    : await deps.callbackUrlGuard.check(input.callbackUrl, { allowInsecure });
   if (!checked.ok) throw checked.error;
 };
 

@@ -1,8 +1,8 @@
-import type { CallbackUrlGuard } from '../adapters/network/dns-callback-url-guard.ts';
 import { CALLBACK_SIGNATURE_HEADER, signCallback } from '../domain/callback-signature.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CallbackClient, CallbackResponse } from '../ports/callback-client.ts';
 import type { CallbackRef } from '../ports/callback-queue.ts';
+import type { CallbackUrlGuard } from '../ports/callback-url-guard.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CallbackAttemptResult, CallbackPayload, Store, StoredCallbackEvent } from '../ports/store.ts';
 

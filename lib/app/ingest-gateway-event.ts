@@ -1,5 +1,4 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Container } from '../composition.ts';
 import { maskPhone } from '../domain/phone.ts';
 import { classifyReply } from '../domain/reply-intent.ts';
 import type {
@@ -13,15 +12,27 @@ import type {
   ReceiptStatus,
   WhatsAppInstance,
 } from '../domain/types.ts';
-import type { MessageEvent, WebhookIgnoredReason } from '../ports/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { BillingEvents } from '../ports/billing-events.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { MessageEvent, Metrics, WebhookIgnoredReason } from '../ports/metrics.ts';
+import type { Scheduler } from '../ports/scheduler.ts';
+import type { Store } from '../ports/store.ts';
+import type { WorkQueue } from '../ports/work-queue.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
 import { publishContinuation, transitionWithMetrics, workItemOf } from './run-queue.ts';
 
-export type IngestDeps = Pick<
-  Container,
-  'store' | 'events' | 'clock' | 'workQueue' | 'scheduler' | 'logger' | 'metrics'
->;
+/** The ports the webhook intake uses. */
+export interface IngestDeps {
+  store: Store;
+  events: BillingEvents;
+  clock: Clock;
+  workQueue: WorkQueue;
+  scheduler: Scheduler;
+  logger: Logger;
+  metrics: Metrics;
+}
 
 /** The static header Evolution is configured to send (webhook `headers`), holding the instance's secret. */
 export const WEBHOOK_SECRET_HEADER = 'x-webhook-secret';

@@ -1,5 +1,5 @@
 import type { BillingQueue } from '../domain/types.ts';
-import type { Logger } from '../observability/logger.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
@@ -56,6 +56,15 @@ export const releaseWork = async (deps: ReleaseDeps, item: WorkItem): Promise<Re
 };
 
 /** Whether a fired schedule is still the queue's next step (see `releaseWork`, step 2). */
+/**
+ * `releaseWork` bound to its ports, as the store-backed scheduler takes it (`release`). Without a
+ * logger the releases are silent.
+ */
+export const releaserOf =
+  (deps: Omit<ReleaseDeps, 'logger'> & { logger?: Logger }) =>
+  (item: WorkItem): Promise<ReleaseResult> =>
+    releaseWork({ ...deps, logger: deps.logger ?? createLogger('SILENT') }, item);
+
 export const isWaitingForRelease = (queue: BillingQueue, now: Date): boolean => {
   switch (queue.status) {
     case 'scheduled':

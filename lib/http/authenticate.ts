@@ -1,11 +1,18 @@
 import { hashApiKey } from '../app/api-key-secret.ts';
-import type { Container } from '../composition.ts';
 import { DomainError } from '../domain/errors.ts';
 import { isIpAllowed } from '../domain/ip-allow-list.ts';
 import type { ApiKey, TemplateType, Tenant } from '../domain/types.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
 import { HttpError, type HttpRequest, type HttpResponse, type Route } from './http-handler.ts';
 
 export const API_KEY_HEADER = 'x-billing-api-key';
+
+/** The ports authentication reads: the key and tenant records, and now (key expiry). */
+export interface AuthDeps {
+  store: Store;
+  clock: Clock;
+}
 
 /** Who is calling: the key and its tenant. */
 export interface AuthContext {
@@ -35,7 +42,7 @@ const rateWindow = (keyId: string, now: Date) => {
  * then the per-key hourly limit, atomic in the store. Returns the caller and the RateLimit headers.
  */
 export const authenticate = async (
-  c: Pick<Container, 'store' | 'clock'>,
+  c: AuthDeps,
   request: HttpRequest,
 ): Promise<{ auth: AuthContext; headers: Record<string, string>; useRecorded: Promise<void> }> => {
   const presented = request.headers[API_KEY_HEADER]?.trim();
@@ -79,10 +86,7 @@ export const assertTemplateTypeAllowed = (auth: AuthContext, type: TemplateType)
 
 /** A route that needs a caller: authenticates first and adds the RateLimit headers to the answer. */
 export const withAuth =
-  (
-    c: Pick<Container, 'store' | 'clock'>,
-    route: (request: HttpRequest, auth: AuthContext) => Promise<HttpResponse>,
-  ): Route =>
+  (c: AuthDeps, route: (request: HttpRequest, auth: AuthContext) => Promise<HttpResponse>): Route =>
   async (request) => {
     const { auth, headers, useRecorded } = await authenticate(c, request);
     try {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { RouteFactory } from '../composition.ts';
 import { DomainError } from '../domain/errors.ts';
+import type { RouteFactory } from './http-handler.ts';
 
 /**
  * GET /api/v1/billing/docs: Swagger UI over our OpenAPI document, and
@@ -69,7 +69,7 @@ const PAGE = `<!DOCTYPE html>
 
 const loaded = new Map<string, string>();
 
-export const docsRoute: RouteFactory = () => async (request) => {
+export const docsRoute: RouteFactory<unknown> = () => async (request) => {
   const name = request.pathParameters.asset;
   if (name === undefined) {
     return {

@@ -33,6 +33,13 @@ export interface HttpResponse {
 
 export type Route = (request: HttpRequest) => Promise<HttpResponse>;
 
+/**
+ * A route that needs dependencies (`Deps`: the ports it uses); the same factory serves Lambda, the
+ * local stack and tests, which pass the composition root's container.
+ * `readUnreadableBodies` marks a route that reads its own unreadable bodies (see HttpHandlerOptions).
+ */
+export type RouteFactory<Deps> = ((deps: Deps) => Route) & { readUnreadableBodies?: boolean };
+
 export type HttpLambdaHandler = (
   event: APIGatewayProxyEventV2,
   context: Context,

@@ -1,7 +1,8 @@
 /**
  * Every HTTP route of the product, as data: the local gateway, the OpenAPI document and the
  * infra (API Gateway routes) all read this one list, so they cannot drift apart.
- * `fn` names the entry point `functions/<fn>.ts`, which exports `route` and `handler`.
+ * `fn` names the route's factory `lib/lambda/routes/<fn>.ts` (exports `route`) and its Lambda
+ * entry point `functions/<fn>.ts` (exports `handler`).
  * Paths are declared without a trailing slash; both spellings are served.
  */
 export interface RouteSpec {

@@ -1,10 +1,9 @@
-import { createCampaign, dryRunCampaign } from '../app/create-campaign.ts';
-import type { RouteFactory } from '../composition.ts';
+import { type CreateCampaignDeps, createCampaign, dryRunCampaign } from '../app/create-campaign.ts';
 import type { ContactInput } from '../domain/contact-intake.ts';
 import type { TemplateType } from '../domain/types.ts';
 import { isDryRun, sendBillingRequestSchema, sendQuerySchema, validate } from './api-schemas.ts';
-import { assertTemplateTypeAllowed, withAuth } from './authenticate.ts';
-import type { HttpResponse } from './http-handler.ts';
+import { type AuthDeps, assertTemplateTypeAllowed, withAuth } from './authenticate.ts';
+import type { HttpResponse, RouteFactory } from './http-handler.ts';
 import { sendResponseView } from './views.ts';
 
 const orThrow = <T>(result: { ok: true; value: T } | { ok: false; error: Error }): T => {
@@ -14,7 +13,7 @@ const orThrow = <T>(result: { ok: true; value: T } | { ok: false; error: Error }
 
 /** POST /api/v1/billing/send/{overdue|upcoming|notification}: the guide's three send views in one. */
 export const sendBillingRoute =
-  (templateType: TemplateType): RouteFactory =>
+  (templateType: TemplateType): RouteFactory<AuthDeps & CreateCampaignDeps> =>
   (c) =>
     withAuth(c, async (request, auth): Promise<HttpResponse> => {
       assertTemplateTypeAllowed(auth, templateType);

@@ -11,6 +11,7 @@ import { createSqsWorkQueue } from '../adapters/queue/sqs-work-queue.ts';
 import { createStoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
 import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
+import { releaserOf } from '../app/release-work.ts';
 import { DEMO_TENANT_ID, seedDemoTenant } from '../app/seed-demo-tenant.ts';
 import {
   buildHttpHandler,
@@ -69,11 +70,11 @@ export interface LocalRoles {
 const isLoopback = (url: string | undefined): boolean =>
   !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
-/** Imports every route's entry point from `functions/` and wraps it with the shared HTTP stack. */
+/** Imports every route's factory from lib/lambda/routes/ and wraps it with the shared HTTP stack. */
 export const loadRoutes = async (container: Container): Promise<LocalRoute[]> => {
   const routes: LocalRoute[] = [];
   for (const spec of ROUTES) {
-    const mod = (await import(`../../functions/${spec.fn}.ts`)) as { route: RouteFactory };
+    const mod = (await import(`../lambda/routes/${spec.fn}.ts`)) as { route: RouteFactory };
     const handler = buildHttpHandler(mod.route, container);
     for (const path of pathVariants(spec.path)) routes.push({ method: spec.method, path, handler });
   }
@@ -202,7 +203,11 @@ export const startLocalStack = async (
       ...overrides,
     });
     closers.push(() => base.dynamo.destroy());
-    const scheduler = createStoreBackedScheduler({ store: base.store, workQueue, clock: base.clock });
+    const scheduler = createStoreBackedScheduler({
+      store: base.store,
+      clock: base.clock,
+      release: releaserOf({ store: base.store, workQueue, clock: base.clock }),
+    });
     const container: Container = { ...base, scheduler: overrides.scheduler ?? scheduler };
 
     const seeded = await seedDemoTenant(container, {

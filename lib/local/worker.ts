@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { createCallbackSenderHandler } from '../../functions/callback-sender.ts';
 import { encodeCallbackRef } from '../adapters/queue/callback-ref-schema.ts';
 import { messageGroupOf } from '../adapters/queue/sqs-work-queue.ts';
 import { encodeWorkItem } from '../adapters/queue/work-item-schema.ts';
@@ -8,6 +7,7 @@ import type { StoreBackedScheduler } from '../adapters/scheduler/store-backed-sc
 import { deliverDueCallbacks } from '../app/deliver-callbacks.ts';
 import { sweep } from '../app/sweep.ts';
 import type { Container } from '../composition.ts';
+import { createCallbackSenderHandler } from '../lambda/callback-sender-handler.ts';
 import { createSenderHandler } from '../lambda/sender-handler.ts';
 import type { CallbackQueueDelivery } from '../ports/callback-queue.ts';
 import type { Consumer, Delivery } from '../ports/work-queue.ts';

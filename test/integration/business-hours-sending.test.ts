@@ -16,6 +16,7 @@ import { addInstance } from '../../lib/app/add-instance.ts';
 import { controlQueue } from '../../lib/app/control-queue.ts';
 import { createCampaign } from '../../lib/app/create-campaign.ts';
 import { createTenant } from '../../lib/app/create-tenant.ts';
+import { releaserOf } from '../../lib/app/release-work.ts';
 import { runQueue } from '../../lib/app/run-queue.ts';
 import { setBusinessHours } from '../../lib/app/set-business-hours.ts';
 import { setTemplate } from '../../lib/app/set-template.ts';
@@ -99,7 +100,11 @@ describe('sending inside business hours', () => {
       },
       connectionState: (target) => base.gateway.connectionState(target),
     };
-    scheduler = createStoreBackedScheduler({ store, workQueue, clock });
+    scheduler = createStoreBackedScheduler({
+      store,
+      clock,
+      release: releaserOf({ store, workQueue, clock }),
+    });
     c = { ...base, gateway: recording, scheduler };
   });
 

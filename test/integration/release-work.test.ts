@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createReleaseHandler } from '../../functions/release.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { type ReleaseDeps, releaseWork } from '../../lib/app/release-work.ts';
 import type { BillingQueue, QueueStatus } from '../../lib/domain/types.ts';
+import { createReleaseHandler } from '../../lib/lambda/release-handler.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { WorkItem } from '../../lib/ports/work-queue.ts';
 import { useDynalite } from '../support/dynalite.ts';

@@ -4,6 +4,7 @@ import {
   type StoreBackedScheduler,
 } from '../../lib/adapters/scheduler/store-backed-scheduler.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
+import { releaserOf } from '../../lib/app/release-work.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import type { WorkItem, WorkQueue } from '../../lib/ports/work-queue.ts';
@@ -47,7 +48,11 @@ const freshFixture = async () => {
   const store: Store = createDynamoDbStore({ client: db.doc, tableName, clock });
   const recorder = recordingWorkQueue();
   const make = (): StoreBackedScheduler =>
-    createStoreBackedScheduler({ store, workQueue: recorder.workQueue, clock });
+    createStoreBackedScheduler({
+      store,
+      clock,
+      release: releaserOf({ store, workQueue: recorder.workQueue, clock }),
+    });
   let scheduler = make();
   const fixture: SchedulerFixture & {
     store: Store;

@@ -1,7 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { route as docsRoute } from '../../functions/docs.ts';
-import { route as openapiRoute } from '../../functions/openapi.ts';
 import { buildHttpHandler, createContainer, type RouteFactory } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { ERROR_TABLE } from '../../lib/domain/errors.ts';
@@ -12,6 +10,8 @@ import {
   serverUrlFromHeaders,
 } from '../../lib/http/openapi-document.ts';
 import { ROUTES } from '../../lib/http/route-table.ts';
+import { route as docsRoute } from '../../lib/lambda/routes/docs.ts';
+import { route as openapiRoute } from '../../lib/lambda/routes/openapi.ts';
 
 /** The Lambda handler of a route factory, as the local stack and AWS run it (no store is touched). */
 const invoke = async (factory: RouteFactory, path: string, pathParameters?: Record<string, string>) => {

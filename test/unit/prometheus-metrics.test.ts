@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { route as metricsRoute, PROMETHEUS_CONTENT_TYPE } from '../../functions/metrics.ts';
 import { createPrometheusMetrics } from '../../lib/adapters/metrics/prometheus-metrics.ts';
 import type { Container } from '../../lib/composition.ts';
 import { httpHandler } from '../../lib/http/http-handler.ts';
+import { route as metricsRoute, PROMETHEUS_CONTENT_TYPE } from '../../lib/lambda/routes/metrics.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 
 const EMPTY_FAMILIES_AFTER_DELIVERED = [

@@ -2,6 +2,7 @@ import { promises as dnsPromises, type LookupAddress, type LookupOptions } from 
 import { isIP, type LookupFunction } from 'node:net';
 import { checkCallbackUrl, forbiddenAddressKind, isForbiddenAddress } from '../../domain/callback-url.ts';
 import { fail, type Result } from '../../domain/errors.ts';
+import type { CallbackUrlGuard } from '../../ports/callback-url-guard.ts';
 
 /**
  * SSRF protection for ERP callback URLs, second half: the syntax rules of `checkCallbackUrl`, then
@@ -19,11 +20,6 @@ import { fail, type Result } from '../../domain/errors.ts';
 
 /** The one lookup call shape we need from `dns.promises.lookup` (injectable for tests). */
 export type LookupAll = (hostname: string, options: { all: true }) => Promise<LookupAddress[]>;
-
-export interface CallbackUrlGuard {
-  /** The URL when it may receive callbacks; INVALID_CALLBACK_URL (400) with a Portuguese reason otherwise. */
-  check(url: string, options: { allowInsecure: boolean }): Promise<Result<URL>>;
-}
 
 export interface DnsGuardOptions {
   lookup?: LookupAll;

@@ -1,9 +1,8 @@
-import { releaseWork } from '../../app/release-work.ts';
 import { createLogger, type Logger } from '../../observability/logger.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ScheduleOptions, Scheduler } from '../../ports/scheduler.ts';
 import type { Store } from '../../ports/store.ts';
-import type { WorkItem, WorkQueue } from '../../ports/work-queue.ts';
+import type { WorkItem } from '../../ports/work-queue.ts';
 import { decodeWorkItem } from '../queue/work-item-schema.ts';
 
 /**
@@ -17,19 +16,19 @@ export interface StoreBackedScheduler extends Scheduler {
 }
 
 /**
- * It stands in for EventBridge Scheduler and the release function together, so a due schedule
- * goes through `releaseWork`, the same rule the release Lambda applies: a queue paused, cancelled
- * or finished since the deferral is left alone, and a released item gets a new publish generation.
+ * It stands in for EventBridge Scheduler and the release function together: a due schedule goes
+ * through `release`, which the composition root wires to `releaseWork` (lib/app/release-work.ts),
+ * the same rule the release Lambda applies. Injected, so this adapter does not depend on a use case.
  */
 export const createStoreBackedScheduler = (deps: {
   store: Store;
-  workQueue: WorkQueue;
   clock: Clock;
-  /** Where releases report what they did (default: silent). */
+  /** Releases a due schedule's work item; throws to have the schedule put back and retried. */
+  release: (item: WorkItem) => Promise<unknown>;
+  /** Where a dropped schedule is reported (default: silent). */
   logger?: Logger;
 }): StoreBackedScheduler => {
   const logger = deps.logger ?? createLogger('SILENT');
-  const releaseDeps = { store: deps.store, workQueue: deps.workQueue, clock: deps.clock, logger };
   return {
     // The timezone only matters to a service that shows local times; the instant is what fires.
     async schedule(name: string, at: Date, item: WorkItem, _options?: ScheduleOptions) {
@@ -62,7 +61,7 @@ export const createStoreBackedScheduler = (deps: {
             continue;
           }
           try {
-            await releaseWork(releaseDeps, item);
+            await deps.release(item);
             fired += 1;
           } catch (error) {
             // Put it back so a later poll retries it: a schedule is never lost.

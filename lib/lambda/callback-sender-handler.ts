@@ -1,0 +1,25 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { decodeCallbackRef } from '../adapters/queue/callback-ref-schema.ts';
+import { deliverCallback } from '../app/deliver-callbacks.ts';
+import type { Container } from '../composition.ts';
+
+/**
+ * The callbacks queue's consumer (SQS standard, partial batch responses): each record names one
+ * stored event, posted now with the poller's own claim. A failed post is recorded for the poller to
+ * retry and the record succeeds; only a store error fails the record, which then comes back.
+ */
+export const createCallbackSenderHandler =
+  (c: Container) =>
+  async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    const recordHandler = async (record: SQSRecord): Promise<void> => {
+      const ref = decodeCallbackRef(record.body);
+      // Thrown, not dropped: after maxReceiveCount a poison message lands in the DLQ, visible.
+      if (!ref) throw new Error(`malformed callback ref ${record.messageId}`);
+      await deliverCallback(c, ref);
+    };
+    return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+  };
