@@ -25,6 +25,9 @@ export const appEnvironment = {
   TABLE_NAME: table.name,
   WORK_QUEUE_URL: workQueue.url,
   CALLBACK_QUEUE_URL: callbackQueue.url,
+  // Functions that defer work override this with `eventbridge` (schedulerEnvironment).
+  SCHEDULER_DRIVER: 'none',
+  METRICS_DRIVER: 'emf',
   SECRETS_SSM_PREFIX: ssmPrefix,
   LOG_LEVEL: 'INFO',
   POWERTOOLS_SERVICE_NAME: SERVICE_NAME,

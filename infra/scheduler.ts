@@ -75,6 +75,7 @@ export const schedulerRole = new aws.iam.Role('SchedulerRole', {
 
 /** What a function that defers work needs to know (lib/config.ts reads these). */
 export const schedulerEnvironment = {
+  SCHEDULER_DRIVER: 'eventbridge',
   SCHEDULE_GROUP_NAME: scheduleGroup.name,
   SCHEDULER_ROLE_ARN: schedulerRole.arn,
   SCHEDULER_TARGET_ARN: release.arn,

@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHttpCallbackClient } from './adapters/callbacks/http-callback-client.ts';
 import { createEvolutionGateway } from './adapters/gateway/evolution-gateway.ts';
 import { createEmfMetrics } from './adapters/metrics/emf-metrics.ts';
+import { createPrometheusMetrics } from './adapters/metrics/prometheus-metrics.ts';
 import { createDnsCallbackUrlGuard } from './adapters/network/dns-callback-url-guard.ts';
 import { createSqsCallbackQueue } from './adapters/queue/sqs-callback-queue.ts';
 import { createSqsWorkQueue } from './adapters/queue/sqs-work-queue.ts';
@@ -18,7 +19,7 @@ import { withStoreOutages } from './adapters/store/store-outages.ts';
 import { createBillingEvents } from './app/billing-events.ts';
 import { armingDeliveryWatch } from './app/delivery-watch.ts';
 import { releaserOf } from './app/release-work.ts';
-import { type Config, loadConfig } from './config.ts';
+import { type Config, EVENTBRIDGE_SCHEDULER_KEYS, loadConfig } from './config.ts';
 import {
   type HttpLambdaHandler,
   type RouteFactory as HttpRouteFactory,
@@ -70,22 +71,38 @@ export interface Container {
   metrics: Metrics & { render?(): string };
 }
 
+/** What a scheduler of the `none` driver does: functions that never defer work say so if they try. */
+const refusingScheduler: Scheduler = {
+  schedule: async () => {
+    throw new Error('SCHEDULER_DRIVER=none: this function cannot schedule work');
+  },
+  cancel: async () => {
+    throw new Error('SCHEDULER_DRIVER=none: this function cannot cancel schedules');
+  },
+};
+
 /**
- * EventBridge Scheduler when the deployment names its group, role, target and DLQ; otherwise the
- * store-backed scheduler (local mode, whose worker polls it).
+ * The scheduler SCHEDULER_DRIVER names: EventBridge Scheduler (deployed), the store-backed one
+ * (local; its worker polls it) or none. An `eventbridge` driver without its four settings fails
+ * here (and in loadConfig) instead of quietly scheduling into the table.
  */
-const createDeployedScheduler = (
+export const createConfiguredScheduler = (
   config: Config,
   deps: Parameters<typeof releaserOf>[0] & { clock: Clock },
 ): Scheduler => {
-  const { SCHEDULE_GROUP_NAME, SCHEDULER_ROLE_ARN, SCHEDULER_TARGET_ARN, SCHEDULER_DLQ_ARN } = config;
-  if (!SCHEDULE_GROUP_NAME || !SCHEDULER_ROLE_ARN || !SCHEDULER_TARGET_ARN || !SCHEDULER_DLQ_ARN) {
+  if (config.SCHEDULER_DRIVER === 'none') return refusingScheduler;
+  if (config.SCHEDULER_DRIVER === 'store') {
     return createStoreBackedScheduler({
       store: deps.store,
       clock: deps.clock,
       logger: deps.logger,
       release: releaserOf(deps),
     });
+  }
+  const { SCHEDULE_GROUP_NAME, SCHEDULER_ROLE_ARN, SCHEDULER_TARGET_ARN, SCHEDULER_DLQ_ARN } = config;
+  if (!SCHEDULE_GROUP_NAME || !SCHEDULER_ROLE_ARN || !SCHEDULER_TARGET_ARN || !SCHEDULER_DLQ_ARN) {
+    const missing = EVENTBRIDGE_SCHEDULER_KEYS.filter((key) => !config[key]);
+    throw new Error(`SCHEDULER_DRIVER=eventbridge needs ${missing.join(', ')}`);
   }
   return createEventBridgeScheduler({
     client: new SchedulerClient({
@@ -159,7 +176,12 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
   const dynamo = overrides.dynamo ?? createDynamoDocumentClient(config);
   const clock = overrides.clock ?? systemClock;
   // The service name is the alarms' dimension (infra/runtime.ts SERVICE_NAME).
-  const metrics = overrides.metrics ?? createEmfMetrics({ serviceName: 'billing' });
+  // Locally (METRICS_DRIVER=prometheus) the guide's Prometheus text is served at GET /metrics.
+  const metrics =
+    overrides.metrics ??
+    (config.METRICS_DRIVER === 'prometheus'
+      ? createPrometheusMetrics()
+      : createEmfMetrics({ serviceName: 'billing' }));
   // An unreachable or throttling DynamoDB is a 503 STORE_UNAVAILABLE with a WARN and a metric.
   const store =
     overrides.store ??
@@ -183,7 +205,7 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
     dynamo,
     store,
     workQueue,
-    scheduler: overrides.scheduler ?? createDeployedScheduler(config, { store, workQueue, clock, logger }),
+    scheduler: overrides.scheduler ?? createConfiguredScheduler(config, { store, workQueue, clock, logger }),
     gateway: overrides.gateway ?? createEvolutionGateway({ timeoutMs: config.GATEWAY_TIMEOUT_MS }),
     secrets:
       overrides.secrets ??

@@ -22,6 +22,12 @@ const envSchema = z.object({
   WORK_QUEUE_URL: optionalUrl,
   /** The standard queue (SQS) announcing callback events to deliver now; set by the deployment. */
   CALLBACK_QUEUE_URL: optionalUrl,
+  /**
+   * Which scheduler defers work (business hours, resume at): `eventbridge` (deployed; needs the four
+   * settings below), `store` (schedules in the table, fired by the local worker's poll) or `none`
+   * (functions that never schedule; using it throws). Default: `eventbridge` in Lambda, else `store`.
+   */
+  SCHEDULER_DRIVER: z.enum(['eventbridge', 'store', 'none']).optional(),
   /** EventBridge Scheduler (deployed): the group, the role it assumes, the release function, the DLQ. */
   SCHEDULE_GROUP_NAME: z.string().min(1).optional(),
   SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
@@ -59,6 +65,8 @@ const envSchema = z.object({
   DYNAMODB_PORT: port.default(8000),
   SIMULATOR_PORT: port.default(8081),
   QUEUE_DRIVER: z.enum(['sqs', 'rabbitmq']).default('sqs'),
+  /** Metrics: CloudWatch EMF lines (`emf`) or Prometheus text at GET /metrics (`prometheus`). Default: `emf` in Lambda, else `prometheus`. */
+  METRICS_DRIVER: z.enum(['emf', 'prometheus']).optional(),
   AMQP_URL: z.string().min(1).default('amqp://guest:guest@127.0.0.1:5672'),
   EVOLUTION_URL: optionalUrl,
   EVOLUTION_API_KEY: z.string().min(1).optional(),
@@ -71,7 +79,19 @@ const envSchema = z.object({
     .optional(),
 });
 
-export type Config = z.infer<typeof envSchema> & {
+/** The EventBridge settings the `eventbridge` scheduler driver needs. */
+export const EVENTBRIDGE_SCHEDULER_KEYS = [
+  'SCHEDULE_GROUP_NAME',
+  'SCHEDULER_ROLE_ARN',
+  'SCHEDULER_TARGET_ARN',
+  'SCHEDULER_DLQ_ARN',
+] as const;
+
+type Env = z.infer<typeof envSchema>;
+
+export type Config = Omit<Env, 'SCHEDULER_DRIVER' | 'METRICS_DRIVER'> & {
+  SCHEDULER_DRIVER: NonNullable<Env['SCHEDULER_DRIVER']>;
+  METRICS_DRIVER: NonNullable<Env['METRICS_DRIVER']>;
   /** Resolved per-service endpoints (undefined = the real AWS endpoint). */
   endpoints: { dynamodb?: string; sqs?: string; scheduler?: string };
   /** The environment, for `env:NAME` credential references only (never logged). */
@@ -94,8 +114,23 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
   const c = parsed.data;
+  // Lambda sets AWS_LAMBDA_FUNCTION_NAME in every function; anywhere else is a local process.
+  const inLambda = !!cleaned.AWS_LAMBDA_FUNCTION_NAME;
+  const SCHEDULER_DRIVER = c.SCHEDULER_DRIVER ?? (inLambda ? 'eventbridge' : 'store');
+  // No silent fallback: an EventBridge scheduler without its settings stops the start, naming them.
+  const missing =
+    SCHEDULER_DRIVER === 'eventbridge' ? EVENTBRIDGE_SCHEDULER_KEYS.filter((key) => !c[key]) : [];
+  if (missing.length > 0) {
+    throw new ConfigError(
+      missing.map(
+        (key) => `${key}: required by SCHEDULER_DRIVER=eventbridge (or set SCHEDULER_DRIVER=store|none)`,
+      ),
+    );
+  }
   return {
     ...c,
+    SCHEDULER_DRIVER,
+    METRICS_DRIVER: c.METRICS_DRIVER ?? (inLambda ? 'emf' : 'prometheus'),
     credentialEnv: { ...env },
     endpoints: {
       dynamodb: c.AWS_ENDPOINT_URL_DYNAMODB ?? c.AWS_ENDPOINT_URL,

@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type EvolutionSimulator, startEvolutionSimulator } from '../adapters/gateway/evolution-simulator.ts';
-import { createPrometheusMetrics } from '../adapters/metrics/prometheus-metrics.ts';
 import { createRabbitMqCallbackQueue } from '../adapters/queue/rabbitmq-callback-queue.ts';
 import { createRabbitMqWorkQueue } from '../adapters/queue/rabbitmq-work-queue.ts';
 import { createSqsCallbackQueue } from '../adapters/queue/sqs-callback-queue.ts';
@@ -194,21 +193,21 @@ export const startLocalStack = async (
     closers.push(() => workQueue.close());
     const callbackQueue = overrides.callbackQueue ?? (await createCallbackQueue(effective, sqsEndpoint));
     closers.push(() => callbackQueue.close());
-    const base = createContainer(effective, {
+    // The same root as Lambda: config chooses the metrics (Prometheus locally) and the scheduler
+    // (the store-backed one locally, SCHEDULER_DRIVER).
+    const container = createContainer(effective, {
       dynamo: createDynamoDocumentClient(effective, raw),
       workQueue,
       callbackQueue,
-      // Locally the guide's Prometheus metrics are served at GET /metrics.
-      metrics: createPrometheusMetrics(),
       ...overrides,
     });
-    closers.push(() => base.dynamo.destroy());
-    const scheduler = createStoreBackedScheduler({
-      store: base.store,
-      clock: base.clock,
-      release: releaserOf({ store: base.store, workQueue, clock: base.clock }),
+    closers.push(() => container.dynamo.destroy());
+    // The worker fires the schedules kept in the table (whatever scheduler the container writes with).
+    const dueSchedules = createStoreBackedScheduler({
+      store: container.store,
+      clock: container.clock,
+      release: releaserOf({ store: container.store, workQueue, clock: container.clock }),
     });
-    const container: Container = { ...base, scheduler: overrides.scheduler ?? scheduler };
 
     const seeded = await seedDemoTenant(container, {
       evolutionUrl: config.EVOLUTION_URL ?? (simulator?.url as string),
@@ -245,7 +244,7 @@ export const startLocalStack = async (
     }
     let worker: Worker | undefined;
     if (roles.worker) {
-      worker = await startWorker(container, scheduler);
+      worker = await startWorker(container, dueSchedules);
       closers.push(() => worker?.stop());
     }
 

@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { vi } from 'vitest';
 import type * as SenderLimitsModule from '../../infra/sender-limits.ts';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../lib/adapters/store/table-schema.ts';
+import { EVENTBRIDGE_SCHEDULER_KEYS } from '../../lib/config.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { pathVariants, ROUTES } from '../../lib/http/route-table.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/observability/metric-names.ts';
@@ -409,7 +410,10 @@ export const checkDocsInstallsSwaggerUi: InfraCheck = (synth) => {
   need(install.includes('swagger-ui-dist'), `docs function installs ${show(install)}, not swagger-ui-dist`);
 };
 
-/** Every function runs Node 22 on arm64 from an existing file, with the table and work queue in its environment. */
+/**
+ * Every function runs Node 22 on arm64 from an existing file, with the table and work queue in its
+ * environment and an explicit scheduler driver (eventbridge with its four settings, or none).
+ */
 export const checkFunctionRuntime: InfraCheck = (synth) => {
   const all = functionsOf(synth).map(argsOf);
   need(all.length > 3, `only ${all.length} functions were declared`);
@@ -426,6 +430,19 @@ export const checkFunctionRuntime: InfraCheck = (synth) => {
       fn.environment?.WORK_QUEUE_URL === workQueueUrl,
       `${fn.handler} has WORK_QUEUE_URL ${show(fn.environment?.WORK_QUEUE_URL)}`,
     );
+    // No silent scheduler fallback: each function names its driver, and `eventbridge` has its settings.
+    const driver = fn.environment?.SCHEDULER_DRIVER;
+    need(
+      driver === 'none' || driver === 'eventbridge',
+      `${fn.handler} has SCHEDULER_DRIVER ${show(driver)}, not eventbridge or none`,
+    );
+    if (driver === 'eventbridge') {
+      const missing = EVENTBRIDGE_SCHEDULER_KEYS.filter((key) => !fn.environment?.[key]);
+      need(
+        missing.length === 0,
+        `${fn.handler} uses the eventbridge scheduler without ${missing.join(', ')}`,
+      );
+    }
     const file = String(fn.handler).replace(/\.handler$/, '.ts');
     need(existsSync(`${ROOT}${file}`), `${file} (handler ${fn.handler}) does not exist`);
   }

@@ -475,6 +475,15 @@ describe('infra synth', () => {
             args.architecture = 'x86_64';
           }),
       },
+      {
+        setting: 'the sender names no scheduler driver',
+        check: checkFunctionRuntime,
+        problem: /functions\/sender.handler has SCHEDULER_DRIVER undefined, not eventbridge or none/,
+        breakIn: (s) =>
+          sendersFunction(s, (args) => {
+            delete args.environment.SCHEDULER_DRIVER;
+          }),
+      },
     ];
 
     const passes = (check: InfraCheck, synth: Synth) => {
