@@ -8,6 +8,8 @@ import { createEvolutionGateway } from './adapters/gateway/evolution-gateway.ts'
 import { createEmfMetrics } from './adapters/metrics/emf-metrics.ts';
 import { createPrometheusMetrics } from './adapters/metrics/prometheus-metrics.ts';
 import { createDnsCallbackUrlGuard } from './adapters/network/dns-callback-url-guard.ts';
+import { createRabbitMqCallbackQueue } from './adapters/queue/rabbitmq-callback-queue.ts';
+import { createRabbitMqWorkQueue } from './adapters/queue/rabbitmq-work-queue.ts';
 import { createSqsCallbackQueue } from './adapters/queue/sqs-callback-queue.ts';
 import { createSqsWorkQueue } from './adapters/queue/sqs-work-queue.ts';
 import { createEventBridgeScheduler } from './adapters/scheduler/eventbridge-scheduler.ts';
@@ -117,8 +119,28 @@ export const createConfiguredScheduler = (
   });
 };
 
-/** The deployed work queue: SQS FIFO named by the deployment (WORK_QUEUE_URL). */
-const createDeployedWorkQueue = (config: Config): WorkQueue => {
+const isLoopback = (url: string | undefined): boolean =>
+  !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+
+/** Emulators on this machine accept any credentials; the SDK still wants some to sign with. */
+const LOCAL_CREDENTIALS = { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
+/** An SQS client for the configured endpoint (real AWS when unset). */
+export const createSqsClient = (config: Config): SQSClient =>
+  new SQSClient({
+    region: config.AWS_REGION,
+    ...(config.endpoints.sqs ? { endpoint: config.endpoints.sqs } : {}),
+    ...(isLoopback(config.endpoints.sqs) ? LOCAL_CREDENTIALS : {}),
+  });
+
+/**
+ * Local consumers (the worker) poll with a short long-poll so stopping is quick; Lambda never
+ * consumes through the adapter (SQS invokes it), so this is the only consumer it affects.
+ */
+const SQS_WAIT_TIME_SECONDS = 1;
+
+/** The SQS work queue: the FIFO queue named by WORK_QUEUE_URL (the infra, or the local stack's emulator). */
+const createSqsWorkQueueOf = (config: Config): WorkQueue => {
   if (!config.WORK_QUEUE_URL) {
     // Fails on first use, not at start: HTTP-only functions (health, docs) run without a queue.
     const missing = async (): Promise<never> => {
@@ -131,27 +153,49 @@ const createDeployedWorkQueue = (config: Config): WorkQueue => {
       close: async () => undefined,
     };
   }
-  const client = new SQSClient({
-    region: config.AWS_REGION,
-    ...(config.endpoints.sqs ? { endpoint: config.endpoints.sqs } : {}),
+  return createSqsWorkQueue({
+    client: createSqsClient(config),
+    queueUrl: config.WORK_QUEUE_URL,
+    waitTimeSeconds: SQS_WAIT_TIME_SECONDS,
   });
-  return createSqsWorkQueue({ client, queueUrl: config.WORK_QUEUE_URL });
 };
 
 /**
- * The deployed callbacks queue: SQS standard named by the deployment (CALLBACK_QUEUE_URL). Without
- * it nothing is published and the due-index poller delivers every callback.
+ * The SQS callbacks queue: the standard queue named by CALLBACK_QUEUE_URL. Without it nothing is
+ * published and the due-index poller delivers every callback.
  */
-const createDeployedCallbackQueue = (config: Config): CallbackQueue =>
+const createSqsCallbackQueueOf = (config: Config): CallbackQueue =>
   config.CALLBACK_QUEUE_URL
     ? createSqsCallbackQueue({
-        client: new SQSClient({
-          region: config.AWS_REGION,
-          ...(config.endpoints.sqs ? { endpoint: config.endpoints.sqs } : {}),
-        }),
+        client: createSqsClient(config),
         queueUrl: config.CALLBACK_QUEUE_URL,
+        waitTimeSeconds: SQS_WAIT_TIME_SECONDS,
       })
     : noCallbackQueue;
+
+/** The callbacks queue beside a work queue (RabbitMQ, and the local SQS emulator). */
+export const callbackQueueName = (workQueueName: string): string => `${workQueueName}-callbacks`;
+
+/** What a process may tell the broker about itself (the admin CLI names its connections). */
+export interface QueueOptions {
+  connectionName?: string;
+  publishTimeoutMs?: number;
+}
+
+/** The work queue of QUEUE_DRIVER: SQS (WORK_QUEUE_URL) or RabbitMQ (AMQP_URL, WORK_QUEUE_NAME). */
+export const openWorkQueue = async (config: Config, options: QueueOptions = {}): Promise<WorkQueue> =>
+  config.QUEUE_DRIVER === 'rabbitmq'
+    ? createRabbitMqWorkQueue({ url: config.AMQP_URL, queueName: config.WORK_QUEUE_NAME, ...options })
+    : createSqsWorkQueueOf(config);
+
+/** The callbacks queue of QUEUE_DRIVER: SQS (CALLBACK_QUEUE_URL, or none) or RabbitMQ (`<WORK_QUEUE_NAME>-callbacks`). */
+export const openCallbackQueue = async (config: Config): Promise<CallbackQueue> =>
+  config.QUEUE_DRIVER === 'rabbitmq'
+    ? createRabbitMqCallbackQueue({
+        url: config.AMQP_URL,
+        queueName: callbackQueueName(config.WORK_QUEUE_NAME),
+      })
+    : createSqsCallbackQueueOf(config);
 
 export const createDynamoDocumentClient = (config: Config, client?: DynamoDBClient): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(
@@ -194,8 +238,13 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
       }),
       { metrics, logger },
     );
-  const workQueue = overrides.workQueue ?? createDeployedWorkQueue(config);
-  const callbackQueue = overrides.callbackQueue ?? createDeployedCallbackQueue(config);
+  // RabbitMQ connects before it is usable: a process on that driver opens its queues with
+  // openContainer, which passes them in here.
+  if (config.QUEUE_DRIVER === 'rabbitmq' && (!overrides.workQueue || !overrides.callbackQueue)) {
+    throw new Error('QUEUE_DRIVER=rabbitmq: build the container with openContainer (it connects the queues)');
+  }
+  const workQueue = overrides.workQueue ?? createSqsWorkQueueOf(config);
+  const callbackQueue = overrides.callbackQueue ?? createSqsCallbackQueueOf(config);
   let ssmReader: ((name: string) => Promise<string>) | undefined;
   return {
     config,
@@ -227,6 +276,26 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
     callbackUrlGuard: overrides.callbackUrlGuard ?? createDnsCallbackUrlGuard(),
     metrics,
   };
+};
+
+/**
+ * The root for every process that may use RabbitMQ (the local stack, the admin CLI, the benches):
+ * opens the queues QUEUE_DRIVER names (unless overridden), then builds the container as
+ * createContainer does. Lambda, always on SQS, calls createContainer directly.
+ */
+export const openContainer = async (
+  config: Config,
+  overrides: Partial<Container> = {},
+  queueOptions: QueueOptions = {},
+): Promise<Container> => {
+  const workQueue = overrides.workQueue ?? (await openWorkQueue(config, queueOptions));
+  try {
+    const callbackQueue = overrides.callbackQueue ?? (await openCallbackQueue(config));
+    return createContainer(config, { ...overrides, workQueue, callbackQueue });
+  } catch (error) {
+    if (!overrides.workQueue) await workQueue.close();
+    throw error;
+  }
 };
 
 /** A route built from the container (any route whose declared ports the container provides). */

@@ -1,17 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createRabbitMqDeadLetters } from '../adapters/queue/rabbitmq-dead-letters.ts';
-import { createRabbitMqWorkQueue } from '../adapters/queue/rabbitmq-work-queue.ts';
 import { createSqsDeadLetters } from '../adapters/queue/sqs-dead-letters.ts';
-import { createSqsWorkQueue } from '../adapters/queue/sqs-work-queue.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
-import { createContainer, createDynamoDocumentClient } from '../composition.ts';
+import {
+  createContainer,
+  createDynamoDocumentClient,
+  createSqsClient,
+  openWorkQueue,
+} from '../composition.ts';
 import type { Config } from '../config.ts';
 import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb.ts';
 import { ensureWorkQueues } from '../local/embedded-sqs.ts';
 import { STACK_INFO_FILE, type StackInfo } from '../local/local-stack.ts';
+import { noCallbackQueue } from '../ports/callback-queue.ts';
 import type { DeadLetters } from '../ports/dead-letters.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { type AdminContainer, UsageError } from './commands.ts';
@@ -67,19 +71,19 @@ const lazyWorkQueue = (open: () => Promise<WorkQueue>): WorkQueue => {
   };
 };
 
-/** The SQS client and work queue URL the CLI uses: WORK_QUEUE_URL, or the running stack's emulated queue. */
+/**
+ * The config naming the SQS queue the CLI uses: WORK_QUEUE_URL, or the running stack's emulated
+ * queue (ensured, as the stack does), with its SQS client from the composition root.
+ */
 const adminSqsQueue = async (
   config: Config,
   endpoint: string | undefined,
-): Promise<{ client: SQSClient; queueUrl: string }> => {
-  const client = new SQSClient({
-    region: config.AWS_REGION,
-    ...(endpoint ? { endpoint } : {}),
-    ...(endpoint && !config.endpoints.sqs ? localCredentials : {}),
-  });
+): Promise<{ client: SQSClient; queueUrl: string; config: Config }> => {
+  const sqsConfig: Config = { ...config, endpoints: { ...config.endpoints, sqs: endpoint } };
+  const client = createSqsClient(sqsConfig);
   const queueUrl =
     config.WORK_QUEUE_URL ?? (await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME })).queueUrl;
-  return { client, queueUrl };
+  return { client, queueUrl, config: { ...sqsConfig, WORK_QUEUE_URL: queueUrl } };
 };
 
 /**
@@ -91,12 +95,7 @@ const adminSqsQueue = async (
 const localWorkQueue = (config: Config, info: StackInfo | undefined): WorkQueue => {
   if (config.QUEUE_DRIVER === 'rabbitmq') {
     return lazyWorkQueue(() =>
-      createRabbitMqWorkQueue({
-        url: config.AMQP_URL,
-        queueName: config.WORK_QUEUE_NAME,
-        connectionName: 'billing-admin',
-        publishTimeoutMs: 10_000,
-      }),
+      openWorkQueue(config, { connectionName: 'billing-admin', publishTimeoutMs: 10_000 }),
     );
   }
   const endpoint = config.endpoints.sqs ?? info?.sqsEndpoint ?? undefined;
@@ -110,7 +109,7 @@ const localWorkQueue = (config: Config, info: StackInfo | undefined): WorkQueue 
   const queue = lazyWorkQueue(async () => {
     const sqs = await adminSqsQueue(config, endpoint);
     client = sqs.client;
-    return createSqsWorkQueue(sqs);
+    return openWorkQueue(sqs.config);
   });
   return {
     ...queue,
@@ -197,7 +196,13 @@ export const connectAdminStore = async (
   ): AdminConnection['container'] => ({
     ...createContainer(
       { ...config, LOG_LEVEL: 'SILENT', endpoints: { ...config.endpoints, dynamodb: endpoint } },
-      { dynamo: createDynamoDocumentClient(config, client), ...(workQueue ? { workQueue } : {}) },
+      {
+        dynamo: createDynamoDocumentClient(config, client),
+        // Queues connect on first use (listing tenants needs no broker); the CLI announces no
+        // callbacks on RabbitMQ (the stack's due-index poller delivers them).
+        ...(workQueue ? { workQueue } : {}),
+        ...(config.QUEUE_DRIVER === 'rabbitmq' ? { callbackQueue: noCallbackQueue } : {}),
+      },
     ),
     deadLetters,
   });

@@ -1,12 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { type EvolutionSimulator, startEvolutionSimulator } from '../adapters/gateway/evolution-simulator.ts';
-import { createRabbitMqCallbackQueue } from '../adapters/queue/rabbitmq-callback-queue.ts';
-import { createRabbitMqWorkQueue } from '../adapters/queue/rabbitmq-work-queue.ts';
-import { createSqsCallbackQueue } from '../adapters/queue/sqs-callback-queue.ts';
-import { createSqsWorkQueue } from '../adapters/queue/sqs-work-queue.ts';
 import { createStoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
 import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
@@ -15,19 +10,19 @@ import { DEMO_TENANT_ID, seedDemoTenant } from '../app/seed-demo-tenant.ts';
 import {
   buildHttpHandler,
   type Container,
-  createContainer,
+  callbackQueueName,
   createDynamoDocumentClient,
+  createSqsClient,
   DYNAMODB_TIMEOUTS,
+  openContainer,
   type RouteFactory,
 } from '../composition.ts';
 import type { Config } from '../config.ts';
 import { pathVariants, ROUTES } from '../http/route-table.ts';
-import { type CallbackQueue, noCallbackQueue } from '../ports/callback-queue.ts';
-import type { WorkQueue } from '../ports/work-queue.ts';
 import { type ApiGatewayServer, type LocalRoute, startApiGatewayServer } from './api-gateway-server.ts';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { type EmbeddedSqs, ensureCallbackQueue, ensureWorkQueues, startEmbeddedSqs } from './embedded-sqs.ts';
-import { callbackQueueName, startWorker, type Worker } from './worker.ts';
+import { startWorker, type Worker } from './worker.ts';
 
 /** What a running stack tells other local processes (admin CLI, extra workers) about itself. */
 export interface StackInfo {
@@ -90,39 +85,23 @@ const onPreferredPort = async <T>(start: (port: number) => Promise<T>, port: num
   }
 };
 
-const localSqsClient = (config: Config, sqsEndpoint: string | undefined): SQSClient =>
-  new SQSClient({
-    region: config.AWS_REGION,
-    endpoint: sqsEndpoint,
-    // Emulators accept any credentials; the SDK still wants some to sign with.
-    ...(isLoopback(sqsEndpoint) ? LOCAL_CREDENTIALS : {}),
-  });
-
-const createWorkQueue = async (config: Config, sqsEndpoint: string | undefined): Promise<WorkQueue> => {
-  if (config.QUEUE_DRIVER === 'rabbitmq') {
-    return createRabbitMqWorkQueue({ url: config.AMQP_URL, queueName: config.WORK_QUEUE_NAME });
-  }
-  const client = localSqsClient(config, sqsEndpoint);
-  const queueUrl =
-    config.WORK_QUEUE_URL ?? (await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME })).queueUrl;
-  return createSqsWorkQueue({ client, queueUrl, waitTimeSeconds: 1 });
-};
-
 /**
- * The callbacks queue of the chosen driver, `<WORK_QUEUE_NAME>-callbacks`. With a work queue named
- * by URL (a deployed one) and no CALLBACK_QUEUE_URL, none: the due-index poller delivers alone.
+ * Creates the emulated queues (fauxqs `<WORK_QUEUE_NAME>.fifo` with its DLQ, `<WORK_QUEUE_NAME>-callbacks`)
+ * and names them in the config, as the infra names the deployed ones. Nothing to do with RabbitMQ
+ * (its queues declare themselves) or with a work queue already named by URL.
  */
-const createCallbackQueue = async (
-  config: Config,
-  sqsEndpoint: string | undefined,
-): Promise<CallbackQueue> => {
-  const name = callbackQueueName(config.WORK_QUEUE_NAME);
-  if (config.QUEUE_DRIVER === 'rabbitmq')
-    return createRabbitMqCallbackQueue({ url: config.AMQP_URL, queueName: name });
-  if (!config.CALLBACK_QUEUE_URL && config.WORK_QUEUE_URL) return noCallbackQueue;
-  const client = localSqsClient(config, sqsEndpoint);
-  const queueUrl = config.CALLBACK_QUEUE_URL ?? (await ensureCallbackQueue(client, name));
-  return createSqsCallbackQueue({ client, queueUrl, waitTimeSeconds: 1 });
+const withEmulatedQueues = async (config: Config): Promise<Config> => {
+  if (config.QUEUE_DRIVER !== 'sqs' || config.WORK_QUEUE_URL) return config;
+  const client = createSqsClient(config);
+  try {
+    const { queueUrl } = await ensureWorkQueues(client, { name: config.WORK_QUEUE_NAME });
+    const callbackUrl =
+      config.CALLBACK_QUEUE_URL ??
+      (await ensureCallbackQueue(client, callbackQueueName(config.WORK_QUEUE_NAME)));
+    return { ...config, WORK_QUEUE_URL: queueUrl, CALLBACK_QUEUE_URL: callbackUrl };
+  } finally {
+    client.destroy();
+  }
 };
 
 /**
@@ -178,10 +157,10 @@ export const startLocalStack = async (
 
     const dynamodbEndpoint = config.endpoints.dynamodb ?? (dynamodb?.endpoint as string);
     const sqsEndpoint = config.endpoints.sqs ?? sqs?.endpoint;
-    const effective: Config = {
+    const effective = await withEmulatedQueues({
       ...config,
       endpoints: { ...config.endpoints, dynamodb: dynamodbEndpoint, sqs: sqsEndpoint },
-    };
+    });
     const raw = new DynamoDBClient({
       region: config.AWS_REGION,
       endpoint: dynamodbEndpoint,
@@ -189,24 +168,20 @@ export const startLocalStack = async (
       requestHandler: DYNAMODB_TIMEOUTS,
     });
     await ensureTable(raw, config.TABLE_NAME);
-    const workQueue = overrides.workQueue ?? (await createWorkQueue(effective, sqsEndpoint));
-    closers.push(() => workQueue.close());
-    const callbackQueue = overrides.callbackQueue ?? (await createCallbackQueue(effective, sqsEndpoint));
-    closers.push(() => callbackQueue.close());
-    // The same root as Lambda: config chooses the metrics (Prometheus locally) and the scheduler
-    // (the store-backed one locally, SCHEDULER_DRIVER).
-    const container = createContainer(effective, {
+    // The same root as the other processes: config chooses the queues (QUEUE_DRIVER), the metrics
+    // (Prometheus locally) and the scheduler (the store-backed one locally, SCHEDULER_DRIVER).
+    const container = await openContainer(effective, {
       dynamo: createDynamoDocumentClient(effective, raw),
-      workQueue,
-      callbackQueue,
       ...overrides,
     });
+    closers.push(() => container.workQueue.close());
+    closers.push(() => container.callbackQueue.close());
     closers.push(() => container.dynamo.destroy());
     // The worker fires the schedules kept in the table (whatever scheduler the container writes with).
     const dueSchedules = createStoreBackedScheduler({
       store: container.store,
       clock: container.clock,
-      release: releaserOf({ store: container.store, workQueue, clock: container.clock }),
+      release: releaserOf({ store: container.store, workQueue: container.workQueue, clock: container.clock }),
     });
 
     const seeded = await seedDemoTenant(container, {

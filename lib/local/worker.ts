@@ -6,7 +6,7 @@ import { encodeWorkItem } from '../adapters/queue/work-item-schema.ts';
 import type { StoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
 import { deliverDueCallbacks } from '../app/deliver-callbacks.ts';
 import { sweep } from '../app/sweep.ts';
-import type { Container } from '../composition.ts';
+import { type Container, callbackQueueName } from '../composition.ts';
 import { createCallbackSenderHandler } from '../lambda/callback-sender-handler.ts';
 import { createSenderHandler } from '../lambda/sender-handler.ts';
 import type { CallbackQueueDelivery } from '../ports/callback-queue.ts';
@@ -92,9 +92,6 @@ const SCHEDULER_POLL_MS = 1000;
 const CALLBACK_CONCURRENCY = 10;
 /** setInterval's ceiling; a longer period (a test turning the poller off) would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** The local name of the callbacks queue (fauxqs standard queue or RabbitMQ queue). */
-export const callbackQueueName = (workQueueName: string): string => `${workQueueName}-callbacks`;
 
 /**
  * The local sender process (the guide's `run_billing_consumer`): consumes work items from the

@@ -7,8 +7,8 @@ import {
   deliverCallback,
   deliverDueCallbacks,
 } from '../../lib/app/deliver-callbacks.ts';
+import { callbackQueueName } from '../../lib/composition.ts';
 import { verifyCallbackSignature } from '../../lib/domain/callback-signature.ts';
-import { callbackQueueName } from '../../lib/local/worker.ts';
 import type { CallbackRef } from '../../lib/ports/callback-queue.ts';
 import { openBrokerAdmin } from '../support/rabbitmq.ts';
 import {

@@ -72,4 +72,12 @@ describe('the composition root chooses its drivers from config', () => {
     // Assess
     expect([typeof local.metrics.render, typeof lambda.metrics.render]).toEqual(['function', 'undefined']);
   });
+
+  it('refuses to build a RabbitMQ container whose queues openContainer did not open', () => {
+    // Act
+    const build = () =>
+      createContainer(loadConfig({ QUEUE_DRIVER: 'rabbitmq', LOG_LEVEL: 'SILENT' }), { store: {} as never });
+    // Assess
+    expect(build).toThrow('QUEUE_DRIVER=rabbitmq: build the container with openContainer');
+  });
 });
