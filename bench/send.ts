@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type SimSentMessage, startEvolutionSimulator } from '../lib/adapters/gateway/evolution-simulator.ts';
-import { createStoreBackedScheduler } from '../lib/adapters/scheduler/store-backed-scheduler.ts';
-import { createDynamoDbStore } from '../lib/adapters/store/dynamodb-store.ts';
 import { addInstance } from '../lib/app/add-instance.ts';
 import { configureTenant } from '../lib/app/configure-tenant.ts';
 import { controlQueue } from '../lib/app/control-queue.ts';
 import { createApiKey } from '../lib/app/create-api-key.ts';
 import { createTenant } from '../lib/app/create-tenant.ts';
-import { releaserOf } from '../lib/app/release-work.ts';
 import { DEMO_TEMPLATES, DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
 import { setTemplate } from '../lib/app/set-template.ts';
-import { type Container, createDynamoDocumentClient } from '../lib/composition.ts';
+import { type Container, createContainer, createDynamoDocumentClient } from '../lib/composition.ts';
 import type { BillingConfig } from '../lib/domain/types.ts';
 import { startWorker, type Worker } from '../lib/local/worker.ts';
 import type { Store } from '../lib/ports/store.ts';
@@ -342,34 +338,25 @@ export const runSend = async (): Promise<number> => {
     },
     connectionState: (target) => gateway.connectionState(target),
   };
-  const observerClient = createDynamoDocumentClient(
-    c.config,
-    new DynamoDBClient({
-      region: c.config.AWS_REGION,
-      endpoint: stack.dynamodbEndpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
+  // The same root builds the observer's store, through a client of its own.
+  const observerClient = createDynamoDocumentClient(c.config);
+  const observer = createContainer(c.config, {
+    dynamo: observerClient,
+    workQueue: c.workQueue,
+    callbackQueue: c.callbackQueue,
+  }).store;
   try {
     await configureTenant(c, DEMO_TENANT_ID, { apiRateLimitPerHour: 1_000_000 });
     const bench: Bench = {
       c,
       url: stack.url,
       counter: countDynamoRequests(c.dynamo, true),
-      observer: createDynamoDbStore({ client: observerClient, tableName: c.config.TABLE_NAME }),
+      observer,
       accepted,
       calls,
       // The worker of `npm start` (same sender handler, scheduler poll and sweeper), started once the
       // work is queued so every run starts from the same point.
-      startWorker: () =>
-        startWorker(
-          c,
-          createStoreBackedScheduler({
-            store: c.store,
-            clock: c.clock,
-            release: releaserOf({ store: c.store, workQueue: c.workQueue, clock: c.clock }),
-          }),
-        ),
+      startWorker: () => startWorker(c),
     };
 
     console.log(machineLine());

@@ -203,6 +203,7 @@ export const createDynamoDocumentClient = (config: Config, client?: DynamoDBClie
       new DynamoDBClient({
         region: config.AWS_REGION,
         ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
+        ...(isLoopback(config.endpoints.dynamodb) ? LOCAL_CREDENTIALS : {}),
         requestHandler: DYNAMODB_TIMEOUTS,
       }),
     { marshallOptions: { removeUndefinedValues: true } },

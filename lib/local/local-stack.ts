@@ -2,10 +2,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type EvolutionSimulator, startEvolutionSimulator } from '../adapters/gateway/evolution-simulator.ts';
-import { createStoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
 import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
-import { releaserOf } from '../app/release-work.ts';
 import { DEMO_TENANT_ID, seedDemoTenant } from '../app/seed-demo-tenant.ts';
 import {
   buildHttpHandler,
@@ -177,13 +175,6 @@ export const startLocalStack = async (
     closers.push(() => container.workQueue.close());
     closers.push(() => container.callbackQueue.close());
     closers.push(() => container.dynamo.destroy());
-    // The worker fires the schedules kept in the table (whatever scheduler the container writes with).
-    const dueSchedules = createStoreBackedScheduler({
-      store: container.store,
-      clock: container.clock,
-      release: releaserOf({ store: container.store, workQueue: container.workQueue, clock: container.clock }),
-    });
-
     const seeded = await seedDemoTenant(container, {
       evolutionUrl: config.EVOLUTION_URL ?? (simulator?.url as string),
       credentialRef: config.EVOLUTION_URL ? 'env:EVOLUTION_API_KEY' : SIMULATOR_CREDENTIAL,
@@ -219,7 +210,7 @@ export const startLocalStack = async (
     }
     let worker: Worker | undefined;
     if (roles.worker) {
-      worker = await startWorker(container, dueSchedules);
+      worker = await startWorker(container);
       closers.push(() => worker?.stop());
     }
 

@@ -3,8 +3,12 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { encodeCallbackRef } from '../adapters/queue/callback-ref-schema.ts';
 import { messageGroupOf } from '../adapters/queue/sqs-work-queue.ts';
 import { encodeWorkItem } from '../adapters/queue/work-item-schema.ts';
-import type { StoreBackedScheduler } from '../adapters/scheduler/store-backed-scheduler.ts';
+import {
+  createStoreBackedScheduler,
+  type StoreBackedScheduler,
+} from '../adapters/scheduler/store-backed-scheduler.ts';
 import { deliverDueCallbacks } from '../app/deliver-callbacks.ts';
+import { releaserOf } from '../app/release-work.ts';
 import { sweep } from '../app/sweep.ts';
 import { type Container, callbackQueueName } from '../composition.ts';
 import { createCallbackSenderHandler } from '../lambda/callback-sender-handler.ts';
@@ -100,7 +104,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * due schedules, and sweeps stuck queues.
  * Several workers may run at once: the instance lease and contact claims keep sends single.
  */
-export const startWorker = async (c: Container, scheduler: StoreBackedScheduler): Promise<Worker> => {
+export const startWorker = async (
+  c: Container,
+  // The schedules kept in the table, fired by this worker's poll (whatever scheduler the container writes with).
+  scheduler: StoreBackedScheduler = createStoreBackedScheduler({
+    store: c.store,
+    clock: c.clock,
+    release: releaserOf({ store: c.store, workQueue: c.workQueue, clock: c.clock }),
+  }),
+): Promise<Worker> => {
   const sender = createSenderHandler(c);
   const budgetMs = c.config.SENDER_BUDGET_SECONDS * 1000;
   const consumer: Consumer = await c.workQueue.consume(
