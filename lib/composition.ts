@@ -9,8 +9,10 @@ import { createEmfMetrics } from './adapters/metrics/emf-metrics.ts';
 import { createPrometheusMetrics } from './adapters/metrics/prometheus-metrics.ts';
 import { createDnsCallbackUrlGuard } from './adapters/network/dns-callback-url-guard.ts';
 import { createRabbitMqCallbackQueue } from './adapters/queue/rabbitmq-callback-queue.ts';
+import { createRabbitMqDeadLetters } from './adapters/queue/rabbitmq-dead-letters.ts';
 import { createRabbitMqWorkQueue } from './adapters/queue/rabbitmq-work-queue.ts';
 import { createSqsCallbackQueue } from './adapters/queue/sqs-callback-queue.ts';
+import { createSqsDeadLetters } from './adapters/queue/sqs-dead-letters.ts';
 import { createSqsWorkQueue } from './adapters/queue/sqs-work-queue.ts';
 import { createEventBridgeScheduler } from './adapters/scheduler/eventbridge-scheduler.ts';
 import { createStoreBackedScheduler } from './adapters/scheduler/store-backed-scheduler.ts';
@@ -33,6 +35,7 @@ import type { CallbackClient } from './ports/callback-client.ts';
 import { type CallbackQueue, noCallbackQueue } from './ports/callback-queue.ts';
 import type { CallbackUrlGuard } from './ports/callback-url-guard.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
+import type { DeadLetters } from './ports/dead-letters.ts';
 import type { Metrics } from './ports/metrics.ts';
 import type { Scheduler } from './ports/scheduler.ts';
 import type { SecretResolver } from './ports/secrets.ts';
@@ -140,7 +143,7 @@ export const createSqsClient = (config: Config): SQSClient =>
 const SQS_WAIT_TIME_SECONDS = 1;
 
 /** The SQS work queue: the FIFO queue named by WORK_QUEUE_URL (the infra, or the local stack's emulator). */
-const createSqsWorkQueueOf = (config: Config): WorkQueue => {
+const createSqsWorkQueueOf = (config: Config, client?: SQSClient): WorkQueue => {
   if (!config.WORK_QUEUE_URL) {
     // Fails on first use, not at start: HTTP-only functions (health, docs) run without a queue.
     const missing = async (): Promise<never> => {
@@ -154,7 +157,7 @@ const createSqsWorkQueueOf = (config: Config): WorkQueue => {
     };
   }
   return createSqsWorkQueue({
-    client: createSqsClient(config),
+    client: client ?? createSqsClient(config),
     queueUrl: config.WORK_QUEUE_URL,
     waitTimeSeconds: SQS_WAIT_TIME_SECONDS,
   });
@@ -176,17 +179,44 @@ const createSqsCallbackQueueOf = (config: Config): CallbackQueue =>
 /** The callbacks queue beside a work queue (RabbitMQ, and the local SQS emulator). */
 export const callbackQueueName = (workQueueName: string): string => `${workQueueName}-callbacks`;
 
-/** What a process may tell the broker about itself (the admin CLI names its connections). */
+/** What a process may tell the broker about itself (the admin CLI names its connections and owns its SQS client). */
 export interface QueueOptions {
   connectionName?: string;
   publishTimeoutMs?: number;
+  /** An SQS client the caller owns (and destroys); by default the root makes one. */
+  sqsClient?: SQSClient;
 }
 
 /** The work queue of QUEUE_DRIVER: SQS (WORK_QUEUE_URL) or RabbitMQ (AMQP_URL, WORK_QUEUE_NAME). */
 export const openWorkQueue = async (config: Config, options: QueueOptions = {}): Promise<WorkQueue> =>
   config.QUEUE_DRIVER === 'rabbitmq'
-    ? createRabbitMqWorkQueue({ url: config.AMQP_URL, queueName: config.WORK_QUEUE_NAME, ...options })
-    : createSqsWorkQueueOf(config);
+    ? createRabbitMqWorkQueue({
+        url: config.AMQP_URL,
+        queueName: config.WORK_QUEUE_NAME,
+        ...(options.connectionName ? { connectionName: options.connectionName } : {}),
+        ...(options.publishTimeoutMs ? { publishTimeoutMs: options.publishTimeoutMs } : {}),
+      })
+    : createSqsWorkQueueOf(config, options.sqsClient);
+
+/**
+ * The work queue's dead letters of QUEUE_DRIVER: RabbitMQ's `<WORK_QUEUE_NAME>.dlq`, or the SQS DLQ
+ * named by the redrive policy of WORK_QUEUE_URL.
+ */
+export const openDeadLetters = (config: Config, options: QueueOptions = {}): DeadLetters => {
+  if (config.QUEUE_DRIVER === 'rabbitmq') {
+    return createRabbitMqDeadLetters({
+      url: config.AMQP_URL,
+      queueName: config.WORK_QUEUE_NAME,
+      ...(options.connectionName ? { connectionName: options.connectionName } : {}),
+    });
+  }
+  if (!config.WORK_QUEUE_URL)
+    throw new Error('WORK_QUEUE_URL is not set: there are no dead letters to look at');
+  return createSqsDeadLetters({
+    client: options.sqsClient ?? createSqsClient(config),
+    queueUrl: config.WORK_QUEUE_URL,
+  });
+};
 
 /** The callbacks queue of QUEUE_DRIVER: SQS (CALLBACK_QUEUE_URL, or none) or RabbitMQ (`<WORK_QUEUE_NAME>-callbacks`). */
 export const openCallbackQueue = async (config: Config): Promise<CallbackQueue> =>

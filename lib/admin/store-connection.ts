@@ -2,13 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createRabbitMqDeadLetters } from '../adapters/queue/rabbitmq-dead-letters.ts';
-import { createSqsDeadLetters } from '../adapters/queue/sqs-dead-letters.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
 import {
   createContainer,
   createDynamoDocumentClient,
   createSqsClient,
+  openDeadLetters,
   openWorkQueue,
 } from '../composition.ts';
 import type { Config } from '../config.ts';
@@ -109,7 +108,7 @@ const localWorkQueue = (config: Config, info: StackInfo | undefined): WorkQueue 
   const queue = lazyWorkQueue(async () => {
     const sqs = await adminSqsQueue(config, endpoint);
     client = sqs.client;
-    return openWorkQueue(sqs.config);
+    return openWorkQueue(sqs.config, { sqsClient: sqs.client });
   });
   return {
     ...queue,
@@ -148,13 +147,7 @@ const lazyDeadLetters = (open: () => Promise<DeadLetters>): DeadLetters => {
  */
 const localDeadLetters = (config: Config, info: StackInfo | undefined): DeadLetters => {
   if (config.QUEUE_DRIVER === 'rabbitmq') {
-    return lazyDeadLetters(async () =>
-      createRabbitMqDeadLetters({
-        url: config.AMQP_URL,
-        queueName: config.WORK_QUEUE_NAME,
-        connectionName: 'billing-admin-dlq',
-      }),
-    );
+    return lazyDeadLetters(async () => openDeadLetters(config, { connectionName: 'billing-admin-dlq' }));
   }
   const endpoint = config.endpoints.sqs ?? info?.sqsEndpoint ?? undefined;
   let client: SQSClient | undefined;
@@ -167,7 +160,7 @@ const localDeadLetters = (config: Config, info: StackInfo | undefined): DeadLett
     }
     const sqs = await adminSqsQueue(config, endpoint);
     client = sqs.client;
-    return createSqsDeadLetters(sqs);
+    return openDeadLetters(sqs.config, { sqsClient: sqs.client });
   });
   return {
     ...deadLetters,
