@@ -1,7 +1,7 @@
 import { METRICS_NAMESPACE } from '../lib/observability/metric-names.ts';
 import { callbackQueue, workQueue } from './queues.ts';
 import { secretReadPermission } from './secrets.ts';
-import { logRetention, ssmPrefix } from './stage.ts';
+import { logRetention } from './stage.ts';
 import { table } from './storage.ts';
 
 /**
@@ -28,7 +28,6 @@ export const appEnvironment = {
   // Functions that defer work override this with `eventbridge` (schedulerEnvironment).
   SCHEDULER_DRIVER: 'none',
   METRICS_DRIVER: 'emf',
-  SECRETS_SSM_PREFIX: ssmPrefix,
   LOG_LEVEL: 'INFO',
   POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
   POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

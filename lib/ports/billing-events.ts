@@ -23,6 +23,3 @@ export interface BillingEventInput {
 export interface BillingEvents {
   emit(event: BillingEventInput): Promise<void>;
 }
-
-/** For deployments and tests without callbacks: events go nowhere. */
-export const noBillingEvents: BillingEvents = { emit: async () => undefined };
