@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { checkBroker, deleteBrokerQueues } from './broker-queues.ts';
 import type { ChildProgram } from './child-program.ts';
 import { createErpClient, type ErpAnswer, type ErpBatch } from './erp-client.ts';
@@ -18,7 +19,6 @@ import {
 import { SIMULATOR_API_KEY, startSimulatorProcess } from './simulator-process.ts';
 import { runAdmin, STACK_TIMINGS, stackEnvironment, startStackProcess } from './stack-process.ts';
 import { describeFinding, digitsOf, type ReportedContact, type Tally, tallyRun } from './tally.ts';
-import { waitUntil } from './wait-until.ts';
 
 export type ChaosDriver = 'sqs' | 'rabbitmq';
 export type KillPhase = 'accepting' | 'sending';
@@ -123,7 +123,7 @@ const waitForQueues = async (options: {
   let lastQueues = '';
   let lastLineAt = 0;
   try {
-    await waitUntil(
+    await waitFor(
       async () => {
         const states = await options.queueStates();
         lastLine = describeQueues(states);
@@ -291,7 +291,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
         // Fresh work, so a pump is sure to be sending when the kill comes.
         await submit().answer;
         const before = (await gatewaySends(simulatorUrl)).length;
-        const sent = await waitUntil(
+        const sent = await waitFor(
           async () => {
             const count = (await gatewaySends(simulatorUrl)).length;
             return count > before && count;

@@ -6,32 +6,17 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll } from 'vitest';
 import { createSqsCallbackQueue } from '../../lib/adapters/queue/sqs-callback-queue.ts';
-import { type EmbeddedSqs, startEmbeddedSqs } from '../../lib/local/embedded-sqs.ts';
-import { assertLoopbackEndpoint } from '../support/dynalite.ts';
+import { useEmbeddedSqs } from '../support/embedded-sqs.ts';
 import { type CallbackQueueFixture, callbackQueueContract } from './callback-queue-contract.ts';
 
 const MAX_RECEIVE_COUNT = 3;
 
-let sqs: EmbeddedSqs;
 let client: SQSClient;
-
-beforeAll(async () => {
-  sqs = await startEmbeddedSqs();
-  assertLoopbackEndpoint(sqs.endpoint);
-  client = new SQSClient({
-    endpoint: sqs.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await sqs?.close();
+useEmbeddedSqs((started) => {
+  client = started;
 });
 
 const required = (value: string | undefined, what: string): string => {

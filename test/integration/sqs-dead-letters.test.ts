@@ -1,30 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeleteQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
 import { createSqsDeadLetters } from '../../lib/adapters/queue/sqs-dead-letters.ts';
 import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
-import { type EmbeddedSqs, ensureWorkQueues, startEmbeddedSqs } from '../../lib/local/embedded-sqs.ts';
-import { assertLoopbackEndpoint } from '../support/dynalite.ts';
+import { ensureWorkQueues } from '../../lib/local/embedded-sqs.ts';
+import { useEmbeddedSqs } from '../support/embedded-sqs.ts';
 import { type DeadLettersFixture, deadLettersContract } from './dead-letters-contract.ts';
 
 const MAX_RECEIVE_COUNT = 2;
 
-let sqs: EmbeddedSqs;
 let client: SQSClient;
-
-beforeAll(async () => {
-  sqs = await startEmbeddedSqs();
-  assertLoopbackEndpoint(sqs.endpoint);
-  client = new SQSClient({
-    endpoint: sqs.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await sqs?.close();
+useEmbeddedSqs((started) => {
+  client = started;
 });
 
 /**

@@ -6,34 +6,21 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
-import { type EmbeddedSqs, ensureWorkQueues, startEmbeddedSqs } from '../../lib/local/embedded-sqs.ts';
+import { ensureWorkQueues } from '../../lib/local/embedded-sqs.ts';
 import type { Consumer, Delivery, WorkItem, WorkQueue } from '../../lib/ports/work-queue.ts';
-import { assertLoopbackEndpoint } from '../support/dynalite.ts';
+import { useEmbeddedSqs } from '../support/embedded-sqs.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { type WorkQueueFixture, workQueueContract } from './work-queue-contract.ts';
 
 const MAX_RECEIVE_COUNT = 3;
 
-let sqs: EmbeddedSqs;
 let client: SQSClient;
-
-beforeAll(async () => {
-  sqs = await startEmbeddedSqs();
-  assertLoopbackEndpoint(sqs.endpoint);
-  client = new SQSClient({
-    endpoint: sqs.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await sqs?.close();
+useEmbeddedSqs((started) => {
+  client = started;
 });
 
 /** A work queue and its DLQ on the emulator, with short waits so failures come back within a test. */

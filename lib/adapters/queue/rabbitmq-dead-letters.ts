@@ -1,7 +1,7 @@
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
 import { connect } from 'amqplib';
 import type { DeadLetter, DeadLetters } from '../../ports/dead-letters.ts';
-import { deadLetterBody, MALFORMED_WORK_ITEM } from './dead-letter-body.ts';
+import { deadLetterBody, listBySettling, MALFORMED_WORK_ITEM } from './dead-letter-body.ts';
 import { decodeWorkItem } from './work-item-schema.ts';
 
 export interface RabbitMqDeadLettersOptions {
@@ -123,14 +123,7 @@ export const createRabbitMqDeadLetters = (options: RabbitMqDeadLettersOptions): 
   };
 
   return {
-    list: async (limit) => {
-      const letters: DeadLetter[] = [];
-      await settle(async (letter) => {
-        letters.push(letter);
-        return 'keep';
-      }, limit);
-      return letters;
-    },
+    list: (limit) => listBySettling(settle, limit),
     count: async () => {
       const opened = await channelOnQueue();
       if (!opened) return 0;

@@ -8,7 +8,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { DeadLetter, DeadLetters, DeadLetterVerdict } from '../../ports/dead-letters.ts';
-import { deadLetterBody, MALFORMED_WORK_ITEM } from './dead-letter-body.ts';
+import { deadLetterBody, listBySettling, MALFORMED_WORK_ITEM } from './dead-letter-body.ts';
 import { decodeWorkItem } from './work-item-schema.ts';
 
 export interface SqsDeadLettersOptions {
@@ -152,14 +152,7 @@ export const createSqsDeadLetters = (options: SqsDeadLettersOptions): DeadLetter
   };
 
   return {
-    list: async (limit) => {
-      const letters: DeadLetter[] = [];
-      await settle(async (letter) => {
-        letters.push(letter);
-        return 'keep';
-      }, limit);
-      return letters;
-    },
+    list: (limit) => listBySettling(settle, limit),
     count: async () => {
       const dlq = await deadLetterQueue();
       const { Attributes = {} } = await client.send(
