@@ -39,7 +39,7 @@ import type { DeadLetters } from './ports/dead-letters.ts';
 import type { Metrics } from './ports/metrics.ts';
 import type { Scheduler } from './ports/scheduler.ts';
 import type { SecretResolver } from './ports/secrets.ts';
-import type { Store } from './ports/store.ts';
+import type { ScheduleStore, Store } from './ports/store.ts';
 import type { WhatsAppGateway } from './ports/whatsapp-gateway.ts';
 import type { WorkQueue } from './ports/work-queue.ts';
 
@@ -93,7 +93,7 @@ const refusingScheduler: Scheduler = {
  */
 export const createConfiguredScheduler = (
   config: Config,
-  deps: Parameters<typeof releaserOf>[0] & { clock: Clock },
+  deps: Parameters<typeof releaserOf>[0] & { store: ScheduleStore; clock: Clock },
 ): Scheduler => {
   if (config.SCHEDULER_DRIVER === 'none') return refusingScheduler;
   if (config.SCHEDULER_DRIVER === 'store') {

@@ -20,7 +20,13 @@ export interface AddInstanceInput {
 
 const CREDENTIAL_REF = /^(env:[A-Z_][A-Z0-9_]*|ssm:\/.+|plain:.+)$/;
 
-type Deps = { store: Store; clock: Clock; workQueue: WorkQueue; logger: Logger; metrics: Metrics };
+type Deps = {
+  store: Store;
+  clock: Clock;
+  workQueue: WorkQueue;
+  logger: Logger;
+  metrics: Metrics;
+};
 
 /**
  * Registers (or replaces) a tenant's WhatsApp instance; its webhook secret is generated when not

@@ -1,7 +1,7 @@
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
-import type { Store } from '../ports/store.ts';
+import type { TenantStore } from '../ports/store.ts';
 import type { GatewayConnectionState, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
 import type { Reachability, WorkQueue } from '../ports/work-queue.ts';
 
@@ -41,7 +41,7 @@ const within = async <T>(check: Promise<T>, fallback: T): Promise<T> => {
  */
 export const checkHealth = async (
   deps: {
-    store: Store;
+    store: TenantStore;
     workQueue: WorkQueue;
     gateway: WhatsAppGateway;
     secrets: SecretResolver;

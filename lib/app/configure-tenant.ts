@@ -2,14 +2,14 @@ import { parseBillingConfigPatch } from '../domain/billing-config.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { Tenant } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
+import type { TenantStore } from '../ports/store.ts';
 
 /**
  * Changes some of a tenant's billing settings. Running queues read the config on every pump,
  * so a new pace applies without pausing them.
  */
 export const configureTenant = async (
-  deps: { store: Store; clock: Clock },
+  deps: { store: TenantStore; clock: Clock },
   tenantId: string,
   patch: unknown,
 ): Promise<Tenant> => {

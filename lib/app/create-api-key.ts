@@ -3,7 +3,7 @@ import { DomainError } from '../domain/errors.ts';
 import { parseIpAllowList } from '../domain/ip-allow-list.ts';
 import { type ApiKey, TEMPLATE_TYPES, type TemplateType } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
+import type { ApiKeyStore, TenantStore } from '../ports/store.ts';
 import { displayPrefix, generateApiKey, generateSigningSecret, hashApiKey } from './api-key-secret.ts';
 
 export interface CreateApiKeyInput {
@@ -42,7 +42,7 @@ const parseExpiry = (value: string | null | undefined, now: Date): string | null
  * (conditional: the same key twice is a conflict).
  */
 export const createApiKey = async (
-  deps: { store: Store; clock: Clock },
+  deps: { store: TenantStore & ApiKeyStore; clock: Clock },
   input: CreateApiKeyInput,
 ): Promise<CreatedApiKey> => {
   const now = deps.clock.now();

@@ -2,7 +2,7 @@ import { DEFAULT_BILLING_CONFIG, parseBillingConfigPatch } from '../domain/billi
 import { DomainError } from '../domain/errors.ts';
 import type { BusinessCalendar, Tenant } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
+import type { TenantStore } from '../ports/store.ts';
 
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
@@ -20,7 +20,7 @@ export const defaultCalendar = (timezone: string): BusinessCalendar => ({
  * 3. default business hours (changed with `hours set`).
  */
 export const createTenant = async (
-  deps: { store: Store; clock: Clock },
+  deps: { store: TenantStore; clock: Clock },
   input: { id: string; name?: string; config?: unknown },
 ): Promise<Tenant> => {
   if (!TENANT_ID.test(input.id)) {

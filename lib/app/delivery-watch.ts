@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { BillingEventInput, BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { Store } from '../ports/store.ts';
+import type { CampaignStore, DeliveryWatchStore, SendingStore, Store, TenantStore } from '../ports/store.ts';
 
 /**
  * Stalled deliveries (Evolution's 201 `PENDING` that never reaches the phone), found at a cost that
@@ -96,7 +96,7 @@ export const armingDeliveryWatch = (events: BillingEvents, deps: ArmDeliveryWatc
 };
 
 export interface CheckDeliveriesDeps {
-  store: Store;
+  store: CampaignStore & DeliveryWatchStore & SendingStore & TenantStore;
   events: BillingEvents;
   metrics: Metrics;
   clock: Clock;

@@ -3,7 +3,7 @@ import { DomainError } from '../domain/errors.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import type { OptOut } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
+import type { FeedbackStore, Store } from '../ports/store.ts';
 
 /** Longest reason kept with an opt-out (a reply can be long; the list only needs a hint). */
 export const MAX_OPT_OUT_REASON = 500;
@@ -51,7 +51,7 @@ const normalizedOrThrow = (telefone: string): string => {
 
 /** Puts a phone on the tenant's suppression list through the API; an existing entry is kept as it was. */
 export const addOptOut = async (
-  deps: { store: Store; clock: Clock },
+  deps: { store: FeedbackStore; clock: Clock },
   tenantId: string,
   input: { telefone: string; motivo?: string },
 ): Promise<{ optOut: OptOut; created: boolean }> => {
@@ -71,7 +71,7 @@ export const addOptOut = async (
 
 /** Takes a phone off the tenant's suppression list; OPT_OUT_NOT_FOUND when it was not on it. */
 export const removeOptOut = async (
-  deps: { store: Store },
+  deps: { store: FeedbackStore },
   tenantId: string,
   telefone: string,
 ): Promise<string> => {

@@ -1,12 +1,12 @@
 import type { BillingQueue } from '../domain/types.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
+import type { CampaignStore, SendingStore } from '../ports/store.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 import { workItemOf } from './run-queue.ts';
 
 export interface ReleaseDeps {
-  store: Store;
+  store: CampaignStore & SendingStore;
   workQueue: WorkQueue;
   clock: Clock;
   logger: Logger;

@@ -64,7 +64,13 @@ export type SeedDemoResult = { created: true; key: string; signingSecret: string
  * the data and a first start that died halfway is completed by the next one.
  */
 export const seedDemoTenant = async (
-  deps: { store: Store; clock: Clock; workQueue: WorkQueue; logger: Logger; metrics: Metrics },
+  deps: {
+    store: Store;
+    clock: Clock;
+    workQueue: WorkQueue;
+    logger: Logger;
+    metrics: Metrics;
+  },
   input: SeedDemoInput,
 ): Promise<SeedDemoResult> => {
   if (!(await deps.store.getTenant(DEMO_TENANT_ID))) {

@@ -1,7 +1,7 @@
 import { validateCalendar } from '../domain/business-hours.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { BusinessCalendar } from '../domain/types.ts';
-import type { Store } from '../ports/store.ts';
+import type { TenantStore } from '../ports/store.ts';
 
 /**
  * Replaces the tenant's business calendar after validating it (overnight windows, bad times,
@@ -9,7 +9,7 @@ import type { Store } from '../ports/store.ts';
  * tenant's timezone, so both are kept equal.
  */
 export const setBusinessHours = async (
-  deps: { store: Store; clock: { now(): Date } },
+  deps: { store: TenantStore; clock: { now(): Date } },
   tenantId: string,
   calendar: BusinessCalendar,
 ): Promise<BusinessCalendar> => {

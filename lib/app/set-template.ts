@@ -10,7 +10,7 @@ import {
   type TemplateVariation,
 } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
+import type { TenantStore } from '../ports/store.ts';
 
 /** The template document an operator writes (snake_case, like the rest of the public API). */
 export const templateInputSchema = z.object({
@@ -40,7 +40,7 @@ const variationId = (text: string): string => createHash('sha256').update(text).
  * 3. keep the use counts of unchanged variations; 4. store.
  */
 export const setTemplate = async (
-  deps: { store: Store; clock: Clock },
+  deps: { store: TenantStore; clock: Clock },
   tenantId: string,
   type: string,
   input: unknown,

@@ -3,14 +3,14 @@ import { DomainError } from '../domain/errors.ts';
 import { isIpAllowed } from '../domain/ip-allow-list.ts';
 import type { ApiKey, TemplateType, Tenant } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
+import type { ApiKeyStore, CounterStore, TenantStore } from '../ports/store.ts';
 import { HttpError, type HttpRequest, type HttpResponse, type Route } from './http-handler.ts';
 
 export const API_KEY_HEADER = 'x-billing-api-key';
 
 /** The ports authentication reads: the key and tenant records, and now (key expiry). */
 export interface AuthDeps {
-  store: Store;
+  store: ApiKeyStore & CounterStore & TenantStore;
   clock: Clock;
 }
 

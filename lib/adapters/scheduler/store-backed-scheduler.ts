@@ -1,7 +1,7 @@
 import { createLogger, type Logger } from '../../observability/logger.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ScheduleOptions, Scheduler } from '../../ports/scheduler.ts';
-import type { Store } from '../../ports/store.ts';
+import type { ScheduleStore } from '../../ports/store.ts';
 import type { WorkItem } from '../../ports/work-queue.ts';
 import { decodeWorkItem } from '../queue/work-item-schema.ts';
 
@@ -21,7 +21,7 @@ export interface StoreBackedScheduler extends Scheduler {
  * the same rule the release Lambda applies. Injected, so this adapter does not depend on a use case.
  */
 export const createStoreBackedScheduler = (deps: {
-  store: Store;
+  store: ScheduleStore;
   clock: Clock;
   /** Releases a due schedule's work item; throws to have the schedule put back and retried. */
   release: (item: WorkItem) => Promise<unknown>;

@@ -1,22 +1,14 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../domain/errors.ts';
 import type { ApiKey, BillingContact } from '../../domain/types.ts';
-import type { Store, StoredCallbackEvent } from '../../ports/store.ts';
+import type { ApiKeyStore, CallbackStore, CampaignStore, StoredCallbackEvent } from '../../ports/store.ts';
 import { type Item, tableOperations, toEntity } from './dynamodb-item.ts';
 import { GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
 /** The part of the Store that records ERP callback events and drives their delivery. */
-export type CallbackStore = Pick<
-  Store,
-  | 'putCallbackEvent'
-  | 'getCallbackEvent'
-  | 'listDueCallbacks'
-  | 'claimCallback'
-  | 'finishCallbackAttempt'
-  | 'listCallbackEvents'
-  | 'getContact'
-  | 'getApiKeyById'
->;
+type DynamoDbCallbackPart = CallbackStore &
+  Pick<CampaignStore, 'getContact'> &
+  Pick<ApiKeyStore, 'getApiKeyById'>;
 
 export interface DynamoDbCallbackStoreOptions {
   client: DynamoDBDocumentClient;
@@ -56,7 +48,7 @@ const toEvent = (item: Item): StoredCallbackEvent => toEntity<StoredCallbackEven
  * `nextAttemptAt` forward by a lease in one conditional write, so two deliverers never post the
  * same attempt. gsi1 lists a tenant's events in time order.
  */
-export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOptions): CallbackStore => {
+export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOptions): DynamoDbCallbackPart => {
   const { client, tableName } = options;
   const { get, putNew, updateIfMatch } = tableOperations(client, tableName);
 

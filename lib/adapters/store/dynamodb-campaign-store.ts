@@ -17,7 +17,7 @@ import {
   QUEUE_STATUSES,
   type QueueStatus,
 } from '../../domain/types.ts';
-import type { PageRequest, Store } from '../../ports/store.ts';
+import type { CampaignStore, PageRequest } from '../../ports/store.ts';
 import {
   type Item,
   isConditionFailure,
@@ -26,25 +26,6 @@ import {
   withoutUndefined,
 } from './dynamodb-item.ts';
 import { GSI1, indexPartitions, keys, PK, SK } from './table-schema.ts';
-
-/** The part of the Store the Accept API writes and the status API reads: campaigns, queues, contacts. */
-export type CampaignStore = Pick<
-  Store,
-  | 'createCampaign'
-  | 'getCampaign'
-  | 'takeOverCampaign'
-  | 'holdCampaign'
-  | 'markCampaignQuotaReserved'
-  | 'completeCampaign'
-  | 'deleteCreatingCampaign'
-  | 'putFreshContacts'
-  | 'putContacts'
-  | 'deleteFreshContacts'
-  | 'createQueue'
-  | 'getQueue'
-  | 'listQueues'
-  | 'listContacts'
->;
 
 export interface DynamoDbCampaignStoreOptions {
   client: DynamoDBDocumentClient;
@@ -209,9 +190,11 @@ function uniqueItems(contacts: readonly BillingContact[]): Item[] {
  * A campaign change is one conditional write on its state and owner. Contacts are never rewritten
  * once their campaign exists (the sender owns them): a new batch's contacts go by BatchWriteItem
  * into a queue id nobody else knows yet, before its campaign is stored; later writers only create
- * the missing ones, each with a condition.
+ * the missing ones, each with a condition. (`getContact` lives with the callback reads.)
  */
-export function createDynamoDbCampaignStore(options: DynamoDbCampaignStoreOptions): CampaignStore {
+export function createDynamoDbCampaignStore(
+  options: DynamoDbCampaignStoreOptions,
+): Omit<CampaignStore, 'getContact'> {
   const { client, tableName } = options;
   const baseDelayMs = options.batchRetryDelayMs ?? 50;
   const table = tableOperations(client, tableName);

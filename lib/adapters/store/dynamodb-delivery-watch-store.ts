@@ -6,22 +6,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ContactDelivery } from '../../domain/delivery-stall.ts';
 import type { ContactStatus } from '../../domain/types.ts';
-import type { DeliveryWatch, Store } from '../../ports/store.ts';
+import type { DeliveryWatch, DeliveryWatchStore } from '../../ports/store.ts';
 import { type Item, isConditionFailure, tableOperations, toEntity } from './dynamodb-item.ts';
 import { GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
-
-/** The part of the Store that finds stalled deliveries (docs/data-model.md: Delivery watch). */
-export type DeliveryWatchStore = Pick<
-  Store,
-  | 'armDeliveryWatch'
-  | 'listDueDeliveryWatches'
-  | 'getDeliveryWatch'
-  | 'rescheduleDeliveryWatch'
-  | 'removeDeliveryWatch'
-  | 'listContactDeliveries'
-  | 'markContactStalled'
-  | 'recordServerAck'
->;
 
 export interface DynamoDbDeliveryWatchStoreOptions {
   client: DynamoDBDocumentClient;

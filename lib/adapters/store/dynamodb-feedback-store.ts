@@ -9,22 +9,9 @@ import { isStalled } from '../../domain/delivery-stall.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { shouldApplyReceipt } from '../../domain/queue-state.ts';
 import { CONTACT_STATUSES, type ContactStatus, type OptOut, type ReceiptStatus } from '../../domain/types.ts';
-import type { Store } from '../../ports/store.ts';
+import type { FeedbackStore } from '../../ports/store.ts';
 import { type Item, isConditionFailure, tableOperations, toEntity } from './dynamodb-item.ts';
 import { contactsIndexSortKey, GSI1, indexPartitions, keys, PK } from './table-schema.ts';
-
-/** The part of the Store the gateway webhooks and the opt-out API use (docs/data-model.md: Contact, Opt-out). */
-export type FeedbackStore = Pick<
-  Store,
-  | 'applyReceipt'
-  | 'markContactReplied'
-  | 'putOptOut'
-  | 'getOptOut'
-  | 'deleteOptOut'
-  | 'findOptedOut'
-  | 'listOptOuts'
-  | 'hasOptOuts'
->;
 
 export interface DynamoDbFeedbackStoreOptions {
   client: DynamoDBDocumentClient;

@@ -1,13 +1,11 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { BillingQueue } from '../../domain/types.ts';
-import type { Store, StoredSchedule } from '../../ports/store.ts';
+import type { ScheduleStore, SendingStore, StoredSchedule } from '../../ports/store.ts';
 import { isConditionFailure, toEntity } from './dynamodb-item.ts';
 import { GSI2, indexPartitions, keys } from './table-schema.ts';
 
-export type ScheduleStore = Pick<
-  Store,
-  'createSchedule' | 'listDueSchedules' | 'claimSchedule' | 'listDueQueues'
->;
+/** The part of the Store the store-backed scheduler and the sweeper read: schedules and due queues. */
+type DynamoDbSchedulePart = ScheduleStore & Pick<SendingStore, 'listDueQueues'>;
 
 /**
  * The due index's readers: open queues for the sweeper, and the schedules of the local scheduler: one item per name (a conditional put makes a repeat a no-op,
@@ -17,7 +15,7 @@ export type ScheduleStore = Pick<
 export const createDynamoDbScheduleStore = (options: {
   client: DynamoDBDocumentClient;
   tableName: string;
-}): ScheduleStore => {
+}): DynamoDbSchedulePart => {
   const { client, tableName: TableName } = options;
   return {
     async createSchedule(schedule) {

@@ -15,32 +15,12 @@ import type {
   QueueStatus,
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Store } from '../../ports/store.ts';
+import type { ConversationStore, SendingStore } from '../../ports/store.ts';
 import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-item.ts';
 import { contactsIndexSortKey, GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
 /** The part of the Store the sender (and the webhooks, for messages) uses: design section 5, Send. */
-export type SendingStore = Pick<
-  Store,
-  | 'listSendableContacts'
-  | 'claimContact'
-  | 'finishContact'
-  | 'skipOptedOutContact'
-  | 'listStuckContacts'
-  | 'recordSent'
-  | 'summarizeContacts'
-  | 'cancelUnsentContacts'
-  | 'transitionQueue'
-  | 'updateQueueProgress'
-  | 'nextPublishGeneration'
-  | 'acquireInstanceLease'
-  | 'renewInstanceLease'
-  | 'releaseInstanceLease'
-  | 'noteInstanceWaiter'
-  | 'recordMessage'
-  | 'listMessages'
-  | 'getMessage'
->;
+type DynamoDbSendingPart = Omit<SendingStore, 'listDueQueues'> & ConversationStore;
 
 export interface DynamoDbSendingStoreOptions {
   client: DynamoDBDocumentClient;
@@ -187,7 +167,7 @@ function checkLimit(method: string, limit: number): void {
  * lease, Message). Every state change is one conditional single-item write; the per-message path
  * (claim, record, finish, progress) is exactly one request each.
  */
-export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions): SendingStore {
+export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions): DynamoDbSendingPart {
   const { client, tableName, clock } = options;
   const { get, putIfMatch, updateIfMatch, queryAll } = tableOperations(client, tableName);
   const tenantOfQueue = new Map<string, string>();

@@ -1,0 +1,93 @@
+import type { CallbackEvent, Page } from '../../domain/types.ts';
+
+/** Callbacks to the ERP: events and the state of their delivery. */
+export interface CallbackStore {
+  /** Stores an event unless one with its id exists (the dedup of `BillingEvents.emit`). */
+  putCallbackEvent(event: StoredCallbackEvent): Promise<'created' | 'exists'>;
+  getCallbackEvent(queueId: string, eventId: string): Promise<StoredCallbackEvent | undefined>;
+  /** Pending events whose next attempt is at or before `now`, earliest first (candidates: the claim decides). */
+  listDueCallbacks(now: string, limit: number): Promise<StoredCallbackEvent[]>;
+  /**
+   * Claims a due attempt: a `pending` event whose `nextAttemptAt <= now` gets `attempts + 1` and
+   * `nextAttemptAt = leaseUntil` (so no other deliverer takes it meanwhile). undefined when not due.
+   */
+  claimCallback(
+    queueId: string,
+    eventId: string,
+    now: string,
+    leaseUntil: string,
+  ): Promise<StoredCallbackEvent | undefined>;
+  /** Records the result of claimed attempt number `attempt`; false when the claim was lost meanwhile. */
+  finishCallbackAttempt(
+    queueId: string,
+    eventId: string,
+    attempt: number,
+    result: CallbackAttemptResult,
+  ): Promise<boolean>;
+  /** A tenant's events, oldest first: of one queue, or all of them; from `since` on. */
+  listCallbackEvents(tenantId: string, query: CallbackEventQuery): Promise<Page<StoredCallbackEvent>>;
+}
+
+/** Where an event stands with the ERP: `skipped` events are kept for the events API, never posted. */
+export type CallbackDeliveryStatus = 'pending' | 'delivered' | 'dead' | 'skipped';
+
+export interface CallbackDelivery {
+  status: CallbackDeliveryStatus;
+  /** Attempts started (a claim counts one). */
+  attempts: number;
+  /** While `pending`: when the next attempt may start (or the current claim's lease ends). */
+  nextAttemptAt: string | null;
+  /** When the last finished attempt ended (set with its result, not at the claim). */
+  lastAttemptAt: string | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+}
+
+/** The JSON body posted to the ERP, with the wire's field names. */
+export interface CallbackPayload {
+  event_id: string;
+  event: CallbackEvent;
+  occurred_at: string;
+  external_id: string;
+  billing_campaign_id: string;
+  queue_id: string;
+  /** null for queue-level events. */
+  contact: { telefone: string; nome_cliente: string; numero_fatura: string | null } | null;
+  /** The gateway's message id. */
+  message_id: string | null;
+  error: { code: string; message: string } | null;
+  reply: { text: string; intent: string } | null;
+}
+
+/** One event for the ERP and the state of its delivery. */
+export interface StoredCallbackEvent {
+  /** `<queueId>:<position>:<event>` or `<queueId>:queue.completed`: deterministic, so emitting twice stores once. */
+  eventId: string;
+  tenantId: string;
+  queueId: string;
+  event: CallbackEvent;
+  occurredAt: string;
+  /** Where to post (null: the campaign asked for no callbacks). */
+  callbackUrl: string | null;
+  /** The campaign's API key: its signing secrets sign the callback. */
+  apiKeyId: string;
+  payload: CallbackPayload;
+  delivery: CallbackDelivery;
+  createdAt: string;
+}
+
+/** The result of one delivery attempt. */
+export type CallbackAttemptResult =
+  | { status: 'delivered'; at: string }
+  | { status: 'pending'; at: string; error: string; nextAttemptAt: string }
+  | { status: 'dead'; at: string; error: string };
+
+export interface CallbackEventQuery {
+  /** Only this queue's events (the caller checked the queue is the tenant's). */
+  queueId?: string;
+  /** Only events that occurred at or after this instant. */
+  since?: string;
+  /** Page size, 1..100. */
+  limit: number;
+  cursor?: string;
+}

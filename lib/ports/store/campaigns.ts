@@ -1,0 +1,69 @@
+import type {
+  BillingContact,
+  BillingQueue,
+  Campaign,
+  ContactStatus,
+  Page,
+  QueueStatus,
+} from '../../domain/types.ts';
+import type { PageRequest } from './paging.ts';
+
+/** Accepting a batch: the campaign (the idempotency point), its queue and contacts, and reading them back. */
+export interface CampaignStore {
+  /** Creates the campaign (state `creating`, held by `campaign.owner`) unless the tenant already has this external id. */
+  createCampaign(campaign: Campaign): Promise<'created' | 'exists'>;
+  getCampaign(tenantId: string, externalId: string): Promise<Campaign | undefined>;
+  /**
+   * Takes over a `creating` campaign whose lease ended before `now` (its request died, or is too
+   * slow): sets `owner` and `leaseUntil`; false when it is `created` or another request still holds it.
+   */
+  takeOverCampaign(
+    tenantId: string,
+    externalId: string,
+    owner: string,
+    now: string,
+    leaseUntil: string,
+  ): Promise<boolean>;
+  /**
+   * Extends the lease of a `creating` campaign `owner` still holds; false when a retry took it over
+   * (or it is `created`, or gone): the caller must stop writing.
+   */
+  holdCampaign(tenantId: string, externalId: string, owner: string, leaseUntil: string): Promise<boolean>;
+  /** Records that the daily quota was reserved for this campaign. */
+  markCampaignQuotaReserved(tenantId: string, externalId: string): Promise<void>;
+  /**
+   * `creating -> created` if `owner` still holds it; false when it already was `created` or another
+   * request took it over.
+   */
+  completeCampaign(tenantId: string, externalId: string, owner: string): Promise<boolean>;
+  /**
+   * Removes a campaign still `creating` and held by `owner` (its request was refused after the put,
+   * e.g. daily limit); false when there was none to remove (created, taken over, or gone).
+   */
+  deleteCreatingCampaign(tenantId: string, externalId: string, owner: string): Promise<boolean>;
+
+  /**
+   * Writes the contacts of a queue id no stored campaign names yet (BatchWriteItem, 25 a call,
+   * unprocessed items retried), unconditionally. Only for a new batch, before its campaign is
+   * stored: nobody else can know the queue id, so no write can land on a contact that moved on.
+   */
+  putFreshContacts(contacts: readonly BillingContact[]): Promise<void>;
+  /** Removes contacts written by `putFreshContacts` whose campaign was never stored (or was removed). */
+  deleteFreshContacts(queueId: string, positions: readonly number[]): Promise<void>;
+  /**
+   * Creates the contacts that do not exist yet (one conditional put each, bounded parallelism) and
+   * never rewrites an existing one, so a late writer cannot send a contact that moved on back to
+   * `pending`. Returns how many it created.
+   */
+  putContacts(contacts: readonly BillingContact[]): Promise<number>;
+  /** Creates the queue unless it exists. */
+  createQueue(queue: BillingQueue): Promise<'created' | 'exists'>;
+  /** The queue by id, whatever its tenant (callers check `tenantId`). */
+  getQueue(queueId: string): Promise<BillingQueue | undefined>;
+  /** A tenant's queues, newest first. */
+  listQueues(tenantId: string, page: PageRequest<QueueStatus>): Promise<Page<BillingQueue>>;
+  /** A queue's contacts in batch order. */
+  listContacts(queueId: string, page: PageRequest<ContactStatus>): Promise<Page<BillingContact>>;
+  /** One contact of a queue (an event's payload names it). */
+  getContact(queueId: string, position: number): Promise<BillingContact | undefined>;
+}

@@ -1,0 +1,154 @@
+import type {
+  BillingContact,
+  BillingQueue,
+  ContactSendResult,
+  ContactStatus,
+  ConversationMessage,
+  QueueCounter,
+  QueueRunFields,
+  QueueStatus,
+} from '../../domain/types.ts';
+
+/** Sending (design section 5): every step a single-item conditional write; queue transitions and progress; one pump per instance through its lease; the sweeper's due queues. */
+export interface SendingStore {
+  /**
+   * Contacts the pump may try now, in batch order after `afterPosition`: `pending`, and `retry`
+   * whose `retryAt` has come. Candidates only: the claim decides.
+   */
+  listSendableContacts(
+    queueId: string,
+    now: string,
+    limit: number,
+    afterPosition?: number,
+  ): Promise<BillingContact[]>;
+  /**
+   * Claims a contact before the gateway is called: `pending`, or `retry` due by `now`, becomes
+   * `sending` and `attempts` grows by one. undefined when it is not claimable (already claimed,
+   * sent, cancelled...), so a redelivered work item never sends a contact twice.
+   */
+  claimContact(queueId: string, position: number, now: string): Promise<BillingContact | undefined>;
+  /**
+   * Records a successful send: the claimed contact, rewritten whole as `sent` with the gateway's ids,
+   * on the condition that it is still `sending` by this very claim (`claimed.claimedAt`), then its
+   * conversation message (also the gateway-id pointer for webhooks). `false` when the claim was
+   * settled by someone else meanwhile (a pump that took the contact for abandoned): the contact is
+   * then left as that pump decided, and only the message is stored (it did go out).
+   */
+  recordSent(
+    claimed: BillingContact,
+    result: Extract<ContactSendResult, { status: 'sent' }>,
+    message: ConversationMessage,
+  ): Promise<boolean>;
+  /**
+   * Records the attempt's result on a contact in `sending`; false when it was not in `sending` (or,
+   * given `claimedAt`, not by that claim any more).
+   */
+  finishContact(
+    queueId: string,
+    position: number,
+    result: ContactSendResult,
+    claimedAt?: string,
+  ): Promise<boolean>;
+  /**
+   * A contact whose phone opted out is skipped without a claim: `pending`, or `retry`, becomes
+   * `skipped_opt_out`. The status it had, or undefined when it was neither (claimed, cancelled...).
+   */
+  skipOptedOutContact(
+    queueId: string,
+    position: number,
+    at: string,
+  ): Promise<'pending' | 'retry' | undefined>;
+  /** Contacts left in `sending` by a pump that died (index candidates confirmed by a consistent read). */
+  listStuckContacts(queueId: string): Promise<BillingContact[]>;
+  /**
+   * Every contact of the queue read from the base table with a strongly consistent read: how many
+   * are in each status, how many `failed` ones had been sent (a receipt failed them), the earliest
+   * `retryAt`, and the contacts in `sending`. What decides that a queue is finished, and what the
+   * sender's counters must say (it recounts after a crash). Never from an index: an index can lag.
+   */
+  summarizeContacts(queueId: string): Promise<ContactSummary>;
+  /**
+   * `pending` and `retry` contacts become `cancelled`; how many changed, and how many of those
+   * were waiting in `retry` (the pending-retry counter gives them up).
+   */
+  cancelUnsentContacts(queueId: string, at: string): Promise<{ cancelled: number; fromRetry: number }>;
+  /**
+   * Moves the queue to `to` if its status is one of `from`, setting `fields` in the same write;
+   * the updated queue, or undefined when the status did not match.
+   */
+  transitionQueue(
+    queueId: string,
+    from: readonly QueueStatus[],
+    to: QueueStatus,
+    fields?: QueueRunFields,
+  ): Promise<BillingQueue | undefined>;
+  /**
+   * Adds to counters (negative allowed) and sets fields, in one write; returns the queue after the
+   * change (its status tells a pump whether a pause or cancel arrived meanwhile).
+   */
+  updateQueueProgress(
+    queueId: string,
+    deltas: Partial<Record<QueueCounter, number>>,
+    fields?: QueueRunFields,
+  ): Promise<BillingQueue | undefined>;
+  /** Adds one to the queue's publish generation and returns the new value. */
+  nextPublishGeneration(queueId: string): Promise<number>;
+
+  /**
+   * Takes the instance's lease (one pump per instance) if it is free, expired, or already `owner`'s.
+   * Returns whether it was acquired, when the instance last sent (for pacing across pumps), which
+   * queue held it last, and which queue is waiting for it (so queues on one instance take turns).
+   */
+  acquireInstanceLease(
+    tenantId: string,
+    instanceId: string,
+    owner: string,
+    now: string,
+    until: string,
+  ): Promise<InstanceLease>;
+  /** Extends the lease and records the last send; false when `owner` lost it. */
+  renewInstanceLease(
+    tenantId: string,
+    instanceId: string,
+    owner: string,
+    until: string,
+    lastSendAt: string | null,
+  ): Promise<boolean>;
+  /**
+   * Frees the lease (if `owner` holds it), keeping the last send time for the next pump's pacing and
+   * which queue just had its turn.
+   */
+  releaseInstanceLease(
+    tenantId: string,
+    instanceId: string,
+    owner: string,
+    lastSendAt: string | null,
+    queueId: string,
+  ): Promise<void>;
+  /** Notes that `queueId` waits for the instance (the latest waiter wins); `null` clears it if it is `queueId`'s. */
+  noteInstanceWaiter(tenantId: string, instanceId: string, queueId: string, at: string | null): Promise<void>;
+  /**
+   * Open queues (pending, scheduled, running, instance_down) whose check time (`nextRunAt`, or
+   * their last change) is at or before `upTo`, earliest first: the sweeper's candidates.
+   */
+  listDueQueues(upTo: string, limit: number): Promise<BillingQueue[]>;
+}
+
+/** What a strongly consistent read of all of a queue's contacts says (see `summarizeContacts`). */
+export interface ContactSummary {
+  byStatus: Partial<Record<ContactStatus, number>>;
+  failedAfterSend: number;
+  /** The earliest `retryAt` among contacts in `retry`; null when none waits. */
+  earliestRetryAt: string | null;
+  /** Contacts in `sending` (claimed; the gateway may be on it right now, or its pump died). */
+  sending: BillingContact[];
+}
+
+export interface InstanceLease {
+  acquired: boolean;
+  lastSendAt: string | null;
+  /** The queue whose pump held the lease last. */
+  lastHolderQueueId: string | null;
+  /** A queue that found the lease busy and waits for its turn. */
+  waiter: { queueId: string; at: string } | null;
+}
