@@ -1,9 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type EvolutionSimulator,
-  startEvolutionSimulator,
-} from '../../lib/adapters/gateway/evolution-simulator.ts';
 import { createPrometheusMetrics } from '../../lib/adapters/metrics/prometheus-metrics.ts';
 import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
 import {
@@ -25,6 +21,10 @@ import { type Container, createContainer } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
 import type { BillingQueue, TemplateType } from '../../lib/domain/types.ts';
 import { ensureWorkQueues, startEmbeddedSqs } from '../../lib/local/embedded-sqs.ts';
+import {
+  type EvolutionSimulator,
+  startEvolutionSimulator,
+} from '../../lib/local/evolution-simulator/index.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { Scheduler } from '../../lib/ports/scheduler.ts';
 import type { WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';

@@ -1,8 +1,8 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { EvolutionSimulator, SimSentMessage } from '../../lib/adapters/gateway/evolution-simulator.ts';
 import { createRabbitMqWorkQueue } from '../../lib/adapters/queue/rabbitmq-work-queue.ts';
 import { addInstance } from '../../lib/app/add-instance.ts';
 import type { BillingConfig } from '../../lib/domain/types.ts';
+import type { EvolutionSimulator, SimSentMessage } from '../../lib/local/evolution-simulator/index.ts';
 import type { WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';
 import { type IndexLagDynamoDb, startIndexLagDynamoDb } from './index-lag-dynamodb.ts';
 import {
