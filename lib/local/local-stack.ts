@@ -59,6 +59,14 @@ export interface LocalRoles {
   attachTo?: StackInfo;
 }
 
+/**
+ * The local stack cannot start for a reason the user fixes (a port in use, a data dir in use): its
+ * message is one line saying what is wrong and what to set, printed without a stack trace.
+ */
+export class LocalStartError extends Error {
+  override name = 'LocalStartError';
+}
+
 const isLoopback = (url: string | undefined): boolean =>
   !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
@@ -115,6 +123,7 @@ export const startLocalStack = async (
 ): Promise<LocalStack> => {
   const dataDir = resolve(config.DATA_DIR);
   await mkdir(dataDir, { recursive: true });
+  if (!roles.attachTo) await refuseDataDirInUse(dataDir);
   if (roles.attachTo) {
     const owner = roles.attachTo;
     config = {
@@ -136,7 +145,7 @@ export const startLocalStack = async (
     if (!config.endpoints.dynamodb) {
       await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
       const path = join(dataDir, 'dynamodb');
-      dynamodb = await onPreferredPort((port) => startEmbeddedDynamoDb({ path, port }), config.DYNAMODB_PORT);
+      dynamodb = await startEmbeddedDynamoDb({ path, port: config.DYNAMODB_PORT, anyPortIfTaken: true });
       closers.push(() => dynamodb?.close());
     }
     let sqs: EmbeddedSqs | undefined;
@@ -199,6 +208,11 @@ export const startLocalStack = async (
         port: config.PORT,
         host: config.HOST,
         onError: (error) => container.logger.error('local gateway error', { error: error as Error }),
+      }).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+        throw new LocalStartError(
+          `port ${config.PORT} on ${config.HOST} is already in use (another npm start?): stop that process or set PORT to a free port (PORT=0 picks one)`,
+        );
       });
       closers.push(() => server?.close());
       // The simulator posts the demo instance's receipts and replies to this API, as Evolution would.
@@ -233,6 +247,19 @@ export const startLocalStack = async (
     await close();
     throw error;
   }
+};
+
+/**
+ * One stack owns a data dir: its embedded DynamoDB locks the folder, and a second one would die on
+ * the lock with an obscure error. A running owner is named; a stale info file (its process is gone)
+ * is ignored.
+ */
+const refuseDataDirInUse = async (dataDir: string): Promise<void> => {
+  const owner = await readStackInfo(dataDir);
+  if (owner && owner.pid !== process.pid)
+    throw new LocalStartError(
+      `DATA_DIR ${dataDir} is already used by pid ${owner.pid} (${owner.url ?? 'a running stack'}): stop it, run \`npm run worker\` to join it, or set DATA_DIR to another folder`,
+    );
 };
 
 /** The stack another local process runs (for `npm run worker` and the admin CLI), if it is alive. */
