@@ -9,7 +9,7 @@ export interface RabbitMqDeadLettersOptions {
   url: string;
   /** The work queue; its dead-letter queue is `<queueName>.dlq` (rabbitmq-queue.ts). */
   queueName: string;
-  /** The work queue's delivery limit (RabbitMqQueueSettings.maxReceiveCount). Default 5. */
+  /** The work queue's delivery limit (RabbitMqQueueOptions.maxReceiveCount). Default 5. */
   maxReceiveCount?: number;
   /** Shown by the broker (`rabbitmqctl list_connections client_properties`). */
   connectionName?: string;
