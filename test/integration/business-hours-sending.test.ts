@@ -1,7 +1,8 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrometheusMetrics } from '../../lib/adapters/metrics/prometheus-metrics.ts';
-import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
+import { createSqsQueue } from '../../lib/adapters/queue/sqs-queue.ts';
+import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import {
   createStoreBackedScheduler,
   type StoreBackedScheduler,
@@ -78,7 +79,7 @@ describe('sending inside business hours', () => {
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
     });
     const { queueUrl } = await ensureWorkQueues(sqsClient, { name: 'hours' });
-    workQueue = createSqsWorkQueue({ client: sqsClient, queueUrl, waitTimeSeconds: 1 });
+    workQueue = createSqsQueue({ client: sqsClient, queueUrl, codec: workItemCodec, waitTimeSeconds: 1 });
 
     clock = manualClock('2026-12-04T20:59:00Z');
     const store = createDynamoDbStore({ client: doc, tableName: 'billing', clock });

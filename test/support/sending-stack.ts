@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { createRabbitMqWorkQueue } from '../../lib/adapters/queue/rabbitmq-work-queue.ts';
+import { createRabbitMqQueue } from '../../lib/adapters/queue/rabbitmq-queue.ts';
+import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import { addInstance } from '../../lib/app/add-instance.ts';
 import type { BillingConfig } from '../../lib/domain/types.ts';
 import type { EvolutionSimulator, SimSentMessage } from '../../lib/local/evolution-simulator/index.ts';
@@ -128,7 +129,7 @@ export const startSendingStack = async (
   // can drop exactly this stack's connection; it is the product's adapter with the stack's settings.
   const workQueue =
     driver === 'rabbitmq'
-      ? await createRabbitMqWorkQueue({ url: amqpUrl, queueName, connectionName })
+      ? await createRabbitMqQueue({ url: amqpUrl, queueName, codec: workItemCodec, connectionName })
       : undefined;
   let test: TestStack;
   try {
