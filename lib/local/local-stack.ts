@@ -30,6 +30,8 @@ export interface StackInfo {
   sqsEndpoint: string | null;
   tableName: string;
   simulatorUrl: string | null;
+  /** The owner's QUEUE_DRIVER: a worker on another driver would wait on a queue nobody publishes to. */
+  queueDriver: Config['QUEUE_DRIVER'];
 }
 
 export const STACK_INFO_FILE = 'local-stack.json';
@@ -238,6 +240,7 @@ export const startLocalStack = async (
       sqsEndpoint: sqsEndpoint ?? null,
       tableName: config.TABLE_NAME,
       simulatorUrl: simulator?.url ?? null,
+      queueDriver: config.QUEUE_DRIVER,
     };
     await writeFile(infoFile, JSON.stringify(info, null, 2));
     closers.push(() => rm(infoFile, { force: true }));

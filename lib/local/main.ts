@@ -12,7 +12,13 @@ const main = async (): Promise<void> => {
   if (mode === 'worker') {
     const owner = await readStackInfo(config.DATA_DIR);
     if (!owner)
-      throw new LocalStartError(`no running stack in ${config.DATA_DIR}: start it first (npm run api or npm start)`);
+      throw new LocalStartError(
+        `no running stack in ${config.DATA_DIR}: start it first (npm run api or npm start)`,
+      );
+    if (owner.queueDriver && owner.queueDriver !== config.QUEUE_DRIVER)
+      throw new LocalStartError(
+        `the stack of pid ${owner.pid} uses QUEUE_DRIVER=${owner.queueDriver}, this worker ${config.QUEUE_DRIVER}: start the worker with QUEUE_DRIVER=${owner.queueDriver}`,
+      );
     roles = { api: false, worker: true, attachTo: owner };
   } else {
     roles = { api: true, worker: mode !== 'api' };

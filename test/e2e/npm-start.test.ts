@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait-for.ts';
 
 /** Runs `npm start` as a user would, with its own data dir and free ports. */
-const startStack = (dataDir: string, env: Record<string, string> = {}) => {
-  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
+const startStack = (dataDir: string, env: Record<string, string> = {}, script = 'start') => {
+  const child: ChildProcess = spawn('npm', ['run', script, '--silent'], {
     env: { ...process.env, DATA_DIR: dataDir, PORT: '0', DYNAMODB_PORT: '0', LOG_LEVEL: 'WARN', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -112,7 +112,7 @@ describe('npm start', () => {
     }
   }, 60_000);
 
-  it('refuses a second stack on the same data dir, naming the pid that uses it', async () => {
+  it('refuses a second stack on the same data dir, naming the pid, and a worker on another queue driver', async () => {
     // Prepare
     const dataDir = await mkdtemp(join(tmpdir(), 'billing-start-'));
     dirs.push(dataDir);
@@ -126,12 +126,16 @@ describe('npm start', () => {
       // Act
       const second = startStack(dataDir);
       await second.exited;
+      const worker = startStack(dataDir, { QUEUE_DRIVER: 'rabbitmq' }, 'worker');
+      await worker.exited;
 
       // Assess
       const ownerPid = /"pid": (\d+)/.exec(await readFile(join(dataDir, 'local-stack.json'), 'utf8'))?.[1];
       expect(second.output()).toContain(`is already used by pid ${ownerPid}`);
       expect(second.output()).not.toMatch(STACK_TRACE);
       expect(second.output()).not.toContain('Database is closed');
+      expect(worker.output()).toContain('uses QUEUE_DRIVER=sqs, this worker rabbitmq');
+      expect(worker.output()).not.toMatch(STACK_TRACE);
     } finally {
       process.kill(-(first.child.pid as number), 'SIGINT');
       await first.exited;
