@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../adapters/store/table-schema.ts';
 import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
 import { DEMO_TENANT_ID, seedDemoTenant } from '../app/seed-demo-tenant.ts';
+import { sweep } from '../app/sweep.ts';
 import {
   buildHttpHandler,
   type Container,
@@ -224,6 +225,10 @@ export const startLocalStack = async (
           webhookHeaders: { [WEBHOOK_SECRET_HEADER]: demo.webhookSecret },
         });
     }
+    // The embedded SQS lived in the last run's memory: the work items of queues it was sending (or
+    // about to) went with it. This process owns the data dir, so no one else is sending them: resume
+    // them now instead of after the sweeper's grace.
+    if (sqs) await resumeInterruptedQueues(container);
     let worker: Worker | undefined;
     if (roles.worker) {
       worker = await startWorker(container);
@@ -263,6 +268,12 @@ const refuseDataDirInUse = async (dataDir: string): Promise<void> => {
     throw new LocalStartError(
       `DATA_DIR ${dataDir} is already used by pid ${owner.pid} (${owner.url ?? 'a running stack'}): stop it, run \`npm run worker\` to join it, or set DATA_DIR to another folder`,
     );
+};
+
+const resumeInterruptedQueues = async (container: Container): Promise<void> => {
+  const { republished } = await sweep(container, { graceMs: 0 });
+  if (republished.length > 0)
+    container.logger.info('resumed queues interrupted by the last stop', { queues: republished.length });
 };
 
 /** The stack another local process runs (for `npm run worker` and the admin CLI), if it is alive. */
