@@ -1,22 +1,23 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { buildHttpHandler, createContainer, type RouteFactory } from '../../lib/composition.ts';
+import { buildHttpHandler, type Container, createContainer } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { ERROR_TABLE } from '../../lib/domain/errors.ts';
 import {
   buildOpenApiDocument,
   documentedOperations,
-  GUIDE_EXAMPLE_1,
   serverUrlFromHeaders,
 } from '../../lib/http/openapi-document.ts';
-import { ROUTES } from '../../lib/http/route-table.ts';
-import { route as docsRoute } from '../../lib/lambda/routes/docs.ts';
-import { route as openapiRoute } from '../../lib/lambda/routes/openapi.ts';
+import type { HttpRoute } from '../../lib/http/route.ts';
+import { docsRoute } from '../../lib/http/routes/docs.ts';
+import { OPERATIONS } from '../../lib/http/routes/index.ts';
+import { openApiRoute as openapiRoute } from '../../lib/http/routes/openapi.ts';
+import { GUIDE_EXAMPLE_1 } from '../../lib/http/routes/send-overdue.ts';
 
 /** The Lambda handler of a route factory, as the local stack and AWS run it (no store is touched). */
-const invoke = async (factory: RouteFactory, path: string, pathParameters?: Record<string, string>) => {
+const invoke = async (route: HttpRoute<Container>, path: string, pathParameters?: Record<string, string>) => {
   const container = createContainer(loadConfig({ LOG_LEVEL: 'SILENT' }), { store: {} as never });
-  const handler = buildHttpHandler(factory, container);
+  const handler = buildHttpHandler(route, container);
   const event = {
     version: '2.0',
     routeKey: `GET ${path}`,
@@ -44,12 +45,12 @@ describe('openapi-document', () => {
     expect(doc.servers).toBeUndefined();
   });
 
-  it('documents every route of the route table', () => {
+  it('documents every operation of the route list', () => {
     // Prepare
     const documented = new Set(documentedOperations().map((op) => `${op.method} ${op.path}`));
 
     // Act
-    const missing = ROUTES.map((r) => `${r.method} ${r.path}`).filter((key) => !documented.has(key));
+    const missing = OPERATIONS.map((r) => `${r.method} ${r.path}`).filter((key) => !documented.has(key));
 
     // Assess
     expect(missing).toEqual([]);
