@@ -123,8 +123,10 @@ export const docsRoute: HttpRoute<unknown> = {
       method: 'GET',
       path: `${BASE}/{asset}`,
       auth: 'none',
-      // Documented, not validated: an unknown name is a 404, answered by the handler.
-      request: { params: { schema: docsAssetParamsSchema } },
+      // Any name passes the schema; an unknown one is a 404, answered by the handler.
+      request: {
+        params: { schema: docsAssetParamsSchema, invalid: () => new DomainError('ROUTE_NOT_FOUND') },
+      },
       responses: {
         200: {
           description: 'JavaScript ou CSS.',
