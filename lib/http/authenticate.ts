@@ -5,7 +5,8 @@ import { isIpAllowed } from '../domain/ip-allow-list.ts';
 import type { ApiKey, TemplateType, Tenant } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
-import { HttpError, type HttpRequest, type HttpResponse, type StackEvent } from './http-handler.ts';
+import { HttpError } from './http-error.ts';
+import type { HttpRequest, HttpResponse, StackEvent } from './http-handler.ts';
 
 export const API_KEY_HEADER = 'x-billing-api-key';
 

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type AuthDeps, authenticateCaller } from './authenticate.ts';
+import { HttpError } from './http-error.ts';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.ts';
 import { type HttpRoute, type Operation, pathParameterNames, type RouteInput } from './route.ts';
 import { validateRequest } from './validate-request.ts';
@@ -18,7 +19,7 @@ export interface HttpRequest {
   /** Parsed JSON body, or undefined when the request had none. */
   body: unknown;
   /**
-   * Only on routes built with `readUnreadableBodies`: the code of why the body could not be read
+   * Only on operations declaring `readUnreadableBodies`: the code of why the body could not be read
    * (PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, MALFORMED_JSON); `body` is then undefined.
    */
   bodyProblem?: string;
@@ -55,18 +56,6 @@ export type StackEvent = APIGatewayProxyEventV2 & {
   /** An authenticated caller's RateLimit headers, and the recording of the key's use. */
   rateLimit?: { headers: Record<string, string>; useRecorded: Promise<void> };
 };
-
-/** A DomainError that also sets response headers (Retry-After on 429, for instance). */
-export class HttpError extends DomainError {
-  constructor(
-    code: DomainError['code'],
-    readonly headers: Record<string, string>,
-    params: DomainError['params'] = {},
-    details?: unknown,
-  ) {
-    super(code, params, details);
-  }
-}
 
 /**
  * The JSON body of an event (undefined when it has none); throws the 413/415/400 DomainErrors. The

@@ -45,20 +45,25 @@ export interface SuccessResponse {
 }
 
 /** What the handler receives: the request, the caller (apiKey routes) and the parsed parts. */
-export interface RouteInput<Params = unknown, Query = unknown, Body = unknown> {
+export interface RouteInput<
+  Params = unknown,
+  Query = unknown,
+  Body = unknown,
+  Caller = AuthContext | undefined,
+> {
   request: HttpRequest;
-  /** Set when the route's auth is `apiKey`. */
-  auth: AuthContext;
+  /** The authenticated caller of an `apiKey` operation; undefined for the others. */
+  auth: Caller;
   params: Params;
   query: Query;
   body: Body;
 }
 
-interface OperationFields {
+interface OperationFields<A extends RouteAuth = RouteAuth> {
   method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
   /** Without a trailing slash (both spellings are served); `{name}` for a path parameter. */
   path: string;
-  auth: RouteAuth;
+  auth: A;
   /** A send route: the key must be allowed this template type (checked right after authentication). */
   templateType?: TemplateType;
   /**
@@ -78,10 +83,18 @@ interface OperationFields {
 }
 
 /** An operation as its module declares it, with the handler typed by the schemas. */
-export interface OperationDeclaration<Deps, P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>
-  extends OperationFields {
+export interface OperationDeclaration<
+  Deps,
+  A extends RouteAuth,
+  P extends z.ZodType,
+  Q extends z.ZodType,
+  B extends z.ZodType,
+> extends OperationFields<A> {
   request?: { params?: RequestPart<P>; query?: RequestPart<Q>; body?: BodyPart<B> };
-  handler: (deps: Deps, input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<HttpResponse>;
+  handler: (
+    deps: Deps,
+    input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>, A extends 'apiKey' ? AuthContext : undefined>,
+  ) => Promise<HttpResponse>;
 }
 
 /** An operation as the stack runs it: the middleware has parsed each part with its schema. */
@@ -93,11 +106,12 @@ export interface Operation<Deps> extends OperationFields {
 /** Types the handler's input from the declared schemas. */
 export const defineOperation = <
   Deps,
+  A extends RouteAuth,
   P extends z.ZodType = z.ZodUndefined,
   Q extends z.ZodType = z.ZodUndefined,
   B extends z.ZodType = z.ZodUndefined,
 >(
-  declaration: OperationDeclaration<Deps, P, Q, B>,
+  declaration: OperationDeclaration<Deps, A, P, Q, B>,
 ): Operation<Deps> =>
   // Sound: the validation middleware hands the handler each part as its schema parsed it.
   ({ ...declaration, request: declaration.request ?? {} }) as unknown as Operation<Deps>;

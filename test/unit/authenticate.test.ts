@@ -4,8 +4,14 @@ import { hashApiKey } from '../../lib/app/api-key-secret.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { DomainError, messageFor } from '../../lib/domain/errors.ts';
 import type { ApiKey, TemplateType, Tenant } from '../../lib/domain/types.ts';
-import { type AuthDeps, assertTemplateTypeAllowed, authenticate } from '../../lib/http/authenticate.ts';
-import { HttpError, type HttpRequest, type HttpResponse, httpHandler } from '../../lib/http/http-handler.ts';
+import {
+  type AuthContext,
+  type AuthDeps,
+  assertTemplateTypeAllowed,
+  authenticate,
+} from '../../lib/http/authenticate.ts';
+import { HttpError } from '../../lib/http/http-error.ts';
+import { type HttpRequest, type HttpResponse, httpHandler } from '../../lib/http/http-handler.ts';
 import { defineOperation, type HttpRoute, type RouteInput } from '../../lib/http/route.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { CounterResult, Store } from '../../lib/ports/store.ts';
@@ -289,7 +295,10 @@ describe('assertTemplateTypeAllowed', () => {
 /** The answer of an `apiKey` route whose handler is `handler`, through the shared HTTP stack. */
 const throughStack = async (
   store: Store,
-  handler: (deps: AuthDeps, input: RouteInput) => Promise<HttpResponse>,
+  handler: (
+    deps: AuthDeps,
+    input: RouteInput<unknown, unknown, unknown, AuthContext>,
+  ) => Promise<HttpResponse>,
   options: { headers?: Record<string, string>; templateType?: TemplateType } = {},
 ) => {
   const route: HttpRoute<AuthDeps> = {

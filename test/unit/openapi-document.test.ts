@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { buildHttpHandler, type Container, createContainer } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { ERROR_TABLE } from '../../lib/domain/errors.ts';
+import { ERROR_TABLE, type ErrorCode } from '../../lib/domain/errors.ts';
 import {
   buildOpenApiDocument,
   documentedOperations,
@@ -54,6 +54,35 @@ describe('openapi-document', () => {
 
     // Assess
     expect(missing).toEqual([]);
+  });
+
+  it('documents nothing but the operations of the route list', () => {
+    // Act
+    const documented = documentedOperations().map((op) => `${op.method} ${op.path}`);
+
+    // Assess
+    expect(documented.sort()).toEqual(OPERATIONS.map((op) => `${op.method} ${op.path}`).sort());
+  });
+
+  it("lists each operation's declared error codes under their status, and the stack's codes from its declaration", () => {
+    // Prepare
+    const doc = buildOpenApiDocument();
+
+    // Assess
+    for (const op of OPERATIONS) {
+      const method = op.method.toLowerCase() as 'get' | 'post' | 'delete';
+      const responses = doc.paths?.[op.path]?.[method]?.responses ?? {};
+      const listed = (code: ErrorCode) => responses[String(ERROR_TABLE[code].status)]?.description ?? '';
+      for (const code of op.errors) expect(listed(code), `${op.method} ${op.path}`).toContain(`\`${code}\``);
+      if (op.auth === 'apiKey') {
+        for (const code of ['API_KEY_MISSING', 'IP_NOT_ALLOWED', 'RATE_LIMITED'] as const)
+          expect(listed(code), `${op.method} ${op.path}`).toContain(`\`${code}\``);
+      }
+      if (op.request.body && !op.readUnreadableBodies) {
+        for (const code of ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'MALFORMED_JSON'] as const)
+          expect(listed(code), `${op.method} ${op.path}`).toContain(`\`${code}\``);
+      }
+    }
   });
 
   it('documents the product operations, authenticated except health and docs', () => {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { type CreateCampaignDeps, createCampaign, dryRunCampaign } from '../../app/create-campaign.ts';
-import type { ContactInput } from '../../domain/contact-intake.ts';
 import type { TemplateType } from '../../domain/types.ts';
 import type { AuthDeps } from '../authenticate.ts';
 import type { HttpResponse } from '../http-handler.ts';
@@ -77,7 +76,7 @@ export const sendBillingRoute = (kind: SendBillingKind): HttpRoute<SendBillingDe
           apiKey: auth.apiKey,
           templateType: kind.templateType,
           externalId: body.external_id,
-          contacts: body.contacts as ContactInput[],
+          contacts: body.contacts,
           callbackUrl: body.callback_url || null,
           callbackEvents: body.callback_events,
           metadata: body.metadata ?? {},
