@@ -24,11 +24,8 @@ import { createBillingEvents } from './app/billing-events.ts';
 import { armingDeliveryWatch } from './app/delivery-watch.ts';
 import { releaserOf } from './app/release-work.ts';
 import { type Config, EVENTBRIDGE_SCHEDULER_KEYS, loadConfig } from './config.ts';
-import {
-  type HttpLambdaHandler,
-  type RouteFactory as HttpRouteFactory,
-  httpHandler,
-} from './http/http-handler.ts';
+import { type HttpLambdaHandler, httpHandler } from './http/http-handler.ts';
+import type { HttpRoute } from './http/route.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import type { BillingEvents } from './ports/billing-events.ts';
 import type { CallbackClient } from './ports/callback-client.ts';
@@ -345,15 +342,11 @@ export const openContainer = async (
   }
 };
 
-/** A route built from the container (any route whose declared ports the container provides). */
-export type RouteFactory = HttpRouteFactory<Container>;
-
-/** Wraps a route factory in the shared HTTP middleware stack. */
-export const buildHttpHandler = (factory: RouteFactory, container: Container): HttpLambdaHandler => {
-  const handler = httpHandler(factory(container), {
+/** Wraps a route in the shared HTTP middleware stack, its handlers served by the container. */
+export const buildHttpHandler = (route: HttpRoute<Container>, container: Container): HttpLambdaHandler => {
+  const handler = httpHandler(route, container, {
     logger: container.logger,
     maxBodyBytes: container.config.MAX_BODY_BYTES,
-    readUnreadableBodies: factory.readUnreadableBodies,
   });
   return async (event, context) => {
     try {
@@ -369,10 +362,14 @@ export const buildHttpHandler = (factory: RouteFactory, container: Container): H
  * The Lambda entry point of a route: the container is built on the first invocation (cold start)
  * from the function's environment, then reused by warm invocations.
  */
-export const lambdaHttpHandler = (factory: RouteFactory): HttpLambdaHandler => {
+export const lambdaHttpHandler = (
+  route: HttpRoute<Container>,
+): HttpLambdaHandler & { route: HttpRoute<Container> } => {
   let built: HttpLambdaHandler | undefined;
-  return (event, context) => {
-    built ??= buildHttpHandler(factory, createContainer(loadConfig()));
+  const handler: HttpLambdaHandler = (event, context) => {
+    built ??= buildHttpHandler(route, createContainer(loadConfig()));
     return built(event, context);
   };
+  // Named on the handler so a test can prove each entry point serves its route of the list.
+  return Object.assign(handler, { route });
 };

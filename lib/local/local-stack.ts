@@ -13,10 +13,10 @@ import {
   createSqsClient,
   DYNAMODB_TIMEOUTS,
   openContainer,
-  type RouteFactory,
 } from '../composition.ts';
 import type { Config } from '../config.ts';
-import { pathVariants, ROUTES } from '../http/route-table.ts';
+import { pathVariants } from '../http/route.ts';
+import { ROUTES } from '../http/routes/index.ts';
 import { type ApiGatewayServer, type LocalRoute, startApiGatewayServer } from './api-gateway-server.ts';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { type EmbeddedSqs, ensureCallbackQueue, ensureWorkQueues, startEmbeddedSqs } from './embedded-sqs.ts';
@@ -73,16 +73,14 @@ export class LocalStartError extends Error {
 const isLoopback = (url: string | undefined): boolean =>
   !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
-/** Imports every route's factory from lib/lambda/routes/ and wraps it with the shared HTTP stack. */
-export const loadRoutes = async (container: Container): Promise<LocalRoute[]> => {
-  const routes: LocalRoute[] = [];
-  for (const spec of ROUTES) {
-    const mod = (await import(`../lambda/routes/${spec.fn}.ts`)) as { route: RouteFactory };
-    const handler = buildHttpHandler(mod.route, container);
-    for (const path of pathVariants(spec.path)) routes.push({ method: spec.method, path, handler });
-  }
-  return routes;
-};
+/** Every route of the list, wrapped once in the shared HTTP stack, at each operation's paths. */
+export const loadRoutes = (container: Container): LocalRoute[] =>
+  ROUTES.flatMap((route) => {
+    const handler = buildHttpHandler(route, container);
+    return route.operations.flatMap((op) =>
+      pathVariants(op.path).map((path) => ({ method: op.method, path, handler })),
+    );
+  });
 
 /** Listens on the configured port, or on a free one when it is taken (the info file tells the real one). */
 const onPreferredPort = async <T>(start: (port: number) => Promise<T>, port: number): Promise<T> => {
@@ -207,7 +205,7 @@ export const startLocalStack = async (
     let server: ApiGatewayServer | undefined;
     if (roles.api) {
       server = await startApiGatewayServer({
-        routes: await loadRoutes(container),
+        routes: loadRoutes(container),
         port: config.PORT,
         host: config.HOST,
         onError: (error) => container.logger.error('local gateway error', { error: error as Error }),
