@@ -5,6 +5,7 @@ import {
   type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { evolutionWebhookSchema } from '../adapters/gateway/evolution-webhook-events.ts';
 import {
   API_KEY_HEADER,
   billingEventsQuerySchema,
@@ -13,7 +14,6 @@ import {
   conversationsResponseSchema,
   dryRunResponseSchema,
   errorResponseSchema,
-  evolutionWebhookSchema,
   externalIdParamsSchema,
   healthResponseSchema,
   optOutCreateRequestSchema,

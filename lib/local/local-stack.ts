@@ -2,8 +2,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type EvolutionSimulator, startEvolutionSimulator } from '../adapters/gateway/evolution-simulator.ts';
+import { WEBHOOK_SECRET_HEADER } from '../adapters/gateway/evolution-webhook-auth.ts';
+import { evolutionWebhookUrl } from '../adapters/gateway/evolution-webhook-events.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
-import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
 import { DEMO_TENANT_ID, seedDemoTenant } from '../app/seed-demo-tenant.ts';
 import {
   buildHttpHandler,

@@ -1,4 +1,6 @@
-import { ingestGatewayEvent, isWebhookAuthentic } from '../../app/ingest-gateway-event.ts';
+import { isWebhookAuthentic } from '../../adapters/gateway/evolution-webhook-auth.ts';
+import { readEvolutionWebhook } from '../../adapters/gateway/evolution-webhook-events.ts';
+import { applyGatewayEvents } from '../../app/apply-gateway-events.ts';
 import type { RouteFactory } from '../../composition.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { validate, webhookParamsSchema } from '../../http/api-schemas.ts';
@@ -24,11 +26,13 @@ export const route: RouteFactory = Object.assign(
     // An unknown tenant or instance answers like a wrong secret: the path reveals nothing.
     if (!instance || !isWebhookAuthentic(instance.webhookSecret, request.headers, c.clock.now()))
       throw new DomainError('WEBHOOK_UNAUTHORIZED');
-    const outcome = await ingestGatewayEvent(c, instance, request.body, {
+    const webhook = readEvolutionWebhook(request.body, {
       pathEvent: params.ok ? params.value.event : undefined,
       headers: request.headers,
       bodyProblem: request.bodyProblem,
+      receivedAt: c.clock.now(),
     });
+    const outcome = await applyGatewayEvents(c, instance, webhook);
     if (outcome.result === 'retry_later') {
       // Returned, not thrown: an expected race, not a server fault worth an error log.
       const response = errorResponse(new DomainError('WEBHOOK_RETRY_LATER'));
