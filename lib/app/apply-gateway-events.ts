@@ -173,12 +173,12 @@ export const applyGatewayEvents = async (
   return (
     outcomes.find((o) => o.result === 'retry_later') ??
     outcomes.find((o) => o.result === 'applied') ??
-    outcomes[0] ??
-    ignored('missing_data', 'webhook without events')
+    // A webhook has at least one event.
+    (outcomes[0] as IngestOutcome)
   );
 };
 
-const applyEvent = (
+const applyEvent = async (
   deps: ApplyGatewayEventsDeps,
   instance: WhatsAppInstance,
   event: GatewayEvent,
@@ -191,7 +191,7 @@ const applyEvent = (
     case 'connection':
       return applyConnection(deps, instance, event);
     case 'ignored':
-      return Promise.resolve(ignored(event.reason, event.detail));
+      return ignored(event.reason, event.detail);
   }
 };
 

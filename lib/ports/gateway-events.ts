@@ -62,8 +62,8 @@ export type GatewayEvent = GatewayReceipt | GatewayReply | GatewayConnection | G
 
 /** One webhook of the gateway, read. */
 export interface GatewayWebhook {
-  /** What it reports, in order. */
-  events: GatewayEvent[];
+  /** What it reports, in order: at least one event (one `ignored` when nothing in it is usable). */
+  events: [GatewayEvent, ...GatewayEvent[]];
   /** How the gateway labelled it (its event name and its own instance name), quoted for logs only. */
   label: { event: string; instance: string };
 }

@@ -121,7 +121,10 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
 
 const LABEL = { event: 'messages.update', instance: 'inst-1' };
 /** One webhook reporting `events`. */
-const webhook = (...events: GatewayEvent[]): GatewayWebhook => ({ events, label: LABEL });
+const webhook = (first: GatewayEvent, ...more: GatewayEvent[]): GatewayWebhook => ({
+  events: [first, ...more],
+  label: LABEL,
+});
 const receipt = (status: GatewayReceiptStatus, messageId = sent.id, at = new Date(NOW.getTime() - 1000)) =>
   webhook({
     kind: 'receipt',
@@ -428,8 +431,8 @@ describe('apply-gateway-events', () => {
     it('answers for a webhook of several events: a retry if any asks for one, else applied if any was', async () => {
       // Prepare
       const f = fakeDeps();
-      const delivered = receipt('delivered').events[0] as GatewayEvent;
-      const inFlight = receipt('read', '3EB0INFLIGHT').events[0] as GatewayEvent;
+      const delivered = receipt('delivered').events[0];
+      const inFlight = receipt('read', '3EB0INFLIGHT').events[0];
 
       // Act
       const mixed = await applyGatewayEvents(f.deps, instance, webhook(ignoredEvent('own_send'), delivered));

@@ -22,7 +22,7 @@ import { isGroupOrBroadcastJid, phoneOfJid } from './evolution-jid.ts';
  */
 
 /** Where Evolution posts an instance's events; the tenant is in the path because instance ids are per tenant. */
-export const WEBHOOK_BASE_PATH = '/api/v1/billing/webhooks/evolution';
+const WEBHOOK_BASE_PATH = '/api/v1/billing/webhooks/evolution';
 
 /** The webhook URL of one of our instances under a public base URL (what `instance webhook` configures). */
 export const evolutionWebhookUrl = (publicBaseUrl: string, tenantId: string, instanceId: string): string =>
