@@ -1,7 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type EvolutionSimulator, startEvolutionSimulator } from '../adapters/gateway/evolution-simulator.ts';
 import { WEBHOOK_SECRET_HEADER } from '../adapters/gateway/evolution-webhook-auth.ts';
 import { evolutionWebhookUrl } from '../adapters/gateway/evolution-webhook-events.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
@@ -21,6 +20,7 @@ import { pathVariants, ROUTES } from '../http/route-table.ts';
 import { type ApiGatewayServer, type LocalRoute, startApiGatewayServer } from './api-gateway-server.ts';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { type EmbeddedSqs, ensureCallbackQueue, ensureWorkQueues, startEmbeddedSqs } from './embedded-sqs.ts';
+import { type EvolutionSimulator, startEvolutionSimulator } from './evolution-simulator/index.ts';
 import { startWorker, type Worker } from './worker.ts';
 
 /** What a running stack tells other local processes (admin CLI, extra workers) about itself. */
@@ -58,6 +58,14 @@ export interface LocalRoles {
   worker: boolean;
   /** Join the stack another process owns (its emulators and data) instead of owning DATA_DIR. */
   attachTo?: StackInfo;
+}
+
+/**
+ * The local stack cannot start for a reason the user fixes (a port in use, a data dir in use): its
+ * message is one line saying what is wrong and what to set, printed without a stack trace.
+ */
+export class LocalStartError extends Error {
+  override name = 'LocalStartError';
 }
 
 const isLoopback = (url: string | undefined): boolean =>
@@ -116,6 +124,7 @@ export const startLocalStack = async (
 ): Promise<LocalStack> => {
   const dataDir = resolve(config.DATA_DIR);
   await mkdir(dataDir, { recursive: true });
+  if (!roles.attachTo) await refuseDataDirInUse(dataDir);
   if (roles.attachTo) {
     const owner = roles.attachTo;
     config = {
@@ -137,7 +146,7 @@ export const startLocalStack = async (
     if (!config.endpoints.dynamodb) {
       await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
       const path = join(dataDir, 'dynamodb');
-      dynamodb = await onPreferredPort((port) => startEmbeddedDynamoDb({ path, port }), config.DYNAMODB_PORT);
+      dynamodb = await startEmbeddedDynamoDb({ path, port: config.DYNAMODB_PORT, anyPortIfTaken: true });
       closers.push(() => dynamodb?.close());
     }
     let sqs: EmbeddedSqs | undefined;
@@ -200,6 +209,11 @@ export const startLocalStack = async (
         port: config.PORT,
         host: config.HOST,
         onError: (error) => container.logger.error('local gateway error', { error: error as Error }),
+      }).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+        throw new LocalStartError(
+          `port ${config.PORT} on ${config.HOST} is already in use (another npm start?): stop that process or set PORT to a free port (PORT=0 picks one)`,
+        );
       });
       closers.push(() => server?.close());
       // The simulator posts the demo instance's receipts and replies to this API, as Evolution would.
@@ -234,6 +248,19 @@ export const startLocalStack = async (
     await close();
     throw error;
   }
+};
+
+/**
+ * One stack owns a data dir: its embedded DynamoDB locks the folder, and a second one would die on
+ * the lock with an obscure error. A running owner is named; a stale info file (its process is gone)
+ * is ignored.
+ */
+const refuseDataDirInUse = async (dataDir: string): Promise<void> => {
+  const owner = await readStackInfo(dataDir);
+  if (owner && owner.pid !== process.pid)
+    throw new LocalStartError(
+      `DATA_DIR ${dataDir} is already used by pid ${owner.pid} (${owner.url ?? 'a running stack'}): stop it, run \`npm run worker\` to join it, or set DATA_DIR to another folder`,
+    );
 };
 
 /** The stack another local process runs (for `npm run worker` and the admin CLI), if it is alive. */

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../config.ts';
-import { type LocalRoles, readStackInfo, startLocalStack } from './local-stack.ts';
+import { type LocalRoles, LocalStartError, readStackInfo, startLocalStack } from './local-stack.ts';
 
 /**
  * `npm start` (API + worker), `npm run api` (API only, owns the local data) and `npm run worker`
@@ -12,7 +12,7 @@ const main = async (): Promise<void> => {
   if (mode === 'worker') {
     const owner = await readStackInfo(config.DATA_DIR);
     if (!owner)
-      throw new Error(`no running stack in ${config.DATA_DIR}: start it first (npm run api or npm start)`);
+      throw new LocalStartError(`no running stack in ${config.DATA_DIR}: start it first (npm run api or npm start)`);
     roles = { api: false, worker: true, attachTo: owner };
   } else {
     roles = { api: true, worker: mode !== 'api' };
@@ -59,6 +59,6 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  console.error(error instanceof ConfigError || error instanceof LocalStartError ? error.message : error);
   process.exit(1);
 });

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { encodeCallbackRef } from '../adapters/queue/callback-ref-schema.ts';
-import { messageGroupOf } from '../adapters/queue/sqs-work-queue.ts';
-import { encodeWorkItem } from '../adapters/queue/work-item-schema.ts';
+import { callbackRefCodec } from '../adapters/queue/callback-ref-schema.ts';
+import { messageGroupOf, workItemCodec } from '../adapters/queue/work-item-schema.ts';
 import {
   createStoreBackedScheduler,
   type StoreBackedScheduler,
@@ -13,18 +12,19 @@ import { sweep } from '../app/sweep.ts';
 import { type Container, callbackQueueName } from '../composition.ts';
 import { createCallbackSenderHandler } from '../lambda/callback-sender-handler.ts';
 import { createSenderHandler } from '../lambda/sender-handler.ts';
-import type { CallbackQueueDelivery } from '../ports/callback-queue.ts';
-import type { Consumer, Delivery } from '../ports/work-queue.ts';
+import type { CallbackRef } from '../ports/callback-queue.ts';
+import type { Consumer, MessageDelivery } from '../ports/message-queue.ts';
+import type { WorkItem } from '../ports/work-queue.ts';
 
 /** The sender as Lambda sees it: one SQS FIFO record per delivery, the same handler as in AWS. */
-export const toSqsEvent = (delivery: Delivery, queueName: string): SQSEvent => {
+export const toSqsEvent = (delivery: MessageDelivery<WorkItem>, queueName: string): SQSEvent => {
   const now = Date.now();
   return {
     Records: [
       {
         messageId: delivery.messageId,
         receiptHandle: delivery.messageId,
-        body: encodeWorkItem(delivery.item),
+        body: workItemCodec.encode(delivery.item),
         attributes: {
           ApproximateReceiveCount: String(delivery.receiveCount),
           SentTimestamp: String(now),
@@ -44,14 +44,14 @@ export const toSqsEvent = (delivery: Delivery, queueName: string): SQSEvent => {
 };
 
 /** The callback sender as Lambda sees it: one SQS standard record per delivery. */
-export const toCallbackSqsEvent = (delivery: CallbackQueueDelivery, queueName: string): SQSEvent => {
+export const toCallbackSqsEvent = (delivery: MessageDelivery<CallbackRef>, queueName: string): SQSEvent => {
   const now = Date.now();
   return {
     Records: [
       {
         messageId: delivery.messageId,
         receiptHandle: delivery.messageId,
-        body: encodeCallbackRef(delivery.ref),
+        body: callbackRefCodec.encode(delivery.item),
         attributes: {
           ApproximateReceiveCount: String(delivery.receiveCount),
           SentTimestamp: String(now),

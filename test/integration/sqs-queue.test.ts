@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as simulateWork } from 'node:timers/promises';
 import {
+  CreateQueueCommand,
   DeleteMessageCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
@@ -9,40 +10,88 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
+import type { MessageCodec } from '../../lib/adapters/queue/message-codec.ts';
+import { createSqsQueue } from '../../lib/adapters/queue/sqs-queue.ts';
+import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import { ensureWorkQueues } from '../../lib/local/embedded-sqs.ts';
-import type { Consumer, Delivery, WorkItem, WorkQueue } from '../../lib/ports/work-queue.ts';
+import type { Consumer, MessageDelivery } from '../../lib/ports/message-queue.ts';
+import type { WorkItem, WorkQueue } from '../../lib/ports/work-queue.ts';
 import { useEmbeddedSqs } from '../support/embedded-sqs.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { type WorkQueueFixture, workQueueContract } from './work-queue-contract.ts';
+import {
+  callbackRefs,
+  type MessageQueueFixture,
+  messageQueueContract,
+  workItems,
+} from './message-queue-contract.ts';
 
 const MAX_RECEIVE_COUNT = 3;
+const VISIBILITY_TIMEOUT_SECONDS = 10;
 
 let client: SQSClient;
 useEmbeddedSqs((started) => {
   client = started;
 });
 
-/** A work queue and its DLQ on the emulator, with short waits so failures come back within a test. */
-async function makeSqsFixture(): Promise<WorkQueueFixture & { queueUrl: string }> {
-  const { queueUrl, deadLetterQueueUrl } = await ensureWorkQueues(client, {
-    name: `work-${randomUUID().slice(0, 8)}`,
-    maxReceiveCount: MAX_RECEIVE_COUNT,
-    visibilityTimeoutSeconds: 10,
+const required = (value: string | undefined, what: string): string => {
+  if (!value) throw new Error(`SQS returned no ${what}`);
+  return value;
+};
+
+/** A standard queue and its DLQ, as infra/queues.ts makes the callbacks queue. */
+const createStandardQueues = async (name: string) => {
+  const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const deadLetterQueueUrl = required(dlq.QueueUrl, 'dead-letter queue URL');
+  const { Attributes } = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const main = await client.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(VISIBILITY_TIMEOUT_SECONDS),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: required(Attributes?.QueueArn, 'dead-letter queue ARN'),
+          maxReceiveCount: MAX_RECEIVE_COUNT,
+        }),
+      },
+    }),
+  );
+  return { queueUrl: required(main.QueueUrl, 'queue URL'), deadLetterQueueUrl };
+};
+
+/**
+ * A queue and its DLQ on the emulator, with short waits so failures come back within a test: a
+ * FIFO queue for a codec with FIFO keys (the work queue), a standard one otherwise (the callbacks queue).
+ */
+async function makeSqsFixture<T>(codec: MessageCodec<T>): Promise<MessageQueueFixture<T>> {
+  const name = `queue-${randomUUID().slice(0, 8)}`;
+  const { queueUrl, deadLetterQueueUrl } = codec.fifo
+    ? await ensureWorkQueues(client, {
+        name,
+        maxReceiveCount: MAX_RECEIVE_COUNT,
+        visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
+      })
+    : await createStandardQueues(name);
+  // As the root opens them: work item handlers keep their message invisible, callback ref handlers do not.
+  const queue = createSqsQueue({
+    client,
+    queueUrl,
+    codec,
+    waitTimeSeconds: 1,
+    retryDelaySeconds: 1,
+    keepInvisible: codec.fifo !== undefined,
   });
-  const queue = createSqsWorkQueue({ client, queueUrl, waitTimeSeconds: 1, retryDelaySeconds: 1 });
   const deadBodies: string[] = [];
   return {
     queue,
-    queueUrl,
     maxReceiveCount: MAX_RECEIVE_COUNT,
-    publishRaw: async (body, instanceId) => {
+    publishRaw: async (body, group) => {
       await client.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
           MessageBody: body,
-          MessageGroupId: instanceId,
-          MessageDeduplicationId: randomUUID(),
+          ...(codec.fifo ? { MessageGroupId: group, MessageDeduplicationId: randomUUID() } : {}),
         }),
       );
     },
@@ -88,20 +137,25 @@ async function makeSqsFixture(): Promise<WorkQueueFixture & { queueUrl: string }
   };
 }
 
-workQueueContract('SqsWorkQueue on fauxqs', makeSqsFixture);
+messageQueueContract('SQS FIFO queue on fauxqs', workItems, makeSqsFixture);
+messageQueueContract('SQS standard queue on fauxqs', callbackRefs, makeSqsFixture);
 
-describe('SqsWorkQueue (FIFO specifics)', () => {
+describe('SQS queue (FIFO specifics)', () => {
   const cleanup: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
   const fresh = async () => {
-    const fixture = await makeSqsFixture();
+    const fixture = await makeSqsFixture(workItemCodec);
     cleanup.push(fixture.dispose);
     return fixture;
   };
-  const consume = async (queue: WorkQueue, handler: (d: Delivery) => Promise<void>, concurrency: number) => {
+  const consume = async (
+    queue: WorkQueue,
+    handler: (d: MessageDelivery<WorkItem>) => Promise<void>,
+    concurrency: number,
+  ) => {
     const consumer: Consumer = await queue.consume(handler, { concurrency });
     cleanup.push(consumer.stop);
     return consumer;

@@ -1,11 +1,11 @@
 import { setTimeout as simulateWork } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createRabbitMqWorkQueue,
-  type WorkQueueLogger,
-} from '../../lib/adapters/queue/rabbitmq-work-queue.ts';
+import type { MessageCodec } from '../../lib/adapters/queue/message-codec.ts';
+import { createRabbitMqQueue, type RabbitMqLogger } from '../../lib/adapters/queue/rabbitmq-queue.ts';
+import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
-import type { Consumer, WorkItem, WorkQueue } from '../../lib/ports/work-queue.ts';
+import type { Consumer } from '../../lib/ports/message-queue.ts';
+import type { WorkItem, WorkQueue } from '../../lib/ports/work-queue.ts';
 import {
   type BrokerAdmin,
   forceCloseConnections,
@@ -14,7 +14,12 @@ import {
   uniqueQueueName,
 } from '../support/rabbitmq.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { type WorkQueueFixture, workQueueContract } from './work-queue-contract.ts';
+import {
+  callbackRefs,
+  type MessageQueueFixture,
+  messageQueueContract,
+  workItems,
+} from './message-queue-contract.ts';
 
 const MAX_RECEIVE_COUNT = 3;
 
@@ -32,21 +37,25 @@ afterAll(async () => {
 /** A logger that keeps messages, to see reconnects happen. */
 const memoryLogger = () => {
   const lines: string[] = [];
-  const logger: WorkQueueLogger = {
+  const logger: RabbitMqLogger = {
     info: (message) => lines.push(`info ${message}`),
     warn: (message) => lines.push(`warn ${message}`),
   };
   return { lines, logger };
 };
 
-async function makeRabbitFixture(
-  options: { connectionName?: string; logger?: WorkQueueLogger } = {},
-): Promise<WorkQueueFixture> {
-  const queueName = uniqueQueueName();
+/** A quorum queue and its `.dlq` on the local broker, under names no other test uses. */
+async function makeRabbitFixture<T>(
+  codec: MessageCodec<T>,
+  options: { connectionName?: string; logger?: RabbitMqLogger } = {},
+): Promise<MessageQueueFixture<T>> {
+  const queueName = uniqueQueueName('test-queue');
   const deadLetterQueue = `${queueName}.dlq`;
-  const queue = await createRabbitMqWorkQueue({
+  const queue = await createRabbitMqQueue({
     url: RABBITMQ_URL,
     queueName,
+    codec,
+    connectionName: 'test-message-queue',
     maxReceiveCount: MAX_RECEIVE_COUNT,
     retryDelayMs: 200,
     reconnectDelayMs: 100,
@@ -69,9 +78,10 @@ async function makeRabbitFixture(
   };
 }
 
-workQueueContract('RabbitMqWorkQueue on a quorum queue', () => makeRabbitFixture());
+messageQueueContract('RabbitMQ quorum queue', workItems, makeRabbitFixture);
+messageQueueContract('RabbitMQ quorum queue', callbackRefs, makeRabbitFixture);
 
-describe('RabbitMqWorkQueue (broker specifics)', () => {
+describe('RabbitMQ queue (broker specifics)', () => {
   const cleanup: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
@@ -99,7 +109,7 @@ describe('RabbitMqWorkQueue (broker specifics)', () => {
     // Prepare
     const connectionName = uniqueQueueName('test-conn');
     const { lines, logger } = memoryLogger();
-    const fixture = await makeRabbitFixture({ connectionName, logger });
+    const fixture = await makeRabbitFixture(workItemCodec, { connectionName, logger });
     cleanup.push(fixture.dispose);
     const seen = await collect(fixture.queue);
     await fixture.queue.publish(item('before'));
@@ -120,7 +130,13 @@ describe('RabbitMqWorkQueue (broker specifics)', () => {
   it('holds deliveries beyond the concurrency when the prefetch is larger', async () => {
     // Prepare
     const queueName = uniqueQueueName();
-    const queue = await createRabbitMqWorkQueue({ url: RABBITMQ_URL, queueName, prefetch: 10 });
+    const queue = await createRabbitMqQueue({
+      url: RABBITMQ_URL,
+      queueName,
+      codec: workItemCodec,
+      connectionName: 'test-prefetch',
+      prefetch: 10,
+    });
     cleanup.push(() => admin.deleteQueues(queueName, `${queueName}.dlq`));
     cleanup.push(queue.close);
     for (let i = 0; i < 8; i += 1) await queue.publish(item(`queue-${i}`));
@@ -148,7 +164,7 @@ describe('RabbitMqWorkQueue (broker specifics)', () => {
 
   it('delivers an item published twice twice, as RabbitMQ has no deduplication', async () => {
     // Prepare
-    const fixture = await makeRabbitFixture();
+    const fixture = await makeRabbitFixture(workItemCodec);
     cleanup.push(fixture.dispose);
     const seen = await collect(fixture.queue);
 
@@ -161,14 +177,16 @@ describe('RabbitMqWorkQueue (broker specifics)', () => {
     expect(seen).toEqual([item('queue-1'), item('queue-1')]);
   });
 
-  it('declares the work queue and its dead-letter queue when created (with the Powertools logger)', async () => {
+  it('declares the queue and its dead-letter queue when created (with the Powertools logger)', async () => {
     // Prepare
     const queueName = uniqueQueueName();
 
     // Act
-    const queue = await createRabbitMqWorkQueue({
+    const queue = await createRabbitMqQueue({
       url: RABBITMQ_URL,
       queueName,
+      codec: workItemCodec,
+      connectionName: 'test-declare',
       logger: createLogger('SILENT'),
     });
     cleanup.push(() => admin.deleteQueues(queueName, `${queueName}.dlq`));
@@ -184,7 +202,12 @@ describe('RabbitMqWorkQueue (broker specifics)', () => {
     const url = 'amqp://guest:secret@127.0.0.1:1';
 
     // Act
-    const attempt = createRabbitMqWorkQueue({ url, queueName: uniqueQueueName() });
+    const attempt = createRabbitMqQueue({
+      url,
+      queueName: uniqueQueueName(),
+      codec: workItemCodec,
+      connectionName: 'test-unreachable',
+    });
 
     // Assess
     await expect(attempt).rejects.toThrow(/RabbitMQ not reachable at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1/);
