@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { WEBHOOK_SECRET_HEADER } from '../adapters/gateway/evolution-webhook-auth.ts';
+import { evolutionWebhookUrl } from '../adapters/gateway/evolution-webhook-events.ts';
 import { addInstance, setInstanceActive } from '../app/add-instance.ts';
 import { generateSigningSecret } from '../app/api-key-secret.ts';
 import { configureTenant } from '../app/configure-tenant.ts';
@@ -11,7 +13,6 @@ import {
   listDeadLetters,
   redriveDeadLetters,
 } from '../app/dead-letters.ts';
-import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
 import { setBusinessHours } from '../app/set-business-hours.ts';
 import { setTemplate } from '../app/set-template.ts';
 import type { Container } from '../composition.ts';

@@ -21,7 +21,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
-import type { ContactSummary, Store } from '../ports/store.ts';
+import type { ContactSummary, SendingStore, Store } from '../ports/store.ts';
 import type {
   GatewayConnectionState,
   GatewayTarget,
@@ -429,7 +429,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
  * last read: its status is what the gauge leaves.
  */
 export const transitionWithMetrics = async (
-  deps: Pick<PumpDeps, 'store' | 'metrics'>,
+  deps: Pick<PumpDeps, 'metrics'> & { store: SendingStore },
   queue: BillingQueue,
   from: readonly BillingQueue['status'][],
   to: BillingQueue['status'],
@@ -735,7 +735,7 @@ export const workItemOf = (queue: BillingQueue, generation: number): WorkItem =>
  * the sweeper publishes it (fallback-to-sweeper.ts).
  */
 export const publishContinuation = async (
-  deps: Pick<PumpDeps, 'store' | 'workQueue' | 'logger' | 'metrics'>,
+  deps: Pick<PumpDeps, 'workQueue' | 'logger' | 'metrics'> & { store: SendingStore },
   queue: BillingQueue,
 ): Promise<void> => {
   const generation = await deps.store.nextPublishGeneration(queue.id);

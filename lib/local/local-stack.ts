@@ -1,8 +1,9 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { WEBHOOK_SECRET_HEADER } from '../adapters/gateway/evolution-webhook-auth.ts';
+import { evolutionWebhookUrl } from '../adapters/gateway/evolution-webhook-events.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
-import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
 import { DEMO_TENANT_ID, seedDemoTenant } from '../app/seed-demo-tenant.ts';
 import { sweep } from '../app/sweep.ts';
 import {

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { GSI1, keys } from '../../lib/adapters/store/table-schema.ts';
-import { receiptDeltas } from '../../lib/app/ingest-gateway-event.ts';
+import { receiptDeltas } from '../../lib/app/apply-gateway-events.ts';
 import type { BillingContact, BillingQueue, OptOut, ReceiptStatus } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { readEvolutionWebhook } from '../../lib/adapters/gateway/evolution-webhook-events.ts';
 import { createPrometheusMetrics } from '../../lib/adapters/metrics/prometheus-metrics.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
+import { type ApplyGatewayEventsDeps, applyGatewayEvents } from '../../lib/app/apply-gateway-events.ts';
 import { createBillingEvents } from '../../lib/app/billing-events.ts';
 import { createTenant } from '../../lib/app/create-tenant.ts';
 import { armingDeliveryWatch } from '../../lib/app/delivery-watch.ts';
-import { type IngestDeps, ingestGatewayEvent } from '../../lib/app/ingest-gateway-event.ts';
 import { type SweepDeps, sweep } from '../../lib/app/sweep.ts';
 import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
 import type { CallbackEvent, Campaign, WhatsAppInstance } from '../../lib/domain/types.ts';
@@ -50,7 +51,14 @@ const setUp = async (timeoutMinutes = 15) => {
   } as unknown as SweepDeps['workQueue'];
   await createTenant({ store, clock }, { id: TENANT, config: { deliveryTimeoutMinutes: timeoutMinutes } });
   const sweepDeps: SweepDeps = { store, workQueue, clock, logger, events, metrics };
-  const ingestDeps = { store, events, clock, logger, metrics, workQueue } as unknown as IngestDeps;
+  const ingestDeps = {
+    store,
+    events,
+    clock,
+    logger,
+    metrics,
+    workQueue,
+  } as unknown as ApplyGatewayEventsDeps;
 
   let queues = 0;
   /** A campaign and its completed queue of `count` contacts, asking for `callbackEvents`. */
@@ -146,13 +154,20 @@ const setUp = async (timeoutMinutes = 15) => {
     return id;
   };
 
-  /** Evolution's `messages.update` for one of our messages. */
+  /** Evolution's `messages.update` for one of our messages, read and applied as the webhook route does. */
   const receipt = (keyId: string, status: string) =>
-    ingestGatewayEvent(ingestDeps, instance, {
-      event: 'messages.update',
-      data: { keyId, remoteJid: '5511900000000@s.whatsapp.net', fromMe: true, status },
-      date_time: clock.now().toISOString(),
-    });
+    applyGatewayEvents(
+      ingestDeps,
+      instance,
+      readEvolutionWebhook(
+        {
+          event: 'messages.update',
+          data: { keyId, remoteJid: '5511900000000@s.whatsapp.net', fromMe: true, status },
+          date_time: clock.now().toISOString(),
+        },
+        { receivedAt: clock.now() },
+      ),
+    );
 
   const stalledCount = async (queueId: string) => (await store.getQueue(queueId))?.contactsStalled;
   const stalledMetric = () =>

@@ -1,9 +1,13 @@
 import { z } from 'zod';
-import { type IngestDeps, ingestGatewayEvent, isWebhookAuthentic } from '../../app/ingest-gateway-event.ts';
+import { isWebhookAuthentic } from '../../adapters/gateway/evolution-webhook-auth.ts';
+import {
+  evolutionWebhookSchema,
+  readEvolutionWebhook,
+} from '../../adapters/gateway/evolution-webhook-events.ts';
+import { type ApplyGatewayEventsDeps, applyGatewayEvents } from '../../app/apply-gateway-events.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { errorResponse } from '../http-handler.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
-import { evolutionWebhookSchema } from '../schemas/evolution-webhook.ts';
 import { webhookAckSchema, webhookParamsSchema } from '../schemas/webhooks.ts';
 
 /** Evolution's first retry comes about 5 s later anyway; the header says so for other senders. */
@@ -59,16 +63,18 @@ const webhookOperation = (withEvent: boolean) =>
         'ilegível, evento ou status desconhecido, mensagem que não enviamos) recebe 200 `ignored`, nunca 4xx (a ' +
         'Evolution não repete um 4xx). 503 pede que a Evolution tente de novo (recibo chegou antes do registro do envio).',
     },
-    handler: async (c: IngestDeps, { params, body, request }) => {
+    handler: async (c: ApplyGatewayEventsDeps, { params, body, request }) => {
       const instance = await c.store.getInstance(params.tenant_id, params.instance_id);
       // An unknown tenant or instance answers like a wrong secret: the path reveals nothing.
       if (!instance || !isWebhookAuthentic(instance.webhookSecret, request.headers, c.clock.now()))
         throw new DomainError('WEBHOOK_UNAUTHORIZED');
-      const outcome = await ingestGatewayEvent(c, instance, body, {
+      const webhook = readEvolutionWebhook(body, {
         pathEvent: params.event,
         headers: request.headers,
         bodyProblem: request.bodyProblem,
+        receivedAt: c.clock.now(),
       });
+      const outcome = await applyGatewayEvents(c, instance, webhook);
       if (outcome.result === 'retry_later') {
         // Returned, not thrown: an expected race, not a server fault worth an error log.
         const response = errorResponse(new DomainError('WEBHOOK_RETRY_LATER'));
@@ -79,7 +85,7 @@ const webhookOperation = (withEvent: boolean) =>
   });
 
 /** POST /api/v1/billing/webhooks/evolution/{tenant_id}/{instance_id}[/{event}] */
-export const evolutionWebhookRoute: HttpRoute<IngestDeps> = {
+export const evolutionWebhookRoute: HttpRoute<ApplyGatewayEventsDeps> = {
   name: 'evolution-webhook',
   operations: [webhookOperation(false), webhookOperation(true)],
 };
