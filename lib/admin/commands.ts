@@ -164,6 +164,15 @@ const existingTenant = async (c: Container, flags: Flags) => {
   return tenant;
 };
 
+/** The key `--tenant` and `--id` name. */
+const existingKey = async (c: Container, flags: Flags) => {
+  const tenantId = required(flags, 'tenant');
+  const keyId = required(flags, 'id');
+  const key = await c.store.getApiKeyById(tenantId, keyId);
+  if (!key) throw new DomainError('API_KEY_NOT_FOUND');
+  return { tenantId, keyId, key };
+};
+
 const queueStatus = (flags: Flags): QueueStatus | undefined => {
   const status = optional(flags, 'status');
   if (status !== undefined && !(QUEUE_STATUSES as readonly string[]).includes(status)) {
@@ -337,10 +346,7 @@ export const COMMANDS: Record<string, Command> = {
   'key rotate-secret': {
     usage: 'key rotate-secret --tenant <id> --id <key id>',
     run: async (c, f) => {
-      const tenantId = required(f, 'tenant');
-      const keyId = required(f, 'id');
-      const key = await c.store.getApiKeyById(tenantId, keyId);
-      if (!key) throw new DomainError('API_KEY_NOT_FOUND');
+      const { tenantId, keyId, key } = await existingKey(c, f);
       // The new secret goes first; the old ones stay valid, so callbacks carry one v1 per secret
       // until the ERP has switched and `key drop-old-secret` is run.
       const signingSecret = generateSigningSecret();
@@ -356,10 +362,7 @@ export const COMMANDS: Record<string, Command> = {
   'key drop-old-secret': {
     usage: 'key drop-old-secret --tenant <id> --id <key id>',
     run: async (c, f) => {
-      const tenantId = required(f, 'tenant');
-      const keyId = required(f, 'id');
-      const key = await c.store.getApiKeyById(tenantId, keyId);
-      if (!key) throw new DomainError('API_KEY_NOT_FOUND');
+      const { tenantId, keyId, key } = await existingKey(c, f);
       const [newest] = key.signingSecrets;
       if (!newest) throw new UsageError('the key has no signing secret');
       await c.store.setApiKeySigningSecrets(tenantId, keyId, [newest]);
