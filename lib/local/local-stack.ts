@@ -38,6 +38,7 @@ export interface StackInfo {
 
 export const STACK_INFO_FILE = 'local-stack.json';
 const DEMO_KEY_FILE = 'demo-api-key.txt';
+export const DEMO_SIGNING_SECRET_FILE = 'demo-signing-secret.txt';
 /** The simulator's apikey; the demo instance's credential reference points at it. */
 const SIMULATOR_CREDENTIAL = 'plain:simulator-api-key';
 const LOCAL_CREDENTIALS = { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
@@ -51,6 +52,8 @@ export interface LocalStack {
   simulator: EvolutionSimulator | undefined;
   /** The demo tenant's API key when known (first start, BILLING_DEMO_API_KEY, or saved by the first start). */
   demoApiKey: string | undefined;
+  /** The demo key's callback signing secret, when known (first start, or saved by it). */
+  demoSigningSecret: string | undefined;
   close(): Promise<void>;
 }
 
@@ -196,12 +199,15 @@ export const startLocalStack = async (
     if (simulator && demo?.credentialRef === SIMULATOR_CREDENTIAL && demo.baseUrl !== simulator.url) {
       await container.store.putInstance({ ...demo, baseUrl: simulator.url });
     }
-    const keyFile = join(dataDir, DEMO_KEY_FILE);
-    // Local convenience only: the demo key is kept in the data dir so a restart can print it again.
-    if (seeded.created) await writeFile(keyFile, `${seeded.key}\n`, { mode: 0o600 });
+    // Local convenience only: the demo key and its callback signing secret are kept in the data dir
+    // so a restart can print them again.
     const demoApiKey =
       config.BILLING_DEMO_API_KEY ??
-      (seeded.created ? seeded.key : (await readFile(keyFile, 'utf8').catch(() => '')).trim() || undefined);
+      (await remembered(join(dataDir, DEMO_KEY_FILE), seeded.created ? seeded.key : undefined));
+    const demoSigningSecret = await remembered(
+      join(dataDir, DEMO_SIGNING_SECRET_FILE),
+      seeded.created ? seeded.signingSecret : undefined,
+    );
 
     let server: ApiGatewayServer | undefined;
     if (roles.api) {
@@ -235,7 +241,15 @@ export const startLocalStack = async (
     }
 
     if (roles.attachTo)
-      return { url: server?.url ?? '', dynamodbEndpoint, container, simulator, demoApiKey, close };
+      return {
+        url: server?.url ?? '',
+        dynamodbEndpoint,
+        container,
+        simulator,
+        demoApiKey,
+        demoSigningSecret,
+        close,
+      };
     const infoFile = join(dataDir, STACK_INFO_FILE);
     const info: StackInfo = {
       pid: process.pid,
@@ -249,7 +263,15 @@ export const startLocalStack = async (
     await writeFile(infoFile, JSON.stringify(info, null, 2));
     closers.push(() => rm(infoFile, { force: true }));
 
-    return { url: server?.url ?? '', dynamodbEndpoint, container, simulator, demoApiKey, close };
+    return {
+      url: server?.url ?? '',
+      dynamodbEndpoint,
+      container,
+      simulator,
+      demoApiKey,
+      demoSigningSecret,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -267,6 +289,15 @@ const refuseDataDirInUse = async (dataDir: string): Promise<void> => {
     throw new LocalStartError(
       `DATA_DIR ${dataDir} is already used by pid ${owner.pid} (${owner.url ?? 'a running stack'}): stop it, run \`npm run worker\` to join it, or set DATA_DIR to another folder`,
     );
+};
+
+/** A secret shown once: written to `file` when fresh, read back from it on later starts. */
+const remembered = async (file: string, fresh: string | undefined): Promise<string | undefined> => {
+  if (fresh) {
+    await writeFile(file, `${fresh}\n`, { mode: 0o600 });
+    return fresh;
+  }
+  return (await readFile(file, 'utf8').catch(() => '')).trim() || undefined;
 };
 
 const resumeInterruptedQueues = async (container: Container): Promise<void> => {

@@ -1,5 +1,12 @@
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
-import { type LocalRoles, LocalStartError, readStackInfo, startLocalStack } from './local-stack.ts';
+import {
+  DEMO_SIGNING_SECRET_FILE,
+  type LocalRoles,
+  LocalStartError,
+  readStackInfo,
+  startLocalStack,
+} from './local-stack.ts';
 
 /**
  * `npm start` (API + worker), `npm run api` (API only, owns the local data) and `npm run worker`
@@ -46,6 +53,9 @@ const main = async (): Promise<void> => {
       stack.demoApiKey
         ? `  demo key:  ${stack.demoApiKey}`
         : '  demo key:  (created earlier and not saved; make a new one: npm run admin -- key create --tenant demo)',
+      stack.demoSigningSecret
+        ? `  signing:   ${stack.demoSigningSecret} (signs the demo's callbacks; also in ${join(config.DATA_DIR, DEMO_SIGNING_SECRET_FILE)})`
+        : '  signing:   (not saved; new one: npm run admin -- key rotate-secret --tenant demo --id <id from key list>)',
     );
   }
   lines.push(line);

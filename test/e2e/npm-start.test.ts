@@ -69,11 +69,15 @@ describe('npm start', () => {
       what: 'the second start banner',
     });
     const key2 = /demo key:\s+(billing_\S+)/.exec(second.output())?.[1];
+    const signing = /signing:\s+(\S+)/.exec(first.output())?.[1];
+    const signing2 = /signing:\s+(\S+)/.exec(second.output())?.[1];
     const health2 = await fetch(`${url2}/health`);
     process.kill(-(second.child.pid as number), 'SIGINT');
 
     // Assess: same key, still healthy, clean stop
     expect(key2).toBe(key);
+    expect(signing).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(signing2).toBe(signing);
     expect(health2.status).toBe(200);
     await second.exited;
     expect(second.output()).toMatch(/stopped/);
