@@ -28,7 +28,7 @@ import type { WorkQueue } from '../ports/work-queue.ts';
 import { API_TIMEOUT_SECONDS } from './api-timeout.ts';
 import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { optedOutPhonesOf } from './opt-outs.ts';
-import { workItemOf } from './run-queue.ts';
+import { workItemOf } from './queue-work.ts';
 
 export interface CreateCampaignInput {
   tenant: Tenant;

@@ -21,7 +21,7 @@ import type { Store } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
-import { publishContinuation, transitionWithMetrics, workItemOf } from './run-queue.ts';
+import { publishContinuation, transitionWithMetrics, workItemOf } from './queue-work.ts';
 
 /** The ports the webhook intake uses. */
 export interface IngestDeps {
