@@ -6,6 +6,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import type { CampaignStore, ContactSummary, SendingStore } from '../ports/store.ts';
+import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { recountCounters } from './queue-progress.ts';
 import { resumeScheduleName, transitionWithMetrics, workItemOf } from './queue-work.ts';
@@ -14,6 +15,7 @@ import { abandonAfterMs, claimTime, settleAbandonedClaims } from './send-claims.
 export interface FinishDeps {
   store: SendingStore & CampaignStore;
   events: BillingEvents;
+  deliveryWatch: DeliveryWatchArmer;
   metrics: Metrics;
   scheduler: Scheduler;
   logger: Logger;
@@ -82,6 +84,8 @@ const complete = async (
     { completedAt },
   );
   if (!completed) return 'stopped';
+  // A pump that died between recording a send and arming its watch left that contact unwatched.
+  await deps.deliveryWatch.arm(queue.id, completedAt);
   await deps.events.emit({
     name: 'queue.completed',
     queueId: queue.id,

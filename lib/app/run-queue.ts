@@ -18,6 +18,7 @@ import type { SecretResolver } from '../ports/secrets.ts';
 import type { CampaignStore, FeedbackStore, SendingStore, TenantStore } from '../ports/store.ts';
 import type { GatewayTarget, SendOutcome, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
+import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { finishOrWait } from './finish-or-wait.ts';
 import { checkInstance, InstanceTurn, instanceForRun } from './instance-turn.ts';
 import { deferToOpening, markInstanceDown, parkUntilRecheck } from './queue-deferral.ts';
@@ -30,6 +31,8 @@ import { SendableContacts } from './sendable-contacts.ts';
 export interface PumpDeps {
   store: SendingStore & CampaignStore & TenantStore & FeedbackStore;
   events: BillingEvents;
+  /** Armed after each accepted send (stalled deliveries, delivery-watch.ts). */
+  deliveryWatch: DeliveryWatchArmer;
   metrics: Metrics;
   gateway: WhatsAppGateway;
   workQueue: WorkQueue;

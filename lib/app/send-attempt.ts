@@ -6,6 +6,7 @@ import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { SendingStore } from '../ports/store.ts';
 import type { SendOutcome } from '../ports/whatsapp-gateway.ts';
+import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import type { ProgressBuffer } from './queue-progress.ts';
 
 /** One gateway call for a claimed contact, as the pump records it. */
@@ -24,10 +25,11 @@ export interface SendAttempt {
 /**
  * Records an attempt: the send metric, the contact's result (conditional on this very claim, so
  * a claim another pump settled meanwhile is left as that pump decided; only a result the contact
- * took adds its counter deltas to `progress`) and the callback event of a final result.
+ * took adds its counter deltas to `progress`), the queue's delivery watch after a send, and the
+ * callback event of a final result.
  */
 export const recordAttempt = async (
-  deps: { store: SendingStore; metrics: Metrics; events: BillingEvents },
+  deps: { store: SendingStore; metrics: Metrics; events: BillingEvents; deliveryWatch: DeliveryWatchArmer },
   log: Logger,
   progress: Pick<ProgressBuffer, 'add'>,
   attempt: SendAttempt,
@@ -43,6 +45,8 @@ export const recordAttempt = async (
     });
   }
   if (await recordResult(deps, log, attempt)) progress.add(decision.deltas);
+  // Watching for a stalled delivery starts with the send, before the ERP hears of it.
+  if (decision.result.status === 'sent') await deps.deliveryWatch.arm(queue.id, doneAt.toISOString());
   const event = eventOf(decision.result);
   if (event) {
     const { outcome } = attempt;
