@@ -95,19 +95,19 @@ interface Run extends RunPlan {
 
 /**
  * The sender's pump for one work item (= one queue), design section 5:
- * 1. load the queue and its tenant; stop if the queue is gone, paused, cancelled or finished
- *    (`planRun`);
- * 2. outside business hours (overdue, upcoming) -> `scheduled` + a schedule at the next opening;
- * 3. choose the instance, which must be `open` (else `instance_down`, re-checked with backoff);
- * 4. take the instance's turn (its lease: one pump per instance), pacing from the previous
+ * 1. load the queue and its tenant; stop if the queue is gone, paused, cancelled or finished;
+ * 2. choose the instance (none active -> `instance_down`, re-checked with backoff);
+ * 3. outside business hours (overdue, upcoming) -> `scheduled` + a schedule at the next opening;
+ * 4. the instance must be `open` (else `instance_down`, re-checked with backoff) (1-4: `planRun`);
+ * 5. take the instance's turn (its lease: one pump per instance), pacing from the previous
  *    holder's last send (`InstanceTurn.take`);
- * 5. `running`, settling contacts a dead pump left in `sending` (the ambiguous-send policy) and
+ * 6. `running`, settling contacts a dead pump left in `sending` (the ambiguous-send policy) and
  *    making the counters match the contacts (`startRunning`);
- * 6. loop (`sendUntilDone`): pick the next contact, wait for its pacing slot, check the status,
+ * 7. loop (`sendUntilDone`): pick the next contact, wait for its pacing slot, check the status,
  *    business hours and lease, skip it if its phone opted out, claim it, send, record, count;
  *    stop on pause/cancel, closing time, lease loss, repeated transient failures on a down
  *    instance, or the time budget (then publish a continuation);
- * 7. no contact left to send: `completed`, or wait for retries (`finishOrWait`).
+ * 8. no contact left to send: `completed`, or wait for retries (`finishOrWait`).
  * The counters not yet written and the instance's turn are handed back on every way out.
  */
 export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOptions): Promise<PumpResult> => {
@@ -132,7 +132,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
   }
 };
 
-/** Steps 1 to 3: what the run sends with, or why it does not send now. */
+/** Steps 1 to 4: what the run sends with, or why it does not send now. */
 const planRun = async (
   deps: PumpDeps,
   item: WorkItem,
@@ -143,7 +143,7 @@ const planRun = async (
   const { store } = deps;
   const queue = await store.getQueue(item.queueId);
   if (!queue || isFinalQueueStatus(queue.status) || queue.status === 'paused') return 'skipped';
-  // An older item for a parked queue: its re-check has been published anew since.
+  // An older item of a parked queue: a newer one (its re-check) has been published since.
   if (queue.status === 'instance_down' && item.generation < queue.publishGeneration) return 'skipped';
   const tenant = await store.getTenant(queue.tenantId);
   if (!tenant) return 'skipped';
@@ -179,7 +179,7 @@ const planRun = async (
 };
 
 /**
- * Step 5: the queue becomes `running` on this run's instance (false when it moved meanwhile:
+ * Step 6: the queue becomes `running` on this run's instance (false when it moved meanwhile:
  * paused, cancelled). Taking over from an earlier pump (a continuation, or one that died between
  * a send and its counter write), the counters are made to match the contacts before going on.
  */
@@ -202,7 +202,7 @@ const startRunning = async (run: Run, started: Date): Promise<boolean> => {
   return true;
 };
 
-/** Steps 6 and 7: one contact at a time until none is left, or the run has to stop. */
+/** Steps 7 and 8: one contact at a time until none is left, or the run has to stop. */
 const sendUntilDone = async (run: Run): Promise<PumpResult> => {
   const { deps } = run;
   const contacts = new SendableContacts(deps, run.queue);
@@ -235,7 +235,8 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
     }
     const claimed = await deps.store.claimContact(run.queue.id, next.position, claimAt.toISOString());
     if (!claimed) {
-      // Another pump has it; nothing was sent since the status read just made.
+      // Not claimable (another pump has it, or it was cancelled): nothing to count, so the next
+      // claim needs no progress write first.
       statusIsFresh = true;
       continue;
     }

@@ -1,7 +1,8 @@
 /**
  * The queue and contact state machines (design section 4). Every status change in the store is a
- * conditional write from the allowed `from` states, and those states come from these tables
- * (`queueStatusesThatCanMoveTo`), so a move the table does not list cannot happen.
+ * conditional write from a list of `from` states; the use cases take that list for a queue from
+ * this table (`queueStatusesThatCanMoveTo`, or a subset of it where only some may move), so they
+ * make no move the table does not list.
  */
 import { DomainError } from './errors.ts';
 import { type ContactStatus, QUEUE_STATUSES, type QueueStatus } from './types.ts';
