@@ -21,7 +21,7 @@ import { createSsmParameterReader } from './adapters/secrets/ssm-parameter-reade
 import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
 import { withStoreOutages } from './adapters/store/store-outages.ts';
 import { createBillingEvents } from './app/billing-events.ts';
-import { armingDeliveryWatch } from './app/delivery-watch.ts';
+import { createDeliveryWatchArmer, type DeliveryWatchArmer } from './app/delivery-watch.ts';
 import { releaserOf } from './app/release-work.ts';
 import { type Config, EVENTBRIDGE_SCHEDULER_KEYS, loadConfig } from './config.ts';
 import { type HttpLambdaHandler, httpHandler } from './http/http-handler.ts';
@@ -60,9 +60,11 @@ export interface Container {
   sleep: (ms: number) => Promise<void>;
   /**
    * Events for the ERP's callbacks (sent, delivered, read, failed, replied, queue.completed,
-   * delivery_stalled); a `sent` event also arms its queue's delivery watch.
+   * delivery_stalled).
    */
   events: BillingEvents;
+  /** Arms a queue's delivery watch after a send (stalled deliveries); one per process. */
+  deliveryWatch: DeliveryWatchArmer;
   /** Announces new callback events for delivery now (SQS standard / RabbitMQ); no-op without one. */
   callbackQueue: CallbackQueue;
   /** Posts signed callbacks to ERPs (5 s timeout, no redirects, pinned to checked addresses). */
@@ -311,10 +313,8 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
         },
       }),
     sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    // Every `sent` event also arms its queue's delivery watch (stalled deliveries, delivery-watch.ts).
-    events:
-      overrides.events ??
-      armingDeliveryWatch(createBillingEvents({ store, clock, logger, callbackQueue }), { store, clock }),
+    events: overrides.events ?? createBillingEvents({ store, clock, logger, callbackQueue }),
+    deliveryWatch: overrides.deliveryWatch ?? createDeliveryWatchArmer({ store, clock }),
     callbackQueue,
     callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),
     callbackUrlGuard: overrides.callbackUrlGuard ?? createDnsCallbackUrlGuard(),

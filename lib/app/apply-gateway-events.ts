@@ -1,5 +1,5 @@
 import { maskPhone } from '../domain/phone.ts';
-import { QUEUE_TRANSITIONS } from '../domain/queue-state.ts';
+import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import { classifyReply } from '../domain/reply-intent.ts';
 import type {
   BillingQueue,
@@ -34,7 +34,7 @@ import type {
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
-import { publishContinuation, transitionWithMetrics, workItemOf } from './run-queue.ts';
+import { publishContinuation, transitionWithMetrics, workItemOf } from './queue-work.ts';
 
 /** The ports the webhook intake uses. */
 export interface ApplyGatewayEventsDeps {
@@ -79,12 +79,13 @@ const REPLY_MATCH_SCAN = 20;
 const RECHECK_AFTER_CLOSE_MS = 60_000;
 const LIST_PAGE = 100;
 
-/** The queue statuses that may move to `to` (the state machine read backwards). */
-const queueStatusesMovingTo = (to: QueueStatus): QueueStatus[] =>
-  (Object.keys(QUEUE_TRANSITIONS) as QueueStatus[]).filter((from) => QUEUE_TRANSITIONS[from].includes(to));
-
-/** The open queues a lost connection stops: every status that may become `instance_down`. */
-const STOPPED_BY_CLOSE = queueStatusesMovingTo('instance_down');
+/**
+ * The open queues a lost connection stops: every status that may become `instance_down`, but not
+ * `instance_down` itself (a parked queue keeps its own re-check).
+ */
+const STOPPED_BY_CLOSE = queueStatusesThatCanMoveTo('instance_down').filter(
+  (status) => status !== 'instance_down',
+);
 
 /**
  * The queue counter changes of a receipt that moved a contact from `previous`: a contact counts in

@@ -2,7 +2,7 @@ import type { BusinessCalendar, TemplateType } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { Store } from '../ports/store.ts';
+import type { ApiKeyStore, CampaignStore, SendingStore, TenantStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { addInstance } from './add-instance.ts';
 import { hashApiKey } from './api-key-secret.ts';
@@ -68,7 +68,7 @@ export type SeedDemoResult = { created: true; key: string; signingSecret: string
  */
 export const seedDemoTenant = async (
   deps: {
-    store: Store;
+    store: TenantStore & ApiKeyStore & CampaignStore & SendingStore;
     clock: Clock;
     workQueue: WorkQueue;
     logger: Logger;

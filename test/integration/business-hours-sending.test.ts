@@ -226,16 +226,20 @@ describe('sending inside business hours', () => {
     expect(done).toMatchObject({ contactsSent: 5, totalContacts: 5 });
   });
 
-  it('sends a notification posted on Sunday at 03:00 at once', async () => {
+  it('sends a notification posted on Sunday at 03:00 at once, arming its delivery watch', async () => {
     clock.set('2026-11-29T06:00:00Z');
     const tenant = await newTenant();
     const queueId = await post(tenant.id, 'notification', 1, 100);
     sends.length = 0;
+    const armed: string[] = [];
+    const deliveryWatch = { arm: async (id: string, at: string) => void armed.push(`${id} ${at}`) };
 
-    const result = await runQueue(c, item(await queueOf(queueId)), options);
+    const result = await runQueue({ ...c, deliveryWatch }, item(await queueOf(queueId)), options);
 
     expect(result).toBe('completed');
     expect(sends.map((s) => s.at)).toEqual(['2026-11-29T06:00:00.000Z']);
+    // After the send, and again at completion (covers a pump that died before arming).
+    expect(armed).toEqual([`${queueId} 2026-11-29T06:00:00.000Z`, `${queueId} 2026-11-29T06:00:00.000Z`]);
   });
 
   it('keeps a queue paused in a closed window and resumed scheduled until the opening', async () => {

@@ -5,7 +5,7 @@ import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts'
 import { type ApplyGatewayEventsDeps, applyGatewayEvents } from '../../lib/app/apply-gateway-events.ts';
 import { createBillingEvents } from '../../lib/app/billing-events.ts';
 import { createTenant } from '../../lib/app/create-tenant.ts';
-import { armingDeliveryWatch } from '../../lib/app/delivery-watch.ts';
+import { createDeliveryWatchArmer } from '../../lib/app/delivery-watch.ts';
 import { type SweepDeps, sweep } from '../../lib/app/sweep.ts';
 import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
 import type { CallbackEvent, Campaign, WhatsAppInstance } from '../../lib/domain/types.ts';
@@ -33,7 +33,7 @@ const instance: WhatsAppInstance = {
 };
 
 /**
- * The sweeper, the webhook intake and the sender's `sent` events over one dynalite table with a
+ * The sweeper, the webhook intake and the sender's sends over one dynalite table with a
  * clock the test moves: what a queue's contacts look like to stall detection, minute by minute.
  */
 const setUp = async (timeoutMinutes = 15) => {
@@ -42,7 +42,8 @@ const setUp = async (timeoutMinutes = 15) => {
   const store: Store = createDynamoDbStore({ client: db.doc, tableName, clock });
   const metrics = createPrometheusMetrics();
   const logger = createLogger('SILENT');
-  const events = armingDeliveryWatch(createBillingEvents({ store, clock, logger }), { store, clock });
+  const events = createBillingEvents({ store, clock, logger });
+  const deliveryWatch = createDeliveryWatchArmer({ store, clock });
   const published: string[] = [];
   const workQueue = {
     publish: async (item: { queueId: string }) => void published.push(item.queueId),
@@ -119,7 +120,7 @@ const setUp = async (timeoutMinutes = 15) => {
     return queueId;
   };
 
-  /** What the sender does for one contact: claim, record the send, count it, emit `sent`. */
+  /** What the sender does for one contact: claim, record the send, count it, arm the watch, emit `sent`. */
   const send = async (queueId: string, position: number): Promise<string> => {
     const at = clock.now().toISOString();
     const id = `3EB0${queueId.slice(-4)}${String(position).padStart(4, '0')}`;
@@ -144,6 +145,7 @@ const setUp = async (timeoutMinutes = 15) => {
       },
     );
     await store.updateQueueProgress(queueId, { contactsSent: 1 });
+    await deliveryWatch.arm(queueId, at);
     await events.emit({
       name: 'sent',
       queueId,

@@ -101,17 +101,20 @@ describe('normalizePhone', () => {
     expect(result.error.params).toEqual({ value: input.trim() });
   });
 
-  it.each(withoutAreaCode)('refuses %j with PHONE_MISSING_AREA_CODE, whose message shows the DDD', (input) => {
-    // Act
-    const result = normalizePhone(input, { allowLandlines: true });
+  it.each(withoutAreaCode)(
+    'refuses %j with PHONE_MISSING_AREA_CODE, whose message shows the DDD',
+    (input) => {
+      // Act
+      const result = normalizePhone(input, { allowLandlines: true });
 
-    // Assess
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.error.code).toBe('PHONE_MISSING_AREA_CODE');
-    expect(result.error.message).toContain('DDD');
-    expect(result.error.params).toEqual({ value: input.trim() });
-  });
+      // Assess
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.error.code).toBe('PHONE_MISSING_AREA_CODE');
+      expect(result.error.message).toContain('DDD');
+      expect(result.error.params).toEqual({ value: input.trim() });
+    },
+  );
 
   it.each(landlines)('refuses %j with PHONE_NOT_MOBILE when landlines are not allowed', (input) => {
     // Act
