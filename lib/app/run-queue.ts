@@ -54,6 +54,11 @@ export interface PumpOptions {
    * much left (plus a margin) at each claim, and a claim younger than this may still be in flight.
    */
   gatewayTimeoutMs: number;
+  /**
+   * The process is stopping (a local Ctrl-C): the run hands its queue back at the next point where
+   * nothing is claimed (a send already claimed goes out), as when its budget is spent.
+   */
+  stopSignal?: AbortSignal;
 }
 
 export type PumpResult =
@@ -91,6 +96,8 @@ interface Run extends RunPlan {
   turn: InstanceTurn;
   pacer: Pacer;
   progress: ProgressBuffer;
+  /** `deps.sleep`, cut short by `options.stopSignal`. */
+  stoppableSleep: (ms: number) => Promise<void>;
 }
 
 /**
@@ -119,7 +126,13 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
   if (taken === 'continued') return 'continued';
   const pacer = new Pacer(deps.random, taken.lastSendAt);
   const progress = new ProgressBuffer(deps, plan.queue, () => pacer.measuredRate());
-  const run: Run = { ...plan, turn: taken.turn, pacer, progress };
+  const run: Run = {
+    ...plan,
+    turn: taken.turn,
+    pacer,
+    progress,
+    stoppableSleep: stoppableSleep(deps.sleep, options.stopSignal),
+  };
   try {
     if (!(await startRunning(run, started))) return 'stopped';
     return await sendUntilDone(run);
@@ -211,11 +224,12 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
   let transientInARow = 0;
   for (;;) {
     const now = deps.clock.now();
-    if (now.getTime() >= run.budgetEnd) return continueLater(run);
+    if (now.getTime() >= run.budgetEnd || stopRequested(run)) return continueLater(run);
     const next = await contacts.next(now);
     if (!next) {
       await run.progress.flushIfAny();
-      const outcome = await finishOrWait(deps, run.queue, run.tenant, run.budgetEnd, run.options);
+      const waiting = { ...deps, sleep: run.stoppableSleep };
+      const outcome = await finishOrWait(waiting, run.queue, run.tenant, run.budgetEnd, run.options);
       if (outcome === 'wait') continue;
       return outcome;
     }
@@ -224,6 +238,7 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
     const sendAt = run.pacer.nextSendAt(run.tenant.config);
     if (sendAt >= run.budgetEnd) return continueLater(run);
     const preSendStarted = await waitForPreSend(run, sendAt);
+    if (stopRequested(run)) return continueLater(run);
     if (!statusIsFresh && !(await stillRunning(run))) return 'stopped';
     statusIsFresh = false;
     const claimAt = deps.clock.now();
@@ -254,6 +269,23 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
   }
 };
 
+const stopRequested = (run: Run): boolean => run.options.stopSignal?.aborted === true;
+
+/**
+ * A sleep that ends early when the process stops: only for waits with nothing claimed (before a
+ * claim, or for retries), never between a claim and its send.
+ */
+const stoppableSleep =
+  (sleep: (ms: number) => Promise<void>, signal: AbortSignal | undefined) =>
+  (ms: number): Promise<void> => {
+    if (!signal) return sleep(ms);
+    if (signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      signal.addEventListener('abort', () => resolve(), { once: true });
+      void sleep(ms).then(resolve);
+    });
+  };
+
 /** The time budget is spent: write the counters and put the queue at the back of the line. */
 const continueLater = async (run: Run): Promise<'continued'> => {
   await run.progress.flushIfAny();
@@ -266,9 +298,9 @@ const continueLater = async (run: Run): Promise<'continued'> => {
  * start: that long ahead, as learnt, so it does not stretch every interval. Returns when it started.
  */
 const waitForPreSend = async (run: Run, sendAt: number): Promise<number> => {
-  const { clock, sleep } = run.deps;
+  const { clock } = run.deps;
   const waitMs = run.pacer.preSendStartAt(sendAt) - clock.now().getTime();
-  if (waitMs > 0) await sleep(Math.ceil(waitMs));
+  if (waitMs > 0) await run.stoppableSleep(Math.ceil(waitMs));
   return clock.now().getTime();
 };
 

@@ -14,8 +14,15 @@ const RETRY_AFTER_FAILURE_SECONDS = 30;
  * The sender: an SQS FIFO consumer with partial batch responses. Each record is one queue's work
  * item; a failed record (and, FIFO, the ones after it in its group) comes back later.
  */
+export interface SenderHandlerOptions {
+  /** Bring a failed item back in 30 s instead of after its visibility timeout (Lambda). */
+  retryFailuresSoon: boolean;
+  /** The local worker is stopping: runs hand their queues back at once (PumpOptions.stopSignal). */
+  stopSignal?: AbortSignal;
+}
+
 export const createSenderHandler =
-  (c: Container, options: { retryFailuresSoon: boolean } = { retryFailuresSoon: false }) =>
+  (c: Container, options: SenderHandlerOptions = { retryFailuresSoon: false }) =>
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const recordHandler = async (record: SQSRecord): Promise<void> => {
       try {
@@ -43,6 +50,7 @@ export const createSenderHandler =
         budgetMs: Math.max(budgetMs, 1000),
         leaseMs: c.config.SENDER_LEASE_SECONDS * 1000,
         gatewayTimeoutMs: c.config.GATEWAY_TIMEOUT_MS,
+        ...(options.stopSignal ? { stopSignal: options.stopSignal } : {}),
       });
     };
     try {

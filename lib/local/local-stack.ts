@@ -52,6 +52,8 @@ export interface LocalStack {
   simulator: EvolutionSimulator | undefined;
   /** The demo tenant's API key when known (first start, BILLING_DEMO_API_KEY, or saved by the first start). */
   demoApiKey: string | undefined;
+  /** The sender of this process, when it runs one (close() stops it first). */
+  worker: Worker | undefined;
   /** The demo key's callback signing secret, when known (first start, or saved by it). */
   demoSigningSecret: string | undefined;
   close(): Promise<void>;
@@ -240,16 +242,17 @@ export const startLocalStack = async (
       closers.push(() => worker?.stop());
     }
 
-    if (roles.attachTo)
-      return {
-        url: server?.url ?? '',
-        dynamodbEndpoint,
-        container,
-        simulator,
-        demoApiKey,
-        demoSigningSecret,
-        close,
-      };
+    const stack: LocalStack = {
+      url: server?.url ?? '',
+      dynamodbEndpoint,
+      container,
+      simulator,
+      worker,
+      demoApiKey,
+      demoSigningSecret,
+      close,
+    };
+    if (roles.attachTo) return stack;
     const infoFile = join(dataDir, STACK_INFO_FILE);
     const info: StackInfo = {
       pid: process.pid,
@@ -262,16 +265,7 @@ export const startLocalStack = async (
     };
     await writeFile(infoFile, JSON.stringify(info, null, 2));
     closers.push(() => rm(infoFile, { force: true }));
-
-    return {
-      url: server?.url ?? '',
-      dynamodbEndpoint,
-      container,
-      simulator,
-      demoApiKey,
-      demoSigningSecret,
-      close,
-    };
+    return stack;
   } catch (error) {
     await close();
     throw error;

@@ -63,9 +63,13 @@ const main = async (): Promise<void> => {
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: the user does not want to wait for the current gateway call.
+      console.log(`\n${signal} received again, exiting now`);
+      process.exit(130);
+    }
     stopping = true;
-    console.log(`\n${signal} received, stopping...`);
+    console.log(`\n${signal} received, stopping (Ctrl-C again to exit at once)...`);
     await stack.close();
     console.log('stopped');
     process.exit(0);

@@ -109,7 +109,9 @@ export const startWorker = async (
     release: releaserOf({ store: c.store, workQueue: c.workQueue, clock: c.clock }),
   }),
 ): Promise<Worker> => {
-  const sender = createSenderHandler(c);
+  // Stopping cuts the pumps short: they hand their queues back instead of running out their budget.
+  const stopping = new AbortController();
+  const sender = createSenderHandler(c, { retryFailuresSoon: false, stopSignal: stopping.signal });
   const budgetMs = c.config.SENDER_BUDGET_SECONDS * 1000;
   const consumer: Consumer = await c.workQueue.consume(
     async (delivery) => {
@@ -182,6 +184,7 @@ export const startWorker = async (
 
   return {
     stop: async () => {
+      stopping.abort();
       polling = false;
       for (const timer of timers) clearInterval(timer);
       clearInterval(callbackTimer);
