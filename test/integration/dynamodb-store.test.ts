@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { ensureTable, GSI1, GSI2, keys, TTL_ATTRIBUTE } from '../../lib/adapters/store/table-schema.ts';
@@ -476,14 +476,15 @@ describe('createDynamoDbStore', () => {
 
   describe('counters', () => {
     const inAnHour = () => new Date(Date.now() + 3_600_000);
+    const day = '2025-01-10';
 
-    it('lets exactly 15 of 20 concurrent increments of 1 through a limit of 15', async () => {
+    it('lets exactly 15 of 20 concurrent reservations of 1 through a daily limit of 15', async () => {
       // Prepare
       const { store } = await freshStore();
 
       // Act
       const results = await Promise.all(
-        Array.from({ length: 20 }, () => store.incrementCounter('daily#acme', 1, 15, inAnHour())),
+        Array.from({ length: 20 }, () => store.reserveDailyQuota('acme', day, 1, 15, inAnHour())),
       );
 
       // Assess
@@ -493,21 +494,21 @@ describe('createDynamoDbStore', () => {
         Array.from({ length: 15 }, (_, i) => i + 1),
       );
       expect(results.filter((r) => !r.ok).every((r) => r.value === 15)).toBe(true);
-      expect(await store.getCounter('daily#acme')).toBe(15);
+      expect(await store.getDailyQuotaUsed('acme', day)).toBe(15);
     });
 
-    it('lets exactly 10 of 20 concurrent increments of 3 through a limit of 30', async () => {
+    it('lets exactly 10 of 20 concurrent reservations of 3 through a daily limit of 30', async () => {
       // Prepare
       const { store } = await freshStore();
 
       // Act
       const results = await Promise.all(
-        Array.from({ length: 20 }, () => store.incrementCounter('daily#acme', 3, 30, inAnHour())),
+        Array.from({ length: 20 }, () => store.reserveDailyQuota('acme', day, 3, 30, inAnHour())),
       );
 
       // Assess
       expect(results.filter((r) => r.ok)).toHaveLength(10);
-      expect(await store.getCounter('daily#acme')).toBe(30);
+      expect(await store.getDailyQuotaUsed('acme', day)).toBe(30);
     });
 
     it('never refuses when there is no limit', async () => {
@@ -516,24 +517,70 @@ describe('createDynamoDbStore', () => {
 
       // Act
       const results = await Promise.all(
-        Array.from({ length: 30 }, () => store.incrementCounter('hits', 5, null, inAnHour())),
+        Array.from({ length: 30 }, () => store.reserveDailyQuota('acme', day, 5, null, inAnHour())),
       );
 
       // Assess
       expect(results.every((r) => r.ok)).toBe(true);
-      expect(await store.getCounter('hits')).toBe(150);
+      expect(await store.getDailyQuotaUsed('acme', day)).toBe(150);
     });
 
-    it('refuses an increment larger than the limit on a new counter and stores nothing', async () => {
+    it('refuses a reservation larger than the limit on a new day and stores nothing', async () => {
       // Prepare
       const { store } = await freshStore();
 
       // Act
-      const result = await store.incrementCounter('batch', 1001, 1000, inAnHour());
+      const result = await store.reserveDailyQuota('acme', day, 1001, 1000, inAnHour());
 
       // Assess
       expect(result).toEqual({ ok: false, value: 0 });
-      expect(await store.getCounter('batch')).toBe(0);
+      expect(await store.getDailyQuotaUsed('acme', day)).toBe(0);
+    });
+
+    it('keeps days and tenants apart', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.reserveDailyQuota('acme', day, 10, 10, inAnHour());
+
+      // Act
+      const nextDay = await store.reserveDailyQuota('acme', '2025-01-11', 10, 10, inAnHour());
+      const otherTenant = await store.reserveDailyQuota('beta', day, 10, 10, inAnHour());
+      const sameDay = await store.reserveDailyQuota('acme', day, 1, 10, inAnHour());
+
+      // Assess
+      expect([nextDay, otherTenant, sameDay]).toEqual([
+        { ok: true, value: 10 },
+        { ok: true, value: 10 },
+        { ok: false, value: 10 },
+      ]);
+    });
+
+    it('counts key requests per key and UTC hour up to the limit', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      const hour = new Date('2025-01-10T12:00:00.000Z');
+      const nextHour = new Date('2025-01-10T13:00:00.000Z');
+
+      // Act
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => store.countKeyRequest('key-1', hour, 3, inAnHour())),
+      );
+      const otherKey = await store.countKeyRequest('key-2', hour, 3, inAnHour());
+      const laterHour = await store.countKeyRequest('key-1', nextHour, 3, inAnHour());
+
+      // Assess
+      expect(
+        results
+          .filter((r) => r.ok)
+          .map((r) => r.value)
+          .sort(),
+      ).toEqual([1, 2, 3]);
+      expect(results.filter((r) => !r.ok)).toEqual([
+        { ok: false, value: 3 },
+        { ok: false, value: 3 },
+      ]);
+      expect(otherKey).toEqual({ ok: true, value: 1 });
+      expect(laterHour).toEqual({ ok: true, value: 1 });
     });
 
     it('counts from zero again once the TTL has passed, even before the item is deleted', async () => {
@@ -541,15 +588,16 @@ describe('createDynamoDbStore', () => {
       const clock = manualClock('2025-01-10T12:00:00.000Z');
       const { store, tableName } = await freshStore(clock);
       const expiresAt = new Date('2025-01-10T13:00:00.000Z');
-      await store.incrementCounter('rate#key-1', 10, 15, expiresAt);
-      const refusedBefore = await store.incrementCounter('rate#key-1', 10, 15, expiresAt);
+      await store.reserveDailyQuota('acme', day, 10, 15, expiresAt);
+      const refusedBefore = await store.reserveDailyQuota('acme', day, 10, 15, expiresAt);
 
       // Act
       clock.set('2025-01-10T13:00:01.000Z');
-      const readAfter = await store.getCounter('rate#key-1');
-      const next = await store.incrementCounter('rate#key-1', 2, 15, new Date('2025-01-10T14:00:00.000Z'));
-      const unlimited = await store.incrementCounter(
-        'rate#key-1',
+      const readAfter = await store.getDailyQuotaUsed('acme', day);
+      const next = await store.reserveDailyQuota('acme', day, 2, 15, new Date('2025-01-10T14:00:00.000Z'));
+      const unlimited = await store.reserveDailyQuota(
+        'acme',
+        day,
         10,
         null,
         new Date('2025-01-10T14:00:00.000Z'),
@@ -561,29 +609,62 @@ describe('createDynamoDbStore', () => {
       expect(next).toEqual({ ok: true, value: 2 });
       expect(unlimited).toEqual({ ok: true, value: 12 });
       const { Item } = await db.doc.send(
-        new GetCommand({ TableName: tableName, Key: keys.counter('rate#key-1') }),
+        new GetCommand({ TableName: tableName, Key: keys.dailyQuota('acme', day) }),
       );
       expect(Item?.[TTL_ATTRIBUTE]).toBe(Date.parse('2025-01-10T14:00:00.000Z') / 1000);
     });
 
-    it('restarts an expired counter atomically under concurrent increments', async () => {
+    it('restarts an expired counter atomically under concurrent reservations', async () => {
       // Prepare
       const clock = manualClock('2025-01-10T12:00:00.000Z');
       const { store } = await freshStore(clock);
       // Below the limit, so only the expiry (not the limit) can make the old count irrelevant.
-      await store.incrementCounter('daily#acme', 5, 15, new Date('2025-01-10T12:30:00.000Z'));
+      await store.reserveDailyQuota('acme', day, 5, 15, new Date('2025-01-10T12:30:00.000Z'));
       clock.set('2025-01-10T12:31:00.000Z');
 
       // Act
       const results = await Promise.all(
         Array.from({ length: 20 }, () =>
-          store.incrementCounter('daily#acme', 1, 15, new Date('2025-01-10T13:30:00.000Z')),
+          store.reserveDailyQuota('acme', day, 1, 15, new Date('2025-01-10T13:30:00.000Z')),
         ),
       );
 
       // Assess
       expect(results.filter((r) => r.ok)).toHaveLength(15);
-      expect(await store.getCounter('daily#acme')).toBe(15);
+      expect(await store.getDailyQuotaUsed('acme', day)).toBe(15);
+    });
+
+    it('keeps the counter items under the keys stored before the domain operations, so their counts go on', async () => {
+      // Prepare: counts written under the former generic names DAILY#<tenant>#<day> and RATE#<key>#<hour>.
+      const { store, tableName } = await freshStore();
+      const ttl = Math.ceil(inAnHour().getTime() / 1000);
+      const legacy = [
+        { pk: 'COUNTER#DAILY#acme#2025-01-10', sk: 'COUNTER', value: 14, ttl },
+        { pk: 'COUNTER#RATE#key-1#2025-01-10T12', sk: 'COUNTER', value: 2, ttl },
+      ];
+      for (const Item of legacy) await db.doc.send(new PutCommand({ TableName: tableName, Item }));
+
+      // Act
+      const quota = await store.reserveDailyQuota('acme', day, 1, 15, inAnHour());
+      const quotaRefused = await store.reserveDailyQuota('acme', day, 1, 15, inAnHour());
+      const request = await store.countKeyRequest(
+        'key-1',
+        new Date('2025-01-10T12:00:00.000Z'),
+        3,
+        inAnHour(),
+      );
+
+      // Assess
+      expect([quota, quotaRefused, request]).toEqual([
+        { ok: true, value: 15 },
+        { ok: false, value: 15 },
+        { ok: true, value: 3 },
+      ]);
+      expect(keys.dailyQuota('acme', day)).toEqual({ pk: legacy[0]?.pk, sk: 'COUNTER' });
+      expect(keys.keyRequests('key-1', new Date('2025-01-10T12:34:56.000Z'))).toEqual({
+        pk: legacy[1]?.pk,
+        sk: 'COUNTER',
+      });
     });
   });
 });
