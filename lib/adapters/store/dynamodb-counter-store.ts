@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../ports/clock.ts';
 import type { CounterResult, CounterStore } from '../../ports/store.ts';
-import { type Item, tableOperations } from './dynamodb-item.ts';
+import { type Item, tableOperations } from './dynamodb-operations.ts';
 import { keys, TTL_ATTRIBUTE } from './table-schema.ts';
 
 /** Attribute of a counter item holding its value. */

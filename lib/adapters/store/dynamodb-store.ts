@@ -18,7 +18,7 @@ import { createDynamoDbCampaignStore } from './dynamodb-campaign-store.ts';
 import { createDynamoDbCounterStore } from './dynamodb-counter-store.ts';
 import { createDynamoDbDeliveryWatchStore } from './dynamodb-delivery-watch-store.ts';
 import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
-import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-item.ts';
+import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-operations.ts';
 import { createDynamoDbScheduleStore } from './dynamodb-schedule-store.ts';
 import { createDynamoDbSendingStore } from './dynamodb-sending-store.ts';
 import { GSI1, indexPartitions, keys, PK, SK } from './table-schema.ts';
@@ -220,6 +220,15 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         // Callers may fire and forget: a rejection here would be unhandled.
         onBackgroundError(error);
       }
+    },
+
+    async getApiKeyById(tenantId: string, keyId: string) {
+      // The index may lag a rotation by a moment: a consistent read returns the current secrets.
+      const found = await findApiKeyItem(tenantId, keyId);
+      if (!found) return undefined;
+      const item = await get(keys.apiKey(String(found.keyHash)));
+      if (!item || item.tenantId !== tenantId || item.id !== keyId) return undefined;
+      return toEntity<ApiKey>(item);
     },
 
     setApiKeySigningSecrets(tenantId: string, keyId: string, secrets: string[]) {
