@@ -4,6 +4,12 @@ import {
   invalidCursor,
   withoutUndefined,
 } from '../../lib/adapters/store/dynamodb-operations.ts';
+import {
+  OPEN_STATUSES,
+  QUEUE_COUNTERS,
+  QUEUE_RUN_FIELDS,
+  sentContact,
+} from '../../lib/adapters/store/dynamodb-sending-store.ts';
 import { contactsIndexSortKey } from '../../lib/adapters/store/table-schema.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import type { ContactDelivery } from '../../lib/domain/delivery-stall.ts';
@@ -23,9 +29,7 @@ import {
   type OptOut,
   type Page,
   QUEUE_STATUSES,
-  type QueueCounter,
   type QueueRunFields,
-  type QueueStatus,
   type Tenant,
   type WhatsAppInstance,
 } from '../../lib/domain/types.ts';
@@ -70,28 +74,6 @@ const oldestFirst =
     key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
 const MAX_POSITION = 9_999;
-const OPEN_STATUSES: ReadonlySet<QueueStatus> = new Set(['pending', 'scheduled', 'running', 'instance_down']);
-const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
-  'contactsSent',
-  'contactsDelivered',
-  'contactsRead',
-  'contactsReplied',
-  'contactsFailed',
-  'contactsPendingRetry',
-  'contactsCancelled',
-  'contactsUnknown',
-  'contactsSkipped',
-  'contactsStalled',
-]);
-const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
-  'currentRate',
-  'startedAt',
-  'completedAt',
-  'pausedAt',
-  'pauseReason',
-  'nextRunAt',
-  'instanceId',
-]);
 const QUEUE_SORT_KEY = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z#[^#]+$/;
 /** `<instant>#~` is after every `<instant>#<id>`: a due listing includes what is due at `upTo` itself. */
 const dueBy = (dueKey: string, upTo: string): boolean => dueKey <= `${upTo}#~`;
@@ -541,17 +523,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         has(current, 'claimedAt') &&
         current.claimedAt === (claimed.claimedAt ?? null);
       if (recorded) {
-        const { retryAt: _retryAt, ...contact } = copy(claimed);
-        queueContacts(claimed.queueId).set(claimed.position, {
-          ...contact,
-          status: 'sent',
-          providerMessageId: result.providerMessageId,
-          remoteJid: result.remoteJid,
-          sentAt: result.at,
-          lastError: null,
-          lastErrorAt: null,
-          updatedAt: result.at,
-        });
+        queueContacts(claimed.queueId).set(claimed.position, copy(sentContact(claimed, result)));
       }
       messages.set(key(message.instanceId, message.id), copy(message));
       return recorded;

@@ -48,8 +48,13 @@ const CONFIRM_CONCURRENCY = 10;
 /** Smallest Query page when looking for sendable contacts: fewer round trips past filtered-out contacts. */
 const MIN_SCAN_PAGE = 25;
 /** Queue statuses the sweeper watches (docs/data-model.md, Queue): they carry the gsi2 due entry. */
-const OPEN_STATUSES: ReadonlySet<QueueStatus> = new Set(['pending', 'scheduled', 'running', 'instance_down']);
-const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
+export const OPEN_STATUSES: ReadonlySet<QueueStatus> = new Set([
+  'pending',
+  'scheduled',
+  'running',
+  'instance_down',
+]);
+export const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
   'contactsSent',
   'contactsDelivered',
   'contactsRead',
@@ -61,7 +66,7 @@ const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
   'contactsSkipped',
   'contactsStalled',
 ]);
-const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
+export const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
   'currentRate',
   'startedAt',
   'completedAt',
@@ -73,6 +78,24 @@ const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
 ]);
 /** Tenant ids remembered by queue id: a queue's tenant never changes, so the entry never goes stale. */
 const TENANT_CACHE_LIMIT = 10_000;
+
+/** The claimed contact rewritten whole as sent with the gateway's ids (what `recordSent` stores). */
+export function sentContact(
+  claimed: BillingContact,
+  result: Extract<ContactSendResult, { status: 'sent' }>,
+): BillingContact {
+  const { retryAt: _retryAt, ...contact } = claimed;
+  return {
+    ...contact,
+    status: 'sent',
+    providerMessageId: result.providerMessageId,
+    remoteJid: result.remoteJid,
+    sentAt: result.at,
+    lastError: null,
+    lastErrorAt: null,
+    updatedAt: result.at,
+  };
+}
 
 function checkLimit(method: string, limit: number): void {
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`${method}: limit must be a positive integer`);
@@ -457,18 +480,10 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
     },
 
     async recordSent(claimed, result, message) {
-      const { retryAt: _retryAt, ...contact } = claimed;
       const contactItem = withoutUndefined({
         ...keys.contact(claimed.queueId, claimed.position),
         ...keys.contactsIndex(claimed.queueId, 'sent', claimed.position),
-        ...contact,
-        status: 'sent',
-        providerMessageId: result.providerMessageId,
-        remoteJid: result.remoteJid,
-        sentAt: result.at,
-        lastError: null,
-        lastErrorAt: null,
-        updatedAt: result.at,
+        ...sentContact(claimed, result),
       });
       // Only this claim may record its send: a pump that lost its lease must not overwrite what the
       // new holder decided about the contact (unknown, say), or the counters would count it twice.
