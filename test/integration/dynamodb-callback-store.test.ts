@@ -29,7 +29,10 @@ async function seeded(overrides: Partial<Campaign> = {}) {
   return fresh;
 }
 
-describeCallbackStoreContract(async ({ clock }) => (await freshStore(clock)).store);
+describeCallbackStoreContract(async ({ clock }) => {
+  const { store, tableName } = await freshStore(clock);
+  return { store, tableItem: (key) => db.item(tableName, key) };
+});
 
 describe('dynamodb callback store', () => {
   it('stores one item when the same event is emitted twice', async () => {

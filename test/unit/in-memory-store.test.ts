@@ -8,7 +8,7 @@ import { describeTenantStoreContract, tenant } from '../integration/store-contra
 import { createInMemoryStore } from '../support/in-memory-store.ts';
 
 /** The in-memory store passes the same contract suites as the DynamoDB store (test/integration/dynamodb-*). */
-const makeStore: MakeStore = async ({ clock }) => createInMemoryStore({ clock });
+const makeStore: MakeStore = async ({ clock }) => ({ store: createInMemoryStore({ clock }) });
 
 describe('createInMemoryStore', () => {
   describeTenantStoreContract(makeStore);

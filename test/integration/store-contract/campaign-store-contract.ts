@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { GSI2, keys } from '../../../lib/adapters/store/table-schema.ts';
 import { DomainError } from '../../../lib/domain/errors.ts';
 import type {
   BillingContact,
@@ -10,11 +11,6 @@ import type {
 import type { Store } from '../../../lib/ports/store.ts';
 import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';
 import type { MakeStore } from './make-store.ts';
-
-/**
- * A client whose BatchWriteItem writes only the first `keep(requests)` requests of each call and
- * hands the others back as UnprocessedItems, as DynamoDB does under throttling.
- */
 
 export const campaign = (overrides: Partial<Campaign> = {}): Campaign => ({
   id: 'camp-1',
@@ -81,7 +77,7 @@ const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString
 
 /** The CampaignStore behaviour every Store implementation shows (run against dynalite and the in-memory store). */
 export function describeCampaignStoreContract(makeStore: MakeStore): void {
-  const freshStore = async () => ({ store: await makeStore({}) });
+  const freshStore = () => makeStore({});
 
   describe('CampaignStore contract', () => {
     describe('campaigns', () => {
@@ -458,6 +454,26 @@ export function describeCampaignStoreContract(makeStore: MakeStore): void {
           expect(beta.items.map((q) => q.id)).toEqual(['beta-2', 'beta-1', 'beta-0']);
           expect(none).toEqual({ items: [], nextCursor: null });
         });
+      });
+
+      it('creates a queue, reports exists on a second create and returns it without table attributes', async () => {
+        // Prepare
+        const { store, tableItem } = await freshStore();
+
+        // Act
+        const first = await store.createQueue(queue());
+        const second = await store.createQueue(queue({ tenantId: 'beta', status: 'running' }));
+
+        // Assess
+        expect(first).toBe('created');
+        expect(second).toBe('exists');
+        expect(await store.getQueue('queue-1')).toEqual(queue());
+        expect(await store.getQueue('nope')).toBeUndefined();
+        if (tableItem) {
+          const item = await tableItem(keys.queue('queue-1'));
+          expect(item?.[GSI2.pk]).toBe('DUE#QUEUE');
+          expect(item?.[GSI2.sk]).toBe('2025-01-10T12:00:00.000Z#queue-1');
+        }
       });
     });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BillingContact, BillingQueue, OptOut } from '../../../lib/domain/types.ts';
+import { GSI1, keys } from '../../../lib/adapters/store/table-schema.ts';
+import { receiptDeltas } from '../../../lib/app/ingest-gateway-event.ts';
+import type { BillingContact, BillingQueue, OptOut, ReceiptStatus } from '../../../lib/domain/types.ts';
 import type { Clock } from '../../../lib/ports/clock.ts';
 import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';
 import type { MakeStore } from './make-store.ts';
@@ -41,7 +43,7 @@ export const optOut = (phone: string, at: string, tenantId = 'acme'): OptOut => 
 
 /** The FeedbackStore behaviour every Store implementation shows (run against dynalite and the in-memory store). */
 export function describeFeedbackStoreContract(makeStore: MakeStore): void {
-  const freshStore = async () => ({ store: await makeStore({ clock: fixedClock }) });
+  const freshStore = () => makeStore({ clock: fixedClock });
 
   describe('FeedbackStore contract', () => {
     describe('receipts', () => {
@@ -109,6 +111,58 @@ export function describeFeedbackStoreContract(makeStore: MakeStore): void {
         // Assess
         expect(marks.filter(Boolean)).toHaveLength(1);
         expect(missing).toBe(false);
+      });
+
+      it('moves a sent contact forward only under 20 concurrent mixed receipts and counts each step once', async () => {
+        // Prepare
+        const { store, tableItem } = await freshStore();
+        await store.createQueue(queue);
+        await store.putContacts([contact(0, 'sent')]);
+        const receipts: ReceiptStatus[] = Array.from({ length: 20 }, (_, i) =>
+          i % 3 === 0 ? 'read' : 'delivered',
+        );
+
+        // Act
+        const writes = await Promise.all(
+          receipts.map((receipt, i) =>
+            store.applyReceipt('queue-1', 0, receipt, `2025-01-10T12:00:${String(i).padStart(2, '0')}.000Z`),
+          ),
+        );
+        for (const [i, write] of writes.entries()) {
+          if (write.applied)
+            await store.updateQueueProgress(
+              'queue-1',
+              receiptDeltas(write.previous, receipts[i] as ReceiptStatus),
+            );
+        }
+
+        // Assess
+        const after = await store.getQueue('queue-1');
+        expect((await store.getContact('queue-1', 0))?.status).toBe('read');
+        if (tableItem) expect((await tableItem(keys.contact('queue-1', 0)))?.[GSI1.sk]).toBe('read#0000');
+        expect(after).toMatchObject({ contactsDelivered: 1, contactsRead: 1, contactsSent: 2 });
+        expect(writes.filter((w) => w.applied).length).toBeLessThanOrEqual(2);
+        expect(writes.filter((w) => !w.applied).every((w) => !w.applied && w.current !== 'sent')).toBe(true);
+      });
+
+      it('releases a claimed contact as skipped_opt_out, giving the attempt back', async () => {
+        // Prepare
+        const { store, tableItem } = await freshStore();
+        await store.putContacts([contact(0, 'pending')]);
+        await store.claimContact('queue-1', 0, T0);
+
+        // Act
+        const released = await store.finishContact('queue-1', 0, { status: 'skipped_opt_out', at: T0 });
+
+        // Assess
+        expect(released).toBe(true);
+        expect(await store.getContact('queue-1', 0)).toMatchObject({
+          status: 'skipped_opt_out',
+          attempts: 0,
+        });
+        if (tableItem) {
+          expect((await tableItem(keys.contact('queue-1', 0)))?.[GSI1.sk]).toBe('skipped_opt_out#0000');
+        }
       });
     });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GSI1, keys } from '../../../lib/adapters/store/table-schema.ts';
 import type { BillingContact, BillingQueue, ConversationMessage } from '../../../lib/domain/types.ts';
 import type { Clock } from '../../../lib/ports/clock.ts';
 import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';
@@ -39,7 +40,7 @@ export const message = (id: string, overrides: Partial<ConversationMessage> = {}
 
 /** The SendingStore behaviour every Store implementation shows (run against dynalite and the in-memory store). */
 export function describeSendingStoreContract(makeStore: MakeStore): void {
-  const freshStore = async () => ({ store: await makeStore({ clock: fixedClock }) });
+  const freshStore = () => makeStore({ clock: fixedClock });
   /** A store holding queue-1 with `contacts`. */
   async function seeded(contacts: BillingContact[], queueOverrides: Partial<BillingQueue> = {}) {
     const fresh = await freshStore();
@@ -84,6 +85,23 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         expect(claims).toEqual([undefined, undefined, undefined]);
         expect((await store.listContacts('queue-1', { limit: 10 })).items).toHaveLength(2);
       });
+
+      it('refuses a retry before its retryAt and claims it from then on', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([
+          contact(0, { status: 'retry', attempts: 1, retryAt: '2025-01-10T12:05:00.000Z' }),
+        ]);
+
+        // Act
+        const early = await store.claimContact('queue-1', 0, '2025-01-10T12:04:59.999Z');
+        const due = await store.claimContact('queue-1', 0, '2025-01-10T12:05:00.000Z');
+
+        // Assess
+        expect(early).toBeUndefined();
+        expect(due).toMatchObject({ status: 'sending', attempts: 2 });
+        expect(due?.retryAt).toBeUndefined();
+        if (tableItem) expect((await tableItem(keys.contact('queue-1', 0)))?.[GSI1.sk]).toBe('sending#0000');
+      });
     });
 
     describe('finishContact', () => {
@@ -100,6 +118,65 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         expect([pending, sent, missing]).toEqual([false, false, false]);
         const statuses = (await store.listContacts('queue-1', { limit: 10 })).items.map((c) => c.status);
         expect(statuses).toEqual(['pending', 'sent']);
+      });
+
+      it('records a send, a retry, a failure, an unknown outcome and a release, keeping gsi1 in step', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([0, 1, 2, 3, 4].map((p) => contact(p)));
+        const at = '2025-01-10T12:02:00.000Z';
+        for (const p of [0, 1, 2, 3, 4]) await store.claimContact('queue-1', p, '2025-01-10T12:01:00.000Z');
+
+        // Act
+        const results = [
+          await store.finishContact('queue-1', 0, {
+            status: 'sent',
+            providerMessageId: 'ABC',
+            remoteJid: 'j',
+            at,
+          }),
+          await store.finishContact('queue-1', 1, {
+            status: 'retry',
+            error: 'timeout',
+            at,
+            retryAt: '2025-01-10T12:10:00.000Z',
+          }),
+          await store.finishContact('queue-1', 2, { status: 'failed', error: 'not on WhatsApp', at }),
+          await store.finishContact('queue-1', 3, { status: 'unknown', error: 'socket hang up', at }),
+          await store.finishContact('queue-1', 4, { status: 'pending', at }),
+        ];
+
+        // Assess
+        expect(results).toEqual([true, true, true, true, true]);
+        const listed = (await store.listContacts('queue-1', { limit: 10 })).items;
+        expect(listed[0]).toMatchObject({
+          status: 'sent',
+          providerMessageId: 'ABC',
+          remoteJid: 'j',
+          sentAt: at,
+          lastError: null,
+        });
+        expect(listed[1]).toMatchObject({
+          status: 'retry',
+          lastError: 'timeout',
+          lastErrorAt: at,
+          retryAt: '2025-01-10T12:10:00.000Z',
+        });
+        expect(listed[2]).toMatchObject({ status: 'failed', lastError: 'not on WhatsApp', lastErrorAt: at });
+        expect(listed[3]).toMatchObject({ status: 'unknown', lastError: 'socket hang up' });
+        // Released without calling the gateway: the claim's attempt is given back.
+        expect(listed[4]).toMatchObject({ status: 'pending', attempts: 0, updatedAt: at });
+        if (tableItem) {
+          const sortKeys = await Promise.all(
+            [0, 1, 2, 3, 4].map(async (p) => (await tableItem(keys.contact('queue-1', p)))?.[GSI1.sk]),
+          );
+          expect(sortKeys).toEqual([
+            'sent#0000',
+            'retry#2025-01-10T12:10:00.000Z#0001',
+            'failed#0002',
+            'unknown#0003',
+            'pending#0004',
+          ]);
+        }
       });
     });
 
@@ -454,6 +531,171 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         expect(two.map((m) => m.id)).toEqual(['reply', 'm1']);
         expect(beta.map((m) => m.id)).toEqual(['beta']);
         expect(all[0]).toEqual(message('reply', { at: '2025-01-10T12:06:00.000Z', direction: 'inbound' }));
+      });
+    });
+
+    describe('skipOptedOutContact', () => {
+      it('skips a pending or retry contact without a claim and says which it was', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([
+          contact(0),
+          contact(1, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z', attempts: 1 }),
+          contact(2, { status: 'sending' }),
+        ]);
+
+        // Act
+        const results = [
+          await store.skipOptedOutContact('queue-1', 0, T0),
+          await store.skipOptedOutContact('queue-1', 1, T0),
+          await store.skipOptedOutContact('queue-1', 2, T0),
+          await store.skipOptedOutContact('queue-1', 0, T0),
+        ];
+
+        // Assess
+        expect(results).toEqual(['pending', 'retry', undefined, undefined]);
+        const skipped = await store.getContact('queue-1', 1);
+        expect(skipped).toMatchObject({ status: 'skipped_opt_out', attempts: 1 });
+        expect(skipped?.retryAt).toBeUndefined();
+        expect((await store.getContact('queue-1', 2))?.status).toBe('sending');
+        if (tableItem) {
+          expect((await tableItem(keys.contact('queue-1', 1)))?.[GSI1.sk]).toBe('skipped_opt_out#0001');
+        }
+      });
+    });
+
+    describe('cancelUnsentContacts', () => {
+      it('cancels pending and retry contacts and leaves sent and sending ones alone', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([
+          contact(0, { status: 'sent' }),
+          contact(1),
+          contact(2, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z' }),
+          contact(3, { status: 'sending' }),
+          contact(4, { status: 'failed' }),
+          ...Array.from({ length: 30 }, (_, i) => contact(5 + i)),
+        ]);
+        const at = '2025-01-10T12:40:00.000Z';
+
+        // Act
+        const changed = await store.cancelUnsentContacts('queue-1', at);
+        const again = await store.cancelUnsentContacts('queue-1', at);
+
+        // Assess
+        expect(changed).toEqual({ cancelled: 32, fromRetry: 1 });
+        expect(again).toEqual({ cancelled: 0, fromRetry: 0 });
+        const listed = (await store.listContacts('queue-1', { limit: 100 })).items;
+        expect(listed.slice(0, 5).map((c) => c.status)).toEqual([
+          'sent',
+          'cancelled',
+          'cancelled',
+          'sending',
+          'failed',
+        ]);
+        expect(listed.filter((c) => c.status === 'cancelled')).toHaveLength(32);
+        expect(listed[1]?.updatedAt).toBe(at);
+        if (tableItem)
+          expect((await tableItem(keys.contact('queue-1', 2)))?.[GSI1.sk]).toBe('cancelled#0002');
+        expect((await store.summarizeContacts('queue-1')).earliestRetryAt).toBeNull();
+      });
+    });
+
+    describe('recordSent', () => {
+      it('writes the claimed contact as sent and its message together, findable by the gateway id', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([
+          contact(0, { status: 'retry', retryAt: T0, attempts: 1 }),
+        ]);
+        const at = '2025-01-10T12:01:00.000Z';
+        const claimed = await store.claimContact('queue-1', 0, at);
+        if (!claimed) throw new Error('claim failed');
+
+        // Act
+        await store.recordSent(
+          claimed,
+          { status: 'sent', providerMessageId: '3EB0SENT', remoteJid: '5511999990000@s.whatsapp.net', at },
+          message('3EB0SENT', { at }),
+        );
+
+        // Assess
+        const item = await store.getContact('queue-1', 0);
+        expect(item).toMatchObject({
+          status: 'sent',
+          providerMessageId: '3EB0SENT',
+          remoteJid: '5511999990000@s.whatsapp.net',
+          sentAt: at,
+          attempts: 2,
+          lastError: null,
+        });
+        expect(item?.retryAt).toBeUndefined();
+        if (tableItem) expect((await tableItem(keys.contact('queue-1', 0)))?.[GSI1.sk]).toBe('sent#0000');
+        expect(await store.getMessage('inst-1', '3EB0SENT')).toMatchObject({
+          queueId: 'queue-1',
+          contactPosition: 0,
+        });
+        expect((await store.listContacts('queue-1', { status: 'sent', limit: 10 })).items).toHaveLength(1);
+      });
+
+      it('leaves a contact whose claim was settled by another pump as that pump decided, but keeps the message', async () => {
+        // Prepare: pump A claims; its claim is taken for abandoned and settled `unknown` by pump B.
+        const { store } = await seeded([contact(0)]);
+        const at = '2025-01-10T12:01:00.000Z';
+        const claimed = await store.claimContact('queue-1', 0, at);
+        if (!claimed) throw new Error('claim failed');
+        const settled = await store.finishContact(
+          'queue-1',
+          0,
+          { status: 'unknown', error: 'envio interrompido', at: '2025-01-10T12:02:00.000Z' },
+          claimed.claimedAt ?? undefined,
+        );
+
+        // Act: pump A's send comes back late.
+        const recorded = await store.recordSent(
+          claimed,
+          { status: 'sent', providerMessageId: '3EB0LATE', remoteJid: '5511999990000@s.whatsapp.net', at },
+          message('3EB0LATE', { at }),
+        );
+        const lateFinish = await store.finishContact(
+          'queue-1',
+          0,
+          { status: 'retry', error: 'x', at, retryAt: at },
+          claimed.claimedAt ?? undefined,
+        );
+
+        // Assess
+        expect(settled).toBe(true);
+        expect(recorded).toBe(false);
+        expect(lateFinish).toBe(false);
+        expect((await store.getContact('queue-1', 0))?.status).toBe('unknown');
+        expect(await store.getMessage('inst-1', '3EB0LATE')).toMatchObject({ contactPosition: 0 });
+      });
+
+      it('refuses to record a send for a contact claimed again by a newer claim', async () => {
+        // Prepare: an old claim settled as retry, then claimed again by another pump.
+        const { store } = await seeded([contact(0)]);
+        const first = await store.claimContact('queue-1', 0, '2025-01-10T12:01:00.000Z');
+        if (!first) throw new Error('claim failed');
+        await store.finishContact('queue-1', 0, {
+          status: 'retry',
+          error: 'x',
+          at: '2025-01-10T12:02:00.000Z',
+          retryAt: '2025-01-10T12:02:00.000Z',
+        });
+        const second = await store.claimContact('queue-1', 0, '2025-01-10T12:03:00.000Z');
+
+        // Act
+        const recorded = await store.recordSent(
+          first,
+          { status: 'sent', providerMessageId: '3EB0OLD', remoteJid: '5511999990000@s.whatsapp.net', at: T0 },
+          message('3EB0OLD'),
+        );
+
+        // Assess
+        expect(second?.status).toBe('sending');
+        expect(recorded).toBe(false);
+        expect(await store.getContact('queue-1', 0)).toMatchObject({
+          status: 'sending',
+          claimedAt: '2025-01-10T12:03:00.000Z',
+        });
       });
     });
   });

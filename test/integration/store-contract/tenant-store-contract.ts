@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { keys, TTL_ATTRIBUTE } from '../../../lib/adapters/store/table-schema.ts';
 import type {
   ApiKey,
   BillingConfig,
@@ -104,7 +105,7 @@ const instance = (overrides: Partial<WhatsAppInstance> = {}): WhatsAppInstance =
 
 /** The TenantStore, ApiKeyStore and CounterStore behaviour every Store implementation shows (run against dynalite and the in-memory store). */
 export function describeTenantStoreContract(makeStore: MakeStore): void {
-  const freshStore = async (clock?: Clock) => ({ store: await makeStore({ clock }) });
+  const freshStore = (clock?: Clock) => makeStore({ clock });
 
   describe('TenantStore, ApiKeyStore and CounterStore contract', () => {
     describe('tenants', () => {
@@ -556,6 +557,37 @@ export function describeTenantStoreContract(makeStore: MakeStore): void {
         // Assess
         expect(results.filter((r) => r.ok)).toHaveLength(15);
         expect(await store.getDailyQuotaUsed('acme', day)).toBe(15);
+      });
+
+      it('counts from zero again once the TTL has passed, even before the item is deleted', async () => {
+        // Prepare
+        const clock = manualClock('2025-01-10T12:00:00.000Z');
+        const { store, tableItem } = await freshStore(clock);
+        const expiresAt = new Date('2025-01-10T13:00:00.000Z');
+        await store.reserveDailyQuota('acme', day, 10, 15, expiresAt);
+        const refusedBefore = await store.reserveDailyQuota('acme', day, 10, 15, expiresAt);
+
+        // Act
+        clock.set('2025-01-10T13:00:01.000Z');
+        const readAfter = await store.getDailyQuotaUsed('acme', day);
+        const next = await store.reserveDailyQuota('acme', day, 2, 15, new Date('2025-01-10T14:00:00.000Z'));
+        const unlimited = await store.reserveDailyQuota(
+          'acme',
+          day,
+          10,
+          null,
+          new Date('2025-01-10T14:00:00.000Z'),
+        );
+
+        // Assess
+        expect(refusedBefore).toEqual({ ok: false, value: 10 });
+        expect(readAfter).toBe(0);
+        expect(next).toEqual({ ok: true, value: 2 });
+        expect(unlimited).toEqual({ ok: true, value: 12 });
+        if (tableItem) {
+          const item = await tableItem(keys.dailyQuota('acme', day));
+          expect(item?.[TTL_ATTRIBUTE]).toBe(Date.parse('2025-01-10T14:00:00.000Z') / 1000);
+        }
       });
     });
   });
