@@ -1,4 +1,5 @@
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
+import { DomainError } from '../../lib/domain/errors.ts';
 import type { Tenant } from '../../lib/domain/types.ts';
 import type { Logger } from '../../lib/observability/logger.ts';
 import type { CallbackUrlGuard } from '../../lib/ports/callback-url-guard.ts';
@@ -71,3 +72,14 @@ export const tenantWith = (config: Partial<Tenant['config']> = {}): Tenant => ({
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
 });
+
+/** The DomainError `action` refuses with (anything else fails the test). */
+export const refusalOf = async (action: () => Promise<unknown>): Promise<DomainError> => {
+  try {
+    await action();
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+  throw new Error('expected a DomainError');
+};

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { controlQueue } from '../../lib/app/control-queue.ts';
 import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
-import { DomainError } from '../../lib/domain/errors.ts';
 import type { BillingContact, ContactStatus, QueueStatus } from '../../lib/domain/types.ts';
-import { inMemoryDeps } from '../support/use-case-deps.ts';
+import { inMemoryDeps, refusalOf } from '../support/use-case-deps.ts';
 
 const QUEUE_ID = 'queue-1';
 const CREATED_AT = '2026-03-02T12:00:00.000Z';
@@ -47,16 +46,6 @@ const withQueue = async (status: QueueStatus) => {
     contact(3, 'sending', { attempts: 1 }),
   ]);
   return deps;
-};
-
-const refusal = async (action: () => Promise<unknown>): Promise<DomainError> => {
-  try {
-    await action();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
 };
 
 describe('controlQueue', () => {
@@ -126,11 +115,11 @@ describe('controlQueue', () => {
 
     // Act
     const refusals = await Promise.all([
-      refusal(() => controlQueue(paused, 'acme', QUEUE_ID, 'pause')),
-      refusal(() => controlQueue(running, 'acme', QUEUE_ID, 'resume')),
-      refusal(() => controlQueue(completed, 'acme', QUEUE_ID, 'pause')),
-      refusal(() => controlQueue(completed, 'acme', QUEUE_ID, 'resume')),
-      refusal(() => controlQueue(cancelled, 'acme', QUEUE_ID, 'cancel')),
+      refusalOf(() => controlQueue(paused, 'acme', QUEUE_ID, 'pause')),
+      refusalOf(() => controlQueue(running, 'acme', QUEUE_ID, 'resume')),
+      refusalOf(() => controlQueue(completed, 'acme', QUEUE_ID, 'pause')),
+      refusalOf(() => controlQueue(completed, 'acme', QUEUE_ID, 'resume')),
+      refusalOf(() => controlQueue(cancelled, 'acme', QUEUE_ID, 'cancel')),
     ]);
 
     // Assess
@@ -152,8 +141,8 @@ describe('controlQueue', () => {
     const deps = await withQueue('running');
 
     // Act
-    const otherTenant = await refusal(() => controlQueue(deps, 'beta', QUEUE_ID, 'cancel'));
-    const unknown = await refusal(() => controlQueue(deps, 'acme', 'queue-x', 'pause'));
+    const otherTenant = await refusalOf(() => controlQueue(deps, 'beta', QUEUE_ID, 'cancel'));
+    const unknown = await refusalOf(() => controlQueue(deps, 'acme', 'queue-x', 'pause'));
 
     // Assess
     expect([otherTenant.code, otherTenant.status, unknown.code]).toEqual([

@@ -5,29 +5,13 @@ import {
   createCampaign,
 } from '../../lib/app/create-campaign.ts';
 import type { ContactInput } from '../../lib/domain/contact-intake.ts';
-import { DomainError } from '../../lib/domain/errors.ts';
-import type { ApiKey, Tenant } from '../../lib/domain/types.ts';
-import { inMemoryDeps, tenantWith } from '../support/use-case-deps.ts';
+import type { Tenant } from '../../lib/domain/types.ts';
+import { apiKey, instance } from '../integration/store-contract/tenant-store-contract.ts';
+import { inMemoryDeps, refusalOf, tenantWith } from '../support/use-case-deps.ts';
 
 const DAY = '2026-03-02';
 
-const apiKey: ApiKey = {
-  id: 'key-1',
-  tenantId: 'acme',
-  name: 'ERP',
-  description: '',
-  keyHash: 'a'.repeat(64),
-  keyPrefix: 'billing_ab',
-  allowedTemplateTypes: ['notification'],
-  allowedIps: [],
-  expiresAt: null,
-  isActive: true,
-  usageCount: 0,
-  lastUsedAt: null,
-  lastUsedIp: null,
-  signingSecrets: ['secret-1'],
-  createdAt: '2026-01-01T00:00:00.000Z',
-};
+const key = apiKey({ allowedTemplateTypes: ['notification'] });
 
 const contacts = (count: number): ContactInput[] =>
   Array.from({ length: count }, (_, i) => ({
@@ -40,7 +24,7 @@ const input = (tenant: Tenant, externalId: string, batch: ContactInput[]): Creat
   const body = { external_id: externalId, contacts: batch };
   return {
     tenant,
-    apiKey,
+    apiKey: key,
     templateType: 'notification',
     externalId,
     contacts: batch,
@@ -65,28 +49,8 @@ const seeded = async (tenant = tenantWith()) => {
     variations: [{ id: 'v1', messageTemplate: 'Olá {{nome_cliente}}', isActive: true, timesUsed: 0 }],
     updatedAt: '2026-01-01T00:00:00.000Z',
   });
-  await deps.store.putInstance({
-    id: 'inst-1',
-    tenantId: 'acme',
-    instanceName: 'acme-principal',
-    baseUrl: 'http://127.0.0.1:8081',
-    credentialRef: 'env:EVOLUTION_API_KEY',
-    webhookSecret: 'whsec',
-    isActive: true,
-    connectionState: 'open',
-    createdAt: '2026-01-01T00:00:00.000Z',
-  });
+  await deps.store.putInstance(instance());
   return { deps, tenant };
-};
-
-const refusal = async (action: () => Promise<unknown>): Promise<DomainError> => {
-  try {
-    await action();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
 };
 
 const queuesOf = async (deps: ReturnType<typeof inMemoryDeps>) =>
@@ -146,7 +110,7 @@ describe('createCampaign', () => {
     const first = await createCampaign(deps, input(tenant, 'fatura-1', contacts(2)));
 
     // Act
-    const conflict = await refusal(() => createCampaign(deps, input(tenant, 'fatura-1', contacts(3))));
+    const conflict = await refusalOf(() => createCampaign(deps, input(tenant, 'fatura-1', contacts(3))));
 
     // Assess
     expect([conflict.code, conflict.status]).toEqual(['EXTERNAL_ID_CONFLICT', 409]);
@@ -177,7 +141,7 @@ describe('createCampaign', () => {
     await createCampaign(deps, input(tenant, 'fatura-1', contacts(2)));
 
     // Act
-    const refused = await refusal(() => createCampaign(deps, input(tenant, 'fatura-2', contacts(2))));
+    const refused = await refusalOf(() => createCampaign(deps, input(tenant, 'fatura-2', contacts(2))));
     const fits = await createCampaign(deps, input(tenant, 'fatura-3', contacts(1)));
 
     // Assess
@@ -218,7 +182,7 @@ describe('createCampaign', () => {
     const { deps, tenant } = await seeded();
 
     // Act
-    const refused = await refusal(() =>
+    const refused = await refusalOf(() =>
       createCampaign(
         deps,
         input(tenant, 'fatura-1', [{ nome_cliente: 'Ana', telefone: '123', mensagem: 'Oi' }]),

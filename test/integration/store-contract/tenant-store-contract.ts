@@ -45,7 +45,7 @@ export const tenant = (id: string, overrides: Partial<Tenant> = {}): Tenant => (
   ...overrides,
 });
 
-const apiKey = (overrides: Partial<ApiKey> = {}): ApiKey => ({
+export const apiKey = (overrides: Partial<ApiKey> = {}): ApiKey => ({
   id: 'key-1',
   tenantId: 'acme',
   name: 'ERP',
@@ -90,7 +90,7 @@ const template = (overrides: Partial<BillingTemplate> = {}): BillingTemplate => 
   ...overrides,
 });
 
-const instance = (overrides: Partial<WhatsAppInstance> = {}): WhatsAppInstance => ({
+export const instance = (overrides: Partial<WhatsAppInstance> = {}): WhatsAppInstance => ({
   id: 'inst-1',
   tenantId: 'acme',
   instanceName: 'acme-principal',
