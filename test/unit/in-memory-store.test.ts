@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { describeCallbackStoreContract } from '../integration/store-contract/callback-store-contract.ts';
 import { describeCampaignStoreContract } from '../integration/store-contract/campaign-store-contract.ts';
+import { describeDeliveryWatchStoreContract } from '../integration/store-contract/delivery-watch-store-contract.ts';
 import { describeFeedbackStoreContract } from '../integration/store-contract/feedback-store-contract.ts';
 import type { MakeStore } from '../integration/store-contract/make-store.ts';
+import { describeScheduleStoreContract } from '../integration/store-contract/schedule-store-contract.ts';
 import { describeSendingStoreContract } from '../integration/store-contract/sending-store-contract.ts';
 import { describeTenantStoreContract, tenant } from '../integration/store-contract/tenant-store-contract.ts';
 import { createInMemoryStore } from '../support/in-memory-store.ts';
@@ -16,6 +18,8 @@ describe('createInMemoryStore', () => {
   describeSendingStoreContract(makeStore);
   describeFeedbackStoreContract(makeStore);
   describeCallbackStoreContract(makeStore);
+  describeDeliveryWatchStoreContract(makeStore);
+  describeScheduleStoreContract(makeStore);
 
   it('copies values in and out, so a caller never changes what is stored', async () => {
     // Prepare
