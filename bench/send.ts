@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { type SimSentMessage, startEvolutionSimulator } from '../lib/adapters/gateway/evolution-simulator.ts';
 import { addInstance } from '../lib/app/add-instance.ts';
 import { configureTenant } from '../lib/app/configure-tenant.ts';
 import { controlQueue } from '../lib/app/control-queue.ts';
@@ -9,6 +8,7 @@ import { DEMO_TEMPLATES, DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
 import { setTemplate } from '../lib/app/set-template.ts';
 import { type Container, createContainer, createDynamoDocumentClient } from '../lib/composition.ts';
 import type { BillingConfig } from '../lib/domain/types.ts';
+import { type SimSentMessage, startEvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
 import { startWorker, type Worker } from '../lib/local/worker.ts';
 import type { Store } from '../lib/ports/store.ts';
 import {

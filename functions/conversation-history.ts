@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/conversation-history.ts';
+import { conversationHistoryRoute } from '../lib/http/routes/conversation-history.ts';
 
-/** Lambda entry point of the `conversation-history` route (lib/lambda/routes/conversation-history.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `conversation-history` route (lib/http/routes/conversation-history.ts). */
+export const handler = lambdaHttpHandler(conversationHistoryRoute);

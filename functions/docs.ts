@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/docs.ts';
+import { docsRoute } from '../lib/http/routes/docs.ts';
 
-/** Lambda entry point of the `docs` route (lib/lambda/routes/docs.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `docs` route (lib/http/routes/docs.ts). */
+export const handler = lambdaHttpHandler(docsRoute);

@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/evolution-webhook.ts';
+import { evolutionWebhookRoute } from '../lib/http/routes/evolution-webhook.ts';
 
-/** Lambda entry point of the `evolution-webhook` route (lib/lambda/routes/evolution-webhook.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `evolution-webhook` route (lib/http/routes/evolution-webhook.ts). */
+export const handler = lambdaHttpHandler(evolutionWebhookRoute);

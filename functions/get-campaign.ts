@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/get-campaign.ts';
+import { getCampaignRoute } from '../lib/http/routes/get-campaign.ts';
 
-/** Lambda entry point of the `get-campaign` route (lib/lambda/routes/get-campaign.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `get-campaign` route (lib/http/routes/get-campaign.ts). */
+export const handler = lambdaHttpHandler(getCampaignRoute);

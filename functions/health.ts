@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/health.ts';
+import { healthRoute } from '../lib/http/routes/health.ts';
 
-/** Lambda entry point of the `health` route (lib/lambda/routes/health.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `health` route (lib/http/routes/health.ts). */
+export const handler = lambdaHttpHandler(healthRoute);

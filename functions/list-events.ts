@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/list-events.ts';
+import { listEventsRoute } from '../lib/http/routes/list-events.ts';
 
-/** Lambda entry point of the `list-events` route (lib/lambda/routes/list-events.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `list-events` route (lib/http/routes/list-events.ts). */
+export const handler = lambdaHttpHandler(listEventsRoute);

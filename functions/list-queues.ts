@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/list-queues.ts';
+import { listQueuesRoute } from '../lib/http/routes/list-queues.ts';
 
-/** Lambda entry point of the `list-queues` route (lib/lambda/routes/list-queues.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `list-queues` route (lib/http/routes/list-queues.ts). */
+export const handler = lambdaHttpHandler(listQueuesRoute);

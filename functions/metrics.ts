@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/metrics.ts';
+import { metricsRoute } from '../lib/http/routes/metrics.ts';
 
-/** Lambda entry point of the `metrics` route (lib/lambda/routes/metrics.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `metrics` route (lib/http/routes/metrics.ts). */
+export const handler = lambdaHttpHandler(metricsRoute);

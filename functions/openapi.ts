@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/openapi.ts';
+import { openApiRoute } from '../lib/http/routes/openapi.ts';
 
-/** Lambda entry point of the `openapi` route (lib/lambda/routes/openapi.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `openapi` route (lib/http/routes/openapi.ts). */
+export const handler = lambdaHttpHandler(openApiRoute);

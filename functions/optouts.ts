@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/optouts.ts';
+import { optOutsRoute } from '../lib/http/routes/optouts.ts';
 
-/** Lambda entry point of the `optouts` route (lib/lambda/routes/optouts.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `optouts` route (lib/http/routes/optouts.ts). */
+export const handler = lambdaHttpHandler(optOutsRoute);

@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/queue-status.ts';
+import { queueStatusRoute } from '../lib/http/routes/queue-status.ts';
 
-/** Lambda entry point of the `queue-status` route (lib/lambda/routes/queue-status.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `queue-status` route (lib/http/routes/queue-status.ts). */
+export const handler = lambdaHttpHandler(queueStatusRoute);

@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/send-notification.ts';
+import { sendNotificationRoute } from '../lib/http/routes/send-notification.ts';
 
-/** Lambda entry point of the `send-notification` route (lib/lambda/routes/send-notification.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `send-notification` route (lib/http/routes/send-notification.ts). */
+export const handler = lambdaHttpHandler(sendNotificationRoute);

@@ -1,5 +1,5 @@
 import { lambdaHttpHandler } from '../lib/composition.ts';
-import { route } from '../lib/lambda/routes/send-overdue.ts';
+import { sendOverdueRoute } from '../lib/http/routes/send-overdue.ts';
 
-/** Lambda entry point of the `send-overdue` route (lib/lambda/routes/send-overdue.ts). */
-export const handler = lambdaHttpHandler(route);
+/** Lambda entry point of the `send-overdue` route (lib/http/routes/send-overdue.ts). */
+export const handler = lambdaHttpHandler(sendOverdueRoute);

@@ -1,12 +1,14 @@
 import { API_TIMEOUT_SECONDS } from '../lib/app/api-timeout.ts';
-import { pathVariants, ROUTES } from '../lib/http/route-table.ts';
+import { pathVariants } from '../lib/http/route.ts';
+import { ROUTES } from '../lib/http/routes/index.ts';
 import { type AppFunctionOptions, appFunctionArgs } from './runtime.ts';
 import { schedulerEnvironment, schedulerPermissions } from './scheduler.ts';
 import { logRetention } from './stage.ts';
 
 /**
- * The HTTP API (design section 6): every route of lib/http/route-table.ts, in both spellings (API
- * Gateway does not fold a trailing slash), each to its entry point functions/<fn>.handler. One
+ * The HTTP API (design section 6): every operation of the route list (lib/http/routes/index.ts), in
+ * both spellings (API Gateway does not fold a trailing slash), each to its route's entry point
+ * functions/<name>.handler. One
  * function per entry point, shared by its routes and spellings, so a route pair warms one function.
  * Authentication and the per-key hourly limit are ours (HTTP APIs have no API keys or usage plans).
  */
@@ -49,9 +51,9 @@ export const api = new sst.aws.ApiGatewayV2('Api', {
   },
 });
 
-/** The function of each entry point named in ROUTES, by entry point name. */
+/** The function of each route's entry point, by route name. */
 export const apiFunctions = Object.fromEntries(
-  [...new Set(ROUTES.map((route) => route.fn))].map((fn) => [
+  ROUTES.map(({ name: fn }) => [
     fn,
     new sst.aws.Function(
       apiFunctionName(fn),
@@ -68,10 +70,12 @@ export const apiFunctions = Object.fromEntries(
 );
 
 for (const route of ROUTES) {
-  const fn = apiFunctions[route.fn];
-  if (!fn) throw new Error(`No function for route ${route.method} ${route.path}`);
-  for (const path of pathVariants(route.path)) {
-    // An ARN as handler: SST wires the integration and invoke permission to the existing function.
-    api.route(`${route.method} ${path}`, fn.arn);
+  const fn = apiFunctions[route.name];
+  if (!fn) throw new Error(`No function for route ${route.name}`);
+  for (const operation of route.operations) {
+    for (const path of pathVariants(operation.path)) {
+      // An ARN as handler: SST wires the integration and invoke permission to the existing function.
+      api.route(`${operation.method} ${path}`, fn.arn);
+    }
   }
 }

@@ -11,9 +11,9 @@ export const workDeadLetterQueue = new sst.aws.Queue('WorkDeadLetterQueue', {
 
 /**
  * The sender's work queue (design section 5): FIFO, message group = WhatsApp instance, deduplication
- * id = queue id + publish generation, both set by lib/adapters/queue/sqs-work-queue.ts (so no
- * content-based deduplication). Deduplication and throughput are scoped per group: instances never
- * compete for one queue-wide FIFO limit.
+ * id = queue id + publish generation, both set by the work item codec in
+ * lib/adapters/queue/work-item-schema.ts (so no content-based deduplication). Deduplication and
+ * throughput are scoped per group: instances never compete for one queue-wide FIFO limit.
  */
 export const workQueue = new sst.aws.Queue('WorkQueue', {
   fifo: true,

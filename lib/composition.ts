@@ -8,12 +8,12 @@ import { createEvolutionGateway } from './adapters/gateway/evolution-gateway.ts'
 import { createEmfMetrics } from './adapters/metrics/emf-metrics.ts';
 import { createPrometheusMetrics } from './adapters/metrics/prometheus-metrics.ts';
 import { createDnsCallbackUrlGuard } from './adapters/network/dns-callback-url-guard.ts';
-import { createRabbitMqCallbackQueue } from './adapters/queue/rabbitmq-callback-queue.ts';
+import { callbackRefCodec } from './adapters/queue/callback-ref-schema.ts';
 import { createRabbitMqDeadLetters } from './adapters/queue/rabbitmq-dead-letters.ts';
-import { createRabbitMqWorkQueue } from './adapters/queue/rabbitmq-work-queue.ts';
-import { createSqsCallbackQueue } from './adapters/queue/sqs-callback-queue.ts';
+import { createRabbitMqQueue } from './adapters/queue/rabbitmq-queue.ts';
 import { createSqsDeadLetters } from './adapters/queue/sqs-dead-letters.ts';
-import { createSqsWorkQueue } from './adapters/queue/sqs-work-queue.ts';
+import { createSqsQueue } from './adapters/queue/sqs-queue.ts';
+import { workItemCodec } from './adapters/queue/work-item-schema.ts';
 import { createEventBridgeScheduler } from './adapters/scheduler/eventbridge-scheduler.ts';
 import { createStoreBackedScheduler } from './adapters/scheduler/store-backed-scheduler.ts';
 import { createReferenceSecretResolver } from './adapters/secrets/reference-secret-resolver.ts';
@@ -21,14 +21,11 @@ import { createSsmParameterReader } from './adapters/secrets/ssm-parameter-reade
 import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
 import { withStoreOutages } from './adapters/store/store-outages.ts';
 import { createBillingEvents } from './app/billing-events.ts';
-import { armingDeliveryWatch } from './app/delivery-watch.ts';
+import { createDeliveryWatchArmer, type DeliveryWatchArmer } from './app/delivery-watch.ts';
 import { releaserOf } from './app/release-work.ts';
 import { type Config, EVENTBRIDGE_SCHEDULER_KEYS, loadConfig } from './config.ts';
-import {
-  type HttpLambdaHandler,
-  type RouteFactory as HttpRouteFactory,
-  httpHandler,
-} from './http/http-handler.ts';
+import { type HttpLambdaHandler, httpHandler } from './http/http-handler.ts';
+import type { HttpRoute } from './http/route.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import type { BillingEvents } from './ports/billing-events.ts';
 import type { CallbackClient } from './ports/callback-client.ts';
@@ -63,9 +60,11 @@ export interface Container {
   sleep: (ms: number) => Promise<void>;
   /**
    * Events for the ERP's callbacks (sent, delivered, read, failed, replied, queue.completed,
-   * delivery_stalled); a `sent` event also arms its queue's delivery watch.
+   * delivery_stalled).
    */
   events: BillingEvents;
+  /** Arms a queue's delivery watch after a send (stalled deliveries); one per process. */
+  deliveryWatch: DeliveryWatchArmer;
   /** Announces new callback events for delivery now (SQS standard / RabbitMQ); no-op without one. */
   callbackQueue: CallbackQueue;
   /** Posts signed callbacks to ERPs (5 s timeout, no redirects, pinned to checked addresses). */
@@ -142,7 +141,10 @@ export const createSqsClient = (config: Config): SQSClient =>
  */
 const SQS_WAIT_TIME_SECONDS = 1;
 
-/** The SQS work queue: the FIFO queue named by WORK_QUEUE_URL (the infra, or the local stack's emulator). */
+/**
+ * The SQS work queue: the FIFO queue named by WORK_QUEUE_URL (the infra, or the local stack's
+ * emulator). A pump may outlast the visibility timeout, so handlers in flight keep extending it.
+ */
 const createSqsWorkQueueOf = (config: Config, client?: SQSClient): WorkQueue => {
   if (!config.WORK_QUEUE_URL) {
     // Fails on first use, not at start: HTTP-only functions (health, docs) run without a queue.
@@ -156,22 +158,27 @@ const createSqsWorkQueueOf = (config: Config, client?: SQSClient): WorkQueue => 
       close: async () => undefined,
     };
   }
-  return createSqsWorkQueue({
+  return createSqsQueue({
     client: client ?? createSqsClient(config),
     queueUrl: config.WORK_QUEUE_URL,
+    codec: workItemCodec,
     waitTimeSeconds: SQS_WAIT_TIME_SECONDS,
+    keepInvisible: true,
   });
 };
 
 /**
  * The SQS callbacks queue: the standard queue named by CALLBACK_QUEUE_URL. Without it nothing is
- * published and the due-index poller delivers every callback.
+ * published and the due-index poller delivers every callback. One attempt is one short POST, well
+ * inside the visibility timeout, so handlers do not extend it (the store's claim lease keeps a
+ * second attempt out meanwhile).
  */
 const createSqsCallbackQueueOf = (config: Config): CallbackQueue =>
   config.CALLBACK_QUEUE_URL
-    ? createSqsCallbackQueue({
+    ? createSqsQueue({
         client: createSqsClient(config),
         queueUrl: config.CALLBACK_QUEUE_URL,
+        codec: callbackRefCodec,
         waitTimeSeconds: SQS_WAIT_TIME_SECONDS,
       })
     : noCallbackQueue;
@@ -187,13 +194,19 @@ export interface QueueOptions {
   sqsClient?: SQSClient;
 }
 
-/** The work queue of QUEUE_DRIVER: SQS (WORK_QUEUE_URL) or RabbitMQ (AMQP_URL, WORK_QUEUE_NAME). */
+/**
+ * The work queue of QUEUE_DRIVER: SQS (WORK_QUEUE_URL) or RabbitMQ (AMQP_URL, WORK_QUEUE_NAME).
+ * RabbitMQ has no message groups and no deduplication: two items of one instance may run at once
+ * and a generation published twice is delivered twice, harmless because the instance lease and the
+ * contact claims in the store keep sends single.
+ */
 export const openWorkQueue = async (config: Config, options: QueueOptions = {}): Promise<WorkQueue> =>
   config.QUEUE_DRIVER === 'rabbitmq'
-    ? createRabbitMqWorkQueue({
+    ? createRabbitMqQueue({
         url: config.AMQP_URL,
         queueName: config.WORK_QUEUE_NAME,
-        ...(options.connectionName ? { connectionName: options.connectionName } : {}),
+        codec: workItemCodec,
+        connectionName: options.connectionName ?? 'billing-work-queue',
         ...(options.publishTimeoutMs ? { publishTimeoutMs: options.publishTimeoutMs } : {}),
       })
     : createSqsWorkQueueOf(config, options.sqsClient);
@@ -221,9 +234,11 @@ export const openDeadLetters = (config: Config, options: QueueOptions = {}): Dea
 /** The callbacks queue of QUEUE_DRIVER: SQS (CALLBACK_QUEUE_URL, or none) or RabbitMQ (`<WORK_QUEUE_NAME>-callbacks`). */
 export const openCallbackQueue = async (config: Config): Promise<CallbackQueue> =>
   config.QUEUE_DRIVER === 'rabbitmq'
-    ? createRabbitMqCallbackQueue({
+    ? createRabbitMqQueue({
         url: config.AMQP_URL,
         queueName: callbackQueueName(config.WORK_QUEUE_NAME),
+        codec: callbackRefCodec,
+        connectionName: 'billing-callback-queue',
       })
     : createSqsCallbackQueueOf(config);
 
@@ -298,10 +313,8 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
         },
       }),
     sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    // Every `sent` event also arms its queue's delivery watch (stalled deliveries, delivery-watch.ts).
-    events:
-      overrides.events ??
-      armingDeliveryWatch(createBillingEvents({ store, clock, logger, callbackQueue }), { store, clock }),
+    events: overrides.events ?? createBillingEvents({ store, clock, logger, callbackQueue }),
+    deliveryWatch: overrides.deliveryWatch ?? createDeliveryWatchArmer({ store, clock }),
     callbackQueue,
     callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),
     callbackUrlGuard: overrides.callbackUrlGuard ?? createDnsCallbackUrlGuard(),
@@ -329,15 +342,11 @@ export const openContainer = async (
   }
 };
 
-/** A route built from the container (any route whose declared ports the container provides). */
-export type RouteFactory = HttpRouteFactory<Container>;
-
-/** Wraps a route factory in the shared HTTP middleware stack. */
-export const buildHttpHandler = (factory: RouteFactory, container: Container): HttpLambdaHandler => {
-  const handler = httpHandler(factory(container), {
+/** Wraps a route in the shared HTTP middleware stack, its handlers served by the container. */
+export const buildHttpHandler = (route: HttpRoute<Container>, container: Container): HttpLambdaHandler => {
+  const handler = httpHandler(route, container, {
     logger: container.logger,
     maxBodyBytes: container.config.MAX_BODY_BYTES,
-    readUnreadableBodies: factory.readUnreadableBodies,
   });
   return async (event, context) => {
     try {
@@ -353,10 +362,14 @@ export const buildHttpHandler = (factory: RouteFactory, container: Container): H
  * The Lambda entry point of a route: the container is built on the first invocation (cold start)
  * from the function's environment, then reused by warm invocations.
  */
-export const lambdaHttpHandler = (factory: RouteFactory): HttpLambdaHandler => {
+export const lambdaHttpHandler = (
+  route: HttpRoute<Container>,
+): HttpLambdaHandler & { route: HttpRoute<Container> } => {
   let built: HttpLambdaHandler | undefined;
-  return (event, context) => {
-    built ??= buildHttpHandler(factory, createContainer(loadConfig()));
+  const handler: HttpLambdaHandler = (event, context) => {
+    built ??= buildHttpHandler(route, createContainer(loadConfig()));
     return built(event, context);
   };
+  // Named on the handler so a test can prove each entry point serves its route of the list.
+  return Object.assign(handler, { route });
 };

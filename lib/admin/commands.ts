@@ -1,23 +1,25 @@
 import { readFile } from 'node:fs/promises';
+import { WEBHOOK_SECRET_HEADER } from '../adapters/gateway/evolution-webhook-auth.ts';
+import { evolutionWebhookUrl } from '../adapters/gateway/evolution-webhook-events.ts';
 import { addInstance, setInstanceActive } from '../app/add-instance.ts';
 import { generateSigningSecret } from '../app/api-key-secret.ts';
 import { configureTenant } from '../app/configure-tenant.ts';
 import { controlQueue, type QueueAction } from '../app/control-queue.ts';
 import { createApiKey } from '../app/create-api-key.ts';
-import { createTenant } from '../app/create-tenant.ts';
+import { createTenant, defaultCalendar } from '../app/create-tenant.ts';
 import {
   DEAD_LETTER_LIMIT,
   dropDeadLetter,
   listDeadLetters,
   redriveDeadLetters,
 } from '../app/dead-letters.ts';
-import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
 import { setBusinessHours } from '../app/set-business-hours.ts';
 import { setTemplate } from '../app/set-template.ts';
 import type { Container } from '../composition.ts';
 import { DomainError } from '../domain/errors.ts';
 import {
   type BillingQueue,
+  type BusinessCalendar,
   QUEUE_STATUSES,
   type QueueStatus,
   TEMPLATE_TYPES,
@@ -26,6 +28,7 @@ import {
   type Weekday,
 } from '../domain/types.ts';
 import type { DeadLetters } from '../ports/dead-letters.ts';
+import { formatCalendar } from './human-output.ts';
 
 /** Parsed flags: `--messages-per-minute 600` arrives as `{ 'messages-per-minute': '600' }`. */
 export type Flags = Record<string, string | boolean | undefined>;
@@ -39,6 +42,8 @@ export type AdminContainer = Container & { deadLetters?: DeadLetters };
 export interface Command {
   usage: string;
   run(c: AdminContainer, flags: Flags): Promise<unknown>;
+  /** How a person reads the result (without `--json`); a generic table or list when absent. */
+  human?(result: unknown): string;
 }
 
 export class UsageError extends Error {}
@@ -159,6 +164,15 @@ const existingTenant = async (c: Container, flags: Flags) => {
   return tenant;
 };
 
+/** The key `--tenant` and `--id` name. */
+const existingKey = async (c: Container, flags: Flags) => {
+  const tenantId = required(flags, 'tenant');
+  const keyId = required(flags, 'id');
+  const key = await c.store.getApiKeyById(tenantId, keyId);
+  if (!key) throw new DomainError('API_KEY_NOT_FOUND');
+  return { tenantId, keyId, key };
+};
+
 const queueStatus = (flags: Flags): QueueStatus | undefined => {
   const status = optional(flags, 'status');
   if (status !== undefined && !(QUEUE_STATUSES as readonly string[]).includes(status)) {
@@ -246,6 +260,36 @@ export const configureInstanceWebhook = async (
   };
 };
 
+/**
+ * The calendar `hours set` flags describe, starting from the current one: weekdays not given keep
+ * their windows (all are replaced with `--replace`, the others closed), and the timezone, region,
+ * holidays and closed dates stay as they were unless their flag is given.
+ */
+const calendarFromFlags = (current: BusinessCalendar, f: Flags): BusinessCalendar => {
+  const given: Partial<Record<Weekday, TimeWindow[]>> = {};
+  for (const [flag, day] of Object.entries(WEEKDAY_FLAGS)) {
+    const text = optional(f, flag);
+    if (text !== undefined) given[day] = parseWindows(text);
+  }
+  if (Object.keys(given).length === 0 && f.replace === true)
+    throw new UsageError('--replace needs the weekdays of the new week (--mon ... --sun)');
+  const holidays =
+    f['no-national-holidays'] === true
+      ? false
+      : f['national-holidays'] === true
+        ? true
+        : current.nationalHolidays;
+  const region = optional(f, 'region') ?? current.region;
+  const closed = list(optional(f, 'closed'));
+  return {
+    timezone: optional(f, 'timezone') ?? current.timezone,
+    weekly: f.replace === true ? given : { ...current.weekly, ...given },
+    nationalHolidays: holidays,
+    ...(region ? { region } : {}),
+    closedDates: closed ?? current.closedDates,
+  };
+};
+
 export const COMMANDS: Record<string, Command> = {
   'tenant create': {
     usage: 'tenant create --id <id> [--name <name>] [config flags]',
@@ -302,10 +346,7 @@ export const COMMANDS: Record<string, Command> = {
   'key rotate-secret': {
     usage: 'key rotate-secret --tenant <id> --id <key id>',
     run: async (c, f) => {
-      const tenantId = required(f, 'tenant');
-      const keyId = required(f, 'id');
-      const key = await c.store.getApiKeyById(tenantId, keyId);
-      if (!key) throw new DomainError('API_KEY_NOT_FOUND');
+      const { tenantId, keyId, key } = await existingKey(c, f);
       // The new secret goes first; the old ones stay valid, so callbacks carry one v1 per secret
       // until the ERP has switched and `key drop-old-secret` is run.
       const signingSecret = generateSigningSecret();
@@ -321,10 +362,7 @@ export const COMMANDS: Record<string, Command> = {
   'key drop-old-secret': {
     usage: 'key drop-old-secret --tenant <id> --id <key id>',
     run: async (c, f) => {
-      const tenantId = required(f, 'tenant');
-      const keyId = required(f, 'id');
-      const key = await c.store.getApiKeyById(tenantId, keyId);
-      if (!key) throw new DomainError('API_KEY_NOT_FOUND');
+      const { tenantId, keyId, key } = await existingKey(c, f);
       const [newest] = key.signingSecrets;
       if (!newest) throw new UsageError('the key has no signing secret');
       await c.store.setApiKeySigningSecrets(tenantId, keyId, [newest]);
@@ -342,31 +380,20 @@ export const COMMANDS: Record<string, Command> = {
   },
   'hours set': {
     usage:
-      'hours set --tenant <id> (--file <hours.json> | --mon 09:00-18:00 ... --sun closed) [--timezone <IANA>] [--region SP] [--no-national-holidays] [--closed 2026-12-24,2026-12-31]',
+      'hours set --tenant <id> (--file <hours.json> | --mon 09:00-18:00 ... --sun closed [--replace]) [--timezone <IANA>] [--region SP] [--national-holidays | --no-national-holidays] [--closed 2026-12-24,2026-12-31]',
     run: async (c, f) => {
       const tenant = await existingTenant(c, f);
       const fromFile = optional(f, 'file');
       if (fromFile) return setBusinessHours(c, tenant.id, (await readJsonFile(fromFile)) as never);
-      const weekly: Partial<Record<Weekday, TimeWindow[]>> = {};
-      for (const [flag, day] of Object.entries(WEEKDAY_FLAGS)) {
-        const text = optional(f, flag);
-        if (text !== undefined) weekly[day] = parseWindows(text);
-      }
-      if (Object.keys(weekly).length === 0)
-        throw new UsageError('give --file or at least one weekday (--mon ... --sun)');
-      const region = optional(f, 'region');
-      return setBusinessHours(c, tenant.id, {
-        timezone: optional(f, 'timezone') ?? tenant.config.timezone,
-        weekly,
-        nationalHolidays: f['no-national-holidays'] !== true,
-        ...(region ? { region } : {}),
-        closedDates: list(optional(f, 'closed')) ?? [],
-      });
+      const current = (await c.store.getCalendar(tenant.id)) ?? defaultCalendar(tenant.config.timezone);
+      return setBusinessHours(c, tenant.id, calendarFromFlags(current, f));
     },
+    human: (calendar) => formatCalendar(calendar as BusinessCalendar),
   },
   'hours show': {
     usage: 'hours show --tenant <id>',
     run: async (c, f) => (await c.store.getCalendar((await existingTenant(c, f)).id)) ?? null,
+    human: (calendar) => (calendar ? formatCalendar(calendar as BusinessCalendar) : '(sem horário definido)'),
   },
   'instance add': {
     usage:

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { isDomainError } from '../domain/errors.ts';
 import { COMMANDS, CONFIG_FLAG_NAMES, type Flags, HOURS_FLAG_NAMES, UsageError } from './commands.ts';
+import { formatHuman } from './human-output.ts';
 import { connectAdminStore } from './store-connection.ts';
 
 const STRING_FLAGS = [
@@ -26,7 +27,7 @@ const STRING_FLAGS = [
   'instance',
   'limit',
 ];
-const BOOLEAN_FLAGS = ['json', 'aws', 'help', 'no-national-holidays', 'jwt'];
+const BOOLEAN_FLAGS = ['json', 'aws', 'help', 'no-national-holidays', 'national-holidays', 'replace', 'jwt'];
 
 const help = (): string =>
   [
@@ -72,7 +73,7 @@ export const runAdmin = async (argv: string[], env?: Record<string, string | und
     connection = await connectAdminStore(config, { useAws: values.aws === true });
     const result = await command.run(connection.container, values as Flags);
     if (values.json) console.log(JSON.stringify(result, null, 2));
-    else console.log(`${JSON.stringify(result, null, 2)}\n(${connection.description})`);
+    else console.log(`${(command.human ?? formatHuman)(result)}\n(${connection.description})`);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -85,6 +85,19 @@ const adminSqsQueue = async (
   return { client, queueUrl, config: { ...sqsConfig, WORK_QUEUE_URL: queueUrl } };
 };
 
+/** The admin's SQS client, made when something is opened on it and destroyed with what it opened. */
+const onAdminSqs = (config: Config, endpoint: string | undefined) => {
+  let client: SQSClient | undefined;
+  return {
+    open: async <T>(open: (sqs: Awaited<ReturnType<typeof adminSqsQueue>>) => T | Promise<T>): Promise<T> => {
+      const sqs = await adminSqsQueue(config, endpoint);
+      client = sqs.client;
+      return open(sqs);
+    },
+    destroy: () => client?.destroy(),
+  };
+};
+
 /**
  * Where a resumed queue's work item goes when the CLI works on local data: the running stack's
  * queue (its SQS emulator, named in the info file, or the RabbitMQ broker). With no stack running,
@@ -104,19 +117,11 @@ const localWorkQueue = (config: Config, info: StackInfo | undefined): WorkQueue 
     });
     return { ...idle, publish: async () => undefined };
   }
-  let client: SQSClient | undefined;
-  const queue = lazyWorkQueue(async () => {
-    const sqs = await adminSqsQueue(config, endpoint);
-    client = sqs.client;
-    return openWorkQueue(sqs.config, { sqsClient: sqs.client });
-  });
-  return {
-    ...queue,
-    close: async () => {
-      await queue.close();
-      client?.destroy();
-    },
-  };
+  const sqs = onAdminSqs(config, endpoint);
+  const queue = lazyWorkQueue(() =>
+    sqs.open((opened) => openWorkQueue(opened.config, { sqsClient: opened.client })),
+  );
+  return { ...queue, close: () => queue.close().finally(sqs.destroy) };
 };
 
 /** Dead letters reached on first use, so commands that never look at them need no broker. */
@@ -150,7 +155,7 @@ const localDeadLetters = (config: Config, info: StackInfo | undefined): DeadLett
     return lazyDeadLetters(async () => openDeadLetters(config, { connectionName: 'billing-admin-dlq' }));
   }
   const endpoint = config.endpoints.sqs ?? info?.sqsEndpoint ?? undefined;
-  let client: SQSClient | undefined;
+  const sqs = onAdminSqs(config, endpoint);
   const deadLetters = lazyDeadLetters(async () => {
     if (!endpoint && !config.WORK_QUEUE_URL) {
       throw new UsageError(
@@ -158,17 +163,9 @@ const localDeadLetters = (config: Config, info: StackInfo | undefined): DeadLett
           '(start it, or set WORK_QUEUE_URL / AWS_ENDPOINT_URL_SQS, or QUEUE_DRIVER=rabbitmq)',
       );
     }
-    const sqs = await adminSqsQueue(config, endpoint);
-    client = sqs.client;
-    return openDeadLetters(sqs.config, { sqsClient: sqs.client });
+    return sqs.open((opened) => openDeadLetters(opened.config, { sqsClient: opened.client }));
   });
-  return {
-    ...deadLetters,
-    close: async () => {
-      await deadLetters.close();
-      client?.destroy();
-    },
-  };
+  return { ...deadLetters, close: () => deadLetters.close().finally(sqs.destroy) };
 };
 
 /**

@@ -4,7 +4,7 @@ import type { WhatsAppInstance } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { Store } from '../ports/store.ts';
+import type { CampaignStore, SendingStore, TenantStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { wakeParkedQueues } from './wake-parked-queues.ts';
 
@@ -21,7 +21,7 @@ export interface AddInstanceInput {
 const CREDENTIAL_REF = /^(env:[A-Z_][A-Z0-9_]*|ssm:\/.+|plain:.+)$/;
 
 type Deps = {
-  store: Store;
+  store: TenantStore & CampaignStore & SendingStore;
   clock: Clock;
   workQueue: WorkQueue;
   logger: Logger;

@@ -1,4 +1,4 @@
-import type { CallbackEvent, Campaign } from '../domain/types.ts';
+import type { BillingContact, CallbackEvent, Campaign } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEventInput, BillingEvents } from '../ports/billing-events.ts';
 import type { CallbackQueue } from '../ports/callback-queue.ts';
@@ -29,6 +29,53 @@ const CONTEXT_CACHE_LIMIT = 1_000;
 /** The deterministic id of an event: the same event emitted twice has the same id (the dedup key). */
 export const callbackEventId = (queueId: string, position: number | null, name: CallbackEvent): string =>
   position === null ? `${queueId}:${name}` : `${queueId}:${position}:${name}`;
+
+/** The stored item of an event the campaign asked for: `pending`, due `now`. */
+const storedEventOf = (
+  input: BillingEventInput,
+  context: QueueContext,
+  contact: BillingContact | undefined,
+  now: string,
+): StoredCallbackEvent => {
+  const eventId = callbackEventId(input.queueId, input.contactPosition, input.name);
+  const payload: CallbackPayload = {
+    event_id: eventId,
+    event: input.name,
+    occurred_at: input.occurredAt,
+    external_id: context.externalId,
+    billing_campaign_id: context.campaignId,
+    queue_id: input.queueId,
+    contact: contact
+      ? {
+          telefone: contact.phone,
+          nome_cliente: contact.name,
+          numero_fatura: contact.invoiceNumber ?? null,
+        }
+      : null,
+    message_id: input.providerMessageId ?? contact?.providerMessageId ?? null,
+    error: input.error ?? null,
+    reply: input.reply ?? null,
+  };
+  return {
+    eventId,
+    tenantId: context.tenantId,
+    queueId: input.queueId,
+    event: input.name,
+    occurredAt: input.occurredAt,
+    callbackUrl: context.callbackUrl,
+    apiKeyId: context.apiKeyId,
+    payload,
+    delivery: {
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      lastAttemptAt: null,
+      lastError: null,
+      deliveredAt: null,
+    },
+    createdAt: now,
+  };
+};
 
 /**
  * The real `BillingEvents`: each event becomes one stored item (conditional put on its
@@ -86,45 +133,8 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
         input.contactPosition === null
           ? undefined
           : await deps.store.getContact(input.queueId, input.contactPosition);
-      const eventId = callbackEventId(input.queueId, input.contactPosition, input.name);
-      const now = deps.clock.now().toISOString();
-      const payload: CallbackPayload = {
-        event_id: eventId,
-        event: input.name,
-        occurred_at: input.occurredAt,
-        external_id: context.externalId,
-        billing_campaign_id: context.campaignId,
-        queue_id: input.queueId,
-        contact: contact
-          ? {
-              telefone: contact.phone,
-              nome_cliente: contact.name,
-              numero_fatura: contact.invoiceNumber ?? null,
-            }
-          : null,
-        message_id: input.providerMessageId ?? contact?.providerMessageId ?? null,
-        error: input.error ?? null,
-        reply: input.reply ?? null,
-      };
-      const event: StoredCallbackEvent = {
-        eventId,
-        tenantId: context.tenantId,
-        queueId: input.queueId,
-        event: input.name,
-        occurredAt: input.occurredAt,
-        callbackUrl: context.callbackUrl,
-        apiKeyId: context.apiKeyId,
-        payload,
-        delivery: {
-          status: 'pending',
-          attempts: 0,
-          nextAttemptAt: now,
-          lastAttemptAt: null,
-          lastError: null,
-          deliveredAt: null,
-        },
-        createdAt: now,
-      };
+      const event = storedEventOf(input, context, contact, deps.clock.now().toISOString());
+      const { eventId } = event;
       const stored = await deps.store.putCallbackEvent(event);
       // An event seen before was announced by its first emission (or is left to the poller).
       if (stored !== 'created' || !deps.callbackQueue) return;

@@ -1,9 +1,10 @@
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Reachability } from '../ports/message-queue.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
 import type { TenantStore } from '../ports/store.ts';
 import type { GatewayConnectionState, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
-import type { Reachability, WorkQueue } from '../ports/work-queue.ts';
+import type { WorkQueue } from '../ports/work-queue.ts';
 
 export interface HealthReport {
   /** `degraded` when the store or the work queue is down (then the HTTP answer is 503). */

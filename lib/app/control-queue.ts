@@ -1,14 +1,14 @@
 import { DomainError } from '../domain/errors.ts';
-import { isFinalQueueStatus } from '../domain/queue-state.ts';
-import type { BillingQueue, QueueStatus } from '../domain/types.ts';
+import { isFinalQueueStatus, queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
+import type { BillingQueue } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { Store } from '../ports/store.ts';
+import type { CampaignStore, SendingStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { getQueueForTenant } from './get-queue-for-tenant.ts';
-import { transitionWithMetrics, workItemOf } from './run-queue.ts';
+import { transitionWithMetrics, workItemOf } from './queue-work.ts';
 
 export type QueueAction = 'pause' | 'resume' | 'cancel';
 
@@ -17,19 +17,22 @@ export interface ControlResult {
   queue: BillingQueue;
 }
 
-const PAUSABLE: readonly QueueStatus[] = ['pending', 'scheduled', 'running'];
-const RESUMABLE: readonly QueueStatus[] = ['paused', 'instance_down'];
-const CANCELLABLE: readonly QueueStatus[] = ['pending', 'scheduled', 'running', 'paused', 'instance_down'];
-
 /**
- * The ERP steers a queue (the guide's QueueControlView), each action one conditional write so
- * it races safely with the pump:
+ * The ERP steers a queue (the guide's QueueControlView), each action one conditional write from
+ * the statuses the state machine lets move there (lib/domain/queue-state.ts), so it races safely
+ * with the pump:
  * - pause: pending, scheduled or running -> paused (the pump stops before its next send);
  * - resume: paused or instance_down -> pending, and the work item is published again;
  * - cancel: any non-final status -> cancelled, and unsent contacts become cancelled.
  */
 export const controlQueue = async (
-  deps: { store: Store; clock: Clock; workQueue: WorkQueue; metrics: Metrics; logger: Logger },
+  deps: {
+    store: CampaignStore & SendingStore;
+    clock: Clock;
+    workQueue: WorkQueue;
+    metrics: Metrics;
+    logger: Logger;
+  },
   tenantId: string,
   queueId: string,
   action: QueueAction,
@@ -43,17 +46,29 @@ export const controlQueue = async (
 
   switch (action) {
     case 'pause': {
-      const paused = await transitionWithMetrics(deps, queue, PAUSABLE, 'paused', {
-        pausedAt: at,
-        pauseReason: 'Pausado via API',
-      });
+      const paused = await transitionWithMetrics(
+        deps,
+        queue,
+        queueStatusesThatCanMoveTo('paused'),
+        'paused',
+        {
+          pausedAt: at,
+          pauseReason: 'Pausado via API',
+        },
+      );
       return paused ? { message: 'Fila pausada', queue: paused } : refuse('QUEUE_NOT_RUNNING');
     }
     case 'resume': {
-      const resumed = await transitionWithMetrics(deps, queue, RESUMABLE, 'pending', {
-        pausedAt: null,
-        pauseReason: '',
-      });
+      const resumed = await transitionWithMetrics(
+        deps,
+        queue,
+        queueStatusesThatCanMoveTo('pending'),
+        'pending',
+        {
+          pausedAt: null,
+          pauseReason: '',
+        },
+      );
       if (!resumed) return refuse('QUEUE_NOT_PAUSED');
       // The pump decides what comes next (business hours, instance state): resuming only wakes it.
       // A work queue that is down does not fail the resume: the sweeper publishes the pending queue.
@@ -61,9 +76,15 @@ export const controlQueue = async (
       return { message: 'Fila retomada', queue: resumed };
     }
     case 'cancel': {
-      const cancelled = await transitionWithMetrics(deps, queue, CANCELLABLE, 'cancelled', {
-        completedAt: at,
-      });
+      const cancelled = await transitionWithMetrics(
+        deps,
+        queue,
+        queueStatusesThatCanMoveTo('cancelled'),
+        'cancelled',
+        {
+          completedAt: at,
+        },
+      );
       if (!cancelled) throw new DomainError('QUEUE_ALREADY_FINISHED');
       const { cancelled: count, fromRetry } = await store.cancelUnsentContacts(queue.id, at);
       // A contact cancelled while waiting for its retry no longer counts as pending a retry.

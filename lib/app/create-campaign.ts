@@ -1,7 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { newBillingContact, newBillingQueue } from '../domain/billing-queue.ts';
 import { checkCallbackUrl as checkCallbackUrlSyntax } from '../domain/callback-url.ts';
-import { type AcceptedContact, type ContactInput, takeInContacts } from '../domain/contact-intake.ts';
+import {
+  type AcceptedContact,
+  type ContactInput,
+  type IntakeResult,
+  takeInContacts,
+} from '../domain/contact-intake.ts';
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
 import { planSending } from '../domain/eta.ts';
@@ -23,12 +28,12 @@ import type { Logger } from '../observability/logger.ts';
 import type { CallbackUrlGuard } from '../ports/callback-url-guard.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { Store } from '../ports/store.ts';
+import type { CampaignStore, CounterStore, FeedbackStore, TenantStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { API_TIMEOUT_SECONDS } from './api-timeout.ts';
 import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { optedOutPhonesOf } from './opt-outs.ts';
-import { workItemOf } from './run-queue.ts';
+import { workItemOf } from './queue-work.ts';
 
 export interface CreateCampaignInput {
   tenant: Tenant;
@@ -59,7 +64,7 @@ export interface DryRunAnswer {
 
 /** The ports the accept path uses. */
 export interface CreateCampaignDeps {
-  store: Store;
+  store: TenantStore & CampaignStore & CounterStore & FeedbackStore;
   clock: Clock;
   /** Uniform in [0, 1): the campaign's variation plan. */
   random: () => number;
@@ -266,32 +271,7 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   if (intake.accepted.length === 0) throw new DomainError('NO_VALID_CONTACTS', {}, intake.rejected);
   const plan = await planFor(deps, tenant, templateType, now, intake.accepted.length);
 
-  const campaign: Campaign = {
-    id: randomUUID(),
-    tenantId: tenant.id,
-    externalId: input.externalId,
-    templateType,
-    queueId: randomUUID(),
-    requestHash: hash,
-    apiKeyId: input.apiKey.id,
-    callbackUrl: input.callbackUrl,
-    callbackEvents: input.callbackEvents,
-    metadata: input.metadata,
-    state: 'creating',
-    leaseUntil: new Date(now.getTime() + CAMPAIGN_LEASE_MS).toISOString(),
-    owner: randomUUID(),
-    plan: {
-      seed: Math.floor(deps.random() * 2 ** 32),
-      uses: Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed])),
-    },
-    quotaReserved: false,
-    accepted: intake.accepted.length,
-    rejected: intake.rejected,
-    estimatedDurationMinutes: plan.minutes,
-    // null = sending may start at once (the guide's clients expect null then).
-    scheduledStart: plan.start > now ? plan.start.toISOString() : null,
-    createdAt: now.toISOString(),
-  };
+  const campaign = newCampaign(deps, input, template, intake, plan, hash, now);
   const batch = planContacts(template, campaign, intake.accepted, now.toISOString());
   // The contacts go first, before the campaign that names their (new, random) queue id is stored:
   // until then no other request can know that id, so no write of ours can land on a contact a
@@ -320,6 +300,42 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   }
   return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: false };
 };
+
+/** The campaign a new request stores (`creating`, held by this request's owner token). */
+const newCampaign = (
+  deps: Deps,
+  input: CreateCampaignInput,
+  template: BillingTemplate,
+  intake: IntakeResult,
+  plan: { start: Date; minutes: number },
+  hash: string,
+  now: Date,
+): Campaign => ({
+  id: randomUUID(),
+  tenantId: input.tenant.id,
+  externalId: input.externalId,
+  templateType: input.templateType,
+  queueId: randomUUID(),
+  requestHash: hash,
+  apiKeyId: input.apiKey.id,
+  callbackUrl: input.callbackUrl,
+  callbackEvents: input.callbackEvents,
+  metadata: input.metadata,
+  state: 'creating',
+  leaseUntil: new Date(now.getTime() + CAMPAIGN_LEASE_MS).toISOString(),
+  owner: randomUUID(),
+  plan: {
+    seed: Math.floor(deps.random() * 2 ** 32),
+    uses: Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed])),
+  },
+  quotaReserved: false,
+  accepted: intake.accepted.length,
+  rejected: intake.rejected,
+  estimatedDurationMinutes: plan.minutes,
+  // null = sending may start at once (the guide's clients expect null then).
+  scheduledStart: plan.start > now ? plan.start.toISOString() : null,
+  createdAt: now.toISOString(),
+});
 
 /** A batch's contacts as stored, rendered with the campaign's plan, and the variation uses they add. */
 interface PlannedContacts {

@@ -1,12 +1,12 @@
 import { isFinalQueueStatus } from '../domain/queue-state.ts';
 import type { BillingQueue, QueueStatus } from '../domain/types.ts';
 import type { DeadLetter, DeadLetters } from '../ports/dead-letters.ts';
-import type { Store } from '../ports/store.ts';
+import type { CampaignStore, SendingStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
-import { workItemOf } from './run-queue.ts';
+import { workItemOf } from './queue-work.ts';
 
 export interface DeadLetterDeps {
-  store: Pick<Store, 'getQueue' | 'nextPublishGeneration'>;
+  store: Pick<CampaignStore, 'getQueue'> & Pick<SendingStore, 'nextPublishGeneration'>;
   workQueue: Pick<WorkQueue, 'publish'>;
   deadLetters: DeadLetters;
 }

@@ -164,22 +164,7 @@ const createCallbackAttempter = (deps: AttemptCallbacksDeps) => {
     const response = await post(claimed).catch(
       (error: unknown): CallbackResponse => ({ ok: false, error: (error as Error).message }),
     );
-    const at = deps.clock.now();
-    let result: CallbackAttemptResult;
-    if (response.ok) {
-      result = { status: 'delivered', at: at.toISOString() };
-    } else {
-      const next = nextCallbackAttempt(attemptNumber, at);
-      result =
-        next.status === 'dead'
-          ? { status: 'dead', at: at.toISOString(), error: response.error }
-          : {
-              status: 'pending',
-              at: at.toISOString(),
-              error: response.error,
-              nextAttemptAt: next.nextAttemptAt,
-            };
-    }
+    const result = attemptResult(response, attemptNumber, deps.clock.now());
     const recorded = await deps.store.finishCallbackAttempt(
       claimed.queueId,
       claimed.eventId,
@@ -197,6 +182,19 @@ const createCallbackAttempter = (deps: AttemptCallbacksDeps) => {
     });
     return 'dead';
   };
+};
+
+/** What attempt `attemptNumber` answered at `at` makes of the event: delivered, retried later, or dead. */
+const attemptResult = (
+  response: CallbackResponse,
+  attemptNumber: number,
+  at: Date,
+): CallbackAttemptResult => {
+  if (response.ok) return { status: 'delivered', at: at.toISOString() };
+  const next = nextCallbackAttempt(attemptNumber, at);
+  return next.status === 'dead'
+    ? { status: 'dead', at: at.toISOString(), error: response.error }
+    : { status: 'pending', at: at.toISOString(), error: response.error, nextAttemptAt: next.nextAttemptAt };
 };
 
 /** Adds one attempt's outcome to a run's summary. */

@@ -3,17 +3,17 @@ import { DEFAULT_BILLING_CONFIG } from '../domain/billing-config.ts';
 import { planDeliveryCheck } from '../domain/delivery-stall.ts';
 import type { TemplateType } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { BillingEventInput, BillingEvents } from '../ports/billing-events.ts';
+import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { CampaignStore, DeliveryWatchStore, SendingStore, Store, TenantStore } from '../ports/store.ts';
+import type { CampaignStore, DeliveryWatchStore, SendingStore, TenantStore } from '../ports/store.ts';
 
 /**
  * Stalled deliveries (Evolution's 201 `PENDING` that never reaches the phone), found at a cost that
  * follows messages, not time:
- * - a send arms its queue's delivery watch (one small item with a due-index entry), at most once per
- *   queue per process until the watch is nearly due, so the sender pays about one write per queue per
- *   timeout period, not one per message;
+ * - the pump arms its queue's delivery watch after a send (one small item with a due-index entry), at
+ *   most once per queue per process until the watch is nearly due, so the sender pays about one write
+ *   per queue per timeout period, not one per message;
  * - the sweeper checks due watches: one consistent Query of the queue's contacts (from the first one
  *   not settled for good), a conditional write per contact found stalled (counted once however many
  *   sweepers run), then the watch moves to the next deadline, or goes away when nothing sent awaits
@@ -44,53 +44,54 @@ const timeoutMsOf = (minutes: number | undefined): number =>
   (minutes ?? DEFAULT_BILLING_CONFIG.deliveryTimeoutMinutes) * 60_000;
 
 export interface ArmDeliveryWatchDeps {
-  store: Pick<Store, 'getQueue' | 'getTenant' | 'armDeliveryWatch'>;
+  store: Pick<CampaignStore, 'getQueue'> &
+    Pick<TenantStore, 'getTenant'> &
+    Pick<DeliveryWatchStore, 'armDeliveryWatch'>;
   clock: Clock;
 }
 
-/**
- * `events`, plus: every `sent` event arms its queue's delivery watch first. Sends are where watching
- * starts, and every send path emits `sent` right after recording the contact as sent, so the watch
- * is armed after the contact it covers is readable (a check that reads the contacts sees it).
- * `queue.completed` arms it too: a pump that died between recording a send and emitting its `sent`
- * leaves that contact unwatched only until the queue completes (a check reads every contact).
- */
-export const armingDeliveryWatch = (events: BillingEvents, deps: ArmDeliveryWatchDeps): BillingEvents => {
+/** Where watching starts: the pump arms its queue's watch after each send the gateway accepted. */
+export interface DeliveryWatchArmer {
+  /**
+   * `queueId` sent a message at `sentAt` (ISO), already recorded as sent, so a check that reads the
+   * contacts sees it. Also called when a queue completes: a pump that died between recording a send
+   * and arming leaves that contact unwatched only until the queue completes (a check reads every
+   * contact).
+   */
+  arm(queueId: string, sentAt: string): Promise<void>;
+}
+
+/** The arming side, one per process: it remembers each queue's watch to skip needless writes. */
+export const createDeliveryWatchArmer = (deps: ArmDeliveryWatchDeps): DeliveryWatchArmer => {
   const armed = new Map<string, ArmedQueue>();
-
-  const arm = async (input: BillingEventInput): Promise<void> => {
-    const now = deps.clock.now().getTime();
-    let known = armed.get(input.queueId);
-    if (known && now < known.checkAt - ARM_MARGIN_MS) return;
-    if (!known) {
-      const queue = await deps.store.getQueue(input.queueId);
-      if (!queue) return;
-      const tenant = await deps.store.getTenant(queue.tenantId);
-      known = {
-        tenantId: queue.tenantId,
-        templateType: queue.templateType,
-        timeoutMs: timeoutMsOf(tenant?.config.deliveryTimeoutMinutes),
-        checkAt: 0,
-      };
-    }
-    const sentAt = Math.max(now, new Date(input.occurredAt).getTime() || now);
-    const watch = await deps.store.armDeliveryWatch(
-      {
-        queueId: input.queueId,
-        tenantId: known.tenantId,
-        templateType: known.templateType,
-        checkAt: new Date(sentAt + known.timeoutMs).toISOString(),
-      },
-      randomUUID(),
-    );
-    if (armed.size >= CACHE_LIMIT) armed.clear();
-    armed.set(input.queueId, { ...known, checkAt: new Date(watch.checkAt).getTime() || 0 });
-  };
-
   return {
-    async emit(input) {
-      if (input.name === 'sent' || input.name === 'queue.completed') await arm(input);
-      await events.emit(input);
+    async arm(queueId, sentAtIso) {
+      const now = deps.clock.now().getTime();
+      let known = armed.get(queueId);
+      if (known && now < known.checkAt - ARM_MARGIN_MS) return;
+      if (!known) {
+        const queue = await deps.store.getQueue(queueId);
+        if (!queue) return;
+        const tenant = await deps.store.getTenant(queue.tenantId);
+        known = {
+          tenantId: queue.tenantId,
+          templateType: queue.templateType,
+          timeoutMs: timeoutMsOf(tenant?.config.deliveryTimeoutMinutes),
+          checkAt: 0,
+        };
+      }
+      const sentAt = Math.max(now, new Date(sentAtIso).getTime() || now);
+      const watch = await deps.store.armDeliveryWatch(
+        {
+          queueId,
+          tenantId: known.tenantId,
+          templateType: known.templateType,
+          checkAt: new Date(sentAt + known.timeoutMs).toISOString(),
+        },
+        randomUUID(),
+      );
+      if (armed.size >= CACHE_LIMIT) armed.clear();
+      armed.set(queueId, { ...known, checkAt: new Date(watch.checkAt).getTime() || 0 });
     },
   };
 };

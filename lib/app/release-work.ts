@@ -1,9 +1,10 @@
+import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import type { BillingQueue } from '../domain/types.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CampaignStore, SendingStore } from '../ports/store.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
-import { workItemOf } from './run-queue.ts';
+import { workItemOf } from './queue-work.ts';
 
 export interface ReleaseDeps {
   store: CampaignStore & SendingStore;
@@ -55,7 +56,6 @@ export const releaseWork = async (deps: ReleaseDeps, item: WorkItem): Promise<Re
   return { released: true, generation };
 };
 
-/** Whether a fired schedule is still the queue's next step (see `releaseWork`, step 2). */
 /**
  * `releaseWork` bound to its ports, as the store-backed scheduler takes it (`release`). Without a
  * logger the releases are silent.
@@ -65,16 +65,14 @@ export const releaserOf =
   (item: WorkItem): Promise<ReleaseResult> =>
     releaseWork({ ...deps, logger: deps.logger ?? createLogger('SILENT') }, item);
 
+/** Whether a fired schedule is still the queue's next step (see `releaseWork`, step 2). */
 export const isWaitingForRelease = (queue: BillingQueue, now: Date): boolean => {
-  switch (queue.status) {
-    case 'scheduled':
-      return true;
-    case 'pending':
-    case 'running':
-    case 'instance_down':
-      // No check time: nobody asked for a wake-up (a live pump clears it when it takes the queue).
-      return queue.nextRunAt !== null && Date.parse(queue.nextRunAt) <= now.getTime() + DUE_TOLERANCE_MS;
-    default:
-      return false;
-  }
+  if (queue.status === 'scheduled') return true;
+  // Only a queue its pump may run (not paused, not finished), once its check time has come. No
+  // check time: nobody asked for a wake-up (a live pump clears it when it takes the queue).
+  return (
+    queueStatusesThatCanMoveTo('running').includes(queue.status) &&
+    queue.nextRunAt !== null &&
+    Date.parse(queue.nextRunAt) <= now.getTime() + DUE_TOLERANCE_MS
+  );
 };

@@ -2,7 +2,7 @@ import type { BusinessCalendar, TemplateType } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { Store } from '../ports/store.ts';
+import type { ApiKeyStore, CampaignStore, SendingStore, TenantStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { addInstance } from './add-instance.ts';
 import { hashApiKey } from './api-key-secret.ts';
@@ -13,14 +13,17 @@ import { setTemplate, type TemplateInput } from './set-template.ts';
 
 export const DEMO_TENANT_ID = 'demo';
 
-/** pt-BR texts, two or more variations per type so rotation is visible from the first run. */
+/**
+ * pt-BR texts, two or more variations per type so rotation is visible from the first run. Each reads
+ * well with any optional variable absent (test/unit/demo-templates.test.ts renders every combination).
+ */
 export const DEMO_TEMPLATES: Record<TemplateType, TemplateInput> = {
   overdue: {
     name: 'Cobrança atrasada',
     required_variables: ['nome_cliente', 'valor', 'data_vencimento'],
     rotation_strategy: 'sequential',
     variations: [
-      'Olá, {{nome_cliente}}! Consta em aberto{{#numero_fatura}} a fatura {{numero_fatura}}{{/numero_fatura}} no valor de {{valor}}, vencida em {{data_vencimento}} ({{dias_atraso}} dia(s) de atraso).{{#link_pagamento}} Pague por aqui: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX copia e cola: {{codigo_pix}}{{/codigo_pix}} Se já pagou, por favor desconsidere.',
+      'Olá, {{nome_cliente}}! Consta em aberto {{#numero_fatura}}a fatura {{numero_fatura}}{{/numero_fatura}}{{^numero_fatura}}uma fatura{{/numero_fatura}} no valor de {{valor}}, vencida em {{data_vencimento}} ({{dias_atraso}} dia(s) de atraso).{{#link_pagamento}} Pague por aqui: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX copia e cola: {{codigo_pix}}{{/codigo_pix}} Se já pagou, por favor desconsidere.',
       '{{nome_cliente}}, tudo bem? Lembramos que o pagamento de {{valor}} venceu em {{data_vencimento}}.{{#valor_total}} Valor atualizado: {{valor_total}}.{{/valor_total}}{{#link_pagamento}} Link para pagamento: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX: {{codigo_pix}}{{/codigo_pix}} Qualquer dúvida, é só responder esta mensagem.',
     ],
   },
@@ -29,8 +32,8 @@ export const DEMO_TEMPLATES: Record<TemplateType, TemplateInput> = {
     required_variables: ['nome_cliente', 'valor', 'data_vencimento'],
     rotation_strategy: 'sequential',
     variations: [
-      'Olá, {{nome_cliente}}! Passando para lembrar que{{#numero_fatura}} a fatura {{numero_fatura}},{{/numero_fatura}} no valor de {{valor}}, vence em {{data_vencimento}}.{{#link_pagamento}} Pague por aqui: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX copia e cola: {{codigo_pix}}{{/codigo_pix}}',
-      '{{nome_cliente}}, seu pagamento de {{valor}} vence em {{data_vencimento}}{{#dias_para_vencer}} (faltam {{dias_para_vencer}} dia(s)){{/dias_para_vencer}}.{{#link_pagamento}} Link: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX: {{codigo_pix}}{{/codigo_pix}} Obrigado!',
+      'Olá, {{nome_cliente}}! Passando para lembrar que {{#numero_fatura}}a fatura {{numero_fatura}}{{/numero_fatura}}{{^numero_fatura}}sua fatura{{/numero_fatura}}, no valor de {{valor}}, vence em {{data_vencimento}}.{{#link_pagamento}} Pague por aqui: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX copia e cola: {{codigo_pix}}{{/codigo_pix}}',
+      '{{nome_cliente}}, seu pagamento de {{valor}} vence em {{data_vencimento}}{{#dias_para_vencer}} (faltam {{dias_para_vencer}} dia(s)){{/dias_para_vencer}}{{^dias_para_vencer}} (hoje){{/dias_para_vencer}}.{{#link_pagamento}} Link: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX: {{codigo_pix}}{{/codigo_pix}} Obrigado!',
     ],
   },
   notification: {
@@ -65,7 +68,7 @@ export type SeedDemoResult = { created: true; key: string; signingSecret: string
  */
 export const seedDemoTenant = async (
   deps: {
-    store: Store;
+    store: TenantStore & ApiKeyStore & CampaignStore & SendingStore;
     clock: Clock;
     workQueue: WorkQueue;
     logger: Logger;

@@ -1,15 +1,16 @@
+import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import type { BillingQueue } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { Store } from '../ports/store.ts';
+import type { CampaignStore, DeliveryWatchStore, SendingStore, TenantStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { checkStalledDeliveries } from './delivery-watch.ts';
-import { publishContinuation } from './run-queue.ts';
+import { publishContinuation } from './queue-work.ts';
 
 export interface SweepDeps {
-  store: Store;
+  store: SendingStore & CampaignStore & DeliveryWatchStore & TenantStore;
   workQueue: WorkQueue;
   clock: Clock;
   logger: Logger;
@@ -62,16 +63,13 @@ export const sweep = async (deps: SweepDeps, options: { graceMs: number }): Prom
   return { republished, stalled };
 };
 
+/**
+ * Only a queue its pump may run (not paused, not finished) can be stuck, once its check time
+ * passed; a `pending` or `running` one also needs no change since (a live pump writes progress).
+ */
 const isStuck = (queue: BillingQueue, upTo: string): boolean => {
-  const lastChange = queue.updatedAt ?? queue.createdAt;
-  switch (queue.status) {
-    case 'pending':
-    case 'running':
-      return lastChange <= upTo && (queue.nextRunAt ?? '') <= upTo;
-    case 'scheduled':
-    case 'instance_down':
-      return (queue.nextRunAt ?? '') <= upTo;
-    default:
-      return false;
-  }
+  if (!queueStatusesThatCanMoveTo('running').includes(queue.status)) return false;
+  const due = (queue.nextRunAt ?? '') <= upTo;
+  if (queue.status === 'scheduled' || queue.status === 'instance_down') return due;
+  return due && (queue.updatedAt ?? queue.createdAt) <= upTo;
 };

@@ -1,8 +1,8 @@
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { Store } from '../ports/store.ts';
+import type { CampaignStore, SendingStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
-import { publishContinuation } from './run-queue.ts';
+import { publishContinuation } from './queue-work.ts';
 
 const PAGE = 100;
 
@@ -13,7 +13,7 @@ const PAGE = 100;
  * Returns how many were woken.
  */
 export const wakeParkedQueues = async (
-  deps: { store: Store; workQueue: WorkQueue; logger: Logger; metrics: Metrics },
+  deps: { store: CampaignStore & SendingStore; workQueue: WorkQueue; logger: Logger; metrics: Metrics },
   tenantId: string,
 ): Promise<number> => {
   let woken = 0;

@@ -1,4 +1,4 @@
-import { checkDueDateForType, enrichDueDate, parseDueDate } from './due-date.ts';
+import { checkDueDateForType, enrichDueDate, formatBrDate, parseDueDate } from './due-date.ts';
 import { type ErrorCode, messageFor } from './errors.ts';
 import { normalizeMoney } from './money.ts';
 import { normalizePhone } from './phone.ts';
@@ -77,8 +77,9 @@ const checkContact = (raw: ContactInput, index: number, ctx: IntakeContext): Che
     const enriched = enrichDueDate(parsed.value, ctx.today);
     const allowed = checkDueDateForType(ctx.templateType, enriched.status_vencimento);
     if (!allowed.ok) return { ok: false, code: allowed.error.code };
-    // The date stays as the ERP typed it (`05/12/2026`); the calculated values are added beside it.
-    Object.assign(variables, { data_vencimento: due }, enriched);
+    // Whatever the ERP typed (`2026-12-05`, `5/12/2026`), the debtor reads `05/12/2026`; the
+    // calculated values are added beside it.
+    Object.assign(variables, { data_vencimento: formatBrDate(parsed.value) }, enriched);
   } else if (ctx.templateType !== 'notification') {
     return { ok: false, code: 'DUE_DATE_REQUIRED' };
   }

@@ -71,6 +71,12 @@ const utcDay = (iso: string): number => {
   return Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / DAY_MS;
 };
 
+/** An ISO `yyyy-mm-dd` date the Brazilian way, as a debtor reads it: `05/12/2026`. */
+export function formatBrDate(iso: string): string {
+  const [year, month, day] = iso.split('-');
+  return `${day}/${month}/${year}`;
+}
+
 /** Whole calendar days between `today` and the due date, as the template variables. Both are `yyyy-mm-dd`. */
 export function enrichDueDate(dueIso: string, today: string): DueDateVariables {
   const daysUntilDue = utcDay(dueIso) - utcDay(today);

@@ -20,6 +20,10 @@ export const ERROR_TABLE = {
   // Contact data (reported per contact, or 400 for the whole request)
   INVALID_PHONE: spec(400, (p) => `Telefone inválido${p.value ? `: ${p.value}` : ''}`),
   PHONE_NOT_MOBILE: spec(400, 'Telefone fixo não recebe WhatsApp; informe um celular'),
+  PHONE_MISSING_AREA_CODE: spec(
+    400,
+    (p) => `Telefone sem DDD${p.value ? `: ${p.value}` : ''}. Informe com o DDD, como (11) 99999-9999`,
+  ),
   INVALID_DATE: spec(
     400,
     (p) => `Data de vencimento inválida${p.value ? `: ${p.value}` : ''}. Use dd/mm/aaaa ou aaaa-mm-dd`,

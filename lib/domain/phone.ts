@@ -33,6 +33,8 @@ const CARRIER_PLACEHOLDER = /^0\s*xx\s*/i;
 // Country code typed without the "+": 55 + DDD + 8 or 9 digits. National numbers are 10 or 11 digits,
 // so 12 or 13 digits starting with 55 can only be international.
 const BR_WITHOUT_PLUS = /^55\d{10,11}$/;
+// A Brazilian subscriber number alone (8 digits, or 9 for a mobile): the DDD was left out.
+const BR_WITHOUT_AREA_CODE = /^9?\d{8}$/;
 // Longer than any real spelling; keeps pathological input away from the parser.
 const MAX_INPUT_LENGTH = 40;
 
@@ -64,7 +66,11 @@ export function normalizePhone(input: string, options: NormalizePhoneOptions): R
     (!text.startsWith('+') && BR_WITHOUT_PLUS.test(digitsOnly)
       ? parseValid(`+${digitsOnly}`, 'BR')
       : undefined);
-  if (!parsed) return fail('INVALID_PHONE', { value });
+  if (!parsed) {
+    const missingAreaCode =
+      defaultCountry === 'BR' && !text.startsWith('+') && BR_WITHOUT_AREA_CODE.test(digitsOnly);
+    return fail(missingAreaCode ? 'PHONE_MISSING_AREA_CODE' : 'INVALID_PHONE', { value });
+  }
 
   const type = parsed.getType();
   const kind: PhoneKind = (type && KIND_BY_TYPE[type]) ?? 'other';

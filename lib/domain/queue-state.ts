@@ -1,25 +1,39 @@
 /**
  * The queue and contact state machines (design section 4). Every status change in the store is a
- * conditional write from one of the allowed `from` states, so these tables are what those conditions use.
+ * conditional write from a list of `from` states; the use cases take that list for a queue from
+ * this table (`queueStatusesThatCanMoveTo`, or a subset of it where only some may move), so they
+ * make no move the table does not list.
  */
 import { DomainError } from './errors.ts';
-import type { ContactStatus, QueueStatus } from './types.ts';
+import { type ContactStatus, QUEUE_STATUSES, type QueueStatus } from './types.ts';
 
-/** For each queue status, the statuses it may move to. completed, cancelled and failed are final. */
+/**
+ * For each queue status, the statuses it may move to. completed, cancelled and failed are final.
+ * A status listing itself is entered again with new fields: a continuation pump takes over a
+ * `running` queue, a queue is deferred to a later opening while `scheduled`, or parked with a later
+ * re-check while `instance_down`.
+ */
 export const QUEUE_TRANSITIONS: Readonly<Record<QueueStatus, readonly QueueStatus[]>> = {
   pending: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down'],
   // Waiting for business hours.
-  scheduled: ['running', 'paused', 'cancelled', 'instance_down'],
-  // Back to scheduled when the window closes mid-run; failed when the pump gives up for good.
-  running: ['scheduled', 'paused', 'instance_down', 'completed', 'cancelled', 'failed'],
-  // Resume goes wherever the queue would be now (pending for the pump to decide, or straight on).
-  paused: ['pending', 'scheduled', 'running', 'cancelled'],
-  // Resumes by itself when the instance is back.
-  instance_down: ['running', 'scheduled', 'paused', 'cancelled', 'pending'],
+  scheduled: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down'],
+  // Back to scheduled when the window closes mid-run. `failed` is the guide's status for a queue
+  // given up for good; no path gives one up yet (the sweeper republishes a stuck queue instead).
+  running: ['running', 'scheduled', 'paused', 'instance_down', 'completed', 'cancelled', 'failed'],
+  // Resume always goes to pending: the pump then decides (business hours, instance state).
+  paused: ['pending', 'cancelled'],
+  // Resumes by itself when the instance is back, or by a resume (to pending). Pause is refused
+  // (README, Control: pause works from pending, scheduled or running).
+  instance_down: ['instance_down', 'running', 'scheduled', 'cancelled', 'pending'],
   completed: [],
   cancelled: [],
   failed: [],
 };
+
+/** The statuses a queue may move to `to` from: the `from` condition of that status change. */
+export function queueStatusesThatCanMoveTo(to: QueueStatus): readonly QueueStatus[] {
+  return QUEUE_STATUSES.filter((from) => QUEUE_TRANSITIONS[from].includes(to));
+}
 
 /**
  * For each contact status, the statuses it may move to. A contact is claimed (pending|retry -> sending)

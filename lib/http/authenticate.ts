@@ -1,10 +1,12 @@
+import type { MiddlewareObj } from '@middy/core';
 import { hashApiKey } from '../app/api-key-secret.ts';
 import { DomainError } from '../domain/errors.ts';
 import { isIpAllowed } from '../domain/ip-allow-list.ts';
 import type { ApiKey, TemplateType, Tenant } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ApiKeyStore, CounterStore, TenantStore } from '../ports/store.ts';
-import { HttpError, type HttpRequest, type HttpResponse, type Route } from './http-handler.ts';
+import { HttpError } from './http-error.ts';
+import type { HttpRequest, HttpResponse, StackEvent } from './http-handler.ts';
 
 export const API_KEY_HEADER = 'x-billing-api-key';
 
@@ -84,20 +86,36 @@ export const assertTemplateTypeAllowed = (auth: AuthContext, type: TemplateType)
   if (!auth.apiKey.allowedTemplateTypes.includes(type)) throw new DomainError('TEMPLATE_TYPE_NOT_ALLOWED');
 };
 
-/** A route that needs a caller: authenticates first and adds the RateLimit headers to the answer. */
-export const withAuth =
-  (c: AuthDeps, route: (request: HttpRequest, auth: AuthContext) => Promise<HttpResponse>): Route =>
-  async (request) => {
-    const { auth, headers, useRecorded } = await authenticate(c, request);
-    try {
-      const response = await route(request, auth);
-      return { ...response, headers: { ...headers, ...response.headers } };
-    } catch (error) {
-      if (error instanceof HttpError) Object.assign(error.headers, { ...headers, ...error.headers });
-      else if (error instanceof DomainError)
-        throw new HttpError(error.code, headers, error.params, error.details);
-      throw error;
-    } finally {
-      await useRecorded;
-    }
-  };
+/**
+ * The auth middleware of `apiKey` operations (design section 5): authenticates before validation
+ * and the handler, refuses a key not allowed the operation's template type, and adds the RateLimit
+ * headers to every answer after it, success or DomainError (a bug stays a plain Error for the 500
+ * mapping). The key's use is recorded while the handler works and awaited before answering.
+ */
+export const authenticateCaller = (c: AuthDeps): MiddlewareObj<StackEvent> => ({
+  name: 'authenticateCaller',
+  before: async (request) => {
+    const event = request.event;
+    if (event.operation?.auth !== 'apiKey' || !event.parsedRequest) return;
+    const { auth, headers, useRecorded } = await authenticate(c, event.parsedRequest);
+    event.input = { ...event.input, auth };
+    event.rateLimit = { headers, useRecorded };
+    if (event.operation.templateType) assertTemplateTypeAllowed(auth, event.operation.templateType);
+  },
+  after: async (request) => {
+    const rateLimit = request.event.rateLimit;
+    if (!rateLimit) return;
+    await rateLimit.useRecorded;
+    const response = request.response as HttpResponse;
+    request.response = { ...response, headers: { ...rateLimit.headers, ...response.headers } };
+  },
+  onError: async (request) => {
+    const rateLimit = request.event.rateLimit;
+    if (!rateLimit) return;
+    await rateLimit.useRecorded;
+    const error = request.error;
+    if (error instanceof HttpError) Object.assign(error.headers, { ...rateLimit.headers, ...error.headers });
+    else if (error instanceof DomainError)
+      request.error = new HttpError(error.code, rateLimit.headers, error.params, error.details);
+  },
+});

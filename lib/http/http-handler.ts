@@ -2,7 +2,11 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { type AuthDeps, authenticateCaller } from './authenticate.ts';
+import { HttpError } from './http-error.ts';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.ts';
+import { type HttpRoute, type Operation, pathParameterNames, type RouteInput } from './route.ts';
+import { validateRequest } from './validate-request.ts';
 
 /** What a route sees: the API Gateway v2 event, reduced to what routes need, with the JSON body parsed. */
 export interface HttpRequest {
@@ -15,7 +19,7 @@ export interface HttpRequest {
   /** Parsed JSON body, or undefined when the request had none. */
   body: unknown;
   /**
-   * Only on routes built with `readUnreadableBodies`: the code of why the body could not be read
+   * Only on operations declaring `readUnreadableBodies`: the code of why the body could not be read
    * (PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, MALFORMED_JSON); `body` is then undefined.
    */
   bodyProblem?: string;
@@ -31,15 +35,6 @@ export interface HttpResponse {
   headers?: Record<string, string>;
 }
 
-export type Route = (request: HttpRequest) => Promise<HttpResponse>;
-
-/**
- * A route that needs dependencies (`Deps`: the ports it uses); the same factory serves Lambda, the
- * local stack and tests, which pass the composition root's container.
- * `readUnreadableBodies` marks a route that reads its own unreadable bodies (see HttpHandlerOptions).
- */
-export type RouteFactory<Deps> = ((deps: Deps) => Route) & { readUnreadableBodies?: boolean };
-
 export type HttpLambdaHandler = (
   event: APIGatewayProxyEventV2,
   context: Context,
@@ -48,28 +43,19 @@ export type HttpLambdaHandler = (
 export interface HttpHandlerOptions {
   logger: Logger;
   maxBodyBytes: number;
-  /**
-   * Hand an unreadable body to the route (`bodyProblem`) instead of answering 413/415/400 before it
-   * runs: for a sender that never retries a 4xx (Evolution's webhooks), whose route must first
-   * authenticate and then answer 2xx `ignored`. Every other route keeps the early 4xx.
-   */
-  readUnreadableBodies?: boolean;
 }
 
-/** The event as it travels through the stack: parseRequest attaches the reduced request. */
-type ParsedEvent = APIGatewayProxyEventV2 & { parsedRequest?: HttpRequest };
-
-/** A DomainError that also sets response headers (Retry-After on 429, for instance). */
-export class HttpError extends DomainError {
-  constructor(
-    code: DomainError['code'],
-    readonly headers: Record<string, string>,
-    params: DomainError['params'] = {},
-    details?: unknown,
-  ) {
-    super(code, params, details);
-  }
-}
+/**
+ * The event as it travels through the stack: selectOperation attaches the operation, parseRequest
+ * the reduced request, authenticateCaller the caller, validateRequest the parsed parts.
+ */
+export type StackEvent = APIGatewayProxyEventV2 & {
+  operation?: Operation<never>;
+  parsedRequest?: HttpRequest;
+  input?: Partial<RouteInput>;
+  /** An authenticated caller's RateLimit headers, and the recording of the key's use. */
+  rateLimit?: { headers: Record<string, string>; useRecorded: Promise<void> };
+};
 
 /**
  * The JSON body of an event (undefined when it has none); throws the 413/415/400 DomainErrors. The
@@ -97,10 +83,11 @@ const parseBody = (
 };
 
 /** Turns the raw event into an HttpRequest: size limit (413), content type (415), depth and JSON parsing (400). */
-const parseRequest = (maxBodyBytes: number, readUnreadableBodies = false): MiddlewareObj<ParsedEvent> => ({
+const parseRequest = (maxBodyBytes: number): MiddlewareObj<StackEvent> => ({
   name: 'parseRequest',
   before: (request) => {
     const event = request.event;
+    const readUnreadableBodies = event.operation?.readUnreadableBodies ?? false;
     const headers = Object.fromEntries(
       Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']),
     );
@@ -169,7 +156,7 @@ export const errorResponse = (error: DomainError): HttpResponse => ({
 });
 
 /** Maps every error to a response in one place: DomainErrors to their status, anything else to a logged 500. */
-const mapErrors = (logger: Logger): MiddlewareObj<ParsedEvent> => ({
+const mapErrors = (logger: Logger): MiddlewareObj<StackEvent> => ({
   name: 'mapErrors',
   onError: (request) => {
     const error = request.error;
@@ -184,14 +171,62 @@ const mapErrors = (logger: Logger): MiddlewareObj<ParsedEvent> => ({
   },
 });
 
-/** The shared middy stack of every HTTP Lambda: parse, run the route, serialize, map errors. */
-export const httpHandler = (route: Route, options: HttpHandlerOptions): HttpLambdaHandler => {
-  const handler = middy<ParsedEvent, APIGatewayProxyStructuredResultV2>()
+/** Whether an operation answers this method and these path parameters (HEAD is GET without a body). */
+const answers = (operation: Operation<never>, method: string, parameterNames: string[]): boolean =>
+  (operation.method === method || (method === 'HEAD' && operation.method === 'GET')) &&
+  pathParameterNames(operation.path).sort().join('/') === parameterNames.sort().join('/');
+
+/**
+ * Picks the route's operation that answers the request: by method and by the path parameters
+ * API Gateway matched (each operation of a module has its own pair). A single-operation route
+ * answers whatever reached it, as API Gateway only routes its own method to it.
+ */
+const selectOperation = (operations: readonly Operation<never>[]): MiddlewareObj<StackEvent> => ({
+  name: 'selectOperation',
+  before: (request) => {
+    const event = request.event;
+    const method = event.requestContext.http.method.toUpperCase();
+    const names = Object.keys(event.pathParameters ?? {});
+    const operation =
+      operations.length === 1 ? operations[0] : operations.find((op) => answers(op, method, names));
+    if (!operation) throw new DomainError('METHOD_NOT_ALLOWED');
+    event.operation = operation;
+  },
+});
+
+/** Serializes the handler's HttpResponse once every middleware has decorated it. */
+const serializeResponse: MiddlewareObj<StackEvent> = {
+  name: 'serializeResponse',
+  after: (request) => {
+    request.response = toResult(request.response as HttpResponse);
+  },
+};
+
+/**
+ * The shared middy stack of every HTTP Lambda: pick the operation, parse the body, authenticate,
+ * validate, run the handler, serialize, map errors. `deps` are the ports the route's handlers use.
+ */
+export const httpHandler = <Deps extends AuthDeps>(
+  route: HttpRoute<Deps>,
+  deps: Deps,
+  options: HttpHandlerOptions,
+): HttpLambdaHandler => {
+  const handler = middy<StackEvent, APIGatewayProxyStructuredResultV2>()
     .use(mapErrors(options.logger))
-    .use(parseRequest(options.maxBodyBytes, options.readUnreadableBodies))
+    .use(serializeResponse)
+    .use(selectOperation(route.operations as readonly Operation<never>[]))
+    .use(parseRequest(options.maxBodyBytes))
+    .use(authenticateCaller(deps))
+    .use(validateRequest)
     .handler(async (event) => {
-      if (!event.parsedRequest) throw new Error('parseRequest middleware did not run');
-      return toResult(await route(event.parsedRequest));
+      const { operation, parsedRequest, input } = event;
+      if (!operation || !parsedRequest || !input) throw new Error('the HTTP middleware stack did not run');
+      const response = await (operation as Operation<Deps>).handler(deps, {
+        ...input,
+        request: parsedRequest,
+      } as RouteInput);
+      // serializeResponse turns it into API Gateway's result.
+      return response as unknown as APIGatewayProxyStructuredResultV2;
     });
   return handler as HttpLambdaHandler;
 };

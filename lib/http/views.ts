@@ -8,9 +8,10 @@ import type {
   BusinessCalendar,
   Campaign,
 } from '../domain/types.ts';
-import type { QueueStatusBody, SendBillingResponse } from './api-schemas.ts';
+import type { SendBillingResponse } from './schemas/billing.ts';
+import type { QueueStatusBody } from './schemas/queues.ts';
 
-/** Maps domain entities to the guide's snake_case bodies (the shapes in api-schemas.ts). */
+/** Maps domain entities to the guide's snake_case bodies (the shapes of lib/http/schemas/). */
 
 export const CAMPAIGN_CREATED_MESSAGE = 'Campanha criada com sucesso';
 

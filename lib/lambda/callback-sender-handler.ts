@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { decodeCallbackRef } from '../adapters/queue/callback-ref-schema.ts';
+import { callbackRefCodec } from '../adapters/queue/callback-ref-schema.ts';
 import { deliverCallback } from '../app/deliver-callbacks.ts';
 import type { Container } from '../composition.ts';
 
@@ -13,7 +13,7 @@ export const createCallbackSenderHandler =
   (c: Container) =>
   async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const recordHandler = async (record: SQSRecord): Promise<void> => {
-      const ref = decodeCallbackRef(record.body);
+      const ref = callbackRefCodec.decode(record.body);
       // Thrown, not dropped: after maxReceiveCount a poison message lands in the DLQ, visible.
       if (!ref) throw new Error(`malformed callback ref ${record.messageId}`);
       await deliverCallback(c, ref);

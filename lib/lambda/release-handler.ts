@@ -1,4 +1,4 @@
-import { decodeWorkItem, workItemSchema } from '../adapters/queue/work-item-schema.ts';
+import { workItemCodec, workItemSchema } from '../adapters/queue/work-item-schema.ts';
 import { type ReleaseDeps, type ReleaseResult, releaseWork } from '../app/release-work.ts';
 import type { WorkItem } from '../ports/work-queue.ts';
 
@@ -6,7 +6,7 @@ export type ReleaseHandlerResult = ReleaseResult | { released: false; reason: 'i
 
 /** The schedule's Input arrives parsed (a JSON object); a string is accepted too (a hand-made test event). */
 const readItem = (event: unknown): WorkItem | undefined => {
-  if (typeof event === 'string') return decodeWorkItem(event);
+  if (typeof event === 'string') return workItemCodec.decode(event);
   const parsed = workItemSchema.safeParse(event);
   return parsed.success ? parsed.data : undefined;
 };

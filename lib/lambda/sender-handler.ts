@@ -1,6 +1,6 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { decodeWorkItem } from '../adapters/queue/work-item-schema.ts';
+import { workItemCodec } from '../adapters/queue/work-item-schema.ts';
 import { runQueue } from '../app/run-queue.ts';
 import type { Container } from '../composition.ts';
 
@@ -32,7 +32,7 @@ export const createSenderHandler =
       }
     };
     const runRecord = async (record: SQSRecord): Promise<void> => {
-      const item = decodeWorkItem(record.body);
+      const item = workItemCodec.decode(record.body);
       // Thrown, not dropped: after maxReceiveCount a poison message lands in the DLQ, visible.
       if (!item) throw new Error(`malformed work item ${record.messageId}`);
       const budgetMs = Math.min(

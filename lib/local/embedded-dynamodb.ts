@@ -17,6 +17,11 @@ export const startEmbeddedDynamoDb = async (options: {
   path?: string;
   port?: number;
   host?: string;
+  /**
+   * When `port` is taken, listen on a free one instead of failing. The same server retries: a
+   * second dynalite on `path` would find the folder locked by the first ("Database is closed").
+   */
+  anyPortIfTaken?: boolean;
 }): Promise<EmbeddedDynamoDb> => {
   const host = options.host ?? '127.0.0.1';
   const server = dynalite({
@@ -25,10 +30,23 @@ export const startEmbeddedDynamoDb = async (options: {
     deleteTableMs: 0,
     updateTableMs: 0,
   }) as Server;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  try {
+    await listen(options.port ?? 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !options.anyPortIfTaken) {
+      server.close();
+      throw error;
+    }
+    await listen(0);
+  }
   const port = (server.address() as AddressInfo).port;
   return {
     endpoint: `http://${host}:${port}`,

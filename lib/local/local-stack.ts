@@ -1,10 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type EvolutionSimulator, startEvolutionSimulator } from '../adapters/gateway/evolution-simulator.ts';
+import { WEBHOOK_SECRET_HEADER } from '../adapters/gateway/evolution-webhook-auth.ts';
+import { evolutionWebhookUrl } from '../adapters/gateway/evolution-webhook-events.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
-import { evolutionWebhookUrl, WEBHOOK_SECRET_HEADER } from '../app/ingest-gateway-event.ts';
 import { DEMO_TENANT_ID, seedDemoTenant } from '../app/seed-demo-tenant.ts';
+import { sweep } from '../app/sweep.ts';
 import {
   buildHttpHandler,
   type Container,
@@ -13,13 +14,14 @@ import {
   createSqsClient,
   DYNAMODB_TIMEOUTS,
   openContainer,
-  type RouteFactory,
 } from '../composition.ts';
 import type { Config } from '../config.ts';
-import { pathVariants, ROUTES } from '../http/route-table.ts';
+import { pathVariants } from '../http/route.ts';
+import { ROUTES } from '../http/routes/index.ts';
 import { type ApiGatewayServer, type LocalRoute, startApiGatewayServer } from './api-gateway-server.ts';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { type EmbeddedSqs, ensureCallbackQueue, ensureWorkQueues, startEmbeddedSqs } from './embedded-sqs.ts';
+import { type EvolutionSimulator, startEvolutionSimulator } from './evolution-simulator/index.ts';
 import { startWorker, type Worker } from './worker.ts';
 
 /** What a running stack tells other local processes (admin CLI, extra workers) about itself. */
@@ -30,10 +32,13 @@ export interface StackInfo {
   sqsEndpoint: string | null;
   tableName: string;
   simulatorUrl: string | null;
+  /** The owner's QUEUE_DRIVER: a worker on another driver would wait on a queue nobody publishes to. */
+  queueDriver: Config['QUEUE_DRIVER'];
 }
 
 export const STACK_INFO_FILE = 'local-stack.json';
 const DEMO_KEY_FILE = 'demo-api-key.txt';
+export const DEMO_SIGNING_SECRET_FILE = 'demo-signing-secret.txt';
 /** The simulator's apikey; the demo instance's credential reference points at it. */
 const SIMULATOR_CREDENTIAL = 'plain:simulator-api-key';
 const LOCAL_CREDENTIALS = { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
@@ -47,6 +52,8 @@ export interface LocalStack {
   simulator: EvolutionSimulator | undefined;
   /** The demo tenant's API key when known (first start, BILLING_DEMO_API_KEY, or saved by the first start). */
   demoApiKey: string | undefined;
+  /** The demo key's callback signing secret, when known (first start, or saved by it). */
+  demoSigningSecret: string | undefined;
   close(): Promise<void>;
 }
 
@@ -59,19 +66,25 @@ export interface LocalRoles {
   attachTo?: StackInfo;
 }
 
+/**
+ * The local stack cannot start for a reason the user fixes (a port in use, a data dir in use): its
+ * message is one line saying what is wrong and what to set, printed without a stack trace.
+ */
+export class LocalStartError extends Error {
+  override name = 'LocalStartError';
+}
+
 const isLoopback = (url: string | undefined): boolean =>
   !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
-/** Imports every route's factory from lib/lambda/routes/ and wraps it with the shared HTTP stack. */
-export const loadRoutes = async (container: Container): Promise<LocalRoute[]> => {
-  const routes: LocalRoute[] = [];
-  for (const spec of ROUTES) {
-    const mod = (await import(`../lambda/routes/${spec.fn}.ts`)) as { route: RouteFactory };
-    const handler = buildHttpHandler(mod.route, container);
-    for (const path of pathVariants(spec.path)) routes.push({ method: spec.method, path, handler });
-  }
-  return routes;
-};
+/** Every route of the list, wrapped once in the shared HTTP stack, at each operation's paths. */
+export const loadRoutes = (container: Container): LocalRoute[] =>
+  ROUTES.flatMap((route) => {
+    const handler = buildHttpHandler(route, container);
+    return route.operations.flatMap((op) =>
+      pathVariants(op.path).map((path) => ({ method: op.method, path, handler })),
+    );
+  });
 
 /** Listens on the configured port, or on a free one when it is taken (the info file tells the real one). */
 const onPreferredPort = async <T>(start: (port: number) => Promise<T>, port: number): Promise<T> => {
@@ -115,6 +128,7 @@ export const startLocalStack = async (
 ): Promise<LocalStack> => {
   const dataDir = resolve(config.DATA_DIR);
   await mkdir(dataDir, { recursive: true });
+  if (!roles.attachTo) await refuseDataDirInUse(dataDir);
   if (roles.attachTo) {
     const owner = roles.attachTo;
     config = {
@@ -136,7 +150,7 @@ export const startLocalStack = async (
     if (!config.endpoints.dynamodb) {
       await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
       const path = join(dataDir, 'dynamodb');
-      dynamodb = await onPreferredPort((port) => startEmbeddedDynamoDb({ path, port }), config.DYNAMODB_PORT);
+      dynamodb = await startEmbeddedDynamoDb({ path, port: config.DYNAMODB_PORT, anyPortIfTaken: true });
       closers.push(() => dynamodb?.close());
     }
     let sqs: EmbeddedSqs | undefined;
@@ -185,20 +199,28 @@ export const startLocalStack = async (
     if (simulator && demo?.credentialRef === SIMULATOR_CREDENTIAL && demo.baseUrl !== simulator.url) {
       await container.store.putInstance({ ...demo, baseUrl: simulator.url });
     }
-    const keyFile = join(dataDir, DEMO_KEY_FILE);
-    // Local convenience only: the demo key is kept in the data dir so a restart can print it again.
-    if (seeded.created) await writeFile(keyFile, `${seeded.key}\n`, { mode: 0o600 });
+    // Local convenience only: the demo key and its callback signing secret are kept in the data dir
+    // so a restart can print them again.
     const demoApiKey =
       config.BILLING_DEMO_API_KEY ??
-      (seeded.created ? seeded.key : (await readFile(keyFile, 'utf8').catch(() => '')).trim() || undefined);
+      (await remembered(join(dataDir, DEMO_KEY_FILE), seeded.created ? seeded.key : undefined));
+    const demoSigningSecret = await remembered(
+      join(dataDir, DEMO_SIGNING_SECRET_FILE),
+      seeded.created ? seeded.signingSecret : undefined,
+    );
 
     let server: ApiGatewayServer | undefined;
     if (roles.api) {
       server = await startApiGatewayServer({
-        routes: await loadRoutes(container),
+        routes: loadRoutes(container),
         port: config.PORT,
         host: config.HOST,
         onError: (error) => container.logger.error('local gateway error', { error: error as Error }),
+      }).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+        throw new LocalStartError(
+          `port ${config.PORT} on ${config.HOST} is already in use (another npm start?): stop that process or set PORT to a free port (PORT=0 picks one)`,
+        );
       });
       closers.push(() => server?.close());
       // The simulator posts the demo instance's receipts and replies to this API, as Evolution would.
@@ -208,6 +230,10 @@ export const startLocalStack = async (
           webhookHeaders: { [WEBHOOK_SECRET_HEADER]: demo.webhookSecret },
         });
     }
+    // The embedded SQS lived in the last run's memory: the work items of queues it was sending (or
+    // about to) went with it. This process owns the data dir, so no one else is sending them: resume
+    // them now instead of after the sweeper's grace.
+    if (sqs) await resumeInterruptedQueues(container);
     let worker: Worker | undefined;
     if (roles.worker) {
       worker = await startWorker(container);
@@ -215,7 +241,15 @@ export const startLocalStack = async (
     }
 
     if (roles.attachTo)
-      return { url: server?.url ?? '', dynamodbEndpoint, container, simulator, demoApiKey, close };
+      return {
+        url: server?.url ?? '',
+        dynamodbEndpoint,
+        container,
+        simulator,
+        demoApiKey,
+        demoSigningSecret,
+        close,
+      };
     const infoFile = join(dataDir, STACK_INFO_FILE);
     const info: StackInfo = {
       pid: process.pid,
@@ -224,15 +258,52 @@ export const startLocalStack = async (
       sqsEndpoint: sqsEndpoint ?? null,
       tableName: config.TABLE_NAME,
       simulatorUrl: simulator?.url ?? null,
+      queueDriver: config.QUEUE_DRIVER,
     };
     await writeFile(infoFile, JSON.stringify(info, null, 2));
     closers.push(() => rm(infoFile, { force: true }));
 
-    return { url: server?.url ?? '', dynamodbEndpoint, container, simulator, demoApiKey, close };
+    return {
+      url: server?.url ?? '',
+      dynamodbEndpoint,
+      container,
+      simulator,
+      demoApiKey,
+      demoSigningSecret,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
   }
+};
+
+/**
+ * One stack owns a data dir: its embedded DynamoDB locks the folder, and a second one would die on
+ * the lock with an obscure error. A running owner is named; a stale info file (its process is gone)
+ * is ignored.
+ */
+const refuseDataDirInUse = async (dataDir: string): Promise<void> => {
+  const owner = await readStackInfo(dataDir);
+  if (owner && owner.pid !== process.pid)
+    throw new LocalStartError(
+      `DATA_DIR ${dataDir} is already used by pid ${owner.pid} (${owner.url ?? 'a running stack'}): stop it, run \`npm run worker\` to join it, or set DATA_DIR to another folder`,
+    );
+};
+
+/** A secret shown once: written to `file` when fresh, read back from it on later starts. */
+const remembered = async (file: string, fresh: string | undefined): Promise<string | undefined> => {
+  if (fresh) {
+    await writeFile(file, `${fresh}\n`, { mode: 0o600 });
+    return fresh;
+  }
+  return (await readFile(file, 'utf8').catch(() => '')).trim() || undefined;
+};
+
+const resumeInterruptedQueues = async (container: Container): Promise<void> => {
+  const { republished } = await sweep(container, { graceMs: 0 });
+  if (republished.length > 0)
+    container.logger.info('resumed queues interrupted by the last stop', { queues: republished.length });
 };
 
 /** The stack another local process runs (for `npm run worker` and the admin CLI), if it is alive. */

@@ -1,5 +1,12 @@
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
-import { type LocalRoles, readStackInfo, startLocalStack } from './local-stack.ts';
+import {
+  DEMO_SIGNING_SECRET_FILE,
+  type LocalRoles,
+  LocalStartError,
+  readStackInfo,
+  startLocalStack,
+} from './local-stack.ts';
 
 /**
  * `npm start` (API + worker), `npm run api` (API only, owns the local data) and `npm run worker`
@@ -12,7 +19,13 @@ const main = async (): Promise<void> => {
   if (mode === 'worker') {
     const owner = await readStackInfo(config.DATA_DIR);
     if (!owner)
-      throw new Error(`no running stack in ${config.DATA_DIR}: start it first (npm run api or npm start)`);
+      throw new LocalStartError(
+        `no running stack in ${config.DATA_DIR}: start it first (npm run api or npm start)`,
+      );
+    if (owner.queueDriver && owner.queueDriver !== config.QUEUE_DRIVER)
+      throw new LocalStartError(
+        `the stack of pid ${owner.pid} uses QUEUE_DRIVER=${owner.queueDriver}, this worker ${config.QUEUE_DRIVER}: start the worker with QUEUE_DRIVER=${owner.queueDriver}`,
+      );
     roles = { api: false, worker: true, attachTo: owner };
   } else {
     roles = { api: true, worker: mode !== 'api' };
@@ -40,6 +53,9 @@ const main = async (): Promise<void> => {
       stack.demoApiKey
         ? `  demo key:  ${stack.demoApiKey}`
         : '  demo key:  (created earlier and not saved; make a new one: npm run admin -- key create --tenant demo)',
+      stack.demoSigningSecret
+        ? `  signing:   ${stack.demoSigningSecret} (signs the demo's callbacks; also in ${join(config.DATA_DIR, DEMO_SIGNING_SECRET_FILE)})`
+        : '  signing:   (not saved; new one: npm run admin -- key rotate-secret --tenant demo --id <id from key list>)',
     );
   }
   lines.push(line);
@@ -59,6 +75,6 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  console.error(error instanceof ConfigError || error instanceof LocalStartError ? error.message : error);
   process.exit(1);
 });

@@ -1,5 +1,5 @@
-import { startEvolutionSimulator } from '../adapters/gateway/evolution-simulator.ts';
 import { ConfigError, loadConfig } from '../config.ts';
+import { startEvolutionSimulator } from './evolution-simulator/index.ts';
 
 /** `npm run simulator`: the Evolution API simulator alone (SIMULATOR_PORT, default 8081), until Ctrl-C. */
 const main = async (): Promise<void> => {

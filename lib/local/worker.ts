@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { encodeCallbackRef } from '../adapters/queue/callback-ref-schema.ts';
-import { messageGroupOf } from '../adapters/queue/sqs-work-queue.ts';
-import { encodeWorkItem } from '../adapters/queue/work-item-schema.ts';
+import { callbackRefCodec } from '../adapters/queue/callback-ref-schema.ts';
+import type { MessageCodec } from '../adapters/queue/message-codec.ts';
+import { workItemCodec } from '../adapters/queue/work-item-schema.ts';
 import {
   createStoreBackedScheduler,
   type StoreBackedScheduler,
@@ -13,60 +13,56 @@ import { sweep } from '../app/sweep.ts';
 import { type Container, callbackQueueName } from '../composition.ts';
 import { createCallbackSenderHandler } from '../lambda/callback-sender-handler.ts';
 import { createSenderHandler } from '../lambda/sender-handler.ts';
-import type { CallbackQueueDelivery } from '../ports/callback-queue.ts';
-import type { Consumer, Delivery } from '../ports/work-queue.ts';
+import type { CallbackRef } from '../ports/callback-queue.ts';
+import type { Consumer, MessageDelivery } from '../ports/message-queue.ts';
+import type { WorkItem } from '../ports/work-queue.ts';
+
+/**
+ * One delivery as the SQS record Lambda would get: a FIFO queue's (the codec has FIFO keys) carries
+ * its group and deduplication id, as AWS sets them.
+ */
+const toLambdaSqsEvent = <T>(
+  delivery: MessageDelivery<T>,
+  codec: MessageCodec<T>,
+  queueName: string,
+): SQSEvent => {
+  const now = Date.now();
+  const fifo = codec.fifo
+    ? {
+        MessageGroupId: codec.fifo.groupId(delivery.item),
+        MessageDeduplicationId: codec.fifo.deduplicationId(delivery.item),
+      }
+    : {};
+  return {
+    Records: [
+      {
+        messageId: delivery.messageId,
+        receiptHandle: delivery.messageId,
+        body: codec.encode(delivery.item),
+        attributes: {
+          ApproximateReceiveCount: String(delivery.receiveCount),
+          SentTimestamp: String(now),
+          SenderId: 'local',
+          ApproximateFirstReceiveTimestamp: String(now),
+          ...fifo,
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:local:000000000000:${queueName}${codec.fifo ? '.fifo' : ''}`,
+        awsRegion: 'local',
+      },
+    ],
+  };
+};
 
 /** The sender as Lambda sees it: one SQS FIFO record per delivery, the same handler as in AWS. */
-export const toSqsEvent = (delivery: Delivery, queueName: string): SQSEvent => {
-  const now = Date.now();
-  return {
-    Records: [
-      {
-        messageId: delivery.messageId,
-        receiptHandle: delivery.messageId,
-        body: encodeWorkItem(delivery.item),
-        attributes: {
-          ApproximateReceiveCount: String(delivery.receiveCount),
-          SentTimestamp: String(now),
-          SenderId: 'local',
-          ApproximateFirstReceiveTimestamp: String(now),
-          MessageGroupId: messageGroupOf(delivery.item),
-          MessageDeduplicationId: `${delivery.item.queueId}:${delivery.item.generation}`,
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:local:000000000000:${queueName}.fifo`,
-        awsRegion: 'local',
-      },
-    ],
-  };
-};
+export const toSqsEvent = (delivery: MessageDelivery<WorkItem>, queueName: string): SQSEvent =>
+  toLambdaSqsEvent(delivery, workItemCodec, queueName);
 
 /** The callback sender as Lambda sees it: one SQS standard record per delivery. */
-export const toCallbackSqsEvent = (delivery: CallbackQueueDelivery, queueName: string): SQSEvent => {
-  const now = Date.now();
-  return {
-    Records: [
-      {
-        messageId: delivery.messageId,
-        receiptHandle: delivery.messageId,
-        body: encodeCallbackRef(delivery.ref),
-        attributes: {
-          ApproximateReceiveCount: String(delivery.receiveCount),
-          SentTimestamp: String(now),
-          SenderId: 'local',
-          ApproximateFirstReceiveTimestamp: String(now),
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:local:000000000000:${queueName}`,
-        awsRegion: 'local',
-      },
-    ],
-  };
-};
+const toCallbackSqsEvent = (delivery: MessageDelivery<CallbackRef>, queueName: string): SQSEvent =>
+  toLambdaSqsEvent(delivery, callbackRefCodec, queueName);
 
 const localContext = (remainingMs: number): Context => {
   const deadline = Date.now() + remainingMs;

@@ -493,6 +493,37 @@ describe('Accept API: contacts', () => {
     expect(String(stored[1]?.rendered_message)).toContain('Bia "Aspas"');
   });
 
+  it('reads money the Brazilian way and writes it, and every date, in one format; text that is no amount is refused', async () => {
+    // Prepare
+    const t = await s.createTenant();
+    const contacts = [
+      overdueContact({ telefone: '+5511911110001', valor: '10', data_vencimento: '2026-11-01' }),
+      overdueContact({ telefone: '+5511911110002', valor: '1234,5', data_vencimento: '1/11/2026' }),
+      overdueContact({ telefone: '+5511911110003', valor: 'abc' }),
+      overdueContact({ telefone: '+5511911110004', valor: '1,234' }),
+    ];
+
+    // Act
+    const sent = await s.post(`${API}/send/overdue`, overdueBody(contacts), { key: t.key });
+    const listed = await s.get(`${API}/queue/${sent.body.queue_id}/contacts`, { key: t.key });
+
+    // Assess
+    expect(sent.status).toBe(200);
+    expect(sent.body.rejected).toEqual([
+      { index: 2, telefone: '+5511911110003', code: 'INVALID_MONEY', message: 'Valor inválido: abc' },
+      { index: 3, telefone: '+5511911110004', code: 'INVALID_MONEY', message: 'Valor inválido: 1,234' },
+    ]);
+    const rendered = (listed.body.contacts as Array<Record<string, unknown>>).map((c) =>
+      String(c.rendered_message),
+    );
+    expect(rendered[0]).toContain('R$ 10,00');
+    expect(rendered[1]).toContain('R$ 1.234,50');
+    for (const message of rendered) {
+      expect(message).toContain('01/11/2026');
+      expect(message).not.toContain('2026-11-01');
+    }
+  });
+
   it('answers 400 NO_VALID_CONTACTS with the list when none is accepted, storing nothing', async () => {
     // Prepare
     const t = await s.createTenant();

@@ -69,7 +69,7 @@ const dueDate = (type: TemplateType) =>
   );
 
 const money = fc.oneof(
-  fc.constantFrom('R$ 150,00', 'R$ 1.234,56', '150', ' ', ''),
+  fc.constantFrom('R$ 150,00', 'R$ 1.234,56', '150', '1234.5', '10,9', ' ', '', 'abc', '1,234'),
   fc.double({ min: -10, max: 1e9, noNaN: true }),
   fc.integer({ min: 0, max: 10_000_000 }),
 );

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
-import type { SimSentMessage } from '../../lib/adapters/gateway/evolution-simulator.ts';
+import type { SimSentMessage } from '../../lib/local/evolution-simulator/index.ts';
 import {
   type EvolutionFixture,
   evolutionFixtureFiles,

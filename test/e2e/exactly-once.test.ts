@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvolutionGateway } from '../../lib/adapters/gateway/evolution-gateway.ts';
-import type { SimSentMessage } from '../../lib/adapters/gateway/evolution-simulator.ts';
 import { addInstance, setInstanceActive } from '../../lib/app/add-instance.ts';
-import { workItemOf } from '../../lib/app/run-queue.ts';
+import { workItemOf } from '../../lib/app/queue-work.ts';
+import type { SimSentMessage } from '../../lib/local/evolution-simulator/index.ts';
 import {
   FAST_PACE,
   type QueueDriver,

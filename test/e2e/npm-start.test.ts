@@ -1,14 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait-for.ts';
 
 /** Runs `npm start` as a user would, with its own data dir and free ports. */
-const startStack = (dataDir: string) => {
-  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', DYNAMODB_PORT: '0', LOG_LEVEL: 'WARN' },
+const startStack = (dataDir: string, env: Record<string, string> = {}, script = 'start') => {
+  const child: ChildProcess = spawn('npm', ['run', script, '--silent'], {
+    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', DYNAMODB_PORT: '0', LOG_LEVEL: 'WARN', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -23,6 +24,15 @@ const startStack = (dataDir: string) => {
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   return { child, output: () => output, exited };
 };
+
+/** A port some other program holds, as a user's machine has. */
+const occupyPort = async (): Promise<{ port: number; server: Server }> => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, server };
+};
+
+const STACK_TRACE = /^\s+at \S+/m;
 
 describe('npm start', () => {
   const dirs: string[] = [];
@@ -59,13 +69,80 @@ describe('npm start', () => {
       what: 'the second start banner',
     });
     const key2 = /demo key:\s+(billing_\S+)/.exec(second.output())?.[1];
+    const signing = /signing:\s+(\S+)/.exec(first.output())?.[1];
+    const signing2 = /signing:\s+(\S+)/.exec(second.output())?.[1];
     const health2 = await fetch(`${url2}/health`);
     process.kill(-(second.child.pid as number), 'SIGINT');
 
     // Assess: same key, still healthy, clean stop
     expect(key2).toBe(key);
+    expect(signing).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(signing2).toBe(signing);
     expect(health2.status).toBe(200);
     await second.exited;
     expect(second.output()).toMatch(/stopped/);
+  }, 60_000);
+
+  it('takes a free port for DynamoDB when DYNAMODB_PORT is busy, and says in one line that PORT is', async () => {
+    // Prepare
+    const dataDir = await mkdtemp(join(tmpdir(), 'billing-start-'));
+    dirs.push(dataDir);
+    const busy = await occupyPort();
+
+    try {
+      // Act: DynamoDB's port taken
+      const first = startStack(dataDir, { DYNAMODB_PORT: String(busy.port) });
+      const url = await waitFor(() => /running at (http:\/\/\S+)/.exec(first.output())?.[1], {
+        timeoutMs: 20_000,
+        what: 'the start banner',
+      });
+      const health = await fetch(`${url}/health`);
+      process.kill(-(first.child.pid as number), 'SIGINT');
+      await first.exited;
+
+      // Act: the API's port taken
+      const second = startStack(dataDir, { PORT: String(busy.port) });
+      await second.exited;
+
+      // Assess
+      expect(health.status).toBe(200);
+      expect(first.output()).not.toContain(`127.0.0.1:${busy.port} `);
+      expect(second.output()).toContain(`port ${busy.port} on 127.0.0.1 is already in use`);
+      expect(second.output()).toContain('set PORT');
+      expect(second.output()).not.toMatch(STACK_TRACE);
+      expect(second.child.exitCode).not.toBe(0);
+    } finally {
+      busy.server.close();
+    }
+  }, 60_000);
+
+  it('refuses a second stack on the same data dir, naming the pid, and a worker on another queue driver', async () => {
+    // Prepare
+    const dataDir = await mkdtemp(join(tmpdir(), 'billing-start-'));
+    dirs.push(dataDir);
+    const first = startStack(dataDir);
+    await waitFor(() => /running at (http:\/\/\S+)/.exec(first.output())?.[1], {
+      timeoutMs: 20_000,
+      what: 'the start banner',
+    });
+
+    try {
+      // Act
+      const second = startStack(dataDir);
+      await second.exited;
+      const worker = startStack(dataDir, { QUEUE_DRIVER: 'rabbitmq' }, 'worker');
+      await worker.exited;
+
+      // Assess
+      const ownerPid = /"pid": (\d+)/.exec(await readFile(join(dataDir, 'local-stack.json'), 'utf8'))?.[1];
+      expect(second.output()).toContain(`is already used by pid ${ownerPid}`);
+      expect(second.output()).not.toMatch(STACK_TRACE);
+      expect(second.output()).not.toContain('Database is closed');
+      expect(worker.output()).toContain('uses QUEUE_DRIVER=sqs, this worker rabbitmq');
+      expect(worker.output()).not.toMatch(STACK_TRACE);
+    } finally {
+      process.kill(-(first.child.pid as number), 'SIGINT');
+      await first.exited;
+    }
   }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimFailureKind } from '../../lib/adapters/gateway/evolution-simulator.ts';
+import type { SimFailureKind } from '../../lib/local/evolution-simulator/index.ts';
 import { type SendingStack, startSendingStack } from '../support/sending-stack.ts';
 
 /**

@@ -3,11 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { runAdmin } from '../../lib/admin/main.ts';
 import {
   type EvolutionSimulator,
   startEvolutionSimulator,
-} from '../../lib/adapters/gateway/evolution-simulator.ts';
-import { runAdmin } from '../../lib/admin/main.ts';
+} from '../../lib/local/evolution-simulator/index.ts';
 import { openBrokerAdmin, uniqueQueueName } from '../support/rabbitmq.ts';
 import { waitFor } from '../support/wait-for.ts';
 

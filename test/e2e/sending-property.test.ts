@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimFailureKind } from '../../lib/adapters/gateway/evolution-simulator.ts';
+import type { SimFailureKind } from '../../lib/local/evolution-simulator/index.ts';
 import { FAST_PACE, type SendingStack, startSendingStack } from '../support/sending-stack.ts';
 
 /**

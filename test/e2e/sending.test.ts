@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimSentMessage } from '../../lib/adapters/gateway/evolution-simulator.ts';
 import { configureTenant } from '../../lib/app/configure-tenant.ts';
-import { workItemOf } from '../../lib/app/run-queue.ts';
+import { workItemOf } from '../../lib/app/queue-work.ts';
 import { createSenderHandler } from '../../lib/lambda/sender-handler.ts';
+import type { SimSentMessage } from '../../lib/local/evolution-simulator/index.ts';
 import { toSqsEvent } from '../../lib/local/worker.ts';
 import { forceCloseConnections } from '../support/rabbitmq.ts';
 import {

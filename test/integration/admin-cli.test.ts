@@ -9,14 +9,19 @@ import { waitFor } from '../support/wait-for.ts';
 /** Runs the CLI in-process against its own data dir (no stack running: it opens the dir itself). */
 const admin = (dataDir: string, ...argv: string[]) => adminWith({ DATA_DIR: dataDir }, ...argv);
 
-/** Runs the CLI in-process with the given environment. */
-const adminWith = async (env: Record<string, string>, ...argv: string[]) => {
+/** Runs the CLI in-process with the given environment, asking for JSON. */
+const adminWith = (env: Record<string, string>, ...argv: string[]) => runCli(env, [...argv, '--json']);
+
+/** Runs the CLI as a person does: readable output. */
+const adminForPeople = (dataDir: string, ...argv: string[]) => runCli({ DATA_DIR: dataDir }, argv);
+
+const runCli = async (env: Record<string, string>, argv: string[]) => {
   const out: string[] = [];
   const err: string[] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
   const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
   try {
-    const code = await runAdmin([...argv, '--json'], env);
+    const code = await runAdmin(argv, env);
     return { code, stdout: out.join('\n'), stderr: err.join('\n') };
   } finally {
     log.mockRestore();
@@ -201,6 +206,77 @@ describe('admin CLI', () => {
         6: [{ start: '09:00', end: '13:00' }],
       },
     });
+  });
+
+  it('changes only the weekdays given, keeps the rest of the calendar, replaces the week with --replace, and prints it', async () => {
+    // Prepare: a known week, then holidays off
+    await admin(
+      dataDir,
+      'hours',
+      'set',
+      '--tenant',
+      'acme',
+      '--replace',
+      '--mon',
+      '09:00-18:00',
+      '--tue',
+      '09:00-18:00',
+    );
+    await admin(
+      dataDir,
+      'hours',
+      'set',
+      '--tenant',
+      'acme',
+      '--no-national-holidays',
+      '--closed',
+      '2026-12-24',
+    );
+
+    // Act
+    const changed = await adminForPeople(dataDir, 'hours', 'set', '--tenant', 'acme', '--tue', '10:00-16:00');
+    const kept = json((await admin(dataDir, 'hours', 'show', '--tenant', 'acme')).stdout);
+    const replaced = await admin(
+      dataDir,
+      'hours',
+      'set',
+      '--tenant',
+      'acme',
+      '--replace',
+      '--wed',
+      '08:00-12:00',
+    );
+    const refused = await admin(dataDir, 'hours', 'set', '--tenant', 'acme', '--replace');
+
+    // Assess
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toMatch(/mon {2}09:00-18:00\n {2}tue {2}10:00-16:00\n {2}wed {2}closed/);
+    expect(changed.stdout).toContain('national holidays: open');
+    expect(changed.stdout).toContain('closed dates: 2026-12-24');
+    expect(kept).toMatchObject({
+      nationalHolidays: false,
+      closedDates: ['2026-12-24'],
+      weekly: { 1: [{ start: '09:00', end: '18:00' }], 2: [{ start: '10:00', end: '16:00' }] },
+    });
+    expect(json(replaced.stdout).weekly).toEqual({ 3: [{ start: '08:00', end: '12:00' }] });
+    expect(json(replaced.stdout).nationalHolidays).toBe(false);
+    expect(refused.code).toBe(2);
+  });
+
+  it('prints tables and fields for people, JSON with --json', async () => {
+    // Act
+    const listed = await adminForPeople(dataDir, 'tenant', 'list');
+    const shown = await adminForPeople(dataDir, 'tenant', 'show', '--tenant', 'acme');
+    const asJson = await admin(dataDir, 'tenant', 'list');
+
+    // Assess
+    const [header, rule, ...rows] = listed.stdout.split('\n');
+    expect(header).toMatch(/^id +name +/);
+    expect(rule).toMatch(/^-+ +-+/);
+    expect(rows.some((row) => /^acme +ACME Ltda/.test(row))).toBe(true);
+    expect(shown.stdout).toMatch(/^id: +acme$/m);
+    expect(() => JSON.parse(listed.stdout)).toThrow();
+    expect(json(asJson.stdout).map((t: { id: string }) => t.id)).toContain('acme');
   });
 
   it('adds an instance and refuses a bad credential reference', async () => {

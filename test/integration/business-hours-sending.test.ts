@@ -1,11 +1,8 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type EvolutionSimulator,
-  startEvolutionSimulator,
-} from '../../lib/adapters/gateway/evolution-simulator.ts';
 import { createPrometheusMetrics } from '../../lib/adapters/metrics/prometheus-metrics.ts';
-import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
+import { createSqsQueue } from '../../lib/adapters/queue/sqs-queue.ts';
+import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import {
   createStoreBackedScheduler,
   type StoreBackedScheduler,
@@ -25,6 +22,10 @@ import { type Container, createContainer } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
 import type { BillingQueue, TemplateType } from '../../lib/domain/types.ts';
 import { ensureWorkQueues, startEmbeddedSqs } from '../../lib/local/embedded-sqs.ts';
+import {
+  type EvolutionSimulator,
+  startEvolutionSimulator,
+} from '../../lib/local/evolution-simulator/index.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { Scheduler } from '../../lib/ports/scheduler.ts';
 import type { WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';
@@ -78,7 +79,7 @@ describe('sending inside business hours', () => {
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
     });
     const { queueUrl } = await ensureWorkQueues(sqsClient, { name: 'hours' });
-    workQueue = createSqsWorkQueue({ client: sqsClient, queueUrl, waitTimeSeconds: 1 });
+    workQueue = createSqsQueue({ client: sqsClient, queueUrl, codec: workItemCodec, waitTimeSeconds: 1 });
 
     clock = manualClock('2026-12-04T20:59:00Z');
     const store = createDynamoDbStore({ client: doc, tableName: 'billing', clock });
@@ -225,16 +226,20 @@ describe('sending inside business hours', () => {
     expect(done).toMatchObject({ contactsSent: 5, totalContacts: 5 });
   });
 
-  it('sends a notification posted on Sunday at 03:00 at once', async () => {
+  it('sends a notification posted on Sunday at 03:00 at once, arming its delivery watch', async () => {
     clock.set('2026-11-29T06:00:00Z');
     const tenant = await newTenant();
     const queueId = await post(tenant.id, 'notification', 1, 100);
     sends.length = 0;
+    const armed: string[] = [];
+    const deliveryWatch = { arm: async (id: string, at: string) => void armed.push(`${id} ${at}`) };
 
-    const result = await runQueue(c, item(await queueOf(queueId)), options);
+    const result = await runQueue({ ...c, deliveryWatch }, item(await queueOf(queueId)), options);
 
     expect(result).toBe('completed');
     expect(sends.map((s) => s.at)).toEqual(['2026-11-29T06:00:00.000Z']);
+    // After the send, and again at completion (covers a pump that died before arming).
+    expect(armed).toEqual([`${queueId} 2026-11-29T06:00:00.000Z`, `${queueId} 2026-11-29T06:00:00.000Z`]);
   });
 
   it('keeps a queue paused in a closed window and resumed scheduled until the opening', async () => {

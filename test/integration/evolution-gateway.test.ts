@@ -4,7 +4,7 @@ import {
   type EvolutionSimulator,
   type SimFailureKind,
   startEvolutionSimulator,
-} from '../../lib/adapters/gateway/evolution-simulator.ts';
+} from '../../lib/local/evolution-simulator/index.ts';
 import type { GatewayTarget, SendOutcome } from '../../lib/ports/whatsapp-gateway.ts';
 
 describe('evolutionGateway against the simulator', () => {

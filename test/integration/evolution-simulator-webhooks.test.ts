@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type EvolutionSimulator,
   startEvolutionSimulator,
-} from '../../lib/adapters/gateway/evolution-simulator.ts';
+} from '../../lib/local/evolution-simulator/index.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /** The envelope the simulator posts: a 2.3 server's (apikey null, local wall-clock date_time with a Z). */

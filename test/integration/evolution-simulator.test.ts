@@ -4,7 +4,7 @@ import {
   type EvolutionSimulator,
   type SimSentMessage,
   startEvolutionSimulator,
-} from '../../lib/adapters/gateway/evolution-simulator.ts';
+} from '../../lib/local/evolution-simulator/index.ts';
 
 const KEY = 'test-global-key';
 

@@ -8,7 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTable } from '../../lib/adapters/store/table-schema.ts';
-import { ROUTES, type RouteSpec } from '../../lib/http/route-table.ts';
+import { OPERATIONS, type RouteOperation } from '../../lib/http/routes/index.ts';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../../lib/local/embedded-dynamodb.ts';
 import { type BuiltLambda, buildLambdas, REQUIRE_BANNER } from '../../scripts/build-lambda.ts';
 import { assertLoopbackEndpoint } from '../support/dynalite.ts';
@@ -107,7 +107,7 @@ const lambdaContext = (functionName: string): Omit<Context, 'getRemainingTimeInM
 });
 
 /** An API Gateway HTTP API (payload 2.0) event for a route of the table, path parameters filled in. */
-const httpEvent = (route: RouteSpec, headers: Record<string, string> = {}): APIGatewayProxyEventV2 => {
+const httpEvent = (route: RouteOperation, headers: Record<string, string> = {}): APIGatewayProxyEventV2 => {
   const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
   const pathParameters = Object.fromEntries(names.map((n) => [n, SAMPLE_PATH_PARAMETERS[n] ?? 'x']));
   const rawPath = route.path.replace(/\{(\w+)\}/g, (_m, n: string) => pathParameters[n] ?? 'x');
@@ -131,7 +131,7 @@ const httpEvent = (route: RouteSpec, headers: Record<string, string> = {}): APIG
         sourceIp: '203.0.113.7',
         userAgent: 'vitest',
       },
-      requestId: `req-${route.fn}`,
+      requestId: `req-${route.route}`,
       routeKey: `${route.method} ${route.path}`,
       stage: '$default',
       time: new Date(now).toUTCString(),
@@ -147,9 +147,9 @@ describe('lambda bundles', () => {
   let db: EmbeddedDynamoDb | undefined;
   let results: Record<string, StepResult>;
 
-  const authenticated = ROUTES.filter((r) => r.authenticated);
-  const publicRoutes = ROUTES.filter((r) => !r.authenticated);
-  const routeId = (route: RouteSpec) => `${route.method} ${route.path}`;
+  const authenticated = OPERATIONS.filter((r) => r.auth === 'apiKey');
+  const publicRoutes = OPERATIONS.filter((r) => r.auth !== 'apiKey');
+  const routeId = (route: RouteOperation) => `${route.method} ${route.path}`;
 
   /** The value a step's handler returned, or the failure with the child's stack trace. */
   const returned = (id: string): unknown => {
@@ -179,11 +179,11 @@ describe('lambda bundles', () => {
     const file = (name: string) => built.find((b) => b.name === name)?.file ?? join(outDir, `${name}.mjs`);
     const steps: Step[] = [
       ...built.map((b) => ({ id: `load ${b.name}`, file: b.file })),
-      ...ROUTES.map((route) => ({
+      ...OPERATIONS.map((route) => ({
         id: routeId(route),
-        file: file(route.fn),
+        file: file(route.route),
         event: httpEvent(route),
-        context: lambdaContext(route.fn),
+        context: lambdaContext(route.route),
       })),
       ...Object.entries(BACKGROUND_EVENTS).map(([name, event]) => ({
         id: name,
@@ -268,7 +268,7 @@ describe('lambda bundles', () => {
 
   it('serves a swagger-ui-dist asset from the docs bundle (the external package resolves)', () => {
     // Prepare
-    const asset = ROUTES.find((r) => r.fn === 'docs' && r.path.includes('{asset}'));
+    const asset = OPERATIONS.find((r) => r.route === 'docs' && r.path.includes('{asset}'));
     if (!asset) throw new Error('no docs asset route');
     // Act
     const response = responseOf(routeId(asset));
@@ -294,10 +294,10 @@ describe('lambda bundles', () => {
 
   it('covers every entry point: each is a route or has a background smoke event', () => {
     // Prepare
-    const routed = new Set(ROUTES.map((r) => r.fn));
+    const routed = new Set(OPERATIONS.map((r) => r.route));
     // Assess
     for (const lambda of built) {
-      // A new entry point needs a route in lib/http/route-table.ts or a smoke event in BACKGROUND_EVENTS.
+      // A new entry point needs a route in lib/http/routes/index.ts or a smoke event in BACKGROUND_EVENTS.
       expect(routed.has(lambda.name) || lambda.name in BACKGROUND_EVENTS, lambda.name).toBe(true);
     }
   });

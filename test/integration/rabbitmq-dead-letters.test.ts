@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRabbitMqDeadLetters } from '../../lib/adapters/queue/rabbitmq-dead-letters.ts';
-import { createRabbitMqWorkQueue } from '../../lib/adapters/queue/rabbitmq-work-queue.ts';
+import { createRabbitMqQueue } from '../../lib/adapters/queue/rabbitmq-queue.ts';
+import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import { type BrokerAdmin, openBrokerAdmin, RABBITMQ_URL, uniqueQueueName } from '../support/rabbitmq.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { type DeadLettersFixture, deadLettersContract } from './dead-letters-contract.ts';
@@ -21,9 +22,11 @@ afterAll(async () => {
 /** A quorum work queue and its `.dlq` of their own, failed items returned at once. */
 async function makeRabbitFixture(): Promise<DeadLettersFixture & { queueName: string }> {
   const queueName = uniqueQueueName('test-dlq');
-  const workQueue = await createRabbitMqWorkQueue({
+  const workQueue = await createRabbitMqQueue({
     url: RABBITMQ_URL,
     queueName,
+    codec: workItemCodec,
+    connectionName: 'test-dead-letters-work-queue',
     maxReceiveCount: MAX_RECEIVE_COUNT,
     retryDelayMs: 0,
   });

@@ -1,10 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  type EvolutionSimulator,
-  startEvolutionSimulator,
-} from '../../lib/adapters/gateway/evolution-simulator.ts';
 import { createEmfMetrics } from '../../lib/adapters/metrics/emf-metrics.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { ensureTable } from '../../lib/adapters/store/table-schema.ts';
@@ -15,6 +11,10 @@ import { setTemplate } from '../../lib/app/set-template.ts';
 import { type Container, createContainer } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createSenderHandler } from '../../lib/lambda/sender-handler.ts';
+import {
+  type EvolutionSimulator,
+  startEvolutionSimulator,
+} from '../../lib/local/evolution-simulator/index.ts';
 import { toSqsEvent } from '../../lib/local/worker.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/observability/metric-names.ts';

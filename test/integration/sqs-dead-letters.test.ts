@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DeleteQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { createSqsDeadLetters } from '../../lib/adapters/queue/sqs-dead-letters.ts';
-import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
+import { createSqsQueue } from '../../lib/adapters/queue/sqs-queue.ts';
+import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import { ensureWorkQueues } from '../../lib/local/embedded-sqs.ts';
 import { useEmbeddedSqs } from '../support/embedded-sqs.ts';
 import { type DeadLettersFixture, deadLettersContract } from './dead-letters-contract.ts';
@@ -24,7 +25,13 @@ async function makeSqsFixture(): Promise<DeadLettersFixture & { deadLetterQueueU
     maxReceiveCount: MAX_RECEIVE_COUNT,
     visibilityTimeoutSeconds: 10,
   });
-  const workQueue = createSqsWorkQueue({ client, queueUrl, waitTimeSeconds: 1, retryDelaySeconds: 0 });
+  const workQueue = createSqsQueue({
+    client,
+    queueUrl,
+    codec: workItemCodec,
+    waitTimeSeconds: 1,
+    retryDelaySeconds: 0,
+  });
   const deadLetters = createSqsDeadLetters({ client, queueUrl });
   return {
     deadLetterQueueUrl,

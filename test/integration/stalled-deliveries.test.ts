@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { readEvolutionWebhook } from '../../lib/adapters/gateway/evolution-webhook-events.ts';
 import { createPrometheusMetrics } from '../../lib/adapters/metrics/prometheus-metrics.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
+import { type ApplyGatewayEventsDeps, applyGatewayEvents } from '../../lib/app/apply-gateway-events.ts';
 import { createBillingEvents } from '../../lib/app/billing-events.ts';
 import { createTenant } from '../../lib/app/create-tenant.ts';
-import { armingDeliveryWatch } from '../../lib/app/delivery-watch.ts';
-import { type IngestDeps, ingestGatewayEvent } from '../../lib/app/ingest-gateway-event.ts';
+import { createDeliveryWatchArmer } from '../../lib/app/delivery-watch.ts';
 import { type SweepDeps, sweep } from '../../lib/app/sweep.ts';
 import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
 import type { CallbackEvent, Campaign, WhatsAppInstance } from '../../lib/domain/types.ts';
@@ -32,7 +33,7 @@ const instance: WhatsAppInstance = {
 };
 
 /**
- * The sweeper, the webhook intake and the sender's `sent` events over one dynalite table with a
+ * The sweeper, the webhook intake and the sender's sends over one dynalite table with a
  * clock the test moves: what a queue's contacts look like to stall detection, minute by minute.
  */
 const setUp = async (timeoutMinutes = 15) => {
@@ -41,7 +42,8 @@ const setUp = async (timeoutMinutes = 15) => {
   const store: Store = createDynamoDbStore({ client: db.doc, tableName, clock });
   const metrics = createPrometheusMetrics();
   const logger = createLogger('SILENT');
-  const events = armingDeliveryWatch(createBillingEvents({ store, clock, logger }), { store, clock });
+  const events = createBillingEvents({ store, clock, logger });
+  const deliveryWatch = createDeliveryWatchArmer({ store, clock });
   const published: string[] = [];
   const workQueue = {
     publish: async (item: { queueId: string }) => void published.push(item.queueId),
@@ -50,7 +52,14 @@ const setUp = async (timeoutMinutes = 15) => {
   } as unknown as SweepDeps['workQueue'];
   await createTenant({ store, clock }, { id: TENANT, config: { deliveryTimeoutMinutes: timeoutMinutes } });
   const sweepDeps: SweepDeps = { store, workQueue, clock, logger, events, metrics };
-  const ingestDeps = { store, events, clock, logger, metrics, workQueue } as unknown as IngestDeps;
+  const ingestDeps = {
+    store,
+    events,
+    clock,
+    logger,
+    metrics,
+    workQueue,
+  } as unknown as ApplyGatewayEventsDeps;
 
   let queues = 0;
   /** A campaign and its completed queue of `count` contacts, asking for `callbackEvents`. */
@@ -111,7 +120,7 @@ const setUp = async (timeoutMinutes = 15) => {
     return queueId;
   };
 
-  /** What the sender does for one contact: claim, record the send, count it, emit `sent`. */
+  /** What the sender does for one contact: claim, record the send, count it, arm the watch, emit `sent`. */
   const send = async (queueId: string, position: number): Promise<string> => {
     const at = clock.now().toISOString();
     const id = `3EB0${queueId.slice(-4)}${String(position).padStart(4, '0')}`;
@@ -136,6 +145,7 @@ const setUp = async (timeoutMinutes = 15) => {
       },
     );
     await store.updateQueueProgress(queueId, { contactsSent: 1 });
+    await deliveryWatch.arm(queueId, at);
     await events.emit({
       name: 'sent',
       queueId,
@@ -146,13 +156,20 @@ const setUp = async (timeoutMinutes = 15) => {
     return id;
   };
 
-  /** Evolution's `messages.update` for one of our messages. */
+  /** Evolution's `messages.update` for one of our messages, read and applied as the webhook route does. */
   const receipt = (keyId: string, status: string) =>
-    ingestGatewayEvent(ingestDeps, instance, {
-      event: 'messages.update',
-      data: { keyId, remoteJid: '5511900000000@s.whatsapp.net', fromMe: true, status },
-      date_time: clock.now().toISOString(),
-    });
+    applyGatewayEvents(
+      ingestDeps,
+      instance,
+      readEvolutionWebhook(
+        {
+          event: 'messages.update',
+          data: { keyId, remoteJid: '5511900000000@s.whatsapp.net', fromMe: true, status },
+          date_time: clock.now().toISOString(),
+        },
+        { receivedAt: clock.now() },
+      ),
+    );
 
   const stalledCount = async (queueId: string) => (await store.getQueue(queueId))?.contactsStalled;
   const stalledMetric = () =>

@@ -6,7 +6,8 @@ import type * as SenderLimitsModule from '../../infra/sender-limits.ts';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../lib/adapters/store/table-schema.ts';
 import { EVENTBRIDGE_SCHEDULER_KEYS } from '../../lib/config.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
-import { pathVariants, ROUTES } from '../../lib/http/route-table.ts';
+import { pathVariants } from '../../lib/http/route.ts';
+import { OPERATIONS } from '../../lib/http/routes/index.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/observability/metric-names.ts';
 import type { Dependency } from '../../lib/ports/metrics.ts';
 import { type Declared, installSstFake, resolveOutputs, type SstFake, toSeconds } from './sst-fake.ts';
@@ -363,19 +364,19 @@ export const checkBudgetBelowTimeout: InfraCheck = (synth) => {
   );
 };
 
-/** The API routes exactly the ROUTES of lib/http/route-table.ts, each in both spellings. */
+/** The API routes exactly the operations of the route list (lib/http/routes/index.ts), each in both spellings. */
 export const checkRoutesMatchRouteTable: InfraCheck = (synth) => {
-  const expected = ROUTES.flatMap((r) => pathVariants(r.path).map((p) => `${r.method} ${p}`));
+  const expected = OPERATIONS.flatMap((r) => pathVariants(r.path).map((p) => `${r.method} ${p}`));
   const declared = synth.fake.ofType('sst.aws.ApiGatewayV2LambdaRoute').map((r) => argsOf(r).route as string);
-  needSameSet(declared, expected, 'API routes differ from ROUTES in both spellings');
+  needSameSet(declared, expected, 'API routes differ from the route list in both spellings');
 };
 
 /** Each route reaches the handler of its functions/<fn>.ts entry point, which exists. */
 export const checkRouteHandlers: InfraCheck = (synth) => {
   const routes = synth.fake.ofType('sst.aws.ApiGatewayV2LambdaRoute').map(argsOf);
   const prefix = `${synth.app.name}-${synth.fake.app.stage}-`;
-  for (const spec of ROUTES) {
-    need(existsSync(`${ROOT}functions/${spec.fn}.ts`), `functions/${spec.fn}.ts does not exist`);
+  for (const spec of OPERATIONS) {
+    need(existsSync(`${ROOT}functions/${spec.route}.ts`), `functions/${spec.route}.ts does not exist`);
     for (const path of pathVariants(spec.path)) {
       const key = `${spec.method} ${path}`;
       const route = routes.find((r) => r.route === key);
@@ -383,8 +384,8 @@ export const checkRouteHandlers: InfraCheck = (synth) => {
       const component = String(route.handler).split(':function:')[1]?.slice(prefix.length) ?? '';
       const handler = argsOf(synth.fake.one('sst.aws.Function', component)).handler;
       need(
-        handler === `functions/${spec.fn}.handler`,
-        `route ${key} runs ${handler}, not functions/${spec.fn}.handler`,
+        handler === `functions/${spec.route}.handler`,
+        `route ${key} runs ${handler}, not functions/${spec.route}.handler`,
       );
     }
   }

@@ -195,7 +195,7 @@ export const startTestStack = async (overrides: TestStackOverrides = {}): Promis
     get: (path, options = {}) => send(`${stack.url}${path}`, 'GET', options),
 
     invoke: async (method, routePath, pathParameters, options = {}) => {
-      handlers ??= new Map((await loadRoutes(container)).map((r) => [`${r.method} ${r.path}`, r.handler]));
+      handlers ??= new Map(loadRoutes(container).map((r) => [`${r.method} ${r.path}`, r.handler]));
       const handler = handlers.get(`${method} ${routePath}`);
       if (!handler) throw new Error(`no route ${method} ${routePath}`);
       const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };

@@ -1,9 +1,9 @@
 import { Agent, request as httpRequest } from 'node:http';
 import fc from 'fast-check';
-import { ROUTES, type RouteSpec } from '../../lib/http/route-table.ts';
+import { OPERATIONS, type RouteOperation } from '../../lib/http/routes/index.ts';
 
 /**
- * Generators of arbitrary HTTP requests over every route of lib/http/route-table.ts, and a raw
+ * Generators of arbitrary HTTP requests over every route of lib/http/routes/index.ts, and a raw
  * sender, shared by the no-5xx property test (test/e2e/no-5xx-property.test.ts) and the fuzz
  * command (`npm run fuzz`, scripts/fuzz.ts). Every route, every method, valid and invalid keys,
  * path parameters of odd shapes, query strings, and bodies of any kind: valid-looking ones, random
@@ -259,7 +259,7 @@ const webhookBody = fc.record(
 );
 
 /** A plausible body for the route, before any damage. */
-const shapedBody = (route: RouteSpec): fc.Arbitrary<Record<string, unknown>> => {
+const shapedBody = (route: RouteOperation): fc.Arbitrary<Record<string, unknown>> => {
   if (route.path.startsWith(SEND_ROUTE_PREFIX)) return sendBody;
   if (route.path.startsWith(WEBHOOK_ROUTE_PREFIX)) return webhookBody;
   if (route.path.endsWith('/control'))
@@ -281,7 +281,7 @@ const setKey = (target: Record<string, unknown>, key: string, value: unknown): R
   return out;
 };
 
-const wrongTypes = (route: RouteSpec) =>
+const wrongTypes = (route: RouteOperation) =>
   fc
     .tuple(
       shapedBody(route),
@@ -307,7 +307,7 @@ const nest = (depth: number, kind: 'array' | 'object' | 'mixed', inner: string):
  * or as the metadata / data / action of an otherwise plausible body (where recursive code would
  * meet it), sometimes never closed.
  */
-const deepBody = (route: RouteSpec, maxBodyBytes: number): fc.Arbitrary<string> => {
+const deepBody = (route: RouteOperation, maxBodyBytes: number): fc.Arbitrary<string> => {
   const maxDepth = Math.max(100, Math.floor((maxBodyBytes - 512) / 6));
   return fc
     .record({
@@ -336,7 +336,7 @@ const deepBody = (route: RouteSpec, maxBodyBytes: number): fc.Arbitrary<string> 
 };
 
 /** A JSON body whose size lands within a few bytes of the limit, on either side. */
-const nearLimitBody = (route: RouteSpec, maxBodyBytes: number): fc.Arbitrary<string> =>
+const nearLimitBody = (route: RouteOperation, maxBodyBytes: number): fc.Arbitrary<string> =>
   fc
     .record({
       delta: fc.integer({ min: -64, max: 64 }),
@@ -372,7 +372,7 @@ const notJson = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
 );
 
-const bodyText = (route: RouteSpec, maxBodyBytes: number): fc.Arbitrary<string | undefined> =>
+const bodyText = (route: RouteOperation, maxBodyBytes: number): fc.Arbitrary<string | undefined> =>
   fc.oneof(
     { arbitrary: fc.constant(undefined), weight: 3 },
     { arbitrary: fc.constant(''), weight: 1 },
@@ -437,7 +437,7 @@ const webhookAuth = (targets: FuzzTargets): fc.Arbitrary<Record<string, string>>
   );
 
 /** A request for one route: its method (sometimes another), path, query, headers and body. */
-export const routeRequest = (route: RouteSpec, targets: FuzzTargets): fc.Arbitrary<FuzzRequest> => {
+export const routeRequest = (route: RouteOperation, targets: FuzzTargets): fc.Arbitrary<FuzzRequest> => {
   const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
   const isWebhook = route.path.startsWith(WEBHOOK_ROUTE_PREFIX);
   const webhookPath =
@@ -492,7 +492,7 @@ const headBytes = (request: FuzzRequest): number =>
 
 /** A request for any route, each route as likely as the others. */
 export const anyRequest = (targets: FuzzTargets): fc.Arbitrary<FuzzRequest> =>
-  fc.oneof(...ROUTES.map((route) => routeRequest(route, targets)));
+  fc.oneof(...OPERATIONS.map((route) => routeRequest(route, targets)));
 
 /** One HTTP request, sent as generated (no client-side normalization of the path). */
 export const sendFuzzRequest = async (

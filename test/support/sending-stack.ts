@@ -1,8 +1,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { EvolutionSimulator, SimSentMessage } from '../../lib/adapters/gateway/evolution-simulator.ts';
-import { createRabbitMqWorkQueue } from '../../lib/adapters/queue/rabbitmq-work-queue.ts';
+import { createRabbitMqQueue } from '../../lib/adapters/queue/rabbitmq-queue.ts';
+import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import { addInstance } from '../../lib/app/add-instance.ts';
 import type { BillingConfig } from '../../lib/domain/types.ts';
+import type { EvolutionSimulator, SimSentMessage } from '../../lib/local/evolution-simulator/index.ts';
 import type { WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';
 import { type IndexLagDynamoDb, startIndexLagDynamoDb } from './index-lag-dynamodb.ts';
 import {
@@ -128,7 +129,7 @@ export const startSendingStack = async (
   // can drop exactly this stack's connection; it is the product's adapter with the stack's settings.
   const workQueue =
     driver === 'rabbitmq'
-      ? await createRabbitMqWorkQueue({ url: amqpUrl, queueName, connectionName })
+      ? await createRabbitMqQueue({ url: amqpUrl, queueName, codec: workItemCodec, connectionName })
       : undefined;
   let test: TestStack;
   try {

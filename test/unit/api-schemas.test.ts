@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { GUIDE_EXAMPLE_1 } from '../../lib/http/routes/send-overdue.ts';
 import {
   DEFAULT_CALLBACK_EVENTS,
   extraVariables,
-  formatZodIssues,
   isDryRun,
-  queueListQuerySchema,
   sendBillingRequestSchema,
   sendQuerySchema,
-  validate,
-} from '../../lib/http/api-schemas.ts';
-import { GUIDE_EXAMPLE_1 } from '../../lib/http/openapi-document.ts';
+} from '../../lib/http/schemas/billing.ts';
+import { formatZodIssues } from '../../lib/http/schemas/portuguese-issues.ts';
+import { queueListQuerySchema } from '../../lib/http/schemas/queues.ts';
+import { validate } from '../../lib/http/validate-request.ts';
 
 const contact = (overrides: Record<string, unknown> = {}) => ({
   nome_cliente: 'João Silva',

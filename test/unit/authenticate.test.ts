@@ -1,15 +1,25 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../lib/app/api-key-secret.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { DomainError, messageFor } from '../../lib/domain/errors.ts';
-import type { ApiKey, Tenant } from '../../lib/domain/types.ts';
-import { assertTemplateTypeAllowed, authenticate, withAuth } from '../../lib/http/authenticate.ts';
-import { errorResponse, HttpError, type HttpRequest } from '../../lib/http/http-handler.ts';
+import type { ApiKey, TemplateType, Tenant } from '../../lib/domain/types.ts';
+import {
+  type AuthContext,
+  type AuthDeps,
+  assertTemplateTypeAllowed,
+  authenticate,
+} from '../../lib/http/authenticate.ts';
+import { HttpError } from '../../lib/http/http-error.ts';
+import { type HttpRequest, type HttpResponse, httpHandler } from '../../lib/http/http-handler.ts';
+import { defineOperation, type HttpRoute, type RouteInput } from '../../lib/http/route.ts';
+import { createLogger } from '../../lib/observability/logger.ts';
 import type { CounterResult, Store } from '../../lib/ports/store.ts';
 
 /**
  * authenticate against an in-memory Store fake (only the methods authentication uses) and a
- * frozen clock: every refusal, the hourly window and its headers, and what withAuth adds.
+ * frozen clock: every refusal, the hourly window and its headers, and what the auth middleware
+ * (authenticateCaller) adds to an answer through the shared HTTP stack.
  */
 
 const KEY = 'billing_unit-test-key-0123456789abcdef';
@@ -283,63 +293,132 @@ describe('assertTemplateTypeAllowed', () => {
   });
 });
 
-describe('withAuth', () => {
+/** The answer of an `apiKey` route whose handler is `handler`, through the shared HTTP stack. */
+const throughStack = async (
+  store: Store,
+  handler: (
+    deps: AuthDeps,
+    input: RouteInput<unknown, unknown, unknown, AuthContext>,
+  ) => Promise<HttpResponse>,
+  options: { headers?: Record<string, string>; templateType?: TemplateType } = {},
+) => {
+  const route: HttpRoute<AuthDeps> = {
+    name: 'test',
+    operations: [
+      defineOperation({
+        method: 'GET',
+        path: '/api/v1/billing/queues',
+        auth: 'apiKey',
+        templateType: options.templateType,
+        responses: {},
+        errors: [],
+        openapi: { operationId: 'test', tags: [], summary: 'test' },
+        handler,
+      }),
+    ],
+  };
+  const lambda = httpHandler(
+    route,
+    { store, clock: clockAt() },
+    { logger: createLogger('SILENT'), maxBodyBytes: 1024 },
+  );
+  const event = {
+    version: '2.0',
+    routeKey: 'GET /api/v1/billing/queues',
+    rawPath: '/api/v1/billing/queues',
+    rawQueryString: '',
+    headers: options.headers ?? { 'x-billing-api-key': KEY },
+    isBase64Encoded: false,
+    requestContext: {
+      requestId: 'req-1',
+      http: { method: 'GET', path: '/api/v1/billing/queues', sourceIp: '127.0.0.1' },
+    },
+  } as unknown as APIGatewayProxyEventV2;
+  const result = await lambda(event, {} as Context);
+  return { statusCode: result.statusCode, headers: result.headers, body: JSON.parse(String(result.body)) };
+};
+
+const JSON_CONTENT_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+
+describe('authenticateCaller middleware', () => {
   it('adds the RateLimit headers to the answer, letting the route set its own', async () => {
     // Prepare
-    const { store } = fakeStore();
-    const route = withAuth({ store, clock: clockAt() }, async (_req, auth) => ({
+    const { store, uses } = fakeStore();
+
+    // Act
+    const response = await throughStack(store, async (_deps, { auth }) => ({
       statusCode: 200,
       body: { tenant: auth.tenant.id },
       headers: { 'Idempotent-Replayed': 'true', 'RateLimit-Limit': 'route' },
     }));
-
-    // Act
-    const response = await route(request());
 
     // Assess
     expect(response).toEqual({
       statusCode: 200,
       body: { tenant: 'acme' },
       headers: {
+        ...JSON_CONTENT_TYPE,
         'RateLimit-Limit': 'route',
         'RateLimit-Remaining': '2',
         'RateLimit-Reset': '2400',
         'Idempotent-Replayed': 'true',
       },
     });
+    expect(uses).toHaveLength(1);
   });
 
   it('never calls the route for a refused caller', async () => {
     // Prepare
     const { store } = fakeStore();
     let called = false;
-    const route = withAuth({ store, clock: clockAt() }, async () => {
-      called = true;
-      return { statusCode: 200 };
-    });
 
     // Act
-    const error = await refusal(() => route(request({ headers: {} })));
+    const response = await throughStack(
+      store,
+      async () => {
+        called = true;
+        return { statusCode: 200 };
+      },
+      { headers: {} },
+    );
 
     // Assess
-    expect(error.code).toBe('API_KEY_MISSING');
+    expect([response.statusCode, response.body.code]).toEqual([401, 'API_KEY_MISSING']);
     expect(called).toBe(false);
   });
 
-  it("turns a route's DomainError into one carrying the RateLimit headers, keeping code, message and details", async () => {
+  it("refuses a key not allowed the route's template type before the route runs, with the RateLimit headers", async () => {
+    // Prepare
+    const { store } = fakeStore({ key: apiKey({ allowedTemplateTypes: ['overdue'] }) });
+    let called = false;
+
+    // Act
+    const response = await throughStack(
+      store,
+      async () => {
+        called = true;
+        return { statusCode: 200 };
+      },
+      { templateType: 'notification' },
+    );
+
+    // Assess
+    expect([response.statusCode, response.body.code]).toEqual([403, 'TEMPLATE_TYPE_NOT_ALLOWED']);
+    expect(response.headers).toMatchObject({ 'RateLimit-Limit': '3', 'RateLimit-Remaining': '2' });
+    expect(called).toBe(false);
+  });
+
+  it("turns a route's DomainError into an answer carrying the RateLimit headers, keeping code, message and details", async () => {
     // Prepare
     const { store } = fakeStore();
     const details = [{ index: 0, code: 'INVALID_PHONE' }];
-    const route = withAuth({ store, clock: clockAt() }, async () => {
+
+    // Act
+    const response = await throughStack(store, async () => {
       throw new DomainError('BATCH_TOO_LARGE', { max: 2, count: 3 }, details);
     });
 
-    // Act
-    const error = await refusal(() => route(request()));
-    const response = errorResponse(error);
-
     // Assess
-    expect(error).toBeInstanceOf(HttpError);
     expect(response).toEqual({
       statusCode: 400,
       body: {
@@ -348,24 +427,29 @@ describe('withAuth', () => {
         message: messageFor('BATCH_TOO_LARGE', { max: 2, count: 3 }),
         errors: details,
       },
-      headers: { 'RateLimit-Limit': '3', 'RateLimit-Remaining': '2', 'RateLimit-Reset': '2400' },
+      headers: {
+        ...JSON_CONTENT_TYPE,
+        'RateLimit-Limit': '3',
+        'RateLimit-Remaining': '2',
+        'RateLimit-Reset': '2400',
+      },
     });
   });
 
   it("answers a route's store outage 503 with Retry-After as well as the RateLimit headers", async () => {
     // Prepare: DynamoDB goes down once the caller is authenticated (issue 17).
     const { store } = fakeStore();
-    const route = withAuth({ store, clock: clockAt() }, async () => {
-      throw new DomainError('STORE_UNAVAILABLE');
-    });
 
     // Act
-    const response = errorResponse(await refusal(() => route(request())));
+    const response = await throughStack(store, async () => {
+      throw new DomainError('STORE_UNAVAILABLE');
+    });
 
     // Assess
     expect(response.statusCode).toBe(503);
     expect(response.body).toMatchObject({ code: 'STORE_UNAVAILABLE' });
     expect(response.headers).toEqual({
+      ...JSON_CONTENT_TYPE,
       'Retry-After': '5',
       'RateLimit-Limit': '3',
       'RateLimit-Remaining': '2',
@@ -376,16 +460,16 @@ describe('withAuth', () => {
   it("keeps a route's own HttpError headers and adds the RateLimit ones", async () => {
     // Prepare
     const { store } = fakeStore();
-    const route = withAuth({ store, clock: clockAt() }, async () => {
+
+    // Act
+    const response = await throughStack(store, async () => {
       throw new HttpError('DAILY_LIMIT_EXCEEDED', { 'Retry-After': '60', 'RateLimit-Reset': 'route' });
     });
 
-    // Act
-    const error = (await refusal(() => route(request()))) as HttpError;
-
     // Assess
-    expect(error.code).toBe('DAILY_LIMIT_EXCEEDED');
-    expect(error.headers).toEqual({
+    expect([response.statusCode, response.body.code]).toEqual([429, 'DAILY_LIMIT_EXCEEDED']);
+    expect(response.headers).toEqual({
+      ...JSON_CONTENT_TYPE,
       'RateLimit-Limit': '3',
       'RateLimit-Remaining': '2',
       'RateLimit-Reset': 'route',
@@ -393,21 +477,21 @@ describe('withAuth', () => {
     });
   });
 
-  it('lets a bug (a plain Error) through untouched, for the 500 mapping', async () => {
+  it('lets a bug (a plain Error) through untouched, to the 500 mapping without RateLimit headers', async () => {
     // Prepare
-    const { store } = fakeStore();
-    const bug = new TypeError('boom');
-    const route = withAuth({ store, clock: clockAt() }, async () => {
-      throw bug;
-    });
+    const { store, uses } = fakeStore();
 
     // Act
-    const thrown = await route(request()).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const response = await throughStack(store, async () => {
+      throw new TypeError('boom');
+    });
 
     // Assess
-    expect(thrown).toBe(bug);
+    expect(response).toEqual({
+      statusCode: 500,
+      body: { success: false, code: 'INTERNAL_ERROR', message: messageFor('INTERNAL_ERROR') },
+      headers: JSON_CONTENT_TYPE,
+    });
+    expect(uses).toHaveLength(1);
   });
 });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CAMPAIGN_LEASE_MS } from '../../lib/app/create-campaign.ts';
-import { ROUTES } from '../../lib/http/route-table.ts';
+import { OPERATIONS } from '../../lib/http/routes/index.ts';
 import { argsOf, type Synth, synthesizeInfra } from '../support/infra-checks.ts';
 import { toSeconds } from '../support/sst-fake.ts';
 
@@ -23,7 +23,7 @@ describe('campaign lease', () => {
   it('outlives the timeout of every function that serves a send route, with a margin', () => {
     // Prepare
     const handlers = new Set(
-      ROUTES.filter((r) => r.path.includes('/send/')).map((r) => `functions/${r.fn}.handler`),
+      OPERATIONS.filter((r) => r.path.includes('/send/')).map((r) => `functions/${r.route}.handler`),
     );
 
     // Act

@@ -65,7 +65,7 @@ describe('takeInContacts', () => {
     expect(accepted?.variables.valor_total).toBe('R$ 1.300,00');
   });
 
-  it('keeps the due date as typed, in either format, beside the calculated values', () => {
+  it('writes the due date the Brazilian way, whatever format it came in, beside the calculated values', () => {
     // Act
     const { accepted } = takeInContacts(
       [
@@ -77,8 +77,8 @@ describe('takeInContacts', () => {
 
     // Assess
     expect(accepted.map((c) => [c.variables.data_vencimento, c.variables.dias_atraso])).toEqual([
-      ['2026-12-01', 15],
-      ['5/12/2026', 11],
+      ['01/12/2026', 15],
+      ['05/12/2026', 11],
     ]);
   });
 

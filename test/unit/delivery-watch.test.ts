@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ArmDeliveryWatchDeps, armingDeliveryWatch } from '../../lib/app/delivery-watch.ts';
-import type { BillingEventInput } from '../../lib/ports/billing-events.ts';
+import { type ArmDeliveryWatchDeps, createDeliveryWatchArmer } from '../../lib/app/delivery-watch.ts';
 import type { DeliveryWatch } from '../../lib/ports/store.ts';
 import { createTestClock } from '../support/local-stack.ts';
 
@@ -23,50 +22,45 @@ const fakeStore = () => {
   return { store, arms, move: (checkAt: string) => watch && Object.assign(watch, { checkAt }) };
 };
 
-const sent = (queueId: string, position: number, at: Date): BillingEventInput => ({
-  name: 'sent',
-  queueId,
-  contactPosition: position,
-  occurredAt: at.toISOString(),
-});
-
 describe('delivery-watch arming', () => {
   it('arms a queue once while its watch is not nearly due, and again once it is', async () => {
     // Prepare: a send every 6 s for 13 minutes, then past the watch's due time minus a minute
     const clock = createTestClock(T0);
     const f = fakeStore();
-    const inner: BillingEventInput[] = [];
-    const events = armingDeliveryWatch({ emit: async (e) => void inner.push(e) }, { store: f.store, clock });
+    const armer = createDeliveryWatchArmer({ store: f.store, clock });
 
     // Act
     for (let i = 0; i < 130; i++) {
-      await events.emit(sent('q1', i, clock.now()));
+      await armer.arm('q1', clock.now().toISOString());
       clock.advance(6000);
     }
     const armsBeforeDue = f.arms.length;
     clock.set(new Date(Date.parse(T0) + 14 * MINUTE + 1000));
-    await events.emit(sent('q1', 200, clock.now()));
+    await armer.arm('q1', clock.now().toISOString());
     f.move(new Date(Date.parse(T0) + 29 * MINUTE).toISOString());
-    await events.emit(sent('q1', 201, clock.now()));
-    await events.emit(sent('q1', 202, clock.now()));
-    await events.emit({ name: 'delivered', queueId: 'q1', contactPosition: 0, occurredAt: T0 });
+    await armer.arm('q1', clock.now().toISOString());
+    await armer.arm('q1', clock.now().toISOString());
 
     // Assess
     expect(armsBeforeDue).toBe(1);
     expect(f.arms[0]).toBe(new Date(Date.parse(T0) + 15 * MINUTE).toISOString());
     // Near the due time every send arms (cheap, bounded by the sweeper's minute), until it moved.
     expect(f.arms).toHaveLength(3);
-    expect(inner).toHaveLength(134);
   });
 
-  it('arms each queue on its own, and on queue.completed (a send whose `sent` a crash lost)', async () => {
+  it('arms each queue on its own', async () => {
+    // Prepare
     const clock = createTestClock(T0);
     const f = fakeStore();
-    const events = armingDeliveryWatch({ emit: async () => undefined }, { store: f.store, clock });
-    await events.emit(sent('q1', 0, clock.now()));
-    await events.emit(sent('q2', 0, clock.now()));
-    await events.emit(sent('q1', 1, clock.now()));
-    await events.emit({ name: 'queue.completed', queueId: 'q3', contactPosition: null, occurredAt: T0 });
+    const armer = createDeliveryWatchArmer({ store: f.store, clock });
+
+    // Act
+    await armer.arm('q1', T0);
+    await armer.arm('q2', T0);
+    await armer.arm('q1', T0);
+    await armer.arm('q3', T0);
+
+    // Assess
     expect(f.arms).toHaveLength(3);
   });
 });

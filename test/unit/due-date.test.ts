@@ -3,6 +3,7 @@ import {
   checkDueDateForType,
   type DueDateVariables,
   enrichDueDate,
+  formatBrDate,
   localDateIn,
   parseDueDate,
 } from '../../lib/domain/due-date.ts';
@@ -192,5 +193,18 @@ describe('checkDueDateForType', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error.code).toBe(code);
+  });
+});
+
+describe('formatBrDate', () => {
+  it.each([
+    ['2026-11-01', '01/11/2026'],
+    ['2027-01-31', '31/01/2027'],
+  ])('writes %s as %s', (iso, expected) => {
+    // Act
+    const text = formatBrDate(iso);
+
+    // Assess
+    expect(text).toBe(expected);
   });
 });

@@ -157,7 +157,7 @@ describe('infra synth', () => {
   });
 
   describe('api', () => {
-    it('routes every ROUTES entry, in both spellings, and nothing else', () => {
+    it('routes every operation of the route list, in both spellings, and nothing else', () => {
       // Act
       const check = () => checkRoutesMatchRouteTable(dev);
       // Assess
@@ -384,7 +384,7 @@ describe('infra synth', () => {
       {
         setting: 'each route is declared in one spelling only',
         check: checkRoutesMatchRouteTable,
-        problem: /API routes differ from ROUTES in both spellings: missing \[".+\/"/,
+        problem: /API routes differ from the route list in both spellings: missing \[".+\/"/,
         alsoFails: [checkRouteHandlers],
         breakIn: (s) =>
           withDeclarations(s, (declared) =>

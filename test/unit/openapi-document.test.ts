@@ -1,22 +1,23 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { buildHttpHandler, createContainer, type RouteFactory } from '../../lib/composition.ts';
+import { buildHttpHandler, type Container, createContainer } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { ERROR_TABLE } from '../../lib/domain/errors.ts';
+import { ERROR_TABLE, type ErrorCode } from '../../lib/domain/errors.ts';
 import {
   buildOpenApiDocument,
   documentedOperations,
-  GUIDE_EXAMPLE_1,
   serverUrlFromHeaders,
 } from '../../lib/http/openapi-document.ts';
-import { ROUTES } from '../../lib/http/route-table.ts';
-import { route as docsRoute } from '../../lib/lambda/routes/docs.ts';
-import { route as openapiRoute } from '../../lib/lambda/routes/openapi.ts';
+import type { HttpRoute } from '../../lib/http/route.ts';
+import { docsRoute } from '../../lib/http/routes/docs.ts';
+import { OPERATIONS } from '../../lib/http/routes/index.ts';
+import { openApiRoute as openapiRoute } from '../../lib/http/routes/openapi.ts';
+import { GUIDE_EXAMPLE_1 } from '../../lib/http/routes/send-overdue.ts';
 
 /** The Lambda handler of a route factory, as the local stack and AWS run it (no store is touched). */
-const invoke = async (factory: RouteFactory, path: string, pathParameters?: Record<string, string>) => {
+const invoke = async (route: HttpRoute<Container>, path: string, pathParameters?: Record<string, string>) => {
   const container = createContainer(loadConfig({ LOG_LEVEL: 'SILENT' }), { store: {} as never });
-  const handler = buildHttpHandler(factory, container);
+  const handler = buildHttpHandler(route, container);
   const event = {
     version: '2.0',
     routeKey: `GET ${path}`,
@@ -44,15 +45,44 @@ describe('openapi-document', () => {
     expect(doc.servers).toBeUndefined();
   });
 
-  it('documents every route of the route table', () => {
+  it('documents every operation of the route list', () => {
     // Prepare
     const documented = new Set(documentedOperations().map((op) => `${op.method} ${op.path}`));
 
     // Act
-    const missing = ROUTES.map((r) => `${r.method} ${r.path}`).filter((key) => !documented.has(key));
+    const missing = OPERATIONS.map((r) => `${r.method} ${r.path}`).filter((key) => !documented.has(key));
 
     // Assess
     expect(missing).toEqual([]);
+  });
+
+  it('documents nothing but the operations of the route list', () => {
+    // Act
+    const documented = documentedOperations().map((op) => `${op.method} ${op.path}`);
+
+    // Assess
+    expect(documented.sort()).toEqual(OPERATIONS.map((op) => `${op.method} ${op.path}`).sort());
+  });
+
+  it("lists each operation's declared error codes under their status, and the stack's codes from its declaration", () => {
+    // Prepare
+    const doc = buildOpenApiDocument();
+
+    // Assess
+    for (const op of OPERATIONS) {
+      const method = op.method.toLowerCase() as 'get' | 'post' | 'delete';
+      const responses = doc.paths?.[op.path]?.[method]?.responses ?? {};
+      const listed = (code: ErrorCode) => responses[String(ERROR_TABLE[code].status)]?.description ?? '';
+      for (const code of op.errors) expect(listed(code), `${op.method} ${op.path}`).toContain(`\`${code}\``);
+      if (op.auth === 'apiKey') {
+        for (const code of ['API_KEY_MISSING', 'IP_NOT_ALLOWED', 'RATE_LIMITED'] as const)
+          expect(listed(code), `${op.method} ${op.path}`).toContain(`\`${code}\``);
+      }
+      if (op.request.body && !op.readUnreadableBodies) {
+        for (const code of ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'MALFORMED_JSON'] as const)
+          expect(listed(code), `${op.method} ${op.path}`).toContain(`\`${code}\``);
+      }
+    }
   });
 
   it('documents the product operations, authenticated except health and docs', () => {

@@ -46,7 +46,6 @@ const invalid: string[] = [
   '',
   '   ',
   '123',
-  '9999-9999',
   'abc',
   '11 99999-99999',
   '+55 11 99999-99999',
@@ -69,6 +68,9 @@ const invalid: string[] = [
   '1 650 253 0000',
   '+55 11 99999-9999 99999 9999 99999 9999 9999 9999',
 ];
+
+/** A subscriber number with no DDD: refused with a hint about what is missing. */
+const withoutAreaCode = ['999999999', '99999-9999', '9999-9999', ' 3333 4444 '];
 
 const landlines: Array<[string, NormalizedPhone]> = [
   ['+55 11 3333-4444', { e164: '+551133334444', digits: '551133334444', country: 'BR', kind: 'fixed_line' }],
@@ -98,6 +100,21 @@ describe('normalizePhone', () => {
     expect(result.error.code).toBe('INVALID_PHONE');
     expect(result.error.params).toEqual({ value: input.trim() });
   });
+
+  it.each(withoutAreaCode)(
+    'refuses %j with PHONE_MISSING_AREA_CODE, whose message shows the DDD',
+    (input) => {
+      // Act
+      const result = normalizePhone(input, { allowLandlines: true });
+
+      // Assess
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.error.code).toBe('PHONE_MISSING_AREA_CODE');
+      expect(result.error.message).toContain('DDD');
+      expect(result.error.params).toEqual({ value: input.trim() });
+    },
+  );
 
   it.each(landlines)('refuses %j with PHONE_NOT_MOBILE when landlines are not allowed', (input) => {
     // Act

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createPrometheusMetrics } from '../../lib/adapters/metrics/prometheus-metrics.ts';
 import type { Container } from '../../lib/composition.ts';
 import { httpHandler } from '../../lib/http/http-handler.ts';
-import { route as metricsRoute, PROMETHEUS_CONTENT_TYPE } from '../../lib/lambda/routes/metrics.ts';
+import { metricsRoute, PROMETHEUS_CONTENT_TYPE } from '../../lib/http/routes/metrics.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 
 const EMPTY_FAMILIES_AFTER_DELIVERED = [
@@ -140,7 +140,7 @@ describe('prometheus-metrics', () => {
 
 /** GET /metrics through the shared HTTP stack, with only what the route reads in the container. */
 const getMetrics = async (container: object) => {
-  const handler = httpHandler(metricsRoute(container as Container), {
+  const handler = httpHandler(metricsRoute, container as Container, {
     logger: createLogger('SILENT'),
     maxBodyBytes: 1024,
   });

@@ -12,6 +12,7 @@ import {
   isFinalQueueStatus,
   QUEUE_STATUS_DISPLAY,
   QUEUE_TRANSITIONS,
+  queueStatusesThatCanMoveTo,
   shouldApplyReceipt,
 } from '../../lib/domain/queue-state.ts';
 import {
@@ -24,10 +25,13 @@ import {
 // The expected machines, written out again from the design so a change to the module's tables fails here.
 const EXPECTED_QUEUE: Record<QueueStatus, QueueStatus[]> = {
   pending: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down'],
-  scheduled: ['running', 'paused', 'cancelled', 'instance_down'],
-  running: ['scheduled', 'paused', 'instance_down', 'completed', 'cancelled', 'failed'],
-  paused: ['pending', 'scheduled', 'running', 'cancelled'],
-  instance_down: ['running', 'scheduled', 'paused', 'cancelled', 'pending'],
+  // Self-moves: re-entered with new fields (continuation, later opening, later re-check).
+  scheduled: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down'],
+  running: ['running', 'scheduled', 'paused', 'instance_down', 'completed', 'cancelled', 'failed'],
+  // Resume goes to pending only (README, Control); the pump decides from there.
+  paused: ['pending', 'cancelled'],
+  // Not pausable (README, Control: pause works from pending, scheduled or running).
+  instance_down: ['instance_down', 'running', 'scheduled', 'cancelled', 'pending'],
   completed: [],
   cancelled: [],
   failed: [],
@@ -92,6 +96,34 @@ describe('queue state machine', () => {
 
     // Assess
     expect(error.message).toBe('Transição de status inválida: completed -> running');
+  });
+
+  it.each(QUEUE_STATUSES)('derives the statuses that can move to %s from the table', (to) => {
+    // Act
+    const from = queueStatusesThatCanMoveTo(to);
+
+    // Assess
+    expect([...from].sort()).toEqual(QUEUE_STATUSES.filter((s) => EXPECTED_QUEUE[s].includes(to)).sort());
+  });
+
+  it('gives the from-conditions the use cases write with', () => {
+    // Act and Assess
+    expect(queueStatusesThatCanMoveTo('running')).toEqual([
+      'pending',
+      'scheduled',
+      'running',
+      'instance_down',
+    ]);
+    expect(queueStatusesThatCanMoveTo('paused')).toEqual(['pending', 'scheduled', 'running']);
+    expect(queueStatusesThatCanMoveTo('pending')).toEqual(['paused', 'instance_down']);
+    expect(queueStatusesThatCanMoveTo('completed')).toEqual(['running']);
+    expect(queueStatusesThatCanMoveTo('cancelled')).toEqual([
+      'pending',
+      'scheduled',
+      'running',
+      'paused',
+      'instance_down',
+    ]);
   });
 
   it('treats completed, cancelled and failed as final and nothing else', () => {

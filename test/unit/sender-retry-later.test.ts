@@ -2,7 +2,8 @@ import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSqsWorkQueue } from '../../lib/adapters/queue/sqs-work-queue.ts';
+import { createSqsQueue } from '../../lib/adapters/queue/sqs-queue.ts';
+import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import { createContainer } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createSenderHandler } from '../../lib/lambda/sender-handler.ts';
@@ -23,7 +24,11 @@ const failingSender = (retryFailuresSoon: boolean) => {
   const c = createContainer(loadConfig({ LOG_LEVEL: 'SILENT' }), {
     store: broken,
     logger: createLogger('SILENT'),
-    workQueue: createSqsWorkQueue({ client: new SQSClient({ region: 'us-east-1' }), queueUrl: QUEUE_URL }),
+    workQueue: createSqsQueue({
+      client: new SQSClient({ region: 'us-east-1' }),
+      queueUrl: QUEUE_URL,
+      codec: workItemCodec,
+    }),
   });
   return createSenderHandler(c, { retryFailuresSoon });
 };

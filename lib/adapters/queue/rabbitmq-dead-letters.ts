@@ -2,14 +2,14 @@ import type { Channel, ChannelModel, GetMessage } from 'amqplib';
 import { connect } from 'amqplib';
 import type { DeadLetter, DeadLetters } from '../../ports/dead-letters.ts';
 import { deadLetterBody, listBySettling, MALFORMED_WORK_ITEM } from './dead-letter-body.ts';
-import { decodeWorkItem } from './work-item-schema.ts';
+import { workItemCodec } from './work-item-schema.ts';
 
 export interface RabbitMqDeadLettersOptions {
   /** e.g. amqp://guest:guest@127.0.0.1:5672 */
   url: string;
   /** The work queue; its dead-letter queue is `<queueName>.dlq` (rabbitmq-queue.ts). */
   queueName: string;
-  /** The work queue's delivery limit (RabbitMqQueueSettings.maxReceiveCount). Default 5. */
+  /** The work queue's delivery limit (RabbitMqQueueOptions.maxReceiveCount). Default 5. */
   maxReceiveCount?: number;
   /** Shown by the broker (`rabbitmqctl list_connections client_properties`). */
   connectionName?: string;
@@ -84,7 +84,7 @@ export const createRabbitMqDeadLetters = (options: RabbitMqDeadLettersOptions): 
 
   const toLetter = (message: GetMessage): DeadLetter => {
     const text = message.content.toString('utf8');
-    const item = decodeWorkItem(text) ?? null;
+    const item = workItemCodec.decode(text) ?? null;
     const headers = message.properties.headers ?? {};
     const death = (headers['x-death'] as XDeath[] | undefined)?.[0];
     const reason = death?.reason ?? (headers['x-first-death-reason'] as string | undefined);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as pause } from 'node:timers/promises';
 import { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, connect } from 'amqplib';
-import type { ConsumeOptions, Consumer, Reachability } from '../../ports/work-queue.ts';
-import type { WorkDeliveryFailureKind } from './work-item-schema.ts';
+import type { ConsumeOptions, Consumer, MessageDelivery, MessageQueue } from '../../ports/message-queue.ts';
+import { DeliveryError } from './delivery-error.ts';
+import type { MessageCodec } from './message-codec.ts';
 
 /** The part of a logger the RabbitMQ adapters use; the Powertools Logger fits. */
 export interface RabbitMqLogger {
@@ -10,12 +11,15 @@ export interface RabbitMqLogger {
   warn(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
-/** Settings every RabbitMQ queue adapter takes from its caller. */
-export interface RabbitMqQueueSettings {
+export interface RabbitMqQueueOptions<T> {
   /** e.g. amqp://guest:guest@127.0.0.1:5672 */
   url: string;
   /** The queue; its dead-letter queue is `<queueName>.dlq`. */
   queueName: string;
+  /** The message type (its FIFO keys, if any, are not used: RabbitMQ has no groups). */
+  codec: MessageCodec<T>;
+  /** Shown by the broker (`rabbitmqctl list_connections client_properties`). */
+  connectionName: string;
   /** Unacknowledged messages the broker may push to one consumer; default: its concurrency. */
   prefetch?: number;
   /** Deliveries of one message before it is dead-lettered (like SQS's maxReceiveCount). Default 5. */
@@ -27,47 +31,10 @@ export interface RabbitMqQueueSettings {
   /** Reconnect backoff: starts here and doubles up to `maxReconnectDelayMs`. Defaults 500 and 10 000. */
   reconnectDelayMs?: number;
   maxReconnectDelayMs?: number;
-  /** Shown by the broker (`rabbitmqctl list_connections client_properties`). */
-  connectionName?: string;
   logger?: RabbitMqLogger;
 }
 
-/** What makes a generic queue a specific one: its message body and how its failures are reported. */
-export interface RabbitMqQueueOptions<T> extends RabbitMqQueueSettings {
-  /** For error messages, e.g. `work queue`. */
-  label: string;
-  connectionName: string;
-  encode(item: T): string;
-  /** `undefined` for a body that is not a valid item (poison: dead-lettered, never handed out). */
-  decode(body: string): T | undefined;
-  /** The error handed to `onError` for a poison body, a failed attempt or a final failure. */
-  deliveryError(
-    kind: WorkDeliveryFailureKind,
-    messageId: string,
-    receiveCount: number,
-    options?: { cause?: unknown },
-  ): Error;
-}
-
-export interface RabbitMqDelivery<T> {
-  item: T;
-  messageId: string;
-  /** 1 on the first delivery; grows on redeliveries. */
-  receiveCount: number;
-}
-
-export interface RabbitMqQueue<T> {
-  publish(item: T): Promise<void>;
-  consume(
-    handler: (delivery: RabbitMqDelivery<T>) => Promise<void>,
-    options: ConsumeOptions,
-  ): Promise<Consumer>;
-  /** Whether a connection to the broker is up now (no I/O: the connection reports its own loss). */
-  reachability(): Promise<Reachability>;
-  close(): Promise<void>;
-}
-
-type Handler<T> = (delivery: RabbitMqDelivery<T>) => Promise<void>;
+type Handler<T> = (delivery: MessageDelivery<T>) => Promise<void>;
 
 interface Session {
   connection: ChannelModel;
@@ -94,8 +61,8 @@ interface ConsumerState<T> {
 const noopLogger: RabbitMqLogger = { info: () => {}, warn: () => {} };
 
 /**
- * A queue on RabbitMQ (amqplib's promise API), generic over its message body: the work queue and
- * the callbacks queue are this with their own codec (rabbitmq-work-queue.ts, rabbitmq-callback-queue.ts).
+ * A MessageQueue on RabbitMQ (amqplib's promise API), generic over its message type: the work queue
+ * and the callbacks queue are this with their own codec.
  *
  * Topology: a durable quorum queue (`x-queue-type: quorum`), because quorum queues count deliveries
  * themselves (`x-delivery-count`, the `receiveCount` here) and dead-letter a message past
@@ -109,8 +76,8 @@ const noopLogger: RabbitMqLogger = { info: () => {}, warn: () => {} };
  * closes (broker restart, forced close) the whole session is rebuilt with backoff and consumers resume
  * by themselves; deliveries in flight then come back from the broker (at-least-once).
  */
-export const createRabbitMqQueue = async <T>(options: RabbitMqQueueOptions<T>): Promise<RabbitMqQueue<T>> => {
-  const { url, queueName } = options;
+export const createRabbitMqQueue = async <T>(options: RabbitMqQueueOptions<T>): Promise<MessageQueue<T>> => {
+  const { url, queueName, codec } = options;
   const deadLetterQueue = `${queueName}.dlq`;
   const maxReceiveCount = options.maxReceiveCount ?? 5;
   if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
@@ -228,7 +195,7 @@ export const createRabbitMqQueue = async <T>(options: RabbitMqQueueOptions<T>): 
 
   const waitForSession = async (deadline: number): Promise<Session> => {
     while (!session || session.dead) {
-      if (closing.signal.aborted) throw new Error(`${options.label} ${queueName} is closed`);
+      if (closing.signal.aborted) throw new Error(`the ${codec.name} queue ${queueName} is closed`);
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       await new Promise<void>((resolve) => {
@@ -251,7 +218,7 @@ export const createRabbitMqQueue = async <T>(options: RabbitMqQueueOptions<T>): 
   };
 
   const publish = async (item: T): Promise<void> => {
-    const body = Buffer.from(options.encode(item));
+    const body = Buffer.from(codec.encode(item));
     const deadline = Date.now() + publishTimeoutMs;
     let lastError: unknown;
     while (Date.now() < deadline) {
@@ -309,21 +276,17 @@ export const createRabbitMqQueue = async <T>(options: RabbitMqQueueOptions<T>): 
       const messageId = String(message.properties.messageId ?? message.fields.deliveryTag);
       const receiveCount = Number(message.properties.headers?.['x-delivery-count'] ?? 0) + 1;
       const lastAttempt = receiveCount >= maxReceiveCount;
-      const item = options.decode(message.content.toString('utf8'));
+      const item = codec.decode(message.content.toString('utf8'));
       let failure: Error | undefined;
       if (!item) {
         // Poison: returned like a failure so the delivery limit moves it to the DLQ, never dropped.
-        failure = options.deliveryError('invalid-body', messageId, receiveCount);
+        failure = new DeliveryError('invalid-body', codec.name, messageId, receiveCount);
       } else {
         try {
           await state.handler({ item, messageId, receiveCount });
         } catch (cause) {
-          failure = options.deliveryError(
-            lastAttempt ? 'dead-lettered' : 'handler-failed',
-            messageId,
-            receiveCount,
-            { cause },
-          );
+          const kind = lastAttempt ? 'dead-lettered' : 'handler-failed';
+          failure = new DeliveryError(kind, codec.name, messageId, receiveCount, { cause });
         }
       }
       if (!failure) {

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { DeadLetter, DeadLetters, DeadLetterVerdict } from '../../ports/dead-letters.ts';
 import { deadLetterBody, listBySettling, MALFORMED_WORK_ITEM } from './dead-letter-body.ts';
-import { decodeWorkItem } from './work-item-schema.ts';
+import { workItemCodec } from './work-item-schema.ts';
 
 export interface SqsDeadLettersOptions {
   client: SQSClient;
@@ -76,7 +76,7 @@ export const createSqsDeadLetters = (options: SqsDeadLettersOptions): DeadLetter
   };
 
   const toLetter = (message: Message, { maxReceiveCount }: Target): DeadLetter => {
-    const item = decodeWorkItem(message.Body) ?? null;
+    const item = workItemCodec.decode(message.Body) ?? null;
     const received = Number(message.Attributes?.ApproximateReceiveCount ?? 0);
     return {
       messageId: message.MessageId ?? '',

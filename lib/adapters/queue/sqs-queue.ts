@@ -8,68 +8,38 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { ConsumeOptions, Consumer, Reachability } from '../../ports/work-queue.ts';
-import type { WorkDeliveryFailureKind } from './work-item-schema.ts';
+import type { ConsumeOptions, Consumer, MessageDelivery, MessageQueue } from '../../ports/message-queue.ts';
+import { DeliveryError } from './delivery-error.ts';
+import type { MessageCodec } from './message-codec.ts';
 
-/** The FIFO attributes of one published message. */
-export interface SqsMessageAttributes {
-  MessageGroupId?: string;
-  MessageDeduplicationId?: string;
-}
-
-/** What makes the generic SQS queue a specific one: its message body, its failures and its queue kind. */
 export interface SqsQueueOptions<T> {
   client: SQSClient;
-  /** A queue with a redrive policy to a dead-letter queue. */
-  queueUrl: string;
-  encode(item: T): string;
-  /** `undefined` for a body that is not a valid item (poison: left for the DLQ, never handed out). */
-  decode(body: string | undefined): T | undefined;
-  /** The error handed to `onError` for a poison body, a failed attempt or a final failure. */
-  deliveryError(
-    kind: WorkDeliveryFailureKind,
-    messageId: string,
-    receiveCount: number,
-    options?: { cause?: unknown },
-  ): Error;
   /**
-   * Set for a FIFO queue: the group and deduplication id of each published item. Received messages
-   * are then handled one group at a time, in order; without it every message stands alone.
+   * A queue with a redrive policy to a dead-letter queue: a FIFO queue (`.fifo`) for a codec with
+   * FIFO keys, a standard one otherwise.
    */
-  messageAttributes?: (item: T) => SqsMessageAttributes;
+  queueUrl: string;
+  /** The message type; its FIFO keys, when it has them, set each publish's group and deduplication id. */
+  codec: MessageCodec<T>;
   /** Long-poll wait per receive; also bounds how long `stop()` waits for the poll in progress. Default 2. */
   waitTimeSeconds?: number;
   /** Visibility timeout asked for on receive; default: the queue's own. */
   visibilityTimeoutSeconds?: number;
-  /** How long a failed item stays invisible before it comes back. Default 2. */
+  /** How long a failed item stays invisible before it comes back (on FIFO its group waits with it). Default 2. */
   retryDelaySeconds?: number;
   /** Extend the visibility timeout while a handler runs (for handlers that may outlast it). Default false. */
   keepInvisible?: boolean;
 }
 
-export interface SqsDelivery<T> {
-  item: T;
-  messageId: string;
-  /** 1 on the first delivery; grows on redeliveries. */
-  receiveCount: number;
-}
-
-export interface SqsQueue<T> {
-  publish(item: T): Promise<void>;
-  consume(handler: (delivery: SqsDelivery<T>) => Promise<void>, options: ConsumeOptions): Promise<Consumer>;
-  /** Whether the queue answers now (one GetQueueAttributes round trip). */
-  reachability(): Promise<Reachability>;
-  close(): Promise<void>;
-}
-
-type Handler<T> = (delivery: SqsDelivery<T>) => Promise<void>;
+type Handler<T> = (delivery: MessageDelivery<T>) => Promise<void>;
 
 /** After a receive error (throttling, emulator restart) the poller waits this long before trying again. */
 const RECEIVE_ERROR_BACKOFF_MS = 1_000;
 
 /**
- * A queue on SQS, generic over its message body: the work queue (FIFO) and the callbacks queue
- * (standard) are this with their own codec (sqs-work-queue.ts, sqs-callback-queue.ts).
+ * A MessageQueue on SQS, generic over its message type: the work queue is this on a FIFO queue
+ * with the work item codec (group = WhatsApp instance, deduplication id = queue and generation), the
+ * callbacks queue on a standard queue with the callback ref codec.
  *
  * Successful items are deleted; failed ones are made visible again after `retryDelaySeconds` and,
  * past the redrive policy's `maxReceiveCount`, SQS moves them to the dead-letter queue. Malformed
@@ -77,11 +47,11 @@ const RECEIVE_ERROR_BACKOFF_MS = 1_000;
  *
  * In AWS a Lambda event source mapping is the consumer; `consume` is the local / test poller.
  */
-export const createSqsQueue = <T>(options: SqsQueueOptions<T>): SqsQueue<T> => {
-  const { client, queueUrl, messageAttributes } = options;
+export const createSqsQueue = <T>(options: SqsQueueOptions<T>): MessageQueue<T> => {
+  const { client, queueUrl, codec } = options;
   const waitTimeSeconds = options.waitTimeSeconds ?? 2;
   const retryDelaySeconds = options.retryDelaySeconds ?? 2;
-  const grouped = messageAttributes !== undefined;
+  const grouped = codec.fifo !== undefined;
   const keepInvisible = options.keepInvisible ?? false;
   const consumers = new Set<Consumer>();
 
@@ -89,8 +59,13 @@ export const createSqsQueue = <T>(options: SqsQueueOptions<T>): SqsQueue<T> => {
     await client.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
-        MessageBody: options.encode(item),
-        ...messageAttributes?.(item),
+        MessageBody: codec.encode(item),
+        ...(codec.fifo
+          ? {
+              MessageGroupId: codec.fifo.groupId(item),
+              MessageDeduplicationId: codec.fifo.deduplicationId(item),
+            }
+          : {}),
       }),
     );
   };
@@ -165,10 +140,10 @@ export const createSqsQueue = <T>(options: SqsQueueOptions<T>): SqsQueue<T> => {
       const messageId = message.MessageId ?? '';
       const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
       const lastAttempt = settings.maxReceiveCount !== undefined && receiveCount >= settings.maxReceiveCount;
-      const item = options.decode(message.Body);
+      const item = codec.decode(message.Body);
       if (!item) {
         // Poison: left for the redrive policy to move to the DLQ, where someone can look at it.
-        report(options.deliveryError('invalid-body', messageId, receiveCount));
+        report(new DeliveryError('invalid-body', codec.name, messageId, receiveCount));
         await setVisibility(message, retryDelaySeconds);
         return false;
       }
@@ -177,11 +152,8 @@ export const createSqsQueue = <T>(options: SqsQueueOptions<T>): SqsQueue<T> => {
         await handler({ item, messageId, receiveCount });
       } catch (cause) {
         release();
-        report(
-          options.deliveryError(lastAttempt ? 'dead-lettered' : 'handler-failed', messageId, receiveCount, {
-            cause,
-          }),
-        );
+        const kind = lastAttempt ? 'dead-lettered' : 'handler-failed';
+        report(new DeliveryError(kind, codec.name, messageId, receiveCount, { cause }));
         await setVisibility(message, retryDelaySeconds);
         return false;
       }
@@ -296,6 +268,15 @@ export const createSqsQueue = <T>(options: SqsQueueOptions<T>): SqsQueue<T> => {
     // The SQS client is injected and owned by the caller; closing stops this queue's pollers only.
     close: async () => {
       await Promise.all([...consumers].map((consumer) => consumer.stop()));
+    },
+    retryLater: async (receiptHandle, delaySeconds) => {
+      await client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: delaySeconds,
+        }),
+      );
     },
   };
 };

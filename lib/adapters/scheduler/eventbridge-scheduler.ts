@@ -7,7 +7,7 @@ import {
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { ScheduleOptions, Scheduler } from '../../ports/scheduler.ts';
 import type { WorkItem } from '../../ports/work-queue.ts';
-import { encodeWorkItem } from '../queue/work-item-schema.ts';
+import { workItemCodec } from '../queue/work-item-schema.ts';
 
 export interface EventBridgeRetryPolicy {
   /** Attempts after the first failed invocation (0..185). */
@@ -70,7 +70,7 @@ export const createEventBridgeScheduler = (options: EventBridgeSchedulerOptions)
             Target: {
               Arn: options.targetArn,
               RoleArn: options.roleArn,
-              Input: encodeWorkItem(item),
+              Input: workItemCodec.encode(item),
               RetryPolicy: {
                 MaximumRetryAttempts: retry.maximumRetryAttempts,
                 MaximumEventAgeInSeconds: retry.maximumEventAgeInSeconds,

@@ -3,7 +3,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { ScheduleOptions, Scheduler } from '../../ports/scheduler.ts';
 import type { ScheduleStore } from '../../ports/store.ts';
 import type { WorkItem } from '../../ports/work-queue.ts';
-import { decodeWorkItem } from '../queue/work-item-schema.ts';
+import { workItemCodec } from '../queue/work-item-schema.ts';
 
 /**
  * The scheduler of local mode: schedules are items in the store (so they survive a restart) and
@@ -54,7 +54,7 @@ export const createStoreBackedScheduler = (deps: {
           const claimed = await deps.store.claimSchedule(candidate.name);
           if (!claimed) continue;
           claimedAny = true;
-          const item = decodeWorkItem(claimed.payload);
+          const item = workItemCodec.decode(claimed.payload);
           if (!item) {
             // No retry can make a malformed payload valid: report it and drop it.
             logger.error('schedule with an invalid work item dropped', { schedule: claimed.name });

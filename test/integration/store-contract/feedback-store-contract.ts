@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GSI1, keys } from '../../../lib/adapters/store/table-schema.ts';
-import { receiptDeltas } from '../../../lib/app/ingest-gateway-event.ts';
+import { receiptDeltas } from '../../../lib/app/apply-gateway-events.ts';
 import type { BillingContact, BillingQueue, OptOut, ReceiptStatus } from '../../../lib/domain/types.ts';
 import type { Clock } from '../../../lib/ports/clock.ts';
 import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';

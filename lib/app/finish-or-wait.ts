@@ -1,0 +1,96 @@
+import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
+import type { BillingQueue, ContactStatus, Tenant } from '../domain/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { BillingEvents } from '../ports/billing-events.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Metrics } from '../ports/metrics.ts';
+import type { Scheduler } from '../ports/scheduler.ts';
+import type { CampaignStore, ContactSummary, SendingStore } from '../ports/store.ts';
+import type { DeliveryWatchArmer } from './delivery-watch.ts';
+import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
+import { recountCounters } from './queue-progress.ts';
+import { resumeScheduleName, transitionWithMetrics, workItemOf } from './queue-work.ts';
+import { abandonAfterMs, claimTime, settleAbandonedClaims } from './send-claims.ts';
+
+export interface FinishDeps {
+  store: SendingStore & CampaignStore;
+  events: BillingEvents;
+  deliveryWatch: DeliveryWatchArmer;
+  metrics: Metrics;
+  scheduler: Scheduler;
+  logger: Logger;
+  clock: Clock;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/** A pending contact the last listing missed is looked for again this soon. */
+const MISSED_PENDING_WAIT_MS = 1000;
+
+/**
+ * Nothing claimable now: done, or wait for what is left. Decided from a strongly consistent read
+ * of every contact, never from an index (an index can still show a contact as it was before its
+ * last write: a queue would complete while a contact waits in `retry`). The queue is finished only
+ * when no contact is `pending`, `retry` or `sending`; claims older than a send can take are settled
+ * here; otherwise the pump waits (here when it fits the budget, else via the scheduler) for the
+ * earliest retry or for a young claim to come back or age out. `wait`: look for contacts again.
+ */
+export const finishOrWait = async (
+  deps: FinishDeps,
+  queue: BillingQueue,
+  tenant: Tenant,
+  budgetEnd: number,
+  options: { gatewayTimeoutMs: number },
+): Promise<'wait' | 'completed' | 'scheduled' | 'stopped'> => {
+  const summary = await deps.store.summarizeContacts(queue.id);
+  if ((await settleAbandonedClaims(deps, queue, tenant, summary.sending, options)) > 0) return 'wait';
+  const n = (status: ContactStatus) => summary.byStatus[status] ?? 0;
+  if (n('pending') + n('retry') + n('sending') === 0) return complete(deps, queue, summary);
+  const now = deps.clock.now().getTime();
+  const wakeAt = Math.min(
+    summary.earliestRetryAt ? new Date(summary.earliestRetryAt).getTime() : Number.POSITIVE_INFINITY,
+    // A young claim (a pump that may still be sending it) is taken for abandoned once it ages out.
+    ...summary.sending.map((c) => claimTime(c) + abandonAfterMs(options)),
+    n('pending') > 0 ? now + MISSED_PENDING_WAIT_MS : Number.POSITIVE_INFINITY,
+  );
+  const retryAt = new Date(Math.max(wakeAt, now)).toISOString();
+  if (wakeAt < budgetEnd) {
+    // Tell the sweeper this pump is alive and waiting, not dead.
+    await deps.store.updateQueueProgress(queue.id, {}, { nextRunAt: retryAt });
+    await deps.sleep(Math.max(0, wakeAt - now));
+    return 'wait';
+  }
+  // The next retry is beyond this run: hand it to the scheduler instead of sleeping.
+  const at = new Date(retryAt);
+  await deps.store.updateQueueProgress(queue.id, {}, { nextRunAt: at.toISOString() });
+  const generation = await deps.store.nextPublishGeneration(queue.id);
+  await scheduleOrLeaveToSweeper(deps, resumeScheduleName(queue.id, at), at, workItemOf(queue, generation));
+  return 'scheduled';
+};
+
+/** Every contact is settled: exact final counters, `completed`, and the `queue.completed` event. */
+const complete = async (
+  deps: FinishDeps,
+  queue: BillingQueue,
+  summary: ContactSummary,
+): Promise<'completed' | 'stopped'> => {
+  // The final counters are exact whatever happened on the way (crashes between writes).
+  const counted = (await recountCounters(deps, queue, summary)) ?? queue;
+  const completedAt = deps.clock.now().toISOString();
+  const completed = await transitionWithMetrics(
+    deps,
+    counted,
+    queueStatusesThatCanMoveTo('completed'),
+    'completed',
+    { completedAt },
+  );
+  if (!completed) return 'stopped';
+  // A pump that died between recording a send and arming its watch left that contact unwatched.
+  await deps.deliveryWatch.arm(queue.id, completedAt);
+  await deps.events.emit({
+    name: 'queue.completed',
+    queueId: queue.id,
+    contactPosition: null,
+    occurredAt: completedAt,
+  });
+  return 'completed';
+};

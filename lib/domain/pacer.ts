@@ -1,0 +1,119 @@
+/**
+ * The pace of one pump on one WhatsApp instance: when its next gateway call is due and what it
+ * learns on the way. Numbers only: the caller reads the clock, sleeps, and reports back. The
+ * interval itself is pacing.ts (`nextIntervalMs`); the instance lease carries `lastSendAt` across
+ * pumps.
+ */
+import { nextIntervalMs, type PacingConfig } from './pacing.ts';
+
+/** Recent sends kept to measure the rate. */
+const RATE_WINDOW = 20;
+/** Extra spacing after WhatsApp answered `rate-overlimit`, decaying back to 1 over later sends. */
+const RATE_LIMIT_SLOWDOWN = 4;
+/** Weight of the newest sample in the moving averages (pre-send work, timer lateness). */
+const NEWEST_WEIGHT = 0.2;
+
+const movingAverage = (average: number, sample: number): number =>
+  (1 - NEWEST_WEIGHT) * average + NEWEST_WEIGHT * sample;
+
+export class Pacer {
+  readonly #random: () => number;
+  #lastSendAt: number;
+  /** The second draw of the current mirrored jitter pair, while it is unused. */
+  #mirror: number | undefined;
+  #slowdown = 1;
+  /** How long the work before a send (status read, claim, opt-out check) takes (moving average). */
+  #preSendMs = 0;
+  /** How late timers have been waking (moving average), to aim the last wait. */
+  #timerLateMs = 0;
+  readonly #recentSends: number[] = [];
+
+  /**
+   * `random` is uniform in [0, 1) (injected so tests repeat); `lastSendAt` is when the instance last
+   * called the gateway (ms, 0 when never), as the previous lease holder left it.
+   */
+  constructor(random: () => number, lastSendAt: number) {
+    this.#random = random;
+    this.#lastSendAt = lastSendAt;
+  }
+
+  /** When this instance last called the gateway (ms; 0 when never). */
+  get lastSendAt(): number {
+    return this.#lastSendAt;
+  }
+
+  /**
+   * When the next gateway call may happen: the tenant's interval (with jitter) after the last one,
+   * stretched while recovering from a rate limit. Each call draws a new interval.
+   */
+  nextSendAt(config: PacingConfig): number {
+    return this.#lastSendAt + nextIntervalMs(config, () => this.#jitterDraw()) * this.#slowdown;
+  }
+
+  /**
+   * When to start the work that precedes a send due at `sendAt`: that long ahead, as learnt, so the
+   * work does not stretch every interval.
+   */
+  preSendStartAt(sendAt: number): number {
+    return sendAt - this.#preSendMs;
+  }
+
+  /** The work before a send took `ms`. */
+  notePreSendTook(ms: number): void {
+    this.#preSendMs = movingAverage(this.#preSendMs, ms);
+  }
+
+  /**
+   * How long to sleep when the send is `earlyMs` away: timers wake late by a millisecond or two,
+   * so aim that much early (as learnt); the caller then waits out whatever is left, so a call is
+   * never early and on average barely late.
+   */
+  aimedSleepMs(earlyMs: number): number {
+    return Math.max(0, Math.floor(earlyMs - this.#timerLateMs));
+  }
+
+  /**
+   * The gateway call due at `sendAt` starts at `startedAt`. `afterSleeping`: the caller slept for
+   * it (only then does the lateness say how late timers wake). The interval WhatsApp sees is
+   * between gateway calls, so this is the new `lastSendAt`.
+   */
+  noteSendStarted(startedAt: number, sendAt: number, afterSleeping: boolean): void {
+    if (afterSleeping) this.#timerLateMs = movingAverage(this.#timerLateMs, Math.max(0, startedAt - sendAt));
+    this.#lastSendAt = startedAt;
+  }
+
+  /**
+   * The gateway answered at `doneAt`; `rateLimited` when WhatsApp said `rate-overlimit`, which
+   * slows the pace down, back to normal over the following sends.
+   */
+  noteSendEnded(doneAt: number, rateLimited: boolean): void {
+    this.#recentSends.push(doneAt);
+    if (this.#recentSends.length > RATE_WINDOW) this.#recentSends.shift();
+    this.#slowdown = rateLimited ? RATE_LIMIT_SLOWDOWN : Math.max(1, this.#slowdown * 0.8);
+  }
+
+  /** Messages per minute over the recent sends (0 until there are two). */
+  measuredRate(): number {
+    const sends = this.#recentSends;
+    if (sends.length < 2) return 0;
+    // biome-ignore lint/style/noNonNullAssertion: length checked
+    const span = sends[sends.length - 1]! - sends[0]!;
+    return span > 0 ? Math.round(((sends.length - 1) * 60_000 * 100) / span) / 100 : 0;
+  }
+
+  /**
+   * Jitter draws in mirrored pairs (r, then 1 - r): every interval still varies, and each pair
+   * averages exactly the configured interval, so the rate holds over a few sends, not only over
+   * hundreds.
+   */
+  #jitterDraw(): number {
+    if (this.#mirror !== undefined) {
+      const r = this.#mirror;
+      this.#mirror = undefined;
+      return r;
+    }
+    const r = this.#random();
+    this.#mirror = Math.min(1 - r, 1 - Number.EPSILON);
+    return r;
+  }
+}

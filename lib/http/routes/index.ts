@@ -1,0 +1,54 @@
+import type { Container } from '../../composition.ts';
+import type { HttpRoute, Operation } from '../route.ts';
+import { conversationHistoryRoute } from './conversation-history.ts';
+import { docsRoute } from './docs.ts';
+import { evolutionWebhookRoute } from './evolution-webhook.ts';
+import { getCampaignRoute } from './get-campaign.ts';
+import { healthRoute } from './health.ts';
+import { listEventsRoute } from './list-events.ts';
+import { listQueuesRoute } from './list-queues.ts';
+import { metricsRoute } from './metrics.ts';
+import { openApiRoute } from './openapi.ts';
+import { optOutsRoute } from './optouts.ts';
+import { queueContactsRoute } from './queue-contacts.ts';
+import { queueControlRoute } from './queue-control.ts';
+import { queueStatusRoute } from './queue-status.ts';
+import { sendNotificationRoute } from './send-notification.ts';
+import { sendOverdueRoute } from './send-overdue.ts';
+import { sendUpcomingRoute } from './send-upcoming.ts';
+
+/**
+ * Every HTTP route of the product, each declared once in its module lib/http/routes/<name>.ts
+ * (method, path, auth, request and response schemas, error codes, handler). This one list drives
+ * the local gateway (lib/local/local-stack.ts), the API Gateway routes and their functions
+ * (infra/api.ts), and the OpenAPI document (lib/http/openapi-document.ts), so they cannot drift
+ * apart. Each route's Lambda entry point is functions/<name>.ts, which wraps that module
+ * (test/unit/route-entry-points.test.ts holds the list and functions/ to each other).
+ * Paths are declared without a trailing slash; both spellings are served.
+ */
+export const ROUTES: readonly HttpRoute<Container>[] = [
+  healthRoute,
+  metricsRoute,
+  sendOverdueRoute,
+  sendUpcomingRoute,
+  sendNotificationRoute,
+  queueStatusRoute,
+  queueControlRoute,
+  queueContactsRoute,
+  listQueuesRoute,
+  listEventsRoute,
+  getCampaignRoute,
+  conversationHistoryRoute,
+  optOutsRoute,
+  evolutionWebhookRoute,
+  openApiRoute,
+  docsRoute,
+];
+
+/** An operation of the list, with the name of the route (and entry point) that serves it. */
+export type RouteOperation = Operation<Container> & { route: string };
+
+/** Every operation of the list, flattened. */
+export const OPERATIONS: readonly RouteOperation[] = ROUTES.flatMap((route) =>
+  route.operations.map((operation) => ({ ...operation, route: route.name })),
+);

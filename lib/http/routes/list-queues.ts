@@ -1,0 +1,42 @@
+import type { CampaignStore } from '../../ports/store.ts';
+import type { AuthDeps } from '../authenticate.ts';
+import { defineOperation, type HttpRoute } from '../route.ts';
+import { queueListQuerySchema, queueListResponseSchema } from '../schemas/queues.ts';
+import { queueStatusView } from '../views.ts';
+
+type ListQueuesDeps = AuthDeps & { store: CampaignStore };
+
+/** GET /api/v1/billing/queues?status=&limit=&cursor=: the tenant's queues, newest first. */
+export const listQueuesRoute: HttpRoute<ListQueuesDeps> = {
+  name: 'list-queues',
+  operations: [
+    defineOperation({
+      method: 'GET',
+      path: '/api/v1/billing/queues',
+      auth: 'apiKey',
+      request: { query: { schema: queueListQuerySchema } },
+      responses: { 200: { description: 'Uma página de filas.', schema: queueListResponseSchema } },
+      errors: [],
+      openapi: {
+        operationId: 'queue_list',
+        tags: ['Filas'],
+        summary: 'Lista as filas do tenant',
+        description: 'Mais recentes primeiro, paginadas por `cursor`.',
+      },
+      handler: async (c: ListQueuesDeps, { auth, query }) => {
+        const { status, limit, cursor } = query;
+        const page = await c.store.listQueues(auth.tenant.id, { status, limit, cursor });
+        const now = c.clock.now();
+        const calendar = await c.store.getCalendar(auth.tenant.id);
+        return {
+          statusCode: 200,
+          body: {
+            success: true,
+            queues: page.items.map((q) => queueStatusView(q, auth.tenant.config, now, calendar)),
+            next_cursor: page.nextCursor,
+          },
+        };
+      },
+    }),
+  ],
+};

@@ -1,0 +1,59 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
+import { startLocalStack } from '../../lib/local/local-stack.ts';
+import type { WorkItem } from '../../lib/ports/work-queue.ts';
+import { acmeQueue } from '../support/acme-queue.ts';
+
+describe('local stack restart', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('resumes at start the queues whose work items the embedded SQS lost with the last process', async () => {
+    // Prepare: a queue the last run was sending when it stopped, and one already finished
+    const dataDir = await mkdtemp(join(tmpdir(), 'billing-restart-'));
+    dirs.push(dataDir);
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      PORT: '0',
+      DYNAMODB_PORT: '0',
+      SIMULATOR_PORT: '0',
+      LOG_LEVEL: 'SILENT',
+    });
+    const first = await startLocalStack(config, {}, { api: false, worker: false });
+    const now = new Date().toISOString();
+    await first.container.store.createQueue({
+      ...acmeQueue({ totalContacts: 3, createdAt: now }),
+      status: 'running',
+    });
+    await first.container.store.createQueue({
+      ...acmeQueue({ totalContacts: 1, createdAt: now }),
+      id: 'queue-done',
+      status: 'completed',
+    });
+    await first.close();
+
+    // Act: start again on the same data dir, recording what is published
+    const published: WorkItem[] = [];
+    const second = await startLocalStack(config, {}, { api: false, worker: false });
+    try {
+      const consumer = await second.container.workQueue.consume(
+        async (delivery) => {
+          published.push(delivery.item);
+        },
+        { concurrency: 1 },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await consumer.stop();
+    } finally {
+      await second.close();
+    }
+
+    // Assess
+    expect(published.map((item) => item.queueId)).toEqual(['queue-1']);
+  });
+});

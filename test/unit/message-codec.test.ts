@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { callbackRefCodec } from '../../lib/adapters/queue/callback-ref-schema.ts';
+import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
+import type { WorkItem } from '../../lib/ports/work-queue.ts';
+
+const item: WorkItem = { queueId: 'q-1', tenantId: 't-1', instanceId: 'demo', generation: 3 };
+
+describe('createMessageCodec', () => {
+  it('reads back what it wrote', () => {
+    // Act
+    const body = workItemCodec.encode(item);
+
+    // Assess
+    expect(workItemCodec.decode(body)).toEqual(item);
+  });
+
+  it('strips keys the schema does not know, so a newer publisher may add fields', () => {
+    // Act
+    const decoded = callbackRefCodec.decode('{"queueId":"q-1","eventId":"e-1","priority":"high"}');
+
+    // Assess
+    expect(decoded).toEqual({ queueId: 'q-1', eventId: 'e-1' });
+  });
+
+  it.each([
+    ['no body', undefined],
+    ['a body that is not JSON', '{"queueId":'],
+    ['a body that fails the schema', '{"queueId":42}'],
+    ['another type of message', '{"queueId":"q-1","eventId":"e-1"}'],
+  ])('reads %s as poison (undefined)', (_, body) => {
+    // Act
+    const decoded = workItemCodec.decode(body);
+
+    // Assess
+    expect(decoded).toBeUndefined();
+  });
+
+  it('refuses to write a message that fails its schema, so a bad message fails at the publisher', () => {
+    // Act
+    const write = () => workItemCodec.encode({ ...item, generation: -1 });
+
+    // Assess
+    expect(write).toThrow();
+  });
+
+  it('gives a work item its FIFO group (tenant and instance) and deduplication id (queue and generation)', () => {
+    // Act
+    const keys = {
+      group: workItemCodec.fifo?.groupId(item),
+      dedup: workItemCodec.fifo?.deduplicationId(item),
+    };
+
+    // Assess: instance ids are unique per tenant only, so the group names both.
+    expect(keys).toEqual({ group: 't-1:demo', dedup: 'q-1:3' });
+    expect(callbackRefCodec.fifo).toBeUndefined();
+  });
+});

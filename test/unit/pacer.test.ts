@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { Pacer } from '../../lib/domain/pacer.ts';
+import { seededRandom } from '../../lib/domain/seeded-random.ts';
+
+/** 20 messages a minute (3 s apart) with 1 s of jitter either way. */
+const CONFIG = { messagesPerMinute: 20, minIntervalSeconds: 0, jitterSeconds: 1 };
+const NO_JITTER = { ...CONFIG, jitterSeconds: 0 };
+
+/** Sends `count` messages exactly on their slots; returns the intervals the pacer asked for. */
+const sendOnSlots = (pacer: Pacer, count: number, config = CONFIG): number[] =>
+  Array.from({ length: count }, () => {
+    const last = pacer.lastSendAt;
+    const at = pacer.nextSendAt(config);
+    pacer.noteSendStarted(at, at, true);
+    pacer.noteSendEnded(at + 100, false);
+    return at - last;
+  });
+
+describe('Pacer', () => {
+  it('paces from the last send the instance lease remembered', () => {
+    // Prepare
+    const pacer = new Pacer(() => 0.5, 1_000_000);
+
+    // Act
+    const sendAt = pacer.nextSendAt(CONFIG);
+
+    // Assess
+    expect(sendAt).toBe(1_003_000);
+  });
+
+  it('draws jitter in mirrored pairs, so every two intervals average exactly the configured one', () => {
+    // Prepare
+    const pacer = new Pacer(seededRandom(7), 0);
+
+    // Act
+    const intervals = sendOnSlots(pacer, 10);
+
+    // Assess
+    expect(new Set(intervals).size).toBeGreaterThan(2);
+    for (let i = 0; i < intervals.length; i += 2) {
+      expect(((intervals[i] as number) + (intervals[i + 1] as number)) / 2).toBeCloseTo(3000, 0);
+    }
+  });
+
+  it('slows down after a rate limit and eases back to the configured interval', () => {
+    // Prepare
+    const pacer = new Pacer(() => 0.5, 0);
+    pacer.noteSendStarted(0, 0, false);
+    pacer.noteSendEnded(50, true);
+
+    // Act
+    const afterLimit = pacer.nextSendAt(NO_JITTER) - pacer.lastSendAt;
+    const later = sendOnSlots(pacer, 12, NO_JITTER);
+
+    // Assess
+    expect(afterLimit).toBe(12_000);
+    expect(later[0]).toBe(12_000);
+    expect(later[1]).toBeCloseTo(9_600, 6);
+    expect(later.at(-1)).toBe(3_000);
+  });
+
+  it('starts the pre-send work as early as that work has been taking', () => {
+    // Prepare
+    const pacer = new Pacer(() => 0.5, 0);
+
+    // Act
+    const before = pacer.preSendStartAt(10_000);
+    for (let i = 0; i < 50; i += 1) pacer.notePreSendTook(40);
+    const after = pacer.preSendStartAt(10_000);
+
+    // Assess
+    expect(before).toBe(10_000);
+    expect(after).toBeCloseTo(9_960, 0);
+  });
+
+  it('aims its last sleep early by how late timers have woken, never below zero', () => {
+    // Prepare
+    const pacer = new Pacer(() => 0.5, 0);
+
+    // Act
+    const first = pacer.aimedSleepMs(10.7);
+    for (let i = 0; i < 50; i += 1) pacer.noteSendStarted(1_002 + i * 3_000, 1_000 + i * 3_000, true);
+    const learnt = pacer.aimedSleepMs(10.7);
+    const tiny = pacer.aimedSleepMs(1);
+
+    // Assess
+    expect(first).toBe(10);
+    expect(learnt).toBe(8);
+    expect(tiny).toBe(0);
+  });
+
+  it('learns timer lateness only from sends it slept for', () => {
+    // Prepare
+    const pacer = new Pacer(() => 0.5, 0);
+
+    // Act: a send that started 500 ms after its slot without sleeping (the pre-send work ran late).
+    pacer.noteSendStarted(3_500, 3_000, false);
+
+    // Assess
+    expect(pacer.aimedSleepMs(100)).toBe(100);
+    expect(pacer.lastSendAt).toBe(3_500);
+  });
+
+  it('measures the rate over the recent sends', () => {
+    // Prepare
+    const pacer = new Pacer(() => 0.5, 0);
+    const none = pacer.measuredRate();
+    pacer.noteSendEnded(0, false);
+    const one = pacer.measuredRate();
+
+    // Act: 30 more sends 2 s apart; only the last 20 count.
+    pacer.noteSendEnded(60_000, false);
+    for (let i = 1; i <= 30; i += 1) pacer.noteSendEnded(60_000 + i * 2_000, false);
+
+    // Assess
+    expect(none).toBe(0);
+    expect(one).toBe(0);
+    expect(pacer.measuredRate()).toBe(30);
+  });
+});
