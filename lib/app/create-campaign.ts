@@ -218,8 +218,9 @@ const reserveDailyQuota = async (deps: Deps, tenant: Tenant, count: number, now:
   const limit = tenant.config.dailyMessageLimit;
   if (limit === 0) return true;
   const day = localDateIn(tenant.config.timezone, now);
-  const reserved = await deps.store.incrementCounter(
-    `DAILY#${tenant.id}#${day}`,
+  const reserved = await deps.store.reserveDailyQuota(
+    tenant.id,
+    day,
     count,
     limit,
     new Date(now.getTime() + 2 * 86_400_000),

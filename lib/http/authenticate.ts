@@ -28,11 +28,11 @@ const HOUR_MS = 3_600_000;
  * The key's hourly window, fixed on the UTC hour. The counter lives a little past the window
  * (its TTL) so a late reader still sees the right count.
  */
-const rateWindow = (keyId: string, now: Date) => {
+const rateWindow = (now: Date) => {
   const start = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
   const end = new Date(start + HOUR_MS);
   return {
-    counter: `RATE#${keyId}#${new Date(start).toISOString().slice(0, 13)}`,
+    start: new Date(start),
     end,
     secondsLeft: Math.max(1, Math.ceil((end.getTime() - now.getTime()) / 1000)),
   };
@@ -60,10 +60,10 @@ export const authenticate = async (
 
   // Counted before the use is recorded: a refused request is not a use.
   const limit = tenant.config.apiRateLimitPerHour;
-  const window = rateWindow(apiKey.id, now);
-  const counted = await c.store.incrementCounter(
-    window.counter,
-    1,
+  const window = rateWindow(now);
+  const counted = await c.store.countKeyRequest(
+    apiKey.id,
+    window.start,
     limit,
     new Date(window.end.getTime() + HOUR_MS),
   );

@@ -1,27 +1,14 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
-import { ensureTable, GSI1, GSI2, keys, TTL_ATTRIBUTE } from '../../lib/adapters/store/table-schema.ts';
-import type {
-  ApiKey,
-  BillingConfig,
-  BillingTemplate,
-  BusinessCalendar,
-  Tenant,
-  WhatsAppInstance,
-} from '../../lib/domain/types.ts';
+import { ensureTable, GSI1, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { assertLoopbackEndpoint, createTestDocumentClient, useDynalite } from '../support/dynalite.ts';
+import { describeTenantStoreContract } from './store-contract/tenant-store-contract.ts';
 
 const db = useDynalite();
-
-/** A clock the test moves by hand. */
-const manualClock = (start: string): Clock & { set(iso: string): void } => {
-  let current = new Date(start);
-  return { now: () => current, set: (iso) => (current = new Date(iso)) };
-};
 
 /** A store on its own fresh table, so tests never see each other's items. */
 async function freshStore(clock?: Clock): Promise<{ store: Store; tableName: string }> {
@@ -29,90 +16,9 @@ async function freshStore(clock?: Clock): Promise<{ store: Store; tableName: str
   return { store: createDynamoDbStore({ client: db.doc, tableName, clock }), tableName };
 }
 
-const config = (overrides: Partial<BillingConfig> = {}): BillingConfig => ({
-  apiEnabled: true,
-  maxBatchSize: 1000,
-  dailyMessageLimit: 0,
-  apiRateLimitPerHour: 1000,
-  messagesPerMinute: 20,
-  minIntervalSeconds: 3,
-  jitterSeconds: 2,
-  maxRetries: 3,
-  retryBackoffSeconds: 30,
-  timezone: 'America/Sao_Paulo',
-  allowLandlines: false,
-  ambiguousSendPolicy: 'mark_unknown',
-  retentionDays: 90,
-  allowInsecureCallbacks: false,
-  deliveryTimeoutMinutes: 15,
-  ...overrides,
-});
-
-const tenant = (id: string, overrides: Partial<Tenant> = {}): Tenant => ({
-  id,
-  name: `Empresa ${id}`,
-  config: config(),
-  createdAt: '2025-01-10T12:00:00.000Z',
-  updatedAt: '2025-01-10T12:00:00.000Z',
-  ...overrides,
-});
-
-const apiKey = (overrides: Partial<ApiKey> = {}): ApiKey => ({
-  id: 'key-1',
-  tenantId: 'acme',
-  name: 'ERP',
-  description: '',
-  keyHash: 'a'.repeat(64),
-  keyPrefix: 'billing_ab',
-  allowedTemplateTypes: ['overdue', 'upcoming'],
-  allowedIps: [],
-  expiresAt: null,
-  isActive: true,
-  usageCount: 0,
-  lastUsedAt: null,
-  lastUsedIp: null,
-  signingSecrets: ['secret-1'],
-  createdAt: '2025-01-10T12:00:00.000Z',
-  ...overrides,
-});
-
-const template = (overrides: Partial<BillingTemplate> = {}): BillingTemplate => ({
-  tenantId: 'acme',
-  type: 'overdue',
-  name: 'Cobrança atrasada',
-  isActive: true,
-  requiredVariables: ['nome_cliente', 'valor'],
-  rotationStrategy: 'sequential',
-  variations: [
-    {
-      id: 'v1',
-      messageTemplate: 'Olá {{nome_cliente}}, sua fatura de {{valor}} venceu.',
-      isActive: true,
-      timesUsed: 4,
-    },
-    {
-      id: 'v2',
-      messageTemplate: 'Oi {{nome_cliente}}! Fatura {{valor}} em aberto.',
-      isActive: true,
-      timesUsed: 0,
-    },
-    { id: 'v3', messageTemplate: 'Lembrete: {{valor}}.', isActive: false, timesUsed: 1 },
-  ],
-  updatedAt: '2025-01-10T12:00:00.000Z',
-  ...overrides,
-});
-
-const instance = (overrides: Partial<WhatsAppInstance> = {}): WhatsAppInstance => ({
-  id: 'inst-1',
-  tenantId: 'acme',
-  instanceName: 'acme-principal',
-  baseUrl: 'http://127.0.0.1:8081',
-  credentialRef: 'env:EVOLUTION_API_KEY',
-  webhookSecret: 'whsec',
-  isActive: true,
-  connectionState: 'open',
-  createdAt: '2025-01-10T12:00:00.000Z',
-  ...overrides,
+describeTenantStoreContract(async ({ clock }) => {
+  const { store, tableName } = await freshStore(clock);
+  return { store, tableItem: (key) => db.item(tableName, key) };
 });
 
 describe('ensureTable', () => {
@@ -155,435 +61,41 @@ describe('startDynalite', () => {
 });
 
 describe('createDynamoDbStore', () => {
-  describe('tenants', () => {
-    it('creates a tenant and reports exists on a second create without overwriting it', async () => {
-      // Prepare
-      const { store } = await freshStore();
-
-      // Act
-      const first = await store.createTenant(tenant('acme'));
-      const second = await store.createTenant(tenant('acme', { name: 'Outra' }));
-
-      // Assess
-      expect(first).toBe('created');
-      expect(second).toBe('exists');
-      expect(await store.getTenant('acme')).toEqual(tenant('acme'));
-    });
-
-    it('returns undefined for an unknown tenant and lists the tenants that exist', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.createTenant(tenant('acme'));
-      await store.createTenant(tenant('beta'));
-
-      // Act
-      const missing = await store.getTenant('nope');
-      const all = await store.listTenants();
-
-      // Assess
-      expect(missing).toBeUndefined();
-      expect(all.map((t) => t.id).sort()).toEqual(['acme', 'beta']);
-      expect(all.find((t) => t.id === 'beta')).toEqual(tenant('beta'));
-    });
-
-    it('merges config fields and keeps the others when updating a tenant', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.createTenant(tenant('acme'));
-
-      // Act
-      const updated = await store.updateTenantConfig(
-        'acme',
-        // An undefined field (as zod leaves absent optional fields) means "unchanged".
-        { dailyMessageLimit: 500, timezone: 'America/Manaus', jitterSeconds: undefined },
-        '2025-02-01T00:00:00.000Z',
-      );
-
-      // Assess
-      const expected = tenant('acme', {
-        config: config({ dailyMessageLimit: 500, timezone: 'America/Manaus' }),
-        updatedAt: '2025-02-01T00:00:00.000Z',
-      });
-      expect(updated).toEqual(expected);
-      expect(await store.getTenant('acme')).toEqual(expected);
-    });
-
-    it('returns undefined and creates nothing when updating an unknown tenant', async () => {
-      // Prepare
-      const { store } = await freshStore();
-
-      // Act
-      const updated = await store.updateTenantConfig('ghost', { maxRetries: 1 }, '2025-02-01T00:00:00.000Z');
-
-      // Assess
-      expect(updated).toBeUndefined();
-      expect(await store.getTenant('ghost')).toBeUndefined();
-    });
-  });
-
-  describe('api keys', () => {
-    it('finds a key by its hash without exposing table attributes', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      const key = apiKey({ expiresAt: '2026-01-01T00:00:00.000Z' });
-
-      // Act
-      const outcome = await store.createApiKey(key);
-      const found = await store.getApiKeyByHash(key.keyHash);
-
-      // Assess
-      expect(outcome).toBe('created');
-      expect(found).toEqual(key);
-      expect(await store.getApiKeyByHash('b'.repeat(64))).toBeUndefined();
-    });
-
-    it('reports exists and keeps the first key when the same hash is created twice', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.createApiKey(apiKey());
-
-      // Act
-      const outcome = await store.createApiKey(apiKey({ id: 'key-2', tenantId: 'beta', name: 'Intruso' }));
-
-      // Assess
-      expect(outcome).toBe('exists');
-      expect(await store.getApiKeyByHash(apiKey().keyHash)).toEqual(apiKey());
-    });
-
-    it('reports exists when the tenant already has a key with the same id', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.createApiKey(apiKey());
-
-      // Act
-      const outcome = await store.createApiKey(apiKey({ keyHash: 'c'.repeat(64) }));
-
-      // Assess
-      expect(outcome).toBe('exists');
-      expect(await store.getApiKeyByHash('c'.repeat(64))).toBeUndefined();
-    });
-
-    it("lists only the tenant's keys, newest first", async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.createApiKey(
-        apiKey({ id: 'old', keyHash: '1'.repeat(64), createdAt: '2025-01-01T00:00:00.000Z' }),
-      );
-      await store.createApiKey(
-        apiKey({ id: 'new', keyHash: '2'.repeat(64), createdAt: '2025-03-01T00:00:00.000Z' }),
-      );
-      await store.createApiKey(
-        apiKey({ id: 'mid', keyHash: '3'.repeat(64), createdAt: '2025-02-01T00:00:00.000Z' }),
-      );
-      await store.createApiKey(apiKey({ id: 'other', tenantId: 'beta', keyHash: '4'.repeat(64) }));
-
-      // Act
-      const listed = await store.listApiKeys('acme');
-
-      // Assess
-      expect(listed.map((k) => k.id)).toEqual(['new', 'mid', 'old']);
-      expect(listed[0]).toEqual(
-        apiKey({ id: 'new', keyHash: '2'.repeat(64), createdAt: '2025-03-01T00:00:00.000Z' }),
-      );
-    });
-
-    it('revokes a key of the tenant and refuses the key id of another tenant', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.createApiKey(apiKey({ id: 'acme-key', keyHash: '1'.repeat(64) }));
-      await store.createApiKey(apiKey({ id: 'beta-key', tenantId: 'beta', keyHash: '2'.repeat(64) }));
-
-      // Act
-      const revoked = await store.revokeApiKey('acme', 'acme-key');
-      const crossTenant = await store.revokeApiKey('acme', 'beta-key');
-      const unknown = await store.revokeApiKey('acme', 'nope');
-
-      // Assess
-      expect(revoked).toBe(true);
-      expect(crossTenant).toBe(false);
-      expect(unknown).toBe(false);
-      expect((await store.getApiKeyByHash('1'.repeat(64)))?.isActive).toBe(false);
-      expect((await store.getApiKeyByHash('2'.repeat(64)))?.isActive).toBe(true);
-    });
-
-    it('counts each use and keeps the latest time and address', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.createApiKey(apiKey());
-
-      // Act
-      await Promise.all([
-        store.recordApiKeyUse(apiKey().keyHash, '2025-01-11T10:00:00.000Z', '203.0.113.7'),
-        store.recordApiKeyUse(apiKey().keyHash, '2025-01-11T10:00:00.000Z', '203.0.113.7'),
-      ]);
-      await store.recordApiKeyUse(apiKey().keyHash, '2025-01-11T11:00:00.000Z', '2001:db8::1');
-
-      // Assess
-      const key = await store.getApiKeyByHash(apiKey().keyHash);
-      expect(key?.usageCount).toBe(3);
-      expect(key?.lastUsedAt).toBe('2025-01-11T11:00:00.000Z');
-      expect(key?.lastUsedIp).toBe('2001:db8::1');
-    });
-
-    it('does not create a key when recording a use of an unknown hash', async () => {
-      // Prepare
-      const { store } = await freshStore();
-
-      // Act
-      await store.recordApiKeyUse('f'.repeat(64), '2025-01-11T10:00:00.000Z', '203.0.113.7');
-
-      // Assess
-      expect(await store.getApiKeyByHash('f'.repeat(64))).toBeUndefined();
-    });
-
-    it('replaces the signing secrets of a key of the tenant only', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.createApiKey(apiKey());
-
-      // Act
-      const replaced = await store.setApiKeySigningSecrets('acme', 'key-1', ['secret-2', 'secret-1']);
-      const crossTenant = await store.setApiKeySigningSecrets('beta', 'key-1', ['stolen']);
-
-      // Assess
-      expect(replaced).toBe(true);
-      expect(crossTenant).toBe(false);
-      expect((await store.getApiKeyByHash(apiKey().keyHash))?.signingSecrets).toEqual([
-        'secret-2',
-        'secret-1',
-      ]);
-    });
-  });
-
-  describe('templates', () => {
-    it('stores and returns a template with its variations and use counts', async () => {
-      // Prepare
-      const { store } = await freshStore();
-
-      // Act
-      await store.putTemplate(template());
-      const found = await store.getTemplate('acme', 'overdue');
-
-      // Assess
-      expect(found).toEqual(template());
-      expect(await store.getTemplate('acme', 'upcoming')).toBeUndefined();
-    });
-
-    it('adds to the use counts of several variations in one call', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.putTemplate(template());
-
-      // Act
-      await Promise.all([
-        store.addVariationUses('acme', 'overdue', { v1: 2, v2: 5 }),
-        store.addVariationUses('acme', 'overdue', { v2: 1, v3: 3 }),
-      ]);
-
-      // Assess
-      const found = await store.getTemplate('acme', 'overdue');
-      expect(found?.variations.map((v) => [v.id, v.timesUsed])).toEqual([
-        ['v1', 6],
-        ['v2', 6],
-        ['v3', 4],
-      ]);
-    });
-
-    it('resets the counts when a template is replaced and never recreates a missing one', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.putTemplate(template());
-      await store.addVariationUses('acme', 'overdue', { v1: 10 });
-
-      // Act
-      await store.putTemplate(
-        template({ variations: [{ id: 'v9', messageTemplate: 'Novo', isActive: true, timesUsed: 0 }] }),
-      );
-      await store.addVariationUses('acme', 'upcoming', { v1: 1 });
-
-      // Assess
-      expect((await store.getTemplate('acme', 'overdue'))?.variations).toEqual([
-        { id: 'v9', messageTemplate: 'Novo', isActive: true, timesUsed: 0 },
-      ]);
-      expect(await store.getTemplate('acme', 'upcoming')).toBeUndefined();
-    });
-
-    it("lists the tenant's templates only", async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.putTemplate(template());
-      await store.putTemplate(template({ type: 'notification', name: 'Aviso' }));
-      await store.putTemplate(template({ tenantId: 'beta' }));
-      await store.putInstance(instance());
-
-      // Act
-      const listed = await store.listTemplates('acme');
-
-      // Assess
-      expect(listed.map((t) => t.type).sort()).toEqual(['notification', 'overdue']);
-      expect(listed.find((t) => t.type === 'overdue')).toEqual(template());
-    });
-  });
-
-  describe('instances and calendar', () => {
-    it('stores, lists and updates the connection state of instances', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      await store.putInstance(instance());
-      await store.putInstance(instance({ id: 'inst-2', instanceName: 'acme-reserva' }));
-      await store.putInstance(instance({ id: 'inst-3', tenantId: 'beta' }));
-      await store.putTemplate(template());
-
-      // Act
-      await store.setInstanceConnectionState('acme', 'inst-1', 'close');
-      await store.setInstanceConnectionState('acme', 'gone', 'open');
-
-      // Assess
-      expect(await store.getInstance('acme', 'inst-1')).toEqual(instance({ connectionState: 'close' }));
-      expect((await store.listInstances('acme')).map((i) => i.id).sort()).toEqual(['inst-1', 'inst-2']);
-      expect(await store.getInstance('acme', 'gone')).toBeUndefined();
-      expect(await store.getInstance('beta', 'inst-1')).toBeUndefined();
-    });
-
-    it('stores and returns a calendar, also without the optional region', async () => {
-      // Prepare
-      const { store } = await freshStore();
-      const calendar: BusinessCalendar = {
-        timezone: 'America/Sao_Paulo',
-        weekly: {
-          1: [
-            { start: '08:00', end: '12:00' },
-            { start: '13:00', end: '18:00' },
-          ],
-          6: [{ start: '09:00', end: '12:00' }],
-        },
-        nationalHolidays: true,
-        region: undefined,
-        closedDates: ['2025-12-24'],
-      };
-
-      // Act
-      await store.putCalendar('acme', calendar);
-      await store.putCalendar('beta', { ...calendar, region: 'SP', closedDates: [] });
-
-      // Assess
-      const { region: _region, ...withoutRegion } = calendar;
-      expect(await store.getCalendar('acme')).toEqual(withoutRegion);
-      expect(await store.getCalendar('beta')).toEqual({ ...calendar, region: 'SP', closedDates: [] });
-      expect(await store.getCalendar('gamma')).toBeUndefined();
-    });
-  });
-
   describe('counters', () => {
     const inAnHour = () => new Date(Date.now() + 3_600_000);
+    const day = '2025-01-10';
 
-    it('lets exactly 15 of 20 concurrent increments of 1 through a limit of 15', async () => {
-      // Prepare
-      const { store } = await freshStore();
+    it('keeps the counter items under the keys stored before the domain operations, so their counts go on', async () => {
+      // Prepare: counts written under the former generic names DAILY#<tenant>#<day> and RATE#<key>#<hour>.
+      const { store, tableName } = await freshStore();
+      const ttl = Math.ceil(inAnHour().getTime() / 1000);
+      const legacy = [
+        { pk: 'COUNTER#DAILY#acme#2025-01-10', sk: 'COUNTER', value: 14, ttl },
+        { pk: 'COUNTER#RATE#key-1#2025-01-10T12', sk: 'COUNTER', value: 2, ttl },
+      ];
+      for (const Item of legacy) await db.doc.send(new PutCommand({ TableName: tableName, Item }));
 
       // Act
-      const results = await Promise.all(
-        Array.from({ length: 20 }, () => store.incrementCounter('daily#acme', 1, 15, inAnHour())),
+      const quota = await store.reserveDailyQuota('acme', day, 1, 15, inAnHour());
+      const quotaRefused = await store.reserveDailyQuota('acme', day, 1, 15, inAnHour());
+      const request = await store.countKeyRequest(
+        'key-1',
+        new Date('2025-01-10T12:00:00.000Z'),
+        3,
+        inAnHour(),
       );
 
       // Assess
-      const accepted = results.filter((r) => r.ok);
-      expect(accepted).toHaveLength(15);
-      expect(accepted.map((r) => r.value).sort((a, b) => a - b)).toEqual(
-        Array.from({ length: 15 }, (_, i) => i + 1),
-      );
-      expect(results.filter((r) => !r.ok).every((r) => r.value === 15)).toBe(true);
-      expect(await store.getCounter('daily#acme')).toBe(15);
-    });
-
-    it('lets exactly 10 of 20 concurrent increments of 3 through a limit of 30', async () => {
-      // Prepare
-      const { store } = await freshStore();
-
-      // Act
-      const results = await Promise.all(
-        Array.from({ length: 20 }, () => store.incrementCounter('daily#acme', 3, 30, inAnHour())),
-      );
-
-      // Assess
-      expect(results.filter((r) => r.ok)).toHaveLength(10);
-      expect(await store.getCounter('daily#acme')).toBe(30);
-    });
-
-    it('never refuses when there is no limit', async () => {
-      // Prepare
-      const { store } = await freshStore();
-
-      // Act
-      const results = await Promise.all(
-        Array.from({ length: 30 }, () => store.incrementCounter('hits', 5, null, inAnHour())),
-      );
-
-      // Assess
-      expect(results.every((r) => r.ok)).toBe(true);
-      expect(await store.getCounter('hits')).toBe(150);
-    });
-
-    it('refuses an increment larger than the limit on a new counter and stores nothing', async () => {
-      // Prepare
-      const { store } = await freshStore();
-
-      // Act
-      const result = await store.incrementCounter('batch', 1001, 1000, inAnHour());
-
-      // Assess
-      expect(result).toEqual({ ok: false, value: 0 });
-      expect(await store.getCounter('batch')).toBe(0);
-    });
-
-    it('counts from zero again once the TTL has passed, even before the item is deleted', async () => {
-      // Prepare
-      const clock = manualClock('2025-01-10T12:00:00.000Z');
-      const { store, tableName } = await freshStore(clock);
-      const expiresAt = new Date('2025-01-10T13:00:00.000Z');
-      await store.incrementCounter('rate#key-1', 10, 15, expiresAt);
-      const refusedBefore = await store.incrementCounter('rate#key-1', 10, 15, expiresAt);
-
-      // Act
-      clock.set('2025-01-10T13:00:01.000Z');
-      const readAfter = await store.getCounter('rate#key-1');
-      const next = await store.incrementCounter('rate#key-1', 2, 15, new Date('2025-01-10T14:00:00.000Z'));
-      const unlimited = await store.incrementCounter(
-        'rate#key-1',
-        10,
-        null,
-        new Date('2025-01-10T14:00:00.000Z'),
-      );
-
-      // Assess
-      expect(refusedBefore).toEqual({ ok: false, value: 10 });
-      expect(readAfter).toBe(0);
-      expect(next).toEqual({ ok: true, value: 2 });
-      expect(unlimited).toEqual({ ok: true, value: 12 });
-      const { Item } = await db.doc.send(
-        new GetCommand({ TableName: tableName, Key: keys.counter('rate#key-1') }),
-      );
-      expect(Item?.[TTL_ATTRIBUTE]).toBe(Date.parse('2025-01-10T14:00:00.000Z') / 1000);
-    });
-
-    it('restarts an expired counter atomically under concurrent increments', async () => {
-      // Prepare
-      const clock = manualClock('2025-01-10T12:00:00.000Z');
-      const { store } = await freshStore(clock);
-      // Below the limit, so only the expiry (not the limit) can make the old count irrelevant.
-      await store.incrementCounter('daily#acme', 5, 15, new Date('2025-01-10T12:30:00.000Z'));
-      clock.set('2025-01-10T12:31:00.000Z');
-
-      // Act
-      const results = await Promise.all(
-        Array.from({ length: 20 }, () =>
-          store.incrementCounter('daily#acme', 1, 15, new Date('2025-01-10T13:30:00.000Z')),
-        ),
-      );
-
-      // Assess
-      expect(results.filter((r) => r.ok)).toHaveLength(15);
-      expect(await store.getCounter('daily#acme')).toBe(15);
+      expect([quota, quotaRefused, request]).toEqual([
+        { ok: true, value: 15 },
+        { ok: false, value: 15 },
+        { ok: true, value: 3 },
+      ]);
+      expect(keys.dailyQuota('acme', day)).toEqual({ pk: legacy[0]?.pk, sk: 'COUNTER' });
+      expect(keys.keyRequests('key-1', new Date('2025-01-10T12:34:56.000Z'))).toEqual({
+        pk: legacy[1]?.pk,
+        sk: 'COUNTER',
+      });
     });
   });
 });

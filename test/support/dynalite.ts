@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { ensureTable } from '../../lib/adapters/store/table-schema.ts';
 import { startEmbeddedDynamoDb } from '../../lib/local/embedded-dynamodb.ts';
@@ -51,6 +51,8 @@ export interface DynaliteFixture {
   readonly doc: DynamoDBDocumentClient;
   /** A new empty table named `<prefix>-<n>`, so tests never see each other's items. */
   freshTable(prefix: string): Promise<string>;
+  /** The item under `key` as stored, table attributes included (strongly consistent read). */
+  item(tableName: string, key: Record<string, unknown>): Promise<Record<string, unknown> | undefined>;
 }
 
 /** One in-process dynalite for the test file: started before its tests, stopped after them. */
@@ -88,6 +90,12 @@ export function useDynalite(): DynaliteFixture {
       const name = `${prefix}-${tables}`;
       await ensureTable(started(raw), name);
       return name;
+    },
+    async item(tableName, key) {
+      const out = await started(doc).send(
+        new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+      );
+      return out.Item;
     },
   };
 }

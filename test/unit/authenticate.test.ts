@@ -65,11 +65,12 @@ const fakeStore = (options: { key?: ApiKey; tenant?: Tenant } = {}) => {
   const store = {
     getApiKeyByHash: async (hash: string) => keys.get(hash),
     getTenant: async (id: string) => tenants.get(id),
-    incrementCounter: async (name: string, by: number, limit: number | null): Promise<CounterResult> => {
-      const current = counters.get(name) ?? 0;
-      if (limit !== null && current + by > limit) return { ok: false, value: current };
-      counters.set(name, current + by);
-      return { ok: true, value: current + by };
+    countKeyRequest: async (keyId: string, hourStart: Date, limit: number): Promise<CounterResult> => {
+      const window = `${keyId}@${hourStart.toISOString()}`;
+      const current = counters.get(window) ?? 0;
+      if (current + 1 > limit) return { ok: false, value: current };
+      counters.set(window, current + 1);
+      return { ok: true, value: current + 1 };
     },
     recordApiKeyUse: async (keyHash: string, at: string, ip: string) => {
       uses.push({ keyHash, at, ip });

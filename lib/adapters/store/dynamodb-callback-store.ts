@@ -1,14 +1,18 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '../../domain/errors.ts';
-import type { ApiKey, BillingContact } from '../../domain/types.ts';
-import type { ApiKeyStore, CallbackStore, CampaignStore, StoredCallbackEvent } from '../../ports/store.ts';
-import { type Item, tableOperations, toEntity } from './dynamodb-item.ts';
+import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { BillingContact } from '../../domain/types.ts';
+import type { CallbackStore, CampaignStore, StoredCallbackEvent } from '../../ports/store.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  type Item,
+  invalidCursor,
+  tableOperations,
+  toEntity,
+} from './dynamodb-operations.ts';
 import { GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
 /** The part of the Store that records ERP callback events and drives their delivery. */
-type DynamoDbCallbackPart = CallbackStore &
-  Pick<CampaignStore, 'getContact'> &
-  Pick<ApiKeyStore, 'getApiKeyById'>;
+type DynamoDbCallbackPart = CallbackStore & Pick<CampaignStore, 'getContact'>;
 
 export interface DynamoDbCallbackStoreOptions {
   client: DynamoDBDocumentClient;
@@ -19,22 +23,9 @@ const CALLBACK_PREFIX = 'CALLBACK#';
 /** Sorts after every character of an event id, so `<now>#~` includes every entry due at `now`. */
 const AFTER_ANY_ID = '~';
 
-const invalidCursor = (): DomainError =>
-  new DomainError('VALIDATION_FAILED', {}, [{ field: 'cursor', message: 'Cursor inválido' }]);
-
-/** Cursors are base64url JSON `{ k }` holding the last returned sort key (never a partition). */
-const encodeCursor = (sortKey: string): string =>
-  Buffer.from(JSON.stringify({ k: sortKey })).toString('base64url');
-
-const decodeCursor = (cursor: string, isValid: (sortKey: string) => boolean): string => {
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalidCursor();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursor();
-  }
-  const k = (parsed as { k?: unknown } | null)?.k;
+/** Cursors are `{ k }` holding the last returned sort key (never a partition). */
+const decodeEventCursor = (cursor: string, isValid: (sortKey: string) => boolean): string => {
+  const { k } = decodeCursor(cursor);
   if (typeof k !== 'string' || k.length > 600 || !isValid(k)) throw invalidCursor();
   return k;
 };
@@ -49,8 +40,10 @@ const toEvent = (item: Item): StoredCallbackEvent => toEntity<StoredCallbackEven
  * same attempt. gsi1 lists a tenant's events in time order.
  */
 export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOptions): DynamoDbCallbackPart => {
-  const { client, tableName } = options;
-  const { get, putNew, updateIfMatch } = tableOperations(client, tableName);
+  const { get, putNew, updateIfMatch, queryUpTo, queryDue } = tableOperations(
+    options.client,
+    options.tableName,
+  );
 
   /**
    * A page of a Query: asks for `limit + 1` matches (following LastEvaluatedKey while a filter or
@@ -62,20 +55,15 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
     sortKeyOf: (item: Item) => string,
     exclude?: string,
   ) => {
-    const found: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const out = await client.send(
-        new QueryCommand({ TableName: tableName, ...input, ExclusiveStartKey: startKey, Limit: limit + 2 }),
-      );
-      found.push(...(out.Items ?? []).filter((item) => sortKeyOf(item) !== exclude));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && found.length <= limit);
+    const found = await queryUpTo(input, limit + 1, {
+      pageSize: limit + 2,
+      keep: (item) => sortKeyOf(item) !== exclude,
+    });
     const items = found.slice(0, limit);
     const last = items[items.length - 1];
     return {
       items: items.map(toEvent),
-      nextCursor: found.length > limit && last ? encodeCursor(sortKeyOf(last)) : null,
+      nextCursor: found.length > limit && last ? encodeCursor({ k: sortKeyOf(last) }) : null,
     };
   };
 
@@ -98,20 +86,7 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
     },
 
     async listDueCallbacks(now, limit) {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: GSI2.name,
-          KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
-          ExpressionAttributeNames: { '#pk': GSI2.pk, '#sk': GSI2.sk },
-          ExpressionAttributeValues: {
-            ':pk': indexPartitions.due('CALLBACK'),
-            ':upTo': `${now}#${AFTER_ANY_ID}`,
-          },
-          Limit: limit,
-        }),
-      );
-      return (out.Items ?? []).map(toEvent);
+      return (await queryDue('CALLBACK', now, limit)).map(toEvent);
     },
 
     async claimCallback(queueId, eventId, now, leaseUntil) {
@@ -188,7 +163,7 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
         throw new Error('listCallbackEvents: limit must be positive');
       if (queueId) {
         const prefix = `${CALLBACK_PREFIX}${queueId}:`;
-        const after = cursor ? decodeCursor(cursor, (k) => k.startsWith(prefix)) : undefined;
+        const after = cursor ? decodeEventCursor(cursor, (k) => k.startsWith(prefix)) : undefined;
         return queryPage(
           {
             // After a cursor: the range from it to the end of the queue's events (BETWEEN is
@@ -219,7 +194,7 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
           after,
         );
       }
-      const after = cursor ? decodeCursor(cursor, (k) => /^\d{4}-\d{2}-\d{2}T/.test(k)) : undefined;
+      const after = cursor ? decodeEventCursor(cursor, (k) => /^\d{4}-\d{2}-\d{2}T/.test(k)) : undefined;
       return queryPage(
         {
           IndexName: GSI1.name,
@@ -242,26 +217,6 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
     async getContact(queueId, position) {
       const item = await get(keys.contact(queueId, position));
       return item ? toEntity<BillingContact>(item) : undefined;
-    },
-
-    async getApiKeyById(tenantId, keyId) {
-      // Keys are keyed by hash; the tenant's listing in gsi1 finds the hash, then a consistent read
-      // returns the current secrets (the index may lag a rotation by a moment).
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: GSI1.name,
-          KeyConditionExpression: '#gpk = :gpk',
-          FilterExpression: '#id = :id',
-          ExpressionAttributeNames: { '#gpk': GSI1.pk, '#id': 'id' },
-          ExpressionAttributeValues: { ':gpk': indexPartitions.apiKeys(tenantId), ':id': keyId },
-        }),
-      );
-      const found = out.Items?.[0];
-      if (!found) return undefined;
-      const item = await get(keys.apiKey(String(found.keyHash)));
-      if (!item || item.tenantId !== tenantId || item.id !== keyId) return undefined;
-      return toEntity<ApiKey>(item);
     },
   };
 };

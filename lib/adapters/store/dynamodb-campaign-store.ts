@@ -1,11 +1,4 @@
-import {
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../domain/errors.ts';
 import {
   type BillingContact,
@@ -19,12 +12,15 @@ import {
 } from '../../domain/types.ts';
 import type { CampaignStore, PageRequest } from '../../ports/store.ts';
 import {
+  decodeCursor,
+  encodeCursor,
   type Item,
-  isConditionFailure,
+  invalidCursor,
+  mapBounded,
   tableOperations,
   toEntity,
   withoutUndefined,
-} from './dynamodb-item.ts';
+} from './dynamodb-operations.ts';
 import { GSI1, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
 export interface DynamoDbCampaignStoreOptions {
@@ -34,13 +30,6 @@ export interface DynamoDbCampaignStoreOptions {
   batchRetryDelayMs?: number;
 }
 
-/** BatchWriteItem's hard limit of requests per call. */
-const BATCH_SIZE = 25;
-/** BatchWriteItem calls in flight at once: 1000 contacts = 40 calls in 10 rounds, without bursting a new table. */
-const BATCH_CONCURRENCY = 4;
-/** Tries per batch (the first send included) before unprocessed items are an error, not throttling. */
-const MAX_BATCH_ATTEMPTS = 8;
-const MAX_BATCH_DELAY_MS = 2_000;
 /**
  * Conditional PutItems in flight at once in `putContacts` (BatchWriteItem cannot carry a
  * condition, so each contact is its own request), within the SDK's 50 sockets. Only a retry that
@@ -57,12 +46,6 @@ const SWEPT_STATUSES: ReadonlySet<QueueStatus> = new Set([
   'instance_down',
 ]);
 
-/*
- * Cursors are base64url JSON, opaque to callers. They carry only what positions the next Query
- * (a sort key value or a batch position), never a partition: the partition always comes from the
- * request's own tenant or queue, so a forged cursor can at worst skip items the caller may see.
- */
-
 /** After the queue whose gsi1 sort key is `a` (`<createdAt>#<queueId>`), in every status partition. */
 interface QueueCursor {
   a: string;
@@ -78,27 +61,10 @@ const QUEUE_SORT_KEY = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z#[^#]+$/;
 const invalidPage = (field: string, message: string): DomainError =>
   new DomainError('VALIDATION_FAILED', {}, [{ field, message }]);
 
-const encodeCursor = (cursor: QueueCursor | ContactCursor): string =>
-  Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-
-/** The JSON object inside a cursor; a VALIDATION_FAILED (400) for anything that is not one of ours. */
-function decodeCursor(cursor: string): Record<string, unknown> {
-  const invalid = invalidPage('cursor', 'Cursor inválido');
-  if (cursor.length === 0 || cursor.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid;
-  return parsed as Record<string, unknown>;
-}
-
 function decodeQueueCursor(cursor: string): QueueCursor {
   const { a, ...rest } = decodeCursor(cursor);
   if (typeof a !== 'string' || a.length > 400 || !QUEUE_SORT_KEY.test(a) || Object.keys(rest).length > 0) {
-    throw invalidPage('cursor', 'Cursor inválido');
+    throw invalidCursor();
   }
   return { a };
 }
@@ -112,7 +78,7 @@ function decodeContactCursor(cursor: string, status: ContactStatus | undefined):
       ? i === undefined
       : typeof i === 'string' && i.length <= 400 && i.startsWith(`${status}#`);
   if (!positionOk || !indexKeyOk || Object.keys(rest).length > 0) {
-    throw invalidPage('cursor', 'Cursor inválido');
+    throw invalidCursor();
   }
   return status === undefined ? { p: p as number } : { p: p as number, i: i as string };
 }
@@ -171,8 +137,6 @@ function queueToItem(queue: BillingQueue): Item {
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Each contact's key once; two contacts at one position are a bug, refused before anything is written. */
 function uniqueItems(contacts: readonly BillingContact[]): Item[] {
   const items = contacts.map(contactToItem);
@@ -195,66 +159,11 @@ function uniqueItems(contacts: readonly BillingContact[]): Item[] {
 export function createDynamoDbCampaignStore(
   options: DynamoDbCampaignStoreOptions,
 ): Omit<CampaignStore, 'getContact'> {
-  const { client, tableName } = options;
-  const baseDelayMs = options.batchRetryDelayMs ?? 50;
-  const table = tableOperations(client, tableName);
-  const { get, putNew } = table;
+  const table = tableOperations(options.client, options.tableName, options);
+  const { get, putNew, deleteIfMatch, queryUpTo, batchWrite } = table;
   /** Runs an update whose condition may fail; false when it did. */
   const updateIfMatch = async (input: Parameters<typeof table.updateIfMatch>[0]): Promise<boolean> =>
     (await table.updateIfMatch(input)) !== undefined;
-
-  /**
-   * Up to `count` items of a Query, following LastEvaluatedKey only when a response stopped short
-   * (the 1 MB cap): asking for one more than a page tells whether a next page exists.
-   */
-  const queryUpTo = async (input: Omit<QueryCommandInput, 'TableName' | 'Limit'>, count: number) => {
-    const items: Item[] = [];
-    let startKey = input.ExclusiveStartKey;
-    do {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          ...input,
-          ExclusiveStartKey: startKey,
-          Limit: count - items.length,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && items.length < count);
-    return items;
-  };
-
-  /** Sends one BatchWriteItem and re-sends what comes back unprocessed, with exponential backoff. */
-  const writeBatch = async (
-    requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string],
-  ): Promise<void> => {
-    let pending = requests;
-    for (let attempt = 1; ; attempt++) {
-      const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-      pending = out.UnprocessedItems?.[tableName] ?? [];
-      if (pending.length === 0) return;
-      if (attempt >= MAX_BATCH_ATTEMPTS) {
-        throw new Error(
-          `putContacts: ${pending.length} contacts still unprocessed after ${MAX_BATCH_ATTEMPTS} tries`,
-        );
-      }
-      const delay = Math.min(MAX_BATCH_DELAY_MS, baseDelayMs * 2 ** (attempt - 1));
-      // Half fixed, half random: concurrent batches throttled together do not retry in lockstep.
-      await sleep(delay / 2 + Math.random() * (delay / 2));
-    }
-  };
-
-  /** Batches of 25, BATCH_CONCURRENCY calls in flight. */
-  const writeBatches = async (requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string]) => {
-    const batches: (typeof requests)[] = [];
-    for (let i = 0; i < requests.length; i += BATCH_SIZE) batches.push(requests.slice(i, i + BATCH_SIZE));
-    const worker = async () => {
-      // Workers share the list; shift() between awaits hands each batch to exactly one of them.
-      for (let batch = batches.shift(); batch; batch = batches.shift()) await writeBatch(batch);
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, batches.length) }, worker));
-  };
 
   return {
     async createCampaign(campaign: Campaign) {
@@ -328,55 +237,29 @@ export function createDynamoDbCampaignStore(
     },
 
     async deleteCreatingCampaign(tenantId: string, externalId: string, owner: string) {
-      try {
-        await client.send(
-          new DeleteCommand({
-            TableName: tableName,
-            Key: keys.campaign(tenantId, externalId),
-            // A `created` campaign is an answer someone already got, and one a retry took over is
-            // that retry's to finish: never delete either.
-            ConditionExpression: '#state = :creating AND #owner = :owner',
-            ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-            ExpressionAttributeValues: { ':creating': 'creating', ':owner': owner },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        return false;
-      }
+      const deleted = await deleteIfMatch({
+        Key: keys.campaign(tenantId, externalId),
+        // A `created` campaign is an answer someone already got, and one a retry took over is
+        // that retry's to finish: never delete either.
+        ConditionExpression: '#state = :creating AND #owner = :owner',
+        ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+        ExpressionAttributeValues: { ':creating': 'creating', ':owner': owner },
+      });
+      return deleted !== undefined;
     },
 
     async putFreshContacts(contacts: readonly BillingContact[]) {
-      await writeBatches(uniqueItems(contacts).map((Item) => ({ PutRequest: { Item } })));
+      await batchWrite(uniqueItems(contacts).map((Item) => ({ PutRequest: { Item } })));
     },
 
     async deleteFreshContacts(queueId: string, positions: readonly number[]) {
-      await writeBatches(positions.map((p) => ({ DeleteRequest: { Key: keys.contact(queueId, p) } })));
+      await batchWrite(positions.map((p) => ({ DeleteRequest: { Key: keys.contact(queueId, p) } })));
     },
 
     async putContacts(contacts: readonly BillingContact[]) {
-      const items = uniqueItems(contacts);
-      let next = 0;
-      let created = 0;
-      let failed = false;
-      const worker = async () => {
-        // Workers share the index; `next++` between awaits hands each item to exactly one of them.
-        // After a failure the others stop taking items (the error goes to the caller).
-        while (!failed && next < items.length) {
-          // biome-ignore lint/style/noNonNullAssertion: next < items.length
-          const item = items[next++]!;
-          try {
-            // An existing contact is skipped, not rewritten: it may be sent already.
-            if (await putNew(item)) created += 1;
-          } catch (error) {
-            failed = true;
-            throw error;
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(CONTACT_CREATE_CONCURRENCY, items.length) }, worker));
-      return created;
+      // An existing contact is skipped, not rewritten: it may be sent already.
+      const created = await mapBounded(uniqueItems(contacts), CONTACT_CREATE_CONCURRENCY, putNew);
+      return created.filter(Boolean).length;
     },
 
     async createQueue(queue: BillingQueue) {

@@ -1,13 +1,8 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ContactDelivery } from '../../domain/delivery-stall.ts';
 import type { ContactStatus } from '../../domain/types.ts';
 import type { DeliveryWatch, DeliveryWatchStore } from '../../ports/store.ts';
-import { type Item, isConditionFailure, tableOperations, toEntity } from './dynamodb-item.ts';
+import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
 export interface DynamoDbDeliveryWatchStoreOptions {
@@ -46,66 +41,55 @@ const toDelivery = (item: Item): ContactDelivery => ({
 export function createDynamoDbDeliveryWatchStore(
   options: DynamoDbDeliveryWatchStoreOptions,
 ): DeliveryWatchStore {
-  const { client, tableName } = options;
-  const { get, updateIfMatch, queryAll } = tableOperations(client, tableName);
+  const { get, updateIfMatch, deleteIfMatch, queryAll, queryDue } = tableOperations(
+    options.client,
+    options.tableName,
+  );
 
   return {
     async armDeliveryWatch(watch, token) {
       // One write whatever the watch's state: absent -> created due at checkAt; present -> only the
       // token changes (the due time and start position stay the sweeper's).
-      const out = await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: keys.deliveryWatch(watch.queueId),
-          UpdateExpression: [
-            'SET #token = :token',
-            '#queueId = if_not_exists(#queueId, :queueId)',
-            '#tenantId = if_not_exists(#tenantId, :tenantId)',
-            '#templateType = if_not_exists(#templateType, :templateType)',
-            '#checkAt = if_not_exists(#checkAt, :checkAt)',
-            '#fromPosition = if_not_exists(#fromPosition, :zero)',
-            '#gpk = :gpk',
-            '#gsk = if_not_exists(#gsk, :gsk)',
-          ].join(', '),
-          ExpressionAttributeNames: {
-            '#token': 'token',
-            '#queueId': 'queueId',
-            '#tenantId': 'tenantId',
-            '#templateType': 'templateType',
-            '#checkAt': 'checkAt',
-            '#fromPosition': 'fromPosition',
-            '#gpk': GSI2.pk,
-            '#gsk': GSI2.sk,
-          },
-          ExpressionAttributeValues: {
-            ':token': token,
-            ':queueId': watch.queueId,
-            ':tenantId': watch.tenantId,
-            ':templateType': watch.templateType,
-            ':checkAt': watch.checkAt,
-            ':zero': 0,
-            ':gpk': indexPartitions.due('STALL'),
-            ':gsk': keys.dueIndex('STALL', watch.checkAt, watch.queueId).gsi2sk,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toWatch(out.Attributes ?? {});
+      const armed = await updateIfMatch({
+        Key: keys.deliveryWatch(watch.queueId),
+        UpdateExpression: [
+          'SET #token = :token',
+          '#queueId = if_not_exists(#queueId, :queueId)',
+          '#tenantId = if_not_exists(#tenantId, :tenantId)',
+          '#templateType = if_not_exists(#templateType, :templateType)',
+          '#checkAt = if_not_exists(#checkAt, :checkAt)',
+          '#fromPosition = if_not_exists(#fromPosition, :zero)',
+          '#gpk = :gpk',
+          '#gsk = if_not_exists(#gsk, :gsk)',
+        ].join(', '),
+        ExpressionAttributeNames: {
+          '#token': 'token',
+          '#queueId': 'queueId',
+          '#tenantId': 'tenantId',
+          '#templateType': 'templateType',
+          '#checkAt': 'checkAt',
+          '#fromPosition': 'fromPosition',
+          '#gpk': GSI2.pk,
+          '#gsk': GSI2.sk,
+        },
+        ExpressionAttributeValues: {
+          ':token': token,
+          ':queueId': watch.queueId,
+          ':tenantId': watch.tenantId,
+          ':templateType': watch.templateType,
+          ':checkAt': watch.checkAt,
+          ':zero': 0,
+          ':gpk': indexPartitions.due('STALL'),
+          ':gsk': keys.dueIndex('STALL', watch.checkAt, watch.queueId).gsi2sk,
+        },
+        ReturnValues: 'ALL_NEW',
+      });
+      // No condition: the write always lands.
+      return toWatch(armed ?? {});
     },
 
     async listDueDeliveryWatches(now, limit) {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: GSI2.name,
-          KeyConditionExpression: '#gpk = :gpk AND #gsk <= :upTo',
-          ExpressionAttributeNames: { '#gpk': GSI2.pk, '#gsk': GSI2.sk },
-          // `~` sorts after every queue id character: everything due at `now` itself is included.
-          ExpressionAttributeValues: { ':gpk': indexPartitions.due('STALL'), ':upTo': `${now}#~` },
-          Limit: limit,
-        }),
-      );
-      return (out.Items ?? []).map(toWatch);
+      return (await queryDue('STALL', now, limit)).map(toWatch);
     },
 
     async getDeliveryWatch(queueId) {
@@ -135,21 +119,13 @@ export function createDynamoDbDeliveryWatchStore(
     },
 
     async removeDeliveryWatch(queueId, token) {
-      try {
-        await client.send(
-          new DeleteCommand({
-            TableName: tableName,
-            Key: keys.deliveryWatch(queueId),
-            ConditionExpression: '#token = :token',
-            ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: { ':token': token },
-          }),
-        );
-        return true;
-      } catch (failure) {
-        if (isConditionFailure(failure)) return false;
-        throw failure;
-      }
+      const removed = await deleteIfMatch({
+        Key: keys.deliveryWatch(queueId),
+        ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#token': 'token' },
+        ExpressionAttributeValues: { ':token': token },
+      });
+      return removed !== undefined;
     },
 
     async listContactDeliveries(queueId, fromPosition) {

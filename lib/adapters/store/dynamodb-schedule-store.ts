@@ -1,8 +1,8 @@
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BillingQueue } from '../../domain/types.ts';
 import type { ScheduleStore, SendingStore, StoredSchedule } from '../../ports/store.ts';
-import { isConditionFailure, toEntity } from './dynamodb-item.ts';
-import { GSI2, indexPartitions, keys } from './table-schema.ts';
+import { tableOperations, toEntity } from './dynamodb-operations.ts';
+import { keys, PK } from './table-schema.ts';
 
 /** The part of the Store the store-backed scheduler and the sweeper read: schedules and due queues. */
 type DynamoDbSchedulePart = ScheduleStore & Pick<SendingStore, 'listDueQueues'>;
@@ -16,72 +16,32 @@ export const createDynamoDbScheduleStore = (options: {
   client: DynamoDBDocumentClient;
   tableName: string;
 }): DynamoDbSchedulePart => {
-  const { client, tableName: TableName } = options;
+  const { putNew, queryDue, deleteIfMatch } = tableOperations(options.client, options.tableName);
   return {
     async createSchedule(schedule) {
-      try {
-        await client.send(
-          new PutCommand({
-            TableName,
-            Item: {
-              ...keys.schedule(schedule.name),
-              ...keys.dueIndex('SCHEDULE', schedule.dueAt, schedule.name),
-              ...schedule,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return 'created';
-      } catch (error) {
-        if (isConditionFailure(error)) return 'exists';
-        throw error;
-      }
+      const created = await putNew({
+        ...keys.schedule(schedule.name),
+        ...keys.dueIndex('SCHEDULE', schedule.dueAt, schedule.name),
+        ...schedule,
+      });
+      return created ? 'created' : 'exists';
     },
 
     async listDueSchedules(now, limit) {
-      const out = await client.send(
-        new QueryCommand({
-          TableName,
-          IndexName: GSI2.name,
-          KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
-          ExpressionAttributeNames: { '#pk': GSI2.pk, '#sk': GSI2.sk },
-          // `~` sorts after every character of a name, so every schedule due at `now` is included.
-          ExpressionAttributeValues: { ':pk': indexPartitions.due('SCHEDULE'), ':upTo': `${now}#~` },
-          Limit: limit,
-        }),
-      );
-      return (out.Items ?? []).map((item) => toEntity<StoredSchedule>(item));
+      return (await queryDue('SCHEDULE', now, limit)).map((item) => toEntity<StoredSchedule>(item));
     },
 
     async listDueQueues(upTo, limit) {
-      const out = await client.send(
-        new QueryCommand({
-          TableName,
-          IndexName: GSI2.name,
-          KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
-          ExpressionAttributeNames: { '#pk': GSI2.pk, '#sk': GSI2.sk },
-          ExpressionAttributeValues: { ':pk': indexPartitions.due('QUEUE'), ':upTo': `${upTo}#~` },
-          Limit: limit,
-        }),
-      );
-      return (out.Items ?? []).map((item) => toEntity<BillingQueue>(item));
+      return (await queryDue('QUEUE', upTo, limit)).map((item) => toEntity<BillingQueue>(item));
     },
 
     async claimSchedule(name) {
-      try {
-        const out = await client.send(
-          new DeleteCommand({
-            TableName,
-            Key: keys.schedule(name),
-            ConditionExpression: 'attribute_exists(pk)',
-            ReturnValues: 'ALL_OLD',
-          }),
-        );
-        return out.Attributes ? toEntity<StoredSchedule>(out.Attributes) : undefined;
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
+      const claimed = await deleteIfMatch({
+        Key: keys.schedule(name),
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      });
+      return claimed ? toEntity<StoredSchedule>(claimed) : undefined;
     },
   };
 };

@@ -1,9 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
   BillingContact,
   BillingQueue,
@@ -16,7 +11,14 @@ import type {
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ConversationStore, SendingStore } from '../../ports/store.ts';
-import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-item.ts';
+import {
+  Expression,
+  type Item,
+  mapBounded,
+  tableOperations,
+  toEntity,
+  withoutUndefined,
+} from './dynamodb-operations.ts';
 import { contactsIndexSortKey, GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
 /** The part of the Store the sender (and the webhooks, for messages) uses: design section 5, Send. */
@@ -46,8 +48,13 @@ const CONFIRM_CONCURRENCY = 10;
 /** Smallest Query page when looking for sendable contacts: fewer round trips past filtered-out contacts. */
 const MIN_SCAN_PAGE = 25;
 /** Queue statuses the sweeper watches (docs/data-model.md, Queue): they carry the gsi2 due entry. */
-const OPEN_STATUSES: ReadonlySet<QueueStatus> = new Set(['pending', 'scheduled', 'running', 'instance_down']);
-const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
+export const OPEN_STATUSES: ReadonlySet<QueueStatus> = new Set([
+  'pending',
+  'scheduled',
+  'running',
+  'instance_down',
+]);
+export const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
   'contactsSent',
   'contactsDelivered',
   'contactsRead',
@@ -59,7 +66,7 @@ const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
   'contactsSkipped',
   'contactsStalled',
 ]);
-const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
+export const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
   'currentRate',
   'startedAt',
   'completedAt',
@@ -72,90 +79,22 @@ const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
 /** Tenant ids remembered by queue id: a queue's tenant never changes, so the entry never goes stale. */
 const TENANT_CACHE_LIMIT = 10_000;
 
-type UpdateInput = Omit<UpdateCommandInput, 'TableName'>;
-
-/**
- * Collects the names and values of one update expression, so each write reads as its clauses.
- * Placeholders are numbered: attribute names never reach an expression as text.
- */
-class Expression {
-  readonly names: Record<string, string> = {};
-  readonly values: Item = {};
-  private readonly sets: string[] = [];
-  private readonly adds: string[] = [];
-  private readonly removes: string[] = [];
-  private count = 0;
-
-  /** `#name` for an attribute. */
-  name(attribute: string): string {
-    const placeholder = `#${attribute.replace(/[^A-Za-z0-9_]/g, '_')}`;
-    this.names[placeholder] = attribute;
-    return placeholder;
-  }
-
-  /** `:vN` for a value. */
-  value(value: unknown): string {
-    const placeholder = `:v${this.count++}`;
-    this.values[placeholder] = value;
-    return placeholder;
-  }
-
-  set(attribute: string, value: unknown): this {
-    this.sets.push(`${this.name(attribute)} = ${this.value(value)}`);
-    return this;
-  }
-
-  /** SET with a raw right-hand side (for `if_not_exists(...) + ...`). */
-  setRaw(attribute: string, expression: string): this {
-    this.sets.push(`${this.name(attribute)} = ${expression}`);
-    return this;
-  }
-
-  add(attribute: string, by: number): this {
-    this.adds.push(`${this.name(attribute)} ${this.value(by)}`);
-    return this;
-  }
-
-  remove(...attributes: string[]): this {
-    for (const attribute of attributes) this.removes.push(this.name(attribute));
-    return this;
-  }
-
-  /** The UpdateItem input, with `condition` built from the same placeholders. */
-  update(
-    condition?: string,
-  ): Pick<
-    UpdateInput,
-    'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
-  > {
-    const clauses = [
-      this.sets.length > 0 ? `SET ${this.sets.join(', ')}` : '',
-      this.adds.length > 0 ? `ADD ${this.adds.join(', ')}` : '',
-      this.removes.length > 0 ? `REMOVE ${this.removes.join(', ')}` : '',
-    ].filter((clause) => clause !== '');
-    return {
-      UpdateExpression: clauses.join(' '),
-      ...(condition === undefined ? {} : { ConditionExpression: condition }),
-      ExpressionAttributeNames: this.names,
-      ...(Object.keys(this.values).length > 0 ? { ExpressionAttributeValues: this.values } : {}),
-    };
-  }
-}
-
-/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    // `next++` happens between awaits, so each index goes to exactly one worker.
-    for (let i = next++; i < items.length; i = next++) results[i] = await task(items[i] as T);
+/** The claimed contact rewritten whole as sent with the gateway's ids (what `recordSent` stores). */
+export function sentContact(
+  claimed: BillingContact,
+  result: Extract<ContactSendResult, { status: 'sent' }>,
+): BillingContact {
+  const { retryAt: _retryAt, ...contact } = claimed;
+  return {
+    ...contact,
+    status: 'sent',
+    providerMessageId: result.providerMessageId,
+    remoteJid: result.remoteJid,
+    sentAt: result.at,
+    lastError: null,
+    lastErrorAt: null,
+    updatedAt: result.at,
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 function checkLimit(method: string, limit: number): void {
@@ -168,8 +107,11 @@ function checkLimit(method: string, limit: number): void {
  * (claim, record, finish, progress) is exactly one request each.
  */
 export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions): DynamoDbSendingPart {
-  const { client, tableName, clock } = options;
-  const { get, putIfMatch, updateIfMatch, queryAll } = tableOperations(client, tableName);
+  const { clock } = options;
+  const { get, put, putIfMatch, updateIfMatch, queryAll, queryUpTo } = tableOperations(
+    options.client,
+    options.tableName,
+  );
   const tenantOfQueue = new Map<string, string>();
 
   /**
@@ -184,31 +126,23 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
     limit = Number.POSITIVE_INFINITY,
   ): Promise<Item[]> => {
     if (fromPosition > MAX_POSITION) return [];
-    const found: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-          FilterExpression: filter.expression,
-          ExpressionAttributeNames: { '#pk': PK, '#sk': SK, ...filter.names },
-          ExpressionAttributeValues: {
-            ':pk': keys.queue(queueId).pk,
-            ':from': keys.contact(queueId, fromPosition).sk,
-            ':to': keys.contact(queueId, MAX_POSITION).sk,
-            ...filter.values,
-          },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-          // Limit counts items read before the filter; a page a little larger than asked saves round trips.
-          ...(Number.isFinite(limit) ? { Limit: Math.max(limit, MIN_SCAN_PAGE) } : {}),
-        }),
-      );
-      found.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && found.length < limit);
-    return Number.isFinite(limit) ? found.slice(0, limit) : found;
+    return queryUpTo(
+      {
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        FilterExpression: filter.expression,
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK, ...filter.names },
+        ExpressionAttributeValues: {
+          ':pk': keys.queue(queueId).pk,
+          ':from': keys.contact(queueId, fromPosition).sk,
+          ':to': keys.contact(queueId, MAX_POSITION).sk,
+          ...filter.values,
+        },
+        ConsistentRead: true,
+      },
+      limit,
+      // Limit counts items read before the filter; a page a little larger than asked saves round trips.
+      Number.isFinite(limit) ? { pageSize: Math.max(limit, MIN_SCAN_PAGE) } : {},
+    );
   };
 
   /** The queue's tenant (to name its gsi1 partition); undefined when the queue does not exist. */
@@ -546,18 +480,10 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
     },
 
     async recordSent(claimed, result, message) {
-      const { retryAt: _retryAt, ...contact } = claimed;
       const contactItem = withoutUndefined({
         ...keys.contact(claimed.queueId, claimed.position),
         ...keys.contactsIndex(claimed.queueId, 'sent', claimed.position),
-        ...contact,
-        status: 'sent',
-        providerMessageId: result.providerMessageId,
-        remoteJid: result.remoteJid,
-        sentAt: result.at,
-        lastError: null,
-        lastErrorAt: null,
-        updatedAt: result.at,
+        ...sentContact(claimed, result),
       });
       // Only this claim may record its send: a pump that lost its lease must not overwrite what the
       // new holder decided about the contact (unknown, say), or the counters would count it twice.
@@ -568,37 +494,29 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         ExpressionAttributeValues: { ':sending': 'sending', ':claimedAt': claimed.claimedAt ?? null },
       });
       // The message went out either way: the history and the gateway-id pointer keep it.
-      await client.send(new PutCommand({ TableName: tableName, Item: messageItem(message) }));
+      await put(messageItem(message));
       return recorded;
     },
 
     async recordMessage(message: ConversationMessage) {
       // One write per message: the item is both the history entry (gsi1) and the gateway-id pointer
       // (base table, so a receipt arriving before any index catches up still finds it).
-      await client.send(new PutCommand({ TableName: tableName, Item: messageItem(message) }));
+      await put(messageItem(message));
     },
 
     async listMessages(tenantId: string, phone: string, limit: number) {
       checkLimit('listMessages', limit);
-      const items: Item[] = [];
-      let startKey: Item | undefined;
-      do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: GSI1.name,
-            KeyConditionExpression: '#gpk = :gpk',
-            ExpressionAttributeNames: { '#gpk': GSI1.pk },
-            ExpressionAttributeValues: { ':gpk': indexPartitions.messages(tenantId, phone) },
-            // gsi1sk starts with the instant: descending is newest first.
-            ScanIndexForward: false,
-            Limit: limit - items.length,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...(out.Items ?? []));
-        startKey = out.LastEvaluatedKey;
-      } while (startKey && items.length < limit);
+      const items = await queryUpTo(
+        {
+          IndexName: GSI1.name,
+          KeyConditionExpression: '#gpk = :gpk',
+          ExpressionAttributeNames: { '#gpk': GSI1.pk },
+          ExpressionAttributeValues: { ':gpk': indexPartitions.messages(tenantId, phone) },
+          // gsi1sk starts with the instant: descending is newest first.
+          ScanIndexForward: false,
+        },
+        limit,
+      );
       return items.map((item) => toEntity<ConversationMessage>(item));
     },
 

@@ -12,15 +12,16 @@ import type {
   WhatsAppInstance,
 } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type { CounterResult, Store } from '../../ports/store.ts';
+import type { Store } from '../../ports/store.ts';
 import { createDynamoDbCallbackStore } from './dynamodb-callback-store.ts';
 import { createDynamoDbCampaignStore } from './dynamodb-campaign-store.ts';
+import { createDynamoDbCounterStore } from './dynamodb-counter-store.ts';
 import { createDynamoDbDeliveryWatchStore } from './dynamodb-delivery-watch-store.ts';
 import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
-import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-item.ts';
+import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-operations.ts';
 import { createDynamoDbScheduleStore } from './dynamodb-schedule-store.ts';
 import { createDynamoDbSendingStore } from './dynamodb-sending-store.ts';
-import { GSI1, indexPartitions, keys, PK, SK, TTL_ATTRIBUTE } from './table-schema.ts';
+import { GSI1, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
 export interface DynamoDbStoreOptions {
   client: DynamoDBDocumentClient;
@@ -35,16 +36,6 @@ export interface DynamoDbStoreOptions {
 
 /** Attribute of a template item holding use counts by variation id, so one UpdateItem adds to several. */
 const USES = 'uses';
-/** Attribute of a counter item holding its value. */
-const COUNTER_VALUE = 'value';
-/**
- * A counter write can lose a race at most twice for real (absent -> created by someone else,
- * live -> expired); more failed rounds mean something is wrong, not contention.
- */
-const MAX_COUNTER_ROUNDS = 4;
-
-const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
-
 /** Settings added after a tenant was stored take their defaults, so old tenants keep working. */
 function tenantFromItem(item: Item): Tenant {
   const tenant = toEntity<Tenant>(item);
@@ -128,18 +119,10 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     return out !== undefined;
   };
 
-  /** The live value of a counter: 0 when absent or past its TTL (neither dynalite nor DynamoDB deletes on time). */
-  const readCounter = async (name: string, now: number): Promise<{ live: boolean; value: number }> => {
-    const item = await get(keys.counter(name));
-    if (!item) return { live: false, value: 0 };
-    const ttl = item[TTL_ATTRIBUTE];
-    if (typeof ttl === 'number' && ttl <= now) return { live: false, value: 0 };
-    return { live: true, value: Number(item[COUNTER_VALUE] ?? 0) };
-  };
-
   return {
     ...createDynamoDbCampaignStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
     ...createDynamoDbSendingStore({ client, tableName, clock }),
+    ...createDynamoDbCounterStore({ client, tableName, clock }),
     ...createDynamoDbScheduleStore({ client, tableName }),
     ...createDynamoDbFeedbackStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
     ...createDynamoDbCallbackStore({ client, tableName }),
@@ -239,6 +222,15 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
       }
     },
 
+    async getApiKeyById(tenantId: string, keyId: string) {
+      // The index may lag a rotation by a moment: a consistent read returns the current secrets.
+      const found = await findApiKeyItem(tenantId, keyId);
+      if (!found) return undefined;
+      const item = await get(keys.apiKey(String(found.keyHash)));
+      if (!item || item.tenantId !== tenantId || item.id !== keyId) return undefined;
+      return toEntity<ApiKey>(item);
+    },
+
     setApiKeySigningSecrets(tenantId: string, keyId: string, secrets: string[]) {
       return updateTenantApiKey(tenantId, keyId, { signingSecrets: secrets });
     },
@@ -310,63 +302,6 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     async getCalendar(tenantId: string) {
       const item = await get(keys.calendar(tenantId));
       return item ? toEntity<BusinessCalendar>(item) : undefined;
-    },
-
-    /*
-     * Two conditional writes cover the three states of the item, each atomic on its own:
-     *  - live: ADD, only while live and within the limit;
-     *  - absent or expired: SET the value to `by`, only while still absent or expired
-     *    (ADD would continue from the stale count).
-     * A failed ADD is followed by a consistent read to learn which case it was; a state that changed
-     * in between (created or reset by a concurrent caller) sends us round again.
-     */
-    async incrementCounter(
-      name: string,
-      by: number,
-      limit: number | null,
-      expiresAt: Date,
-    ): Promise<CounterResult> {
-      const key = keys.counter(name);
-      const ttl = Math.ceil(expiresAt.getTime() / 1000);
-      const names = { '#v': COUNTER_VALUE, '#ttl': TTL_ATTRIBUTE };
-      for (let round = 0; round < MAX_COUNTER_ROUNDS; round++) {
-        const now = epochSeconds(clock.now());
-        const live = 'attribute_exists(#v) AND (attribute_not_exists(#ttl) OR #ttl > :now)';
-        const added = await updateIfMatch({
-          Key: key,
-          UpdateExpression: 'ADD #v :by SET #ttl = :ttl',
-          ConditionExpression: limit === null ? live : `${live} AND #v <= :max`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: {
-            ':by': by,
-            ':ttl': ttl,
-            ':now': now,
-            ...(limit === null ? {} : { ':max': limit - by }),
-          },
-          ReturnValues: 'UPDATED_NEW',
-        });
-        if (added) return { ok: true, value: Number(added[COUNTER_VALUE]) };
-
-        const current = await readCounter(name, now);
-        if (current.live) {
-          if (limit !== null && current.value + by > limit) return { ok: false, value: current.value };
-          continue;
-        }
-        if (limit !== null && by > limit) return { ok: false, value: 0 };
-        const started = await updateIfMatch({
-          Key: key,
-          UpdateExpression: 'SET #v = :by, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(#v) OR #ttl <= :now',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':by': by, ':ttl': ttl, ':now': now },
-        });
-        if (started) return { ok: true, value: by };
-      }
-      throw new Error(`Counter ${name}: no conditional write succeeded in ${MAX_COUNTER_ROUNDS} rounds`);
-    },
-
-    async getCounter(name: string) {
-      return (await readCounter(name, epochSeconds(clock.now()))).value;
     },
   };
 }

@@ -69,6 +69,9 @@ export function contactsIndexSortKey(status: string, position: number, retryAt?:
   return `retry#${retryAt}#${position4(position)}`;
 }
 
+/** Counters share one key shape: the counter's name in the partition key. */
+const counterKey = (name: string) => ({ pk: `COUNTER#${name}`, sk: 'COUNTER' });
+
 /**
  * Key builders, the code form of docs/data-model.md (which says why each key is what it is).
  * Ids inside a composite partition key (tenant, instance, queue ids) must not contain `#`;
@@ -91,7 +94,11 @@ export const keys = {
   calendar: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'CALENDAR' }),
   /** Whether the tenant has ever had an opt-out: a consistent read spares the Accept path its lookups. */
   optOutMarker: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'OPTOUTS' }),
-  counter: (name: string) => ({ pk: `COUNTER#${name}`, sk: 'COUNTER' }),
+  /** A tenant's messages reserved on its local day (YYYY-MM-DD). */
+  dailyQuota: (tenantId: string, day: string) => counterKey(`DAILY#${tenantId}#${day}`),
+  /** An API key's requests in the UTC hour starting at `hourStart` (the hour as `YYYY-MM-DDTHH`). */
+  keyRequests: (keyId: string, hourStart: Date) =>
+    counterKey(`RATE#${keyId}#${hourStart.toISOString().slice(0, 13)}`),
   campaign: (tenantId: string, externalId: string) => ({
     pk: `TENANT#${tenantId}`,
     sk: `CAMPAIGN#${externalId}`,

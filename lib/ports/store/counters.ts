@@ -1,12 +1,27 @@
-/** Atomic counters with a limit and a time to live (daily quota, hourly key rate). */
+/**
+ * Atomic counters with a limit and a time to live, named by what they count: a tenant's daily
+ * message quota and an API key's hourly requests. How a counter is keyed is the adapter's business.
+ */
 export interface CounterStore {
   /**
-   * Adds `by` to the named counter unless the result would pass `limit` (null = no limit).
-   * Atomic under concurrency. The counter disappears after `expiresAt` (TTL attribute).
+   * Reserves `count` messages of the tenant's quota for its local `day` (YYYY-MM-DD) unless the day's
+   * total would pass `limit` (null: no limit, only counted). Atomic under concurrency; the day's
+   * count is forgotten after `expiresAt`.
    */
-  incrementCounter(name: string, by: number, limit: number | null, expiresAt: Date): Promise<CounterResult>;
-  /** Current value of a counter (0 when absent or expired). */
-  getCounter(name: string): Promise<number>;
+  reserveDailyQuota(
+    tenantId: string,
+    day: string,
+    count: number,
+    limit: number | null,
+    expiresAt: Date,
+  ): Promise<CounterResult>;
+  /** Messages reserved for the tenant's local `day` (0 when none, or the count expired). */
+  getDailyQuotaUsed(tenantId: string, day: string): Promise<number>;
+  /**
+   * Counts one request of the key in the UTC hour starting at `hourStart` unless that would pass
+   * `limit`. Atomic under concurrency; the hour's count is forgotten after `expiresAt`.
+   */
+  countKeyRequest(keyId: string, hourStart: Date, limit: number, expiresAt: Date): Promise<CounterResult>;
 }
 
 /** Outcome of an atomic counter increment that must never pass its limit. */

@@ -1,0 +1,104 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../../ports/clock.ts';
+import type { CounterResult, CounterStore } from '../../ports/store.ts';
+import { type Item, tableOperations } from './dynamodb-operations.ts';
+import { keys, TTL_ATTRIBUTE } from './table-schema.ts';
+
+/** Attribute of a counter item holding its value. */
+const COUNTER_VALUE = 'value';
+/**
+ * A counter write can lose a race at most twice for real (absent -> created by someone else,
+ * live -> expired); more failed rounds mean something is wrong, not contention.
+ */
+const MAX_COUNTER_ROUNDS = 4;
+
+const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+/**
+ * The counters on the table: one item per counter (keys.dailyQuota, keys.keyRequests) holding its
+ * value and a TTL. Neither dynalite nor DynamoDB deletes on time, so every read and write treats an
+ * item past its TTL as absent; `clock` says what time it is (tests drive it).
+ */
+export const createDynamoDbCounterStore = (options: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  clock: Clock;
+}): CounterStore => {
+  const { clock } = options;
+  const { get, updateIfMatch } = tableOperations(options.client, options.tableName);
+
+  /** The live value of a counter: 0 when absent or past its TTL. */
+  const readCounter = async (key: Item, now: number): Promise<{ live: boolean; value: number }> => {
+    const item = await get(key);
+    if (!item) return { live: false, value: 0 };
+    const ttl = item[TTL_ATTRIBUTE];
+    if (typeof ttl === 'number' && ttl <= now) return { live: false, value: 0 };
+    return { live: true, value: Number(item[COUNTER_VALUE] ?? 0) };
+  };
+
+  /*
+   * Two conditional writes cover the three states of the item, each atomic on its own:
+   *  - live: ADD, only while live and within the limit;
+   *  - absent or expired: SET the value to `by`, only while still absent or expired
+   *    (ADD would continue from the stale count).
+   * A failed ADD is followed by a consistent read to learn which case it was; a state that changed
+   * in between (created or reset by a concurrent caller) sends us round again.
+   */
+  const increment = async (
+    key: Item,
+    by: number,
+    limit: number | null,
+    expiresAt: Date,
+  ): Promise<CounterResult> => {
+    const ttl = Math.ceil(expiresAt.getTime() / 1000);
+    const names = { '#v': COUNTER_VALUE, '#ttl': TTL_ATTRIBUTE };
+    for (let round = 0; round < MAX_COUNTER_ROUNDS; round++) {
+      const now = epochSeconds(clock.now());
+      const live = 'attribute_exists(#v) AND (attribute_not_exists(#ttl) OR #ttl > :now)';
+      const added = await updateIfMatch({
+        Key: key,
+        UpdateExpression: 'ADD #v :by SET #ttl = :ttl',
+        ConditionExpression: limit === null ? live : `${live} AND #v <= :max`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: {
+          ':by': by,
+          ':ttl': ttl,
+          ':now': now,
+          ...(limit === null ? {} : { ':max': limit - by }),
+        },
+        ReturnValues: 'UPDATED_NEW',
+      });
+      if (added) return { ok: true, value: Number(added[COUNTER_VALUE]) };
+
+      const current = await readCounter(key, now);
+      if (current.live) {
+        if (limit !== null && current.value + by > limit) return { ok: false, value: current.value };
+        continue;
+      }
+      if (limit !== null && by > limit) return { ok: false, value: 0 };
+      const started = await updateIfMatch({
+        Key: key,
+        UpdateExpression: 'SET #v = :by, #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(#v) OR #ttl <= :now',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':by': by, ':ttl': ttl, ':now': now },
+      });
+      if (started) return { ok: true, value: by };
+    }
+    throw new Error(
+      `Counter ${String(key.pk)}: no conditional write succeeded in ${MAX_COUNTER_ROUNDS} rounds`,
+    );
+  };
+
+  return {
+    reserveDailyQuota: (tenantId, day, count, limit, expiresAt) =>
+      increment(keys.dailyQuota(tenantId, day), count, limit, expiresAt),
+
+    async getDailyQuotaUsed(tenantId, day) {
+      return (await readCounter(keys.dailyQuota(tenantId, day), epochSeconds(clock.now()))).value;
+    },
+
+    countKeyRequest: (keyId, hourStart, limit, expiresAt) =>
+      increment(keys.keyRequests(keyId, hourStart), 1, limit, expiresAt),
+  };
+};

@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import { newBillingContact, newBillingQueue } from '../../../lib/domain/billing-queue.ts';
+import type { BillingContact, BillingQueue, Campaign } from '../../../lib/domain/types.ts';
+import type { Clock } from '../../../lib/ports/clock.ts';
+import type { Store, StoredCallbackEvent } from '../../../lib/ports/store.ts';
+import type { MakeStore } from './make-store.ts';
+
+export const NOW = '2025-01-10T13:00:00.000Z';
+
+export const clock: Clock = { now: () => new Date(NOW) };
+
+export const QUEUE_ID = '11111111-1111-4111-8111-111111111111';
+
+export const campaign = (overrides: Partial<Campaign> = {}): Campaign => ({
+  id: '22222222-2222-4222-8222-222222222222',
+  tenantId: 'acme',
+  externalId: 'fatura-1',
+  templateType: 'notification',
+  queueId: QUEUE_ID,
+  requestHash: 'h',
+  apiKeyId: 'key-1',
+  callbackUrl: 'https://erp.example.com/hook',
+  callbackEvents: ['sent', 'queue.completed'],
+  metadata: {},
+  state: 'created',
+  leaseUntil: NOW,
+  owner: 'request-1',
+  plan: { seed: 1, uses: {} },
+  quotaReserved: true,
+  accepted: 1,
+  rejected: [],
+  estimatedDurationMinutes: 1,
+  scheduledStart: null,
+  createdAt: NOW,
+  ...overrides,
+});
+
+export const queue = (): BillingQueue =>
+  newBillingQueue({
+    id: QUEUE_ID,
+    tenantId: 'acme',
+    campaignId: '22222222-2222-4222-8222-222222222222',
+    externalId: 'fatura-1',
+    templateType: 'notification',
+    instanceId: 'inst-1',
+    status: 'running',
+    totalContacts: 1,
+    createdAt: NOW,
+    startedAt: NOW,
+  });
+
+export const contact = (position: number): BillingContact =>
+  newBillingContact({
+    queueId: QUEUE_ID,
+    tenantId: 'acme',
+    position,
+    phone: '+5511999990000',
+    name: 'João Silva',
+    invoiceNumber: '2025-1',
+    variables: {},
+    variationId: 'v1',
+    renderedMessage: 'Olá',
+    status: 'sent',
+    attempts: 1,
+    providerMessageId: '3EB0ABC',
+    sentAt: NOW,
+    createdAt: NOW,
+  });
+
+const pendingEvent = (eventId: string, nextAttemptAt = NOW): StoredCallbackEvent => ({
+  eventId,
+  tenantId: 'acme',
+  queueId: QUEUE_ID,
+  event: 'sent',
+  occurredAt: NOW,
+  callbackUrl: 'https://erp.example.com/hook',
+  apiKeyId: 'key-1',
+  payload: {
+    event_id: eventId,
+    event: 'sent',
+    occurred_at: NOW,
+    external_id: 'fatura-1',
+    billing_campaign_id: 'c',
+    queue_id: QUEUE_ID,
+    contact: null,
+    message_id: null,
+    error: null,
+    reply: null,
+  },
+  delivery: {
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt,
+    lastAttemptAt: null,
+    lastError: null,
+    deliveredAt: null,
+  },
+  createdAt: NOW,
+});
+
+/** Stores one campaign, its queue and one contact. */
+export async function seedOneContact(store: Store, overrides: Partial<Campaign> = {}): Promise<void> {
+  await store.createCampaign(campaign(overrides));
+  await store.createQueue(queue());
+  await store.putContacts([contact(0)]);
+}
+
+/** The CallbackStore behaviour every Store implementation shows (run against dynalite and the in-memory store). */
+export function describeCallbackStoreContract(makeStore: MakeStore): void {
+  const freshStore = () => makeStore({ clock });
+
+  describe('CallbackStore contract', () => {
+    it('lets exactly one of 20 concurrent claims win', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.putCallbackEvent(pendingEvent(`${QUEUE_ID}:0:sent`));
+
+      // Act
+      const claims = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          store.claimCallback(QUEUE_ID, `${QUEUE_ID}:0:sent`, NOW, '2025-01-10T13:00:30.000Z'),
+        ),
+      );
+
+      // Assess
+      const won = claims.filter((c) => c !== undefined);
+      expect(won).toHaveLength(1);
+      expect(won[0]?.delivery).toMatchObject({ attempts: 1, nextAttemptAt: '2025-01-10T13:00:30.000Z' });
+    });
+
+    it('lists only due pending events and drops delivered ones from the due index', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      await store.putCallbackEvent(pendingEvent(`${QUEUE_ID}:0:sent`));
+      await store.putCallbackEvent(pendingEvent(`${QUEUE_ID}:1:sent`, '2025-01-10T14:00:00.000Z'));
+      const claimed = await store.claimCallback(
+        QUEUE_ID,
+        `${QUEUE_ID}:0:sent`,
+        NOW,
+        '2025-01-10T13:00:30.000Z',
+      );
+
+      // Act
+      const recorded = await store.finishCallbackAttempt(QUEUE_ID, `${QUEUE_ID}:0:sent`, 1, {
+        status: 'delivered',
+        at: NOW,
+      });
+      const stale = await store.finishCallbackAttempt(QUEUE_ID, `${QUEUE_ID}:0:sent`, 1, {
+        status: 'dead',
+        at: NOW,
+        error: 'late',
+      });
+
+      // Assess
+      expect(claimed).toBeDefined();
+      expect(recorded).toBe(true);
+      expect(stale).toBe(false);
+      expect((await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:0:sent`))?.delivery.status).toBe(
+        'delivered',
+      );
+      const due = await store.listDueCallbacks('2025-01-10T15:00:00.000Z', 10);
+      expect(due.map((e) => e.eventId)).toEqual([`${QUEUE_ID}:1:sent`]);
+    });
+
+    it('moves a failed attempt to its next time in the due index, then records it dead', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      const id = `${QUEUE_ID}:0:sent`;
+      await store.putCallbackEvent(pendingEvent(id));
+      await store.claimCallback(QUEUE_ID, id, NOW, '2025-01-10T13:00:30.000Z');
+
+      // Act
+      const retried = await store.finishCallbackAttempt(QUEUE_ID, id, 1, {
+        status: 'pending',
+        at: '2025-01-10T13:00:01.000Z',
+        error: 'HTTP 500',
+        nextAttemptAt: '2025-01-10T13:00:31.000Z',
+      });
+      const dueBefore = await store.listDueCallbacks('2025-01-10T13:00:30.999Z', 10);
+      const dueAt = await store.listDueCallbacks('2025-01-10T13:00:31.000Z', 10);
+      await store.claimCallback(QUEUE_ID, id, '2025-01-10T13:00:31.000Z', '2025-01-10T13:01:01.000Z');
+      const dead = await store.finishCallbackAttempt(QUEUE_ID, id, 2, {
+        status: 'dead',
+        at: '2025-01-10T13:00:32.000Z',
+        error: 'HTTP 502',
+      });
+
+      // Assess
+      expect(retried).toBe(true);
+      expect(dueBefore).toEqual([]);
+      expect(dueAt.map((e) => e.delivery)).toEqual([
+        expect.objectContaining({
+          attempts: 1,
+          lastError: 'HTTP 500',
+          lastAttemptAt: '2025-01-10T13:00:01.000Z',
+        }),
+      ]);
+      expect(dead).toBe(true);
+      expect((await store.getCallbackEvent(QUEUE_ID, id))?.delivery).toMatchObject({
+        status: 'dead',
+        attempts: 2,
+        lastError: 'HTTP 502',
+        nextAttemptAt: null,
+      });
+      expect(await store.listDueCallbacks('2025-01-11T00:00:00.000Z', 10)).toEqual([]);
+    });
+
+    it('pages a tenant listing and a queue listing with cursors, from since on', async () => {
+      // Prepare
+      const { store } = await freshStore();
+      for (let i = 0; i < 5; i++) {
+        const event = pendingEvent(`${QUEUE_ID}:${i}:sent`);
+        await store.putCallbackEvent({ ...event, occurredAt: `2025-01-10T13:00:0${i}.000Z` });
+      }
+
+      // Act
+      const first = await store.listCallbackEvents('acme', { limit: 2, since: '2025-01-10T13:00:01.000Z' });
+      const second = await store.listCallbackEvents('acme', {
+        limit: 2,
+        cursor: first.nextCursor ?? undefined,
+      });
+      const byQueue = await store.listCallbackEvents('acme', { queueId: QUEUE_ID, limit: 3 });
+      const byQueueNext = await store.listCallbackEvents('acme', {
+        queueId: QUEUE_ID,
+        limit: 3,
+        cursor: byQueue.nextCursor ?? undefined,
+      });
+      const otherTenant = await store.listCallbackEvents('other', { queueId: QUEUE_ID, limit: 10 });
+
+      // Assess
+      expect(first.items.map((e) => e.eventId)).toEqual([`${QUEUE_ID}:1:sent`, `${QUEUE_ID}:2:sent`]);
+      expect(second.items.map((e) => e.eventId)).toEqual([`${QUEUE_ID}:3:sent`, `${QUEUE_ID}:4:sent`]);
+      expect(second.nextCursor).toBeNull();
+      expect([...byQueue.items, ...byQueueNext.items].map((e) => e.eventId).sort()).toEqual(
+        [0, 1, 2, 3, 4].map((i) => `${QUEUE_ID}:${i}:sent`),
+      );
+      expect(byQueueNext.nextCursor).toBeNull();
+      expect(otherTenant.items).toEqual([]);
+      await expect(
+        store.listCallbackEvents('acme', { limit: 2, cursor: 'bm90LWpzb24' }),
+      ).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+    });
+  });
+}

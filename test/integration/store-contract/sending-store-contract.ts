@@ -1,0 +1,702 @@
+import { describe, expect, it } from 'vitest';
+import { GSI1, keys } from '../../../lib/adapters/store/table-schema.ts';
+import type { BillingContact, BillingQueue, ConversationMessage } from '../../../lib/domain/types.ts';
+import type { Clock } from '../../../lib/ports/clock.ts';
+import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';
+import { waitFor } from '../../support/wait-for.ts';
+import type { MakeStore } from './make-store.ts';
+
+export const T0 = '2025-01-10T12:00:00.000Z';
+
+export const fixedClock: Clock = { now: () => new Date('2025-01-10T13:00:00.000Z') };
+
+export const queue = (overrides: Partial<BillingQueue> = {}): BillingQueue =>
+  acmeQueue({ totalContacts: 10, createdAt: T0, publishGeneration: 1, ...overrides });
+
+export const contact = (position: number, overrides: Partial<BillingContact> = {}): BillingContact =>
+  acmeContact(position, {
+    invoiceNumber: null,
+    variables: { nome_cliente: `Cliente ${position}` },
+    renderedMessage: `Olá Cliente ${position}`,
+    createdAt: T0,
+    ...overrides,
+  });
+
+export const message = (id: string, overrides: Partial<ConversationMessage> = {}): ConversationMessage => ({
+  id,
+  tenantId: 'acme',
+  phone: '+5511999990000',
+  instanceId: 'inst-1',
+  direction: 'outbound',
+  text: 'Olá, sua fatura venceu.',
+  at: T0,
+  queueId: 'queue-1',
+  contactPosition: 0,
+  campaignId: 'camp-1',
+  externalId: 'fatura-67890',
+  templateType: 'overdue',
+  ...overrides,
+});
+
+/** The SendingStore behaviour every Store implementation shows (run against dynalite and the in-memory store). */
+export function describeSendingStoreContract(makeStore: MakeStore): void {
+  const freshStore = () => makeStore({ clock: fixedClock });
+  /** A store holding queue-1 with `contacts`. */
+  async function seeded(contacts: BillingContact[], queueOverrides: Partial<BillingQueue> = {}) {
+    const fresh = await freshStore();
+    await fresh.store.createQueue(queue(queueOverrides));
+    await fresh.store.putContacts(contacts);
+    return fresh;
+  }
+
+  describe('SendingStore contract', () => {
+    describe('claimContact', () => {
+      it('lets exactly one of 20 concurrent claimers of the same contact win', async () => {
+        // Prepare
+        const { store } = await seeded([contact(0)]);
+
+        // Act
+        const claims = await Promise.all(
+          Array.from({ length: 20 }, () => store.claimContact('queue-1', 0, '2025-01-10T12:01:00.000Z')),
+        );
+
+        // Assess
+        const winners = claims.filter((c) => c !== undefined);
+        expect(winners).toHaveLength(1);
+        expect(winners[0]).toMatchObject({
+          status: 'sending',
+          attempts: 1,
+          updatedAt: '2025-01-10T12:01:00.000Z',
+        });
+        const [stored] = (await store.listContacts('queue-1', { limit: 10 })).items;
+        expect(stored?.attempts).toBe(1);
+      });
+
+      it('returns undefined for a sent, cancelled or missing contact', async () => {
+        // Prepare
+        const { store } = await seeded([contact(0, { status: 'sent' }), contact(1, { status: 'cancelled' })]);
+
+        // Act
+        const claims = await Promise.all(
+          [0, 1, 2].map((position) => store.claimContact('queue-1', position, '2025-01-10T12:01:00.000Z')),
+        );
+
+        // Assess
+        expect(claims).toEqual([undefined, undefined, undefined]);
+        expect((await store.listContacts('queue-1', { limit: 10 })).items).toHaveLength(2);
+      });
+
+      it('refuses a retry before its retryAt and claims it from then on', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([
+          contact(0, { status: 'retry', attempts: 1, retryAt: '2025-01-10T12:05:00.000Z' }),
+        ]);
+
+        // Act
+        const early = await store.claimContact('queue-1', 0, '2025-01-10T12:04:59.999Z');
+        const due = await store.claimContact('queue-1', 0, '2025-01-10T12:05:00.000Z');
+
+        // Assess
+        expect(early).toBeUndefined();
+        expect(due).toMatchObject({ status: 'sending', attempts: 2 });
+        expect(due?.retryAt).toBeUndefined();
+        if (tableItem) expect((await tableItem(keys.contact('queue-1', 0)))?.[GSI1.sk]).toBe('sending#0000');
+      });
+    });
+
+    describe('finishContact', () => {
+      it('refuses a contact that is not in sending', async () => {
+        // Prepare
+        const { store } = await seeded([contact(0), contact(1, { status: 'sent' })]);
+
+        // Act
+        const pending = await store.finishContact('queue-1', 0, { status: 'failed', error: 'x', at: T0 });
+        const sent = await store.finishContact('queue-1', 1, { status: 'failed', error: 'x', at: T0 });
+        const missing = await store.finishContact('queue-1', 5, { status: 'pending', at: T0 });
+
+        // Assess
+        expect([pending, sent, missing]).toEqual([false, false, false]);
+        const statuses = (await store.listContacts('queue-1', { limit: 10 })).items.map((c) => c.status);
+        expect(statuses).toEqual(['pending', 'sent']);
+      });
+
+      it('records a send, a retry, a failure, an unknown outcome and a release, keeping gsi1 in step', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([0, 1, 2, 3, 4].map((p) => contact(p)));
+        const at = '2025-01-10T12:02:00.000Z';
+        for (const p of [0, 1, 2, 3, 4]) await store.claimContact('queue-1', p, '2025-01-10T12:01:00.000Z');
+
+        // Act
+        const results = [
+          await store.finishContact('queue-1', 0, {
+            status: 'sent',
+            providerMessageId: 'ABC',
+            remoteJid: 'j',
+            at,
+          }),
+          await store.finishContact('queue-1', 1, {
+            status: 'retry',
+            error: 'timeout',
+            at,
+            retryAt: '2025-01-10T12:10:00.000Z',
+          }),
+          await store.finishContact('queue-1', 2, { status: 'failed', error: 'not on WhatsApp', at }),
+          await store.finishContact('queue-1', 3, { status: 'unknown', error: 'socket hang up', at }),
+          await store.finishContact('queue-1', 4, { status: 'pending', at }),
+        ];
+
+        // Assess
+        expect(results).toEqual([true, true, true, true, true]);
+        const listed = (await store.listContacts('queue-1', { limit: 10 })).items;
+        expect(listed[0]).toMatchObject({
+          status: 'sent',
+          providerMessageId: 'ABC',
+          remoteJid: 'j',
+          sentAt: at,
+          lastError: null,
+        });
+        expect(listed[1]).toMatchObject({
+          status: 'retry',
+          lastError: 'timeout',
+          lastErrorAt: at,
+          retryAt: '2025-01-10T12:10:00.000Z',
+        });
+        expect(listed[2]).toMatchObject({ status: 'failed', lastError: 'not on WhatsApp', lastErrorAt: at });
+        expect(listed[3]).toMatchObject({ status: 'unknown', lastError: 'socket hang up' });
+        // Released without calling the gateway: the claim's attempt is given back.
+        expect(listed[4]).toMatchObject({ status: 'pending', attempts: 0, updatedAt: at });
+        if (tableItem) {
+          const sortKeys = await Promise.all(
+            [0, 1, 2, 3, 4].map(async (p) => (await tableItem(keys.contact('queue-1', p)))?.[GSI1.sk]),
+          );
+          expect(sortKeys).toEqual([
+            'sent#0000',
+            'retry#2025-01-10T12:10:00.000Z#0001',
+            'failed#0002',
+            'unknown#0003',
+            'pending#0004',
+          ]);
+        }
+      });
+    });
+
+    describe('listSendableContacts', () => {
+      const mixed = [
+        contact(0, { status: 'sent' }),
+        contact(1),
+        contact(2, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z' }),
+        contact(3, { status: 'retry', retryAt: '2025-01-10T12:00:30.000Z' }),
+        contact(4, { status: 'sending' }),
+        contact(5),
+        contact(6, { status: 'cancelled' }),
+        contact(7),
+      ];
+      it('returns pending and due retries in batch order, never the queue item', async () => {
+        // Prepare
+        const { store } = await seeded(mixed);
+
+        // Act
+        const sendable = await store.listSendableContacts('queue-1', '2025-01-10T12:01:00.000Z', 10);
+
+        // Assess
+        expect(sendable.map((c) => c.position)).toEqual([1, 3, 5, 7]);
+        expect(sendable[0]).toEqual(mixed[1]);
+      });
+
+      it('honours the limit and resumes after a position', async () => {
+        // Prepare
+        const { store } = await seeded(mixed);
+        const now = '2025-01-10T12:31:00.000Z';
+
+        // Act
+        const first = await store.listSendableContacts('queue-1', now, 2);
+        const after = await store.listSendableContacts('queue-1', now, 2, first.at(-1)?.position);
+        const rest = await store.listSendableContacts('queue-1', now, 10, 5);
+        const none = await store.listSendableContacts('queue-1', now, 10, 9_999);
+
+        // Assess
+        expect(first.map((c) => c.position)).toEqual([1, 2]);
+        expect(after.map((c) => c.position)).toEqual([3, 5]);
+        expect(rest.map((c) => c.position)).toEqual([7]);
+        expect(none).toEqual([]);
+      });
+
+      it('pages past many contacts that do not match until it has enough', async () => {
+        // Prepare: 200 sent contacts, then the sendable ones.
+        const contacts = Array.from({ length: 205 }, (_, p) =>
+          contact(p, { status: p < 200 ? 'sent' : 'pending' }),
+        );
+        const { store } = await seeded(contacts);
+
+        // Act
+        const sendable = await store.listSendableContacts('queue-1', T0, 3);
+
+        // Assess
+        expect(sendable.map((c) => c.position)).toEqual([200, 201, 202]);
+      });
+    });
+
+    describe('summarizeContacts', () => {
+      it('counts every status, finds the earliest retry and the claims, right after the writes', async () => {
+        // Prepare
+        const { store } = await seeded([
+          contact(0, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z' }),
+          contact(1),
+          contact(2, { status: 'retry', retryAt: '2025-01-10T12:10:00.000Z' }),
+          contact(3, { status: 'retry', retryAt: '2025-01-10T12:20:00.000Z' }),
+          contact(4, { status: 'failed', providerMessageId: '3EB0FAILED' }),
+          contact(5, { status: 'failed' }),
+        ]);
+        await store.putContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
+
+        // Act
+        const before = await store.summarizeContacts('queue-1');
+        const claimed = await store.claimContact('queue-1', 2, '2025-01-10T12:10:00.000Z');
+        // No wait: the base table answers with the claim at once (an index might not yet).
+        const afterClaim = await store.summarizeContacts('queue-1');
+        const other = await store.summarizeContacts('queue-2');
+
+        // Assess
+        expect(before).toMatchObject({
+          byStatus: { retry: 3, pending: 1, failed: 2 },
+          failedAfterSend: 1,
+          earliestRetryAt: '2025-01-10T12:10:00.000Z',
+          sending: [],
+        });
+        expect(afterClaim.earliestRetryAt).toBe('2025-01-10T12:20:00.000Z');
+        expect(afterClaim.byStatus).toMatchObject({ retry: 2, sending: 1 });
+        expect(afterClaim.sending.map((c) => [c.position, c.claimedAt])).toEqual([[2, claimed?.claimedAt]]);
+        expect(other).toMatchObject({ byStatus: { pending: 1 }, earliestRetryAt: null, sending: [] });
+      });
+    });
+
+    describe('listStuckContacts', () => {
+      it('returns the contacts left in sending, confirmed on the base table', async () => {
+        // Prepare
+        const { store } = await seeded([contact(0), contact(1), contact(2)]);
+        await store.claimContact('queue-1', 0, T0);
+        await store.claimContact('queue-1', 2, T0);
+        await store.finishContact('queue-1', 0, { status: 'failed', error: 'x', at: T0 });
+
+        // Act
+        const stuck = await store.listStuckContacts('queue-1');
+
+        // Assess
+        expect(stuck.map((c) => c.position)).toEqual([2]);
+        expect(stuck[0]?.status).toBe('sending');
+      });
+    });
+
+    describe('transitionQueue', () => {
+      it('moves the queue only from a listed status and the status listing follows', async () => {
+        // Prepare
+        const { store } = await seeded([]);
+
+        // Act
+        const refused = await store.transitionQueue('queue-1', ['running', 'paused'], 'completed');
+        const started = await store.transitionQueue('queue-1', ['pending', 'scheduled'], 'running', {
+          startedAt: '2025-01-10T12:01:00.000Z',
+        });
+        const missing = await store.transitionQueue('nope', ['pending'], 'running');
+
+        // Assess
+        expect(refused).toBeUndefined();
+        expect(missing).toBeUndefined();
+        expect(started).toMatchObject({
+          status: 'running',
+          startedAt: '2025-01-10T12:01:00.000Z',
+          contactsSent: 0,
+        });
+        const running = await waitFor(async () => {
+          const page = await store.listQueues('acme', { status: 'running', limit: 10 });
+          return page.items.length === 1 && page;
+        });
+        expect(running.items[0]?.id).toBe('queue-1');
+        const pending = await waitFor(async () => {
+          const page = await store.listQueues('acme', { status: 'pending', limit: 10 });
+          return page.items.length === 0 && page;
+        });
+        expect(pending.nextCursor).toBeNull();
+      });
+    });
+
+    describe('updateQueueProgress', () => {
+      it('adds the deltas, sets the fields and returns the queue with its current status', async () => {
+        // Prepare
+        const { store } = await seeded([], { status: 'running', contactsPendingRetry: 2 });
+        await store.transitionQueue('queue-1', ['running'], 'paused', { pausedAt: T0 });
+
+        // Act
+        const updated = await store.updateQueueProgress(
+          'queue-1',
+          { contactsSent: 1, contactsPendingRetry: -1, contactsFailed: 0 },
+          { currentRate: 12.5 },
+        );
+        const missing = await store.updateQueueProgress('nope', { contactsSent: 1 });
+
+        // Assess
+        expect(updated).toMatchObject({
+          status: 'paused',
+          contactsSent: 1,
+          contactsPendingRetry: 1,
+          contactsFailed: 0,
+          currentRate: 12.5,
+        });
+        expect(missing).toBeUndefined();
+        expect(await store.getQueue('nope')).toBeUndefined();
+      });
+
+      it('counts 20 concurrent increments exactly', async () => {
+        // Prepare
+        const { store } = await seeded([], { status: 'running' });
+
+        // Act
+        await Promise.all(
+          Array.from({ length: 20 }, () => store.updateQueueProgress('queue-1', { contactsSent: 1 })),
+        );
+
+        // Assess
+        expect((await store.getQueue('queue-1'))?.contactsSent).toBe(20);
+      });
+    });
+
+    describe('nextPublishGeneration', () => {
+      it('adds one per call and returns the new value', async () => {
+        // Prepare
+        const { store } = await seeded([], { publishGeneration: 4 });
+
+        // Act
+        const values = [
+          await store.nextPublishGeneration('queue-1'),
+          await store.nextPublishGeneration('queue-1'),
+        ];
+
+        // Assess
+        expect(values).toEqual([5, 6]);
+        expect((await store.getQueue('queue-1'))?.publishGeneration).toBe(6);
+        await expect(store.nextPublishGeneration('nope')).rejects.toThrow(/does not exist/);
+      });
+    });
+
+    describe('instance lease', () => {
+      const now = '2025-01-10T12:00:00.000Z';
+      const until = '2025-01-10T12:01:00.000Z';
+      it('lets exactly one of 20 concurrent pumps take a free lease', async () => {
+        // Prepare
+        const { store } = await freshStore();
+
+        // Act
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.acquireInstanceLease('acme', 'inst-1', `pump-${i}`, now, until),
+          ),
+        );
+
+        // Assess
+        expect(outcomes.filter((o) => o.acquired)).toHaveLength(1);
+        expect(outcomes.every((o) => o.lastSendAt === null)).toBe(true);
+      });
+
+      it('refuses a live lease, re-grants it after expiry and hands lastSendAt over', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        await store.acquireInstanceLease('acme', 'inst-1', 'pump-a', now, until);
+        const renewed = await store.renewInstanceLease(
+          'acme',
+          'inst-1',
+          'pump-a',
+          '2025-01-10T12:02:00.000Z',
+          '2025-01-10T12:00:40.000Z',
+        );
+
+        // Act
+        const whileLive = await store.acquireInstanceLease(
+          'acme',
+          'inst-1',
+          'pump-b',
+          '2025-01-10T12:01:30.000Z',
+          '2025-01-10T12:02:30.000Z',
+        );
+        const again = await store.acquireInstanceLease(
+          'acme',
+          'inst-1',
+          'pump-a',
+          '2025-01-10T12:01:30.000Z',
+          until,
+        );
+        const afterExpiry = await store.acquireInstanceLease(
+          'acme',
+          'inst-1',
+          'pump-b',
+          '2025-01-10T12:02:00.001Z',
+          '2025-01-10T12:03:00.000Z',
+        );
+        const lostRenew = await store.renewInstanceLease(
+          'acme',
+          'inst-1',
+          'pump-a',
+          '2025-01-10T12:09:00.000Z',
+          null,
+        );
+        const otherInstance = await store.acquireInstanceLease('acme', 'inst-2', 'pump-a', now, until);
+
+        // Assess
+        expect(renewed).toBe(true);
+        expect(whileLive).toMatchObject({ acquired: false, lastSendAt: '2025-01-10T12:00:40.000Z' });
+        expect(again).toMatchObject({ acquired: true, lastSendAt: '2025-01-10T12:00:40.000Z' });
+        expect(afterExpiry).toMatchObject({ acquired: true, lastSendAt: '2025-01-10T12:00:40.000Z' });
+        expect(lostRenew).toBe(false);
+        expect(otherInstance).toMatchObject({ acquired: true, lastSendAt: null });
+      });
+
+      it('frees the lease on release, keeps the last send, and ignores a release by a loser', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        await store.acquireInstanceLease('acme', 'inst-1', 'pump-a', now, until);
+
+        // Act
+        await store.releaseInstanceLease('acme', 'inst-1', 'pump-b', '2025-01-10T12:59:00.000Z', 'q-b');
+        const whileHeld = await store.acquireInstanceLease('acme', 'inst-1', 'pump-b', now, until);
+        await store.releaseInstanceLease('acme', 'inst-1', 'pump-a', '2025-01-10T12:00:20.000Z', 'q-a');
+        const afterRelease = await store.acquireInstanceLease('acme', 'inst-1', 'pump-b', now, until);
+        const renewByOld = await store.renewInstanceLease('acme', 'inst-1', 'pump-a', until, null);
+
+        // Assess
+        expect(whileHeld).toMatchObject({ acquired: false, lastSendAt: null });
+        expect(afterRelease).toMatchObject({
+          acquired: true,
+          lastSendAt: '2025-01-10T12:00:20.000Z',
+          lastHolderQueueId: 'q-a',
+        });
+        expect(renewByOld).toBe(false);
+      });
+
+      it('remembers the latest waiter, which only that waiter clears', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        await store.acquireInstanceLease('acme', 'inst-1', 'pump-a', now, until);
+
+        // Act
+        await store.noteInstanceWaiter('acme', 'inst-1', 'q-b', '2025-01-10T12:00:01.000Z');
+        await store.noteInstanceWaiter('acme', 'inst-1', 'q-c', '2025-01-10T12:00:02.000Z');
+        await store.noteInstanceWaiter('acme', 'inst-1', 'q-b', null);
+        const seen = await store.acquireInstanceLease('acme', 'inst-1', 'pump-z', now, until);
+        await store.noteInstanceWaiter('acme', 'inst-1', 'q-c', null);
+        const cleared = await store.acquireInstanceLease('acme', 'inst-1', 'pump-a', now, until);
+
+        // Assess
+        expect(seen).toMatchObject({
+          acquired: false,
+          waiter: { queueId: 'q-c', at: '2025-01-10T12:00:02.000Z' },
+        });
+        expect(cleared).toMatchObject({ acquired: true, waiter: null });
+      });
+    });
+
+    describe('messages', () => {
+      it('stores a message once per id and finds it by instance and gateway id', async () => {
+        // Prepare
+        const { store } = await freshStore();
+
+        // Act
+        await store.recordMessage(message('3EB0ABC#1'));
+        await store.recordMessage(message('3EB0ABC#1'));
+        const found = await store.getMessage('inst-1', '3EB0ABC#1');
+        const otherInstance = await store.getMessage('inst-2', '3EB0ABC#1');
+
+        // Assess
+        expect(found).toEqual(message('3EB0ABC#1'));
+        expect(otherInstance).toBeUndefined();
+        expect(await store.listMessages('acme', '+5511999990000', 10)).toHaveLength(1);
+      });
+
+      it('lists the history of one tenant and phone, newest first, up to the limit', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        const times = ['2025-01-10T12:00:00.000Z', '2025-01-10T12:05:00.000Z', '2025-01-10T12:03:00.000Z'];
+        for (const [i, at] of times.entries()) await store.recordMessage(message(`m${i}`, { at }));
+        await store.recordMessage(message('reply', { at: '2025-01-10T12:06:00.000Z', direction: 'inbound' }));
+        await store.recordMessage(message('beta', { tenantId: 'beta', at: '2025-01-10T12:07:00.000Z' }));
+        await store.recordMessage(
+          message('other-phone', { phone: '+5511888880000', at: '2025-01-10T12:08:00.000Z' }),
+        );
+
+        // Act
+        const all = await store.listMessages('acme', '+5511999990000', 10);
+        const two = await store.listMessages('acme', '+5511999990000', 2);
+        const beta = await store.listMessages('beta', '+5511999990000', 10);
+
+        // Assess
+        expect(all.map((m) => m.id)).toEqual(['reply', 'm1', 'm2', 'm0']);
+        expect(two.map((m) => m.id)).toEqual(['reply', 'm1']);
+        expect(beta.map((m) => m.id)).toEqual(['beta']);
+        expect(all[0]).toEqual(message('reply', { at: '2025-01-10T12:06:00.000Z', direction: 'inbound' }));
+      });
+    });
+
+    describe('skipOptedOutContact', () => {
+      it('skips a pending or retry contact without a claim and says which it was', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([
+          contact(0),
+          contact(1, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z', attempts: 1 }),
+          contact(2, { status: 'sending' }),
+        ]);
+
+        // Act
+        const results = [
+          await store.skipOptedOutContact('queue-1', 0, T0),
+          await store.skipOptedOutContact('queue-1', 1, T0),
+          await store.skipOptedOutContact('queue-1', 2, T0),
+          await store.skipOptedOutContact('queue-1', 0, T0),
+        ];
+
+        // Assess
+        expect(results).toEqual(['pending', 'retry', undefined, undefined]);
+        const skipped = await store.getContact('queue-1', 1);
+        expect(skipped).toMatchObject({ status: 'skipped_opt_out', attempts: 1 });
+        expect(skipped?.retryAt).toBeUndefined();
+        expect((await store.getContact('queue-1', 2))?.status).toBe('sending');
+        if (tableItem) {
+          expect((await tableItem(keys.contact('queue-1', 1)))?.[GSI1.sk]).toBe('skipped_opt_out#0001');
+        }
+      });
+    });
+
+    describe('cancelUnsentContacts', () => {
+      it('cancels pending and retry contacts and leaves sent and sending ones alone', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([
+          contact(0, { status: 'sent' }),
+          contact(1),
+          contact(2, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z' }),
+          contact(3, { status: 'sending' }),
+          contact(4, { status: 'failed' }),
+          ...Array.from({ length: 30 }, (_, i) => contact(5 + i)),
+        ]);
+        const at = '2025-01-10T12:40:00.000Z';
+
+        // Act
+        const changed = await store.cancelUnsentContacts('queue-1', at);
+        const again = await store.cancelUnsentContacts('queue-1', at);
+
+        // Assess
+        expect(changed).toEqual({ cancelled: 32, fromRetry: 1 });
+        expect(again).toEqual({ cancelled: 0, fromRetry: 0 });
+        const listed = (await store.listContacts('queue-1', { limit: 100 })).items;
+        expect(listed.slice(0, 5).map((c) => c.status)).toEqual([
+          'sent',
+          'cancelled',
+          'cancelled',
+          'sending',
+          'failed',
+        ]);
+        expect(listed.filter((c) => c.status === 'cancelled')).toHaveLength(32);
+        expect(listed[1]?.updatedAt).toBe(at);
+        if (tableItem)
+          expect((await tableItem(keys.contact('queue-1', 2)))?.[GSI1.sk]).toBe('cancelled#0002');
+        expect((await store.summarizeContacts('queue-1')).earliestRetryAt).toBeNull();
+      });
+    });
+
+    describe('recordSent', () => {
+      it('writes the claimed contact as sent and its message together, findable by the gateway id', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([
+          contact(0, { status: 'retry', retryAt: T0, attempts: 1 }),
+        ]);
+        const at = '2025-01-10T12:01:00.000Z';
+        const claimed = await store.claimContact('queue-1', 0, at);
+        if (!claimed) throw new Error('claim failed');
+
+        // Act
+        await store.recordSent(
+          claimed,
+          { status: 'sent', providerMessageId: '3EB0SENT', remoteJid: '5511999990000@s.whatsapp.net', at },
+          message('3EB0SENT', { at }),
+        );
+
+        // Assess
+        const item = await store.getContact('queue-1', 0);
+        expect(item).toMatchObject({
+          status: 'sent',
+          providerMessageId: '3EB0SENT',
+          remoteJid: '5511999990000@s.whatsapp.net',
+          sentAt: at,
+          attempts: 2,
+          lastError: null,
+        });
+        expect(item?.retryAt).toBeUndefined();
+        if (tableItem) expect((await tableItem(keys.contact('queue-1', 0)))?.[GSI1.sk]).toBe('sent#0000');
+        expect(await store.getMessage('inst-1', '3EB0SENT')).toMatchObject({
+          queueId: 'queue-1',
+          contactPosition: 0,
+        });
+        expect((await store.listContacts('queue-1', { status: 'sent', limit: 10 })).items).toHaveLength(1);
+      });
+
+      it('leaves a contact whose claim was settled by another pump as that pump decided, but keeps the message', async () => {
+        // Prepare: pump A claims; its claim is taken for abandoned and settled `unknown` by pump B.
+        const { store } = await seeded([contact(0)]);
+        const at = '2025-01-10T12:01:00.000Z';
+        const claimed = await store.claimContact('queue-1', 0, at);
+        if (!claimed) throw new Error('claim failed');
+        const settled = await store.finishContact(
+          'queue-1',
+          0,
+          { status: 'unknown', error: 'envio interrompido', at: '2025-01-10T12:02:00.000Z' },
+          claimed.claimedAt ?? undefined,
+        );
+
+        // Act: pump A's send comes back late.
+        const recorded = await store.recordSent(
+          claimed,
+          { status: 'sent', providerMessageId: '3EB0LATE', remoteJid: '5511999990000@s.whatsapp.net', at },
+          message('3EB0LATE', { at }),
+        );
+        const lateFinish = await store.finishContact(
+          'queue-1',
+          0,
+          { status: 'retry', error: 'x', at, retryAt: at },
+          claimed.claimedAt ?? undefined,
+        );
+
+        // Assess
+        expect(settled).toBe(true);
+        expect(recorded).toBe(false);
+        expect(lateFinish).toBe(false);
+        expect((await store.getContact('queue-1', 0))?.status).toBe('unknown');
+        expect(await store.getMessage('inst-1', '3EB0LATE')).toMatchObject({ contactPosition: 0 });
+      });
+
+      it('refuses to record a send for a contact claimed again by a newer claim', async () => {
+        // Prepare: an old claim settled as retry, then claimed again by another pump.
+        const { store } = await seeded([contact(0)]);
+        const first = await store.claimContact('queue-1', 0, '2025-01-10T12:01:00.000Z');
+        if (!first) throw new Error('claim failed');
+        await store.finishContact('queue-1', 0, {
+          status: 'retry',
+          error: 'x',
+          at: '2025-01-10T12:02:00.000Z',
+          retryAt: '2025-01-10T12:02:00.000Z',
+        });
+        const second = await store.claimContact('queue-1', 0, '2025-01-10T12:03:00.000Z');
+
+        // Act
+        const recorded = await store.recordSent(
+          first,
+          { status: 'sent', providerMessageId: '3EB0OLD', remoteJid: '5511999990000@s.whatsapp.net', at: T0 },
+          message('3EB0OLD'),
+        );
+
+        // Assess
+        expect(second?.status).toBe('sending');
+        expect(recorded).toBe(false);
+        expect(await store.getContact('queue-1', 0)).toMatchObject({
+          status: 'sending',
+          claimedAt: '2025-01-10T12:03:00.000Z',
+        });
+      });
+    });
+  });
+}

@@ -1,0 +1,944 @@
+import {
+  decodeCursor,
+  encodeCursor,
+  invalidCursor,
+  withoutUndefined,
+} from '../../lib/adapters/store/dynamodb-operations.ts';
+import {
+  OPEN_STATUSES,
+  QUEUE_COUNTERS,
+  QUEUE_RUN_FIELDS,
+  sentContact,
+} from '../../lib/adapters/store/dynamodb-sending-store.ts';
+import { contactsIndexSortKey } from '../../lib/adapters/store/table-schema.ts';
+import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
+import type { ContactDelivery } from '../../lib/domain/delivery-stall.ts';
+import { isStalled } from '../../lib/domain/delivery-stall.ts';
+import { DomainError } from '../../lib/domain/errors.ts';
+import { shouldApplyReceipt } from '../../lib/domain/queue-state.ts';
+import {
+  type ApiKey,
+  type BillingContact,
+  type BillingQueue,
+  type BillingTemplate,
+  type BusinessCalendar,
+  type Campaign,
+  CONTACT_STATUSES,
+  type ContactStatus,
+  type ConversationMessage,
+  type OptOut,
+  type Page,
+  QUEUE_STATUSES,
+  type QueueRunFields,
+  type Tenant,
+  type WhatsAppInstance,
+} from '../../lib/domain/types.ts';
+import { type Clock, systemClock } from '../../lib/ports/clock.ts';
+import type {
+  CounterResult,
+  DeliveryWatch,
+  InstanceLease,
+  PageRequest,
+  Store,
+  StoredCallbackEvent,
+  StoredSchedule,
+} from '../../lib/ports/store.ts';
+
+/*
+ * The whole Store in memory, for fast unit tests of use cases. It keeps the DynamoDB store's
+ * semantics (the store contract suites in test/integration/store-contract/ run against both):
+ * conditional writes that answer with values, 'created' | 'exists', the same page cursors and
+ * orders, counters that expire by the clock, the contact status rules, leases and claims.
+ * Every method runs to completion without awaiting anything, so each is atomic like one
+ * conditional write. Values are deep-copied in and out: a caller never holds stored state.
+ */
+
+/** A stored copy: `undefined` dropped (as DynamoDB drops it), nothing shared with the caller. */
+const copy = <T>(value: T): T => structuredClone(withoutUndefined(value));
+
+/** Whether the attribute exists, as DynamoDB's `attribute_exists` says (null counts). */
+const has = (item: object, attribute: string): boolean =>
+  (item as Record<string, unknown>)[attribute] !== undefined;
+
+const isText = (value: unknown): value is string => typeof value === 'string';
+const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+
+/** Descending by `key`, ties by nothing (keys are unique). */
+const newestFirst =
+  <T>(key: (item: T) => string) =>
+  (a: T, b: T): number =>
+    key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0;
+const oldestFirst =
+  <T>(key: (item: T) => string) =>
+  (a: T, b: T): number =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+
+const MAX_POSITION = 9_999;
+const QUEUE_SORT_KEY = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z#[^#]+$/;
+/** `<instant>#~` is after every `<instant>#<id>`: a due listing includes what is due at `upTo` itself. */
+const dueBy = (dueKey: string, upTo: string): boolean => dueKey <= `${upTo}#~`;
+
+const invalidPage = (field: string, message: string): DomainError =>
+  new DomainError('VALIDATION_FAILED', {}, [{ field, message }]);
+
+function checkPageRequest(page: PageRequest<string>, statuses: readonly string[]): void {
+  if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > 100) {
+    throw invalidPage('limit', 'Deve ser um inteiro entre 1 e 100');
+  }
+  if (page.status !== undefined && !statuses.includes(page.status)) {
+    throw invalidPage('status', 'Status inválido');
+  }
+}
+
+function checkLimit(method: string, limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`${method}: limit must be a positive integer`);
+}
+
+/** The first `limit` of `sorted` after the cursor, and the cursor of the next page. */
+function pageOf<T>(
+  sorted: T[],
+  limit: number,
+  cursorOf: (item: T) => object,
+): { items: T[]; nextCursor: string | null } {
+  const items = sorted.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: sorted.length > limit && last ? encodeCursor(cursorOf(last)) : null };
+}
+
+interface StoredTemplate {
+  template: Omit<BillingTemplate, 'variations'> & {
+    variations: Omit<BillingTemplate['variations'][number], 'timesUsed'>[];
+  };
+  uses: Record<string, number>;
+}
+
+interface Counter {
+  value: number;
+  /** Epoch seconds after which the count is forgotten. */
+  ttl: number;
+}
+
+interface Lease {
+  owner?: string;
+  leaseUntil?: string;
+  lastSendAt?: string;
+  lastHolderQueueId?: string;
+  waiterQueueId?: string;
+  waiterAt?: string;
+}
+
+type StoredQueue = BillingQueue & { publishGeneration?: number };
+
+export interface InMemoryStoreOptions {
+  /** Decides when a counter expires and stamps queue writes; defaults to the system clock. */
+  clock?: Clock;
+}
+
+/** A Store in memory with the DynamoDB store's semantics (see the comment above). */
+export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
+  const clock = options.clock ?? systemClock;
+  const tenants = new Map<string, Tenant>();
+  const apiKeys = new Map<string, ApiKey>();
+  const templates = new Map<string, StoredTemplate>();
+  const instances = new Map<string, WhatsAppInstance>();
+  const calendars = new Map<string, BusinessCalendar>();
+  const counters = new Map<string, Counter>();
+  const campaigns = new Map<string, Campaign>();
+  const queues = new Map<string, StoredQueue>();
+  /** Due time of each open queue (the sweeper's due index). */
+  const queueDue = new Map<string, string>();
+  const contacts = new Map<string, Map<number, BillingContact>>();
+  const messages = new Map<string, ConversationMessage>();
+  const leases = new Map<string, Lease>();
+  const optOuts = new Map<string, OptOut>();
+  const optOutMarkers = new Set<string>();
+  const watches = new Map<string, DeliveryWatch>();
+  const callbacks = new Map<string, StoredCallbackEvent>();
+  const schedules = new Map<string, StoredSchedule>();
+
+  const key = (...parts: (string | number)[]) => parts.join('\u0000');
+  const tenantWithDefaults = (tenant: Tenant): Tenant =>
+    copy({ ...tenant, config: { ...DEFAULT_BILLING_CONFIG, ...tenant.config } });
+
+  const templateOut = ({ template, uses }: StoredTemplate): BillingTemplate =>
+    copy({
+      ...template,
+      variations: template.variations.map((v) => ({ ...v, timesUsed: uses[v.id] ?? 0 })),
+    });
+
+  const findApiKey = (tenantId: string, keyId: string): ApiKey | undefined =>
+    [...apiKeys.values()].find((k) => k.tenantId === tenantId && k.id === keyId);
+
+  const queueContacts = (queueId: string): Map<number, BillingContact> => {
+    let found = contacts.get(queueId);
+    if (!found) {
+      found = new Map();
+      contacts.set(queueId, found);
+    }
+    return found;
+  };
+  const contactsInOrder = (queueId: string): BillingContact[] =>
+    [...(contacts.get(queueId)?.values() ?? [])].sort((a, b) => a.position - b.position);
+  const contactAt = (queueId: string, position: number) => contacts.get(queueId)?.get(position);
+
+  /** Each contact once, within the positions keys can hold; checked before anything is written. */
+  const checkContacts = (list: readonly BillingContact[]): void => {
+    const seen = new Set<string>();
+    for (const contact of list) {
+      const { queueId, position } = contact;
+      if (!Number.isInteger(position) || position < 0 || position > MAX_POSITION) {
+        throw new Error(`putContacts: position ${position} of ${contact.id} is outside 0..${MAX_POSITION}`);
+      }
+      const id = key(queueId, position);
+      if (seen.has(id)) throw new Error(`putContacts: two contacts share the key ${queueId}/${position}`);
+      seen.add(id);
+    }
+  };
+
+  const isOpen = (queue: BillingQueue) => OPEN_STATUSES.has(queue.status);
+
+  const setRunFields = (queue: StoredQueue, fields: QueueRunFields | undefined): void => {
+    for (const [field, value] of Object.entries(withoutUndefined(fields ?? {}))) {
+      if (!QUEUE_RUN_FIELDS.has(field)) throw new Error(`Not a queue run field: ${field}`);
+      (queue as unknown as Record<string, unknown>)[field] = structuredClone(value);
+    }
+  };
+
+  const leaseOf = (tenantId: string, instanceId: string): Lease => {
+    const id = key(tenantId, instanceId);
+    let lease = leases.get(id);
+    if (!lease) {
+      lease = {};
+      leases.set(id, lease);
+    }
+    return lease;
+  };
+
+  const counterIncrement = (
+    name: string,
+    by: number,
+    limit: number | null,
+    expiresAt: Date,
+  ): CounterResult => {
+    const now = Math.floor(clock.now().getTime() / 1000);
+    const ttl = Math.ceil(expiresAt.getTime() / 1000);
+    const current = counters.get(name);
+    const value = current && current.ttl > now ? current.value : 0;
+    if (limit !== null && value + by > limit) return { ok: false, value };
+    counters.set(name, { value: value + by, ttl });
+    return { ok: true, value: value + by };
+  };
+  const counterValue = (name: string): number => {
+    const current = counters.get(name);
+    return current && current.ttl > Math.floor(clock.now().getTime() / 1000) ? current.value : 0;
+  };
+
+  const sendable = (contact: BillingContact, now: string) =>
+    contact.status === 'pending' ||
+    (contact.status === 'retry' && isText(contact.retryAt) && contact.retryAt <= now);
+
+  const callbackSortKey = (event: StoredCallbackEvent) => `CALLBACK#${event.eventId}`;
+  const callbackIndexKey = (event: StoredCallbackEvent) => `${event.occurredAt}#${event.eventId}`;
+  const callbackCursor = (cursor: string, isValid: (sortKey: string) => boolean): string => {
+    const { k } = decodeCursor(cursor);
+    if (typeof k !== 'string' || k.length > 600 || !isValid(k)) throw invalidCursor();
+    return k;
+  };
+
+  const toWatch = (watch: DeliveryWatch): DeliveryWatch => copy(watch);
+
+  return {
+    // Tenants
+    async createTenant(tenant) {
+      if (tenants.has(tenant.id)) return 'exists';
+      tenants.set(tenant.id, copy(tenant));
+      return 'created';
+    },
+    async getTenant(tenantId) {
+      const tenant = tenants.get(tenantId);
+      return tenant ? tenantWithDefaults(tenant) : undefined;
+    },
+    async listTenants() {
+      return [...tenants.values()].sort(oldestFirst((t) => t.id)).map(tenantWithDefaults);
+    },
+    async updateTenantConfig(tenantId, patch, at) {
+      const tenant = tenants.get(tenantId);
+      if (!tenant) return undefined;
+      tenant.config = { ...tenant.config, ...copy(patch) };
+      tenant.updatedAt = at;
+      return tenantWithDefaults(tenant);
+    },
+    async putTemplate(template) {
+      const { variations, ...rest } = copy(template);
+      templates.set(key(template.tenantId, template.type), {
+        template: { ...rest, variations: variations.map(({ timesUsed: _timesUsed, ...v }) => v) },
+        uses: Object.fromEntries(variations.map((v) => [v.id, v.timesUsed])),
+      });
+    },
+    async getTemplate(tenantId, type) {
+      const stored = templates.get(key(tenantId, type));
+      return stored ? templateOut(stored) : undefined;
+    },
+    async listTemplates(tenantId) {
+      return [...templates.values()]
+        .filter((t) => t.template.tenantId === tenantId)
+        .sort(oldestFirst((t) => t.template.type))
+        .map(templateOut);
+    },
+    async addVariationUses(tenantId, type, counts) {
+      const stored = templates.get(key(tenantId, type));
+      if (!stored) return;
+      for (const [variationId, n] of Object.entries(counts)) {
+        if (n !== 0) stored.uses[variationId] = (stored.uses[variationId] ?? 0) + n;
+      }
+    },
+    async putInstance(instance) {
+      instances.set(key(instance.tenantId, instance.id), copy(instance));
+    },
+    async getInstance(tenantId, instanceId) {
+      const instance = instances.get(key(tenantId, instanceId));
+      return instance ? copy(instance) : undefined;
+    },
+    async listInstances(tenantId) {
+      return [...instances.values()]
+        .filter((i) => i.tenantId === tenantId)
+        .sort(oldestFirst((i) => i.id))
+        .map(copy);
+    },
+    async setInstanceConnectionState(tenantId, instanceId, state) {
+      const instance = instances.get(key(tenantId, instanceId));
+      if (instance) instance.connectionState = state;
+    },
+    async putCalendar(tenantId, calendar) {
+      calendars.set(tenantId, copy(calendar));
+    },
+    async getCalendar(tenantId) {
+      const calendar = calendars.get(tenantId);
+      return calendar ? copy(calendar) : undefined;
+    },
+
+    // API keys
+    async createApiKey(apiKey) {
+      if (findApiKey(apiKey.tenantId, apiKey.id) || apiKeys.has(apiKey.keyHash)) return 'exists';
+      apiKeys.set(apiKey.keyHash, copy(apiKey));
+      return 'created';
+    },
+    async getApiKeyByHash(keyHash) {
+      const found = apiKeys.get(keyHash);
+      return found ? copy(found) : undefined;
+    },
+    async listApiKeys(tenantId) {
+      return [...apiKeys.values()]
+        .filter((k) => k.tenantId === tenantId)
+        .sort(newestFirst((k) => `${k.createdAt}#${k.id}`))
+        .map(copy);
+    },
+    async revokeApiKey(tenantId, keyId) {
+      const found = findApiKey(tenantId, keyId);
+      if (!found) return false;
+      found.isActive = false;
+      return true;
+    },
+    async recordApiKeyUse(keyHash, at, ip) {
+      const found = apiKeys.get(keyHash);
+      if (!found) return;
+      found.usageCount = (found.usageCount ?? 0) + 1;
+      found.lastUsedAt = at;
+      found.lastUsedIp = ip;
+    },
+    async setApiKeySigningSecrets(tenantId, keyId, secrets) {
+      const found = findApiKey(tenantId, keyId);
+      if (!found) return false;
+      found.signingSecrets = [...secrets];
+      return true;
+    },
+    async getApiKeyById(tenantId, keyId) {
+      const found = findApiKey(tenantId, keyId);
+      return found ? copy(found) : undefined;
+    },
+
+    // Counters (the names only tell the counters apart: no key syntax to keep here)
+    async reserveDailyQuota(tenantId, day, count, limit, expiresAt) {
+      return counterIncrement(key('daily', tenantId, day), count, limit, expiresAt);
+    },
+    async getDailyQuotaUsed(tenantId, day) {
+      return counterValue(key('daily', tenantId, day));
+    },
+    async countKeyRequest(keyId, hourStart, limit, expiresAt) {
+      return counterIncrement(key('rate', keyId, hourStart.toISOString().slice(0, 13)), 1, limit, expiresAt);
+    },
+
+    // Campaigns, queues, contacts
+    async createCampaign(campaign) {
+      const id = key(campaign.tenantId, campaign.externalId);
+      if (campaigns.has(id)) return 'exists';
+      // The metadata goes through JSON, as the DynamoDB store keeps it as text.
+      campaigns.set(id, { ...copy(campaign), metadata: JSON.parse(JSON.stringify(campaign.metadata)) });
+      return 'created';
+    },
+    async getCampaign(tenantId, externalId) {
+      const campaign = campaigns.get(key(tenantId, externalId));
+      return campaign ? copy(campaign) : undefined;
+    },
+    async takeOverCampaign(tenantId, externalId, owner, now, leaseUntil) {
+      const campaign = campaigns.get(key(tenantId, externalId));
+      if (campaign?.state !== 'creating' || !isText(campaign.leaseUntil) || !(campaign.leaseUntil < now)) {
+        return false;
+      }
+      campaign.owner = owner;
+      campaign.leaseUntil = leaseUntil;
+      return true;
+    },
+    async holdCampaign(tenantId, externalId, owner, leaseUntil) {
+      const campaign = campaigns.get(key(tenantId, externalId));
+      if (campaign?.state !== 'creating' || campaign.owner !== owner) return false;
+      campaign.leaseUntil = leaseUntil;
+      return true;
+    },
+    async markCampaignQuotaReserved(tenantId, externalId) {
+      const campaign = campaigns.get(key(tenantId, externalId));
+      if (campaign) campaign.quotaReserved = true;
+    },
+    async completeCampaign(tenantId, externalId, owner) {
+      const campaign = campaigns.get(key(tenantId, externalId));
+      if (campaign?.state !== 'creating' || campaign.owner !== owner) return false;
+      campaign.state = 'created';
+      return true;
+    },
+    async deleteCreatingCampaign(tenantId, externalId, owner) {
+      const id = key(tenantId, externalId);
+      const campaign = campaigns.get(id);
+      if (campaign?.state !== 'creating' || campaign.owner !== owner) return false;
+      campaigns.delete(id);
+      return true;
+    },
+    async putFreshContacts(list) {
+      checkContacts(list);
+      for (const contact of list) queueContacts(contact.queueId).set(contact.position, copy(contact));
+    },
+    async deleteFreshContacts(queueId, positions) {
+      for (const position of positions) contacts.get(queueId)?.delete(position);
+    },
+    async putContacts(list) {
+      checkContacts(list);
+      let created = 0;
+      for (const contact of list) {
+        const inQueue = queueContacts(contact.queueId);
+        if (inQueue.has(contact.position)) continue;
+        inQueue.set(contact.position, copy(contact));
+        created += 1;
+      }
+      return created;
+    },
+    async createQueue(queue) {
+      if (queues.has(queue.id)) return 'exists';
+      queues.set(queue.id, copy(queue));
+      if (isOpen(queue)) queueDue.set(queue.id, queue.nextRunAt ?? queue.createdAt);
+      return 'created';
+    },
+    async getQueue(queueId) {
+      const queue = queues.get(queueId);
+      return queue ? copy(queue) : undefined;
+    },
+    async listQueues(tenantId, page): Promise<Page<BillingQueue>> {
+      checkPageRequest(page, QUEUE_STATUSES);
+      let after: string | undefined;
+      if (page.cursor !== undefined) {
+        const { a, ...rest } = decodeCursor(page.cursor);
+        if (
+          typeof a !== 'string' ||
+          a.length > 400 ||
+          !QUEUE_SORT_KEY.test(a) ||
+          Object.keys(rest).length > 0
+        ) {
+          throw invalidCursor();
+        }
+        after = a;
+      }
+      const sortKey = (q: BillingQueue) => `${q.createdAt}#${q.id}`;
+      const sorted = [...queues.values()]
+        .filter((q) => q.tenantId === tenantId && (page.status === undefined || q.status === page.status))
+        .filter((q) => after === undefined || sortKey(q) < after)
+        .sort(newestFirst(sortKey));
+      const { items, nextCursor } = pageOf(sorted, page.limit, (q) => ({ a: sortKey(q) }));
+      return { items: items.map(copy), nextCursor };
+    },
+    async listContacts(queueId, page): Promise<Page<BillingContact>> {
+      checkPageRequest(page, CONTACT_STATUSES);
+      const { status } = page;
+      // Filtered by status, contacts sort as the DynamoDB index does (a retry by its time).
+      const sortKey = (c: BillingContact) =>
+        status === undefined
+          ? String(c.position).padStart(4, '0')
+          : contactsIndexSortKey(c.status, c.position, c.retryAt);
+      let after: string | undefined;
+      if (page.cursor !== undefined) {
+        const { p, i, ...rest } = decodeCursor(page.cursor);
+        const positionOk = typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= MAX_POSITION;
+        const indexKeyOk =
+          status === undefined
+            ? i === undefined
+            : typeof i === 'string' && i.length <= 400 && i.startsWith(`${status}#`);
+        if (!positionOk || !indexKeyOk || Object.keys(rest).length > 0) throw invalidCursor();
+        after = status === undefined ? String(p).padStart(4, '0') : (i as string);
+      }
+      const sorted = contactsInOrder(queueId)
+        .filter((c) => status === undefined || c.status === status)
+        .filter((c) => after === undefined || sortKey(c) > after)
+        .sort(oldestFirst(sortKey));
+      const { items, nextCursor } = pageOf(sorted, page.limit, (c) =>
+        status === undefined ? { p: c.position } : { p: c.position, i: sortKey(c) },
+      );
+      return { items: items.map(copy), nextCursor };
+    },
+    async getContact(queueId, position) {
+      const contact = contactAt(queueId, position);
+      return contact ? copy(contact) : undefined;
+    },
+
+    // Sending
+    async listSendableContacts(queueId, now, limit, afterPosition) {
+      checkLimit('listSendableContacts', limit);
+      return contactsInOrder(queueId)
+        .filter((c) => (afterPosition === undefined || c.position > afterPosition) && sendable(c, now))
+        .slice(0, limit)
+        .map(copy);
+    },
+    async claimContact(queueId, position, now) {
+      const contact = contactAt(queueId, position);
+      if (!contact || !sendable(contact, now)) return undefined;
+      Object.assign(contact, {
+        status: 'sending',
+        attempts: (contact.attempts ?? 0) + 1,
+        updatedAt: now,
+        claimedAt: now,
+      });
+      delete contact.retryAt;
+      return copy(contact);
+    },
+    async recordSent(claimed, result, message) {
+      const current = contactAt(claimed.queueId, claimed.position);
+      const recorded =
+        current?.status === 'sending' &&
+        has(current, 'claimedAt') &&
+        current.claimedAt === (claimed.claimedAt ?? null);
+      if (recorded) {
+        queueContacts(claimed.queueId).set(claimed.position, copy(sentContact(claimed, result)));
+      }
+      messages.set(key(message.instanceId, message.id), copy(message));
+      return recorded;
+    },
+    async finishContact(queueId, position, result, claimedAt) {
+      const contact = contactAt(queueId, position);
+      if (contact?.status !== 'sending') return false;
+      if (claimedAt !== undefined && contact.claimedAt !== claimedAt) return false;
+      contact.status = result.status;
+      contact.updatedAt = result.at;
+      switch (result.status) {
+        case 'sent':
+          Object.assign(contact, {
+            providerMessageId: result.providerMessageId,
+            remoteJid: result.remoteJid,
+            sentAt: result.at,
+            lastError: null,
+            lastErrorAt: null,
+          });
+          break;
+        case 'retry':
+          Object.assign(contact, {
+            lastError: result.error,
+            lastErrorAt: result.at,
+            retryAt: result.retryAt,
+          });
+          break;
+        case 'failed':
+        case 'unknown':
+          Object.assign(contact, { lastError: result.error, lastErrorAt: result.at });
+          break;
+        case 'pending':
+        case 'skipped_opt_out':
+          contact.attempts = (contact.attempts ?? 0) - 1;
+          break;
+      }
+      return true;
+    },
+    async skipOptedOutContact(queueId, position, at) {
+      const contact = contactAt(queueId, position);
+      const previous = contact?.status;
+      if (!contact || (previous !== 'pending' && previous !== 'retry')) return undefined;
+      Object.assign(contact, { status: 'skipped_opt_out', updatedAt: at });
+      delete contact.retryAt;
+      return previous;
+    },
+    async listStuckContacts(queueId) {
+      return contactsInOrder(queueId)
+        .filter((c) => c.status === 'sending')
+        .map(copy);
+    },
+    async summarizeContacts(queueId) {
+      const byStatus: Partial<Record<ContactStatus, number>> = {};
+      let failedAfterSend = 0;
+      let earliestRetryAt: string | null = null;
+      const sending: BillingContact[] = [];
+      for (const contact of contactsInOrder(queueId)) {
+        const { status } = contact;
+        byStatus[status] = (byStatus[status] ?? 0) + 1;
+        if (status === 'failed' && contact.providerMessageId) failedAfterSend += 1;
+        if (
+          status === 'retry' &&
+          isText(contact.retryAt) &&
+          (earliestRetryAt === null || contact.retryAt < earliestRetryAt)
+        ) {
+          earliestRetryAt = contact.retryAt;
+        }
+        if (status === 'sending') sending.push(copy(contact));
+      }
+      return { byStatus, failedAfterSend, earliestRetryAt, sending };
+    },
+    async cancelUnsentContacts(queueId, at) {
+      let cancelled = 0;
+      let fromRetry = 0;
+      for (const contact of contactsInOrder(queueId)) {
+        if (contact.status !== 'pending' && contact.status !== 'retry') continue;
+        if (contact.status === 'retry') fromRetry += 1;
+        cancelled += 1;
+        Object.assign(contact, { status: 'cancelled', updatedAt: at });
+        delete contact.retryAt;
+      }
+      return { cancelled, fromRetry };
+    },
+    async transitionQueue(queueId, from, to, fields) {
+      const queue = queues.get(queueId);
+      if (!queue || !from.includes(queue.status)) return undefined;
+      const now = clock.now().toISOString();
+      queue.status = to;
+      queue.updatedAt = now;
+      setRunFields(queue, fields);
+      if (OPEN_STATUSES.has(to)) queueDue.set(queueId, fields?.nextRunAt ?? now);
+      else queueDue.delete(queueId);
+      return copy(queue);
+    },
+    async updateQueueProgress(queueId, deltas, fields) {
+      const queue = queues.get(queueId);
+      if (!queue) return undefined;
+      const now = clock.now().toISOString();
+      for (const counter of Object.keys(deltas)) {
+        if (!QUEUE_COUNTERS.has(counter)) throw new Error(`Not a queue counter: ${counter}`);
+      }
+      queue.updatedAt = now;
+      const counts = queue as unknown as Record<string, number>;
+      for (const [counter, by] of Object.entries(deltas)) {
+        if (by !== undefined && by !== 0) counts[counter] = (counts[counter] ?? 0) + by;
+      }
+      setRunFields(queue, fields);
+      // Only an open queue is in the due index; a paused or finished one stays out of it.
+      if (fields?.nextRunAt !== undefined && queueDue.has(queueId))
+        queueDue.set(queueId, fields.nextRunAt ?? now);
+      return copy(queue);
+    },
+    async nextPublishGeneration(queueId) {
+      const queue = queues.get(queueId);
+      if (!queue) throw new Error(`nextPublishGeneration: queue ${queueId} does not exist`);
+      queue.publishGeneration = (queue.publishGeneration ?? 0) + 1;
+      return queue.publishGeneration;
+    },
+    async acquireInstanceLease(tenantId, instanceId, owner, now, until): Promise<InstanceLease> {
+      const lease = leaseOf(tenantId, instanceId);
+      const acquired =
+        lease.owner === undefined ||
+        (isText(lease.leaseUntil) && lease.leaseUntil < now) ||
+        lease.owner === owner;
+      if (acquired) Object.assign(lease, { owner, leaseUntil: until });
+      const waiterQueueId = text(lease.waiterQueueId);
+      const waiterAt = text(lease.waiterAt);
+      return {
+        acquired,
+        lastSendAt: text(lease.lastSendAt),
+        lastHolderQueueId: text(lease.lastHolderQueueId),
+        waiter: waiterQueueId && waiterAt ? { queueId: waiterQueueId, at: waiterAt } : null,
+      };
+    },
+    async renewInstanceLease(tenantId, instanceId, owner, until, lastSendAt) {
+      const lease = leases.get(key(tenantId, instanceId));
+      if (!lease || lease.owner !== owner) return false;
+      lease.leaseUntil = until;
+      if (lastSendAt !== null) lease.lastSendAt = lastSendAt;
+      return true;
+    },
+    async releaseInstanceLease(tenantId, instanceId, owner, lastSendAt, queueId) {
+      const lease = leases.get(key(tenantId, instanceId));
+      if (!lease || lease.owner !== owner) return;
+      delete lease.owner;
+      delete lease.leaseUntil;
+      lease.lastHolderQueueId = queueId;
+      if (lastSendAt !== null) lease.lastSendAt = lastSendAt;
+    },
+    async noteInstanceWaiter(tenantId, instanceId, queueId, at) {
+      if (at !== null) {
+        Object.assign(leaseOf(tenantId, instanceId), { waiterQueueId: queueId, waiterAt: at });
+        return;
+      }
+      const lease = leases.get(key(tenantId, instanceId));
+      if (lease?.waiterQueueId !== queueId) return;
+      delete lease.waiterQueueId;
+      delete lease.waiterAt;
+    },
+    async listDueQueues(upTo, limit) {
+      const dueKey = (id: string) => `${queueDue.get(id)}#${id}`;
+      return [...queueDue.keys()]
+        .filter((id) => dueBy(dueKey(id), upTo))
+        .sort(oldestFirst(dueKey))
+        .slice(0, limit)
+        .flatMap((id) => {
+          const queue = queues.get(id);
+          return queue ? [copy(queue)] : [];
+        });
+    },
+
+    // Conversations
+    async recordMessage(message) {
+      messages.set(key(message.instanceId, message.id), copy(message));
+    },
+    async listMessages(tenantId, phone, limit) {
+      checkLimit('listMessages', limit);
+      return [...messages.values()]
+        .filter((m) => m.tenantId === tenantId && m.phone === phone)
+        .sort(newestFirst((m) => `${m.at}#${m.id}`))
+        .slice(0, limit)
+        .map(copy);
+    },
+    async getMessage(instanceId, messageId) {
+      const message = messages.get(key(instanceId, messageId));
+      return message ? copy(message) : undefined;
+    },
+
+    // Feedback
+    async applyReceipt(queueId, position, receipt, at, error) {
+      const contact = contactAt(queueId, position);
+      if (!contact || !shouldApplyReceipt(contact.status, receipt)) {
+        return { applied: false, current: contact?.status };
+      }
+      const previous = contact.status;
+      const wasStalled = isStalled(contact);
+      Object.assign(contact, { status: receipt, updatedAt: at });
+      if (receipt === 'delivered') contact.deliveredAt = at;
+      if (receipt === 'read') contact.readAt = at;
+      if (receipt === 'failed') {
+        contact.lastError = error ?? 'falha de entrega informada pelo WhatsApp';
+        contact.lastErrorAt = at;
+      }
+      return { applied: true, previous, wasStalled };
+    },
+    async markContactReplied(queueId, position, at) {
+      const contact = contactAt(queueId, position) as (BillingContact & { repliedAt?: string }) | undefined;
+      if (!contact || has(contact, 'repliedAt')) return false;
+      contact.repliedAt = at;
+      return true;
+    },
+    async putOptOut(optOut) {
+      optOutMarkers.add(optOut.tenantId);
+      const id = key(optOut.tenantId, optOut.phone);
+      if (optOuts.has(id)) return 'exists';
+      const { tenantId, phone, source, reason, at } = optOut;
+      optOuts.set(id, copy({ tenantId, phone, source, reason, at }));
+      return 'created';
+    },
+    async getOptOut(tenantId, phone) {
+      const optOut = optOuts.get(key(tenantId, phone));
+      return optOut ? copy(optOut) : undefined;
+    },
+    async deleteOptOut(tenantId, phone) {
+      return optOuts.delete(key(tenantId, phone));
+    },
+    async hasOptOuts(tenantId) {
+      return optOutMarkers.has(tenantId);
+    },
+    async findOptedOut(tenantId, phones) {
+      return new Set(phones.filter((phone) => optOuts.has(key(tenantId, phone))));
+    },
+    async listOptOuts(tenantId, page) {
+      let after: string | undefined;
+      if (page.cursor !== undefined) {
+        const parsed = decodeCursor(page.cursor);
+        const { o } = parsed;
+        if (typeof o !== 'string' || Object.keys(parsed).length !== 1 || !o.includes('#'))
+          throw invalidCursor();
+        after = o;
+      }
+      const sortKey = (o: OptOut) => `${o.at}#${o.phone}`;
+      const sorted = [...optOuts.values()]
+        .filter((o) => o.tenantId === tenantId && (after === undefined || sortKey(o) < after))
+        .sort(newestFirst(sortKey));
+      const { items, nextCursor } = pageOf(sorted, page.limit, (o) => ({ o: sortKey(o) }));
+      return { items: items.map(copy), nextCursor };
+    },
+
+    // Delivery watch
+    async armDeliveryWatch(watch, token) {
+      const existing = watches.get(watch.queueId);
+      if (existing) {
+        existing.token = token;
+        return toWatch(existing);
+      }
+      const { queueId, tenantId, templateType, checkAt } = watch;
+      const armed = { queueId, tenantId, templateType, checkAt, fromPosition: 0, token };
+      watches.set(queueId, armed);
+      return toWatch(armed);
+    },
+    async listDueDeliveryWatches(now, limit) {
+      const dueKey = (w: DeliveryWatch) => `${w.checkAt}#${w.queueId}`;
+      return [...watches.values()]
+        .filter((w) => dueBy(dueKey(w), now))
+        .sort(oldestFirst(dueKey))
+        .slice(0, limit)
+        .map(toWatch);
+    },
+    async getDeliveryWatch(queueId) {
+      const watch = watches.get(queueId);
+      return watch ? toWatch(watch) : undefined;
+    },
+    async rescheduleDeliveryWatch(queueId, checkAt, fromPosition) {
+      const watch = watches.get(queueId);
+      if (!watch) return false;
+      Object.assign(watch, { checkAt, fromPosition });
+      return true;
+    },
+    async removeDeliveryWatch(queueId, token) {
+      if (watches.get(queueId)?.token !== token) return false;
+      watches.delete(queueId);
+      return true;
+    },
+    async listContactDeliveries(queueId, fromPosition): Promise<ContactDelivery[]> {
+      if (fromPosition > MAX_POSITION) return [];
+      return contactsInOrder(queueId)
+        .filter((c) => c.position >= Math.max(0, fromPosition))
+        .map((c) => ({
+          position: c.position,
+          status: c.status,
+          sentAt: text(c.sentAt),
+          serverAckAt: text(c.serverAckAt),
+          stalledAt: text(c.stalledAt),
+          providerMessageId: text(c.providerMessageId),
+        }));
+    },
+    async markContactStalled(queueId, position, at, sentBefore) {
+      const contact = contactAt(queueId, position);
+      if (
+        contact?.status !== 'sent' ||
+        !isText(contact.sentAt) ||
+        !(contact.sentAt <= sentBefore) ||
+        has(contact, 'serverAckAt') ||
+        has(contact, 'stalledAt')
+      ) {
+        return false;
+      }
+      contact.stalledAt = at;
+      return true;
+    },
+    async recordServerAck(queueId, position, at) {
+      const contact = contactAt(queueId, position);
+      if (contact?.status !== 'sent' || has(contact, 'serverAckAt')) {
+        return { recorded: false, current: contact?.status };
+      }
+      const wasStalled = Boolean(contact.stalledAt);
+      contact.serverAckAt = at;
+      return { recorded: true, wasStalled };
+    },
+
+    // Callbacks
+    async putCallbackEvent(event) {
+      const id = key(event.queueId, event.eventId);
+      if (callbacks.has(id)) return 'exists';
+      callbacks.set(id, copy(event));
+      return 'created';
+    },
+    async getCallbackEvent(queueId, eventId) {
+      const event = callbacks.get(key(queueId, eventId));
+      return event ? copy(event) : undefined;
+    },
+    async listDueCallbacks(now, limit) {
+      const dueKey = (e: StoredCallbackEvent) => `${e.delivery.nextAttemptAt}#${e.eventId}`;
+      return [...callbacks.values()]
+        .filter((e) => e.delivery.status === 'pending' && isText(e.delivery.nextAttemptAt))
+        .filter((e) => dueBy(dueKey(e), now))
+        .sort(oldestFirst(dueKey))
+        .slice(0, limit)
+        .map(copy);
+    },
+    async claimCallback(queueId, eventId, now, leaseUntil) {
+      const event = callbacks.get(key(queueId, eventId));
+      const { delivery } = event ?? {};
+      if (!event || !delivery || delivery.status !== 'pending' || !isText(delivery.nextAttemptAt))
+        return undefined;
+      if (!(delivery.nextAttemptAt <= now)) return undefined;
+      delivery.nextAttemptAt = leaseUntil;
+      delivery.attempts += 1;
+      return copy(event);
+    },
+    async finishCallbackAttempt(queueId, eventId, attempt, result) {
+      const delivery = callbacks.get(key(queueId, eventId))?.delivery;
+      if (delivery?.status !== 'pending' || delivery.attempts !== attempt) return false;
+      delivery.lastAttemptAt = result.at;
+      if (result.status === 'pending') {
+        Object.assign(delivery, { nextAttemptAt: result.nextAttemptAt, lastError: result.error });
+      } else if (result.status === 'delivered') {
+        Object.assign(delivery, {
+          status: 'delivered',
+          nextAttemptAt: null,
+          lastError: null,
+          deliveredAt: result.at,
+        });
+      } else {
+        Object.assign(delivery, { status: 'dead', nextAttemptAt: null, lastError: result.error });
+      }
+      return true;
+    },
+    async listCallbackEvents(tenantId, query) {
+      const { queueId, since, limit, cursor } = query;
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new Error('listCallbackEvents: limit must be positive');
+      const all = [...callbacks.values()].filter((e) => e.tenantId === tenantId);
+      let sorted: StoredCallbackEvent[];
+      let sortKey: (event: StoredCallbackEvent) => string;
+      if (queueId) {
+        const prefix = `CALLBACK#${queueId}:`;
+        const after = cursor ? callbackCursor(cursor, (k) => k.startsWith(prefix)) : undefined;
+        sortKey = callbackSortKey;
+        sorted = all
+          .filter((e) => e.queueId === queueId && sortKey(e).startsWith(prefix))
+          .filter((e) => (after === undefined || sortKey(e) > after) && (!since || e.occurredAt >= since))
+          .sort(oldestFirst(sortKey));
+      } else {
+        const after = cursor ? callbackCursor(cursor, (k) => /^\d{4}-\d{2}-\d{2}T/.test(k)) : undefined;
+        sortKey = callbackIndexKey;
+        // After a cursor the listing resumes from it (it is past `since` already).
+        sorted = all
+          .filter((e) => (after !== undefined ? sortKey(e) > after : !since || sortKey(e) >= since))
+          .sort(oldestFirst(sortKey));
+      }
+      const { items, nextCursor } = pageOf(sorted, limit, (e) => ({ k: sortKey(e) }));
+      return { items: items.map(copy), nextCursor };
+    },
+
+    // Schedules
+    async createSchedule(schedule) {
+      if (schedules.has(schedule.name)) return 'exists';
+      schedules.set(schedule.name, copy(schedule));
+      return 'created';
+    },
+    async listDueSchedules(now, limit) {
+      const dueKey = (s: StoredSchedule) => `${s.dueAt}#${s.name}`;
+      return [...schedules.values()]
+        .filter((s) => dueBy(dueKey(s), now))
+        .sort(oldestFirst(dueKey))
+        .slice(0, limit)
+        .map(copy);
+    },
+    async claimSchedule(name) {
+      const schedule = schedules.get(name);
+      if (!schedule) return undefined;
+      schedules.delete(name);
+      return copy(schedule);
+    },
+  };
+}

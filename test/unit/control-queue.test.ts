@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { controlQueue } from '../../lib/app/control-queue.ts';
+import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
+import type { BillingContact, ContactStatus, QueueStatus } from '../../lib/domain/types.ts';
+import { inMemoryDeps, refusalOf } from '../support/use-case-deps.ts';
+
+const QUEUE_ID = 'queue-1';
+const CREATED_AT = '2026-03-02T12:00:00.000Z';
+
+const contact = (position: number, status: ContactStatus, extra: Partial<BillingContact> = {}) => ({
+  ...newBillingContact({
+    queueId: QUEUE_ID,
+    tenantId: 'acme',
+    position,
+    phone: `+55119876500${String(position).padStart(2, '0')}`,
+    name: `Cliente ${position}`,
+    invoiceNumber: null,
+    variables: {},
+    variationId: 'v1',
+    renderedMessage: 'Olá',
+    createdAt: CREATED_AT,
+  }),
+  status,
+  ...extra,
+});
+
+/** A queue of tenant acme in `status` with a pending, a retrying, a sent and a sending contact. */
+const withQueue = async (status: QueueStatus) => {
+  const deps = inMemoryDeps();
+  const queue = newBillingQueue({
+    id: QUEUE_ID,
+    tenantId: 'acme',
+    campaignId: 'camp-1',
+    externalId: 'fatura-1',
+    templateType: 'notification',
+    instanceId: 'inst-1',
+    status,
+    totalContacts: 4,
+    createdAt: CREATED_AT,
+  });
+  await deps.store.createQueue({ ...queue, contactsPendingRetry: 1 });
+  await deps.store.putContacts([
+    contact(0, 'pending'),
+    contact(1, 'retry', { retryAt: '2026-03-02T14:00:00.000Z', attempts: 1 }),
+    contact(2, 'sent', { attempts: 1 }),
+    contact(3, 'sending', { attempts: 1 }),
+  ]);
+  return deps;
+};
+
+describe('controlQueue', () => {
+  it.each(['pending', 'scheduled', 'running'] as const)(
+    'pauses a %s queue and publishes nothing',
+    async (status) => {
+      // Prepare
+      const deps = await withQueue(status);
+
+      // Act
+      const result = await controlQueue(deps, 'acme', QUEUE_ID, 'pause');
+
+      // Assess
+      expect(result.message).toBe('Fila pausada');
+      expect(result.queue).toMatchObject({ status: 'paused', pausedAt: deps.clock.now().toISOString() });
+      expect((await deps.store.getQueue(QUEUE_ID))?.status).toBe('paused');
+      expect(deps.statusChanges).toEqual([
+        { tenantId: 'acme', queueId: QUEUE_ID, from: status, to: 'paused' },
+      ]);
+      expect(deps.published).toEqual([]);
+    },
+  );
+
+  it.each(['paused', 'instance_down'] as const)(
+    'resumes a %s queue as pending and publishes its work item with a new generation',
+    async (status) => {
+      // Prepare
+      const deps = await withQueue(status);
+
+      // Act
+      const result = await controlQueue(deps, 'acme', QUEUE_ID, 'resume');
+
+      // Assess
+      expect(result.message).toBe('Fila retomada');
+      expect(result.queue).toMatchObject({ status: 'pending', pausedAt: null, pauseReason: '' });
+      expect(deps.published).toEqual([
+        expect.objectContaining({ queueId: QUEUE_ID, tenantId: 'acme', generation: 1 }),
+      ]);
+    },
+  );
+
+  it('cancels the unsent contacts, leaves sent and sending ones, and gives up the pending retry', async () => {
+    // Prepare
+    const deps = await withQueue('running');
+
+    // Act
+    const result = await controlQueue(deps, 'acme', QUEUE_ID, 'cancel');
+
+    // Assess
+    expect(result.message).toBe('Fila cancelada');
+    expect(result.queue).toMatchObject({
+      status: 'cancelled',
+      completedAt: deps.clock.now().toISOString(),
+      contactsCancelled: 2,
+      contactsPendingRetry: 0,
+    });
+    const statuses = (await deps.store.listContacts(QUEUE_ID, { limit: 10 })).items.map((c) => c.status);
+    expect(statuses).toEqual(['cancelled', 'cancelled', 'sent', 'sending']);
+  });
+
+  it('refuses to pause a paused queue, to resume a running one, and anything on a finished one', async () => {
+    // Prepare
+    const paused = await withQueue('paused');
+    const running = await withQueue('running');
+    const completed = await withQueue('completed');
+    const cancelled = await withQueue('cancelled');
+
+    // Act
+    const refusals = await Promise.all([
+      refusalOf(() => controlQueue(paused, 'acme', QUEUE_ID, 'pause')),
+      refusalOf(() => controlQueue(running, 'acme', QUEUE_ID, 'resume')),
+      refusalOf(() => controlQueue(completed, 'acme', QUEUE_ID, 'pause')),
+      refusalOf(() => controlQueue(completed, 'acme', QUEUE_ID, 'resume')),
+      refusalOf(() => controlQueue(cancelled, 'acme', QUEUE_ID, 'cancel')),
+    ]);
+
+    // Assess
+    expect(refusals.map((e) => e.code)).toEqual([
+      'QUEUE_NOT_RUNNING',
+      'QUEUE_NOT_PAUSED',
+      'QUEUE_ALREADY_FINISHED',
+      'QUEUE_ALREADY_FINISHED',
+      'QUEUE_ALREADY_FINISHED',
+    ]);
+    expect((await running.store.getQueue(QUEUE_ID))?.status).toBe('running');
+    expect(
+      (await cancelled.store.listContacts(QUEUE_ID, { limit: 10, status: 'pending' })).items,
+    ).toHaveLength(1);
+  });
+
+  it("answers 404 for another tenant's queue and for an unknown one, changing nothing", async () => {
+    // Prepare
+    const deps = await withQueue('running');
+
+    // Act
+    const otherTenant = await refusalOf(() => controlQueue(deps, 'beta', QUEUE_ID, 'cancel'));
+    const unknown = await refusalOf(() => controlQueue(deps, 'acme', 'queue-x', 'pause'));
+
+    // Assess
+    expect([otherTenant.code, otherTenant.status, unknown.code]).toEqual([
+      'QUEUE_NOT_FOUND',
+      404,
+      'QUEUE_NOT_FOUND',
+    ]);
+    expect((await deps.store.getQueue(QUEUE_ID))?.status).toBe('running');
+  });
+});

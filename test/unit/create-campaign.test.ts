@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CAMPAIGN_LEASE_MS,
+  type CreateCampaignInput,
+  createCampaign,
+} from '../../lib/app/create-campaign.ts';
+import type { ContactInput } from '../../lib/domain/contact-intake.ts';
+import type { Tenant } from '../../lib/domain/types.ts';
+import { apiKey, instance } from '../integration/store-contract/tenant-store-contract.ts';
+import { inMemoryDeps, refusalOf, tenantWith } from '../support/use-case-deps.ts';
+
+const DAY = '2026-03-02';
+
+const key = apiKey({ allowedTemplateTypes: ['notification'] });
+
+const contacts = (count: number): ContactInput[] =>
+  Array.from({ length: count }, (_, i) => ({
+    nome_cliente: `Cliente ${i}`,
+    telefone: `+55119876543${String(i).padStart(2, '0')}`,
+    mensagem: 'Sua fatura está disponível',
+  }));
+
+const input = (tenant: Tenant, externalId: string, batch: ContactInput[]): CreateCampaignInput => {
+  const body = { external_id: externalId, contacts: batch };
+  return {
+    tenant,
+    apiKey: key,
+    templateType: 'notification',
+    externalId,
+    contacts: batch,
+    callbackUrl: null,
+    callbackEvents: [],
+    metadata: {},
+    canonicalBody: body,
+  };
+};
+
+/** The in-memory ports with tenant acme, its notification template and one open instance. */
+const seeded = async (tenant = tenantWith()) => {
+  const deps = inMemoryDeps();
+  await deps.store.createTenant(tenant);
+  await deps.store.putTemplate({
+    tenantId: 'acme',
+    type: 'notification',
+    name: 'Aviso',
+    isActive: true,
+    requiredVariables: ['nome_cliente'],
+    rotationStrategy: 'sequential',
+    variations: [{ id: 'v1', messageTemplate: 'Olá {{nome_cliente}}', isActive: true, timesUsed: 0 }],
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  });
+  await deps.store.putInstance(instance());
+  return { deps, tenant };
+};
+
+const queuesOf = async (deps: ReturnType<typeof inMemoryDeps>) =>
+  (await deps.store.listQueues('acme', { limit: 100 })).items;
+
+describe('createCampaign', () => {
+  it('stores the campaign, its queue and contacts, publishes the work item and counts the variation uses', async () => {
+    // Prepare
+    const { deps, tenant } = await seeded();
+
+    // Act
+    const answer = await createCampaign(deps, input(tenant, 'fatura-1', contacts(3)));
+
+    // Assess
+    const { campaign } = answer;
+    expect(answer.replayed).toBe(false);
+    expect(campaign).toMatchObject({ state: 'created', quotaReserved: true, accepted: 3, rejected: [] });
+    expect(await deps.store.getCampaign('acme', 'fatura-1')).toMatchObject({
+      id: campaign.id,
+      state: 'created',
+    });
+    expect(await deps.store.getQueue(campaign.queueId)).toMatchObject({
+      status: 'pending',
+      totalContacts: 3,
+      instanceId: 'inst-1',
+    });
+    const stored = (await deps.store.listContacts(campaign.queueId, { limit: 10 })).items;
+    expect(stored.map((c) => [c.phone, c.status, c.renderedMessage])).toEqual([
+      ['+5511987654300', 'pending', 'Olá Cliente 0'],
+      ['+5511987654301', 'pending', 'Olá Cliente 1'],
+      ['+5511987654302', 'pending', 'Olá Cliente 2'],
+    ]);
+    expect(deps.published).toEqual([
+      { queueId: campaign.queueId, tenantId: 'acme', instanceId: 'inst-1', generation: 0 },
+    ]);
+    expect((await deps.store.getTemplate('acme', 'notification'))?.variations[0]?.timesUsed).toBe(3);
+  });
+
+  it('replays the stored answer for the same body, storing and publishing nothing more', async () => {
+    // Prepare
+    const { deps, tenant } = await seeded();
+    const first = await createCampaign(deps, input(tenant, 'fatura-1', contacts(2)));
+
+    // Act
+    const again = await createCampaign(deps, input(tenant, 'fatura-1', contacts(2)));
+
+    // Assess
+    expect(again.replayed).toBe(true);
+    expect(again.campaign.id).toBe(first.campaign.id);
+    expect(await queuesOf(deps)).toHaveLength(1);
+    expect(deps.published).toHaveLength(1);
+  });
+
+  it('answers 409 EXTERNAL_ID_CONFLICT for another body under the same external id', async () => {
+    // Prepare
+    const { deps, tenant } = await seeded();
+    const first = await createCampaign(deps, input(tenant, 'fatura-1', contacts(2)));
+
+    // Act
+    const conflict = await refusalOf(() => createCampaign(deps, input(tenant, 'fatura-1', contacts(3))));
+
+    // Assess
+    expect([conflict.code, conflict.status]).toEqual(['EXTERNAL_ID_CONFLICT', 409]);
+    expect((await deps.store.getCampaign('acme', 'fatura-1'))?.id).toBe(first.campaign.id);
+    expect(await queuesOf(deps)).toHaveLength(1);
+  });
+
+  it('creates one campaign from concurrent identical requests and answers both', async () => {
+    // Prepare
+    const { deps, tenant } = await seeded();
+
+    // Act
+    const answers = await Promise.all([
+      createCampaign(deps, input(tenant, 'fatura-1', contacts(2))),
+      createCampaign(deps, input(tenant, 'fatura-1', contacts(2))),
+    ]);
+
+    // Assess
+    expect(new Set(answers.map((a) => a.campaign.id)).size).toBe(1);
+    expect(answers.map((a) => a.replayed).sort()).toEqual([false, true]);
+    expect(await queuesOf(deps)).toHaveLength(1);
+    expect(deps.published).toHaveLength(1);
+  });
+
+  it('refuses a batch past the daily limit with 429 and keeps neither it nor its quota', async () => {
+    // Prepare
+    const { deps, tenant } = await seeded(tenantWith({ dailyMessageLimit: 3 }));
+    await createCampaign(deps, input(tenant, 'fatura-1', contacts(2)));
+
+    // Act
+    const refused = await refusalOf(() => createCampaign(deps, input(tenant, 'fatura-2', contacts(2))));
+    const fits = await createCampaign(deps, input(tenant, 'fatura-3', contacts(1)));
+
+    // Assess
+    expect([refused.code, refused.status]).toEqual(['DAILY_LIMIT_EXCEEDED', 429]);
+    expect(await deps.store.getCampaign('acme', 'fatura-2')).toBeUndefined();
+    expect(fits.campaign.state).toBe('created');
+    expect(await deps.store.getDailyQuotaUsed('acme', DAY)).toBe(3);
+    expect((await queuesOf(deps)).map((q) => q.externalId).sort()).toEqual(['fatura-1', 'fatura-3']);
+  });
+
+  it('lets a retry finish a campaign whose request died once its lease has ended', async () => {
+    // Prepare: the first request dies right before it creates the queue.
+    const { deps, tenant } = await seeded(tenantWith({ dailyMessageLimit: 10 }));
+    const { createQueue } = deps.store;
+    deps.store.createQueue = async () => {
+      throw new Error('the function timed out');
+    };
+    await expect(createCampaign(deps, input(tenant, 'fatura-1', contacts(2)))).rejects.toThrow(/timed out/);
+    deps.store.createQueue = createQueue;
+    deps.clock.set(new Date(deps.clock.now().getTime() + CAMPAIGN_LEASE_MS + 1_000).toISOString());
+
+    // Act
+    const retried = await createCampaign(deps, input(tenant, 'fatura-1', contacts(2)));
+
+    // Assess
+    expect(retried).toMatchObject({ replayed: true, campaign: { state: 'created' } });
+    expect(await deps.store.getCampaign('acme', 'fatura-1')).toMatchObject({ state: 'created' });
+    const queue = await deps.store.getQueue(retried.campaign.queueId);
+    expect(queue).toMatchObject({ status: 'pending', totalContacts: 2 });
+    expect((await deps.store.listContacts(retried.campaign.queueId, { limit: 10 })).items).toHaveLength(2);
+    expect(deps.published).toHaveLength(1);
+    // The quota was reserved once, by the request that died.
+    expect(await deps.store.getDailyQuotaUsed('acme', DAY)).toBe(2);
+  });
+
+  it('answers 400 NO_VALID_CONTACTS with every refusal and stores nothing when no contact is valid', async () => {
+    // Prepare
+    const { deps, tenant } = await seeded();
+
+    // Act
+    const refused = await refusalOf(() =>
+      createCampaign(
+        deps,
+        input(tenant, 'fatura-1', [{ nome_cliente: 'Ana', telefone: '123', mensagem: 'Oi' }]),
+      ),
+    );
+
+    // Assess
+    expect(refused.code).toBe('NO_VALID_CONTACTS');
+    expect(await deps.store.getCampaign('acme', 'fatura-1')).toBeUndefined();
+    expect(deps.published).toEqual([]);
+  });
+});
