@@ -281,8 +281,13 @@ const stoppableSleep =
     if (!signal) return sleep(ms);
     if (signal.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      signal.addEventListener('abort', () => resolve(), { once: true });
-      void sleep(ms).then(resolve);
+      const onAbort = () => resolve();
+      signal.addEventListener('abort', onAbort, { once: true });
+      // One signal serves every run of the worker: each sleep takes its listener back.
+      void sleep(ms).then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
     });
   };
 
