@@ -456,6 +456,14 @@ const finish = async (
       : undefined,
     publishOrLeaveToSweeper(deps, workItemOf(queue, 0)),
   ]);
+  // Ids and counts only: never a phone or a name in the logs.
+  deps.logger.info('batch accepted', {
+    tenantId: campaign.tenantId,
+    queueId: queue.id,
+    templateType: campaign.templateType,
+    accepted: campaign.accepted,
+    rejected: campaign.rejected.length,
+  });
   return 'completed';
 };
 

@@ -84,6 +84,12 @@ const complete = async (
     { completedAt },
   );
   if (!completed) return 'stopped';
+  deps.logger.info('queue completed', {
+    tenantId: completed.tenantId,
+    queueId: completed.id,
+    sent: completed.contactsSent,
+    failed: completed.contactsFailed,
+  });
   // A pump that died between recording a send and arming its watch left that contact unwatched.
   await deps.deliveryWatch.arm(queue.id, completedAt);
   await deps.events.emit({

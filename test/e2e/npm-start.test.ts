@@ -60,7 +60,9 @@ describe('npm start', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', store: 'ok' });
     expect(key).toMatch(/^billing_[A-Za-z0-9_-]{40,}$/);
-    expect(first.output()).toMatch(/SIGINT received, stopping \(Ctrl-C again to exit at once\)\.\.\.\s+stopped/);
+    expect(first.output()).toMatch(
+      /SIGINT received, stopping \(Ctrl-C again to exit at once\)\.\.\.\s+stopped/,
+    );
 
     // Act: second start on the same data dir
     const second = startStack(dataDir);

@@ -25,6 +25,7 @@ export const inMemoryDeps = (start = '2026-03-02T13:00:00.000Z') => {
   const published: WorkItem[] = [];
   const statusChanges: QueueStatusChange[] = [];
   const warnings: string[] = [];
+  const infos: Array<{ message: string; fields: unknown }> = [];
   const ignore = () => undefined;
   const metrics: Metrics = {
     messageSent: ignore,
@@ -43,7 +44,7 @@ export const inMemoryDeps = (start = '2026-03-02T13:00:00.000Z') => {
   } as unknown as WorkQueue;
   const logger = {
     debug: ignore,
-    info: ignore,
+    info: (message: string, fields?: unknown) => void infos.push({ message, fields }),
     error: ignore,
     warn: (message: string) => void warnings.push(message),
   } as unknown as Logger;
@@ -61,6 +62,7 @@ export const inMemoryDeps = (start = '2026-03-02T13:00:00.000Z') => {
     published,
     statusChanges,
     warnings,
+    infos,
   };
 };
 

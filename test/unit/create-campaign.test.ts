@@ -57,6 +57,29 @@ const queuesOf = async (deps: ReturnType<typeof inMemoryDeps>) =>
   (await deps.store.listQueues('acme', { limit: 100 })).items;
 
 describe('createCampaign', () => {
+  it('logs one line per accepted batch, with ids and counts and never a phone or a name', async () => {
+    // Prepare
+    const { deps, tenant } = await seeded();
+
+    // Act
+    const { campaign } = await createCampaign(deps, input(tenant, 'fatura-log', contacts(2)));
+
+    // Assess
+    expect(deps.infos).toEqual([
+      {
+        message: 'batch accepted',
+        fields: {
+          tenantId: 'acme',
+          queueId: campaign.queueId,
+          templateType: 'notification',
+          accepted: 2,
+          rejected: 0,
+        },
+      },
+    ]);
+    expect(JSON.stringify(deps.infos)).not.toMatch(/5511|Cliente/);
+  });
+
   it('stores the campaign, its queue and contacts, publishes the work item and counts the variation uses', async () => {
     // Prepare
     const { deps, tenant } = await seeded();
