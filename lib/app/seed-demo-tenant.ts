@@ -1,14 +1,10 @@
 import type { BusinessCalendar, TemplateType } from '../domain/types.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { Metrics } from '../ports/metrics.ts';
-import type { ApiKeyStore, CampaignStore, SendingStore, TenantStore } from '../ports/store.ts';
-import type { WorkQueue } from '../ports/work-queue.ts';
+import type { ApiKeyStore } from '../ports/store.ts';
 import { addInstance } from './add-instance.ts';
 import { hashApiKey } from './api-key-secret.ts';
 import { createApiKey } from './create-api-key.ts';
 import { createTenant, defaultCalendar } from './create-tenant.ts';
-import { setBusinessHours } from './set-business-hours.ts';
+import { type SetBusinessHoursDeps, setBusinessHours } from './set-business-hours.ts';
 import { setTemplate, type TemplateInput } from './set-template.ts';
 
 export const DEMO_TENANT_ID = 'demo';
@@ -67,13 +63,7 @@ export type SeedDemoResult = { created: true; key: string; signingSecret: string
  * the data and a first start that died halfway is completed by the next one.
  */
 export const seedDemoTenant = async (
-  deps: {
-    store: TenantStore & ApiKeyStore & CampaignStore & SendingStore;
-    clock: Clock;
-    workQueue: WorkQueue;
-    logger: Logger;
-    metrics: Metrics;
-  },
+  deps: SetBusinessHoursDeps & { store: ApiKeyStore },
   input: SeedDemoInput,
 ): Promise<SeedDemoResult> => {
   if (!(await deps.store.getTenant(DEMO_TENANT_ID))) {

@@ -1,15 +1,23 @@
-import { validateCalendar } from '../domain/business-hours.ts';
+import { isOpen, validateCalendar } from '../domain/business-hours.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { BusinessCalendar } from '../domain/types.ts';
-import type { TenantStore } from '../ports/store.ts';
+import type { BillingQueue, BusinessCalendar } from '../domain/types.ts';
+import type { CampaignStore, SendingStore, TenantStore } from '../ports/store.ts';
+import { type DeferralDeps, deferToOpening } from './queue-deferral.ts';
+import { publishContinuation } from './queue-work.ts';
+
+export type SetBusinessHoursDeps = DeferralDeps & {
+  store: TenantStore & CampaignStore & SendingStore;
+  workQueue: Parameters<typeof publishContinuation>[0]['workQueue'];
+};
 
 /**
  * Replaces the tenant's business calendar after validating it (overnight windows, bad times,
  * unknown zone or region are refused with a Portuguese reason). The calendar's timezone is the
- * tenant's timezone, so both are kept equal.
+ * tenant's timezone, so both are kept equal. Queues waiting for the old opening are re-planned:
+ * released now if the new hours are open, else scheduled at the new opening, earlier or later.
  */
 export const setBusinessHours = async (
-  deps: { store: TenantStore; clock: { now(): Date } },
+  deps: SetBusinessHoursDeps,
   tenantId: string,
   calendar: BusinessCalendar,
 ): Promise<BusinessCalendar> => {
@@ -25,5 +33,34 @@ export const setBusinessHours = async (
       deps.clock.now().toISOString(),
     );
   }
+  await replanScheduledQueues(deps, tenantId, result.value);
   return result.value;
+};
+
+const PAGE = 100;
+
+/** The tenant's queues waiting for an opening, under the calendar that now applies. */
+const replanScheduledQueues = async (
+  deps: SetBusinessHoursDeps,
+  tenantId: string,
+  calendar: BusinessCalendar,
+): Promise<void> => {
+  const now = deps.clock.now();
+  const open = isOpen(calendar, now);
+  for (const queue of await scheduledQueues(deps, tenantId)) {
+    // Released now: the pump starts it (the old schedule, when it fires, finds nothing to do).
+    if (open) await publishContinuation(deps, queue);
+    else await deferToOpening(deps, queue, calendar, now);
+  }
+};
+
+const scheduledQueues = async (deps: SetBusinessHoursDeps, tenantId: string): Promise<BillingQueue[]> => {
+  const queues: BillingQueue[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listQueues(tenantId, { status: 'scheduled', limit: PAGE, cursor });
+    queues.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return queues;
 };

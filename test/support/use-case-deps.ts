@@ -5,6 +5,7 @@ import type { Logger } from '../../lib/observability/logger.ts';
 import type { CallbackUrlGuard } from '../../lib/ports/callback-url-guard.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Metrics, QueueStatusChange } from '../../lib/ports/metrics.ts';
+import type { Scheduler } from '../../lib/ports/scheduler.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import type { WorkItem, WorkQueue } from '../../lib/ports/work-queue.ts';
 import { createInMemoryStore } from './in-memory-store.ts';
@@ -26,6 +27,12 @@ export const inMemoryDeps = (start = '2026-03-02T13:00:00.000Z') => {
   const statusChanges: QueueStatusChange[] = [];
   const warnings: string[] = [];
   const infos: Array<{ message: string; fields: unknown }> = [];
+  const scheduled: Array<{ name: string; at: string; queueId: string }> = [];
+  const scheduler: Scheduler = {
+    schedule: async (name, at, item) =>
+      void scheduled.push({ name, at: at.toISOString(), queueId: item.queueId }),
+    cancel: async () => undefined,
+  };
   const ignore = () => undefined;
   const metrics: Metrics = {
     messageSent: ignore,
@@ -63,6 +70,8 @@ export const inMemoryDeps = (start = '2026-03-02T13:00:00.000Z') => {
     statusChanges,
     warnings,
     infos,
+    scheduler,
+    scheduled,
   };
 };
 
