@@ -8,6 +8,9 @@ import {
   startLocalStack,
 } from './local-stack.ts';
 
+/** Signals this close together are one Ctrl-C delivered twice (see `stop`). */
+const SAME_KEYPRESS_MS = 1000;
+
 /**
  * `npm start` (API + worker), `npm run api` (API only, owns the local data) and `npm run worker`
  * (a sender that joins the running stack; several may run at once), until Ctrl-C.
@@ -62,13 +65,17 @@ const main = async (): Promise<void> => {
   console.log(lines.join('\n'));
 
   let stopping = false;
+  let stoppingSince = 0;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) {
-      // A second Ctrl-C: the user does not want to wait for the current gateway call.
+      // One Ctrl-C can arrive twice (the terminal signals npm and this process, and npm forwards
+      // it): only a press a moment later is a second Ctrl-C, from a user who will not wait.
+      if (Date.now() - stoppingSince < SAME_KEYPRESS_MS) return;
       console.log(`\n${signal} received again, exiting now`);
       process.exit(130);
     }
     stopping = true;
+    stoppingSince = Date.now();
     console.log(`\n${signal} received, stopping (Ctrl-C again to exit at once)...`);
     await stack.close();
     console.log('stopped');
