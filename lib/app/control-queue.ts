@@ -41,7 +41,10 @@ export const controlQueue = async (
   const queue = await getQueueForTenant(deps, tenantId, queueId);
   const at = deps.clock.now().toISOString();
   const refuse = (code: 'QUEUE_NOT_RUNNING' | 'QUEUE_NOT_PAUSED'): never => {
-    throw new DomainError(isFinalQueueStatus(queue.status) ? 'QUEUE_ALREADY_FINISHED' : code);
+    if (isFinalQueueStatus(queue.status)) throw new DomainError('QUEUE_ALREADY_FINISHED');
+    throw new DomainError(
+      code === 'QUEUE_NOT_RUNNING' && queue.status === 'paused' ? 'QUEUE_ALREADY_PAUSED' : code,
+    );
   };
 
   switch (action) {

@@ -140,10 +140,11 @@ const planFor = async (
   const calendar = type === 'notification' ? undefined : await deps.store.getCalendar(tenant.id);
   if (type !== 'notification' && !calendar) throw new DomainError('NO_BUSINESS_HOURS');
   const plan = planSending(calendar, now, Math.max(1, count), baseIntervalMs(tenant.config));
-  // From now until the last message (the guide's estimate), at least a minute.
+  // How long sending takes once it starts (closed hours in between count), at least a minute;
+  // when it starts is `scheduled_start`, so a batch posted at night does not read as 3601 minutes.
   return {
     start: plan.start,
-    minutes: Math.max(1, Math.ceil((plan.end.getTime() - now.getTime()) / 60_000)),
+    minutes: Math.max(1, Math.ceil((plan.end.getTime() - plan.start.getTime()) / 60_000)),
   };
 };
 

@@ -1,4 +1,4 @@
-import { nextOpening } from '../domain/business-hours.ts';
+import { describeOpening, nextOpening } from '../domain/business-hours.ts';
 import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import type { BillingQueue, BusinessCalendar } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -44,7 +44,10 @@ export const deferToOpening = async (
     queue,
     queueStatusesThatCanMoveTo('scheduled'),
     'scheduled',
-    { nextRunAt: at.toISOString() },
+    {
+      nextRunAt: at.toISOString(),
+      pauseReason: `Fora do horário comercial; começa ${describeOpening(at, calendar.timezone)}`,
+    },
   );
   if (!scheduled) return 'stopped';
   const generation = await deps.store.nextPublishGeneration(queue.id);

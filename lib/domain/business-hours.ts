@@ -436,3 +436,21 @@ export function currentWindowEnd(cal: BusinessCalendar, at: Date): Date | undefi
   const { minute } = localDayOf(t, compiled.calendar.timezone);
   return new Date(t + Math.round((open.window.end - minute) * 60_000));
 }
+
+/**
+ * When a queue waiting for business hours starts, as its operator reads it: `segunda-feira,
+ * 02/03 às 09:00` in the tenant's timezone.
+ */
+export function describeOpening(at: Date, timezone: string): string {
+  const parts = new Intl.DateTimeFormat('pt-BR', {
+    timeZone: timezone,
+    weekday: 'long',
+    day: '2-digit',
+    month: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('weekday')}, ${part('day')}/${part('month')} às ${part('hour')}:${part('minute')}`;
+}

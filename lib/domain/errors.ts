@@ -80,6 +80,7 @@ export const ERROR_TABLE = {
   INVALID_ACTION: spec(400, 'Ação inválida. Use: pause, resume ou cancel'),
   QUEUE_NOT_RUNNING: spec(400, 'Fila não está rodando'),
   QUEUE_NOT_PAUSED: spec(400, 'Fila não está pausada'),
+  QUEUE_ALREADY_PAUSED: spec(400, 'Fila já está pausada'),
   QUEUE_ALREADY_FINISHED: spec(400, 'Fila já finalizada'),
 
   // Administration

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   currentWindowEnd,
+  describeOpening,
   holidaysOf,
   isHoliday,
   isOpen,
@@ -566,5 +567,15 @@ describe('currentWindowEnd', () => {
 
     // Assess
     expect(end?.toISOString()).toBe('2026-11-01T06:30:00.000Z');
+  });
+});
+
+describe('describeOpening', () => {
+  it('names the day and time of an opening in the tenant’s timezone, in Portuguese', () => {
+    // Act
+    const text = describeOpening(new Date('2026-03-02T12:00:30.000Z'), 'America/Sao_Paulo');
+
+    // Assess
+    expect(text).toBe('segunda-feira, 02/03 às 09:00');
   });
 });

@@ -124,7 +124,7 @@ describe('controlQueue', () => {
 
     // Assess
     expect(refusals.map((e) => e.code)).toEqual([
-      'QUEUE_NOT_RUNNING',
+      'QUEUE_ALREADY_PAUSED',
       'QUEUE_NOT_PAUSED',
       'QUEUE_ALREADY_FINISHED',
       'QUEUE_ALREADY_FINISHED',

@@ -4,6 +4,7 @@ import {
   type CreateCampaignInput,
   createCampaign,
 } from '../../lib/app/create-campaign.ts';
+import { defaultCalendar } from '../../lib/app/create-tenant.ts';
 import type { ContactInput } from '../../lib/domain/contact-intake.ts';
 import type { Tenant } from '../../lib/domain/types.ts';
 import { apiKey, instance } from '../integration/store-contract/tenant-store-contract.ts';
@@ -57,6 +58,36 @@ const queuesOf = async (deps: ReturnType<typeof inMemoryDeps>) =>
   (await deps.store.listQueues('acme', { limit: 100 })).items;
 
 describe('createCampaign', () => {
+  it('estimates the sending time from the scheduled start, not from a night of waiting', async () => {
+    // Prepare: Monday 00:00 in São Paulo, opening at 09:00
+    const { deps, tenant } = await seeded(
+      tenantWith({ timezone: 'America/Sao_Paulo', messagesPerMinute: 20 }),
+    );
+    deps.clock.set('2026-03-02T03:00:00.000Z');
+    await deps.store.putCalendar('acme', defaultCalendar('America/Sao_Paulo'));
+    await deps.store.putTemplate({
+      tenantId: 'acme',
+      type: 'overdue',
+      name: 'Atraso',
+      isActive: true,
+      requiredVariables: ['nome_cliente'],
+      rotationStrategy: 'sequential',
+      variations: [{ id: 'v1', messageTemplate: 'Olá {{nome_cliente}}', isActive: true, timesUsed: 0 }],
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    const overdue = contacts(3).map((c) => ({ ...c, data_vencimento: '01/02/2026' }));
+
+    // Act
+    const { campaign } = await createCampaign(deps, {
+      ...input(tenant, 'noite', overdue),
+      templateType: 'overdue',
+    });
+
+    // Assess
+    expect(campaign.scheduledStart).toBe('2026-03-02T12:00:00.000Z');
+    expect(campaign.estimatedDurationMinutes).toBe(1);
+  });
+
   it('logs one line per accepted batch, with ids and counts and never a phone or a name', async () => {
     // Prepare
     const { deps, tenant } = await seeded();

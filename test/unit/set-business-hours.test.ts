@@ -49,6 +49,7 @@ describe('setBusinessHours', () => {
     // Assess: scheduled at 11:00 São Paulo (14:00 UTC), within the minute of jitter
     const queue = await deps.store.getQueue('queue-1');
     expect(queue?.status).toBe('scheduled');
+    expect(queue?.pauseReason).toBe('Fora do horário comercial; começa segunda-feira, 02/03 às 11:00');
     expect(queue?.nextRunAt?.slice(0, 16)).toBe('2026-03-02T14:00');
     expect(deps.scheduled.map((s) => s.at.slice(0, 16))).toEqual(['2026-03-02T14:00']);
     expect(deps.published).toEqual([]);

@@ -27,6 +27,7 @@ export const queueControlRoute: HttpRoute<QueueControlDeps> = {
       errors: [
         'INVALID_ACTION',
         'QUEUE_NOT_RUNNING',
+        'QUEUE_ALREADY_PAUSED',
         'QUEUE_NOT_PAUSED',
         'QUEUE_ALREADY_FINISHED',
         'QUEUE_NOT_FOUND',
