@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { WEBHOOK_SECRET_HEADER } from '../adapters/gateway/evolution-webhook-auth.ts';
 import { evolutionWebhookUrl } from '../adapters/gateway/evolution-webhook-events.ts';
-import { addInstance, setInstanceActive } from '../app/add-instance.ts';
+import {
+  addInstance,
+  removeInstance,
+  setDefaultInstance,
+  setInstanceActive,
+  updateInstance,
+} from '../app/add-instance.ts';
 import { generateSigningSecret } from '../app/api-key-secret.ts';
 import { configureTenant } from '../app/configure-tenant.ts';
 import { controlQueue, type QueueAction } from '../app/control-queue.ts';
@@ -416,6 +422,29 @@ export const COMMANDS: Record<string, Command> = {
     usage:
       "instance deactivate --tenant <id> --instance <id> (its queues move to the tenant's next active instance)",
     run: (c, f) => setInstanceActive(c, required(f, 'tenant'), required(f, 'instance'), false),
+  },
+  'instance update': {
+    usage:
+      'instance update --tenant <id> --instance <id> [--url <evolution base url>] [--credential env:VAR|ssm:/path|plain:key] [--name <evolution instance>]',
+    run: (c, f) => {
+      const changes = {
+        ...(optional(f, 'url') ? { baseUrl: optional(f, 'url') } : {}),
+        ...(optional(f, 'credential') ? { credentialRef: optional(f, 'credential') } : {}),
+        ...(optional(f, 'name') ? { instanceName: optional(f, 'name') } : {}),
+      };
+      if (Object.keys(changes).length === 0)
+        throw new UsageError('nothing to change: pass --url, --credential or --name');
+      return updateInstance(c, required(f, 'tenant'), required(f, 'instance'), changes);
+    },
+  },
+  'instance set-default': {
+    usage: 'instance set-default --tenant <id> --instance <id> (batches that name no instance go through it)',
+    run: (c, f) => setDefaultInstance(c, required(f, 'tenant'), required(f, 'instance')),
+  },
+  'instance remove': {
+    usage:
+      "instance remove --tenant <id> --instance <id> (its queues move to the tenant's default or oldest active instance)",
+    run: (c, f) => removeInstance(c, required(f, 'tenant'), required(f, 'instance')),
   },
   'instance list': {
     usage: 'instance list --tenant <id>',

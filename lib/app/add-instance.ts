@@ -35,6 +35,26 @@ type Deps = {
 export const addInstance = async (deps: Deps, input: AddInstanceInput): Promise<WhatsAppInstance> => {
   if (!(await deps.store.getTenant(input.tenantId)))
     throw new DomainError('TENANT_NOT_FOUND', { id: input.tenantId });
+  const fields = checkedConnection(input);
+  const instance: WhatsAppInstance = {
+    id: input.id ?? fields.instanceName,
+    tenantId: input.tenantId,
+    ...fields,
+    webhookSecret: input.webhookSecret ?? randomBytes(24).toString('base64url'),
+    isActive: true,
+    connectionState: 'unknown',
+    createdAt: deps.clock.now().toISOString(),
+  };
+  await deps.store.putInstance(instance);
+  await wakeParkedQueues(deps, instance.tenantId);
+  return instance;
+};
+
+/** How we reach an instance: its Evolution base URL, instance name and credential reference. */
+type InstanceConnection = Pick<WhatsAppInstance, 'baseUrl' | 'instanceName' | 'credentialRef'>;
+
+/** The connection fields, checked (INVALID_CONFIG with a Portuguese reason), the URL normalized. */
+const checkedConnection = (input: InstanceConnection): InstanceConnection => {
   let url: URL;
   try {
     url = new URL(input.baseUrl);
@@ -52,20 +72,68 @@ export const addInstance = async (deps: Deps, input: AddInstanceInput): Promise<
       reason: 'credencial deve ser env:NOME_DA_VARIAVEL, ssm:/caminho ou plain:valor',
     });
   }
-  const instance: WhatsAppInstance = {
-    id: input.id ?? input.instanceName,
-    tenantId: input.tenantId,
-    instanceName: input.instanceName,
+  return {
     baseUrl: url.toString().replace(/\/$/, ''),
+    instanceName: input.instanceName,
     credentialRef: input.credentialRef,
-    webhookSecret: input.webhookSecret ?? randomBytes(24).toString('base64url'),
-    isActive: true,
-    connectionState: 'unknown',
-    createdAt: deps.clock.now().toISOString(),
   };
-  await deps.store.putInstance(instance);
-  await wakeParkedQueues(deps, instance.tenantId);
+};
+
+const existingInstance = async (deps: Deps, tenantId: string, instanceId: string) => {
+  const instance = await deps.store.getInstance(tenantId, instanceId);
+  if (!instance) throw new DomainError('INSTANCE_NOT_FOUND');
   return instance;
+};
+
+/**
+ * Points an instance elsewhere (a new Evolution server, a new credential, a renamed instance);
+ * what is not given stays. Its queues use the change from their next send.
+ */
+export const updateInstance = async (
+  deps: Deps,
+  tenantId: string,
+  instanceId: string,
+  changes: Partial<InstanceConnection>,
+): Promise<WhatsAppInstance> => {
+  const instance = await existingInstance(deps, tenantId, instanceId);
+  const updated = {
+    ...instance,
+    ...checkedConnection({ ...instance, ...changes }),
+    connectionState: 'unknown' as const,
+  };
+  await deps.store.putInstance(updated);
+  await wakeParkedQueues(deps, tenantId);
+  return updated;
+};
+
+/**
+ * The instance a batch that names none is sent through. Queues already accepted keep theirs while
+ * it is active.
+ */
+export const setDefaultInstance = async (deps: Deps, tenantId: string, instanceId: string) => {
+  const instance = await existingInstance(deps, tenantId, instanceId);
+  await deps.store.updateTenantConfig(
+    tenantId,
+    { defaultInstanceId: instance.id },
+    deps.clock.now().toISOString(),
+  );
+  return { tenant: tenantId, default_instance: instance.id };
+};
+
+/**
+ * Forgets an instance: its queues move to the tenant's default (or oldest active) instance when
+ * they next run, and its webhooks are refused from now on. A default that is removed is cleared.
+ */
+export const removeInstance = async (deps: Deps, tenantId: string, instanceId: string) => {
+  if (!(await deps.store.deleteInstance(tenantId, instanceId))) throw new DomainError('INSTANCE_NOT_FOUND');
+  const tenant = await deps.store.getTenant(tenantId);
+  if (tenant?.config.defaultInstanceId === instanceId)
+    await deps.store.updateTenantConfig(
+      tenantId,
+      { defaultInstanceId: null },
+      deps.clock.now().toISOString(),
+    );
+  return { removed: instanceId };
 };
 
 /**
@@ -78,8 +146,7 @@ export const setInstanceActive = async (
   instanceId: string,
   active: boolean,
 ): Promise<WhatsAppInstance> => {
-  const instance = await deps.store.getInstance(tenantId, instanceId);
-  if (!instance) throw new DomainError('INSTANCE_NOT_FOUND');
+  const instance = await existingInstance(deps, tenantId, instanceId);
   const updated = { ...instance, isActive: active };
   await deps.store.putInstance(updated);
   if (active) await wakeParkedQueues(deps, tenantId);

@@ -10,6 +10,7 @@ import {
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
 import { planSending } from '../domain/eta.ts';
+import { chooseInstance } from '../domain/instance-choice.ts';
 import { baseIntervalMs } from '../domain/pacing.ts';
 import { planVariations } from '../domain/rotation.ts';
 import { seededRandom } from '../domain/seeded-random.ts';
@@ -44,6 +45,8 @@ export interface CreateCampaignInput {
   callbackUrl: string | null;
   callbackEvents: CallbackEvent[];
   metadata: Record<string, unknown>;
+  /** The instance the batch names (`instance`); null: the tenant's default, else its oldest active. */
+  instanceId?: string | null;
   /** The body as received (after validation), hashed to tell a replay from a conflict. */
   canonicalBody: unknown;
 }
@@ -175,6 +178,7 @@ export const dryRunCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   checkTenant(tenant, input.contacts.length);
   const template = await loadTemplate(deps, tenant, templateType);
   await checkCallbackUrl(deps, input);
+  if (input.instanceId) await checkNamedInstance(deps, tenant.id, input.instanceId);
   const now = deps.clock.now();
   const optedOut = await optedOutPhonesOf(
     deps.store,
@@ -265,6 +269,7 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   const hash = requestHash(templateType, input.canonicalBody);
   if (existing) return resumeExisting(deps, input, template, existing, hash);
   await urlCheck;
+  if (input.instanceId) await checkNamedInstance(deps, tenant.id, input.instanceId);
 
   const now = deps.clock.now();
   const optedOut = await optedOutLookup;
@@ -300,6 +305,12 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     return resumeExisting(deps, input, template, current, hash);
   }
   return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: false };
+};
+
+/** A batch that names its instance names one of the tenant's, and an active one. */
+const checkNamedInstance = async (deps: Deps, tenantId: string, instanceId: string): Promise<void> => {
+  const instance = await deps.store.getInstance(tenantId, instanceId);
+  if (!instance?.isActive) throw new DomainError('UNKNOWN_INSTANCE', { value: instanceId });
 };
 
 /** The campaign a new request stores (`creating`, held by this request's owner token). */
@@ -427,15 +438,17 @@ const finish = async (
     if (!(await store.holdCampaign(campaign.tenantId, campaign.externalId, campaign.owner, leaseUntil))) {
       return 'lost';
     }
-    const instances = (await instancesLookup).filter((i) => i.isActive);
-    instances.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const instance = chooseInstance(await instancesLookup, [
+      input.instanceId,
+      input.tenant.config.defaultInstanceId,
+    ]);
     queue = newBillingQueue({
       id: campaign.queueId,
       tenantId: campaign.tenantId,
       campaignId: campaign.id,
       externalId: campaign.externalId,
       templateType: campaign.templateType,
-      instanceId: instances[0]?.id ?? null,
+      instanceId: instance?.id ?? null,
       totalContacts: contacts.length,
       createdAt: campaign.createdAt,
       nextRunAt: campaign.scheduledStart,

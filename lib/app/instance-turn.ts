@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { BillingQueue, WhatsAppInstance } from '../domain/types.ts';
+import { chooseInstance } from '../domain/instance-choice.ts';
+import type { BillingQueue, Tenant, WhatsAppInstance } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { SendingStore, TenantStore } from '../ports/store.ts';
@@ -14,18 +15,18 @@ const WAITER_FRESH_MS = 5 * LEASE_BUSY_WAIT_MS;
 
 /**
  * The instance this run sends through: the queue's own while it is active, else the tenant's
- * oldest active one (a batch accepted while the tenant had none, or whose instance was
- * deactivated, is not parked for good). undefined when the tenant has no active instance.
+ * default, else its oldest active one (a batch accepted while the tenant had none, or whose
+ * instance was deactivated or removed, is not parked for good). undefined when the tenant has no
+ * active instance.
  */
 export const instanceForRun = async (
   deps: { store: TenantStore },
   queue: BillingQueue,
+  tenant: Tenant,
 ): Promise<WhatsAppInstance | undefined> => {
   const own = queue.instanceId ? await deps.store.getInstance(queue.tenantId, queue.instanceId) : undefined;
   if (own?.isActive) return own;
-  const active = (await deps.store.listInstances(queue.tenantId)).filter((i) => i.isActive);
-  active.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  return active[0];
+  return chooseInstance(await deps.store.listInstances(queue.tenantId), [tenant.config.defaultInstanceId]);
 };
 
 /** Reads the instance's connection state from the gateway and remembers it on the instance. */

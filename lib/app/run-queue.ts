@@ -160,7 +160,7 @@ const planRun = async (
   if (queue.status === 'instance_down' && item.generation < queue.publishGeneration) return 'skipped';
   const tenant = await store.getTenant(queue.tenantId);
   if (!tenant) return 'skipped';
-  const instance = await instanceForRun(deps, queue);
+  const instance = await instanceForRun(deps, queue, tenant);
   if (!instance) {
     await parkUntilRecheck(deps, queue, 'Nenhuma instância WhatsApp ativa para esta fila');
     return 'instance_missing';

@@ -31,6 +31,7 @@ export const billingConfigSchema = z.object({
   retentionDays: z.number().int().min(1).max(3650),
   allowInsecureCallbacks: z.boolean(),
   deliveryTimeoutMinutes: z.number().int().min(1).max(1440),
+  defaultInstanceId: z.string().min(1).max(100).nullable(),
 }) satisfies z.ZodType<BillingConfig>;
 
 /**
@@ -53,6 +54,7 @@ export const DEFAULT_BILLING_CONFIG: BillingConfig = {
   retentionDays: 90,
   allowInsecureCallbacks: false,
   deliveryTimeoutMinutes: 15,
+  defaultInstanceId: null,
 };
 
 /** Validates a partial config change; throws INVALID_CONFIG naming every bad field. */

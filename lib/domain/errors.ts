@@ -89,6 +89,7 @@ export const ERROR_TABLE = {
   API_KEY_EXISTS: spec(409, 'API Key já existe'),
   API_KEY_NOT_FOUND: spec(404, 'API Key não encontrada'),
   INSTANCE_NOT_FOUND: spec(404, 'Instância não encontrada'),
+  UNKNOWN_INSTANCE: spec(400, (p) => `Instância não encontrada ou inativa: ${p.value}`),
   OPT_OUT_NOT_FOUND: spec(404, 'Telefone não está na lista de opt-out'),
   WEBHOOK_UNAUTHORIZED: spec(401, 'Webhook não autenticado (segredo ou token inválido)'),
   WEBHOOK_RETRY_LATER: spec(503, 'Evento ainda não pode ser aplicado; tente novamente'),

@@ -67,6 +67,11 @@ export interface BillingConfig {
    * (counted in `contacts_stalled`, event `delivery_stalled`); a receipt arriving later still counts.
    */
   deliveryTimeoutMinutes: number;
+  /**
+   * The instance a batch that names none is sent through (`instance set-default`); null: the
+   * tenant's oldest active instance.
+   */
+  defaultInstanceId: string | null;
 }
 
 export interface Tenant {

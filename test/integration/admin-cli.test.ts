@@ -313,6 +313,86 @@ describe('admin CLI', () => {
     expect(json(listed.stdout).map((i: { id: string }) => i.id)).toEqual(['acme-1']);
   });
 
+  it('points an instance elsewhere, makes one the default, and removes one (clearing the default)', async () => {
+    // Prepare: acme-1 from the test above, and a second one
+    await admin(
+      dataDir,
+      'instance',
+      'add',
+      '--tenant',
+      'acme',
+      '--name',
+      'acme-9',
+      '--url',
+      'http://127.0.0.1:8082',
+      '--credential',
+      'env:EVOLUTION_API_KEY',
+    );
+
+    // Act
+    const updated = await admin(
+      dataDir,
+      'instance',
+      'update',
+      '--tenant',
+      'acme',
+      '--instance',
+      'acme-1',
+      '--url',
+      'https://evo.example.com/',
+      '--credential',
+      'ssm:/billing/acme',
+    );
+    const badUpdate = await admin(
+      dataDir,
+      'instance',
+      'update',
+      '--tenant',
+      'acme',
+      '--instance',
+      'acme-1',
+      '--credential',
+      'the-key-itself',
+    );
+    const madeDefault = await admin(
+      dataDir,
+      'instance',
+      'set-default',
+      '--tenant',
+      'acme',
+      '--instance',
+      'acme-9',
+    );
+    const configured = json((await admin(dataDir, 'tenant', 'show', '--tenant', 'acme')).stdout).config;
+    const removed = await admin(dataDir, 'instance', 'remove', '--tenant', 'acme', '--instance', 'acme-9');
+    const removedAgain = await admin(
+      dataDir,
+      'instance',
+      'remove',
+      '--tenant',
+      'acme',
+      '--instance',
+      'acme-9',
+    );
+    const after = json((await admin(dataDir, 'tenant', 'show', '--tenant', 'acme')).stdout).config;
+    const listed = json((await admin(dataDir, 'instance', 'list', '--tenant', 'acme')).stdout);
+
+    // Assess
+    expect(updated.code).toBe(0);
+    expect(json(updated.stdout)).toMatchObject({
+      id: 'acme-1',
+      baseUrl: 'https://evo.example.com',
+      credentialRef: 'ssm:/billing/acme',
+    });
+    expect(badUpdate.code).toBe(1);
+    expect(madeDefault.code).toBe(0);
+    expect(configured.defaultInstanceId).toBe('acme-9');
+    expect([removed.code, removedAgain.code]).toEqual([0, 1]);
+    expect(removedAgain.stderr).toContain('INSTANCE_NOT_FOUND');
+    expect(after.defaultInstanceId).toBeNull();
+    expect(listed.map((i: { id: string }) => i.id)).toEqual(['acme-1']);
+  });
+
   it('answers usage errors with exit code 2', async () => {
     expect((await admin(dataDir, 'tenant', 'explode')).code).toBe(2);
     expect((await admin(dataDir, 'tenant', 'config', '--tenant', 'acme')).code).toBe(2);

@@ -299,6 +299,9 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       const instance = instances.get(key(tenantId, instanceId));
       return instance ? copy(instance) : undefined;
     },
+    async deleteInstance(tenantId, instanceId) {
+      return instances.delete(key(tenantId, instanceId));
+    },
     async listInstances(tenantId) {
       return [...instances.values()]
         .filter((i) => i.tenantId === tenantId)

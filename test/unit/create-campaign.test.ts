@@ -58,6 +58,30 @@ const queuesOf = async (deps: ReturnType<typeof inMemoryDeps>) =>
   (await deps.store.listQueues('acme', { limit: 100 })).items;
 
 describe('createCampaign', () => {
+  it('sends through the instance the batch names, else the tenant default, and refuses an unknown one', async () => {
+    // Prepare: inst-1 (oldest) and loja-2, with loja-2 as the default
+    const { deps } = await seeded();
+    await deps.store.putInstance(instance({ id: 'loja-2', createdAt: '2025-06-01T00:00:00.000Z' }));
+    const tenant = tenantWith({ defaultInstanceId: 'loja-2' });
+
+    // Act
+    const named = await createCampaign(deps, {
+      ...input(tenant, 'nomeada', contacts(1)),
+      instanceId: 'inst-1',
+    });
+    const unnamed = await createCampaign(deps, input(tenant, 'sem-nome', contacts(1)));
+    const unknown = await refusalOf(() =>
+      createCampaign(deps, { ...input(tenant, 'desconhecida', contacts(1)), instanceId: 'nope' }),
+    );
+
+    // Assess
+    expect((await deps.store.getQueue(named.campaign.queueId))?.instanceId).toBe('inst-1');
+    expect((await deps.store.getQueue(unnamed.campaign.queueId))?.instanceId).toBe('loja-2');
+    expect(unknown.code).toBe('UNKNOWN_INSTANCE');
+    expect(unknown.message).toBe('Instância não encontrada ou inativa: nope');
+    expect(await deps.store.getCampaign('acme', 'desconhecida')).toBeUndefined();
+  });
+
   it('estimates the sending time from the scheduled start, not from a night of waiting', async () => {
     // Prepare: Monday 00:00 in São Paulo, opening at 09:00
     const { deps, tenant } = await seeded(

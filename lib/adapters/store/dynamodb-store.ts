@@ -73,7 +73,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
   const { client, tableName } = options;
   const clock = options.clock ?? systemClock;
   const onBackgroundError = options.onBackgroundError ?? (() => {});
-  const { get, put, putNew, updateIfMatch, queryAll } = tableOperations(client, tableName);
+  const { get, put, putNew, updateIfMatch, deleteIfMatch, queryAll } = tableOperations(client, tableName);
 
   const queryTenantPartition = (tenantId: string, skPrefix: string) =>
     queryAll({
@@ -277,6 +277,10 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     async getInstance(tenantId: string, instanceId: string) {
       const item = await get(keys.instance(tenantId, instanceId));
       return item ? toEntity<WhatsAppInstance>(item) : undefined;
+    },
+
+    async deleteInstance(tenantId: string, instanceId: string) {
+      return (await deleteIfMatch({ Key: keys.instance(tenantId, instanceId) })) !== undefined;
     },
 
     async listInstances(tenantId: string) {

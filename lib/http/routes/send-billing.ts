@@ -50,6 +50,7 @@ export const sendBillingRoute = (kind: SendBillingKind): HttpRoute<SendBillingDe
       },
       errors: [
         'NO_VALID_CONTACTS',
+        'UNKNOWN_INSTANCE',
         'BATCH_TOO_LARGE',
         'TEMPLATE_NOT_FOUND',
         'NO_ACTIVE_VARIATION',
@@ -80,6 +81,7 @@ export const sendBillingRoute = (kind: SendBillingKind): HttpRoute<SendBillingDe
           callbackUrl: body.callback_url || null,
           callbackEvents: body.callback_events,
           metadata: body.metadata ?? {},
+          instanceId: body.instance ?? null,
           canonicalBody: body,
         };
         if (isDryRun(query)) {

@@ -159,6 +159,18 @@ export const sendBillingRequestSchema = z
           '(mensagem sem confirmação do WhatsApp no prazo do tenant), que só vão quando pedidos.',
       }),
     metadata: metadataSchema.optional(),
+    instance: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({
+        description:
+          'Id da instância WhatsApp do tenant que envia este lote (uma ativa). Sem ele vale a instância ' +
+          'padrão do tenant (`instance set-default`), ou a mais antiga ativa.',
+        example: 'loja-centro',
+      }),
   })
   .openapi('SendBillingRequest', {
     description: 'Campos desconhecidos no nível do corpo são ignorados.',

@@ -32,6 +32,8 @@ export interface TenantStore {
   /** Creates or replaces an instance. */
   putInstance(instance: WhatsAppInstance): Promise<void>;
   getInstance(tenantId: string, instanceId: string): Promise<WhatsAppInstance | undefined>;
+  /** Removes an instance; false when the tenant has no such instance. */
+  deleteInstance(tenantId: string, instanceId: string): Promise<boolean>;
   listInstances(tenantId: string): Promise<WhatsAppInstance[]>;
   setInstanceConnectionState(tenantId: string, instanceId: string, state: ConnectionState): Promise<void>;
 

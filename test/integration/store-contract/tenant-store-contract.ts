@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keys, TTL_ATTRIBUTE } from '../../../lib/adapters/store/table-schema.ts';
+import { DEFAULT_BILLING_CONFIG } from '../../../lib/domain/billing-config.ts';
 import type {
   ApiKey,
   BillingConfig,
@@ -17,22 +18,10 @@ export const manualClock = (start: string): Clock & { set(iso: string): void } =
   return { now: () => current, set: (iso) => (current = new Date(iso)) };
 };
 
+/** The product's defaults, with a jitter of its own so a stored config is seen to be this one. */
 const config = (overrides: Partial<BillingConfig> = {}): BillingConfig => ({
-  apiEnabled: true,
-  maxBatchSize: 1000,
-  dailyMessageLimit: 0,
-  apiRateLimitPerHour: 1000,
-  messagesPerMinute: 20,
-  minIntervalSeconds: 3,
+  ...DEFAULT_BILLING_CONFIG,
   jitterSeconds: 2,
-  maxRetries: 3,
-  retryBackoffSeconds: 30,
-  timezone: 'America/Sao_Paulo',
-  allowLandlines: false,
-  ambiguousSendPolicy: 'mark_unknown',
-  retentionDays: 90,
-  allowInsecureCallbacks: false,
-  deliveryTimeoutMinutes: 15,
   ...overrides,
 });
 
@@ -400,6 +389,22 @@ export function describeTenantStoreContract(makeStore: MakeStore): void {
         expect((await store.listInstances('acme')).map((i) => i.id).sort()).toEqual(['inst-1', 'inst-2']);
         expect(await store.getInstance('acme', 'gone')).toBeUndefined();
         expect(await store.getInstance('beta', 'inst-1')).toBeUndefined();
+      });
+
+      it('removes an instance once, and only the tenant’s own', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        await store.putInstance(instance());
+        await store.putInstance(instance({ tenantId: 'beta' }));
+
+        // Act
+        const removed = await store.deleteInstance('acme', 'inst-1');
+        const again = await store.deleteInstance('acme', 'inst-1');
+
+        // Assess
+        expect([removed, again]).toEqual([true, false]);
+        expect(await store.getInstance('acme', 'inst-1')).toBeUndefined();
+        expect(await store.getInstance('beta', 'inst-1')).toEqual(instance({ tenantId: 'beta' }));
       });
 
       it('stores and returns a calendar, also without the optional region', async () => {
