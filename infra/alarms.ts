@@ -198,7 +198,7 @@ export const oldestWorkItemAlarm = new aws.cloudwatch.MetricAlarm('OldestWorkIte
 });
 
 /** Functions whose unhandled errors (crashes, timeouts, out of memory) we alarm on, by label. */
-const functionsByLabel: Record<string, { name: unknown }> = {
+const functionsByLabel: Record<string, { name: $util.Input<string> }> = {
   Sender: senderFunction,
   Sweeper: sweeperFunction,
   CallbackDeliverer: callbackDelivererFunction,

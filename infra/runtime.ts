@@ -18,7 +18,7 @@ export const functionDefaults = {
   runtime: 'nodejs22.x',
   architecture: 'arm64',
   logging: { retention: logRetention, format: 'json' },
-} as const;
+} as const satisfies Partial<sst.aws.FunctionArgs>;
 
 /** Environment of every function (names of linked resources; no secret ever goes here). */
 export const appEnvironment = {
@@ -33,10 +33,8 @@ export const appEnvironment = {
   POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
 };
 
-export interface Permission {
-  actions: string[];
-  resources: unknown[];
-}
+/** One IAM statement of a function's role (SST's FunctionPermissionArgs). */
+export type Permission = sst.aws.FunctionPermissionArgs;
 
 export interface AppFunctionOptions {
   timeout: `${number} seconds`;
@@ -49,7 +47,7 @@ export interface AppFunctionOptions {
 }
 
 /** The sst.aws.Function arguments of one entry point of functions/ (`handler` is `functions/<name>.handler`). */
-export const appFunctionArgs = (handler: string, options: AppFunctionOptions) => ({
+export const appFunctionArgs = (handler: string, options: AppFunctionOptions): sst.aws.FunctionArgs => ({
   ...functionDefaults,
   handler,
   timeout: options.timeout,
