@@ -1,7 +1,7 @@
 import { API_TIMEOUT_SECONDS } from '../lib/app/api-timeout.ts';
 import { pathVariants } from '../lib/http/route.ts';
 import { ROUTES } from '../lib/http/routes/index.ts';
-import { type AppFunctionOptions, appFunctionArgs } from './runtime.ts';
+import { type AppFunctionOptions, appFunctionArgs, type FunctionAccess, TABLE_ACTIONS } from './runtime.ts';
 import { schedulerEnvironment, schedulerPermissions } from './scheduler.ts';
 import { logRetention } from './stage.ts';
 
@@ -51,6 +51,51 @@ export const api = new sst.aws.ApiGatewayV2('Api', {
   },
 });
 
+const { apiKey: AUTH, read: READ, write: WRITE } = TABLE_ACTIONS;
+
+/**
+ * What each route's function may touch (infra/runtime.ts FunctionAccess), by route name. `apiKey`
+ * routes authenticate (AUTH: key lookup, hourly counter); `defers` routes also create and delete
+ * schedules (schedulerPermissions). The docs, OpenAPI and metrics functions touch nothing; health
+ * reads a tenant item and probes the work queue (its gateway probe finds no demo instance on AWS).
+ */
+export const API_ACCESS: Readonly<Record<string, FunctionAccess & { defers?: boolean }>> = {
+  health: { table: ['dynamodb:GetItem'], probesWorkQueue: true },
+  metrics: { table: [] },
+  openapi: { table: [] },
+  docs: { table: [] },
+  // Accept a batch: idempotency, campaign, contacts, opt-out check (gsi1), work item, deferral.
+  'send-overdue': { table: [...READ, ...WRITE], indexes: ['gsi1'], publishes: ['work'], defers: true },
+  'send-upcoming': { table: [...READ, ...WRITE], indexes: ['gsi1'], publishes: ['work'], defers: true },
+  'send-notification': { table: [...READ, ...WRITE], indexes: ['gsi1'], publishes: ['work'], defers: true },
+  'queue-status': { table: [...AUTH, ...READ] },
+  'get-campaign': { table: [...AUTH, ...READ] },
+  'conversation-history': { table: [...AUTH, ...READ] },
+  'queue-contacts': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
+  'list-queues': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
+  'list-events': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
+  optouts: { table: [...AUTH, ...READ, ...WRITE], indexes: ['gsi1'] },
+  // Pause, resume (republish or defer), cancel.
+  'queue-control': { table: [...READ, ...WRITE], publishes: ['work'], defers: true },
+  // Receipts, replies and connection events: callbacks out, parked queues (gsi1) back to work.
+  'evolution-webhook': {
+    table: [...READ, ...WRITE],
+    indexes: ['gsi1'],
+    publishes: ['work', 'callbacks'],
+    defers: true,
+  },
+};
+
+/** The access of a route's function; a route without a declaration fails the synth (and the deploy). */
+const accessOf = (fn: string) => {
+  const access = API_ACCESS[fn];
+  if (!access) throw new Error(`infra/api.ts API_ACCESS declares nothing for route ${fn}`);
+  const { defers, ...rest } = access;
+  return defers
+    ? { access: rest, environment: schedulerEnvironment, permissions: schedulerPermissions }
+    : { access: rest };
+};
+
 /** The function of each route's entry point, by route name. */
 export const apiFunctions = Object.fromEntries(
   ROUTES.map(({ name: fn }) => [
@@ -60,9 +105,7 @@ export const apiFunctions = Object.fromEntries(
       appFunctionArgs(`functions/${fn}.handler`, {
         timeout: HTTP_TIMEOUT,
         ...sizing(fn),
-        // Accepting and controlling queues may defer work (business hours, resume).
-        environment: schedulerEnvironment,
-        permissions: schedulerPermissions,
+        ...accessOf(fn),
         ...(INSTALL[fn] ? { install: INSTALL[fn] } : {}),
       }),
     ),

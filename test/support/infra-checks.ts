@@ -704,6 +704,59 @@ export const checkRunOutputs: InfraCheck = (synth) => {
   need(table === physicalName(synth, 'Table'), `run() returns table ${show(table)}`);
 };
 
+/** One IAM statement as a function's role gets it (SST's FunctionPermissionArgs, resolved). */
+export interface Statement {
+  actions: string[];
+  resources: string[];
+  conditions?: { test: string; variable: string; values: string[] }[];
+}
+
+/** The IAM statements of a function component (its `permissions`), by component name. */
+export const statementsOf = (synth: Synth, component: string): Statement[] =>
+  (argsOf(synth.fake.one('sst.aws.Function', component)).permissions ?? []) as Statement[];
+
+/** Every action a function's role is granted, sorted and without repeats. */
+export const actionsOf = (synth: Synth, component: string): string[] =>
+  [...new Set(statementsOf(synth, component).flatMap((s) => s.actions))].sort();
+
+/**
+ * Least privilege holds structurally: no function links a resource (SST's link grants `dynamodb:*`
+ * and `sqs:*`), no statement has a wildcard action, `iam:PassRole` only to Scheduler, and DynamoDB
+ * actions on the table are item-level only.
+ */
+export const checkLeastPrivilege: InfraCheck = (synth) => {
+  const itemActions = [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ];
+  for (const fn of functionsOf(synth)) {
+    const args = argsOf(fn);
+    need(args.link === undefined, `function ${fn.name} links ${show(args.link)}: link grants every action`);
+    for (const statement of (args.permissions ?? []) as Statement[]) {
+      for (const action of statement.actions) {
+        need(!action.includes('*'), `function ${fn.name} is granted the wildcard action ${action}`);
+        need(
+          !action.startsWith('dynamodb:') || itemActions.includes(action),
+          `function ${fn.name} is granted the table-level action ${action}`,
+        );
+      }
+      if (statement.actions.includes('iam:PassRole')) {
+        need(
+          isDeepStrictEqual(statement.conditions, [
+            { test: 'StringEquals', variable: 'iam:PassedToService', values: ['scheduler.amazonaws.com'] },
+          ]),
+          `function ${fn.name} may pass its role to any service: ${show(statement.conditions)}`,
+        );
+      }
+    }
+  }
+};
+
 /** Every check, by name: the whole synthesized infra passes all of them. */
 export const INFRA_CHECKS: Readonly<Record<string, InfraCheck>> = {
   checkTableMatchesSchema,
@@ -732,4 +785,5 @@ export const INFRA_CHECKS: Readonly<Record<string, InfraCheck>> = {
   checkAlarmNotifications,
   checkDashboard,
   checkRunOutputs,
+  checkLeastPrivilege,
 };
