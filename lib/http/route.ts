@@ -126,7 +126,10 @@ export interface HttpRoute<Deps> {
   operations: readonly Operation<Deps>[];
 }
 
-/** Both spellings API Gateway must declare for a path (it does not fold trailing slashes). */
+/**
+ * Both spellings of a path, as the local gateway serves them (lib/local/local-stack.ts). On AWS only the
+ * first is a route key; the slash spelling reaches `$default` and gets a 308 (lib/http/trailing-slash.ts).
+ */
 export const pathVariants = (path: string): string[] => (path === '/' ? [path] : [path, `${path}/`]);
 
 /** The names of a path's `{param}` segments, in order. */

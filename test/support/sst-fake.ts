@@ -350,10 +350,14 @@ export const installSstFake = (options: { stage: string; appName?: string }): Ss
       const parts = rawRoute.split(' ');
       const [method = '', path = ''] = parts;
       const methods = ['ANY', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
-      if (parts.length !== 2 || !methods.includes(method.toUpperCase()) || !path.startsWith('/')) {
-        throw new Error(`Invalid route ${rawRoute}: must be "METHOD /path"`);
+      const isDefault = rawRoute.toLowerCase() === '$default';
+      if (
+        !isDefault &&
+        (parts.length !== 2 || !methods.includes(method.toUpperCase()) || !path.startsWith('/'))
+      ) {
+        throw new Error(`Invalid route ${rawRoute}: must be "METHOD /path" or "$default"`);
       }
-      const key = `${method.toUpperCase()} ${path}`;
+      const key = isDefault ? '$default' : `${method.toUpperCase()} ${path}`;
       if (this.routes.has(key)) throw new Error(`Duplicate route ${key}`);
       this.routes.add(key);
       const name = `${this.componentName}Route ${key}`;
