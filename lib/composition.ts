@@ -306,6 +306,7 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
       overrides.secrets ??
       createReferenceSecretResolver({
         env: config.credentialEnv,
+        envPrefixes: config.CREDENTIAL_ENV_PREFIXES,
         // Created lazily: only instances with `ssm:` credentials need it.
         ssm: (name) => {
           ssmReader ??= createSsmParameterReader(new SSMClient({ region: config.AWS_REGION }));

@@ -70,6 +70,25 @@ const envSchema = z.object({
   AMQP_URL: z.string().min(1).default('amqp://guest:guest@127.0.0.1:5672'),
   EVOLUTION_URL: optionalUrl,
   EVOLUTION_API_KEY: z.string().min(1).optional(),
+  /**
+   * Comma-separated name prefixes an `env:` credential reference may read (default `EVOLUTION_`).
+   * None may reach the AWS credentials the runtime puts in the environment.
+   */
+  CREDENTIAL_ENV_PREFIXES: z
+    .string()
+    .default('EVOLUTION_')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((prefix) => prefix.trim())
+        .filter((prefix) => prefix !== ''),
+    )
+    .refine(
+      (prefixes) => prefixes.every((prefix) => !'AWS_'.startsWith(prefix) && !prefix.startsWith('AWS_')),
+      {
+        message: 'a prefix may not match the AWS_ variables (credentials of the runtime)',
+      },
+    ),
   BILLING_DEMO_API_KEY: z
     .string()
     .regex(
