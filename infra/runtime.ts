@@ -1,7 +1,7 @@
 import { METRICS_NAMESPACE } from '../lib/observability/metric-names.ts';
 import { callbackQueue, workQueue } from './queues.ts';
 import { secretReadPermission } from './secrets.ts';
-import { logRetention } from './stage.ts';
+import { allowInsecureCallbacks, isProduction, logRetention } from './stage.ts';
 import { type TABLE_LAYOUT, table } from './storage.ts';
 
 /**
@@ -33,6 +33,9 @@ export const appEnvironment = {
   LOG_LEVEL: 'INFO',
   POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
   POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  // lib/config.ts refuses to start a production stage's function with insecure callbacks on.
+  PRODUCTION_STAGE: String(isProduction),
+  ALLOW_INSECURE_CALLBACKS: String(allowInsecureCallbacks),
 };
 
 /** One IAM statement of a function's role (SST's FunctionPermissionArgs). */

@@ -435,6 +435,38 @@ describe('infra synth', () => {
     });
   });
 
+  describe('insecure callbacks', () => {
+    it('refuses to deploy a production stage with BILLING_ALLOW_INSECURE_CALLBACKS=true', async () => {
+      // Prepare
+      vi.stubEnv('BILLING_ALLOW_INSECURE_CALLBACKS', 'true');
+      try {
+        // Act
+        const production = synthesizeInfra('production');
+        // Assess
+        await expect(production).rejects.toThrow(/for development stages only; stage production/);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    });
+
+    it('turns them on for a development stage that asks, and says which stage is production', async () => {
+      // Prepare
+      vi.stubEnv('BILLING_ALLOW_INSECURE_CALLBACKS', 'true');
+      let withFlag: Synth;
+      try {
+        withFlag = await synthesizeInfra('dev-carol');
+      } finally {
+        vi.unstubAllEnvs();
+      }
+      // Act
+      const env = (synth: Synth) => argsOf(synth.fake.one('sst.aws.Function', 'ApiHealth')).environment;
+      // Assess
+      expect(env(withFlag)).toMatchObject({ ALLOW_INSECURE_CALLBACKS: 'true', PRODUCTION_STAGE: 'false' });
+      expect(env(dev)).toMatchObject({ ALLOW_INSECURE_CALLBACKS: 'false', PRODUCTION_STAGE: 'false' });
+      expect(env(prod)).toMatchObject({ ALLOW_INSECURE_CALLBACKS: 'false', PRODUCTION_STAGE: 'true' });
+    });
+  });
+
   it('returns the API URL and the names an operator needs from run()', () => {
     // Act
     const check = () => checkRunOutputs(dev);
