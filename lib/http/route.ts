@@ -1,7 +1,7 @@
 import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import type { z } from 'zod';
 import type { DomainError, ErrorCode } from '../domain/errors.ts';
-import type { TemplateType } from '../domain/types.ts';
+import type { KeyScope, TemplateType } from '../domain/types.ts';
 import type { AuthContext } from './authenticate.ts';
 import type { HttpRequest, HttpResponse } from './http-handler.ts';
 
@@ -64,6 +64,8 @@ interface OperationFields<A extends RouteAuth = RouteAuth> {
   /** Without a trailing slash (both spellings are served); `{name}` for a path parameter. */
   path: string;
   auth: A;
+  /** An `apiKey` operation: the scope the key needs (checked right after authentication, 403 otherwise). */
+  scope?: KeyScope;
   /** A send route: the key must be allowed this template type (checked right after authentication). */
   templateType?: TemplateType;
   /**
