@@ -123,7 +123,8 @@ export const API_ACCESS: Readonly<Record<string, FunctionAccess & { defers?: boo
   'send-notification': { table: [...READ, ...WRITE], indexes: ['gsi1'], publishes: ['work'], defers: true },
   'queue-status': { table: [...AUTH, ...READ] },
   'get-campaign': { table: [...AUTH, ...READ] },
-  'conversation-history': { table: [...AUTH, ...READ] },
+  // A phone's messages are listed through gsi1.
+  'conversation-history': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
   'queue-contacts': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
   'list-queues': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
   'list-events': { table: [...AUTH, ...READ], indexes: ['gsi1'] },

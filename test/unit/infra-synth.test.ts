@@ -258,13 +258,13 @@ describe('infra synth', () => {
         indexes: ['gsi1'],
         publishes: ['WorkQueue'],
       })),
-      ...['ApiQueueStatus', 'ApiGetCampaign', 'ApiConversationHistory'].map((fn) => ({
+      ...['ApiQueueStatus', 'ApiGetCampaign'].map((fn) => ({
         fn,
         actions: AUTH_READ,
         indexes: [],
         publishes: [],
       })),
-      ...['ApiQueueContacts', 'ApiListQueues', 'ApiListEvents'].map((fn) => ({
+      ...['ApiQueueContacts', 'ApiListQueues', 'ApiListEvents', 'ApiConversationHistory'].map((fn) => ({
         fn,
         actions: AUTH_READ,
         indexes: ['gsi1'],
