@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
  * (pointer, length) pair into the read-only data. We find the entry of one known file by its name's
  * address, walk to both ends of the array, and copy every file out.
  *
+ * Reads the Linux (ELF) and macOS (Mach-O) binaries, 64-bit; both embed the same files.
+ *
  * Usage: `tsx scripts/sst-platform.ts` (does nothing when the platform of this version is there).
  */
 
@@ -50,11 +52,8 @@ interface Segment {
   size: number;
 }
 
-/** The PT_LOAD segments of a 64-bit little-endian ELF file: where each address range sits in the file. */
-const loadSegments = (binary: Buffer): Segment[] => {
-  if (binary.readUInt32BE(0) !== 0x7f454c46 || binary[4] !== 2 || binary[5] !== 1) {
-    throw new Error('not a 64-bit little-endian ELF binary: only the Linux SST binary is supported');
-  }
+/** The PT_LOAD segments of a 64-bit little-endian ELF file (Linux). */
+const elfSegments = (binary: Buffer): Segment[] => {
   const tableOffset = Number(binary.readBigUInt64LE(0x20));
   const entrySize = binary.readUInt16LE(0x36);
   const count = binary.readUInt16LE(0x38);
@@ -65,6 +64,28 @@ const loadSegments = (binary: Buffer): Segment[] => {
       address: binary.readBigUInt64LE(at + 16),
       size: Number(binary.readBigUInt64LE(at + 32)),
     }));
+};
+
+/** The LC_SEGMENT_64 segments of a 64-bit Mach-O file (macOS). */
+const machOSegments = (binary: Buffer): Segment[] => {
+  const segments: Segment[] = [];
+  const commands = binary.readUInt32LE(16);
+  for (let i = 0, at = 32; i < commands; i++, at += binary.readUInt32LE(at + 4)) {
+    if (binary.readUInt32LE(at) !== 0x19) continue;
+    segments.push({
+      address: binary.readBigUInt64LE(at + 24),
+      fileOffset: Number(binary.readBigUInt64LE(at + 40)),
+      size: Number(binary.readBigUInt64LE(at + 48)),
+    });
+  }
+  return segments;
+};
+
+/** Where each address range of the binary sits in the file (Linux ELF or macOS Mach-O, 64-bit). */
+const loadSegments = (binary: Buffer): Segment[] => {
+  if (binary.readUInt32BE(0) === 0x7f454c46 && binary[4] === 2 && binary[5] === 1) return elfSegments(binary);
+  if (binary.readUInt32LE(0) === 0xfeedfacf) return machOSegments(binary);
+  throw new Error('not a 64-bit ELF or Mach-O binary: the SST binary of this platform is not supported');
 };
 
 /** Reads the embedded files out of an SST CLI binary, by path inside `platform/`. */
