@@ -46,7 +46,9 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   responseLatency: '$context.responseLatency',
 });
 
-const throttleSettings = (budget: keyof typeof THROTTLES) => ({
+const throttleSettings = (
+  budget: keyof typeof THROTTLES,
+): aws.types.input.apigatewayv2.StageDefaultRouteSettings => ({
   throttlingBurstLimit: THROTTLES[budget].burstLimit,
   throttlingRateLimit: THROTTLES[budget].rateLimitPerSecond,
 });
@@ -54,10 +56,12 @@ const throttleSettings = (budget: keyof typeof THROTTLES) => ({
 /** Route keys with their own budget: every operation that is not an ERP route. */
 const routeThrottles = ROUTES.flatMap((route) => route.operations)
   .filter((operation) => throttleOf(operation.auth) !== 'erp')
-  .map((operation) => ({
-    routeKey: `${operation.method} ${operation.path}`,
-    ...throttleSettings(throttleOf(operation.auth)),
-  }));
+  .map(
+    (operation): aws.types.input.apigatewayv2.StageRouteSetting => ({
+      routeKey: `${operation.method} ${operation.path}`,
+      ...throttleSettings(throttleOf(operation.auth)),
+    }),
+  );
 
 /**
  * API Gateway refuses route settings for a route that does not exist yet, and SST creates the stage

@@ -35,10 +35,10 @@ const MISSPELLINGS: Misspelling[] = [
     to: 'maximumRetryAttempt: 2',
   },
   {
-    what: 'an SST transform of the API stage (defaultRouteSettings)',
+    what: 'a route throttle setting of the API stage (throttlingBurstLimit)',
     file: 'infra/api.ts',
-    from: 'defaultRouteSettings:',
-    to: 'defaultRouteSetting:',
+    from: 'throttlingBurstLimit: THROTTLES',
+    to: 'throttlingBurstLimt: THROTTLES',
   },
 ];
 
