@@ -3,8 +3,10 @@
 /**
  * The AWS deployment (SST v3). Only imports infra/<concern>.ts: SST provides its globals (`sst`, `aws`,
  * `$app`...) inside `run()`, so the infra files are imported there, in dependency order.
- * Not typechecked by `tsc` (SST's global types exist only after `sst install`); checked instead by
- * test/unit/infra-synth.test.ts, which runs this file against a recording fake of those globals.
+ * Typechecked by `npm run lint` against the real component types of the pinned SST version
+ * (tsconfig.infra.json; scripts/sst-platform.ts writes the `.sst/platform/` referenced above from the
+ * CLI binary of the `sst` devDependency), and synthesized by test/unit/infra-synth.test.ts against a
+ * recording fake of SST's globals.
  */
 export default $config({
   app(input) {

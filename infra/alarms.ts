@@ -1,5 +1,5 @@
 import { METRIC, METRICS_NAMESPACE } from '../lib/observability/metric-names.ts';
-import { api, apiFunctionName, apiFunctions } from './api.ts';
+import { api, apiFunctionName, apiFunctions, trailingSlashFunction } from './api.ts';
 import { callbackSenderFunction } from './callbacks.ts';
 import { callbackDelivererFunction, sweeperFunction } from './cron.ts';
 import { callbackDeadLetterQueue, workDeadLetterQueue, workQueue } from './queues.ts';
@@ -198,13 +198,14 @@ export const oldestWorkItemAlarm = new aws.cloudwatch.MetricAlarm('OldestWorkIte
 });
 
 /** Functions whose unhandled errors (crashes, timeouts, out of memory) we alarm on, by label. */
-const functionsByLabel: Record<string, { name: unknown }> = {
+const functionsByLabel: Record<string, { name: $util.Input<string> }> = {
   Sender: senderFunction,
   Sweeper: sweeperFunction,
   CallbackDeliverer: callbackDelivererFunction,
   CallbackSender: callbackSenderFunction,
   Release: release,
   ...Object.fromEntries(Object.entries(apiFunctions).map(([fn, f]) => [apiFunctionName(fn), f])),
+  ApiTrailingSlash: trailingSlashFunction,
 };
 
 /** Errors in 2 of 3 five-minute periods: one cold-start hiccup does not page, a broken deploy does. */

@@ -1,23 +1,76 @@
 import { API_TIMEOUT_SECONDS } from '../lib/app/api-timeout.ts';
-import { pathVariants } from '../lib/http/route.ts';
+import type { RouteAuth } from '../lib/http/route.ts';
 import { ROUTES } from '../lib/http/routes/index.ts';
-import { type AppFunctionOptions, appFunctionArgs } from './runtime.ts';
+import { type AppFunctionOptions, appFunctionArgs, type FunctionAccess, TABLE_ACTIONS } from './runtime.ts';
 import { schedulerEnvironment, schedulerPermissions } from './scheduler.ts';
 import { logRetention } from './stage.ts';
 
 /**
- * The HTTP API (design section 6): every operation of the route list (lib/http/routes/index.ts), in
- * both spellings (API Gateway does not fold a trailing slash), each to its route's entry point
- * functions/<name>.handler. One
- * function per entry point, shared by its routes and spellings, so a route pair warms one function.
- * Authentication and the per-key hourly limit are ours (HTTP APIs have no API keys or usage plans).
+ * The HTTP API (design section 6): every operation of the route list (lib/http/routes/index.ts), each
+ * to its route's entry point functions/<name>.handler. One function per entry point, shared by its
+ * routes. Authentication and the per-key hourly limit are ours (HTTP APIs have no API keys or usage
+ * plans). Paths are declared once, without a trailing slash: API Gateway does not fold one, and
+ * whether it accepts `/x/` route keys at all is unverified (CDK refuses them, SAM strips the slash).
+ * The slash spellings reach the `$default` route instead, whose function answers 308 to the
+ * canonical path (functions/trailing-slash.ts); the local gateway serves both spellings directly.
  */
 
 /**
- * Stage-wide throttle: a flood (a looping ERP integration) is cut at the edge before it costs Lambda
- * time; legitimate use is far below it (batches of up to 1000 contacts, status polls).
+ * Route-level throttles (requests per second and burst, per route key: API Gateway keeps one budget
+ * per route). ERP routes use the stage default, the Evolution webhook and the public routes (docs,
+ * health) have their own, so a flood of one never gets another 429s: an ERP in a loop is cut on its
+ * route, and Evolution, which loses a receipt it is refused, keeps its budget. The per-key hourly
+ * limit (tenant config `apiRateLimitPerHour`) stays ours, in lib/http/authenticate.ts.
  */
-export const API_THROTTLE = { burstLimit: 200, rateLimitPerSecond: 100 } as const;
+export const THROTTLES = {
+  /** Every `apiKey` route (and `$default`): batches of up to 1000 contacts, status polls. */
+  erp: { burstLimit: 100, rateLimitPerSecond: 50 },
+  /** Evolution's webhook: ~3 events per message sent (sent, delivered, read) arrive in bursts. */
+  webhook: { burstLimit: 400, rateLimitPerSecond: 200 },
+  /** Docs, OpenAPI, health, metrics: people and probes. */
+  public: { burstLimit: 20, rateLimitPerSecond: 10 },
+} as const;
+
+export const throttleOf = (auth: RouteAuth): keyof typeof THROTTLES =>
+  auth === 'apiKey' ? 'erp' : auth === 'webhookSecret' ? 'webhook' : 'public';
+
+/**
+ * The access-log line: the route template, never the raw path or query (`/optouts/{telefone}` would
+ * log a full phone number for months; design section 7), and no caller IP or user agent.
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLatency: '$context.responseLatency',
+});
+
+const throttleSettings = (
+  budget: keyof typeof THROTTLES,
+): aws.types.input.apigatewayv2.StageDefaultRouteSettings => ({
+  throttlingBurstLimit: THROTTLES[budget].burstLimit,
+  throttlingRateLimit: THROTTLES[budget].rateLimitPerSecond,
+});
+
+/** Route keys with their own budget: every operation that is not an ERP route. */
+const routeThrottles = ROUTES.flatMap((route) => route.operations)
+  .filter((operation) => throttleOf(operation.auth) !== 'erp')
+  .map(
+    (operation): aws.types.input.apigatewayv2.StageRouteSetting => ({
+      routeKey: `${operation.method} ${operation.path}`,
+      ...throttleSettings(throttleOf(operation.auth)),
+    }),
+  );
+
+/**
+ * API Gateway refuses route settings for a route that does not exist yet, and SST creates the stage
+ * before the routes: the stage waits for the routes declared below (Pulumi takes a promise there).
+ */
+let routesDeclared: (routes: $util.Resource[]) => void = () => undefined;
+const declaredRoutes = new Promise<$util.Resource[]>((resolve) => {
+  routesDeclared = resolve;
+});
 
 /** Below API Gateway's 30 s; the campaign lease of the accept path is derived from it. */
 const HTTP_TIMEOUT = `${API_TIMEOUT_SECONDS} seconds` as const;
@@ -42,14 +95,64 @@ export const api = new sst.aws.ApiGatewayV2('Api', {
   cors: false,
   accessLog: { retention: logRetention },
   transform: {
-    stage: {
-      defaultRouteSettings: {
-        throttlingBurstLimit: API_THROTTLE.burstLimit,
-        throttlingRateLimit: API_THROTTLE.rateLimitPerSecond,
-      },
+    // A function, not an object: SST merges an object shallowly, which would drop the log destination.
+    stage: (args, opts) => {
+      args.accessLogSettings = $util
+        .output(args.accessLogSettings)
+        .apply((settings) => ({ destinationArn: settings?.destinationArn ?? '', format: ACCESS_LOG_FORMAT }));
+      args.defaultRouteSettings = throttleSettings('erp');
+      args.routeSettings = routeThrottles;
+      opts.dependsOn = declaredRoutes;
+      return undefined;
     },
   },
 });
+
+const { apiKey: AUTH, read: READ, write: WRITE } = TABLE_ACTIONS;
+
+/**
+ * What each route's function may touch (infra/runtime.ts FunctionAccess), by route name. `apiKey`
+ * routes authenticate (AUTH: key lookup, hourly counter); `defers` routes also create and delete
+ * schedules (schedulerPermissions). The docs, OpenAPI and metrics functions touch nothing; health
+ * reads a tenant item and probes the work queue (its gateway probe finds no demo instance on AWS).
+ */
+export const API_ACCESS: Readonly<Record<string, FunctionAccess & { defers?: boolean }>> = {
+  health: { table: ['dynamodb:GetItem'], probesWorkQueue: true },
+  metrics: { table: [] },
+  openapi: { table: [] },
+  docs: { table: [] },
+  // Accept a batch: idempotency, campaign, contacts, opt-out check (gsi1), work item, deferral.
+  'send-overdue': { table: [...READ, ...WRITE], indexes: ['gsi1'], publishes: ['work'], defers: true },
+  'send-upcoming': { table: [...READ, ...WRITE], indexes: ['gsi1'], publishes: ['work'], defers: true },
+  'send-notification': { table: [...READ, ...WRITE], indexes: ['gsi1'], publishes: ['work'], defers: true },
+  'queue-status': { table: [...AUTH, ...READ] },
+  'get-campaign': { table: [...AUTH, ...READ] },
+  // A phone's messages are listed through gsi1.
+  'conversation-history': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
+  'queue-contacts': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
+  'list-queues': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
+  'list-events': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
+  optouts: { table: [...AUTH, ...READ, ...WRITE], indexes: ['gsi1'] },
+  // Pause, resume (republish or defer), cancel.
+  'queue-control': { table: [...READ, ...WRITE], publishes: ['work'], defers: true },
+  // Receipts, replies and connection events: callbacks out, parked queues (gsi1) back to work.
+  'evolution-webhook': {
+    table: [...READ, ...WRITE],
+    indexes: ['gsi1'],
+    publishes: ['work', 'callbacks'],
+    defers: true,
+  },
+};
+
+/** The access of a route's function; a route without a declaration fails the synth (and the deploy). */
+const accessOf = (fn: string) => {
+  const access = API_ACCESS[fn];
+  if (!access) throw new Error(`infra/api.ts API_ACCESS declares nothing for route ${fn}`);
+  const { defers, ...rest } = access;
+  return defers
+    ? { access: rest, environment: schedulerEnvironment, permissions: schedulerPermissions }
+    : { access: rest };
+};
 
 /** The function of each route's entry point, by route name. */
 export const apiFunctions = Object.fromEntries(
@@ -60,22 +163,29 @@ export const apiFunctions = Object.fromEntries(
       appFunctionArgs(`functions/${fn}.handler`, {
         timeout: HTTP_TIMEOUT,
         ...sizing(fn),
-        // Accepting and controlling queues may defer work (business hours, resume).
-        environment: schedulerEnvironment,
-        permissions: schedulerPermissions,
+        ...accessOf(fn),
         ...(INSTALL[fn] ? { install: INSTALL[fn] } : {}),
       }),
     ),
   ]),
 );
 
-for (const route of ROUTES) {
-  const fn = apiFunctions[route.name];
-  if (!fn) throw new Error(`No function for route ${route.name}`);
-  for (const operation of route.operations) {
-    for (const path of pathVariants(operation.path)) {
-      // An ARN as handler: SST wires the integration and invoke permission to the existing function.
-      api.route(`${operation.method} ${path}`, fn.arn);
-    }
-  }
-}
+/** Answers the trailing-slash spellings (and unknown paths): no permission, nothing read. */
+export const trailingSlashFunction = new sst.aws.Function(
+  'ApiTrailingSlash',
+  appFunctionArgs('functions/trailing-slash.handler', {
+    timeout: '5 seconds',
+    memory: '128 MB',
+    access: { table: [] },
+  }),
+);
+
+routesDeclared([
+  ...ROUTES.flatMap((route) => {
+    const fn = apiFunctions[route.name];
+    if (!fn) throw new Error(`No function for route ${route.name}`);
+    // An ARN as handler: SST wires the integration and invoke permission to the existing function.
+    return route.operations.map((operation) => api.route(`${operation.method} ${operation.path}`, fn.arn));
+  }),
+  api.route('$default', trailingSlashFunction.arn),
+]);

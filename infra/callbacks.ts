@@ -1,5 +1,5 @@
 import { callbackQueue } from './queues.ts';
-import { appFunctionArgs } from './runtime.ts';
+import { appFunctionArgs, TABLE_ACTIONS } from './runtime.ts';
 
 /** Lambdas the callbacks queue may run at once: bounds the posts in flight towards the ERPs. */
 export const CALLBACK_SENDER_MAX_CONCURRENCY = 10;
@@ -15,6 +15,8 @@ export const callbackSender = callbackQueue.subscribe(
   appFunctionArgs('functions/callback-sender.handler', {
     timeout: '30 seconds',
     memory: '256 MB',
+    // Claims and finishes the event; the key's signing secrets by key id (gsi1).
+    access: { table: [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write], indexes: ['gsi1'] },
   }),
   {
     batch: { size: 10, partialResponses: true },

@@ -1,4 +1,4 @@
-import { appFunctionArgs } from './runtime.ts';
+import { appFunctionArgs, TABLE_ACTIONS } from './runtime.ts';
 import { schedulerEnvironment, schedulerPermissions } from './scheduler.ts';
 
 /**
@@ -10,6 +10,12 @@ export const sweeper = new sst.aws.Cron('Sweeper', {
   job: appFunctionArgs('functions/sweeper.handler', {
     timeout: '50 seconds',
     memory: '256 MB',
+    // Due queues and delivery watches (gsi2); republishes work, emits stalled-delivery callbacks.
+    access: {
+      table: [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write],
+      indexes: ['gsi2'],
+      publishes: ['work', 'callbacks'],
+    },
     environment: schedulerEnvironment,
     permissions: schedulerPermissions,
   }),
@@ -28,6 +34,8 @@ export const callbackDeliverer = new sst.aws.Cron('CallbackDeliverer', {
   job: appFunctionArgs('functions/callback-deliverer.handler', {
     timeout: '55 seconds',
     memory: '256 MB',
+    // Due callbacks (gsi2), the key's signing secrets by key id (gsi1).
+    access: { table: [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write], indexes: ['gsi1', 'gsi2'] },
   }),
 });
 

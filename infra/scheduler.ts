@@ -1,4 +1,4 @@
-import { appFunctionArgs } from './runtime.ts';
+import { appFunctionArgs, type Permission, TABLE_ACTIONS } from './runtime.ts';
 import { resourcePrefix } from './stage.ts';
 
 /**
@@ -23,6 +23,8 @@ export const release = new sst.aws.Function(
     // One store read and one SQS publish.
     timeout: '30 seconds',
     memory: '256 MB',
+    // Reads the queue and its claim, publishes its work item (lib/app/release-work.ts).
+    access: { table: [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write], publishes: ['work'] },
     // The on-failure destination below is written with the function's own role.
     permissions: [{ actions: ['sqs:SendMessage'], resources: [releaseDeadLetterQueue.arn] }],
   }),
@@ -82,11 +84,21 @@ export const schedulerEnvironment = {
   SCHEDULER_DLQ_ARN: releaseDeadLetterQueue.arn,
 };
 
-/** Create and delete schedules of this stage's group, and hand the role to Scheduler. */
-export const schedulerPermissions = [
+/**
+ * Create and delete schedules of this stage's group (lib/adapters/scheduler/eventbridge-scheduler.ts
+ * sends nothing else), and hand the role to Scheduler, and only to Scheduler. Only functions that
+ * defer work get these, with schedulerEnvironment.
+ */
+export const schedulerPermissions: Permission[] = [
   {
-    actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
+    actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
     resources: [$interpolate`arn:aws:scheduler:*:*:schedule/${scheduleGroup.name}/*`],
   },
-  { actions: ['iam:PassRole'], resources: [schedulerRole.arn] },
+  {
+    actions: ['iam:PassRole'],
+    resources: [schedulerRole.arn],
+    conditions: [
+      { test: 'StringEquals', variable: 'iam:PassedToService', values: ['scheduler.amazonaws.com'] },
+    ],
+  },
 ];

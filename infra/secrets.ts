@@ -34,10 +34,11 @@ export const secretParameters = Object.fromEntries(
 
 /**
  * Read access to every parameter under the stage's prefix (SST's own secrets and the ones operators
- * add for tenants). SecureStrings use the AWS-managed `aws/ssm` key, usable by any principal of the
- * account through SSM, so no KMS statement is needed.
+ * add for tenants), granted only to functions that resolve gateway credentials (infra/runtime.ts
+ * `readsGatewayCredentials`). SecureStrings use the AWS-managed `aws/ssm` key, usable by any
+ * principal of the account through SSM, so no KMS statement is needed.
  */
 export const secretReadPermission = {
-  actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+  actions: ['ssm:GetParameter'],
   resources: [`arn:aws:ssm:*:*:parameter${ssmPrefix}*`],
 };

@@ -1,5 +1,5 @@
 import { workQueue } from './queues.ts';
-import { appFunctionArgs } from './runtime.ts';
+import { appFunctionArgs, TABLE_ACTIONS } from './runtime.ts';
 import { schedulerEnvironment, schedulerPermissions } from './scheduler.ts';
 import {
   SENDER_BUDGET_SECONDS,
@@ -28,6 +28,13 @@ export const sender = workQueue.subscribe(
     timeout: `${SENDER_TIMEOUT_SECONDS} seconds`,
     memory: `${SENDER_MEMORY_MB} MB`,
     concurrency: { reserved: SENDER_RESERVED_CONCURRENCY },
+    // Sends through the instance's gateway (its credential), publishes continuations and callbacks;
+    // receive/delete on the work queue come with the subscription.
+    access: {
+      table: [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write],
+      publishes: ['work', 'callbacks'],
+      readsGatewayCredentials: true,
+    },
     environment: { ...schedulerEnvironment, SENDER_BUDGET_SECONDS: String(SENDER_BUDGET_SECONDS) },
     permissions: schedulerPermissions,
   }),

@@ -24,3 +24,16 @@ export const logRetention = isProduction ? '3 months' : '1 week';
  * npx sst deploy`, or a `.env` file SST loads). Not a secret: an address, and AWS asks it to confirm.
  */
 export const alarmEmail = process.env.BILLING_ALARM_EMAIL?.trim() || undefined;
+
+/**
+ * Insecure callbacks (http, loopback and private addresses; lib/domain/callback-url.ts) are for a
+ * developer's own stage: `BILLING_ALLOW_INSECURE_CALLBACKS=true npx sst deploy --stage dev-alice`.
+ * A production stage refuses to deploy with it, and its functions refuse to start with it
+ * (lib/config.ts, PRODUCTION_STAGE).
+ */
+export const allowInsecureCallbacks = process.env.BILLING_ALLOW_INSECURE_CALLBACKS?.trim() === 'true';
+if (allowInsecureCallbacks && isProduction) {
+  throw new Error(
+    `BILLING_ALLOW_INSECURE_CALLBACKS is for development stages only; stage ${$app.stage} is a production stage`,
+  );
+}

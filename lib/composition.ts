@@ -261,6 +261,24 @@ export const createDynamoDocumentClient = (config: Config, client?: DynamoDBClie
  */
 export const DYNAMODB_TIMEOUTS = { connectionTimeout: 2_000, requestTimeout: 8_000 } as const;
 
+/**
+ * Where insecure callbacks may not take effect (Lambda by default, never a production stage), every
+ * tenant read has `allowInsecureCallbacks` off: accepting a campaign (through authentication) and
+ * delivering a callback both read the tenant, so one gate covers both.
+ */
+const withInsecureCallbacksGate = <S extends Pick<Store, 'getTenant'>>(store: S, allowed: boolean): S =>
+  allowed
+    ? store
+    : new Proxy(store, {
+        get(target, property, receiver) {
+          if (property !== 'getTenant') return Reflect.get(target, property, receiver);
+          return async (tenantId: string) => {
+            const tenant = await target.getTenant(tenantId);
+            return tenant && { ...tenant, config: { ...tenant.config, allowInsecureCallbacks: false } };
+          };
+        },
+      });
+
 export const createContainer = (config: Config, overrides: Partial<Container> = {}): Container => {
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
   const dynamo = overrides.dynamo ?? createDynamoDocumentClient(config);
@@ -273,17 +291,20 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
       ? createPrometheusMetrics()
       : createEmfMetrics({ serviceName: 'billing' }));
   // An unreachable or throttling DynamoDB is a 503 STORE_UNAVAILABLE with a WARN and a metric.
-  const store =
+  const store = withInsecureCallbacksGate(
     overrides.store ??
-    withStoreOutages(
-      createDynamoDbStore({
-        client: dynamo,
-        tableName: config.TABLE_NAME,
-        clock,
-        onBackgroundError: (error) => logger.warn('background store write failed', { error: error as Error }),
-      }),
-      { metrics, logger },
-    );
+      withStoreOutages(
+        createDynamoDbStore({
+          client: dynamo,
+          tableName: config.TABLE_NAME,
+          clock,
+          onBackgroundError: (error) =>
+            logger.warn('background store write failed', { error: error as Error }),
+        }),
+        { metrics, logger },
+      ),
+    config.allowInsecureCallbacks,
+  );
   // RabbitMQ connects before it is usable: a process on that driver opens its queues with
   // openContainer, which passes them in here.
   if (config.QUEUE_DRIVER === 'rabbitmq' && (!overrides.workQueue || !overrides.callbackQueue)) {
@@ -306,6 +327,7 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
       overrides.secrets ??
       createReferenceSecretResolver({
         env: config.credentialEnv,
+        envPrefixes: config.CREDENTIAL_ENV_PREFIXES,
         // Created lazily: only instances with `ssm:` credentials need it.
         ssm: (name) => {
           ssmReader ??= createSsmParameterReader(new SSMClient({ region: config.AWS_REGION }));
@@ -317,7 +339,11 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
     deliveryWatch: overrides.deliveryWatch ?? createDeliveryWatchArmer({ store, clock }),
     callbackQueue,
     callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),
-    callbackUrlGuard: overrides.callbackUrlGuard ?? createDnsCallbackUrlGuard(),
+    callbackUrlGuard:
+      overrides.callbackUrlGuard ??
+      createDnsCallbackUrlGuard({
+        forbiddenEndpoints: config.AWS_LAMBDA_RUNTIME_API ? [config.AWS_LAMBDA_RUNTIME_API] : [],
+      }),
     metrics,
   };
 };

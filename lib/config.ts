@@ -70,6 +70,34 @@ const envSchema = z.object({
   AMQP_URL: z.string().min(1).default('amqp://guest:guest@127.0.0.1:5672'),
   EVOLUTION_URL: optionalUrl,
   EVOLUTION_API_KEY: z.string().min(1).optional(),
+  /**
+   * Whether a tenant's `allowInsecureCallbacks` may take effect in this process (local development).
+   * Default: yes outside Lambda, no in Lambda; refused on a production stage (PRODUCTION_STAGE).
+   */
+  ALLOW_INSECURE_CALLBACKS: z.enum(['true', 'false']).optional(),
+  /** Set by the deployment (infra/runtime.ts) on the functions of a production stage. */
+  PRODUCTION_STAGE: z.enum(['true', 'false']).default('false'),
+  /** Set by Lambda: the runtime API a callback must never reach (lib/domain/callback-url.ts). */
+  AWS_LAMBDA_RUNTIME_API: z.string().min(1).optional(),
+  /**
+   * Comma-separated name prefixes an `env:` credential reference may read (default `EVOLUTION_`).
+   * None may reach the AWS credentials the runtime puts in the environment.
+   */
+  CREDENTIAL_ENV_PREFIXES: z
+    .string()
+    .default('EVOLUTION_')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((prefix) => prefix.trim())
+        .filter((prefix) => prefix !== ''),
+    )
+    .refine(
+      (prefixes) => prefixes.every((prefix) => !'AWS_'.startsWith(prefix) && !prefix.startsWith('AWS_')),
+      {
+        message: 'a prefix may not match the AWS_ variables (credentials of the runtime)',
+      },
+    ),
   BILLING_DEMO_API_KEY: z
     .string()
     .regex(
@@ -89,7 +117,9 @@ export const EVENTBRIDGE_SCHEDULER_KEYS = [
 
 type Env = z.infer<typeof envSchema>;
 
-export type Config = Omit<Env, 'SCHEDULER_DRIVER' | 'METRICS_DRIVER'> & {
+export type Config = Omit<Env, 'SCHEDULER_DRIVER' | 'METRICS_DRIVER' | 'ALLOW_INSECURE_CALLBACKS'> & {
+  /** Whether tenants' insecure callbacks may take effect here (never on a production stage). */
+  allowInsecureCallbacks: boolean;
   SCHEDULER_DRIVER: NonNullable<Env['SCHEDULER_DRIVER']>;
   METRICS_DRIVER: NonNullable<Env['METRICS_DRIVER']>;
   /** Resolved per-service endpoints (undefined = the real AWS endpoint). */
@@ -127,8 +157,18 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
       ),
     );
   }
+  const allowInsecureCallbacks = c.ALLOW_INSECURE_CALLBACKS
+    ? c.ALLOW_INSECURE_CALLBACKS === 'true'
+    : !inLambda;
+  if (allowInsecureCallbacks && c.PRODUCTION_STAGE === 'true') {
+    throw new ConfigError([
+      'ALLOW_INSECURE_CALLBACKS: insecure callbacks are for local development, never on a production stage',
+    ]);
+  }
+  const { ALLOW_INSECURE_CALLBACKS: _flag, ...settings } = c;
   return {
-    ...c,
+    ...settings,
+    allowInsecureCallbacks,
     SCHEDULER_DRIVER,
     METRICS_DRIVER: c.METRICS_DRIVER ?? (inLambda ? 'emf' : 'prometheus'),
     credentialEnv: { ...env },

@@ -315,13 +315,14 @@ export const COMMANDS: Record<string, Command> = {
   },
   'key create': {
     usage:
-      'key create --tenant <id> [--name <name>] [--description <text>] [--types overdue,upcoming] [--ips 200.1.2.0/24,...] [--expires 2027-01-01]',
+      'key create --tenant <id> [--name <name>] [--description <text>] [--types overdue,upcoming] [--scopes send,read,control] [--ips 200.1.2.0/24,...] [--expires 2027-01-01]',
     run: async (c, f) => {
       const created = await createApiKey(c, {
         tenantId: required(f, 'tenant'),
         name: optional(f, 'name') ?? 'API key',
         description: optional(f, 'description') ?? '',
         allowedTemplateTypes: list(optional(f, 'types')),
+        scopes: list(optional(f, 'scopes')),
         allowedIps: list(optional(f, 'ips')),
         expiresAt: optional(f, 'expires') ?? null,
       });

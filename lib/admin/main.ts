@@ -13,6 +13,7 @@ const STRING_FLAGS = [
   'tenant',
   'description',
   'types',
+  'scopes',
   'ips',
   'expires',
   'type',

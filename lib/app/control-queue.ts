@@ -7,7 +7,7 @@ import type { Metrics } from '../ports/metrics.ts';
 import type { CampaignStore, SendingStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
-import { getQueueForTenant } from './get-queue-for-tenant.ts';
+import { getQueueForTenant, type QueueOwner } from './get-queue-for-tenant.ts';
 import { transitionWithMetrics, workItemOf } from './queue-work.ts';
 
 export type QueueAction = 'pause' | 'resume' | 'cancel';
@@ -33,12 +33,12 @@ export const controlQueue = async (
     metrics: Metrics;
     logger: Logger;
   },
-  tenantId: string,
+  owner: string | QueueOwner,
   queueId: string,
   action: QueueAction,
 ): Promise<ControlResult> => {
   const { store } = deps;
-  const queue = await getQueueForTenant(deps, tenantId, queueId);
+  const queue = await getQueueForTenant(deps, owner, queueId);
   const at = deps.clock.now().toISOString();
   const refuse = (code: 'QUEUE_NOT_RUNNING' | 'QUEUE_NOT_PAUSED'): never => {
     if (isFinalQueueStatus(queue.status)) throw new DomainError('QUEUE_ALREADY_FINISHED');

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../domain/errors.ts';
 import { parseIpAllowList } from '../domain/ip-allow-list.ts';
-import { type ApiKey, TEMPLATE_TYPES, type TemplateType } from '../domain/types.ts';
+import {
+  type ApiKey,
+  KEY_SCOPES,
+  type KeyScope,
+  TEMPLATE_TYPES,
+  type TemplateType,
+} from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ApiKeyStore, TenantStore } from '../ports/store.ts';
 import { displayPrefix, generateApiKey, generateSigningSecret, hashApiKey } from './api-key-secret.ts';
@@ -11,6 +17,8 @@ export interface CreateApiKeyInput {
   name: string;
   description?: string;
   allowedTemplateTypes?: readonly string[];
+  /** `send`, `read`, `control`; empty or absent = all three. */
+  scopes?: readonly string[];
   allowedIps?: readonly string[];
   /** ISO date or instant; a bare date means the end of that day, UTC. */
   expiresAt?: string | null;
@@ -38,7 +46,7 @@ const parseExpiry = (value: string | null | undefined, now: Date): string | null
 
 /**
  * Issues an API key for a tenant.
- * 1. validate types, IPs and expiry; 2. generate key and signing secret; 3. store only the hash
+ * 1. validate types, scopes, IPs and expiry; 2. generate key and signing secret; 3. store only the hash
  * (conditional: the same key twice is a conflict).
  */
 export const createApiKey = async (
@@ -55,6 +63,13 @@ export const createApiKey = async (
       reason: `tipos desconhecidos: ${unknown.join(', ')} (use ${TEMPLATE_TYPES.join(', ')})`,
     });
   }
+  const scopes = input.scopes?.length ? input.scopes : KEY_SCOPES;
+  const unknownScopes = scopes.filter((s) => !(KEY_SCOPES as readonly string[]).includes(s));
+  if (unknownScopes.length) {
+    throw new DomainError('INVALID_CONFIG', {
+      reason: `escopos desconhecidos: ${unknownScopes.join(', ')} (use ${KEY_SCOPES.join(', ')})`,
+    });
+  }
   const allowedIps = parseIpAllowList(input.allowedIps ?? []);
   const key = input.key ?? generateApiKey();
   const signingSecret = generateSigningSecret();
@@ -66,6 +81,7 @@ export const createApiKey = async (
     keyHash: hashApiKey(key),
     keyPrefix: displayPrefix(key),
     allowedTemplateTypes: [...new Set(types)] as TemplateType[],
+    scopes: KEY_SCOPES.filter((s) => scopes.includes(s)) as KeyScope[],
     allowedIps,
     expiresAt: parseExpiry(input.expiresAt, now),
     isActive: true,

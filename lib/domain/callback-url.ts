@@ -125,6 +125,42 @@ export const forbiddenAddressKind = (ip: string): string | null => {
 export const isForbiddenAddress = (ip: string): boolean => forbiddenAddressKind(ip) !== null;
 
 /**
+ * What insecure callbacks (local development) open up: this machine and its private network.
+ * Never link-local (cloud metadata lives there: 169.254.169.254, fd00:ec2::254), CGNAT (Alibaba's
+ * metadata), multicast, broadcast or reserved ranges.
+ */
+const INSECURE_ALLOWED_KINDS: ReadonlySet<string> = new Set(['de loopback', 'privado', 'local único (IPv6)']);
+
+/** `forbiddenAddressKind`, with what insecure callbacks open up allowed when `allowInsecure`. */
+export const forbiddenAddressKindFor = (ip: string, allowInsecure: boolean): string | null => {
+  const kind = forbiddenAddressKind(ip);
+  return kind !== null && allowInsecure && INSECURE_ALLOWED_KINDS.has(kind) ? null : kind;
+};
+
+/** Names of cloud metadata services, refused even with insecure callbacks. */
+const METADATA_NAMES: ReadonlySet<string> = new Set([
+  'metadata.google.internal',
+  'metadata',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
+
+/** The `host:port` a URL connects to (default ports made explicit, IPv6 without brackets). */
+export const endpointOf = (url: URL): string =>
+  `${url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.+$/, '')}:${url.port || (url.protocol === 'http:' ? '80' : '443')}`;
+
+/** Options of the callback URL check. */
+export interface CallbackUrlOptions {
+  /** Insecure callbacks (local development): http, loopback, private addresses and names. */
+  allowInsecure: boolean;
+  /**
+   * `host:port` endpoints refused whatever the flag: the Lambda runtime API
+   * (`AWS_LAMBDA_RUNTIME_API`, a loopback address), which a callback must never reach.
+   */
+  forbiddenEndpoints?: readonly string[];
+}
+
+/**
  * Host names that always mean "this machine" or "this cloud's internal network"
  * (`metadata.google.internal` falls under `.internal`; `.local` is mDNS on the LAN).
  */
@@ -140,9 +176,11 @@ const refuse = (reason: string): Result<never> => fail('INVALID_CALLBACK_URL', {
 /**
  * Checks a callback URL without any network access: parses, https only (http with
  * `allowInsecure`), no user or password, and no loopback, private, link-local, CGNAT, metadata or
- * other internal address or name as host unless `allowInsecure` (local development).
+ * other internal address or name as host. `allowInsecure` (local development) opens http, loopback,
+ * private addresses and internal names only: link-local and metadata addresses and names, and the
+ * `forbiddenEndpoints` (the Lambda runtime API), stay refused.
  */
-export const checkCallbackUrl = (url: string, options: { allowInsecure: boolean }): Result<URL> => {
+export const checkCallbackUrl = (url: string, options: CallbackUrlOptions): Result<URL> => {
   if (url.length > MAX_URL_LENGTH) return refuse(`URL maior que ${MAX_URL_LENGTH} caracteres`);
   let parsed: URL;
   try {
@@ -154,17 +192,21 @@ export const checkCallbackUrl = (url: string, options: { allowInsecure: boolean 
   if (parsed.protocol === 'http:' && !options.allowInsecure) return refuse('use https (http não é aceito)');
   // Credentials in the URL would be stored and logged with it; the signature authenticates us.
   if (parsed.username || parsed.password) return refuse('a URL não pode conter usuário ou senha');
-  if (options.allowInsecure) return ok(parsed);
 
   // A trailing dot is the same host to DNS ("localhost." is localhost).
   const host = parsed.hostname.replace(/\.+$/, '');
   if (host === '') return refuse('URL sem host');
+  if (options.forbiddenEndpoints?.includes(endpointOf(parsed))) {
+    return refuse(`endereço interno do runtime não é permitido (${endpointOf(parsed)})`);
+  }
   const literal = host.replace(/^\[(.*)\]$/, '$1');
   if (isIP(literal)) {
-    const kind = forbiddenAddressKind(literal);
+    const kind = forbiddenAddressKindFor(literal, options.allowInsecure);
     if (kind) return refuse(`endereço ${kind} não é permitido (${literal})`);
     return ok(parsed);
   }
-  if (isForbiddenName(host)) return refuse(`host interno não é permitido (${host})`);
+  if (!options.allowInsecure && isForbiddenName(host))
+    return refuse(`host interno não é permitido (${host})`);
+  if (METADATA_NAMES.has(host)) return refuse(`host de metadados não é permitido (${host})`);
   return ok(parsed);
 };

@@ -57,6 +57,7 @@ export const ERROR_TABLE = {
   API_KEY_EXPIRED: spec(401, 'API Key expirada'),
   IP_NOT_ALLOWED: spec(403, 'IP não autorizado para esta API Key'),
   TEMPLATE_TYPE_NOT_ALLOWED: spec(403, 'API Key não autorizada para este tipo de template'),
+  KEY_SCOPE_NOT_ALLOWED: spec(403, 'API Key não autorizada para esta operação'),
   RATE_LIMITED: spec(429, 'Limite de requisições por hora excedido'),
   API_DISABLED: spec(403, 'API de Billing não habilitada para este tenant'),
   BATCH_TOO_LARGE: spec(400, (p) => `Limite de ${p.max} mensagens excedido (${p.count} enviadas)`),

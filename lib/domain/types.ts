@@ -7,6 +7,14 @@
 export const TEMPLATE_TYPES = ['overdue', 'upcoming', 'notification'] as const;
 export type TemplateType = (typeof TEMPLATE_TYPES)[number];
 
+/**
+ * What an API key may do (`apiKey` operations declare theirs, lib/http/routes/*.ts): `send` accepts
+ * batches, `read` reads queues, contacts, events, campaigns, conversations and opt-outs, `control`
+ * pauses, resumes and cancels queues and edits opt-outs. A key without scopes has all three.
+ */
+export const KEY_SCOPES = ['send', 'read', 'control'] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
+
 export const QUEUE_STATUSES = [
   'pending',
   'scheduled',
@@ -113,6 +121,8 @@ export interface ApiKey {
   /** First characters of the key, to recognise it in listings. */
   keyPrefix: string;
   allowedTemplateTypes: TemplateType[];
+  /** What the key may do; absent (keys made before scopes existed) = every scope. */
+  scopes?: KeyScope[];
   /** IPs or CIDRs (v4 or v6); empty = any. */
   allowedIps: string[];
   expiresAt: string | null;

@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import { hashApiKey } from '../app/api-key-secret.ts';
 import { DomainError } from '../domain/errors.ts';
 import { isIpAllowed } from '../domain/ip-allow-list.ts';
-import type { ApiKey, TemplateType, Tenant } from '../domain/types.ts';
+import { type ApiKey, KEY_SCOPES, type KeyScope, type TemplateType, type Tenant } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ApiKeyStore, CounterStore, TenantStore } from '../ports/store.ts';
 import { HttpError } from './http-error.ts';
@@ -81,6 +81,20 @@ export const authenticate = async (
   return { auth: { apiKey, tenant }, headers, useRecorded };
 };
 
+/** Refuses a key that lacks the scope an operation declares (403); a key without scopes has all. */
+export const assertScopeAllowed = (auth: AuthContext, scope: KeyScope): void => {
+  if (!(auth.apiKey.scopes ?? KEY_SCOPES).includes(scope)) throw new DomainError('KEY_SCOPE_NOT_ALLOWED');
+};
+
+/**
+ * The queues a caller may see and control: its tenant's, of the template types its key allows. Any
+ * other queue is the same 404 as an unknown one (lib/app/get-queue-for-tenant.ts).
+ */
+export const queueOwnerOf = (auth: AuthContext) => ({
+  tenantId: auth.tenant.id,
+  templateTypes: auth.apiKey.allowedTemplateTypes,
+});
+
 /** Refuses a key that may not use this template type (403). */
 export const assertTemplateTypeAllowed = (auth: AuthContext, type: TemplateType): void => {
   if (!auth.apiKey.allowedTemplateTypes.includes(type)) throw new DomainError('TEMPLATE_TYPE_NOT_ALLOWED');
@@ -88,7 +102,7 @@ export const assertTemplateTypeAllowed = (auth: AuthContext, type: TemplateType)
 
 /**
  * The auth middleware of `apiKey` operations (design section 5): authenticates before validation
- * and the handler, refuses a key not allowed the operation's template type, and adds the RateLimit
+ * and the handler, refuses a key without the operation's scope or template type, and adds the RateLimit
  * headers to every answer after it, success or DomainError (a bug stays a plain Error for the 500
  * mapping). The key's use is recorded while the handler works and awaited before answering.
  */
@@ -100,6 +114,7 @@ export const authenticateCaller = (c: AuthDeps): MiddlewareObj<StackEvent> => ({
     const { auth, headers, useRecorded } = await authenticate(c, event.parsedRequest);
     event.input = { ...event.input, auth };
     event.rateLimit = { headers, useRecorded };
+    if (event.operation.scope) assertScopeAllowed(auth, event.operation.scope);
     if (event.operation.templateType) assertTemplateTypeAllowed(auth, event.operation.templateType);
   },
   after: async (request) => {

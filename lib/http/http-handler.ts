@@ -117,7 +117,7 @@ const parseRequest = (maxBodyBytes: number): MiddlewareObj<StackEvent> => ({
   },
 });
 
-const toResult = (response: HttpResponse): APIGatewayProxyStructuredResultV2 => {
+export const toResult = (response: HttpResponse): APIGatewayProxyStructuredResultV2 => {
   const isText = typeof response.body === 'string';
   return {
     statusCode: response.statusCode,

@@ -44,6 +44,7 @@ const errorCodesOf = (op: Operation<never>): ErrorCode[] => {
     ...new Set<ErrorCode>([
       ...(op.auth === 'apiKey' ? API_KEY_CODES : []),
       ...(op.templateType ? (['TEMPLATE_TYPE_NOT_ALLOWED'] as const) : []),
+      ...(op.scope ? (['KEY_SCOPE_NOT_ALLOWED'] as const) : []),
       ...(body && !op.readUnreadableBodies ? BODY_CODES : []),
       ...(validated ? (['VALIDATION_FAILED'] as const) : []),
       ...op.errors,

@@ -1,7 +1,7 @@
 import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import type { z } from 'zod';
 import type { DomainError, ErrorCode } from '../domain/errors.ts';
-import type { TemplateType } from '../domain/types.ts';
+import type { KeyScope, TemplateType } from '../domain/types.ts';
 import type { AuthContext } from './authenticate.ts';
 import type { HttpRequest, HttpResponse } from './http-handler.ts';
 
@@ -64,6 +64,8 @@ interface OperationFields<A extends RouteAuth = RouteAuth> {
   /** Without a trailing slash (both spellings are served); `{name}` for a path parameter. */
   path: string;
   auth: A;
+  /** An `apiKey` operation: the scope the key needs (checked right after authentication, 403 otherwise). */
+  scope?: KeyScope;
   /** A send route: the key must be allowed this template type (checked right after authentication). */
   templateType?: TemplateType;
   /**
@@ -126,7 +128,10 @@ export interface HttpRoute<Deps> {
   operations: readonly Operation<Deps>[];
 }
 
-/** Both spellings API Gateway must declare for a path (it does not fold trailing slashes). */
+/**
+ * Both spellings of a path, as the local gateway serves them (lib/local/local-stack.ts). On AWS only the
+ * first is a route key; the slash spelling reaches `$default` and gets a 308 (lib/http/trailing-slash.ts).
+ */
 export const pathVariants = (path: string): string[] => (path === '/' ? [path] : [path, `${path}/`]);
 
 /** The names of a path's `{param}` segments, in order. */

@@ -131,6 +131,18 @@ describe('admin CLI', () => {
     expect(json(listed.stdout)).toHaveLength(1);
   });
 
+  it('creates a read-only key with --scopes read, refuses an unknown scope, and gives a key without --scopes all three', async () => {
+    const readOnly = await admin(dataDir, 'key', 'create', '--tenant', 'acme', '--scopes', 'read');
+    const badScope = await admin(dataDir, 'key', 'create', '--tenant', 'acme', '--scopes', 'read,admin');
+    const full = await admin(dataDir, 'key', 'create', '--tenant', 'acme');
+
+    expect(readOnly.code).toBe(0);
+    expect(json(readOnly.stdout).scopes).toEqual(['read']);
+    expect(badScope.code).toBe(1);
+    expect(badScope.stderr).toContain('admin');
+    expect(json(full.stdout).scopes).toEqual(['send', 'read', 'control']);
+  });
+
   it('saves a template from a file and refuses one with an unknown tag', async () => {
     const good = join(dataDir, 'good.json');
     const bad = join(dataDir, 'bad.json');

@@ -120,6 +120,40 @@ describe('createDnsCallbackUrlGuard', () => {
     expect(name.ok).toBe(true);
   });
 
+  it('refuses with allowInsecure a name that points to a metadata or link-local address, or to the Lambda runtime API', async () => {
+    // Prepare
+    const guard = createDnsCallbackUrlGuard({
+      lookup: fakeDns({
+        'meta.example': ['169.254.169.254'],
+        'meta6.example': ['fd00:ec2::254'],
+        'linklocal.example': ['169.254.3.4'],
+        'dev.example': ['127.0.0.1'],
+      }).lookup,
+      forbiddenEndpoints: ['127.0.0.1:9001'],
+    });
+
+    // Act
+    const outcomes = await Promise.all(
+      [
+        'http://meta.example/latest/meta-data/',
+        'http://meta6.example/latest/meta-data/',
+        'http://linklocal.example/cb',
+        'http://dev.example:9001/2018-06-01/runtime/invocation/next',
+        'http://dev.example:4000/cb',
+      ].map(async (url) => {
+        const result = await guard.check(url, INSECURE);
+        return result.ok ? 'ok' : result.error.message;
+      }),
+    );
+
+    // Assess
+    expect(outcomes[0]).toMatch(/metadados/);
+    expect(outcomes[1]).toMatch(/metadados/);
+    expect(outcomes[2]).toMatch(/link-local/);
+    expect(outcomes[3]).toMatch(/runtime/);
+    expect(outcomes[4]).toBe('ok');
+  });
+
   it('refuses an unresolvable host, telling a missing name from a resolver failure', async () => {
     // Prepare
     const missing = createDnsCallbackUrlGuard({ lookup: fakeDns(DNS).lookup });
@@ -206,6 +240,24 @@ describe('pinnedLookup', () => {
     // Assess
     expect(outcome).toBe(FORBIDDEN_ADDRESS_ERROR_CODE);
     expect(requests).toBe(before);
+  });
+
+  it('never connects to a metadata address, even with allowInsecure', async () => {
+    // Prepare
+    const lookup = pinnedLookup({
+      lookup: fakeDns({ 'meta.example': ['169.254.169.254'] }).lookup,
+      allowInsecure: true,
+    });
+
+    // Act
+    const outcome = await new Promise<string>((resolve) =>
+      lookup('meta.example', {}, (error) =>
+        resolve((error as NodeJS.ErrnoException | null)?.code ?? 'connected'),
+      ),
+    );
+
+    // Assess
+    expect(outcome).toBe(FORBIDDEN_ADDRESS_ERROR_CODE);
   });
 
   it('connects to the resolved address with allowInsecure', async () => {

@@ -30,6 +30,8 @@ const BACKGROUND_EVENTS: Record<string, unknown> = {
   release: {},
   'callback-deliverer': {},
   'callback-sender': { Records: [] },
+  // The API's $default route: a trailing-slash spelling answers 308 (lib/http/trailing-slash.ts).
+  'trailing-slash': { rawPath: '/health/', rawQueryString: '', requestContext: { http: { method: 'GET' } } },
 };
 /** SQS consumers: their no-op event is an empty batch, answered with no failures. */
 const SQS_CONSUMERS = ['sender', 'callback-sender'];

@@ -6,7 +6,6 @@ import type * as SenderLimitsModule from '../../infra/sender-limits.ts';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../lib/adapters/store/table-schema.ts';
 import { EVENTBRIDGE_SCHEDULER_KEYS } from '../../lib/config.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
-import { pathVariants } from '../../lib/http/route.ts';
 import { OPERATIONS } from '../../lib/http/routes/index.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/observability/metric-names.ts';
 import type { Dependency } from '../../lib/ports/metrics.ts';
@@ -364,44 +363,79 @@ export const checkBudgetBelowTimeout: InfraCheck = (synth) => {
   );
 };
 
-/** The API routes exactly the operations of the route list (lib/http/routes/index.ts), each in both spellings. */
+/**
+ * The API routes exactly the operations of the route list (lib/http/routes/index.ts), each once under
+ * its canonical path, plus `$default` (trailing-slash spellings, unknown paths): no `/x/` route key.
+ */
 export const checkRoutesMatchRouteTable: InfraCheck = (synth) => {
-  const expected = OPERATIONS.flatMap((r) => pathVariants(r.path).map((p) => `${r.method} ${p}`));
+  const expected = [...OPERATIONS.map((r) => `${r.method} ${r.path}`), '$default'];
   const declared = synth.fake.ofType('sst.aws.ApiGatewayV2LambdaRoute').map((r) => argsOf(r).route as string);
-  needSameSet(declared, expected, 'API routes differ from the route list in both spellings');
+  needSameSet(declared, expected, 'API routes differ from the route list and $default');
+  const slashed = declared.filter((key) => /.\/$/.test(key));
+  need(slashed.length === 0, `API declares trailing-slash route keys ${show(slashed)}`);
 };
 
-/** Each route reaches the handler of its functions/<fn>.ts entry point, which exists. */
+/** The component name of the function a route's ARN handler points to. */
+const routeComponent = (synth: Synth, route: Data) =>
+  String(route.handler).split(':function:')[1]?.slice(`${synth.app.name}-${synth.fake.app.stage}-`.length) ??
+  '';
+
+/** Each route reaches the handler of its functions/<fn>.ts entry point, which exists; `$default` the trailing-slash one. */
 export const checkRouteHandlers: InfraCheck = (synth) => {
   const routes = synth.fake.ofType('sst.aws.ApiGatewayV2LambdaRoute').map(argsOf);
-  const prefix = `${synth.app.name}-${synth.fake.app.stage}-`;
-  for (const spec of OPERATIONS) {
-    need(existsSync(`${ROOT}functions/${spec.route}.ts`), `functions/${spec.route}.ts does not exist`);
-    for (const path of pathVariants(spec.path)) {
-      const key = `${spec.method} ${path}`;
-      const route = routes.find((r) => r.route === key);
-      need(route, `route ${key} is not declared`);
-      const component = String(route.handler).split(':function:')[1]?.slice(prefix.length) ?? '';
-      const handler = argsOf(synth.fake.one('sst.aws.Function', component)).handler;
-      need(
-        handler === `functions/${spec.route}.handler`,
-        `route ${key} runs ${handler}, not functions/${spec.route}.handler`,
-      );
-    }
+  const expected = [
+    ...OPERATIONS.map((spec) => ({ key: `${spec.method} ${spec.path}`, entry: spec.route })),
+    { key: '$default', entry: 'trailing-slash' },
+  ];
+  for (const { key, entry } of expected) {
+    need(existsSync(`${ROOT}functions/${entry}.ts`), `functions/${entry}.ts does not exist`);
+    const route = routes.find((r) => r.route === key);
+    need(route, `route ${key} is not declared`);
+    const handler = argsOf(synth.fake.one('sst.aws.Function', routeComponent(synth, route))).handler;
+    need(
+      handler === `functions/${entry}.handler`,
+      `route ${key} runs ${handler}, not functions/${entry}.handler`,
+    );
   }
 };
 
-/** The API stage keeps access logs and a default throttle. */
+/** The access-log fields: the route template, status, latency, request id and time; never the raw path. */
+export const ACCESS_LOG_FIELDS = ['requestId', 'requestTime', 'routeKey', 'status', 'responseLatency'];
+
+/**
+ * The API stage keeps access logs in a format without personal data, a default (ERP) throttle, and
+ * separate route-level budgets for the webhook and the public routes.
+ */
 export const checkApiStage: InfraCheck = (synth) => {
   const stage = argsOf(synth.fake.one('aws.apigatewayv2.Stage', 'ApiStage'));
   const logGroup = argsOf(synth.fake.one('aws.cloudwatch.LogGroup', 'ApiAccessLog'));
   need(stage.accessLogSettings?.destinationArn, 'API stage has no access log destination');
   need(logGroup.retentionInDays > 0, `API access logs retention is ${show(logGroup.retentionInDays)} days`);
+  const format = JSON.parse(stage.accessLogSettings.format ?? '{}') as Record<string, string>;
+  needSameSet(Object.keys(format), ACCESS_LOG_FIELDS, 'API access log fields');
+  const personal = Object.values(format).filter((v) =>
+    /\$context\.(path|identity|requestOverride|customDomain)|\$input|\$request/.test(v),
+  );
+  need(personal.length === 0, `API access log records ${show(personal)}`);
+  const positive = (s: Data | undefined) => s?.throttlingBurstLimit > 0 && s?.throttlingRateLimit > 0;
   need(
-    stage.defaultRouteSettings?.throttlingBurstLimit > 0 &&
-      stage.defaultRouteSettings?.throttlingRateLimit > 0,
+    positive(stage.defaultRouteSettings),
     `API stage throttle is ${show(stage.defaultRouteSettings)}, not a positive burst and rate limit`,
   );
+  const budgets = (stage.routeSettings ?? []) as Data[];
+  const webhookKeys = OPERATIONS.filter((o) => o.auth === 'webhookSecret').map(
+    (o) => `${o.method} ${o.path}`,
+  );
+  need(webhookKeys.length > 0, 'the route list has no webhook route');
+  for (const key of webhookKeys) {
+    const budget = budgets.find((b) => b.routeKey === key);
+    need(positive(budget), `webhook route ${key} has no budget of its own: ${show(budget)}`);
+  }
+  for (const budget of budgets) {
+    const operation = OPERATIONS.find((o) => `${o.method} ${o.path}` === budget.routeKey);
+    need(operation, `route settings name ${budget.routeKey}, which is not a route`);
+    need(operation.auth !== 'apiKey', `ERP route ${budget.routeKey} leaves the ERP budget`);
+  }
 };
 
 /** The docs function gets swagger-ui-dist installed next to it: it reads that package's files at run time. */
@@ -704,6 +738,59 @@ export const checkRunOutputs: InfraCheck = (synth) => {
   need(table === physicalName(synth, 'Table'), `run() returns table ${show(table)}`);
 };
 
+/** One IAM statement as a function's role gets it (SST's FunctionPermissionArgs, resolved). */
+export interface Statement {
+  actions: string[];
+  resources: string[];
+  conditions?: { test: string; variable: string; values: string[] }[];
+}
+
+/** The IAM statements of a function component (its `permissions`), by component name. */
+export const statementsOf = (synth: Synth, component: string): Statement[] =>
+  (argsOf(synth.fake.one('sst.aws.Function', component)).permissions ?? []) as Statement[];
+
+/** Every action a function's role is granted, sorted and without repeats. */
+export const actionsOf = (synth: Synth, component: string): string[] =>
+  [...new Set(statementsOf(synth, component).flatMap((s) => s.actions))].sort();
+
+/**
+ * Least privilege holds structurally: no function links a resource (SST's link grants `dynamodb:*`
+ * and `sqs:*`), no statement has a wildcard action, `iam:PassRole` only to Scheduler, and DynamoDB
+ * actions on the table are item-level only.
+ */
+export const checkLeastPrivilege: InfraCheck = (synth) => {
+  const itemActions = [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ];
+  for (const fn of functionsOf(synth)) {
+    const args = argsOf(fn);
+    need(args.link === undefined, `function ${fn.name} links ${show(args.link)}: link grants every action`);
+    for (const statement of (args.permissions ?? []) as Statement[]) {
+      for (const action of statement.actions) {
+        need(!action.includes('*'), `function ${fn.name} is granted the wildcard action ${action}`);
+        need(
+          !action.startsWith('dynamodb:') || itemActions.includes(action),
+          `function ${fn.name} is granted the table-level action ${action}`,
+        );
+      }
+      if (statement.actions.includes('iam:PassRole')) {
+        need(
+          isDeepStrictEqual(statement.conditions, [
+            { test: 'StringEquals', variable: 'iam:PassedToService', values: ['scheduler.amazonaws.com'] },
+          ]),
+          `function ${fn.name} may pass its role to any service: ${show(statement.conditions)}`,
+        );
+      }
+    }
+  }
+};
+
 /** Every check, by name: the whole synthesized infra passes all of them. */
 export const INFRA_CHECKS: Readonly<Record<string, InfraCheck>> = {
   checkTableMatchesSchema,
@@ -732,4 +819,5 @@ export const INFRA_CHECKS: Readonly<Record<string, InfraCheck>> = {
   checkAlarmNotifications,
   checkDashboard,
   checkRunOutputs,
+  checkLeastPrivilege,
 };

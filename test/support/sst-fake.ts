@@ -174,15 +174,35 @@ export const installSstFake = (options: { stage: string; appName?: string }): Ss
     }
   }
 
-  /** SST's functionBuilder: an ARN references a function, a handler or FunctionArgs creates one. */
-  const buildFunction = (name: string, definition: unknown, extra: Record<string, unknown> = {}) => {
+  /**
+   * SST's functionBuilder: an ARN references a function, a handler or FunctionArgs creates one, with
+   * the component's default arguments under it (their permissions and environment merged, not replaced).
+   */
+  const buildFunction = (name: string, definition: unknown, defaults: Record<string, unknown> = {}) => {
     const value = resolveOutputs(definition);
     if (typeof value === 'string' && value.startsWith('arn:')) {
       return { arn: fakeOutput(value), name: fakeOutput(value.split(':').at(-1)) };
     }
     const args = typeof value === 'string' ? { handler: value } : (definition as Record<string, unknown>);
-    return new FakeFunction(name, { ...args, ...extra });
+    const merged = (key: string) => [
+      ...((defaults[key] as unknown[] | undefined) ?? []),
+      ...((args[key] as unknown[] | undefined) ?? []),
+    ];
+    return new FakeFunction(name, {
+      ...defaults,
+      ...args,
+      ...(defaults.permissions || args.permissions ? { permissions: merged('permissions') } : {}),
+    });
   };
+
+  /** What SST's QueueLambdaSubscriber grants its function on the queue (queue-lambda-subscriber.ts). */
+  const QUEUE_CONSUMER_ACTIONS = [
+    'sqs:ChangeMessageVisibility',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:ReceiveMessage',
+  ];
 
   class FakeQueue {
     readonly arn: FakeOutput;
@@ -221,7 +241,10 @@ export const installSstFake = (options: { stage: string; appName?: string }): Ss
       this.subscribed = true;
       const name = `${this.componentName}Subscriber`;
       declare('sst.aws.QueueLambdaSubscriber', name, { subscriber, ...args });
-      const fn = buildFunction(`${name}Function`, subscriber);
+      const fn = buildFunction(`${name}Function`, subscriber, {
+        description: `Subscribed to ${name}`,
+        permissions: [{ actions: QUEUE_CONSUMER_ACTIONS, resources: [this.arn] }],
+      });
       const batch = (resolveOutputs(args.batch) ?? {}) as {
         size?: number;
         window?: string;
@@ -327,10 +350,14 @@ export const installSstFake = (options: { stage: string; appName?: string }): Ss
       const parts = rawRoute.split(' ');
       const [method = '', path = ''] = parts;
       const methods = ['ANY', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
-      if (parts.length !== 2 || !methods.includes(method.toUpperCase()) || !path.startsWith('/')) {
-        throw new Error(`Invalid route ${rawRoute}: must be "METHOD /path"`);
+      const isDefault = rawRoute.toLowerCase() === '$default';
+      if (
+        !isDefault &&
+        (parts.length !== 2 || !methods.includes(method.toUpperCase()) || !path.startsWith('/'))
+      ) {
+        throw new Error(`Invalid route ${rawRoute}: must be "METHOD /path" or "$default"`);
       }
-      const key = `${method.toUpperCase()} ${path}`;
+      const key = isDefault ? '$default' : `${method.toUpperCase()} ${path}`;
       if (this.routes.has(key)) throw new Error(`Duplicate route ${key}`);
       this.routes.add(key);
       const name = `${this.componentName}Route ${key}`;

@@ -7,8 +7,10 @@ import type { ApiKey, TemplateType, Tenant } from '../../lib/domain/types.ts';
 import {
   type AuthContext,
   type AuthDeps,
+  assertScopeAllowed,
   assertTemplateTypeAllowed,
   authenticate,
+  queueOwnerOf,
 } from '../../lib/http/authenticate.ts';
 import { HttpError } from '../../lib/http/http-error.ts';
 import { type HttpRequest, type HttpResponse, httpHandler } from '../../lib/http/http-handler.ts';
@@ -290,6 +292,38 @@ describe('assertTemplateTypeAllowed', () => {
     // Assess
     expect(() => assertTemplateTypeAllowed(auth, 'upcoming')).not.toThrow();
     expect([refused?.code, refused?.status]).toEqual(['TEMPLATE_TYPE_NOT_ALLOWED', 403]);
+  });
+});
+
+describe('assertScopeAllowed', () => {
+  const cases = [
+    { scopes: undefined, scope: 'send', allowed: true, why: 'a key made before scopes has all three' },
+    { scopes: ['read'], scope: 'read', allowed: true, why: 'the key has it' },
+    { scopes: ['read'], scope: 'send', allowed: false, why: 'a read key cannot send' },
+    { scopes: ['read'], scope: 'control', allowed: false, why: 'a read key cannot control' },
+    { scopes: ['send', 'control'], scope: 'read', allowed: false, why: 'no read scope' },
+  ] as const;
+
+  for (const c of cases) {
+    it(`${c.allowed ? 'allows' : 'refuses with 403'} ${c.scope} when ${c.why}`, () => {
+      // Prepare
+      const auth = {
+        apiKey: apiKey(c.scopes ? { scopes: [...c.scopes] } : {}),
+        tenant: tenant(),
+      };
+      // Act
+      const check = () => assertScopeAllowed(auth, c.scope);
+      // Assess
+      if (c.allowed) expect(check).not.toThrow();
+      else expect(check).toThrow(expect.objectContaining({ code: 'KEY_SCOPE_NOT_ALLOWED', status: 403 }));
+    });
+  }
+
+  it('limits the queues of a key to its tenant and template types', () => {
+    // Act
+    const owner = queueOwnerOf({ apiKey: apiKey({ allowedTemplateTypes: ['upcoming'] }), tenant: tenant() });
+    // Assess
+    expect(owner).toEqual({ tenantId: 'acme', templateTypes: ['upcoming'] });
   });
 });
 

@@ -104,6 +104,37 @@ describe('checkCallbackUrl', () => {
     expect(results.map((r) => r.ok)).toEqual([true, true, true, true, true]);
   });
 
+  describe('with insecure callbacks on (development only)', () => {
+    const RUNTIME_API = '127.0.0.1:9001';
+    const FLAG_ON = { allowInsecure: true, forbiddenEndpoints: [RUNTIME_API] };
+
+    it.each([
+      ['http://127.0.0.1:4000/cb', null],
+      ['http://localhost:4000/cb', null],
+      ['http://[::1]:4000/cb', null],
+      ['http://10.0.0.5/cb', null],
+      ['http://192.168.1.20:8080/cb', null],
+      ['http://erp.internal/cb', null],
+      ['http://169.254.169.254/latest/meta-data/', /metadados/],
+      ['http://[fd00:ec2::254]/latest/meta-data/', /metadados/],
+      ['http://[::ffff:169.254.169.254]/latest/meta-data/', /metadados/],
+      ['http://169.254.10.1/cb', /link-local/],
+      ['http://[fe80::1]/cb', /link-local/],
+      ['http://100.100.100.200/latest/meta-data/', /CGNAT/],
+      ['http://metadata.google.internal/computeMetadata/v1/', /metadados/],
+      ['http://metadata/computeMetadata/v1/', /metadados/],
+      ['http://127.0.0.1:9001/2018-06-01/runtime/invocation/next', /runtime/],
+      ['http://0.0.0.0:4000/cb', /não especificado/],
+      ['http://224.0.0.1/cb', /multicast/],
+    ])('%s: %s', (url, refused) => {
+      // Act
+      const result = checkCallbackUrl(url, FLAG_ON);
+      // Assess
+      if (refused === null) expect(result.ok).toBe(true);
+      else expect(reasonOf(url, FLAG_ON)).toMatch(refused);
+    });
+  });
+
   it('still refuses credentials and other schemes with allowInsecure', () => {
     // Act / Assess
     expect(reasonOf('http://user:pw@127.0.0.1/cb', INSECURE)).toMatch(/usuário ou senha/);

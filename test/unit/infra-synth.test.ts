@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  actionsOf,
   argsOf,
   checkAlarmCoverage,
   checkAlarmMetricNames,
@@ -16,6 +17,7 @@ import {
   checkFailureRateAlarm,
   checkFifoWorkQueue,
   checkFunctionRuntime,
+  checkLeastPrivilege,
   checkNoSecretInEnvironment,
   checkPartialBatchResponses,
   checkReleaseScheduling,
@@ -36,6 +38,7 @@ import {
   type SynthOptions,
   senderArgs,
   senderSafetyMarginSeconds,
+  statementsOf,
   synthesizeInfra,
   withDeclarations,
   withRecordedArgs,
@@ -157,7 +160,7 @@ describe('infra synth', () => {
   });
 
   describe('api', () => {
-    it('routes every operation of the route list, in both spellings, and nothing else', () => {
+    it('routes every operation of the route list once, without trailing-slash keys, plus $default', () => {
       // Act
       const check = () => checkRoutesMatchRouteTable(dev);
       // Assess
@@ -171,7 +174,7 @@ describe('infra synth', () => {
       expect(check).not.toThrow();
     });
 
-    it('keeps access logs and a default stage throttle', () => {
+    it('logs routeKey, status, latency and request id only, and throttles webhook, public and ERP routes apart', () => {
       // Act
       const check = () => checkApiStage(dev);
       // Assess
@@ -213,6 +216,147 @@ describe('infra synth', () => {
       const check = () => checkEveryEntryPointDeployed(dev);
       // Assess
       expect(check).not.toThrow();
+    });
+  });
+
+  describe('least privilege', () => {
+    const dynamo = (...actions: string[]) => actions.map((a) => `dynamodb:${a}`);
+    const AUTH_READ = dynamo('GetItem', 'UpdateItem', 'BatchGetItem', 'Query');
+    const READ_WRITE = dynamo(
+      'GetItem',
+      'BatchGetItem',
+      'Query',
+      'PutItem',
+      'UpdateItem',
+      'DeleteItem',
+      'BatchWriteItem',
+    );
+    const SCHEDULES = ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'];
+    const CONSUMES = [
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+    ];
+
+    /** Each function's exact grant: actions, the indexes it may query, the queues it may publish to. */
+    const POLICIES: { fn: string; actions: string[]; indexes: string[]; publishes: string[] }[] = [
+      {
+        fn: 'ApiHealth',
+        actions: ['dynamodb:GetItem', 'sqs:GetQueueAttributes'],
+        indexes: [],
+        publishes: [],
+      },
+      { fn: 'ApiMetrics', actions: [], indexes: [], publishes: [] },
+      { fn: 'ApiOpenapi', actions: [], indexes: [], publishes: [] },
+      { fn: 'ApiDocs', actions: [], indexes: [], publishes: [] },
+      { fn: 'ApiTrailingSlash', actions: [], indexes: [], publishes: [] },
+      ...['ApiSendOverdue', 'ApiSendUpcoming', 'ApiSendNotification'].map((fn) => ({
+        fn,
+        actions: [...READ_WRITE, 'sqs:SendMessage', ...SCHEDULES],
+        indexes: ['gsi1'],
+        publishes: ['WorkQueue'],
+      })),
+      ...['ApiQueueStatus', 'ApiGetCampaign'].map((fn) => ({
+        fn,
+        actions: AUTH_READ,
+        indexes: [],
+        publishes: [],
+      })),
+      ...['ApiQueueContacts', 'ApiListQueues', 'ApiListEvents', 'ApiConversationHistory'].map((fn) => ({
+        fn,
+        actions: AUTH_READ,
+        indexes: ['gsi1'],
+        publishes: [],
+      })),
+      { fn: 'ApiOptouts', actions: READ_WRITE, indexes: ['gsi1'], publishes: [] },
+      {
+        fn: 'ApiQueueControl',
+        actions: [...READ_WRITE, 'sqs:SendMessage', ...SCHEDULES],
+        indexes: [],
+        publishes: ['WorkQueue'],
+      },
+      {
+        fn: 'ApiEvolutionWebhook',
+        actions: [...READ_WRITE, 'sqs:SendMessage', ...SCHEDULES],
+        indexes: ['gsi1'],
+        publishes: ['WorkQueue', 'CallbackQueue'],
+      },
+      {
+        fn: 'Release',
+        actions: [...READ_WRITE, 'sqs:SendMessage'],
+        indexes: [],
+        publishes: ['WorkQueue', 'ReleaseDeadLetterQueue'],
+      },
+      {
+        fn: 'WorkQueueSubscriberFunction',
+        actions: [...READ_WRITE, 'sqs:SendMessage', 'ssm:GetParameter', ...SCHEDULES, ...CONSUMES],
+        indexes: [],
+        publishes: ['WorkQueue', 'CallbackQueue'],
+      },
+      {
+        fn: 'CallbackQueueSubscriberFunction',
+        actions: [...READ_WRITE, ...CONSUMES],
+        indexes: ['gsi1'],
+        publishes: [],
+      },
+      {
+        fn: 'SweeperHandler',
+        actions: [...READ_WRITE, 'sqs:SendMessage', ...SCHEDULES],
+        indexes: ['gsi2'],
+        publishes: ['WorkQueue', 'CallbackQueue'],
+      },
+      { fn: 'CallbackDelivererHandler', actions: READ_WRITE, indexes: ['gsi1', 'gsi2'], publishes: [] },
+    ];
+
+    const resourcesOf = (synth: Synth, fn: string, action: string) =>
+      statementsOf(synth, fn)
+        .filter((s) => s.actions.includes(action))
+        .flatMap((s) => s.resources);
+
+    it('declares a policy for every function, and only for functions that exist', () => {
+      // Act
+      const declared = dev.fake.ofType('sst.aws.Function').map((f) => f.name);
+      // Assess
+      expect([...declared].sort()).toEqual(POLICIES.map((p) => p.fn).sort());
+    });
+
+    for (const policy of POLICIES) {
+      it(`grants ${policy.fn} exactly what it uses`, () => {
+        // Act
+        const actions = actionsOf(dev, policy.fn);
+        const queried = resourcesOf(dev, policy.fn, 'dynamodb:Query').filter((r) => r.includes('/index/'));
+        const published = resourcesOf(dev, policy.fn, 'sqs:SendMessage');
+        // Assess
+        expect(actions).toEqual([...new Set(policy.actions)].sort());
+        expect(queried.map((r) => r.split('/index/')[1]).sort()).toEqual(policy.indexes);
+        expect(published.map((arn) => arn.split(`${physical(dev, '')}`)[1]).sort()).toEqual(
+          [...policy.publishes].sort().map((q) => (q === 'WorkQueue' ? 'WorkQueue.fifo' : q)),
+        );
+        for (const statement of statementsOf(dev, policy.fn)) {
+          expect(
+            statement.actions.filter((a) => a.includes('*')),
+            policy.fn,
+          ).toEqual([]);
+        }
+      });
+    }
+
+    it('links nothing, grants no wildcard or table-level action, and passes the scheduler role only to Scheduler', () => {
+      // Act
+      const check = () => checkLeastPrivilege(dev);
+      // Assess
+      expect(check).not.toThrow();
+    });
+
+    it('scopes schedules to the stage group and SSM reads to the stage prefix', () => {
+      // Act
+      const schedules = resourcesOf(dev, 'WorkQueueSubscriberFunction', 'scheduler:CreateSchedule');
+      const parameters = resourcesOf(dev, 'WorkQueueSubscriberFunction', 'ssm:GetParameter');
+      // Assess
+      expect(schedules).toEqual([`arn:aws:scheduler:*:*:schedule/${physical(dev, '').slice(0, -1)}/*`]);
+      expect(parameters).toEqual([`arn:aws:ssm:*:*:parameter/${dev.app.name}/dev-alice/*`]);
     });
   });
 
@@ -288,6 +432,38 @@ describe('infra synth', () => {
       const check = () => checkDashboard(dev);
       // Assess
       expect(check).not.toThrow();
+    });
+  });
+
+  describe('insecure callbacks', () => {
+    it('refuses to deploy a production stage with BILLING_ALLOW_INSECURE_CALLBACKS=true', async () => {
+      // Prepare
+      vi.stubEnv('BILLING_ALLOW_INSECURE_CALLBACKS', 'true');
+      try {
+        // Act
+        const production = synthesizeInfra('production');
+        // Assess
+        await expect(production).rejects.toThrow(/for development stages only; stage production/);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    });
+
+    it('turns them on for a development stage that asks, and says which stage is production', async () => {
+      // Prepare
+      vi.stubEnv('BILLING_ALLOW_INSECURE_CALLBACKS', 'true');
+      let withFlag: Synth;
+      try {
+        withFlag = await synthesizeInfra('dev-carol');
+      } finally {
+        vi.unstubAllEnvs();
+      }
+      // Act
+      const env = (synth: Synth) => argsOf(synth.fake.one('sst.aws.Function', 'ApiHealth')).environment;
+      // Assess
+      expect(env(withFlag)).toMatchObject({ ALLOW_INSECURE_CALLBACKS: 'true', PRODUCTION_STAGE: 'false' });
+      expect(env(dev)).toMatchObject({ ALLOW_INSECURE_CALLBACKS: 'false', PRODUCTION_STAGE: 'false' });
+      expect(env(prod)).toMatchObject({ ALLOW_INSECURE_CALLBACKS: 'false', PRODUCTION_STAGE: 'true' });
     });
   });
 
@@ -382,16 +558,42 @@ describe('infra synth', () => {
           }),
       },
       {
-        setting: 'each route is declared in one spelling only',
+        setting: 'a route is declared with a trailing slash',
         check: checkRoutesMatchRouteTable,
-        problem: /API routes differ from the route list in both spellings: missing \[".+\/"/,
-        alsoFails: [checkRouteHandlers],
+        problem:
+          /API routes differ from the route list and \$default: missing \[\], unexpected \["GET \/health\/"\]/,
         breakIn: (s) =>
-          withDeclarations(s, (declared) =>
-            declared.filter(
-              (d) => d.type !== 'sst.aws.ApiGatewayV2LambdaRoute' || !String(argsOf(d).route).match(/.\/$/),
-            ),
-          ),
+          withDeclarations(s, (declared) => {
+            const health = declared.find(
+              (d) => d.type === 'sst.aws.ApiGatewayV2LambdaRoute' && argsOf(d).route === 'GET /health',
+            );
+            if (!health) throw new Error('GET /health is not declared');
+            return [
+              ...declared,
+              { ...health, name: `${health.name}/`, args: { ...argsOf(health), route: 'GET /health/' } },
+            ];
+          }),
+      },
+      {
+        setting: 'the access log records the raw path',
+        check: checkApiStage,
+        problem: /API access log fields: missing \[\], unexpected \["path"\]/,
+        breakIn: (s) =>
+          withRecordedArgs(s, 'aws.apigatewayv2.Stage', 'ApiStage', (args) => {
+            args.accessLogSettings.format = JSON.stringify({
+              ...JSON.parse(args.accessLogSettings.format),
+              path: '$context.path',
+            });
+          }),
+      },
+      {
+        setting: "the webhook shares the ERP routes' budget",
+        check: checkApiStage,
+        problem: /webhook route POST \/api\/v1\/billing\/webhooks\/evolution\/.+ has no budget of its own/,
+        breakIn: (s) =>
+          withRecordedArgs(s, 'aws.apigatewayv2.Stage', 'ApiStage', (args) => {
+            args.routeSettings = [];
+          }),
       },
       {
         setting: 'an alarm reads a metric name that metric-names.ts does not have',
@@ -464,6 +666,33 @@ describe('infra synth', () => {
         breakIn: (s) =>
           sendersFunction(s, (args) => {
             args.environment.EVOLUTION_API_KEY = 'secret-value-of-EvolutionApiKey';
+          }),
+      },
+      {
+        setting: 'a function is granted dynamodb:*',
+        check: checkLeastPrivilege,
+        problem: /function ApiQueueStatus is granted the wildcard action dynamodb:\*/,
+        breakIn: (s) =>
+          withRecordedArgs(s, 'sst.aws.Function', 'ApiQueueStatus', (args) => {
+            args.permissions[0].actions.push('dynamodb:*');
+          }),
+      },
+      {
+        setting: 'the sender may pass the scheduler role to any service',
+        check: checkLeastPrivilege,
+        problem: /function WorkQueueSubscriberFunction may pass its role to any service/,
+        breakIn: (s) =>
+          sendersFunction(s, (args) => {
+            for (const statement of args.permissions) delete statement.conditions;
+          }),
+      },
+      {
+        setting: 'a function links the table',
+        check: checkLeastPrivilege,
+        problem: /function ApiDocs links .*: link grants every action/,
+        breakIn: (s) =>
+          withRecordedArgs(s, 'sst.aws.Function', 'ApiDocs', (args) => {
+            args.link = ['Table'];
           }),
       },
       {

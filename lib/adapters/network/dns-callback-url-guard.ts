@@ -1,6 +1,6 @@
 import { promises as dnsPromises, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { checkCallbackUrl, forbiddenAddressKind, isForbiddenAddress } from '../../domain/callback-url.ts';
+import { checkCallbackUrl, endpointOf, forbiddenAddressKindFor } from '../../domain/callback-url.ts';
 import { fail, type Result } from '../../domain/errors.ts';
 import type { CallbackUrlGuard } from '../../ports/callback-url-guard.ts';
 
@@ -23,6 +23,8 @@ export type LookupAll = (hostname: string, options: { all: true }) => Promise<Lo
 
 export interface DnsGuardOptions {
   lookup?: LookupAll;
+  /** `host:port` endpoints refused whatever the flag (the Lambda runtime API; see checkCallbackUrl). */
+  forbiddenEndpoints?: readonly string[];
   /** getaddrinfo can hang for many seconds on a broken resolver; a request must not. */
   timeoutMs?: number;
 }
@@ -61,9 +63,10 @@ const refuse = (reason: string): Result<never> => fail('INVALID_CALLBACK_URL', {
 export const createDnsCallbackUrlGuard = ({
   lookup = defaultLookup,
   timeoutMs = DEFAULT_TIMEOUT_MS,
+  forbiddenEndpoints = [],
 }: DnsGuardOptions = {}): CallbackUrlGuard => ({
   async check(url, options) {
-    const syntax = checkCallbackUrl(url, options);
+    const syntax = checkCallbackUrl(url, { ...options, forbiddenEndpoints });
     if (!syntax.ok) return syntax;
     const host = bareHost(syntax.value);
     // IP literals were fully judged by the syntax check; Node connects to them without DNS.
@@ -79,11 +82,16 @@ export const createDnsCallbackUrlGuard = ({
         : refuse(`não foi possível resolver o host agora (${host}); tente novamente`);
     }
     if (addresses.length === 0) return refuse(`host não encontrado no DNS (${host})`);
-    if (options.allowInsecure) return syntax;
 
     // The reason names the kind, not the address: internal addresses are not the caller's business.
-    const bad = addresses.map((a) => forbiddenAddressKind(a.address)).find((kind) => kind !== null);
+    const bad = addresses
+      .map((a) => forbiddenAddressKindFor(a.address, options.allowInsecure))
+      .find((kind) => kind !== null);
     if (bad) return refuse(`o host ${host} aponta para um endereço ${bad}`);
+    const port = endpointOf(syntax.value).split(':').at(-1);
+    if (addresses.some((a) => forbiddenEndpoints.includes(`${a.address}:${port}`))) {
+      return refuse(`o host ${host} aponta para um endereço interno do runtime`);
+    }
     return syntax;
   },
 });
@@ -93,8 +101,8 @@ const familyOf = (family: LookupOptions['family']): 0 | 4 | 6 =>
 
 /**
  * A `lookup` for `net`/`http`/`https` sockets (and undici's `connect.lookup`) that resolves the
- * host and hands the socket only addresses that pass `isForbiddenAddress` (all of them with
- * `allowInsecure`). Resolution and filtering happen in the same call as the connect, which is
+ * host and hands the socket only addresses that pass `forbiddenAddressKindFor` (with
+ * `allowInsecure`: loopback and private too, never link-local or metadata). Resolution and filtering happen in the same call as the connect, which is
  * what defeats DNS rebinding. Errors with code `FORBIDDEN_ADDRESS_ERROR_CODE` when none is left:
  * the deliverer should treat that as a permanent failure of the callback.
  */
@@ -108,7 +116,9 @@ export const pinnedLookup = ({
       (addresses) => {
         const family = familyOf(options.family);
         const usable = addresses.filter(
-          (a) => (allowInsecure || !isForbiddenAddress(a.address)) && (family === 0 || a.family === family),
+          (a) =>
+            forbiddenAddressKindFor(a.address, allowInsecure) === null &&
+            (family === 0 || a.family === family),
         );
         const [first] = usable;
         if (!first) {

@@ -18,6 +18,7 @@ export const conversationHistoryRoute: HttpRoute<ConversationHistoryDeps> = {
       method: 'GET',
       path: '/api/v1/billing/conversations/{telefone}',
       auth: 'apiKey',
+      scope: 'read',
       request: { params: PHONE_PARAMS },
       responses: { 200: { description: 'As conversas do telefone.', schema: conversationsResponseSchema } },
       errors: ['INVALID_PHONE'],
@@ -32,7 +33,11 @@ export const conversationHistoryRoute: HttpRoute<ConversationHistoryDeps> = {
         // Any valid number can be looked up, landline or not: it is a read.
         const phone = normalizePhone(params.telefone, { allowLandlines: true });
         if (!phone.ok) throw PHONE_PARAMS.invalid(request);
-        const messages = await c.store.listMessages(auth.tenant.id, phone.value.e164, HISTORY_LIMIT);
+        // A key limited to some template types sees only messages of those types (and replies).
+        const allowed = auth.apiKey.allowedTemplateTypes;
+        const messages = (await c.store.listMessages(auth.tenant.id, phone.value.e164, HISTORY_LIMIT)).filter(
+          (m) => m.templateType === null || allowed.includes(m.templateType),
+        );
         const body: ConversationsResponse = {
           success: true,
           telefone: phone.value.e164,

@@ -1,7 +1,7 @@
 import { getQueueForTenant } from '../../app/get-queue-for-tenant.ts';
 import { DomainError } from '../../domain/errors.ts';
 import type { CampaignStore } from '../../ports/store.ts';
-import type { AuthDeps } from '../authenticate.ts';
+import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
 import { type CampaignResponse, campaignResponseSchema, externalIdParamsSchema } from '../schemas/billing.ts';
 import { queueStatusView } from '../views.ts';
@@ -16,6 +16,7 @@ export const getCampaignRoute: HttpRoute<GetCampaignDeps> = {
       method: 'GET',
       path: '/api/v1/billing/campaigns/{external_id}',
       auth: 'apiKey',
+      scope: 'read',
       request: {
         params: { schema: externalIdParamsSchema, invalid: () => new DomainError('CAMPAIGN_NOT_FOUND') },
       },
@@ -30,9 +31,15 @@ export const getCampaignRoute: HttpRoute<GetCampaignDeps> = {
       },
       handler: async (c: GetCampaignDeps, { auth, params }) => {
         const campaign = await c.store.getCampaign(auth.tenant.id, params.external_id);
-        // A campaign still being created has no answer yet: it is not found until it is.
-        if (campaign?.state !== 'created') throw new DomainError('CAMPAIGN_NOT_FOUND');
-        const queue = await getQueueForTenant(c, auth.tenant.id, campaign.queueId);
+        // A campaign still being created has no answer yet: it is not found until it is. Nor is one
+        // of a template type the key may not use: the same 404 as an unknown external_id.
+        if (
+          campaign?.state !== 'created' ||
+          !auth.apiKey.allowedTemplateTypes.includes(campaign.templateType)
+        ) {
+          throw new DomainError('CAMPAIGN_NOT_FOUND');
+        }
+        const queue = await getQueueForTenant(c, queueOwnerOf(auth), campaign.queueId);
         const body: CampaignResponse = {
           success: true,
           billing_campaign_id: campaign.id,

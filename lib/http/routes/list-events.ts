@@ -1,6 +1,6 @@
-import { getQueueForTenant } from '../../app/get-queue-for-tenant.ts';
+import { getQueueForTenant, ownsQueue } from '../../app/get-queue-for-tenant.ts';
 import type { CallbackStore, CampaignStore, StoredCallbackEvent } from '../../ports/store.ts';
-import type { AuthDeps } from '../authenticate.ts';
+import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
 import { billingEventsQuerySchema, billingEventsResponseSchema } from '../schemas/events.ts';
 
@@ -26,6 +26,7 @@ export const listEventsRoute: HttpRoute<ListEventsDeps> = {
       method: 'GET',
       path: '/api/v1/billing/events',
       auth: 'apiKey',
+      scope: 'read',
       request: { query: { schema: billingEventsQuerySchema } },
       responses: { 200: { description: 'Uma página de eventos.', schema: billingEventsResponseSchema } },
       errors: ['QUEUE_NOT_FOUND'],
@@ -44,16 +45,28 @@ export const listEventsRoute: HttpRoute<ListEventsDeps> = {
       handler: async (c: ListEventsDeps, { auth, query }) => {
         const { since, queue_id, limit, cursor } = query;
         // Another tenant's queue is a 404, as everywhere else.
-        const queue = queue_id ? await getQueueForTenant(c, auth.tenant.id, queue_id) : undefined;
+        const owner = queueOwnerOf(auth);
+        const queue = queue_id ? await getQueueForTenant(c, owner, queue_id) : undefined;
         const page = await c.store.listCallbackEvents(auth.tenant.id, {
           queueId: queue?.id,
           since: since ? new Date(since).toISOString() : undefined,
           limit,
           cursor,
         });
+        // A key limited to some template types sees only the events of their queues.
+        const queueIds = [...new Set(page.items.map((e) => e.queueId))];
+        const visible = new Set(
+          (await Promise.all(queueIds.map((id) => c.store.getQueue(id))))
+            .filter((q) => q !== undefined && ownsQueue(owner, q))
+            .map((q) => q?.id),
+        );
         return {
           statusCode: 200,
-          body: { success: true, events: page.items.map(eventView), next_cursor: page.nextCursor },
+          body: {
+            success: true,
+            events: page.items.filter((e) => visible.has(e.queueId)).map(eventView),
+            next_cursor: page.nextCursor,
+          },
         };
       },
     }),

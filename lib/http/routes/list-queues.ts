@@ -1,5 +1,6 @@
+import { ownsQueue } from '../../app/get-queue-for-tenant.ts';
 import type { CampaignStore } from '../../ports/store.ts';
-import type { AuthDeps } from '../authenticate.ts';
+import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
 import { queueListQuerySchema, queueListResponseSchema } from '../schemas/queues.ts';
 import { queueStatusView } from '../views.ts';
@@ -14,6 +15,7 @@ export const listQueuesRoute: HttpRoute<ListQueuesDeps> = {
       method: 'GET',
       path: '/api/v1/billing/queues',
       auth: 'apiKey',
+      scope: 'read',
       request: { query: { schema: queueListQuerySchema } },
       responses: { 200: { description: 'Uma página de filas.', schema: queueListResponseSchema } },
       errors: [],
@@ -32,7 +34,10 @@ export const listQueuesRoute: HttpRoute<ListQueuesDeps> = {
           statusCode: 200,
           body: {
             success: true,
-            queues: page.items.map((q) => queueStatusView(q, auth.tenant.config, now, calendar)),
+            // A key limited to some template types sees only their queues (a page may come out shorter).
+            queues: page.items
+              .filter((q) => ownsQueue(queueOwnerOf(auth), q))
+              .map((q) => queueStatusView(q, auth.tenant.config, now, calendar)),
             next_cursor: page.nextCursor,
           },
         };

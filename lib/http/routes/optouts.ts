@@ -33,6 +33,7 @@ export const optOutsRoute: HttpRoute<OptOutsDeps> = {
       method: 'GET',
       path: BASE,
       auth: 'apiKey',
+      scope: 'read',
       request: { query: { schema: optOutListQuerySchema } },
       responses: { 200: { description: 'Uma página da lista.', schema: optOutListResponseSchema } },
       errors: [],
@@ -55,6 +56,7 @@ export const optOutsRoute: HttpRoute<OptOutsDeps> = {
       method: 'POST',
       path: BASE,
       auth: 'apiKey',
+      scope: 'control',
       request: {
         body: {
           schema: optOutCreateRequestSchema,
@@ -82,6 +84,7 @@ export const optOutsRoute: HttpRoute<OptOutsDeps> = {
       method: 'DELETE',
       path: `${BASE}/{telefone}`,
       auth: 'apiKey',
+      scope: 'control',
       request: { params: PHONE_PARAMS },
       responses: { 200: { description: 'Removido.', schema: optOutDeleteResponseSchema } },
       errors: ['INVALID_PHONE', 'OPT_OUT_NOT_FOUND'],

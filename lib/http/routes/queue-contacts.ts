@@ -1,6 +1,6 @@
 import { getQueueForTenant } from '../../app/get-queue-for-tenant.ts';
 import type { CampaignStore } from '../../ports/store.ts';
-import type { AuthDeps } from '../authenticate.ts';
+import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
 import { queueContactsQuerySchema, queueContactsResponseSchema } from '../schemas/queues.ts';
 import { contactView } from '../views.ts';
@@ -16,6 +16,7 @@ export const queueContactsRoute: HttpRoute<QueueContactsDeps> = {
       method: 'GET',
       path: '/api/v1/billing/queue/{queue_id}/contacts',
       auth: 'apiKey',
+      scope: 'read',
       request: { params: QUEUE_ID_PARAMS, query: { schema: queueContactsQuerySchema } },
       responses: { 200: { description: 'Uma página de contatos.', schema: queueContactsResponseSchema } },
       errors: ['QUEUE_NOT_FOUND'],
@@ -27,7 +28,7 @@ export const queueContactsRoute: HttpRoute<QueueContactsDeps> = {
           'Status, tentativas, último erro e mensagem renderizada de cada contato, paginados por `cursor`.',
       },
       handler: async (c: QueueContactsDeps, { auth, params, query }) => {
-        const queue = await getQueueForTenant(c, auth.tenant.id, params.queue_id);
+        const queue = await getQueueForTenant(c, queueOwnerOf(auth), params.queue_id);
         const { status, limit, cursor } = query;
         const page = await c.store.listContacts(queue.id, { status, limit, cursor });
         return {

@@ -1,6 +1,6 @@
 import { controlQueue } from '../../app/control-queue.ts';
 import { DomainError } from '../../domain/errors.ts';
-import type { AuthDeps } from '../authenticate.ts';
+import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
 import { queueControlRequestSchema, queueControlResponseSchema } from '../schemas/queues.ts';
 import { QUEUE_ID_PARAMS } from './path-parameters.ts';
@@ -15,6 +15,7 @@ export const queueControlRoute: HttpRoute<QueueControlDeps> = {
       method: 'POST',
       path: '/api/v1/billing/queue/{queue_id}/control',
       auth: 'apiKey',
+      scope: 'control',
       request: {
         params: QUEUE_ID_PARAMS,
         body: {
@@ -40,7 +41,7 @@ export const queueControlRoute: HttpRoute<QueueControlDeps> = {
           '`pause` só para fila rodando; `resume` para fila pausada ou com instância fora do ar; `cancel` para fila não finalizada.',
       },
       handler: async (c: QueueControlDeps, { auth, params, body }) => {
-        const { message, queue } = await controlQueue(c, auth.tenant.id, params.queue_id, body.action);
+        const { message, queue } = await controlQueue(c, queueOwnerOf(auth), params.queue_id, body.action);
         return {
           statusCode: 200,
           body: { success: true, message, queue_id: queue.id, status: queue.status },

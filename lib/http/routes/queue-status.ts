@@ -1,6 +1,6 @@
 import { getQueueForTenant } from '../../app/get-queue-for-tenant.ts';
 import type { CampaignStore } from '../../ports/store.ts';
-import type { AuthDeps } from '../authenticate.ts';
+import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
 import { queueStatusSchema } from '../schemas/queues.ts';
 import { queueStatusView } from '../views.ts';
@@ -16,6 +16,7 @@ export const queueStatusRoute: HttpRoute<QueueStatusDeps> = {
       method: 'GET',
       path: '/api/v1/billing/queue/{queue_id}/status',
       auth: 'apiKey',
+      scope: 'read',
       request: { params: QUEUE_ID_PARAMS },
       responses: { 200: { description: 'Status da fila.', schema: queueStatusSchema } },
       errors: ['QUEUE_NOT_FOUND'],
@@ -26,7 +27,7 @@ export const queueStatusRoute: HttpRoute<QueueStatusDeps> = {
         description: 'Progresso e contadores de uma fila de envio.',
       },
       handler: async (c: QueueStatusDeps, { auth, params }) => {
-        const queue = await getQueueForTenant(c, auth.tenant.id, params.queue_id);
+        const queue = await getQueueForTenant(c, queueOwnerOf(auth), params.queue_id);
         const calendar = await c.store.getCalendar(auth.tenant.id);
         return { statusCode: 200, body: queueStatusView(queue, auth.tenant.config, c.clock.now(), calendar) };
       },

@@ -31,6 +31,7 @@ export const sendBillingRoute = (kind: SendBillingKind): HttpRoute<SendBillingDe
       method: 'POST',
       path: `/api/v1/billing/send/${kind.templateType}`,
       auth: 'apiKey',
+      scope: 'send',
       templateType: kind.templateType,
       request: {
         query: { schema: sendQuerySchema },
