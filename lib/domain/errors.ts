@@ -74,6 +74,8 @@ export const ERROR_TABLE = {
   EXTERNAL_ID_CONFLICT: spec(409, (p) => `external_id '${p.externalId}' já existe com outro conteúdo`),
   INVALID_CALLBACK_URL: spec(400, (p) => `callback_url não permitida: ${p.reason}`),
   QUEUE_NOT_FOUND: spec(404, 'Fila não encontrada'),
+  CONTACT_NOT_FOUND: spec(404, 'Contato não encontrado nesta fila'),
+  INVALID_PERIOD: spec(400, (p) => `Período inválido: ${p.reason}`),
   CAMPAIGN_NOT_FOUND: spec(404, 'Campanha não encontrada'),
   ROUTE_NOT_FOUND: spec(404, 'Rota não encontrada'),
   METHOD_NOT_ALLOWED: spec(405, 'Método não permitido'),
