@@ -145,4 +145,15 @@ describe('dashboard API (local stack)', () => {
     expect(notifications.body.queues[0].allowed_actions).toEqual([]);
     expect(overdue.body.queues).toEqual([]);
   });
+
+  it('searches opt-outs by the digits of the phone', async () => {
+    await s.test.post(`${API}/optouts`, { telefone: '11 98888-1234' }, { key: tenant.key });
+    await s.test.post(`${API}/optouts`, { telefone: '11 97777-5678' }, { key: tenant.key });
+
+    const found = await get('/optouts?telefone=8888');
+    const bad = await get('/optouts?telefone=abc');
+
+    expect(found.body.opt_outs.map((o: { telefone: string }) => o.telefone)).toEqual(['+5511988881234']);
+    expect([bad.status, bad.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
 });
