@@ -78,6 +78,7 @@ export const ERROR_TABLE = {
   INVALID_PERIOD: spec(400, (p) => `Período inválido: ${p.reason}`),
   CAMPAIGN_NOT_FOUND: spec(404, 'Campanha não encontrada'),
   ROUTE_NOT_FOUND: spec(404, 'Rota não encontrada'),
+  DASHBOARD_NOT_BUILT: spec(404, 'Painel não compilado neste servidor: rode npm run build:dashboard'),
   METHOD_NOT_ALLOWED: spec(405, 'Método não permitido'),
   INVALID_ACTION: spec(400, 'Ação inválida. Use: pause, resume ou cancel'),
   QUEUE_NOT_RUNNING: spec(400, 'Fila não está rodando'),

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
+import { ensureDashboardBuilt } from './dashboard-build.ts';
 import {
   DEMO_SIGNING_SECRET_FILE,
   type LocalRoles,
@@ -30,6 +31,7 @@ const main = async (): Promise<void> => {
   } else {
     roles = { api: true, worker: mode !== 'api' };
   }
+  if (roles.api) await ensureDashboardBuilt();
   const stack = await startLocalStack(config, {}, roles);
   const line = '-'.repeat(72);
   const lines = [line];
@@ -38,6 +40,7 @@ const main = async (): Promise<void> => {
       `Billing reminders running at ${stack.url}`,
       `  health:    ${stack.url}/health`,
       `  API docs:  ${stack.url}/api/v1/billing/docs`,
+      `  dashboard: ${stack.url}/dashboard (log in with the demo key)`,
     );
   } else {
     lines.push(`Billing worker ${process.pid} joined the stack of pid ${roles.attachTo?.pid}`);

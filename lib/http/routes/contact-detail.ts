@@ -67,6 +67,7 @@ export const contactDetailRoute: HttpRoute<ContactDetailDeps> = {
             success: true,
             queue_id: queue.id,
             contact: contactView(contact),
+            variables: contact.variables,
             timeline: timelineOf(contact),
             conversation: messages
               .slice()

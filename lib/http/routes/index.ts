@@ -2,6 +2,7 @@ import type { Container } from '../../composition.ts';
 import type { HttpRoute, Operation } from '../route.ts';
 import { contactDetailRoute } from './contact-detail.ts';
 import { conversationHistoryRoute } from './conversation-history.ts';
+import { dashboardRoute } from './dashboard.ts';
 import { docsRoute } from './docs.ts';
 import { evolutionWebhookRoute } from './evolution-webhook.ts';
 import { getCampaignRoute } from './get-campaign.ts';
@@ -51,6 +52,7 @@ export const ROUTES: readonly HttpRoute<Container>[] = [
   evolutionWebhookRoute,
   openApiRoute,
   docsRoute,
+  dashboardRoute,
 ];
 
 /** An operation of the list, with the name of the route (and entry point) that serves it. */

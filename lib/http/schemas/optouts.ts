@@ -50,3 +50,5 @@ export const optOutCreateResponseSchema = z
 export const optOutDeleteResponseSchema = z
   .object({ success: z.literal(true), message: z.string(), telefone: z.string() })
   .openapi('OptOutDeleteResponse');
+
+export type OptOutListResponse = z.infer<typeof optOutListResponseSchema>;

@@ -118,6 +118,9 @@ export const contactDetailResponseSchema = z
     success: z.literal(true),
     queue_id: z.uuid(),
     contact: queueContactSchema,
+    variables: z.record(z.string(), z.union([z.string(), z.number()])).openapi({
+      description: 'As variáveis do template, enviadas e calculadas (valor, data_vencimento, ...).',
+    }),
     timeline: z
       .array(z.object({ step: z.enum(TIMELINE_STEPS), at: isoInstant() }))
       .openapi({ description: 'O que aconteceu com a mensagem, em ordem.' }),
@@ -137,3 +140,7 @@ export const contactDetailResponseSchema = z
       .openapi({ description: 'Mensagens com este telefone, mais antigas primeiro (até 200).' }),
   })
   .openapi('ContactDetailResponse');
+
+export type StatsResponse = z.infer<typeof statsResponseSchema>;
+export type InstancesResponse = z.infer<typeof instancesResponseSchema>;
+export type ContactDetailResponse = z.infer<typeof contactDetailResponseSchema>;
