@@ -109,6 +109,8 @@ const showShell = (me: MeResponse) => {
     }
     setLiveRefresh(undefined);
     main.replaceChildren();
+    // Busy while the page reads its first data (the stylesheet shows "Carregando…").
+    main.setAttribute('aria-busy', 'true');
     try {
       const page = await mount(main, (found as RegExpMatchArray).slice(1));
       document.title = `${page.title} - ${me.tenant.name}`;
@@ -124,6 +126,7 @@ const showShell = (me: MeResponse) => {
         ),
       );
     }
+    main.setAttribute('aria-busy', 'false');
     main.focus();
   };
   window.onhashchange = route;

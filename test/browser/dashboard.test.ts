@@ -47,6 +47,12 @@ describe('operator dashboard (Chromium)', () => {
     await page.getByRole('button', { name: 'Entrar' }).click();
   };
 
+  /** Waits for the page titled `heading` to have read its data. */
+  const loaded = async (heading: string) => {
+    await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+    await page.locator('main[aria-busy="false"]').waitFor();
+  };
+
   const cellTexts = (column: number) =>
     page.locator(`main table tbody tr td:nth-child(${column})`).allInnerTexts();
 
@@ -78,7 +84,7 @@ describe('operator dashboard (Chromium)', () => {
 
     await page.getByLabel('Chave da API').fill(tenant.key);
     await page.getByRole('button', { name: 'Entrar' }).click();
-    await page.getByRole('heading', { name: 'Visão geral' }).waitFor();
+    await loaded('Visão geral');
 
     const header = await page.locator('header').innerText();
     expect(header).toContain(`Tenant ${tenant.tenantId}`);
@@ -245,23 +251,24 @@ describe('operator dashboard (Chromium)', () => {
 
   it('fits a 390 x 844 phone on every page without scrolling sideways', async () => {
     const { queueId } = await s.sendBatch(tenant, 2, 'Telefone');
-    await s.waitForStatus(tenant, queueId, ['completed']);
+    const external = (await s.waitForStatus(tenant, queueId, ['completed'])).external_id;
     await page.setViewportSize({ width: 390, height: 844 });
     await login(tenant.key);
-    for (const hash of [
-      '#/visao-geral',
-      '#/filas',
-      `#/filas/${queueId}`,
-      `#/filas/${queueId}/contatos/0`,
-      '#/opt-outs',
-      '#/eventos',
-    ]) {
+    const pages: [hash: string, heading: string][] = [
+      ['#/visao-geral', 'Visão geral'],
+      ['#/filas', 'Filas'],
+      [`#/filas/${queueId}`, `Fila ${external}`],
+      [`#/filas/${queueId}/contatos/0`, 'Telefone 0'],
+      ['#/opt-outs', 'Opt-outs'],
+      ['#/eventos', 'Eventos'],
+    ];
+    for (const [hash, heading] of pages) {
       await page.goto(`${s.test.url}/dashboard${hash}`);
-      await page.locator('main h1').waitFor();
+      await loaded(heading);
       expect(await scrollsSideways(page), hash).toBe(false);
     }
     await page.goto(`${s.test.url}/dashboard#/filas/${queueId}`);
-    await page.locator('main h1').waitFor();
+    await loaded(`Fila ${external}`);
     await page.screenshot({ path: join(SCREENSHOTS, 'fila-celular.png'), fullPage: true });
   });
 });

@@ -44,6 +44,7 @@ export const mountEvents: MountPage = async (main) => {
       pager.reset();
       void refresh();
     },
+    'Todas',
   );
   main.append(h('h1', {}, 'Eventos'), h('div', { class: 'filters' }, queue.element), list, pager.element);
 

@@ -75,7 +75,16 @@ export const mountQueue: MountPage = async (main, [queueId]) => {
     void loadContacts();
   });
   const buttons = ACTIONS.map(([action, label]) =>
-    h('button', { type: 'button', 'data-action': action, onclick: () => void control(action) }, label),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: action === 'cancel' ? 'danger' : undefined,
+        'data-action': action,
+        onclick: () => void control(action),
+      },
+      label,
+    ),
   );
   const confirmDialog = h(
     'dialog',

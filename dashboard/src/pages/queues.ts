@@ -23,17 +23,18 @@ const QUEUE_STATUS_LABELS: [string, string][] = [
   ['failed', 'Falhou'],
 ];
 
-/** A labelled select with an "all" option; `onChange` on every change. */
+/** A labelled select with an "all" option (`allLabel`); `onChange` on every change. */
 export const filterSelect = (
   id: string,
   label: string,
   options: [string, string][],
   onChange: () => void,
+  allLabel = 'Todos',
 ) => {
   const select = h(
     'select',
     { id, onchange: onChange },
-    h('option', { value: '' }, 'Todos'),
+    h('option', { value: '' }, allLabel),
     ...options.map(([value, text]) => h('option', { value }, text)),
   );
   return { select, element: h('span', { class: 'field' }, h('label', { for: id }, label), select) };
