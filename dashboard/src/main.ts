@@ -73,16 +73,30 @@ const showLogin = (problem?: string) => {
   input.focus();
 };
 
-const logout = () => {
+/** Forgets the key and shows the login, with the reason when the API refused the key. */
+const logoutWith = (problem?: string) => {
+  window.onhashchange = null;
   forgetKey();
   history.replaceState(null, '', location.pathname);
-  showLogin();
+  showLogin(problem);
 };
 
 const showShell = (me: MeResponse) => {
   setTimeZone(me.tenant.timezone);
   const links = NAVIGATION.map(([href, label]) => h('a', { href }, label));
   const main = h('main', { id: 'conteudo', tabindex: -1 });
+  // A live refresh that fails (connection lost, hourly limit) says why here and keeps the last data.
+  const liveProblem = h('p', { class: 'message error live', role: 'alert', hidden: true });
+  const live = (refresh: () => Promise<void>) => async () => {
+    try {
+      await refresh();
+      liveProblem.hidden = true;
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 401) return logoutWith(failure.message);
+      liveProblem.textContent = failure instanceof ApiError ? failure.message : String(failure);
+      liveProblem.hidden = false;
+    }
+  };
   fill(
     app,
     h(
@@ -90,8 +104,9 @@ const showShell = (me: MeResponse) => {
       { class: 'top' },
       h('div', { class: 'tenant' }, h('strong', {}, me.tenant.name), h('span', {}, me.tenant.timezone)),
       h('nav', { 'aria-label': 'Principal' }, ...links),
-      h('button', { type: 'button', class: 'secondary', onclick: logout }, 'Sair'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => logoutWith() }, 'Sair'),
     ),
+    liveProblem,
     main,
   );
 
@@ -114,9 +129,9 @@ const showShell = (me: MeResponse) => {
     try {
       const page = await mount(main, (found as RegExpMatchArray).slice(1));
       document.title = `${page.title} - ${me.tenant.name}`;
-      setLiveRefresh(page.refresh, page.refreshMs);
+      if (page.refresh) setLiveRefresh(live(page.refresh), page.refreshMs);
     } catch (failure) {
-      if (failure instanceof ApiError && failure.status === 401) return showLogin(failure.message);
+      if (failure instanceof ApiError && failure.status === 401) return logoutWith(failure.message);
       fill(
         main,
         h(
