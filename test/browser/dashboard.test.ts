@@ -4,7 +4,12 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
 import { ensureDashboardBuilt } from '../../lib/local/dashboard-build.ts';
-import { inPage, launchChromium, scrollsSideways } from '../support/browser.ts';
+import {
+  inPage,
+  launchChromium,
+  scrollsSideways,
+  seriousAccessibilityViolations,
+} from '../support/browser.ts';
 import { API } from '../support/local-stack.ts';
 import {
   FAST_PACE,
@@ -268,9 +273,55 @@ describe('operator dashboard (Chromium)', () => {
       await page.goto(`${s.test.url}/dashboard${hash}`);
       await loaded(heading);
       expect(await scrollsSideways(page), hash).toBe(false);
+      expect(await seriousAccessibilityViolations(page), hash).toEqual([]);
     }
     await page.goto(`${s.test.url}/dashboard#/filas/${queueId}`);
     await loaded(`Fila ${external}`);
     await page.screenshot({ path: join(SCREENSHOTS, 'fila-celular.png'), fullPage: true });
+  });
+
+  it('has no serious or critical accessibility violations on any page, login included (axe-core)', async () => {
+    const { queueId } = await s.sendBatch(tenant, 2, 'Acessivel');
+    const external = (await s.waitForStatus(tenant, queueId, ['completed'])).external_id;
+    await page.goto(`${s.test.url}/dashboard`);
+    await page.getByLabel('Chave da API').waitFor();
+    expect(await seriousAccessibilityViolations(page), 'login').toEqual([]);
+    await login(tenant.key);
+    await loaded('Visão geral');
+    const pages: [hash: string, heading: string][] = [
+      ['#/visao-geral', 'Visão geral'],
+      ['#/filas', 'Filas'],
+      [`#/filas/${queueId}`, `Fila ${external}`],
+      [`#/filas/${queueId}/contatos/0`, 'Acessivel 0'],
+      ['#/opt-outs', 'Opt-outs'],
+      ['#/eventos', 'Eventos'],
+    ];
+    for (const [hash, heading] of pages) {
+      await page.goto(`${s.test.url}/dashboard${hash}`);
+      await loaded(heading);
+      expect(await seriousAccessibilityViolations(page), hash).toEqual([]);
+    }
+  });
+
+  it('can be used with the keyboard alone: log in, reach Filas, open a queue', async () => {
+    const { queueId } = await s.sendBatch(tenant, 1, 'Teclado');
+    const external = (await s.waitForStatus(tenant, queueId, ['completed'])).external_id;
+    await page.goto(`${s.test.url}/dashboard`);
+    await page.getByLabel('Chave da API').waitFor();
+
+    // The key field has the focus on arrival; Enter submits.
+    await page.keyboard.type(tenant.key);
+    await page.keyboard.press('Enter');
+    await loaded('Visão geral');
+    // Tab through the header to the Filas link.
+    const focusedText = () => inPage<string>(page, 'document.activeElement?.textContent ?? ""');
+    for (let i = 0; i < 10 && (await focusedText()) !== 'Filas'; i++) await page.keyboard.press('Tab');
+    expect(await focusedText()).toBe('Filas');
+    await page.keyboard.press('Enter');
+    await loaded('Filas');
+    for (let i = 0; i < 20 && (await focusedText()) !== external; i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+
+    await loaded(`Fila ${external}`);
   });
 });
