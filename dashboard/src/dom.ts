@@ -27,10 +27,8 @@ export const h = <K extends keyof HTMLElementTagNameMap>(
 };
 
 /** Replaces an element's content. */
-export const fill = (element: Element, ...children: Child[]): void => {
-  element.replaceChildren();
-  element.append(...h('div', {}, ...children).childNodes);
-};
+export const fill = (element: Element, ...children: Child[]): void =>
+  element.replaceChildren(...h('div', {}, ...children).childNodes);
 
 /** A table with a caption, header cells and rows; on a phone each row becomes a card whose cells name their column. */
 export const table = (caption: string, headers: string[], rows: Child[][]): HTMLElement =>

@@ -1,5 +1,6 @@
 import { TZDate } from '@date-fns/tz';
 import { addDays, startOfDay } from 'date-fns';
+import { contactTimeline } from '../domain/contact-timeline.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { BillingContact, BillingQueue } from '../domain/types.ts';
 import type { CampaignStore, FeedbackStore } from '../ports/store.ts';
@@ -40,6 +41,8 @@ const PAGE = 100;
 
 type ActivityStore = Pick<CampaignStore, 'listQueues' | 'listContacts'> & Pick<FeedbackStore, 'listOptOuts'>;
 
+const isFigure = (step: string): step is Figure => (FIGURES as readonly string[]).includes(step);
+
 const zeroFigures = (): Figures => ({
   sent: 0,
   delivered: 0,
@@ -49,16 +52,6 @@ const zeroFigures = (): Figures => ({
   stalled: 0,
   opted_out: 0,
 });
-
-/** When each figure happened to a contact (absent: it did not). */
-const contactMoments = (c: BillingContact): [Figure, string | null | undefined][] => [
-  ['sent', c.sentAt],
-  ['delivered', c.deliveredAt],
-  ['read', c.readAt],
-  ['replied', c.repliedAt],
-  ['failed', c.status === 'failed' ? c.lastErrorAt : null],
-  ['stalled', c.stalledAt],
-];
 
 /**
  * The period's bucket boundaries, the last one at or after `to`: whole UTC hours (every Brazilian
@@ -143,7 +136,8 @@ export const tenantStats = async (
   };
 
   for await (const { contacts } of queuesActiveIn(deps.store, tenantId, query))
-    for (const contact of contacts) for (const [figure, at] of contactMoments(contact)) add(figure, at);
+    for (const contact of contacts)
+      for (const { step, at } of contactTimeline(contact)) if (isFigure(step)) add(step, at);
   for await (const optOut of allPages((cursor) =>
     deps.store.listOptOuts(tenantId, { limit: PAGE, cursor }),
   )) {

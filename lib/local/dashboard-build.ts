@@ -19,8 +19,11 @@ const newest = async (dir: string): Promise<number> => {
   return Math.max(0, ...times);
 };
 
-/** `fresh` when the build is newer than every source, `built` after building. */
-export const ensureDashboardBuilt = async (): Promise<'fresh' | 'built'> => {
+/**
+ * `fresh` when the build is newer than every source, `built` after building, `no-vite` when it
+ * should be built but Vite is not installed (an install without development dependencies).
+ */
+export const ensureDashboardBuilt = async (): Promise<'fresh' | 'built' | 'no-vite'> => {
   const builtAt = await stat(join(DASHBOARD_DIST, 'index.html')).then(
     (s) => s.mtimeMs,
     () => 0,
@@ -30,7 +33,8 @@ export const ensureDashboardBuilt = async (): Promise<'fresh' | 'built'> => {
     (await stat(join(DASHBOARD_DIR, 'index.html'))).mtimeMs,
   );
   if (builtAt > sources) return 'fresh';
-  const { build } = await import('vite');
-  await build({ configFile: join(DASHBOARD_DIR, 'vite.config.ts'), logLevel: 'warn' });
+  const vite = await import('vite').catch(() => undefined);
+  if (!vite) return 'no-vite';
+  await vite.build({ configFile: join(DASHBOARD_DIR, 'vite.config.ts'), logLevel: 'warn' });
   return 'built';
 };

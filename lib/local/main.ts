@@ -31,7 +31,7 @@ const main = async (): Promise<void> => {
   } else {
     roles = { api: true, worker: mode !== 'api' };
   }
-  if (roles.api) await ensureDashboardBuilt();
+  const dashboard = roles.api ? await ensureDashboardBuilt() : 'fresh';
   const stack = await startLocalStack(config, {}, roles);
   const line = '-'.repeat(72);
   const lines = [line];
@@ -40,7 +40,9 @@ const main = async (): Promise<void> => {
       `Billing reminders running at ${stack.url}`,
       `  health:    ${stack.url}/health`,
       `  API docs:  ${stack.url}/api/v1/billing/docs`,
-      `  dashboard: ${stack.url}/dashboard (log in with the demo key)`,
+      dashboard === 'no-vite'
+        ? '  dashboard: not built and Vite is not installed (npm install, then npm run build:dashboard)'
+        : `  dashboard: ${stack.url}/dashboard (log in with the demo key)`,
     );
   } else {
     lines.push(`Billing worker ${process.pid} joined the stack of pid ${roles.attachTo?.pid}`);

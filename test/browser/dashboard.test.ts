@@ -29,6 +29,16 @@ const SCREENSHOTS = join(import.meta.dirname, 'screenshots');
 // Live refreshes are API requests: the test tenants get room for them.
 const ROOMY = { apiRateLimitPerHour: 100_000 };
 
+/** Every page of the dashboard as [hash, heading], with one queue and its first contact. */
+const everyPage = (queueId: string, externalId: string, firstContact: string): [string, string][] => [
+  ['#/visao-geral', 'Visão geral'],
+  ['#/filas', 'Filas'],
+  [`#/filas/${queueId}`, `Fila ${externalId}`],
+  [`#/filas/${queueId}/contatos/0`, firstContact],
+  ['#/opt-outs', 'Opt-outs'],
+  ['#/eventos', 'Eventos'],
+];
+
 describe('operator dashboard (Chromium)', () => {
   let s: SendingStack;
   let browser: Browser;
@@ -261,15 +271,7 @@ describe('operator dashboard (Chromium)', () => {
     await loaded('Visão geral');
     await page.screenshot({ path: join(SCREENSHOTS, 'visao-geral.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
-    const pages: [hash: string, heading: string][] = [
-      ['#/visao-geral', 'Visão geral'],
-      ['#/filas', 'Filas'],
-      [`#/filas/${queueId}`, `Fila ${external}`],
-      [`#/filas/${queueId}/contatos/0`, 'Telefone 0'],
-      ['#/opt-outs', 'Opt-outs'],
-      ['#/eventos', 'Eventos'],
-    ];
-    for (const [hash, heading] of pages) {
+    for (const [hash, heading] of everyPage(queueId, external, 'Telefone 0')) {
       await page.goto(`${s.test.url}/dashboard${hash}`);
       await loaded(heading);
       expect(await scrollsSideways(page), hash).toBe(false);
@@ -288,15 +290,7 @@ describe('operator dashboard (Chromium)', () => {
     expect(await seriousAccessibilityViolations(page), 'login').toEqual([]);
     await login(tenant.key);
     await loaded('Visão geral');
-    const pages: [hash: string, heading: string][] = [
-      ['#/visao-geral', 'Visão geral'],
-      ['#/filas', 'Filas'],
-      [`#/filas/${queueId}`, `Fila ${external}`],
-      [`#/filas/${queueId}/contatos/0`, 'Acessivel 0'],
-      ['#/opt-outs', 'Opt-outs'],
-      ['#/eventos', 'Eventos'],
-    ];
-    for (const [hash, heading] of pages) {
+    for (const [hash, heading] of everyPage(queueId, external, 'Acessivel 0')) {
       await page.goto(`${s.test.url}/dashboard${hash}`);
       await loaded(heading);
       expect(await seriousAccessibilityViolations(page), hash).toEqual([]);

@@ -1,38 +1,16 @@
 import { getQueueForTenant } from '../../app/get-queue-for-tenant.ts';
+import { contactTimeline } from '../../domain/contact-timeline.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { classifyReply } from '../../domain/reply-intent.ts';
-import type { BillingContact } from '../../domain/types.ts';
 import type { CampaignStore, ConversationStore } from '../../ports/store.ts';
 import type { AuthDeps } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
-import {
-  contactDetailResponseSchema,
-  contactParamsSchema,
-  type TIMELINE_STEPS,
-} from '../schemas/overview.ts';
+import { contactDetailResponseSchema, contactParamsSchema } from '../schemas/overview.ts';
 import { contactView } from '../views.ts';
 
 type ContactDetailDeps = AuthDeps & { store: CampaignStore & ConversationStore };
 
 const CONVERSATION_LIMIT = 200;
-
-/** What happened to the contact's message, oldest first (steps that did not happen are left out). */
-const timelineOf = (c: BillingContact) => {
-  const steps: [(typeof TIMELINE_STEPS)[number], string | null | undefined][] = [
-    ['claimed', c.claimedAt],
-    ['sent', c.sentAt],
-    ['server_ack', c.serverAckAt],
-    ['delivered', c.deliveredAt],
-    ['read', c.readAt],
-    ['replied', c.repliedAt],
-    ['stalled', c.stalledAt],
-    ['failed', c.status === 'failed' ? c.lastErrorAt : null],
-  ];
-  return steps
-    .filter((s): s is [(typeof TIMELINE_STEPS)[number], string] => !!s[1])
-    .map(([step, at]) => ({ step, at }))
-    .sort((a, b) => a.at.localeCompare(b.at));
-};
 
 /** GET /api/v1/billing/queue/{queue_id}/contacts/{index}: one contact, its timeline and its conversation. */
 export const contactDetailRoute: HttpRoute<ContactDetailDeps> = {
@@ -68,7 +46,7 @@ export const contactDetailRoute: HttpRoute<ContactDetailDeps> = {
             queue_id: queue.id,
             contact: contactView(contact),
             variables: contact.variables,
-            timeline: timelineOf(contact),
+            timeline: contactTimeline(contact),
             conversation: messages
               .slice()
               .sort((a, b) => a.at.localeCompare(b.at))

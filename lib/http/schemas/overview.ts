@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FIGURES } from '../../app/tenant-activity.ts';
+import { TIMELINE_STEPS } from '../../domain/contact-timeline.ts';
 import { TEMPLATE_TYPES } from '../../domain/types.ts';
 import { counter, isoInstant } from './common.ts';
 import { queueContactSchema } from './queues.ts';
@@ -101,17 +102,6 @@ export const contactParamsSchema = z.object({
   queue_id: z.uuid().openapi({ example: '660e8400-e29b-41d4-a716-446655440000' }),
   index: z.coerce.number().int().min(0).max(100_000).openapi({ description: 'Posição do contato no lote.' }),
 });
-
-export const TIMELINE_STEPS = [
-  'claimed',
-  'sent',
-  'server_ack',
-  'delivered',
-  'read',
-  'replied',
-  'stalled',
-  'failed',
-] as const;
 
 export const contactDetailResponseSchema = z
   .object({
