@@ -133,6 +133,13 @@ export const API_ACCESS: Readonly<Record<string, FunctionAccess & { defers?: boo
   'list-queues': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
   'list-events': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
   optouts: { table: [...AUTH, ...READ, ...WRITE], indexes: ['gsi1'] },
+  // The operator dashboard: its static files, and the reads behind its pages (queues, contacts and
+  // opt-outs listed through gsi1; a contact's conversation by phone through gsi1).
+  dashboard: { table: [] },
+  me: { table: [...AUTH, ...READ] },
+  stats: { table: [...AUTH, ...READ], indexes: ['gsi1'] },
+  instances: { table: [...AUTH, ...READ], indexes: ['gsi1'] },
+  'contact-detail': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
   // Pause, resume (republish or defer), cancel.
   'queue-control': { table: [...READ, ...WRITE], publishes: ['work'], defers: true },
   // Receipts, replies and connection events: callbacks out, parked queues (gsi1) back to work.

@@ -80,6 +80,16 @@ export function isFinalQueueStatus(status: QueueStatus): boolean {
   return QUEUE_TRANSITIONS[status].length === 0;
 }
 
+/** The control actions (POST .../control) a queue in `status` accepts, as the state machine allows them. */
+export function allowedQueueActions(status: QueueStatus): ('pause' | 'resume' | 'cancel')[] {
+  const actions: ('pause' | 'resume' | 'cancel')[] = [];
+  if (canTransitionQueue(status, 'paused')) actions.push('pause');
+  // Resume moves to pending (the pump then decides); pending itself has nothing to resume.
+  if (status !== 'pending' && canTransitionQueue(status, 'pending')) actions.push('resume');
+  if (canTransitionQueue(status, 'cancelled')) actions.push('cancel');
+  return actions;
+}
+
 /** Whether a contact status is final (nothing moves it again). */
 export function isFinalContactStatus(status: ContactStatus): boolean {
   return CONTACT_TRANSITIONS[status].length === 0;

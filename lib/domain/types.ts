@@ -305,6 +305,8 @@ export interface BillingContact {
   serverAckAt?: string | null;
   /** When the message was found stalled (sent, no acknowledgement within the delivery timeout); set once. */
   stalledAt?: string | null;
+  /** When the debtor first replied to this message (set once by the gateway events). */
+  repliedAt?: string | null;
 }
 
 /** A page of a listing; `nextCursor` is opaque and null on the last page. */

@@ -1,6 +1,11 @@
 import { planSending } from '../domain/eta.ts';
 import { baseIntervalMs } from '../domain/pacing.ts';
-import { CONTACT_STATUS_DISPLAY, isFinalQueueStatus, QUEUE_STATUS_DISPLAY } from '../domain/queue-state.ts';
+import {
+  allowedQueueActions,
+  CONTACT_STATUS_DISPLAY,
+  isFinalQueueStatus,
+  QUEUE_STATUS_DISPLAY,
+} from '../domain/queue-state.ts';
 import type {
   BillingConfig,
   BillingContact,
@@ -83,6 +88,7 @@ export const queueStatusView = (
     external_id: q.externalId,
     billing_campaign_id: q.campaignId,
     created_at: q.createdAt,
+    allowed_actions: allowedQueueActions(q.status),
   };
 };
 

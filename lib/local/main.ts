@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
+import { ensureDashboardBuilt } from './dashboard-build.ts';
 import {
   DEMO_SIGNING_SECRET_FILE,
   type LocalRoles,
@@ -33,6 +34,7 @@ const main = async (): Promise<void> => {
   } else {
     roles = { api: true, worker: mode !== 'api' };
   }
+  const dashboard = roles.api ? await ensureDashboardBuilt() : 'fresh';
   const stack = await startLocalStack(config, {}, roles);
   const line = '-'.repeat(72);
   const lines = [line];
@@ -41,6 +43,9 @@ const main = async (): Promise<void> => {
       `Billing reminders running at ${stack.url}`,
       `  health:    ${stack.url}/health`,
       `  API docs:  ${stack.url}/api/v1/billing/docs`,
+      dashboard === 'no-vite'
+        ? '  dashboard: not built and Vite is not installed (npm install, then npm run build:dashboard)'
+        : `  dashboard: ${stack.url}/dashboard (log in with the demo key)`,
     );
   } else {
     lines.push(`Billing worker ${process.pid} joined the stack of pid ${roles.attachTo?.pid}`);

@@ -40,7 +40,7 @@ describe('npm start', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it('prints the demo key, answers /health, stops on SIGINT and keeps its data across restarts', async () => {
+  it('prints the demo key, answers /health, serves /dashboard, stops on SIGINT and keeps its data across restarts', async () => {
     // Prepare
     const dataDir = await mkdtemp(join(tmpdir(), 'billing-start-'));
     dirs.push(dataDir);
@@ -53,6 +53,8 @@ describe('npm start', () => {
     });
     const key = /demo key:\s+(billing_\S+)/.exec(first.output())?.[1];
     const health = await fetch(`${url}/health`);
+    const dashboard = await fetch(`${url}/dashboard`);
+    const dashboardPage = await dashboard.text();
     process.kill(-(first.child.pid as number), 'SIGINT'); // Ctrl-C reaches the whole process group
     await first.exited;
 
@@ -60,6 +62,12 @@ describe('npm start', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', store: 'ok' });
     expect(key).toMatch(/^billing_[A-Za-z0-9_-]{40,}$/);
+    // The dashboard is built on start when missing or stale, and served under a strict CSP.
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.headers.get('content-security-policy')).toMatch(/^default-src 'self'/);
+    expect(dashboardPage).toMatch(
+      /<script type="module" crossorigin src="\/dashboard\/assets\/index-[\w-]+\.js">/,
+    );
     expect(first.output()).toMatch(
       /SIGINT received, stopping \(Ctrl-C again to exit at once\)\.\.\.\s+stopped/,
     );

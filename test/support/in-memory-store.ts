@@ -733,7 +733,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       return { applied: true, previous, wasStalled };
     },
     async markContactReplied(queueId, position, at) {
-      const contact = contactAt(queueId, position) as (BillingContact & { repliedAt?: string }) | undefined;
+      const contact = contactAt(queueId, position);
       if (!contact || has(contact, 'repliedAt')) return false;
       contact.repliedAt = at;
       return true;

@@ -252,19 +252,28 @@ describe('infra synth', () => {
       { fn: 'ApiOpenapi', actions: [], indexes: [], publishes: [] },
       { fn: 'ApiDocs', actions: [], indexes: [], publishes: [] },
       { fn: 'ApiTrailingSlash', actions: [], indexes: [], publishes: [] },
+      { fn: 'ApiDashboard', actions: [], indexes: [], publishes: [] },
       ...['ApiSendOverdue', 'ApiSendUpcoming', 'ApiSendNotification'].map((fn) => ({
         fn,
         actions: [...READ_WRITE, 'sqs:SendMessage', ...SCHEDULES],
         indexes: ['gsi1'],
         publishes: ['WorkQueue'],
       })),
-      ...['ApiQueueStatus', 'ApiGetCampaign'].map((fn) => ({
+      ...['ApiQueueStatus', 'ApiGetCampaign', 'ApiMe'].map((fn) => ({
         fn,
         actions: AUTH_READ,
         indexes: [],
         publishes: [],
       })),
-      ...['ApiQueueContacts', 'ApiListQueues', 'ApiListEvents', 'ApiConversationHistory'].map((fn) => ({
+      ...[
+        'ApiQueueContacts',
+        'ApiListQueues',
+        'ApiListEvents',
+        'ApiConversationHistory',
+        'ApiStats',
+        'ApiInstances',
+        'ApiContactDetail',
+      ].map((fn) => ({
         fn,
         actions: AUTH_READ,
         indexes: ['gsi1'],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../lib/domain/errors.ts';
 import {
+  allowedQueueActions,
   assertContactTransition,
   assertQueueTransition,
   CONTACT_STATUS_DISPLAY,
@@ -214,5 +215,22 @@ describe('contactStatusRank', () => {
     expect(shouldApplyReceipt('delivered', 'sent')).toBe(false);
     expect(shouldApplyReceipt('read', 'read')).toBe(false);
     expect(shouldApplyReceipt('cancelled', 'delivered')).toBe(false);
+  });
+});
+
+describe('allowedQueueActions', () => {
+  it('offers exactly the control actions the state machine lets through, per status', () => {
+    const offered = Object.fromEntries(QUEUE_STATUSES.map((status) => [status, allowedQueueActions(status)]));
+
+    expect(offered).toEqual({
+      pending: ['pause', 'cancel'],
+      scheduled: ['pause', 'cancel'],
+      running: ['pause', 'cancel'],
+      paused: ['resume', 'cancel'],
+      instance_down: ['resume', 'cancel'],
+      completed: [],
+      cancelled: [],
+      failed: [],
+    });
   });
 });

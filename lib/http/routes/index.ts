@@ -1,12 +1,16 @@
 import type { Container } from '../../composition.ts';
 import type { HttpRoute, Operation } from '../route.ts';
+import { contactDetailRoute } from './contact-detail.ts';
 import { conversationHistoryRoute } from './conversation-history.ts';
+import { dashboardRoute } from './dashboard.ts';
 import { docsRoute } from './docs.ts';
 import { evolutionWebhookRoute } from './evolution-webhook.ts';
 import { getCampaignRoute } from './get-campaign.ts';
 import { healthRoute } from './health.ts';
+import { instancesRoute } from './instances.ts';
 import { listEventsRoute } from './list-events.ts';
 import { listQueuesRoute } from './list-queues.ts';
+import { meRoute } from './me.ts';
 import { metricsRoute } from './metrics.ts';
 import { openApiRoute } from './openapi.ts';
 import { optOutsRoute } from './optouts.ts';
@@ -16,6 +20,7 @@ import { queueStatusRoute } from './queue-status.ts';
 import { sendNotificationRoute } from './send-notification.ts';
 import { sendOverdueRoute } from './send-overdue.ts';
 import { sendUpcomingRoute } from './send-upcoming.ts';
+import { statsRoute } from './stats.ts';
 
 /**
  * Every HTTP route of the product, each declared once in its module lib/http/routes/<name>.ts
@@ -35,14 +40,19 @@ export const ROUTES: readonly HttpRoute<Container>[] = [
   queueStatusRoute,
   queueControlRoute,
   queueContactsRoute,
+  contactDetailRoute,
   listQueuesRoute,
   listEventsRoute,
   getCampaignRoute,
   conversationHistoryRoute,
   optOutsRoute,
+  meRoute,
+  statsRoute,
+  instancesRoute,
   evolutionWebhookRoute,
   openApiRoute,
   docsRoute,
+  dashboardRoute,
 ];
 
 /** An operation of the list, with the name of the route (and entry point) that serves it. */

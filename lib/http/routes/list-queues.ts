@@ -7,7 +7,11 @@ import { queueStatusView } from '../views.ts';
 
 type ListQueuesDeps = AuthDeps & { store: CampaignStore };
 
-/** GET /api/v1/billing/queues?status=&limit=&cursor=: the tenant's queues, newest first. */
+/**
+ * GET /api/v1/billing/queues?status=&template_type=&limit=&cursor=: the tenant's queues, newest
+ * first. The store pages by status only, so `template_type` filters each page: a page may hold
+ * fewer than `limit` queues (even none) while `next_cursor` still leads on.
+ */
 export const listQueuesRoute: HttpRoute<ListQueuesDeps> = {
   name: 'list-queues',
   operations: [
@@ -23,10 +27,12 @@ export const listQueuesRoute: HttpRoute<ListQueuesDeps> = {
         operationId: 'queue_list',
         tags: ['Filas'],
         summary: 'Lista as filas do tenant',
-        description: 'Mais recentes primeiro, paginadas por `cursor`.',
+        description:
+          'Mais recentes primeiro, paginadas por `cursor`. Com `template_type`, cada página é filtrada: ' +
+          'pode vir com menos de `limit` filas (ou nenhuma) e ainda ter `next_cursor`.',
       },
       handler: async (c: ListQueuesDeps, { auth, query }) => {
-        const { status, limit, cursor } = query;
+        const { status, template_type, limit, cursor } = query;
         const page = await c.store.listQueues(auth.tenant.id, { status, limit, cursor });
         const now = c.clock.now();
         const calendar = await c.store.getCalendar(auth.tenant.id);
@@ -37,6 +43,7 @@ export const listQueuesRoute: HttpRoute<ListQueuesDeps> = {
             // A key limited to some template types sees only their queues (a page may come out shorter).
             queues: page.items
               .filter((q) => ownsQueue(queueOwnerOf(auth), q))
+              .filter((q) => !template_type || q.templateType === template_type)
               .map((q) => queueStatusView(q, auth.tenant.config, now, calendar)),
             next_cursor: page.nextCursor,
           },

@@ -1,5 +1,5 @@
 import { addOptOut, removeOptOut } from '../../app/opt-outs.ts';
-import type { OptOut } from '../../domain/types.ts';
+import type { OptOut, Page } from '../../domain/types.ts';
 import type { FeedbackStore } from '../../ports/store.ts';
 import type { AuthDeps } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
@@ -22,6 +22,31 @@ const view = (o: OptOut): OptOutBody => ({
   created_at: o.at,
 });
 
+/** Store pages one search reads at most before answering with a cursor to read on. */
+const SEARCH_PAGES = 20;
+
+/**
+ * The opt-outs whose phone contains `digits`, newest first: store pages are read until `limit`
+ * matches or SEARCH_PAGES pages; whole pages, so the cursor never skips a match (a page of the
+ * answer may hold a few more than `limit`).
+ */
+const searchOptOuts = async (
+  c: OptOutsDeps,
+  tenantId: string,
+  digits: string,
+  page: { limit: number; cursor?: string },
+): Promise<Page<OptOut>> => {
+  const items: OptOut[] = [];
+  let cursor = page.cursor;
+  for (let read = 0; read < SEARCH_PAGES; read++) {
+    const next = await c.store.listOptOuts(tenantId, { limit: 100, cursor });
+    items.push(...next.items.filter((o) => o.phone.includes(digits)));
+    cursor = next.nextCursor ?? undefined;
+    if (!cursor || items.length >= page.limit) break;
+  }
+  return { items, nextCursor: cursor ?? null };
+};
+
 const BASE = '/api/v1/billing/optouts';
 const TAGS = ['Opt-out'];
 
@@ -42,10 +67,13 @@ export const optOutsRoute: HttpRoute<OptOutsDeps> = {
         tags: TAGS,
         summary: 'Lista os telefones que não recebem mensagens',
         description:
-          'Telefones do tenant que pediram para sair (resposta como SAIR, PARAR, STOP) ou foram cadastrados pela API; mais recentes primeiro.',
+          'Telefones do tenant que pediram para sair (resposta como SAIR, PARAR, STOP) ou foram cadastrados pela API; ' +
+          'mais recentes primeiro. Com `telefone`, só os que contêm esses dígitos.',
       },
       handler: async (c: OptOutsDeps, { auth, query }) => {
-        const page = await c.store.listOptOuts(auth.tenant.id, query);
+        const page = query.telefone
+          ? await searchOptOuts(c, auth.tenant.id, query.telefone.replace(/\D/g, ''), query)
+          : await c.store.listOptOuts(auth.tenant.id, query);
         return {
           statusCode: 200,
           body: { success: true, opt_outs: page.items.map(view), next_cursor: page.nextCursor },

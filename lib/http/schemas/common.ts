@@ -63,6 +63,11 @@ export const phoneParamsSchema = z.object({
   telefone: z.string().min(1).max(30).openapi({ example: '5511999999999' }),
 });
 
+/** The dashboard's asset name (any text: an unknown one is a 404). */
+export const dashboardAssetParamsSchema = z.object({
+  asset: z.string().openapi({ example: 'index-Cx4KUFQn.js' }),
+});
+
 /** The docs page's asset name (any text: an unknown one is a 404). */
 export const docsAssetParamsSchema = z.object({
   asset: z.string().openapi({ example: 'swagger-ui.css' }),

@@ -10,7 +10,15 @@ export const optOutCreateRequestSchema = z
   })
   .openapi('OptOutCreateRequest');
 
-export const optOutListQuerySchema = z.object({ limit: limitSchema, cursor: cursorSchema });
+export const optOutListQuerySchema = z.object({
+  limit: limitSchema,
+  cursor: cursorSchema,
+  telefone: z
+    .string()
+    .regex(/^[\d\s()+-]{1,30}$/, 'Use só dígitos')
+    .optional()
+    .openapi({ description: 'Busca: telefones que contêm estes dígitos.', example: '99999' }),
+});
 
 const optOutSchema = z
   .object({
@@ -42,3 +50,5 @@ export const optOutCreateResponseSchema = z
 export const optOutDeleteResponseSchema = z
   .object({ success: z.literal(true), message: z.string(), telefone: z.string() })
   .openapi('OptOutDeleteResponse');
+
+export type OptOutListResponse = z.infer<typeof optOutListResponseSchema>;

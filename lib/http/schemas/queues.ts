@@ -14,6 +14,7 @@ export type QueueControlRequest = z.infer<typeof queueControlRequestSchema>;
 
 export const queueListQuerySchema = z.object({
   status: z.enum(QUEUE_STATUSES).optional(),
+  template_type: z.enum(TEMPLATE_TYPES).optional(),
   limit: limitSchema,
   cursor: cursorSchema,
 });
@@ -67,6 +68,9 @@ export const queueStatusSchema = z
     external_id: z.string(),
     billing_campaign_id: z.uuid(),
     created_at: isoInstant(),
+    allowed_actions: z
+      .array(z.enum(QUEUE_ACTIONS))
+      .openapi({ description: 'As ações de `control` que a fila aceita agora.' }),
   })
   .openapi('QueueStatus', {
     example: {
@@ -96,6 +100,7 @@ export const queueStatusSchema = z
       external_id: 'fatura-67890',
       billing_campaign_id: '550e8400-e29b-41d4-a716-446655440000',
       created_at: '2025-12-17T09:59:58Z',
+      allowed_actions: [],
     },
   });
 

@@ -1,0 +1,72 @@
+import { ApiError } from './api.ts';
+import { h } from './dom.ts';
+
+/** What a page of the dashboard is: it builds itself in `main` and may refresh its data live. */
+export interface Page {
+  /** The document title's first part and the page's heading. */
+  title: string;
+  refresh?: () => Promise<void>;
+  /** How often `refresh` runs while the tab is visible. */
+  refreshMs?: number;
+}
+
+/** Mounts a page; `params` are the route's captured segments (ids). */
+export type MountPage = (main: HTMLElement, params: string[]) => Promise<Page>;
+
+/** A place for a page's error or confirmation, read out by screen readers when it changes. */
+export const messageBox = (): {
+  element: HTMLElement;
+  show(error: unknown): void;
+  info(text: string): void;
+  clear(): void;
+} => {
+  const element = h('p', { class: 'message', role: 'status', 'aria-live': 'polite', hidden: true });
+  const set = (text: string, kind: 'error' | 'info') => {
+    element.textContent = text;
+    element.className = `message ${kind}`;
+    element.hidden = false;
+  };
+  return {
+    element,
+    show: (error) =>
+      set(error instanceof ApiError ? error.message : 'Algo deu errado. Tente de novo.', 'error'),
+    info: (text) => set(text, 'info'),
+    clear: () => {
+      element.hidden = true;
+      element.textContent = '';
+    },
+  };
+};
+
+/** A "Mais" pager over a cursor-paginated list: holds the cursors of the pages seen. */
+export const cursorPager = (onChange: () => void) => {
+  const cursors: (string | undefined)[] = [undefined];
+  let page = 0;
+  let next: string | null = null;
+  const previousButton = h('button', { type: 'button', onclick: () => go(page - 1) }, 'Anterior');
+  const nextButton = h('button', { type: 'button', onclick: () => go(page + 1) }, 'Próxima');
+  const label = h('span', { 'aria-live': 'polite' });
+  const go = (to: number) => {
+    if (to < 0 || (to > page && !next)) return;
+    if (to > page) cursors[to] = next ?? undefined;
+    page = to;
+    onChange();
+  };
+  return {
+    element: h('nav', { class: 'pager', 'aria-label': 'Paginação' }, previousButton, label, nextButton),
+    /** The cursor of the page to show. */
+    cursor: () => cursors[page],
+    /** Back to the first page (a filter changed). */
+    reset: () => {
+      cursors.length = 1;
+      page = 0;
+    },
+    /** Records what the page just read said about the next one. */
+    update: (nextCursor: string | null) => {
+      next = nextCursor;
+      previousButton.disabled = page === 0;
+      nextButton.disabled = !next;
+      label.textContent = `Página ${page + 1}`;
+    },
+  };
+};

@@ -1,0 +1,92 @@
+import { api, type ContactDetailResponse } from '../api.ts';
+import { fill, h } from '../dom.ts';
+import { formatDateTime, formatMoney } from '../format.ts';
+import type { MountPage } from '../page.ts';
+
+/** A contact of a queue: the message as rendered, what happened to it, and the conversation. */
+
+const STEPS: Record<string, string> = {
+  claimed: 'Reservada para envio',
+  sent: 'Enviada',
+  server_ack: 'Recebida pelo WhatsApp',
+  delivered: 'Entregue',
+  read: 'Lida',
+  replied: 'Respondida',
+  stalled: 'Parada (sem confirmação)',
+  failed: 'Falhou',
+};
+
+const INTENTS: Record<string, string> = {
+  opt_out: 'Pediu para sair (opt_out)',
+  paid_claim: 'Diz que pagou (paid_claim)',
+  promise_to_pay: 'Promete pagar (promise_to_pay)',
+  dispute: 'Contesta (dispute)',
+  other: 'Outra',
+};
+
+export const mountContact: MountPage = async (main, [queueId, index]) => {
+  const body = h('div', {});
+  main.append(body);
+  const refresh = async () => {
+    const d = await api<ContactDetailResponse>(`/queue/${queueId}/contacts/${index}`);
+    const c = d.contact;
+    const v = d.variables;
+    fill(
+      body,
+      h('p', {}, h('a', { href: `#/filas/${queueId}` }, 'Voltar para a fila')),
+      h('h1', {}, c.nome_cliente),
+      h(
+        'dl',
+        { class: 'card' },
+        h('dt', {}, 'Telefone'),
+        h('dd', {}, c.telefone),
+        h('dt', {}, 'Status'),
+        h('dd', {}, c.status_display),
+        h('dt', {}, 'Valor'),
+        h('dd', {}, formatMoney(v.valor_total ?? v.valor)),
+        h('dt', {}, 'Vencimento'),
+        h('dd', {}, String(v.data_vencimento ?? '—')),
+        h('dt', {}, 'Tentativas'),
+        h('dd', {}, c.attempts),
+        h('dt', {}, 'Erro'),
+        h('dd', {}, c.last_error ?? '—'),
+      ),
+      h('h2', {}, 'Mensagem enviada'),
+      h('blockquote', { class: 'message-text' }, c.rendered_message),
+      h('h2', {}, 'Linha do tempo'),
+      d.timeline.length
+        ? h(
+            'ol',
+            { class: 'timeline' },
+            ...d.timeline.map((t) =>
+              h('li', {}, h('strong', {}, STEPS[t.step] ?? t.step), ' ', formatDateTime(t.at)),
+            ),
+          )
+        : h('p', {}, 'Ainda não enviada.'),
+      h('h2', {}, 'Conversa'),
+      d.conversation.length
+        ? h(
+            'ol',
+            { class: 'conversation' },
+            ...d.conversation.map((m) =>
+              h(
+                'li',
+                { class: m.direction },
+                h(
+                  'span',
+                  { class: 'who' },
+                  m.direction === 'inbound' ? 'Cliente' : 'Cobrança',
+                  ' · ',
+                  formatDateTime(m.at),
+                ),
+                h('span', { class: 'text' }, m.text),
+                m.intent ? h('span', { class: `intent ${m.intent}` }, INTENTS[m.intent] ?? m.intent) : null,
+              ),
+            ),
+          )
+        : h('p', {}, 'Nenhuma mensagem com este telefone.'),
+    );
+  };
+  await refresh();
+  return { title: 'Contato', refresh, refreshMs: 10_000 };
+};

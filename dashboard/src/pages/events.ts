@@ -1,0 +1,75 @@
+import { api, type BillingEventsResponse, type QueueListResponse, query } from '../api.ts';
+import { fill, h, table } from '../dom.ts';
+import { formatDateTime } from '../format.ts';
+import { cursorPager, type MountPage } from '../page.ts';
+import { filterSelect } from './queues.ts';
+
+/** Eventos: the callback events of the tenant and where their delivery to the ERP stands. */
+
+const EVENTS: Record<string, string> = {
+  sent: 'Enviada',
+  delivered: 'Entregue',
+  read: 'Lida',
+  failed: 'Falhou',
+  replied: 'Respondida',
+  'queue.completed': 'Fila concluída',
+  delivery_stalled: 'Parada',
+};
+
+type Event = BillingEventsResponse['events'][number];
+
+const delivery = (e: Event): string => {
+  const d = e.delivery;
+  switch (d.status) {
+    case 'delivered':
+      return `Entregue ao ERP ${formatDateTime(d.delivered_at)}`;
+    case 'pending':
+      return `Tentando de novo (${d.attempts} tentativas); próxima ${formatDateTime(d.next_attempt_at)}`;
+    case 'dead':
+      return `Desistiu após ${d.attempts} tentativas${d.last_error ? `: ${d.last_error}` : ''}`;
+    default:
+      return 'Não enviado (sem callback)';
+  }
+};
+
+export const mountEvents: MountPage = async (main) => {
+  const list = h('div', {});
+  const pager = cursorPager(() => void refresh());
+  const queues = await api<QueueListResponse>('/queues?limit=50');
+  const queue = filterSelect(
+    'filtro-fila',
+    'Fila',
+    queues.queues.map((q) => [q.id, q.external_id]),
+    () => {
+      pager.reset();
+      void refresh();
+    },
+    'Todas',
+  );
+  main.append(h('h1', {}, 'Eventos'), h('div', { class: 'filters' }, queue.element), list, pager.element);
+
+  const refresh = async () => {
+    const page = await api<BillingEventsResponse>(
+      `/events${query({ queue_id: queue.select.value, limit: 50, cursor: pager.cursor() })}`,
+    );
+    pager.update(page.next_cursor);
+    fill(
+      list,
+      page.events.length
+        ? table(
+            'Eventos',
+            ['Quando', 'Evento', 'Fila', 'Cliente', 'Entrega ao ERP'],
+            page.events.map((e) => [
+              formatDateTime(e.occurred_at),
+              EVENTS[e.event] ?? e.event,
+              h('a', { href: `#/filas/${e.queue_id}` }, e.external_id),
+              e.contact ? `${e.contact.nome_cliente} (${e.contact.telefone})` : '—',
+              delivery(e),
+            ]),
+          )
+        : h('p', {}, 'Nenhum evento. Eventos são guardados para campanhas com callback_url.'),
+    );
+  };
+  await refresh();
+  return { title: 'Eventos', refresh, refreshMs: 15_000 };
+};

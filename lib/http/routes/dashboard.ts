@@ -1,0 +1,109 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DomainError } from '../../domain/errors.ts';
+import type { HttpRequest, HttpResponse } from '../http-handler.ts';
+import { defineOperation, type HttpRoute } from '../route.ts';
+import { dashboardAssetParamsSchema } from '../schemas/common.ts';
+
+/**
+ * GET /dashboard: the operator dashboard (dashboard/, built by Vite into dashboard/dist), and
+ * GET /dashboard/assets/{asset}: its hashed JS and CSS. Same origin as the API, so the page needs
+ * no CORS, and a strict Content-Security-Policy: everything from 'self', nothing inline, no CDN.
+ * Only files Vite wrote to dist/assets are served, so a crafted `{asset}` never reaches another file.
+ */
+
+const BASE = '/dashboard';
+
+/** Where Vite writes the build (lib/local/dashboard-build.ts builds it on `npm start` when missing or stale). */
+export const DASHBOARD_DIST = fileURLToPath(new URL('../../../dashboard/dist/', import.meta.url));
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+/** The build's file, or DASHBOARD_NOT_BUILT when there is no build (a deployment without the dashboard). */
+const readBuilt = async (path: string): Promise<string> => {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    throw new DomainError('DASHBOARD_NOT_BUILT');
+  }
+};
+
+const servePage = async (): Promise<HttpResponse> => ({
+  statusCode: 200,
+  body: await readBuilt(join(DASHBOARD_DIST, 'index.html')),
+  headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...SECURITY_HEADERS },
+});
+
+const serveAsset = async (request: HttpRequest): Promise<HttpResponse> => {
+  const name = request.pathParameters.asset ?? '';
+  const built = await readdir(join(DASHBOARD_DIST, 'assets')).catch(() => [] as string[]);
+  const contentType = CONTENT_TYPES[extname(name)];
+  if (!built.includes(name) || !contentType) throw new DomainError('ROUTE_NOT_FOUND');
+  return {
+    statusCode: 200,
+    body: await readBuilt(join(DASHBOARD_DIST, 'assets', name)),
+    // Vite puts a content hash in every asset name: a new build is a new name.
+    headers: {
+      'content-type': contentType,
+      'cache-control': 'public, max-age=31536000, immutable',
+      ...SECURITY_HEADERS,
+    },
+  };
+};
+
+const TAGS = ['Painel'];
+
+export const dashboardRoute: HttpRoute<unknown> = {
+  name: 'dashboard',
+  operations: [
+    defineOperation({
+      method: 'GET',
+      path: BASE,
+      auth: 'none',
+      responses: {
+        200: {
+          description: 'Página HTML do painel.',
+          content: { 'text/html': { schema: { type: 'string' } } },
+        },
+      },
+      errors: ['DASHBOARD_NOT_BUILT'],
+      openapi: {
+        operationId: 'dashboard_page',
+        tags: TAGS,
+        summary: 'Painel do operador',
+        description: 'Entre com uma API Key; o painel usa só esta API.',
+      },
+      handler: servePage,
+    }),
+    defineOperation({
+      method: 'GET',
+      path: `${BASE}/assets/{asset}`,
+      auth: 'none',
+      // Any name passes the schema; an unknown one is a 404, answered by the handler.
+      request: {
+        params: { schema: dashboardAssetParamsSchema, invalid: () => new DomainError('ROUTE_NOT_FOUND') },
+      },
+      responses: {
+        200: {
+          description: 'JavaScript ou CSS.',
+          content: { 'text/javascript': { schema: { type: 'string' } } },
+        },
+      },
+      errors: ['ROUTE_NOT_FOUND', 'DASHBOARD_NOT_BUILT'],
+      openapi: { operationId: 'dashboard_asset', tags: TAGS, summary: 'Arquivos estáticos do painel' },
+      handler: async (_deps, { request }) => serveAsset(request),
+    }),
+  ],
+};

@@ -1,0 +1,322 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
+import { ensureDashboardBuilt } from '../../lib/local/dashboard-build.ts';
+import {
+  inPage,
+  launchChromium,
+  scrollsSideways,
+  seriousAccessibilityViolations,
+} from '../support/browser.ts';
+import { API } from '../support/local-stack.ts';
+import {
+  FAST_PACE,
+  type SendingStack,
+  type SendingTenant,
+  startSendingStack,
+} from '../support/sending-stack.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+/**
+ * The operator dashboard in Chromium against the real local stack (issue 13): login, the queues,
+ * a queue's controls and contacts, a contact's conversation, opt-outs, logout, and the phone
+ * viewport. Screenshots of the main pages go to test/browser/screenshots/.
+ */
+
+const SCREENSHOTS = join(import.meta.dirname, 'screenshots');
+// Live refreshes are API requests: the test tenants get room for them.
+const ROOMY = { apiRateLimitPerHour: 100_000 };
+
+/** Every page of the dashboard as [hash, heading], with one queue and its first contact. */
+const everyPage = (queueId: string, externalId: string, firstContact: string): [string, string][] => [
+  ['#/visao-geral', 'Visão geral'],
+  ['#/filas', 'Filas'],
+  [`#/filas/${queueId}`, `Fila ${externalId}`],
+  [`#/filas/${queueId}/contatos/0`, firstContact],
+  ['#/opt-outs', 'Opt-outs'],
+  ['#/eventos', 'Eventos'],
+];
+
+describe('operator dashboard (Chromium)', () => {
+  let s: SendingStack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let tenant: SendingTenant;
+
+  const newTenant = async (config = FAST_PACE): Promise<SendingTenant> => {
+    const created = await s.tenant({ ...config, ...ROOMY });
+    await configureInstanceWebhook(s.test.container, {
+      tenantId: created.tenantId,
+      instanceId: created.instance,
+      publicUrl: s.test.url,
+    });
+    return created;
+  };
+
+  const login = async (key: string) => {
+    await page.goto(`${s.test.url}/dashboard`);
+    await page.getByLabel('Chave da API').fill(key);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+  };
+
+  /** Waits for the page titled `heading` to have read its data. */
+  const loaded = async (heading: string) => {
+    await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+    await page.locator('main[aria-busy="false"]').waitFor();
+  };
+
+  const cellTexts = (column: number) =>
+    page.locator(`main table tbody tr td:nth-child(${column})`).allInnerTexts();
+
+  const openFreshTab = async () => {
+    context = await browser.newContext({ locale: 'pt-BR', viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+  };
+
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    await mkdir(SCREENSHOTS, { recursive: true });
+    s = await startSendingStack('sqs', { indexLag: false });
+    tenant = await newTenant();
+    browser = await launchChromium();
+    await openFreshTab();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await s?.close();
+  }, 30_000);
+  afterEach(async () => {
+    // Each test starts logged out, in a fresh tab.
+    await context.close();
+    await openFreshTab();
+  });
+
+  it("refuses a wrong key with the API's message, and keeps a right one in sessionStorage only", async () => {
+    await login('billing_errada');
+    await page.getByRole('alert').getByText('API Key inválida').waitFor();
+
+    await page.getByLabel('Chave da API').fill(tenant.key);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await loaded('Visão geral');
+
+    const header = await page.locator('header').textContent();
+    expect(header).toContain(`Tenant ${tenant.tenantId}`);
+    expect(header).toContain('America/Sao_Paulo');
+    for (const label of ['Visão geral', 'Filas', 'Opt-outs', 'Eventos'])
+      expect(
+        await page.getByRole('navigation', { name: 'Principal' }).getByRole('link', { name: label }).count(),
+      ).toBe(1);
+    const storage = await inPage<{ session: string[]; local: number; url: string }>(
+      page,
+      '({ session: Object.values(sessionStorage), local: localStorage.length, url: location.href })',
+    );
+    expect(storage.session).toEqual([tenant.key]);
+    expect(storage.local).toBe(0);
+    expect(storage.url).not.toContain(tenant.key);
+  });
+
+  it('forgets the key on Sair', async () => {
+    await login(tenant.key);
+    await page.getByRole('heading', { name: 'Visão geral' }).waitFor();
+
+    await page.getByRole('button', { name: 'Sair' }).click();
+
+    await page.getByLabel('Chave da API').waitFor();
+    expect(await inPage(page, 'sessionStorage.length')).toBe(0);
+    await page.reload();
+    await page.getByLabel('Chave da API').waitFor();
+  });
+
+  it('shows a posted batch in Filas, and its progress reaches 100 %', async () => {
+    const { queueId } = await s.sendBatch(tenant, 3, 'Lista');
+    await login(tenant.key);
+    await page.getByRole('link', { name: 'Filas' }).click();
+    await page.getByRole('heading', { name: 'Filas' }).waitFor();
+
+    const row = page.locator('main table tbody tr').first();
+    await row.getByText('Concluído').waitFor({ timeout: 25_000 });
+    await page.waitForFunction(
+      "document.querySelector('main tbody tr progress')?.getAttribute('value') === '100'",
+      undefined,
+      { timeout: 25_000 },
+    );
+    expect(await row.textContent()).toContain('3 / 3');
+    expect(await row.getByRole('link').getAttribute('href')).toBe(`#/filas/${queueId}`);
+
+    await page.getByLabel('Status').selectOption('cancelled');
+    await page.getByText('Nenhuma fila encontrada.').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'filas.png'), fullPage: true });
+  });
+
+  it('pauses, resumes and cancels a queue from its page, buttons enabled only when allowed', async () => {
+    const slow = await newTenant({ ...FAST_PACE, messagesPerMinute: 30 });
+    const { queueId } = await s.sendBatch(slow, 20, 'Lento');
+    await login(slow.key);
+    await page.goto(`${s.test.url}/dashboard#/filas/${queueId}`);
+    const card = page.getByRole('region', { name: 'Status da fila' });
+    const button = (name: string) =>
+      page.getByRole('group', { name: 'Controle da fila' }).getByRole('button', { name });
+    await card.getByText('Em execução').waitFor({ timeout: 15_000 });
+    expect(await button('Retomar').isDisabled()).toBe(true);
+
+    await button('Pausar').click();
+    await card.getByText('Pausada').waitFor();
+    await page.getByText('Fila pausada').waitFor();
+    expect(await button('Pausar').isDisabled()).toBe(true);
+
+    await button('Retomar').click();
+    await page.getByText('Fila retomada').waitFor();
+    await waitFor(async () => !(await button('Pausar').isDisabled()), { what: 'Pausar to be enabled again' });
+
+    await button('Cancelar').click();
+    const dialog = page.getByRole('dialog', { name: 'Cancelar esta fila?' });
+    await dialog.getByRole('button', { name: 'Voltar' }).click();
+    expect(await card.getByText('Cancelada').count()).toBe(0);
+    await button('Cancelar').click();
+    await dialog.getByRole('button', { name: 'Sim, cancelar a fila' }).click();
+    await card.getByText('Cancelada').waitFor();
+    for (const name of ['Pausar', 'Retomar', 'Cancelar']) expect(await button(name).isDisabled()).toBe(true);
+    expect((await s.status(slow, queueId)).status).toBe('cancelled');
+    await page.screenshot({ path: join(SCREENSHOTS, 'fila.png'), fullPage: true });
+  });
+
+  it('pages through the contacts of a queue and exports what is shown as CSV', async () => {
+    const { queueId } = await s.sendBatch(tenant, 60, 'Pagina');
+    await login(tenant.key);
+    await page.goto(`${s.test.url}/dashboard#/filas/${queueId}`);
+    await page.getByRole('heading', { name: 'Contatos' }).waitFor();
+    await page.locator('main table tbody tr').nth(49).waitFor();
+    for (const title of ['Cliente', 'Telefone', 'Status', 'Tentativas', 'Erro'])
+      expect(await page.getByRole('columnheader', { name: title }).count()).toBe(1);
+    expect(await page.locator('main table tbody tr').count()).toBe(50);
+    expect((await cellTexts(1))[0]).toBe('Pagina 0');
+
+    await page.getByRole('button', { name: 'Próxima' }).click();
+    await page.getByText('Página 2').waitFor();
+    expect(await cellTexts(1)).toEqual(Array.from({ length: 10 }, (_, i) => `Pagina ${50 + i}`));
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Exportar CSV' }).click(),
+    ]);
+    const csv = await download.createReadStream().then(async (stream) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    });
+    const lines = csv
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toBe('Cliente,Telefone,Status,Tentativas,Erro');
+    expect(lines).toHaveLength(11);
+    expect(lines[1]).toMatch(/^Pagina 50,\+55/);
+  });
+
+  it("shows a contact's rendered message and a reply sent through the simulator, with its intent", async () => {
+    const { queueId, numbers } = await s.sendBatch(tenant, 1, 'Conversa');
+    await s.waitForStatus(tenant, queueId, ['completed']);
+    await s.simulator.reply({
+      instance: tenant.instance,
+      number: numbers[0] as string,
+      text: 'Vou pagar amanhã',
+      quote: true,
+    });
+    await login(tenant.key);
+    await page.goto(`${s.test.url}/dashboard#/filas/${queueId}/contatos/0`);
+
+    await page.getByRole('heading', { name: 'Conversa 0' }).waitFor();
+    expect(await page.locator('blockquote').textContent()).toContain('Aviso de teste');
+    await page.getByText('Vou pagar amanhã').waitFor({ timeout: 15_000 });
+    await page.getByText('Promete pagar (promise_to_pay)').waitFor({ timeout: 15_000 });
+    await page.locator('.timeline').getByText('Enviada').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'contato.png'), fullPage: true });
+  });
+
+  it('adds an opt-out that the next POST refuses, finds it by phone, and removes it', async () => {
+    const phone = '11 96543-2109';
+    await login(tenant.key);
+    await page.getByRole('link', { name: 'Opt-outs' }).click();
+    await page.getByLabel('Telefone', { exact: true }).fill(phone);
+    await page.getByLabel('Motivo').fill('Pediu por telefone');
+    await page.getByRole('button', { name: 'Incluir' }).click();
+    await page.getByText(`Telefone ${phone} incluído na lista de opt-out.`).waitFor();
+    await page.getByRole('cell', { name: '+5511965432109', exact: true }).waitFor();
+
+    const refused = await s.test.post(
+      `${API}/send/notification`,
+      {
+        external_id: `optout-${Date.now()}`,
+        contacts: [{ nome_cliente: 'Fulano', telefone: phone, mensagem: 'Aviso' }],
+      },
+      { key: tenant.key },
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toMatchObject([{ code: 'OPTED_OUT' }]);
+
+    await page.getByLabel('Buscar telefone').fill('65432');
+    await page.getByRole('button', { name: 'Buscar' }).click();
+    await page.getByRole('button', { name: 'Remover +5511965432109' }).click();
+    await page.getByText('Telefone +5511965432109 removido da lista de opt-out.').waitFor();
+    await page.getByText('Nenhum telefone na lista.').waitFor();
+  });
+
+  it('fits a 390 x 844 phone on every page without scrolling sideways', async () => {
+    const { queueId } = await s.sendBatch(tenant, 2, 'Telefone');
+    const external = (await s.waitForStatus(tenant, queueId, ['completed'])).external_id;
+    await login(tenant.key);
+    // The earlier tests' batches give the overview figures worth a picture.
+    await loaded('Visão geral');
+    await page.screenshot({ path: join(SCREENSHOTS, 'visao-geral.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [hash, heading] of everyPage(queueId, external, 'Telefone 0')) {
+      await page.goto(`${s.test.url}/dashboard${hash}`);
+      await loaded(heading);
+      expect(await scrollsSideways(page), hash).toBe(false);
+      expect(await seriousAccessibilityViolations(page), hash).toEqual([]);
+    }
+    await page.goto(`${s.test.url}/dashboard#/filas/${queueId}`);
+    await loaded(`Fila ${external}`);
+    await page.screenshot({ path: join(SCREENSHOTS, 'fila-celular.png'), fullPage: true });
+  });
+
+  it('has no serious or critical accessibility violations on any page, login included (axe-core)', async () => {
+    const { queueId } = await s.sendBatch(tenant, 2, 'Acessivel');
+    const external = (await s.waitForStatus(tenant, queueId, ['completed'])).external_id;
+    await page.goto(`${s.test.url}/dashboard`);
+    await page.getByLabel('Chave da API').waitFor();
+    expect(await seriousAccessibilityViolations(page), 'login').toEqual([]);
+    await login(tenant.key);
+    await loaded('Visão geral');
+    for (const [hash, heading] of everyPage(queueId, external, 'Acessivel 0')) {
+      await page.goto(`${s.test.url}/dashboard${hash}`);
+      await loaded(heading);
+      expect(await seriousAccessibilityViolations(page), hash).toEqual([]);
+    }
+  });
+
+  it('can be used with the keyboard alone: log in, reach Filas, open a queue', async () => {
+    const { queueId } = await s.sendBatch(tenant, 1, 'Teclado');
+    const external = (await s.waitForStatus(tenant, queueId, ['completed'])).external_id;
+    await page.goto(`${s.test.url}/dashboard`);
+    await page.getByLabel('Chave da API').waitFor();
+
+    // The key field has the focus on arrival; Enter submits.
+    await page.keyboard.type(tenant.key);
+    await page.keyboard.press('Enter');
+    await loaded('Visão geral');
+    // Tab through the header to the Filas link.
+    const focusedText = () => inPage<string>(page, 'document.activeElement?.textContent ?? ""');
+    for (let i = 0; i < 10 && (await focusedText()) !== 'Filas'; i++) await page.keyboard.press('Tab');
+    expect(await focusedText()).toBe('Filas');
+    await page.keyboard.press('Enter');
+    await loaded('Filas');
+    for (let i = 0; i < 20 && (await focusedText()) !== external; i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+
+    await loaded(`Fila ${external}`);
+  });
+});
