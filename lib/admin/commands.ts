@@ -105,6 +105,7 @@ const CONFIG_FLAGS: Record<string, { field: string; kind: 'int' | 'number' | 'bo
   'max-batch-size': { field: 'maxBatchSize', kind: 'int' },
   'daily-limit': { field: 'dailyMessageLimit', kind: 'int' },
   'rate-limit-per-hour': { field: 'apiRateLimitPerHour', kind: 'int' },
+  'read-rate-limit-per-hour': { field: 'apiReadRateLimitPerHour', kind: 'int' },
   'messages-per-minute': { field: 'messagesPerMinute', kind: 'number' },
   'min-interval-seconds': { field: 'minIntervalSeconds', kind: 'number' },
   'jitter-seconds': { field: 'jitterSeconds', kind: 'number' },

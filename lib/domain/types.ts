@@ -54,7 +54,10 @@ export interface BillingConfig {
   maxBatchSize: number;
   /** Messages accepted per tenant-local day; 0 = no limit. */
   dailyMessageLimit: number;
+  /** Requests per key per hour that send or control (the guide's limit). */
   apiRateLimitPerHour: number;
+  /** Requests per key per hour that only read (status polls, listings, the dashboard): a budget of their own. */
+  apiReadRateLimitPerHour: number;
   messagesPerMinute: number;
   minIntervalSeconds: number;
   /** Random spread of each interval, uniform in ±jitterSeconds, never below the minimum interval. */

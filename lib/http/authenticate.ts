@@ -4,7 +4,7 @@ import { DomainError } from '../domain/errors.ts';
 import { isIpAllowed } from '../domain/ip-allow-list.ts';
 import { type ApiKey, KEY_SCOPES, type KeyScope, type TemplateType, type Tenant } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ApiKeyStore, CounterStore, TenantStore } from '../ports/store.ts';
+import type { ApiKeyStore, CounterStore, RequestBudget, TenantStore } from '../ports/store.ts';
 import { HttpError } from './http-error.ts';
 import type { HttpRequest, HttpResponse, StackEvent } from './http-handler.ts';
 
@@ -46,6 +46,7 @@ const rateWindow = (now: Date) => {
 export const authenticate = async (
   c: AuthDeps,
   request: HttpRequest,
+  budget: RequestBudget = 'writes',
 ): Promise<{ auth: AuthContext; headers: Record<string, string>; useRecorded: Promise<void> }> => {
   const presented = request.headers[API_KEY_HEADER]?.trim();
   if (!presented) throw new DomainError('API_KEY_MISSING');
@@ -59,10 +60,12 @@ export const authenticate = async (
   if (!tenant) throw new DomainError('API_KEY_INVALID');
 
   // Counted before the use is recorded: a refused request is not a use.
-  const limit = tenant.config.apiRateLimitPerHour;
+  const limit =
+    budget === 'reads' ? tenant.config.apiReadRateLimitPerHour : tenant.config.apiRateLimitPerHour;
   const window = rateWindow(now);
   const counted = await c.store.countKeyRequest(
     apiKey.id,
+    budget,
     window.start,
     limit,
     new Date(window.end.getTime() + HOUR_MS),
@@ -111,7 +114,10 @@ export const authenticateCaller = (c: AuthDeps): MiddlewareObj<StackEvent> => ({
   before: async (request) => {
     const event = request.event;
     if (event.operation?.auth !== 'apiKey' || !event.parsedRequest) return;
-    const { auth, headers, useRecorded } = await authenticate(c, event.parsedRequest);
+    // Reads count against their own budget, so a dashboard polling every few seconds never uses up
+    // the hour the ERP needs to send.
+    const budget = event.operation.scope === 'read' ? 'reads' : 'writes';
+    const { auth, headers, useRecorded } = await authenticate(c, event.parsedRequest, budget);
     event.input = { ...event.input, auth };
     event.rateLimit = { headers, useRecorded };
     if (event.operation.scope) assertScopeAllowed(auth, event.operation.scope);

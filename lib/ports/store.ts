@@ -21,7 +21,7 @@ export type {
 } from './store/callbacks.ts';
 export type { CampaignStore } from './store/campaigns.ts';
 export type { ConversationStore } from './store/conversations.ts';
-export type { CounterResult, CounterStore } from './store/counters.ts';
+export type { CounterResult, CounterStore, RequestBudget } from './store/counters.ts';
 export type { DeliveryWatch, DeliveryWatchStore } from './store/delivery-watch.ts';
 export type { FeedbackStore } from './store/feedback.ts';
 export type { PageRequest } from './store/paging.ts';

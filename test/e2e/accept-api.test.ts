@@ -385,15 +385,16 @@ describe('Accept API: limits', () => {
     expect(new Set(queues.map((q) => q.id))).toEqual(new Set(accepted.map((a) => a.body.queue_id)));
   });
 
-  it('lets exactly the hourly limit through out of 20 concurrent GETs, with Retry-After on the 429s', async () => {
+  it('lets exactly the hourly read limit through out of 20 concurrent GETs, with Retry-After on the 429s, and still lets the key send', async () => {
     // Prepare: TEST_NOW is 15:20 UTC, so the hour window ends in 40 minutes
     const t = await s.createTenant();
-    await configureTenant(s.container, t.tenantId, { apiRateLimitPerHour: 5 });
+    await configureTenant(s.container, t.tenantId, { apiReadRateLimitPerHour: 5 });
 
     // Act
     const answers = await Promise.all(
       Array.from({ length: 20 }, () => s.get(`${API}/queues`, { key: t.key })),
     );
+    const sendAfterPolling = await s.post(`${API}/send/overdue`, overdueBody(), { key: t.key });
     s.clock.advance(HOUR_MS);
     const nextHour = await s.get(`${API}/queues`, { key: t.key }).finally(() => s.clock.set(TEST_NOW));
 
@@ -414,6 +415,7 @@ describe('Accept API: limits', () => {
     }
     expect(passed.map((a) => a.headers.get('ratelimit-remaining')).sort()).toEqual(['0', '1', '2', '3', '4']);
     expect(nextHour.status).toBe(200);
+    expect(sendAfterPolling.status).toBe(200);
   });
 });
 

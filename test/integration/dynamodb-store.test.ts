@@ -80,6 +80,7 @@ describe('createDynamoDbStore', () => {
       const quotaRefused = await store.reserveDailyQuota('acme', day, 1, 15, inAnHour());
       const request = await store.countKeyRequest(
         'key-1',
+        'writes',
         new Date('2025-01-10T12:00:00.000Z'),
         3,
         inAnHour(),
@@ -92,7 +93,7 @@ describe('createDynamoDbStore', () => {
         { ok: true, value: 3 },
       ]);
       expect(keys.dailyQuota('acme', day)).toEqual({ pk: legacy[0]?.pk, sk: 'COUNTER' });
-      expect(keys.keyRequests('key-1', new Date('2025-01-10T12:34:56.000Z'))).toEqual({
+      expect(keys.keyRequests('key-1', 'writes', new Date('2025-01-10T12:34:56.000Z'))).toEqual({
         pk: legacy[1]?.pk,
         sk: 'COUNTER',
       });

@@ -367,8 +367,13 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     async getDailyQuotaUsed(tenantId, day) {
       return counterValue(key('daily', tenantId, day));
     },
-    async countKeyRequest(keyId, hourStart, limit, expiresAt) {
-      return counterIncrement(key('rate', keyId, hourStart.toISOString().slice(0, 13)), 1, limit, expiresAt);
+    async countKeyRequest(keyId, budget, hourStart, limit, expiresAt) {
+      return counterIncrement(
+        key('rate', budget, keyId, hourStart.toISOString().slice(0, 13)),
+        1,
+        limit,
+        expiresAt,
+      );
     },
 
     // Campaigns, queues, contacts

@@ -16,7 +16,7 @@ import { HttpError } from '../../lib/http/http-error.ts';
 import { type HttpRequest, type HttpResponse, httpHandler } from '../../lib/http/http-handler.ts';
 import { defineOperation, type HttpRoute, type RouteInput } from '../../lib/http/route.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
-import type { CounterResult, Store } from '../../lib/ports/store.ts';
+import type { CounterResult, RequestBudget, Store } from '../../lib/ports/store.ts';
 
 /**
  * authenticate against an in-memory Store fake (only the methods authentication uses) and a
@@ -67,8 +67,13 @@ const fakeStore = (options: { key?: ApiKey; tenant?: Tenant } = {}) => {
   const store = {
     getApiKeyByHash: async (hash: string) => keys.get(hash),
     getTenant: async (id: string) => tenants.get(id),
-    countKeyRequest: async (keyId: string, hourStart: Date, limit: number): Promise<CounterResult> => {
-      const window = `${keyId}@${hourStart.toISOString()}`;
+    countKeyRequest: async (
+      keyId: string,
+      budget: RequestBudget,
+      hourStart: Date,
+      limit: number,
+    ): Promise<CounterResult> => {
+      const window = `${keyId}:${budget}@${hourStart.toISOString()}`;
       const current = counters.get(window) ?? 0;
       if (current + 1 > limit) return { ok: false, value: current };
       counters.set(window, current + 1);
@@ -224,6 +229,26 @@ describe('authenticate', () => {
     });
     // A refused request is not a use of the key.
     expect(uses).toHaveLength(2);
+  });
+
+  it('counts reads against their own budget, so polling never uses up the hour for sending', async () => {
+    // Prepare: 2 writes and 3 reads an hour
+    const limited = tenant(2);
+    limited.config.apiReadRateLimitPerHour = 3;
+    const { store } = fakeStore({ tenant: limited });
+    const deps = { store, clock: clockAt() };
+
+    // Act
+    const reads = [];
+    for (let i = 0; i < 3; i++) reads.push(await authenticate(deps, request(), 'reads'));
+    const fourthRead = await refusal(() => authenticate(deps, request(), 'reads'));
+    const write = await authenticate(deps, request(), 'writes');
+
+    // Assess
+    expect(reads.map((r) => r.headers['RateLimit-Remaining'])).toEqual(['2', '1', '0']);
+    expect(reads[0]?.headers['RateLimit-Limit']).toBe('3');
+    expect(fourthRead.code).toBe('RATE_LIMITED');
+    expect(write.headers).toMatchObject({ 'RateLimit-Limit': '2', 'RateLimit-Remaining': '1' });
   });
 
   it('opens a new window on the next UTC hour and keeps keys apart', async () => {

@@ -98,7 +98,7 @@ export const createDynamoDbCounterStore = (options: {
       return (await readCounter(keys.dailyQuota(tenantId, day), epochSeconds(clock.now()))).value;
     },
 
-    countKeyRequest: (keyId, hourStart, limit, expiresAt) =>
-      increment(keys.keyRequests(keyId, hourStart), 1, limit, expiresAt),
+    countKeyRequest: (keyId, budget, hourStart, limit, expiresAt) =>
+      increment(keys.keyRequests(keyId, budget, hourStart), 1, limit, expiresAt),
   };
 };

@@ -6,6 +6,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import type { RequestBudget } from '../../ports/store.ts';
 
 /**
  * The single table's physical layout and key scheme (docs/data-model.md explains every choice).
@@ -96,9 +97,14 @@ export const keys = {
   optOutMarker: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'OPTOUTS' }),
   /** A tenant's messages reserved on its local day (YYYY-MM-DD). */
   dailyQuota: (tenantId: string, day: string) => counterKey(`DAILY#${tenantId}#${day}`),
-  /** An API key's requests in the UTC hour starting at `hourStart` (the hour as `YYYY-MM-DDTHH`). */
-  keyRequests: (keyId: string, hourStart: Date) =>
-    counterKey(`RATE#${keyId}#${hourStart.toISOString().slice(0, 13)}`),
+  /**
+   * An API key's requests of one budget in the UTC hour starting at `hourStart` (the hour as
+   * `YYYY-MM-DDTHH`); the writes budget keeps the key it had before reads got their own.
+   */
+  keyRequests: (keyId: string, budget: RequestBudget, hourStart: Date) =>
+    counterKey(
+      `${budget === 'reads' ? 'RATEREAD' : 'RATE'}#${keyId}#${hourStart.toISOString().slice(0, 13)}`,
+    ),
   campaign: (tenantId: string, externalId: string) => ({
     pk: `TENANT#${tenantId}`,
     sk: `CAMPAIGN#${externalId}`,

@@ -18,11 +18,21 @@ export interface CounterStore {
   /** Messages reserved for the tenant's local `day` (0 when none, or the count expired). */
   getDailyQuotaUsed(tenantId: string, day: string): Promise<number>;
   /**
-   * Counts one request of the key in the UTC hour starting at `hourStart` unless that would pass
-   * `limit`. Atomic under concurrency; the hour's count is forgotten after `expiresAt`.
+   * Counts one request of the key against one of its hourly budgets (`writes`: sends and control;
+   * `reads`: status polls and listings) in the UTC hour starting at `hourStart`, unless that would
+   * pass `limit`. Atomic under concurrency; the hour's count is forgotten after `expiresAt`.
    */
-  countKeyRequest(keyId: string, hourStart: Date, limit: number, expiresAt: Date): Promise<CounterResult>;
+  countKeyRequest(
+    keyId: string,
+    budget: RequestBudget,
+    hourStart: Date,
+    limit: number,
+    expiresAt: Date,
+  ): Promise<CounterResult>;
 }
+
+/** The key's hourly request budgets: reads have their own, so polling never locks out sending. */
+export type RequestBudget = 'writes' | 'reads';
 
 /** Outcome of an atomic counter increment that must never pass its limit. */
 export type CounterResult =

@@ -516,7 +516,7 @@ export function describeTenantStoreContract(makeStore: MakeStore): void {
         ]);
       });
 
-      it('counts key requests per key and UTC hour up to the limit', async () => {
+      it('counts key requests per key, budget and UTC hour up to the limit', async () => {
         // Prepare
         const { store } = await freshStore();
         const hour = new Date('2025-01-10T12:00:00.000Z');
@@ -524,10 +524,11 @@ export function describeTenantStoreContract(makeStore: MakeStore): void {
 
         // Act
         const results = await Promise.all(
-          Array.from({ length: 5 }, () => store.countKeyRequest('key-1', hour, 3, inAnHour())),
+          Array.from({ length: 5 }, () => store.countKeyRequest('key-1', 'writes', hour, 3, inAnHour())),
         );
-        const otherKey = await store.countKeyRequest('key-2', hour, 3, inAnHour());
-        const laterHour = await store.countKeyRequest('key-1', nextHour, 3, inAnHour());
+        const otherKey = await store.countKeyRequest('key-2', 'writes', hour, 3, inAnHour());
+        const reads = await store.countKeyRequest('key-1', 'reads', hour, 3, inAnHour());
+        const laterHour = await store.countKeyRequest('key-1', 'writes', nextHour, 3, inAnHour());
 
         // Assess
         expect(
@@ -541,6 +542,7 @@ export function describeTenantStoreContract(makeStore: MakeStore): void {
           { ok: false, value: 3 },
         ]);
         expect(otherKey).toEqual({ ok: true, value: 1 });
+        expect(reads).toEqual({ ok: true, value: 1 });
         expect(laterHour).toEqual({ ok: true, value: 1 });
       });
 
