@@ -322,7 +322,12 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
     store,
     workQueue,
     scheduler: overrides.scheduler ?? createConfiguredScheduler(config, { store, workQueue, clock, logger }),
-    gateway: overrides.gateway ?? createEvolutionGateway({ timeoutMs: config.GATEWAY_TIMEOUT_MS }),
+    gateway:
+      overrides.gateway ??
+      createEvolutionGateway({
+        timeoutMs: config.GATEWAY_TIMEOUT_MS,
+        onUnreachable: (problem) => logger.warn('WhatsApp instance unreachable', problem),
+      }),
     secrets:
       overrides.secrets ??
       createReferenceSecretResolver({

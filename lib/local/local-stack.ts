@@ -196,11 +196,7 @@ export const startLocalStack = async (
       credentialRef: config.EVOLUTION_URL ? 'env:EVOLUTION_API_KEY' : SIMULATOR_CREDENTIAL,
       ...(config.BILLING_DEMO_API_KEY ? { apiKey: config.BILLING_DEMO_API_KEY } : {}),
     });
-    // The simulator may have taken another port than last time: keep the demo instance pointing at it.
-    const demo = await container.store.getInstance(DEMO_TENANT_ID, 'demo');
-    if (simulator && demo?.credentialRef === SIMULATOR_CREDENTIAL && demo.baseUrl !== simulator.url) {
-      await container.store.putInstance({ ...demo, baseUrl: simulator.url });
-    }
+    const demo = await pointDemoInstance(container, config.EVOLUTION_URL, simulator);
     // Local convenience only: the demo key and its callback signing secret are kept in the data dir
     // so a restart can print them again.
     const demoApiKey =
@@ -283,6 +279,30 @@ const refuseDataDirInUse = async (dataDir: string): Promise<void> => {
     throw new LocalStartError(
       `DATA_DIR ${dataDir} is already used by pid ${owner.pid} (${owner.url ?? 'a running stack'}): stop it, run \`npm run worker\` to join it, or set DATA_DIR to another folder`,
     );
+};
+
+/**
+ * The demo instance follows the gateway this start uses: `EVOLUTION_URL` (with `EVOLUTION_API_KEY`)
+ * when set, also for a demo tenant made earlier against the simulator; else the simulator, which
+ * may have taken another port than last time. A demo instance pointed elsewhere by hand is kept.
+ */
+const pointDemoInstance = async (
+  container: Container,
+  evolutionUrl: string | undefined,
+  simulator: EvolutionSimulator | undefined,
+) => {
+  const demo = await container.store.getInstance(DEMO_TENANT_ID, 'demo');
+  if (!demo) return demo;
+  const wanted = evolutionUrl
+    ? { baseUrl: evolutionUrl.replace(/\/$/, ''), credentialRef: 'env:EVOLUTION_API_KEY' }
+    : simulator && demo.credentialRef === SIMULATOR_CREDENTIAL
+      ? { baseUrl: simulator.url, credentialRef: SIMULATOR_CREDENTIAL }
+      : undefined;
+  if (!wanted || (wanted.baseUrl === demo.baseUrl && wanted.credentialRef === demo.credentialRef))
+    return demo;
+  const pointed = { ...demo, ...wanted, connectionState: 'unknown' as const };
+  await container.store.putInstance(pointed);
+  return pointed;
 };
 
 /** A secret shown once: written to `file` when fresh, read back from it on later starts. */

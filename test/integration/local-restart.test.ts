@@ -56,4 +56,37 @@ describe('local stack restart', () => {
     // Assess
     expect(published.map((item) => item.queueId)).toEqual(['queue-1']);
   });
+
+  it('points the demo instance at EVOLUTION_URL on a later start, not only at the first one', async () => {
+    // Prepare: a first start against the built-in simulator
+    const dataDir = await mkdtemp(join(tmpdir(), 'billing-restart-'));
+    dirs.push(dataDir);
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: '0',
+      DYNAMODB_PORT: '0',
+      SIMULATOR_PORT: '0',
+      LOG_LEVEL: 'SILENT',
+    };
+    const first = await startLocalStack(loadConfig(env), {}, { api: false, worker: false });
+    const before = await first.container.store.getInstance('demo', 'demo');
+    await first.close();
+
+    // Act: start again with a real Evolution server named
+    const second = await startLocalStack(
+      loadConfig({ ...env, EVOLUTION_URL: 'https://evo.example.com/' }),
+      {},
+      { api: false, worker: false },
+    );
+    const after = await second.container.store.getInstance('demo', 'demo');
+    await second.close();
+
+    // Assess
+    expect(before?.credentialRef).toBe('plain:simulator-api-key');
+    expect(after).toMatchObject({
+      baseUrl: 'https://evo.example.com',
+      credentialRef: 'env:EVOLUTION_API_KEY',
+    });
+    expect(after?.webhookSecret).toBe(before?.webhookSecret);
+  });
 });

@@ -337,14 +337,40 @@ describe('evolutionGateway.connectionState', () => {
     ['a network error', rejectWith(fetchFailed('ECONNREFUSED'))],
   ];
 
-  it.each(unknownRows)('returns unknown for %s', async (_name, reply) => {
+  it.each(unknownRows)('returns unknown for %s, saying which URL failed', async (_name, reply) => {
     // Prepare
     const { fetch } = fakeFetch(reply);
+    const problems: Array<{ url: string; reason: string }> = [];
 
     // Act
-    const state = await createEvolutionGateway({ fetch }).connectionState(target);
+    const state = await createEvolutionGateway({
+      fetch,
+      onUnreachable: (p) => problems.push(p),
+    }).connectionState(target);
 
     // Assess
     expect(state).toBe('unknown');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.url).toBe('https://evo.example.com/instance/connectionState/loja%201');
+  });
+
+  it('names why: the HTTP status, or the network error code', async () => {
+    // Prepare
+    const problems: Array<{ url: string; reason: string }> = [];
+    const onUnreachable = (p: { url: string; reason: string }) => problems.push(p);
+
+    // Act
+    await createEvolutionGateway({
+      fetch: fakeFetch(unknownRows[1]?.[1] as () => Response).fetch,
+      onUnreachable,
+    }).connectionState(target);
+    await createEvolutionGateway({
+      fetch: fakeFetch(rejectWith(fetchFailed('ECONNREFUSED'))).fetch,
+      onUnreachable,
+    }).connectionState(target);
+
+    // Assess
+    expect(problems.map((p) => p.reason)).toEqual(['HTTP 401', 'ECONNREFUSED']);
+    expect(JSON.stringify(problems)).not.toContain('secret-key-123');
   });
 });

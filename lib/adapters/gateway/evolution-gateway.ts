@@ -55,6 +55,11 @@ export interface EvolutionGatewayOptions {
   fetch?: typeof globalThis.fetch;
   /** Typing delay Evolution waits before sending (the HTTP call itself waits that long). */
   delayMs?: number;
+  /**
+   * Told which URL could not answer a connection check, and why (refused, timeout, a 401 for a
+   * wrong apikey...): an operator pointing a tenant at a new server needs to see it.
+   */
+  onUnreachable?: (problem: { url: string; reason: string }) => void;
 }
 
 /** Headroom for the send itself on top of the typing delay: Baileys resolves devices and encrypts first. */
@@ -249,22 +254,31 @@ export const createEvolutionGateway = (options: EvolutionGatewayOptions = {}): W
     return classifyErrorAnswer(response.status, answer);
   };
 
+  const unreachable = (url: string, reason: string): 'unknown' => {
+    options.onUnreachable?.({ url, reason });
+    return 'unknown';
+  };
+
   const connectionState = async (target: GatewayTarget): Promise<GatewayConnectionState> => {
+    const url = routeUrl(target, 'instance', 'connectionState');
     try {
-      const response = await doFetch(routeUrl(target, 'instance', 'connectionState'), {
+      const response = await doFetch(url, {
         method: 'GET',
         headers: { apikey: target.apiKey, accept: 'application/json' },
         signal: AbortSignal.timeout(timeoutMs),
       });
       if (response.status !== 200) {
         await response.body?.cancel();
-        return 'unknown';
+        return unreachable(url, `HTTP ${response.status}`);
       }
       const answer = await readJson(response);
       const state = isRecord(answer) && isRecord(answer.instance) ? answer.instance.state : undefined;
-      return state === 'open' || state === 'connecting' || state === 'close' ? state : 'unknown';
-    } catch {
-      return 'unknown';
+      return state === 'open' || state === 'connecting' || state === 'close'
+        ? state
+        : unreachable(url, 'no connection state in the answer');
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      return unreachable(url, cause ?? (error as Error).name ?? 'request failed');
     }
   };
 
