@@ -40,31 +40,63 @@ export const FAILURE_RATE = {
   minimumSample: 20,
 } as const;
 
-const total = 'FILL(sent, 0) + FILL(failed, 0)';
-const failureRateExpression = `IF((${total}) >= ${FAILURE_RATE.minimumSample}, FILL(failed, 0) / (${total}), 0)`;
+/** The settings of an alarm on the share of one outcome among the sends of each period. */
+interface ShareOfSends {
+  threshold: number;
+  periodSeconds: number;
+  evaluationPeriods: number;
+  datapointsToAlarm: number;
+  minimumSample: number;
+}
 
-export const failureRateAlarm = new aws.cloudwatch.MetricAlarm('FailureRateAlarm', {
-  alarmDescription: `More than ${FAILURE_RATE.threshold * 100}% of WhatsApp sends failed (${FAILURE_RATE.datapointsToAlarm} of ${FAILURE_RATE.evaluationPeriods} periods of ${FAILURE_RATE.periodSeconds / 60} min, at least ${FAILURE_RATE.minimumSample} sends)`,
-  comparisonOperator: 'GreaterThanThreshold',
-  threshold: FAILURE_RATE.threshold,
-  evaluationPeriods: FAILURE_RATE.evaluationPeriods,
-  datapointsToAlarm: FAILURE_RATE.datapointsToAlarm,
-  treatMissingData: 'notBreaching',
-  metricQueries: [
-    {
-      id: 'sent',
-      returnData: false,
-      metric: { ...business, metricName: METRIC.sent, period: FAILURE_RATE.periodSeconds, stat: 'Sum' },
-    },
-    {
-      id: 'failed',
-      returnData: false,
-      metric: { ...business, metricName: METRIC.failed, period: FAILURE_RATE.periodSeconds, stat: 'Sum' },
-    },
-    { id: 'rate', returnData: true, label: 'Failure rate', expression: failureRateExpression },
-  ],
-  ...notify,
-});
+/** `outcome / (sent + outcome)`, or 0 below `minimumSample` (the alarm's and the dashboard's). */
+const shareOfSendsExpression = (outcome: string, minimumSample: number): string => {
+  const all = `FILL(sent, 0) + FILL(${outcome}, 0)`;
+  return `IF((${all}) >= ${minimumSample}, FILL(${outcome}, 0) / (${all}), 0)`;
+};
+
+/**
+ * An alarm on `outcome / (sent + outcome)` per period: periods with fewer than `minimumSample` of
+ * them count as 0, and missing data (nothing sent) is not a breach.
+ */
+const shareOfSendsAlarm = (
+  name: string,
+  outcome: { id: string; metricName: string; label: string },
+  settings: ShareOfSends,
+  alarmDescription: string,
+) => {
+  const sum = (id: string, metricName: string) => ({
+    id,
+    returnData: false,
+    metric: { ...business, metricName, period: settings.periodSeconds, stat: 'Sum' },
+  });
+  return new aws.cloudwatch.MetricAlarm(name, {
+    alarmDescription,
+    comparisonOperator: 'GreaterThanThreshold',
+    threshold: settings.threshold,
+    evaluationPeriods: settings.evaluationPeriods,
+    datapointsToAlarm: settings.datapointsToAlarm,
+    treatMissingData: 'notBreaching',
+    metricQueries: [
+      sum('sent', METRIC.sent),
+      sum(outcome.id, outcome.metricName),
+      {
+        id: 'rate',
+        returnData: true,
+        label: outcome.label,
+        expression: shareOfSendsExpression(outcome.id, settings.minimumSample),
+      },
+    ],
+    ...notify,
+  });
+};
+
+export const failureRateAlarm = shareOfSendsAlarm(
+  'FailureRateAlarm',
+  { id: 'failed', metricName: METRIC.failed, label: 'Failure rate' },
+  FAILURE_RATE,
+  `More than ${FAILURE_RATE.threshold * 100}% of WhatsApp sends failed (${FAILURE_RATE.datapointsToAlarm} of ${FAILURE_RATE.evaluationPeriods} periods of ${FAILURE_RATE.periodSeconds / 60} min, at least ${FAILURE_RATE.minimumSample} sends)`,
+);
 
 /**
  * Stalled deliveries (Evolution's 201 PENDING that WhatsApp never acknowledges: a banned or
@@ -81,31 +113,12 @@ export const STALL_RATE = {
   minimumSample: 20,
 } as const;
 
-const stallTotal = 'FILL(sent, 0) + FILL(stalled, 0)';
-const stallRateExpression = `IF((${stallTotal}) >= ${STALL_RATE.minimumSample}, FILL(stalled, 0) / (${stallTotal}), 0)`;
-
-export const stalledDeliveriesAlarm = new aws.cloudwatch.MetricAlarm('StalledDeliveriesAlarm', {
-  alarmDescription: `More than ${STALL_RATE.threshold * 100}% of WhatsApp messages got no acknowledgement within the delivery timeout (periods of ${STALL_RATE.periodSeconds / 60} min, at least ${STALL_RATE.minimumSample} messages): check the instance's number in Evolution`,
-  comparisonOperator: 'GreaterThanThreshold',
-  threshold: STALL_RATE.threshold,
-  evaluationPeriods: STALL_RATE.evaluationPeriods,
-  datapointsToAlarm: STALL_RATE.datapointsToAlarm,
-  treatMissingData: 'notBreaching',
-  metricQueries: [
-    {
-      id: 'sent',
-      returnData: false,
-      metric: { ...business, metricName: METRIC.sent, period: STALL_RATE.periodSeconds, stat: 'Sum' },
-    },
-    {
-      id: 'stalled',
-      returnData: false,
-      metric: { ...business, metricName: METRIC.stalled, period: STALL_RATE.periodSeconds, stat: 'Sum' },
-    },
-    { id: 'rate', returnData: true, label: 'Stalled rate', expression: stallRateExpression },
-  ],
-  ...notify,
-});
+export const stalledDeliveriesAlarm = shareOfSendsAlarm(
+  'StalledDeliveriesAlarm',
+  { id: 'stalled', metricName: METRIC.stalled, label: 'Stalled rate' },
+  STALL_RATE,
+  `More than ${STALL_RATE.threshold * 100}% of WhatsApp messages got no acknowledgement within the delivery timeout (periods of ${STALL_RATE.periodSeconds / 60} min, at least ${STALL_RATE.minimumSample} messages): check the instance's number in Evolution`,
+);
 
 /**
  * Outages of what the product depends on (issue 17): DynamoDB unreachable or throttling past the
@@ -296,7 +309,13 @@ export const dashboard = new aws.cloudwatch.Dashboard('Dashboard', {
         stat: 'Sum',
         yAxis: { left: { min: 0, max: 1 } },
         metrics: [
-          [{ expression: failureRateExpression, label: 'Falhas / (enviadas + falhas)', id: 'rate' }],
+          [
+            {
+              expression: shareOfSendsExpression('failed', FAILURE_RATE.minimumSample),
+              label: 'Falhas / (enviadas + falhas)',
+              id: 'rate',
+            },
+          ],
           businessMetric(METRIC.sent, { id: 'sent', visible: false }),
           businessMetric(METRIC.failed, { id: 'failed', visible: false }),
         ],
