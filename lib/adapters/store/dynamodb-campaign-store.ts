@@ -160,7 +160,7 @@ export function createDynamoDbCampaignStore(
   options: DynamoDbCampaignStoreOptions,
 ): Omit<CampaignStore, 'getContact'> {
   const table = tableOperations(options.client, options.tableName, options);
-  const { get, putNew, deleteIfMatch, queryUpTo, batchWrite } = table;
+  const { get, putNew, setIfExists, deleteIfMatch, queryUpTo, batchWrite } = table;
   /** Runs an update whose condition may fail; false when it did. */
   const updateIfMatch = async (input: Parameters<typeof table.updateIfMatch>[0]): Promise<boolean> =>
     (await table.updateIfMatch(input)) !== undefined;
@@ -216,13 +216,7 @@ export function createDynamoDbCampaignStore(
 
     async markCampaignQuotaReserved(tenantId: string, externalId: string) {
       // A campaign deleted meanwhile (refused, or taken over and refused) must not come back as a stub.
-      await updateIfMatch({
-        Key: keys.campaign(tenantId, externalId),
-        UpdateExpression: 'SET #reserved = :true',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK, '#reserved': 'quotaReserved' },
-        ExpressionAttributeValues: { ':true': true },
-      });
+      await setIfExists(keys.campaign(tenantId, externalId), 'quotaReserved', true);
     },
 
     completeCampaign(tenantId: string, externalId: string, owner: string) {

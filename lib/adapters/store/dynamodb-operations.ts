@@ -214,6 +214,22 @@ export const tableOperations = (
 ) => {
   const baseDelayMs = options.batchRetryDelayMs ?? 50;
 
+  /**
+   * Runs an update whose condition may fail: the item after the update (unless `ReturnValues`
+   * asks otherwise; `{}` for NONE), or undefined when the condition failed.
+   */
+  const updateIfMatch = async (input: UpdateInput): Promise<Item | undefined> => {
+    try {
+      const out = await client.send(
+        new UpdateCommand({ TableName: tableName, ReturnValues: 'ALL_NEW', ...input }),
+      );
+      return out.Attributes ?? {};
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  };
+
   /** Sends `command`; false when its condition failed. */
   const succeeds = async (send: () => Promise<unknown>): Promise<boolean> => {
     try {
@@ -328,21 +344,21 @@ export const tableOperations = (
         client.send(new PutCommand({ TableName: tableName, ...input, Item: withoutUndefined(input.Item) })),
       ),
 
+    updateIfMatch,
+
     /**
-     * Runs an update whose condition may fail: the item after the update (unless `ReturnValues`
-     * asks otherwise; `{}` for NONE), or undefined when the condition failed.
+     * Sets one attribute of an item that exists, and never creates one (an item removed meanwhile
+     * must not come back as a stub holding only that attribute); false when there was none.
      */
-    updateIfMatch: async (input: UpdateInput): Promise<Item | undefined> => {
-      try {
-        const out = await client.send(
-          new UpdateCommand({ TableName: tableName, ReturnValues: 'ALL_NEW', ...input }),
-        );
-        return out.Attributes ?? {};
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
-    },
+    setIfExists: async (key: Record<string, string>, attribute: string, value: unknown): Promise<boolean> =>
+      (await updateIfMatch({
+        Key: key,
+        UpdateExpression: 'SET #attribute = :value',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK, '#attribute': attribute },
+        ExpressionAttributeValues: { ':value': value },
+        ReturnValues: 'NONE',
+      })) !== undefined,
 
     /** Deletes an item (on the caller's condition, if any): the item deleted, or undefined when none was (or the condition failed). */
     deleteIfMatch: async (input: Omit<DeleteCommandInput, 'TableName' | 'ReturnValues'>) => {

@@ -73,7 +73,10 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
   const { client, tableName } = options;
   const clock = options.clock ?? systemClock;
   const onBackgroundError = options.onBackgroundError ?? (() => {});
-  const { get, put, putNew, updateIfMatch, deleteIfMatch, queryAll } = tableOperations(client, tableName);
+  const { get, put, putNew, updateIfMatch, setIfExists, deleteIfMatch, queryAll } = tableOperations(
+    client,
+    tableName,
+  );
 
   const queryTenantPartition = (tenantId: string, skPrefix: string) =>
     queryAll({
@@ -290,13 +293,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
 
     async setInstanceConnectionState(tenantId: string, instanceId: string, state: ConnectionState) {
       // Webhooks may name an instance that was removed: nothing to update then.
-      await updateIfMatch({
-        Key: keys.instance(tenantId, instanceId),
-        UpdateExpression: 'SET #state = :state',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK, '#state': 'connectionState' },
-        ExpressionAttributeValues: { ':state': state },
-      });
+      await setIfExists(keys.instance(tenantId, instanceId), 'connectionState', state);
     },
 
     async putCalendar(tenantId: string, calendar: BusinessCalendar) {
