@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../lib/config.ts';
 import { STACK_INFO_FILE, type StackInfo } from '../lib/local/local-stack.ts';
 import {
@@ -23,7 +23,7 @@ import {
  * of its own (so its resident memory is its own), and 8 concurrent clients post 500-contact batches
  * to it, three rounds of 60,000 contacts. Per round: accepted and stored contacts, contacts/s,
  * p50/p99 latency and the service's RSS; at the end its peak RSS and its RSS once idle again.
- * Figures only; exits 1 when a contact is lost or a request fails with a 5xx.
+ * Figures only; exits 1 when a contact is lost, or a request gets a 5xx, a 4xx or no answer.
  */
 
 const ROUNDS = 3;
@@ -181,7 +181,7 @@ const liftDemoLimits = async (dataDir: string): Promise<void> => {
 /** Contacts the store holds for one queue (a COUNT query on its partition, paged). */
 const storedContacts = async (client: DynamoDBClient, table: string, queueId: string): Promise<number> => {
   let count = 0;
-  let start: Record<string, never> | undefined;
+  let start: QueryCommandOutput['LastEvaluatedKey'];
   do {
     const page = await client.send(
       new QueryCommand({
@@ -193,7 +193,7 @@ const storedContacts = async (client: DynamoDBClient, table: string, queueId: st
       }),
     );
     count += page.Count ?? 0;
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
+    start = page.LastEvaluatedKey;
   } while (start);
   return count;
 };
@@ -229,7 +229,11 @@ const runRound = async (
   const started = performance.now();
   const client = async () => {
     for (let body = bodies.shift(); body; body = bodies.shift()) {
-      const res = await postJson(url, BENCH_DEMO_KEY, body).catch(() => ({ status: 0, ms: 0, body: undefined }));
+      const res = await postJson(url, BENCH_DEMO_KEY, body).catch(() => ({
+        status: 0,
+        ms: 0,
+        body: undefined,
+      }));
       outcomes.push({
         status: res.status,
         ms: res.ms,
@@ -237,7 +241,8 @@ const runRound = async (
         accepted: res.status === 200 ? Number(res.body?.accepted ?? 0) : 0,
         queueId: res.status === 200 ? (res.body?.queue_id as string | undefined) : undefined,
       });
-      if (res.status !== 200) console.error(`  HTTP ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+      if (res.status !== 200)
+        console.error(`  HTTP ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
     }
   };
   await Promise.all(Array.from({ length: CLIENTS }, client));
@@ -249,7 +254,13 @@ const runRound = async (
     if (o.queueId)
       storedByQueue.set(o.queueId, await storedContacts(store, service.info.tableName, o.queueId));
   const tally = tallyRound(outcomes, storedByQueue);
-  return { tally, seconds, latencies: outcomes.filter((o) => o.status === 200).map((o) => o.ms), rssAfter, memoryAfter };
+  return {
+    tally,
+    seconds,
+    latencies: outcomes.filter((o) => o.status === 200).map((o) => o.ms),
+    rssAfter,
+    memoryAfter,
+  };
 };
 
 const mb = (bytes: number): string => `${fmt(bytes / MB, 0)} MB`;
@@ -259,7 +270,7 @@ const memoryLine = (m: MemorySample | undefined): string =>
     ? `JS heap ${mb(m.heapUsed)} used of ${mb(m.heapTotal)}, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), rest (native) ${mb(m.rss - m.heapTotal - m.external)}`
     : 'no memory-probe sample';
 
-/** Runs the load benchmark; resolves to the exit code (1 = a contact lost or a 5xx). */
+/** Runs the load benchmark; resolves to the exit code (1 = a contact lost, or a request not accepted). */
 export const runLoad = async (): Promise<number> => {
   console.log(machineLine());
   console.log(
@@ -267,22 +278,24 @@ export const runLoad = async (): Promise<number> => {
   );
   const dataDir = await mkdtemp(join(tmpdir(), 'billing-load-'));
   let service: Service | undefined;
-  const store = new DynamoDBClient({});
+  let store: DynamoDBClient | undefined;
   try {
     service = await startService(dataDir);
     await liftDemoLimits(dataDir);
     const config = loadConfig({});
-    const dynamo = new DynamoDBClient({
+    store = new DynamoDBClient({
       region: config.AWS_REGION,
       endpoint: service.info.dynamodbEndpoint,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     const startRss = (await service.rss()).now;
-    console.log(`service pid ${service.info.pid}: RSS at start ${mb(startRss)}; ${memoryLine(service.memory())}`);
+    console.log(
+      `service pid ${service.info.pid}: RSS at start ${mb(startRss)}; ${memoryLine(service.memory())}`,
+    );
     const runId = randomUUID().slice(0, 8);
     const totals = { posted: 0, lost: 0, serverErrors: 0, refused: 0 };
     for (let round = 0; round < ROUNDS; round++) {
-      const r = await runRound(service, dynamo, round, runId);
+      const r = await runRound(service, store, round, runId);
       totals.posted += r.tally.posted;
       totals.lost += r.tally.lost;
       totals.serverErrors += r.tally.serverErrors;
@@ -291,7 +304,9 @@ export const runLoad = async (): Promise<number> => {
         `round ${round + 1}: accepted ${r.tally.accepted} / ${r.tally.posted}, stored ${r.tally.stored}, ` +
           `${fmt(r.tally.accepted / r.seconds, 0)} contacts/s, latency p50 ${fmt(percentile(r.latencies, 50), 0)} ms ` +
           `p99 ${fmt(percentile(r.latencies, 99), 0)} ms, service RSS ${mb(r.rssAfter)}` +
-          (r.tally.serverErrors || r.tally.refused ? `, ${r.tally.serverErrors} 5xx, ${r.tally.refused} 4xx` : ''),
+          (r.tally.serverErrors || r.tally.refused
+            ? `, ${r.tally.serverErrors} 5xx, ${r.tally.refused} 4xx`
+            : ''),
       );
       console.log(`  ${memoryLine(r.memoryAfter)}`);
     }
@@ -302,10 +317,9 @@ export const runLoad = async (): Promise<number> => {
     console.log(
       `load: ${totals.posted} contacts, ${totals.lost} lost, ${totals.serverErrors} 5xx, peak RSS ${mb(peak)}, idle RSS ${mb(idleRss)}`,
     );
-    dynamo.destroy();
     return totals.lost > 0 || totals.serverErrors > 0 || totals.refused > 0 ? 1 : 0;
   } finally {
-    store.destroy();
+    store?.destroy();
     await service?.stop();
     await rm(dataDir, { recursive: true, force: true });
   }

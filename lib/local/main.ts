@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
+import { releaseMemoryWhenIdle } from './idle-memory.ts';
 import {
   DEMO_SIGNING_SECRET_FILE,
   type LocalRoles,
@@ -31,6 +32,7 @@ const main = async (): Promise<void> => {
     roles = { api: true, worker: mode !== 'api' };
   }
   const stack = await startLocalStack(config, {}, roles);
+  releaseMemoryWhenIdle();
   const line = '-'.repeat(72);
   const lines = [line];
   if (roles.api) {

@@ -8,7 +8,13 @@ const ok = (queueId: string, accepted: number): PostOutcome => ({
   accepted,
   queueId,
 });
-const failed = (status: number): PostOutcome => ({ status, ms: 10, posted: 500, accepted: 0, queueId: undefined });
+const failed = (status: number): PostOutcome => ({
+  status,
+  ms: 10,
+  posted: 500,
+  accepted: 0,
+  queueId: undefined,
+});
 
 describe('load bench tally', () => {
   it('counts contacts the API accepted but the store does not hold as lost', () => {
@@ -34,6 +40,13 @@ describe('load bench tally', () => {
     const tally = tallyRound(outcomes, new Map([['q1', 500]]));
 
     // Assess
-    expect(tally).toMatchObject({ posted: 2000, accepted: 500, stored: 500, lost: 0, serverErrors: 2, refused: 1 });
+    expect(tally).toMatchObject({
+      posted: 2000,
+      accepted: 500,
+      stored: 500,
+      lost: 0,
+      serverErrors: 2,
+      refused: 1,
+    });
   });
 });
