@@ -96,7 +96,6 @@ interface Service {
   rss(): Promise<{ now: number; peak: number }>;
   /** The latest process.memoryUsage() the service printed. */
   memory(): MemorySample | undefined;
-  output(): string;
   stop(): Promise<void>;
 }
 
@@ -161,7 +160,6 @@ const startService = async (dataDir: string): Promise<Service> => {
       return { now: procStatusKb(status, 'VmRSS') * 1024, peak: procStatusKb(status, 'VmHWM') * 1024 };
     },
     memory: () => latest,
-    output: () => output,
     stop: async () => {
       process.kill(-(child.pid as number), 'SIGINT');
       await exited;
@@ -173,9 +171,19 @@ const startService = async (dataDir: string): Promise<Service> => {
 const liftDemoLimits = async (dataDir: string): Promise<void> => {
   const args = ['run', 'admin', '--silent', '--', 'tenant', 'config', '--tenant', 'demo'];
   args.push('--rate-limit-per-hour', '10000000', '--daily-limit', '100000000');
-  const child = spawn('npm', args, { env: { ...process.env, DATA_DIR: dataDir }, stdio: 'inherit' });
+  const child = spawn('npm', args, {
+    env: { ...process.env, DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let said = '';
+  child.stdout?.on('data', (d) => {
+    said += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    said += String(d);
+  });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`admin CLI: tenant config exited ${code}`);
+  if (code !== 0) throw new Error(`admin CLI: tenant config exited ${code}:\n${said}`);
 };
 
 /** Contacts the store holds for one queue (a COUNT query on its partition, paged). */
