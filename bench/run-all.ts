@@ -1,11 +1,16 @@
 import { runIngest } from './ingest.ts';
+import { runLoad } from './load.ts';
 import { runSend } from './send.ts';
 
-/** `npm run bench`: the ingest benchmark, then the send benchmark, in this process; exits 1 if either failed. */
+/**
+ * `npm run bench`: the ingest benchmark, then the send benchmark, in this process, then the load
+ * benchmark against `npm start` in a child process; exits 1 if any failed.
+ */
 const runAll = async (): Promise<number> => {
   const ingest = await runIngest();
   const send = await runSend();
-  return Math.max(ingest, send);
+  const load = await runLoad();
+  return Math.max(ingest, send, load);
 };
 
 runAll().then(

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
 import { ensureDashboardBuilt } from './dashboard-build.ts';
+import { releaseMemoryWhenIdle } from './idle-memory.ts';
 import {
   DEMO_SIGNING_SECRET_FILE,
   type LocalRoles,
@@ -36,6 +37,7 @@ const main = async (): Promise<void> => {
   }
   const dashboard = roles.api ? await ensureDashboardBuilt() : 'fresh';
   const stack = await startLocalStack(config, {}, roles);
+  releaseMemoryWhenIdle();
   const line = '-'.repeat(72);
   const lines = [line];
   if (roles.api) {

@@ -1,0 +1,86 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEmbeddedDynamoDb } from '../../lib/local/embedded-dynamodb.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+const TABLE = 'compaction';
+/** 25 items of 40 kB a batch: 60 batches are 60 MB of writes, many 4 MB memtables and compactions. */
+const BATCHES = 60;
+const BLOB = 'x'.repeat(40_000);
+
+describe('embedded DynamoDB on disk', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('deletes the table files compaction replaced while queries run (a query does not pin them)', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'billing-embedded-dynamodb-'));
+    dirs.push(dir);
+    const db = await startEmbeddedDynamoDb({ path: dir });
+    const client = new DynamoDBClient({
+      endpoint: db.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await client.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const tableFiles = async () => (await readdir(dir)).filter((f) => f.endsWith('.ldb')).length;
+
+    try {
+      // Act: writes that make LevelDB flush and compact, each followed by a query that stops early
+      for (let batch = 0; batch < BATCHES; batch++) {
+        const items = Array.from({ length: 25 }, (_, i) => ({
+          PutRequest: {
+            Item: { pk: { S: `p${batch}` }, sk: { S: `s${i}` }, v: { S: `${BLOB}${batch}-${i}` } },
+          },
+        }));
+        await client.send(new BatchWriteItemCommand({ RequestItems: { [TABLE]: items } }));
+        await client.send(
+          new QueryCommand({
+            TableName: TABLE,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: `p${batch}` } },
+            Limit: 3,
+          }),
+        );
+      }
+
+      // Assess: once compaction settles, a few live tables, not every table ever written (20 when
+      // each query's iterator stayed open and pinned the files it read)
+      let files = 0;
+      const settled = await waitFor(
+        async () => {
+          files = await tableFiles();
+          return files <= 6;
+        },
+        { timeoutMs: 20_000 },
+      ).catch(() => false);
+      expect({ settled, files }).toMatchObject({ settled: true });
+    } finally {
+      client.destroy();
+      await db.close();
+    }
+  });
+});
