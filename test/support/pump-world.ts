@@ -4,8 +4,8 @@ import type { ContactInput } from '../../lib/domain/contact-intake.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { BillingEventInput } from '../../lib/ports/billing-events.ts';
 import type { SendOutcome, WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';
-import { apiKey, instance } from '../integration/store-contract/tenant-store-contract.ts';
-import { inMemoryDeps, tenantWith } from './use-case-deps.ts';
+import { apiKey } from '../integration/store-contract/tenant-store-contract.ts';
+import { seededDeps, tenantWith } from './use-case-deps.ts';
 
 /** The pump's options for a run that is never cut short by its budget. */
 export const OPTIONS: PumpOptions = { budgetMs: 600_000, leaseMs: 30_000, gatewayTimeoutMs: 1_500 };
@@ -22,20 +22,9 @@ export const contacts = (count: number): ContactInput[] =>
  * each send with the next scripted outcome (accepted when the script runs out).
  */
 export const pumpWorld = async (script: SendOutcome['kind'][] = [], config = {}) => {
-  const base = inMemoryDeps();
-  const tenant = tenantWith({ messagesPerMinute: 60, minIntervalSeconds: 1, jitterSeconds: 0, ...config });
-  await base.store.createTenant(tenant);
-  await base.store.putTemplate({
-    tenantId: 'acme',
-    type: 'notification',
-    name: 'Aviso',
-    isActive: true,
-    requiredVariables: ['nome_cliente'],
-    rotationStrategy: 'sequential',
-    variations: [{ id: 'v1', messageTemplate: 'Olá {{nome_cliente}}', isActive: true, timesUsed: 0 }],
-    updatedAt: '2026-01-01T00:00:00.000Z',
-  });
-  await base.store.putInstance(instance());
+  const { deps: base, tenant } = await seededDeps(
+    tenantWith({ messagesPerMinute: 60, minIntervalSeconds: 1, jitterSeconds: 0, ...config }),
+  );
   const sends: Array<{ number: string; text: string; at: number }> = [];
   const events: BillingEventInput[] = [];
   const gateway: WhatsAppGateway = {

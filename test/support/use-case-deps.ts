@@ -1,6 +1,6 @@
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { DomainError } from '../../lib/domain/errors.ts';
-import type { Tenant } from '../../lib/domain/types.ts';
+import type { BillingTemplate, TemplateType, Tenant } from '../../lib/domain/types.ts';
 import type { Logger } from '../../lib/observability/logger.ts';
 import type { CallbackUrlGuard } from '../../lib/ports/callback-url-guard.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
@@ -8,6 +8,7 @@ import type { Metrics, QueueStatusChange } from '../../lib/ports/metrics.ts';
 import type { Scheduler } from '../../lib/ports/scheduler.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import type { WorkItem, WorkQueue } from '../../lib/ports/work-queue.ts';
+import { instance } from '../integration/store-contract/tenant-store-contract.ts';
 import { createInMemoryStore } from './in-memory-store.ts';
 
 /** A clock the test moves by hand. */
@@ -93,4 +94,25 @@ export const refusalOf = async (action: () => Promise<unknown>): Promise<DomainE
     throw error;
   }
   throw new Error('expected a DomainError');
+};
+
+/** A one-variation template of `type` for tenant acme (`Olá {{nome_cliente}}`). */
+export const simpleTemplate = (type: TemplateType = 'notification'): BillingTemplate => ({
+  tenantId: 'acme',
+  type,
+  name: type === 'notification' ? 'Aviso' : 'Cobrança',
+  isActive: true,
+  requiredVariables: ['nome_cliente'],
+  rotationStrategy: 'sequential',
+  variations: [{ id: 'v1', messageTemplate: 'Olá {{nome_cliente}}', isActive: true, timesUsed: 0 }],
+  updatedAt: '2026-01-01T00:00:00.000Z',
+});
+
+/** The in-memory ports with `tenant` (acme), its notification template and one open instance. */
+export const seededDeps = async (tenant = tenantWith()) => {
+  const deps = inMemoryDeps();
+  await deps.store.createTenant(tenant);
+  await deps.store.putTemplate(simpleTemplate());
+  await deps.store.putInstance(instance());
+  return { deps, tenant };
 };

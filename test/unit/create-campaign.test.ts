@@ -8,7 +8,13 @@ import { defaultCalendar } from '../../lib/app/create-tenant.ts';
 import type { ContactInput } from '../../lib/domain/contact-intake.ts';
 import type { Tenant } from '../../lib/domain/types.ts';
 import { apiKey, instance } from '../integration/store-contract/tenant-store-contract.ts';
-import { inMemoryDeps, refusalOf, tenantWith } from '../support/use-case-deps.ts';
+import {
+  type inMemoryDeps,
+  refusalOf,
+  seededDeps,
+  simpleTemplate,
+  tenantWith,
+} from '../support/use-case-deps.ts';
 
 const DAY = '2026-03-02';
 
@@ -36,23 +42,7 @@ const input = (tenant: Tenant, externalId: string, batch: ContactInput[]): Creat
   };
 };
 
-/** The in-memory ports with tenant acme, its notification template and one open instance. */
-const seeded = async (tenant = tenantWith()) => {
-  const deps = inMemoryDeps();
-  await deps.store.createTenant(tenant);
-  await deps.store.putTemplate({
-    tenantId: 'acme',
-    type: 'notification',
-    name: 'Aviso',
-    isActive: true,
-    requiredVariables: ['nome_cliente'],
-    rotationStrategy: 'sequential',
-    variations: [{ id: 'v1', messageTemplate: 'Olá {{nome_cliente}}', isActive: true, timesUsed: 0 }],
-    updatedAt: '2026-01-01T00:00:00.000Z',
-  });
-  await deps.store.putInstance(instance());
-  return { deps, tenant };
-};
+const seeded = seededDeps;
 
 const queuesOf = async (deps: ReturnType<typeof inMemoryDeps>) =>
   (await deps.store.listQueues('acme', { limit: 100 })).items;
@@ -89,16 +79,7 @@ describe('createCampaign', () => {
     );
     deps.clock.set('2026-03-02T03:00:00.000Z');
     await deps.store.putCalendar('acme', defaultCalendar('America/Sao_Paulo'));
-    await deps.store.putTemplate({
-      tenantId: 'acme',
-      type: 'overdue',
-      name: 'Atraso',
-      isActive: true,
-      requiredVariables: ['nome_cliente'],
-      rotationStrategy: 'sequential',
-      variations: [{ id: 'v1', messageTemplate: 'Olá {{nome_cliente}}', isActive: true, timesUsed: 0 }],
-      updatedAt: '2026-01-01T00:00:00.000Z',
-    });
+    await deps.store.putTemplate(simpleTemplate('overdue'));
     const overdue = contacts(3).map((c) => ({ ...c, data_vencimento: '01/02/2026' }));
 
     // Act
