@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../lib/app/create-api-key.ts';
 import { pathParameterNames } from '../../lib/http/route.ts';
 import { OPERATIONS, type RouteOperation } from '../../lib/http/routes/index.ts';
-import { API, startTestStack, type TestStack } from '../support/local-stack.ts';
+import { API, postOneOverdue, startTestStack, type TestStack } from '../support/local-stack.ts';
 
 /**
  * Key scopes and template-type limits hold on every `apiKey` route of the route list (driven by the
@@ -67,24 +67,7 @@ beforeAll(async () => {
   tenantId = tenant.tenantId;
   fullKey = tenant.key;
   externalId = `ext-${randomUUID()}`;
-  const sent = await s.post(
-    `${API}/send/overdue`,
-    {
-      external_id: externalId,
-      contacts: [
-        {
-          nome_cliente: 'Maria Souza',
-          telefone: PHONE,
-          valor: 'R$ 99,90',
-          data_vencimento: '01/12/2026',
-          numero_fatura: 'NF-1',
-        },
-      ],
-    },
-    { key: fullKey },
-  );
-  expect(sent.status).toBe(200);
-  queueId = sent.body.queue_id;
+  queueId = await postOneOverdue(s, fullKey, externalId, PHONE);
 });
 
 afterAll(async () => {

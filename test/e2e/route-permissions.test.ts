@@ -4,7 +4,7 @@ import { addInstance } from '../../lib/app/add-instance.ts';
 import { pathParameterNames } from '../../lib/http/route.ts';
 import { OPERATIONS, type RouteOperation } from '../../lib/http/routes/index.ts';
 import { type Synth, statementsOf, synthesizeInfra } from '../support/infra-checks.ts';
-import { API, startTestStack, type TestStack } from '../support/local-stack.ts';
+import { postOneOverdue, startTestStack, type TestStack } from '../support/local-stack.ts';
 
 /**
  * The IAM grants of the API functions (infra/api.ts API_ACCESS, synthesized) against what each
@@ -61,24 +61,7 @@ beforeAll(async () => {
   const tenant = await s.createTenant();
   key = tenant.key;
   externalId = `ext-${randomUUID()}`;
-  const sent = await s.post(
-    `${API}/send/overdue`,
-    {
-      external_id: externalId,
-      contacts: [
-        {
-          nome_cliente: 'Maria Souza',
-          telefone: PHONE,
-          valor: 'R$ 99,90',
-          data_vencimento: '01/12/2026',
-          numero_fatura: 'NF-1',
-        },
-      ],
-    },
-    { key },
-  );
-  expect(sent.status).toBe(200);
-  queueId = sent.body.queue_id;
+  queueId = await postOneOverdue(s, key, externalId, PHONE);
 }, 120_000);
 
 afterAll(async () => {

@@ -278,3 +278,30 @@ export const startTestStack = async (overrides: TestStackOverrides = {}): Promis
   };
   return testStack;
 };
+
+/** Posts one overdue reminder for `phone` as `key`; the queue id (fails the test on a refusal). */
+export const postOneOverdue = async (
+  s: TestStack,
+  key: string,
+  externalId: string,
+  phone: string,
+): Promise<string> => {
+  const sent = await s.post(
+    `${API}/send/overdue`,
+    {
+      external_id: externalId,
+      contacts: [
+        {
+          nome_cliente: 'Maria Souza',
+          telefone: phone,
+          valor: 'R$ 99,90',
+          data_vencimento: '01/12/2026',
+          numero_fatura: 'NF-1',
+        },
+      ],
+    },
+    { key },
+  );
+  if (sent.status !== 200) throw new Error(`send failed: ${sent.status} ${JSON.stringify(sent.body)}`);
+  return sent.body.queue_id as string;
+};
