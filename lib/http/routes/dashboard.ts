@@ -3,8 +3,8 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DomainError } from '../../domain/errors.ts';
 import type { HttpRequest, HttpResponse } from '../http-handler.ts';
-import { defineOperation, type HttpRoute } from '../route.ts';
 import { dashboardAssetParamsSchema } from '../schemas/common.ts';
+import { staticSiteRoute } from './static-site.ts';
 
 /**
  * GET /dashboard: the operator dashboard (dashboard/, built by Vite into dashboard/dist), and
@@ -63,47 +63,20 @@ const serveAsset = async (request: HttpRequest): Promise<HttpResponse> => {
   };
 };
 
-const TAGS = ['Painel'];
-
-export const dashboardRoute: HttpRoute<unknown> = {
+export const dashboardRoute = staticSiteRoute({
   name: 'dashboard',
-  operations: [
-    defineOperation({
-      method: 'GET',
-      path: BASE,
-      auth: 'none',
-      responses: {
-        200: {
-          description: 'Página HTML do painel.',
-          content: { 'text/html': { schema: { type: 'string' } } },
-        },
-      },
-      errors: ['DASHBOARD_NOT_BUILT'],
-      openapi: {
-        operationId: 'dashboard_page',
-        tags: TAGS,
-        summary: 'Painel do operador',
-        description: 'Entre com uma API Key; o painel usa só esta API.',
-      },
-      handler: servePage,
-    }),
-    defineOperation({
-      method: 'GET',
-      path: `${BASE}/assets/{asset}`,
-      auth: 'none',
-      // Any name passes the schema; an unknown one is a 404, answered by the handler.
-      request: {
-        params: { schema: dashboardAssetParamsSchema, invalid: () => new DomainError('ROUTE_NOT_FOUND') },
-      },
-      responses: {
-        200: {
-          description: 'JavaScript ou CSS.',
-          content: { 'text/javascript': { schema: { type: 'string' } } },
-        },
-      },
-      errors: ['ROUTE_NOT_FOUND', 'DASHBOARD_NOT_BUILT'],
-      openapi: { operationId: 'dashboard_asset', tags: TAGS, summary: 'Arquivos estáticos do painel' },
-      handler: async (_deps, { request }) => serveAsset(request),
-    }),
-  ],
-};
+  path: BASE,
+  assetsPath: `${BASE}/assets`,
+  assetParams: dashboardAssetParamsSchema,
+  tags: ['Painel'],
+  page: {
+    description: 'Página HTML do painel.',
+    operationId: 'dashboard_page',
+    summary: 'Painel do operador',
+    details: 'Entre com uma API Key; o painel usa só esta API.',
+  },
+  asset: { operationId: 'dashboard_asset', summary: 'Arquivos estáticos do painel' },
+  errors: ['DASHBOARD_NOT_BUILT'],
+  servePage,
+  serveAsset,
+});

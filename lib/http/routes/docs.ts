@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DomainError } from '../../domain/errors.ts';
 import type { HttpRequest, HttpResponse } from '../http-handler.ts';
-import { defineOperation, type HttpRoute } from '../route.ts';
 import { docsAssetParamsSchema } from '../schemas/common.ts';
+import { staticSiteRoute } from './static-site.ts';
 
 /**
  * GET /api/v1/billing/docs: Swagger UI over our OpenAPI document, and
@@ -103,43 +103,18 @@ const serveAsset = async (request: HttpRequest): Promise<HttpResponse> => {
   };
 };
 
-const TAGS = ['Documentação'];
-
-export const docsRoute: HttpRoute<unknown> = {
+export const docsRoute = staticSiteRoute({
   name: 'docs',
-  operations: [
-    defineOperation({
-      method: 'GET',
-      path: BASE,
-      auth: 'none',
-      responses: {
-        200: { description: 'Página HTML.', content: { 'text/html': { schema: { type: 'string' } } } },
-      },
-      errors: [],
-      openapi: { operationId: 'docs_page', tags: TAGS, summary: 'Documentação navegável (Swagger UI)' },
-      handler: servePage,
-    }),
-    defineOperation({
-      method: 'GET',
-      path: `${BASE}/{asset}`,
-      auth: 'none',
-      // Any name passes the schema; an unknown one is a 404, answered by the handler.
-      request: {
-        params: { schema: docsAssetParamsSchema, invalid: () => new DomainError('ROUTE_NOT_FOUND') },
-      },
-      responses: {
-        200: {
-          description: 'JavaScript ou CSS.',
-          content: { 'text/javascript': { schema: { type: 'string' } } },
-        },
-      },
-      errors: ['ROUTE_NOT_FOUND'],
-      openapi: {
-        operationId: 'docs_asset',
-        tags: TAGS,
-        summary: 'Arquivos estáticos da página de documentação',
-      },
-      handler: async (_deps, { request }) => serveAsset(request),
-    }),
-  ],
-};
+  path: BASE,
+  assetsPath: BASE,
+  assetParams: docsAssetParamsSchema,
+  tags: ['Documentação'],
+  page: {
+    description: 'Página HTML.',
+    operationId: 'docs_page',
+    summary: 'Documentação navegável (Swagger UI)',
+  },
+  asset: { operationId: 'docs_asset', summary: 'Arquivos estáticos da página de documentação' },
+  servePage,
+  serveAsset,
+});
