@@ -242,24 +242,29 @@ export const openCallbackQueue = async (config: Config): Promise<CallbackQueue> 
       })
     : createSqsCallbackQueueOf(config);
 
+/**
+ * The DynamoDB client of `config`'s endpoint (real AWS without one): the timeouts every process
+ * uses, and local credentials for an emulator on a loopback address. The one place clients are made.
+ */
+export const createDynamoDbClient = (config: Config): DynamoDBClient =>
+  new DynamoDBClient({
+    region: config.AWS_REGION,
+    ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
+    ...(isLoopback(config.endpoints.dynamodb) ? LOCAL_CREDENTIALS : {}),
+    requestHandler: DYNAMODB_TIMEOUTS,
+  });
+
 export const createDynamoDocumentClient = (config: Config, client?: DynamoDBClient): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(
-    client ??
-      new DynamoDBClient({
-        region: config.AWS_REGION,
-        ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
-        ...(isLoopback(config.endpoints.dynamodb) ? LOCAL_CREDENTIALS : {}),
-        requestHandler: DYNAMODB_TIMEOUTS,
-      }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+  DynamoDBDocumentClient.from(client ?? createDynamoDbClient(config), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
 
 /**
  * Without timeouts a DynamoDB that accepts connections but never answers holds a request until
  * the function's own timeout (a 500). With them, each attempt gives up and the SDK retries; an
  * outage then surfaces as a 503 STORE_UNAVAILABLE well inside API Gateway's 29 s.
  */
-export const DYNAMODB_TIMEOUTS = { connectionTimeout: 2_000, requestTimeout: 8_000 } as const;
+const DYNAMODB_TIMEOUTS = { connectionTimeout: 2_000, requestTimeout: 8_000 } as const;
 
 /**
  * Where insecure callbacks may not take effect (Lambda by default, never a production stage), every

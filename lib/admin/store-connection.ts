@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ensureTable } from '../adapters/store/table-schema.ts';
 import {
   createContainer,
+  createDynamoDbClient,
   createDynamoDocumentClient,
   createSqsClient,
   openDeadLetters,
@@ -35,7 +36,11 @@ const isAlive = (pid: number): boolean => {
   }
 };
 
-const localCredentials = { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+/** `config` with its DynamoDB endpoint set to the one the CLI found. */
+const atEndpoint = (config: Config, dynamodb: string): Config => ({
+  ...config,
+  endpoints: { ...config.endpoints, dynamodb },
+});
 
 const answers = async (client: DynamoDBClient): Promise<boolean> => {
   try {
@@ -198,10 +203,7 @@ export const connectAdminStore = async (
   });
 
   if (config.endpoints.dynamodb || options.useAws) {
-    const client = new DynamoDBClient({
-      region: config.AWS_REGION,
-      ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
-    });
+    const client = createDynamoDbClient(config);
     const deadLetters = localDeadLetters(config, undefined);
     // The deployed work queue is SQS (WORK_QUEUE_URL); with the RabbitMQ driver it is the broker's.
     const workQueue = config.QUEUE_DRIVER === 'rabbitmq' ? localWorkQueue(config, undefined) : undefined;
@@ -221,11 +223,7 @@ export const connectAdminStore = async (
     .then((text) => JSON.parse(text) as StackInfo)
     .catch(() => undefined);
   if (info && isAlive(info.pid)) {
-    const client = new DynamoDBClient({
-      region: config.AWS_REGION,
-      endpoint: info.dynamodbEndpoint,
-      ...localCredentials,
-    });
+    const client = createDynamoDbClient(atEndpoint(config, info.dynamodbEndpoint));
     if (await answers(client)) {
       const workQueue = localWorkQueue(config, info);
       const deadLetters = localDeadLetters(config, info);
@@ -243,11 +241,7 @@ export const connectAdminStore = async (
   }
 
   const embedded = await startEmbeddedDynamoDb({ path: join(dataDir, 'dynamodb') });
-  const client = new DynamoDBClient({
-    region: config.AWS_REGION,
-    endpoint: embedded.endpoint,
-    ...localCredentials,
-  });
+  const client = createDynamoDbClient(atEndpoint(config, embedded.endpoint));
   await ensureTable(client, config.TABLE_NAME);
   const workQueue = localWorkQueue(config, undefined);
   const deadLetters = localDeadLetters(config, undefined);

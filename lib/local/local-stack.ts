@@ -1,6 +1,5 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WEBHOOK_SECRET_HEADER } from '../adapters/gateway/evolution-webhook-auth.ts';
 import { evolutionWebhookUrl } from '../adapters/gateway/evolution-webhook-events.ts';
 import { ensureTable } from '../adapters/store/table-schema.ts';
@@ -10,9 +9,9 @@ import {
   buildHttpHandler,
   type Container,
   callbackQueueName,
+  createDynamoDbClient,
   createDynamoDocumentClient,
   createSqsClient,
-  DYNAMODB_TIMEOUTS,
   openContainer,
 } from '../composition.ts';
 import type { Config } from '../config.ts';
@@ -41,7 +40,6 @@ const DEMO_KEY_FILE = 'demo-api-key.txt';
 export const DEMO_SIGNING_SECRET_FILE = 'demo-signing-secret.txt';
 /** The simulator's apikey; the demo instance's credential reference points at it. */
 const SIMULATOR_CREDENTIAL = 'plain:simulator-api-key';
-const LOCAL_CREDENTIALS = { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 export interface LocalStack {
   /** The HTTP API, when this process serves it. */
@@ -75,9 +73,6 @@ export interface LocalRoles {
 export class LocalStartError extends Error {
   override name = 'LocalStartError';
 }
-
-const isLoopback = (url: string | undefined): boolean =>
-  !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
 /** Every route of the list, wrapped once in the shared HTTP stack, at each operation's paths. */
 export const loadRoutes = (container: Container): LocalRoute[] =>
@@ -175,12 +170,7 @@ export const startLocalStack = async (
       ...config,
       endpoints: { ...config.endpoints, dynamodb: dynamodbEndpoint, sqs: sqsEndpoint },
     });
-    const raw = new DynamoDBClient({
-      region: config.AWS_REGION,
-      endpoint: dynamodbEndpoint,
-      ...(isLoopback(dynamodbEndpoint) ? LOCAL_CREDENTIALS : {}),
-      requestHandler: DYNAMODB_TIMEOUTS,
-    });
+    const raw = createDynamoDbClient(effective);
     await ensureTable(raw, config.TABLE_NAME);
     // The same root as the other processes: config chooses the queues (QUEUE_DRIVER), the metrics
     // (Prometheus locally) and the scheduler (the store-backed one locally, SCHEDULER_DRIVER).
