@@ -222,6 +222,17 @@ const functionsByLabel: Record<string, { name: $util.Input<string> }> = {
 };
 
 /** Errors in 2 of 3 five-minute periods: one cold-start hiccup does not page, a broken deploy does. */
+/** Any occurrence in 2 of 3 five-minute periods: errors that are never expected, yet not paged on one blip. */
+const ANY_IN_2_OF_3_PERIODS = {
+  statistic: 'Sum',
+  period: 300,
+  evaluationPeriods: 3,
+  datapointsToAlarm: 2,
+  comparisonOperator: 'GreaterThanThreshold',
+  threshold: 0,
+  treatMissingData: 'notBreaching',
+} as const;
+
 export const lambdaErrorAlarms = Object.entries(functionsByLabel).map(
   ([label, fn]) =>
     new aws.cloudwatch.MetricAlarm(`${label}ErrorsAlarm`, {
@@ -229,13 +240,7 @@ export const lambdaErrorAlarms = Object.entries(functionsByLabel).map(
       namespace: 'AWS/Lambda',
       metricName: 'Errors',
       dimensions: { FunctionName: fn.name },
-      statistic: 'Sum',
-      period: 300,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      comparisonOperator: 'GreaterThanThreshold',
-      threshold: 0,
-      treatMissingData: 'notBreaching',
+      ...ANY_IN_2_OF_3_PERIODS,
       ...notify,
     }),
 );
@@ -261,13 +266,7 @@ export const api5xxAlarm = new aws.cloudwatch.MetricAlarm('Api5xxAlarm', {
   namespace: 'AWS/ApiGateway',
   metricName: '5xx',
   dimensions: { ApiId: api.nodes.api.id },
-  statistic: 'Sum',
-  period: 300,
-  evaluationPeriods: 3,
-  datapointsToAlarm: 2,
-  comparisonOperator: 'GreaterThanThreshold',
-  threshold: 0,
-  treatMissingData: 'notBreaching',
+  ...ANY_IN_2_OF_3_PERIODS,
   ...notify,
 });
 
