@@ -27,6 +27,16 @@ import { type LocalRoles, type LocalStack, startLocalStack } from '../lib/local/
  */
 
 export const BENCH_DEMO_KEY = 'billing_bench-demo-key-0123456789abcdefABCDEF';
+
+/** A bench stack's settings: its own data dir, free ports, silent logs and the fixed demo key. */
+export const benchStackEnv = (dataDir: string): Record<string, string> => ({
+  DATA_DIR: dataDir,
+  PORT: '0',
+  DYNAMODB_PORT: '0',
+  SIMULATOR_PORT: '0',
+  LOG_LEVEL: 'SILENT',
+  BILLING_DEMO_API_KEY: BENCH_DEMO_KEY,
+});
 export const API = '/api/v1/billing';
 
 const WARMUP_REQUESTS = 3;
@@ -261,15 +271,7 @@ export interface BenchStack {
 /** The local stack in this process on a temp DATA_DIR, free ports, silent logs and a fixed demo key. */
 export const startBenchStack = async (options: BenchStackOptions = {}): Promise<BenchStack> => {
   const dataDir = await mkdtemp(join(tmpdir(), 'billing-bench-'));
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    PORT: '0',
-    DYNAMODB_PORT: '0',
-    SIMULATOR_PORT: '0',
-    LOG_LEVEL: 'SILENT',
-    BILLING_DEMO_API_KEY: BENCH_DEMO_KEY,
-    ...options.env,
-  });
+  const config = loadConfig({ ...benchStackEnv(dataDir), ...options.env });
   const stack = await startLocalStack(config, {}, options.roles ?? { api: true, worker: false });
   return {
     stack,

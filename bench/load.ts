@@ -10,6 +10,7 @@ import {
   API,
   BENCH_DEMO_KEY,
   benchContacts,
+  benchStackEnv,
   fmt,
   isMain,
   machineLine,
@@ -110,12 +111,7 @@ const startService = async (dataDir: string): Promise<Service> => {
   const child: ChildProcess = spawn('npm', ['run', 'start', '--silent'], {
     env: {
       ...process.env,
-      DATA_DIR: dataDir,
-      PORT: '0',
-      DYNAMODB_PORT: '0',
-      SIMULATOR_PORT: '0',
-      LOG_LEVEL: 'SILENT',
-      BILLING_DEMO_API_KEY: BENCH_DEMO_KEY,
+      ...benchStackEnv(dataDir),
       NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import=${join(import.meta.dirname, 'memory-probe.mjs')}`]
         .filter(Boolean)
         .join(' '),
