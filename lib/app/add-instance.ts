@@ -18,6 +18,8 @@ export interface AddInstanceInput {
   webhookSecret?: string;
 }
 
+/** What an Evolution instance name may be, and so our id for an instance (no `#`, no spaces). */
+const INSTANCE_ID = /^[\w.-]{1,100}$/;
 const CREDENTIAL_REF = /^(env:[A-Z_][A-Z0-9_]*|ssm:\/.+|plain:.+)$/;
 
 type Deps = {
@@ -36,8 +38,12 @@ export const addInstance = async (deps: Deps, input: AddInstanceInput): Promise<
   if (!(await deps.store.getTenant(input.tenantId)))
     throw new DomainError('TENANT_NOT_FOUND', { id: input.tenantId });
   const fields = checkedConnection(input);
+  const id = input.id ?? fields.instanceName;
+  // The id goes inside table keys (`MSG#<tenant>#<instance>#<message id>`), which `#` would blur.
+  if (!INSTANCE_ID.test(id))
+    throw new DomainError('INVALID_CONFIG', { reason: `id de instância inválido: ${id}` });
   const instance: WhatsAppInstance = {
-    id: input.id ?? fields.instanceName,
+    id,
     tenantId: input.tenantId,
     ...fields,
     webhookSecret: input.webhookSecret ?? randomBytes(24).toString('base64url'),
@@ -64,7 +70,7 @@ const checkedConnection = (input: InstanceConnection): InstanceConnection => {
   if (!['http:', 'https:'].includes(url.protocol)) {
     throw new DomainError('INVALID_CONFIG', { reason: 'a URL da Evolution API deve ser http ou https' });
   }
-  if (!/^[\w.-]{1,100}$/.test(input.instanceName)) {
+  if (!INSTANCE_ID.test(input.instanceName)) {
     throw new DomainError('INVALID_CONFIG', { reason: `nome de instância inválido: ${input.instanceName}` });
   }
   if (!CREDENTIAL_REF.test(input.credentialRef)) {

@@ -144,13 +144,13 @@ const retryLater = (detail: string): IngestOutcome => ({ result: 'retry_later', 
 
 /**
  * Applies what one webhook of an (already authenticated) instance reports, design section 5:
- * 1. receipts of our sends: the message item (instance, message id) names the contact; one
+ * 1. receipts of our sends: the message item (tenant, instance, message id) names the contact; one
  *    forward-only conditional write on the contact, counters from the status it replaced, events
  *    for the ERP; `server_ack` is recorded on the contact (not stalled; the status stays `sent`).
  *    A receipt that finds the contact still `sending` (the sender records the message before it
  *    marks the contact sent), or no message yet, asks the gateway to retry (`retry_later` -> 503);
  * 2. replies: matched to the billing message they quote, else to the phone's latest billing
- *    message within 7 days; stored as an inbound message (idempotent by its id), counted once per
+ *    message within 7 days; stored as an inbound message (once per id), counted once per
  *    contact, classified, opt-out requests suppress the phone, `replied` for the ERP;
  * 3. connection changes: the state is remembered; `close` stops the instance's open queues
  *    (`instance_down`, re-checked by the pump in a minute), `open` resumes them at once;
@@ -224,7 +224,7 @@ const applyReceipt = async (
   receipt: GatewayReceipt,
 ): Promise<IngestOutcome> => {
   const { messageId, status, at } = receipt;
-  const message = await deps.store.getMessage(instance.id, messageId);
+  const message = await deps.store.getMessage(instance.tenantId, instance.id, messageId);
   if (!message) {
     // Maybe ours and not recorded yet; an id typed on the phone itself stops being retried soon.
     return deps.clock.now().getTime() - at.getTime() < UNKNOWN_MESSAGE_GRACE_MS
@@ -304,7 +304,7 @@ const repliedMessage = async (
   reply: GatewayReply,
 ): Promise<ConversationMessage | undefined> => {
   if (reply.quotedMessageId) {
-    const quoted = await deps.store.getMessage(instance.id, reply.quotedMessageId);
+    const quoted = await deps.store.getMessage(instance.tenantId, instance.id, reply.quotedMessageId);
     if (isBillingMessage(quoted, instance.tenantId)) return quoted;
   }
   if (!reply.fromPhone) return undefined;
@@ -322,10 +322,10 @@ const repliedMessage = async (
 /**
  * Applies a reply:
  * 1. the billing message it answers (repliedMessage);
- * 2. the reply joins the history (its own id: a duplicate overwrites the same item), under the
- *    contact's phone when matched so the conversation reopens; a sender without a known phone keeps
- *    the gateway's id for it. Dated by the event (ms), never before the message it answers, or
- *    the history would misorder;
+ * 2. the reply joins the history, under the contact's phone when matched so the conversation
+ *    reopens; a sender without a known phone keeps the gateway's id for it. Dated by the event (ms),
+ *    never before the message it answers, or the history would misorder. Only if no message of the
+ *    tenant's instance has its id yet: a duplicate, or a forged id, never replaces a record;
  * 3. what it means; an opt-out request suppresses the phone (each spelling when unmatched);
  * 4. counted once per contact (the conditional write), and the ERP hears about it.
  */
@@ -337,6 +337,8 @@ const applyReply = async (
   const original = await repliedMessage(deps, instance, reply);
   const after = original ? new Date(original.at).getTime() + 1 : reply.at.getTime();
   const when = new Date(Math.max(reply.at.getTime(), after)).toISOString();
+  // A replay finds its message recorded and goes on: what follows is idempotent, and may be what a
+  // crash left undone the first time.
   await deps.store.recordMessage({
     id: reply.messageId,
     tenantId: instance.tenantId,

@@ -1,8 +1,8 @@
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { GSI1, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
-import type { BillingContact, BillingQueue } from '../../lib/domain/types.ts';
+import type { BillingContact, BillingQueue, ConversationMessage } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
@@ -112,6 +112,55 @@ describe('createDynamoDbStore (sending)', () => {
       expect(open?.[GSI2.sk]).toBe('2025-01-10T15:00:00.000Z#queue-1');
       expect(open?.[GSI2.pk]).toBe('DUE#QUEUE');
       expect(paused?.[GSI2.pk]).toBeUndefined();
+    });
+  });
+
+  describe('messages written before the tenant joined their key', () => {
+    /** A message as the previous version stored it: keyed `MSG#<instance>#<id>`, no tenant. */
+    const putLegacy = (tableName: string, legacy: ConversationMessage) =>
+      db.doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...keys.legacyMessage(legacy.instanceId, legacy.id),
+            ...keys.messagesIndex(legacy.tenantId, legacy.phone, legacy.at, legacy.id),
+            ...legacy,
+          },
+        }),
+      );
+
+    it('finds one for the tenant it names, never for another tenant with the same instance id', async () => {
+      // Prepare
+      const { store, tableName } = await freshStore();
+      const old = message('3EB0OLD');
+      await putLegacy(tableName, old);
+
+      // Act
+      const own = await store.getMessage('acme', 'inst-1', '3EB0OLD');
+      const foreign = await store.getMessage('beta', 'inst-1', '3EB0OLD');
+      const foreignReply = await store.recordMessage(
+        message('3EB0OLD', { tenantId: 'beta', direction: 'inbound', queueId: null, contactPosition: null }),
+      );
+      const ownAfter = await store.getMessage('acme', 'inst-1', '3EB0OLD');
+
+      // Assess
+      expect(own).toEqual(old);
+      expect(foreign).toBeUndefined();
+      expect(foreignReply).toBe(true);
+      expect(ownAfter).toEqual(old);
+      expect((await store.getMessage('beta', 'inst-1', '3EB0OLD'))?.direction).toBe('inbound');
+    });
+
+    it('never takes one whose key happens to spell a new key for another message', async () => {
+      // Prepare: tenant zeta's instance `acme`, message `inst-1#3EB0X`: `MSG#acme#inst-1#3EB0X`.
+      const { store, tableName } = await freshStore();
+      await putLegacy(tableName, message('inst-1#3EB0X', { tenantId: 'zeta', instanceId: 'acme' }));
+
+      // Act
+      const found = await store.getMessage('acme', 'inst-1', '3EB0X');
+
+      // Assess
+      expect(found).toBeUndefined();
     });
   });
 

@@ -157,6 +157,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   const schedules = new Map<string, StoredSchedule>();
 
   const key = (...parts: (string | number)[]) => parts.join('\u0000');
+  const messageKey = (m: ConversationMessage) => key(m.tenantId, m.instanceId, m.id);
   const tenantWithDefaults = (tenant: Tenant): Tenant =>
     copy({ ...tenant, config: { ...DEFAULT_BILLING_CONFIG, ...tenant.config } });
 
@@ -533,7 +534,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       if (recorded) {
         queueContacts(claimed.queueId).set(claimed.position, copy(sentContact(claimed, result)));
       }
-      messages.set(key(message.instanceId, message.id), copy(message));
+      messages.set(messageKey(message), copy(message));
       return recorded;
     },
     async finishContact(queueId, position, result, claimedAt) {
@@ -705,7 +706,9 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
 
     // Conversations
     async recordMessage(message) {
-      messages.set(key(message.instanceId, message.id), copy(message));
+      if (messages.has(messageKey(message))) return false;
+      messages.set(messageKey(message), copy(message));
+      return true;
     },
     async listMessages(tenantId, phone, limit) {
       checkLimit('listMessages', limit);
@@ -715,8 +718,8 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         .slice(0, limit)
         .map(copy);
     },
-    async getMessage(instanceId, messageId) {
-      const message = messages.get(key(instanceId, messageId));
+    async getMessage(tenantId, instanceId, messageId) {
+      const message = messages.get(key(tenantId, instanceId, messageId));
       return message ? copy(message) : undefined;
     },
 

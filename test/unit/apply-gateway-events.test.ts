@@ -79,10 +79,15 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
     },
     events: { emit: async (e: BillingEventInput) => void events.push(e) },
     store: {
-      getMessage: async (_i: string, id: string) => messages.get(id),
+      // One tenant and instance: the id alone finds a message.
+      getMessage: async (_t: string, _i: string, id: string) => messages.get(id),
       listMessages: async (_t: string, phone: string) =>
         [...messages.values()].filter((m) => m.phone === phone),
-      recordMessage: async (m: ConversationMessage) => void messages.set(m.id, m),
+      recordMessage: async (m: ConversationMessage) => {
+        if (messages.has(m.id)) return false;
+        messages.set(m.id, m);
+        return true;
+      },
       applyReceipt: async (_q: string, _p: number, receipt: ContactStatus, _at: string, error?: string) => {
         receiptErrors.push(error);
         const order: ContactStatus[] = ['sent', 'delivered', 'read'];

@@ -34,7 +34,7 @@ export interface DynamoDbSendingStoreOptions {
 /** The history entry that is also the gateway-id pointer (base table: receipts find it at once). */
 const messageItem = (message: ConversationMessage): Item =>
   withoutUndefined({
-    ...keys.message(message.instanceId, message.id),
+    ...keys.message(message.tenantId, message.instanceId, message.id),
     ...keys.messagesIndex(message.tenantId, message.phone, message.at, message.id),
     ...message,
   });
@@ -108,7 +108,7 @@ function checkLimit(method: string, limit: number): void {
  */
 export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions): DynamoDbSendingPart {
   const { clock } = options;
-  const { get, put, putIfMatch, updateIfMatch, queryAll, queryUpTo } = tableOperations(
+  const { get, put, putNew, putIfMatch, updateIfMatch, queryAll, queryUpTo } = tableOperations(
     options.client,
     options.tableName,
   );
@@ -500,8 +500,9 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
 
     async recordMessage(message: ConversationMessage) {
       // One write per message: the item is both the history entry (gsi1) and the gateway-id pointer
-      // (base table, so a receipt arriving before any index catches up still finds it).
-      await put(messageItem(message));
+      // (base table, so a receipt arriving before any index catches up still finds it). Only if new:
+      // a webhook replayed, or naming an id already recorded, must not replace what is there.
+      return putNew(messageItem(message));
     },
 
     async listMessages(tenantId: string, phone: string, limit: number) {
@@ -520,9 +521,16 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return items.map((item) => toEntity<ConversationMessage>(item));
     },
 
-    async getMessage(instanceId: string, messageId: string) {
-      const item = await get(keys.message(instanceId, messageId));
-      return item ? toEntity<ConversationMessage>(item) : undefined;
+    async getMessage(tenantId: string, instanceId: string, messageId: string) {
+      // The item's own tenant, instance and id are checked: only that makes a legacy key (no tenant)
+      // safe to read, and a legacy key that happens to spell a new one (instance `<t>`, message id
+      // `<i>#<m>`) never passes for it.
+      const isAsked = (item: Item | undefined) =>
+        item?.tenantId === tenantId && item.instanceId === instanceId && item.id === messageId;
+      let item = await get(keys.message(tenantId, instanceId, messageId));
+      // Until no message written before the tenant joined the key is left (docs/data-model.md).
+      if (!item) item = await get(keys.legacyMessage(instanceId, messageId));
+      return isAsked(item) ? toEntity<ConversationMessage>(item as Item) : undefined;
     },
   };
 }

@@ -126,8 +126,20 @@ export const keys = {
     gsi1pk: indexPartitions.contacts(queueId),
     gsi1sk: contactsIndexSortKey(status, position, retryAt),
   }),
-  /** One item per message, keyed by the gateway's id on its instance: webhook receipts find it by GetItem. */
-  message: (instanceId: string, messageId: string) => ({
+  /**
+   * One item per message, keyed by the gateway's id on a tenant's instance: webhook receipts find it
+   * by GetItem. Instance ids are unique only per tenant, so the tenant is part of the key.
+   */
+  message: (tenantId: string, instanceId: string, messageId: string) => ({
+    pk: `MSG#${tenantId}#${instanceId}#${messageId}`,
+    sk: 'MSG',
+  }),
+  /**
+   * Where messages written before the tenant joined their key live (docs/data-model.md, Upgrading:
+   * message keys). Only read, as a fallback that trusts the item's `tenantId`; removed once no such
+   * item is left.
+   */
+  legacyMessage: (instanceId: string, messageId: string) => ({
     pk: `MSG#${instanceId}#${messageId}`,
     sk: 'MSG',
   }),

@@ -2,10 +2,21 @@ import type { ConversationMessage } from '../../domain/types.ts';
 
 /** The conversation history: every message sent or received, by phone and by the gateway's id. */
 export interface ConversationStore {
-  /** Stores a message of the conversation history (idempotent by instance + id). */
-  recordMessage(message: ConversationMessage): Promise<void>;
+  /**
+   * Stores a message of the conversation history unless one is already stored under its (tenant,
+   * instance, id): the first write wins, so a replayed or forged webhook never replaces a record.
+   * False when one was (a replay: not an error).
+   */
+  recordMessage(message: ConversationMessage): Promise<boolean>;
   /** The history of (tenant, phone), newest first. */
   listMessages(tenantId: string, phone: string, limit: number): Promise<ConversationMessage[]>;
-  /** A message by the gateway's id on an instance (webhook receipts and replies find their contact by it). */
-  getMessage(instanceId: string, messageId: string): Promise<ConversationMessage | undefined>;
+  /**
+   * A tenant's message by the gateway's id on one of its instances (webhook receipts and replies find
+   * their contact by it); never another tenant's, even where instance ids coincide.
+   */
+  getMessage(
+    tenantId: string,
+    instanceId: string,
+    messageId: string,
+  ): Promise<ConversationMessage | undefined>;
 }

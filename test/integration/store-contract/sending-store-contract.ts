@@ -494,20 +494,77 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
     });
 
     describe('messages', () => {
-      it('stores a message once per id and finds it by instance and gateway id', async () => {
+      it('stores a message once per id and finds it by tenant, instance and gateway id', async () => {
         // Prepare
-        const { store } = await freshStore();
+        const { store, tableItem } = await freshStore();
 
         // Act
-        await store.recordMessage(message('3EB0ABC#1'));
-        await store.recordMessage(message('3EB0ABC#1'));
-        const found = await store.getMessage('inst-1', '3EB0ABC#1');
-        const otherInstance = await store.getMessage('inst-2', '3EB0ABC#1');
+        const first = await store.recordMessage(message('3EB0ABC#1'));
+        const replay = await store.recordMessage(message('3EB0ABC#1'));
+        const found = await store.getMessage('acme', 'inst-1', '3EB0ABC#1');
+        const otherInstance = await store.getMessage('acme', 'inst-2', '3EB0ABC#1');
+        const otherTenant = await store.getMessage('beta', 'inst-1', '3EB0ABC#1');
 
         // Assess
+        expect([first, replay]).toEqual([true, false]);
         expect(found).toEqual(message('3EB0ABC#1'));
         expect(otherInstance).toBeUndefined();
+        expect(otherTenant).toBeUndefined();
         expect(await store.listMessages('acme', '+5511999990000', 10)).toHaveLength(1);
+        if (tableItem) expect(await tableItem(keys.message('acme', 'inst-1', '3EB0ABC#1'))).toBeDefined();
+      });
+
+      it('never replaces a recorded message with a later one of the same id (a replayed or forged inbound)', async () => {
+        // Prepare: our send, then an inbound webhook naming its id.
+        const { store } = await freshStore();
+        await store.recordMessage(message('3EB0SENT'));
+
+        // Act
+        const forged = await store.recordMessage(
+          message('3EB0SENT', {
+            direction: 'inbound',
+            text: 'forjada',
+            queueId: null,
+            contactPosition: null,
+          }),
+        );
+
+        // Assess
+        expect(forged).toBe(false);
+        expect(await store.getMessage('acme', 'inst-1', '3EB0SENT')).toEqual(message('3EB0SENT'));
+      });
+
+      it('keeps two tenants’ messages apart where their instance ids and gateway ids coincide', async () => {
+        // Prepare: instance ids are unique only per tenant; beta's instance is also called inst-1.
+        const { store } = await freshStore();
+        const acme = message('3EB0SAME');
+        const beta = message('3EB0SAME', {
+          tenantId: 'beta',
+          phone: '+5521988887777',
+          queueId: 'queue-beta',
+          at: '2025-01-10T12:01:00.000Z',
+        });
+        const betaReply = message('3EB0SAME', {
+          tenantId: 'beta',
+          direction: 'inbound',
+          text: 'SAIR',
+          queueId: null,
+          contactPosition: null,
+        });
+
+        // Act
+        const recorded = [
+          await store.recordMessage(acme),
+          await store.recordMessage(beta),
+          await store.recordMessage(betaReply),
+        ];
+
+        // Assess
+        expect(recorded).toEqual([true, true, false]);
+        expect(await store.getMessage('acme', 'inst-1', '3EB0SAME')).toEqual(acme);
+        expect(await store.getMessage('beta', 'inst-1', '3EB0SAME')).toEqual(beta);
+        expect(await store.listMessages('acme', '+5511999990000', 10)).toEqual([acme]);
+        expect(await store.listMessages('beta', '+5521988887777', 10)).toEqual([beta]);
       });
 
       it('lists the history of one tenant and phone, newest first, up to the limit', async () => {
@@ -628,7 +685,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         });
         expect(item?.retryAt).toBeUndefined();
         if (tableItem) expect((await tableItem(keys.contact('queue-1', 0)))?.[GSI1.sk]).toBe('sent#0000');
-        expect(await store.getMessage('inst-1', '3EB0SENT')).toMatchObject({
+        expect(await store.getMessage('acme', 'inst-1', '3EB0SENT')).toMatchObject({
           queueId: 'queue-1',
           contactPosition: 0,
         });
@@ -666,7 +723,30 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         expect(recorded).toBe(false);
         expect(lateFinish).toBe(false);
         expect((await store.getContact('queue-1', 0))?.status).toBe('unknown');
-        expect(await store.getMessage('inst-1', '3EB0LATE')).toMatchObject({ contactPosition: 0 });
+        expect(await store.getMessage('acme', 'inst-1', '3EB0LATE')).toMatchObject({ contactPosition: 0 });
+      });
+
+      it('records a send of another tenant with the same instance id and gateway id beside, not over, the first', async () => {
+        // Prepare: two tenants' queues, each sending through an instance they both call inst-1.
+        const { store } = await seeded([contact(0)]);
+        await store.createQueue(queue({ id: 'queue-beta', tenantId: 'beta', campaignId: 'camp-beta' }));
+        await store.putContacts([contact(0, { queueId: 'queue-beta', tenantId: 'beta' })]);
+        const at = '2025-01-10T12:01:00.000Z';
+        const sent = { status: 'sent' as const, providerMessageId: '3EB0TWIN', remoteJid: 'j', at };
+
+        // Act
+        for (const [tenantId, queueId] of [
+          ['acme', 'queue-1'],
+          ['beta', 'queue-beta'],
+        ] as const) {
+          const claimed = await store.claimContact(queueId, 0, at);
+          if (!claimed) throw new Error(`claim of ${queueId} failed`);
+          await store.recordSent(claimed, sent, message('3EB0TWIN', { tenantId, queueId, at }));
+        }
+
+        // Assess
+        expect(await store.getMessage('acme', 'inst-1', '3EB0TWIN')).toMatchObject({ queueId: 'queue-1' });
+        expect(await store.getMessage('beta', 'inst-1', '3EB0TWIN')).toMatchObject({ queueId: 'queue-beta' });
       });
 
       it('refuses to record a send for a contact claimed again by a newer claim', async () => {
