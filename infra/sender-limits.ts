@@ -29,10 +29,19 @@ export const SENDER_BUDGET_SECONDS = 240;
 export const SENDER_MEMORY_MB = 256;
 
 /**
- * Pumps running at once. Each pump serves one WhatsApp instance (FIFO group), so this is also how many
- * instances send in parallel; the event source mapping accepts 2..1000.
+ * Sender invocations running at once (the event source mapping accepts 2..1000). Each runs the pumps
+ * of up to SENDER_BATCH_SIZE instances (FIFO groups), so the ceiling of instances sending at once is
+ * SENDER_MAX_CONCURRENCY x SENDER_BATCH_SIZE = 100; past it, instances take turns: every run ends
+ * after its budget and puts its queue at the back of the work queue (bench/README.md, fairness).
  */
 export const SENDER_MAX_CONCURRENCY = 10;
+
+/**
+ * Work items per invocation: 10, the most an SQS FIFO event source hands over. The records of one
+ * group (instance) run one after another, the groups at once (lib/lambda/fifo-groups.ts): one
+ * invocation pays for the pacing waits of up to ten instances instead of one.
+ */
+export const SENDER_BATCH_SIZE = 10;
 
 /** Global ceiling of the sender function (reserved concurrency), never below SENDER_MAX_CONCURRENCY. */
 export const SENDER_RESERVED_CONCURRENCY = 10;
