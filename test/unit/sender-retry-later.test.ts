@@ -63,9 +63,9 @@ describe('createSenderHandler', () => {
 
   it('brings back soon the records held behind a failure in the same group, not only the failed one', async () => {
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
-    const first = event().Records[0];
-    const second = { ...event().Records[0], messageId: 'm-2', receiptHandle: 'receipt-456' };
-    if (!first || !second) throw new Error('no record');
+    const [first] = event().Records;
+    if (!first) throw new Error('no record');
+    const second = { ...first, messageId: 'm-2', receiptHandle: 'receipt-456' };
 
     const result = await failingSender(true)({ Records: [first, second] }, context);
 
