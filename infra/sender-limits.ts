@@ -21,10 +21,11 @@ export const SENDER_TIMEOUT_SECONDS = 300;
 export const SENDER_BUDGET_SECONDS = 240;
 
 /**
- * 256 MB: the sender is I/O-bound (DynamoDB, the Evolution gateway) and spends most of its time
- * waiting for the instance's pacing slot, and Lambda bills that waiting by memory x wall time.
- * At ~3.5 s per message (the default pace) 256 MB costs ~0.9 GB-s per message; 1024 MB would cost
- * four times as much for no faster WhatsApp delivery. Raise it only if init time or JSON work shows up.
+ * 256 MB, measured against 128 (bench/README.md, "Sender memory"): the bundled sender alone is at
+ * ~106 MB of resident memory after init (5.8 MB bundle, 28 MB of heap), which leaves 128 MB no room
+ * for the sockets and buffers of ten pumps at once, and 128 MB gets 7% of a vCPU. Lambda bills the
+ * pacing waits by memory x wall time, but one invocation now waits for up to SENDER_BATCH_SIZE
+ * instances at once, which divides that cost far more than halving the memory would.
  */
 export const SENDER_MEMORY_MB = 256;
 
