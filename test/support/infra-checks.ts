@@ -306,9 +306,11 @@ export const checkSenderSubscription: InfraCheck = (synth) => {
     mapping.eventSourceArn === workArn,
     `sender reads ${mapping.eventSourceArn}, not the work queue ${workArn}`,
   );
+  // Several instances per invocation (one pump each), and no more than an SQS FIFO source hands over.
+  const batchSize = Number(mapping.batchSize);
   need(
-    mapping.batchSize === 1,
-    `sender batch size is ${show(mapping.batchSize)}, not 1 (a pump needs the whole budget)`,
+    batchSize >= 2 && batchSize <= 10,
+    `sender batch size is ${show(mapping.batchSize)}, not 2..10 (several instances' pumps per invocation, FIFO's limit)`,
   );
   const handler = senderArgs(synth).handler;
   need(

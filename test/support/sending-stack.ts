@@ -4,6 +4,7 @@ import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import { addInstance } from '../../lib/app/add-instance.ts';
 import type { BillingConfig } from '../../lib/domain/types.ts';
 import type { EvolutionSimulator, SimSentMessage } from '../../lib/local/evolution-simulator/index.ts';
+import type { LocalRoles } from '../../lib/local/local-stack.ts';
 import type { WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';
 import { type IndexLagDynamoDb, startIndexLagDynamoDb } from './index-lag-dynamodb.ts';
 import {
@@ -104,6 +105,8 @@ export interface SendingStackOptions {
    * on close: the private node goes away with them.
    */
   amqpUrl?: string;
+  /** What the stack runs (default: API and worker); a test that invokes the sender itself leaves the worker out. */
+  roles?: LocalRoles;
 }
 
 let batchCounter = 0;
@@ -137,6 +140,7 @@ export const startSendingStack = async (
       clock: createRealTimeClock(),
       ...(workQueue ? { workQueue } : {}),
       ...(options.gateway ? { gateway: options.gateway } : {}),
+      ...(options.roles ? { roles: options.roles } : {}),
       env: {
         QUEUE_DRIVER: driver,
         WORK_QUEUE_NAME: queueName,

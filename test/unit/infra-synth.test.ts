@@ -114,7 +114,7 @@ describe('infra synth', () => {
   });
 
   describe('sender', () => {
-    it('consumes the work queue with partial batch responses, one item per invocation', () => {
+    it('consumes the work queue in batches of several instances with partial batch responses', () => {
       // Act
       const subscription = () => checkSenderSubscription(dev);
       const partialResponses = () => checkPartialBatchResponses(dev);
