@@ -11,7 +11,7 @@ import type {
 } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
-import type { Clock } from '../ports/clock.ts';
+import { type Clock, type IntervalClock, intervalClockOf } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
@@ -95,6 +95,8 @@ interface RunPlan {
 interface Run extends RunPlan {
   turn: InstanceTurn;
   pacer: Pacer;
+  /** What the pacer's times are read on (ports/clock.ts): the wall clock, advanced monotonically. */
+  intervals: IntervalClock;
   progress: ProgressBuffer;
   /** `deps.sleep`, cut short by `options.stopSignal`. */
   stoppableSleep: (ms: number) => Promise<void>;
@@ -130,6 +132,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     ...plan,
     turn: taken.turn,
     pacer,
+    intervals: intervalClockOf(deps.clock),
     progress,
     stoppableSleep: stoppableSleep(deps.sleep, options.stopSignal),
   };
@@ -255,7 +258,7 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
       statusIsFresh = true;
       continue;
     }
-    run.pacer.notePreSendTook(deps.clock.now().getTime() - preSendStarted);
+    run.pacer.notePreSendTook(run.intervals.now() - preSendStarted);
     const outcome = await send(run, claimed, next.status === 'retry', sendAt);
     transientInARow = outcome.kind === 'transient' ? transientInARow + 1 : 0;
     if (transientInARow >= TRANSIENT_FAILURES_BEFORE_CHECK) {
@@ -303,10 +306,9 @@ const continueLater = async (run: Run): Promise<'continued'> => {
  * start: that long ahead, as learnt, so it does not stretch every interval. Returns when it started.
  */
 const waitForPreSend = async (run: Run, sendAt: number): Promise<number> => {
-  const { clock } = run.deps;
-  const waitMs = run.pacer.preSendStartAt(sendAt) - clock.now().getTime();
+  const waitMs = run.pacer.preSendStartAt(sendAt) - run.intervals.now();
   if (waitMs > 0) await run.stoppableSleep(Math.ceil(waitMs));
-  return clock.now().getTime();
+  return run.intervals.now();
 };
 
 /**
@@ -384,15 +386,21 @@ const send = async (
 
 /**
  * Sleeps until the slot `sendAt`: aimed a little early (timers wake late, as the pacer learns),
- * then whatever is left, so a call is never early. Returns when the gateway call starts.
+ * then the rest on the run's interval clock, so a call is never early. Returns when the gateway
+ * call starts.
  */
 const waitForSlot = async (run: Run, sendAt: number): Promise<number> => {
-  const { clock, sleep } = run.deps;
-  const early = sendAt - clock.now().getTime();
-  if (early > 0) await sleep(run.pacer.aimedSleepMs(early));
-  const stillEarly = sendAt - clock.now().getTime();
-  if (stillEarly > 0) await sleep(stillEarly);
-  const startedAt = clock.now().getTime();
-  run.pacer.noteSendStarted(startedAt, sendAt, early > 0);
+  const { pacer, intervals } = run;
+  const { sleep } = run.deps;
+  const early = sendAt - intervals.now();
+  if (early > 0) {
+    const aimed = pacer.aimedSleepMs(early);
+    const sleptFrom = intervals.now();
+    await sleep(aimed);
+    pacer.noteSlept(aimed, intervals.now() - sleptFrom);
+  }
+  await intervals.waitUntil(sendAt, sleep);
+  const startedAt = intervals.now();
+  pacer.noteSendStarted(startedAt);
   return startedAt;
 };

@@ -34,11 +34,15 @@ export const FAST_PACE: Partial<BillingConfig> = {
   retryBackoffSeconds: 0,
 };
 
-/** A clock on real time (the pump's sleeps are real); `set`/`advance` shift it, for completeness. */
+/**
+ * A clock on real time (the pump's sleeps are real), with the monotonic reading the pump paces by,
+ * as the system clock has; `set`/`advance` shift it, for completeness.
+ */
 export const createRealTimeClock = (): TestClock => {
   let offset = 0;
   return {
     now: () => new Date(Date.now() + offset),
+    monotonicMs: () => performance.now() + offset,
     set: (at) => {
       offset = new Date(at).getTime() - Date.now();
     },
