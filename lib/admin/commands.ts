@@ -22,9 +22,11 @@ import {
 import { setBusinessHours } from '../app/set-business-hours.ts';
 import { setTemplate } from '../app/set-template.ts';
 import type { Container } from '../composition.ts';
+import type { CollectionFinding } from '../domain/collection-lint.ts';
 import { DomainError } from '../domain/errors.ts';
 import {
   type BillingQueue,
+  type BillingTemplate,
   type BusinessCalendar,
   QUEUE_STATUSES,
   type QueueStatus,
@@ -34,7 +36,7 @@ import {
   type Weekday,
 } from '../domain/types.ts';
 import type { DeadLetters } from '../ports/dead-letters.ts';
-import { formatCalendar } from './human-output.ts';
+import { formatCalendar, formatHuman, formatWarnings } from './human-output.ts';
 
 /** Parsed flags: `--messages-per-minute 600` arrives as `{ 'messages-per-minute': '600' }`. */
 export type Flags = Record<string, string | boolean | undefined>;
@@ -100,7 +102,10 @@ const readJsonFile = async (path: string): Promise<unknown> => {
 };
 
 /** CLI flag -> BillingConfig field, with how to read its text. */
-const CONFIG_FLAGS: Record<string, { field: string; kind: 'int' | 'number' | 'bool' | 'string' }> = {
+const CONFIG_FLAGS: Record<
+  string,
+  { field: string; kind: 'int' | 'number' | 'bool' | 'string' | 'nullable-string' }
+> = {
   'api-enabled': { field: 'apiEnabled', kind: 'bool' },
   'max-batch-size': { field: 'maxBatchSize', kind: 'int' },
   'daily-limit': { field: 'dailyMessageLimit', kind: 'int' },
@@ -117,6 +122,9 @@ const CONFIG_FLAGS: Record<string, { field: string; kind: 'int' | 'number' | 'bo
   'retention-days': { field: 'retentionDays', kind: 'int' },
   'allow-insecure-callbacks': { field: 'allowInsecureCallbacks', kind: 'bool' },
   'delivery-timeout-minutes': { field: 'deliveryTimeoutMinutes', kind: 'int' },
+  'creditor-name': { field: 'creditorName', kind: 'nullable-string' },
+  'creditor-document': { field: 'creditorDocument', kind: 'nullable-string' },
+  'strict-template-lint': { field: 'strictTemplateLint', kind: 'bool' },
 };
 export const CONFIG_FLAG_NAMES = Object.keys(CONFIG_FLAGS);
 
@@ -132,6 +140,9 @@ const configPatch = (flags: Flags): Record<string, unknown> => {
       else throw new UsageError(`--${flag} takes true or false`);
     } else if (kind === 'string') {
       patch[field] = text;
+    } else if (kind === 'nullable-string') {
+      // `--creditor-name ''` clears the setting.
+      patch[field] = text === '' ? null : text;
     } else {
       const n = Number(text);
       if (text === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
@@ -378,9 +389,22 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'template set': {
-    usage: 'template set --tenant <id> --type overdue|upcoming|notification --file <template.json>',
-    run: async (c, f) =>
-      setTemplate(c, required(f, 'tenant'), templateType(f), await readJsonFile(required(f, 'file'))),
+    usage:
+      'template set --tenant <id> --type overdue|upcoming|notification --file <template.json> [--strict] (checked against the CDC collection rules)',
+    run: async (c, f) => {
+      const { template, warnings } = await setTemplate(
+        c,
+        required(f, 'tenant'),
+        templateType(f),
+        await readJsonFile(required(f, 'file')),
+        { strict: f.strict === true },
+      );
+      return { ...template, warnings };
+    },
+    human: (result) => {
+      const { warnings, ...template } = result as BillingTemplate & { warnings: CollectionFinding[] };
+      return `${formatHuman(template)}\n${formatWarnings(warnings)}`;
+    },
   },
   'template list': {
     usage: 'template list --tenant <id>',
@@ -392,11 +416,19 @@ export const COMMANDS: Record<string, Command> = {
     run: async (c, f) => {
       const tenant = await existingTenant(c, f);
       const fromFile = optional(f, 'file');
-      if (fromFile) return setBusinessHours(c, tenant.id, (await readJsonFile(fromFile)) as never);
-      const current = (await c.store.getCalendar(tenant.id)) ?? defaultCalendar(tenant.config.timezone);
-      return setBusinessHours(c, tenant.id, calendarFromFlags(current, f));
+      const wanted = fromFile
+        ? ((await readJsonFile(fromFile)) as never)
+        : calendarFromFlags(
+            (await c.store.getCalendar(tenant.id)) ?? defaultCalendar(tenant.config.timezone),
+            f,
+          );
+      const { calendar, warnings } = await setBusinessHours(c, tenant.id, wanted);
+      return { ...calendar, warnings };
     },
-    human: (calendar) => formatCalendar(calendar as BusinessCalendar),
+    human: (result) => {
+      const { warnings, ...calendar } = result as BusinessCalendar & { warnings: CollectionFinding[] };
+      return `${formatCalendar(calendar)}\n${formatWarnings(warnings)}`;
+    },
   },
   'hours show': {
     usage: 'hours show --tenant <id>',

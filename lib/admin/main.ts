@@ -28,7 +28,16 @@ const STRING_FLAGS = [
   'instance',
   'limit',
 ];
-const BOOLEAN_FLAGS = ['json', 'aws', 'help', 'no-national-holidays', 'national-holidays', 'replace', 'jwt'];
+const BOOLEAN_FLAGS = [
+  'json',
+  'aws',
+  'help',
+  'no-national-holidays',
+  'national-holidays',
+  'replace',
+  'jwt',
+  'strict',
+];
 
 const help = (): string =>
   [

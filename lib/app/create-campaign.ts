@@ -7,6 +7,7 @@ import {
   type IntakeResult,
   takeInContacts,
 } from '../domain/contact-intake.ts';
+import { creditorVariables } from '../domain/creditor.ts';
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
 import { planSending } from '../domain/eta.ts';
@@ -216,6 +217,7 @@ const intakeContext = (tenant: Tenant, template: BillingTemplate, now: Date) => 
   allowLandlines: tenant.config.allowLandlines,
   requiredVariables: template.requiredVariables,
   templateType: template.type,
+  fixedVariables: creditorVariables(tenant.config),
 });
 
 /** Tenant-local day counter; lives two days so a late read in the same day still counts. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from './errors.ts';
+import { parseTaxId } from './tax-id.ts';
 import { AMBIGUOUS_SEND_POLICIES, type BillingConfig } from './types.ts';
 
 /** The API never takes more than this many contacts in one request, whatever a tenant sets. */
@@ -33,6 +34,18 @@ export const billingConfigSchema = z.object({
   allowInsecureCallbacks: z.boolean(),
   deliveryTimeoutMinutes: z.number().int().min(1).max(1440),
   defaultInstanceId: z.string().min(1).max(100).nullable(),
+  creditorName: z.string().trim().min(2).max(200).nullable(),
+  // Stored formatted, so `{{cnpj}}` prints `11.222.333/0001-81` however it was typed.
+  creditorDocument: z
+    .string()
+    .transform((text, ctx) => {
+      const taxId = parseTaxId(text);
+      if (taxId) return taxId.formatted;
+      ctx.addIssue({ code: 'custom', message: 'CNPJ ou CPF inválido (dígitos verificadores não conferem)' });
+      return z.NEVER;
+    })
+    .nullable(),
+  strictTemplateLint: z.boolean(),
 }) satisfies z.ZodType<BillingConfig>;
 
 /**
@@ -57,6 +70,9 @@ export const DEFAULT_BILLING_CONFIG: BillingConfig = {
   allowInsecureCallbacks: false,
   deliveryTimeoutMinutes: 15,
   defaultInstanceId: null,
+  creditorName: null,
+  creditorDocument: null,
+  strictTemplateLint: false,
 };
 
 /** Validates a partial config change; throws INVALID_CONFIG naming every bad field. */

@@ -83,6 +83,15 @@ export interface BillingConfig {
    * tenant's oldest active instance.
    */
   defaultInstanceId: string | null;
+  /**
+   * The creditor's name, the template variable `{{empresa}}` of every contact: a collection message
+   * names its creditor (CDC art. 42-A). Null: not configured (the ERP may send `empresa`).
+   */
+  creditorName: string | null;
+  /** The creditor's CNPJ (or CPF), formatted; the template variable `{{cnpj}}`. Null: not configured. */
+  creditorDocument: string | null;
+  /** Refuse a template that breaks a collection rule instead of warning (collection-lint.ts). */
+  strictTemplateLint: boolean;
 }
 
 export interface Tenant {

@@ -93,7 +93,9 @@ export const contactSchema = z
   .openapi('BillingContact', {
     description:
       'Um contato do lote. Campos extras (texto, até 20 por contato, nomes `^[a-z_][a-z0-9_]{0,49}$`) viram variáveis do template; ' +
-      '`dias_atraso`, `dias_para_vencer` e `status_vencimento` são calculadas pelo sistema e não podem ser enviadas.',
+      '`dias_atraso`, `dias_para_vencer` e `status_vencimento` são calculadas pelo sistema e não podem ser enviadas. ' +
+      '`empresa` e `cnpj` (o credor, CDC art. 42-A) vêm da configuração do tenant quando ele os define, e então ' +
+      'prevalecem sobre o que o contato trouxer.',
   });
 
 export type Contact = z.infer<typeof contactSchema>;

@@ -150,6 +150,25 @@ export function describeTenantStoreContract(makeStore: MakeStore): void {
         expect(await store.getTenant('acme')).toEqual(expected);
       });
 
+      it('sets a nullable config field and clears it back to null', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        await store.createTenant(tenant('acme'));
+        await store.updateTenantConfig(
+          'acme',
+          { creditorName: 'ACME Ltda', creditorDocument: '11.222.333/0001-81' },
+          '2025-02-01T00:00:00.000Z',
+        );
+
+        // Act
+        await store.updateTenantConfig('acme', { creditorName: null }, '2025-02-02T00:00:00.000Z');
+
+        // Assess
+        expect((await store.getTenant('acme'))?.config).toEqual(
+          config({ creditorName: null, creditorDocument: '11.222.333/0001-81' }),
+        );
+      });
+
       it('returns undefined and creates nothing when updating an unknown tenant', async () => {
         // Prepare
         const { store } = await freshStore();
