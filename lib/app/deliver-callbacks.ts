@@ -80,6 +80,7 @@ export const callbackBody = (p: CallbackPayload): string =>
     message_id: p.message_id,
     error: p.error ? { code: p.error.code, message: p.error.message } : null,
     reply: p.reply ? { text: p.reply.text, intent: p.reply.intent } : null,
+    ...(p.cancel_reason ? { cancel_reason: p.cancel_reason } : {}),
   });
 
 /** Runs `task` over `items` with at most `limit` in flight. */

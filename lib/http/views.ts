@@ -110,4 +110,7 @@ export const contactView = (c: BillingContact) => ({
   read_at: c.readAt,
   server_ack_at: c.serverAckAt ?? null,
   stalled_at: c.stalledAt ?? null,
+  numero_fatura: c.invoiceNumber ?? null,
+  cancel_reason: c.cancelReason ?? null,
+  erased_at: c.erasedAt ?? null,
 });

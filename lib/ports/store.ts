@@ -3,6 +3,7 @@ import type { CallbackStore } from './store/callbacks.ts';
 import type { CampaignStore } from './store/campaigns.ts';
 import type { ConversationStore } from './store/conversations.ts';
 import type { CounterStore } from './store/counters.ts';
+import type { DebtorStore } from './store/debtors.ts';
 import type { DeliveryWatchStore } from './store/delivery-watch.ts';
 import type { FeedbackStore } from './store/feedback.ts';
 import type { ScheduleStore } from './store/schedules.ts';
@@ -22,6 +23,12 @@ export type {
 export type { CampaignStore } from './store/campaigns.ts';
 export type { ConversationStore } from './store/conversations.ts';
 export type { CounterResult, CounterStore, RequestBudget } from './store/counters.ts';
+export type {
+  ContactErasure,
+  ContactIdentity,
+  DebtorErasureRecord,
+  DebtorStore,
+} from './store/debtors.ts';
 export type { DeliveryWatch, DeliveryWatchStore } from './store/delivery-watch.ts';
 export type { FeedbackStore } from './store/feedback.ts';
 export type { PageRequest } from './store/paging.ts';
@@ -45,4 +52,5 @@ export type Store = TenantStore &
   FeedbackStore &
   DeliveryWatchStore &
   CallbackStore &
-  ScheduleStore;
+  ScheduleStore &
+  DebtorStore;

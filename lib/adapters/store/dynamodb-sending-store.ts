@@ -1,7 +1,8 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type {
   BillingContact,
   BillingQueue,
+  CancelReason,
   ContactSendResult,
   ContactStatus,
   ConversationMessage,
@@ -94,6 +95,30 @@ export function sentContact(
     lastError: null,
     lastErrorAt: null,
     updatedAt: result.at,
+  };
+}
+
+/**
+ * The conditional UpdateItem that cancels a contact not sent yet (`pending` or `retry`): a contact
+ * claimed meanwhile fails the condition and is left to its pump. `reason` when it is cancelled on
+ * its own (a paid invoice, an erased debtor), none when its whole queue is.
+ */
+export function unsentContactCancellation(
+  queueId: string,
+  position: number,
+  at: string,
+  reason?: CancelReason,
+): Pick<UpdateCommandInput, 'Key' | 'UpdateExpression' | 'ConditionExpression'> &
+  ReturnType<Expression['update']> {
+  const e = new Expression()
+    .set('status', 'cancelled')
+    .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
+    .set('updatedAt', at)
+    .remove('retryAt');
+  if (reason) e.set('cancelReason', reason);
+  return {
+    Key: keys.contact(queueId, position),
+    ...e.update(`${e.name('status')} IN (${e.value('pending')}, ${e.value('retry')})`),
   };
 }
 
@@ -313,16 +338,9 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         values: { ':pending': 'pending', ':retry': 'retry' },
       });
       const changed = await mapBounded(unsent, CANCEL_CONCURRENCY, async (item) => {
-        const position = Number(item.position);
-        const e = new Expression()
-          .set('status', 'cancelled')
-          .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
-          .set('updatedAt', at)
-          .remove('retryAt');
         // Re-checked on the item: a contact claimed since the Query is left to its pump.
         const out = await updateIfMatch({
-          Key: keys.contact(queueId, position),
-          ...e.update(`${e.name('status')} IN (${e.value('pending')}, ${e.value('retry')})`),
+          ...unsentContactCancellation(queueId, Number(item.position), at),
           ReturnValues: 'NONE',
         });
         return out === undefined ? undefined : item.status;
