@@ -84,7 +84,11 @@ export const callbackBody = (p: CallbackPayload): string =>
   });
 
 /** Runs `task` over `items` with at most `limit` in flight. */
-const forEachBounded = async <T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>) => {
+export const forEachBounded = async <T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+) => {
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < items.length; i = next++) await task(items[i] as T);
