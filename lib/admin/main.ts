@@ -27,6 +27,7 @@ const STRING_FLAGS = [
   'status',
   'instance',
   'limit',
+  'phone',
 ];
 const BOOLEAN_FLAGS = [
   'json',
