@@ -135,8 +135,7 @@ export const planColumns = (
   for (const [target, columns] of columnsOf) {
     if (columns.length > 1)
       throw new ImportUsageError(
-        `columns ${describeHeaders(columns)} would all fill ${target}: choose one with ` +
-          `--map "${columns[0]}=${target}" (and --map "${columns[1]}=-" to leave another out)`,
+        `columns ${describeHeaders(columns)} would all fill ${target}: choose one with --map "${columns[0]}=${target}"`,
       );
   }
   const missing = REQUIRED_FIELDS.filter((field) => !columnsOf.has(field));
