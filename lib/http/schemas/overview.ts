@@ -21,14 +21,10 @@ export const meResponseSchema = z
     }),
     limits: z
       .object({
-        max_batch_size: z
-          .number()
-          .int()
-          .min(1)
-          .openapi({
-            description: 'Máximo de contatos por lote (`contacts`) aceito por este tenant.',
-            example: 1000,
-          }),
+        max_batch_size: z.number().int().min(1).openapi({
+          description: 'Máximo de contatos por lote (`contacts`) aceito por este tenant.',
+          example: 1000,
+        }),
         daily_message_limit: counter().openapi({
           description: 'Mensagens por dia (no fuso do tenant) reservadas no aceite; 0 = sem limite.',
           example: 0,
