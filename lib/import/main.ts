@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { TEMPLATE_TYPES, type TemplateType } from '../domain/types.ts';
 import { readDemoApiKey } from '../local/demo-key-file.ts';
 import { createBillingApiClient } from './billing-api-client.ts';
@@ -62,13 +63,12 @@ const delimiterOption = (value: string | undefined): Delimiter | undefined => {
 };
 
 /** The API to talk to and its key: the environment's, else the local stack's demo key. */
-const apiTarget = async (env: Record<string, string | undefined>) => {
-  const baseUrl = env.BILLING_API_URL || DEFAULT_API_URL;
+const apiTarget = async (config: Config) => {
   const apiKey =
-    env.BILLING_API_KEY ||
-    (env.BILLING_API_URL ? undefined : await readDemoApiKey(resolve(env.DATA_DIR || '.data')));
+    config.BILLING_API_KEY ??
+    (config.BILLING_API_URL ? undefined : await readDemoApiKey(resolve(config.DATA_DIR)));
   if (!apiKey) throw new ImportUsageError('set BILLING_API_KEY to the API key that sends the batches');
-  return { baseUrl, apiKey };
+  return { baseUrl: config.BILLING_API_URL ?? DEFAULT_API_URL, apiKey };
 };
 
 /** Runs the import; returns the exit code (0 done, 1 stopped by the API, 2 usage, 130 interrupted). */
@@ -102,7 +102,7 @@ export const runImportCli = async (
     dryRun = values['dry-run'] === true;
     const result = await runImport(
       {
-        api: createBillingApiClient(await apiTarget(env)),
+        api: createBillingApiClient(await apiTarget(loadConfig(env))),
         progress: (total) => createImportProgress({ total, stream: io.stderr }),
         note: io.err,
         signal: io.signal,
@@ -132,6 +132,10 @@ export const runImportCli = async (
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       io.err(`import: ${(error as Error).message}\n\n${help()}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      io.err(`import: ${error.message}`);
       return 2;
     }
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
