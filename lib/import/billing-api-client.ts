@@ -45,6 +45,8 @@ export interface BillingApiClientOptions {
   requestTimeoutMs?: number;
   fetch?: typeof globalThis.fetch;
   sleep?: (ms: number) => Promise<void>;
+  /** Told each time a request is tried again, with why (so a long wait is never silent). */
+  onRetry?: (reason: string, delayMs: number) => void;
 }
 
 /** A 429 asking to wait longer than this ends the import (run it again later: it resumes). */
@@ -120,6 +122,10 @@ export const createBillingApiClient = (options: BillingApiClientOptions): Billin
         if (answer) throw apiError(answer);
         throw new BillingApiError(0, 'NETWORK_ERROR', `${base} did not answer: ${String(failure)}`);
       }
+      const reason = answer
+        ? `${answer.status} ${String(answer.body?.code ?? '')}`.trim()
+        : `no answer (${String((failure as Error)?.cause ?? failure)})`;
+      options.onRetry?.(`${method} ${path}: ${reason}`, delay ?? backoffMs);
       await sleep(delay ?? backoffMs);
       backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
     }

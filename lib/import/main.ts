@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { TEMPLATE_TYPES, type TemplateType } from '../domain/types.ts';
 import { readDemoApiKey } from '../local/demo-key-file.ts';
-import { createBillingApiClient } from './billing-api-client.ts';
+import { BillingApiError, createBillingApiClient } from './billing-api-client.ts';
 import { ImportUsageError, parseColumnMap } from './column-mapping.ts';
 import { createImportProgress } from './import-progress.ts';
 import { summaryLine } from './import-report.ts';
@@ -102,7 +102,11 @@ export const runImportCli = async (
     dryRun = values['dry-run'] === true;
     const result = await runImport(
       {
-        api: createBillingApiClient(await apiTarget(loadConfig(env))),
+        api: createBillingApiClient({
+          ...(await apiTarget(loadConfig(env))),
+          onRetry: (reason, delayMs) =>
+            io.err(`import: ${reason}; trying again in ${Math.ceil(delayMs / 1000)}s`),
+        }),
         progress: (total) => createImportProgress({ total, stream: io.stderr }),
         note: io.err,
         signal: io.signal,
@@ -133,6 +137,11 @@ export const runImportCli = async (
     ) {
       io.err(`import: ${(error as Error).message}\n\n${help()}`);
       return 2;
+    }
+    if (error instanceof BillingApiError) {
+      // Before the first batch (GET /me): nothing was sent.
+      io.err(`import: the API refused: ${error.code}: ${error.message}`);
+      return 1;
     }
     if (error instanceof ConfigError) {
       io.err(`import: ${error.message}`);
