@@ -57,6 +57,12 @@ const envSchema = z.object({
   /** Largest request body the API accepts; bigger gets a 413 before any parsing. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
 
+  // Clients of the HTTP API (`npm run import`): where the API is and the key that sends.
+  /** The API's base URL; unset: the local stack (`npm start`) at 127.0.0.1:3000. */
+  BILLING_API_URL: optionalUrl,
+  /** Unset with BILLING_API_URL unset: the demo key of the `npm start` in DATA_DIR. */
+  BILLING_API_KEY: z.string().min(1).optional(),
+
   // Local mode (design section 9)
   PORT: port.default(3000),
   HOST: z.string().default('127.0.0.1'),
