@@ -11,6 +11,7 @@ import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-que
 import type { CallbackEvent, Campaign, WhatsAppInstance } from '../../lib/domain/types.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { Store } from '../../lib/ports/store.ts';
+import { KEPT_UNTIL } from '../support/acme-queue.ts';
 import { useDynalite } from '../support/dynalite.ts';
 import { createTestClock } from '../support/local-stack.ts';
 
@@ -143,6 +144,7 @@ const setUp = async (timeoutMinutes = 15) => {
         externalId: null,
         templateType: 'notification',
       },
+      KEPT_UNTIL,
     );
     await store.updateQueueProgress(queueId, { contactsSent: 1 });
     await deliveryWatch.arm(queueId, at);
