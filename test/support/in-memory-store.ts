@@ -545,7 +545,6 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         claimedAt: now,
       });
       delete contact.retryAt;
-      setExpiry(contact, null);
       return copy(contact);
     },
     async recordSent(claimed, result, message, expiresAt) {

@@ -244,8 +244,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         .set('updatedAt', now)
         .set('claimedAt', now)
         // The retry time is spent; finishContact sets a new one if the attempt asks for a retry.
-        // A claimed contact has work again: it must not expire (an `unknown` one sent again had one).
-        .remove('retryAt', TTL_ATTRIBUTE);
+        .remove('retryAt');
       const item = await updateIfMatch({
         Key: keys.contact(queueId, position),
         ...e.update(

@@ -24,8 +24,8 @@ export interface SendingStore {
   /**
    * Claims a contact before the gateway is called: `pending`, or `retry` due by `now`, becomes
    * `sending` and `attempts` grows by one. undefined when it is not claimable (already claimed,
-   * sent, cancelled...), so a redelivered work item never sends a contact twice. A claimed contact
-   * has work again, so it loses any expiry it had (an `unknown` one sent again).
+   * sent, cancelled...), so a redelivered work item never sends a contact twice. A claimable
+   * contact has no expiry (only the writes that settle one give it one), so neither has the claim.
    */
   claimContact(queueId: string, position: number, now: string): Promise<BillingContact | undefined>;
   /**

@@ -68,7 +68,7 @@ export const contact = (position: number): BillingContact =>
     createdAt: NOW,
   });
 
-const pendingEvent = (eventId: string, nextAttemptAt = NOW): StoredCallbackEvent => ({
+export const pendingEvent = (eventId: string, nextAttemptAt = NOW): StoredCallbackEvent => ({
   eventId,
   tenantId: 'acme',
   queueId: QUEUE_ID,
