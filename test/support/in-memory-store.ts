@@ -10,7 +10,7 @@ import {
   QUEUE_RUN_FIELDS,
   sentContact,
 } from '../../lib/adapters/store/dynamodb-sending-store.ts';
-import { contactsIndexSortKey, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
+import { contactsIndexSortKey, epochSeconds, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import type { ContactDelivery } from '../../lib/domain/delivery-stall.ts';
 import { isStalled } from '../../lib/domain/delivery-stall.ts';
@@ -169,7 +169,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   const expiredAt = (item: object, nowSeconds: number): boolean =>
     (expiries.get(item) ?? Number.POSITIVE_INFINITY) <= nowSeconds;
   /** Whether an item's TTL has passed: the reads that care leave it out (DynamoDB deletes it days later). */
-  const hasExpired = (item: object): boolean => expiredAt(item, Math.floor(clock.now().getTime() / 1000));
+  const hasExpired = (item: object): boolean => expiredAt(item, epochSeconds(clock.now()));
 
   const key = (...parts: (string | number)[]) => parts.join('\u0000');
   const messageKey = (m: ConversationMessage) => key(m.tenantId, m.instanceId, m.id);
@@ -990,7 +990,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     // Retention
     async deleteExpired(now, page) {
       checkLimit('deleteExpired', page.limit);
-      const nowSeconds = Math.floor(new Date(now).getTime() / 1000);
+      const nowSeconds = epochSeconds(now);
       // Every stored item that can carry a TTL, with how to delete it.
       const expired: (() => void)[] = [];
       const collect = <K, V extends object>(

@@ -23,6 +23,7 @@ import {
   withoutUndefined,
 } from './dynamodb-operations.ts';
 import {
+  epochSeconds,
   GSI1,
   hasExpired,
   indexPartitions,
@@ -197,7 +198,7 @@ export function createDynamoDbCampaignStore(
         // external id is free again, whether or not DynamoDB has deleted the old item yet.
         ConditionExpression: 'attribute_not_exists(#pk) OR #ttl <= :now',
         ExpressionAttributeNames: { '#pk': PK, '#ttl': TTL_ATTRIBUTE },
-        ExpressionAttributeValues: { ':now': Math.floor(clock.now().getTime() / 1000) },
+        ExpressionAttributeValues: { ':now': epochSeconds(clock.now()) },
       });
       return created ? 'created' : 'exists';
     },

@@ -7,7 +7,7 @@ import {
   mapBounded,
   tableOperations,
 } from './dynamodb-operations.ts';
-import { PK, SK, TTL_ATTRIBUTE } from './table-schema.ts';
+import { epochSeconds, PK, SK, TTL_ATTRIBUTE } from './table-schema.ts';
 
 export interface DynamoDbRetentionStoreOptions {
   client: DynamoDBDocumentClient;
@@ -37,7 +37,7 @@ export const createDynamoDbRetentionStore = (options: DynamoDbRetentionStoreOpti
     async deleteExpired(now, page) {
       if (!Number.isInteger(page.limit) || page.limit < 1)
         throw new Error('deleteExpired: limit must be a positive integer');
-      const nowSeconds = Math.floor(new Date(now).getTime() / 1000);
+      const nowSeconds = epochSeconds(now);
       const names = { '#ttl': TTL_ATTRIBUTE };
       const out = await client.send(
         new ScanCommand({
@@ -54,7 +54,8 @@ export const createDynamoDbRetentionStore = (options: DynamoDbRetentionStoreOpti
       const deleted = await mapBounded(out.Items ?? [], DELETE_CONCURRENCY, (item) =>
         deleteIfMatch({
           Key: { [PK]: item[PK], [SK]: item[SK] },
-          // Re-checked on the item: one whose expiry moved since the Scan (a contact claimed again) stays.
+          // Re-checked on the item: one written again since the Scan stays (a counter restarted, a
+          // campaign whose external id was taken again after its expiry).
           ConditionExpression: '#ttl <= :now',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: { ':now': nowSeconds },
