@@ -48,6 +48,11 @@ const envSchema = z.object({
   SWEEPER_GRACE_SECONDS: z.coerce.number().positive().default(120),
   /** How often the local worker sweeps (the deployed sweeper runs on a schedule). */
   SWEEPER_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
+  /**
+   * How often the local worker deletes a page of expired items (retention; dynalite has no TTL). On
+   * AWS, DynamoDB's TTL deletes them and nothing sweeps.
+   */
+  RETENTION_SWEEP_SECONDS: z.coerce.number().positive().default(60),
   /** How often the local worker polls for due callbacks (retries, and events the queue missed). */
   CALLBACK_POLL_SECONDS: z.coerce.number().positive().default(1),
   /** How long a send to the gateway may take before its outcome counts as unknown. */
