@@ -16,7 +16,13 @@ import { type Clock, type IntervalClock, intervalClockOf } from '../ports/clock.
 import type { Metrics } from '../ports/metrics.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
-import type { CampaignStore, FeedbackStore, SendingStore, TenantStore } from '../ports/store.ts';
+import type {
+  CampaignStore,
+  CounterStore,
+  FeedbackStore,
+  SendingStore,
+  TenantStore,
+} from '../ports/store.ts';
 import type { GatewayTarget, SendOutcome, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 import type { DeliveryWatchArmer } from './delivery-watch.ts';
@@ -30,7 +36,7 @@ import { settleAbandonedClaims } from './send-claims.ts';
 import { SendableContacts } from './sendable-contacts.ts';
 
 export interface PumpDeps {
-  store: SendingStore & CampaignStore & TenantStore & FeedbackStore;
+  store: SendingStore & CampaignStore & TenantStore & FeedbackStore & CounterStore;
   events: BillingEvents;
   /** Armed after each accepted send (stalled deliveries, delivery-watch.ts). */
   deliveryWatch: DeliveryWatchArmer;
@@ -355,7 +361,8 @@ const skipOptedOut = async (run: Run, contact: BillingContact, at: Date): Promis
     at.toISOString(),
     retentionEnd(at, run.tenant.config.retentionDays),
   );
-  if (was) run.progress.add({ contactsSkipped: 1, ...(was === 'retry' ? { contactsPendingRetry: -1 } : {}) });
+  if (was)
+    run.progress.add({ contactsSkipped: 1, ...(was === 'retry' ? { contactsPendingRetry: -1 } : {}) }, at);
 };
 
 /**
