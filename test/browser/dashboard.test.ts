@@ -279,6 +279,35 @@ describe('operator dashboard (Chromium)', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'contato.png'), fullPage: true });
   });
 
+  it("shows today's figures from the tenant's counters: the sends, their receipts and a reply", async () => {
+    const counted = await newTenant();
+    const { queueId, numbers } = await s.sendBatch(counted, 2, 'Numeros');
+    await s.waitForStatus(counted, queueId, ['completed']);
+    await s.simulator.reply({
+      instance: counted.instance,
+      number: numbers[0] as string,
+      text: 'Já paguei',
+      quote: true,
+    });
+    await waitFor(
+      async () => {
+        const { totals } = (await s.test.get(`${API}/stats`, { key: counted.key })).body;
+        return totals?.read === 2 && totals?.replied === 1;
+      },
+      { what: 'the receipts and the reply in the figures' },
+    );
+
+    await login(counted.key);
+    await loaded('Visão geral');
+
+    const today = page.getByRole('region', { name: 'Hoje' });
+    const figure = (label: string) =>
+      today.locator('li', { hasText: label }).locator('.figure').textContent();
+    expect(
+      await Promise.all(['Enviadas', 'Entregues', 'Lidas', 'Respondidas', 'Falhas'].map(figure)),
+    ).toEqual(['2', '2', '2', '1', '0']);
+  });
+
   it('adds an opt-out that the next POST refuses, finds it by phone, and removes it', async () => {
     const phone = '11 96543-2109';
     await login(tenant.key);
