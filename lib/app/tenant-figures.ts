@@ -10,6 +10,7 @@ import {
   zeroFigures,
 } from '../domain/activity-figures.ts';
 import { DomainError } from '../domain/errors.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { CounterStore } from '../ports/store.ts';
 
 /**
@@ -46,18 +47,20 @@ const MAX_PERIOD_DAYS = 31;
 
 /**
  * Adds `figures` to the tenant's counters of the UTC hour `at` falls in: one write, none when
- * nothing counts or the hour is already past its retention (a very late receipt).
+ * nothing counts or the hour is already past its retention (a very late receipt). An event dated
+ * after now (a gateway whose clock runs ahead) counts now.
  */
 export const countTenantFigures = async (
-  deps: { store: Pick<CounterStore, 'addTenantFigures'>; clock: { now(): Date } },
+  deps: { store: Pick<CounterStore, 'addTenantFigures'>; clock: Clock },
   tenantId: string,
   at: Date,
   figures: Partial<Figures>,
 ): Promise<void> => {
   if (!hasFigures(figures)) return;
-  const hourStart = hourStartOf(at);
+  const now = deps.clock.now();
+  const hourStart = hourStartOf(at > now ? now : at);
   const expiresAt = new Date(hourStart.getTime() + FIGURES_RETENTION_DAYS * DAY_MS);
-  if (expiresAt <= deps.clock.now()) return;
+  if (expiresAt <= now) return;
   await deps.store.addTenantFigures(tenantId, hourStart, figures, expiresAt);
 };
 

@@ -7,9 +7,9 @@ import { handClock } from '../support/use-case-deps.ts';
 
 const period = { from: new Date('2026-12-16T10:00:00Z'), to: new Date('2026-12-16T13:00:00Z') };
 
-/** A store and clock at the end of the period, with `counts` added per hour (ISO start -> figures). */
+/** A store whose clock is past every event of `counts`, added at their instants (ISO -> figures). */
 const storeWith = async (counts: Record<string, Parameters<typeof countTenantFigures>[3]>) => {
-  const clock = handClock('2026-12-16T13:00:00.000Z');
+  const clock = handClock('2026-12-18T00:00:00.000Z');
   const store = createInMemoryStore({ clock });
   for (const [at, figures] of Object.entries(counts))
     await countTenantFigures({ store, clock }, 't', new Date(at), figures);
@@ -128,6 +128,19 @@ describe('tenant figures', () => {
 
     // Assess
     expect(writes).toEqual([new Date('2026-12-16T12:00:00Z')]);
+  });
+
+  it('counts an event dated ahead of our clock (a gateway running fast) in the current hour', async () => {
+    // Prepare
+    const clock = handClock('2026-12-16T13:59:00.000Z');
+    const writes: Date[] = [];
+    const store = { addTenantFigures: async (_t: string, hour: Date) => void writes.push(hour) };
+
+    // Act
+    await countTenantFigures({ store, clock }, 't', new Date('2026-12-16T14:01:00Z'), { read: 1 });
+
+    // Assess
+    expect(writes).toEqual([new Date('2026-12-16T13:00:00Z')]);
   });
 
   it('counts the increase of a queue counter as events, never a decrease, and no other counter', () => {
