@@ -519,7 +519,7 @@ export const COMMANDS: Record<string, Command> = {
       "debtor erase --tenant <id> --phone <telefone> (LGPD: erases the debtor's personal data across the tenant; an opt-out stays as a salted digest)",
     run: async (c, f) => {
       const tenant = await existingTenant(c, f);
-      const { erasureId, counts, inFlight } = await eraseDebtor(c, tenant.id, required(f, 'phone'), 'cli');
+      const { erasureId, counts, inFlight } = await eraseDebtor(c, tenant, required(f, 'phone'), 'cli');
       return {
         erasure_id: erasureId,
         complete: inFlight === 0,

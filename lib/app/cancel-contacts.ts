@@ -1,5 +1,5 @@
 import { isFinalQueueStatus } from '../domain/queue-state.ts';
-import type { BillingQueue, CancelReason } from '../domain/types.ts';
+import type { BillingQueue, CancelReason, Tenant } from '../domain/types.ts';
 import type { ContactIdentity } from '../ports/store.ts';
 import { completeQueue, type FinishDeps } from './finish-or-wait.ts';
 
@@ -51,6 +51,7 @@ export const contactProgress = (status: ContactIdentity['status']): ContactProgr
  */
 export const settleCancelledContacts = async (
   deps: CancelDeps,
+  tenant: Tenant,
   queue: BillingQueue,
   cancelled: readonly CancelledContact[],
   reason: CancelReason,
@@ -76,6 +77,6 @@ export const settleCancelledContacts = async (
   const summary = await deps.store.summarizeContacts(queue.id);
   const left = ['pending', 'retry', 'sending'] as const;
   if (left.some((status) => (summary.byStatus[status] ?? 0) > 0)) return counted;
-  await completeQueue(deps, counted, summary);
+  await completeQueue(deps, counted, tenant, summary);
   return (await deps.store.getQueue(queue.id)) ?? counted;
 };

@@ -7,7 +7,8 @@ import {
 } from '../domain/debtor-erasure.ts';
 import { DomainError } from '../domain/errors.ts';
 import { normalizePhone } from '../domain/phone.ts';
-import type { BillingQueue } from '../domain/types.ts';
+import { retentionEnd } from '../domain/retention.ts';
+import type { BillingQueue, Tenant } from '../domain/types.ts';
 import type { CampaignStore, DebtorStore, FeedbackStore, SendingStore } from '../ports/store.ts';
 import { type CancelDeps, type CancelledContact, settleCancelledContacts } from './cancel-contacts.ts';
 import { forEachBounded } from './deliver-callbacks.ts';
@@ -59,10 +60,11 @@ const phoneOf = (telefone: string): string => {
  */
 export const eraseDebtor = async (
   deps: EraseDebtorDeps,
-  tenantId: string,
+  tenant: Tenant,
   telefone: string,
   requestedBy: string,
 ): Promise<DebtorErasureAnswer> => {
+  const tenantId = tenant.id;
   const phone = phoneOf(telefone);
   const spellings = phoneSpellings(phone);
   const salt = await deps.store.ensureErasureSalt(tenantId, newErasureSalt());
@@ -85,7 +87,7 @@ export const eraseDebtor = async (
   let inFlight = 0;
   const queues = await ownedQueues(deps, { tenantId });
   await forEachBounded(queues, QUEUE_CONCURRENCY, async (queue) => {
-    const found = await eraseInQueue(deps, queue, new Set(spellings), at);
+    const found = await eraseInQueue(deps, tenant, queue, new Set(spellings), at);
     counts.contacts += found.contacts;
     counts.contactsCancelled += found.cancelled;
     counts.callbackEvents += found.callbackEvents;
@@ -113,6 +115,7 @@ export const eraseDebtor = async (
 /** Step 3 for one queue. */
 const eraseInQueue = async (
   deps: EraseDebtorDeps,
+  tenant: Tenant,
   queue: BillingQueue,
   phones: ReadonlySet<string>,
   at: string,
@@ -120,8 +123,10 @@ const eraseInQueue = async (
   const found = { contacts: 0, cancelled: 0, callbackEvents: 0, campaignRejections: 0, inFlight: 0 };
   const contacts = (await deps.store.listContactIdentities(queue.id)).filter((c) => phones.has(c.phone));
   const cancelled: CancelledContact[] = [];
+  // A contact the erasure cancels is settled: it expires with the tenant's retention.
+  const expiresAt = retentionEnd(at, tenant.config.retentionDays);
   for (const contact of contacts) {
-    const erased = await deps.store.eraseContact(queue.id, contact.position, at);
+    const erased = await deps.store.eraseContact(queue.id, contact.position, at, expiresAt);
     if (erased.outcome === 'in_flight') found.inFlight += 1;
     if (erased.outcome !== 'erased') continue;
     found.contacts += 1;
@@ -131,7 +136,7 @@ const eraseInQueue = async (
   found.cancelled = cancelled.length;
   found.campaignRejections = await eraseRejections(deps, queue, phones);
   // The `cancelled` events are emitted after the erasure: they carry the marker, never the phone.
-  await settleCancelledContacts(deps, queue, cancelled, 'erased', at);
+  await settleCancelledContacts(deps, tenant, queue, cancelled, 'erased', at);
   return found;
 };
 

@@ -1,7 +1,8 @@
 import { DomainError } from '../domain/errors.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import { isFinalQueueStatus } from '../domain/queue-state.ts';
-import { type BillingQueue, QUEUE_STATUSES } from '../domain/types.ts';
+import { retentionEnd } from '../domain/retention.ts';
+import { type BillingQueue, QUEUE_STATUSES, type TemplateType, type Tenant } from '../domain/types.ts';
 import type { CampaignStore, ContactIdentity, DebtorStore, SendingStore } from '../ports/store.ts';
 import {
   type CancelDeps,
@@ -11,7 +12,6 @@ import {
   settleCancelledContacts,
 } from './cancel-contacts.ts';
 import { forEachBounded } from './deliver-callbacks.ts';
-import type { QueueOwner } from './get-queue-for-tenant.ts';
 import { phoneSpellings } from './opt-outs.ts';
 import { ownedQueues } from './tenant-queues.ts';
 
@@ -91,14 +91,15 @@ const matchersOf = (notices: readonly PaymentNotice[]): Matcher[] =>
  */
 export const recordPayments = async (
   deps: RecordPaymentsDeps,
-  owner: QueueOwner,
+  tenant: Tenant,
   notices: readonly PaymentNotice[],
+  templateTypes?: readonly TemplateType[],
 ): Promise<PaymentOutcome[]> => {
   const matchers = matchersOf(notices);
   const byInvoice = new Map<string, Matcher[]>();
   for (const matcher of matchers)
     byInvoice.set(matcher.invoice, [...(byInvoice.get(matcher.invoice) ?? []), matcher]);
-  const queues = await ownedQueues(deps, owner, OPEN_QUEUE_STATUSES);
+  const queues = await ownedQueues(deps, { tenantId: tenant.id, templateTypes }, OPEN_QUEUE_STATUSES);
   const at = deps.clock.now().toISOString();
   await forEachBounded(queues, QUEUE_CONCURRENCY, async (queue) => {
     const contacts = await deps.store.listContactIdentities(queue.id);
@@ -109,7 +110,7 @@ export const recordPayments = async (
         ?.find((m) => m.phones === null || m.phones.has(contact.phone));
       return matcher ? [{ contact, matcher }] : [];
     });
-    if (matched.length > 0) await stopReminders(deps, queue, matched, at);
+    if (matched.length > 0) await stopReminders(deps, tenant, queue, matched, at);
   });
   return matchers.map((m) => m.outcome);
 };
@@ -120,11 +121,12 @@ const cancelIfUnsent = async (
   queueId: string,
   contact: ContactIdentity,
   at: string,
+  expiresAt: string,
 ): Promise<{ progress: ContactProgress; cancelledFrom?: CancelledContact['from'] }> => {
   let progress = contactProgress(contact.status);
   // Twice at most: a contact claimed and released between the read and the write is tried again.
   for (let tries = 0; progress === 'unsent' && tries < 2; tries++) {
-    const from = await deps.store.cancelUnsentContact(queueId, contact.position, at, 'paid');
+    const from = await deps.store.cancelUnsentContact(queueId, contact.position, at, expiresAt, 'paid');
     if (from) return { progress, cancelledFrom: from };
     // It moved since the read (a pump claimed it, most likely): count it as it stands now.
     const current = await deps.store.getContact(queueId, contact.position);
@@ -137,13 +139,16 @@ const cancelIfUnsent = async (
 /** Steps 3 and 4 for one queue. */
 const stopReminders = async (
   deps: RecordPaymentsDeps,
+  tenant: Tenant,
   queue: BillingQueue,
   matched: readonly { contact: ContactIdentity; matcher: Matcher }[],
   at: string,
 ): Promise<void> => {
   const cancelled: CancelledContact[] = [];
+  // A cancelled contact is settled: it expires with the tenant's retention, as any other.
+  const expiresAt = retentionEnd(at, tenant.config.retentionDays);
   for (const { contact, matcher } of matched) {
-    const { progress, cancelledFrom } = await cancelIfUnsent(deps, queue.id, contact, at);
+    const { progress, cancelledFrom } = await cancelIfUnsent(deps, queue.id, contact, at, expiresAt);
     const { outcome } = matcher;
     if (!outcome.queue_ids.includes(queue.id)) outcome.queue_ids.push(queue.id);
     if (cancelledFrom) {
@@ -152,7 +157,7 @@ const stopReminders = async (
     } else if (progress === 'being_sent') outcome.being_sent += 1;
     else if (progress === 'already_sent') outcome.already_sent += 1;
   }
-  const settled = await settleCancelledContacts(deps, queue, cancelled, 'paid', at);
+  const settled = await settleCancelledContacts(deps, tenant, queue, cancelled, 'paid', at);
   if (cancelled.length > 0)
     deps.logger.info('reminders of paid invoices cancelled', {
       tenantId: queue.tenantId,

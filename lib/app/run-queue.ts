@@ -1,6 +1,7 @@
 import { isOpen } from '../domain/business-hours.ts';
 import { Pacer } from '../domain/pacer.ts';
 import { isFinalQueueStatus, queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
+import { retentionEnd } from '../domain/retention.ts';
 import { decideAfterAttempt } from '../domain/send-outcome.ts';
 import type {
   BillingContact,
@@ -15,7 +16,13 @@ import { type Clock, type IntervalClock, intervalClockOf } from '../ports/clock.
 import type { Metrics } from '../ports/metrics.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
-import type { CampaignStore, FeedbackStore, SendingStore, TenantStore } from '../ports/store.ts';
+import type {
+  CampaignStore,
+  CounterStore,
+  FeedbackStore,
+  SendingStore,
+  TenantStore,
+} from '../ports/store.ts';
 import type { GatewayTarget, SendOutcome, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 import type { DeliveryWatchArmer } from './delivery-watch.ts';
@@ -29,7 +36,7 @@ import { settleAbandonedClaims } from './send-claims.ts';
 import { SendableContacts } from './sendable-contacts.ts';
 
 export interface PumpDeps {
-  store: SendingStore & CampaignStore & TenantStore & FeedbackStore;
+  store: SendingStore & CampaignStore & TenantStore & FeedbackStore & CounterStore;
   events: BillingEvents;
   /** Armed after each accepted send (stalled deliveries, delivery-watch.ts). */
   deliveryWatch: DeliveryWatchArmer;
@@ -349,8 +356,14 @@ const checkBeforeClaim = async (run: Run, now: Date): Promise<PumpResult | undef
  * skipped, never sent. Checked before the claim, so a failure here leaves the contact untouched.
  */
 const skipOptedOut = async (run: Run, contact: BillingContact, at: Date): Promise<void> => {
-  const was = await run.deps.store.skipOptedOutContact(run.queue.id, contact.position, at.toISOString());
-  if (was) run.progress.add({ contactsSkipped: 1, ...(was === 'retry' ? { contactsPendingRetry: -1 } : {}) });
+  const was = await run.deps.store.skipOptedOutContact(
+    run.queue.id,
+    contact.position,
+    at.toISOString(),
+    retentionEnd(at, run.tenant.config.retentionDays),
+  );
+  if (was)
+    run.progress.add({ contactsSkipped: 1, ...(was === 'retry' ? { contactsPendingRetry: -1 } : {}) }, at);
 };
 
 /**
@@ -379,6 +392,7 @@ const send = async (
     claimed,
     outcome,
     decision,
+    retentionDays: run.tenant.config.retentionDays,
     startedAt,
     doneAt,
   });

@@ -6,6 +6,7 @@ import type { CounterStore } from './store/counters.ts';
 import type { DebtorStore } from './store/debtors.ts';
 import type { DeliveryWatchStore } from './store/delivery-watch.ts';
 import type { FeedbackStore } from './store/feedback.ts';
+import type { RetentionStore } from './store/retention.ts';
 import type { ScheduleStore } from './store/schedules.ts';
 import type { SendingStore } from './store/sending.ts';
 import type { TenantStore } from './store/tenants.ts';
@@ -32,6 +33,7 @@ export type {
 export type { DeliveryWatch, DeliveryWatchStore } from './store/delivery-watch.ts';
 export type { FeedbackStore } from './store/feedback.ts';
 export type { PageRequest } from './store/paging.ts';
+export type { ExpiredSweep, RetentionStore } from './store/retention.ts';
 export type { ScheduleStore, StoredSchedule } from './store/schedules.ts';
 export type { ContactSummary, InstanceLease, SendingStore } from './store/sending.ts';
 export type { TenantStore } from './store/tenants.ts';
@@ -53,4 +55,5 @@ export type Store = TenantStore &
   DeliveryWatchStore &
   CallbackStore &
   ScheduleStore &
+  RetentionStore &
   DebtorStore;

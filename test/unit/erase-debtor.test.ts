@@ -5,10 +5,15 @@ import { SendableContacts } from '../../lib/app/sendable-contacts.ts';
 import { ERASED_MARKER, erasedPhoneDigest, isErasedPhoneDigest } from '../../lib/domain/debtor-erasure.ts';
 import type { ConversationMessage } from '../../lib/domain/types.ts';
 import { type DebtorDeps, debtorDeps, seedQueue } from '../support/debtor-world.ts';
-import { refusalOf } from '../support/use-case-deps.ts';
+import { refusalOf, tenantWith } from '../support/use-case-deps.ts';
+
+/** Tenant acme as the debtor world stores it. */
+const ACME = tenantWith();
 
 const ANA = '+5511988880001';
 const BIA = '+5511988880002';
+/** Messages expire long after the test. */
+const FAR = '2027-01-01T00:00:00.000Z';
 
 const message = (id: string, overrides: Partial<ConversationMessage> = {}): ConversationMessage => ({
   id,
@@ -39,12 +44,16 @@ const anaEverywhere = async (deps: DebtorDeps) => {
     { rejected: [{ index: 2, telefone: '11 98888-0001', code: 'DUPLICATE_CONTACT', message: 'Duplicado' }] },
   );
   await seedQueue(deps, 'qwait', 'scheduled', [{ status: 'pending', phone: ANA, name: 'Ana Lima' }]);
-  await deps.store.recordMessage(message('m-out'));
+  await deps.store.recordMessage(message('m-out'), FAR);
   await deps.store.recordMessage(
     message('m-in', { direction: 'inbound', text: 'Já paguei, sou a Ana', at: '2026-03-02T12:40:00.000Z' }),
+    FAR,
   );
-  await deps.store.recordMessage(message('m-bia', { phone: BIA, text: 'Olá Bia' }));
-  await deps.store.recordMessage(message('m-other', { tenantId: 'other', text: 'Olá Ana (outro tenant)' }));
+  await deps.store.recordMessage(message('m-bia', { phone: BIA, text: 'Olá Bia' }), FAR);
+  await deps.store.recordMessage(
+    message('m-other', { tenantId: 'other', text: 'Olá Ana (outro tenant)' }),
+    FAR,
+  );
   await deps.events.emit({
     name: 'replied',
     queueId: 'qsent',
@@ -68,7 +77,7 @@ describe('eraseDebtor', () => {
     await anaEverywhere(deps);
 
     // Act
-    const answer = await eraseDebtor(deps, 'acme', '(11) 98888-0001', 'api_key:key-1');
+    const answer = await eraseDebtor(deps, ACME, '(11) 98888-0001', 'api_key:key-1');
 
     // Assess: what the answer says.
     expect(answer.counts).toEqual({
@@ -138,7 +147,7 @@ describe('eraseDebtor', () => {
     // Prepare
     const deps = await debtorDeps();
     await anaEverywhere(deps);
-    await eraseDebtor(deps, 'acme', ANA, 'cli');
+    await eraseDebtor(deps, ACME, ANA, 'cli');
     const tenant = await deps.store.getTenant('acme');
     if (!tenant) throw new Error('no tenant');
     await seedQueue(deps, 'qnew', 'running', [{ status: 'pending', phone: ANA }]);
@@ -184,14 +193,19 @@ describe('eraseDebtor', () => {
     await seedQueue(deps, 'qrun', 'running', [{ status: 'sending', phone: ANA, name: 'Ana Lima' }]);
 
     // Act
-    const first = await eraseDebtor(deps, 'acme', ANA, 'cli');
-    await deps.store.finishContact('qrun', 0, {
-      status: 'sent',
-      providerMessageId: '3EB0',
-      remoteJid: '5511988880001@s.whatsapp.net',
-      at: '2026-03-02T13:00:01.000Z',
-    });
-    const second = await eraseDebtor(deps, 'acme', ANA, 'cli');
+    const first = await eraseDebtor(deps, ACME, ANA, 'cli');
+    await deps.store.finishContact(
+      'qrun',
+      0,
+      {
+        status: 'sent',
+        providerMessageId: '3EB0',
+        remoteJid: '5511988880001@s.whatsapp.net',
+        at: '2026-03-02T13:00:01.000Z',
+      },
+      FAR,
+    );
+    const second = await eraseDebtor(deps, ACME, ANA, 'cli');
 
     // Assess
     expect([first.inFlight, first.counts.contacts, second.inFlight, second.counts.contacts]).toEqual([
@@ -206,14 +220,12 @@ describe('eraseDebtor', () => {
     const deps = await debtorDeps();
 
     // Act
-    const none = await eraseDebtor(deps, 'acme', '+5511977776666', 'cli');
-    const error = await refusalOf(() => eraseDebtor(deps, 'acme', 'abc', 'cli'));
-    const unknownTenant = await refusalOf(() => eraseDebtor(deps, 'nobody', '+5511977776666', 'cli'));
+    const none = await eraseDebtor(deps, ACME, '+5511977776666', 'cli');
+    const error = await refusalOf(() => eraseDebtor(deps, ACME, 'abc', 'cli'));
 
     // Assess
     expect(Object.values(none.counts).every((n) => n === 0)).toBe(true);
     expect(error.code).toBe('INVALID_PHONE');
-    expect(unknownTenant.code).toBe('TENANT_NOT_FOUND');
     const digests = (await deps.store.listDebtorErasures('acme', { limit: 10 })).items.map(
       (r) => r.phoneDigest,
     );

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { recordPayments } from '../../lib/app/record-payments.ts';
 import { debtorDeps, seedQueue } from '../support/debtor-world.ts';
-import { refusalOf } from '../support/use-case-deps.ts';
+import { refusalOf, tenantWith } from '../support/use-case-deps.ts';
+
+/** Tenant acme as the debtor world stores it. */
+const ACME = tenantWith();
 
 const ANA = '+5511988880001';
 const BIA = '+5511988880002';
@@ -24,7 +27,7 @@ describe('recordPayments', () => {
     await seedQueue(deps, 'qd', 'pending', [{ status: 'pending', phone: ANA }], { tenantId: 'other' });
 
     // Act
-    const [outcome] = await recordPayments(deps, { tenantId: 'acme' }, [{ numero_fatura: 'NF-1' }]);
+    const [outcome] = await recordPayments(deps, ACME, [{ numero_fatura: 'NF-1' }]);
 
     // Assess
     expect(outcome).toEqual({
@@ -83,7 +86,7 @@ describe('recordPayments', () => {
     ]);
 
     // Act: Ana's number as a person types it.
-    const outcomes = await recordPayments(deps, { tenantId: 'acme' }, [
+    const outcomes = await recordPayments(deps, ACME, [
       { numero_fatura: 'NF-1', telefone: '(11) 98888-0001' },
       { numero_fatura: 'NF-9' },
     ]);
@@ -115,7 +118,7 @@ describe('recordPayments', () => {
     };
 
     // Act
-    const [outcome] = await recordPayments(deps, { tenantId: 'acme' }, [{ numero_fatura: 'NF-1' }]);
+    const [outcome] = await recordPayments(deps, ACME, [{ numero_fatura: 'NF-1' }]);
 
     // Assess
     expect(outcome).toMatchObject({ cancelled: 0, being_sent: 1, already_sent: 0 });
@@ -132,9 +135,7 @@ describe('recordPayments', () => {
     });
 
     // Act
-    const [outcome] = await recordPayments(deps, { tenantId: 'acme', templateTypes: ['notification'] }, [
-      { numero_fatura: 'NF-1' },
-    ]);
+    const [outcome] = await recordPayments(deps, ACME, [{ numero_fatura: 'NF-1' }], ['notification']);
 
     // Assess
     expect(outcome).toMatchObject({ cancelled: 1, queue_ids: ['qn'] });
@@ -148,10 +149,7 @@ describe('recordPayments', () => {
 
     // Act
     const error = await refusalOf(() =>
-      recordPayments(deps, { tenantId: 'acme' }, [
-        { numero_fatura: 'NF-1' },
-        { numero_fatura: 'NF-1', telefone: '12ab' },
-      ]),
+      recordPayments(deps, ACME, [{ numero_fatura: 'NF-1' }, { numero_fatura: 'NF-1', telefone: '12ab' }]),
     );
 
     // Assess

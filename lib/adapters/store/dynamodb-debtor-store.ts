@@ -18,7 +18,16 @@ import {
   toEntity,
 } from './dynamodb-operations.ts';
 import { unsentContactCancellation } from './dynamodb-sending-store.ts';
-import { contactsIndexSortKey, GSI1, indexPartitions, keys, PK, SK } from './table-schema.ts';
+import {
+  contactsIndexSortKey,
+  GSI1,
+  indexPartitions,
+  keys,
+  PK,
+  SK,
+  TTL_ATTRIBUTE,
+  ttlSeconds,
+} from './table-schema.ts';
 
 export interface DynamoDbDebtorStoreOptions {
   client: DynamoDBDocumentClient;
@@ -79,6 +88,7 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
     queueId: string,
     position: number,
     at: string,
+    expiresAt: string,
   ): Promise<ContactErasure | 'changed'> => {
     const item = await get(keys.contact(queueId, position));
     if (!item) return { outcome: 'missing' };
@@ -93,6 +103,7 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
         .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
         .set('cancelReason', 'erased')
         .set('updatedAt', at)
+        .set(TTL_ATTRIBUTE, ttlSeconds(expiresAt))
         .remove('retryAt');
     }
     const written = await updateIfMatch({
@@ -135,18 +146,18 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
       );
     },
 
-    async cancelUnsentContact(queueId, position, at, reason) {
+    async cancelUnsentContact(queueId, position, at, expiresAt, reason) {
       // ALL_OLD: the status it left tells the caller whether a retry stopped waiting.
       const before = await updateIfMatch({
-        ...unsentContactCancellation(queueId, position, at, reason),
+        ...unsentContactCancellation(queueId, position, at, expiresAt, reason),
         ReturnValues: 'ALL_OLD',
       });
       return before?.status === 'pending' || before?.status === 'retry' ? before.status : undefined;
     },
 
-    async eraseContact(queueId, position, at) {
+    async eraseContact(queueId, position, at, expiresAt) {
       for (let round = 0; round < MAX_ERASE_ROUNDS; round++) {
-        const result = await eraseOnce(queueId, position, at);
+        const result = await eraseOnce(queueId, position, at, expiresAt);
         if (result !== 'changed') return result;
       }
       throw new Error(`eraseContact: contact ${queueId}/${position} kept changing status`);

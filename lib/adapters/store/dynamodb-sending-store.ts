@@ -20,7 +20,18 @@ import {
   toEntity,
   withoutUndefined,
 } from './dynamodb-operations.ts';
-import { contactsIndexSortKey, GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
+import {
+  contactsIndexSortKey,
+  GSI1,
+  GSI2,
+  hasExpired,
+  indexPartitions,
+  keys,
+  PK,
+  SK,
+  TTL_ATTRIBUTE,
+  ttlSeconds,
+} from './table-schema.ts';
 
 /** The part of the Store the sender (and the webhooks, for messages) uses: design section 5, Send. */
 type DynamoDbSendingPart = Omit<SendingStore, 'listDueQueues'> & ConversationStore;
@@ -28,17 +39,27 @@ type DynamoDbSendingPart = Omit<SendingStore, 'listDueQueues'> & ConversationSto
 export interface DynamoDbSendingStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
-  /** Stamps queue writes (`updatedAt`, the due index) where the port passes no time. */
+  /**
+   * Stamps queue writes (`updatedAt`, the due index) where the port passes no time, and says which
+   * messages have expired.
+   */
   clock: Clock;
 }
 
 /** The history entry that is also the gateway-id pointer (base table: receipts find it at once). */
-const messageItem = (message: ConversationMessage): Item =>
+const messageItem = (message: ConversationMessage, expiresAt: string): Item =>
   withoutUndefined({
     ...keys.message(message.tenantId, message.instanceId, message.id),
     ...keys.messagesIndex(message.tenantId, message.phone, message.at, message.id),
     ...message,
+    [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
   });
+
+/** SETs the item's expiry, or REMOVEs it (null: the item has work again and must never expire). */
+const setExpiry = (expression: Expression, expiresAt: string | null): Expression =>
+  expiresAt === null
+    ? expression.remove(TTL_ATTRIBUTE)
+    : expression.set(TTL_ATTRIBUTE, ttlSeconds(expiresAt));
 
 /** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
 const MAX_POSITION = 9_999;
@@ -99,14 +120,15 @@ export function sentContact(
 }
 
 /**
- * The conditional UpdateItem that cancels a contact not sent yet (`pending` or `retry`): a contact
- * claimed meanwhile fails the condition and is left to its pump. `reason` when it is cancelled on
- * its own (a paid invoice, an erased debtor), none when its whole queue is.
+ * The conditional UpdateItem that cancels a contact not sent yet (`pending` or `retry`), to expire at
+ * `expiresAt`: a contact claimed meanwhile fails the condition and is left to its pump. `reason` when
+ * it is cancelled on its own (a paid invoice, an erased debtor), none when its whole queue is.
  */
 export function unsentContactCancellation(
   queueId: string,
   position: number,
   at: string,
+  expiresAt: string,
   reason?: CancelReason,
 ): Pick<UpdateCommandInput, 'Key' | 'UpdateExpression' | 'ConditionExpression'> &
   ReturnType<Expression['update']> {
@@ -115,6 +137,8 @@ export function unsentContactCancellation(
     .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
     .set('updatedAt', at)
     .remove('retryAt');
+  // Settled: it expires with the tenant's retention, as every settling write does.
+  setExpiry(e, expiresAt);
   if (reason) e.set('cancelReason', reason);
   return {
     Key: keys.contact(queueId, position),
@@ -258,8 +282,15 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return item ? toEntity<BillingContact>(item) : undefined;
     },
 
-    async finishContact(queueId: string, position: number, result: ContactSendResult, claimedAt?: string) {
+    async finishContact(
+      queueId: string,
+      position: number,
+      result: ContactSendResult,
+      expiresAt: string | null,
+      claimedAt?: string,
+    ) {
       const e = new Expression().set('status', result.status).set('updatedAt', result.at);
+      setExpiry(e, expiresAt);
       switch (result.status) {
         case 'sent':
           e.set('providerMessageId', result.providerMessageId)
@@ -298,12 +329,13 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return item !== undefined;
     },
 
-    async skipOptedOutContact(queueId: string, position: number, at: string) {
+    async skipOptedOutContact(queueId: string, position: number, at: string, expiresAt: string) {
       const e = new Expression()
         .set('status', 'skipped_opt_out')
         .set(GSI1.sk, contactsIndexSortKey('skipped_opt_out', position))
         .set('updatedAt', at)
         .remove('retryAt');
+      setExpiry(e, expiresAt);
       const status = e.name('status');
       // ALL_OLD: the status it left tells the caller whether a retry stopped waiting.
       const before = await updateIfMatch({
@@ -331,7 +363,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         .map((item) => toEntity<BillingContact>(item));
     },
 
-    async cancelUnsentContacts(queueId: string, at: string) {
+    async cancelUnsentContacts(queueId: string, at: string, expiresAt: string) {
       const unsent = await queryContacts(queueId, 0, {
         expression: '#status IN (:pending, :retry)',
         names: { '#status': 'status' },
@@ -340,7 +372,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       const changed = await mapBounded(unsent, CANCEL_CONCURRENCY, async (item) => {
         // Re-checked on the item: a contact claimed since the Query is left to its pump.
         const out = await updateIfMatch({
-          ...unsentContactCancellation(queueId, Number(item.position), at),
+          ...unsentContactCancellation(queueId, Number(item.position), at, expiresAt),
           ReturnValues: 'NONE',
         });
         return out === undefined ? undefined : item.status;
@@ -356,6 +388,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       from: readonly QueueStatus[],
       to: QueueStatus,
       fields?: QueueRunFields,
+      expiresAt?: string,
     ) {
       if (from.length === 0) return undefined;
       // The gsi1 partition names the tenant; a queue's tenant never changes, so it is read once.
@@ -367,6 +400,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         .set(GSI1.pk, indexPartitions.queues(tenantId, to))
         .set('updatedAt', clock.now().toISOString());
       setRunFields(e, fields);
+      if (expiresAt !== undefined) setExpiry(e, expiresAt);
       if (OPEN_STATUSES.has(to)) {
         e.set(GSI2.pk, indexPartitions.due('QUEUE')).set(GSI2.sk, dueSortKey(queueId, fields?.nextRunAt));
       } else {
@@ -497,11 +531,13 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       });
     },
 
-    async recordSent(claimed, result, message) {
+    async recordSent(claimed, result, message, expiresAt) {
       const contactItem = withoutUndefined({
         ...keys.contact(claimed.queueId, claimed.position),
         ...keys.contactsIndex(claimed.queueId, 'sent', claimed.position),
         ...sentContact(claimed, result),
+        // In the write that settles the contact: retention costs the send no extra request.
+        [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
       });
       // Only this claim may record its send: a pump that lost its lease must not overwrite what the
       // new holder decided about the contact (unknown, say), or the counters would count it twice.
@@ -512,15 +548,15 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         ExpressionAttributeValues: { ':sending': 'sending', ':claimedAt': claimed.claimedAt ?? null },
       });
       // The message went out either way: the history and the gateway-id pointer keep it.
-      await put(messageItem(message));
+      await put(messageItem(message, expiresAt));
       return recorded;
     },
 
-    async recordMessage(message: ConversationMessage) {
+    async recordMessage(message: ConversationMessage, expiresAt: string) {
       // One write per message: the item is both the history entry (gsi1) and the gateway-id pointer
       // (base table, so a receipt arriving before any index catches up still finds it). Only if new:
       // a webhook replayed, or naming an id already recorded, must not replace what is there.
-      return putNew(messageItem(message));
+      return putNew(messageItem(message, expiresAt));
     },
 
     async listMessages(tenantId: string, phone: string, limit: number) {
@@ -535,6 +571,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           ScanIndexForward: false,
         },
         limit,
+        { keep: (item) => !hasExpired(item, clock.now()) },
       );
       return items.map((item) => toEntity<ConversationMessage>(item));
     },
@@ -544,7 +581,10 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       // safe to read, and a legacy key that happens to spell a new one (instance `<t>`, message id
       // `<i>#<m>`) never passes for it.
       const isAsked = (item: Item | undefined) =>
-        item?.tenantId === tenantId && item.instanceId === instanceId && item.id === messageId;
+        item?.tenantId === tenantId &&
+        item.instanceId === instanceId &&
+        item.id === messageId &&
+        !hasExpired(item, clock.now());
       let item = await get(keys.message(tenantId, instanceId, messageId));
       // Until no message written before the tenant joined the key is left (docs/data-model.md).
       if (!item) item = await get(keys.legacyMessage(instanceId, messageId));

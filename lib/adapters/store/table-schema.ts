@@ -30,6 +30,19 @@ export const GSI2 = { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' } as const;
  */
 export const TTL_ATTRIBUTE = 'ttl';
 
+/** The TTL attribute's value for an expiry instant: epoch seconds, rounded up (never deleted early). */
+export const ttlSeconds = (expiresAt: string | Date): number =>
+  Math.ceil(new Date(expiresAt).getTime() / 1000);
+
+/** An instant as the TTL compares it: whole epoch seconds; an item whose `ttl` is at or below it has expired. */
+export const epochSeconds = (at: string | Date): number => Math.floor(new Date(at).getTime() / 1000);
+
+/** Whether an item's TTL has passed at `now`: such an item is absent to every read that cares. */
+export const hasExpired = (item: Record<string, unknown>, now: Date): boolean => {
+  const ttl = item[TTL_ATTRIBUTE];
+  return typeof ttl === 'number' && ttl <= epochSeconds(now);
+};
+
 /** Attributes that exist only for the table's sake; adapters remove them before returning entities. */
 export const TABLE_ATTRIBUTES: readonly string[] = [
   PK,
@@ -105,6 +118,15 @@ export const keys = {
     counterKey(
       `${budget === 'reads' ? 'RATEREAD' : 'RATE'}#${keyId}#${hourStart.toISOString().slice(0, 13)}`,
     ),
+  /**
+   * A tenant's sending figures of the UTC hour starting at `hourStart` (the hour as `YYYY-MM-DDTHH`,
+   * so string order is time order): one partition per tenant, read as a range of hours by /stats,
+   * apart from the tenant partition that every request reads.
+   */
+  tenantFigures: (tenantId: string, hourStart: Date) => ({
+    pk: `TENANT#${tenantId}#FIGURES`,
+    sk: `HOUR#${hourStart.toISOString().slice(0, 13)}`,
+  }),
   campaign: (tenantId: string, externalId: string) => ({
     pk: `TENANT#${tenantId}`,
     sk: `CAMPAIGN#${externalId}`,

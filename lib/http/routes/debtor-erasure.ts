@@ -33,7 +33,7 @@ export const debtorErasureRoute: HttpRoute<DebtorErasureDeps> = {
       handler: async (c: DebtorErasureDeps, { auth, params }) => {
         const { erasureId, counts, inFlight } = await eraseDebtor(
           c,
-          auth.tenant.id,
+          auth.tenant,
           params.telefone,
           `api_key:${auth.apiKey.id}`,
         );

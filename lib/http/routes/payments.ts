@@ -1,5 +1,5 @@
 import { type RecordPaymentsDeps, recordPayments } from '../../app/record-payments.ts';
-import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
+import type { AuthDeps } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
 import { type PaymentsResponse, paymentsRequestSchema, paymentsResponseSchema } from '../schemas/debtors.ts';
 
@@ -34,7 +34,12 @@ export const paymentsRoute: HttpRoute<PaymentsDeps> = {
           'enviados e os em envio. Uma fila sem mais nada a enviar é concluída. Idempotente.',
       },
       handler: async (c: PaymentsDeps, { auth, body }) => {
-        const payments = await recordPayments(c, queueOwnerOf(auth), Array.isArray(body) ? body : [body]);
+        const payments = await recordPayments(
+          c,
+          auth.tenant,
+          Array.isArray(body) ? body : [body],
+          auth.apiKey.allowedTemplateTypes,
+        );
         const total = (field: 'cancelled' | 'already_sent' | 'being_sent') =>
           payments.reduce((sum, p) => sum + p[field], 0);
         const answer: PaymentsResponse = {

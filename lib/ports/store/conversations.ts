@@ -5,14 +5,15 @@ export interface ConversationStore {
   /**
    * Stores a message of the conversation history unless one is already stored under its (tenant,
    * instance, id): the first write wins, so a replayed or forged webhook never replaces a record.
-   * False when one was (a replay: not an error).
+   * False when one was (a replay: not an error). The message expires at `expiresAt` (retention).
    */
-  recordMessage(message: ConversationMessage): Promise<boolean>;
-  /** The history of (tenant, phone), newest first. */
+  recordMessage(message: ConversationMessage, expiresAt: string): Promise<boolean>;
+  /** The history of (tenant, phone), newest first; expired messages are not in it. */
   listMessages(tenantId: string, phone: string, limit: number): Promise<ConversationMessage[]>;
   /**
    * A tenant's message by the gateway's id on one of its instances (webhook receipts and replies find
-   * their contact by it); never another tenant's, even where instance ids coincide.
+   * their contact by it); never another tenant's, even where instance ids coincide; undefined once
+   * it has expired.
    */
   getMessage(
     tenantId: string,

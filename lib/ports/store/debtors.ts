@@ -13,22 +13,24 @@ export interface DebtorStore {
    */
   listContactIdentities(queueId: string): Promise<ContactIdentity[]>;
   /**
-   * A contact not sent yet (`pending`, or `retry`) becomes `cancelled` with `reason`, in one
-   * conditional write; the status it left, or undefined when it was neither (claimed, sent, gone...):
-   * a claimed send is never undone.
+   * A contact not sent yet (`pending`, or `retry`) becomes `cancelled` with `reason`, to expire at
+   * `expiresAt` (settled: the tenant's retention runs), in one conditional write; the status it left,
+   * or undefined when it was neither (claimed, sent, gone...): a claimed send is never undone.
    */
   cancelUnsentContact(
     queueId: string,
     position: number,
     at: string,
+    expiresAt: string,
     reason: CancelReason,
   ): Promise<'pending' | 'retry' | undefined>;
   /**
    * Replaces the contact's personal data with the marker (`erasedContactFields`); one not sent yet is
-   * cancelled (reason `erased`) in the same write. A contact in `sending` is left to its pump
-   * (`in_flight`): the send may be under way, and its record would write the data back.
+   * cancelled (reason `erased`, expiring at `expiresAt`) in the same write, a settled one keeps its
+   * expiry. A contact in `sending` is left to its pump (`in_flight`): the send may be under way, and
+   * its record would write the data back.
    */
-  eraseContact(queueId: string, position: number, at: string): Promise<ContactErasure>;
+  eraseContact(queueId: string, position: number, at: string, expiresAt: string): Promise<ContactErasure>;
   /**
    * Replaces the phone, name, reply text and error text in the callback events of one contact with
    * the marker (their delivery state stays); how many events it changed.

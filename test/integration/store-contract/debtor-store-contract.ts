@@ -11,6 +11,8 @@ import { tenant } from './tenant-store-contract.ts';
 
 const T0 = '2025-01-10T12:00:00.000Z';
 const AT = '2025-01-10T13:00:00.000Z';
+/** When what the tests settle expires: far enough that nothing here expires. */
+const EXPIRES = '2025-04-10T13:00:00.000Z';
 const clock: Clock = { now: () => new Date(AT) };
 
 const contact = (position: number, overrides: Partial<BillingContact> = {}): BillingContact =>
@@ -143,7 +145,7 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
           contact(0),
           contact(2, { invoiceNumber: null }),
         ]);
-        await store.putCallbackEvent(event(0));
+        await store.putCallbackEvent(event(0), EXPIRES);
 
         // Act
         const identities = await store.listContactIdentities('queue-1');
@@ -167,9 +169,9 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
         ]);
 
         // Act
-        const fromPending = await store.cancelUnsentContact('queue-1', 0, AT, 'paid');
-        const fromRetry = await store.cancelUnsentContact('queue-1', 1, AT, 'paid');
-        const again = await store.cancelUnsentContact('queue-1', 0, AT, 'paid');
+        const fromPending = await store.cancelUnsentContact('queue-1', 0, AT, EXPIRES, 'paid');
+        const fromRetry = await store.cancelUnsentContact('queue-1', 1, AT, EXPIRES, 'paid');
+        const again = await store.cancelUnsentContact('queue-1', 0, AT, EXPIRES, 'paid');
 
         // Assess
         expect([fromPending, fromRetry, again]).toEqual(['pending', 'retry', undefined]);
@@ -192,9 +194,9 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
 
         // Act
         const results = await Promise.all([
-          store.cancelUnsentContact('queue-1', 0, AT, 'paid'),
-          store.cancelUnsentContact('queue-1', 1, AT, 'paid'),
-          store.cancelUnsentContact('queue-1', 7, AT, 'paid'),
+          store.cancelUnsentContact('queue-1', 0, AT, EXPIRES, 'paid'),
+          store.cancelUnsentContact('queue-1', 1, AT, EXPIRES, 'paid'),
+          store.cancelUnsentContact('queue-1', 7, AT, EXPIRES, 'paid'),
         ]);
 
         // Assess
@@ -220,7 +222,7 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
         ]);
 
         // Act
-        const result = await store.eraseContact('queue-1', 0, AT);
+        const result = await store.eraseContact('queue-1', 0, AT, EXPIRES);
 
         // Assess
         expect(result).toEqual({ outcome: 'erased', cancelledFrom: null });
@@ -248,9 +250,9 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
         ]);
 
         // Act
-        const retrying = await store.eraseContact('queue-1', 0, AT);
-        const claimed = await store.eraseContact('queue-1', 1, AT);
-        const missing = await store.eraseContact('queue-1', 9, AT);
+        const retrying = await store.eraseContact('queue-1', 0, AT, EXPIRES);
+        const claimed = await store.eraseContact('queue-1', 1, AT, EXPIRES);
+        const missing = await store.eraseContact('queue-1', 9, AT, EXPIRES);
 
         // Assess
         expect([retrying, claimed, missing]).toEqual([
@@ -275,18 +277,24 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
       it("replaces phone, name, reply and error texts in one contact's events only, once", async () => {
         // Prepare
         const { store } = await seeded([contact(1), contact(10)]);
-        await store.putCallbackEvent(event(1, { reply: { text: 'Já paguei, Ana', intent: 'paid_claim' } }));
-        await store.putCallbackEvent({
-          ...event(1),
-          eventId: 'queue-1:1:failed',
-          payload: {
-            ...event(1).payload,
-            event_id: 'queue-1:1:failed',
-            error: { code: 'X', message: 'nº 5511' },
+        await store.putCallbackEvent(
+          event(1, { reply: { text: 'Já paguei, Ana', intent: 'paid_claim' } }),
+          EXPIRES,
+        );
+        await store.putCallbackEvent(
+          {
+            ...event(1),
+            eventId: 'queue-1:1:failed',
+            payload: {
+              ...event(1).payload,
+              event_id: 'queue-1:1:failed',
+              error: { code: 'X', message: 'nº 5511' },
+            },
           },
-        });
-        await store.putCallbackEvent(event(10));
-        await store.putCallbackEvent(event(null));
+          EXPIRES,
+        );
+        await store.putCallbackEvent(event(10), EXPIRES);
+        await store.putCallbackEvent(event(null), EXPIRES);
 
         // Act
         const first = await store.eraseContactEvents('queue-1', 1);
@@ -314,12 +322,13 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
       it("deletes a phone's messages on every instance of the tenant, and no one else's", async () => {
         // Prepare
         const { store } = await makeStore({ clock });
-        await store.recordMessage(message('m1', '+5511911110000'));
+        await store.recordMessage(message('m1', '+5511911110000'), EXPIRES);
         await store.recordMessage(
           message('m2', '+5511911110000', { instanceId: 'inst-2', direction: 'inbound' }),
+          EXPIRES,
         );
-        await store.recordMessage(message('m3', '+5511922220000'));
-        await store.recordMessage(message('m4', '+5511911110000', { tenantId: 'other' }));
+        await store.recordMessage(message('m3', '+5511922220000'), EXPIRES);
+        await store.recordMessage(message('m4', '+5511911110000', { tenantId: 'other' }), EXPIRES);
 
         // Act
         const deleted = await store.deleteMessagesOfPhone('acme', '+5511911110000');
