@@ -27,6 +27,8 @@ const STRING_FLAGS = [
   'status',
   'instance',
   'limit',
+  'warmup-first-day',
+  'warmup-growth',
 ];
 const BOOLEAN_FLAGS = [
   'json',
@@ -37,6 +39,10 @@ const BOOLEAN_FLAGS = [
   'replace',
   'jwt',
   'strict',
+  'no-warmup',
+  'on',
+  'off',
+  'restart',
 ];
 
 const help = (): string =>

@@ -8,9 +8,10 @@ import type {
   QueueCounter,
   QueueRunFields,
   QueueStatus,
+  TemplateType,
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { ConversationStore, SendingStore } from '../../ports/store.ts';
+import type { ConversationStore, SendingStore, WaitingStatus } from '../../ports/store.ts';
 import {
   Expression,
   type Item,
@@ -39,6 +40,13 @@ const messageItem = (message: ConversationMessage): Item =>
     ...message,
   });
 
+/** How a contact waited, from its item before a write that moved it out of pending or retry. */
+const waitingStatusOf = (before: Item | undefined): WaitingStatus | undefined => {
+  if (before?.status === 'pending') return 'pending';
+  if (before?.status === 'retry') return before.deferred === true ? 'deferred' : 'retry';
+  return undefined;
+};
+
 /** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
 const MAX_POSITION = 9_999;
 /** Conditional updates in flight at once when cancelling a queue's contacts. */
@@ -65,6 +73,7 @@ export const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
   'contactsUnknown',
   'contactsSkipped',
   'contactsStalled',
+  'contactsDeferred',
 ]);
 export const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
   'currentRate',
@@ -84,7 +93,7 @@ export function sentContact(
   claimed: BillingContact,
   result: Extract<ContactSendResult, { status: 'sent' }>,
 ): BillingContact {
-  const { retryAt: _retryAt, ...contact } = claimed;
+  const { retryAt: _retryAt, deferred: _deferred, ...contact } = claimed;
   return {
     ...contact,
     status: 'sent',
@@ -197,12 +206,14 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       });
       const byStatus: Partial<Record<ContactStatus, number>> = {};
       let failedAfterSend = 0;
+      let deferred = 0;
       let earliestRetryAt: string | null = null;
       const sending: BillingContact[] = [];
       for (const item of items) {
         const status = item.status as ContactStatus;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
         if (status === 'failed' && item.providerMessageId) failedAfterSend += 1;
+        if (status === 'retry' && item.deferred === true) deferred += 1;
         if (
           status === 'retry' &&
           typeof item.retryAt === 'string' &&
@@ -211,7 +222,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           earliestRetryAt = item.retryAt;
         if (status === 'sending') sending.push(toEntity<BillingContact>(item));
       }
-      return { byStatus, failedAfterSend, earliestRetryAt, sending };
+      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending };
     },
 
     async claimContact(queueId: string, position: number, now: string) {
@@ -234,7 +245,8 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
     },
 
     async finishContact(queueId: string, position: number, result: ContactSendResult, claimedAt?: string) {
-      const e = new Expression().set('status', result.status).set('updatedAt', result.at);
+      // The attempt is over: whatever it held back for, a deferral is spent.
+      const e = new Expression().set('status', result.status).set('updatedAt', result.at).remove('deferred');
       switch (result.status) {
         case 'sent':
           e.set('providerMessageId', result.providerMessageId)
@@ -278,15 +290,30 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         .set('status', 'skipped_opt_out')
         .set(GSI1.sk, contactsIndexSortKey('skipped_opt_out', position))
         .set('updatedAt', at)
-        .remove('retryAt');
+        .remove('retryAt', 'deferred');
       const status = e.name('status');
-      // ALL_OLD: the status it left tells the caller whether a retry stopped waiting.
+      // ALL_OLD: the status it left tells the caller which waiting counter gives it up.
       const before = await updateIfMatch({
         Key: keys.contact(queueId, position),
         ...e.update(`${status} IN (${e.value('pending')}, ${e.value('retry')})`),
         ReturnValues: 'ALL_OLD',
       });
-      return before?.status === 'pending' || before?.status === 'retry' ? before.status : undefined;
+      return waitingStatusOf(before);
+    },
+
+    async deferContact(queueId: string, position: number, until: string, at: string) {
+      const e = new Expression()
+        .set('status', 'retry')
+        .set('retryAt', until)
+        .set('deferred', true)
+        .set(GSI1.sk, contactsIndexSortKey('retry', position, until))
+        .set('updatedAt', at);
+      const before = await updateIfMatch({
+        Key: keys.contact(queueId, position),
+        ...e.update(`${e.name('status')} IN (${e.value('pending')}, ${e.value('retry')})`),
+        ReturnValues: 'ALL_OLD',
+      });
+      return waitingStatusOf(before);
     },
 
     async listStuckContacts(queueId: string) {
@@ -318,18 +345,20 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           .set('status', 'cancelled')
           .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
           .set('updatedAt', at)
-          .remove('retryAt');
+          .remove('retryAt', 'deferred');
         // Re-checked on the item: a contact claimed since the Query is left to its pump.
-        const out = await updateIfMatch({
+        const before = await updateIfMatch({
           Key: keys.contact(queueId, position),
           ...e.update(`${e.name('status')} IN (${e.value('pending')}, ${e.value('retry')})`),
-          ReturnValues: 'NONE',
+          ReturnValues: 'ALL_OLD',
         });
-        return out === undefined ? undefined : item.status;
+        return waitingStatusOf(before);
       });
+      const deferred = changed.filter((status) => status === 'deferred').length;
       return {
         cancelled: changed.filter((status) => status !== undefined).length,
-        fromRetry: changed.filter((status) => status === 'retry').length,
+        fromRetry: changed.filter((status) => status === 'retry').length + deferred,
+        fromDeferred: deferred,
       };
     },
 
@@ -519,6 +548,35 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         limit,
       );
       return items.map((item) => toEntity<ConversationMessage>(item));
+    },
+
+    async listRemindersSince(
+      tenantId: string,
+      phone: string,
+      since: string,
+      templateTypes: readonly TemplateType[],
+    ) {
+      if (templateTypes.length === 0) return [];
+      const types = Object.fromEntries(templateTypes.map((type, i) => [`:type${i}`, type]));
+      const items = await queryAll({
+        IndexName: GSI1.name,
+        KeyConditionExpression: '#gpk = :gpk AND #gsk >= :since',
+        FilterExpression: `#direction = :outbound AND #templateType IN (${Object.keys(types).join(', ')})`,
+        ExpressionAttributeNames: {
+          '#gpk': GSI1.pk,
+          '#gsk': GSI1.sk,
+          '#direction': 'direction',
+          '#templateType': 'templateType',
+        },
+        ExpressionAttributeValues: {
+          ':gpk': indexPartitions.messages(tenantId, phone),
+          ':since': since,
+          ':outbound': 'outbound',
+          ...types,
+        },
+        ScanIndexForward: false,
+      });
+      return items.map((item) => String(item.at));
     },
 
     async getMessage(tenantId: string, instanceId: string, messageId: string) {
