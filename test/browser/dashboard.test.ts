@@ -118,6 +118,18 @@ describe('operator dashboard (Chromium)', () => {
     expect(storage.url).not.toContain(tenant.key);
   });
 
+  it("shows a new number's warm-up ramp in the instances of Visão geral", async () => {
+    const fresh = await s.tenant({ ...FAST_PACE, ...ROOMY }, { firstDayLimit: 5 });
+    const { queueId } = await s.sendBatch(fresh, 2, 'Aquecimento');
+    await s.waitForStatus(fresh, queueId, ['completed']);
+    await login(fresh.key);
+    await loaded('Visão geral');
+
+    const instances = page.getByRole('table', { name: 'Instâncias' });
+    expect(await instances.getByRole('columnheader', { name: 'Aquecimento' }).count()).toBe(1);
+    await instances.getByRole('cell', { name: 'Dia 1: 2 de 5 hoje' }).waitFor();
+  });
+
   it('forgets the key on Sair', async () => {
     await login(tenant.key);
     await page.getByRole('heading', { name: 'Visão geral' }).waitFor();
