@@ -49,10 +49,7 @@ export const billingConfigSchema = z.object({
   maxRemindersPerDebtorPerDay: z.number().int().min(0).max(100),
   // A week at most: the cap reads the phone's reminders that far back before each send.
   minHoursBetweenReminders: z.number().min(0).max(168),
-  frequencyCapTypes: z
-    .array(z.enum(TEMPLATE_TYPES))
-    .max(TEMPLATE_TYPES.length)
-    .transform((types) => [...new Set(types)]),
+  frequencyCapTypes: z.array(z.enum(TEMPLATE_TYPES)).transform((types) => [...new Set(types)]),
 }) satisfies z.ZodType<BillingConfig>;
 
 /**
