@@ -160,7 +160,7 @@ export const removeInstance = async (deps: Deps, tenantId: string, instanceId: s
 /**
  * Changes an instance's warm-up: on or off (an old number needs none), its first day's limit and
  * daily growth, or `restart` (day 1 is today again). Turning it on for an instance that never had
- * one starts the ramp today. Running queues follow from their next send; a queue already waiting
+ * one starts the ramp today. Running queues follow from their next run; a queue already waiting
  * for the next day keeps its schedule (pause and resume it to start it now).
  */
 export const setInstanceWarmup = async (
