@@ -1,6 +1,7 @@
 import { maskPhone } from '../domain/phone.ts';
 import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import { classifyReply } from '../domain/reply-intent.ts';
+import { retentionEnd } from '../domain/retention.ts';
 import type {
   BillingQueue,
   CallbackEvent,
@@ -35,6 +36,7 @@ import type { WorkQueue } from '../ports/work-queue.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
 import { publishContinuation, transitionWithMetrics, workItemOf } from './queue-work.ts';
+import { tenantRetentionDays } from './tenant-retention.ts';
 
 /** The ports the webhook intake uses. */
 export interface ApplyGatewayEventsDeps {
@@ -325,7 +327,8 @@ const repliedMessage = async (
  * 2. the reply joins the history, under the contact's phone when matched so the conversation
  *    reopens; a sender without a known phone keeps the gateway's id for it. Dated by the event (ms),
  *    never before the message it answers, or the history would misorder. Only if no message of the
- *    tenant's instance has its id yet: a duplicate, or a forged id, never replaces a record;
+ *    tenant's instance has its id yet: a duplicate, or a forged id, never replaces a record. It
+ *    expires after the tenant's retention, counted from its date, like every conversation entry;
  * 3. what it means; an opt-out request suppresses the phone (each spelling when unmatched);
  * 4. counted once per contact (the conditional write), and the ERP hears about it.
  */
@@ -337,22 +340,26 @@ const applyReply = async (
   const original = await repliedMessage(deps, instance, reply);
   const after = original ? new Date(original.at).getTime() + 1 : reply.at.getTime();
   const when = new Date(Math.max(reply.at.getTime(), after)).toISOString();
+  const retentionDays = await tenantRetentionDays(deps.store, instance.tenantId);
   // A replay finds its message recorded and goes on: what follows is idempotent, and may be what a
   // crash left undone the first time.
-  await deps.store.recordMessage({
-    id: reply.messageId,
-    tenantId: instance.tenantId,
-    phone: original?.phone ?? reply.sender,
-    instanceId: instance.id,
-    direction: 'inbound',
-    text: reply.text || `[${reply.contentType ?? 'mensagem'}]`,
-    at: when,
-    queueId: original?.queueId ?? null,
-    contactPosition: original?.contactPosition ?? null,
-    campaignId: original?.campaignId ?? null,
-    externalId: original?.externalId ?? null,
-    templateType: original?.templateType ?? null,
-  });
+  await deps.store.recordMessage(
+    {
+      id: reply.messageId,
+      tenantId: instance.tenantId,
+      phone: original?.phone ?? reply.sender,
+      instanceId: instance.id,
+      direction: 'inbound',
+      text: reply.text || `[${reply.contentType ?? 'mensagem'}]`,
+      at: when,
+      queueId: original?.queueId ?? null,
+      contactPosition: original?.contactPosition ?? null,
+      campaignId: original?.campaignId ?? null,
+      externalId: original?.externalId ?? null,
+      templateType: original?.templateType ?? null,
+    },
+    retentionEnd(when, retentionDays),
+  );
 
   const { intent, optOut } = classifyReply(reply.text);
   if (optOut) await optOutByReply(deps, instance, reply, original, when);

@@ -297,7 +297,9 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     // A concurrent request with this external_id won the put: answer as its duplicate.
     await discardContacts(deps, campaign, batch.contacts);
     const winner = await deps.store.getCampaign(tenant.id, input.externalId);
-    if (!winner) throw new Error('campaign vanished after a conditional put conflict');
+    // Gone since the put (its request was refused and removed it, or its retention ended just
+    // now): the external id is free, start afresh.
+    if (!winner) return createCampaign(deps, input);
     return resumeExisting(deps, input, template, winner, hash);
   }
   if ((await finish(deps, input, campaign, batch, { contactsWritten: true })) === 'lost') {

@@ -2,6 +2,7 @@ import { isOpen } from '../domain/business-hours.ts';
 import { Pacer } from '../domain/pacer.ts';
 import { maskPhone } from '../domain/phone.ts';
 import { isFinalQueueStatus, queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
+import { retentionEnd } from '../domain/retention.ts';
 import { decideAfterAttempt } from '../domain/send-outcome.ts';
 import type {
   BillingContact,
@@ -379,7 +380,12 @@ const checkBeforeClaim = async (run: Run, now: Date): Promise<PumpResult | undef
  * skipped, never sent. Checked before the claim, so a failure here leaves the contact untouched.
  */
 const skipOptedOut = async (run: Run, contact: BillingContact, at: Date): Promise<void> => {
-  const was = await run.deps.store.skipOptedOutContact(run.queue.id, contact.position, at.toISOString());
+  const was = await run.deps.store.skipOptedOutContact(
+    run.queue.id,
+    contact.position,
+    at.toISOString(),
+    retentionEnd(at, run.tenant.config.retentionDays),
+  );
   if (was) run.progress.add({ contactsSkipped: 1, ...leavingWait(was) });
 };
 
@@ -447,6 +453,7 @@ const send = async (
     claimed,
     outcome,
     decision,
+    retentionDays: run.tenant.config.retentionDays,
     startedAt,
     doneAt,
   });

@@ -1,4 +1,5 @@
 import { maskPhone } from '../domain/phone.ts';
+import { contactExpiry, retentionEnd } from '../domain/retention.ts';
 import type { AttemptDecision } from '../domain/send-outcome.ts';
 import type { BillingContact, BillingQueue, ContactSendResult } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -17,6 +18,8 @@ export interface SendAttempt {
   outcome: SendOutcome;
   /** What the outcome means for the contact and the queue's counters (send-outcome.ts). */
   decision: AttemptDecision;
+  /** The tenant's retention: a settled contact and its message expire this many days after the attempt. */
+  retentionDays: number;
   /** When the gateway call started and when it answered (ms). */
   startedAt: number;
   doneAt: Date;
@@ -68,24 +71,29 @@ export const recordAttempt = async (
 const recordResult = async (
   deps: { store: SendingStore },
   log: Logger,
-  { queue, instanceId, claimed, outcome, decision, doneAt }: SendAttempt,
+  { queue, instanceId, claimed, outcome, decision, doneAt, retentionDays }: SendAttempt,
 ): Promise<boolean> => {
   if (outcome.kind === 'sent') {
     if (decision.result.status !== 'sent') throw new Error('a sent outcome must record a sent contact');
-    const recorded = await deps.store.recordSent(claimed, decision.result, {
-      id: outcome.messageId,
-      tenantId: queue.tenantId,
-      phone: claimed.phone,
-      instanceId,
-      direction: 'outbound',
-      text: claimed.renderedMessage,
-      at: doneAt.toISOString(),
-      queueId: queue.id,
-      contactPosition: claimed.position,
-      campaignId: queue.campaignId,
-      externalId: queue.externalId,
-      templateType: queue.templateType,
-    });
+    const recorded = await deps.store.recordSent(
+      claimed,
+      decision.result,
+      {
+        id: outcome.messageId,
+        tenantId: queue.tenantId,
+        phone: claimed.phone,
+        instanceId,
+        direction: 'outbound',
+        text: claimed.renderedMessage,
+        at: doneAt.toISOString(),
+        queueId: queue.id,
+        contactPosition: claimed.position,
+        campaignId: queue.campaignId,
+        externalId: queue.externalId,
+        templateType: queue.templateType,
+      },
+      retentionEnd(decision.result.at, retentionDays),
+    );
     if (!recorded) {
       log.warn('a send was recorded after its claim had been settled by another pump', {
         position: claimed.position,
@@ -103,6 +111,7 @@ const recordResult = async (
     queue.id,
     claimed.position,
     decision.result,
+    contactExpiry(decision.result, retentionDays),
     claimed.claimedAt ?? undefined,
   );
 };

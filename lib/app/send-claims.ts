@@ -1,3 +1,4 @@
+import { contactExpiry } from '../domain/retention.ts';
 import { decideAfterAttempt } from '../domain/send-outcome.ts';
 import type { BillingContact, BillingQueue, Tenant } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -49,6 +50,7 @@ export const settleAbandonedClaims = async (
         queue.id,
         contact.position,
         decision.result,
+        contactExpiry(decision.result, tenant.config.retentionDays),
         contact.claimedAt ?? undefined,
       )
     ) {

@@ -43,13 +43,14 @@ describe('dashboard API (local stack)', () => {
 
   const get = (path: string) => s.test.get(`${API}${path}`, { key: tenant.key });
 
-  it('GET /me names the tenant, its timezone and the key', async () => {
+  it('GET /me names the tenant, its timezone, its batch limits and the key', async () => {
     const res = await get('/me');
 
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       success: true,
       tenant: { id: tenant.tenantId, name: `Tenant ${tenant.tenantId}`, timezone: 'America/Sao_Paulo' },
+      limits: { max_batch_size: 1000, daily_message_limit: 0 },
       api_key: { name: 'e2e', expires_at: null },
     });
     expect(typeof res.body.business_hours.open_now).toBe('boolean');

@@ -5,6 +5,7 @@ import { GSI1, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
 import type { BillingContact, BillingQueue, ConversationMessage } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
+import { KEPT_UNTIL } from '../support/acme-queue.ts';
 import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
 import {
   contact,
@@ -140,6 +141,7 @@ describe('createDynamoDbStore (sending)', () => {
       const foreign = await store.getMessage('beta', 'inst-1', '3EB0OLD');
       const foreignReply = await store.recordMessage(
         message('3EB0OLD', { tenantId: 'beta', direction: 'inbound', queueId: null, contactPosition: null }),
+        KEPT_UNTIL,
       );
       const ownAfter = await store.getMessage('acme', 'inst-1', '3EB0OLD');
 
@@ -181,6 +183,7 @@ describe('createDynamoDbStore (sending)', () => {
         claimed,
         { status: 'sent', providerMessageId: '3EB0XYZ', remoteJid: '5511999990000@s.whatsapp.net', at },
         message('3EB0XYZ', { at }),
+        KEPT_UNTIL,
       );
       const progressed = await store.updateQueueProgress('queue-1', { contactsSent: 1 }, { currentRate: 20 });
       const requests = new Map(counting.counts);
@@ -202,13 +205,18 @@ describe('createDynamoDbStore (sending)', () => {
 
       // Act
       const claimed = await store.claimContact('queue-1', 0, at);
-      await store.recordMessage(message('3EB0XYZ', { at }));
-      const finished = await store.finishContact('queue-1', 0, {
-        status: 'sent',
-        providerMessageId: '3EB0XYZ',
-        remoteJid: '5511999990000@s.whatsapp.net',
-        at,
-      });
+      await store.recordMessage(message('3EB0XYZ', { at }), KEPT_UNTIL);
+      const finished = await store.finishContact(
+        'queue-1',
+        0,
+        {
+          status: 'sent',
+          providerMessageId: '3EB0XYZ',
+          remoteJid: '5511999990000@s.whatsapp.net',
+          at,
+        },
+        KEPT_UNTIL,
+      );
       const progressed = await store.updateQueueProgress('queue-1', { contactsSent: 1 }, { currentRate: 20 });
       const requests = new Map(counting.counts);
       counting.close();

@@ -7,7 +7,9 @@ import { createBillingEvents } from '../../lib/app/billing-events.ts';
 import { createTenant } from '../../lib/app/create-tenant.ts';
 import { createDeliveryWatchArmer } from '../../lib/app/delivery-watch.ts';
 import { type SweepDeps, sweep } from '../../lib/app/sweep.ts';
+import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
+import { retentionEnd } from '../../lib/domain/retention.ts';
 import type { CallbackEvent, Campaign, WhatsAppInstance } from '../../lib/domain/types.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { Store } from '../../lib/ports/store.ts';
@@ -143,6 +145,7 @@ const setUp = async (timeoutMinutes = 15) => {
         externalId: null,
         templateType: 'notification',
       },
+      retentionEnd(at, DEFAULT_BILLING_CONFIG.retentionDays),
     );
     await store.updateQueueProgress(queueId, { contactsSent: 1 });
     await deliveryWatch.arm(queueId, at);

@@ -10,7 +10,7 @@ import {
   QUEUE_RUN_FIELDS,
   sentContact,
 } from '../../lib/adapters/store/dynamodb-sending-store.ts';
-import { contactsIndexSortKey } from '../../lib/adapters/store/table-schema.ts';
+import { contactsIndexSortKey, epochSeconds, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import type { ContactDelivery } from '../../lib/domain/delivery-stall.ts';
 import { isStalled } from '../../lib/domain/delivery-stall.ts';
@@ -49,7 +49,9 @@ import type {
  * The whole Store in memory, for fast unit tests of use cases. It keeps the DynamoDB store's
  * semantics (the store contract suites in test/integration/store-contract/ run against both):
  * conditional writes that answer with values, 'created' | 'exists', the same page cursors and
- * orders, counters that expire by the clock, the contact status rules, leases and claims.
+ * orders, counters that expire by the clock, items that expire after their retention (absent to
+ * the reads that leave expired items out, deleted by `deleteExpired`), the contact status rules,
+ * leases and claims.
  * Every method runs to completion without awaiting anything, so each is atomic like one
  * conditional write. Values are deep-copied in and out: a caller never holds stored state.
  */
@@ -163,6 +165,19 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   const watches = new Map<string, DeliveryWatch>();
   const callbacks = new Map<string, StoredCallbackEvent>();
   const schedules = new Map<string, StoredSchedule>();
+  /**
+   * The TTL of stored objects (epoch seconds), as the table's `ttl` attribute: kept beside them so
+   * entities come out without it. Objects replaced whole (a contact recorded sent) start without one.
+   */
+  const expiries = new WeakMap<object, number>();
+  const setExpiry = (item: object, expiresAt: string | null): void => {
+    if (expiresAt === null) expiries.delete(item);
+    else expiries.set(item, ttlSeconds(expiresAt));
+  };
+  const expiredAt = (item: object, nowSeconds: number): boolean =>
+    (expiries.get(item) ?? Number.POSITIVE_INFINITY) <= nowSeconds;
+  /** Whether an item's TTL has passed: the reads that care leave it out (DynamoDB deletes it days later). */
+  const hasExpired = (item: object): boolean => expiredAt(item, epochSeconds(clock.now()));
 
   const key = (...parts: (string | number)[]) => parts.join('\u0000');
   const messageKey = (m: ConversationMessage) => key(m.tenantId, m.instanceId, m.id);
@@ -394,14 +409,20 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     // Campaigns, queues, contacts
     async createCampaign(campaign) {
       const id = key(campaign.tenantId, campaign.externalId);
-      if (campaigns.has(id)) return 'exists';
+      const existing = campaigns.get(id);
+      // An expired campaign is replaced: its external id is free again.
+      if (existing && !hasExpired(existing)) return 'exists';
       // The metadata goes through JSON, as the DynamoDB store keeps it as text.
       campaigns.set(id, { ...copy(campaign), metadata: JSON.parse(JSON.stringify(campaign.metadata)) });
       return 'created';
     },
     async getCampaign(tenantId, externalId) {
       const campaign = campaigns.get(key(tenantId, externalId));
-      return campaign ? copy(campaign) : undefined;
+      return campaign && !hasExpired(campaign) ? copy(campaign) : undefined;
+    },
+    async expireCampaign(tenantId, externalId, queueId, expiresAt) {
+      const campaign = campaigns.get(key(tenantId, externalId));
+      if (campaign?.queueId === queueId) setExpiry(campaign, expiresAt);
     },
     async takeOverCampaign(tenantId, externalId, owner, now, leaseUntil) {
       const campaign = campaigns.get(key(tenantId, externalId));
@@ -461,7 +482,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
     async getQueue(queueId) {
       const queue = queues.get(queueId);
-      return queue ? copy(queue) : undefined;
+      return queue && !hasExpired(queue) ? copy(queue) : undefined;
     },
     async listQueues(tenantId, page): Promise<Page<BillingQueue>> {
       checkPageRequest(page, QUEUE_STATUSES);
@@ -481,6 +502,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       const sortKey = (q: BillingQueue) => `${q.createdAt}#${q.id}`;
       const sorted = [...queues.values()]
         .filter((q) => q.tenantId === tenantId && (page.status === undefined || q.status === page.status))
+        .filter((q) => !hasExpired(q))
         .filter((q) => after === undefined || sortKey(q) < after)
         .sort(newestFirst(sortKey));
       const { items, nextCursor } = pageOf(sorted, page.limit, (q) => ({ a: sortKey(q) }));
@@ -539,22 +561,27 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       delete contact.retryAt;
       return copy(contact);
     },
-    async recordSent(claimed, result, message) {
+    async recordSent(claimed, result, message, expiresAt) {
       const current = contactAt(claimed.queueId, claimed.position);
       const recorded =
         current?.status === 'sending' &&
         has(current, 'claimedAt') &&
         current.claimedAt === (claimed.claimedAt ?? null);
       if (recorded) {
-        queueContacts(claimed.queueId).set(claimed.position, copy(sentContact(claimed, result)));
+        const sent = copy(sentContact(claimed, result));
+        setExpiry(sent, expiresAt);
+        queueContacts(claimed.queueId).set(claimed.position, sent);
       }
-      messages.set(messageKey(message), copy(message));
+      const stored = copy(message);
+      setExpiry(stored, expiresAt);
+      messages.set(messageKey(message), stored);
       return recorded;
     },
-    async finishContact(queueId, position, result, claimedAt) {
+    async finishContact(queueId, position, result, expiresAt, claimedAt) {
       const contact = contactAt(queueId, position);
       if (contact?.status !== 'sending') return false;
       if (claimedAt !== undefined && contact.claimedAt !== claimedAt) return false;
+      setExpiry(contact, expiresAt);
       contact.status = result.status;
       contact.updatedAt = result.at;
       delete contact.deferred;
@@ -586,11 +613,12 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       }
       return true;
     },
-    async skipOptedOutContact(queueId, position, at) {
+    async skipOptedOutContact(queueId, position, at, expiresAt) {
       const contact = contactAt(queueId, position);
       const previous = waitingStatusOf(contact);
       if (!contact || !previous) return undefined;
       Object.assign(contact, { status: 'skipped_opt_out', updatedAt: at });
+      setExpiry(contact, expiresAt);
       delete contact.retryAt;
       delete contact.deferred;
       return previous;
@@ -629,7 +657,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       }
       return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending };
     },
-    async cancelUnsentContacts(queueId, at) {
+    async cancelUnsentContacts(queueId, at, expiresAt) {
       let cancelled = 0;
       let fromRetry = 0;
       let fromDeferred = 0;
@@ -642,16 +670,18 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         Object.assign(contact, { status: 'cancelled', updatedAt: at });
         delete contact.retryAt;
         delete contact.deferred;
+        setExpiry(contact, expiresAt);
       }
       return { cancelled, fromRetry, fromDeferred };
     },
-    async transitionQueue(queueId, from, to, fields) {
+    async transitionQueue(queueId, from, to, fields, expiresAt) {
       const queue = queues.get(queueId);
       if (!queue || !from.includes(queue.status)) return undefined;
       const now = clock.now().toISOString();
       queue.status = to;
       queue.updatedAt = now;
       setRunFields(queue, fields);
+      if (expiresAt !== undefined) setExpiry(queue, expiresAt);
       if (OPEN_STATUSES.has(to)) queueDue.set(queueId, fields?.nextRunAt ?? now);
       else queueDue.delete(queueId);
       return copy(queue);
@@ -734,15 +764,18 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
 
     // Conversations
-    async recordMessage(message) {
+    async recordMessage(message, expiresAt) {
+      // As the conditional put: an item still there, even expired, is not replaced.
       if (messages.has(messageKey(message))) return false;
-      messages.set(messageKey(message), copy(message));
+      const stored = copy(message);
+      setExpiry(stored, expiresAt);
+      messages.set(messageKey(message), stored);
       return true;
     },
     async listMessages(tenantId, phone, limit) {
       checkLimit('listMessages', limit);
       return [...messages.values()]
-        .filter((m) => m.tenantId === tenantId && m.phone === phone)
+        .filter((m) => m.tenantId === tenantId && m.phone === phone && !hasExpired(m))
         .sort(newestFirst((m) => `${m.at}#${m.id}`))
         .slice(0, limit)
         .map(copy);
@@ -756,14 +789,15 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
             m.direction === 'outbound' &&
             m.at >= since &&
             m.templateType !== null &&
-            templateTypes.includes(m.templateType),
+            templateTypes.includes(m.templateType) &&
+            !hasExpired(m),
         )
         .sort(newestFirst((m) => `${m.at}#${m.id}`))
         .map((m) => m.at);
     },
     async getMessage(tenantId, instanceId, messageId) {
       const message = messages.get(key(tenantId, instanceId, messageId));
-      return message ? copy(message) : undefined;
+      return message && !hasExpired(message) ? copy(message) : undefined;
     },
 
     // Feedback
@@ -900,10 +934,12 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
 
     // Callbacks
-    async putCallbackEvent(event) {
+    async putCallbackEvent(event, expiresAt) {
       const id = key(event.queueId, event.eventId);
       if (callbacks.has(id)) return 'exists';
-      callbacks.set(id, copy(event));
+      const stored = copy(event);
+      setExpiry(stored, expiresAt);
+      callbacks.set(id, stored);
       return 'created';
     },
     async getCallbackEvent(queueId, eventId) {
@@ -951,7 +987,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       const { queueId, since, limit, cursor } = query;
       if (!Number.isInteger(limit) || limit < 1)
         throw new Error('listCallbackEvents: limit must be positive');
-      const all = [...callbacks.values()].filter((e) => e.tenantId === tenantId);
+      const all = [...callbacks.values()].filter((e) => e.tenantId === tenantId && !hasExpired(e));
       let sorted: StoredCallbackEvent[];
       let sortKey: (event: StoredCallbackEvent) => string;
       if (queueId) {
@@ -993,6 +1029,33 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       if (!schedule) return undefined;
       schedules.delete(name);
       return copy(schedule);
+    },
+
+    // Retention
+    async deleteExpired(now, page) {
+      checkLimit('deleteExpired', page.limit);
+      const nowSeconds = epochSeconds(now);
+      // Every stored item that can carry a TTL, with how to delete it.
+      const expired: (() => void)[] = [];
+      const collect = <K, V extends object>(
+        map: Map<K, V>,
+        ttlOf = (item: V) => expiredAt(item, nowSeconds),
+      ) => {
+        for (const [id, item] of map) if (ttlOf(item)) expired.push(() => map.delete(id));
+      };
+      collect(campaigns);
+      collect(queues);
+      for (const inQueue of contacts.values()) collect(inQueue);
+      collect(messages);
+      collect(callbacks);
+      collect(counters, (counter) => counter.ttl <= nowSeconds);
+      // One page at most `limit` deletions; the next page picks up what is left.
+      for (const remove of expired.slice(0, page.limit)) remove();
+      for (const id of [...queueDue.keys()]) if (!queues.has(id)) queueDue.delete(id);
+      return {
+        deleted: Math.min(expired.length, page.limit),
+        nextCursor: expired.length > page.limit ? encodeCursor({ more: true }) : null,
+      };
     },
   };
 }

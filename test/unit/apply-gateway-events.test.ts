@@ -62,6 +62,8 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
   const warnings: Array<Record<string, unknown>> = [];
   const debugs: Array<Record<string, unknown>> = [];
   const receiptErrors: Array<string | undefined> = [];
+  /** The expiry each recorded message was given, by id. */
+  const expiries = new Map<string, string>();
   let status = contactStatus;
   let replied = false;
   const deps = {
@@ -83,11 +85,13 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
       getMessage: async (_t: string, _i: string, id: string) => messages.get(id),
       listMessages: async (_t: string, phone: string) =>
         [...messages.values()].filter((m) => m.phone === phone),
-      recordMessage: async (m: ConversationMessage) => {
+      recordMessage: async (m: ConversationMessage, expiresAt: string) => {
         if (messages.has(m.id)) return false;
         messages.set(m.id, m);
+        expiries.set(m.id, expiresAt);
         return true;
       },
+      getTenant: async (tenantId: string) => ({ id: tenantId, config: { retentionDays: 30 } }),
       applyReceipt: async (_q: string, _p: number, receipt: ContactStatus, _at: string, error?: string) => {
         receiptErrors.push(error);
         const order: ContactStatus[] = ['sent', 'delivered', 'read'];
@@ -120,6 +124,7 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
     warnings,
     debugs,
     receiptErrors,
+    expiries,
     status: () => status,
   };
 };
@@ -297,6 +302,17 @@ describe('apply-gateway-events', () => {
         [sent.phone, 'reply'],
       ]);
       expect(f.events[0]).toMatchObject({ name: 'replied', reply: { text: 'PARAR', intent: 'opt_out' } });
+    });
+
+    it("keeps a reply for the tenant's retention, counted from its date", async () => {
+      // Prepare
+      const f = fakeDeps();
+
+      // Act
+      await applyGatewayEvents(f.deps, instance, reply({ text: 'vou pagar amanhã' }));
+
+      // Assess: the tenant keeps 30 days; the reply is dated by its event (NOW)
+      expect(f.expiries.get('3A0001')).toBe('2026-02-09T12:00:00.000Z');
     });
 
     it('matches a reply to the message it quotes, dated after it, and shows one without text by its type', async () => {

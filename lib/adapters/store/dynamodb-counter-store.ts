@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../ports/clock.ts';
 import type { CounterResult, CounterStore } from '../../ports/store.ts';
 import { type Item, tableOperations } from './dynamodb-operations.ts';
-import { keys, TTL_ATTRIBUTE } from './table-schema.ts';
+import { epochSeconds, keys, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
 
 /** Attribute of a counter item holding its value. */
 const COUNTER_VALUE = 'value';
@@ -11,8 +11,6 @@ const COUNTER_VALUE = 'value';
  * live -> expired); more failed rounds mean something is wrong, not contention.
  */
 const MAX_COUNTER_ROUNDS = 4;
-
-const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 
 /**
  * The counters on the table: one item per counter (keys.dailyQuota, keys.instanceSends,
@@ -51,7 +49,7 @@ export const createDynamoDbCounterStore = (options: {
     limit: number | null,
     expiresAt: Date,
   ): Promise<CounterResult> => {
-    const ttl = Math.ceil(expiresAt.getTime() / 1000);
+    const ttl = ttlSeconds(expiresAt);
     const names = { '#v': COUNTER_VALUE, '#ttl': TTL_ATTRIBUTE };
     for (let round = 0; round < MAX_COUNTER_ROUNDS; round++) {
       const now = epochSeconds(clock.now());

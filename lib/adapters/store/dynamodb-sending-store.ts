@@ -20,7 +20,18 @@ import {
   toEntity,
   withoutUndefined,
 } from './dynamodb-operations.ts';
-import { contactsIndexSortKey, GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
+import {
+  contactsIndexSortKey,
+  GSI1,
+  GSI2,
+  hasExpired,
+  indexPartitions,
+  keys,
+  PK,
+  SK,
+  TTL_ATTRIBUTE,
+  ttlSeconds,
+} from './table-schema.ts';
 
 /** The part of the Store the sender (and the webhooks, for messages) uses: design section 5, Send. */
 type DynamoDbSendingPart = Omit<SendingStore, 'listDueQueues'> & ConversationStore;
@@ -28,16 +39,20 @@ type DynamoDbSendingPart = Omit<SendingStore, 'listDueQueues'> & ConversationSto
 export interface DynamoDbSendingStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
-  /** Stamps queue writes (`updatedAt`, the due index) where the port passes no time. */
+  /**
+   * Stamps queue writes (`updatedAt`, the due index) where the port passes no time, and says which
+   * messages have expired.
+   */
   clock: Clock;
 }
 
 /** The history entry that is also the gateway-id pointer (base table: receipts find it at once). */
-const messageItem = (message: ConversationMessage): Item =>
+const messageItem = (message: ConversationMessage, expiresAt: string): Item =>
   withoutUndefined({
     ...keys.message(message.tenantId, message.instanceId, message.id),
     ...keys.messagesIndex(message.tenantId, message.phone, message.at, message.id),
     ...message,
+    [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
   });
 
 /** How a contact waited, from its item before a write that moved it out of pending or retry. */
@@ -46,6 +61,12 @@ const waitingStatusOf = (before: Item | undefined): WaitingStatus | undefined =>
   if (before?.status === 'retry') return before.deferred === true ? 'deferred' : 'retry';
   return undefined;
 };
+
+/** SETs the item's expiry, or REMOVEs it (null: the item has work again and must never expire). */
+const setExpiry = (expression: Expression, expiresAt: string | null): Expression =>
+  expiresAt === null
+    ? expression.remove(TTL_ATTRIBUTE)
+    : expression.set(TTL_ATTRIBUTE, ttlSeconds(expiresAt));
 
 /** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
 const MAX_POSITION = 9_999;
@@ -244,9 +265,16 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return item ? toEntity<BillingContact>(item) : undefined;
     },
 
-    async finishContact(queueId: string, position: number, result: ContactSendResult, claimedAt?: string) {
+    async finishContact(
+      queueId: string,
+      position: number,
+      result: ContactSendResult,
+      expiresAt: string | null,
+      claimedAt?: string,
+    ) {
       // The attempt is over: whatever it held back for, a deferral is spent.
       const e = new Expression().set('status', result.status).set('updatedAt', result.at).remove('deferred');
+      setExpiry(e, expiresAt);
       switch (result.status) {
         case 'sent':
           e.set('providerMessageId', result.providerMessageId)
@@ -285,12 +313,13 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return item !== undefined;
     },
 
-    async skipOptedOutContact(queueId: string, position: number, at: string) {
+    async skipOptedOutContact(queueId: string, position: number, at: string, expiresAt: string) {
       const e = new Expression()
         .set('status', 'skipped_opt_out')
         .set(GSI1.sk, contactsIndexSortKey('skipped_opt_out', position))
         .set('updatedAt', at)
         .remove('retryAt', 'deferred');
+      setExpiry(e, expiresAt);
       const status = e.name('status');
       // ALL_OLD: the status it left tells the caller which waiting counter gives it up.
       const before = await updateIfMatch({
@@ -333,7 +362,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         .map((item) => toEntity<BillingContact>(item));
     },
 
-    async cancelUnsentContacts(queueId: string, at: string) {
+    async cancelUnsentContacts(queueId: string, at: string, expiresAt: string) {
       const unsent = await queryContacts(queueId, 0, {
         expression: '#status IN (:pending, :retry)',
         names: { '#status': 'status' },
@@ -346,6 +375,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
           .set('updatedAt', at)
           .remove('retryAt', 'deferred');
+        setExpiry(e, expiresAt);
         // Re-checked on the item: a contact claimed since the Query is left to its pump.
         const before = await updateIfMatch({
           Key: keys.contact(queueId, position),
@@ -367,6 +397,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       from: readonly QueueStatus[],
       to: QueueStatus,
       fields?: QueueRunFields,
+      expiresAt?: string,
     ) {
       if (from.length === 0) return undefined;
       // The gsi1 partition names the tenant; a queue's tenant never changes, so it is read once.
@@ -378,6 +409,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         .set(GSI1.pk, indexPartitions.queues(tenantId, to))
         .set('updatedAt', clock.now().toISOString());
       setRunFields(e, fields);
+      if (expiresAt !== undefined) setExpiry(e, expiresAt);
       if (OPEN_STATUSES.has(to)) {
         e.set(GSI2.pk, indexPartitions.due('QUEUE')).set(GSI2.sk, dueSortKey(queueId, fields?.nextRunAt));
       } else {
@@ -508,11 +540,13 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       });
     },
 
-    async recordSent(claimed, result, message) {
+    async recordSent(claimed, result, message, expiresAt) {
       const contactItem = withoutUndefined({
         ...keys.contact(claimed.queueId, claimed.position),
         ...keys.contactsIndex(claimed.queueId, 'sent', claimed.position),
         ...sentContact(claimed, result),
+        // In the write that settles the contact: retention costs the send no extra request.
+        [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
       });
       // Only this claim may record its send: a pump that lost its lease must not overwrite what the
       // new holder decided about the contact (unknown, say), or the counters would count it twice.
@@ -523,15 +557,15 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         ExpressionAttributeValues: { ':sending': 'sending', ':claimedAt': claimed.claimedAt ?? null },
       });
       // The message went out either way: the history and the gateway-id pointer keep it.
-      await put(messageItem(message));
+      await put(messageItem(message, expiresAt));
       return recorded;
     },
 
-    async recordMessage(message: ConversationMessage) {
+    async recordMessage(message: ConversationMessage, expiresAt: string) {
       // One write per message: the item is both the history entry (gsi1) and the gateway-id pointer
       // (base table, so a receipt arriving before any index catches up still finds it). Only if new:
       // a webhook replayed, or naming an id already recorded, must not replace what is there.
-      return putNew(messageItem(message));
+      return putNew(messageItem(message, expiresAt));
     },
 
     async listMessages(tenantId: string, phone: string, limit: number) {
@@ -546,6 +580,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           ScanIndexForward: false,
         },
         limit,
+        { keep: (item) => !hasExpired(item, clock.now()) },
       );
       return items.map((item) => toEntity<ConversationMessage>(item));
     },
@@ -576,7 +611,8 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         },
         ScanIndexForward: false,
       });
-      return items.map((item) => String(item.at));
+      // Past its retention a message is gone, for the cap as for every read.
+      return items.filter((item) => !hasExpired(item, clock.now())).map((item) => String(item.at));
     },
 
     async getMessage(tenantId: string, instanceId: string, messageId: string) {
@@ -584,7 +620,10 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       // safe to read, and a legacy key that happens to spell a new one (instance `<t>`, message id
       // `<i>#<m>`) never passes for it.
       const isAsked = (item: Item | undefined) =>
-        item?.tenantId === tenantId && item.instanceId === instanceId && item.id === messageId;
+        item?.tenantId === tenantId &&
+        item.instanceId === instanceId &&
+        item.id === messageId &&
+        !hasExpired(item, clock.now());
       let item = await get(keys.message(tenantId, instanceId, messageId));
       // Until no message written before the tenant joined the key is left (docs/data-model.md).
       if (!item) item = await get(keys.legacyMessage(instanceId, messageId));

@@ -30,6 +30,19 @@ export const GSI2 = { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' } as const;
  */
 export const TTL_ATTRIBUTE = 'ttl';
 
+/** The TTL attribute's value for an expiry instant: epoch seconds, rounded up (never deleted early). */
+export const ttlSeconds = (expiresAt: string | Date): number =>
+  Math.ceil(new Date(expiresAt).getTime() / 1000);
+
+/** An instant as the TTL compares it: whole epoch seconds; an item whose `ttl` is at or below it has expired. */
+export const epochSeconds = (at: string | Date): number => Math.floor(new Date(at).getTime() / 1000);
+
+/** Whether an item's TTL has passed at `now`: such an item is absent to every read that cares. */
+export const hasExpired = (item: Record<string, unknown>, now: Date): boolean => {
+  const ttl = item[TTL_ATTRIBUTE];
+  return typeof ttl === 'number' && ttl <= epochSeconds(now);
+};
+
 /** Attributes that exist only for the table's sake; adapters remove them before returning entities. */
 export const TABLE_ATTRIBUTES: readonly string[] = [
   PK,

@@ -19,6 +19,20 @@ export const meResponseSchema = z
       name: z.string(),
       timezone: z.string().openapi({ example: 'America/Sao_Paulo' }),
     }),
+    limits: z
+      .object({
+        max_batch_size: z.number().int().min(1).openapi({
+          description: 'Máximo de contatos por lote (`contacts`) aceito por este tenant.',
+          example: 1000,
+        }),
+        daily_message_limit: counter().openapi({
+          description: 'Mensagens por dia (no fuso do tenant) reservadas no aceite; 0 = sem limite.',
+          example: 0,
+        }),
+      })
+      .openapi({
+        description: 'Os limites do tenant que um cliente precisa conhecer antes de enviar lotes.',
+      }),
     api_key: z.object({
       name: z.string(),
       prefix: z.string().openapi({ description: 'Primeiros caracteres da chave, para reconhecê-la.' }),

@@ -5,10 +5,10 @@ export interface ConversationStore {
   /**
    * Stores a message of the conversation history unless one is already stored under its (tenant,
    * instance, id): the first write wins, so a replayed or forged webhook never replaces a record.
-   * False when one was (a replay: not an error).
+   * False when one was (a replay: not an error). The message expires at `expiresAt` (retention).
    */
-  recordMessage(message: ConversationMessage): Promise<boolean>;
-  /** The history of (tenant, phone), newest first. */
+  recordMessage(message: ConversationMessage, expiresAt: string): Promise<boolean>;
+  /** The history of (tenant, phone), newest first; expired messages are not in it. */
   listMessages(tenantId: string, phone: string, limit: number): Promise<ConversationMessage[]>;
   /**
    * When (tenant, phone) was sent billing messages of `templateTypes` at or after `since` (outbound
@@ -23,7 +23,8 @@ export interface ConversationStore {
   ): Promise<string[]>;
   /**
    * A tenant's message by the gateway's id on one of its instances (webhook receipts and replies find
-   * their contact by it); never another tenant's, even where instance ids coincide.
+   * their contact by it); never another tenant's, even where instance ids coincide; undefined once
+   * it has expired.
    */
   getMessage(
     tenantId: string,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GSI1, keys } from '../../../lib/adapters/store/table-schema.ts';
 import type { BillingContact, BillingQueue, ConversationMessage } from '../../../lib/domain/types.ts';
 import type { Clock } from '../../../lib/ports/clock.ts';
-import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';
+import { acmeContact, acmeQueue, KEPT_UNTIL } from '../../support/acme-queue.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import type { MakeStore } from './make-store.ts';
 
@@ -110,9 +110,19 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const { store } = await seeded([contact(0), contact(1, { status: 'sent' })]);
 
         // Act
-        const pending = await store.finishContact('queue-1', 0, { status: 'failed', error: 'x', at: T0 });
-        const sent = await store.finishContact('queue-1', 1, { status: 'failed', error: 'x', at: T0 });
-        const missing = await store.finishContact('queue-1', 5, { status: 'pending', at: T0 });
+        const pending = await store.finishContact(
+          'queue-1',
+          0,
+          { status: 'failed', error: 'x', at: T0 },
+          KEPT_UNTIL,
+        );
+        const sent = await store.finishContact(
+          'queue-1',
+          1,
+          { status: 'failed', error: 'x', at: T0 },
+          KEPT_UNTIL,
+        );
+        const missing = await store.finishContact('queue-1', 5, { status: 'pending', at: T0 }, KEPT_UNTIL);
 
         // Assess
         expect([pending, sent, missing]).toEqual([false, false, false]);
@@ -128,21 +138,41 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
 
         // Act
         const results = [
-          await store.finishContact('queue-1', 0, {
-            status: 'sent',
-            providerMessageId: 'ABC',
-            remoteJid: 'j',
-            at,
-          }),
-          await store.finishContact('queue-1', 1, {
-            status: 'retry',
-            error: 'timeout',
-            at,
-            retryAt: '2025-01-10T12:10:00.000Z',
-          }),
-          await store.finishContact('queue-1', 2, { status: 'failed', error: 'not on WhatsApp', at }),
-          await store.finishContact('queue-1', 3, { status: 'unknown', error: 'socket hang up', at }),
-          await store.finishContact('queue-1', 4, { status: 'pending', at }),
+          await store.finishContact(
+            'queue-1',
+            0,
+            {
+              status: 'sent',
+              providerMessageId: 'ABC',
+              remoteJid: 'j',
+              at,
+            },
+            KEPT_UNTIL,
+          ),
+          await store.finishContact(
+            'queue-1',
+            1,
+            {
+              status: 'retry',
+              error: 'timeout',
+              at,
+              retryAt: '2025-01-10T12:10:00.000Z',
+            },
+            KEPT_UNTIL,
+          ),
+          await store.finishContact(
+            'queue-1',
+            2,
+            { status: 'failed', error: 'not on WhatsApp', at },
+            KEPT_UNTIL,
+          ),
+          await store.finishContact(
+            'queue-1',
+            3,
+            { status: 'unknown', error: 'socket hang up', at },
+            KEPT_UNTIL,
+          ),
+          await store.finishContact('queue-1', 4, { status: 'pending', at }, KEPT_UNTIL),
         ];
 
         // Assess
@@ -283,7 +313,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const { store } = await seeded([contact(0), contact(1), contact(2)]);
         await store.claimContact('queue-1', 0, T0);
         await store.claimContact('queue-1', 2, T0);
-        await store.finishContact('queue-1', 0, { status: 'failed', error: 'x', at: T0 });
+        await store.finishContact('queue-1', 0, { status: 'failed', error: 'x', at: T0 }, KEPT_UNTIL);
 
         // Act
         const stuck = await store.listStuckContacts('queue-1');
@@ -506,8 +536,8 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const { store, tableItem } = await freshStore();
 
         // Act
-        const first = await store.recordMessage(message('3EB0ABC#1'));
-        const replay = await store.recordMessage(message('3EB0ABC#1'));
+        const first = await store.recordMessage(message('3EB0ABC#1'), KEPT_UNTIL);
+        const replay = await store.recordMessage(message('3EB0ABC#1'), KEPT_UNTIL);
         const found = await store.getMessage('acme', 'inst-1', '3EB0ABC#1');
         const otherInstance = await store.getMessage('acme', 'inst-2', '3EB0ABC#1');
         const otherTenant = await store.getMessage('beta', 'inst-1', '3EB0ABC#1');
@@ -524,7 +554,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
       it('never replaces a recorded message with a later one of the same id (a replayed or forged inbound)', async () => {
         // Prepare: our send, then an inbound webhook naming its id.
         const { store } = await freshStore();
-        await store.recordMessage(message('3EB0SENT'));
+        await store.recordMessage(message('3EB0SENT'), KEPT_UNTIL);
 
         // Act
         const forged = await store.recordMessage(
@@ -534,6 +564,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
             queueId: null,
             contactPosition: null,
           }),
+          KEPT_UNTIL,
         );
 
         // Assess
@@ -561,9 +592,9 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
 
         // Act
         const recorded = [
-          await store.recordMessage(acme),
-          await store.recordMessage(beta),
-          await store.recordMessage(betaReply),
+          await store.recordMessage(acme, KEPT_UNTIL),
+          await store.recordMessage(beta, KEPT_UNTIL),
+          await store.recordMessage(betaReply, KEPT_UNTIL),
         ];
 
         // Assess
@@ -578,11 +609,19 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         // Prepare
         const { store } = await freshStore();
         const times = ['2025-01-10T12:00:00.000Z', '2025-01-10T12:05:00.000Z', '2025-01-10T12:03:00.000Z'];
-        for (const [i, at] of times.entries()) await store.recordMessage(message(`m${i}`, { at }));
-        await store.recordMessage(message('reply', { at: '2025-01-10T12:06:00.000Z', direction: 'inbound' }));
-        await store.recordMessage(message('beta', { tenantId: 'beta', at: '2025-01-10T12:07:00.000Z' }));
+        for (const [i, at] of times.entries())
+          await store.recordMessage(message(`m${i}`, { at }), KEPT_UNTIL);
+        await store.recordMessage(
+          message('reply', { at: '2025-01-10T12:06:00.000Z', direction: 'inbound' }),
+          KEPT_UNTIL,
+        );
+        await store.recordMessage(
+          message('beta', { tenantId: 'beta', at: '2025-01-10T12:07:00.000Z' }),
+          KEPT_UNTIL,
+        );
         await store.recordMessage(
           message('other-phone', { phone: '+5511888880000', at: '2025-01-10T12:08:00.000Z' }),
+          KEPT_UNTIL,
         );
 
         // Act
@@ -603,13 +642,19 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         // Prepare
         const { store } = await freshStore();
         const at = (minute: number) => `2025-01-10T12:${String(minute).padStart(2, '0')}:00.000Z`;
-        await store.recordMessage(message('old', { at: at(0) }));
-        await store.recordMessage(message('overdue', { at: at(10) }));
-        await store.recordMessage(message('upcoming', { at: at(20), templateType: 'upcoming' }));
-        await store.recordMessage(message('notice', { at: at(25), templateType: 'notification' }));
-        await store.recordMessage(message('reply', { at: at(30), direction: 'inbound' }));
-        await store.recordMessage(message('beta', { tenantId: 'beta', at: at(31) }));
-        await store.recordMessage(message('other-phone', { phone: '+5511888880000', at: at(32) }));
+        await store.recordMessage(message('old', { at: at(0) }), KEPT_UNTIL);
+        await store.recordMessage(message('overdue', { at: at(10) }), KEPT_UNTIL);
+        await store.recordMessage(message('upcoming', { at: at(20), templateType: 'upcoming' }), KEPT_UNTIL);
+        await store.recordMessage(
+          message('notice', { at: at(25), templateType: 'notification' }),
+          KEPT_UNTIL,
+        );
+        await store.recordMessage(message('reply', { at: at(30), direction: 'inbound' }), KEPT_UNTIL);
+        await store.recordMessage(message('beta', { tenantId: 'beta', at: at(31) }), KEPT_UNTIL);
+        await store.recordMessage(
+          message('other-phone', { phone: '+5511888880000', at: at(32) }),
+          KEPT_UNTIL,
+        );
 
         // Act: eventually consistent, as the history index is
         const reminders = await waitFor(
@@ -643,10 +688,10 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
 
         // Act
         const results = [
-          await store.skipOptedOutContact('queue-1', 0, T0),
-          await store.skipOptedOutContact('queue-1', 1, T0),
-          await store.skipOptedOutContact('queue-1', 2, T0),
-          await store.skipOptedOutContact('queue-1', 0, T0),
+          await store.skipOptedOutContact('queue-1', 0, T0, KEPT_UNTIL),
+          await store.skipOptedOutContact('queue-1', 1, T0, KEPT_UNTIL),
+          await store.skipOptedOutContact('queue-1', 2, T0, KEPT_UNTIL),
+          await store.skipOptedOutContact('queue-1', 0, T0, KEPT_UNTIL),
         ];
 
         // Assess
@@ -717,14 +762,15 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           first,
           { status: 'sent', providerMessageId: '3EB0D', remoteJid: 'x@s.whatsapp.net', at: until },
           message('3EB0D', { at: until }),
+          KEPT_UNTIL,
         );
-        await store.finishContact('queue-1', 1, {
-          status: 'retry',
-          error: 'Connection Closed',
-          at: until,
-          retryAt: '2025-01-11T12:01:00.000Z',
-        });
-        await store.skipOptedOutContact('queue-1', 2, until);
+        await store.finishContact(
+          'queue-1',
+          1,
+          { status: 'retry', error: 'Connection Closed', at: until, retryAt: '2025-01-11T12:01:00.000Z' },
+          null,
+        );
+        await store.skipOptedOutContact('queue-1', 2, until, KEPT_UNTIL);
 
         // Assess
         expect(claimed.map((c) => c?.deferred)).toEqual([true, true, true]);
@@ -741,7 +787,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         await store.deferContact('queue-1', 0, '2025-01-11T12:00:00.000Z', T0);
 
         // Act
-        const was = await store.skipOptedOutContact('queue-1', 0, T0);
+        const was = await store.skipOptedOutContact('queue-1', 0, T0, KEPT_UNTIL);
 
         // Assess
         expect(was).toBe('deferred');
@@ -764,8 +810,8 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const at = '2025-01-10T12:40:00.000Z';
 
         // Act
-        const changed = await store.cancelUnsentContacts('queue-1', at);
-        const again = await store.cancelUnsentContacts('queue-1', at);
+        const changed = await store.cancelUnsentContacts('queue-1', at, KEPT_UNTIL);
+        const again = await store.cancelUnsentContacts('queue-1', at, KEPT_UNTIL);
 
         // Assess: a deferred contact waited in retry too
         expect(changed).toEqual({ cancelled: 33, fromRetry: 2, fromDeferred: 1 });
@@ -802,6 +848,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           claimed,
           { status: 'sent', providerMessageId: '3EB0SENT', remoteJid: '5511999990000@s.whatsapp.net', at },
           message('3EB0SENT', { at }),
+          KEPT_UNTIL,
         );
 
         // Assess
@@ -833,6 +880,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           'queue-1',
           0,
           { status: 'unknown', error: 'envio interrompido', at: '2025-01-10T12:02:00.000Z' },
+          KEPT_UNTIL,
           claimed.claimedAt ?? undefined,
         );
 
@@ -841,11 +889,13 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           claimed,
           { status: 'sent', providerMessageId: '3EB0LATE', remoteJid: '5511999990000@s.whatsapp.net', at },
           message('3EB0LATE', { at }),
+          KEPT_UNTIL,
         );
         const lateFinish = await store.finishContact(
           'queue-1',
           0,
           { status: 'retry', error: 'x', at, retryAt: at },
+          KEPT_UNTIL,
           claimed.claimedAt ?? undefined,
         );
 
@@ -872,7 +922,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         ] as const) {
           const claimed = await store.claimContact(queueId, 0, at);
           if (!claimed) throw new Error(`claim of ${queueId} failed`);
-          await store.recordSent(claimed, sent, message('3EB0TWIN', { tenantId, queueId, at }));
+          await store.recordSent(claimed, sent, message('3EB0TWIN', { tenantId, queueId, at }), KEPT_UNTIL);
         }
 
         // Assess
@@ -885,12 +935,17 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const { store } = await seeded([contact(0)]);
         const first = await store.claimContact('queue-1', 0, '2025-01-10T12:01:00.000Z');
         if (!first) throw new Error('claim failed');
-        await store.finishContact('queue-1', 0, {
-          status: 'retry',
-          error: 'x',
-          at: '2025-01-10T12:02:00.000Z',
-          retryAt: '2025-01-10T12:02:00.000Z',
-        });
+        await store.finishContact(
+          'queue-1',
+          0,
+          {
+            status: 'retry',
+            error: 'x',
+            at: '2025-01-10T12:02:00.000Z',
+            retryAt: '2025-01-10T12:02:00.000Z',
+          },
+          KEPT_UNTIL,
+        );
         const second = await store.claimContact('queue-1', 0, '2025-01-10T12:03:00.000Z');
 
         // Act
@@ -898,6 +953,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           first,
           { status: 'sent', providerMessageId: '3EB0OLD', remoteJid: '5511999990000@s.whatsapp.net', at: T0 },
           message('3EB0OLD'),
+          KEPT_UNTIL,
         );
 
         // Assess
