@@ -1,3 +1,4 @@
+import { figuresOfCounterDeltas } from '../domain/activity-figures.ts';
 import { maskPhone } from '../domain/phone.ts';
 import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import { classifyReply } from '../domain/reply-intent.ts';
@@ -27,6 +28,7 @@ import type { Scheduler } from '../ports/scheduler.ts';
 import type {
   CampaignStore,
   ConversationStore,
+  CounterStore,
   DeliveryWatchStore,
   FeedbackStore,
   SendingStore,
@@ -36,13 +38,21 @@ import type { WorkQueue } from '../ports/work-queue.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
 import { publishContinuation, transitionWithMetrics, workItemOf } from './queue-work.ts';
+import { countTenantFigures } from './tenant-figures.ts';
 import { tenantRetentionDays } from './tenant-retention.ts';
 
 /** The ports the webhook intake uses. */
 export interface ApplyGatewayEventsDeps {
   /** Messages (conversations), receipts, replies and opt-outs (feedback), server acks (delivery
-   *  watch), queue moves and counters (sending), queues of an instance (campaigns), its state (tenants). */
-  store: ConversationStore & FeedbackStore & DeliveryWatchStore & SendingStore & CampaignStore & TenantStore;
+   *  watch), queue moves and counters (sending), queues of an instance (campaigns), its state (tenants),
+   *  the tenant's figures (counters). */
+  store: ConversationStore &
+    FeedbackStore &
+    DeliveryWatchStore &
+    SendingStore &
+    CampaignStore &
+    TenantStore &
+    CounterStore;
   events: BillingEvents;
   clock: Clock;
   workQueue: WorkQueue;
@@ -147,8 +157,9 @@ const retryLater = (detail: string): IngestOutcome => ({ result: 'retry_later', 
 /**
  * Applies what one webhook of an (already authenticated) instance reports, design section 5:
  * 1. receipts of our sends: the message item (tenant, instance, message id) names the contact; one
- *    forward-only conditional write on the contact, counters from the status it replaced, events
- *    for the ERP; `server_ack` is recorded on the contact (not stalled; the status stays `sent`).
+ *    forward-only conditional write on the contact, counters (the queue's, then the tenant's
+ *    figures) from the status it replaced, events for the ERP; `server_ack` is recorded on the
+ *    contact (not stalled; the status stays `sent`).
  *    A receipt that finds the contact still `sending` (the sender records the message before it
  *    marks the contact sent), or no message yet, asks the gateway to retry (`retry_later` -> 503);
  * 2. replies: matched to the billing message they quote, else to the phone's latest billing
@@ -250,6 +261,8 @@ const applyReceipt = async (
   }
   const deltas = receiptDeltas(write.previous, status, write.wasStalled === true);
   await deps.store.updateQueueProgress(queueId, deltas);
+  // One write per receipt, like the queue counters: receipts come one per webhook.
+  await countTenantFigures(deps, instance.tenantId, at, figuresOfCounterDeltas(deltas));
   // The metrics follow the counters, so a read arriving first counts a delivery too.
   const about = metricEvent(message);
   if (about && deltas.contactsDelivered) deps.metrics.messageDelivered(about);
@@ -329,8 +342,10 @@ const repliedMessage = async (
  *    never before the message it answers, or the history would misorder. Only if no message of the
  *    tenant's instance has its id yet: a duplicate, or a forged id, never replaces a record. It
  *    expires after the tenant's retention, counted from its date, like every conversation entry;
- * 3. what it means; an opt-out request suppresses the phone (each spelling when unmatched);
- * 4. counted once per contact (the conditional write), and the ERP hears about it.
+ * 3. what it means; an opt-out request suppresses the phone (each spelling when unmatched) and counts
+ *    in the tenant's figures once, when it put the phone on the list;
+ * 4. counted once per contact (the conditional write; queue counter and tenant's figures), and the
+ *    ERP hears about it.
  */
 const applyReply = async (
   deps: ApplyGatewayEventsDeps,
@@ -375,6 +390,7 @@ const applyReply = async (
   const position = original.contactPosition as number;
   if (await deps.store.markContactReplied(queueId, position, when)) {
     await deps.store.updateQueueProgress(queueId, { contactsReplied: 1 });
+    await countTenantFigures(deps, instance.tenantId, new Date(when), { replied: 1 });
     const about = metricEvent(original);
     if (about) deps.metrics.replyReceived(about);
   }
@@ -398,15 +414,19 @@ const optOutByReply = async (
   when: string,
 ): Promise<void> => {
   const phones = original ? [original.phone] : reply.fromPhone ? phoneSpellings(reply.fromPhone) : [];
+  let created = false;
   for (const phone of phones) {
-    await deps.store.putOptOut({
+    const put = await deps.store.putOptOut({
       tenantId: instance.tenantId,
       phone,
       source: 'reply',
       reason: reply.text.slice(0, MAX_OPT_OUT_REASON),
       at: when,
     });
+    created ||= put === 'created';
   }
+  // One person asking, whatever the number of spellings; a repeated request was counted the first time.
+  if (created) await countTenantFigures(deps, instance.tenantId, new Date(when), { opted_out: 1 });
   if (phones.length > 0)
     deps.logger.info('phone opted out by reply', { phone: maskPhone(phones[0] as string) });
 };

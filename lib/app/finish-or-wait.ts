@@ -4,7 +4,7 @@ import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
-import type { CampaignStore, ContactSummary, SendingStore } from '../ports/store.ts';
+import type { CampaignStore, ContactSummary, CounterStore, SendingStore } from '../ports/store.ts';
 import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { recountCounters } from './queue-progress.ts';
@@ -12,7 +12,7 @@ import { finishQueue, resumeScheduleName, workItemOf } from './queue-work.ts';
 import { abandonAfterMs, claimTime, settleAbandonedClaims } from './send-claims.ts';
 
 export interface FinishDeps {
-  store: SendingStore & CampaignStore;
+  store: SendingStore & CampaignStore & CounterStore;
   events: BillingEvents;
   deliveryWatch: DeliveryWatchArmer;
   metrics: Metrics;

@@ -386,7 +386,7 @@ const skipOptedOut = async (run: Run, contact: BillingContact, at: Date): Promis
     at.toISOString(),
     retentionEnd(at, run.tenant.config.retentionDays),
   );
-  if (was) run.progress.add({ contactsSkipped: 1, ...leavingWait(was) });
+  if (was) run.progress.add({ contactsSkipped: 1, ...leavingWait(was) }, at);
 };
 
 /**
@@ -401,10 +401,13 @@ const deferContact = async (run: Run, contact: BillingContact, until: Date, at: 
     at.toISOString(),
   );
   if (!was) return;
-  run.progress.add({
-    ...(was === 'pending' ? { contactsPendingRetry: 1 } : {}),
-    ...(was === 'deferred' ? {} : { contactsDeferred: 1 }),
-  });
+  run.progress.add(
+    {
+      ...(was === 'pending' ? { contactsPendingRetry: 1 } : {}),
+      ...(was === 'deferred' ? {} : { contactsDeferred: 1 }),
+    },
+    at,
+  );
   run.log.info('reminder deferred by the per-debtor frequency cap', {
     position: contact.position,
     phone: maskPhone(contact.phone),

@@ -28,7 +28,7 @@ export interface SendAttempt {
 /**
  * Records an attempt: the send metric, the contact's result (conditional on this very claim, so
  * a claim another pump settled meanwhile is left as that pump decided; only a result the contact
- * took adds its counter deltas to `progress`), the queue's delivery watch after a send, and the
+ * took adds its counter deltas, and so the tenant's figures, to `progress`), the queue's delivery watch after a send, and the
  * callback event of a final result.
  */
 export const recordAttempt = async (
@@ -47,7 +47,7 @@ export const recordAttempt = async (
       durationMs: doneAt.getTime() - attempt.startedAt,
     });
   }
-  if (await recordResult(deps, log, attempt)) progress.add(decision.deltas);
+  if (await recordResult(deps, log, attempt)) progress.add(decision.deltas, doneAt);
   // Watching for a stalled delivery starts with the send, before the ERP hears of it.
   if (decision.result.status === 'sent') await deps.deliveryWatch.arm(queue.id, doneAt.toISOString());
   const event = eventOf(decision.result);

@@ -175,6 +175,15 @@ const setUp = async (timeoutMinutes = 15) => {
     );
 
   const stalledCount = async (queueId: string) => (await store.getQueue(queueId))?.contactsStalled;
+  /** Stalls in the tenant's figures of T0's day. */
+  const stalledFigures = async () =>
+    (
+      await store.listTenantFigures(
+        TENANT,
+        new Date('2026-03-02T00:00:00Z'),
+        new Date('2026-03-03T00:00:00Z'),
+      )
+    ).reduce((sum, hour) => sum + hour.stalled, 0);
   const stalledMetric = () =>
     /billing_messages_stalled_total\{tenant_id="acme-stall",template_type="notification"\} (\d+)/.exec(
       metrics.render(),
@@ -188,6 +197,7 @@ const setUp = async (timeoutMinutes = 15) => {
     receipt,
     sweep: () => sweep(sweepDeps, { graceMs: MINUTE }),
     stalledCount,
+    stalledFigures,
     stalledMetric,
   };
 };
@@ -286,6 +296,7 @@ describe('stalled deliveries (sweeper, webhooks and sends on dynalite)', () => {
     // Assess
     expect(results.reduce((sum, r) => sum + r.stalled, 0)).toBe(4);
     expect(await s.stalledCount(queueId)).toBe(4);
+    expect(await s.stalledFigures()).toBe(4);
     expect(s.stalledMetric()).toBe('4');
   });
 

@@ -11,6 +11,7 @@ import {
   sentContact,
 } from '../../lib/adapters/store/dynamodb-sending-store.ts';
 import { contactsIndexSortKey, epochSeconds, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
+import { FIGURES, type Figures, hourStartOf, zeroFigures } from '../../lib/domain/activity-figures.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import type { ContactDelivery } from '../../lib/domain/delivery-stall.ts';
 import { isStalled } from '../../lib/domain/delivery-stall.ts';
@@ -128,6 +129,14 @@ interface Counter {
   ttl: number;
 }
 
+/** A tenant's figures of one UTC hour. */
+interface HourCounts {
+  hourStart: string;
+  figures: Figures;
+  /** Epoch seconds after which the hour is forgotten. */
+  ttl: number;
+}
+
 interface Lease {
   owner?: string;
   leaseUntil?: string;
@@ -153,6 +162,8 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   const instances = new Map<string, WhatsAppInstance>();
   const calendars = new Map<string, BusinessCalendar>();
   const counters = new Map<string, Counter>();
+  /** Per tenant, its hours' figures by the hour's ISO start. */
+  const tenantFigures = new Map<string, Map<string, HourCounts>>();
   const campaigns = new Map<string, Campaign>();
   const queues = new Map<string, StoredQueue>();
   /** Due time of each open queue (the sweeper's due index). */
@@ -404,6 +415,27 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         limit,
         expiresAt,
       );
+    },
+
+    async addTenantFigures(tenantId, hourStart, figures, expiresAt) {
+      const hour = hourStartOf(hourStart).toISOString();
+      let hours = tenantFigures.get(tenantId);
+      if (!hours) {
+        hours = new Map();
+        tenantFigures.set(tenantId, hours);
+      }
+      // Like ADD on DynamoDB: an hour past its TTL but not yet deleted keeps counting from its value.
+      const counts = hours.get(hour) ?? { hourStart: hour, figures: zeroFigures(), ttl: 0 };
+      for (const figure of FIGURES) counts.figures[figure] += figures[figure] ?? 0;
+      counts.ttl = ttlSeconds(expiresAt);
+      hours.set(hour, counts);
+    },
+    async listTenantFigures(tenantId, from, to) {
+      const now = epochSeconds(clock.now());
+      return [...(tenantFigures.get(tenantId)?.values() ?? [])]
+        .filter((h) => h.hourStart >= from.toISOString() && h.hourStart < to.toISOString() && h.ttl > now)
+        .sort((a, b) => a.hourStart.localeCompare(b.hourStart))
+        .map((h) => ({ hourStart: new Date(h.hourStart), ...copy(h.figures) }));
     },
 
     // Campaigns, queues, contacts

@@ -64,6 +64,8 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
   const receiptErrors: Array<string | undefined> = [];
   /** The expiry each recorded message was given, by id. */
   const expiries = new Map<string, string>();
+  /** The tenant's figures added, each with the hour it went to. */
+  const figures: Array<Record<string, number | string>> = [];
   let status = contactStatus;
   let replied = false;
   const deps = {
@@ -108,9 +110,12 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
         return first;
       },
       putOptOut: async (o: OptOut) => {
+        const known = optOuts.some((existing) => existing.phone === o.phone);
         optOuts.push(o);
-        return 'created' as const;
+        return known ? ('exists' as const) : ('created' as const);
       },
+      addTenantFigures: async (_t: string, hourStart: Date, added: Record<string, number>) =>
+        void figures.push({ hour: hourStart.toISOString().slice(11, 13), ...added }),
       updateQueueProgress: async (_q: string, deltas: Record<string, number>) => void progress.push(deltas),
     },
   } as unknown as ApplyGatewayEventsDeps;
@@ -125,6 +130,7 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
     debugs,
     receiptErrors,
     expiries,
+    figures,
     status: () => status,
   };
 };
@@ -197,6 +203,7 @@ describe('apply-gateway-events', () => {
       expect(late.reason).toBe('duplicate');
       expect(f.status()).toBe('read');
       expect(f.progress).toEqual([{ contactsDelivered: 1, contactsRead: 1 }]);
+      expect(f.figures).toEqual([{ hour: '11', delivered: 1, read: 1 }]);
       expect(f.events.map((e) => e.name)).toEqual(['delivered', 'read', 'delivered']);
       expect(f.metrics).toEqual(['delivered', 'read', 'ignored:duplicate']);
       expect(f.warnings).toEqual([]);
@@ -214,6 +221,7 @@ describe('apply-gateway-events', () => {
       expect(f.status()).toBe('failed');
       expect(f.receiptErrors).toEqual(['falhou (ERROR)']);
       expect(f.progress).toEqual([{ contactsSent: -1, contactsFailed: 1 }]);
+      expect(f.figures).toEqual([{ hour: '11', failed: 1 }]);
       expect(f.events).toEqual([
         expect.objectContaining({
           name: 'failed',
@@ -274,6 +282,7 @@ describe('apply-gateway-events', () => {
       expect(acks[0]).toEqual({ queueId: 'q-1', position: 0 });
       expect(f.status()).toBe('sent');
       expect(f.progress).toEqual([{ contactsStalled: -1 }]);
+      expect(f.figures).toEqual([]);
       expect(f.events).toEqual([]);
     });
   });
@@ -296,6 +305,10 @@ describe('apply-gateway-events', () => {
         queueId: 'q-1',
       });
       expect(f.progress).toEqual([{ contactsReplied: 1 }]);
+      expect(f.figures).toEqual([
+        { hour: '12', opted_out: 1 },
+        { hour: '12', replied: 1 },
+      ]);
       expect(f.metrics).toEqual(['replied']);
       expect(f.optOuts.map((o) => [o.phone, o.source])).toEqual([
         [sent.phone, 'reply'],
@@ -367,6 +380,7 @@ describe('apply-gateway-events', () => {
       expect(f.messages.get('3A0002')).toMatchObject({ phone: '123456789012345@lid', queueId: null });
       expect(f.messages.size).toBe(2);
       expect(f.progress).toEqual([]);
+      expect(f.figures).toEqual([]);
     });
 
     it('logs an unmatched reply with the phone masked, never whole', async () => {

@@ -121,6 +121,15 @@ export const keys = {
     counterKey(
       `${budget === 'reads' ? 'RATEREAD' : 'RATE'}#${keyId}#${hourStart.toISOString().slice(0, 13)}`,
     ),
+  /**
+   * A tenant's sending figures of the UTC hour starting at `hourStart` (the hour as `YYYY-MM-DDTHH`,
+   * so string order is time order): one partition per tenant, read as a range of hours by /stats,
+   * apart from the tenant partition that every request reads.
+   */
+  tenantFigures: (tenantId: string, hourStart: Date) => ({
+    pk: `TENANT#${tenantId}#FIGURES`,
+    sk: `HOUR#${hourStart.toISOString().slice(0, 13)}`,
+  }),
   campaign: (tenantId: string, externalId: string) => ({
     pk: `TENANT#${tenantId}`,
     sk: `CAMPAIGN#${externalId}`,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FIGURES } from '../../app/tenant-activity.ts';
+import { FIGURES } from '../../domain/activity-figures.ts';
 import { TIMELINE_STEPS } from '../../domain/contact-timeline.ts';
 import { TEMPLATE_TYPES } from '../../domain/types.ts';
 import { counter, isoInstant } from './common.ts';
@@ -87,7 +87,10 @@ export const statsResponseSchema = z
   .openapi('StatsResponse', {
     description:
       'Quantos contatos foram enviados, entregues, lidos, responderam, falharam, pararam sem confirmação ' +
-      'e quantos telefones pediram opt-out, em cada hora ou dia do período (no máximo 31 dias).',
+      'e quantos telefones pediram opt-out, em cada hora ou dia do período (no máximo 31 dias). Cada ' +
+      'evento conta na hora em que aconteceu (um contato enviado e depois com falha conta nos dois). ' +
+      'Os números vêm de contadores por hora, guardados por 400 dias; os envios de uma fila em ' +
+      'andamento aparecem a cada 30 s, no máximo.',
   });
 
 /** An instance's warm-up ramp as GET /instances shows it (null: no ramp, an old number). */
