@@ -47,6 +47,8 @@ export const createInstanceTenants = async (
       instanceName,
       baseUrl: options.simulator.url,
       credentialRef: 'env:EVOLUTION_API_KEY',
+      // The bench measures the pace: its simulated numbers need no warm-up ramp.
+      warmup: { enabled: false },
     });
     const { key } = await createApiKey(c, { tenantId, name: 'bench' });
     const externalId = `bench-${options.label}-${i}`;

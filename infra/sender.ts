@@ -31,9 +31,11 @@ export const sender = workQueue.subscribe(
     memory: `${SENDER_MEMORY_MB} MB`,
     concurrency: { reserved: SENDER_RESERVED_CONCURRENCY },
     // Sends through the instance's gateway (its credential), publishes continuations and callbacks;
-    // receive/delete on the work queue come with the subscription.
+    // receive/delete on the work queue come with the subscription. gsi1: a phone's reminders (the
+    // per-debtor frequency cap) and a queue's contacts left in `sending`.
     access: {
       table: [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write],
+      indexes: ['gsi1'],
       publishes: ['work', 'callbacks'],
       readsGatewayCredentials: true,
     },

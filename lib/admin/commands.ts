@@ -6,7 +6,9 @@ import {
   removeInstance,
   setDefaultInstance,
   setInstanceActive,
+  setInstanceWarmup,
   updateInstance,
+  type WarmupSettings,
 } from '../app/add-instance.ts';
 import { generateSigningSecret } from '../app/api-key-secret.ts';
 import { configureTenant } from '../app/configure-tenant.ts';
@@ -106,7 +108,7 @@ const readJsonFile = async (path: string): Promise<unknown> => {
 /** CLI flag -> BillingConfig field, with how to read its text. */
 const CONFIG_FLAGS: Record<
   string,
-  { field: string; kind: 'int' | 'number' | 'bool' | 'string' | 'nullable-string' }
+  { field: string; kind: 'int' | 'number' | 'bool' | 'string' | 'nullable-string' | 'list' }
 > = {
   'api-enabled': { field: 'apiEnabled', kind: 'bool' },
   'max-batch-size': { field: 'maxBatchSize', kind: 'int' },
@@ -127,6 +129,9 @@ const CONFIG_FLAGS: Record<
   'creditor-name': { field: 'creditorName', kind: 'nullable-string' },
   'creditor-document': { field: 'creditorDocument', kind: 'nullable-string' },
   'strict-template-lint': { field: 'strictTemplateLint', kind: 'bool' },
+  'max-reminders-per-debtor-per-day': { field: 'maxRemindersPerDebtorPerDay', kind: 'int' },
+  'min-hours-between-reminders': { field: 'minHoursBetweenReminders', kind: 'number' },
+  'frequency-cap-types': { field: 'frequencyCapTypes', kind: 'list' },
 };
 export const CONFIG_FLAG_NAMES = Object.keys(CONFIG_FLAGS);
 
@@ -145,6 +150,9 @@ const configPatch = (flags: Flags): Record<string, unknown> => {
     } else if (kind === 'nullable-string') {
       // `--creditor-name ''` clears the setting.
       patch[field] = text === '' ? null : text;
+    } else if (kind === 'list') {
+      // `--frequency-cap-types ''` empties the list.
+      patch[field] = list(text);
     } else {
       const n = Number(text);
       if (text === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
@@ -154,6 +162,23 @@ const configPatch = (flags: Flags): Record<string, unknown> => {
     }
   }
   return patch;
+};
+
+/** `--warmup-first-day` and `--warmup-growth`, as numbers (bounds are the use case's). */
+const warmupFlags = (flags: Flags): WarmupSettings => {
+  const number = (flag: string): number | undefined => {
+    const text = optional(flags, flag);
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} takes a number, got "${text}"`);
+    return n;
+  };
+  const firstDayLimit = number('warmup-first-day');
+  const dailyGrowth = number('warmup-growth');
+  return {
+    ...(firstDayLimit === undefined ? {} : { firstDayLimit }),
+    ...(dailyGrowth === undefined ? {} : { dailyGrowth }),
+  };
 };
 
 const WEEKDAY_FLAGS: Record<string, Weekday> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
@@ -445,16 +470,42 @@ export const COMMANDS: Record<string, Command> = {
   },
   'instance add': {
     usage:
-      'instance add --tenant <id> --name <evolution instance> --url <evolution base url> --credential env:VAR|ssm:/path|plain:key [--id <id>] [--webhook-secret <s>]',
-    run: (c, f) =>
-      addInstance(c, {
+      'instance add --tenant <id> --name <evolution instance> --url <evolution base url> --credential env:VAR|ssm:/path|plain:key [--id <id>] [--webhook-secret <s>] [--no-warmup (an old number) | --warmup-first-day <n> --warmup-growth <x>]',
+    run: (c, f) => {
+      const warmup = warmupFlags(f);
+      if (f['no-warmup'] === true && Object.keys(warmup).length > 0)
+        throw new UsageError('--no-warmup takes no --warmup-first-day or --warmup-growth');
+      return addInstance(c, {
         tenantId: required(f, 'tenant'),
         instanceName: required(f, 'name'),
         baseUrl: required(f, 'url'),
         credentialRef: required(f, 'credential'),
         ...(optional(f, 'id') ? { id: optional(f, 'id') } : {}),
         ...(optional(f, 'webhook-secret') ? { webhookSecret: optional(f, 'webhook-secret') } : {}),
-      }),
+        ...(f['no-warmup'] === true
+          ? { warmup: { enabled: false } }
+          : Object.keys(warmup).length > 0
+            ? { warmup }
+            : {}),
+      });
+    },
+  },
+  'instance warmup': {
+    usage:
+      "instance warmup --tenant <id> --instance <id> [--on | --off] [--warmup-first-day <n>] [--warmup-growth <x>] [--restart] (a new number's daily ramp; --off for an old number)",
+    run: (c, f) => {
+      if (f.on === true && f.off === true) throw new UsageError('pass --on or --off, not both');
+      const changes = {
+        ...warmupFlags(f),
+        ...(f.on === true ? { enabled: true } : f.off === true ? { enabled: false } : {}),
+        ...(f.restart === true ? { restart: true } : {}),
+      };
+      if (Object.keys(changes).length === 0)
+        throw new UsageError(
+          'nothing to change: pass --on, --off, --warmup-first-day, --warmup-growth or --restart',
+        );
+      return setInstanceWarmup(c, required(f, 'tenant'), required(f, 'instance'), changes);
+    },
   },
   'instance activate': {
     usage: 'instance activate --tenant <id> --instance <id> (queues waiting for an instance start at once)',

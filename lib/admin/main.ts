@@ -27,6 +27,8 @@ const STRING_FLAGS = [
   'status',
   'instance',
   'limit',
+  'warmup-first-day',
+  'warmup-growth',
   'phone',
 ];
 const BOOLEAN_FLAGS = [
@@ -38,6 +40,10 @@ const BOOLEAN_FLAGS = [
   'replace',
   'jwt',
   'strict',
+  'no-warmup',
+  'on',
+  'off',
+  'restart',
 ];
 
 const help = (): string =>

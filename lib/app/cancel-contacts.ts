@@ -1,6 +1,6 @@
 import { isFinalQueueStatus } from '../domain/queue-state.ts';
 import type { BillingQueue, CancelReason, Tenant } from '../domain/types.ts';
-import type { ContactIdentity } from '../ports/store.ts';
+import type { ContactIdentity, WaitingStatus } from '../ports/store.ts';
 import { completeQueue, type FinishDeps } from './finish-or-wait.ts';
 
 /** What settling a queue's cancelled contacts needs (the completion's ports). */
@@ -9,10 +9,10 @@ export type CancelDeps = Pick<
   'store' | 'events' | 'deliveryWatch' | 'metrics' | 'logger' | 'clock'
 >;
 
-/** A contact that one conditional write cancelled, and the unsent status it left. */
+/** A contact that one conditional write cancelled, and how it waited before. */
 export interface CancelledContact {
   position: number;
-  from: 'pending' | 'retry';
+  from: WaitingStatus;
 }
 
 /** How far a matched contact got, as the answers of payments and erasures count it. */
@@ -41,8 +41,9 @@ export const contactProgress = (status: ContactIdentity['status']): ContactProgr
 
 /**
  * After some contacts of one queue were cancelled on their own (each by its own conditional write):
- * 1. the queue's counters in one write (cancelled up, the pending-retry count down for those that
- *    were waiting for a retry), as control-queue.ts does for a whole queue;
+ * 1. the queue's counters in one write (cancelled up; the pending-retry count down for those that
+ *    were waiting for a retry, deferred ones included, and the deferred count down for those), as
+ *    control-queue.ts does for a whole queue;
  * 2. a `cancelled` event per contact, with the reason, for the ERP;
  * 3. if nothing is left to send (a strongly consistent read of every contact: none pending, retrying
  *    or being sent), the queue completes now: a scheduled, paused or instance_down queue would
@@ -58,11 +59,14 @@ export const settleCancelledContacts = async (
   at: string,
 ): Promise<BillingQueue> => {
   if (cancelled.length === 0) return queue;
-  const fromRetry = cancelled.filter((c) => c.from === 'retry').length;
+  // A deferred reminder is a retry the frequency cap set: it counts in both.
+  const fromRetry = cancelled.filter((c) => c.from !== 'pending').length;
+  const fromDeferred = cancelled.filter((c) => c.from === 'deferred').length;
   const counted =
     (await deps.store.updateQueueProgress(queue.id, {
       contactsCancelled: cancelled.length,
       contactsPendingRetry: -fromRetry,
+      contactsDeferred: -fromDeferred,
     })) ?? queue;
   for (const { position } of cancelled) {
     await deps.events.emit({

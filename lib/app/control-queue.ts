@@ -85,16 +85,17 @@ export const controlQueue = async (
       const retentionDays = await tenantRetentionDays(store, queue.tenantId);
       const cancelled = await finishQueue(deps, queue, 'cancelled', at, retentionDays);
       if (!cancelled) throw new DomainError('QUEUE_ALREADY_FINISHED');
-      const { cancelled: count, fromRetry } = await store.cancelUnsentContacts(
-        queue.id,
-        at,
-        retentionEnd(at, retentionDays),
-      );
-      // A contact cancelled while waiting for its retry no longer counts as pending a retry.
+      const {
+        cancelled: count,
+        fromRetry,
+        fromDeferred,
+      } = await store.cancelUnsentContacts(queue.id, at, retentionEnd(at, retentionDays));
+      // A contact cancelled while waiting for its retry (or its deferral) no longer counts as such.
       const counted = count
         ? await store.updateQueueProgress(queue.id, {
             contactsCancelled: count,
             contactsPendingRetry: -fromRetry,
+            contactsDeferred: -fromDeferred,
           })
         : cancelled;
       return { message: 'Fila cancelada', queue: counted ?? cancelled };

@@ -125,7 +125,7 @@ export const recountCounters = async (
   queue: BillingQueue,
   summary?: ContactSummary,
 ): Promise<BillingQueue | undefined> => {
-  const { byStatus, failedAfterSend } = summary ?? (await deps.store.summarizeContacts(queue.id));
+  const { byStatus, failedAfterSend, deferred } = summary ?? (await deps.store.summarizeContacts(queue.id));
   const n = (status: keyof typeof byStatus) => byStatus[status] ?? 0;
   const exact: CounterDeltas = {
     contactsSent: n('sent') + n('delivered') + n('read') + failedAfterSend,
@@ -134,11 +134,14 @@ export const recountCounters = async (
     contactsCancelled: n('cancelled'),
     contactsUnknown: n('unknown'),
     contactsSkipped: n('skipped_opt_out'),
+    contactsDeferred: deferred,
   };
   const current = (await deps.store.getQueue(queue.id)) ?? queue;
   const deltas: CounterDeltas = {};
   for (const [name, value] of Object.entries(exact) as Array<[QueueCounter, number]>) {
-    if (current[name] !== value) deltas[name] = value - current[name];
+    // A counter added after the queue was stored is absent: zero.
+    const stored = current[name] ?? 0;
+    if (stored !== value) deltas[name] = value - stored;
   }
   return Object.keys(deltas).length ? deps.store.updateQueueProgress(queue.id, deltas) : current;
 };

@@ -1,5 +1,6 @@
 import { isOpen } from '../domain/business-hours.ts';
 import { Pacer } from '../domain/pacer.ts';
+import { maskPhone } from '../domain/phone.ts';
 import { isFinalQueueStatus, queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import { retentionEnd } from '../domain/retention.ts';
 import { decideAfterAttempt } from '../domain/send-outcome.ts';
@@ -7,6 +8,7 @@ import type {
   BillingContact,
   BillingQueue,
   BusinessCalendar,
+  QueueCounter,
   Tenant,
   WhatsAppInstance,
 } from '../domain/types.ts';
@@ -18,25 +20,29 @@ import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
 import type {
   CampaignStore,
+  ConversationStore,
   CounterStore,
   FeedbackStore,
   SendingStore,
   TenantStore,
+  WaitingStatus,
 } from '../ports/store.ts';
 import type { GatewayTarget, SendOutcome, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { finishOrWait } from './finish-or-wait.ts';
 import { checkInstance, InstanceTurn, instanceForRun } from './instance-turn.ts';
-import { deferToOpening, markInstanceDown, parkUntilRecheck } from './queue-deferral.ts';
+import { reserveWarmupSend, warmupCapReached } from './instance-warmup.ts';
+import { deferToOpening, markInstanceDown, parkUntilRecheck, waitForWarmup } from './queue-deferral.ts';
 import { ProgressBuffer, recountCounters } from './queue-progress.ts';
 import { publishContinuation, transitionWithMetrics } from './queue-work.ts';
+import { ReminderCaps } from './reminder-caps.ts';
 import { recordAttempt } from './send-attempt.ts';
 import { settleAbandonedClaims } from './send-claims.ts';
 import { SendableContacts } from './sendable-contacts.ts';
 
 export interface PumpDeps {
-  store: SendingStore & CampaignStore & TenantStore & FeedbackStore & CounterStore;
+  store: SendingStore & CampaignStore & TenantStore & FeedbackStore & ConversationStore & CounterStore;
   events: BillingEvents;
   /** Armed after each accepted send (stalled deliveries, delivery-watch.ts). */
   deliveryWatch: DeliveryWatchArmer;
@@ -105,6 +111,8 @@ interface Run extends RunPlan {
   /** What the pacer's times are read on (ports/clock.ts): the wall clock, advanced monotonically. */
   intervals: IntervalClock;
   progress: ProgressBuffer;
+  /** The per-debtor frequency cap, with the phones this run sent to. */
+  caps: ReminderCaps;
   /** `deps.sleep`, cut short by `options.stopSignal`. */
   stoppableSleep: (ms: number) => Promise<void>;
 }
@@ -114,16 +122,19 @@ interface Run extends RunPlan {
  * 1. load the queue and its tenant; stop if the queue is gone, paused, cancelled or finished;
  * 2. choose the instance (none active -> `instance_down`, re-checked with backoff);
  * 3. outside business hours (overdue, upcoming) -> `scheduled` + a schedule at the next opening;
+ *    the instance's warm-up cap for today already reached -> `scheduled` until the next day's opening;
  * 4. the instance must be `open` (else `instance_down`, re-checked with backoff) (1-4: `planRun`);
  * 5. take the instance's turn (its lease: one pump per instance), pacing from the previous
  *    holder's last send (`InstanceTurn.take`);
  * 6. `running`, settling contacts a dead pump left in `sending` (the ambiguous-send policy) and
  *    making the counters match the contacts (`startRunning`);
- * 7. loop (`sendUntilDone`): pick the next contact, wait for its pacing slot, check the status,
- *    business hours and lease, skip it if its phone opted out, claim it, send, record, count;
- *    stop on pause/cancel, closing time, lease loss, repeated transient failures on a down
- *    instance, or the time budget (then publish a continuation);
- * 8. no contact left to send: `completed`, or wait for retries (`finishOrWait`).
+ * 7. loop (`sendUntilDone`): pick the next contact, defer it if its phone was reminded too recently
+ *    (the per-debtor frequency cap), wait for its pacing slot, check the status, business hours
+ *    and lease, skip it if its phone opted out, reserve a send of the instance's warm-up day, claim
+ *    it, send, record, count; stop on pause/cancel, closing time, the warm-up cap, lease loss,
+ *    repeated transient failures on a down instance, or the time budget (then publish a
+ *    continuation);
+ * 8. no contact left to send: `completed`, or wait for retries and deferred contacts (`finishOrWait`).
  * The counters not yet written and the instance's turn are handed back on every way out.
  */
 export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOptions): Promise<PumpResult> => {
@@ -141,6 +152,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     pacer,
     intervals: intervalClockOf(deps.clock),
     progress,
+    caps: new ReminderCaps(deps, plan.queue, plan.calendar),
     stoppableSleep: stoppableSleep(deps.sleep, options.stopSignal),
   };
   try {
@@ -182,6 +194,9 @@ const planRun = async (
     return 'skipped';
   }
   if (calendar && !isOpen(calendar, started)) return deferToOpening(deps, queue, calendar, started);
+  // Known before the lease is taken: a queue on a number that sent its day's share just waits.
+  const capped = await warmupCapReached(deps, tenant, instance, started);
+  if (capped) return waitForWarmup(deps, queue, calendar, tenant.config.timezone, capped, started);
 
   const apiKey = await deps.secrets.resolve(instance.credentialRef);
   const target: GatewayTarget = { baseUrl: instance.baseUrl, instanceName: instance.instanceName, apiKey };
@@ -244,6 +259,11 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
       if (outcome === 'wait') continue;
       return outcome;
     }
+    const deferUntil = await run.caps.deferUntil(next.phone, now, run.tenant.config);
+    if (deferUntil) {
+      await deferContact(run, next, deferUntil, now);
+      continue;
+    }
     // Pacing: the gateway call happens no sooner than the tenant's interval (with jitter) after
     // this instance's last one.
     const sendAt = run.pacer.nextSendAt(run.tenant.config);
@@ -258,6 +278,11 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
     if (await contacts.isOptedOut(next)) {
       await skipOptedOut(run, next, claimAt);
       continue;
+    }
+    const warmupCap = await reserveWarmupSend(deps, run.tenant, run.instance, claimAt);
+    if (warmupCap) {
+      await run.progress.flushIfAny();
+      return waitForWarmup(deps, run.queue, run.calendar, run.tenant.config.timezone, warmupCap, claimAt);
     }
     const claimed = await deps.store.claimContact(run.queue.id, next.position, claimAt.toISOString());
     if (!claimed) {
@@ -362,9 +387,42 @@ const skipOptedOut = async (run: Run, contact: BillingContact, at: Date): Promis
     at.toISOString(),
     retentionEnd(at, run.tenant.config.retentionDays),
   );
-  if (was)
-    run.progress.add({ contactsSkipped: 1, ...(was === 'retry' ? { contactsPendingRetry: -1 } : {}) }, at);
+  if (was) run.progress.add({ contactsSkipped: 1, ...leavingWait(was) }, at);
 };
+
+/**
+ * The phone was reminded too recently (the per-debtor frequency cap): the contact waits in `retry`
+ * until `until`, marked deferred, with no attempt spent. Counted in both waiting counters.
+ */
+const deferContact = async (run: Run, contact: BillingContact, until: Date, at: Date): Promise<void> => {
+  const was = await run.deps.store.deferContact(
+    run.queue.id,
+    contact.position,
+    until.toISOString(),
+    at.toISOString(),
+  );
+  if (!was) return;
+  run.progress.add(
+    {
+      ...(was === 'pending' ? { contactsPendingRetry: 1 } : {}),
+      ...(was === 'deferred' ? {} : { contactsDeferred: 1 }),
+    },
+    at,
+  );
+  run.log.info('reminder deferred by the per-debtor frequency cap', {
+    position: contact.position,
+    phone: maskPhone(contact.phone),
+    until: until.toISOString(),
+  });
+};
+
+/** The waiting counters a contact leaves (a deferred one is counted in both). */
+const leavingWait = (was: WaitingStatus): Partial<Record<QueueCounter, number>> =>
+  was === 'pending'
+    ? {}
+    : was === 'retry'
+      ? { contactsPendingRetry: -1 }
+      : { contactsPendingRetry: -1, contactsDeferred: -1 };
 
 /**
  * Sends a claimed contact on its pacing slot and records the attempt. `wasRetry`: it was waiting
@@ -385,7 +443,14 @@ const send = async (
   );
   const doneAt = deps.clock.now();
   pacer.noteSendEnded(doneAt.getTime(), outcome.kind === 'transient' && outcome.rateLimited);
-  const decision = decideAfterAttempt(outcome, claimed.attempts, wasRetry, run.tenant.config, doneAt);
+  // It may have reached the phone: the frequency cap counts it from now, index or not.
+  if (outcome.kind === 'sent' || outcome.kind === 'unknown')
+    run.caps.noteSent(claimed.phone, doneAt, run.tenant.config);
+  const decided = decideAfterAttempt(outcome, claimed.attempts, wasRetry, run.tenant.config, doneAt);
+  // A deferred contact also leaves the deferred counter, whatever the attempt's result.
+  const decision = claimed.deferred
+    ? { ...decided, deltas: { ...decided.deltas, contactsDeferred: -1 } }
+    : decided;
   await recordAttempt(deps, run.log, run.progress, {
     queue,
     instanceId: run.instance.id,

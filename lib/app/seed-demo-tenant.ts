@@ -64,6 +64,11 @@ export interface SeedDemoInput {
   credentialRef: string;
   /** Fixed demo key (BILLING_DEMO_API_KEY), else a random one. */
   apiKey?: string;
+  /**
+   * Whether the demo instance warms up (warmup.ts): a real number does; the built-in simulator is
+   * no number to protect, so the demo sends at the tenant's pace from the first day.
+   */
+  warmup: boolean;
 }
 
 export type SeedDemoResult = { created: true; key: string; signingSecret: string } | { created: false };
@@ -99,6 +104,7 @@ export const seedDemoTenant = async (
       instanceName: 'demo',
       baseUrl: input.evolutionUrl,
       credentialRef: input.credentialRef,
+      warmup: { enabled: input.warmup },
     });
   }
   // A chosen key (BILLING_DEMO_API_KEY) must work even when an earlier start made a random one.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DomainError } from './errors.ts';
 import { parseTaxId } from './tax-id.ts';
-import { AMBIGUOUS_SEND_POLICIES, type BillingConfig } from './types.ts';
+import { AMBIGUOUS_SEND_POLICIES, type BillingConfig, TEMPLATE_TYPES } from './types.ts';
 
 /** The API never takes more than this many contacts in one request, whatever a tenant sets. */
 export const MAX_BATCH_SIZE_CAP = 1000;
@@ -46,6 +46,10 @@ export const billingConfigSchema = z.object({
     })
     .nullable(),
   strictTemplateLint: z.boolean(),
+  maxRemindersPerDebtorPerDay: z.number().int().min(0).max(100),
+  // A week at most: the cap reads the phone's reminders that far back before each send.
+  minHoursBetweenReminders: z.number().min(0).max(168),
+  frequencyCapTypes: z.array(z.enum(TEMPLATE_TYPES)).transform((types) => [...new Set(types)]),
 }) satisfies z.ZodType<BillingConfig>;
 
 /**
@@ -73,6 +77,11 @@ export const DEFAULT_BILLING_CONFIG: BillingConfig = {
   creditorName: null,
   creditorDocument: null,
   strictTemplateLint: false,
+  // One reminder per debtor per day, at least 20 h apart: two batches posted the same morning with
+  // the same debtor send one reminder that day, and the next one the following day.
+  maxRemindersPerDebtorPerDay: 1,
+  minHoursBetweenReminders: 20,
+  frequencyCapTypes: ['overdue', 'upcoming'],
 };
 
 /** Validates a partial config change; throws INVALID_CONFIG naming every bad field. */

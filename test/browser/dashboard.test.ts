@@ -12,6 +12,7 @@ import {
   scrollsSideways,
   seriousAccessibilityViolations,
 } from '../support/browser.ts';
+import { calendarClosedNow } from '../support/closed-calendar.ts';
 import { API } from '../support/local-stack.ts';
 import {
   FAST_PACE,
@@ -125,6 +126,18 @@ describe('operator dashboard (Chromium)', () => {
     expect(storage.session).toEqual([tenant.key]);
     expect(storage.local).toBe(0);
     expect(storage.url).not.toContain(tenant.key);
+  });
+
+  it("shows a new number's warm-up ramp in the instances of Visão geral", async () => {
+    const fresh = await s.tenant({ ...FAST_PACE, ...ROOMY }, { firstDayLimit: 5 });
+    const { queueId } = await s.sendBatch(fresh, 2, 'Aquecimento');
+    await s.waitForStatus(fresh, queueId, ['completed']);
+    await login(fresh.key);
+    await loaded('Visão geral');
+
+    const instances = page.getByRole('table', { name: 'Instâncias' });
+    expect(await instances.getByRole('columnheader', { name: 'Aquecimento' }).count()).toBe(1);
+    await instances.getByRole('cell', { name: 'Dia 1: 2 de 5 hoje' }).waitFor();
   });
 
   it('forgets the key on Sair', async () => {
@@ -284,12 +297,7 @@ describe('operator dashboard (Chromium)', () => {
     // Prepare: a reminder went out and the debtor answers that she paid; another reminder of the same
     // invoice waits for business hours (a window that never opens during the test).
     const payer = await newTenant();
-    await setBusinessHours(s.test.container, payer.tenantId, {
-      timezone: 'America/Sao_Paulo',
-      weekly: { 0: [{ start: '00:00', end: '00:01' }] },
-      nationalHolidays: false,
-      closedDates: [],
-    });
+    await setBusinessHours(s.test.container, payer.tenantId, calendarClosedNow());
     const phone = '5511976543210';
     const post = (type: 'notification' | 'overdue', extra: Record<string, string>) =>
       s.test.post(

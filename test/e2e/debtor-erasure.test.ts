@@ -5,6 +5,7 @@ import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
 import { setBusinessHours } from '../../lib/app/set-business-hours.ts';
 import { ERASED_MARKER } from '../../lib/domain/debtor-erasure.ts';
 import { startCallbackReceiver } from '../support/callback-receiver.ts';
+import { calendarClosedNow } from '../support/closed-calendar.ts';
 import { type AnyJson, API } from '../support/local-stack.ts';
 import { FAST_PACE, type SendingStack, startSendingStack } from '../support/sending-stack.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -55,19 +56,14 @@ describe('LGPD erasure of a debtor (local stack over HTTP)', () => {
   };
 
   it('leaves no item holding the phone, the name or a text of the debtor, keeps counters, and keeps refusing the phone', async () => {
-    // Prepare: a tenant whose instance posts its webhooks here, and a window that never opens in the test.
+    // Prepare: a tenant whose instance posts its webhooks here, and a window that does not open in the test.
     const tenant = await s.tenant({ ...FAST_PACE, allowInsecureCallbacks: true });
     await configureInstanceWebhook(s.test.container, {
       tenantId: tenant.tenantId,
       instanceId: tenant.instance,
       publicUrl: s.test.url,
     });
-    await setBusinessHours(s.test.container, tenant.tenantId, {
-      timezone: 'America/Sao_Paulo',
-      weekly: { 0: [{ start: '00:00', end: '00:01' }] },
-      nationalHolidays: false,
-      closedDates: [],
-    });
+    await setBusinessHours(s.test.container, tenant.tenantId, calendarClosedNow());
     const digits = `55119${String(Date.now()).slice(-8)}`;
     const phone = `+${digits}`;
     const name = 'Rosalinda Quixabeira';

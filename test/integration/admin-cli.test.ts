@@ -405,6 +405,87 @@ describe('admin CLI', () => {
     expect(listed.map((i: { id: string }) => i.id)).toEqual(['acme-1']);
   });
 
+  it('sets the per-debtor frequency caps, and refuses a negative one', async () => {
+    // Prepare
+    await admin(dataDir, 'tenant', 'create', '--id', 'caps');
+
+    // Act
+    const set = await admin(
+      dataDir,
+      'tenant',
+      'config',
+      '--tenant',
+      'caps',
+      '--max-reminders-per-debtor-per-day',
+      '2',
+      '--min-hours-between-reminders',
+      '4.5',
+      '--frequency-cap-types',
+      'overdue,upcoming,notification',
+    );
+    const bad = await admin(
+      dataDir,
+      'tenant',
+      'config',
+      '--tenant',
+      'caps',
+      '--min-hours-between-reminders=-1',
+    );
+    const emptied = await admin(dataDir, 'tenant', 'config', '--tenant', 'caps', '--frequency-cap-types', '');
+
+    // Assess
+    expect(set.code).toBe(0);
+    expect(json(set.stdout).config).toMatchObject({
+      maxRemindersPerDebtorPerDay: 2,
+      minHoursBetweenReminders: 4.5,
+      frequencyCapTypes: ['overdue', 'upcoming', 'notification'],
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('INVALID_CONFIG');
+    expect(json(emptied.stdout).config.frequencyCapTypes).toEqual([]);
+  });
+
+  it('adds a new number warming up, an old one without, and switches and restarts a ramp', async () => {
+    // Prepare
+    await admin(dataDir, 'tenant', 'create', '--id', 'ramp');
+    const add = (name: string, ...flags: string[]) =>
+      admin(
+        dataDir,
+        'instance',
+        'add',
+        '--tenant',
+        'ramp',
+        '--name',
+        name,
+        '--url',
+        'http://127.0.0.1:8082',
+        '--credential',
+        'env:EVOLUTION_API_KEY',
+        ...flags,
+      );
+    const warmup = (...flags: string[]) =>
+      admin(dataDir, 'instance', 'warmup', '--tenant', 'ramp', '--instance', 'nova', ...flags);
+
+    // Act
+    const fresh = await add('nova', '--warmup-first-day', '50');
+    const old = await add('antiga', '--no-warmup');
+    const both = await add('confusa', '--no-warmup', '--warmup-growth', '3');
+    const off = await warmup('--off');
+    const on = await warmup('--on', '--warmup-growth', '1.5', '--restart');
+    const nothing = await warmup();
+    const badGrowth = await warmup('--warmup-growth', '0.5');
+
+    // Assess
+    expect(json(fresh.stdout).warmup).toMatchObject({ enabled: true, firstDayLimit: 50, dailyGrowth: 2 });
+    expect(json(old.stdout).warmup).toMatchObject({ enabled: false });
+    expect(both.code).toBe(2);
+    expect(json(off.stdout).warmup).toMatchObject({ enabled: false, firstDayLimit: 50 });
+    expect(json(on.stdout).warmup).toMatchObject({ enabled: true, firstDayLimit: 50, dailyGrowth: 1.5 });
+    expect(nothing.code).toBe(2);
+    expect(badGrowth.code).toBe(1);
+    expect(badGrowth.stderr).toContain('crescimento diário do aquecimento');
+  });
+
   it("sets the creditor's name and CNPJ (formatted), refuses wrong check digits and clears them with ''", async () => {
     // Prepare
     await admin(dataDir, 'tenant', 'create', '--id', 'credor');

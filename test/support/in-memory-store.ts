@@ -46,6 +46,7 @@ import type {
   Store,
   StoredCallbackEvent,
   StoredSchedule,
+  WaitingStatus,
 } from '../../lib/ports/store.ts';
 
 /*
@@ -67,6 +68,13 @@ const has = (item: object, attribute: string): boolean =>
   (item as Record<string, unknown>)[attribute] !== undefined;
 
 const isText = (value: unknown): value is string => typeof value === 'string';
+
+/** How a contact waits (the deferred mark tells a frequency-cap deferral from a retry), if it does. */
+const waitingStatusOf = (contact: BillingContact | undefined): WaitingStatus | undefined => {
+  if (contact?.status === 'pending') return 'pending';
+  if (contact?.status === 'retry') return contact.deferred === true ? 'deferred' : 'retry';
+  return undefined;
+};
 const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
 /** Descending by `key`, ties by nothing (keys are unique). */
@@ -398,6 +406,12 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     async getDailyQuotaUsed(tenantId, day) {
       return counterValue(key('daily', tenantId, day));
     },
+    async reserveInstanceSend(tenantId, instanceId, day, limit, expiresAt) {
+      return counterIncrement(key('instance-day', tenantId, instanceId, day), 1, limit, expiresAt);
+    },
+    async getInstanceSends(tenantId, instanceId, day) {
+      return counterValue(key('instance-day', tenantId, instanceId, day));
+    },
     async countKeyRequest(keyId, budget, hourStart, limit, expiresAt) {
       return counterIncrement(
         key('rate', budget, keyId, hourStart.toISOString().slice(0, 13)),
@@ -606,6 +620,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       setExpiry(contact, expiresAt);
       contact.status = result.status;
       contact.updatedAt = result.at;
+      delete contact.deferred;
       switch (result.status) {
         case 'sent':
           Object.assign(contact, {
@@ -636,11 +651,19 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
     async skipOptedOutContact(queueId, position, at, expiresAt) {
       const contact = contactAt(queueId, position);
-      const previous = contact?.status;
-      if (!contact || (previous !== 'pending' && previous !== 'retry')) return undefined;
+      const previous = waitingStatusOf(contact);
+      if (!contact || !previous) return undefined;
       Object.assign(contact, { status: 'skipped_opt_out', updatedAt: at });
       setExpiry(contact, expiresAt);
       delete contact.retryAt;
+      delete contact.deferred;
+      return previous;
+    },
+    async deferContact(queueId, position, until, at) {
+      const contact = contactAt(queueId, position);
+      const previous = waitingStatusOf(contact);
+      if (!contact || !previous) return undefined;
+      Object.assign(contact, { status: 'retry', retryAt: until, deferred: true, updatedAt: at });
       return previous;
     },
     async listStuckContacts(queueId) {
@@ -651,12 +674,14 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     async summarizeContacts(queueId) {
       const byStatus: Partial<Record<ContactStatus, number>> = {};
       let failedAfterSend = 0;
+      let deferred = 0;
       let earliestRetryAt: string | null = null;
       const sending: BillingContact[] = [];
       for (const contact of contactsInOrder(queueId)) {
         const { status } = contact;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
         if (status === 'failed' && contact.providerMessageId) failedAfterSend += 1;
+        if (status === 'retry' && contact.deferred === true) deferred += 1;
         if (
           status === 'retry' &&
           isText(contact.retryAt) &&
@@ -666,20 +691,24 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         }
         if (status === 'sending') sending.push(copy(contact));
       }
-      return { byStatus, failedAfterSend, earliestRetryAt, sending };
+      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending };
     },
     async cancelUnsentContacts(queueId, at, expiresAt) {
       let cancelled = 0;
       let fromRetry = 0;
+      let fromDeferred = 0;
       for (const contact of contactsInOrder(queueId)) {
-        if (contact.status !== 'pending' && contact.status !== 'retry') continue;
-        if (contact.status === 'retry') fromRetry += 1;
+        const previous = waitingStatusOf(contact);
+        if (!previous) continue;
+        if (previous !== 'pending') fromRetry += 1;
+        if (previous === 'deferred') fromDeferred += 1;
         cancelled += 1;
         Object.assign(contact, { status: 'cancelled', updatedAt: at });
         delete contact.retryAt;
+        delete contact.deferred;
         setExpiry(contact, expiresAt);
       }
-      return { cancelled, fromRetry };
+      return { cancelled, fromRetry, fromDeferred };
     },
     async transitionQueue(queueId, from, to, fields, expiresAt) {
       const queue = queues.get(queueId);
@@ -786,6 +815,21 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         .sort(newestFirst((m) => `${m.at}#${m.id}`))
         .slice(0, limit)
         .map(copy);
+    },
+    async listRemindersSince(tenantId, phone, since, templateTypes) {
+      return [...messages.values()]
+        .filter(
+          (m) =>
+            m.tenantId === tenantId &&
+            m.phone === phone &&
+            m.direction === 'outbound' &&
+            m.at >= since &&
+            m.templateType !== null &&
+            templateTypes.includes(m.templateType) &&
+            !hasExpired(m),
+        )
+        .sort(newestFirst((m) => `${m.at}#${m.id}`))
+        .map((m) => m.at);
     },
     async getMessage(tenantId, instanceId, messageId) {
       const message = messages.get(key(tenantId, instanceId, messageId));
@@ -1013,22 +1057,24 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
     async cancelUnsentContact(queueId, position, at, expiresAt, reason) {
       const contact = contactAt(queueId, position);
-      const previous = contact?.status;
-      if (!contact || (previous !== 'pending' && previous !== 'retry')) return undefined;
+      const previous = waitingStatusOf(contact);
+      if (!contact || !previous) return undefined;
       Object.assign(contact, { status: 'cancelled', updatedAt: at, cancelReason: reason });
       delete contact.retryAt;
+      delete contact.deferred;
       setExpiry(contact, expiresAt);
       return previous;
     },
     async eraseContact(queueId, position, at, expiresAt) {
       const contact = contactAt(queueId, position);
       if (!contact) return { outcome: 'missing' };
-      const previous = contact.status;
-      if (previous === 'sending') return { outcome: 'in_flight' };
+      if (contact.status === 'sending') return { outcome: 'in_flight' };
+      const previous = waitingStatusOf(contact);
       Object.assign(contact, copy(erasedContactFields(contact, at)));
-      if (previous !== 'pending' && previous !== 'retry') return { outcome: 'erased', cancelledFrom: null };
+      if (!previous) return { outcome: 'erased', cancelledFrom: null };
       Object.assign(contact, { status: 'cancelled', cancelReason: 'erased', updatedAt: at });
       delete contact.retryAt;
+      delete contact.deferred;
       setExpiry(contact, expiresAt);
       return { outcome: 'erased', cancelledFrom: previous };
     },

@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { createRabbitMqQueue } from '../../lib/adapters/queue/rabbitmq-queue.ts';
 import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
-import { addInstance } from '../../lib/app/add-instance.ts';
+import { addInstance, type WarmupSettings } from '../../lib/app/add-instance.ts';
 import type { BillingConfig } from '../../lib/domain/types.ts';
 import type { EvolutionSimulator, SimSentMessage } from '../../lib/local/evolution-simulator/index.ts';
 import type { LocalRoles } from '../../lib/local/local-stack.ts';
@@ -63,8 +63,11 @@ export interface SendingStack {
   simulator: EvolutionSimulator;
   /** RabbitMQ only: the client-provided connection name of this stack's work queue. */
   connectionName: string;
-  /** A fresh tenant with its own simulator instance and the given pace (default FAST_PACE). */
-  tenant(config?: Partial<BillingConfig>): Promise<SendingTenant>;
+  /**
+   * A fresh tenant with its own simulator instance and the given pace (default FAST_PACE). The
+   * instance is an old number (no warm-up ramp) unless `warmup` says otherwise.
+   */
+  tenant(config?: Partial<BillingConfig>, warmup?: WarmupSettings): Promise<SendingTenant>;
   /** Posts a notification batch of `count` contacts; numbers are unique per call. Returns the queue id. */
   sendBatch(
     tenant: SendingTenant,
@@ -172,7 +175,7 @@ export const startSendingStack = async (
     test,
     simulator,
     connectionName,
-    tenant: async (config = FAST_PACE) => {
+    tenant: async (config = FAST_PACE, warmup = { enabled: false }) => {
       const created = await test.createTenant({ config });
       const instance = `inst-${created.tenantId}`;
       simulator.upsertInstance(instance, { state: 'open' });
@@ -182,6 +185,7 @@ export const startSendingStack = async (
         instanceName: instance,
         baseUrl: simulator.url,
         credentialRef: `plain:${simulator.apiKey}`,
+        warmup,
       });
       return { ...created, instance };
     },

@@ -52,6 +52,33 @@ describe('parseBillingConfigPatch (creditor and template lint)', () => {
   });
 });
 
+describe('parseBillingConfigPatch (per-debtor frequency cap)', () => {
+  it('starts every tenant at one reminder a day, 20 h apart, for overdue and upcoming', () => {
+    expect(DEFAULT_BILLING_CONFIG).toMatchObject({
+      maxRemindersPerDebtorPerDay: 1,
+      minHoursBetweenReminders: 20,
+      frequencyCapTypes: ['overdue', 'upcoming'],
+    });
+  });
+
+  it('takes 0 to turn a rule off, lists each type once, and refuses unknown types and a week-long gap', () => {
+    expect(
+      parseBillingConfigPatch({
+        maxRemindersPerDebtorPerDay: 0,
+        minHoursBetweenReminders: 0,
+        frequencyCapTypes: ['overdue', 'overdue', 'notification'],
+      }),
+    ).toEqual({
+      maxRemindersPerDebtorPerDay: 0,
+      minHoursBetweenReminders: 0,
+      frequencyCapTypes: ['overdue', 'notification'],
+    });
+    expect(refusal({ frequencyCapTypes: ['cobranca'] }).code).toBe('INVALID_CONFIG');
+    expect(refusal({ minHoursBetweenReminders: 169 }).message).toContain('minHoursBetweenReminders');
+    expect(refusal({ maxRemindersPerDebtorPerDay: 1.5 }).code).toBe('INVALID_CONFIG');
+  });
+});
+
 describe('creditorVariables', () => {
   it('gives the configured name and document as {{empresa}} and {{cnpj}}, and nothing unconfigured', () => {
     expect(creditorVariables({ creditorName: 'ACME Ltda', creditorDocument: '11.222.333/0001-81' })).toEqual({

@@ -97,7 +97,11 @@ describe('demo templates', () => {
   it('pass the collection rules (CDC) without a warning on the seeded demo tenant, even when strict', async () => {
     // Prepare
     const deps = inMemoryDeps();
-    await seedDemoTenant(deps, { evolutionUrl: 'http://127.0.0.1:8081', credentialRef: 'plain:demo' });
+    await seedDemoTenant(deps, {
+      evolutionUrl: 'http://127.0.0.1:8081',
+      credentialRef: 'plain:demo',
+      warmup: false,
+    });
 
     // Act
     const results = await Promise.all(

@@ -329,7 +329,7 @@ describe('infra synth', () => {
       {
         fn: 'WorkQueueSubscriberFunction',
         actions: [...READ_WRITE, 'sqs:SendMessage', 'ssm:GetParameter', ...SCHEDULES, ...CONSUMES],
-        indexes: [],
+        indexes: ['gsi1'],
         publishes: ['WorkQueue', 'CallbackQueue'],
       },
       {

@@ -107,6 +107,30 @@ describe('recordPayments', () => {
     expect((await deps.store.getQueue('qa'))?.status).toBe('pending');
   });
 
+  it('cancels a reminder the frequency cap deferred and takes it out of the deferred and retry counters', async () => {
+    // Prepare
+    const deps = await debtorDeps();
+    await seedQueue(deps, 'qa', 'scheduled', [
+      { status: 'pending', phone: ANA },
+      { status: 'pending', phone: BIA, invoice: 'NF-2' },
+    ]);
+    await deps.store.deferContact('qa', 0, '2026-03-03T12:00:00.000Z', deps.clock.now().toISOString());
+    await deps.store.updateQueueProgress('qa', { contactsPendingRetry: 1, contactsDeferred: 1 });
+
+    // Act
+    const [outcome] = await recordPayments(deps, ACME, [{ numero_fatura: 'NF-1' }]);
+
+    // Assess
+    expect(outcome).toMatchObject({ cancelled: 1 });
+    expect(await deps.store.getQueue('qa')).toMatchObject({
+      status: 'scheduled',
+      contactsCancelled: 1,
+      contactsPendingRetry: 0,
+      contactsDeferred: 0,
+    });
+    expect(await deps.store.getContact('qa', 0)).toMatchObject({ status: 'cancelled', cancelReason: 'paid' });
+  });
+
   it('counts a reminder claimed between its read and its cancellation as being sent, and leaves it to its pump', async () => {
     // Prepare: the pump claims the contact just before the cancellation's write.
     const deps = await debtorDeps();

@@ -18,10 +18,11 @@ const HOUR_MS = 3_600_000;
 const HOUR_START = 'hourStart';
 
 /**
- * The counters on the table: one item per counter (keys.dailyQuota, keys.keyRequests) holding its
- * value and a TTL; one item per tenant and hour (keys.tenantFigures) holding a number per figure,
- * each added to with ADD (an item's first ADD creates it). Neither dynalite nor DynamoDB deletes on time, so every read and write treats an
- * item past its TTL as absent; `clock` says what time it is (tests drive it).
+ * The counters on the table: one item per counter (keys.dailyQuota, keys.instanceSends,
+ * keys.keyRequests) holding its value and a TTL; one item per tenant and hour (keys.tenantFigures)
+ * holding a number per figure, each added to with ADD (an item's first ADD creates it). Neither
+ * dynalite nor DynamoDB deletes on time, so every read and write treats an item past its TTL as
+ * absent; `clock` says what time it is (tests drive it).
  */
 export const createDynamoDbCounterStore = (options: {
   client: DynamoDBDocumentClient;
@@ -100,6 +101,14 @@ export const createDynamoDbCounterStore = (options: {
 
     async getDailyQuotaUsed(tenantId, day) {
       return (await readCounter(keys.dailyQuota(tenantId, day), epochSeconds(clock.now()))).value;
+    },
+
+    reserveInstanceSend: (tenantId, instanceId, day, limit, expiresAt) =>
+      increment(keys.instanceSends(tenantId, instanceId, day), 1, limit, expiresAt),
+
+    async getInstanceSends(tenantId, instanceId, day) {
+      return (await readCounter(keys.instanceSends(tenantId, instanceId, day), epochSeconds(clock.now())))
+        .value;
     },
 
     countKeyRequest: (keyId, budget, hourStart, limit, expiresAt) =>

@@ -17,7 +17,7 @@ import {
   tableOperations,
   toEntity,
 } from './dynamodb-operations.ts';
-import { unsentContactCancellation } from './dynamodb-sending-store.ts';
+import { unsentContactCancellation, waitingStatusOf } from './dynamodb-sending-store.ts';
 import {
   contactsIndexSortKey,
   GSI1,
@@ -97,14 +97,14 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
     const e = new Expression();
     for (const [field, value] of Object.entries(erasedContactFields(toEntity<BillingContact>(item), at)))
       e.set(field, value);
-    const unsent = status === 'pending' || status === 'retry';
-    if (unsent) {
+    const waited = waitingStatusOf(item);
+    if (waited) {
       e.set('status', 'cancelled')
         .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
         .set('cancelReason', 'erased')
         .set('updatedAt', at)
         .set(TTL_ATTRIBUTE, ttlSeconds(expiresAt))
-        .remove('retryAt');
+        .remove('retryAt', 'deferred');
     }
     const written = await updateIfMatch({
       Key: keys.contact(queueId, position),
@@ -112,7 +112,7 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
       ReturnValues: 'NONE',
     });
     if (!written) return 'changed';
-    return { outcome: 'erased', cancelledFrom: unsent ? status : null };
+    return { outcome: 'erased', cancelledFrom: waited ?? null };
   };
 
   return {
@@ -147,12 +147,12 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
     },
 
     async cancelUnsentContact(queueId, position, at, expiresAt, reason) {
-      // ALL_OLD: the status it left tells the caller whether a retry stopped waiting.
+      // ALL_OLD: how it waited tells the caller which counters it leaves (retry, deferred).
       const before = await updateIfMatch({
         ...unsentContactCancellation(queueId, position, at, expiresAt, reason),
         ReturnValues: 'ALL_OLD',
       });
-      return before?.status === 'pending' || before?.status === 'retry' ? before.status : undefined;
+      return waitingStatusOf(before);
     },
 
     async eraseContact(queueId, position, at, expiresAt) {

@@ -9,9 +9,10 @@ import type {
   QueueCounter,
   QueueRunFields,
   QueueStatus,
+  TemplateType,
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { ConversationStore, SendingStore } from '../../ports/store.ts';
+import type { ConversationStore, SendingStore, WaitingStatus } from '../../ports/store.ts';
 import {
   Expression,
   type Item,
@@ -55,6 +56,13 @@ const messageItem = (message: ConversationMessage, expiresAt: string): Item =>
     [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
   });
 
+/** How a contact waited, from its item before a write that moved it out of pending or retry. */
+export const waitingStatusOf = (before: Item | undefined): WaitingStatus | undefined => {
+  if (before?.status === 'pending') return 'pending';
+  if (before?.status === 'retry') return before.deferred === true ? 'deferred' : 'retry';
+  return undefined;
+};
+
 /** SETs the item's expiry, or REMOVEs it (null: the item has work again and must never expire). */
 const setExpiry = (expression: Expression, expiresAt: string | null): Expression =>
   expiresAt === null
@@ -87,6 +95,7 @@ export const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
   'contactsUnknown',
   'contactsSkipped',
   'contactsStalled',
+  'contactsDeferred',
 ]);
 export const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
   'currentRate',
@@ -106,7 +115,7 @@ export function sentContact(
   claimed: BillingContact,
   result: Extract<ContactSendResult, { status: 'sent' }>,
 ): BillingContact {
-  const { retryAt: _retryAt, ...contact } = claimed;
+  const { retryAt: _retryAt, deferred: _deferred, ...contact } = claimed;
   return {
     ...contact,
     status: 'sent',
@@ -136,7 +145,8 @@ export function unsentContactCancellation(
     .set('status', 'cancelled')
     .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
     .set('updatedAt', at)
-    .remove('retryAt');
+    // A deferred reminder (a retry the frequency cap set) is no longer waiting either.
+    .remove('retryAt', 'deferred');
   // Settled: it expires with the tenant's retention, as every settling write does.
   setExpiry(e, expiresAt);
   if (reason) e.set('cancelReason', reason);
@@ -246,12 +256,14 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       });
       const byStatus: Partial<Record<ContactStatus, number>> = {};
       let failedAfterSend = 0;
+      let deferred = 0;
       let earliestRetryAt: string | null = null;
       const sending: BillingContact[] = [];
       for (const item of items) {
         const status = item.status as ContactStatus;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
         if (status === 'failed' && item.providerMessageId) failedAfterSend += 1;
+        if (status === 'retry' && item.deferred === true) deferred += 1;
         if (
           status === 'retry' &&
           typeof item.retryAt === 'string' &&
@@ -260,7 +272,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           earliestRetryAt = item.retryAt;
         if (status === 'sending') sending.push(toEntity<BillingContact>(item));
       }
-      return { byStatus, failedAfterSend, earliestRetryAt, sending };
+      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending };
     },
 
     async claimContact(queueId: string, position: number, now: string) {
@@ -289,7 +301,8 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       expiresAt: string | null,
       claimedAt?: string,
     ) {
-      const e = new Expression().set('status', result.status).set('updatedAt', result.at);
+      // The attempt is over: whatever it held back for, a deferral is spent.
+      const e = new Expression().set('status', result.status).set('updatedAt', result.at).remove('deferred');
       setExpiry(e, expiresAt);
       switch (result.status) {
         case 'sent':
@@ -334,16 +347,31 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         .set('status', 'skipped_opt_out')
         .set(GSI1.sk, contactsIndexSortKey('skipped_opt_out', position))
         .set('updatedAt', at)
-        .remove('retryAt');
+        .remove('retryAt', 'deferred');
       setExpiry(e, expiresAt);
       const status = e.name('status');
-      // ALL_OLD: the status it left tells the caller whether a retry stopped waiting.
+      // ALL_OLD: the status it left tells the caller which waiting counter gives it up.
       const before = await updateIfMatch({
         Key: keys.contact(queueId, position),
         ...e.update(`${status} IN (${e.value('pending')}, ${e.value('retry')})`),
         ReturnValues: 'ALL_OLD',
       });
-      return before?.status === 'pending' || before?.status === 'retry' ? before.status : undefined;
+      return waitingStatusOf(before);
+    },
+
+    async deferContact(queueId: string, position: number, until: string, at: string) {
+      const e = new Expression()
+        .set('status', 'retry')
+        .set('retryAt', until)
+        .set('deferred', true)
+        .set(GSI1.sk, contactsIndexSortKey('retry', position, until))
+        .set('updatedAt', at);
+      const before = await updateIfMatch({
+        Key: keys.contact(queueId, position),
+        ...e.update(`${e.name('status')} IN (${e.value('pending')}, ${e.value('retry')})`),
+        ReturnValues: 'ALL_OLD',
+      });
+      return waitingStatusOf(before);
     },
 
     async listStuckContacts(queueId: string) {
@@ -371,15 +399,17 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       });
       const changed = await mapBounded(unsent, CANCEL_CONCURRENCY, async (item) => {
         // Re-checked on the item: a contact claimed since the Query is left to its pump.
-        const out = await updateIfMatch({
+        const before = await updateIfMatch({
           ...unsentContactCancellation(queueId, Number(item.position), at, expiresAt),
-          ReturnValues: 'NONE',
+          ReturnValues: 'ALL_OLD',
         });
-        return out === undefined ? undefined : item.status;
+        return waitingStatusOf(before);
       });
+      const deferred = changed.filter((status) => status === 'deferred').length;
       return {
         cancelled: changed.filter((status) => status !== undefined).length,
-        fromRetry: changed.filter((status) => status === 'retry').length,
+        fromRetry: changed.filter((status) => status === 'retry').length + deferred,
+        fromDeferred: deferred,
       };
     },
 
@@ -574,6 +604,36 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         { keep: (item) => !hasExpired(item, clock.now()) },
       );
       return items.map((item) => toEntity<ConversationMessage>(item));
+    },
+
+    async listRemindersSince(
+      tenantId: string,
+      phone: string,
+      since: string,
+      templateTypes: readonly TemplateType[],
+    ) {
+      if (templateTypes.length === 0) return [];
+      const types = Object.fromEntries(templateTypes.map((type, i) => [`:type${i}`, type]));
+      const items = await queryAll({
+        IndexName: GSI1.name,
+        KeyConditionExpression: '#gpk = :gpk AND #gsk >= :since',
+        FilterExpression: `#direction = :outbound AND #templateType IN (${Object.keys(types).join(', ')})`,
+        ExpressionAttributeNames: {
+          '#gpk': GSI1.pk,
+          '#gsk': GSI1.sk,
+          '#direction': 'direction',
+          '#templateType': 'templateType',
+        },
+        ExpressionAttributeValues: {
+          ':gpk': indexPartitions.messages(tenantId, phone),
+          ':since': since,
+          ':outbound': 'outbound',
+          ...types,
+        },
+        ScanIndexForward: false,
+      });
+      // Past its retention a message is gone, for the cap as for every read.
+      return items.filter((item) => !hasExpired(item, clock.now())).map((item) => String(item.at));
     },
 
     async getMessage(tenantId: string, instanceId: string, messageId: string) {

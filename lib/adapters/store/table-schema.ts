@@ -110,6 +110,9 @@ export const keys = {
   optOutMarker: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'OPTOUTS' }),
   /** A tenant's messages reserved on its local day (YYYY-MM-DD). */
   dailyQuota: (tenantId: string, day: string) => counterKey(`DAILY#${tenantId}#${day}`),
+  /** Sends of a warming-up instance on the tenant's local day (YYYY-MM-DD): its ramp's cap. */
+  instanceSends: (tenantId: string, instanceId: string, day: string) =>
+    counterKey(`INSTDAY#${tenantId}#${instanceId}#${day}`),
   /**
    * An API key's requests of one budget in the UTC hour starting at `hourStart` (the hour as
    * `YYYY-MM-DDTHH`); the writes budget keeps the key it had before reads got their own.

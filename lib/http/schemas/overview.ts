@@ -93,6 +93,29 @@ export const statsResponseSchema = z
       'andamento aparecem a cada 30 s, no máximo.',
   });
 
+/** An instance's warm-up ramp as GET /instances shows it (null: no ramp, an old number). */
+const warmupSchema = z
+  .object({
+    enabled: z.literal(true),
+    start_date: z.string().openapi({ description: 'Dia 1 do aquecimento (aaaa-mm-dd, fuso do tenant).' }),
+    first_day_limit: z.number().int().openapi({ example: 30 }),
+    daily_growth: z.number().openapi({ description: 'Multiplicador diário (2 = dobra a cada dia).' }),
+    day: z.number().int().min(1).openapi({ description: 'Dia do aquecimento hoje (1 = o primeiro).' }),
+    daily_cap: counter().nullable().openapi({
+      description: 'Limite de hoje; null quando o aquecimento acabou (o ritmo do tenant é o limite).',
+    }),
+    sent_today: counter().openapi({ description: 'Envios de hoje contados no limite do aquecimento.' }),
+    complete: z
+      .boolean()
+      .openapi({ description: 'A rampa já passou do que o ritmo do tenant envia num dia.' }),
+  })
+  .nullable()
+  .openapi('InstanceWarmup', {
+    description:
+      'Aquecimento de um número novo: no máximo `first_day_limit` mensagens no primeiro dia, ' +
+      '`daily_growth` vezes mais a cada dia, até o ritmo do tenant ser o limite. null: sem aquecimento.',
+  });
+
 export const instancesResponseSchema = z
   .object({
     success: z.literal(true),
@@ -110,6 +133,7 @@ export const instancesResponseSchema = z
           .object({ message: z.string(), at: isoInstant() })
           .nullable()
           .openapi({ description: 'O último erro de envio de hoje.' }),
+        warmup: warmupSchema,
       }),
     ),
   })

@@ -1,9 +1,9 @@
 import type { Figures, HourFigures } from '../../domain/activity-figures.ts';
 
 /**
- * Atomic counters with a time to live, named by what they count: a tenant's daily message quota and
- * an API key's hourly requests (both with a limit), and a tenant's sending figures per hour (GET
- * /stats). How a counter is keyed is the adapter's business.
+ * Atomic counters with a time to live, named by what they count: a tenant's daily message quota,
+ * a warming-up instance's daily sends and an API key's hourly requests (all with a limit), and a
+ * tenant's sending figures per hour (GET /stats). How a counter is keyed is the adapter's business.
  */
 export interface CounterStore {
   /**
@@ -20,6 +20,20 @@ export interface CounterStore {
   ): Promise<CounterResult>;
   /** Messages reserved for the tenant's local `day` (0 when none, or the count expired). */
   getDailyQuotaUsed(tenantId: string, day: string): Promise<number>;
+  /**
+   * Reserves one send of a warming-up instance on the tenant's local `day` (YYYY-MM-DD) unless the
+   * day's total would pass `limit` (the ramp's cap). Atomic under concurrency; forgotten after
+   * `expiresAt`.
+   */
+  reserveInstanceSend(
+    tenantId: string,
+    instanceId: string,
+    day: string,
+    limit: number,
+    expiresAt: Date,
+  ): Promise<CounterResult>;
+  /** Sends reserved by the instance on the tenant's local `day` (0 when none, or the count expired). */
+  getInstanceSends(tenantId: string, instanceId: string, day: string): Promise<number>;
   /**
    * Counts one request of the key against one of its hourly budgets (`writes`: sends and control;
    * `reads`: status polls and listings) in the UTC hour starting at `hourStart`, unless that would

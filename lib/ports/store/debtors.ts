@@ -1,5 +1,6 @@
 import type { DebtorErasureCounts } from '../../domain/debtor-erasure.ts';
 import type { BillingContact, CancelReason, Page } from '../../domain/types.ts';
+import type { WaitingStatus } from './sending.ts';
 
 /**
  * One debtor across a tenant's queues: the reminders of a paid invoice (cancelled one by one) and
@@ -14,8 +15,9 @@ export interface DebtorStore {
   listContactIdentities(queueId: string): Promise<ContactIdentity[]>;
   /**
    * A contact not sent yet (`pending`, or `retry`) becomes `cancelled` with `reason`, to expire at
-   * `expiresAt` (settled: the tenant's retention runs), in one conditional write; the status it left,
-   * or undefined when it was neither (claimed, sent, gone...): a claimed send is never undone.
+   * `expiresAt` (settled: the tenant's retention runs), in one conditional write; how it waited
+   * (`deferred`: a retry the frequency cap set), or undefined when it did not (claimed, sent,
+   * gone...): a claimed send is never undone.
    */
   cancelUnsentContact(
     queueId: string,
@@ -23,7 +25,7 @@ export interface DebtorStore {
     at: string,
     expiresAt: string,
     reason: CancelReason,
-  ): Promise<'pending' | 'retry' | undefined>;
+  ): Promise<WaitingStatus | undefined>;
   /**
    * Replaces the contact's personal data with the marker (`erasedContactFields`); one not sent yet is
    * cancelled (reason `erased`, expiring at `expiresAt`) in the same write, a settled one keeps its
@@ -61,8 +63,8 @@ export interface DebtorStore {
 export type ContactIdentity = Pick<BillingContact, 'position' | 'status' | 'phone' | 'invoiceNumber'>;
 
 export type ContactErasure =
-  /** Erased; `cancelledFrom`: it had not been sent and is now cancelled. */
-  | { outcome: 'erased'; cancelledFrom: 'pending' | 'retry' | null }
+  /** Erased; `cancelledFrom`: it had not been sent (how it waited) and is now cancelled. */
+  | { outcome: 'erased'; cancelledFrom: WaitingStatus | null }
   /** Claimed by a pump (`sending`): left as it is, erase again once it settled. */
   | { outcome: 'in_flight' }
   /** No such contact. */

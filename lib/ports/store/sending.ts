@@ -13,7 +13,7 @@ import type {
 export interface SendingStore {
   /**
    * Contacts the pump may try now, in batch order after `afterPosition`: `pending`, and `retry`
-   * whose `retryAt` has come. Candidates only: the claim decides.
+   * (deferred ones included) whose `retryAt` has come. Candidates only: the claim decides.
    */
   listSendableContacts(
     queueId: string,
@@ -23,9 +23,10 @@ export interface SendingStore {
   ): Promise<BillingContact[]>;
   /**
    * Claims a contact before the gateway is called: `pending`, or `retry` due by `now`, becomes
-   * `sending` and `attempts` grows by one. undefined when it is not claimable (already claimed,
-   * sent, cancelled...), so a redelivered work item never sends a contact twice. A claimable
-   * contact has no expiry (only the writes that settle one give it one), so neither has the claim.
+   * `sending` and `attempts` grows by one (a `deferred` mark stays until the attempt's result).
+   * undefined when it is not claimable (already claimed, sent, cancelled...), so a redelivered work
+   * item never sends a contact twice. A claimable contact has no expiry (only the writes that settle
+   * one give it one), so neither has the claim.
    */
   claimContact(queueId: string, position: number, now: string): Promise<BillingContact | undefined>;
   /**
@@ -43,9 +44,9 @@ export interface SendingStore {
     expiresAt: string,
   ): Promise<boolean>;
   /**
-   * Records the attempt's result on a contact in `sending`; false when it was not in `sending` (or,
-   * given `claimedAt`, not by that claim any more). The contact expires at `expiresAt`, or never
-   * while null (a result that leaves it work: `pending`, `retry`).
+   * Records the attempt's result on a contact in `sending` (clearing a `deferred` mark); false when
+   * it was not in `sending` (or, given `claimedAt`, not by that claim any more). The contact expires
+   * at `expiresAt`, or never while null (a result that leaves it work: `pending`, `retry`).
    */
   finishContact(
     queueId: string,
@@ -64,7 +65,18 @@ export interface SendingStore {
     position: number,
     at: string,
     expiresAt: string,
-  ): Promise<'pending' | 'retry' | undefined>;
+  ): Promise<WaitingStatus | undefined>;
+  /**
+   * Holds a contact back without a claim (the per-debtor frequency cap): `pending`, or `retry`,
+   * becomes `retry` marked `deferred` with `retryAt` = `until`, attempts unchanged (still work: no
+   * expiry). The status it had, or undefined when it was neither (claimed, cancelled...).
+   */
+  deferContact(
+    queueId: string,
+    position: number,
+    until: string,
+    at: string,
+  ): Promise<WaitingStatus | undefined>;
   /** Contacts left in `sending` by a pump that died (index candidates confirmed by a consistent read). */
   listStuckContacts(queueId: string): Promise<BillingContact[]>;
   /**
@@ -75,14 +87,15 @@ export interface SendingStore {
    */
   summarizeContacts(queueId: string): Promise<ContactSummary>;
   /**
-   * `pending` and `retry` contacts become `cancelled`; how many changed, and how many of those
-   * were waiting in `retry` (the pending-retry counter gives them up). Each expires at `expiresAt`.
+   * `pending` and `retry` contacts become `cancelled`; how many changed, how many of those were
+   * waiting in `retry` (the pending-retry counter gives them up), and how many of these were
+   * deferred by the frequency cap (so does the deferred counter). Each expires at `expiresAt`.
    */
   cancelUnsentContacts(
     queueId: string,
     at: string,
     expiresAt: string,
-  ): Promise<{ cancelled: number; fromRetry: number }>;
+  ): Promise<{ cancelled: number; fromRetry: number; fromDeferred: number }>;
   /**
    * Moves the queue to `to` if its status is one of `from`, setting `fields` in the same write;
    * the updated queue, or undefined when the status did not match. Into a final status the caller
@@ -147,10 +160,18 @@ export interface SendingStore {
   listDueQueues(upTo: string, limit: number): Promise<BillingQueue[]>;
 }
 
+/**
+ * How a contact waited before it moved: `pending`, `retry` after a failed attempt, or `deferred`
+ * (in `retry`, held back by the frequency cap).
+ */
+export type WaitingStatus = 'pending' | 'retry' | 'deferred';
+
 /** What a strongly consistent read of all of a queue's contacts says (see `summarizeContacts`). */
 export interface ContactSummary {
   byStatus: Partial<Record<ContactStatus, number>>;
   failedAfterSend: number;
+  /** Contacts in `retry` held back by the frequency cap (`deferred`). */
+  deferred: number;
   /** The earliest `retryAt` among contacts in `retry`; null when none waits. */
   earliestRetryAt: string | null;
   /** Contacts in `sending` (claimed; the gateway may be on it right now, or its pump died). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GSI1, keys } from '../../../lib/adapters/store/table-schema.ts';
+import { GSI1, keys, TTL_ATTRIBUTE } from '../../../lib/adapters/store/table-schema.ts';
 import { ERASED_MARKER } from '../../../lib/domain/debtor-erasure.ts';
 import { DomainError } from '../../../lib/domain/errors.ts';
 import type { BillingContact, Campaign, ConversationMessage } from '../../../lib/domain/types.ts';
@@ -161,20 +161,31 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
     });
 
     describe('cancelUnsentContact', () => {
-      it('cancels a pending or retrying contact with its reason and says what it left', async () => {
-        // Prepare
+      it('cancels a pending, retrying or deferred contact with its reason and says how it waited', async () => {
+        // Prepare: contact 2 was held back by the frequency cap.
         const { store, tableItem } = await seeded([
           contact(0),
           contact(1, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z', attempts: 1 }),
+          contact(2),
         ]);
+        await store.deferContact('queue-1', 2, '2025-01-11T12:00:00.000Z', T0);
 
         // Act
         const fromPending = await store.cancelUnsentContact('queue-1', 0, AT, EXPIRES, 'paid');
         const fromRetry = await store.cancelUnsentContact('queue-1', 1, AT, EXPIRES, 'paid');
+        const fromDeferred = await store.cancelUnsentContact('queue-1', 2, AT, EXPIRES, 'paid');
         const again = await store.cancelUnsentContact('queue-1', 0, AT, EXPIRES, 'paid');
 
         // Assess
-        expect([fromPending, fromRetry, again]).toEqual(['pending', 'retry', undefined]);
+        expect([fromPending, fromRetry, fromDeferred, again]).toEqual([
+          'pending',
+          'retry',
+          'deferred',
+          undefined,
+        ]);
+        const deferred = await store.getContact('queue-1', 2);
+        expect(deferred).toMatchObject({ status: 'cancelled', cancelReason: 'paid' });
+        expect(deferred?.deferred ?? false).toBe(false);
         const retried = await store.getContact('queue-1', 1);
         expect(retried).toMatchObject({
           status: 'cancelled',
@@ -184,7 +195,10 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
         });
         expect(retried?.retryAt ?? null).toBeNull();
         if (tableItem) {
-          expect((await tableItem(keys.contact('queue-1', 1)))?.[GSI1.sk]).toBe('cancelled#0001');
+          const item = await tableItem(keys.contact('queue-1', 1));
+          expect(item?.[GSI1.sk]).toBe('cancelled#0001');
+          // Settled: it expires with the retention it was given.
+          expect(item?.[TTL_ATTRIBUTE]).toBe(Math.ceil(new Date(EXPIRES).getTime() / 1000));
         }
       });
 

@@ -276,6 +276,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           contact(3, { status: 'retry', retryAt: '2025-01-10T12:20:00.000Z' }),
           contact(4, { status: 'failed', providerMessageId: '3EB0FAILED' }),
           contact(5, { status: 'failed' }),
+          contact(6, { status: 'retry', retryAt: '2025-01-11T12:00:00.000Z', deferred: true }),
         ]);
         await store.putContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
 
@@ -288,15 +289,21 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
 
         // Assess
         expect(before).toMatchObject({
-          byStatus: { retry: 3, pending: 1, failed: 2 },
+          byStatus: { retry: 4, pending: 1, failed: 2 },
           failedAfterSend: 1,
+          deferred: 1,
           earliestRetryAt: '2025-01-10T12:10:00.000Z',
           sending: [],
         });
         expect(afterClaim.earliestRetryAt).toBe('2025-01-10T12:20:00.000Z');
-        expect(afterClaim.byStatus).toMatchObject({ retry: 2, sending: 1 });
+        expect(afterClaim.byStatus).toMatchObject({ retry: 3, sending: 1 });
         expect(afterClaim.sending.map((c) => [c.position, c.claimedAt])).toEqual([[2, claimed?.claimedAt]]);
-        expect(other).toMatchObject({ byStatus: { pending: 1 }, earliestRetryAt: null, sending: [] });
+        expect(other).toMatchObject({
+          byStatus: { pending: 1 },
+          deferred: 0,
+          earliestRetryAt: null,
+          sending: [],
+        });
       });
     });
 
@@ -630,6 +637,46 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
       });
     });
 
+    describe('listRemindersSince', () => {
+      it('lists when a phone was sent reminders of the given types since a time, newest first', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        const at = (minute: number) => `2025-01-10T12:${String(minute).padStart(2, '0')}:00.000Z`;
+        await store.recordMessage(message('old', { at: at(0) }), KEPT_UNTIL);
+        await store.recordMessage(message('overdue', { at: at(10) }), KEPT_UNTIL);
+        await store.recordMessage(message('upcoming', { at: at(20), templateType: 'upcoming' }), KEPT_UNTIL);
+        await store.recordMessage(
+          message('notice', { at: at(25), templateType: 'notification' }),
+          KEPT_UNTIL,
+        );
+        await store.recordMessage(message('reply', { at: at(30), direction: 'inbound' }), KEPT_UNTIL);
+        await store.recordMessage(message('beta', { tenantId: 'beta', at: at(31) }), KEPT_UNTIL);
+        await store.recordMessage(
+          message('other-phone', { phone: '+5511888880000', at: at(32) }),
+          KEPT_UNTIL,
+        );
+
+        // Act: eventually consistent, as the history index is
+        const reminders = await waitFor(
+          async () => {
+            const found = await store.listRemindersSince('acme', '+5511999990000', at(10), [
+              'overdue',
+              'upcoming',
+            ]);
+            return found.length === 2 ? found : undefined;
+          },
+          { timeoutMs: 5_000, what: 'the reminders to be listed' },
+        );
+        const notices = await store.listRemindersSince('acme', '+5511999990000', at(0), ['notification']);
+        const none = await store.listRemindersSince('acme', '+5511999990000', at(0), []);
+
+        // Assess: a reply quoting a reminder carries its type but is no reminder
+        expect(reminders).toEqual([at(20), at(10)]);
+        expect(notices).toEqual([at(25)]);
+        expect(none).toEqual([]);
+      });
+    });
+
     describe('skipOptedOutContact', () => {
       it('skips a pending or retry contact without a claim and says which it was', async () => {
         // Prepare
@@ -659,6 +706,95 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
       });
     });
 
+    describe('deferContact', () => {
+      it('holds a pending or retry contact back until a time without an attempt, and says how it waited', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([
+          contact(0),
+          contact(1, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z', attempts: 1 }),
+          contact(2, { status: 'sending' }),
+          contact(3, { status: 'sent' }),
+        ]);
+        const until = '2025-01-11T12:00:00.000Z';
+
+        // Act
+        const results = [
+          await store.deferContact('queue-1', 0, until, T0),
+          await store.deferContact('queue-1', 1, until, T0),
+          await store.deferContact('queue-1', 2, until, T0),
+          await store.deferContact('queue-1', 3, until, T0),
+          await store.deferContact('queue-1', 0, '2025-01-11T13:00:00.000Z', T0),
+        ];
+
+        // Assess: deferred again, it says so; claimed or sent contacts stay as they are
+        expect(results).toEqual(['pending', 'retry', undefined, undefined, 'deferred']);
+        expect(await store.getContact('queue-1', 0)).toMatchObject({
+          status: 'retry',
+          retryAt: '2025-01-11T13:00:00.000Z',
+          deferred: true,
+          attempts: 0,
+        });
+        expect(await store.getContact('queue-1', 1)).toMatchObject({
+          status: 'retry',
+          deferred: true,
+          attempts: 1,
+        });
+        expect((await store.getContact('queue-1', 2))?.status).toBe('sending');
+        if (tableItem) {
+          expect((await tableItem(keys.contact('queue-1', 1)))?.[GSI1.sk]).toBe(`retry#${until}#0001`);
+        }
+        expect(await store.listSendableContacts('queue-1', '2025-01-11T11:59:59.999Z', 10)).toEqual([]);
+        expect((await store.listSendableContacts('queue-1', until, 10)).map((c) => c.position)).toEqual([1]);
+        expect((await store.summarizeContacts('queue-1')).deferred).toBe(2);
+      });
+
+      it('keeps the mark through the claim, and the attempt’s result clears it', async () => {
+        // Prepare
+        const until = '2025-01-11T12:00:00.000Z';
+        const { store } = await seeded([contact(0), contact(1), contact(2)]);
+        for (const position of [0, 1, 2]) await store.deferContact('queue-1', position, until, T0);
+
+        // Act
+        const claimed = await Promise.all([0, 1, 2].map((p) => store.claimContact('queue-1', p, until)));
+        const [first, second, third] = claimed;
+        if (!first || !second || !third) throw new Error('a due deferred contact must be claimable');
+        await store.recordSent(
+          first,
+          { status: 'sent', providerMessageId: '3EB0D', remoteJid: 'x@s.whatsapp.net', at: until },
+          message('3EB0D', { at: until }),
+          KEPT_UNTIL,
+        );
+        await store.finishContact(
+          'queue-1',
+          1,
+          { status: 'retry', error: 'Connection Closed', at: until, retryAt: '2025-01-11T12:01:00.000Z' },
+          null,
+        );
+        await store.skipOptedOutContact('queue-1', 2, until, KEPT_UNTIL);
+
+        // Assess
+        expect(claimed.map((c) => c?.deferred)).toEqual([true, true, true]);
+        expect((await store.getContact('queue-1', 0))?.deferred).toBeUndefined();
+        expect(await store.getContact('queue-1', 1)).toMatchObject({ status: 'retry', attempts: 1 });
+        expect((await store.getContact('queue-1', 1))?.deferred).toBeUndefined();
+        expect((await store.getContact('queue-1', 2))?.status).toBe('sending');
+        expect((await store.summarizeContacts('queue-1')).deferred).toBe(0);
+      });
+
+      it('says a deferred contact skipped for an opt-out was deferred', async () => {
+        // Prepare
+        const { store } = await seeded([contact(0)]);
+        await store.deferContact('queue-1', 0, '2025-01-11T12:00:00.000Z', T0);
+
+        // Act
+        const was = await store.skipOptedOutContact('queue-1', 0, T0, KEPT_UNTIL);
+
+        // Assess
+        expect(was).toBe('deferred');
+        expect((await store.getContact('queue-1', 0))?.deferred).toBeUndefined();
+      });
+    });
+
     describe('cancelUnsentContacts', () => {
       it('cancels pending and retry contacts and leaves sent and sending ones alone', async () => {
         // Prepare
@@ -669,6 +805,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           contact(3, { status: 'sending' }),
           contact(4, { status: 'failed' }),
           ...Array.from({ length: 30 }, (_, i) => contact(5 + i)),
+          contact(35, { status: 'retry', retryAt: '2025-01-11T12:00:00.000Z', deferred: true }),
         ]);
         const at = '2025-01-10T12:40:00.000Z';
 
@@ -676,9 +813,10 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const changed = await store.cancelUnsentContacts('queue-1', at, KEPT_UNTIL);
         const again = await store.cancelUnsentContacts('queue-1', at, KEPT_UNTIL);
 
-        // Assess
-        expect(changed).toEqual({ cancelled: 32, fromRetry: 1 });
-        expect(again).toEqual({ cancelled: 0, fromRetry: 0 });
+        // Assess: a deferred contact waited in retry too
+        expect(changed).toEqual({ cancelled: 33, fromRetry: 2, fromDeferred: 1 });
+        expect(again).toEqual({ cancelled: 0, fromRetry: 0, fromDeferred: 0 });
+        expect((await store.getContact('queue-1', 35))?.deferred).toBeUndefined();
         const listed = (await store.listContacts('queue-1', { limit: 100 })).items;
         expect(listed.slice(0, 5).map((c) => c.status)).toEqual([
           'sent',
@@ -687,7 +825,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           'sending',
           'failed',
         ]);
-        expect(listed.filter((c) => c.status === 'cancelled')).toHaveLength(32);
+        expect(listed.filter((c) => c.status === 'cancelled')).toHaveLength(33);
         expect(listed[1]?.updatedAt).toBe(at);
         if (tableItem)
           expect((await tableItem(keys.contact('queue-1', 2)))?.[GSI1.sk]).toBe('cancelled#0002');

@@ -535,6 +535,45 @@ export function describeTenantStoreContract(makeStore: MakeStore): void {
         ]);
       });
 
+      it('lets exactly 30 of 40 concurrent sends of a warming-up instance through its cap of 30 a day', async () => {
+        // Prepare
+        const { store } = await freshStore();
+
+        // Act
+        const results = await Promise.all(
+          Array.from({ length: 40 }, () => store.reserveInstanceSend('acme', 'inst-1', day, 30, inAnHour())),
+        );
+
+        // Assess
+        expect(results.filter((r) => r.ok)).toHaveLength(30);
+        expect(results.filter((r) => !r.ok).every((r) => r.value === 30)).toBe(true);
+        expect(await store.getInstanceSends('acme', 'inst-1', day)).toBe(30);
+      });
+
+      it('keeps instances, tenants and days apart in the warm-up counts', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        await store.reserveInstanceSend('acme', 'inst-1', day, 1, inAnHour());
+
+        // Act
+        const sameDay = await store.reserveInstanceSend('acme', 'inst-1', day, 1, inAnHour());
+        const nextDay = await store.reserveInstanceSend('acme', 'inst-1', '2025-01-11', 1, inAnHour());
+        const otherInstance = await store.reserveInstanceSend('acme', 'inst-2', day, 1, inAnHour());
+        const otherTenant = await store.reserveInstanceSend('beta', 'inst-1', day, 1, inAnHour());
+
+        // Assess
+        expect([sameDay, nextDay, otherInstance, otherTenant]).toEqual([
+          { ok: false, value: 1 },
+          { ok: true, value: 1 },
+          { ok: true, value: 1 },
+          { ok: true, value: 1 },
+        ]);
+        expect(await store.getInstanceSends('acme', 'inst-1', day)).toBe(1);
+        expect(await store.getInstanceSends('acme', 'inst-3', day)).toBe(0);
+        // A tenant's daily quota is another counter.
+        expect(await store.getDailyQuotaUsed('acme', day)).toBe(0);
+      });
+
       it('counts key requests per key, budget and UTC hour up to the limit', async () => {
         // Prepare
         const { store } = await freshStore();
