@@ -36,6 +36,8 @@ export const benchStackEnv = (dataDir: string): Record<string, string> => ({
   SIMULATOR_PORT: '0',
   LOG_LEVEL: 'SILENT',
   BILLING_DEMO_API_KEY: BENCH_DEMO_KEY,
+  // The benches' Evolution is a simulator: the demo instance sends at its pace from the first day.
+  DEMO_INSTANCE_WARMUP: 'off',
 });
 export const API = '/api/v1/billing';
 
