@@ -31,6 +31,7 @@ import {
   type TableRow,
   waitFor,
 } from './ingest.ts';
+import { isClaim, requestKind } from './request-kind.ts';
 
 /**
  * Send benchmark (`npm run bench:send`), on the in-process local stack with its worker:
@@ -119,43 +120,11 @@ const postCampaign = async (
 const intervalsOf = (times: readonly number[]): number[] =>
   times.slice(1).map((t, i) => t - (times[i] as number));
 
-// biome-ignore lint/suspicious/noExplicitAny: marshalled SDK inputs, read for labels only
-type AnyInput = any;
-
-/** The claim is the one UpdateItem that sets `claimedAt` (dynamodb-sending-store.ts, claimContact). */
-const isClaim = (call: DynamoCall): boolean =>
-  call.command === 'UpdateItemCommand' &&
-  Object.values((call.input as AnyInput)?.ExpressionAttributeNames ?? {}).includes('claimedAt');
-
-/** The fixed words of a key (`QUEUE#<id>#CONTACTS` -> `QUEUE#CONTACTS`), ids left out. */
-const keyShape = (value: unknown): string =>
-  typeof value === 'string'
-    ? value
-        .split('#')
-        .filter((t) => /^[A-Z]+$/.test(t))
-        .join('#')
-    : '?';
-
-/** What a request was for, from its key: `UpdateItem QUEUE/CONTACT (claim)`, `Query gsi2 DUE#SCHEDULE`, ... */
-const requestKind = (call: DynamoCall): string => {
-  const input = call.input as AnyInput;
-  const command = call.command.replace(/Command$/, '');
-  if (command === 'Query') {
-    const partition = Object.values(input?.ExpressionAttributeValues ?? {})
-      .map((v) => (v as AnyInput)?.S)
-      .find((v) => typeof v === 'string' && /^[A-Z]+#/.test(v));
-    return `Query ${input?.IndexName ?? 'table'} ${keyShape(partition)}`;
-  }
-  const key = input?.Key ?? input?.Item;
-  if (!key) return command;
-  return `${command} ${keyShape(key.pk?.S)}/${keyShape(key.sk?.S)}${isClaim(call) ? ' (claim)' : ''}`;
-};
-
 /** Requests by kind, per message sent, largest first. */
 const kindsPerMessage = (calls: readonly DynamoCall[], messages: number): string =>
   Object.entries(
     calls.reduce<Record<string, number>>((acc, call) => {
-      const kind = requestKind(call);
+      const kind = requestKind(call.command, call.input);
       acc[kind] = (acc[kind] ?? 0) + 1;
       return acc;
     }, {}),
@@ -176,7 +145,9 @@ const spread = (values: readonly number[]): string =>
  * and the moment the gateway accepts.
  */
 const pumpTimings = (calls: readonly DynamoCall[], acceptances: readonly number[]) => {
-  const claims = calls.filter(isClaim).sort((a, b) => a.calledAt - b.calledAt);
+  const claims = calls
+    .filter((call) => isClaim(call.command, call.input))
+    .sort((a, b) => a.calledAt - b.calledAt);
   const claimStarts = claims.map((c) => c.calledAt);
   // From a claim's start to the end of the last request before the next claim: the send's own work.
   const work = claims.map((claim, k) => {
