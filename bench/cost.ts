@@ -22,6 +22,7 @@ import { createCallbackDelivererHandler } from '../lib/lambda/callback-deliverer
 import { createSweeperHandler } from '../lib/lambda/sweeper-handler.ts';
 import { startApiGatewayServer } from '../lib/local/api-gateway-server.ts';
 import { startEvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
+import type { SimWebhookDelivery } from '../lib/local/evolution-simulator/types.ts';
 import { loadRoutes } from '../lib/local/local-stack.ts';
 import { startWorker } from '../lib/local/worker.ts';
 import type { Store } from '../lib/ports/store.ts';
@@ -113,6 +114,9 @@ export interface ScenarioResult {
   /** What the run added, by item kind. */
   stored: Map<string, StoredKind>;
   callbacksReceived: number;
+  /** Webhook posts of the simulator, and of them the ones that repeat an earlier post (answered 5xx). */
+  webhookPosts: number;
+  webhookRetries: number;
   wallMs: number;
 }
 
@@ -175,6 +179,7 @@ interface CostBench {
   observer: Store;
   scanTable(): Promise<Map<string, StoredKind>>;
   pendingWebhooks(): number;
+  webhookDeliveries(): SimWebhookDelivery[];
 }
 
 /** Waits until nothing runs (no invocation, no webhook on its way) for half a second in a row. */
@@ -201,6 +206,7 @@ const runScenario = async (
 ): Promise<ScenarioResult> => {
   const { c, meter } = bench;
   const storedBefore = await bench.scanTable();
+  const postsBefore = bench.webhookDeliveries().length;
   const receivedBefore = callbacks?.received() ?? 0;
   meter.reset();
   const started = performance.now();
@@ -245,6 +251,7 @@ const runScenario = async (
   const tallies = meter.tallies();
   const usage = usageOf(tallies);
   const stored = storedDiff(await bench.scanTable(), storedBefore);
+  const posts = bench.webhookDeliveries().slice(postsBefore);
   return {
     label,
     sent: queue.contactsSent,
@@ -255,6 +262,8 @@ const runScenario = async (
     storedBytes: [...stored.values()].reduce((n, k) => n + k.storedBytes, 0),
     stored,
     callbacksReceived: (callbacks?.received() ?? 0) - receivedBefore,
+    webhookPosts: posts.length,
+    webhookRetries: posts.filter((p) => p.attempt > 1).length,
     wallMs,
   };
 };
@@ -428,7 +437,13 @@ export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutco
     const table = tableModelOf(tableDefinition(tableName));
     const side = createDynamoDbClient(c.config);
     closers.push(() => side.destroy());
-    meterDynamoDb(c.dynamo, { tableName, table, side, onRequest: meter.dynamoRequest });
+    meterDynamoDb(c.dynamo, {
+      tableName,
+      table,
+      side,
+      onRequest: meter.dynamoRequest,
+      onOwnRead: meter.ownRead,
+    });
     meter.instrument(c);
     // The API as API Gateway runs it: each request one invocation of its route's function.
     const api = await startApiGatewayServer({
@@ -486,6 +501,7 @@ export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutco
       observer,
       scanTable,
       pendingWebhooks: () => simulator.pendingWebhooks(),
+      webhookDeliveries: () => simulator.webhookDeliveries(),
     };
 
     console.log('cost bench: core (accept + send)');
@@ -502,7 +518,7 @@ export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutco
       console.log(
         `  ${r.label}: ${r.sent} of ${contacts} sent in ${fmt(r.wallMs / 1000)} s here (${fmt(
           (r.tallies.get('sender')?.durationMs ?? 0) / 1000 / 60,
-        )} min of sender time on AWS), ${r.queue.contactsDelivered} delivered, ${r.queue.contactsRead} read, ${r.callbacksReceived} callbacks`,
+        )} min of sender time on AWS), ${r.queue.contactsDelivered} delivered, ${r.queue.contactsRead} read, ${r.webhookPosts} webhook posts (${r.webhookRetries} of them retries), ${r.callbacksReceived} callbacks`,
       );
     printCostTable(core, allIn);
     printFunctions(core, infra);

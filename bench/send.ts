@@ -82,6 +82,9 @@ const ACCURACY_RUNS: AccuracyRun[] = [
   },
 ];
 
+/** Issue 12: the mean interval within 1 % of the configured one (it was 2 %). */
+const MEAN_INTERVAL_TOLERANCE = 0.01;
+
 const INSTANCES = 10;
 const PER_INSTANCE_PER_MINUTE = 300;
 const WINDOW_MS = 60_000;
@@ -350,9 +353,9 @@ export const runSend = async (): Promise<number> => {
       const deviation = (a.mean - a.target) / a.target;
       rows.push({
         figure: `(a) ${a.run.label}: mean interval (${a.sent} sends)`,
-        target: `${fmt(a.target, 0)} ms ±2%`,
+        target: `${fmt(a.target, 0)} ms ±${MEAN_INTERVAL_TOLERANCE * 100}%`,
         measured: `${fmt(a.mean)} ms (${deviation >= 0 ? '+' : ''}${fmt(deviation * 100, 2)}%)`,
-        pass: Math.abs(deviation) <= 0.02,
+        pass: Math.abs(deviation) <= MEAN_INTERVAL_TOLERANCE,
       });
       rows.push({
         figure: `(a) ${a.run.label}: minimum interval between gateway calls`,
@@ -362,9 +365,11 @@ export const runSend = async (): Promise<number> => {
         pass: a.callMin >= a.floor - 1,
       });
       rows.push({
+        // What WhatsApp sees: issue 12 holds the floor here too, request jitter included.
         figure: `(a) ${a.run.label}: minimum interval at the gateway's arrival`,
-        target: '',
+        target: `>= ${fmt(a.floor, 0)} ms`,
         measured: `${fmt(a.min)} ms (max ${fmt(a.max)} ms)`,
+        pass: a.min >= a.floor,
       });
     }
     const efficiency = tp.sent / tp.ideal;

@@ -48,8 +48,13 @@ export interface DynamoMeterOptions {
   table: TableModel;
   /** A client of the same endpoint for the meter's own reads (never metered). */
   side: DynamoDBClient;
-  /** Called in the caller's async context once a request is sized; `overheadMs` is the meter's own time. */
-  onRequest(request: MeteredRequest, overheadMs: number): void;
+  /** Called in the caller's async context once a request is sized. */
+  onRequest(request: MeteredRequest): void;
+  /**
+   * Called in the caller's async context around each of the meter's own reads, so the time they
+   * add can be left out of the caller's duration.
+   */
+  onOwnRead?(phase: 'start' | 'end'): void;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: SDK inputs and outputs of several commands, read by shape
@@ -96,13 +101,12 @@ export const meterDynamoDb = (client: DynamoDBDocumentClient, options: DynamoMet
           : documentClient
             ? toItem(value as Record<string, unknown>)
             : (value as Item);
-      let overheadMs = 0;
       const timed = async <T>(work: () => Promise<T>): Promise<T> => {
-        const started = performance.now();
+        options.onOwnRead?.('start');
         try {
           return await work();
         } finally {
-          overheadMs += performance.now() - started;
+          options.onOwnRead?.('end');
         }
       };
       const getItem = (key: Item) =>
@@ -129,7 +133,7 @@ export const meterDynamoDb = (client: DynamoDBDocumentClient, options: DynamoMet
           return found;
         });
       const report = (request: Omit<MeteredRequest, 'command' | 'input'>) =>
-        options.onRequest({ command, input, ...request }, overheadMs);
+        options.onRequest({ command, input, ...request });
       const writes = (costs: WriteCost[], conditionFailed = false) => {
         const indexWriteUnits: Record<string, number> = {};
         for (const cost of costs)

@@ -78,6 +78,11 @@ const emptyTally = (): Tally => ({
   emfBytes: 0,
 });
 
+/** The one function that runs concurrently with the others: the pump, which mostly waits. */
+const SENDER = 'sender';
+/** Invocations of the other functions queued at most before the pump's waits slow down. */
+const MAX_BACKLOG = 4;
+
 /** The tally of work done outside any invocation: the local worker's polls. */
 export const BACKGROUND = 'local background polls (crons on AWS)';
 /** The local stand-ins for AWS services (the store-backed scheduler writes the table; AWS's does not). */
@@ -86,8 +91,13 @@ export const isStandIn = (bucket: string): boolean => bucket.startsWith('local s
 
 interface Invocation {
   memoryMb: number;
+  /** Pacing waits asked for (ms), and the part of them skipped (not waited here). */
   sleptMs: number;
+  skippedMs: number;
+  /** Wall time while at least one of the meter's own reads was running (ms). */
   meterMs: number;
+  ownReads: number;
+  ownReadsSince: number;
   /** Its own EMF buffer, as a Lambda container has while it runs one invocation. */
   metrics: Metrics;
 }
@@ -179,13 +189,63 @@ export class CostMeter {
   /** Real time plus every sleep skipped so far. */
   readonly clock: Clock = { now: () => new Date(Date.now() + this.#skippedMs) };
 
-  /** Skips the wait: the clock moves on by `ms` and the running invocation is billed it. */
+  /**
+   * Skips the wait: the clock moves on by `ms` and the running invocation is billed it. It waits for
+   * real only while the other functions' invocations queue up (see `invoke`), so the pump does not
+   * outrun what its sends set off; the part waited is in the wall time, the rest is skipped.
+   */
   readonly sleep = async (ms: number): Promise<void> => {
     const wait = Math.max(0, ms);
-    this.#skippedMs += wait;
-    const invocation = this.#scope.getStore()?.invocation;
-    if (invocation) invocation.sleptMs += wait;
+    const started = performance.now();
+    while (this.#backlog() > MAX_BACKLOG && performance.now() - started < wait)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     await new Promise((resolve) => setImmediate(resolve));
+    const skipped = Math.max(0, wait - (performance.now() - started));
+    this.#skippedMs += skipped;
+    const invocation = this.#scope.getStore()?.invocation;
+    if (invocation) {
+      invocation.sleptMs += wait;
+      invocation.skippedMs += skipped;
+    }
+  };
+
+  /**
+   * One invocation at a time for every function but the sender: in AWS each runs on its own share
+   * of a CPU, here they would share this process's and each one's wall time would grow with the
+   * crowd. Waiting for the turn is not billed (it stands for the time before Lambda invokes).
+   */
+  #turnTaken = false;
+  readonly #turns: Array<() => void> = [];
+
+  #backlog(): number {
+    return this.#turns.length + (this.#turnTaken ? 1 : 0);
+  }
+
+  async #takeTurn(): Promise<void> {
+    if (!this.#turnTaken) {
+      this.#turnTaken = true;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#turns.push(resolve));
+  }
+
+  #passTurn(): void {
+    const next = this.#turns.shift();
+    if (next) next();
+    else this.#turnTaken = false;
+  }
+
+  /** The meter's own reads of the running invocation (dynamodb-meter.ts): their wall time is not billed. */
+  readonly ownRead = (phase: 'start' | 'end'): void => {
+    const invocation = this.#scope.getStore()?.invocation;
+    if (!invocation) return;
+    if (phase === 'start') {
+      if (invocation.ownReads === 0) invocation.ownReadsSince = performance.now();
+      invocation.ownReads += 1;
+    } else {
+      invocation.ownReads -= 1;
+      if (invocation.ownReads === 0) invocation.meterMs += performance.now() - invocation.ownReadsSince;
+    }
   };
 
   /** Metrics as CloudWatch EMF, buffered per invocation (as each Lambda container buffers its own). */
@@ -217,11 +277,16 @@ export class CostMeter {
     const invocation: Invocation = {
       memoryMb: this.#infra.memoryMb(fn),
       sleptMs: 0,
+      skippedMs: 0,
       meterMs: 0,
+      ownReads: 0,
+      ownReadsSince: 0,
       metrics: createEmfMetrics({ serviceName: 'billing', clock: this.clock }),
     };
-    const started = performance.now();
+    const serial = fn !== SENDER;
     this.#inFlight += 1;
+    if (serial) await this.#takeTurn();
+    const started = performance.now();
     try {
       return await this.#scope.run({ bucket: fn, invocation }, async () => {
         try {
@@ -232,8 +297,9 @@ export class CostMeter {
         }
       });
     } finally {
+      if (serial) this.#passTurn();
       this.#inFlight -= 1;
-      const durationMs = performance.now() - started - invocation.meterMs + invocation.sleptMs;
+      const durationMs = performance.now() - started - invocation.meterMs + invocation.skippedMs;
       const tally = this.#tally(fn);
       tally.invocations += 1;
       tally.durationMs += Math.ceil(durationMs);
@@ -252,9 +318,7 @@ export class CostMeter {
   }
 
   /** The DynamoDB meter's report of one request (dynamodb-meter.ts). */
-  readonly dynamoRequest = (request: MeteredRequest, overheadMs: number): void => {
-    const invocation = this.#scope.getStore()?.invocation;
-    if (invocation) invocation.meterMs += overheadMs;
+  readonly dynamoRequest = (request: MeteredRequest): void => {
     const tally = this.#current();
     const indexUnits = Object.values(request.indexWriteUnits).reduce((n, u) => n + u, 0);
     tally.dynamoRequests += 1;
