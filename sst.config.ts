@@ -26,12 +26,15 @@ export default $config({
     await import('./infra/secrets.ts');
     const { release } = await import('./infra/scheduler.ts');
     const { api } = await import('./infra/api.ts');
+    // After the API: the site is built with its URL, and hands the API its origin for CORS.
+    const { dashboardSite } = await import('./infra/dashboard.ts');
     await import('./infra/sender.ts');
     await import('./infra/callbacks.ts');
     await import('./infra/cron.ts');
     const { alarmTopic, dashboard } = await import('./infra/alarms.ts');
     return {
       api: api.url,
+      operatorDashboard: dashboardSite.url,
       table: table.name,
       workQueue: workQueue.url,
       release: release.name,

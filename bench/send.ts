@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { addInstance } from '../lib/app/add-instance.ts';
 import { configureTenant } from '../lib/app/configure-tenant.ts';
 import { controlQueue } from '../lib/app/control-queue.ts';
-import { createApiKey } from '../lib/app/create-api-key.ts';
-import { createTenant } from '../lib/app/create-tenant.ts';
-import { DEMO_TEMPLATES, DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
-import { setTemplate } from '../lib/app/set-template.ts';
+import { DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
 import { type Container, createContainer, createDynamoDocumentClient } from '../lib/composition.ts';
 import type { BillingConfig } from '../lib/domain/types.ts';
-import { type SimSentMessage, startEvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
+import {
+  type EvolutionSimulator,
+  type SimSentMessage,
+  startEvolutionSimulator,
+} from '../lib/local/evolution-simulator/index.ts';
 import { startWorker, type Worker } from '../lib/local/worker.ts';
 import type { Store } from '../lib/ports/store.ts';
 import {
@@ -31,6 +31,7 @@ import {
   type TableRow,
   waitFor,
 } from './ingest.ts';
+import { createInstanceTenants } from './instance-tenants.ts';
 import { isClaim, requestKind } from './request-kind.ts';
 
 /**
@@ -224,30 +225,17 @@ const accuracyRun = async (bench: Bench, run: AccuracyRun, index: number) => {
 };
 
 /** (b) and (c): ten tenants, each with its own instance and queue, all pumps at once for a minute. */
-const throughputRun = async (bench: Bench, simulatorUrl: string, upsert: (name: string) => void) => {
+const throughputRun = async (bench: Bench, simulator: EvolutionSimulator) => {
   const { c } = bench;
-  const queues: Array<{ tenantId: string; queueId: string }> = [];
-  // One tenant per instance: a campaign goes to its tenant's first active instance, so one queue per
-  // instance needs one tenant per instance.
-  for (let i = 0; i < INSTANCES; i++) {
-    const tenantId = `bench-t${i}`;
-    await createTenant(c, {
-      id: tenantId,
-      config: { messagesPerMinute: PER_INSTANCE_PER_MINUTE, minIntervalSeconds: 0.2, jitterSeconds: 0 },
-    });
-    await setTemplate(c, tenantId, 'notification', DEMO_TEMPLATES.notification);
-    upsert(`bench-${i}`);
-    await addInstance(c, {
-      tenantId,
-      id: `wa-bench-${i}`,
-      instanceName: `bench-${i}`,
-      baseUrl: simulatorUrl,
-      credentialRef: 'env:EVOLUTION_API_KEY',
-    });
-    const { key } = await createApiKey(c, { tenantId, name: 'bench' });
-    const queueId = await postCampaign(bench, key, `bench-throughput-${i}`, CONTACTS_PER_QUEUE, 200 + i);
-    queues.push({ tenantId, queueId });
-  }
+  const queues = await createInstanceTenants(c, {
+    label: 'throughput',
+    count: INSTANCES,
+    contacts: CONTACTS_PER_QUEUE,
+    config: { messagesPerMinute: PER_INSTANCE_PER_MINUTE, minIntervalSeconds: 0.2, jitterSeconds: 0 },
+    simulator,
+    apiUrl: bench.url,
+    firstBatchNo: 200,
+  });
 
   bench.accepted.length = 0;
   bench.calls.length = 0;
@@ -266,9 +254,7 @@ const throughputRun = async (bench: Bench, simulatorUrl: string, upsert: (name: 
   for (const q of queues) await controlQueue(c, q.tenantId, q.queueId, 'pause');
   await worker.stop();
 
-  const perInstance = Array.from({ length: INSTANCES }, (_, i) =>
-    inWindow.filter((a) => a.instance === `bench-${i}`),
-  );
+  const perInstance = queues.map((q) => inWindow.filter((a) => a.instance === q.instanceName));
   const firstSends = perInstance.map((list) => (list[0]?.at ?? Number.NaN) - t0);
   const steadyIntervals = perInstance.map((list) => mean(intervalsOf(list.map((a) => a.at))));
   return {
@@ -346,7 +332,7 @@ export const runSend = async (): Promise<number> => {
     console.log(
       `send bench (b, c): ${INSTANCES} instances x ${PER_INSTANCE_PER_MINUTE}/min for ${WINDOW_MS / 1000} s`,
     );
-    const tp = await throughputRun(bench, simulator.url, (name) => void simulator.upsertInstance(name));
+    const tp = await throughputRun(bench, simulator);
 
     const rows: TableRow[] = [];
     for (const a of accuracy) {

@@ -1,14 +1,14 @@
 import { API_TIMEOUT_SECONDS } from '../lib/app/api-timeout.ts';
 import type { RouteAuth } from '../lib/http/route.ts';
-import { ROUTES } from '../lib/http/routes/index.ts';
+import { DEPLOYED_ROUTES } from '../lib/http/routes/index.ts';
 import { type AppFunctionOptions, appFunctionArgs, type FunctionAccess, TABLE_ACTIONS } from './runtime.ts';
 import { schedulerEnvironment, schedulerPermissions } from './scheduler.ts';
 import { logRetention } from './stage.ts';
 
 /**
- * The HTTP API (design section 6): every operation of the route list (lib/http/routes/index.ts), each
- * to its route's entry point functions/<name>.handler. One function per entry point, shared by its
- * routes. Authentication and the per-key hourly limit are ours (HTTP APIs have no API keys or usage
+ * The HTTP API (design section 6): every operation of the deployed routes (lib/http/routes/index.ts;
+ * the dashboard is a static site instead, infra/dashboard.ts), each to its route's entry point
+ * functions/<name>.handler. One function per entry point, shared by its routes. Authentication and the per-key hourly limit are ours (HTTP APIs have no API keys or usage
  * plans). Paths are declared once, without a trailing slash: API Gateway does not fold one, and
  * whether it accepts `/x/` route keys at all is unverified (CDK refuses them, SAM strips the slash).
  * The slash spellings reach the `$default` route instead, whose function answers 308 to the
@@ -54,7 +54,7 @@ const throttleSettings = (
 });
 
 /** Route keys with their own budget: every operation that is not an ERP route. */
-const routeThrottles = ROUTES.flatMap((route) => route.operations)
+const routeThrottles = DEPLOYED_ROUTES.flatMap((route) => route.operations)
   .filter((operation) => throttleOf(operation.auth) !== 'erp')
   .map(
     (operation): aws.types.input.apigatewayv2.StageRouteSetting => ({
@@ -90,9 +90,28 @@ export const apiFunctionName = (fn: string) =>
     .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
     .join('')}`;
 
+/**
+ * The one origin browsers may call the API from: the operator dashboard's static site. The site is
+ * built with the API's URL, so it is declared after the API (infra/dashboard.ts) and hands its URL
+ * in through `allowDashboardOrigin`; Pulumi waits for the promise, and the resources depend on each
+ * other one way only (the API on the site's CloudFront distribution, the site's build on the API).
+ */
+let dashboardOriginDeclared: (origin: $util.Input<string>) => void = () => undefined;
+const dashboardOrigin = new Promise<$util.Input<string>>((resolve) => {
+  dashboardOriginDeclared = resolve;
+});
+export const allowDashboardOrigin = (origin: $util.Input<string>): void => dashboardOriginDeclared(origin);
+
 export const api = new sst.aws.ApiGatewayV2('Api', {
-  // Called server to server by ERPs; the docs page is served from the API's own origin.
-  cors: false,
+  // The dashboard sends the key header and JSON bodies, with the methods of its pages (reads,
+  // control and opt-outs by POST, an opt-out removed by DELETE). ERPs call server to server, and the
+  // docs page is served from the API's own origin: neither needs CORS.
+  cors: {
+    allowOrigins: [$util.output(dashboardOrigin)],
+    allowMethods: ['GET', 'POST', 'DELETE'],
+    allowHeaders: ['content-type', 'x-billing-api-key'],
+    maxAge: '1 day',
+  },
   accessLog: { retention: logRetention },
   transform: {
     // A function, not an object: SST merges an object shallowly, which would drop the log destination.
@@ -133,11 +152,10 @@ export const API_ACCESS: Readonly<Record<string, FunctionAccess & { defers?: boo
   'list-queues': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
   'list-events': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
   optouts: { table: [...AUTH, ...READ, ...WRITE], indexes: ['gsi1'] },
-  // The operator dashboard: its static files, and the reads behind its pages (queues, contacts and
-  // opt-outs listed through gsi1; a contact's conversation by phone through gsi1).
-  dashboard: { table: [] },
+  // The reads behind the operator dashboard's pages (queues, contacts and opt-outs listed through
+  // gsi1; a contact's conversation by phone through gsi1; the figures are one Query of the table).
   me: { table: [...AUTH, ...READ] },
-  stats: { table: [...AUTH, ...READ], indexes: ['gsi1'] },
+  stats: { table: [...AUTH, ...READ] },
   instances: { table: [...AUTH, ...READ], indexes: ['gsi1'] },
   'contact-detail': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
   // Pause, resume (republish or defer), cancel.
@@ -163,7 +181,7 @@ const accessOf = (fn: string) => {
 
 /** The function of each route's entry point, by route name. */
 export const apiFunctions = Object.fromEntries(
-  ROUTES.map(({ name: fn }) => [
+  DEPLOYED_ROUTES.map(({ name: fn }) => [
     fn,
     new sst.aws.Function(
       apiFunctionName(fn),
@@ -188,7 +206,7 @@ export const trailingSlashFunction = new sst.aws.Function(
 );
 
 routesDeclared([
-  ...ROUTES.flatMap((route) => {
+  ...DEPLOYED_ROUTES.flatMap((route) => {
     const fn = apiFunctions[route.name];
     if (!fn) throw new Error(`No function for route ${route.name}`);
     // An ARN as handler: SST wires the integration and invoke permission to the existing function.

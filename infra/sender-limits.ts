@@ -21,18 +21,28 @@ export const SENDER_TIMEOUT_SECONDS = 300;
 export const SENDER_BUDGET_SECONDS = 240;
 
 /**
- * 256 MB: the sender is I/O-bound (DynamoDB, the Evolution gateway) and spends most of its time
- * waiting for the instance's pacing slot, and Lambda bills that waiting by memory x wall time.
- * At ~3.5 s per message (the default pace) 256 MB costs ~0.9 GB-s per message; 1024 MB would cost
- * four times as much for no faster WhatsApp delivery. Raise it only if init time or JSON work shows up.
+ * 256 MB, measured against 128 (bench/README.md, "Sender memory"): the bundled sender alone is at
+ * ~106 MB of resident memory after init (5.8 MB bundle, 28 MB of heap), which leaves 128 MB no room
+ * for the sockets and buffers of ten pumps at once, and 128 MB gets 7% of a vCPU. Lambda bills the
+ * pacing waits by memory x wall time, but one invocation now waits for up to SENDER_BATCH_SIZE
+ * instances at once, which divides that cost far more than halving the memory would.
  */
 export const SENDER_MEMORY_MB = 256;
 
 /**
- * Pumps running at once. Each pump serves one WhatsApp instance (FIFO group), so this is also how many
- * instances send in parallel; the event source mapping accepts 2..1000.
+ * Sender invocations running at once (the event source mapping accepts 2..1000). Each runs the pumps
+ * of up to SENDER_BATCH_SIZE instances (FIFO groups), so the ceiling of instances sending at once is
+ * SENDER_MAX_CONCURRENCY x SENDER_BATCH_SIZE = 100; past it, instances take turns: every run ends
+ * after its budget and puts its queue at the back of the work queue (bench/README.md, fairness).
  */
 export const SENDER_MAX_CONCURRENCY = 10;
+
+/**
+ * Work items per invocation: 10, the most an SQS FIFO event source hands over. The records of one
+ * group (instance) run one after another, the groups at once (lib/lambda/fifo-groups.ts): one
+ * invocation pays for the pacing waits of up to ten instances instead of one.
+ */
+export const SENDER_BATCH_SIZE = 10;
 
 /** Global ceiling of the sender function (reserved concurrency), never below SENDER_MAX_CONCURRENCY. */
 export const SENDER_RESERVED_CONCURRENCY = 10;

@@ -2,6 +2,7 @@ import { workQueue } from './queues.ts';
 import { appFunctionArgs, TABLE_ACTIONS } from './runtime.ts';
 import { schedulerEnvironment, schedulerPermissions } from './scheduler.ts';
 import {
+  SENDER_BATCH_SIZE,
   SENDER_BUDGET_SECONDS,
   SENDER_MAX_CONCURRENCY,
   SENDER_MEMORY_MB,
@@ -10,8 +11,9 @@ import {
 } from './sender-limits.ts';
 
 /**
- * The sender: the work queue's only consumer (functions/sender.ts), one work item (one queue's pump)
- * per invocation, with partial batch responses so a failed item alone comes back.
+ * The sender: the work queue's only consumer (functions/sender.ts), up to SENDER_BATCH_SIZE work items
+ * per invocation, the pumps of different instances at once, with partial batch responses so a failed
+ * item (and the ones behind it in its instance's group) alone comes back.
  *
  * Two limits, on purpose (design section 8):
  * - `maximumConcurrency` on the event source mapping is the real limiter. The SQS poller honours it and
@@ -29,9 +31,11 @@ export const sender = workQueue.subscribe(
     memory: `${SENDER_MEMORY_MB} MB`,
     concurrency: { reserved: SENDER_RESERVED_CONCURRENCY },
     // Sends through the instance's gateway (its credential), publishes continuations and callbacks;
-    // receive/delete on the work queue come with the subscription.
+    // receive/delete on the work queue come with the subscription. gsi1: a phone's reminders (the
+    // per-debtor frequency cap) and a queue's contacts left in `sending`.
     access: {
       table: [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write],
+      indexes: ['gsi1'],
       publishes: ['work', 'callbacks'],
       readsGatewayCredentials: true,
     },
@@ -39,8 +43,8 @@ export const sender = workQueue.subscribe(
     permissions: schedulerPermissions,
   }),
   {
-    // One item per invocation: a pump uses the whole time budget, a second item would get none.
-    batch: { size: 1, partialResponses: true },
+    // Several instances' pumps per invocation: they wait for their pacing slots together.
+    batch: { size: SENDER_BATCH_SIZE, partialResponses: true },
     transform: {
       eventSourceMapping: { scalingConfig: { maximumConcurrency: SENDER_MAX_CONCURRENCY } },
     },

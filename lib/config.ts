@@ -48,6 +48,11 @@ const envSchema = z.object({
   SWEEPER_GRACE_SECONDS: z.coerce.number().positive().default(120),
   /** How often the local worker sweeps (the deployed sweeper runs on a schedule). */
   SWEEPER_INTERVAL_SECONDS: z.coerce.number().positive().default(30),
+  /**
+   * How often the local worker deletes a page of expired items (retention; dynalite has no TTL). On
+   * AWS, DynamoDB's TTL deletes them and nothing sweeps.
+   */
+  RETENTION_SWEEP_SECONDS: z.coerce.number().positive().default(60),
   /** How often the local worker polls for due callbacks (retries, and events the queue missed). */
   CALLBACK_POLL_SECONDS: z.coerce.number().positive().default(1),
   /** How long a send to the gateway may take before its outcome counts as unknown. */
@@ -56,6 +61,12 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   /** Largest request body the API accepts; bigger gets a 413 before any parsing. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+
+  // Clients of the HTTP API (`npm run import`): where the API is and the key that sends.
+  /** The API's base URL; unset: the local stack (`npm start`) at 127.0.0.1:3000. */
+  BILLING_API_URL: optionalUrl,
+  /** Unset with BILLING_API_URL unset: the demo key of the `npm start` in DATA_DIR. */
+  BILLING_API_KEY: z.string().min(1).optional(),
 
   // Local mode (design section 9)
   PORT: port.default(3000),

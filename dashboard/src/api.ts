@@ -14,12 +14,14 @@ export type {
 } from '../../lib/http/schemas/queues.ts';
 
 /**
- * The only way the dashboard talks to the outside: our own API, same origin, with the key typed at
- * login. The key lives in sessionStorage (gone with the tab; never localStorage, never a URL).
+ * The only way the dashboard talks to the outside: our own API, with the key typed at login. The
+ * API is the page's own origin locally, and VITE_API_URL on AWS (the static site is another origin,
+ * the only one the API's CORS allows). The key lives in sessionStorage (gone with the tab; never
+ * localStorage, never a URL).
  */
 
 const KEY_ITEM = 'billing-api-key';
-const BASE = '/api/v1/billing';
+const BASE = `${(import.meta.env.VITE_API_URL ?? '').replace(/\/+$/, '')}/api/v1/billing`;
 
 export const storedKey = (): string | null => sessionStorage.getItem(KEY_ITEM);
 export const rememberKey = (key: string): void => sessionStorage.setItem(KEY_ITEM, key);

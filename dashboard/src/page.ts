@@ -14,12 +14,14 @@ export interface Page {
 export type MountPage = (main: HTMLElement, params: string[]) => Promise<Page>;
 
 /** A place for a page's error or confirmation, read out by screen readers when it changes. */
-export const messageBox = (): {
+export interface MessageBox {
   element: HTMLElement;
   show(error: unknown): void;
   info(text: string): void;
   clear(): void;
-} => {
+}
+
+export const messageBox = (): MessageBox => {
   const element = h('p', { class: 'message', role: 'status', 'aria-live': 'polite', hidden: true });
   const set = (text: string, kind: 'error' | 'info') => {
     element.textContent = text;
@@ -38,19 +40,39 @@ export const messageBox = (): {
   };
 };
 
-/** A "Mais" pager over a cursor-paginated list: holds the cursors of the pages seen. */
-export const cursorPager = (onChange: () => void) => {
+/**
+ * A list's reload asked for by a filter or the pager: it never rejects (an event handler's
+ * rejection would go unhandled); a failure shows the API's Portuguese message in `message` and
+ * answers false, a success clears the message and answers true.
+ */
+export const listReload = (message: MessageBox, load: () => Promise<void>) => async (): Promise<boolean> => {
+  try {
+    await load();
+    message.clear();
+    return true;
+  } catch (error) {
+    message.show(error);
+    return false;
+  }
+};
+
+/**
+ * A "Mais" pager over a cursor-paginated list: holds the cursors of the pages seen. `reload`
+ * (a listReload) shows the page asked for; when it fails the pager stays on the page shown.
+ */
+export const cursorPager = (reload: () => Promise<boolean>) => {
   const cursors: (string | undefined)[] = [undefined];
   let page = 0;
   let next: string | null = null;
-  const previousButton = h('button', { type: 'button', onclick: () => go(page - 1) }, 'Anterior');
-  const nextButton = h('button', { type: 'button', onclick: () => go(page + 1) }, 'Próxima');
+  const previousButton = h('button', { type: 'button', onclick: () => void go(page - 1) }, 'Anterior');
+  const nextButton = h('button', { type: 'button', onclick: () => void go(page + 1) }, 'Próxima');
   const label = h('span', { 'aria-live': 'polite' });
-  const go = (to: number) => {
+  const go = async (to: number) => {
     if (to < 0 || (to > page && !next)) return;
+    const shown = page;
     if (to > page) cursors[to] = next ?? undefined;
     page = to;
-    onChange();
+    if (!(await reload())) page = shown;
   };
   return {
     element: h('nav', { class: 'pager', 'aria-label': 'Paginação' }, previousButton, label, nextButton),

@@ -6,7 +6,9 @@ import {
   removeInstance,
   setDefaultInstance,
   setInstanceActive,
+  setInstanceWarmup,
   updateInstance,
+  type WarmupSettings,
 } from '../app/add-instance.ts';
 import { generateSigningSecret } from '../app/api-key-secret.ts';
 import { configureTenant } from '../app/configure-tenant.ts';
@@ -22,9 +24,11 @@ import {
 import { setBusinessHours } from '../app/set-business-hours.ts';
 import { setTemplate } from '../app/set-template.ts';
 import type { Container } from '../composition.ts';
+import type { CollectionFinding } from '../domain/collection-lint.ts';
 import { DomainError } from '../domain/errors.ts';
 import {
   type BillingQueue,
+  type BillingTemplate,
   type BusinessCalendar,
   QUEUE_STATUSES,
   type QueueStatus,
@@ -34,7 +38,7 @@ import {
   type Weekday,
 } from '../domain/types.ts';
 import type { DeadLetters } from '../ports/dead-letters.ts';
-import { formatCalendar } from './human-output.ts';
+import { formatCalendar, formatHuman, formatWarnings } from './human-output.ts';
 
 /** Parsed flags: `--messages-per-minute 600` arrives as `{ 'messages-per-minute': '600' }`. */
 export type Flags = Record<string, string | boolean | undefined>;
@@ -100,7 +104,10 @@ const readJsonFile = async (path: string): Promise<unknown> => {
 };
 
 /** CLI flag -> BillingConfig field, with how to read its text. */
-const CONFIG_FLAGS: Record<string, { field: string; kind: 'int' | 'number' | 'bool' | 'string' }> = {
+const CONFIG_FLAGS: Record<
+  string,
+  { field: string; kind: 'int' | 'number' | 'bool' | 'string' | 'nullable-string' | 'list' }
+> = {
   'api-enabled': { field: 'apiEnabled', kind: 'bool' },
   'max-batch-size': { field: 'maxBatchSize', kind: 'int' },
   'daily-limit': { field: 'dailyMessageLimit', kind: 'int' },
@@ -117,6 +124,12 @@ const CONFIG_FLAGS: Record<string, { field: string; kind: 'int' | 'number' | 'bo
   'retention-days': { field: 'retentionDays', kind: 'int' },
   'allow-insecure-callbacks': { field: 'allowInsecureCallbacks', kind: 'bool' },
   'delivery-timeout-minutes': { field: 'deliveryTimeoutMinutes', kind: 'int' },
+  'creditor-name': { field: 'creditorName', kind: 'nullable-string' },
+  'creditor-document': { field: 'creditorDocument', kind: 'nullable-string' },
+  'strict-template-lint': { field: 'strictTemplateLint', kind: 'bool' },
+  'max-reminders-per-debtor-per-day': { field: 'maxRemindersPerDebtorPerDay', kind: 'int' },
+  'min-hours-between-reminders': { field: 'minHoursBetweenReminders', kind: 'number' },
+  'frequency-cap-types': { field: 'frequencyCapTypes', kind: 'list' },
 };
 export const CONFIG_FLAG_NAMES = Object.keys(CONFIG_FLAGS);
 
@@ -132,6 +145,12 @@ const configPatch = (flags: Flags): Record<string, unknown> => {
       else throw new UsageError(`--${flag} takes true or false`);
     } else if (kind === 'string') {
       patch[field] = text;
+    } else if (kind === 'nullable-string') {
+      // `--creditor-name ''` clears the setting.
+      patch[field] = text === '' ? null : text;
+    } else if (kind === 'list') {
+      // `--frequency-cap-types ''` empties the list.
+      patch[field] = list(text);
     } else {
       const n = Number(text);
       if (text === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
@@ -141,6 +160,23 @@ const configPatch = (flags: Flags): Record<string, unknown> => {
     }
   }
   return patch;
+};
+
+/** `--warmup-first-day` and `--warmup-growth`, as numbers (bounds are the use case's). */
+const warmupFlags = (flags: Flags): WarmupSettings => {
+  const number = (flag: string): number | undefined => {
+    const text = optional(flags, flag);
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} takes a number, got "${text}"`);
+    return n;
+  };
+  const firstDayLimit = number('warmup-first-day');
+  const dailyGrowth = number('warmup-growth');
+  return {
+    ...(firstDayLimit === undefined ? {} : { firstDayLimit }),
+    ...(dailyGrowth === undefined ? {} : { dailyGrowth }),
+  };
 };
 
 const WEEKDAY_FLAGS: Record<string, Weekday> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
@@ -384,9 +420,22 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'template set': {
-    usage: 'template set --tenant <id> --type overdue|upcoming|notification --file <template.json>',
-    run: async (c, f) =>
-      setTemplate(c, required(f, 'tenant'), templateType(f), await readJsonFile(required(f, 'file'))),
+    usage:
+      'template set --tenant <id> --type overdue|upcoming|notification --file <template.json> [--strict] (checked against the CDC collection rules)',
+    run: async (c, f) => {
+      const { template, warnings } = await setTemplate(
+        c,
+        required(f, 'tenant'),
+        templateType(f),
+        await readJsonFile(required(f, 'file')),
+        { strict: f.strict === true },
+      );
+      return { ...template, warnings };
+    },
+    human: (result) => {
+      const { warnings, ...template } = result as BillingTemplate & { warnings: CollectionFinding[] };
+      return `${formatHuman(template)}\n${formatWarnings(warnings)}`;
+    },
   },
   'template list': {
     usage: 'template list --tenant <id>',
@@ -398,11 +447,19 @@ export const COMMANDS: Record<string, Command> = {
     run: async (c, f) => {
       const tenant = await existingTenant(c, f);
       const fromFile = optional(f, 'file');
-      if (fromFile) return setBusinessHours(c, tenant.id, (await readJsonFile(fromFile)) as never);
-      const current = (await c.store.getCalendar(tenant.id)) ?? defaultCalendar(tenant.config.timezone);
-      return setBusinessHours(c, tenant.id, calendarFromFlags(current, f));
+      const wanted = fromFile
+        ? ((await readJsonFile(fromFile)) as never)
+        : calendarFromFlags(
+            (await c.store.getCalendar(tenant.id)) ?? defaultCalendar(tenant.config.timezone),
+            f,
+          );
+      const { calendar, warnings } = await setBusinessHours(c, tenant.id, wanted);
+      return { ...calendar, warnings };
     },
-    human: (calendar) => formatCalendar(calendar as BusinessCalendar),
+    human: (result) => {
+      const { warnings, ...calendar } = result as BusinessCalendar & { warnings: CollectionFinding[] };
+      return `${formatCalendar(calendar)}\n${formatWarnings(warnings)}`;
+    },
   },
   'hours show': {
     usage: 'hours show --tenant <id>',
@@ -411,16 +468,42 @@ export const COMMANDS: Record<string, Command> = {
   },
   'instance add': {
     usage:
-      'instance add --tenant <id> --name <evolution instance> --url <evolution base url> --credential env:VAR|ssm:/path|plain:key [--id <id>] [--webhook-secret <s>]',
-    run: (c, f) =>
-      addInstance(c, {
+      'instance add --tenant <id> --name <evolution instance> --url <evolution base url> --credential env:VAR|ssm:/path|plain:key [--id <id>] [--webhook-secret <s>] [--no-warmup (an old number) | --warmup-first-day <n> --warmup-growth <x>]',
+    run: (c, f) => {
+      const warmup = warmupFlags(f);
+      if (f['no-warmup'] === true && Object.keys(warmup).length > 0)
+        throw new UsageError('--no-warmup takes no --warmup-first-day or --warmup-growth');
+      return addInstance(c, {
         tenantId: required(f, 'tenant'),
         instanceName: required(f, 'name'),
         baseUrl: required(f, 'url'),
         credentialRef: required(f, 'credential'),
         ...(optional(f, 'id') ? { id: optional(f, 'id') } : {}),
         ...(optional(f, 'webhook-secret') ? { webhookSecret: optional(f, 'webhook-secret') } : {}),
-      }),
+        ...(f['no-warmup'] === true
+          ? { warmup: { enabled: false } }
+          : Object.keys(warmup).length > 0
+            ? { warmup }
+            : {}),
+      });
+    },
+  },
+  'instance warmup': {
+    usage:
+      "instance warmup --tenant <id> --instance <id> [--on | --off] [--warmup-first-day <n>] [--warmup-growth <x>] [--restart] (a new number's daily ramp; --off for an old number)",
+    run: (c, f) => {
+      if (f.on === true && f.off === true) throw new UsageError('pass --on or --off, not both');
+      const changes = {
+        ...warmupFlags(f),
+        ...(f.on === true ? { enabled: true } : f.off === true ? { enabled: false } : {}),
+        ...(f.restart === true ? { restart: true } : {}),
+      };
+      if (Object.keys(changes).length === 0)
+        throw new UsageError(
+          'nothing to change: pass --on, --off, --warmup-first-day, --warmup-growth or --restart',
+        );
+      return setInstanceWarmup(c, required(f, 'tenant'), required(f, 'instance'), changes);
+    },
   },
   'instance activate': {
     usage: 'instance activate --tenant <id> --instance <id> (queues waiting for an instance start at once)',

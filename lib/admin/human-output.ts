@@ -1,3 +1,4 @@
+import { type CollectionFinding, describeFinding } from '../domain/collection-lint.ts';
 import type { BusinessCalendar, Weekday } from '../domain/types.ts';
 
 /**
@@ -79,3 +80,9 @@ export const formatCalendar = (calendar: BusinessCalendar): string =>
     `state holidays: ${calendar.region ? `closed (${calendar.region})` : 'none'}`,
     `closed dates: ${calendar.closedDates.length > 0 ? calendar.closedDates.join(', ') : 'none'}`,
   ].join('\n');
+
+/** The collection-rule warnings of a change, one per line, or that there are none. */
+export const formatWarnings = (warnings: readonly CollectionFinding[]): string =>
+  warnings.length === 0
+    ? 'warnings: none'
+    : [`warnings (${warnings.length}):`, ...warnings.map((w) => `  ${describeFinding(w)}`)].join('\n');

@@ -27,8 +27,23 @@ const STRING_FLAGS = [
   'status',
   'instance',
   'limit',
+  'warmup-first-day',
+  'warmup-growth',
 ];
-const BOOLEAN_FLAGS = ['json', 'aws', 'help', 'no-national-holidays', 'national-holidays', 'replace', 'jwt'];
+const BOOLEAN_FLAGS = [
+  'json',
+  'aws',
+  'help',
+  'no-national-holidays',
+  'national-holidays',
+  'replace',
+  'jwt',
+  'strict',
+  'no-warmup',
+  'on',
+  'off',
+  'restart',
+];
 
 const help = (): string =>
   [

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { WhatsAppInstance } from '../domain/types.ts';
+import type { InstanceWarmup, WhatsAppInstance } from '../domain/types.ts';
+import { checkedWarmup, newWarmup } from '../domain/warmup.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
@@ -16,8 +18,18 @@ export interface AddInstanceInput {
   baseUrl: string;
   credentialRef: string;
   webhookSecret?: string;
+  /**
+   * The warm-up ramp (warmup.ts): on by default for a new number, starting today; `enabled: false`
+   * for an old number. Replacing an instance keeps its ramp unless this is given.
+   */
+  warmup?: WarmupSettings;
 }
 
+/** What an operator sets of an instance's warm-up (the start day is always the tenant's today). */
+export type WarmupSettings = Partial<Pick<InstanceWarmup, 'enabled' | 'firstDayLimit' | 'dailyGrowth'>>;
+
+/** What an Evolution instance name may be, and so our id for an instance (no `#`, no spaces). */
+const INSTANCE_ID = /^[\w.-]{1,100}$/;
 const CREDENTIAL_REF = /^(env:[A-Z_][A-Z0-9_]*|ssm:\/.+|plain:.+)$/;
 
 type Deps = {
@@ -33,17 +45,26 @@ type Deps = {
  * given. Queues parked because the tenant had no active instance start at once.
  */
 export const addInstance = async (deps: Deps, input: AddInstanceInput): Promise<WhatsAppInstance> => {
-  if (!(await deps.store.getTenant(input.tenantId)))
-    throw new DomainError('TENANT_NOT_FOUND', { id: input.tenantId });
+  const tenant = await deps.store.getTenant(input.tenantId);
+  if (!tenant) throw new DomainError('TENANT_NOT_FOUND', { id: input.tenantId });
   const fields = checkedConnection(input);
+  const id = input.id ?? fields.instanceName;
+  // The id goes inside table keys (`MSG#<tenant>#<instance>#<message id>`), which `#` would blur.
+  if (!INSTANCE_ID.test(id))
+    throw new DomainError('INVALID_CONFIG', { reason: `id de instância inválido: ${id}` });
+  const replaced = await deps.store.getInstance(input.tenantId, id);
+  const today = localDateIn(tenant.config.timezone, deps.clock.now());
+  // A replaced instance is the same number: its ramp (or its lack of one) goes on.
+  const warmup = input.warmup || !replaced ? newWarmup(today, input.warmup) : replaced.warmup;
   const instance: WhatsAppInstance = {
-    id: input.id ?? fields.instanceName,
+    id,
     tenantId: input.tenantId,
     ...fields,
     webhookSecret: input.webhookSecret ?? randomBytes(24).toString('base64url'),
     isActive: true,
     connectionState: 'unknown',
     createdAt: deps.clock.now().toISOString(),
+    ...(warmup ? { warmup } : {}),
   };
   await deps.store.putInstance(instance);
   await wakeParkedQueues(deps, instance.tenantId);
@@ -64,7 +85,7 @@ const checkedConnection = (input: InstanceConnection): InstanceConnection => {
   if (!['http:', 'https:'].includes(url.protocol)) {
     throw new DomainError('INVALID_CONFIG', { reason: 'a URL da Evolution API deve ser http ou https' });
   }
-  if (!/^[\w.-]{1,100}$/.test(input.instanceName)) {
+  if (!INSTANCE_ID.test(input.instanceName)) {
     throw new DomainError('INVALID_CONFIG', { reason: `nome de instância inválido: ${input.instanceName}` });
   }
   if (!CREDENTIAL_REF.test(input.credentialRef)) {
@@ -134,6 +155,36 @@ export const removeInstance = async (deps: Deps, tenantId: string, instanceId: s
       deps.clock.now().toISOString(),
     );
   return { removed: instanceId };
+};
+
+/**
+ * Changes an instance's warm-up: on or off (an old number needs none), its first day's limit and
+ * daily growth, or `restart` (day 1 is today again). Turning it on for an instance that never had
+ * one starts the ramp today. Running queues follow from their next run; a queue already waiting
+ * for the next day keeps its schedule (pause and resume it to start it now).
+ */
+export const setInstanceWarmup = async (
+  deps: Deps,
+  tenantId: string,
+  instanceId: string,
+  changes: WarmupSettings & { restart?: boolean },
+): Promise<WhatsAppInstance> => {
+  const instance = await existingInstance(deps, tenantId, instanceId);
+  const tenant = await deps.store.getTenant(tenantId);
+  if (!tenant) throw new DomainError('TENANT_NOT_FOUND', { id: tenantId });
+  const { restart, ...settings } = changes;
+  const today = localDateIn(tenant.config.timezone, deps.clock.now());
+  const current = instance.warmup ?? newWarmup(today, { enabled: false });
+  const warmup = checkedWarmup({
+    enabled: settings.enabled ?? current.enabled,
+    firstDayLimit: settings.firstDayLimit ?? current.firstDayLimit,
+    dailyGrowth: settings.dailyGrowth ?? current.dailyGrowth,
+    // Switched on from nothing (an old number's first ramp) or restarted: day 1 is today.
+    startDate: restart || (!instance.warmup && settings.enabled) ? today : current.startDate,
+  });
+  const updated = { ...instance, warmup };
+  await deps.store.putInstance(updated);
+  return updated;
 };
 
 /**

@@ -1,6 +1,8 @@
+import { figuresOfCounterDeltas } from '../domain/activity-figures.ts';
 import { maskPhone } from '../domain/phone.ts';
 import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import { classifyReply } from '../domain/reply-intent.ts';
+import { retentionEnd } from '../domain/retention.ts';
 import type {
   BillingQueue,
   CallbackEvent,
@@ -26,6 +28,7 @@ import type { Scheduler } from '../ports/scheduler.ts';
 import type {
   CampaignStore,
   ConversationStore,
+  CounterStore,
   DeliveryWatchStore,
   FeedbackStore,
   SendingStore,
@@ -35,12 +38,21 @@ import type { WorkQueue } from '../ports/work-queue.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
 import { publishContinuation, transitionWithMetrics, workItemOf } from './queue-work.ts';
+import { countTenantFigures } from './tenant-figures.ts';
+import { tenantRetentionDays } from './tenant-retention.ts';
 
 /** The ports the webhook intake uses. */
 export interface ApplyGatewayEventsDeps {
   /** Messages (conversations), receipts, replies and opt-outs (feedback), server acks (delivery
-   *  watch), queue moves and counters (sending), queues of an instance (campaigns), its state (tenants). */
-  store: ConversationStore & FeedbackStore & DeliveryWatchStore & SendingStore & CampaignStore & TenantStore;
+   *  watch), queue moves and counters (sending), queues of an instance (campaigns), its state (tenants),
+   *  the tenant's figures (counters). */
+  store: ConversationStore &
+    FeedbackStore &
+    DeliveryWatchStore &
+    SendingStore &
+    CampaignStore &
+    TenantStore &
+    CounterStore;
   events: BillingEvents;
   clock: Clock;
   workQueue: WorkQueue;
@@ -144,13 +156,14 @@ const retryLater = (detail: string): IngestOutcome => ({ result: 'retry_later', 
 
 /**
  * Applies what one webhook of an (already authenticated) instance reports, design section 5:
- * 1. receipts of our sends: the message item (instance, message id) names the contact; one
- *    forward-only conditional write on the contact, counters from the status it replaced, events
- *    for the ERP; `server_ack` is recorded on the contact (not stalled; the status stays `sent`).
+ * 1. receipts of our sends: the message item (tenant, instance, message id) names the contact; one
+ *    forward-only conditional write on the contact, counters (the queue's, then the tenant's
+ *    figures) from the status it replaced, events for the ERP; `server_ack` is recorded on the
+ *    contact (not stalled; the status stays `sent`).
  *    A receipt that finds the contact still `sending` (the sender records the message before it
  *    marks the contact sent), or no message yet, asks the gateway to retry (`retry_later` -> 503);
  * 2. replies: matched to the billing message they quote, else to the phone's latest billing
- *    message within 7 days; stored as an inbound message (idempotent by its id), counted once per
+ *    message within 7 days; stored as an inbound message (once per id), counted once per
  *    contact, classified, opt-out requests suppress the phone, `replied` for the ERP;
  * 3. connection changes: the state is remembered; `close` stops the instance's open queues
  *    (`instance_down`, re-checked by the pump in a minute), `open` resumes them at once;
@@ -224,7 +237,7 @@ const applyReceipt = async (
   receipt: GatewayReceipt,
 ): Promise<IngestOutcome> => {
   const { messageId, status, at } = receipt;
-  const message = await deps.store.getMessage(instance.id, messageId);
+  const message = await deps.store.getMessage(instance.tenantId, instance.id, messageId);
   if (!message) {
     // Maybe ours and not recorded yet; an id typed on the phone itself stops being retried soon.
     return deps.clock.now().getTime() - at.getTime() < UNKNOWN_MESSAGE_GRACE_MS
@@ -248,6 +261,8 @@ const applyReceipt = async (
   }
   const deltas = receiptDeltas(write.previous, status, write.wasStalled === true);
   await deps.store.updateQueueProgress(queueId, deltas);
+  // One write per receipt, like the queue counters: receipts come one per webhook.
+  await countTenantFigures(deps, instance.tenantId, at, figuresOfCounterDeltas(deltas));
   // The metrics follow the counters, so a read arriving first counts a delivery too.
   const about = metricEvent(message);
   if (about && deltas.contactsDelivered) deps.metrics.messageDelivered(about);
@@ -304,7 +319,7 @@ const repliedMessage = async (
   reply: GatewayReply,
 ): Promise<ConversationMessage | undefined> => {
   if (reply.quotedMessageId) {
-    const quoted = await deps.store.getMessage(instance.id, reply.quotedMessageId);
+    const quoted = await deps.store.getMessage(instance.tenantId, instance.id, reply.quotedMessageId);
     if (isBillingMessage(quoted, instance.tenantId)) return quoted;
   }
   if (!reply.fromPhone) return undefined;
@@ -322,12 +337,15 @@ const repliedMessage = async (
 /**
  * Applies a reply:
  * 1. the billing message it answers (repliedMessage);
- * 2. the reply joins the history (its own id: a duplicate overwrites the same item), under the
- *    contact's phone when matched so the conversation reopens; a sender without a known phone keeps
- *    the gateway's id for it. Dated by the event (ms), never before the message it answers, or
- *    the history would misorder;
- * 3. what it means; an opt-out request suppresses the phone (each spelling when unmatched);
- * 4. counted once per contact (the conditional write), and the ERP hears about it.
+ * 2. the reply joins the history, under the contact's phone when matched so the conversation
+ *    reopens; a sender without a known phone keeps the gateway's id for it. Dated by the event (ms),
+ *    never before the message it answers, or the history would misorder. Only if no message of the
+ *    tenant's instance has its id yet: a duplicate, or a forged id, never replaces a record. It
+ *    expires after the tenant's retention, counted from its date, like every conversation entry;
+ * 3. what it means; an opt-out request suppresses the phone (each spelling when unmatched) and counts
+ *    in the tenant's figures once, when it put the phone on the list;
+ * 4. counted once per contact (the conditional write; queue counter and tenant's figures), and the
+ *    ERP hears about it.
  */
 const applyReply = async (
   deps: ApplyGatewayEventsDeps,
@@ -337,20 +355,26 @@ const applyReply = async (
   const original = await repliedMessage(deps, instance, reply);
   const after = original ? new Date(original.at).getTime() + 1 : reply.at.getTime();
   const when = new Date(Math.max(reply.at.getTime(), after)).toISOString();
-  await deps.store.recordMessage({
-    id: reply.messageId,
-    tenantId: instance.tenantId,
-    phone: original?.phone ?? reply.sender,
-    instanceId: instance.id,
-    direction: 'inbound',
-    text: reply.text || `[${reply.contentType ?? 'mensagem'}]`,
-    at: when,
-    queueId: original?.queueId ?? null,
-    contactPosition: original?.contactPosition ?? null,
-    campaignId: original?.campaignId ?? null,
-    externalId: original?.externalId ?? null,
-    templateType: original?.templateType ?? null,
-  });
+  const retentionDays = await tenantRetentionDays(deps.store, instance.tenantId);
+  // A replay finds its message recorded and goes on: what follows is idempotent, and may be what a
+  // crash left undone the first time.
+  await deps.store.recordMessage(
+    {
+      id: reply.messageId,
+      tenantId: instance.tenantId,
+      phone: original?.phone ?? reply.sender,
+      instanceId: instance.id,
+      direction: 'inbound',
+      text: reply.text || `[${reply.contentType ?? 'mensagem'}]`,
+      at: when,
+      queueId: original?.queueId ?? null,
+      contactPosition: original?.contactPosition ?? null,
+      campaignId: original?.campaignId ?? null,
+      externalId: original?.externalId ?? null,
+      templateType: original?.templateType ?? null,
+    },
+    retentionEnd(when, retentionDays),
+  );
 
   const { intent, optOut } = classifyReply(reply.text);
   if (optOut) await optOutByReply(deps, instance, reply, original, when);
@@ -366,6 +390,7 @@ const applyReply = async (
   const position = original.contactPosition as number;
   if (await deps.store.markContactReplied(queueId, position, when)) {
     await deps.store.updateQueueProgress(queueId, { contactsReplied: 1 });
+    await countTenantFigures(deps, instance.tenantId, new Date(when), { replied: 1 });
     const about = metricEvent(original);
     if (about) deps.metrics.replyReceived(about);
   }
@@ -389,15 +414,19 @@ const optOutByReply = async (
   when: string,
 ): Promise<void> => {
   const phones = original ? [original.phone] : reply.fromPhone ? phoneSpellings(reply.fromPhone) : [];
+  let created = false;
   for (const phone of phones) {
-    await deps.store.putOptOut({
+    const put = await deps.store.putOptOut({
       tenantId: instance.tenantId,
       phone,
       source: 'reply',
       reason: reply.text.slice(0, MAX_OPT_OUT_REASON),
       at: when,
     });
+    created ||= put === 'created';
   }
+  // One person asking, whatever the number of spellings; a repeated request was counted the first time.
+  if (created) await countTenantFigures(deps, instance.tenantId, new Date(when), { opted_out: 1 });
   if (phones.length > 0)
     deps.logger.info('phone opted out by reply', { phone: maskPhone(phones[0] as string) });
 };

@@ -1,12 +1,14 @@
+import { retentionEnd } from '../domain/retention.ts';
 import type { BillingContact, CallbackEvent, Campaign } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEventInput, BillingEvents } from '../ports/billing-events.ts';
 import type { CallbackQueue } from '../ports/callback-queue.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CallbackPayload, Store, StoredCallbackEvent } from '../ports/store.ts';
+import { tenantRetentionDays } from './tenant-retention.ts';
 
 export interface BillingEventsDeps {
-  store: Pick<Store, 'getQueue' | 'getCampaign' | 'getContact' | 'putCallbackEvent'>;
+  store: Pick<Store, 'getQueue' | 'getCampaign' | 'getContact' | 'putCallbackEvent' | 'getTenant'>;
   clock: Clock;
   logger?: Pick<Logger, 'warn'>;
   /** Where a new pending event is announced for delivery now; without it the due-index poller delivers. */
@@ -21,6 +23,8 @@ interface QueueContext {
   callbackUrl: string | null;
   callbackEvents: readonly CallbackEvent[];
   apiKeyId: string;
+  /** The tenant's retention as it was when the context was read: an event expires that long after it is stored. */
+  retentionDays: number;
 }
 
 /** Queue contexts remembered per process (a pump emits one event per contact of the same queue). */
@@ -103,6 +107,7 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
       callbackUrl: campaign.callbackUrl || null,
       callbackEvents: campaign.callbackEvents,
       apiKeyId: campaign.apiKeyId,
+      retentionDays: await tenantRetentionDays(deps.store, queue.tenantId),
     };
     if (contexts.size >= CONTEXT_CACHE_LIMIT) contexts.clear();
     contexts.set(queueId, context);
@@ -133,9 +138,10 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
         input.contactPosition === null
           ? undefined
           : await deps.store.getContact(input.queueId, input.contactPosition);
-      const event = storedEventOf(input, context, contact, deps.clock.now().toISOString());
+      const now = deps.clock.now().toISOString();
+      const event = storedEventOf(input, context, contact, now);
       const { eventId } = event;
-      const stored = await deps.store.putCallbackEvent(event);
+      const stored = await deps.store.putCallbackEvent(event, retentionEnd(now, context.retentionDays));
       // An event seen before was announced by its first emission (or is left to the poller).
       if (stored !== 'created' || !deps.callbackQueue) return;
       try {

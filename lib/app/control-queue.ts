@@ -1,14 +1,16 @@
 import { DomainError } from '../domain/errors.ts';
 import { isFinalQueueStatus, queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
+import { retentionEnd } from '../domain/retention.ts';
 import type { BillingQueue } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { CampaignStore, SendingStore } from '../ports/store.ts';
+import type { CampaignStore, SendingStore, TenantStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { getQueueForTenant, type QueueOwner } from './get-queue-for-tenant.ts';
-import { transitionWithMetrics, workItemOf } from './queue-work.ts';
+import { finishQueue, transitionWithMetrics, workItemOf } from './queue-work.ts';
+import { tenantRetentionDays } from './tenant-retention.ts';
 
 export type QueueAction = 'pause' | 'resume' | 'cancel';
 
@@ -23,11 +25,12 @@ export interface ControlResult {
  * with the pump:
  * - pause: pending, scheduled or running -> paused (the pump stops before its next send);
  * - resume: paused or instance_down -> pending, and the work item is published again;
- * - cancel: any non-final status -> cancelled, and unsent contacts become cancelled.
+ * - cancel: any non-final status -> cancelled, and unsent contacts become cancelled; the queue,
+ *   its campaign and the contacts cancelled here expire after the tenant's retention.
  */
 export const controlQueue = async (
   deps: {
-    store: CampaignStore & SendingStore;
+    store: CampaignStore & SendingStore & Pick<TenantStore, 'getTenant'>;
     clock: Clock;
     workQueue: WorkQueue;
     metrics: Metrics;
@@ -79,22 +82,20 @@ export const controlQueue = async (
       return { message: 'Fila retomada', queue: resumed };
     }
     case 'cancel': {
-      const cancelled = await transitionWithMetrics(
-        deps,
-        queue,
-        queueStatusesThatCanMoveTo('cancelled'),
-        'cancelled',
-        {
-          completedAt: at,
-        },
-      );
+      const retentionDays = await tenantRetentionDays(store, queue.tenantId);
+      const cancelled = await finishQueue(deps, queue, 'cancelled', at, retentionDays);
       if (!cancelled) throw new DomainError('QUEUE_ALREADY_FINISHED');
-      const { cancelled: count, fromRetry } = await store.cancelUnsentContacts(queue.id, at);
-      // A contact cancelled while waiting for its retry no longer counts as pending a retry.
+      const {
+        cancelled: count,
+        fromRetry,
+        fromDeferred,
+      } = await store.cancelUnsentContacts(queue.id, at, retentionEnd(at, retentionDays));
+      // A contact cancelled while waiting for its retry (or its deferral) no longer counts as such.
       const counted = count
         ? await store.updateQueueProgress(queue.id, {
             contactsCancelled: count,
             contactsPendingRetry: -fromRetry,
+            contactsDeferred: -fromDeferred,
           })
         : cancelled;
       return { message: 'Fila cancelada', queue: counted ?? cancelled };

@@ -7,6 +7,7 @@ import {
   type IntakeResult,
   takeInContacts,
 } from '../domain/contact-intake.ts';
+import { creditorVariables } from '../domain/creditor.ts';
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
 import { planSending } from '../domain/eta.ts';
@@ -216,6 +217,7 @@ const intakeContext = (tenant: Tenant, template: BillingTemplate, now: Date) => 
   allowLandlines: tenant.config.allowLandlines,
   requiredVariables: template.requiredVariables,
   templateType: template.type,
+  fixedVariables: creditorVariables(tenant.config),
 });
 
 /** Tenant-local day counter; lives two days so a late read in the same day still counts. */
@@ -295,7 +297,9 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     // A concurrent request with this external_id won the put: answer as its duplicate.
     await discardContacts(deps, campaign, batch.contacts);
     const winner = await deps.store.getCampaign(tenant.id, input.externalId);
-    if (!winner) throw new Error('campaign vanished after a conditional put conflict');
+    // Gone since the put (its request was refused and removed it, or its retention ended just
+    // now): the external id is free, start afresh.
+    if (!winner) return createCampaign(deps, input);
     return resumeExisting(deps, input, template, winner, hash);
   }
   if ((await finish(deps, input, campaign, batch, { contactsWritten: true })) === 'lost') {

@@ -6,7 +6,14 @@ import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { CampaignStore, DeliveryWatchStore, SendingStore, TenantStore } from '../ports/store.ts';
+import type {
+  CampaignStore,
+  CounterStore,
+  DeliveryWatchStore,
+  SendingStore,
+  TenantStore,
+} from '../ports/store.ts';
+import { countTenantFigures } from './tenant-figures.ts';
 
 /**
  * Stalled deliveries (Evolution's 201 `PENDING` that never reaches the phone), found at a cost that
@@ -97,7 +104,7 @@ export const createDeliveryWatchArmer = (deps: ArmDeliveryWatchDeps): DeliveryWa
 };
 
 export interface CheckDeliveriesDeps {
-  store: CampaignStore & DeliveryWatchStore & SendingStore & TenantStore;
+  store: CampaignStore & DeliveryWatchStore & SendingStore & TenantStore & CounterStore;
   events: BillingEvents;
   metrics: Metrics;
   clock: Clock;
@@ -141,8 +148,8 @@ export const checkStalledDeliveries = async (deps: CheckDeliveriesDeps): Promise
  * 1. the watch as stored (the index may lag): gone or not due -> nothing;
  * 2. its contacts from the watch's start position (base table, consistent) and the tenant's timeout;
  * 3. each contact sent before the cutoff with no acknowledgement: one conditional write sets
- *    `stalledAt` (only the write that succeeds counts), then the queue counter (one ADD for all),
- *    the metric and the `delivery_stalled` event;
+ *    `stalledAt` (only the write that succeeds counts), then the queue counter and the tenant's
+ *    figures (one ADD each for all), the metric and the `delivery_stalled` event;
  * 4. the watch moves to the earliest deadline still ahead, or is removed if no send armed it since
  *    it was read.
  * Returns how many contacts it found stalled (undefined: nothing was due).
@@ -172,6 +179,7 @@ const checkQueue = async (
   }
   if (marked.length > 0) {
     await deps.store.updateQueueProgress(queueId, { contactsStalled: marked.length });
+    await countTenantFigures(deps, watch.tenantId, now, { stalled: marked.length });
     const minutes = Math.round(timeoutMs / 60_000);
     const byPosition = new Map(contacts.map((c) => [c.position, c]));
     for (const position of marked) {

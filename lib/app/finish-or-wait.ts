@@ -1,19 +1,18 @@
-import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import type { BillingQueue, ContactStatus, Tenant } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
-import type { CampaignStore, ContactSummary, SendingStore } from '../ports/store.ts';
+import type { CampaignStore, ContactSummary, CounterStore, SendingStore } from '../ports/store.ts';
 import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { recountCounters } from './queue-progress.ts';
-import { resumeScheduleName, transitionWithMetrics, workItemOf } from './queue-work.ts';
+import { finishQueue, resumeScheduleName, workItemOf } from './queue-work.ts';
 import { abandonAfterMs, claimTime, settleAbandonedClaims } from './send-claims.ts';
 
 export interface FinishDeps {
-  store: SendingStore & CampaignStore;
+  store: SendingStore & CampaignStore & CounterStore;
   events: BillingEvents;
   deliveryWatch: DeliveryWatchArmer;
   metrics: Metrics;
@@ -44,7 +43,7 @@ export const finishOrWait = async (
   const summary = await deps.store.summarizeContacts(queue.id);
   if ((await settleAbandonedClaims(deps, queue, tenant, summary.sending, options)) > 0) return 'wait';
   const n = (status: ContactStatus) => summary.byStatus[status] ?? 0;
-  if (n('pending') + n('retry') + n('sending') === 0) return complete(deps, queue, summary);
+  if (n('pending') + n('retry') + n('sending') === 0) return complete(deps, queue, tenant, summary);
   const now = deps.clock.now().getTime();
   const wakeAt = Math.min(
     summary.earliestRetryAt ? new Date(summary.earliestRetryAt).getTime() : Number.POSITIVE_INFINITY,
@@ -71,18 +70,13 @@ export const finishOrWait = async (
 const complete = async (
   deps: FinishDeps,
   queue: BillingQueue,
+  tenant: Tenant,
   summary: ContactSummary,
 ): Promise<'completed' | 'stopped'> => {
   // The final counters are exact whatever happened on the way (crashes between writes).
   const counted = (await recountCounters(deps, queue, summary)) ?? queue;
   const completedAt = deps.clock.now().toISOString();
-  const completed = await transitionWithMetrics(
-    deps,
-    counted,
-    queueStatusesThatCanMoveTo('completed'),
-    'completed',
-    { completedAt },
-  );
+  const completed = await finishQueue(deps, counted, 'completed', completedAt, tenant.config.retentionDays);
   if (!completed) return 'stopped';
   deps.logger.info('queue completed', {
     tenantId: completed.tenantId,

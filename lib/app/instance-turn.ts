@@ -160,5 +160,6 @@ export class InstanceTurn {
   }
 }
 
+/** Rounded up to the stored millisecond: the next holder must never pace from a moment too early. */
 const lastSendOf = (lastSendAt: number): string | null =>
-  lastSendAt ? new Date(lastSendAt).toISOString() : null;
+  lastSendAt ? new Date(Math.ceil(lastSendAt)).toISOString() : null;

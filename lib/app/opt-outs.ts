@@ -3,7 +3,8 @@ import { DomainError } from '../domain/errors.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import type { OptOut } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { FeedbackStore, Store } from '../ports/store.ts';
+import type { CounterStore, FeedbackStore, Store } from '../ports/store.ts';
+import { countTenantFigures } from './tenant-figures.ts';
 
 /** Longest reason kept with an opt-out (a reply can be long; the list only needs a hint). */
 export const MAX_OPT_OUT_REASON = 500;
@@ -49,9 +50,12 @@ const normalizedOrThrow = (telefone: string): string => {
   return phone.value.e164;
 };
 
-/** Puts a phone on the tenant's suppression list through the API; an existing entry is kept as it was. */
+/**
+ * Puts a phone on the tenant's suppression list through the API; an existing entry is kept as it
+ * was. A phone put on the list counts in the tenant's figures (`opted_out`).
+ */
 export const addOptOut = async (
-  deps: { store: FeedbackStore; clock: Clock },
+  deps: { store: FeedbackStore & CounterStore; clock: Clock },
   tenantId: string,
   input: { telefone: string; motivo?: string },
 ): Promise<{ optOut: OptOut; created: boolean }> => {
@@ -63,7 +67,10 @@ export const addOptOut = async (
     reason: (input.motivo ?? '').slice(0, MAX_OPT_OUT_REASON),
     at: deps.clock.now().toISOString(),
   };
-  if ((await deps.store.putOptOut(optOut)) === 'created') return { optOut, created: true };
+  if ((await deps.store.putOptOut(optOut)) === 'created') {
+    await countTenantFigures(deps, tenantId, new Date(optOut.at), { opted_out: 1 });
+    return { optOut, created: true };
+  }
   const existing = await deps.store.getOptOut(tenantId, phone);
   // Deleted between the put and the read: report what was asked, it is what a retry would store.
   return { optOut: existing ?? optOut, created: false };

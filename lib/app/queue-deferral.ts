@@ -1,6 +1,8 @@
 import { describeOpening, nextOpening } from '../domain/business-hours.ts';
+import { nextLocalMidnight } from '../domain/due-date.ts';
 import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import type { BillingQueue, BusinessCalendar } from '../domain/types.ts';
+import { describeWarmupPause, type WarmupToday } from '../domain/warmup.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
@@ -11,8 +13,9 @@ import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { resumeScheduleName, transitionWithMetrics, workItemOf } from './queue-work.ts';
 
 /**
- * The ways a pump stops and leaves its queue waiting for a schedule: outside business hours
- * (`scheduled`), or without a way to send (`instance_down`, re-checked with backoff).
+ * The ways a pump stops and leaves its queue waiting for a schedule: outside business hours or
+ * past its instance's warm-up cap for the day (`scheduled`), or without a way to send
+ * (`instance_down`, re-checked with backoff).
  */
 
 export interface DeferralDeps {
@@ -31,29 +34,64 @@ const RECHECK_MINUTES = [1, 2, 5, 10, 15];
  * Outside business hours: `scheduled` until the next opening (plus a small jitter), via the
  * scheduler. `stopped` when the queue moved meanwhile (paused, cancelled).
  */
-export const deferToOpening = async (
+export const deferToOpening = (
   deps: DeferralDeps,
   queue: BillingQueue,
   calendar: BusinessCalendar,
   now: Date,
 ): Promise<'scheduled' | 'stopped'> => {
-  // Up to a minute of jitter so tenants with the same hours do not all start on the same second.
-  const at = new Date(nextOpening(calendar, now).getTime() + Math.floor(deps.random() * 60_000));
+  const at = withStartJitter(deps, nextOpening(calendar, now));
+  return scheduleAt(
+    deps,
+    queue,
+    at,
+    `Fora do horário comercial; começa ${describeOpening(at, calendar.timezone)}`,
+    calendar.timezone,
+  );
+};
+
+/**
+ * The instance's warm-up cap for today is reached (warmup.ts): `scheduled` until the next day's
+ * opening (its midnight for a notification, which has no business hours), with the ramp in the
+ * reason. The contacts wait `pending`; nothing is lost.
+ */
+export const waitForWarmup = (
+  deps: DeferralDeps,
+  queue: BillingQueue,
+  calendar: BusinessCalendar | undefined,
+  timezone: string,
+  today: Extract<WarmupToday, { kind: 'ramping' }>,
+  now: Date,
+): Promise<'scheduled' | 'stopped'> => {
+  const midnight = nextLocalMidnight(timezone, now);
+  const at = withStartJitter(deps, calendar ? nextOpening(calendar, midnight) : midnight);
+  return scheduleAt(deps, queue, at, describeWarmupPause(today, at, timezone), timezone);
+};
+
+/** Up to a minute of jitter so tenants with the same hours do not all start on the same second. */
+const withStartJitter = (deps: { random: () => number }, at: Date): Date =>
+  new Date(at.getTime() + Math.floor(deps.random() * 60_000));
+
+/** `scheduled` with `reason` until `at`, and a schedule that publishes the queue's work then. */
+const scheduleAt = async (
+  deps: DeferralDeps,
+  queue: BillingQueue,
+  at: Date,
+  reason: string,
+  timezone: string,
+): Promise<'scheduled' | 'stopped'> => {
   const scheduled = await transitionWithMetrics(
     deps,
     queue,
     queueStatusesThatCanMoveTo('scheduled'),
     'scheduled',
-    {
-      nextRunAt: at.toISOString(),
-      pauseReason: `Fora do horário comercial; começa ${describeOpening(at, calendar.timezone)}`,
-    },
+    { nextRunAt: at.toISOString(), pauseReason: reason },
   );
   if (!scheduled) return 'stopped';
   const generation = await deps.store.nextPublishGeneration(queue.id);
   await scheduleOrLeaveToSweeper(deps, resumeScheduleName(queue.id, at), at, workItemOf(queue, generation), {
-    // EventBridge writes the opening in the tenant's own clock time.
-    timezone: calendar.timezone,
+    // EventBridge writes the time in the tenant's own clock.
+    timezone,
   });
   return 'scheduled';
 };

@@ -1,7 +1,9 @@
+import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
+import { retentionEnd } from '../domain/retention.ts';
 import type { BillingQueue, QueueRunFields } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { SendingStore } from '../ports/store.ts';
+import type { CampaignStore, SendingStore } from '../ports/store.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 
@@ -41,12 +43,43 @@ export const transitionWithMetrics = async (
   from: readonly BillingQueue['status'][],
   to: BillingQueue['status'],
   fields?: QueueRunFields,
+  expiresAt?: string,
 ): Promise<BillingQueue | undefined> => {
-  const moved = await deps.store.transitionQueue(queue.id, from, to, fields);
+  const moved = await deps.store.transitionQueue(queue.id, from, to, fields, expiresAt);
   if (moved && queue.status !== to) {
     deps.metrics.queueStatusChanged({ tenantId: queue.tenantId, queueId: queue.id, from: queue.status, to });
   }
   return moved;
+};
+
+/**
+ * Moves a queue into a final status from any status that may move there, with its retention: the
+ * queue item expires `retentionDays` after `completedAt`, and its campaign with it (the external
+ * id can be used again from then on). Returns the finished queue, or undefined when it could not
+ * move (already final). Its contacts, messages and events got their expiry in the writes that
+ * settled them (docs/data-model.md, Retention), so finishing costs one write more than before: the
+ * campaign's. That write comes after the queue's: a campaign expiring while its queue could still
+ * send would let a replay of its external id send the batch again; a crash in between only leaves
+ * the campaign kept (and its external id taken) for good.
+ */
+export const finishQueue = async (
+  deps: { store: SendingStore & Pick<CampaignStore, 'expireCampaign'>; metrics: Metrics },
+  queue: BillingQueue,
+  to: 'completed' | 'cancelled' | 'failed',
+  completedAt: string,
+  retentionDays: number,
+): Promise<BillingQueue | undefined> => {
+  const expiresAt = retentionEnd(completedAt, retentionDays);
+  const finished = await transitionWithMetrics(
+    deps,
+    queue,
+    queueStatusesThatCanMoveTo(to),
+    to,
+    { completedAt },
+    expiresAt,
+  );
+  if (finished) await deps.store.expireCampaign(queue.tenantId, queue.externalId, queue.id, expiresAt);
+  return finished;
 };
 
 /** Which schedule defers a queue to `at` (deterministic, so a repeat is a no-op). */

@@ -1,35 +1,48 @@
 import { isOpen } from '../domain/business-hours.ts';
 import { Pacer } from '../domain/pacer.ts';
+import { maskPhone } from '../domain/phone.ts';
 import { isFinalQueueStatus, queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
+import { retentionEnd } from '../domain/retention.ts';
 import { decideAfterAttempt } from '../domain/send-outcome.ts';
 import type {
   BillingContact,
   BillingQueue,
   BusinessCalendar,
+  QueueCounter,
   Tenant,
   WhatsAppInstance,
 } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
-import type { Clock } from '../ports/clock.ts';
+import { type Clock, type IntervalClock, intervalClockOf } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
-import type { CampaignStore, FeedbackStore, SendingStore, TenantStore } from '../ports/store.ts';
+import type {
+  CampaignStore,
+  ConversationStore,
+  CounterStore,
+  FeedbackStore,
+  SendingStore,
+  TenantStore,
+  WaitingStatus,
+} from '../ports/store.ts';
 import type { GatewayTarget, SendOutcome, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { finishOrWait } from './finish-or-wait.ts';
 import { checkInstance, InstanceTurn, instanceForRun } from './instance-turn.ts';
-import { deferToOpening, markInstanceDown, parkUntilRecheck } from './queue-deferral.ts';
+import { reserveWarmupSend, warmupCapReached } from './instance-warmup.ts';
+import { deferToOpening, markInstanceDown, parkUntilRecheck, waitForWarmup } from './queue-deferral.ts';
 import { ProgressBuffer, recountCounters } from './queue-progress.ts';
 import { publishContinuation, transitionWithMetrics } from './queue-work.ts';
+import { ReminderCaps } from './reminder-caps.ts';
 import { recordAttempt } from './send-attempt.ts';
 import { settleAbandonedClaims } from './send-claims.ts';
 import { SendableContacts } from './sendable-contacts.ts';
 
 export interface PumpDeps {
-  store: SendingStore & CampaignStore & TenantStore & FeedbackStore;
+  store: SendingStore & CampaignStore & TenantStore & FeedbackStore & ConversationStore & CounterStore;
   events: BillingEvents;
   /** Armed after each accepted send (stalled deliveries, delivery-watch.ts). */
   deliveryWatch: DeliveryWatchArmer;
@@ -95,7 +108,11 @@ interface RunPlan {
 interface Run extends RunPlan {
   turn: InstanceTurn;
   pacer: Pacer;
+  /** What the pacer's times are read on (ports/clock.ts): the wall clock, advanced monotonically. */
+  intervals: IntervalClock;
   progress: ProgressBuffer;
+  /** The per-debtor frequency cap, with the phones this run sent to. */
+  caps: ReminderCaps;
   /** `deps.sleep`, cut short by `options.stopSignal`. */
   stoppableSleep: (ms: number) => Promise<void>;
 }
@@ -105,16 +122,19 @@ interface Run extends RunPlan {
  * 1. load the queue and its tenant; stop if the queue is gone, paused, cancelled or finished;
  * 2. choose the instance (none active -> `instance_down`, re-checked with backoff);
  * 3. outside business hours (overdue, upcoming) -> `scheduled` + a schedule at the next opening;
+ *    the instance's warm-up cap for today already reached -> `scheduled` until the next day's opening;
  * 4. the instance must be `open` (else `instance_down`, re-checked with backoff) (1-4: `planRun`);
  * 5. take the instance's turn (its lease: one pump per instance), pacing from the previous
  *    holder's last send (`InstanceTurn.take`);
  * 6. `running`, settling contacts a dead pump left in `sending` (the ambiguous-send policy) and
  *    making the counters match the contacts (`startRunning`);
- * 7. loop (`sendUntilDone`): pick the next contact, wait for its pacing slot, check the status,
- *    business hours and lease, skip it if its phone opted out, claim it, send, record, count;
- *    stop on pause/cancel, closing time, lease loss, repeated transient failures on a down
- *    instance, or the time budget (then publish a continuation);
- * 8. no contact left to send: `completed`, or wait for retries (`finishOrWait`).
+ * 7. loop (`sendUntilDone`): pick the next contact, defer it if its phone was reminded too recently
+ *    (the per-debtor frequency cap), wait for its pacing slot, check the status, business hours
+ *    and lease, skip it if its phone opted out, reserve a send of the instance's warm-up day, claim
+ *    it, send, record, count; stop on pause/cancel, closing time, the warm-up cap, lease loss,
+ *    repeated transient failures on a down instance, or the time budget (then publish a
+ *    continuation);
+ * 8. no contact left to send: `completed`, or wait for retries and deferred contacts (`finishOrWait`).
  * The counters not yet written and the instance's turn are handed back on every way out.
  */
 export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOptions): Promise<PumpResult> => {
@@ -130,7 +150,9 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     ...plan,
     turn: taken.turn,
     pacer,
+    intervals: intervalClockOf(deps.clock),
     progress,
+    caps: new ReminderCaps(deps, plan.queue, plan.calendar),
     stoppableSleep: stoppableSleep(deps.sleep, options.stopSignal),
   };
   try {
@@ -172,6 +194,9 @@ const planRun = async (
     return 'skipped';
   }
   if (calendar && !isOpen(calendar, started)) return deferToOpening(deps, queue, calendar, started);
+  // Known before the lease is taken: a queue on a number that sent its day's share just waits.
+  const capped = await warmupCapReached(deps, tenant, instance, started);
+  if (capped) return waitForWarmup(deps, queue, calendar, tenant.config.timezone, capped, started);
 
   const apiKey = await deps.secrets.resolve(instance.credentialRef);
   const target: GatewayTarget = { baseUrl: instance.baseUrl, instanceName: instance.instanceName, apiKey };
@@ -233,6 +258,11 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
       if (outcome === 'wait') continue;
       return outcome;
     }
+    const deferUntil = await run.caps.deferUntil(next.phone, now, run.tenant.config);
+    if (deferUntil) {
+      await deferContact(run, next, deferUntil, now);
+      continue;
+    }
     // Pacing: the gateway call happens no sooner than the tenant's interval (with jitter) after
     // this instance's last one.
     const sendAt = run.pacer.nextSendAt(run.tenant.config);
@@ -248,6 +278,11 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
       await skipOptedOut(run, next, claimAt);
       continue;
     }
+    const warmupCap = await reserveWarmupSend(deps, run.tenant, run.instance, claimAt);
+    if (warmupCap) {
+      await run.progress.flushIfAny();
+      return waitForWarmup(deps, run.queue, run.calendar, run.tenant.config.timezone, warmupCap, claimAt);
+    }
     const claimed = await deps.store.claimContact(run.queue.id, next.position, claimAt.toISOString());
     if (!claimed) {
       // Not claimable (another pump has it, or it was cancelled): nothing to count, so the next
@@ -255,7 +290,7 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
       statusIsFresh = true;
       continue;
     }
-    run.pacer.notePreSendTook(deps.clock.now().getTime() - preSendStarted);
+    run.pacer.notePreSendTook(run.intervals.now() - preSendStarted);
     const outcome = await send(run, claimed, next.status === 'retry', sendAt);
     transientInARow = outcome.kind === 'transient' ? transientInARow + 1 : 0;
     if (transientInARow >= TRANSIENT_FAILURES_BEFORE_CHECK) {
@@ -303,10 +338,9 @@ const continueLater = async (run: Run): Promise<'continued'> => {
  * start: that long ahead, as learnt, so it does not stretch every interval. Returns when it started.
  */
 const waitForPreSend = async (run: Run, sendAt: number): Promise<number> => {
-  const { clock } = run.deps;
-  const waitMs = run.pacer.preSendStartAt(sendAt) - clock.now().getTime();
+  const waitMs = run.pacer.preSendStartAt(sendAt) - run.intervals.now();
   if (waitMs > 0) await run.stoppableSleep(Math.ceil(waitMs));
-  return clock.now().getTime();
+  return run.intervals.now();
 };
 
 /**
@@ -346,9 +380,48 @@ const checkBeforeClaim = async (run: Run, now: Date): Promise<PumpResult | undef
  * skipped, never sent. Checked before the claim, so a failure here leaves the contact untouched.
  */
 const skipOptedOut = async (run: Run, contact: BillingContact, at: Date): Promise<void> => {
-  const was = await run.deps.store.skipOptedOutContact(run.queue.id, contact.position, at.toISOString());
-  if (was) run.progress.add({ contactsSkipped: 1, ...(was === 'retry' ? { contactsPendingRetry: -1 } : {}) });
+  const was = await run.deps.store.skipOptedOutContact(
+    run.queue.id,
+    contact.position,
+    at.toISOString(),
+    retentionEnd(at, run.tenant.config.retentionDays),
+  );
+  if (was) run.progress.add({ contactsSkipped: 1, ...leavingWait(was) }, at);
 };
+
+/**
+ * The phone was reminded too recently (the per-debtor frequency cap): the contact waits in `retry`
+ * until `until`, marked deferred, with no attempt spent. Counted in both waiting counters.
+ */
+const deferContact = async (run: Run, contact: BillingContact, until: Date, at: Date): Promise<void> => {
+  const was = await run.deps.store.deferContact(
+    run.queue.id,
+    contact.position,
+    until.toISOString(),
+    at.toISOString(),
+  );
+  if (!was) return;
+  run.progress.add(
+    {
+      ...(was === 'pending' ? { contactsPendingRetry: 1 } : {}),
+      ...(was === 'deferred' ? {} : { contactsDeferred: 1 }),
+    },
+    at,
+  );
+  run.log.info('reminder deferred by the per-debtor frequency cap', {
+    position: contact.position,
+    phone: maskPhone(contact.phone),
+    until: until.toISOString(),
+  });
+};
+
+/** The waiting counters a contact leaves (a deferred one is counted in both). */
+const leavingWait = (was: WaitingStatus): Partial<Record<QueueCounter, number>> =>
+  was === 'pending'
+    ? {}
+    : was === 'retry'
+      ? { contactsPendingRetry: -1 }
+      : { contactsPendingRetry: -1, contactsDeferred: -1 };
 
 /**
  * Sends a claimed contact on its pacing slot and records the attempt. `wasRetry`: it was waiting
@@ -369,13 +442,21 @@ const send = async (
   );
   const doneAt = deps.clock.now();
   pacer.noteSendEnded(doneAt.getTime(), outcome.kind === 'transient' && outcome.rateLimited);
-  const decision = decideAfterAttempt(outcome, claimed.attempts, wasRetry, run.tenant.config, doneAt);
+  // It may have reached the phone: the frequency cap counts it from now, index or not.
+  if (outcome.kind === 'sent' || outcome.kind === 'unknown')
+    run.caps.noteSent(claimed.phone, doneAt, run.tenant.config);
+  const decided = decideAfterAttempt(outcome, claimed.attempts, wasRetry, run.tenant.config, doneAt);
+  // A deferred contact also leaves the deferred counter, whatever the attempt's result.
+  const decision = claimed.deferred
+    ? { ...decided, deltas: { ...decided.deltas, contactsDeferred: -1 } }
+    : decided;
   await recordAttempt(deps, run.log, run.progress, {
     queue,
     instanceId: run.instance.id,
     claimed,
     outcome,
     decision,
+    retentionDays: run.tenant.config.retentionDays,
     startedAt,
     doneAt,
   });
@@ -384,15 +465,21 @@ const send = async (
 
 /**
  * Sleeps until the slot `sendAt`: aimed a little early (timers wake late, as the pacer learns),
- * then whatever is left, so a call is never early. Returns when the gateway call starts.
+ * then the rest on the run's interval clock, so a call is never early. Returns when the gateway
+ * call starts.
  */
 const waitForSlot = async (run: Run, sendAt: number): Promise<number> => {
-  const { clock, sleep } = run.deps;
-  const early = sendAt - clock.now().getTime();
-  if (early > 0) await sleep(run.pacer.aimedSleepMs(early));
-  const stillEarly = sendAt - clock.now().getTime();
-  if (stillEarly > 0) await sleep(stillEarly);
-  const startedAt = clock.now().getTime();
-  run.pacer.noteSendStarted(startedAt, sendAt, early > 0);
+  const { pacer, intervals } = run;
+  const { sleep } = run.deps;
+  const early = sendAt - intervals.now();
+  if (early > 0) {
+    const aimed = pacer.aimedSleepMs(early);
+    const sleptFrom = intervals.now();
+    await sleep(aimed);
+    pacer.noteSlept(aimed, intervals.now() - sleptFrom);
+  }
+  await intervals.waitUntil(sendAt, sleep);
+  const startedAt = intervals.now();
+  pacer.noteSendStarted(startedAt);
   return startedAt;
 };

@@ -9,9 +9,16 @@ import { setTemplate, type TemplateInput } from './set-template.ts';
 
 export const DEMO_TENANT_ID = 'demo';
 
+/** The demo creditor (CDC art. 42-A): the tenant's fixed `{{empresa}}` and `{{cnpj}}`. */
+export const DEMO_CREDITOR = { creditorName: 'Empresa Demo Ltda', creditorDocument: '11.222.333/0001-81' };
+
+/** How a reminder names its creditor: a last line, printed when the tenant (or ERP) gives the name. */
+const CREDITOR_SIGNATURE = '{{#empresa}}\n— {{empresa}}{{#cnpj}}, CNPJ {{cnpj}}{{/cnpj}}{{/empresa}}';
+
 /**
  * pt-BR texts, two or more variations per type so rotation is visible from the first run. Each reads
- * well with any optional variable absent (test/unit/demo-templates.test.ts renders every combination).
+ * well with any optional variable absent (test/unit/demo-templates.test.ts renders every combination),
+ * and the reminders pass the collection rules (CDC) with the demo creditor.
  */
 export const DEMO_TEMPLATES: Record<TemplateType, TemplateInput> = {
   overdue: {
@@ -19,8 +26,10 @@ export const DEMO_TEMPLATES: Record<TemplateType, TemplateInput> = {
     required_variables: ['nome_cliente', 'valor', 'data_vencimento'],
     rotation_strategy: 'sequential',
     variations: [
-      'Olá, {{nome_cliente}}! Consta em aberto {{#numero_fatura}}a fatura {{numero_fatura}}{{/numero_fatura}}{{^numero_fatura}}uma fatura{{/numero_fatura}} no valor de {{valor}}, vencida em {{data_vencimento}} ({{dias_atraso}} dia(s) de atraso).{{#link_pagamento}} Pague por aqui: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX copia e cola: {{codigo_pix}}{{/codigo_pix}} Se já pagou, por favor desconsidere.',
-      '{{nome_cliente}}, tudo bem? Lembramos que o pagamento de {{valor}} venceu em {{data_vencimento}}.{{#valor_total}} Valor atualizado: {{valor_total}}.{{/valor_total}}{{#link_pagamento}} Link para pagamento: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX: {{codigo_pix}}{{/codigo_pix}} Qualquer dúvida, é só responder esta mensagem.',
+      'Olá, {{nome_cliente}}! Consta em aberto {{#numero_fatura}}a fatura {{numero_fatura}}{{/numero_fatura}}{{^numero_fatura}}uma fatura{{/numero_fatura}} no valor de {{valor}}, vencida em {{data_vencimento}} ({{dias_atraso}} dia(s) de atraso).{{#link_pagamento}} Pague por aqui: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX copia e cola: {{codigo_pix}}{{/codigo_pix}} Se já pagou, por favor desconsidere.' +
+        CREDITOR_SIGNATURE,
+      '{{nome_cliente}}, tudo bem? Lembramos que o pagamento de {{valor}} venceu em {{data_vencimento}}.{{#valor_total}} Valor atualizado: {{valor_total}}.{{/valor_total}}{{#link_pagamento}} Link para pagamento: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX: {{codigo_pix}}{{/codigo_pix}} Qualquer dúvida, é só responder esta mensagem.' +
+        CREDITOR_SIGNATURE,
     ],
   },
   upcoming: {
@@ -28,8 +37,10 @@ export const DEMO_TEMPLATES: Record<TemplateType, TemplateInput> = {
     required_variables: ['nome_cliente', 'valor', 'data_vencimento'],
     rotation_strategy: 'sequential',
     variations: [
-      'Olá, {{nome_cliente}}! Passando para lembrar que {{#numero_fatura}}a fatura {{numero_fatura}}{{/numero_fatura}}{{^numero_fatura}}sua fatura{{/numero_fatura}}, no valor de {{valor}}, vence em {{data_vencimento}}.{{#link_pagamento}} Pague por aqui: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX copia e cola: {{codigo_pix}}{{/codigo_pix}}',
-      '{{nome_cliente}}, seu pagamento de {{valor}} vence em {{data_vencimento}}{{#dias_para_vencer}} (faltam {{dias_para_vencer}} dia(s)){{/dias_para_vencer}}{{^dias_para_vencer}} (hoje){{/dias_para_vencer}}.{{#link_pagamento}} Link: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX: {{codigo_pix}}{{/codigo_pix}} Obrigado!',
+      'Olá, {{nome_cliente}}! Passando para lembrar que {{#numero_fatura}}a fatura {{numero_fatura}}{{/numero_fatura}}{{^numero_fatura}}sua fatura{{/numero_fatura}}, no valor de {{valor}}, vence em {{data_vencimento}}.{{#link_pagamento}} Pague por aqui: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX copia e cola: {{codigo_pix}}{{/codigo_pix}}' +
+        CREDITOR_SIGNATURE,
+      '{{nome_cliente}}, seu pagamento de {{valor}} vence em {{data_vencimento}}{{#dias_para_vencer}} (faltam {{dias_para_vencer}} dia(s)){{/dias_para_vencer}}{{^dias_para_vencer}} (hoje){{/dias_para_vencer}}.{{#link_pagamento}} Link: {{link_pagamento}}{{/link_pagamento}}{{#codigo_pix}} PIX: {{codigo_pix}}{{/codigo_pix}} Obrigado!' +
+        CREDITOR_SIGNATURE,
     ],
   },
   notification: {
@@ -53,6 +64,11 @@ export interface SeedDemoInput {
   credentialRef: string;
   /** Fixed demo key (BILLING_DEMO_API_KEY), else a random one. */
   apiKey?: string;
+  /**
+   * Whether the demo instance warms up (warmup.ts): a real number does; the built-in simulator is
+   * no number to protect, so the demo sends at the tenant's pace from the first day.
+   */
+  warmup: boolean;
 }
 
 export type SeedDemoResult = { created: true; key: string; signingSecret: string } | { created: false };
@@ -71,7 +87,7 @@ export const seedDemoTenant = async (
       id: DEMO_TENANT_ID,
       name: 'Empresa Demo',
       // Local development: the demo ERP may receive callbacks on http://localhost.
-      config: { allowInsecureCallbacks: true },
+      config: { allowInsecureCallbacks: true, ...DEMO_CREDITOR },
     });
   }
   for (const [type, template] of Object.entries(DEMO_TEMPLATES)) {
@@ -88,6 +104,7 @@ export const seedDemoTenant = async (
       instanceName: 'demo',
       baseUrl: input.evolutionUrl,
       credentialRef: input.credentialRef,
+      warmup: { enabled: input.warmup },
     });
   }
   // A chosen key (BILLING_DEMO_API_KEY) must work even when an earlier start made a random one.

@@ -1,4 +1,5 @@
 import { maskPhone } from '../domain/phone.ts';
+import { contactExpiry, retentionEnd } from '../domain/retention.ts';
 import type { AttemptDecision } from '../domain/send-outcome.ts';
 import type { BillingContact, BillingQueue, ContactSendResult } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -17,6 +18,8 @@ export interface SendAttempt {
   outcome: SendOutcome;
   /** What the outcome means for the contact and the queue's counters (send-outcome.ts). */
   decision: AttemptDecision;
+  /** The tenant's retention: a settled contact and its message expire this many days after the attempt. */
+  retentionDays: number;
   /** When the gateway call started and when it answered (ms). */
   startedAt: number;
   doneAt: Date;
@@ -25,7 +28,7 @@ export interface SendAttempt {
 /**
  * Records an attempt: the send metric, the contact's result (conditional on this very claim, so
  * a claim another pump settled meanwhile is left as that pump decided; only a result the contact
- * took adds its counter deltas to `progress`), the queue's delivery watch after a send, and the
+ * took adds its counter deltas, and so the tenant's figures, to `progress`), the queue's delivery watch after a send, and the
  * callback event of a final result.
  */
 export const recordAttempt = async (
@@ -44,7 +47,7 @@ export const recordAttempt = async (
       durationMs: doneAt.getTime() - attempt.startedAt,
     });
   }
-  if (await recordResult(deps, log, attempt)) progress.add(decision.deltas);
+  if (await recordResult(deps, log, attempt)) progress.add(decision.deltas, doneAt);
   // Watching for a stalled delivery starts with the send, before the ERP hears of it.
   if (decision.result.status === 'sent') await deps.deliveryWatch.arm(queue.id, doneAt.toISOString());
   const event = eventOf(decision.result);
@@ -68,24 +71,29 @@ export const recordAttempt = async (
 const recordResult = async (
   deps: { store: SendingStore },
   log: Logger,
-  { queue, instanceId, claimed, outcome, decision, doneAt }: SendAttempt,
+  { queue, instanceId, claimed, outcome, decision, doneAt, retentionDays }: SendAttempt,
 ): Promise<boolean> => {
   if (outcome.kind === 'sent') {
     if (decision.result.status !== 'sent') throw new Error('a sent outcome must record a sent contact');
-    const recorded = await deps.store.recordSent(claimed, decision.result, {
-      id: outcome.messageId,
-      tenantId: queue.tenantId,
-      phone: claimed.phone,
-      instanceId,
-      direction: 'outbound',
-      text: claimed.renderedMessage,
-      at: doneAt.toISOString(),
-      queueId: queue.id,
-      contactPosition: claimed.position,
-      campaignId: queue.campaignId,
-      externalId: queue.externalId,
-      templateType: queue.templateType,
-    });
+    const recorded = await deps.store.recordSent(
+      claimed,
+      decision.result,
+      {
+        id: outcome.messageId,
+        tenantId: queue.tenantId,
+        phone: claimed.phone,
+        instanceId,
+        direction: 'outbound',
+        text: claimed.renderedMessage,
+        at: doneAt.toISOString(),
+        queueId: queue.id,
+        contactPosition: claimed.position,
+        campaignId: queue.campaignId,
+        externalId: queue.externalId,
+        templateType: queue.templateType,
+      },
+      retentionEnd(decision.result.at, retentionDays),
+    );
     if (!recorded) {
       log.warn('a send was recorded after its claim had been settled by another pump', {
         position: claimed.position,
@@ -103,6 +111,7 @@ const recordResult = async (
     queue.id,
     claimed.position,
     decision.result,
+    contactExpiry(decision.result, retentionDays),
     claimed.claimedAt ?? undefined,
   );
 };

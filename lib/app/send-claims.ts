@@ -1,7 +1,10 @@
+import { figuresOfCounterDeltas } from '../domain/activity-figures.ts';
+import { contactExpiry } from '../domain/retention.ts';
 import { decideAfterAttempt } from '../domain/send-outcome.ts';
 import type { BillingContact, BillingQueue, Tenant } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { SendingStore } from '../ports/store.ts';
+import type { CounterStore, SendingStore } from '../ports/store.ts';
+import { countTenantFigures } from './tenant-figures.ts';
 
 /**
  * Slack on top of the gateway timeout: the lease must outlast a send by this much, and a claim is
@@ -24,10 +27,12 @@ export const claimTime = (contact: BillingContact): number =>
  * Contacts a dead pump left in `sending`: the gateway may or may not have sent them, so the
  * tenant's ambiguous-send policy decides (never a blind resend under `mark_unknown`). Only claims
  * older than a send can take count: a younger one may belong to a pump still waiting on the
- * gateway. Each settle is conditional on that very claim. Returns how many were settled.
+ * gateway. Each settle is conditional on that very claim, and only one that succeeded counts (the
+ * queue counters, and the tenant's figures when it failed: a rare path, one write each). Returns how
+ * many were settled.
  */
 export const settleAbandonedClaims = async (
-  deps: { store: SendingStore; clock: Clock },
+  deps: { store: SendingStore & CounterStore; clock: Clock },
   queue: BillingQueue,
   tenant: Tenant,
   sending: readonly BillingContact[],
@@ -49,10 +54,12 @@ export const settleAbandonedClaims = async (
         queue.id,
         contact.position,
         decision.result,
+        contactExpiry(decision.result, tenant.config.retentionDays),
         contact.claimedAt ?? undefined,
       )
     ) {
       await deps.store.updateQueueProgress(queue.id, decision.deltas);
+      await countTenantFigures(deps, queue.tenantId, now, figuresOfCounterDeltas(decision.deltas));
       settled += 1;
     }
   }

@@ -1,4 +1,5 @@
 import { isOpen, validateCalendar } from '../domain/business-hours.ts';
+import { type CollectionFinding, lintCollectionHours } from '../domain/collection-lint.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { BillingQueue, BusinessCalendar } from '../domain/types.ts';
 import type { CampaignStore, SendingStore, TenantStore } from '../ports/store.ts';
@@ -10,17 +11,25 @@ export type SetBusinessHoursDeps = DeferralDeps & {
   workQueue: Parameters<typeof publishContinuation>[0]['workQueue'];
 };
 
+export interface SetBusinessHoursResult {
+  calendar: BusinessCalendar;
+  /** Windows where state laws close collection contacts (overdue and upcoming keep these hours). */
+  warnings: CollectionFinding[];
+}
+
 /**
  * Replaces the tenant's business calendar after validating it (overnight windows, bad times,
  * unknown zone or region are refused with a Portuguese reason). The calendar's timezone is the
  * tenant's timezone, so both are kept equal. Queues waiting for the old opening are re-planned:
  * released now if the new hours are open, else scheduled at the new opening, earlier or later.
+ * Hours outside what state laws allow for collection contacts are saved, with warnings: the
+ * calendar is the tenant's decision (its state, its reminder types).
  */
 export const setBusinessHours = async (
   deps: SetBusinessHoursDeps,
   tenantId: string,
   calendar: BusinessCalendar,
-): Promise<BusinessCalendar> => {
+): Promise<SetBusinessHoursResult> => {
   const tenant = await deps.store.getTenant(tenantId);
   if (!tenant) throw new DomainError('TENANT_NOT_FOUND', { id: tenantId });
   const result = validateCalendar(calendar);
@@ -34,7 +43,7 @@ export const setBusinessHours = async (
     );
   }
   await replanScheduledQueues(deps, tenantId, result.value);
-  return result.value;
+  return { calendar: result.value, warnings: lintCollectionHours(result.value) };
 };
 
 const PAGE = 100;

@@ -4,13 +4,19 @@ import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
-import type { CampaignStore, DeliveryWatchStore, SendingStore, TenantStore } from '../ports/store.ts';
+import type {
+  CampaignStore,
+  CounterStore,
+  DeliveryWatchStore,
+  SendingStore,
+  TenantStore,
+} from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { checkStalledDeliveries } from './delivery-watch.ts';
 import { publishContinuation } from './queue-work.ts';
 
 export interface SweepDeps {
-  store: SendingStore & CampaignStore & DeliveryWatchStore & TenantStore;
+  store: SendingStore & CampaignStore & DeliveryWatchStore & TenantStore & CounterStore;
   workQueue: WorkQueue;
   clock: Clock;
   logger: Logger;

@@ -1,86 +1,27 @@
 import { TZDate } from '@date-fns/tz';
 import { addDays, startOfDay } from 'date-fns';
-import { contactTimeline } from '../domain/contact-timeline.ts';
-import { DomainError } from '../domain/errors.ts';
+import type { Period } from '../domain/activity-figures.ts';
 import type { BillingContact, BillingQueue } from '../domain/types.ts';
-import type { CampaignStore, FeedbackStore } from '../ports/store.ts';
+import type { CampaignStore } from '../ports/store.ts';
 
 /**
- * What happened in a tenant's sending over a period, for the dashboard and ERPs: figures per hour or
- * per day, and each WhatsApp instance's activity today.
+ * Each WhatsApp instance's activity today, for the dashboard and ERPs (GET /instances): messages
+ * sent and the latest send error.
  *
- * Computed from the records the sender already keeps (each contact's `sentAt`, `deliveredAt`,
- * `readAt`, `repliedAt`, `stalledAt`, the error of a failed one, and the opt-out list), so sending
- * costs no extra write. The price is paid on read: every contact of the queues active in the
- * period is read, so the period is bounded (MAX_PERIOD_DAYS) and so are the queues looked at
- * (MAX_QUEUES, newest first). Queues created more than LOOKBACK_DAYS before the period cannot have
- * sent in it unless they waited that long; they are not looked at.
+ * Computed from the records the sender already keeps (each contact's `sentAt` and the error of a
+ * failed one), so sending costs no extra write. The price is paid on read: every contact of the
+ * queues active in the period is read, so the queues looked at are bounded (MAX_QUEUES, newest
+ * first). Queues created more than LOOKBACK_DAYS before the period cannot have sent in it unless
+ * they waited that long; they are not looked at. (The tenant's figures per hour are counters:
+ * tenant-figures.ts.)
  */
 
-export const FIGURES = ['sent', 'delivered', 'read', 'replied', 'failed', 'stalled', 'opted_out'] as const;
-export type Figure = (typeof FIGURES)[number];
-export type Figures = Record<Figure, number>;
-
-export type Bucket = 'hour' | 'day';
-
-export interface StatsBucket extends Figures {
-  start: Date;
-  end: Date;
-}
-
-export interface Period {
-  from: Date;
-  to: Date;
-}
-
 const HOUR_MS = 3_600_000;
-const MAX_PERIOD_DAYS = 31;
 const LOOKBACK_DAYS = 7;
 const MAX_QUEUES = 200;
 const PAGE = 100;
 
-type ActivityStore = Pick<CampaignStore, 'listQueues' | 'listContacts'> & Pick<FeedbackStore, 'listOptOuts'>;
-
-const isFigure = (step: string): step is Figure => (FIGURES as readonly string[]).includes(step);
-
-const zeroFigures = (): Figures => ({
-  sent: 0,
-  delivered: 0,
-  read: 0,
-  replied: 0,
-  failed: 0,
-  stalled: 0,
-  opted_out: 0,
-});
-
-/**
- * The period's bucket boundaries, the last one at or after `to`: whole UTC hours (every Brazilian
- * zone is a whole number of hours from UTC), or the tenant's local midnights.
- */
-export const bucketBounds = (period: Period, bucket: Bucket, timeZone: string): Date[] => {
-  const next =
-    bucket === 'hour'
-      ? (at: Date) => new Date(at.getTime() + HOUR_MS)
-      : (at: Date) => new Date(addDays(new TZDate(at, timeZone), 1).getTime());
-  let bound =
-    bucket === 'hour'
-      ? new Date(Math.floor(period.from.getTime() / HOUR_MS) * HOUR_MS)
-      : new Date(startOfDay(new TZDate(period.from, timeZone)).getTime());
-  const bounds = [bound];
-  while (bound < period.to) {
-    bound = next(bound);
-    bounds.push(bound);
-  }
-  return bounds;
-};
-
-/** Refuses a period the dashboard could not mean: reversed, or longer than MAX_PERIOD_DAYS. */
-export const checkPeriod = (period: Period): void => {
-  if (period.from >= period.to)
-    throw new DomainError('INVALID_PERIOD', { reason: '`from` deve ser antes de `to`' });
-  if (period.to.getTime() - period.from.getTime() > MAX_PERIOD_DAYS * 24 * HOUR_MS)
-    throw new DomainError('INVALID_PERIOD', { reason: `no máximo ${MAX_PERIOD_DAYS} dias` });
-};
+type ActivityStore = Pick<CampaignStore, 'listQueues' | 'listContacts'>;
 
 /** Every page of a paginated read, in order. */
 async function* allPages<T>(read: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>) {
@@ -111,41 +52,6 @@ export async function* queuesActiveIn(
     yield { queue, contacts };
   }
 }
-
-/**
- * 1. bucket boundaries of the period; 2. each contact of the queues active in the period adds each
- * moment that falls in it to its bucket; 3. opt-outs of the period (newest first, so the walk stops
- * at the first older one) add to theirs.
- */
-export const tenantStats = async (
-  deps: { store: ActivityStore },
-  tenantId: string,
-  query: Period & { bucket: Bucket; timeZone: string },
-): Promise<StatsBucket[]> => {
-  checkPeriod(query);
-  const bounds = bucketBounds(query, query.bucket, query.timeZone);
-  const buckets: StatsBucket[] = bounds
-    .slice(0, -1)
-    .map((start, i) => ({ start, end: bounds[i + 1] as Date, ...zeroFigures() }));
-  const add = (figure: Figure, at: string | null | undefined) => {
-    if (!at) return;
-    const t = new Date(at).getTime();
-    if (t < query.from.getTime() || t >= query.to.getTime()) return;
-    const bucket = buckets.find((b) => b.start.getTime() <= t && t < b.end.getTime());
-    if (bucket) bucket[figure] += 1;
-  };
-
-  for await (const { contacts } of queuesActiveIn(deps.store, tenantId, query))
-    for (const contact of contacts)
-      for (const { step, at } of contactTimeline(contact)) if (isFigure(step)) add(step, at);
-  for await (const optOut of allPages((cursor) =>
-    deps.store.listOptOuts(tenantId, { limit: PAGE, cursor }),
-  )) {
-    if (new Date(optOut.at) < query.from) break;
-    add('opted_out', optOut.at);
-  }
-  return buckets;
-};
 
 /** One instance's activity in a period: messages sent and the latest send error. */
 export interface InstanceActivity {

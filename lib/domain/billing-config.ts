@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DomainError } from './errors.ts';
-import { AMBIGUOUS_SEND_POLICIES, type BillingConfig } from './types.ts';
+import { parseTaxId } from './tax-id.ts';
+import { AMBIGUOUS_SEND_POLICIES, type BillingConfig, TEMPLATE_TYPES } from './types.ts';
 
 /** The API never takes more than this many contacts in one request, whatever a tenant sets. */
 export const MAX_BATCH_SIZE_CAP = 1000;
@@ -33,6 +34,22 @@ export const billingConfigSchema = z.object({
   allowInsecureCallbacks: z.boolean(),
   deliveryTimeoutMinutes: z.number().int().min(1).max(1440),
   defaultInstanceId: z.string().min(1).max(100).nullable(),
+  creditorName: z.string().trim().min(2).max(200).nullable(),
+  // Stored formatted, so `{{cnpj}}` prints `11.222.333/0001-81` however it was typed.
+  creditorDocument: z
+    .string()
+    .transform((text, ctx) => {
+      const taxId = parseTaxId(text);
+      if (taxId) return taxId.formatted;
+      ctx.addIssue({ code: 'custom', message: 'CNPJ ou CPF inválido (dígitos verificadores não conferem)' });
+      return z.NEVER;
+    })
+    .nullable(),
+  strictTemplateLint: z.boolean(),
+  maxRemindersPerDebtorPerDay: z.number().int().min(0).max(100),
+  // A week at most: the cap reads the phone's reminders that far back before each send.
+  minHoursBetweenReminders: z.number().min(0).max(168),
+  frequencyCapTypes: z.array(z.enum(TEMPLATE_TYPES)).transform((types) => [...new Set(types)]),
 }) satisfies z.ZodType<BillingConfig>;
 
 /**
@@ -57,6 +74,14 @@ export const DEFAULT_BILLING_CONFIG: BillingConfig = {
   allowInsecureCallbacks: false,
   deliveryTimeoutMinutes: 15,
   defaultInstanceId: null,
+  creditorName: null,
+  creditorDocument: null,
+  strictTemplateLint: false,
+  // One reminder per debtor per day, at least 20 h apart: two batches posted the same morning with
+  // the same debtor send one reminder that day, and the next one the following day.
+  maxRemindersPerDebtorPerDay: 1,
+  minHoursBetweenReminders: 20,
+  frequencyCapTypes: ['overdue', 'upcoming'],
 };
 
 /** Validates a partial config change; throws INVALID_CONFIG naming every bad field. */

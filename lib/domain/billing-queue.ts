@@ -27,6 +27,7 @@ export const newBillingQueue = (fields: NewQueueFields): BillingQueue => ({
   contactsUnknown: 0,
   contactsSkipped: 0,
   contactsStalled: 0,
+  contactsDeferred: 0,
   currentRate: 0,
   startedAt: null,
   completedAt: null,

@@ -37,6 +37,8 @@ export interface IntakeContext {
   requiredVariables: readonly string[];
   /** E.164 phones that asked not to be contacted. */
   optedOut?: ReadonlySet<string>;
+  /** The tenant's fixed variables (`empresa`, `cnpj`): every contact has them, whatever the ERP sent. */
+  fixedVariables?: Readonly<Record<string, string>>;
 }
 
 export interface IntakeResult {
@@ -60,6 +62,8 @@ const checkContact = (raw: ContactInput, index: number, ctx: IntakeContext): Che
   // Extra fields first, so the guide's own fields always win.
   for (const [key, value] of Object.entries(raw))
     if (typeof value === 'string') variables[key] = value.trim();
+  // The tenant's own identification is not the ERP's to change per contact.
+  Object.assign(variables, ctx.fixedVariables);
   variables.nome_cliente = raw.nome_cliente.trim();
   variables.telefone = raw.telefone.trim();
   for (const field of ['valor', 'valor_total'] as const) {

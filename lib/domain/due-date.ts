@@ -3,6 +3,8 @@
  * Everything here works on calendar dates (`yyyy-mm-dd`), never on instants, so time of day and DST
  * cannot shift a day count.
  */
+import { TZDate } from '@date-fns/tz';
+import { addDays, startOfDay } from 'date-fns';
 import { fail, ok, type Result } from './errors.ts';
 import type { TemplateType } from './types.ts';
 
@@ -70,6 +72,21 @@ const utcDay = (iso: string): number => {
   if (!match) throw new Error(`Expected a yyyy-mm-dd date, got ${iso}`);
   return Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / DAY_MS;
 };
+
+/** Whole calendar days from `from` to `to` (both `yyyy-mm-dd`); negative when `to` is earlier. */
+export function daysBetween(from: string, to: string): number {
+  return utcDay(to) - utcDay(from);
+}
+
+/** The first instant of the local day `at` falls on, in the IANA `timezone`. */
+export function startOfLocalDay(timezone: string, at: Date): Date {
+  return new Date(startOfDay(new TZDate(at.getTime(), timezone)).getTime());
+}
+
+/** The first instant of the local day after the one `at` falls on, in the IANA `timezone`. */
+export function nextLocalMidnight(timezone: string, at: Date): Date {
+  return new Date(startOfDay(addDays(new TZDate(at.getTime(), timezone), 1)).getTime());
+}
 
 /** An ISO `yyyy-mm-dd` date the Brazilian way, as a debtor reads it: `05/12/2026`. */
 export function formatBrDate(iso: string): string {

@@ -39,6 +39,10 @@ export const ERROR_TABLE = {
   // Templates, calendars and configuration
   TEMPLATE_INVALID: spec(400, (p) => `Template inválido: ${p.reason}`),
   NO_ACTIVE_VARIATION: spec(400, 'Template não tem variações ativas'),
+  TEMPLATE_LINT_FAILED: spec(
+    400,
+    (p) => `Template recusado pelas regras de cobrança (${p.count} problema(s)): ${p.reason}`,
+  ),
   NO_BUSINESS_HOURS: spec(400, 'Nenhum horário comercial configurado'),
   INVALID_BUSINESS_HOURS: spec(400, (p) => `Horário comercial inválido: ${p.reason}`),
   OVERNIGHT_WINDOW: spec(

@@ -64,21 +64,24 @@ export class Pacer {
   }
 
   /**
-   * How long to sleep when the send is `earlyMs` away: timers wake late by a millisecond or two,
-   * so aim that much early (as learnt); the caller then waits out whatever is left, so a call is
-   * never early and on average barely late.
+   * How long to sleep when the send is `earlyMs` away: timers wake late by a millisecond or two, so
+   * aim that much early (as learnt) and one more; the caller waits out the rest on a finer clock
+   * (IntervalClock.waitUntil), so a call is never early and barely late.
    */
   aimedSleepMs(earlyMs: number): number {
-    return Math.max(0, Math.floor(earlyMs - this.#timerLateMs));
+    return Math.max(0, Math.floor(earlyMs - this.#timerLateMs) - 1);
+  }
+
+  /** A sleep asked for `askedMs` took `tookMs`: how late timers wake, learnt for the next aim. */
+  noteSlept(askedMs: number, tookMs: number): void {
+    this.#timerLateMs = movingAverage(this.#timerLateMs, Math.max(0, tookMs - askedMs));
   }
 
   /**
-   * The gateway call due at `sendAt` starts at `startedAt`. `afterSleeping`: the caller slept for
-   * it (only then does the lateness say how late timers wake). The interval WhatsApp sees is
-   * between gateway calls, so this is the new `lastSendAt`.
+   * The gateway call started at `startedAt`. The interval WhatsApp sees is between gateway calls,
+   * so this is the new `lastSendAt`.
    */
-  noteSendStarted(startedAt: number, sendAt: number, afterSleeping: boolean): void {
-    if (afterSleeping) this.#timerLateMs = movingAverage(this.#timerLateMs, Math.max(0, startedAt - sendAt));
+  noteSendStarted(startedAt: number): void {
     this.#lastSendAt = startedAt;
   }
 

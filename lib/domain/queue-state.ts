@@ -40,8 +40,9 @@ export function queueStatusesThatCanMoveTo(to: QueueStatus): readonly QueueStatu
  * before the gateway is called, so a redelivered work item never sends it twice.
  */
 export const CONTACT_TRANSITIONS: Readonly<Record<ContactStatus, readonly ContactStatus[]>> = {
-  pending: ['sending', 'cancelled', 'skipped_opt_out'],
-  retry: ['sending', 'cancelled', 'skipped_opt_out', 'failed'],
+  // -> retry without an attempt: deferred by the per-debtor frequency cap (frequency-cap.ts).
+  pending: ['sending', 'cancelled', 'skipped_opt_out', 'retry'],
+  retry: ['sending', 'cancelled', 'skipped_opt_out', 'failed', 'retry'],
   // Back to pending only when a claim is released without calling the gateway (time budget, lease lost).
   sending: ['sent', 'failed', 'retry', 'unknown', 'pending'],
   // Receipts only move forward; a delivery failure reported after acceptance is still possible.

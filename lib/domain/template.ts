@@ -3,9 +3,13 @@
  * a linter that explains in Portuguese what is wrong with a template, and variable helpers.
  */
 import Mustache from 'mustache';
+import { CREDITOR_VARIABLES } from './creditor.ts';
 import { DomainError } from './errors.ts';
 
-/** The guide's contact fields plus the variables the service calculates from the due date. */
+/**
+ * The guide's contact fields, the variables the service calculates from the due date, and the
+ * creditor's name and CNPJ (the tenant's fixed values, or sent by the ERP).
+ */
 export const KNOWN_VARIABLES = [
   'nome_cliente',
   'telefone',
@@ -20,6 +24,8 @@ export const KNOWN_VARIABLES = [
   'dias_atraso',
   'dias_para_vencer',
   'status_vencimento',
+  CREDITOR_VARIABLES.name,
+  CREDITOR_VARIABLES.document,
 ] as const;
 export type KnownVariable = (typeof KNOWN_VARIABLES)[number];
 

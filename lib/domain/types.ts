@@ -83,6 +83,24 @@ export interface BillingConfig {
    * tenant's oldest active instance.
    */
   defaultInstanceId: string | null;
+  /**
+   * The creditor's name, the template variable `{{empresa}}` of every contact: a collection message
+   * names its creditor (CDC art. 42-A). Null: not configured (the ERP may send `empresa`).
+   */
+  creditorName: string | null;
+  /** The creditor's CNPJ (or CPF), formatted; the template variable `{{cnpj}}`. Null: not configured. */
+  creditorDocument: string | null;
+  /** Refuse a template that breaks a collection rule instead of warning (collection-lint.ts). */
+  strictTemplateLint: boolean;
+  /**
+   * Per-debtor frequency cap (frequency-cap.ts): reminders of `frequencyCapTypes` one phone may get
+   * on one tenant-local day; 0 = no daily cap.
+   */
+  maxRemindersPerDebtorPerDay: number;
+  /** Per-debtor frequency cap: hours that must pass between two reminders to one phone; 0 = none. */
+  minHoursBetweenReminders: number;
+  /** The template types the frequency cap counts and holds back (default overdue and upcoming). */
+  frequencyCapTypes: TemplateType[];
 }
 
 export interface Tenant {
@@ -174,6 +192,26 @@ export interface WhatsAppInstance {
   isActive: boolean;
   connectionState: ConnectionState;
   createdAt: string;
+  /**
+   * The warm-up ramp of a new number (warmup.ts). Absent on instances stored before warm-up
+   * existed: those are taken for old numbers and have no ramp.
+   */
+  warmup?: InstanceWarmup;
+}
+
+/**
+ * A new WhatsApp number sends a growing number of messages per day (WhatsApp bans numbers that
+ * send too much too soon): `firstDayLimit` on its first day, `dailyGrowth` times more each day
+ * after, until the tenant's pace is the limit anyway.
+ */
+export interface InstanceWarmup {
+  enabled: boolean;
+  /** Day 1 of the ramp, `yyyy-mm-dd` in the tenant's timezone (the day the instance was added). */
+  startDate: string;
+  /** Messages allowed on day 1 (default 30). */
+  firstDayLimit: number;
+  /** Each day allows this many times the day before (default 2: doubling). */
+  dailyGrowth: number;
 }
 
 export const CALLBACK_EVENTS = [
@@ -259,6 +297,12 @@ export interface BillingQueue {
    * receipt (or SERVER_ACK) takes the contact out again, so this is a current count, not a total.
    */
   contactsStalled: number;
+  /**
+   * Contacts waiting because their phone was reminded too recently (the per-debtor frequency cap):
+   * they wait in `retry` until the next allowed time, so they are also in `contactsPendingRetry`.
+   * A current count; absent on queues stored before the field existed.
+   */
+  contactsDeferred?: number;
   /** Messages per minute measured over the recent sends. */
   currentRate: number;
   createdAt: string;
@@ -302,6 +346,11 @@ export interface BillingContact {
   updatedAt: string;
   /** When a contact in `retry` may be tried again. */
   retryAt?: string | null;
+  /**
+   * Waiting in `retry` because its phone was reminded too recently (the per-debtor frequency cap),
+   * not after a failed attempt; `retryAt` is the next allowed time. Cleared by the attempt's result.
+   */
+  deferred?: boolean;
   /** When the last claim (`-> sending`) happened. */
   claimedAt?: string | null;
   /** When WhatsApp's server took the message (SERVER_ACK): not delivered, but not stalled either. */
@@ -377,7 +426,8 @@ export type QueueCounter =
   | 'contactsCancelled'
   | 'contactsUnknown'
   | 'contactsSkipped'
-  | 'contactsStalled';
+  | 'contactsStalled'
+  | 'contactsDeferred';
 
 /** Fields of a queue that change while it runs (besides status and counters). */
 export type QueueRunFields = Partial<

@@ -126,6 +126,11 @@ export interface HttpRoute<Deps> {
   /** Names the module `lib/http/routes/<name>.ts` and the entry point `functions/<name>.ts`. */
   name: string;
   operations: readonly Operation<Deps>[];
+  /**
+   * Served by the local stack only, with no Lambda entry point and no API Gateway route: AWS serves
+   * it another way (the dashboard is a static site there, infra/dashboard.ts).
+   */
+  localOnly?: true;
 }
 
 /**

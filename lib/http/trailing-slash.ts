@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DomainError } from '../domain/errors.ts';
 import { errorResponse, toResult } from './http-handler.ts';
-import { OPERATIONS } from './routes/index.ts';
+import { DEPLOYED_OPERATIONS } from './routes/index.ts';
 
 /**
  * The `$default` route of the AWS API (infra/api.ts): API Gateway routes each operation under its
@@ -22,7 +22,7 @@ const templatePattern = (path: string) =>
       .join('/')}$`,
   );
 
-const CANONICAL = OPERATIONS.map((operation) => ({
+const CANONICAL = DEPLOYED_OPERATIONS.map((operation) => ({
   method: operation.method,
   pattern: templatePattern(operation.path),
 }));

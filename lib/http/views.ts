@@ -82,6 +82,8 @@ export const queueStatusView = (
     // Absent on queues stored before the field existed; briefly negative when a late receipt's
     // decrement lands before the sweeper's increment.
     contacts_stalled: Math.max(0, q.contactsStalled ?? 0),
+    // Absent on queues stored before the frequency cap existed.
+    contacts_deferred: q.contactsDeferred ?? 0,
     paused_at: q.pausedAt,
     next_run_at: q.nextRunAt,
     template_type: q.templateType,
@@ -110,4 +112,5 @@ export const contactView = (c: BillingContact) => ({
   read_at: c.readAt,
   server_ack_at: c.serverAckAt ?? null,
   stalled_at: c.stalledAt ?? null,
+  deferred_until: c.status === 'retry' && c.deferred ? (c.retryAt ?? null) : null,
 });

@@ -1,8 +1,8 @@
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { workItemCodec } from '../adapters/queue/work-item-schema.ts';
 import { runQueue } from '../app/run-queue.ts';
 import type { Container } from '../composition.ts';
+import { runFifoGroups } from './fifo-groups.ts';
 
 /** Time kept back from the Lambda timeout to publish the continuation and release the lease. */
 const SAFETY_MARGIN_MS = 30_000;
@@ -12,7 +12,9 @@ const RETRY_AFTER_FAILURE_SECONDS = 30;
 
 /**
  * The sender: an SQS FIFO consumer with partial batch responses. Each record is one queue's work
- * item; a failed record (and, FIFO, the ones after it in its group) comes back later.
+ * item, its message group the queue's WhatsApp instance. The groups of a batch run at once (one
+ * pump each), each group's records in order; a failed record and the ones after it in its group
+ * come back later, the other groups are not held (fifo-groups.ts).
  */
 export interface SenderHandlerOptions {
   /** Bring a failed item back in 30 s instead of after its visibility timeout (Lambda). */
@@ -24,20 +26,6 @@ export interface SenderHandlerOptions {
 export const createSenderHandler =
   (c: Container, options: SenderHandlerOptions = { retryFailuresSoon: false }) =>
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const recordHandler = async (record: SQSRecord): Promise<void> => {
-      try {
-        await runRecord(record);
-      } catch (error) {
-        if (options.retryFailuresSoon && c.workQueue.retryLater) {
-          await c.workQueue
-            .retryLater(record.receiptHandle, RETRY_AFTER_FAILURE_SECONDS)
-            .catch((cause: unknown) =>
-              c.logger.warn("could not shorten a failed item's wait", { error: cause as Error }),
-            );
-        }
-        throw error;
-      }
-    };
     const runRecord = async (record: SQSRecord): Promise<void> => {
       const item = workItemCodec.decode(record.body);
       // Thrown, not dropped: after maxReceiveCount a poison message lands in the DLQ, visible.
@@ -54,10 +42,26 @@ export const createSenderHandler =
       });
     };
     try {
-      return await processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), {
-        context,
-        throwOnFullBatchFailure: false,
-      });
+      const { failed, errors } = await runFifoGroups(
+        event.Records,
+        (record) => record.attributes.MessageGroupId,
+        runRecord,
+      );
+      for (const { record, error } of errors)
+        c.logger.error('sender run failed', { messageId: record.messageId, error: error as Error });
+      // Every failed record, run or not: the ones held behind a failure would otherwise block
+      // their instance for the whole visibility timeout once the failed one is done.
+      if (options.retryFailuresSoon && c.workQueue.retryLater) {
+        const retryLater = c.workQueue.retryLater.bind(c.workQueue);
+        await Promise.all(
+          failed.map((record) =>
+            retryLater(record.receiptHandle, RETRY_AFTER_FAILURE_SECONDS).catch((cause: unknown) =>
+              c.logger.warn("could not shorten a failed item's wait", { error: cause as Error }),
+            ),
+          ),
+        );
+      }
+      return { batchItemFailures: failed.map((record) => ({ itemIdentifier: record.messageId })) };
     } finally {
       await c.metrics.flush();
     }

@@ -18,6 +18,7 @@ import type { Config } from '../config.ts';
 import { pathVariants } from '../http/route.ts';
 import { ROUTES } from '../http/routes/index.ts';
 import { type ApiGatewayServer, type LocalRoute, startApiGatewayServer } from './api-gateway-server.ts';
+import { DEMO_KEY_FILE } from './demo-key-file.ts';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { type EmbeddedSqs, ensureCallbackQueue, ensureWorkQueues, startEmbeddedSqs } from './embedded-sqs.ts';
 import { type EvolutionSimulator, startEvolutionSimulator } from './evolution-simulator/index.ts';
@@ -36,7 +37,6 @@ export interface StackInfo {
 }
 
 export const STACK_INFO_FILE = 'local-stack.json';
-const DEMO_KEY_FILE = 'demo-api-key.txt';
 export const DEMO_SIGNING_SECRET_FILE = 'demo-signing-secret.txt';
 /** The simulator's apikey; the demo instance's credential reference points at it. */
 const SIMULATOR_CREDENTIAL = 'plain:simulator-api-key';
@@ -184,6 +184,7 @@ export const startLocalStack = async (
     const seeded = await seedDemoTenant(container, {
       evolutionUrl: config.EVOLUTION_URL ?? (simulator?.url as string),
       credentialRef: config.EVOLUTION_URL ? 'env:EVOLUTION_API_KEY' : SIMULATOR_CREDENTIAL,
+      warmup: config.EVOLUTION_URL !== undefined,
       ...(config.BILLING_DEMO_API_KEY ? { apiKey: config.BILLING_DEMO_API_KEY } : {}),
     });
     const demo = await pointDemoInstance(container, config.EVOLUTION_URL, simulator);

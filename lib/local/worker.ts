@@ -88,6 +88,11 @@ export interface Worker {
 
 /** How often due schedules (business-hours openings, retries, instance re-checks) are published. */
 const SCHEDULER_POLL_MS = 1000;
+/**
+ * Items one retention tick looks at (one Scan page): a local table of a million items is looked at
+ * in about 2000 ticks, and a tick stays short enough not to hold the scheduler back.
+ */
+const RETENTION_SWEEP_PAGE = 500;
 /** Callback refs handled at once (one short POST each), as many as the poller's posts in flight. */
 const CALLBACK_CONCURRENCY = 10;
 /** setInterval's ceiling; a longer period (a test turning the poller off) would fire at once. */
@@ -97,7 +102,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * The local sender process (the guide's `run_billing_consumer`): consumes work items from the
  * chosen driver and invokes the same sender handler Lambda runs, consumes the callbacks queue with
  * the callback sender's handler, polls the due callbacks (retries and missed announcements), fires
- * due schedules, and sweeps stuck queues.
+ * due schedules, sweeps stuck queues, and deletes expired items (dynalite has no TTL).
  * Several workers may run at once: the instance lease and contact claims keep sends single.
  */
 export const startWorker = async (
@@ -143,6 +148,24 @@ export const startWorker = async (
     },
   );
 
+  /**
+   * Retention where the database has no TTL: each tick deletes what has expired in one page of the
+   * table, resuming where the previous tick stopped, and starts over once the table is done.
+   */
+  let retentionCursor: string | undefined;
+  const deleteExpiredPage = async (): Promise<void> => {
+    try {
+      const swept = await c.store.deleteExpired(c.clock.now().toISOString(), {
+        limit: RETENTION_SWEEP_PAGE,
+        cursor: retentionCursor,
+      });
+      retentionCursor = swept.nextCursor ?? undefined;
+      if (swept.deleted > 0) c.logger.info('expired items deleted', { deleted: swept.deleted });
+    } catch (error) {
+      c.logger.error('retention sweep failed', { error: error as Error });
+    }
+  };
+
   let polling = true;
   let poll: Promise<void> = Promise.resolve();
   /** Background jobs run one after another, never overlapping themselves. */
@@ -163,6 +186,7 @@ export const startWorker = async (
         (error: unknown) => c.logger.error('sweep failed', { error: error as Error }),
       ),
     ),
+    every(c.config.RETENTION_SWEEP_SECONDS * 1000, deleteExpiredPage),
   ];
 
   // Callbacks run on their own timer: a slow ERP (5 s timeouts) must not hold the scheduler back.

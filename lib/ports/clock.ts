@@ -2,6 +2,57 @@
 export interface Clock {
   /** Now, as a Date. */
   now(): Date;
+  /**
+   * A monotonic reading in milliseconds (sub-millisecond, arbitrary origin), for measuring short
+   * intervals. Optional: fake clocks leave it out, and intervals are then read from `now()`.
+   */
+  monotonicMs?(): number;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = { now: () => new Date(), monotonicMs: () => performance.now() };
+
+/**
+ * The clock a pump run paces by: the wall clock's reading when the run starts, advanced by the
+ * monotonic clock. The wall clock alone can step back (NTP corrections: on the project machine
+ * about 1 ms every 2 s), which would put two gateway calls closer than the interval the pump
+ * measured between them; anchored once per run, the readings stay close enough to the wall clock
+ * for the lease, which carries the last send time to the next run, on any process.
+ */
+export interface IntervalClock {
+  /** Milliseconds on the wall clock's scale, sub-millisecond, never going back. */
+  now(): number;
+  /**
+   * Waits until `at` (a reading of `now()`), never returning before it: the last millisecond, which
+   * a timer cannot hit, is waited out by yielding to the event loop until the clock passes `at`.
+   */
+  waitUntil(at: number, sleep: (ms: number) => Promise<void>): Promise<void>;
+}
+
+/** Yields to the event loop once (I/O and timers of other work run), then resolves. */
+const yieldOnce = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export const intervalClockOf = (clock: Clock): IntervalClock => {
+  const monotonicMs = clock.monotonicMs?.bind(clock);
+  if (!monotonicMs) {
+    // A fake clock moves only when told to (its sleep advances it): whole-millisecond sleeps.
+    const now = () => clock.now().getTime();
+    return {
+      now,
+      waitUntil: async (at, sleep) => {
+        const left = at - now();
+        if (left > 0) await sleep(Math.ceil(left));
+      },
+    };
+  }
+  const offset = clock.now().getTime() - monotonicMs();
+  const now = () => offset + monotonicMs();
+  return {
+    now,
+    waitUntil: async (at, sleep) => {
+      for (let left = at - now(); left > 0; left = at - now()) {
+        if (left > 2) await sleep(Math.floor(left - 1));
+        else await yieldOnce();
+      }
+    },
+  };
+};

@@ -5,6 +5,7 @@ import type { ConversationStore } from './store/conversations.ts';
 import type { CounterStore } from './store/counters.ts';
 import type { DeliveryWatchStore } from './store/delivery-watch.ts';
 import type { FeedbackStore } from './store/feedback.ts';
+import type { RetentionStore } from './store/retention.ts';
 import type { ScheduleStore } from './store/schedules.ts';
 import type { SendingStore } from './store/sending.ts';
 import type { TenantStore } from './store/tenants.ts';
@@ -25,8 +26,9 @@ export type { CounterResult, CounterStore, RequestBudget } from './store/counter
 export type { DeliveryWatch, DeliveryWatchStore } from './store/delivery-watch.ts';
 export type { FeedbackStore } from './store/feedback.ts';
 export type { PageRequest } from './store/paging.ts';
+export type { ExpiredSweep, RetentionStore } from './store/retention.ts';
 export type { ScheduleStore, StoredSchedule } from './store/schedules.ts';
-export type { ContactSummary, InstanceLease, SendingStore } from './store/sending.ts';
+export type { ContactSummary, InstanceLease, SendingStore, WaitingStatus } from './store/sending.ts';
 export type { TenantStore } from './store/tenants.ts';
 
 /**
@@ -45,4 +47,5 @@ export type Store = TenantStore &
   FeedbackStore &
   DeliveryWatchStore &
   CallbackStore &
-  ScheduleStore;
+  ScheduleStore &
+  RetentionStore;

@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
+import { messageFor } from '../../lib/domain/errors.ts';
 import { ensureDashboardBuilt } from '../../lib/local/dashboard-build.ts';
 import {
   inPage,
@@ -45,6 +46,8 @@ describe('operator dashboard (Chromium)', () => {
   let context: BrowserContext;
   let page: Page;
   let tenant: SendingTenant;
+  /** Uncaught exceptions and unhandled rejections of the current tab. */
+  let pageErrors: string[] = [];
 
   const newTenant = async (config = FAST_PACE): Promise<SendingTenant> => {
     const created = await s.tenant({ ...config, ...ROOMY });
@@ -74,6 +77,8 @@ describe('operator dashboard (Chromium)', () => {
   const openFreshTab = async () => {
     context = await browser.newContext({ locale: 'pt-BR', viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
+    pageErrors = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
   };
 
   beforeAll(async () => {
@@ -89,9 +94,12 @@ describe('operator dashboard (Chromium)', () => {
     await s?.close();
   }, 30_000);
   afterEach(async () => {
+    const uncaught = pageErrors;
     // Each test starts logged out, in a fresh tab.
     await context.close();
     await openFreshTab();
+    // No page may leave an exception or a rejected promise unhandled (the console would show it).
+    expect(uncaught).toEqual([]);
   });
 
   it("refuses a wrong key with the API's message, and keeps a right one in sessionStorage only", async () => {
@@ -116,6 +124,18 @@ describe('operator dashboard (Chromium)', () => {
     expect(storage.session).toEqual([tenant.key]);
     expect(storage.local).toBe(0);
     expect(storage.url).not.toContain(tenant.key);
+  });
+
+  it("shows a new number's warm-up ramp in the instances of Visão geral", async () => {
+    const fresh = await s.tenant({ ...FAST_PACE, ...ROOMY }, { firstDayLimit: 5 });
+    const { queueId } = await s.sendBatch(fresh, 2, 'Aquecimento');
+    await s.waitForStatus(fresh, queueId, ['completed']);
+    await login(fresh.key);
+    await loaded('Visão geral');
+
+    const instances = page.getByRole('table', { name: 'Instâncias' });
+    expect(await instances.getByRole('columnheader', { name: 'Aquecimento' }).count()).toBe(1);
+    await instances.getByRole('cell', { name: 'Dia 1: 2 de 5 hoje' }).waitFor();
   });
 
   it('forgets the key on Sair', async () => {
@@ -216,6 +236,41 @@ describe('operator dashboard (Chromium)', () => {
     expect(lines[1]).toMatch(/^Pagina 50,\+55/);
   });
 
+  it("shows the API's message when a filter or the pager fails to reload, and nothing goes uncaught", async () => {
+    const { queueId } = await s.sendBatch(tenant, 60, 'Recusa');
+    const refused = messageFor('RATE_LIMITED');
+    const refuse = (route: Route) =>
+      route.fulfill({
+        status: 429,
+        contentType: 'application/json',
+        body: JSON.stringify({ success: false, code: 'RATE_LIMITED', message: refused }),
+      });
+    const shown = () => page.getByRole('status').filter({ hasText: refused });
+    await login(tenant.key);
+    await loaded('Visão geral');
+
+    // Filas: the reload of a status filter is refused.
+    await page.getByRole('link', { name: 'Filas' }).click();
+    await loaded('Filas');
+    await page.route(/\/queues\?.*status=paused/, refuse);
+    await page.getByLabel('Status').selectOption('paused');
+    await shown().waitFor();
+
+    // A queue's contacts: the next page is refused, the pager stays put, and a retry goes through.
+    await page.goto(`${s.test.url}/dashboard#/filas/${queueId}`);
+    await page.locator('main table tbody tr').nth(49).waitFor();
+    await page.route(/\/contacts\?.*cursor=/, refuse);
+    await page.getByRole('button', { name: 'Próxima' }).click();
+    await shown().waitFor();
+    expect(await page.getByText('Página 1').count()).toBe(1);
+    await page.unroute(/\/contacts\?.*cursor=/);
+    await page.getByRole('button', { name: 'Próxima' }).click();
+    await page.getByText('Página 2').waitFor();
+    expect(await shown().count()).toBe(0);
+
+    expect(pageErrors).toEqual([]);
+  });
+
   it("shows a contact's rendered message and a reply sent through the simulator, with its intent", async () => {
     const { queueId, numbers } = await s.sendBatch(tenant, 1, 'Conversa');
     await s.waitForStatus(tenant, queueId, ['completed']);
@@ -234,6 +289,35 @@ describe('operator dashboard (Chromium)', () => {
     await page.getByText('Promete pagar (promise_to_pay)').waitFor({ timeout: 15_000 });
     await page.locator('.timeline').getByText('Enviada').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'contato.png'), fullPage: true });
+  });
+
+  it("shows today's figures from the tenant's counters: the sends, their receipts and a reply", async () => {
+    const counted = await newTenant();
+    const { queueId, numbers } = await s.sendBatch(counted, 2, 'Numeros');
+    await s.waitForStatus(counted, queueId, ['completed']);
+    await s.simulator.reply({
+      instance: counted.instance,
+      number: numbers[0] as string,
+      text: 'Já paguei',
+      quote: true,
+    });
+    await waitFor(
+      async () => {
+        const { totals } = (await s.test.get(`${API}/stats`, { key: counted.key })).body;
+        return totals?.read === 2 && totals?.replied === 1;
+      },
+      { what: 'the receipts and the reply in the figures' },
+    );
+
+    await login(counted.key);
+    await loaded('Visão geral');
+
+    const today = page.getByRole('region', { name: 'Hoje' });
+    const figure = (label: string) =>
+      today.locator('li', { hasText: label }).locator('.figure').textContent();
+    expect(
+      await Promise.all(['Enviadas', 'Entregues', 'Lidas', 'Respondidas', 'Falhas'].map(figure)),
+    ).toEqual(['2', '2', '2', '1', '0']);
   });
 
   it('adds an opt-out that the next POST refuses, finds it by phone, and removes it', async () => {

@@ -694,6 +694,23 @@ describe('Accept API: request errors', () => {
   });
 });
 
+describe('Accept API: the creditor (CDC art. 42-A)', () => {
+  it("signs every reminder with the tenant's creditor name and CNPJ, whatever the ERP sends", async () => {
+    // Prepare: the demo templates sign with {{empresa}} and {{cnpj}}
+    const t = await s.createTenant({
+      config: { creditorName: 'Credora Ltda', creditorDocument: '11222333000181' },
+    });
+    const body = overdueBody([overdueContact({ empresa: 'Outra SA' })]);
+
+    // Act
+    const dry = await s.post(`${API}/send/overdue?dry_run=true`, body, { key: t.key });
+
+    // Assess
+    expect(dry.status).toBe(200);
+    expect(dry.body.messages[0].message).toMatch(/\n— Credora Ltda, CNPJ 11\.222\.333\/0001-81$/);
+  });
+});
+
 describe('Accept API: scheduling and stored data', () => {
   it('accepts overdue batches from a tenant made by createTenant without an explicit hours step', async () => {
     // Prepare: createTenant documents "3. default business hours", so no `hours set` should be needed

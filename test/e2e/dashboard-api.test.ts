@@ -43,13 +43,14 @@ describe('dashboard API (local stack)', () => {
 
   const get = (path: string) => s.test.get(`${API}${path}`, { key: tenant.key });
 
-  it('GET /me names the tenant, its timezone and the key', async () => {
+  it('GET /me names the tenant, its timezone, its batch limits and the key', async () => {
     const res = await get('/me');
 
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       success: true,
       tenant: { id: tenant.tenantId, name: `Tenant ${tenant.tenantId}`, timezone: 'America/Sao_Paulo' },
+      limits: { max_batch_size: 1000, daily_message_limit: 0 },
       api_key: { name: 'e2e', expires_at: null },
     });
     expect(typeof res.body.business_hours.open_now).toBe('boolean');
@@ -62,20 +63,41 @@ describe('dashboard API (local stack)', () => {
     expect(res.body).toMatchObject({ code: 'API_KEY_INVALID', message: 'API Key inválida' });
   });
 
-  it('GET /stats counts the sends and the reply in the last 24 hours, per hour', async () => {
+  it('GET /stats counts the sends, their receipts and the reply per hour, from the hourly counters', async () => {
     const body = await waitFor(
       async () => {
         const res = await get('/stats');
-        return res.body.totals?.replied === 1 ? res.body : undefined;
+        const { replied, read } = res.body.totals ?? {};
+        return replied === 1 && read === 3 ? res.body : undefined;
       },
-      { what: 'the reply to be counted' },
+      { what: 'the receipts and the reply to be counted' },
     );
 
     expect(body.bucket).toBe('hour');
-    expect(body.buckets.length).toBeGreaterThanOrEqual(24);
-    expect(body.totals).toMatchObject({ sent: 3, failed: 0, replied: 1, failure_rate: 0 });
+    // The last 24 h usually start inside an hour: that hour and the current one make 25 buckets.
+    expect([24, 25]).toContain(body.buckets.length);
+    expect(body.totals).toEqual({
+      sent: 3,
+      delivered: 3,
+      read: 3,
+      replied: 1,
+      failed: 0,
+      stalled: 0,
+      opted_out: 0,
+      failure_rate: 0,
+    });
     const hourly = body.buckets.reduce((sum: number, b: { sent: number }) => sum + b.sent, 0);
     expect(hourly).toBe(3);
+  });
+
+  it("GET /stats by day sums the hours into the tenant's local days", async () => {
+    const res = await get('/stats?bucket=day');
+
+    expect(res.status).toBe(200);
+    expect(res.body.buckets.length).toBeGreaterThanOrEqual(2);
+    expect(res.body.totals).toMatchObject({ sent: 3, delivered: 3, read: 3, replied: 1 });
+    // Local midnight in São Paulo is 03:00 UTC.
+    expect(res.body.buckets[0].start).toMatch(/T03:00:00\.000Z$/);
   });
 
   it('GET /stats refuses a reversed period with a 400 and a stable code', async () => {
@@ -101,6 +123,8 @@ describe('dashboard API (local stack)', () => {
         messages_per_minute: 600,
         messages_today: 3,
         last_error: null,
+        // The stack's instances stand for old numbers (no warm-up ramp).
+        warmup: null,
       },
     ]);
     expect(JSON.stringify(res.body)).not.toContain(s.simulator.apiKey);
@@ -155,5 +179,6 @@ describe('dashboard API (local stack)', () => {
 
     expect(found.body.opt_outs.map((o: { telefone: string }) => o.telefone)).toEqual(['+5511988881234']);
     expect([bad.status, bad.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect((await get('/stats')).body.totals.opted_out).toBe(2);
   });
 });

@@ -405,6 +405,226 @@ describe('admin CLI', () => {
     expect(listed.map((i: { id: string }) => i.id)).toEqual(['acme-1']);
   });
 
+  it('sets the per-debtor frequency caps, and refuses a negative one', async () => {
+    // Prepare
+    await admin(dataDir, 'tenant', 'create', '--id', 'caps');
+
+    // Act
+    const set = await admin(
+      dataDir,
+      'tenant',
+      'config',
+      '--tenant',
+      'caps',
+      '--max-reminders-per-debtor-per-day',
+      '2',
+      '--min-hours-between-reminders',
+      '4.5',
+      '--frequency-cap-types',
+      'overdue,upcoming,notification',
+    );
+    const bad = await admin(
+      dataDir,
+      'tenant',
+      'config',
+      '--tenant',
+      'caps',
+      '--min-hours-between-reminders=-1',
+    );
+    const emptied = await admin(dataDir, 'tenant', 'config', '--tenant', 'caps', '--frequency-cap-types', '');
+
+    // Assess
+    expect(set.code).toBe(0);
+    expect(json(set.stdout).config).toMatchObject({
+      maxRemindersPerDebtorPerDay: 2,
+      minHoursBetweenReminders: 4.5,
+      frequencyCapTypes: ['overdue', 'upcoming', 'notification'],
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('INVALID_CONFIG');
+    expect(json(emptied.stdout).config.frequencyCapTypes).toEqual([]);
+  });
+
+  it('adds a new number warming up, an old one without, and switches and restarts a ramp', async () => {
+    // Prepare
+    await admin(dataDir, 'tenant', 'create', '--id', 'ramp');
+    const add = (name: string, ...flags: string[]) =>
+      admin(
+        dataDir,
+        'instance',
+        'add',
+        '--tenant',
+        'ramp',
+        '--name',
+        name,
+        '--url',
+        'http://127.0.0.1:8082',
+        '--credential',
+        'env:EVOLUTION_API_KEY',
+        ...flags,
+      );
+    const warmup = (...flags: string[]) =>
+      admin(dataDir, 'instance', 'warmup', '--tenant', 'ramp', '--instance', 'nova', ...flags);
+
+    // Act
+    const fresh = await add('nova', '--warmup-first-day', '50');
+    const old = await add('antiga', '--no-warmup');
+    const both = await add('confusa', '--no-warmup', '--warmup-growth', '3');
+    const off = await warmup('--off');
+    const on = await warmup('--on', '--warmup-growth', '1.5', '--restart');
+    const nothing = await warmup();
+    const badGrowth = await warmup('--warmup-growth', '0.5');
+
+    // Assess
+    expect(json(fresh.stdout).warmup).toMatchObject({ enabled: true, firstDayLimit: 50, dailyGrowth: 2 });
+    expect(json(old.stdout).warmup).toMatchObject({ enabled: false });
+    expect(both.code).toBe(2);
+    expect(json(off.stdout).warmup).toMatchObject({ enabled: false, firstDayLimit: 50 });
+    expect(json(on.stdout).warmup).toMatchObject({ enabled: true, firstDayLimit: 50, dailyGrowth: 1.5 });
+    expect(nothing.code).toBe(2);
+    expect(badGrowth.code).toBe(1);
+    expect(badGrowth.stderr).toContain('crescimento diário do aquecimento');
+  });
+
+  it("sets the creditor's name and CNPJ (formatted), refuses wrong check digits and clears them with ''", async () => {
+    // Prepare
+    await admin(dataDir, 'tenant', 'create', '--id', 'credor');
+
+    // Act
+    const set = await admin(
+      dataDir,
+      'tenant',
+      'config',
+      '--tenant',
+      'credor',
+      '--creditor-name',
+      'Credor Ltda',
+      '--creditor-document',
+      '11222333000181',
+    );
+    const bad = await admin(
+      dataDir,
+      'tenant',
+      'config',
+      '--tenant',
+      'credor',
+      '--creditor-document',
+      '11222333000182',
+    );
+    const cleared = await admin(dataDir, 'tenant', 'config', '--tenant', 'credor', '--creditor-name', '');
+
+    // Assess
+    expect(set.code).toBe(0);
+    expect(json(set.stdout).config).toMatchObject({
+      creditorName: 'Credor Ltda',
+      creditorDocument: '11.222.333/0001-81',
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('CNPJ ou CPF inválido');
+    expect(json(cleared.stdout).config).toMatchObject({
+      creditorName: null,
+      creditorDocument: '11.222.333/0001-81',
+    });
+  });
+
+  it('lists the collection-rule warnings of a template per variation, and refuses them with --strict or a strict tenant', async () => {
+    // Prepare
+    await admin(
+      dataDir,
+      'tenant',
+      'create',
+      '--id',
+      'cdc',
+      '--creditor-name',
+      'CDC Ltda',
+      '--creditor-document',
+      '11.222.333/0001-81',
+    );
+    const file = join(dataDir, 'cdc.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        variations: [
+          'Olá {{nome_cliente}}, {{valor}} venceu. {{empresa}}, CNPJ {{cnpj}}',
+          'Olá {{nome_cliente}}, seu caloteiro: vamos avisar seu chefe. {{empresa}}, CNPJ {{cnpj}}',
+        ],
+      }),
+    );
+    const set = (...extra: string[]) =>
+      admin(dataDir, 'template', 'set', '--tenant', 'cdc', '--type', 'overdue', '--file', file, ...extra);
+
+    // Act
+    const strict = await set('--strict');
+    const afterStrict = json((await admin(dataDir, 'template', 'list', '--tenant', 'cdc')).stdout);
+    const warned = await set();
+    const forPeople = await adminForPeople(
+      dataDir,
+      'template',
+      'set',
+      '--tenant',
+      'cdc',
+      '--type',
+      'overdue',
+      '--file',
+      file,
+    );
+    await admin(dataDir, 'tenant', 'config', '--tenant', 'cdc', '--strict-template-lint', 'true');
+    const strictTenant = await set();
+
+    // Assess
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('erro TEMPLATE_LINT_FAILED: Template recusado pelas regras de cobrança');
+    expect(strict.stderr).toContain('variação 2: CDC_42_THIRD_PARTY_CONTACT (CDC art. 42)');
+    expect(afterStrict).toEqual([]);
+    expect(warned.code).toBe(0);
+    expect(json(warned.stdout).variations).toHaveLength(2);
+    expect(json(warned.stdout).warnings).toEqual([
+      expect.objectContaining({
+        variation: 2,
+        code: 'CDC_42_THIRD_PARTY_CONTACT',
+        excerpt: 'avisar seu chefe',
+      }),
+      expect.objectContaining({ variation: 2, code: 'CDC_42_INSULT', excerpt: 'caloteiro' }),
+    ]);
+    expect(forPeople.code).toBe(0);
+    expect(forPeople.stdout).toContain('warnings (2):');
+    expect(forPeople.stdout).toMatch(
+      /^ {2}variação 2: CDC_42_INSULT \(CDC art\. 42\) Ofensa ao devedor.*\[“caloteiro”\]$/m,
+    );
+    expect(strictTenant.code).toBe(1);
+    expect(strictTenant.stderr).toContain('TEMPLATE_LINT_FAILED');
+  });
+
+  it('sets hours outside the collection window with a warning per rule', async () => {
+    // Act
+    const set = await admin(
+      dataDir,
+      'hours',
+      'set',
+      '--tenant',
+      'cdc',
+      '--sat',
+      '09:00-18:00',
+      '--sun',
+      '10:00-12:00',
+    );
+    const forPeople = await adminForPeople(dataDir, 'hours', 'set', '--tenant', 'cdc', '--sun', 'closed');
+    const quiet = await adminForPeople(dataDir, 'hours', 'set', '--tenant', 'cdc', '--sat', 'closed');
+
+    // Assess
+    expect(set.code).toBe(0);
+    expect(json(set.stdout).weekly[0]).toEqual([{ start: '10:00', end: '12:00' }]);
+    expect(json(set.stdout).warnings.map((w: { code: string }) => w.code)).toEqual([
+      'STATE_LAW_HOURS_SATURDAY',
+      'STATE_LAW_HOURS_SUNDAY',
+    ]);
+    expect(forPeople.stdout).toMatch(/sat {2}09:00-18:00/);
+    expect(forPeople.stdout).toMatch(
+      /^ {2}horário: STATE_LAW_HOURS_SATURDAY \(legislação estadual.*\[“sáb 09:00-18:00”\]$/m,
+    );
+    expect(quiet.stdout).toContain('warnings: none');
+  });
+
   it('answers usage errors with exit code 2', async () => {
     expect((await admin(dataDir, 'tenant', 'explode')).code).toBe(2);
     expect((await admin(dataDir, 'tenant', 'config', '--tenant', 'acme')).code).toBe(2);

@@ -1,8 +1,9 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
-import { GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
+import { GSI2, keys, TTL_ATTRIBUTE, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
 import { createBillingEvents } from '../../lib/app/billing-events.ts';
+import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import type { Campaign } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
@@ -14,6 +15,7 @@ import {
   QUEUE_ID,
   seedOneContact,
 } from './store-contract/callback-store-contract.ts';
+import { tenant } from './store-contract/tenant-store-contract.ts';
 
 const db = useDynalite();
 
@@ -69,6 +71,24 @@ describe('dynamodb callback store', () => {
     });
     expect(stored?.payload.message_id).toBe('3EB0ABC');
     expect(out.Items?.[0]?.[GSI2.sk]).toBe(`${NOW}#${QUEUE_ID}:0:sent`);
+  });
+
+  it("keeps an event for the tenant's retention, counted from when it is stored", async () => {
+    // Prepare: the tenant keeps 7 days
+    const { store, tableName } = await seeded();
+    await store.createTenant(tenant('acme', { config: { ...DEFAULT_BILLING_CONFIG, retentionDays: 7 } }));
+
+    // Act
+    await createBillingEvents({ store, clock }).emit({
+      name: 'sent',
+      queueId: QUEUE_ID,
+      contactPosition: 0,
+      occurredAt: NOW,
+    });
+
+    // Assess
+    const stored = await db.item(tableName, keys.callback(QUEUE_ID, `${QUEUE_ID}:0:sent`));
+    expect(stored?.[TTL_ATTRIBUTE]).toBe(ttlSeconds('2025-01-17T13:00:00.000Z'));
   });
 
   it('records nothing for an event the campaign did not ask for', async () => {

@@ -1,10 +1,11 @@
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { GSI1, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
-import type { BillingContact, BillingQueue } from '../../lib/domain/types.ts';
+import type { BillingContact, BillingQueue, ConversationMessage } from '../../lib/domain/types.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
+import { KEPT_UNTIL } from '../support/acme-queue.ts';
 import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
 import {
   contact,
@@ -115,6 +116,56 @@ describe('createDynamoDbStore (sending)', () => {
     });
   });
 
+  describe('messages written before the tenant joined their key', () => {
+    /** A message as the previous version stored it: keyed `MSG#<instance>#<id>`, no tenant. */
+    const putLegacy = (tableName: string, legacy: ConversationMessage) =>
+      db.doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...keys.legacyMessage(legacy.instanceId, legacy.id),
+            ...keys.messagesIndex(legacy.tenantId, legacy.phone, legacy.at, legacy.id),
+            ...legacy,
+          },
+        }),
+      );
+
+    it('finds one for the tenant it names, never for another tenant with the same instance id', async () => {
+      // Prepare
+      const { store, tableName } = await freshStore();
+      const old = message('3EB0OLD');
+      await putLegacy(tableName, old);
+
+      // Act
+      const own = await store.getMessage('acme', 'inst-1', '3EB0OLD');
+      const foreign = await store.getMessage('beta', 'inst-1', '3EB0OLD');
+      const foreignReply = await store.recordMessage(
+        message('3EB0OLD', { tenantId: 'beta', direction: 'inbound', queueId: null, contactPosition: null }),
+        KEPT_UNTIL,
+      );
+      const ownAfter = await store.getMessage('acme', 'inst-1', '3EB0OLD');
+
+      // Assess
+      expect(own).toEqual(old);
+      expect(foreign).toBeUndefined();
+      expect(foreignReply).toBe(true);
+      expect(ownAfter).toEqual(old);
+      expect((await store.getMessage('beta', 'inst-1', '3EB0OLD'))?.direction).toBe('inbound');
+    });
+
+    it('never takes one whose key happens to spell a new key for another message', async () => {
+      // Prepare: tenant zeta's instance `acme`, message `inst-1#3EB0X`: `MSG#acme#inst-1#3EB0X`.
+      const { store, tableName } = await freshStore();
+      await putLegacy(tableName, message('inst-1#3EB0X', { tenantId: 'zeta', instanceId: 'acme' }));
+
+      // Act
+      const found = await store.getMessage('acme', 'inst-1', '3EB0X');
+
+      // Assess
+      expect(found).toBeUndefined();
+    });
+  });
+
   describe('request budget', () => {
     it('claims, records a sent message (contact on its claim, then the message) and counts it in exactly 4 requests', async () => {
       // Prepare
@@ -132,6 +183,7 @@ describe('createDynamoDbStore (sending)', () => {
         claimed,
         { status: 'sent', providerMessageId: '3EB0XYZ', remoteJid: '5511999990000@s.whatsapp.net', at },
         message('3EB0XYZ', { at }),
+        KEPT_UNTIL,
       );
       const progressed = await store.updateQueueProgress('queue-1', { contactsSent: 1 }, { currentRate: 20 });
       const requests = new Map(counting.counts);
@@ -153,13 +205,18 @@ describe('createDynamoDbStore (sending)', () => {
 
       // Act
       const claimed = await store.claimContact('queue-1', 0, at);
-      await store.recordMessage(message('3EB0XYZ', { at }));
-      const finished = await store.finishContact('queue-1', 0, {
-        status: 'sent',
-        providerMessageId: '3EB0XYZ',
-        remoteJid: '5511999990000@s.whatsapp.net',
-        at,
-      });
+      await store.recordMessage(message('3EB0XYZ', { at }), KEPT_UNTIL);
+      const finished = await store.finishContact(
+        'queue-1',
+        0,
+        {
+          status: 'sent',
+          providerMessageId: '3EB0XYZ',
+          remoteJid: '5511999990000@s.whatsapp.net',
+          at,
+        },
+        KEPT_UNTIL,
+      );
       const progressed = await store.updateQueueProgress('queue-1', { contactsSent: 1 }, { currentRate: 20 });
       const requests = new Map(counting.counts);
       counting.close();

@@ -8,7 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTable } from '../../lib/adapters/store/table-schema.ts';
-import { OPERATIONS, type RouteOperation } from '../../lib/http/routes/index.ts';
+import { DEPLOYED_OPERATIONS, type RouteOperation } from '../../lib/http/routes/index.ts';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../../lib/local/embedded-dynamodb.ts';
 import { type BuiltLambda, buildLambdas, REQUIRE_BANNER } from '../../scripts/build-lambda.ts';
 import { assertLoopbackEndpoint } from '../support/dynalite.ts';
@@ -149,8 +149,8 @@ describe('lambda bundles', () => {
   let db: EmbeddedDynamoDb | undefined;
   let results: Record<string, StepResult>;
 
-  const authenticated = OPERATIONS.filter((r) => r.auth === 'apiKey');
-  const publicRoutes = OPERATIONS.filter((r) => r.auth !== 'apiKey');
+  const authenticated = DEPLOYED_OPERATIONS.filter((r) => r.auth === 'apiKey');
+  const publicRoutes = DEPLOYED_OPERATIONS.filter((r) => r.auth !== 'apiKey');
   const routeId = (route: RouteOperation) => `${route.method} ${route.path}`;
 
   /** The value a step's handler returned, or the failure with the child's stack trace. */
@@ -181,7 +181,7 @@ describe('lambda bundles', () => {
     const file = (name: string) => built.find((b) => b.name === name)?.file ?? join(outDir, `${name}.mjs`);
     const steps: Step[] = [
       ...built.map((b) => ({ id: `load ${b.name}`, file: b.file })),
-      ...OPERATIONS.map((route) => ({
+      ...DEPLOYED_OPERATIONS.map((route) => ({
         id: routeId(route),
         file: file(route.route),
         event: httpEvent(route),
@@ -270,7 +270,7 @@ describe('lambda bundles', () => {
 
   it('serves a swagger-ui-dist asset from the docs bundle (the external package resolves)', () => {
     // Prepare
-    const asset = OPERATIONS.find((r) => r.route === 'docs' && r.path.includes('{asset}'));
+    const asset = DEPLOYED_OPERATIONS.find((r) => r.route === 'docs' && r.path.includes('{asset}'));
     if (!asset) throw new Error('no docs asset route');
     // Act
     const response = responseOf(routeId(asset));
@@ -296,7 +296,7 @@ describe('lambda bundles', () => {
 
   it('covers every entry point: each is a route or has a background smoke event', () => {
     // Prepare
-    const routed = new Set(OPERATIONS.map((r) => r.route));
+    const routed = new Set(DEPLOYED_OPERATIONS.map((r) => r.route));
     // Assess
     for (const lambda of built) {
       // A new entry point needs a route in lib/http/routes/index.ts or a smoke event in BACKGROUND_EVENTS.

@@ -7,7 +7,9 @@ import { createBillingEvents } from '../../lib/app/billing-events.ts';
 import { createTenant } from '../../lib/app/create-tenant.ts';
 import { createDeliveryWatchArmer } from '../../lib/app/delivery-watch.ts';
 import { type SweepDeps, sweep } from '../../lib/app/sweep.ts';
+import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
+import { retentionEnd } from '../../lib/domain/retention.ts';
 import type { CallbackEvent, Campaign, WhatsAppInstance } from '../../lib/domain/types.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { Store } from '../../lib/ports/store.ts';
@@ -143,6 +145,7 @@ const setUp = async (timeoutMinutes = 15) => {
         externalId: null,
         templateType: 'notification',
       },
+      retentionEnd(at, DEFAULT_BILLING_CONFIG.retentionDays),
     );
     await store.updateQueueProgress(queueId, { contactsSent: 1 });
     await deliveryWatch.arm(queueId, at);
@@ -172,6 +175,15 @@ const setUp = async (timeoutMinutes = 15) => {
     );
 
   const stalledCount = async (queueId: string) => (await store.getQueue(queueId))?.contactsStalled;
+  /** Stalls in the tenant's figures of T0's day. */
+  const stalledFigures = async () =>
+    (
+      await store.listTenantFigures(
+        TENANT,
+        new Date('2026-03-02T00:00:00Z'),
+        new Date('2026-03-03T00:00:00Z'),
+      )
+    ).reduce((sum, hour) => sum + hour.stalled, 0);
   const stalledMetric = () =>
     /billing_messages_stalled_total\{tenant_id="acme-stall",template_type="notification"\} (\d+)/.exec(
       metrics.render(),
@@ -185,6 +197,7 @@ const setUp = async (timeoutMinutes = 15) => {
     receipt,
     sweep: () => sweep(sweepDeps, { graceMs: MINUTE }),
     stalledCount,
+    stalledFigures,
     stalledMetric,
   };
 };
@@ -283,6 +296,7 @@ describe('stalled deliveries (sweeper, webhooks and sends on dynalite)', () => {
     // Assess
     expect(results.reduce((sum, r) => sum + r.stalled, 0)).toBe(4);
     expect(await s.stalledCount(queueId)).toBe(4);
+    expect(await s.stalledFigures()).toBe(4);
     expect(s.stalledMetric()).toBe('4');
   });
 

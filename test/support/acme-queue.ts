@@ -38,3 +38,9 @@ export const acmeContact = (
     variationId: 'v1',
     ...fields,
   });
+
+/**
+ * An expiry (retention) far after every clock the store tests use: items written with it stay, so
+ * tests about something else never see them expire.
+ */
+export const KEPT_UNTIL = '2025-04-10T12:00:00.000Z';

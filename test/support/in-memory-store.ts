@@ -10,7 +10,8 @@ import {
   QUEUE_RUN_FIELDS,
   sentContact,
 } from '../../lib/adapters/store/dynamodb-sending-store.ts';
-import { contactsIndexSortKey } from '../../lib/adapters/store/table-schema.ts';
+import { contactsIndexSortKey, epochSeconds, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
+import { FIGURES, type Figures, hourStartOf, zeroFigures } from '../../lib/domain/activity-figures.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import type { ContactDelivery } from '../../lib/domain/delivery-stall.ts';
 import { isStalled } from '../../lib/domain/delivery-stall.ts';
@@ -42,13 +43,16 @@ import type {
   Store,
   StoredCallbackEvent,
   StoredSchedule,
+  WaitingStatus,
 } from '../../lib/ports/store.ts';
 
 /*
  * The whole Store in memory, for fast unit tests of use cases. It keeps the DynamoDB store's
  * semantics (the store contract suites in test/integration/store-contract/ run against both):
  * conditional writes that answer with values, 'created' | 'exists', the same page cursors and
- * orders, counters that expire by the clock, the contact status rules, leases and claims.
+ * orders, counters that expire by the clock, items that expire after their retention (absent to
+ * the reads that leave expired items out, deleted by `deleteExpired`), the contact status rules,
+ * leases and claims.
  * Every method runs to completion without awaiting anything, so each is atomic like one
  * conditional write. Values are deep-copied in and out: a caller never holds stored state.
  */
@@ -61,6 +65,13 @@ const has = (item: object, attribute: string): boolean =>
   (item as Record<string, unknown>)[attribute] !== undefined;
 
 const isText = (value: unknown): value is string => typeof value === 'string';
+
+/** How a contact waits (the deferred mark tells a frequency-cap deferral from a retry), if it does. */
+const waitingStatusOf = (contact: BillingContact | undefined): WaitingStatus | undefined => {
+  if (contact?.status === 'pending') return 'pending';
+  if (contact?.status === 'retry') return contact.deferred === true ? 'deferred' : 'retry';
+  return undefined;
+};
 const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
 /** Descending by `key`, ties by nothing (keys are unique). */
@@ -118,6 +129,14 @@ interface Counter {
   ttl: number;
 }
 
+/** A tenant's figures of one UTC hour. */
+interface HourCounts {
+  hourStart: string;
+  figures: Figures;
+  /** Epoch seconds after which the hour is forgotten. */
+  ttl: number;
+}
+
 interface Lease {
   owner?: string;
   leaseUntil?: string;
@@ -143,6 +162,8 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   const instances = new Map<string, WhatsAppInstance>();
   const calendars = new Map<string, BusinessCalendar>();
   const counters = new Map<string, Counter>();
+  /** Per tenant, its hours' figures by the hour's ISO start. */
+  const tenantFigures = new Map<string, Map<string, HourCounts>>();
   const campaigns = new Map<string, Campaign>();
   const queues = new Map<string, StoredQueue>();
   /** Due time of each open queue (the sweeper's due index). */
@@ -155,8 +176,22 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   const watches = new Map<string, DeliveryWatch>();
   const callbacks = new Map<string, StoredCallbackEvent>();
   const schedules = new Map<string, StoredSchedule>();
+  /**
+   * The TTL of stored objects (epoch seconds), as the table's `ttl` attribute: kept beside them so
+   * entities come out without it. Objects replaced whole (a contact recorded sent) start without one.
+   */
+  const expiries = new WeakMap<object, number>();
+  const setExpiry = (item: object, expiresAt: string | null): void => {
+    if (expiresAt === null) expiries.delete(item);
+    else expiries.set(item, ttlSeconds(expiresAt));
+  };
+  const expiredAt = (item: object, nowSeconds: number): boolean =>
+    (expiries.get(item) ?? Number.POSITIVE_INFINITY) <= nowSeconds;
+  /** Whether an item's TTL has passed: the reads that care leave it out (DynamoDB deletes it days later). */
+  const hasExpired = (item: object): boolean => expiredAt(item, epochSeconds(clock.now()));
 
   const key = (...parts: (string | number)[]) => parts.join('\u0000');
+  const messageKey = (m: ConversationMessage) => key(m.tenantId, m.instanceId, m.id);
   const tenantWithDefaults = (tenant: Tenant): Tenant =>
     copy({ ...tenant, config: { ...DEFAULT_BILLING_CONFIG, ...tenant.config } });
 
@@ -367,6 +402,12 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     async getDailyQuotaUsed(tenantId, day) {
       return counterValue(key('daily', tenantId, day));
     },
+    async reserveInstanceSend(tenantId, instanceId, day, limit, expiresAt) {
+      return counterIncrement(key('instance-day', tenantId, instanceId, day), 1, limit, expiresAt);
+    },
+    async getInstanceSends(tenantId, instanceId, day) {
+      return counterValue(key('instance-day', tenantId, instanceId, day));
+    },
     async countKeyRequest(keyId, budget, hourStart, limit, expiresAt) {
       return counterIncrement(
         key('rate', budget, keyId, hourStart.toISOString().slice(0, 13)),
@@ -376,17 +417,44 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       );
     },
 
+    async addTenantFigures(tenantId, hourStart, figures, expiresAt) {
+      const hour = hourStartOf(hourStart).toISOString();
+      let hours = tenantFigures.get(tenantId);
+      if (!hours) {
+        hours = new Map();
+        tenantFigures.set(tenantId, hours);
+      }
+      // Like ADD on DynamoDB: an hour past its TTL but not yet deleted keeps counting from its value.
+      const counts = hours.get(hour) ?? { hourStart: hour, figures: zeroFigures(), ttl: 0 };
+      for (const figure of FIGURES) counts.figures[figure] += figures[figure] ?? 0;
+      counts.ttl = ttlSeconds(expiresAt);
+      hours.set(hour, counts);
+    },
+    async listTenantFigures(tenantId, from, to) {
+      const now = epochSeconds(clock.now());
+      return [...(tenantFigures.get(tenantId)?.values() ?? [])]
+        .filter((h) => h.hourStart >= from.toISOString() && h.hourStart < to.toISOString() && h.ttl > now)
+        .sort((a, b) => a.hourStart.localeCompare(b.hourStart))
+        .map((h) => ({ hourStart: new Date(h.hourStart), ...copy(h.figures) }));
+    },
+
     // Campaigns, queues, contacts
     async createCampaign(campaign) {
       const id = key(campaign.tenantId, campaign.externalId);
-      if (campaigns.has(id)) return 'exists';
+      const existing = campaigns.get(id);
+      // An expired campaign is replaced: its external id is free again.
+      if (existing && !hasExpired(existing)) return 'exists';
       // The metadata goes through JSON, as the DynamoDB store keeps it as text.
       campaigns.set(id, { ...copy(campaign), metadata: JSON.parse(JSON.stringify(campaign.metadata)) });
       return 'created';
     },
     async getCampaign(tenantId, externalId) {
       const campaign = campaigns.get(key(tenantId, externalId));
-      return campaign ? copy(campaign) : undefined;
+      return campaign && !hasExpired(campaign) ? copy(campaign) : undefined;
+    },
+    async expireCampaign(tenantId, externalId, queueId, expiresAt) {
+      const campaign = campaigns.get(key(tenantId, externalId));
+      if (campaign?.queueId === queueId) setExpiry(campaign, expiresAt);
     },
     async takeOverCampaign(tenantId, externalId, owner, now, leaseUntil) {
       const campaign = campaigns.get(key(tenantId, externalId));
@@ -446,7 +514,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
     async getQueue(queueId) {
       const queue = queues.get(queueId);
-      return queue ? copy(queue) : undefined;
+      return queue && !hasExpired(queue) ? copy(queue) : undefined;
     },
     async listQueues(tenantId, page): Promise<Page<BillingQueue>> {
       checkPageRequest(page, QUEUE_STATUSES);
@@ -466,6 +534,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       const sortKey = (q: BillingQueue) => `${q.createdAt}#${q.id}`;
       const sorted = [...queues.values()]
         .filter((q) => q.tenantId === tenantId && (page.status === undefined || q.status === page.status))
+        .filter((q) => !hasExpired(q))
         .filter((q) => after === undefined || sortKey(q) < after)
         .sort(newestFirst(sortKey));
       const { items, nextCursor } = pageOf(sorted, page.limit, (q) => ({ a: sortKey(q) }));
@@ -524,24 +593,30 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       delete contact.retryAt;
       return copy(contact);
     },
-    async recordSent(claimed, result, message) {
+    async recordSent(claimed, result, message, expiresAt) {
       const current = contactAt(claimed.queueId, claimed.position);
       const recorded =
         current?.status === 'sending' &&
         has(current, 'claimedAt') &&
         current.claimedAt === (claimed.claimedAt ?? null);
       if (recorded) {
-        queueContacts(claimed.queueId).set(claimed.position, copy(sentContact(claimed, result)));
+        const sent = copy(sentContact(claimed, result));
+        setExpiry(sent, expiresAt);
+        queueContacts(claimed.queueId).set(claimed.position, sent);
       }
-      messages.set(key(message.instanceId, message.id), copy(message));
+      const stored = copy(message);
+      setExpiry(stored, expiresAt);
+      messages.set(messageKey(message), stored);
       return recorded;
     },
-    async finishContact(queueId, position, result, claimedAt) {
+    async finishContact(queueId, position, result, expiresAt, claimedAt) {
       const contact = contactAt(queueId, position);
       if (contact?.status !== 'sending') return false;
       if (claimedAt !== undefined && contact.claimedAt !== claimedAt) return false;
+      setExpiry(contact, expiresAt);
       contact.status = result.status;
       contact.updatedAt = result.at;
+      delete contact.deferred;
       switch (result.status) {
         case 'sent':
           Object.assign(contact, {
@@ -570,12 +645,21 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       }
       return true;
     },
-    async skipOptedOutContact(queueId, position, at) {
+    async skipOptedOutContact(queueId, position, at, expiresAt) {
       const contact = contactAt(queueId, position);
-      const previous = contact?.status;
-      if (!contact || (previous !== 'pending' && previous !== 'retry')) return undefined;
+      const previous = waitingStatusOf(contact);
+      if (!contact || !previous) return undefined;
       Object.assign(contact, { status: 'skipped_opt_out', updatedAt: at });
+      setExpiry(contact, expiresAt);
       delete contact.retryAt;
+      delete contact.deferred;
+      return previous;
+    },
+    async deferContact(queueId, position, until, at) {
+      const contact = contactAt(queueId, position);
+      const previous = waitingStatusOf(contact);
+      if (!contact || !previous) return undefined;
+      Object.assign(contact, { status: 'retry', retryAt: until, deferred: true, updatedAt: at });
       return previous;
     },
     async listStuckContacts(queueId) {
@@ -586,12 +670,14 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     async summarizeContacts(queueId) {
       const byStatus: Partial<Record<ContactStatus, number>> = {};
       let failedAfterSend = 0;
+      let deferred = 0;
       let earliestRetryAt: string | null = null;
       const sending: BillingContact[] = [];
       for (const contact of contactsInOrder(queueId)) {
         const { status } = contact;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
         if (status === 'failed' && contact.providerMessageId) failedAfterSend += 1;
+        if (status === 'retry' && contact.deferred === true) deferred += 1;
         if (
           status === 'retry' &&
           isText(contact.retryAt) &&
@@ -601,27 +687,33 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         }
         if (status === 'sending') sending.push(copy(contact));
       }
-      return { byStatus, failedAfterSend, earliestRetryAt, sending };
+      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending };
     },
-    async cancelUnsentContacts(queueId, at) {
+    async cancelUnsentContacts(queueId, at, expiresAt) {
       let cancelled = 0;
       let fromRetry = 0;
+      let fromDeferred = 0;
       for (const contact of contactsInOrder(queueId)) {
-        if (contact.status !== 'pending' && contact.status !== 'retry') continue;
-        if (contact.status === 'retry') fromRetry += 1;
+        const previous = waitingStatusOf(contact);
+        if (!previous) continue;
+        if (previous !== 'pending') fromRetry += 1;
+        if (previous === 'deferred') fromDeferred += 1;
         cancelled += 1;
         Object.assign(contact, { status: 'cancelled', updatedAt: at });
         delete contact.retryAt;
+        delete contact.deferred;
+        setExpiry(contact, expiresAt);
       }
-      return { cancelled, fromRetry };
+      return { cancelled, fromRetry, fromDeferred };
     },
-    async transitionQueue(queueId, from, to, fields) {
+    async transitionQueue(queueId, from, to, fields, expiresAt) {
       const queue = queues.get(queueId);
       if (!queue || !from.includes(queue.status)) return undefined;
       const now = clock.now().toISOString();
       queue.status = to;
       queue.updatedAt = now;
       setRunFields(queue, fields);
+      if (expiresAt !== undefined) setExpiry(queue, expiresAt);
       if (OPEN_STATUSES.has(to)) queueDue.set(queueId, fields?.nextRunAt ?? now);
       else queueDue.delete(queueId);
       return copy(queue);
@@ -704,20 +796,40 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
 
     // Conversations
-    async recordMessage(message) {
-      messages.set(key(message.instanceId, message.id), copy(message));
+    async recordMessage(message, expiresAt) {
+      // As the conditional put: an item still there, even expired, is not replaced.
+      if (messages.has(messageKey(message))) return false;
+      const stored = copy(message);
+      setExpiry(stored, expiresAt);
+      messages.set(messageKey(message), stored);
+      return true;
     },
     async listMessages(tenantId, phone, limit) {
       checkLimit('listMessages', limit);
       return [...messages.values()]
-        .filter((m) => m.tenantId === tenantId && m.phone === phone)
+        .filter((m) => m.tenantId === tenantId && m.phone === phone && !hasExpired(m))
         .sort(newestFirst((m) => `${m.at}#${m.id}`))
         .slice(0, limit)
         .map(copy);
     },
-    async getMessage(instanceId, messageId) {
-      const message = messages.get(key(instanceId, messageId));
-      return message ? copy(message) : undefined;
+    async listRemindersSince(tenantId, phone, since, templateTypes) {
+      return [...messages.values()]
+        .filter(
+          (m) =>
+            m.tenantId === tenantId &&
+            m.phone === phone &&
+            m.direction === 'outbound' &&
+            m.at >= since &&
+            m.templateType !== null &&
+            templateTypes.includes(m.templateType) &&
+            !hasExpired(m),
+        )
+        .sort(newestFirst((m) => `${m.at}#${m.id}`))
+        .map((m) => m.at);
+    },
+    async getMessage(tenantId, instanceId, messageId) {
+      const message = messages.get(key(tenantId, instanceId, messageId));
+      return message && !hasExpired(message) ? copy(message) : undefined;
     },
 
     // Feedback
@@ -854,10 +966,12 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
 
     // Callbacks
-    async putCallbackEvent(event) {
+    async putCallbackEvent(event, expiresAt) {
       const id = key(event.queueId, event.eventId);
       if (callbacks.has(id)) return 'exists';
-      callbacks.set(id, copy(event));
+      const stored = copy(event);
+      setExpiry(stored, expiresAt);
+      callbacks.set(id, stored);
       return 'created';
     },
     async getCallbackEvent(queueId, eventId) {
@@ -905,7 +1019,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       const { queueId, since, limit, cursor } = query;
       if (!Number.isInteger(limit) || limit < 1)
         throw new Error('listCallbackEvents: limit must be positive');
-      const all = [...callbacks.values()].filter((e) => e.tenantId === tenantId);
+      const all = [...callbacks.values()].filter((e) => e.tenantId === tenantId && !hasExpired(e));
       let sorted: StoredCallbackEvent[];
       let sortKey: (event: StoredCallbackEvent) => string;
       if (queueId) {
@@ -947,6 +1061,33 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       if (!schedule) return undefined;
       schedules.delete(name);
       return copy(schedule);
+    },
+
+    // Retention
+    async deleteExpired(now, page) {
+      checkLimit('deleteExpired', page.limit);
+      const nowSeconds = epochSeconds(now);
+      // Every stored item that can carry a TTL, with how to delete it.
+      const expired: (() => void)[] = [];
+      const collect = <K, V extends object>(
+        map: Map<K, V>,
+        ttlOf = (item: V) => expiredAt(item, nowSeconds),
+      ) => {
+        for (const [id, item] of map) if (ttlOf(item)) expired.push(() => map.delete(id));
+      };
+      collect(campaigns);
+      collect(queues);
+      for (const inQueue of contacts.values()) collect(inQueue);
+      collect(messages);
+      collect(callbacks);
+      collect(counters, (counter) => counter.ttl <= nowSeconds);
+      // One page at most `limit` deletions; the next page picks up what is left.
+      for (const remove of expired.slice(0, page.limit)) remove();
+      for (const id of [...queueDue.keys()]) if (!queues.has(id)) queueDue.delete(id);
+      return {
+        deleted: Math.min(expired.length, page.limit),
+        nextCursor: expired.length > page.limit ? encodeCursor({ more: true }) : null,
+      };
     },
   };
 }

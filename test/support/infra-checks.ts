@@ -6,7 +6,7 @@ import type * as SenderLimitsModule from '../../infra/sender-limits.ts';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../lib/adapters/store/table-schema.ts';
 import { EVENTBRIDGE_SCHEDULER_KEYS } from '../../lib/config.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
-import { OPERATIONS } from '../../lib/http/routes/index.ts';
+import { DEPLOYED_OPERATIONS } from '../../lib/http/routes/index.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/observability/metric-names.ts';
 import type { Dependency } from '../../lib/ports/metrics.ts';
 import { type Declared, installSstFake, resolveOutputs, type SstFake, toSeconds } from './sst-fake.ts';
@@ -28,6 +28,11 @@ const SENDER_LIMITS = `${ROOT}infra/sender-limits.ts`;
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
+/** The URLs the fake gives the API and the dashboard's static site (nothing is deployed). */
+const FAKE_URLS = {
+  api: `https://api.execute-api.${REGION}.amazonaws.com`,
+  dashboardSite: 'https://dashboardsite.cloudfront.net',
+} as const;
 
 /** What `app()` of sst.config.ts returns. */
 export interface AppConfig {
@@ -306,9 +311,11 @@ export const checkSenderSubscription: InfraCheck = (synth) => {
     mapping.eventSourceArn === workArn,
     `sender reads ${mapping.eventSourceArn}, not the work queue ${workArn}`,
   );
+  // Several instances per invocation (one pump each), and no more than an SQS FIFO source hands over.
+  const batchSize = Number(mapping.batchSize);
   need(
-    mapping.batchSize === 1,
-    `sender batch size is ${show(mapping.batchSize)}, not 1 (a pump needs the whole budget)`,
+    batchSize >= 2 && batchSize <= 10,
+    `sender batch size is ${show(mapping.batchSize)}, not 2..10 (several instances' pumps per invocation, FIFO's limit)`,
   );
   const handler = senderArgs(synth).handler;
   need(
@@ -364,11 +371,12 @@ export const checkBudgetBelowTimeout: InfraCheck = (synth) => {
 };
 
 /**
- * The API routes exactly the operations of the route list (lib/http/routes/index.ts), each once under
- * its canonical path, plus `$default` (trailing-slash spellings, unknown paths): no `/x/` route key.
+ * The API routes exactly the operations of the deployed routes (lib/http/routes/index.ts: all but the
+ * local-only dashboard), each once under its canonical path, plus `$default` (trailing-slash
+ * spellings, unknown paths): no `/x/` route key.
  */
 export const checkRoutesMatchRouteTable: InfraCheck = (synth) => {
-  const expected = [...OPERATIONS.map((r) => `${r.method} ${r.path}`), '$default'];
+  const expected = [...DEPLOYED_OPERATIONS.map((r) => `${r.method} ${r.path}`), '$default'];
   const declared = synth.fake.ofType('sst.aws.ApiGatewayV2LambdaRoute').map((r) => argsOf(r).route as string);
   needSameSet(declared, expected, 'API routes differ from the route list and $default');
   const slashed = declared.filter((key) => /.\/$/.test(key));
@@ -384,7 +392,7 @@ const routeComponent = (synth: Synth, route: Data) =>
 export const checkRouteHandlers: InfraCheck = (synth) => {
   const routes = synth.fake.ofType('sst.aws.ApiGatewayV2LambdaRoute').map(argsOf);
   const expected = [
-    ...OPERATIONS.map((spec) => ({ key: `${spec.method} ${spec.path}`, entry: spec.route })),
+    ...DEPLOYED_OPERATIONS.map((spec) => ({ key: `${spec.method} ${spec.path}`, entry: spec.route })),
     { key: '$default', entry: 'trailing-slash' },
   ];
   for (const { key, entry } of expected) {
@@ -423,7 +431,7 @@ export const checkApiStage: InfraCheck = (synth) => {
     `API stage throttle is ${show(stage.defaultRouteSettings)}, not a positive burst and rate limit`,
   );
   const budgets = (stage.routeSettings ?? []) as Data[];
-  const webhookKeys = OPERATIONS.filter((o) => o.auth === 'webhookSecret').map(
+  const webhookKeys = DEPLOYED_OPERATIONS.filter((o) => o.auth === 'webhookSecret').map(
     (o) => `${o.method} ${o.path}`,
   );
   need(webhookKeys.length > 0, 'the route list has no webhook route');
@@ -432,7 +440,7 @@ export const checkApiStage: InfraCheck = (synth) => {
     need(positive(budget), `webhook route ${key} has no budget of its own: ${show(budget)}`);
   }
   for (const budget of budgets) {
-    const operation = OPERATIONS.find((o) => `${o.method} ${o.path}` === budget.routeKey);
+    const operation = DEPLOYED_OPERATIONS.find((o) => `${o.method} ${o.path}` === budget.routeKey);
     need(operation, `route settings name ${budget.routeKey}, which is not a route`);
     need(operation.auth !== 'apiKey', `ERP route ${budget.routeKey} leaves the ERP budget`);
   }
@@ -728,14 +736,65 @@ export const checkDashboard: InfraCheck = (synth) => {
   }
 };
 
-/** run() returns the API URL and the table name an operator needs. */
+/** run() returns the API URL, the operator dashboard's URL and the table name an operator needs. */
 export const checkRunOutputs: InfraCheck = (synth) => {
-  const { api, table } = synth.outputs;
+  const { api, operatorDashboard, table } = synth.outputs;
   need(
     typeof api === 'string' && api.startsWith('https://'),
     `run() returns api ${show(api)}, not an https URL`,
   );
+  need(
+    operatorDashboard === FAKE_URLS.dashboardSite,
+    `run() returns operatorDashboard ${show(operatorDashboard)}, not the dashboard site's URL`,
+  );
   need(table === physicalName(synth, 'Table'), `run() returns table ${show(table)}`);
+};
+
+/**
+ * The operator dashboard is a static site of dashboard/, never a function: built by `npm run
+ * build:dashboard` for the root of its own origin into a folder of its own (the local build in
+ * dist/ stays servable by `npm start`), that folder uploaded, VITE_API_URL set to the API's URL,
+ * and CloudFront adding the headers its meta-tag policy cannot carry.
+ */
+export const checkDashboardSite: InfraCheck = (synth) => {
+  const site = argsOf(synth.fake.one('sst.aws.StaticSite', 'DashboardSite'));
+  need(site.path === 'dashboard', `dashboard site path is ${show(site.path)}, not "dashboard"`);
+  const command = String(site.build?.command);
+  const outDir = /--outDir (\S+)/.exec(command)?.[1];
+  need(
+    /^npm run build:dashboard -- /.test(command) && /--base \/(\s|$)/.test(command),
+    `dashboard site builds with ${show(command)}, not npm run build:dashboard for the root`,
+  );
+  need(
+    outDir !== undefined && outDir !== 'dist' && site.build?.output === outDir,
+    `dashboard site uploads ${show(site.build?.output)}, not its own build folder (${show(outDir)}, apart from dist)`,
+  );
+  need(
+    site.environment?.VITE_API_URL === FAKE_URLS.api,
+    `dashboard site is built with VITE_API_URL ${show(site.environment?.VITE_API_URL)}, not the API's URL`,
+  );
+  const response = argsOf(
+    synth.fake.one('aws.cloudfront.Function', 'DashboardSiteCloudfrontFunctionResponse'),
+  );
+  for (const header of ["frame-ancestors 'none'", 'nosniff', 'no-referrer'])
+    need(String(response.code).includes(header), `dashboard site responses lack ${header}`);
+  const served = functionsOf(synth).filter((f) => argsOf(f).handler === 'functions/dashboard.handler');
+  need(served.length === 0, 'a function serves the dashboard: on AWS it is the static site');
+};
+
+/**
+ * Browsers may call the API from the dashboard site's origin only, with the headers and methods the
+ * dashboard sends, no credentials (the key is a header, never a cookie).
+ */
+export const checkApiCors: InfraCheck = (synth) => {
+  const cors = argsOf(synth.fake.one('aws.apigatewayv2.Api', 'ApiApi')).corsConfiguration as Data;
+  need(
+    isDeepStrictEqual(cors.allowOrigins, [FAKE_URLS.dashboardSite]),
+    `API CORS allows origins ${show(cors.allowOrigins)}, not the dashboard site's only (${FAKE_URLS.dashboardSite})`,
+  );
+  needSameSet(cors.allowHeaders ?? [], ['content-type', 'x-billing-api-key'], 'API CORS headers');
+  needSameSet(cors.allowMethods ?? [], ['GET', 'POST', 'DELETE'], 'API CORS methods');
+  need(!cors.allowCredentials, 'API CORS allows credentials');
 };
 
 /** One IAM statement as a function's role gets it (SST's FunctionPermissionArgs, resolved). */
@@ -819,5 +878,7 @@ export const INFRA_CHECKS: Readonly<Record<string, InfraCheck>> = {
   checkAlarmNotifications,
   checkDashboard,
   checkRunOutputs,
+  checkDashboardSite,
+  checkApiCors,
   checkLeastPrivilege,
 };

@@ -1,11 +1,13 @@
 import { createCampaign } from '../../lib/app/create-campaign.ts';
 import type { PumpDeps, PumpOptions } from '../../lib/app/run-queue.ts';
 import type { ContactInput } from '../../lib/domain/contact-intake.ts';
+import type { BusinessCalendar, TemplateType, Tenant, WhatsAppInstance } from '../../lib/domain/types.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { BillingEventInput } from '../../lib/ports/billing-events.ts';
 import type { SendOutcome, WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';
-import { apiKey } from '../integration/store-contract/tenant-store-contract.ts';
-import { seededDeps, tenantWith } from './use-case-deps.ts';
+import type { WorkItem } from '../../lib/ports/work-queue.ts';
+import { apiKey, instance } from '../integration/store-contract/tenant-store-contract.ts';
+import { inMemoryDeps, seededDeps, simpleTemplate, tenantWith } from './use-case-deps.ts';
 
 /** The pump's options for a run that is never cut short by its budget. */
 export const OPTIONS: PumpOptions = { budgetMs: 600_000, leaseMs: 30_000, gatewayTimeoutMs: 1_500 };
@@ -18,13 +20,10 @@ export const contacts = (count: number): ContactInput[] =>
   }));
 
 /**
- * The pump's ports in memory, on virtual time (a sleep moves the clock), with a gateway that answers
- * each send with the next scripted outcome (accepted when the script runs out).
+ * The pump's ports over `base` (in memory, on virtual time: a sleep moves the clock), with a gateway
+ * that answers each send with the next scripted outcome (accepted when the script runs out).
  */
-export const pumpWorld = async (script: SendOutcome['kind'][] = [], config = {}) => {
-  const { deps: base, tenant } = await seededDeps(
-    tenantWith({ messagesPerMinute: 60, minIntervalSeconds: 1, jitterSeconds: 0, ...config }),
-  );
+const pumpPorts = (base: Awaited<ReturnType<typeof seededDeps>>['deps'], script: SendOutcome['kind'][]) => {
   const sends: Array<{ number: string; text: string; at: number }> = [];
   const events: BillingEventInput[] = [];
   const gateway: WhatsAppGateway = {
@@ -44,10 +43,24 @@ export const pumpWorld = async (script: SendOutcome['kind'][] = [], config = {})
     gateway,
     events: { emit: async (event) => void events.push(event) },
     deliveryWatch: { arm: async () => undefined },
-    scheduler: { schedule: async () => undefined, cancel: async () => undefined },
     secrets: { resolve: async () => 'evolution-key' },
     sleep: async (ms) => base.clock.set(new Date(base.clock.now().getTime() + ms).toISOString()),
   };
+  return { deps, sends, events };
+};
+
+/**
+ * The pump's ports in memory, on virtual time (a sleep moves the clock), with a gateway that answers
+ * each send with the next scripted outcome (accepted when the script runs out), and a notification
+ * batch of 5 contacts accepted.
+ */
+export const pumpWorld = async (script: SendOutcome['kind'][] = [], config = {}) => {
+  const { deps: base, tenant } = await seededDeps(
+    tenantWith({ messagesPerMinute: 60, minIntervalSeconds: 1, jitterSeconds: 0, ...config }),
+  );
+  const { deps, sends, events } = pumpPorts(base, script);
+  // This world's runs never defer: a schedule would go nowhere.
+  deps.scheduler = { schedule: async () => undefined, cancel: async () => undefined };
   const { campaign } = await createCampaign(base, {
     tenant,
     apiKey: apiKey({ allowedTemplateTypes: ['notification'] }),
@@ -62,4 +75,61 @@ export const pumpWorld = async (script: SendOutcome['kind'][] = [], config = {})
   const [item] = base.published;
   if (!item) throw new Error('createCampaign published no work item');
   return { deps, base, sends, events, queueId: campaign.queueId, item };
+};
+
+/** Weekdays 09:00-18:00 in São Paulo, national holidays closed. */
+export const WEEKDAY_HOURS: BusinessCalendar = {
+  timezone: 'America/Sao_Paulo',
+  weekly: Object.fromEntries([1, 2, 3, 4, 5].map((d) => [d, [{ start: '09:00', end: '18:00' }]])),
+  nationalHolidays: true,
+  closedDates: [],
+};
+
+/** An overdue reminder of invoice `invoice` for `phone` (a past due date, so the Accept path takes it). */
+export const overdueContact = (phone: string, name = 'Maria', invoice = 'NF-1'): ContactInput => ({
+  nome_cliente: name,
+  telefone: phone,
+  valor: 'R$ 99,90',
+  data_vencimento: '01/12/2026',
+  numero_fatura: invoice,
+});
+
+/**
+ * The pump's ports in memory on virtual time starting at `start`, for reminders: tenant acme with
+ * `config`, weekday business hours (WEEKDAY_HOURS), overdue and notification templates, and
+ * `instance` as its one open instance. `post` accepts a batch and returns its work item; the
+ * scheduler records what it is asked (`base.scheduled`).
+ */
+export const reminderWorld = async (
+  start: string,
+  config: Partial<Tenant['config']> = {},
+  instanceFields: Partial<WhatsAppInstance> = {},
+) => {
+  const base = inMemoryDeps(start);
+  const tenant = tenantWith({ messagesPerMinute: 60, minIntervalSeconds: 1, jitterSeconds: 0, ...config });
+  await base.store.createTenant(tenant);
+  await base.store.putTemplate(simpleTemplate('notification'));
+  await base.store.putTemplate(simpleTemplate('overdue'));
+  await base.store.putCalendar(tenant.id, WEEKDAY_HOURS);
+  await base.store.putInstance(instance(instanceFields));
+  const { deps, sends, events } = pumpPorts(base, []);
+  const post = async (type: TemplateType, batch: ContactInput[], externalId: string): Promise<WorkItem> => {
+    const current = (await base.store.getTenant(tenant.id)) ?? tenant;
+    const published = base.published.length;
+    await createCampaign(base, {
+      tenant: current,
+      apiKey: apiKey({ allowedTemplateTypes: [type] }),
+      templateType: type,
+      externalId,
+      contacts: batch,
+      callbackUrl: null,
+      callbackEvents: [],
+      metadata: {},
+      canonicalBody: { externalId },
+    });
+    const item = base.published[published];
+    if (!item) throw new Error('createCampaign published no work item');
+    return item;
+  };
+  return { deps, base, sends, events, post };
 };

@@ -1,9 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { createRabbitMqQueue } from '../../lib/adapters/queue/rabbitmq-queue.ts';
 import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
-import { addInstance } from '../../lib/app/add-instance.ts';
+import { addInstance, type WarmupSettings } from '../../lib/app/add-instance.ts';
 import type { BillingConfig } from '../../lib/domain/types.ts';
 import type { EvolutionSimulator, SimSentMessage } from '../../lib/local/evolution-simulator/index.ts';
+import type { LocalRoles } from '../../lib/local/local-stack.ts';
 import type { WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';
 import { type IndexLagDynamoDb, startIndexLagDynamoDb } from './index-lag-dynamodb.ts';
 import {
@@ -33,11 +34,15 @@ export const FAST_PACE: Partial<BillingConfig> = {
   retryBackoffSeconds: 0,
 };
 
-/** A clock on real time (the pump's sleeps are real); `set`/`advance` shift it, for completeness. */
+/**
+ * A clock on real time (the pump's sleeps are real), with the monotonic reading the pump paces by,
+ * as the system clock has; `set`/`advance` shift it, for completeness.
+ */
 export const createRealTimeClock = (): TestClock => {
   let offset = 0;
   return {
     now: () => new Date(Date.now() + offset),
+    monotonicMs: () => performance.now() + offset,
     set: (at) => {
       offset = new Date(at).getTime() - Date.now();
     },
@@ -58,8 +63,11 @@ export interface SendingStack {
   simulator: EvolutionSimulator;
   /** RabbitMQ only: the client-provided connection name of this stack's work queue. */
   connectionName: string;
-  /** A fresh tenant with its own simulator instance and the given pace (default FAST_PACE). */
-  tenant(config?: Partial<BillingConfig>): Promise<SendingTenant>;
+  /**
+   * A fresh tenant with its own simulator instance and the given pace (default FAST_PACE). The
+   * instance is an old number (no warm-up ramp) unless `warmup` says otherwise.
+   */
+  tenant(config?: Partial<BillingConfig>, warmup?: WarmupSettings): Promise<SendingTenant>;
   /** Posts a notification batch of `count` contacts; numbers are unique per call. Returns the queue id. */
   sendBatch(
     tenant: SendingTenant,
@@ -104,6 +112,8 @@ export interface SendingStackOptions {
    * on close: the private node goes away with them.
    */
   amqpUrl?: string;
+  /** What the stack runs (default: API and worker); a test that invokes the sender itself leaves the worker out. */
+  roles?: LocalRoles;
 }
 
 let batchCounter = 0;
@@ -137,6 +147,7 @@ export const startSendingStack = async (
       clock: createRealTimeClock(),
       ...(workQueue ? { workQueue } : {}),
       ...(options.gateway ? { gateway: options.gateway } : {}),
+      ...(options.roles ? { roles: options.roles } : {}),
       env: {
         QUEUE_DRIVER: driver,
         WORK_QUEUE_NAME: queueName,
@@ -164,7 +175,7 @@ export const startSendingStack = async (
     test,
     simulator,
     connectionName,
-    tenant: async (config = FAST_PACE) => {
+    tenant: async (config = FAST_PACE, warmup = { enabled: false }) => {
       const created = await test.createTenant({ config });
       const instance = `inst-${created.tenantId}`;
       simulator.upsertInstance(instance, { state: 'open' });
@@ -174,6 +185,7 @@ export const startSendingStack = async (
         instanceName: instance,
         baseUrl: simulator.url,
         credentialRef: `plain:${simulator.apiKey}`,
+        warmup,
       });
       return { ...created, instance };
     },

@@ -35,23 +35,68 @@ export interface FakeOutput {
 export const isFakeOutput = (value: unknown): value is FakeOutput =>
   typeof value === 'object' && value !== null && (value as Anything)[OUTPUT] === true;
 
-/** Wraps a value (or an output of one) in a fake Output; outputs of outputs flatten. */
-export const fakeOutput = (value: unknown): FakeOutput => {
-  if (isFakeOutput(value)) return value;
+/** Thrown when an output of a promise is read before the promise settled. */
+class NotYetKnown extends Error {}
+
+/**
+ * The Output of `compute()` now, like a deployed value; when it depends on a value not known yet (a
+ * promise the program settles later), computed when read instead.
+ */
+const whenKnown = (compute: () => unknown): FakeOutput => {
+  try {
+    return fakeOutput(compute());
+  } catch (error) {
+    if (!(error instanceof NotYetKnown)) throw error;
+    return outputOf(compute);
+  }
+};
+
+/** An Output whose value `read` gives; `apply` and property access lift like Pulumi's. */
+const outputOf = (read: () => unknown): FakeOutput => {
   const target = {
     [OUTPUT]: true as const,
-    value,
-    apply: (fn: (v: never) => unknown) => fakeOutput(resolveOutputs(fn(resolveOutputs(value) as never))),
+    get value() {
+      return read();
+    },
+    apply: (fn: (v: never) => unknown): FakeOutput =>
+      whenKnown(() => resolveOutputs(fn(resolveOutputs(read()) as never))),
   };
   return new Proxy(target, {
     get(t, key) {
-      if (key in t) return (t as Anything)[key];
+      if (key in t) return Reflect.get(t, key);
       // Not thenable, not JSON-able: a test must resolve an output before using it as data.
       if (typeof key === 'symbol' || key === 'then' || key === 'toJSON') return undefined;
-      const inner = resolveOutputs(t.value);
-      return fakeOutput(inner === null || inner === undefined ? undefined : (inner as Anything)[key]);
+      return whenKnown(() => {
+        const inner = resolveOutputs(read());
+        return inner === null || inner === undefined ? undefined : (inner as Anything)[key];
+      });
     },
   }) as unknown as FakeOutput;
+};
+
+/**
+ * The Output of a promise, as `pulumi.output(promise)`: a value the program declares later (infra
+ * hands one component's output to another declared before it). Known once the promise settles;
+ * reading it before throws.
+ */
+const pendingOutput = (promise: Promise<unknown>): FakeOutput => {
+  let settled = false;
+  let result: unknown;
+  void promise.then((value) => {
+    settled = true;
+    result = value;
+  });
+  return outputOf(() => {
+    if (!settled) throw new NotYetKnown('a fake output of a promise was read before the promise settled');
+    return result;
+  });
+};
+
+/** Wraps a value (or an output or promise of one) in a fake Output; outputs of outputs flatten. */
+export const fakeOutput = (value: unknown): FakeOutput => {
+  if (isFakeOutput(value)) return value;
+  if (value instanceof Promise) return pendingOutput(value);
+  return outputOf(() => value);
 };
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => {
@@ -96,6 +141,19 @@ const applyTransform = (transform: unknown, defaults: Record<string, unknown>): 
     return defaults;
   }
   return { ...defaults, ...((transform as Record<string, unknown> | undefined) ?? {}) };
+};
+
+/**
+ * The HTTP API's CORS settings from the component's `cors` (SST's normalizeCors): none when false,
+ * every origin, method and header when true or absent, else those defaults with the given settings
+ * over them.
+ */
+const corsConfiguration = (cors: unknown): Record<string, unknown> => {
+  if (cors === false) return {};
+  const defaults = { allowHeaders: ['*'], allowMethods: ['*'], allowOrigins: ['*'] };
+  if (cors === true || cors === undefined) return defaults;
+  const given = cors as Record<string, unknown>;
+  return { ...defaults, ...given, maxAge: given.maxAge === undefined ? undefined : toSeconds(given.maxAge) };
 };
 
 const RETENTION_DAYS: Record<string, number> = {
@@ -330,7 +388,7 @@ export const installSstFake = (options: { stage: string; appName?: string }): Ss
       );
       const api = awsResource('aws.apigatewayv2.Api', `${componentName}Api`, {
         protocolType: 'HTTP',
-        corsConfiguration: args.cors === false ? {} : { allowOrigins: ['*'] },
+        corsConfiguration: fakeOutput(args.cors).apply(corsConfiguration),
       });
       awsResource(
         'aws.apigatewayv2.Stage',
@@ -364,6 +422,31 @@ export const installSstFake = (options: { stage: string; appName?: string }): Ss
       declare('sst.aws.ApiGatewayV2LambdaRoute', name, { route: key, handler, ...args });
       const fn = buildFunction(`${name} Handler`, handler);
       return { nodes: { function: fn } };
+    }
+  }
+
+  /**
+   * SST's StaticSite: the site's files in a bucket behind a CloudFront distribution, built by
+   * `build.command` in `path` (nothing is built here), served at the distribution's URL.
+   */
+  class FakeStaticSite {
+    readonly url: FakeOutput;
+    constructor(name: string, args: Record<string, unknown> = {}) {
+      declare('sst.aws.StaticSite', name, args);
+      for (const removed of ['base', 'cdn'])
+        if (removed in args)
+          throw new Error(`StaticSite ${name}: "${removed}" is deprecated and refused by SST`);
+      awsResource('aws.s3.BucketV2', `${name}Assets`, {});
+      const viewerResponse = (
+        resolveOutputs(args.edge) as { viewerResponse?: { injection: string } } | undefined
+      )?.viewerResponse;
+      if (viewerResponse) {
+        awsResource('aws.cloudfront.Function', `${name}CloudfrontFunctionResponse`, {
+          runtime: 'cloudfront-js-2.0',
+          code: `async function handler(event) {\n${viewerResponse.injection}\nreturn event.response;\n}`,
+        });
+      }
+      this.url = fakeOutput(`https://${name.toLowerCase()}.cloudfront.net`);
     }
   }
 
@@ -459,6 +542,7 @@ export const installSstFake = (options: { stage: string; appName?: string }): Ss
         Queue: FakeQueue,
         Dynamo: FakeDynamo,
         ApiGatewayV2: FakeApiGatewayV2,
+        StaticSite: FakeStaticSite,
         Cron: FakeCron,
       },
     },

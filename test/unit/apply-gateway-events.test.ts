@@ -62,6 +62,10 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
   const warnings: Array<Record<string, unknown>> = [];
   const debugs: Array<Record<string, unknown>> = [];
   const receiptErrors: Array<string | undefined> = [];
+  /** The expiry each recorded message was given, by id. */
+  const expiries = new Map<string, string>();
+  /** The tenant's figures added, each with the hour it went to. */
+  const figures: Array<Record<string, number | string>> = [];
   let status = contactStatus;
   let replied = false;
   const deps = {
@@ -79,10 +83,17 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
     },
     events: { emit: async (e: BillingEventInput) => void events.push(e) },
     store: {
-      getMessage: async (_i: string, id: string) => messages.get(id),
+      // One tenant and instance: the id alone finds a message.
+      getMessage: async (_t: string, _i: string, id: string) => messages.get(id),
       listMessages: async (_t: string, phone: string) =>
         [...messages.values()].filter((m) => m.phone === phone),
-      recordMessage: async (m: ConversationMessage) => void messages.set(m.id, m),
+      recordMessage: async (m: ConversationMessage, expiresAt: string) => {
+        if (messages.has(m.id)) return false;
+        messages.set(m.id, m);
+        expiries.set(m.id, expiresAt);
+        return true;
+      },
+      getTenant: async (tenantId: string) => ({ id: tenantId, config: { retentionDays: 30 } }),
       applyReceipt: async (_q: string, _p: number, receipt: ContactStatus, _at: string, error?: string) => {
         receiptErrors.push(error);
         const order: ContactStatus[] = ['sent', 'delivered', 'read'];
@@ -99,9 +110,12 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
         return first;
       },
       putOptOut: async (o: OptOut) => {
+        const known = optOuts.some((existing) => existing.phone === o.phone);
         optOuts.push(o);
-        return 'created' as const;
+        return known ? ('exists' as const) : ('created' as const);
       },
+      addTenantFigures: async (_t: string, hourStart: Date, added: Record<string, number>) =>
+        void figures.push({ hour: hourStart.toISOString().slice(11, 13), ...added }),
       updateQueueProgress: async (_q: string, deltas: Record<string, number>) => void progress.push(deltas),
     },
   } as unknown as ApplyGatewayEventsDeps;
@@ -115,6 +129,8 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
     warnings,
     debugs,
     receiptErrors,
+    expiries,
+    figures,
     status: () => status,
   };
 };
@@ -187,6 +203,7 @@ describe('apply-gateway-events', () => {
       expect(late.reason).toBe('duplicate');
       expect(f.status()).toBe('read');
       expect(f.progress).toEqual([{ contactsDelivered: 1, contactsRead: 1 }]);
+      expect(f.figures).toEqual([{ hour: '11', delivered: 1, read: 1 }]);
       expect(f.events.map((e) => e.name)).toEqual(['delivered', 'read', 'delivered']);
       expect(f.metrics).toEqual(['delivered', 'read', 'ignored:duplicate']);
       expect(f.warnings).toEqual([]);
@@ -204,6 +221,7 @@ describe('apply-gateway-events', () => {
       expect(f.status()).toBe('failed');
       expect(f.receiptErrors).toEqual(['falhou (ERROR)']);
       expect(f.progress).toEqual([{ contactsSent: -1, contactsFailed: 1 }]);
+      expect(f.figures).toEqual([{ hour: '11', failed: 1 }]);
       expect(f.events).toEqual([
         expect.objectContaining({
           name: 'failed',
@@ -264,6 +282,7 @@ describe('apply-gateway-events', () => {
       expect(acks[0]).toEqual({ queueId: 'q-1', position: 0 });
       expect(f.status()).toBe('sent');
       expect(f.progress).toEqual([{ contactsStalled: -1 }]);
+      expect(f.figures).toEqual([]);
       expect(f.events).toEqual([]);
     });
   });
@@ -286,12 +305,27 @@ describe('apply-gateway-events', () => {
         queueId: 'q-1',
       });
       expect(f.progress).toEqual([{ contactsReplied: 1 }]);
+      expect(f.figures).toEqual([
+        { hour: '12', opted_out: 1 },
+        { hour: '12', replied: 1 },
+      ]);
       expect(f.metrics).toEqual(['replied']);
       expect(f.optOuts.map((o) => [o.phone, o.source])).toEqual([
         [sent.phone, 'reply'],
         [sent.phone, 'reply'],
       ]);
       expect(f.events[0]).toMatchObject({ name: 'replied', reply: { text: 'PARAR', intent: 'opt_out' } });
+    });
+
+    it("keeps a reply for the tenant's retention, counted from its date", async () => {
+      // Prepare
+      const f = fakeDeps();
+
+      // Act
+      await applyGatewayEvents(f.deps, instance, reply({ text: 'vou pagar amanhã' }));
+
+      // Assess: the tenant keeps 30 days; the reply is dated by its event (NOW)
+      expect(f.expiries.get('3A0001')).toBe('2026-02-09T12:00:00.000Z');
     });
 
     it('matches a reply to the message it quotes, dated after it, and shows one without text by its type', async () => {
@@ -346,6 +380,7 @@ describe('apply-gateway-events', () => {
       expect(f.messages.get('3A0002')).toMatchObject({ phone: '123456789012345@lid', queueId: null });
       expect(f.messages.size).toBe(2);
       expect(f.progress).toEqual([]);
+      expect(f.figures).toEqual([]);
     });
 
     it('logs an unmatched reply with the phone masked, never whole', async () => {

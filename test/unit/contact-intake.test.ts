@@ -95,6 +95,24 @@ describe('takeInContacts', () => {
     expect(accepted?.variables).not.toHaveProperty('dados');
   });
 
+  it("gives every contact the tenant's fixed variables, over what the ERP sent, and counts them as required", () => {
+    // Act
+    const [accepted] = takeInContacts(
+      [contact({ empresa: 'Outra SA', contrato: 'C-1' })],
+      ctx({
+        requiredVariables: ['nome_cliente', 'empresa', 'cnpj'],
+        fixedVariables: { empresa: 'ACME Ltda', cnpj: '11.222.333/0001-81' },
+      }),
+    ).accepted;
+
+    // Assess
+    expect(accepted?.variables).toMatchObject({
+      empresa: 'ACME Ltda',
+      cnpj: '11.222.333/0001-81',
+      contrato: 'C-1',
+    });
+  });
+
   it.each([
     ['an invalid phone', { telefone: '12345' }, 'INVALID_PHONE', { value: '12345' }],
     [

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { controlQueue } from '../../lib/app/control-queue.ts';
+import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
 import type { BillingContact, ContactStatus, QueueStatus } from '../../lib/domain/types.ts';
+import { campaign } from '../integration/store-contract/callback-store-contract.ts';
+import { tenant } from '../integration/store-contract/tenant-store-contract.ts';
 import { inMemoryDeps, refusalOf } from '../support/use-case-deps.ts';
 
 const QUEUE_ID = 'queue-1';
 const CREATED_AT = '2026-03-02T12:00:00.000Z';
+const DAY = 86_400_000;
 
 const contact = (position: number, status: ContactStatus, extra: Partial<BillingContact> = {}) => ({
   ...newBillingContact({
@@ -104,6 +108,31 @@ describe('controlQueue', () => {
     });
     const statuses = (await deps.store.listContacts(QUEUE_ID, { limit: 10 })).items.map((c) => c.status);
     expect(statuses).toEqual(['cancelled', 'cancelled', 'sent', 'sending']);
+  });
+
+  it("lets a cancelled queue, its campaign and the contacts it cancelled expire after the tenant's retention", async () => {
+    // Prepare: the tenant keeps 30 days
+    const deps = await withQueue('running');
+    await deps.store.createTenant(
+      tenant('acme', { config: { ...DEFAULT_BILLING_CONFIG, retentionDays: 30 } }),
+    );
+    await deps.store.createCampaign(campaign({ queueId: QUEUE_ID, externalId: 'fatura-1' }));
+    const cancelledAt = deps.clock.now().getTime();
+    const sweepAt = async (ms: number) =>
+      (await deps.store.deleteExpired(new Date(ms).toISOString(), { limit: 100 })).deleted;
+
+    // Act
+    await controlQueue(deps, 'acme', QUEUE_ID, 'cancel');
+    const early = await sweepAt(cancelledAt + 30 * DAY - 1000);
+    const due = await sweepAt(cancelledAt + 30 * DAY);
+
+    // Assess: queue, campaign and the two contacts the cancel settled; the sent and the sending
+    // contact were settled by others (their own writes give them their expiry)
+    expect([early, due]).toEqual([0, 4]);
+    expect(await deps.store.getQueue(QUEUE_ID)).toBeUndefined();
+    expect(await deps.store.getCampaign('acme', 'fatura-1')).toBeUndefined();
+    const left = await Promise.all([0, 1, 2, 3].map((p) => deps.store.getContact(QUEUE_ID, p)));
+    expect(left.map((c) => c?.status)).toEqual([undefined, undefined, 'sent', 'sending']);
   });
 
   it('refuses to pause a paused queue, to resume a running one, and anything on a finished one', async () => {

@@ -148,6 +148,30 @@ describe('createCampaign', () => {
     expect((await deps.store.getTemplate('acme', 'notification'))?.variations[0]?.timesUsed).toBe(3);
   });
 
+  it("renders the tenant's creditor name and CNPJ without the ERP sending them", async () => {
+    // Prepare
+    const tenant = tenantWith({ creditorName: 'ACME Ltda', creditorDocument: '11.222.333/0001-81' });
+    const { deps } = await seeded(tenant);
+    await deps.store.putTemplate({
+      ...simpleTemplate(),
+      variations: [
+        {
+          id: 'v1',
+          messageTemplate: 'Olá {{nome_cliente}}. {{empresa}}, CNPJ {{cnpj}}',
+          isActive: true,
+          timesUsed: 0,
+        },
+      ],
+    });
+
+    // Act
+    const { campaign } = await createCampaign(deps, input(tenant, 'credor', contacts(1)));
+
+    // Assess
+    const [stored] = (await deps.store.listContacts(campaign.queueId, { limit: 10 })).items;
+    expect(stored?.renderedMessage).toBe('Olá Cliente 0. ACME Ltda, CNPJ 11.222.333/0001-81');
+  });
+
   it('replays the stored answer for the same body, storing and publishing nothing more', async () => {
     // Prepare
     const { deps, tenant } = await seeded();

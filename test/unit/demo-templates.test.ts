@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_TEMPLATES } from '../../lib/app/seed-demo-tenant.ts';
+import { DEMO_TEMPLATES, DEMO_TENANT_ID, seedDemoTenant } from '../../lib/app/seed-demo-tenant.ts';
+import { setTemplate } from '../../lib/app/set-template.ts';
 import { renderTemplate } from '../../lib/domain/template.ts';
 import type { TemplateType } from '../../lib/domain/types.ts';
+import { inMemoryDeps } from '../support/use-case-deps.ts';
+
+/** The creditor's signature: the tenant's fixed name and CNPJ. */
+const CREDITOR = { empresa: 'Empresa Demo Ltda', cnpj: '11.222.333/0001-81' };
 
 /** Every variable a contact of the type may carry, with a realistic value. */
 const FULL_CONTACT: Record<TemplateType, Record<string, string | number>> = {
@@ -14,6 +19,7 @@ const FULL_CONTACT: Record<TemplateType, Record<string, string | number>> = {
     valor_total: 'R$ 165,00',
     link_pagamento: 'https://pay.exemplo.com/1',
     codigo_pix: '00020126580014br.gov.bcb.pix',
+    ...CREDITOR,
   },
   upcoming: {
     nome_cliente: 'Maria Souza',
@@ -23,6 +29,7 @@ const FULL_CONTACT: Record<TemplateType, Record<string, string | number>> = {
     numero_fatura: 'NF-2025-002',
     link_pagamento: 'https://pay.exemplo.com/2',
     codigo_pix: '00020126580014br.gov.bcb.pix',
+    ...CREDITOR,
   },
   notification: { nome_cliente: 'Maria Souza', mensagem: 'Seu boleto está disponível.', titulo: 'Aviso' },
 };
@@ -64,8 +71,11 @@ describe('demo templates', () => {
 
           // Assess
           for (const pattern of BROKEN) expect(text, JSON.stringify(contact)).not.toMatch(pattern);
-          for (const [name, value] of Object.entries(contact))
-            if (variation.includes(`{{${name}}}`)) expect(text).toContain(String(value));
+          for (const [name, value] of Object.entries(contact)) {
+            // The CNPJ completes the creditor's name: without the name the signature is left out.
+            const printed = name !== 'cnpj' || 'empresa' in contact;
+            if (printed && variation.includes(`{{${name}}}`)) expect(text).toContain(String(value));
+          }
         }
       });
     });
@@ -82,5 +92,29 @@ describe('demo templates', () => {
 
     // Assess
     expect(BROKEN.some((pattern) => pattern.test(text))).toBe(true);
+  });
+
+  it('pass the collection rules (CDC) without a warning on the seeded demo tenant, even when strict', async () => {
+    // Prepare
+    const deps = inMemoryDeps();
+    await seedDemoTenant(deps, {
+      evolutionUrl: 'http://127.0.0.1:8081',
+      credentialRef: 'plain:demo',
+      warmup: false,
+    });
+
+    // Act
+    const results = await Promise.all(
+      (Object.keys(DEMO_TEMPLATES) as TemplateType[]).map((type) =>
+        setTemplate(deps, DEMO_TENANT_ID, type, DEMO_TEMPLATES[type], { strict: true }),
+      ),
+    );
+
+    // Assess
+    expect(results.flatMap((r) => r.warnings)).toEqual([]);
+    expect((await deps.store.getTenant(DEMO_TENANT_ID))?.config).toMatchObject({
+      creditorName: CREDITOR.empresa,
+      creditorDocument: CREDITOR.cnpj,
+    });
   });
 });

@@ -4,6 +4,7 @@ import { describeCampaignStoreContract } from '../integration/store-contract/cam
 import { describeDeliveryWatchStoreContract } from '../integration/store-contract/delivery-watch-store-contract.ts';
 import { describeFeedbackStoreContract } from '../integration/store-contract/feedback-store-contract.ts';
 import type { MakeStore } from '../integration/store-contract/make-store.ts';
+import { describeRetentionStoreContract } from '../integration/store-contract/retention-store-contract.ts';
 import { describeScheduleStoreContract } from '../integration/store-contract/schedule-store-contract.ts';
 import { describeSendingStoreContract } from '../integration/store-contract/sending-store-contract.ts';
 import { describeTenantStoreContract, tenant } from '../integration/store-contract/tenant-store-contract.ts';
@@ -20,6 +21,7 @@ describe('createInMemoryStore', () => {
   describeCallbackStoreContract(makeStore);
   describeDeliveryWatchStoreContract(makeStore);
   describeScheduleStoreContract(makeStore);
+  describeRetentionStoreContract(makeStore);
 
   it('copies values in and out, so a caller never changes what is stored', async () => {
     // Prepare

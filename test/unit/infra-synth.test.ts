@@ -5,12 +5,14 @@ import {
   checkAlarmCoverage,
   checkAlarmMetricNames,
   checkAlarmNotifications,
+  checkApiCors,
   checkApiStage,
   checkBudgetBelowTimeout,
   checkCallbackQueue,
   checkConcurrencyCeiling,
   checkCrons,
   checkDashboard,
+  checkDashboardSite,
   checkDependencyAlarms,
   checkDocsInstallsSwaggerUi,
   checkEveryEntryPointDeployed,
@@ -114,7 +116,7 @@ describe('infra synth', () => {
   });
 
   describe('sender', () => {
-    it('consumes the work queue with partial batch responses, one item per invocation', () => {
+    it('consumes the work queue in batches of several instances with partial batch responses', () => {
       // Act
       const subscription = () => checkSenderSubscription(dev);
       const partialResponses = () => checkPartialBatchResponses(dev);
@@ -189,6 +191,28 @@ describe('infra synth', () => {
     });
   });
 
+  describe('dashboard', () => {
+    it('deploys the dashboard as a static site built with the API URL, with its security headers, and no function', () => {
+      // Act
+      const check = () => checkDashboardSite(dev);
+      // Assess
+      expect(check).not.toThrow();
+    });
+
+    it("lets browsers call the API from the dashboard site's origin only", () => {
+      // Act
+      const cors = argsOf(dev.fake.one('aws.apigatewayv2.Api', 'ApiApi')).corsConfiguration;
+      // Assess
+      expect(cors).toEqual({
+        allowOrigins: ['https://dashboardsite.cloudfront.net'],
+        allowMethods: ['GET', 'POST', 'DELETE'],
+        allowHeaders: ['content-type', 'x-billing-api-key'],
+        maxAge: 86_400,
+      });
+      expect(() => checkApiCors(dev)).not.toThrow();
+    });
+  });
+
   describe('functions', () => {
     it('runs every function on Node 22 arm64 with the table and work queue in its environment', () => {
       // Act
@@ -252,14 +276,13 @@ describe('infra synth', () => {
       { fn: 'ApiOpenapi', actions: [], indexes: [], publishes: [] },
       { fn: 'ApiDocs', actions: [], indexes: [], publishes: [] },
       { fn: 'ApiTrailingSlash', actions: [], indexes: [], publishes: [] },
-      { fn: 'ApiDashboard', actions: [], indexes: [], publishes: [] },
       ...['ApiSendOverdue', 'ApiSendUpcoming', 'ApiSendNotification'].map((fn) => ({
         fn,
         actions: [...READ_WRITE, 'sqs:SendMessage', ...SCHEDULES],
         indexes: ['gsi1'],
         publishes: ['WorkQueue'],
       })),
-      ...['ApiQueueStatus', 'ApiGetCampaign', 'ApiMe'].map((fn) => ({
+      ...['ApiQueueStatus', 'ApiGetCampaign', 'ApiMe', 'ApiStats'].map((fn) => ({
         fn,
         actions: AUTH_READ,
         indexes: [],
@@ -270,7 +293,6 @@ describe('infra synth', () => {
         'ApiListQueues',
         'ApiListEvents',
         'ApiConversationHistory',
-        'ApiStats',
         'ApiInstances',
         'ApiContactDetail',
       ].map((fn) => ({
@@ -301,7 +323,7 @@ describe('infra synth', () => {
       {
         fn: 'WorkQueueSubscriberFunction',
         actions: [...READ_WRITE, 'sqs:SendMessage', 'ssm:GetParameter', ...SCHEDULES, ...CONSUMES],
-        indexes: [],
+        indexes: ['gsi1'],
         publishes: ['WorkQueue', 'CallbackQueue'],
       },
       {
@@ -518,6 +540,33 @@ describe('infra synth', () => {
       withRecordedArgs(s, 'aws.dynamodb.Table', 'TableTable', mutate);
 
     const recordedBreaks: RecordedBreak[] = [
+      {
+        setting: 'the API lets every origin call it',
+        check: checkApiCors,
+        problem: /API CORS allows origins \["\*"\], not the dashboard site's only/,
+        breakIn: (s) =>
+          withRecordedArgs(s, 'aws.apigatewayv2.Api', 'ApiApi', (args) => {
+            args.corsConfiguration.allowOrigins = ['*'];
+          }),
+      },
+      {
+        setting: 'the dashboard site is built without the API URL',
+        check: checkDashboardSite,
+        problem: /dashboard site is built with VITE_API_URL undefined, not the API's URL/,
+        breakIn: (s) =>
+          withRecordedArgs(s, 'sst.aws.StaticSite', 'DashboardSite', (args) => {
+            delete args.environment.VITE_API_URL;
+          }),
+      },
+      {
+        setting: 'the dashboard site is built into the local build folder',
+        check: checkDashboardSite,
+        problem: /dashboard site uploads "dist", not its own build folder \("dist"/,
+        breakIn: (s) =>
+          withRecordedArgs(s, 'sst.aws.StaticSite', 'DashboardSite', (args) => {
+            args.build = { command: 'npm run build:dashboard -- --base / --outDir dist', output: 'dist' };
+          }),
+      },
       {
         setting: 'maximumConcurrency is above the reserved concurrency',
         check: checkConcurrencyCeiling,

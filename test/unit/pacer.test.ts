@@ -11,7 +11,7 @@ const sendOnSlots = (pacer: Pacer, count: number, config = CONFIG): number[] =>
   Array.from({ length: count }, () => {
     const last = pacer.lastSendAt;
     const at = pacer.nextSendAt(config);
-    pacer.noteSendStarted(at, at, true);
+    pacer.noteSendStarted(at);
     pacer.noteSendEnded(at + 100, false);
     return at - last;
   });
@@ -45,7 +45,7 @@ describe('Pacer', () => {
   it('slows down after a rate limit and eases back to the configured interval', () => {
     // Prepare
     const pacer = new Pacer(() => 0.5, 0);
-    pacer.noteSendStarted(0, 0, false);
+    pacer.noteSendStarted(0);
     pacer.noteSendEnded(50, true);
 
     // Act
@@ -73,31 +73,32 @@ describe('Pacer', () => {
     expect(after).toBeCloseTo(9_960, 0);
   });
 
-  it('aims its last sleep early by how late timers have woken, never below zero', () => {
+  it('aims its sleep early by how late timers have woken, and one more, never below zero', () => {
     // Prepare
     const pacer = new Pacer(() => 0.5, 0);
 
-    // Act
+    // Act: timers that wake 2 ms late
     const first = pacer.aimedSleepMs(10.7);
-    for (let i = 0; i < 50; i += 1) pacer.noteSendStarted(1_002 + i * 3_000, 1_000 + i * 3_000, true);
+    for (let i = 0; i < 50; i += 1) pacer.noteSlept(100, 102);
     const learnt = pacer.aimedSleepMs(10.7);
     const tiny = pacer.aimedSleepMs(1);
 
     // Assess
-    expect(first).toBe(10);
-    expect(learnt).toBe(8);
+    expect(first).toBe(9);
+    expect(learnt).toBe(7);
     expect(tiny).toBe(0);
   });
 
-  it('learns timer lateness only from sends it slept for', () => {
+  it('never learns an early wake as negative lateness, and paces from the call it was told of', () => {
     // Prepare
     const pacer = new Pacer(() => 0.5, 0);
 
-    // Act: a send that started 500 ms after its slot without sleeping (the pre-send work ran late).
-    pacer.noteSendStarted(3_500, 3_000, false);
+    // Act
+    pacer.noteSlept(100, 90);
+    pacer.noteSendStarted(3_500);
 
     // Assess
-    expect(pacer.aimedSleepMs(100)).toBe(100);
+    expect(pacer.aimedSleepMs(100)).toBe(99);
     expect(pacer.lastSendAt).toBe(3_500);
   });
 

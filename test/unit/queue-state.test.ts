@@ -39,8 +39,9 @@ const EXPECTED_QUEUE: Record<QueueStatus, QueueStatus[]> = {
 };
 
 const EXPECTED_CONTACT: Record<ContactStatus, ContactStatus[]> = {
-  pending: ['sending', 'cancelled', 'skipped_opt_out'],
-  retry: ['sending', 'cancelled', 'skipped_opt_out', 'failed'],
+  // -> retry: deferred by the per-debtor frequency cap.
+  pending: ['sending', 'cancelled', 'skipped_opt_out', 'retry'],
+  retry: ['sending', 'cancelled', 'skipped_opt_out', 'failed', 'retry'],
   sending: ['sent', 'failed', 'retry', 'unknown', 'pending'],
   sent: ['delivered', 'read', 'failed'],
   delivered: ['read'],

@@ -2,11 +2,12 @@ import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HttpRoute } from '../../lib/http/route.ts';
-import { ROUTES } from '../../lib/http/routes/index.ts';
+import { DEPLOYED_ROUTES, ROUTES } from '../../lib/http/routes/index.ts';
 
 /**
  * The Lambda entry points are written, not generated: functions/<name>.ts wraps the route module
- * lib/http/routes/<name>.ts. This holds them and the route list to each other, both ways.
+ * lib/http/routes/<name>.ts. This holds them and the route list to each other, both ways; a
+ * local-only route (the dashboard, a static site on AWS) has none.
  */
 
 const FUNCTIONS_DIR = join(import.meta.dirname, '../../functions');
@@ -25,12 +26,12 @@ const entryPoints = async (): Promise<Map<string, HttpRoute<unknown> | undefined
 };
 
 describe('route entry points', () => {
-  it('gives every route of the list an entry point functions/<name>.ts that serves that route', async () => {
+  it('gives every deployed route of the list an entry point functions/<name>.ts that serves that route', async () => {
     // Act
     const entries = await entryPoints();
 
     // Assess
-    for (const route of ROUTES) {
+    for (const route of DEPLOYED_ROUTES) {
       expect(entries.has(route.name), `functions/${route.name}.ts`).toBe(true);
       expect(
         entries.get(route.name),
@@ -47,9 +48,19 @@ describe('route entry points', () => {
     const served = [...entries].filter(([, route]) => route !== undefined);
     expect(served.length).toBeGreaterThan(0);
     for (const [name, route] of served) {
-      expect(ROUTES, `functions/${name}.ts serves a route missing from the list`).toContain(route);
+      expect(DEPLOYED_ROUTES, `functions/${name}.ts serves a route missing from the list`).toContain(route);
       expect(route?.name).toBe(name);
     }
+  });
+
+  it('gives a local-only route no entry point: on AWS the dashboard is a static site', async () => {
+    // Act
+    const entries = await entryPoints();
+    const localOnly = ROUTES.filter((route) => route.localOnly).map((route) => route.name);
+
+    // Assess
+    expect(localOnly).toEqual(['dashboard']);
+    for (const name of localOnly) expect(entries.has(name), `functions/${name}.ts`).toBe(false);
   });
 
   it('names each route once', () => {

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { runQueue } from '../../lib/app/run-queue.ts';
+import { type PumpDeps, runQueue } from '../../lib/app/run-queue.ts';
+import type { Store } from '../../lib/ports/store.ts';
 import { contacts, OPTIONS, pumpWorld } from '../support/pump-world.ts';
+
+/** The tenant acme's figures of the pump world's day, summed over its hours. */
+const figuresOfTheDay = async (store: Store) => {
+  const hours = await store.listTenantFigures(
+    'acme',
+    new Date('2026-03-02T00:00:00Z'),
+    new Date('2026-03-03T00:00:00Z'),
+  );
+  return { sent: hours.reduce((n, h) => n + h.sent, 0), failed: hours.reduce((n, h) => n + h.failed, 0) };
+};
 
 describe('runQueue', () => {
   it('sends every contact once, paced by the tenant, and completes the queue', async () => {
@@ -100,5 +111,52 @@ describe('runQueue', () => {
     const listed = (await w.base.store.listContacts(w.queueId, { limit: 10 })).items;
     expect(listed.every((c) => c.status === 'pending')).toBe(true);
     expect(w.base.published.at(-1)?.queueId).toBe(w.queueId);
+  });
+
+  it("counts its sends and failures in the tenant's figures with far fewer writes than messages", async () => {
+    // Prepare: one send every 10 s, so the run lasts past the figures' flush interval.
+    const w = await pumpWorld(['permanent'], { messagesPerMinute: 6, minIntervalSeconds: 10 });
+    let figureWrites = 0;
+    const store: PumpDeps['store'] = {
+      ...w.deps.store,
+      addTenantFigures: async (...args) => {
+        figureWrites += 1;
+        await w.base.store.addTenantFigures(...args);
+      },
+    };
+
+    // Act
+    const result = await runQueue({ ...w.deps, store }, w.item, OPTIONS);
+
+    // Assess
+    expect(result).toBe('completed');
+    expect(await figuresOfTheDay(w.base.store)).toEqual({ sent: 4, failed: 1 });
+    expect(figureWrites).toBeGreaterThanOrEqual(1);
+    expect(figureWrites).toBeLessThanOrEqual(2);
+  });
+
+  it('counts each send once in the figures when a progress write failed and the next run recounted', async () => {
+    // Prepare: the progress write carrying the second send fails (the store's answer is lost).
+    const w = await pumpWorld();
+    let sentWrites = 0;
+    const store: PumpDeps['store'] = {
+      ...w.deps.store,
+      updateQueueProgress: async (queueId, deltas, fields) => {
+        if (deltas.contactsSent && ++sentWrites === 2) throw new Error('store unavailable');
+        return w.base.store.updateQueueProgress(queueId, deltas, fields);
+      },
+    };
+    await expect(runQueue({ ...w.deps, store }, w.item, OPTIONS)).rejects.toThrow('store unavailable');
+    const afterCrash = await w.base.store.getQueue(w.queueId);
+
+    // Act
+    const result = await runQueue(w.deps, w.item, OPTIONS);
+
+    // Assess: the queue lost a counter write and was recounted; the figures never count twice.
+    expect(afterCrash?.contactsSent).toBe(1);
+    expect(result).toBe('completed');
+    expect(w.sends).toHaveLength(5);
+    expect(await w.base.store.getQueue(w.queueId)).toMatchObject({ contactsSent: 5 });
+    expect(await figuresOfTheDay(w.base.store)).toEqual({ sent: 5, failed: 0 });
   });
 });

@@ -61,6 +61,20 @@ describe('createSenderHandler', () => {
     ]);
   });
 
+  it('brings back soon the records held behind a failure in the same group, not only the failed one', async () => {
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    const [first] = event().Records;
+    if (!first) throw new Error('no record');
+    const second = { ...first, messageId: 'm-2', receiptHandle: 'receipt-456' };
+
+    const result = await failingSender(true)({ Records: [first, second] }, context);
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }]);
+    expect(
+      sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.ReceiptHandle),
+    ).toEqual(['receipt-123', 'receipt-456']);
+  });
+
   it('leaves retries to the broker when it is not the Lambda runtime (local worker)', async () => {
     const result = await failingSender(false)(event(), context);
 

@@ -55,6 +55,27 @@ describe('setBusinessHours', () => {
     expect(deps.published).toEqual([]);
   });
 
+  it('saves hours outside the collection window and warns about them, rule by rule', async () => {
+    // Prepare
+    const deps = await waitingForNine();
+
+    // Act
+    const { calendar, warnings } = await setBusinessHours(deps, 'acme', {
+      ...withHours('07:00-18:00'),
+      weekly: { 1: [{ start: '07:00', end: '18:00' }], 6: [{ start: '09:00', end: '16:00' }] },
+    });
+    const quiet = await setBusinessHours(deps, 'acme', withHours('08:00-20:00'));
+
+    // Assess
+    expect(warnings.map((w) => [w.code, w.excerpt])).toEqual([
+      ['STATE_LAW_HOURS_WEEKDAY', 'seg 07:00-18:00'],
+      ['STATE_LAW_HOURS_SATURDAY', 'sáb 09:00-16:00'],
+    ]);
+    expect(calendar.weekly[6]).toEqual([{ start: '09:00', end: '16:00' }]);
+    expect(quiet.warnings).toEqual([]);
+    expect((await deps.store.getCalendar('acme'))?.weekly).toEqual({ 1: [{ start: '08:00', end: '20:00' }] });
+  });
+
   it('leaves queues that do not wait for an opening alone', async () => {
     // Prepare
     const deps = await waitingForNine();

@@ -1,7 +1,7 @@
 import { api, type BillingEventsResponse, type QueueListResponse, query } from '../api.ts';
 import { fill, h, table } from '../dom.ts';
 import { formatDateTime } from '../format.ts';
-import { cursorPager, type MountPage } from '../page.ts';
+import { cursorPager, listReload, type MountPage, messageBox } from '../page.ts';
 import { filterSelect } from './queues.ts';
 
 /** Eventos: the callback events of the tenant and where their delivery to the ERP stands. */
@@ -34,7 +34,9 @@ const delivery = (e: Event): string => {
 
 export const mountEvents: MountPage = async (main) => {
   const list = h('div', {});
-  const pager = cursorPager(() => void refresh());
+  const message = messageBox();
+  const reload = listReload(message, () => refresh());
+  const pager = cursorPager(reload);
   const queues = await api<QueueListResponse>('/queues?limit=50');
   const queue = filterSelect(
     'filtro-fila',
@@ -42,11 +44,17 @@ export const mountEvents: MountPage = async (main) => {
     queues.queues.map((q) => [q.id, q.external_id]),
     () => {
       pager.reset();
-      void refresh();
+      void reload();
     },
     'Todas',
   );
-  main.append(h('h1', {}, 'Eventos'), h('div', { class: 'filters' }, queue.element), list, pager.element);
+  main.append(
+    h('h1', {}, 'Eventos'),
+    h('div', { class: 'filters' }, queue.element),
+    message.element,
+    list,
+    pager.element,
+  );
 
   const refresh = async () => {
     const page = await api<BillingEventsResponse>(

@@ -1,7 +1,7 @@
 import { api, type OptOutListResponse, query } from '../api.ts';
 import { fill, h, table } from '../dom.ts';
 import { formatDateTime } from '../format.ts';
-import { cursorPager, type MountPage, messageBox } from '../page.ts';
+import { cursorPager, listReload, type MountPage, messageBox } from '../page.ts';
 
 /** Opt-outs: the phones that receive nothing, with add, remove and a search by phone. */
 
@@ -10,7 +10,8 @@ const ORIGINS: Record<string, string> = { reply: 'Resposta do cliente', api: 'Ca
 export const mountOptOuts: MountPage = async (main) => {
   const message = messageBox();
   const list = h('div', {});
-  const pager = cursorPager(() => void refresh());
+  const reload = listReload(message, () => refresh());
+  const pager = cursorPager(reload);
   const phone = h('input', {
     id: 'optout-telefone',
     name: 'telefone',
@@ -60,7 +61,7 @@ export const mountOptOuts: MountPage = async (main) => {
   searchForm.addEventListener('submit', (event) => {
     event.preventDefault();
     pager.reset();
-    void refresh().catch((error) => message.show(error));
+    void reload();
   });
 
   const remove = async (telefone: string) => {

@@ -33,6 +33,13 @@ const CONNECTION: Record<string, string> = {
   unknown: 'Desconhecido',
 };
 
+/** A new number's ramp today: `Dia 2: 12 de 60 hoje`; `—` for an old number. */
+const warmupText = (warmup: InstancesResponse['instances'][number]['warmup']): string => {
+  if (!warmup) return '—';
+  if (warmup.daily_cap === null) return `Concluído (dia ${warmup.day})`;
+  return `Dia ${warmup.day}: ${formatNumber(warmup.sent_today)} de ${formatNumber(warmup.daily_cap)} hoje`;
+};
+
 export const queueLink = (q: Queue) => h('a', { href: `#/filas/${q.id}` }, q.external_id);
 
 export const mountOverview: MountPage = async (main) => {
@@ -101,12 +108,13 @@ export const mountOverview: MountPage = async (main) => {
       inst.instances.length
         ? table(
             'Instâncias',
-            ['Instância', 'Conexão', 'Ritmo', 'Hoje', 'Último erro'],
+            ['Instância', 'Conexão', 'Ritmo', 'Hoje', 'Aquecimento', 'Último erro'],
             inst.instances.map((i) => [
               i.instance_name,
               CONNECTION[i.connection_state] ?? i.connection_state,
               `${formatNumber(i.messages_per_minute)}/min`,
               formatNumber(i.messages_today),
+              warmupText(i.warmup),
               i.last_error ? `${i.last_error.message} (${formatDateTime(i.last_error.at)})` : '—',
             ]),
           )

@@ -1,7 +1,7 @@
 import { api, type Queue, type QueueContactsResponse, query } from '../api.ts';
 import { fill, h, progressBar, table } from '../dom.ts';
 import { formatDateTime, formatNumber } from '../format.ts';
-import { cursorPager, type MountPage, messageBox } from '../page.ts';
+import { cursorPager, listReload, type MountPage, messageBox } from '../page.ts';
 import { filterSelect, TEMPLATE_TYPE_LABELS } from './queues.ts';
 
 /** A queue's page: its status as a card, the control buttons, and its contacts. */
@@ -69,10 +69,12 @@ export const mountQueue: MountPage = async (main, [queueId]) => {
   const card = h('section', { 'aria-label': 'Status da fila' });
   const message = messageBox();
   const contacts = h('div', {});
-  const pager = cursorPager(() => void loadContacts());
+  const contactsMessage = messageBox();
+  const reloadContacts = listReload(contactsMessage, () => loadContacts());
+  const pager = cursorPager(reloadContacts);
   const statusFilter = filterSelect('filtro-contato', 'Status do contato', CONTACT_STATUS_LABELS, () => {
     pager.reset();
-    void loadContacts();
+    void reloadContacts();
   });
   const buttons = ACTIONS.map(([action, label]) =>
     h(
@@ -122,6 +124,7 @@ export const mountQueue: MountPage = async (main, [queueId]) => {
         'Exportar CSV',
       ),
     ),
+    contactsMessage.element,
     contacts,
     pager.element,
   );

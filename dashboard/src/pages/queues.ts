@@ -1,7 +1,7 @@
 import { api, type QueueListResponse, query } from '../api.ts';
 import { fill, h, progressBar, table } from '../dom.ts';
 import { formatDateTime, formatNumber } from '../format.ts';
-import { cursorPager, type MountPage } from '../page.ts';
+import { cursorPager, listReload, type MountPage, messageBox } from '../page.ts';
 import { queueLink } from './overview.ts';
 
 /** Filas: every queue, newest first, filterable by status and type, paginated. */
@@ -42,16 +42,19 @@ export const filterSelect = (
 
 export const mountQueues: MountPage = async (main) => {
   const list = h('div', { 'aria-live': 'polite' });
-  const pager = cursorPager(() => void refresh());
+  const message = messageBox();
+  const reload = listReload(message, () => refresh());
+  const pager = cursorPager(reload);
   const onFilter = () => {
     pager.reset();
-    void refresh();
+    void reload();
   };
   const status = filterSelect('filtro-status', 'Status', QUEUE_STATUS_LABELS, onFilter);
   const type = filterSelect('filtro-tipo', 'Tipo', Object.entries(TEMPLATE_TYPE_LABELS), onFilter);
   main.append(
     h('h1', {}, 'Filas'),
     h('div', { class: 'filters' }, status.element, type.element),
+    message.element,
     list,
     pager.element,
   );

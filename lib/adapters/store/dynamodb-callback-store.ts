@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { BillingContact } from '../../domain/types.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { CallbackStore, CampaignStore, StoredCallbackEvent } from '../../ports/store.ts';
 import {
   decodeCursor,
@@ -9,7 +10,17 @@ import {
   tableOperations,
   toEntity,
 } from './dynamodb-operations.ts';
-import { GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
+import {
+  GSI1,
+  GSI2,
+  hasExpired,
+  indexPartitions,
+  keys,
+  PK,
+  SK,
+  TTL_ATTRIBUTE,
+  ttlSeconds,
+} from './table-schema.ts';
 
 /** The part of the Store that records ERP callback events and drives their delivery. */
 type DynamoDbCallbackPart = CallbackStore & Pick<CampaignStore, 'getContact'>;
@@ -17,6 +28,8 @@ type DynamoDbCallbackPart = CallbackStore & Pick<CampaignStore, 'getContact'>;
 export interface DynamoDbCallbackStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /** Says which events have expired (listings leave them out until they are deleted). */
+  clock: Clock;
 }
 
 const CALLBACK_PREFIX = 'CALLBACK#';
@@ -55,9 +68,10 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
     sortKeyOf: (item: Item) => string,
     exclude?: string,
   ) => {
+    const now = options.clock.now();
     const found = await queryUpTo(input, limit + 1, {
       pageSize: limit + 2,
-      keep: (item) => sortKeyOf(item) !== exclude,
+      keep: (item) => sortKeyOf(item) !== exclude && !hasExpired(item, now),
     });
     const items = found.slice(0, limit);
     const last = items[items.length - 1];
@@ -68,7 +82,7 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
   };
 
   return {
-    async putCallbackEvent(event) {
+    async putCallbackEvent(event, expiresAt) {
       const item = {
         ...keys.callback(event.queueId, event.eventId),
         ...keys.callbackEventsIndex(event.tenantId, event.occurredAt, event.eventId),
@@ -76,6 +90,7 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
           ? keys.dueIndex('CALLBACK', event.delivery.nextAttemptAt, event.eventId)
           : {}),
         ...event,
+        [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
       };
       return (await putNew(item)) ? 'created' : 'exists';
     },

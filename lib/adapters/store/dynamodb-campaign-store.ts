@@ -10,6 +10,7 @@ import {
   QUEUE_STATUSES,
   type QueueStatus,
 } from '../../domain/types.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { CampaignStore, PageRequest } from '../../ports/store.ts';
 import {
   decodeCursor,
@@ -21,11 +22,23 @@ import {
   toEntity,
   withoutUndefined,
 } from './dynamodb-operations.ts';
-import { GSI1, indexPartitions, keys, PK, SK } from './table-schema.ts';
+import {
+  epochSeconds,
+  GSI1,
+  hasExpired,
+  indexPartitions,
+  keys,
+  PK,
+  SK,
+  TTL_ATTRIBUTE,
+  ttlSeconds,
+} from './table-schema.ts';
 
 export interface DynamoDbCampaignStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /** Says which campaigns and queues have expired (their retention passed, DynamoDB may not have deleted them yet). */
+  clock: Clock;
   /** First backoff before re-sending a batch's unprocessed items (doubles each try); default 50 ms. */
   batchRetryDelayMs?: number;
 }
@@ -159,26 +172,39 @@ function uniqueItems(contacts: readonly BillingContact[]): Item[] {
 export function createDynamoDbCampaignStore(
   options: DynamoDbCampaignStoreOptions,
 ): Omit<CampaignStore, 'getContact'> {
+  const { clock } = options;
   const table = tableOperations(options.client, options.tableName, options);
-  const { get, putNew, setIfExists, deleteIfMatch, queryUpTo, batchWrite } = table;
+  const { get, putNew, putIfMatch, setIfExists, deleteIfMatch, queryUpTo, batchWrite } = table;
+  /** The item under `key` unless it has expired (DynamoDB deletes expired items days later, dynalite never). */
+  const getLive = async (key: Item): Promise<Item | undefined> => {
+    const item = await get(key);
+    return item && !hasExpired(item, clock.now()) ? item : undefined;
+  };
   /** Runs an update whose condition may fail; false when it did. */
   const updateIfMatch = async (input: Parameters<typeof table.updateIfMatch>[0]): Promise<boolean> =>
     (await table.updateIfMatch(input)) !== undefined;
 
   return {
     async createCampaign(campaign: Campaign) {
-      const created = await putNew({
-        ...keys.campaign(campaign.tenantId, campaign.externalId),
-        ...campaign,
-        // The ERP's free-form JSON, kept as text: any key (`constructor`, `__proto__`) and any number
-        // (beyond DynamoDB's 38 digits) round-trips exactly.
-        metadata: JSON.stringify(campaign.metadata),
+      const created = await putIfMatch({
+        Item: {
+          ...keys.campaign(campaign.tenantId, campaign.externalId),
+          ...campaign,
+          // The ERP's free-form JSON, kept as text: any key (`constructor`, `__proto__`) and any number
+          // (beyond DynamoDB's 38 digits) round-trips exactly.
+          metadata: JSON.stringify(campaign.metadata),
+        },
+        // An expired campaign (its queue finished more than the retention ago) is replaced: the
+        // external id is free again, whether or not DynamoDB has deleted the old item yet.
+        ConditionExpression: 'attribute_not_exists(#pk) OR #ttl <= :now',
+        ExpressionAttributeNames: { '#pk': PK, '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':now': epochSeconds(clock.now()) },
       });
       return created ? 'created' : 'exists';
     },
 
     async getCampaign(tenantId: string, externalId: string) {
-      const item = await get(keys.campaign(tenantId, externalId));
+      const item = await getLive(keys.campaign(tenantId, externalId));
       if (!item) return undefined;
       const campaign = toEntity<Campaign & { metadata: unknown }>(item);
       return {
@@ -210,6 +236,18 @@ export function createDynamoDbCampaignStore(
         ConditionExpression: '#state = :creating AND #owner = :owner',
         ExpressionAttributeNames: { '#state': 'state', '#leaseUntil': 'leaseUntil', '#owner': 'owner' },
         ExpressionAttributeValues: { ':creating': 'creating', ':owner': owner, ':leaseUntil': leaseUntil },
+        ReturnValues: 'NONE',
+      });
+    },
+
+    async expireCampaign(tenantId: string, externalId: string, queueId: string, expiresAt: string) {
+      // Only the campaign of this queue: never one that took the external id over after an expiry.
+      await updateIfMatch({
+        Key: keys.campaign(tenantId, externalId),
+        UpdateExpression: 'SET #ttl = :ttl',
+        ConditionExpression: '#queueId = :queueId',
+        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE, '#queueId': 'queueId' },
+        ExpressionAttributeValues: { ':ttl': ttlSeconds(expiresAt), ':queueId': queueId },
         ReturnValues: 'NONE',
       });
     },
@@ -261,7 +299,7 @@ export function createDynamoDbCampaignStore(
     },
 
     async getQueue(queueId: string) {
-      const item = await get(keys.queue(queueId));
+      const item = await getLive(keys.queue(queueId));
       return item ? toEntity<BillingQueue>(item) : undefined;
     },
 
@@ -274,6 +312,7 @@ export function createDynamoDbCampaignStore(
       checkPageRequest(page, QUEUE_STATUSES);
       const after = page.cursor === undefined ? undefined : decodeQueueCursor(page.cursor).a;
       const statuses = page.status ? [page.status] : QUEUE_STATUSES;
+      const now = clock.now();
       const pages = await Promise.all(
         statuses.map((status) =>
           queryUpTo(
@@ -288,6 +327,7 @@ export function createDynamoDbCampaignStore(
               ScanIndexForward: false,
             },
             page.limit + 1,
+            { keep: (item) => !hasExpired(item, now) },
           ),
         ),
       );

@@ -1,8 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { FIGURES, type HourFigures, hourStartOf, zeroFigures } from '../../domain/activity-figures.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { CounterResult, CounterStore } from '../../ports/store.ts';
-import { type Item, tableOperations } from './dynamodb-operations.ts';
-import { keys, TTL_ATTRIBUTE } from './table-schema.ts';
+import { Expression, type Item, tableOperations } from './dynamodb-operations.ts';
+import { epochSeconds, hasExpired, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
 
 /** Attribute of a counter item holding its value. */
 const COUNTER_VALUE = 'value';
@@ -12,12 +13,16 @@ const COUNTER_VALUE = 'value';
  */
 const MAX_COUNTER_ROUNDS = 4;
 
-const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+const HOUR_MS = 3_600_000;
+/** Attribute of an hour's figures item holding the hour (ISO), so a read needs no key parsing. */
+const HOUR_START = 'hourStart';
 
 /**
- * The counters on the table: one item per counter (keys.dailyQuota, keys.keyRequests) holding its
- * value and a TTL. Neither dynalite nor DynamoDB deletes on time, so every read and write treats an
- * item past its TTL as absent; `clock` says what time it is (tests drive it).
+ * The counters on the table: one item per counter (keys.dailyQuota, keys.instanceSends,
+ * keys.keyRequests) holding its value and a TTL; one item per tenant and hour (keys.tenantFigures)
+ * holding a number per figure, each added to with ADD (an item's first ADD creates it). Neither
+ * dynalite nor DynamoDB deletes on time, so every read and write treats an item past its TTL as
+ * absent; `clock` says what time it is (tests drive it).
  */
 export const createDynamoDbCounterStore = (options: {
   client: DynamoDBDocumentClient;
@@ -25,7 +30,7 @@ export const createDynamoDbCounterStore = (options: {
   clock: Clock;
 }): CounterStore => {
   const { clock } = options;
-  const { get, updateIfMatch } = tableOperations(options.client, options.tableName);
+  const { get, updateIfMatch, queryAll } = tableOperations(options.client, options.tableName);
 
   /** The live value of a counter: 0 when absent or past its TTL. */
   const readCounter = async (key: Item, now: number): Promise<{ live: boolean; value: number }> => {
@@ -50,7 +55,7 @@ export const createDynamoDbCounterStore = (options: {
     limit: number | null,
     expiresAt: Date,
   ): Promise<CounterResult> => {
-    const ttl = Math.ceil(expiresAt.getTime() / 1000);
+    const ttl = ttlSeconds(expiresAt);
     const names = { '#v': COUNTER_VALUE, '#ttl': TTL_ATTRIBUTE };
     for (let round = 0; round < MAX_COUNTER_ROUNDS; round++) {
       const now = epochSeconds(clock.now());
@@ -98,7 +103,55 @@ export const createDynamoDbCounterStore = (options: {
       return (await readCounter(keys.dailyQuota(tenantId, day), epochSeconds(clock.now()))).value;
     },
 
+    reserveInstanceSend: (tenantId, instanceId, day, limit, expiresAt) =>
+      increment(keys.instanceSends(tenantId, instanceId, day), 1, limit, expiresAt),
+
+    async getInstanceSends(tenantId, instanceId, day) {
+      return (await readCounter(keys.instanceSends(tenantId, instanceId, day), epochSeconds(clock.now())))
+        .value;
+    },
+
     countKeyRequest: (keyId, budget, hourStart, limit, expiresAt) =>
       increment(keys.keyRequests(keyId, budget, hourStart), 1, limit, expiresAt),
+
+    async addTenantFigures(tenantId, hourStart, figures, expiresAt) {
+      const expression = new Expression();
+      for (const figure of FIGURES) {
+        const by = figures[figure] ?? 0;
+        if (by !== 0) expression.add(figure, by);
+      }
+      expression
+        .set(HOUR_START, hourStartOf(hourStart).toISOString())
+        .set(TTL_ATTRIBUTE, ttlSeconds(expiresAt));
+      await updateIfMatch({
+        Key: keys.tenantFigures(tenantId, hourStart),
+        ...expression.update(),
+        ReturnValues: 'NONE',
+      });
+    },
+
+    async listTenantFigures(tenantId, from, to) {
+      const first = hourStartOf(new Date(from.getTime() + HOUR_MS - 1));
+      const last = hourStartOf(new Date(to.getTime() - 1));
+      if (first > last) return [];
+      const now = clock.now();
+      const items = await queryAll({
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: {
+          ':pk': keys.tenantFigures(tenantId, first).pk,
+          ':first': keys.tenantFigures(tenantId, first).sk,
+          ':last': keys.tenantFigures(tenantId, last).sk,
+        },
+        ConsistentRead: true,
+      });
+      return items
+        .filter((item) => !hasExpired(item, now))
+        .map((item): HourFigures => {
+          const hour: HourFigures = { hourStart: new Date(String(item[HOUR_START])), ...zeroFigures() };
+          for (const figure of FIGURES) hour[figure] = Number(item[figure] ?? 0);
+          return hour;
+        });
+    },
   };
 };

@@ -8,9 +8,10 @@ import type {
   QueueCounter,
   QueueRunFields,
   QueueStatus,
+  TemplateType,
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { ConversationStore, SendingStore } from '../../ports/store.ts';
+import type { ConversationStore, SendingStore, WaitingStatus } from '../../ports/store.ts';
 import {
   Expression,
   type Item,
@@ -19,7 +20,18 @@ import {
   toEntity,
   withoutUndefined,
 } from './dynamodb-operations.ts';
-import { contactsIndexSortKey, GSI1, GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
+import {
+  contactsIndexSortKey,
+  GSI1,
+  GSI2,
+  hasExpired,
+  indexPartitions,
+  keys,
+  PK,
+  SK,
+  TTL_ATTRIBUTE,
+  ttlSeconds,
+} from './table-schema.ts';
 
 /** The part of the Store the sender (and the webhooks, for messages) uses: design section 5, Send. */
 type DynamoDbSendingPart = Omit<SendingStore, 'listDueQueues'> & ConversationStore;
@@ -27,17 +39,34 @@ type DynamoDbSendingPart = Omit<SendingStore, 'listDueQueues'> & ConversationSto
 export interface DynamoDbSendingStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
-  /** Stamps queue writes (`updatedAt`, the due index) where the port passes no time. */
+  /**
+   * Stamps queue writes (`updatedAt`, the due index) where the port passes no time, and says which
+   * messages have expired.
+   */
   clock: Clock;
 }
 
 /** The history entry that is also the gateway-id pointer (base table: receipts find it at once). */
-const messageItem = (message: ConversationMessage): Item =>
+const messageItem = (message: ConversationMessage, expiresAt: string): Item =>
   withoutUndefined({
-    ...keys.message(message.instanceId, message.id),
+    ...keys.message(message.tenantId, message.instanceId, message.id),
     ...keys.messagesIndex(message.tenantId, message.phone, message.at, message.id),
     ...message,
+    [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
   });
+
+/** How a contact waited, from its item before a write that moved it out of pending or retry. */
+const waitingStatusOf = (before: Item | undefined): WaitingStatus | undefined => {
+  if (before?.status === 'pending') return 'pending';
+  if (before?.status === 'retry') return before.deferred === true ? 'deferred' : 'retry';
+  return undefined;
+};
+
+/** SETs the item's expiry, or REMOVEs it (null: the item has work again and must never expire). */
+const setExpiry = (expression: Expression, expiresAt: string | null): Expression =>
+  expiresAt === null
+    ? expression.remove(TTL_ATTRIBUTE)
+    : expression.set(TTL_ATTRIBUTE, ttlSeconds(expiresAt));
 
 /** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
 const MAX_POSITION = 9_999;
@@ -65,6 +94,7 @@ export const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
   'contactsUnknown',
   'contactsSkipped',
   'contactsStalled',
+  'contactsDeferred',
 ]);
 export const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
   'currentRate',
@@ -84,7 +114,7 @@ export function sentContact(
   claimed: BillingContact,
   result: Extract<ContactSendResult, { status: 'sent' }>,
 ): BillingContact {
-  const { retryAt: _retryAt, ...contact } = claimed;
+  const { retryAt: _retryAt, deferred: _deferred, ...contact } = claimed;
   return {
     ...contact,
     status: 'sent',
@@ -108,7 +138,7 @@ function checkLimit(method: string, limit: number): void {
  */
 export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions): DynamoDbSendingPart {
   const { clock } = options;
-  const { get, put, putIfMatch, updateIfMatch, queryAll, queryUpTo } = tableOperations(
+  const { get, put, putNew, putIfMatch, updateIfMatch, queryAll, queryUpTo } = tableOperations(
     options.client,
     options.tableName,
   );
@@ -197,12 +227,14 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       });
       const byStatus: Partial<Record<ContactStatus, number>> = {};
       let failedAfterSend = 0;
+      let deferred = 0;
       let earliestRetryAt: string | null = null;
       const sending: BillingContact[] = [];
       for (const item of items) {
         const status = item.status as ContactStatus;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
         if (status === 'failed' && item.providerMessageId) failedAfterSend += 1;
+        if (status === 'retry' && item.deferred === true) deferred += 1;
         if (
           status === 'retry' &&
           typeof item.retryAt === 'string' &&
@@ -211,7 +243,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           earliestRetryAt = item.retryAt;
         if (status === 'sending') sending.push(toEntity<BillingContact>(item));
       }
-      return { byStatus, failedAfterSend, earliestRetryAt, sending };
+      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending };
     },
 
     async claimContact(queueId: string, position: number, now: string) {
@@ -233,8 +265,16 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return item ? toEntity<BillingContact>(item) : undefined;
     },
 
-    async finishContact(queueId: string, position: number, result: ContactSendResult, claimedAt?: string) {
-      const e = new Expression().set('status', result.status).set('updatedAt', result.at);
+    async finishContact(
+      queueId: string,
+      position: number,
+      result: ContactSendResult,
+      expiresAt: string | null,
+      claimedAt?: string,
+    ) {
+      // The attempt is over: whatever it held back for, a deferral is spent.
+      const e = new Expression().set('status', result.status).set('updatedAt', result.at).remove('deferred');
+      setExpiry(e, expiresAt);
       switch (result.status) {
         case 'sent':
           e.set('providerMessageId', result.providerMessageId)
@@ -273,20 +313,36 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return item !== undefined;
     },
 
-    async skipOptedOutContact(queueId: string, position: number, at: string) {
+    async skipOptedOutContact(queueId: string, position: number, at: string, expiresAt: string) {
       const e = new Expression()
         .set('status', 'skipped_opt_out')
         .set(GSI1.sk, contactsIndexSortKey('skipped_opt_out', position))
         .set('updatedAt', at)
-        .remove('retryAt');
+        .remove('retryAt', 'deferred');
+      setExpiry(e, expiresAt);
       const status = e.name('status');
-      // ALL_OLD: the status it left tells the caller whether a retry stopped waiting.
+      // ALL_OLD: the status it left tells the caller which waiting counter gives it up.
       const before = await updateIfMatch({
         Key: keys.contact(queueId, position),
         ...e.update(`${status} IN (${e.value('pending')}, ${e.value('retry')})`),
         ReturnValues: 'ALL_OLD',
       });
-      return before?.status === 'pending' || before?.status === 'retry' ? before.status : undefined;
+      return waitingStatusOf(before);
+    },
+
+    async deferContact(queueId: string, position: number, until: string, at: string) {
+      const e = new Expression()
+        .set('status', 'retry')
+        .set('retryAt', until)
+        .set('deferred', true)
+        .set(GSI1.sk, contactsIndexSortKey('retry', position, until))
+        .set('updatedAt', at);
+      const before = await updateIfMatch({
+        Key: keys.contact(queueId, position),
+        ...e.update(`${e.name('status')} IN (${e.value('pending')}, ${e.value('retry')})`),
+        ReturnValues: 'ALL_OLD',
+      });
+      return waitingStatusOf(before);
     },
 
     async listStuckContacts(queueId: string) {
@@ -306,7 +362,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         .map((item) => toEntity<BillingContact>(item));
     },
 
-    async cancelUnsentContacts(queueId: string, at: string) {
+    async cancelUnsentContacts(queueId: string, at: string, expiresAt: string) {
       const unsent = await queryContacts(queueId, 0, {
         expression: '#status IN (:pending, :retry)',
         names: { '#status': 'status' },
@@ -318,18 +374,21 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           .set('status', 'cancelled')
           .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
           .set('updatedAt', at)
-          .remove('retryAt');
+          .remove('retryAt', 'deferred');
+        setExpiry(e, expiresAt);
         // Re-checked on the item: a contact claimed since the Query is left to its pump.
-        const out = await updateIfMatch({
+        const before = await updateIfMatch({
           Key: keys.contact(queueId, position),
           ...e.update(`${e.name('status')} IN (${e.value('pending')}, ${e.value('retry')})`),
-          ReturnValues: 'NONE',
+          ReturnValues: 'ALL_OLD',
         });
-        return out === undefined ? undefined : item.status;
+        return waitingStatusOf(before);
       });
+      const deferred = changed.filter((status) => status === 'deferred').length;
       return {
         cancelled: changed.filter((status) => status !== undefined).length,
-        fromRetry: changed.filter((status) => status === 'retry').length,
+        fromRetry: changed.filter((status) => status === 'retry').length + deferred,
+        fromDeferred: deferred,
       };
     },
 
@@ -338,6 +397,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       from: readonly QueueStatus[],
       to: QueueStatus,
       fields?: QueueRunFields,
+      expiresAt?: string,
     ) {
       if (from.length === 0) return undefined;
       // The gsi1 partition names the tenant; a queue's tenant never changes, so it is read once.
@@ -349,6 +409,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         .set(GSI1.pk, indexPartitions.queues(tenantId, to))
         .set('updatedAt', clock.now().toISOString());
       setRunFields(e, fields);
+      if (expiresAt !== undefined) setExpiry(e, expiresAt);
       if (OPEN_STATUSES.has(to)) {
         e.set(GSI2.pk, indexPartitions.due('QUEUE')).set(GSI2.sk, dueSortKey(queueId, fields?.nextRunAt));
       } else {
@@ -479,11 +540,13 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       });
     },
 
-    async recordSent(claimed, result, message) {
+    async recordSent(claimed, result, message, expiresAt) {
       const contactItem = withoutUndefined({
         ...keys.contact(claimed.queueId, claimed.position),
         ...keys.contactsIndex(claimed.queueId, 'sent', claimed.position),
         ...sentContact(claimed, result),
+        // In the write that settles the contact: retention costs the send no extra request.
+        [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
       });
       // Only this claim may record its send: a pump that lost its lease must not overwrite what the
       // new holder decided about the contact (unknown, say), or the counters would count it twice.
@@ -494,14 +557,15 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         ExpressionAttributeValues: { ':sending': 'sending', ':claimedAt': claimed.claimedAt ?? null },
       });
       // The message went out either way: the history and the gateway-id pointer keep it.
-      await put(messageItem(message));
+      await put(messageItem(message, expiresAt));
       return recorded;
     },
 
-    async recordMessage(message: ConversationMessage) {
+    async recordMessage(message: ConversationMessage, expiresAt: string) {
       // One write per message: the item is both the history entry (gsi1) and the gateway-id pointer
-      // (base table, so a receipt arriving before any index catches up still finds it).
-      await put(messageItem(message));
+      // (base table, so a receipt arriving before any index catches up still finds it). Only if new:
+      // a webhook replayed, or naming an id already recorded, must not replace what is there.
+      return putNew(messageItem(message, expiresAt));
     },
 
     async listMessages(tenantId: string, phone: string, limit: number) {
@@ -516,13 +580,54 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           ScanIndexForward: false,
         },
         limit,
+        { keep: (item) => !hasExpired(item, clock.now()) },
       );
       return items.map((item) => toEntity<ConversationMessage>(item));
     },
 
-    async getMessage(instanceId: string, messageId: string) {
-      const item = await get(keys.message(instanceId, messageId));
-      return item ? toEntity<ConversationMessage>(item) : undefined;
+    async listRemindersSince(
+      tenantId: string,
+      phone: string,
+      since: string,
+      templateTypes: readonly TemplateType[],
+    ) {
+      if (templateTypes.length === 0) return [];
+      const types = Object.fromEntries(templateTypes.map((type, i) => [`:type${i}`, type]));
+      const items = await queryAll({
+        IndexName: GSI1.name,
+        KeyConditionExpression: '#gpk = :gpk AND #gsk >= :since',
+        FilterExpression: `#direction = :outbound AND #templateType IN (${Object.keys(types).join(', ')})`,
+        ExpressionAttributeNames: {
+          '#gpk': GSI1.pk,
+          '#gsk': GSI1.sk,
+          '#direction': 'direction',
+          '#templateType': 'templateType',
+        },
+        ExpressionAttributeValues: {
+          ':gpk': indexPartitions.messages(tenantId, phone),
+          ':since': since,
+          ':outbound': 'outbound',
+          ...types,
+        },
+        ScanIndexForward: false,
+      });
+      // Past its retention a message is gone, for the cap as for every read.
+      return items.filter((item) => !hasExpired(item, clock.now())).map((item) => String(item.at));
+    },
+
+    async getMessage(tenantId: string, instanceId: string, messageId: string) {
+      // The item's own tenant, instance and id are checked: only that makes a legacy key (no tenant)
+      // safe to read, and a legacy key that happens to spell a new one (instance `<t>`, message id
+      // `<i>#<m>`) never passes for it.
+      const isAsked = (item: Item | undefined) =>
+        item?.tenantId === tenantId &&
+        item.instanceId === instanceId &&
+        item.id === messageId &&
+        !hasExpired(item, clock.now());
+      let item = await get(keys.message(tenantId, instanceId, messageId));
+      // Until no message written before the tenant joined the key is left (docs/data-model.md).
+      if (!item) item = await get(keys.legacyMessage(instanceId, messageId));
+      return isAsked(item) ? toEntity<ConversationMessage>(item as Item) : undefined;
     },
   };
 }

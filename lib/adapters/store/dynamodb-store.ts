@@ -19,6 +19,7 @@ import { createDynamoDbCounterStore } from './dynamodb-counter-store.ts';
 import { createDynamoDbDeliveryWatchStore } from './dynamodb-delivery-watch-store.ts';
 import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
 import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-operations.ts';
+import { createDynamoDbRetentionStore } from './dynamodb-retention-store.ts';
 import { createDynamoDbScheduleStore } from './dynamodb-schedule-store.ts';
 import { createDynamoDbSendingStore } from './dynamodb-sending-store.ts';
 import { GSI1, indexPartitions, keys, PK, SK } from './table-schema.ts';
@@ -26,7 +27,7 @@ import { GSI1, indexPartitions, keys, PK, SK } from './table-schema.ts';
 export interface DynamoDbStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
-  /** Decides when a counter's TTL has passed (tests drive it); defaults to the system clock. */
+  /** Decides when an item's TTL has passed (counters, retention; tests drive it); defaults to the system clock. */
   clock?: Clock;
   /** Receives failures of fire-and-forget writes (`recordApiKeyUse`), which never reject. */
   onBackgroundError?: (error: unknown) => void;
@@ -123,12 +124,18 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
   };
 
   return {
-    ...createDynamoDbCampaignStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
+    ...createDynamoDbCampaignStore({
+      client,
+      tableName,
+      clock,
+      batchRetryDelayMs: options.batchRetryDelayMs,
+    }),
     ...createDynamoDbSendingStore({ client, tableName, clock }),
     ...createDynamoDbCounterStore({ client, tableName, clock }),
     ...createDynamoDbScheduleStore({ client, tableName }),
     ...createDynamoDbFeedbackStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
-    ...createDynamoDbCallbackStore({ client, tableName }),
+    ...createDynamoDbCallbackStore({ client, tableName, clock }),
+    ...createDynamoDbRetentionStore({ client, tableName }),
     ...createDynamoDbDeliveryWatchStore({ client, tableName }),
 
     async createTenant(tenant: Tenant) {

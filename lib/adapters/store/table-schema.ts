@@ -30,6 +30,19 @@ export const GSI2 = { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' } as const;
  */
 export const TTL_ATTRIBUTE = 'ttl';
 
+/** The TTL attribute's value for an expiry instant: epoch seconds, rounded up (never deleted early). */
+export const ttlSeconds = (expiresAt: string | Date): number =>
+  Math.ceil(new Date(expiresAt).getTime() / 1000);
+
+/** An instant as the TTL compares it: whole epoch seconds; an item whose `ttl` is at or below it has expired. */
+export const epochSeconds = (at: string | Date): number => Math.floor(new Date(at).getTime() / 1000);
+
+/** Whether an item's TTL has passed at `now`: such an item is absent to every read that cares. */
+export const hasExpired = (item: Record<string, unknown>, now: Date): boolean => {
+  const ttl = item[TTL_ATTRIBUTE];
+  return typeof ttl === 'number' && ttl <= epochSeconds(now);
+};
+
 /** Attributes that exist only for the table's sake; adapters remove them before returning entities. */
 export const TABLE_ATTRIBUTES: readonly string[] = [
   PK,
@@ -97,6 +110,9 @@ export const keys = {
   optOutMarker: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'OPTOUTS' }),
   /** A tenant's messages reserved on its local day (YYYY-MM-DD). */
   dailyQuota: (tenantId: string, day: string) => counterKey(`DAILY#${tenantId}#${day}`),
+  /** Sends of a warming-up instance on the tenant's local day (YYYY-MM-DD): its ramp's cap. */
+  instanceSends: (tenantId: string, instanceId: string, day: string) =>
+    counterKey(`INSTDAY#${tenantId}#${instanceId}#${day}`),
   /**
    * An API key's requests of one budget in the UTC hour starting at `hourStart` (the hour as
    * `YYYY-MM-DDTHH`); the writes budget keeps the key it had before reads got their own.
@@ -105,6 +121,15 @@ export const keys = {
     counterKey(
       `${budget === 'reads' ? 'RATEREAD' : 'RATE'}#${keyId}#${hourStart.toISOString().slice(0, 13)}`,
     ),
+  /**
+   * A tenant's sending figures of the UTC hour starting at `hourStart` (the hour as `YYYY-MM-DDTHH`,
+   * so string order is time order): one partition per tenant, read as a range of hours by /stats,
+   * apart from the tenant partition that every request reads.
+   */
+  tenantFigures: (tenantId: string, hourStart: Date) => ({
+    pk: `TENANT#${tenantId}#FIGURES`,
+    sk: `HOUR#${hourStart.toISOString().slice(0, 13)}`,
+  }),
   campaign: (tenantId: string, externalId: string) => ({
     pk: `TENANT#${tenantId}`,
     sk: `CAMPAIGN#${externalId}`,
@@ -126,8 +151,20 @@ export const keys = {
     gsi1pk: indexPartitions.contacts(queueId),
     gsi1sk: contactsIndexSortKey(status, position, retryAt),
   }),
-  /** One item per message, keyed by the gateway's id on its instance: webhook receipts find it by GetItem. */
-  message: (instanceId: string, messageId: string) => ({
+  /**
+   * One item per message, keyed by the gateway's id on a tenant's instance: webhook receipts find it
+   * by GetItem. Instance ids are unique only per tenant, so the tenant is part of the key.
+   */
+  message: (tenantId: string, instanceId: string, messageId: string) => ({
+    pk: `MSG#${tenantId}#${instanceId}#${messageId}`,
+    sk: 'MSG',
+  }),
+  /**
+   * Where messages written before the tenant joined their key live (docs/data-model.md, Upgrading:
+   * message keys). Only read, as a fallback that trusts the item's `tenantId`; removed once no such
+   * item is left.
+   */
+  legacyMessage: (instanceId: string, messageId: string) => ({
     pk: `MSG#${instanceId}#${messageId}`,
     sk: 'MSG',
   }),

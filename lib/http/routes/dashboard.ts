@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DomainError } from '../../domain/errors.ts';
+import { DASHBOARD_HEADERS, dashboardContentSecurityPolicy } from '../dashboard-csp.ts';
 import type { HttpRequest, HttpResponse } from '../http-handler.ts';
 import { dashboardAssetParamsSchema } from '../schemas/common.ts';
 import { staticSiteRoute } from './static-site.ts';
@@ -11,6 +12,7 @@ import { staticSiteRoute } from './static-site.ts';
  * GET /dashboard/assets/{asset}: its hashed JS and CSS. Same origin as the API, so the page needs
  * no CORS, and a strict Content-Security-Policy: everything from 'self', nothing inline, no CDN.
  * Only files Vite wrote to dist/assets are served, so a crafted `{asset}` never reaches another file.
+ * Local mode only: on AWS the dashboard is a static site (infra/dashboard.ts), not a function.
  */
 
 const BASE = '/dashboard';
@@ -25,10 +27,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  'content-security-policy': dashboardContentSecurityPolicy(),
+  ...DASHBOARD_HEADERS,
 };
 
 /** The build's file, or DASHBOARD_NOT_BUILT when there is no build (a deployment without the dashboard). */
@@ -73,10 +73,13 @@ export const dashboardRoute = staticSiteRoute({
     description: 'Página HTML do painel.',
     operationId: 'dashboard_page',
     summary: 'Painel do operador',
-    details: 'Entre com uma API Key; o painel usa só esta API.',
+    details:
+      'Entre com uma API Key; o painel usa só esta API. Servido pelo modo local (`npm start`); na AWS o ' +
+      'painel é um site estático (CloudFront) que chama esta API.',
   },
   asset: { operationId: 'dashboard_asset', summary: 'Arquivos estáticos do painel' },
   errors: ['DASHBOARD_NOT_BUILT'],
+  localOnly: true,
   servePage,
   serveAsset,
 });

@@ -29,7 +29,8 @@ import { statsRoute } from './stats.ts';
  * (infra/api.ts), and the OpenAPI document (lib/http/openapi-document.ts), so they cannot drift
  * apart. Each route's Lambda entry point is functions/<name>.ts, which wraps that module
  * (test/unit/route-entry-points.test.ts holds the list and functions/ to each other).
- * Paths are declared without a trailing slash; both spellings are served.
+ * Paths are declared without a trailing slash; both spellings are served. A `localOnly` route (the
+ * dashboard) is served by the local gateway and documented, but has no function on AWS.
  */
 export const ROUTES: readonly HttpRoute<Container>[] = [
   healthRoute,
@@ -61,4 +62,12 @@ export type RouteOperation = Operation<Container> & { route: string };
 /** Every operation of the list, flattened. */
 export const OPERATIONS: readonly RouteOperation[] = ROUTES.flatMap((route) =>
   route.operations.map((operation) => ({ ...operation, route: route.name })),
+);
+
+/** The routes that are a Lambda function behind an API Gateway route on AWS (infra/api.ts). */
+export const DEPLOYED_ROUTES: readonly HttpRoute<Container>[] = ROUTES.filter((route) => !route.localOnly);
+
+/** The operations of the deployed routes: the API Gateway route keys. */
+export const DEPLOYED_OPERATIONS: readonly RouteOperation[] = OPERATIONS.filter((operation) =>
+  DEPLOYED_ROUTES.some((route) => route.name === operation.route),
 );

@@ -31,8 +31,8 @@ export const meRoute: HttpRoute<AuthDeps> = {
         tags: ['Tenant'],
         summary: 'O tenant e a API Key usada',
         description:
-          'Nome e fuso horário do tenant, nome, tipos permitidos e validade da chave, e se o horário comercial ' +
-          'está aberto agora (ou quando abre).',
+          'Nome e fuso horário do tenant, seus limites (tamanho máximo do lote, limite diário), nome, tipos ' +
+          'permitidos e validade da chave, e se o horário comercial está aberto agora (ou quando abre).',
       },
       handler: async (c: AuthDeps, { auth }) => {
         const now = c.clock.now();
@@ -40,6 +40,10 @@ export const meRoute: HttpRoute<AuthDeps> = {
         const body: MeResponse = {
           success: true,
           tenant: { id: auth.tenant.id, name: auth.tenant.name, timezone: auth.tenant.config.timezone },
+          limits: {
+            max_batch_size: auth.tenant.config.maxBatchSize,
+            daily_message_limit: auth.tenant.config.dailyMessageLimit,
+          },
           api_key: {
             name: auth.apiKey.name,
             prefix: auth.apiKey.keyPrefix,

@@ -16,6 +16,8 @@ export interface StaticSite {
   asset: { operationId: string; summary: string };
   /** Codes both answers may give besides ROUTE_NOT_FOUND (e.g. a missing build). */
   errors?: ErrorCode[];
+  /** Served by the local stack only (HttpRoute.localOnly). */
+  localOnly?: true;
   servePage(): Promise<HttpResponse>;
   serveAsset(request: HttpRequest): Promise<HttpResponse>;
 }
@@ -23,6 +25,7 @@ export interface StaticSite {
 /** The two GET operations of a static site: its page, and its whitelisted files. */
 export const staticSiteRoute = (site: StaticSite): HttpRoute<unknown> => ({
   name: site.name,
+  ...(site.localOnly ? { localOnly: site.localOnly } : {}),
   operations: [
     defineOperation({
       method: 'GET',

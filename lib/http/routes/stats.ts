@@ -1,10 +1,11 @@
-import { FIGURES, type Figures, type StatsBucket, tenantStats } from '../../app/tenant-activity.ts';
-import type { CampaignStore, FeedbackStore } from '../../ports/store.ts';
+import { type StatsBucket, tenantStats, totalsOf } from '../../app/tenant-figures.ts';
+import { FIGURES, type Figures } from '../../domain/activity-figures.ts';
+import type { CounterStore } from '../../ports/store.ts';
 import type { AuthDeps } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
 import { statsQuerySchema, statsResponseSchema } from '../schemas/overview.ts';
 
-type StatsDeps = AuthDeps & { store: CampaignStore & FeedbackStore };
+type StatsDeps = AuthDeps & { store: CounterStore };
 
 const DAY_MS = 24 * 3_600_000;
 
@@ -36,7 +37,8 @@ export const statsRoute: HttpRoute<StatsDeps> = {
         summary: 'Números de envio por hora ou por dia',
         description:
           'Enviadas, entregues, lidas, respondidas, com falha, paradas e opt-outs em cada hora (UTC) ou dia ' +
-          '(fuso do tenant) do período; padrão: as últimas 24 h, por hora.',
+          '(fuso do tenant) do período; padrão: as últimas 24 h, por hora. Vem de contadores por hora do ' +
+          'tenant: a hora de `from` e a hora corrente contam inteiras.',
       },
       handler: async (c: StatsDeps, { auth, query }) => {
         const to = query.to ? new Date(query.to) : c.clock.now();
@@ -47,9 +49,7 @@ export const statsRoute: HttpRoute<StatsDeps> = {
           bucket: query.bucket,
           timeZone: auth.tenant.config.timezone,
         });
-        const totals = Object.fromEntries(
-          FIGURES.map((f) => [f, buckets.reduce((sum, b) => sum + b[f], 0)]),
-        ) as Figures;
+        const totals = totalsOf(buckets);
         return {
           statusCode: 200,
           body: {

@@ -60,7 +60,20 @@ const CONTACT_FIELDS = {
   mensagem: z.string().max(1000).optional().openapi({ description: 'Para notificações.' }),
 };
 
-const KNOWN_CONTACT_FIELDS = new Set(Object.keys(CONTACT_FIELDS));
+/** The guide's contact fields, in the order of the guide's serializer. */
+export const CONTACT_FIELD_NAMES = Object.keys(CONTACT_FIELDS) as Array<keyof typeof CONTACT_FIELDS>;
+export type ContactFieldName = (typeof CONTACT_FIELD_NAMES)[number];
+
+const KNOWN_CONTACT_FIELDS = new Set<string>(CONTACT_FIELD_NAMES);
+
+/** Why `name` cannot be an extra field (a template variable) of a contact, in Portuguese; null when it can. */
+export const extraVariableNameProblem = (name: string): string | null => {
+  if ((CALCULATED_VARIABLES as readonly string[]).includes(name))
+    return `${name} é calculada pelo sistema e não pode ser enviada`;
+  if (!EXTRA_VARIABLE_NAME.test(name) || RESERVED_VARIABLE_NAMES.has(name))
+    return 'Nome de variável inválido: use letras minúsculas, números e _ (até 50 caracteres, sem começar por número)';
+  return null;
+};
 
 export const contactSchema = z
   .object(CONTACT_FIELDS)
@@ -74,26 +87,16 @@ export const contactSchema = z
       });
     }
     for (const key of extras) {
-      if ((CALCULATED_VARIABLES as readonly string[]).includes(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `${key} é calculada pelo sistema e não pode ser enviada`,
-        });
-      } else if (!EXTRA_VARIABLE_NAME.test(key) || RESERVED_VARIABLE_NAMES.has(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message:
-            'Nome de variável inválido: use letras minúsculas, números e _ (até 50 caracteres, sem começar por número)',
-        });
-      }
+      const problem = extraVariableNameProblem(key);
+      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
     }
   })
   .openapi('BillingContact', {
     description:
       'Um contato do lote. Campos extras (texto, até 20 por contato, nomes `^[a-z_][a-z0-9_]{0,49}$`) viram variáveis do template; ' +
-      '`dias_atraso`, `dias_para_vencer` e `status_vencimento` são calculadas pelo sistema e não podem ser enviadas.',
+      '`dias_atraso`, `dias_para_vencer` e `status_vencimento` são calculadas pelo sistema e não podem ser enviadas. ' +
+      '`empresa` e `cnpj` (o credor, CDC art. 42-A) vêm da configuração do tenant quando ele os define, e então ' +
+      'prevalecem sobre o que o contato trouxer.',
   });
 
 export type Contact = z.infer<typeof contactSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FIGURES } from '../../app/tenant-activity.ts';
+import { FIGURES } from '../../domain/activity-figures.ts';
 import { TIMELINE_STEPS } from '../../domain/contact-timeline.ts';
 import { TEMPLATE_TYPES } from '../../domain/types.ts';
 import { counter, isoInstant } from './common.ts';
@@ -19,6 +19,20 @@ export const meResponseSchema = z
       name: z.string(),
       timezone: z.string().openapi({ example: 'America/Sao_Paulo' }),
     }),
+    limits: z
+      .object({
+        max_batch_size: z.number().int().min(1).openapi({
+          description: 'Máximo de contatos por lote (`contacts`) aceito por este tenant.',
+          example: 1000,
+        }),
+        daily_message_limit: counter().openapi({
+          description: 'Mensagens por dia (no fuso do tenant) reservadas no aceite; 0 = sem limite.',
+          example: 0,
+        }),
+      })
+      .openapi({
+        description: 'Os limites do tenant que um cliente precisa conhecer antes de enviar lotes.',
+      }),
     api_key: z.object({
       name: z.string(),
       prefix: z.string().openapi({ description: 'Primeiros caracteres da chave, para reconhecê-la.' }),
@@ -73,7 +87,33 @@ export const statsResponseSchema = z
   .openapi('StatsResponse', {
     description:
       'Quantos contatos foram enviados, entregues, lidos, responderam, falharam, pararam sem confirmação ' +
-      'e quantos telefones pediram opt-out, em cada hora ou dia do período (no máximo 31 dias).',
+      'e quantos telefones pediram opt-out, em cada hora ou dia do período (no máximo 31 dias). Cada ' +
+      'evento conta na hora em que aconteceu (um contato enviado e depois com falha conta nos dois). ' +
+      'Os números vêm de contadores por hora, guardados por 400 dias; os envios de uma fila em ' +
+      'andamento aparecem a cada 30 s, no máximo.',
+  });
+
+/** An instance's warm-up ramp as GET /instances shows it (null: no ramp, an old number). */
+const warmupSchema = z
+  .object({
+    enabled: z.literal(true),
+    start_date: z.string().openapi({ description: 'Dia 1 do aquecimento (aaaa-mm-dd, fuso do tenant).' }),
+    first_day_limit: z.number().int().openapi({ example: 30 }),
+    daily_growth: z.number().openapi({ description: 'Multiplicador diário (2 = dobra a cada dia).' }),
+    day: z.number().int().min(1).openapi({ description: 'Dia do aquecimento hoje (1 = o primeiro).' }),
+    daily_cap: counter().nullable().openapi({
+      description: 'Limite de hoje; null quando o aquecimento acabou (o ritmo do tenant é o limite).',
+    }),
+    sent_today: counter().openapi({ description: 'Envios de hoje contados no limite do aquecimento.' }),
+    complete: z
+      .boolean()
+      .openapi({ description: 'A rampa já passou do que o ritmo do tenant envia num dia.' }),
+  })
+  .nullable()
+  .openapi('InstanceWarmup', {
+    description:
+      'Aquecimento de um número novo: no máximo `first_day_limit` mensagens no primeiro dia, ' +
+      '`daily_growth` vezes mais a cada dia, até o ritmo do tenant ser o limite. null: sem aquecimento.',
   });
 
 export const instancesResponseSchema = z
@@ -93,6 +133,7 @@ export const instancesResponseSchema = z
           .object({ message: z.string(), at: isoInstant() })
           .nullable()
           .openapi({ description: 'O último erro de envio de hoje.' }),
+        warmup: warmupSchema,
       }),
     ),
   })

@@ -47,7 +47,12 @@ export const queueStatusSchema = z
     eta: isoInstant().nullable(),
     started_at: isoInstant().nullable(),
     completed_at: isoInstant().nullable(),
-    pause_reason: z.string(),
+    pause_reason: z.string().openapi({
+      description:
+        'Por que a fila espera, em português: fora do horário comercial, instância desconectada, ou o ' +
+        'limite diário do aquecimento do número (`Aquecimento do número: limite de 30 mensagens hoje ' +
+        '(dia 1) atingido; retoma quinta-feira, 17/12 às 09:00`).',
+    }),
     contacts_read: counter(),
     contacts_replied: counter(),
     contacts_cancelled: counter(),
@@ -61,6 +66,13 @@ export const queueStatusSchema = z
         'Enviadas sem nenhuma confirmação do WhatsApp (SERVER_ACK, entrega ou leitura) dentro de ' +
         '`delivery_timeout_minutes` do tenant (padrão 15). Conta as paradas agora: uma confirmação ' +
         'que chega depois tira o contato desta contagem.',
+    }),
+    contacts_deferred: counter().openapi({
+      description:
+        'Contatos adiados pelo limite de frequência por devedor (`max_reminders_per_debtor_per_day`, ' +
+        '`min_hours_between_reminders`): o telefone recebeu um lembrete há pouco, e o contato espera ' +
+        'até o próximo horário permitido dentro do horário comercial (então é enviado). Estão também ' +
+        'em `contacts_pending_retry`; a fila não conclui enquanto houver algum.',
     }),
     paused_at: isoInstant().nullable(),
     next_run_at: isoInstant().nullable(),
@@ -94,6 +106,7 @@ export const queueStatusSchema = z
       contacts_pending: 0,
       contacts_unknown: 0,
       contacts_stalled: 0,
+      contacts_deferred: 0,
       paused_at: null,
       next_run_at: null,
       template_type: 'overdue',
@@ -143,6 +156,10 @@ export const queueContactSchema = z
           'Quando a mensagem foi considerada parada (sem confirmação do WhatsApp no prazo do tenant); ' +
           'continua preenchido se uma confirmação chegar depois.',
       }),
+    deferred_until: isoInstant().nullable().openapi({
+      description:
+        'Adiado pelo limite de frequência por devedor (status `retry`): quando o lembrete pode sair.',
+    }),
   })
   .openapi('QueueContact');
 

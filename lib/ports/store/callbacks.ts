@@ -2,8 +2,11 @@ import type { CallbackEvent, Page } from '../../domain/types.ts';
 
 /** Callbacks to the ERP: events and the state of their delivery. */
 export interface CallbackStore {
-  /** Stores an event unless one with its id exists (the dedup of `BillingEvents.emit`). */
-  putCallbackEvent(event: StoredCallbackEvent): Promise<'created' | 'exists'>;
+  /**
+   * Stores an event unless one with its id exists (the dedup of `BillingEvents.emit`); it expires
+   * at `expiresAt` (retention).
+   */
+  putCallbackEvent(event: StoredCallbackEvent, expiresAt: string): Promise<'created' | 'exists'>;
   getCallbackEvent(queueId: string, eventId: string): Promise<StoredCallbackEvent | undefined>;
   /** Pending events whose next attempt is at or before `now`, earliest first (candidates: the claim decides). */
   listDueCallbacks(now: string, limit: number): Promise<StoredCallbackEvent[]>;
@@ -24,7 +27,7 @@ export interface CallbackStore {
     attempt: number,
     result: CallbackAttemptResult,
   ): Promise<boolean>;
-  /** A tenant's events, oldest first: of one queue, or all of them; from `since` on. */
+  /** A tenant's events, oldest first: of one queue, or all of them; from `since` on; expired ones left out. */
   listCallbackEvents(tenantId: string, query: CallbackEventQuery): Promise<Page<StoredCallbackEvent>>;
 }
 

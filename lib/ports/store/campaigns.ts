@@ -10,9 +10,18 @@ import type { PageRequest } from './paging.ts';
 
 /** Accepting a batch: the campaign (the idempotency point), its queue and contacts, and reading them back. */
 export interface CampaignStore {
-  /** Creates the campaign (state `creating`, held by `campaign.owner`) unless the tenant already has this external id. */
+  /**
+   * Creates the campaign (state `creating`, held by `campaign.owner`) unless the tenant already has
+   * this external id; one whose retention has passed counts as gone, so the id can be used again.
+   */
   createCampaign(campaign: Campaign): Promise<'created' | 'exists'>;
+  /** The tenant's campaign of this external id; undefined when there is none or it has expired. */
   getCampaign(tenantId: string, externalId: string): Promise<Campaign | undefined>;
+  /**
+   * The campaign of a finished queue expires with it, at `expiresAt` (the external id can be used
+   * again from then on). Only the campaign that names `queueId`; nothing when there is none.
+   */
+  expireCampaign(tenantId: string, externalId: string, queueId: string, expiresAt: string): Promise<void>;
   /**
    * Takes over a `creating` campaign whose lease ended before `now` (its request died, or is too
    * slow): sets `owner` and `leaseUntil`; false when it is `created` or another request still holds it.
@@ -58,9 +67,9 @@ export interface CampaignStore {
   putContacts(contacts: readonly BillingContact[]): Promise<number>;
   /** Creates the queue unless it exists. */
   createQueue(queue: BillingQueue): Promise<'created' | 'exists'>;
-  /** The queue by id, whatever its tenant (callers check `tenantId`). */
+  /** The queue by id, whatever its tenant (callers check `tenantId`); undefined once it has expired. */
   getQueue(queueId: string): Promise<BillingQueue | undefined>;
-  /** A tenant's queues, newest first. */
+  /** A tenant's queues, newest first (expired ones left out). */
   listQueues(tenantId: string, page: PageRequest<QueueStatus>): Promise<Page<BillingQueue>>;
   /** A queue's contacts in batch order. */
   listContacts(queueId: string, page: PageRequest<ContactStatus>): Promise<Page<BillingContact>>;

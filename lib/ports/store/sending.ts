@@ -13,7 +13,7 @@ import type {
 export interface SendingStore {
   /**
    * Contacts the pump may try now, in batch order after `afterPosition`: `pending`, and `retry`
-   * whose `retryAt` has come. Candidates only: the claim decides.
+   * (deferred ones included) whose `retryAt` has come. Candidates only: the claim decides.
    */
   listSendableContacts(
     queueId: string,
@@ -23,8 +23,10 @@ export interface SendingStore {
   ): Promise<BillingContact[]>;
   /**
    * Claims a contact before the gateway is called: `pending`, or `retry` due by `now`, becomes
-   * `sending` and `attempts` grows by one. undefined when it is not claimable (already claimed,
-   * sent, cancelled...), so a redelivered work item never sends a contact twice.
+   * `sending` and `attempts` grows by one (a `deferred` mark stays until the attempt's result).
+   * undefined when it is not claimable (already claimed, sent, cancelled...), so a redelivered work
+   * item never sends a contact twice. A claimable contact has no expiry (only the writes that settle
+   * one give it one), so neither has the claim.
    */
   claimContact(queueId: string, position: number, now: string): Promise<BillingContact | undefined>;
   /**
@@ -32,32 +34,49 @@ export interface SendingStore {
    * on the condition that it is still `sending` by this very claim (`claimed.claimedAt`), then its
    * conversation message (also the gateway-id pointer for webhooks). `false` when the claim was
    * settled by someone else meanwhile (a pump that took the contact for abandoned): the contact is
-   * then left as that pump decided, and only the message is stored (it did go out).
+   * then left as that pump decided, and only the message is stored (it did go out). Both items
+   * expire at `expiresAt` (retention).
    */
   recordSent(
     claimed: BillingContact,
     result: Extract<ContactSendResult, { status: 'sent' }>,
     message: ConversationMessage,
+    expiresAt: string,
   ): Promise<boolean>;
   /**
-   * Records the attempt's result on a contact in `sending`; false when it was not in `sending` (or,
-   * given `claimedAt`, not by that claim any more).
+   * Records the attempt's result on a contact in `sending` (clearing a `deferred` mark); false when
+   * it was not in `sending` (or, given `claimedAt`, not by that claim any more). The contact expires
+   * at `expiresAt`, or never while null (a result that leaves it work: `pending`, `retry`).
    */
   finishContact(
     queueId: string,
     position: number,
     result: ContactSendResult,
+    expiresAt: string | null,
     claimedAt?: string,
   ): Promise<boolean>;
   /**
    * A contact whose phone opted out is skipped without a claim: `pending`, or `retry`, becomes
-   * `skipped_opt_out`. The status it had, or undefined when it was neither (claimed, cancelled...).
+   * `skipped_opt_out`, expiring at `expiresAt`. The status it had, or undefined when it was neither
+   * (claimed, cancelled...).
    */
   skipOptedOutContact(
     queueId: string,
     position: number,
     at: string,
-  ): Promise<'pending' | 'retry' | undefined>;
+    expiresAt: string,
+  ): Promise<WaitingStatus | undefined>;
+  /**
+   * Holds a contact back without a claim (the per-debtor frequency cap): `pending`, or `retry`,
+   * becomes `retry` marked `deferred` with `retryAt` = `until`, attempts unchanged (still work: no
+   * expiry). The status it had, or undefined when it was neither (claimed, cancelled...).
+   */
+  deferContact(
+    queueId: string,
+    position: number,
+    until: string,
+    at: string,
+  ): Promise<WaitingStatus | undefined>;
   /** Contacts left in `sending` by a pump that died (index candidates confirmed by a consistent read). */
   listStuckContacts(queueId: string): Promise<BillingContact[]>;
   /**
@@ -68,19 +87,26 @@ export interface SendingStore {
    */
   summarizeContacts(queueId: string): Promise<ContactSummary>;
   /**
-   * `pending` and `retry` contacts become `cancelled`; how many changed, and how many of those
-   * were waiting in `retry` (the pending-retry counter gives them up).
+   * `pending` and `retry` contacts become `cancelled`; how many changed, how many of those were
+   * waiting in `retry` (the pending-retry counter gives them up), and how many of these were
+   * deferred by the frequency cap (so does the deferred counter). Each expires at `expiresAt`.
    */
-  cancelUnsentContacts(queueId: string, at: string): Promise<{ cancelled: number; fromRetry: number }>;
+  cancelUnsentContacts(
+    queueId: string,
+    at: string,
+    expiresAt: string,
+  ): Promise<{ cancelled: number; fromRetry: number; fromDeferred: number }>;
   /**
    * Moves the queue to `to` if its status is one of `from`, setting `fields` in the same write;
-   * the updated queue, or undefined when the status did not match.
+   * the updated queue, or undefined when the status did not match. Into a final status the caller
+   * gives `expiresAt` (retention): the queue item expires then.
    */
   transitionQueue(
     queueId: string,
     from: readonly QueueStatus[],
     to: QueueStatus,
     fields?: QueueRunFields,
+    expiresAt?: string,
   ): Promise<BillingQueue | undefined>;
   /**
    * Adds to counters (negative allowed) and sets fields, in one write; returns the queue after the
@@ -134,10 +160,18 @@ export interface SendingStore {
   listDueQueues(upTo: string, limit: number): Promise<BillingQueue[]>;
 }
 
+/**
+ * How a contact waited before it moved: `pending`, `retry` after a failed attempt, or `deferred`
+ * (in `retry`, held back by the frequency cap).
+ */
+export type WaitingStatus = 'pending' | 'retry' | 'deferred';
+
 /** What a strongly consistent read of all of a queue's contacts says (see `summarizeContacts`). */
 export interface ContactSummary {
   byStatus: Partial<Record<ContactStatus, number>>;
   failedAfterSend: number;
+  /** Contacts in `retry` held back by the frequency cap (`deferred`). */
+  deferred: number;
   /** The earliest `retryAt` among contacts in `retry`; null when none waits. */
   earliestRetryAt: string | null;
   /** Contacts in `sending` (claimed; the gateway may be on it right now, or its pump died). */

@@ -3,6 +3,7 @@ import { newBillingContact, newBillingQueue } from '../../../lib/domain/billing-
 import type { BillingContact, BillingQueue, Campaign } from '../../../lib/domain/types.ts';
 import type { Clock } from '../../../lib/ports/clock.ts';
 import type { Store, StoredCallbackEvent } from '../../../lib/ports/store.ts';
+import { KEPT_UNTIL } from '../../support/acme-queue.ts';
 import type { MakeStore } from './make-store.ts';
 
 export const NOW = '2025-01-10T13:00:00.000Z';
@@ -67,7 +68,7 @@ export const contact = (position: number): BillingContact =>
     createdAt: NOW,
   });
 
-const pendingEvent = (eventId: string, nextAttemptAt = NOW): StoredCallbackEvent => ({
+export const pendingEvent = (eventId: string, nextAttemptAt = NOW): StoredCallbackEvent => ({
   eventId,
   tenantId: 'acme',
   queueId: QUEUE_ID,
@@ -113,7 +114,7 @@ export function describeCallbackStoreContract(makeStore: MakeStore): void {
     it('lets exactly one of 20 concurrent claims win', async () => {
       // Prepare
       const { store } = await freshStore();
-      await store.putCallbackEvent(pendingEvent(`${QUEUE_ID}:0:sent`));
+      await store.putCallbackEvent(pendingEvent(`${QUEUE_ID}:0:sent`), KEPT_UNTIL);
 
       // Act
       const claims = await Promise.all(
@@ -131,8 +132,11 @@ export function describeCallbackStoreContract(makeStore: MakeStore): void {
     it('lists only due pending events and drops delivered ones from the due index', async () => {
       // Prepare
       const { store } = await freshStore();
-      await store.putCallbackEvent(pendingEvent(`${QUEUE_ID}:0:sent`));
-      await store.putCallbackEvent(pendingEvent(`${QUEUE_ID}:1:sent`, '2025-01-10T14:00:00.000Z'));
+      await store.putCallbackEvent(pendingEvent(`${QUEUE_ID}:0:sent`), KEPT_UNTIL);
+      await store.putCallbackEvent(
+        pendingEvent(`${QUEUE_ID}:1:sent`, '2025-01-10T14:00:00.000Z'),
+        KEPT_UNTIL,
+      );
       const claimed = await store.claimCallback(
         QUEUE_ID,
         `${QUEUE_ID}:0:sent`,
@@ -166,7 +170,7 @@ export function describeCallbackStoreContract(makeStore: MakeStore): void {
       // Prepare
       const { store } = await freshStore();
       const id = `${QUEUE_ID}:0:sent`;
-      await store.putCallbackEvent(pendingEvent(id));
+      await store.putCallbackEvent(pendingEvent(id), KEPT_UNTIL);
       await store.claimCallback(QUEUE_ID, id, NOW, '2025-01-10T13:00:30.000Z');
 
       // Act
@@ -210,7 +214,7 @@ export function describeCallbackStoreContract(makeStore: MakeStore): void {
       const { store } = await freshStore();
       for (let i = 0; i < 5; i++) {
         const event = pendingEvent(`${QUEUE_ID}:${i}:sent`);
-        await store.putCallbackEvent({ ...event, occurredAt: `2025-01-10T13:00:0${i}.000Z` });
+        await store.putCallbackEvent({ ...event, occurredAt: `2025-01-10T13:00:0${i}.000Z` }, KEPT_UNTIL);
       }
 
       // Act

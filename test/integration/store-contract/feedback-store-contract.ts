@@ -3,7 +3,7 @@ import { GSI1, keys } from '../../../lib/adapters/store/table-schema.ts';
 import { receiptDeltas } from '../../../lib/app/apply-gateway-events.ts';
 import type { BillingContact, BillingQueue, OptOut, ReceiptStatus } from '../../../lib/domain/types.ts';
 import type { Clock } from '../../../lib/ports/clock.ts';
-import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';
+import { acmeContact, acmeQueue, KEPT_UNTIL } from '../../support/acme-queue.ts';
 import type { MakeStore } from './make-store.ts';
 
 export const T0 = '2025-01-10T12:00:00.000Z';
@@ -152,7 +152,12 @@ export function describeFeedbackStoreContract(makeStore: MakeStore): void {
         await store.claimContact('queue-1', 0, T0);
 
         // Act
-        const released = await store.finishContact('queue-1', 0, { status: 'skipped_opt_out', at: T0 });
+        const released = await store.finishContact(
+          'queue-1',
+          0,
+          { status: 'skipped_opt_out', at: T0 },
+          KEPT_UNTIL,
+        );
 
         // Assess
         expect(released).toBe(true);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GSI1, keys } from '../../../lib/adapters/store/table-schema.ts';
 import type { BillingContact, BillingQueue, ConversationMessage } from '../../../lib/domain/types.ts';
 import type { Clock } from '../../../lib/ports/clock.ts';
-import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';
+import { acmeContact, acmeQueue, KEPT_UNTIL } from '../../support/acme-queue.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import type { MakeStore } from './make-store.ts';
 
@@ -110,9 +110,19 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const { store } = await seeded([contact(0), contact(1, { status: 'sent' })]);
 
         // Act
-        const pending = await store.finishContact('queue-1', 0, { status: 'failed', error: 'x', at: T0 });
-        const sent = await store.finishContact('queue-1', 1, { status: 'failed', error: 'x', at: T0 });
-        const missing = await store.finishContact('queue-1', 5, { status: 'pending', at: T0 });
+        const pending = await store.finishContact(
+          'queue-1',
+          0,
+          { status: 'failed', error: 'x', at: T0 },
+          KEPT_UNTIL,
+        );
+        const sent = await store.finishContact(
+          'queue-1',
+          1,
+          { status: 'failed', error: 'x', at: T0 },
+          KEPT_UNTIL,
+        );
+        const missing = await store.finishContact('queue-1', 5, { status: 'pending', at: T0 }, KEPT_UNTIL);
 
         // Assess
         expect([pending, sent, missing]).toEqual([false, false, false]);
@@ -128,21 +138,41 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
 
         // Act
         const results = [
-          await store.finishContact('queue-1', 0, {
-            status: 'sent',
-            providerMessageId: 'ABC',
-            remoteJid: 'j',
-            at,
-          }),
-          await store.finishContact('queue-1', 1, {
-            status: 'retry',
-            error: 'timeout',
-            at,
-            retryAt: '2025-01-10T12:10:00.000Z',
-          }),
-          await store.finishContact('queue-1', 2, { status: 'failed', error: 'not on WhatsApp', at }),
-          await store.finishContact('queue-1', 3, { status: 'unknown', error: 'socket hang up', at }),
-          await store.finishContact('queue-1', 4, { status: 'pending', at }),
+          await store.finishContact(
+            'queue-1',
+            0,
+            {
+              status: 'sent',
+              providerMessageId: 'ABC',
+              remoteJid: 'j',
+              at,
+            },
+            KEPT_UNTIL,
+          ),
+          await store.finishContact(
+            'queue-1',
+            1,
+            {
+              status: 'retry',
+              error: 'timeout',
+              at,
+              retryAt: '2025-01-10T12:10:00.000Z',
+            },
+            KEPT_UNTIL,
+          ),
+          await store.finishContact(
+            'queue-1',
+            2,
+            { status: 'failed', error: 'not on WhatsApp', at },
+            KEPT_UNTIL,
+          ),
+          await store.finishContact(
+            'queue-1',
+            3,
+            { status: 'unknown', error: 'socket hang up', at },
+            KEPT_UNTIL,
+          ),
+          await store.finishContact('queue-1', 4, { status: 'pending', at }, KEPT_UNTIL),
         ];
 
         // Assess
@@ -246,6 +276,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           contact(3, { status: 'retry', retryAt: '2025-01-10T12:20:00.000Z' }),
           contact(4, { status: 'failed', providerMessageId: '3EB0FAILED' }),
           contact(5, { status: 'failed' }),
+          contact(6, { status: 'retry', retryAt: '2025-01-11T12:00:00.000Z', deferred: true }),
         ]);
         await store.putContacts([contact(0, { id: 'queue-2:0', queueId: 'queue-2' })]);
 
@@ -258,15 +289,21 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
 
         // Assess
         expect(before).toMatchObject({
-          byStatus: { retry: 3, pending: 1, failed: 2 },
+          byStatus: { retry: 4, pending: 1, failed: 2 },
           failedAfterSend: 1,
+          deferred: 1,
           earliestRetryAt: '2025-01-10T12:10:00.000Z',
           sending: [],
         });
         expect(afterClaim.earliestRetryAt).toBe('2025-01-10T12:20:00.000Z');
-        expect(afterClaim.byStatus).toMatchObject({ retry: 2, sending: 1 });
+        expect(afterClaim.byStatus).toMatchObject({ retry: 3, sending: 1 });
         expect(afterClaim.sending.map((c) => [c.position, c.claimedAt])).toEqual([[2, claimed?.claimedAt]]);
-        expect(other).toMatchObject({ byStatus: { pending: 1 }, earliestRetryAt: null, sending: [] });
+        expect(other).toMatchObject({
+          byStatus: { pending: 1 },
+          deferred: 0,
+          earliestRetryAt: null,
+          sending: [],
+        });
       });
     });
 
@@ -276,7 +313,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const { store } = await seeded([contact(0), contact(1), contact(2)]);
         await store.claimContact('queue-1', 0, T0);
         await store.claimContact('queue-1', 2, T0);
-        await store.finishContact('queue-1', 0, { status: 'failed', error: 'x', at: T0 });
+        await store.finishContact('queue-1', 0, { status: 'failed', error: 'x', at: T0 }, KEPT_UNTIL);
 
         // Act
         const stuck = await store.listStuckContacts('queue-1');
@@ -494,31 +531,97 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
     });
 
     describe('messages', () => {
-      it('stores a message once per id and finds it by instance and gateway id', async () => {
+      it('stores a message once per id and finds it by tenant, instance and gateway id', async () => {
         // Prepare
-        const { store } = await freshStore();
+        const { store, tableItem } = await freshStore();
 
         // Act
-        await store.recordMessage(message('3EB0ABC#1'));
-        await store.recordMessage(message('3EB0ABC#1'));
-        const found = await store.getMessage('inst-1', '3EB0ABC#1');
-        const otherInstance = await store.getMessage('inst-2', '3EB0ABC#1');
+        const first = await store.recordMessage(message('3EB0ABC#1'), KEPT_UNTIL);
+        const replay = await store.recordMessage(message('3EB0ABC#1'), KEPT_UNTIL);
+        const found = await store.getMessage('acme', 'inst-1', '3EB0ABC#1');
+        const otherInstance = await store.getMessage('acme', 'inst-2', '3EB0ABC#1');
+        const otherTenant = await store.getMessage('beta', 'inst-1', '3EB0ABC#1');
 
         // Assess
+        expect([first, replay]).toEqual([true, false]);
         expect(found).toEqual(message('3EB0ABC#1'));
         expect(otherInstance).toBeUndefined();
+        expect(otherTenant).toBeUndefined();
         expect(await store.listMessages('acme', '+5511999990000', 10)).toHaveLength(1);
+        if (tableItem) expect(await tableItem(keys.message('acme', 'inst-1', '3EB0ABC#1'))).toBeDefined();
+      });
+
+      it('never replaces a recorded message with a later one of the same id (a replayed or forged inbound)', async () => {
+        // Prepare: our send, then an inbound webhook naming its id.
+        const { store } = await freshStore();
+        await store.recordMessage(message('3EB0SENT'), KEPT_UNTIL);
+
+        // Act
+        const forged = await store.recordMessage(
+          message('3EB0SENT', {
+            direction: 'inbound',
+            text: 'forjada',
+            queueId: null,
+            contactPosition: null,
+          }),
+          KEPT_UNTIL,
+        );
+
+        // Assess
+        expect(forged).toBe(false);
+        expect(await store.getMessage('acme', 'inst-1', '3EB0SENT')).toEqual(message('3EB0SENT'));
+      });
+
+      it('keeps two tenants’ messages apart where their instance ids and gateway ids coincide', async () => {
+        // Prepare: instance ids are unique only per tenant; beta's instance is also called inst-1.
+        const { store } = await freshStore();
+        const acme = message('3EB0SAME');
+        const beta = message('3EB0SAME', {
+          tenantId: 'beta',
+          phone: '+5521988887777',
+          queueId: 'queue-beta',
+          at: '2025-01-10T12:01:00.000Z',
+        });
+        const betaReply = message('3EB0SAME', {
+          tenantId: 'beta',
+          direction: 'inbound',
+          text: 'SAIR',
+          queueId: null,
+          contactPosition: null,
+        });
+
+        // Act
+        const recorded = [
+          await store.recordMessage(acme, KEPT_UNTIL),
+          await store.recordMessage(beta, KEPT_UNTIL),
+          await store.recordMessage(betaReply, KEPT_UNTIL),
+        ];
+
+        // Assess
+        expect(recorded).toEqual([true, true, false]);
+        expect(await store.getMessage('acme', 'inst-1', '3EB0SAME')).toEqual(acme);
+        expect(await store.getMessage('beta', 'inst-1', '3EB0SAME')).toEqual(beta);
+        expect(await store.listMessages('acme', '+5511999990000', 10)).toEqual([acme]);
+        expect(await store.listMessages('beta', '+5521988887777', 10)).toEqual([beta]);
       });
 
       it('lists the history of one tenant and phone, newest first, up to the limit', async () => {
         // Prepare
         const { store } = await freshStore();
         const times = ['2025-01-10T12:00:00.000Z', '2025-01-10T12:05:00.000Z', '2025-01-10T12:03:00.000Z'];
-        for (const [i, at] of times.entries()) await store.recordMessage(message(`m${i}`, { at }));
-        await store.recordMessage(message('reply', { at: '2025-01-10T12:06:00.000Z', direction: 'inbound' }));
-        await store.recordMessage(message('beta', { tenantId: 'beta', at: '2025-01-10T12:07:00.000Z' }));
+        for (const [i, at] of times.entries())
+          await store.recordMessage(message(`m${i}`, { at }), KEPT_UNTIL);
+        await store.recordMessage(
+          message('reply', { at: '2025-01-10T12:06:00.000Z', direction: 'inbound' }),
+          KEPT_UNTIL,
+        );
+        await store.recordMessage(
+          message('beta', { tenantId: 'beta', at: '2025-01-10T12:07:00.000Z' }),
+          KEPT_UNTIL,
+        );
         await store.recordMessage(
           message('other-phone', { phone: '+5511888880000', at: '2025-01-10T12:08:00.000Z' }),
+          KEPT_UNTIL,
         );
 
         // Act
@@ -534,6 +637,46 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
       });
     });
 
+    describe('listRemindersSince', () => {
+      it('lists when a phone was sent reminders of the given types since a time, newest first', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        const at = (minute: number) => `2025-01-10T12:${String(minute).padStart(2, '0')}:00.000Z`;
+        await store.recordMessage(message('old', { at: at(0) }), KEPT_UNTIL);
+        await store.recordMessage(message('overdue', { at: at(10) }), KEPT_UNTIL);
+        await store.recordMessage(message('upcoming', { at: at(20), templateType: 'upcoming' }), KEPT_UNTIL);
+        await store.recordMessage(
+          message('notice', { at: at(25), templateType: 'notification' }),
+          KEPT_UNTIL,
+        );
+        await store.recordMessage(message('reply', { at: at(30), direction: 'inbound' }), KEPT_UNTIL);
+        await store.recordMessage(message('beta', { tenantId: 'beta', at: at(31) }), KEPT_UNTIL);
+        await store.recordMessage(
+          message('other-phone', { phone: '+5511888880000', at: at(32) }),
+          KEPT_UNTIL,
+        );
+
+        // Act: eventually consistent, as the history index is
+        const reminders = await waitFor(
+          async () => {
+            const found = await store.listRemindersSince('acme', '+5511999990000', at(10), [
+              'overdue',
+              'upcoming',
+            ]);
+            return found.length === 2 ? found : undefined;
+          },
+          { timeoutMs: 5_000, what: 'the reminders to be listed' },
+        );
+        const notices = await store.listRemindersSince('acme', '+5511999990000', at(0), ['notification']);
+        const none = await store.listRemindersSince('acme', '+5511999990000', at(0), []);
+
+        // Assess: a reply quoting a reminder carries its type but is no reminder
+        expect(reminders).toEqual([at(20), at(10)]);
+        expect(notices).toEqual([at(25)]);
+        expect(none).toEqual([]);
+      });
+    });
+
     describe('skipOptedOutContact', () => {
       it('skips a pending or retry contact without a claim and says which it was', async () => {
         // Prepare
@@ -545,10 +688,10 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
 
         // Act
         const results = [
-          await store.skipOptedOutContact('queue-1', 0, T0),
-          await store.skipOptedOutContact('queue-1', 1, T0),
-          await store.skipOptedOutContact('queue-1', 2, T0),
-          await store.skipOptedOutContact('queue-1', 0, T0),
+          await store.skipOptedOutContact('queue-1', 0, T0, KEPT_UNTIL),
+          await store.skipOptedOutContact('queue-1', 1, T0, KEPT_UNTIL),
+          await store.skipOptedOutContact('queue-1', 2, T0, KEPT_UNTIL),
+          await store.skipOptedOutContact('queue-1', 0, T0, KEPT_UNTIL),
         ];
 
         // Assess
@@ -563,6 +706,95 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
       });
     });
 
+    describe('deferContact', () => {
+      it('holds a pending or retry contact back until a time without an attempt, and says how it waited', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([
+          contact(0),
+          contact(1, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z', attempts: 1 }),
+          contact(2, { status: 'sending' }),
+          contact(3, { status: 'sent' }),
+        ]);
+        const until = '2025-01-11T12:00:00.000Z';
+
+        // Act
+        const results = [
+          await store.deferContact('queue-1', 0, until, T0),
+          await store.deferContact('queue-1', 1, until, T0),
+          await store.deferContact('queue-1', 2, until, T0),
+          await store.deferContact('queue-1', 3, until, T0),
+          await store.deferContact('queue-1', 0, '2025-01-11T13:00:00.000Z', T0),
+        ];
+
+        // Assess: deferred again, it says so; claimed or sent contacts stay as they are
+        expect(results).toEqual(['pending', 'retry', undefined, undefined, 'deferred']);
+        expect(await store.getContact('queue-1', 0)).toMatchObject({
+          status: 'retry',
+          retryAt: '2025-01-11T13:00:00.000Z',
+          deferred: true,
+          attempts: 0,
+        });
+        expect(await store.getContact('queue-1', 1)).toMatchObject({
+          status: 'retry',
+          deferred: true,
+          attempts: 1,
+        });
+        expect((await store.getContact('queue-1', 2))?.status).toBe('sending');
+        if (tableItem) {
+          expect((await tableItem(keys.contact('queue-1', 1)))?.[GSI1.sk]).toBe(`retry#${until}#0001`);
+        }
+        expect(await store.listSendableContacts('queue-1', '2025-01-11T11:59:59.999Z', 10)).toEqual([]);
+        expect((await store.listSendableContacts('queue-1', until, 10)).map((c) => c.position)).toEqual([1]);
+        expect((await store.summarizeContacts('queue-1')).deferred).toBe(2);
+      });
+
+      it('keeps the mark through the claim, and the attempt’s result clears it', async () => {
+        // Prepare
+        const until = '2025-01-11T12:00:00.000Z';
+        const { store } = await seeded([contact(0), contact(1), contact(2)]);
+        for (const position of [0, 1, 2]) await store.deferContact('queue-1', position, until, T0);
+
+        // Act
+        const claimed = await Promise.all([0, 1, 2].map((p) => store.claimContact('queue-1', p, until)));
+        const [first, second, third] = claimed;
+        if (!first || !second || !third) throw new Error('a due deferred contact must be claimable');
+        await store.recordSent(
+          first,
+          { status: 'sent', providerMessageId: '3EB0D', remoteJid: 'x@s.whatsapp.net', at: until },
+          message('3EB0D', { at: until }),
+          KEPT_UNTIL,
+        );
+        await store.finishContact(
+          'queue-1',
+          1,
+          { status: 'retry', error: 'Connection Closed', at: until, retryAt: '2025-01-11T12:01:00.000Z' },
+          null,
+        );
+        await store.skipOptedOutContact('queue-1', 2, until, KEPT_UNTIL);
+
+        // Assess
+        expect(claimed.map((c) => c?.deferred)).toEqual([true, true, true]);
+        expect((await store.getContact('queue-1', 0))?.deferred).toBeUndefined();
+        expect(await store.getContact('queue-1', 1)).toMatchObject({ status: 'retry', attempts: 1 });
+        expect((await store.getContact('queue-1', 1))?.deferred).toBeUndefined();
+        expect((await store.getContact('queue-1', 2))?.status).toBe('sending');
+        expect((await store.summarizeContacts('queue-1')).deferred).toBe(0);
+      });
+
+      it('says a deferred contact skipped for an opt-out was deferred', async () => {
+        // Prepare
+        const { store } = await seeded([contact(0)]);
+        await store.deferContact('queue-1', 0, '2025-01-11T12:00:00.000Z', T0);
+
+        // Act
+        const was = await store.skipOptedOutContact('queue-1', 0, T0, KEPT_UNTIL);
+
+        // Assess
+        expect(was).toBe('deferred');
+        expect((await store.getContact('queue-1', 0))?.deferred).toBeUndefined();
+      });
+    });
+
     describe('cancelUnsentContacts', () => {
       it('cancels pending and retry contacts and leaves sent and sending ones alone', async () => {
         // Prepare
@@ -573,16 +805,18 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           contact(3, { status: 'sending' }),
           contact(4, { status: 'failed' }),
           ...Array.from({ length: 30 }, (_, i) => contact(5 + i)),
+          contact(35, { status: 'retry', retryAt: '2025-01-11T12:00:00.000Z', deferred: true }),
         ]);
         const at = '2025-01-10T12:40:00.000Z';
 
         // Act
-        const changed = await store.cancelUnsentContacts('queue-1', at);
-        const again = await store.cancelUnsentContacts('queue-1', at);
+        const changed = await store.cancelUnsentContacts('queue-1', at, KEPT_UNTIL);
+        const again = await store.cancelUnsentContacts('queue-1', at, KEPT_UNTIL);
 
-        // Assess
-        expect(changed).toEqual({ cancelled: 32, fromRetry: 1 });
-        expect(again).toEqual({ cancelled: 0, fromRetry: 0 });
+        // Assess: a deferred contact waited in retry too
+        expect(changed).toEqual({ cancelled: 33, fromRetry: 2, fromDeferred: 1 });
+        expect(again).toEqual({ cancelled: 0, fromRetry: 0, fromDeferred: 0 });
+        expect((await store.getContact('queue-1', 35))?.deferred).toBeUndefined();
         const listed = (await store.listContacts('queue-1', { limit: 100 })).items;
         expect(listed.slice(0, 5).map((c) => c.status)).toEqual([
           'sent',
@@ -591,7 +825,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           'sending',
           'failed',
         ]);
-        expect(listed.filter((c) => c.status === 'cancelled')).toHaveLength(32);
+        expect(listed.filter((c) => c.status === 'cancelled')).toHaveLength(33);
         expect(listed[1]?.updatedAt).toBe(at);
         if (tableItem)
           expect((await tableItem(keys.contact('queue-1', 2)))?.[GSI1.sk]).toBe('cancelled#0002');
@@ -614,6 +848,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           claimed,
           { status: 'sent', providerMessageId: '3EB0SENT', remoteJid: '5511999990000@s.whatsapp.net', at },
           message('3EB0SENT', { at }),
+          KEPT_UNTIL,
         );
 
         // Assess
@@ -628,7 +863,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         });
         expect(item?.retryAt).toBeUndefined();
         if (tableItem) expect((await tableItem(keys.contact('queue-1', 0)))?.[GSI1.sk]).toBe('sent#0000');
-        expect(await store.getMessage('inst-1', '3EB0SENT')).toMatchObject({
+        expect(await store.getMessage('acme', 'inst-1', '3EB0SENT')).toMatchObject({
           queueId: 'queue-1',
           contactPosition: 0,
         });
@@ -645,6 +880,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           'queue-1',
           0,
           { status: 'unknown', error: 'envio interrompido', at: '2025-01-10T12:02:00.000Z' },
+          KEPT_UNTIL,
           claimed.claimedAt ?? undefined,
         );
 
@@ -653,11 +889,13 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           claimed,
           { status: 'sent', providerMessageId: '3EB0LATE', remoteJid: '5511999990000@s.whatsapp.net', at },
           message('3EB0LATE', { at }),
+          KEPT_UNTIL,
         );
         const lateFinish = await store.finishContact(
           'queue-1',
           0,
           { status: 'retry', error: 'x', at, retryAt: at },
+          KEPT_UNTIL,
           claimed.claimedAt ?? undefined,
         );
 
@@ -666,7 +904,30 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         expect(recorded).toBe(false);
         expect(lateFinish).toBe(false);
         expect((await store.getContact('queue-1', 0))?.status).toBe('unknown');
-        expect(await store.getMessage('inst-1', '3EB0LATE')).toMatchObject({ contactPosition: 0 });
+        expect(await store.getMessage('acme', 'inst-1', '3EB0LATE')).toMatchObject({ contactPosition: 0 });
+      });
+
+      it('records a send of another tenant with the same instance id and gateway id beside, not over, the first', async () => {
+        // Prepare: two tenants' queues, each sending through an instance they both call inst-1.
+        const { store } = await seeded([contact(0)]);
+        await store.createQueue(queue({ id: 'queue-beta', tenantId: 'beta', campaignId: 'camp-beta' }));
+        await store.putContacts([contact(0, { queueId: 'queue-beta', tenantId: 'beta' })]);
+        const at = '2025-01-10T12:01:00.000Z';
+        const sent = { status: 'sent' as const, providerMessageId: '3EB0TWIN', remoteJid: 'j', at };
+
+        // Act
+        for (const [tenantId, queueId] of [
+          ['acme', 'queue-1'],
+          ['beta', 'queue-beta'],
+        ] as const) {
+          const claimed = await store.claimContact(queueId, 0, at);
+          if (!claimed) throw new Error(`claim of ${queueId} failed`);
+          await store.recordSent(claimed, sent, message('3EB0TWIN', { tenantId, queueId, at }), KEPT_UNTIL);
+        }
+
+        // Assess
+        expect(await store.getMessage('acme', 'inst-1', '3EB0TWIN')).toMatchObject({ queueId: 'queue-1' });
+        expect(await store.getMessage('beta', 'inst-1', '3EB0TWIN')).toMatchObject({ queueId: 'queue-beta' });
       });
 
       it('refuses to record a send for a contact claimed again by a newer claim', async () => {
@@ -674,12 +935,17 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const { store } = await seeded([contact(0)]);
         const first = await store.claimContact('queue-1', 0, '2025-01-10T12:01:00.000Z');
         if (!first) throw new Error('claim failed');
-        await store.finishContact('queue-1', 0, {
-          status: 'retry',
-          error: 'x',
-          at: '2025-01-10T12:02:00.000Z',
-          retryAt: '2025-01-10T12:02:00.000Z',
-        });
+        await store.finishContact(
+          'queue-1',
+          0,
+          {
+            status: 'retry',
+            error: 'x',
+            at: '2025-01-10T12:02:00.000Z',
+            retryAt: '2025-01-10T12:02:00.000Z',
+          },
+          KEPT_UNTIL,
+        );
         const second = await store.claimContact('queue-1', 0, '2025-01-10T12:03:00.000Z');
 
         // Act
@@ -687,6 +953,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           first,
           { status: 'sent', providerMessageId: '3EB0OLD', remoteJid: '5511999990000@s.whatsapp.net', at: T0 },
           message('3EB0OLD'),
+          KEPT_UNTIL,
         );
 
         // Assess

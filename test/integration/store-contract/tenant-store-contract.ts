@@ -150,6 +150,25 @@ export function describeTenantStoreContract(makeStore: MakeStore): void {
         expect(await store.getTenant('acme')).toEqual(expected);
       });
 
+      it('sets a nullable config field and clears it back to null', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        await store.createTenant(tenant('acme'));
+        await store.updateTenantConfig(
+          'acme',
+          { creditorName: 'ACME Ltda', creditorDocument: '11.222.333/0001-81' },
+          '2025-02-01T00:00:00.000Z',
+        );
+
+        // Act
+        await store.updateTenantConfig('acme', { creditorName: null }, '2025-02-02T00:00:00.000Z');
+
+        // Assess
+        expect((await store.getTenant('acme'))?.config).toEqual(
+          config({ creditorName: null, creditorDocument: '11.222.333/0001-81' }),
+        );
+      });
+
       it('returns undefined and creates nothing when updating an unknown tenant', async () => {
         // Prepare
         const { store } = await freshStore();
@@ -516,6 +535,45 @@ export function describeTenantStoreContract(makeStore: MakeStore): void {
         ]);
       });
 
+      it('lets exactly 30 of 40 concurrent sends of a warming-up instance through its cap of 30 a day', async () => {
+        // Prepare
+        const { store } = await freshStore();
+
+        // Act
+        const results = await Promise.all(
+          Array.from({ length: 40 }, () => store.reserveInstanceSend('acme', 'inst-1', day, 30, inAnHour())),
+        );
+
+        // Assess
+        expect(results.filter((r) => r.ok)).toHaveLength(30);
+        expect(results.filter((r) => !r.ok).every((r) => r.value === 30)).toBe(true);
+        expect(await store.getInstanceSends('acme', 'inst-1', day)).toBe(30);
+      });
+
+      it('keeps instances, tenants and days apart in the warm-up counts', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        await store.reserveInstanceSend('acme', 'inst-1', day, 1, inAnHour());
+
+        // Act
+        const sameDay = await store.reserveInstanceSend('acme', 'inst-1', day, 1, inAnHour());
+        const nextDay = await store.reserveInstanceSend('acme', 'inst-1', '2025-01-11', 1, inAnHour());
+        const otherInstance = await store.reserveInstanceSend('acme', 'inst-2', day, 1, inAnHour());
+        const otherTenant = await store.reserveInstanceSend('beta', 'inst-1', day, 1, inAnHour());
+
+        // Assess
+        expect([sameDay, nextDay, otherInstance, otherTenant]).toEqual([
+          { ok: false, value: 1 },
+          { ok: true, value: 1 },
+          { ok: true, value: 1 },
+          { ok: true, value: 1 },
+        ]);
+        expect(await store.getInstanceSends('acme', 'inst-1', day)).toBe(1);
+        expect(await store.getInstanceSends('acme', 'inst-3', day)).toBe(0);
+        // A tenant's daily quota is another counter.
+        expect(await store.getDailyQuotaUsed('acme', day)).toBe(0);
+      });
+
       it('counts key requests per key, budget and UTC hour up to the limit', async () => {
         // Prepare
         const { store } = await freshStore();
@@ -595,6 +653,90 @@ export function describeTenantStoreContract(makeStore: MakeStore): void {
           const item = await tableItem(keys.dailyQuota('acme', day));
           expect(item?.[TTL_ATTRIBUTE]).toBe(Date.parse('2025-01-10T14:00:00.000Z') / 1000);
         }
+      });
+
+      describe("a tenant's hourly figures", () => {
+        const hour = (iso: string) => new Date(`2025-01-10T${iso}:00:00.000Z`);
+        const inAYear = () => new Date(Date.now() + 365 * 86_400_000);
+        const none = { sent: 0, delivered: 0, read: 0, replied: 0, failed: 0, stalled: 0, opted_out: 0 };
+
+        it('adds every concurrent write of an hour, figure by figure', async () => {
+          // Prepare
+          const { store } = await freshStore();
+
+          // Act
+          await Promise.all(
+            Array.from({ length: 20 }, (_, i) =>
+              store.addTenantFigures(
+                'acme',
+                hour('12'),
+                i % 2 ? { sent: 1 } : { sent: 1, read: 2 },
+                inAYear(),
+              ),
+            ),
+          );
+          await store.addTenantFigures(
+            'acme',
+            hour('12'),
+            { failed: 1, opted_out: 1, stalled: 3 },
+            inAYear(),
+          );
+
+          // Assess
+          expect(await store.listTenantFigures('acme', hour('12'), hour('13'))).toEqual([
+            { ...none, hourStart: hour('12'), sent: 20, read: 20, failed: 1, opted_out: 1, stalled: 3 },
+          ]);
+        });
+
+        it('lists the hours starting in [from, to), oldest first, each tenant its own', async () => {
+          // Prepare
+          const { store } = await freshStore();
+          for (const at of ['09', '10', '11', '12', '13'])
+            await store.addTenantFigures('acme', hour(at), { sent: Number(at) }, inAYear());
+          await store.addTenantFigures('beta', hour('11'), { delivered: 5 }, inAYear());
+
+          // Act
+          const whole = await store.listTenantFigures('acme', hour('10'), hour('13'));
+          // 10:30 to 12:30: the hours starting in it are 11:00 and 12:00.
+          const partial = await store.listTenantFigures(
+            'acme',
+            new Date('2025-01-10T10:30:00.000Z'),
+            new Date('2025-01-10T12:30:00.000Z'),
+          );
+          const other = await store.listTenantFigures('beta', hour('00'), hour('23'));
+          const unknown = await store.listTenantFigures('gamma', hour('00'), hour('23'));
+
+          // Assess
+          expect(whole.map((h) => [h.hourStart.toISOString().slice(11, 13), h.sent])).toEqual([
+            ['10', 10],
+            ['11', 11],
+            ['12', 12],
+          ]);
+          expect(partial.map((h) => h.sent)).toEqual([11, 12]);
+          expect(other).toEqual([{ ...none, hourStart: hour('11'), delivered: 5 }]);
+          expect(unknown).toEqual([]);
+        });
+
+        it('forgets an hour once its TTL has passed, even before the item is deleted', async () => {
+          // Prepare
+          const clock = manualClock('2025-01-10T12:00:00.000Z');
+          const { store, tableItem } = await freshStore(clock);
+          const expiresAt = new Date('2025-01-11T12:00:00.000Z');
+          await store.addTenantFigures('acme', hour('11'), { sent: 2 }, expiresAt);
+
+          // Act
+          const before = await store.listTenantFigures('acme', hour('11'), hour('12'));
+          clock.set('2025-01-11T12:00:01.000Z');
+          const after = await store.listTenantFigures('acme', hour('11'), hour('12'));
+
+          // Assess
+          expect(before.map((h) => h.sent)).toEqual([2]);
+          expect(after).toEqual([]);
+          if (tableItem) {
+            const item = await tableItem(keys.tenantFigures('acme', hour('11')));
+            expect(item?.[TTL_ATTRIBUTE]).toBe(expiresAt.getTime() / 1000);
+          }
+        });
       });
     });
   });

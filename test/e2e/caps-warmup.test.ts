@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AnyJson, API } from '../support/local-stack.ts';
+import {
+  FAST_PACE,
+  type SendingStack,
+  type SendingTenant,
+  startSendingStack,
+} from '../support/sending-stack.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+/**
+ * The per-debtor frequency cap and the warm-up of a new number on the whole local stack: HTTP, the
+ * worker, the store-backed scheduler firing on the stack's clock, the simulator, an index that lags.
+ * The clock runs in real time from a chosen moment (pacing sleeps for real); moving it to the next
+ * morning is what lets the scheduler fire the waiting queue.
+ */
+
+/** Wednesday 2026-12-16, 10:00 in São Paulo: inside the default weekday hours (09:00-18:00). */
+const WEDNESDAY_10H = '2026-12-16T13:00:00.000Z';
+
+/** Overdue reminders for `debtors` (digits after +55), each with its own invoice. */
+const overdueBatch = (debtors: Array<[string, string]>) => ({
+  external_id: `lote-${randomUUID()}`,
+  contacts: debtors.map(([name, phone], i) => ({
+    nome_cliente: name,
+    telefone: phone,
+    valor: 'R$ 99,90',
+    data_vencimento: '01/12/2026',
+    numero_fatura: `NF-${i}-${randomUUID().slice(0, 4)}`,
+  })),
+});
+
+describe('frequency caps and warm-up on the local stack', () => {
+  let s: SendingStack;
+  beforeAll(async () => {
+    s = await startSendingStack('sqs');
+  }, 30_000);
+  afterAll(async () => {
+    await s?.close();
+  }, 30_000);
+
+  const post = async (tenant: SendingTenant, type: string, body: unknown): Promise<string> => {
+    const response = await s.test.post(`${API}/send/${type}`, body, { key: tenant.key });
+    if (response.status !== 200 && response.status !== 201)
+      throw new Error(`send failed: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body.queue_id as string;
+  };
+  const contactsOf = async (tenant: SendingTenant, queueId: string): Promise<AnyJson[]> =>
+    (await s.test.get(`${API}/queue/${queueId}/contacts`, { key: tenant.key })).body.contacts;
+  const sentTo = (tenant: SendingTenant, phone: string) =>
+    s.sent(tenant).filter((m) => m.number === `55${phone}`);
+
+  it('sends one reminder a day to a debtor of two batches posted the same morning, the other the next day', async () => {
+    // Prepare: Wednesday morning, one reminder a second (the index's lag is far shorter)
+    s.test.clock.set(WEDNESDAY_10H);
+    const tenant = await s.tenant({ ...FAST_PACE, messagesPerMinute: 60 });
+    const maria = '11987650001';
+    const first = await post(
+      tenant,
+      'overdue',
+      overdueBatch([
+        ['Maria', maria],
+        ['João', '11987650002'],
+        ['Pedro', '11987650003'],
+      ]),
+    );
+    await s.waitForStatus(tenant, first, ['completed']);
+
+    // Act: a second batch the same morning, with Maria again
+    const second = await post(
+      tenant,
+      'overdue',
+      overdueBatch([
+        ['Ana', '11987650004'],
+        ['Maria', maria],
+      ]),
+    );
+    const waiting = await waitFor(
+      async () => {
+        const status = await s.status(tenant, second);
+        const settled = status.contacts_deferred === 1 && status.contacts_sent === 1 && status.next_run_at;
+        return settled ? status : undefined;
+      },
+      { timeoutMs: 20_000, what: 'Maria to be deferred, Ana sent, and the queue to wait' },
+    );
+
+    // Assess: Maria got one reminder today; hers waits for Thursday's opening (09:00)
+    expect(sentTo(tenant, maria)).toHaveLength(1);
+    expect(waiting).toMatchObject({
+      status: 'running',
+      contacts_pending_retry: 1,
+      next_run_at: '2026-12-17T12:00:00.000Z',
+    });
+    const deferred = (await contactsOf(tenant, second))[1];
+    expect(deferred).toMatchObject({
+      status: 'retry',
+      attempts: 0,
+      deferred_until: '2026-12-17T12:00:00.000Z',
+    });
+
+    // Act: Thursday's opening; the scheduler publishes the queue again
+    s.test.clock.set('2026-12-17T12:00:00.000Z');
+    const done = await s.waitForStatus(tenant, second, ['completed'], 20_000);
+
+    // Assess: the second reminder went on Thursday
+    expect(done).toMatchObject({ contacts_sent: 2, contacts_deferred: 0, contacts_pending_retry: 0 });
+    expect(sentTo(tenant, maria)).toHaveLength(2);
+    const sent = (await contactsOf(tenant, second))[1];
+    expect(sent.status).toBe('sent');
+    expect(sent.sent_at >= '2026-12-17T12:00:00.000Z').toBe(true);
+    expect(sent.deferred_until).toBeNull();
+  });
+
+  it('holds a new number to its first day’s cap, shows the ramp, and goes on after midnight', async () => {
+    // Prepare: a number added at 23:59:30 in São Paulo, 3 on its first day; notifications go 24/7
+    s.test.clock.set('2026-12-17T02:59:30.000Z');
+    const tenant = await s.tenant(FAST_PACE, { firstDayLimit: 3 });
+    const numbers = ['11987651001', '11987651002', '11987651003', '11987651004', '11987651005'];
+    const body = {
+      external_id: `avisos-${randomUUID()}`,
+      contacts: numbers.map((telefone, i) => ({ nome_cliente: `Cliente ${i}`, telefone, mensagem: 'Aviso' })),
+    };
+
+    // Act
+    const queueId = await post(tenant, 'notification', body);
+    const capped = await s.waitForStatus(tenant, queueId, ['scheduled']);
+    const dayOne = (await s.test.get(`${API}/instances`, { key: tenant.key })).body.instances[0];
+
+    // Assess: 3 sent, the queue waits for the next day, and says why
+    expect(s.sent(tenant)).toHaveLength(3);
+    expect(capped.contacts_sent).toBe(3);
+    expect(capped.pause_reason).toMatch(
+      /^Aquecimento do número: limite de 3 mensagens hoje \(dia 1\) atingido; retoma quinta-feira, 17\/12 às 00:00$/,
+    );
+    expect(dayOne.warmup).toEqual({
+      enabled: true,
+      start_date: '2026-12-16',
+      first_day_limit: 3,
+      daily_growth: 2,
+      day: 1,
+      daily_cap: 3,
+      sent_today: 3,
+      complete: false,
+    });
+
+    // Act: the next day begins
+    s.test.clock.set(capped.next_run_at);
+    const done = await s.waitForStatus(tenant, queueId, ['completed'], 20_000);
+    const dayTwo = (await s.test.get(`${API}/instances`, { key: tenant.key })).body.instances[0];
+
+    // Assess
+    expect(done.contacts_sent).toBe(5);
+    expect(s.sent(tenant)).toHaveLength(5);
+    expect(dayTwo.warmup).toMatchObject({ day: 2, daily_cap: 6, sent_today: 2 });
+  });
+});

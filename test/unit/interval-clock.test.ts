@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { intervalClockOf, systemClock } from '../../lib/ports/clock.ts';
+
+describe('intervalClockOf', () => {
+  it('keeps going forward when the wall clock steps back', () => {
+    // Prepare: a wall clock that steps back 5 ms while the monotonic one moves 1 ms
+    let wall = 1_000_000;
+    let monotonic = 50;
+    const clock = { now: () => new Date(wall), monotonicMs: () => monotonic };
+    const intervals = intervalClockOf(clock);
+    const first = intervals.now();
+
+    // Act
+    wall -= 5;
+    monotonic += 1;
+    const second = intervals.now();
+
+    // Assess: anchored on the wall clock at the start, then monotonic
+    expect(first).toBe(1_000_000);
+    expect(second).toBe(1_000_001);
+  });
+
+  it('never returns from a wait before its moment, to the sub-millisecond', async () => {
+    // Prepare
+    const intervals = intervalClockOf(systemClock);
+    const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+    const lateness: number[] = [];
+
+    // Act
+    for (let i = 0; i < 20; i += 1) {
+      const at = intervals.now() + 3.3;
+      await intervals.waitUntil(at, sleep);
+      lateness.push(intervals.now() - at);
+    }
+
+    // Assess
+    expect(Math.min(...lateness)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reads a fake clock through now() and sleeps whole milliseconds on it', async () => {
+    // Prepare: a fake clock whose sleep advances it
+    let at = 1_000;
+    const clock = { now: () => new Date(at) };
+    const intervals = intervalClockOf(clock);
+    const slept: number[] = [];
+    const sleep = async (ms: number) => {
+      slept.push(ms);
+      at += ms;
+    };
+
+    // Act
+    await intervals.waitUntil(1_002.4, sleep);
+    await intervals.waitUntil(1_000, sleep);
+
+    // Assess
+    expect(slept).toEqual([3]);
+    expect(intervals.now()).toBe(1_003);
+  });
+});
