@@ -462,7 +462,8 @@ export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutco
       callbackQueue: c.callbackQueue,
     }).store;
 
-    // The tenant: default config, the demo overdue template, open all week, one instance, one key.
+    // The tenant: default config, the demo overdue template, open all week, one established
+    // instance, one key.
     await createTenant(c, { id: TENANT_ID, name: 'Custo', config: { allowInsecureCallbacks: true } });
     await setTemplate(c, TENANT_ID, 'overdue', DEMO_TEMPLATES.overdue);
     await setBusinessHours(c, TENANT_ID, ALWAYS_OPEN);
@@ -473,6 +474,8 @@ export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutco
       instanceName: INSTANCE_NAME,
       baseUrl: simulator.url,
       credentialRef: 'env:EVOLUTION_API_KEY',
+      // An established number: a new one's warm-up ramp would cap the day's sends below the batch.
+      warmup: { enabled: false },
     });
     const { key } = await createApiKey(c, { tenantId: TENANT_ID, name: 'custo' });
 
