@@ -533,8 +533,12 @@ export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutco
     for (const r of [core, allIn]) {
       const logs = [...r.tallies].filter(([b]) => b !== BACKGROUND && !isStandIn(b));
       const emf = logs.reduce((n, [, t]) => n + t.emfBytes, 0);
+      const gbPerMillion = ((r.storedBytes / r.sent) * 1e6) / GB;
+      const perMonth = gbPerMillion * PRICES.dynamoStorageGbMonth.usd;
+      // Settled items expire after the tenant's retention (90 days by default) once written.
+      const keptMonths = pace.retentionDays / 30;
       console.log(
-        `  ${r.label}: CloudWatch Logs ${perMessage(r.usage.logBytes, r.sent, 0)} bytes per message (EMF ${perMessage(emf, r.sent, 0)}); table and indexes grow ${perMessage(r.storedBytes, r.sent, 0)} bytes per message: ${fmt(((r.storedBytes / r.sent) * 1e6) / GB, 2)} GB per 1M messages, ${usd((((r.storedBytes / r.sent) * 1e6) / GB) * PRICES.dynamoStorageGbMonth.usd)} a month for as long as it is kept (not in the totals)`,
+        `  ${r.label}: CloudWatch Logs ${perMessage(r.usage.logBytes, r.sent, 0)} bytes per message (EMF ${perMessage(emf, r.sent, 0)}); table and indexes grow ${perMessage(r.storedBytes, r.sent, 0)} bytes per message: ${fmt(gbPerMillion, 2)} GB per 1M messages, ${usd(perMonth)} a month while kept, ${usd(perMonth * keptMonths)} over the default ${pace.retentionDays}-day retention (not in the totals)`,
       );
     }
     const idlePolls = IDLE_POLLERS * (SECONDS_PER_MONTH / LONG_POLL_SECONDS);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setInstanceWarmup } from '../lib/app/add-instance.ts';
 import { configureTenant } from '../lib/app/configure-tenant.ts';
 import { controlQueue } from '../lib/app/control-queue.ts';
 import { DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
@@ -307,6 +308,9 @@ export const runSend = async (): Promise<number> => {
   }).store;
   try {
     await configureTenant(c, DEMO_TENANT_ID, { apiRateLimitPerHour: 1_000_000 });
+    // The stack warms up a demo instance that points at an external Evolution (this simulator): a
+    // new number's first-day cap would stop the accuracy runs halfway. The bench's is no new number.
+    await setInstanceWarmup(c, DEMO_TENANT_ID, 'demo', { enabled: false });
     const bench: Bench = {
       c,
       url: stack.url,
