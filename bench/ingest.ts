@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { configureTenant } from '../lib/app/configure-tenant.ts';
 import { DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
+import type { Container } from '../lib/composition.ts';
 import { loadConfig } from '../lib/config.ts';
 import type { TemplateType } from '../lib/domain/types.ts';
 import { type LocalRoles, type LocalStack, startLocalStack } from '../lib/local/local-stack.ts';
@@ -216,6 +217,8 @@ export const benchContacts = (
   batchNo: number,
   type: TemplateType,
   today: Date,
+  /** `always`: every contact has a payment link and a PIX code (the cost bench's overdue reminders). */
+  payment: 'sometimes' | 'always' = 'sometimes',
 ): Array<Record<string, string | number>> => {
   const random = mulberry32(batchNo * 7919 + 17);
   return Array.from({ length: count }, (_, i) => {
@@ -247,8 +250,9 @@ export const benchContacts = (
       numero_fatura: invoice,
     };
     if (type === 'overdue') contact.valor_total = brl(Math.round(cents * (1.02 + days * 0.00033)));
-    if (i % 2 === 0) contact.link_pagamento = `https://pagar.exemplo-erp.com.br/fatura/${invoice}`;
-    if (i % 3 === 0) {
+    if (payment === 'always' || i % 2 === 0)
+      contact.link_pagamento = `https://pagar.exemplo-erp.com.br/fatura/${invoice}`;
+    if (payment === 'always' || i % 3 === 0) {
       contact.codigo_pix = `00020126580014br.gov.bcb.pix0136${randomUUID()}5204000053039865802BR5913EMPRESA DEMO6009SAO PAULO62070503***6304ABCD`;
     }
     if (type === 'notification') {
@@ -262,6 +266,8 @@ export const benchContacts = (
 export interface BenchStackOptions {
   env?: Record<string, string>;
   roles?: LocalRoles;
+  /** Container overrides (the cost bench's clock, sleep and metrics). */
+  overrides?: Partial<Container>;
 }
 
 export interface BenchStack {
@@ -274,7 +280,11 @@ export interface BenchStack {
 export const startBenchStack = async (options: BenchStackOptions = {}): Promise<BenchStack> => {
   const dataDir = await mkdtemp(join(tmpdir(), 'billing-bench-'));
   const config = loadConfig({ ...benchStackEnv(dataDir), ...options.env });
-  const stack = await startLocalStack(config, {}, options.roles ?? { api: true, worker: false });
+  const stack = await startLocalStack(
+    config,
+    options.overrides ?? {},
+    options.roles ?? { api: true, worker: false },
+  );
   return {
     stack,
     dataDir,
@@ -330,22 +340,29 @@ export interface TableRow {
   pass?: boolean;
 }
 
-/** Prints figure | target | measured | verdict as an aligned text table. */
-export const printTable = (title: string, rows: readonly TableRow[]): void => {
-  const head = ['figure', 'target', 'measured', 'verdict'];
-  const cells = rows.map((r) => [
-    r.figure,
-    r.target,
-    r.measured,
-    r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS',
-  ]);
+/** Prints an aligned text table; columns listed in `alignRight` (by index) are right-aligned (numbers). */
+export const printGrid = (
+  title: string,
+  head: readonly string[],
+  cells: ReadonlyArray<readonly string[]>,
+  alignRight: ReadonlySet<number> = new Set(),
+): void => {
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i] ?? 0)).join(' | ');
+  const line = (c: readonly string[]) =>
+    c.map((v, i) => (alignRight.has(i) ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0))).join(' | ');
   console.log(`\n${title}`);
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const c of cells) console.log(line(c));
 };
+
+/** Prints figure | target | measured | verdict as an aligned text table. */
+export const printTable = (title: string, rows: readonly TableRow[]): void =>
+  printGrid(
+    title,
+    ['figure', 'target', 'measured', 'verdict'],
+    rows.map((r) => [r.figure, r.target, r.measured, r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS']),
+  );
 
 export const fmt = (n: number, digits = 1): string => n.toFixed(digits);
 
@@ -417,8 +434,15 @@ const sameItemsFresh = <T>(
   return batches;
 };
 
-/** Runs the ingest benchmark and prints its table; resolves to the exit code (1 = a batch was refused). */
-export const runIngest = async (): Promise<number> => {
+export interface IngestOutcome {
+  /** 1 when a batch was refused. */
+  code: number;
+  /** API latency p50 / raw write p50 of the same items (issue 12's "ingest p50 / raw write p50"). */
+  apiOverRaw: number;
+}
+
+/** Runs the ingest benchmark and prints its table. */
+export const runIngest = async (): Promise<IngestOutcome> => {
   console.log(machineLine());
   console.log(
     `ingest bench: ${WARMUP_REQUESTS} warm-up + ${MEASURED_REQUESTS} measured POSTs of ${BATCH} overdue contacts`,
@@ -504,7 +528,7 @@ export const runIngest = async (): Promise<number> => {
       requests += sumCounts(delta);
       for (const [k, v] of Object.entries(delta)) byCommand[k] = (byCommand[k] ?? 0) + v;
     }
-    if (failed) return 1;
+    if (failed) return { code: 1, apiOverRaw: Number.NaN };
     console.log(`after the run: ${machineLine()}`);
 
     const p50 = percentile(latencies, 50);
@@ -536,7 +560,8 @@ export const runIngest = async (): Promise<number> => {
         target: '',
         measured: `${fmt(percentile(outsideWrites, 50), 0)} ms`,
       },
-      { figure: 'API p50 / raw p50', target: '<= 1.5x', measured: `${fmt(ratio, 2)}x`, pass: ratio <= 1.5 },
+      // Issue 12's target (it was 1.5x).
+      { figure: 'API p50 / raw p50', target: '<= 1.2x', measured: `${fmt(ratio, 2)}x`, pass: ratio <= 1.2 },
       {
         figure: 'write requests per accepted contact',
         target: '< 0.1',
@@ -551,7 +576,7 @@ export const runIngest = async (): Promise<number> => {
         .map(([k, v]) => `${k.replace(/Command$/, '')} ${fmt(v / MEASURED_REQUESTS, 1)}`)
         .join(', ')}`,
     );
-    return 0;
+    return { code: 0, apiOverRaw: ratio };
   } finally {
     await bench.close();
   }
@@ -559,7 +584,7 @@ export const runIngest = async (): Promise<number> => {
 
 if (isMain(import.meta.url)) {
   runIngest().then(
-    (code) => process.exit(code),
+    (outcome) => process.exit(outcome.code),
     (error: unknown) => {
       console.error(error);
       process.exit(1);

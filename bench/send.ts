@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setInstanceWarmup } from '../lib/app/add-instance.ts';
 import { configureTenant } from '../lib/app/configure-tenant.ts';
 import { controlQueue } from '../lib/app/control-queue.ts';
 import { DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
@@ -32,6 +33,7 @@ import {
   waitFor,
 } from './ingest.ts';
 import { createInstanceTenants } from './instance-tenants.ts';
+import { isClaim, requestKind } from './request-kind.ts';
 
 /**
  * Send benchmark (`npm run bench:send`), on the in-process local stack with its worker:
@@ -82,6 +84,9 @@ const ACCURACY_RUNS: AccuracyRun[] = [
   },
 ];
 
+/** Issue 12: the mean interval within 1 % of the configured one (it was 2 %). */
+const MEAN_INTERVAL_TOLERANCE = 0.01;
+
 const INSTANCES = 10;
 const PER_INSTANCE_PER_MINUTE = 300;
 const WINDOW_MS = 60_000;
@@ -120,43 +125,11 @@ const postCampaign = async (
 const intervalsOf = (times: readonly number[]): number[] =>
   times.slice(1).map((t, i) => t - (times[i] as number));
 
-// biome-ignore lint/suspicious/noExplicitAny: marshalled SDK inputs, read for labels only
-type AnyInput = any;
-
-/** The claim is the one UpdateItem that sets `claimedAt` (dynamodb-sending-store.ts, claimContact). */
-const isClaim = (call: DynamoCall): boolean =>
-  call.command === 'UpdateItemCommand' &&
-  Object.values((call.input as AnyInput)?.ExpressionAttributeNames ?? {}).includes('claimedAt');
-
-/** The fixed words of a key (`QUEUE#<id>#CONTACTS` -> `QUEUE#CONTACTS`), ids left out. */
-const keyShape = (value: unknown): string =>
-  typeof value === 'string'
-    ? value
-        .split('#')
-        .filter((t) => /^[A-Z]+$/.test(t))
-        .join('#')
-    : '?';
-
-/** What a request was for, from its key: `UpdateItem QUEUE/CONTACT (claim)`, `Query gsi2 DUE#SCHEDULE`, ... */
-const requestKind = (call: DynamoCall): string => {
-  const input = call.input as AnyInput;
-  const command = call.command.replace(/Command$/, '');
-  if (command === 'Query') {
-    const partition = Object.values(input?.ExpressionAttributeValues ?? {})
-      .map((v) => (v as AnyInput)?.S)
-      .find((v) => typeof v === 'string' && /^[A-Z]+#/.test(v));
-    return `Query ${input?.IndexName ?? 'table'} ${keyShape(partition)}`;
-  }
-  const key = input?.Key ?? input?.Item;
-  if (!key) return command;
-  return `${command} ${keyShape(key.pk?.S)}/${keyShape(key.sk?.S)}${isClaim(call) ? ' (claim)' : ''}`;
-};
-
 /** Requests by kind, per message sent, largest first. */
 const kindsPerMessage = (calls: readonly DynamoCall[], messages: number): string =>
   Object.entries(
     calls.reduce<Record<string, number>>((acc, call) => {
-      const kind = requestKind(call);
+      const kind = requestKind(call.command, call.input);
       acc[kind] = (acc[kind] ?? 0) + 1;
       return acc;
     }, {}),
@@ -177,7 +150,9 @@ const spread = (values: readonly number[]): string =>
  * and the moment the gateway accepts.
  */
 const pumpTimings = (calls: readonly DynamoCall[], acceptances: readonly number[]) => {
-  const claims = calls.filter(isClaim).sort((a, b) => a.calledAt - b.calledAt);
+  const claims = calls
+    .filter((call) => isClaim(call.command, call.input))
+    .sort((a, b) => a.calledAt - b.calledAt);
   const claimStarts = claims.map((c) => c.calledAt);
   // From a claim's start to the end of the last request before the next claim: the send's own work.
   const work = claims.map((claim, k) => {
@@ -333,6 +308,9 @@ export const runSend = async (): Promise<number> => {
   }).store;
   try {
     await configureTenant(c, DEMO_TENANT_ID, { apiRateLimitPerHour: 1_000_000 });
+    // The stack warms up a demo instance that points at an external Evolution (this simulator): a
+    // new number's first-day cap would stop the accuracy runs halfway. The bench's is no new number.
+    await setInstanceWarmup(c, DEMO_TENANT_ID, 'demo', { enabled: false });
     const bench: Bench = {
       c,
       url: stack.url,
@@ -365,9 +343,9 @@ export const runSend = async (): Promise<number> => {
       const deviation = (a.mean - a.target) / a.target;
       rows.push({
         figure: `(a) ${a.run.label}: mean interval (${a.sent} sends)`,
-        target: `${fmt(a.target, 0)} ms ±2%`,
+        target: `${fmt(a.target, 0)} ms ±${MEAN_INTERVAL_TOLERANCE * 100}%`,
         measured: `${fmt(a.mean)} ms (${deviation >= 0 ? '+' : ''}${fmt(deviation * 100, 2)}%)`,
-        pass: Math.abs(deviation) <= 0.02,
+        pass: Math.abs(deviation) <= MEAN_INTERVAL_TOLERANCE,
       });
       rows.push({
         figure: `(a) ${a.run.label}: minimum interval between gateway calls`,
@@ -377,9 +355,11 @@ export const runSend = async (): Promise<number> => {
         pass: a.callMin >= a.floor - 1,
       });
       rows.push({
+        // What WhatsApp sees: issue 12 holds the floor here too, request jitter included.
         figure: `(a) ${a.run.label}: minimum interval at the gateway's arrival`,
-        target: '',
+        target: `>= ${fmt(a.floor, 0)} ms`,
         measured: `${fmt(a.min)} ms (max ${fmt(a.max)} ms)`,
+        pass: a.min >= a.floor,
       });
     }
     const efficiency = tp.sent / tp.ideal;

@@ -259,8 +259,14 @@ const queueControlCommand = (action: QueueAction): Command => ({
   },
 });
 
-/** The Evolution events the product reads (shared/evolution-contract.md, webhooks). */
-export const WEBHOOK_EVENTS = ['MESSAGES_UPDATE', 'MESSAGES_UPSERT', 'CONNECTION_UPDATE', 'SEND_MESSAGE'];
+/**
+ * The Evolution events the product reads (shared/evolution-contract.md, webhooks): receipts, replies
+ * and connection changes. Not `SEND_MESSAGE`: it echoes each of our own sends, which the sender has
+ * already recorded, and the intake ignores it (`own_send`); subscribed, it would cost one API request
+ * and one Lambda invocation per message for nothing (issue 12). An instance still subscribed to it
+ * from before keeps working: its echoes are answered 200 `ignored`.
+ */
+export const WEBHOOK_EVENTS = ['MESSAGES_UPDATE', 'MESSAGES_UPSERT', 'CONNECTION_UPDATE'];
 
 /**
  * Points an instance's Evolution webhook at this API (`POST {baseUrl}/webhook/set/{instanceName}`,

@@ -78,8 +78,8 @@ describe('evolution webhooks (local stack)', () => {
       }
     })();
     await s.waitForStatus(tenant, queueId, ['completed'], 20_000);
-    // 8 messages x (send.message + echo + 3 receipts) x 2 copies, all answered 200 in the end.
-    await waitFor(() => s.simulator.pendingWebhooks() === 0 && delivered(tenant) >= 80, {
+    // 8 messages x (echo + 3 receipts) x 2 copies, all answered 200 in the end (send.message is not subscribed).
+    await waitFor(() => s.simulator.pendingWebhooks() === 0 && delivered(tenant) >= 64, {
       timeoutMs: 15_000,
       what: 'every webhook of the batch to be delivered',
     });
@@ -103,6 +103,28 @@ describe('evolution webhooks (local stack)', () => {
       expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
     }
   }, 45_000);
+
+  it('subscribes the instance to receipts, replies and connection changes, not to the echo of its own sends', async () => {
+    // Prepare
+    const tenant = await webhookTenant();
+
+    // Act
+    const { queueId } = await s.sendBatch(tenant, 2);
+    await s.waitForStatus(tenant, queueId, ['completed']);
+    await waitFor(() => s.simulator.pendingWebhooks() === 0, {
+      timeoutMs: 15_000,
+      what: 'every webhook of the batch to be delivered',
+    });
+
+    // Assess: `send.message` would be one paid request and invocation per message, ignored (issue 12).
+    const view = s.simulator.instances().find((i) => i.name === tenant.instance);
+    expect(view?.webhookEvents).toEqual(['MESSAGES_UPDATE', 'MESSAGES_UPSERT', 'CONNECTION_UPDATE']);
+    const events = s.simulator
+      .webhookDeliveries()
+      .filter((d) => d.instance === tenant.instance)
+      .map((d) => d.event);
+    expect(new Set(events)).toEqual(new Set(['messages.update']));
+  }, 30_000);
 
   it('matches a reply that quotes the message, and an @lid reply by its remoteJidAlt, once per contact', async () => {
     // Prepare

@@ -62,6 +62,32 @@ describe('evolution simulator webhook envelope', () => {
     expect(asWritten).toBeLessThanOrEqual(after - 3 * 3_600_000);
   });
 
+  it('dates its sends and webhooks by the clock it is given', async () => {
+    // Prepare: a clock years ahead (the cost bench fast-forwards the stack's).
+    const { url, bodies } = await startReceiver();
+    const ahead = Date.parse('2031-03-04T05:06:07.000Z');
+    sim = await startEvolutionSimulator({
+      now: () => ahead,
+      instances: [
+        { name: 'loja', apiKey: 'instance-token', webhookUrl: url, webhook: { utcOffsetMinutes: 0 } },
+      ],
+    });
+
+    // Act
+    const response = await fetch(`${sim.url}/message/sendText/loja`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', apikey: 'instance-token' },
+      body: JSON.stringify({ number: '5511987654321', text: 'Olá' }),
+    });
+    await waitFor(() => bodies.some((b) => b.event === 'send.message'), { what: 'the send.message webhook' });
+
+    // Assess
+    expect(response.status).toBe(201);
+    expect(sim.sent()[0]?.at).toBe('2031-03-04T05:06:07.000Z');
+    const echo = bodies.find((b) => b.event === 'send.message');
+    expect(echo?.date_time).toBe('2031-03-04T05:06:07.000Z');
+  });
+
   it('posts the instance token as apikey when the server exposes it', async () => {
     // Prepare
     const { url, bodies } = await startReceiver();

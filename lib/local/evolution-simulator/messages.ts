@@ -134,7 +134,7 @@ const accept = (
     text,
     id: newMessageId(),
     remoteJid: phoneJid(number),
-    at: new Date().toISOString(),
+    at: new Date(sim.now()).toISOString(),
   };
   sim.log.push(message);
   sim.onAccepted?.({ ...message }, viewOf(record));

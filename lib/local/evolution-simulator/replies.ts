@@ -39,7 +39,7 @@ export const reply = async (
     status: 'DELIVERY_ACK',
     message: { conversation: input.text },
     messageType: 'conversation',
-    messageTimestamp: Math.floor(Date.now() / 1000),
+    messageTimestamp: Math.floor(sim.now() / 1000),
     instanceId: record.instanceId,
     source: 'android',
     ...(input.quote && last

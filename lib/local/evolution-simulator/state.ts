@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   EvolutionSimulatorOptions,
@@ -32,6 +33,8 @@ export interface SimulatorState {
   /** The instances `reset` goes back to. */
   readonly seeds: readonly SimInstanceSeed[];
   readonly onAccepted: EvolutionSimulatorOptions['onAccepted'];
+  /** Its wall clock in ms (EvolutionSimulatorOptions.now). */
+  readonly now: () => number;
   /** Aborted on close so pending delays (latency, typing, receipts, retries) and webhook posts stop. */
   readonly lifetime: AbortController;
   readonly instances: Map<string, InstanceRecord>;
@@ -49,12 +52,20 @@ export interface SimulatorState {
   readonly inFlight: Set<Promise<unknown>>;
 }
 
+/** Every webhook in flight listens for the close: hundreds at once are normal under load, not a leak. */
+const lifetimeSignal = (): AbortController => {
+  const lifetime = new AbortController();
+  setMaxListeners(0, lifetime.signal);
+  return lifetime;
+};
+
 /** A simulator with no instances yet: `resetSimulator` seeds them. */
 export const createSimulatorState = (options: EvolutionSimulatorOptions): SimulatorState => ({
   apiKey: options.apiKey ?? 'simulator-api-key',
   seeds: options.instances ?? [{ name: 'demo', state: 'open' }],
   onAccepted: options.onAccepted,
-  lifetime: new AbortController(),
+  now: options.now ?? Date.now,
+  lifetime: lifetimeSignal(),
   instances: new Map(),
   serverUrl: '',
   globalLatencyMs: 0,

@@ -135,6 +135,12 @@ export interface EvolutionSimulatorOptions {
   instances?: SimInstanceSeed[];
   /** Called for every accepted send (the webhooks of the instance, if any, go out as well). */
   onAccepted?: (message: SimSentMessage, instance: SimInstanceView) => void;
+  /**
+   * The wall clock of its timestamps (sends, webhook envelopes, JWTs), in ms since the epoch; default
+   * `Date.now`. The cost bench gives it the stack's fast-forwarded clock, so receipts are not dated
+   * minutes before the sends they acknowledge.
+   */
+  now?: () => number;
 }
 
 export interface EvolutionSimulator {

@@ -3,8 +3,8 @@ import { isRecord } from './http-io.ts';
 import { type InstanceRecord, pause, type SimulatorState } from './state.ts';
 
 /** Evolution's `jwt_key` option: an HS256 JWT valid for 10 minutes (its WebhookController). */
-const webhookJwt = (key: string): string => {
-  const now = Math.floor(Date.now() / 1000);
+const webhookJwt = (key: string, atMs: number): string => {
+  const now = Math.floor(atMs / 1000);
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ iat: now, exp: now + 600, app: 'evolution', action: 'webhook' })}`;
   return `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`;
@@ -45,7 +45,7 @@ const envelopeBody = (
     instance: record.name,
     data,
     destination: url,
-    date_time: new Date(Date.now() + offsetMinutes * 60_000).toISOString(),
+    date_time: new Date(sim.now() + offsetMinutes * 60_000).toISOString(),
     sender: `5511900000000@s.whatsapp.net`,
     server_url: sim.serverUrl,
     apikey: record.webhook.exposeApiKey ? (record.apiKey ?? sim.apiKey) : null,
@@ -67,7 +67,7 @@ const postOnce = async (
 ): Promise<number | null | 'aborted'> => {
   // A fresh JWT for every attempt, as its `iat` says when it was made.
   const { jwt_key: jwtKey, ...headers } = record.webhookHeaders;
-  if (jwtKey !== undefined) headers.Authorization = `Bearer ${webhookJwt(jwtKey)}`;
+  if (jwtKey !== undefined) headers.Authorization = `Bearer ${webhookJwt(jwtKey, sim.now())}`;
   try {
     const response = await fetch(url, {
       method: 'POST',
@@ -104,7 +104,7 @@ const deliver = async (
       url,
       attempt,
       status,
-      at: new Date().toISOString(),
+      at: new Date(sim.now()).toISOString(),
       ...(messageId ? { messageId } : {}),
     });
     // Evolution retries only what may succeed later: timeouts and server errors.

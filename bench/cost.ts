@@ -1,0 +1,623 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
+import { tableDefinition } from '../lib/adapters/store/table-schema.ts';
+import { configureInstanceWebhook } from '../lib/admin/commands.ts';
+import { addInstance } from '../lib/app/add-instance.ts';
+import { createApiKey } from '../lib/app/create-api-key.ts';
+import { createTenant } from '../lib/app/create-tenant.ts';
+import { DEMO_TEMPLATES } from '../lib/app/seed-demo-tenant.ts';
+import { setBusinessHours } from '../lib/app/set-business-hours.ts';
+import { setTemplate } from '../lib/app/set-template.ts';
+import {
+  type Container,
+  createContainer,
+  createDynamoDbClient,
+  createDynamoDocumentClient,
+} from '../lib/composition.ts';
+import { DEFAULT_BILLING_CONFIG } from '../lib/domain/billing-config.ts';
+import type { BillingQueue, BusinessCalendar, Weekday } from '../lib/domain/types.ts';
+import { createCallbackDelivererHandler } from '../lib/lambda/callback-deliverer-handler.ts';
+import { createSweeperHandler } from '../lib/lambda/sweeper-handler.ts';
+import { startApiGatewayServer } from '../lib/local/api-gateway-server.ts';
+import { startEvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
+import type { SimWebhookDelivery } from '../lib/local/evolution-simulator/types.ts';
+import { loadRoutes } from '../lib/local/local-stack.ts';
+import { startWorker } from '../lib/local/worker.ts';
+import type { Store } from '../lib/ports/store.ts';
+import {
+  type CostTable,
+  costOf,
+  costPerMillion,
+  type Usage,
+  writeUnitsPerMessage,
+} from './cost/cost-model.ts';
+import { type DeployedInfra, readDeployedInfra } from './cost/deployed-infra.ts';
+import { meterDynamoDb } from './cost/dynamodb-meter.ts';
+import { type Item, itemSize, storedBytes, tableModelOf } from './cost/dynamodb-sizing.ts';
+import { BACKGROUND, CostMeter, isStandIn, type Tally, usageOf } from './cost/metering.ts';
+import { GB, PRICES } from './cost/prices.ts';
+import {
+  API,
+  benchContacts,
+  fmt,
+  isMain,
+  machineLine,
+  postJson,
+  printGrid,
+  printTable,
+  startBenchStack,
+  waitFor,
+} from './ingest.ts';
+import { itemShape } from './request-kind.ts';
+
+/**
+ * Cost benchmark (`npm run bench:cost`, issue 12): what sending a million overdue reminders costs
+ * on AWS at list prices (cost/prices.ts), from what the real code paths do on the local stack.
+ * Two scenarios, each one ERP batch of realistic overdue contacts (every one with a PIX code and a
+ * payment link) sent at the tenant's default pace:
+ * - core: accept (one POST) and send;
+ * - all-in: the same, with the instance's webhook set by `instance webhook` (receipts: SERVER_ACK,
+ *   DELIVERY_ACK, READ, and whatever else it subscribes) and the campaign asking for three callback
+ *   events per contact (sent, delivered, read), posted to a local receiver.
+ * cost/metering.ts says how it counts and how the pacing wait is billed without being waited.
+ */
+
+/** One ERP batch, the API's maximum: a queue of it runs ~14 sender invocations at the default pace. */
+export const COST_BENCH_CONTACTS = 1000;
+
+/** Issue 12's goals. */
+export const COST_TARGETS = { coreUsd: 5, allInUsd: 10, writeUnitsPerMessage: 4 } as const;
+
+const TENANT_ID = 'cost-bench';
+const INSTANCE_ID = 'wa-cost';
+const INSTANCE_NAME = 'cost-bench';
+const CALLBACK_EVENTS = ['sent', 'delivered', 'read'];
+
+/** Open all week: the figures must not depend on the hour the bench runs at. */
+const ALWAYS_OPEN: BusinessCalendar = {
+  timezone: DEFAULT_BILLING_CONFIG.timezone,
+  weekly: Object.fromEntries(
+    ([0, 1, 2, 3, 4, 5, 6] as Weekday[]).map((d) => [d, [{ start: '00:00', end: '24:00' }]]),
+  ),
+  nationalHolidays: false,
+  closedDates: [],
+};
+
+/**
+ * When WhatsApp's acknowledgements come after a send (real time): about this order and spacing. The
+ * simulator's defaults (20, 40, 60 ms) are for quick tests; here they would race the pump's own
+ * record of each send and be answered "retry later" far more often than with a real phone.
+ */
+const RECEIPT_TIMING = { serverAckMs: 250, deliveryAckMs: 1000, readMs: 3000 };
+
+/**
+ * Lambda's event source mappings poll their queue even when it is empty: by AWS's description, a
+ * few long polls at once (5 assumed here), each waiting up to 20 s. An estimate, not a count.
+ */
+const IDLE_POLLERS = 5;
+const LONG_POLL_SECONDS = 20;
+const SECONDS_PER_MONTH = 30 * 24 * 3600;
+
+const SCENARIO_TIMEOUT_MS = 20 * 60_000;
+
+export interface ScenarioResult {
+  label: 'core' | 'all-in';
+  sent: number;
+  queue: BillingQueue;
+  tallies: Map<string, Tally>;
+  usage: Usage;
+  cost: CostTable;
+  /** Bytes the run added to the table and its indexes (overhead included). */
+  storedBytes: number;
+  /** What the run added, by item kind. */
+  stored: Map<string, StoredKind>;
+  callbacksReceived: number;
+  /** Webhook posts of the simulator, and of them the ones that repeat an earlier post (answered 5xx). */
+  webhookPosts: number;
+  webhookRetries: number;
+  wallMs: number;
+}
+
+export interface CostOutcome {
+  code: number;
+  core?: ScenarioResult;
+  allIn?: ScenarioResult;
+}
+
+/** An ERP's callback endpoint: answers 200 to everything and counts distinct events. */
+const startCallbackReceiver = async () => {
+  const events = new Set<string>();
+  const server: Server = createServer((req, res) => {
+    req.on('data', () => undefined);
+    req.on('end', () => {
+      events.add(String(req.headers['x-billing-event-id'] ?? randomUUID()));
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callbacks`,
+    received: () => events.size,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+};
+
+/** Items of one kind in the table: how many, their own bytes, and with their index copies and overhead. */
+interface StoredKind {
+  items: number;
+  itemBytes: number;
+  storedBytes: number;
+}
+
+const storedDiff = (
+  after: Map<string, StoredKind>,
+  before: Map<string, StoredKind>,
+): Map<string, StoredKind> =>
+  new Map(
+    [...after].map(([kind, a]) => {
+      const b = before.get(kind) ?? { items: 0, itemBytes: 0, storedBytes: 0 };
+      return [
+        kind,
+        {
+          items: a.items - b.items,
+          itemBytes: a.itemBytes - b.itemBytes,
+          storedBytes: a.storedBytes - b.storedBytes,
+        },
+      ];
+    }),
+  );
+
+interface CostBench {
+  c: Container;
+  meter: CostMeter;
+  infra: DeployedInfra;
+  apiUrl: string;
+  apiKey: string;
+  /** The table through a client the meter does not see (the bench's own polling). */
+  observer: Store;
+  scanTable(): Promise<Map<string, StoredKind>>;
+  pendingWebhooks(): number;
+  webhookDeliveries(): SimWebhookDelivery[];
+}
+
+/** Waits until nothing runs (no invocation, no webhook on its way) for half a second in a row. */
+const waitForQuiet = async (bench: CostBench, what: string): Promise<void> => {
+  let quietSince: number | undefined;
+  await waitFor(
+    () => {
+      const quiet = bench.meter.inFlight === 0 && bench.pendingWebhooks() === 0;
+      if (!quiet) quietSince = undefined;
+      else quietSince ??= performance.now();
+      return quietSince !== undefined && performance.now() - quietSince >= 500;
+    },
+    SCENARIO_TIMEOUT_MS,
+    what,
+  );
+};
+
+const runScenario = async (
+  bench: CostBench,
+  label: ScenarioResult['label'],
+  batchNo: number,
+  contacts: number,
+  callbacks?: { url: string; received(): number },
+): Promise<ScenarioResult> => {
+  const { c, meter } = bench;
+  const storedBefore = await bench.scanTable();
+  const postsBefore = bench.webhookDeliveries().length;
+  const receivedBefore = callbacks?.received() ?? 0;
+  meter.reset();
+  const started = performance.now();
+  const res = await postJson(`${bench.apiUrl}${API}/send/overdue`, bench.apiKey, {
+    external_id: `cost-${label}-${randomUUID()}`,
+    contacts: benchContacts(contacts, batchNo, 'overdue', new Date(), 'always'),
+    ...(callbacks ? { callback_url: callbacks.url, callback_events: CALLBACK_EVENTS } : {}),
+  });
+  if (res.status !== 200 || res.body?.accepted !== contacts)
+    throw new Error(`${label}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  const queueId = res.body.queue_id as string;
+  const worker = await startWorker(c);
+  // A line every 30 s, so a slow machine shows progress (and a stuck run shows where).
+  const progress = setInterval(() => {
+    void bench.observer
+      .getQueue(queueId)
+      .then((q) =>
+        console.log(
+          `  ${label}: ${q?.status} sent ${q?.contactsSent}/${contacts}, delivered ${q?.contactsDelivered}, read ${q?.contactsRead}, callbacks ${(callbacks?.received() ?? 0) - receivedBefore}, invocations running ${meter.inFlight}, webhooks pending ${bench.pendingWebhooks()}`,
+        ),
+      );
+  }, 30_000);
+  try {
+    await waitFor(
+      async () => (await bench.observer.getQueue(queueId))?.status === 'completed',
+      SCENARIO_TIMEOUT_MS,
+      `${label}: queue completed`,
+    );
+    if (callbacks)
+      await waitFor(
+        () => callbacks.received() - receivedBefore >= CALLBACK_EVENTS.length * contacts,
+        SCENARIO_TIMEOUT_MS,
+        `${label}: ${CALLBACK_EVENTS.length} callbacks per contact`,
+      );
+    await waitForQuiet(bench, `${label}: the last invocations`);
+  } finally {
+    clearInterval(progress);
+    await worker.stop();
+  }
+  const wallMs = performance.now() - started;
+  const queue = (await bench.observer.getQueue(queueId)) as BillingQueue;
+  const tallies = meter.tallies();
+  const usage = usageOf(tallies);
+  const stored = storedDiff(await bench.scanTable(), storedBefore);
+  const posts = bench.webhookDeliveries().slice(postsBefore);
+  return {
+    label,
+    sent: queue.contactsSent,
+    queue,
+    tallies,
+    usage,
+    cost: costPerMillion(usage, queue.contactsSent),
+    storedBytes: [...stored.values()].reduce((n, k) => n + k.storedBytes, 0),
+    stored,
+    callbacksReceived: (callbacks?.received() ?? 0) - receivedBefore,
+    webhookPosts: posts.length,
+    webhookRetries: posts.filter((p) => p.attempt > 1).length,
+    wallMs,
+  };
+};
+
+/** The crons' cost per month: one run of each, measured now, times its runs a month. */
+const cronsPerMonth = async (bench: CostBench) => {
+  const handlers: Record<string, () => Promise<unknown>> = {
+    sweeper: () => createSweeperHandler(bench.c)(),
+    'callback-deliverer': () => createCallbackDelivererHandler(bench.c)(),
+  };
+  const lines = [];
+  for (const cron of bench.infra.crons) {
+    const run = handlers[cron.functionName];
+    if (!run) throw new Error(`cost bench: no handler for cron ${cron.functionName}`);
+    bench.meter.reset();
+    await bench.meter.invoke(cron.functionName, run);
+    const tally = bench.meter.tallies().get(cron.functionName) as Tally;
+    lines.push({
+      item: `cron ${cron.functionName} (${cron.perMonth} runs; one run: ${tally.durationMs} ms, ${tally.dynamoRequests} store requests)`,
+      usd: costOf(usageOf(bench.meter.tallies()), cron.perMonth).totalUsd,
+    });
+  }
+  return lines;
+};
+
+const perMessage = (value: number, messages: number, digits = 2) => fmt(value / messages, digits);
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+
+/** The cost table: per service, usage and dollars per 1M messages, core beside all-in. */
+const printCostTable = (core: ScenarioResult, allIn: ScenarioResult) => {
+  const services = [...new Set([...core.cost.lines, ...allIn.cost.lines].map((l) => l.service))];
+  const cells = services.map((service) => {
+    const a = core.cost.lines.find((l) => l.service === service);
+    const b = allIn.cost.lines.find((l) => l.service === service);
+    const unit = (a ?? b)?.unit ?? '';
+    const amount = (n: number | undefined) =>
+      n === undefined ? '-' : n >= 100 ? fmt(n, 0) : n.toPrecision(3);
+    return [service, unit, amount(a?.usage), a ? usd(a.usd) : '-', amount(b?.usage), b ? usd(b.usd) : '-'];
+  });
+  cells.push(['total', '', '', usd(core.cost.totalUsd), '', usd(allIn.cost.totalUsd)]);
+  printGrid(
+    `Cost per 1M messages, us-east-1 list prices (bench/cost/prices.ts), ${core.sent} + ${allIn.sent} messages sent`,
+    ['service', 'unit', 'core: used', 'core: $', 'all-in: used', 'all-in: $'],
+    cells,
+    new Set([2, 3, 4, 5]),
+  );
+};
+
+/** Per function: invocations, billed time and GB-s per message. */
+const printFunctions = (result: ScenarioResult, infra: DeployedInfra) => {
+  const cells = [...result.tallies]
+    .filter(([, t]) => t.invocations > 0)
+    .map(([fn, t]) => [
+      fn,
+      `${infra.memoryMb(fn)} MB`,
+      perMessage(t.invocations, result.sent, 3),
+      fmt(t.durationMs / t.invocations, 0),
+      fmt((t.sleptMs / Math.max(1, t.durationMs)) * 100, 1),
+      perMessage(t.gbSeconds, result.sent, 4),
+    ]);
+  printGrid(
+    `Lambda in ${result.label} (${result.sent} messages)`,
+    [
+      'function',
+      'memory',
+      'invocations / msg',
+      'billed ms / invocation',
+      'of it pacing wait %',
+      'GB-s / msg',
+    ],
+    cells,
+    new Set([2, 3, 4, 5]),
+  );
+};
+
+/** DynamoDB units per message, by function and request kind, largest first. */
+const printDynamo = (result: ScenarioResult) => {
+  const rows: string[][] = [];
+  for (const [bucket, t] of result.tallies) {
+    if (bucket === BACKGROUND || isStandIn(bucket)) continue;
+    for (const [kind, k] of Object.entries(t.byKind))
+      rows.push([
+        bucket,
+        kind,
+        perMessage(k.requests, result.sent, 3),
+        perMessage(k.writeUnits, result.sent, 3),
+        perMessage(k.readUnits, result.sent, 3),
+      ]);
+  }
+  rows.sort((a, b) => Number(b[3]) - Number(a[3]) || Number(b[4]) - Number(a[4]));
+  printGrid(
+    `DynamoDB per message in ${result.label}, by request kind (write units include the index copies)`,
+    ['function', 'request', 'requests', 'write units', 'read units'],
+    rows,
+    new Set([2, 3, 4]),
+  );
+  const index: Record<string, number> = {};
+  let table = 0;
+  for (const [bucket, t] of result.tallies) {
+    if (bucket === BACKGROUND || isStandIn(bucket)) continue;
+    table += t.tableWriteUnits;
+    for (const [name, units] of Object.entries(t.indexWriteUnits)) index[name] = (index[name] ?? 0) + units;
+  }
+  console.log(
+    `  write units per message: ${perMessage(table + Object.values(index).reduce((n, u) => n + u, 0), result.sent)} = table ${perMessage(table, result.sent)}${Object.entries(
+      index,
+    )
+      .map(([name, units]) => ` + ${name} ${perMessage(units, result.sent)}`)
+      .join('')}; read units per message ${perMessage(result.usage.dynamoReadUnits, result.sent)}`,
+  );
+  const background = result.tallies.get(BACKGROUND);
+  const standIns = [...result.tallies].filter(([bucket]) => isStandIn(bucket));
+  console.log(
+    `  left out: the local worker's polls (${background?.dynamoRequests ?? 0} requests; crons on AWS, below)${standIns
+      .map(([bucket, t]) => `, ${bucket} (${t.dynamoRequests} requests)`)
+      .join('')}`,
+  );
+};
+
+/** What the run left in the table per message, by item kind: the sizes behind the write units. */
+const printStored = (result: ScenarioResult) => {
+  const rows = [...result.stored]
+    .filter(([, k]) => k.items !== 0 || k.storedBytes !== 0)
+    .sort((a, b) => b[1].storedBytes - a[1].storedBytes)
+    .map(([kind, k]) => [
+      kind,
+      perMessage(k.items, result.sent, 3),
+      k.items > 0 ? fmt(k.itemBytes / k.items, 0) : '-',
+      perMessage(k.storedBytes, result.sent, 0),
+    ]);
+  printGrid(
+    `Stored by ${result.label}, per message (new items, and growth of items it updated)`,
+    ['item', 'new items', 'average item bytes', 'bytes with index copies and overhead'],
+    rows,
+    new Set([1, 2, 3]),
+  );
+};
+
+/** Runs both scenarios and prints the cost table; resolves with the figures. */
+export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutcome> => {
+  console.log(machineLine());
+  const pace = DEFAULT_BILLING_CONFIG;
+  console.log(
+    `cost bench: ${contacts} overdue contacts per scenario (PIX code and payment link each), default pace: ${pace.messagesPerMinute}/min, min interval ${pace.minIntervalSeconds} s, jitter ±${pace.jitterSeconds} s`,
+  );
+  const infra = await readDeployedInfra();
+  const meter = new CostMeter(infra);
+  const restoreOutput = meter.captureOutput();
+  const closers: Array<() => Promise<unknown> | unknown> = [restoreOutput];
+  try {
+    // Our own simulator, on the stack's clock: its receipts are dated in the same (fast-forwarded) time.
+    const simulator = await startEvolutionSimulator({ port: 0, now: () => meter.clock.now().getTime() });
+    closers.push(() => simulator.close());
+    const stackBench = await startBenchStack({
+      // Lambda's settings (infra/runtime.ts): INFO logs and EMF metrics, so their bytes are counted.
+      // The worker's due-callback poller stays idle: on AWS it is a cron that only retries.
+      env: {
+        LOG_LEVEL: 'INFO',
+        METRICS_DRIVER: 'emf',
+        CALLBACK_POLL_SECONDS: '3600',
+        EVOLUTION_URL: simulator.url,
+        EVOLUTION_API_KEY: simulator.apiKey,
+      },
+      roles: { api: false, worker: false },
+      overrides: { clock: meter.clock, sleep: meter.sleep, metrics: meter.metrics },
+    });
+    closers.push(() => stackBench.close());
+    const c = stackBench.stack.container;
+    const tableName = c.config.TABLE_NAME;
+    const table = tableModelOf(tableDefinition(tableName));
+    const side = createDynamoDbClient(c.config);
+    closers.push(() => side.destroy());
+    meterDynamoDb(c.dynamo, {
+      tableName,
+      table,
+      side,
+      onRequest: meter.dynamoRequest,
+      onOwnRead: meter.ownRead,
+    });
+    meter.instrument(c);
+    // The API as API Gateway runs it: each request one invocation of its route's function.
+    const api = await startApiGatewayServer({
+      routes: loadRoutes(c).map((route) => ({ ...route, handler: meter.httpHandler(route.handler) })),
+      port: 0,
+      host: '127.0.0.1',
+    });
+    closers.push(() => api.close());
+    const receiver = await startCallbackReceiver();
+    closers.push(() => receiver.close());
+    const observerClient = createDynamoDocumentClient(c.config);
+    closers.push(() => observerClient.destroy());
+    const observer = createContainer(c.config, {
+      dynamo: observerClient,
+      workQueue: c.workQueue,
+      callbackQueue: c.callbackQueue,
+    }).store;
+
+    // The tenant: default config, the demo overdue template, open all week, one established
+    // instance, one key.
+    await createTenant(c, { id: TENANT_ID, name: 'Custo', config: { allowInsecureCallbacks: true } });
+    await setTemplate(c, TENANT_ID, 'overdue', DEMO_TEMPLATES.overdue);
+    await setBusinessHours(c, TENANT_ID, ALWAYS_OPEN);
+    simulator.upsertInstance(INSTANCE_NAME, { webhook: RECEIPT_TIMING });
+    await addInstance(c, {
+      tenantId: TENANT_ID,
+      id: INSTANCE_ID,
+      instanceName: INSTANCE_NAME,
+      baseUrl: simulator.url,
+      credentialRef: 'env:EVOLUTION_API_KEY',
+      // An established number: a new one's warm-up ramp would cap the day's sends below the batch.
+      warmup: { enabled: false },
+    });
+    const { key } = await createApiKey(c, { tenantId: TENANT_ID, name: 'custo' });
+
+    const scanTable = async () => {
+      const kinds = new Map<string, StoredKind>();
+      let start: ScanCommandInput['ExclusiveStartKey'];
+      do {
+        const page = await side.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+        for (const item of (page.Items ?? []) as Item[]) {
+          const kind = kinds.get(itemShape(item)) ?? { items: 0, itemBytes: 0, storedBytes: 0 };
+          kind.items += 1;
+          kind.itemBytes += itemSize(item);
+          kind.storedBytes += storedBytes(table, item);
+          kinds.set(itemShape(item), kind);
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return kinds;
+    };
+    const bench: CostBench = {
+      c,
+      meter,
+      infra,
+      apiUrl: api.url,
+      apiKey: key,
+      observer,
+      scanTable,
+      pendingWebhooks: () => simulator.pendingWebhooks(),
+      webhookDeliveries: () => simulator.webhookDeliveries(),
+    };
+
+    console.log('cost bench: core (accept + send)');
+    const core = await runScenario(bench, 'core', 300, contacts);
+    // The webhook exactly as `instance webhook` sets it (its events list included).
+    await configureInstanceWebhook(c, { tenantId: TENANT_ID, instanceId: INSTANCE_ID, publicUrl: api.url });
+    console.log('cost bench: all-in (core + receipts through the webhook + 3 callbacks per contact)');
+    const allIn = await runScenario(bench, 'all-in', 301, contacts, receiver);
+    const crons = await cronsPerMonth(bench);
+    restoreOutput();
+
+    console.log(`after the run: ${machineLine()}`);
+    for (const r of [core, allIn])
+      console.log(
+        `  ${r.label}: ${r.sent} of ${contacts} sent in ${fmt(r.wallMs / 1000)} s here (${fmt(
+          (r.tallies.get('sender')?.durationMs ?? 0) / 1000 / 60,
+        )} min of sender time on AWS), ${r.queue.contactsDelivered} delivered, ${r.queue.contactsRead} read, ${r.webhookPosts} webhook posts (${r.webhookRetries} of them retries), ${r.callbacksReceived} callbacks`,
+      );
+    printCostTable(core, allIn);
+    printFunctions(core, infra);
+    printFunctions(allIn, infra);
+    printDynamo(core);
+    printDynamo(allIn);
+    printStored(core);
+    printStored(allIn);
+    for (const r of [core, allIn]) {
+      const logs = [...r.tallies].filter(([b]) => b !== BACKGROUND && !isStandIn(b));
+      const emf = logs.reduce((n, [, t]) => n + t.emfBytes, 0);
+      const gbPerMillion = ((r.storedBytes / r.sent) * 1e6) / GB;
+      const perMonth = gbPerMillion * PRICES.dynamoStorageGbMonth.usd;
+      // Settled items expire after the tenant's retention (90 days by default) once written.
+      const keptMonths = pace.retentionDays / 30;
+      console.log(
+        `  ${r.label}: CloudWatch Logs ${perMessage(r.usage.logBytes, r.sent, 0)} bytes per message (EMF ${perMessage(emf, r.sent, 0)}); table and indexes grow ${perMessage(r.storedBytes, r.sent, 0)} bytes per message: ${fmt(gbPerMillion, 2)} GB per 1M messages, ${usd(perMonth)} a month while kept, ${usd(perMonth * keptMonths)} over the default ${pace.retentionDays}-day retention (not in the totals)`,
+      );
+    }
+    const idlePolls = IDLE_POLLERS * (SECONDS_PER_MONTH / LONG_POLL_SECONDS);
+    const fixed = [
+      ...crons,
+      {
+        item: `CloudWatch alarms (${infra.alarmMetrics} alarm metrics in infra/)`,
+        usd: infra.alarmMetrics * PRICES.cloudwatchAlarmMetricMonth.usd,
+      },
+      {
+        item: `CloudWatch dashboards (${infra.dashboards}; the first 3 of an account are free)`,
+        usd: infra.dashboards * PRICES.cloudwatchDashboardMonth.usd,
+      },
+      {
+        item: `custom metrics seen in the EMF of this run (${meter.customMetrics})`,
+        usd: meter.customMetrics * PRICES.cloudwatchMetricMonth.usd,
+      },
+      {
+        item: `SQS polling of the 2 queues while idle (estimate: ${IDLE_POLLERS} long polls of ${LONG_POLL_SECONDS} s each)`,
+        usd: idlePolls * (PRICES.sqsFifoRequest.usd + PRICES.sqsStandardRequest.usd),
+      },
+    ];
+    printGrid(
+      'Fixed monthly costs (apart from the per-message totals)',
+      ['item', '$ / month'],
+      [...fixed.map((f) => [f.item, usd(f.usd)]), ['total', usd(fixed.reduce((n, f) => n + f.usd, 0))]],
+      new Set([1]),
+    );
+    const wu = writeUnitsPerMessage(core.usage, core.sent);
+    printTable('Cost targets (issue 12)', [
+      {
+        figure: 'cost per 1M messages (core)',
+        target: `<= ${usd(COST_TARGETS.coreUsd)}`,
+        measured: usd(core.cost.totalUsd),
+        pass: core.cost.totalUsd <= COST_TARGETS.coreUsd,
+      },
+      {
+        figure: 'cost per 1M messages (all-in)',
+        target: `<= ${usd(COST_TARGETS.allInUsd)}`,
+        measured: usd(allIn.cost.totalUsd),
+        pass: allIn.cost.totalUsd <= COST_TARGETS.allInUsd,
+      },
+      {
+        figure: 'DynamoDB write units per sent message (core)',
+        target: `<= ${COST_TARGETS.writeUnitsPerMessage}`,
+        measured: fmt(wu, 2),
+        pass: wu <= COST_TARGETS.writeUnitsPerMessage,
+      },
+    ]);
+    const complete = core.sent === contacts && allIn.sent === contacts;
+    return { code: complete ? 0 : 1, core, allIn };
+  } finally {
+    for (const close of closers.reverse()) await close();
+  }
+};
+
+/** The first three of issue 12's closing lines (the fourth is the ingest bench's). */
+export const costLines = (outcome: CostOutcome): string[] =>
+  outcome.core && outcome.allIn
+    ? [
+        `cost per 1M messages (core): ${usd(outcome.core.cost.totalUsd)}`,
+        `cost per 1M messages (all-in): ${usd(outcome.allIn.cost.totalUsd)}`,
+        `DynamoDB write units per sent message (core): ${fmt(writeUnitsPerMessage(outcome.core.usage, outcome.core.sent), 2)}`,
+      ]
+    : [];
+
+if (isMain(import.meta.url)) {
+  // `npm run bench:cost -- --contacts 200` for a quicker look.
+  const flag = process.argv.indexOf('--contacts');
+  const contacts = flag >= 0 ? Number(process.argv[flag + 1]) : COST_BENCH_CONTACTS;
+  runCost(contacts).then(
+    (outcome) => {
+      console.log('');
+      for (const line of costLines(outcome)) console.log(line);
+      process.exit(outcome.code);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
