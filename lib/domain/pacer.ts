@@ -6,11 +6,11 @@
  */
 import { nextIntervalMs, type PacingConfig } from './pacing.ts';
 
-/** Recent sends kept to measure the rate. */
+/** Recent sends kept to measure the rate (and recent pre-send work, to start it early enough). */
 const RATE_WINDOW = 20;
 /** Extra spacing after WhatsApp answered `rate-overlimit`, decaying back to 1 over later sends. */
 const RATE_LIMIT_SLOWDOWN = 4;
-/** Weight of the newest sample in the moving averages (pre-send work, timer lateness). */
+/** Weight of the newest sample in the moving average of timer lateness. */
 const NEWEST_WEIGHT = 0.2;
 
 const movingAverage = (average: number, sample: number): number =>
@@ -22,8 +22,8 @@ export class Pacer {
   /** The second draw of the current mirrored jitter pair, while it is unused. */
   #mirror: number | undefined;
   #slowdown = 1;
-  /** How long the work before a send (status read, claim, opt-out check) takes (moving average). */
-  #preSendMs = 0;
+  /** How long the work before a send (status read, claim, opt-out check) took, recently. */
+  readonly #recentPreSendMs: number[] = [];
   /** How late timers have been waking (moving average), to aim the last wait. */
   #timerLateMs = 0;
   readonly #recentSends: number[] = [];
@@ -51,16 +51,19 @@ export class Pacer {
   }
 
   /**
-   * When to start the work that precedes a send due at `sendAt`: that long ahead, as learnt, so the
-   * work does not stretch every interval.
+   * When to start the work that precedes a send due at `sendAt`: as long ahead as that work took at
+   * most recently, so it does not stretch the interval. Not its average: work slower than the
+   * average would make half the sends late, and the mean interval with them; starting early only
+   * means the claim waits a few ms for its slot.
    */
   preSendStartAt(sendAt: number): number {
-    return sendAt - this.#preSendMs;
+    return sendAt - Math.max(0, ...this.#recentPreSendMs);
   }
 
   /** The work before a send took `ms`. */
   notePreSendTook(ms: number): void {
-    this.#preSendMs = movingAverage(this.#preSendMs, ms);
+    this.#recentPreSendMs.push(ms);
+    if (this.#recentPreSendMs.length > RATE_WINDOW) this.#recentPreSendMs.shift();
   }
 
   /**

@@ -59,18 +59,21 @@ describe('Pacer', () => {
     expect(later.at(-1)).toBe(3_000);
   });
 
-  it('starts the pre-send work as early as that work has been taking', () => {
+  it('starts the pre-send work as early as that work took at most recently', () => {
     // Prepare
     const pacer = new Pacer(() => 0.5, 0);
 
-    // Act
+    // Act: mostly 10 ms, once 40 ms; then 20 faster ones push the slow one out of the window
     const before = pacer.preSendStartAt(10_000);
-    for (let i = 0; i < 50; i += 1) pacer.notePreSendTook(40);
-    const after = pacer.preSendStartAt(10_000);
+    for (const ms of [10, 40, 10, 12]) pacer.notePreSendTook(ms);
+    const afterSlow = pacer.preSendStartAt(10_000);
+    for (let i = 0; i < 20; i += 1) pacer.notePreSendTook(15);
+    const later = pacer.preSendStartAt(10_000);
 
     // Assess
     expect(before).toBe(10_000);
-    expect(after).toBeCloseTo(9_960, 0);
+    expect(afterSlow).toBe(9_960);
+    expect(later).toBe(9_985);
   });
 
   it('aims its sleep early by how late timers have woken, and one more, never below zero', () => {
