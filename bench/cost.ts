@@ -42,11 +42,11 @@ import {
   API,
   benchContacts,
   fmt,
-  isMain,
   machineLine,
   postJson,
   printGrid,
   printTable,
+  runIfMain,
   startBenchStack,
   waitFor,
 } from './ingest.ts';
@@ -605,19 +605,12 @@ export const costLines = (outcome: CostOutcome): string[] =>
       ]
     : [];
 
-if (isMain(import.meta.url)) {
+runIfMain(import.meta.url, async () => {
   // `npm run bench:cost -- --contacts 200` for a quicker look.
   const flag = process.argv.indexOf('--contacts');
   const contacts = flag >= 0 ? Number(process.argv[flag + 1]) : COST_BENCH_CONTACTS;
-  runCost(contacts).then(
-    (outcome) => {
-      console.log('');
-      for (const line of costLines(outcome)) console.log(line);
-      process.exit(outcome.code);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+  const outcome = await runCost(contacts);
+  console.log('');
+  for (const line of costLines(outcome)) console.log(line);
+  return outcome.code;
+});

@@ -1,7 +1,7 @@
 import { controlQueue } from '../lib/app/control-queue.ts';
 import { type SimSentMessage, startEvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
 import { startWorker } from '../lib/local/worker.ts';
-import { fmt, isMain, machineLine, printTable, startBenchStack, type TableRow } from './ingest.ts';
+import { fmt, machineLine, printTable, runIfMain, startBenchStack, type TableRow } from './ingest.ts';
 import { createInstanceTenants } from './instance-tenants.ts';
 
 /**
@@ -125,12 +125,4 @@ export const runFairness = async (): Promise<number> => {
   }
 };
 
-if (isMain(import.meta.url)) {
-  runFairness().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, runFairness);

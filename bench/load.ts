@@ -12,10 +12,10 @@ import {
   benchContacts,
   benchStackEnv,
   fmt,
-  isMain,
   machineLine,
   percentile,
   postJson,
+  runIfMain,
   waitFor,
 } from './ingest.ts';
 
@@ -329,12 +329,4 @@ export const runLoad = async (): Promise<number> => {
   }
 };
 
-if (isMain(import.meta.url)) {
-  runLoad().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, runLoad);

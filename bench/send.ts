@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setInstanceWarmup } from '../lib/app/add-instance.ts';
 import { configureTenant } from '../lib/app/configure-tenant.ts';
 import { controlQueue } from '../lib/app/control-queue.ts';
 import { DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
@@ -21,12 +20,12 @@ import {
   type DynamoRequestCounter,
   diffCounts,
   fmt,
-  isMain,
   machineLine,
   mean,
   percentile,
   postJson,
   printTable,
+  runIfMain,
   startBenchStack,
   sumCounts,
   type TableRow,
@@ -308,9 +307,6 @@ export const runSend = async (): Promise<number> => {
   }).store;
   try {
     await configureTenant(c, DEMO_TENANT_ID, { apiRateLimitPerHour: 1_000_000 });
-    // The stack warms up a demo instance that points at an external Evolution (this simulator): a
-    // new number's first-day cap would stop the accuracy runs halfway. The bench's is no new number.
-    await setInstanceWarmup(c, DEMO_TENANT_ID, 'demo', { enabled: false });
     const bench: Bench = {
       c,
       url: stack.url,
@@ -441,12 +437,4 @@ export const runSend = async (): Promise<number> => {
   }
 };
 
-if (isMain(import.meta.url)) {
-  runSend().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, runSend);

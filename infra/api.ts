@@ -160,6 +160,10 @@ export const API_ACCESS: Readonly<Record<string, FunctionAccess & { defers?: boo
   'contact-detail': { table: [...AUTH, ...READ], indexes: ['gsi1'] },
   // Pause, resume (republish or defer), cancel.
   'queue-control': { table: [...READ, ...WRITE], publishes: ['work'], defers: true },
+  // Paid invoices: the open queues (gsi1), their contacts cancelled, `cancelled` callbacks announced.
+  payments: { table: [...READ, ...WRITE], indexes: ['gsi1'], publishes: ['callbacks'] },
+  // LGPD erasure: every queue (gsi1), contacts and events rewritten, a phone's messages (gsi1) deleted.
+  'debtor-erasure': { table: [...READ, ...WRITE], indexes: ['gsi1'], publishes: ['callbacks'] },
   // Receipts, replies and connection events: callbacks out, parked queues (gsi1) back to work.
   'evolution-webhook': {
     table: [...READ, ...WRITE],

@@ -82,6 +82,12 @@ const envSchema = z.object({
   EVOLUTION_URL: optionalUrl,
   EVOLUTION_API_KEY: z.string().min(1).optional(),
   /**
+   * Whether the demo instance, created at the first start, warms up (a new number's ramp). Default:
+   * on with EVOLUTION_URL (a real number), off on the built-in simulator. `off` for a stand-in
+   * Evolution that is no number either (the chaos harness, crash tests, benches).
+   */
+  DEMO_INSTANCE_WARMUP: z.enum(['on', 'off']).optional(),
+  /**
    * Whether a tenant's `allowInsecureCallbacks` may take effect in this process (local development).
    * Default: yes outside Lambda, no in Lambda; refused on a production stage (PRODUCTION_STAGE).
    */

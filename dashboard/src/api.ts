@@ -1,4 +1,5 @@
 // Types only (erased at build): the API's own schemas describe what the dashboard reads.
+export type { PaymentsResponse } from '../../lib/http/schemas/debtors.ts';
 export type { BillingEventsResponse } from '../../lib/http/schemas/events.ts';
 export type { OptOutBody, OptOutListResponse } from '../../lib/http/schemas/optouts.ts';
 export type {

@@ -21,6 +21,7 @@ import {
   listDeadLetters,
   redriveDeadLetters,
 } from '../app/dead-letters.ts';
+import { eraseDebtor } from '../app/erase-debtor.ts';
 import { setBusinessHours } from '../app/set-business-hours.ts';
 import { setTemplate } from '../app/set-template.ts';
 import type { Container } from '../composition.ts';
@@ -34,6 +35,7 @@ import {
   type QueueStatus,
   TEMPLATE_TYPES,
   type TemplateType,
+  type Tenant,
   type TimeWindow,
   type Weekday,
 } from '../domain/types.ts';
@@ -207,6 +209,9 @@ const existingTenant = async (c: Container, flags: Flags) => {
   return tenant;
 };
 
+/** A tenant as printed: without its erasure salt (whoever holds it can try phones against the digests). */
+const shownTenant = ({ erasureSalt: _salt, ...tenant }: Tenant): Omit<Tenant, 'erasureSalt'> => tenant;
+
 /** The key `--tenant` and `--id` name. */
 const existingKey = async (c: Container, flags: Flags) => {
   const tenantId = required(flags, 'tenant');
@@ -345,15 +350,18 @@ export const COMMANDS: Record<string, Command> = {
     run: (c, f) =>
       createTenant(c, { id: required(f, 'id'), name: optional(f, 'name'), config: configPatch(f) }),
   },
-  'tenant list': { usage: 'tenant list', run: (c) => c.store.listTenants() },
-  'tenant show': { usage: 'tenant show --tenant <id>', run: (c, f) => existingTenant(c, f) },
+  'tenant list': { usage: 'tenant list', run: async (c) => (await c.store.listTenants()).map(shownTenant) },
+  'tenant show': {
+    usage: 'tenant show --tenant <id>',
+    run: async (c, f) => shownTenant(await existingTenant(c, f)),
+  },
   'tenant config': {
     usage: `tenant config --tenant <id> ${CONFIG_FLAG_NAMES.map((n) => `[--${n} <v>]`).join(' ')}`,
-    run: (c, f) => {
+    run: async (c, f) => {
       const patch = configPatch(f);
       if (Object.keys(patch).length === 0)
         throw new UsageError('nothing to change: pass at least one config flag');
-      return configureTenant(c, required(f, 'tenant'), patch);
+      return shownTenant(await configureTenant(c, required(f, 'tenant'), patch));
     },
   },
   'key create': {
@@ -563,6 +571,54 @@ export const COMMANDS: Record<string, Command> = {
   'queue pause': queueControlCommand('pause'),
   'queue resume': queueControlCommand('resume'),
   'queue cancel': queueControlCommand('cancel'),
+  'debtor erase': {
+    usage:
+      "debtor erase --tenant <id> --phone <telefone> (LGPD: erases the debtor's personal data across the tenant; an opt-out stays as a salted digest)",
+    run: async (c, f) => {
+      const tenant = await existingTenant(c, f);
+      const { erasureId, counts, inFlight } = await eraseDebtor(c, tenant, required(f, 'phone'), 'cli');
+      return {
+        erasure_id: erasureId,
+        complete: inFlight === 0,
+        in_flight: inFlight,
+        contacts: counts.contacts,
+        contacts_cancelled: counts.contactsCancelled,
+        messages: counts.messages,
+        callback_events: counts.callbackEvents,
+        opt_outs: counts.optOuts,
+        campaign_rejections: counts.campaignRejections,
+        ...(inFlight > 0
+          ? { note: 'Há lembretes sendo enviados agora: repita o comando em alguns segundos.' }
+          : {}),
+      };
+    },
+  },
+  'debtor erasures': {
+    usage:
+      'debtor erasures --tenant <id> [--limit <n>] (the audit records of erasures, newest first; no personal data)',
+    run: async (c, f) => {
+      const tenant = await existingTenant(c, f);
+      const limit = optional(f, 'limit') === undefined ? 100 : limitFlag(f);
+      const records = [];
+      let cursor: string | undefined;
+      do {
+        const page = await c.store.listDebtorErasures(tenant.id, {
+          limit: Math.min(100, limit - records.length),
+          cursor,
+        });
+        records.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor && records.length < limit);
+      return records.map(({ id, at, requestedBy, phoneDigest, counts, inFlight }) => ({
+        id,
+        at,
+        requested_by: requestedBy,
+        phone_digest: phoneDigest,
+        ...counts,
+        in_flight: inFlight,
+      }));
+    },
+  },
   'dlq list': {
     usage: 'dlq list [--limit <n>] (work items in the dead-letter queue, left there)',
     run: (c, f) => listDeadLetters(deadLetterDeps(c), limitFlag(f)),

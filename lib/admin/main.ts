@@ -29,6 +29,7 @@ const STRING_FLAGS = [
   'limit',
   'warmup-first-day',
   'warmup-growth',
+  'phone',
 ];
 const BOOLEAN_FLAGS = [
   'json',

@@ -59,6 +59,7 @@ const storedEventOf = (
     message_id: input.providerMessageId ?? contact?.providerMessageId ?? null,
     error: input.error ?? null,
     reply: input.reply ?? null,
+    ...(input.cancelReason ? { cancel_reason: input.cancelReason } : {}),
   };
   return {
     eventId,

@@ -186,6 +186,7 @@ export const dryRunCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     tenant.id,
     input.contacts,
     tenant.config.allowLandlines,
+    tenant.erasureSalt,
   );
   const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   const uses = Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed]));
@@ -259,6 +260,7 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     tenant.id,
     input.contacts,
     tenant.config.allowLandlines,
+    tenant.erasureSalt,
   );
   const urlCheck = checkCallbackUrl(deps, input);
   // Settled here so an early refusal below never leaves a rejected promise unobserved.

@@ -80,10 +80,15 @@ export const callbackBody = (p: CallbackPayload): string =>
     message_id: p.message_id,
     error: p.error ? { code: p.error.code, message: p.error.message } : null,
     reply: p.reply ? { text: p.reply.text, intent: p.reply.intent } : null,
+    ...(p.cancel_reason ? { cancel_reason: p.cancel_reason } : {}),
   });
 
 /** Runs `task` over `items` with at most `limit` in flight. */
-const forEachBounded = async <T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>) => {
+export const forEachBounded = async <T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+) => {
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < items.length; i = next++) await task(items[i] as T);

@@ -43,7 +43,7 @@ export const finishOrWait = async (
   const summary = await deps.store.summarizeContacts(queue.id);
   if ((await settleAbandonedClaims(deps, queue, tenant, summary.sending, options)) > 0) return 'wait';
   const n = (status: ContactStatus) => summary.byStatus[status] ?? 0;
-  if (n('pending') + n('retry') + n('sending') === 0) return complete(deps, queue, tenant, summary);
+  if (n('pending') + n('retry') + n('sending') === 0) return completeQueue(deps, queue, tenant, summary);
   const now = deps.clock.now().getTime();
   const wakeAt = Math.min(
     summary.earliestRetryAt ? new Date(summary.earliestRetryAt).getTime() : Number.POSITIVE_INFINITY,
@@ -66,9 +66,13 @@ export const finishOrWait = async (
   return 'scheduled';
 };
 
-/** Every contact is settled: exact final counters, `completed`, and the `queue.completed` event. */
-const complete = async (
-  deps: FinishDeps,
+/**
+ * Every contact is settled (`summary`, a strongly consistent read, says none is pending, retrying or
+ * sending): exact final counters, `completed`, and the `queue.completed` event. Also what a queue
+ * whose last contacts were cancelled one by one (paid, erased) goes through (cancel-contacts.ts).
+ */
+export const completeQueue = async (
+  deps: Pick<FinishDeps, 'store' | 'events' | 'deliveryWatch' | 'metrics' | 'logger' | 'clock'>,
   queue: BillingQueue,
   tenant: Tenant,
   summary: ContactSummary,

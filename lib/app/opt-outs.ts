@@ -1,7 +1,8 @@
 import type { ContactInput } from '../domain/contact-intake.ts';
+import { erasedPhoneDigest } from '../domain/debtor-erasure.ts';
 import { DomainError } from '../domain/errors.ts';
 import { normalizePhone } from '../domain/phone.ts';
-import type { OptOut } from '../domain/types.ts';
+import type { OptOut, Tenant } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CounterStore, FeedbackStore, Store } from '../ports/store.ts';
 import { countTenantFigures } from './tenant-figures.ts';
@@ -23,6 +24,24 @@ export const phoneSpellings = (e164: string): string[] => {
 };
 
 /**
+ * Which of these E.164 phones opted out: stored as the phone, or, once a debtor's data was erased
+ * (LGPD), as the salted digest of it under the tenant's erasure salt, so the suppression outlives the
+ * number. With a salt every phone is looked up under both keys, in the same BatchGetItem calls.
+ */
+export const optedOutAmong = async (
+  store: Pick<FeedbackStore, 'findOptedOut'>,
+  tenantId: string,
+  erasureSalt: string | undefined,
+  phones: readonly string[],
+): Promise<Set<string>> => {
+  const unique = [...new Set(phones)];
+  if (!erasureSalt) return store.findOptedOut(tenantId, unique);
+  const phoneOfDigest = new Map(unique.map((phone) => [erasedPhoneDigest(erasureSalt, phone), phone]));
+  const found = await store.findOptedOut(tenantId, [...unique, ...phoneOfDigest.keys()]);
+  return new Set([...found].map((key) => phoneOfDigest.get(key) ?? key));
+};
+
+/**
  * The phones of a batch that opted out, for the Accept path's intake (`optedOut`): every phone that
  * normalizes is checked in BatchGetItem calls of 100; an invalid one is left to the intake's own error.
  */
@@ -31,6 +50,7 @@ export const optedOutPhonesOf = async (
   tenantId: string,
   contacts: readonly ContactInput[],
   allowLandlines: boolean,
+  erasureSalt: string | undefined,
 ): Promise<Set<string>> => {
   // Most tenants have nobody on their list: one small consistent read then saves a lookup per 100
   // phones (the sender checks again before each page of sends).
@@ -40,7 +60,7 @@ export const optedOutPhonesOf = async (
     const phone = normalizePhone(String(contact.telefone ?? ''), { allowLandlines });
     if (phone.ok) phones.push(phone.value.e164);
   }
-  return phones.length === 0 ? new Set() : store.findOptedOut(tenantId, phones);
+  return phones.length === 0 ? new Set() : optedOutAmong(store, tenantId, erasureSalt, phones);
 };
 
 const normalizedOrThrow = (telefone: string): string => {
@@ -76,13 +96,18 @@ export const addOptOut = async (
   return { optOut: existing ?? optOut, created: false };
 };
 
-/** Takes a phone off the tenant's suppression list; OPT_OUT_NOT_FOUND when it was not on it. */
+/**
+ * Takes a phone off the tenant's suppression list, also where an erasure kept it as a salted digest
+ * (the debtor gives the number back); OPT_OUT_NOT_FOUND when it was on it neither way.
+ */
 export const removeOptOut = async (
   deps: { store: FeedbackStore },
-  tenantId: string,
+  tenant: Pick<Tenant, 'id' | 'erasureSalt'>,
   telefone: string,
 ): Promise<string> => {
   const phone = normalizedOrThrow(telefone);
-  if (!(await deps.store.deleteOptOut(tenantId, phone))) throw new DomainError('OPT_OUT_NOT_FOUND');
+  const keys = tenant.erasureSalt ? [phone, erasedPhoneDigest(tenant.erasureSalt, phone)] : [phone];
+  const removed = await Promise.all(keys.map((key) => deps.store.deleteOptOut(tenant.id, key)));
+  if (!removed.includes(true)) throw new DomainError('OPT_OUT_NOT_FOUND');
   return phone;
 };

@@ -243,7 +243,8 @@ const startRunning = async (run: Run, started: Date): Promise<boolean> => {
 /** Steps 7 and 8: one contact at a time until none is left, or the run has to stop. */
 const sendUntilDone = async (run: Run): Promise<PumpResult> => {
   const { deps } = run;
-  const contacts = new SendableContacts(deps, run.queue);
+  // An erased debtor who had opted out is suppressed by the salted digest of the phone.
+  const contacts = new SendableContacts(deps, run.queue, () => run.tenant.erasureSalt);
   /** The status was just read: the next claim needs no progress write (and read) first. */
   let statusIsFresh = true;
   let transientInARow = 0;

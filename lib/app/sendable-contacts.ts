@@ -1,6 +1,7 @@
 import type { BillingContact, BillingQueue } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { FeedbackStore, SendingStore } from '../ports/store.ts';
+import { optedOutAmong } from './opt-outs.ts';
 
 /** Contacts fetched per listing. */
 const PREFETCH = 50;
@@ -15,6 +16,8 @@ const OPT_OUT_FRESH_MS = 10_000;
 export class SendableContacts {
   readonly #deps: { store: SendingStore & FeedbackStore; clock: Clock };
   readonly #queue: Pick<BillingQueue, 'id' | 'tenantId'>;
+  /** The tenant's erasure salt as the run knows it now (the run re-reads its tenant as it goes). */
+  readonly #erasureSalt: () => string | undefined;
   #page: BillingContact[] = [];
   #afterPosition: number | undefined;
   #optedOut = new Set<string>();
@@ -23,9 +26,11 @@ export class SendableContacts {
   constructor(
     deps: { store: SendingStore & FeedbackStore; clock: Clock },
     queue: Pick<BillingQueue, 'id' | 'tenantId'>,
+    erasureSalt: () => string | undefined = () => undefined,
   ) {
     this.#deps = deps;
     this.#queue = queue;
+    this.#erasureSalt = erasureSalt;
   }
 
   /** The next contact to send as of `now`, or undefined when none is sendable now. */
@@ -52,7 +57,7 @@ export class SendableContacts {
     const { store, clock } = this.#deps;
     if (clock.now().getTime() - this.#optOutsCheckedAt > OPT_OUT_FRESH_MS) {
       const phones = [contact.phone, ...this.#page.map((c) => c.phone)];
-      this.#optedOut = await store.findOptedOut(this.#queue.tenantId, phones);
+      this.#optedOut = await optedOutAmong(store, this.#queue.tenantId, this.#erasureSalt(), phones);
       this.#optOutsCheckedAt = clock.now().getTime();
     }
     return this.#optedOut.has(contact.phone);

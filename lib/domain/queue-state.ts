@@ -14,17 +14,20 @@ import { type ContactStatus, QUEUE_STATUSES, type QueueStatus } from './types.ts
  * re-check while `instance_down`.
  */
 export const QUEUE_TRANSITIONS: Readonly<Record<QueueStatus, readonly QueueStatus[]>> = {
-  pending: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down'],
+  // `completed` from a waiting queue (pending, scheduled, paused, instance_down) once nothing is left
+  // to send: its remaining contacts were cancelled one by one (invoice paid, debtor erased), so no
+  // pump needs to run, or be resumed, only to find that out (lib/app/cancel-contacts.ts).
+  pending: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down', 'completed'],
   // Waiting for business hours.
-  scheduled: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down'],
+  scheduled: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down', 'completed'],
   // Back to scheduled when the window closes mid-run. `failed` is the guide's status for a queue
   // given up for good; no path gives one up yet (the sweeper republishes a stuck queue instead).
   running: ['running', 'scheduled', 'paused', 'instance_down', 'completed', 'cancelled', 'failed'],
   // Resume always goes to pending: the pump then decides (business hours, instance state).
-  paused: ['pending', 'cancelled'],
+  paused: ['pending', 'cancelled', 'completed'],
   // Resumes by itself when the instance is back, or by a resume (to pending). Pause is refused
   // (README, Control: pause works from pending, scheduled or running).
-  instance_down: ['instance_down', 'running', 'scheduled', 'cancelled', 'pending'],
+  instance_down: ['instance_down', 'running', 'scheduled', 'cancelled', 'pending', 'completed'],
   completed: [],
   cancelled: [],
   failed: [],

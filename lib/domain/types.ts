@@ -109,6 +109,12 @@ export interface Tenant {
   config: BillingConfig;
   createdAt: string;
   updatedAt: string;
+  /**
+   * The key of the salted digests that stand for an erased debtor's phone (LGPD erasure keeps an
+   * opt-out as `lgpd:<HMAC-SHA256(salt, phone)>`, lib/domain/debtor-erasure.ts). Set once, at the
+   * tenant's first erasure; absent until then. Never shown.
+   */
+  erasureSalt?: string;
 }
 
 /** One opening window of a weekday, `start` < `end`, both `HH:mm` in the tenant's timezone. */
@@ -223,8 +229,17 @@ export const CALLBACK_EVENTS = [
   'queue.completed',
   // Opt-in only (not in the default set): a sent message WhatsApp never acknowledged in time.
   'delivery_stalled',
+  // A reminder that will not go out: its invoice was paid, or its debtor erased (`cancel_reason`).
+  'cancelled',
 ] as const;
 export type CallbackEvent = (typeof CALLBACK_EVENTS)[number];
+
+/**
+ * Why one contact was cancelled on its own (a whole queue cancelled by control leaves none):
+ * `paid` (POST /payments: its invoice was paid), `erased` (its debtor's data was erased, LGPD).
+ */
+export const CANCEL_REASONS = ['paid', 'erased'] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
 
 /** A contact the Accept path refused, reported back one by one (never silently dropped). */
 export interface ContactRejection {
@@ -359,6 +374,10 @@ export interface BillingContact {
   stalledAt?: string | null;
   /** When the debtor first replied to this message (set once by the gateway events). */
   repliedAt?: string | null;
+  /** Why this contact alone was cancelled (null or absent: not cancelled, or with its whole queue). */
+  cancelReason?: CancelReason | null;
+  /** When its debtor's personal data was erased (name, phone, variables, text replaced by a marker). */
+  erasedAt?: string | null;
 }
 
 /** A page of a listing; `nextCursor` is opaque and null on the last page. */

@@ -181,6 +181,8 @@ const baseDocument = (): OpenApiDocument => {
       { name: 'Filas', description: 'Acompanhamento e controle dos envios.' },
       { name: 'Campanhas', description: 'Consulta por external_id.' },
       { name: 'Opt-out', description: 'Telefones que não recebem mensagens.' },
+      { name: 'Pagamentos', description: 'Faturas pagas: seus lembretes ainda não enviados são cancelados.' },
+      { name: 'LGPD', description: 'Exclusão dos dados pessoais de um devedor.' },
       { name: 'Webhooks', description: 'Eventos do gateway WhatsApp (Evolution API).' },
       { name: 'Operação' },
       { name: 'Documentação' },

@@ -113,4 +113,7 @@ export const contactView = (c: BillingContact) => ({
   server_ack_at: c.serverAckAt ?? null,
   stalled_at: c.stalledAt ?? null,
   deferred_until: c.status === 'retry' && c.deferred ? (c.retryAt ?? null) : null,
+  numero_fatura: c.invoiceNumber ?? null,
+  cancel_reason: c.cancelReason ?? null,
+  erased_at: c.erasedAt ?? null,
 });

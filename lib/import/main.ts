@@ -74,7 +74,8 @@ const apiTarget = async (config: Config) => {
 /** Runs the import; returns the exit code (0 done, 1 stopped by the API, 2 usage, 130 interrupted). */
 export const runImportCli = async (
   argv: string[],
-  env: Record<string, string | undefined> = process.env,
+  /** The settings' source (loadConfig's: the process environment when left out). */
+  env: Record<string, string | undefined> | undefined = undefined,
   io: ImportCliIo = { out: console.log, err: console.error },
 ): Promise<number> => {
   let dryRun = false;
@@ -164,7 +165,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stderr.write('\nimport: stopping after the batch in flight (Ctrl-C again to leave now)\n');
     interrupt.abort();
   });
-  runImportCli(process.argv.slice(2), process.env, {
+  runImportCli(process.argv.slice(2), undefined, {
     out: console.log,
     err: console.error,
     signal: interrupt.signal,

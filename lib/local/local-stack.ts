@@ -184,7 +184,9 @@ export const startLocalStack = async (
     const seeded = await seedDemoTenant(container, {
       evolutionUrl: config.EVOLUTION_URL ?? (simulator?.url as string),
       credentialRef: config.EVOLUTION_URL ? 'env:EVOLUTION_API_KEY' : SIMULATOR_CREDENTIAL,
-      warmup: config.EVOLUTION_URL !== undefined,
+      warmup: config.DEMO_INSTANCE_WARMUP
+        ? config.DEMO_INSTANCE_WARMUP === 'on'
+        : config.EVOLUTION_URL !== undefined,
       ...(config.BILLING_DEMO_API_KEY ? { apiKey: config.BILLING_DEMO_API_KEY } : {}),
     });
     const demo = await pointDemoInstance(container, config.EVOLUTION_URL, simulator);

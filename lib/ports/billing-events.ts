@@ -1,4 +1,4 @@
-import type { CallbackEvent } from '../domain/types.ts';
+import type { CallbackEvent, CancelReason } from '../domain/types.ts';
 
 /** Something that happened to a contact or a queue, which the ERP may want by callback. */
 export interface BillingEventInput {
@@ -13,6 +13,8 @@ export interface BillingEventInput {
   error?: { code: string; message: string } | null;
   /** `replied`: the reply's text and its classified intent. */
   reply?: { text: string; intent: string } | null;
+  /** `cancelled`: why (the invoice was paid, the debtor erased). */
+  cancelReason?: CancelReason;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { CallbackStore } from './store/callbacks.ts';
 import type { CampaignStore } from './store/campaigns.ts';
 import type { ConversationStore } from './store/conversations.ts';
 import type { CounterStore } from './store/counters.ts';
+import type { DebtorStore } from './store/debtors.ts';
 import type { DeliveryWatchStore } from './store/delivery-watch.ts';
 import type { FeedbackStore } from './store/feedback.ts';
 import type { RetentionStore } from './store/retention.ts';
@@ -23,6 +24,12 @@ export type {
 export type { CampaignStore } from './store/campaigns.ts';
 export type { ConversationStore } from './store/conversations.ts';
 export type { CounterResult, CounterStore, RequestBudget } from './store/counters.ts';
+export type {
+  ContactErasure,
+  ContactIdentity,
+  DebtorErasureRecord,
+  DebtorStore,
+} from './store/debtors.ts';
 export type { DeliveryWatch, DeliveryWatchStore } from './store/delivery-watch.ts';
 export type { FeedbackStore } from './store/feedback.ts';
 export type { PageRequest } from './store/paging.ts';
@@ -48,4 +55,5 @@ export type Store = TenantStore &
   DeliveryWatchStore &
   CallbackStore &
   ScheduleStore &
-  RetentionStore;
+  RetentionStore &
+  DebtorStore;

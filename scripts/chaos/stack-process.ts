@@ -46,6 +46,8 @@ export const stackEnvironment = (options: {
   WORK_QUEUE_NAME: options.workQueueName,
   EVOLUTION_URL: options.evolutionUrl,
   EVOLUTION_API_KEY: options.evolutionApiKey,
+  // The harness's simulator is no number to warm up: its queues must run to the end.
+  DEMO_INSTANCE_WARMUP: 'off',
   BILLING_DEMO_API_KEY: options.demoApiKey,
   LOG_LEVEL: 'INFO',
   TABLE_NAME: '',

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
+import { setBusinessHours } from '../../lib/app/set-business-hours.ts';
 import { messageFor } from '../../lib/domain/errors.ts';
 import { ensureDashboardBuilt } from '../../lib/local/dashboard-build.ts';
 import {
@@ -11,6 +12,7 @@ import {
   scrollsSideways,
   seriousAccessibilityViolations,
 } from '../support/browser.ts';
+import { calendarClosedNow } from '../support/closed-calendar.ts';
 import { API } from '../support/local-stack.ts';
 import {
   FAST_PACE,
@@ -289,6 +291,53 @@ describe('operator dashboard (Chromium)', () => {
     await page.getByText('Promete pagar (promise_to_pay)').waitFor({ timeout: 15_000 });
     await page.locator('.timeline').getByText('Enviada').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'contato.png'), fullPage: true });
+  });
+
+  it('offers "Marcar como pago" next to a reply that says the debt was paid, and cancels the waiting reminder of that invoice', async () => {
+    // Prepare: a reminder went out and the debtor answers that she paid; another reminder of the same
+    // invoice waits for business hours (a window that never opens during the test).
+    const payer = await newTenant();
+    await setBusinessHours(s.test.container, payer.tenantId, calendarClosedNow());
+    const phone = '5511976543210';
+    const post = (type: 'notification' | 'overdue', extra: Record<string, string>) =>
+      s.test.post(
+        `${API}/send/${type}`,
+        {
+          external_id: `paid-${type}-${Date.now()}`,
+          contacts: [
+            { nome_cliente: 'Paula Pagadora', telefone: phone, numero_fatura: 'NF-2025-9', ...extra },
+          ],
+        },
+        { key: payer.key },
+      );
+    const first = await post('notification', { mensagem: 'Sua fatura NF-2025-9 venceu' });
+    await s.waitForStatus(payer, first.body.queue_id, ['completed']);
+    await s.simulator.reply({
+      instance: payer.instance,
+      number: phone,
+      text: 'Já paguei ontem',
+      quote: true,
+    });
+    const waiting = await post('overdue', { valor: 'R$ 80,00', data_vencimento: '01/12/2025' });
+    const waitingId = waiting.body.queue_id as string;
+    await s.waitForStatus(payer, waitingId, ['scheduled']);
+    await login(payer.key);
+    await page.goto(`${s.test.url}/dashboard#/filas/${waitingId}/contatos/0`);
+    await page.getByRole('heading', { name: 'Paula Pagadora' }).waitFor();
+    await page.getByText('Diz que pagou (paid_claim)').waitFor({ timeout: 15_000 });
+
+    // Act
+    await page.getByRole('button', { name: 'Marcar como pago' }).click();
+
+    // Assess
+    await page.getByRole('status').getByText('Pagamento registrado: 1 lembrete(s) cancelado(s)').waitFor();
+    await page.getByText('Cancelada: fatura paga').waitFor();
+    await page.getByText('Marcado como pago').waitFor();
+    expect(await page.getByRole('button', { name: 'Marcar como pago' }).count()).toBe(0);
+    const contacts = await s.test.get(`${API}/queue/${waitingId}/contacts`, { key: payer.key });
+    expect(contacts.body.contacts[0]).toMatchObject({ status: 'cancelled', cancel_reason: 'paid' });
+    expect((await s.status(payer, waitingId)).status).toBe('completed');
+    await page.screenshot({ path: join(SCREENSHOTS, 'contato-pago.png'), fullPage: true });
   });
 
   it("shows today's figures from the tenant's counters: the sends, their receipts and a reply", async () => {

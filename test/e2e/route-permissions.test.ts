@@ -30,6 +30,9 @@ const ACTION_OF: Record<string, string> = {
 const PHONE = '+5511988887777';
 /** Added by the opt-out POST, removed by the DELETE that runs after it. */
 const OPT_OUT_PHONE = '+5511966665555';
+/** Each has a reminder of its own: one is paid (POST /payments), the other erased (DELETE /debtors). */
+const PAID_PHONE = '+5511955554444';
+const ERASED_PHONE = '+5511944443333';
 
 const functionOf = (route: string) =>
   `Api${route
@@ -62,6 +65,8 @@ beforeAll(async () => {
   key = tenant.key;
   externalId = `ext-${randomUUID()}`;
   queueId = await postOneOverdue(s, key, externalId, PHONE);
+  await postOneOverdue(s, key, `ext-${randomUUID()}`, PAID_PHONE);
+  await postOneOverdue(s, key, `ext-${randomUUID()}`, ERASED_PHONE);
 }, 120_000);
 
 afterAll(async () => {
@@ -70,7 +75,11 @@ afterAll(async () => {
 
 /** A request of each operation that does its real work (a new batch, a pause, a new opt-out). */
 const requestOf = (operation: RouteOperation) => {
-  const telefone = operation.path.includes('/optouts') ? OPT_OUT_PHONE : PHONE;
+  const telefone = operation.path.includes('/optouts')
+    ? OPT_OUT_PHONE
+    : operation.path.includes('/debtors/')
+      ? ERASED_PHONE
+      : PHONE;
   const values: Record<string, string> = { queue_id: queueId, external_id: externalId, telefone };
   const params = Object.fromEntries(pathParameterNames(operation.path).map((n) => [n, values[n] ?? '']));
   if (operation.method !== 'POST') return { params };
@@ -91,7 +100,9 @@ const requestOf = (operation: RouteOperation) => {
       }
     : operation.path.endsWith('/control')
       ? { action: 'pause' }
-      : { telefone: OPT_OUT_PHONE };
+      : operation.path.endsWith('/payments')
+        ? { numero_fatura: 'NF-1', telefone: PAID_PHONE }
+        : { telefone: OPT_OUT_PHONE };
   return { params, body };
 };
 

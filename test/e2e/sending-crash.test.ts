@@ -109,6 +109,8 @@ describe.each(['sqs', 'rabbitmq'] as const)('sending across a crash (%s driver)'
       BILLING_DEMO_API_KEY: KEY,
       EVOLUTION_URL: simulator.url,
       EVOLUTION_API_KEY: simulator.apiKey,
+      // A stand-in number: no warm-up cap on the demo instance.
+      DEMO_INSTANCE_WARMUP: 'off',
       SENDER_BUDGET_SECONDS: '5',
       SENDER_LEASE_SECONDS: '3',
       SWEEPER_GRACE_SECONDS: '4',

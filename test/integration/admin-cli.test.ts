@@ -706,6 +706,49 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])('admin CLI queue commands (%s, s
     expect(after.contacts_sent + after.contacts_cancelled).toBe(30);
   }, 30_000);
 
+  it("erases a debtor's data (LGPD), lists the audit record without the phone, and hides the tenant's salt", async () => {
+    // Prepare: two debtors got their reminder.
+    const tenant = await s.tenant();
+    const { queueId, numbers } = await s.sendBatch(tenant, 2);
+    await s.waitForStatus(tenant, queueId, ['completed']);
+    const [erased, kept] = numbers;
+    if (!erased || !kept) throw new Error('two numbers expected');
+
+    // Act
+    const done = await adminWith(env, 'debtor', 'erase', '--tenant', tenant.tenantId, '--phone', erased);
+    const records = await adminWith(env, 'debtor', 'erasures', '--tenant', tenant.tenantId);
+    const forPeople = await runCli(env, ['debtor', 'erasures', '--tenant', tenant.tenantId]);
+    const shown = await adminWith(env, 'tenant', 'show', '--tenant', tenant.tenantId);
+    const noPhone = await adminWith(env, 'debtor', 'erase', '--tenant', tenant.tenantId);
+    const badPhone = await adminWith(env, 'debtor', 'erase', '--tenant', tenant.tenantId, '--phone', 'abc');
+    const contacts = await s.test.get(`/api/v1/billing/queue/${queueId}/contacts`, { key: tenant.key });
+
+    // Assess
+    expect(done.code).toBe(0);
+    expect(json(done.stdout)).toMatchObject({
+      complete: true,
+      contacts: 1,
+      messages: 1,
+      contacts_cancelled: 0,
+    });
+    expect(contacts.body.contacts.map((c: { telefone: string }) => c.telefone)).toEqual([
+      '[apagado LGPD]',
+      `+${kept}`,
+    ]);
+    expect(records.code).toBe(0);
+    expect(json(records.stdout)).toMatchObject([
+      { id: json(done.stdout).erasure_id, requested_by: 'cli', contacts: 1, messages: 1 },
+    ]);
+    expect(json(records.stdout)[0].phone_digest).toMatch(/^lgpd:[0-9a-f]{64}$/);
+    expect(records.stdout).not.toContain(erased.slice(-8));
+    expect(forPeople.stdout).toContain('phone_digest');
+    expect(Object.keys(json(shown.stdout))).not.toContain('erasureSalt');
+    expect(noPhone.code).toBe(2);
+    expect(noPhone.stderr).toContain('--phone');
+    expect(badPhone.code).toBe(1);
+    expect(badPhone.stderr).toContain('INVALID_PHONE');
+  }, 30_000);
+
   it('refuses an unknown queue, a missing id, a bad status and a resume of a finished queue', async () => {
     // Prepare
     const tenant = await s.tenant();

@@ -1,3 +1,4 @@
+import { erasedCallbackPayload } from '../../lib/adapters/store/dynamodb-debtor-store.ts';
 import {
   decodeCursor,
   encodeCursor,
@@ -13,6 +14,7 @@ import {
 import { contactsIndexSortKey, epochSeconds, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
 import { FIGURES, type Figures, hourStartOf, zeroFigures } from '../../lib/domain/activity-figures.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
+import { ERASED_MARKER, erasedContactFields } from '../../lib/domain/debtor-erasure.ts';
 import type { ContactDelivery } from '../../lib/domain/delivery-stall.ts';
 import { isStalled } from '../../lib/domain/delivery-stall.ts';
 import { DomainError } from '../../lib/domain/errors.ts';
@@ -37,6 +39,7 @@ import {
 import { type Clock, systemClock } from '../../lib/ports/clock.ts';
 import type {
   CounterResult,
+  DebtorErasureRecord,
   DeliveryWatch,
   InstanceLease,
   PageRequest,
@@ -176,6 +179,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   const watches = new Map<string, DeliveryWatch>();
   const callbacks = new Map<string, StoredCallbackEvent>();
   const schedules = new Map<string, StoredSchedule>();
+  const erasures = new Map<string, DebtorErasureRecord>();
   /**
    * The TTL of stored objects (epoch seconds), as the table's `ttl` attribute: kept beside them so
    * entities come out without it. Objects replaced whole (a contact recorded sent) start without one.
@@ -1039,6 +1043,98 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
           .sort(oldestFirst(sortKey));
       }
       const { items, nextCursor } = pageOf(sorted, limit, (e) => ({ k: sortKey(e) }));
+      return { items: items.map(copy), nextCursor };
+    },
+
+    // Debtors (payments, erasure)
+    async listContactIdentities(queueId) {
+      return contactsInOrder(queueId).map(({ position, status, phone, invoiceNumber }) => ({
+        position,
+        status,
+        phone,
+        invoiceNumber: invoiceNumber ?? null,
+      }));
+    },
+    async cancelUnsentContact(queueId, position, at, expiresAt, reason) {
+      const contact = contactAt(queueId, position);
+      const previous = waitingStatusOf(contact);
+      if (!contact || !previous) return undefined;
+      Object.assign(contact, { status: 'cancelled', updatedAt: at, cancelReason: reason });
+      delete contact.retryAt;
+      delete contact.deferred;
+      setExpiry(contact, expiresAt);
+      return previous;
+    },
+    async eraseContact(queueId, position, at, expiresAt) {
+      const contact = contactAt(queueId, position);
+      if (!contact) return { outcome: 'missing' };
+      if (contact.status === 'sending') return { outcome: 'in_flight' };
+      const previous = waitingStatusOf(contact);
+      Object.assign(contact, copy(erasedContactFields(contact, at)));
+      if (!previous) return { outcome: 'erased', cancelledFrom: null };
+      Object.assign(contact, { status: 'cancelled', cancelReason: 'erased', updatedAt: at });
+      delete contact.retryAt;
+      delete contact.deferred;
+      setExpiry(contact, expiresAt);
+      return { outcome: 'erased', cancelledFrom: previous };
+    },
+    async eraseContactEvents(queueId, position) {
+      let changed = 0;
+      for (const event of callbacks.values()) {
+        if (event.queueId !== queueId || !event.eventId.startsWith(`${queueId}:${position}:`)) continue;
+        const erased = erasedCallbackPayload(event.payload);
+        if (JSON.stringify(erased) === JSON.stringify(event.payload)) continue;
+        event.payload = copy(erased);
+        changed += 1;
+      }
+      return changed;
+    },
+    async deleteMessagesOfPhone(tenantId, phone) {
+      let deleted = 0;
+      for (const [id, message] of messages) {
+        if (message.tenantId !== tenantId || message.phone !== phone) continue;
+        messages.delete(id);
+        deleted += 1;
+      }
+      return deleted;
+    },
+    async eraseCampaignRejections(tenantId, externalId, indexes) {
+      const campaign = campaigns.get(key(tenantId, externalId));
+      if (!campaign) return false;
+      for (const index of indexes) {
+        const rejection = campaign.rejected[index];
+        if (rejection) rejection.telefone = ERASED_MARKER;
+      }
+      return true;
+    },
+    async ensureErasureSalt(tenantId, candidate) {
+      const tenant = tenants.get(tenantId);
+      if (!tenant) return undefined;
+      tenant.erasureSalt ??= candidate;
+      return tenant.erasureSalt;
+    },
+    async recordDebtorErasure(record) {
+      erasures.set(key(record.tenantId, record.at, record.id), copy(record));
+    },
+    async listDebtorErasures(tenantId, page) {
+      let after: string | undefined;
+      if (page.cursor !== undefined) {
+        const parsed = decodeCursor(page.cursor);
+        const { e } = parsed;
+        if (
+          typeof e !== 'string' ||
+          Object.keys(parsed).length !== 1 ||
+          !e.startsWith('ERASURE#') ||
+          e.length > 200
+        )
+          throw invalidCursor();
+        after = e;
+      }
+      const sortKey = (r: DebtorErasureRecord) => `ERASURE#${r.at}#${r.id}`;
+      const sorted = [...erasures.values()]
+        .filter((r) => r.tenantId === tenantId && (after === undefined || sortKey(r) < after))
+        .sort(newestFirst(sortKey));
+      const { items, nextCursor } = pageOf(sorted, page.limit, (r) => ({ e: sortKey(r) }));
       return { items: items.map(copy), nextCursor };
     },
 

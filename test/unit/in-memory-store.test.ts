@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeCallbackStoreContract } from '../integration/store-contract/callback-store-contract.ts';
 import { describeCampaignStoreContract } from '../integration/store-contract/campaign-store-contract.ts';
+import { describeDebtorStoreContract } from '../integration/store-contract/debtor-store-contract.ts';
 import { describeDeliveryWatchStoreContract } from '../integration/store-contract/delivery-watch-store-contract.ts';
 import { describeFeedbackStoreContract } from '../integration/store-contract/feedback-store-contract.ts';
 import type { MakeStore } from '../integration/store-contract/make-store.ts';
@@ -22,6 +23,7 @@ describe('createInMemoryStore', () => {
   describeDeliveryWatchStoreContract(makeStore);
   describeScheduleStoreContract(makeStore);
   describeRetentionStoreContract(makeStore);
+  describeDebtorStoreContract(makeStore);
 
   it('copies values in and out, so a caller never changes what is stored', async () => {
     // Prepare

@@ -308,6 +308,12 @@ describe('infra synth', () => {
         indexes: [],
         publishes: ['WorkQueue'],
       },
+      ...['ApiPayments', 'ApiDebtorErasure'].map((fn) => ({
+        fn,
+        actions: [...READ_WRITE, 'sqs:SendMessage'],
+        indexes: ['gsi1'],
+        publishes: ['CallbackQueue'],
+      })),
       {
         fn: 'ApiEvolutionWebhook',
         actions: [...READ_WRITE, 'sqs:SendMessage', ...SCHEDULES],

@@ -25,14 +25,15 @@ import {
 
 // The expected machines, written out again from the design so a change to the module's tables fails here.
 const EXPECTED_QUEUE: Record<QueueStatus, QueueStatus[]> = {
-  pending: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down'],
+  // Every waiting queue completes once its last contacts were cancelled one by one (paid, erased).
+  pending: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down', 'completed'],
   // Self-moves: re-entered with new fields (continuation, later opening, later re-check).
-  scheduled: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down'],
+  scheduled: ['scheduled', 'running', 'paused', 'cancelled', 'instance_down', 'completed'],
   running: ['running', 'scheduled', 'paused', 'instance_down', 'completed', 'cancelled', 'failed'],
   // Resume goes to pending only (README, Control); the pump decides from there.
-  paused: ['pending', 'cancelled'],
+  paused: ['pending', 'cancelled', 'completed'],
   // Not pausable (README, Control: pause works from pending, scheduled or running).
-  instance_down: ['instance_down', 'running', 'scheduled', 'cancelled', 'pending'],
+  instance_down: ['instance_down', 'running', 'scheduled', 'cancelled', 'pending', 'completed'],
   completed: [],
   cancelled: [],
   failed: [],
@@ -118,7 +119,13 @@ describe('queue state machine', () => {
     ]);
     expect(queueStatusesThatCanMoveTo('paused')).toEqual(['pending', 'scheduled', 'running']);
     expect(queueStatusesThatCanMoveTo('pending')).toEqual(['paused', 'instance_down']);
-    expect(queueStatusesThatCanMoveTo('completed')).toEqual(['running']);
+    expect(queueStatusesThatCanMoveTo('completed')).toEqual([
+      'pending',
+      'scheduled',
+      'running',
+      'paused',
+      'instance_down',
+    ]);
     expect(queueStatusesThatCanMoveTo('cancelled')).toEqual([
       'pending',
       'scheduled',

@@ -1,7 +1,8 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type {
   BillingContact,
   BillingQueue,
+  CancelReason,
   ContactSendResult,
   ContactStatus,
   ConversationMessage,
@@ -56,7 +57,7 @@ const messageItem = (message: ConversationMessage, expiresAt: string): Item =>
   });
 
 /** How a contact waited, from its item before a write that moved it out of pending or retry. */
-const waitingStatusOf = (before: Item | undefined): WaitingStatus | undefined => {
+export const waitingStatusOf = (before: Item | undefined): WaitingStatus | undefined => {
   if (before?.status === 'pending') return 'pending';
   if (before?.status === 'retry') return before.deferred === true ? 'deferred' : 'retry';
   return undefined;
@@ -124,6 +125,34 @@ export function sentContact(
     lastError: null,
     lastErrorAt: null,
     updatedAt: result.at,
+  };
+}
+
+/**
+ * The conditional UpdateItem that cancels a contact not sent yet (`pending` or `retry`), to expire at
+ * `expiresAt`: a contact claimed meanwhile fails the condition and is left to its pump. `reason` when
+ * it is cancelled on its own (a paid invoice, an erased debtor), none when its whole queue is.
+ */
+export function unsentContactCancellation(
+  queueId: string,
+  position: number,
+  at: string,
+  expiresAt: string,
+  reason?: CancelReason,
+): Pick<UpdateCommandInput, 'Key' | 'UpdateExpression' | 'ConditionExpression'> &
+  ReturnType<Expression['update']> {
+  const e = new Expression()
+    .set('status', 'cancelled')
+    .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
+    .set('updatedAt', at)
+    // A deferred reminder (a retry the frequency cap set) is no longer waiting either.
+    .remove('retryAt', 'deferred');
+  // Settled: it expires with the tenant's retention, as every settling write does.
+  setExpiry(e, expiresAt);
+  if (reason) e.set('cancelReason', reason);
+  return {
+    Key: keys.contact(queueId, position),
+    ...e.update(`${e.name('status')} IN (${e.value('pending')}, ${e.value('retry')})`),
   };
 }
 
@@ -369,17 +398,9 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         values: { ':pending': 'pending', ':retry': 'retry' },
       });
       const changed = await mapBounded(unsent, CANCEL_CONCURRENCY, async (item) => {
-        const position = Number(item.position);
-        const e = new Expression()
-          .set('status', 'cancelled')
-          .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
-          .set('updatedAt', at)
-          .remove('retryAt', 'deferred');
-        setExpiry(e, expiresAt);
         // Re-checked on the item: a contact claimed since the Query is left to its pump.
         const before = await updateIfMatch({
-          Key: keys.contact(queueId, position),
-          ...e.update(`${e.name('status')} IN (${e.value('pending')}, ${e.value('retry')})`),
+          ...unsentContactCancellation(queueId, Number(item.position), at, expiresAt),
           ReturnValues: 'ALL_OLD',
         });
         return waitingStatusOf(before);

@@ -16,6 +16,7 @@ import type { Store } from '../../ports/store.ts';
 import { createDynamoDbCallbackStore } from './dynamodb-callback-store.ts';
 import { createDynamoDbCampaignStore } from './dynamodb-campaign-store.ts';
 import { createDynamoDbCounterStore } from './dynamodb-counter-store.ts';
+import { createDynamoDbDebtorStore } from './dynamodb-debtor-store.ts';
 import { createDynamoDbDeliveryWatchStore } from './dynamodb-delivery-watch-store.ts';
 import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
 import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-operations.ts';
@@ -137,6 +138,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     ...createDynamoDbCallbackStore({ client, tableName, clock }),
     ...createDynamoDbRetentionStore({ client, tableName }),
     ...createDynamoDbDeliveryWatchStore({ client, tableName }),
+    ...createDynamoDbDebtorStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
 
     async createTenant(tenant: Tenant) {
       const created = await putNew({ ...keys.tenant(tenant.id), ...keys.tenantsIndex(tenant.id), ...tenant });

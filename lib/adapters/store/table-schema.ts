@@ -191,6 +191,16 @@ export const keys = {
     gsi1pk: indexPartitions.callbackEvents(tenantId),
     gsi1sk: `${occurredAt}#${eventId}`,
   }),
+  /**
+   * The audit record of one debtor erasure (LGPD), in a partition of the tenant's erasures so that
+   * listing them newest first is one Query that reads nothing else.
+   */
+  debtorErasure: (tenantId: string, at: string, erasureId: string) => ({
+    pk: `TENANT#${tenantId}#ERASURES`,
+    sk: `ERASURE#${at}#${erasureId}`,
+  }),
+  /** The partition of a tenant's erasure records (what `debtorErasure` keys). */
+  debtorErasures: (tenantId: string) => ({ pk: `TENANT#${tenantId}#ERASURES` }),
   dueIndex: (kind: DueKind, dueAt: string, id: string) => ({
     gsi2pk: indexPartitions.due(kind),
     gsi2sk: `${dueAt}#${id}`,

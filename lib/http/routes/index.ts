@@ -3,6 +3,7 @@ import type { HttpRoute, Operation } from '../route.ts';
 import { contactDetailRoute } from './contact-detail.ts';
 import { conversationHistoryRoute } from './conversation-history.ts';
 import { dashboardRoute } from './dashboard.ts';
+import { debtorErasureRoute } from './debtor-erasure.ts';
 import { docsRoute } from './docs.ts';
 import { evolutionWebhookRoute } from './evolution-webhook.ts';
 import { getCampaignRoute } from './get-campaign.ts';
@@ -14,6 +15,7 @@ import { meRoute } from './me.ts';
 import { metricsRoute } from './metrics.ts';
 import { openApiRoute } from './openapi.ts';
 import { optOutsRoute } from './optouts.ts';
+import { paymentsRoute } from './payments.ts';
 import { queueContactsRoute } from './queue-contacts.ts';
 import { queueControlRoute } from './queue-control.ts';
 import { queueStatusRoute } from './queue-status.ts';
@@ -47,6 +49,8 @@ export const ROUTES: readonly HttpRoute<Container>[] = [
   getCampaignRoute,
   conversationHistoryRoute,
   optOutsRoute,
+  paymentsRoute,
+  debtorErasureRoute,
   meRoute,
   statsRoute,
   instancesRoute,

@@ -35,9 +35,9 @@ export const listEventsRoute: HttpRoute<ListEventsDeps> = {
         tags: ['Filas'],
         summary: 'Eventos de callback e sua entrega',
         description:
-          'Os eventos (sent, delivered, read, failed, replied, queue.completed, delivery_stalled) das campanhas do ' +
-          'tenant, mais antigos ' +
-          'primeiro, com o status da entrega ao `callback_url`. O corpo de cada callback é o evento sem `delivery`, ' +
+          'Os eventos (sent, delivered, read, failed, replied, queue.completed, delivery_stalled, cancelled) das ' +
+          'campanhas do tenant, mais antigos primeiro, com o status da entrega ao `callback_url`. ' +
+          'O corpo de cada callback é o evento sem `delivery`, ' +
           'assinado no cabeçalho `X-Billing-Signature: t=<unix>,v1=<hex HMAC-SHA256(segredo, "<t>.<corpo>")>` ' +
           '(um `v1` por segredo durante uma rotação). Respostas 2xx confirmam a entrega; as demais são tentadas de novo ' +
           'com espera crescente por cerca de 24 h.',

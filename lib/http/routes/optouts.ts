@@ -1,4 +1,5 @@
 import { addOptOut, removeOptOut } from '../../app/opt-outs.ts';
+import { isErasedPhoneDigest } from '../../domain/debtor-erasure.ts';
 import type { OptOut, Page } from '../../domain/types.ts';
 import type { FeedbackStore } from '../../ports/store.ts';
 import type { AuthDeps } from '../authenticate.ts';
@@ -40,7 +41,8 @@ const searchOptOuts = async (
   let cursor = page.cursor;
   for (let read = 0; read < SEARCH_PAGES; read++) {
     const next = await c.store.listOptOuts(tenantId, { limit: 100, cursor });
-    items.push(...next.items.filter((o) => o.phone.includes(digits)));
+    // An erased debtor's digest is hex: its digits spell no phone.
+    items.push(...next.items.filter((o) => !isErasedPhoneDigest(o.phone) && o.phone.includes(digits)));
     cursor = next.nextCursor ?? undefined;
     if (!cursor || items.length >= page.limit) break;
   }
@@ -118,7 +120,7 @@ export const optOutsRoute: HttpRoute<OptOutsDeps> = {
       errors: ['INVALID_PHONE', 'OPT_OUT_NOT_FOUND'],
       openapi: { operationId: 'optout_remove', tags: TAGS, summary: 'Tira um telefone da lista de opt-out' },
       handler: async (c: OptOutsDeps, { auth, params }) => {
-        const phone = await removeOptOut(c, auth.tenant.id, params.telefone);
+        const phone = await removeOptOut(c, auth.tenant, params.telefone);
         return {
           statusCode: 200,
           body: { success: true, message: 'Telefone removido da lista de opt-out', telefone: phone },

@@ -29,6 +29,7 @@ export { CALLBACK_EVENTS, type CallbackEvent };
  * Events sent when the request names none: everything but `read`, which fires once per
  * message opened and would double the ERP's traffic for little value (design section 5), and
  * `delivery_stalled`, which is opt-in (an ERP that does not know it should not start receiving it).
+ * `cancelled` is in: it only follows the ERP's own payment notice (or an erasure it asked for).
  */
 export const DEFAULT_CALLBACK_EVENTS: CallbackEvent[] = [
   'sent',
@@ -36,6 +37,7 @@ export const DEFAULT_CALLBACK_EVENTS: CallbackEvent[] = [
   'failed',
   'replied',
   'queue.completed',
+  'cancelled',
 ];
 
 const CONTACT_FIELDS = {

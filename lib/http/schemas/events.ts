@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CALLBACK_EVENTS } from '../../domain/types.ts';
+import { CALLBACK_EVENTS, CANCEL_REASONS } from '../../domain/types.ts';
 import { counter, cursorSchema, isoInstant, limitSchema } from './common.ts';
 
 /** The events resource: the callback events of the tenant's campaigns, with their delivery. */
@@ -33,6 +33,10 @@ export const billingEventSchema = z
     message_id: z.string().nullable().openapi({ description: 'Id da mensagem no gateway.' }),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     reply: z.object({ text: z.string(), intent: z.string() }).nullable(),
+    cancel_reason: z.enum(CANCEL_REASONS).optional().openapi({
+      description:
+        'Só em `cancelled`: `paid` (a fatura foi paga, POST /payments) ou `erased` (os dados do devedor foram apagados, LGPD).',
+    }),
     delivery: z.object({
       status: z.enum(CALLBACK_DELIVERY_STATUSES).openapi({
         description:

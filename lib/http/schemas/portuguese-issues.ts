@@ -66,7 +66,11 @@ const messageOf = (issue: Issue): { path: PropertyKey[]; message: string } => {
     case 'invalid_union': {
       // Report the branch that says most: "bad URL" beats "not the empty string" or "not a number".
       const nested = issue.errors.flat();
-      const telling = nested.find((n) => n.code !== 'invalid_type' && n.code !== 'invalid_value');
+      // Else the branch whose shape matched (an object or a list) and failed inside it: its issue
+      // names a field (`0.numero_fatura`), where the others only say the whole value has a wrong type.
+      const telling =
+        nested.find((n) => n.code !== 'invalid_type' && n.code !== 'invalid_value') ??
+        nested.find((n) => n.path.length > 0);
       if (telling) {
         const inner = messageOf(telling);
         return { path: [...issue.path, ...inner.path], message: inner.message };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONTACT_STATUSES, QUEUE_STATUSES, TEMPLATE_TYPES } from '../../domain/types.ts';
+import { CANCEL_REASONS, CONTACT_STATUSES, QUEUE_STATUSES, TEMPLATE_TYPES } from '../../domain/types.ts';
 import { counter, cursorSchema, isoInstant, limitSchema } from './common.ts';
 
 /** The queues resource: a campaign's queue, its status, its contacts and its control actions. */
@@ -160,6 +160,22 @@ export const queueContactSchema = z
       description:
         'Adiado pelo limite de frequência por devedor (status `retry`): quando o lembrete pode sair.',
     }),
+    numero_fatura: z.string().nullable().openapi({ description: 'A fatura do lembrete, como enviada.' }),
+    cancel_reason: z
+      .enum(CANCEL_REASONS)
+      .nullable()
+      .openapi({
+        description:
+          'Por que este contato foi cancelado sozinho: `paid` (fatura paga, POST /payments) ou `erased` ' +
+          '(dados apagados, LGPD); null quando não foi, ou foi com a fila inteira.',
+      }),
+    erased_at: isoInstant()
+      .nullable()
+      .openapi({
+        description:
+          'Quando os dados pessoais do devedor foram apagados (LGPD): nome, telefone, variáveis e texto ' +
+          'passam a `[apagado LGPD]`.',
+      }),
   })
   .openapi('QueueContact');
 

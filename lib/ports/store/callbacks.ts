@@ -1,4 +1,4 @@
-import type { CallbackEvent, Page } from '../../domain/types.ts';
+import type { CallbackEvent, CancelReason, Page } from '../../domain/types.ts';
 
 /** Callbacks to the ERP: events and the state of their delivery. */
 export interface CallbackStore {
@@ -60,6 +60,8 @@ export interface CallbackPayload {
   message_id: string | null;
   error: { code: string; message: string } | null;
   reply: { text: string; intent: string } | null;
+  /** Only on `cancelled`: why the contact was cancelled (its invoice was `paid`, or its debtor `erased`). */
+  cancel_reason?: CancelReason;
 }
 
 /** One event for the ERP and the state of its delivery. */

@@ -1,0 +1,262 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ERASED_MARKER, erasedContactFields } from '../../domain/debtor-erasure.ts';
+import type { BillingContact, ContactStatus } from '../../domain/types.ts';
+import type {
+  CallbackPayload,
+  ContactErasure,
+  ContactIdentity,
+  DebtorErasureRecord,
+  DebtorStore,
+} from '../../ports/store.ts';
+import {
+  decodeCursor,
+  Expression,
+  encodeCursor,
+  invalidCursor,
+  mapBounded,
+  tableOperations,
+  toEntity,
+} from './dynamodb-operations.ts';
+import { unsentContactCancellation, waitingStatusOf } from './dynamodb-sending-store.ts';
+import {
+  contactsIndexSortKey,
+  GSI1,
+  indexPartitions,
+  keys,
+  PK,
+  SK,
+  TTL_ATTRIBUTE,
+  ttlSeconds,
+} from './table-schema.ts';
+
+export interface DynamoDbDebtorStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** First backoff before re-sending a batch's unprocessed deletes (doubles each try); default 50 ms. */
+  batchRetryDelayMs?: number;
+}
+
+/** Conditional writes in flight at once when erasing a contact's callback events. */
+const WRITE_CONCURRENCY = 10;
+/** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
+const MAX_POSITION = 9_999;
+/**
+ * Rounds of read-then-write on one contact: each lost round means its status changed in between (a
+ * claim, a send, a receipt), which a contact does a few times in its life, not forever.
+ */
+const MAX_ERASE_ROUNDS = 5;
+
+/** A callback payload with the debtor's phone, name and free texts (reply, error) replaced by the marker. */
+export const erasedCallbackPayload = (payload: CallbackPayload): CallbackPayload => ({
+  ...payload,
+  contact: payload.contact
+    ? { ...payload.contact, telefone: ERASED_MARKER, nome_cliente: ERASED_MARKER }
+    : null,
+  // A gateway's refusal can quote the number; a reply is the debtor's own words.
+  error: payload.error ? { ...payload.error, message: ERASED_MARKER } : null,
+  reply: payload.reply ? { ...payload.reply, text: ERASED_MARKER } : null,
+});
+
+/** An erasure listing cursor `{ e }`: the last returned sort key (`ERASURE#<at>#<id>`). */
+const decodeErasureCursor = (cursor: string): string => {
+  const parsed = decodeCursor(cursor);
+  const { e } = parsed;
+  if (
+    typeof e !== 'string' ||
+    Object.keys(parsed).length !== 1 ||
+    !e.startsWith('ERASURE#') ||
+    e.length > 200
+  )
+    throw invalidCursor();
+  return e;
+};
+
+/**
+ * One debtor across a tenant's queues on the single table (docs/data-model.md, Debtors): matching
+ * reads a queue's contacts from the base table (strongly consistent), and every change is one
+ * conditional single-item write, so a pump racing the change either wins its claim or finds it done.
+ */
+export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): DebtorStore {
+  const { get, put, updateIfMatch, queryAll, queryUpTo, batchWrite } = tableOperations(
+    options.client,
+    options.tableName,
+    options,
+  );
+
+  /** One round of erasing a contact: a write conditional on the status the read saw. */
+  const eraseOnce = async (
+    queueId: string,
+    position: number,
+    at: string,
+    expiresAt: string,
+  ): Promise<ContactErasure | 'changed'> => {
+    const item = await get(keys.contact(queueId, position));
+    if (!item) return { outcome: 'missing' };
+    const status = item.status as ContactStatus;
+    if (status === 'sending') return { outcome: 'in_flight' };
+    const e = new Expression();
+    for (const [field, value] of Object.entries(erasedContactFields(toEntity<BillingContact>(item), at)))
+      e.set(field, value);
+    const waited = waitingStatusOf(item);
+    if (waited) {
+      e.set('status', 'cancelled')
+        .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
+        .set('cancelReason', 'erased')
+        .set('updatedAt', at)
+        .set(TTL_ATTRIBUTE, ttlSeconds(expiresAt))
+        .remove('retryAt', 'deferred');
+    }
+    const written = await updateIfMatch({
+      Key: keys.contact(queueId, position),
+      ...e.update(`${e.name('status')} = ${e.value(status)}`),
+      ReturnValues: 'NONE',
+    });
+    if (!written) return 'changed';
+    return { outcome: 'erased', cancelledFrom: waited ?? null };
+  };
+
+  return {
+    async listContactIdentities(queueId) {
+      // The sort key range (not begins_with) keeps the queue item and its callback events out.
+      const items = await queryAll({
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ProjectionExpression: '#position, #status, #phone, #invoiceNumber',
+        ExpressionAttributeNames: {
+          '#pk': PK,
+          '#sk': SK,
+          '#position': 'position',
+          '#status': 'status',
+          '#phone': 'phone',
+          '#invoiceNumber': 'invoiceNumber',
+        },
+        ExpressionAttributeValues: {
+          ':pk': keys.queue(queueId).pk,
+          ':from': keys.contact(queueId, 0).sk,
+          ':to': keys.contact(queueId, MAX_POSITION).sk,
+        },
+        ConsistentRead: true,
+      });
+      return items.map(
+        (item): ContactIdentity => ({
+          position: Number(item.position),
+          status: item.status as ContactStatus,
+          phone: String(item.phone),
+          invoiceNumber: typeof item.invoiceNumber === 'string' ? item.invoiceNumber : null,
+        }),
+      );
+    },
+
+    async cancelUnsentContact(queueId, position, at, expiresAt, reason) {
+      // ALL_OLD: how it waited tells the caller which counters it leaves (retry, deferred).
+      const before = await updateIfMatch({
+        ...unsentContactCancellation(queueId, position, at, expiresAt, reason),
+        ReturnValues: 'ALL_OLD',
+      });
+      return waitingStatusOf(before);
+    },
+
+    async eraseContact(queueId, position, at, expiresAt) {
+      for (let round = 0; round < MAX_ERASE_ROUNDS; round++) {
+        const result = await eraseOnce(queueId, position, at, expiresAt);
+        if (result !== 'changed') return result;
+      }
+      throw new Error(`eraseContact: contact ${queueId}/${position} kept changing status`);
+    },
+
+    async eraseContactEvents(queueId, position) {
+      // A contact's event ids start with `<queueId>:<position>:` (the `:` keeps position 1 from 10).
+      const items = await queryAll({
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: {
+          ':pk': keys.queue(queueId).pk,
+          ':prefix': keys.callback(queueId, `${queueId}:${position}:`).sk,
+        },
+        ConsistentRead: true,
+      });
+      const changed = await mapBounded(items, WRITE_CONCURRENCY, async (item) => {
+        const payload = item.payload as CallbackPayload;
+        const erased = erasedCallbackPayload(payload);
+        if (JSON.stringify(erased) === JSON.stringify(payload)) return false;
+        // Only the payload: a delivery attempt in flight records its result on `delivery` as usual.
+        const e = new Expression().set('payload', erased);
+        const out = await updateIfMatch({
+          Key: { [PK]: item[PK], [SK]: item[SK] },
+          ...e.update(`attribute_exists(${e.name(PK)})`),
+          ReturnValues: 'NONE',
+        });
+        return out !== undefined;
+      });
+      return changed.filter(Boolean).length;
+    },
+
+    async deleteMessagesOfPhone(tenantId, phone) {
+      // The history index lists the phone's messages whatever their key (pre-upgrade ones included).
+      const items = await queryAll({
+        IndexName: GSI1.name,
+        KeyConditionExpression: '#gpk = :gpk',
+        ProjectionExpression: '#pk, #sk',
+        ExpressionAttributeNames: { '#gpk': GSI1.pk, '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: { ':gpk': indexPartitions.messages(tenantId, phone) },
+      });
+      const unique = new Map(items.map((item) => [`${item[PK]}\u0000${item[SK]}`, item]));
+      await batchWrite(
+        [...unique.values()].map((item) => ({ DeleteRequest: { Key: { [PK]: item[PK], [SK]: item[SK] } } })),
+      );
+      return unique.size;
+    },
+
+    async eraseCampaignRejections(tenantId, externalId, indexes) {
+      const unique = [...new Set(indexes)].filter((i) => Number.isInteger(i) && i >= 0);
+      if (unique.length === 0) return (await get(keys.campaign(tenantId, externalId))) !== undefined;
+      // List elements by index: the Expression helper names attributes, not document paths.
+      const out = await updateIfMatch({
+        Key: keys.campaign(tenantId, externalId),
+        UpdateExpression: `SET ${unique.map((i) => `#rejected[${i}].#telefone = :marker`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK, '#rejected': 'rejected', '#telefone': 'telefone' },
+        ExpressionAttributeValues: { ':marker': ERASED_MARKER },
+        ReturnValues: 'NONE',
+      });
+      return out !== undefined;
+    },
+
+    async ensureErasureSalt(tenantId, candidate) {
+      const e = new Expression();
+      const salt = e.name('erasureSalt');
+      e.setRaw('erasureSalt', `if_not_exists(${salt}, ${e.value(candidate)})`);
+      const out = await updateIfMatch({
+        Key: keys.tenant(tenantId),
+        ...e.update(`attribute_exists(${e.name(PK)})`),
+        ReturnValues: 'ALL_NEW',
+      });
+      return out === undefined ? undefined : String(out.erasureSalt);
+    },
+
+    async recordDebtorErasure(record) {
+      await put({ ...keys.debtorErasure(record.tenantId, record.at, record.id), ...record });
+    },
+
+    async listDebtorErasures(tenantId, page) {
+      const after = page.cursor === undefined ? undefined : decodeErasureCursor(page.cursor);
+      const { pk } = keys.debtorErasures(tenantId);
+      // Newest first; one more than a page tells whether a next one exists.
+      const items = await queryUpTo(
+        {
+          KeyConditionExpression: after === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :after',
+          ExpressionAttributeNames: { '#pk': PK, ...(after === undefined ? {} : { '#sk': SK }) },
+          ExpressionAttributeValues: { ':pk': pk, ...(after === undefined ? {} : { ':after': after }) },
+          ScanIndexForward: false,
+          ConsistentRead: true,
+        },
+        page.limit + 1,
+      );
+      const shown = items.slice(0, page.limit);
+      const last = shown.at(-1);
+      return {
+        items: shown.map((item) => toEntity<DebtorErasureRecord>(item)),
+        nextCursor: items.length > page.limit && last ? encodeCursor({ e: String(last[SK]) }) : null,
+      };
+    },
+  };
+}

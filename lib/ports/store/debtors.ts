@@ -1,0 +1,85 @@
+import type { DebtorErasureCounts } from '../../domain/debtor-erasure.ts';
+import type { BillingContact, CancelReason, Page } from '../../domain/types.ts';
+import type { WaitingStatus } from './sending.ts';
+
+/**
+ * One debtor across a tenant's queues: the reminders of a paid invoice (cancelled one by one) and
+ * the LGPD erasure of a person's data. No index finds a debtor (one would cost every accepted contact
+ * a write): the use cases walk the tenant's queues and match each queue's contacts.
+ */
+export interface DebtorStore {
+  /**
+   * Every contact of a queue as matching a debtor needs it, in batch order, from a strongly
+   * consistent read of the base table (the whole queue partition is read: filters save no reads).
+   */
+  listContactIdentities(queueId: string): Promise<ContactIdentity[]>;
+  /**
+   * A contact not sent yet (`pending`, or `retry`) becomes `cancelled` with `reason`, to expire at
+   * `expiresAt` (settled: the tenant's retention runs), in one conditional write; how it waited
+   * (`deferred`: a retry the frequency cap set), or undefined when it did not (claimed, sent,
+   * gone...): a claimed send is never undone.
+   */
+  cancelUnsentContact(
+    queueId: string,
+    position: number,
+    at: string,
+    expiresAt: string,
+    reason: CancelReason,
+  ): Promise<WaitingStatus | undefined>;
+  /**
+   * Replaces the contact's personal data with the marker (`erasedContactFields`); one not sent yet is
+   * cancelled (reason `erased`, expiring at `expiresAt`) in the same write, a settled one keeps its
+   * expiry. A contact in `sending` is left to its pump (`in_flight`): the send may be under way, and
+   * its record would write the data back.
+   */
+  eraseContact(queueId: string, position: number, at: string, expiresAt: string): Promise<ContactErasure>;
+  /**
+   * Replaces the phone, name, reply text and error text in the callback events of one contact with
+   * the marker (their delivery state stays); how many events it changed.
+   */
+  eraseContactEvents(queueId: string, position: number): Promise<number>;
+  /** Deletes the conversation messages of (tenant, phone), sent and received; how many. */
+  deleteMessagesOfPhone(tenantId: string, phone: string): Promise<number>;
+  /**
+   * Replaces the phone of the refused contacts at `indexes` of a stored campaign answer (`rejected`)
+   * with the marker; false when the campaign is gone.
+   */
+  eraseCampaignRejections(tenantId: string, externalId: string, indexes: readonly number[]): Promise<boolean>;
+  /**
+   * The tenant's erasure salt, set to `candidate` if it has none yet (the first one stays, so
+   * concurrent erasures agree); undefined when the tenant does not exist.
+   */
+  ensureErasureSalt(tenantId: string, candidate: string): Promise<string | undefined>;
+  /** Keeps the audit record of an erasure (no personal data in it). */
+  recordDebtorErasure(record: DebtorErasureRecord): Promise<void>;
+  /** A tenant's erasure records, newest first. */
+  listDebtorErasures(
+    tenantId: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<DebtorErasureRecord>>;
+}
+
+/** What matching a debtor needs of a contact: where it is, how far it got, whose and which invoice. */
+export type ContactIdentity = Pick<BillingContact, 'position' | 'status' | 'phone' | 'invoiceNumber'>;
+
+export type ContactErasure =
+  /** Erased; `cancelledFrom`: it had not been sent (how it waited) and is now cancelled. */
+  | { outcome: 'erased'; cancelledFrom: WaitingStatus | null }
+  /** Claimed by a pump (`sending`): left as it is, erase again once it settled. */
+  | { outcome: 'in_flight' }
+  /** No such contact. */
+  | { outcome: 'missing' };
+
+/** The audit record of one erasure: who asked, when, what changed; of the person only a digest. */
+export interface DebtorErasureRecord {
+  id: string;
+  tenantId: string;
+  at: string;
+  /** `api_key:<key id>` or `cli`. */
+  requestedBy: string;
+  /** `erasedPhoneDigest(tenant's salt, phone)`: tells a later request for the same phone, not the phone. */
+  phoneDigest: string;
+  counts: DebtorErasureCounts;
+  /** Contacts a pump was sending during the erasure, left as they were (erase again). */
+  inFlight: number;
+}

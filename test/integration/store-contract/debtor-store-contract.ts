@@ -1,0 +1,426 @@
+import { describe, expect, it } from 'vitest';
+import { GSI1, keys, TTL_ATTRIBUTE } from '../../../lib/adapters/store/table-schema.ts';
+import { ERASED_MARKER } from '../../../lib/domain/debtor-erasure.ts';
+import { DomainError } from '../../../lib/domain/errors.ts';
+import type { BillingContact, Campaign, ConversationMessage } from '../../../lib/domain/types.ts';
+import type { Clock } from '../../../lib/ports/clock.ts';
+import type { DebtorErasureRecord, StoredCallbackEvent } from '../../../lib/ports/store.ts';
+import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';
+import type { MakeStore } from './make-store.ts';
+import { tenant } from './tenant-store-contract.ts';
+
+const T0 = '2025-01-10T12:00:00.000Z';
+const AT = '2025-01-10T13:00:00.000Z';
+/** When what the tests settle expires: far enough that nothing here expires. */
+const EXPIRES = '2025-04-10T13:00:00.000Z';
+const clock: Clock = { now: () => new Date(AT) };
+
+const contact = (position: number, overrides: Partial<BillingContact> = {}): BillingContact =>
+  acmeContact(position, {
+    invoiceNumber: `NF-${position}`,
+    variables: { nome_cliente: `Cliente ${position}`, valor: 'R$ 10,00' },
+    renderedMessage: `Olá Cliente ${position}, sua fatura NF-${position} venceu`,
+    createdAt: T0,
+    ...overrides,
+  });
+
+const event = (position: number | null, overrides: Partial<StoredCallbackEvent['payload']> = {}) => {
+  const eventId = position === null ? 'queue-1:queue.completed' : `queue-1:${position}:sent`;
+  const stored: StoredCallbackEvent = {
+    eventId,
+    tenantId: 'acme',
+    queueId: 'queue-1',
+    event: position === null ? 'queue.completed' : 'sent',
+    occurredAt: T0,
+    callbackUrl: 'https://erp.example.com/hook',
+    apiKeyId: 'key-1',
+    payload: {
+      event_id: eventId,
+      event: position === null ? 'queue.completed' : 'sent',
+      occurred_at: T0,
+      external_id: 'fatura-67890',
+      billing_campaign_id: 'camp-1',
+      queue_id: 'queue-1',
+      contact:
+        position === null
+          ? null
+          : {
+              telefone: `+55119${String(position).padStart(8, '0')}`,
+              nome_cliente: 'Ana',
+              numero_fatura: 'NF-1',
+            },
+      message_id: null,
+      error: null,
+      reply: null,
+      ...overrides,
+    },
+    delivery: {
+      status: 'delivered',
+      attempts: 1,
+      nextAttemptAt: null,
+      lastAttemptAt: T0,
+      lastError: null,
+      deliveredAt: T0,
+    },
+    createdAt: T0,
+  };
+  return stored;
+};
+
+const message = (
+  id: string,
+  phone: string,
+  overrides: Partial<ConversationMessage> = {},
+): ConversationMessage => ({
+  id,
+  tenantId: 'acme',
+  phone,
+  instanceId: 'inst-1',
+  direction: 'outbound',
+  text: 'Olá Ana',
+  at: T0,
+  queueId: 'queue-1',
+  contactPosition: 0,
+  campaignId: 'camp-1',
+  externalId: 'fatura-67890',
+  templateType: 'overdue',
+  ...overrides,
+});
+
+const campaign = (rejected: Campaign['rejected']): Campaign => ({
+  id: 'camp-1',
+  tenantId: 'acme',
+  externalId: 'fatura-67890',
+  templateType: 'overdue',
+  queueId: 'queue-1',
+  requestHash: 'h',
+  apiKeyId: 'key-1',
+  callbackUrl: null,
+  callbackEvents: [],
+  metadata: {},
+  state: 'created',
+  leaseUntil: T0,
+  owner: 'request-1',
+  plan: { seed: 1, uses: {} },
+  quotaReserved: true,
+  accepted: 1,
+  rejected,
+  estimatedDurationMinutes: 1,
+  scheduledStart: null,
+  createdAt: T0,
+});
+
+const erasure = (id: string, at: string, tenantId = 'acme'): DebtorErasureRecord => ({
+  id,
+  tenantId,
+  at,
+  requestedBy: 'cli',
+  phoneDigest: `lgpd:${id}`,
+  counts: {
+    contacts: 1,
+    contactsCancelled: 0,
+    messages: 2,
+    callbackEvents: 0,
+    optOuts: 0,
+    campaignRejections: 0,
+  },
+  inFlight: 0,
+});
+
+/** The DebtorStore behaviour every Store implementation shows (run against dynalite and the in-memory store). */
+export function describeDebtorStoreContract(makeStore: MakeStore): void {
+  const seeded = async (contacts: BillingContact[]) => {
+    const fresh = await makeStore({ clock });
+    await fresh.store.createQueue(acmeQueue({ totalContacts: contacts.length, createdAt: T0 }));
+    await fresh.store.putContacts(contacts);
+    return fresh;
+  };
+
+  describe('DebtorStore contract', () => {
+    describe('listContactIdentities', () => {
+      it("lists every contact's position, status, phone and invoice in batch order, and nothing else of the queue", async () => {
+        // Prepare
+        const { store } = await seeded([
+          contact(1, { status: 'sent' }),
+          contact(0),
+          contact(2, { invoiceNumber: null }),
+        ]);
+        await store.putCallbackEvent(event(0), EXPIRES);
+
+        // Act
+        const identities = await store.listContactIdentities('queue-1');
+
+        // Assess
+        expect(identities).toEqual([
+          { position: 0, status: 'pending', phone: '+5511900000000', invoiceNumber: 'NF-0' },
+          { position: 1, status: 'sent', phone: '+5511900000001', invoiceNumber: 'NF-1' },
+          { position: 2, status: 'pending', phone: '+5511900000002', invoiceNumber: null },
+        ]);
+        expect(await store.listContactIdentities('queue-none')).toEqual([]);
+      });
+    });
+
+    describe('cancelUnsentContact', () => {
+      it('cancels a pending, retrying or deferred contact with its reason and says how it waited', async () => {
+        // Prepare: contact 2 was held back by the frequency cap.
+        const { store, tableItem } = await seeded([
+          contact(0),
+          contact(1, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z', attempts: 1 }),
+          contact(2),
+        ]);
+        await store.deferContact('queue-1', 2, '2025-01-11T12:00:00.000Z', T0);
+
+        // Act
+        const fromPending = await store.cancelUnsentContact('queue-1', 0, AT, EXPIRES, 'paid');
+        const fromRetry = await store.cancelUnsentContact('queue-1', 1, AT, EXPIRES, 'paid');
+        const fromDeferred = await store.cancelUnsentContact('queue-1', 2, AT, EXPIRES, 'paid');
+        const again = await store.cancelUnsentContact('queue-1', 0, AT, EXPIRES, 'paid');
+
+        // Assess
+        expect([fromPending, fromRetry, fromDeferred, again]).toEqual([
+          'pending',
+          'retry',
+          'deferred',
+          undefined,
+        ]);
+        const deferred = await store.getContact('queue-1', 2);
+        expect(deferred).toMatchObject({ status: 'cancelled', cancelReason: 'paid' });
+        expect(deferred?.deferred ?? false).toBe(false);
+        const retried = await store.getContact('queue-1', 1);
+        expect(retried).toMatchObject({
+          status: 'cancelled',
+          cancelReason: 'paid',
+          updatedAt: AT,
+          attempts: 1,
+        });
+        expect(retried?.retryAt ?? null).toBeNull();
+        if (tableItem) {
+          const item = await tableItem(keys.contact('queue-1', 1));
+          expect(item?.[GSI1.sk]).toBe('cancelled#0001');
+          // Settled: it expires with the retention it was given.
+          expect(item?.[TTL_ATTRIBUTE]).toBe(Math.ceil(new Date(EXPIRES).getTime() / 1000));
+        }
+      });
+
+      it('never undoes a claimed or sent contact, nor invents a missing one', async () => {
+        // Prepare
+        const { store } = await seeded([contact(0, { status: 'sending' }), contact(1, { status: 'sent' })]);
+
+        // Act
+        const results = await Promise.all([
+          store.cancelUnsentContact('queue-1', 0, AT, EXPIRES, 'paid'),
+          store.cancelUnsentContact('queue-1', 1, AT, EXPIRES, 'paid'),
+          store.cancelUnsentContact('queue-1', 7, AT, EXPIRES, 'paid'),
+        ]);
+
+        // Assess
+        expect(results).toEqual([undefined, undefined, undefined]);
+        expect((await store.getContact('queue-1', 0))?.status).toBe('sending');
+        expect((await store.getContact('queue-1', 1))?.status).toBe('sent');
+        expect(await store.getContact('queue-1', 7)).toBeUndefined();
+      });
+    });
+
+    describe('eraseContact', () => {
+      it('replaces the personal data of a sent contact with the marker and keeps its status and times', async () => {
+        // Prepare
+        const { store } = await seeded([
+          contact(0, {
+            status: 'sent',
+            attempts: 1,
+            sentAt: T0,
+            providerMessageId: '3EB0AA',
+            remoteJid: '5511900000000@s.whatsapp.net',
+            lastError: 'rejected: 5511900000000',
+          }),
+        ]);
+
+        // Act
+        const result = await store.eraseContact('queue-1', 0, AT, EXPIRES);
+
+        // Assess
+        expect(result).toEqual({ outcome: 'erased', cancelledFrom: null });
+        expect(await store.getContact('queue-1', 0)).toMatchObject({
+          status: 'sent',
+          sentAt: T0,
+          attempts: 1,
+          providerMessageId: '3EB0AA',
+          invoiceNumber: 'NF-0',
+          name: ERASED_MARKER,
+          phone: ERASED_MARKER,
+          variables: { nome_cliente: ERASED_MARKER, valor: ERASED_MARKER },
+          renderedMessage: ERASED_MARKER,
+          remoteJid: null,
+          lastError: ERASED_MARKER,
+          erasedAt: AT,
+        });
+      });
+
+      it('cancels an unsent contact as erased in the same write, and leaves a claimed one to its pump', async () => {
+        // Prepare
+        const { store, tableItem } = await seeded([
+          contact(0, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z', attempts: 1 }),
+          contact(1, { status: 'sending', attempts: 1 }),
+        ]);
+
+        // Act
+        const retrying = await store.eraseContact('queue-1', 0, AT, EXPIRES);
+        const claimed = await store.eraseContact('queue-1', 1, AT, EXPIRES);
+        const missing = await store.eraseContact('queue-1', 9, AT, EXPIRES);
+
+        // Assess
+        expect([retrying, claimed, missing]).toEqual([
+          { outcome: 'erased', cancelledFrom: 'retry' },
+          { outcome: 'in_flight' },
+          { outcome: 'missing' },
+        ]);
+        const erased = await store.getContact('queue-1', 0);
+        expect(erased).toMatchObject({ status: 'cancelled', cancelReason: 'erased', phone: ERASED_MARKER });
+        expect(erased?.retryAt ?? null).toBeNull();
+        expect(await store.getContact('queue-1', 1)).toMatchObject({
+          status: 'sending',
+          phone: '+5511900000001',
+        });
+        if (tableItem) {
+          expect((await tableItem(keys.contact('queue-1', 0)))?.[GSI1.sk]).toBe('cancelled#0000');
+        }
+      });
+    });
+
+    describe('eraseContactEvents', () => {
+      it("replaces phone, name, reply and error texts in one contact's events only, once", async () => {
+        // Prepare
+        const { store } = await seeded([contact(1), contact(10)]);
+        await store.putCallbackEvent(
+          event(1, { reply: { text: 'Já paguei, Ana', intent: 'paid_claim' } }),
+          EXPIRES,
+        );
+        await store.putCallbackEvent(
+          {
+            ...event(1),
+            eventId: 'queue-1:1:failed',
+            payload: {
+              ...event(1).payload,
+              event_id: 'queue-1:1:failed',
+              error: { code: 'X', message: 'nº 5511' },
+            },
+          },
+          EXPIRES,
+        );
+        await store.putCallbackEvent(event(10), EXPIRES);
+        await store.putCallbackEvent(event(null), EXPIRES);
+
+        // Act
+        const first = await store.eraseContactEvents('queue-1', 1);
+        const second = await store.eraseContactEvents('queue-1', 1);
+
+        // Assess
+        expect([first, second]).toEqual([2, 0]);
+        const sent = await store.getCallbackEvent('queue-1', 'queue-1:1:sent');
+        expect(sent?.payload).toMatchObject({
+          contact: { telefone: ERASED_MARKER, nome_cliente: ERASED_MARKER, numero_fatura: 'NF-1' },
+          reply: { text: ERASED_MARKER, intent: 'paid_claim' },
+        });
+        expect(sent?.delivery.status).toBe('delivered');
+        expect((await store.getCallbackEvent('queue-1', 'queue-1:1:failed'))?.payload.error).toEqual({
+          code: 'X',
+          message: ERASED_MARKER,
+        });
+        expect(
+          (await store.getCallbackEvent('queue-1', 'queue-1:10:sent'))?.payload.contact?.nome_cliente,
+        ).toBe('Ana');
+      });
+    });
+
+    describe('deleteMessagesOfPhone', () => {
+      it("deletes a phone's messages on every instance of the tenant, and no one else's", async () => {
+        // Prepare
+        const { store } = await makeStore({ clock });
+        await store.recordMessage(message('m1', '+5511911110000'), EXPIRES);
+        await store.recordMessage(
+          message('m2', '+5511911110000', { instanceId: 'inst-2', direction: 'inbound' }),
+          EXPIRES,
+        );
+        await store.recordMessage(message('m3', '+5511922220000'), EXPIRES);
+        await store.recordMessage(message('m4', '+5511911110000', { tenantId: 'other' }), EXPIRES);
+
+        // Act
+        const deleted = await store.deleteMessagesOfPhone('acme', '+5511911110000');
+
+        // Assess
+        expect(deleted).toBe(2);
+        expect(await store.listMessages('acme', '+5511911110000', 10)).toEqual([]);
+        expect(await store.getMessage('acme', 'inst-1', 'm1')).toBeUndefined();
+        expect((await store.listMessages('acme', '+5511922220000', 10)).map((m) => m.id)).toEqual(['m3']);
+        expect((await store.listMessages('other', '+5511911110000', 10)).map((m) => m.id)).toEqual(['m4']);
+        expect(await store.deleteMessagesOfPhone('acme', '+5511911110000')).toBe(0);
+      });
+    });
+
+    describe('eraseCampaignRejections', () => {
+      it('replaces the phone of the refused contacts named by index in a stored answer', async () => {
+        // Prepare
+        const { store } = await makeStore({ clock });
+        const rejection = (index: number, telefone: string) => ({
+          index,
+          telefone,
+          code: 'OPTED_OUT',
+          message: 'Este telefone pediu para não receber mensagens',
+        });
+        await store.createCampaign(campaign([rejection(1, '11 91111-0000'), rejection(4, '11 92222-0000')]));
+
+        // Act
+        const erased = await store.eraseCampaignRejections('acme', 'fatura-67890', [0]);
+        const gone = await store.eraseCampaignRejections('acme', 'fatura-none', [0]);
+
+        // Assess
+        expect([erased, gone]).toEqual([true, false]);
+        expect((await store.getCampaign('acme', 'fatura-67890'))?.rejected).toEqual([
+          rejection(1, ERASED_MARKER),
+          rejection(4, '11 92222-0000'),
+        ]);
+      });
+    });
+
+    describe('ensureErasureSalt', () => {
+      it("keeps the tenant's first salt, and has none for a missing tenant", async () => {
+        // Prepare
+        const { store } = await makeStore({ clock });
+        await store.createTenant(tenant('acme'));
+
+        // Act
+        const first = await store.ensureErasureSalt('acme', 'salt-1');
+        const second = await store.ensureErasureSalt('acme', 'salt-2');
+        const missing = await store.ensureErasureSalt('nobody', 'salt-3');
+
+        // Assess
+        expect([first, second, missing]).toEqual(['salt-1', 'salt-1', undefined]);
+        expect((await store.getTenant('acme'))?.erasureSalt).toBe('salt-1');
+        expect(await store.getTenant('nobody')).toBeUndefined();
+      });
+    });
+
+    describe('debtor erasure records', () => {
+      it("lists a tenant's records newest first, page by page, and refuses a cursor that is not one of ours", async () => {
+        // Prepare
+        const { store } = await makeStore({ clock });
+        await store.recordDebtorErasure(erasure('e1', '2025-01-10T10:00:00.000Z'));
+        await store.recordDebtorErasure(erasure('e3', '2025-01-10T12:00:00.000Z'));
+        await store.recordDebtorErasure(erasure('e2', '2025-01-10T11:00:00.000Z'));
+        await store.recordDebtorErasure(erasure('x1', '2025-01-10T11:30:00.000Z', 'other'));
+
+        // Act
+        const first = await store.listDebtorErasures('acme', { limit: 2 });
+        const rest = await store.listDebtorErasures('acme', { limit: 2, cursor: first.nextCursor ?? '' });
+
+        // Assess
+        expect(first.items.map((r) => r.id)).toEqual(['e3', 'e2']);
+        expect(first.items[0]).toEqual(erasure('e3', '2025-01-10T12:00:00.000Z'));
+        expect(rest).toEqual({ items: [erasure('e1', '2025-01-10T10:00:00.000Z')], nextCursor: null });
+        await expect(store.listDebtorErasures('acme', { limit: 2, cursor: 'bm9wZQ' })).rejects.toBeInstanceOf(
+          DomainError,
+        );
+      });
+    });
+  });
+}

@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import { eraseDebtor } from '../../lib/app/erase-debtor.ts';
+import { optedOutPhonesOf, removeOptOut } from '../../lib/app/opt-outs.ts';
+import { SendableContacts } from '../../lib/app/sendable-contacts.ts';
+import { ERASED_MARKER, erasedPhoneDigest, isErasedPhoneDigest } from '../../lib/domain/debtor-erasure.ts';
+import type { ConversationMessage } from '../../lib/domain/types.ts';
+import { type DebtorDeps, debtorDeps, seedQueue } from '../support/debtor-world.ts';
+import { refusalOf, tenantWith } from '../support/use-case-deps.ts';
+
+/** Tenant acme as the debtor world stores it. */
+const ACME = tenantWith();
+
+const ANA = '+5511988880001';
+const BIA = '+5511988880002';
+/** Messages expire long after the test. */
+const FAR = '2027-01-01T00:00:00.000Z';
+
+const message = (id: string, overrides: Partial<ConversationMessage> = {}): ConversationMessage => ({
+  id,
+  tenantId: 'acme',
+  phone: ANA,
+  instanceId: 'inst-1',
+  direction: 'outbound',
+  text: 'Olá Ana, a fatura NF-1 venceu',
+  at: '2026-03-02T12:30:00.000Z',
+  queueId: 'qsent',
+  contactPosition: 0,
+  campaignId: 'camp-qsent',
+  externalId: 'ext-qsent',
+  templateType: 'overdue',
+  ...overrides,
+});
+
+/** Ana in two queues (sent in a finished one, pending in a waiting one), her messages, reply and opt-out. */
+const anaEverywhere = async (deps: DebtorDeps) => {
+  await seedQueue(
+    deps,
+    'qsent',
+    'completed',
+    [
+      { status: 'sent', phone: ANA, name: 'Ana Lima', extra: { remoteJid: '5511988880001@s.whatsapp.net' } },
+      { status: 'sent', phone: BIA, name: 'Bia Reis' },
+    ],
+    { rejected: [{ index: 2, telefone: '11 98888-0001', code: 'DUPLICATE_CONTACT', message: 'Duplicado' }] },
+  );
+  await seedQueue(deps, 'qwait', 'scheduled', [{ status: 'pending', phone: ANA, name: 'Ana Lima' }]);
+  await deps.store.recordMessage(message('m-out'), FAR);
+  await deps.store.recordMessage(
+    message('m-in', { direction: 'inbound', text: 'Já paguei, sou a Ana', at: '2026-03-02T12:40:00.000Z' }),
+    FAR,
+  );
+  await deps.store.recordMessage(message('m-bia', { phone: BIA, text: 'Olá Bia' }), FAR);
+  await deps.store.recordMessage(
+    message('m-other', { tenantId: 'other', text: 'Olá Ana (outro tenant)' }),
+    FAR,
+  );
+  await deps.events.emit({
+    name: 'replied',
+    queueId: 'qsent',
+    contactPosition: 0,
+    occurredAt: '2026-03-02T12:40:00.000Z',
+    reply: { text: 'Já paguei, sou a Ana', intent: 'paid_claim' },
+  });
+  await deps.store.putOptOut({
+    tenantId: 'acme',
+    phone: ANA,
+    source: 'reply',
+    reason: 'SAIR, Ana aqui',
+    at: '2026-03-02T12:50:00.000Z',
+  });
+};
+
+describe('eraseDebtor', () => {
+  it("erases a debtor's data in every item that held it, keeps counters and suppression, and audits without the phone", async () => {
+    // Prepare
+    const deps = await debtorDeps();
+    await anaEverywhere(deps);
+
+    // Act
+    const answer = await eraseDebtor(deps, ACME, '(11) 98888-0001', 'api_key:key-1');
+
+    // Assess: what the answer says.
+    expect(answer.counts).toEqual({
+      contacts: 2,
+      contactsCancelled: 1,
+      messages: 2,
+      callbackEvents: 1,
+      optOuts: 1,
+      campaignRejections: 1,
+    });
+    expect(answer.inFlight).toBe(0);
+    // Contacts: markers instead of personal data; status and counters kept; the unsent one cancelled.
+    const sent = await deps.store.getContact('qsent', 0);
+    expect(sent).toMatchObject({
+      status: 'sent',
+      name: ERASED_MARKER,
+      phone: ERASED_MARKER,
+      renderedMessage: ERASED_MARKER,
+      variables: { nome_cliente: ERASED_MARKER, numero_fatura: ERASED_MARKER },
+      remoteJid: null,
+      invoiceNumber: 'NF-1',
+    });
+    expect(await deps.store.getContact('qwait', 0)).toMatchObject({
+      status: 'cancelled',
+      cancelReason: 'erased',
+      phone: ERASED_MARKER,
+    });
+    expect(await deps.store.getContact('qsent', 1)).toMatchObject({ phone: BIA, name: 'Bia Reis' });
+    expect(await deps.store.getQueue('qsent')).toMatchObject({ status: 'completed', contactsSent: 2 });
+    // The waiting queue had nothing else to send: completed.
+    expect(await deps.store.getQueue('qwait')).toMatchObject({ status: 'completed', contactsCancelled: 1 });
+    // Conversation: gone for this tenant only.
+    expect(await deps.store.listMessages('acme', ANA, 10)).toEqual([]);
+    expect((await deps.store.listMessages('acme', BIA, 10)).map((m) => m.id)).toEqual(['m-bia']);
+    expect((await deps.store.listMessages('other', ANA, 10)).map((m) => m.id)).toEqual(['m-other']);
+    // Callback events: no phone, name or reply text; the `cancelled` one emitted after carries the marker.
+    const events = (await deps.store.listCallbackEvents('acme', { limit: 100 })).items;
+    expect(JSON.stringify(events)).not.toContain('98888');
+    expect(JSON.stringify(events)).not.toContain('Ana');
+    expect(events.find((e) => e.eventId === 'qwait:0:cancelled')?.payload).toMatchObject({
+      cancel_reason: 'erased',
+      contact: { telefone: ERASED_MARKER },
+    });
+    // The campaign's stored answer.
+    expect((await deps.store.getCampaign('acme', 'ext-qsent'))?.rejected[0]?.telefone).toBe(ERASED_MARKER);
+    // Opt-out: the phone is gone, its salted digest stands in for it.
+    const tenant = await deps.store.getTenant('acme');
+    const salt = tenant?.erasureSalt ?? '';
+    expect(salt).not.toBe('');
+    expect(await deps.store.getOptOut('acme', ANA)).toBeUndefined();
+    expect(await deps.store.getOptOut('acme', erasedPhoneDigest(salt, ANA))).toMatchObject({
+      source: 'reply',
+      reason: ERASED_MARKER,
+    });
+    // The audit record: counts and a digest, never the phone.
+    const [record] = (await deps.store.listDebtorErasures('acme', { limit: 10 })).items;
+    expect(record).toMatchObject({
+      id: answer.erasureId,
+      requestedBy: 'api_key:key-1',
+      phoneDigest: erasedPhoneDigest(salt, ANA),
+      counts: answer.counts,
+    });
+    expect(JSON.stringify(record)).not.toContain('98888');
+  });
+
+  it('still suppresses an erased phone that had opted out: at accept, in the pump, and until the debtor asks back', async () => {
+    // Prepare
+    const deps = await debtorDeps();
+    await anaEverywhere(deps);
+    await eraseDebtor(deps, ACME, ANA, 'cli');
+    const tenant = await deps.store.getTenant('acme');
+    if (!tenant) throw new Error('no tenant');
+    await seedQueue(deps, 'qnew', 'running', [{ status: 'pending', phone: ANA }]);
+
+    // Act
+    const atAccept = await optedOutPhonesOf(
+      deps.store,
+      'acme',
+      [{ nome_cliente: 'Ana', telefone: ANA }],
+      false,
+      tenant.erasureSalt,
+    );
+    const withoutSalt = await optedOutPhonesOf(
+      deps.store,
+      'acme',
+      [{ nome_cliente: 'Ana', telefone: ANA }],
+      false,
+      undefined,
+    );
+    const pump = new SendableContacts(deps, { id: 'qnew', tenantId: 'acme' }, () => tenant.erasureSalt);
+    const next = await pump.next(deps.clock.now());
+    const inPump = next ? await pump.isOptedOut(next) : false;
+    await removeOptOut(deps, tenant, ANA);
+    const afterRemoval = await optedOutPhonesOf(
+      deps.store,
+      'acme',
+      [{ nome_cliente: 'Ana', telefone: ANA }],
+      false,
+      tenant.erasureSalt,
+    );
+
+    // Assess
+    expect([...atAccept]).toEqual([ANA]);
+    // Without the salt the digest is not found: what a check that ignored it would let through.
+    expect([...withoutSalt]).toEqual([]);
+    expect(inPump).toBe(true);
+    expect([...afterRemoval]).toEqual([]);
+  });
+
+  it('leaves a contact being sent to its pump and says so; a second erasure later finishes it', async () => {
+    // Prepare
+    const deps = await debtorDeps();
+    await seedQueue(deps, 'qrun', 'running', [{ status: 'sending', phone: ANA, name: 'Ana Lima' }]);
+
+    // Act
+    const first = await eraseDebtor(deps, ACME, ANA, 'cli');
+    await deps.store.finishContact(
+      'qrun',
+      0,
+      {
+        status: 'sent',
+        providerMessageId: '3EB0',
+        remoteJid: '5511988880001@s.whatsapp.net',
+        at: '2026-03-02T13:00:01.000Z',
+      },
+      FAR,
+    );
+    const second = await eraseDebtor(deps, ACME, ANA, 'cli');
+
+    // Assess
+    expect([first.inFlight, first.counts.contacts, second.inFlight, second.counts.contacts]).toEqual([
+      1, 0, 0, 1,
+    ]);
+    expect(await deps.store.getContact('qrun', 0)).toMatchObject({ status: 'sent', phone: ERASED_MARKER });
+    expect((await deps.store.listDebtorErasures('acme', { limit: 10 })).items).toHaveLength(2);
+  });
+
+  it('answers zero counts for a phone the tenant does not know, and refuses what is not a phone', async () => {
+    // Prepare
+    const deps = await debtorDeps();
+
+    // Act
+    const none = await eraseDebtor(deps, ACME, '+5511977776666', 'cli');
+    const error = await refusalOf(() => eraseDebtor(deps, ACME, 'abc', 'cli'));
+
+    // Assess
+    expect(Object.values(none.counts).every((n) => n === 0)).toBe(true);
+    expect(error.code).toBe('INVALID_PHONE');
+    const digests = (await deps.store.listDebtorErasures('acme', { limit: 10 })).items.map(
+      (r) => r.phoneDigest,
+    );
+    expect(digests.every(isErasedPhoneDigest)).toBe(true);
+  });
+});
