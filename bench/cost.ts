@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { SENDER_BATCH_SIZE, SENDER_MAX_CONCURRENCY } from '../infra/sender-limits.ts';
 import { tableDefinition } from '../lib/adapters/store/table-schema.ts';
 import { configureInstanceWebhook } from '../lib/admin/commands.ts';
 import { addInstance } from '../lib/app/add-instance.ts';
@@ -19,13 +21,15 @@ import {
 import { DEFAULT_BILLING_CONFIG } from '../lib/domain/billing-config.ts';
 import type { BillingQueue, BusinessCalendar, Weekday } from '../lib/domain/types.ts';
 import { createCallbackDelivererHandler } from '../lib/lambda/callback-deliverer-handler.ts';
+import { createSenderHandler } from '../lib/lambda/sender-handler.ts';
 import { createSweeperHandler } from '../lib/lambda/sweeper-handler.ts';
 import { startApiGatewayServer } from '../lib/local/api-gateway-server.ts';
 import { startEvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
 import type { SimWebhookDelivery } from '../lib/local/evolution-simulator/types.ts';
 import { loadRoutes } from '../lib/local/local-stack.ts';
-import { startWorker } from '../lib/local/worker.ts';
+import { startWorker, toSqsEvent } from '../lib/local/worker.ts';
 import type { Store } from '../lib/ports/store.ts';
+import type { WorkItem } from '../lib/ports/work-queue.ts';
 import {
   type CostTable,
   costOf,
@@ -36,7 +40,14 @@ import {
 import { type DeployedInfra, readDeployedInfra } from './cost/deployed-infra.ts';
 import { meterDynamoDb } from './cost/dynamodb-meter.ts';
 import { type Item, itemSize, storedBytes, tableModelOf } from './cost/dynamodb-sizing.ts';
-import { BACKGROUND, CostMeter, isStandIn, type Tally, usageOf } from './cost/metering.ts';
+import {
+  BACKGROUND,
+  CostMeter,
+  isStandIn,
+  type SenderBatching,
+  type Tally,
+  usageOf,
+} from './cost/metering.ts';
 import { GB, PRICES } from './cost/prices.ts';
 import {
   API,
@@ -55,24 +66,42 @@ import { itemShape } from './request-kind.ts';
 /**
  * Cost benchmark (`npm run bench:cost`, issue 12): what sending a million overdue reminders costs
  * on AWS at list prices (cost/prices.ts), from what the real code paths do on the local stack.
- * Two scenarios, each one ERP batch of realistic overdue contacts (every one with a PIX code and a
- * payment link) sent at the tenant's default pace:
- * - core: accept (one POST) and send;
- * - all-in: the same, with the instance's webhook set by `instance webhook` (receipts: SERVER_ACK,
- *   DELIVERY_ACK, READ, and whatever else it subscribes) and the campaign asking for three callback
+ * Two scenarios, each a fleet of instances sending at once (K tenants with one instance each, the
+ * contacts split evenly among them: one ERP batch each) of realistic overdue contacts (every one
+ * with a PIX code and a payment link) at the tenant's default pace:
+ * - core: accept (one POST per instance) and send;
+ * - all-in: the same, with each instance's webhook set by `instance webhook` (receipts: SERVER_ACK,
+ *   DELIVERY_ACK, READ, and whatever else it subscribes) and the campaigns asking for three callback
  *   events per contact (sent, delivered, read), posted to a local receiver.
- * cost/metering.ts says how it counts and how the pacing wait is billed without being waited.
+ * The sender gets the work items as Lambda's event source mapping would, in batches of up to
+ * SENDER_BATCH_SIZE records, and runs each batch through the real handler (its FIFO groups at once).
+ * A third, small run sends with one instance alone, for the sender's cost when nothing shares its
+ * waits. cost/metering.ts says how it counts and how the pacing wait is billed without being waited.
  */
 
-/** One ERP batch, the API's maximum: a queue of it runs ~14 sender invocations at the default pace. */
+/** The contacts of a scenario, all instances together (the API's maximum for one batch). */
 export const COST_BENCH_CONTACTS = 1000;
+
+/**
+ * Instances sending at once: one sender batch's worth (bench/README.md, bench:cost, says why this is
+ * a fair default for a million messages a month).
+ */
+export const COST_BENCH_INSTANCES = SENDER_BATCH_SIZE;
+
+/** How long the local mapping waits for more records once a batch has its first (real time). */
+const BATCH_WINDOW_MS = 200;
 
 /** Issue 12's goals. */
 export const COST_TARGETS = { coreUsd: 5, allInUsd: 10, writeUnitsPerMessage: 4 } as const;
 
-const TENANT_ID = 'cost-bench';
-const INSTANCE_ID = 'wa-cost';
-const INSTANCE_NAME = 'cost-bench';
+/** One tenant of the fleet, with its one instance and its key. */
+interface FleetMember {
+  tenantId: string;
+  instanceId: string;
+  instanceName: string;
+  apiKey: string;
+}
+
 const CALLBACK_EVENTS = ['sent', 'delivered', 'read'];
 
 /** Open all week: the figures must not depend on the hour the bench runs at. */
@@ -102,10 +131,38 @@ const SECONDS_PER_MONTH = 30 * 24 * 3600;
 
 const SCENARIO_TIMEOUT_MS = 20 * 60_000;
 
+/**
+ * The Lambda context of a sender batch: its remaining time runs on the meter's clock (the pacing
+ * waits it skips are time the invocation spends on AWS).
+ */
+const lambdaContext = (meter: CostMeter, remainingMs: number): Context => {
+  const deadline = meter.clock.now().getTime() + remainingMs;
+  return {
+    awsRequestId: randomUUID(),
+    functionName: 'sender',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:sender',
+    memoryLimitInMB: '256',
+    logGroupName: 'local',
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - meter.clock.now().getTime()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  } as Context;
+};
+
 export interface ScenarioResult {
-  label: 'core' | 'all-in';
+  label: 'core' | 'all-in' | 'core, 1 instance';
+  /** Instances (queues) sending at once. */
+  instances: number;
   sent: number;
-  queue: BillingQueue;
+  /** The scenario's queues, as they ended. */
+  queues: BillingQueue[];
+  /** Summed over the queues. */
+  delivered: number;
+  read: number;
   tallies: Map<string, Tally>;
   usage: Usage;
   cost: CostTable;
@@ -124,6 +181,8 @@ export interface CostOutcome {
   code: number;
   core?: ScenarioResult;
   allIn?: ScenarioResult;
+  /** The sender with one instance alone (a smaller run). */
+  single?: ScenarioResult;
 }
 
 /** An ERP's callback endpoint: answers 200 to everything and counts distinct events. */
@@ -174,7 +233,9 @@ interface CostBench {
   meter: CostMeter;
   infra: DeployedInfra;
   apiUrl: string;
-  apiKey: string;
+  fleet: FleetMember[];
+  /** Stops the pumps of the bench's sender handler (the worker's stop stops only its own). */
+  stopSender(): void;
   /** The table through a client the meter does not see (the bench's own polling). */
   observer: Store;
   scanTable(): Promise<Map<string, StoredKind>>;
@@ -197,11 +258,16 @@ const waitForQuiet = async (bench: CostBench, what: string): Promise<void> => {
   );
 };
 
+/** `total` split into `parts` counts that differ by one at most. */
+export const splitEvenly = (total: number, parts: number): number[] =>
+  Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+
 const runScenario = async (
   bench: CostBench,
   label: ScenarioResult['label'],
   batchNo: number,
   contacts: number,
+  instances: number,
   callbacks?: { url: string; received(): number },
 ): Promise<ScenarioResult> => {
   const { c, meter } = bench;
@@ -210,30 +276,39 @@ const runScenario = async (
   const receivedBefore = callbacks?.received() ?? 0;
   meter.reset();
   const started = performance.now();
-  const res = await postJson(`${bench.apiUrl}${API}/send/overdue`, bench.apiKey, {
-    external_id: `cost-${label}-${randomUUID()}`,
-    contacts: benchContacts(contacts, batchNo, 'overdue', new Date(), 'always'),
-    ...(callbacks ? { callback_url: callbacks.url, callback_events: CALLBACK_EVENTS } : {}),
-  });
-  if (res.status !== 200 || res.body?.accepted !== contacts)
-    throw new Error(`${label}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-  const queueId = res.body.queue_id as string;
+  // One ERP batch per instance (each its tenant's), all posted before the sender starts, so the
+  // mapping finds the work items together, as when a fleet's campaigns run side by side.
+  const queueIds: string[] = [];
+  const shares = splitEvenly(contacts, instances);
+  for (const [i, member] of bench.fleet.slice(0, instances).entries()) {
+    const share = shares[i] as number;
+    const res = await postJson(`${bench.apiUrl}${API}/send/overdue`, member.apiKey, {
+      external_id: `cost-${label}-${randomUUID()}`,
+      contacts: benchContacts(share, batchNo * 100 + i, 'overdue', new Date(), 'always'),
+      ...(callbacks ? { callback_url: callbacks.url, callback_events: CALLBACK_EVENTS } : {}),
+    });
+    if (res.status !== 200 || res.body?.accepted !== share)
+      throw new Error(`${label}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    queueIds.push(res.body.queue_id as string);
+  }
+  const queues = async () =>
+    (await Promise.all(queueIds.map((id) => bench.observer.getQueue(id)))) as BillingQueue[];
+  const sum = (qs: BillingQueue[], field: 'contactsSent' | 'contactsDelivered' | 'contactsRead') =>
+    qs.reduce((n, q) => n + (q?.[field] ?? 0), 0);
   const worker = await startWorker(c);
   // A line every 30 s, so a slow machine shows progress (and a stuck run shows where).
   const progress = setInterval(() => {
-    void bench.observer
-      .getQueue(queueId)
-      .then((q) =>
-        console.log(
-          `  ${label}: ${q?.status} sent ${q?.contactsSent}/${contacts}, delivered ${q?.contactsDelivered}, read ${q?.contactsRead}, callbacks ${(callbacks?.received() ?? 0) - receivedBefore}, invocations running ${meter.inFlight}, webhooks pending ${bench.pendingWebhooks()}`,
-        ),
-      );
+    void queues().then((qs) =>
+      console.log(
+        `  ${label}: ${qs.filter((q) => q?.status === 'completed').length}/${qs.length} queues completed, sent ${sum(qs, 'contactsSent')}/${contacts}, delivered ${sum(qs, 'contactsDelivered')}, read ${sum(qs, 'contactsRead')}, callbacks ${(callbacks?.received() ?? 0) - receivedBefore}, invocations running ${meter.inFlight}, webhooks pending ${bench.pendingWebhooks()}`,
+      ),
+    );
   }, 30_000);
   try {
     await waitFor(
-      async () => (await bench.observer.getQueue(queueId))?.status === 'completed',
+      async () => (await queues()).every((q) => q?.status === 'completed'),
       SCENARIO_TIMEOUT_MS,
-      `${label}: queue completed`,
+      `${label}: queues completed`,
     );
     if (callbacks)
       await waitFor(
@@ -244,21 +319,26 @@ const runScenario = async (
     await waitForQuiet(bench, `${label}: the last invocations`);
   } finally {
     clearInterval(progress);
+    bench.stopSender();
     await worker.stop();
   }
   const wallMs = performance.now() - started;
-  const queue = (await bench.observer.getQueue(queueId)) as BillingQueue;
+  const ended = await queues();
+  const sent = sum(ended, 'contactsSent');
   const tallies = meter.tallies();
   const usage = usageOf(tallies);
   const stored = storedDiff(await bench.scanTable(), storedBefore);
   const posts = bench.webhookDeliveries().slice(postsBefore);
   return {
     label,
-    sent: queue.contactsSent,
-    queue,
+    instances,
+    sent,
+    queues: ended,
+    delivered: sum(ended, 'contactsDelivered'),
+    read: sum(ended, 'contactsRead'),
     tallies,
     usage,
-    cost: costPerMillion(usage, queue.contactsSent),
+    cost: costPerMillion(usage, sent),
     storedBytes: [...stored.values()].reduce((n, k) => n + k.storedBytes, 0),
     stored,
     callbacksReceived: (callbacks?.received() ?? 0) - receivedBefore,
@@ -313,7 +393,11 @@ const printCostTable = (core: ScenarioResult, allIn: ScenarioResult) => {
   );
 };
 
-/** Per function: invocations, billed time and GB-s per message. */
+/**
+ * Per function: invocations, billed time and GB-s per message. For the sender also the FIFO groups
+ * an invocation ran and how much of the groups' own time lines one billed second covered (their sum
+ * over the billed duration: ~1 with one group, up to the batch size when the groups run side by side).
+ */
 const printFunctions = (result: ScenarioResult, infra: DeployedInfra) => {
   const cells = [...result.tallies]
     .filter(([, t]) => t.invocations > 0)
@@ -322,21 +406,25 @@ const printFunctions = (result: ScenarioResult, infra: DeployedInfra) => {
       `${infra.memoryMb(fn)} MB`,
       perMessage(t.invocations, result.sent, 3),
       fmt(t.durationMs / t.invocations, 0),
-      fmt((t.sleptMs / Math.max(1, t.durationMs)) * 100, 1),
+      t.groups > 0 ? fmt(t.groups / t.invocations, 1) : '-',
+      t.groups > 0 ? fmt(t.groupMs / Math.max(1, t.durationMs), 2) : '-',
+      fmt((t.sleptMs / Math.max(1, t.groups > 0 ? t.groupMs : t.durationMs)) * 100, 1),
       perMessage(t.gbSeconds, result.sent, 4),
     ]);
   printGrid(
-    `Lambda in ${result.label} (${result.sent} messages)`,
+    `Lambda in ${result.label} (${result.sent} messages, ${result.instances} instance${result.instances === 1 ? '' : 's'} sending)`,
     [
       'function',
       'memory',
       'invocations / msg',
       'billed ms / invocation',
+      'groups / invocation',
+      'group time / billed time',
       'of it pacing wait %',
       'GB-s / msg',
     ],
     cells,
-    new Set([2, 3, 4, 5]),
+    new Set([2, 3, 4, 5, 6, 7]),
   );
 };
 
@@ -404,11 +492,17 @@ const printStored = (result: ScenarioResult) => {
 };
 
 /** Runs both scenarios and prints the cost table; resolves with the figures. */
-export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutcome> => {
+export const runCost = async (
+  contacts = COST_BENCH_CONTACTS,
+  instances = COST_BENCH_INSTANCES,
+): Promise<CostOutcome> => {
+  if (!Number.isInteger(instances) || instances < 1 || instances > contacts)
+    throw new Error(`cost bench: --instances must be 1..${contacts}, got ${instances}`);
   console.log(machineLine());
   const pace = DEFAULT_BILLING_CONFIG;
+  const singleContacts = Math.ceil(contacts / instances);
   console.log(
-    `cost bench: ${contacts} overdue contacts per scenario (PIX code and payment link each), default pace: ${pace.messagesPerMinute}/min, min interval ${pace.minIntervalSeconds} s, jitter ±${pace.jitterSeconds} s`,
+    `cost bench: ${contacts} overdue contacts per scenario (PIX code and payment link each) over ${instances} instances sending at once (${splitEvenly(contacts, instances)[0]} each), sender batches of up to ${SENDER_BATCH_SIZE}; then ${singleContacts} on one instance alone; default pace: ${pace.messagesPerMinute}/min, min interval ${pace.minIntervalSeconds} s, jitter ±${pace.jitterSeconds} s`,
   );
   const infra = await readDeployedInfra();
   const meter = new CostMeter(infra);
@@ -444,7 +538,32 @@ export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutco
       onRequest: meter.dynamoRequest,
       onOwnRead: meter.ownRead,
     });
-    meter.instrument(c);
+    // The sender as Lambda runs it: the real handler, given batches of records of several FIFO
+    // groups (instances) at once; each record's pump runs in a scope of its own (meter.pump).
+    let senderStop = new AbortController();
+    const makeSender = (signal: AbortSignal) =>
+      createSenderHandler(c, {
+        retryFailuresSoon: false,
+        stopSignal: signal,
+        aroundRecord: (record, run) => meter.pump(record.attributes.MessageGroupId ?? record.messageId, run),
+      });
+    let sender = makeSender(senderStop.signal);
+    const senderBatching: SenderBatching<WorkItem> = {
+      size: SENDER_BATCH_SIZE,
+      windowMs: BATCH_WINDOW_MS,
+      concurrency: SENDER_BATCH_SIZE * SENDER_MAX_CONCURRENCY,
+      run: async (deliveries) => {
+        const records = deliveries.flatMap(
+          (delivery) => toSqsEvent(delivery, c.config.WORK_QUEUE_NAME).Records,
+        );
+        const result = await sender(
+          { Records: records },
+          lambdaContext(meter, c.config.SENDER_BUDGET_SECONDS * 1000 + 30_000),
+        );
+        return new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+      },
+    };
+    meter.instrument(c, senderBatching);
     // The API as API Gateway runs it: each request one invocation of its route's function.
     const api = await startApiGatewayServer({
       routes: loadRoutes(c).map((route) => ({ ...route, handler: meter.httpHandler(route.handler) })),
@@ -462,22 +581,36 @@ export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutco
       callbackQueue: c.callbackQueue,
     }).store;
 
-    // The tenant: default config, the demo overdue template, open all week, one established
-    // instance, one key.
-    await createTenant(c, { id: TENANT_ID, name: 'Custo', config: { allowInsecureCallbacks: true } });
-    await setTemplate(c, TENANT_ID, 'overdue', DEMO_TEMPLATES.overdue);
-    await setBusinessHours(c, TENANT_ID, ALWAYS_OPEN);
-    simulator.upsertInstance(INSTANCE_NAME, { webhook: RECEIPT_TIMING });
-    await addInstance(c, {
-      tenantId: TENANT_ID,
-      id: INSTANCE_ID,
-      instanceName: INSTANCE_NAME,
-      baseUrl: simulator.url,
-      credentialRef: 'env:EVOLUTION_API_KEY',
-      // An established number: a new one's warm-up ramp would cap the day's sends below the batch.
-      warmup: { enabled: false },
-    });
-    const { key } = await createApiKey(c, { tenantId: TENANT_ID, name: 'custo' });
+    // The fleet: tenants with default config, the demo overdue template, open all week, one
+    // established instance each, one key each.
+    const fleet: FleetMember[] = [];
+    for (let i = 0; i < instances; i++) {
+      const member = {
+        tenantId: `cost-bench-${i + 1}`,
+        instanceId: `wa-cost-${i + 1}`,
+        instanceName: `cost-bench-${i + 1}`,
+        apiKey: '',
+      };
+      await createTenant(c, {
+        id: member.tenantId,
+        name: `Custo ${i + 1}`,
+        config: { allowInsecureCallbacks: true },
+      });
+      await setTemplate(c, member.tenantId, 'overdue', DEMO_TEMPLATES.overdue);
+      await setBusinessHours(c, member.tenantId, ALWAYS_OPEN);
+      simulator.upsertInstance(member.instanceName, { webhook: RECEIPT_TIMING });
+      await addInstance(c, {
+        tenantId: member.tenantId,
+        id: member.instanceId,
+        instanceName: member.instanceName,
+        baseUrl: simulator.url,
+        credentialRef: 'env:EVOLUTION_API_KEY',
+        // An established number: a new one's warm-up ramp would cap the day's sends below the batch.
+        warmup: { enabled: false },
+      });
+      member.apiKey = (await createApiKey(c, { tenantId: member.tenantId, name: 'custo' })).key;
+      fleet.push(member);
+    }
 
     const scanTable = async () => {
       const kinds = new Map<string, StoredKind>();
@@ -500,32 +633,51 @@ export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutco
       meter,
       infra,
       apiUrl: api.url,
-      apiKey: key,
+      fleet,
+      stopSender: () => {
+        senderStop.abort();
+        senderStop = new AbortController();
+        sender = makeSender(senderStop.signal);
+      },
       observer,
       scanTable,
       pendingWebhooks: () => simulator.pendingWebhooks(),
       webhookDeliveries: () => simulator.webhookDeliveries(),
     };
 
-    console.log('cost bench: core (accept + send)');
-    const core = await runScenario(bench, 'core', 300, contacts);
+    console.log(`cost bench: core (accept + send), ${instances} instances at once`);
+    const core = await runScenario(bench, 'core', 300, contacts, instances);
+    console.log(
+      `cost bench: core with one instance alone (${singleContacts} contacts), for the sender's cost unshared`,
+    );
+    const single = await runScenario(bench, 'core, 1 instance', 302, singleContacts, 1);
     // The webhook exactly as `instance webhook` sets it (its events list included).
-    await configureInstanceWebhook(c, { tenantId: TENANT_ID, instanceId: INSTANCE_ID, publicUrl: api.url });
-    console.log('cost bench: all-in (core + receipts through the webhook + 3 callbacks per contact)');
-    const allIn = await runScenario(bench, 'all-in', 301, contacts, receiver);
+    for (const member of fleet)
+      await configureInstanceWebhook(c, {
+        tenantId: member.tenantId,
+        instanceId: member.instanceId,
+        publicUrl: api.url,
+      });
+    console.log(
+      `cost bench: all-in (core + receipts through the webhook + 3 callbacks per contact), ${instances} instances at once`,
+    );
+    const allIn = await runScenario(bench, 'all-in', 301, contacts, instances, receiver);
     const crons = await cronsPerMonth(bench);
     restoreOutput();
 
     console.log(`after the run: ${machineLine()}`);
-    for (const r of [core, allIn])
+    for (const r of [core, single, allIn])
       console.log(
-        `  ${r.label}: ${r.sent} of ${contacts} sent in ${fmt(r.wallMs / 1000)} s here (${fmt(
+        `  ${r.label}: ${r.sent} sent by ${r.instances} instance${r.instances === 1 ? '' : 's'} in ${fmt(r.wallMs / 1000)} s here (${fmt(
           (r.tallies.get('sender')?.durationMs ?? 0) / 1000 / 60,
-        )} min of sender time on AWS), ${r.queue.contactsDelivered} delivered, ${r.queue.contactsRead} read, ${r.webhookPosts} webhook posts (${r.webhookRetries} of them retries), ${r.callbacksReceived} callbacks`,
+        )} min of sender time on AWS), ${r.delivered} delivered, ${r.read} read, ${r.webhookPosts} webhook posts (${r.webhookRetries} of them retries), ${r.callbacksReceived} callbacks`,
       );
     printCostTable(core, allIn);
     printFunctions(core, infra);
+    printFunctions(single, infra);
     printFunctions(allIn, infra);
+    console.log(senderLine(single));
+    console.log(senderLine(core));
     printDynamo(core);
     printDynamo(allIn);
     printStored(core);
@@ -588,11 +740,22 @@ export const runCost = async (contacts = COST_BENCH_CONTACTS): Promise<CostOutco
         pass: wu <= COST_TARGETS.writeUnitsPerMessage,
       },
     ]);
-    const complete = core.sent === contacts && allIn.sent === contacts;
-    return { code: complete ? 0 : 1, core, allIn };
+    const complete = core.sent === contacts && allIn.sent === contacts && single.sent === singleContacts;
+    return { code: complete ? 0 : 1, core, allIn, single };
   } finally {
     for (const close of closers.reverse()) await close();
   }
+};
+
+/**
+ * The sender's GB-s per message of a scenario, and its dollars per 1M messages: with one instance
+ * alone it bills every wait; with a fleet, a batch's groups share them.
+ */
+export const senderLine = (r: ScenarioResult): string => {
+  const t = r.tallies.get('sender');
+  const gbs = (t?.gbSeconds ?? 0) / r.sent;
+  const dollars = r.cost.lines.find((l) => l.service === 'Lambda compute: sender')?.usd;
+  return `sender GB-s per message with ${r.instances} instance${r.instances === 1 ? '' : 's'}${r.instances > 1 ? ' at once' : ''}: ${fmt(gbs, 4)} (${dollars === undefined ? '-' : usd(dollars)} per 1M messages)`;
 };
 
 /** The first three of issue 12's closing lines (the fourth is the ingest bench's). */
@@ -607,10 +770,17 @@ export const costLines = (outcome: CostOutcome): string[] =>
 
 runIfMain(import.meta.url, async () => {
   // `npm run bench:cost -- --contacts 200` for a quicker look.
-  const flag = process.argv.indexOf('--contacts');
-  const contacts = flag >= 0 ? Number(process.argv[flag + 1]) : COST_BENCH_CONTACTS;
-  const outcome = await runCost(contacts);
+  // `-- --instances K` for another fleet size (1: every instance alone, as before the batches).
+  const flag = (name: string, fallback: number) => {
+    const at = process.argv.indexOf(name);
+    return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+  };
+  const outcome = await runCost(
+    flag('--contacts', COST_BENCH_CONTACTS),
+    flag('--instances', COST_BENCH_INSTANCES),
+  );
   console.log('');
+  if (outcome.single) console.log(senderLine(outcome.single));
   for (const line of costLines(outcome)) console.log(line);
   return outcome.code;
 });

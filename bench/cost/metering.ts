@@ -8,8 +8,9 @@ import type { Container } from '../../lib/composition.ts';
 import type { HttpLambdaHandler } from '../../lib/http/http-handler.ts';
 import { OPERATIONS } from '../../lib/http/routes/index.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
-import type { MessageQueue } from '../../lib/ports/message-queue.ts';
+import type { MessageDelivery, MessageQueue } from '../../lib/ports/message-queue.ts';
 import type { Metrics } from '../../lib/ports/metrics.ts';
+import type { WorkItem } from '../../lib/ports/work-queue.ts';
 import { requestKind } from '../request-kind.ts';
 import { emptyUsage, invocationGbSeconds, type Usage } from './cost-model.ts';
 import type { DeployedInfra } from './deployed-infra.ts';
@@ -24,12 +25,16 @@ import type { MeteredRequest } from './dynamodb-meter.ts';
  * invocation is the local worker's background (its scheduler, callback and sweeper polls: crons
  * once a minute on AWS, a fixed monthly cost) and is kept apart.
  *
- * Time: the pump sleeps for its pacing, and Lambda bills that sleep. The meter's `sleep` skips it
- * (returns at once) and moves its `clock` forward by as much, so a run of a thousand messages at
- * the default pace takes a minute, while each invocation is billed what it would last on AWS: its
- * wall time here plus the sleep it skipped, minus the meter's own extra reads. The short functions
- * (API routes, webhook, callback sender) run one invocation at a time, so each one's wall time is
- * its own work, not a share of a crowded process.
+ * Time: the pumps sleep for their pacing, and Lambda bills that sleep. The meter's `clock` is real
+ * time plus an offset, and its `sleep` does not wait the idle time out: when every pump running is
+ * asleep, the clock jumps to the earliest wake-up (a discrete-event clock). So a run of a thousand
+ * messages at the default pace takes a minute here, the pumps' waits overlap as they do on AWS
+ * (ten pumps sleeping 3 s move the clock 3 s, not 30), and everything shares one time line (the
+ * leases, the simulator's receipts). A sender invocation is billed its elapsed time on that clock:
+ * for a batch of several FIFO groups, the longest group's time line, not the sum of the groups
+ * (minus the meter's own extra reads in the group that ended last). The other functions are billed
+ * their real wall time (minus the meter's reads); they run one invocation at a time, so each one's
+ * wall time is its own work, not a share of a crowded process.
  */
 
 export interface KindTally {
@@ -45,6 +50,13 @@ export interface Tally {
   durationMs: number;
   gbSeconds: number;
   sleptMs: number;
+  /**
+   * Sender batches: FIFO groups run (summed over invocations), and the sum of their own time lines
+   * (ms from each group's first record starting to its last ending). With one group per invocation
+   * the sum is about the billed duration; with ten at once, about ten times it.
+   */
+  groups: number;
+  groupMs: number;
   dynamoRequests: number;
   tableWriteUnits: number;
   indexWriteUnits: Record<string, number>;
@@ -66,6 +78,8 @@ const emptyTally = (): Tally => ({
   durationMs: 0,
   gbSeconds: 0,
   sleptMs: 0,
+  groups: 0,
+  groupMs: 0,
   dynamoRequests: 0,
   tableWriteUnits: 0,
   indexWriteUnits: {},
@@ -91,15 +105,27 @@ export const BACKGROUND = 'local background polls (crons on AWS)';
 const standInBucket = (name: string) => `local stand-in: ${name}`;
 export const isStandIn = (bucket: string): boolean => bucket.startsWith('local stand-in: ');
 
-interface Invocation {
+/** Wall time while at least one of the meter's own reads was running. */
+interface MeterTime {
+  meterMs: number;
+  ownReads: number;
+  ownReadsSince: number;
+}
+
+/** One FIFO group of a sender batch: its records run one after another, each by a pump. */
+interface Group extends MeterTime {
+  /** On the meter's virtual time line (ms): its first record's start, its last record's end. */
+  startedAt: number;
+  endedAt: number;
+}
+
+interface Invocation extends MeterTime {
   memoryMb: number;
   /** Pacing waits asked for (ms), and the part of them skipped (not waited here). */
   sleptMs: number;
   skippedMs: number;
-  /** Wall time while at least one of the meter's own reads was running (ms). */
-  meterMs: number;
-  ownReads: number;
-  ownReadsSince: number;
+  /** The sender's FIFO groups in this invocation (empty for the other functions). */
+  groups: Map<string, Group>;
   /** Its own EMF buffer, as a Lambda container has while it runs one invocation. */
   metrics: Metrics;
 }
@@ -107,7 +133,40 @@ interface Invocation {
 interface Scope {
   bucket: string;
   invocation: Invocation | undefined;
+  /** Inside a sender batch: the group whose record this pump runs. */
+  group?: Group;
 }
+
+/** A sleep not over yet: when it ends on the virtual time line, and whether a pump sleeps it. */
+interface Sleeper {
+  wakeAt: number;
+  pump: boolean;
+  wake: () => void;
+}
+
+/**
+ * How the local work queue's deliveries reach the sender: in batches, as Lambda's event source
+ * mapping hands them over (up to `size` records, each a FIFO group's work item). Deliveries that
+ * arrive within `windowMs` (real time) of a batch's first one join it; `run` invokes the sender
+ * with them and answers the message ids that failed (partial batch response).
+ */
+export interface SenderBatching<T> {
+  size: number;
+  windowMs: number;
+  /** Deliveries the local consumer holds at once (the mapping's batches in flight x their size). */
+  concurrency: number;
+  run(deliveries: MessageDelivery<T>[]): Promise<ReadonlySet<string>>;
+}
+
+const beginMeterTime = (t: MeterTime): void => {
+  if (t.ownReads === 0) t.ownReadsSince = performance.now();
+  t.ownReads += 1;
+};
+
+const endMeterTime = (t: MeterTime): void => {
+  t.ownReads -= 1;
+  if (t.ownReads === 0) t.meterMs += performance.now() - t.ownReadsSince;
+};
 
 const KIB = 1024;
 const SQS_CHUNK = 64 * KIB;
@@ -177,7 +236,14 @@ const routeOf = (routeKey: string): string => {
 export class CostMeter {
   readonly #scope = new AsyncLocalStorage<Scope>();
   #tallies = new Map<string, Tally>();
+  /** What the clock has jumped so far: the virtual time line is real time plus this. */
   #skippedMs = 0;
+  /** Pumps running (one per sender record being run), and of them the ones asleep. */
+  #pumps = 0;
+  #pumpsAsleep = 0;
+  #sleepers: Sleeper[] = [];
+  #settleQueued = false;
+  #settleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #infra: DeployedInfra;
   readonly #background: Metrics;
   /** Every custom metric seen in EMF (namespace, name, dimension values): billed monthly. */
@@ -189,28 +255,95 @@ export class CostMeter {
     this.#background = createEmfMetrics({ serviceName: 'billing', clock: this.clock });
   }
 
-  /** Real time plus every sleep skipped so far. */
+  /** Real time plus every jump so far. */
   readonly clock: Clock = { now: () => new Date(Date.now() + this.#skippedMs) };
 
+  /** The virtual time line, sub-millisecond, for durations. */
+  #virtualMs(): number {
+    return performance.now() + this.#skippedMs;
+  }
+
   /**
-   * Skips the wait: the clock moves on by `ms` and the running invocation is billed it. It waits for
-   * real only while the other functions' invocations queue up (see `invoke`), so the pump does not
-   * outrun what its sends set off; the part waited is in the wall time, the rest is skipped.
+   * Returns when the virtual clock has moved on by `ms`. The wait is not waited out for real: once
+   * every pump running is asleep (and the other functions' invocations are not queueing up, see
+   * `invoke`), the clock jumps to the earliest wake-up. While a pump works, time runs for real and
+   * the sleepers wake on time. The running invocation counts the wait as asked for (`sleptMs`);
+   * outside the sender, the part not waited for real is added to its billed time (`skippedMs`).
    */
   readonly sleep = async (ms: number): Promise<void> => {
     const wait = Math.max(0, ms);
+    const scope = this.#scope.getStore();
+    const pump = scope?.group !== undefined;
+    const wakeAt = this.#virtualMs() + wait;
     const started = performance.now();
-    while (this.#backlog() > MAX_BACKLOG && performance.now() - started < wait)
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    await new Promise((resolve) => setImmediate(resolve));
-    const skipped = Math.max(0, wait - (performance.now() - started));
-    this.#skippedMs += skipped;
-    const invocation = this.#scope.getStore()?.invocation;
-    if (invocation) {
-      invocation.sleptMs += wait;
-      invocation.skippedMs += skipped;
-    }
+    if (scope?.invocation) scope.invocation.sleptMs += wait;
+    await new Promise<void>((wake) => {
+      this.#sleepers.push({ wakeAt, pump, wake });
+      if (pump) this.#pumpsAsleep += 1;
+      this.#queueSettle();
+    });
+    if (scope?.invocation && !pump)
+      scope.invocation.skippedMs += Math.max(0, wait - (performance.now() - started));
   };
+
+  /** Settles the sleepers soon, after pending I/O had its turn. */
+  #queueSettle(): void {
+    if (this.#settleQueued) return;
+    this.#settleQueued = true;
+    setImmediate(() => {
+      this.#settleQueued = false;
+      this.#settle();
+    });
+  }
+
+  /** Jumps the clock if every pump sleeps, wakes whoever is due, and looks again when the next is due. */
+  #settle(): void {
+    clearTimeout(this.#settleTimer);
+    this.#settleTimer = undefined;
+    if (this.#sleepers.length === 0) return;
+    let now = this.#virtualMs();
+    const earliest = Math.min(...this.#sleepers.map((s) => s.wakeAt));
+    if (this.#pumpsAsleep >= this.#pumps && this.#backlog() <= MAX_BACKLOG && earliest > now) {
+      this.#skippedMs += earliest - now;
+      now = earliest;
+    }
+    const due = this.#sleepers.filter((s) => s.wakeAt <= now);
+    this.#sleepers = this.#sleepers.filter((s) => s.wakeAt > now);
+    for (const sleeper of due) {
+      if (sleeper.pump) this.#pumpsAsleep -= 1;
+      sleeper.wake();
+    }
+    if (this.#sleepers.length > 0) {
+      const next = Math.min(...this.#sleepers.map((s) => s.wakeAt));
+      this.#settleTimer = setTimeout(() => this.#settle(), Math.min(50, Math.max(1, next - now)));
+    }
+  }
+
+  /**
+   * Runs `work` (one SQS record of a sender batch) as a pump of FIFO group `groupId` in the running
+   * invocation: while it runs, the clock jumps only when it sleeps too. Its time line is the
+   * group's (lib/lambda/sender-handler.ts `aroundRecord`).
+   */
+  async pump<T>(groupId: string, work: () => Promise<T>): Promise<T> {
+    const scope = this.#scope.getStore();
+    const invocation = scope?.invocation;
+    if (!scope || !invocation) throw new Error('cost meter: a pump runs inside an invocation');
+    let group = invocation.groups.get(groupId);
+    if (!group) {
+      const now = this.#virtualMs();
+      group = { startedAt: now, endedAt: now, meterMs: 0, ownReads: 0, ownReadsSince: 0 };
+      invocation.groups.set(groupId, group);
+    }
+    this.#pumps += 1;
+    try {
+      return await this.#scope.run({ ...scope, group }, work);
+    } finally {
+      this.#pumps -= 1;
+      group.endedAt = this.#virtualMs();
+      // The others may all be asleep now.
+      this.#queueSettle();
+    }
+  }
 
   /**
    * One invocation at a time for every function but the sender: in AWS each runs on its own share
@@ -236,19 +369,17 @@ export class CostMeter {
     const next = this.#turns.shift();
     if (next) next();
     else this.#turnTaken = false;
+    // The backlog shrank: the pumps' clock may move again.
+    this.#queueSettle();
   }
 
   /** The meter's own reads of the running invocation (dynamodb-meter.ts): their wall time is not billed. */
   readonly ownRead = (phase: 'start' | 'end'): void => {
-    const invocation = this.#scope.getStore()?.invocation;
-    if (!invocation) return;
-    if (phase === 'start') {
-      if (invocation.ownReads === 0) invocation.ownReadsSince = performance.now();
-      invocation.ownReads += 1;
-    } else {
-      invocation.ownReads -= 1;
-      if (invocation.ownReads === 0) invocation.meterMs += performance.now() - invocation.ownReadsSince;
-    }
+    const scope = this.#scope.getStore();
+    if (!scope?.invocation) return;
+    for (const t of scope.group ? [scope.invocation, scope.group] : [scope.invocation])
+      if (phase === 'start') beginMeterTime(t);
+      else endMeterTime(t);
   };
 
   /** Metrics as CloudWatch EMF, buffered per invocation (as each Lambda container buffers its own). */
@@ -284,12 +415,14 @@ export class CostMeter {
       meterMs: 0,
       ownReads: 0,
       ownReadsSince: 0,
+      groups: new Map(),
       metrics: createEmfMetrics({ serviceName: 'billing', clock: this.clock }),
     };
     const serial = fn !== SENDER;
     this.#inFlight += 1;
     if (serial) await this.#takeTurn();
     const started = performance.now();
+    const startedVirtual = this.#virtualMs();
     try {
       return await this.#scope.run({ bucket: fn, invocation }, async () => {
         try {
@@ -302,14 +435,28 @@ export class CostMeter {
     } finally {
       if (serial) this.#passTurn();
       this.#inFlight -= 1;
-      const durationMs = performance.now() - started - invocation.meterMs + invocation.skippedMs;
+      const durationMs = this.#billedMs(invocation, performance.now() - started, startedVirtual);
       const tally = this.#tally(fn);
       tally.invocations += 1;
       tally.durationMs += Math.ceil(durationMs);
       tally.sleptMs += invocation.sleptMs;
+      tally.groups += invocation.groups.size;
+      for (const group of invocation.groups.values()) tally.groupMs += group.endedAt - group.startedAt;
       tally.gbSeconds += invocationGbSeconds(durationMs, invocation.memoryMb);
       tally.logBytes += PLATFORM_LOG_BYTES;
     }
+  }
+
+  /**
+   * An invocation's billed duration. A sender batch's pumps ran at once on the shared virtual time
+   * line: it lasted from its start to its end on it, that is the longest group's time line (not the
+   * sum of the groups); the meter's own reads are taken out of the group that ended last, whose
+   * work the end waited for. The other functions: real wall time, plus any wait they skipped.
+   */
+  #billedMs(invocation: Invocation, realMs: number, startedVirtual: number): number {
+    if (invocation.groups.size === 0) return realMs - invocation.meterMs + invocation.skippedMs;
+    const last = [...invocation.groups.values()].reduce((a, b) => (b.endedAt > a.endedAt ? b : a));
+    return Math.max(0, this.#virtualMs() - startedVirtual - last.meterMs);
   }
 
   /** Runs `work` (inside an invocation) as a local stand-in for an AWS service: what it does to the table is its own. */
@@ -352,8 +499,9 @@ export class CostMeter {
    * the receive and (on success) the delete Lambda's event source mapping makes for it; each
    * schedule is one Scheduler invocation, its table writes the local stand-in's.
    */
-  instrument(c: Container): void {
-    this.#instrumentQueue(c.workQueue, workItemCodec, 'fifo', 'sender');
+  instrument(c: Container, senderBatching?: SenderBatching<WorkItem>): void {
+    if (senderBatching) this.#batchSenderDeliveries(c.workQueue, senderBatching);
+    else this.#instrumentQueue(c.workQueue, workItemCodec, 'fifo', 'sender');
     this.#instrumentQueue(c.callbackQueue, callbackRefCodec, 'standard', 'callback-sender');
     const scheduler = c.scheduler;
     const schedule = scheduler.schedule.bind(scheduler);
@@ -387,6 +535,61 @@ export class CostMeter {
           }),
         options,
       );
+  }
+
+  /**
+   * The work queue as the sender's event source mapping consumes it: the local consumer's
+   * deliveries (whatever handler it was given) are gathered into batches and each batch is one
+   * invocation of the sender (`batching.run`), with one ReceiveMessage and, when a record
+   * succeeded, one DeleteMessageBatch. Each delivery is settled when its batch's invocation ends,
+   * as a record stays in flight (holding its FIFO group) until then; a failed record is returned.
+   */
+  #batchSenderDeliveries(queue: MessageQueue<WorkItem>, batching: SenderBatching<WorkItem>): void {
+    const publish = queue.publish.bind(queue);
+    const consume = queue.consume.bind(queue);
+    queue.publish = (item) => {
+      this.sqsRequest('fifo', Buffer.byteLength(workItemCodec.encode(item)));
+      return publish(item);
+    };
+    queue.consume = (_handler, options) => {
+      type Held = { delivery: MessageDelivery<WorkItem>; done: () => void; fail: (e: Error) => void };
+      let open: Held[] = [];
+      let window: ReturnType<typeof setTimeout> | undefined;
+      const close = () => {
+        clearTimeout(window);
+        window = undefined;
+        const batch = open;
+        open = [];
+        if (batch.length === 0) return;
+        const deliveries = batch.map((held) => held.delivery);
+        const bytes = deliveries.reduce((n, d) => n + Buffer.byteLength(workItemCodec.encode(d.item)), 0);
+        this.invoke(SENDER, async () => {
+          this.sqsRequest('fifo', bytes);
+          const failed = await batching.run(deliveries);
+          if (failed.size < deliveries.length) this.sqsRequest('fifo');
+          return failed;
+        }).then(
+          (failed) => {
+            for (const held of batch)
+              if (failed.has(held.delivery.messageId))
+                held.fail(new Error(`sender failed work item ${held.delivery.messageId}`));
+              else held.done();
+          },
+          (error: unknown) => {
+            for (const held of batch) held.fail(error as Error);
+          },
+        );
+      };
+      return consume(
+        (delivery) =>
+          new Promise<void>((done, fail) => {
+            open.push({ delivery, done, fail });
+            if (open.length >= batching.size) close();
+            else window ??= setTimeout(close, batching.windowMs);
+          }),
+        { ...options, concurrency: Math.max(options.concurrency, batching.concurrency) },
+      );
+    };
   }
 
   /**

@@ -21,6 +21,11 @@ export interface SenderHandlerOptions {
   retryFailuresSoon: boolean;
   /** The local worker is stopping: runs hand their queues back at once (PumpOptions.stopSignal). */
   stopSignal?: AbortSignal;
+  /**
+   * Wraps each record's run; none in production. The cost bench (bench/cost/metering.ts) runs each
+   * group's pump in a scope of its own, so it can tell when every pump of a batch is waiting.
+   */
+  aroundRecord?: (record: SQSRecord, run: () => Promise<void>) => Promise<void>;
 }
 
 export const createSenderHandler =
@@ -41,11 +46,12 @@ export const createSenderHandler =
         ...(options.stopSignal ? { stopSignal: options.stopSignal } : {}),
       });
     };
+    const { aroundRecord } = options;
     try {
       const { failed, errors } = await runFifoGroups(
         event.Records,
         (record) => record.attributes.MessageGroupId,
-        runRecord,
+        aroundRecord ? (record) => aroundRecord(record, () => runRecord(record)) : runRecord,
       );
       for (const { record, error } of errors)
         c.logger.error('sender run failed', { messageId: record.messageId, error: error as Error });

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import type { DeployedInfra } from '../../bench/cost/deployed-infra.ts';
+import { CostMeter, type Tally } from '../../bench/cost/metering.ts';
+
+/**
+ * The cost bench's clock and the sender's billing: pumps' waits are skipped, not waited, and a
+ * batch of FIFO groups run side by side is billed its own length (the longest group), not the sum.
+ * Durations are on the meter's virtual clock, so they are checked to within the real time the
+ * test itself takes (a few ms), never against the wall clock.
+ */
+const infra: DeployedInfra = {
+  memoryMb: () => 256,
+  crons: [],
+  alarmMetrics: 0,
+  dashboards: 0,
+  accessLogFormat: '',
+};
+
+/** Real work that does not sleep: the clock must not jump while it runs. */
+const work = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const senderTally = (meter: CostMeter): Tally => meter.tallies().get('sender') as Tally;
+
+/** Real milliseconds the test may spend on top of the virtual ones (timers, event loop). */
+const SLACK_MS = 300;
+
+describe('cost meter: sender batches on a shared virtual clock', () => {
+  it('bills a batch of groups with different time lines the longest one, not their sum', async () => {
+    // Arrange
+    const meter = new CostMeter(infra);
+    const before = meter.clock.now().getTime();
+
+    // Act: three groups, 1 s, 5 s (two records) and 10 x 0.1 s of pacing waits.
+    await meter.invoke('sender', () =>
+      Promise.all([
+        meter.pump('a', () => meter.sleep(1000)),
+        meter
+          .pump('b', () => meter.sleep(3000))
+          .then(() => meter.pump('b', () => meter.sleep(2000))),
+        meter.pump('c', async () => {
+          for (let i = 0; i < 10; i++) await meter.sleep(100);
+        }),
+      ]),
+    );
+
+    // Assess
+    const tally = senderTally(meter);
+    expect(tally.invocations).toBe(1);
+    expect(tally.groups).toBe(3);
+    expect(tally.durationMs).toBeGreaterThanOrEqual(5000);
+    expect(tally.durationMs).toBeLessThan(5000 + SLACK_MS);
+    // The groups' own time lines add up to 7 s; the billed time does not.
+    expect(tally.groupMs).toBeGreaterThanOrEqual(7000);
+    expect(tally.groupMs).toBeLessThan(7000 + 3 * SLACK_MS);
+    expect(tally.sleptMs).toBe(7000);
+    expect(tally.gbSeconds).toBeCloseTo((tally.durationMs / 1000) * 0.25, 3);
+    // Ten pumps' waits overlap: the clock moved 5 s, not 7.
+    const moved = meter.clock.now().getTime() - before;
+    expect(moved).toBeGreaterThanOrEqual(5000);
+    expect(moved).toBeLessThan(5000 + SLACK_MS);
+  });
+
+  it('bills one group alone all of its waits, as before the batches', async () => {
+    // Arrange
+    const meter = new CostMeter(infra);
+
+    // Act
+    await meter.invoke('sender', () =>
+      meter.pump('a', async () => {
+        for (let i = 0; i < 3; i++) await meter.sleep(3250);
+      }),
+    );
+
+    // Assess
+    const tally = senderTally(meter);
+    expect(tally.durationMs).toBeGreaterThanOrEqual(9750);
+    expect(tally.durationMs).toBeLessThan(9750 + SLACK_MS);
+    expect(tally.groupMs / tally.durationMs).toBeCloseTo(1, 1);
+  });
+
+  it('does not jump the clock while a pump works: a sleeper wakes on time, the worker sees real time', async () => {
+    // Arrange
+    const meter = new CostMeter(infra);
+    const before = meter.clock.now().getTime();
+    let seenByWorker = 0;
+
+    // Act: a sleeps 1 s; b works 100 ms for real, then reads the clock, then sleeps 2 s.
+    await meter.invoke('sender', () =>
+      Promise.all([
+        meter.pump('a', () => meter.sleep(1000)),
+        meter.pump('b', async () => {
+          await work(100);
+          seenByWorker = meter.clock.now().getTime() - before;
+          await meter.sleep(2000);
+        }),
+      ]),
+    );
+
+    // Assess: a's wait did not move the clock under b's work.
+    expect(seenByWorker).toBeGreaterThanOrEqual(95);
+    expect(seenByWorker).toBeLessThan(1000);
+    const tally = senderTally(meter);
+    expect(tally.durationMs).toBeGreaterThanOrEqual(2100);
+    expect(tally.durationMs).toBeLessThan(2100 + SLACK_MS);
+  });
+
+  it('bills invocations running at once each its own length on the one clock', async () => {
+    // Arrange
+    const meter = new CostMeter(infra);
+
+    // Act: more groups than one batch holds: two invocations side by side.
+    await Promise.all([
+      meter.invoke('sender', () => meter.pump('a', () => meter.sleep(1000))),
+      meter.invoke('sender', () => meter.pump('b', () => meter.sleep(4000))),
+    ]);
+
+    // Assess: 1 s + 4 s billed, and the clock moved 4 s.
+    const tally = senderTally(meter);
+    expect(tally.invocations).toBe(2);
+    expect(tally.durationMs).toBeGreaterThanOrEqual(5000);
+    expect(tally.durationMs).toBeLessThan(5000 + 2 * SLACK_MS);
+  });
+
+  it('refuses a pump outside an invocation', async () => {
+    const meter = new CostMeter(infra);
+    await expect(meter.pump('a', async () => undefined)).rejects.toThrow(/inside an invocation/);
+  });
+});
