@@ -32,7 +32,8 @@ import type { MeteredRequest } from './dynamodb-meter.ts';
  * (ten pumps sleeping 3 s move the clock 3 s, not 30), and everything shares one time line (the
  * leases, the simulator's receipts). A sender invocation is billed its elapsed time on that clock:
  * for a batch of several FIFO groups, the longest group's time line, not the sum of the groups
- * (minus the meter's own extra reads in the group that ended last). The other functions are billed
+ * (minus the meter's own extra reads that delayed its end). While the other functions' invocations
+ * queue up here, the clock stands still instead (see `#settle`). The other functions are billed
  * their real wall time (minus the meter's reads); they run one invocation at a time, so each one's
  * wall time is its own work, not a share of a crowded process.
  */
@@ -117,6 +118,12 @@ interface Group extends MeterTime {
   /** On the meter's virtual time line (ms): its first record's start, its last record's end. */
   startedAt: number;
   endedAt: number;
+  /**
+   * The meter's reads since the group's last wait ended (ms). Those before it were taken out of
+   * its waits: the pacer starts the work before a send as early as that work took, so the send
+   * slots, and the group's end, do not move with them. Only the ones after its last wait delay it.
+   */
+  tailMeterMs: number;
 }
 
 interface Invocation extends MeterTime {
@@ -163,9 +170,12 @@ const beginMeterTime = (t: MeterTime): void => {
   t.ownReads += 1;
 };
 
-const endMeterTime = (t: MeterTime): void => {
+const endMeterTime = (t: MeterTime & { tailMeterMs?: number }): void => {
   t.ownReads -= 1;
-  if (t.ownReads === 0) t.meterMs += performance.now() - t.ownReadsSince;
+  if (t.ownReads !== 0) return;
+  const ms = performance.now() - t.ownReadsSince;
+  t.meterMs += ms;
+  if (t.tailMeterMs !== undefined) t.tailMeterMs += ms;
 };
 
 const KIB = 1024;
@@ -236,8 +246,10 @@ const routeOf = (routeKey: string): string => {
 export class CostMeter {
   readonly #scope = new AsyncLocalStorage<Scope>();
   #tallies = new Map<string, Tally>();
-  /** What the clock has jumped so far: the virtual time line is real time plus this. */
+  /** What the clock has jumped so far, less its stops: the virtual time line is real time plus this. */
   #skippedMs = 0;
+  /** Set while the clock stands still (see `#settle`): the real time it stopped at. */
+  #stoppedAt: { mono: number; wall: number } | undefined;
   /** Pumps running (one per sender record being run), and of them the ones asleep. */
   #pumps = 0;
   #pumpsAsleep = 0;
@@ -256,11 +268,24 @@ export class CostMeter {
   }
 
   /** Real time plus every jump so far. */
-  readonly clock: Clock = { now: () => new Date(Date.now() + this.#skippedMs) };
+  readonly clock: Clock = {
+    now: () => new Date((this.#stoppedAt?.wall ?? Date.now()) + this.#skippedMs),
+  };
 
   /** The virtual time line, sub-millisecond, for durations. */
   #virtualMs(): number {
-    return performance.now() + this.#skippedMs;
+    return (this.#stoppedAt?.mono ?? performance.now()) + this.#skippedMs;
+  }
+
+  #stopClock(): void {
+    this.#stoppedAt ??= { mono: performance.now(), wall: Date.now() };
+  }
+
+  /** The clock goes on from where it stood: the real time it stood still is taken off the offset. */
+  #startClock(): void {
+    if (!this.#stoppedAt) return;
+    this.#skippedMs -= performance.now() - this.#stoppedAt.mono;
+    this.#stoppedAt = undefined;
   }
 
   /**
@@ -284,6 +309,7 @@ export class CostMeter {
     });
     if (scope?.invocation && !pump)
       scope.invocation.skippedMs += Math.max(0, wait - (performance.now() - started));
+    if (scope?.group) scope.group.tailMeterMs = 0;
   };
 
   /** Settles the sleepers soon, after pending I/O had its turn. */
@@ -296,14 +322,23 @@ export class CostMeter {
     });
   }
 
-  /** Jumps the clock if every pump sleeps, wakes whoever is due, and looks again when the next is due. */
+  /**
+   * Jumps the clock if every pump sleeps, wakes whoever is due, and looks again when the next is due.
+   * While more than MAX_BACKLOG invocations of the other functions queue up (they run one at a time
+   * here, in parallel on AWS) and every pump sleeps, the clock stands still: the pumps wait for the
+   * receipts and callbacks their sends set off, without that wait being billed or dating anything.
+   */
   #settle(): void {
     clearTimeout(this.#settleTimer);
     this.#settleTimer = undefined;
+    const allAsleep = this.#pumpsAsleep >= this.#pumps;
+    const crowded = this.#backlog() > MAX_BACKLOG;
+    if (this.#pumps > 0 && allAsleep && crowded) this.#stopClock();
+    else this.#startClock();
     if (this.#sleepers.length === 0) return;
     let now = this.#virtualMs();
     const earliest = Math.min(...this.#sleepers.map((s) => s.wakeAt));
-    if (this.#pumpsAsleep >= this.#pumps && this.#backlog() <= MAX_BACKLOG && earliest > now) {
+    if (allAsleep && !crowded && earliest > now) {
       this.#skippedMs += earliest - now;
       now = earliest;
     }
@@ -315,7 +350,8 @@ export class CostMeter {
     }
     if (this.#sleepers.length > 0) {
       const next = Math.min(...this.#sleepers.map((s) => s.wakeAt));
-      this.#settleTimer = setTimeout(() => this.#settle(), Math.min(50, Math.max(1, next - now)));
+      const realMs = this.#stoppedAt ? 20 : Math.min(50, Math.max(1, next - now));
+      this.#settleTimer = setTimeout(() => this.#settle(), realMs);
     }
   }
 
@@ -328,10 +364,12 @@ export class CostMeter {
     const scope = this.#scope.getStore();
     const invocation = scope?.invocation;
     if (!scope || !invocation) throw new Error('cost meter: a pump runs inside an invocation');
+    // A pump at work: the clock runs.
+    this.#startClock();
     let group = invocation.groups.get(groupId);
     if (!group) {
       const now = this.#virtualMs();
-      group = { startedAt: now, endedAt: now, meterMs: 0, ownReads: 0, ownReadsSince: 0 };
+      group = { startedAt: now, endedAt: now, meterMs: 0, tailMeterMs: 0, ownReads: 0, ownReadsSince: 0 };
       invocation.groups.set(groupId, group);
     }
     this.#pumps += 1;
@@ -450,13 +488,14 @@ export class CostMeter {
   /**
    * An invocation's billed duration. A sender batch's pumps ran at once on the shared virtual time
    * line: it lasted from its start to its end on it, that is the longest group's time line (not the
-   * sum of the groups); the meter's own reads are taken out of the group that ended last, whose
-   * work the end waited for. The other functions: real wall time, plus any wait they skipped.
+   * sum of the groups), less the meter's own reads that delayed the end (those of the group that
+   * ended last, after its last wait). The other functions: real wall time less the meter's reads,
+   * plus any wait they skipped.
    */
   #billedMs(invocation: Invocation, realMs: number, startedVirtual: number): number {
     if (invocation.groups.size === 0) return realMs - invocation.meterMs + invocation.skippedMs;
     const last = [...invocation.groups.values()].reduce((a, b) => (b.endedAt > a.endedAt ? b : a));
-    return Math.max(0, this.#virtualMs() - startedVirtual - last.meterMs);
+    return Math.max(0, this.#virtualMs() - startedVirtual - last.tailMeterMs);
   }
 
   /** Runs `work` (inside an invocation) as a local stand-in for an AWS service: what it does to the table is its own. */
