@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { DeployedInfra } from '../../bench/cost/deployed-infra.ts';
 import { CostMeter, type Tally } from '../../bench/cost/metering.ts';
+import type { Container } from '../../lib/composition.ts';
+import type { ConsumeOptions, MessageDelivery, MessageQueue } from '../../lib/ports/message-queue.ts';
+import type { WorkItem } from '../../lib/ports/work-queue.ts';
 
 /**
  * The cost bench's clock and the sender's billing: pumps' waits are skipped, not waited, and a
@@ -34,9 +37,7 @@ describe('cost meter: sender batches on a shared virtual clock', () => {
     await meter.invoke('sender', () =>
       Promise.all([
         meter.pump('a', () => meter.sleep(1000)),
-        meter
-          .pump('b', () => meter.sleep(3000))
-          .then(() => meter.pump('b', () => meter.sleep(2000))),
+        meter.pump('b', () => meter.sleep(3000)).then(() => meter.pump('b', () => meter.sleep(2000))),
         meter.pump('c', async () => {
           for (let i = 0; i < 10; i++) await meter.sleep(100);
         }),
@@ -124,5 +125,96 @@ describe('cost meter: sender batches on a shared virtual clock', () => {
   it('refuses a pump outside an invocation', async () => {
     const meter = new CostMeter(infra);
     await expect(meter.pump('a', async () => undefined)).rejects.toThrow(/inside an invocation/);
+  });
+});
+
+/** A queue whose deliveries the test hands to whatever the consumer was given. */
+const handQueue = <T>() => {
+  let handler: ((delivery: MessageDelivery<T>) => Promise<void>) | undefined;
+  let options: ConsumeOptions | undefined;
+  const queue: MessageQueue<T> = {
+    publish: async () => undefined,
+    consume: async (h, o) => {
+      handler = h;
+      options = o;
+      return { stop: async () => undefined };
+    },
+    reachability: async () => 'ok',
+    close: async () => undefined,
+  };
+  return {
+    queue,
+    deliver: (delivery: MessageDelivery<T>) =>
+      (handler as (d: MessageDelivery<T>) => Promise<void>)(delivery),
+    options: () => options,
+  };
+};
+
+describe('cost meter: the sender event source mapping', () => {
+  const item = (n: number): MessageDelivery<WorkItem> => ({
+    item: { queueId: `q${n}`, tenantId: `t${n}`, instanceId: `wa-${n}`, generation: 1 },
+    messageId: `m${n}`,
+    receiveCount: 1,
+  });
+
+  const setUp = (failed: ReadonlySet<string>) => {
+    const meter = new CostMeter(infra);
+    const work = handQueue<WorkItem>();
+    const callbacks = handQueue<never>();
+    const batches: string[][] = [];
+    const c = {
+      workQueue: work.queue,
+      callbackQueue: callbacks.queue,
+      scheduler: { schedule: async () => undefined, cancel: async () => undefined },
+    } as unknown as Container;
+    meter.instrument(c, {
+      size: 10,
+      windowMs: 30,
+      concurrency: 100,
+      run: async (deliveries) => {
+        batches.push(deliveries.map((d) => d.messageId));
+        return failed;
+      },
+    });
+    return { meter, work, c, batches };
+  };
+
+  it('invokes the sender once per batch of up to ten records and settles each record by the answer', async () => {
+    // Arrange
+    const { meter, work, c, batches } = setUp(new Set(['m2']));
+    await c.workQueue.consume(async () => undefined, { concurrency: 4 });
+
+    // Act: twelve records arrive together.
+    const settled = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => work.deliver(item(i + 1))));
+
+    // Assess
+    expect(batches).toEqual([
+      ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9', 'm10'],
+      ['m11', 'm12'],
+    ]);
+    expect(settled.map((s) => s.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      ...Array.from({ length: 10 }, () => 'fulfilled'),
+    ]);
+    const tally = meter.tallies().get('sender') as Tally;
+    expect(tally.invocations).toBe(2);
+    // Per batch one ReceiveMessage and one DeleteMessageBatch.
+    expect(tally.sqsFifoRequests).toBe(4);
+    // Enough deliveries held at once for the batches in flight.
+    expect(work.options()?.concurrency).toBe(100);
+  });
+
+  it('bills no delete when every record of a batch failed', async () => {
+    // Arrange
+    const { meter, work, c } = setUp(new Set(['m1']));
+    await c.workQueue.consume(async () => undefined, { concurrency: 4 });
+
+    // Act
+    const settled = await Promise.allSettled([work.deliver(item(1))]);
+
+    // Assess
+    expect(settled[0]?.status).toBe('rejected');
+    expect((meter.tallies().get('sender') as Tally).sqsFifoRequests).toBe(1);
   });
 });
