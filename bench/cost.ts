@@ -502,7 +502,7 @@ export const runCost = async (
   const pace = DEFAULT_BILLING_CONFIG;
   const singleContacts = Math.ceil(contacts / instances);
   console.log(
-    `cost bench: ${contacts} overdue contacts per scenario (PIX code and payment link each) over ${instances} instances sending at once (${splitEvenly(contacts, instances)[0]} each), sender batches of up to ${SENDER_BATCH_SIZE}; then ${singleContacts} on one instance alone; default pace: ${pace.messagesPerMinute}/min, min interval ${pace.minIntervalSeconds} s, jitter ±${pace.jitterSeconds} s`,
+    `cost bench: ${contacts} overdue contacts per scenario (PIX code and payment link each) over ${instances} instance${instances === 1 ? '' : 's'} sending at once (${splitEvenly(contacts, instances)[0]} each), sender batches of up to ${SENDER_BATCH_SIZE}${instances > 1 ? `; then ${singleContacts} on one instance alone` : ''}; default pace: ${pace.messagesPerMinute}/min, min interval ${pace.minIntervalSeconds} s, jitter ±${pace.jitterSeconds} s`,
   );
   const infra = await readDeployedInfra();
   const meter = new CostMeter(infra);
@@ -645,12 +645,16 @@ export const runCost = async (
       webhookDeliveries: () => simulator.webhookDeliveries(),
     };
 
-    console.log(`cost bench: core (accept + send), ${instances} instances at once`);
+    const plural = instances === 1 ? '' : 's';
+    console.log(`cost bench: core (accept + send), ${instances} instance${plural} at once`);
     const core = await runScenario(bench, 'core', 300, contacts, instances);
-    console.log(
-      `cost bench: core with one instance alone (${singleContacts} contacts), for the sender's cost unshared`,
-    );
-    const single = await runScenario(bench, 'core, 1 instance', 302, singleContacts, 1);
+    if (instances > 1)
+      console.log(
+        `cost bench: core with one instance alone (${singleContacts} contacts), for the sender's cost unshared`,
+      );
+    // With one instance the fleet's core run is that run already.
+    const single =
+      instances === 1 ? core : await runScenario(bench, 'core, 1 instance', 302, singleContacts, 1);
     // The webhook exactly as `instance webhook` sets it (its events list included).
     for (const member of fleet)
       await configureInstanceWebhook(c, {
@@ -659,14 +663,14 @@ export const runCost = async (
         publicUrl: api.url,
       });
     console.log(
-      `cost bench: all-in (core + receipts through the webhook + 3 callbacks per contact), ${instances} instances at once`,
+      `cost bench: all-in (core + receipts through the webhook + 3 callbacks per contact), ${instances} instance${plural} at once`,
     );
     const allIn = await runScenario(bench, 'all-in', 301, contacts, instances, receiver);
     const crons = await cronsPerMonth(bench);
     restoreOutput();
 
     console.log(`after the run: ${machineLine()}`);
-    for (const r of [core, single, allIn])
+    for (const r of single === core ? [core, allIn] : [core, single, allIn])
       console.log(
         `  ${r.label}: ${r.sent} sent by ${r.instances} instance${r.instances === 1 ? '' : 's'} in ${fmt(r.wallMs / 1000)} s here (${fmt(
           (r.tallies.get('sender')?.durationMs ?? 0) / 1000 / 60,
@@ -674,10 +678,10 @@ export const runCost = async (
       );
     printCostTable(core, allIn);
     printFunctions(core, infra);
-    printFunctions(single, infra);
+    if (single !== core) printFunctions(single, infra);
     printFunctions(allIn, infra);
     console.log(senderLine(single));
-    console.log(senderLine(core));
+    if (single !== core) console.log(senderLine(core));
     printDynamo(core);
     printDynamo(allIn);
     printStored(core);
