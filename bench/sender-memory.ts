@@ -29,6 +29,12 @@ const PER_MINUTE = 60;
 /** Enough that no queue runs dry within the budget. */
 const CONTACTS_PER_QUEUE = 80;
 
+/**
+ * Extra flags for the sender's node (`SENDER_NODE_FLAGS="--max-old-space-size=48"`): what it needs
+ * when its heap may not grow as it likes, as under a smaller memory size.
+ */
+const NODE_FLAGS = (process.env.SENDER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 const SENDER_ENTRY = fileURLToPath(new URL('../functions/sender.ts', import.meta.url));
 
 /** What the child prints: resident memory and JS heap, in MB. */
@@ -67,7 +73,7 @@ process.exit(0);
 
 const runChild = (dir: string, env: Record<string, string>): Promise<MemoryReport> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(dir, 'child.mjs')], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, join(dir, 'child.mjs')], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -110,7 +116,7 @@ export const runSenderMemory = async (): Promise<number> => {
     await writeFile(join(dir, 'child.mjs'), CHILD);
     const bundleMb = (await stat(bundle)).size / 2 ** 20;
     console.log(
-      `sender memory: bundle ${fmt(bundleMb, 1)} MB; batches of 1 and ${SENDER_BATCH_SIZE} instances at ${PER_MINUTE}/min for ${BUDGET_SECONDS} s; configured ${SENDER_MEMORY_MB} MB`,
+      `sender memory: bundle ${fmt(bundleMb, 1)} MB; batches of 1 and ${SENDER_BATCH_SIZE} instances at ${PER_MINUTE}/min for ${BUDGET_SECONDS} s; configured ${SENDER_MEMORY_MB} MB${NODE_FLAGS.length > 0 ? `; node ${NODE_FLAGS.join(' ')}` : ''}`,
     );
     const rows = [];
     for (const [round, groups] of [1, SENDER_BATCH_SIZE].entries()) {
