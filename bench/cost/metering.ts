@@ -97,7 +97,7 @@ const emptyTally = (): Tally => ({
 
 /** The one function that runs concurrently with the others: the pump, which mostly waits. */
 const SENDER = 'sender';
-/** Invocations of the other functions queued at most before the pump's waits slow down. */
+/** Invocations of the other functions queued at most before the clock stands still for the pumps. */
 const MAX_BACKLOG = 4;
 
 /** The tally of work done outside any invocation: the local worker's polls. */
@@ -291,7 +291,7 @@ export class CostMeter {
   /**
    * Returns when the virtual clock has moved on by `ms`. The wait is not waited out for real: once
    * every pump running is asleep (and the other functions' invocations are not queueing up, see
-   * `invoke`), the clock jumps to the earliest wake-up. While a pump works, time runs for real and
+   * `#settle`), the clock jumps to the earliest wake-up. While a pump works, time runs for real and
    * the sleepers wake on time. The running invocation counts the wait as asked for (`sleptMs`);
    * outside the sender, the part not waited for real is added to its billed time (`skippedMs`).
    */
