@@ -6,7 +6,7 @@ import { createSqsQueue } from '../../lib/adapters/queue/sqs-queue.ts';
 import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import { createContainer } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { createSenderHandler } from '../../lib/lambda/sender-handler.ts';
+import { createSenderHandler, type SenderHandlerOptions } from '../../lib/lambda/sender-handler.ts';
 import { toSqsEvent } from '../../lib/local/worker.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { Store } from '../../lib/ports/store.ts';
@@ -15,7 +15,7 @@ const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/billing-work
 const context = { getRemainingTimeInMillis: () => 300_000 } as Context;
 
 /** A sender whose store fails: the run throws before any send. */
-const failingSender = (retryFailuresSoon: boolean) => {
+const failingSender = (retryFailuresSoon: boolean, options: Partial<SenderHandlerOptions> = {}) => {
   const broken = new Proxy({} as Store, {
     get: () => async () => {
       throw new Error('store unavailable');
@@ -30,7 +30,7 @@ const failingSender = (retryFailuresSoon: boolean) => {
       codec: workItemCodec,
     }),
   });
-  return createSenderHandler(c, { retryFailuresSoon });
+  return createSenderHandler(c, { retryFailuresSoon, ...options });
 };
 
 const event = () => {
@@ -80,5 +80,37 @@ describe('createSenderHandler', () => {
 
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+  });
+
+  it('runs each record inside aroundRecord (the cost bench meters each pump), failures passing through', async () => {
+    // Arrange: two groups; g1's first record fails, so its second one is never run.
+    const [first] = event().Records;
+    if (!first) throw new Error('no record');
+    const inGroup = (messageId: string, group: string) => ({
+      ...first,
+      messageId,
+      attributes: { ...first.attributes, MessageGroupId: group },
+    });
+    const wrapped: string[] = [];
+    const sender = failingSender(false, {
+      aroundRecord: async (record, run) => {
+        wrapped.push(record.messageId);
+        await run();
+      },
+    });
+
+    // Act
+    const result = await sender(
+      { Records: [inGroup('m-1', 'g1'), inGroup('m-2', 'g1'), inGroup('m-3', 'g2')] },
+      context,
+    );
+
+    // Assess
+    expect(wrapped.sort()).toEqual(['m-1', 'm-3']);
+    expect(result.batchItemFailures).toEqual([
+      { itemIdentifier: 'm-1' },
+      { itemIdentifier: 'm-2' },
+      { itemIdentifier: 'm-3' },
+    ]);
   });
 });
