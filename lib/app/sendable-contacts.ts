@@ -1,17 +1,22 @@
 import type { BillingContact, BillingQueue } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { FeedbackStore, SendingStore } from '../ports/store.ts';
+import { type OptOutsCheckedAgainst, optOutRecheck, stampIsStale } from '../domain/opt-out-recheck.ts';
 import { optedOutAmong } from './opt-outs.ts';
 
 /** Contacts fetched per listing. */
 const PREFETCH = 50;
-/** How old the opt-out answer for the prefetched contacts may be before it is asked again. */
-const OPT_OUT_FRESH_MS = 10_000;
 
 /**
  * The pump's way through a queue's sendable contacts: a prefetched page in position order, from
  * the top again once the end is reached (for retries that came due), and which of the page's
- * phones opted out after the batch was accepted (a SAIR reply, the API).
+ * phones opted out after the batch was accepted (a SAIR reply, the API, an erasure's digest).
+ *
+ * Opt-outs: a contact is checked against a reading of the tenant's opt-out stamp at most
+ * `OPT_OUT_FRESH_MS` old (one small strongly consistent GetItem). The page's phones are looked up
+ * (a BatchGetItem) once per page, and again only when the stamp moved or the erasure salt changed
+ * since; a tenant that never had an opt-out costs no lookup. The stamp is read before the lookup
+ * and moves after an opt-out's item is written, so no opt-out the reading counts is missed.
  */
 export class SendableContacts {
   readonly #deps: { store: SendingStore & FeedbackStore; clock: Clock };
@@ -20,8 +25,12 @@ export class SendableContacts {
   readonly #erasureSalt: () => string | undefined;
   #page: BillingContact[] = [];
   #afterPosition: number | undefined;
+  /** The page's phones that opted out, as of `#lastLookup`. */
   #optedOut = new Set<string>();
-  #optOutsCheckedAt = Number.NEGATIVE_INFINITY;
+  /** When the stamp was last read for this page (ms, read before the request); undefined: never. */
+  #stampReadAt: number | undefined;
+  /** What the page's phones were last looked up against; undefined: not yet for this page. */
+  #lastLookup: OptOutsCheckedAgainst | undefined;
 
   constructor(
     deps: { store: SendingStore & FeedbackStore; clock: Clock },
@@ -36,7 +45,10 @@ export class SendableContacts {
   /** The next contact to send as of `now`, or undefined when none is sendable now. */
   async next(now: Date): Promise<BillingContact | undefined> {
     if (this.#page.length === 0) {
-      this.#optOutsCheckedAt = Number.NEGATIVE_INFINITY;
+      // A new page: its phones are looked up once, after a fresh reading of the stamp.
+      this.#stampReadAt = undefined;
+      this.#lastLookup = undefined;
+      this.#optedOut = new Set();
       this.#page = await this.#list(now, this.#afterPosition);
       if (this.#page.length === 0 && this.#afterPosition !== undefined) {
         // Reached the end of the batch: start again from the top for retries that came due.
@@ -50,15 +62,25 @@ export class SendableContacts {
   }
 
   /**
-   * Whether `contact`'s phone opted out: never send to it. Asked for the whole page at once
-   * (`contact` and the contacts after it), and again once the answer is a few seconds old.
+   * Whether `contact`'s phone opted out: never send to it. Answered for the whole page at once
+   * (`contact` and the contacts after it), from a stamp reading at most `OPT_OUT_FRESH_MS` old.
    */
   async isOptedOut(contact: BillingContact): Promise<boolean> {
     const { store, clock } = this.#deps;
-    if (clock.now().getTime() - this.#optOutsCheckedAt > OPT_OUT_FRESH_MS) {
-      const phones = [contact.phone, ...this.#page.map((c) => c.phone)];
-      this.#optedOut = await optedOutAmong(store, this.#queue.tenantId, this.#erasureSalt(), phones);
-      this.#optOutsCheckedAt = clock.now().getTime();
+    const startedAt = clock.now().getTime();
+    if (stampIsStale(this.#stampReadAt, startedAt)) {
+      const tenantId = this.#queue.tenantId;
+      const current = { stamp: await store.optOutStamp(tenantId), salt: this.#erasureSalt() };
+      const decision = optOutRecheck(current, this.#lastLookup);
+      if (decision === 'look_up') {
+        const phones = [contact.phone, ...this.#page.map((c) => c.phone)];
+        this.#optedOut = await optedOutAmong(store, tenantId, current.salt, phones);
+      }
+      if (decision === 'none') this.#optedOut = new Set();
+      // Only once the answer is in (a failed lookup is asked again), and as of the time before
+      // the stamp's read: whatever that reading counts was stored by then at the latest.
+      this.#lastLookup = current;
+      this.#stampReadAt = startedAt;
     }
     return this.#optedOut.has(contact.phone);
   }
