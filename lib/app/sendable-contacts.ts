@@ -1,7 +1,7 @@
+import { type OptOutsCheckedAgainst, optOutRecheck, stampIsStale } from '../domain/opt-out-recheck.ts';
 import type { BillingContact, BillingQueue } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { FeedbackStore, SendingStore } from '../ports/store.ts';
-import { type OptOutsCheckedAgainst, optOutRecheck, stampIsStale } from '../domain/opt-out-recheck.ts';
 import { optedOutAmong } from './opt-outs.ts';
 
 /** Contacts fetched per listing. */

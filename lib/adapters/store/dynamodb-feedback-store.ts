@@ -56,7 +56,7 @@ const decodeOptOutCursor = (cursor: string): string => {
  * move a status backwards, and `UPDATED_OLD` tells the caller the status it replaced (to count it once).
  */
 export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOptions): FeedbackStore {
-  const { get, put, putNew, updateIfMatch, deleteIfMatch, queryUpTo, batchGet } = tableOperations(
+  const { get, putNew, updateIfMatch, deleteIfMatch, queryUpTo, batchGet } = tableOperations(
     options.client,
     options.tableName,
     options,
