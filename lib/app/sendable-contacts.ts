@@ -1,4 +1,9 @@
-import { type OptOutsCheckedAgainst, optOutRecheck, stampIsStale } from '../domain/opt-out-recheck.ts';
+import {
+  type OptOutsCheckedAgainst,
+  optOutRecheck,
+  phonesToLookUp,
+  stampIsStale,
+} from '../domain/opt-out-recheck.ts';
 import type { BillingContact, BillingQueue } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { FeedbackStore, SendingStore } from '../ports/store.ts';
@@ -13,10 +18,11 @@ const PREFETCH = 50;
  * phones opted out after the batch was accepted (a SAIR reply, the API, an erasure's digest).
  *
  * Opt-outs: a contact is checked against a reading of the tenant's opt-out stamp at most
- * `OPT_OUT_FRESH_MS` old (one small strongly consistent GetItem). The page's phones are looked up
- * (a BatchGetItem) once per page, and again only when the stamp moved or the erasure salt changed
- * since; a tenant that never had an opt-out costs no lookup. The stamp is read before the lookup
- * and moves after an opt-out's item is written, so no opt-out the reading counts is missed.
+ * `OPT_OUT_FRESH_MS` old (one small strongly consistent GetItem). A phone is looked up (a
+ * BatchGetItem, with the next few phones of the page) once, and again only after the stamp moved or
+ * the erasure salt changed; a tenant that never had an opt-out costs no lookup. The stamp is read
+ * before the lookups and moves after an opt-out's item is written, so no opt-out the reading
+ * counts is missed: an opt-out stored more than `OPT_OUT_FRESH_MS` before a check is always seen.
  */
 export class SendableContacts {
   readonly #deps: { store: SendingStore & FeedbackStore; clock: Clock };
@@ -25,12 +31,14 @@ export class SendableContacts {
   readonly #erasureSalt: () => string | undefined;
   #page: BillingContact[] = [];
   #afterPosition: number | undefined;
-  /** The page's phones that opted out, as of `#lastLookup`. */
-  #optedOut = new Set<string>();
-  /** When the stamp was last read for this page (ms, read before the request); undefined: never. */
+  /** When the stamp was last read (ms, taken before the request); undefined: never. */
   #stampReadAt: number | undefined;
-  /** What the page's phones were last looked up against; undefined: not yet for this page. */
-  #lastLookup: OptOutsCheckedAgainst | undefined;
+  /** What `#asked` and `#optedOut` hold against; undefined: nothing yet. */
+  #heldAgainst: OptOutsCheckedAgainst | undefined;
+  /** Phones looked up under `#heldAgainst`. */
+  #asked = new Set<string>();
+  /** Those of them that opted out. */
+  #optedOut = new Set<string>();
 
   constructor(
     deps: { store: SendingStore & FeedbackStore; clock: Clock },
@@ -45,10 +53,6 @@ export class SendableContacts {
   /** The next contact to send as of `now`, or undefined when none is sendable now. */
   async next(now: Date): Promise<BillingContact | undefined> {
     if (this.#page.length === 0) {
-      // A new page: its phones are looked up once, after a fresh reading of the stamp.
-      this.#stampReadAt = undefined;
-      this.#lastLookup = undefined;
-      this.#optedOut = new Set();
       this.#page = await this.#list(now, this.#afterPosition);
       if (this.#page.length === 0 && this.#afterPosition !== undefined) {
         // Reached the end of the batch: start again from the top for retries that came due.
@@ -62,25 +66,35 @@ export class SendableContacts {
   }
 
   /**
-   * Whether `contact`'s phone opted out: never send to it. Answered for the whole page at once
-   * (`contact` and the contacts after it), from a stamp reading at most `OPT_OUT_FRESH_MS` old.
+   * Whether `contact`'s phone opted out: never send to it. Answered from a stamp reading at most
+   * `OPT_OUT_FRESH_MS` old, and a lookup made after that reading (with the next phones of the page).
    */
   async isOptedOut(contact: BillingContact): Promise<boolean> {
     const { store, clock } = this.#deps;
+    const tenantId = this.#queue.tenantId;
     const startedAt = clock.now().getTime();
     if (stampIsStale(this.#stampReadAt, startedAt)) {
-      const tenantId = this.#queue.tenantId;
       const current = { stamp: await store.optOutStamp(tenantId), salt: this.#erasureSalt() };
-      const decision = optOutRecheck(current, this.#lastLookup);
-      if (decision === 'look_up') {
-        const phones = [contact.phone, ...this.#page.map((c) => c.phone)];
-        this.#optedOut = await optedOutAmong(store, tenantId, current.salt, phones);
+      if (optOutRecheck(current, this.#heldAgainst) !== 'keep') {
+        this.#asked = new Set();
+        this.#optedOut = new Set();
       }
-      if (decision === 'none') this.#optedOut = new Set();
-      // Only once the answer is in (a failed lookup is asked again), and as of the time before
-      // the stamp's read: whatever that reading counts was stored by then at the latest.
-      this.#lastLookup = current;
+      this.#heldAgainst = current;
+      // As of the time before the read: whatever it counts was stored by then at the latest.
       this.#stampReadAt = startedAt;
+    }
+    const against = this.#heldAgainst;
+    if (!against || against.stamp === 0) return false;
+    const phones = phonesToLookUp(
+      contact.phone,
+      this.#page.map((c) => c.phone),
+      this.#asked,
+    );
+    if (phones.length > 0) {
+      // Marked asked only once answered: a failed lookup is asked again.
+      const found = await optedOutAmong(store, tenantId, against.salt, phones);
+      for (const phone of phones) this.#asked.add(phone);
+      for (const phone of found) this.#optedOut.add(phone);
     }
     return this.#optedOut.has(contact.phone);
   }

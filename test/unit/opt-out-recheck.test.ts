@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { OPT_OUT_FRESH_MS, optOutRecheck, stampIsStale } from '../../lib/domain/opt-out-recheck.ts';
+import {
+  OPT_OUT_FRESH_MS,
+  OPT_OUT_LOOKUP_AHEAD,
+  optOutRecheck,
+  phonesToLookUp,
+  stampIsStale,
+} from '../../lib/domain/opt-out-recheck.ts';
 
 describe('stampIsStale', () => {
   it('asks for a reading when the page has none yet, or when it is older than the freshness', () => {
@@ -29,15 +35,15 @@ describe('optOutRecheck', () => {
     expect([fresh, salted]).toEqual(['none', 'none']);
   });
 
-  it('looks a new page up once the tenant has opt-outs', () => {
+  it('asks the phones once the tenant has opt-outs and no answer is held yet', () => {
     // Act
     const decision = optOutRecheck({ stamp: 3, salt: undefined }, undefined);
 
     // Assess
-    expect(decision).toBe('look_up');
+    expect(decision).toBe('ask_again');
   });
 
-  it('keeps the answer while the stamp and the salt are the ones the lookup used', () => {
+  it('keeps the answers while the stamp and the salt are the ones the lookup used', () => {
     // Act
     const decision = optOutRecheck({ stamp: 3, salt: 's1' }, { stamp: 3, salt: 's1' });
 
@@ -45,20 +51,44 @@ describe('optOutRecheck', () => {
     expect(decision).toBe('keep');
   });
 
-  it('looks up again when an opt-out was stored since (the stamp moved), also the first one', () => {
+  it('asks again when an opt-out was stored since (the stamp moved), also the first one', () => {
     // Act
     const moved = optOutRecheck({ stamp: 4, salt: undefined }, { stamp: 3, salt: undefined });
     const first = optOutRecheck({ stamp: 2, salt: undefined }, { stamp: 0, salt: undefined });
 
     // Assess
-    expect([moved, first]).toEqual(['look_up', 'look_up']);
+    expect([moved, first]).toEqual(['ask_again', 'ask_again']);
   });
 
-  it('looks up again when the erasure salt changed (a first erasure brings digests to look for)', () => {
+  it('asks again when the erasure salt changed (a first erasure brings digests to look for)', () => {
     // Act
     const decision = optOutRecheck({ stamp: 3, salt: 'new' }, { stamp: 3, salt: undefined });
 
     // Assess
-    expect(decision).toBe('look_up');
+    expect(decision).toBe('ask_again');
+  });
+});
+
+describe('phonesToLookUp', () => {
+  const page = Array.from({ length: 15 }, (_, i) => `+55119876540${String(i).padStart(2, '0')}`);
+
+  it('asks nothing for a phone already asked', () => {
+    // Act
+    const phones = phonesToLookUp(page[0] as string, page.slice(1), new Set([page[0] as string]));
+
+    // Assess
+    expect(phones).toEqual([]);
+  });
+
+  it('asks the phone and the next ones of the page not asked yet, a few at most', () => {
+    // Prepare: the 2nd and 3rd upcoming phones were asked with an earlier lookup; the phone repeats.
+    const asked = new Set([page[2] as string, page[3] as string]);
+
+    // Act
+    const phones = phonesToLookUp(page[0] as string, [page[0] as string, ...page.slice(1)], asked);
+
+    // Assess
+    expect(phones).toHaveLength(OPT_OUT_LOOKUP_AHEAD);
+    expect(phones).toEqual([page[0], page[1], ...page.slice(4, 4 + OPT_OUT_LOOKUP_AHEAD - 2)]);
   });
 });

@@ -75,7 +75,7 @@ describe('SendableContacts', () => {
     expect(w.counts.stampReads).toBe(2);
   });
 
-  it('looks a page up once and again only when the stamp moved', async () => {
+  it('looks each phone up once (with the next ones of the page) and again only when the stamp moved', async () => {
     // Prepare: acme had an opt-out before the page was prefetched.
     const w = await world();
     await w.store.putOptOut(optOut(PHONES[1] as string));
