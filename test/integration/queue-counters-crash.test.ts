@@ -203,4 +203,37 @@ describe('queue counters across a pump that dies between counter writes (dynalit
       contacts_sent: COUNTERS_FLUSH_EVERY_SENDS + 3,
     });
   });
+
+  it('leaves the counts of a pump that lost its lease to the next run, which recounts them', async () => {
+    // Prepare: the pump stalls 13 s inside its 13th send, past its 12 s lease, and another owner
+    // takes the lease meanwhile (as a pump that found it expired would)
+    const w = await crashWorld();
+    const options = { ...OPTIONS, leaseMs: 12_000 };
+    const at = (ms: number) => new Date(w.base.clock.now().getTime() + ms).toISOString();
+    w.setOnSend(async () => {
+      if (w.sends.length !== COUNTERS_FLUSH_EVERY_SENDS + 2) return;
+      await w.advance(13_000);
+      await w.store.acquireInstanceLease('acme', 'inst-1', 'thief', at(0), at(60_000));
+    });
+    const lost = await runQueue(w.pumpDeps(w.advance), w.base.published[0] ?? fail(), options);
+    const afterLoss = { status: await w.status(), onContacts: await w.sentOnContacts() };
+    await w.store.releaseInstanceLease('acme', 'inst-1', 'thief', null, w.queueId);
+    let atTakeover: Awaited<ReturnType<typeof w.status>> | undefined;
+    w.setOnSend(async () => {
+      atTakeover ??= await w.status();
+    });
+
+    // Act
+    const result = await runQueue(w.pumpDeps(w.advance), w.base.published[0] ?? fail(), options);
+
+    // Assess: the losing pump wrote none of its last three counts; the next run counted them once
+    expect(lost).toBe('lease_lost');
+    expect(afterLoss.onContacts).toBe(COUNTERS_FLUSH_EVERY_SENDS + 3);
+    expect(afterLoss.status).toMatchObject({ status: 'running', contacts_sent: COUNTERS_FLUSH_EVERY_SENDS });
+    expect(atTakeover).toMatchObject({ contacts_sent: COUNTERS_FLUSH_EVERY_SENDS + 3 });
+    expect(result).toBe('completed');
+    expect(new Set(w.sends).size).toBe(TOTAL);
+    expect(await w.status()).toMatchObject({ status: 'completed', contacts_sent: TOTAL });
+    expect(await w.sentInFigures()).toBe(TOTAL);
+  });
 });
