@@ -993,6 +993,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       const event = callbacks.get(key(queueId, eventId));
       return event ? copy(event) : undefined;
     },
+    async makeCallbackDue(queueId, eventId, at) {
+      const delivery = callbacks.get(key(queueId, eventId))?.delivery;
+      if (delivery?.status === 'pending' && delivery.attempts === 0) delivery.nextAttemptAt = at;
+    },
     async listDueCallbacks(now, limit) {
       const dueKey = (e: StoredCallbackEvent) => `${e.delivery.nextAttemptAt}#${e.eventId}`;
       return [...callbacks.values()]
@@ -1005,9 +1009,9 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     async claimCallback(queueId, eventId, now, leaseUntil) {
       const event = callbacks.get(key(queueId, eventId));
       const { delivery } = event ?? {};
-      if (!event || !delivery || delivery.status !== 'pending' || !isText(delivery.nextAttemptAt))
-        return undefined;
-      if (!(delivery.nextAttemptAt <= now)) return undefined;
+      if (!event || !delivery || delivery.status !== 'pending') return undefined;
+      // null: announced and never attempted, so due whenever the queue's consumer takes it.
+      if (isText(delivery.nextAttemptAt) && !(delivery.nextAttemptAt <= now)) return undefined;
       delivery.nextAttemptAt = leaseUntil;
       delivery.attempts += 1;
       return copy(event);
