@@ -41,6 +41,8 @@ export interface DynamoDbCampaignStoreOptions {
   clock: Clock;
   /** First backoff before re-sending a batch's unprocessed items (doubles each try); default 50 ms. */
   batchRetryDelayMs?: number;
+  /** Contacts one page of a listing by status reads at most; default `STATUS_LISTING_READ_BUDGET`. */
+  statusListingReadBudget?: number;
 }
 
 /**
@@ -52,11 +54,13 @@ const CONTACT_CREATE_CONCURRENCY = 32;
 /** A position is padded to 4 digits in keys; anything beyond would break the sort order. */
 const MAX_POSITION = 9_999;
 /**
- * Contacts one page of a listing by status reads at most (about 1 MB, the most one Query returns):
- * a status few contacts have must not read a whole 10 000-contact queue for one request, so such a
- * page may hold fewer than asked, with a cursor to go on.
+ * Contacts one page of a listing by status reads at most, by default: a status few contacts have
+ * must not read a whole 10 000-contact queue for one request, so such a page may hold fewer than
+ * asked, with a cursor to go on. A batch of the default maximum size (1000) and one more: listing
+ * such a queue never ends on an empty page (a Query that stops at its limit cannot tell that
+ * nothing follows).
  */
-const STATUS_LISTING_READ_BUDGET = 1_000;
+const STATUS_LISTING_READ_BUDGET = 1_001;
 /** Statuses the sweeper must watch (design: paused and finished queues stay out of the sparse due index). */
 const SWEPT_STATUSES: ReadonlySet<QueueStatus> = new Set([
   'pending',
@@ -388,7 +392,7 @@ export function createDynamoDbCampaignStore(
           ExpressionAttributeValues: { ...range.ExpressionAttributeValues, ':status': status },
         },
         page.limit + 1,
-        STATUS_LISTING_READ_BUDGET,
+        options.statusListingReadBudget ?? STATUS_LISTING_READ_BUDGET,
       );
       const items = found.slice(0, page.limit);
       const last = items.at(-1);

@@ -192,6 +192,8 @@ const BATCH_WRITE_CONCURRENCY = 4;
 /** Tries per batch (the first send included) before unprocessed items are an error, not throttling. */
 const MAX_BATCH_ATTEMPTS = 8;
 const MAX_BATCH_DELAY_MS = 2_000;
+/** Smallest Query page of `queryWithin`. */
+const MIN_FILTERED_PAGE = 100;
 /** BatchGetItem's limit of keys per call. */
 const BATCH_GET_KEYS = 100;
 /** BatchGetItem calls in flight at once: a 1000-contact batch is 10 calls, a few at a time keeps Accept fast. */
@@ -383,7 +385,8 @@ export const tableOperations = (
     /**
      * The items of a filtered Query reading at most `budget` items (a filter runs after the read, and
      * the read is what is billed): stops once `want` matched, or the budget is spent. Each call reads
-     * twice as many as the one before, starting at `want`. `lastKey` is where a next Query resumes
+     * twice as many as the one before, starting at `want` (or `MIN_FILTERED_PAGE`, fewer round trips
+     * past the items the filter drops). `lastKey` is where a next Query resumes
      * (undefined: nothing is left); the items may be more than `want`.
      */
     queryWithin: async (
@@ -394,7 +397,7 @@ export const tableOperations = (
       const items: Item[] = [];
       let startKey = input.ExclusiveStartKey;
       let read = 0;
-      let pageSize = want;
+      let pageSize = Math.max(want, MIN_FILTERED_PAGE);
       do {
         const limit = Math.max(1, Math.min(pageSize, budget - read));
         const out = await client.send(

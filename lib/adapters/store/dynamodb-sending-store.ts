@@ -403,7 +403,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       const changed = await mapBounded(unsent, CANCEL_CONCURRENCY, async (item) => {
         // Re-checked on the item: a contact claimed since the Query is left to its pump.
         const before = await updateIfMatch({
-          ...unsentContactCancellation(queueId, Number(item.position), at, expiresAt),
+          ...unsentContactCancellation(queueId, contactPositionOf(item), at, expiresAt),
           ReturnValues: 'ALL_OLD',
         });
         return waitingStatusOf(before);
