@@ -821,8 +821,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         ]);
         expect(listed.filter((c) => c.status === 'cancelled')).toHaveLength(33);
         expect(listed[1]?.updatedAt).toBe(at);
-        if (tableItem)
-          expectContactItem(await tableItem(keys.contact('queue-1', 2)), 'cancelled');
+        if (tableItem) expectContactItem(await tableItem(keys.contact('queue-1', 2)), 'cancelled');
         expect((await store.summarizeContacts('queue-1')).earliestRetryAt).toBeNull();
       });
     });
