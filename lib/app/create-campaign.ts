@@ -20,6 +20,7 @@ import type {
   ApiKey,
   BillingContact,
   BillingTemplate,
+  BusinessCalendar,
   CallbackEvent,
   Campaign,
   ContactRejection,
@@ -135,13 +136,13 @@ const loadTemplate = async (deps: Deps, tenant: Tenant, type: TemplateType): Pro
  * weekends and holidays count) for overdue and upcoming; notifications go 24/7.
  */
 const planFor = async (
-  deps: Deps,
   tenant: Tenant,
   type: TemplateType,
+  calendarLookup: Promise<BusinessCalendar | undefined>,
   now: Date,
   count: number,
 ): Promise<{ start: Date; minutes: number }> => {
-  const calendar = type === 'notification' ? undefined : await deps.store.getCalendar(tenant.id);
+  const calendar = type === 'notification' ? undefined : await calendarLookup;
   if (type !== 'notification' && !calendar) throw new DomainError('NO_BUSINESS_HOURS');
   const plan = planSending(calendar, now, Math.max(1, count), baseIntervalMs(tenant.config));
   // How long sending takes once it starts (closed hours in between count), at least a minute;
@@ -150,6 +151,16 @@ const planFor = async (
     start: plan.start,
     minutes: Math.max(1, Math.ceil((plan.end.getTime() - plan.start.getTime()) / 60_000)),
   };
+};
+
+/**
+ * The tenant's calendar, read only for the types that keep business hours. Started with the other
+ * independent reads (settled at once, so an early refusal leaves no unobserved rejection).
+ */
+const lookUpCalendar = (deps: Deps, tenant: Tenant, type: TemplateType) => {
+  const lookup = type === 'notification' ? Promise.resolve(undefined) : deps.store.getCalendar(tenant.id);
+  void lookup.catch(() => undefined);
+  return lookup;
 };
 
 /** Renders every accepted contact with the variations the plan picks (deterministic for a seed). */
@@ -177,6 +188,7 @@ const render = (template: BillingTemplate, accepted: readonly AcceptedContact[],
 export const dryRunCampaign = async (deps: Deps, input: CreateCampaignInput): Promise<DryRunAnswer> => {
   const { tenant, templateType } = input;
   checkTenant(tenant, input.contacts.length);
+  const calendarLookup = lookUpCalendar(deps, tenant, templateType);
   const template = await loadTemplate(deps, tenant, templateType);
   await checkCallbackUrl(deps, input);
   if (input.instanceId) await checkNamedInstance(deps, tenant.id, input.instanceId);
@@ -191,7 +203,7 @@ export const dryRunCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   const uses = Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed]));
   const { rendered } = render(template, intake.accepted, { seed: Math.floor(deps.random() * 2 ** 32), uses });
-  const plan = await planFor(deps, tenant, templateType, now, intake.accepted.length);
+  const plan = await planFor(tenant, templateType, calendarLookup, now, intake.accepted.length);
   return {
     accepted: intake.accepted.length,
     rejected: intake.rejected,
@@ -263,6 +275,7 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     tenant.erasureSalt,
   );
   const urlCheck = checkCallbackUrl(deps, input);
+  const calendarLookup = lookUpCalendar(deps, tenant, templateType);
   // Settled here so an early refusal below never leaves a rejected promise unobserved.
   void optedOutLookup.catch(() => undefined);
   void urlCheck.catch(() => undefined);
@@ -279,7 +292,7 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   const optedOut = await optedOutLookup;
   const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   if (intake.accepted.length === 0) throw new DomainError('NO_VALID_CONTACTS', {}, intake.rejected);
-  const plan = await planFor(deps, tenant, templateType, now, intake.accepted.length);
+  const plan = await planFor(tenant, templateType, calendarLookup, now, intake.accepted.length);
 
   const campaign = newCampaign(deps, input, template, intake, plan, hash, now);
   const batch = planContacts(template, campaign, intake.accepted, now.toISOString());

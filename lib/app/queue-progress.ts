@@ -5,7 +5,7 @@ import {
   hasFigures,
   hourStartOf,
 } from '../domain/activity-figures.ts';
-import type { BillingQueue, QueueCounter } from '../domain/types.ts';
+import type { BillingQueue, QueueCounter, QueueStatus } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { CampaignStore, ContactSummary, CounterStore, SendingStore } from '../ports/store.ts';
@@ -20,10 +20,27 @@ type CounterDeltas = Partial<Record<QueueCounter, number>>;
 export const FIGURES_FLUSH_INTERVAL_MS = 30_000;
 
 /**
- * The pump's counter changes not yet written. They go out in the one progress write made right
- * before the next claim, whose answer is also the freshest status: a pause or cancel that came
- * during the pacing wait wins before the next send, with no extra read. Whatever is left is
- * written on every way out (`flushIfAny`), and completion recounts from the contacts.
+ * The queue's counters are written once this many counted contact writes (sends, failures, skips,
+ * deferrals) are pending, or once COUNTERS_FLUSH_INTERVAL_MS has passed since the last write,
+ * whichever comes first, and on every way out of a run. A counter write costs 3 write units (the
+ * queue item and its two index copies); 10 brings that to about 0.3 per message. At the default
+ * pace (20/min) both limits meet at about 30 s, the figures' interval; at faster paces the status
+ * lags by at most 10 sends, at slower ones (an interval of 30 s or more) every send is written.
+ */
+export const COUNTERS_FLUSH_EVERY_SENDS = 10;
+/** The longest a pending counter change waits for its write while the run goes on (see above). */
+export const COUNTERS_FLUSH_INTERVAL_MS = 30_000;
+
+/**
+ * The pump's counter changes not yet written. Before each send the pump asks for the queue's status
+ * (`statusBeforeSend`): when the counters are due (COUNTERS_FLUSH_EVERY_SENDS changes or
+ * COUNTERS_FLUSH_INTERVAL_MS) the progress write answers it, else a strongly consistent read of
+ * the queue's status does (a fifth of the price), so a pause or cancel that came during the pacing
+ * wait wins before the next send either way. Whatever is left is written on every way out
+ * (`flushIfAny`). Never lost: every change is on its contact before it is here, so a run that dies
+ * with changes unwritten leaves its queue `running` and the next run recounts from the contacts
+ * (`recountCounters`, run-queue.ts `startRunning`), as completion does. A run that lost its lease
+ * is such a run: it forgets its changes (`forgetCounters`), which the taker recounts.
  *
  * The same changes are the events of the tenant's figures (tenant-figures.ts), kept by the hour they
  * happened in and written with a flush once FIGURES_FLUSH_INTERVAL_MS has passed since the last
@@ -35,6 +52,9 @@ export class ProgressBuffer {
   readonly #queue: Pick<BillingQueue, 'id' | 'tenantId'>;
   readonly #currentRate: () => number;
   #pending: CounterDeltas = {};
+  /** Contact writes whose counter changes are in `#pending`. */
+  #pendingChanges = 0;
+  #countersWrittenAt: number;
   /** The tenant's figures not yet written, by the start of their UTC hour (ms). */
   #figures = new Map<number, Partial<Figures>>();
   #figuresWrittenAt: number;
@@ -49,6 +69,7 @@ export class ProgressBuffer {
     this.#queue = queue;
     this.#currentRate = currentRate;
     this.#figuresWrittenAt = deps.clock.now().getTime();
+    this.#countersWrittenAt = this.#figuresWrittenAt;
   }
 
   /** Counter changes of a contact write that succeeded at `at` (the events of the tenant's figures). */
@@ -56,6 +77,7 @@ export class ProgressBuffer {
     for (const [name, value] of Object.entries(deltas) as Array<[QueueCounter, number]>) {
       this.#pending[name] = (this.#pending[name] ?? 0) + value;
     }
+    this.#pendingChanges += 1;
     const figures = figuresOfCounterDeltas(deltas);
     if (!hasFigures(figures)) return;
     const hour = hourStartOf(at).getTime();
@@ -65,11 +87,27 @@ export class ProgressBuffer {
   }
 
   /**
-   * Writes the pending counters and the measured rate, and the tenant's figures when they are due;
-   * returns the queue after the write.
+   * The queue's status as of now, for the check before a send: answered by the write of the
+   * pending counters (and the measured rate) when they are due, else by a strongly consistent read
+   * of the status alone. The tenant's figures go out too when they are due. undefined: no queue.
    */
-  flush(): Promise<BillingQueue | undefined> {
-    return this.#flush(false);
+  async statusBeforeSend(): Promise<QueueStatus | undefined> {
+    if (this.#countersDue()) return (await this.#flush(false))?.status;
+    const [status] = await Promise.all([
+      this.#deps.store.getQueueStatus(this.#queue.id),
+      this.#writeFigures(false),
+    ]);
+    return status;
+  }
+
+  /**
+   * Drops the counter changes not written (the tenant's figures stay): the run lost its lease, so
+   * another run may have recounted the queue with these changes in, and the run that starts next
+   * recounts anyway (the queue is still `running`). Writing them now could count them twice.
+   */
+  forgetCounters(): void {
+    this.#pending = {};
+    this.#pendingChanges = 0;
   }
 
   /** Writes the pending counters, if there are any, and every pending figure (a way out of the run). */
@@ -78,9 +116,19 @@ export class ProgressBuffer {
     else await this.#writeFigures(true);
   }
 
+  #countersDue(): boolean {
+    if (this.#pendingChanges === 0) return false;
+    return (
+      this.#pendingChanges >= COUNTERS_FLUSH_EVERY_SENDS ||
+      this.#deps.clock.now().getTime() - this.#countersWrittenAt >= COUNTERS_FLUSH_INTERVAL_MS
+    );
+  }
+
   async #flush(allFigures: boolean): Promise<BillingQueue | undefined> {
     const deltas = this.#pending;
     this.#pending = {};
+    this.#pendingChanges = 0;
+    this.#countersWrittenAt = this.#deps.clock.now().getTime();
     const { id: queueId, tenantId } = this.#queue;
     const [updated] = await Promise.all([
       this.#deps.store.updateQueueProgress(queueId, deltas, { currentRate: this.#currentRate() }),

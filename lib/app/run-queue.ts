@@ -218,8 +218,10 @@ const planRun = async (
 
 /**
  * Step 6: the queue becomes `running` on this run's instance (false when it moved meanwhile:
- * paused, cancelled). Taking over from an earlier pump (a continuation, or one that died between
- * a send and its counter write), the counters are made to match the contacts before going on.
+ * paused, cancelled). Taking over from an earlier pump (a continuation, or one that died with
+ * counter changes unwritten, up to COUNTERS_FLUSH_EVERY_SENDS of them), or resuming a queue that
+ * ran before (its pump may have died before the pause), the counters are made to match the
+ * contacts before going on.
  */
 const startRunning = async (run: Run, started: Date): Promise<boolean> => {
   const { deps, queue } = run;
@@ -235,7 +237,8 @@ const startRunning = async (run: Run, started: Date): Promise<boolean> => {
   run.queue = running;
   const stuck = await deps.store.listStuckContacts(running.id);
   const settled = await settleAbandonedClaims(deps, running, run.tenant, stuck, run.options);
-  if (queue.status === 'running' || settled > 0)
+  const resumed = queue.status === 'pending' && Boolean(queue.startedAt);
+  if (queue.status === 'running' || resumed || settled > 0)
     run.queue = (await recountCounters(deps, running)) ?? running;
   return true;
 };
@@ -245,7 +248,7 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
   const { deps } = run;
   // An erased debtor who had opted out is suppressed by the salted digest of the phone.
   const contacts = new SendableContacts(deps, run.queue, () => run.tenant.erasureSalt);
-  /** The status was just read: the next claim needs no progress write (and read) first. */
+  /** The status was just read: the next claim needs no status check first. */
   let statusIsFresh = true;
   let transientInARow = 0;
   for (;;) {
@@ -286,8 +289,8 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
     }
     const claimed = await deps.store.claimContact(run.queue.id, next.position, claimAt.toISOString());
     if (!claimed) {
-      // Not claimable (another pump has it, or it was cancelled): nothing to count, so the next
-      // claim needs no progress write first.
+      // Not claimable (another pump has it, or it was cancelled): the status was checked just
+      // before, so the next claim needs no check first.
       statusIsFresh = true;
       continue;
     }
@@ -345,15 +348,12 @@ const waitForPreSend = async (run: Run, sendAt: number): Promise<number> => {
 };
 
 /**
- * The status as of now, answered by the write of the pending counters: a pause or cancel that
- * arrived while waiting stops the run here, before the next send, with no extra read.
+ * The status as of now (the counter write when it is due, else a consistent read of the status,
+ * `ProgressBuffer.statusBeforeSend`): a pause or cancel that arrived while waiting stops the run
+ * here, before the next send.
  */
-const stillRunning = async (run: Run): Promise<boolean> => {
-  const current = await run.progress.flush();
-  if (current?.status !== 'running') return false;
-  run.queue = current;
-  return true;
-};
+const stillRunning = async (run: Run): Promise<boolean> =>
+  (await run.progress.statusBeforeSend()) === 'running';
 
 /**
  * Whether the run may claim at `now`; else how it stops:
@@ -370,6 +370,8 @@ const checkBeforeClaim = async (run: Run, now: Date): Promise<PumpResult | undef
   const lease = await run.turn.keep(now, run.pacer.lastSendAt);
   if (lease === 'lost') {
     run.log.warn('instance lease lost; another pump took over');
+    // As a dead pump's: the next run of the queue recounts them (see ProgressBuffer).
+    run.progress.forgetCounters();
     return 'lease_lost';
   }
   if (lease === 'renewed') run.tenant = (await deps.store.getTenant(run.queue.tenantId)) ?? run.tenant;

@@ -737,6 +737,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         queueDue.set(queueId, fields.nextRunAt ?? now);
       return copy(queue);
     },
+    async getQueueStatus(queueId) {
+      const queue = queues.get(queueId);
+      return queue && !hasExpired(queue) ? queue.status : undefined;
+    },
     async nextPublishGeneration(queueId) {
       const queue = queues.get(queueId);
       if (!queue) throw new Error(`nextPublishGeneration: queue ${queueId} does not exist`);

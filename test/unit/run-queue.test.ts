@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { COUNTERS_FLUSH_EVERY_SENDS } from '../../lib/app/queue-progress.ts';
 import { type PumpDeps, runQueue } from '../../lib/app/run-queue.ts';
 import type { Store } from '../../lib/ports/store.ts';
-import { contacts, OPTIONS, pumpWorld } from '../support/pump-world.ts';
+import { contacts, OPTIONS, pumpWorld, reminderWorld } from '../support/pump-world.ts';
 
 /** The tenant acme's figures of the pump world's day, summed over its hours. */
 const figuresOfTheDay = async (store: Store) => {
@@ -136,13 +137,13 @@ describe('runQueue', () => {
   });
 
   it('counts each send once in the figures when a progress write failed and the next run recounted', async () => {
-    // Prepare: the progress write carrying the second send fails (the store's answer is lost).
+    // Prepare: the progress write carrying the sends fails (the store's answer is lost).
     const w = await pumpWorld();
     let sentWrites = 0;
     const store: PumpDeps['store'] = {
       ...w.deps.store,
       updateQueueProgress: async (queueId, deltas, fields) => {
-        if (deltas.contactsSent && ++sentWrites === 2) throw new Error('store unavailable');
+        if (deltas.contactsSent && ++sentWrites === 1) throw new Error('store unavailable');
         return w.base.store.updateQueueProgress(queueId, deltas, fields);
       },
     };
@@ -153,10 +154,37 @@ describe('runQueue', () => {
     const result = await runQueue(w.deps, w.item, OPTIONS);
 
     // Assess: the queue lost a counter write and was recounted; the figures never count twice.
-    expect(afterCrash?.contactsSent).toBe(1);
+    expect(afterCrash?.contactsSent).toBe(0);
     expect(result).toBe('completed');
     expect(w.sends).toHaveLength(5);
     expect(await w.base.store.getQueue(w.queueId)).toMatchObject({ contactsSent: 5 });
     expect(await figuresOfTheDay(w.base.store)).toEqual({ sent: 5, failed: 0 });
+  });
+
+  it(`writes the queue's counters every ${COUNTERS_FLUSH_EVERY_SENDS} sends and reads the status before the others`, async () => {
+    // Prepare: 25 sends one second apart, so the time limit never comes first
+    const w = await reminderWorld('2026-03-02T13:00:00.000Z');
+    const item = await w.post('notification', contacts(25), 'fatura-25');
+    const seen = { sentWrites: [] as number[], statusReads: 0 };
+    const store: PumpDeps['store'] = {
+      ...w.deps.store,
+      updateQueueProgress: async (queueId, deltas, fields) => {
+        if (deltas.contactsSent) seen.sentWrites.push(deltas.contactsSent);
+        return w.base.store.updateQueueProgress(queueId, deltas, fields);
+      },
+      getQueueStatus: async (queueId) => {
+        seen.statusReads += 1;
+        return w.base.store.getQueueStatus(queueId);
+      },
+    };
+
+    // Act
+    const result = await runQueue({ ...w.deps, store }, item, OPTIONS);
+
+    // Assess: two writes on the way (10 + 10), the rest on the way out; a read before each other send
+    expect(result).toBe('completed');
+    expect(seen.sentWrites).toEqual([10, 10, 5]);
+    expect(seen.statusReads).toBe(25 - 1 - 2);
+    expect(await w.base.store.getQueue(item.queueId)).toMatchObject({ contactsSent: 25 });
   });
 });

@@ -34,8 +34,11 @@ import {
   ttlSeconds,
 } from './table-schema.ts';
 
-/** The part of the Store the sender (and the webhooks, for messages) uses: design section 5, Send. */
-type DynamoDbSendingPart = Omit<SendingStore, 'listDueQueues'> & ConversationStore;
+/**
+ * The part of the Store the sender (and the webhooks, for messages) uses: design section 5, Send.
+ * The pump's status read is dynamodb-queue-status.ts.
+ */
+type DynamoDbSendingPart = Omit<SendingStore, 'listDueQueues' | 'getQueueStatus'> & ConversationStore;
 
 export interface DynamoDbSendingStoreOptions {
   client: DynamoDBDocumentClient;

@@ -20,6 +20,7 @@ import { createDynamoDbDebtorStore } from './dynamodb-debtor-store.ts';
 import { createDynamoDbDeliveryWatchStore } from './dynamodb-delivery-watch-store.ts';
 import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
 import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-operations.ts';
+import { createDynamoDbQueueStatusRead } from './dynamodb-queue-status.ts';
 import { createDynamoDbRetentionStore } from './dynamodb-retention-store.ts';
 import { createDynamoDbScheduleStore } from './dynamodb-schedule-store.ts';
 import { createDynamoDbSendingStore } from './dynamodb-sending-store.ts';
@@ -132,6 +133,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
       batchRetryDelayMs: options.batchRetryDelayMs,
     }),
     ...createDynamoDbSendingStore({ client, tableName, clock }),
+    ...createDynamoDbQueueStatusRead({ client, tableName, clock }),
     ...createDynamoDbCounterStore({ client, tableName, clock }),
     ...createDynamoDbScheduleStore({ client, tableName }),
     ...createDynamoDbFeedbackStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),

@@ -117,6 +117,11 @@ export interface SendingStore {
     deltas: Partial<Record<QueueCounter, number>>,
     fields?: QueueRunFields,
   ): Promise<BillingQueue | undefined>;
+  /**
+   * The queue's status as of now (a strongly consistent read), or undefined when it does not exist:
+   * the pump's check before each send that writes no counters (a pause or cancel stops it there).
+   */
+  getQueueStatus(queueId: string): Promise<QueueStatus | undefined>;
   /** Adds one to the queue's publish generation and returns the new value. */
   nextPublishGeneration(queueId: string): Promise<number>;
 

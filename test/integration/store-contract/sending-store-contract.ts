@@ -391,6 +391,22 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
       });
     });
 
+    describe('getQueueStatus', () => {
+      it('answers the status as of the last write, and nothing for a missing queue', async () => {
+        // Prepare
+        const { store } = await seeded([], { status: 'running' });
+        const before = await store.getQueueStatus('queue-1');
+
+        // Act
+        await store.transitionQueue('queue-1', ['running'], 'paused', { pausedAt: T0 });
+
+        // Assess
+        expect(before).toBe('running');
+        expect(await store.getQueueStatus('queue-1')).toBe('paused');
+        expect(await store.getQueueStatus('nope')).toBeUndefined();
+      });
+    });
+
     describe('nextPublishGeneration', () => {
       it('adds one per call and returns the new value', async () => {
         // Prepare
