@@ -345,7 +345,15 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
         },
       }),
     sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    events: overrides.events ?? createBillingEvents({ store, clock, logger, callbackQueue }),
+    events:
+      overrides.events ??
+      createBillingEvents({
+        store,
+        clock,
+        logger,
+        // Without a real callbacks queue nobody would take an announcement: events are due at once.
+        callbackQueue: callbackQueue === noCallbackQueue ? undefined : callbackQueue,
+      }),
     deliveryWatch: overrides.deliveryWatch ?? createDeliveryWatchArmer({ store, clock }),
     callbackQueue,
     callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),

@@ -121,9 +121,14 @@ export const receiptDeltas = (
   };
 };
 
-/** Callback events a receipt stands for (a read implies the delivery); emitting them again is a no-op. */
-const receiptEvents = (receipt: ReceiptStatus): CallbackEvent[] =>
-  receipt === 'read' ? ['delivered', 'read'] : [receipt];
+/**
+ * Callback events a receipt stands for (a read implies the delivery); emitting them again is a
+ * no-op. A read applied to a contact that was `delivered` leaves `delivered` out: that receipt
+ * emitted it, and re-storing it would cost a failed conditional write for nothing. `previous`
+ * undefined (a duplicate receipt, which fills a gap a crash left) emits them all.
+ */
+const receiptEvents = (receipt: ReceiptStatus, previous?: ContactStatus): CallbackEvent[] =>
+  receipt !== 'read' ? [receipt] : previous === 'delivered' ? ['read'] : ['delivered', 'read'];
 
 /** Whether a contact already in `current` reflects the receipt (a duplicate or a late, older receipt). */
 const reflects = (current: ContactStatus, receipt: ReceiptStatus): boolean =>
@@ -267,7 +272,7 @@ const applyReceipt = async (
   const about = metricEvent(message);
   if (about && deltas.contactsDelivered) deps.metrics.messageDelivered(about);
   if (about && deltas.contactsRead) deps.metrics.messageRead(about);
-  await emitReceipt(deps, queueId, position, status, messageId, at);
+  await emitReceipt(deps, queueId, position, status, messageId, at, write.previous);
   return applied(`${write.previous} -> ${status}`);
 };
 
@@ -298,8 +303,9 @@ const emitReceipt = async (
   receipt: ReceiptStatus,
   messageId: string,
   at: Date,
+  previous?: ContactStatus,
 ): Promise<void> => {
-  for (const name of receiptEvents(receipt)) {
+  for (const name of receiptEvents(receipt, previous)) {
     await deps.events.emit({
       name,
       queueId,

@@ -8,7 +8,10 @@ import type { CallbackPayload, Store, StoredCallbackEvent } from '../ports/store
 import { tenantRetentionDays } from './tenant-retention.ts';
 
 export interface BillingEventsDeps {
-  store: Pick<Store, 'getQueue' | 'getCampaign' | 'getContact' | 'putCallbackEvent' | 'getTenant'>;
+  store: Pick<
+    Store,
+    'getQueue' | 'getCampaign' | 'getContact' | 'putCallbackEvent' | 'makeCallbackDue' | 'getTenant'
+  >;
   clock: Clock;
   logger?: Pick<Logger, 'warn'>;
   /** Where a new pending event is announced for delivery now; without it the due-index poller delivers. */
@@ -34,12 +37,16 @@ const CONTEXT_CACHE_LIMIT = 1_000;
 export const callbackEventId = (queueId: string, position: number | null, name: CallbackEvent): string =>
   position === null ? `${queueId}:${name}` : `${queueId}:${position}:${name}`;
 
-/** The stored item of an event the campaign asked for: `pending`, due `now`. */
+/**
+ * The stored item of an event the campaign asked for, `pending`: announced (no next attempt: the
+ * callbacks queue's consumer makes the first) when there is a callbacks queue, else due `now`.
+ */
 const storedEventOf = (
   input: BillingEventInput,
   context: QueueContext,
   contact: BillingContact | undefined,
   now: string,
+  announced: boolean,
 ): StoredCallbackEvent => {
   const eventId = callbackEventId(input.queueId, input.contactPosition, input.name);
   const payload: CallbackPayload = {
@@ -73,7 +80,7 @@ const storedEventOf = (
     delivery: {
       status: 'pending',
       attempts: 0,
-      nextAttemptAt: now,
+      nextAttemptAt: announced ? null : now,
       lastAttemptAt: null,
       lastError: null,
       deliveredAt: null,
@@ -83,13 +90,14 @@ const storedEventOf = (
 };
 
 /**
- * The real `BillingEvents`: each event becomes one stored item (conditional put on its
- * deterministic id, so redelivered work items and duplicated webhooks record it once). Events the
- * campaign asked for, with a `callback_url`, are `pending`: announced on the callbacks queue (its
- * consumer posts them at once) and kept in the due index, where `deliverDueCallbacks` finds them if
- * the announcement is lost and makes every retry. The others are kept as `skipped` (visible in the
- * events API, never posted). Emission stays cheap for the sender: reads of queue and campaign are
- * cached, the post happens elsewhere.
+ * The real `BillingEvents`: each event the campaign asked for (with a `callback_url`) becomes one
+ * stored event (conditional put on its deterministic id, so redelivered work items and duplicated
+ * webhooks record it once), `pending`. With a callbacks queue it is announced there (its consumer
+ * posts it at once, and brings the attempt back if it dies) and kept out of the due index; only
+ * when the announcement fails is it made due, for `deliverDueCallbacks`, which also makes every
+ * retry. Without a callbacks queue it is due at once. Events the campaign did not ask for are not
+ * stored. Emission stays cheap for the sender: reads of queue and campaign are cached, the post
+ * happens elsewhere.
  */
 export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
   const contexts = new Map<string, QueueContext>();
@@ -118,9 +126,9 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
   return {
     /**
      * 1. the queue's context (tenant, campaign, callback settings): an event the campaign did not
-     * ask for stops here; 2. the contact, for contact events; 3. one conditional put, `pending`
-     * and due now; 4. a new event is published to the callbacks queue, best effort (the due index
-     * is the safety net).
+     * ask for stops here; 2. the contact, for contact events; 3. one conditional put, `pending`;
+     * 4. a new event is published to the callbacks queue; if that fails it is made due now, for
+     * the poller.
      */
     async emit(input: BillingEventInput) {
       const context = await contextOf(input.queueId);
@@ -140,15 +148,18 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
           ? undefined
           : await deps.store.getContact(input.queueId, input.contactPosition);
       const now = deps.clock.now().toISOString();
-      const event = storedEventOf(input, context, contact, now);
+      const announced = deps.callbackQueue !== undefined;
+      const event = storedEventOf(input, context, contact, now, announced);
       const { eventId } = event;
-      const stored = await deps.store.putCallbackEvent(event, retentionEnd(now, context.retentionDays));
-      // An event seen before was announced by its first emission (or is left to the poller).
+      const expiresAt = retentionEnd(now, context.retentionDays);
+      const stored = await deps.store.putCallbackEvent(event, expiresAt);
+      // An event seen before was announced by its first emission (or made due for the poller).
       if (stored !== 'created' || !deps.callbackQueue) return;
       try {
         await deps.callbackQueue.publish({ queueId: input.queueId, eventId });
       } catch (error) {
-        // Nothing is lost: the event is due in the index and the poller posts it within its period.
+        // Nothing is lost: the event becomes due in the index and the poller posts it within its period.
+        await deps.store.makeCallbackDue(input.queueId, eventId, now, expiresAt);
         deps.logger?.warn('callback event not published to the callbacks queue; the poller will deliver it', {
           eventId,
           error: error as Error,

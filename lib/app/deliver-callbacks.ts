@@ -20,6 +20,17 @@ export const CALLBACK_CLAIM_LEASE_MS = 30_000;
 
 export const CALLBACK_USER_AGENT = 'billing-reminders/1';
 
+/**
+ * How long a deliverer trusts what it read of a tenant (are insecure callback URLs allowed) and of
+ * an API key (its signing secrets): a warm callback sender reads each once per this period, so a
+ * changed setting, a rotated secret or a dropped old one takes effect within it. The callback URL
+ * is the event's own (set at accept) and is re-checked against DNS at every attempt.
+ */
+export const CALLBACK_SETTINGS_TTL_MS = 60_000;
+
+/** Tenants and keys remembered at once; beyond that the memory starts over (bounded in a warm container). */
+const CALLBACK_SETTINGS_LIMIT = 1_000;
+
 export interface DeliverCallbacksDeps {
   store: Pick<
     Store,
@@ -109,35 +120,44 @@ export type AttemptCallbacksDeps = Omit<DeliverCallbacksDeps, 'store'> & {
 export type CallbackAttemptOutcome = 'not-due' | 'delivered' | 'retried' | 'dead' | 'unrecorded';
 
 /**
+ * Reads remembered for `ttlMs` by the deliverer's clock (a failed read is not remembered), at most
+ * CALLBACK_SETTINGS_LIMIT at once.
+ */
+const createExpiringMemo = <T>(clock: Clock, ttlMs: number) => {
+  const entries = new Map<string, { until: number; value: Promise<T> }>();
+  return (id: string, read: () => Promise<T>): Promise<T> => {
+    const now = clock.now().getTime();
+    const hit = entries.get(id);
+    if (hit && hit.until > now) return hit.value;
+    if (entries.size >= CALLBACK_SETTINGS_LIMIT) entries.clear();
+    const value = read();
+    entries.set(id, { until: now + ttlMs, value });
+    value.catch(() => {
+      if (entries.get(id)?.value === value) entries.delete(id);
+    });
+    return value;
+  };
+};
+
+/**
  * The one attempt logic of the poller and the queue consumer: claim (conditional: still pending
  * and due; moves its next attempt a lease ahead), re-check the URL (DNS rebinding), sign with every
  * current secret of the campaign's API key, post (the client connects only to checked addresses),
- * record the result. Tenants' and keys' settings are read once per attempter (one poller run, or
- * one consumed batch): a rotation is seen by the next one.
+ * record the result. Tenants' and keys' settings are read at most once per CALLBACK_SETTINGS_TTL_MS
+ * per attempter (one poller run, or a warm callback sender's container).
  */
 const createCallbackAttempter = (deps: AttemptCallbacksDeps) => {
-  const insecureByTenant = new Map<string, Promise<boolean>>();
-  const secretsByKey = new Map<string, Promise<string[]>>();
+  const insecureByTenant = createExpiringMemo<boolean>(deps.clock, CALLBACK_SETTINGS_TTL_MS);
+  const secretsByKey = createExpiringMemo<string[]>(deps.clock, CALLBACK_SETTINGS_TTL_MS);
 
-  const allowInsecure = (tenantId: string) => {
-    let found = insecureByTenant.get(tenantId);
-    if (!found) {
-      found = deps.store.getTenant(tenantId).then((t) => t?.config.allowInsecureCallbacks ?? false);
-      insecureByTenant.set(tenantId, found);
-    }
-    return found;
-  };
-  const secretsOf = (tenantId: string, keyId: string) => {
-    const id = `${tenantId}/${keyId}`;
-    let found = secretsByKey.get(id);
-    if (!found) {
-      found = deps.store
-        .getApiKeyById(tenantId, keyId)
-        .then((k) => (k?.signingSecrets ?? []).filter(Boolean));
-      secretsByKey.set(id, found);
-    }
-    return found;
-  };
+  const allowInsecure = (tenantId: string) =>
+    insecureByTenant(tenantId, () =>
+      deps.store.getTenant(tenantId).then((t) => t?.config.allowInsecureCallbacks ?? false),
+    );
+  const secretsOf = (tenantId: string, keyId: string) =>
+    secretsByKey(`${tenantId}/${keyId}`, () =>
+      deps.store.getApiKeyById(tenantId, keyId).then((k) => (k?.signingSecrets ?? []).filter(Boolean)),
+    );
 
   const post = async (event: StoredCallbackEvent): Promise<CallbackResponse> => {
     if (!event.callbackUrl) return { ok: false, error: 'no callback URL' };
@@ -248,9 +268,18 @@ export const deliverDueCallbacks = async (
  * Delivers one event now, as the callbacks queue asks (functions/callback-sender.ts): the same
  * claim and attempt as the poller, so the two never post the same attempt twice. An event that is
  * not due (already delivered, or in another deliverer's hands) is `not-due` and nothing is posted;
- * a failed post is recorded with its next attempt, which the poller makes.
+ * a failed post is recorded with its next attempt, which the poller makes. Build one per warm
+ * container: it remembers tenants' and keys' settings for CALLBACK_SETTINGS_TTL_MS.
  */
+export const createCallbackSender = (
+  deps: AttemptCallbacksDeps,
+): ((ref: CallbackRef) => Promise<CallbackAttemptOutcome>) => {
+  const attempt = createCallbackAttempter(deps);
+  return (ref) => attempt(ref, deps.clock.now());
+};
+
+/** One event now, with nothing remembered from earlier events (see createCallbackSender). */
 export const deliverCallback = (
   deps: AttemptCallbacksDeps,
   ref: CallbackRef,
-): Promise<CallbackAttemptOutcome> => createCallbackAttempter(deps)(ref, deps.clock.now());
+): Promise<CallbackAttemptOutcome> => createCallbackSender(deps)(ref);

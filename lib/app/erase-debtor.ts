@@ -48,8 +48,10 @@ const phoneOf = (telefone: string): string => {
  * erase`). Every spelling of the phone counts (Brazil's 9th digit), every queue of the tenant is
  * walked whatever its status or type.
  * 1. the tenant's erasure salt (made at its first erasure; the first one written stays);
- * 2. an opt-out of the phone is replaced by one under the salted digest, written first, so the
- *    suppression never lapses (accept and the sender look up both keys);
+ * 2. an opt-out of the phone gets a copy under the salted digest, written first, so the
+ *    suppression never lapses (accept and the sender look up both keys); the phone's own opt-out
+ *    goes after step 3, once its unsent contacts are cancelled: a pump that has not learnt the
+ *    tenant's new salt yet still finds the phone's until then;
  * 3. in every queue, the phone's contacts get the marker instead of name, phone, variables and text
  *    (counters, statuses and times stay); one not sent yet is cancelled (reason `erased`), one being
  *    sent is left to its pump and counted in `inFlight`; their callback events lose phone, name
@@ -72,6 +74,7 @@ export const eraseDebtor = async (
   const at = deps.clock.now().toISOString();
   const counts: DebtorErasureCounts = { ...NO_ERASURE };
 
+  const optedOutSpellings: string[] = [];
   for (const spelling of spellings) {
     const optOut = await deps.store.getOptOut(tenantId, spelling);
     if (!optOut) continue;
@@ -81,7 +84,7 @@ export const eraseDebtor = async (
       phone: erasedPhoneDigest(salt, spelling),
       reason: ERASED_MARKER,
     });
-    if (await deps.store.deleteOptOut(tenantId, spelling)) counts.optOuts += 1;
+    optedOutSpellings.push(spelling);
   }
 
   let inFlight = 0;
@@ -94,6 +97,9 @@ export const eraseDebtor = async (
     counts.campaignRejections += found.campaignRejections;
     inFlight += found.inFlight;
   });
+
+  for (const spelling of optedOutSpellings)
+    if (await deps.store.deleteOptOut(tenantId, spelling)) counts.optOuts += 1;
 
   for (const spelling of spellings)
     counts.messages += await deps.store.deleteMessagesOfPhone(tenantId, spelling);

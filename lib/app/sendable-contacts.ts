@@ -1,3 +1,9 @@
+import {
+  type OptOutsCheckedAgainst,
+  optOutRecheck,
+  phonesToLookUp,
+  stampIsStale,
+} from '../domain/opt-out-recheck.ts';
 import type { BillingContact, BillingQueue } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { FeedbackStore, SendingStore } from '../ports/store.ts';
@@ -5,13 +11,18 @@ import { optedOutAmong } from './opt-outs.ts';
 
 /** Contacts fetched per listing. */
 const PREFETCH = 50;
-/** How old the opt-out answer for the prefetched contacts may be before it is asked again. */
-const OPT_OUT_FRESH_MS = 10_000;
 
 /**
  * The pump's way through a queue's sendable contacts: a prefetched page in position order, from
  * the top again once the end is reached (for retries that came due), and which of the page's
- * phones opted out after the batch was accepted (a SAIR reply, the API).
+ * phones opted out after the batch was accepted (a SAIR reply, the API, an erasure's digest).
+ *
+ * Opt-outs: a contact is checked against a reading of the tenant's opt-out stamp at most
+ * `OPT_OUT_FRESH_MS` old (one small strongly consistent GetItem). A phone is looked up (a
+ * BatchGetItem, with the next few phones of the page) once, and again only after the stamp moved or
+ * the erasure salt changed; a tenant that never had an opt-out costs no lookup. The stamp is read
+ * before the lookups and moves after an opt-out's item is written, so no opt-out the reading
+ * counts is missed: an opt-out stored more than `OPT_OUT_FRESH_MS` before a check is always seen.
  */
 export class SendableContacts {
   readonly #deps: { store: SendingStore & FeedbackStore; clock: Clock };
@@ -20,8 +31,14 @@ export class SendableContacts {
   readonly #erasureSalt: () => string | undefined;
   #page: BillingContact[] = [];
   #afterPosition: number | undefined;
+  /** When the stamp was last read (ms, taken before the request); undefined: never. */
+  #stampReadAt: number | undefined;
+  /** What `#asked` and `#optedOut` hold against; undefined: nothing yet. */
+  #heldAgainst: OptOutsCheckedAgainst | undefined;
+  /** Phones looked up under `#heldAgainst`. */
+  #asked = new Set<string>();
+  /** Those of them that opted out. */
   #optedOut = new Set<string>();
-  #optOutsCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     deps: { store: SendingStore & FeedbackStore; clock: Clock },
@@ -36,7 +53,6 @@ export class SendableContacts {
   /** The next contact to send as of `now`, or undefined when none is sendable now. */
   async next(now: Date): Promise<BillingContact | undefined> {
     if (this.#page.length === 0) {
-      this.#optOutsCheckedAt = Number.NEGATIVE_INFINITY;
       this.#page = await this.#list(now, this.#afterPosition);
       if (this.#page.length === 0 && this.#afterPosition !== undefined) {
         // Reached the end of the batch: start again from the top for retries that came due.
@@ -50,15 +66,35 @@ export class SendableContacts {
   }
 
   /**
-   * Whether `contact`'s phone opted out: never send to it. Asked for the whole page at once
-   * (`contact` and the contacts after it), and again once the answer is a few seconds old.
+   * Whether `contact`'s phone opted out: never send to it. Answered from a stamp reading at most
+   * `OPT_OUT_FRESH_MS` old, and a lookup made after that reading (with the next phones of the page).
    */
   async isOptedOut(contact: BillingContact): Promise<boolean> {
     const { store, clock } = this.#deps;
-    if (clock.now().getTime() - this.#optOutsCheckedAt > OPT_OUT_FRESH_MS) {
-      const phones = [contact.phone, ...this.#page.map((c) => c.phone)];
-      this.#optedOut = await optedOutAmong(store, this.#queue.tenantId, this.#erasureSalt(), phones);
-      this.#optOutsCheckedAt = clock.now().getTime();
+    const tenantId = this.#queue.tenantId;
+    const startedAt = clock.now().getTime();
+    if (stampIsStale(this.#stampReadAt, startedAt)) {
+      const current = { stamp: await store.optOutStamp(tenantId), salt: this.#erasureSalt() };
+      if (optOutRecheck(current, this.#heldAgainst) !== 'keep') {
+        this.#asked = new Set();
+        this.#optedOut = new Set();
+      }
+      this.#heldAgainst = current;
+      // As of the time before the read: whatever it counts was stored by then at the latest.
+      this.#stampReadAt = startedAt;
+    }
+    const against = this.#heldAgainst;
+    if (!against || against.stamp === 0) return false;
+    const phones = phonesToLookUp(
+      contact.phone,
+      this.#page.map((c) => c.phone),
+      this.#asked,
+    );
+    if (phones.length > 0) {
+      // Marked asked only once answered: a failed lookup is asked again.
+      const found = await optedOutAmong(store, tenantId, against.salt, phones);
+      for (const phone of phones) this.#asked.add(phone);
+      for (const phone of found) this.#optedOut.add(phone);
     }
     return this.#optedOut.has(contact.phone);
   }

@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { callbackRefCodec } from '../adapters/queue/callback-ref-schema.ts';
-import { deliverCallback } from '../app/deliver-callbacks.ts';
+import { createCallbackSender } from '../app/deliver-callbacks.ts';
 import type { Container } from '../composition.ts';
 
 /**
@@ -9,17 +9,19 @@ import type { Container } from '../composition.ts';
  * stored event, posted now with the poller's own claim. A failed post is recorded for the poller to
  * retry and the record succeeds; only a store error fails the record, which then comes back.
  */
-export const createCallbackSenderHandler =
-  (c: Container) =>
-  async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+export const createCallbackSenderHandler = (c: Container) => {
+  // One per container: a warm one reads a tenant's and a key's settings once a minute, not per event.
+  const deliver = createCallbackSender(c);
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const recordHandler = async (record: SQSRecord): Promise<void> => {
       const ref = callbackRefCodec.decode(record.body);
       // Thrown, not dropped: after maxReceiveCount a poison message lands in the DLQ, visible.
       if (!ref) throw new Error(`malformed callback ref ${record.messageId}`);
-      await deliverCallback(c, ref);
+      await deliver(ref);
     };
     return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
       context,
       throwOnFullBatchFailure: false,
     });
   };
+};

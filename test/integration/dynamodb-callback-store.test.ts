@@ -1,17 +1,22 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { itemSize } from '../../bench/cost/dynamodb-sizing.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { GSI2, keys, TTL_ATTRIBUTE, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
 import { createBillingEvents } from '../../lib/app/billing-events.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import type { Campaign } from '../../lib/domain/types.ts';
+import type { CallbackRef } from '../../lib/ports/callback-queue.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
+import { KEPT_UNTIL } from '../support/acme-queue.ts';
 import { useDynalite } from '../support/dynalite.ts';
 import {
   clock,
   describeCallbackStoreContract,
   NOW,
+  pendingEvent,
   QUEUE_ID,
   seedOneContact,
 } from './store-contract/callback-store-contract.ts';
@@ -70,7 +75,107 @@ describe('dynamodb callback store', () => {
       numero_fatura: '2025-1',
     });
     expect(stored?.payload.message_id).toBe('3EB0ABC');
-    expect(out.Items?.[0]?.[GSI2.sk]).toBe(`${NOW}#${QUEUE_ID}:0:sent`);
+    // Without a callbacks queue it is due at once: its delivery item is in the due index, not the event.
+    expect(out.Items?.[0]?.[GSI2.pk]).toBeUndefined();
+    const delivery = await db.item(tableName, keys.callbackDelivery(QUEUE_ID, `${QUEUE_ID}:0:sent`));
+    expect(delivery?.[GSI2.sk]).toBe(`${NOW}#${QUEUE_ID}:0:sent`);
+  });
+
+  it('stores an announced contact event as one item under 1 KB that its delivery never rewrites', async () => {
+    // Prepare: a realistic contact and a callbacks queue that takes the announcement
+    const { store, tableName } = await seeded();
+    const published: CallbackRef[] = [];
+    const events = createBillingEvents({
+      store,
+      clock,
+      callbackQueue: { publish: async (ref) => void published.push(ref) },
+    });
+    const id = `${QUEUE_ID}:0:sent`;
+
+    // Act
+    await events.emit({
+      name: 'sent',
+      queueId: QUEUE_ID,
+      contactPosition: 0,
+      occurredAt: NOW,
+      providerMessageId: '3EB0C0FFEE0123456789AB',
+    });
+    const before = await db.item(tableName, keys.callback(QUEUE_ID, id));
+    const claimed = await store.claimCallback(QUEUE_ID, id, NOW, '2025-01-10T13:00:30.000Z');
+    const recorded = await store.finishCallbackAttempt(QUEUE_ID, id, 1, { status: 'delivered', at: NOW });
+
+    // Assess
+    expect(published).toEqual([{ queueId: QUEUE_ID, eventId: id }]);
+    expect(before).toBeDefined();
+    expect(itemSize(marshall(before))).toBeLessThan(1024);
+    expect(JSON.stringify(before)).not.toContain('null');
+    expect(before?.[GSI2.pk]).toBeUndefined();
+    expect(claimed?.delivery).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(recorded).toBe(true);
+    expect(await db.item(tableName, keys.callback(QUEUE_ID, id))).toEqual(before);
+    const delivery = await db.item(tableName, keys.callbackDelivery(QUEUE_ID, id));
+    expect(delivery?.[GSI2.pk]).toBeUndefined();
+    expect(delivery?.[TTL_ATTRIBUTE]).toBe(before?.[TTL_ATTRIBUTE]);
+    expect((await store.getCallbackEvent(QUEUE_ID, id))?.delivery).toMatchObject({
+      status: 'delivered',
+      deliveredAt: NOW,
+    });
+  });
+
+  it('makes an event due when its announcement fails', async () => {
+    // Prepare
+    const { store } = await seeded();
+    const events = createBillingEvents({
+      store,
+      clock,
+      callbackQueue: {
+        publish: async () => {
+          throw new Error('queue down');
+        },
+      },
+    });
+
+    // Act
+    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
+
+    // Assess
+    expect((await store.listDueCallbacks(NOW, 10)).map((e) => e.eventId)).toEqual([`${QUEUE_ID}:0:sent`]);
+  });
+
+  it('still delivers an event stored before the delivery state had its own item', async () => {
+    // Prepare: the item as the previous version wrote it (delivery inside, in gsi2 while pending)
+    const { store, tableName } = await freshStore();
+    const event = pendingEvent(`${QUEUE_ID}:0:sent`);
+    await db.doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...keys.callback(QUEUE_ID, event.eventId),
+          ...keys.callbackEventsIndex('acme', NOW, event.eventId),
+          ...keys.dueIndex('CALLBACK', NOW, event.eventId),
+          ...event,
+          [TTL_ATTRIBUTE]: ttlSeconds(KEPT_UNTIL),
+        },
+      }),
+    );
+
+    // Act
+    const due = await store.listDueCallbacks(NOW, 10);
+    const claimed = await store.claimCallback(QUEUE_ID, event.eventId, NOW, '2025-01-10T13:00:30.000Z');
+    const recorded = await store.finishCallbackAttempt(QUEUE_ID, event.eventId, 1, {
+      status: 'delivered',
+      at: NOW,
+    });
+
+    // Assess
+    expect(due).toEqual([event]);
+    expect(claimed?.delivery.attempts).toBe(1);
+    expect(recorded).toBe(true);
+    expect(await store.listDueCallbacks('2025-01-11T00:00:00.000Z', 10)).toEqual([]);
+    const listed = await store.listCallbackEvents('acme', { limit: 10 });
+    expect(listed.items.map((e) => e.delivery)).toEqual([
+      expect.objectContaining({ status: 'delivered', attempts: 1, deliveredAt: NOW, nextAttemptAt: null }),
+    ]);
   });
 
   it("keeps an event for the tenant's retention, counted from when it is stored", async () => {

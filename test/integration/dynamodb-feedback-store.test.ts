@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { keys } from '../../lib/adapters/store/table-schema.ts';
@@ -57,6 +57,93 @@ describe('dynamodb-feedback-store', () => {
       expect(await db.item(tableName, keys.optOutMarker('legacy'))).toMatchObject({ any: true });
       // The marker written by the first answer does not hide a later opt-out.
       expect(await store.hasOptOuts('nobody')).toBe(true);
+    });
+
+    it("writes the marker's stamp after the opt-out's item, so a reader of the new stamp finds it", async () => {
+      // Prepare: a client that records what the store sends.
+      const tableName = await db.freshTable('feedback-test');
+      const sent: string[] = [];
+      const recording = {
+        send: (command: {
+          constructor: { name: string };
+          input: { Key?: { sk?: string }; Item?: { sk?: string } };
+        }) => {
+          const sk = command.input.Key?.sk ?? command.input.Item?.sk;
+          sent.push(`${command.constructor.name} ${sk}`);
+          return db.doc.send(command as never);
+        },
+      } as unknown as DynamoDBDocumentClient;
+      const store = createDynamoDbStore({ client: recording, tableName, clock: fixedClock });
+
+      // Act
+      await store.putOptOut(optOut('+5511999990001', T0));
+
+      // Assess: "has opt-outs" before the item (the Accept path), the stamp after it (the pumps).
+      expect(sent).toEqual(['UpdateCommand OPTOUTS', 'PutCommand OPTOUT', 'UpdateCommand OPTOUTS']);
+      expect(await db.item(tableName, keys.optOutMarker('acme'))).toMatchObject({ any: true, stamp: 1 });
+    });
+
+    it('moves the stamp on a retry after a failure between the item and the stamp', async () => {
+      // Prepare: the stamp's write fails once (the process died, the network dropped).
+      const tableName = await db.freshTable('feedback-test');
+      let failStamp = false;
+      const flaky = {
+        send: (command: { input: { UpdateExpression?: string } }) => {
+          if (failStamp && command.input.UpdateExpression?.includes('ADD')) {
+            failStamp = false;
+            return Promise.reject(new Error('connection reset'));
+          }
+          return db.doc.send(command as never);
+        },
+      } as unknown as DynamoDBDocumentClient;
+      const store = createDynamoDbStore({ client: flaky, tableName, clock: fixedClock });
+      await store.putOptOut(optOut('+5511999990000', T0));
+      const before = await store.optOutStamp('acme');
+      failStamp = true;
+      const failed = await store.putOptOut(optOut('+5511999990001', T0)).catch(() => 'failed');
+      const stuck = await store.optOutStamp('acme');
+
+      // Act
+      const retried = await store.putOptOut(optOut('+5511999990001', T0));
+
+      // Assess
+      expect(failed).toBe('failed');
+      expect(stuck).toBe(before);
+      expect(retried).toBe('exists');
+      expect(await store.optOutStamp('acme')).not.toBe(before);
+    });
+
+    it('reads the stamp of a marker from before it as 1, and of a tenant from before the marker from its listing', async () => {
+      // Prepare: old-marker has the marker as it was written before the stamp; legacy no marker at all.
+      const { store, tableName } = await freshStore();
+      await db.doc.send(
+        new PutCommand({ TableName: tableName, Item: { ...keys.optOutMarker('old-marker'), any: true } }),
+      );
+      await db.doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...keys.optOut('legacy', '+5511999990002'),
+            ...keys.optOutsIndex('legacy', T0, '+5511999990002'),
+            tenantId: 'legacy',
+            phone: '+5511999990002',
+            source: 'api',
+            reason: '',
+            at: T0,
+          },
+        }),
+      );
+
+      // Act
+      const oldMarker = await store.optOutStamp('old-marker');
+      const legacy = await store.optOutStamp('legacy');
+      await store.putOptOut(optOut('+5511999990003', T0, 'old-marker'));
+      const afterPut = await store.optOutStamp('old-marker');
+
+      // Assess
+      expect([oldMarker, legacy]).toEqual([1, 1]);
+      expect(afterPut).toBeGreaterThan(1);
+      expect(await db.item(tableName, keys.optOutMarker('legacy'))).toMatchObject({ any: true });
     });
   });
 });

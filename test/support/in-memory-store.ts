@@ -175,7 +175,8 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   const messages = new Map<string, ConversationMessage>();
   const leases = new Map<string, Lease>();
   const optOuts = new Map<string, OptOut>();
-  const optOutMarkers = new Set<string>();
+  /** Each tenant's opt-out marker: present once it had an opt-out, with its stamp (`optOutStamp`). */
+  const optOutMarkers = new Map<string, number>();
   const watches = new Map<string, DeliveryWatch>();
   const callbacks = new Map<string, StoredCallbackEvent>();
   const schedules = new Map<string, StoredSchedule>();
@@ -861,12 +862,15 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       return true;
     },
     async putOptOut(optOut) {
-      optOutMarkers.add(optOut.tenantId);
       const id = key(optOut.tenantId, optOut.phone);
-      if (optOuts.has(id)) return 'exists';
-      const { tenantId, phone, source, reason, at } = optOut;
-      optOuts.set(id, copy({ tenantId, phone, source, reason, at }));
-      return 'created';
+      const created = !optOuts.has(id);
+      if (created) {
+        const { tenantId, phone, source, reason, at } = optOut;
+        optOuts.set(id, copy({ tenantId, phone, source, reason, at }));
+      }
+      // As the table does: the stamp moves after the item is there, on a repeat too.
+      optOutMarkers.set(optOut.tenantId, (optOutMarkers.get(optOut.tenantId) ?? 1) + 1);
+      return created ? 'created' : 'exists';
     },
     async getOptOut(tenantId, phone) {
       const optOut = optOuts.get(key(tenantId, phone));
@@ -877,6 +881,9 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
     async hasOptOuts(tenantId) {
       return optOutMarkers.has(tenantId);
+    },
+    async optOutStamp(tenantId) {
+      return optOutMarkers.get(tenantId) ?? 0;
     },
     async findOptedOut(tenantId, phones) {
       return new Set(phones.filter((phone) => optOuts.has(key(tenantId, phone))));
@@ -983,6 +990,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       const event = callbacks.get(key(queueId, eventId));
       return event ? copy(event) : undefined;
     },
+    async makeCallbackDue(queueId, eventId, at) {
+      const delivery = callbacks.get(key(queueId, eventId))?.delivery;
+      if (delivery?.status === 'pending' && delivery.attempts === 0) delivery.nextAttemptAt = at;
+    },
     async listDueCallbacks(now, limit) {
       const dueKey = (e: StoredCallbackEvent) => `${e.delivery.nextAttemptAt}#${e.eventId}`;
       return [...callbacks.values()]
@@ -995,9 +1006,9 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     async claimCallback(queueId, eventId, now, leaseUntil) {
       const event = callbacks.get(key(queueId, eventId));
       const { delivery } = event ?? {};
-      if (!event || !delivery || delivery.status !== 'pending' || !isText(delivery.nextAttemptAt))
-        return undefined;
-      if (!(delivery.nextAttemptAt <= now)) return undefined;
+      if (!event || !delivery || delivery.status !== 'pending') return undefined;
+      // null: announced and never attempted, so due whenever the queue's consumer takes it.
+      if (isText(delivery.nextAttemptAt) && !(delivery.nextAttemptAt <= now)) return undefined;
       delivery.nextAttemptAt = leaseUntil;
       delivery.attempts += 1;
       return copy(event);

@@ -209,6 +209,20 @@ describe('apply-gateway-events', () => {
       expect(f.warnings).toEqual([]);
     });
 
+    it('emits only read for a read after the delivery, and both again for a duplicate read', async () => {
+      // Prepare
+      const f = fakeDeps();
+
+      // Act
+      await applyGatewayEvents(f.deps, instance, receipt('delivered'));
+      await applyGatewayEvents(f.deps, instance, receipt('read'));
+      const duplicate = await applyGatewayEvents(f.deps, instance, receipt('read'));
+
+      // Assess: the delivery's receipt emitted `delivered`; a duplicate re-emits all (a crash's gap)
+      expect(duplicate.reason).toBe('duplicate');
+      expect(f.events.map((e) => e.name)).toEqual(['delivered', 'read', 'delivered', 'read']);
+    });
+
     it('moves a failure out of sent, keeps the gateway’s account of it and tells the ERP', async () => {
       // Prepare
       const f = fakeDeps();

@@ -5,6 +5,8 @@ import {
 } from '../../lib/adapters/network/dns-callback-url-guard.ts';
 import {
   CALLBACK_RETRY_DELAYS_MS,
+  CALLBACK_SETTINGS_TTL_MS,
+  createCallbackSender,
   type DeliverCallbacksDeps,
   deliverDueCallbacks,
   nextCallbackAttempt,
@@ -93,10 +95,11 @@ const world = (options: {
   answers?: (n: number) => CallbackResponse;
   dns?: Record<string, string>;
   event?: StoredCallbackEvent;
+  events?: StoredCallbackEvent[];
 }) => {
   let now = new Date(START).getTime();
   const posts: Array<CallbackRequest & { at: number }> = [];
-  const mem = memoryStore([options.event ?? pending()], options.secrets ?? ['whsec_one']);
+  const mem = memoryStore(options.events ?? [options.event ?? pending()], options.secrets ?? ['whsec_one']);
   const dns = options.dns ?? { 'erp.example.com': '203.0.113.10' };
   const lookup: LookupAll = async (host) => {
     const address = dns[host];
@@ -216,5 +219,61 @@ describe('deliverDueCallbacks', () => {
     expect(first).toEqual({ status: 'pending', nextAttemptAt: '2025-01-10T13:00:30.000Z' });
     expect(last).toEqual({ status: 'dead' });
     expect(CALLBACK_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) / 3_600_000).toBeGreaterThan(23);
+  });
+});
+
+describe('createCallbackSender', () => {
+  it('reads a tenant and a key once per settings period, so a rotated secret signs within it', async () => {
+    // Prepare: three events of one key, posted by one warm sender; the key's secret rotates
+    const secrets = ['whsec_one'];
+    const ids = [0, 1, 2].map((i) => `q-1:${i}:sent`);
+    const w = world({
+      secrets,
+      events: ids.map((eventId) => ({
+        ...pending(),
+        eventId,
+        payload: { ...pending().payload, event_id: eventId },
+      })),
+    });
+    const reads = { tenant: 0, key: 0 };
+    const store = {
+      ...w.deps.store,
+      getTenant: (id: string) => {
+        reads.tenant += 1;
+        return w.deps.store.getTenant(id);
+      },
+      getApiKeyById: (tenantId: string, keyId: string) => {
+        reads.key += 1;
+        return w.deps.store.getApiKeyById(tenantId, keyId);
+      },
+    };
+    const send = createCallbackSender({ ...w.deps, store });
+    const signedWith = (n: number, secret: string) => {
+      const post = w.posts[n];
+      const t = Math.floor((post?.at ?? 0) / 1000);
+      return verifyCallbackSignature(
+        post?.headers['X-Billing-Signature'] ?? '',
+        post?.body ?? '',
+        [secret],
+        t,
+      );
+    };
+
+    // Act
+    await send({ queueId: 'q-1', eventId: ids[0] as string });
+    secrets.splice(0, 1, 'whsec_two');
+    w.advance(CALLBACK_SETTINGS_TTL_MS - 1);
+    await send({ queueId: 'q-1', eventId: ids[1] as string });
+    w.advance(1);
+    await send({ queueId: 'q-1', eventId: ids[2] as string });
+
+    // Assess
+    expect(w.posts).toHaveLength(3);
+    expect([signedWith(0, 'whsec_one'), signedWith(1, 'whsec_one'), signedWith(2, 'whsec_two')]).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(reads).toEqual({ tenant: 2, key: 2 });
   });
 });

@@ -187,6 +187,29 @@ describe('eraseDebtor', () => {
     expect([...afterRemoval]).toEqual([]);
   });
 
+  it("keeps the phone's own opt-out until the debtor's unsent contacts are cancelled", async () => {
+    // Prepare: a pump that has not read the tenant's new salt yet looks up the plain phone only;
+    // the store notes whether that still finds Ana at the moment each of her contacts is erased.
+    const deps = await debtorDeps();
+    await anaEverywhere(deps);
+    const plainFoundAtErasure: boolean[] = [];
+    const store = {
+      ...deps.store,
+      eraseContact: async (...args: Parameters<typeof deps.store.eraseContact>) => {
+        plainFoundAtErasure.push((await deps.store.findOptedOut('acme', [ANA])).has(ANA));
+        return deps.store.eraseContact(...args);
+      },
+    };
+
+    // Act
+    const answer = await eraseDebtor({ ...deps, store }, ACME, ANA, 'cli');
+
+    // Assess
+    expect(plainFoundAtErasure).toEqual([true, true]);
+    expect(answer.counts.optOuts).toBe(1);
+    expect(await deps.store.getOptOut('acme', ANA)).toBeUndefined();
+  });
+
   it('leaves a contact being sent to its pump and says so; a second erasure later finishes it', async () => {
     // Prepare
     const deps = await debtorDeps();

@@ -24,6 +24,8 @@ const delivery = (e: Event): string => {
     case 'delivered':
       return `Entregue ao ERP ${formatDateTime(d.delivered_at)}`;
     case 'pending':
+      // Never attempted and no next time: its first attempt waits on the callbacks queue (seconds).
+      if (d.attempts === 0 && !d.next_attempt_at) return 'Na fila para envio ao ERP';
       return `Tentando de novo (${d.attempts} tentativas); próxima ${formatDateTime(d.next_attempt_at)}`;
     case 'dead':
       return `Desistiu após ${d.attempts} tentativas${d.last_error ? `: ${d.last_error}` : ''}`;

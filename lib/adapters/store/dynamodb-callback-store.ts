@@ -1,7 +1,14 @@
 import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { BillingContact } from '../../domain/types.ts';
+import type { BillingContact, CallbackEvent } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { CallbackStore, CampaignStore, StoredCallbackEvent } from '../../ports/store.ts';
+import type {
+  CallbackAttemptResult,
+  CallbackDelivery,
+  CallbackPayload,
+  CallbackStore,
+  CampaignStore,
+  StoredCallbackEvent,
+} from '../../ports/store.ts';
 import {
   decodeCursor,
   encodeCursor,
@@ -33,6 +40,8 @@ export interface DynamoDbCallbackStoreOptions {
 }
 
 const CALLBACK_PREFIX = 'CALLBACK#';
+const QUEUE_PREFIX = 'QUEUE#';
+const DELIVERY_PREFIX = 'CBDELIVERY#';
 /** Sorts after every character of an event id, so `<now>#~` includes every entry due at `now`. */
 const AFTER_ANY_ID = '~';
 
@@ -43,20 +52,158 @@ const decodeEventCursor = (cursor: string, isValid: (sortKey: string) => boolean
   return k;
 };
 
-const toEvent = (item: Item): StoredCallbackEvent => toEntity<StoredCallbackEvent>(item);
+/** The delivery of an event nobody has attempted yet: announced on the callbacks queue, in no index. */
+const ANNOUNCED: CallbackDelivery = {
+  status: 'pending',
+  attempts: 0,
+  nextAttemptAt: null,
+  lastAttemptAt: null,
+  lastError: null,
+  deliveredAt: null,
+};
+
+const isAnnounced = (d: CallbackDelivery): boolean =>
+  (Object.keys(ANNOUNCED) as (keyof CallbackDelivery)[]).every((k) => d[k] === ANNOUNCED[k]);
+
+/** An item written before the delivery state moved to its own item: the state is its `delivery` map. */
+const isLegacyEvent = (item: Item): boolean => item.delivery !== undefined;
+
+/** `<queueId>:<position>:<event>` or `<queueId>:<event>`: the name is what follows the last `:`. */
+const eventNameOf = (eventId: string): CallbackEvent =>
+  eventId.slice(eventId.lastIndexOf(':') + 1) as CallbackEvent;
+
+const after = (text: string, prefix: string): string => text.slice(prefix.length);
 
 /**
- * Callback events on the single table (docs/data-model.md, Callback event): one item per event
- * under its queue, keyed by the deterministic event id, so the conditional put is the dedup.
- * While `pending` it sits in the sparse due index (gsi2 `DUE#CALLBACK`); a claim moves its
- * `nextAttemptAt` forward by a lease in one conditional write, so two deliverers never post the
- * same attempt. gsi1 lists a tenant's events in time order.
+ * The event item: what the key says (event id, queue), the index key (occurred at) and nulls are
+ * left out, and so are the payload fields they repeat; `toStoredEvent` puts them back. Under 1 KB
+ * for a contact event, so each write of it is one unit.
+ */
+const eventItemOf = (event: StoredCallbackEvent, expiresAt: string): Item => {
+  const { event_id, event: name, occurred_at, queue_id, ...rest } = event.payload;
+  const payload: Item = Object.fromEntries(
+    Object.entries(rest).filter(([, v]) => v !== null && v !== undefined),
+  );
+  // Kept only when they differ from what the keys say (emit never makes them differ).
+  if (event_id !== event.eventId) payload.event_id = event_id;
+  if (name !== event.event) payload.event = name;
+  if (occurred_at !== event.occurredAt) payload.occurred_at = occurred_at;
+  if (queue_id !== event.queueId) payload.queue_id = queue_id;
+  return {
+    ...keys.callback(event.queueId, event.eventId),
+    ...keys.callbackEventsIndex(event.tenantId, event.occurredAt, event.eventId),
+    tenantId: event.tenantId,
+    apiKeyId: event.apiKeyId,
+    createdAt: event.createdAt,
+    ...(event.callbackUrl !== null ? { callbackUrl: event.callbackUrl } : {}),
+    ...(event.event !== eventNameOf(event.eventId) ? { event: event.event } : {}),
+    payload,
+    [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
+  };
+};
+
+/** The delivery item of a state other than "announced" (nulls left out; in gsi2 while a retry waits). */
+const deliveryItemOf = (queueId: string, eventId: string, d: CallbackDelivery, ttl: unknown): Item => ({
+  ...keys.callbackDelivery(queueId, eventId),
+  status: d.status,
+  attempts: d.attempts,
+  ...(d.nextAttemptAt !== null ? { nextAttemptAt: d.nextAttemptAt } : {}),
+  ...(d.lastAttemptAt !== null ? { lastAttemptAt: d.lastAttemptAt } : {}),
+  ...(d.lastError !== null ? { lastError: d.lastError } : {}),
+  ...(d.deliveredAt !== null ? { deliveredAt: d.deliveredAt } : {}),
+  ...(d.status === 'pending' && d.nextAttemptAt !== null
+    ? keys.dueIndex('CALLBACK', d.nextAttemptAt, eventId)
+    : {}),
+  ...(typeof ttl === 'number' ? { [TTL_ATTRIBUTE]: ttl } : {}),
+});
+
+const deliveryOf = (state: Item | undefined): CallbackDelivery =>
+  state
+    ? {
+        status: state.status as CallbackDelivery['status'],
+        attempts: Number(state.attempts),
+        nextAttemptAt: (state.nextAttemptAt as string | undefined) ?? null,
+        lastAttemptAt: (state.lastAttemptAt as string | undefined) ?? null,
+        lastError: (state.lastError as string | undefined) ?? null,
+        deliveredAt: (state.deliveredAt as string | undefined) ?? null,
+      }
+    : { ...ANNOUNCED };
+
+/** The event of an event item and its delivery item (none: announced, never attempted). */
+const toStoredEvent = (item: Item, state: Item | undefined): StoredCallbackEvent => {
+  if (isLegacyEvent(item)) return toEntity<StoredCallbackEvent>(item);
+  const eventId = after(String(item[SK]), CALLBACK_PREFIX);
+  const queueId = after(String(item[PK]), QUEUE_PREFIX);
+  const indexKey = String(item[GSI1.sk]);
+  const occurredAt = indexKey.slice(0, indexKey.indexOf('#'));
+  const event = (item.event as CallbackEvent | undefined) ?? eventNameOf(eventId);
+  const stored = item.payload as Partial<CallbackPayload>;
+  return {
+    eventId,
+    tenantId: String(item.tenantId),
+    queueId,
+    event,
+    occurredAt,
+    callbackUrl: (item.callbackUrl as string | undefined) ?? null,
+    apiKeyId: String(item.apiKeyId),
+    payload: {
+      event_id: stored.event_id ?? eventId,
+      event: stored.event ?? event,
+      occurred_at: stored.occurred_at ?? occurredAt,
+      external_id: stored.external_id as string,
+      billing_campaign_id: stored.billing_campaign_id as string,
+      queue_id: stored.queue_id ?? queueId,
+      contact: stored.contact ?? null,
+      message_id: stored.message_id ?? null,
+      error: stored.error ?? null,
+      reply: stored.reply ?? null,
+      ...(stored.cancel_reason ? { cancel_reason: stored.cancel_reason } : {}),
+    },
+    delivery: deliveryOf(state),
+    createdAt: String(item.createdAt),
+  };
+};
+
+/**
+ * Callback events on the single table (docs/data-model.md, Callback event): one immutable item per
+ * event under its queue, keyed by the deterministic event id (the conditional put is the dedup) and
+ * listed by tenant in time order in gsi1; its delivery state on a small item of its own
+ * (`CBDELIVERY#<eventId>`), created by the first claim, so a claim or a result never rewrites the
+ * event or its gsi1 copy. A new event is announced on the callbacks queue and in no due index; the
+ * delivery item enters gsi2 (`DUE#CALLBACK`) only while a retry waits (or when the announcement
+ * failed). A claim moves `nextAttemptAt` forward by a lease in one conditional write, so two
+ * deliverers never post the same attempt. Items written before the split (a `delivery` map on the
+ * event) keep their old claim and finish until they settle or expire.
  */
 export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOptions): DynamoDbCallbackPart => {
-  const { get, putNew, updateIfMatch, queryUpTo, queryDue } = tableOperations(
+  const { get, putNew, putIfMatch, updateIfMatch, queryUpTo, queryDue, batchGet } = tableOperations(
     options.client,
     options.tableName,
   );
+
+  /** The events of event items, with their delivery items (one BatchGetItem). */
+  const withDeliveries = async (items: readonly Item[]): Promise<StoredCallbackEvent[]> => {
+    const wanted = items.filter((item) => !isLegacyEvent(item));
+    const states = new Map<string, Item>();
+    if (wanted.length > 0) {
+      const found = await batchGet(
+        wanted.map((item) =>
+          keys.callbackDelivery(
+            after(String(item[PK]), QUEUE_PREFIX),
+            after(String(item[SK]), CALLBACK_PREFIX),
+          ),
+        ),
+      );
+      for (const state of found) states.set(`${state[PK]}\u0000${state[SK]}`, state);
+    }
+    return items.map((item) => {
+      const deliveryKey = keys.callbackDelivery(
+        after(String(item[PK]), QUEUE_PREFIX),
+        after(String(item[SK]), CALLBACK_PREFIX),
+      );
+      return toStoredEvent(item, states.get(`${deliveryKey.pk}\u0000${deliveryKey.sk}`));
+    });
+  };
 
   /**
    * A page of a Query: asks for `limit + 1` matches (following LastEvaluatedKey while a filter or
@@ -76,100 +223,239 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
     const items = found.slice(0, limit);
     const last = items[items.length - 1];
     return {
-      items: items.map(toEvent),
+      items: await withDeliveries(items),
       nextCursor: found.length > limit && last ? encodeCursor({ k: sortKeyOf(last) }) : null,
     };
   };
 
+  /** The claim of an item written before the split: the old single-item claim. */
+  const claimLegacy = async (queueId: string, eventId: string, now: string, leaseUntil: string) => {
+    const item = await updateIfMatch({
+      Key: keys.callback(queueId, eventId),
+      UpdateExpression: 'SET #d.#next = :lease, #d.#attempts = #d.#attempts + :one, #gsk = :gsk',
+      ConditionExpression: '#d.#status = :pending AND #d.#next <= :now',
+      ExpressionAttributeNames: {
+        '#d': 'delivery',
+        '#next': 'nextAttemptAt',
+        '#attempts': 'attempts',
+        '#status': 'status',
+        '#gsk': GSI2.sk,
+      },
+      ExpressionAttributeValues: {
+        ':lease': leaseUntil,
+        ':now': now,
+        ':one': 1,
+        ':pending': 'pending',
+        ':gsk': keys.dueIndex('CALLBACK', leaseUntil, eventId).gsi2sk,
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+    return item ? toStoredEvent(item, undefined) : undefined;
+  };
+
+  /** The result of an attempt on an item written before the split: the old single-item finish. */
+  const finishLegacy = async (
+    queueId: string,
+    eventId: string,
+    attempt: number,
+    result: CallbackAttemptResult,
+  ): Promise<boolean> => {
+    const names: Record<string, string> = {
+      '#d': 'delivery',
+      '#status': 'status',
+      '#attempts': 'attempts',
+      '#next': 'nextAttemptAt',
+      '#error': 'lastError',
+      '#last': 'lastAttemptAt',
+      '#gsk': GSI2.sk,
+    };
+    const values: Item = { ':pending': 'pending', ':attempt': attempt, ':last': result.at };
+    let update: string;
+    if (result.status === 'pending') {
+      values[':next'] = result.nextAttemptAt;
+      values[':error'] = result.error;
+      values[':gsk'] = keys.dueIndex('CALLBACK', result.nextAttemptAt, eventId).gsi2sk;
+      update = 'SET #d.#next = :next, #d.#error = :error, #d.#last = :last, #gsk = :gsk';
+    } else {
+      names['#gpk'] = GSI2.pk;
+      values[':null'] = null;
+      values[':status'] = result.status;
+      values[':error'] = result.status === 'dead' ? result.error : null;
+      const deliveredAt = result.status === 'delivered' ? ', #d.#deliveredAt = :last' : '';
+      if (deliveredAt) names['#deliveredAt'] = 'deliveredAt';
+      update = `SET #d.#status = :status, #d.#next = :null, #d.#error = :error${deliveredAt}, #d.#last = :last REMOVE #gpk, #gsk`;
+    }
+    const out = await updateIfMatch({
+      Key: keys.callback(queueId, eventId),
+      UpdateExpression: update,
+      ConditionExpression: '#d.#status = :pending AND #d.#attempts = :attempt',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'NONE',
+    });
+    return out !== undefined;
+  };
+
   return {
     async putCallbackEvent(event, expiresAt) {
-      const item = {
-        ...keys.callback(event.queueId, event.eventId),
-        ...keys.callbackEventsIndex(event.tenantId, event.occurredAt, event.eventId),
-        ...(event.delivery.status === 'pending' && event.delivery.nextAttemptAt
-          ? keys.dueIndex('CALLBACK', event.delivery.nextAttemptAt, event.eventId)
-          : {}),
-        ...event,
-        [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
-      };
+      const item = eventItemOf(event, expiresAt);
+      if (!isAnnounced(event.delivery)) {
+        // The delivery item first: dying between the two leaves a due entry whose event a re-emit
+        // stores (the poller skips it meanwhile), never an event nobody will deliver. It exists
+        // already when the event does and was attempted: then the condition keeps its state.
+        await putIfMatch({
+          Item: deliveryItemOf(event.queueId, event.eventId, event.delivery, item[TTL_ATTRIBUTE]),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        });
+      }
       return (await putNew(item)) ? 'created' : 'exists';
     },
 
     async getCallbackEvent(queueId, eventId) {
       const item = await get(keys.callback(queueId, eventId));
-      return item ? toEvent(item) : undefined;
+      if (!item) return undefined;
+      if (isLegacyEvent(item)) return toStoredEvent(item, undefined);
+      return toStoredEvent(item, await get(keys.callbackDelivery(queueId, eventId)));
+    },
+
+    async makeCallbackDue(queueId, eventId, at, expiresAt) {
+      // Only an event nobody has attempted: a claim creates the delivery item, so its absence says so.
+      await updateIfMatch({
+        Key: keys.callbackDelivery(queueId, eventId),
+        UpdateExpression:
+          'SET #status = :pending, #attempts = :zero, #next = :at, #gpk = :gpk, #gsk = :gsk, #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: {
+          '#pk': PK,
+          '#status': 'status',
+          '#attempts': 'attempts',
+          '#next': 'nextAttemptAt',
+          '#gpk': GSI2.pk,
+          '#gsk': GSI2.sk,
+          '#ttl': TTL_ATTRIBUTE,
+        },
+        ExpressionAttributeValues: {
+          ':pending': 'pending',
+          ':zero': 0,
+          ':at': at,
+          ':gpk': indexPartitions.due('CALLBACK'),
+          ':gsk': keys.dueIndex('CALLBACK', at, eventId).gsi2sk,
+          ':ttl': ttlSeconds(expiresAt),
+        },
+        ReturnValues: 'NONE',
+      });
     },
 
     async listDueCallbacks(now, limit) {
-      return (await queryDue('CALLBACK', now, limit)).map(toEvent);
+      const due = await queryDue('CALLBACK', now, limit);
+      const eventKeys = due
+        .filter((item) => String(item[SK]).startsWith(DELIVERY_PREFIX))
+        .map((item) =>
+          keys.callback(after(String(item[PK]), QUEUE_PREFIX), after(String(item[SK]), DELIVERY_PREFIX)),
+        );
+      const events = new Map(
+        (eventKeys.length > 0 ? await batchGet(eventKeys) : []).map((item) => [
+          `${item[PK]}\u0000${item[SK]}`,
+          item,
+        ]),
+      );
+      const out: StoredCallbackEvent[] = [];
+      for (const item of due) {
+        const sk = String(item[SK]);
+        if (sk.startsWith(CALLBACK_PREFIX)) {
+          out.push(toStoredEvent(item, undefined));
+          continue;
+        }
+        const eventId = after(sk, DELIVERY_PREFIX);
+        const event = events.get(`${item[PK]}\u0000${CALLBACK_PREFIX}${eventId}`);
+        // A due entry whose event was never stored (its writer died in between): nothing to post yet.
+        if (event) out.push(toStoredEvent(event, item));
+      }
+      return out;
     },
 
     async claimCallback(queueId, eventId, now, leaseUntil) {
-      const item = await updateIfMatch({
-        Key: keys.callback(queueId, eventId),
-        UpdateExpression: 'SET #d.#next = :lease, #d.#attempts = #d.#attempts + :one, #gsk = :gsk',
+      const item = await get(keys.callback(queueId, eventId));
+      if (!item) return undefined;
+      if (isLegacyEvent(item)) return claimLegacy(queueId, eventId, now, leaseUntil);
+      const ttl = item[TTL_ATTRIBUTE];
+      const state = await updateIfMatch({
+        Key: keys.callbackDelivery(queueId, eventId),
+        // Creates the delivery item on the first claim. The due key's sort part moves to the lease
+        // end, which matters only while the item is in gsi2 (a retry): without its partition key
+        // the item is in no index, so a first attempt writes no index copy. The callbacks queue
+        // brings a first attempt back if its holder dies (the message is not deleted).
+        UpdateExpression: `SET #status = if_not_exists(#status, :pending), #attempts = if_not_exists(#attempts, :zero) + :one, #next = :lease, #gsk = :gsk${typeof ttl === 'number' ? ', #ttl = if_not_exists(#ttl, :ttl)' : ''}`,
         // `nextAttemptAt <= now` is the exclusivity: the winner moves it past `now` in this write.
-        ConditionExpression: '#d.#status = :pending AND #d.#next <= :now',
+        ConditionExpression:
+          'attribute_not_exists(#pk) OR (#status = :pending AND (attribute_not_exists(#next) OR #next <= :now))',
         ExpressionAttributeNames: {
-          '#d': 'delivery',
-          '#next': 'nextAttemptAt',
-          '#attempts': 'attempts',
+          '#pk': PK,
           '#status': 'status',
+          '#attempts': 'attempts',
+          '#next': 'nextAttemptAt',
           '#gsk': GSI2.sk,
+          ...(typeof ttl === 'number' ? { '#ttl': TTL_ATTRIBUTE } : {}),
         },
         ExpressionAttributeValues: {
+          ':pending': 'pending',
+          ':zero': 0,
+          ':one': 1,
           ':lease': leaseUntil,
           ':now': now,
-          ':one': 1,
-          ':pending': 'pending',
           ':gsk': keys.dueIndex('CALLBACK', leaseUntil, eventId).gsi2sk,
+          ...(typeof ttl === 'number' ? { ':ttl': ttl } : {}),
         },
         ReturnValues: 'ALL_NEW',
       });
-      return item ? toEvent(item) : undefined;
+      return state ? toStoredEvent(item, state) : undefined;
     },
 
     async finishCallbackAttempt(queueId, eventId, attempt, result) {
       const names: Record<string, string> = {
-        '#d': 'delivery',
         '#status': 'status',
         '#attempts': 'attempts',
         '#next': 'nextAttemptAt',
         '#error': 'lastError',
         '#last': 'lastAttemptAt',
+        '#gpk': GSI2.pk,
+        '#gsk': GSI2.sk,
       };
       const values: Item = { ':pending': 'pending', ':attempt': attempt, ':last': result.at };
       let update: string;
       if (result.status === 'pending') {
-        names['#gsk'] = GSI2.sk;
+        // Into the due index at the next attempt: the poller makes every retry.
         values[':next'] = result.nextAttemptAt;
         values[':error'] = result.error;
+        values[':gpk'] = indexPartitions.due('CALLBACK');
         values[':gsk'] = keys.dueIndex('CALLBACK', result.nextAttemptAt, eventId).gsi2sk;
-        update = 'SET #d.#next = :next, #d.#error = :error, #d.#last = :last, #gsk = :gsk';
-      } else {
-        names['#gpk'] = GSI2.pk;
-        names['#gsk'] = GSI2.sk;
-        values[':null'] = null;
+        update = 'SET #next = :next, #error = :error, #last = :last, #gpk = :gpk, #gsk = :gsk';
+      } else if (result.status === 'delivered') {
+        names['#deliveredAt'] = 'deliveredAt';
         values[':status'] = result.status;
-        if (result.status === 'delivered') {
-          names['#deliveredAt'] = 'deliveredAt';
-          update =
-            'SET #d.#status = :status, #d.#next = :null, #d.#error = :null, #d.#deliveredAt = :last, #d.#last = :last REMOVE #gpk, #gsk';
-        } else {
-          values[':error'] = result.error;
-          update =
-            'SET #d.#status = :status, #d.#next = :null, #d.#error = :error, #d.#last = :last REMOVE #gpk, #gsk';
-        }
+        update =
+          'SET #status = :status, #deliveredAt = :last, #last = :last REMOVE #next, #error, #gpk, #gsk';
+      } else {
+        values[':status'] = result.status;
+        values[':error'] = result.error;
+        update = 'SET #status = :status, #error = :error, #last = :last REMOVE #next, #gpk, #gsk';
       }
       const out = await updateIfMatch({
-        Key: keys.callback(queueId, eventId),
+        Key: keys.callbackDelivery(queueId, eventId),
         UpdateExpression: update,
         // The attempt number is the claim's token: a claim lost to an expired lease records nothing.
-        ConditionExpression: '#d.#status = :pending AND #d.#attempts = :attempt',
+        ConditionExpression: '#status = :pending AND #attempts = :attempt',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
+        ReturnValues: 'NONE',
       });
-      return out !== undefined;
+      if (out !== undefined) return true;
+      // No delivery item to match: maybe an event stored before the split, which keeps its own state.
+      const item = await get(keys.callback(queueId, eventId));
+      return item !== undefined && isLegacyEvent(item)
+        ? finishLegacy(queueId, eventId, attempt, result)
+        : false;
     },
 
     async listCallbackEvents(tenantId, query) {
@@ -187,14 +473,13 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
               ? '#pk = :pk AND #sk BETWEEN :after AND :end'
               : '#pk = :pk AND begins_with(#sk, :prefix)',
             // The tenant is re-checked on the item too: the queue partition is not the tenant's key.
-            FilterExpression: since
-              ? '#tenantId = :tenantId AND #occurredAt >= :since'
-              : '#tenantId = :tenantId',
+            // `since` against the gsi1 sort key (`<occurredAt>#<eventId>`): the item keeps no other copy.
+            FilterExpression: since ? '#tenantId = :tenantId AND #gsk >= :since' : '#tenantId = :tenantId',
             ExpressionAttributeNames: {
               '#pk': PK,
               '#sk': SK,
               '#tenantId': 'tenantId',
-              ...(since ? { '#occurredAt': 'occurredAt' } : {}),
+              ...(since ? { '#gsk': GSI1.sk } : {}),
             },
             ExpressionAttributeValues: {
               ':pk': keys.queue(queueId).pk,

@@ -23,6 +23,16 @@ export interface DynamoDbFeedbackStoreOptions {
 /** Attributes an opt-out item carries besides its keys (everything else is the table's). */
 const OPT_OUT_FIELDS = ['tenantId', 'phone', 'source', 'reason', 'at'] as const;
 
+/** The marker's attribute counting the tenant's stored opt-outs (absent on a marker from before it: 0). */
+const OPT_OUT_STAMP = 'stamp';
+
+/**
+ * A marker's stamp as `optOutStamp` answers it: 0 without opt-outs, else one more than the count of
+ * opt-outs stored since the stamp existed (a marker from before it says `any` alone: 1).
+ */
+const stampOf = (marker: Item): number =>
+  marker.any === true ? 1 + (typeof marker[OPT_OUT_STAMP] === 'number' ? marker[OPT_OUT_STAMP] : 0) : 0;
+
 /** The statuses a receipt may move a contact from: allowed by the state machine and forward in rank. */
 const fromStatuses = (receipt: ReceiptStatus): ContactStatus[] =>
   CONTACT_STATUSES.filter((status) => shouldApplyReceipt(status, receipt));
@@ -46,11 +56,30 @@ const decodeOptOutCursor = (cursor: string): string => {
  * move a status backwards, and `UPDATED_OLD` tells the caller the status it replaced (to count it once).
  */
 export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOptions): FeedbackStore {
-  const { get, put, putNew, updateIfMatch, deleteIfMatch, queryUpTo, batchGet } = tableOperations(
+  const { get, putNew, updateIfMatch, deleteIfMatch, queryUpTo, batchGet } = tableOperations(
     options.client,
     options.tableName,
     options,
   );
+
+  const hasOptOuts = async (tenantId: string): Promise<boolean> => {
+    const marker = await get(keys.optOutMarker(tenantId));
+    if (marker) return marker.any === true;
+    // A tenant from before the marker: its listing answers once, and the answer is kept unless
+    // an opt-out wrote the marker meanwhile (then that one stands).
+    const listed = await queryUpTo(
+      {
+        IndexName: GSI1.name,
+        KeyConditionExpression: '#gpk = :gpk',
+        ExpressionAttributeNames: { '#gpk': GSI1.pk },
+        ExpressionAttributeValues: { ':gpk': indexPartitions.optOuts(tenantId) },
+      },
+      1,
+    );
+    const any = listed.length > 0;
+    await putNew({ ...keys.optOutMarker(tenantId), any });
+    return any;
+  };
 
   return {
     async applyReceipt(queueId, position, receipt, at, error) {
@@ -116,8 +145,16 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
     },
 
     async putOptOut(optOut) {
-      // The marker first: a reader that sees the opt-out can never see "no opt-outs".
-      await put({ ...keys.optOutMarker(optOut.tenantId), any: true });
+      const marker = keys.optOutMarker(optOut.tenantId);
+      // The marker first: a reader that sees the opt-out can never see "no opt-outs". An update,
+      // not a put, so the stamp it carries stays.
+      await updateIfMatch({
+        Key: marker,
+        UpdateExpression: 'SET #any = :any',
+        ExpressionAttributeNames: { '#any': 'any' },
+        ExpressionAttributeValues: { ':any': true },
+        ReturnValues: 'NONE',
+      });
       const created = await putNew({
         ...keys.optOut(optOut.tenantId, optOut.phone),
         ...keys.optOutsIndex(optOut.tenantId, optOut.at, optOut.phone),
@@ -126,6 +163,16 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
         source: optOut.source,
         reason: optOut.reason,
         at: optOut.at,
+      });
+      // The stamp after the item: a pump that sees the new stamp and then looks its phones up
+      // finds this opt-out. Moved on a repeat too, so a retry after a failure right before this
+      // write still tells the pumps.
+      await updateIfMatch({
+        Key: marker,
+        UpdateExpression: 'SET #any = :any ADD #stamp :one',
+        ExpressionAttributeNames: { '#any': 'any', '#stamp': OPT_OUT_STAMP },
+        ExpressionAttributeValues: { ':any': true, ':one': 1 },
+        ReturnValues: 'NONE',
       });
       return created ? 'created' : 'exists';
     },
@@ -139,23 +186,13 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
       return (await deleteIfMatch({ Key: keys.optOut(tenantId, phone) })) !== undefined;
     },
 
-    async hasOptOuts(tenantId) {
+    hasOptOuts,
+
+    async optOutStamp(tenantId) {
       const marker = await get(keys.optOutMarker(tenantId));
-      if (marker) return marker.any === true;
-      // A tenant from before the marker: its listing answers once, and the answer is kept unless
-      // an opt-out wrote the marker meanwhile (then that one stands).
-      const listed = await queryUpTo(
-        {
-          IndexName: GSI1.name,
-          KeyConditionExpression: '#gpk = :gpk',
-          ExpressionAttributeNames: { '#gpk': GSI1.pk },
-          ExpressionAttributeValues: { ':gpk': indexPartitions.optOuts(tenantId) },
-        },
-        1,
-      );
-      const any = listed.length > 0;
-      await putNew({ ...keys.optOutMarker(tenantId), any });
-      return any;
+      if (marker) return stampOf(marker);
+      // A tenant from before the marker: learnt once from its listing (as hasOptOuts does).
+      return (await hasOptOuts(tenantId)) ? 1 : 0;
     },
 
     async findOptedOut(tenantId, phones) {

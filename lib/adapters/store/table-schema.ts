@@ -170,6 +170,15 @@ export const keys = {
   }),
   schedule: (name: string) => ({ pk: `SCHEDULE#${name}`, sk: 'SCHEDULE' }),
   callback: (queueId: string, eventId: string) => ({ pk: `QUEUE#${queueId}`, sk: `CALLBACK#${eventId}` }),
+  /**
+   * The delivery state of a callback event, apart from the event (which is immutable and in gsi1),
+   * so a claim or a result rewrites a small item with no index copy. Created by the first claim;
+   * in gsi2 only while a retry waits. `CBDELIVERY#` never matches a `CALLBACK#` prefix query.
+   */
+  callbackDelivery: (queueId: string, eventId: string) => ({
+    pk: `QUEUE#${queueId}`,
+    sk: `CBDELIVERY#${eventId}`,
+  }),
   /** A queue's delivery watch: its own item, so the hot queue item carries no extra index key. */
   deliveryWatch: (queueId: string) => ({ pk: `QUEUE#${queueId}`, sk: 'STALLWATCH' }),
   /** A tenant's callback events in time order (the events API without a queue). */

@@ -43,7 +43,10 @@ export const billingEventSchema = z
           '`pending`: aguardando (nova) tentativa; `delivered`: o ERP respondeu 2xx; `dead`: tentativas esgotadas (cerca de 24 h); `skipped`: sem callback_url ou evento não pedido.',
       }),
       attempts: counter(),
-      next_attempt_at: isoInstant().nullable(),
+      next_attempt_at: isoInstant().nullable().openapi({
+        description:
+          'Quando começa a próxima tentativa. null enquanto a primeira aguarda na fila de callbacks (em segundos) e depois de `delivered` ou `dead`.',
+      }),
       last_attempt_at: isoInstant().nullable(),
       last_error: z.string().nullable(),
       delivered_at: isoInstant().nullable(),

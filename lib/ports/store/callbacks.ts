@@ -8,10 +8,17 @@ export interface CallbackStore {
    */
   putCallbackEvent(event: StoredCallbackEvent, expiresAt: string): Promise<'created' | 'exists'>;
   getCallbackEvent(queueId: string, eventId: string): Promise<StoredCallbackEvent | undefined>;
+  /**
+   * Makes an event nobody has attempted yet due at `at` (its announcement on the callbacks queue
+   * failed, so the poller must find it); no effect once an attempt has started. `expiresAt` as at
+   * `putCallbackEvent`.
+   */
+  makeCallbackDue(queueId: string, eventId: string, at: string, expiresAt: string): Promise<void>;
   /** Pending events whose next attempt is at or before `now`, earliest first (candidates: the claim decides). */
   listDueCallbacks(now: string, limit: number): Promise<StoredCallbackEvent[]>;
   /**
-   * Claims a due attempt: a `pending` event whose `nextAttemptAt <= now` gets `attempts + 1` and
+   * Claims a due attempt: a `pending` event whose `nextAttemptAt` is null (announced, never
+   * attempted) or `<= now` gets `attempts + 1` and
    * `nextAttemptAt = leaseUntil` (so no other deliverer takes it meanwhile). undefined when not due.
    */
   claimCallback(
@@ -38,7 +45,11 @@ export interface CallbackDelivery {
   status: CallbackDeliveryStatus;
   /** Attempts started (a claim counts one). */
   attempts: number;
-  /** While `pending`: when the next attempt may start (or the current claim's lease ends). */
+  /**
+   * While `pending`: when the next attempt may start (or the current claim's lease ends); null
+   * while an event is announced on the callbacks queue and not attempted yet (its first attempt is
+   * whenever the queue's consumer takes it; it is in no due index).
+   */
   nextAttemptAt: string | null;
   /** When the last finished attempt ended (set with its result, not at the claim). */
   lastAttemptAt: string | null;

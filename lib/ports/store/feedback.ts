@@ -24,7 +24,10 @@ export interface FeedbackStore {
   >;
   /** Records the contact's first reply (`repliedAt`); false when it had replied already or does not exist. */
   markContactReplied(queueId: string, position: number, at: string): Promise<boolean>;
-  /** Stores an opt-out unless the phone already has one (the first one, and its time, are kept). */
+  /**
+   * Stores an opt-out unless the phone already has one (the first one, and its time, are kept), and
+   * moves the tenant's opt-out stamp either way (a retry after a failure in between moves it too).
+   */
   putOptOut(optOut: OptOut): Promise<'created' | 'exists'>;
   getOptOut(tenantId: string, phone: string): Promise<OptOut | undefined>;
   /** Removes an opt-out; false when there was none. */
@@ -34,6 +37,13 @@ export interface FeedbackStore {
    * consistent read: an opt-out stored a moment ago is never missed, unlike an index listing.
    */
   hasOptOuts(tenantId: string): Promise<boolean>;
+  /**
+   * The tenant's opt-out stamp, from one strongly consistent read of a small marker: 0 while the
+   * tenant never had an opt-out, otherwise a number that changes with every opt-out stored
+   * (`putOptOut`, a repeat included). The stamp moves after the opt-out's own item is written, so
+   * a reader that sees a stamp and then looks phones up finds every opt-out that stamp counts.
+   */
+  optOutStamp(tenantId: string): Promise<number>;
   /** Which of these E.164 phones opted out (BatchGetItem, 100 keys a call). */
   findOptedOut(tenantId: string, phones: readonly string[]): Promise<Set<string>>;
   /** The tenant's opt-outs, newest first. */

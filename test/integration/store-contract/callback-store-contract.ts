@@ -209,6 +209,73 @@ export function describeCallbackStoreContract(makeStore: MakeStore): void {
       expect(await store.listDueCallbacks('2025-01-11T00:00:00.000Z', 10)).toEqual([]);
     });
 
+    it('keeps an announced event out of the due index, yet claimable at once, until made due', async () => {
+      // Prepare: two events announced on the callbacks queue (no next attempt)
+      const { store } = await freshStore();
+      const announced = (id: string): StoredCallbackEvent => ({
+        ...pendingEvent(id),
+        delivery: { ...pendingEvent(id).delivery, nextAttemptAt: null },
+      });
+      await store.putCallbackEvent(announced(`${QUEUE_ID}:0:sent`), KEPT_UNTIL);
+      await store.putCallbackEvent(announced(`${QUEUE_ID}:1:sent`), KEPT_UNTIL);
+
+      // Act
+      const dueAtFirst = await store.listDueCallbacks('2025-01-11T00:00:00.000Z', 10);
+      const claims = await Promise.all(
+        [1, 2, 3].map(() =>
+          store.claimCallback(QUEUE_ID, `${QUEUE_ID}:0:sent`, NOW, '2025-01-10T13:00:30.000Z'),
+        ),
+      );
+      // The second's announcement failed: it becomes due; the first, being attempted, is not touched.
+      await store.makeCallbackDue(QUEUE_ID, `${QUEUE_ID}:1:sent`, NOW, KEPT_UNTIL);
+      await store.makeCallbackDue(QUEUE_ID, `${QUEUE_ID}:0:sent`, NOW, KEPT_UNTIL);
+      const dueAfter = await store.listDueCallbacks(NOW, 10);
+
+      // Assess
+      expect(dueAtFirst).toEqual([]);
+      expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
+      expect(dueAfter.map((e) => e.eventId)).toEqual([`${QUEUE_ID}:1:sent`]);
+      expect((await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:0:sent`))?.delivery).toMatchObject({
+        attempts: 1,
+        nextAttemptAt: '2025-01-10T13:00:30.000Z',
+      });
+    });
+
+    it('gives back exactly the event it stored, through every read', async () => {
+      // Prepare: a contact event with every optional part, and one whose payload time differs
+      const { store } = await freshStore();
+      const id = `${QUEUE_ID}:0:cancelled`;
+      const full: StoredCallbackEvent = {
+        ...pendingEvent(id),
+        event: 'cancelled',
+        payload: {
+          ...pendingEvent(id).payload,
+          event: 'cancelled',
+          contact: { telefone: '+5511999990000', nome_cliente: 'João Silva', numero_fatura: null },
+          message_id: '3EB0ABC',
+          error: { code: 'X', message: 'y' },
+          reply: { text: 'paguei', intent: 'paid' },
+          cancel_reason: 'paid',
+        },
+      };
+      const odd: StoredCallbackEvent = {
+        ...pendingEvent(`${QUEUE_ID}:queue.completed`),
+        event: 'queue.completed',
+        occurredAt: '2025-01-10T13:00:05.000Z',
+        callbackUrl: null,
+      };
+
+      // Act
+      await store.putCallbackEvent(full, KEPT_UNTIL);
+      await store.putCallbackEvent(odd, KEPT_UNTIL);
+
+      // Assess
+      expect(await store.getCallbackEvent(QUEUE_ID, id)).toEqual(full);
+      expect(await store.getCallbackEvent(QUEUE_ID, odd.eventId)).toEqual(odd);
+      expect((await store.listCallbackEvents('acme', { limit: 10 })).items).toEqual([full, odd]);
+      expect((await store.listDueCallbacks(NOW, 10)).find((e) => e.eventId === id)).toEqual(full);
+    });
+
     it('pages a tenant listing and a queue listing with cursors, from since on', async () => {
       // Prepare
       const { store } = await freshStore();

@@ -190,6 +190,31 @@ export function describeFeedbackStoreContract(makeStore: MakeStore): void {
         expect(await store.getOptOut('other', '+5511999990001')).toBeUndefined();
       });
 
+      it("moves the tenant's opt-out stamp with every opt-out stored, a repeat included, and no other tenant's", async () => {
+        // Prepare
+        const { store } = await freshStore();
+        const stamps = [await store.optOutStamp('acme')];
+        const other = await store.optOutStamp('other');
+
+        // Act
+        await store.putOptOut(optOut('+5511999990001', T0));
+        stamps.push(await store.optOutStamp('acme'));
+        await store.putOptOut(optOut('+5511999990002', T0));
+        stamps.push(await store.optOutStamp('acme'));
+        await store.putOptOut(optOut('+5511999990002', T0));
+        stamps.push(await store.optOutStamp('acme'));
+        await store.deleteOptOut('acme', '+5511999990001');
+        stamps.push(await store.optOutStamp('acme'));
+
+        // Assess: 0 until the first opt-out, then a new value at each put (a removal suppresses
+        // nobody new, so it need not tell the pumps).
+        expect(stamps[0]).toBe(0);
+        expect(new Set(stamps.slice(0, 4)).size).toBe(4);
+        expect(stamps.slice(1).every((stamp) => stamp > 0)).toBe(true);
+        expect([other, await store.optOutStamp('other')]).toEqual([0, 0]);
+        expect(await store.hasOptOuts('acme')).toBe(true);
+      });
+
       it('finds the opted-out phones of a 250-phone batch across BatchGetItem calls', async () => {
         // Prepare
         const { store } = await freshStore();

@@ -54,7 +54,12 @@ const finishedQueue = async (under: StoreUnderTest): Promise<void> => {
   await store.transitionQueue('queue-1', ['running'], 'completed', { completedAt: T0 }, EXPIRES);
   await store.expireCampaign('acme', 'fatura-67890', 'queue-1', EXPIRES);
   await store.recordMessage(message('3A0REPLY', { direction: 'inbound', at: T0 }), EXPIRES);
-  await store.putCallbackEvent({ ...pendingEvent('queue-1:0:sent'), queueId: 'queue-1' }, EXPIRES);
+  // Announced on the callbacks queue, as emit stores it: one item until its first attempt.
+  const event = pendingEvent('queue-1:0:sent');
+  await store.putCallbackEvent(
+    { ...event, queueId: 'queue-1', delivery: { ...event.delivery, nextAttemptAt: null } },
+    EXPIRES,
+  );
 };
 
 /** The RetentionStore behaviour, and the expiry the other roles' writes give (dynalite and the in-memory store). */
