@@ -6,9 +6,13 @@ import {
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { itemSize, toItem } from '../../bench/cost/dynamodb-sizing.ts';
+import { createDynamoDbCampaignStore } from '../../lib/adapters/store/dynamodb-campaign-store.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
-import { GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
+import { GSI1, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
+import type { BillingContact } from '../../lib/domain/types.ts';
 import type { Store } from '../../lib/ports/store.ts';
+import { KEPT_UNTIL } from '../support/acme-queue.ts';
 import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
 import {
   allPages,
@@ -95,6 +99,184 @@ describeCampaignStoreContract(async () => {
 
 describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
   describe('contacts', () => {
+    /** An overdue reminder as the cost bench sends it: a PIX code and a payment link, in the variables and the text. */
+    const realisticContact = (position: number): BillingContact => {
+      const pix =
+        '00020126580014br.gov.bcb.pix01369cbcb591-98c5-4407-834a-400e92fe91e05204000053039865802BR5913EMPRESA DEMO6009SAO PAULO62070503***6304ABCD';
+      const link = 'https://pagar.exemplo-erp.com.br/fatura/2025-03000003';
+      return contact(position, {
+        name: 'Francisco Rodrigues',
+        phone: '+5511996000003',
+        invoiceNumber: '2025-03000003',
+        variationId: 'overdue-v1',
+        variables: {
+          empresa: 'Empresa Demonstração Ltda',
+          cnpj: '12.345.678/0001-95',
+          nome_cliente: 'Francisco Rodrigues',
+          telefone: '+55 11 99600-0003',
+          valor: 'R$ 4.468,61',
+          data_vencimento: '24/11/2026',
+          numero_fatura: '2025-03000003',
+          valor_total: 'R$ 4.579,84',
+          link_pagamento: link,
+          codigo_pix: pix,
+          dias_atraso: 12,
+          dias_para_vencer: 0,
+          status_vencimento: 'vencido',
+        },
+        renderedMessage: `Olá, Francisco Rodrigues! Consta em aberto a fatura 2025-03000003 no valor de R$ 4.468,61, vencida em 24/11/2026 (12 dia(s) de atraso). Pague por aqui: ${link} PIX copia e cola: ${pix} Se já pagou, por favor desconsidere.\n— Empresa Demonstração Ltda, CNPJ 12.345.678/0001-95`,
+        createdAt: '2025-01-10T12:00:00.000Z',
+      });
+    };
+
+    it('keeps a realistic contact under 1 KB through its life, in no index, and reads it back whole', async () => {
+      // Prepare
+      const { store, tableName } = await freshStore();
+      const accepted = realisticContact(3);
+      const rawItem = async () =>
+        (await db.doc.send(new GetCommand({ TableName: tableName, Key: keys.contact('queue-1', 3) }))).Item;
+      const sizes: number[] = [];
+      const measure = async () => sizes.push(itemSize(toItem((await rawItem()) ?? {})));
+
+      // Act: accept, claim, send, SERVER_ACK, delivered, read (every write of the sender and webhooks).
+      await store.putFreshContacts([accepted]);
+      await measure();
+      const afterAccept = await store.getContact('queue-1', 3);
+      const claimed = await store.claimContact('queue-1', 3, '2025-01-10T12:01:00.000Z');
+      if (!claimed) throw new Error('claim failed');
+      await measure();
+      const sentAt = '2025-01-10T12:01:01.000Z';
+      const result = {
+        status: 'sent' as const,
+        providerMessageId: '3EB0C431C26A1916E2B8F2',
+        remoteJid: '5511996000003@s.whatsapp.net',
+        at: sentAt,
+      };
+      const message = {
+        id: result.providerMessageId,
+        tenantId: 'acme',
+        instanceId: 'inst-1',
+        phone: accepted.phone,
+        direction: 'outbound' as const,
+        text: accepted.renderedMessage,
+        at: sentAt,
+        queueId: 'queue-1',
+        contactPosition: 3,
+        campaignId: 'camp-1',
+        externalId: 'fatura-67890',
+        templateType: 'overdue' as const,
+      };
+      expect(await store.recordSent(claimed, result, message, KEPT_UNTIL)).toBe(true);
+      await measure();
+      await store.recordServerAck('queue-1', 3, '2025-01-10T12:01:02.000Z');
+      await store.applyReceipt('queue-1', 3, 'delivered', '2025-01-10T12:01:03.000Z');
+      await store.applyReceipt('queue-1', 3, 'read', '2025-01-10T12:01:04.000Z');
+      await measure();
+      const item = await rawItem();
+
+      // Assess: one write unit each (1024 bytes), no index key, no null, nothing the key says.
+      expect(Math.max(...sizes)).toBeLessThan(1024);
+      expect(afterAccept).toEqual(accepted);
+      expect(Object.keys(item ?? {}).filter((a) => a.startsWith('gsi'))).toEqual([]);
+      expect(Object.values(item ?? {}).filter((v) => v === null)).toEqual([]);
+      expect(item).not.toHaveProperty('id');
+      expect(item).not.toHaveProperty('queueId');
+      expect(item).not.toHaveProperty('position');
+      expect(item).not.toHaveProperty('renderedMessage');
+      expect(await store.getContact('queue-1', 3)).toEqual({
+        ...accepted,
+        status: 'read',
+        attempts: 1,
+        claimedAt: '2025-01-10T12:01:00.000Z',
+        providerMessageId: result.providerMessageId,
+        remoteJid: result.remoteJid,
+        sentAt,
+        serverAckAt: '2025-01-10T12:01:02.000Z',
+        deliveredAt: '2025-01-10T12:01:03.000Z',
+        readAt: '2025-01-10T12:01:04.000Z',
+        updatedAt: '2025-01-10T12:01:04.000Z',
+      });
+    });
+
+    it('reads, lists, claims and erases a contact stored in the earlier shape (gsi1 keys, nulls, plain texts)', async () => {
+      // Prepare: the item as the adapter wrote it before contacts left gsi1.
+      const { store, tableName } = await freshStore();
+      const old = contact(4, { status: 'retry', retryAt: '2025-01-10T12:00:30.000Z', attempts: 1 });
+      await db.doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...keys.contact('queue-1', 4),
+            [GSI1.pk]: 'QUEUE#queue-1#CONTACTS',
+            [GSI1.sk]: 'retry#2025-01-10T12:00:30.000Z#0004',
+            ...old,
+          },
+        }),
+      );
+
+      // Act
+      const read = await store.getContact('queue-1', 4);
+      const listed = await store.listContacts('queue-1', { limit: 10 });
+      const inRetry = await store.listContacts('queue-1', { status: 'retry', limit: 10 });
+      const claimed = await store.claimContact('queue-1', 4, '2025-01-10T12:01:00.000Z');
+      const afterClaim = (
+        await db.doc.send(new GetCommand({ TableName: tableName, Key: keys.contact('queue-1', 4) }))
+      ).Item;
+      await store.finishContact(
+        'queue-1',
+        4,
+        { status: 'failed', error: 'x', at: '2025-01-10T12:01:01.000Z' },
+        KEPT_UNTIL,
+      );
+      const erased = await store.eraseContact('queue-1', 4, '2025-01-10T12:02:00.000Z', KEPT_UNTIL);
+      const afterErasure = await store.getContact('queue-1', 4);
+
+      // Assess
+      expect(read).toEqual(old);
+      expect(listed.items).toEqual([old]);
+      expect(inRetry.items).toEqual([old]);
+      expect(claimed).toMatchObject({ id: 'queue-1:4', position: 4, status: 'sending', attempts: 2 });
+      // The claim takes it out of gsi1 for good: no later write pays for an index copy.
+      expect(afterClaim).not.toHaveProperty(GSI1.pk);
+      expect(afterClaim).not.toHaveProperty(GSI1.sk);
+      expect(erased).toEqual({ outcome: 'erased', cancelledFrom: null });
+      expect(afterErasure).toMatchObject({
+        id: 'queue-1:4',
+        status: 'failed',
+        name: '[apagado LGPD]',
+        renderedMessage: '[apagado LGPD]',
+        variables: { nome_cliente: '[apagado LGPD]', valor: '[apagado LGPD]', dias_atraso: '[apagado LGPD]' },
+      });
+    });
+
+    it('ends a page by status early, with a cursor, once it read its budget of contacts', async () => {
+      // Prepare: a budget of 10 contacts read per page; failed ones at 3, 15 and 22.
+      const tableName = await db.freshTable('campaign-test');
+      const store = createDynamoDbCampaignStore({
+        client: db.doc,
+        tableName,
+        clock: { now: () => new Date('2025-01-10T12:00:00.000Z') },
+        statusListingReadBudget: 10,
+      });
+      await store.putFreshContacts(
+        Array.from({ length: 25 }, (_, i) =>
+          contact(i, { status: [3, 15, 22].includes(i) ? 'failed' : 'pending' }),
+        ),
+      );
+
+      // Act
+      const pages = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listContacts('queue-1', { status: 'failed', limit: 5, cursor });
+        pages.push(page.items.map((c) => c.position));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined && pages.length < 10);
+
+      // Assess: each page read 10 contacts (0-9, 10-19), the last one ran out of contacts (20-24).
+      expect(pages).toEqual([[3], [15], [22]]);
+    });
+
     it('writes 1000 fresh contacts in 40 BatchWriteItem calls and lists them all in batch order', async () => {
       // Prepare
       const counting = countingClient();

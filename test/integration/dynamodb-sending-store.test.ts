@@ -191,7 +191,8 @@ describe('createDynamoDbStore (sending)', () => {
 
       // Assess
       expect(progressed?.contactsSent).toBe(1);
-      expect(Object.fromEntries(requests)).toEqual({ UpdateItemCommand: 2, PutItemCommand: 2 });
+      // The claim, the contact's send (an UpdateItem of what changed) and the progress; the message put.
+      expect(Object.fromEntries(requests)).toEqual({ UpdateItemCommand: 3, PutItemCommand: 1 });
     });
 
     it('claims, records, finishes and counts a sent message in exactly 4 requests', async () => {

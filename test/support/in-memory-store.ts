@@ -11,7 +11,7 @@ import {
   QUEUE_RUN_FIELDS,
   sentContact,
 } from '../../lib/adapters/store/dynamodb-sending-store.ts';
-import { contactsIndexSortKey, epochSeconds, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
+import { epochSeconds, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
 import { FIGURES, type Figures, hourStartOf, zeroFigures } from '../../lib/domain/activity-figures.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { ERASED_MARKER, erasedContactFields } from '../../lib/domain/debtor-erasure.ts';
@@ -548,11 +548,8 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     async listContacts(queueId, page): Promise<Page<BillingContact>> {
       checkPageRequest(page, CONTACT_STATUSES);
       const { status } = page;
-      // Filtered by status, contacts sort as the DynamoDB index does (a retry by its time).
-      const sortKey = (c: BillingContact) =>
-        status === undefined
-          ? String(c.position).padStart(4, '0')
-          : contactsIndexSortKey(c.status, c.position, c.retryAt);
+      // Batch order, filtered by status or not; a filtered cursor names its status (`<status>#<position>`).
+      const sortKey = (c: BillingContact) => String(c.position).padStart(4, '0');
       let after: string | undefined;
       if (page.cursor !== undefined) {
         const { p, i, ...rest } = decodeCursor(page.cursor);
@@ -562,14 +559,14 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
             ? i === undefined
             : typeof i === 'string' && i.length <= 400 && i.startsWith(`${status}#`);
         if (!positionOk || !indexKeyOk || Object.keys(rest).length > 0) throw invalidCursor();
-        after = status === undefined ? String(p).padStart(4, '0') : (i as string);
+        after = String(p).padStart(4, '0');
       }
       const sorted = contactsInOrder(queueId)
         .filter((c) => status === undefined || c.status === status)
         .filter((c) => after === undefined || sortKey(c) > after)
         .sort(oldestFirst(sortKey));
       const { items, nextCursor } = pageOf(sorted, page.limit, (c) =>
-        status === undefined ? { p: c.position } : { p: c.position, i: sortKey(c) },
+        status === undefined ? { p: c.position } : { p: c.position, i: `${status}#${sortKey(c)}` },
       );
       return { items: items.map(copy), nextCursor };
     },

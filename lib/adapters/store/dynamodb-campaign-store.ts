@@ -1,4 +1,4 @@
-import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../domain/errors.ts';
 import {
   type BillingContact,
@@ -12,6 +12,7 @@ import {
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { CampaignStore, PageRequest } from '../../ports/store.ts';
+import { contactPositionOf, contactToItem } from './contact-item.ts';
 import {
   decodeCursor,
   encodeCursor,
@@ -20,7 +21,6 @@ import {
   mapBounded,
   tableOperations,
   toEntity,
-  withoutUndefined,
 } from './dynamodb-operations.ts';
 import {
   epochSeconds,
@@ -41,6 +41,8 @@ export interface DynamoDbCampaignStoreOptions {
   clock: Clock;
   /** First backoff before re-sending a batch's unprocessed items (doubles each try); default 50 ms. */
   batchRetryDelayMs?: number;
+  /** Contacts one page of a listing by status reads at most; default `STATUS_LISTING_READ_BUDGET`. */
+  statusListingReadBudget?: number;
 }
 
 /**
@@ -51,6 +53,14 @@ export interface DynamoDbCampaignStoreOptions {
 const CONTACT_CREATE_CONCURRENCY = 32;
 /** A position is padded to 4 digits in keys; anything beyond would break the sort order. */
 const MAX_POSITION = 9_999;
+/**
+ * Contacts one page of a listing by status reads at most, by default: a status few contacts have
+ * must not read a whole 10 000-contact queue for one request, so such a page may hold fewer than
+ * asked, with a cursor to go on. A batch of the default maximum size (1000) and one more: listing
+ * such a queue never ends on an empty page (a Query that stops at its limit cannot tell that
+ * nothing follows).
+ */
+const STATUS_LISTING_READ_BUDGET = 1_001;
 /** Statuses the sweeper must watch (design: paused and finished queues stay out of the sparse due index). */
 const SWEPT_STATUSES: ReadonlySet<QueueStatus> = new Set([
   'pending',
@@ -63,7 +73,11 @@ const SWEPT_STATUSES: ReadonlySet<QueueStatus> = new Set([
 interface QueueCursor {
   a: string;
 }
-/** After the contact at position `p`; `i` is its gsi1 sort key when the listing is filtered by status. */
+/**
+ * After the contact at position `p`. A listing by status also carries `i`, `<status>#<position>`:
+ * it ties the cursor to that status (the form is the one of the gsi1 sort key contacts had, so a
+ * cursor from before keeps working, resuming after its position).
+ */
 interface ContactCursor {
   p: number;
   i?: string;
@@ -123,17 +137,13 @@ function mergeNewestFirst(pages: Item[][]): Item[] {
     });
 }
 
-function contactToItem(contact: BillingContact): Item {
-  const { queueId, position, status } = contact;
+/** A contact's item (contact-item.ts), after checking that its position fits the key. */
+function checkedContactItem(contact: BillingContact): Item {
+  const { position } = contact;
   if (!Number.isInteger(position) || position < 0 || position > MAX_POSITION) {
     throw new Error(`putContacts: position ${position} of ${contact.id} is outside 0..${MAX_POSITION}`);
   }
-  return withoutUndefined({
-    ...keys.contact(queueId, position),
-    // A contact written in `retry` (a rewrite) must already sort by its retry time, or nextRetryAt misses it.
-    ...keys.contactsIndex(queueId, status, position, contact.retryAt),
-    ...contact,
-  });
+  return contactToItem(contact);
 }
 
 function queueToItem(queue: BillingQueue): Item {
@@ -152,7 +162,7 @@ function queueToItem(queue: BillingQueue): Item {
 
 /** Each contact's key once; two contacts at one position are a bug, refused before anything is written. */
 function uniqueItems(contacts: readonly BillingContact[]): Item[] {
-  const items = contacts.map(contactToItem);
+  const items = contacts.map(checkedContactItem);
   const seen = new Set<string>();
   for (const item of items) {
     const key = `${item[PK]}|${item[SK]}`;
@@ -174,7 +184,7 @@ export function createDynamoDbCampaignStore(
 ): Omit<CampaignStore, 'getContact'> {
   const { clock } = options;
   const table = tableOperations(options.client, options.tableName, options);
-  const { get, putNew, putIfMatch, setIfExists, deleteIfMatch, queryUpTo, batchWrite } = table;
+  const { get, putNew, putIfMatch, setIfExists, deleteIfMatch, queryUpTo, queryWithin, batchWrite } = table;
   /** The item under `key` unless it has expired (DynamoDB deletes expired items days later, dynalite never). */
   const getLive = async (key: Item): Promise<Item | undefined> => {
     const item = await get(key);
@@ -341,50 +351,57 @@ export function createDynamoDbCampaignStore(
     },
 
     /*
-     * Unfiltered: the base table (strongly consistent), contacts sort by position under the queue.
-     * By status: gsi1 `QUEUE#<q>#CONTACTS`, `<status>#...`, also in position order within a status.
-     * The cursor rebuilds the ExclusiveStartKey from the last contact's position (and index sort key).
+     * The base table, contacts in batch order under their queue (the sort key range keeps the queue
+     * item and its callback events out). Unfiltered: strongly consistent, one more than a page. By
+     * status: a FilterExpression, eventually consistent (a listing decides nothing), reading at most
+     * `STATUS_LISTING_READ_BUDGET` contacts; when those hold too few of the status, the page is short
+     * and the cursor resumes after the last contact read. The cursor holds a position either way.
      */
     async listContacts(queueId: string, page: PageRequest<ContactStatus>): Promise<Page<BillingContact>> {
       checkPageRequest(page, CONTACT_STATUSES);
       const { status } = page;
       const cursor = page.cursor === undefined ? undefined : decodeContactCursor(page.cursor, status);
-      const input: Omit<QueryCommandInput, 'TableName' | 'Limit'> =
-        status === undefined
-          ? {
-              KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-              ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-              ExpressionAttributeValues: { ':pk': keys.queue(queueId).pk, ':prefix': 'CONTACT#' },
-              ConsistentRead: true,
-              ExclusiveStartKey: cursor ? keys.contact(queueId, cursor.p) : undefined,
-            }
-          : {
-              IndexName: GSI1.name,
-              KeyConditionExpression: '#gpk = :gpk AND begins_with(#gsk, :prefix)',
-              ExpressionAttributeNames: { '#gpk': GSI1.pk, '#gsk': GSI1.sk },
-              ExpressionAttributeValues: {
-                ':gpk': indexPartitions.contacts(queueId),
-                ':prefix': `${status}#`,
-              },
-              ExclusiveStartKey: cursor
-                ? {
-                    ...keys.contact(queueId, cursor.p),
-                    [GSI1.pk]: indexPartitions.contacts(queueId),
-                    [GSI1.sk]: cursor.i,
-                  }
-                : undefined,
-            };
-      const found = await queryUpTo(input, page.limit + 1);
+      const range = {
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: {
+          ':pk': keys.queue(queueId).pk,
+          ':from': keys.contact(queueId, 0).sk,
+          ':to': keys.contact(queueId, MAX_POSITION).sk,
+        },
+        ExclusiveStartKey: cursor ? keys.contact(queueId, cursor.p) : undefined,
+      };
+      const cursorAt = (position: number) =>
+        encodeCursor(
+          status === undefined
+            ? { p: position }
+            : { p: position, i: `${status}#${String(position).padStart(4, '0')}` },
+        );
+      if (status === undefined) {
+        const found = await queryUpTo({ ...range, ConsistentRead: true }, page.limit + 1);
+        const items = found.slice(0, page.limit);
+        const last = items.at(-1);
+        const nextCursor = found.length > page.limit && last ? cursorAt(contactPositionOf(last)) : null;
+        return { items: items.map((item) => toEntity<BillingContact>(item)), nextCursor };
+      }
+      const { items: found, lastKey } = await queryWithin(
+        {
+          ...range,
+          FilterExpression: '#status = :status',
+          ExpressionAttributeNames: { ...range.ExpressionAttributeNames, '#status': 'status' },
+          ExpressionAttributeValues: { ...range.ExpressionAttributeValues, ':status': status },
+        },
+        page.limit + 1,
+        options.statusListingReadBudget ?? STATUS_LISTING_READ_BUDGET,
+      );
       const items = found.slice(0, page.limit);
       const last = items.at(-1);
       const nextCursor =
         found.length > page.limit && last
-          ? encodeCursor(
-              status === undefined
-                ? { p: Number(last.position) }
-                : { p: Number(last.position), i: String(last[GSI1.sk]) },
-            )
-          : null;
+          ? cursorAt(contactPositionOf(last))
+          : lastKey
+            ? cursorAt(contactPositionOf(lastKey))
+            : null;
       return { items: items.map((item) => toEntity<BillingContact>(item)), nextCursor };
     },
   };

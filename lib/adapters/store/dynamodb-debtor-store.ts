@@ -8,6 +8,7 @@ import type {
   DebtorErasureRecord,
   DebtorStore,
 } from '../../ports/store.ts';
+import { contactAttributes, contactPositionOf } from './contact-item.ts';
 import {
   decodeCursor,
   Expression,
@@ -18,16 +19,7 @@ import {
   toEntity,
 } from './dynamodb-operations.ts';
 import { unsentContactCancellation, waitingStatusOf } from './dynamodb-sending-store.ts';
-import {
-  contactsIndexSortKey,
-  GSI1,
-  indexPartitions,
-  keys,
-  PK,
-  SK,
-  TTL_ATTRIBUTE,
-  ttlSeconds,
-} from './table-schema.ts';
+import { GSI1, indexPartitions, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
 
 export interface DynamoDbDebtorStoreOptions {
   client: DynamoDBDocumentClient;
@@ -95,12 +87,13 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
     const status = item.status as ContactStatus;
     if (status === 'sending') return { outcome: 'in_flight' };
     const e = new Expression();
-    for (const [field, value] of Object.entries(erasedContactFields(toEntity<BillingContact>(item), at)))
-      e.set(field, value);
+    // Through the contact's marshalling: the texts are packed, a null is removed (contact-item.ts).
+    const erased = contactAttributes(erasedContactFields(toEntity<BillingContact>(item), at));
+    for (const [attribute, value] of Object.entries(erased.set)) e.set(attribute, value);
+    e.remove(...erased.remove);
     const waited = waitingStatusOf(item);
     if (waited) {
       e.set('status', 'cancelled')
-        .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
         .set('cancelReason', 'erased')
         .set('updatedAt', at)
         .set(TTL_ATTRIBUTE, ttlSeconds(expiresAt))
@@ -120,11 +113,11 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
       // The sort key range (not begins_with) keeps the queue item and its callback events out.
       const items = await queryAll({
         KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-        ProjectionExpression: '#position, #status, #phone, #invoiceNumber',
+        // The position is in the sort key: a contact item does not repeat it (contact-item.ts).
+        ProjectionExpression: '#sk, #status, #phone, #invoiceNumber',
         ExpressionAttributeNames: {
           '#pk': PK,
           '#sk': SK,
-          '#position': 'position',
           '#status': 'status',
           '#phone': 'phone',
           '#invoiceNumber': 'invoiceNumber',
@@ -138,7 +131,7 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
       });
       return items.map(
         (item): ContactIdentity => ({
-          position: Number(item.position),
+          position: contactPositionOf(item),
           status: item.status as ContactStatus,
           phone: String(item.phone),
           invoiceNumber: typeof item.invoiceNumber === 'string' ? item.invoiceNumber : null,

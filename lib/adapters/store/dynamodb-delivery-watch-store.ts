@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ContactDelivery } from '../../domain/delivery-stall.ts';
 import type { ContactStatus } from '../../domain/types.ts';
 import type { DeliveryWatch, DeliveryWatchStore } from '../../ports/store.ts';
+import { contactPositionOf } from './contact-item.ts';
 import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
@@ -13,7 +14,8 @@ export interface DynamoDbDeliveryWatchStoreOptions {
 /** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
 const MAX_POSITION = 9_999;
 const WATCH_FIELDS = ['queueId', 'tenantId', 'templateType', 'checkAt', 'fromPosition', 'token'] as const;
-const DELIVERY_FIELDS = ['position', 'status', 'sentAt', 'serverAckAt', 'stalledAt', 'providerMessageId'];
+/** What stall detection reads of a contact; its position comes from the sort key (contact-item.ts). */
+const DELIVERY_FIELDS = [SK, 'status', 'sentAt', 'serverAckAt', 'stalledAt', 'providerMessageId'];
 
 const toWatch = (item: Item): DeliveryWatch => {
   const entity = toEntity<Record<string, unknown>>(item);
@@ -24,7 +26,7 @@ const toWatch = (item: Item): DeliveryWatch => {
 const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
 const toDelivery = (item: Item): ContactDelivery => ({
-  position: Number(item.position),
+  position: contactPositionOf(item),
   status: item.status as ContactStatus,
   sentAt: text(item.sentAt),
   serverAckAt: text(item.serverAckAt),

@@ -11,7 +11,7 @@ import {
   tableOperations,
   toEntity,
 } from './dynamodb-operations.ts';
-import { contactsIndexSortKey, GSI1, indexPartitions, keys, PK } from './table-schema.ts';
+import { GSI1, indexPartitions, keys, PK } from './table-schema.ts';
 
 export interface DynamoDbFeedbackStoreOptions {
   client: DynamoDBDocumentClient;
@@ -84,18 +84,13 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
   return {
     async applyReceipt(queueId, position, receipt, at, error) {
       const from = fromStatuses(receipt);
-      const names: Record<string, string> = {
-        '#status': 'status',
-        '#gsk': GSI1.sk,
-        '#updatedAt': 'updatedAt',
-      };
+      const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
       const values: Item = {
         ':to': receipt,
-        ':gsk': contactsIndexSortKey(receipt, position),
         ':at': at,
         ...Object.fromEntries(from.map((status, i) => [`:from${i}`, status])),
       };
-      const sets = ['#status = :to', '#gsk = :gsk', '#updatedAt = :at'];
+      const sets = ['#status = :to', '#updatedAt = :at'];
       // A read that comes first implies the delivery, but not its time: deliveredAt stays as it was.
       if (receipt === 'delivered') {
         names['#deliveredAt'] = 'deliveredAt';

@@ -14,6 +14,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../domain/errors.ts';
+import { contactFromItem, isContactItem } from './contact-item.ts';
 import { type DueKind, GSI2, indexPartitions, PK, TABLE_ATTRIBUTES } from './table-schema.ts';
 
 /*
@@ -42,8 +43,12 @@ export function withoutUndefined<T>(value: T): T {
   return value;
 }
 
-/** The entity stored in an item: everything but the key, index and TTL attributes. */
+/**
+ * The entity stored in an item: everything but the key, index and TTL attributes. A contact is
+ * stored compactly (contact-item.ts): every reader gets it whole, whichever module reads it.
+ */
 export function toEntity<T>(item: Item): T {
+  if (isContactItem(item)) return contactFromItem(item) as T;
   const entity: Item = { ...item };
   for (const attribute of TABLE_ATTRIBUTES) delete entity[attribute];
   return entity as T;
@@ -187,6 +192,8 @@ const BATCH_WRITE_CONCURRENCY = 4;
 /** Tries per batch (the first send included) before unprocessed items are an error, not throttling. */
 const MAX_BATCH_ATTEMPTS = 8;
 const MAX_BATCH_DELAY_MS = 2_000;
+/** Smallest Query page of `queryWithin`. */
+const MIN_FILTERED_PAGE = 100;
 /** BatchGetItem's limit of keys per call. */
 const BATCH_GET_KEYS = 100;
 /** BatchGetItem calls in flight at once: a 1000-contact batch is 10 calls, a few at a time keeps Accept fast. */
@@ -374,6 +381,35 @@ export const tableOperations = (
     },
 
     queryUpTo,
+
+    /**
+     * The items of a filtered Query reading at most `budget` items (a filter runs after the read, and
+     * the read is what is billed): stops once `want` matched, or the budget is spent. Each call reads
+     * twice as many as the one before, starting at `want` (or `MIN_FILTERED_PAGE`, fewer round trips
+     * past the items the filter drops). `lastKey` is where a next Query resumes
+     * (undefined: nothing is left); the items may be more than `want`.
+     */
+    queryWithin: async (
+      input: QueryInput,
+      want: number,
+      budget: number,
+    ): Promise<{ items: Item[]; lastKey: Item | undefined }> => {
+      const items: Item[] = [];
+      let startKey = input.ExclusiveStartKey;
+      let read = 0;
+      let pageSize = Math.max(want, MIN_FILTERED_PAGE);
+      do {
+        const limit = Math.max(1, Math.min(pageSize, budget - read));
+        const out = await client.send(
+          new QueryCommand({ TableName: tableName, ...input, ExclusiveStartKey: startKey, Limit: limit }),
+        );
+        read += out.ScannedCount ?? limit;
+        items.push(...(out.Items ?? []));
+        startKey = out.LastEvaluatedKey;
+        pageSize *= 2;
+      } while (startKey && items.length < want && read < budget);
+      return { items, lastKey: startKey };
+    },
 
     /** Every item of a Query, following LastEvaluatedKey to the end. */
     queryAll: (input: Omit<QueryInput, 'ExclusiveStartKey'>): Promise<Item[]> =>

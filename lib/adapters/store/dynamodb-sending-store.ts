@@ -13,6 +13,7 @@ import type {
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ConversationStore, SendingStore, WaitingStatus } from '../../ports/store.ts';
+import { contactPositionOf } from './contact-item.ts';
 import {
   Expression,
   type Item,
@@ -22,7 +23,6 @@ import {
   withoutUndefined,
 } from './dynamodb-operations.ts';
 import {
-  contactsIndexSortKey,
   GSI1,
   GSI2,
   hasExpired,
@@ -113,7 +113,7 @@ export const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunField
 /** Tenant ids remembered by queue id: a queue's tenant never changes, so the entry never goes stale. */
 const TENANT_CACHE_LIMIT = 10_000;
 
-/** The claimed contact rewritten whole as sent with the gateway's ids (what `recordSent` stores). */
+/** The claimed contact as sent with the gateway's ids (what `recordSent` leaves it as). */
 export function sentContact(
   claimed: BillingContact,
   result: Extract<ContactSendResult, { status: 'sent' }>,
@@ -146,7 +146,6 @@ export function unsentContactCancellation(
   ReturnType<Expression['update']> {
   const e = new Expression()
     .set('status', 'cancelled')
-    .set(GSI1.sk, contactsIndexSortKey('cancelled', position))
     .set('updatedAt', at)
     // A deferred reminder (a retry the frequency cap set) is no longer waiting either.
     .remove('retryAt', 'deferred');
@@ -170,7 +169,7 @@ function checkLimit(method: string, limit: number): void {
  */
 export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions): DynamoDbSendingPart {
   const { clock } = options;
-  const { get, put, putNew, putIfMatch, updateIfMatch, queryAll, queryUpTo } = tableOperations(
+  const { get, put, putNew, updateIfMatch, queryAll, queryUpTo } = tableOperations(
     options.client,
     options.tableName,
   );
@@ -282,12 +281,14 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       const e = new Expression();
       const [status, retryAt] = [e.name('status'), e.name('retryAt')];
       e.set('status', 'sending')
-        .set(GSI1.sk, contactsIndexSortKey('sending', position))
         .setRaw('attempts', `if_not_exists(${e.name('attempts')}, ${e.value(0)}) + ${e.value(1)}`)
         .set('updatedAt', now)
         .set('claimedAt', now)
         // The retry time is spent; finishContact sets a new one if the attempt asks for a retry.
-        .remove('retryAt');
+        .remove('retryAt')
+        // A contact written before contacts left gsi1 leaves it here, once: its index copy would
+        // otherwise be rewritten by every later write (contacts are in no index any more).
+        .remove(GSI1.pk, GSI1.sk);
       const item = await updateIfMatch({
         Key: keys.contact(queueId, position),
         ...e.update(
@@ -312,8 +313,8 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           e.set('providerMessageId', result.providerMessageId)
             .set('remoteJid', result.remoteJid)
             .set('sentAt', result.at)
-            .set('lastError', null)
-            .set('lastErrorAt', null);
+            // A contact stores no null: an absent field reads as null (contact-item.ts).
+            .remove('lastError', 'lastErrorAt');
           break;
         case 'retry':
           e.set('lastError', result.error).set('lastErrorAt', result.at).set('retryAt', result.retryAt);
@@ -328,10 +329,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           e.add('attempts', -1);
           break;
       }
-      e.set(
-        GSI1.sk,
-        contactsIndexSortKey(result.status, position, 'retryAt' in result ? result.retryAt : null),
-      );
       const stillSending = `${e.name('status')} = ${e.value('sending')}`;
       const item = await updateIfMatch({
         Key: keys.contact(queueId, position),
@@ -348,7 +345,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
     async skipOptedOutContact(queueId: string, position: number, at: string, expiresAt: string) {
       const e = new Expression()
         .set('status', 'skipped_opt_out')
-        .set(GSI1.sk, contactsIndexSortKey('skipped_opt_out', position))
         .set('updatedAt', at)
         .remove('retryAt', 'deferred');
       setExpiry(e, expiresAt);
@@ -367,7 +363,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         .set('status', 'retry')
         .set('retryAt', until)
         .set('deferred', true)
-        .set(GSI1.sk, contactsIndexSortKey('retry', position, until))
         .set('updatedAt', at);
       const before = await updateIfMatch({
         Key: keys.contact(queueId, position),
@@ -378,16 +373,24 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
     },
 
     async listStuckContacts(queueId: string) {
-      // The index finds candidates cheaply (usually none); a consistent read of each confirms it is
-      // still `sending`. A claim younger than the index lag may be missed: the next check finds it.
+      // Called once per pump run, before its first claim. Candidates: the queue's contacts read
+      // eventually consistent (half the price; the filter still bills every contact read, so only the
+      // sort key comes back), each confirmed by a consistent read that it is still `sending`. A claim
+      // younger than the read may be missed: summarizeContacts finds it before the queue can complete.
       const candidates = await queryAll({
-        IndexName: GSI1.name,
-        KeyConditionExpression: '#gpk = :gpk AND begins_with(#gsk, :sending)',
-        ExpressionAttributeNames: { '#gpk': GSI1.pk, '#gsk': GSI1.sk },
-        ExpressionAttributeValues: { ':gpk': indexPartitions.contacts(queueId), ':sending': 'sending#' },
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        FilterExpression: '#status = :sending',
+        ProjectionExpression: '#sk',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':pk': keys.queue(queueId).pk,
+          ':from': keys.contact(queueId, 0).sk,
+          ':to': keys.contact(queueId, MAX_POSITION).sk,
+          ':sending': 'sending',
+        },
       });
       const confirmed = await mapBounded(candidates, CONFIRM_CONCURRENCY, (candidate) =>
-        get(keys.contact(queueId, Number(candidate.position))),
+        get(keys.contact(queueId, contactPositionOf(candidate))),
       );
       return confirmed
         .filter((item): item is Item => item?.status === 'sending')
@@ -403,7 +406,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       const changed = await mapBounded(unsent, CANCEL_CONCURRENCY, async (item) => {
         // Re-checked on the item: a contact claimed since the Query is left to its pump.
         const before = await updateIfMatch({
-          ...unsentContactCancellation(queueId, Number(item.position), at, expiresAt),
+          ...unsentContactCancellation(queueId, contactPositionOf(item), at, expiresAt),
           ReturnValues: 'ALL_OLD',
         });
         return waitingStatusOf(before);
@@ -565,21 +568,27 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
     },
 
     async recordSent(claimed, result, message, expiresAt) {
-      const contactItem = withoutUndefined({
-        ...keys.contact(claimed.queueId, claimed.position),
-        ...keys.contactsIndex(claimed.queueId, 'sent', claimed.position),
-        ...sentContact(claimed, result),
-        // In the write that settles the contact: retention costs the send no extra request.
-        [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
-      });
+      // Only what changes (`sentContact` says what the contact becomes): the item stays as small as
+      // it was, and a write is billed by its item's size.
+      const e = new Expression()
+        .set('status', 'sent')
+        .set('providerMessageId', result.providerMessageId)
+        .set('remoteJid', result.remoteJid)
+        .set('sentAt', result.at)
+        .set('updatedAt', result.at)
+        .remove('retryAt', 'deferred', 'lastError', 'lastErrorAt');
+      // In the write that settles the contact: retention costs the send no extra request.
+      setExpiry(e, expiresAt);
       // Only this claim may record its send: a pump that lost its lease must not overwrite what the
       // new holder decided about the contact (unknown, say), or the counters would count it twice.
-      const recorded = await putIfMatch({
-        Item: contactItem,
-        ConditionExpression: '#status = :sending AND #claimedAt = :claimedAt',
-        ExpressionAttributeNames: { '#status': 'status', '#claimedAt': 'claimedAt' },
-        ExpressionAttributeValues: { ':sending': 'sending', ':claimedAt': claimed.claimedAt ?? null },
-      });
+      const recorded =
+        (await updateIfMatch({
+          Key: keys.contact(claimed.queueId, claimed.position),
+          ...e.update(
+            `${e.name('status')} = ${e.value('sending')} AND ${e.name('claimedAt')} = ${e.value(claimed.claimedAt ?? null)}`,
+          ),
+          ReturnValues: 'NONE',
+        })) !== undefined;
       // The message went out either way: the history and the gateway-id pointer keep it.
       await put(messageItem(message, expiresAt));
       return recorded;

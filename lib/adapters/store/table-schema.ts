@@ -18,7 +18,10 @@ export const PK = 'pk';
 /** Sort key attribute of the base table. */
 export const SK = 'sk';
 
-/** "Owner" index: lists the children of an owner (a tenant's keys, queues, opt-outs; a queue's contacts by status). */
+/**
+ * "Owner" index: lists the children of an owner (a tenant's keys, queues, opt-outs, a phone's
+ * messages). Contacts are not in it (docs/data-model.md, Upgrading: contacts out of gsi1).
+ */
 export const GSI1 = { name: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' } as const;
 /** "Due" index: sparse, time-ordered work (schedules, queues to check, callbacks to retry). */
 export const GSI2 = { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' } as const;
@@ -59,7 +62,6 @@ export const indexPartitions = {
   tenants: 'TENANTS',
   apiKeys: (tenantId: string) => `TENANT#${tenantId}#APIKEYS`,
   queues: (tenantId: string, status: string) => `TENANT#${tenantId}#QUEUES#${status}`,
-  contacts: (queueId: string) => `QUEUE#${queueId}#CONTACTS`,
   optOuts: (tenantId: string) => `TENANT#${tenantId}#OPTOUTS`,
   messages: (tenantId: string, phone: string) => `PHONE#${tenantId}#${phone}#MSGS`,
   due: (kind: DueKind) => `DUE#${kind}`,
@@ -74,14 +76,6 @@ export type DueKind = 'SCHEDULE' | 'QUEUE' | 'CALLBACK' | 'STALL';
 
 /** A batch position (0..9999) zero-padded, so string order is batch order. */
 const position4 = (position: number) => String(position).padStart(4, '0');
-
-/** The gsi1 sort key of a contact (see `keys.contactsIndex`). */
-export function contactsIndexSortKey(status: string, position: number, retryAt?: string | null): string {
-  if (status !== 'retry') return `${status}#${position4(position)}`;
-  // A retry without its time could never be found as due: that is a bug in the caller.
-  if (!retryAt) throw new Error(`A contact in retry needs retryAt (position ${position})`);
-  return `retry#${retryAt}#${position4(position)}`;
-}
 
 /** Counters share one key shape: the counter's name in the partition key. */
 const counterKey = (name: string) => ({ pk: `COUNTER#${name}`, sk: 'COUNTER' });
@@ -142,14 +136,6 @@ export const keys = {
   contact: (queueId: string, position: number) => ({
     pk: `QUEUE#${queueId}`,
     sk: `CONTACT#${position4(position)}`,
-  }),
-  /**
-   * `retry#<retryAt>#<position>` while in `retry` (the earliest retry sorts first), `<status>#<position>`
-   * otherwise. Every write that changes a contact's status rewrites it, so the index stays in step.
-   */
-  contactsIndex: (queueId: string, status: string, position: number, retryAt?: string | null) => ({
-    gsi1pk: indexPartitions.contacts(queueId),
-    gsi1sk: contactsIndexSortKey(status, position, retryAt),
   }),
   /**
    * One item per message, keyed by the gateway's id on a tenant's instance: webhook receipts find it

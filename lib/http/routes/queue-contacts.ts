@@ -25,7 +25,9 @@ export const queueContactsRoute: HttpRoute<QueueContactsDeps> = {
         tags: ['Filas'],
         summary: 'Resultado por contato de uma fila',
         description:
-          'Status, tentativas, último erro e mensagem renderizada de cada contato, paginados por `cursor`.',
+          'Status, tentativas, último erro e mensagem renderizada de cada contato, na ordem do lote, paginados ' +
+          'por `cursor`. Filtrada por `status`, uma página pode trazer menos contatos que `limit` (até nenhum) ' +
+          'e ainda ter `next_cursor`: siga-o até ele ser `null`.',
       },
       handler: async (c: QueueContactsDeps, { auth, params, query }) => {
         const queue = await getQueueForTenant(c, queueOwnerOf(auth), params.queue_id);

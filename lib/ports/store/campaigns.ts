@@ -71,7 +71,10 @@ export interface CampaignStore {
   getQueue(queueId: string): Promise<BillingQueue | undefined>;
   /** A tenant's queues, newest first (expired ones left out). */
   listQueues(tenantId: string, page: PageRequest<QueueStatus>): Promise<Page<BillingQueue>>;
-  /** A queue's contacts in batch order. */
+  /**
+   * A queue's contacts in batch order. Filtered by status, a page may hold fewer than `limit` (even
+   * none) and still have a `nextCursor`: a store may read only a bounded part of the queue per page.
+   */
   listContacts(queueId: string, page: PageRequest<ContactStatus>): Promise<Page<BillingContact>>;
   /** One contact of a queue (an event's payload names it). */
   getContact(queueId: string, position: number): Promise<BillingContact | undefined>;

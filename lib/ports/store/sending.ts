@@ -77,7 +77,10 @@ export interface SendingStore {
     until: string,
     at: string,
   ): Promise<WaitingStatus | undefined>;
-  /** Contacts left in `sending` by a pump that died (index candidates confirmed by a consistent read). */
+  /**
+   * Contacts left in `sending` by a pump that died (candidates from a cheap read of the queue, each
+   * confirmed by a consistent read). Called when a pump starts, not per message.
+   */
   listStuckContacts(queueId: string): Promise<BillingContact[]>;
   /**
    * Every contact of the queue read from the base table with a strongly consistent read: how many

@@ -305,6 +305,72 @@ export function describeCampaignStoreContract(makeStore: MakeStore): void {
         expect(sent).toEqual({ items: [], nextCursor: null });
       });
 
+      it('lists a rare status of a large queue in batch order, following cursors across short pages', async () => {
+        // Prepare: 1200 contacts, two of them failed, far apart (a store may read only part of the
+        // queue per page: then a page holds fewer than asked, and its cursor goes on).
+        const { store } = await freshStore();
+        await store.putFreshContacts(
+          Array.from({ length: 1200 }, (_, i) =>
+            contact(i, { status: i === 5 || i === 1150 ? 'failed' : 'pending' }),
+          ),
+        );
+
+        // Act
+        const pages: { items: BillingContact[]; nextCursor: string | null }[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listContacts('queue-1', { status: 'failed', limit: 10, cursor });
+          pages.push(page);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined && pages.length < 20);
+
+        // Assess
+        expect(pages.flatMap((page) => page.items.map((c) => c.position))).toEqual([5, 1150]);
+        expect(pages.every((page) => page.items.length <= 10)).toBe(true);
+        expect(pages.at(-1)?.nextCursor).toBeNull();
+        expect(pages.flatMap((page) => page.items).every((c) => c.status === 'failed')).toBe(true);
+      });
+
+      it('lists retries in batch order, whatever their retry times', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        await store.putFreshContacts([
+          contact(0, { status: 'retry', retryAt: '2025-01-10T13:00:00.000Z' }),
+          contact(1, { status: 'pending' }),
+          contact(2, { status: 'retry', retryAt: '2025-01-10T12:30:00.000Z' }),
+        ]);
+
+        // Act
+        const first = await store.listContacts('queue-1', { status: 'retry', limit: 1 });
+        const second = await store.listContacts('queue-1', {
+          status: 'retry',
+          limit: 1,
+          cursor: first.nextCursor ?? undefined,
+        });
+
+        // Assess
+        expect(first.items.map((c) => c.position)).toEqual([0]);
+        expect(second).toMatchObject({ items: [{ position: 2, retryAt: '2025-01-10T12:30:00.000Z' }] });
+        expect(second.nextCursor).toBeNull();
+      });
+
+      it('resumes a listing by status from a cursor written before contacts left the index', async () => {
+        // Prepare: the earlier cursor form carried the contact's gsi1 sort key.
+        const { store } = await freshStore();
+        await store.putFreshContacts(thousandContacts().slice(0, 20));
+
+        // Act
+        const page = await store.listContacts('queue-1', {
+          status: 'failed',
+          limit: 10,
+          cursor: cursorOf({ p: 4, i: 'failed#0004' }),
+        });
+
+        // Assess
+        expect(page.items.map((c) => c.position)).toEqual([8, 12, 16]);
+        expect(page.nextCursor).toBeNull();
+      });
+
       it('keeps exactly 1000 contacts when the same fresh batch is written twice', async () => {
         // Prepare
         const { store } = await freshStore();

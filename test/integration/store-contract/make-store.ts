@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { Clock } from '../../../lib/ports/clock.ts';
 import type { Store } from '../../../lib/ports/store.ts';
 
@@ -16,3 +17,12 @@ export interface StoreUnderTest {
  * (counter expiry, the stamps of queue writes); the implementation's own default when absent.
  */
 export type MakeStore = (options: { clock?: Clock }) => Promise<StoreUnderTest>;
+
+/**
+ * Checks a contact's table item: in `status`, and in no index (contacts left gsi1: a status change
+ * moves no index copy, see docs/data-model.md, Contact).
+ */
+export function expectContactItem(item: Record<string, unknown> | undefined, status: string): void {
+  expect(item?.status).toBe(status);
+  expect(Object.keys(item ?? {}).filter((attribute) => attribute.startsWith('gsi'))).toEqual([]);
+}
