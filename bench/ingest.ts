@@ -430,6 +430,21 @@ const writeRaw = async (
  * The contact items one API request wrote, re-keyed under a fresh queue id, re-cut into 25-item
  * lists: the same items (same attributes, same sizes) as new rows, as a first write is.
  */
+/**
+ * A deep copy of a request item with every string's `from` replaced by `to`. Binary values (the
+ * contact's packed body) stay bytes: a JSON round trip would turn them into objects of numbers,
+ * which the SDK would then write as a much larger map or list.
+ */
+const withQueueIdReplaced = (value: unknown, from: string, to: string): unknown => {
+  if (typeof value === 'string') return value.replaceAll(from, to);
+  if (value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return value.map((v) => withQueueIdReplaced(v, from, to));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withQueueIdReplaced(v, from, to)]));
+  }
+  return value;
+};
+
 const sameItemsFresh = <T>(
   calls: DynamoCall[],
   table: string,
@@ -440,7 +455,7 @@ const sameItemsFresh = <T>(
   const items = calls
     .filter((c) => c.command === 'BatchWriteItemCommand')
     .flatMap((c) => (pick(c) as BatchWriteItemCommandInput).RequestItems?.[table] ?? []);
-  const rekeyed = JSON.parse(JSON.stringify(items).replaceAll(queueId, fresh)) as T[];
+  const rekeyed = items.map((item) => withQueueIdReplaced(item, queueId, fresh)) as T[];
   const batches: T[][] = [];
   for (let i = 0; i < rekeyed.length; i += RAW_BATCH_SIZE) batches.push(rekeyed.slice(i, i + RAW_BATCH_SIZE));
   return batches;
