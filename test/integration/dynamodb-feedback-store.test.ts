@@ -24,6 +24,23 @@ describeFeedbackStoreContract(async ({ clock }) => {
   return { store, tableItem: (key) => db.item(tableName, key) };
 });
 
+/** An opt-out of tenant `legacy` written as it was before the tenant's marker existed (no marker write). */
+const putLegacyOptOut = (tableName: string) =>
+  db.doc.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        ...keys.optOut('legacy', '+5511999990002'),
+        ...keys.optOutsIndex('legacy', T0, '+5511999990002'),
+        tenantId: 'legacy',
+        phone: '+5511999990002',
+        source: 'api',
+        reason: '',
+        at: T0,
+      },
+    }),
+  );
+
 describe('dynamodb-feedback-store', () => {
   describe('opt-outs', () => {
     it('says whether a tenant has opt-outs from the marker, and learns it once for a tenant from before it', async () => {
@@ -31,20 +48,7 @@ describe('dynamodb-feedback-store', () => {
       const { store, tableName } = await freshStore();
       const before = await store.hasOptOuts('acme');
       await store.putOptOut(optOut('+5511999990001', T0));
-      await db.doc.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...keys.optOut('legacy', '+5511999990002'),
-            ...keys.optOutsIndex('legacy', T0, '+5511999990002'),
-            tenantId: 'legacy',
-            phone: '+5511999990002',
-            source: 'api',
-            reason: '',
-            at: T0,
-          },
-        }),
-      );
+      await putLegacyOptOut(tableName);
 
       // Act
       const after = await store.hasOptOuts('acme');
@@ -119,20 +123,7 @@ describe('dynamodb-feedback-store', () => {
       await db.doc.send(
         new PutCommand({ TableName: tableName, Item: { ...keys.optOutMarker('old-marker'), any: true } }),
       );
-      await db.doc.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...keys.optOut('legacy', '+5511999990002'),
-            ...keys.optOutsIndex('legacy', T0, '+5511999990002'),
-            tenantId: 'legacy',
-            phone: '+5511999990002',
-            source: 'api',
-            reason: '',
-            at: T0,
-          },
-        }),
-      );
+      await putLegacyOptOut(tableName);
 
       // Act
       const oldMarker = await store.optOutStamp('old-marker');

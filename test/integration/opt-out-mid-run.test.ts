@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
-import { createCampaign } from '../../lib/app/create-campaign.ts';
 import { addOptOut } from '../../lib/app/opt-outs.ts';
 import { type PumpDeps, runQueue } from '../../lib/app/run-queue.ts';
 import { OPT_OUT_FRESH_MS } from '../../lib/domain/opt-out-recheck.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { useDynalite } from '../support/dynalite.ts';
-import { contacts, OPTIONS } from '../support/pump-world.ts';
+import { acceptNotificationBatch, contacts, OPTIONS } from '../support/pump-world.ts';
 import { inMemoryDeps, simpleTemplate, tenantWith } from '../support/use-case-deps.ts';
-import { apiKey, instance } from './store-contract/tenant-store-contract.ts';
+import { instance } from './store-contract/tenant-store-contract.ts';
 
 const db = useDynalite();
 
@@ -38,19 +37,11 @@ const pumpOverDynamoDb = async (duringSend: (index: number, store: Store) => Pro
   await store.putTemplate(simpleTemplate());
   await store.putInstance(instance());
   const world = { ...base, store };
-  const { campaign } = await createCampaign(world, {
+  const { campaign, item } = await acceptNotificationBatch(
+    { ...world, published: base.published },
     tenant,
-    apiKey: apiKey({ allowedTemplateTypes: ['notification'] }),
-    templateType: 'notification',
-    externalId: 'fatura-1',
-    contacts: contacts(3),
-    callbackUrl: null,
-    callbackEvents: [],
-    metadata: {},
-    canonicalBody: {},
-  });
-  const [item] = base.published;
-  if (!item) throw new Error('createCampaign published no work item');
+    3,
+  );
   const sends: Array<{ number: string; at: number }> = [];
   const deps: PumpDeps = {
     ...world,

@@ -61,20 +61,33 @@ export const pumpWorld = async (script: SendOutcome['kind'][] = [], config = {})
   const { deps, sends, events } = pumpPorts(base, script);
   // This world's runs never defer: a schedule would go nowhere.
   deps.scheduler = { schedule: async () => undefined, cancel: async () => undefined };
-  const { campaign } = await createCampaign(base, {
+  const { campaign, item } = await acceptNotificationBatch(base, tenant, 5);
+  return { deps, base, sends, events, queueId: campaign.queueId, item };
+};
+
+/**
+ * A `notification` batch of `count` contacts accepted for `tenant` (external id `fatura-1`), and the
+ * work item it published (the first one `deps` saw).
+ */
+export const acceptNotificationBatch = async (
+  deps: Parameters<typeof createCampaign>[0] & { published: readonly WorkItem[] },
+  tenant: Tenant,
+  count: number,
+) => {
+  const { campaign } = await createCampaign(deps, {
     tenant,
     apiKey: apiKey({ allowedTemplateTypes: ['notification'] }),
     templateType: 'notification',
     externalId: 'fatura-1',
-    contacts: contacts(5),
+    contacts: contacts(count),
     callbackUrl: null,
     callbackEvents: [],
     metadata: {},
     canonicalBody: {},
   });
-  const [item] = base.published;
+  const [item] = deps.published;
   if (!item) throw new Error('createCampaign published no work item');
-  return { deps, base, sends, events, queueId: campaign.queueId, item };
+  return { campaign, item };
 };
 
 /** Weekdays 09:00-18:00 in São Paulo, national holidays closed. */
