@@ -6,10 +6,20 @@
 // biome-ignore lint/suspicious/noExplicitAny: marshalled SDK inputs, read for labels only
 type AnyInput = any;
 
-/** The claim is the one UpdateItem that sets `claimedAt` (dynamodb-sending-store.ts, claimContact). */
-export const isClaim = (command: string, input: unknown): boolean =>
-  command === 'UpdateItemCommand' &&
-  Object.values((input as AnyInput)?.ExpressionAttributeNames ?? {}).includes('claimedAt');
+/**
+ * The claim is the one UpdateItem that sets `claimedAt` (dynamodb-sending-store.ts, claimContact).
+ * The send's record names `claimedAt` too, in its condition only (still this very claim), so the
+ * name's placeholder must be assigned in the update expression, not merely present.
+ */
+export const isClaim = (command: string, input: unknown): boolean => {
+  if (command !== 'UpdateItemCommand') return false;
+  const request = input as AnyInput;
+  const names: Record<string, string> = request?.ExpressionAttributeNames ?? {};
+  const update = String(request?.UpdateExpression ?? '');
+  return Object.entries(names).some(
+    ([placeholder, name]) => name === 'claimedAt' && update.includes(`${placeholder} =`),
+  );
+};
 
 /** The fixed words of a key (`QUEUE#<id>#CONTACTS` -> `QUEUE#CONTACTS`), ids left out. */
 export const keyShape = (value: unknown): string =>
