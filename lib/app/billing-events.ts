@@ -153,8 +153,15 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
       const { eventId } = event;
       const expiresAt = retentionEnd(now, context.retentionDays);
       const stored = await deps.store.putCallbackEvent(event, expiresAt);
-      // An event seen before was announced by its first emission (or made due for the poller).
-      if (stored !== 'created' || !deps.callbackQueue) return;
+      if (!deps.callbackQueue) return;
+      if (stored !== 'created') {
+        // Seen before: its first emission announced it, unless that emission died between its put
+        // and its publish (a webhook Evolution retries after a crash re-emits it here). An event no
+        // deliverer has claimed yet is made due for the poller; a no-op once one has (the claim
+        // created its delivery item), and the claim keeps a queued and a due delivery apart.
+        await deps.store.makeCallbackDue(input.queueId, eventId, now, expiresAt);
+        return;
+      }
       try {
         await deps.callbackQueue.publish({ queueId: input.queueId, eventId });
       } catch (error) {

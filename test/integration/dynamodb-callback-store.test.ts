@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { itemSize } from '../../bench/cost/dynamodb-sizing.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { GSI2, keys, TTL_ATTRIBUTE, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
@@ -140,6 +140,38 @@ describe('dynamodb callback store', () => {
 
     // Assess
     expect((await store.listDueCallbacks(NOW, 10)).map((e) => e.eventId)).toEqual([`${QUEUE_ID}:0:sent`]);
+  });
+
+  it('makes a re-emitted event due when its first emission stored it but died before announcing it', async () => {
+    // Prepare: the first emission's process dies on its publish, after the put (here: throws without
+    // the fallback, as a killed process would leave it); a second event is announced and claimed.
+    const { store } = await seeded();
+    const crashedOnPublish = createBillingEvents({
+      store,
+      clock,
+      callbackQueue: {
+        publish: async () => {
+          throw new Error('killed');
+        },
+      },
+    });
+    vi.spyOn(store, 'makeCallbackDue').mockRejectedValueOnce(new Error('killed'));
+    await expect(
+      crashedOnPublish.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW }),
+    ).rejects.toThrow('killed');
+    const healthy = createBillingEvents({ store, clock, callbackQueue: { publish: async () => undefined } });
+    await healthy.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 1, occurredAt: NOW });
+    await store.claimCallback(QUEUE_ID, `${QUEUE_ID}:1:sent`, NOW, '2025-01-10T13:00:30.000Z');
+    const stranded = await store.listDueCallbacks(NOW, 10);
+
+    // Act: both are emitted again (Evolution retries the webhooks that carried them)
+    await healthy.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
+    await healthy.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 1, occurredAt: NOW });
+
+    // Assess: the stranded one is due for the poller; the claimed one keeps its claim
+    expect(stranded).toEqual([]);
+    expect((await store.listDueCallbacks(NOW, 10)).map((e) => e.eventId)).toEqual([`${QUEUE_ID}:0:sent`]);
+    expect((await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:1:sent`))?.delivery.attempts).toBe(1);
   });
 
   it('still delivers an event stored before the delivery state had its own item', async () => {
