@@ -1,8 +1,7 @@
 import { controlQueue } from '../lib/app/control-queue.ts';
-import { type SimSentMessage, startEvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
 import { startWorker } from '../lib/local/worker.ts';
-import { fmt, machineLine, printTable, runIfMain, startBenchStack, type TableRow } from './ingest.ts';
-import { createInstanceTenants } from './instance-tenants.ts';
+import { fmt, machineLine, printTable, runIfMain, type TableRow } from './ingest.ts';
+import { createInstanceTenants, startStackOnSimulator } from './instance-tenants.ts';
 
 /**
  * Fairness benchmark (`npm run bench:fairness`): more instances holding work than pump slots. On
@@ -24,20 +23,9 @@ const HANDOVER_ALLOWANCE_MS = 1000;
 
 /** Runs the fairness benchmark and prints its table; resolves to the exit code (1 = an instance starved). */
 export const runFairness = async (): Promise<number> => {
-  const accepted: { instance: string; at: number }[] = [];
-  const simulator = await startEvolutionSimulator({
-    port: 0,
-    onAccepted: (message: SimSentMessage) =>
-      accepted.push({ instance: message.instance, at: performance.now() }),
-  });
-  const stackBench = await startBenchStack({
-    env: {
-      EVOLUTION_URL: simulator.url,
-      EVOLUTION_API_KEY: simulator.apiKey,
-      SENDER_CONCURRENCY: String(SLOTS),
-      SENDER_BUDGET_SECONDS: String(BUDGET_SECONDS),
-    },
-    roles: { api: true, worker: false },
+  const { simulator, stackBench, accepted } = await startStackOnSimulator({
+    SENDER_CONCURRENCY: String(SLOTS),
+    SENDER_BUDGET_SECONDS: String(BUDGET_SECONDS),
   });
   const c = stackBench.stack.container;
   try {

@@ -5,8 +5,38 @@ import { DEMO_TEMPLATES } from '../lib/app/seed-demo-tenant.ts';
 import { setTemplate } from '../lib/app/set-template.ts';
 import type { Container } from '../lib/composition.ts';
 import type { BillingConfig } from '../lib/domain/types.ts';
-import type { EvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
-import { API, benchContacts, postJson } from './ingest.ts';
+import {
+  type EvolutionSimulator,
+  type SimSentMessage,
+  startEvolutionSimulator,
+} from '../lib/local/evolution-simulator/index.ts';
+import { API, type BenchStack, benchContacts, postJson, startBenchStack } from './ingest.ts';
+
+/** When the simulator accepted a message, and on which instance (sub-ms clock). */
+export interface Acceptance {
+  instance: string;
+  at: number;
+}
+
+/**
+ * Our own Evolution simulator, stamping every acceptance with `performance.now()`, and the bench
+ * stack (API on, worker off until the bench starts it) using it as an external Evolution server.
+ */
+export const startStackOnSimulator = async (
+  env: Record<string, string>,
+): Promise<{ simulator: EvolutionSimulator; stackBench: BenchStack; accepted: Acceptance[] }> => {
+  const accepted: Acceptance[] = [];
+  const simulator = await startEvolutionSimulator({
+    port: 0,
+    onAccepted: (message: SimSentMessage) =>
+      accepted.push({ instance: message.instance, at: performance.now() }),
+  });
+  const stackBench = await startBenchStack({
+    env: { EVOLUTION_URL: simulator.url, EVOLUTION_API_KEY: simulator.apiKey, ...env },
+    roles: { api: true, worker: false },
+  });
+  return { simulator, stackBench, accepted };
+};
 
 /** One bench tenant: its own WhatsApp instance on the simulator and one notification queue. */
 export interface InstanceTenant {

@@ -4,11 +4,7 @@ import { controlQueue } from '../lib/app/control-queue.ts';
 import { DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
 import { type Container, createContainer, createDynamoDocumentClient } from '../lib/composition.ts';
 import type { BillingConfig } from '../lib/domain/types.ts';
-import {
-  type EvolutionSimulator,
-  type SimSentMessage,
-  startEvolutionSimulator,
-} from '../lib/local/evolution-simulator/index.ts';
+import type { EvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
 import { startWorker, type Worker } from '../lib/local/worker.ts';
 import type { Store } from '../lib/ports/store.ts';
 import {
@@ -26,12 +22,11 @@ import {
   postJson,
   printTable,
   runIfMain,
-  startBenchStack,
   sumCounts,
   type TableRow,
   waitFor,
 } from './ingest.ts';
-import { createInstanceTenants } from './instance-tenants.ts';
+import { type Acceptance, createInstanceTenants, startStackOnSimulator } from './instance-tenants.ts';
 import { isClaim, requestKind } from './request-kind.ts';
 
 /**
@@ -43,12 +38,6 @@ import { isClaim, requestKind } from './request-kind.ts';
  * `notification` queues are used because they go out 24/7: the figures must not depend on the hour
  * the bench runs at. Figures only; exits 1 when a run did not send what it should.
  */
-
-/** One accepted send, on the monotonic clock. */
-interface Acceptance {
-  instance: string;
-  at: number;
-}
 
 interface AccuracyRun {
   label: string;
@@ -271,21 +260,10 @@ const throughputRun = async (bench: Bench, simulator: EvolutionSimulator) => {
 
 /** Runs the send benchmark and prints its table; resolves to the exit code (1 = a run did not send all). */
 export const runSend = async (): Promise<number> => {
-  const accepted: Acceptance[] = [];
   const calls: Acceptance[] = [];
   // Our own simulator, for its onAccepted hook; the stack then treats it as an external Evolution.
-  const simulator = await startEvolutionSimulator({
-    port: 0,
-    onAccepted: (message: SimSentMessage) =>
-      accepted.push({ instance: message.instance, at: performance.now() }),
-  });
-  const stackBench = await startBenchStack({
-    env: {
-      EVOLUTION_URL: simulator.url,
-      EVOLUTION_API_KEY: simulator.apiKey,
-      SENDER_CONCURRENCY: String(INSTANCES),
-    },
-    roles: { api: true, worker: false },
+  const { simulator, stackBench, accepted } = await startStackOnSimulator({
+    SENDER_CONCURRENCY: String(INSTANCES),
   });
   const { stack } = stackBench;
   const c = stack.container;
