@@ -22,8 +22,9 @@ export const FIGURES_FLUSH_INTERVAL_MS = 30_000;
 /**
  * The queue's counters are written once this many counted contact writes (sends, failures, skips,
  * deferrals) are pending, or once COUNTERS_FLUSH_INTERVAL_MS has passed since the last write,
- * whichever comes first, and on every way out of a run. A counter write costs 3 write units (the
- * queue item and its two index copies); 10 brings that to about 0.3 per message. At the default
+ * whichever comes first, and on every way out of a run. A counter write costs 1 write unit (the
+ * queue's counters item, which has no index key) and a status read; 10 brings that to about 0.1
+ * write units per message. At the default
  * pace (20/min) both limits meet at about 30 s, the figures' interval; at faster paces the status
  * lags by at most 10 sends, at slower ones (an interval of 30 s or more) every send is written.
  */
@@ -34,8 +35,8 @@ export const COUNTERS_FLUSH_INTERVAL_MS = 30_000;
 /**
  * The pump's counter changes not yet written. Before each send the pump asks for the queue's status
  * (`statusBeforeSend`): when the counters are due (COUNTERS_FLUSH_EVERY_SENDS changes or
- * COUNTERS_FLUSH_INTERVAL_MS) the progress write answers it, else a strongly consistent read of
- * the queue's status does (a fifth of the price), so a pause or cancel that came during the pacing
+ * COUNTERS_FLUSH_INTERVAL_MS) the progress write answers it (with the queue item it reads
+ * alongside), else a strongly consistent read of the queue's status does, so a pause or cancel that came during the pacing
  * wait wins before the next send either way. Whatever is left is written on every way out
  * (`flushIfAny`). Never lost: every change is on its contact before it is here, so a run that dies
  * with changes unwritten leaves its queue `running` and the next run recounts from the contacts

@@ -167,7 +167,7 @@ describe('createDynamoDbStore (sending)', () => {
   });
 
   describe('request budget', () => {
-    it('claims, records a sent message (contact on its claim, then the message) and counts it in exactly 4 requests', async () => {
+    it('claims, records a sent message (contact on its claim, then the message) and counts it in exactly 4 requests and the status read', async () => {
       // Prepare
       const counting = countingClient();
       const { store } = await freshStore(counting.client);
@@ -191,11 +191,16 @@ describe('createDynamoDbStore (sending)', () => {
 
       // Assess
       expect(progressed?.contactsSent).toBe(1);
-      // The claim, the contact's send (an UpdateItem of what changed) and the progress; the message put.
-      expect(Object.fromEntries(requests)).toEqual({ UpdateItemCommand: 3, PutItemCommand: 1 });
+      // The claim, the contact's send (an UpdateItem of what changed) and the progress; the message
+      // put; the queue item read beside the progress (the status check that send makes anyway).
+      expect(Object.fromEntries(requests)).toEqual({
+        UpdateItemCommand: 3,
+        PutItemCommand: 1,
+        GetItemCommand: 1,
+      });
     });
 
-    it('claims, records, finishes and counts a sent message in exactly 4 requests', async () => {
+    it('claims, records, finishes and counts a sent message in exactly 4 requests and the status read', async () => {
       // Prepare
       const counting = countingClient();
       const { store } = await freshStore(counting.client);
@@ -226,8 +231,12 @@ describe('createDynamoDbStore (sending)', () => {
       expect(claimed?.status).toBe('sending');
       expect(finished).toBe(true);
       expect(progressed?.contactsSent).toBe(1);
-      expect([...requests.values()].reduce((sum, n) => sum + n, 0)).toBe(4);
-      expect(Object.fromEntries(requests)).toEqual({ UpdateItemCommand: 3, PutItemCommand: 1 });
+      expect([...requests.values()].reduce((sum, n) => sum + n, 0)).toBe(5);
+      expect(Object.fromEntries(requests)).toEqual({
+        UpdateItemCommand: 3,
+        PutItemCommand: 1,
+        GetItemCommand: 1,
+      });
     });
   });
 });

@@ -7,10 +7,10 @@ import {
 } from '../../lib/adapters/store/dynamodb-operations.ts';
 import {
   OPEN_STATUSES,
-  QUEUE_COUNTERS,
   QUEUE_RUN_FIELDS,
   sentContact,
 } from '../../lib/adapters/store/dynamodb-sending-store.ts';
+import { QUEUE_COUNTERS } from '../../lib/adapters/store/queue-counters-item.ts';
 import { epochSeconds, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
 import { FIGURES, type Figures, hourStartOf, zeroFigures } from '../../lib/domain/activity-figures.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';

@@ -22,6 +22,7 @@ import {
   tableOperations,
   toEntity,
 } from './dynamodb-operations.ts';
+import { mergeQueueItems, queueCountersOperations, splitNewQueue } from './queue-counters-item.ts';
 import {
   epochSeconds,
   GSI1,
@@ -146,17 +147,22 @@ function checkedContactItem(contact: BillingContact): Item {
   return contactToItem(contact);
 }
 
-function queueToItem(queue: BillingQueue): Item {
+/** The queue item and its counters item (queue-counters-item.ts) of a new queue. */
+function queueToItems(queue: BillingQueue): { queue: Item; counters: Item } {
   // A new open queue is due for the sweeper at once (or at its next run): if the accept request dies
   // before publishing its work item, the sweeper is what publishes it. The sweeper allows a grace.
   const due = SWEPT_STATUSES.has(queue.status)
     ? keys.dueIndex('QUEUE', queue.nextRunAt ?? queue.createdAt, queue.id)
     : {};
+  const split = splitNewQueue(queue);
   return {
-    ...keys.queue(queue.id),
-    ...keys.queuesIndex(queue.tenantId, queue.status, queue.createdAt, queue.id),
-    ...due,
-    ...queue,
+    queue: {
+      ...keys.queue(queue.id),
+      ...keys.queuesIndex(queue.tenantId, queue.status, queue.createdAt, queue.id),
+      ...due,
+      ...split.queue,
+    },
+    counters: split.counters,
   };
 }
 
@@ -185,6 +191,7 @@ export function createDynamoDbCampaignStore(
   const { clock } = options;
   const table = tableOperations(options.client, options.tableName, options);
   const { get, putNew, putIfMatch, setIfExists, deleteIfMatch, queryUpTo, queryWithin, batchWrite } = table;
+  const counters = queueCountersOperations(options.client, options.tableName, clock);
   /** The item under `key` unless it has expired (DynamoDB deletes expired items days later, dynalite never). */
   const getLive = async (key: Item): Promise<Item | undefined> => {
     const item = await get(key);
@@ -305,13 +312,14 @@ export function createDynamoDbCampaignStore(
     },
 
     async createQueue(queue: BillingQueue) {
-      return (await putNew(queueToItem(queue))) ? 'created' : 'exists';
+      const items = queueToItems(queue);
+      // The counters item first: a queue item never exists without it, except after a crash
+      // between the two puts, which the first progress write mends (`writeProgress`).
+      await counters.createCounters(items.counters);
+      return (await putNew(items.queue)) ? 'created' : 'exists';
     },
 
-    async getQueue(queueId: string) {
-      const item = await getLive(keys.queue(queueId));
-      return item ? toEntity<BillingQueue>(item) : undefined;
-    },
+    getQueue: (queueId: string) => counters.readQueue(queueId),
 
     /*
      * One Query per status partition (one when filtered, eight otherwise), each asking for one more
@@ -344,8 +352,9 @@ export function createDynamoDbCampaignStore(
       const merged = mergeNewestFirst(pages);
       const items = merged.slice(0, page.limit);
       const last = items.at(-1);
+      const progress = await counters.countersOf(items.map((item) => String(item.id)));
       return {
-        items: items.map((item) => toEntity<BillingQueue>(item)),
+        items: items.map((item) => mergeQueueItems(item, progress.get(String(item.id)))),
         nextCursor: merged.length > page.limit && last ? encodeCursor({ a: String(last[GSI1.sk]) }) : null,
       };
     },

@@ -32,6 +32,8 @@ export const createDynamoDbScheduleStore = (options: {
     },
 
     async listDueQueues(upTo, limit) {
+      // Candidates as the index holds them, without their counters item: the sweeper decides on
+      // `getQueue`, which reads both.
       return (await queryDue('QUEUE', upTo, limit)).map((item) => toEntity<BillingQueue>(item));
     },
 

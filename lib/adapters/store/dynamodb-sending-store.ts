@@ -1,7 +1,6 @@
 import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type {
   BillingContact,
-  BillingQueue,
   CancelReason,
   ContactSendResult,
   ContactStatus,
@@ -22,6 +21,7 @@ import {
   toEntity,
   withoutUndefined,
 } from './dynamodb-operations.ts';
+import { mergeQueueItems, PROGRESS_FIELDS, queueCountersOperations } from './queue-counters-item.ts';
 import {
   GSI1,
   GSI2,
@@ -86,19 +86,6 @@ export const OPEN_STATUSES: ReadonlySet<QueueStatus> = new Set([
   'scheduled',
   'running',
   'instance_down',
-]);
-export const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
-  'contactsSent',
-  'contactsDelivered',
-  'contactsRead',
-  'contactsReplied',
-  'contactsFailed',
-  'contactsPendingRetry',
-  'contactsCancelled',
-  'contactsUnknown',
-  'contactsSkipped',
-  'contactsStalled',
-  'contactsDeferred',
 ]);
 export const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
   'currentRate',
@@ -173,6 +160,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
     options.client,
     options.tableName,
   );
+  const counters = queueCountersOperations(options.client, options.tableName, clock);
   const tenantOfQueue = new Map<string, string>();
 
   /**
@@ -231,6 +219,22 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       if (!QUEUE_RUN_FIELDS.has(field)) throw new Error(`Not a queue run field: ${field}`);
       expression.set(field, value);
     }
+  };
+
+  /** Sets run fields on the queue item if it exists: the item after, or undefined. */
+  const updateQueueFields = (queueId: string, fields: QueueRunFields): Promise<Item | undefined> => {
+    const e = new Expression().set('updatedAt', clock.now().toISOString());
+    setRunFields(e, fields);
+    // Only the sort key: an open queue moves in the due index, a paused or finished one (no gsi2pk)
+    // stays out of it, as an item lacking either index key is not indexed.
+    if (fields.nextRunAt !== undefined) e.set(GSI2.sk, dueSortKey(queueId, fields.nextRunAt));
+    return updateIfMatch({ Key: keys.queue(queueId), ...e.update(`attribute_exists(${e.name(PK)})`) });
+  };
+
+  /** The queue item (consistent read) unless it is missing or has expired. */
+  const getLiveQueue = async (queueId: string): Promise<Item | undefined> => {
+    const item = await get(keys.queue(queueId));
+    return item && !hasExpired(item, clock.now()) ? item : undefined;
   };
 
   return {
@@ -443,11 +447,17 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         e.remove(GSI2.pk, GSI2.sk);
       }
       const allowed = from.map((status) => e.value(status));
-      const item = await updateIfMatch({
-        Key: keys.queue(queueId),
-        ...e.update(`${e.name('status')} IN (${allowed.join(', ')})`),
-      });
-      return item ? toEntity<BillingQueue>(item) : undefined;
+      const [item, progress] = await Promise.all([
+        updateIfMatch({
+          Key: keys.queue(queueId),
+          ...e.update(`${e.name('status')} IN (${allowed.join(', ')})`),
+        }),
+        counters.readCounters(queueId),
+      ]);
+      if (!item) return undefined;
+      // A finished queue's progress expires with it.
+      if (expiresAt !== undefined && progress) await counters.expireCounters(queueId, ttlSeconds(expiresAt));
+      return mergeQueueItems(item, progress);
     },
 
     async updateQueueProgress(
@@ -455,22 +465,27 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       deltas: Partial<Record<QueueCounter, number>>,
       fields?: QueueRunFields,
     ) {
-      const e = new Expression().set('updatedAt', clock.now().toISOString());
-      for (const [counter, by] of Object.entries(deltas)) {
-        if (!QUEUE_COUNTERS.has(counter)) throw new Error(`Not a queue counter: ${counter}`);
-        if (by !== undefined && by !== 0) e.add(counter, by);
+      // Counters and the rate go on the counters item (queue-counters-item.ts); the other run fields
+      // on the queue item. Each write comes back whole, the item not written is read alongside.
+      const progressFields: Item = {};
+      const queueFields: QueueRunFields = {};
+      for (const [field, value] of Object.entries(withoutUndefined(fields ?? {}))) {
+        if (PROGRESS_FIELDS.has(field)) progressFields[field] = value;
+        else (queueFields as Item)[field] = value;
       }
-      setRunFields(e, fields);
-      // Only the sort key: an open queue moves in the due index, a paused or finished one (no gsi2pk)
-      // stays out of it, as an item lacking either index key is not indexed.
-      if (fields?.nextRunAt !== undefined) e.set(GSI2.sk, dueSortKey(queueId, fields.nextRunAt));
-      const item = await updateIfMatch({
-        Key: keys.queue(queueId),
-        ...e.update(`attribute_exists(${e.name(PK)})`),
-      });
-      if (!item) return undefined;
-      remember(item);
-      return toEntity<BillingQueue>(item);
+      const writesQueue = Object.keys(queueFields).length > 0;
+      const writesProgress =
+        Object.keys(progressFields).length > 0 ||
+        Object.values(deltas).some((by) => by !== undefined && by !== 0);
+      const [queueItem, progress] = await Promise.all([
+        writesQueue ? updateQueueFields(queueId, queueFields) : getLiveQueue(queueId),
+        writesProgress
+          ? counters.writeProgress(queueId, deltas, progressFields)
+          : counters.readCounters(queueId),
+      ]);
+      if (!queueItem) return undefined;
+      remember(queueItem);
+      return mergeQueueItems(queueItem, progress);
     },
 
     async nextPublishGeneration(queueId: string) {

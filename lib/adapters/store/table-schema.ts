@@ -129,6 +129,13 @@ export const keys = {
     sk: `CAMPAIGN#${externalId}`,
   }),
   queue: (queueId: string) => ({ pk: `QUEUE#${queueId}`, sk: 'QUEUE' }),
+  /**
+   * A queue's progress (its counters, measured rate and last progress time) apart from the queue
+   * item, with no index key: the queue item is in gsi1 and gsi2 with every attribute, so a counter
+   * write there costs three index-sized writes, here one. `COUNTERS` sorts right before `QUEUE`
+   * (nothing else of the partition sorts between them), so one Query reads both.
+   */
+  queueCounters: (queueId: string) => ({ pk: `QUEUE#${queueId}`, sk: 'COUNTERS' }),
   queuesIndex: (tenantId: string, status: string, createdAt: string, queueId: string) => ({
     gsi1pk: indexPartitions.queues(tenantId, status),
     gsi1sk: `${createdAt}#${queueId}`,
