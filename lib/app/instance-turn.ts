@@ -78,7 +78,9 @@ export class InstanceTurn {
     // Never shorter than a send can take plus a margin, so a lease renewed at a claim always
     // outlives that claim's gateway call.
     this.#leaseMs = Math.max(options.leaseMs, abandonAfterMs(options) + CLAIM_MARGIN_MS);
-    this.#renewBelowMs = Math.max((this.#leaseMs * 2) / 3, abandonAfterMs(options));
+    // Renewed once a third is left (a send's worth at least): with the default 60 s lease that is
+    // one renewal (and tenant re-read) every ~40 s, 0.09 writes a message at 20/min.
+    this.#renewBelowMs = Math.max(this.#leaseMs / 3, abandonAfterMs(options));
     this.#endsAt = now.getTime() + this.#leaseMs;
   }
 
