@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { SendingStore, TenantStore } from '../ports/store.ts';
 import type { GatewayConnectionState, GatewayTarget, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
-import type { WorkQueue } from '../ports/work-queue.ts';
+import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 import { publishContinuation } from './queue-work.ts';
 import { abandonAfterMs, CLAIM_MARGIN_MS } from './send-claims.ts';
 
@@ -97,6 +97,7 @@ export class InstanceTurn {
     instanceId: string,
     now: Date,
     options: { leaseMs: number; gatewayTimeoutMs: number },
+    handover?: WorkItem['handover'],
   ): Promise<{ turn: InstanceTurn; lastSendAt: number } | 'continued'> {
     const { store } = deps;
     const turn = new InstanceTurn(store, queue, instanceId, now, options);
@@ -120,7 +121,8 @@ export class InstanceTurn {
       // The short wait keeps a broker without message groups from spinning the item.
       await store.noteInstanceWaiter(queue.tenantId, instanceId, queue.id, now.toISOString());
       await deps.sleep(LEASE_BUSY_WAIT_MS);
-      await publishContinuation(deps, queue);
+      // The queue did not run: a clean handover stays one.
+      await publishContinuation(deps, queue, handover);
       return 'continued';
     }
     if (lease.waiter?.queueId === queue.id)

@@ -12,24 +12,30 @@ import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
  * a status change that feeds the active-queues gauge, and the name of a deferral's schedule.
  */
 
-export const workItemOf = (queue: BillingQueue, generation: number): WorkItem => ({
+export const workItemOf = (
+  queue: BillingQueue,
+  generation: number,
+  handover?: WorkItem['handover'],
+): WorkItem => ({
   queueId: queue.id,
   tenantId: queue.tenantId,
   instanceId: queue.instanceId ?? 'none',
   generation,
+  ...(handover ? { handover } : {}),
 });
 
 /**
  * Publishes the queue's work item again (a new generation, so FIFO deduplication lets it through).
  * A work queue that is down does not fail the caller: the queue stays open in the due index and
- * the sweeper publishes it (fallback-to-sweeper.ts).
+ * the sweeper publishes it (fallback-to-sweeper.ts). `handover`: see WorkItem.
  */
 export const publishContinuation = async (
   deps: { store: SendingStore; workQueue: WorkQueue; logger: Logger; metrics: Metrics },
   queue: BillingQueue,
+  handover?: WorkItem['handover'],
 ): Promise<void> => {
   const generation = await deps.store.nextPublishGeneration(queue.id);
-  await publishOrLeaveToSweeper(deps, workItemOf(queue, generation));
+  await publishOrLeaveToSweeper(deps, workItemOf(queue, generation, handover));
 };
 
 /**

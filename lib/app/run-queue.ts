@@ -113,6 +113,8 @@ interface Run extends RunPlan {
   progress: ProgressBuffer;
   /** The per-debtor frequency cap, with the phones this run sent to. */
   caps: ReminderCaps;
+  /** The queue's sendable contacts, in batch order from where the run starts. */
+  contacts: SendableContacts;
   /** `deps.sleep`, cut short by `options.stopSignal`. */
   stoppableSleep: (ms: number) => Promise<void>;
 }
@@ -142,7 +144,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
   const log = deps.logger.createChild({ persistentKeys: { queueId: item.queueId, tenantId: item.tenantId } });
   const plan = await planRun(deps, item, options, started, log);
   if (typeof plan === 'string') return plan;
-  const taken = await InstanceTurn.take(deps, plan.queue, plan.instance.id, started, options);
+  const taken = await InstanceTurn.take(deps, plan.queue, plan.instance.id, started, options, item.handover);
   if (taken === 'continued') return 'continued';
   const pacer = new Pacer(deps.random, taken.lastSendAt);
   const progress = new ProgressBuffer(deps, plan.queue, () => pacer.measuredRate());
@@ -153,10 +155,17 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     intervals: intervalClockOf(deps.clock),
     progress,
     caps: new ReminderCaps(deps, plan.queue, plan.calendar),
+    // An erased debtor who had opted out is suppressed by the salted digest of the phone.
+    contacts: new SendableContacts(
+      deps,
+      plan.queue,
+      () => run.tenant.erasureSalt,
+      item.handover?.afterPosition ?? undefined,
+    ),
     stoppableSleep: stoppableSleep(deps.sleep, options.stopSignal),
   };
   try {
-    if (!(await startRunning(run, started))) return 'stopped';
+    if (!(await startRunning(run, started, item.handover !== undefined))) return 'stopped';
     return await sendUntilDone(run);
   } finally {
     // Lost counters would make the status lie: write them on every way out, errors included.
@@ -221,9 +230,12 @@ const planRun = async (
  * paused, cancelled). Taking over from an earlier pump (a continuation, or one that died with
  * counter changes unwritten, up to COUNTERS_FLUSH_EVERY_SENDS of them), or resuming a queue that
  * ran before (its pump may have died before the pause), the counters are made to match the
- * contacts before going on.
+ * contacts before going on. After a clean handover (WorkItem.handover) of a queue still running
+ * there is nothing to repair: the previous run settled its claims and wrote its counters, so
+ * neither whole-queue read is made (a claim some other pump left is settled by `finishOrWait`
+ * before the queue can complete, and the next run without a handover looks for it first).
  */
-const startRunning = async (run: Run, started: Date): Promise<boolean> => {
+const startRunning = async (run: Run, started: Date, cleanHandover: boolean): Promise<boolean> => {
   const { deps, queue } = run;
   const running = await transitionWithMetrics(deps, queue, queueStatusesThatCanMoveTo('running'), 'running', {
     startedAt: queue.startedAt ?? started.toISOString(),
@@ -235,6 +247,7 @@ const startRunning = async (run: Run, started: Date): Promise<boolean> => {
   });
   if (!running) return false;
   run.queue = running;
+  if (cleanHandover && queue.status === 'running') return true;
   const stuck = await deps.store.listStuckContacts(running.id);
   const settled = await settleAbandonedClaims(deps, running, run.tenant, stuck, run.options);
   const resumed = queue.status === 'pending' && Boolean(queue.startedAt);
@@ -245,9 +258,7 @@ const startRunning = async (run: Run, started: Date): Promise<boolean> => {
 
 /** Steps 7 and 8: one contact at a time until none is left, or the run has to stop. */
 const sendUntilDone = async (run: Run): Promise<PumpResult> => {
-  const { deps } = run;
-  // An erased debtor who had opted out is suppressed by the salted digest of the phone.
-  const contacts = new SendableContacts(deps, run.queue, () => run.tenant.erasureSalt);
+  const { deps, contacts } = run;
   /** The status was just read: the next claim needs no status check first. */
   let statusIsFresh = true;
   let transientInARow = 0;
@@ -270,9 +281,9 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
     // Pacing: the gateway call happens no sooner than the tenant's interval (with jitter) after
     // this instance's last one.
     const sendAt = run.pacer.nextSendAt(run.tenant.config);
-    if (sendAt >= run.budgetEnd) return continueLater(run);
+    if (sendAt >= run.budgetEnd) return continueLater(run, next);
     const preSendStarted = await waitForPreSend(run, sendAt);
-    if (stopRequested(run)) return continueLater(run);
+    if (stopRequested(run)) return continueLater(run, next);
     if (!statusIsFresh && !(await stillRunning(run))) return 'stopped';
     statusIsFresh = false;
     const claimAt = deps.clock.now();
@@ -330,10 +341,17 @@ const stoppableSleep =
     });
   };
 
-/** The time budget is spent: write the counters and put the queue at the back of the line. */
-const continueLater = async (run: Run): Promise<'continued'> => {
+/**
+ * The time budget is spent: write the counters and put the queue at the back of the line, handing
+ * over where the next run picks up: before `untaken` (a contact taken but not claimed), else after
+ * the last contact taken. Only reached between sends (every claim of this run settled) and after the
+ * counters' write: a clean handover (WorkItem.handover).
+ */
+const continueLater = async (run: Run, untaken?: BillingContact): Promise<'continued'> => {
   await run.progress.flushIfAny();
-  await publishContinuation(run.deps, run.queue);
+  const resumeAt = untaken ? untaken.position - 1 : run.contacts.lastPosition;
+  const afterPosition = resumeAt === undefined || resumeAt < 0 ? null : resumeAt;
+  await publishContinuation(run.deps, run.queue, { afterPosition });
   return 'continued';
 };
 

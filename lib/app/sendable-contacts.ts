@@ -40,14 +40,25 @@ export class SendableContacts {
   /** Those of them that opted out. */
   #optedOut = new Set<string>();
 
+  /**
+   * `startAfter`: the position the previous run of the queue stopped after (a clean handover,
+   * WorkItem.handover): the listing resumes there instead of reading the sent contacts again.
+   */
   constructor(
     deps: { store: SendingStore & FeedbackStore; clock: Clock },
     queue: Pick<BillingQueue, 'id' | 'tenantId'>,
     erasureSalt: () => string | undefined = () => undefined,
+    startAfter?: number,
   ) {
     this.#deps = deps;
     this.#queue = queue;
     this.#erasureSalt = erasureSalt;
+    this.#afterPosition = startAfter;
+  }
+
+  /** The position of the last contact taken (where a next run may resume); undefined: none yet. */
+  get lastPosition(): number | undefined {
+    return this.#afterPosition;
   }
 
   /** The next contact to send as of `now`, or undefined when none is sendable now. */

@@ -12,6 +12,14 @@ export interface WorkItem {
   instanceId: string;
   /** Publish generation of the queue; with the queue id it is the deduplication id. */
   generation: number;
+  /**
+   * Set only by a run that stopped at its time budget (or a stop request) with each of its claims
+   * settled and its counters written: nothing is left for the next run to repair, so it skips the
+   * stuck-contact lookup and the recount (each a read of the whole queue) and lists contacts after
+   * `afterPosition` (the last contact the run took; null: it took none). Any other item (a first
+   * publish, the sweeper's, a schedule's) has none, and its run checks everything.
+   */
+  handover?: { afterPosition: number | null };
 }
 
 /**

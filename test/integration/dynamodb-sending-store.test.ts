@@ -166,6 +166,39 @@ describe('createDynamoDbStore (sending)', () => {
     });
   });
 
+  describe('read consistency', () => {
+    it("lists sendable contacts eventually consistent (candidates), and summarizes a queue's contacts strongly", async () => {
+      // Prepare: a client that keeps each Query's ConsistentRead.
+      const lowLevel = createTestDynamoDbClient(db.endpoint);
+      const consistency: Array<boolean | undefined> = [];
+      lowLevel.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'QueryCommand')
+            consistency.push((args.input as { ConsistentRead?: boolean }).ConsistentRead);
+          return next(args);
+        },
+        { step: 'initialize', name: 'keepConsistency' },
+      );
+      const { store } = await freshStore(DynamoDBDocumentClient.from(lowLevel));
+      await store.createQueue(queue({ status: 'running' }));
+      await store.putContacts([contact(0), contact(1)]);
+      consistency.length = 0;
+
+      // Act
+      const listed = await store.listSendableContacts('queue-1', T0, 10);
+      const listing = [...consistency];
+      consistency.length = 0;
+      const summary = await store.summarizeContacts('queue-1');
+      lowLevel.destroy();
+
+      // Assess
+      expect(listed.map((c) => c.position)).toEqual([0, 1]);
+      expect(listing).toEqual([false]);
+      expect(summary.byStatus.pending).toBe(2);
+      expect(consistency).toEqual([true]);
+    });
+  });
+
   describe('request budget', () => {
     it('claims, records a sent message (contact on its claim, then the message) and counts it in exactly 4 requests and the status read', async () => {
       // Prepare

@@ -25,7 +25,7 @@ const takeTurn = async (
   const counted = countingRenewals(shared.store);
   const taken = await InstanceTurn.take(
     { ...shared, store: counted.store, sleep: async () => undefined },
-    acmeQueue(),
+    acmeQueue({ totalContacts: 10, createdAt: T0.toISOString() }),
     'inst-1',
     now,
     options,

@@ -14,6 +14,25 @@ describe('createMessageCodec', () => {
     expect(workItemCodec.decode(body)).toEqual(item);
   });
 
+  it.each([
+    ['a position', { afterPosition: 41 }],
+    ['no position', { afterPosition: null }],
+  ])("carries a run's clean handover with %s", (_, handover) => {
+    // Act
+    const body = workItemCodec.encode({ ...item, handover });
+
+    // Assess
+    expect(workItemCodec.decode(body)).toEqual({ ...item, handover });
+  });
+
+  it('reads a handover with a position that is not one as poison', () => {
+    // Act
+    const decoded = workItemCodec.decode(JSON.stringify({ ...item, handover: { afterPosition: -1 } }));
+
+    // Assess
+    expect(decoded).toBeUndefined();
+  });
+
   it('strips keys the schema does not know, so a newer publisher may add fields', () => {
     // Act
     const decoded = callbackRefCodec.decode('{"queueId":"q-1","eventId":"e-1","priority":"high"}');

@@ -187,4 +187,79 @@ describe('runQueue', () => {
     expect(seen.statusReads).toBe(25 - 1 - 2);
     expect(await w.base.store.getQueue(item.queueId)).toMatchObject({ contactsSent: 25 });
   });
+
+  describe('a clean handover (WorkItem.handover)', () => {
+    /** The store, counting the whole-queue reads a run may make and where its listings start. */
+    const countingReads = (store: PumpDeps['store']) => {
+      const seen = { stuckLookups: 0, summaries: 0, listedAfter: [] as Array<number | undefined> };
+      const counted: PumpDeps['store'] = {
+        ...store,
+        listStuckContacts: async (queueId) => {
+          seen.stuckLookups += 1;
+          return store.listStuckContacts(queueId);
+        },
+        summarizeContacts: async (queueId) => {
+          seen.summaries += 1;
+          return store.summarizeContacts(queueId);
+        },
+        listSendableContacts: async (queueId, now, limit, afterPosition) => {
+          seen.listedAfter.push(afterPosition);
+          return store.listSendableContacts(queueId, now, limit, afterPosition);
+        },
+      };
+      return { store: counted, seen };
+    };
+
+    it('is published by a run that spent its budget, with the last contact it took', async () => {
+      // Prepare: one send a second; the budget ends after the third.
+      const w = await pumpWorld();
+
+      // Act
+      const result = await runQueue(w.deps, w.item, { ...OPTIONS, budgetMs: 2_500 });
+
+      // Assess
+      expect(result).toBe('continued');
+      expect(w.sends).toHaveLength(3);
+      expect(w.base.published.at(-1)).toMatchObject({ queueId: w.queueId, handover: { afterPosition: 2 } });
+    });
+
+    it('spares the next run the stuck-contact lookup, the recount and the sent contacts', async () => {
+      // Prepare
+      const w = await pumpWorld();
+      await runQueue(w.deps, w.item, { ...OPTIONS, budgetMs: 2_500 });
+      const handedOver = w.base.published.at(-1);
+      if (!handedOver?.handover) throw new Error('no handover published');
+      const { store, seen } = countingReads(w.deps.store);
+
+      // Act
+      const result = await runQueue({ ...w.deps, store }, handedOver, OPTIONS);
+
+      // Assess: the two contacts left, listed from where the first run stopped; only completion
+      // reads the whole queue.
+      expect(result).toBe('completed');
+      expect(w.sends).toHaveLength(5);
+      expect(seen.stuckLookups).toBe(0);
+      expect(seen.listedAfter[0]).toBe(2);
+      expect(seen.summaries).toBe(1);
+      expect(await w.base.store.getQueue(w.queueId)).toMatchObject({ status: 'completed', contactsSent: 5 });
+    });
+
+    it('is not trusted from any other item: a continuation without it checks the whole queue', async () => {
+      // Prepare
+      const w = await pumpWorld();
+      await runQueue(w.deps, w.item, { ...OPTIONS, budgetMs: 2_500 });
+      const { handover: _dropped, ...plain } = w.base.published.at(-1) ?? w.item;
+      const { store, seen } = countingReads(w.deps.store);
+
+      // Act
+      const result = await runQueue({ ...w.deps, store }, plain, OPTIONS);
+
+      // Assess: the stuck lookup and the recount (a summary) at the start, the completion's at the end.
+      expect(result).toBe('completed');
+      expect(w.sends).toHaveLength(5);
+      expect(seen.stuckLookups).toBe(1);
+      expect(seen.listedAfter[0]).toBeUndefined();
+      expect(seen.summaries).toBe(2);
+    });
+  });
 });

@@ -165,14 +165,16 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
 
   /**
    * The queue's contacts from `fromPosition` on, in batch order, that pass `filter` (base table,
-   * strongly consistent). Stops once `limit` matched. The sort key range (not begins_with) keeps the
-   * queue item itself out: it sorts after the contacts and has a `status` too.
+   * strongly consistent unless `consistent` is false). Stops once `limit` matched. The sort key
+   * range (not begins_with) keeps the queue item itself out: it sorts after the contacts and has a
+   * `status` too.
    */
   const queryContacts = async (
     queueId: string,
     fromPosition: number,
     filter: { expression: string; names: Record<string, string>; values: Item },
     limit = Number.POSITIVE_INFINITY,
+    consistent = true,
   ): Promise<Item[]> => {
     if (fromPosition > MAX_POSITION) return [];
     return queryUpTo(
@@ -186,7 +188,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           ':to': keys.contact(queueId, MAX_POSITION).sk,
           ...filter.values,
         },
-        ConsistentRead: true,
+        ConsistentRead: consistent,
       },
       limit,
       // Limit counts items read before the filter; a page a little larger than asked saves round trips.
@@ -249,6 +251,8 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           values: { ':pending': 'pending', ':retry': 'retry', ':now': now },
         },
         limit,
+        // Candidates (the claim decides): half the price of a consistent read (docs/data-model.md).
+        false,
       );
       return items.map((item) => toEntity<BillingContact>(item));
     },
