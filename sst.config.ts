@@ -25,7 +25,7 @@ export default $config({
     const { workQueue } = await import('./infra/queues.ts');
     await import('./infra/secrets.ts');
     const { release } = await import('./infra/scheduler.ts');
-    const { api } = await import('./infra/api.ts');
+    const { api, evolutionWebhookBaseUrl } = await import('./infra/api.ts');
     // After the API: the site is built with its URL, and hands the API its origin for CORS.
     const { dashboardSite } = await import('./infra/dashboard.ts');
     await import('./infra/sender.ts');
@@ -34,6 +34,8 @@ export default $config({
     const { alarmTopic, dashboard } = await import('./infra/alarms.ts');
     return {
       api: api.url,
+      // What `instance webhook --url` takes on AWS: Evolution posts there, not through the API.
+      evolutionWebhook: evolutionWebhookBaseUrl,
       operatorDashboard: dashboardSite.url,
       table: table.name,
       workQueue: workQueue.url,

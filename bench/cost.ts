@@ -14,6 +14,7 @@ import { setBusinessHours } from '../lib/app/set-business-hours.ts';
 import { setTemplate } from '../lib/app/set-template.ts';
 import {
   type Container,
+  callbackQueueName,
   createContainer,
   createDynamoDbClient,
   createDynamoDocumentClient,
@@ -21,13 +22,15 @@ import {
 import { DEFAULT_BILLING_CONFIG } from '../lib/domain/billing-config.ts';
 import type { BillingQueue, BusinessCalendar, Weekday } from '../lib/domain/types.ts';
 import { createCallbackDelivererHandler } from '../lib/lambda/callback-deliverer-handler.ts';
+import { createCallbackSenderHandler } from '../lib/lambda/callback-sender-handler.ts';
 import { createSenderHandler } from '../lib/lambda/sender-handler.ts';
 import { createSweeperHandler } from '../lib/lambda/sweeper-handler.ts';
 import { startApiGatewayServer } from '../lib/local/api-gateway-server.ts';
 import { startEvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
 import type { SimWebhookDelivery } from '../lib/local/evolution-simulator/types.ts';
 import { loadRoutes } from '../lib/local/local-stack.ts';
-import { startWorker, toSqsEvent } from '../lib/local/worker.ts';
+import { startWorker, toCallbackSqsEvent, toSqsEvent } from '../lib/local/worker.ts';
+import type { CallbackRef } from '../lib/ports/callback-queue.ts';
 import type { Store } from '../lib/ports/store.ts';
 import type { WorkItem } from '../lib/ports/work-queue.ts';
 import {
@@ -42,9 +45,9 @@ import { meterDynamoDb } from './cost/dynamodb-meter.ts';
 import { type Item, itemSize, storedBytes, tableModelOf } from './cost/dynamodb-sizing.ts';
 import {
   BACKGROUND,
+  type ConsumerBatching,
   CostMeter,
   isStandIn,
-  type SenderBatching,
   type Tally,
   usageOf,
 } from './cost/metering.ts';
@@ -548,7 +551,7 @@ export const runCost = async (
         aroundRecord: (record, run) => meter.pump(record.attributes.MessageGroupId ?? record.messageId, run),
       });
     let sender = makeSender(senderStop.signal);
-    const senderBatching: SenderBatching<WorkItem> = {
+    const senderBatching: ConsumerBatching<WorkItem> = {
       size: SENDER_BATCH_SIZE,
       windowMs: BATCH_WINDOW_MS,
       concurrency: SENDER_BATCH_SIZE * SENDER_MAX_CONCURRENCY,
@@ -563,7 +566,22 @@ export const runCost = async (
         return new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
       },
     };
-    meter.instrument(c, senderBatching);
+    // The callback sender as its event source mapping runs it (infra/callbacks.ts): batches of the
+    // mapping's size, gathered for its window, each one invocation of the real handler.
+    const callbackSender = createCallbackSenderHandler(c);
+    const callbackMapping = infra.batching('callback-sender');
+    const callbackBatching: ConsumerBatching<CallbackRef> = {
+      size: callbackMapping.size,
+      windowMs: callbackMapping.windowSeconds * 1000,
+      concurrency: callbackMapping.size * callbackMapping.maxConcurrency,
+      run: async (deliveries) => {
+        const queueName = callbackQueueName(c.config.WORK_QUEUE_NAME);
+        const records = deliveries.flatMap((delivery) => toCallbackSqsEvent(delivery, queueName).Records);
+        const result = await callbackSender({ Records: records });
+        return new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+      },
+    };
+    meter.instrument(c, senderBatching, callbackBatching);
     // The API as API Gateway runs it: each request one invocation of its route's function.
     const api = await startApiGatewayServer({
       routes: loadRoutes(c).map((route) => ({ ...route, handler: meter.httpHandler(route.handler) })),

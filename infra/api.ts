@@ -31,6 +31,30 @@ export const THROTTLES = {
   public: { burstLimit: 20, rateLimitPerSecond: 10 },
 } as const;
 
+/**
+ * Executions of the Evolution webhook's function at once. Evolution posts to the function's own URL
+ * (below), which has no per-request charge and no throttle of its own: this reservation is its
+ * throttle instead. A webhook takes ~50-100 ms (an instance, a message and a contact read, a few
+ * writes), so 10 executions take ~100-200 posts a second, about THROTTLES.webhook's rate and some 30
+ * times the receipts of 10 instances sending at the default pace. Past it Lambda answers 429, which
+ * Evolution retries with backoff like a 5xx (it gives up only on 400/401/403/404/422). It also caps
+ * what a flood of forged posts can cost: each is one invocation answered 401 after one read.
+ */
+export const WEBHOOK_RESERVED_CONCURRENCY = 10;
+
+/**
+ * Routes whose function also gets a Lambda function URL, and Evolution is pointed there
+ * (`instance webhook --url <the evolutionWebhook output>`): the same path under another host, served
+ * by the same function (functions/evolution-webhook.ts reads both events). A function URL costs
+ * nothing per request, where API Gateway bills each of the ~2 receipts a message. No CORS: Evolution
+ * posts server to server. The API route stays, throttled, for instances set up before (and is free
+ * while nothing posts to it); `instance webhook` moves an instance over.
+ */
+export const FUNCTION_URL_ROUTES: Readonly<Record<string, Pick<AppFunctionOptions, 'url' | 'concurrency'>>> =
+  {
+    'evolution-webhook': { url: { cors: false }, concurrency: { reserved: WEBHOOK_RESERVED_CONCURRENCY } },
+  };
+
 export const throttleOf = (auth: RouteAuth): keyof typeof THROTTLES =>
   auth === 'apiKey' ? 'erp' : auth === 'webhookSecret' ? 'webhook' : 'public';
 
@@ -194,10 +218,18 @@ export const apiFunctions = Object.fromEntries(
         ...sizing(fn),
         ...accessOf(fn),
         ...(INSTALL[fn] ? { install: INSTALL[fn] } : {}),
+        ...FUNCTION_URL_ROUTES[fn],
       }),
     ),
   ]),
 );
+
+/** The Evolution webhook's function URL (the `evolutionWebhook` output): the base URL `instance webhook` registers. */
+export const evolutionWebhookBaseUrl = (() => {
+  const fn = apiFunctions['evolution-webhook'];
+  if (!fn) throw new Error('infra/api.ts: no function for the evolution-webhook route');
+  return fn.url;
+})();
 
 /** Answers the trailing-slash spellings (and unknown paths): no permission, nothing read. */
 export const trailingSlashFunction = new sst.aws.Function(

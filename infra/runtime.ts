@@ -102,6 +102,8 @@ export interface AppFunctionOptions {
   /** Statements beyond `access`: scheduling (infra/scheduler.ts), a destination queue. */
   permissions?: Permission[];
   concurrency?: { reserved: number };
+  /** A Lambda function URL of its own (infra/api.ts: the Evolution webhook). */
+  url?: sst.aws.FunctionArgs['url'];
   /** Packages installed next to the bundle instead of inlined (files read from node_modules at run time). */
   install?: string[];
 }
@@ -115,5 +117,6 @@ export const appFunctionArgs = (handler: string, options: AppFunctionOptions): s
   environment: { ...appEnvironment, ...options.environment },
   permissions: [...accessPermissions(options.access), ...(options.permissions ?? [])],
   ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+  ...(options.url ? { url: options.url } : {}),
   ...(options.install ? { nodejs: { install: options.install } } : {}),
 });

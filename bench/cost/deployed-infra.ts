@@ -3,7 +3,8 @@ import { installSstFake, resolveOutputs, toMegabytes } from '../../test/support/
 
 /**
  * The deployment as infra/ declares it, for the cost model: each function's memory (by handler),
- * the crons, the alarms and dashboards, and the API's access log format. Read by running
+ * the crons, the alarms and dashboards, the API's access log format, the functions reached through
+ * a function URL of their own, and each queue consumer's batching. Read by running
  * sst.config.ts against the recording SST fake the infra tests use (test/support/sst-fake.ts), so
  * a change of memory, schedule or alarms in infra/ changes the bench's figures with nothing to
  * copy by hand.
@@ -17,6 +18,16 @@ export interface DeployedInfra {
   dashboards: number;
   /** The API stage's access log line, with `$context.*` variables. */
   accessLogFormat: string;
+  /** Functions (by name) with a Lambda function URL: their HTTP callers go there, not through API Gateway. */
+  functionUrls: ReadonlySet<string>;
+  /** The event source mapping of the queue consumer `functions/<name>.ts`: batch size, window, invocations at once. */
+  batching(functionName: string): ConsumerMapping;
+}
+
+export interface ConsumerMapping {
+  size: number;
+  windowSeconds: number;
+  maxConcurrency: number;
 }
 
 /** Held in a variable so `tsc` does not follow it into files typed by SST's globals. */
@@ -48,10 +59,33 @@ export const readDeployedInfra = async (): Promise<DeployedInfra> => {
     fake.app.name = config.app({ stage: 'production' }).name;
     await config.run();
     const memory = new Map<string, number>();
+    const functionUrls = new Set<string>();
+    /** Function names by component (`CallbackQueueSubscriberFunction` -> `callback-sender`). */
+    const byComponent = new Map<string, string>();
     for (const fn of fake.ofType('sst.aws.Function')) {
-      const args = resolveOutputs(fn.args) as { handler: string; memory?: string };
+      const args = resolveOutputs(fn.args) as { handler: string; memory?: string; url?: unknown };
+      const name = functionNameOf(args.handler);
       // Lambda's default when none is given.
-      memory.set(functionNameOf(args.handler), args.memory ? toMegabytes(args.memory) : 128);
+      memory.set(name, args.memory ? toMegabytes(args.memory) : 128);
+      if (args.url) functionUrls.add(name);
+      byComponent.set(fn.name, name);
+    }
+    // SST names a subscriber's mapping and function after the subscriber: `<X>EventSourceMapping`, `<X>Function`.
+    const batching = new Map<string, ConsumerMapping>();
+    for (const mapping of fake.ofType('aws.lambda.EventSourceMapping')) {
+      const fn = byComponent.get(mapping.name.replace(/EventSourceMapping$/, 'Function'));
+      const args = resolveOutputs(mapping.args) as {
+        batchSize?: number;
+        maximumBatchingWindowInSeconds?: number;
+        scalingConfig?: { maximumConcurrency?: number };
+      };
+      // AWS's defaults: batches of 10, no window, and up to 1000 invocations at once.
+      if (fn)
+        batching.set(fn, {
+          size: args.batchSize ?? 10,
+          windowSeconds: args.maximumBatchingWindowInSeconds ?? 0,
+          maxConcurrency: args.scalingConfig?.maximumConcurrency ?? 1000,
+        });
     }
     const crons = fake.ofType('sst.aws.Cron').map((cron) => {
       const args = resolveOutputs(cron.args) as { schedule: string; job: { handler: string } };
@@ -75,6 +109,12 @@ export const readDeployedInfra = async (): Promise<DeployedInfra> => {
       alarmMetrics,
       dashboards: fake.ofType('aws.cloudwatch.Dashboard').length,
       accessLogFormat,
+      functionUrls,
+      batching: (name) => {
+        const found = batching.get(name);
+        if (!found) throw new Error(`cost model: infra/ subscribes no functions/${name}.ts to a queue`);
+        return found;
+      },
     };
   } finally {
     fake.uninstall();

@@ -7,6 +7,7 @@ import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import type { Container } from '../../lib/composition.ts';
 import type { HttpLambdaHandler } from '../../lib/http/http-handler.ts';
 import { OPERATIONS } from '../../lib/http/routes/index.ts';
+import type { CallbackRef } from '../../lib/ports/callback-queue.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { MessageDelivery, MessageQueue } from '../../lib/ports/message-queue.ts';
 import type { Metrics } from '../../lib/ports/metrics.ts';
@@ -97,6 +98,8 @@ const emptyTally = (): Tally => ({
 
 /** The one function that runs concurrently with the others: the pump, which mostly waits. */
 const SENDER = 'sender';
+/** The callbacks queue's consumer (functions/callback-sender.ts). */
+const CALLBACK_SENDER = 'callback-sender';
 /** Invocations of the other functions queued at most before the clock stands still for the pumps. */
 const MAX_BACKLOG = 4;
 
@@ -152,12 +155,15 @@ interface Sleeper {
 }
 
 /**
- * How the local work queue's deliveries reach the sender: in batches, as Lambda's event source
- * mapping hands them over (up to `size` records, each a FIFO group's work item). Deliveries that
- * arrive within `windowMs` (real time) of a batch's first one join it; `run` invokes the sender
- * with them and answers the message ids that failed (partial batch response).
+ * How a local queue's deliveries reach their consumer as Lambda's event source mapping hands them
+ * over: in batches of up to `size` records. Deliveries that arrive within `windowMs` of a batch's
+ * first one join it; `run` invokes the consumer with them and answers the message ids that failed
+ * (partial batch response). The sender's window is real time (FIFO mappings have no batching window:
+ * it only gathers the records that arrive together); the callback sender's is its mapping's
+ * `maximumBatchingWindowInSeconds`, on the meter's virtual clock, so a batch gathers what a window
+ * gathers on AWS's time line, not on this run's faster one.
  */
-export interface SenderBatching<T> {
+export interface ConsumerBatching<T> {
   size: number;
   windowMs: number;
   /** Deliveries the local consumer holds at once (the mapping's batches in flight x their size). */
@@ -534,14 +540,39 @@ export class CostMeter {
 
   /**
    * The container's queues and scheduler, counted in place (the objects the use cases already hold):
-   * each publish is a SendMessage; each delivery is one invocation of the consuming function, with
-   * the receive and (on success) the delete Lambda's event source mapping makes for it; each
-   * schedule is one Scheduler invocation, its table writes the local stand-in's.
+   * each publish is a SendMessage; each delivery (or batch of them, with a `ConsumerBatching`) is one
+   * invocation of the consuming function, with the receives and the delete Lambda's event source
+   * mapping makes for it; each schedule is one Scheduler invocation, its table writes the local
+   * stand-in's.
    */
-  instrument(c: Container, senderBatching?: SenderBatching<WorkItem>): void {
-    if (senderBatching) this.#batchSenderDeliveries(c.workQueue, senderBatching);
-    else this.#instrumentQueue(c.workQueue, workItemCodec, 'fifo', 'sender');
-    this.#instrumentQueue(c.callbackQueue, callbackRefCodec, 'standard', 'callback-sender');
+  instrument(
+    c: Container,
+    senderBatching?: ConsumerBatching<WorkItem>,
+    callbackBatching?: ConsumerBatching<CallbackRef>,
+  ): void {
+    if (senderBatching)
+      this.#batchDeliveries(c.workQueue, workItemCodec, 'fifo', SENDER, senderBatching, {
+        window: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        // One ReceiveMessage brings a batch: the records of a FIFO batch are there together.
+        receives: () => 1,
+      });
+    else this.#instrumentQueue(c.workQueue, workItemCodec, 'fifo', SENDER);
+    if (callbackBatching)
+      this.#batchDeliveries(
+        c.callbackQueue,
+        callbackRefCodec,
+        'standard',
+        CALLBACK_SENDER,
+        callbackBatching,
+        {
+          window: this.sleep,
+          // A long poll returns as soon as a message is there, so events that trickle in (tens a second
+          // at most here, spread over Lambda's pollers) come about one a receive while the window
+          // gathers them: one ReceiveMessage per record, an upper bound that holds at these rates.
+          receives: (records) => records,
+        },
+      );
+    else this.#instrumentQueue(c.callbackQueue, callbackRefCodec, 'standard', CALLBACK_SENDER);
     const scheduler = c.scheduler;
     const schedule = scheduler.schedule.bind(scheduler);
     const cancel = scheduler.cancel.bind(scheduler);
@@ -577,41 +608,51 @@ export class CostMeter {
   }
 
   /**
-   * The work queue as the sender's event source mapping consumes it: the local consumer's
-   * deliveries (whatever handler it was given) are gathered into batches and each batch is one
-   * invocation of the sender (`batching.run`), with one ReceiveMessage and, when a record
-   * succeeded, one DeleteMessageBatch. Each delivery is settled when its batch's invocation ends,
-   * as a record stays in flight (holding its FIFO group) until then; a failed record is returned.
+   * A queue as its consumer's event source mapping consumes it: the local consumer's deliveries
+   * (whatever handler it was given) are gathered into batches and each batch is one invocation of
+   * `fn` (`batching.run`), with `receives(records)` ReceiveMessage requests and, when a record
+   * succeeded, one DeleteMessageBatch. Each delivery is settled when its batch's invocation ends, as
+   * a record stays in flight (on FIFO, holding its group) until then; a failed record is returned.
    */
-  #batchSenderDeliveries(queue: MessageQueue<WorkItem>, batching: SenderBatching<WorkItem>): void {
+  #batchDeliveries<T>(
+    queue: MessageQueue<T>,
+    codec: MessageCodec<T>,
+    kind: 'fifo' | 'standard',
+    fn: string,
+    batching: ConsumerBatching<T>,
+    model: { window: (ms: number) => Promise<void>; receives: (records: number) => number },
+  ): void {
     const publish = queue.publish.bind(queue);
     const consume = queue.consume.bind(queue);
     queue.publish = (item) => {
-      this.sqsRequest('fifo', Buffer.byteLength(workItemCodec.encode(item)));
+      this.sqsRequest(kind, Buffer.byteLength(codec.encode(item)));
       return publish(item);
     };
     queue.consume = (_handler, options) => {
-      type Held = { delivery: MessageDelivery<WorkItem>; done: () => void; fail: (e: Error) => void };
+      type Held = { delivery: MessageDelivery<T>; done: () => void; fail: (e: Error) => void };
       let open: Held[] = [];
-      let window: ReturnType<typeof setTimeout> | undefined;
+      /** The window of the batch being gathered (closing it twice is harmless: it is emptied). */
+      let windowOpen = false;
       const close = () => {
-        clearTimeout(window);
-        window = undefined;
+        windowOpen = false;
         const batch = open;
         open = [];
         if (batch.length === 0) return;
         const deliveries = batch.map((held) => held.delivery);
-        const bytes = deliveries.reduce((n, d) => n + Buffer.byteLength(workItemCodec.encode(d.item)), 0);
-        this.invoke(SENDER, async () => {
-          this.sqsRequest('fifo', bytes);
+        this.invoke(fn, async () => {
+          // Each receive is billed per 64 KB chunk of what it brought.
+          const bytes = deliveries.map((d) => Buffer.byteLength(codec.encode(d.item)));
+          const receives = model.receives(deliveries.length);
+          const perReceive = bytes.reduce((n, b) => n + b, 0) / receives;
+          for (let i = 0; i < receives; i++) this.sqsRequest(kind, perReceive);
           const failed = await batching.run(deliveries);
-          if (failed.size < deliveries.length) this.sqsRequest('fifo');
+          if (failed.size < deliveries.length) this.sqsRequest(kind);
           return failed;
         }).then(
           (failed) => {
             for (const held of batch)
               if (failed.has(held.delivery.messageId))
-                held.fail(new Error(`sender failed work item ${held.delivery.messageId}`));
+                held.fail(new Error(`${fn} failed record ${held.delivery.messageId}`));
               else held.done();
           },
           (error: unknown) => {
@@ -624,7 +665,14 @@ export class CostMeter {
           new Promise<void>((done, fail) => {
             open.push({ delivery, done, fail });
             if (open.length >= batching.size) close();
-            else window ??= setTimeout(close, batching.windowMs);
+            else if (!windowOpen) {
+              windowOpen = true;
+              const gathering = open;
+              void model.window(batching.windowMs).then(() => {
+                // Still the same batch: it was not closed full in the meantime.
+                if (open === gathering) close();
+              });
+            }
           }),
         { ...options, concurrency: Math.max(options.concurrency, batching.concurrency) },
       );
@@ -633,11 +681,14 @@ export class CostMeter {
 
   /**
    * An HTTP handler as API Gateway and its route's function run it: one API request (per 512 KB
-   * of body), one invocation, and an access log line.
+   * of body), one invocation, and an access log line. A route whose function has a function URL in
+   * infra/ (the Evolution webhook, which `instance webhook` points there) is reached through it
+   * instead: the invocation only (a function URL has no per-request charge and no access log).
    */
   httpHandler(handler: HttpLambdaHandler): HttpLambdaHandler {
     return async (event: APIGatewayProxyEventV2, context) => {
       const fn = routeOf(event.routeKey);
+      const viaFunctionUrl = this.#infra.functionUrls.has(fn);
       const started = performance.now();
       let status = 500;
       try {
@@ -645,21 +696,22 @@ export class CostMeter {
           const bytes = event.body
             ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8').length
             : 0;
-          this.#tally(fn).apiGatewayRequests += Math.max(1, Math.ceil(bytes / API_CHUNK));
+          if (!viaFunctionUrl)
+            this.#tally(fn).apiGatewayRequests += Math.max(1, Math.ceil(bytes / API_CHUNK));
           return handler(event, context);
         })) as APIGatewayProxyResultV2 & { statusCode?: number };
         status = result.statusCode ?? 200;
         return result;
       } finally {
-        const line = accessLogLine(
-          this.#infra.accessLogFormat,
-          event.routeKey,
-          status,
-          performance.now() - started,
-        );
-        this.#tally(fn).logBytes += Buffer.byteLength(line) + 1;
+        if (!viaFunctionUrl) this.#logAccess(fn, event.routeKey, status, performance.now() - started);
       }
     };
+  }
+
+  /** The API stage's access log line of one request (infra/api.ts ACCESS_LOG_FORMAT). */
+  #logAccess(fn: string, routeKey: string, status: number, latencyMs: number): void {
+    const line = accessLogLine(this.#infra.accessLogFormat, routeKey, status, latencyMs);
+    this.#tally(fn).logBytes += Buffer.byteLength(line) + 1;
   }
 
   /**

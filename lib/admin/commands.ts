@@ -269,7 +269,9 @@ const queueControlCommand = (action: QueueAction): Command => ({
 export const WEBHOOK_EVENTS = ['MESSAGES_UPDATE', 'MESSAGES_UPSERT', 'CONNECTION_UPDATE'];
 
 /**
- * Points an instance's Evolution webhook at this API (`POST {baseUrl}/webhook/set/{instanceName}`,
+ * Points an instance's Evolution webhook at `publicUrl` + the webhook path: on AWS the webhook
+ * function's own URL (the deploy's `evolutionWebhook` output; infra/api.ts), locally the API's
+ * (`POST {baseUrl}/webhook/set/{instanceName}`,
  * v2 body), authenticated by the instance's secret: a static `x-webhook-secret` header, or with
  * `jwt` Evolution's `jwt_key` (an HS256 JWT per post; it expires after 10 minutes, so late retries
  * of a long outage are refused: the static header is the default for that reason).
@@ -281,7 +283,9 @@ export const configureInstanceWebhook = async (
   const instance = await c.store.getInstance(input.tenantId, input.instanceId);
   if (!instance) throw new DomainError('INSTANCE_NOT_FOUND');
   if (!/^https?:\/\/[^/\s]+/.test(input.publicUrl))
-    throw new UsageError(`--url must be the http(s) base URL of this API, got "${input.publicUrl}"`);
+    throw new UsageError(
+      `--url must be the http(s) base URL of the webhook (on AWS the evolutionWebhook output), got "${input.publicUrl}"`,
+    );
   const url = evolutionWebhookUrl(input.publicUrl, input.tenantId, input.instanceId);
   const headers = input.jwt
     ? { jwt_key: instance.webhookSecret }
@@ -551,7 +555,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   'instance webhook': {
     usage:
-      'instance webhook --tenant <id> --instance <id> --url <public base url of this API> [--jwt] (configures the webhook in Evolution)',
+      'instance webhook --tenant <id> --instance <id> --url <base url: on AWS the evolutionWebhook output, locally the API> [--jwt] (configures the webhook in Evolution)',
     run: (c, f) =>
       configureInstanceWebhook(c, {
         tenantId: required(f, 'tenant'),

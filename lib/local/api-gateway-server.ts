@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { DomainError } from '../domain/errors.ts';
 import { errorResponse, type HttpLambdaHandler } from '../http/http-handler.ts';
+import { compilePathTemplate, type PathTemplate } from '../http/path-template.ts';
 
 /**
  * A local stand-in for API Gateway (HTTP API, payload v2): a real HTTP server that turns each
@@ -28,23 +29,13 @@ export interface ApiGatewayServer {
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 interface CompiledRoute extends LocalRoute {
-  pattern: RegExp;
-  names: string[];
+  template: PathTemplate;
 }
 
-const compile = (route: LocalRoute): CompiledRoute => {
-  const names: string[] = [];
-  const source = route.path
-    .split('/')
-    .map((segment) => {
-      const m = /^\{(\w+)\}$/.exec(segment);
-      if (!m?.[1]) return segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-      names.push(m[1]);
-      return '([^/]+)';
-    })
-    .join('/');
-  return { ...route, names, pattern: new RegExp(`^${source}/?$`) };
-};
+const compile = (route: LocalRoute): CompiledRoute => ({
+  ...route,
+  template: compilePathTemplate(route.path),
+});
 
 const lambdaContext = (requestId: string): Context =>
   ({
@@ -146,7 +137,7 @@ export const startApiGatewayServer = async (options: {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const candidates = routes
-        .map((route) => ({ route, match: route.pattern.exec(url.pathname) }))
+        .map((route) => ({ route, match: route.template.match(url.pathname) }))
         .filter((c) => c.match);
       if (candidates.length === 0) {
         req.resume();
@@ -156,23 +147,13 @@ export const startApiGatewayServer = async (options: {
       const hit = candidates.find(
         (c) => c.route.method === method || (method === 'HEAD' && c.route.method === 'GET'),
       );
-      if (!hit?.match) {
+      if (!hit) {
         req.resume();
         return sendError(res, new DomainError('METHOD_NOT_ALLOWED'));
       }
       const body = await readBody(req);
       if (body === 'too_large') return sendError(res, new DomainError('PAYLOAD_TOO_LARGE'));
-      // Broken percent-encoding is passed through as typed: the route then answers its own 404.
-      const decode = (raw: string): string => {
-        try {
-          return decodeURIComponent(raw);
-        } catch {
-          return raw;
-        }
-      };
-      const pathParameters = Object.fromEntries(
-        hit.route.names.map((name, i) => [name, decode(hit.match?.[i + 1] ?? '')]),
-      );
+      const pathParameters = hit.match ?? {};
       const event = toApiGatewayEvent(req, url, body, hit.route, pathParameters);
       const result = await hit.route.handler(event, lambdaContext(event.requestContext.requestId));
       const headers = Object.fromEntries(

@@ -61,7 +61,7 @@ export const toSqsEvent = (delivery: MessageDelivery<WorkItem>, queueName: strin
   toLambdaSqsEvent(delivery, workItemCodec, queueName);
 
 /** The callback sender as Lambda sees it: one SQS standard record per delivery. */
-const toCallbackSqsEvent = (delivery: MessageDelivery<CallbackRef>, queueName: string): SQSEvent =>
+export const toCallbackSqsEvent = (delivery: MessageDelivery<CallbackRef>, queueName: string): SQSEvent =>
   toLambdaSqsEvent(delivery, callbackRefCodec, queueName);
 
 const localContext = (remainingMs: number): Context => {

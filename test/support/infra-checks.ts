@@ -303,6 +303,39 @@ export const checkCallbackQueue: InfraCheck = (synth) => {
   need(redrive.maxReceiveCount >= 1, `callback queue maxReceiveCount is ${redrive.maxReceiveCount}`);
 };
 
+/**
+ * Evolution posts to the webhook function's own URL (`instance webhook --url <evolutionWebhook>`):
+ * public (the instance's secret authenticates each post), no CORS (server to server), and, with no
+ * API Gateway throttle in front of it, a reserved concurrency as its throttle; run() returns its URL.
+ */
+export const checkWebhookFunctionUrl: InfraCheck = (synth) => {
+  const [webhook, ...others] = synth.fake
+    .ofType('sst.aws.Function')
+    .filter((f) => argsOf(f).handler === 'functions/evolution-webhook.handler');
+  need(webhook !== undefined && others.length === 0, 'no single function serves functions/evolution-webhook');
+  const args = argsOf(webhook);
+  const url = resolveOutputs(args.url) as { authorization?: string; cors?: unknown } | boolean | undefined;
+  need(
+    typeof url === 'object',
+    `the webhook function's url is ${show(url)}, not a function URL without CORS`,
+  );
+  need(
+    (url.authorization ?? 'none') === 'none',
+    `the webhook function URL asks for ${show(url.authorization)} authorization, which Evolution cannot sign`,
+  );
+  need(url.cors === false, `the webhook function URL allows CORS: ${show(url.cors)}`);
+  const reserved = args.concurrency?.reserved;
+  need(
+    typeof reserved === 'number' && reserved >= 1,
+    `the webhook function has no reserved concurrency (its only throttle): ${show(args.concurrency)}`,
+  );
+  const expected = `https://${physicalName(synth, webhook.name).toLowerCase()}.lambda-url.${REGION}.on.aws/`;
+  need(
+    synth.outputs.evolutionWebhook === expected,
+    `run() returns evolutionWebhook ${show(synth.outputs.evolutionWebhook)}, not the webhook function's URL`,
+  );
+};
+
 /** functions/sender.ts consumes the work queue, one work item per invocation. */
 export const checkSenderSubscription: InfraCheck = (synth) => {
   const mapping = senderMappingArgs(synth);
@@ -878,6 +911,7 @@ export const INFRA_CHECKS: Readonly<Record<string, InfraCheck>> = {
   checkAlarmNotifications,
   checkDashboard,
   checkRunOutputs,
+  checkWebhookFunctionUrl,
   checkDashboardSite,
   checkApiCors,
   checkLeastPrivilege,

@@ -227,7 +227,12 @@ export const installSstFake = (options: { stage: string; appName?: string }): Ss
       if (typeof args.handler !== 'string') throw new Error(`Function ${name} needs a handler`);
       this.name = fakeOutput(physical(name));
       this.arn = fakeOutput(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:${physical(name)}`);
-      this.url = fakeOutput(undefined);
+      // SST's `url` getter: the FunctionUrl's address (with its trailing slash) when `url` is on.
+      this.url = fakeOutput(
+        resolveOutputs(args.url)
+          ? `https://${physical(name).toLowerCase()}.lambda-url.${REGION}.on.aws/`
+          : undefined,
+      );
       this.nodes = { function: { name: this.name, arn: this.arn } };
     }
   }

@@ -1,7 +1,9 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { DeployedInfra } from '../../bench/cost/deployed-infra.ts';
 import { CostMeter, type Tally } from '../../bench/cost/metering.ts';
 import type { Container } from '../../lib/composition.ts';
+import type { CallbackRef } from '../../lib/ports/callback-queue.ts';
 import type { ConsumeOptions, MessageDelivery, MessageQueue } from '../../lib/ports/message-queue.ts';
 import type { WorkItem } from '../../lib/ports/work-queue.ts';
 
@@ -17,6 +19,8 @@ const infra: DeployedInfra = {
   alarmMetrics: 0,
   dashboards: 0,
   accessLogFormat: '',
+  functionUrls: new Set(),
+  batching: () => ({ size: 10, windowSeconds: 0, maxConcurrency: 10 }),
 };
 
 /** Real work that does not sleep: the clock must not jump while it runs. */
@@ -216,5 +220,108 @@ describe('cost meter: the sender event source mapping', () => {
     // Assess
     expect(settled[0]?.status).toBe('rejected');
     expect((meter.tallies().get('sender') as Tally).sqsFifoRequests).toBe(1);
+  });
+});
+
+describe('cost meter: the callback sender event source mapping', () => {
+  const ref = (n: number): MessageDelivery<CallbackRef> => ({
+    item: { queueId: `q${n}`, eventId: `e${n}` },
+    messageId: `c${n}`,
+    receiveCount: 1,
+  });
+
+  const setUp = (windowMs: number, failed: ReadonlySet<string> = new Set()) => {
+    const meter = new CostMeter(infra);
+    const work = handQueue<WorkItem>();
+    const callbacks = handQueue<CallbackRef>();
+    const batches: string[][] = [];
+    const c = {
+      workQueue: work.queue,
+      callbackQueue: callbacks.queue,
+      scheduler: { schedule: async () => undefined, cancel: async () => undefined },
+    } as unknown as Container;
+    meter.instrument(c, undefined, {
+      size: 10,
+      windowMs,
+      concurrency: 100,
+      run: async (deliveries) => {
+        batches.push(deliveries.map((d) => d.messageId));
+        return failed;
+      },
+    });
+    return { meter, callbacks, c, batches };
+  };
+
+  it('invokes once per batch, with a receive per record and one DeleteMessageBatch per batch', async () => {
+    // Arrange
+    const { meter, callbacks, c, batches } = setUp(2000, new Set(['c3']));
+    await c.callbackQueue.consume(async () => undefined, { concurrency: 10 });
+
+    // Act: twelve events arrive together, then the window closes the last two.
+    const settled = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => callbacks.deliver(ref(i + 1))),
+    );
+
+    // Assess
+    expect(batches).toEqual([
+      ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10'],
+      ['c11', 'c12'],
+    ]);
+    expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(1);
+    const tally = meter.tallies().get('callback-sender') as Tally;
+    expect(tally.invocations).toBe(2);
+    expect(tally.sqsStandardRequests).toBe(12 + 2);
+    expect(callbacks.options()?.concurrency).toBe(100);
+  });
+
+  it('waits out the window on the virtual clock: a lone event is posted after it, without waiting it for real', async () => {
+    // Arrange
+    const { meter, callbacks, c, batches } = setUp(60_000);
+    await c.callbackQueue.consume(async () => undefined, { concurrency: 10 });
+    const virtualBefore = meter.clock.now().getTime();
+    const realBefore = Date.now();
+
+    // Act
+    await callbacks.deliver(ref(1));
+
+    // Assess: the minute passed on the meter's clock only.
+    expect(batches).toEqual([['c1']]);
+    // (to the millisecond: the clock is a Date on a sub-millisecond time line)
+    expect(meter.clock.now().getTime() - virtualBefore).toBeGreaterThanOrEqual(59_999);
+    expect(Date.now() - realBefore).toBeLessThan(SLACK_MS);
+  });
+});
+
+describe('cost meter: HTTP requests', () => {
+  const event = (routeKey: string) =>
+    ({
+      routeKey,
+      rawPath: '/',
+      body: '{}',
+      isBase64Encoded: false,
+      requestContext: { http: { method: 'POST' } },
+    }) as unknown as APIGatewayProxyEventV2;
+
+  it('bills API Gateway and an access log line for a route, and neither for one reached through its function URL', async () => {
+    // Arrange
+    const meter = new CostMeter({
+      ...infra,
+      accessLogFormat: '{"routeKey":"$context.routeKey"}',
+      functionUrls: new Set(['evolution-webhook']),
+    });
+    const handler = meter.httpHandler(async () => ({ statusCode: 200, body: '' }));
+
+    // Act
+    await handler(event('POST /api/v1/billing/send/overdue'), {} as Context);
+    await handler(event('POST /api/v1/billing/webhooks/evolution/{tenant_id}/{instance_id}'), {} as Context);
+
+    // Assess
+    const tallies = meter.tallies();
+    expect(tallies.get('send-overdue')?.apiGatewayRequests).toBe(1);
+    expect(tallies.get('evolution-webhook')?.apiGatewayRequests).toBe(0);
+    expect(tallies.get('evolution-webhook')?.invocations).toBe(1);
+    // Lambda's own platform lines only, no access log line.
+    const platformOnly = tallies.get('evolution-webhook')?.logBytes ?? 0;
+    expect(tallies.get('send-overdue')?.logBytes).toBeGreaterThan(platformOnly);
   });
 });

@@ -31,6 +31,7 @@ import {
   checkTableMatchesSchema,
   checkTableRecovery,
   checkVisibilityVsTimeout,
+  checkWebhookFunctionUrl,
   INFRA_CHECKS,
   type InfraCheck,
   physicalName as physical,
@@ -152,9 +153,13 @@ describe('infra synth', () => {
       expect(mapping.eventSourceArn).toBe(queueArn(dev, 'CallbackQueue'));
       expect(mapping.functionResponseTypes).toContain('ReportBatchItemFailures');
       expect(mapping.batchSize).toBeGreaterThanOrEqual(1);
+      expect(mapping.batchSize).toBeLessThanOrEqual(10);
+      // Batches gathered for a few seconds at most: a callback waits that long before it is posted.
+      expect(mapping.maximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(1);
+      expect(mapping.maximumBatchingWindowInSeconds).toBeLessThanOrEqual(5);
       expect(mapping.scalingConfig?.maximumConcurrency).toBeGreaterThanOrEqual(2);
       expect(fn.handler).toBe('functions/callback-sender.handler');
-      expect(toSeconds(fn.timeout)).toBeLessThan(visibility);
+      expect(toSeconds(fn.timeout) + mapping.maximumBatchingWindowInSeconds).toBeLessThan(visibility);
       expect(fn.environment.CALLBACK_QUEUE_URL).toBe(
         `https://sqs.us-east-1.amazonaws.com/123456789012/${physical(dev, 'CallbackQueue')}`,
       );
@@ -181,6 +186,16 @@ describe('infra synth', () => {
       const check = () => checkApiStage(dev);
       // Assess
       expect(check).not.toThrow();
+    });
+
+    it("serves Evolution's webhook from the function's own URL, throttled by its reserved concurrency, and returns that URL", () => {
+      // Act
+      const check = () => checkWebhookFunctionUrl(dev);
+      const fn = argsOf(dev.fake.one('sst.aws.Function', 'ApiEvolutionWebhook'));
+      // Assess
+      expect(check).not.toThrow();
+      expect(fn.url).toEqual({ cors: false });
+      expect(dev.outputs.evolutionWebhook).toMatch(/^https:\/\/.+\.lambda-url\.us-east-1\.on\.aws\/$/);
     });
 
     it('installs swagger-ui-dist next to the docs function, which reads its files at run time', () => {
@@ -657,6 +672,24 @@ describe('infra synth', () => {
         breakIn: (s) =>
           withRecordedArgs(s, 'aws.apigatewayv2.Stage', 'ApiStage', (args) => {
             args.routeSettings = [];
+          }),
+      },
+      {
+        setting: 'the webhook function URL has no reserved concurrency',
+        check: checkWebhookFunctionUrl,
+        problem: /the webhook function has no reserved concurrency \(its only throttle\)/,
+        breakIn: (s) =>
+          withRecordedArgs(s, 'sst.aws.Function', 'ApiEvolutionWebhook', (args) => {
+            delete args.concurrency;
+          }),
+      },
+      {
+        setting: 'the webhook function URL allows browsers (CORS)',
+        check: checkWebhookFunctionUrl,
+        problem: /the webhook function URL allows CORS/,
+        breakIn: (s) =>
+          withRecordedArgs(s, 'sst.aws.Function', 'ApiEvolutionWebhook', (args) => {
+            args.url = { cors: true };
           }),
       },
       {
