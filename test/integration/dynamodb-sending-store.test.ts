@@ -167,7 +167,7 @@ describe('createDynamoDbStore (sending)', () => {
   });
 
   describe('read consistency', () => {
-    it("lists sendable contacts eventually consistent (candidates), and summarizes a queue's contacts strongly", async () => {
+    it('lists sendable contacts from the top strongly, after a position eventually, and summarizes strongly', async () => {
       // Prepare: a client that keeps each Query's ConsistentRead.
       const lowLevel = createTestDynamoDbClient(db.endpoint);
       const consistency: Array<boolean | undefined> = [];
@@ -181,21 +181,26 @@ describe('createDynamoDbStore (sending)', () => {
       );
       const { store } = await freshStore(DynamoDBDocumentClient.from(lowLevel));
       await store.createQueue(queue({ status: 'running' }));
-      await store.putContacts([contact(0), contact(1)]);
-      consistency.length = 0;
+      await store.putContacts([contact(0), contact(1), contact(2)]);
+      const reads = async <T>(read: () => Promise<T>) => {
+        consistency.length = 0;
+        const answer = await read();
+        return { answer, consistency: [...consistency] };
+      };
 
       // Act
-      const listed = await store.listSendableContacts('queue-1', T0, 10);
-      const listing = [...consistency];
-      consistency.length = 0;
-      const summary = await store.summarizeContacts('queue-1');
+      const fromTop = await reads(() => store.listSendableContacts('queue-1', T0, 10));
+      const ahead = await reads(() => store.listSendableContacts('queue-1', T0, 10, 0));
+      const summary = await reads(() => store.summarizeContacts('queue-1'));
       lowLevel.destroy();
 
       // Assess
-      expect(listed.map((c) => c.position)).toEqual([0, 1]);
-      expect(listing).toEqual([false]);
-      expect(summary.byStatus.pending).toBe(2);
-      expect(consistency).toEqual([true]);
+      expect(fromTop.answer.map((c) => c.position)).toEqual([0, 1, 2]);
+      expect(fromTop.consistency).toEqual([true]);
+      expect(ahead.answer.map((c) => c.position)).toEqual([1, 2]);
+      expect(ahead.consistency).toEqual([false]);
+      expect(summary.answer.byStatus.pending).toBe(3);
+      expect(summary.consistency).toEqual([true]);
     });
   });
 

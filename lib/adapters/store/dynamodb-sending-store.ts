@@ -251,8 +251,10 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           values: { ':pending': 'pending', ':retry': 'retry', ':now': now },
         },
         limit,
-        // Candidates (the claim decides): half the price of a consistent read (docs/data-model.md).
-        false,
+        // From the top, strongly consistent: it may hold contacts this pump or the one before just
+        // sent. After a position (the pump's next page), eventually consistent: half the price, on
+        // contacts no pump has touched lately (docs/data-model.md, Contact).
+        afterPosition === undefined,
       );
       return items.map((item) => toEntity<BillingContact>(item));
     },

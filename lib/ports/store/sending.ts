@@ -13,7 +13,8 @@ import type {
 export interface SendingStore {
   /**
    * Contacts the pump may try now, in batch order after `afterPosition`: `pending`, and `retry`
-   * (deferred ones included) whose `retryAt` has come. Candidates only: the claim decides.
+   * (deferred ones included) whose `retryAt` has come. Candidates only: the claim decides; after a
+   * position the answer may be a moment stale (the pump's next page, ahead of what it touched).
    */
   listSendableContacts(
     queueId: string,
