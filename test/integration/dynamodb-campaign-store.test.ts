@@ -76,6 +76,38 @@ function throttlingClient(keep: (requests: WriteRequests) => number): {
   return { client: client as unknown as DynamoDBDocumentClient, batchCalls: () => calls };
 }
 
+/**
+ * A client that passes every request on and records, for each BatchWriteItem, the keys it puts, how
+ * many contacts `packed()` said were packed when it was sent, and the most calls in flight at once.
+ */
+function recordingClient(packed: () => number): {
+  client: DynamoDBDocumentClient;
+  calls: Array<{ keys: string[]; packedBefore: number }>;
+  mostInFlight: () => number;
+} {
+  const calls: Array<{ keys: string[]; packedBefore: number }> = [];
+  let inFlight = 0;
+  let most = 0;
+  const client = {
+    send: async (command: unknown) => {
+      if (!(command instanceof BatchWriteCommand)) return db.doc.send(command as never);
+      const requests = Object.values(command.input.RequestItems ?? {})[0] ?? [];
+      calls.push({
+        keys: requests.map((r) => `${r.PutRequest?.Item?.pk}|${r.PutRequest?.Item?.sk}`),
+        packedBefore: packed(),
+      });
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      try {
+        return await db.doc.send(command);
+      } finally {
+        inFlight -= 1;
+      }
+    },
+  };
+  return { client: client as unknown as DynamoDBDocumentClient, calls, mostInFlight: () => most };
+}
+
 /** A client that fails the `failAt`-th PutItem of a contact with a server error and passes the rest on. */
 function failingClient(failAt: number): { client: DynamoDBDocumentClient; contactPuts: () => number } {
   let puts = 0;
@@ -295,6 +327,60 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const listed = pages.flat();
       expect(listed.map((c) => c.position)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
       expect(listed[7]).toEqual(thousandContacts()[7]);
+    });
+
+    it("packs each call's contacts just before it goes out, and puts every contact exactly once", async () => {
+      // Prepare: contacts that count how many of them were packed (their texts read).
+      let packed = 0;
+      const contacts = thousandContacts().map((c) => {
+        const counted = { ...c };
+        Object.defineProperty(counted, 'renderedMessage', {
+          enumerable: true,
+          get: () => {
+            packed += 1;
+            return c.renderedMessage;
+          },
+        });
+        return counted;
+      });
+      const recording = recordingClient(() => packed);
+      const { store } = await freshStore(recording.client);
+
+      // Act
+      await store.putFreshContacts(contacts);
+
+      // Assess: 40 calls of 25, 4 at most in flight, each key once, the first sent before most were packed.
+      expect(recording.calls.map((call) => call.keys.length)).toEqual(Array(40).fill(25));
+      expect(recording.mostInFlight()).toBeLessThanOrEqual(4);
+      const written = recording.calls.flatMap((call) => call.keys).sort();
+      const expected = contacts.map(
+        (c) => `${keys.contact(c.queueId, c.position).pk}|${keys.contact(c.queueId, c.position).sk}`,
+      );
+      expect(written).toEqual(expected.sort());
+      expect(recording.calls[0]?.packedBefore).toBeLessThanOrEqual(100);
+      expect(packed).toBe(1000);
+      const listed = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
+      expect(listed.flat()).toEqual(thousandContacts());
+    });
+
+    it.each([
+      [
+        'two contacts at one position',
+        (list: BillingContact[]) => [...list, { ...list[3], id: 'dup' } as BillingContact],
+      ],
+      ['a position beyond the key', (list: BillingContact[]) => [...list, contact(10_000)]],
+    ])('writes nothing of a list with %s', async (_case, spoil) => {
+      // Prepare
+      const recording = recordingClient(() => 0);
+      const { store } = await freshStore(recording.client);
+
+      // Act
+      const attempt = store.putFreshContacts(spoil(thousandContacts()));
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/putContacts/);
+      expect(recording.calls).toEqual([]);
+      expect((await store.listContacts('queue-1', { limit: 10 })).items).toEqual([]);
     });
 
     it("lists a queue's contacts only, not other items of its partition nor other queues", async () => {
