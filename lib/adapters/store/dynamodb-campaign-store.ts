@@ -137,6 +137,15 @@ function mergeNewestFirst(pages: Item[][]): Item[] {
     });
 }
 
+/** A contact's item (contact-item.ts), after checking that its position fits the key. */
+function checkedContactItem(contact: BillingContact): Item {
+  const { position } = contact;
+  if (!Number.isInteger(position) || position < 0 || position > MAX_POSITION) {
+    throw new Error(`putContacts: position ${position} of ${contact.id} is outside 0..${MAX_POSITION}`);
+  }
+  return contactToItem(contact);
+}
+
 function queueToItem(queue: BillingQueue): Item {
   // A new open queue is due for the sweeper at once (or at its next run): if the accept request dies
   // before publishing its work item, the sweeper is what publishes it. The sweeper allows a grace.
@@ -151,22 +160,16 @@ function queueToItem(queue: BillingQueue): Item {
   };
 }
 
-/**
- * Each contact's position fits the key, and each key comes once (two contacts at one position are a
- * bug): checked for the whole list before any of it is written.
- */
-function checkContactKeys(contacts: readonly BillingContact[]): void {
+/** Each contact's key once; two contacts at one position are a bug, refused before anything is written. */
+function uniqueItems(contacts: readonly BillingContact[]): Item[] {
+  const items = contacts.map(checkedContactItem);
   const seen = new Set<string>();
-  for (const contact of contacts) {
-    const { position } = contact;
-    if (!Number.isInteger(position) || position < 0 || position > MAX_POSITION) {
-      throw new Error(`putContacts: position ${position} of ${contact.id} is outside 0..${MAX_POSITION}`);
-    }
-    const key = keys.contact(contact.queueId, position);
-    const id = `${key[PK]}|${key[SK]}`;
-    if (seen.has(id)) throw new Error(`putContacts: two contacts share the key ${id}`);
-    seen.add(id);
+  for (const item of items) {
+    const key = `${item[PK]}|${item[SK]}`;
+    if (seen.has(key)) throw new Error(`putContacts: two contacts share the key ${key}`);
+    seen.add(key);
   }
+  return items;
 }
 
 /**
@@ -288,11 +291,7 @@ export function createDynamoDbCampaignStore(
     },
 
     async putFreshContacts(contacts: readonly BillingContact[]) {
-      checkContactKeys(contacts);
-      // Each call's 25 contacts are packed (contact-item.ts: tens of us a contact) just before it
-      // goes out, not all 1000 before the first: the first write leaves at once, and against
-      // DynamoDB over the network packing the later calls overlaps the round trips of the earlier.
-      await batchWrite(contacts, (contact) => ({ PutRequest: { Item: contactToItem(contact) } }));
+      await batchWrite(uniqueItems(contacts).map((Item) => ({ PutRequest: { Item } })));
     },
 
     async deleteFreshContacts(queueId: string, positions: readonly number[]) {
@@ -301,10 +300,7 @@ export function createDynamoDbCampaignStore(
 
     async putContacts(contacts: readonly BillingContact[]) {
       // An existing contact is skipped, not rewritten: it may be sent already.
-      checkContactKeys(contacts);
-      const created = await mapBounded(contacts, CONTACT_CREATE_CONCURRENCY, (contact) =>
-        putNew(contactToItem(contact)),
-      );
+      const created = await mapBounded(uniqueItems(contacts), CONTACT_CREATE_CONCURRENCY, putNew);
       return created.filter(Boolean).length;
     },
 

@@ -434,18 +434,9 @@ export const tableOperations = (
       return out.Items ?? [];
     },
 
-    /**
-     * Puts and deletes by BatchWriteItem: 25 a call, a few calls in flight, unprocessed items re-sent.
-     * With `toRequest`, each call's items become requests just before that call goes out, so making
-     * the later ones (packing a contact is CPU) overlaps the calls already in flight.
-     */
-    batchWrite: async <T = WriteRequest>(
-      items: readonly T[],
-      toRequest: (item: T) => WriteRequest = (item) => item as WriteRequest,
-    ): Promise<void> => {
-      await mapBounded(chunksOf(items, BATCH_WRITE_SIZE), BATCH_WRITE_CONCURRENCY, (chunk) =>
-        writeBatch(chunk.map(toRequest)),
-      );
+    /** Puts and deletes by BatchWriteItem: 25 a call, a few calls in flight, unprocessed items re-sent. */
+    batchWrite: async (requests: readonly WriteRequest[]): Promise<void> => {
+      await mapBounded(chunksOf(requests, BATCH_WRITE_SIZE), BATCH_WRITE_CONCURRENCY, writeBatch);
     },
 
     /** The items under `keys` by BatchGetItem (consistent; 100 keys a call, a few calls in flight). */
