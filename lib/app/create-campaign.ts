@@ -431,6 +431,7 @@ const finish = async (
   const now = deps.clock.now();
   const instancesLookup = store.listInstances(campaign.tenantId);
   void instancesLookup.catch(() => undefined);
+  let quotaMarked: Promise<void> = Promise.resolve();
   if (!campaign.quotaReserved && input.tenant.config.dailyMessageLimit > 0) {
     if (!(await reserveDailyQuota(deps, input.tenant, batch.contacts.length, now))) {
       // The contacts go with the campaign, unless a retry took it over (they are its contacts then).
@@ -439,7 +440,10 @@ const finish = async (
       }
       throw new DomainError('DAILY_LIMIT_EXCEEDED');
     }
-    await store.markCampaignQuotaReserved(campaign.tenantId, campaign.externalId);
+    // Goes out together with the hold below (both only touch the campaign, neither reads what the
+    // other writes); it is settled before the queue is created, as when it went first.
+    quotaMarked = store.markCampaignQuotaReserved(campaign.tenantId, campaign.externalId);
+    void quotaMarked.catch(() => undefined);
   }
 
   const { uses } = batch;
@@ -454,9 +458,11 @@ const finish = async (
     // take-over between the two is harmless: the queue is created once (its id is the campaign's),
     // and only the new owner can complete the campaign.
     const leaseUntil = new Date(deps.clock.now().getTime() + CAMPAIGN_LEASE_MS).toISOString();
-    if (!(await store.holdCampaign(campaign.tenantId, campaign.externalId, campaign.owner, leaseUntil))) {
-      return 'lost';
-    }
+    const [held] = await Promise.all([
+      store.holdCampaign(campaign.tenantId, campaign.externalId, campaign.owner, leaseUntil),
+      quotaMarked,
+    ]);
+    if (!held) return 'lost';
     const instance = chooseInstance(await instancesLookup, [
       input.instanceId,
       input.tenant.config.defaultInstanceId,
@@ -477,6 +483,7 @@ const finish = async (
     }
   }
 
+  await quotaMarked;
   // Only the owner completes: false means a retry took the campaign over (it completes it).
   if (!(await store.completeCampaign(campaign.tenantId, campaign.externalId, campaign.owner))) return 'lost';
   // Counted once per batch, by whoever completed the campaign. Generation 0: a duplicate publish

@@ -76,6 +76,35 @@ function throttlingClient(keep: (requests: WriteRequests) => number): {
   return { client: client as unknown as DynamoDBDocumentClient, batchCalls: () => calls };
 }
 
+/**
+ * A client that passes every request on and records the keys each BatchWriteItem puts, and the
+ * most calls in flight at once.
+ */
+function recordingClient(): {
+  client: DynamoDBDocumentClient;
+  calls: string[][];
+  mostInFlight: () => number;
+} {
+  const calls: string[][] = [];
+  let inFlight = 0;
+  let most = 0;
+  const client = {
+    send: async (command: unknown) => {
+      if (!(command instanceof BatchWriteCommand)) return db.doc.send(command as never);
+      const requests = Object.values(command.input.RequestItems ?? {})[0] ?? [];
+      calls.push(requests.map((r) => `${r.PutRequest?.Item?.pk}|${r.PutRequest?.Item?.sk}`));
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      try {
+        return await db.doc.send(command);
+      } finally {
+        inFlight -= 1;
+      }
+    },
+  };
+  return { client: client as unknown as DynamoDBDocumentClient, calls, mostInFlight: () => most };
+}
+
 /** A client that fails the `failAt`-th PutItem of a contact with a server error and passes the rest on. */
 function failingClient(failAt: number): { client: DynamoDBDocumentClient; contactPuts: () => number } {
   let puts = 0;
@@ -295,6 +324,48 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const listed = pages.flat();
       expect(listed.map((c) => c.position)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
       expect(listed[7]).toEqual(thousandContacts()[7]);
+    });
+
+    it('puts every contact exactly once, in calls of 25 with at most 4 in flight', async () => {
+      // Prepare
+      const recording = recordingClient();
+      const { store } = await freshStore(recording.client);
+      const contacts = thousandContacts();
+
+      // Act
+      await store.putFreshContacts(contacts);
+
+      // Assess
+      expect(recording.calls.map((call) => call.length)).toEqual(Array(40).fill(25));
+      expect(recording.mostInFlight()).toBeLessThanOrEqual(4);
+      const written = recording.calls.flat().sort();
+      const expected = contacts.map((c) => {
+        const key = keys.contact(c.queueId, c.position);
+        return `${key.pk}|${key.sk}`;
+      });
+      expect(written).toEqual(expected.sort());
+      const listed = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
+      expect(listed.flat()).toEqual(contacts);
+    });
+
+    it.each([
+      [
+        'two contacts at one position',
+        (list: BillingContact[]) => [...list, { ...list[3], id: 'dup' } as BillingContact],
+      ],
+      ['a position beyond the key', (list: BillingContact[]) => [...list, contact(10_000)]],
+    ])('writes nothing of a list with %s', async (_case, spoil) => {
+      // Prepare
+      const recording = recordingClient();
+      const { store } = await freshStore(recording.client);
+
+      // Act
+      const attempt = store.putFreshContacts(spoil(thousandContacts()));
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/putContacts/);
+      expect(recording.calls).toEqual([]);
+      expect((await store.listContacts('queue-1', { limit: 10 })).items).toEqual([]);
     });
 
     it("lists a queue's contacts only, not other items of its partition nor other queues", async () => {

@@ -260,6 +260,33 @@ describe('createCampaign', () => {
     expect(await deps.store.getDailyQuotaUsed('acme', DAY)).toBe(2);
   });
 
+  it('writes the contacts once, after the whole batch is validated, and never the one it refused', async () => {
+    // Prepare: a daily limit (so the quota is reserved and marked), and an invalid phone last of 100.
+    const { deps, tenant } = await seeded(tenantWith({ dailyMessageLimit: 1000 }));
+    const batch = contacts(100);
+    batch[99] = { ...batch[99], nome_cliente: 'Cliente 99', telefone: '(20) 99999-9999' };
+    const writes: number[][] = [];
+    const putFreshContacts = deps.store.putFreshContacts.bind(deps.store);
+    deps.store.putFreshContacts = async (list) => {
+      writes.push(list.map((c) => c.position));
+      return putFreshContacts(list);
+    };
+
+    // Act
+    const { campaign } = await createCampaign(deps, input(tenant, 'fatura-1', batch));
+
+    // Assess
+    expect(writes).toEqual([Array.from({ length: 99 }, (_, i) => i)]);
+    expect(campaign.rejected).toEqual([expect.objectContaining({ index: 99, code: 'INVALID_PHONE' })]);
+    const stored = (await deps.store.listContacts(campaign.queueId, { limit: 100 })).items;
+    expect(stored.map((c) => c.position)).toEqual(Array.from({ length: 99 }, (_, i) => i));
+    expect(await deps.store.getCampaign('acme', 'fatura-1')).toMatchObject({
+      state: 'created',
+      quotaReserved: true,
+    });
+    expect(await deps.store.getQueue(campaign.queueId)).toMatchObject({ totalContacts: 99 });
+  });
+
   it('answers 400 NO_VALID_CONTACTS with every refusal and stores nothing when no contact is valid', async () => {
     // Prepare
     const { deps, tenant } = await seeded();

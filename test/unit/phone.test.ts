@@ -1,5 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { maskPhone, type NormalizedPhone, normalizePhone } from '../../lib/domain/phone.ts';
+import {
+  maskPhone,
+  type NormalizedPhone,
+  normalizePhone,
+  parsePhoneWithLibphonenumber,
+  parseWellFormedBrazilianPhone,
+} from '../../lib/domain/phone.ts';
 
 const MOBILE_SP: NormalizedPhone = {
   e164: '+5511999999999',
@@ -162,6 +169,128 @@ describe('normalizePhone', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error.message).toBe('Telefone inválido: 123');
+  });
+});
+
+/** What normalizePhone hands the parsers: trimmed, and only the characters it lets through. */
+const passesSpelling = (text: string) => /^\+?[\d\s().\-/]+$/.test(text);
+
+/** Every DDD 00..99, assigned or not. */
+const ALL_DDDS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
+
+describe('parseWellFormedBrazilianPhone', () => {
+  it('answers what libphonenumber answers, for every DDD, first digit, length and prefix', () => {
+    // Prepare: DDD x first subscriber digit x 7..10 digits x the prefixes ERPs type, two spellings each.
+    const prefixes = ['', '55', '+55', '+55 ', '0', '015', '+550', '90', '+', '+1'];
+    const cases: string[] = [];
+    for (const ddd of ALL_DDDS)
+      for (let first = 0; first <= 9; first++)
+        for (let length = 7; length <= 10; length++) {
+          const subscriber = `${first}${'8765432109'.slice(0, length - 1)}`;
+          for (const prefix of prefixes) {
+            cases.push(`${prefix}${ddd}${subscriber}`);
+            cases.push(`${prefix}(${ddd}) ${subscriber.slice(0, -4)}-${subscriber.slice(-4)}`);
+          }
+        }
+    let taken = 0;
+
+    // Act / Assess
+    for (const text of cases) {
+      const fast = parseWellFormedBrazilianPhone(text);
+      if (fast === undefined) continue;
+      taken += 1;
+      expect({ text, phone: fast }).toEqual({ text, phone: parsePhoneWithLibphonenumber(text, 'BR') });
+    }
+    // At least 67 DDDs x (mobiles of 9 + 8 digits and 7 + 7 digits, fixed lines [2-5] + 7 digits) x
+    // 4 prefixes ('', 55, +55, '+55 ') x 2 spellings (and 55 + a 10-digit number read as 55 + DDD).
+    expect(taken).toBeGreaterThanOrEqual(67 * 6 * 4 * 2);
+  });
+
+  it('agrees with libphonenumber on numbers with separators, prefixes and noise anywhere', () => {
+    const digits = (min: number, max: number) =>
+      fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max }).map((d) => d.join(''));
+    const ddd = fc.oneof(
+      fc.constantFrom('11', '21', '55', '61', '75', '91', '99'),
+      fc.constantFrom(...ALL_DDDS),
+    );
+    const subscriber = fc
+      .tuple(fc.constantFrom(...'0123456789'), digits(6, 9))
+      .map(([first, rest]) => first + rest);
+    const prefix = fc.constantFrom(
+      '',
+      '',
+      '55',
+      '+55',
+      '+ 55',
+      '+(55)',
+      '(55)',
+      '+-55',
+      '0',
+      '015',
+      '+550',
+      '90',
+      '-',
+      '/',
+    );
+    const separator = fc.constantFrom(' ', '(', ')', '.', '-', '/', '\u00A0', ') ', ' (', '\t');
+    const phone = fc
+      .tuple(prefix, ddd, subscriber, fc.array(fc.tuple(fc.nat(), separator), { maxLength: 5 }))
+      .map(([before, area, number, inserts]) =>
+        inserts.reduce((text, [at, sep]) => {
+          const cut = at % (text.length + 1);
+          return text.slice(0, cut) + sep + text.slice(cut);
+        }, `${before}${area}${number}`),
+      )
+      .map((text) => text.trim())
+      .filter(passesSpelling);
+
+    fc.assert(
+      fc.property(phone, (text) => {
+        // Act
+        const fast = parseWellFormedBrazilianPhone(text);
+
+        // Assess: where the fast path answers, it answers like the parser.
+        if (fast !== undefined) expect(fast).toEqual(parsePhoneWithLibphonenumber(text, 'BR'));
+      }),
+      { numRuns: 20_000, seed: 20261206 },
+    );
+  });
+
+  it.each([
+    ['(11) 99999-9999', 'mobile'],
+    ['11999999999', 'mobile'],
+    ['+55 11 99999-9999', 'mobile'],
+    ['5511999999999', 'mobile'],
+    ['55 (11) 99999-9999', 'mobile'],
+    ['11.99999.9999', 'mobile'],
+    ['11\u00A099999-9999', 'mobile'],
+    ['55 99999-9999', 'mobile'],
+    ['5555999999999', 'mobile'],
+    ['(11) 7123-4567', 'mobile'],
+    ['(11) 3333-4444', 'fixed_line'],
+    ['551133334444', 'fixed_line'],
+  ])('takes %j without the parser, as a %s', (text, kind) => {
+    // Act
+    const fast = parseWellFormedBrazilianPhone(text);
+
+    // Assess
+    expect(fast?.kind).toBe(kind);
+    expect(fast).toEqual(parsePhoneWithLibphonenumber(text, 'BR'));
+  });
+
+  it.each([
+    '011 99999 9999',
+    '015 11 99999 9999',
+    '+55 (011) 99999-9999',
+    '(20) 99999-9999',
+    '11 8888-7777',
+    '999999999',
+    '+351 912 345 678',
+    '0800 123 4567',
+    '11\t99999-9999',
+  ])('leaves %j to the parser', (text) => {
+    // Act / Assess
+    expect(parseWellFormedBrazilianPhone(text)).toBeUndefined();
   });
 });
 

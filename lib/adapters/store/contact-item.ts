@@ -100,9 +100,26 @@ export function unpackContactBody(body: Uint8Array): Pick<BillingContact, 'varia
  * null field removed rather than stored. `remove` also drops the earlier shape's plain attributes.
  */
 export function contactAttributes(fields: Partial<BillingContact>): { set: Item; remove: string[] } {
-  const set: Item = {};
+  for (const field of KEY_FIELDS) {
+    if (field in fields) throw new Error(`contactAttributes: ${field} is the contact's key`);
+  }
+  return attributesOf(fields);
+}
+
+/** The item of a new contact: its key, then only the fields that have a value. */
+export function contactToItem(contact: BillingContact): Item {
+  // Read in place rather than copied without the key fields: this runs for every contact of a batch.
+  return attributesOf(contact, KEY_FIELDS, keys.contact(contact.queueId, contact.position)).set;
+}
+
+/** `contactAttributes` of `fields` except those in `skip`, the attributes set added to `set`. */
+function attributesOf(
+  fields: Partial<BillingContact>,
+  skip: readonly string[] = [],
+  set: Item = {},
+): { set: Item; remove: string[] } {
   const remove: string[] = [];
-  const { variables, renderedMessage, ...rest } = fields;
+  const { variables, renderedMessage } = fields;
   if ((variables === undefined) !== (renderedMessage === undefined)) {
     throw new Error('contactAttributes: variables and renderedMessage change together');
   }
@@ -110,19 +127,14 @@ export function contactAttributes(fields: Partial<BillingContact>): { set: Item;
     set[CONTACT_BODY] = packContactBody(variables, renderedMessage);
     remove.push('variables', 'renderedMessage');
   }
-  for (const [field, value] of Object.entries(rest)) {
-    if (KEY_FIELDS.includes(field)) throw new Error(`contactAttributes: ${field} is the contact's key`);
+  for (const field in fields) {
+    if (field === 'variables' || field === 'renderedMessage' || skip.includes(field)) continue;
+    const value = fields[field as keyof BillingContact];
     if (value === undefined) continue;
     if (value === null) remove.push(field);
     else set[field] = value;
   }
   return { set, remove };
-}
-
-/** The item of a new contact: its key, then only the fields that have a value. */
-export function contactToItem(contact: BillingContact): Item {
-  const { id: _id, queueId, position, ...fields } = contact;
-  return { ...keys.contact(queueId, position), ...contactAttributes(fields).set };
 }
 
 const QUEUE_PREFIX = 'QUEUE#';
