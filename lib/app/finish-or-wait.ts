@@ -51,11 +51,13 @@ export const finishOrWait = async (
     ...summary.sending.map((c) => claimTime(c) + abandonAfterMs(options)),
     n('pending') > 0 ? now + MISSED_PENDING_WAIT_MS : Number.POSITIVE_INFINITY,
   );
-  const retryAt = new Date(Math.max(wakeAt, now)).toISOString();
+  // Retries already due (or contacts the last listing missed): look again now, nothing to wait for.
+  if (wakeAt <= now) return 'wait';
+  const retryAt = new Date(wakeAt).toISOString();
   if (wakeAt < budgetEnd) {
     // Tell the sweeper this pump is alive and waiting, not dead.
     await deps.store.updateQueueProgress(queue.id, {}, { nextRunAt: retryAt });
-    await deps.sleep(Math.max(0, wakeAt - now));
+    await deps.sleep(wakeAt - now);
     return 'wait';
   }
   // The next retry is beyond this run: hand it to the scheduler instead of sleeping.

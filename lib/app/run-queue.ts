@@ -96,6 +96,8 @@ interface RunPlan {
   budgetEnd: number;
   /** The queue as last read or written. */
   queue: BillingQueue;
+  /** The run sends through another instance than the stored queue names (none, or one gone). */
+  instanceChanged: boolean;
   /** Re-read at each lease renewal: a change of pace applies to a running queue. */
   tenant: Tenant;
   instance: WhatsAppInstance;
@@ -218,6 +220,7 @@ const planRun = async (
     log,
     budgetEnd: started.getTime() + options.budgetMs,
     queue: queue.instanceId === instance.id ? queue : { ...queue, instanceId: instance.id },
+    instanceChanged: queue.instanceId !== instance.id,
     tenant,
     instance,
     target,
@@ -231,12 +234,17 @@ const planRun = async (
  * counter changes unwritten, up to COUNTERS_FLUSH_EVERY_SENDS of them), or resuming a queue that
  * ran before (its pump may have died before the pause), the counters are made to match the
  * contacts before going on. After a clean handover (WorkItem.handover) of a queue still running
- * there is nothing to repair: the previous run settled its claims and wrote its counters, so
- * neither whole-queue read is made (a claim some other pump left is settled by `finishOrWait`
- * before the queue can complete, and the next run without a handover looks for it first).
+ * on the same instance there is nothing to repair and nothing to write: the previous run settled
+ * its claims and wrote its counters, so neither whole-queue read is made (a claim some other pump
+ * left is settled by `finishOrWait` before the queue can complete, and the next run without a
+ * handover looks for it first).
  */
 const startRunning = async (run: Run, started: Date, cleanHandover: boolean): Promise<boolean> => {
   const { deps, queue } = run;
+  // Still running on the same instance: the queue item already says everything the transition
+  // would write (its status was read at the start of this run), so it is not rewritten with its two
+  // index copies; the previous run's counter write is the sweeper's sign of life until this run's.
+  if (cleanHandover && queue.status === 'running' && !run.instanceChanged) return true;
   const running = await transitionWithMetrics(deps, queue, queueStatusesThatCanMoveTo('running'), 'running', {
     startedAt: queue.startedAt ?? started.toISOString(),
     nextRunAt: null,
@@ -247,7 +255,6 @@ const startRunning = async (run: Run, started: Date, cleanHandover: boolean): Pr
   });
   if (!running) return false;
   run.queue = running;
-  if (cleanHandover && queue.status === 'running') return true;
   const stuck = await deps.store.listStuckContacts(running.id);
   const settled = await settleAbandonedClaims(deps, running, run.tenant, stuck, run.options);
   const resumed = queue.status === 'pending' && Boolean(queue.startedAt);

@@ -61,14 +61,19 @@ export class SendableContacts {
     return this.#afterPosition;
   }
 
-  /** The next contact to send as of `now`, or undefined when none is sendable now. */
+  /**
+   * The next contact to send as of `now`, or undefined when none is sendable now. At the end of the
+   * batch it answers undefined once and starts from the top at the next call: the caller reads the
+   * whole queue then anyway (`finishOrWait`), and only needs the top again for retries that came
+   * due or contacts a listing missed, which that read tells it.
+   */
   async next(now: Date): Promise<BillingContact | undefined> {
     if (this.#page.length === 0) {
+      const fromTop = this.#afterPosition === undefined;
       this.#page = await this.#list(now, this.#afterPosition);
-      if (this.#page.length === 0 && this.#afterPosition !== undefined) {
-        // Reached the end of the batch: start again from the top for retries that came due.
+      if (this.#page.length === 0 && !fromTop) {
         this.#afterPosition = undefined;
-        this.#page = await this.#list(now, undefined);
+        return undefined;
       }
     }
     const next = this.#page.shift();

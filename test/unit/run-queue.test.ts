@@ -188,12 +188,44 @@ describe('runQueue', () => {
     expect(await w.base.store.getQueue(item.queueId)).toMatchObject({ contactsSent: 25 });
   });
 
+  it('sends a retry already due at the end of the batch at once, with no wait and no queue write', async () => {
+    // Prepare: contact 0 fails for now, due again after 1 s; the other four take 4 s.
+    const w = await pumpWorld(['transient'], { retryBackoffSeconds: 1 });
+    const plannedRuns: string[] = [];
+    const store: PumpDeps['store'] = {
+      ...w.deps.store,
+      updateQueueProgress: async (queueId, deltas, fields) => {
+        if (fields?.nextRunAt) plannedRuns.push(fields.nextRunAt);
+        return w.base.store.updateQueueProgress(queueId, deltas, fields);
+      },
+    };
+
+    // Act
+    const result = await runQueue({ ...w.deps, store }, w.item, OPTIONS);
+
+    // Assess
+    expect(result).toBe('completed');
+    expect(w.sends.map((s) => s.number)).toEqual(
+      [0, 1, 2, 3, 4, 0].map((i) => contacts(5)[i]?.telefone.slice(1)),
+    );
+    expect(plannedRuns).toEqual([]);
+  });
+
   describe('a clean handover (WorkItem.handover)', () => {
-    /** The store, counting the whole-queue reads a run may make and where its listings start. */
+    /** The store, counting the whole-queue reads a run may make, where its listings start, its transitions. */
     const countingReads = (store: PumpDeps['store']) => {
-      const seen = { stuckLookups: 0, summaries: 0, listedAfter: [] as Array<number | undefined> };
+      const seen = {
+        stuckLookups: 0,
+        summaries: 0,
+        transitions: [] as string[],
+        listedAfter: [] as Array<number | undefined>,
+      };
       const counted: PumpDeps['store'] = {
         ...store,
+        transitionQueue: async (queueId, from, to, fields, expiresAt) => {
+          seen.transitions.push(to);
+          return store.transitionQueue(queueId, from, to, fields, expiresAt);
+        },
         listStuckContacts: async (queueId) => {
           seen.stuckLookups += 1;
           return store.listStuckContacts(queueId);
@@ -223,7 +255,7 @@ describe('runQueue', () => {
       expect(w.base.published.at(-1)).toMatchObject({ queueId: w.queueId, handover: { afterPosition: 2 } });
     });
 
-    it('spares the next run the stuck-contact lookup, the recount and the sent contacts', async () => {
+    it('spares the next run the queue write, the stuck-contact lookup, the recount and the sent contacts', async () => {
       // Prepare
       const w = await pumpWorld();
       await runQueue(w.deps, w.item, { ...OPTIONS, budgetMs: 2_500 });
@@ -239,6 +271,7 @@ describe('runQueue', () => {
       expect(result).toBe('completed');
       expect(w.sends).toHaveLength(5);
       expect(seen.stuckLookups).toBe(0);
+      expect(seen.transitions).toEqual(['completed']);
       expect(seen.listedAfter[0]).toBe(2);
       expect(seen.summaries).toBe(1);
       expect(await w.base.store.getQueue(w.queueId)).toMatchObject({ status: 'completed', contactsSent: 5 });
@@ -258,6 +291,7 @@ describe('runQueue', () => {
       expect(result).toBe('completed');
       expect(w.sends).toHaveLength(5);
       expect(seen.stuckLookups).toBe(1);
+      expect(seen.transitions).toEqual(['running', 'completed']);
       expect(seen.listedAfter[0]).toBeUndefined();
       expect(seen.summaries).toBe(2);
     });

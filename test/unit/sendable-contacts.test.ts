@@ -168,4 +168,60 @@ describe('SendableContacts', () => {
     expect(next).toMatchObject({ contact: { phone: PHONES[1] }, optedOut: true });
     expect(w.counts.lookups).toEqual([PHONES.slice(1)]);
   });
+
+  describe('its way through the batch', () => {
+    it('answers none once at the end of the batch, then starts from the top (for retries come due)', async () => {
+      // Prepare: contact 1 failed for now, due again at once.
+      const w = await pumpWorld();
+      const { store, clock } = w.base;
+      const listings: Array<number | undefined> = [];
+      const counting: Store = {
+        ...store,
+        listSendableContacts: async (queueId, now, limit, afterPosition) => {
+          listings.push(afterPosition);
+          return store.listSendableContacts(queueId, now, limit, afterPosition);
+        },
+      };
+      const sendable = new SendableContacts({ store: counting, clock }, { id: w.queueId, tenantId: 'acme' });
+      const at = clock.now().toISOString();
+      for (let taken = 0; taken < 5; taken++) {
+        const contact = await sendable.next(clock.now());
+        if (!contact) throw new Error('a contact is missing');
+        await store.claimContact(w.queueId, contact.position, at);
+        const result =
+          contact.position === 1
+            ? ({ status: 'retry', error: 'timeout', at, retryAt: at } as const)
+            : ({ status: 'failed', error: 'x', at } as const);
+        await store.finishContact(w.queueId, contact.position, result, null);
+      }
+
+      // Act
+      const atTheEnd = await sendable.next(clock.now());
+      const fromTheTop = await sendable.next(clock.now());
+
+      // Assess: one page of five, the empty one after it, then the top again.
+      expect(atTheEnd).toBeUndefined();
+      expect(fromTheTop?.position).toBe(1);
+      expect(listings).toEqual([undefined, 4, undefined]);
+    });
+
+    it('starts where a clean handover left off, and tells where it is', async () => {
+      // Prepare
+      const w = await pumpWorld();
+      const { store, clock } = w.base;
+      const sendable = new SendableContacts(
+        { store, clock },
+        { id: w.queueId, tenantId: 'acme' },
+        undefined,
+        2,
+      );
+
+      // Act
+      const first = await sendable.next(clock.now());
+
+      // Assess
+      expect(first?.position).toBe(3);
+      expect(sendable.lastPosition).toBe(3);
+    });
+  });
 });
