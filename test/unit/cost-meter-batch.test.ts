@@ -154,6 +154,38 @@ const handQueue = <T>() => {
   };
 };
 
+/**
+ * A meter instrumenting hand-driven work and callbacks queues; `mapping` goes to the named one's
+ * event source mapping (batches of up to 10, `windowMs`), whose run records each batch's message ids
+ * and fails the `failed` ones.
+ */
+const instrumented = (
+  queue: 'work' | 'callbacks',
+  options: { windowMs: number; failed?: ReadonlySet<string> },
+) => {
+  const meter = new CostMeter(infra);
+  const work = handQueue<WorkItem>();
+  const callbacks = handQueue<CallbackRef>();
+  const batches: string[][] = [];
+  const c = {
+    workQueue: work.queue,
+    callbackQueue: callbacks.queue,
+    scheduler: { schedule: async () => undefined, cancel: async () => undefined },
+  } as unknown as Container;
+  const mapping = {
+    size: 10,
+    windowMs: options.windowMs,
+    concurrency: 100,
+    run: async (deliveries: ReadonlyArray<{ messageId: string }>) => {
+      batches.push(deliveries.map((d) => d.messageId));
+      return options.failed ?? new Set<string>();
+    },
+  };
+  if (queue === 'work') meter.instrument(c, mapping);
+  else meter.instrument(c, undefined, mapping);
+  return { meter, work, callbacks, c, batches };
+};
+
 describe('cost meter: the sender event source mapping', () => {
   const item = (n: number): MessageDelivery<WorkItem> => ({
     item: { queueId: `q${n}`, tenantId: `t${n}`, instanceId: `wa-${n}`, generation: 1 },
@@ -161,27 +193,7 @@ describe('cost meter: the sender event source mapping', () => {
     receiveCount: 1,
   });
 
-  const setUp = (failed: ReadonlySet<string>) => {
-    const meter = new CostMeter(infra);
-    const work = handQueue<WorkItem>();
-    const callbacks = handQueue<never>();
-    const batches: string[][] = [];
-    const c = {
-      workQueue: work.queue,
-      callbackQueue: callbacks.queue,
-      scheduler: { schedule: async () => undefined, cancel: async () => undefined },
-    } as unknown as Container;
-    meter.instrument(c, {
-      size: 10,
-      windowMs: 30,
-      concurrency: 100,
-      run: async (deliveries) => {
-        batches.push(deliveries.map((d) => d.messageId));
-        return failed;
-      },
-    });
-    return { meter, work, c, batches };
-  };
+  const setUp = (failed: ReadonlySet<string>) => instrumented('work', { windowMs: 30, failed });
 
   it('invokes the sender once per batch of up to ten records and settles each record by the answer', async () => {
     // Arrange
@@ -230,27 +242,8 @@ describe('cost meter: the callback sender event source mapping', () => {
     receiveCount: 1,
   });
 
-  const setUp = (windowMs: number, failed: ReadonlySet<string> = new Set()) => {
-    const meter = new CostMeter(infra);
-    const work = handQueue<WorkItem>();
-    const callbacks = handQueue<CallbackRef>();
-    const batches: string[][] = [];
-    const c = {
-      workQueue: work.queue,
-      callbackQueue: callbacks.queue,
-      scheduler: { schedule: async () => undefined, cancel: async () => undefined },
-    } as unknown as Container;
-    meter.instrument(c, undefined, {
-      size: 10,
-      windowMs,
-      concurrency: 100,
-      run: async (deliveries) => {
-        batches.push(deliveries.map((d) => d.messageId));
-        return failed;
-      },
-    });
-    return { meter, callbacks, c, batches };
-  };
+  const setUp = (windowMs: number, failed: ReadonlySet<string> = new Set()) =>
+    instrumented('callbacks', { windowMs, failed });
 
   it('invokes once per batch, with a receive per record and one DeleteMessageBatch per batch', async () => {
     // Arrange
