@@ -265,7 +265,7 @@ const applyReceipt = async (
     return ignored('duplicate', `duplicate ${status}`);
   }
   const deltas = receiptDeltas(write.previous, status, write.wasStalled === true);
-  await deps.store.updateQueueProgress(queueId, deltas);
+  await deps.store.addToQueueCounters(queueId, deltas);
   // One write per receipt, like the queue counters: receipts come one per webhook.
   await countTenantFigures(deps, instance.tenantId, at, figuresOfCounterDeltas(deltas));
   // The metrics follow the counters, so a read arriving first counts a delivery too.
@@ -292,7 +292,7 @@ const applyServerAck = async (
     if (write.current === 'sending') return retryLater('contact not marked sent yet');
     return ignored('duplicate', `server ack: contact is ${write.current ?? 'unknown'}`);
   }
-  if (write.wasStalled) await deps.store.updateQueueProgress(queueId, { contactsStalled: -1 });
+  if (write.wasStalled) await deps.store.addToQueueCounters(queueId, { contactsStalled: -1 });
   return applied(write.wasStalled ? 'server ack (ends a stall)' : 'server ack');
 };
 
@@ -395,7 +395,7 @@ const applyReply = async (
   const queueId = original.queueId as string;
   const position = original.contactPosition as number;
   if (await deps.store.markContactReplied(queueId, position, when)) {
-    await deps.store.updateQueueProgress(queueId, { contactsReplied: 1 });
+    await deps.store.addToQueueCounters(queueId, { contactsReplied: 1 });
     await countTenantFigures(deps, instance.tenantId, new Date(when), { replied: 1 });
     const about = metricEvent(original);
     if (about) deps.metrics.replyReceived(about);

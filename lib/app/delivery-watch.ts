@@ -178,7 +178,7 @@ const checkQueue = async (
     if (await deps.store.markContactStalled(queueId, position, at, cutoff)) marked.push(position);
   }
   if (marked.length > 0) {
-    await deps.store.updateQueueProgress(queueId, { contactsStalled: marked.length });
+    await deps.store.addToQueueCounters(queueId, { contactsStalled: marked.length });
     await countTenantFigures(deps, watch.tenantId, now, { stalled: marked.length });
     const minutes = Math.round(timeoutMs / 60_000);
     const byPosition = new Map(contacts.map((c) => [c.position, c]));

@@ -58,7 +58,7 @@ export const settleAbandonedClaims = async (
         contact.claimedAt ?? undefined,
       )
     ) {
-      await deps.store.updateQueueProgress(queue.id, decision.deltas);
+      await deps.store.addToQueueCounters(queue.id, decision.deltas);
       await countTenantFigures(deps, queue.tenantId, now, figuresOfCounterDeltas(decision.deltas));
       settled += 1;
     }

@@ -205,6 +205,23 @@ describe('createDynamoDbStore (sending)', () => {
   });
 
   describe('request budget', () => {
+    it("adds a receipt's counts in one UpdateItem of the counters item, reading nothing", async () => {
+      // Prepare
+      const counting = countingClient();
+      const { store } = await freshStore(counting.client);
+      await store.createQueue(queue({ status: 'running' }));
+      counting.counts.clear();
+
+      // Act
+      const added = await store.addToQueueCounters('queue-1', { contactsDelivered: 1 });
+      const requests = Object.fromEntries(counting.counts);
+      counting.close();
+
+      // Assess
+      expect(added).toBe(true);
+      expect(requests).toEqual({ UpdateItemCommand: 1 });
+    });
+
     it('claims, records a sent message (contact on its claim, then the message) and counts it in exactly 4 requests and the status read', async () => {
       // Prepare
       const counting = countingClient();

@@ -720,6 +720,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       else queueDue.delete(queueId);
       return copy(queue);
     },
+    async addToQueueCounters(queueId, deltas) {
+      return (await this.updateQueueProgress(queueId, deltas)) !== undefined;
+    },
+
     async updateQueueProgress(queueId, deltas, fields) {
       const queue = queues.get(queueId);
       if (!queue) return undefined;

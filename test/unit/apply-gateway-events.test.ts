@@ -116,7 +116,10 @@ const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
       },
       addTenantFigures: async (_t: string, hourStart: Date, added: Record<string, number>) =>
         void figures.push({ hour: hourStart.toISOString().slice(11, 13), ...added }),
-      updateQueueProgress: async (_q: string, deltas: Record<string, number>) => void progress.push(deltas),
+      addToQueueCounters: async (_q: string, deltas: Record<string, number>) => {
+        progress.push(deltas);
+        return true;
+      },
     },
   } as unknown as ApplyGatewayEventsDeps;
   return {

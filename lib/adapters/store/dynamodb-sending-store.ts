@@ -494,6 +494,11 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return mergeQueueItems(queueItem, progress);
     },
 
+    async addToQueueCounters(queueId: string, deltas: Partial<Record<QueueCounter, number>>) {
+      // One write unit on the counters item, and no read of the queue item beside it.
+      return (await counters.writeProgress(queueId, deltas, {})) !== undefined;
+    },
+
     async nextPublishGeneration(queueId: string) {
       const e = new Expression().add('publishGeneration', 1);
       const item = await updateIfMatch({

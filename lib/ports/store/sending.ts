@@ -122,6 +122,12 @@ export interface SendingStore {
     fields?: QueueRunFields,
   ): Promise<BillingQueue | undefined>;
   /**
+   * Adds to counters (negative allowed) without reading the queue back: for the writers that decide
+   * nothing from the answer (receipts, replies, stalls, settled claims). False when the queue does
+   * not exist.
+   */
+  addToQueueCounters(queueId: string, deltas: Partial<Record<QueueCounter, number>>): Promise<boolean>;
+  /**
    * The queue's status as of now (a strongly consistent read), or undefined when it does not exist:
    * the pump's check before each send that writes no counters (a pause or cancel stops it there).
    */

@@ -391,6 +391,32 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
       });
     });
 
+    describe('addToQueueCounters', () => {
+      it('adds the deltas, concurrent ones exactly, and says whether the queue exists', async () => {
+        // Prepare
+        const { store } = await seeded([], { status: 'running', contactsSent: 3 });
+
+        // Act
+        const added = await Promise.all(
+          Array.from({ length: 10 }, () => store.addToQueueCounters('queue-1', { contactsDelivered: 1 })),
+        );
+        const stalled = await store.addToQueueCounters('queue-1', { contactsStalled: 2, contactsSent: 0 });
+        const missing = await store.addToQueueCounters('nope', { contactsRead: 1 });
+
+        // Assess
+        expect(added.every(Boolean)).toBe(true);
+        expect(stalled).toBe(true);
+        expect(missing).toBe(false);
+        expect(await store.getQueue('queue-1')).toMatchObject({
+          status: 'running',
+          contactsSent: 3,
+          contactsDelivered: 10,
+          contactsStalled: 2,
+        });
+        expect(await store.getQueue('nope')).toBeUndefined();
+      });
+    });
+
     describe('getQueueStatus', () => {
       it('answers the status as of the last write, and nothing for a missing queue', async () => {
         // Prepare
