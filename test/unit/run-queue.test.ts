@@ -277,6 +277,29 @@ describe('runQueue', () => {
       expect(await w.base.store.getQueue(w.queueId)).toMatchObject({ status: 'completed', contactsSent: 5 });
     });
 
+    it('is written through when the queue moves to another instance (its own was turned off)', async () => {
+      // Prepare
+      const w = await pumpWorld();
+      await runQueue(w.deps, w.item, { ...OPTIONS, budgetMs: 2_500 });
+      const handedOver = w.base.published.at(-1);
+      if (!handedOver?.handover) throw new Error('no handover published');
+      const own = await w.base.store.getInstance('acme', 'inst-1');
+      if (!own) throw new Error('the pump world has no inst-1');
+      await w.base.store.putInstance({ ...own, isActive: false });
+      await w.base.store.putInstance({ ...own, id: 'inst-2', instanceName: 'acme-reserva' });
+      const { store, seen } = countingReads(w.deps.store);
+
+      // Act
+      const result = await runQueue({ ...w.deps, store }, handedOver, OPTIONS);
+
+      // Assess: the queue names its new instance, and the run checked the whole queue first.
+      expect(result).toBe('completed');
+      expect(w.sends).toHaveLength(5);
+      expect(seen.transitions).toEqual(['running', 'completed']);
+      expect(seen.stuckLookups).toBe(1);
+      expect((await w.base.store.getQueue(w.queueId))?.instanceId).toBe('inst-2');
+    });
+
     it('is not trusted from any other item: a continuation without it checks the whole queue', async () => {
       // Prepare
       const w = await pumpWorld();
