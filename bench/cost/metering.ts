@@ -583,18 +583,23 @@ export class CostMeter {
     scheduler.cancel = (...args) => this.standIn('scheduler', () => cancel(...args));
   }
 
+  /** Each publish is one SendMessage of the encoded item's size. */
+  #meterPublishes<T>(queue: MessageQueue<T>, codec: MessageCodec<T>, kind: 'fifo' | 'standard'): void {
+    const publish = queue.publish.bind(queue);
+    queue.publish = (item) => {
+      this.sqsRequest(kind, Buffer.byteLength(codec.encode(item)));
+      return publish(item);
+    };
+  }
+
   #instrumentQueue<T>(
     queue: MessageQueue<T>,
     codec: MessageCodec<T>,
     kind: 'fifo' | 'standard',
     consumer: string,
   ): void {
-    const publish = queue.publish.bind(queue);
+    this.#meterPublishes(queue, codec, kind);
     const consume = queue.consume.bind(queue);
-    queue.publish = (item) => {
-      this.sqsRequest(kind, Buffer.byteLength(codec.encode(item)));
-      return publish(item);
-    };
     queue.consume = (handler, options) =>
       consume(
         (delivery) =>
@@ -622,12 +627,8 @@ export class CostMeter {
     batching: ConsumerBatching<T>,
     model: { window: (ms: number) => Promise<void>; receives: (records: number) => number },
   ): void {
-    const publish = queue.publish.bind(queue);
+    this.#meterPublishes(queue, codec, kind);
     const consume = queue.consume.bind(queue);
-    queue.publish = (item) => {
-      this.sqsRequest(kind, Buffer.byteLength(codec.encode(item)));
-      return publish(item);
-    };
     queue.consume = (_handler, options) => {
       type Held = { delivery: MessageDelivery<T>; done: () => void; fail: (e: Error) => void };
       let open: Held[] = [];
