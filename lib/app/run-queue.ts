@@ -40,6 +40,7 @@ import { ReminderCaps } from './reminder-caps.ts';
 import { recordAttempt } from './send-attempt.ts';
 import { settleAbandonedClaims } from './send-claims.ts';
 import { SendableContacts } from './sendable-contacts.ts';
+import { stoppableSleep } from './stoppable-sleep.ts';
 
 export interface PumpDeps {
   store: SendingStore & CampaignStore & TenantStore & FeedbackStore & ConversationStore & CounterStore;
@@ -327,26 +328,6 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
 };
 
 const stopRequested = (run: Run): boolean => run.options.stopSignal?.aborted === true;
-
-/**
- * A sleep that ends early when the process stops: only for waits with nothing claimed (before a
- * claim, or for retries), never between a claim and its send.
- */
-const stoppableSleep =
-  (sleep: (ms: number) => Promise<void>, signal: AbortSignal | undefined) =>
-  (ms: number): Promise<void> => {
-    if (!signal) return sleep(ms);
-    if (signal.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const onAbort = () => resolve();
-      signal.addEventListener('abort', onAbort, { once: true });
-      // One signal serves every run of the worker: each sleep takes its listener back.
-      void sleep(ms).then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
-  };
 
 /**
  * The time budget is spent: write the counters and put the queue at the back of the line, handing
