@@ -110,7 +110,10 @@ const showShell = (me: MeResponse) => {
     main,
   );
 
+  /** Which route() call is the latest: a page still loading when the user moved on is dropped. */
+  let latestRoute = 0;
   const route = async () => {
+    const routeCall = ++latestRoute;
     const hash = location.hash || '#/visao-geral';
     const match = ROUTES.map(([pattern, mount]) => [hash.match(pattern), mount] as const).find(([m]) => m);
     if (!match) {
@@ -123,17 +126,24 @@ const showShell = (me: MeResponse) => {
       else link.removeAttribute('aria-current');
     }
     setLiveRefresh(undefined);
-    main.replaceChildren();
+    // Each page builds itself in a view of its own. A page whose data comes after the user has moved
+    // on (the overview's five reads, then a click on Filas) writes into a view no longer shown, and
+    // neither its content, its title nor its live refresh (every 30 s instead of Filas's 10) takes
+    // over the page now shown.
+    const view = h('div', { class: 'view' });
+    main.replaceChildren(view);
     // Busy while the page reads its first data (the stylesheet shows "Carregando…").
     main.setAttribute('aria-busy', 'true');
     try {
-      const page = await mount(main, (found as RegExpMatchArray).slice(1));
+      const page = await mount(view, (found as RegExpMatchArray).slice(1));
+      if (routeCall !== latestRoute) return;
       document.title = `${page.title} - ${me.tenant.name}`;
       if (page.refresh) setLiveRefresh(live(page.refresh), page.refreshMs);
     } catch (failure) {
+      if (routeCall !== latestRoute) return;
       if (failure instanceof ApiError && failure.status === 401) return logoutWith(failure.message);
       fill(
-        main,
+        view,
         h(
           'p',
           { class: 'message error', role: 'alert' },

@@ -158,6 +158,9 @@ describe('operator dashboard (Chromium)', () => {
     await page.getByRole('link', { name: 'Filas' }).click();
     await page.getByRole('heading', { name: 'Filas' }).waitFor();
 
+    // The sending is the back end's (and slower on a loaded CI machine); what this test owns is that
+    // the open page follows it: once the API says completed, the next live refresh (10 s) shows it.
+    await s.waitForStatus(tenant, queueId, ['completed'], 60_000);
     const row = page.locator('main table tbody tr').first();
     await row.getByText('Concluído').waitFor({ timeout: 25_000 });
     await page.waitForFunction(
@@ -171,6 +174,34 @@ describe('operator dashboard (Chromium)', () => {
     await page.getByLabel('Status').selectOption('cancelled');
     await page.getByText('Nenhuma fila encontrada.').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'filas.png'), fullPage: true });
+  });
+
+  it('shows only the page last asked for when an earlier one is still loading, and refreshes that one', async () => {
+    // The overview reads slowly (a proxy holding its figures); the user goes on to Filas meanwhile.
+    let releaseOverview = () => {};
+    const overviewHeld = new Promise<void>((resolve) => {
+      releaseOverview = resolve;
+    });
+    await page.route(/\/stats/, async (route: Route) => {
+      await overviewHeld;
+      await route.continue();
+    });
+    await login(tenant.key);
+    await page.getByRole('heading', { name: 'Visão geral', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Filas' }).click();
+    await loaded('Filas');
+    const overviewAnswered = page.waitForResponse(/\/stats\?from=/);
+    releaseOverview();
+    await overviewAnswered;
+
+    // The overview's late data stays out of the page and out of its title...
+    await page.waitForTimeout(500);
+    expect(await page.locator('main h1').allInnerTexts()).toEqual(['Filas']);
+    expect(await page.title()).toMatch(/^Filas - /);
+    // ...and the live refresh is Filas's (every 10 s), not the overview's (every 30 s).
+    const refreshed = await page.waitForRequest(/\/queues\?.*limit=20/, { timeout: 15_000 });
+    expect(refreshed.url()).not.toContain('limit=50');
+    await page.unroute(/\/stats/);
   });
 
   it('pauses, resumes and cancels a queue from its page, buttons enabled only when allowed', async () => {
