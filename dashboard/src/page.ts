@@ -1,7 +1,7 @@
 import { ApiError } from './api.ts';
 import { h } from './dom.ts';
 
-/** What a page of the dashboard is: it builds itself in `main` and may refresh its data live. */
+/** What a page of the dashboard is: it builds itself in the element given and may refresh its data live. */
 export interface Page {
   /** The document title's first part and the page's heading. */
   title: string;
@@ -10,7 +10,7 @@ export interface Page {
   refreshMs?: number;
 }
 
-/** Mounts a page; `params` are the route's captured segments (ids). */
+/** Mounts a page in `main` (its own view); `params` are the route's captured segments (ids). */
 export type MountPage = (main: HTMLElement, params: string[]) => Promise<Page>;
 
 /** A place for a page's error or confirmation, read out by screen readers when it changes. */
@@ -37,6 +37,22 @@ export const messageBox = (): MessageBox => {
       element.hidden = true;
       element.textContent = '';
     },
+  };
+};
+
+/**
+ * A read and its drawing where only the newest read may draw: reads overlap (the live refresh, a
+ * filter changed, the pager, a button's own reload) and answer in any order, and an older answer
+ * drawn last would put back what the user has just moved away from (the rows of the previous
+ * filter, a paused queue shown running again) until the next refresh. `show` runs for a read only
+ * when no read has started since; the returned function resolves once that is settled.
+ */
+export const newestOnly = <T>(read: () => Promise<T>, show: (data: T) => void | Promise<void>) => {
+  let latest = 0;
+  return async (): Promise<void> => {
+    const call = ++latest;
+    const data = await read();
+    if (call === latest) await show(data);
   };
 };
 

@@ -176,6 +176,38 @@ describe('operator dashboard (Chromium)', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'filas.png'), fullPage: true });
   });
 
+  it('keeps the rows of the filter chosen last when an earlier filter answers after it', async () => {
+    const { queueId } = await s.sendBatch(tenant, 2, 'Filtro');
+    await s.waitForStatus(tenant, queueId, ['completed'], 60_000);
+    await login(tenant.key);
+    await page.getByRole('link', { name: 'Filas' }).click();
+    await loaded('Filas');
+
+    // "Pausada" answers slowly (none of this tenant's queues is paused); the user picks "Concluído".
+    let releasePaused = () => {};
+    const pausedHeld = new Promise<void>((resolve) => {
+      releasePaused = resolve;
+    });
+    await page.route(/\/queues\?.*status=paused/, async (route: Route) => {
+      await pausedHeld;
+      await route.continue();
+    });
+    const pausedAsked = page.waitForRequest(/\/queues\?.*status=paused/);
+    await page.getByLabel('Status').selectOption('paused');
+    await pausedAsked;
+    await page.getByLabel('Status').selectOption('completed');
+    await page.locator('main table tbody tr').first().getByText('Concluído').waitFor();
+
+    const pausedAnswered = page.waitForResponse(/\/queues\?.*status=paused/);
+    releasePaused();
+    await pausedAnswered;
+    await page.waitForTimeout(300);
+    expect(await page.getByText('Nenhuma fila encontrada.').count()).toBe(0);
+    expect(await cellTexts(3)).not.toEqual([]);
+    expect(new Set(await cellTexts(3))).toEqual(new Set(['Concluído']));
+    await page.unroute(/\/queues\?.*status=paused/);
+  });
+
   it('shows only the page last asked for when an earlier one is still loading, and refreshes that one', async () => {
     // The overview reads slowly (a proxy holding its figures); the user goes on to Filas meanwhile.
     let releaseOverview = () => {};

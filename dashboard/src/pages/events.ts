@@ -1,7 +1,7 @@
 import { api, type BillingEventsResponse, type QueueListResponse, query } from '../api.ts';
 import { fill, h, table } from '../dom.ts';
 import { formatDateTime } from '../format.ts';
-import { cursorPager, listReload, type MountPage, messageBox } from '../page.ts';
+import { cursorPager, listReload, type MountPage, messageBox, newestOnly } from '../page.ts';
 import { filterSelect } from './queues.ts';
 
 /** Eventos: the callback events of the tenant and where their delivery to the ERP stands. */
@@ -58,28 +58,31 @@ export const mountEvents: MountPage = async (main) => {
     pager.element,
   );
 
-  const refresh = async () => {
-    const page = await api<BillingEventsResponse>(
-      `/events${query({ queue_id: queue.select.value, limit: 50, cursor: pager.cursor() })}`,
-    );
-    pager.update(page.next_cursor);
-    fill(
-      list,
-      page.events.length
-        ? table(
-            'Eventos',
-            ['Quando', 'Evento', 'Fila', 'Cliente', 'Entrega ao ERP'],
-            page.events.map((e) => [
-              formatDateTime(e.occurred_at),
-              EVENTS[e.event] ?? e.event,
-              h('a', { href: `#/filas/${e.queue_id}` }, e.external_id),
-              e.contact ? `${e.contact.nome_cliente} (${e.contact.telefone})` : '—',
-              delivery(e),
-            ]),
-          )
-        : h('p', {}, 'Nenhum evento. Eventos são guardados para campanhas com callback_url.'),
-    );
-  };
+  const refresh = newestOnly(
+    () =>
+      api<BillingEventsResponse>(
+        `/events${query({ queue_id: queue.select.value, limit: 50, cursor: pager.cursor() })}`,
+      ),
+    (page) => {
+      pager.update(page.next_cursor);
+      fill(
+        list,
+        page.events.length
+          ? table(
+              'Eventos',
+              ['Quando', 'Evento', 'Fila', 'Cliente', 'Entrega ao ERP'],
+              page.events.map((e) => [
+                formatDateTime(e.occurred_at),
+                EVENTS[e.event] ?? e.event,
+                h('a', { href: `#/filas/${e.queue_id}` }, e.external_id),
+                e.contact ? `${e.contact.nome_cliente} (${e.contact.telefone})` : '—',
+                delivery(e),
+              ]),
+            )
+          : h('p', {}, 'Nenhum evento. Eventos são guardados para campanhas com callback_url.'),
+      );
+    },
+  );
   await refresh();
   return { title: 'Eventos', refresh, refreshMs: 15_000 };
 };

@@ -1,7 +1,7 @@
 import { api, type OptOutListResponse, query } from '../api.ts';
 import { fill, h, table } from '../dom.ts';
 import { formatDateTime } from '../format.ts';
-import { cursorPager, listReload, type MountPage, messageBox } from '../page.ts';
+import { cursorPager, listReload, type MountPage, messageBox, newestOnly } from '../page.ts';
 
 /** Opt-outs: the phones that receive nothing, with add, remove and a search by phone. */
 
@@ -77,37 +77,40 @@ export const mountOptOuts: MountPage = async (main) => {
 
   main.append(h('h1', {}, 'Opt-outs'), add, message.element, searchForm, list, pager.element);
 
-  const refresh = async () => {
-    const page = await api<OptOutListResponse>(
-      `/optouts${query({ telefone: search.value.trim(), limit: 20, cursor: pager.cursor() })}`,
-    );
-    pager.update(page.next_cursor);
-    fill(
-      list,
-      page.opt_outs.length
-        ? table(
-            'Telefones em opt-out',
-            ['Telefone', 'Origem', 'Motivo', 'Desde', 'Ação'],
-            page.opt_outs.map((o) => [
-              o.telefone,
-              ORIGINS[o.origem] ?? o.origem,
-              o.motivo || '—',
-              formatDateTime(o.created_at),
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'secondary',
-                  'aria-label': `Remover ${o.telefone}`,
-                  onclick: () => void remove(o.telefone),
-                },
-                'Remover',
-              ),
-            ]),
-          )
-        : h('p', {}, 'Nenhum telefone na lista.'),
-    );
-  };
+  const refresh = newestOnly(
+    () =>
+      api<OptOutListResponse>(
+        `/optouts${query({ telefone: search.value.trim(), limit: 20, cursor: pager.cursor() })}`,
+      ),
+    (page) => {
+      pager.update(page.next_cursor);
+      fill(
+        list,
+        page.opt_outs.length
+          ? table(
+              'Telefones em opt-out',
+              ['Telefone', 'Origem', 'Motivo', 'Desde', 'Ação'],
+              page.opt_outs.map((o) => [
+                o.telefone,
+                ORIGINS[o.origem] ?? o.origem,
+                o.motivo || '—',
+                formatDateTime(o.created_at),
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'secondary',
+                    'aria-label': `Remover ${o.telefone}`,
+                    onclick: () => void remove(o.telefone),
+                  },
+                  'Remover',
+                ),
+              ]),
+            )
+          : h('p', {}, 'Nenhum telefone na lista.'),
+      );
+    },
+  );
   await refresh();
   return { title: 'Opt-outs', refresh, refreshMs: 30_000 };
 };

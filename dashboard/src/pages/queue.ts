@@ -1,7 +1,7 @@
 import { api, type Queue, type QueueContactsResponse, query } from '../api.ts';
 import { fill, h, progressBar, table } from '../dom.ts';
 import { formatDateTime, formatNumber } from '../format.ts';
-import { cursorPager, listReload, type MountPage, messageBox } from '../page.ts';
+import { cursorPager, listReload, type MountPage, messageBox, newestOnly } from '../page.ts';
 import { filterSelect, TEMPLATE_TYPE_LABELS } from './queues.ts';
 
 /** A queue's page: its status as a card, the control buttons, and its contacts. */
@@ -129,38 +129,41 @@ export const mountQueue: MountPage = async (main, [queueId]) => {
     pager.element,
   );
 
-  const loadContacts = async () => {
-    const page = await api<QueueContactsResponse>(
-      `/queue/${queueId}/contacts${query({ status: statusFilter.select.value, limit: 50, cursor: pager.cursor() })}`,
-    );
-    pager.update(page.next_cursor);
-    shown = [
-      ['Cliente', 'Telefone', 'Status', 'Tentativas', 'Erro'],
-      ...page.contacts.map((c) => [
-        c.nome_cliente,
-        c.telefone,
-        c.status_display,
-        c.attempts,
-        c.last_error ?? '',
-      ]),
-    ];
-    fill(
-      contacts,
-      page.contacts.length
-        ? table(
-            'Contatos da fila',
-            ['Cliente', 'Telefone', 'Status', 'Tentativas', 'Erro'],
-            page.contacts.map((c) => [
-              h('a', { href: `#/filas/${queueId}/contatos/${c.index}` }, c.nome_cliente),
-              c.telefone,
-              c.status_display,
-              c.attempts,
-              c.last_error ?? '—',
-            ]),
-          )
-        : h('p', {}, 'Nenhum contato com este status.'),
-    );
-  };
+  const loadContacts = newestOnly(
+    () =>
+      api<QueueContactsResponse>(
+        `/queue/${queueId}/contacts${query({ status: statusFilter.select.value, limit: 50, cursor: pager.cursor() })}`,
+      ),
+    (page) => {
+      pager.update(page.next_cursor);
+      shown = [
+        ['Cliente', 'Telefone', 'Status', 'Tentativas', 'Erro'],
+        ...page.contacts.map((c) => [
+          c.nome_cliente,
+          c.telefone,
+          c.status_display,
+          c.attempts,
+          c.last_error ?? '',
+        ]),
+      ];
+      fill(
+        contacts,
+        page.contacts.length
+          ? table(
+              'Contatos da fila',
+              ['Cliente', 'Telefone', 'Status', 'Tentativas', 'Erro'],
+              page.contacts.map((c) => [
+                h('a', { href: `#/filas/${queueId}/contatos/${c.index}` }, c.nome_cliente),
+                c.telefone,
+                c.status_display,
+                c.attempts,
+                c.last_error ?? '—',
+              ]),
+            )
+          : h('p', {}, 'Nenhum contato com este status.'),
+      );
+    },
+  );
 
   const showStatus = (q: Queue) => {
     title.textContent = `Fila ${q.external_id}`;
@@ -192,22 +195,24 @@ export const mountQueue: MountPage = async (main, [queueId]) => {
   };
 
   /** The status every refresh; the contacts only when the counters moved (they cost a read too). */
-  const refresh = async () => {
-    const q = await api<Queue>(`/queue/${queueId}/status`);
-    showStatus(q);
-    const now = JSON.stringify([
-      q.status,
-      q.contacts_sent,
-      q.contacts_failed,
-      q.contacts_delivered,
-      q.contacts_read,
-      q.contacts_cancelled,
-    ]);
-    if (now !== counters) {
-      counters = now;
-      await loadContacts();
-    }
-  };
+  const refresh = newestOnly(
+    () => api<Queue>(`/queue/${queueId}/status`),
+    async (q) => {
+      showStatus(q);
+      const now = JSON.stringify([
+        q.status,
+        q.contacts_sent,
+        q.contacts_failed,
+        q.contacts_delivered,
+        q.contacts_read,
+        q.contacts_cancelled,
+      ]);
+      if (now !== counters) {
+        counters = now;
+        await loadContacts();
+      }
+    },
+  );
   await refresh();
   return { title: title.textContent ?? 'Fila', refresh, refreshMs: 5_000 };
 };

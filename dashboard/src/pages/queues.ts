@@ -1,7 +1,7 @@
 import { api, type QueueListResponse, query } from '../api.ts';
 import { fill, h, progressBar, table } from '../dom.ts';
 import { formatDateTime, formatNumber } from '../format.ts';
-import { cursorPager, listReload, type MountPage, messageBox } from '../page.ts';
+import { cursorPager, listReload, type MountPage, messageBox, newestOnly } from '../page.ts';
 import { queueLink } from './overview.ts';
 
 /** Filas: every queue, newest first, filterable by status and type, paginated. */
@@ -59,31 +59,34 @@ export const mountQueues: MountPage = async (main) => {
     pager.element,
   );
 
-  const refresh = async () => {
-    const page = await api<QueueListResponse>(
-      `/queues${query({ status: status.select.value, template_type: type.select.value, limit: 20, cursor: pager.cursor() })}`,
-    );
-    pager.update(page.next_cursor);
-    fill(
-      list,
-      page.queues.length
-        ? table(
-            'Filas',
-            ['Fila', 'Tipo', 'Status', 'Progresso', 'Enviadas', 'Falhas', 'Previsão', 'Criada em'],
-            page.queues.map((q) => [
-              queueLink(q),
-              TEMPLATE_TYPE_LABELS[q.template_type] ?? q.template_type,
-              q.status_display,
-              progressBar(q.progress_percent, `Progresso de ${q.external_id}`),
-              `${formatNumber(q.contacts_sent)} / ${formatNumber(q.total_contacts)}`,
-              formatNumber(q.contacts_failed),
-              formatDateTime(q.eta ?? q.next_run_at),
-              formatDateTime(q.created_at),
-            ]),
-          )
-        : h('p', {}, 'Nenhuma fila encontrada.'),
-    );
-  };
+  const refresh = newestOnly(
+    () =>
+      api<QueueListResponse>(
+        `/queues${query({ status: status.select.value, template_type: type.select.value, limit: 20, cursor: pager.cursor() })}`,
+      ),
+    (page) => {
+      pager.update(page.next_cursor);
+      fill(
+        list,
+        page.queues.length
+          ? table(
+              'Filas',
+              ['Fila', 'Tipo', 'Status', 'Progresso', 'Enviadas', 'Falhas', 'Previsão', 'Criada em'],
+              page.queues.map((q) => [
+                queueLink(q),
+                TEMPLATE_TYPE_LABELS[q.template_type] ?? q.template_type,
+                q.status_display,
+                progressBar(q.progress_percent, `Progresso de ${q.external_id}`),
+                `${formatNumber(q.contacts_sent)} / ${formatNumber(q.total_contacts)}`,
+                formatNumber(q.contacts_failed),
+                formatDateTime(q.eta ?? q.next_run_at),
+                formatDateTime(q.created_at),
+              ]),
+            )
+          : h('p', {}, 'Nenhuma fila encontrada.'),
+      );
+    },
+  );
   await refresh();
   return { title: 'Filas', refresh, refreshMs: 10_000 };
 };
