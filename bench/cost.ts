@@ -5,7 +5,7 @@ import { ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { SENDER_BATCH_SIZE, SENDER_MAX_CONCURRENCY } from '../infra/sender-limits.ts';
 import { tableDefinition } from '../lib/adapters/store/table-schema.ts';
-import { configureInstanceWebhook } from '../lib/admin/commands.ts';
+import { configureInstanceWebhook } from '../lib/admin/instance-webhook.ts';
 import { addInstance } from '../lib/app/add-instance.ts';
 import { createApiKey } from '../lib/app/create-api-key.ts';
 import { createTenant } from '../lib/app/create-tenant.ts';

@@ -1,6 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { WEBHOOK_SECRET_HEADER } from '../adapters/gateway/evolution-webhook-auth.ts';
-import { evolutionWebhookUrl } from '../adapters/gateway/evolution-webhook-events.ts';
 import {
   addInstance,
   removeInstance,
@@ -8,19 +5,13 @@ import {
   setInstanceActive,
   setInstanceWarmup,
   updateInstance,
-  type WarmupSettings,
 } from '../app/add-instance.ts';
 import { generateSigningSecret } from '../app/api-key-secret.ts';
 import { configureTenant } from '../app/configure-tenant.ts';
 import { controlQueue, type QueueAction } from '../app/control-queue.ts';
 import { createApiKey } from '../app/create-api-key.ts';
 import { createTenant, defaultCalendar } from '../app/create-tenant.ts';
-import {
-  DEAD_LETTER_LIMIT,
-  dropDeadLetter,
-  listDeadLetters,
-  redriveDeadLetters,
-} from '../app/dead-letters.ts';
+import { dropDeadLetter, listDeadLetters, redriveDeadLetters } from '../app/dead-letters.ts';
 import { eraseDebtor } from '../app/erase-debtor.ts';
 import { setBusinessHours } from '../app/set-business-hours.ts';
 import { setTemplate } from '../app/set-template.ts';
@@ -33,17 +24,26 @@ import {
   type BusinessCalendar,
   QUEUE_STATUSES,
   type QueueStatus,
-  TEMPLATE_TYPES,
-  type TemplateType,
   type Tenant,
-  type TimeWindow,
-  type Weekday,
 } from '../domain/types.ts';
 import type { DeadLetters } from '../ports/dead-letters.ts';
+import {
+  CONFIG_FLAG_NAMES,
+  calendarFromFlags,
+  configPatch,
+  type Flags,
+  limitFlag,
+  list,
+  optional,
+  queueStatus,
+  readJsonFile,
+  required,
+  templateType,
+  UsageError,
+  warmupFlags,
+} from './flags.ts';
 import { formatCalendar, formatHuman, formatWarnings } from './human-output.ts';
-
-/** Parsed flags: `--messages-per-minute 600` arrives as `{ 'messages-per-minute': '600' }`. */
-export type Flags = Record<string, string | boolean | undefined>;
+import { configureInstanceWebhook } from './instance-webhook.ts';
 
 /**
  * What a command works with: the product's container plus, from the CLI's connection, the work
@@ -58,148 +58,11 @@ export interface Command {
   human?(result: unknown): string;
 }
 
-export class UsageError extends Error {}
-
-const required = (flags: Flags, name: string): string => {
-  const v = flags[name];
-  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`missing --${name}`);
-  return v.trim();
-};
-const optional = (flags: Flags, name: string): string | undefined => {
-  const v = flags[name];
-  return typeof v === 'string' ? v.trim() : undefined;
-};
-const list = (value: string | undefined): string[] | undefined =>
-  value === undefined
-    ? undefined
-    : value
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-
-/** `--limit`: how many dead letters one command looks at (default DEAD_LETTER_LIMIT). */
-const limitFlag = (flags: Flags): number => {
-  const text = optional(flags, 'limit');
-  if (text === undefined) return DEAD_LETTER_LIMIT;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000)
-    throw new UsageError(`--limit takes an integer from 1 to 10000, got "${text}"`);
-  return n;
-};
-
 /** The dead letters and what redriving needs, or a clear refusal on a container without them. */
 const deadLetterDeps = (c: AdminContainer) => {
   const { deadLetters } = c;
   if (!deadLetters) throw new UsageError('no dead-letter queue is connected');
   return { store: c.store, workQueue: c.workQueue, deadLetters };
-};
-
-const readJsonFile = async (path: string): Promise<unknown> => {
-  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read ${path}: ${e.code ?? e.message}`);
-  });
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
-};
-
-/** CLI flag -> BillingConfig field, with how to read its text. */
-const CONFIG_FLAGS: Record<
-  string,
-  { field: string; kind: 'int' | 'number' | 'bool' | 'string' | 'nullable-string' | 'list' }
-> = {
-  'api-enabled': { field: 'apiEnabled', kind: 'bool' },
-  'max-batch-size': { field: 'maxBatchSize', kind: 'int' },
-  'daily-limit': { field: 'dailyMessageLimit', kind: 'int' },
-  'rate-limit-per-hour': { field: 'apiRateLimitPerHour', kind: 'int' },
-  'read-rate-limit-per-hour': { field: 'apiReadRateLimitPerHour', kind: 'int' },
-  'messages-per-minute': { field: 'messagesPerMinute', kind: 'number' },
-  'min-interval-seconds': { field: 'minIntervalSeconds', kind: 'number' },
-  'jitter-seconds': { field: 'jitterSeconds', kind: 'number' },
-  'max-retries': { field: 'maxRetries', kind: 'int' },
-  'retry-backoff-seconds': { field: 'retryBackoffSeconds', kind: 'number' },
-  timezone: { field: 'timezone', kind: 'string' },
-  'allow-landlines': { field: 'allowLandlines', kind: 'bool' },
-  'ambiguous-send-policy': { field: 'ambiguousSendPolicy', kind: 'string' },
-  'retention-days': { field: 'retentionDays', kind: 'int' },
-  'allow-insecure-callbacks': { field: 'allowInsecureCallbacks', kind: 'bool' },
-  'delivery-timeout-minutes': { field: 'deliveryTimeoutMinutes', kind: 'int' },
-  'creditor-name': { field: 'creditorName', kind: 'nullable-string' },
-  'creditor-document': { field: 'creditorDocument', kind: 'nullable-string' },
-  'strict-template-lint': { field: 'strictTemplateLint', kind: 'bool' },
-  'max-reminders-per-debtor-per-day': { field: 'maxRemindersPerDebtorPerDay', kind: 'int' },
-  'min-hours-between-reminders': { field: 'minHoursBetweenReminders', kind: 'number' },
-  'frequency-cap-types': { field: 'frequencyCapTypes', kind: 'list' },
-};
-export const CONFIG_FLAG_NAMES = Object.keys(CONFIG_FLAGS);
-
-const configPatch = (flags: Flags): Record<string, unknown> => {
-  const patch: Record<string, unknown> = {};
-  for (const [flag, { field, kind }] of Object.entries(CONFIG_FLAGS)) {
-    const raw = flags[flag];
-    if (raw === undefined) continue;
-    const text = String(raw).trim();
-    if (kind === 'bool') {
-      if (raw === true || text === 'true') patch[field] = true;
-      else if (text === 'false') patch[field] = false;
-      else throw new UsageError(`--${flag} takes true or false`);
-    } else if (kind === 'string') {
-      patch[field] = text;
-    } else if (kind === 'nullable-string') {
-      // `--creditor-name ''` clears the setting.
-      patch[field] = text === '' ? null : text;
-    } else if (kind === 'list') {
-      // `--frequency-cap-types ''` empties the list.
-      patch[field] = list(text);
-    } else {
-      const n = Number(text);
-      if (text === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
-        throw new UsageError(`--${flag} takes ${kind === 'int' ? 'an integer' : 'a number'}, got "${text}"`);
-      }
-      patch[field] = n;
-    }
-  }
-  return patch;
-};
-
-/** `--warmup-first-day` and `--warmup-growth`, as numbers (bounds are the use case's). */
-const warmupFlags = (flags: Flags): WarmupSettings => {
-  const number = (flag: string): number | undefined => {
-    const text = optional(flags, flag);
-    if (text === undefined) return undefined;
-    const n = Number(text);
-    if (text === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} takes a number, got "${text}"`);
-    return n;
-  };
-  const firstDayLimit = number('warmup-first-day');
-  const dailyGrowth = number('warmup-growth');
-  return {
-    ...(firstDayLimit === undefined ? {} : { firstDayLimit }),
-    ...(dailyGrowth === undefined ? {} : { dailyGrowth }),
-  };
-};
-
-const WEEKDAY_FLAGS: Record<string, Weekday> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
-export const HOURS_FLAG_NAMES = Object.keys(WEEKDAY_FLAGS);
-
-/** `09:00-12:00,13:00-18:00` -> windows; `closed` -> none. */
-const parseWindows = (text: string): TimeWindow[] =>
-  text === 'closed'
-    ? []
-    : text.split(',').map((part) => {
-        const m = /^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$/.exec(part);
-        if (!m?.[1] || !m[2]) throw new UsageError(`bad window "${part}", expected HH:MM-HH:MM`);
-        return { start: m[1].padStart(5, '0'), end: m[2].padStart(5, '0') };
-      });
-
-const templateType = (flags: Flags): TemplateType => {
-  const type = required(flags, 'type');
-  if (!(TEMPLATE_TYPES as readonly string[]).includes(type)) {
-    throw new UsageError(`--type must be one of ${TEMPLATE_TYPES.join(', ')}`);
-  }
-  return type as TemplateType;
 };
 
 const existingTenant = async (c: Container, flags: Flags) => {
@@ -219,14 +82,6 @@ const existingKey = async (c: Container, flags: Flags) => {
   const key = await c.store.getApiKeyById(tenantId, keyId);
   if (!key) throw new DomainError('API_KEY_NOT_FOUND');
   return { tenantId, keyId, key };
-};
-
-const queueStatus = (flags: Flags): QueueStatus | undefined => {
-  const status = optional(flags, 'status');
-  if (status !== undefined && !(QUEUE_STATUSES as readonly string[]).includes(status)) {
-    throw new UsageError(`--status must be one of ${QUEUE_STATUSES.join(', ')}`);
-  }
-  return status as QueueStatus | undefined;
 };
 
 /** Every queue of a tenant (newest first, as the store lists them), following the cursors. */
@@ -258,95 +113,6 @@ const queueControlCommand = (action: QueueAction): Command => ({
     return { message: result.message, queue_id: result.queue.id, status: result.queue.status };
   },
 });
-
-/**
- * The Evolution events the product reads (shared/evolution-contract.md, webhooks): receipts, replies
- * and connection changes. Not `SEND_MESSAGE`: it echoes each of our own sends, which the sender has
- * already recorded, and the intake ignores it (`own_send`); subscribed, it would cost one API request
- * and one Lambda invocation per message for nothing (issue 12). An instance still subscribed to it
- * from before keeps working: its echoes are answered 200 `ignored`.
- */
-export const WEBHOOK_EVENTS = ['MESSAGES_UPDATE', 'MESSAGES_UPSERT', 'CONNECTION_UPDATE'];
-
-/**
- * Points an instance's Evolution webhook at `publicUrl` + the webhook path: on AWS the webhook
- * function's own URL (the deploy's `evolutionWebhook` output; infra/api.ts), locally the API's
- * (`POST {baseUrl}/webhook/set/{instanceName}`,
- * v2 body), authenticated by the instance's secret: a static `x-webhook-secret` header, or with
- * `jwt` Evolution's `jwt_key` (an HS256 JWT per post; it expires after 10 minutes, so late retries
- * of a long outage are refused: the static header is the default for that reason).
- */
-export const configureInstanceWebhook = async (
-  c: Pick<Container, 'store' | 'secrets'>,
-  input: { tenantId: string; instanceId: string; publicUrl: string; jwt?: boolean },
-): Promise<{ instance: string; webhook_url: string; events: string[]; auth: 'x-webhook-secret' | 'jwt' }> => {
-  const instance = await c.store.getInstance(input.tenantId, input.instanceId);
-  if (!instance) throw new DomainError('INSTANCE_NOT_FOUND');
-  if (!/^https?:\/\/[^/\s]+/.test(input.publicUrl))
-    throw new UsageError(
-      `--url must be the http(s) base URL of the webhook (on AWS the evolutionWebhook output), got "${input.publicUrl}"`,
-    );
-  const url = evolutionWebhookUrl(input.publicUrl, input.tenantId, input.instanceId);
-  const headers = input.jwt
-    ? { jwt_key: instance.webhookSecret }
-    : { [WEBHOOK_SECRET_HEADER]: instance.webhookSecret };
-  const response = await fetch(
-    `${instance.baseUrl}/webhook/set/${encodeURIComponent(instance.instanceName)}`,
-    {
-      method: 'POST',
-      headers: {
-        apikey: await c.secrets.resolve(instance.credentialRef),
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({
-        webhook: { enabled: true, url, byEvents: false, base64: false, headers, events: WEBHOOK_EVENTS },
-      }),
-      signal: AbortSignal.timeout(15_000),
-    },
-  );
-  const answer = await response.text();
-  // The answer echoes the headers (the secret): only its status and a short excerpt are reported.
-  if (!response.ok)
-    throw new Error(
-      `Evolution recusou webhook/set (${response.status}): ${answer.replace(instance.webhookSecret, '***').slice(0, 300)}`,
-    );
-  return {
-    instance: instance.id,
-    webhook_url: url,
-    events: WEBHOOK_EVENTS,
-    auth: input.jwt ? 'jwt' : 'x-webhook-secret',
-  };
-};
-
-/**
- * The calendar `hours set` flags describe, starting from the current one: weekdays not given keep
- * their windows (all are replaced with `--replace`, the others closed), and the timezone, region,
- * holidays and closed dates stay as they were unless their flag is given.
- */
-const calendarFromFlags = (current: BusinessCalendar, f: Flags): BusinessCalendar => {
-  const given: Partial<Record<Weekday, TimeWindow[]>> = {};
-  for (const [flag, day] of Object.entries(WEEKDAY_FLAGS)) {
-    const text = optional(f, flag);
-    if (text !== undefined) given[day] = parseWindows(text);
-  }
-  if (Object.keys(given).length === 0 && f.replace === true)
-    throw new UsageError('--replace needs the weekdays of the new week (--mon ... --sun)');
-  const holidays =
-    f['no-national-holidays'] === true
-      ? false
-      : f['national-holidays'] === true
-        ? true
-        : current.nationalHolidays;
-  const region = optional(f, 'region') ?? current.region;
-  const closed = list(optional(f, 'closed'));
-  return {
-    timezone: optional(f, 'timezone') ?? current.timezone,
-    weekly: f.replace === true ? given : { ...current.weekly, ...given },
-    nationalHolidays: holidays,
-    ...(region ? { region } : {}),
-    closedDates: closed ?? current.closedDates,
-  };
-};
 
 export const COMMANDS: Record<string, Command> = {
   'tenant create': {

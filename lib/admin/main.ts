@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { isDomainError } from '../domain/errors.ts';
-import { COMMANDS, CONFIG_FLAG_NAMES, type Flags, HOURS_FLAG_NAMES, UsageError } from './commands.ts';
+import { COMMANDS } from './commands.ts';
+import { CONFIG_FLAG_NAMES, type Flags, HOURS_FLAG_NAMES, UsageError } from './flags.ts';
 import { formatHuman } from './human-output.ts';
 import { connectAdminStore } from './store-connection.ts';
 

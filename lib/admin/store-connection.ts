@@ -18,7 +18,8 @@ import { STACK_INFO_FILE, type StackInfo } from '../local/local-stack.ts';
 import { noCallbackQueue } from '../ports/callback-queue.ts';
 import type { DeadLetters } from '../ports/dead-letters.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
-import { type AdminContainer, UsageError } from './commands.ts';
+import type { AdminContainer } from './commands.ts';
+import { UsageError } from './flags.ts';
 
 export interface AdminConnection {
   container: AdminContainer & { deadLetters: DeadLetters };

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
+import { configureInstanceWebhook } from '../../lib/admin/instance-webhook.ts';
 import { setBusinessHours } from '../../lib/app/set-business-hours.ts';
 import { messageFor } from '../../lib/domain/errors.ts';
 import { ensureDashboardBuilt } from '../../lib/local/dashboard-build.ts';

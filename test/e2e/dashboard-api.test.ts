@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
+import { configureInstanceWebhook } from '../../lib/admin/instance-webhook.ts';
 import { API } from '../support/local-stack.ts';
 import {
   FAST_PACE,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
+import { configureInstanceWebhook } from '../../lib/admin/instance-webhook.ts';
 import { setBusinessHours } from '../../lib/app/set-business-hours.ts';
 import { ERASED_MARKER } from '../../lib/domain/debtor-erasure.ts';
 import { startCallbackReceiver } from '../support/callback-receiver.ts';

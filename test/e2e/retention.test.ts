@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys, TTL_ATTRIBUTE, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
-import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
+import { configureInstanceWebhook } from '../../lib/admin/instance-webhook.ts';
 import { API } from '../support/local-stack.ts';
 import { FAST_PACE, type SendingStack, startSendingStack } from '../support/sending-stack.ts';
 import { waitFor } from '../support/wait-for.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
+import { configureInstanceWebhook } from '../../lib/admin/instance-webhook.ts';
 import { FAST_PACE, type SendingStack, startSendingStack } from '../support/sending-stack.ts';
 import { waitFor } from '../support/wait-for.ts';
 

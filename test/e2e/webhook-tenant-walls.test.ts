@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvolutionGateway } from '../../lib/adapters/gateway/evolution-gateway.ts';
-import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
+import { configureInstanceWebhook } from '../../lib/admin/instance-webhook.ts';
 import { addInstance } from '../../lib/app/add-instance.ts';
 import type { WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';
 import { fillFixture, loadEvolutionFixture } from '../support/evolution-fixtures.ts';

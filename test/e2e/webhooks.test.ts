@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHs256Jwt } from '../../lib/adapters/gateway/evolution-webhook-auth.ts';
-import { configureInstanceWebhook } from '../../lib/admin/commands.ts';
+import { configureInstanceWebhook } from '../../lib/admin/instance-webhook.ts';
 import { contactStatusRank } from '../../lib/domain/queue-state.ts';
 import type { ContactStatus } from '../../lib/domain/types.ts';
 import type { BillingEventInput, BillingEvents } from '../../lib/ports/billing-events.ts';
