@@ -22,7 +22,7 @@ import type { CounterStore } from '../ports/store.ts';
  * (figuresOfCounterDeltas), only after the conditional write that moved the contact succeeded:
  * - the pump: sends and failures go into its progress buffer (queue-progress.ts) and out with its
  *   counter flushes, at most one write per hour every FIGURES_FLUSH_INTERVAL_MS, not one per message;
- * - receipts and replies (apply-gateway-events.ts), abandoned claims settled (send-claims.ts): one
+ * - receipts and replies (apply-receipt.ts, apply-reply.ts), abandoned claims settled (send-claims.ts): one
  *   write per counted event, next to the queue counter write they already make;
  * - stalls (delivery-watch.ts): one write per checked queue; opt-outs (opt-outs.ts, replies): one
  *   per phone put on the list.

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type ApplyGatewayEventsDeps,
-  applyGatewayEvents,
-  receiptDeltas,
-} from '../../lib/app/apply-gateway-events.ts';
+import { type ApplyGatewayEventsDeps, applyGatewayEvents } from '../../lib/app/apply-gateway-events.ts';
+import { receiptDeltas } from '../../lib/app/apply-receipt.ts';
 import { phoneSpellings } from '../../lib/app/opt-outs.ts';
 import { newBillingQueue } from '../../lib/domain/billing-queue.ts';
 import type {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/adapters/store/table-schema.ts';
-import { receiptDeltas } from '../../../lib/app/apply-gateway-events.ts';
+import { receiptDeltas } from '../../../lib/app/apply-receipt.ts';
 import type { BillingContact, BillingQueue, OptOut, ReceiptStatus } from '../../../lib/domain/types.ts';
 import type { Clock } from '../../../lib/ports/clock.ts';
 import { acmeContact, acmeQueue, KEPT_UNTIL } from '../../support/acme-queue.ts';

@@ -1,0 +1,141 @@
+import { maskPhone } from '../domain/phone.ts';
+import { classifyReply } from '../domain/reply-intent.ts';
+import { retentionEnd } from '../domain/retention.ts';
+import type { ConversationMessage, WhatsAppInstance } from '../domain/types.ts';
+import type { GatewayReply } from '../ports/gateway-events.ts';
+import {
+  type ApplyGatewayEventsDeps,
+  applied,
+  type IngestOutcome,
+  ignored,
+  isBillingMessage,
+  metricEvent,
+} from './gateway-event-intake.ts';
+import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
+import { countTenantFigures } from './tenant-figures.ts';
+import { tenantRetentionDays } from './tenant-retention.ts';
+
+/** A reply without a quoted message matches the phone's latest billing message within this window. */
+const REPLY_MATCH_WINDOW_MS = 7 * 86_400_000;
+
+/** Messages read per phone spelling when matching a reply. */
+const REPLY_MATCH_SCAN = 20;
+
+/** The billing message a reply answers: the one it quotes, else the phone's latest within the window. */
+const repliedMessage = async (
+  deps: ApplyGatewayEventsDeps,
+  instance: WhatsAppInstance,
+  reply: GatewayReply,
+): Promise<ConversationMessage | undefined> => {
+  if (reply.quotedMessageId) {
+    const quoted = await deps.store.getMessage(instance.tenantId, instance.id, reply.quotedMessageId);
+    if (isBillingMessage(quoted, instance.tenantId)) return quoted;
+  }
+  if (!reply.fromPhone) return undefined;
+  const since = new Date(deps.clock.now().getTime() - REPLY_MATCH_WINDOW_MS).toISOString();
+  let latest: ConversationMessage | undefined;
+  // Over both 9th-digit spellings of a Brazilian mobile.
+  for (const spelling of phoneSpellings(reply.fromPhone)) {
+    const history = await deps.store.listMessages(instance.tenantId, spelling, REPLY_MATCH_SCAN);
+    const found = history.find((m) => isBillingMessage(m, instance.tenantId) && m.at >= since);
+    if (found && (!latest || found.at > latest.at)) latest = found;
+  }
+  return latest;
+};
+
+/**
+ * Applies a reply:
+ * 1. the billing message it answers (repliedMessage);
+ * 2. the reply joins the history, under the contact's phone when matched so the conversation
+ *    reopens; a sender without a known phone keeps the gateway's id for it. Dated by the event (ms),
+ *    never before the message it answers, or the history would misorder. Only if no message of the
+ *    tenant's instance has its id yet: a duplicate, or a forged id, never replaces a record. It
+ *    expires after the tenant's retention, counted from its date, like every conversation entry;
+ * 3. what it means; an opt-out request suppresses the phone (each spelling when unmatched) and counts
+ *    in the tenant's figures once, when it put the phone on the list;
+ * 4. counted once per contact (the conditional write; queue counter and tenant's figures), and the
+ *    ERP hears about it.
+ */
+export const applyReply = async (
+  deps: ApplyGatewayEventsDeps,
+  instance: WhatsAppInstance,
+  reply: GatewayReply,
+): Promise<IngestOutcome> => {
+  const original = await repliedMessage(deps, instance, reply);
+  const after = original ? new Date(original.at).getTime() + 1 : reply.at.getTime();
+  const when = new Date(Math.max(reply.at.getTime(), after)).toISOString();
+  const retentionDays = await tenantRetentionDays(deps.store, instance.tenantId);
+  // A replay finds its message recorded and goes on: what follows is idempotent, and may be what a
+  // crash left undone the first time.
+  await deps.store.recordMessage(
+    {
+      id: reply.messageId,
+      tenantId: instance.tenantId,
+      phone: original?.phone ?? reply.sender,
+      instanceId: instance.id,
+      direction: 'inbound',
+      text: reply.text || `[${reply.contentType ?? 'mensagem'}]`,
+      at: when,
+      queueId: original?.queueId ?? null,
+      contactPosition: original?.contactPosition ?? null,
+      campaignId: original?.campaignId ?? null,
+      externalId: original?.externalId ?? null,
+      templateType: original?.templateType ?? null,
+    },
+    retentionEnd(when, retentionDays),
+  );
+
+  const { intent, optOut } = classifyReply(reply.text);
+  if (optOut) await optOutByReply(deps, instance, reply, original, when);
+  if (!original)
+    return ignored(
+      'unmatched_reply',
+      reply.fromPhone
+        ? `reply of ${maskPhone(reply.fromPhone)} matches no billing message`
+        : 'reply from a sender whose phone is hidden',
+    );
+
+  const queueId = original.queueId as string;
+  const position = original.contactPosition as number;
+  if (await deps.store.markContactReplied(queueId, position, when)) {
+    await deps.store.addToQueueCounters(queueId, { contactsReplied: 1 });
+    await countTenantFigures(deps, instance.tenantId, new Date(when), { replied: 1 });
+    const about = metricEvent(original);
+    if (about) deps.metrics.replyReceived(about);
+  }
+  await deps.events.emit({
+    name: 'replied',
+    queueId,
+    contactPosition: position,
+    occurredAt: when,
+    providerMessageId: reply.messageId,
+    reply: { text: reply.text, intent },
+  });
+  return applied(`reply (${intent}${optOut ? ', opt-out' : ''})`);
+};
+
+/** Suppresses the phone that asked to stop: the matched contact's, else each spelling of the sender's. */
+const optOutByReply = async (
+  deps: ApplyGatewayEventsDeps,
+  instance: WhatsAppInstance,
+  reply: GatewayReply,
+  original: ConversationMessage | undefined,
+  when: string,
+): Promise<void> => {
+  const phones = original ? [original.phone] : reply.fromPhone ? phoneSpellings(reply.fromPhone) : [];
+  let created = false;
+  for (const phone of phones) {
+    const put = await deps.store.putOptOut({
+      tenantId: instance.tenantId,
+      phone,
+      source: 'reply',
+      reason: reply.text.slice(0, MAX_OPT_OUT_REASON),
+      at: when,
+    });
+    created ||= put === 'created';
+  }
+  // One person asking, whatever the number of spellings; a repeated request was counted the first time.
+  if (created) await countTenantFigures(deps, instance.tenantId, new Date(when), { opted_out: 1 });
+  if (phones.length > 0)
+    deps.logger.info('phone opted out by reply', { phone: maskPhone(phones[0] as string) });
+};
