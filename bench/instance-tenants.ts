@@ -1,3 +1,5 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
 import { addInstance } from '../lib/app/add-instance.ts';
 import { createApiKey } from '../lib/app/create-api-key.ts';
 import { createTenant } from '../lib/app/create-tenant.ts';
@@ -5,11 +7,6 @@ import { DEMO_TEMPLATES } from '../lib/app/seed-demo-tenant.ts';
 import { setTemplate } from '../lib/app/set-template.ts';
 import type { Container } from '../lib/composition.ts';
 import type { BillingConfig } from '../lib/domain/types.ts';
-import {
-  type EvolutionSimulator,
-  type SimSentMessage,
-  startEvolutionSimulator,
-} from '../lib/local/evolution-simulator/index.ts';
 import { API, type BenchStack, benchContacts, postJson, startBenchStack } from './ingest.ts';
 
 /** When the simulator accepted a message, and on which instance (sub-ms clock). */
@@ -18,19 +15,60 @@ export interface Acceptance {
   at: number;
 }
 
+/** The simulator as the benches drive it: in its own process, instances through its control API. */
+export interface BenchSimulator {
+  url: string;
+  apiKey: string;
+  /** Creates the instance (open), or leaves an existing one as it is. */
+  upsertInstance(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * Our own Evolution simulator, stamping every acceptance with `performance.now()`, and the bench
- * stack (API on, worker off until the bench starts it) using it as an external Evolution server.
+ * Our own Evolution simulator in a process of its own (bench/simulator-process.ts), stamping every
+ * acceptance on an idle event loop, and the bench stack (API on, worker off until the bench starts
+ * it) using it as an external Evolution server. `accepted` is in this process's `performance.now()`.
  */
 export const startStackOnSimulator = async (
   env: Record<string, string>,
-): Promise<{ simulator: EvolutionSimulator; stackBench: BenchStack; accepted: Acceptance[] }> => {
+): Promise<{ simulator: BenchSimulator; stackBench: BenchStack; accepted: Acceptance[] }> => {
   const accepted: Acceptance[] = [];
-  const simulator = await startEvolutionSimulator({
-    port: 0,
-    onAccepted: (message: SimSentMessage) =>
-      accepted.push({ instance: message.instance, at: performance.now() }),
+  const child = fork(join(import.meta.dirname, 'simulator-process.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const ready = await new Promise<{ url: string; apiKey: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`simulator process exited (${code}) before it listened`)));
+    child.on(
+      'message',
+      (message: { kind: string; url: string; apiKey: string; instance: string; at: number }) => {
+        if (message.kind === 'ready') resolve(message);
+        // From the shared timeline to this process's clock, like the pump's own call stamps.
+        else if (message.kind === 'accepted')
+          accepted.push({ instance: message.instance, at: message.at - performance.timeOrigin });
+      },
+    );
+  });
+  child.removeAllListeners('exit');
+  const simulator: BenchSimulator = {
+    url: ready.url,
+    apiKey: ready.apiKey,
+    upsertInstance: async (name) => {
+      const response = await fetch(`${ready.url}/_sim/instances/${encodeURIComponent(name)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      if (!response.ok) throw new Error(`simulator: upsert ${name} answered ${response.status}`);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.send({ kind: 'close' });
+      }),
+  };
   const stackBench = await startBenchStack({
     env: { EVOLUTION_URL: simulator.url, EVOLUTION_API_KEY: simulator.apiKey, ...env },
     roles: { api: true, worker: false },
@@ -58,7 +96,8 @@ export const createInstanceTenants = async (
     count: number;
     contacts: number;
     config: Partial<BillingConfig>;
-    simulator: Pick<EvolutionSimulator, 'url' | 'upsertInstance'>;
+    /** A forked simulator (BenchSimulator) or one in this process: either makes an instance by name. */
+    simulator: { url: string; upsertInstance(name: string): unknown };
     apiUrl: string;
     /** Seeds the contacts' data: tenants of different runs get different numbers. */
     firstBatchNo: number;
@@ -70,7 +109,7 @@ export const createInstanceTenants = async (
     const instanceName = `bench-${options.label}-${i}`;
     await createTenant(c, { id: tenantId, config: options.config });
     await setTemplate(c, tenantId, 'notification', DEMO_TEMPLATES.notification);
-    options.simulator.upsertInstance(instanceName);
+    await options.simulator.upsertInstance(instanceName);
     await addInstance(c, {
       tenantId,
       id: `wa-${instanceName}`,

@@ -4,7 +4,6 @@ import { controlQueue } from '../lib/app/control-queue.ts';
 import { DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
 import { type Container, createContainer, createDynamoDocumentClient } from '../lib/composition.ts';
 import type { BillingConfig } from '../lib/domain/types.ts';
-import type { EvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
 import { startWorker, type Worker } from '../lib/local/worker.ts';
 import type { Store } from '../lib/ports/store.ts';
 import {
@@ -26,7 +25,12 @@ import {
   type TableRow,
   waitFor,
 } from './ingest.ts';
-import { type Acceptance, createInstanceTenants, startStackOnSimulator } from './instance-tenants.ts';
+import {
+  type Acceptance,
+  type BenchSimulator,
+  createInstanceTenants,
+  startStackOnSimulator,
+} from './instance-tenants.ts';
 import { isClaim, requestKind } from './request-kind.ts';
 
 /**
@@ -214,7 +218,7 @@ const accuracyRun = async (bench: Bench, run: AccuracyRun, index: number) => {
 };
 
 /** (b) and (c): ten tenants, each with its own instance and queue, all pumps at once for a minute. */
-const throughputRun = async (bench: Bench, simulator: EvolutionSimulator) => {
+const throughputRun = async (bench: Bench, simulator: BenchSimulator) => {
   const { c } = bench;
   const queues = await createInstanceTenants(c, {
     label: 'throughput',
