@@ -95,7 +95,7 @@ export const runFairness = async (): Promise<number> => {
         measured: `${inWindow.length} (${SLOTS} slots x ${PER_MINUTE}/min would be ${capacity})`,
       },
       {
-        figure: 'process CPU per send (API, worker, simulator and embedded DynamoDB together)',
+        figure: 'process CPU per send (API, worker and embedded DynamoDB together; the simulator runs apart)',
         target: '',
         measured: `${fmt(cpuMsPerSend, 1)} ms`,
       },
