@@ -351,7 +351,24 @@ const runScenario = async (
   };
 };
 
-/** The crons' cost per month: one run of each, measured now, times its runs a month. */
+/** One metered run of a cron's handler: its tally and what the handler answered. */
+const meteredRun = async (bench: CostBench, functionName: string, run: () => Promise<unknown>) => {
+  bench.meter.reset();
+  const answer = await bench.meter.invoke(functionName, run);
+  return {
+    tally: bench.meter.tallies().get(functionName) as Tally,
+    usd: costOf(usageOf(bench.meter.tallies()), 1).totalUsd,
+    answer,
+  };
+};
+
+/**
+ * The crons' cost per month. The sweeper's work follows what is due when it runs (open queues,
+ * delivery watches at their deadline), so it is measured twice: first with what the scenarios left
+ * due, then at once again, with nothing due. The monthly figure is the second run times the runs a
+ * month; the first gives the price of each due watch it checked, which follows queues (each is
+ * checked about once per delivery timeout while its sends await an acknowledgement).
+ */
 const cronsPerMonth = async (bench: CostBench) => {
   const handlers: Record<string, () => Promise<unknown>> = {
     sweeper: () => createSweeperHandler(bench.c)(),
@@ -361,12 +378,17 @@ const cronsPerMonth = async (bench: CostBench) => {
   for (const cron of bench.infra.crons) {
     const run = handlers[cron.functionName];
     if (!run) throw new Error(`cost bench: no handler for cron ${cron.functionName}`);
-    bench.meter.reset();
-    await bench.meter.invoke(cron.functionName, run);
-    const tally = bench.meter.tallies().get(cron.functionName) as Tally;
+    const first = await meteredRun(bench, cron.functionName, run);
+    const idle = await meteredRun(bench, cron.functionName, run);
+    const checked = (first.answer as { watchesChecked?: number } | undefined)?.watchesChecked ?? 0;
+    const dueWork =
+      checked > 0
+        ? `; the run before, with ${checked} due delivery watches: ${first.tally.durationMs} ms, ` +
+          `${first.tally.dynamoRequests} store requests, $${((first.usd - idle.usd) / checked).toFixed(6)} a watch checked`
+        : '';
     lines.push({
-      item: `cron ${cron.functionName} (${cron.perMonth} runs; one run: ${tally.durationMs} ms, ${tally.dynamoRequests} store requests)`,
-      usd: costOf(usageOf(bench.meter.tallies()), cron.perMonth).totalUsd,
+      item: `cron ${cron.functionName} (${cron.perMonth} runs with nothing due; one run: ${idle.tally.durationMs} ms, ${idle.tally.dynamoRequests} store requests${dueWork})`,
+      usd: idle.usd * cron.perMonth,
     });
   }
   return lines;

@@ -29,6 +29,8 @@ export interface SweepResult {
   republished: string[];
   /** Sent contacts found stalled by this sweep (lib/app/delivery-watch.ts). */
   stalled: number;
+  /** Due delivery watches this sweep checked. */
+  watchesChecked: number;
 }
 
 const PAGE = 100;
@@ -65,8 +67,8 @@ export const sweep = async (deps: SweepDeps, options: { graceMs: number }): Prom
     republished.push(queue.id);
     deps.logger.warn('sweeper republished a stuck queue', { queueId: queue.id, status: queue.status });
   }
-  const { stalled } = await checkStalledDeliveries(deps);
-  return { republished, stalled };
+  const { stalled, checked } = await checkStalledDeliveries(deps);
+  return { republished, stalled, watchesChecked: checked };
 };
 
 /**

@@ -223,6 +223,8 @@ describe('stalled deliveries (sweeper, webhooks and sends on dynalite)', () => {
     expect(early.stalled).toBe(0);
     expect(earlyCount).toBe(0);
     expect([first.stalled, second.stalled]).toEqual([1, 0]);
+    // The watch was checked at its deadline, then removed (its only send is stalled for good).
+    expect([early.watchesChecked, first.watchesChecked, second.watchesChecked]).toEqual([0, 1, 0]);
     expect(await s.stalledCount(queueId)).toBe(1);
     expect(s.stalledMetric()).toBe('1');
     const contacts = await s.store.listContacts(queueId, { limit: 10 });
