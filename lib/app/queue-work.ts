@@ -1,6 +1,6 @@
 import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import { retentionEnd } from '../domain/retention.ts';
-import type { BillingQueue, QueueRunFields } from '../domain/types.ts';
+import type { BillingQueue, QueueTransitionFields } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { CampaignStore, SendingStore } from '../ports/store.ts';
@@ -48,7 +48,7 @@ export const transitionWithMetrics = async (
   queue: BillingQueue,
   from: readonly BillingQueue['status'][],
   to: BillingQueue['status'],
-  fields?: QueueRunFields,
+  fields?: QueueTransitionFields,
   expiresAt?: string,
 ): Promise<BillingQueue | undefined> => {
   const moved = await deps.store.transitionQueue(queue.id, from, to, fields, expiresAt);

@@ -455,3 +455,9 @@ export type QueueRunFields = Partial<
     'currentRate' | 'startedAt' | 'completedAt' | 'pausedAt' | 'pauseReason' | 'nextRunAt' | 'instanceId'
   >
 >;
+
+/**
+ * What a status transition may set with the status: not the measured rate, which lives on the
+ * queue's counters item and goes only with progress writes (on the queue item it would be hidden).
+ */
+export type QueueTransitionFields = Omit<QueueRunFields, 'currentRate'>;

@@ -8,6 +8,7 @@ import type {
   QueueCounter,
   QueueRunFields,
   QueueStatus,
+  QueueTransitionFields,
   TemplateType,
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -433,7 +434,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       queueId: string,
       from: readonly QueueStatus[],
       to: QueueStatus,
-      fields?: QueueRunFields,
+      fields?: QueueTransitionFields,
       expiresAt?: string,
     ) {
       if (from.length === 0) return undefined;

@@ -7,6 +7,7 @@ import type {
   QueueCounter,
   QueueRunFields,
   QueueStatus,
+  QueueTransitionFields,
 } from '../../domain/types.ts';
 
 /** Sending (design section 5): every step a single-item conditional write; queue transitions and progress; one pump per instance through its lease; the sweeper's due queues. */
@@ -109,7 +110,7 @@ export interface SendingStore {
     queueId: string,
     from: readonly QueueStatus[],
     to: QueueStatus,
-    fields?: QueueRunFields,
+    fields?: QueueTransitionFields,
     expiresAt?: string,
   ): Promise<BillingQueue | undefined>;
   /**
