@@ -1,99 +1,34 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { newBillingContact, newBillingQueue } from '../domain/billing-queue.ts';
-import { checkCallbackUrl as checkCallbackUrlSyntax } from '../domain/callback-url.ts';
-import {
-  type AcceptedContact,
-  type ContactInput,
-  type IntakeResult,
-  takeInContacts,
-} from '../domain/contact-intake.ts';
-import { creditorVariables } from '../domain/creditor.ts';
+import { type AcceptedContact, type IntakeResult, takeInContacts } from '../domain/contact-intake.ts';
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
-import { planSending } from '../domain/eta.ts';
 import { chooseInstance } from '../domain/instance-choice.ts';
-import { baseIntervalMs } from '../domain/pacing.ts';
-import { planVariations } from '../domain/rotation.ts';
-import { seededRandom } from '../domain/seeded-random.ts';
-import { renderTemplate } from '../domain/template.ts';
-import type {
-  ApiKey,
-  BillingContact,
-  BillingTemplate,
-  BusinessCalendar,
-  CallbackEvent,
-  Campaign,
-  ContactRejection,
-  TemplateType,
-  Tenant,
-} from '../domain/types.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { CallbackUrlGuard } from '../ports/callback-url-guard.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { Metrics } from '../ports/metrics.ts';
-import type { CampaignStore, CounterStore, FeedbackStore, TenantStore } from '../ports/store.ts';
-import type { WorkQueue } from '../ports/work-queue.ts';
+import type { BillingContact, BillingTemplate, Campaign, TemplateType, Tenant } from '../domain/types.ts';
 import { API_TIMEOUT_SECONDS } from './api-timeout.ts';
+import {
+  type CreateCampaignDeps,
+  type CreateCampaignInput,
+  checkCallbackUrl,
+  checkNamedInstance,
+  checkTenant,
+  intakeContext,
+  loadTemplate,
+  lookUpCalendar,
+  planFor,
+  render,
+} from './campaign-intake.ts';
 import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { optedOutPhonesOf } from './opt-outs.ts';
 import { workItemOf } from './queue-work.ts';
 
-export interface CreateCampaignInput {
-  tenant: Tenant;
-  apiKey: ApiKey;
-  templateType: TemplateType;
-  externalId: string;
-  contacts: readonly ContactInput[];
-  callbackUrl: string | null;
-  callbackEvents: CallbackEvent[];
-  metadata: Record<string, unknown>;
-  /** The instance the batch names (`instance`); null: the tenant's default, else its oldest active. */
-  instanceId?: string | null;
-  /** The body as received (after validation), hashed to tell a replay from a conflict. */
-  canonicalBody: unknown;
-}
+type Deps = CreateCampaignDeps;
 
 export interface CampaignAnswer {
   campaign: Campaign;
   /** True when this is the stored answer of an earlier identical request. */
   replayed: boolean;
 }
-
-export interface DryRunAnswer {
-  accepted: number;
-  rejected: ContactRejection[];
-  messages: Array<{ index: number; telefone: string; variation_id: string; message: string }>;
-  estimatedDurationMinutes: number;
-  scheduledStart: string | null;
-}
-
-/** The ports the accept path uses. */
-export interface CreateCampaignDeps {
-  store: TenantStore & CampaignStore & CounterStore & FeedbackStore;
-  clock: Clock;
-  /** Uniform in [0, 1): the campaign's variation plan. */
-  random: () => number;
-  logger: Logger;
-  workQueue: WorkQueue;
-  metrics: Metrics;
-  callbackUrlGuard: CallbackUrlGuard;
-}
-
-type Deps = CreateCampaignDeps;
-
-/**
- * Refuses a callback_url that may not receive callbacks (SSRF: syntax, then every DNS address).
- * A tenant with insecure callbacks (local development) gets the syntax check only: any address is
- * allowed there, and a name that does not resolve yet (a dev box, the guide's example) is no reason to refuse.
- */
-const checkCallbackUrl = async (deps: Deps, input: CreateCampaignInput): Promise<void> => {
-  if (!input.callbackUrl) return;
-  const allowInsecure = input.tenant.config.allowInsecureCallbacks;
-  const checked = allowInsecure
-    ? checkCallbackUrlSyntax(input.callbackUrl, { allowInsecure })
-    : await deps.callbackUrlGuard.check(input.callbackUrl, { allowInsecure });
-  if (!checked.ok) throw checked.error;
-};
 
 /**
  * How long the request that holds a campaign has to finish it before a retry may take over: the
@@ -122,116 +57,6 @@ export const requestHash = (templateType: TemplateType, body: unknown): string =
   createHash('sha256')
     .update(JSON.stringify(sortKeys({ templateType, body })))
     .digest('hex');
-
-const loadTemplate = async (deps: Deps, tenant: Tenant, type: TemplateType): Promise<BillingTemplate> => {
-  const template = await deps.store.getTemplate(tenant.id, type);
-  if (!template?.isActive || !template.variations.some((v) => v.isActive)) {
-    throw new DomainError('TEMPLATE_NOT_FOUND', { type });
-  }
-  return template;
-};
-
-/**
- * When sending starts and how long it takes, simulating the tenant's calendar (closed nights,
- * weekends and holidays count) for overdue and upcoming; notifications go 24/7.
- */
-const planFor = async (
-  tenant: Tenant,
-  type: TemplateType,
-  calendarLookup: Promise<BusinessCalendar | undefined>,
-  now: Date,
-  count: number,
-): Promise<{ start: Date; minutes: number }> => {
-  const calendar = type === 'notification' ? undefined : await calendarLookup;
-  if (type !== 'notification' && !calendar) throw new DomainError('NO_BUSINESS_HOURS');
-  const plan = planSending(calendar, now, Math.max(1, count), baseIntervalMs(tenant.config));
-  // How long sending takes once it starts (closed hours in between count), at least a minute;
-  // when it starts is `scheduled_start`, so a batch posted at night does not read as 3601 minutes.
-  return {
-    start: plan.start,
-    minutes: Math.max(1, Math.ceil((plan.end.getTime() - plan.start.getTime()) / 60_000)),
-  };
-};
-
-/**
- * The tenant's calendar, read only for the types that keep business hours. Started with the other
- * independent reads (settled at once, so an early refusal leaves no unobserved rejection).
- */
-const lookUpCalendar = (deps: Deps, tenant: Tenant, type: TemplateType) => {
-  const lookup = type === 'notification' ? Promise.resolve(undefined) : deps.store.getCalendar(tenant.id);
-  void lookup.catch(() => undefined);
-  return lookup;
-};
-
-/** Renders every accepted contact with the variations the plan picks (deterministic for a seed). */
-const render = (template: BillingTemplate, accepted: readonly AcceptedContact[], plan: Campaign['plan']) => {
-  const variations = template.variations.map((v) => ({ ...v, timesUsed: plan.uses[v.id] ?? 0 }));
-  const { picks, uses } = planVariations(
-    template.rotationStrategy,
-    variations,
-    accepted.length,
-    seededRandom(plan.seed),
-  );
-  const rendered = accepted.map((contact, i) => {
-    // biome-ignore lint/style/noNonNullAssertion: planVariations returns one pick per contact
-    const variation = picks[i]!;
-    return {
-      contact,
-      variationId: variation.id,
-      message: renderTemplate(variation.messageTemplate, contact.variables),
-    };
-  });
-  return { rendered, uses };
-};
-
-/** Validates and renders without storing anything (`?dry_run=true`). */
-export const dryRunCampaign = async (deps: Deps, input: CreateCampaignInput): Promise<DryRunAnswer> => {
-  const { tenant, templateType } = input;
-  checkTenant(tenant, input.contacts.length);
-  const calendarLookup = lookUpCalendar(deps, tenant, templateType);
-  const template = await loadTemplate(deps, tenant, templateType);
-  await checkCallbackUrl(deps, input);
-  if (input.instanceId) await checkNamedInstance(deps, tenant.id, input.instanceId);
-  const now = deps.clock.now();
-  const optedOut = await optedOutPhonesOf(
-    deps.store,
-    tenant.id,
-    input.contacts,
-    tenant.config.allowLandlines,
-    tenant.erasureSalt,
-  );
-  const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
-  const uses = Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed]));
-  const { rendered } = render(template, intake.accepted, { seed: Math.floor(deps.random() * 2 ** 32), uses });
-  const plan = await planFor(tenant, templateType, calendarLookup, now, intake.accepted.length);
-  return {
-    accepted: intake.accepted.length,
-    rejected: intake.rejected,
-    messages: rendered.map((r) => ({
-      index: r.contact.index,
-      telefone: r.contact.phone,
-      variation_id: r.variationId,
-      message: r.message,
-    })),
-    estimatedDurationMinutes: plan.minutes,
-    scheduledStart: plan.start > now ? plan.start.toISOString() : null,
-  };
-};
-
-const checkTenant = (tenant: Tenant, count: number): void => {
-  if (!tenant.config.apiEnabled) throw new DomainError('API_DISABLED');
-  if (count > tenant.config.maxBatchSize) {
-    throw new DomainError('BATCH_TOO_LARGE', { max: tenant.config.maxBatchSize, count });
-  }
-};
-
-const intakeContext = (tenant: Tenant, template: BillingTemplate, now: Date) => ({
-  today: localDateIn(tenant.config.timezone, now),
-  allowLandlines: tenant.config.allowLandlines,
-  requiredVariables: template.requiredVariables,
-  templateType: template.type,
-  fixedVariables: creditorVariables(tenant.config),
-});
 
 /** Tenant-local day counter; lives two days so a late read in the same day still counts. */
 const reserveDailyQuota = async (deps: Deps, tenant: Tenant, count: number, now: Date): Promise<boolean> => {
@@ -324,12 +149,6 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     return resumeExisting(deps, input, template, current, hash);
   }
   return { campaign: { ...campaign, state: 'created', quotaReserved: true }, replayed: false };
-};
-
-/** A batch that names its instance names one of the tenant's, and an active one. */
-const checkNamedInstance = async (deps: Deps, tenantId: string, instanceId: string): Promise<void> => {
-  const instance = await deps.store.getInstance(tenantId, instanceId);
-  if (!instance?.isActive) throw new DomainError('UNKNOWN_INSTANCE', { value: instanceId });
 };
 
 /** The campaign a new request stores (`creating`, held by this request's owner token). */

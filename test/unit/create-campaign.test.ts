@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CAMPAIGN_LEASE_MS,
-  type CreateCampaignInput,
-  createCampaign,
-} from '../../lib/app/create-campaign.ts';
+import type { CreateCampaignInput } from '../../lib/app/campaign-intake.ts';
+import { CAMPAIGN_LEASE_MS, createCampaign } from '../../lib/app/create-campaign.ts';
 import { defaultCalendar } from '../../lib/app/create-tenant.ts';
 import type { ContactInput } from '../../lib/domain/contact-intake.ts';
 import type { Tenant } from '../../lib/domain/types.ts';

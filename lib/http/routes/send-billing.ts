@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { type CreateCampaignDeps, createCampaign, dryRunCampaign } from '../../app/create-campaign.ts';
+import type { CreateCampaignDeps } from '../../app/campaign-intake.ts';
+import { createCampaign } from '../../app/create-campaign.ts';
+import { dryRunCampaign } from '../../app/dry-run-campaign.ts';
 import type { TemplateType } from '../../domain/types.ts';
 import type { AuthDeps } from '../authenticate.ts';
 import type { HttpResponse } from '../http-handler.ts';
