@@ -126,9 +126,11 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
   return {
     /**
      * 1. the queue's context (tenant, campaign, callback settings): an event the campaign did not
-     * ask for stops here; 2. the contact, for contact events; 3. one conditional put, `pending`;
-     * 4. a new event is published to the callbacks queue; if that fails it is made due now, for
-     * the poller.
+     * ask for stops here; 2. the contact, for contact events; 3. the event is published to the
+     * callbacks queue, carrying itself; 4. one conditional put, `pending`. Announced first, so a
+     * process that dies between the two leaves an announcement whose consumer stores the event,
+     * never a stored event nobody announced. A failed publish makes the stored event due now, for
+     * the poller; so does storing an event seen before (a re-emission).
      */
     async emit(input: BillingEventInput) {
       const context = await contextOf(input.queueId);
@@ -152,26 +154,28 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
       const event = storedEventOf(input, context, contact, now, announced);
       const { eventId } = event;
       const expiresAt = retentionEnd(now, context.retentionDays);
-      const stored = await deps.store.putCallbackEvent(event, expiresAt);
-      if (!deps.callbackQueue) return;
-      if (stored !== 'created') {
-        // Seen before: its first emission announced it, unless that emission died between its put
-        // and its publish (a webhook Evolution retries after a crash re-emits it here). An event no
-        // deliverer has claimed yet is made due for the poller; a no-op once one has (the claim
-        // created its delivery item), and the claim keeps a queued and a due delivery apart.
-        await deps.store.makeCallbackDue(input.queueId, eventId, now, expiresAt);
+      if (!deps.callbackQueue) {
+        await deps.store.putCallbackEvent(event, expiresAt);
         return;
       }
+      let published = true;
       try {
-        await deps.callbackQueue.publish({ queueId: input.queueId, eventId });
+        await deps.callbackQueue.publish({ queueId: input.queueId, eventId, stored: { event, expiresAt } });
       } catch (error) {
-        // Nothing is lost: the event becomes due in the index and the poller posts it within its period.
-        await deps.store.makeCallbackDue(input.queueId, eventId, now, expiresAt);
+        published = false;
         deps.logger?.warn('callback event not published to the callbacks queue; the poller will deliver it', {
           eventId,
           error: error as Error,
         });
       }
+      // A put that fails after the publish is not lost either: the consumer stores the event.
+      const stored = await deps.store.putCallbackEvent(event, expiresAt);
+      // Not announced: nothing is lost, the event becomes due in the index and the poller posts it.
+      // Seen before: an earlier emission announced it, unless an older emitter (put before publish)
+      // died in between; made due too. Either is a no-op once a deliverer has claimed the event (the
+      // claim created its delivery item), and the claim keeps a queued and a due delivery apart.
+      if (!published || stored !== 'created')
+        await deps.store.makeCallbackDue(input.queueId, eventId, now, expiresAt);
     },
   };
 };

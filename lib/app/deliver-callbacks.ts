@@ -183,7 +183,16 @@ const createCallbackAttempter = (deps: AttemptCallbacksDeps) => {
 
   return async (ref: CallbackRef, now: Date): Promise<CallbackAttemptOutcome> => {
     const leaseUntil = new Date(now.getTime() + CALLBACK_CLAIM_LEASE_MS).toISOString();
-    const claimed = await deps.store.claimCallback(ref.queueId, ref.eventId, now.toISOString(), leaseUntil);
+    // An announcement carries its event (CallbackRef.stored): stored from it when its emitter died
+    // between announcing and storing it, or has not stored it yet.
+    const carried = ref.stored;
+    const claimed = await deps.store.claimCallback(
+      ref.queueId,
+      ref.eventId,
+      now.toISOString(),
+      leaseUntil,
+      carried?.event.eventId === ref.eventId && carried.event.queueId === ref.queueId ? carried : undefined,
+    );
     if (!claimed) return 'not-due';
     const attemptNumber = claimed.delivery.attempts;
     const response = await post(claimed).catch(

@@ -1,13 +1,21 @@
 import type { MessageQueue } from './message-queue.ts';
+import type { StoredCallbackEvent } from './store/callbacks.ts';
 
 /**
- * "Deliver this callback event now": the id of one stored event (the event itself stays in the
- * store, where its delivery state lives). Published by `BillingEvents.emit` after the event is
- * recorded; consumed by functions/callback-sender.ts in AWS and by the local worker.
+ * "Deliver this callback event now": the id of one event (its delivery state lives in the store).
+ * Published by `BillingEvents.emit` just before it stores the event; consumed by
+ * functions/callback-sender.ts in AWS and by the local worker.
  */
 export interface CallbackRef {
   queueId: string;
   eventId: string;
+  /**
+   * The event as its emitter built it, and when it expires. The emitter announces before it
+   * stores: one that dies in between leaves the event here, and the consumer stores it when the
+   * store does not have it (never over a stored one). So no event is stored unannounced. Absent on
+   * refs published before this field existed.
+   */
+  stored?: { event: StoredCallbackEvent; expiresAt: string };
 }
 
 /**

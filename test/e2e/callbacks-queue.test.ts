@@ -186,6 +186,52 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])(
       }
     }, 40_000);
 
+    it('posts, once, an event whose emitter died between announcing and storing it', async () => {
+      // Prepare: the store fails the event's put once, right after its announcement went out (the
+      // pump dies there); the pump's own retry does not emit it again (the contact is recorded sent).
+      const receiver = await startReceiver(nowSeconds, () => 200);
+      const store = s.test.container.store;
+      const put = store.putCallbackEvent;
+      const died: string[] = [];
+      store.putCallbackEvent = async (event, expiresAt) => {
+        if (event.event === 'sent' && !died.includes(event.eventId)) {
+          died.push(event.eventId);
+          throw new Error('process died before storing the event');
+        }
+        return put.call(store, event, expiresAt);
+      };
+      try {
+        // Act
+        const ref = await sendOne(receiver.url);
+        const delivered = await waitFor(
+          async () => {
+            const d = await deliveryOf(ref);
+            return d?.status === 'delivered' && d;
+          },
+          {
+            timeoutMs: 20_000,
+            what: `the callback ${ref.eventId} stored from its announcement and delivered`,
+          },
+        );
+        await s.waitForStatus(tenant, ref.queueId, ['completed']);
+        await s.dynamo?.catchUp();
+        const polled = await deliverDueCallbacks(s.test.container);
+
+        // Assess
+        expect(died).toEqual([ref.eventId]);
+        expect(delivered.attempts).toBe(1);
+        expect(polled.attempted).toBe(0);
+        expect(receiver.received.map((r) => r.eventId)).toEqual([ref.eventId]);
+        expect(JSON.parse(receiver.received[0]?.body ?? '{}')).toMatchObject({
+          event: 'sent',
+          queue_id: ref.queueId,
+        });
+      } finally {
+        store.putCallbackEvent = put;
+        await receiver.close();
+      }
+    }, 40_000);
+
     it('keeps an event whose publish failed due in the index, where the poller finds it', async () => {
       // Prepare: the broker refuses publishes (the stack's BillingEvents calls this very queue).
       const receiver = await startReceiver(nowSeconds, () => 200);

@@ -105,7 +105,22 @@ describe('dynamodb callback store', () => {
     const recorded = await store.finishCallbackAttempt(QUEUE_ID, id, 1, { status: 'delivered', at: NOW });
 
     // Assess
-    expect(published).toEqual([{ queueId: QUEUE_ID, eventId: id }]);
+    // The announcement carries the event as stored, so a consumer could store it had the put not happened.
+    expect(published).toEqual([
+      {
+        queueId: QUEUE_ID,
+        eventId: id,
+        stored: {
+          event: expect.objectContaining({
+            eventId: id,
+            tenantId: 'acme',
+            payload: (await store.getCallbackEvent(QUEUE_ID, id))?.payload,
+            delivery: expect.objectContaining({ status: 'pending', attempts: 0, nextAttemptAt: null }),
+          }),
+          expiresAt: expect.any(String),
+        },
+      },
+    ]);
     expect(before).toBeDefined();
     expect(itemSize(marshall(before))).toBeLessThan(1024);
     expect(JSON.stringify(before)).not.toContain('null');

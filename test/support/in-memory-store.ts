@@ -1016,8 +1016,14 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         .slice(0, limit)
         .map(copy);
     },
-    async claimCallback(queueId, eventId, now, leaseUntil) {
-      const event = callbacks.get(key(queueId, eventId));
+    async claimCallback(queueId, eventId, now, leaseUntil, storeIfMissing) {
+      const id = key(queueId, eventId);
+      if (!callbacks.has(id) && storeIfMissing) {
+        const stored = copy(storeIfMissing.event);
+        setExpiry(stored, storeIfMissing.expiresAt);
+        callbacks.set(id, stored);
+      }
+      const event = callbacks.get(id);
       const { delivery } = event ?? {};
       if (!event || !delivery || delivery.status !== 'pending') return undefined;
       // null: announced and never attempted, so due whenever the queue's consumer takes it.

@@ -33,6 +33,39 @@ describe('createMessageCodec', () => {
     expect(decoded).toBeUndefined();
   });
 
+  it('carries the announced event whole, and reads a ref without one as before', () => {
+    // Prepare
+    const event = {
+      eventId: 'q-1:0:sent',
+      queueId: 'q-1',
+      tenantId: 'acme',
+      event: 'sent',
+      occurredAt: '2026-12-06T10:00:00.000Z',
+      createdAt: '2026-12-06T10:00:00.000Z',
+      callbackUrl: 'https://erp.example.com/hook',
+      apiKeyId: 'key-1',
+      payload: { event_id: 'q-1:0:sent', event: 'sent', contact: { telefone: '+5511999990000' } },
+      delivery: { status: 'pending', attempts: 0, nextAttemptAt: null },
+    };
+    const ref = {
+      queueId: 'q-1',
+      eventId: 'q-1:0:sent',
+      stored: { event, expiresAt: '2027-03-06T10:00:00.000Z' },
+    };
+
+    // Act
+    const decoded = callbackRefCodec.decode(callbackRefCodec.encode(ref as never));
+    const withoutEvent = callbackRefCodec.decode('{"queueId":"q-1","eventId":"q-1:0:sent"}');
+    const broken = callbackRefCodec.decode(
+      JSON.stringify({ ...ref, stored: { event: { ...event, tenantId: 7 }, expiresAt: 'x' } }),
+    );
+
+    // Assess
+    expect(decoded).toEqual(ref);
+    expect(withoutEvent).toEqual({ queueId: 'q-1', eventId: 'q-1:0:sent' });
+    expect(broken).toBeUndefined();
+  });
+
   it('strips keys the schema does not know, so a newer publisher may add fields', () => {
     // Act
     const decoded = callbackRefCodec.decode('{"queueId":"q-1","eventId":"e-1","priority":"high"}');

@@ -296,21 +296,26 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
     return out !== undefined;
   };
 
+  const putCallbackEvent = async (
+    event: StoredCallbackEvent,
+    expiresAt: string,
+  ): Promise<'created' | 'exists'> => {
+    const item = eventItemOf(event, expiresAt);
+    if (!isAnnounced(event.delivery)) {
+      // The delivery item first: dying between the two leaves a due entry whose event a re-emit
+      // stores (the poller skips it meanwhile), never an event nobody will deliver. It exists
+      // already when the event does and was attempted: then the condition keeps its state.
+      await putIfMatch({
+        Item: deliveryItemOf(event.queueId, event.eventId, event.delivery, item[TTL_ATTRIBUTE]),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      });
+    }
+    return (await putNew(item)) ? 'created' : 'exists';
+  };
+
   return {
-    async putCallbackEvent(event, expiresAt) {
-      const item = eventItemOf(event, expiresAt);
-      if (!isAnnounced(event.delivery)) {
-        // The delivery item first: dying between the two leaves a due entry whose event a re-emit
-        // stores (the poller skips it meanwhile), never an event nobody will deliver. It exists
-        // already when the event does and was attempted: then the condition keeps its state.
-        await putIfMatch({
-          Item: deliveryItemOf(event.queueId, event.eventId, event.delivery, item[TTL_ATTRIBUTE]),
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PK },
-        });
-      }
-      return (await putNew(item)) ? 'created' : 'exists';
-    },
+    putCallbackEvent,
 
     async getCallbackEvent(queueId, eventId) {
       const item = await get(keys.callback(queueId, eventId));
@@ -375,8 +380,13 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
       return out;
     },
 
-    async claimCallback(queueId, eventId, now, leaseUntil) {
-      const item = await get(keys.callback(queueId, eventId));
+    async claimCallback(queueId, eventId, now, leaseUntil, storeIfMissing) {
+      let item = await get(keys.callback(queueId, eventId));
+      if (!item && storeIfMissing) {
+        // Stored from its announcement (or by its emitter meanwhile): either way, there to claim now.
+        await putCallbackEvent(storeIfMissing.event, storeIfMissing.expiresAt);
+        item = await get(keys.callback(queueId, eventId));
+      }
       if (!item) return undefined;
       if (isLegacyEvent(item)) return claimLegacy(queueId, eventId, now, leaseUntil);
       const ttl = item[TTL_ATTRIBUTE];

@@ -20,12 +20,16 @@ export interface CallbackStore {
    * Claims a due attempt: a `pending` event whose `nextAttemptAt` is null (announced, never
    * attempted) or `<= now` gets `attempts + 1` and
    * `nextAttemptAt = leaseUntil` (so no other deliverer takes it meanwhile). undefined when not due.
+   * `storeIfMissing`: the event as its announcement carries it; when the store does not have the
+   * event (its emitter died between announcing and storing it, or has not stored it yet) it is
+   * stored first, as `putCallbackEvent` would, then claimed. Never replaces a stored event.
    */
   claimCallback(
     queueId: string,
     eventId: string,
     now: string,
     leaseUntil: string,
+    storeIfMissing?: { event: StoredCallbackEvent; expiresAt: string },
   ): Promise<StoredCallbackEvent | undefined>;
   /** Records the result of claimed attempt number `attempt`; false when the claim was lost meanwhile. */
   finishCallbackAttempt(

@@ -241,6 +241,45 @@ export function describeCallbackStoreContract(makeStore: MakeStore): void {
       });
     });
 
+    it('stores a missing event from its announcement before claiming it, and never replaces a stored one', async () => {
+      // Prepare: one announced event its emitter never stored, one it did (with another payload)
+      const { store } = await freshStore();
+      const announced = (id: string, externalId: string): StoredCallbackEvent => ({
+        ...pendingEvent(id),
+        payload: { ...pendingEvent(id).payload, external_id: externalId },
+        delivery: { ...pendingEvent(id).delivery, nextAttemptAt: null },
+      });
+      const missing = `${QUEUE_ID}:0:sent`;
+      const stored = `${QUEUE_ID}:1:sent`;
+      await store.putCallbackEvent(announced(stored, 'as-stored'), KEPT_UNTIL);
+
+      // Act
+      const withoutEvent = await store.claimCallback(QUEUE_ID, missing, NOW, '2025-01-10T13:00:30.000Z');
+      const fromAnnouncement = await store.claimCallback(QUEUE_ID, missing, NOW, '2025-01-10T13:00:30.000Z', {
+        event: announced(missing, 'from-announcement'),
+        expiresAt: KEPT_UNTIL,
+      });
+      const overStored = await store.claimCallback(QUEUE_ID, stored, NOW, '2025-01-10T13:00:30.000Z', {
+        event: announced(stored, 'from-announcement'),
+        expiresAt: KEPT_UNTIL,
+      });
+      const again = await store.claimCallback(QUEUE_ID, missing, NOW, '2025-01-10T13:01:00.000Z', {
+        event: announced(missing, 'from-announcement'),
+        expiresAt: KEPT_UNTIL,
+      });
+
+      // Assess
+      expect(withoutEvent).toBeUndefined();
+      expect(fromAnnouncement?.payload.external_id).toBe('from-announcement');
+      expect(fromAnnouncement?.delivery).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(overStored?.payload.external_id).toBe('as-stored');
+      // Stored once: the lease of the first claim still holds, so the announcement's copy changes nothing.
+      expect(again).toBeUndefined();
+      expect((await store.getCallbackEvent(QUEUE_ID, missing))?.payload.external_id).toBe(
+        'from-announcement',
+      );
+    });
+
     it('gives back exactly the event it stored, through every read', async () => {
       // Prepare: a contact event with every optional part, and one whose payload time differs
       const { store } = await freshStore();
