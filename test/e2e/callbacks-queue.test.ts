@@ -114,6 +114,15 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])(
     };
     const deliveryOf = async (ref: CallbackRef) =>
       (await store().getCallbackEvent(ref.queueId, ref.eventId))?.delivery;
+    /** Waits for the event's delivery to be recorded `delivered`, and gives it. */
+    const deliveredOf = (ref: CallbackRef, what: string) =>
+      waitFor(
+        async () => {
+          const d = await deliveryOf(ref);
+          return d?.status === 'delivered' && d;
+        },
+        { timeoutMs: 20_000, what },
+      );
 
     it('posts a new event signed through the queue, with the poller idle, and posts it once', async () => {
       // Prepare
@@ -121,13 +130,7 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])(
       try {
         // Act
         const ref = await sendOne(receiver.url);
-        const delivered = await waitFor(
-          async () => {
-            const d = await deliveryOf(ref);
-            return d?.status === 'delivered' && d;
-          },
-          { timeoutMs: 20_000, what: `the callback ${ref.eventId} delivered` },
-        );
+        const delivered = await deliveredOf(ref, `the callback ${ref.eventId} delivered`);
         // A late redelivery of the same ref, or the poller: neither may post a delivered event again.
         const again = await deliverCallback(s.test.container, ref);
         const polled = await deliverDueCallbacks(s.test.container);
@@ -203,15 +206,9 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])(
       try {
         // Act
         const ref = await sendOne(receiver.url);
-        const delivered = await waitFor(
-          async () => {
-            const d = await deliveryOf(ref);
-            return d?.status === 'delivered' && d;
-          },
-          {
-            timeoutMs: 20_000,
-            what: `the callback ${ref.eventId} stored from its announcement and delivered`,
-          },
+        const delivered = await deliveredOf(
+          ref,
+          `the callback ${ref.eventId} stored from its announcement and delivered`,
         );
         await s.waitForStatus(tenant, ref.queueId, ['completed']);
         await s.dynamo?.catchUp();
