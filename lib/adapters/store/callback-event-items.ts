@@ -1,0 +1,132 @@
+import type { CallbackEvent } from '../../domain/types.ts';
+import type { CallbackDelivery, CallbackPayload, StoredCallbackEvent } from '../../ports/store.ts';
+import { type Item, toEntity } from './dynamodb-operations.ts';
+import { GSI1, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
+
+/*
+ * How a callback event and its delivery are stored (docs/data-model.md, Callback event): the
+ * immutable event item (`QUEUE#<queueId>` / `CALLBACK#<eventId>`, listed by tenant in gsi1) and the
+ * small delivery item (`CBDELIVERY#<eventId>`), and how both read back into a StoredCallbackEvent.
+ * The store (dynamodb-callback-store.ts) decides when each is written.
+ */
+
+export const CALLBACK_PREFIX = 'CALLBACK#';
+export const QUEUE_PREFIX = 'QUEUE#';
+export const DELIVERY_PREFIX = 'CBDELIVERY#';
+
+/** The delivery of an event nobody has attempted yet: announced on the callbacks queue, in no index. */
+export const ANNOUNCED: CallbackDelivery = {
+  status: 'pending',
+  attempts: 0,
+  nextAttemptAt: null,
+  lastAttemptAt: null,
+  lastError: null,
+  deliveredAt: null,
+};
+
+export const isAnnounced = (d: CallbackDelivery): boolean =>
+  (Object.keys(ANNOUNCED) as (keyof CallbackDelivery)[]).every((k) => d[k] === ANNOUNCED[k]);
+
+/** An item written before the delivery state moved to its own item: the state is its `delivery` map. */
+export const isLegacyEvent = (item: Item): boolean => item.delivery !== undefined;
+
+/** `<queueId>:<position>:<event>` or `<queueId>:<event>`: the name is what follows the last `:`. */
+export const eventNameOf = (eventId: string): CallbackEvent =>
+  eventId.slice(eventId.lastIndexOf(':') + 1) as CallbackEvent;
+
+export const after = (text: string, prefix: string): string => text.slice(prefix.length);
+
+/**
+ * The event item: what the key says (event id, queue), the index key (occurred at) and nulls are
+ * left out, and so are the payload fields they repeat; `toStoredEvent` puts them back. Under 1 KB
+ * for a contact event, so each write of it is one unit.
+ */
+export const eventItemOf = (event: StoredCallbackEvent, expiresAt: string): Item => {
+  const { event_id, event: name, occurred_at, queue_id, ...rest } = event.payload;
+  const payload: Item = Object.fromEntries(
+    Object.entries(rest).filter(([, v]) => v !== null && v !== undefined),
+  );
+  // Kept only when they differ from what the keys say (emit never makes them differ).
+  if (event_id !== event.eventId) payload.event_id = event_id;
+  if (name !== event.event) payload.event = name;
+  if (occurred_at !== event.occurredAt) payload.occurred_at = occurred_at;
+  if (queue_id !== event.queueId) payload.queue_id = queue_id;
+  return {
+    ...keys.callback(event.queueId, event.eventId),
+    ...keys.callbackEventsIndex(event.tenantId, event.occurredAt, event.eventId),
+    tenantId: event.tenantId,
+    apiKeyId: event.apiKeyId,
+    createdAt: event.createdAt,
+    ...(event.callbackUrl !== null ? { callbackUrl: event.callbackUrl } : {}),
+    ...(event.event !== eventNameOf(event.eventId) ? { event: event.event } : {}),
+    payload,
+    [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
+  };
+};
+
+/** The delivery item of a state other than "announced" (nulls left out; in gsi2 while a retry waits). */
+export const deliveryItemOf = (
+  queueId: string,
+  eventId: string,
+  d: CallbackDelivery,
+  ttl: unknown,
+): Item => ({
+  ...keys.callbackDelivery(queueId, eventId),
+  status: d.status,
+  attempts: d.attempts,
+  ...(d.nextAttemptAt !== null ? { nextAttemptAt: d.nextAttemptAt } : {}),
+  ...(d.lastAttemptAt !== null ? { lastAttemptAt: d.lastAttemptAt } : {}),
+  ...(d.lastError !== null ? { lastError: d.lastError } : {}),
+  ...(d.deliveredAt !== null ? { deliveredAt: d.deliveredAt } : {}),
+  ...(d.status === 'pending' && d.nextAttemptAt !== null
+    ? keys.dueIndex('CALLBACK', d.nextAttemptAt, eventId)
+    : {}),
+  ...(typeof ttl === 'number' ? { [TTL_ATTRIBUTE]: ttl } : {}),
+});
+
+export const deliveryOf = (state: Item | undefined): CallbackDelivery =>
+  state
+    ? {
+        status: state.status as CallbackDelivery['status'],
+        attempts: Number(state.attempts),
+        nextAttemptAt: (state.nextAttemptAt as string | undefined) ?? null,
+        lastAttemptAt: (state.lastAttemptAt as string | undefined) ?? null,
+        lastError: (state.lastError as string | undefined) ?? null,
+        deliveredAt: (state.deliveredAt as string | undefined) ?? null,
+      }
+    : { ...ANNOUNCED };
+
+/** The event of an event item and its delivery item (none: announced, never attempted). */
+export const toStoredEvent = (item: Item, state: Item | undefined): StoredCallbackEvent => {
+  if (isLegacyEvent(item)) return toEntity<StoredCallbackEvent>(item);
+  const eventId = after(String(item[SK]), CALLBACK_PREFIX);
+  const queueId = after(String(item[PK]), QUEUE_PREFIX);
+  const indexKey = String(item[GSI1.sk]);
+  const occurredAt = indexKey.slice(0, indexKey.indexOf('#'));
+  const event = (item.event as CallbackEvent | undefined) ?? eventNameOf(eventId);
+  const stored = item.payload as Partial<CallbackPayload>;
+  return {
+    eventId,
+    tenantId: String(item.tenantId),
+    queueId,
+    event,
+    occurredAt,
+    callbackUrl: (item.callbackUrl as string | undefined) ?? null,
+    apiKeyId: String(item.apiKeyId),
+    payload: {
+      event_id: stored.event_id ?? eventId,
+      event: stored.event ?? event,
+      occurred_at: stored.occurred_at ?? occurredAt,
+      external_id: stored.external_id as string,
+      billing_campaign_id: stored.billing_campaign_id as string,
+      queue_id: stored.queue_id ?? queueId,
+      contact: stored.contact ?? null,
+      message_id: stored.message_id ?? null,
+      error: stored.error ?? null,
+      reply: stored.reply ?? null,
+      ...(stored.cancel_reason ? { cancel_reason: stored.cancel_reason } : {}),
+    },
+    delivery: deliveryOf(state),
+    createdAt: String(item.createdAt),
+  };
+};
