@@ -446,3 +446,8 @@ export const tableOperations = (
     },
   };
 };
+
+/** Refuses a page size that is not a positive integer (a caller's bug, not a client's input). */
+export function checkLimit(method: string, limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`${method}: limit must be a positive integer`);
+}

@@ -4,17 +4,17 @@ import type {
   CancelReason,
   ContactSendResult,
   ContactStatus,
-  ConversationMessage,
   QueueCounter,
   QueueRunFields,
   QueueStatus,
   QueueTransitionFields,
-  TemplateType,
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { ConversationStore, SendingStore, WaitingStatus } from '../../ports/store.ts';
+import type { SendingStore, WaitingStatus } from '../../ports/store.ts';
 import { contactPositionOf } from './contact-item.ts';
+import { messageItem } from './dynamodb-message-store.ts';
 import {
+  checkLimit,
   Expression,
   type Item,
   mapBounded,
@@ -36,10 +36,19 @@ import {
 } from './table-schema.ts';
 
 /**
- * The part of the Store the sender (and the webhooks, for messages) uses: design section 5, Send.
- * The pump's status read is dynamodb-queue-status.ts.
+ * The part of the Store the sender uses for contacts and queues: design section 5, Send. The
+ * pump's status read is dynamodb-queue-status.ts, the instance lease
+ * dynamodb-instance-lease-store.ts, the conversation history dynamodb-message-store.ts.
  */
-type DynamoDbSendingPart = Omit<SendingStore, 'listDueQueues' | 'getQueueStatus'> & ConversationStore;
+type DynamoDbSendingPart = Omit<
+  SendingStore,
+  | 'listDueQueues'
+  | 'getQueueStatus'
+  | 'acquireInstanceLease'
+  | 'renewInstanceLease'
+  | 'releaseInstanceLease'
+  | 'noteInstanceWaiter'
+>;
 
 export interface DynamoDbSendingStoreOptions {
   client: DynamoDBDocumentClient;
@@ -50,15 +59,6 @@ export interface DynamoDbSendingStoreOptions {
    */
   clock: Clock;
 }
-
-/** The history entry that is also the gateway-id pointer (base table: receipts find it at once). */
-const messageItem = (message: ConversationMessage, expiresAt: string): Item =>
-  withoutUndefined({
-    ...keys.message(message.tenantId, message.instanceId, message.id),
-    ...keys.messagesIndex(message.tenantId, message.phone, message.at, message.id),
-    ...message,
-    [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
-  });
 
 /** How a contact waited, from its item before a write that moved it out of pending or retry. */
 export const waitingStatusOf = (before: Item | undefined): WaitingStatus | undefined => {
@@ -146,21 +146,14 @@ export function unsentContactCancellation(
   };
 }
 
-function checkLimit(method: string, limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`${method}: limit must be a positive integer`);
-}
-
 /**
- * The sender's side of the Store on the single table (docs/data-model.md: Contact, Queue, Instance
- * lease, Message). Every state change is one conditional single-item write; the per-message path
+ * The sender's side of the Store on the single table (docs/data-model.md: Contact, Queue; its
+ * sends' Message items through messageItem). Every state change is one conditional single-item write; the per-message path
  * (claim, record, finish, progress) is exactly one request each.
  */
 export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions): DynamoDbSendingPart {
   const { clock } = options;
-  const { get, put, putNew, updateIfMatch, queryAll, queryUpTo } = tableOperations(
-    options.client,
-    options.tableName,
-  );
+  const { get, put, updateIfMatch, queryAll, queryUpTo } = tableOperations(options.client, options.tableName);
   const counters = queueCountersOperations(options.client, options.tableName, clock);
   const tenantOfQueue = new Map<string, string>();
 
@@ -512,88 +505,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       return Number(item.publishGeneration);
     },
 
-    async acquireInstanceLease(
-      tenantId: string,
-      instanceId: string,
-      owner: string,
-      now: string,
-      until: string,
-    ) {
-      const e = new Expression();
-      const [ownerName, untilName, me] = [e.name('owner'), e.name('leaseUntil'), e.value(owner)];
-      e.set('owner', owner).set('leaseUntil', until);
-      // A released lease has no owner; an expired one compares below now (ISO strings sort in time order).
-      const item = await updateIfMatch({
-        Key: keys.instanceLease(tenantId, instanceId),
-        ...e.update(
-          `attribute_not_exists(${ownerName}) OR ${untilName} < ${e.value(now)} OR ${ownerName} = ${me}`,
-        ),
-      });
-      const lease = item ?? (await get(keys.instanceLease(tenantId, instanceId))) ?? {};
-      const text = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
-      const waiterQueueId = text(lease.waiterQueueId);
-      const waiterAt = text(lease.waiterAt);
-      return {
-        acquired: item !== undefined,
-        lastSendAt: text(lease.lastSendAt),
-        lastHolderQueueId: text(lease.lastHolderQueueId),
-        waiter: waiterQueueId && waiterAt ? { queueId: waiterQueueId, at: waiterAt } : null,
-      };
-    },
-
-    async renewInstanceLease(
-      tenantId: string,
-      instanceId: string,
-      owner: string,
-      until: string,
-      lastSendAt: string | null,
-    ) {
-      const e = new Expression().set('leaseUntil', until);
-      if (lastSendAt !== null) e.set('lastSendAt', lastSendAt);
-      const item = await updateIfMatch({
-        Key: keys.instanceLease(tenantId, instanceId),
-        ...e.update(`${e.name('owner')} = ${e.value(owner)}`),
-        ReturnValues: 'NONE',
-      });
-      return item !== undefined;
-    },
-
-    async releaseInstanceLease(
-      tenantId: string,
-      instanceId: string,
-      owner: string,
-      lastSendAt: string | null,
-      queueId: string,
-    ) {
-      const e = new Expression().remove('owner', 'leaseUntil').set('lastHolderQueueId', queueId);
-      if (lastSendAt !== null) e.set('lastSendAt', lastSendAt);
-      // A lease already lost needs no release, and its new holder's pacing must not be overwritten.
-      await updateIfMatch({
-        Key: keys.instanceLease(tenantId, instanceId),
-        ...e.update(`${e.name('owner')} = ${e.value(owner)}`),
-        ReturnValues: 'NONE',
-      });
-    },
-
-    async noteInstanceWaiter(tenantId: string, instanceId: string, queueId: string, at: string | null) {
-      if (at !== null) {
-        const e = new Expression().set('waiterQueueId', queueId).set('waiterAt', at);
-        await updateIfMatch({
-          Key: keys.instanceLease(tenantId, instanceId),
-          ...e.update(),
-          ReturnValues: 'NONE',
-        });
-        return;
-      }
-      // Only the waiter itself clears its note: a newer waiter's must stay.
-      const e = new Expression().remove('waiterQueueId', 'waiterAt');
-      await updateIfMatch({
-        Key: keys.instanceLease(tenantId, instanceId),
-        ...e.update(`${e.name('waiterQueueId')} = ${e.value(queueId)}`),
-        ReturnValues: 'NONE',
-      });
-    },
-
     async recordSent(claimed, result, message, expiresAt) {
       // Only what changes (`sentContact` says what the contact becomes): the item stays as small as
       // it was, and a write is billed by its item's size.
@@ -619,75 +530,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       // The message went out either way: the history and the gateway-id pointer keep it.
       await put(messageItem(message, expiresAt));
       return recorded;
-    },
-
-    async recordMessage(message: ConversationMessage, expiresAt: string) {
-      // One write per message: the item is both the history entry (gsi1) and the gateway-id pointer
-      // (base table, so a receipt arriving before any index catches up still finds it). Only if new:
-      // a webhook replayed, or naming an id already recorded, must not replace what is there.
-      return putNew(messageItem(message, expiresAt));
-    },
-
-    async listMessages(tenantId: string, phone: string, limit: number) {
-      checkLimit('listMessages', limit);
-      const items = await queryUpTo(
-        {
-          IndexName: GSI1.name,
-          KeyConditionExpression: '#gpk = :gpk',
-          ExpressionAttributeNames: { '#gpk': GSI1.pk },
-          ExpressionAttributeValues: { ':gpk': indexPartitions.messages(tenantId, phone) },
-          // gsi1sk starts with the instant: descending is newest first.
-          ScanIndexForward: false,
-        },
-        limit,
-        { keep: (item) => !hasExpired(item, clock.now()) },
-      );
-      return items.map((item) => toEntity<ConversationMessage>(item));
-    },
-
-    async listRemindersSince(
-      tenantId: string,
-      phone: string,
-      since: string,
-      templateTypes: readonly TemplateType[],
-    ) {
-      if (templateTypes.length === 0) return [];
-      const types = Object.fromEntries(templateTypes.map((type, i) => [`:type${i}`, type]));
-      const items = await queryAll({
-        IndexName: GSI1.name,
-        KeyConditionExpression: '#gpk = :gpk AND #gsk >= :since',
-        FilterExpression: `#direction = :outbound AND #templateType IN (${Object.keys(types).join(', ')})`,
-        ExpressionAttributeNames: {
-          '#gpk': GSI1.pk,
-          '#gsk': GSI1.sk,
-          '#direction': 'direction',
-          '#templateType': 'templateType',
-        },
-        ExpressionAttributeValues: {
-          ':gpk': indexPartitions.messages(tenantId, phone),
-          ':since': since,
-          ':outbound': 'outbound',
-          ...types,
-        },
-        ScanIndexForward: false,
-      });
-      // Past its retention a message is gone, for the cap as for every read.
-      return items.filter((item) => !hasExpired(item, clock.now())).map((item) => String(item.at));
-    },
-
-    async getMessage(tenantId: string, instanceId: string, messageId: string) {
-      // The item's own tenant, instance and id are checked: only that makes a legacy key (no tenant)
-      // safe to read, and a legacy key that happens to spell a new one (instance `<t>`, message id
-      // `<i>#<m>`) never passes for it.
-      const isAsked = (item: Item | undefined) =>
-        item?.tenantId === tenantId &&
-        item.instanceId === instanceId &&
-        item.id === messageId &&
-        !hasExpired(item, clock.now());
-      let item = await get(keys.message(tenantId, instanceId, messageId));
-      // Until no message written before the tenant joined the key is left (docs/data-model.md).
-      if (!item) item = await get(keys.legacyMessage(instanceId, messageId));
-      return isAsked(item) ? toEntity<ConversationMessage>(item as Item) : undefined;
     },
   };
 }

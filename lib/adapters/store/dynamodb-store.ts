@@ -19,6 +19,8 @@ import { createDynamoDbCounterStore } from './dynamodb-counter-store.ts';
 import { createDynamoDbDebtorStore } from './dynamodb-debtor-store.ts';
 import { createDynamoDbDeliveryWatchStore } from './dynamodb-delivery-watch-store.ts';
 import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
+import { createDynamoDbInstanceLeaseStore } from './dynamodb-instance-lease-store.ts';
+import { createDynamoDbMessageStore } from './dynamodb-message-store.ts';
 import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-operations.ts';
 import { createDynamoDbQueueStatusRead } from './dynamodb-queue-status.ts';
 import { createDynamoDbRetentionStore } from './dynamodb-retention-store.ts';
@@ -133,6 +135,8 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
       batchRetryDelayMs: options.batchRetryDelayMs,
     }),
     ...createDynamoDbSendingStore({ client, tableName, clock }),
+    ...createDynamoDbInstanceLeaseStore({ client, tableName }),
+    ...createDynamoDbMessageStore({ client, tableName, clock }),
     ...createDynamoDbQueueStatusRead({ client, tableName, clock }),
     ...createDynamoDbCounterStore({ client, tableName, clock }),
     ...createDynamoDbScheduleStore({ client, tableName }),

@@ -1,0 +1,103 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SendingStore } from '../../ports/store.ts';
+import { Expression, tableOperations } from './dynamodb-operations.ts';
+import { keys } from './table-schema.ts';
+
+/**
+ * The instance lease on the single table (docs/data-model.md, Instance lease): one item per
+ * WhatsApp instance (`keys.instanceLease`) that makes one pump at a time its sender, and carries
+ * its pacing (`lastSendAt`) and the queue waiting for a turn across pumps. Each call is one
+ * conditional UpdateItem (the acquire reads the item back only when it lost).
+ */
+export function createDynamoDbInstanceLeaseStore(options: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}): Pick<
+  SendingStore,
+  'acquireInstanceLease' | 'renewInstanceLease' | 'releaseInstanceLease' | 'noteInstanceWaiter'
+> {
+  const { get, updateIfMatch } = tableOperations(options.client, options.tableName);
+  return {
+    async acquireInstanceLease(
+      tenantId: string,
+      instanceId: string,
+      owner: string,
+      now: string,
+      until: string,
+    ) {
+      const e = new Expression();
+      const [ownerName, untilName, me] = [e.name('owner'), e.name('leaseUntil'), e.value(owner)];
+      e.set('owner', owner).set('leaseUntil', until);
+      // A released lease has no owner; an expired one compares below now (ISO strings sort in time order).
+      const item = await updateIfMatch({
+        Key: keys.instanceLease(tenantId, instanceId),
+        ...e.update(
+          `attribute_not_exists(${ownerName}) OR ${untilName} < ${e.value(now)} OR ${ownerName} = ${me}`,
+        ),
+      });
+      const lease = item ?? (await get(keys.instanceLease(tenantId, instanceId))) ?? {};
+      const text = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
+      const waiterQueueId = text(lease.waiterQueueId);
+      const waiterAt = text(lease.waiterAt);
+      return {
+        acquired: item !== undefined,
+        lastSendAt: text(lease.lastSendAt),
+        lastHolderQueueId: text(lease.lastHolderQueueId),
+        waiter: waiterQueueId && waiterAt ? { queueId: waiterQueueId, at: waiterAt } : null,
+      };
+    },
+
+    async renewInstanceLease(
+      tenantId: string,
+      instanceId: string,
+      owner: string,
+      until: string,
+      lastSendAt: string | null,
+    ) {
+      const e = new Expression().set('leaseUntil', until);
+      if (lastSendAt !== null) e.set('lastSendAt', lastSendAt);
+      const item = await updateIfMatch({
+        Key: keys.instanceLease(tenantId, instanceId),
+        ...e.update(`${e.name('owner')} = ${e.value(owner)}`),
+        ReturnValues: 'NONE',
+      });
+      return item !== undefined;
+    },
+
+    async releaseInstanceLease(
+      tenantId: string,
+      instanceId: string,
+      owner: string,
+      lastSendAt: string | null,
+      queueId: string,
+    ) {
+      const e = new Expression().remove('owner', 'leaseUntil').set('lastHolderQueueId', queueId);
+      if (lastSendAt !== null) e.set('lastSendAt', lastSendAt);
+      // A lease already lost needs no release, and its new holder's pacing must not be overwritten.
+      await updateIfMatch({
+        Key: keys.instanceLease(tenantId, instanceId),
+        ...e.update(`${e.name('owner')} = ${e.value(owner)}`),
+        ReturnValues: 'NONE',
+      });
+    },
+
+    async noteInstanceWaiter(tenantId: string, instanceId: string, queueId: string, at: string | null) {
+      if (at !== null) {
+        const e = new Expression().set('waiterQueueId', queueId).set('waiterAt', at);
+        await updateIfMatch({
+          Key: keys.instanceLease(tenantId, instanceId),
+          ...e.update(),
+          ReturnValues: 'NONE',
+        });
+        return;
+      }
+      // Only the waiter itself clears its note: a newer waiter's must stay.
+      const e = new Expression().remove('waiterQueueId', 'waiterAt');
+      await updateIfMatch({
+        Key: keys.instanceLease(tenantId, instanceId),
+        ...e.update(`${e.name('waiterQueueId')} = ${e.value(queueId)}`),
+        ReturnValues: 'NONE',
+      });
+    },
+  };
+}
