@@ -281,14 +281,54 @@ export const deliverDueCallbacks = async (
  * container: it remembers tenants' and keys' settings for CALLBACK_SETTINGS_TTL_MS.
  */
 export const createCallbackSender = (
-  deps: AttemptCallbacksDeps,
+  deps: CallbackSenderDeps,
 ): ((ref: CallbackRef) => Promise<CallbackAttemptOutcome>) => {
   const attempt = createCallbackAttempter(deps);
-  return (ref) => attempt(ref, deps.clock.now());
+  return async (ref) => {
+    const now = deps.clock.now();
+    const outcome = await attempt(ref, now);
+    // A lost claim costs one read more: only a duplicate announcement, or a re-emission, loses one.
+    if (
+      outcome === 'not-due' &&
+      isFirstAttemptInFlight(await deps.store.getCallbackEvent(ref.queueId, ref.eventId), now)
+    )
+      throw new FirstAttemptInFlightError(ref.eventId);
+    return outcome;
+  };
+};
+
+/** What the callbacks queue's consumer needs: attempts, and a look at an event whose claim it lost. */
+export type CallbackSenderDeps = AttemptCallbacksDeps & { store: Pick<Store, 'getCallbackEvent'> };
+
+/**
+ * Another copy of this announcement holds the event's first attempt (an SQS standard queue may
+ * deliver a message twice; a re-emission publishes it again). Acknowledging this copy would leave
+ * the attempt with nothing behind it if its holder died mid-post (a first attempt is in no due
+ * index: its message is what brings it back, and the copy's acknowledgement deletes it), so the
+ * record fails and comes back after the visibility timeout, past the claim's lease: by then the
+ * attempt is recorded (the copy is acknowledged) or its lease has ended (the copy makes it).
+ */
+export class FirstAttemptInFlightError extends Error {
+  constructor(eventId: string) {
+    super(`callback ${eventId}: its first attempt is in flight elsewhere; this copy comes back later`);
+    this.name = 'FirstAttemptInFlightError';
+  }
+}
+
+/** Claimed once, no result recorded, and the claim's lease still running. */
+const isFirstAttemptInFlight = (event: StoredCallbackEvent | undefined, now: Date): boolean => {
+  const delivery = event?.delivery;
+  return (
+    delivery?.status === 'pending' &&
+    delivery.attempts === 1 &&
+    delivery.lastAttemptAt === null &&
+    delivery.nextAttemptAt !== null &&
+    delivery.nextAttemptAt > now.toISOString()
+  );
 };
 
 /** One event now, with nothing remembered from earlier events (see createCallbackSender). */
 export const deliverCallback = (
-  deps: AttemptCallbacksDeps,
+  deps: CallbackSenderDeps,
   ref: CallbackRef,
 ): Promise<CallbackAttemptOutcome> => createCallbackSender(deps)(ref);

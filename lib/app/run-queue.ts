@@ -19,6 +19,7 @@ import type { Metrics } from '../ports/metrics.ts';
 import type { Scheduler } from '../ports/scheduler.ts';
 import type { SecretResolver } from '../ports/secrets.ts';
 import type {
+  CallbackStore,
   CampaignStore,
   ConversationStore,
   CounterStore,
@@ -33,6 +34,7 @@ import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { finishOrWait } from './finish-or-wait.ts';
 import { checkInstance, InstanceTurn, instanceForRun } from './instance-turn.ts';
 import { reserveWarmupSend, warmupCapReached } from './instance-warmup.ts';
+import { emitMissedEvents } from './missed-events.ts';
 import { deferToOpening, markInstanceDown, parkUntilRecheck, waitForWarmup } from './queue-deferral.ts';
 import { ProgressBuffer, recountCounters } from './queue-progress.ts';
 import { publishContinuation, transitionWithMetrics } from './queue-work.ts';
@@ -43,7 +45,13 @@ import { SendableContacts } from './sendable-contacts.ts';
 import { stoppableSleep } from './stoppable-sleep.ts';
 
 export interface PumpDeps {
-  store: SendingStore & CampaignStore & TenantStore & FeedbackStore & ConversationStore & CounterStore;
+  store: SendingStore &
+    CampaignStore &
+    TenantStore &
+    FeedbackStore &
+    ConversationStore &
+    CounterStore &
+    Pick<CallbackStore, 'getCallbackEvent' | 'listCallbackEventIds'>;
   events: BillingEvents;
   /** Armed after each accepted send (stalled deliveries, delivery-watch.ts). */
   deliveryWatch: DeliveryWatchArmer;
@@ -189,6 +197,11 @@ const planRun = async (
 ): Promise<RunPlan | PumpResult> => {
   const { store } = deps;
   const queue = await store.getQueue(item.queueId);
+  if (queue?.status === 'completed') {
+    // The work item of a run that died between completing its queue and announcing it comes back.
+    await announceCompletion(deps, queue);
+    return 'skipped';
+  }
   if (!queue || isFinalQueueStatus(queue.status) || queue.status === 'paused') return 'skipped';
   // An older item of a parked queue: a newer one (its re-check) has been published since.
   if (queue.status === 'instance_down' && item.generation < queue.publishGeneration) return 'skipped';
@@ -227,6 +240,20 @@ const planRun = async (
     target,
     calendar,
   };
+};
+
+/** The `queue.completed` event of a completed queue, unless it is stored (missed-events.ts). */
+const announceCompletion = async (deps: PumpDeps, queue: BillingQueue): Promise<void> => {
+  const missed = await emitMissedEvents(deps, queue, [
+    {
+      name: 'queue.completed',
+      queueId: queue.id,
+      contactPosition: null,
+      occurredAt: queue.completedAt ?? deps.clock.now().toISOString(),
+    },
+  ]);
+  if (missed > 0)
+    deps.logger.warn('a queue.completed event a crash had lost was emitted', { queueId: queue.id });
 };
 
 /**

@@ -2,6 +2,7 @@ import { figuresOfCounterDeltas } from '../domain/activity-figures.ts';
 import { contactExpiry } from '../domain/retention.ts';
 import { decideAfterAttempt } from '../domain/send-outcome.ts';
 import type { BillingContact, BillingQueue, Tenant } from '../domain/types.ts';
+import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CounterStore, SendingStore } from '../ports/store.ts';
 import { countTenantFigures } from './tenant-figures.ts';
@@ -28,11 +29,12 @@ export const claimTime = (contact: BillingContact): number =>
  * tenant's ambiguous-send policy decides (never a blind resend under `mark_unknown`). Only claims
  * older than a send can take count: a younger one may belong to a pump still waiting on the
  * gateway. Each settle is conditional on that very claim, and only one that succeeded counts (the
- * queue counters, and the tenant's figures when it failed: a rare path, one write each). Returns how
- * many were settled.
+ * queue counters, and the tenant's figures when it failed: a rare path, one write each). A contact
+ * that ends `failed` (its tries used up under the `retry` policy) gets its `failed` event, as an
+ * attempt's failure does. Returns how many were settled.
  */
 export const settleAbandonedClaims = async (
-  deps: { store: SendingStore & CounterStore; clock: Clock },
+  deps: { store: SendingStore & CounterStore; clock: Clock; events: BillingEvents },
   queue: BillingQueue,
   tenant: Tenant,
   sending: readonly BillingContact[],
@@ -60,6 +62,16 @@ export const settleAbandonedClaims = async (
     ) {
       await deps.store.addToQueueCounters(queue.id, decision.deltas);
       await countTenantFigures(deps, queue.tenantId, now, figuresOfCounterDeltas(decision.deltas));
+      if (decision.result.status === 'failed') {
+        await deps.events.emit({
+          name: 'failed',
+          queueId: queue.id,
+          contactPosition: contact.position,
+          occurredAt: decision.result.at,
+          providerMessageId: null,
+          error: { code: 'UNKNOWN_OUTCOME', message: decision.result.error },
+        });
+      }
       settled += 1;
     }
   }

@@ -7,7 +7,8 @@ import type { Container } from '../composition.ts';
 /**
  * The callbacks queue's consumer (SQS standard, partial batch responses): each record names one
  * stored event, posted now with the poller's own claim. A failed post is recorded for the poller to
- * retry and the record succeeds; only a store error fails the record, which then comes back.
+ * retry and the record succeeds; a store error, or a copy of a message whose first attempt is in
+ * flight elsewhere (`FirstAttemptInFlightError`), fails the record, which then comes back.
  */
 export const createCallbackSenderHandler = (c: Container) => {
   // One per container: a warm one reads a tenant's and a key's settings once a minute, not per event.

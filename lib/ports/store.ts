@@ -35,7 +35,13 @@ export type { FeedbackStore } from './store/feedback.ts';
 export type { PageRequest } from './store/paging.ts';
 export type { ExpiredSweep, RetentionStore } from './store/retention.ts';
 export type { ScheduleStore, StoredSchedule } from './store/schedules.ts';
-export type { ContactSummary, InstanceLease, SendingStore, WaitingStatus } from './store/sending.ts';
+export type {
+  ContactSummary,
+  InstanceLease,
+  SendingStore,
+  SentContact,
+  WaitingStatus,
+} from './store/sending.ts';
 export type { TenantStore } from './store/tenants.ts';
 
 /**

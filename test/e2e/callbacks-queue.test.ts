@@ -29,15 +29,21 @@ interface Received {
   atSeconds: number;
 }
 
-/** An ERP endpoint on 127.0.0.1 that records every callback and answers what `answer` says. */
-const startReceiver = async (nowSeconds: () => number, answer: (tryNumber: number) => number) => {
+/**
+ * An ERP endpoint on 127.0.0.1 that records every callback and answers what `answer` says (once
+ * `answer`'s promise settles, for an ERP that takes its time).
+ */
+const startReceiver = async (
+  nowSeconds: () => number,
+  answer: (tryNumber: number) => number | Promise<number>,
+) => {
   const received: Received[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const eventId = String(req.headers['x-billing-event-id'] ?? '');
-      const status = answer(received.filter((r) => r.eventId === eventId).length + 1);
+      const status = await answer(received.filter((r) => r.eventId === eventId).length + 1);
       received.push({
         eventId,
         signature: String(req.headers['x-billing-signature'] ?? ''),
@@ -225,6 +231,77 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])(
         });
       } finally {
         store.putCallbackEvent = put;
+        await receiver.close();
+      }
+    }, 40_000);
+
+    it('brings back, not acknowledges, a copy of an announcement whose first attempt is in flight', async () => {
+      // Prepare: the ERP holds the first post until released, so the queue's first attempt is in flight.
+      let release: () => void = () => undefined;
+      const held = new Promise<number>((resolve) => {
+        release = () => resolve(200);
+      });
+      let posts = 0;
+      const receiver = await startReceiver(nowSeconds, () => {
+        posts += 1;
+        return held;
+      });
+      try {
+        const ref = await sendOne(receiver.url);
+        await waitFor(() => posts === 1, { timeoutMs: 20_000, what: 'the first attempt posting' });
+
+        // Act: a second copy of the announcement (an SQS duplicate) meets the held attempt.
+        const copy = await deliverCallback(s.test.container, ref).then(
+          (outcome) => outcome,
+          (error: Error) => error.name,
+        );
+        release();
+        const delivered = await deliveredOf(ref, `the callback ${ref.eventId} delivered by the first copy`);
+        const late = await deliverCallback(s.test.container, ref);
+
+        // Assess
+        expect(copy).toBe('FirstAttemptInFlightError');
+        expect(late).toBe('not-due');
+        expect(delivered.attempts).toBe(1);
+        expect(receiver.received.map((r) => r.eventId)).toEqual([ref.eventId]);
+      } finally {
+        release();
+        await receiver.close();
+      }
+    }, 40_000);
+
+    it('posts, once, the sent event of a send whose process died before announcing it', async () => {
+      // Prepare: the pump records the send, then dies before its emit (the work item comes back).
+      const receiver = await startReceiver(nowSeconds, () => 200);
+      const events = s.test.container.events;
+      const emit = events.emit;
+      const died: string[] = [];
+      events.emit = async (input) => {
+        if (input.name === 'sent' && !died.includes(input.queueId)) {
+          died.push(input.queueId);
+          throw new Error('process died before emitting the event');
+        }
+        return emit.call(events, input);
+      };
+      try {
+        // Act
+        const ref = await sendOne(receiver.url);
+        const delivered = await deliveredOf(ref, `the lost callback ${ref.eventId} emitted at completion`);
+        await s.waitForStatus(tenant, ref.queueId, ['completed']);
+
+        // Assess
+        expect(died).toEqual([ref.queueId]);
+        expect(delivered.attempts).toBe(1);
+        const contact = await store().getContact(ref.queueId, 0);
+        expect(receiver.received.map((r) => r.eventId)).toEqual([ref.eventId]);
+        expect(JSON.parse(receiver.received[0]?.body ?? '{}')).toMatchObject({
+          event: 'sent',
+          occurred_at: contact?.sentAt,
+          message_id: contact?.providerMessageId,
+        });
+        expect(s.sent(tenant).filter((m) => m.id === contact?.providerMessageId)).toHaveLength(1);
+      } finally {
+        events.emit = emit;
         await receiver.close();
       }
     }, 40_000);

@@ -44,6 +44,7 @@ import type {
   DeliveryWatch,
   InstanceLease,
   PageRequest,
+  SentContact,
   Store,
   StoredCallbackEvent,
   StoredSchedule,
@@ -687,6 +688,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       let deferred = 0;
       let earliestRetryAt: string | null = null;
       const sending: BillingContact[] = [];
+      const sent: SentContact[] = [];
       for (const contact of contactsInOrder(queueId)) {
         const { status } = contact;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
@@ -700,8 +702,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
           earliestRetryAt = contact.retryAt;
         }
         if (status === 'sending') sending.push(copy(contact));
+        const { position, sentAt, providerMessageId } = contact;
+        if (isText(providerMessageId) && isText(sentAt)) sent.push({ position, sentAt, providerMessageId });
       }
-      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending };
+      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent };
     },
     async cancelUnsentContacts(queueId, at, expiresAt) {
       let cancelled = 0;
@@ -1049,6 +1053,12 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         Object.assign(delivery, { status: 'dead', nextAttemptAt: null, lastError: result.error });
       }
       return true;
+    },
+    async listCallbackEventIds(queueId) {
+      return [...callbacks.values()]
+        .filter((e) => e.queueId === queueId)
+        .map((e) => e.eventId)
+        .sort();
     },
     async listCallbackEvents(tenantId, query) {
       const { queueId, since, limit, cursor } = query;

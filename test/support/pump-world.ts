@@ -1,7 +1,13 @@
 import { createCampaign } from '../../lib/app/create-campaign.ts';
 import type { PumpDeps, PumpOptions } from '../../lib/app/run-queue.ts';
 import type { ContactInput } from '../../lib/domain/contact-intake.ts';
-import type { BusinessCalendar, TemplateType, Tenant, WhatsAppInstance } from '../../lib/domain/types.ts';
+import type {
+  BusinessCalendar,
+  CallbackEvent,
+  TemplateType,
+  Tenant,
+  WhatsAppInstance,
+} from '../../lib/domain/types.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { BillingEventInput } from '../../lib/ports/billing-events.ts';
 import type { SendOutcome, WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';
@@ -54,16 +60,28 @@ const pumpPorts = (base: Awaited<ReturnType<typeof seededDeps>>['deps'], script:
  * each send with the next scripted outcome (accepted when the script runs out), and a notification
  * batch of 5 contacts accepted.
  */
-export const pumpWorld = async (script: SendOutcome['kind'][] = [], config = {}) => {
+export const pumpWorld = async (
+  script: SendOutcome['kind'][] = [],
+  config = {},
+  callbacks: CampaignCallbacks = NO_CALLBACKS,
+) => {
   const { deps: base, tenant } = await seededDeps(
     tenantWith({ messagesPerMinute: 60, minIntervalSeconds: 1, jitterSeconds: 0, ...config }),
   );
   const { deps, sends, events } = pumpPorts(base, script);
   // This world's runs never defer: a schedule would go nowhere.
   deps.scheduler = { schedule: async () => undefined, cancel: async () => undefined };
-  const { campaign, item } = await acceptNotificationBatch(base, tenant, 5);
+  const { campaign, item } = await acceptNotificationBatch(base, tenant, 5, callbacks);
   return { deps, base, sends, events, queueId: campaign.queueId, item };
 };
+
+/** Where a batch's callbacks go and which events it asks for. */
+export interface CampaignCallbacks {
+  callbackUrl: string | null;
+  callbackEvents: CallbackEvent[];
+}
+
+const NO_CALLBACKS: CampaignCallbacks = { callbackUrl: null, callbackEvents: [] };
 
 /**
  * A `notification` batch of `count` contacts accepted for `tenant` (external id `fatura-1`), and the
@@ -73,6 +91,7 @@ export const acceptNotificationBatch = async (
   deps: Parameters<typeof createCampaign>[0] & { published: readonly WorkItem[] },
   tenant: Tenant,
   count: number,
+  callbacks: CampaignCallbacks = NO_CALLBACKS,
 ) => {
   const { campaign } = await createCampaign(deps, {
     tenant,
@@ -80,8 +99,7 @@ export const acceptNotificationBatch = async (
     templateType: 'notification',
     externalId: 'fatura-1',
     contacts: contacts(count),
-    callbackUrl: null,
-    callbackEvents: [],
+    ...callbacks,
     metadata: {},
     canonicalBody: {},
   });

@@ -6,6 +6,7 @@ import {
 import {
   CALLBACK_RETRY_DELAYS_MS,
   CALLBACK_SETTINGS_TTL_MS,
+  type CallbackSenderDeps,
   createCallbackSender,
   type DeliverCallbacksDeps,
   deliverDueCallbacks,
@@ -14,7 +15,7 @@ import {
 import { verifyCallbackSignature } from '../../lib/domain/callback-signature.ts';
 import type { ApiKey, Tenant } from '../../lib/domain/types.ts';
 import type { CallbackRequest, CallbackResponse } from '../../lib/ports/callback-client.ts';
-import type { StoredCallbackEvent } from '../../lib/ports/store.ts';
+import type { Store, StoredCallbackEvent } from '../../lib/ports/store.ts';
 
 const START = '2025-01-10T13:00:00.000Z';
 const EVENT_ID = 'q-1:0:sent';
@@ -22,7 +23,8 @@ const EVENT_ID = 'q-1:0:sent';
 /** The store's callback methods over a map, with the same conditions as the DynamoDB adapter. */
 const memoryStore = (events: StoredCallbackEvent[], secrets: string[]) => {
   const byId = new Map(events.map((e) => [e.eventId, structuredClone(e)]));
-  const store: DeliverCallbacksDeps['store'] = {
+  const store: DeliverCallbacksDeps['store'] & Pick<Store, 'getCallbackEvent'> = {
+    getCallbackEvent: async (_q, eventId) => structuredClone(byId.get(eventId)),
     listDueCallbacks: async (now, limit) =>
       [...byId.values()]
         .filter((e) => e.delivery.status === 'pending' && (e.delivery.nextAttemptAt ?? '') <= now)
@@ -106,7 +108,7 @@ const world = (options: {
     if (!address) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
     return [{ address, family: 4 }];
   };
-  const deps: DeliverCallbacksDeps = {
+  const deps: DeliverCallbacksDeps & CallbackSenderDeps = {
     store: mem.store,
     clock: { now: () => new Date(now) },
     callbackClient: {

@@ -70,7 +70,7 @@ const decodeEventCursor = (cursor: string, isValid: (sortKey: string) => boolean
  * event) keep their old claim and finish until they settle or expire.
  */
 export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOptions): DynamoDbCallbackPart => {
-  const { get, putNew, putIfMatch, updateIfMatch, queryUpTo, queryDue, batchGet } = tableOperations(
+  const { get, putNew, putIfMatch, updateIfMatch, queryAll, queryUpTo, queryDue, batchGet } = tableOperations(
     options.client,
     options.tableName,
   );
@@ -360,6 +360,19 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
       return item !== undefined && isLegacyEvent(item)
         ? finishLegacy(queueId, eventId, attempt, result)
         : false;
+    },
+
+    async listCallbackEventIds(queueId) {
+      const items = await queryAll({
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ProjectionExpression: '#sk',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: {
+          ':pk': keys.queue(queueId).pk,
+          ':prefix': `${CALLBACK_PREFIX}${queueId}:`,
+        },
+      });
+      return items.map((item) => String(item[SK]).slice(CALLBACK_PREFIX.length));
     },
 
     async listCallbackEvents(tenantId, query) {

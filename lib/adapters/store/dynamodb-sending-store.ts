@@ -10,7 +10,7 @@ import type {
   QueueTransitionFields,
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { SendingStore, WaitingStatus } from '../../ports/store.ts';
+import type { SendingStore, SentContact, WaitingStatus } from '../../ports/store.ts';
 import { contactPositionOf } from './contact-item.ts';
 import { messageItem } from './dynamodb-message-store.ts';
 import {
@@ -265,6 +265,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       let deferred = 0;
       let earliestRetryAt: string | null = null;
       const sending: BillingContact[] = [];
+      const sent: SentContact[] = [];
       for (const item of items) {
         const status = item.status as ContactStatus;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
@@ -277,8 +278,14 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         )
           earliestRetryAt = item.retryAt;
         if (status === 'sending') sending.push(toEntity<BillingContact>(item));
+        if (typeof item.providerMessageId === 'string' && typeof item.sentAt === 'string')
+          sent.push({
+            position: contactPositionOf(item),
+            sentAt: item.sentAt,
+            providerMessageId: item.providerMessageId,
+          });
       }
-      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending };
+      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent };
     },
 
     async claimContact(queueId: string, position: number, now: string) {

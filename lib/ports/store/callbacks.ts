@@ -38,6 +38,12 @@ export interface CallbackStore {
     attempt: number,
     result: CallbackAttemptResult,
   ): Promise<boolean>;
+  /**
+   * The ids of a queue's stored events, in id order, expired ones included: whether an event is
+   * there, for what a crash may have lost (lib/app/missed-events.ts). Eventually consistent (an event
+   * stored a moment ago may be missing) and without delivery states: half the reads of a listing.
+   */
+  listCallbackEventIds(queueId: string): Promise<string[]>;
   /** A tenant's events, oldest first: of one queue, or all of them; from `since` on; expired ones left out. */
   listCallbackEvents(tenantId: string, query: CallbackEventQuery): Promise<Page<StoredCallbackEvent>>;
 }

@@ -192,6 +192,18 @@ export interface ContactSummary {
   earliestRetryAt: string | null;
   /** Contacts in `sending` (claimed; the gateway may be on it right now, or its pump died). */
   sending: BillingContact[];
+  /**
+   * Contacts the gateway took (a message id and a send time, whatever receipts came since), in
+   * batch order: each had a `sent` event due (see lib/app/missed-events.ts).
+   */
+  sent: SentContact[];
+}
+
+/** A contact the gateway took: where it is, when, and the gateway's message id. */
+export interface SentContact {
+  position: number;
+  sentAt: string;
+  providerMessageId: string;
 }
 
 export interface InstanceLease {

@@ -352,5 +352,24 @@ export function describeCallbackStoreContract(makeStore: MakeStore): void {
         code: 'VALIDATION_FAILED',
       });
     });
+
+    it("gives the ids of one queue's events, claimed or not, and no delivery item's", async () => {
+      // Prepare: three events of the queue (one claimed: it has a delivery item), one of another queue.
+      const { store } = await freshStore();
+      for (const id of [`${QUEUE_ID}:1:sent`, `${QUEUE_ID}:0:sent`, `${QUEUE_ID}:queue.completed`])
+        await store.putCallbackEvent(pendingEvent(id), KEPT_UNTIL);
+      await store.claimCallback(QUEUE_ID, `${QUEUE_ID}:0:sent`, NOW, '2025-01-10T13:00:30.000Z');
+      const otherQueue = '33333333-3333-4333-8333-333333333333';
+      await store.putCallbackEvent(
+        { ...pendingEvent(`${otherQueue}:0:sent`), queueId: otherQueue },
+        KEPT_UNTIL,
+      );
+
+      // Act
+      const ids = await store.listCallbackEventIds(QUEUE_ID);
+
+      // Assess
+      expect(ids).toEqual([`${QUEUE_ID}:0:sent`, `${QUEUE_ID}:1:sent`, `${QUEUE_ID}:queue.completed`]);
+    });
   });
 }

@@ -299,6 +299,43 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           sending: [],
         });
       });
+
+      it('lists the contacts the gateway took, whatever receipts came since, in batch order', async () => {
+        // Prepare: 0 sent then delivered, 1 failed before any send, 2 sent, 3 still pending.
+        const at = '2025-01-10T12:05:00.000Z';
+        const { store } = await seeded([contact(0), contact(1), contact(2), contact(3)]);
+        for (const [position, id] of [
+          [2, '3EB0TWO'],
+          [0, '3EB0ZERO'],
+        ] as const) {
+          const claimed = await store.claimContact('queue-1', position, at);
+          if (!claimed) throw new Error('a pending contact must be claimable');
+          await store.recordSent(
+            claimed,
+            { status: 'sent', providerMessageId: id, remoteJid: 'x@s.whatsapp.net', at },
+            message(id, { at }),
+            KEPT_UNTIL,
+          );
+        }
+        await store.claimContact('queue-1', 1, at);
+        await store.finishContact(
+          'queue-1',
+          1,
+          { status: 'failed', error: 'not on WhatsApp', at },
+          KEPT_UNTIL,
+        );
+        await store.applyReceipt('queue-1', 0, 'delivered', '2025-01-10T12:05:03.000Z');
+
+        // Act
+        const summary = await store.summarizeContacts('queue-1');
+
+        // Assess
+        expect(summary.byStatus).toMatchObject({ delivered: 1, sent: 1, failed: 1, pending: 1 });
+        expect(summary.sent).toEqual([
+          { position: 0, sentAt: at, providerMessageId: '3EB0ZERO' },
+          { position: 2, sentAt: at, providerMessageId: '3EB0TWO' },
+        ]);
+      });
     });
 
     describe('listStuckContacts', () => {

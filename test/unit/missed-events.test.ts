@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { createBillingEvents } from '../../lib/app/billing-events.ts';
+import { runQueue } from '../../lib/app/run-queue.ts';
+import type { BillingEventInput } from '../../lib/ports/billing-events.ts';
+import { OPTIONS, pumpWorld } from '../support/pump-world.ts';
+
+/**
+ * A pump process that dies between a write the store kept and the event that write stands for
+ * (the emit throws, as a process killed there would never run it): the next run of the same work
+ * item emits what was lost, once. Events go through the real BillingEvents over the in-memory store.
+ */
+const worldWithCallbacks = async (config = {}) => {
+  const w = await pumpWorld([], config, {
+    callbackUrl: 'https://erp.example.com/billing',
+    callbackEvents: ['sent', 'failed', 'queue.completed'],
+  });
+  const real = createBillingEvents({ store: w.base.store, clock: w.base.clock });
+  const emitted: BillingEventInput[] = [];
+  let dieAt: ((event: BillingEventInput) => boolean) | undefined;
+  w.deps.events = {
+    emit: async (event) => {
+      if (dieAt?.(event)) {
+        dieAt = undefined;
+        throw new Error('the process died before emitting');
+      }
+      emitted.push(event);
+      await real.emit(event);
+    },
+  };
+  const storedEvent = (name: string, position: number | null) =>
+    w.base.store.getCallbackEvent(
+      w.queueId,
+      position === null ? `${w.queueId}:${name}` : `${w.queueId}:${position}:${name}`,
+    );
+  return { ...w, emitted, storedEvent, dieOnce: (at: (event: BillingEventInput) => boolean) => (dieAt = at) };
+};
+
+describe('events a crash lost', () => {
+  it('emits the sent event of a send recorded just before the process died, when the queue completes', async () => {
+    // Prepare
+    const w = await worldWithCallbacks();
+    w.dieOnce((event) => event.name === 'sent' && event.contactPosition === 1);
+    await expect(runQueue(w.deps, w.item, OPTIONS)).rejects.toThrow('died before emitting');
+    const recorded = await w.base.store.getContact(w.queueId, 1);
+    expect(recorded?.status).toBe('sent');
+    expect(await w.storedEvent('sent', 1)).toBeUndefined();
+
+    // Act: the work item comes back.
+    const result = await runQueue(w.deps, w.item, OPTIONS);
+
+    // Assess
+    expect(result).toBe('completed');
+    expect(w.sends).toHaveLength(5);
+    const lost = await w.storedEvent('sent', 1);
+    expect(lost?.payload).toMatchObject({
+      event: 'sent',
+      occurred_at: recorded?.sentAt,
+      message_id: recorded?.providerMessageId,
+      contact: { telefone: recorded?.phone, nome_cliente: 'Cliente 1' },
+    });
+    for (const position of [0, 2, 3, 4]) expect(await w.storedEvent('sent', position)).toBeDefined();
+    // Only the lost one was emitted again: the others were looked up, not re-announced.
+    expect(w.emitted.filter((e) => e.name === 'sent').map((e) => e.contactPosition)).toEqual([0, 2, 3, 4, 1]);
+  });
+
+  it('emits queue.completed when the process died right after completing the queue', async () => {
+    // Prepare
+    const w = await worldWithCallbacks();
+    w.dieOnce((event) => event.name === 'queue.completed');
+    await expect(runQueue(w.deps, w.item, OPTIONS)).rejects.toThrow('died before emitting');
+    const queue = await w.base.store.getQueue(w.queueId);
+    expect(queue?.status).toBe('completed');
+    expect(await w.storedEvent('queue.completed', null)).toBeUndefined();
+
+    // Act
+    const again = await runQueue(w.deps, w.item, OPTIONS);
+    const thrice = await runQueue(w.deps, w.item, OPTIONS);
+
+    // Assess
+    expect([again, thrice]).toEqual(['skipped', 'skipped']);
+    expect((await w.storedEvent('queue.completed', null))?.occurredAt).toBe(queue?.completedAt);
+    expect(w.emitted.filter((e) => e.name === 'queue.completed')).toHaveLength(1);
+    expect(w.sends).toHaveLength(5);
+  });
+
+  it('tells the ERP of a claim a dead pump left when settling it uses up its tries', async () => {
+    // Prepare: contact 0 claimed by a pump that died; the tenant retries ambiguous sends, once at most.
+    const w = await worldWithCallbacks({ ambiguousSendPolicy: 'retry', maxRetries: 0 });
+    const claimedAt = w.base.clock.now().toISOString();
+    await w.base.store.claimContact(w.queueId, 0, claimedAt);
+    w.base.clock.set(new Date(Date.parse(claimedAt) + 60_000).toISOString());
+
+    // Act
+    const result = await runQueue(w.deps, w.item, OPTIONS);
+
+    // Assess
+    expect(result).toBe('completed');
+    expect((await w.base.store.getContact(w.queueId, 0))?.status).toBe('failed');
+    expect((await w.storedEvent('failed', 0))?.payload.error).toMatchObject({ code: 'UNKNOWN_OUTCOME' });
+    expect(w.sends.map((s) => s.number)).toHaveLength(4);
+  });
+});
