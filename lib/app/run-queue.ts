@@ -1,14 +1,10 @@
 import { isOpen } from '../domain/business-hours.ts';
 import { Pacer } from '../domain/pacer.ts';
-import { maskPhone } from '../domain/phone.ts';
 import { isFinalQueueStatus, queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
-import { retentionEnd } from '../domain/retention.ts';
-import { decideAfterAttempt } from '../domain/send-outcome.ts';
 import type {
   BillingContact,
   BillingQueue,
   BusinessCalendar,
-  QueueCounter,
   Tenant,
   WhatsAppInstance,
 } from '../domain/types.ts';
@@ -26,20 +22,19 @@ import type {
   FeedbackStore,
   SendingStore,
   TenantStore,
-  WaitingStatus,
 } from '../ports/store.ts';
-import type { GatewayTarget, SendOutcome, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
+import type { GatewayTarget, WhatsAppGateway } from '../ports/whatsapp-gateway.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { finishOrWait } from './finish-or-wait.ts';
 import { checkInstance, InstanceTurn, instanceForRun } from './instance-turn.ts';
 import { reserveWarmupSend, warmupCapReached } from './instance-warmup.ts';
 import { emitMissedEvents } from './missed-events.ts';
+import { deferContact, send, skipOptedOut, waitForPreSend } from './pump-steps.ts';
 import { deferToOpening, markInstanceDown, parkUntilRecheck, waitForWarmup } from './queue-deferral.ts';
 import { ProgressBuffer, recountCounters } from './queue-progress.ts';
 import { publishContinuation, transitionWithMetrics } from './queue-work.ts';
 import { ReminderCaps } from './reminder-caps.ts';
-import { recordAttempt } from './send-attempt.ts';
 import { settleAbandonedClaims } from './send-claims.ts';
 import { SendableContacts } from './sendable-contacts.ts';
 import { stoppableSleep } from './stoppable-sleep.ts';
@@ -97,7 +92,7 @@ export type PumpResult =
 const TRANSIENT_FAILURES_BEFORE_CHECK = 3;
 
 /** What a run sends with, once the queue, its tenant and an open instance are known. */
-interface RunPlan {
+export interface RunPlan {
   deps: PumpDeps;
   options: PumpOptions;
   log: Logger;
@@ -115,8 +110,8 @@ interface RunPlan {
   calendar: BusinessCalendar | undefined;
 }
 
-/** A run holding its instance's turn. */
-interface Run extends RunPlan {
+/** A run holding its instance's turn (its per-contact steps: pump-steps.ts). */
+export interface Run extends RunPlan {
   turn: InstanceTurn;
   pacer: Pacer;
   /** What the pacer's times are read on (ports/clock.ts): the wall clock, advanced monotonically. */
@@ -371,16 +366,6 @@ const continueLater = async (run: Run, untaken?: BillingContact): Promise<'conti
 };
 
 /**
- * Sleeps until the work before the send due at `sendAt` (status read, claim, opt-out check) should
- * start: that long ahead, as learnt, so it does not stretch every interval. Returns when it started.
- */
-const waitForPreSend = async (run: Run, sendAt: number): Promise<number> => {
-  const waitMs = run.pacer.preSendStartAt(sendAt) - run.intervals.now();
-  if (waitMs > 0) await run.stoppableSleep(Math.ceil(waitMs));
-  return run.intervals.now();
-};
-
-/**
  * The status as of now (the counter write when it is due, else a consistent read of the status,
  * `ProgressBuffer.statusBeforeSend`): a pause or cancel that arrived while waiting stops the run
  * here, before the next send.
@@ -409,113 +394,4 @@ const checkBeforeClaim = async (run: Run, now: Date): Promise<PumpResult | undef
   }
   if (lease === 'renewed') run.tenant = (await deps.store.getTenant(run.queue.tenantId)) ?? run.tenant;
   return undefined;
-};
-
-/**
- * The phone opted out after the batch was accepted (a SAIR reply, the API): the contact is
- * skipped, never sent. Checked before the claim, so a failure here leaves the contact untouched.
- */
-const skipOptedOut = async (run: Run, contact: BillingContact, at: Date): Promise<void> => {
-  const was = await run.deps.store.skipOptedOutContact(
-    run.queue.id,
-    contact.position,
-    at.toISOString(),
-    retentionEnd(at, run.tenant.config.retentionDays),
-  );
-  if (was) run.progress.add({ contactsSkipped: 1, ...leavingWait(was) }, at);
-};
-
-/**
- * The phone was reminded too recently (the per-debtor frequency cap): the contact waits in `retry`
- * until `until`, marked deferred, with no attempt spent. Counted in both waiting counters.
- */
-const deferContact = async (run: Run, contact: BillingContact, until: Date, at: Date): Promise<void> => {
-  const was = await run.deps.store.deferContact(
-    run.queue.id,
-    contact.position,
-    until.toISOString(),
-    at.toISOString(),
-  );
-  if (!was) return;
-  run.progress.add(
-    {
-      ...(was === 'pending' ? { contactsPendingRetry: 1 } : {}),
-      ...(was === 'deferred' ? {} : { contactsDeferred: 1 }),
-    },
-    at,
-  );
-  run.log.info('reminder deferred by the per-debtor frequency cap', {
-    position: contact.position,
-    phone: maskPhone(contact.phone),
-    until: until.toISOString(),
-  });
-};
-
-/** The waiting counters a contact leaves (a deferred one is counted in both). */
-const leavingWait = (was: WaitingStatus): Partial<Record<QueueCounter, number>> =>
-  was === 'pending'
-    ? {}
-    : was === 'retry'
-      ? { contactsPendingRetry: -1 }
-      : { contactsPendingRetry: -1, contactsDeferred: -1 };
-
-/**
- * Sends a claimed contact on its pacing slot and records the attempt. `wasRetry`: it was waiting
- * in `retry` when claimed.
- */
-const send = async (
-  run: Run,
-  claimed: BillingContact,
-  wasRetry: boolean,
-  sendAt: number,
-): Promise<SendOutcome> => {
-  const { deps, pacer, queue } = run;
-  const startedAt = await waitForSlot(run, sendAt);
-  const outcome = await deps.gateway.sendText(
-    run.target,
-    claimed.phone.replace(/^\+/, ''),
-    claimed.renderedMessage,
-  );
-  const doneAt = deps.clock.now();
-  pacer.noteSendEnded(doneAt.getTime(), outcome.kind === 'transient' && outcome.rateLimited);
-  // It may have reached the phone: the frequency cap counts it from now, index or not.
-  if (outcome.kind === 'sent' || outcome.kind === 'unknown')
-    run.caps.noteSent(claimed.phone, doneAt, run.tenant.config);
-  const decided = decideAfterAttempt(outcome, claimed.attempts, wasRetry, run.tenant.config, doneAt);
-  // A deferred contact also leaves the deferred counter, whatever the attempt's result.
-  const decision = claimed.deferred
-    ? { ...decided, deltas: { ...decided.deltas, contactsDeferred: -1 } }
-    : decided;
-  await recordAttempt(deps, run.log, run.progress, {
-    queue,
-    instanceId: run.instance.id,
-    claimed,
-    outcome,
-    decision,
-    retentionDays: run.tenant.config.retentionDays,
-    startedAt,
-    doneAt,
-  });
-  return outcome;
-};
-
-/**
- * Sleeps until the slot `sendAt`: aimed a little early (timers wake late, as the pacer learns),
- * then the rest on the run's interval clock, so a call is never early. Returns when the gateway
- * call starts.
- */
-const waitForSlot = async (run: Run, sendAt: number): Promise<number> => {
-  const { pacer, intervals } = run;
-  const { sleep } = run.deps;
-  const early = sendAt - intervals.now();
-  if (early > 0) {
-    const aimed = pacer.aimedSleepMs(early);
-    const sleptFrom = intervals.now();
-    await sleep(aimed);
-    pacer.noteSlept(aimed, intervals.now() - sleptFrom);
-  }
-  await intervals.waitUntil(sendAt, sleep);
-  const startedAt = intervals.now();
-  pacer.noteSendStarted(startedAt);
-  return startedAt;
 };
