@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../lib/app/api-key-secret.ts';
-import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { DomainError, messageFor } from '../../lib/domain/errors.ts';
 import type { ApiKey, TemplateType, Tenant } from '../../lib/domain/types.ts';
 import {
@@ -16,32 +15,31 @@ import { HttpError } from '../../lib/http/http-error.ts';
 import { type HttpRequest, type HttpResponse, httpHandler } from '../../lib/http/http-handler.ts';
 import { defineOperation, type HttpRoute, type RouteInput } from '../../lib/http/route.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
-import type { CounterResult, RequestBudget, Store } from '../../lib/ports/store.ts';
+import type { Store } from '../../lib/ports/store.ts';
+import { createInMemoryStore } from '../support/in-memory-store.ts';
+import { handClock, tenantWith } from '../support/use-case-deps.ts';
 
 /**
- * authenticate against an in-memory Store fake (only the methods authentication uses) and a
- * frozen clock: every refusal, the hourly window and its headers, and what the auth middleware
- * (authenticateCaller) adds to an answer through the shared HTTP stack.
+ * authenticate against the in-memory Store (the one the store contract suites check) holding a
+ * real tenant and API key, and a hand-moved clock: every refusal, the hourly window and its
+ * headers, and what the auth middleware (authenticateCaller) adds to an answer through the shared
+ * HTTP stack.
  */
 
 const KEY = 'billing_unit-test-key-0123456789abcdef';
-const NOW = new Date('2026-12-16T15:20:00.000Z');
+const NOW = '2026-12-16T15:20:00.000Z';
 
-const tenant = (limit = 3): Tenant => ({
-  id: 'acme',
-  name: 'Acme',
-  config: { ...DEFAULT_BILLING_CONFIG, apiRateLimitPerHour: limit },
-  createdAt: NOW.toISOString(),
-  updatedAt: NOW.toISOString(),
-});
+/** Tenant acme with the product's defaults and `limit` write requests an hour. */
+const tenant = (limit = 3): Tenant => tenantWith({ apiRateLimitPerHour: limit });
 
-const apiKey = (overrides: Partial<ApiKey> = {}): ApiKey => ({
+/** The key `secret` (KEY by default) of tenant acme, as stored: only its hash. */
+const apiKey = (overrides: Partial<ApiKey> = {}, secret = KEY): ApiKey => ({
   id: 'key-1',
   tenantId: 'acme',
   name: 'ERP',
   description: '',
-  keyHash: hashApiKey(KEY),
-  keyPrefix: KEY.slice(0, 12),
+  keyHash: hashApiKey(secret),
+  keyPrefix: secret.slice(0, 12),
   allowedTemplateTypes: ['overdue', 'upcoming', 'notification'],
   allowedIps: [],
   expiresAt: null,
@@ -50,46 +48,29 @@ const apiKey = (overrides: Partial<ApiKey> = {}): ApiKey => ({
   lastUsedAt: null,
   lastUsedIp: null,
   signingSecrets: ['whsec_x'],
-  createdAt: NOW.toISOString(),
+  createdAt: NOW,
   ...overrides,
 });
 
-/** The part of the Store that authentication touches, in memory, with the calls it received. */
-const fakeStore = (options: { key?: ApiKey; tenant?: Tenant } = {}) => {
-  const keys = new Map<string, ApiKey>();
-  const k = options.key ?? apiKey();
-  keys.set(k.keyHash, k);
-  const tenants = new Map<string, Tenant>();
-  const t = options.tenant === undefined ? tenant() : options.tenant;
-  tenants.set(t.id, t);
-  const counters = new Map<string, number>();
-  const uses: Array<{ keyHash: string; at: string; ip: string }> = [];
-  const store = {
-    getApiKeyByHash: async (hash: string) => keys.get(hash),
-    getTenant: async (id: string) => tenants.get(id),
-    countKeyRequest: async (
-      keyId: string,
-      budget: RequestBudget,
-      hourStart: Date,
-      limit: number,
-    ): Promise<CounterResult> => {
-      const window = `${keyId}:${budget}@${hourStart.toISOString()}`;
-      const current = counters.get(window) ?? 0;
-      if (current + 1 > limit) return { ok: false, value: current };
-      counters.set(window, current + 1);
-      return { ok: true, value: current + 1 };
-    },
-    recordApiKeyUse: async (keyHash: string, at: string, ip: string) => {
-      uses.push({ keyHash, at, ip });
-    },
-  };
-  return { store: store as unknown as Store, keys, tenants, counters, uses };
+/**
+ * The in-memory store with `tenant` (acme, 3 writes an hour; `null`: no tenant at all) and its key
+ * `KEY` stored, and a clock at `at` (NOW by default) the store and authenticate both read.
+ */
+const seeded = async (options: { key?: Partial<ApiKey>; tenant?: Tenant | null; at?: string } = {}) => {
+  const clock = handClock(options.at ?? NOW);
+  const store = createInMemoryStore({ clock });
+  if (options.tenant !== null) await store.createTenant(options.tenant ?? tenant());
+  await store.createApiKey(apiKey(options.key));
+  return { store, clock, deps: { store, clock } satisfies AuthDeps };
 };
 
-const clockAt = (at: Date = NOW) => {
-  let now = at;
-  return { now: () => now, set: (d: Date) => (now = d) };
+/** How the store says the key `secret` (KEY by default) was used. */
+const usageOf = async (store: Store, secret = KEY) => {
+  const key = await store.getApiKeyByHash(hashApiKey(secret));
+  return { usageCount: key?.usageCount, lastUsedAt: key?.lastUsedAt, lastUsedIp: key?.lastUsedIp };
 };
+
+const UNUSED = { usageCount: 0, lastUsedAt: null, lastUsedIp: null };
 
 const request = (overrides: Partial<HttpRequest> = {}): HttpRequest => ({
   method: 'GET',
@@ -116,10 +97,10 @@ const refusal = async (fn: () => Promise<unknown>): Promise<DomainError> => {
 describe('authenticate', () => {
   it('returns the key, its tenant and the RateLimit headers for a good key', async () => {
     // Prepare
-    const { store } = fakeStore();
+    const { deps } = await seeded();
 
     // Act
-    const { auth, headers } = await authenticate({ store, clock: clockAt() }, request());
+    const { auth, headers } = await authenticate(deps, request());
 
     // Assess
     expect(auth.apiKey.id).toBe('key-1');
@@ -138,41 +119,48 @@ describe('authenticate', () => {
     ['the key in another header', { authorization: `Bearer ${KEY}` }, 'API_KEY_MISSING'],
   ] as const)('refuses %s with 401', async (_, headers, code) => {
     // Prepare
-    const { store, uses } = fakeStore();
+    const { store, deps } = await seeded();
 
     // Act
-    const error = await refusal(() => authenticate({ store, clock: clockAt() }, request({ headers })));
+    const error = await refusal(() => authenticate(deps, request({ headers })));
 
     // Assess
     expect([error.code, error.status, error.message]).toEqual([code, 401, messageFor(code)]);
-    expect(uses).toEqual([]);
+    expect(await usageOf(store)).toEqual(UNUSED);
   });
 
   it('accepts the key with surrounding spaces (hash of the trimmed key)', async () => {
-    const { store } = fakeStore();
-    const result = await authenticate(
-      { store, clock: clockAt() },
-      request({ headers: { 'x-billing-api-key': ` ${KEY} ` } }),
-    );
+    // Prepare
+    const { deps } = await seeded();
+
+    // Act
+    const result = await authenticate(deps, request({ headers: { 'x-billing-api-key': ` ${KEY} ` } }));
+
+    // Assess
     expect(result.auth.apiKey.id).toBe('key-1');
   });
 
   it('refuses a revoked key with 401 API_KEY_INACTIVE', async () => {
-    const { store } = fakeStore({ key: apiKey({ isActive: false }) });
-    const error = await refusal(() => authenticate({ store, clock: clockAt() }, request()));
+    // Prepare
+    const { store, deps } = await seeded();
+    await store.revokeApiKey('acme', 'key-1');
+
+    // Act
+    const error = await refusal(() => authenticate(deps, request()));
+
+    // Assess
     expect([error.code, error.status]).toEqual(['API_KEY_INACTIVE', 401]);
   });
 
   it('refuses a key from the instant it expires, and accepts it just before', async () => {
     // Prepare
     const expiresAt = '2026-12-16T16:00:00.000Z';
-    const { store } = fakeStore({ key: apiKey({ expiresAt }) });
-    const clock = clockAt(new Date('2026-12-16T15:59:59.999Z'));
+    const { clock, deps } = await seeded({ key: { expiresAt }, at: '2026-12-16T15:59:59.999Z' });
 
     // Act
-    const before = await authenticate({ store, clock }, request());
-    clock.set(new Date(expiresAt));
-    const at = await refusal(() => authenticate({ store, clock }, request()));
+    const before = await authenticate(deps, request());
+    clock.set(expiresAt);
+    const at = await refusal(() => authenticate(deps, request()));
 
     // Assess
     expect(before.auth.apiKey.id).toBe('key-1');
@@ -181,15 +169,14 @@ describe('authenticate', () => {
 
   it('checks the allow list against the TCP peer only, never X-Forwarded-For', async () => {
     // Prepare
-    const { store } = fakeStore({ key: apiKey({ allowedIps: ['200.1.2.0/24', '2001:db8::/32'] }) });
-    const clock = clockAt();
+    const { deps } = await seeded({ key: { allowedIps: ['200.1.2.0/24', '2001:db8::/32'] } });
     const forged = { 'x-billing-api-key': KEY, 'x-forwarded-for': '200.1.2.3', 'x-real-ip': '200.1.2.3' };
 
     // Act
-    const outside = await refusal(() => authenticate({ store, clock }, request({ headers: forged })));
-    const inside = await authenticate({ store, clock }, request({ sourceIp: '200.1.2.200' }));
-    const mapped = await authenticate({ store, clock }, request({ sourceIp: '::ffff:200.1.2.9' }));
-    const v6 = await authenticate({ store, clock }, request({ sourceIp: '2001:db8::7' }));
+    const outside = await refusal(() => authenticate(deps, request({ headers: forged })));
+    const inside = await authenticate(deps, request({ sourceIp: '200.1.2.200' }));
+    const mapped = await authenticate(deps, request({ sourceIp: '::ffff:200.1.2.9' }));
+    const v6 = await authenticate(deps, request({ sourceIp: '2001:db8::7' }));
 
     // Assess
     expect([outside.code, outside.status]).toEqual(['IP_NOT_ALLOWED', 403]);
@@ -197,16 +184,20 @@ describe('authenticate', () => {
   });
 
   it('refuses a key whose tenant no longer exists as an invalid key', async () => {
-    const { store, tenants } = fakeStore();
-    tenants.clear();
-    const error = await refusal(() => authenticate({ store, clock: clockAt() }, request()));
+    // Prepare: the key is stored, its tenant acme is not
+    const { store, deps } = await seeded({ tenant: null });
+
+    // Act
+    const error = await refusal(() => authenticate(deps, request()));
+
+    // Assess
+    expect(await store.getTenant('acme')).toBeUndefined();
     expect([error.code, error.status]).toEqual(['API_KEY_INVALID', 401]);
   });
 
   it('lets the hourly limit through, then answers 429 with Retry-After to the end of the UTC hour', async () => {
     // Prepare
-    const { store, uses } = fakeStore({ tenant: tenant(2) });
-    const deps = { store, clock: clockAt() };
+    const { store, deps } = await seeded({ tenant: tenant(2) });
 
     // Act
     const first = await authenticate(deps, request());
@@ -228,15 +219,14 @@ describe('authenticate', () => {
       'Retry-After': '2400',
     });
     // A refused request is not a use of the key.
-    expect(uses).toHaveLength(2);
+    expect((await usageOf(store)).usageCount).toBe(2);
   });
 
   it('counts reads against their own budget, so polling never uses up the hour for sending', async () => {
     // Prepare: 2 writes and 3 reads an hour
     const limited = tenant(2);
     limited.config.apiReadRateLimitPerHour = 3;
-    const { store } = fakeStore({ tenant: limited });
-    const deps = { store, clock: clockAt() };
+    const { deps } = await seeded({ tenant: limited });
 
     // Act
     const reads = [];
@@ -253,20 +243,15 @@ describe('authenticate', () => {
 
   it('opens a new window on the next UTC hour and keeps keys apart', async () => {
     // Prepare
-    const other = apiKey({ id: 'key-2', keyHash: hashApiKey(`${KEY}-2`) });
-    const { store, keys } = fakeStore({ tenant: tenant(1) });
-    keys.set(other.keyHash, other);
-    const clock = clockAt();
+    const { store, clock, deps } = await seeded({ tenant: tenant(1) });
+    await store.createApiKey(apiKey({ id: 'key-2' }, `${KEY}-2`));
 
     // Act
-    await authenticate({ store, clock }, request());
-    const otherKey = await authenticate(
-      { store, clock },
-      request({ headers: { 'x-billing-api-key': `${KEY}-2` } }),
-    );
-    const limited = await refusal(() => authenticate({ store, clock }, request()));
-    clock.set(new Date('2026-12-16T16:00:00.000Z'));
-    const nextHour = await authenticate({ store, clock }, request());
+    await authenticate(deps, request());
+    const otherKey = await authenticate(deps, request({ headers: { 'x-billing-api-key': `${KEY}-2` } }));
+    const limited = await refusal(() => authenticate(deps, request()));
+    clock.set('2026-12-16T16:00:00.000Z');
+    const nextHour = await authenticate(deps, request());
 
     // Assess
     expect(otherKey.auth.apiKey.id).toBe('key-2');
@@ -280,23 +265,29 @@ describe('authenticate', () => {
     ['2026-12-16T15:59:59.900Z', '1'],
     ['2026-12-16T15:30:00.001Z', '1800'],
   ])('at %s tells %s seconds until the window resets', async (at, seconds) => {
-    const { store } = fakeStore();
-    const { headers } = await authenticate({ store, clock: clockAt(new Date(at)) }, request());
+    // Prepare
+    const { deps } = await seeded({ at });
+
+    // Act
+    const { headers } = await authenticate(deps, request());
+
+    // Assess
     expect(headers['RateLimit-Reset']).toBe(seconds);
   });
 
   it('records the use with the time and the TCP peer address', async () => {
     // Prepare
-    const { store, uses } = fakeStore();
+    const { store, deps } = await seeded();
 
     // Act
-    await authenticate(
-      { store, clock: clockAt() },
+    const { useRecorded } = await authenticate(
+      deps,
       request({ sourceIp: '10.1.2.3', headers: { 'x-billing-api-key': KEY, 'x-forwarded-for': '9.9.9.9' } }),
     );
+    await useRecorded;
 
     // Assess
-    expect(uses).toEqual([{ keyHash: hashApiKey(KEY), at: NOW.toISOString(), ip: '10.1.2.3' }]);
+    expect(await usageOf(store)).toEqual({ usageCount: 1, lastUsedAt: NOW, lastUsedIp: '10.1.2.3' });
   });
 });
 
@@ -354,7 +345,7 @@ describe('assertScopeAllowed', () => {
 
 /** The answer of an `apiKey` route whose handler is `handler`, through the shared HTTP stack. */
 const throughStack = async (
-  store: Store,
+  deps: AuthDeps,
   handler: (
     deps: AuthDeps,
     input: RouteInput<unknown, unknown, unknown, AuthContext>,
@@ -376,11 +367,7 @@ const throughStack = async (
       }),
     ],
   };
-  const lambda = httpHandler(
-    route,
-    { store, clock: clockAt() },
-    { logger: createLogger('SILENT'), maxBodyBytes: 1024 },
-  );
+  const lambda = httpHandler(route, deps, { logger: createLogger('SILENT'), maxBodyBytes: 1024 });
   const event = {
     version: '2.0',
     routeKey: 'GET /api/v1/billing/queues',
@@ -402,10 +389,10 @@ const JSON_CONTENT_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 describe('authenticateCaller middleware', () => {
   it('adds the RateLimit headers to the answer, letting the route set its own', async () => {
     // Prepare
-    const { store, uses } = fakeStore();
+    const { store, deps } = await seeded();
 
     // Act
-    const response = await throughStack(store, async (_deps, { auth }) => ({
+    const response = await throughStack(deps, async (_deps, { auth }) => ({
       statusCode: 200,
       body: { tenant: auth.tenant.id },
       headers: { 'Idempotent-Replayed': 'true', 'RateLimit-Limit': 'route' },
@@ -423,17 +410,17 @@ describe('authenticateCaller middleware', () => {
         'Idempotent-Replayed': 'true',
       },
     });
-    expect(uses).toHaveLength(1);
+    expect((await usageOf(store)).usageCount).toBe(1);
   });
 
   it('never calls the route for a refused caller', async () => {
     // Prepare
-    const { store } = fakeStore();
+    const { deps } = await seeded();
     let called = false;
 
     // Act
     const response = await throughStack(
-      store,
+      deps,
       async () => {
         called = true;
         return { statusCode: 200 };
@@ -448,12 +435,12 @@ describe('authenticateCaller middleware', () => {
 
   it("refuses a key not allowed the route's template type before the route runs, with the RateLimit headers", async () => {
     // Prepare
-    const { store } = fakeStore({ key: apiKey({ allowedTemplateTypes: ['overdue'] }) });
+    const { deps } = await seeded({ key: { allowedTemplateTypes: ['overdue'] } });
     let called = false;
 
     // Act
     const response = await throughStack(
-      store,
+      deps,
       async () => {
         called = true;
         return { statusCode: 200 };
@@ -469,11 +456,11 @@ describe('authenticateCaller middleware', () => {
 
   it("turns a route's DomainError into an answer carrying the RateLimit headers, keeping code, message and details", async () => {
     // Prepare
-    const { store } = fakeStore();
+    const { deps } = await seeded();
     const details = [{ index: 0, code: 'INVALID_PHONE' }];
 
     // Act
-    const response = await throughStack(store, async () => {
+    const response = await throughStack(deps, async () => {
       throw new DomainError('BATCH_TOO_LARGE', { max: 2, count: 3 }, details);
     });
 
@@ -497,10 +484,10 @@ describe('authenticateCaller middleware', () => {
 
   it("answers a route's store outage 503 with Retry-After as well as the RateLimit headers", async () => {
     // Prepare: DynamoDB goes down once the caller is authenticated (issue 17).
-    const { store } = fakeStore();
+    const { deps } = await seeded();
 
     // Act
-    const response = await throughStack(store, async () => {
+    const response = await throughStack(deps, async () => {
       throw new DomainError('STORE_UNAVAILABLE');
     });
 
@@ -518,10 +505,10 @@ describe('authenticateCaller middleware', () => {
 
   it("keeps a route's own HttpError headers and adds the RateLimit ones", async () => {
     // Prepare
-    const { store } = fakeStore();
+    const { deps } = await seeded();
 
     // Act
-    const response = await throughStack(store, async () => {
+    const response = await throughStack(deps, async () => {
       throw new HttpError('DAILY_LIMIT_EXCEEDED', { 'Retry-After': '60', 'RateLimit-Reset': 'route' });
     });
 
@@ -538,10 +525,10 @@ describe('authenticateCaller middleware', () => {
 
   it('lets a bug (a plain Error) through untouched, to the 500 mapping without RateLimit headers', async () => {
     // Prepare
-    const { store, uses } = fakeStore();
+    const { store, deps } = await seeded();
 
     // Act
-    const response = await throughStack(store, async () => {
+    const response = await throughStack(deps, async () => {
       throw new TypeError('boom');
     });
 
@@ -551,6 +538,6 @@ describe('authenticateCaller middleware', () => {
       body: { success: false, code: 'INTERNAL_ERROR', message: messageFor('INTERNAL_ERROR') },
       headers: JSON_CONTENT_TYPE,
     });
-    expect(uses).toHaveLength(1);
+    expect((await usageOf(store)).usageCount).toBe(1);
   });
 });
