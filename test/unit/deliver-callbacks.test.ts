@@ -13,52 +13,16 @@ import {
   nextCallbackAttempt,
 } from '../../lib/app/deliver-callbacks.ts';
 import { verifyCallbackSignature } from '../../lib/domain/callback-signature.ts';
-import type { ApiKey, Tenant } from '../../lib/domain/types.ts';
 import type { CallbackRequest, CallbackResponse } from '../../lib/ports/callback-client.ts';
-import type { Store, StoredCallbackEvent } from '../../lib/ports/store.ts';
+import type { StoredCallbackEvent } from '../../lib/ports/store.ts';
+import { apiKey } from '../integration/store-contract/tenant-store-contract.ts';
+import { KEPT_UNTIL } from '../support/acme-queue.ts';
+import { createInMemoryStore } from '../support/in-memory-store.ts';
+import { handClock, tenantWith } from '../support/use-case-deps.ts';
 
 const START = '2025-01-10T13:00:00.000Z';
 const EVENT_ID = 'q-1:0:sent';
-
-/** The store's callback methods over a map, with the same conditions as the DynamoDB adapter. */
-const memoryStore = (events: StoredCallbackEvent[], secrets: string[]) => {
-  const byId = new Map(events.map((e) => [e.eventId, structuredClone(e)]));
-  const store: DeliverCallbacksDeps['store'] & Pick<Store, 'getCallbackEvent'> = {
-    getCallbackEvent: async (_q, eventId) => structuredClone(byId.get(eventId)),
-    listDueCallbacks: async (now, limit) =>
-      [...byId.values()]
-        .filter((e) => e.delivery.status === 'pending' && (e.delivery.nextAttemptAt ?? '') <= now)
-        .slice(0, limit)
-        .map((e) => structuredClone(e)),
-    claimCallback: async (_q, eventId, now, leaseUntil) => {
-      const e = byId.get(eventId);
-      if (e?.delivery.status !== 'pending' || (e.delivery.nextAttemptAt ?? '') > now) return undefined;
-      e.delivery = { ...e.delivery, attempts: e.delivery.attempts + 1, nextAttemptAt: leaseUntil };
-      return structuredClone(e);
-    },
-    finishCallbackAttempt: async (_q, eventId, attempt, result) => {
-      const e = byId.get(eventId);
-      if (e?.delivery.status !== 'pending' || e.delivery.attempts !== attempt) return false;
-      e.delivery.lastAttemptAt = result.at;
-      e.delivery =
-        result.status === 'delivered'
-          ? {
-              ...e.delivery,
-              status: 'delivered',
-              nextAttemptAt: null,
-              lastError: null,
-              deliveredAt: result.at,
-            }
-          : result.status === 'pending'
-            ? { ...e.delivery, nextAttemptAt: result.nextAttemptAt, lastError: result.error }
-            : { ...e.delivery, status: 'dead', nextAttemptAt: null, lastError: result.error };
-      return true;
-    },
-    getApiKeyById: async () => ({ id: 'key-1', tenantId: 'acme', signingSecrets: secrets }) as ApiKey,
-    getTenant: async () => ({ id: 'acme', config: { allowInsecureCallbacks: false } }) as Tenant,
-  };
-  return { store, get: (id: string) => byId.get(id) };
-};
+const KEY_ID = 'key-1';
 
 const pending = (url = 'https://erp.example.com/hook'): StoredCallbackEvent => ({
   eventId: EVENT_ID,
@@ -67,7 +31,7 @@ const pending = (url = 'https://erp.example.com/hook'): StoredCallbackEvent => (
   event: 'sent',
   occurredAt: START,
   callbackUrl: url,
-  apiKeyId: 'key-1',
+  apiKeyId: KEY_ID,
   payload: {
     event_id: EVENT_ID,
     event: 'sent',
@@ -91,17 +55,28 @@ const pending = (url = 'https://erp.example.com/hook'): StoredCallbackEvent => (
   createdAt: START,
 });
 
-/** A world whose clock the test moves, a client answering from a script, and DNS from a table. */
-const world = (options: {
+/**
+ * A world on the in-memory store (the one the store contract suites check): tenant acme (no
+ * insecure callback URLs), its API key `key-1` with `secrets`, and the events stored; a clock the
+ * test moves, a client answering from a script, and DNS from a table.
+ */
+const world = async (options: {
   secrets?: string[];
   answers?: (n: number) => CallbackResponse;
   dns?: Record<string, string>;
   event?: StoredCallbackEvent;
   events?: StoredCallbackEvent[];
 }) => {
-  let now = new Date(START).getTime();
+  const clock = handClock(START);
+  const store = createInMemoryStore({ clock });
+  await store.createTenant(tenantWith({ allowInsecureCallbacks: false }));
+  await store.createApiKey(
+    apiKey({ id: KEY_ID, tenantId: 'acme', signingSecrets: options.secrets ?? ['whsec_one'] }),
+  );
+  for (const event of options.events ?? [options.event ?? pending()]) {
+    await store.putCallbackEvent(event, KEPT_UNTIL);
+  }
   const posts: Array<CallbackRequest & { at: number }> = [];
-  const mem = memoryStore(options.events ?? [options.event ?? pending()], options.secrets ?? ['whsec_one']);
   const dns = options.dns ?? { 'erp.example.com': '203.0.113.10' };
   const lookup: LookupAll = async (host) => {
     const address = dns[host];
@@ -109,11 +84,11 @@ const world = (options: {
     return [{ address, family: 4 }];
   };
   const deps: DeliverCallbacksDeps & CallbackSenderDeps = {
-    store: mem.store,
-    clock: { now: () => new Date(now) },
+    store,
+    clock,
     callbackClient: {
       post: async (request) => {
-        posts.push({ ...request, at: now });
+        posts.push({ ...request, at: clock.now().getTime() });
         return (options.answers ?? (() => ({ ok: true, status: 200 })))(posts.length);
       },
     },
@@ -122,18 +97,17 @@ const world = (options: {
   };
   return {
     deps,
+    store,
     posts,
-    event: () => mem.get(EVENT_ID),
-    advance: (ms: number) => {
-      now += ms;
-    },
+    event: () => store.getCallbackEvent('q-1', EVENT_ID),
+    advance: (ms: number) => clock.set(new Date(clock.now().getTime() + ms).toISOString()),
   };
 };
 
 describe('deliverDueCallbacks', () => {
   it('posts the body signed with every current secret and the documented headers', async () => {
     // Prepare
-    const w = world({ secrets: ['whsec_new', 'whsec_old'] });
+    const w = await world({ secrets: ['whsec_new', 'whsec_old'] });
 
     // Act
     const summary = await deliverDueCallbacks(w.deps);
@@ -156,12 +130,12 @@ describe('deliverDueCallbacks', () => {
       event: 'sent',
       message_id: '3EB0',
     });
-    expect(w.event()?.delivery.status).toBe('delivered');
+    expect((await w.event())?.delivery.status).toBe('delivered');
   });
 
   it('retries on the backoff schedule and ends dead after the last attempt', async () => {
     // Prepare
-    const w = world({ answers: () => ({ ok: false, status: 500, error: 'HTTP 500' }) });
+    const w = await world({ answers: () => ({ ok: false, status: 500, error: 'HTTP 500' }) });
 
     // Act
     await deliverDueCallbacks(w.deps);
@@ -178,13 +152,17 @@ describe('deliverDueCallbacks', () => {
     expect(w.posts).toHaveLength(CALLBACK_RETRY_DELAYS_MS.length + 1);
     const gaps = w.posts.slice(1).map((p, i) => p.at - (w.posts[i]?.at ?? 0));
     expect(gaps).toEqual([...CALLBACK_RETRY_DELAYS_MS]);
-    expect(w.event()?.delivery).toMatchObject({ status: 'dead', attempts: 12, lastError: 'HTTP 500' });
+    expect((await w.event())?.delivery).toMatchObject({
+      status: 'dead',
+      attempts: 12,
+      lastError: 'HTTP 500',
+    });
     expect(after.attempted).toBe(0);
   });
 
   it('never posts again once an attempt succeeded', async () => {
     // Prepare
-    const w = world({
+    const w = await world({
       answers: (n) => (n <= 2 ? { ok: false, status: 500, error: 'HTTP 500' } : { ok: true, status: 204 }),
     });
 
@@ -196,12 +174,12 @@ describe('deliverDueCallbacks', () => {
 
     // Assess
     expect(w.posts).toHaveLength(3);
-    expect(w.event()?.delivery).toMatchObject({ status: 'delivered', attempts: 3 });
+    expect((await w.event())?.delivery).toMatchObject({ status: 'delivered', attempts: 3 });
   });
 
   it('does not post when the host resolves to a private address at delivery time', async () => {
     // Prepare
-    const w = world({ dns: { 'erp.example.com': '10.0.0.5' } });
+    const w = await world({ dns: { 'erp.example.com': '10.0.0.5' } });
 
     // Act
     const summary = await deliverDueCallbacks(w.deps);
@@ -209,7 +187,7 @@ describe('deliverDueCallbacks', () => {
     // Assess
     expect(w.posts).toHaveLength(0);
     expect(summary.retried).toBe(1);
-    expect(w.event()?.delivery.lastError).toMatch(/privado/);
+    expect((await w.event())?.delivery.lastError).toMatch(/privado/);
   });
 
   it('gives the next attempt time for each failure and dead after the twelfth', () => {
@@ -227,10 +205,9 @@ describe('deliverDueCallbacks', () => {
 describe('createCallbackSender', () => {
   it('reads a tenant and a key once per settings period, so a rotated secret signs within it', async () => {
     // Prepare: three events of one key, posted by one warm sender; the key's secret rotates
-    const secrets = ['whsec_one'];
     const ids = [0, 1, 2].map((i) => `q-1:${i}:sent`);
-    const w = world({
-      secrets,
+    const w = await world({
+      secrets: ['whsec_one'],
       events: ids.map((eventId) => ({
         ...pending(),
         eventId,
@@ -238,15 +215,15 @@ describe('createCallbackSender', () => {
       })),
     });
     const reads = { tenant: 0, key: 0 };
-    const store = {
+    const store: CallbackSenderDeps['store'] = {
       ...w.deps.store,
-      getTenant: (id: string) => {
+      getTenant: (id) => {
         reads.tenant += 1;
-        return w.deps.store.getTenant(id);
+        return w.store.getTenant(id);
       },
-      getApiKeyById: (tenantId: string, keyId: string) => {
+      getApiKeyById: (tenantId, keyId) => {
         reads.key += 1;
-        return w.deps.store.getApiKeyById(tenantId, keyId);
+        return w.store.getApiKeyById(tenantId, keyId);
       },
     };
     const send = createCallbackSender({ ...w.deps, store });
@@ -263,7 +240,7 @@ describe('createCallbackSender', () => {
 
     // Act
     await send({ queueId: 'q-1', eventId: ids[0] as string });
-    secrets.splice(0, 1, 'whsec_two');
+    await w.store.setApiKeySigningSecrets('acme', KEY_ID, ['whsec_two']);
     w.advance(CALLBACK_SETTINGS_TTL_MS - 1);
     await send({ queueId: 'q-1', eventId: ids[1] as string });
     w.advance(1);
