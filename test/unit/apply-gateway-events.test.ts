@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { type ApplyGatewayEventsDeps, applyGatewayEvents } from '../../lib/app/apply-gateway-events.ts';
 import { receiptDeltas } from '../../lib/app/apply-receipt.ts';
 import { phoneSpellings } from '../../lib/app/opt-outs.ts';
-import { newBillingQueue } from '../../lib/domain/billing-queue.ts';
+import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
+import { retentionEnd } from '../../lib/domain/retention.ts';
 import type {
   BillingQueue,
-  ContactStatus,
+  ConnectionState,
   ConversationMessage,
-  OptOut,
   QueueStatus,
   WhatsAppInstance,
 } from '../../lib/domain/types.ts';
+import type { Logger } from '../../lib/observability/logger.ts';
 import type { BillingEventInput } from '../../lib/ports/billing-events.ts';
 import type {
   GatewayEvent,
@@ -19,8 +20,17 @@ import type {
   GatewayWebhook,
 } from '../../lib/ports/gateway-events.ts';
 import type { WebhookIgnoredReason } from '../../lib/ports/metrics.ts';
+import { inMemoryDeps, tenantWith } from '../support/use-case-deps.ts';
 
 const NOW = new Date('2026-01-10T12:00:00.000Z');
+/** When the billing messages went out: the day before the webhooks. */
+const SENT_AT = '2026-01-09T12:00:00.000Z';
+/** The debtor billed at position 0 of queue q-1. */
+const PHONE = '+5531987654321';
+/** The gateway's id of that billing message. */
+const SENT_ID = '3EB0AAA';
+/** How long tenant acme keeps conversations. */
+const RETENTION_DAYS = 30;
 
 const instance: WhatsAppInstance = {
   id: 'inst-1',
@@ -34,105 +44,186 @@ const instance: WhatsAppInstance = {
   createdAt: NOW.toISOString(),
 };
 
-const sent: ConversationMessage = {
-  id: '3EB0AAA',
-  tenantId: 'acme',
-  phone: '+5531987654321',
-  instanceId: 'inst-1',
-  direction: 'outbound',
-  text: 'Olá',
-  at: '2026-01-09T12:00:00.000Z',
-  queueId: 'q-1',
-  contactPosition: 0,
-  campaignId: 'c-1',
-  externalId: 'e-1',
-  templateType: 'overdue',
-};
+/** The queue's counters (`contacts*`), by name. */
+const countersOf = (queue: BillingQueue | undefined): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(queue ?? {}).filter(
+      (entry): entry is [string, number] => entry[0].startsWith('contacts') && typeof entry[1] === 'number',
+    ),
+  );
 
-/** In-memory stand-ins for the ports the use case touches, recording what it did. */
-const fakeDeps = (contactStatus: ContactStatus = 'sent') => {
-  const messages = new Map<string, ConversationMessage>([[sent.id, sent]]);
-  const optOuts: OptOut[] = [];
-  const progress: Array<Record<string, number>> = [];
+/** What changed between two readings of a queue's counters (the counters that did not change left out). */
+const changes = (before: Record<string, number>, after: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([counter, value]): [string, number] => [counter, value - (before[counter] ?? 0)])
+      .filter(([, delta]) => delta !== 0),
+  );
+
+/**
+ * The use case's ports over the contract-tested in-memory store, on a hand clock at NOW: tenant acme
+ * (30 days' retention) and its instance inst-1. The ports at the edge record what it did: the events
+ * for the ERP, the metrics (by name; an ignored webhook as `ignored:<reason>`), the fields logged at
+ * WARN and DEBUG; the work queue and the scheduler as `inMemoryDeps` records them.
+ */
+const bareWorld = async (instanceFields: Partial<WhatsAppInstance> = {}) => {
+  const base = inMemoryDeps(NOW.toISOString());
+  const { store } = base;
+  await store.createTenant(tenantWith({ retentionDays: RETENTION_DAYS }));
+  await store.putInstance({ ...instance, ...instanceFields });
   const events: BillingEventInput[] = [];
   const metrics: string[] = [];
   const warnings: Array<Record<string, unknown>> = [];
   const debugs: Array<Record<string, unknown>> = [];
-  const receiptErrors: Array<string | undefined> = [];
-  /** The expiry each recorded message was given, by id. */
-  const expiries = new Map<string, string>();
-  /** The tenant's figures added, each with the hour it went to. */
-  const figures: Array<Record<string, number | string>> = [];
-  let status = contactStatus;
-  let replied = false;
-  const deps = {
-    clock: { now: () => NOW },
-    logger: {
-      info: () => undefined,
-      debug: (_m: string, fields: Record<string, unknown>) => void debugs.push(fields),
-      warn: (_m: string, fields: Record<string, unknown>) => void warnings.push(fields),
-    },
+  const deps: ApplyGatewayEventsDeps = {
+    ...base,
+    events: { emit: async (event) => void events.push(event) },
     metrics: {
+      ...base.metrics,
       messageDelivered: () => void metrics.push('delivered'),
       messageRead: () => void metrics.push('read'),
       replyReceived: () => void metrics.push('replied'),
-      webhookIgnored: ({ reason }: { reason: string }) => void metrics.push(`ignored:${reason}`),
+      webhookIgnored: ({ reason }) => void metrics.push(`ignored:${reason}`),
     },
-    events: { emit: async (e: BillingEventInput) => void events.push(e) },
-    store: {
-      // One tenant and instance: the id alone finds a message.
-      getMessage: async (_t: string, _i: string, id: string) => messages.get(id),
-      listMessages: async (_t: string, phone: string) =>
-        [...messages.values()].filter((m) => m.phone === phone),
-      recordMessage: async (m: ConversationMessage, expiresAt: string) => {
-        if (messages.has(m.id)) return false;
-        messages.set(m.id, m);
-        expiries.set(m.id, expiresAt);
-        return true;
-      },
-      getTenant: async (tenantId: string) => ({ id: tenantId, config: { retentionDays: 30 } }),
-      applyReceipt: async (_q: string, _p: number, receipt: ContactStatus, _at: string, error?: string) => {
-        receiptErrors.push(error);
-        const order: ContactStatus[] = ['sent', 'delivered', 'read'];
-        const forward =
-          receipt === 'failed' ? status === 'sent' : order.indexOf(receipt) > order.indexOf(status);
-        if (status === 'sending' || !forward) return { applied: false as const, current: status };
-        const previous = status;
-        status = receipt;
-        return { applied: true as const, previous };
-      },
-      markContactReplied: async () => {
-        const first = !replied;
-        replied = true;
-        return first;
-      },
-      putOptOut: async (o: OptOut) => {
-        const known = optOuts.some((existing) => existing.phone === o.phone);
-        optOuts.push(o);
-        return known ? ('exists' as const) : ('created' as const);
-      },
-      addTenantFigures: async (_t: string, hourStart: Date, added: Record<string, number>) =>
-        void figures.push({ hour: hourStart.toISOString().slice(11, 13), ...added }),
-      addToQueueCounters: async (_q: string, deltas: Record<string, number>) => {
-        progress.push(deltas);
-        return true;
-      },
-    },
-  } as unknown as ApplyGatewayEventsDeps;
+    logger: {
+      info: () => undefined,
+      error: () => undefined,
+      debug: (_message: string, fields: Record<string, unknown>) => void debugs.push(fields),
+      warn: (_message: string, fields: Record<string, unknown>) => void warnings.push(fields),
+    } as unknown as Logger,
+  };
+
+  /** A queue of inst-1 as the Accept path stores it (`pending` unless `fields` say otherwise), one contact per phone. */
+  const addQueue = async (id: string, phones: readonly string[], fields: Partial<BillingQueue> = {}) => {
+    await store.createQueue(
+      newBillingQueue({
+        id,
+        tenantId: 'acme',
+        campaignId: `c-${id}`,
+        externalId: `e-${id}`,
+        templateType: 'overdue',
+        instanceId: instance.id,
+        totalContacts: phones.length,
+        createdAt: SENT_AT,
+        ...fields,
+      }),
+    );
+    await store.putContacts(
+      phones.map((phone, position) =>
+        newBillingContact({
+          queueId: id,
+          tenantId: 'acme',
+          position,
+          phone,
+          name: `Cliente ${position}`,
+          invoiceNumber: `NF-${position}`,
+          variables: { nome_cliente: `Cliente ${position}` },
+          variationId: 'v1',
+          renderedMessage: `Olá Cliente ${position}`,
+          createdAt: SENT_AT,
+        }),
+      ),
+    );
+  };
+
+  /** The conversation message of a contact's send, as the pump records it. */
+  const billingMessage = async (
+    queueId: string,
+    position: number,
+    messageId: string,
+    at: string,
+  ): Promise<ConversationMessage> => {
+    const queue = await store.getQueue(queueId);
+    const contact = await store.getContact(queueId, position);
+    if (!queue || !contact) throw new Error(`no contact ${queueId}/${position}`);
+    return {
+      id: messageId,
+      tenantId: 'acme',
+      phone: contact.phone,
+      instanceId: queue.instanceId ?? instance.id,
+      direction: 'outbound',
+      text: contact.renderedMessage,
+      at,
+      queueId,
+      contactPosition: position,
+      campaignId: queue.campaignId,
+      externalId: queue.externalId,
+      templateType: queue.templateType,
+    };
+  };
+
+  /** Claims a contact as the pump does before it calls the gateway (`sending`). */
+  const claim = async (queueId: string, position: number, at: string) => {
+    const claimed = await store.claimContact(queueId, position, at);
+    if (!claimed) throw new Error(`contact ${queueId}/${position} is not claimable`);
+    return claimed;
+  };
+
+  /**
+   * A contact sent as the pump records it: claimed, then `sent` with the gateway's id and its
+   * conversation message (what receipts and replies find it by), and counted in `contactsSent`.
+   */
+  const send = async (queueId: string, position: number, messageId: string, at = SENT_AT) => {
+    const claimed = await claim(queueId, position, at);
+    const message = await billingMessage(queueId, position, messageId, at);
+    const result = {
+      status: 'sent' as const,
+      providerMessageId: messageId,
+      remoteJid: `${claimed.phone.slice(1)}@s.whatsapp.net`,
+      at,
+    };
+    if (!(await store.recordSent(claimed, result, message, retentionEnd(at, RETENTION_DAYS))))
+      throw new Error(`the send of ${queueId}/${position} was not recorded`);
+    await store.addToQueueCounters(queueId, { contactsSent: 1 });
+  };
+
+  /** A send the gateway took whose contact is not marked sent yet: claimed (`sending`), its message recorded. */
+  const sendInFlight = async (queueId: string, position: number, messageId: string, at = SENT_AT) => {
+    await claim(queueId, position, at);
+    const message = await billingMessage(queueId, position, messageId, at);
+    await store.recordMessage(message, retentionEnd(at, RETENTION_DAYS));
+  };
+
   return {
     deps,
-    messages,
-    optOuts,
-    progress,
+    store,
+    clock: base.clock,
     events,
     metrics,
     warnings,
     debugs,
-    receiptErrors,
-    expiries,
-    figures,
-    status: () => status,
+    published: base.published,
+    scheduled: base.scheduled,
+    addQueue,
+    send,
+    sendInFlight,
+    contact: (position = 0, queueId = 'q-1') => store.getContact(queueId, position),
+    message: (messageId: string) => store.getMessage('acme', instance.id, messageId),
+    counters: async (queueId = 'q-1') => countersOf(await store.getQueue(queueId)),
+    /** The tenant's figures counted on the webhooks' day, by UTC hour, without the zeros. */
+    figures: async () =>
+      (
+        await store.listTenantFigures(
+          'acme',
+          new Date('2026-01-10T00:00:00.000Z'),
+          new Date('2026-01-11T00:00:00.000Z'),
+        )
+      ).map(({ hourStart, ...counted }) => ({
+        hour: hourStart.toISOString().slice(11, 13),
+        ...Object.fromEntries(Object.entries(counted).filter(([, n]) => n !== 0)),
+      })),
   };
+};
+
+/**
+ * `bareWorld` with a billing batch: queue q-1 of three contacts, the first (PHONE) sent the day
+ * before as SENT_ID, the other two not sent yet.
+ */
+const world = async () => {
+  const w = await bareWorld();
+  await w.addQueue('q-1', [PHONE, '+5531911112222', '+5531933334444']);
+  await w.send('q-1', 0, SENT_ID);
+  return w;
 };
 
 const LABEL = { event: 'messages.update', instance: 'inst-1' };
@@ -141,7 +232,7 @@ const webhook = (first: GatewayEvent, ...more: GatewayEvent[]): GatewayWebhook =
   events: [first, ...more],
   label: LABEL,
 });
-const receipt = (status: GatewayReceiptStatus, messageId = sent.id, at = new Date(NOW.getTime() - 1000)) =>
+const receipt = (status: GatewayReceiptStatus, messageId = SENT_ID, at = new Date(NOW.getTime() - 1000)) =>
   webhook({
     kind: 'receipt',
     messageId,
@@ -192,68 +283,71 @@ describe('apply-gateway-events', () => {
   describe('receipts', () => {
     it('applies a read before its delivery once, counts both, and ignores the late delivery', async () => {
       // Prepare
-      const f = fakeDeps();
+      const w = await world();
+      const before = await w.counters();
 
       // Act
-      const read = await applyGatewayEvents(f.deps, instance, receipt('read'));
-      const late = await applyGatewayEvents(f.deps, instance, receipt('delivered'));
+      const read = await applyGatewayEvents(w.deps, instance, receipt('read'));
+      const late = await applyGatewayEvents(w.deps, instance, receipt('delivered'));
 
       // Assess
       expect([read.result, late.result]).toEqual(['applied', 'ignored']);
       expect(late.reason).toBe('duplicate');
-      expect(f.status()).toBe('read');
-      expect(f.progress).toEqual([{ contactsDelivered: 1, contactsRead: 1 }]);
-      expect(f.figures).toEqual([{ hour: '11', delivered: 1, read: 1 }]);
-      expect(f.events.map((e) => e.name)).toEqual(['delivered', 'read', 'delivered']);
-      expect(f.metrics).toEqual(['delivered', 'read', 'ignored:duplicate']);
-      expect(f.warnings).toEqual([]);
+      expect(await w.contact()).toMatchObject({ status: 'read', readAt: '2026-01-10T11:59:59.000Z' });
+      expect(changes(before, await w.counters())).toEqual({ contactsDelivered: 1, contactsRead: 1 });
+      expect(await w.figures()).toEqual([{ hour: '11', delivered: 1, read: 1 }]);
+      expect(w.events.map((e) => e.name)).toEqual(['delivered', 'read', 'delivered']);
+      expect(w.metrics).toEqual(['delivered', 'read', 'ignored:duplicate']);
+      expect(w.warnings).toEqual([]);
     });
 
     it('emits only read for a read after the delivery, and both again for a duplicate read', async () => {
       // Prepare
-      const f = fakeDeps();
+      const w = await world();
 
       // Act
-      await applyGatewayEvents(f.deps, instance, receipt('delivered'));
-      await applyGatewayEvents(f.deps, instance, receipt('read'));
-      const duplicate = await applyGatewayEvents(f.deps, instance, receipt('read'));
+      await applyGatewayEvents(w.deps, instance, receipt('delivered'));
+      await applyGatewayEvents(w.deps, instance, receipt('read'));
+      const duplicate = await applyGatewayEvents(w.deps, instance, receipt('read'));
 
       // Assess: the delivery's receipt emitted `delivered`; a duplicate re-emits all (a crash's gap)
       expect(duplicate.reason).toBe('duplicate');
-      expect(f.events.map((e) => e.name)).toEqual(['delivered', 'read', 'delivered', 'read']);
+      expect(w.events.map((e) => e.name)).toEqual(['delivered', 'read', 'delivered', 'read']);
     });
 
     it('moves a failure out of sent, keeps the gateway’s account of it and tells the ERP', async () => {
       // Prepare
-      const f = fakeDeps();
+      const w = await world();
+      const before = await w.counters();
 
       // Act
-      const outcome = await applyGatewayEvents(f.deps, instance, receipt('failed'));
+      const outcome = await applyGatewayEvents(w.deps, instance, receipt('failed'));
 
       // Assess
       expect(outcome.result).toBe('applied');
-      expect(f.status()).toBe('failed');
-      expect(f.receiptErrors).toEqual(['falhou (ERROR)']);
-      expect(f.progress).toEqual([{ contactsSent: -1, contactsFailed: 1 }]);
-      expect(f.figures).toEqual([{ hour: '11', failed: 1 }]);
-      expect(f.events).toEqual([
+      expect(await w.contact()).toMatchObject({ status: 'failed', lastError: 'falhou (ERROR)' });
+      expect(changes(before, await w.counters())).toEqual({ contactsSent: -1, contactsFailed: 1 });
+      expect(await w.figures()).toEqual([{ hour: '11', failed: 1 }]);
+      expect(w.events).toEqual([
         expect.objectContaining({
           name: 'failed',
-          providerMessageId: sent.id,
+          providerMessageId: SENT_ID,
           error: { code: 'DELIVERY_FAILED', message: 'WhatsApp informou falha na entrega' },
         }),
       ]);
     });
 
     it('asks for a retry while the contact is still sending or the message is not recorded yet', async () => {
-      // Prepare
-      const f = fakeDeps('sending');
+      // Prepare: the gateway took contact 1's message, which the pump has not marked sent yet
+      const w = await world();
+      await w.sendInFlight('q-1', 1, '3EB0SENDING');
+      const before = await w.counters();
 
       // Act
-      const sending = await applyGatewayEvents(f.deps, instance, receipt('delivered'));
-      const unknown = await applyGatewayEvents(f.deps, instance, receipt('delivered', '3EB0NEW'));
+      const sending = await applyGatewayEvents(w.deps, instance, receipt('delivered', '3EB0SENDING'));
+      const unknown = await applyGatewayEvents(w.deps, instance, receipt('delivered', '3EB0NEW'));
       const stale = await applyGatewayEvents(
-        f.deps,
+        w.deps,
         instance,
         receipt('delivered', '3EB0NEW', new Date('2026-01-10T11:55:00.000Z')),
       );
@@ -265,125 +359,122 @@ describe('apply-gateway-events', () => {
         'ignored',
       ]);
       expect(stale.reason).toBe('unknown_message');
-      expect(f.progress).toEqual([]);
+      expect(await w.contact(1)).toMatchObject({ status: 'sending', deliveredAt: null });
+      expect(changes(before, await w.counters())).toEqual({});
     });
 
     it('records a server ack without moving the status, and counts a stall it ends out of contacts_stalled', async () => {
-      // Prepare
-      const f = fakeDeps();
-      const acks: Array<{ queueId: string; position: number }> = [];
-      const answers = [
-        { recorded: true as const, wasStalled: false },
-        { recorded: true as const, wasStalled: true },
-        { recorded: false as const, current: 'sending' as const },
-        { recorded: false as const, current: 'sent' as const },
-      ];
-      Object.assign(f.deps.store, {
-        recordServerAck: async (queueId: string, position: number) => {
-          acks.push({ queueId, position });
-          return answers.shift();
-        },
-      });
+      // Prepare: contact 0 sent; contact 1 sent and found stalled (counted so, as the delivery watch
+      // does); contact 2 in flight, not marked sent yet
+      const w = await world();
+      await w.send('q-1', 1, '3EB0STALLED');
+      await w.store.markContactStalled('q-1', 1, '2026-01-10T06:00:00.000Z', '2026-01-10T06:00:00.000Z');
+      await w.store.addToQueueCounters('q-1', { contactsStalled: 1 });
+      await w.sendInFlight('q-1', 2, '3EB0SENDING');
+      const before = await w.counters();
 
       // Act
       const results = [];
-      for (let i = 0; i < 4; i += 1)
-        results.push((await applyGatewayEvents(f.deps, instance, receipt('server_ack'))).result);
+      for (const messageId of [SENT_ID, '3EB0STALLED', '3EB0SENDING', SENT_ID])
+        results.push((await applyGatewayEvents(w.deps, instance, receipt('server_ack', messageId))).result);
 
       // Assess
       expect(results).toEqual(['applied', 'applied', 'retry_later', 'ignored']);
-      expect(acks).toHaveLength(4);
-      expect(acks[0]).toEqual({ queueId: 'q-1', position: 0 });
-      expect(f.status()).toBe('sent');
-      expect(f.progress).toEqual([{ contactsStalled: -1 }]);
-      expect(f.figures).toEqual([]);
-      expect(f.events).toEqual([]);
+      const ackedAt = '2026-01-10T11:59:59.000Z';
+      expect(await w.contact(0)).toMatchObject({ status: 'sent', serverAckAt: ackedAt });
+      expect(await w.contact(1)).toMatchObject({ status: 'sent', serverAckAt: ackedAt });
+      expect(await w.contact(2)).toMatchObject({ status: 'sending' });
+      expect((await w.contact(2))?.serverAckAt).toBeUndefined();
+      expect(changes(before, await w.counters())).toEqual({ contactsStalled: -1 });
+      expect(await w.figures()).toEqual([]);
+      expect(w.events).toEqual([]);
     });
   });
 
   describe('replies', () => {
     it('matches a reply without the 9th digit to the billing message, counts it once and opts the phone out', async () => {
       // Prepare
-      const f = fakeDeps();
+      const w = await world();
+      const before = await w.counters();
       const parar = reply({ text: 'PARAR' });
 
       // Act
-      const first = await applyGatewayEvents(f.deps, instance, parar);
-      const again = await applyGatewayEvents(f.deps, instance, parar);
+      const first = await applyGatewayEvents(w.deps, instance, parar);
+      const again = await applyGatewayEvents(w.deps, instance, parar);
 
       // Assess
       expect([first.result, again.result]).toEqual(['applied', 'applied']);
-      expect(f.messages.get('3A0001')).toMatchObject({
+      expect(await w.message('3A0001')).toMatchObject({
         direction: 'inbound',
-        phone: sent.phone,
+        phone: PHONE,
         queueId: 'q-1',
+        contactPosition: 0,
       });
-      expect(f.progress).toEqual([{ contactsReplied: 1 }]);
-      expect(f.figures).toEqual([
-        { hour: '12', opted_out: 1 },
-        { hour: '12', replied: 1 },
-      ]);
-      expect(f.metrics).toEqual(['replied']);
-      expect(f.optOuts.map((o) => [o.phone, o.source])).toEqual([
-        [sent.phone, 'reply'],
-        [sent.phone, 'reply'],
-      ]);
-      expect(f.events[0]).toMatchObject({ name: 'replied', reply: { text: 'PARAR', intent: 'opt_out' } });
+      expect(await w.contact()).toMatchObject({ repliedAt: NOW.toISOString() });
+      expect(changes(before, await w.counters())).toEqual({ contactsReplied: 1 });
+      expect(await w.figures()).toEqual([{ hour: '12', opted_out: 1, replied: 1 }]);
+      expect(w.metrics).toEqual(['replied']);
+      const optOuts = await w.store.listOptOuts('acme', { limit: 10 });
+      expect(optOuts.items.map((o) => [o.phone, o.source])).toEqual([[PHONE, 'reply']]);
+      expect(w.events[0]).toMatchObject({ name: 'replied', reply: { text: 'PARAR', intent: 'opt_out' } });
     });
 
     it("keeps a reply for the tenant's retention, counted from its date", async () => {
       // Prepare
-      const f = fakeDeps();
+      const w = await world();
 
       // Act
-      await applyGatewayEvents(f.deps, instance, reply({ text: 'vou pagar amanhã' }));
+      await applyGatewayEvents(w.deps, instance, reply({ text: 'vou pagar amanhã' }));
 
-      // Assess: the tenant keeps 30 days; the reply is dated by its event (NOW)
-      expect(f.expiries.get('3A0001')).toBe('2026-02-09T12:00:00.000Z');
+      // Assess: the tenant keeps 30 days; the reply is dated by its event (NOW), so it is gone at 2026-02-09T12:00Z
+      w.clock.set('2026-02-09T11:59:59.999Z');
+      expect(await w.message('3A0001')).toMatchObject({ text: 'vou pagar amanhã' });
+      w.clock.set('2026-02-09T12:00:00.000Z');
+      expect(await w.message('3A0001')).toBeUndefined();
     });
 
     it('matches a reply to the message it quotes, dated after it, and shows one without text by its type', async () => {
-      // Prepare: the quoted message is older than the phone's latest, and "newer" than the reply's clock
-      const f = fakeDeps();
-      const quoted: ConversationMessage = {
-        ...sent,
-        id: '3EB0QUOTED',
-        at: '2026-01-10T12:00:05.000Z',
-        queueId: 'q-0',
-        contactPosition: 3,
-      };
-      f.messages.set(quoted.id, quoted);
+      // Prepare: the quoted message (q-0, position 3) is older than the phone's latest (q-2), and
+      // "newer" than the reply's clock
+      const w = await world();
+      await w.addQueue('q-0', ['+5531900000000', '+5531900000001', '+5531900000002', PHONE]);
+      await w.send('q-0', 3, '3EB0QUOTED', '2026-01-10T12:00:05.000Z');
+      await w.addQueue('q-2', [PHONE]);
+      await w.send('q-2', 0, '3EB0LATEST', '2026-01-10T12:00:10.000Z');
 
       // Act
       const outcome = await applyGatewayEvents(
-        f.deps,
+        w.deps,
         instance,
-        reply({ text: '', contentType: 'imageMessage', quotedMessageId: quoted.id }),
+        reply({ text: '', contentType: 'imageMessage', quotedMessageId: '3EB0QUOTED' }),
       );
 
       // Assess
       expect(outcome.result).toBe('applied');
-      expect(f.messages.get('3A0001')).toMatchObject({
+      expect(await w.message('3A0001')).toMatchObject({
         text: '[imageMessage]',
         queueId: 'q-0',
         contactPosition: 3,
         at: '2026-01-10T12:00:05.001Z',
       });
-      expect(f.events[0]).toMatchObject({ queueId: 'q-0', contactPosition: 3, reply: { text: '' } });
+      expect(await w.contact(3, 'q-0')).toMatchObject({ repliedAt: '2026-01-10T12:00:05.001Z' });
+      expect((await w.contact(0, 'q-2'))?.repliedAt).toBeUndefined();
+      expect(w.events[0]).toMatchObject({ queueId: 'q-0', contactPosition: 3, reply: { text: '' } });
     });
 
     it('keeps an unmatched reply from a hidden phone as an inbound message without counting it', async () => {
       // Prepare
-      const f = fakeDeps();
+      const w = await world();
+      const before = await w.counters();
 
       // Act
       const outcome = await applyGatewayEvents(
-        f.deps,
+        w.deps,
         instance,
         reply({ messageId: '3A0002', fromPhone: undefined, sender: '123456789012345@lid' }),
       );
       const echo = await applyGatewayEvents(
-        f.deps,
+        w.deps,
         instance,
         webhook(ignoredEvent('sent_from_linked_phone')),
       );
@@ -391,26 +482,30 @@ describe('apply-gateway-events', () => {
       // Assess
       expect([outcome.result, echo.result]).toEqual(['ignored', 'ignored']);
       expect(outcome.reason).toBe('unmatched_reply');
-      expect(f.messages.get('3A0002')).toMatchObject({ phone: '123456789012345@lid', queueId: null });
-      expect(f.messages.size).toBe(2);
-      expect(f.progress).toEqual([]);
-      expect(f.figures).toEqual([]);
+      expect(await w.message('3A0002')).toMatchObject({ phone: '123456789012345@lid', queueId: null });
+      const hidden = await w.store.listMessages('acme', '123456789012345@lid', 20);
+      expect(hidden.map((m) => m.id)).toEqual(['3A0002']);
+      const billed = await w.store.listMessages('acme', PHONE, 20);
+      expect(billed.map((m) => m.id)).toEqual([SENT_ID]);
+      expect((await w.contact())?.repliedAt).toBeUndefined();
+      expect(changes(before, await w.counters())).toEqual({});
+      expect(await w.figures()).toEqual([]);
     });
 
     it('logs an unmatched reply with the phone masked, never whole', async () => {
       // Prepare
-      const f = fakeDeps();
+      const w = await world();
 
       // Act
       const outcome = await applyGatewayEvents(
-        f.deps,
+        w.deps,
         instance,
         reply({ messageId: '3A0009', fromPhone: '+5511912345678', sender: '+5511912345678' }),
       );
 
       // Assess
       expect(outcome.reason).toBe('unmatched_reply');
-      const logged = JSON.stringify(f.debugs);
+      const logged = JSON.stringify(w.debugs);
       expect(logged).toContain('5678');
       expect(logged).not.toContain('11912345678');
     });
@@ -419,7 +514,7 @@ describe('apply-gateway-events', () => {
   describe('ignored webhooks', () => {
     it('warns and counts by reason every webhook it cannot use, with what the gateway called it', async () => {
       // Prepare
-      const f = fakeDeps();
+      const w = await world();
       const unusable: WebhookIgnoredReason[] = [
         'unreadable_body',
         'unknown_event',
@@ -431,10 +526,10 @@ describe('apply-gateway-events', () => {
       // Act
       const outcomes = [];
       for (const reason of unusable)
-        outcomes.push(await applyGatewayEvents(f.deps, instance, webhook(ignoredEvent(reason))));
+        outcomes.push(await applyGatewayEvents(w.deps, instance, webhook(ignoredEvent(reason))));
       outcomes.push(
         await applyGatewayEvents(
-          f.deps,
+          w.deps,
           instance,
           receipt('read', '3EB0NEVERSENT', new Date('2026-01-10T11:55:00.000Z')),
         ),
@@ -443,9 +538,9 @@ describe('apply-gateway-events', () => {
       // Assess
       const reasons = [...unusable, 'unknown_message'];
       expect(outcomes.map((o) => [o.result, o.reason])).toEqual(reasons.map((r) => ['ignored', r]));
-      expect(f.metrics).toEqual(reasons.map((r) => `ignored:${r}`));
-      expect(f.warnings.map((w) => w.reason)).toEqual(reasons);
-      expect(f.warnings[0]).toEqual({
+      expect(w.metrics).toEqual(reasons.map((r) => `ignored:${r}`));
+      expect(w.warnings.map((warning) => warning.reason)).toEqual(reasons);
+      expect(w.warnings[0]).toEqual({
         tenantId: 'acme',
         instanceId: 'inst-1',
         event: 'messages.update',
@@ -453,13 +548,13 @@ describe('apply-gateway-events', () => {
         reason: 'unreadable_body',
         detail: 'because unreadable_body',
       });
-      expect(f.debugs).toEqual([]);
-      expect(f.status()).toBe('sent');
+      expect(w.debugs).toEqual([]);
+      expect((await w.contact())?.status).toBe('sent');
     });
 
     it('counts routine ignores too, logged at debug only', async () => {
       // Prepare
-      const f = fakeDeps();
+      const w = await world();
       const routine: WebhookIgnoredReason[] = [
         'own_send',
         'status_not_tracked',
@@ -469,25 +564,25 @@ describe('apply-gateway-events', () => {
       ];
 
       // Act
-      for (const reason of routine) await applyGatewayEvents(f.deps, instance, webhook(ignoredEvent(reason)));
+      for (const reason of routine) await applyGatewayEvents(w.deps, instance, webhook(ignoredEvent(reason)));
 
       // Assess
-      expect(f.metrics).toEqual(routine.map((r) => `ignored:${r}`));
-      expect(f.debugs.map((d) => d.reason)).toEqual(routine);
-      expect(f.warnings).toEqual([]);
+      expect(w.metrics).toEqual(routine.map((r) => `ignored:${r}`));
+      expect(w.debugs.map((d) => d.reason)).toEqual(routine);
+      expect(w.warnings).toEqual([]);
     });
 
     it('answers for a webhook of several events: a retry if any asks for one, else applied if any was', async () => {
       // Prepare
-      const f = fakeDeps();
+      const w = await world();
       const delivered = receipt('delivered').events[0];
       const inFlight = receipt('read', '3EB0INFLIGHT').events[0];
 
       // Act
-      const mixed = await applyGatewayEvents(f.deps, instance, webhook(ignoredEvent('own_send'), delivered));
-      const retried = await applyGatewayEvents(f.deps, instance, webhook(delivered, inFlight));
+      const mixed = await applyGatewayEvents(w.deps, instance, webhook(ignoredEvent('own_send'), delivered));
+      const retried = await applyGatewayEvents(w.deps, instance, webhook(delivered, inFlight));
       const none = await applyGatewayEvents(
-        f.deps,
+        w.deps,
         instance,
         webhook(ignoredEvent('own_send'), ignoredEvent('unknown_event')),
       );
@@ -495,7 +590,7 @@ describe('apply-gateway-events', () => {
       // Assess
       expect([mixed.result, retried.result, none.result]).toEqual(['applied', 'retry_later', 'ignored']);
       expect(none.reason).toBe('own_send');
-      expect(f.metrics).toEqual([
+      expect(w.metrics).toEqual([
         'ignored:own_send',
         'delivered',
         'ignored:duplicate',
@@ -506,55 +601,30 @@ describe('apply-gateway-events', () => {
   });
 
   describe('connection updates', () => {
-    /** Queues of the instance (and one of another instance) in a store that records their moves. */
-    const connectionDeps = (statuses: QueueStatus[]) => {
-      const f = fakeDeps();
-      const queues = statuses.map((status, i) => ({
-        ...newBillingQueue({
-          id: `q-${status}-${i}`,
-          tenantId: 'acme',
-          campaignId: 'c',
-          externalId: `e-${i}`,
-          templateType: 'overdue',
+    /**
+     * Queues of the given statuses, created at NOW as `q-<status>-<i>`, all of the instance but the
+     * first (of another instance), which is in `connectionState`.
+     */
+    const connectionWorld = async (statuses: QueueStatus[], connectionState: ConnectionState) => {
+      const w = await bareWorld({ connectionState });
+      const ids = statuses.map((status, i) => `q-${status}-${i}`);
+      for (const [i, status] of statuses.entries())
+        await w.addQueue(`q-${status}-${i}`, [PHONE], {
+          status,
           instanceId: i === 0 ? 'other-instance' : instance.id,
-          totalContacts: 1,
           createdAt: NOW.toISOString(),
-        }),
-        status,
-      }));
-      const states: string[] = [];
-      const scheduled: Array<{ name: string; at: Date }> = [];
-      const published: string[] = [];
-      Object.assign(f.deps, {
-        scheduler: { schedule: async (name: string, at: Date) => void scheduled.push({ name, at }) },
-        workQueue: { publish: async (item: { queueId: string }) => void published.push(item.queueId) },
-        metrics: { ...f.deps.metrics, queueStatusChanged: () => undefined },
-      });
-      Object.assign(f.deps.store, {
-        setInstanceConnectionState: async (_t: string, _i: string, state: string) => void states.push(state),
-        listQueues: async (_t: string, page: { status: QueueStatus }) => ({
-          items: queues.filter((q) => q.status === page.status),
-          nextCursor: null,
-        }),
-        transitionQueue: async (
-          id: string,
-          from: QueueStatus[],
-          to: QueueStatus,
-          fields: Partial<BillingQueue>,
-        ): Promise<BillingQueue | undefined> => {
-          const queue = queues.find((q) => q.id === id);
-          if (!queue || !from.includes(queue.status)) return undefined;
-          Object.assign(queue, fields, { status: to });
-          return queue;
-        },
-        nextPublishGeneration: async () => 1,
-      });
-      return { ...f, queues, states, scheduled, published };
+        });
+      const queues = async () => Promise.all(ids.map((id) => w.store.getQueue(id)));
+      const connection = async () => (await w.store.getInstance('acme', instance.id))?.connectionState;
+      return { ...w, queues, connection };
     };
 
     it('stops the instance’s open queues on close, quoting the gateway, and has the pump re-check in a minute', async () => {
       // Prepare
-      const c = connectionDeps(['running', 'running', 'pending', 'scheduled', 'paused', 'instance_down']);
+      const c = await connectionWorld(
+        ['running', 'running', 'pending', 'scheduled', 'paused', 'instance_down'],
+        'open',
+      );
 
       // Act
       const outcome = await applyGatewayEvents(
@@ -565,8 +635,9 @@ describe('apply-gateway-events', () => {
 
       // Assess
       expect(outcome).toEqual({ result: 'applied', detail: 'instance close: 3 queue(s) stopped' });
-      expect(c.states).toEqual(['close']);
-      expect(c.queues.map((q) => q.status)).toEqual([
+      expect(await c.connection()).toBe('close');
+      const queues = await c.queues();
+      expect(queues.map((q) => q?.status)).toEqual([
         'running',
         'instance_down',
         'instance_down',
@@ -574,16 +645,30 @@ describe('apply-gateway-events', () => {
         'paused',
         'instance_down',
       ]);
-      expect(c.queues[1]?.pauseReason).toBe(
+      expect(queues[1]?.pauseReason).toBe(
         'Instância WhatsApp desconectada (connection.update: refused); nova verificação em 1 min',
       );
-      expect(c.scheduled.map((s) => s.at.getTime())).toEqual(Array(3).fill(NOW.getTime() + 60_000));
+      expect(queues[1]?.nextRunAt).toBe(new Date(NOW.getTime() + 60_000).toISOString());
+      expect(c.scheduled.map((s) => s.at)).toEqual(
+        Array(3).fill(new Date(NOW.getTime() + 60_000).toISOString()),
+      );
+      expect(c.scheduled.map((s) => s.queueId).sort()).toEqual([
+        'q-pending-2',
+        'q-running-1',
+        'q-scheduled-3',
+      ]);
       expect(c.published).toEqual([]);
     });
 
     it('resumes the instance’s instance_down queues at once on open, and only remembers other states', async () => {
-      // Prepare
-      const c = connectionDeps(['instance_down', 'instance_down', 'paused']);
+      // Prepare: the instance was down; the store's own write of its state, recorded as it goes
+      const c = await connectionWorld(['instance_down', 'instance_down', 'paused'], 'close');
+      const states: ConnectionState[] = [];
+      const remember = c.store.setInstanceConnectionState;
+      c.store.setInstanceConnectionState = async (tenantId, instanceId, state) => {
+        states.push(state);
+        await remember(tenantId, instanceId, state);
+      };
 
       // Act
       const open = await applyGatewayEvents(
@@ -602,9 +687,10 @@ describe('apply-gateway-events', () => {
         'instance open: 1 queue(s) resumed',
         'instance connecting',
       ]);
-      expect(c.states).toEqual(['open', 'connecting']);
-      expect(c.queues.map((q) => q.status)).toEqual(['instance_down', 'pending', 'paused']);
-      expect(c.published).toEqual(['q-instance_down-1']);
+      expect(states).toEqual(['open', 'connecting']);
+      expect(await c.connection()).toBe('connecting');
+      expect((await c.queues()).map((q) => q?.status)).toEqual(['instance_down', 'pending', 'paused']);
+      expect(c.published.map((item) => item.queueId)).toEqual(['q-instance_down-1']);
       expect(c.scheduled).toEqual([]);
     });
   });
