@@ -8,7 +8,7 @@ import type { CampaignStore, ContactSummary, CounterStore, SendingStore } from '
 import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import type { MissedEventsDeps } from './missed-events.ts';
-import { emitMissedEvents, sentEventOf } from './missed-events.ts';
+import { emitMissedEvents, failedEventOf, sentEventOf } from './missed-events.ts';
 import { recountCounters } from './queue-progress.ts';
 import { finishQueue, resumeScheduleName, workItemOf } from './queue-work.ts';
 import { abandonAfterMs, claimTime, settleAbandonedClaims } from './send-claims.ts';
@@ -72,9 +72,9 @@ export const finishOrWait = async (
 
 /**
  * Every contact is settled (`summary`, a strongly consistent read, says none is pending, retrying or
- * sending): exact final counters, the `sent` events a crashed pump never emitted, `completed`, and
- * the `queue.completed` event. Also what a queue whose last contacts were cancelled one by one
- * (paid, erased) goes through (cancel-contacts.ts).
+ * sending): exact final counters, the `sent` and `failed` events a crashed pump never emitted,
+ * `completed`, and the `queue.completed` event. Also what a queue whose last contacts were
+ * cancelled one by one (paid, erased) goes through (cancel-contacts.ts).
  */
 export const completeQueue = async (
   deps: Pick<FinishDeps, 'store' | 'events' | 'deliveryWatch' | 'metrics' | 'logger' | 'clock'>,
@@ -85,13 +85,11 @@ export const completeQueue = async (
   // The final counters are exact whatever happened on the way (crashes between writes).
   const counted = (await recountCounters(deps, queue, summary)) ?? queue;
   // Before the queue is final: a crash here leaves it running, and the next run looks again.
-  const missed = await emitMissedEvents(
-    deps,
-    queue,
-    summary.sent.map((contact) => sentEventOf(queue.id, contact)),
-  );
-  if (missed > 0)
-    deps.logger.warn('sent events a crash had lost were emitted', { queueId: queue.id, missed });
+  const missed = await emitMissedEvents(deps, queue, [
+    ...summary.sent.map((contact) => sentEventOf(queue.id, contact)),
+    ...summary.failed.map((contact) => failedEventOf(queue.id, contact)),
+  ]);
+  if (missed > 0) deps.logger.warn('events a crash had lost were emitted', { queueId: queue.id, missed });
   const completedAt = deps.clock.now().toISOString();
   const completed = await finishQueue(deps, counted, 'completed', completedAt, tenant.config.retentionDays);
   if (!completed) return 'stopped';

@@ -1,6 +1,6 @@
 import type { BillingQueue } from '../domain/types.ts';
 import type { BillingEventInput, BillingEvents } from '../ports/billing-events.ts';
-import type { CallbackStore, CampaignStore, SentContact } from '../ports/store.ts';
+import type { CallbackStore, CampaignStore, FailedContact, SentContact } from '../ports/store.ts';
 import { callbackEventId } from './billing-events.ts';
 
 export interface MissedEventsDeps {
@@ -67,4 +67,14 @@ export const sentEventOf = (queueId: string, contact: SentContact): BillingEvent
   occurredAt: contact.sentAt,
   providerMessageId: contact.providerMessageId,
   error: null,
+});
+
+/** The `failed` event of a contact an attempt failed for good, as the pump emits it after recording it. */
+export const failedEventOf = (queueId: string, contact: FailedContact): BillingEventInput => ({
+  name: 'failed',
+  queueId,
+  contactPosition: contact.position,
+  occurredAt: contact.failedAt,
+  providerMessageId: null,
+  error: { code: contact.code, message: contact.error ?? '' },
 });

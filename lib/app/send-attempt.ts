@@ -61,7 +61,7 @@ export const recordAttempt = async (
       providerMessageId: outcome.kind === 'sent' ? outcome.messageId : null,
       error:
         decision.result.status === 'failed'
-          ? { code: errorCodeOf(outcome), message: decision.result.error }
+          ? { code: decision.result.code, message: decision.result.error }
           : null,
     });
   }
@@ -119,13 +119,3 @@ const recordResult = async (
 /** The callback event of an attempt's result: only final results are news for the ERP. */
 const eventOf = (result: ContactSendResult): 'sent' | 'failed' | undefined =>
   result.status === 'sent' ? 'sent' : result.status === 'failed' ? 'failed' : undefined;
-
-/** A stable code for a failed send, from the gateway's classification. */
-const errorCodeOf = (outcome: SendOutcome): string =>
-  outcome.kind === 'permanent'
-    ? /whatsapp|exists/i.test(outcome.reason)
-      ? 'NOT_ON_WHATSAPP'
-      : 'GATEWAY_REJECTED'
-    : outcome.kind === 'transient'
-      ? 'RETRIES_EXHAUSTED'
-      : 'UNKNOWN_OUTCOME';

@@ -69,7 +69,7 @@ export const settleAbandonedClaims = async (
           contactPosition: contact.position,
           occurredAt: decision.result.at,
           providerMessageId: null,
-          error: { code: 'UNKNOWN_OUTCOME', message: decision.result.error },
+          error: { code: decision.result.code, message: decision.result.error },
         });
       }
       settled += 1;

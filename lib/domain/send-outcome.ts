@@ -1,4 +1,4 @@
-import type { AmbiguousSendPolicy, ContactSendResult, QueueCounter } from './types.ts';
+import type { AmbiguousSendPolicy, ContactSendResult, QueueCounter, SendFailureCode } from './types.ts';
 
 /** A send attempt's outcome as the gateway port classifies it. */
 export type AttemptOutcome =
@@ -6,6 +6,10 @@ export type AttemptOutcome =
   | { kind: 'permanent'; reason: string }
   | { kind: 'transient'; reason: string; rateLimited: boolean }
   | { kind: 'unknown'; reason: string };
+
+/** The code of a permanent refusal: the gateway's reason says whether the number is on WhatsApp. */
+const permanentFailureCode = (reason: string): SendFailureCode =>
+  /whatsapp|exists/i.test(reason) ? 'NOT_ON_WHATSAPP' : 'GATEWAY_REJECTED';
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -39,10 +43,10 @@ export const decideAfterAttempt = (
 ): AttemptDecision => {
   const at = now.toISOString();
   const leaveRetry: Partial<Record<QueueCounter, number>> = wasRetry ? { contactsPendingRetry: -1 } : {};
-  const retryOrFail = (reason: string): AttemptDecision => {
+  const retryOrFail = (reason: string, code: SendFailureCode): AttemptDecision => {
     if (attempts > policy.maxRetries) {
       return {
-        result: { status: 'failed', error: reason, at },
+        result: { status: 'failed', error: reason, code, at },
         deltas: { ...leaveRetry, contactsFailed: 1 },
       };
     }
@@ -62,15 +66,15 @@ export const decideAfterAttempt = (
       };
     case 'permanent':
       return {
-        result: { status: 'failed', error: outcome.reason, at },
+        result: { status: 'failed', error: outcome.reason, code: permanentFailureCode(outcome.reason), at },
         deltas: { ...leaveRetry, contactsFailed: 1 },
       };
     case 'transient':
-      return retryOrFail(outcome.reason);
+      return retryOrFail(outcome.reason, 'RETRIES_EXHAUSTED');
     case 'unknown':
       // The gateway may have sent it: resending could message the debtor twice.
       if (policy.ambiguousSendPolicy === 'retry')
-        return retryOrFail(`resultado desconhecido: ${outcome.reason}`);
+        return retryOrFail(`resultado desconhecido: ${outcome.reason}`, 'UNKNOWN_OUTCOME');
       return {
         result: { status: 'unknown', error: outcome.reason, at },
         deltas: { ...leaveRetry, contactsUnknown: 1 },

@@ -351,6 +351,8 @@ export interface BillingContact {
   attempts: number;
   lastError: string | null;
   lastErrorAt: string | null;
+  /** Why the pump failed it for good (`failed` by an attempt; absent otherwise): the `failed` event's code. */
+  lastErrorCode?: SendFailureCode | null;
   /** Gateway's `key.id` and `key.remoteJid` once sent. */
   providerMessageId: string | null;
   remoteJid: string | null;
@@ -410,10 +412,21 @@ export interface ConversationMessage {
 }
 
 /** The result of one send attempt on a claimed contact. */
+/**
+ * Why a contact ended `failed`, as the ERP's `failed` callback says it (`error.code`): not a
+ * WhatsApp number, refused by the gateway for good, transient failures past `max_retries`, or
+ * unknown outcomes retried (the `retry` ambiguous-send policy) past them.
+ */
+export type SendFailureCode =
+  | 'NOT_ON_WHATSAPP'
+  | 'GATEWAY_REJECTED'
+  | 'RETRIES_EXHAUSTED'
+  | 'UNKNOWN_OUTCOME';
+
 export type ContactSendResult =
   | { status: 'sent'; providerMessageId: string; remoteJid: string; at: string }
   | { status: 'retry'; error: string; at: string; retryAt: string }
-  | { status: 'failed'; error: string; at: string }
+  | { status: 'failed'; error: string; code: SendFailureCode; at: string }
   | { status: 'unknown'; error: string; at: string }
   /** Released without an attempt (the pump stopped between claim and send). */
   | { status: 'pending'; at: string }

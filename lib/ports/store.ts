@@ -37,6 +37,7 @@ export type { ExpiredSweep, RetentionStore } from './store/retention.ts';
 export type { ScheduleStore, StoredSchedule } from './store/schedules.ts';
 export type {
   ContactSummary,
+  FailedContact,
   InstanceLease,
   SendingStore,
   SentContact,

@@ -254,7 +254,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       await store.finishContact(
         'queue-1',
         4,
-        { status: 'failed', error: 'x', at: '2025-01-10T12:01:01.000Z' },
+        { status: 'failed', error: 'x', code: 'GATEWAY_REJECTED', at: '2025-01-10T12:01:01.000Z' },
         KEPT_UNTIL,
       );
       const erased = await store.eraseContact('queue-1', 4, '2025-01-10T12:02:00.000Z', KEPT_UNTIL);

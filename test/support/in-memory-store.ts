@@ -42,6 +42,7 @@ import type {
   CounterResult,
   DebtorErasureRecord,
   DeliveryWatch,
+  FailedContact,
   InstanceLease,
   PageRequest,
   SentContact,
@@ -650,6 +651,12 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
           });
           break;
         case 'failed':
+          Object.assign(contact, {
+            lastError: result.error,
+            lastErrorAt: result.at,
+            lastErrorCode: result.code,
+          });
+          break;
         case 'unknown':
           Object.assign(contact, { lastError: result.error, lastErrorAt: result.at });
           break;
@@ -689,6 +696,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       let earliestRetryAt: string | null = null;
       const sending: BillingContact[] = [];
       const sent: SentContact[] = [];
+      const failed: FailedContact[] = [];
       for (const contact of contactsInOrder(queueId)) {
         const { status } = contact;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
@@ -704,8 +712,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         if (status === 'sending') sending.push(copy(contact));
         const { position, sentAt, providerMessageId } = contact;
         if (isText(providerMessageId) && isText(sentAt)) sent.push({ position, sentAt, providerMessageId });
+        const { lastErrorCode: code, lastErrorAt: failedAt, lastError: error } = contact;
+        if (status === 'failed' && code && isText(failedAt)) failed.push({ position, failedAt, code, error });
       }
-      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent };
+      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent, failed };
     },
     async cancelUnsentContacts(queueId, at, expiresAt) {
       let cancelled = 0;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createBillingEvents } from '../../lib/app/billing-events.ts';
 import { runQueue } from '../../lib/app/run-queue.ts';
 import type { BillingEventInput } from '../../lib/ports/billing-events.ts';
+import type { SendOutcome } from '../../lib/ports/whatsapp-gateway.ts';
 import { OPTIONS, pumpWorld } from '../support/pump-world.ts';
 
 /**
@@ -9,8 +10,8 @@ import { OPTIONS, pumpWorld } from '../support/pump-world.ts';
  * (the emit throws, as a process killed there would never run it): the next run of the same work
  * item emits what was lost, once. Events go through the real BillingEvents over the in-memory store.
  */
-const worldWithCallbacks = async (config = {}) => {
-  const w = await pumpWorld([], config, {
+const worldWithCallbacks = async (config = {}, script: SendOutcome['kind'][] = []) => {
+  const w = await pumpWorld(script, config, {
     callbackUrl: 'https://erp.example.com/billing',
     callbackEvents: ['sent', 'failed', 'queue.completed'],
   });
@@ -61,6 +62,24 @@ describe('events a crash lost', () => {
     for (const position of [0, 2, 3, 4]) expect(await w.storedEvent('sent', position)).toBeDefined();
     // Only the lost one was emitted again: the others were looked up, not re-announced.
     expect(w.emitted.filter((e) => e.name === 'sent').map((e) => e.contactPosition)).toEqual([0, 2, 3, 4, 1]);
+  });
+
+  it('emits the failed event of a failure recorded just before the process died, when the queue completes', async () => {
+    // Prepare: the gateway refuses contact 0 for good; the process dies before its event.
+    const w = await worldWithCallbacks({}, ['permanent']);
+    w.dieOnce((event) => event.name === 'failed');
+    await expect(runQueue(w.deps, w.item, OPTIONS)).rejects.toThrow('died before emitting');
+    expect((await w.base.store.getContact(w.queueId, 0))?.status).toBe('failed');
+    expect(await w.storedEvent('failed', 0)).toBeUndefined();
+
+    // Act
+    const result = await runQueue(w.deps, w.item, OPTIONS);
+
+    // Assess
+    expect(result).toBe('completed');
+    const failed = await w.storedEvent('failed', 0);
+    expect(failed?.payload.error).toEqual({ code: 'NOT_ON_WHATSAPP', message: 'not on WhatsApp' });
+    expect(failed?.occurredAt).toBe((await w.base.store.getContact(w.queueId, 0))?.lastErrorAt);
   });
 
   it('emits queue.completed when the process died right after completing the queue', async () => {

@@ -17,7 +17,7 @@ describe('retention', () => {
   it('gives a settled contact an expiry and never one that still has work', () => {
     const settled = [
       { status: 'sent', providerMessageId: 'm', remoteJid: 'j', at: AT },
-      { status: 'failed', error: 'x', at: AT },
+      { status: 'failed', error: 'x', code: 'GATEWAY_REJECTED', at: AT },
       { status: 'unknown', error: 'x', at: AT },
       { status: 'skipped_opt_out', at: AT },
     ] as const;

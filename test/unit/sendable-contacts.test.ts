@@ -191,7 +191,7 @@ describe('SendableContacts', () => {
         const result =
           contact.position === 1
             ? ({ status: 'retry', error: 'timeout', at, retryAt: at } as const)
-            : ({ status: 'failed', error: 'x', at } as const);
+            : ({ status: 'failed', error: 'x', code: 'GATEWAY_REJECTED', at } as const);
         await store.finishContact(w.queueId, contact.position, result, null);
       }
 

@@ -8,9 +8,10 @@ import type {
   QueueRunFields,
   QueueStatus,
   QueueTransitionFields,
+  SendFailureCode,
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { SendingStore, SentContact, WaitingStatus } from '../../ports/store.ts';
+import type { FailedContact, SendingStore, SentContact, WaitingStatus } from '../../ports/store.ts';
 import { contactPositionOf } from './contact-item.ts';
 import { messageItem } from './dynamodb-message-store.ts';
 import {
@@ -266,6 +267,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       let earliestRetryAt: string | null = null;
       const sending: BillingContact[] = [];
       const sent: SentContact[] = [];
+      const failed: FailedContact[] = [];
       for (const item of items) {
         const status = item.status as ContactStatus;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
@@ -284,8 +286,19 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
             sentAt: item.sentAt,
             providerMessageId: item.providerMessageId,
           });
+        if (
+          status === 'failed' &&
+          typeof item.lastErrorCode === 'string' &&
+          typeof item.lastErrorAt === 'string'
+        )
+          failed.push({
+            position: contactPositionOf(item),
+            failedAt: item.lastErrorAt,
+            code: item.lastErrorCode as SendFailureCode,
+            error: typeof item.lastError === 'string' ? item.lastError : null,
+          });
       }
-      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent };
+      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent, failed };
     },
 
     async claimContact(queueId: string, position: number, now: string) {
@@ -331,6 +344,8 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           e.set('lastError', result.error).set('lastErrorAt', result.at).set('retryAt', result.retryAt);
           break;
         case 'failed':
+          e.set('lastError', result.error).set('lastErrorAt', result.at).set('lastErrorCode', result.code);
+          break;
         case 'unknown':
           e.set('lastError', result.error).set('lastErrorAt', result.at);
           break;

@@ -8,6 +8,7 @@ import type {
   QueueRunFields,
   QueueStatus,
   QueueTransitionFields,
+  SendFailureCode,
 } from '../../domain/types.ts';
 
 /** Sending (design section 5): every step a single-item conditional write; queue transitions and progress; one pump per instance through its lease; the sweeper's due queues. */
@@ -197,6 +198,17 @@ export interface ContactSummary {
    * batch order: each had a `sent` event due (see lib/app/missed-events.ts).
    */
   sent: SentContact[];
+  /** Contacts an attempt failed for good (`lastErrorCode` set), in batch order: each had a `failed` event due. */
+  failed: FailedContact[];
+}
+
+/** A contact an attempt failed for good: where it is, when, and why. */
+export interface FailedContact {
+  position: number;
+  failedAt: string;
+  code: SendFailureCode;
+  /** null once its debtor was erased (the error could quote the number). */
+  error: string | null;
 }
 
 /** A contact the gateway took: where it is, when, and the gateway's message id. */

@@ -48,7 +48,12 @@ const finishedQueue = async (under: StoreUnderTest): Promise<void> => {
   // Only contact 4 is still pending: 0, 1 and 2 are claimed (in `sending`).
   await store.cancelUnsentContacts('queue-1', T0, EXPIRES);
   await store.recordSent(claimed, SENT, message('3EB0SENT'), EXPIRES);
-  await store.finishContact('queue-1', 1, { status: 'failed', error: 'x', at: T0 }, EXPIRES);
+  await store.finishContact(
+    'queue-1',
+    1,
+    { status: 'failed', error: 'x', code: 'GATEWAY_REJECTED', at: T0 },
+    EXPIRES,
+  );
   const retry = { status: 'retry', error: 'timeout', at: T0, retryAt: LATER } as const;
   await store.finishContact('queue-1', 2, retry, null);
   await store.transitionQueue('queue-1', ['running'], 'completed', { completedAt: T0 }, EXPIRES);

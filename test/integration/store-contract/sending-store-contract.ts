@@ -113,13 +113,13 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const pending = await store.finishContact(
           'queue-1',
           0,
-          { status: 'failed', error: 'x', at: T0 },
+          { status: 'failed', error: 'x', code: 'GATEWAY_REJECTED', at: T0 },
           KEPT_UNTIL,
         );
         const sent = await store.finishContact(
           'queue-1',
           1,
-          { status: 'failed', error: 'x', at: T0 },
+          { status: 'failed', error: 'x', code: 'GATEWAY_REJECTED', at: T0 },
           KEPT_UNTIL,
         );
         const missing = await store.finishContact('queue-1', 5, { status: 'pending', at: T0 }, KEPT_UNTIL);
@@ -163,7 +163,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           await store.finishContact(
             'queue-1',
             2,
-            { status: 'failed', error: 'not on WhatsApp', at },
+            { status: 'failed', error: 'not on WhatsApp', code: 'NOT_ON_WHATSAPP', at },
             KEPT_UNTIL,
           ),
           await store.finishContact(
@@ -300,10 +300,10 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         });
       });
 
-      it('lists the contacts the gateway took, whatever receipts came since, in batch order', async () => {
-        // Prepare: 0 sent then delivered, 1 failed before any send, 2 sent, 3 still pending.
+      it('lists the contacts the gateway took and those an attempt failed, in batch order', async () => {
+        // Prepare: 0 sent then delivered, 1 failed before any send, 2 sent, 3 unknown, 4 pending.
         const at = '2025-01-10T12:05:00.000Z';
-        const { store } = await seeded([contact(0), contact(1), contact(2), contact(3)]);
+        const { store } = await seeded([contact(0), contact(1), contact(2), contact(3), contact(4)]);
         for (const [position, id] of [
           [2, '3EB0TWO'],
           [0, '3EB0ZERO'],
@@ -321,19 +321,24 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         await store.finishContact(
           'queue-1',
           1,
-          { status: 'failed', error: 'not on WhatsApp', at },
+          { status: 'failed', error: 'not on WhatsApp', code: 'NOT_ON_WHATSAPP', at },
           KEPT_UNTIL,
         );
+        await store.claimContact('queue-1', 3, at);
+        await store.finishContact('queue-1', 3, { status: 'unknown', error: 'timeout', at }, KEPT_UNTIL);
         await store.applyReceipt('queue-1', 0, 'delivered', '2025-01-10T12:05:03.000Z');
 
         // Act
         const summary = await store.summarizeContacts('queue-1');
 
         // Assess
-        expect(summary.byStatus).toMatchObject({ delivered: 1, sent: 1, failed: 1, pending: 1 });
+        expect(summary.byStatus).toMatchObject({ delivered: 1, sent: 1, failed: 1, unknown: 1, pending: 1 });
         expect(summary.sent).toEqual([
           { position: 0, sentAt: at, providerMessageId: '3EB0ZERO' },
           { position: 2, sentAt: at, providerMessageId: '3EB0TWO' },
+        ]);
+        expect(summary.failed).toEqual([
+          { position: 1, failedAt: at, code: 'NOT_ON_WHATSAPP', error: 'not on WhatsApp' },
         ]);
       });
     });
@@ -344,7 +349,12 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const { store } = await seeded([contact(0), contact(1), contact(2)]);
         await store.claimContact('queue-1', 0, T0);
         await store.claimContact('queue-1', 2, T0);
-        await store.finishContact('queue-1', 0, { status: 'failed', error: 'x', at: T0 }, KEPT_UNTIL);
+        await store.finishContact(
+          'queue-1',
+          0,
+          { status: 'failed', error: 'x', code: 'GATEWAY_REJECTED', at: T0 },
+          KEPT_UNTIL,
+        );
 
         // Act
         const stuck = await store.listStuckContacts('queue-1');
