@@ -94,6 +94,9 @@ describe('openapi-document', () => {
     for (const type of ['overdue', 'upcoming', 'notification']) {
       const send = op(`/api/v1/billing/send/${type}`, 'post');
       expect(send?.security).toEqual([{ BillingApiKey: [] }]);
+      expect(send?.responses?.['400']?.description?.includes('`NO_BUSINESS_HOURS`')).toBe(
+        type !== 'notification',
+      );
       expect(Object.keys(send?.responses ?? {}).sort()).toEqual(
         ['200', '400', '401', '403', '409', '413', '415', '429'].sort(),
       );

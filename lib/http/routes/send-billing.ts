@@ -62,6 +62,8 @@ export const sendBillingRoute = (kind: SendBillingKind): HttpRoute<SendBillingDe
         'DAILY_LIMIT_EXCEEDED',
         'EXTERNAL_ID_CONFLICT',
         'REQUEST_IN_PROGRESS',
+        // Reminders keep business hours; a tenant without them cannot be sent any (notifications are 24/7).
+        ...(kind.templateType === 'notification' ? [] : (['NO_BUSINESS_HOURS'] as const)),
       ],
       openapi: {
         operationId: `send_${kind.templateType}`,
