@@ -72,9 +72,9 @@ export const finishOrWait = async (
 
 /**
  * Every contact is settled (`summary`, a strongly consistent read, says none is pending, retrying or
- * sending): exact final counters, the `sent` and `failed` events a crashed pump never emitted,
- * `completed`, and the `queue.completed` event. Also what a queue whose last contacts were
- * cancelled one by one (paid, erased) goes through (cancel-contacts.ts).
+ * sending): exact final counters, the `sent`, `failed` and `unknown` events a crashed pump never
+ * emitted, `completed`, and the `queue.completed` event. Also what a queue whose last contacts
+ * were cancelled one by one (paid, erased) goes through (cancel-contacts.ts).
  */
 export const completeQueue = async (
   deps: Pick<FinishDeps, 'store' | 'events' | 'deliveryWatch' | 'metrics' | 'logger' | 'clock'>,

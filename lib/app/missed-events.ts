@@ -69,9 +69,9 @@ export const sentEventOf = (queueId: string, contact: SentContact): BillingEvent
   error: null,
 });
 
-/** The `failed` event of a contact an attempt failed for good, as the pump emits it after recording it. */
+/** The `failed` or `unknown` event of a contact an attempt ended so, as the pump emits it after recording it. */
 export const failedEventOf = (queueId: string, contact: FailedContact): BillingEventInput => ({
-  name: 'failed',
+  name: contact.status,
   queueId,
   contactPosition: contact.position,
   occurredAt: contact.failedAt,

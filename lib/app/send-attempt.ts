@@ -1,7 +1,7 @@
 import { maskPhone } from '../domain/phone.ts';
 import { contactExpiry, retentionEnd } from '../domain/retention.ts';
 import type { AttemptDecision } from '../domain/send-outcome.ts';
-import type { BillingContact, BillingQueue, ContactSendResult } from '../domain/types.ts';
+import type { BillingContact, BillingQueue, ContactSendResult, SendFailureCode } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Metrics } from '../ports/metrics.ts';
@@ -50,7 +50,7 @@ export const recordAttempt = async (
   if (await recordResult(deps, log, attempt)) progress.add(decision.deltas, doneAt);
   // Watching for a stalled delivery starts with the send, before the ERP hears of it.
   if (decision.result.status === 'sent') await deps.deliveryWatch.arm(queue.id, doneAt.toISOString());
-  const event = eventOf(decision.result);
+  const event = attemptEventOf(decision.result);
   if (event) {
     const { outcome } = attempt;
     await deps.events.emit({
@@ -59,10 +59,7 @@ export const recordAttempt = async (
       contactPosition: attempt.claimed.position,
       occurredAt: doneAt.toISOString(),
       providerMessageId: outcome.kind === 'sent' ? outcome.messageId : null,
-      error:
-        decision.result.status === 'failed'
-          ? { code: decision.result.code, message: decision.result.error }
-          : null,
+      error: attemptError(decision.result),
     });
   }
 };
@@ -117,5 +114,15 @@ const recordResult = async (
 };
 
 /** The callback event of an attempt's result: only final results are news for the ERP. */
-const eventOf = (result: ContactSendResult): 'sent' | 'failed' | undefined =>
-  result.status === 'sent' ? 'sent' : result.status === 'failed' ? 'failed' : undefined;
+export const attemptEventOf = (result: ContactSendResult): 'sent' | 'failed' | 'unknown' | undefined =>
+  result.status === 'sent' || result.status === 'failed' || result.status === 'unknown'
+    ? result.status
+    : undefined;
+
+/** The `error` of a `failed` or `unknown` event: the decision's code and the gateway's reason. */
+export const attemptError = (result: ContactSendResult): { code: SendFailureCode; message: string } | null =>
+  result.status === 'failed'
+    ? { code: result.code, message: result.error }
+    : result.status === 'unknown'
+      ? { code: 'UNKNOWN_OUTCOME', message: result.error }
+      : null;

@@ -5,6 +5,7 @@ import type { BillingContact, BillingQueue, Tenant } from '../domain/types.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CounterStore, SendingStore } from '../ports/store.ts';
+import { attemptError, attemptEventOf } from './send-attempt.ts';
 import { countTenantFigures } from './tenant-figures.ts';
 
 /**
@@ -30,8 +31,8 @@ export const claimTime = (contact: BillingContact): number =>
  * older than a send can take count: a younger one may belong to a pump still waiting on the
  * gateway. Each settle is conditional on that very claim, and only one that succeeded counts (the
  * queue counters, and the tenant's figures when it failed: a rare path, one write each). A contact
- * that ends `failed` (its tries used up under the `retry` policy) gets its `failed` event, as an
- * attempt's failure does. Returns how many were settled.
+ * that ends `unknown` (`mark_unknown`) or `failed` (its tries used up under `retry`) gets that
+ * event, as an attempt's result does. Returns how many were settled.
  */
 export const settleAbandonedClaims = async (
   deps: { store: SendingStore & CounterStore; clock: Clock; events: BillingEvents },
@@ -62,14 +63,15 @@ export const settleAbandonedClaims = async (
     ) {
       await deps.store.addToQueueCounters(queue.id, decision.deltas);
       await countTenantFigures(deps, queue.tenantId, now, figuresOfCounterDeltas(decision.deltas));
-      if (decision.result.status === 'failed') {
+      const event = attemptEventOf(decision.result);
+      if (event) {
         await deps.events.emit({
-          name: 'failed',
+          name: event,
           queueId: queue.id,
           contactPosition: contact.position,
           occurredAt: decision.result.at,
           providerMessageId: null,
-          error: { code: decision.result.code, message: decision.result.error },
+          error: attemptError(decision.result),
         });
       }
       settled += 1;

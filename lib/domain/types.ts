@@ -225,6 +225,9 @@ export const CALLBACK_EVENTS = [
   'delivered',
   'read',
   'failed',
+  // Opt-in only (not in the default set): a send whose outcome is unknown (it may have reached the
+  // phone; under `mark_unknown` it is never sent again).
+  'unknown',
   'replied',
   'queue.completed',
   // Opt-in only (not in the default set): a sent message WhatsApp never acknowledged in time.
@@ -351,7 +354,7 @@ export interface BillingContact {
   attempts: number;
   lastError: string | null;
   lastErrorAt: string | null;
-  /** Why the pump failed it for good (`failed` by an attempt; absent otherwise): the `failed` event's code. */
+  /** Why an attempt ended it `failed` (or `unknown`): the code of its `failed` (or `unknown`) event; absent otherwise. */
   lastErrorCode?: SendFailureCode | null;
   /** Gateway's `key.id` and `key.remoteJid` once sent. */
   providerMessageId: string | null;

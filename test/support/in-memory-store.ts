@@ -658,7 +658,11 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
           });
           break;
         case 'unknown':
-          Object.assign(contact, { lastError: result.error, lastErrorAt: result.at });
+          Object.assign(contact, {
+            lastError: result.error,
+            lastErrorAt: result.at,
+            lastErrorCode: 'UNKNOWN_OUTCOME',
+          });
           break;
         case 'pending':
         case 'skipped_opt_out':
@@ -713,7 +717,8 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         const { position, sentAt, providerMessageId } = contact;
         if (isText(providerMessageId) && isText(sentAt)) sent.push({ position, sentAt, providerMessageId });
         const { lastErrorCode: code, lastErrorAt: failedAt, lastError: error } = contact;
-        if (status === 'failed' && code && isText(failedAt)) failed.push({ position, failedAt, code, error });
+        if ((status === 'failed' || status === 'unknown') && code && isText(failedAt))
+          failed.push({ position, status, failedAt, code, error });
       }
       return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent, failed };
     },

@@ -184,7 +184,7 @@ describe('api-schemas', () => {
       {
         field: 'callback_events.1',
         message:
-          'Valor inválido. Use: sent, delivered, read, failed, replied, queue.completed, delivery_stalled, cancelled',
+          'Valor inválido. Use: sent, delivered, read, failed, unknown, replied, queue.completed, delivery_stalled, cancelled',
       },
     ]);
   });

@@ -13,7 +13,7 @@ import { OPTIONS, pumpWorld } from '../support/pump-world.ts';
 const worldWithCallbacks = async (config = {}, script: SendOutcome['kind'][] = []) => {
   const w = await pumpWorld(script, config, {
     callbackUrl: 'https://erp.example.com/billing',
-    callbackEvents: ['sent', 'failed', 'queue.completed'],
+    callbackEvents: ['sent', 'failed', 'unknown', 'queue.completed'],
   });
   const real = createBillingEvents({ store: w.base.store, clock: w.base.clock });
   const emitted: BillingEventInput[] = [];
@@ -82,6 +82,36 @@ describe('events a crash lost', () => {
     expect(failed?.occurredAt).toBe((await w.base.store.getContact(w.queueId, 0))?.lastErrorAt);
   });
 
+  it('emits the unknown event of a send whose outcome is unknown, also when the process died before it', async () => {
+    // Prepare: contacts 0 and 1 time out at the gateway; the process dies before the event of 1.
+    const w = await worldWithCallbacks({}, ['unknown', 'unknown']);
+    w.dieOnce((event) => event.name === 'unknown' && event.contactPosition === 1);
+    await expect(runQueue(w.deps, w.item, OPTIONS)).rejects.toThrow('died before emitting');
+    // The pump emitted the first as it recorded it and died at the second's, which waits for the
+    // completion.
+    expect(w.sends).toHaveLength(2);
+    expect(await w.storedEvent('unknown', 0)).toBeDefined();
+    expect(await w.storedEvent('unknown', 1)).toBeUndefined();
+
+    // Act
+    const result = await runQueue(w.deps, w.item, OPTIONS);
+
+    // Assess
+    expect(result).toBe('completed');
+    for (const position of [0, 1]) {
+      const contact = await w.base.store.getContact(w.queueId, position);
+      const event = await w.storedEvent('unknown', position);
+      expect(contact?.status).toBe('unknown');
+      expect(event?.occurredAt).toBe(contact?.lastErrorAt);
+      expect(event?.payload).toMatchObject({
+        event: 'unknown',
+        message_id: null,
+        error: { code: 'UNKNOWN_OUTCOME', message: 'timeout' },
+      });
+    }
+    expect(w.sends).toHaveLength(5);
+  });
+
   it('emits queue.completed when the process died right after completing the queue', async () => {
     // Prepare
     const w = await worldWithCallbacks();
@@ -102,6 +132,25 @@ describe('events a crash lost', () => {
     expect(w.sends).toHaveLength(5);
   });
 
+  it('tells the ERP of a claim a dead pump left when settling it makes it unknown', async () => {
+    // Prepare: contact 0 claimed by a pump that died; the tenant's default policy is mark_unknown.
+    const w = await worldWithCallbacks();
+    const claimedAt = w.base.clock.now().toISOString();
+    await w.base.store.claimContact(w.queueId, 0, claimedAt);
+    w.base.clock.set(new Date(Date.parse(claimedAt) + 60_000).toISOString());
+
+    // Act
+    const result = await runQueue(w.deps, w.item, OPTIONS);
+
+    // Assess
+    expect(result).toBe('completed');
+    expect((await w.base.store.getContact(w.queueId, 0))?.status).toBe('unknown');
+    expect((await w.storedEvent('unknown', 0))?.payload.error).toMatchObject({ code: 'UNKNOWN_OUTCOME' });
+    // Emitted as it was settled, before any send of the run (not left to the completion).
+    expect(w.emitted[0]).toMatchObject({ name: 'unknown', contactPosition: 0 });
+    expect(w.sends).toHaveLength(4);
+  });
+
   it('tells the ERP of a claim a dead pump left when settling it uses up its tries', async () => {
     // Prepare: contact 0 claimed by a pump that died; the tenant retries ambiguous sends, once at most.
     const w = await worldWithCallbacks({ ambiguousSendPolicy: 'retry', maxRetries: 0 });
@@ -116,6 +165,7 @@ describe('events a crash lost', () => {
     expect(result).toBe('completed');
     expect((await w.base.store.getContact(w.queueId, 0))?.status).toBe('failed');
     expect((await w.storedEvent('failed', 0))?.payload.error).toMatchObject({ code: 'UNKNOWN_OUTCOME' });
+    expect(w.emitted[0]).toMatchObject({ name: 'failed', contactPosition: 0 });
     expect(w.sends.map((s) => s.number)).toHaveLength(4);
   });
 });

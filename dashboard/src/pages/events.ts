@@ -11,9 +11,11 @@ const EVENTS: Record<string, string> = {
   delivered: 'Entregue',
   read: 'Lida',
   failed: 'Falhou',
+  unknown: 'Resultado incerto',
   replied: 'Respondida',
   'queue.completed': 'Fila concluída',
   delivery_stalled: 'Parada',
+  cancelled: 'Cancelada',
 };
 
 type Event = BillingEventsResponse['events'][number];

@@ -287,12 +287,13 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
             providerMessageId: item.providerMessageId,
           });
         if (
-          status === 'failed' &&
+          (status === 'failed' || status === 'unknown') &&
           typeof item.lastErrorCode === 'string' &&
           typeof item.lastErrorAt === 'string'
         )
           failed.push({
             position: contactPositionOf(item),
+            status,
             failedAt: item.lastErrorAt,
             code: item.lastErrorCode as SendFailureCode,
             error: typeof item.lastError === 'string' ? item.lastError : null,
@@ -347,7 +348,9 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           e.set('lastError', result.error).set('lastErrorAt', result.at).set('lastErrorCode', result.code);
           break;
         case 'unknown':
-          e.set('lastError', result.error).set('lastErrorAt', result.at);
+          e.set('lastError', result.error)
+            .set('lastErrorAt', result.at)
+            .set('lastErrorCode', 'UNKNOWN_OUTCOME');
           break;
         case 'pending':
         case 'skipped_opt_out':

@@ -35,7 +35,7 @@ export const listEventsRoute: HttpRoute<ListEventsDeps> = {
         tags: ['Filas'],
         summary: 'Eventos de callback e sua entrega',
         description:
-          'Os eventos (sent, delivered, read, failed, replied, queue.completed, delivery_stalled, cancelled) das ' +
+          'Os eventos (sent, delivered, read, failed, unknown, replied, queue.completed, delivery_stalled, cancelled) das ' +
           'campanhas do tenant, mais antigos primeiro, com o status da entrega ao `callback_url`. ' +
           'O corpo de cada callback é o evento sem `delivery`, ' +
           'assinado no cabeçalho `X-Billing-Signature: t=<unix>,v1=<hex HMAC-SHA256(segredo, "<t>.<corpo>")>` ' +

@@ -28,7 +28,8 @@ export { CALLBACK_EVENTS, type CallbackEvent };
 /**
  * Events sent when the request names none: everything but `read`, which fires once per
  * message opened and would double the ERP's traffic for little value (design section 5), and
- * `delivery_stalled`, which is opt-in (an ERP that does not know it should not start receiving it).
+ * `unknown` and `delivery_stalled`, which are opt-in (an ERP that does not know them should not
+ * start receiving them).
  * `cancelled` is in: it only follows the ERP's own payment notice (or an erasure it asked for).
  */
 export const DEFAULT_CALLBACK_EVENTS: CallbackEvent[] = [
@@ -160,8 +161,9 @@ export const sendBillingRequestSchema = z
       .default(() => [...DEFAULT_CALLBACK_EVENTS])
       .openapi({
         description:
-          'Eventos enviados ao callback_url. Padrão: todos menos `read` e `delivery_stalled` ' +
-          '(mensagem sem confirmação do WhatsApp no prazo do tenant), que só vão quando pedidos.',
+          'Eventos enviados ao callback_url. Padrão: todos menos `read`, `unknown` (envio de resultado ' +
+          'desconhecido: pode ter chegado ao telefone) e `delivery_stalled` (mensagem sem confirmação do ' +
+          'WhatsApp no prazo do tenant), que só vão quando pedidos.',
       }),
     metadata: metadataSchema.optional(),
     instance: z

@@ -198,13 +198,17 @@ export interface ContactSummary {
    * batch order: each had a `sent` event due (see lib/app/missed-events.ts).
    */
   sent: SentContact[];
-  /** Contacts an attempt failed for good (`lastErrorCode` set), in batch order: each had a `failed` event due. */
+  /**
+   * Contacts an attempt ended `failed` or `unknown` (`lastErrorCode` set), in batch order: each had
+   * that event due.
+   */
   failed: FailedContact[];
 }
 
-/** A contact an attempt failed for good: where it is, when, and why. */
+/** A contact an attempt ended without a send we know of: where it is, how, when, and why. */
 export interface FailedContact {
   position: number;
+  status: 'failed' | 'unknown';
   failedAt: string;
   code: SendFailureCode;
   /** null once its debtor was erased (the error could quote the number). */

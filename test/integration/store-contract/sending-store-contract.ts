@@ -300,7 +300,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         });
       });
 
-      it('lists the contacts the gateway took and those an attempt failed, in batch order', async () => {
+      it('lists the contacts the gateway took and those an attempt ended failed or unknown, in batch order', async () => {
         // Prepare: 0 sent then delivered, 1 failed before any send, 2 sent, 3 unknown, 4 pending.
         const at = '2025-01-10T12:05:00.000Z';
         const { store } = await seeded([contact(0), contact(1), contact(2), contact(3), contact(4)]);
@@ -338,7 +338,8 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           { position: 2, sentAt: at, providerMessageId: '3EB0TWO' },
         ]);
         expect(summary.failed).toEqual([
-          { position: 1, failedAt: at, code: 'NOT_ON_WHATSAPP', error: 'not on WhatsApp' },
+          { position: 1, status: 'failed', failedAt: at, code: 'NOT_ON_WHATSAPP', error: 'not on WhatsApp' },
+          { position: 3, status: 'unknown', failedAt: at, code: 'UNKNOWN_OUTCOME', error: 'timeout' },
         ]);
       });
     });
