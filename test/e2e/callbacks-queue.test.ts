@@ -96,14 +96,14 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])(
       }
     }, 30_000);
 
-    /** Posts a one-contact notification batch asking for the `sent` callback; returns its event ref. */
-    const sendOne = async (callbackUrl: string): Promise<CallbackRef> => {
+    /** Posts a one-contact notification batch asking for the `event` callback; returns its event ref. */
+    const sendOne = async (callbackUrl: string, event: 'sent' | 'unknown' = 'sent'): Promise<CallbackRef> => {
       const response = await s.test.post(
         '/api/v1/billing/send/notification',
         {
           external_id: `cbq-${randomUUID()}`,
           callback_url: callbackUrl,
-          callback_events: ['sent'],
+          callback_events: [event],
           contacts: [
             {
               nome_cliente: 'Cliente Fila',
@@ -116,7 +116,7 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])(
       );
       expect(response.status).toBe(200);
       const queueId = response.body.queue_id as string;
-      return { queueId, eventId: `${queueId}:0:sent` };
+      return { queueId, eventId: `${queueId}:0:${event}` };
     };
     const deliveryOf = async (ref: CallbackRef) =>
       (await store().getCallbackEvent(ref.queueId, ref.eventId))?.delivery;
@@ -231,6 +231,30 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])(
         });
       } finally {
         store.putCallbackEvent = put;
+        await receiver.close();
+      }
+    }, 40_000);
+
+    it('tells the ERP that a send behind a proxy 504 has an unknown outcome, when asked', async () => {
+      // Prepare: a reverse proxy in front of Evolution answers 504 (the message may have gone out).
+      const receiver = await startReceiver(nowSeconds, () => 200);
+      s.simulator.injectFailures({ instance: tenant.instance, kind: 'proxy_504', count: 1 });
+      try {
+        // Act
+        const ref = await sendOne(receiver.url, 'unknown');
+        const delivered = await deliveredOf(ref, `the callback ${ref.eventId} delivered`);
+        const done = await s.waitForStatus(tenant, ref.queueId, ['completed']);
+
+        // Assess
+        expect(done).toMatchObject({ contacts_unknown: 1, contacts_sent: 0 });
+        expect(delivered.attempts).toBe(1);
+        expect(receiver.received.map((r) => r.eventId)).toEqual([ref.eventId]);
+        expect(JSON.parse(receiver.received[0]?.body ?? '{}')).toMatchObject({
+          event: 'unknown',
+          message_id: null,
+          error: { code: 'UNKNOWN_OUTCOME' },
+        });
+      } finally {
         await receiver.close();
       }
     }, 40_000);
