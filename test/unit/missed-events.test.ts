@@ -132,40 +132,28 @@ describe('events a crash lost', () => {
     expect(w.sends).toHaveLength(5);
   });
 
-  it('tells the ERP of a claim a dead pump left when settling it makes it unknown', async () => {
-    // Prepare: contact 0 claimed by a pump that died; the tenant's default policy is mark_unknown.
-    const w = await worldWithCallbacks();
-    const claimedAt = w.base.clock.now().toISOString();
-    await w.base.store.claimContact(w.queueId, 0, claimedAt);
-    w.base.clock.set(new Date(Date.parse(claimedAt) + 60_000).toISOString());
+  it.each([
+    ['unknown', 'mark_unknown (the default)', {}],
+    ['failed', 'retry, its tries used up', { ambiguousSendPolicy: 'retry', maxRetries: 0 }],
+  ] as const)(
+    'tells the ERP a claim a dead pump left is %s when settling it (%s)',
+    async (status, _, config) => {
+      // Prepare: contact 0 claimed by a pump that died a minute ago.
+      const w = await worldWithCallbacks(config);
+      const claimedAt = w.base.clock.now().toISOString();
+      await w.base.store.claimContact(w.queueId, 0, claimedAt);
+      w.base.clock.set(new Date(Date.parse(claimedAt) + 60_000).toISOString());
 
-    // Act
-    const result = await runQueue(w.deps, w.item, OPTIONS);
+      // Act
+      const result = await runQueue(w.deps, w.item, OPTIONS);
 
-    // Assess
-    expect(result).toBe('completed');
-    expect((await w.base.store.getContact(w.queueId, 0))?.status).toBe('unknown');
-    expect((await w.storedEvent('unknown', 0))?.payload.error).toMatchObject({ code: 'UNKNOWN_OUTCOME' });
-    // Emitted as it was settled, before any send of the run (not left to the completion).
-    expect(w.emitted[0]).toMatchObject({ name: 'unknown', contactPosition: 0 });
-    expect(w.sends).toHaveLength(4);
-  });
-
-  it('tells the ERP of a claim a dead pump left when settling it uses up its tries', async () => {
-    // Prepare: contact 0 claimed by a pump that died; the tenant retries ambiguous sends, once at most.
-    const w = await worldWithCallbacks({ ambiguousSendPolicy: 'retry', maxRetries: 0 });
-    const claimedAt = w.base.clock.now().toISOString();
-    await w.base.store.claimContact(w.queueId, 0, claimedAt);
-    w.base.clock.set(new Date(Date.parse(claimedAt) + 60_000).toISOString());
-
-    // Act
-    const result = await runQueue(w.deps, w.item, OPTIONS);
-
-    // Assess
-    expect(result).toBe('completed');
-    expect((await w.base.store.getContact(w.queueId, 0))?.status).toBe('failed');
-    expect((await w.storedEvent('failed', 0))?.payload.error).toMatchObject({ code: 'UNKNOWN_OUTCOME' });
-    expect(w.emitted[0]).toMatchObject({ name: 'failed', contactPosition: 0 });
-    expect(w.sends.map((s) => s.number)).toHaveLength(4);
-  });
+      // Assess
+      expect(result).toBe('completed');
+      expect((await w.base.store.getContact(w.queueId, 0))?.status).toBe(status);
+      expect((await w.storedEvent(status, 0))?.payload.error).toMatchObject({ code: 'UNKNOWN_OUTCOME' });
+      // Emitted as it was settled, before any send of the run (not left to the completion).
+      expect(w.emitted[0]).toMatchObject({ name: status, contactPosition: 0 });
+      expect(w.sends).toHaveLength(4);
+    },
+  );
 });
