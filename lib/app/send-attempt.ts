@@ -121,8 +121,6 @@ export const attemptEventOf = (result: ContactSendResult): 'sent' | 'failed' | '
 
 /** The `error` of a `failed` or `unknown` event: the decision's code and the gateway's reason. */
 export const attemptError = (result: ContactSendResult): { code: SendFailureCode; message: string } | null =>
-  result.status === 'failed'
+  result.status === 'failed' || result.status === 'unknown'
     ? { code: result.code, message: result.error }
-    : result.status === 'unknown'
-      ? { code: 'UNKNOWN_OUTCOME', message: result.error }
-      : null;
+    : null;

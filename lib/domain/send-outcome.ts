@@ -76,7 +76,7 @@ export const decideAfterAttempt = (
       if (policy.ambiguousSendPolicy === 'retry')
         return retryOrFail(`resultado desconhecido: ${outcome.reason}`, 'UNKNOWN_OUTCOME');
       return {
-        result: { status: 'unknown', error: outcome.reason, at },
+        result: { status: 'unknown', error: outcome.reason, code: 'UNKNOWN_OUTCOME', at },
         deltas: { ...leaveRetry, contactsUnknown: 1 },
       };
   }

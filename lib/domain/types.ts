@@ -430,7 +430,7 @@ export type ContactSendResult =
   | { status: 'sent'; providerMessageId: string; remoteJid: string; at: string }
   | { status: 'retry'; error: string; at: string; retryAt: string }
   | { status: 'failed'; error: string; code: SendFailureCode; at: string }
-  | { status: 'unknown'; error: string; at: string }
+  | { status: 'unknown'; error: string; code: 'UNKNOWN_OUTCOME'; at: string }
   /** Released without an attempt (the pump stopped between claim and send). */
   | { status: 'pending'; at: string }
   /** Released without an attempt: the phone opted out after the contact was queued. */

@@ -651,17 +651,11 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
           });
           break;
         case 'failed':
-          Object.assign(contact, {
-            lastError: result.error,
-            lastErrorAt: result.at,
-            lastErrorCode: result.code,
-          });
-          break;
         case 'unknown':
           Object.assign(contact, {
             lastError: result.error,
             lastErrorAt: result.at,
-            lastErrorCode: 'UNKNOWN_OUTCOME',
+            lastErrorCode: result.code,
           });
           break;
         case 'pending':

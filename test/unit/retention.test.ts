@@ -18,7 +18,7 @@ describe('retention', () => {
     const settled = [
       { status: 'sent', providerMessageId: 'm', remoteJid: 'j', at: AT },
       { status: 'failed', error: 'x', code: 'GATEWAY_REJECTED', at: AT },
-      { status: 'unknown', error: 'x', at: AT },
+      { status: 'unknown', error: 'x', code: 'UNKNOWN_OUTCOME', at: AT },
       { status: 'skipped_opt_out', at: AT },
     ] as const;
     const withWork = [

@@ -345,12 +345,8 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           e.set('lastError', result.error).set('lastErrorAt', result.at).set('retryAt', result.retryAt);
           break;
         case 'failed':
-          e.set('lastError', result.error).set('lastErrorAt', result.at).set('lastErrorCode', result.code);
-          break;
         case 'unknown':
-          e.set('lastError', result.error)
-            .set('lastErrorAt', result.at)
-            .set('lastErrorCode', 'UNKNOWN_OUTCOME');
+          e.set('lastError', result.error).set('lastErrorAt', result.at).set('lastErrorCode', result.code);
           break;
         case 'pending':
         case 'skipped_opt_out':

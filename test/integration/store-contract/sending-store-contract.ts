@@ -169,7 +169,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           await store.finishContact(
             'queue-1',
             3,
-            { status: 'unknown', error: 'socket hang up', at },
+            { status: 'unknown', error: 'socket hang up', code: 'UNKNOWN_OUTCOME', at },
             KEPT_UNTIL,
           ),
           await store.finishContact('queue-1', 4, { status: 'pending', at }, KEPT_UNTIL),
@@ -325,7 +325,12 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           KEPT_UNTIL,
         );
         await store.claimContact('queue-1', 3, at);
-        await store.finishContact('queue-1', 3, { status: 'unknown', error: 'timeout', at }, KEPT_UNTIL);
+        await store.finishContact(
+          'queue-1',
+          3,
+          { status: 'unknown', error: 'timeout', code: 'UNKNOWN_OUTCOME', at },
+          KEPT_UNTIL,
+        );
         await store.applyReceipt('queue-1', 0, 'delivered', '2025-01-10T12:05:03.000Z');
 
         // Act
@@ -962,7 +967,12 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const settled = await store.finishContact(
           'queue-1',
           0,
-          { status: 'unknown', error: 'envio interrompido', at: '2025-01-10T12:02:00.000Z' },
+          {
+            status: 'unknown',
+            error: 'envio interrompido',
+            code: 'UNKNOWN_OUTCOME',
+            at: '2025-01-10T12:02:00.000Z',
+          },
           KEPT_UNTIL,
           claimed.claimedAt ?? undefined,
         );
