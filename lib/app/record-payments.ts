@@ -12,6 +12,7 @@ import {
   settleCancelledContacts,
 } from './cancel-contacts.ts';
 import { forEachBounded } from './deliver-callbacks.ts';
+import { emitMissedEvents } from './missed-events.ts';
 import { phoneSpellings } from './opt-outs.ts';
 import { ownedQueues } from './tenant-queues.ts';
 
@@ -115,6 +116,34 @@ export const recordPayments = async (
   return matchers.map((m) => m.outcome);
 };
 
+/**
+ * The `cancelled` events of contacts an earlier notice of the same payment cancelled, when the
+ * store does not have them: that request died between its writes and its events, and the ERP
+ * posting the payment again is what can bring them back (missed-events.ts). No read when none.
+ */
+const announceEarlierCancellations = async (
+  deps: RecordPaymentsDeps,
+  queue: BillingQueue,
+  matched: readonly { contact: ContactIdentity }[],
+): Promise<void> => {
+  const earlier = matched.filter(
+    ({ contact }) => contact.status === 'cancelled' && contact.cancelReason === 'paid',
+  );
+  const missed = await emitMissedEvents(
+    deps,
+    queue,
+    earlier.map(({ contact }) => ({
+      name: 'cancelled',
+      queueId: queue.id,
+      contactPosition: contact.position,
+      occurredAt: contact.updatedAt,
+      cancelReason: 'paid',
+    })),
+  );
+  if (missed > 0)
+    deps.logger.warn('cancelled events a crash had lost were emitted', { queueId: queue.id, missed });
+};
+
 /** Tries to cancel a matched contact; what it turned out to be. */
 const cancelIfUnsent = async (
   deps: RecordPaymentsDeps,
@@ -157,6 +186,7 @@ const stopReminders = async (
     } else if (progress === 'being_sent') outcome.being_sent += 1;
     else if (progress === 'already_sent') outcome.already_sent += 1;
   }
+  await announceEarlierCancellations(deps, queue, matched);
   const settled = await settleCancelledContacts(deps, tenant, queue, cancelled, 'paid', at);
   if (cancelled.length > 0)
     deps.logger.info('reminders of paid invoices cancelled', {

@@ -1098,12 +1098,16 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
 
     // Debtors (payments, erasure)
     async listContactIdentities(queueId) {
-      return contactsInOrder(queueId).map(({ position, status, phone, invoiceNumber }) => ({
-        position,
-        status,
-        phone,
-        invoiceNumber: invoiceNumber ?? null,
-      }));
+      return contactsInOrder(queueId).map(
+        ({ position, status, phone, invoiceNumber, updatedAt, cancelReason }) => ({
+          position,
+          status,
+          phone,
+          invoiceNumber: invoiceNumber ?? null,
+          updatedAt,
+          cancelReason: cancelReason ?? null,
+        }),
+      );
     },
     async cancelUnsentContact(queueId, position, at, expiresAt, reason) {
       const contact = contactAt(queueId, position);

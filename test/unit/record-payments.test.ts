@@ -150,6 +150,41 @@ describe('recordPayments', () => {
     expect((await deps.store.getQueue('qa'))?.status).toBe('running');
   });
 
+  it('emits, when the payment is posted again, the cancelled events a request that died after its writes lost', async () => {
+    // Prepare: the first request cancels both reminders, emits the first event and dies at the second.
+    const deps = await debtorDeps();
+    await seedQueue(deps, 'qa', 'scheduled', [
+      { status: 'pending', phone: ANA },
+      { status: 'pending', phone: BIA },
+      { status: 'pending', phone: CAIO, invoice: 'NF-2' },
+    ]);
+    const emit = deps.events.emit.bind(deps.events);
+    let emitted = 0;
+    deps.events.emit = async (input) => {
+      if (input.name === 'cancelled' && ++emitted === 2) throw new Error('the request died here');
+      return emit(input);
+    };
+    await expect(recordPayments(deps, ACME, [{ numero_fatura: 'NF-1' }])).rejects.toThrow('died');
+    const cancelledAt = (await deps.store.getContact('qa', 1))?.updatedAt;
+    expect(await deps.store.getCallbackEvent('qa', 'qa:1:cancelled')).toBeUndefined();
+    deps.clock.set('2026-03-02T13:05:00.000Z');
+
+    // Act: the ERP posts the payment again.
+    const [outcome] = await recordPayments(deps, ACME, [{ numero_fatura: 'NF-1' }]);
+
+    // Assess
+    expect(outcome).toMatchObject({ cancelled: 0, already_sent: 0, being_sent: 0 });
+    const lost = await deps.store.getCallbackEvent('qa', 'qa:1:cancelled');
+    expect(lost?.occurredAt).toBe(cancelledAt);
+    expect(lost?.payload).toMatchObject({
+      event: 'cancelled',
+      cancel_reason: 'paid',
+      contact: { telefone: BIA },
+    });
+    // The event that was stored is not emitted again.
+    expect(emitted).toBe(3);
+  });
+
   it("touches only the queues of the key's template types", async () => {
     // Prepare
     const deps = await debtorDeps();

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ERASED_MARKER, erasedContactFields } from '../../domain/debtor-erasure.ts';
-import type { BillingContact, ContactStatus } from '../../domain/types.ts';
+import type { BillingContact, CancelReason, ContactStatus } from '../../domain/types.ts';
 import type {
   CallbackPayload,
   ContactErasure,
@@ -114,13 +114,15 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
       const items = await queryAll({
         KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
         // The position is in the sort key: a contact item does not repeat it (contact-item.ts).
-        ProjectionExpression: '#sk, #status, #phone, #invoiceNumber',
+        ProjectionExpression: '#sk, #status, #phone, #invoiceNumber, #updatedAt, #cancelReason',
         ExpressionAttributeNames: {
           '#pk': PK,
           '#sk': SK,
           '#status': 'status',
           '#phone': 'phone',
           '#invoiceNumber': 'invoiceNumber',
+          '#updatedAt': 'updatedAt',
+          '#cancelReason': 'cancelReason',
         },
         ExpressionAttributeValues: {
           ':pk': keys.queue(queueId).pk,
@@ -135,6 +137,8 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
           status: item.status as ContactStatus,
           phone: String(item.phone),
           invoiceNumber: typeof item.invoiceNumber === 'string' ? item.invoiceNumber : null,
+          updatedAt: String(item.updatedAt),
+          cancelReason: typeof item.cancelReason === 'string' ? (item.cancelReason as CancelReason) : null,
         }),
       );
     },

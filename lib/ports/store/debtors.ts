@@ -60,7 +60,16 @@ export interface DebtorStore {
 }
 
 /** What matching a debtor needs of a contact: where it is, how far it got, whose and which invoice. */
-export type ContactIdentity = Pick<BillingContact, 'position' | 'status' | 'phone' | 'invoiceNumber'>;
+/**
+ * What the debtor use cases match and count a contact by, and, for one they cancelled before, its
+ * reason and when (`updatedAt`: a cancelled contact changes no more), for the event a crash lost.
+ */
+export type ContactIdentity = Pick<
+  BillingContact,
+  'position' | 'status' | 'phone' | 'invoiceNumber' | 'updatedAt'
+> & {
+  cancelReason: CancelReason | null;
+};
 
 export type ContactErasure =
   /** Erased; `cancelledFrom`: it had not been sent (how it waited) and is now cancelled. */

@@ -138,23 +138,34 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
 
   describe('DebtorStore contract', () => {
     describe('listContactIdentities', () => {
-      it("lists every contact's position, status, phone and invoice in batch order, and nothing else of the queue", async () => {
+      it("lists every contact's position, status, phone, invoice and cancel reason in batch order, and nothing else of the queue", async () => {
         // Prepare
         const { store } = await seeded([
           contact(1, { status: 'sent' }),
           contact(0),
           contact(2, { invoiceNumber: null }),
+          contact(3),
         ]);
+        await store.cancelUnsentContact('queue-1', 3, AT, EXPIRES, 'paid');
         await store.putCallbackEvent(event(0), EXPIRES);
 
         // Act
         const identities = await store.listContactIdentities('queue-1');
 
         // Assess
+        const unchanged = { updatedAt: T0, cancelReason: null };
         expect(identities).toEqual([
-          { position: 0, status: 'pending', phone: '+5511900000000', invoiceNumber: 'NF-0' },
-          { position: 1, status: 'sent', phone: '+5511900000001', invoiceNumber: 'NF-1' },
-          { position: 2, status: 'pending', phone: '+5511900000002', invoiceNumber: null },
+          { position: 0, status: 'pending', phone: '+5511900000000', invoiceNumber: 'NF-0', ...unchanged },
+          { position: 1, status: 'sent', phone: '+5511900000001', invoiceNumber: 'NF-1', ...unchanged },
+          { position: 2, status: 'pending', phone: '+5511900000002', invoiceNumber: null, ...unchanged },
+          {
+            position: 3,
+            status: 'cancelled',
+            phone: '+5511900000003',
+            invoiceNumber: 'NF-3',
+            updatedAt: AT,
+            cancelReason: 'paid',
+          },
         ]);
         expect(await store.listContactIdentities('queue-none')).toEqual([]);
       });
