@@ -5,11 +5,8 @@ import {
   invalidCursor,
   withoutUndefined,
 } from '../../lib/adapters/store/dynamodb-operations.ts';
-import {
-  OPEN_STATUSES,
-  QUEUE_RUN_FIELDS,
-  sentContact,
-} from '../../lib/adapters/store/dynamodb-sending-store.ts';
+import { OPEN_STATUSES, QUEUE_RUN_FIELDS } from '../../lib/adapters/store/dynamodb-queue-run-store.ts';
+import { sentContact } from '../../lib/adapters/store/dynamodb-sending-store.ts';
 import { QUEUE_COUNTERS } from '../../lib/adapters/store/queue-counters-item.ts';
 import { epochSeconds, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
 import { FIGURES, type Figures, hourStartOf, zeroFigures } from '../../lib/domain/activity-figures.ts';

@@ -15,7 +15,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../domain/errors.ts';
 import { contactFromItem, isContactItem } from './contact-item.ts';
-import { type DueKind, GSI2, indexPartitions, PK, TABLE_ATTRIBUTES } from './table-schema.ts';
+import {
+  type DueKind,
+  GSI2,
+  indexPartitions,
+  PK,
+  TABLE_ATTRIBUTES,
+  TTL_ATTRIBUTE,
+  ttlSeconds,
+} from './table-schema.ts';
 
 /*
  * The DynamoDB mechanics every store module shares: items and entities, update expressions,
@@ -451,3 +459,9 @@ export const tableOperations = (
 export function checkLimit(method: string, limit: number): void {
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`${method}: limit must be a positive integer`);
 }
+
+/** SETs the item's expiry, or REMOVEs it (null: the item has work again and must never expire). */
+export const setExpiry = (expression: Expression, expiresAt: string | null): Expression =>
+  expiresAt === null
+    ? expression.remove(TTL_ATTRIBUTE)
+    : expression.set(TTL_ATTRIBUTE, ttlSeconds(expiresAt));

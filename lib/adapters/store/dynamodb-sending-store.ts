@@ -4,13 +4,8 @@ import type {
   CancelReason,
   ContactSendResult,
   ContactStatus,
-  QueueCounter,
-  QueueRunFields,
-  QueueStatus,
-  QueueTransitionFields,
   SendFailureCode,
 } from '../../domain/types.ts';
-import type { Clock } from '../../ports/clock.ts';
 import type { FailedContact, SendingStore, SentContact, WaitingStatus } from '../../ports/store.ts';
 import { contactPositionOf } from './contact-item.ts';
 import { messageItem } from './dynamodb-message-store.ts';
@@ -19,26 +14,15 @@ import {
   Expression,
   type Item,
   mapBounded,
+  setExpiry,
   tableOperations,
   toEntity,
-  withoutUndefined,
 } from './dynamodb-operations.ts';
-import { mergeQueueItems, PROGRESS_FIELDS, queueCountersOperations } from './queue-counters-item.ts';
-import {
-  GSI1,
-  GSI2,
-  hasExpired,
-  indexPartitions,
-  keys,
-  PK,
-  SK,
-  TTL_ATTRIBUTE,
-  ttlSeconds,
-} from './table-schema.ts';
+import { GSI1, keys, PK, SK } from './table-schema.ts';
 
 /**
- * The part of the Store the sender uses for contacts and queues: design section 5, Send. The
- * pump's status read is dynamodb-queue-status.ts, the instance lease
+ * The part of the Store the sender uses for contacts: design section 5, Send. The queue's writes are
+ * dynamodb-queue-run-store.ts, the pump's status read dynamodb-queue-status.ts, the instance lease
  * dynamodb-instance-lease-store.ts, the conversation history dynamodb-message-store.ts.
  */
 type DynamoDbSendingPart = Omit<
@@ -49,16 +33,15 @@ type DynamoDbSendingPart = Omit<
   | 'renewInstanceLease'
   | 'releaseInstanceLease'
   | 'noteInstanceWaiter'
+  | 'transitionQueue'
+  | 'updateQueueProgress'
+  | 'addToQueueCounters'
+  | 'nextPublishGeneration'
 >;
 
 export interface DynamoDbSendingStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
-  /**
-   * Stamps queue writes (`updatedAt`, the due index) where the port passes no time, and says which
-   * messages have expired.
-   */
-  clock: Clock;
 }
 
 /** How a contact waited, from its item before a write that moved it out of pending or retry. */
@@ -68,12 +51,6 @@ export const waitingStatusOf = (before: Item | undefined): WaitingStatus | undef
   return undefined;
 };
 
-/** SETs the item's expiry, or REMOVEs it (null: the item has work again and must never expire). */
-const setExpiry = (expression: Expression, expiresAt: string | null): Expression =>
-  expiresAt === null
-    ? expression.remove(TTL_ATTRIBUTE)
-    : expression.set(TTL_ATTRIBUTE, ttlSeconds(expiresAt));
-
 /** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
 const MAX_POSITION = 9_999;
 /** Conditional updates in flight at once when cancelling a queue's contacts. */
@@ -82,26 +59,6 @@ const CANCEL_CONCURRENCY = 10;
 const CONFIRM_CONCURRENCY = 10;
 /** Smallest Query page when looking for sendable contacts: fewer round trips past filtered-out contacts. */
 const MIN_SCAN_PAGE = 25;
-/** Queue statuses the sweeper watches (docs/data-model.md, Queue): they carry the gsi2 due entry. */
-export const OPEN_STATUSES: ReadonlySet<QueueStatus> = new Set([
-  'pending',
-  'scheduled',
-  'running',
-  'instance_down',
-]);
-export const QUEUE_RUN_FIELDS: ReadonlySet<string> = new Set<keyof QueueRunFields>([
-  'currentRate',
-  'startedAt',
-  'completedAt',
-  'pausedAt',
-  'pauseReason',
-  'nextRunAt',
-  // Chosen when the queue runs (the tenant may have had no active instance at accept time).
-  'instanceId',
-]);
-/** Tenant ids remembered by queue id: a queue's tenant never changes, so the entry never goes stale. */
-const TENANT_CACHE_LIMIT = 10_000;
-
 /** The claimed contact as sent with the gateway's ids (what `recordSent` leaves it as). */
 export function sentContact(
   claimed: BillingContact,
@@ -148,15 +105,12 @@ export function unsentContactCancellation(
 }
 
 /**
- * The sender's side of the Store on the single table (docs/data-model.md: Contact, Queue; its
- * sends' Message items through messageItem). Every state change is one conditional single-item write; the per-message path
- * (claim, record, finish, progress) is exactly one request each.
+ * The sender's side of the Store for contacts on the single table (docs/data-model.md: Contact; its
+ * sends' Message items through messageItem). Every state change is one conditional single-item
+ * write; the per-message path (claim, record, finish) is exactly one request each.
  */
 export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions): DynamoDbSendingPart {
-  const { clock } = options;
   const { get, put, updateIfMatch, queryAll, queryUpTo } = tableOperations(options.client, options.tableName);
-  const counters = queueCountersOperations(options.client, options.tableName, clock);
-  const tenantOfQueue = new Map<string, string>();
 
   /**
    * The queue's contacts from `fromPosition` on, in batch order, that pass `filter` (base table,
@@ -189,49 +143,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       // Limit counts items read before the filter; a page a little larger than asked saves round trips.
       Number.isFinite(limit) ? { pageSize: Math.max(limit, MIN_SCAN_PAGE) } : {},
     );
-  };
-
-  /** The queue's tenant (to name its gsi1 partition); undefined when the queue does not exist. */
-  const tenantOf = async (queueId: string): Promise<string | undefined> => {
-    const cached = tenantOfQueue.get(queueId);
-    if (cached !== undefined) return cached;
-    const item = await get(keys.queue(queueId));
-    if (!item) return undefined;
-    remember(item);
-    return String(item.tenantId);
-  };
-
-  const remember = (queue: Item): void => {
-    if (tenantOfQueue.size >= TENANT_CACHE_LIMIT) tenantOfQueue.clear();
-    tenantOfQueue.set(String(queue.id), String(queue.tenantId));
-  };
-
-  /** The due-index entry of an open queue: the sweeper looks at it from `checkAt` on. */
-  const dueSortKey = (queueId: string, nextRunAt: string | null | undefined): string =>
-    keys.dueIndex('QUEUE', nextRunAt ?? clock.now().toISOString(), queueId).gsi2sk;
-
-  /** SETs the run fields (only known ones: the type allows nothing else, a cast might). */
-  const setRunFields = (expression: Expression, fields: QueueRunFields | undefined): void => {
-    for (const [field, value] of Object.entries(withoutUndefined(fields ?? {}))) {
-      if (!QUEUE_RUN_FIELDS.has(field)) throw new Error(`Not a queue run field: ${field}`);
-      expression.set(field, value);
-    }
-  };
-
-  /** Sets run fields on the queue item if it exists: the item after, or undefined. */
-  const updateQueueFields = (queueId: string, fields: QueueRunFields): Promise<Item | undefined> => {
-    const e = new Expression().set('updatedAt', clock.now().toISOString());
-    setRunFields(e, fields);
-    // Only the sort key: an open queue moves in the due index, a paused or finished one (no gsi2pk)
-    // stays out of it, as an item lacking either index key is not indexed.
-    if (fields.nextRunAt !== undefined) e.set(GSI2.sk, dueSortKey(queueId, fields.nextRunAt));
-    return updateIfMatch({ Key: keys.queue(queueId), ...e.update(`attribute_exists(${e.name(PK)})`) });
-  };
-
-  /** The queue item (consistent read) unless it is missing or has expired. */
-  const getLiveQueue = async (queueId: string): Promise<Item | undefined> => {
-    const item = await get(keys.queue(queueId));
-    return item && !hasExpired(item, clock.now()) ? item : undefined;
   };
 
   return {
@@ -442,88 +353,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         fromRetry: changed.filter((status) => status === 'retry').length + deferred,
         fromDeferred: deferred,
       };
-    },
-
-    async transitionQueue(
-      queueId: string,
-      from: readonly QueueStatus[],
-      to: QueueStatus,
-      fields?: QueueTransitionFields,
-      expiresAt?: string,
-    ) {
-      if (from.length === 0) return undefined;
-      // The gsi1 partition names the tenant; a queue's tenant never changes, so it is read once.
-      const tenantId = await tenantOf(queueId);
-      if (tenantId === undefined) return undefined;
-      const e = new Expression()
-        .set('status', to)
-        // gsi1sk (`<createdAt>#<id>`) stays: only the partition moves to the new status.
-        .set(GSI1.pk, indexPartitions.queues(tenantId, to))
-        .set('updatedAt', clock.now().toISOString());
-      setRunFields(e, fields);
-      if (expiresAt !== undefined) setExpiry(e, expiresAt);
-      if (OPEN_STATUSES.has(to)) {
-        e.set(GSI2.pk, indexPartitions.due('QUEUE')).set(GSI2.sk, dueSortKey(queueId, fields?.nextRunAt));
-      } else {
-        e.remove(GSI2.pk, GSI2.sk);
-      }
-      const allowed = from.map((status) => e.value(status));
-      const [item, progress] = await Promise.all([
-        updateIfMatch({
-          Key: keys.queue(queueId),
-          ...e.update(`${e.name('status')} IN (${allowed.join(', ')})`),
-        }),
-        counters.readCounters(queueId),
-      ]);
-      if (!item) return undefined;
-      // A finished queue's progress expires with it.
-      if (expiresAt !== undefined && progress) await counters.expireCounters(queueId, ttlSeconds(expiresAt));
-      return mergeQueueItems(item, progress);
-    },
-
-    async updateQueueProgress(
-      queueId: string,
-      deltas: Partial<Record<QueueCounter, number>>,
-      fields?: QueueRunFields,
-    ) {
-      // Counters and the rate go on the counters item (queue-counters-item.ts); the other run fields
-      // on the queue item. Each write comes back whole, the item not written is read alongside.
-      const progressFields: Item = {};
-      const queueFields: QueueRunFields = {};
-      for (const [field, value] of Object.entries(withoutUndefined(fields ?? {}))) {
-        if (PROGRESS_FIELDS.has(field)) progressFields[field] = value;
-        else (queueFields as Item)[field] = value;
-      }
-      const writesQueue = Object.keys(queueFields).length > 0;
-      const writesProgress =
-        Object.keys(progressFields).length > 0 ||
-        Object.values(deltas).some((by) => by !== undefined && by !== 0);
-      const [queueItem, progress] = await Promise.all([
-        writesQueue ? updateQueueFields(queueId, queueFields) : getLiveQueue(queueId),
-        writesProgress
-          ? counters.writeProgress(queueId, deltas, progressFields)
-          : counters.readCounters(queueId),
-      ]);
-      if (!queueItem) return undefined;
-      remember(queueItem);
-      return mergeQueueItems(queueItem, progress);
-    },
-
-    async addToQueueCounters(queueId: string, deltas: Partial<Record<QueueCounter, number>>) {
-      // One write unit on the counters item, and no read of the queue item beside it.
-      return (await counters.writeProgress(queueId, deltas, {})) !== undefined;
-    },
-
-    async nextPublishGeneration(queueId: string) {
-      const e = new Expression().add('publishGeneration', 1);
-      const item = await updateIfMatch({
-        Key: keys.queue(queueId),
-        ...e.update(`attribute_exists(${e.name(PK)})`),
-        ReturnValues: 'UPDATED_NEW',
-      });
-      // Publishing work for a queue that does not exist is a bug upstream, not an outcome.
-      if (!item) throw new Error(`nextPublishGeneration: queue ${queueId} does not exist`);
-      return Number(item.publishGeneration);
     },
 
     async recordSent(claimed, result, message, expiresAt) {

@@ -22,6 +22,7 @@ import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
 import { createDynamoDbInstanceLeaseStore } from './dynamodb-instance-lease-store.ts';
 import { createDynamoDbMessageStore } from './dynamodb-message-store.ts';
 import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-operations.ts';
+import { createDynamoDbQueueRunStore } from './dynamodb-queue-run-store.ts';
 import { createDynamoDbQueueStatusRead } from './dynamodb-queue-status.ts';
 import { createDynamoDbRetentionStore } from './dynamodb-retention-store.ts';
 import { createDynamoDbScheduleStore } from './dynamodb-schedule-store.ts';
@@ -134,7 +135,8 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
       clock,
       batchRetryDelayMs: options.batchRetryDelayMs,
     }),
-    ...createDynamoDbSendingStore({ client, tableName, clock }),
+    ...createDynamoDbSendingStore({ client, tableName }),
+    ...createDynamoDbQueueRunStore({ client, tableName, clock }),
     ...createDynamoDbInstanceLeaseStore({ client, tableName }),
     ...createDynamoDbMessageStore({ client, tableName, clock }),
     ...createDynamoDbQueueStatusRead({ client, tableName, clock }),
