@@ -414,11 +414,11 @@ export interface ConversationMessage {
   templateType: TemplateType | null;
 }
 
-/** The result of one send attempt on a claimed contact. */
 /**
- * Why a contact ended `failed`, as the ERP's `failed` callback says it (`error.code`): not a
- * WhatsApp number, refused by the gateway for good, transient failures past `max_retries`, or
- * unknown outcomes retried (the `retry` ambiguous-send policy) past them.
+ * Why an attempt ended a contact `failed` (or `unknown`), as its callback says it (`error.code`):
+ * not a WhatsApp number, refused by the gateway for good, transient failures past `max_retries`,
+ * or an unknown outcome (kept as it is under `mark_unknown`, retried past `max_retries` under
+ * `retry`).
  */
 export type SendFailureCode =
   | 'NOT_ON_WHATSAPP'
@@ -426,6 +426,7 @@ export type SendFailureCode =
   | 'RETRIES_EXHAUSTED'
   | 'UNKNOWN_OUTCOME';
 
+/** The result of one send attempt on a claimed contact. */
 export type ContactSendResult =
   | { status: 'sent'; providerMessageId: string; remoteJid: string; at: string }
   | { status: 'retry'; error: string; at: string; retryAt: string }
