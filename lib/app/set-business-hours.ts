@@ -1,4 +1,5 @@
-import { isOpen, validateCalendar } from '../domain/business-hours.ts';
+import { isOpen } from '../domain/business-hours.ts';
+import { validateCalendar } from '../domain/calendar-validation.ts';
 import { type CollectionFinding, lintCollectionHours } from '../domain/collection-lint.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { BillingQueue, BusinessCalendar } from '../domain/types.ts';

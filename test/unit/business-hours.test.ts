@@ -8,9 +8,8 @@ import {
   isHoliday,
   isOpen,
   nextOpening,
-  splitOvernightWindow,
-  validateCalendar,
 } from '../../lib/domain/business-hours.ts';
+import { splitOvernightWindow, validateCalendar } from '../../lib/domain/calendar-validation.ts';
 import { DomainError } from '../../lib/domain/errors.ts';
 import type { BusinessCalendar, TimeWindow } from '../../lib/domain/types.ts';
 
