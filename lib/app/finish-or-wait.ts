@@ -1,3 +1,4 @@
+import { retentionStart } from '../domain/retention.ts';
 import type { BillingQueue, ContactStatus, Tenant } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
@@ -85,10 +86,15 @@ export const completeQueue = async (
   // The final counters are exact whatever happened on the way (crashes between writes).
   const counted = (await recountCounters(deps, queue, summary)) ?? queue;
   // Before the queue is final: a crash here leaves it running, and the next run looks again.
-  const missed = await emitMissedEvents(deps, queue, [
-    ...summary.sent.map((contact) => sentEventOf(queue.id, contact)),
-    ...summary.failed.map((contact) => failedEventOf(queue.id, contact)),
-  ]);
+  const missed = await emitMissedEvents(
+    deps,
+    queue,
+    [
+      ...summary.sent.map((contact) => sentEventOf(queue.id, contact)),
+      ...summary.failed.map((contact) => failedEventOf(queue.id, contact)),
+    ],
+    retentionStart(deps.clock.now(), tenant.config.retentionDays),
+  );
   if (missed > 0) deps.logger.warn('events a crash had lost were emitted', { queueId: queue.id, missed });
   const completedAt = deps.clock.now().toISOString();
   const completed = await finishQueue(deps, counted, 'completed', completedAt, tenant.config.retentionDays);

@@ -16,19 +16,23 @@ const LOOKUPS_BEFORE_LISTING = 3;
  * Emits the events a crash lost. Each candidate was due right after a change the store kept (a send
  * recorded, a queue completed): a process that died between that write and its `emit` never
  * announced it, and nothing else would. Only events the campaign asked for and the store does not
- * have are emitted; the look comes first because emitting a stored event again, though harmless (it
- * is stored and posted once), costs a publish and two failed conditional writes. Returns how many
- * were emitted.
+ * have are emitted, of those that occurred since `keptSince` (the tenant's retention ago); the look
+ * comes first because emitting a stored event again, though harmless (it is stored and posted once),
+ * costs a publish and two failed conditional writes. Returns how many were emitted.
  */
 export const emitMissedEvents = async (
   deps: MissedEventsDeps,
   queue: Pick<BillingQueue, 'id' | 'tenantId' | 'externalId'>,
   candidates: readonly BillingEventInput[],
+  keptSince: string,
 ): Promise<number> => {
-  if (candidates.length === 0) return 0;
+  // An event of before `keptSince` would have expired (retention): its absence says nothing, and
+  // emitting it again would post an old event anew.
+  const recent = candidates.filter((c) => c.occurredAt >= keptSince);
+  if (recent.length === 0) return 0;
   const campaign = await deps.store.getCampaign(queue.tenantId, queue.externalId);
   if (!campaign?.callbackUrl) return 0;
-  const wanted = candidates.filter((c) => campaign.callbackEvents.includes(c.name));
+  const wanted = recent.filter((c) => campaign.callbackEvents.includes(c.name));
   if (wanted.length === 0) return 0;
   const stored = await storedEventIds(deps, queue.id, wanted);
   let emitted = 0;

@@ -1,7 +1,7 @@
 import { DomainError } from '../domain/errors.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import { isFinalQueueStatus } from '../domain/queue-state.ts';
-import { retentionEnd } from '../domain/retention.ts';
+import { retentionEnd, retentionStart } from '../domain/retention.ts';
 import { type BillingQueue, QUEUE_STATUSES, type TemplateType, type Tenant } from '../domain/types.ts';
 import type { CampaignStore, ContactIdentity, DebtorStore, SendingStore } from '../ports/store.ts';
 import {
@@ -125,6 +125,7 @@ const announceEarlierCancellations = async (
   deps: RecordPaymentsDeps,
   queue: BillingQueue,
   matched: readonly { contact: ContactIdentity }[],
+  keptSince: string,
 ): Promise<void> => {
   const earlier = matched.filter(
     ({ contact }) => contact.status === 'cancelled' && contact.cancelReason === 'paid',
@@ -139,6 +140,7 @@ const announceEarlierCancellations = async (
       occurredAt: contact.updatedAt,
       cancelReason: 'paid',
     })),
+    keptSince,
   );
   if (missed > 0)
     deps.logger.warn('cancelled events a crash had lost were emitted', { queueId: queue.id, missed });
@@ -186,7 +188,7 @@ const stopReminders = async (
     } else if (progress === 'being_sent') outcome.being_sent += 1;
     else if (progress === 'already_sent') outcome.already_sent += 1;
   }
-  await announceEarlierCancellations(deps, queue, matched);
+  await announceEarlierCancellations(deps, queue, matched, retentionStart(at, tenant.config.retentionDays));
   const settled = await settleCancelledContacts(deps, tenant, queue, cancelled, 'paid', at);
   if (cancelled.length > 0)
     deps.logger.info('reminders of paid invoices cancelled', {

@@ -1,6 +1,7 @@
 import { isOpen } from '../domain/business-hours.ts';
 import { Pacer } from '../domain/pacer.ts';
 import { isFinalQueueStatus, queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
+import { retentionStart } from '../domain/retention.ts';
 import type {
   BillingContact,
   BillingQueue,
@@ -38,6 +39,7 @@ import { ReminderCaps } from './reminder-caps.ts';
 import { settleAbandonedClaims } from './send-claims.ts';
 import { SendableContacts } from './sendable-contacts.ts';
 import { stoppableSleep } from './stoppable-sleep.ts';
+import { tenantRetentionDays } from './tenant-retention.ts';
 
 export interface PumpDeps {
   store: SendingStore &
@@ -239,14 +241,21 @@ const planRun = async (
 
 /** The `queue.completed` event of a completed queue, unless it is stored (missed-events.ts). */
 const announceCompletion = async (deps: PumpDeps, queue: BillingQueue): Promise<void> => {
-  const missed = await emitMissedEvents(deps, queue, [
-    {
-      name: 'queue.completed',
-      queueId: queue.id,
-      contactPosition: null,
-      occurredAt: queue.completedAt ?? deps.clock.now().toISOString(),
-    },
-  ]);
+  const now = deps.clock.now();
+  const retentionDays = await tenantRetentionDays(deps.store, queue.tenantId);
+  const missed = await emitMissedEvents(
+    deps,
+    queue,
+    [
+      {
+        name: 'queue.completed',
+        queueId: queue.id,
+        contactPosition: null,
+        occurredAt: queue.completedAt ?? now.toISOString(),
+      },
+    ],
+    retentionStart(now, retentionDays),
+  );
   if (missed > 0)
     deps.logger.warn('a queue.completed event a crash had lost was emitted', { queueId: queue.id });
 };

@@ -9,10 +9,22 @@ const DAY_MS = 86_400_000;
 
 /** When data settled (or written) at `at` expires: `retentionDays` whole days later (an instant, ISO). */
 export function retentionEnd(at: string | Date, retentionDays: number): string {
+  return new Date(new Date(at).getTime() + retentionMs(retentionDays)).toISOString();
+}
+
+const retentionMs = (retentionDays: number): number => {
   if (!Number.isInteger(retentionDays) || retentionDays < 1) {
     throw new Error(`retentionDays must be a positive integer, got ${retentionDays}`);
   }
-  return new Date(new Date(at).getTime() + retentionDays * DAY_MS).toISOString();
+  return retentionDays * DAY_MS;
+};
+
+/**
+ * The earliest instant whose data is still kept at `now`: what settled (or was written) before it has
+ * expired, or will be deleted any moment.
+ */
+export function retentionStart(now: string | Date, retentionDays: number): string {
+  return new Date(new Date(now).getTime() - retentionMs(retentionDays)).toISOString();
 }
 
 /**

@@ -112,6 +112,23 @@ describe('events a crash lost', () => {
     expect(w.sends).toHaveLength(5);
   });
 
+  it('does not post anew an event of before the retention: its absence says nothing', async () => {
+    // Prepare: the tenant keeps data a day; the process dies before the sent event of contact 1,
+    // and the queue only completes two days later (stored events of then would have expired).
+    const w = await worldWithCallbacks({ retentionDays: 1 });
+    w.dieOnce((event) => event.name === 'sent' && event.contactPosition === 1);
+    await expect(runQueue(w.deps, w.item, OPTIONS)).rejects.toThrow('died before emitting');
+    w.base.clock.set(new Date(w.base.clock.now().getTime() + 2 * 86_400_000).toISOString());
+
+    // Act
+    const result = await runQueue(w.deps, w.item, OPTIONS);
+
+    // Assess: the later sends' events go out; the old one is not emitted again.
+    expect(result).toBe('completed');
+    expect(await w.storedEvent('sent', 1)).toBeUndefined();
+    expect(w.emitted.filter((e) => e.name === 'sent').map((e) => e.contactPosition)).toEqual([0, 2, 3, 4]);
+  });
+
   it('emits queue.completed when the process died right after completing the queue', async () => {
     // Prepare
     const w = await worldWithCallbacks();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contactExpiry, retentionEnd } from '../../lib/domain/retention.ts';
+import { contactExpiry, retentionEnd, retentionStart } from '../../lib/domain/retention.ts';
 
 const AT = '2026-03-02T13:00:00.000Z';
 
@@ -12,6 +12,12 @@ describe('retention', () => {
   it('refuses a retention that is not a positive whole number of days', () => {
     expect(() => retentionEnd(AT, 0)).toThrow(/positive integer/);
     expect(() => retentionEnd(AT, 1.5)).toThrow(/positive integer/);
+    expect(() => retentionStart(AT, -1)).toThrow(/positive integer/);
+  });
+
+  it('starts the kept span whole days before now: what settled then expires now', () => {
+    expect(retentionStart(AT, 90)).toBe('2025-12-02T13:00:00.000Z');
+    expect(retentionEnd(retentionStart(new Date(AT), 7), 7)).toBe(AT);
   });
 
   it('gives a settled contact an expiry and never one that still has work', () => {
