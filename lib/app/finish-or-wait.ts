@@ -9,7 +9,7 @@ import type { CampaignStore, ContactSummary, CounterStore, SendingStore } from '
 import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import type { MissedEventsDeps } from './missed-events.ts';
-import { emitMissedEvents, failedEventOf, sentEventOf } from './missed-events.ts';
+import { cancelledEventOf, emitMissedEvents, failedEventOf, sentEventOf } from './missed-events.ts';
 import { recountCounters } from './queue-progress.ts';
 import { finishQueue, resumeScheduleName, workItemOf } from './queue-work.ts';
 import { abandonAfterMs, claimTime, settleAbandonedClaims } from './send-claims.ts';
@@ -74,8 +74,9 @@ export const finishOrWait = async (
 /**
  * Every contact is settled (`summary`, a strongly consistent read, says none is pending, retrying or
  * sending): exact final counters, the `sent`, `failed` and `unknown` events a crashed pump never
- * emitted, `completed`, and the `queue.completed` event. Also what a queue whose last contacts
- * were cancelled one by one (paid, erased) goes through (cancel-contacts.ts).
+ * emitted and the `cancelled` ones a crashed payment or erasure never emitted, `completed`, and the
+ * `queue.completed` event. Also what a queue whose last contacts were cancelled one by one (paid,
+ * erased) goes through (cancel-contacts.ts).
  */
 export const completeQueue = async (
   deps: Pick<FinishDeps, 'store' | 'events' | 'deliveryWatch' | 'metrics' | 'logger' | 'clock'>,
@@ -92,6 +93,9 @@ export const completeQueue = async (
     [
       ...summary.sent.map((contact) => sentEventOf(queue.id, contact)),
       ...summary.failed.map((contact) => failedEventOf(queue.id, contact)),
+      // A payment or an erasure that died between its writes and its events: the completion its
+      // cancellations lead to (here, or the pump's when the request died before it) tells the ERP.
+      ...summary.cancelled.map((contact) => cancelledEventOf(queue.id, contact)),
     ],
     retentionStart(deps.clock.now(), tenant.config.retentionDays),
   );

@@ -1,6 +1,12 @@
 import type { BillingQueue } from '../domain/types.ts';
 import type { BillingEventInput, BillingEvents } from '../ports/billing-events.ts';
-import type { CallbackStore, CampaignStore, FailedContact, SentContact } from '../ports/store.ts';
+import type {
+  CallbackStore,
+  CampaignStore,
+  CancelledOnItsOwn,
+  FailedContact,
+  SentContact,
+} from '../ports/store.ts';
 import { callbackEventId } from './billing-events.ts';
 
 export interface MissedEventsDeps {
@@ -81,4 +87,13 @@ export const failedEventOf = (queueId: string, contact: FailedContact): BillingE
   occurredAt: contact.failedAt,
   providerMessageId: null,
   error: { code: contact.code, message: contact.error ?? '' },
+});
+
+/** The `cancelled` event of a contact a payment or an erasure cancelled, as that request emits it after its writes. */
+export const cancelledEventOf = (queueId: string, contact: CancelledOnItsOwn): BillingEventInput => ({
+  name: 'cancelled',
+  queueId,
+  contactPosition: contact.position,
+  occurredAt: contact.cancelledAt,
+  cancelReason: contact.reason,
 });

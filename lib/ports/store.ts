@@ -36,6 +36,7 @@ export type { PageRequest } from './store/paging.ts';
 export type { ExpiredSweep, RetentionStore } from './store/retention.ts';
 export type { ScheduleStore, StoredSchedule } from './store/schedules.ts';
 export type {
+  CancelledOnItsOwn,
   ContactSummary,
   FailedContact,
   InstanceLease,

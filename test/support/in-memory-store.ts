@@ -36,6 +36,7 @@ import {
 } from '../../lib/domain/types.ts';
 import { type Clock, systemClock } from '../../lib/ports/clock.ts';
 import type {
+  CancelledOnItsOwn,
   CounterResult,
   DebtorErasureRecord,
   DeliveryWatch,
@@ -692,6 +693,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       const sending: BillingContact[] = [];
       const sent: SentContact[] = [];
       const failed: FailedContact[] = [];
+      const cancelled: CancelledOnItsOwn[] = [];
       for (const contact of contactsInOrder(queueId)) {
         const { status } = contact;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
@@ -710,8 +712,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         const { lastErrorCode: code, lastErrorAt: failedAt, lastError: error } = contact;
         if ((status === 'failed' || status === 'unknown') && code && isText(failedAt))
           failed.push({ position, status, failedAt, code, error });
+        if (status === 'cancelled' && contact.cancelReason)
+          cancelled.push({ position, reason: contact.cancelReason, cancelledAt: contact.updatedAt });
       }
-      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent, failed };
+      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent, failed, cancelled };
     },
     async cancelUnsentContacts(queueId, at, expiresAt) {
       let cancelled = 0;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createBillingEvents } from '../../lib/app/billing-events.ts';
+import { eraseDebtor } from '../../lib/app/erase-debtor.ts';
 import { runQueue } from '../../lib/app/run-queue.ts';
+import { ERASED_MARKER } from '../../lib/domain/debtor-erasure.ts';
 import type { BillingEventInput } from '../../lib/ports/billing-events.ts';
 import type { SendOutcome } from '../../lib/ports/whatsapp-gateway.ts';
 import { OPTIONS, pumpWorld } from '../support/pump-world.ts';
@@ -13,7 +15,7 @@ import { OPTIONS, pumpWorld } from '../support/pump-world.ts';
 const worldWithCallbacks = async (config = {}, script: SendOutcome['kind'][] = []) => {
   const w = await pumpWorld(script, config, {
     callbackUrl: 'https://erp.example.com/billing',
-    callbackEvents: ['sent', 'failed', 'unknown', 'queue.completed'],
+    callbackEvents: ['sent', 'failed', 'unknown', 'cancelled', 'queue.completed'],
   });
   const real = createBillingEvents({ store: w.base.store, clock: w.base.clock });
   const emitted: BillingEventInput[] = [];
@@ -173,4 +175,35 @@ describe('events a crash lost', () => {
       expect(w.sends).toHaveLength(4);
     },
   );
+
+  it('emits, when the queue completes, the cancelled event of an erasure that died after its writes', async () => {
+    // Prepare: the debtor of contact 2 is erased; the request dies before its cancelled event, and
+    // erasing again would not find the contact (its phone is the marker now).
+    const w = await worldWithCallbacks();
+    const tenant = await w.base.store.getTenant('acme');
+    const debtor = await w.base.store.getContact(w.queueId, 2);
+    if (!tenant || !debtor) throw new Error('the world has tenant acme and contact 2');
+    w.dieOnce((event) => event.name === 'cancelled');
+    await expect(
+      eraseDebtor({ ...w.deps, store: w.base.store }, tenant, debtor.phone, 'cli'),
+    ).rejects.toThrow('died before emitting');
+    const erased = await w.base.store.getContact(w.queueId, 2);
+    expect(erased).toMatchObject({ status: 'cancelled', cancelReason: 'erased', phone: ERASED_MARKER });
+    expect(await w.storedEvent('cancelled', 2)).toBeUndefined();
+
+    // Act: the pump sends the rest and completes the queue.
+    const result = await runQueue(w.deps, w.item, OPTIONS);
+
+    // Assess
+    expect(result).toBe('completed');
+    expect(w.sends).toHaveLength(4);
+    const lost = await w.storedEvent('cancelled', 2);
+    expect(lost?.occurredAt).toBe(erased?.updatedAt);
+    expect(lost?.payload).toMatchObject({
+      event: 'cancelled',
+      cancel_reason: 'erased',
+      contact: { telefone: ERASED_MARKER, nome_cliente: ERASED_MARKER },
+    });
+    expect(w.emitted.filter((e) => e.name === 'cancelled').map((e) => e.contactPosition)).toEqual([2]);
+  });
 });

@@ -6,7 +6,13 @@ import type {
   ContactStatus,
   SendFailureCode,
 } from '../../domain/types.ts';
-import type { FailedContact, SendingStore, SentContact, WaitingStatus } from '../../ports/store.ts';
+import type {
+  CancelledOnItsOwn,
+  FailedContact,
+  SendingStore,
+  SentContact,
+  WaitingStatus,
+} from '../../ports/store.ts';
 import { contactPositionOf } from './contact-item.ts';
 import { messageItem } from './dynamodb-message-store.ts';
 import {
@@ -179,6 +185,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       const sending: BillingContact[] = [];
       const sent: SentContact[] = [];
       const failed: FailedContact[] = [];
+      const cancelled: CancelledOnItsOwn[] = [];
       for (const item of items) {
         const status = item.status as ContactStatus;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
@@ -209,8 +216,14 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
             code: item.lastErrorCode as SendFailureCode,
             error: typeof item.lastError === 'string' ? item.lastError : null,
           });
+        if (status === 'cancelled' && typeof item.cancelReason === 'string')
+          cancelled.push({
+            position: contactPositionOf(item),
+            reason: item.cancelReason as CancelReason,
+            cancelledAt: String(item.updatedAt),
+          });
       }
-      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent, failed };
+      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent, failed, cancelled };
     },
 
     async claimContact(queueId: string, position: number, now: string) {

@@ -1,6 +1,7 @@
 import type {
   BillingContact,
   BillingQueue,
+  CancelReason,
   ContactSendResult,
   ContactStatus,
   ConversationMessage,
@@ -203,6 +204,19 @@ export interface ContactSummary {
    * that event due.
    */
   failed: FailedContact[];
+  /**
+   * Contacts cancelled on their own (an invoice `paid`, a debtor `erased`), in batch order: each had
+   * a `cancelled` event due. A whole queue's cancel (the `cancel` action) sets no reason and tells
+   * the ERP nothing per contact.
+   */
+  cancelled: CancelledOnItsOwn[];
+}
+
+/** A contact a payment or an erasure cancelled: where it is, why, and when. */
+export interface CancelledOnItsOwn {
+  position: number;
+  reason: CancelReason;
+  cancelledAt: string;
 }
 
 /** A contact an attempt ended without a send we know of: where it is, how, when, and why. */

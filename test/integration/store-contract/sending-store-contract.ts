@@ -347,6 +347,31 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           { position: 3, status: 'unknown', failedAt: at, code: 'UNKNOWN_OUTCOME', error: 'timeout' },
         ]);
       });
+
+      it('lists the contacts a payment or an erasure cancelled, with the reason and when, not those of a queue cancel', async () => {
+        // Prepare: 2 paid, 0 erased (in that order), then the queue's cancel takes 1 and 3.
+        const [paidAt, erasedAt, queueCancelledAt] = [
+          '2025-01-10T12:05:00.000Z',
+          '2025-01-10T12:06:00.000Z',
+          '2025-01-10T12:07:00.000Z',
+        ];
+        const { store } = await seeded([contact(0), contact(1), contact(2), contact(3)]);
+        await store.cancelUnsentContact('queue-1', 2, paidAt, KEPT_UNTIL, 'paid');
+        expect(await store.eraseContact('queue-1', 0, erasedAt, KEPT_UNTIL)).toMatchObject({
+          outcome: 'erased',
+        });
+        await store.cancelUnsentContacts('queue-1', queueCancelledAt, KEPT_UNTIL);
+
+        // Act
+        const summary = await store.summarizeContacts('queue-1');
+
+        // Assess
+        expect(summary.byStatus).toEqual({ cancelled: 4 });
+        expect(summary.cancelled).toEqual([
+          { position: 0, reason: 'erased', cancelledAt: erasedAt },
+          { position: 2, reason: 'paid', cancelledAt: paidAt },
+        ]);
+      });
     });
 
     describe('listStuckContacts', () => {
