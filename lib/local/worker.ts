@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { callbackRefCodec } from '../adapters/queue/callback-ref-schema.ts';
+import { DeliveryError } from '../adapters/queue/delivery-error.ts';
 import type { MessageCodec } from '../adapters/queue/message-codec.ts';
 import { workItemCodec } from '../adapters/queue/work-item-schema.ts';
 import {
@@ -144,7 +145,12 @@ export const startWorker = async (
     },
     {
       concurrency: CALLBACK_CONCURRENCY,
-      onError: (error) => c.logger.error('callback ref failed', { error: error as Error }),
+      // A failed attempt: the handler logged why (an error, or a copy coming back at INFO). A poison
+      // body or a dead-lettered ref the handler never saw stays an error.
+      onError: (error) =>
+        error instanceof DeliveryError && error.kind === 'handler-failed'
+          ? c.logger.debug('callback ref back on the queue', { error })
+          : c.logger.error('callback ref failed', { error: error as Error }),
     },
   );
 

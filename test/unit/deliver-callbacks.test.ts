@@ -13,6 +13,8 @@ import {
   nextCallbackAttempt,
 } from '../../lib/app/deliver-callbacks.ts';
 import { verifyCallbackSignature } from '../../lib/domain/callback-signature.ts';
+import { createCallbackSenderHandler } from '../../lib/lambda/callback-sender-handler.ts';
+import { toCallbackSqsEvent } from '../../lib/local/worker.ts';
 import type { CallbackRequest, CallbackResponse } from '../../lib/ports/callback-client.ts';
 import type { StoredCallbackEvent } from '../../lib/ports/store.ts';
 import { apiKey } from '../integration/store-contract/tenant-store-contract.ts';
@@ -254,5 +256,78 @@ describe('createCallbackSender', () => {
       true,
     ]);
     expect(reads).toEqual({ tenant: 2, key: 2 });
+  });
+});
+
+describe('the callbacks queue consumer (Lambda handler)', () => {
+  /** The handler over the world's ports, logging into arrays; one SQS record per ref. */
+  const consumer = (w: Awaited<ReturnType<typeof world>>) => {
+    const logged = { info: [] as string[], error: [] as string[] };
+    const handler = createCallbackSenderHandler({
+      ...w.deps,
+      logger: {
+        ...w.deps.logger,
+        info: (message: string) => void logged.info.push(message),
+        error: (message: string) => void logged.error.push(message),
+      },
+    });
+    const receive = (messageId: string, ref: { queueId: string; eventId: string }, body?: string) => {
+      const event = toCallbackSqsEvent({ item: ref, messageId, receiveCount: 1 }, 'billing-work-callbacks');
+      for (const record of event.Records) if (body !== undefined) record.body = body;
+      return handler(event);
+    };
+    return { logged, receive };
+  };
+
+  it('fails the record of a copy meeting the first attempt in flight, logged at INFO as normal operation', async () => {
+    // Prepare: another consumer holds the event's first attempt (claimed, no result yet).
+    const w = await world({});
+    const held = await w.store.claimCallback('q-1', EVENT_ID, START, '2025-01-10T13:00:30.000Z');
+    expect(held?.delivery.attempts).toBe(1);
+    const c = consumer(w);
+
+    // Act
+    const answer = await c.receive('copy-1', { queueId: 'q-1', eventId: EVENT_ID });
+
+    // Assess
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'copy-1' }]);
+    expect(c.logged).toEqual({ info: ['callback copy comes back later'], error: [] });
+    expect(w.posts).toHaveLength(0);
+  });
+
+  it('logs as an error, and fails, a record the store could not serve or a body that is not a ref', async () => {
+    // Prepare: the store refuses the claim.
+    const w = await world({});
+    w.deps.store = {
+      ...w.deps.store,
+      claimCallback: async () => {
+        throw new Error('ProvisionedThroughputExceededException');
+      },
+    };
+    const c = consumer(w);
+
+    // Act
+    const refused = await c.receive('m-1', { queueId: 'q-1', eventId: EVENT_ID });
+    const poison = await c.receive('m-2', { queueId: 'q-1', eventId: EVENT_ID }, '{"not":"a ref"}');
+
+    // Assess
+    expect(refused.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(poison.batchItemFailures).toEqual([{ itemIdentifier: 'm-2' }]);
+    expect(c.logged).toEqual({ info: [], error: ['callback ref failed', 'callback ref failed'] });
+  });
+
+  it('delivers a ref and logs nothing', async () => {
+    // Prepare
+    const w = await world({});
+    const c = consumer(w);
+
+    // Act
+    const answer = await c.receive('m-1', { queueId: 'q-1', eventId: EVENT_ID });
+
+    // Assess
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(w.posts).toHaveLength(1);
+    expect((await w.event())?.delivery.status).toBe('delivered');
+    expect(c.logged).toEqual({ info: [], error: [] });
   });
 });
