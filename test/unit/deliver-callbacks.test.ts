@@ -205,6 +205,38 @@ describe('deliverDueCallbacks', () => {
 });
 
 describe('createCallbackSender', () => {
+  it('posts an attempt once when the poller and a queue copy take it at once: the claim decides', async () => {
+    // Prepare: the ERP holds the first post until released.
+    let release: (response: CallbackResponse) => void = () => undefined;
+    const held = new Promise<CallbackResponse>((resolve) => {
+      release = resolve;
+    });
+    const w = await world({ answers: () => held as unknown as CallbackResponse });
+    const settle = async () => {
+      for (let tick = 0; tick < 20; tick++) await new Promise((r) => setImmediate(r));
+    };
+    const poller = deliverDueCallbacks(w.deps);
+    await settle();
+    expect(w.posts).toHaveLength(1);
+
+    // Act: a copy of the announcement arrives while the poller's post is in flight.
+    const copy = createCallbackSender(w.deps)({ queueId: 'q-1', eventId: EVENT_ID }).then(
+      (outcome) => outcome,
+      (error: Error) => error.name,
+    );
+    await settle();
+    const postsWhileHeld = w.posts.length;
+    release({ ok: true, status: 200 });
+    const summary = await poller;
+
+    // Assess
+    expect(postsWhileHeld).toBe(1);
+    expect(await copy).toBe('FirstAttemptInFlightError');
+    expect(summary).toMatchObject({ attempted: 1, delivered: 1 });
+    expect(w.posts).toHaveLength(1);
+    expect((await w.event())?.delivery).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
   it('reads a tenant and a key once per settings period, so a rotated secret signs within it', async () => {
     // Prepare: three events of one key, posted by one warm sender; the key's secret rotates
     const ids = [0, 1, 2].map((i) => `q-1:${i}:sent`);
