@@ -20,7 +20,8 @@ import {
   createDynamoDocumentClient,
 } from '../lib/composition.ts';
 import { DEFAULT_BILLING_CONFIG } from '../lib/domain/billing-config.ts';
-import type { BillingQueue, BusinessCalendar, Weekday } from '../lib/domain/types.ts';
+import type { BusinessCalendar, Weekday } from '../lib/domain/tenant-types.ts';
+import type { BillingQueue } from '../lib/domain/types.ts';
 import { createCallbackDelivererHandler } from '../lib/lambda/callback-deliverer-handler.ts';
 import { createCallbackSenderHandler } from '../lib/lambda/callback-sender-handler.ts';
 import { createSenderHandler } from '../lib/lambda/sender-handler.ts';

@@ -6,7 +6,7 @@ import { createTenant } from '../lib/app/create-tenant.ts';
 import { DEMO_TEMPLATES } from '../lib/app/seed-demo-tenant.ts';
 import { setTemplate } from '../lib/app/set-template.ts';
 import type { Container } from '../lib/composition.ts';
-import type { BillingConfig } from '../lib/domain/types.ts';
+import type { BillingConfig } from '../lib/domain/tenant-types.ts';
 import { API, type BenchStack, benchContacts, postJson, startBenchStack } from './ingest.ts';
 
 /** When the simulator accepted a message, and on which instance (sub-ms clock). */

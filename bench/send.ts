@@ -3,7 +3,7 @@ import { configureTenant } from '../lib/app/configure-tenant.ts';
 import { controlQueue } from '../lib/app/control-queue.ts';
 import { DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
 import { type Container, createContainer, createDynamoDocumentClient } from '../lib/composition.ts';
-import type { BillingConfig } from '../lib/domain/types.ts';
+import type { BillingConfig } from '../lib/domain/tenant-types.ts';
 import { startWorker, type Worker } from '../lib/local/worker.ts';
 import type { Store } from '../lib/ports/store.ts';
 import {

@@ -18,14 +18,8 @@ import { setTemplate } from '../app/set-template.ts';
 import type { Container } from '../composition.ts';
 import type { CollectionFinding } from '../domain/collection-lint.ts';
 import { DomainError } from '../domain/errors.ts';
-import {
-  type BillingQueue,
-  type BillingTemplate,
-  type BusinessCalendar,
-  QUEUE_STATUSES,
-  type QueueStatus,
-  type Tenant,
-} from '../domain/types.ts';
+import type { BillingTemplate, BusinessCalendar, Tenant } from '../domain/tenant-types.ts';
+import { type BillingQueue, QUEUE_STATUSES, type QueueStatus } from '../domain/types.ts';
 import type { DeadLetters } from '../ports/dead-letters.ts';
 import {
   CONFIG_FLAG_NAMES,

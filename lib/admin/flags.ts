@@ -1,15 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { WarmupSettings } from '../app/add-instance.ts';
 import { DEAD_LETTER_LIMIT } from '../app/dead-letters.ts';
-import {
-  type BusinessCalendar,
-  QUEUE_STATUSES,
-  type QueueStatus,
-  TEMPLATE_TYPES,
-  type TemplateType,
-  type TimeWindow,
-  type Weekday,
-} from '../domain/types.ts';
+import type { BusinessCalendar, TimeWindow, Weekday } from '../domain/tenant-types.ts';
+import { QUEUE_STATUSES, type QueueStatus, TEMPLATE_TYPES, type TemplateType } from '../domain/types.ts';
 
 /*
  * Reading the admin CLI's flags: each parser turns flag text into what a use case takes, or throws

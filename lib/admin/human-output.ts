@@ -1,5 +1,5 @@
 import { type CollectionFinding, describeFinding } from '../domain/collection-lint.ts';
-import type { BusinessCalendar, Weekday } from '../domain/types.ts';
+import type { BusinessCalendar, Weekday } from '../domain/tenant-types.ts';
 
 /**
  * What the admin CLI prints for a person (`--json` prints the raw result instead): a list of records

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { InstanceWarmup, WhatsAppInstance } from '../domain/types.ts';
+import type { InstanceWarmup, WhatsAppInstance } from '../domain/tenant-types.ts';
 import { checkedWarmup, newWarmup } from '../domain/warmup.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';

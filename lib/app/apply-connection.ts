@@ -1,5 +1,6 @@
 import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
-import type { BillingQueue, QueueStatus, WhatsAppInstance } from '../domain/types.ts';
+import type { WhatsAppInstance } from '../domain/tenant-types.ts';
+import type { BillingQueue, QueueStatus } from '../domain/types.ts';
 import type { GatewayConnection } from '../ports/gateway-events.ts';
 import { scheduleOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { type ApplyGatewayEventsDeps, applied, type IngestOutcome } from './gateway-event-intake.ts';

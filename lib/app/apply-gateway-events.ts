@@ -1,4 +1,4 @@
-import type { WhatsAppInstance } from '../domain/types.ts';
+import type { WhatsAppInstance } from '../domain/tenant-types.ts';
 import type { GatewayEvent, GatewayWebhook } from '../ports/gateway-events.ts';
 import type { WebhookIgnoredReason } from '../ports/metrics.ts';
 import { applyConnection } from './apply-connection.ts';

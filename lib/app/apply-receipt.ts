@@ -1,11 +1,6 @@
 import { figuresOfCounterDeltas } from '../domain/activity-figures.ts';
-import type {
-  CallbackEvent,
-  ContactStatus,
-  QueueCounter,
-  ReceiptStatus,
-  WhatsAppInstance,
-} from '../domain/types.ts';
+import type { WhatsAppInstance } from '../domain/tenant-types.ts';
+import type { CallbackEvent, ContactStatus, QueueCounter, ReceiptStatus } from '../domain/types.ts';
 import type { GatewayReceipt } from '../ports/gateway-events.ts';
 import {
   type ApplyGatewayEventsDeps,

@@ -1,7 +1,8 @@
 import { maskPhone } from '../domain/phone.ts';
 import { classifyReply } from '../domain/reply-intent.ts';
 import { retentionEnd } from '../domain/retention.ts';
-import type { ConversationMessage, WhatsAppInstance } from '../domain/types.ts';
+import type { WhatsAppInstance } from '../domain/tenant-types.ts';
+import type { ConversationMessage } from '../domain/types.ts';
 import type { GatewayReply } from '../ports/gateway-events.ts';
 import {
   type ApplyGatewayEventsDeps,

@@ -8,15 +8,8 @@ import { baseIntervalMs } from '../domain/pacing.ts';
 import { planVariations } from '../domain/rotation.ts';
 import { seededRandom } from '../domain/seeded-random.ts';
 import { renderTemplate } from '../domain/template.ts';
-import type {
-  ApiKey,
-  BillingTemplate,
-  BusinessCalendar,
-  CallbackEvent,
-  Campaign,
-  TemplateType,
-  Tenant,
-} from '../domain/types.ts';
+import type { ApiKey, BillingTemplate, BusinessCalendar, Tenant } from '../domain/tenant-types.ts';
+import type { CallbackEvent, Campaign, TemplateType } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CallbackUrlGuard } from '../ports/callback-url-guard.ts';
 import type { Clock } from '../ports/clock.ts';

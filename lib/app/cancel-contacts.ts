@@ -1,5 +1,6 @@
 import { isFinalQueueStatus } from '../domain/queue-state.ts';
-import type { BillingQueue, CancelReason, Tenant } from '../domain/types.ts';
+import type { Tenant } from '../domain/tenant-types.ts';
+import type { BillingQueue, CancelReason } from '../domain/types.ts';
 import type { ContactIdentity, WaitingStatus } from '../ports/store.ts';
 import { completeQueue, type FinishDeps } from './finish-or-wait.ts';
 

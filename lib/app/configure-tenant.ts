@@ -1,6 +1,6 @@
 import { parseBillingConfigPatch } from '../domain/billing-config.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { Tenant } from '../domain/types.ts';
+import type { Tenant } from '../domain/tenant-types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { TenantStore } from '../ports/store.ts';
 

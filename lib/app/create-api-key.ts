@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../domain/errors.ts';
 import { parseIpAllowList } from '../domain/ip-allow-list.ts';
-import {
-  type ApiKey,
-  KEY_SCOPES,
-  type KeyScope,
-  TEMPLATE_TYPES,
-  type TemplateType,
-} from '../domain/types.ts';
+import { type ApiKey, KEY_SCOPES, type KeyScope } from '../domain/tenant-types.ts';
+import { TEMPLATE_TYPES, type TemplateType } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ApiKeyStore, TenantStore } from '../ports/store.ts';
 import { displayPrefix, generateApiKey, generateSigningSecret, hashApiKey } from './api-key-secret.ts';

@@ -4,7 +4,8 @@ import { type AcceptedContact, type IntakeResult, takeInContacts } from '../doma
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
 import { chooseInstance } from '../domain/instance-choice.ts';
-import type { BillingContact, BillingTemplate, Campaign, TemplateType, Tenant } from '../domain/types.ts';
+import type { BillingTemplate, Tenant } from '../domain/tenant-types.ts';
+import type { BillingContact, Campaign, TemplateType } from '../domain/types.ts';
 import { API_TIMEOUT_SECONDS } from './api-timeout.ts';
 import {
   type CreateCampaignDeps,

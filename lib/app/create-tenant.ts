@@ -1,6 +1,6 @@
 import { DEFAULT_BILLING_CONFIG, parseBillingConfigPatch } from '../domain/billing-config.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { BusinessCalendar, Tenant } from '../domain/types.ts';
+import type { BusinessCalendar, Tenant } from '../domain/tenant-types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { TenantStore } from '../ports/store.ts';
 

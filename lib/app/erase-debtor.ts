@@ -8,7 +8,8 @@ import {
 import { DomainError } from '../domain/errors.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import { retentionEnd } from '../domain/retention.ts';
-import type { BillingQueue, Tenant } from '../domain/types.ts';
+import type { Tenant } from '../domain/tenant-types.ts';
+import type { BillingQueue } from '../domain/types.ts';
 import type { CampaignStore, DebtorStore, FeedbackStore, SendingStore } from '../ports/store.ts';
 import { type CancelDeps, type CancelledContact, settleCancelledContacts } from './cancel-contacts.ts';
 import { forEachBounded } from './deliver-callbacks.ts';

@@ -1,5 +1,6 @@
 import { retentionStart } from '../domain/retention.ts';
-import type { BillingQueue, ContactStatus, Tenant } from '../domain/types.ts';
+import type { Tenant } from '../domain/tenant-types.ts';
+import type { BillingQueue, ContactStatus } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { chooseInstance } from '../domain/instance-choice.ts';
-import type { BillingQueue, Tenant, WhatsAppInstance } from '../domain/types.ts';
+import type { Tenant, WhatsAppInstance } from '../domain/tenant-types.ts';
+import type { BillingQueue } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { SendingStore, TenantStore } from '../ports/store.ts';

@@ -1,5 +1,5 @@
 import { localDateIn } from '../domain/due-date.ts';
-import type { Tenant, WhatsAppInstance } from '../domain/types.ts';
+import type { Tenant, WhatsAppInstance } from '../domain/tenant-types.ts';
 import { type WarmupToday, warmupOn } from '../domain/warmup.ts';
 import type { CounterStore } from '../ports/store.ts';
 

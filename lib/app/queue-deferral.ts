@@ -1,7 +1,8 @@
 import { describeOpening, nextOpening } from '../domain/business-hours.ts';
 import { nextLocalMidnight } from '../domain/due-date.ts';
 import { queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
-import type { BillingQueue, BusinessCalendar } from '../domain/types.ts';
+import type { BusinessCalendar } from '../domain/tenant-types.ts';
+import type { BillingQueue } from '../domain/types.ts';
 import { describeWarmupPause, type WarmupToday } from '../domain/warmup.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';

@@ -2,7 +2,8 @@ import { DomainError } from '../domain/errors.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import { isFinalQueueStatus } from '../domain/queue-state.ts';
 import { retentionEnd, retentionStart } from '../domain/retention.ts';
-import { type BillingQueue, QUEUE_STATUSES, type TemplateType, type Tenant } from '../domain/types.ts';
+import type { Tenant } from '../domain/tenant-types.ts';
+import { type BillingQueue, QUEUE_STATUSES, type TemplateType } from '../domain/types.ts';
 import type { CampaignStore, ContactIdentity, DebtorStore, SendingStore } from '../ports/store.ts';
 import {
   type CancelDeps,

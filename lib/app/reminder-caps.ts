@@ -1,5 +1,6 @@
 import { capWindowStart, decideReminder, isCapped } from '../domain/frequency-cap.ts';
-import type { BillingConfig, BusinessCalendar, TemplateType } from '../domain/types.ts';
+import type { BillingConfig, BusinessCalendar } from '../domain/tenant-types.ts';
+import type { TemplateType } from '../domain/types.ts';
 import type { ConversationStore } from '../ports/store.ts';
 
 /**

@@ -2,13 +2,8 @@ import { isOpen } from '../domain/business-hours.ts';
 import { Pacer } from '../domain/pacer.ts';
 import { isFinalQueueStatus, queueStatusesThatCanMoveTo } from '../domain/queue-state.ts';
 import { retentionStart } from '../domain/retention.ts';
-import type {
-  BillingContact,
-  BillingQueue,
-  BusinessCalendar,
-  Tenant,
-  WhatsAppInstance,
-} from '../domain/types.ts';
+import type { BusinessCalendar, Tenant, WhatsAppInstance } from '../domain/tenant-types.ts';
+import type { BillingContact, BillingQueue } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import { type Clock, type IntervalClock, intervalClockOf } from '../ports/clock.ts';

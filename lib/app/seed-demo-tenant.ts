@@ -1,4 +1,5 @@
-import type { BusinessCalendar, TemplateType } from '../domain/types.ts';
+import type { BusinessCalendar } from '../domain/tenant-types.ts';
+import type { TemplateType } from '../domain/types.ts';
 import type { ApiKeyStore } from '../ports/store.ts';
 import { addInstance } from './add-instance.ts';
 import { hashApiKey } from './api-key-secret.ts';

@@ -1,7 +1,8 @@
 import { figuresOfCounterDeltas } from '../domain/activity-figures.ts';
 import { contactExpiry } from '../domain/retention.ts';
 import { decideAfterAttempt } from '../domain/send-outcome.ts';
-import type { BillingContact, BillingQueue, Tenant } from '../domain/types.ts';
+import type { Tenant } from '../domain/tenant-types.ts';
+import type { BillingContact, BillingQueue } from '../domain/types.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CounterStore, SendingStore } from '../ports/store.ts';

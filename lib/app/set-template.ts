@@ -12,11 +12,10 @@ import { assertValidTemplate } from '../domain/template.ts';
 import {
   type BillingTemplate,
   ROTATION_STRATEGIES,
-  TEMPLATE_TYPES,
-  type TemplateType,
   type TemplateVariation,
   type Tenant,
-} from '../domain/types.ts';
+} from '../domain/tenant-types.ts';
+import { TEMPLATE_TYPES, type TemplateType } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { TenantStore } from '../ports/store.ts';
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { DomainError } from './errors.ts';
 import { parseTaxId } from './tax-id.ts';
-import { AMBIGUOUS_SEND_POLICIES, type BillingConfig, TEMPLATE_TYPES } from './types.ts';
+import { AMBIGUOUS_SEND_POLICIES, type BillingConfig } from './tenant-types.ts';
+import { TEMPLATE_TYPES } from './types.ts';
 
 /** The API never takes more than this many contacts in one request, whatever a tenant sets. */
 export const MAX_BATCH_SIZE_CAP = 1000;

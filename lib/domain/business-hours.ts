@@ -8,7 +8,7 @@ import { format } from 'date-fns';
 import Holidays from 'date-holidays';
 import { isValidLocalDate, type MinuteWindow, toMinutes, validateCalendar } from './calendar-validation.ts';
 import { DomainError } from './errors.ts';
-import type { BusinessCalendar, Weekday } from './types.ts';
+import type { BusinessCalendar, Weekday } from './tenant-types.ts';
 
 /** How far `nextOpening` looks ahead; long enough for Carnival plus a weekend plus a run of closed dates. */
 export const OPENING_SEARCH_DAYS = 60;

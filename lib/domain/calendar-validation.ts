@@ -6,7 +6,7 @@
  */
 import Holidays from 'date-holidays';
 import { DomainError, fail, ok, type Result } from './errors.ts';
-import type { BusinessCalendar, TimeWindow, Weekday } from './types.ts';
+import type { BusinessCalendar, TimeWindow, Weekday } from './tenant-types.ts';
 
 const START_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const END_TIME = /^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$/;

@@ -13,7 +13,8 @@
 import { CREDITOR_VARIABLES } from './creditor.ts';
 import { findTaxId } from './tax-id.ts';
 import { templateVariables } from './template.ts';
-import { type BusinessCalendar, TEMPLATE_TYPES, type TemplateType, type Weekday } from './types.ts';
+import type { BusinessCalendar, Weekday } from './tenant-types.ts';
+import { TEMPLATE_TYPES, type TemplateType } from './types.ts';
 
 export const COLLECTION_RULE_CODES = [
   'CDC_42_THREAT_POLICE',

@@ -1,4 +1,4 @@
-import type { BillingConfig } from './types.ts';
+import type { BillingConfig } from './tenant-types.ts';
 
 /**
  * The template variables that name the creditor (CDC art. 42-A). A tenant that configures its

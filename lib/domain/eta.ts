@@ -1,5 +1,5 @@
 import { currentWindowEnd, isOpen, nextOpening } from './business-hours.ts';
-import type { BusinessCalendar } from './types.ts';
+import type { BusinessCalendar } from './tenant-types.ts';
 
 export interface SendPlan {
   /** When the first message can go (now, or the next opening). */

@@ -6,7 +6,8 @@
  */
 import { nextOpening } from './business-hours.ts';
 import { localDateIn, nextLocalMidnight, startOfLocalDay } from './due-date.ts';
-import type { BillingConfig, BusinessCalendar, TemplateType } from './types.ts';
+import type { BillingConfig, BusinessCalendar } from './tenant-types.ts';
+import type { TemplateType } from './types.ts';
 
 export type FrequencyCaps = Pick<
   BillingConfig,

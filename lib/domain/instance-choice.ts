@@ -1,4 +1,4 @@
-import type { WhatsAppInstance } from './types.ts';
+import type { WhatsAppInstance } from './tenant-types.ts';
 
 /**
  * The instance a queue sends through: the first of `preferred` (the batch's own choice, then the

@@ -3,7 +3,7 @@
  * Pure numbers; the pacing slot in the store is what enforces them across senders.
  */
 import { DomainError } from './errors.ts';
-import type { BillingConfig } from './types.ts';
+import type { BillingConfig } from './tenant-types.ts';
 
 /** The pacing fields of a tenant's BillingConfig. */
 export type PacingConfig = Pick<BillingConfig, 'messagesPerMinute' | 'minIntervalSeconds' | 'jitterSeconds'>;

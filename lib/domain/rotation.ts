@@ -3,7 +3,7 @@
  * contact. Randomness is injected (`() => number` in [0, 1)) so tests and replays are deterministic.
  */
 import { DomainError } from './errors.ts';
-import type { RotationStrategy, TemplateVariation } from './types.ts';
+import type { RotationStrategy, TemplateVariation } from './tenant-types.ts';
 
 export type RandomSource = () => number;
 

@@ -1,4 +1,5 @@
-import type { AmbiguousSendPolicy, ContactSendResult, QueueCounter, SendFailureCode } from './types.ts';
+import type { AmbiguousSendPolicy } from './tenant-types.ts';
+import type { ContactSendResult, QueueCounter, SendFailureCode } from './types.ts';
 
 /** A send attempt's outcome as the gateway port classifies it. */
 export type AttemptOutcome =

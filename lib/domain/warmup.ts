@@ -8,7 +8,7 @@ import { describeOpening } from './business-hours.ts';
 import { daysBetween } from './due-date.ts';
 import { DomainError } from './errors.ts';
 import { baseIntervalMs, type PacingConfig } from './pacing.ts';
-import type { InstanceWarmup } from './types.ts';
+import type { InstanceWarmup } from './tenant-types.ts';
 
 /** The ramp a new instance gets unless told otherwise: 30 on day 1, doubling each day. */
 export const DEFAULT_WARMUP = { firstDayLimit: 30, dailyGrowth: 2 } as const;

@@ -1,7 +1,8 @@
 import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import type { z } from 'zod';
 import type { DomainError, ErrorCode } from '../domain/errors.ts';
-import type { KeyScope, TemplateType } from '../domain/types.ts';
+import type { KeyScope } from '../domain/tenant-types.ts';
+import type { TemplateType } from '../domain/types.ts';
 import type { AuthContext } from './authenticate.ts';
 import type { HttpRequest, HttpResponse } from './http-handler.ts';
 

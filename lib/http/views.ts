@@ -6,13 +6,8 @@ import {
   isFinalQueueStatus,
   QUEUE_STATUS_DISPLAY,
 } from '../domain/queue-state.ts';
-import type {
-  BillingConfig,
-  BillingContact,
-  BillingQueue,
-  BusinessCalendar,
-  Campaign,
-} from '../domain/types.ts';
+import type { BillingConfig, BusinessCalendar } from '../domain/tenant-types.ts';
+import type { BillingContact, BillingQueue, Campaign } from '../domain/types.ts';
 import type { SendBillingResponse } from './schemas/billing.ts';
 import type { QueueStatusBody } from './schemas/queues.ts';
 

@@ -1,4 +1,5 @@
-import type { ConnectionState, ReceiptStatus } from '../domain/types.ts';
+import type { ConnectionState } from '../domain/tenant-types.ts';
+import type { ReceiptStatus } from '../domain/types.ts';
 import type { WebhookIgnoredReason } from './metrics.ts';
 
 /**

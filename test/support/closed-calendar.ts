@@ -1,4 +1,4 @@
-import type { BusinessCalendar, Weekday } from '../../lib/domain/types.ts';
+import type { BusinessCalendar, Weekday } from '../../lib/domain/tenant-types.ts';
 
 /**
  * A calendar whose only window (one minute) is three days from `now` in São Paulo: reminders posted

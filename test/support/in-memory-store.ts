@@ -16,12 +16,16 @@ import type { ContactDelivery } from '../../lib/domain/delivery-stall.ts';
 import { isStalled } from '../../lib/domain/delivery-stall.ts';
 import { DomainError } from '../../lib/domain/errors.ts';
 import { shouldApplyReceipt } from '../../lib/domain/queue-state.ts';
+import type {
+  ApiKey,
+  BillingTemplate,
+  BusinessCalendar,
+  Tenant,
+  WhatsAppInstance,
+} from '../../lib/domain/tenant-types.ts';
 import {
-  type ApiKey,
   type BillingContact,
   type BillingQueue,
-  type BillingTemplate,
-  type BusinessCalendar,
   type Campaign,
   CONTACT_STATUSES,
   type ContactStatus,
@@ -31,8 +35,6 @@ import {
   QUEUE_STATUSES,
   type QueueCounter,
   type QueueRunFields,
-  type Tenant,
-  type WhatsAppInstance,
 } from '../../lib/domain/types.ts';
 import { type Clock, systemClock } from '../../lib/ports/clock.ts';
 import type {

@@ -10,7 +10,8 @@ import { setBusinessHours } from '../../lib/app/set-business-hours.ts';
 import { setTemplate } from '../../lib/app/set-template.ts';
 import type { Container } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
-import type { ApiKey, BillingConfig, BillingQueue, TemplateType } from '../../lib/domain/types.ts';
+import type { ApiKey, BillingConfig } from '../../lib/domain/tenant-types.ts';
+import type { BillingQueue, TemplateType } from '../../lib/domain/types.ts';
 import type { HttpLambdaHandler } from '../../lib/http/http-handler.ts';
 import {
   type LocalRoles,

@@ -1,13 +1,8 @@
 import { createCampaign } from '../../lib/app/create-campaign.ts';
 import type { PumpDeps, PumpOptions } from '../../lib/app/run-queue.ts';
 import type { ContactInput } from '../../lib/domain/contact-intake.ts';
-import type {
-  BusinessCalendar,
-  CallbackEvent,
-  TemplateType,
-  Tenant,
-  WhatsAppInstance,
-} from '../../lib/domain/types.ts';
+import type { BusinessCalendar, Tenant, WhatsAppInstance } from '../../lib/domain/tenant-types.ts';
+import type { CallbackEvent, TemplateType } from '../../lib/domain/types.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { BillingEventInput } from '../../lib/ports/billing-events.ts';
 import type { SendOutcome, WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';

@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { createRabbitMqQueue } from '../../lib/adapters/queue/rabbitmq-queue.ts';
 import { workItemCodec } from '../../lib/adapters/queue/work-item-schema.ts';
 import { addInstance, type WarmupSettings } from '../../lib/app/add-instance.ts';
-import type { BillingConfig } from '../../lib/domain/types.ts';
+import type { BillingConfig } from '../../lib/domain/tenant-types.ts';
 import type { EvolutionSimulator, SimSentMessage } from '../../lib/local/evolution-simulator/index.ts';
 import type { LocalRoles } from '../../lib/local/local-stack.ts';
 import type { WhatsAppGateway } from '../../lib/ports/whatsapp-gateway.ts';

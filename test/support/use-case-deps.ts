@@ -1,6 +1,7 @@
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { DomainError } from '../../lib/domain/errors.ts';
-import type { BillingTemplate, TemplateType, Tenant } from '../../lib/domain/types.ts';
+import type { BillingTemplate, Tenant } from '../../lib/domain/tenant-types.ts';
+import type { TemplateType } from '../../lib/domain/types.ts';
 import type { Logger } from '../../lib/observability/logger.ts';
 import type { CallbackUrlGuard } from '../../lib/ports/callback-url-guard.ts';
 import type { Clock } from '../../lib/ports/clock.ts';

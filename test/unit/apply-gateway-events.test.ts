@@ -4,13 +4,8 @@ import { receiptDeltas } from '../../lib/app/apply-receipt.ts';
 import { phoneSpellings } from '../../lib/app/opt-outs.ts';
 import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
 import { retentionEnd } from '../../lib/domain/retention.ts';
-import type {
-  BillingQueue,
-  ConnectionState,
-  ConversationMessage,
-  QueueStatus,
-  WhatsAppInstance,
-} from '../../lib/domain/types.ts';
+import type { ConnectionState, WhatsAppInstance } from '../../lib/domain/tenant-types.ts';
+import type { BillingQueue, ConversationMessage, QueueStatus } from '../../lib/domain/types.ts';
 import type { Logger } from '../../lib/observability/logger.ts';
 import type { BillingEventInput } from '../../lib/ports/billing-events.ts';
 import type {

@@ -2,7 +2,8 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../lib/app/api-key-secret.ts';
 import { DomainError, messageFor } from '../../lib/domain/errors.ts';
-import type { ApiKey, TemplateType, Tenant } from '../../lib/domain/types.ts';
+import type { ApiKey, Tenant } from '../../lib/domain/tenant-types.ts';
+import type { TemplateType } from '../../lib/domain/types.ts';
 import {
   type AuthContext,
   type AuthDeps,

@@ -11,7 +11,7 @@ import {
 } from '../../lib/domain/business-hours.ts';
 import { splitOvernightWindow, validateCalendar } from '../../lib/domain/calendar-validation.ts';
 import { DomainError } from '../../lib/domain/errors.ts';
-import type { BusinessCalendar, TimeWindow } from '../../lib/domain/types.ts';
+import type { BusinessCalendar, TimeWindow } from '../../lib/domain/tenant-types.ts';
 
 const office: TimeWindow[] = [
   { start: '09:00', end: '12:00' },

@@ -8,7 +8,7 @@ import {
   lintCollectionHours,
   lintCollectionTemplate,
 } from '../../lib/domain/collection-lint.ts';
-import type { BusinessCalendar } from '../../lib/domain/types.ts';
+import type { BusinessCalendar } from '../../lib/domain/tenant-types.ts';
 
 /** An overdue reminder of a tenant whose name and CNPJ are fixed values. */
 const identified: CollectionContext = {

@@ -3,7 +3,7 @@ import type { CreateCampaignInput } from '../../lib/app/campaign-intake.ts';
 import { CAMPAIGN_LEASE_MS, createCampaign } from '../../lib/app/create-campaign.ts';
 import { defaultCalendar } from '../../lib/app/create-tenant.ts';
 import type { ContactInput } from '../../lib/domain/contact-intake.ts';
-import type { Tenant } from '../../lib/domain/types.ts';
+import type { Tenant } from '../../lib/domain/tenant-types.ts';
 import { apiKey, instance } from '../integration/store-contract/tenant-store-contract.ts';
 import {
   type inMemoryDeps,

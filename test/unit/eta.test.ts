@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planSending } from '../../lib/domain/eta.ts';
-import type { BusinessCalendar } from '../../lib/domain/types.ts';
+import type { BusinessCalendar } from '../../lib/domain/tenant-types.ts';
 
 const weekdays: BusinessCalendar = {
   timezone: 'America/Sao_Paulo',

@@ -8,7 +8,7 @@ import {
   type FrequencyCaps,
   isCapped,
 } from '../../lib/domain/frequency-cap.ts';
-import type { BusinessCalendar, TimeWindow } from '../../lib/domain/types.ts';
+import type { BusinessCalendar, TimeWindow } from '../../lib/domain/tenant-types.ts';
 
 const day: TimeWindow[] = [{ start: '09:00', end: '18:00' }];
 

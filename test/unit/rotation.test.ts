@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../lib/domain/errors.ts';
 import { chooseVariation, planVariations } from '../../lib/domain/rotation.ts';
-import type { TemplateVariation } from '../../lib/domain/types.ts';
+import type { TemplateVariation } from '../../lib/domain/tenant-types.ts';
 
 /** A small seeded PRNG so statistical tests are deterministic. */
 const mulberry32 = (seed: number): (() => number) => {

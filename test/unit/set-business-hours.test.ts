@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultCalendar } from '../../lib/app/create-tenant.ts';
 import { setBusinessHours } from '../../lib/app/set-business-hours.ts';
-import type { BusinessCalendar } from '../../lib/domain/types.ts';
+import type { BusinessCalendar } from '../../lib/domain/tenant-types.ts';
 import { acmeQueue } from '../support/acme-queue.ts';
 import { inMemoryDeps, tenantWith } from '../support/use-case-deps.ts';
 

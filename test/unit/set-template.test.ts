@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultCalendar } from '../../lib/app/create-tenant.ts';
 import { setTemplate } from '../../lib/app/set-template.ts';
-import type { BillingConfig } from '../../lib/domain/types.ts';
+import type { BillingConfig } from '../../lib/domain/tenant-types.ts';
 import { inMemoryDeps, refusalOf, tenantWith } from '../support/use-case-deps.ts';
 
 const CREDITOR: Partial<BillingConfig> = {

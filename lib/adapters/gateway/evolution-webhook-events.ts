@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConnectionState } from '../../domain/types.ts';
+import type { ConnectionState } from '../../domain/tenant-types.ts';
 import type {
   GatewayConnection,
   GatewayEvent,

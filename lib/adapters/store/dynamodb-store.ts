@@ -6,11 +6,11 @@ import type {
   BillingTemplate,
   BusinessCalendar,
   ConnectionState,
-  TemplateType,
   TemplateVariation,
   Tenant,
   WhatsAppInstance,
-} from '../../domain/types.ts';
+} from '../../domain/tenant-types.ts';
+import type { TemplateType } from '../../domain/types.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import { createDynamoDbCallbackStore } from './dynamodb-callback-store.ts';

@@ -1,7 +1,7 @@
 import { warmupStatus } from '../../app/instance-warmup.ts';
 import { instanceActivity, localDay } from '../../app/tenant-activity.ts';
 import { baseIntervalMs } from '../../domain/pacing.ts';
-import type { Tenant, WhatsAppInstance } from '../../domain/types.ts';
+import type { Tenant, WhatsAppInstance } from '../../domain/tenant-types.ts';
 import type { CampaignStore, CounterStore, FeedbackStore } from '../../ports/store.ts';
 import type { AuthDeps } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';

@@ -1,6 +1,6 @@
 import { isOpen, nextOpening } from '../../domain/business-hours.ts';
 import { isDomainError } from '../../domain/errors.ts';
-import type { BusinessCalendar } from '../../domain/types.ts';
+import type { BusinessCalendar } from '../../domain/tenant-types.ts';
 import type { AuthDeps } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
 import { type MeResponse, meResponseSchema } from '../schemas/overview.ts';

@@ -1,4 +1,4 @@
-import type { ApiKey } from '../../domain/types.ts';
+import type { ApiKey } from '../../domain/tenant-types.ts';
 
 /** API keys: looked up by the hash of the presented secret, never stored in clear. */
 export interface ApiKeyStore {

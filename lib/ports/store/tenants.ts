@@ -3,10 +3,10 @@ import type {
   BillingTemplate,
   BusinessCalendar,
   ConnectionState,
-  TemplateType,
   Tenant,
   WhatsAppInstance,
-} from '../../domain/types.ts';
+} from '../../domain/tenant-types.ts';
+import type { TemplateType } from '../../domain/types.ts';
 
 /** Tenants and what each owns: billing config, business calendar, templates, WhatsApp instances. */
 export interface TenantStore {

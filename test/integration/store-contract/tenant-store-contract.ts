@@ -8,7 +8,7 @@ import type {
   BusinessCalendar,
   Tenant,
   WhatsAppInstance,
-} from '../../../lib/domain/types.ts';
+} from '../../../lib/domain/tenant-types.ts';
 import type { Clock } from '../../../lib/ports/clock.ts';
 import type { MakeStore } from './make-store.ts';
 
