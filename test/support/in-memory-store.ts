@@ -1,12 +1,8 @@
 import { erasedCallbackPayload } from '../../lib/adapters/store/dynamodb-debtor-store.ts';
-import {
-  decodeCursor,
-  encodeCursor,
-  invalidCursor,
-  withoutUndefined,
-} from '../../lib/adapters/store/dynamodb-operations.ts';
+import { withoutUndefined } from '../../lib/adapters/store/dynamodb-operations.ts';
 import { OPEN_STATUSES, QUEUE_RUN_FIELDS } from '../../lib/adapters/store/dynamodb-queue-run-store.ts';
 import { sentContact } from '../../lib/adapters/store/dynamodb-sending-store.ts';
+import { decodeCursor, encodeCursor, invalidCursor } from '../../lib/adapters/store/page-cursor.ts';
 import { QUEUE_COUNTERS } from '../../lib/adapters/store/queue-counters-item.ts';
 import { epochSeconds, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
 import { FIGURES, type Figures, hourStartOf, zeroFigures } from '../../lib/domain/activity-figures.ts';

@@ -18,14 +18,8 @@ import {
   QUEUE_PREFIX,
   toStoredEvent,
 } from './callback-event-items.ts';
-import {
-  decodeCursor,
-  encodeCursor,
-  type Item,
-  invalidCursor,
-  tableOperations,
-  toEntity,
-} from './dynamodb-operations.ts';
+import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
+import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import {
   GSI1,
   GSI2,

@@ -13,15 +13,8 @@ import {
 import type { Clock } from '../../ports/clock.ts';
 import type { CampaignStore, PageRequest } from '../../ports/store.ts';
 import { contactPositionOf, contactToItem } from './contact-item.ts';
-import {
-  decodeCursor,
-  encodeCursor,
-  type Item,
-  invalidCursor,
-  mapBounded,
-  tableOperations,
-  toEntity,
-} from './dynamodb-operations.ts';
+import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
+import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import { mergeQueueItems, queueCountersOperations, splitNewQueue } from './queue-counters-item.ts';
 import {
   epochSeconds,

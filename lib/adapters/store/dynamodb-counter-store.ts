@@ -2,8 +2,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FIGURES, type HourFigures, hourStartOf, zeroFigures } from '../../domain/activity-figures.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { CounterResult, CounterStore } from '../../ports/store.ts';
-import { Expression, type Item, tableOperations } from './dynamodb-operations.ts';
+import { type Item, tableOperations } from './dynamodb-operations.ts';
 import { epochSeconds, hasExpired, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
+import { Expression } from './update-expression.ts';
 
 /** Attribute of a counter item holding its value. */
 const COUNTER_VALUE = 'value';

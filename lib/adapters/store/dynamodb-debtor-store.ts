@@ -9,17 +9,11 @@ import type {
   DebtorStore,
 } from '../../ports/store.ts';
 import { contactAttributes, contactPositionOf } from './contact-item.ts';
-import {
-  decodeCursor,
-  Expression,
-  encodeCursor,
-  invalidCursor,
-  mapBounded,
-  tableOperations,
-  toEntity,
-} from './dynamodb-operations.ts';
+import { mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { unsentContactCancellation, waitingStatusOf } from './dynamodb-sending-store.ts';
+import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import { GSI1, indexPartitions, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
+import { Expression } from './update-expression.ts';
 
 export interface DynamoDbDebtorStoreOptions {
   client: DynamoDBDocumentClient;

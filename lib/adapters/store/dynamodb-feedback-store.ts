@@ -3,14 +3,8 @@ import { isStalled } from '../../domain/delivery-stall.ts';
 import { shouldApplyReceipt } from '../../domain/queue-state.ts';
 import { CONTACT_STATUSES, type ContactStatus, type OptOut, type ReceiptStatus } from '../../domain/types.ts';
 import type { FeedbackStore } from '../../ports/store.ts';
-import {
-  decodeCursor,
-  encodeCursor,
-  type Item,
-  invalidCursor,
-  tableOperations,
-  toEntity,
-} from './dynamodb-operations.ts';
+import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
+import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import { GSI1, indexPartitions, keys, PK } from './table-schema.ts';
 
 export interface DynamoDbFeedbackStoreOptions {

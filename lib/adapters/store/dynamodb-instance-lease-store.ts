@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SendingStore } from '../../ports/store.ts';
-import { Expression, tableOperations } from './dynamodb-operations.ts';
+import { tableOperations } from './dynamodb-operations.ts';
 import { keys } from './table-schema.ts';
+import { Expression } from './update-expression.ts';
 
 /**
  * The instance lease on the single table (docs/data-model.md, Instance lease): one item per

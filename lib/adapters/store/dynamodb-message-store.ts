@@ -2,7 +2,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ConversationMessage, TemplateType } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ConversationStore } from '../../ports/store.ts';
-import { checkLimit, type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-operations.ts';
+import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-operations.ts';
+import { checkLimit } from './page-cursor.ts';
 import { GSI1, hasExpired, indexPartitions, keys, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
 
 /** The history entry that is also the gateway-id pointer (base table: receipts find it at once). */

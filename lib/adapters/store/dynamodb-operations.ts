@@ -13,26 +13,21 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '../../domain/errors.ts';
 import { contactFromItem, isContactItem } from './contact-item.ts';
-import {
-  type DueKind,
-  GSI2,
-  indexPartitions,
-  PK,
-  TABLE_ATTRIBUTES,
-  TTL_ATTRIBUTE,
-  ttlSeconds,
-} from './table-schema.ts';
+import { type DueKind, GSI2, indexPartitions, PK, TABLE_ATTRIBUTES } from './table-schema.ts';
 
 /*
- * The DynamoDB mechanics every store module shares: items and entities, update expressions,
- * bounded concurrency, paged queries, batch writes and reads that retry unprocessed items,
- * page cursors, and conditional writes whose failed condition is a value, never a throw.
+ * The DynamoDB mechanics every store module shares: items and entities, bounded concurrency,
+ * paged queries, batch writes and reads that retry unprocessed items, and conditional writes whose
+ * failed condition is a value, never a throw. Update expressions are built in update-expression.ts,
+ * page cursors read in page-cursor.ts.
  */
 
 /** One item as the document client reads and writes it. */
 export type Item = Record<string, unknown>;
+
+/** An UpdateItem request of this table (the table name is added by `tableOperations`). */
+export type UpdateInput = Omit<UpdateCommandInput, 'TableName'>;
 
 /** True for the error of a failed ConditionExpression (an expected outcome, never a bug). */
 export const isConditionFailure = (error: unknown): boolean =>
@@ -60,76 +55,6 @@ export function toEntity<T>(item: Item): T {
   const entity: Item = { ...item };
   for (const attribute of TABLE_ATTRIBUTES) delete entity[attribute];
   return entity as T;
-}
-
-type UpdateInput = Omit<UpdateCommandInput, 'TableName'>;
-
-/**
- * Collects the names and values of one update expression, so each write reads as its clauses.
- * Placeholders are numbered: attribute names never reach an expression as text.
- */
-export class Expression {
-  readonly names: Record<string, string> = {};
-  readonly values: Item = {};
-  private readonly sets: string[] = [];
-  private readonly adds: string[] = [];
-  private readonly removes: string[] = [];
-  private count = 0;
-
-  /** `#name` for an attribute. */
-  name(attribute: string): string {
-    const placeholder = `#${attribute.replace(/[^A-Za-z0-9_]/g, '_')}`;
-    this.names[placeholder] = attribute;
-    return placeholder;
-  }
-
-  /** `:vN` for a value. */
-  value(value: unknown): string {
-    const placeholder = `:v${this.count++}`;
-    this.values[placeholder] = value;
-    return placeholder;
-  }
-
-  set(attribute: string, value: unknown): this {
-    this.sets.push(`${this.name(attribute)} = ${this.value(value)}`);
-    return this;
-  }
-
-  /** SET with a raw right-hand side (for `if_not_exists(...) + ...`). */
-  setRaw(attribute: string, expression: string): this {
-    this.sets.push(`${this.name(attribute)} = ${expression}`);
-    return this;
-  }
-
-  add(attribute: string, by: number): this {
-    this.adds.push(`${this.name(attribute)} ${this.value(by)}`);
-    return this;
-  }
-
-  remove(...attributes: string[]): this {
-    for (const attribute of attributes) this.removes.push(this.name(attribute));
-    return this;
-  }
-
-  /** The UpdateItem input, with `condition` built from the same placeholders. */
-  update(
-    condition?: string,
-  ): Pick<
-    UpdateInput,
-    'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
-  > {
-    const clauses = [
-      this.sets.length > 0 ? `SET ${this.sets.join(', ')}` : '',
-      this.adds.length > 0 ? `ADD ${this.adds.join(', ')}` : '',
-      this.removes.length > 0 ? `REMOVE ${this.removes.join(', ')}` : '',
-    ].filter((clause) => clause !== '');
-    return {
-      UpdateExpression: clauses.join(' '),
-      ...(condition === undefined ? {} : { ConditionExpression: condition }),
-      ExpressionAttributeNames: this.names,
-      ...(Object.keys(this.values).length > 0 ? { ExpressionAttributeValues: this.values } : {}),
-    };
-  }
 }
 
 /**
@@ -167,31 +92,6 @@ export const chunksOf = <T>(items: readonly T[], size: number): T[][] => {
 };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** The VALIDATION_FAILED (400) of a cursor that is not one of ours. */
-export const invalidCursor = (): DomainError =>
-  new DomainError('VALIDATION_FAILED', {}, [{ field: 'cursor', message: 'Cursor inválido' }]);
-
-/*
- * Page cursors are base64url JSON objects, opaque to callers. They carry only what positions the
- * next Query (a sort key value or a batch position), never a partition: the partition always comes
- * from the request's own tenant or queue, so a forged cursor can at worst skip items the caller may see.
- */
-export const encodeCursor = (cursor: object): string =>
-  Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-
-/** The JSON object inside a cursor; `invalidCursor()` for anything that is not one of ours. */
-export function decodeCursor(cursor: string): Record<string, unknown> {
-  if (cursor.length === 0 || cursor.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalidCursor();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursor();
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalidCursor();
-  return parsed as Record<string, unknown>;
-}
 
 /** BatchWriteItem's hard limit of requests per call. */
 const BATCH_WRITE_SIZE = 25;
@@ -454,14 +354,3 @@ export const tableOperations = (
     },
   };
 };
-
-/** Refuses a page size that is not a positive integer (a caller's bug, not a client's input). */
-export function checkLimit(method: string, limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`${method}: limit must be a positive integer`);
-}
-
-/** SETs the item's expiry, or REMOVEs it (null: the item has work again and must never expire). */
-export const setExpiry = (expression: Expression, expiresAt: string | null): Expression =>
-  expiresAt === null
-    ? expression.remove(TTL_ATTRIBUTE)
-    : expression.set(TTL_ATTRIBUTE, ttlSeconds(expiresAt));

@@ -2,15 +2,10 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { QueueCounter, QueueRunFields, QueueStatus, QueueTransitionFields } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { SendingStore } from '../../ports/store.ts';
-import {
-  Expression,
-  type Item,
-  setExpiry,
-  tableOperations,
-  withoutUndefined,
-} from './dynamodb-operations.ts';
+import { type Item, tableOperations, withoutUndefined } from './dynamodb-operations.ts';
 import { mergeQueueItems, PROGRESS_FIELDS, queueCountersOperations } from './queue-counters-item.ts';
 import { GSI1, GSI2, hasExpired, indexPartitions, keys, PK, ttlSeconds } from './table-schema.ts';
+import { Expression, setExpiry } from './update-expression.ts';
 
 /** The queue's writes as the sender and the control make them (docs/data-model.md, Queue). */
 type DynamoDbQueueRunPart = Pick<

@@ -1,12 +1,7 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { RetentionStore } from '../../ports/store.ts';
-import {
-  decodeCursor,
-  encodeCursor,
-  invalidCursor,
-  mapBounded,
-  tableOperations,
-} from './dynamodb-operations.ts';
+import { mapBounded, tableOperations } from './dynamodb-operations.ts';
+import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import { epochSeconds, PK, SK, TTL_ATTRIBUTE } from './table-schema.ts';
 
 export interface DynamoDbRetentionStoreOptions {

@@ -15,16 +15,10 @@ import type {
 } from '../../ports/store.ts';
 import { contactPositionOf } from './contact-item.ts';
 import { messageItem } from './dynamodb-message-store.ts';
-import {
-  checkLimit,
-  Expression,
-  type Item,
-  mapBounded,
-  setExpiry,
-  tableOperations,
-  toEntity,
-} from './dynamodb-operations.ts';
+import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
+import { checkLimit } from './page-cursor.ts';
 import { GSI1, keys, PK, SK } from './table-schema.ts';
+import { Expression, setExpiry } from './update-expression.ts';
 
 /**
  * The part of the Store the sender uses for contacts: design section 5, Send. The queue's writes are

@@ -1,8 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BillingQueue, QueueCounter } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import { Expression, type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
+import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { hasExpired, keys, PK, SK, TTL_ATTRIBUTE } from './table-schema.ts';
+import { Expression } from './update-expression.ts';
 
 /**
  * A queue's progress lives on an item of its own, `QUEUE#<id>` / `COUNTERS` (docs/data-model.md,
