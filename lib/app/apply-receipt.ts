@@ -1,6 +1,7 @@
 import { figuresOfCounterDeltas } from '../domain/activity-figures.ts';
 import type { WhatsAppInstance } from '../domain/tenant-types.ts';
 import type { CallbackEvent, ContactStatus, QueueCounter, ReceiptStatus } from '../domain/types.ts';
+import type { EventContact } from '../ports/billing-events.ts';
 import type { GatewayReceipt } from '../ports/gateway-events.ts';
 import {
   type ApplyGatewayEventsDeps,
@@ -93,7 +94,7 @@ export const applyReceipt = async (
   const about = metricEvent(message);
   if (about && deltas.contactsDelivered) deps.metrics.messageDelivered(about);
   if (about && deltas.contactsRead) deps.metrics.messageRead(about);
-  await emitReceipt(deps, queueId, position, status, messageId, at, write.previous);
+  await emitReceipt(deps, queueId, position, status, messageId, at, write.previous, write.contact);
   return applied(`${write.previous} -> ${status}`);
 };
 
@@ -125,6 +126,7 @@ const emitReceipt = async (
   messageId: string,
   at: Date,
   previous?: ContactStatus,
+  contact?: EventContact,
 ): Promise<void> => {
   for (const name of receiptEvents(receipt, previous)) {
     await deps.events.emit({
@@ -135,6 +137,8 @@ const emitReceipt = async (
       providerMessageId: messageId,
       error:
         name === 'failed' ? { code: 'DELIVERY_FAILED', message: 'WhatsApp informou falha na entrega' } : null,
+      // As the receipt's write found it (a duplicate's, undefined: read).
+      contact,
     });
   }
 };

@@ -1,7 +1,7 @@
 import { retentionEnd } from '../domain/retention.ts';
-import type { BillingContact, CallbackEvent, Campaign } from '../domain/types.ts';
+import type { CallbackEvent, Campaign } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { BillingEventInput, BillingEvents } from '../ports/billing-events.ts';
+import type { BillingEventInput, BillingEvents, EventContact } from '../ports/billing-events.ts';
 import type { CallbackQueue } from '../ports/callback-queue.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CallbackPayload, Store, StoredCallbackEvent } from '../ports/store.ts';
@@ -44,7 +44,7 @@ export const callbackEventId = (queueId: string, position: number | null, name: 
 const storedEventOf = (
   input: BillingEventInput,
   context: QueueContext,
-  contact: BillingContact | undefined,
+  contact: EventContact | undefined,
   now: string,
   announced: boolean,
 ): StoredCallbackEvent => {
@@ -126,7 +126,7 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
   return {
     /**
      * 1. the queue's context (tenant, campaign, callback settings): an event the campaign did not
-     * ask for stops here; 2. the contact, for contact events; 3. the event is published to the
+     * ask for stops here; 2. the contact, for contact events (read unless the emitter holds it); 3. the event is published to the
      * callbacks queue, carrying itself; 4. one conditional put, `pending`. Announced first, so a
      * process that dies between the two leaves an announcement whose consumer stores the event,
      * never a stored event nobody announced. A failed publish makes the stored event due now, for
@@ -148,7 +148,7 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
       const contact =
         input.contactPosition === null
           ? undefined
-          : await deps.store.getContact(input.queueId, input.contactPosition);
+          : (input.contact ?? (await deps.store.getContact(input.queueId, input.contactPosition)));
       const now = deps.clock.now().toISOString();
       const announced = deps.callbackQueue !== undefined;
       const event = storedEventOf(input, context, contact, now, announced);

@@ -60,6 +60,8 @@ export const recordAttempt = async (
       occurredAt: doneAt.toISOString(),
       providerMessageId: outcome.kind === 'sent' ? outcome.messageId : null,
       error: attemptError(decision.result),
+      // The claimed contact: what the event says of it, without reading it again.
+      contact: attempt.claimed,
     });
   }
 };

@@ -1,4 +1,7 @@
-import type { CallbackEvent, CancelReason } from '../domain/types.ts';
+import type { BillingContact, CallbackEvent, CancelReason } from '../domain/types.ts';
+
+/** What a contact event tells the ERP of its contact. */
+export type EventContact = Pick<BillingContact, 'phone' | 'name' | 'invoiceNumber' | 'providerMessageId'>;
 
 /** Something that happened to a contact or a queue, which the ERP may want by callback. */
 export interface BillingEventInput {
@@ -15,6 +18,11 @@ export interface BillingEventInput {
   reply?: { text: string; intent: string } | null;
   /** `cancelled`: why (the invoice was paid, the debtor erased). */
   cancelReason?: CancelReason;
+  /**
+   * The contact as the emitter holds it (the pump's claimed contact, a receipt's write), which
+   * spares a read of it; absent, the contact is read from the store.
+   */
+  contact?: EventContact;
 }
 
 /**

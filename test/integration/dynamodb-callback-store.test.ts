@@ -42,6 +42,48 @@ describeCallbackStoreContract(async ({ clock }) => {
 });
 
 describe('dynamodb callback store', () => {
+  it('builds a contact event from the contact its emitter holds, reading it only when it holds none', async () => {
+    // Prepare: a store that counts contact reads; the campaign asks for sent and delivered.
+    const { store } = await seeded({ callbackEvents: ['sent', 'delivered'] });
+    let contactReads = 0;
+    const getContact = store.getContact.bind(store);
+    const counting: Store = {
+      ...store,
+      getContact: (queueId, position) => {
+        contactReads += 1;
+        return getContact(queueId, position);
+      },
+    };
+    const events = createBillingEvents({ store: counting, clock });
+    const held = {
+      phone: '+5511999990000',
+      name: 'João Silva',
+      invoiceNumber: '2025-1',
+      providerMessageId: '3EB0ABC',
+    };
+
+    // Act
+    await events.emit({
+      name: 'sent',
+      queueId: QUEUE_ID,
+      contactPosition: 0,
+      occurredAt: NOW,
+      contact: held,
+    });
+    const readsWhenHeld = contactReads;
+    await events.emit({ name: 'delivered', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
+
+    // Assess
+    expect(readsWhenHeld).toBe(0);
+    expect(contactReads).toBe(1);
+    const [sent, delivered] = await Promise.all(
+      ['sent', 'delivered'].map((name) => store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:0:${name}`)),
+    );
+    const told = { telefone: '+5511999990000', nome_cliente: 'João Silva', numero_fatura: '2025-1' };
+    expect(sent?.payload).toMatchObject({ contact: told, message_id: '3EB0ABC' });
+    expect(delivered?.payload).toMatchObject({ contact: told, message_id: '3EB0ABC' });
+  });
+
   it('stores one item when the same event is emitted twice', async () => {
     // Prepare
     const { store, tableName } = await seeded();

@@ -871,6 +871,13 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       }
       const previous = contact.status;
       const wasStalled = isStalled(contact);
+      const { phone, name, invoiceNumber, providerMessageId } = contact;
+      const found = {
+        phone,
+        name,
+        invoiceNumber: invoiceNumber ?? null,
+        providerMessageId: providerMessageId ?? null,
+      };
       Object.assign(contact, { status: receipt, updatedAt: at });
       if (receipt === 'delivered') contact.deliveredAt = at;
       if (receipt === 'read') contact.readAt = at;
@@ -878,7 +885,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         contact.lastError = error ?? 'falha de entrega informada pelo WhatsApp';
         contact.lastErrorAt = at;
       }
-      return { applied: true, previous, wasStalled };
+      return { applied: true, previous, wasStalled, contact: found };
     },
     async markContactReplied(queueId, position, at) {
       const contact = contactAt(queueId, position);

@@ -119,6 +119,13 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
             serverAckAt: old.serverAckAt as string | undefined,
             stalledAt: old.stalledAt as string | undefined,
           }),
+          // Plain attributes of the item (only its texts are packed): no inflating here.
+          contact: {
+            phone: String(old.phone),
+            name: String(old.name),
+            invoiceNumber: typeof old.invoiceNumber === 'string' ? old.invoiceNumber : null,
+            providerMessageId: typeof old.providerMessageId === 'string' ? old.providerMessageId : null,
+          },
         };
       }
       // dynalite returns no item on a failed condition: read what refused it.

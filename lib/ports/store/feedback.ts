@@ -1,4 +1,5 @@
 import type { ContactStatus, OptOut, Page, ReceiptStatus } from '../../domain/types.ts';
+import type { EventContact } from '../billing-events.ts';
 import type { PageRequest } from './paging.ts';
 
 /** Feedback from the gateway's webhooks: receipts, replies, and the tenant's opt-outs. */
@@ -19,6 +20,8 @@ export interface FeedbackStore {
         applied: true;
         previous: ContactStatus /** it was stalled until this receipt */;
         wasStalled?: boolean;
+        /** The contact as the write found it, for the receipt's callback events. */
+        contact: EventContact;
       }
     | { applied: false; current: ContactStatus | undefined }
   >;

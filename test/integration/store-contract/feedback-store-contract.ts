@@ -91,10 +91,33 @@ export function describeFeedbackStoreContract(makeStore: MakeStore): void {
         const afterDelivery = await store.applyReceipt('queue-1', 1, 'failed', T0, 'falhou');
 
         // Assess
-        expect(failed).toEqual({ applied: true, previous: 'sent', wasStalled: false });
+        const zero = contact(0, 'sent');
+        expect(failed).toEqual({
+          applied: true,
+          previous: 'sent',
+          wasStalled: false,
+          // What the receipt's callback events say of the contact, as the write found it.
+          contact: { phone: zero.phone, name: zero.name, invoiceNumber: null, providerMessageId: '3EB00' },
+        });
         expect(afterDelivery).toEqual({ applied: false, current: 'delivered' });
         const items = (await store.listContacts('queue-1', { limit: 10 })).items;
         expect(items[0]).toMatchObject({ status: 'failed', lastError: 'falhou', lastErrorAt: T0 });
+      });
+
+      it('answers an applied receipt with the contact as the write found it, invoice number included', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        await store.putContacts([{ ...contact(0, 'sent'), name: 'Ana Lima', invoiceNumber: 'NF-7' }]);
+
+        // Act
+        const delivered = await store.applyReceipt('queue-1', 0, 'delivered', T0);
+
+        // Assess
+        expect(delivered).toMatchObject({
+          applied: true,
+          contact: { name: 'Ana Lima', invoiceNumber: 'NF-7', providerMessageId: '3EB00' },
+        });
+        if (delivered.applied) expect(delivered.contact.phone).toBe(contact(0, 'sent').phone);
       });
 
       it('marks a contact replied exactly once under 10 concurrent replies', async () => {
