@@ -269,7 +269,10 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
     },
 
     async claimCallback(queueId, eventId, now, leaseUntil, storeIfMissing) {
-      let item = await get(keys.callback(queueId, eventId));
+      // Eventually consistent, half the price: the event is written once (an erasure's rewrite of
+      // the last moment may be missed, as a read just before it would), and one a lagging read
+      // misses is stored from its announcement, which finds it there and reads it consistently.
+      let item = await get(keys.callback(queueId, eventId), { eventually: true });
       if (!item && storeIfMissing) {
         // Stored from its announcement (or by its emitter meanwhile): either way, there to claim now.
         await putCallbackEvent(storeIfMissing.event, storeIfMissing.expiresAt);

@@ -230,9 +230,14 @@ export const tableOperations = (
   };
 
   return {
-    /** The item under `key` (consistent read), or undefined. */
-    get: async (key: Item): Promise<Item | undefined> => {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+    /**
+     * The item under `key`, or undefined: a consistent read unless `eventually` (half the read
+     * units; may miss a write of the last second or so).
+     */
+    get: async (key: Item, options: { eventually?: boolean } = {}): Promise<Item | undefined> => {
+      const out = await client.send(
+        new GetCommand({ TableName: tableName, Key: key, ConsistentRead: options.eventually !== true }),
+      );
       return out.Item;
     },
 

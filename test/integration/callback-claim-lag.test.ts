@@ -1,0 +1,77 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
+import { ensureTable } from '../../lib/adapters/store/table-schema.ts';
+import type { Store } from '../../lib/ports/store.ts';
+import { type IndexLagDynamoDb, startIndexLagDynamoDb } from '../support/index-lag-dynamodb.ts';
+import { clock, pendingEvent, QUEUE_ID, seedOneContact } from './store-contract/callback-store-contract.ts';
+
+/**
+ * The claim reads its event eventually consistent (half the read units). On a store whose
+ * eventually consistent reads lag, as DynamoDB's may, a claim right after the event was stored
+ * must still find it: the announcement it carries stores it again (a no-op) and reads it back
+ * consistently. And a stored event is never replaced by the announcement's copy.
+ */
+describe('claiming a callback on a store whose eventually consistent reads lag', () => {
+  let dynamo: IndexLagDynamoDb;
+  let store: Store;
+
+  beforeAll(async () => {
+    // Every replicated write waits the full second: an eventual read right after a write misses it.
+    dynamo = await startIndexLagDynamoDb({ maxLagMs: 1_000, random: () => 1 });
+    const client = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await ensureTable(client, 'billing-lag');
+    await dynamo.catchUp();
+    const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    store = createDynamoDbStore({ client: doc, tableName: 'billing-lag', clock });
+    await seedOneContact(store);
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+  });
+
+  it('claims an event stored a moment ago, as it was stored, not as the announcement carries it', async () => {
+    // Prepare: the emitter stores the event; its announcement carries a copy that differs (as a
+    // later re-emission's may), and arrives at once.
+    const eventId = `${QUEUE_ID}:0:sent`;
+    const stored = pendingEvent(eventId);
+    await store.putCallbackEvent(stored, '2025-04-10T12:00:00.000Z');
+    const carried = { ...stored, payload: { ...stored.payload, message_id: '3EB0CARRIED' } };
+    const before = dynamo.stats().staleReads;
+
+    // Act
+    const claimed = await store.claimCallback(
+      QUEUE_ID,
+      eventId,
+      clock.now().toISOString(),
+      '2099-01-01T00:00:00.000Z',
+      {
+        event: carried,
+        expiresAt: '2025-04-10T12:00:00.000Z',
+      },
+    );
+
+    // Assess: the lagging read missed it, and the claim went on with the stored event.
+    expect(dynamo.stats().staleReads).toBeGreaterThan(before);
+    expect(claimed?.delivery).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(claimed?.payload.message_id).toBe(stored.payload.message_id);
+  });
+
+  it('finds nothing to claim for an event that is not stored and not carried', async () => {
+    // Act
+    const claimed = await store.claimCallback(
+      QUEUE_ID,
+      `${QUEUE_ID}:9:sent`,
+      clock.now().toISOString(),
+      '2099-01-01T00:00:00.000Z',
+    );
+
+    // Assess
+    expect(claimed).toBeUndefined();
+  });
+});
