@@ -1,7 +1,12 @@
 import { figuresOfCounterDeltas } from '../domain/activity-figures.ts';
 import type { WhatsAppInstance } from '../domain/tenant-types.ts';
-import type { CallbackEvent, ContactStatus, QueueCounter, ReceiptStatus } from '../domain/types.ts';
-import type { EventContact } from '../ports/billing-events.ts';
+import type {
+  CallbackEvent,
+  ContactStatus,
+  EventContact,
+  QueueCounter,
+  ReceiptStatus,
+} from '../domain/types.ts';
 import type { GatewayReceipt } from '../ports/gateway-events.ts';
 import {
   type ApplyGatewayEventsDeps,

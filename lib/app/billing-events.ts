@@ -1,7 +1,7 @@
 import { retentionEnd } from '../domain/retention.ts';
-import type { CallbackEvent, Campaign } from '../domain/types.ts';
+import type { CallbackEvent, Campaign, EventContact } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { BillingEventInput, BillingEvents, EventContact } from '../ports/billing-events.ts';
+import type { BillingEventInput, BillingEvents } from '../ports/billing-events.ts';
 import type { CallbackQueue } from '../ports/callback-queue.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CallbackPayload, Store, StoredCallbackEvent } from '../ports/store.ts';

@@ -199,6 +199,9 @@ export interface BillingContact {
   erasedAt?: string | null;
 }
 
+/** What a contact event (a callback) tells the ERP of its contact, and the message id it has. */
+export type EventContact = Pick<BillingContact, 'phone' | 'name' | 'invoiceNumber' | 'providerMessageId'>;
+
 /** A page of a listing; `nextCursor` is opaque and null on the last page. */
 export interface Page<T> {
   items: T[];

@@ -1,7 +1,4 @@
-import type { BillingContact, CallbackEvent, CancelReason } from '../domain/types.ts';
-
-/** What a contact event tells the ERP of its contact. */
-export type EventContact = Pick<BillingContact, 'phone' | 'name' | 'invoiceNumber' | 'providerMessageId'>;
+import type { CallbackEvent, CancelReason, EventContact } from '../domain/types.ts';
 
 /** Something that happened to a contact or a queue, which the ERP may want by callback. */
 export interface BillingEventInput {

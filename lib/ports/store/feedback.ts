@@ -1,5 +1,4 @@
-import type { ContactStatus, OptOut, Page, ReceiptStatus } from '../../domain/types.ts';
-import type { EventContact } from '../billing-events.ts';
+import type { ContactStatus, EventContact, OptOut, Page, ReceiptStatus } from '../../domain/types.ts';
 import type { PageRequest } from './paging.ts';
 
 /** Feedback from the gateway's webhooks: receipts, replies, and the tenant's opt-outs. */
