@@ -294,8 +294,8 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
       await put({ ...keys.instance(instance.tenantId, instance.id), ...instance });
     },
 
-    async getInstance(tenantId: string, instanceId: string) {
-      const item = await get(keys.instance(tenantId, instanceId));
+    async getInstance(tenantId: string, instanceId: string, options: { eventually?: boolean } = {}) {
+      const item = await get(keys.instance(tenantId, instanceId), options);
       return item ? toEntity<WhatsAppInstance>(item) : undefined;
     },
 

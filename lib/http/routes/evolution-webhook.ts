@@ -6,6 +6,7 @@ import {
 } from '../../adapters/gateway/evolution-webhook-events.ts';
 import { type ApplyGatewayEventsDeps, applyGatewayEvents } from '../../app/apply-gateway-events.ts';
 import { DomainError } from '../../domain/errors.ts';
+import type { WhatsAppInstance } from '../../domain/tenant-types.ts';
 import { errorResponse } from '../http-handler.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
 import { webhookAckSchema, webhookParamsSchema } from '../schemas/webhooks.ts';
@@ -64,10 +65,16 @@ const webhookOperation = (withEvent: boolean) =>
         'Evolution não repete um 4xx). 503 pede que a Evolution tente de novo (recibo chegou antes do registro do envio).',
     },
     handler: async (c: ApplyGatewayEventsDeps, { params, body, request }) => {
-      const instance = await c.store.getInstance(params.tenant_id, params.instance_id);
+      const authentic = (found: WhatsAppInstance | undefined): found is WhatsAppInstance =>
+        found !== undefined && isWebhookAuthentic(found.webhookSecret, request.headers, c.clock.now());
+      // Eventually consistent, half the read on every webhook (three a message): the instance is
+      // read for its tenant and its secret. One a lagging read shows as it was a moment ago (a new
+      // secret, a new instance) is read again consistently before the 401: Evolution never repeats
+      // a 4xx.
+      let instance = await c.store.getInstance(params.tenant_id, params.instance_id, { eventually: true });
+      if (!authentic(instance)) instance = await c.store.getInstance(params.tenant_id, params.instance_id);
       // An unknown tenant or instance answers like a wrong secret: the path reveals nothing.
-      if (!instance || !isWebhookAuthentic(instance.webhookSecret, request.headers, c.clock.now()))
-        throw new DomainError('WEBHOOK_UNAUTHORIZED');
+      if (!authentic(instance)) throw new DomainError('WEBHOOK_UNAUTHORIZED');
       const webhook = readEvolutionWebhook(body, {
         pathEvent: params.event,
         headers: request.headers,

@@ -31,7 +31,16 @@ export interface TenantStore {
 
   /** Creates or replaces an instance. */
   putInstance(instance: WhatsAppInstance): Promise<void>;
-  getInstance(tenantId: string, instanceId: string): Promise<WhatsAppInstance | undefined>;
+  /**
+   * `eventually`: an eventually consistent read, half the price, that may not see a change of the
+   * last second or so (the webhook's authentication: a rotated secret or a removed instance a
+   * moment old is as good as one a moment younger).
+   */
+  getInstance(
+    tenantId: string,
+    instanceId: string,
+    options?: { eventually?: boolean },
+  ): Promise<WhatsAppInstance | undefined>;
   /** Removes an instance; false when the tenant has no such instance. */
   deleteInstance(tenantId: string, instanceId: string): Promise<boolean>;
   listInstances(tenantId: string): Promise<WhatsAppInstance[]>;

@@ -3,17 +3,25 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { ensureTable } from '../../lib/adapters/store/table-schema.ts';
+import type { ApplyGatewayEventsDeps } from '../../lib/app/apply-gateway-events.ts';
+import type { DomainError } from '../../lib/domain/errors.ts';
+import type { HttpRequest } from '../../lib/http/http-handler.ts';
+import { evolutionWebhookRoute } from '../../lib/http/routes/evolution-webhook.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { type IndexLagDynamoDb, startIndexLagDynamoDb } from '../support/index-lag-dynamodb.ts';
+import { inMemoryDeps } from '../support/use-case-deps.ts';
 import { clock, pendingEvent, QUEUE_ID, seedOneContact } from './store-contract/callback-store-contract.ts';
+import { instance } from './store-contract/tenant-store-contract.ts';
 
 /**
- * The claim reads its event eventually consistent (half the read units). On a store whose
- * eventually consistent reads lag, as DynamoDB's may, a claim right after the event was stored
- * must still find it: the announcement it carries stores it again (a no-op) and reads it back
- * consistently. And a stored event is never replaced by the announcement's copy.
+ * Reads the product makes eventually consistent (half the read units), on a store whose eventually
+ * consistent reads lag as DynamoDB's may. The callback claim reads its event so: a claim right
+ * after the event was stored must still find it (the announcement it carries stores it again, a
+ * no-op, and reads it back consistently), and a stored event is never replaced by the
+ * announcement's copy. The Evolution webhook reads its instance so: a secret changed a moment ago
+ * must still be accepted (Evolution never repeats a 4xx).
  */
-describe('claiming a callback on a store whose eventually consistent reads lag', () => {
+describe('eventually consistent reads on a store whose such reads lag', () => {
   let dynamo: IndexLagDynamoDb;
   let store: Store;
 
@@ -73,5 +81,37 @@ describe('claiming a callback on a store whose eventually consistent reads lag',
 
     // Assess
     expect(claimed).toBeUndefined();
+  });
+
+  it('accepts a webhook signed with an instance secret changed a moment ago, and refuses one it never had', async () => {
+    // Prepare: the instance's secret was A long ago and is B since a moment (the lagging read still
+    // shows A).
+    await store.putInstance(instance({ webhookSecret: 'secret-A' }));
+    await dynamo.catchUp();
+    await store.putInstance(instance({ webhookSecret: 'secret-B' }));
+    const deps = { ...inMemoryDeps(), store } as unknown as ApplyGatewayEventsDeps;
+    const [operation] = evolutionWebhookRoute.operations;
+    if (!operation) throw new Error('the webhook route has an operation');
+    const post = (secret: string) =>
+      operation.handler(deps, {
+        request: { headers: { 'x-webhook-secret': secret } } as unknown as HttpRequest,
+        auth: undefined,
+        params: { tenant_id: 'acme', instance_id: 'inst-1' },
+        query: undefined,
+        body: { event: 'send.message', instance: 'acme-principal', data: {} },
+      });
+    const before = dynamo.stats().staleReads;
+
+    // Act
+    const accepted = await post('secret-B');
+    const refused = await post('secret-never-set').then(
+      () => 'accepted',
+      (error: DomainError) => error.code,
+    );
+
+    // Assess
+    expect(dynamo.stats().staleReads).toBeGreaterThan(before);
+    expect(accepted.statusCode).toBe(200);
+    expect(refused).toBe('WEBHOOK_UNAUTHORIZED');
   });
 });
