@@ -11,6 +11,7 @@ import type { Store } from '../../lib/ports/store.ts';
 import { type IndexLagDynamoDb, startIndexLagDynamoDb } from '../support/index-lag-dynamodb.ts';
 import { inMemoryDeps } from '../support/use-case-deps.ts';
 import { clock, pendingEvent, QUEUE_ID, seedOneContact } from './store-contract/callback-store-contract.ts';
+import { message } from './store-contract/sending-store-contract.ts';
 import { instance } from './store-contract/tenant-store-contract.ts';
 
 /**
@@ -18,8 +19,9 @@ import { instance } from './store-contract/tenant-store-contract.ts';
  * consistent reads lag as DynamoDB's may. The callback claim reads its event so: a claim right
  * after the event was stored must still find it (the announcement it carries stores it again, a
  * no-op, and reads it back consistently), and a stored event is never replaced by the
- * announcement's copy. The Evolution webhook reads its instance so: a secret changed a moment ago
- * must still be accepted (Evolution never repeats a 4xx).
+ * announcement's copy. The Evolution webhook reads its instance so (a secret changed a moment ago
+ * must still be accepted: Evolution never repeats a 4xx), and a receipt its message (one recorded a
+ * moment ago must still be found: the receipt may come 250 ms after the send).
  */
 describe('eventually consistent reads on a store whose such reads lag', () => {
   let dynamo: IndexLagDynamoDb;
@@ -113,5 +115,20 @@ describe('eventually consistent reads on a store whose such reads lag', () => {
     expect(dynamo.stats().staleReads).toBeGreaterThan(before);
     expect(accepted.statusCode).toBe(200);
     expect(refused).toBe('WEBHOOK_UNAUTHORIZED');
+  });
+
+  it('finds a message recorded a moment ago by its gateway id, and no message that is not there', async () => {
+    // Prepare: the send was recorded a moment ago (the lagging read does not show it yet).
+    await store.recordMessage(message('3EB0FRESH'), '2099-01-01T00:00:00.000Z');
+    const before = dynamo.stats().staleReads;
+
+    // Act
+    const found = await store.getMessage('acme', 'inst-1', '3EB0FRESH');
+    const missing = await store.getMessage('acme', 'inst-1', '3EB0NEVER');
+
+    // Assess
+    expect(dynamo.stats().staleReads).toBeGreaterThan(before);
+    expect(found).toMatchObject({ id: '3EB0FRESH', queueId: 'queue-1', contactPosition: 0 });
+    expect(missing).toBeUndefined();
   });
 });

@@ -92,7 +92,11 @@ export function createDynamoDbMessageStore(options: {
         item.instanceId === instanceId &&
         item.id === messageId &&
         !hasExpired(item, clock.now());
-      let item = await get(keys.message(tenantId, instanceId, messageId));
+      // Eventually consistent first, half the read on every receipt (three a message): a message is
+      // written once, so a read that finds it is right; one that misses (written a moment ago, or
+      // not ours) is read again consistently before anyone is told it is not there.
+      const key = keys.message(tenantId, instanceId, messageId);
+      let item = (await get(key, { eventually: true })) ?? (await get(key));
       // Until no message written before the tenant joined the key is left (docs/data-model.md).
       if (!item) item = await get(keys.legacyMessage(instanceId, messageId));
       return isAsked(item) ? toEntity<ConversationMessage>(item as Item) : undefined;
