@@ -126,11 +126,12 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
   return {
     /**
      * 1. the queue's context (tenant, campaign, callback settings): an event the campaign did not
-     * ask for stops here; 2. the contact, for contact events (read unless the emitter holds it); 3. the event is published to the
-     * callbacks queue, carrying itself; 4. one conditional put, `pending`. Announced first, so a
-     * process that dies between the two leaves an announcement whose consumer stores the event,
-     * never a stored event nobody announced. A failed publish makes the stored event due now, for
-     * the poller; so does storing an event seen before (a re-emission).
+     * ask for stops here; 2. the contact, for contact events (read unless the emitter holds it);
+     * 3. the event is published to the callbacks queue, carrying itself; 4. one conditional put,
+     * `pending`. Announced first, so a process that dies between the two leaves an announcement
+     * whose consumer stores the event, never a stored event nobody announced. A failed publish
+     * makes the stored event due now, for the poller; so does storing an event seen before (a
+     * re-emission).
      */
     async emit(input: BillingEventInput) {
       const context = await contextOf(input.queueId);

@@ -270,8 +270,9 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
 
     async claimCallback(queueId, eventId, now, leaseUntil, storeIfMissing) {
       // Eventually consistent, half the price: the event is written once (an erasure's rewrite of
-      // the last moment may be missed, as a read just before it would), and one a lagging read
-      // misses is stored from its announcement, which finds it there and reads it consistently.
+      // the last moment may be missed, as a read just before it would). One a lagging read misses
+      // is stored from its announcement, which finds it there and reads it consistently; the
+      // poller's candidate, which carries none, is not due this round and is taken at the next.
       let item = await get(keys.callback(queueId, eventId), { eventually: true });
       if (!item && storeIfMissing) {
         // Stored from its announcement (or by its emitter meanwhile): either way, there to claim now.
