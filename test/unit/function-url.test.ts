@@ -108,11 +108,11 @@ describe('servedByFunctionUrl', () => {
 
   it("reaches the webhook route's authentication with the instance named in the path", async () => {
     // Prepare: the real route and middleware stack; the store knows one instance.
-    const looked: Array<[string, string]> = [];
+    const looked: Array<[string, string, boolean]> = [];
     const deps = {
       store: {
-        getInstance: async (tenantId: string, instanceId: string) => {
-          looked.push([tenantId, instanceId]);
+        getInstance: async (tenantId: string, instanceId: string, options?: { eventually?: boolean }) => {
+          looked.push([tenantId, instanceId, options?.eventually === true]);
           return instance({ tenantId, id: instanceId });
         },
       },
@@ -132,9 +132,13 @@ describe('servedByFunctionUrl', () => {
       CONTEXT,
     );
 
-    // Assess: the wrong secret is refused as through API Gateway, after looking up that instance.
+    // Assess: the wrong secret is refused as through API Gateway, after looking up that instance
+    // (the cheap eventually consistent read, then a consistent one before refusing).
     expect(refused.statusCode).toBe(401);
     expect(JSON.parse(String(refused.body)).code).toBe('WEBHOOK_UNAUTHORIZED');
-    expect(looked).toEqual([['acme', 'inst-1']]);
+    expect(looked).toEqual([
+      ['acme', 'inst-1', true],
+      ['acme', 'inst-1', false],
+    ]);
   });
 });
