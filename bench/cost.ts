@@ -363,24 +363,50 @@ const meteredRun = async (bench: CostBench, functionName: string, run: () => Pro
   };
 };
 
+/** Past every delivery deadline the scenarios set (the default timeout, 15 minutes), with room. */
+const QUIET_AFTER_MS = (DEFAULT_BILLING_CONFIG.deliveryTimeoutMinutes + 5) * 60_000;
+/** Settling runs at most before the quiet one is measured. */
+const SETTLING_RUNS = 5;
+
+/** Whether a cron run found work (a queue republished, a delivery watch checked, a callback attempted). */
+const foundWork = (answer: unknown): boolean => {
+  const a = (answer ?? {}) as { republished?: unknown[]; watchesChecked?: number; attempted?: number };
+  return (a.republished?.length ?? 0) > 0 || (a.watchesChecked ?? 0) > 0 || (a.attempted ?? 0) > 0;
+};
+
 /**
  * The crons' cost per month. The sweeper's work follows what is due when it runs (open queues,
  * delivery watches at their deadline), so it is measured twice: first with what the scenarios left
- * due, then at once again, with nothing due. The monthly figure is the second run times the runs a
- * month; the first gives the price of each due watch it checked, which follows queues (each is
- * checked about once per delivery timeout while its sends await an acknowledgement).
+ * due, then in the quiet after them: the clock moved past every delivery deadline and the crons
+ * run until one finds nothing (each watch then checked for the last time: a watch comes due again
+ * a few seconds after a check while later sends' deadlines follow, so a run "at once" after the
+ * first was not reliably quiet). The monthly figure is the quiet run times the runs a month; the
+ * first gives the price of each due watch it checked, which follows queues (each is checked about
+ * once per delivery timeout while its sends await an acknowledgement).
  */
 const cronsPerMonth = async (bench: CostBench) => {
   const handlers: Record<string, () => Promise<unknown>> = {
     sweeper: () => createSweeperHandler(bench.c)(),
     'callback-deliverer': () => createCallbackDelivererHandler(bench.c)(),
   };
+  const runOf = (functionName: string) => {
+    const run = handlers[functionName];
+    if (!run) throw new Error(`cost bench: no handler for cron ${functionName}`);
+    return run;
+  };
+  const firsts = new Map<string, Awaited<ReturnType<typeof meteredRun>>>();
+  for (const cron of bench.infra.crons)
+    firsts.set(cron.functionName, await meteredRun(bench, cron.functionName, runOf(cron.functionName)));
+  bench.meter.advance(QUIET_AFTER_MS);
+  for (const cron of bench.infra.crons)
+    for (let i = 0; i < SETTLING_RUNS; i++)
+      if (!foundWork((await meteredRun(bench, cron.functionName, runOf(cron.functionName))).answer)) break;
   const lines = [];
   for (const cron of bench.infra.crons) {
-    const run = handlers[cron.functionName];
-    if (!run) throw new Error(`cost bench: no handler for cron ${cron.functionName}`);
-    const first = await meteredRun(bench, cron.functionName, run);
-    const idle = await meteredRun(bench, cron.functionName, run);
+    const first = firsts.get(cron.functionName) as Awaited<ReturnType<typeof meteredRun>>;
+    const idle = await meteredRun(bench, cron.functionName, runOf(cron.functionName));
+    if (foundWork(idle.answer))
+      throw new Error(`cost bench: the quiet ${cron.functionName} run still found work`);
     const checked = (first.answer as { watchesChecked?: number } | undefined)?.watchesChecked ?? 0;
     const dueWork =
       checked > 0

@@ -130,6 +130,34 @@ describe('cost meter: sender batches on a shared virtual clock', () => {
     const meter = new CostMeter(infra);
     await expect(meter.pump('a', async () => undefined)).rejects.toThrow(/inside an invocation/);
   });
+
+  it('moves the clock on at once between scenarios, and never under a running pump', async () => {
+    // Arrange
+    const meter = new CostMeter(infra);
+    const before = meter.clock.now().getTime();
+
+    // Act
+    meter.advance(20 * 60_000);
+    const moved = meter.clock.now().getTime() - before;
+    let refused = '';
+    await meter.invoke('sender', () =>
+      meter.pump('a', async () => {
+        refused = (() => {
+          try {
+            meter.advance(1000);
+            return 'advanced';
+          } catch (error) {
+            return (error as Error).message;
+          }
+        })();
+      }),
+    );
+
+    // Assess
+    expect(moved).toBeGreaterThanOrEqual(20 * 60_000);
+    expect(moved).toBeLessThan(20 * 60_000 + SLACK_MS);
+    expect(refused).toMatch(/pumps are running/);
+  });
 });
 
 /** A queue whose deliveries the test hands to whatever the consumer was given. */
