@@ -185,6 +185,39 @@ describe('recordPayments', () => {
     expect(emitted).toBe(3);
   });
 
+  it('emits each cancelled event once when the payment completes the queue, whatever a lagging listing shows', async () => {
+    // Prepare: four unsent reminders of one invoice, the queue's last; the store's listing of event
+    // ids lags (as the port allows: an event stored a moment ago may be missing).
+    const deps = await debtorDeps();
+    await seedQueue(
+      deps,
+      'qa',
+      'scheduled',
+      [ANA, BIA, CAIO, DANI].map((phone) => ({ status: 'pending' as const, phone })),
+    );
+    deps.store.listCallbackEventIds = async () => [];
+    const emit = deps.events.emit.bind(deps.events);
+    const emitted: Array<string> = [];
+    deps.events.emit = async (input) => {
+      emitted.push(`${input.name}:${input.contactPosition}`);
+      return emit(input);
+    };
+
+    // Act
+    const [outcome] = await recordPayments(deps, ACME, [{ numero_fatura: 'NF-1' }]);
+
+    // Assess
+    expect(outcome).toMatchObject({ cancelled: 4 });
+    expect((await deps.store.getQueue('qa'))?.status).toBe('completed');
+    expect(emitted.sort()).toEqual([
+      'cancelled:0',
+      'cancelled:1',
+      'cancelled:2',
+      'cancelled:3',
+      'queue.completed:null',
+    ]);
+  });
+
   it("touches only the queues of the key's template types", async () => {
     // Prepare
     const deps = await debtorDeps();
