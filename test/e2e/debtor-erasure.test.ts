@@ -212,6 +212,71 @@ describe('LGPD erasure of a debtor (local stack over HTTP)', () => {
     });
   }, 60_000);
 
+  it('tells the ERP of a reminder an erasure cancelled when the queue completes, if the request died before it did', async () => {
+    // Prepare: two reminders 10 s apart; the first goes out, the second waits for its slot.
+    const tenant = await s.tenant({
+      messagesPerMinute: 6,
+      minIntervalSeconds: 10,
+      jitterSeconds: 0,
+      allowInsecureCallbacks: true,
+    });
+    const phone = `+55119${String(Date.now()).slice(-8)}`;
+    const accepted = await s.test.post(
+      `${API}/send/notification`,
+      {
+        external_id: `lgpd-died-${randomUUID()}`,
+        callback_url: receiver.url,
+        callback_events: ['cancelled', 'queue.completed'],
+        contacts: [
+          { nome_cliente: 'Primeira Pessoa', telefone: '+5511987650303', mensagem: 'Seu boleto chegou' },
+          { nome_cliente: 'Quitéria Lins', telefone: phone, mensagem: 'Seu boleto chegou' },
+        ],
+      },
+      { key: tenant.key },
+    );
+    expect(accepted.status).toBe(200);
+    const queueId = accepted.body.queue_id as string;
+    await waitFor(() => s.sent(tenant).length === 1, { what: 'the first reminder sent' });
+    // The erasure finds the tenant's queues through an index: the new one must be in it.
+    await s.dynamo?.catchUp();
+    // The erasure's request dies between its writes and its cancelled event.
+    const events = s.test.container.events;
+    const emit = events.emit;
+    events.emit = async (input) => {
+      if (input.name === 'cancelled' && input.queueId === queueId) throw new Error('the request died here');
+      return emit.call(events, input);
+    };
+    let died: number;
+    try {
+      died = (await erase(tenant.key, phone)).status;
+    } finally {
+      events.emit = emit;
+    }
+
+    // Act: the pump wakes at the second slot, finds it cancelled and completes the queue.
+    await s.waitForStatus(tenant, queueId, ['completed']);
+    const cancelled = await waitFor(
+      () => receiver.received.find((r) => r.body.event === 'cancelled' && r.body.queue_id === queueId),
+      { what: 'the cancelled callback the completion emitted' },
+    );
+
+    // Assess
+    expect(died).toBe(500);
+    expect(s.sent(tenant)).toHaveLength(1);
+    expect(cancelled.body).toMatchObject({
+      cancel_reason: 'erased',
+      contact: { telefone: ERASED_MARKER, nome_cliente: ERASED_MARKER },
+    });
+    const completed = await waitFor(
+      () => receiver.received.find((r) => r.body.event === 'queue.completed' && r.body.queue_id === queueId),
+      { what: 'the queue.completed callback' },
+    );
+    expect(completed.body.event).toBe('queue.completed');
+    expect(
+      receiver.received.filter((r) => r.body.queue_id === queueId && r.body.event === 'cancelled'),
+    ).toHaveLength(1);
+  }, 60_000);
+
   it('answers 400 in Portuguese for what is not a phone', async () => {
     // Prepare
     const tenant = await s.tenant();
