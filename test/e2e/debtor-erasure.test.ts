@@ -253,7 +253,7 @@ describe('LGPD erasure of a debtor (local stack over HTTP)', () => {
       events.emit = emit;
     }
 
-    // Act: the pump wakes at the second slot, finds it cancelled and completes the queue.
+    // Act: the pump finds the second reminder cancelled (no send) and completes the queue.
     await s.waitForStatus(tenant, queueId, ['completed']);
     const cancelled = await waitFor(
       () => receiver.received.find((r) => r.body.event === 'cancelled' && r.body.queue_id === queueId),
