@@ -82,12 +82,7 @@ export const settleCancelledContacts = async (
   const summary = await deps.store.summarizeContacts(queue.id);
   const left = ['pending', 'retry', 'sending'] as const;
   if (left.some((status) => (summary.byStatus[status] ?? 0) > 0)) return counted;
-  // The events just emitted are not looked for again: a listing of a moment later may not show
-  // them yet (eventually consistent), and each would be published a second time for nothing.
-  const emitted = new Set(cancelled.map((c) => c.position));
-  await completeQueue(deps, counted, tenant, {
-    ...summary,
-    cancelled: summary.cancelled.filter((c) => !emitted.has(c.position)),
-  });
+  // The events just emitted are not looked for again.
+  await completeQueue(deps, counted, tenant, summary, new Set(cancelled.map((c) => c.position)));
   return (await deps.store.getQueue(queue.id)) ?? counted;
 };

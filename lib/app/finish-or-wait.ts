@@ -42,12 +42,13 @@ export const finishOrWait = async (
   queue: BillingQueue,
   tenant: Tenant,
   budgetEnd: number,
-  options: { gatewayTimeoutMs: number },
+  options: { gatewayTimeoutMs: number; announced?: ReadonlySet<number> },
 ): Promise<'wait' | 'completed' | 'scheduled' | 'stopped'> => {
   const summary = await deps.store.summarizeContacts(queue.id);
   if ((await settleAbandonedClaims(deps, queue, tenant, summary.sending, options)) > 0) return 'wait';
   const n = (status: ContactStatus) => summary.byStatus[status] ?? 0;
-  if (n('pending') + n('retry') + n('sending') === 0) return completeQueue(deps, queue, tenant, summary);
+  if (n('pending') + n('retry') + n('sending') === 0)
+    return completeQueue(deps, queue, tenant, summary, options.announced);
   const now = deps.clock.now().getTime();
   const wakeAt = Math.min(
     summary.earliestRetryAt ? new Date(summary.earliestRetryAt).getTime() : Number.POSITIVE_INFINITY,
@@ -84,6 +85,12 @@ export const completeQueue = async (
   queue: BillingQueue,
   tenant: Tenant,
   summary: ContactSummary,
+  /**
+   * Positions whose event the caller emitted itself a moment ago (a pump's sends, a payment's
+   * cancellations): not looked for again, since an eventually consistent listing of a moment
+   * later may not show them yet and each would be published twice.
+   */
+  announced: ReadonlySet<number> = new Set(),
 ): Promise<'completed' | 'stopped'> => {
   // The final counters are exact whatever happened on the way (crashes between writes).
   const counted = (await recountCounters(deps, queue, summary)) ?? queue;
@@ -97,7 +104,7 @@ export const completeQueue = async (
       // A payment or an erasure that died between its writes and its events: the completion its
       // cancellations lead to (here, or the pump's when the request died before it) tells the ERP.
       ...summary.cancelled.map((contact) => cancelledEventOf(queue.id, contact)),
-    ],
+    ].filter((candidate) => candidate.contactPosition === null || !announced.has(candidate.contactPosition)),
     retentionStart(deps.clock.now(), tenant.config.retentionDays),
   );
   if (missed > 0) deps.logger.warn('events a crash had lost were emitted', { queueId: queue.id, missed });

@@ -103,7 +103,7 @@ export const send = async (
   const decision = claimed.deferred
     ? { ...decided, deltas: { ...decided.deltas, contactsDeferred: -1 } }
     : decided;
-  await recordAttempt(deps, run.log, run.progress, {
+  const announced = await recordAttempt(deps, run.log, run.progress, {
     queue,
     instanceId: run.instance.id,
     claimed,
@@ -113,6 +113,7 @@ export const send = async (
     startedAt,
     doneAt,
   });
+  if (announced) run.announced.add(claimed.position);
   return outcome;
 };
 

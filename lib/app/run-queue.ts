@@ -120,6 +120,11 @@ export interface Run extends RunPlan {
   contacts: SendableContacts;
   /** `deps.sleep`, cut short by `options.stopSignal`. */
   stoppableSleep: (ms: number) => Promise<void>;
+  /**
+   * Positions whose attempt event (sent, failed, unknown) this run emitted: its completion does not
+   * look for them again (an eventually consistent listing a moment later may not show them yet).
+   */
+  announced: Set<number>;
 }
 
 /**
@@ -166,6 +171,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
       item.handover?.afterPosition ?? undefined,
     ),
     stoppableSleep: stoppableSleep(deps.sleep, options.stopSignal),
+    announced: new Set(),
   };
   try {
     if (!(await startRunning(run, started, item.handover !== undefined))) return 'stopped';
@@ -303,7 +309,10 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
     if (!next) {
       await run.progress.flushIfAny();
       const waiting = { ...deps, sleep: run.stoppableSleep };
-      const outcome = await finishOrWait(waiting, run.queue, run.tenant, run.budgetEnd, run.options);
+      const outcome = await finishOrWait(waiting, run.queue, run.tenant, run.budgetEnd, {
+        ...run.options,
+        announced: run.announced,
+      });
       if (outcome === 'wait') continue;
       return outcome;
     }

@@ -28,15 +28,15 @@ export interface SendAttempt {
 /**
  * Records an attempt: the send metric, the contact's result (conditional on this very claim, so
  * a claim another pump settled meanwhile is left as that pump decided; only a result the contact
- * took adds its counter deltas, and so the tenant's figures, to `progress`), the queue's delivery watch after a send, and the
- * callback event of a final result.
+ * took adds its counter deltas, and so the tenant's figures, to `progress`), the queue's delivery
+ * watch after a send, and the callback event of a final result. Whether it emitted that event.
  */
 export const recordAttempt = async (
   deps: { store: SendingStore; metrics: Metrics; events: BillingEvents; deliveryWatch: DeliveryWatchArmer },
   log: Logger,
   progress: Pick<ProgressBuffer, 'add'>,
   attempt: SendAttempt,
-): Promise<void> => {
+): Promise<boolean> => {
   const { queue, decision, doneAt } = attempt;
   if (decision.result.status !== 'pending' && decision.result.status !== 'skipped_opt_out') {
     deps.metrics.messageSent({
@@ -64,6 +64,7 @@ export const recordAttempt = async (
       contact: attempt.claimed,
     });
   }
+  return Boolean(event);
 };
 
 /** A sent contact is recorded with its conversation message; any other result just finishes it. */
