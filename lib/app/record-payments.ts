@@ -13,7 +13,7 @@ import {
   settleCancelledContacts,
 } from './cancel-contacts.ts';
 import { forEachBounded } from './deliver-callbacks.ts';
-import { emitMissedEvents } from './missed-events.ts';
+import { cancelledEventOf, emitMissedEvents } from './missed-events.ts';
 import { phoneSpellings } from './opt-outs.ts';
 import { ownedQueues } from './tenant-queues.ts';
 
@@ -134,13 +134,13 @@ const announceEarlierCancellations = async (
   const missed = await emitMissedEvents(
     deps,
     queue,
-    earlier.map(({ contact }) => ({
-      name: 'cancelled',
-      queueId: queue.id,
-      contactPosition: contact.position,
-      occurredAt: contact.updatedAt,
-      cancelReason: 'paid',
-    })),
+    earlier.map(({ contact }) =>
+      cancelledEventOf(queue.id, {
+        position: contact.position,
+        reason: 'paid',
+        cancelledAt: contact.updatedAt,
+      }),
+    ),
     keptSince,
   );
   if (missed > 0)

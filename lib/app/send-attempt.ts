@@ -1,9 +1,9 @@
 import { maskPhone } from '../domain/phone.ts';
 import { contactExpiry, retentionEnd } from '../domain/retention.ts';
 import type { AttemptDecision } from '../domain/send-outcome.ts';
-import type { BillingContact, BillingQueue, ContactSendResult, SendFailureCode } from '../domain/types.ts';
+import type { BillingContact, BillingQueue, ContactSendResult, EventContact } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { BillingEvents } from '../ports/billing-events.ts';
+import type { BillingEventInput, BillingEvents } from '../ports/billing-events.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { SendingStore } from '../ports/store.ts';
 import type { SendOutcome } from '../ports/whatsapp-gateway.ts';
@@ -50,21 +50,10 @@ export const recordAttempt = async (
   if (await recordResult(deps, log, attempt)) progress.add(decision.deltas, doneAt);
   // Watching for a stalled delivery starts with the send, before the ERP hears of it.
   if (decision.result.status === 'sent') await deps.deliveryWatch.arm(queue.id, doneAt.toISOString());
-  const event = attemptEventOf(decision.result);
-  if (event) {
-    const { outcome } = attempt;
-    await deps.events.emit({
-      name: event,
-      queueId: queue.id,
-      contactPosition: attempt.claimed.position,
-      occurredAt: doneAt.toISOString(),
-      providerMessageId: outcome.kind === 'sent' ? outcome.messageId : null,
-      error: attemptError(decision.result),
-      // The claimed contact: what the event says of it, without reading it again.
-      contact: attempt.claimed,
-    });
-  }
-  return Boolean(event);
+  // The claimed contact: what the event says of it, without reading it again.
+  const event = attemptEvent(queue.id, attempt.claimed.position, decision.result, attempt.claimed);
+  if (event) await deps.events.emit(event);
+  return event !== undefined;
 };
 
 /** A sent contact is recorded with its conversation message; any other result just finishes it. */
@@ -116,14 +105,25 @@ const recordResult = async (
   );
 };
 
-/** The callback event of an attempt's result: only final results are news for the ERP. */
-export const attemptEventOf = (result: ContactSendResult): 'sent' | 'failed' | 'unknown' | undefined =>
-  result.status === 'sent' || result.status === 'failed' || result.status === 'unknown'
-    ? result.status
-    : undefined;
-
-/** The `error` of a `failed` or `unknown` event: the decision's code and the gateway's reason. */
-export const attemptError = (result: ContactSendResult): { code: SendFailureCode; message: string } | null =>
-  result.status === 'failed' || result.status === 'unknown'
-    ? { code: result.code, message: result.error }
-    : null;
+/**
+ * The callback event of an attempt's result at `position`: only final results (sent, failed,
+ * unknown) are news for the ERP, dated by the result; a `failed` or `unknown` one carries the
+ * decision's code and the gateway's reason. `contact`: the contact as the caller holds it.
+ */
+export const attemptEvent = (
+  queueId: string,
+  position: number,
+  result: ContactSendResult,
+  contact?: EventContact,
+): BillingEventInput | undefined => {
+  if (result.status !== 'sent' && result.status !== 'failed' && result.status !== 'unknown') return undefined;
+  return {
+    name: result.status,
+    queueId,
+    contactPosition: position,
+    occurredAt: result.at,
+    providerMessageId: result.status === 'sent' ? result.providerMessageId : null,
+    error: result.status === 'sent' ? null : { code: result.code, message: result.error },
+    contact,
+  };
+};

@@ -6,7 +6,7 @@ import type { BillingContact, BillingQueue } from '../domain/types.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CounterStore, SendingStore } from '../ports/store.ts';
-import { attemptError, attemptEventOf } from './send-attempt.ts';
+import { attemptEvent } from './send-attempt.ts';
 import { countTenantFigures } from './tenant-figures.ts';
 
 /**
@@ -64,17 +64,8 @@ export const settleAbandonedClaims = async (
     ) {
       await deps.store.addToQueueCounters(queue.id, decision.deltas);
       await countTenantFigures(deps, queue.tenantId, now, figuresOfCounterDeltas(decision.deltas));
-      const event = attemptEventOf(decision.result);
-      if (event) {
-        await deps.events.emit({
-          name: event,
-          queueId: queue.id,
-          contactPosition: contact.position,
-          occurredAt: decision.result.at,
-          providerMessageId: null,
-          error: attemptError(decision.result),
-        });
-      }
+      const event = attemptEvent(queue.id, contact.position, decision.result, contact);
+      if (event) await deps.events.emit(event);
       settled += 1;
     }
   }
