@@ -1,4 +1,5 @@
 import type { BillingQueue, QueueStatus } from '../domain/types.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { CampaignStore } from '../ports/store.ts';
 import { ownsQueue, type QueueOwner } from './get-queue-for-tenant.ts';
 
@@ -6,13 +7,45 @@ import { ownsQueue, type QueueOwner } from './get-queue-for-tenant.ts';
 const PAGE = 100;
 
 /**
+ * How far back the queues created lately are read without the index, on top of its listing.
+ * DynamoDB's indexes usually catch up within a second; minutes cover a throttled index too, and the
+ * look back costs one small item read per queue created in it.
+ */
+export const INDEX_LAG_ALLOWANCE_MS = 10 * 60_000;
+
+/**
  * Every queue the owner sees (its tenant's, only of its template types when it has some), of the
- * given statuses (each its own index partition) or of all, following the store's cursors.
+ * given statuses (each its own index partition) or of all, following the store's cursors. The
+ * listing goes through an index that lags: a batch accepted a moment ago may not be in it yet, so
+ * the queues created within `INDEX_LAG_ALLOWANCE_MS` are also read as they are now (a payment or an
+ * erasure posted right after a batch must still find its queue), and their status decides.
  */
 export const ownedQueues = async (
-  deps: { store: CampaignStore },
+  deps: { store: CampaignStore; clock: Clock },
   owner: QueueOwner,
   statuses?: readonly QueueStatus[],
+): Promise<BillingQueue[]> => {
+  const since = new Date(deps.clock.now().getTime() - INDEX_LAG_ALLOWANCE_MS);
+  const [listed, recent] = await Promise.all([
+    listedQueues(deps, owner, statuses),
+    deps.store.listQueuesCreatedSince(owner.tenantId, since),
+  ]);
+  const wanted = (queue: BillingQueue) => statuses === undefined || statuses.includes(queue.status);
+  // A queue whose status changed between two partitions' Queries shows up in both; a recent one
+  // read as it is now replaces its listed copy, which may be stale.
+  const unique = new Map(listed.map((queue) => [queue.id, queue]));
+  for (const queue of recent) {
+    if (wanted(queue)) unique.set(queue.id, queue);
+    else unique.delete(queue.id);
+  }
+  return [...unique.values()].filter((queue) => ownsQueue(owner, queue));
+};
+
+/** The index's listing, every page of each status asked for. */
+const listedQueues = async (
+  deps: { store: CampaignStore },
+  owner: QueueOwner,
+  statuses: readonly QueueStatus[] | undefined,
 ): Promise<BillingQueue[]> => {
   const all: BillingQueue[] = [];
   for (const status of statuses ?? [undefined]) {
@@ -27,7 +60,5 @@ export const ownedQueues = async (
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
   }
-  // A queue whose status changed between two partitions' Queries shows up in both.
-  const unique = new Map(all.map((queue) => [queue.id, queue]));
-  return [...unique.values()].filter((queue) => ownsQueue(owner, queue));
+  return all;
 };

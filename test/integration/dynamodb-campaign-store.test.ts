@@ -11,6 +11,7 @@ import { createDynamoDbCampaignStore } from '../../lib/adapters/store/dynamodb-c
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { GSI1, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
 import type { BillingContact } from '../../lib/domain/types.ts';
+import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { KEPT_UNTIL } from '../support/acme-queue.ts';
 import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
@@ -27,9 +28,13 @@ const db = useDynalite();
 /** A store on its own fresh table; `client` replaces the document client (to count or disturb requests). */
 async function freshStore(
   client: DynamoDBDocumentClient = db.doc,
+  clock?: Clock,
 ): Promise<{ store: Store; tableName: string }> {
   const tableName = await db.freshTable('campaign-test');
-  return { store: createDynamoDbStore({ client, tableName, batchRetryDelayMs: 1 }), tableName };
+  return {
+    store: createDynamoDbStore({ client, tableName, batchRetryDelayMs: 1, ...(clock ? { clock } : {}) }),
+    tableName,
+  };
 }
 
 /** A document client on its own connection that counts the DynamoDB operations it sends. */
@@ -121,8 +126,8 @@ function failingClient(failAt: number): { client: DynamoDBDocumentClient; contac
   return { client: client as unknown as DynamoDBDocumentClient, contactPuts: () => puts };
 }
 
-describeCampaignStoreContract(async () => {
-  const { store, tableName } = await freshStore();
+describeCampaignStoreContract(async ({ clock }) => {
+  const { store, tableName } = await freshStore(db.doc, clock);
   return { store, tableItem: (key) => db.item(tableName, key) };
 });
 

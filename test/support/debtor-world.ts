@@ -9,6 +9,8 @@ import type {
   QueueStatus,
   TemplateType,
 } from '../../lib/domain/types.ts';
+import type { Clock } from '../../lib/ports/clock.ts';
+import type { Store } from '../../lib/ports/store.ts';
 import { inMemoryDeps, tenantWith } from './use-case-deps.ts';
 
 /**
@@ -27,8 +29,10 @@ export interface SeededContact {
   extra?: Partial<BillingContact>;
 }
 
-export const debtorDeps = async () => {
-  const base = inMemoryDeps();
+/** `store` replaces the in-memory store (a DynamoDB store on a lagging endpoint, say), on the deps' clock. */
+export const debtorDeps = async (options: { store?: (clock: Clock) => Store } = {}) => {
+  const inMemory = inMemoryDeps();
+  const base = options.store ? { ...inMemory, store: options.store(inMemory.clock) } : inMemory;
   await base.store.createTenant(tenantWith());
   const events = createBillingEvents({ store: base.store, clock: base.clock });
   const deliveryWatch = createDeliveryWatchArmer({ store: base.store, clock: base.clock });

@@ -170,6 +170,8 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   const queues = new Map<string, StoredQueue>();
   /** Due time of each open queue (the sweeper's due index). */
   const queueDue = new Map<string, string>();
+  /** When each queue was created, by the store's clock (`listQueuesCreatedSince`). */
+  const queueCreatedAt = new Map<string, number>();
   const contacts = new Map<string, Map<number, BillingContact>>();
   const messages = new Map<string, ConversationMessage>();
   const leases = new Map<string, Lease>();
@@ -524,12 +526,22 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     async createQueue(queue) {
       if (queues.has(queue.id)) return 'exists';
       queues.set(queue.id, copy(queue));
+      queueCreatedAt.set(queue.id, clock.now().getTime());
       if (isOpen(queue)) queueDue.set(queue.id, queue.nextRunAt ?? queue.createdAt);
       return 'created';
     },
     async getQueue(queueId) {
       const queue = queues.get(queueId);
       return queue && !hasExpired(queue) ? copy(queue) : undefined;
+    },
+    async listQueuesCreatedSince(tenantId, since) {
+      return [...queueCreatedAt]
+        .filter(([, at]) => at >= since.getTime())
+        .sort(([, a], [, b]) => a - b)
+        .flatMap(([queueId]) => {
+          const queue = queues.get(queueId);
+          return queue && queue.tenantId === tenantId && !hasExpired(queue) ? [copy(queue)] : [];
+        });
     },
     async listQueues(tenantId, page): Promise<Page<BillingQueue>> {
       checkPageRequest(page, QUEUE_STATUSES);

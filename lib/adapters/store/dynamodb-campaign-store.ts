@@ -22,6 +22,7 @@ import {
   hasExpired,
   indexPartitions,
   keys,
+  NEW_QUEUE_MARKER_PREFIX,
   PK,
   SK,
   TTL_ATTRIBUTE,
@@ -55,6 +56,13 @@ const MAX_POSITION = 9_999;
  * nothing follows).
  */
 const STATUS_LISTING_READ_BUDGET = 1_001;
+/**
+ * How long a new-queue marker is kept: far past any index lag (`listQueuesCreatedSince` looks back
+ * minutes), short enough that the tenant partition does not fill with them.
+ */
+const NEW_QUEUE_MARKER_TTL_MS = 24 * 60 * 60_000;
+/** Queues `listQueuesCreatedSince` reads at once. */
+const QUEUE_READ_CONCURRENCY = 8;
 /** Statuses the sweeper must watch (design: paused and finished queues stay out of the sparse due index). */
 const SWEPT_STATUSES: ReadonlySet<QueueStatus> = new Set([
   'pending',
@@ -183,7 +191,18 @@ export function createDynamoDbCampaignStore(
 ): Omit<CampaignStore, 'getContact'> {
   const { clock } = options;
   const table = tableOperations(options.client, options.tableName, options);
-  const { get, putNew, putIfMatch, setIfExists, deleteIfMatch, queryUpTo, queryWithin, batchWrite } = table;
+  const {
+    get,
+    put,
+    putNew,
+    putIfMatch,
+    setIfExists,
+    deleteIfMatch,
+    queryAll,
+    queryUpTo,
+    queryWithin,
+    batchWrite,
+  } = table;
   const counters = queueCountersOperations(options.client, options.tableName, clock);
   /** The item under `key` unless it has expired (DynamoDB deletes expired items days later, dynalite never). */
   const getLive = async (key: Item): Promise<Item | undefined> => {
@@ -306,13 +325,42 @@ export function createDynamoDbCampaignStore(
 
     async createQueue(queue: BillingQueue) {
       const items = queueToItems(queue);
-      // The counters item first: a queue item never exists without it, except after a crash
-      // between the two puts, which the first progress write mends (`writeProgress`).
-      await counters.createCounters(items.counters);
+      const at = clock.now();
+      // The counters item and the new-queue marker first: a queue item never exists without them,
+      // except after a crash between the puts (the first progress write mends the counters,
+      // `writeProgress`; a queue without a marker is one the index has long shown).
+      await Promise.all([
+        counters.createCounters(items.counters),
+        put({
+          ...keys.newQueueMarker(queue.tenantId, at.toISOString(), queue.id),
+          queueId: queue.id,
+          [TTL_ATTRIBUTE]: ttlSeconds(new Date(at.getTime() + NEW_QUEUE_MARKER_TTL_MS)),
+        }),
+      ]);
       return (await putNew(items.queue)) ? 'created' : 'exists';
     },
 
     getQueue: (queueId: string) => counters.readQueue(queueId),
+
+    /*
+     * One strongly consistent Query of the tenant partition's markers from `since` on, then each
+     * queue they name read as `getQueue` reads it (a marker whose queue was never created, its
+     * request having died in between, names nothing).
+     */
+    async listQueuesCreatedSince(tenantId: string, since: Date) {
+      const from = keys.newQueueMarker(tenantId, since.toISOString(), '');
+      const markers = await queryAll({
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: { ':pk': from.pk, ':from': from.sk, ':to': `${NEW_QUEUE_MARKER_PREFIX}~` },
+        ConsistentRead: true,
+      });
+      const queueIds = [...new Set(markers.map((marker) => String(marker.queueId)))];
+      const queues = await mapBounded(queueIds, QUEUE_READ_CONCURRENCY, (queueId) =>
+        counters.readQueue(queueId),
+      );
+      return queues.filter((queue): queue is BillingQueue => queue !== undefined);
+    },
 
     /*
      * One Query per status partition (one when filtered, eight otherwise), each asking for one more

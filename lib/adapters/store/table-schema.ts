@@ -74,6 +74,9 @@ export const indexPartitions = {
  */
 export type DueKind = 'SCHEDULE' | 'QUEUE' | 'CALLBACK' | 'STALL';
 
+/** The sort key prefix of the markers of new queues (`keys.newQueueMarker`), time-ordered after it. */
+export const NEW_QUEUE_MARKER_PREFIX = 'NEWQUEUE#';
+
 /** A batch position (0..9999) zero-padded, so string order is batch order. */
 const position4 = (position: number) => String(position).padStart(4, '0');
 
@@ -129,6 +132,15 @@ export const keys = {
     sk: `CAMPAIGN#${externalId}`,
   }),
   queue: (queueId: string) => ({ pk: `QUEUE#${queueId}`, sk: 'QUEUE' }),
+  /**
+   * That a queue was created at `at` (the store's clock): written with the queue, read strongly
+   * consistent by time range, so a request that must see every queue of a tenant (payments,
+   * erasure) also sees the ones its index (gsi1, which lags) may not show yet.
+   */
+  newQueueMarker: (tenantId: string, at: string, queueId: string) => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `${NEW_QUEUE_MARKER_PREFIX}${at}#${queueId}`,
+  }),
   /**
    * A queue's progress (its counters, measured rate and last progress time) apart from the queue
    * item, with no index key: the queue item is in gsi1 and gsi2 with every attribute, so a counter

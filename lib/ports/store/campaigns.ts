@@ -69,8 +69,17 @@ export interface CampaignStore {
   createQueue(queue: BillingQueue): Promise<'created' | 'exists'>;
   /** The queue by id, whatever its tenant (callers check `tenantId`); undefined once it has expired. */
   getQueue(queueId: string): Promise<BillingQueue | undefined>;
-  /** A tenant's queues, newest first (expired ones left out). */
+  /**
+   * A tenant's queues, newest first (expired ones left out). Through an index on DynamoDB: a queue
+   * created or moved a moment ago may be missing, or listed in its former status.
+   */
   listQueues(tenantId: string, page: PageRequest<QueueStatus>): Promise<Page<BillingQueue>>;
+  /**
+   * The tenant's queues created at or after `since` by the store's clock, as they are now (read
+   * strongly consistent, no index): what `listQueues` may not show yet. Oldest first; expired ones
+   * left out. Meant for a short look back (minutes): it reads one small marker per queue created.
+   */
+  listQueuesCreatedSince(tenantId: string, since: Date): Promise<BillingQueue[]>;
   /**
    * A queue's contacts in batch order. Filtered by status, a page may hold fewer than `limit` (even
    * none) and still have a `nextCursor`: a store may read only a bounded part of the queue per page.

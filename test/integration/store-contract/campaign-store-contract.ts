@@ -522,6 +522,59 @@ export function describeCampaignStoreContract(makeStore: MakeStore): void {
         });
       });
 
+      describe('listQueuesCreatedSince', () => {
+        it("lists the tenant's queues created since the instant, oldest first, as they are now", async () => {
+          // Prepare: acme's queues created at 12:00, 12:05 and 12:10 by the store's clock, one of
+          // beta's at 12:06; the one of 12:05 has moved on since.
+          let now = Date.parse('2025-01-10T12:00:00.000Z');
+          const { store } = await makeStore({ clock: { now: () => new Date(now) } });
+          const createAt = async (minute: number, q: BillingQueue) => {
+            now = Date.parse('2025-01-10T12:00:00.000Z') + minute * 60_000;
+            await store.createQueue(q);
+          };
+          await createAt(0, queue({ id: 'old' }));
+          await createAt(5, queue({ id: 'mid' }));
+          await createAt(6, queue({ id: 'beta-q', tenantId: 'beta' }));
+          await createAt(10, queue({ id: 'new' }));
+          await store.transitionQueue('mid', ['pending'], 'paused');
+
+          // Act
+          const sinceFive = await store.listQueuesCreatedSince('acme', new Date('2025-01-10T12:05:00.000Z'));
+          const sinceEleven = await store.listQueuesCreatedSince(
+            'acme',
+            new Date('2025-01-10T12:11:00.000Z'),
+          );
+          const beta = await store.listQueuesCreatedSince('beta', new Date('2025-01-10T12:00:00.000Z'));
+
+          // Assess
+          expect(sinceFive.map((q) => [q.id, q.status])).toEqual([
+            ['mid', 'paused'],
+            ['new', 'pending'],
+          ]);
+          expect(sinceFive[1]).toEqual(queue({ id: 'new' }));
+          expect(sinceEleven).toEqual([]);
+          expect(beta.map((q) => q.id)).toEqual(['beta-q']);
+        });
+
+        it('lists a queue once when a retried create found it there, and leaves out an expired one', async () => {
+          // Prepare
+          let now = Date.parse('2025-01-10T12:00:00.000Z');
+          const { store } = await makeStore({ clock: { now: () => new Date(now) } });
+          await store.createQueue(queue({ id: 'kept' }));
+          await store.createQueue(queue({ id: 'gone' }));
+          await store.transitionQueue('gone', ['pending'], 'cancelled', {}, '2025-01-10T12:01:00.000Z');
+          now += 30_000;
+          await store.createQueue(queue({ id: 'kept' }));
+          now += 60_000;
+
+          // Act
+          const found = await store.listQueuesCreatedSince('acme', new Date('2025-01-10T11:59:00.000Z'));
+
+          // Assess
+          expect(found.map((q) => q.id)).toEqual(['kept']);
+        });
+      });
+
       it('creates a queue, reports exists on a second create and returns it without table attributes', async () => {
         // Prepare
         const { store, tableItem } = await freshStore();

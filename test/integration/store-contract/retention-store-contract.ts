@@ -110,8 +110,10 @@ export function describeRetentionStoreContract(makeStore: MakeStore): void {
       const swept = await sweepAll(store, EXPIRES);
       clock.set(EXPIRES);
 
-      // Assess
-      expect(early.reduce((a, b) => a + b, 0)).toBe(0);
+      // Assess: before the expiry, on a table, only the queue's new-queue marker (kept a day, for
+      // the payments and erasures that look back past the index's lag) has gone.
+      const markers = under.tableItem ? 1 : 0;
+      expect(early.reduce((a, b) => a + b, 0)).toBe(markers);
       expect(queueBefore?.status).toBe('completed');
       expect(contactsBefore).toBe(5);
       // queue, campaign, four settled contacts, two messages, one event; on a table the queue's
@@ -133,7 +135,7 @@ export function describeRetentionStoreContract(makeStore: MakeStore): void {
     it('goes through the table a bounded page at a time, resuming from its cursor', async () => {
       // Prepare: 40 cancelled contacts (expiring) and 10 pending ones (never)
       const clock = manualClock(T0);
-      const { store } = await makeStore({ clock });
+      const { store, tableItem } = await makeStore({ clock });
       await store.createQueue(queue({ status: 'running' }));
       await store.putContacts(Array.from({ length: 40 }, (_, p) => contact(p)));
       await store.cancelUnsentContacts('queue-1', T0, EXPIRES);
@@ -145,7 +147,8 @@ export function describeRetentionStoreContract(makeStore: MakeStore): void {
       // Assess
       expect(pages.length).toBeGreaterThan(1);
       expect(Math.max(...pages)).toBeLessThanOrEqual(7);
-      expect(pages.reduce((a, b) => a + b, 0)).toBe(40);
+      // On a table, the queue's new-queue marker too (kept a day).
+      expect(pages.reduce((a, b) => a + b, 0)).toBe(tableItem ? 41 : 40);
       const left = (await store.listContacts('queue-1', { limit: 100 })).items;
       expect(left.map((c) => c.position)).toEqual(Array.from({ length: 10 }, (_, p) => 40 + p));
     });

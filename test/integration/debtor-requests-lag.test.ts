@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
+import { ensureTable } from '../../lib/adapters/store/table-schema.ts';
+import { eraseDebtor } from '../../lib/app/erase-debtor.ts';
+import { recordPayments } from '../../lib/app/record-payments.ts';
+import { debtorDeps, seedQueue } from '../support/debtor-world.ts';
+import { type IndexLagDynamoDb, startIndexLagDynamoDb } from '../support/index-lag-dynamodb.ts';
+import { tenantWith } from '../support/use-case-deps.ts';
+
+/**
+ * A payment or an erasure posted right after the batch it concerns, on a store whose index lags as
+ * DynamoDB's may: the tenant's queues are listed through gsi1, which does not show a queue created
+ * a moment ago, so without another way to find it the payment cancelled nothing and the reminder of
+ * a paid invoice (or of a debtor who asked to be erased) went out anyway.
+ */
+describe('payments and erasures right after a batch, on a store whose index lags', () => {
+  let dynamo: IndexLagDynamoDb;
+  let client: DynamoDBClient;
+  let doc: DynamoDBDocumentClient;
+
+  beforeAll(async () => {
+    // Every replicated write waits the full two seconds: an index read right after a write misses it.
+    dynamo = await startIndexLagDynamoDb({ maxLagMs: 2_000, random: () => 1 });
+    client = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo?.close();
+  });
+
+  /** Debtor deps on a fresh table of the lagging store; tenant acme stored and replicated. */
+  const depsOnLaggingStore = async () => {
+    const tableName = `lag-${randomUUID().slice(0, 8)}`;
+    await ensureTable(client, tableName);
+    const deps = await debtorDeps({
+      store: (clock) => createDynamoDbStore({ client: doc, tableName, clock }),
+    });
+    await dynamo.catchUp();
+    return deps;
+  };
+
+  it('a payment cancels the reminder of a batch whose queue the index does not show yet', async () => {
+    // Prepare: the batch is stored a moment before the payment; the index still shows no queue.
+    const deps = await depsOnLaggingStore();
+    const invoice = `NF-${randomUUID().slice(0, 6)}`;
+    await seedQueue(deps, 'fresh', 'pending', [
+      { status: 'pending', phone: '+5511988880001', invoice },
+      { status: 'pending', phone: '+5511988880002', invoice: 'NF-other' },
+    ]);
+    expect((await deps.store.listQueues('acme', { limit: 10 })).items).toEqual([]);
+
+    // Act
+    const [outcome] = await recordPayments(deps, tenantWith(), [{ numero_fatura: invoice }]);
+
+    // Assess
+    expect(outcome).toMatchObject({ cancelled: 1, already_sent: 0, being_sent: 0, queue_ids: ['fresh'] });
+    const contacts = (await deps.store.listContacts('fresh', { limit: 10 })).items;
+    expect(contacts.map((c) => [c.status, c.cancelReason ?? null])).toEqual([
+      ['cancelled', 'paid'],
+      ['pending', null],
+    ]);
+  });
+
+  it('an erasure reaches the contact of a batch whose queue the index does not show yet', async () => {
+    // Prepare
+    const deps = await depsOnLaggingStore();
+    const phone = '+5511988880003';
+    await seedQueue(deps, 'fresh', 'scheduled', [{ status: 'pending', phone, name: 'Carla' }]);
+    expect((await deps.store.listQueues('acme', { limit: 10 })).items).toEqual([]);
+
+    // Act
+    const answer = await eraseDebtor(deps, tenantWith(), phone, 'test');
+
+    // Assess
+    expect(answer.counts).toMatchObject({ contacts: 1, contactsCancelled: 1 });
+    const [contact] = (await deps.store.listContacts('fresh', { limit: 10 })).items;
+    expect(contact).toMatchObject({ status: 'cancelled', cancelReason: 'erased' });
+    expect(contact?.name).not.toBe('Carla');
+  });
+});
