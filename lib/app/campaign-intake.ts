@@ -3,12 +3,19 @@ import type { AcceptedContact, ContactInput } from '../domain/contact-intake.ts'
 import { creditorVariables } from '../domain/creditor.ts';
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
-import { planSending } from '../domain/eta.ts';
+import { type DailySendCap, planSending } from '../domain/eta.ts';
+import { chooseInstance } from '../domain/instance-choice.ts';
 import { baseIntervalMs } from '../domain/pacing.ts';
 import { planVariations } from '../domain/rotation.ts';
 import { seededRandom } from '../domain/seeded-random.ts';
 import { renderTemplate } from '../domain/template.ts';
-import type { ApiKey, BillingTemplate, BusinessCalendar, Tenant } from '../domain/tenant-types.ts';
+import type {
+  ApiKey,
+  BillingTemplate,
+  BusinessCalendar,
+  Tenant,
+  WhatsAppInstance,
+} from '../domain/tenant-types.ts';
 import type { CallbackEvent, Campaign, TemplateType } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CallbackUrlGuard } from '../ports/callback-url-guard.ts';
@@ -16,6 +23,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { CampaignStore, CounterStore, FeedbackStore, TenantStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
+import { warmupSendCapOf } from './instance-warmup.ts';
 
 /*
  * What accepting a batch (create-campaign.ts) and its dry run (dry-run-campaign.ts) share: their
@@ -88,16 +96,43 @@ export const planFor = async (
   calendarLookup: Promise<BusinessCalendar | undefined>,
   now: Date,
   count: number,
+  sendCapLookup: Promise<DailySendCap | undefined>,
 ): Promise<{ start: Date; minutes: number }> => {
   const calendar = type === 'notification' ? undefined : await calendarLookup;
   if (type !== 'notification' && !calendar) throw new DomainError('NO_BUSINESS_HOURS');
-  const plan = planSending(calendar, now, Math.max(1, count), baseIntervalMs(tenant.config));
+  const plan = planSending(
+    calendar,
+    now,
+    Math.max(1, count),
+    baseIntervalMs(tenant.config),
+    await sendCapLookup,
+  );
   // How long sending takes once it starts (closed hours in between count), at least a minute;
   // when it starts is `scheduled_start`, so a batch posted at night does not read as 3601 minutes.
   return {
     start: plan.start,
     minutes: Math.max(1, Math.ceil((plan.end.getTime() - plan.start.getTime()) / 60_000)),
   };
+};
+
+/**
+ * The daily caps of the instance the batch will go through (the one it names, else the tenant's
+ * default, else its oldest active one, as its queue gets): a new number's warm-up, so that a batch
+ * the ramp spreads over days is not announced as an hour. Undefined when that instance does not
+ * ramp. Started with the other independent reads (settled at once, as the calendar's).
+ */
+export const lookUpSendCap = (
+  deps: Deps,
+  tenant: Tenant,
+  instancesLookup: Promise<WhatsAppInstance[]>,
+  instanceId: string | null | undefined,
+): Promise<DailySendCap | undefined> => {
+  const lookup = instancesLookup.then((instances) => {
+    const instance = chooseInstance(instances, [instanceId, tenant.config.defaultInstanceId]);
+    return instance ? warmupSendCapOf(deps, tenant, instance, deps.clock.now()) : undefined;
+  });
+  void lookup.catch(() => undefined);
+  return lookup;
 };
 
 /**

@@ -4,7 +4,7 @@ import { type AcceptedContact, type IntakeResult, takeInContacts } from '../doma
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
 import { chooseInstance } from '../domain/instance-choice.ts';
-import type { BillingTemplate, Tenant } from '../domain/tenant-types.ts';
+import type { BillingTemplate, Tenant, WhatsAppInstance } from '../domain/tenant-types.ts';
 import type { BillingContact, Campaign, TemplateType } from '../domain/types.ts';
 import { API_TIMEOUT_SECONDS } from './api-timeout.ts';
 import {
@@ -16,6 +16,7 @@ import {
   intakeContext,
   loadTemplate,
   lookUpCalendar,
+  lookUpSendCap,
   planFor,
   render,
 } from './campaign-intake.ts';
@@ -102,6 +103,9 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   );
   const urlCheck = checkCallbackUrl(deps, input);
   const calendarLookup = lookUpCalendar(deps, tenant, templateType);
+  const instancesLookup = deps.store.listInstances(tenant.id);
+  void instancesLookup.catch(() => undefined);
+  const sendCapLookup = lookUpSendCap(deps, tenant, instancesLookup, input.instanceId);
   // Settled here so an early refusal below never leaves a rejected promise unobserved.
   void optedOutLookup.catch(() => undefined);
   void urlCheck.catch(() => undefined);
@@ -118,7 +122,14 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   const optedOut = await optedOutLookup;
   const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   if (intake.accepted.length === 0) throw new DomainError('NO_VALID_CONTACTS', {}, intake.rejected);
-  const plan = await planFor(tenant, templateType, calendarLookup, now, intake.accepted.length);
+  const plan = await planFor(
+    tenant,
+    templateType,
+    calendarLookup,
+    now,
+    intake.accepted.length,
+    sendCapLookup,
+  );
 
   const campaign = newCampaign(deps, input, template, intake, plan, hash, now);
   const batch = planContacts(template, campaign, intake.accepted, now.toISOString());
@@ -143,7 +154,7 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     if (!winner) return createCampaign(deps, input);
     return resumeExisting(deps, input, template, winner, hash);
   }
-  if ((await finish(deps, input, campaign, batch, { contactsWritten: true })) === 'lost') {
+  if ((await finish(deps, input, campaign, batch, { contactsWritten: true, instancesLookup })) === 'lost') {
     // Too slow: a retry took the campaign over and finishes it. Answer as its duplicate.
     const current = await deps.store.getCampaign(tenant.id, input.externalId);
     if (!current) return createCampaign(deps, input);
@@ -245,11 +256,12 @@ const finish = async (
   input: CreateCampaignInput,
   campaign: Campaign,
   batch: PlannedContacts,
-  options: { contactsWritten: boolean },
+  /** `instancesLookup`: the tenant's instances, when the request has read them already. */
+  options: { contactsWritten: boolean; instancesLookup?: Promise<WhatsAppInstance[]> },
 ): Promise<'completed' | 'lost'> => {
   const { store } = deps;
   const now = deps.clock.now();
-  const instancesLookup = store.listInstances(campaign.tenantId);
+  const instancesLookup = options.instancesLookup ?? store.listInstances(campaign.tenantId);
   void instancesLookup.catch(() => undefined);
   let quotaMarked: Promise<void> = Promise.resolve();
   if (!campaign.quotaReserved && input.tenant.config.dailyMessageLimit > 0) {

@@ -9,6 +9,7 @@ import {
   intakeContext,
   loadTemplate,
   lookUpCalendar,
+  lookUpSendCap,
   planFor,
   render,
 } from './campaign-intake.ts';
@@ -30,6 +31,7 @@ export const dryRunCampaign = async (
   const { tenant, templateType } = input;
   checkTenant(tenant, input.contacts.length);
   const calendarLookup = lookUpCalendar(deps, tenant, templateType);
+  const sendCapLookup = lookUpSendCap(deps, tenant, deps.store.listInstances(tenant.id), input.instanceId);
   const template = await loadTemplate(deps, tenant, templateType);
   await checkCallbackUrl(deps, input);
   if (input.instanceId) await checkNamedInstance(deps, tenant.id, input.instanceId);
@@ -44,7 +46,14 @@ export const dryRunCampaign = async (
   const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   const uses = Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed]));
   const { rendered } = render(template, intake.accepted, { seed: Math.floor(deps.random() * 2 ** 32), uses });
-  const plan = await planFor(tenant, templateType, calendarLookup, now, intake.accepted.length);
+  const plan = await planFor(
+    tenant,
+    templateType,
+    calendarLookup,
+    now,
+    intake.accepted.length,
+    sendCapLookup,
+  );
   return {
     accepted: intake.accepted.length,
     rejected: intake.rejected,

@@ -1,6 +1,7 @@
 import { localDateIn } from '../domain/due-date.ts';
+import type { DailySendCap } from '../domain/eta.ts';
 import type { Tenant, WhatsAppInstance } from '../domain/tenant-types.ts';
-import { type WarmupToday, warmupOn } from '../domain/warmup.ts';
+import { type WarmupToday, warmupOn, warmupSendCap } from '../domain/warmup.ts';
 import type { CounterStore } from '../ports/store.ts';
 
 /**
@@ -26,6 +27,22 @@ export const warmupStatus = async (
   const sentToday =
     today.kind === 'ramping' ? await deps.store.getInstanceSends(tenant.id, instance.id, day) : 0;
   return { today, sentToday };
+};
+
+/**
+ * The instance's ramp as the daily cap of an ETA (eta.ts), with what it has sent today: how long a
+ * queue takes on a new number. Undefined when it does not ramp (then the pace alone decides).
+ */
+export const warmupSendCapOf = async (
+  deps: { store: CounterStore },
+  tenant: Tenant,
+  instance: WhatsAppInstance,
+  now: Date,
+): Promise<DailySendCap | undefined> => {
+  const { today, sentToday } = await warmupStatus(deps, tenant, instance, now);
+  if (today.kind !== 'ramping') return undefined;
+  const day = localDateIn(tenant.config.timezone, now);
+  return warmupSendCap(instance.warmup, tenant.config, tenant.config.timezone, day, sentToday);
 };
 
 /** Today's ramp when the instance has already sent all it may today; undefined otherwise. */

@@ -7,6 +7,7 @@
 import { describeOpening } from './business-hours.ts';
 import { daysBetween } from './due-date.ts';
 import { DomainError } from './errors.ts';
+import type { DailySendCap } from './eta.ts';
 import { baseIntervalMs, type PacingConfig } from './pacing.ts';
 import type { InstanceWarmup } from './tenant-types.ts';
 
@@ -45,6 +46,28 @@ export const warmupOn = (
   const cap = Math.floor(warmup.firstDayLimit * warmup.dailyGrowth ** (day - 1));
   if (cap >= paceDailyCapacity(pace)) return { kind: 'complete', day };
   return { kind: 'ramping', day, cap };
+};
+
+/**
+ * The ramp as the daily cap of a sending plan (eta.ts `planSending`): each day's cap while it ramps,
+ * `sentToday` counted against the cap of `today`. Undefined when the ramp is off or complete on `today`.
+ */
+export const warmupSendCap = (
+  warmup: InstanceWarmup | undefined,
+  pace: Pick<PacingConfig, 'messagesPerMinute' | 'minIntervalSeconds'>,
+  timezone: string,
+  today: string,
+  sentToday: number,
+): DailySendCap | undefined => {
+  if (warmupOn(warmup, today, pace).kind !== 'ramping') return undefined;
+  return {
+    timezone,
+    sent: { day: today, count: sentToday },
+    capOn: (day) => {
+      const ramp = warmupOn(warmup, day, pace);
+      return ramp.kind === 'ramping' ? ramp.cap : undefined;
+    },
+  };
 };
 
 /** A new instance's ramp, starting on the local day `startDate`, with the given overrides. */

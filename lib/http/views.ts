@@ -1,3 +1,4 @@
+import type { EtaContext } from '../app/queue-eta.ts';
 import { planSending } from '../domain/eta.ts';
 import { baseIntervalMs } from '../domain/pacing.ts';
 import {
@@ -6,7 +7,7 @@ import {
   isFinalQueueStatus,
   QUEUE_STATUS_DISPLAY,
 } from '../domain/queue-state.ts';
-import type { BillingConfig, BusinessCalendar } from '../domain/tenant-types.ts';
+import type { BillingConfig } from '../domain/tenant-types.ts';
 import type { BillingContact, BillingQueue, Campaign } from '../domain/types.ts';
 import type { SendBillingResponse } from './schemas/billing.ts';
 import type { QueueStatusBody } from './schemas/queues.ts';
@@ -33,14 +34,15 @@ const processed = (q: BillingQueue): number =>
 
 /**
  * The status body (the guide's example fields first). The ETA simulates the tenant's calendar
- * (`calendar` for overdue and upcoming; none for notifications) for the remaining contacts at the
- * tenant's pace, from now or from the scheduled start, whichever is later.
+ * (for overdue and upcoming; none for notifications) for the remaining contacts at the tenant's
+ * pace, from now or from the scheduled start, whichever is later, and the warm-up caps of the
+ * queue's instance while it ramps (`context`, app/queue-eta.ts).
  */
 export const queueStatusView = (
   q: BillingQueue,
   config: BillingConfig,
   now: Date,
-  calendar?: BusinessCalendar,
+  context: EtaContext = { calendar: undefined, sendCaps: new Map() },
 ): QueueStatusBody => {
   const done = processed(q);
   const remaining = Math.max(0, q.totalContacts - done);
@@ -49,10 +51,11 @@ export const queueStatusView = (
     isFinalQueueStatus(q.status) || q.status === 'paused' || remaining === 0
       ? null
       : planSending(
-          q.templateType === 'notification' ? undefined : calendar,
+          q.templateType === 'notification' ? undefined : context.calendar,
           from,
           remaining,
           baseIntervalMs(config),
+          q.instanceId ? context.sendCaps.get(q.instanceId) : undefined,
         ).end.toISOString();
   return {
     id: q.id,

@@ -112,6 +112,27 @@ describe('frequency caps and warm-up on the local stack', () => {
     expect(sent.deferred_until).toBeNull();
   });
 
+  it('announces a batch on a new number as taking the days its ramp takes, at accept and in the status', async () => {
+    // Prepare: Wednesday 22:00 in São Paulo (closed); a number added now ramps 3, 6, 12 a day.
+    s.test.clock.set('2026-12-17T01:00:00.000Z');
+    const tenant = await s.tenant(FAST_PACE, { firstDayLimit: 3 });
+    const debtors = Array.from({ length: 10 }, (_, i): [string, string] => [
+      `Cliente ${i}`,
+      `1198765${2000 + i}`,
+    ]);
+
+    // Act
+    const accepted = await s.test.post(`${API}/send/overdue`, overdueBatch(debtors), { key: tenant.key });
+    const status = (await s.test.get(`${API}/queue/${accepted.body.queue_id}/status`, { key: tenant.key }))
+      .body;
+
+    // Assess: 6 go on Thursday from 09:00 (day 2's cap), the other 4 on Friday from 09:00, 0.1 s apart.
+    expect(accepted.body.scheduled_start).toBe('2026-12-17T12:00:00.000Z');
+    expect(accepted.body.estimated_duration_minutes).toBe(1441);
+    expect(status.status).toBe('scheduled');
+    expect(status.eta).toBe('2026-12-18T12:00:00.300Z');
+  });
+
   it('holds a new number to its first day’s cap, shows the ramp, and goes on after midnight', async () => {
     // Prepare: a number added at 23:59:30 in São Paulo, 3 on its first day; notifications go 24/7
     s.test.clock.set('2026-12-17T02:59:30.000Z');

@@ -41,3 +41,86 @@ describe('planSending', () => {
     expect(plan.end.toISOString()).toBe('2026-12-28T12:01:00.000Z');
   });
 });
+
+describe('planSending with a daily cap (a new number warming up)', () => {
+  const capOf =
+    (caps: Record<string, number>, otherwise?: number) =>
+    (day: string): number | undefined =>
+      caps[day] ?? otherwise;
+  const timezone = 'America/Sao_Paulo';
+
+  it('goes on at midnight once a day is spent, until a day without a cap ends it by arithmetic', () => {
+    // Monday 10:00 BRT, 10 sent already today; caps 30 today, 60 tomorrow, none after.
+    const from = new Date('2026-11-30T13:00:00Z');
+    const cap = {
+      timezone,
+      sent: { day: '2026-11-30', count: 10 },
+      capOn: capOf({ '2026-11-30': 30, '2026-12-01': 60 }),
+    };
+
+    const plan = planSending(undefined, from, 100, minute, cap);
+
+    // 20 today (10:00-10:19), 60 on Tuesday from midnight, the last 20 on Wednesday from midnight.
+    expect(plan).toEqual({ start: from, end: new Date('2026-12-02T03:19:00Z') });
+  });
+
+  it("waits for the next business day's opening when the cap is spent before closing time", () => {
+    // Friday 17:00 BRT, 50 messages at one a minute, 30 a day.
+    const plan = planSending(weekdays, new Date('2026-12-04T20:00:00Z'), 50, minute, {
+      timezone,
+      sent: { day: '2026-12-04', count: 0 },
+      capOn: () => 30,
+    });
+
+    // 30 on Friday 17:00-17:29, the other 20 on Monday from 09:00.
+    expect(plan.end.toISOString()).toBe('2026-12-07T12:19:00.000Z');
+  });
+
+  it("starts tomorrow when today's cap is already spent", () => {
+    const plan = planSending(undefined, new Date('2026-11-30T13:00:00Z'), 5, minute, {
+      timezone,
+      sent: { day: '2026-11-30', count: 30 },
+      capOn: () => 30,
+    });
+
+    expect(plan).toEqual({
+      start: new Date('2026-12-01T03:00:00Z'),
+      end: new Date('2026-12-01T03:04:00Z'),
+    });
+  });
+
+  it('counts both windows of a day with a lunch break against the same cap', () => {
+    const withLunch: BusinessCalendar = {
+      ...weekdays,
+      weekly: Object.fromEntries(
+        [1, 2, 3, 4, 5].map((d) => [
+          d,
+          [
+            { start: '09:00', end: '12:00' },
+            { start: '13:00', end: '18:00' },
+          ],
+        ]),
+      ),
+    };
+
+    // Monday 11:30 BRT, 150 at one a minute, 100 a day: 30 before lunch, 70 from 13:00, 50 on Tuesday.
+    const plan = planSending(withLunch, new Date('2026-11-30T14:30:00Z'), 150, minute, {
+      timezone,
+      sent: { day: '2026-11-30', count: 0 },
+      capOn: () => 100,
+    });
+
+    expect(plan.end.toISOString()).toBe('2026-12-01T12:49:00.000Z');
+  });
+
+  it('counts what was sent today only against today, when the plan starts on a later day', () => {
+    // A queue waiting for tomorrow: today's 30 sends leave tomorrow's cap of 30 whole.
+    const plan = planSending(undefined, new Date('2026-12-01T03:00:00Z'), 30, minute, {
+      timezone,
+      sent: { day: '2026-11-30', count: 30 },
+      capOn: () => 30,
+    });
+
+    expect(plan.end.toISOString()).toBe('2026-12-01T03:29:00.000Z');
+  });
+});

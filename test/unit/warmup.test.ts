@@ -7,6 +7,7 @@ import {
   newWarmup,
   paceDailyCapacity,
   warmupOn,
+  warmupSendCap,
 } from '../../lib/domain/warmup.ts';
 
 /** The defaults' pace: 20 a minute, 3 s apart at least = 28 800 a day. */
@@ -63,6 +64,36 @@ describe('warmupOn', () => {
       kind: 'off',
     });
     expect(warmupOn(undefined, '2026-12-16', pace)).toEqual({ kind: 'off' });
+  });
+});
+
+describe('warmupSendCap', () => {
+  it("gives each day's cap while the ramp lasts, none once it is complete, and today's sends", () => {
+    // Prepare
+    const warmup = newWarmup('2026-12-16');
+
+    // Act
+    const cap = warmupSendCap(warmup, pace, 'America/Sao_Paulo', '2026-12-17', 12);
+
+    // Assess: day 11 (30 x 2^10 = 30 720) passes the pace's 28 800 a day.
+    expect(cap?.sent).toEqual({ day: '2026-12-17', count: 12 });
+    expect(cap?.timezone).toBe('America/Sao_Paulo');
+    expect(['2026-12-16', '2026-12-17', '2026-12-25', '2026-12-26'].map((d) => cap?.capOn(d))).toEqual([
+      30,
+      60,
+      15_360,
+      undefined,
+    ]);
+  });
+
+  it('is undefined when the ramp is off or already complete', () => {
+    expect(warmupSendCap(undefined, pace, 'America/Sao_Paulo', '2026-12-17', 0)).toBeUndefined();
+    expect(
+      warmupSendCap(newWarmup('2026-12-16', { enabled: false }), pace, 'America/Sao_Paulo', '2026-12-17', 0),
+    ).toBeUndefined();
+    expect(
+      warmupSendCap(newWarmup('2026-12-16'), pace, 'America/Sao_Paulo', '2027-01-30', 0),
+    ).toBeUndefined();
   });
 });
 

@@ -1,4 +1,5 @@
 import { getQueueForTenant } from '../../app/get-queue-for-tenant.ts';
+import { etaContextOf } from '../../app/queue-eta.ts';
 import { DomainError } from '../../domain/errors.ts';
 import type { CampaignStore } from '../../ports/store.ts';
 import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
@@ -40,6 +41,7 @@ export const getCampaignRoute: HttpRoute<GetCampaignDeps> = {
           throw new DomainError('CAMPAIGN_NOT_FOUND');
         }
         const queue = await getQueueForTenant(c, queueOwnerOf(auth), campaign.queueId);
+        const now = c.clock.now();
         const body: CampaignResponse = {
           success: true,
           billing_campaign_id: campaign.id,
@@ -55,8 +57,8 @@ export const getCampaignRoute: HttpRoute<GetCampaignDeps> = {
           queue: queueStatusView(
             queue,
             auth.tenant.config,
-            c.clock.now(),
-            await c.store.getCalendar(auth.tenant.id),
+            now,
+            await etaContextOf(c, auth.tenant, [queue], now),
           ),
         };
         return { statusCode: 200, body };

@@ -1,4 +1,5 @@
 import { ownsQueue } from '../../app/get-queue-for-tenant.ts';
+import { etaContextOf } from '../../app/queue-eta.ts';
 import type { CampaignStore } from '../../ports/store.ts';
 import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
@@ -35,16 +36,16 @@ export const listQueuesRoute: HttpRoute<ListQueuesDeps> = {
         const { status, template_type, limit, cursor } = query;
         const page = await c.store.listQueues(auth.tenant.id, { status, limit, cursor });
         const now = c.clock.now();
-        const calendar = await c.store.getCalendar(auth.tenant.id);
+        // A key limited to some template types sees only their queues (a page may come out shorter).
+        const queues = page.items
+          .filter((q) => ownsQueue(queueOwnerOf(auth), q))
+          .filter((q) => !template_type || q.templateType === template_type);
+        const eta = await etaContextOf(c, auth.tenant, queues, now);
         return {
           statusCode: 200,
           body: {
             success: true,
-            // A key limited to some template types sees only their queues (a page may come out shorter).
-            queues: page.items
-              .filter((q) => ownsQueue(queueOwnerOf(auth), q))
-              .filter((q) => !template_type || q.templateType === template_type)
-              .map((q) => queueStatusView(q, auth.tenant.config, now, calendar)),
+            queues: queues.map((q) => queueStatusView(q, auth.tenant.config, now, eta)),
             next_cursor: page.nextCursor,
           },
         };

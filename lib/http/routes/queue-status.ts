@@ -1,4 +1,5 @@
 import { getQueueForTenant } from '../../app/get-queue-for-tenant.ts';
+import { etaContextOf } from '../../app/queue-eta.ts';
 import type { CampaignStore } from '../../ports/store.ts';
 import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
@@ -28,8 +29,9 @@ export const queueStatusRoute: HttpRoute<QueueStatusDeps> = {
       },
       handler: async (c: QueueStatusDeps, { auth, params }) => {
         const queue = await getQueueForTenant(c, queueOwnerOf(auth), params.queue_id);
-        const calendar = await c.store.getCalendar(auth.tenant.id);
-        return { statusCode: 200, body: queueStatusView(queue, auth.tenant.config, c.clock.now(), calendar) };
+        const now = c.clock.now();
+        const eta = await etaContextOf(c, auth.tenant, [queue], now);
+        return { statusCode: 200, body: queueStatusView(queue, auth.tenant.config, now, eta) };
       },
     }),
   ],
