@@ -9,6 +9,7 @@ import type { CampaignStore, SendingStore, TenantStore } from '../ports/store.ts
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { getQueueForTenant, type QueueOwner } from './get-queue-for-tenant.ts';
+import { recountUnlessPumpRuns } from './queue-progress.ts';
 import { finishQueue, transitionWithMetrics, workItemOf } from './queue-work.ts';
 import { tenantRetentionDays } from './tenant-retention.ts';
 
@@ -98,7 +99,14 @@ export const controlQueue = async (
             contactsDeferred: -fromDeferred,
           })
         : cancelled;
-      return { message: 'Fila cancelada', queue: counted ?? cancelled };
+      // What a pump that died left unwritten, no run will recount now: the cancel does, when no
+      // pump holds the instance. The queue is cancelled either way; a failed recount only leaves
+      // the counters as they were.
+      const recounted = await recountUnlessPumpRuns(deps, counted ?? cancelled).catch((error: unknown) => {
+        deps.logger.warn('could not recount the cancelled queue', { queueId: queue.id, error });
+        return undefined;
+      });
+      return { message: 'Fila cancelada', queue: recounted ?? counted ?? cancelled };
     }
   }
 };

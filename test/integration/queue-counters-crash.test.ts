@@ -159,6 +159,24 @@ describe('queue counters across a pump that dies between counter writes (dynalit
     expect(await w.sentInFigures()).toBe(TOTAL - BEFORE_CRASH);
   });
 
+  it('are exact when the queue is cancelled after its pump died, once its lease has run out', async () => {
+    // Prepare: the pump dies with five sends counted only on their contacts; its sender stays down.
+    const w = await crashWorld();
+    await w.pumpThatDies();
+    await w.advance(OPTIONS.leaseMs * 4);
+
+    // Act: the ERP cancels the queue; no run will ever recount a cancelled queue.
+    await controlQueue({ ...w.base, store: w.store }, 'acme', w.queueId, 'cancel');
+
+    // Assess
+    expect(await w.status()).toMatchObject({
+      status: 'cancelled',
+      contacts_sent: BEFORE_CRASH,
+      contacts_cancelled: TOTAL - BEFORE_CRASH,
+      contacts_pending: 0,
+    });
+  });
+
   it('are exact when the queue was paused and resumed before another pump took it over', async () => {
     // Prepare: the pump dies; the ERP pauses the queue, then resumes it
     const w = await crashWorld();

@@ -110,6 +110,45 @@ describe('controlQueue', () => {
     expect(statuses).toEqual(['cancelled', 'cancelled', 'sent', 'sending']);
   });
 
+  it('recounts on cancel the sends a pump that died left uncounted, and leaves the instance free', async () => {
+    // Prepare: contact 2 is sent but the counters say none: its pump died before writing them, and
+    // no pump holds the instance.
+    const deps = await withQueue('running');
+    expect((await deps.store.getQueue(QUEUE_ID))?.contactsSent).toBe(0);
+
+    // Act
+    const result = await controlQueue(deps, 'acme', QUEUE_ID, 'cancel');
+
+    // Assess
+    expect(result.queue).toMatchObject({ status: 'cancelled', contactsSent: 1, contactsCancelled: 2 });
+    expect(await deps.store.getQueue(QUEUE_ID)).toMatchObject({ contactsSent: 1, contactsCancelled: 2 });
+    const now = deps.clock.now().toISOString();
+    const next = await deps.store.acquireInstanceLease(
+      'acme',
+      'inst-1',
+      'pump-2',
+      now,
+      '2026-03-02T14:00:00.000Z',
+    );
+    expect(next.acquired).toBe(true);
+  });
+
+  it('leaves the counters to the pump that holds the instance: it writes its own as it stops', async () => {
+    // Prepare: a live pump holds the instance, with its send of contact 2 not counted yet.
+    const deps = await withQueue('running');
+    const now = deps.clock.now().toISOString();
+    await deps.store.acquireInstanceLease('acme', 'inst-1', 'pump-1', now, '2026-03-02T14:00:00.000Z');
+
+    // Act
+    const result = await controlQueue(deps, 'acme', QUEUE_ID, 'cancel');
+
+    // Assess: a recount now would count contact 2 twice once the pump writes its change.
+    expect(result.queue).toMatchObject({ status: 'cancelled', contactsSent: 0, contactsCancelled: 2 });
+    expect(
+      await deps.store.renewInstanceLease('acme', 'inst-1', 'pump-1', '2026-03-02T14:00:00.000Z', null),
+    ).toBe(true);
+  });
+
   it("lets a cancelled queue, its campaign and the contacts it cancelled expire after the tenant's retention", async () => {
     // Prepare: the tenant keeps 30 days
     const deps = await withQueue('running');
