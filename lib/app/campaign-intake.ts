@@ -86,63 +86,59 @@ export const loadTemplate = async (
   return template;
 };
 
+/** What a batch's sending plan reads: started with the other independent reads of the request. */
+export interface PlanLookups {
+  /** The tenant's calendar; undefined for notifications, which go 24/7. */
+  calendar: Promise<BusinessCalendar | undefined>;
+  /** The daily caps of the instance the batch will go through, while that number warms up. */
+  sendCap: Promise<DailySendCap | undefined>;
+}
+
+/**
+ * Starts the plan's reads. The instance is the one the batch names, else the tenant's default, else
+ * its oldest active one, as its queue gets: while it warms up, a batch its ramp spreads over days is
+ * not announced as an hour. Each lookup is settled at once, so an early refusal leaves no
+ * unobserved rejection.
+ */
+export const lookUpPlanInputs = (
+  deps: Deps,
+  tenant: Tenant,
+  type: TemplateType,
+  instancesLookup: Promise<WhatsAppInstance[]>,
+  instanceId: string | null | undefined,
+): PlanLookups => {
+  const calendar = type === 'notification' ? Promise.resolve(undefined) : deps.store.getCalendar(tenant.id);
+  const sendCap = instancesLookup.then((instances) => {
+    const instance = chooseInstance(instances, [instanceId, tenant.config.defaultInstanceId]);
+    return instance ? warmupSendCapOf(deps, tenant, instance, deps.clock.now()) : undefined;
+  });
+  void calendar.catch(() => undefined);
+  void sendCap.catch(() => undefined);
+  return { calendar, sendCap };
+};
+
 /**
  * When sending starts and how long it takes, simulating the tenant's calendar (closed nights,
- * weekends and holidays count) for overdue and upcoming; notifications go 24/7.
+ * weekends and holidays count) for overdue and upcoming (notifications go 24/7), and the daily caps
+ * of a number warming up.
  */
 export const planFor = async (
   tenant: Tenant,
   type: TemplateType,
-  calendarLookup: Promise<BusinessCalendar | undefined>,
+  lookups: PlanLookups,
   now: Date,
   count: number,
-  sendCapLookup: Promise<DailySendCap | undefined>,
 ): Promise<{ start: Date; minutes: number }> => {
-  const calendar = type === 'notification' ? undefined : await calendarLookup;
+  const calendar = type === 'notification' ? undefined : await lookups.calendar;
   if (type !== 'notification' && !calendar) throw new DomainError('NO_BUSINESS_HOURS');
-  const plan = planSending(
-    calendar,
-    now,
-    Math.max(1, count),
-    baseIntervalMs(tenant.config),
-    await sendCapLookup,
-  );
+  const interval = baseIntervalMs(tenant.config);
+  const plan = planSending(calendar, now, Math.max(1, count), interval, await lookups.sendCap);
   // How long sending takes once it starts (closed hours in between count), at least a minute;
   // when it starts is `scheduled_start`, so a batch posted at night does not read as 3601 minutes.
   return {
     start: plan.start,
     minutes: Math.max(1, Math.ceil((plan.end.getTime() - plan.start.getTime()) / 60_000)),
   };
-};
-
-/**
- * The daily caps of the instance the batch will go through (the one it names, else the tenant's
- * default, else its oldest active one, as its queue gets): a new number's warm-up, so that a batch
- * the ramp spreads over days is not announced as an hour. Undefined when that instance does not
- * ramp. Started with the other independent reads (settled at once, as the calendar's).
- */
-export const lookUpSendCap = (
-  deps: Deps,
-  tenant: Tenant,
-  instancesLookup: Promise<WhatsAppInstance[]>,
-  instanceId: string | null | undefined,
-): Promise<DailySendCap | undefined> => {
-  const lookup = instancesLookup.then((instances) => {
-    const instance = chooseInstance(instances, [instanceId, tenant.config.defaultInstanceId]);
-    return instance ? warmupSendCapOf(deps, tenant, instance, deps.clock.now()) : undefined;
-  });
-  void lookup.catch(() => undefined);
-  return lookup;
-};
-
-/**
- * The tenant's calendar, read only for the types that keep business hours. Started with the other
- * independent reads (settled at once, so an early refusal leaves no unobserved rejection).
- */
-export const lookUpCalendar = (deps: Deps, tenant: Tenant, type: TemplateType) => {
-  const lookup = type === 'notification' ? Promise.resolve(undefined) : deps.store.getCalendar(tenant.id);
-  void lookup.catch(() => undefined);
-  return lookup;
 };
 
 /** Renders every accepted contact with the variations the plan picks (deterministic for a seed). */

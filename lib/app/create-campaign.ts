@@ -15,8 +15,7 @@ import {
   checkTenant,
   intakeContext,
   loadTemplate,
-  lookUpCalendar,
-  lookUpSendCap,
+  lookUpPlanInputs,
   planFor,
   render,
 } from './campaign-intake.ts';
@@ -102,10 +101,9 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
     tenant.erasureSalt,
   );
   const urlCheck = checkCallbackUrl(deps, input);
-  const calendarLookup = lookUpCalendar(deps, tenant, templateType);
   const instancesLookup = deps.store.listInstances(tenant.id);
   void instancesLookup.catch(() => undefined);
-  const sendCapLookup = lookUpSendCap(deps, tenant, instancesLookup, input.instanceId);
+  const planLookups = lookUpPlanInputs(deps, tenant, templateType, instancesLookup, input.instanceId);
   // Settled here so an early refusal below never leaves a rejected promise unobserved.
   void optedOutLookup.catch(() => undefined);
   void urlCheck.catch(() => undefined);
@@ -122,14 +120,7 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   const optedOut = await optedOutLookup;
   const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   if (intake.accepted.length === 0) throw new DomainError('NO_VALID_CONTACTS', {}, intake.rejected);
-  const plan = await planFor(
-    tenant,
-    templateType,
-    calendarLookup,
-    now,
-    intake.accepted.length,
-    sendCapLookup,
-  );
+  const plan = await planFor(tenant, templateType, planLookups, now, intake.accepted.length);
 
   const campaign = newCampaign(deps, input, template, intake, plan, hash, now);
   const batch = planContacts(template, campaign, intake.accepted, now.toISOString());

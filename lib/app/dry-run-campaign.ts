@@ -8,8 +8,7 @@ import {
   checkTenant,
   intakeContext,
   loadTemplate,
-  lookUpCalendar,
-  lookUpSendCap,
+  lookUpPlanInputs,
   planFor,
   render,
 } from './campaign-intake.ts';
@@ -30,8 +29,8 @@ export const dryRunCampaign = async (
 ): Promise<DryRunAnswer> => {
   const { tenant, templateType } = input;
   checkTenant(tenant, input.contacts.length);
-  const calendarLookup = lookUpCalendar(deps, tenant, templateType);
-  const sendCapLookup = lookUpSendCap(deps, tenant, deps.store.listInstances(tenant.id), input.instanceId);
+  const instancesLookup = deps.store.listInstances(tenant.id);
+  const planLookups = lookUpPlanInputs(deps, tenant, templateType, instancesLookup, input.instanceId);
   const template = await loadTemplate(deps, tenant, templateType);
   await checkCallbackUrl(deps, input);
   if (input.instanceId) await checkNamedInstance(deps, tenant.id, input.instanceId);
@@ -46,14 +45,7 @@ export const dryRunCampaign = async (
   const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   const uses = Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed]));
   const { rendered } = render(template, intake.accepted, { seed: Math.floor(deps.random() * 2 ** 32), uses });
-  const plan = await planFor(
-    tenant,
-    templateType,
-    calendarLookup,
-    now,
-    intake.accepted.length,
-    sendCapLookup,
-  );
+  const plan = await planFor(tenant, templateType, planLookups, now, intake.accepted.length);
   return {
     accepted: intake.accepted.length,
     rejected: intake.rejected,
