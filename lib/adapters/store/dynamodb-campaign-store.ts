@@ -1,33 +1,18 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '../../domain/errors.ts';
 import {
   type BillingContact,
-  type BillingQueue,
   type Campaign,
   CONTACT_STATUSES,
   type ContactStatus,
   type Page,
-  QUEUE_STATUSES,
-  type QueueStatus,
 } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { CampaignStore, PageRequest } from '../../ports/store.ts';
 import { contactPositionOf, contactToItem } from './contact-item.ts';
 import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
-import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
-import { mergeQueueItems, queueCountersOperations, splitNewQueue } from './queue-counters-item.ts';
-import {
-  epochSeconds,
-  GSI1,
-  hasExpired,
-  indexPartitions,
-  keys,
-  NEW_QUEUE_MARKER_PREFIX,
-  PK,
-  SK,
-  TTL_ATTRIBUTE,
-  ttlSeconds,
-} from './table-schema.ts';
+import { createDynamoDbQueueStore } from './dynamodb-queue-store.ts';
+import { checkPageRequest, decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
+import { epochSeconds, hasExpired, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
 
 export interface DynamoDbCampaignStoreOptions {
   client: DynamoDBDocumentClient;
@@ -57,25 +42,6 @@ const MAX_POSITION = 9_999;
  */
 const STATUS_LISTING_READ_BUDGET = 1_001;
 /**
- * How long a new-queue marker is kept: far past any index lag (`listQueuesCreatedSince` looks back
- * minutes), short enough that the tenant partition does not fill with them.
- */
-const NEW_QUEUE_MARKER_TTL_MS = 24 * 60 * 60_000;
-/** Queues `listQueuesCreatedSince` reads at once. */
-const QUEUE_READ_CONCURRENCY = 8;
-/** Statuses the sweeper must watch (design: paused and finished queues stay out of the sparse due index). */
-const SWEPT_STATUSES: ReadonlySet<QueueStatus> = new Set([
-  'pending',
-  'scheduled',
-  'running',
-  'instance_down',
-]);
-
-/** After the queue whose gsi1 sort key is `a` (`<createdAt>#<queueId>`), in every status partition. */
-interface QueueCursor {
-  a: string;
-}
-/**
  * After the contact at position `p`. A listing by status also carries `i`, `<status>#<position>`:
  * it ties the cursor to that status (the form is the one of the gsi1 sort key contacts had, so a
  * cursor from before keeps working, resuming after its position).
@@ -83,19 +49,6 @@ interface QueueCursor {
 interface ContactCursor {
   p: number;
   i?: string;
-}
-
-const QUEUE_SORT_KEY = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z#[^#]+$/;
-
-const invalidPage = (field: string, message: string): DomainError =>
-  new DomainError('VALIDATION_FAILED', {}, [{ field, message }]);
-
-function decodeQueueCursor(cursor: string): QueueCursor {
-  const { a, ...rest } = decodeCursor(cursor);
-  if (typeof a !== 'string' || a.length > 400 || !QUEUE_SORT_KEY.test(a) || Object.keys(rest).length > 0) {
-    throw invalidCursor();
-  }
-  return { a };
 }
 
 /** A contact cursor fits only the listing it came from: filtered by the same status, or unfiltered. */
@@ -112,33 +65,6 @@ function decodeContactCursor(cursor: string, status: ContactStatus | undefined):
   return status === undefined ? { p: p as number } : { p: p as number, i: i as string };
 }
 
-function checkPageRequest<S extends string>(page: PageRequest<S>, statuses: readonly string[]): void {
-  if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > 100) {
-    throw invalidPage('limit', 'Deve ser um inteiro entre 1 e 100');
-  }
-  if (page.status !== undefined && !statuses.includes(page.status)) {
-    throw invalidPage('status', 'Status inválido');
-  }
-}
-
-/** Newest first by gsi1 sort key; a queue seen twice (its index entry moving between statuses) counts once. */
-function mergeNewestFirst(pages: Item[][]): Item[] {
-  const seen = new Set<string>();
-  return pages
-    .flat()
-    .sort((x, y) => {
-      const a = String(x[GSI1.sk]);
-      const b = String(y[GSI1.sk]);
-      return a < b ? 1 : a > b ? -1 : 0;
-    })
-    .filter((item) => {
-      const id = String(item.id);
-      if (seen.has(id)) return false;
-      seen.add(id);
-      return true;
-    });
-}
-
 /** A contact's item (contact-item.ts), after checking that its position fits the key. */
 function checkedContactItem(contact: BillingContact): Item {
   const { position } = contact;
@@ -146,25 +72,6 @@ function checkedContactItem(contact: BillingContact): Item {
     throw new Error(`putContacts: position ${position} of ${contact.id} is outside 0..${MAX_POSITION}`);
   }
   return contactToItem(contact);
-}
-
-/** The queue item and its counters item (queue-counters-item.ts) of a new queue. */
-function queueToItems(queue: BillingQueue): { queue: Item; counters: Item } {
-  // A new open queue is due for the sweeper at once (or at its next run): if the accept request dies
-  // before publishing its work item, the sweeper is what publishes it. The sweeper allows a grace.
-  const due = SWEPT_STATUSES.has(queue.status)
-    ? keys.dueIndex('QUEUE', queue.nextRunAt ?? queue.createdAt, queue.id)
-    : {};
-  const split = splitNewQueue(queue);
-  return {
-    queue: {
-      ...keys.queue(queue.id),
-      ...keys.queuesIndex(queue.tenantId, queue.status, queue.createdAt, queue.id),
-      ...due,
-      ...split.queue,
-    },
-    counters: split.counters,
-  };
 }
 
 /** Each contact's key once; two contacts at one position are a bug, refused before anything is written. */
@@ -180,8 +87,8 @@ function uniqueItems(contacts: readonly BillingContact[]): Item[] {
 }
 
 /**
- * Campaigns, queues and contacts on the single table (docs/data-model.md: Campaign, Queue, Contact).
- * A campaign change is one conditional write on its state and owner. Contacts are never rewritten
+ * Campaigns and contacts on the single table (docs/data-model.md: Campaign, Contact), and the
+ * queues of dynamodb-queue-store.ts: what accepting a batch writes. A campaign change is one conditional write on its state and owner. Contacts are never rewritten
  * once their campaign exists (the sender owns them): a new batch's contacts go by BatchWriteItem
  * into a queue id nobody else knows yet, before its campaign is stored; later writers only create
  * the missing ones, each with a condition. (`getContact` lives with the callback reads.)
@@ -191,19 +98,7 @@ export function createDynamoDbCampaignStore(
 ): Omit<CampaignStore, 'getContact'> {
   const { clock } = options;
   const table = tableOperations(options.client, options.tableName, options);
-  const {
-    get,
-    put,
-    putNew,
-    putIfMatch,
-    setIfExists,
-    deleteIfMatch,
-    queryAll,
-    queryUpTo,
-    queryWithin,
-    batchWrite,
-  } = table;
-  const counters = queueCountersOperations(options.client, options.tableName, clock);
+  const { get, putNew, putIfMatch, setIfExists, deleteIfMatch, queryUpTo, queryWithin, batchWrite } = table;
   /** The item under `key` unless it has expired (DynamoDB deletes expired items days later, dynalite never). */
   const getLive = async (key: Item): Promise<Item | undefined> => {
     const item = await get(key);
@@ -214,6 +109,8 @@ export function createDynamoDbCampaignStore(
     (await table.updateIfMatch(input)) !== undefined;
 
   return {
+    ...createDynamoDbQueueStore(options),
+
     async createCampaign(campaign: Campaign) {
       const created = await putIfMatch({
         Item: {
@@ -321,83 +218,6 @@ export function createDynamoDbCampaignStore(
       // An existing contact is skipped, not rewritten: it may be sent already.
       const created = await mapBounded(uniqueItems(contacts), CONTACT_CREATE_CONCURRENCY, putNew);
       return created.filter(Boolean).length;
-    },
-
-    async createQueue(queue: BillingQueue) {
-      const items = queueToItems(queue);
-      const at = clock.now();
-      // The counters item and the new-queue marker first: a queue item never exists without them,
-      // except after a crash between the puts (the first progress write mends the counters,
-      // `writeProgress`; a queue without a marker is one the index has long shown).
-      await Promise.all([
-        counters.createCounters(items.counters),
-        put({
-          ...keys.newQueueMarker(queue.tenantId, at.toISOString(), queue.id),
-          queueId: queue.id,
-          [TTL_ATTRIBUTE]: ttlSeconds(new Date(at.getTime() + NEW_QUEUE_MARKER_TTL_MS)),
-        }),
-      ]);
-      return (await putNew(items.queue)) ? 'created' : 'exists';
-    },
-
-    getQueue: (queueId: string) => counters.readQueue(queueId),
-
-    /*
-     * One strongly consistent Query of the tenant partition's markers from `since` on, then each
-     * queue they name read as `getQueue` reads it (a marker whose queue was never created, its
-     * request having died in between, names nothing).
-     */
-    async listQueuesCreatedSince(tenantId: string, since: Date) {
-      const from = keys.newQueueMarker(tenantId, since.toISOString(), '');
-      const markers = await queryAll({
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: { ':pk': from.pk, ':from': from.sk, ':to': `${NEW_QUEUE_MARKER_PREFIX}~` },
-        ConsistentRead: true,
-      });
-      const queueIds = [...new Set(markers.map((marker) => String(marker.queueId)))];
-      const queues = await mapBounded(queueIds, QUEUE_READ_CONCURRENCY, (queueId) =>
-        counters.readQueue(queueId),
-      );
-      return queues.filter((queue): queue is BillingQueue => queue !== undefined);
-    },
-
-    /*
-     * One Query per status partition (one when filtered, eight otherwise), each asking for one more
-     * than a page, merged newest first. The cursor is the last returned sort key; every partition
-     * resumes with `gsi1sk < :after`, which is right for the merge and for a single partition alike.
-     */
-    async listQueues(tenantId: string, page: PageRequest<QueueStatus>): Promise<Page<BillingQueue>> {
-      checkPageRequest(page, QUEUE_STATUSES);
-      const after = page.cursor === undefined ? undefined : decodeQueueCursor(page.cursor).a;
-      const statuses = page.status ? [page.status] : QUEUE_STATUSES;
-      const now = clock.now();
-      const pages = await Promise.all(
-        statuses.map((status) =>
-          queryUpTo(
-            {
-              IndexName: GSI1.name,
-              KeyConditionExpression: after ? '#gpk = :gpk AND #gsk < :after' : '#gpk = :gpk',
-              ExpressionAttributeNames: after ? { '#gpk': GSI1.pk, '#gsk': GSI1.sk } : { '#gpk': GSI1.pk },
-              ExpressionAttributeValues: {
-                ':gpk': indexPartitions.queues(tenantId, status),
-                ...(after ? { ':after': after } : {}),
-              },
-              ScanIndexForward: false,
-            },
-            page.limit + 1,
-            { keep: (item) => !hasExpired(item, now) },
-          ),
-        ),
-      );
-      const merged = mergeNewestFirst(pages);
-      const items = merged.slice(0, page.limit);
-      const last = items.at(-1);
-      const progress = await counters.countersOf(items.map((item) => String(item.id)));
-      return {
-        items: items.map((item) => mergeQueueItems(item, progress.get(String(item.id)))),
-        nextCursor: merged.length > page.limit && last ? encodeCursor({ a: String(last[GSI1.sk]) }) : null,
-      };
     },
 
     /*

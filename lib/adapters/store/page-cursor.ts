@@ -1,4 +1,5 @@
 import { DomainError } from '../../domain/errors.ts';
+import type { PageRequest } from '../../ports/store.ts';
 
 /** The VALIDATION_FAILED (400) of a cursor that is not one of ours. */
 export const invalidCursor = (): DomainError =>
@@ -28,4 +29,18 @@ export function decodeCursor(cursor: string): Record<string, unknown> {
 /** Refuses a page size that is not a positive integer (a caller's bug, not a client's input). */
 export function checkLimit(method: string, limit: number): void {
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`${method}: limit must be a positive integer`);
+}
+
+/** A VALIDATION_FAILED (400) naming the page request's field. */
+const invalidPage = (field: string, message: string): DomainError =>
+  new DomainError('VALIDATION_FAILED', {}, [{ field, message }]);
+
+/** Refuses a page size outside 1..100 or a status that is not one of `statuses` (VALIDATION_FAILED). */
+export function checkPageRequest<S extends string>(page: PageRequest<S>, statuses: readonly string[]): void {
+  if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > 100) {
+    throw invalidPage('limit', 'Deve ser um inteiro entre 1 e 100');
+  }
+  if (page.status !== undefined && !statuses.includes(page.status)) {
+    throw invalidPage('status', 'Status inválido');
+  }
 }
