@@ -88,7 +88,8 @@ function uniqueItems(contacts: readonly BillingContact[]): Item[] {
 
 /**
  * Campaigns and contacts on the single table (docs/data-model.md: Campaign, Contact), and the
- * queues of dynamodb-queue-store.ts: what accepting a batch writes. A campaign change is one conditional write on its state and owner. Contacts are never rewritten
+ * queues of dynamodb-queue-store.ts: what accepting a batch writes. A campaign change is one
+ * conditional write on its state and owner. Contacts are never rewritten
  * once their campaign exists (the sender owns them): a new batch's contacts go by BatchWriteItem
  * into a queue id nobody else knows yet, before its campaign is stored; later writers only create
  * the missing ones, each with a condition. (`getContact` lives with the callback reads.)
