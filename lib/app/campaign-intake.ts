@@ -4,6 +4,7 @@ import { creditorVariables } from '../domain/creditor.ts';
 import { localDateIn } from '../domain/due-date.ts';
 import { DomainError } from '../domain/errors.ts';
 import { type DailySendCap, planSending } from '../domain/eta.ts';
+import { isCapped, lastHeldBackReminder } from '../domain/frequency-cap.ts';
 import { chooseInstance } from '../domain/instance-choice.ts';
 import { baseIntervalMs } from '../domain/pacing.ts';
 import { planVariations } from '../domain/rotation.ts';
@@ -119,25 +120,30 @@ export const lookUpPlanInputs = (
 
 /**
  * When sending starts and how long it takes, simulating the tenant's calendar (closed nights,
- * weekends and holidays count) for overdue and upcoming (notifications go 24/7), and the daily caps
- * of a number warming up.
+ * weekends and holidays count) for overdue and upcoming (notifications go 24/7), the daily caps
+ * of a number warming up, and the per-debtor frequency cap on the batch's own repeated phones (a
+ * debtor named twice gets the second reminder the next day).
  */
 export const planFor = async (
   tenant: Tenant,
   type: TemplateType,
   lookups: PlanLookups,
   now: Date,
-  count: number,
+  phones: readonly string[],
 ): Promise<{ start: Date; minutes: number }> => {
   const calendar = type === 'notification' ? undefined : await lookups.calendar;
   if (type !== 'notification' && !calendar) throw new DomainError('NO_BUSINESS_HOURS');
   const interval = baseIntervalMs(tenant.config);
-  const plan = planSending(calendar, now, Math.max(1, count), interval, await lookups.sendCap);
+  const plan = planSending(calendar, now, Math.max(1, phones.length), interval, await lookups.sendCap);
+  const heldBack = isCapped(tenant.config, type)
+    ? lastHeldBackReminder({ caps: tenant.config, calendar, phones, start: plan.start })
+    : undefined;
+  const end = heldBack && heldBack > plan.end ? heldBack : plan.end;
   // How long sending takes once it starts (closed hours in between count), at least a minute;
   // when it starts is `scheduled_start`, so a batch posted at night does not read as 3601 minutes.
   return {
     start: plan.start,
-    minutes: Math.max(1, Math.ceil((plan.end.getTime() - plan.start.getTime()) / 60_000)),
+    minutes: Math.max(1, Math.ceil((end.getTime() - plan.start.getTime()) / 60_000)),
   };
 };
 

@@ -120,7 +120,8 @@ export const createCampaign = async (deps: Deps, input: CreateCampaignInput): Pr
   const optedOut = await optedOutLookup;
   const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   if (intake.accepted.length === 0) throw new DomainError('NO_VALID_CONTACTS', {}, intake.rejected);
-  const plan = await planFor(tenant, templateType, planLookups, now, intake.accepted.length);
+  const phones = intake.accepted.map((contact) => contact.phone);
+  const plan = await planFor(tenant, templateType, planLookups, now, phones);
 
   const campaign = newCampaign(deps, input, template, intake, plan, hash, now);
   const batch = planContacts(template, campaign, intake.accepted, now.toISOString());

@@ -45,7 +45,8 @@ export const dryRunCampaign = async (
   const intake = takeInContacts(input.contacts, { ...intakeContext(tenant, template, now), optedOut });
   const uses = Object.fromEntries(template.variations.map((v) => [v.id, v.timesUsed]));
   const { rendered } = render(template, intake.accepted, { seed: Math.floor(deps.random() * 2 ** 32), uses });
-  const plan = await planFor(tenant, templateType, planLookups, now, intake.accepted.length);
+  const phones = intake.accepted.map((contact) => contact.phone);
+  const plan = await planFor(tenant, templateType, planLookups, now, phones);
   return {
     accepted: intake.accepted.length,
     rejected: intake.rejected,

@@ -72,3 +72,32 @@ export const decideReminder = (input: {
   if (candidate === now.getTime() || reason === undefined) return { kind: 'send' };
   return { kind: 'defer', until: new Date(candidate), reason };
 };
+
+/**
+ * When the last reminder the cap holds back within one batch may go: a phone the batch names k
+ * times gets its later reminders as `decideReminder` allows them (by default one a day, 20 h
+ * apart), whatever the pace. Each phone's first reminder is taken to go at `start`; reminders of
+ * other batches are not known here. Undefined when the cap holds none back.
+ */
+export const lastHeldBackReminder = (input: {
+  caps: FrequencyCaps;
+  calendar: BusinessCalendar | undefined;
+  phones: readonly string[];
+  start: Date;
+}): Date | undefined => {
+  const { caps, calendar, phones, start } = input;
+  const reminded = new Map<string, Date[]>();
+  let last: Date | undefined;
+  for (const phone of phones) {
+    const earlier = reminded.get(phone) ?? [];
+    const previous = earlier.at(-1);
+    let at = start;
+    if (previous) {
+      const decision = decideReminder({ caps, reminded: earlier, now: previous, calendar });
+      at = decision.kind === 'defer' ? decision.until : previous;
+      if (!last || at > last) last = at;
+    }
+    reminded.set(phone, [...earlier, at]);
+  }
+  return last && last > start ? last : undefined;
+};

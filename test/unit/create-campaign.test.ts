@@ -90,6 +90,28 @@ describe('createCampaign', () => {
     expect(campaign.estimatedDurationMinutes).toBe(1);
   });
 
+  it("estimates a debtor named twice as reminded again the next business day (the frequency cap's default)", async () => {
+    // Prepare: Monday 10:00 in São Paulo; the first debtor has two invoices in the batch.
+    const { deps, tenant } = await seeded(
+      tenantWith({ timezone: 'America/Sao_Paulo', messagesPerMinute: 20 }),
+    );
+    deps.clock.set('2026-03-02T13:00:00.000Z');
+    await deps.store.putCalendar('acme', defaultCalendar('America/Sao_Paulo'));
+    await deps.store.putTemplate(simpleTemplate('overdue'));
+    const [first, second] = contacts(2).map((c) => ({ ...c, data_vencimento: '01/02/2026' }));
+    const batch = [first, second, { ...first, numero_fatura: 'NF-2' }] as ContactInput[];
+
+    // Act
+    const { campaign } = await createCampaign(deps, {
+      ...input(tenant, 'repetido', batch),
+      templateType: 'overdue',
+    });
+
+    // Assess: 20 h after 10:00 is Tuesday 06:00, before the opening: Tuesday 09:00, 23 h later.
+    expect(campaign.scheduledStart).toBeNull();
+    expect(campaign.estimatedDurationMinutes).toBe(23 * 60);
+  });
+
   it('logs one line per accepted batch, with ids and counts and never a phone or a name', async () => {
     // Prepare
     const { deps, tenant } = await seeded();

@@ -7,6 +7,7 @@ import {
   decideReminder,
   type FrequencyCaps,
   isCapped,
+  lastHeldBackReminder,
 } from '../../lib/domain/frequency-cap.ts';
 import type { BusinessCalendar, TimeWindow } from '../../lib/domain/tenant-types.ts';
 
@@ -221,5 +222,35 @@ describe('capWindowStart', () => {
     // Assess
     expect(withGap).toEqual(at('2026-12-15T17:00:00Z'));
     expect(dayOnly).toEqual(at('2026-12-16T03:00:00Z'));
+  });
+});
+
+describe('lastHeldBackReminder', () => {
+  it("puts a debtor's second and third reminders of one batch on the next business days, 20 h apart at least", () => {
+    // Wednesday 10:00 in São Paulo: Maria three times, João once.
+    const last = lastHeldBackReminder({
+      caps: caps(),
+      calendar: weekdays,
+      phones: ['+5511988880001', '+5511988880002', '+5511988880001', '+5511988880001'],
+      start: at('2026-12-16T13:00:00Z'),
+    });
+
+    // Thursday 06:00 is before the opening: 09:00; then Friday 09:00 (20 h after is 05:00, a new day).
+    expect(last).toEqual(at('2026-12-18T12:00:00Z'));
+  });
+
+  it('holds nothing back when every phone appears once, or when the cap allows the repeats', () => {
+    const start = at('2026-12-16T13:00:00Z');
+    const phones = ['+5511988880001', '+5511988880002'];
+
+    expect(lastHeldBackReminder({ caps: caps(), calendar: weekdays, phones, start })).toBeUndefined();
+    expect(
+      lastHeldBackReminder({
+        caps: caps({ maxRemindersPerDebtorPerDay: 0, minHoursBetweenReminders: 0 }),
+        calendar: weekdays,
+        phones: [...phones, ...phones],
+        start,
+      }),
+    ).toBeUndefined();
   });
 });
