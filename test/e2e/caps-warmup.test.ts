@@ -123,13 +123,11 @@ describe('frequency caps and warm-up on the local stack', () => {
 
     // Act
     const accepted = await s.test.post(`${API}/send/overdue`, overdueBatch(debtors), { key: tenant.key });
-    const status = (await s.test.get(`${API}/queue/${accepted.body.queue_id}/status`, { key: tenant.key }))
-      .body;
+    const status = await s.waitForStatus(tenant, accepted.body.queue_id, ['scheduled']);
 
     // Assess: 6 go on Thursday from 09:00 (day 2's cap), the other 4 on Friday from 09:00, 0.1 s apart.
     expect(accepted.body.scheduled_start).toBe('2026-12-17T12:00:00.000Z');
     expect(accepted.body.estimated_duration_minutes).toBe(1441);
-    expect(status.status).toBe('scheduled');
     expect(status.eta).toBe('2026-12-18T12:00:00.300Z');
   });
 
