@@ -121,14 +121,22 @@ describe('frequency caps and warm-up on the local stack', () => {
       `1198765${2000 + i}`,
     ]);
 
+    const batch = overdueBatch(debtors);
+
     // Act
-    const accepted = await s.test.post(`${API}/send/overdue`, overdueBatch(debtors), { key: tenant.key });
-    const status = await s.waitForStatus(tenant, accepted.body.queue_id, ['scheduled']);
+    const accepted = await s.test.post(`${API}/send/overdue`, batch, { key: tenant.key });
+    const queueId = accepted.body.queue_id as string;
+    const status = await s.waitForStatus(tenant, queueId, ['scheduled']);
+    await s.dynamo?.catchUp(); // the queue listing is an index read
+    const listed = (await s.test.get(`${API}/queues`, { key: tenant.key })).body.queues;
+    const campaign = (await s.test.get(`${API}/campaigns/${batch.external_id}`, { key: tenant.key })).body;
 
     // Assess: 6 go on Thursday from 09:00 (day 2's cap), the other 4 on Friday from 09:00, 0.1 s apart.
     expect(accepted.body.scheduled_start).toBe('2026-12-17T12:00:00.000Z');
     expect(accepted.body.estimated_duration_minutes).toBe(1441);
     expect(status.eta).toBe('2026-12-18T12:00:00.300Z');
+    expect(listed.find((q: AnyJson) => q.id === queueId)?.eta).toBe(status.eta);
+    expect(campaign.queue.eta).toBe(status.eta);
   });
 
   it('holds a new number to its first day’s cap, shows the ramp, and goes on after midnight', async () => {
