@@ -31,8 +31,7 @@ export const etaContextOf = async (
     deps.store.getCalendar(tenant.id),
     Promise.all(
       [...instanceIds].map(async (instanceId) => {
-        // An estimate: an instance changed a second ago may be read as it was (half the read's price).
-        const instance = await deps.store.getInstance(tenant.id, instanceId, { eventually: true });
+        const instance = await deps.store.getInstance(tenant.id, instanceId);
         const cap = instance ? await warmupSendCapOf(deps, tenant, instance, now) : undefined;
         return [instanceId, cap] as const;
       }),
