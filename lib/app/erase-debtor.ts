@@ -10,7 +10,7 @@ import { normalizePhone } from '../domain/phone.ts';
 import { retentionEnd } from '../domain/retention.ts';
 import type { Tenant } from '../domain/tenant-types.ts';
 import type { BillingQueue } from '../domain/types.ts';
-import type { CampaignStore, DebtorStore, FeedbackStore, SendingStore } from '../ports/store.ts';
+import type { CampaignStore, DebtorStore, FeedbackStore, MessageRef, SendingStore } from '../ports/store.ts';
 import { type CancelDeps, type CancelledContact, settleCancelledContacts } from './cancel-contacts.ts';
 import { forEachBounded } from './deliver-callbacks.ts';
 import { phoneSpellings } from './opt-outs.ts';
@@ -89,6 +89,7 @@ export const eraseDebtor = async (
   }
 
   let inFlight = 0;
+  const sentMessages: MessageRef[] = [];
   const queues = await ownedQueues(deps, { tenantId });
   await forEachBounded(queues, QUEUE_CONCURRENCY, async (queue) => {
     const found = await eraseInQueue(deps, tenant, queue, new Set(spellings), at);
@@ -97,13 +98,15 @@ export const eraseDebtor = async (
     counts.callbackEvents += found.callbackEvents;
     counts.campaignRejections += found.campaignRejections;
     inFlight += found.inFlight;
+    sentMessages.push(...found.sentMessages);
   });
 
   for (const spelling of optedOutSpellings)
     if (await deps.store.deleteOptOut(tenantId, spelling)) counts.optOuts += 1;
 
-  for (const spelling of spellings)
-    counts.messages += await deps.store.deleteMessagesOfPhone(tenantId, spelling);
+  // The phone's history is an index: a reminder sent a moment ago may not be in it yet, so the sent
+  // messages of the erased contacts go by their key too.
+  counts.messages = await deps.store.deleteMessages(tenantId, spellings, sentMessages);
 
   const erasureId = randomUUID();
   await deps.store.recordDebtorErasure({
@@ -127,8 +130,19 @@ const eraseInQueue = async (
   phones: ReadonlySet<string>,
   at: string,
 ) => {
-  const found = { contacts: 0, cancelled: 0, callbackEvents: 0, campaignRejections: 0, inFlight: 0 };
+  const found = {
+    contacts: 0,
+    cancelled: 0,
+    callbackEvents: 0,
+    campaignRejections: 0,
+    inFlight: 0,
+    /** The reminders of these contacts that went out: the gateway's id, through the queue's instance. */
+    sentMessages: [] as MessageRef[],
+  };
   const contacts = (await deps.store.listContactIdentities(queue.id)).filter((c) => phones.has(c.phone));
+  for (const { providerMessageId } of contacts)
+    if (providerMessageId && queue.instanceId)
+      found.sentMessages.push({ instanceId: queue.instanceId, messageId: providerMessageId });
   const cancelled: CancelledContact[] = [];
   // A contact the erasure cancels is settled: it expires with the tenant's retention.
   const expiresAt = retentionEnd(at, tenant.config.retentionDays);

@@ -29,6 +29,7 @@ export type {
   ContactIdentity,
   DebtorErasureRecord,
   DebtorStore,
+  MessageRef,
 } from './store/debtors.ts';
 export type { DeliveryWatch, DeliveryWatchStore } from './store/delivery-watch.ts';
 export type { FeedbackStore } from './store/feedback.ts';

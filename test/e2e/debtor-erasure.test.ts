@@ -237,8 +237,7 @@ describe('LGPD erasure of a debtor (local stack over HTTP)', () => {
     expect(accepted.status).toBe(200);
     const queueId = accepted.body.queue_id as string;
     await waitFor(() => s.sent(tenant).length === 1, { what: 'the first reminder sent' });
-    // The erasure finds the phone's sent messages through an index: the first one must be in it.
-    await s.dynamo?.catchUp();
+    // No wait for the index: the erasure finds the queue and the first reminder's message without it.
     // The erasure's request dies between its writes and its cancelled event.
     const events = s.test.container.events;
     const emit = events.emit;

@@ -9,12 +9,15 @@ import { recordPayments } from '../../lib/app/record-payments.ts';
 import { debtorDeps, seedQueue } from '../support/debtor-world.ts';
 import { type IndexLagDynamoDb, startIndexLagDynamoDb } from '../support/index-lag-dynamodb.ts';
 import { tenantWith } from '../support/use-case-deps.ts';
+import { message } from './store-contract/sending-store-contract.ts';
 
 /**
  * A payment or an erasure posted right after the batch it concerns, on a store whose index lags as
  * DynamoDB's may: the tenant's queues are listed through gsi1, which does not show a queue created
  * a moment ago, so without another way to find it the payment cancelled nothing and the reminder of
- * a paid invoice (or of a debtor who asked to be erased) went out anyway.
+ * a paid invoice (or of a debtor who asked to be erased) went out anyway. Likewise a phone's
+ * messages are found through its history, an index: a reminder sent a moment before an erasure
+ * must go by its key.
  */
 describe('payments and erasures right after a batch, on a store whose index lags', () => {
   let dynamo: IndexLagDynamoDb;
@@ -84,5 +87,25 @@ describe('payments and erasures right after a batch, on a store whose index lags
     const [contact] = (await deps.store.listContacts('fresh', { limit: 10 })).items;
     expect(contact).toMatchObject({ status: 'cancelled', cancelReason: 'erased' });
     expect(contact?.name).not.toBe('Carla');
+  });
+
+  it("an erasure deletes a reminder sent a moment ago, which the phone's history does not show yet", async () => {
+    // Prepare: the batch was stored and replicated; its reminder went out and was recorded just now.
+    const deps = await depsOnLaggingStore();
+    const phone = '+5511988880004';
+    await seedQueue(deps, 'sent', 'running', [{ status: 'sent', phone, name: 'Dora' }]);
+    await dynamo.catchUp();
+    await deps.store.recordMessage(
+      message('3EB0-sent-0', { phone, queueId: 'sent', text: 'Olá Dora' }),
+      '2026-06-01T00:00:00.000Z',
+    );
+    expect(await deps.store.listMessages('acme', phone, 10)).toEqual([]);
+
+    // Act
+    const answer = await eraseDebtor(deps, tenantWith(), phone, 'test');
+
+    // Assess
+    expect(answer.counts).toMatchObject({ contacts: 1, messages: 1 });
+    expect(await deps.store.getMessage('acme', 'inst-1', '3EB0-sent-0')).toBeUndefined();
   });
 });

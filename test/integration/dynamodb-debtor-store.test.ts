@@ -39,7 +39,7 @@ describe('dynamodb-debtor-store', () => {
     );
 
     // Act
-    const deleted = await store.deleteMessagesOfPhone('acme', phone);
+    const deleted = await store.deleteMessages('acme', [phone], []);
 
     // Assess
     expect(deleted).toBe(1);

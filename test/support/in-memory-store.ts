@@ -1117,13 +1117,14 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     // Debtors (payments, erasure)
     async listContactIdentities(queueId) {
       return contactsInOrder(queueId).map(
-        ({ position, status, phone, invoiceNumber, updatedAt, cancelReason }) => ({
+        ({ position, status, phone, invoiceNumber, updatedAt, cancelReason, providerMessageId }) => ({
           position,
           status,
           phone,
           invoiceNumber: invoiceNumber ?? null,
           updatedAt,
           cancelReason: cancelReason ?? null,
+          providerMessageId: providerMessageId ?? null,
         }),
       );
     },
@@ -1161,10 +1162,12 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       }
       return changed;
     },
-    async deleteMessagesOfPhone(tenantId, phone) {
+    async deleteMessages(tenantId, phones, known) {
+      const byKey = new Set(known.map(({ instanceId, messageId }) => key(tenantId, instanceId, messageId)));
       let deleted = 0;
       for (const [id, message] of messages) {
-        if (message.tenantId !== tenantId || message.phone !== phone) continue;
+        if (message.tenantId !== tenantId) continue;
+        if (!phones.includes(message.phone) && !byKey.has(messageKey(message))) continue;
         messages.delete(id);
         deleted += 1;
       }

@@ -9,7 +9,7 @@ import type {
   DebtorStore,
 } from '../../ports/store.ts';
 import { contactAttributes, contactPositionOf } from './contact-item.ts';
-import { mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
+import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { unsentContactCancellation, waitingStatusOf } from './dynamodb-sending-store.ts';
 import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import { GSI1, indexPartitions, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
@@ -63,7 +63,7 @@ const decodeErasureCursor = (cursor: string): string => {
  * conditional single-item write, so a pump racing the change either wins its claim or finds it done.
  */
 export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): DebtorStore {
-  const { get, put, updateIfMatch, queryAll, queryUpTo, batchWrite } = tableOperations(
+  const { get, put, updateIfMatch, deleteIfMatch, queryAll, queryUpTo, batchWrite } = tableOperations(
     options.client,
     options.tableName,
     options,
@@ -108,7 +108,7 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
       const items = await queryAll({
         KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
         // The position is in the sort key: a contact item does not repeat it (contact-item.ts).
-        ProjectionExpression: '#sk, #status, #phone, #invoiceNumber, #updatedAt, #cancelReason',
+        ProjectionExpression: '#sk, #status, #phone, #invoiceNumber, #updatedAt, #cancelReason, #messageId',
         ExpressionAttributeNames: {
           '#pk': PK,
           '#sk': SK,
@@ -117,6 +117,7 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
           '#invoiceNumber': 'invoiceNumber',
           '#updatedAt': 'updatedAt',
           '#cancelReason': 'cancelReason',
+          '#messageId': 'providerMessageId',
         },
         ExpressionAttributeValues: {
           ':pk': keys.queue(queueId).pk,
@@ -133,6 +134,7 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
           invoiceNumber: typeof item.invoiceNumber === 'string' ? item.invoiceNumber : null,
           updatedAt: String(item.updatedAt),
           cancelReason: typeof item.cancelReason === 'string' ? (item.cancelReason as CancelReason) : null,
+          providerMessageId: typeof item.providerMessageId === 'string' ? item.providerMessageId : null,
         }),
       );
     },
@@ -181,20 +183,40 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
       return changed.filter(Boolean).length;
     },
 
-    async deleteMessagesOfPhone(tenantId, phone) {
-      // The history index lists the phone's messages whatever their key (pre-upgrade ones included).
-      const items = await queryAll({
-        IndexName: GSI1.name,
-        KeyConditionExpression: '#gpk = :gpk',
-        ProjectionExpression: '#pk, #sk',
-        ExpressionAttributeNames: { '#gpk': GSI1.pk, '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: { ':gpk': indexPartitions.messages(tenantId, phone) },
-      });
-      const unique = new Map(items.map((item) => [`${item[PK]}\u0000${item[SK]}`, item]));
+    async deleteMessages(tenantId, phones, known) {
+      // The history index lists each phone's messages whatever their key (pre-upgrade ones included).
+      const listed = await Promise.all(
+        phones.map((phone) =>
+          queryAll({
+            IndexName: GSI1.name,
+            KeyConditionExpression: '#gpk = :gpk',
+            ProjectionExpression: '#pk, #sk',
+            ExpressionAttributeNames: { '#gpk': GSI1.pk, '#pk': PK, '#sk': SK },
+            ExpressionAttributeValues: { ':gpk': indexPartitions.messages(tenantId, phone) },
+          }),
+        ),
+      );
+      const keyText = (pk: unknown, sk: unknown) => `${pk}\u0000${sk}`;
+      const unique = new Map(listed.flat().map((item) => [keyText(item[PK], item[SK]), item]));
       await batchWrite(
         [...unique.values()].map((item) => ({ DeleteRequest: { Key: { [PK]: item[PK], [SK]: item[SK] } } })),
       );
-      return unique.size;
+      // A known message the index does not list yet: deleted by its key, counted if it was there.
+      const unlisted = new Map<string, Item>();
+      for (const { instanceId, messageId } of known) {
+        const { pk, sk } = keys.message(tenantId, instanceId, messageId);
+        if (!unique.has(keyText(pk, sk))) unlisted.set(keyText(pk, sk), { [PK]: pk, [SK]: sk });
+      }
+      const found = await Promise.all(
+        [...unlisted.values()].map((key) =>
+          deleteIfMatch({
+            Key: key,
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          }),
+        ),
+      );
+      return unique.size + found.filter((old) => old !== undefined).length;
     },
 
     async eraseCampaignRejections(tenantId, externalId, indexes) {

@@ -38,8 +38,12 @@ export interface DebtorStore {
    * the marker (their delivery state stays); how many events it changed.
    */
   eraseContactEvents(queueId: string, position: number): Promise<number>;
-  /** Deletes the conversation messages of (tenant, phone), sent and received; how many. */
-  deleteMessagesOfPhone(tenantId: string, phone: string): Promise<number>;
+  /**
+   * Deletes the tenant's conversation messages of each of `phones` (sent and received, found through
+   * each phone's history, an index) and the `known` ones by their key (sent a moment ago: the
+   * history may not show them yet); how many distinct messages were deleted.
+   */
+  deleteMessages(tenantId: string, phones: readonly string[], known: readonly MessageRef[]): Promise<number>;
   /**
    * Replaces the phone of the refused contacts at `indexes` of a stored campaign answer (`rejected`)
    * with the marker; false when the campaign is gone.
@@ -59,17 +63,23 @@ export interface DebtorStore {
   ): Promise<Page<DebtorErasureRecord>>;
 }
 
-/** What matching a debtor needs of a contact: where it is, how far it got, whose and which invoice. */
 /**
- * What the debtor use cases match and count a contact by, and, for one they cancelled before, its
- * reason and when (`updatedAt`: a cancelled contact changes no more), for the event a crash lost.
+ * What the debtor use cases match and count a contact by (where it is, how far it got, whose and
+ * which invoice, the gateway's id of its send), and, for one they cancelled before, its reason and
+ * when (`updatedAt`: a cancelled contact changes no more), for the event a crash lost.
  */
 export type ContactIdentity = Pick<
   BillingContact,
-  'position' | 'status' | 'phone' | 'invoiceNumber' | 'updatedAt'
+  'position' | 'status' | 'phone' | 'invoiceNumber' | 'updatedAt' | 'providerMessageId'
 > & {
   cancelReason: CancelReason | null;
 };
+
+/** A conversation message by its key: the instance it went through and the gateway's id. */
+export interface MessageRef {
+  instanceId: string;
+  messageId: string;
+}
 
 export type ContactErasure =
   /** Erased; `cancelledFrom`: it had not been sent (how it waited) and is now cancelled. */

@@ -138,10 +138,10 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
 
   describe('DebtorStore contract', () => {
     describe('listContactIdentities', () => {
-      it("lists every contact's position, status, phone, invoice and cancel reason in batch order, and nothing else of the queue", async () => {
+      it("lists every contact's position, status, phone, invoice, cancel reason and gateway id in batch order, and nothing else of the queue", async () => {
         // Prepare
         const { store } = await seeded([
-          contact(1, { status: 'sent' }),
+          contact(1, { status: 'sent', providerMessageId: '3EB0-ONE' }),
           contact(0),
           contact(2, { invoiceNumber: null }),
           contact(3),
@@ -153,10 +153,17 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
         const identities = await store.listContactIdentities('queue-1');
 
         // Assess
-        const unchanged = { updatedAt: T0, cancelReason: null };
+        const unchanged = { updatedAt: T0, cancelReason: null, providerMessageId: null };
         expect(identities).toEqual([
           { position: 0, status: 'pending', phone: '+5511900000000', invoiceNumber: 'NF-0', ...unchanged },
-          { position: 1, status: 'sent', phone: '+5511900000001', invoiceNumber: 'NF-1', ...unchanged },
+          {
+            position: 1,
+            status: 'sent',
+            phone: '+5511900000001',
+            invoiceNumber: 'NF-1',
+            ...unchanged,
+            providerMessageId: '3EB0-ONE',
+          },
           { position: 2, status: 'pending', phone: '+5511900000002', invoiceNumber: null, ...unchanged },
           {
             position: 3,
@@ -165,6 +172,7 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
             invoiceNumber: 'NF-3',
             updatedAt: AT,
             cancelReason: 'paid',
+            providerMessageId: null,
           },
         ]);
         expect(await store.listContactIdentities('queue-none')).toEqual([]);
@@ -343,7 +351,7 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
       });
     });
 
-    describe('deleteMessagesOfPhone', () => {
+    describe('deleteMessages', () => {
       it("deletes a phone's messages on every instance of the tenant, and no one else's", async () => {
         // Prepare
         const { store } = await makeStore({ clock });
@@ -356,7 +364,7 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
         await store.recordMessage(message('m4', '+5511911110000', { tenantId: 'other' }), EXPIRES);
 
         // Act
-        const deleted = await store.deleteMessagesOfPhone('acme', '+5511911110000');
+        const deleted = await store.deleteMessages('acme', ['+5511911110000'], []);
 
         // Assess
         expect(deleted).toBe(2);
@@ -364,7 +372,31 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
         expect(await store.getMessage('acme', 'inst-1', 'm1')).toBeUndefined();
         expect((await store.listMessages('acme', '+5511922220000', 10)).map((m) => m.id)).toEqual(['m3']);
         expect((await store.listMessages('other', '+5511911110000', 10)).map((m) => m.id)).toEqual(['m4']);
-        expect(await store.deleteMessagesOfPhone('acme', '+5511911110000')).toBe(0);
+        expect(await store.deleteMessages('acme', ['+5511911110000'], [])).toBe(0);
+      });
+
+      it('deletes the known messages by key too, counting each message once and a missing one not at all', async () => {
+        // Prepare: m1 is both in the phone's history and known; m5 (another spelling) only known.
+        const { store } = await makeStore({ clock });
+        await store.recordMessage(message('m1', '+5511911110000'), EXPIRES);
+        await store.recordMessage(message('m5', '+551111110000'), EXPIRES);
+        await store.recordMessage(message('m6', '+5511933330000'), EXPIRES);
+
+        // Act
+        const deleted = await store.deleteMessages(
+          'acme',
+          ['+5511911110000'],
+          [
+            { instanceId: 'inst-1', messageId: 'm1' },
+            { instanceId: 'inst-1', messageId: 'm5' },
+            { instanceId: 'inst-1', messageId: 'gone' },
+          ],
+        );
+
+        // Assess
+        expect(deleted).toBe(2);
+        expect(await store.getMessage('acme', 'inst-1', 'm5')).toBeUndefined();
+        expect(await store.getMessage('acme', 'inst-1', 'm6')).toBeDefined();
       });
     });
 
