@@ -24,6 +24,9 @@ export interface DynamoDbDebtorStoreOptions {
 
 /** Conditional writes in flight at once when erasing a contact's callback events. */
 const WRITE_CONCURRENCY = 10;
+/** Known messages `deleteMessages` deletes by key at once (a debtor may have many sends kept). */
+const KNOWN_DELETE_CONCURRENCY = 16;
+
 /** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
 const MAX_POSITION = 9_999;
 /**
@@ -207,14 +210,12 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
         const { pk, sk } = keys.message(tenantId, instanceId, messageId);
         if (!unique.has(keyText(pk, sk))) unlisted.set(keyText(pk, sk), { [PK]: pk, [SK]: sk });
       }
-      const found = await Promise.all(
-        [...unlisted.values()].map((key) =>
-          deleteIfMatch({
-            Key: key,
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
-          }),
-        ),
+      const found = await mapBounded([...unlisted.values()], KNOWN_DELETE_CONCURRENCY, (key) =>
+        deleteIfMatch({
+          Key: key,
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
       );
       return unique.size + found.filter((old) => old !== undefined).length;
     },
