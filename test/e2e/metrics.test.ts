@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configureInstanceWebhook } from '../../lib/admin/instance-webhook.ts';
 import { PROMETHEUS } from '../../lib/observability/metric-names.ts';
-import { type SendingStack, type SendingTenant, startSendingStack } from '../support/sending-stack.ts';
+import {
+  FAST_PACE,
+  type SendingStack,
+  type SendingTenant,
+  startSendingStack,
+} from '../support/sending-stack.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /**
@@ -124,7 +129,9 @@ describe('prometheus metrics (local stack)', () => {
 
   /** A tenant whose simulator instance posts its webhooks (duplicated, READ before DELIVERY_ACK) here. */
   const webhookTenant = async (): Promise<SendingTenant> => {
-    const tenant = await s.tenant();
+    // One send a second: the run lasts seconds, so a scrape sees it running even on a loaded machine
+    // (at 600/min the whole batch once went by between two scrapes).
+    const tenant = await s.tenant({ ...FAST_PACE, messagesPerMinute: 60 });
     await configureInstanceWebhook(s.test.container, {
       tenantId: tenant.tenantId,
       instanceId: tenant.instance,
