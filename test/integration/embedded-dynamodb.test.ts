@@ -68,12 +68,14 @@ describe('embedded DynamoDB on disk', () => {
       }
 
       // Assess: once compaction settles, a few live tables, not every table ever written (20 when
-      // each query's iterator stayed open and pinned the files it read)
+      // each query's iterator stayed open and pinned the files it read). How few depends on where
+      // background compaction stopped: 4 to 6 here, 7 once under a loaded CI run; 10 still tells
+      // the two apart.
       let files = 0;
       const settled = await waitFor(
         async () => {
           files = await tableFiles();
-          return files <= 6;
+          return files <= 10;
         },
         // Compaction runs in the background: on a loaded machine (a bench beside the suite) it took
         // 22 s once; the wait ends as soon as it settles.
