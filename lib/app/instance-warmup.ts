@@ -39,10 +39,10 @@ export const warmupSendCapOf = async (
   instance: WhatsAppInstance,
   now: Date,
 ): Promise<DailySendCap | undefined> => {
-  const { today, sentToday } = await warmupStatus(deps, tenant, instance, now);
-  if (today.kind !== 'ramping') return undefined;
-  const day = localDateIn(tenant.config.timezone, now);
-  return warmupSendCap(instance.warmup, tenant.config, tenant.config.timezone, day, sentToday);
+  // warmupStatus reads the day's count only while the ramp runs; warmupSendCap is undefined otherwise.
+  const { sentToday } = await warmupStatus(deps, tenant, instance, now);
+  const { timezone } = tenant.config;
+  return warmupSendCap(instance.warmup, tenant.config, timezone, localDateIn(timezone, now), sentToday);
 };
 
 /** Today's ramp when the instance has already sent all it may today; undefined otherwise. */

@@ -11,7 +11,7 @@ const PAGE = 100;
  * DynamoDB's indexes usually catch up within a second; minutes cover a throttled index too, and the
  * look back costs one small item read per queue created in it.
  */
-export const INDEX_LAG_ALLOWANCE_MS = 10 * 60_000;
+const INDEX_LAG_ALLOWANCE_MS = 10 * 60_000;
 
 /**
  * Every queue the owner sees (its tenant's, only of its template types when it has some), of the
