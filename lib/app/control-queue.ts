@@ -5,11 +5,12 @@ import type { BillingQueue } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Metrics } from '../ports/metrics.ts';
+import type { Scheduler } from '../ports/scheduler.ts';
 import type { CampaignStore, SendingStore, TenantStore } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
+import { settleOrScheduleRecount } from './cancelled-queue-counters.ts';
 import { publishOrLeaveToSweeper } from './fallback-to-sweeper.ts';
 import { getQueueForTenant, type QueueOwner } from './get-queue-for-tenant.ts';
-import { recountUnlessPumpRuns } from './queue-progress.ts';
 import { finishQueue, transitionWithMetrics, workItemOf } from './queue-work.ts';
 import { tenantRetentionDays } from './tenant-retention.ts';
 
@@ -34,6 +35,7 @@ export const controlQueue = async (
     store: CampaignStore & SendingStore & Pick<TenantStore, 'getTenant'>;
     clock: Clock;
     workQueue: WorkQueue;
+    scheduler: Scheduler;
     metrics: Metrics;
     logger: Logger;
   },
@@ -99,10 +101,11 @@ export const controlQueue = async (
             contactsDeferred: -fromDeferred,
           })
         : cancelled;
-      // What a pump that died left unwritten, no run will recount now: the cancel does, when no
-      // pump holds the instance. The queue is cancelled either way; a failed recount only leaves
-      // the counters as they were.
-      const recounted = await recountUnlessPumpRuns(deps, counted ?? cancelled).catch((error: unknown) => {
+      // What a pump that died left unwritten, no run will recount now: the cancel does, at once
+      // when no pump of the queue holds its instance, else once that pump's lease is over (a
+      // schedule). The queue is cancelled either way; a failed recount only leaves the counters as
+      // they were.
+      const recounted = await settleOrScheduleRecount(deps, counted ?? cancelled).catch((error: unknown) => {
         deps.logger.warn('could not recount the cancelled queue', { queueId: queue.id, error });
         return undefined;
       });

@@ -105,7 +105,7 @@ export class InstanceTurn {
     const lease = await store.acquireInstanceLease(
       queue.tenantId,
       instanceId,
-      turn.#owner,
+      { owner: turn.#owner, queueId: queue.id },
       now.toISOString(),
       new Date(turn.#endsAt).toISOString(),
     );

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   addFigures,
   type Figures,
@@ -194,47 +193,4 @@ export const recountCounters = async (
     if (stored !== value) deltas[name] = value - stored;
   }
   return Object.keys(deltas).length ? deps.store.updateQueueProgress(queue.id, deltas) : current;
-};
-
-/** How long a cancel holds the instance's lease for its recount (released right after). */
-const RECOUNT_LEASE_MS = 10_000;
-
-/**
- * A cancelled queue's counters made to match its contacts, unless a pump may still write them. A
- * pump that died with counter changes unwritten (up to COUNTERS_FLUSH_EVERY_SENDS) leaves them
- * short, and no later run recounts a cancelled queue. The lease of the instance the queue last ran
- * on decides, as it does for a take-over: taken here for the moment of the recount, no pump holds
- * the instance (a live one writes its counters before it lets the lease go; one whose lease ran
- * out forgets them). Held, its pump (most likely this queue's, writing its own as it stops) is
- * left alone and nothing is recounted. Undefined when nothing was recounted.
- */
-export const recountUnlessPumpRuns = async (
-  deps: { store: SendingStore & CampaignStore; clock: Clock },
-  queue: BillingQueue,
-): Promise<BillingQueue | undefined> => {
-  // A queue that never ran on an instance never sent: its counters are the accept's and the cancel's.
-  if (!queue.instanceId) return undefined;
-  const owner = `recount-${randomUUID()}`;
-  const now = deps.clock.now();
-  const until = new Date(now.getTime() + RECOUNT_LEASE_MS).toISOString();
-  const lease = await deps.store.acquireInstanceLease(
-    queue.tenantId,
-    queue.instanceId,
-    owner,
-    now.toISOString(),
-    until,
-  );
-  if (!lease.acquired) return undefined;
-  try {
-    return await recountCounters(deps, queue);
-  } finally {
-    // The turn order is left as it was: the queue that had the instance last still counts as such.
-    await deps.store.releaseInstanceLease(
-      queue.tenantId,
-      queue.instanceId,
-      owner,
-      lease.lastSendAt,
-      lease.lastHolderQueueId ?? queue.id,
-    );
-  }
 };

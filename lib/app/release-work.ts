@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CampaignStore, SendingStore } from '../ports/store.ts';
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
+import { recountWhenLeaseIsOver } from './cancelled-queue-counters.ts';
 import { workItemOf } from './queue-work.ts';
 
 export interface ReleaseDeps {
@@ -15,7 +16,9 @@ export interface ReleaseDeps {
 
 export type ReleaseResult =
   | { released: true; generation: number }
-  | { released: false; reason: 'queue_missing' | 'other_tenant' | 'not_waiting' };
+  | { released: false; reason: 'queue_missing' | 'other_tenant' | 'not_waiting' }
+  /** A recount schedule (`WorkItem.recount`) fired: nothing is published. */
+  | { released: false; reason: 'counters_checked' };
 
 /**
  * How far ahead of `now` a check time may be and still count as due. EventBridge Scheduler fires
@@ -33,6 +36,8 @@ const DUE_TOLERANCE_MS = 60_000;
  *    queue, or one a later deferral moved, is left alone;
  * 3. publish the queue's work item with a new publish generation, so FIFO deduplication (queue id
  *    + generation) lets it through and the pump treats it as the current item.
+ * A recount schedule (`item.recount`, made by a cancel) publishes nothing: it settles the cancelled
+ * queue's counters (lib/app/cancelled-queue-counters.ts).
  * Safe to repeat: a duplicate release only publishes an item the lease and the claims make harmless.
  */
 export const releaseWork = async (deps: ReleaseDeps, item: WorkItem): Promise<ReleaseResult> => {
@@ -45,6 +50,10 @@ export const releaseWork = async (deps: ReleaseDeps, item: WorkItem): Promise<Re
   if (queue.tenantId !== item.tenantId) {
     log.error('schedule names a queue of another tenant; ignored');
     return { released: false, reason: 'other_tenant' };
+  }
+  if (item.recount) {
+    await recountWhenLeaseIsOver({ ...deps, logger: log }, queue);
+    return { released: false, reason: 'counters_checked' };
   }
   if (!isWaitingForRelease(queue, deps.clock.now())) {
     log.info('queue no longer waits for this schedule; nothing released', { status: queue.status });

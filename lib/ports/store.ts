@@ -41,6 +41,7 @@ export type {
   ContactSummary,
   FailedContact,
   InstanceLease,
+  LeaseHolder,
   SendingStore,
   SentContact,
   WaitingStatus,

@@ -20,6 +20,12 @@ export interface WorkItem {
    * publish, the sweeper's, a schedule's) has none, and its run checks everything.
    */
   handover?: { afterPosition: number | null };
+  /**
+   * Set only on a schedule a cancel made because a pump of the cancelled queue held its instance:
+   * when it fires, the release recounts the queue's counters instead of publishing a run
+   * (lib/app/cancelled-queue-counters.ts). Never published to the work queue.
+   */
+  recount?: true;
 }
 
 /**

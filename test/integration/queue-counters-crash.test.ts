@@ -3,6 +3,7 @@ import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts'
 import { controlQueue } from '../../lib/app/control-queue.ts';
 import { createCampaign } from '../../lib/app/create-campaign.ts';
 import { COUNTERS_FLUSH_EVERY_SENDS } from '../../lib/app/queue-progress.ts';
+import { releaseWork } from '../../lib/app/release-work.ts';
 import { type PumpDeps, runQueue } from '../../lib/app/run-queue.ts';
 import { queueStatusView } from '../../lib/http/views.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
@@ -177,6 +178,29 @@ describe('queue counters across a pump that dies between counter writes (dynalit
     });
   });
 
+  it("are exact when the queue is cancelled while its dead pump's lease still runs, once the lease is over", async () => {
+    // Prepare: the pump dies with five sends counted only on their contacts, its lease still held.
+    const w = await crashWorld();
+    await w.pumpThatDies();
+
+    // Act: the ERP cancels at once; the recount schedule fires when the schedule says
+    await controlQueue({ ...w.base, store: w.store }, 'acme', w.queueId, 'cancel');
+    const atCancel = await w.status();
+    const [schedule] = w.base.scheduled;
+    w.base.clock.set(schedule?.at ?? fail());
+    const fired = await releaseWork({ ...w.base, store: w.store }, schedule?.item ?? fail());
+
+    // Assess: left alone while the lease ran (its pump could have been alive), exact after it
+    expect(atCancel).toMatchObject({ status: 'cancelled', contacts_sent: COUNTERS_FLUSH_EVERY_SENDS });
+    expect(fired).toEqual({ released: false, reason: 'counters_checked' });
+    expect(await w.status()).toMatchObject({
+      status: 'cancelled',
+      contacts_sent: BEFORE_CRASH,
+      contacts_cancelled: TOTAL - BEFORE_CRASH,
+      contacts_pending: 0,
+    });
+  });
+
   it('are exact when the queue was paused and resumed before another pump took it over', async () => {
     // Prepare: the pump dies; the ERP pauses the queue, then resumes it
     const w = await crashWorld();
@@ -231,7 +255,13 @@ describe('queue counters across a pump that dies between counter writes (dynalit
     w.setOnSend(async () => {
       if (w.sends.length !== COUNTERS_FLUSH_EVERY_SENDS + 2) return;
       await w.advance(13_000);
-      await w.store.acquireInstanceLease('acme', 'inst-1', 'thief', at(0), at(60_000));
+      await w.store.acquireInstanceLease(
+        'acme',
+        'inst-1',
+        { owner: 'thief', queueId: w.queueId },
+        at(0),
+        at(60_000),
+      );
     });
     const lost = await runQueue(w.pumpDeps(w.advance), w.base.published[0] ?? fail(), options);
     const afterLoss = { status: await w.status(), onContacts: await w.sentOnContacts() };

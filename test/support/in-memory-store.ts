@@ -142,6 +142,7 @@ interface HourCounts {
 interface Lease {
   owner?: string;
   leaseUntil?: string;
+  holderQueueId?: string;
   lastSendAt?: string;
   lastHolderQueueId?: string;
   waiterQueueId?: string;
@@ -785,17 +786,19 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       queue.publishGeneration = (queue.publishGeneration ?? 0) + 1;
       return queue.publishGeneration;
     },
-    async acquireInstanceLease(tenantId, instanceId, owner, now, until): Promise<InstanceLease> {
+    async acquireInstanceLease(tenantId, instanceId, { owner, queueId }, now, until): Promise<InstanceLease> {
       const lease = leaseOf(tenantId, instanceId);
       const acquired =
         lease.owner === undefined ||
         (isText(lease.leaseUntil) && lease.leaseUntil < now) ||
         lease.owner === owner;
-      if (acquired) Object.assign(lease, { owner, leaseUntil: until });
+      if (acquired) Object.assign(lease, { owner, leaseUntil: until, holderQueueId: queueId });
       const waiterQueueId = text(lease.waiterQueueId);
       const waiterAt = text(lease.waiterAt);
+      const heldUntil = text(lease.leaseUntil);
       return {
         acquired,
+        heldBy: !acquired && heldUntil ? { queueId: text(lease.holderQueueId), until: heldUntil } : null,
         lastSendAt: text(lease.lastSendAt),
         lastHolderQueueId: text(lease.lastHolderQueueId),
         waiter: waiterQueueId && waiterAt ? { queueId: waiterQueueId, at: waiterAt } : null,
@@ -813,6 +816,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       if (!lease || lease.owner !== owner) return;
       delete lease.owner;
       delete lease.leaseUntil;
+      delete lease.holderQueueId;
       lease.lastHolderQueueId = queueId;
       if (lastSendAt !== null) lease.lastSendAt = lastSendAt;
     },

@@ -29,10 +29,10 @@ export const inMemoryDeps = (start = '2026-03-02T13:00:00.000Z') => {
   const statusChanges: QueueStatusChange[] = [];
   const warnings: string[] = [];
   const infos: Array<{ message: string; fields: unknown }> = [];
-  const scheduled: Array<{ name: string; at: string; queueId: string }> = [];
+  const scheduled: Array<{ name: string; at: string; queueId: string; item: WorkItem }> = [];
   const scheduler: Scheduler = {
     schedule: async (name, at, item) =>
-      void scheduled.push({ name, at: at.toISOString(), queueId: item.queueId }),
+      void scheduled.push({ name, at: at.toISOString(), queueId: item.queueId, item }),
     cancel: async () => undefined,
   };
   const ignore = () => undefined;
@@ -56,6 +56,8 @@ export const inMemoryDeps = (start = '2026-03-02T13:00:00.000Z') => {
     info: (message: string, fields?: unknown) => void infos.push({ message, fields }),
     error: ignore,
     warn: (message: string) => void warnings.push(message),
+    // A child logs into the same lists (its persistent keys are not kept).
+    createChild: () => logger,
   } as unknown as Logger;
   const callbackUrlGuard: CallbackUrlGuard = {
     check: async (url) => ({ ok: true, value: new URL(url) }),

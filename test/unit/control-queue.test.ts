@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { RECOUNT_RECHECK_MARGIN_MS } from '../../lib/app/cancelled-queue-counters.ts';
 import { controlQueue } from '../../lib/app/control-queue.ts';
+import { releaseWork } from '../../lib/app/release-work.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { newBillingContact, newBillingQueue } from '../../lib/domain/billing-queue.ts';
 import type { BillingContact, ContactStatus, QueueStatus } from '../../lib/domain/types.ts';
@@ -126,27 +128,86 @@ describe('controlQueue', () => {
     const next = await deps.store.acquireInstanceLease(
       'acme',
       'inst-1',
-      'pump-2',
+      { owner: 'pump-2', queueId: 'queue-2' },
       now,
       '2026-03-02T14:00:00.000Z',
     );
     expect(next.acquired).toBe(true);
+    expect(deps.scheduled).toEqual([]);
   });
 
-  it('leaves the counters to the pump that holds the instance: it writes its own as it stops', async () => {
-    // Prepare: a live pump holds the instance, with its send of contact 2 not counted yet.
+  it('recounts on cancel while a pump of another queue holds the instance: none of this queue can write', async () => {
+    // Prepare: contact 2 is sent but uncounted; the instance is held for queue-2's turn.
     const deps = await withQueue('running');
     const now = deps.clock.now().toISOString();
-    await deps.store.acquireInstanceLease('acme', 'inst-1', 'pump-1', now, '2026-03-02T14:00:00.000Z');
+    const holder = { owner: 'pump-2', queueId: 'queue-2' };
+    await deps.store.acquireInstanceLease('acme', 'inst-1', holder, now, '2026-03-02T14:00:00.000Z');
 
     // Act
     const result = await controlQueue(deps, 'acme', QUEUE_ID, 'cancel');
 
-    // Assess: a recount now would count contact 2 twice once the pump writes its change.
-    expect(result.queue).toMatchObject({ status: 'cancelled', contactsSent: 0, contactsCancelled: 2 });
+    // Assess: recounted, and queue-2's pump keeps its lease
+    expect(result.queue).toMatchObject({ status: 'cancelled', contactsSent: 1, contactsCancelled: 2 });
+    expect(deps.scheduled).toEqual([]);
     expect(
-      await deps.store.renewInstanceLease('acme', 'inst-1', 'pump-1', '2026-03-02T14:00:00.000Z', null),
+      await deps.store.renewInstanceLease('acme', 'inst-1', 'pump-2', '2026-03-02T14:00:00.000Z', null),
     ).toBe(true);
+  });
+
+  it("leaves the counters to the queue's own pump while it holds the instance, and recounts once its lease is over", async () => {
+    // Prepare: a pump of this queue holds the instance until 13:01, its send of contact 2 not counted yet.
+    const deps = await withQueue('running');
+    const now = deps.clock.now().toISOString();
+    const leaseEnd = '2026-03-02T13:01:00.000Z';
+    await deps.store.acquireInstanceLease(
+      'acme',
+      'inst-1',
+      { owner: 'pump-1', queueId: QUEUE_ID },
+      now,
+      leaseEnd,
+    );
+
+    // Act: the cancel; then the pump dies (it never writes its change) and the recount schedule fires
+    const result = await controlQueue(deps, 'acme', QUEUE_ID, 'cancel');
+    const stillHeld = await deps.store.renewInstanceLease('acme', 'inst-1', 'pump-1', leaseEnd, null);
+    const [schedule] = deps.scheduled;
+    deps.clock.set(schedule?.at ?? now);
+    const fired = await releaseWork(deps, schedule?.item ?? fail());
+
+    // Assess: a recount at the cancel would have counted contact 2 twice had the pump lived to write it.
+    expect(result.queue).toMatchObject({ status: 'cancelled', contactsSent: 0, contactsCancelled: 2 });
+    expect(stillHeld).toBe(true);
+    expect(deps.scheduled).toHaveLength(1);
+    expect(schedule).toMatchObject({
+      name: `recount-${QUEUE_ID}`,
+      at: new Date(Date.parse(leaseEnd) + RECOUNT_RECHECK_MARGIN_MS).toISOString(),
+      item: { queueId: QUEUE_ID, recount: true },
+    });
+    expect(fired).toEqual({ released: false, reason: 'counters_checked' });
+    expect(deps.published).toEqual([]);
+    expect(await deps.store.getQueue(QUEUE_ID)).toMatchObject({ contactsSent: 1, contactsCancelled: 2 });
+  });
+
+  it("does not recount when the schedule finds the queue's pump still holding the instance: it lived, and writes its own", async () => {
+    // Prepare: the cancel found this queue's pump holding the instance; the pump renewed its lease since
+    const deps = await withQueue('running');
+    const now = deps.clock.now().toISOString();
+    const holder = { owner: 'pump-1', queueId: QUEUE_ID };
+    await deps.store.acquireInstanceLease('acme', 'inst-1', holder, now, '2026-03-02T13:01:00.000Z');
+    await controlQueue(deps, 'acme', QUEUE_ID, 'cancel');
+    const [schedule] = deps.scheduled;
+    deps.clock.set(schedule?.at ?? now);
+    await deps.store.renewInstanceLease('acme', 'inst-1', 'pump-1', '2026-03-02T13:02:00.000Z', null);
+
+    // Act
+    const fired = await releaseWork(deps, schedule?.item ?? fail());
+
+    // Assess
+    expect(fired).toEqual({ released: false, reason: 'counters_checked' });
+    expect(await deps.store.getQueue(QUEUE_ID)).toMatchObject({ contactsSent: 0 });
+    expect(deps.warnings).toContain(
+      'a pump of the cancelled queue still holds its instance; it writes its own counters',
+    );
   });
 
   it("lets a cancelled queue, its campaign and the contacts it cancelled expire after the tenant's retention", async () => {
@@ -221,3 +282,7 @@ describe('controlQueue', () => {
     expect((await deps.store.getQueue(QUEUE_ID))?.status).toBe('running');
   });
 });
+
+const fail = (): never => {
+  throw new Error('no recount schedule');
+};

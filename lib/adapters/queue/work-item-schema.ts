@@ -9,6 +9,7 @@ export const workItemSchema = z.object({
   instanceId: z.string().min(1),
   generation: z.number().int().nonnegative(),
   handover: z.object({ afterPosition: z.number().int().nonnegative().nullable() }).optional(),
+  recount: z.literal(true).optional(),
 }) satisfies z.ZodType<WorkItem>;
 
 /** The deduplication key of an item: the same queue published twice in one generation is one item. */

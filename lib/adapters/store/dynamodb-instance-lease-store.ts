@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SendingStore } from '../../ports/store.ts';
+import type { LeaseHolder, SendingStore } from '../../ports/store.ts';
 import { tableOperations } from './dynamodb-operations.ts';
 import { keys } from './table-schema.ts';
 import { Expression } from './update-expression.ts';
@@ -22,13 +22,13 @@ export function createDynamoDbInstanceLeaseStore(options: {
     async acquireInstanceLease(
       tenantId: string,
       instanceId: string,
-      owner: string,
+      { owner, queueId }: LeaseHolder,
       now: string,
       until: string,
     ) {
       const e = new Expression();
       const [ownerName, untilName, me] = [e.name('owner'), e.name('leaseUntil'), e.value(owner)];
-      e.set('owner', owner).set('leaseUntil', until);
+      e.set('owner', owner).set('leaseUntil', until).set('holderQueueId', queueId);
       // A released lease has no owner; an expired one compares below now (ISO strings sort in time order).
       const item = await updateIfMatch({
         Key: keys.instanceLease(tenantId, instanceId),
@@ -40,8 +40,11 @@ export function createDynamoDbInstanceLeaseStore(options: {
       const text = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
       const waiterQueueId = text(lease.waiterQueueId);
       const waiterAt = text(lease.waiterAt);
+      const heldUntil = text(lease.leaseUntil);
       return {
         acquired: item !== undefined,
+        heldBy:
+          item === undefined && heldUntil ? { queueId: text(lease.holderQueueId), until: heldUntil } : null,
         lastSendAt: text(lease.lastSendAt),
         lastHolderQueueId: text(lease.lastHolderQueueId),
         waiter: waiterQueueId && waiterAt ? { queueId: waiterQueueId, at: waiterAt } : null,
@@ -72,7 +75,9 @@ export function createDynamoDbInstanceLeaseStore(options: {
       lastSendAt: string | null,
       queueId: string,
     ) {
-      const e = new Expression().remove('owner', 'leaseUntil').set('lastHolderQueueId', queueId);
+      const e = new Expression()
+        .remove('owner', 'leaseUntil', 'holderQueueId')
+        .set('lastHolderQueueId', queueId);
       if (lastSendAt !== null) e.set('lastSendAt', lastSendAt);
       // A lease already lost needs no release, and its new holder's pacing must not be overwritten.
       await updateIfMatch({

@@ -139,14 +139,16 @@ export interface SendingStore {
   nextPublishGeneration(queueId: string): Promise<number>;
 
   /**
-   * Takes the instance's lease (one pump per instance) if it is free, expired, or already `owner`'s.
-   * Returns whether it was acquired, when the instance last sent (for pacing across pumps), which
-   * queue held it last, and which queue is waiting for it (so queues on one instance take turns).
+   * Takes the instance's lease (one pump per instance) for `holder.owner`, working for queue
+   * `holder.queueId`, if it is free, expired, or already that owner's. Returns whether it was
+   * acquired, when the instance last sent (for pacing across pumps), which queue held it last,
+   * which queue is waiting for it (so queues on one instance take turns), and, when it was not
+   * acquired, who holds it.
    */
   acquireInstanceLease(
     tenantId: string,
     instanceId: string,
-    owner: string,
+    holder: LeaseHolder,
     now: string,
     until: string,
   ): Promise<InstanceLease>;
@@ -236,8 +238,19 @@ export interface SentContact {
   providerMessageId: string;
 }
 
+/** Who takes an instance's lease: a pump run (or a cancel's recount) and the queue it works for. */
+export interface LeaseHolder {
+  owner: string;
+  queueId: string;
+}
+
 export interface InstanceLease {
   acquired: boolean;
+  /**
+   * Who holds the lease when it was not acquired: the queue its holder works for (null for a lease
+   * taken before holders were recorded) and until when. null when acquired.
+   */
+  heldBy: { queueId: string | null; until: string } | null;
   lastSendAt: string | null;
   /** The queue whose pump held the lease last. */
   lastHolderQueueId: string | null;

@@ -532,6 +532,8 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
     describe('instance lease', () => {
       const now = '2025-01-10T12:00:00.000Z';
       const until = '2025-01-10T12:01:00.000Z';
+      /** Each pump works for the queue named after it (`pump-a` for `q-a`). */
+      const by = (owner: string) => ({ owner, queueId: owner.replace('pump-', 'q-') });
       it('lets exactly one of 20 concurrent pumps take a free lease', async () => {
         // Prepare
         const { store } = await freshStore();
@@ -539,7 +541,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         // Act
         const outcomes = await Promise.all(
           Array.from({ length: 20 }, (_, i) =>
-            store.acquireInstanceLease('acme', 'inst-1', `pump-${i}`, now, until),
+            store.acquireInstanceLease('acme', 'inst-1', by(`pump-${i}`), now, until),
           ),
         );
 
@@ -551,7 +553,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
       it('refuses a live lease, re-grants it after expiry and hands lastSendAt over', async () => {
         // Prepare
         const { store } = await freshStore();
-        await store.acquireInstanceLease('acme', 'inst-1', 'pump-a', now, until);
+        await store.acquireInstanceLease('acme', 'inst-1', by('pump-a'), now, until);
         const renewed = await store.renewInstanceLease(
           'acme',
           'inst-1',
@@ -564,21 +566,21 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const whileLive = await store.acquireInstanceLease(
           'acme',
           'inst-1',
-          'pump-b',
+          by('pump-b'),
           '2025-01-10T12:01:30.000Z',
           '2025-01-10T12:02:30.000Z',
         );
         const again = await store.acquireInstanceLease(
           'acme',
           'inst-1',
-          'pump-a',
+          by('pump-a'),
           '2025-01-10T12:01:30.000Z',
           until,
         );
         const afterExpiry = await store.acquireInstanceLease(
           'acme',
           'inst-1',
-          'pump-b',
+          by('pump-b'),
           '2025-01-10T12:02:00.001Z',
           '2025-01-10T12:03:00.000Z',
         );
@@ -589,12 +591,16 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           '2025-01-10T12:09:00.000Z',
           null,
         );
-        const otherInstance = await store.acquireInstanceLease('acme', 'inst-2', 'pump-a', now, until);
+        const otherInstance = await store.acquireInstanceLease('acme', 'inst-2', by('pump-a'), now, until);
 
         // Assess
         expect(renewed).toBe(true);
-        expect(whileLive).toMatchObject({ acquired: false, lastSendAt: '2025-01-10T12:00:40.000Z' });
-        expect(again).toMatchObject({ acquired: true, lastSendAt: '2025-01-10T12:00:40.000Z' });
+        expect(whileLive).toMatchObject({
+          acquired: false,
+          lastSendAt: '2025-01-10T12:00:40.000Z',
+          heldBy: { queueId: 'q-a', until: '2025-01-10T12:02:00.000Z' },
+        });
+        expect(again).toMatchObject({ acquired: true, lastSendAt: '2025-01-10T12:00:40.000Z', heldBy: null });
         expect(afterExpiry).toMatchObject({ acquired: true, lastSendAt: '2025-01-10T12:00:40.000Z' });
         expect(lostRenew).toBe(false);
         expect(otherInstance).toMatchObject({ acquired: true, lastSendAt: null });
@@ -603,21 +609,26 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
       it('frees the lease on release, keeps the last send, and ignores a release by a loser', async () => {
         // Prepare
         const { store } = await freshStore();
-        await store.acquireInstanceLease('acme', 'inst-1', 'pump-a', now, until);
+        await store.acquireInstanceLease('acme', 'inst-1', by('pump-a'), now, until);
 
         // Act
         await store.releaseInstanceLease('acme', 'inst-1', 'pump-b', '2025-01-10T12:59:00.000Z', 'q-b');
-        const whileHeld = await store.acquireInstanceLease('acme', 'inst-1', 'pump-b', now, until);
+        const whileHeld = await store.acquireInstanceLease('acme', 'inst-1', by('pump-b'), now, until);
         await store.releaseInstanceLease('acme', 'inst-1', 'pump-a', '2025-01-10T12:00:20.000Z', 'q-a');
-        const afterRelease = await store.acquireInstanceLease('acme', 'inst-1', 'pump-b', now, until);
+        const afterRelease = await store.acquireInstanceLease('acme', 'inst-1', by('pump-b'), now, until);
         const renewByOld = await store.renewInstanceLease('acme', 'inst-1', 'pump-a', until, null);
 
         // Assess
-        expect(whileHeld).toMatchObject({ acquired: false, lastSendAt: null });
+        expect(whileHeld).toMatchObject({
+          acquired: false,
+          lastSendAt: null,
+          heldBy: { queueId: 'q-a', until },
+        });
         expect(afterRelease).toMatchObject({
           acquired: true,
           lastSendAt: '2025-01-10T12:00:20.000Z',
           lastHolderQueueId: 'q-a',
+          heldBy: null,
         });
         expect(renewByOld).toBe(false);
       });
@@ -625,15 +636,15 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
       it('remembers the latest waiter, which only that waiter clears', async () => {
         // Prepare
         const { store } = await freshStore();
-        await store.acquireInstanceLease('acme', 'inst-1', 'pump-a', now, until);
+        await store.acquireInstanceLease('acme', 'inst-1', by('pump-a'), now, until);
 
         // Act
         await store.noteInstanceWaiter('acme', 'inst-1', 'q-b', '2025-01-10T12:00:01.000Z');
         await store.noteInstanceWaiter('acme', 'inst-1', 'q-c', '2025-01-10T12:00:02.000Z');
         await store.noteInstanceWaiter('acme', 'inst-1', 'q-b', null);
-        const seen = await store.acquireInstanceLease('acme', 'inst-1', 'pump-z', now, until);
+        const seen = await store.acquireInstanceLease('acme', 'inst-1', by('pump-z'), now, until);
         await store.noteInstanceWaiter('acme', 'inst-1', 'q-c', null);
-        const cleared = await store.acquireInstanceLease('acme', 'inst-1', 'pump-a', now, until);
+        const cleared = await store.acquireInstanceLease('acme', 'inst-1', by('pump-a'), now, until);
 
         // Assess
         expect(seen).toMatchObject({
