@@ -92,6 +92,7 @@ export const send = async (
     run.target,
     claimed.phone.replace(/^\+/, ''),
     claimed.renderedMessage,
+    () => run.pacer.noteRequestLeft(run.intervals.now()),
   );
   const doneAt = deps.clock.now();
   pacer.noteSendEnded(doneAt.getTime(), outcome.kind === 'transient' && outcome.rateLimited);

@@ -4,7 +4,7 @@
  * interval itself is pacing.ts (`nextIntervalMs`); the instance lease carries `lastSendAt` across
  * pumps.
  */
-import { nextIntervalMs, type PacingConfig } from './pacing.ts';
+import { minIntervalMs, nextIntervalMs, type PacingConfig } from './pacing.ts';
 
 /** Recent sends kept to measure the rate (and recent pre-send work, to start it early enough). */
 const RATE_WINDOW = 20;
@@ -27,6 +27,10 @@ export class Pacer {
   /** How late timers have been waking (moving average), to aim the last wait. */
   #timerLateMs = 0;
   readonly #recentSends: number[] = [];
+  /** When the last call's request left for the gateway (undefined: not told, or not yet). */
+  #lastLeftAt: number | undefined;
+  /** How long after their calls recent requests left (ms). */
+  readonly #recentLeaveDelays: number[] = [];
 
   /**
    * `random` is uniform in [0, 1) (injected so tests repeat); `lastSendAt` is when the instance last
@@ -45,9 +49,20 @@ export class Pacer {
   /**
    * When the next gateway call may happen: the tenant's interval (with jitter) after the last one,
    * stretched while recovering from a rate limit. Each call draws a new interval.
+   *
+   * And never so early that the request could reach the gateway within `min_interval_seconds` of
+   * the last one: a request leaves its call a little later each time (fetch's own work, whatever
+   * the event loop runs first; about 1 ms, up to a few), so calls exactly a floor apart can arrive
+   * a few ms closer. When the last request's departure is known (`noteRequestLeft`), the next call
+   * waits until a floor after it, less the least delay seen recently: the next request leaves at
+   * least that late after its own call. Only sends at the floor wait (no jitter, or a draw at its
+   * bottom), by the difference between that delay and its least.
    */
   nextSendAt(config: PacingConfig): number {
-    return this.#lastSendAt + nextIntervalMs(config, () => this.#jitterDraw()) * this.#slowdown;
+    const byInterval = this.#lastSendAt + nextIntervalMs(config, () => this.#jitterDraw()) * this.#slowdown;
+    if (this.#lastLeftAt === undefined) return byInterval;
+    const leastDelay = Math.min(...this.#recentLeaveDelays);
+    return Math.max(byInterval, this.#lastLeftAt + minIntervalMs(config) - leastDelay);
   }
 
   /**
@@ -86,6 +101,14 @@ export class Pacer {
    */
   noteSendStarted(startedAt: number): void {
     this.#lastSendAt = startedAt;
+    this.#lastLeftAt = undefined;
+  }
+
+  /** The request of the call started last left for the gateway at `at` (same clock). */
+  noteRequestLeft(at: number): void {
+    this.#lastLeftAt = at;
+    this.#recentLeaveDelays.push(Math.max(0, at - this.#lastSendAt));
+    if (this.#recentLeaveDelays.length > RATE_WINDOW) this.#recentLeaveDelays.shift();
   }
 
   /**

@@ -43,15 +43,19 @@ export function baseIntervalMs(config: RateConfig): number {
  */
 export function nextIntervalMs(config: PacingConfig, random: () => number): number {
   const base = baseIntervalMs(config);
-  const { jitterSeconds, minIntervalSeconds } = config;
+  const { jitterSeconds } = config;
   if (typeof jitterSeconds !== 'number' || !Number.isFinite(jitterSeconds) || jitterSeconds < 0) {
     throw invalid(`jitter deve ser zero ou positivo (recebido ${String(jitterSeconds)})`);
   }
   const r = random();
   if (!(r >= 0 && r < 1)) throw new RangeError(`nextIntervalMs: random() must return [0, 1), got ${r}`);
   const jitterMs = (2 * r - 1) * jitterSeconds * 1000;
-  const floorMs = Math.ceil(Math.max(minIntervalSeconds * 1000, 0));
-  return Math.max(Math.round(base + jitterMs), floorMs);
+  return Math.max(Math.round(base + jitterMs), minIntervalMs(config));
+}
+
+/** The floor no two messages may come closer than: `min_interval_seconds`, in whole ms. */
+export function minIntervalMs({ minIntervalSeconds }: Pick<PacingConfig, 'minIntervalSeconds'>): number {
+  return Math.ceil(Math.max(minIntervalSeconds * 1000, 0));
 }
 
 /** A plain estimate of how long `count` messages take at the base interval (no calendar, no jitter). */

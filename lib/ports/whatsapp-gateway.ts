@@ -22,8 +22,18 @@ export interface GatewayTarget {
 }
 
 export interface WhatsAppGateway {
-  /** Sends a text; `number` is digits only (E.164 without +). Never throws for gateway answers. */
-  sendText(target: GatewayTarget, number: string, text: string): Promise<SendOutcome>;
+  /**
+   * Sends a text; `number` is digits only (E.164 without +). Never throws for gateway answers.
+   * `onRequestLeft` is called, synchronously, the moment the request is written to the connection:
+   * the interval WhatsApp sees runs from there, not from the call (the pump paces its floor by it).
+   * An adapter that cannot tell never calls it.
+   */
+  sendText(
+    target: GatewayTarget,
+    number: string,
+    text: string,
+    onRequestLeft?: () => void,
+  ): Promise<SendOutcome>;
   /** The instance's connection state; `unknown` when the gateway cannot be asked. */
   connectionState(target: GatewayTarget): Promise<GatewayConnectionState>;
 }

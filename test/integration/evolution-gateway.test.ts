@@ -182,6 +182,55 @@ describe('evolutionGateway against the simulator', () => {
     expect(sim.sent().map((m) => m.text)).toEqual(['Olá']);
   });
 
+  it('tells when each request left, before the gateway answers, once per request', async () => {
+    // Prepare: the gateway takes 300 ms to answer
+    sim.setLatency(300);
+    const calledAt = performance.now();
+    const left: number[] = [];
+    const tell = () => left.push(performance.now());
+
+    // Act: two at once to the same instance, then one more
+    const answers = await Promise.all([
+      gateway.sendText(target, '5511987654321', 'Olá', tell),
+      gateway.sendText(target, '5511987654322', 'Olá', tell),
+    ]);
+    const answeredAt = performance.now();
+    await gateway.sendText(target, '5511987654323', 'Olá', tell);
+
+    // Assess: both left long before their answers came back, and the third was told too
+    expect(answers.map((a) => a.kind)).toEqual(['sent', 'sent']);
+    expect(left).toHaveLength(3);
+    for (const at of left.slice(0, 2)) {
+      expect(at).toBeGreaterThanOrEqual(calledAt);
+      expect(answeredAt - at).toBeGreaterThan(250);
+    }
+  });
+
+  it('never tells of a request that could not leave', async () => {
+    // Prepare
+    const gone = await startEvolutionSimulator();
+    await gone.close();
+    let told = 0;
+
+    // Act
+    const refused = await gateway.sendText({ ...target, baseUrl: gone.url }, '5511987654321', 'Olá', () => {
+      told += 1;
+    });
+    const malformed = await gateway.sendText(
+      { ...target, baseUrl: 'not a url' },
+      '5511987654321',
+      'Olá',
+      () => {
+        told += 1;
+      },
+    );
+
+    // Assess
+    expect(refused.kind).toBe('transient');
+    expect(malformed).toMatchObject({ kind: 'transient', reason: 'gateway unreachable (ERR_INVALID_URL)' });
+    expect(told).toBe(0);
+  });
+
   it('returns transient when nothing listens on the port', async () => {
     // Prepare
     const gone = await startEvolutionSimulator();

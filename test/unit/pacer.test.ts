@@ -105,6 +105,44 @@ describe('Pacer', () => {
     expect(pacer.lastSendAt).toBe(3_500);
   });
 
+  it('keeps requests a floor apart where they leave: a call waits out how much later than its least the last request left', () => {
+    // Prepare: 600 a minute at a 100 ms floor; the first request left 0.4 ms after its call, the
+    // second 2.9 ms after (the event loop was busy)
+    const atFloor = { messagesPerMinute: 600, minIntervalSeconds: 0.1, jitterSeconds: 0 };
+    const pacer = new Pacer(() => 0.5, 0);
+    pacer.noteSendStarted(1000);
+    pacer.noteRequestLeft(1000.4);
+    const second = pacer.nextSendAt(atFloor);
+    pacer.noteSendStarted(second);
+    pacer.noteRequestLeft(second + 2.9);
+
+    // Act
+    const third = pacer.nextSendAt(atFloor);
+
+    // Assess: the third call comes 2.5 ms late, so that its request, leaving at least 0.4 ms after
+    // it, is 100 ms after the second request at least
+    expect(second).toBe(1100);
+    expect(third).toBeCloseTo(1202.5, 6);
+    expect(third + 0.4 - (second + 2.9)).toBeGreaterThanOrEqual(100 - 1e-9);
+  });
+
+  it('leaves the interval alone when requests leave on time or the draw is above the floor, or no departure is told', () => {
+    // Prepare: a 3 s interval with 1 s jitter over a 2 s floor; every request leaves 1 ms after its call
+    const jittered = { messagesPerMinute: 20, minIntervalSeconds: 2, jitterSeconds: 1 };
+    const pacer = new Pacer(() => 0.5, 0);
+    pacer.noteSendStarted(10_000);
+    pacer.noteRequestLeft(10_001);
+    const untold = new Pacer(() => 0.5, 10_000);
+
+    // Act
+    const next = pacer.nextSendAt(jittered);
+    const nextUntold = untold.nextSendAt(jittered);
+
+    // Assess
+    expect(next).toBe(13_000);
+    expect(nextUntold).toBe(13_000);
+  });
+
   it('measures the rate over the recent sends', () => {
     // Prepare
     const pacer = new Pacer(() => 0.5, 0);

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import type {
   GatewayConnectionState,
   GatewayTarget,
@@ -198,6 +199,51 @@ const readJson = async (response: Response): Promise<unknown> => {
   }
 };
 
+/**
+ * Who waits to hear that their request to a URL (origin + path) left, oldest first. Node's fetch
+ * (undici) publishes on `undici:client:sendHeaders` as it writes a request's headers to the socket;
+ * the body follows at once. One pump per instance sends at a time, so a URL rarely has two waiters.
+ */
+const requestsLeaving = new Map<string, Array<() => void>>();
+let watchingRequests = false;
+
+const requestKey = (origin: unknown, path: unknown): string => `${String(origin)}${String(path)}`;
+
+/**
+ * Calls `onLeft` when the next request to `url` is written out; returns the function that stops
+ * waiting (after the call, whatever happened). A fetch that is not Node's never publishes: the
+ * waiter is simply dropped.
+ */
+const whenRequestLeaves = (url: string, onLeft: () => void): (() => void) => {
+  if (!watchingRequests) {
+    watchingRequests = true;
+    channel('undici:client:sendHeaders').subscribe((message) => {
+      const { request } = message as { request?: { origin?: unknown; path?: unknown } };
+      const key = requestKey(request?.origin, request?.path);
+      const waiters = requestsLeaving.get(key);
+      const next = waiters?.shift();
+      if (waiters?.length === 0) requestsLeaving.delete(key);
+      next?.();
+    });
+  }
+  const { origin, pathname } = new URL(url);
+  const key = requestKey(origin, pathname);
+  let called = false;
+  const waiter = () => {
+    called = true;
+    onLeft();
+  };
+  const waiters = requestsLeaving.get(key) ?? [];
+  waiters.push(waiter);
+  requestsLeaving.set(key, waiters);
+  return () => {
+    if (called) return;
+    const left = requestsLeaving.get(key)?.filter((w) => w !== waiter) ?? [];
+    if (left.length > 0) requestsLeaving.set(key, left);
+    else requestsLeaving.delete(key);
+  };
+};
+
 /** Builds the Evolution API v2 adapter of the WhatsAppGateway port. */
 export const createEvolutionGateway = (options: EvolutionGatewayOptions = {}): WhatsAppGateway => {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -215,15 +261,24 @@ export const createEvolutionGateway = (options: EvolutionGatewayOptions = {}): W
     );
   }
 
-  const sendText = async (target: GatewayTarget, number: string, text: string): Promise<SendOutcome> => {
+  const sendText = async (
+    target: GatewayTarget,
+    number: string,
+    text: string,
+    onRequestLeft?: () => void,
+  ): Promise<SendOutcome> => {
     // Evolution would "fix" a malformed number into some JID; refusing here keeps a caller bug visible.
     if (!DIGITS.test(number)) return permanent('invalid number: digits only');
     const body: Record<string, unknown> = { number, text };
     if (delayMs !== undefined && delayMs > 0) body.delay = delayMs;
 
+    const url = routeUrl(target, 'message', 'sendText');
     let response: Response;
+    let stopWaiting: (() => void) | undefined;
     try {
-      response = await doFetch(routeUrl(target, 'message', 'sendText'), {
+      // Inside the try: a malformed base URL fails here as it would in fetch (transient, never sent).
+      stopWaiting = onRequestLeft ? whenRequestLeaves(url, onRequestLeft) : undefined;
+      response = await doFetch(url, {
         method: 'POST',
         headers: { apikey: target.apiKey, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(body),
@@ -231,6 +286,8 @@ export const createEvolutionGateway = (options: EvolutionGatewayOptions = {}): W
       });
     } catch (error) {
       return classifyFetchError(error);
+    } finally {
+      stopWaiting?.();
     }
 
     let answer: unknown;
