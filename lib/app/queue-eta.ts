@@ -1,25 +1,50 @@
-import type { DailySendCap } from '../domain/eta.ts';
+import { remainingContacts } from '../domain/billing-queue.ts';
+import { type DailySendCap, planSending, type SendPlan, sharedSendCount } from '../domain/eta.ts';
+import { baseIntervalMs } from '../domain/pacing.ts';
 import { isFinalQueueStatus } from '../domain/queue-state.ts';
-import type { BusinessCalendar, Tenant } from '../domain/tenant-types.ts';
-import type { BillingQueue } from '../domain/types.ts';
-import type { CounterStore, TenantStore } from '../ports/store.ts';
+import type { BillingConfig, BusinessCalendar, Tenant } from '../domain/tenant-types.ts';
+import type { BillingQueue, QueueStatus } from '../domain/types.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { CampaignStore, CounterStore, TenantStore } from '../ports/store.ts';
 import { warmupSendCapOf } from './instance-warmup.ts';
+import { ownedQueues } from './tenant-queues.ts';
 
 /**
  * What the ETA of a tenant's queues depends on besides their counters and pace: the tenant's
- * calendar, and for a queue on a new number, that number's warm-up (its daily caps and what it has
+ * calendar; for a queue on a new number, that number's warm-up (its daily caps and what it has
  * sent today), without which a 1000-contact batch on a new number reads as an hour when it takes a
- * week. Each queue is taken to have its instance to itself (queues sharing one take turns).
+ * week; and the other queues sending through the same number, which take turns with it (the
+ * overdue, upcoming and notification batches of one morning share the tenant's one number).
  */
 export interface EtaContext {
   calendar: BusinessCalendar | undefined;
   /** By instance id, the daily caps of the instances that warm up. */
   sendCaps: ReadonlyMap<string, DailySendCap>;
+  /**
+   * By instance id, the queues that send through it or will as soon as they may, each with when it
+   * would send its remaining contacts if it had the instance to itself.
+   */
+  sharing: ReadonlyMap<string, readonly SharingQueue[]>;
 }
 
-/** The ETA context of these queues: the calendar, and one read of each instance an open queue uses (two while it ramps). */
+export interface SharingQueue {
+  id: string;
+  remaining: number;
+  alone: SendPlan;
+}
+
+export const NO_ETA_CONTEXT: EtaContext = { calendar: undefined, sendCaps: new Map(), sharing: new Map() };
+
+/** The statuses of a queue that takes turns on its instance: it sends, or will as soon as it may. */
+const TAKING_TURNS: readonly QueueStatus[] = ['pending', 'running', 'scheduled', 'instance_down'];
+
+/**
+ * The ETA context of these queues: the calendar, one read of each instance an open queue uses (two
+ * while it ramps), and the tenant's queues taking turns (one listing per such status, only when a
+ * queue asked about is open).
+ */
 export const etaContextOf = async (
-  deps: { store: TenantStore & CounterStore },
+  deps: { store: TenantStore & CounterStore & CampaignStore; clock: Clock },
   tenant: Tenant,
   queues: readonly BillingQueue[],
   now: Date,
@@ -27,7 +52,7 @@ export const etaContextOf = async (
   const instanceIds = new Set(
     queues.flatMap((q) => (q.instanceId && !isFinalQueueStatus(q.status) ? [q.instanceId] : [])),
   );
-  const [calendar, caps] = await Promise.all([
+  const [calendar, caps, open] = await Promise.all([
     deps.store.getCalendar(tenant.id),
     Promise.all(
       [...instanceIds].map(async (instanceId) => {
@@ -36,8 +61,68 @@ export const etaContextOf = async (
         return [instanceId, cap] as const;
       }),
     ),
+    instanceIds.size > 0 ? ownedQueues(deps, { tenantId: tenant.id }, TAKING_TURNS) : [],
   ]);
   const sendCaps = new Map<string, DailySendCap>();
   for (const [instanceId, cap] of caps) if (cap) sendCaps.set(instanceId, cap);
-  return { calendar, sendCaps };
+  const sharing = new Map<string, SharingQueue[]>();
+  for (const queue of open) {
+    const remaining = remainingContacts(queue);
+    if (!queue.instanceId || !instanceIds.has(queue.instanceId) || remaining === 0) continue;
+    const alone = planAlone(queue, tenant.config, now, { calendar, sendCaps }, remaining);
+    sharing.set(queue.instanceId, [
+      ...(sharing.get(queue.instanceId) ?? []),
+      { id: queue.id, remaining, alone },
+    ]);
+  }
+  return { calendar, sendCaps, sharing };
+};
+
+/** When a queue may send next: its scheduled start or wake-up while that is ahead, else now. */
+const sendsFrom = (q: BillingQueue, now: Date): Date =>
+  q.nextRunAt && new Date(q.nextRunAt) > now ? new Date(q.nextRunAt) : now;
+
+/** When `count` of a queue's contacts would go out if it had its instance to itself. */
+const planAlone = (
+  q: BillingQueue,
+  config: BillingConfig,
+  now: Date,
+  context: Pick<EtaContext, 'calendar' | 'sendCaps'>,
+  count: number,
+): SendPlan =>
+  planSending(
+    q.templateType === 'notification' ? undefined : context.calendar,
+    sendsFrom(q, now),
+    count,
+    baseIntervalMs(config),
+    q.instanceId ? context.sendCaps.get(q.instanceId) : undefined,
+  );
+
+/**
+ * When a queue's last contact is expected to go (ISO), or null when it is finished, paused or has
+ * none left: the tenant's calendar (overdue and upcoming; notifications go 24/7) walked at the
+ * tenant's pace from now or its scheduled start, whichever is later, within the warm-up caps of its
+ * instance while it ramps. The other queues on the instance whose sending, each alone, would
+ * overlap this one's take turns with it, so their contacts count too, as many as this one has at
+ * most (`sharedSendCount`): a queue that would be done before this one starts, or that starts after
+ * this one would be done, does not.
+ */
+export const queueEtaOf = (
+  q: BillingQueue,
+  config: BillingConfig,
+  now: Date,
+  context: EtaContext,
+): string | null => {
+  const remaining = remainingContacts(q);
+  if (isFinalQueueStatus(q.status) || q.status === 'paused' || remaining === 0) return null;
+  const alone = planAlone(q, config, now, context, remaining);
+  const overlapping = (q.instanceId ? (context.sharing.get(q.instanceId) ?? []) : []).filter(
+    (other) => other.id !== q.id && other.alone.start < alone.end && other.alone.end > alone.start,
+  );
+  if (overlapping.length === 0) return alone.end.toISOString();
+  const count = sharedSendCount(
+    remaining,
+    overlapping.map((other) => other.remaining),
+  );
+  return planAlone(q, config, now, context, count).end.toISOString();
 };

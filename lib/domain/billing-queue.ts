@@ -69,3 +69,11 @@ export const newBillingContact = (fields: NewContactFields): BillingContact => (
   updatedAt: fields.createdAt,
   ...fields,
 });
+
+/** Contacts of a queue that no longer wait for a send (sent, failed, cancelled, unknown, skipped). */
+export const processedContacts = (q: BillingQueue): number =>
+  q.contactsSent + q.contactsFailed + q.contactsCancelled + q.contactsUnknown + q.contactsSkipped;
+
+/** Contacts of a queue still waiting for a send (retries included). */
+export const remainingContacts = (q: BillingQueue): number =>
+  Math.max(0, q.totalContacts - processedContacts(q));

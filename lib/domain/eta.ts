@@ -22,6 +22,16 @@ export interface DailySendCap {
   sent: { day: string; count: number };
 }
 
+/**
+ * How many messages the instance sends until a queue with `remaining` contacts is done, when it
+ * shares the instance with other queues that have `others` left each: queues on one instance take
+ * turns (the sender's instance lease), so until it finishes, each other queue sends about as many
+ * as it does, or all it has when that is fewer. Turns last a few minutes, so this is the fair share,
+ * within one turn of what the actual order gives.
+ */
+export const sharedSendCount = (remaining: number, others: readonly number[]): number =>
+  others.reduce((count, other) => count + Math.min(Math.max(0, other), remaining), remaining);
+
 /** Walking more windows than this means the queue is months long: stop simulating and extrapolate. */
 const MAX_WINDOWS = 400;
 

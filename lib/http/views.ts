@@ -1,10 +1,8 @@
-import type { EtaContext } from '../app/queue-eta.ts';
-import { planSending } from '../domain/eta.ts';
-import { baseIntervalMs } from '../domain/pacing.ts';
+import { type EtaContext, NO_ETA_CONTEXT, queueEtaOf } from '../app/queue-eta.ts';
+import { processedContacts, remainingContacts } from '../domain/billing-queue.ts';
 import {
   allowedQueueActions,
   CONTACT_STATUS_DISPLAY,
-  isFinalQueueStatus,
   QUEUE_STATUS_DISPLAY,
 } from '../domain/queue-state.ts';
 import type { BillingConfig } from '../domain/tenant-types.ts';
@@ -28,35 +26,19 @@ export const sendResponseView = (campaign: Campaign): SendBillingResponse => ({
   scheduled_start: campaign.scheduledStart,
 });
 
-/** Contacts that no longer wait for a send. */
-const processed = (q: BillingQueue): number =>
-  q.contactsSent + q.contactsFailed + q.contactsCancelled + q.contactsUnknown + q.contactsSkipped;
-
 /**
- * The status body (the guide's example fields first). The ETA simulates the tenant's calendar
- * (for overdue and upcoming; none for notifications) for the remaining contacts at the tenant's
- * pace, from now or from the scheduled start, whichever is later, and the warm-up caps of the
- * queue's instance while it ramps (`context`, app/queue-eta.ts).
+ * The status body (the guide's example fields first), with the queue's ETA (app/queue-eta.ts:
+ * calendar, warm-up caps and turns with the other queues on its instance, from `context`).
  */
 export const queueStatusView = (
   q: BillingQueue,
   config: BillingConfig,
   now: Date,
-  context: EtaContext = { calendar: undefined, sendCaps: new Map() },
+  context: EtaContext = NO_ETA_CONTEXT,
 ): QueueStatusBody => {
-  const done = processed(q);
-  const remaining = Math.max(0, q.totalContacts - done);
-  const from = q.nextRunAt && new Date(q.nextRunAt) > now ? new Date(q.nextRunAt) : now;
-  const eta =
-    isFinalQueueStatus(q.status) || q.status === 'paused' || remaining === 0
-      ? null
-      : planSending(
-          q.templateType === 'notification' ? undefined : context.calendar,
-          from,
-          remaining,
-          baseIntervalMs(config),
-          q.instanceId ? context.sendCaps.get(q.instanceId) : undefined,
-        ).end.toISOString();
+  const done = processedContacts(q);
+  const remaining = remainingContacts(q);
+  const eta = queueEtaOf(q, config, now, context);
   return {
     id: q.id,
     status: q.status,

@@ -139,6 +139,35 @@ describe('frequency caps and warm-up on the local stack', () => {
     expect(campaign.queue.eta).toBe(status.eta);
   });
 
+  it("announces batches sharing one number as taking turns on it, in each one's status", async () => {
+    // Prepare: Wednesday 22:00 in São Paulo (closed); an old number, one reminder every 30 s
+    s.test.clock.set('2026-12-17T01:00:00.000Z');
+    const tenant = await s.tenant({ ...FAST_PACE, messagesPerMinute: 2 });
+    const debtors = (count: number, from: number) =>
+      Array.from({ length: count }, (_, i): [string, string] => [`Cliente ${i}`, `1198765${from + i}`]);
+
+    // Act: a batch of 10 and one of 4, both waiting for Thursday's opening (each within a minute of
+    // 09:00: the start jitter)
+    const ten = await post(tenant, 'overdue', overdueBatch(debtors(10, 3000)));
+    const four = await post(tenant, 'overdue', overdueBatch(debtors(4, 3100)));
+    await s.waitForStatus(tenant, ten, ['scheduled']);
+    await s.waitForStatus(tenant, four, ['scheduled']);
+    await s.dynamo?.catchUp(); // the queue listing is an index read
+    const tenStatus = await s.status(tenant, ten);
+    const fourStatus = await s.status(tenant, four);
+    const listed = (await s.test.get(`${API}/queues`, { key: tenant.key })).body.queues;
+
+    // Assess: alone they would take 4 and 10 sends, overlapping (a minute apart at most, 90 and 270
+    // s long); taking turns, each sends as many of the other's until it is done: 8 and 14 sends
+    const sendsAfter = (status: AnyJson, sends: number) =>
+      new Date(Date.parse(status.next_run_at) + (sends - 1) * 30_000).toISOString();
+    expect(fourStatus.next_run_at >= '2026-12-17T12:00:00.000Z').toBe(true);
+    expect(fourStatus.eta).toBe(sendsAfter(fourStatus, 8));
+    expect(tenStatus.eta).toBe(sendsAfter(tenStatus, 14));
+    expect(listed.find((q: AnyJson) => q.id === four)?.eta).toBe(fourStatus.eta);
+    expect(listed.find((q: AnyJson) => q.id === ten)?.eta).toBe(tenStatus.eta);
+  });
+
   it('holds a new number to its first day’s cap, shows the ramp, and goes on after midnight', async () => {
     // Prepare: a number added at 23:59:30 in São Paulo, 3 on its first day; notifications go 24/7
     s.test.clock.set('2026-12-17T02:59:30.000Z');

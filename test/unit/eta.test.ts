@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planSending } from '../../lib/domain/eta.ts';
+import { planSending, sharedSendCount } from '../../lib/domain/eta.ts';
 import type { BusinessCalendar } from '../../lib/domain/tenant-types.ts';
 
 const weekdays: BusinessCalendar = {
@@ -122,5 +122,17 @@ describe('planSending with a daily cap (a new number warming up)', () => {
     });
 
     expect(plan.end.toISOString()).toBe('2026-12-01T03:29:00.000Z');
+  });
+});
+
+describe('sharedSendCount', () => {
+  it('counts what the other queues on the instance send in turns until this one is done', () => {
+    // A queue with 100 left, beside one with 30 (all of it goes) and one with 500 (as many as this one)
+    expect(sharedSendCount(100, [30, 500])).toBe(230);
+  });
+
+  it("is the queue's own count alone, and never counts a negative remainder", () => {
+    expect(sharedSendCount(40, [])).toBe(40);
+    expect(sharedSendCount(40, [0, -3])).toBe(40);
   });
 });
