@@ -1,10 +1,6 @@
 import { type EtaContext, NO_ETA_CONTEXT, queueEtaOf } from '../app/queue-eta.ts';
 import { processedContacts, remainingContacts } from '../domain/billing-queue.ts';
-import {
-  allowedQueueActions,
-  CONTACT_STATUS_DISPLAY,
-  QUEUE_STATUS_DISPLAY,
-} from '../domain/queue-state.ts';
+import { allowedQueueActions, CONTACT_STATUS_DISPLAY, QUEUE_STATUS_DISPLAY } from '../domain/queue-state.ts';
 import type { BillingConfig } from '../domain/tenant-types.ts';
 import type { BillingContact, BillingQueue, Campaign } from '../domain/types.ts';
 import type { SendBillingResponse } from './schemas/billing.ts';
