@@ -207,7 +207,9 @@ const readJson = async (response: Response): Promise<unknown> => {
 const requestsLeaving = new Map<string, Array<() => void>>();
 let watchingRequests = false;
 
-const requestKey = (origin: unknown, path: unknown): string => `${String(origin)}${String(path)}`;
+/** undici gives the origin as a string (`http://host:port`) or, in some versions, a URL. */
+const requestKey = (origin: unknown, path: unknown): string =>
+  `${origin instanceof URL ? origin.origin : String(origin).replace(/\/+$/, '')}${String(path)}`;
 
 /**
  * Calls `onLeft` when the next request to `url` is written out; returns the function that stops
