@@ -107,9 +107,9 @@ describe('sender batches (several instances per invocation)', () => {
     const container = s.test.container;
     const gateway = container.gateway;
     container.gateway = {
-      sendText: (target, number, text) => {
+      sendText: (target, number, text, onRequestLeft) => {
         if (target.instanceName === x.instance) calls.push(container.clock.now().getTime());
-        return gateway.sendText(target, number, text);
+        return gateway.sendText(target, number, text, onRequestLeft);
       },
       connectionState: (target) => gateway.connectionState(target),
     };

@@ -298,9 +298,9 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])('sending (%s driver)', (driver) 
     const container = s.test.container;
     const gateway = container.gateway;
     container.gateway = {
-      sendText: (target, number, text) => {
+      sendText: (target, number, text, onRequestLeft) => {
         if (target.instanceName === tenant.instance) calls.push(container.clock.now().getTime());
-        return gateway.sendText(target, number, text);
+        return gateway.sendText(target, number, text, onRequestLeft);
       },
       connectionState: (target) => gateway.connectionState(target),
     };
