@@ -33,6 +33,16 @@ describe('createMessageCodec', () => {
     expect(decoded).toBeUndefined();
   });
 
+  it("carries a cancel's recount mark, and reads any other value of it as poison", () => {
+    // Act
+    const body = workItemCodec.encode({ ...item, recount: true });
+    const other = workItemCodec.decode(JSON.stringify({ ...item, recount: 'yes' }));
+
+    // Assess
+    expect(workItemCodec.decode(body)).toEqual({ ...item, recount: true });
+    expect(other).toBeUndefined();
+  });
+
   it('carries the announced event whole, and reads a ref without one as before', () => {
     // Prepare
     const event = {
