@@ -31,6 +31,30 @@ export interface IntervalClock {
 /** Yields to the event loop once (I/O and timers of other work run), then resolves. */
 const yieldOnce = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A wall-clock reading bracketed this tightly by monotonic ones is taken at once. */
+const TIGHT_BRACKET_MS = 0.2;
+/** Brackets tried at most; the tightest is kept. */
+const ANCHOR_TRIES = 5;
+
+/**
+ * The difference between the wall clock and the monotonic one, from a wall reading taken between
+ * two monotonic ones. Read in one go, a thread descheduled between the two calls (a loaded
+ * machine; a Lambda function throttled to its share of a CPU, tens of ms) would anchor the run's
+ * clock that far behind the wall: the `lastSendAt` it leaves on the lease would be that much early,
+ * and the next holder, pacing from it, would send that much too soon after this run's last call.
+ * The tightest of a few brackets is kept (the first, almost always).
+ */
+const anchorOffset = (clock: Clock, monotonicMs: () => number): number => {
+  let best = { width: Number.POSITIVE_INFINITY, offset: 0 };
+  for (let i = 0; i < ANCHOR_TRIES && best.width > TIGHT_BRACKET_MS; i++) {
+    const before = monotonicMs();
+    const wall = clock.now().getTime();
+    const after = monotonicMs();
+    if (after - before < best.width) best = { width: after - before, offset: wall - (before + after) / 2 };
+  }
+  return best.offset;
+};
+
 export const intervalClockOf = (clock: Clock): IntervalClock => {
   const monotonicMs = clock.monotonicMs?.bind(clock);
   if (!monotonicMs) {
@@ -44,7 +68,7 @@ export const intervalClockOf = (clock: Clock): IntervalClock => {
       },
     };
   }
-  const offset = clock.now().getTime() - monotonicMs();
+  const offset = anchorOffset(clock, monotonicMs);
   const now = () => offset + monotonicMs();
   return {
     now,

@@ -20,6 +20,34 @@ describe('intervalClockOf', () => {
     expect(second).toBe(1_000_001);
   });
 
+  it('anchors on a wall reading the monotonic clock brackets tightly: a thread descheduled mid-read does not shift it', () => {
+    // Prepare: one timeline (monotonic t, wall 1_000_000 at t = 50); the thread is descheduled for
+    // 14 ms before its second read of a clock, whichever that is
+    let t = 50;
+    const pauses = [0, 14];
+    let reads = 0;
+    const read = () => {
+      t += pauses[reads++] ?? 0;
+    };
+    const clock = {
+      now: () => {
+        read();
+        return new Date(1_000_000 + (t - 50));
+      },
+      monotonicMs: () => {
+        read();
+        return t;
+      },
+    };
+
+    // Act
+    const intervals = intervalClockOf(clock);
+
+    // Assess: on the wall's own scale (reading the wall, then the monotonic clock 14 ms later, would
+    // have put the run's clock 14 ms behind it)
+    expect(intervals.now()).toBe(clock.now().getTime());
+  });
+
   it('never returns from a wait before its moment, to the sub-millisecond', async () => {
     // Prepare
     const intervals = intervalClockOf(systemClock);
