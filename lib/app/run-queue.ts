@@ -181,7 +181,7 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     await progress
       .flushIfAny()
       .catch((error: unknown) => log.error('could not write the last counters', { error }));
-    await taken.turn.release(pacer.lastSendAt);
+    await taken.turn.release(pacer.handoverSendAt);
   }
 };
 
@@ -398,7 +398,7 @@ const checkBeforeClaim = async (run: Run, now: Date): Promise<PumpResult | undef
     await run.progress.flushIfAny();
     return deferToOpening(deps, run.queue, run.calendar, now);
   }
-  const lease = await run.turn.keep(now, run.pacer.lastSendAt);
+  const lease = await run.turn.keep(now, run.pacer.handoverSendAt);
   if (lease === 'lost') {
     run.log.warn('instance lease lost; another pump took over');
     // As a dead pump's: the next run of the queue recounts them (see ProgressBuffer).

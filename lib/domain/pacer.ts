@@ -47,6 +47,17 @@ export class Pacer {
   }
 
   /**
+   * What the next holder of the instance should pace from (the lease carries it): the last call,
+   * or, when its request left later than the least delay seen recently, that much later. The next
+   * holder does not know when this request left; from here, its own request, leaving at least
+   * about that least delay after its call, is an interval after this one's departure.
+   */
+  get handoverSendAt(): number {
+    if (this.#lastLeftAt === undefined) return this.#lastSendAt;
+    return Math.max(this.#lastSendAt, this.#lastLeftAt - Math.min(...this.#recentLeaveDelays));
+  }
+
+  /**
    * When the next gateway call may happen: the tenant's interval (with jitter) after the last one,
    * stretched while recovering from a rate limit. Each call draws a new interval.
    *

@@ -126,6 +126,30 @@ describe('Pacer', () => {
     expect(third + 0.4 - (second + 2.9)).toBeGreaterThanOrEqual(100 - 1e-9);
   });
 
+  it('hands over the last call moved by how much later than its least its request left', () => {
+    // Prepare: two requests left 0.5 ms after their calls, the last one 3 ms after
+    const pacer = new Pacer(() => 0.5, 0);
+    for (const [call, delay] of [
+      [1000, 0.5],
+      [2000, 0.5],
+      [3000, 3],
+    ] as const) {
+      pacer.noteSendStarted(call);
+      pacer.noteRequestLeft(call + delay);
+    }
+    const untold = new Pacer(() => 0.5, 0);
+    untold.noteSendStarted(3000);
+
+    // Act
+    const handedOver = pacer.handoverSendAt;
+
+    // Assess: the next holder paces from 3002.5, as if the last request had left on time; unchanged
+    // when no departure was told
+    expect(handedOver).toBeCloseTo(3002.5, 6);
+    expect(pacer.lastSendAt).toBe(3000);
+    expect(untold.handoverSendAt).toBe(3000);
+  });
+
   it('leaves the interval alone when requests leave on time or the draw is above the floor, or no departure is told', () => {
     // Prepare: a 3 s interval with 1 s jitter over a 2 s floor; every request leaves 1 ms after its call
     const jittered = { messagesPerMinute: 20, minIntervalSeconds: 2, jitterSeconds: 1 };
