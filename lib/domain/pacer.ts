@@ -53,8 +53,17 @@ export class Pacer {
    * about that least delay after its call, is an interval after this one's departure.
    */
   get handoverSendAt(): number {
-    if (this.#lastLeftAt === undefined) return this.#lastSendAt;
-    return Math.max(this.#lastSendAt, this.#lastLeftAt - Math.min(...this.#recentLeaveDelays));
+    // Never before the call: the least delay is at most this request's own.
+    return this.#onTimeCallAt() ?? this.#lastSendAt;
+  }
+
+  /**
+   * When the last request would have been called had it left as soon after its call as the least
+   * delay seen recently (its departure less that delay); undefined when its departure is not known.
+   */
+  #onTimeCallAt(): number | undefined {
+    if (this.#lastLeftAt === undefined) return undefined;
+    return this.#lastLeftAt - Math.min(...this.#recentLeaveDelays);
   }
 
   /**
@@ -71,9 +80,8 @@ export class Pacer {
    */
   nextSendAt(config: PacingConfig): number {
     const byInterval = this.#lastSendAt + nextIntervalMs(config, () => this.#jitterDraw()) * this.#slowdown;
-    if (this.#lastLeftAt === undefined) return byInterval;
-    const leastDelay = Math.min(...this.#recentLeaveDelays);
-    return Math.max(byInterval, this.#lastLeftAt + minIntervalMs(config) - leastDelay);
+    const onTime = this.#onTimeCallAt();
+    return onTime === undefined ? byInterval : Math.max(byInterval, onTime + minIntervalMs(config));
   }
 
   /**
