@@ -64,6 +64,18 @@ export const tableModelOf = (definition: CreateTableCommandInput): TableModel =>
   })),
 });
 
+/**
+ * The model with every global index projecting `projection` (keys only or all; undefined leaves the
+ * declared projections): bench:cost's `--index-projection` what-if.
+ */
+export const withIndexProjection = (
+  table: TableModel,
+  projection: Exclude<ProjectionType, 'INCLUDE'> | undefined,
+): TableModel =>
+  projection
+    ? { ...table, indexes: table.indexes.map((index) => ({ ...index, projection, include: [] })) }
+    : table;
+
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 const NUMBER = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;

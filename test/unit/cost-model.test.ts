@@ -22,6 +22,7 @@ import {
   tableModelOf,
   toItem,
   valueSize,
+  withIndexProjection,
   writeUnits,
 } from '../../bench/cost/dynamodb-sizing.ts';
 import { PRICES } from '../../bench/cost/prices.ts';
@@ -132,6 +133,18 @@ describe('DynamoDB write cost with index copies', () => {
     const after = { ...before, status: s('sent___') };
     expect(itemWriteCost(table, before, after)).toEqual({ table: 1, indexes: { gsi1: 1 } });
     expect(itemWriteCost(table, before, before)).toEqual({ table: 1, indexes: {} });
+  });
+
+  it('bills the declared indexes as keys only under the --index-projection what-if', () => {
+    const declared = tableWith('INCLUDE', ['status']);
+    const before = itemOf(500, { gsi1pk: 'P', gsi1sk: 'S', status: 'sending' });
+    const after = { ...before, status: s('sent___') };
+    expect(itemWriteCost(declared, before, after)).toEqual({ table: 1, indexes: { gsi1: 1 } });
+    const keysOnly = withIndexProjection(declared, 'KEYS_ONLY');
+    expect(keysOnly.indexes[0]).toMatchObject({ projection: 'KEYS_ONLY', include: [] });
+    expect(itemWriteCost(keysOnly, before, after)).toEqual({ table: 1, indexes: {} });
+    expect(withIndexProjection(declared, undefined)).toBe(declared);
+    expect(storedBytes(keysOnly, before)).toBeLessThan(storedBytes(declared, before));
   });
 
   it('writes a KEYS_ONLY copy only when the item enters, leaves or moves in the index', () => {
