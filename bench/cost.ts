@@ -865,7 +865,6 @@ runIfMain(import.meta.url, async () => {
   const projection = projectionAt >= 0 ? process.argv[projectionAt + 1] : undefined;
   if (projection !== undefined && projection !== 'KEYS_ONLY' && projection !== 'ALL')
     throw new Error(`cost bench: --index-projection must be KEYS_ONLY or ALL, got ${projection}`);
-  const indexProjection: 'KEYS_ONLY' | 'ALL' | undefined = projection;
   const flag = (name: string, fallback: number) => {
     const at = process.argv.indexOf(name);
     return at >= 0 ? Number(process.argv[at + 1]) : fallback;
@@ -873,7 +872,7 @@ runIfMain(import.meta.url, async () => {
   const outcome = await runCost(
     flag('--contacts', COST_BENCH_CONTACTS),
     flag('--instances', COST_BENCH_INSTANCES),
-    indexProjection,
+    projection,
   );
   console.log('');
   if (outcome.single) console.log(senderLine(outcome.single));
