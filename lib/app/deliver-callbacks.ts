@@ -5,6 +5,7 @@ import type { CallbackRef } from '../ports/callback-queue.ts';
 import type { CallbackUrlGuard } from '../ports/callback-url-guard.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CallbackAttemptResult, CallbackPayload, Store, StoredCallbackEvent } from '../ports/store.ts';
+import { createExpiringMemo } from './expiring-memo.ts';
 
 /**
  * Waits after failed attempts 1, 2, ...: about 24 hours in all, then the event is `dead`.
@@ -120,26 +121,6 @@ export type AttemptCallbacksDeps = Omit<DeliverCallbacksDeps, 'store'> & {
 export type CallbackAttemptOutcome = 'not-due' | 'delivered' | 'retried' | 'dead' | 'unrecorded';
 
 /**
- * Reads remembered for `ttlMs` by the deliverer's clock (a failed read is not remembered), at most
- * CALLBACK_SETTINGS_LIMIT at once.
- */
-const createExpiringMemo = <T>(clock: Clock, ttlMs: number) => {
-  const entries = new Map<string, { until: number; value: Promise<T> }>();
-  return (id: string, read: () => Promise<T>): Promise<T> => {
-    const now = clock.now().getTime();
-    const hit = entries.get(id);
-    if (hit && hit.until > now) return hit.value;
-    if (entries.size >= CALLBACK_SETTINGS_LIMIT) entries.clear();
-    const value = read();
-    entries.set(id, { until: now + ttlMs, value });
-    value.catch(() => {
-      if (entries.get(id)?.value === value) entries.delete(id);
-    });
-    return value;
-  };
-};
-
-/**
  * The one attempt logic of the poller and the queue consumer: claim (conditional: still pending
  * and due; moves its next attempt a lease ahead), re-check the URL (DNS rebinding), sign with every
  * current secret of the campaign's API key, post (the client connects only to checked addresses),
@@ -147,8 +128,16 @@ const createExpiringMemo = <T>(clock: Clock, ttlMs: number) => {
  * per attempter (one poller run, or a warm callback sender's container).
  */
 const createCallbackAttempter = (deps: AttemptCallbacksDeps) => {
-  const insecureByTenant = createExpiringMemo<boolean>(deps.clock, CALLBACK_SETTINGS_TTL_MS);
-  const secretsByKey = createExpiringMemo<string[]>(deps.clock, CALLBACK_SETTINGS_TTL_MS);
+  const insecureByTenant = createExpiringMemo<boolean>(
+    deps.clock,
+    CALLBACK_SETTINGS_TTL_MS,
+    CALLBACK_SETTINGS_LIMIT,
+  );
+  const secretsByKey = createExpiringMemo<string[]>(
+    deps.clock,
+    CALLBACK_SETTINGS_TTL_MS,
+    CALLBACK_SETTINGS_LIMIT,
+  );
 
   const allowInsecure = (tenantId: string) =>
     insecureByTenant(tenantId, () =>
