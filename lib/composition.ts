@@ -22,6 +22,7 @@ import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
 import { withStoreOutages } from './adapters/store/store-outages.ts';
 import { createBillingEvents } from './app/billing-events.ts';
 import { createDeliveryWatchArmer, type DeliveryWatchArmer } from './app/delivery-watch.ts';
+import { createTakingTurnsMemo, type TakingTurnsMemo } from './app/queue-eta.ts';
 import { releaserOf } from './app/release-work.ts';
 import { type Config, EVENTBRIDGE_SCHEDULER_KEYS, loadConfig } from './config.ts';
 import { type HttpLambdaHandler, httpHandler } from './http/http-handler.ts';
@@ -65,6 +66,8 @@ export interface Container {
   events: BillingEvents;
   /** Arms a queue's delivery watch after a send (stalled deliveries); one per process. */
   deliveryWatch: DeliveryWatchArmer;
+  /** Each tenant's queues taking turns on its numbers, remembered briefly for ETAs; one per process. */
+  takingTurns: TakingTurnsMemo;
   /** Announces new callback events for delivery now (SQS standard / RabbitMQ); no-op without one. */
   callbackQueue: CallbackQueue;
   /** Posts signed callbacks to ERPs (5 s timeout, no redirects, pinned to checked addresses). */
@@ -355,6 +358,7 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
         callbackQueue: callbackQueue === noCallbackQueue ? undefined : callbackQueue,
       }),
     deliveryWatch: overrides.deliveryWatch ?? createDeliveryWatchArmer({ store, clock }),
+    takingTurns: overrides.takingTurns ?? createTakingTurnsMemo(clock),
     callbackQueue,
     callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),
     callbackUrlGuard:

@@ -6,8 +6,9 @@ import type { BillingConfig, BusinessCalendar, Tenant } from '../domain/tenant-t
 import type { BillingQueue, QueueStatus } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CampaignStore, CounterStore, TenantStore } from '../ports/store.ts';
+import { createExpiringMemo, type ExpiringMemo } from './expiring-memo.ts';
 import { warmupSendCapOf } from './instance-warmup.ts';
-import { ownedQueues } from './tenant-queues.ts';
+import { indexedQueues } from './tenant-queues.ts';
 
 /**
  * What the ETA of a tenant's queues depends on besides their counters and pace: the tenant's
@@ -39,12 +40,36 @@ export const NO_ETA_CONTEXT: EtaContext = { calendar: undefined, sendCaps: new M
 const TAKING_TURNS: readonly QueueStatus[] = ['pending', 'running', 'scheduled', 'instance_down'];
 
 /**
+ * How long a process reuses a tenant's listing of its queues taking turns. Each ETA of an open queue
+ * needs the others on its instance, and listing them reads every open queue of the tenant: an ERP
+ * that posts one batch per invoice and polls each one's status would pay the square of its open
+ * queues in reads. Remembered, a warm process lists them once per period; the queue asked about is
+ * always read afresh, and the others' counts are at most this old (a few sends at the default pace).
+ */
+export const TAKING_TURNS_TTL_MS = 30_000;
+/** Tenants whose listing a process remembers at once. */
+const TAKING_TURNS_TENANTS = 1_000;
+
+/** A process's memory of each tenant's queues taking turns (one per container). */
+export type TakingTurnsMemo = ExpiringMemo<BillingQueue[]>;
+
+export const createTakingTurnsMemo = (clock: Clock): TakingTurnsMemo =>
+  createExpiringMemo(clock, TAKING_TURNS_TTL_MS, TAKING_TURNS_TENANTS);
+
+/** What an ETA reads with; without `takingTurns` the other queues are listed on every call. */
+export interface EtaDeps {
+  store: TenantStore & CounterStore & CampaignStore;
+  clock: Clock;
+  takingTurns?: TakingTurnsMemo;
+}
+
+/**
  * The ETA context of these queues: the calendar, one read of each instance an open queue uses (two
  * while it ramps), and the tenant's queues taking turns (one listing per such status, only when a
- * queue asked about is open).
+ * queue asked about is open; remembered for TAKING_TURNS_TTL_MS when `deps.takingTurns` is given).
  */
 export const etaContextOf = async (
-  deps: { store: TenantStore & CounterStore & CampaignStore; clock: Clock },
+  deps: EtaDeps,
   tenant: Tenant,
   queues: readonly BillingQueue[],
   now: Date,
@@ -61,7 +86,7 @@ export const etaContextOf = async (
         return [instanceId, cap] as const;
       }),
     ),
-    instanceIds.size > 0 ? ownedQueues(deps, { tenantId: tenant.id }, TAKING_TURNS) : [],
+    instanceIds.size > 0 ? takingTurnsOf(deps, tenant.id) : [],
   ]);
   const sendCaps = new Map<string, DailySendCap>();
   for (const [instanceId, cap] of caps) if (cap) sendCaps.set(instanceId, cap);
@@ -76,6 +101,12 @@ export const etaContextOf = async (
     ]);
   }
   return { calendar, sendCaps, sharing };
+};
+
+/** The tenant's queues taking turns, as the process remembers them when it does. */
+const takingTurnsOf = (deps: EtaDeps, tenantId: string): Promise<BillingQueue[]> => {
+  const list = () => indexedQueues(deps, { tenantId }, TAKING_TURNS);
+  return deps.takingTurns ? deps.takingTurns(tenantId, list) : list();
 };
 
 /** When a queue may send next: its scheduled start or wake-up while that is ahead, else now. */

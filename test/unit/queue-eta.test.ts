@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { type EtaContext, queueEtaOf, type SharingQueue } from '../../lib/app/queue-eta.ts';
+import {
+  createTakingTurnsMemo,
+  type EtaContext,
+  etaContextOf,
+  queueEtaOf,
+  type SharingQueue,
+  TAKING_TURNS_TTL_MS,
+} from '../../lib/app/queue-eta.ts';
 import { DEFAULT_BILLING_CONFIG } from '../../lib/domain/billing-config.ts';
 import { newBillingQueue } from '../../lib/domain/billing-queue.ts';
 import type { BillingQueue } from '../../lib/domain/types.ts';
+import { seededDeps } from '../support/use-case-deps.ts';
 
 const NOW = new Date('2026-12-07T10:00:00.000Z');
 const MINUTE = 60_000;
@@ -71,5 +79,35 @@ describe('queueEtaOf', () => {
     expect(queueEtaOf(queue('p', 3, 0, { status: 'paused' }), CONFIG, NOW, context)).toBeNull();
     expect(queueEtaOf(queue('c', 3, 0, { status: 'completed', ...sent }), CONFIG, NOW, context)).toBeNull();
     expect(queueEtaOf(queue('e', 3, 0, { status: 'running', ...sent }), CONFIG, NOW, context)).toBeNull();
+  });
+});
+
+describe('etaContextOf', () => {
+  /** The ids of the queues the context has taking turns on the seeded instance. */
+  const sharingIds = (context: EtaContext) => (context.sharing.get('inst-1') ?? []).map((q) => q.id).sort();
+
+  it('lists the queues taking turns once per period when the process remembers them', async () => {
+    // Prepare: two open queues on the tenant's instance, and a process that remembers listings
+    const { deps, tenant } = await seededDeps();
+    const open = (id: string) =>
+      queue(id, 5, 0, { status: 'pending', nextRunAt: null, createdAt: deps.clock.now().toISOString() });
+    await deps.store.createQueue(open('a'));
+    await deps.store.createQueue(open('b'));
+    const remembering = { ...deps, takingTurns: createTakingTurnsMemo(deps.clock) };
+    const asked = [open('a')];
+
+    // Act: a's context, then again after a third queue arrives, then once the period is over
+    const first = await etaContextOf(remembering, tenant, asked, deps.clock.now());
+    await deps.store.createQueue(open('c'));
+    const within = await etaContextOf(remembering, tenant, asked, deps.clock.now());
+    const fresh = await etaContextOf(deps, tenant, asked, deps.clock.now());
+    deps.clock.set(new Date(deps.clock.now().getTime() + TAKING_TURNS_TTL_MS).toISOString());
+    const after = await etaContextOf(remembering, tenant, asked, deps.clock.now());
+
+    // Assess: the remembered listing until the period ends; without the memory, always afresh
+    expect(sharingIds(first)).toEqual(['a', 'b']);
+    expect(sharingIds(within)).toEqual(['a', 'b']);
+    expect(sharingIds(fresh)).toEqual(['a', 'b', 'c']);
+    expect(sharingIds(after)).toEqual(['a', 'b', 'c']);
   });
 });

@@ -1,5 +1,5 @@
 import { getQueueForTenant } from '../../app/get-queue-for-tenant.ts';
-import { etaContextOf } from '../../app/queue-eta.ts';
+import { type EtaDeps, etaContextOf } from '../../app/queue-eta.ts';
 import { DomainError } from '../../domain/errors.ts';
 import type { CampaignStore } from '../../ports/store.ts';
 import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
@@ -7,7 +7,7 @@ import { defineOperation, type HttpRoute } from '../route.ts';
 import { type CampaignResponse, campaignResponseSchema, externalIdParamsSchema } from '../schemas/billing.ts';
 import { queueStatusView } from '../views.ts';
 
-type GetCampaignDeps = AuthDeps & { store: CampaignStore };
+type GetCampaignDeps = AuthDeps & { store: CampaignStore } & Pick<EtaDeps, 'takingTurns'>;
 
 /** GET /api/v1/billing/campaigns/{external_id}: the campaign an ERP created, by its own id. */
 export const getCampaignRoute: HttpRoute<GetCampaignDeps> = {

@@ -1,12 +1,12 @@
 import { ownsQueue } from '../../app/get-queue-for-tenant.ts';
-import { etaContextOf } from '../../app/queue-eta.ts';
+import { type EtaDeps, etaContextOf } from '../../app/queue-eta.ts';
 import type { CampaignStore } from '../../ports/store.ts';
 import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
 import { queueListQuerySchema, queueListResponseSchema } from '../schemas/queues.ts';
 import { queueStatusView } from '../views.ts';
 
-type ListQueuesDeps = AuthDeps & { store: CampaignStore };
+type ListQueuesDeps = AuthDeps & { store: CampaignStore } & Pick<EtaDeps, 'takingTurns'>;
 
 /**
  * GET /api/v1/billing/queues?status=&template_type=&limit=&cursor=: the tenant's queues, newest

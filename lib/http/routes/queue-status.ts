@@ -1,5 +1,5 @@
 import { getQueueForTenant } from '../../app/get-queue-for-tenant.ts';
-import { etaContextOf } from '../../app/queue-eta.ts';
+import { type EtaDeps, etaContextOf } from '../../app/queue-eta.ts';
 import type { CampaignStore } from '../../ports/store.ts';
 import { type AuthDeps, queueOwnerOf } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
@@ -7,7 +7,7 @@ import { queueStatusSchema } from '../schemas/queues.ts';
 import { queueStatusView } from '../views.ts';
 import { QUEUE_ID_PARAMS } from './path-parameters.ts';
 
-type QueueStatusDeps = AuthDeps & { store: CampaignStore };
+type QueueStatusDeps = AuthDeps & { store: CampaignStore } & Pick<EtaDeps, 'takingTurns'>;
 
 /** GET /api/v1/billing/queue/{queue_id}/status: the guide's status body (another tenant's queue is a 404). */
 export const queueStatusRoute: HttpRoute<QueueStatusDeps> = {
