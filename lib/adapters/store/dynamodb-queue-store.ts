@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type BillingQueue, type Page, QUEUE_STATUSES, type QueueStatus } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { CampaignStore, PageRequest } from '../../ports/store.ts';
-import { type Item, mapBounded, tableOperations } from './dynamodb-operations.ts';
+import { type Item, tableOperations } from './dynamodb-operations.ts';
 import { checkPageRequest, decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import { mergeQueueItems, queueCountersOperations, splitNewQueue } from './queue-counters-item.ts';
 import {
@@ -22,8 +22,6 @@ import {
  * minutes), short enough that the tenant partition does not fill with them.
  */
 const NEW_QUEUE_MARKER_TTL_MS = 24 * 60 * 60_000;
-/** Queues `listQueuesCreatedSince` reads at once. */
-const QUEUE_READ_CONCURRENCY = 8;
 
 /** Statuses the sweeper must watch (design: paused and finished queues stay out of the sparse due index). */
 const SWEPT_STATUSES: ReadonlySet<QueueStatus> = new Set([
@@ -132,11 +130,7 @@ export function createDynamoDbQueueStore(options: {
         ExpressionAttributeValues: { ':pk': from.pk, ':from': from.sk, ':to': `${NEW_QUEUE_MARKER_PREFIX}~` },
         ConsistentRead: true,
       });
-      const queueIds = [...new Set(markers.map((marker) => String(marker.queueId)))];
-      const queues = await mapBounded(queueIds, QUEUE_READ_CONCURRENCY, (queueId) =>
-        counters.readQueue(queueId),
-      );
-      return queues.filter((queue): queue is BillingQueue => queue !== undefined);
+      return counters.readQueues([...new Set(markers.map((marker) => String(marker.queueId)))]);
     },
 
     /*

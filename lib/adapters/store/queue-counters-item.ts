@@ -139,6 +139,24 @@ export const queueCountersOperations = (client: DynamoDBDocumentClient, tableNam
       );
     },
 
+    /**
+     * The queues of `queueIds` as readers see them, like `readQueue` each, in one consistent
+     * BatchGetItem of their queue and counters items (100 keys a call): a few requests for hundreds
+     * of queues, where a Query each took one round trip per queue. Missing and expired ones are left
+     * out; the order is that of `queueIds`.
+     */
+    async readQueues(queueIds: readonly string[]): Promise<BillingQueue[]> {
+      const found = await batchGet(queueIds.flatMap((id) => [keys.queue(id), keys.queueCounters(id)]));
+      const byKey = new Map(found.map((item) => [`${item[PK]}\u0000${item[SK]}`, item]));
+      const itemAt = (key: { pk: string; sk: string }) => byKey.get(`${key.pk}\u0000${key.sk}`);
+      const now = clock.now();
+      return queueIds.flatMap((id) => {
+        const queueItem = itemAt(keys.queue(id));
+        if (!queueItem || hasExpired(queueItem, now)) return [];
+        return [mergeQueueItems(queueItem, itemAt(keys.queueCounters(id)))];
+      });
+    },
+
     /** The counters items of `queueIds` by queue id (those that have one). */
     async countersOf(queueIds: readonly string[]): Promise<Map<string, Item>> {
       const found = await batchGet(queueIds.map((id) => keys.queueCounters(id)));

@@ -537,6 +537,7 @@ export function describeCampaignStoreContract(makeStore: MakeStore): void {
           await createAt(6, queue({ id: 'beta-q', tenantId: 'beta' }));
           await createAt(10, queue({ id: 'new' }));
           await store.transitionQueue('mid', ['pending'], 'paused');
+          await store.addToQueueCounters('new', { contactsDelivered: 2 });
 
           // Act
           const sinceFive = await store.listQueuesCreatedSince('acme', new Date('2025-01-10T12:05:00.000Z'));
@@ -551,7 +552,12 @@ export function describeCampaignStoreContract(makeStore: MakeStore): void {
             ['mid', 'paused'],
             ['new', 'pending'],
           ]);
-          expect(sinceFive[1]).toEqual(queue({ id: 'new' }));
+          // With its counters as they are now (the progress write also moves `updatedAt`).
+          expect(sinceFive[1]).toEqual({
+            ...queue({ id: 'new' }),
+            contactsDelivered: 2,
+            updatedAt: '2025-01-10T12:10:00.000Z',
+          });
           expect(sinceEleven).toEqual([]);
           expect(beta.map((q) => q.id)).toEqual(['beta-q']);
         });
