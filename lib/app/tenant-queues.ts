@@ -9,7 +9,7 @@ const PAGE = 100;
 /**
  * How far back the queues created lately are read without the index, on top of its listing.
  * DynamoDB's indexes usually catch up within a second; minutes cover a throttled index too, and the
- * look back costs one small item read per queue created in it.
+ * look back costs two small item reads per queue created in it (in batches of 50 queues).
  */
 const INDEX_LAG_ALLOWANCE_MS = 10 * 60_000;
 
