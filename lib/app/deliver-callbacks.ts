@@ -5,6 +5,7 @@ import type { CallbackRef } from '../ports/callback-queue.ts';
 import type { CallbackUrlGuard } from '../ports/callback-url-guard.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CallbackAttemptResult, CallbackPayload, Store, StoredCallbackEvent } from '../ports/store.ts';
+import { forEachBounded } from './bounded.ts';
 import { createExpiringMemo } from './expiring-memo.ts';
 
 /**
@@ -94,19 +95,6 @@ export const callbackBody = (p: CallbackPayload): string =>
     reply: p.reply ? { text: p.reply.text, intent: p.reply.intent } : null,
     ...(p.cancel_reason ? { cancel_reason: p.cancel_reason } : {}),
   });
-
-/** Runs `task` over `items` with at most `limit` in flight. */
-export const forEachBounded = async <T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-) => {
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) await task(items[i] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-};
 
 /** A store that can run attempts (no due-index reads): what the queue consumer needs. */
 export type AttemptCallbacksDeps = Omit<DeliverCallbacksDeps, 'store'> & {

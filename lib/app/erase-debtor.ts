@@ -11,10 +11,10 @@ import { retentionEnd } from '../domain/retention.ts';
 import type { Tenant } from '../domain/tenant-types.ts';
 import type { BillingQueue } from '../domain/types.ts';
 import type { CampaignStore, DebtorStore, FeedbackStore, MessageRef, SendingStore } from '../ports/store.ts';
+import { forEachWithin } from './bounded.ts';
 import { type CancelDeps, type CancelledContact, settleCancelledContacts } from './cancel-contacts.ts';
-import { forEachBounded } from './deliver-callbacks.ts';
 import { phoneSpellings } from './opt-outs.ts';
-import { ownedQueues } from './tenant-queues.ts';
+import { ownedQueues, QUEUE_READS_AT_ONCE } from './tenant-queues.ts';
 
 export type EraseDebtorDeps = CancelDeps & {
   store: CampaignStore & SendingStore & DebtorStore & FeedbackStore;
@@ -30,9 +30,6 @@ export interface DebtorErasureAnswer {
    */
   inFlight: number;
 }
-
-/** Queues whose contacts are read at once. */
-const QUEUE_CONCURRENCY = 4;
 
 /** A new salt for a tenant's erased-phone digests: 256 random bits. */
 const newErasureSalt = (): string => randomBytes(32).toString('base64url');
@@ -91,7 +88,7 @@ export const eraseDebtor = async (
   let inFlight = 0;
   const sentMessages: MessageRef[] = [];
   const queues = await ownedQueues(deps, { tenantId });
-  await forEachBounded(queues, QUEUE_CONCURRENCY, async (queue) => {
+  await forEachWithin(queues, QUEUE_READS_AT_ONCE, async (queue) => {
     const found = await eraseInQueue(deps, tenant, queue, new Set(spellings), at);
     counts.contacts += found.contacts;
     counts.contactsCancelled += found.cancelled;

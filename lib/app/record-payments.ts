@@ -5,6 +5,7 @@ import { retentionEnd, retentionStart } from '../domain/retention.ts';
 import type { Tenant } from '../domain/tenant-types.ts';
 import { type BillingQueue, QUEUE_STATUSES, type TemplateType } from '../domain/types.ts';
 import type { CampaignStore, ContactIdentity, DebtorStore, SendingStore } from '../ports/store.ts';
+import { forEachWithin } from './bounded.ts';
 import {
   type CancelDeps,
   type CancelledContact,
@@ -12,10 +13,9 @@ import {
   contactProgress,
   settleCancelledContacts,
 } from './cancel-contacts.ts';
-import { forEachBounded } from './deliver-callbacks.ts';
 import { cancelledEventOf, emitMissedEvents } from './missed-events.ts';
 import { phoneSpellings } from './opt-outs.ts';
-import { ownedQueues } from './tenant-queues.ts';
+import { ownedQueues, QUEUE_READS_AT_ONCE } from './tenant-queues.ts';
 
 /** The ERP's notice that an invoice was paid (of one debtor when `telefone` is given). */
 export interface PaymentNotice {
@@ -39,9 +39,6 @@ export interface PaymentOutcome {
 }
 
 export type RecordPaymentsDeps = CancelDeps & { store: CampaignStore & SendingStore & DebtorStore };
-
-/** Open queues whose contacts are read at once. */
-const QUEUE_CONCURRENCY = 4;
 
 /** The statuses of a queue that may still send: its reminders of a paid invoice can be stopped. */
 const OPEN_QUEUE_STATUSES = QUEUE_STATUSES.filter((status) => !isFinalQueueStatus(status));
@@ -103,7 +100,7 @@ export const recordPayments = async (
     byInvoice.set(matcher.invoice, [...(byInvoice.get(matcher.invoice) ?? []), matcher]);
   const queues = await ownedQueues(deps, { tenantId: tenant.id, templateTypes }, OPEN_QUEUE_STATUSES);
   const at = deps.clock.now().toISOString();
-  await forEachBounded(queues, QUEUE_CONCURRENCY, async (queue) => {
+  await forEachWithin(queues, QUEUE_READS_AT_ONCE, async (queue) => {
     const contacts = await deps.store.listContactIdentities(queue.id);
     const matched = contacts.flatMap((contact) => {
       // A contact that two notices name counts once, for the first of them.

@@ -1,10 +1,23 @@
 import type { BillingQueue, QueueStatus } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CampaignStore } from '../ports/store.ts';
+import type { WeightedBound } from './bounded.ts';
 import { ownsQueue, type QueueOwner } from './get-queue-for-tenant.ts';
 
 /** Queues read per listing page (the store's largest). */
 const PAGE = 100;
+
+/**
+ * How many of a tenant's queues a request that walks them (payments, erasure) reads the contacts of
+ * at once: up to 32 queues, up to 4000 contacts in flight. Four 1000-contact queues at a time, as
+ * before; a tenant that posts one batch per invoice has hundreds of one-contact queues, read 32 at a
+ * time instead of 4.
+ */
+export const QUEUE_READS_AT_ONCE: WeightedBound<BillingQueue> = {
+  count: 32,
+  weight: 4000,
+  weightOf: (queue) => queue.totalContacts,
+};
 
 /**
  * How far back the queues created lately are read without the index, on top of its listing.

@@ -1,0 +1,61 @@
+/** Runs `task` over `items` with at most `limit` in flight. */
+export const forEachBounded = async <T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> => {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) await task(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+};
+
+/** How much may run at once: at most `count` items, whose weights add up to at most `weight`. */
+export interface WeightedBound<T> {
+  count: number;
+  weight: number;
+  weightOf: (item: T) => number;
+}
+
+/**
+ * Runs `task` over `items` in their order, starting the next one while fewer than `bound.count` run
+ * and the weights in flight, with it, stay within `bound.weight` (one heavier than that runs alone).
+ * So many light items go at once, and a few heavy ones at a time: reading hundreds of one-contact
+ * queues is not held to the pace of reading 1000-contact ones. The first failure rejects, once the
+ * tasks already started have ended.
+ */
+export const forEachWithin = async <T>(
+  items: readonly T[],
+  bound: WeightedBound<T>,
+  task: (item: T) => Promise<void>,
+): Promise<void> => {
+  let next = 0;
+  let running = 0;
+  let load = 0;
+  let failure: { error: unknown } | undefined;
+  await new Promise<void>((resolve) => {
+    const startMore = () => {
+      while (!failure && next < items.length && running < bound.count) {
+        const item = items[next] as T;
+        const weight = Math.max(0, bound.weightOf(item));
+        if (running > 0 && load + weight > bound.weight) break;
+        next += 1;
+        running += 1;
+        load += weight;
+        task(item)
+          .catch((error: unknown) => {
+            failure ??= { error };
+          })
+          .finally(() => {
+            running -= 1;
+            load -= weight;
+            startMore();
+          });
+      }
+      if (running === 0 && (failure || next >= items.length)) resolve();
+    };
+    startMore();
+  });
+  if (failure) throw failure.error;
+};
