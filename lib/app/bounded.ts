@@ -1,16 +1,3 @@
-/** Runs `task` over `items` with at most `limit` in flight. */
-export const forEachBounded = async <T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> => {
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) await task(items[i] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-};
-
 /** How much may run at once: at most `count` items, whose weights add up to at most `weight`. */
 export interface WeightedBound<T> {
   count: number;
@@ -59,3 +46,10 @@ export const forEachWithin = async <T>(
   });
   if (failure) throw failure.error;
 };
+
+/** Runs `task` over `items` with at most `limit` in flight (`forEachWithin` by count alone). */
+export const forEachBounded = <T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> => forEachWithin(items, { count: limit, weight: 0, weightOf: () => 0 }, task);
