@@ -181,8 +181,14 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     await progress
       .flushIfAny()
       .catch((error: unknown) => log.error('could not write the last counters', { error }));
-    await taken.turn.release(pacer.handoverSendAt);
+    await taken.turn.release(handoverSendAt(run));
   }
+};
+
+/** What the next holder of the instance paces from, on the wall clock the lease is read by (0: never sent). */
+const handoverSendAt = (run: Pick<Run, 'pacer' | 'intervals'>): number => {
+  const at = run.pacer.handoverSendAt;
+  return at === 0 ? 0 : run.intervals.onWallNow(at);
 };
 
 /** Steps 1 to 4: what the run sends with, or why it does not send now. */
@@ -398,7 +404,7 @@ const checkBeforeClaim = async (run: Run, now: Date): Promise<PumpResult | undef
     await run.progress.flushIfAny();
     return deferToOpening(deps, run.queue, run.calendar, now);
   }
-  const lease = await run.turn.keep(now, run.pacer.handoverSendAt);
+  const lease = await run.turn.keep(now, handoverSendAt(run));
   if (lease === 'lost') {
     run.log.warn('instance lease lost; another pump took over');
     // As a dead pump's: the next run of the queue recounts them (see ProgressBuffer).

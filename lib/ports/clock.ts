@@ -26,6 +26,13 @@ export interface IntervalClock {
    * a timer cannot hit, is waited out by yielding to the event loop until the clock passes `at`.
    */
   waitUntil(at: number, sleep: (ms: number) => Promise<void>): Promise<void>;
+  /**
+   * A past reading of this clock placed on the wall clock as it reads now. The two drift apart (on
+   * the project machine the wall gains about 0.4 ms a second on the monotonic clock), so a time
+   * handed to another run (the lease's last send) is anchored again when handed over, not placed
+   * by the anchor of a run that started seconds or minutes before.
+   */
+  onWallNow(reading: number): number;
 }
 
 /** Yields to the event loop once (I/O and timers of other work run), then resolves. */
@@ -66,6 +73,7 @@ export const intervalClockOf = (clock: Clock): IntervalClock => {
         const left = at - now();
         if (left > 0) await sleep(Math.ceil(left));
       },
+      onWallNow: (reading) => reading,
     };
   }
   const offset = anchorOffset(clock, monotonicMs);
@@ -78,5 +86,6 @@ export const intervalClockOf = (clock: Clock): IntervalClock => {
         else await yieldOnce();
       }
     },
+    onWallNow: (reading) => reading - offset + anchorOffset(clock, monotonicMs),
   };
 };

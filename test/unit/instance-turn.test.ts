@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InstanceTurn } from '../../lib/app/instance-turn.ts';
+import { intervalClockOf } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { acmeQueue } from '../support/acme-queue.ts';
 import { inMemoryDeps } from '../support/use-case-deps.ts';
@@ -31,7 +32,7 @@ const takeTurn = async (
     options,
   );
   if (taken === 'continued') throw new Error('the lease was free');
-  return { turn: taken.turn, renewals: counted.renewals };
+  return { turn: taken.turn, lastSendAt: taken.lastSendAt, renewals: counted.renewals };
 };
 
 describe('InstanceTurn.keep (the instance lease)', () => {
@@ -77,5 +78,39 @@ describe('InstanceTurn.keep (the instance lease)', () => {
 
     // Assess
     expect(kept).toBe('lost');
+  });
+});
+
+describe('InstanceTurn.release (the hand-over)', () => {
+  it('lets the next holder pace a whole interval from the last call, though the run clocks read up to a millisecond behind the wall', async () => {
+    // Prepare: one true timeline (sub-millisecond); the wall clock shows it truncated to the
+    // millisecond, the monotonic clock from its own origin (each reading takes 10 µs)
+    let t = T0.getTime() + 0.9;
+    const monotonicMs = () => {
+      t += 0.01;
+      return t - 5_000;
+    };
+    const clock = { now: () => new Date(Math.floor(t)), monotonicMs };
+    const sleep = async (ms: number) => {
+      t += ms;
+    };
+    const options = { leaseMs: 60_000, gatewayTimeoutMs: 15_000 };
+    const shared = inMemoryDeps(T0.toISOString());
+    // The first run anchors at .9 of a millisecond (its clock 0.9 ms behind the wall) and calls the
+    // gateway a second later, by the true timeline at 1000.5 ms
+    const first = intervalClockOf(clock);
+    const { turn } = await takeTurn(options, shared);
+    t = T0.getTime() + 1000.5;
+    const lastCall = t;
+
+    // Act: it hands over; the next run anchors on a whole millisecond and waits out the interval
+    await turn.release(first.now());
+    t = T0.getTime() + 1100;
+    const next = intervalClockOf(clock);
+    const { lastSendAt } = await takeTurn(options, shared, at(1.1));
+    await next.waitUntil(lastSendAt + 200, sleep);
+
+    // Assess: by the true timeline, the next call is no sooner than 200 ms after the last
+    expect(t - lastCall).toBeGreaterThanOrEqual(200);
   });
 });

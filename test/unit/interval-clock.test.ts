@@ -48,6 +48,25 @@ describe('intervalClockOf', () => {
     expect(intervals.now()).toBe(clock.now().getTime());
   });
 
+  it('places a past reading on the wall clock as it reads now, once the two have drifted apart', () => {
+    // Prepare: a wall clock that gains 0.4 ms a second on the monotonic one; a reading taken at the
+    // start of a run
+    let monotonic = 50;
+    const wallAt = (m: number) => 1_000_000 + (m - 50) * 1.0004;
+    const clock = { now: () => new Date(wallAt(monotonic)), monotonicMs: () => monotonic };
+    const intervals = intervalClockOf(clock);
+    const reading = intervals.now();
+
+    // Act: five seconds later
+    monotonic += 5_000;
+    const stale = intervals.now();
+    const placed = intervals.onWallNow(stale);
+
+    // Assess: the run's own clock is 2 ms behind the wall by then; placed, the reading is on it
+    expect(stale - reading).toBe(5_000);
+    expect(placed).toBe(wallAt(monotonic));
+  });
+
   it('never returns from a wait before its moment, to the sub-millisecond', async () => {
     // Prepare
     const intervals = intervalClockOf(systemClock);
