@@ -47,6 +47,28 @@ export const forEachWithin = async <T>(
   if (failure) throw failure.error;
 };
 
+/**
+ * `items` in order, cut into consecutive groups that each stay within `bound`: at most `bound.count`
+ * items and `bound.weight` of weight (an item heavier than that alone is a group of its own).
+ */
+export const groupsWithin = <T>(items: readonly T[], bound: WeightedBound<T>): T[][] => {
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let load = 0;
+  for (const item of items) {
+    const weight = Math.max(0, bound.weightOf(item));
+    if (group.length > 0 && (group.length >= bound.count || load + weight > bound.weight)) {
+      groups.push(group);
+      group = [];
+      load = 0;
+    }
+    group.push(item);
+    load += weight;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+};
+
 /** Runs `task` over `items` with at most `limit` in flight (`forEachWithin` by count alone). */
 export const forEachBounded = <T>(
   items: readonly T[],

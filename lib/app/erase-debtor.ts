@@ -10,11 +10,19 @@ import { normalizePhone } from '../domain/phone.ts';
 import { retentionEnd } from '../domain/retention.ts';
 import type { Tenant } from '../domain/tenant-types.ts';
 import type { BillingQueue } from '../domain/types.ts';
-import type { CampaignStore, DebtorStore, FeedbackStore, MessageRef, SendingStore } from '../ports/store.ts';
-import { forEachWithin } from './bounded.ts';
+import type {
+  CampaignStore,
+  ContactIdentity,
+  DebtorStore,
+  FeedbackStore,
+  MessageRef,
+  Rejection,
+  SendingStore,
+} from '../ports/store.ts';
+import { forEachBounded } from './bounded.ts';
 import { type CancelDeps, type CancelledContact, settleCancelledContacts } from './cancel-contacts.ts';
 import { phoneSpellings } from './opt-outs.ts';
-import { ownedQueues, QUEUE_READS_AT_ONCE } from './tenant-queues.ts';
+import { forEachQueueGroup, ownedQueues, QUEUE_TASKS_AT_ONCE } from './tenant-queues.ts';
 
 export type EraseDebtorDeps = CancelDeps & {
   store: CampaignStore & SendingStore & DebtorStore & FeedbackStore;
@@ -88,14 +96,22 @@ export const eraseDebtor = async (
   let inFlight = 0;
   const sentMessages: MessageRef[] = [];
   const queues = await ownedQueues(deps, { tenantId });
-  await forEachWithin(queues, QUEUE_READS_AT_ONCE, async (queue) => {
-    const found = await eraseInQueue(deps, tenant, queue, new Set(spellings), at);
-    counts.contacts += found.contacts;
-    counts.contactsCancelled += found.cancelled;
-    counts.callbackEvents += found.callbackEvents;
-    counts.campaignRejections += found.campaignRejections;
-    inFlight += found.inFlight;
-    sentMessages.push(...found.sentMessages);
+  const phones = new Set(spellings);
+  await forEachQueueGroup(deps, queues, async ({ queues: group, contactsOf }) => {
+    const rejectionsOf = await deps.store.listCampaignRejections(
+      tenantId,
+      group.map((queue) => queue.externalId),
+    );
+    await forEachBounded(group, QUEUE_TASKS_AT_ONCE, async (queue) => {
+      const rejections = rejectionsOf.get(queue.externalId) ?? [];
+      const found = await eraseInQueue(deps, tenant, queue, contactsOf(queue), rejections, phones, at);
+      counts.contacts += found.contacts;
+      counts.contactsCancelled += found.cancelled;
+      counts.callbackEvents += found.callbackEvents;
+      counts.campaignRejections += found.campaignRejections;
+      inFlight += found.inFlight;
+      sentMessages.push(...found.sentMessages);
+    });
   });
 
   for (const spelling of optedOutSpellings)
@@ -119,11 +135,13 @@ export const eraseDebtor = async (
   return { erasureId, counts, inFlight };
 };
 
-/** Step 3 for one queue. */
+/** Step 3 for one queue, from its contacts and its campaign's refused contacts as read. */
 const eraseInQueue = async (
   deps: EraseDebtorDeps,
   tenant: Tenant,
   queue: BillingQueue,
+  identities: readonly ContactIdentity[],
+  rejections: readonly Rejection[],
   phones: ReadonlySet<string>,
   at: string,
 ) => {
@@ -136,7 +154,7 @@ const eraseInQueue = async (
     /** The reminders of these contacts that went out: the gateway's id, through the queue's instance. */
     sentMessages: [] as MessageRef[],
   };
-  const contacts = (await deps.store.listContactIdentities(queue.id)).filter((c) => phones.has(c.phone));
+  const contacts = identities.filter((c) => phones.has(c.phone));
   for (const { providerMessageId } of contacts)
     if (providerMessageId && queue.instanceId)
       found.sentMessages.push({ instanceId: queue.instanceId, messageId: providerMessageId });
@@ -152,7 +170,7 @@ const eraseInQueue = async (
     found.callbackEvents += await deps.store.eraseContactEvents(queue.id, contact.position);
   }
   found.cancelled = cancelled.length;
-  found.campaignRejections = await eraseRejections(deps, queue, phones);
+  found.campaignRejections = await eraseRejections(deps, queue, rejections, phones);
   // The `cancelled` events are emitted after the erasure: they carry the marker, never the phone.
   await settleCancelledContacts(deps, tenant, queue, cancelled, 'erased', at);
   return found;
@@ -162,11 +180,10 @@ const eraseInQueue = async (
 const eraseRejections = async (
   deps: EraseDebtorDeps,
   queue: BillingQueue,
+  rejections: readonly Rejection[],
   phones: ReadonlySet<string>,
 ): Promise<number> => {
-  const campaign = await deps.store.getCampaign(queue.tenantId, queue.externalId);
-  if (!campaign) return 0;
-  const indexes = campaign.rejected.flatMap((rejection, index) => {
+  const indexes = rejections.flatMap((rejection, index) => {
     const typed = normalizePhone(rejection.telefone, { allowLandlines: true });
     return typed.ok && phones.has(typed.value.e164) ? [index] : [];
   });

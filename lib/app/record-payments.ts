@@ -5,7 +5,7 @@ import { retentionEnd, retentionStart } from '../domain/retention.ts';
 import type { Tenant } from '../domain/tenant-types.ts';
 import { type BillingQueue, QUEUE_STATUSES, type TemplateType } from '../domain/types.ts';
 import type { CampaignStore, ContactIdentity, DebtorStore, SendingStore } from '../ports/store.ts';
-import { forEachWithin } from './bounded.ts';
+import { forEachBounded } from './bounded.ts';
 import {
   type CancelDeps,
   type CancelledContact,
@@ -15,7 +15,7 @@ import {
 } from './cancel-contacts.ts';
 import { cancelledEventOf, emitMissedEvents } from './missed-events.ts';
 import { phoneSpellings } from './opt-outs.ts';
-import { ownedQueues, QUEUE_READS_AT_ONCE } from './tenant-queues.ts';
+import { forEachQueueGroup, ownedQueues, QUEUE_TASKS_AT_ONCE } from './tenant-queues.ts';
 
 /** The ERP's notice that an invoice was paid (of one debtor when `telefone` is given). */
 export interface PaymentNotice {
@@ -100,16 +100,17 @@ export const recordPayments = async (
     byInvoice.set(matcher.invoice, [...(byInvoice.get(matcher.invoice) ?? []), matcher]);
   const queues = await ownedQueues(deps, { tenantId: tenant.id, templateTypes }, OPEN_QUEUE_STATUSES);
   const at = deps.clock.now().toISOString();
-  await forEachWithin(queues, QUEUE_READS_AT_ONCE, async (queue) => {
-    const contacts = await deps.store.listContactIdentities(queue.id);
-    const matched = contacts.flatMap((contact) => {
-      // A contact that two notices name counts once, for the first of them.
-      const matcher = byInvoice
-        .get(contact.invoiceNumber ?? '')
-        ?.find((m) => m.phones === null || m.phones.has(contact.phone));
-      return matcher ? [{ contact, matcher }] : [];
+  await forEachQueueGroup(deps, queues, async ({ queues: group, contactsOf }) => {
+    await forEachBounded(group, QUEUE_TASKS_AT_ONCE, async (queue) => {
+      const matched = contactsOf(queue).flatMap((contact) => {
+        // A contact that two notices name counts once, for the first of them.
+        const matcher = byInvoice
+          .get(contact.invoiceNumber ?? '')
+          ?.find((m) => m.phones === null || m.phones.has(contact.phone));
+        return matcher ? [{ contact, matcher }] : [];
+      });
+      if (matched.length > 0) await stopReminders(deps, tenant, queue, matched, at);
     });
-    if (matched.length > 0) await stopReminders(deps, tenant, queue, matched, at);
   });
   return matchers.map((m) => m.outcome);
 };

@@ -30,6 +30,8 @@ export type {
   DebtorErasureRecord,
   DebtorStore,
   MessageRef,
+  QueueContactsRef,
+  Rejection,
 } from './store/debtors.ts';
 export type { DeliveryWatch, DeliveryWatchStore } from './store/delivery-watch.ts';
 export type { FeedbackStore } from './store/feedback.ts';

@@ -1,7 +1,8 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { keys } from '../../lib/adapters/store/table-schema.ts';
+import { acmeContact, acmeQueue } from '../support/acme-queue.ts';
 import { useDynalite } from '../support/dynalite.ts';
 import { describeDebtorStoreContract } from './store-contract/debtor-store-contract.ts';
 
@@ -44,5 +45,48 @@ describe('dynamodb-debtor-store', () => {
     // Assess
     expect(deleted).toBe(1);
     expect(await db.item(tableName, keys.legacyMessage('inst-1', 'old-1'))).toBeUndefined();
+  });
+
+  it("reads the contacts of 150 one-contact queues in two requests, not one a queue, and a larger queue's by its own", async () => {
+    // Prepare: a tenant that posts one batch per invoice, and one batch of 40; a client that
+    // records what the store sends
+    const tableName = await db.freshTable('debtor-many');
+    const sent: string[] = [];
+    const recording = {
+      send: (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        return db.doc.send(command as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const store = createDynamoDbStore({ client: db.doc, tableName });
+    const createdAt = '2025-01-10T12:00:00.000Z';
+    const stored = async (id: string, totalContacts: number) => {
+      await store.createQueue(acmeQueue({ id, totalContacts, createdAt }));
+      await store.putContacts(
+        Array.from({ length: totalContacts }, (_, position) =>
+          acmeContact(position, {
+            queueId: id,
+            invoiceNumber: `${id}-${position}`,
+            variables: {},
+            renderedMessage: 'Olá',
+            createdAt,
+          }),
+        ),
+      );
+      return { id, totalContacts };
+    };
+    const queues = [];
+    for (let i = 0; i < 150; i += 1) queues.push(await stored(`one-${i}`, 1));
+    queues.push(await stored('forty', 40));
+
+    // Act
+    const identities = await createDynamoDbStore({ client: recording, tableName }).listContactIdentities(
+      queues,
+    );
+
+    // Assess: 150 keys in two BatchGetItem calls (100 a call), the batch of 40 by one Query
+    expect(sent.sort()).toEqual(['BatchGetCommand', 'BatchGetCommand', 'QueryCommand']);
+    expect(identities.get('one-149')?.map((c) => c.invoiceNumber)).toEqual(['one-149-0']);
+    expect(identities.get('forty')).toHaveLength(40);
   });
 });

@@ -1119,18 +1119,20 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
 
     // Debtors (payments, erasure)
-    async listContactIdentities(queueId) {
-      return contactsInOrder(queueId).map(
-        ({ position, status, phone, invoiceNumber, updatedAt, cancelReason, providerMessageId }) => ({
-          position,
-          status,
-          phone,
-          invoiceNumber: invoiceNumber ?? null,
-          updatedAt,
-          cancelReason: cancelReason ?? null,
-          providerMessageId: providerMessageId ?? null,
-        }),
-      );
+    async listContactIdentities(queues) {
+      const identitiesOf = (queueId: string) =>
+        contactsInOrder(queueId).map(
+          ({ position, status, phone, invoiceNumber, updatedAt, cancelReason, providerMessageId }) => ({
+            position,
+            status,
+            phone,
+            invoiceNumber: invoiceNumber ?? null,
+            updatedAt,
+            cancelReason: cancelReason ?? null,
+            providerMessageId: providerMessageId ?? null,
+          }),
+        );
+      return new Map(queues.map((queue) => [queue.id, identitiesOf(queue.id)]));
     },
     async cancelUnsentContact(queueId, position, at, expiresAt, reason) {
       const contact = contactAt(queueId, position);
@@ -1176,6 +1178,13 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         deleted += 1;
       }
       return deleted;
+    },
+    async listCampaignRejections(tenantId, externalIds) {
+      const found = externalIds.flatMap((externalId) => {
+        const campaign = campaigns.get(key(tenantId, externalId));
+        return campaign ? [[externalId, copy(campaign).rejected] as const] : [];
+      });
+      return new Map(found);
     },
     async eraseCampaignRejections(tenantId, externalId, indexes) {
       const campaign = campaigns.get(key(tenantId, externalId));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forEachWithin } from '../../lib/app/bounded.ts';
+import { forEachWithin, groupsWithin } from '../../lib/app/bounded.ts';
 
 /** Tasks that end when the test says so, recording what ran at once. */
 const controlledTasks = (weights: Record<string, number>) => {
@@ -103,5 +103,20 @@ describe('forEachWithin', () => {
       ran.push(item);
     });
     expect(ran).toEqual([]);
+  });
+});
+
+describe('groupsWithin', () => {
+  it('cuts the items in order into groups within the count and the weight, a heavier one alone', () => {
+    // Prepare: weights by name; at most 3 items and 100 of weight a group
+    const weights: Record<string, number> = { a: 1, b: 1, c: 1, d: 1, e: 60, f: 50, g: 250, h: 1 };
+    const bound = { count: 3, weight: 100, weightOf: (id: string) => weights[id] ?? 0 };
+
+    // Act
+    const groups = groupsWithin(Object.keys(weights), bound);
+
+    // Assess
+    expect(groups).toEqual([['a', 'b', 'c'], ['d', 'e'], ['f'], ['g'], ['h']]);
+    expect(groupsWithin([], bound)).toEqual([]);
   });
 });

@@ -218,6 +218,27 @@ describe('recordPayments', () => {
     ]);
   });
 
+  it('finds the invoice among hundreds of one-contact queues, read a group at a time', async () => {
+    // Prepare: a tenant that posts one batch per invoice (250 open queues: three groups of reads)
+    const deps = await debtorDeps();
+    for (let i = 0; i < 250; i += 1)
+      await seedQueue(deps, `q${i}`, 'pending', [{ status: 'pending', phone: ANA, invoice: `NF-${i}` }]);
+
+    // Act
+    const outcomes = await recordPayments(deps, ACME, [
+      { numero_fatura: 'NF-7' },
+      { numero_fatura: 'NF-231' },
+    ]);
+
+    // Assess
+    expect(outcomes.map((o) => [o.cancelled, o.queue_ids])).toEqual([
+      [1, ['q7']],
+      [1, ['q231']],
+    ]);
+    expect((await deps.store.getContact('q231', 0))?.status).toBe('cancelled');
+    expect((await deps.store.getContact('q230', 0))?.status).toBe('pending');
+  });
+
   it("touches only the queues of the key's template types", async () => {
     // Prepare
     const deps = await debtorDeps();

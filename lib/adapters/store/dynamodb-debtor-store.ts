@@ -7,6 +7,8 @@ import type {
   ContactIdentity,
   DebtorErasureRecord,
   DebtorStore,
+  QueueContactsRef,
+  Rejection,
 } from '../../ports/store.ts';
 import { contactAttributes, contactPositionOf } from './contact-item.ts';
 import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
@@ -34,6 +36,40 @@ const MAX_POSITION = 9_999;
  * claim, a send, a receipt), which a contact does a few times in its life, not forever.
  */
 const MAX_ERASE_ROUNDS = 5;
+
+/**
+ * A queue of at most this many contacts is read by key, many queues in one BatchGetItem: one
+ * request per 100 contacts instead of one per queue, for a strongly consistent read unit per
+ * contact instead of one per 4 KB of the queue's contacts (at most 10 units where a Query of them
+ * costs 3).
+ */
+const READ_BY_KEY_UP_TO = 10;
+/** Queries of larger queues' contacts in flight at once. */
+const QUERY_CONCURRENCY = 8;
+
+/** What matching a debtor reads of a contact (the position is in the sort key: contact-item.ts). */
+const IDENTITY_PROJECTION = {
+  expression: '#sk, #status, #phone, #invoiceNumber, #updatedAt, #cancelReason, #messageId',
+  names: {
+    '#sk': SK,
+    '#status': 'status',
+    '#phone': 'phone',
+    '#invoiceNumber': 'invoiceNumber',
+    '#updatedAt': 'updatedAt',
+    '#cancelReason': 'cancelReason',
+    '#messageId': 'providerMessageId',
+  },
+};
+
+const identityOf = (item: Item): ContactIdentity => ({
+  position: contactPositionOf(item),
+  status: item.status as ContactStatus,
+  phone: String(item.phone),
+  invoiceNumber: typeof item.invoiceNumber === 'string' ? item.invoiceNumber : null,
+  updatedAt: String(item.updatedAt),
+  cancelReason: typeof item.cancelReason === 'string' ? (item.cancelReason as CancelReason) : null,
+  providerMessageId: typeof item.providerMessageId === 'string' ? item.providerMessageId : null,
+});
 
 /** A callback payload with the debtor's phone, name and free texts (reply, error) replaced by the marker. */
 export const erasedCallbackPayload = (payload: CallbackPayload): CallbackPayload => ({
@@ -66,11 +102,8 @@ const decodeErasureCursor = (cursor: string): string => {
  * conditional single-item write, so a pump racing the change either wins its claim or finds it done.
  */
 export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): DebtorStore {
-  const { get, put, updateIfMatch, deleteIfMatch, queryAll, queryUpTo, batchWrite } = tableOperations(
-    options.client,
-    options.tableName,
-    options,
-  );
+  const { get, put, updateIfMatch, deleteIfMatch, queryAll, queryUpTo, batchWrite, batchGet } =
+    tableOperations(options.client, options.tableName, options);
 
   /** One round of erasing a contact: a write conditional on the status the read saw. */
   const eraseOnce = async (
@@ -105,41 +138,61 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
     return { outcome: 'erased', cancelledFrom: waited ?? null };
   };
 
-  return {
-    async listContactIdentities(queueId) {
-      // The sort key range (not begins_with) keeps the queue item and its callback events out.
-      const items = await queryAll({
+  /** Each contact of a queue, read by a consistent Query of the queue's contact range. */
+  const queryIdentities = async (queueId: string): Promise<ContactIdentity[]> =>
+    // The sort key range (not begins_with) keeps the queue item and its callback events out.
+    (
+      await queryAll({
         KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-        // The position is in the sort key: a contact item does not repeat it (contact-item.ts).
-        ProjectionExpression: '#sk, #status, #phone, #invoiceNumber, #updatedAt, #cancelReason, #messageId',
-        ExpressionAttributeNames: {
-          '#pk': PK,
-          '#sk': SK,
-          '#status': 'status',
-          '#phone': 'phone',
-          '#invoiceNumber': 'invoiceNumber',
-          '#updatedAt': 'updatedAt',
-          '#cancelReason': 'cancelReason',
-          '#messageId': 'providerMessageId',
-        },
+        ProjectionExpression: IDENTITY_PROJECTION.expression,
+        ExpressionAttributeNames: { ...IDENTITY_PROJECTION.names, '#pk': PK },
         ExpressionAttributeValues: {
           ':pk': keys.queue(queueId).pk,
           ':from': keys.contact(queueId, 0).sk,
           ':to': keys.contact(queueId, MAX_POSITION).sk,
         },
         ConsistentRead: true,
+      })
+    ).map(identityOf);
+
+  /**
+   * The contacts at positions 0..n-1 of queues of n contacts, in BatchGetItem calls of 100 keys
+   * (consistent), by queue and in batch order; a queue none was found of is left out.
+   */
+  const readSmallQueuesByKey = async (queues: readonly QueueContactsRef[]) => {
+    const queueIdOf = new Map(queues.map((queue) => [keys.queue(queue.id).pk, queue.id]));
+    const contactKeys = queues.flatMap((queue) =>
+      Array.from({ length: queue.totalContacts }, (_, position) => keys.contact(queue.id, position)),
+    );
+    const byQueue = new Map<string, ContactIdentity[]>();
+    // The partition key tells each contact's queue.
+    const projection = {
+      expression: `#pk, ${IDENTITY_PROJECTION.expression}`,
+      names: { ...IDENTITY_PROJECTION.names, '#pk': PK },
+    };
+    for (const item of contactKeys.length > 0 ? await batchGet(contactKeys, projection) : []) {
+      const queueId = queueIdOf.get(String(item[PK])) ?? '';
+      byQueue.set(queueId, [...(byQueue.get(queueId) ?? []), identityOf(item)]);
+    }
+    for (const identities of byQueue.values()) identities.sort((a, b) => a.position - b.position);
+    return byQueue;
+  };
+
+  return {
+    async listContactIdentities(queues) {
+      const found = new Map<string, ContactIdentity[]>();
+      const small = queues.filter((queue) => queue.totalContacts <= READ_BY_KEY_UP_TO);
+      const byKey = await readSmallQueuesByKey(small);
+      // A queue whose contacts are not at positions 0..n-1 (refused contacts of the batch took some
+      // positions) or whose count is off is read as a larger one is.
+      const byQuery = queues.filter((queue) => byKey.get(queue.id)?.length !== queue.totalContacts);
+      for (const queue of queues)
+        if (!byQuery.includes(queue)) found.set(queue.id, byKey.get(queue.id) ?? []);
+      const read = await mapBounded(byQuery, QUERY_CONCURRENCY, (queue) => queryIdentities(queue.id));
+      byQuery.forEach((queue, i) => {
+        found.set(queue.id, read[i] ?? []);
       });
-      return items.map(
-        (item): ContactIdentity => ({
-          position: contactPositionOf(item),
-          status: item.status as ContactStatus,
-          phone: String(item.phone),
-          invoiceNumber: typeof item.invoiceNumber === 'string' ? item.invoiceNumber : null,
-          updatedAt: String(item.updatedAt),
-          cancelReason: typeof item.cancelReason === 'string' ? (item.cancelReason as CancelReason) : null,
-          providerMessageId: typeof item.providerMessageId === 'string' ? item.providerMessageId : null,
-        }),
-      );
+      return found;
     },
 
     async cancelUnsentContact(queueId, position, at, expiresAt, reason) {
@@ -218,6 +271,26 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
         }),
       );
       return unique.size + found.filter((old) => old !== undefined).length;
+    },
+
+    async listCampaignRejections(tenantId, externalIds) {
+      const unique = [...new Set(externalIds)];
+      const items =
+        unique.length > 0
+          ? await batchGet(
+              unique.map((externalId) => keys.campaign(tenantId, externalId)),
+              {
+                expression: '#externalId, #rejected',
+                names: { '#externalId': 'externalId', '#rejected': 'rejected' },
+              },
+            )
+          : [];
+      return new Map(
+        items.map((item) => [
+          String(item.externalId),
+          Array.isArray(item.rejected) ? (item.rejected as Rejection[]) : [],
+        ]),
+      );
     },
 
     async eraseCampaignRejections(tenantId, externalId, indexes) {

@@ -109,6 +109,8 @@ const BATCH_GET_CONCURRENCY = 5;
 /** Rounds of unprocessed keys before giving up: by then it is not throttling. */
 const MAX_BATCH_GET_ROUNDS = 8;
 
+/** A ProjectionExpression: plain attribute names, or placeholders with their names (reserved words). */
+type Projection = string | { expression: string; names: Record<string, string> };
 type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 type QueryInput = Omit<QueryCommandInput, 'TableName' | 'Limit'>;
 
@@ -204,7 +206,7 @@ export const tableOperations = (
   };
 
   /** Gets one chunk of keys, asking again for the unprocessed ones with exponential backoff. */
-  const getBatch = async (chunk: Item[], projection: string | undefined): Promise<Item[]> => {
+  const getBatch = async (chunk: Item[], projection: Projection | undefined): Promise<Item[]> => {
     const found: Item[] = [];
     let pending = chunk;
     for (let round = 0; pending.length > 0; round++) {
@@ -218,7 +220,10 @@ export const tableOperations = (
             [tableName]: {
               Keys: pending,
               ConsistentRead: true,
-              ...(projection ? { ProjectionExpression: projection } : {}),
+              ...(typeof projection === 'string' ? { ProjectionExpression: projection } : {}),
+              ...(typeof projection === 'object'
+                ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names }
+                : {}),
             },
           },
         }),
@@ -353,7 +358,7 @@ export const tableOperations = (
     },
 
     /** The items under `keys` by BatchGetItem (consistent; 100 keys a call, a few calls in flight). */
-    batchGet: async (keys: readonly Item[], projection?: string): Promise<Item[]> => {
+    batchGet: async (keys: readonly Item[], projection?: Projection): Promise<Item[]> => {
       const chunks = chunksOf(keys, BATCH_GET_KEYS);
       return (await mapBounded(chunks, BATCH_GET_CONCURRENCY, (chunk) => getBatch(chunk, projection))).flat();
     },

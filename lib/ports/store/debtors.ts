@@ -1,5 +1,5 @@
 import type { DebtorErasureCounts } from '../../domain/debtor-erasure.ts';
-import type { BillingContact, CancelReason, Page } from '../../domain/types.ts';
+import type { BillingContact, BillingQueue, Campaign, CancelReason, Page } from '../../domain/types.ts';
 import type { WaitingStatus } from './sending.ts';
 
 /**
@@ -9,10 +9,12 @@ import type { WaitingStatus } from './sending.ts';
  */
 export interface DebtorStore {
   /**
-   * Every contact of a queue as matching a debtor needs it, in batch order, from a strongly
-   * consistent read of the base table (the whole queue partition is read: filters save no reads).
+   * Every contact of each queue as matching a debtor needs it, in batch order, from strongly
+   * consistent reads of the base table; a queue without contacts maps to []. Many small queues are
+   * read in one request (a tenant that posts one batch per invoice has hundreds of one-contact
+   * queues), a larger one by a read of its own.
    */
-  listContactIdentities(queueId: string): Promise<ContactIdentity[]>;
+  listContactIdentities(queues: readonly QueueContactsRef[]): Promise<Map<string, ContactIdentity[]>>;
   /**
    * A contact not sent yet (`pending`, or `retry`) becomes `cancelled` with `reason`, to expire at
    * `expiresAt` (settled: the tenant's retention runs), in one conditional write; how it waited
@@ -45,6 +47,11 @@ export interface DebtorStore {
    */
   deleteMessages(tenantId: string, phones: readonly string[], known: readonly MessageRef[]): Promise<number>;
   /**
+   * The refused contacts (`rejected`) of each of the tenant's stored campaign answers, by external
+   * id; a campaign there is none of is left out. Many campaigns are read in one request.
+   */
+  listCampaignRejections(tenantId: string, externalIds: readonly string[]): Promise<Map<string, Rejection[]>>;
+  /**
    * Replaces the phone of the refused contacts at `indexes` of a stored campaign answer (`rejected`)
    * with the marker; false when the campaign is gone.
    */
@@ -68,6 +75,12 @@ export interface DebtorStore {
  * which invoice, the gateway's id of its send), and, for one they cancelled before, its reason and
  * when (`updatedAt`: a cancelled contact changes no more), for the event a crash lost.
  */
+/** A refused contact of a stored campaign answer. */
+export type Rejection = Campaign['rejected'][number];
+
+/** A queue whose contacts are read: its id, and how many contacts it holds. */
+export type QueueContactsRef = Pick<BillingQueue, 'id' | 'totalContacts'>;
+
 export type ContactIdentity = Pick<
   BillingContact,
   'position' | 'status' | 'phone' | 'invoiceNumber' | 'updatedAt' | 'providerMessageId'

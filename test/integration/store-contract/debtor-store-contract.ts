@@ -150,7 +150,9 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
         await store.putCallbackEvent(event(0), EXPIRES);
 
         // Act
-        const identities = await store.listContactIdentities('queue-1');
+        const identities = (await store.listContactIdentities([{ id: 'queue-1', totalContacts: 4 }])).get(
+          'queue-1',
+        );
 
         // Assess
         const unchanged = { updatedAt: T0, cancelReason: null, providerMessageId: null };
@@ -175,7 +177,51 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
             providerMessageId: null,
           },
         ]);
-        expect(await store.listContactIdentities('queue-none')).toEqual([]);
+        expect(await store.listContactIdentities([{ id: 'queue-none', totalContacts: 1 }])).toEqual(
+          new Map([['queue-none', []]]),
+        );
+      });
+
+      it('reads many queues at once, small and large, and those whose contacts are not at the first positions', async () => {
+        // Prepare: one-contact queues (the contact at position 0, or at 2 after two refused ones), a
+        // queue of 12 contacts, a queue of two around a refused one, and a queue of none
+        const { store } = await makeStore({ clock });
+        const stored = async (id: string, positions: readonly number[], totalContacts = positions.length) => {
+          await store.createQueue(acmeQueue({ id, totalContacts, createdAt: T0 }));
+          await store.putContacts(
+            positions.map((position) =>
+              contact(position, { queueId: id, invoiceNumber: `${id}-${position}` }),
+            ),
+          );
+          return { id, totalContacts };
+        };
+        const queues = [
+          ...(await Promise.all(['one-a', 'one-b', 'one-c'].map((id) => stored(id, [0])))),
+          await stored('one-after-refused', [2]),
+          await stored(
+            'twelve',
+            Array.from({ length: 12 }, (_, position) => position),
+          ),
+          await stored('two-around-refused', [0, 2]),
+          { id: 'none', totalContacts: 0 },
+        ];
+
+        // Act
+        const identities = await store.listContactIdentities(queues);
+
+        // Assess: every queue, each with its own contacts in batch order
+        const positions = (id: string) => identities.get(id)?.map((c) => c.position);
+        expect([...identities.keys()].sort()).toEqual(queues.map((q) => q.id).sort());
+        expect([positions('one-a'), positions('one-b'), positions('one-c')]).toEqual([[0], [0], [0]]);
+        expect(positions('one-after-refused')).toEqual([2]);
+        expect(positions('twelve')).toEqual(Array.from({ length: 12 }, (_, position) => position));
+        expect(positions('two-around-refused')).toEqual([0, 2]);
+        expect(positions('none')).toEqual([]);
+        expect(identities.get('one-b')?.[0]).toMatchObject({ status: 'pending', invoiceNumber: 'one-b-0' });
+        expect(identities.get('two-around-refused')?.map((c) => c.invoiceNumber)).toEqual([
+          'two-around-refused-0',
+          'two-around-refused-2',
+        ]);
       });
     });
 
@@ -397,6 +443,34 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
         expect(deleted).toBe(2);
         expect(await store.getMessage('acme', 'inst-1', 'm5')).toBeUndefined();
         expect(await store.getMessage('acme', 'inst-1', 'm6')).toBeDefined();
+      });
+    });
+
+    describe('listCampaignRejections', () => {
+      it('reads the refused contacts of several stored answers, and leaves out a campaign there is none of', async () => {
+        // Prepare
+        const { store } = await makeStore({ clock });
+        const rejection = { index: 1, telefone: '11 91111-0000', code: 'OPTED_OUT', message: 'Opt-out' };
+        await store.createCampaign(campaign([rejection]));
+        await store.createCampaign({
+          ...campaign([]),
+          id: 'camp-2',
+          externalId: 'fatura-2',
+          queueId: 'queue-2',
+        });
+
+        // Act
+        const found = await store.listCampaignRejections('acme', ['fatura-67890', 'fatura-2', 'fatura-none']);
+        const otherTenant = await store.listCampaignRejections('globex', ['fatura-67890']);
+
+        // Assess
+        expect(found).toEqual(
+          new Map([
+            ['fatura-67890', [rejection]],
+            ['fatura-2', []],
+          ]),
+        );
+        expect(otherTenant.size).toBe(0);
       });
     });
 
