@@ -11,8 +11,6 @@ import { publishContinuation } from './queue-work.ts';
 import { abandonAfterMs, CLAIM_MARGIN_MS } from './send-claims.ts';
 
 const LEASE_BUSY_WAIT_MS = 1000;
-/** The wall clock's resolution (Date: whole milliseconds). */
-const WALL_CLOCK_RESOLUTION_MS = 1;
 /** A waiter noted longer ago than this has given up (its item was consumed by another path). */
 const WAITER_FRESH_MS = 5 * LEASE_BUSY_WAIT_MS;
 
@@ -168,11 +166,8 @@ export class InstanceTurn {
 }
 
 /**
- * The last send as the lease stores it, for the next holder to pace from: never a moment too
- * early, so rounded up to the stored millisecond, and one millisecond later still. A run's clock
- * is anchored on the wall clock (IntervalClock), which reads whole milliseconds, truncated: it may
- * run up to a millisecond behind the wall, and the send time it reports with it; the next holder's
- * clock, as much behind or not at all, would otherwise send up to that much inside the interval.
+ * Rounded up to the stored millisecond: the next holder must never pace from a moment too early
+ * (the run places its last send on the wall clock on the late side: IntervalClock.onWallNow).
  */
 const lastSendOf = (lastSendAt: number): string | null =>
-  lastSendAt ? new Date(Math.ceil(lastSendAt + WALL_CLOCK_RESOLUTION_MS)).toISOString() : null;
+  lastSendAt ? new Date(Math.ceil(lastSendAt)).toISOString() : null;

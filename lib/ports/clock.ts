@@ -27,10 +27,11 @@ export interface IntervalClock {
    */
   waitUntil(at: number, sleep: (ms: number) => Promise<void>): Promise<void>;
   /**
-   * A past reading of this clock placed on the wall clock as it reads now. The two drift apart (on
-   * the project machine the wall gains about 0.4 ms a second on the monotonic clock), so a time
-   * handed to another run (the lease's last send) is anchored again when handed over, not placed
-   * by the anchor of a run that started seconds or minutes before.
+   * A past reading of this clock placed on the wall clock as it reads now, never earlier than the
+   * wall's true time of that reading. The two clocks drift apart (on the project machine the wall
+   * gains about 0.4 ms a second on the monotonic clock), so a time handed to another run (the
+   * lease's last send) is anchored again when handed over, not placed by the anchor of a run that
+   * started seconds or minutes before.
    */
   onWallNow(reading: number): number;
 }
@@ -42,24 +43,29 @@ const yieldOnce = () => new Promise<void>((resolve) => setImmediate(resolve));
 const TIGHT_BRACKET_MS = 0.2;
 /** Brackets tried at most; the tightest is kept. */
 const ANCHOR_TRIES = 5;
+/** The wall clock's resolution: `Date` reads whole milliseconds, truncated. */
+const WALL_CLOCK_RESOLUTION_MS = 1;
 
 /**
- * The difference between the wall clock and the monotonic one, from a wall reading taken between
- * two monotonic ones. Read in one go, a thread descheduled between the two calls (a loaded
- * machine; a Lambda function throttled to its share of a CPU, tens of ms) would anchor the run's
- * clock that far behind the wall: the `lastSendAt` it leaves on the lease would be that much early,
- * and the next holder, pacing from it, would send that much too soon after this run's last call.
- * The tightest of a few brackets is kept (the first, almost always).
+ * Where the wall clock stands against the monotonic one, from a wall reading taken between two
+ * monotonic ones: `low + monotonic` is never after the wall's true time, `high + monotonic` never
+ * before it, whatever happened between the reads. A thread descheduled between them (a loaded
+ * machine; a Lambda function throttled to its share of a CPU, tens of ms) widens the gap between
+ * the two, never the guarantee: a run waits on the low side (a moment on the wall is never reached
+ * early) and hands its last send over on the high side (never placed early), so the next holder,
+ * pacing from it, never sends within the interval of this run's last call. The tightest of a few
+ * brackets is kept (the first, almost always), and the wall's truncation counts on the high side.
  */
-const anchorOffset = (clock: Clock, monotonicMs: () => number): number => {
-  let best = { width: Number.POSITIVE_INFINITY, offset: 0 };
+const anchorBounds = (clock: Clock, monotonicMs: () => number): { low: number; high: number } => {
+  let best = { width: Number.POSITIVE_INFINITY, low: 0, high: 0 };
   for (let i = 0; i < ANCHOR_TRIES && best.width > TIGHT_BRACKET_MS; i++) {
     const before = monotonicMs();
     const wall = clock.now().getTime();
     const after = monotonicMs();
-    if (after - before < best.width) best = { width: after - before, offset: wall - (before + after) / 2 };
+    if (after - before < best.width)
+      best = { width: after - before, low: wall - after, high: wall + WALL_CLOCK_RESOLUTION_MS - before };
   }
-  return best.offset;
+  return best;
 };
 
 export const intervalClockOf = (clock: Clock): IntervalClock => {
@@ -76,7 +82,8 @@ export const intervalClockOf = (clock: Clock): IntervalClock => {
       onWallNow: (reading) => reading,
     };
   }
-  const offset = anchorOffset(clock, monotonicMs);
+  // Never ahead of the wall: a run waiting for a moment the lease names never calls before it.
+  const offset = anchorBounds(clock, monotonicMs).low;
   const now = () => offset + monotonicMs();
   return {
     now,
@@ -86,6 +93,6 @@ export const intervalClockOf = (clock: Clock): IntervalClock => {
         else await yieldOnce();
       }
     },
-    onWallNow: (reading) => reading - offset + anchorOffset(clock, monotonicMs),
+    onWallNow: (reading) => reading - offset + anchorBounds(clock, monotonicMs).high,
   };
 };

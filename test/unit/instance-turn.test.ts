@@ -104,7 +104,7 @@ describe('InstanceTurn.release (the hand-over)', () => {
     const lastCall = t;
 
     // Act: it hands over; the next run anchors on a whole millisecond and waits out the interval
-    await turn.release(first.now());
+    await turn.release(first.onWallNow(first.now()));
     t = T0.getTime() + 1100;
     const next = intervalClockOf(clock);
     const { lastSendAt } = await takeTurn(options, shared, at(1.1));

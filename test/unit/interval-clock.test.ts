@@ -62,9 +62,40 @@ describe('intervalClockOf', () => {
     const stale = intervals.now();
     const placed = intervals.onWallNow(stale);
 
-    // Assess: the run's own clock is 2 ms behind the wall by then; placed, the reading is on it
+    // Assess: the run's own clock is 2 ms behind the wall by then; placed, the reading is on it (on
+    // the late side by the wall's resolution, a millisecond)
     expect(stale - reading).toBe(5_000);
-    expect(placed).toBe(wallAt(monotonic));
+    expect(placed).toBe(wallAt(monotonic) + 1);
+  });
+
+  it('reads never ahead of the wall, and places a reading on it never early, however late each clock read returns', () => {
+    // Prepare: one true timeline (monotonic t, the wall 1_000_000.5 ms ahead of it, read truncated);
+    // every read of either clock is descheduled for 3 ms before it returns
+    let t = 50;
+    const trueWall = () => 1_000_000.5 + t;
+    const clock = {
+      now: () => {
+        t += 3;
+        return new Date(Math.floor(trueWall()));
+      },
+      monotonicMs: () => {
+        t += 3;
+        return t;
+      },
+    };
+    const intervals = intervalClockOf(clock);
+
+    // Act
+    const reading = intervals.now();
+    const wallWhenRead = trueWall();
+    t += 1_000;
+    const placed = intervals.onWallNow(reading);
+
+    // Assess: behind the wall by at most the reads' delays, and placed no earlier than it was read
+    expect(reading).toBeLessThanOrEqual(wallWhenRead);
+    expect(reading).toBeGreaterThan(wallWhenRead - 10);
+    expect(placed).toBeGreaterThanOrEqual(wallWhenRead);
+    expect(placed).toBeLessThan(wallWhenRead + 10);
   });
 
   it('never returns from a wait before its moment, to the sub-millisecond', async () => {
