@@ -172,7 +172,9 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
     };
     for (const item of contactKeys.length > 0 ? await batchGet(contactKeys, projection) : []) {
       const queueId = queueIdOf.get(String(item[PK])) ?? '';
-      byQueue.set(queueId, [...(byQueue.get(queueId) ?? []), identityOf(item)]);
+      const identities = byQueue.get(queueId) ?? [];
+      identities.push(identityOf(item));
+      byQueue.set(queueId, identities);
     }
     for (const identities of byQueue.values()) identities.sort((a, b) => a.position - b.position);
     return byQueue;
@@ -180,19 +182,17 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
 
   return {
     async listContactIdentities(queues) {
-      const found = new Map<string, ContactIdentity[]>();
-      const small = queues.filter((queue) => queue.totalContacts <= READ_BY_KEY_UP_TO);
-      const byKey = await readSmallQueuesByKey(small);
-      // A queue whose contacts are not at positions 0..n-1 (refused contacts of the batch took some
-      // positions) or whose count is off is read as a larger one is.
-      const byQuery = queues.filter((queue) => byKey.get(queue.id)?.length !== queue.totalContacts);
-      for (const queue of queues)
-        if (!byQuery.includes(queue)) found.set(queue.id, byKey.get(queue.id) ?? []);
+      const byKey = await readSmallQueuesByKey(
+        queues.filter((queue) => queue.totalContacts <= READ_BY_KEY_UP_TO),
+      );
+      // A queue whose contacts are not all at positions 0..n-1 (refused contacts of the batch took
+      // some positions) is read as a larger one is.
+      const complete = (queue: QueueContactsRef) =>
+        (byKey.get(queue.id)?.length ?? 0) === queue.totalContacts;
+      const byQuery = queues.filter((queue) => !complete(queue));
       const read = await mapBounded(byQuery, QUERY_CONCURRENCY, (queue) => queryIdentities(queue.id));
-      byQuery.forEach((queue, i) => {
-        found.set(queue.id, read[i] ?? []);
-      });
-      return found;
+      const queried = new Map(byQuery.map((queue, i) => [queue.id, read[i] ?? []]));
+      return new Map(queues.map((queue) => [queue.id, queried.get(queue.id) ?? byKey.get(queue.id) ?? []]));
     },
 
     async cancelUnsentContact(queueId, position, at, expiresAt, reason) {
