@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { keys } from '../../lib/adapters/store/table-schema.ts';
@@ -88,5 +88,55 @@ describe('dynamodb-debtor-store', () => {
     expect(sent.sort()).toEqual(['BatchGetCommand', 'BatchGetCommand', 'QueryCommand']);
     expect(identities.get('one-149')?.map((c) => c.invoiceNumber)).toEqual(['one-149-0']);
     expect(identities.get('forty')).toHaveLength(40);
+  });
+
+  it('asks again for the keys a throttled BatchGetItem hands back unprocessed, until every contact is read', async () => {
+    // Prepare: 30 one-contact queues; a client whose BatchGetItem reads only the first 7 keys of each
+    // call and hands the others back as UnprocessedKeys, as DynamoDB does under throttling
+    const tableName = await db.freshTable('debtor-throttled');
+    const store = createDynamoDbStore({ client: db.doc, tableName });
+    const createdAt = '2025-01-10T12:00:00.000Z';
+    const queues = [];
+    for (let i = 0; i < 30; i += 1) {
+      const id = `one-${i}`;
+      await store.createQueue(acmeQueue({ id, totalContacts: 1, createdAt }));
+      await store.putContacts([
+        acmeContact(0, {
+          queueId: id,
+          invoiceNumber: `${id}-0`,
+          variables: {},
+          renderedMessage: 'Olá',
+          createdAt,
+        }),
+      ]);
+      queues.push({ id, totalContacts: 1 });
+    }
+    let batchGets = 0;
+    const throttling = {
+      send: async (command: unknown) => {
+        if (!(command instanceof BatchGetCommand)) return db.doc.send(command as never);
+        batchGets += 1;
+        const [table, request] = Object.entries(command.input.RequestItems ?? {})[0] ?? [];
+        if (!table || !request?.Keys) throw new Error('BatchGetItem without keys');
+        const read = await db.doc.send(
+          new BatchGetCommand({ RequestItems: { [table]: { ...request, Keys: request.Keys.slice(0, 7) } } }),
+        );
+        const rest = request.Keys.slice(7);
+        return { ...read, UnprocessedKeys: rest.length > 0 ? { [table]: { ...request, Keys: rest } } : {} };
+      },
+    } as unknown as DynamoDBDocumentClient;
+
+    // Act
+    const identities = await createDynamoDbStore({
+      client: throttling,
+      tableName,
+      batchRetryDelayMs: 1,
+    }).listContactIdentities(queues);
+
+    // Assess: 30 keys, 7 a round: five rounds, and every queue's contact
+    expect(batchGets).toBe(5);
+    expect(queues.map((q) => identities.get(q.id)?.map((c) => c.invoiceNumber))).toEqual(
+      queues.map((q) => [`${q.id}-0`]),
+    );
   });
 });
