@@ -100,18 +100,23 @@ export const recordPayments = async (
     byInvoice.set(matcher.invoice, [...(byInvoice.get(matcher.invoice) ?? []), matcher]);
   const queues = await ownedQueues(deps, { tenantId: tenant.id, templateTypes }, OPEN_QUEUE_STATUSES);
   const at = deps.clock.now().toISOString();
-  await forEachQueueGroup(deps, queues, async ({ queues: group, contactsOf }) => {
-    await forEachBounded(group, QUEUE_TASKS_AT_ONCE, async (queue) => {
-      const matched = contactsOf(queue).flatMap((contact) => {
-        // A contact that two notices name counts once, for the first of them.
-        const matcher = byInvoice
-          .get(contact.invoiceNumber ?? '')
-          ?.find((m) => m.phones === null || m.phones.has(contact.phone));
-        return matcher ? [{ contact, matcher }] : [];
+  await forEachQueueGroup(
+    deps,
+    queues,
+    async ({ queues: group, contactsOf }) => {
+      await forEachBounded(group, QUEUE_TASKS_AT_ONCE, async (queue) => {
+        const matched = contactsOf(queue).flatMap((contact) => {
+          // A contact that two notices name counts once, for the first of them.
+          const matcher = byInvoice
+            .get(contact.invoiceNumber ?? '')
+            ?.find((m) => m.phones === null || m.phones.has(contact.phone));
+          return matcher ? [{ contact, matcher }] : [];
+        });
+        if (matched.length > 0) await stopReminders(deps, tenant, queue, matched, at);
       });
-      if (matched.length > 0) await stopReminders(deps, tenant, queue, matched, at);
-    });
-  });
+    },
+    { invoices: new Set(byInvoice.keys()) },
+  );
   return matchers.map((m) => m.outcome);
 };
 

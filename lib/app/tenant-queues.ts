@@ -29,15 +29,17 @@ export interface QueueGroup {
 
 /**
  * Runs `task` for each group of `queues` (`QUEUE_GROUP`) with the group's contacts read, two groups
- * at once; the first failure rejects, once the groups already started have ended.
+ * at once; the first failure rejects, once the groups already started have ended. With `invoices`,
+ * only the contacts of those invoices are needed (a queue the store knows holds none is not read).
  */
 export const forEachQueueGroup = (
   deps: { store: DebtorStore },
   queues: readonly BillingQueue[],
   task: (group: QueueGroup) => Promise<void>,
+  options: { invoices?: ReadonlySet<string> } = {},
 ): Promise<void> =>
   forEachBounded(groupsWithin(queues, QUEUE_GROUP), GROUPS_AT_ONCE, async (group) => {
-    const contacts = await deps.store.listContactIdentities(group);
+    const contacts = await deps.store.listContactIdentities(group, options);
     await task({ queues: group, contactsOf: (queue) => contacts.get(queue.id) ?? [] });
   });
 

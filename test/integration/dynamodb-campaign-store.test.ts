@@ -311,7 +311,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       expect(pages).toEqual([[3], [15], [22]]);
     });
 
-    it('writes 1000 fresh contacts in 40 BatchWriteItem calls and lists them all in batch order', async () => {
+    it('writes 1000 fresh contacts and their invoice filter in 41 BatchWriteItem calls and lists them all in batch order', async () => {
       // Prepare
       const counting = countingClient();
       const { store } = await freshStore(counting.client);
@@ -322,8 +322,8 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const pages = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
       counting.close();
 
-      // Assess
-      expect(batchWrites).toBe(40);
+      // Assess: 40 calls of 25 contacts, one of the batch's invoice filter
+      expect(batchWrites).toBe(41);
       expect(pages).toHaveLength(10);
       expect(pages.every((page) => page.length === 100)).toBe(true);
       const listed = pages.flat();
@@ -331,7 +331,7 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       expect(listed[7]).toEqual(thousandContacts()[7]);
     });
 
-    it('puts every contact exactly once, in calls of 25 with at most 4 in flight', async () => {
+    it('puts every contact and the invoice filter exactly once, in calls of 25 with at most 4 in flight', async () => {
       // Prepare
       const recording = recordingClient();
       const { store } = await freshStore(recording.client);
@@ -341,13 +341,13 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       await store.putFreshContacts(contacts);
 
       // Assess
-      expect(recording.calls.map((call) => call.length)).toEqual(Array(40).fill(25));
+      expect(recording.calls.map((call) => call.length)).toEqual([...Array(40).fill(25), 1]);
       expect(recording.mostInFlight()).toBeLessThanOrEqual(4);
       const written = recording.calls.flat().sort();
-      const expected = contacts.map((c) => {
-        const key = keys.contact(c.queueId, c.position);
-        return `${key.pk}|${key.sk}`;
-      });
+      const expected = [
+        ...contacts.map((c) => keys.contact(c.queueId, c.position)),
+        keys.queueInvoices('queue-1'),
+      ].map((key) => `${key.pk}|${key.sk}`);
       expect(written).toEqual(expected.sort());
       const listed = await allPages((cursor) => store.listContacts('queue-1', { limit: 100, cursor }));
       expect(listed.flat()).toEqual(contacts);
@@ -404,8 +404,8 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
 
       // Assess
       expect(listed.items.map((c) => c.position)).toEqual(Array.from({ length: 100 }, (_, i) => i));
-      // 4 batches of 25 need 3 calls each at 10 per call.
-      expect(throttled.batchCalls()).toBe(12);
+      // 4 batches of 25 need 3 calls each at 10 per call, the invoice filter's one.
+      expect(throttled.batchCalls()).toBe(13);
     });
 
     it('throws after 8 tries when a batch stays unprocessed', async () => {
@@ -414,7 +414,8 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const { store } = await freshStore(throttled.client);
 
       // Act
-      const attempt = store.putFreshContacts(thousandContacts().slice(0, 25));
+      // A batch of 10 (none of more than 10 contacts: no invoice filter in another call)
+      const attempt = store.putFreshContacts(thousandContacts().slice(0, 10));
 
       // Assess
       await expect(attempt).rejects.toThrow(/unprocessed after 8 tries/);
@@ -436,7 +437,8 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
 
       // Assess
       expect(created).toBe(100);
-      expect(puts).toBe(100);
+      // And the batch's invoice filter (written again as it is).
+      expect(puts).toBe(101);
       expect(counting.counts.get('BatchWriteItemCommand')).toBeUndefined();
       expect(again).toBe(0);
       expect(listed.items).toEqual(hundred);

@@ -1,4 +1,9 @@
-import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { keys } from '../../lib/adapters/store/table-schema.ts';
@@ -138,5 +143,100 @@ describe('dynamodb-debtor-store', () => {
     expect(queues.map((q) => identities.get(q.id)?.map((c) => c.invoiceNumber))).toEqual(
       queues.map((q) => [`${q.id}-0`]),
     );
+  });
+
+  it("reads, for a payment's invoices, only the larger queues whose invoice filter may hold one", async () => {
+    // Prepare: four batches of 40 contacts as the accept writes them (with their invoice filter):
+    // one from before the filters (its filter gone), one whose filter covers another count of
+    // contacts than its queue holds; a client that records what the store sends
+    const tableName = await db.freshTable('debtor-filtered');
+    const store = createDynamoDbStore({ client: db.doc, tableName });
+    const createdAt = '2025-01-10T12:00:00.000Z';
+    const stored = async (id: string, totalContacts = 40) => {
+      await store.createQueue(acmeQueue({ id, totalContacts, createdAt }));
+      await store.putFreshContacts(
+        Array.from({ length: 40 }, (_, position) =>
+          acmeContact(position, {
+            queueId: id,
+            invoiceNumber: `${id}-${position}`,
+            variables: {},
+            renderedMessage: 'Olá',
+            createdAt,
+          }),
+        ),
+      );
+      return { id, totalContacts };
+    };
+    const queues = [
+      await stored('paid'),
+      await stored('other'),
+      await stored('before-filters'),
+      await stored('grown', 41),
+    ];
+    await db.doc.send(new DeleteCommand({ TableName: tableName, Key: keys.queueInvoices('before-filters') }));
+    const sent: string[] = [];
+    const recording = {
+      send: (command: {
+        constructor: { name: string };
+        input: { ExpressionAttributeValues?: { ':pk'?: string } };
+      }) => {
+        sent.push(
+          `${command.constructor.name} ${command.input.ExpressionAttributeValues?.[':pk'] ?? ''}`.trim(),
+        );
+        return db.doc.send(command as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+
+    // Act
+    const identities = await createDynamoDbStore({ client: recording, tableName }).listContactIdentities(
+      queues,
+      {
+        invoices: new Set(['paid-7']),
+      },
+    );
+
+    // Assess: one read of the four filters; the queue that holds the invoice, the one without a
+    // filter and the one its filter does not cover are read; the other is not
+    expect(sent.sort()).toEqual([
+      'BatchGetCommand',
+      'QueryCommand QUEUE#before-filters',
+      'QueryCommand QUEUE#grown',
+      'QueryCommand QUEUE#paid',
+    ]);
+    expect(identities.get('paid')?.find((c) => c.invoiceNumber === 'paid-7')?.position).toBe(7);
+    expect(identities.get('other')).toEqual([]);
+    expect(identities.get('before-filters')).toHaveLength(40);
+  });
+
+  it("writes no invoice filter for a small batch, and deletes a discarded batch's with its contacts", async () => {
+    // Prepare
+    const tableName = await db.freshTable('debtor-filter-items');
+    const store = createDynamoDbStore({ client: db.doc, tableName });
+    const createdAt = '2025-01-10T12:00:00.000Z';
+    const contacts = (id: string, count: number) =>
+      Array.from({ length: count }, (_, position) =>
+        acmeContact(position, {
+          queueId: id,
+          invoiceNumber: `${id}-${position}`,
+          variables: {},
+          renderedMessage: 'Olá',
+          createdAt,
+        }),
+      );
+
+    // Act
+    await store.putFreshContacts(contacts('small', 10));
+    await store.putFreshContacts(contacts('large', 11));
+    const written = await db.item(tableName, keys.queueInvoices('large'));
+    await store.deleteFreshContacts(
+      'large',
+      Array.from({ length: 11 }, (_, position) => position),
+    );
+
+    // Assess
+    expect(await db.item(tableName, keys.queueInvoices('small'))).toBeUndefined();
+    expect(written).toMatchObject({ contacts: 11 });
+    expect(written?.ttl).toEqual(expect.any(Number));
+    expect(await db.item(tableName, keys.queueInvoices('large'))).toBeUndefined();
   });
 });

@@ -1119,6 +1119,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
 
     // Debtors (payments, erasure)
+    // Reads every queue: with `invoices` it may, and here does not, leave a queue unread.
     async listContactIdentities(queues) {
       const identitiesOf = (queueId: string) =>
         contactsInOrder(queueId).map(

@@ -11,6 +11,7 @@ import type { CampaignStore, PageRequest } from '../../ports/store.ts';
 import { contactPositionOf, contactToItem } from './contact-item.ts';
 import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { createDynamoDbQueueStore } from './dynamodb-queue-store.ts';
+import { invoiceFilterOf, SMALL_QUEUE_CONTACTS } from './invoice-filter.ts';
 import { checkPageRequest, decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import { epochSeconds, hasExpired, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
 
@@ -87,6 +88,32 @@ function uniqueItems(contacts: readonly BillingContact[]): Item[] {
 }
 
 /**
+ * How long an invoice filter is kept: it holds no personal data (bits of hashed invoice numbers),
+ * and one gone only makes a payment read that queue's contacts, as it reads a queue without one.
+ * A year and more covers a queue paused for long; its retention deletes it well after the queue's.
+ */
+const INVOICE_FILTER_TTL_MS = 400 * 86_400_000;
+
+/**
+ * The invoice filter item of each queue among `contacts` that holds more than a small queue's
+ * contacts (invoice-filter.ts): `contacts` is how many it covers, so a reader trusts it only for a
+ * queue of that many.
+ */
+function invoiceFilterItems(contacts: readonly BillingContact[], now: Date): Item[] {
+  const byQueue = new Map<string, BillingContact[]>();
+  for (const contact of contacts)
+    byQueue.set(contact.queueId, [...(byQueue.get(contact.queueId) ?? []), contact]);
+  return [...byQueue]
+    .filter(([, queued]) => queued.length > SMALL_QUEUE_CONTACTS)
+    .map(([queueId, queued]) => ({
+      ...keys.queueInvoices(queueId),
+      filter: invoiceFilterOf(queued.flatMap((c) => (c.invoiceNumber === null ? [] : [c.invoiceNumber]))),
+      contacts: queued.length,
+      [TTL_ATTRIBUTE]: ttlSeconds(new Date(now.getTime() + INVOICE_FILTER_TTL_MS)),
+    }));
+}
+
+/**
  * Campaigns and contacts on the single table (docs/data-model.md: Campaign, Contact), and the
  * queues of dynamodb-queue-store.ts: what accepting a batch writes. A campaign change is one
  * conditional write on its state and owner. Contacts are never rewritten
@@ -99,7 +126,8 @@ export function createDynamoDbCampaignStore(
 ): Omit<CampaignStore, 'getContact'> {
   const { clock } = options;
   const table = tableOperations(options.client, options.tableName, options);
-  const { get, putNew, putIfMatch, setIfExists, deleteIfMatch, queryUpTo, queryWithin, batchWrite } = table;
+  const { get, put, putNew, putIfMatch, setIfExists, deleteIfMatch, queryUpTo, queryWithin, batchWrite } =
+    table;
   /** The item under `key` unless it has expired (DynamoDB deletes expired items days later, dynalite never). */
   const getLive = async (key: Item): Promise<Item | undefined> => {
     const item = await get(key);
@@ -208,16 +236,26 @@ export function createDynamoDbCampaignStore(
     },
 
     async putFreshContacts(contacts: readonly BillingContact[]) {
-      await batchWrite(uniqueItems(contacts).map((Item) => ({ PutRequest: { Item } })));
+      const items = [...uniqueItems(contacts), ...invoiceFilterItems(contacts, clock.now())];
+      await batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
     },
 
     async deleteFreshContacts(queueId: string, positions: readonly number[]) {
-      await batchWrite(positions.map((p) => ({ DeleteRequest: { Key: keys.contact(queueId, p) } })));
+      const contactKeys = positions.map((p) => keys.contact(queueId, p));
+      // With their invoice filter, if they had one.
+      await batchWrite(
+        [...contactKeys, keys.queueInvoices(queueId)].map((Key) => ({ DeleteRequest: { Key } })),
+      );
     },
 
     async putContacts(contacts: readonly BillingContact[]) {
-      // An existing contact is skipped, not rewritten: it may be sent already.
-      const created = await mapBounded(uniqueItems(contacts), CONTACT_CREATE_CONCURRENCY, putNew);
+      // An existing contact is skipped, not rewritten: it may be sent already. The filter made from
+      // the same contacts is the same: written again as it is.
+      const items = uniqueItems(contacts);
+      const [created] = await Promise.all([
+        mapBounded(items, CONTACT_CREATE_CONCURRENCY, putNew),
+        mapBounded(invoiceFilterItems(contacts, clock.now()), CONTACT_CREATE_CONCURRENCY, put),
+      ]);
       return created.filter(Boolean).length;
     },
 

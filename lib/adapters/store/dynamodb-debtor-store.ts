@@ -13,6 +13,7 @@ import type {
 import { contactAttributes, contactPositionOf } from './contact-item.ts';
 import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { unsentContactCancellation, waitingStatusOf } from './dynamodb-sending-store.ts';
+import { mayHoldInvoice, SMALL_QUEUE_CONTACTS } from './invoice-filter.ts';
 import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import { GSI1, indexPartitions, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
 import { Expression } from './update-expression.ts';
@@ -37,13 +38,6 @@ const MAX_POSITION = 9_999;
  */
 const MAX_ERASE_ROUNDS = 5;
 
-/**
- * A queue of at most this many contacts is read by key, many queues in one BatchGetItem: one
- * request per 100 contacts instead of one per queue, for a strongly consistent read unit per
- * contact instead of one per 4 KB of the queue's contacts (at most 10 units where a Query of them
- * costs 3).
- */
-const READ_BY_KEY_UP_TO = 10;
 /** Queries of larger queues' contacts in flight at once. */
 const QUERY_CONCURRENCY = 8;
 
@@ -180,16 +174,47 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
     return byQueue;
   };
 
+  /**
+   * The ids of `queues` whose invoice filter (invoice-filter.ts; one BatchGetItem per 100 queues)
+   * says they hold none of `invoices`. A queue without a filter, or whose filter covers another
+   * count of contacts than the queue holds, is not among them.
+   */
+  const queuesHoldingNone = async (queues: readonly QueueContactsRef[], invoices: ReadonlySet<string>) => {
+    const none = new Set<string>();
+    if (queues.length === 0) return none;
+    const byPartition = new Map(queues.map((queue) => [keys.queue(queue.id).pk, queue]));
+    const filters = await batchGet(
+      queues.map((queue) => keys.queueInvoices(queue.id)),
+      {
+        expression: '#pk, #filter, #contacts',
+        names: { '#pk': PK, '#filter': 'filter', '#contacts': 'contacts' },
+      },
+    );
+    for (const item of filters) {
+      const queue = byPartition.get(String(item[PK]));
+      const { filter } = item;
+      if (!queue || item.contacts !== queue.totalContacts || !(filter instanceof Uint8Array)) continue;
+      if (![...invoices].some((invoice) => mayHoldInvoice(filter, invoice))) none.add(queue.id);
+    }
+    return none;
+  };
+
   return {
-    async listContactIdentities(queues) {
-      const byKey = await readSmallQueuesByKey(
-        queues.filter((queue) => queue.totalContacts <= READ_BY_KEY_UP_TO),
-      );
+    async listContactIdentities(queues, options = {}) {
+      // A small queue's contacts by key: one request per 100 contacts instead of one per queue,
+      // for a strongly consistent read unit per contact instead of one per 4 KB of the queue's
+      // contacts (at most 10 units where a Query of them costs 3).
+      const small = queues.filter((queue) => queue.totalContacts <= SMALL_QUEUE_CONTACTS);
+      const larger = queues.filter((queue) => queue.totalContacts > SMALL_QUEUE_CONTACTS);
+      const [byKey, holdingNone] = await Promise.all([
+        readSmallQueuesByKey(small),
+        options.invoices ? queuesHoldingNone(larger, options.invoices) : new Set<string>(),
+      ]);
       // A queue whose contacts are not all at positions 0..n-1 (refused contacts of the batch took
       // some positions) is read as a larger one is.
-      const complete = (queue: QueueContactsRef) =>
-        (byKey.get(queue.id)?.length ?? 0) === queue.totalContacts;
-      const byQuery = queues.filter((queue) => !complete(queue));
+      const known = (queue: QueueContactsRef) =>
+        holdingNone.has(queue.id) || (byKey.get(queue.id)?.length ?? 0) === queue.totalContacts;
+      const byQuery = queues.filter((queue) => !known(queue));
       const read = await mapBounded(byQuery, QUERY_CONCURRENCY, (queue) => queryIdentities(queue.id));
       const queried = new Map(byQuery.map((queue, i) => [queue.id, read[i] ?? []]));
       return new Map(queues.map((queue) => [queue.id, queried.get(queue.id) ?? byKey.get(queue.id) ?? []]));

@@ -148,6 +148,11 @@ export const keys = {
    * (nothing else of the partition sorts between them), so one Query reads both.
    */
   queueCounters: (queueId: string) => ({ pk: `QUEUE#${queueId}`, sk: 'COUNTERS' }),
+  /**
+   * A queue's invoice filter (invoice-filter.ts), written with its contacts. `QUEUE#INVOICES` sorts
+   * right after `QUEUE`, outside the counters-and-queue range `readQueue` reads.
+   */
+  queueInvoices: (queueId: string) => ({ pk: `QUEUE#${queueId}`, sk: 'QUEUE#INVOICES' }),
   queuesIndex: (tenantId: string, status: string, createdAt: string, queueId: string) => ({
     gsi1pk: indexPartitions.queues(tenantId, status),
     gsi1sk: `${createdAt}#${queueId}`,

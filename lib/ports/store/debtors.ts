@@ -12,9 +12,13 @@ export interface DebtorStore {
    * Every contact of each queue as matching a debtor needs it, in batch order, from strongly
    * consistent reads of the base table; a queue without contacts maps to []. Many small queues are
    * read in one request (a tenant that posts one batch per invoice has hundreds of one-contact
-   * queues), a larger one by a read of its own.
+   * queues), a larger one by a read of its own. With `invoices`, a queue the store knows holds no
+   * contact of any of them may map to [] unread (a payment needs only those contacts).
    */
-  listContactIdentities(queues: readonly QueueContactsRef[]): Promise<Map<string, ContactIdentity[]>>;
+  listContactIdentities(
+    queues: readonly QueueContactsRef[],
+    options?: { invoices?: ReadonlySet<string> },
+  ): Promise<Map<string, ContactIdentity[]>>;
   /**
    * A contact not sent yet (`pending`, or `retry`) becomes `cancelled` with `reason`, to expire at
    * `expiresAt` (settled: the tenant's retention runs), in one conditional write; how it waited

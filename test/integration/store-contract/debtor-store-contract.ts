@@ -446,6 +446,33 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
       });
     });
 
+    describe('listContactIdentities for invoices', () => {
+      it('reads every contact of the invoices asked for, whatever else it leaves unread', async () => {
+        // Prepare: two batches of 12 contacts, as the accept writes them
+        const { store } = await makeStore({ clock });
+        const queues = [];
+        for (const id of ['batch-a', 'batch-b']) {
+          await store.createQueue(acmeQueue({ id, totalContacts: 12, createdAt: T0 }));
+          await store.putFreshContacts(
+            Array.from({ length: 12 }, (_, position) =>
+              contact(position, { queueId: id, invoiceNumber: `${id}-${position % 6}` }),
+            ),
+          );
+          queues.push({ id, totalContacts: 12 });
+        }
+
+        // Act
+        const identities = await store.listContactIdentities(queues, { invoices: new Set(['batch-b-3']) });
+
+        // Assess: both contacts of the invoice; nothing of it in the other batch
+        const ofInvoice = (id: string) =>
+          (identities.get(id) ?? []).filter((c) => c.invoiceNumber === 'batch-b-3').map((c) => c.position);
+        expect(ofInvoice('batch-b')).toEqual([3, 9]);
+        expect(ofInvoice('batch-a')).toEqual([]);
+        expect([...identities.keys()].sort()).toEqual(['batch-a', 'batch-b']);
+      });
+    });
+
     describe('listCampaignRejections', () => {
       it('reads the refused contacts of several stored answers, and leaves out a campaign there is none of', async () => {
         // Prepare
