@@ -101,8 +101,11 @@ const INVOICE_FILTER_TTL_MS = 400 * 86_400_000;
  */
 function invoiceFilterItems(contacts: readonly BillingContact[], now: Date): Item[] {
   const byQueue = new Map<string, BillingContact[]>();
-  for (const contact of contacts)
-    byQueue.set(contact.queueId, [...(byQueue.get(contact.queueId) ?? []), contact]);
+  for (const contact of contacts) {
+    const queued = byQueue.get(contact.queueId) ?? [];
+    queued.push(contact);
+    byQueue.set(contact.queueId, queued);
+  }
   return [...byQueue]
     .filter(([, queued]) => queued.length > SMALL_QUEUE_CONTACTS)
     .map(([queueId, queued]) => ({

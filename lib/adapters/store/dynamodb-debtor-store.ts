@@ -13,7 +13,7 @@ import type {
 import { contactAttributes, contactPositionOf } from './contact-item.ts';
 import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { unsentContactCancellation, waitingStatusOf } from './dynamodb-sending-store.ts';
-import { mayHoldInvoice, SMALL_QUEUE_CONTACTS } from './invoice-filter.ts';
+import { invoiceProbe, mayHoldInvoice, SMALL_QUEUE_CONTACTS } from './invoice-filter.ts';
 import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import { GSI1, indexPartitions, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
 import { Expression } from './update-expression.ts';
@@ -182,6 +182,7 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
   const queuesHoldingNone = async (queues: readonly QueueContactsRef[], invoices: ReadonlySet<string>) => {
     const none = new Set<string>();
     if (queues.length === 0) return none;
+    const probes = [...invoices].map(invoiceProbe);
     const byPartition = new Map(queues.map((queue) => [keys.queue(queue.id).pk, queue]));
     const filters = await batchGet(
       queues.map((queue) => keys.queueInvoices(queue.id)),
@@ -194,7 +195,7 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
       const queue = byPartition.get(String(item[PK]));
       const { filter } = item;
       if (!queue || item.contacts !== queue.totalContacts || !(filter instanceof Uint8Array)) continue;
-      if (![...invoices].some((invoice) => mayHoldInvoice(filter, invoice))) none.add(queue.id);
+      if (!probes.some((probe) => mayHoldInvoice(filter, probe))) none.add(queue.id);
     }
     return none;
   };

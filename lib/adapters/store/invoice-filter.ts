@@ -26,13 +26,21 @@ const fnv1a = (text: string, basis: number): number => {
   return hash >>> 0;
 };
 
-/** The filter's bit positions of `invoice` (double hashing over two FNV-1a bases). */
-const positionsOf = (invoice: string, bits: number): number[] => {
-  const first = fnv1a(invoice, 0x811c9dc5);
+/** An invoice hashed once, to test against filters of any size. */
+export interface InvoiceProbe {
+  first: number;
+  step: number;
+}
+
+export const invoiceProbe = (invoice: string): InvoiceProbe => ({
+  first: fnv1a(invoice, 0x811c9dc5),
   // Odd, so the steps visit more than one residue of an even bit count.
-  const step = (fnv1a(invoice, 0x050c5d1f) | 1) >>> 0;
-  return Array.from({ length: HASHES }, (_, i) => (first + i * step) % bits);
-};
+  step: (fnv1a(invoice, 0x050c5d1f) | 1) >>> 0,
+});
+
+/** The bit positions of an invoice in a filter of `bits` bits (double hashing). */
+const positionsOf = ({ first, step }: InvoiceProbe, bits: number): number[] =>
+  Array.from({ length: HASHES }, (_, i) => (first + i * step) % bits);
 
 /** The filter of `invoices` (whole bytes; at least one). */
 export const invoiceFilterOf = (invoices: Iterable<string>): Uint8Array => {
@@ -40,15 +48,13 @@ export const invoiceFilterOf = (invoices: Iterable<string>): Uint8Array => {
   const filter = new Uint8Array(Math.max(1, Math.ceil((distinct.size * BITS_PER_INVOICE) / 8)));
   const bits = filter.length * 8;
   for (const invoice of distinct)
-    for (const position of positionsOf(invoice, bits))
+    for (const position of positionsOf(invoiceProbe(invoice), bits))
       filter[position >> 3] = (filter[position >> 3] ?? 0) | (1 << (position & 7));
   return filter;
 };
 
-/** Whether a queue whose filter is `filter` may hold a contact of `invoice` (false: it holds none). */
-export const mayHoldInvoice = (filter: Uint8Array, invoice: string): boolean => {
-  const bits = filter.length * 8;
-  return positionsOf(invoice, bits).every(
+/** Whether a queue whose filter is `filter` may hold a contact of the invoice (false: it holds none). */
+export const mayHoldInvoice = (filter: Uint8Array, invoice: InvoiceProbe): boolean =>
+  positionsOf(invoice, filter.length * 8).every(
     (position) => ((filter[position >> 3] ?? 0) & (1 << (position & 7))) !== 0,
   );
-};
