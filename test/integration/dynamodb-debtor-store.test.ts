@@ -7,6 +7,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { keys } from '../../lib/adapters/store/table-schema.ts';
+import type { Store } from '../../lib/ports/store.ts';
 import { acmeContact, acmeQueue } from '../support/acme-queue.ts';
 import { useDynalite } from '../support/dynalite.ts';
 import { describeDebtorStoreContract } from './store-contract/debtor-store-contract.ts';
@@ -20,6 +21,44 @@ describeDebtorStoreContract(async ({ clock }) => {
     tableItem: (key) => db.item(tableName, key),
   };
 });
+
+const CREATED_AT = '2025-01-10T12:00:00.000Z';
+
+/** A batch's contacts as the accept makes them, each of its own invoice `<queue id>-<position>`. */
+const batchContacts = (queueId: string, count: number) =>
+  Array.from({ length: count }, (_, position) =>
+    acmeContact(position, {
+      queueId,
+      invoiceNumber: `${queueId}-${position}`,
+      variables: {},
+      renderedMessage: 'Olá',
+      createdAt: CREATED_AT,
+    }),
+  );
+
+/** Stores a queue and its contacts as the accept does; `totalContacts` may say otherwise. */
+const storeBatch = async (store: Store, id: string, count: number, totalContacts = count) => {
+  await store.createQueue(acmeQueue({ id, totalContacts, createdAt: CREATED_AT }));
+  await store.putFreshContacts(batchContacts(id, count));
+  return { id, totalContacts };
+};
+
+/** A client that records each command it passes on: its name, and the partition a Query reads. */
+const recordingClient = () => {
+  const sent: string[] = [];
+  const client = {
+    send: (command: {
+      constructor: { name: string };
+      input: { ExpressionAttributeValues?: { ':pk'?: string } };
+    }) => {
+      sent.push(
+        `${command.constructor.name} ${command.input.ExpressionAttributeValues?.[':pk'] ?? ''}`.trim(),
+      );
+      return db.doc.send(command as never);
+    },
+  } as unknown as DynamoDBDocumentClient;
+  return { client, sent };
+};
 
 describe('dynamodb-debtor-store', () => {
   it("deletes a phone's messages stored under the pre-upgrade key too (the history index finds them)", async () => {
@@ -53,44 +92,22 @@ describe('dynamodb-debtor-store', () => {
   });
 
   it("reads the contacts of 150 one-contact queues in two requests, not one a queue, and a larger queue's by its own", async () => {
-    // Prepare: a tenant that posts one batch per invoice, and one batch of 40; a client that
-    // records what the store sends
+    // Prepare: a tenant that posts one batch per invoice, and one batch of 40
     const tableName = await db.freshTable('debtor-many');
-    const sent: string[] = [];
-    const recording = {
-      send: (command: { constructor: { name: string } }) => {
-        sent.push(command.constructor.name);
-        return db.doc.send(command as never);
-      },
-    } as unknown as DynamoDBDocumentClient;
     const store = createDynamoDbStore({ client: db.doc, tableName });
-    const createdAt = '2025-01-10T12:00:00.000Z';
-    const stored = async (id: string, totalContacts: number) => {
-      await store.createQueue(acmeQueue({ id, totalContacts, createdAt }));
-      await store.putContacts(
-        Array.from({ length: totalContacts }, (_, position) =>
-          acmeContact(position, {
-            queueId: id,
-            invoiceNumber: `${id}-${position}`,
-            variables: {},
-            renderedMessage: 'Olá',
-            createdAt,
-          }),
-        ),
-      );
-      return { id, totalContacts };
-    };
     const queues = [];
-    for (let i = 0; i < 150; i += 1) queues.push(await stored(`one-${i}`, 1));
-    queues.push(await stored('forty', 40));
+    for (let i = 0; i < 150; i += 1) queues.push(await storeBatch(store, `one-${i}`, 1));
+    queues.push(await storeBatch(store, 'forty', 40));
+    const recording = recordingClient();
 
     // Act
-    const identities = await createDynamoDbStore({ client: recording, tableName }).listContactIdentities(
-      queues,
-    );
+    const identities = await createDynamoDbStore({
+      client: recording.client,
+      tableName,
+    }).listContactIdentities(queues);
 
     // Assess: 150 keys in two BatchGetItem calls (100 a call), the batch of 40 by one Query
-    expect(sent.sort()).toEqual(['BatchGetCommand', 'BatchGetCommand', 'QueryCommand']);
+    expect(recording.sent.sort()).toEqual(['BatchGetCommand', 'BatchGetCommand', 'QueryCommand QUEUE#forty']);
     expect(identities.get('one-149')?.map((c) => c.invoiceNumber)).toEqual(['one-149-0']);
     expect(identities.get('forty')).toHaveLength(40);
   });
@@ -100,22 +117,8 @@ describe('dynamodb-debtor-store', () => {
     // call and hands the others back as UnprocessedKeys, as DynamoDB does under throttling
     const tableName = await db.freshTable('debtor-throttled');
     const store = createDynamoDbStore({ client: db.doc, tableName });
-    const createdAt = '2025-01-10T12:00:00.000Z';
     const queues = [];
-    for (let i = 0; i < 30; i += 1) {
-      const id = `one-${i}`;
-      await store.createQueue(acmeQueue({ id, totalContacts: 1, createdAt }));
-      await store.putContacts([
-        acmeContact(0, {
-          queueId: id,
-          invoiceNumber: `${id}-0`,
-          variables: {},
-          renderedMessage: 'Olá',
-          createdAt,
-        }),
-      ]);
-      queues.push({ id, totalContacts: 1 });
-    }
+    for (let i = 0; i < 30; i += 1) queues.push(await storeBatch(store, `one-${i}`, 1));
     let batchGets = 0;
     const throttling = {
       send: async (command: unknown) => {
@@ -148,56 +151,27 @@ describe('dynamodb-debtor-store', () => {
   it("reads, for a payment's invoices, only the larger queues whose invoice filter may hold one", async () => {
     // Prepare: four batches of 40 contacts as the accept writes them (with their invoice filter):
     // one from before the filters (its filter gone), one whose filter covers another count of
-    // contacts than its queue holds; a client that records what the store sends
+    // contacts than its queue holds
     const tableName = await db.freshTable('debtor-filtered');
     const store = createDynamoDbStore({ client: db.doc, tableName });
-    const createdAt = '2025-01-10T12:00:00.000Z';
-    const stored = async (id: string, totalContacts = 40) => {
-      await store.createQueue(acmeQueue({ id, totalContacts, createdAt }));
-      await store.putFreshContacts(
-        Array.from({ length: 40 }, (_, position) =>
-          acmeContact(position, {
-            queueId: id,
-            invoiceNumber: `${id}-${position}`,
-            variables: {},
-            renderedMessage: 'Olá',
-            createdAt,
-          }),
-        ),
-      );
-      return { id, totalContacts };
-    };
     const queues = [
-      await stored('paid'),
-      await stored('other'),
-      await stored('before-filters'),
-      await stored('grown', 41),
+      await storeBatch(store, 'paid', 40),
+      await storeBatch(store, 'other', 40),
+      await storeBatch(store, 'before-filters', 40),
+      await storeBatch(store, 'grown', 40, 41),
     ];
     await db.doc.send(new DeleteCommand({ TableName: tableName, Key: keys.queueInvoices('before-filters') }));
-    const sent: string[] = [];
-    const recording = {
-      send: (command: {
-        constructor: { name: string };
-        input: { ExpressionAttributeValues?: { ':pk'?: string } };
-      }) => {
-        sent.push(
-          `${command.constructor.name} ${command.input.ExpressionAttributeValues?.[':pk'] ?? ''}`.trim(),
-        );
-        return db.doc.send(command as never);
-      },
-    } as unknown as DynamoDBDocumentClient;
+    const recording = recordingClient();
 
     // Act
-    const identities = await createDynamoDbStore({ client: recording, tableName }).listContactIdentities(
-      queues,
-      {
-        invoices: new Set(['paid-7']),
-      },
-    );
+    const identities = await createDynamoDbStore({
+      client: recording.client,
+      tableName,
+    }).listContactIdentities(queues, { invoices: new Set(['paid-7']) });
 
     // Assess: one read of the four filters; the queue that holds the invoice, the one without a
     // filter and the one its filter does not cover are read; the other is not
-    expect(sent.sort()).toEqual([
+    expect(recording.sent.sort()).toEqual([
       'BatchGetCommand',
       'QueryCommand QUEUE#before-filters',
       'QueryCommand QUEUE#grown',
@@ -212,21 +186,10 @@ describe('dynamodb-debtor-store', () => {
     // Prepare
     const tableName = await db.freshTable('debtor-filter-items');
     const store = createDynamoDbStore({ client: db.doc, tableName });
-    const createdAt = '2025-01-10T12:00:00.000Z';
-    const contacts = (id: string, count: number) =>
-      Array.from({ length: count }, (_, position) =>
-        acmeContact(position, {
-          queueId: id,
-          invoiceNumber: `${id}-${position}`,
-          variables: {},
-          renderedMessage: 'Olá',
-          createdAt,
-        }),
-      );
 
     // Act
-    await store.putFreshContacts(contacts('small', 10));
-    await store.putFreshContacts(contacts('large', 11));
+    await store.putFreshContacts(batchContacts('small', 10));
+    await store.putFreshContacts(batchContacts('large', 11));
     const written = await db.item(tableName, keys.queueInvoices('large'));
     await store.deleteFreshContacts(
       'large',
