@@ -1,4 +1,4 @@
-import type { BillingQueue, QueueStatus } from '../domain/types.ts';
+import { type BillingQueue, QUEUE_STATUSES, type QueueStatus } from '../domain/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CampaignStore, ContactIdentity, DebtorStore } from '../ports/store.ts';
 import { forEachBounded, groupsWithin, type WeightedBound } from './bounded.ts';
@@ -94,24 +94,25 @@ export const indexedQueues = async (
   return [...unique.values()].filter((queue) => ownsQueue(owner, queue));
 };
 
-/** The index's listing, every page of each status asked for. */
+/**
+ * The index's listing, every page of each status asked for (of every status when none), each
+ * status's partition walked on its own, all at once: a walk needs no order, and the merged listing
+ * of all statuses (the API's, newest first) reads a page's worth of each partition for each page.
+ */
 const listedQueues = async (
   deps: { store: CampaignStore },
   owner: QueueOwner,
   statuses: readonly QueueStatus[] | undefined,
 ): Promise<BillingQueue[]> => {
-  const all: BillingQueue[] = [];
-  for (const status of statuses ?? [undefined]) {
+  const walk = async (status: QueueStatus): Promise<BillingQueue[]> => {
+    const all: BillingQueue[] = [];
     let cursor: string | undefined;
     do {
-      const page = await deps.store.listQueues(owner.tenantId, {
-        limit: PAGE,
-        cursor,
-        ...(status ? { status } : {}),
-      });
+      const page = await deps.store.listQueues(owner.tenantId, { limit: PAGE, cursor, status });
       all.push(...page.items);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-  }
-  return all;
+    return all;
+  };
+  return (await Promise.all((statuses ?? QUEUE_STATUSES).map(walk))).flat();
 };
