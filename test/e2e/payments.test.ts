@@ -135,6 +135,60 @@ describe('paid invoices stop their reminders (local stack over HTTP)', () => {
     ]);
   }, 60_000);
 
+  it('finds the invoice in a large batch among others, through the filter of invoices the accept wrote', async () => {
+    // Prepare: two batches of 30 debtors (past a small batch's 10: each gets its invoice filter),
+    // each debtor with an invoice of its own, waiting for a window that does not open
+    const tenant = await s.tenant({ ...FAST_PACE });
+    await setBusinessHours(s.test.container, tenant.tenantId, calendarClosedNow());
+    const run = randomUUID().slice(0, 8);
+    const batch = async (name: string) => {
+      const accepted = await s.test.post(
+        `${API}/send/overdue`,
+        {
+          external_id: `pay-${name}-${run}`,
+          contacts: Array.from({ length: 30 }, (_, i) => ({
+            nome_cliente: `Cliente ${i}`,
+            telefone: `55119830${name === 'a' ? '1' : '2'}${String(i).padStart(4, '0')}`,
+            valor: 'R$ 10,00',
+            data_vencimento: '01/12/2025',
+            numero_fatura: `${run}/${name}-${i}`,
+          })),
+        },
+        { key: tenant.key },
+      );
+      expect([accepted.status, accepted.body.total_contacts ?? accepted.body]).toEqual([200, 30]);
+      await s.waitForStatus(tenant, accepted.body.queue_id, ['scheduled']);
+      return accepted.body.queue_id as string;
+    };
+    const first = await batch('a');
+    const second = await batch('b');
+
+    // Act
+    const paid = await s.test.post(`${API}/payments`, [{ numero_fatura: `${run}/b-17` }], {
+      key: tenant.key,
+    });
+
+    // Assess: that debtor's reminder alone is cancelled, in the batch that holds it
+    expect(paid.status).toBe(200);
+    expect(paid.body.payments).toEqual([
+      {
+        numero_fatura: `${run}/b-17`,
+        telefone: null,
+        cancelled: 1,
+        already_sent: 0,
+        being_sent: 0,
+        queue_ids: [second],
+      },
+    ]);
+    const contacts = await s.test.get(`${API}/queue/${second}/contacts?limit=100`, { key: tenant.key });
+    const cancelled = contacts.body.contacts.filter((c: { status: string }) => c.status === 'cancelled');
+    expect(cancelled.map((c: { numero_fatura: string }) => c.numero_fatura)).toEqual([`${run}/b-17`]);
+    const untouched = await s.test.get(`${API}/queue/${first}/contacts?status=cancelled&limit=100`, {
+      key: tenant.key,
+    });
+    expect(untouched.body.contacts).toEqual([]);
+  }, 60_000);
+
   it('answers 400 in Portuguese for a notice without an invoice or with a bad phone, and changes nothing', async () => {
     // Prepare
     const tenant = await s.tenant();
