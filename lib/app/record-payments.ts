@@ -80,13 +80,14 @@ const matchersOf = (notices: readonly PaymentNotice[]): Matcher[] =>
  * The ERP says invoices were paid (POST /payments): every reminder of them not sent yet stops.
  * 1. normalize the notices' phones (a bad one refuses the request before anything changes);
  * 2. the owner's open queues (pending, scheduled, running, paused, instance_down: one listing per
- *    status); in each, every contact from a strongly consistent read, matched by invoice (and phone);
+ *    status); in each that may hold one of the invoices (the store may skip a queue it knows holds
+ *    none), every contact from a strongly consistent read, matched by invoice (and phone);
  * 3. each matched contact not sent yet is cancelled with reason `paid` by a conditional write (a
  *    contact a pump claimed meanwhile is left to it and counted as being sent); the others are
  *    counted as already sent or being sent;
  * 4. per queue: counters, a `cancelled` event per contact, and completion when nothing is left.
- * No index finds an invoice (one would cost every accepted contact a write): the reads grow with
- * the tenant's open queues, and accepting a batch costs nothing more.
+ * No index finds an invoice (one would cost every accepted contact a write): a batch's small
+ * filter of its invoices, written at accept, lets the reads follow the queues that hold them.
  */
 export const recordPayments = async (
   deps: RecordPaymentsDeps,

@@ -80,8 +80,8 @@ export const ownedQueues = async (
 
 /**
  * The owner's queues of the given statuses as the index shows them: every page of each status,
- * without `ownedQueues`' look back, which reads each queue created within the index lag one by one
- * (a tenant that posts one batch per invoice may have hundreds in it). For figures that may lag a
+ * without `ownedQueues`' look back, which reads each queue created within the index lag as it is
+ * now (a tenant that posts one batch per invoice may have hundreds in it). For figures that may lag a
  * second, such as an ETA; a request that must find every queue uses `ownedQueues`.
  */
 export const indexedQueues = async (
