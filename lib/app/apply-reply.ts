@@ -11,6 +11,7 @@ import {
   ignored,
   isBillingMessage,
   metricEvent,
+  retryLater,
 } from './gateway-event-intake.ts';
 import { MAX_OPT_OUT_REASON, phoneSpellings } from './opt-outs.ts';
 import { countTenantFigures } from './tenant-figures.ts';
@@ -22,17 +23,31 @@ const REPLY_MATCH_WINDOW_MS = 7 * 86_400_000;
 /** Messages read per phone spelling when matching a reply. */
 const REPLY_MATCH_SCAN = 20;
 
-/** The billing message a reply answers: the one it quotes, else the phone's latest within the window. */
+/**
+ * How long after a send is recorded the phone's history may still not show it. The history is an
+ * index (gsi1), read eventually consistent; DynamoDB's usually catch up within a second. Evolution's
+ * first retry of a webhook comes 5 s later, past this.
+ */
+export const PHONE_HISTORY_SETTLE_MS = 3_000;
+
+/** The billing message a reply answers (none: it matches none), or `unsettled`: ask again later. */
+type RepliedMessage = { message: ConversationMessage | undefined } | 'unsettled';
+
+/**
+ * The billing message a reply answers: the one it quotes, else the phone's latest within the
+ * window, unless that may be the wrong one because a newer send is not in the history yet
+ * (`mayMissRecentSend`).
+ */
 const repliedMessage = async (
   deps: ApplyGatewayEventsDeps,
   instance: WhatsAppInstance,
   reply: GatewayReply,
-): Promise<ConversationMessage | undefined> => {
+): Promise<RepliedMessage> => {
   if (reply.quotedMessageId) {
     const quoted = await deps.store.getMessage(instance.tenantId, instance.id, reply.quotedMessageId);
-    if (isBillingMessage(quoted, instance.tenantId)) return quoted;
+    if (isBillingMessage(quoted, instance.tenantId)) return { message: quoted };
   }
-  if (!reply.fromPhone) return undefined;
+  if (!reply.fromPhone) return { message: undefined };
   const since = new Date(deps.clock.now().getTime() - REPLY_MATCH_WINDOW_MS).toISOString();
   let latest: ConversationMessage | undefined;
   // Over both 9th-digit spellings of a Brazilian mobile.
@@ -41,7 +56,35 @@ const repliedMessage = async (
     const found = history.find((m) => isBillingMessage(m, instance.tenantId) && m.at >= since);
     if (found && (!latest || found.at > latest.at)) latest = found;
   }
-  return latest;
+  if (await mayMissRecentSend(deps, instance, reply, latest)) return 'unsettled';
+  return { message: latest };
+};
+
+/**
+ * Whether the phone's history may lack the send this unquoted reply answers: a reply seconds after
+ * a send (a business's automatic greeting or away message, a quick "ok") would otherwise go to the
+ * phone's previous billing message, or to none. True only when all of these hold:
+ * - WhatsApp dates the reply (`sentAt`, the same on every retry of the webhook) less than
+ *   PHONE_HISTORY_SETTLE_MS ago (to the second), so a send it answers may not be in the history yet;
+ * - the history shows no billing message from within that time (one there is the send just made:
+ *   a phone is not billed twice within seconds);
+ * - the instance may have sent within it: its lease is held, or its last send is that recent
+ *   (one strongly consistent read of the lease).
+ * Evolution's retry (5 s later) then reads a settled history.
+ */
+const mayMissRecentSend = async (
+  deps: ApplyGatewayEventsDeps,
+  instance: WhatsAppInstance,
+  reply: GatewayReply,
+  latest: ConversationMessage | undefined,
+): Promise<boolean> => {
+  if (!reply.sentAt) return false;
+  const settledBefore = deps.clock.now().getTime() - PHONE_HISTORY_SETTLE_MS;
+  // In whole seconds: the reply went out within the second after `sentAt`.
+  if (reply.sentAt.getTime() + 1000 <= settledBefore) return false;
+  if (latest && Date.parse(latest.at) >= settledBefore) return false;
+  const lastSend = await deps.store.lastPossibleSendAt(instance.tenantId, instance.id);
+  return lastSend !== null && Date.parse(lastSend) >= settledBefore;
 };
 
 /**
@@ -62,7 +105,11 @@ export const applyReply = async (
   instance: WhatsAppInstance,
   reply: GatewayReply,
 ): Promise<IngestOutcome> => {
-  const original = await repliedMessage(deps, instance, reply);
+  const answered = await repliedMessage(deps, instance, reply);
+  // Nothing is written before this: the retry finds the reply new.
+  if (answered === 'unsettled')
+    return retryLater('reply may answer a send the phone history does not show yet');
+  const original = answered.message;
   const after = original ? new Date(original.at).getTime() + 1 : reply.at.getTime();
   const when = new Date(Math.max(reply.at.getTime(), after)).toISOString();
   const retentionDays = await tenantRetentionDays(deps.store, instance.tenantId);

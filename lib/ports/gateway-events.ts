@@ -42,6 +42,11 @@ export interface GatewayReply {
   /** The id of the message it quotes, when it quotes one. */
   quotedMessageId: string | undefined;
   at: Date;
+  /**
+   * When the debtor sent it, by WhatsApp (whole seconds, never after `at`): the same on every retry
+   * of the webhook, unlike the time the gateway posts it. Undefined when the gateway did not say.
+   */
+  sentAt: Date | undefined;
 }
 
 /** The instance's connection to WhatsApp changed. */

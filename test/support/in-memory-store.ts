@@ -820,6 +820,13 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       lease.lastHolderQueueId = queueId;
       if (lastSendAt !== null) lease.lastSendAt = lastSendAt;
     },
+    async lastPossibleSendAt(tenantId, instanceId) {
+      const lease = leases.get(key(tenantId, instanceId));
+      if (!lease) return null;
+      const held = lease.owner !== undefined ? text(lease.leaseUntil) : null;
+      const last = text(lease.lastSendAt);
+      return held !== null && (last === null || held > last) ? held : last;
+    },
     async noteInstanceWaiter(tenantId, instanceId, queueId, at) {
       if (at !== null) {
         Object.assign(leaseOf(tenantId, instanceId), { waiterQueueId: queueId, waiterAt: at });

@@ -245,6 +245,7 @@ const reply = (fields: Partial<GatewayReply>) =>
     contentType: 'conversation',
     quotedMessageId: undefined,
     at: NOW,
+    sentAt: undefined,
     ...fields,
   });
 const ignoredEvent = (reason: WebhookIgnoredReason, detail = `because ${reason}`): GatewayEvent => ({
@@ -485,6 +486,120 @@ describe('apply-gateway-events', () => {
       expect((await w.contact())?.repliedAt).toBeUndefined();
       expect(changes(before, await w.counters())).toEqual({});
       expect(await w.figures()).toEqual([]);
+    });
+
+    describe('a reply seconds after a send, while the phone history (an index) may not show it yet', () => {
+      /** The instance's pump holds its lease from a minute before NOW to a minute after. */
+      const holdLease = (w: Awaited<ReturnType<typeof world>>) =>
+        w.store.acquireInstanceLease(
+          'acme',
+          instance.id,
+          { owner: 'pump-1', queueId: 'q-2' },
+          '2026-01-10T11:59:00.000Z',
+          '2026-01-10T12:01:00.000Z',
+        );
+      const seconds = (n: number) => new Date(NOW.getTime() + n * 1000);
+
+      it('asks the gateway to retry, writing nothing, and matches the new send on the retry', async () => {
+        // Prepare: a pump sends to PHONE again at 11:59:59.500 (q-2); the history does not show it yet
+        const w = await world();
+        await holdLease(w);
+        const before = await w.counters();
+        const greeting = reply({ text: 'Olá! Estamos fora do horário.', sentAt: NOW });
+
+        // Act
+        const first = await applyGatewayEvents(w.deps, instance, greeting);
+        await w.addQueue('q-2', [PHONE]);
+        await w.send('q-2', 0, '3EB0NEW', '2026-01-10T11:59:59.500Z');
+        w.clock.set(seconds(5).toISOString());
+        const retried = await applyGatewayEvents(w.deps, instance, greeting);
+
+        // Assess
+        expect(first).toMatchObject({
+          result: 'retry_later',
+          detail: expect.stringMatching(/phone history/),
+        });
+        expect(retried.result).toBe('applied');
+        expect(await w.message('3A0001')).toMatchObject({ queueId: 'q-2', contactPosition: 0 });
+        expect((await w.contact(0, 'q-1'))?.repliedAt).toBeUndefined();
+        expect(await w.contact(0, 'q-2')).toMatchObject({ repliedAt: NOW.toISOString() });
+        expect(changes(before, await w.counters())).toEqual({});
+        expect(w.events.map((e) => [e.name, e.queueId])).toEqual([['replied', 'q-2']]);
+      });
+
+      it('trusts the history when it shows a send from those seconds, when the instance sent none, or when the reply is older', async () => {
+        // Prepare: four worlds where the phone's latest billing message in the history is q-1's (a
+        // day old) unless a newer one is recorded
+        const showsNewSend = await world();
+        await holdLease(showsNewSend);
+        await showsNewSend.addQueue('q-2', [PHONE]);
+        await showsNewSend.send('q-2', 0, '3EB0NEW', '2026-01-10T11:59:59.000Z');
+        const leaseFree = await world();
+        await holdLease(leaseFree);
+        await leaseFree.store.releaseInstanceLease(
+          'acme',
+          instance.id,
+          'pump-1',
+          '2026-01-10T11:59:55.000Z',
+          'q-2',
+        );
+        const olderReply = await world();
+        await holdLease(olderReply);
+        const undated = await world();
+        await holdLease(undated);
+
+        // Act
+        const outcomes = await Promise.all([
+          applyGatewayEvents(showsNewSend.deps, instance, reply({ sentAt: NOW })),
+          applyGatewayEvents(leaseFree.deps, instance, reply({ sentAt: NOW })),
+          applyGatewayEvents(olderReply.deps, instance, reply({ sentAt: seconds(-4) })),
+          applyGatewayEvents(undated.deps, instance, reply({ sentAt: undefined })),
+        ]);
+
+        // Assess
+        expect(outcomes.map((o) => o.result)).toEqual(['applied', 'applied', 'applied', 'applied']);
+        expect(await showsNewSend.message('3A0001')).toMatchObject({ queueId: 'q-2' });
+        for (const w of [leaseFree, olderReply, undated])
+          expect(await w.message('3A0001')).toMatchObject({ queueId: 'q-1', contactPosition: 0 });
+      });
+
+      it('asks again while the lease of a pump that died has not ended, and not for a reply that quotes its message', async () => {
+        // Prepare: a lease that ends 2.5 s before NOW (its pump died), and one that ended 4 s before
+        const w = await world();
+        await w.store.acquireInstanceLease(
+          'acme',
+          instance.id,
+          { owner: 'dead', queueId: 'q-2' },
+          '2026-01-10T11:58:00.000Z',
+          '2026-01-10T11:59:57.500Z',
+        );
+        const longDead = await world();
+        await longDead.store.acquireInstanceLease(
+          'acme',
+          instance.id,
+          { owner: 'dead', queueId: 'q-2' },
+          '2026-01-10T11:58:00.000Z',
+          '2026-01-10T11:59:56.000Z',
+        );
+
+        // Act
+        const unquoted = await applyGatewayEvents(w.deps, instance, reply({ sentAt: NOW }));
+        const quoted = await applyGatewayEvents(
+          w.deps,
+          instance,
+          reply({ messageId: '3A0002', sentAt: NOW, quotedMessageId: SENT_ID }),
+        );
+        const afterIt = await applyGatewayEvents(longDead.deps, instance, reply({ sentAt: NOW }));
+
+        // Assess
+        expect([unquoted.result, quoted.result, afterIt.result]).toEqual([
+          'retry_later',
+          'applied',
+          'applied',
+        ]);
+        expect(await w.message('3A0001')).toBeUndefined();
+        expect(await w.message('3A0002')).toMatchObject({ queueId: 'q-1' });
+      });
     });
 
     it('logs an unmatched reply with the phone masked, never whole', async () => {

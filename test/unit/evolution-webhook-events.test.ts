@@ -84,6 +84,8 @@ const EXPECTED: Record<string, GatewayEvent> = {
     contentType: 'conversation',
     quotedMessageId: undefined,
     at: NOW,
+    // WhatsApp's own time of the message, in whole seconds.
+    sentAt: NOW,
   },
   '2.3.6-send-message.json': {
     kind: 'ignored',
@@ -119,6 +121,8 @@ const EXPECTED: Record<string, GatewayEvent> = {
     contentType: 'conversation',
     quotedMessageId: KEY_ID,
     at: NOW,
+    // WhatsApp's own time of the message, in whole seconds.
+    sentAt: NOW,
   },
 };
 
@@ -231,6 +235,25 @@ describe('evolution-webhook-events', () => {
       );
       expect(lidOnly).toMatchObject({ kind: 'reply', fromPhone: undefined, sender: '123456789012345@lid' });
       expect(noJid).toMatchObject({ kind: 'reply', fromPhone: undefined, sender: 'unknown' });
+    });
+
+    it("reads when WhatsApp says the debtor sent it, in any spelling of its seconds, never after the webhook's time", () => {
+      // Prepare: 12:00:00 less 7 s
+      const seconds = NOW.getTime() / 1000 - 7;
+      const sevenSecondsBefore = new Date(NOW.getTime() - 7000);
+      const spellings = [seconds, String(seconds), { low: seconds, high: 0, unsigned: false }];
+
+      // Act
+      const read = spellings.map((messageTimestamp) => readOne(upsertBody({ messageTimestamp })));
+      const future = readOne(upsertBody({ messageTimestamp: seconds + 60 }));
+      const odd = [undefined, null, 'ontem', seconds * 1000, 12, { low: 1, high: 5 }, 1.5e9 + 0.5].map(
+        (messageTimestamp) => readOne(upsertBody({ messageTimestamp })),
+      );
+
+      // Assess
+      expect(read.map((e) => e?.kind === 'reply' && e.sentAt)).toEqual(Array(3).fill(sevenSecondsBefore));
+      expect(future).toMatchObject({ kind: 'reply', sentAt: NOW });
+      expect(odd.map((e) => e?.kind === 'reply' && e.sentAt)).toEqual(Array(7).fill(undefined));
     });
 
     it('reads the text of plain and extended messages, captions and button or list answers', () => {

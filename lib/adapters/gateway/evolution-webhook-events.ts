@@ -233,6 +233,24 @@ const messageText = (message: Record<string, unknown>): string =>
   text(record(message.listResponseMessage).title) ??
   '';
 
+/**
+ * WhatsApp's `messageTimestamp` (unix seconds; a number, a digit string, or the `{low, high}` of a
+ * 64-bit Long as Baileys may serialize it), never after `at`; undefined when absent or implausible.
+ */
+const sentInstant = (value: unknown, at: Date): Date | undefined => {
+  const long = record(value);
+  const seconds =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\d{9,11}$/.test(value.trim())
+        ? Number(value)
+        : typeof long.low === 'number' && (long.high === 0 || long.high === undefined)
+          ? long.low >>> 0
+          : Number.NaN;
+  if (!Number.isInteger(seconds) || seconds < 1e9 || seconds >= 1e11) return undefined;
+  return new Date(Math.min(seconds * 1000, at.getTime()));
+};
+
 const readReply = (data: Record<string, unknown>, at: Date): GatewayReply | GatewayIgnored => {
   const key = record(data.key);
   const messageId = text(key.id);
@@ -256,6 +274,7 @@ const readReply = (data: Record<string, unknown>, at: Date): GatewayReply | Gate
       text(record(data.contextInfo).stanzaId) ??
       text(record(record(message.extendedTextMessage).contextInfo).stanzaId),
     at,
+    sentAt: sentInstant(data.messageTimestamp, at),
   };
 };
 

@@ -4,6 +4,15 @@ import { tableOperations } from './dynamodb-operations.ts';
 import { keys } from './table-schema.ts';
 import { Expression } from './update-expression.ts';
 
+const isoText = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
+
+/** A held lease may send until its end; a free one sent last at `lastSendAt` (ISO strings sort in time order). */
+const latestSendOf = (lease: Record<string, unknown>): string | null => {
+  const held = isoText(lease.owner) ? isoText(lease.leaseUntil) : null;
+  const last = isoText(lease.lastSendAt);
+  return held !== null && (last === null || held > last) ? held : last;
+};
+
 /**
  * The instance lease on the single table (docs/data-model.md, Instance lease): one item per
  * WhatsApp instance (`keys.instanceLease`) that makes one pump at a time its sender, and carries
@@ -15,7 +24,11 @@ export function createDynamoDbInstanceLeaseStore(options: {
   tableName: string;
 }): Pick<
   SendingStore,
-  'acquireInstanceLease' | 'renewInstanceLease' | 'releaseInstanceLease' | 'noteInstanceWaiter'
+  | 'acquireInstanceLease'
+  | 'renewInstanceLease'
+  | 'releaseInstanceLease'
+  | 'noteInstanceWaiter'
+  | 'lastPossibleSendAt'
 > {
   const { get, updateIfMatch } = tableOperations(options.client, options.tableName);
   return {
@@ -37,16 +50,17 @@ export function createDynamoDbInstanceLeaseStore(options: {
         ),
       });
       const lease = item ?? (await get(keys.instanceLease(tenantId, instanceId))) ?? {};
-      const text = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
-      const waiterQueueId = text(lease.waiterQueueId);
-      const waiterAt = text(lease.waiterAt);
-      const heldUntil = text(lease.leaseUntil);
+      const waiterQueueId = isoText(lease.waiterQueueId);
+      const waiterAt = isoText(lease.waiterAt);
+      const heldUntil = isoText(lease.leaseUntil);
       return {
         acquired: item !== undefined,
         heldBy:
-          item === undefined && heldUntil ? { queueId: text(lease.holderQueueId), until: heldUntil } : null,
-        lastSendAt: text(lease.lastSendAt),
-        lastHolderQueueId: text(lease.lastHolderQueueId),
+          item === undefined && heldUntil
+            ? { queueId: isoText(lease.holderQueueId), until: heldUntil }
+            : null,
+        lastSendAt: isoText(lease.lastSendAt),
+        lastHolderQueueId: isoText(lease.lastHolderQueueId),
         waiter: waiterQueueId && waiterAt ? { queueId: waiterQueueId, at: waiterAt } : null,
       };
     },
@@ -85,6 +99,11 @@ export function createDynamoDbInstanceLeaseStore(options: {
         ...e.update(`${e.name('owner')} = ${e.value(owner)}`),
         ReturnValues: 'NONE',
       });
+    },
+
+    async lastPossibleSendAt(tenantId: string, instanceId: string) {
+      const lease = await get(keys.instanceLease(tenantId, instanceId));
+      return lease ? latestSendOf(lease) : null;
     },
 
     async noteInstanceWaiter(tenantId: string, instanceId: string, queueId: string, at: string | null) {

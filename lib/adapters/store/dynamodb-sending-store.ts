@@ -33,6 +33,7 @@ type DynamoDbSendingPart = Omit<
   | 'renewInstanceLease'
   | 'releaseInstanceLease'
   | 'noteInstanceWaiter'
+  | 'lastPossibleSendAt'
   | 'transitionQueue'
   | 'updateQueueProgress'
   | 'addToQueueCounters'

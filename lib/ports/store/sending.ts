@@ -171,6 +171,13 @@ export interface SendingStore {
     lastSendAt: string | null,
     queueId: string,
   ): Promise<void>;
+  /**
+   * The latest moment the instance may have sent at, from its lease, read strongly consistent: the
+   * end of the lease while a pump holds it (it may send at any moment until then), else its last
+   * recorded send; null when it never sent. A reply checks it before trusting the phone's history,
+   * an index that may not show a send of the last seconds yet.
+   */
+  lastPossibleSendAt(tenantId: string, instanceId: string): Promise<string | null>;
   /** Notes that `queueId` waits for the instance (the latest waiter wins); `null` clears it if it is `queueId`'s. */
   noteInstanceWaiter(tenantId: string, instanceId: string, queueId: string, at: string | null): Promise<void>;
   /**

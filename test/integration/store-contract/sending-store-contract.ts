@@ -633,6 +633,35 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         expect(renewByOld).toBe(false);
       });
 
+      it('tells the latest moment an instance may have sent at: its lease end while held, else its last send', async () => {
+        // Prepare
+        const { store } = await freshStore();
+        const never = await store.lastPossibleSendAt('acme', 'inst-1');
+        await store.acquireInstanceLease('acme', 'inst-1', by('pump-a'), now, until);
+
+        // Act
+        const whileHeld = await store.lastPossibleSendAt('acme', 'inst-1');
+        await store.renewInstanceLease(
+          'acme',
+          'inst-1',
+          'pump-a',
+          '2025-01-10T12:02:00.000Z',
+          '2025-01-10T12:00:40.000Z',
+        );
+        const afterRenewal = await store.lastPossibleSendAt('acme', 'inst-1');
+        await store.releaseInstanceLease('acme', 'inst-1', 'pump-a', '2025-01-10T12:01:10.000Z', 'q-a');
+        const afterRelease = await store.lastPossibleSendAt('acme', 'inst-1');
+        await store.noteInstanceWaiter('acme', 'inst-2', 'q-b', now);
+        const onlyAWaiter = await store.lastPossibleSendAt('acme', 'inst-2');
+
+        // Assess
+        expect(never).toBeNull();
+        expect(whileHeld).toBe(until);
+        expect(afterRenewal).toBe('2025-01-10T12:02:00.000Z');
+        expect(afterRelease).toBe('2025-01-10T12:01:10.000Z');
+        expect(onlyAWaiter).toBeNull();
+      });
+
       it('remembers the latest waiter, which only that waiter clears', async () => {
         // Prepare
         const { store } = await freshStore();
