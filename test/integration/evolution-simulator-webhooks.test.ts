@@ -88,6 +88,57 @@ describe('evolution simulator webhook envelope', () => {
     expect(echo?.date_time).toBe('2031-03-04T05:06:07.000Z');
   });
 
+  it("answers a send to a number set to answer automatically with that phone's unquoted reply, after its delay, until stopped", async () => {
+    // Prepare: receipts off, so the only messages.upsert are replies
+    const { url, bodies } = await startReceiver();
+    sim = await startEvolutionSimulator({
+      instances: [
+        {
+          name: 'loja',
+          apiKey: 'instance-token',
+          webhookUrl: url,
+          webhook: { serverAckMs: null, deliveryAckMs: null, readMs: null },
+        },
+      ],
+    });
+    const send = (number: string) =>
+      fetch(`${sim?.url}/message/sendText/loja`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', apikey: 'instance-token' },
+        body: JSON.stringify({ number, text: 'Sua fatura venceu' }),
+      });
+    const replies = () => bodies.filter((b) => b.event === 'messages.upsert');
+    // Set with the 9th digit, sent to without it: one phone (DDD 31's JIDs drop it).
+    await fetch(`${sim.url}/_sim/auto-replies`, {
+      method: 'POST',
+      body: JSON.stringify({ number: '5531987654321', text: 'Olá! Já respondemos.', afterMs: 150 }),
+    });
+
+    // Act
+    const sentAt = Date.now();
+    await send('553187654321');
+    await send('5531900000000');
+    await waitFor(() => replies().length >= 1, { what: 'the automatic reply' });
+    const repliedAfter = Date.now() - sentAt;
+    sim.setAutoReply('5531987654321', null);
+    await send('5531987654321');
+    await waitFor(() => bodies.filter((b) => b.event === 'send.message').length >= 3, {
+      what: 'the third send.message',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Assess
+    expect(repliedAfter).toBeGreaterThanOrEqual(140);
+    expect(replies()).toHaveLength(1);
+    const data = replies()[0]?.data as Record<string, unknown>;
+    expect(data).toMatchObject({
+      key: { fromMe: false, remoteJid: '553187654321@s.whatsapp.net' },
+      message: { conversation: 'Olá! Já respondemos.' },
+    });
+    expect(data.contextInfo).toBeUndefined();
+    expect(Math.abs((data.messageTimestamp as number) * 1000 - sentAt)).toBeLessThan(2000);
+  });
+
   it('posts the instance token as apikey when the server exposes it', async () => {
     // Prepare
     const { url, bodies } = await startReceiver();

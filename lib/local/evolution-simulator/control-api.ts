@@ -12,6 +12,7 @@ import {
   markNotOnWhatsApp,
   requireInstance,
   resetSimulator,
+  setAutoReply,
   setLatency,
   setState,
   upsertInstance,
@@ -157,6 +158,19 @@ const CONTROL_ROUTES: readonly ControlRoute[] = [
     handle: ({ sim, res, body }) => {
       markNotOnWhatsApp(sim, body.numbers as string[]);
       sendJson(res, 200, { numbers: sim.notOnWhatsApp.size });
+    },
+  },
+  {
+    method: 'POST',
+    area: 'auto-replies',
+    handle: ({ sim, res, body }) => {
+      // `text: null` stops the number's automatic answer.
+      setAutoReply(
+        sim,
+        body.number as string,
+        body.text === null ? null : { text: body.text as string, afterMs: (body.afterMs ?? 0) as number },
+      );
+      sendJson(res, 200, { numbers: sim.autoReplies.size });
     },
   },
   {

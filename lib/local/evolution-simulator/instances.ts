@@ -4,6 +4,7 @@ import { isRecord } from './http-io.ts';
 import { brazilianJidUser } from './jids.ts';
 import type { InstanceRecord, SimulatorState } from './state.ts';
 import type {
+  SimAutoReply,
   SimFailureInjection,
   SimFailureKind,
   SimInstanceSeed,
@@ -146,13 +147,14 @@ export const setState = (sim: SimulatorState, name: string, state: SimInstanceSt
   return viewOf(record);
 };
 
-/** Back to the seeded instances, with no log, deliveries, latency, failures or unknown numbers. */
+/** Back to the seeded instances, with no log, deliveries, latency, failures, unknown numbers or automatic replies. */
 export const resetSimulator = (sim: SimulatorState): void => {
   sim.instances.clear();
   for (const seed of sim.seeds) upsertInstance(sim, seed.name, seed);
   sim.globalFailures = [];
   sim.globalLatencyMs = 0;
   sim.notOnWhatsApp = new Set();
+  sim.autoReplies = new Map();
   sim.log = [];
   sim.deliveries = [];
 };
@@ -191,6 +193,20 @@ export const markNotOnWhatsApp = (sim: SimulatorState, numbers: string[]): void 
   }
   // Stored by JID user so both 9th-digit spellings of one phone match, as WhatsApp's lookup does.
   for (const n of numbers) sim.notOnWhatsApp.add(brazilianJidUser(n));
+};
+
+export const setAutoReply = (sim: SimulatorState, number: string, autoReply: SimAutoReply | null): void => {
+  if (typeof number !== 'string' || !/^\d+$/.test(number))
+    throw new SimulatorControlError(400, 'number must be a digit string');
+  if (autoReply === null) {
+    sim.autoReplies.delete(brazilianJidUser(number));
+    return;
+  }
+  if (typeof autoReply.text !== 'string' || autoReply.text === '')
+    throw new SimulatorControlError(400, 'text must be a non-empty string');
+  if (!Number.isInteger(autoReply.afterMs) || autoReply.afterMs < 0)
+    throw new SimulatorControlError(400, 'afterMs must be a non-negative integer');
+  sim.autoReplies.set(brazilianJidUser(number), { text: autoReply.text, afterMs: autoReply.afterMs });
 };
 
 export const isOnWhatsApp = (sim: SimulatorState, number: string): boolean =>

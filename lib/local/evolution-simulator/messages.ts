@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, envelope, isRecord, parseJson, sendJson } from './http-io.ts';
 import { isOnWhatsApp, nextFailure, viewOf } from './instances.ts';
-import { phoneJid } from './jids.ts';
+import { brazilianJidUser, phoneJid } from './jids.ts';
+import { reply } from './replies.ts';
 import { type InstanceRecord, pause, type SimulatorState } from './state.ts';
 import type { SimFailureKind, SimSentMessage } from './types.ts';
 import { emit, track } from './webhooks.ts';
@@ -106,6 +107,16 @@ const scheduleReceipts = (sim: SimulatorState, record: InstanceRecord, message: 
   }
 };
 
+/** A phone that answers every message automatically (`setAutoReply`) answers this one, unquoted. */
+const scheduleAutoReply = (sim: SimulatorState, record: InstanceRecord, number: string): void => {
+  const autoReply = sim.autoReplies.get(brazilianJidUser(number));
+  if (!autoReply || record.webhookUrl === undefined) return;
+  void track(sim, async () => {
+    await pause(sim, autoReply.afterMs);
+    return (await reply(sim, { instance: record.name, number, text: autoReply.text })).status;
+  });
+};
+
 /** After an accepted send: `send.message` at once, then the receipts on their schedule (unless `receipts` is false). */
 const emitForSend = (
   sim: SimulatorState,
@@ -139,6 +150,7 @@ const accept = (
   sim.log.push(message);
   sim.onAccepted?.({ ...message }, viewOf(record));
   emitForSend(sim, record, message, receipts);
+  scheduleAutoReply(sim, record, number);
   return message;
 };
 

@@ -9,6 +9,7 @@ import {
   instanceViews,
   markNotOnWhatsApp,
   resetSimulator,
+  setAutoReply,
   setLatency,
   setState,
   setWebhookBehaviour,
@@ -91,6 +92,7 @@ const simulatorHandle = (sim: SimulatorState, server: Server, port: number): Evo
   setLatency: (ms, instance) => setLatency(sim, ms, instance),
   injectFailures: (injection) => injectFailures(sim, injection),
   markNotOnWhatsApp: (numbers) => markNotOnWhatsApp(sim, numbers),
+  setAutoReply: (number, autoReply) => setAutoReply(sim, number, autoReply),
   sent: () => sentMessages(sim),
   clearSent: () => {
     sim.log = [];

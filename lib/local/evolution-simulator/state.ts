@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   EvolutionSimulatorOptions,
+  SimAutoReply,
   SimFailureKind,
   SimInstanceSeed,
   SimInstanceState,
@@ -44,6 +45,8 @@ export interface SimulatorState {
   globalFailures: SimFailureKind[];
   /** JID users (see `brazilianJidUser`) that answer "not on WhatsApp". */
   notOnWhatsApp: Set<string>;
+  /** JID users whose phone answers every message automatically. */
+  autoReplies: Map<string, SimAutoReply>;
   /** Every accepted send, oldest first. */
   log: SimSentMessage[];
   /** Every webhook attempt, oldest first. */
@@ -71,6 +74,7 @@ export const createSimulatorState = (options: EvolutionSimulatorOptions): Simula
   globalLatencyMs: 0,
   globalFailures: [],
   notOnWhatsApp: new Set(),
+  autoReplies: new Map(),
   log: [],
   deliveries: [],
   inFlight: new Set(),

@@ -78,6 +78,13 @@ export interface SimWebhookDelivery {
   messageId?: string;
 }
 
+/** An automatic answer of a phone (see `setAutoReply`): posted as that phone's reply, unquoted. */
+export interface SimAutoReply {
+  text: string;
+  /** How long after each accepted send the answer is posted (ms). */
+  afterMs: number;
+}
+
 /** A debtor's reply, posted as `messages.upsert` (see `reply`). */
 export interface SimReplyInput {
   instance: string;
@@ -172,10 +179,15 @@ export interface EvolutionSimulator {
   injectFailures(injection: SimFailureInjection): void;
   /** These numbers (digits) answer "not on WhatsApp" from now on (either 9th-digit variant). */
   markNotOnWhatsApp(numbers: string[]): void;
+  /**
+   * `number` (digits, either 9th-digit spelling) answers every message sent to it, as a WhatsApp
+   * Business account's automatic greeting or away message does; null stops it.
+   */
+  setAutoReply(number: string, autoReply: SimAutoReply | null): void;
   /** Every accepted send so far, oldest first. */
   sent(): SimSentMessage[];
   clearSent(): void;
-  /** Back to the starting instances, with no log, latency, failures or unknown numbers. */
+  /** Back to the starting instances, with no log, latency, failures, unknown numbers or automatic replies. */
   reset(): void;
   instances(): SimInstanceView[];
 }
