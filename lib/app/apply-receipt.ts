@@ -8,6 +8,7 @@ import type {
   ReceiptStatus,
 } from '../domain/types.ts';
 import type { GatewayReceipt } from '../ports/gateway-events.ts';
+import { allOf } from './bounded.ts';
 import {
   type ApplyGatewayEventsDeps,
   applied,
@@ -92,14 +93,18 @@ export const applyReceipt = async (
     return ignored('duplicate', `duplicate ${status}`);
   }
   const deltas = receiptDeltas(write.previous, status, write.wasStalled === true);
-  await deps.store.addToQueueCounters(queueId, deltas);
-  // One write per receipt, like the queue counters: receipts come one per webhook.
-  await countTenantFigures(deps, instance.tenantId, at, figuresOfCounterDeltas(deltas));
+  // The contact's write decided: the queue's counters, the tenant's figures (one write per receipt:
+  // receipts come one per webhook) and the ERP's events follow from it, independently, at once (a
+  // failure is retried by the gateway, whose retry finds the contact moved and repeats only the events).
+  await allOf([
+    deps.store.addToQueueCounters(queueId, deltas),
+    countTenantFigures(deps, instance.tenantId, at, figuresOfCounterDeltas(deltas)),
+    emitReceipt(deps, queueId, position, status, messageId, at, write.previous, write.contact),
+  ]);
   // The metrics follow the counters, so a read arriving first counts a delivery too.
   const about = metricEvent(message);
   if (about && deltas.contactsDelivered) deps.metrics.messageDelivered(about);
   if (about && deltas.contactsRead) deps.metrics.messageRead(about);
-  await emitReceipt(deps, queueId, position, status, messageId, at, write.previous, write.contact);
   return applied(`${write.previous} -> ${status}`);
 };
 

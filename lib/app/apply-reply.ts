@@ -4,6 +4,7 @@ import { retentionEnd } from '../domain/retention.ts';
 import type { WhatsAppInstance } from '../domain/tenant-types.ts';
 import type { ConversationMessage } from '../domain/types.ts';
 import type { GatewayReply } from '../ports/gateway-events.ts';
+import { allOf } from './bounded.ts';
 import {
   type ApplyGatewayEventsDeps,
   applied,
@@ -145,20 +146,27 @@ export const applyReply = async (
 
   const queueId = original.queueId as string;
   const position = original.contactPosition as number;
-  if (await deps.store.markContactReplied(queueId, position, when)) {
-    await deps.store.addToQueueCounters(queueId, { contactsReplied: 1 });
-    await countTenantFigures(deps, instance.tenantId, new Date(when), { replied: 1 });
-    const about = metricEvent(original);
-    if (about) deps.metrics.replyReceived(about);
-  }
-  await deps.events.emit({
-    name: 'replied',
-    queueId,
-    contactPosition: position,
-    occurredAt: when,
-    providerMessageId: reply.messageId,
-    reply: { text: reply.text, intent },
-  });
+  const firstReply = await deps.store.markContactReplied(queueId, position, when);
+  // Counted once, by the reply that marked the contact; the ERP hears of every reply. Independent
+  // writes, at once.
+  await allOf([
+    ...(firstReply
+      ? [
+          deps.store.addToQueueCounters(queueId, { contactsReplied: 1 }),
+          countTenantFigures(deps, instance.tenantId, new Date(when), { replied: 1 }),
+        ]
+      : []),
+    deps.events.emit({
+      name: 'replied',
+      queueId,
+      contactPosition: position,
+      occurredAt: when,
+      providerMessageId: reply.messageId,
+      reply: { text: reply.text, intent },
+    }),
+  ]);
+  const about = metricEvent(original);
+  if (firstReply && about) deps.metrics.replyReceived(about);
   return applied(`reply (${intent}${optOut ? ', opt-out' : ''})`);
 };
 

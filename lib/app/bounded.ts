@@ -75,3 +75,13 @@ export const forEachBounded = <T>(
   limit: number,
   task: (item: T) => Promise<void>,
 ): Promise<void> => forEachWithin(items, { count: limit, weight: 0, weightOf: () => 0 }, task);
+
+/**
+ * Waits for all of `tasks`, which run at once; the first failure rejects once every one has ended
+ * (unlike `Promise.all`, whose rejection leaves the others running unwatched: a Lambda could
+ * freeze them half done).
+ */
+export const allOf = async (tasks: readonly Promise<unknown>[]): Promise<void> => {
+  const failed = (await Promise.allSettled(tasks)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+};

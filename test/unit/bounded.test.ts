@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forEachWithin, groupsWithin } from '../../lib/app/bounded.ts';
+import { allOf, forEachWithin, groupsWithin } from '../../lib/app/bounded.ts';
 
 /** Tasks that end when the test says so, recording what ran at once. */
 const controlledTasks = (weights: Record<string, number>) => {
@@ -118,5 +118,32 @@ describe('groupsWithin', () => {
     // Assess
     expect(groups).toEqual([['a', 'b', 'c'], ['d', 'e'], ['f'], ['g'], ['h']]);
     expect(groupsWithin([], bound)).toEqual([]);
+  });
+});
+
+describe('allOf', () => {
+  it('rejects with the first failure only once every task has ended', async () => {
+    // Prepare: the second task fails at once, the others end later
+    const ended: string[] = [];
+    const endsIn = (ms: number, name: string, fail = false) =>
+      new Promise<void>((resolve, reject) =>
+        setTimeout(() => {
+          ended.push(name);
+          if (fail) reject(new Error(name));
+          else resolve();
+        }, ms),
+      );
+
+    // Act
+    const outcome = allOf([
+      endsIn(30, 'slow'),
+      endsIn(0, 'first failure', true),
+      endsIn(10, 'second failure', true),
+    ]);
+
+    // Assess
+    await expect(outcome).rejects.toThrow('first failure');
+    expect(ended.sort()).toEqual(['first failure', 'second failure', 'slow']);
+    await expect(allOf([endsIn(0, 'a'), endsIn(5, 'b')])).resolves.toBeUndefined();
   });
 });
