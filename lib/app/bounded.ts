@@ -1,4 +1,4 @@
-/** How much may run at once: at most `count` items, whose weights add up to at most `weight`. */
+/** How much goes together: at most `count` items, whose weights add up to at most `weight`. */
 export interface WeightedBound<T> {
   count: number;
   weight: number;
@@ -6,37 +6,29 @@ export interface WeightedBound<T> {
 }
 
 /**
- * Runs `task` over `items` in their order, starting the next one while fewer than `bound.count` run
- * and the weights in flight, with it, stay within `bound.weight` (one heavier than that runs alone).
- * So many light items go at once, and a few heavy ones at a time: reading hundreds of one-contact
- * queues is not held to the pace of reading 1000-contact ones. The first failure rejects, once the
- * tasks already started have ended.
+ * Runs `task` over `items` in their order, with at most `limit` in flight. The first failure starts
+ * nothing more and rejects, once the tasks already started have ended.
  */
-export const forEachWithin = async <T>(
+export const forEachBounded = async <T>(
   items: readonly T[],
-  bound: WeightedBound<T>,
+  limit: number,
   task: (item: T) => Promise<void>,
 ): Promise<void> => {
   let next = 0;
   let running = 0;
-  let load = 0;
   let failure: { error: unknown } | undefined;
   await new Promise<void>((resolve) => {
     const startMore = () => {
-      while (!failure && next < items.length && running < bound.count) {
+      while (!failure && next < items.length && running < limit) {
         const item = items[next] as T;
-        const weight = Math.max(0, bound.weightOf(item));
-        if (running > 0 && load + weight > bound.weight) break;
         next += 1;
         running += 1;
-        load += weight;
         task(item)
           .catch((error: unknown) => {
             failure ??= { error };
           })
           .finally(() => {
             running -= 1;
-            load -= weight;
             startMore();
           });
       }
@@ -68,13 +60,6 @@ export const groupsWithin = <T>(items: readonly T[], bound: WeightedBound<T>): T
   if (group.length > 0) groups.push(group);
   return groups;
 };
-
-/** Runs `task` over `items` with at most `limit` in flight (`forEachWithin` by count alone). */
-export const forEachBounded = <T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> => forEachWithin(items, { count: limit, weight: 0, weightOf: () => 0 }, task);
 
 /**
  * Waits for all of `tasks`, which run at once; the first failure rejects once every one has ended
