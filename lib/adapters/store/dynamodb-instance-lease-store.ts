@@ -4,12 +4,12 @@ import { tableOperations } from './dynamodb-operations.ts';
 import { keys } from './table-schema.ts';
 import { Expression } from './update-expression.ts';
 
-const isoText = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
+const nonEmptyText = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
 
 /** A held lease may send until its end; a free one sent last at `lastSendAt` (ISO strings sort in time order). */
 const latestSendOf = (lease: Record<string, unknown>): string | null => {
-  const held = isoText(lease.owner) ? isoText(lease.leaseUntil) : null;
-  const last = isoText(lease.lastSendAt);
+  const held = nonEmptyText(lease.owner) ? nonEmptyText(lease.leaseUntil) : null;
+  const last = nonEmptyText(lease.lastSendAt);
   return held !== null && (last === null || held > last) ? held : last;
 };
 
@@ -50,17 +50,17 @@ export function createDynamoDbInstanceLeaseStore(options: {
         ),
       });
       const lease = item ?? (await get(keys.instanceLease(tenantId, instanceId))) ?? {};
-      const waiterQueueId = isoText(lease.waiterQueueId);
-      const waiterAt = isoText(lease.waiterAt);
-      const heldUntil = isoText(lease.leaseUntil);
+      const waiterQueueId = nonEmptyText(lease.waiterQueueId);
+      const waiterAt = nonEmptyText(lease.waiterAt);
+      const heldUntil = nonEmptyText(lease.leaseUntil);
       return {
         acquired: item !== undefined,
         heldBy:
           item === undefined && heldUntil
-            ? { queueId: isoText(lease.holderQueueId), until: heldUntil }
+            ? { queueId: nonEmptyText(lease.holderQueueId), until: heldUntil }
             : null,
-        lastSendAt: isoText(lease.lastSendAt),
-        lastHolderQueueId: isoText(lease.lastHolderQueueId),
+        lastSendAt: nonEmptyText(lease.lastSendAt),
+        lastHolderQueueId: nonEmptyText(lease.lastHolderQueueId),
         waiter: waiterQueueId && waiterAt ? { queueId: waiterQueueId, at: waiterAt } : null,
       };
     },
