@@ -489,14 +489,14 @@ describe('apply-gateway-events', () => {
     });
 
     describe('a reply seconds after a send, while the phone history (an index) may not show it yet', () => {
-      /** The instance's pump holds its lease from a minute before NOW to a minute after. */
-      const holdLease = (w: Awaited<ReturnType<typeof world>>) =>
+      /** A pump of the instance took its lease two minutes before NOW, until `until` (a minute after NOW). */
+      const holdLease = (w: Awaited<ReturnType<typeof world>>, until = '2026-01-10T12:01:00.000Z') =>
         w.store.acquireInstanceLease(
           'acme',
           instance.id,
           { owner: 'pump-1', queueId: 'q-2' },
-          '2026-01-10T11:59:00.000Z',
-          '2026-01-10T12:01:00.000Z',
+          '2026-01-10T11:58:00.000Z',
+          until,
         );
       const seconds = (n: number) => new Date(NOW.getTime() + n * 1000);
 
@@ -566,21 +566,9 @@ describe('apply-gateway-events', () => {
       it('asks again while the lease of a pump that died has not ended, and not for a reply that quotes its message', async () => {
         // Prepare: a lease that ends 2.5 s before NOW (its pump died), and one that ended 4 s before
         const w = await world();
-        await w.store.acquireInstanceLease(
-          'acme',
-          instance.id,
-          { owner: 'dead', queueId: 'q-2' },
-          '2026-01-10T11:58:00.000Z',
-          '2026-01-10T11:59:57.500Z',
-        );
+        await holdLease(w, '2026-01-10T11:59:57.500Z');
         const longDead = await world();
-        await longDead.store.acquireInstanceLease(
-          'acme',
-          instance.id,
-          { owner: 'dead', queueId: 'q-2' },
-          '2026-01-10T11:58:00.000Z',
-          '2026-01-10T11:59:56.000Z',
-        );
+        await holdLease(longDead, '2026-01-10T11:59:56.000Z');
 
         // Act
         const unquoted = await applyGatewayEvents(w.deps, instance, reply({ sentAt: NOW }));
