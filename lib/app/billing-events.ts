@@ -107,7 +107,11 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
     if (cached) return cached;
     const queue = await deps.store.getQueue(queueId);
     if (!queue) return undefined;
-    const campaign: Campaign | undefined = await deps.store.getCampaign(queue.tenantId, queue.externalId);
+    // Both follow from the queue alone: one round trip, not two, for a context not remembered yet.
+    const [campaign, retentionDays]: [Campaign | undefined, number] = await Promise.all([
+      deps.store.getCampaign(queue.tenantId, queue.externalId),
+      tenantRetentionDays(deps.store, queue.tenantId),
+    ]);
     if (!campaign) return undefined;
     const context: QueueContext = {
       tenantId: queue.tenantId,
@@ -116,7 +120,7 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
       callbackUrl: campaign.callbackUrl || null,
       callbackEvents: campaign.callbackEvents,
       apiKeyId: campaign.apiKeyId,
-      retentionDays: await tenantRetentionDays(deps.store, queue.tenantId),
+      retentionDays,
     };
     if (contexts.size >= CONTEXT_CACHE_LIMIT) contexts.clear();
     contexts.set(queueId, context);
