@@ -21,14 +21,15 @@ const UNUSABLE: ReadonlySet<WebhookIgnoredReason> = new Set<WebhookIgnoredReason
 /**
  * Applies what one webhook of an (already authenticated) instance reports, design section 5:
  * 1. receipts of our sends: the message item (tenant, instance, message id) names the contact; one
- *    forward-only conditional write on the contact, counters (the queue's, then the tenant's
- *    figures) from the status it replaced, events for the ERP; `server_ack` is recorded on the
- *    contact (not stalled; the status stays `sent`).
+ *    forward-only conditional write on the contact, then at once the counters (the queue's and the
+ *    tenant's figures) from the status it replaced and the events for the ERP; `server_ack` is
+ *    recorded on the contact (not stalled; the status stays `sent`).
  *    A receipt that finds the contact still `sending` (the sender records the message before it
  *    marks the contact sent), or no message yet, asks the gateway to retry (`retry_later` -> 503);
  * 2. replies: matched to the billing message they quote, else to the phone's latest billing
- *    message within 7 days; stored as an inbound message (once per id), counted once per
- *    contact, classified, opt-out requests suppress the phone, `replied` for the ERP;
+ *    message within 7 days (retried later while the phone's history may not show a send of the
+ *    last seconds); stored as an inbound message (once per id), counted once per contact,
+ *    classified, opt-out requests suppress the phone, `replied` for the ERP;
  * 3. connection changes: the state is remembered; `close` stops the instance's open queues
  *    (`instance_down`, re-checked by the pump in a minute), `open` resumes them at once;
  * 4. whatever is ignored is counted by reason and logged (WARN when the service could not use it).
