@@ -62,7 +62,8 @@ const webhookOperation = (withEvent: boolean) =>
         'volta atrás. Leitor tolerante: só `event`, `instance` e `data` são lidos; `apikey`, `sender`, `date_time` e ' +
         'demais campos podem ser nulos, ausentes ou de outro tipo. Um webhook autenticado que não serve (corpo ' +
         'ilegível, evento ou status desconhecido, mensagem que não enviamos) recebe 200 `ignored`, nunca 4xx (a ' +
-        'Evolution não repete um 4xx). 503 pede que a Evolution tente de novo (recibo chegou antes do registro do envio).',
+        'Evolution não repete um 4xx). 503 pede que a Evolution tente de novo (recibo chegou antes do registro do envio, ' +
+        'ou resposta sem citação segundos após um envio que o histórico do telefone ainda não mostra).',
     },
     handler: async (c: ApplyGatewayEventsDeps, { params, body, request }) => {
       const authentic = (found: WhatsAppInstance | undefined): found is WhatsAppInstance =>
