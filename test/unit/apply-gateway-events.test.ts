@@ -297,6 +297,30 @@ describe('apply-gateway-events', () => {
       expect(w.warnings).toEqual([]);
     });
 
+    it("still writes the counters and the ERP's events when the figures write fails, and the gateway's retry counts nothing twice", async () => {
+      // Prepare: the tenant's figures cannot be written once (a throttled item)
+      const w = await world();
+      const before = await w.counters();
+      const addTenantFigures = w.store.addTenantFigures.bind(w.store);
+      let failures = 1;
+      w.deps.store.addTenantFigures = async (...args) => {
+        if (failures-- > 0) throw new Error('figures throttled');
+        return addTenantFigures(...args);
+      };
+
+      // Act
+      const first = applyGatewayEvents(w.deps, instance, receipt('delivered'));
+      await expect(first).rejects.toThrow('figures throttled');
+      const retried = await applyGatewayEvents(w.deps, instance, receipt('delivered'));
+
+      // Assess: the contact and the queue counted once; the events went out (again on the retry)
+      expect(await w.contact()).toMatchObject({ status: 'delivered' });
+      expect(changes(before, await w.counters())).toEqual({ contactsDelivered: 1 });
+      expect(await w.figures()).toEqual([]);
+      expect(w.events.map((e) => e.name)).toEqual(['delivered', 'delivered']);
+      expect(retried).toMatchObject({ result: 'ignored', reason: 'duplicate' });
+    });
+
     it('emits only read for a read after the delivery, and both again for a duplicate read', async () => {
       // Prepare
       const w = await world();
