@@ -166,8 +166,17 @@ export class InstanceTurn {
 }
 
 /**
- * Rounded up to the stored millisecond: the next holder must never pace from a moment too early
- * (the run places its last send on the wall clock on the late side: IntervalClock.onWallNow).
+ * How much later than the run places it the lease records the last send. On one host the anchors
+ * keep the hand-over on the safe side (IntervalClock.onWallNow), but the next holder may run on
+ * another host, whose wall clock NTP keeps within a millisecond or a few of this one's, and it
+ * paces its first call by that clock. Once per run, so the mean interval does not move.
+ */
+export const HANDOVER_CLOCK_MARGIN_MS = 3;
+
+/**
+ * Rounded up to the stored millisecond, with the margin: the next holder must never pace from a
+ * moment too early (the run places its last send on the wall clock on the late side:
+ * IntervalClock.onWallNow).
  */
 const lastSendOf = (lastSendAt: number): string | null =>
-  lastSendAt ? new Date(Math.ceil(lastSendAt)).toISOString() : null;
+  lastSendAt ? new Date(Math.ceil(lastSendAt + HANDOVER_CLOCK_MARGIN_MS)).toISOString() : null;

@@ -113,4 +113,34 @@ describe('InstanceTurn.release (the hand-over)', () => {
     // Assess: by the true timeline, the next call is no sooner than 200 ms after the last
     expect(t - lastCall).toBeGreaterThanOrEqual(200);
   });
+
+  it('lets a next holder on another host, whose wall clock reads 2 ms ahead, pace a whole interval from the last call', async () => {
+    // Prepare: one true timeline; this host's wall shows it truncated, the other host's 2 ms ahead
+    let t = T0.getTime() + 0.5;
+    const monotonicMs = () => {
+      t += 0.01;
+      return t - 5_000;
+    };
+    const here = { now: () => new Date(Math.floor(t)), monotonicMs };
+    const there = { now: () => new Date(Math.floor(t + 2)), monotonicMs };
+    const sleep = async (ms: number) => {
+      t += ms;
+    };
+    const options = { leaseMs: 60_000, gatewayTimeoutMs: 15_000 };
+    const shared = inMemoryDeps(T0.toISOString());
+    const first = intervalClockOf(here);
+    const { turn } = await takeTurn(options, shared);
+    t = T0.getTime() + 1000.5;
+    const lastCall = t;
+
+    // Act: it hands over at once; the other host takes the instance 50 ms later
+    await turn.release(first.onWallNow(first.now()));
+    t = T0.getTime() + 1050;
+    const next = intervalClockOf(there);
+    const { lastSendAt } = await takeTurn(options, shared, at(1.05));
+    await next.waitUntil(lastSendAt + 200, sleep);
+
+    // Assess: by the true timeline, the next call is no sooner than 200 ms after the last
+    expect(t - lastCall).toBeGreaterThanOrEqual(200);
+  });
 });
