@@ -81,66 +81,56 @@ describe('InstanceTurn.keep (the instance lease)', () => {
   });
 });
 
+/**
+ * A hand-over on one true timeline (sub-millisecond): a wall clock shows it truncated to the
+ * millisecond, the monotonic clock from its own origin (each reading takes 10 µs). A run anchored
+ * at `firstAnchorMs` calls the gateway at 1000.5 ms and hands the instance over at once; the next
+ * run, whose wall reads `nextAheadMs` ahead (another host), takes it at `nextTakesMs` and waits out
+ * a 200 ms interval from the lease's last send. The true time between the two calls.
+ */
+const handOverGap = async (timeline: {
+  firstAnchorMs: number;
+  nextTakesMs: number;
+  nextAheadMs: number;
+}): Promise<number> => {
+  let t = T0.getTime() + timeline.firstAnchorMs;
+  const monotonicMs = () => {
+    t += 0.01;
+    return t - 5_000;
+  };
+  const wallAhead = (ms: number) => ({ now: () => new Date(Math.floor(t + ms)), monotonicMs });
+  const sleep = async (ms: number) => {
+    t += ms;
+  };
+  const options = { leaseMs: 60_000, gatewayTimeoutMs: 15_000 };
+  const shared = inMemoryDeps(T0.toISOString());
+  const first = intervalClockOf(wallAhead(0));
+  const { turn } = await takeTurn(options, shared);
+  t = T0.getTime() + 1000.5;
+  const lastCall = t;
+  await turn.release(first.onWallNow(first.now()));
+  t = T0.getTime() + timeline.nextTakesMs;
+  const next = intervalClockOf(wallAhead(timeline.nextAheadMs));
+  const { lastSendAt } = await takeTurn(options, shared, at(timeline.nextTakesMs / 1000));
+  await next.waitUntil(lastSendAt + 200, sleep);
+  return t - lastCall;
+};
+
 describe('InstanceTurn.release (the hand-over)', () => {
   it('lets the next holder pace a whole interval from the last call, though the run clocks read up to a millisecond behind the wall', async () => {
-    // Prepare: one true timeline (sub-millisecond); the wall clock shows it truncated to the
-    // millisecond, the monotonic clock from its own origin (each reading takes 10 µs)
-    let t = T0.getTime() + 0.9;
-    const monotonicMs = () => {
-      t += 0.01;
-      return t - 5_000;
-    };
-    const clock = { now: () => new Date(Math.floor(t)), monotonicMs };
-    const sleep = async (ms: number) => {
-      t += ms;
-    };
-    const options = { leaseMs: 60_000, gatewayTimeoutMs: 15_000 };
-    const shared = inMemoryDeps(T0.toISOString());
-    // The first run anchors at .9 of a millisecond (its clock 0.9 ms behind the wall) and calls the
-    // gateway a second later, by the true timeline at 1000.5 ms
-    const first = intervalClockOf(clock);
-    const { turn } = await takeTurn(options, shared);
-    t = T0.getTime() + 1000.5;
-    const lastCall = t;
-
-    // Act: it hands over; the next run anchors on a whole millisecond and waits out the interval
-    await turn.release(first.onWallNow(first.now()));
-    t = T0.getTime() + 1100;
-    const next = intervalClockOf(clock);
-    const { lastSendAt } = await takeTurn(options, shared, at(1.1));
-    await next.waitUntil(lastSendAt + 200, sleep);
+    // Act: the first run anchors at .9 of a millisecond (its clock 0.9 ms behind the wall); the
+    // next anchors on a whole millisecond
+    const gap = await handOverGap({ firstAnchorMs: 0.9, nextTakesMs: 1100, nextAheadMs: 0 });
 
     // Assess: by the true timeline, the next call is no sooner than 200 ms after the last
-    expect(t - lastCall).toBeGreaterThanOrEqual(200);
+    expect(gap).toBeGreaterThanOrEqual(200);
   });
 
   it('lets a next holder on another host, whose wall clock reads 2 ms ahead, pace a whole interval from the last call', async () => {
-    // Prepare: one true timeline; this host's wall shows it truncated, the other host's 2 ms ahead
-    let t = T0.getTime() + 0.5;
-    const monotonicMs = () => {
-      t += 0.01;
-      return t - 5_000;
-    };
-    const here = { now: () => new Date(Math.floor(t)), monotonicMs };
-    const there = { now: () => new Date(Math.floor(t + 2)), monotonicMs };
-    const sleep = async (ms: number) => {
-      t += ms;
-    };
-    const options = { leaseMs: 60_000, gatewayTimeoutMs: 15_000 };
-    const shared = inMemoryDeps(T0.toISOString());
-    const first = intervalClockOf(here);
-    const { turn } = await takeTurn(options, shared);
-    t = T0.getTime() + 1000.5;
-    const lastCall = t;
+    // Act: the other host takes the instance 50 ms after the hand-over
+    const gap = await handOverGap({ firstAnchorMs: 0.5, nextTakesMs: 1050, nextAheadMs: 2 });
 
-    // Act: it hands over at once; the other host takes the instance 50 ms later
-    await turn.release(first.onWallNow(first.now()));
-    t = T0.getTime() + 1050;
-    const next = intervalClockOf(there);
-    const { lastSendAt } = await takeTurn(options, shared, at(1.05));
-    await next.waitUntil(lastSendAt + 200, sleep);
-
-    // Assess: by the true timeline, the next call is no sooner than 200 ms after the last
-    expect(t - lastCall).toBeGreaterThanOrEqual(200);
+    // Assess
+    expect(gap).toBeGreaterThanOrEqual(200);
   });
 });
