@@ -23,6 +23,7 @@ import type { GatewayTarget, WhatsAppGateway } from '../ports/whatsapp-gateway.t
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { finishOrWait } from './finish-or-wait.ts';
+import { paceFrom, rememberHandover } from './instance-pace-memory.ts';
 import { checkInstance, InstanceTurn, instanceForRun } from './instance-turn.ts';
 import { reserveWarmupSend, warmupCapReached } from './instance-warmup.ts';
 import { emitMissedEvents } from './missed-events.ts';
@@ -154,13 +155,17 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
   if (typeof plan === 'string') return plan;
   const taken = await InstanceTurn.take(deps, plan.queue, plan.instance.id, started, options, item.handover);
   if (taken === 'continued') return 'continued';
-  const pacer = new Pacer(deps.random, taken.lastSendAt);
+  const intervals = intervalClockOf(deps.clock);
+  const pacer = new Pacer(
+    deps.random,
+    paceFrom(plan.queue.tenantId, plan.instance.id, intervals, taken.lastSendAt),
+  );
   const progress = new ProgressBuffer(deps, plan.queue, () => pacer.measuredRate());
   const run: Run = {
     ...plan,
     turn: taken.turn,
     pacer,
-    intervals: intervalClockOf(deps.clock),
+    intervals,
     progress,
     caps: new ReminderCaps(deps, plan.queue, plan.calendar),
     // An erased debtor who had opted out is suppressed by the salted digest of the phone.
@@ -185,9 +190,13 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
   }
 };
 
-/** What the next holder of the instance paces from, on the wall clock the lease is read by (0: never sent). */
-const handoverSendAt = (run: Pick<Run, 'pacer' | 'intervals'>): number => {
+/**
+ * What the next holder of the instance paces from, on the wall clock the lease is read by (0: never
+ * sent); remembered in this process too, for a next holder here (instance-pace-memory.ts).
+ */
+const handoverSendAt = (run: Pick<Run, 'pacer' | 'intervals' | 'queue' | 'instance'>): number => {
   const at = run.pacer.handoverSendAt;
+  rememberHandover(run.queue.tenantId, run.instance.id, run.intervals, at);
   return at === 0 ? 0 : run.intervals.onWallNow(at);
 };
 

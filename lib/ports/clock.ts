@@ -34,6 +34,12 @@ export interface IntervalClock {
    * started seconds or minutes before.
    */
   onWallNow(reading: number): number;
+  /**
+   * A reading of this clock on the process's monotonic clock, and back; undefined for a clock
+   * without one. Two runs in one process hand a time over exactly this way, wall steps or not.
+   */
+  toMonotonic(reading: number): number | undefined;
+  fromMonotonic(monotonic: number): number | undefined;
 }
 
 /** Yields to the event loop once (I/O and timers of other work run), then resolves. */
@@ -80,6 +86,8 @@ export const intervalClockOf = (clock: Clock): IntervalClock => {
         if (left > 0) await sleep(Math.ceil(left));
       },
       onWallNow: (reading) => reading,
+      toMonotonic: () => undefined,
+      fromMonotonic: () => undefined,
     };
   }
   // Never ahead of the wall: a run waiting for a moment the lease names never calls before it.
@@ -94,5 +102,7 @@ export const intervalClockOf = (clock: Clock): IntervalClock => {
       }
     },
     onWallNow: (reading) => reading - offset + anchorBounds(clock, monotonicMs).high,
+    toMonotonic: (reading) => reading - offset,
+    fromMonotonic: (monotonic) => monotonic + offset,
   };
 };

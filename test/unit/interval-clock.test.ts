@@ -134,4 +134,21 @@ describe('intervalClockOf', () => {
     expect(slept).toEqual([3]);
     expect(intervals.now()).toBe(1_003);
   });
+
+  it("places its readings on the process's monotonic clock and back, exactly; a fake clock has none", () => {
+    // Prepare: two runs' clocks, anchored at different moments
+    const first = intervalClockOf(systemClock);
+    const second = intervalClockOf(systemClock);
+    const fake = intervalClockOf({ now: () => new Date(1_000) });
+
+    // Act
+    const reading = first.now();
+    const monotonic = first.toMonotonic(reading) as number;
+
+    // Assess: the same moment on the other run's clock is within its anchors' difference
+    expect(first.fromMonotonic(monotonic)).toBe(reading);
+    expect(Math.abs((second.fromMonotonic(monotonic) as number) - reading)).toBeLessThan(5);
+    expect(fake.toMonotonic(1_000)).toBeUndefined();
+    expect(fake.fromMonotonic(1_000)).toBeUndefined();
+  });
 });
