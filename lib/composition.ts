@@ -22,6 +22,7 @@ import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
 import { withStoreOutages } from './adapters/store/store-outages.ts';
 import { createBillingEvents } from './app/billing-events.ts';
 import { createDeliveryWatchArmer, type DeliveryWatchArmer } from './app/delivery-watch.ts';
+import { createInstancePaceMemory, type InstancePaceMemory } from './app/instance-pace-memory.ts';
 import { createTakingTurnsMemo, type TakingTurnsMemo } from './app/queue-eta.ts';
 import { releaserOf } from './app/release-work.ts';
 import { type Config, EVENTBRIDGE_SCHEDULER_KEYS, loadConfig } from './config.ts';
@@ -68,6 +69,8 @@ export interface Container {
   deliveryWatch: DeliveryWatchArmer;
   /** Each tenant's queues taking turns on its numbers, remembered briefly for ETAs; one per process. */
   takingTurns: TakingTurnsMemo;
+  /** The exact hand-over of each instance between runs of this process (pacing); one per process. */
+  paceMemory: InstancePaceMemory;
   /** Announces new callback events for delivery now (SQS standard / RabbitMQ); no-op without one. */
   callbackQueue: CallbackQueue;
   /** Posts signed callbacks to ERPs (5 s timeout, no redirects, pinned to checked addresses). */
@@ -359,6 +362,7 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
       }),
     deliveryWatch: overrides.deliveryWatch ?? createDeliveryWatchArmer({ store, clock }),
     takingTurns: overrides.takingTurns ?? createTakingTurnsMemo(clock),
+    paceMemory: overrides.paceMemory ?? createInstancePaceMemory(),
     callbackQueue,
     callbackClient: overrides.callbackClient ?? createHttpCallbackClient(),
     callbackUrlGuard:

@@ -23,7 +23,7 @@ import type { GatewayTarget, WhatsAppGateway } from '../ports/whatsapp-gateway.t
 import type { WorkItem, WorkQueue } from '../ports/work-queue.ts';
 import type { DeliveryWatchArmer } from './delivery-watch.ts';
 import { finishOrWait } from './finish-or-wait.ts';
-import { paceFrom, rememberHandover } from './instance-pace-memory.ts';
+import type { InstancePaceMemory } from './instance-pace-memory.ts';
 import { checkInstance, InstanceTurn, instanceForRun } from './instance-turn.ts';
 import { reserveWarmupSend, warmupCapReached } from './instance-warmup.ts';
 import { emitMissedEvents } from './missed-events.ts';
@@ -57,6 +57,8 @@ export interface PumpDeps {
   random: () => number;
   logger: Logger;
   sleep: (ms: number) => Promise<void>;
+  /** Exact hand-overs between runs of this process (the composition root's); without it, the lease's. */
+  paceMemory?: InstancePaceMemory;
 }
 
 export interface PumpOptions {
@@ -156,10 +158,10 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
   const taken = await InstanceTurn.take(deps, plan.queue, plan.instance.id, started, options, item.handover);
   if (taken === 'continued') return 'continued';
   const intervals = intervalClockOf(deps.clock);
-  const pacer = new Pacer(
-    deps.random,
-    paceFrom(plan.queue.tenantId, plan.instance.id, intervals, taken.lastSendAt),
-  );
+  const lastSendAt =
+    deps.paceMemory?.paceFrom(plan.queue.tenantId, plan.instance.id, intervals, taken.lastSendAt) ??
+    taken.lastSendAt;
+  const pacer = new Pacer(deps.random, lastSendAt);
   const progress = new ProgressBuffer(deps, plan.queue, () => pacer.measuredRate());
   const run: Run = {
     ...plan,
@@ -186,17 +188,17 @@ export const runQueue = async (deps: PumpDeps, item: WorkItem, options: PumpOpti
     await progress
       .flushIfAny()
       .catch((error: unknown) => log.error('could not write the last counters', { error }));
-    await taken.turn.release(handoverSendAt(run));
+    await taken.turn.release(handOver(run));
   }
 };
 
 /**
- * What the next holder of the instance paces from, on the wall clock the lease is read by (0: never
- * sent); remembered in this process too, for a next holder here (instance-pace-memory.ts).
+ * Hands the instance's last send over: remembered in this process (`deps.paceMemory`, for a next
+ * holder here), and returned on the wall clock the lease carries it by (0: never sent).
  */
-const handoverSendAt = (run: Pick<Run, 'pacer' | 'intervals' | 'queue' | 'instance'>): number => {
+const handOver = (run: Pick<Run, 'deps' | 'pacer' | 'intervals' | 'queue' | 'instance'>): number => {
   const at = run.pacer.handoverSendAt;
-  rememberHandover(run.queue.tenantId, run.instance.id, run.intervals, at);
+  run.deps.paceMemory?.rememberHandover(run.queue.tenantId, run.instance.id, run.intervals, at);
   return at === 0 ? 0 : run.intervals.onWallNow(at);
 };
 
@@ -413,7 +415,7 @@ const checkBeforeClaim = async (run: Run, now: Date): Promise<PumpResult | undef
     await run.progress.flushIfAny();
     return deferToOpening(deps, run.queue, run.calendar, now);
   }
-  const lease = await run.turn.keep(now, handoverSendAt(run));
+  const lease = await run.turn.keep(now, handOver(run));
   if (lease === 'lost') {
     run.log.warn('instance lease lost; another pump took over');
     // As a dead pump's: the next run of the queue recounts them (see ProgressBuffer).

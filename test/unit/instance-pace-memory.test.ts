@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { paceFrom, rememberHandover } from '../../lib/app/instance-pace-memory.ts';
+import { createInstancePaceMemory } from '../../lib/app/instance-pace-memory.ts';
 import type { IntervalClock } from '../../lib/ports/clock.ts';
 
 /** A run's clock: the process's monotonic time plus the run's anchor (`offset`). */
@@ -14,6 +14,7 @@ const runClock = (offset: number | undefined): IntervalClock => ({
 describe('instance pace memory', () => {
   it('lets the next run in the process pace from the exact hand-over when the lease reads earlier (a wall step)', () => {
     // Prepare: a run anchored at 1000 hands over its last call at 5000 on its clock (4000 monotonic)
+    const { paceFrom, rememberHandover } = createInstancePaceMemory();
     rememberHandover('acme', 'inst-steps', runClock(1000), 5000);
 
     // Act: the next run is anchored 3 ms higher (the wall stepped); the lease says 4998 on the wall
@@ -25,6 +26,7 @@ describe('instance pace memory', () => {
 
   it("keeps the lease's time when it is later (another process sent since), and for clocks without a monotonic reading", () => {
     // Prepare
+    const { paceFrom, rememberHandover } = createInstancePaceMemory();
     rememberHandover('acme', 'inst-later', runClock(0), 2000);
     rememberHandover('acme', 'inst-fake', runClock(undefined), 2000);
 
