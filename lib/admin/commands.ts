@@ -340,20 +340,30 @@ export const COMMANDS: Record<string, Command> = {
       "debtor erase --tenant <id> --phone <telefone> (LGPD: erases the debtor's personal data across the tenant; an opt-out stays as a salted digest)",
     run: async (c, f) => {
       const tenant = await existingTenant(c, f);
-      const { erasureId, counts, inFlight } = await eraseDebtor(c, tenant, required(f, 'phone'), 'cli');
+      // One request walks for a bounded time (the API's limit); the command goes on until the walk
+      // is done: what may still be left then is a contact in flight, or another request's hold.
+      let erasure = await eraseDebtor(c, tenant, required(f, 'phone'), 'cli');
+      while (erasure.state === 'in_progress' && erasure.inFlight === 0)
+        erasure = await eraseDebtor(c, tenant, required(f, 'phone'), 'cli');
+      const { erasureId, counts, inFlight, queuesChecked, state } = erasure;
       return {
         erasure_id: erasureId,
-        complete: inFlight === 0,
+        complete: state === 'complete',
         in_flight: inFlight,
+        queues_checked: queuesChecked,
         contacts: counts.contacts,
         contacts_cancelled: counts.contactsCancelled,
         messages: counts.messages,
         callback_events: counts.callbackEvents,
         opt_outs: counts.optOuts,
         campaign_rejections: counts.campaignRejections,
-        ...(inFlight > 0
-          ? { note: 'Há lembretes sendo enviados agora: repita o comando em alguns segundos.' }
-          : {}),
+        ...(state === 'busy'
+          ? {
+              note: 'Outra requisição está apagando os dados deste telefone agora: repita em alguns segundos.',
+            }
+          : inFlight > 0
+            ? { note: 'Há lembretes sendo enviados agora: repita o comando em alguns segundos.' }
+            : {}),
       };
     },
   },
@@ -373,13 +383,14 @@ export const COMMANDS: Record<string, Command> = {
         records.push(...page.items);
         cursor = page.nextCursor ?? undefined;
       } while (cursor && records.length < limit);
-      return records.map(({ id, at, requestedBy, phoneDigest, counts, inFlight }) => ({
+      return records.map(({ id, at, requestedBy, phoneDigest, counts, inFlight, complete }) => ({
         id,
         at,
         requested_by: requestedBy,
         phone_digest: phoneDigest,
         ...counts,
         in_flight: inFlight,
+        complete,
       }));
     },
   },

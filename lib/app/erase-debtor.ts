@@ -19,24 +19,52 @@ import type {
   Rejection,
   SendingStore,
 } from '../ports/store.ts';
+import { API_TIMEOUT_SECONDS } from './api-timeout.ts';
 import { forEachBounded } from './bounded.ts';
 import { type CancelDeps, type CancelledContact, settleCancelledContacts } from './cancel-contacts.ts';
 import { phoneSpellings } from './opt-outs.ts';
-import { forEachQueueGroup, ownedQueues, QUEUE_TASKS_AT_ONCE } from './tenant-queues.ts';
+import { forEachQueueGroup, INDEX_LAG_ALLOWANCE_MS, QUEUE_TASKS_AT_ONCE } from './tenant-queues.ts';
 
 export type EraseDebtorDeps = CancelDeps & {
   store: CampaignStore & SendingStore & DebtorStore & FeedbackStore;
+  /** How long a request walks queues before it answers (`ERASURE_WALK_BUDGET_MS` unless set). */
+  erasureWalkBudgetMs?: number;
 };
 
-/** What an erasure did: counts per kind of item, and the audit record's id. */
+/**
+ * How long one request walks the tenant's queues before it answers and leaves the rest to the next
+ * request. The API gives up at 29 s (`API_TIMEOUT_SECONDS`): the group of queues under way when the
+ * budget ends, the queues created lately and the steps after the walk need the rest.
+ */
+export const ERASURE_WALK_BUDGET_MS = 15_000;
+/** How long a request holds its erasure: past the API function's timeout, so none still running is taken over. */
+const ERASURE_HOLD_MS = API_TIMEOUT_SECONDS * 1000 + 15_000;
+/**
+ * How long an unfinished erasure is resumed; a request after that starts again from the top. Well
+ * within the day the new-queue markers are kept, which its last step reads from its start on.
+ */
+export const ERASURE_PROGRESS_TTL_MS = 12 * 60 * 60_000;
+/** Queues listed at a time by the walk, oldest first. */
+const WALK_PAGE = 100;
+
+/** What a request of an erasure did, and where the erasure stands. */
 export interface DebtorErasureAnswer {
   erasureId: string;
+  /** Totals of the erasure so far, over its requests. */
   counts: DebtorErasureCounts;
   /**
    * Contacts a pump was sending at that moment: left as they were (their send may be under way and
    * would write the data back). Erasing again a few seconds later finishes them.
    */
   inFlight: number;
+  /** Queues walked so far, over the erasure's requests. */
+  queuesChecked: number;
+  /**
+   * `complete`: every queue walked, nothing left in flight. `in_progress`: the request's time ran
+   * out first (or contacts were in flight): the next request goes on from there. `busy`: another
+   * request is erasing this phone right now; this one did nothing.
+   */
+  state: 'complete' | 'in_progress' | 'busy';
 }
 
 /** A new salt for a tenant's erased-phone digests: 256 random bits. */
@@ -48,6 +76,8 @@ const phoneOf = (telefone: string): string => {
   if (!phone.ok) throw new DomainError(phone.error.code, { value: telefone });
   return phone.value.e164;
 };
+
+const later = (from: Date, ms: number): string => new Date(from.getTime() + ms).toISOString();
 
 /**
  * LGPD: erases one person's personal data across the tenant (DELETE /debtors/{telefone}, `debtor
@@ -65,6 +95,13 @@ const phoneOf = (telefone: string): string => {
  *    nothing to send completes;
  * 4. the conversation's messages (sent and received) are deleted;
  * 5. an audit record without personal data (who, when, counts, the digest) is kept.
+ *
+ * A tenant with a long history has more queues than one request has time for, so step 3 is a walk
+ * that resumes (`ErasureProgress`, held by one request at a time): the queues oldest first up to ten
+ * minutes before the erasure began (the index shows those), for `ERASURE_WALK_BUDGET_MS` a request;
+ * then the queues created since, read as they are now; and again, at each request, the queues that
+ * had a contact in flight. Until it completes, each request answers `in_progress` with the totals so
+ * far, and the audit record holds them too.
  */
 export const eraseDebtor = async (
   deps: EraseDebtorDeps,
@@ -77,8 +114,31 @@ export const eraseDebtor = async (
   const spellings = phoneSpellings(phone);
   const salt = await deps.store.ensureErasureSalt(tenantId, newErasureSalt());
   if (salt === undefined) throw new DomainError('TENANT_NOT_FOUND', { id: tenantId });
-  const at = deps.clock.now().toISOString();
-  const counts: DebtorErasureCounts = { ...NO_ERASURE };
+  const started = deps.clock.now();
+  const at = started.toISOString();
+  const phoneDigest = erasedPhoneDigest(salt, phone);
+  const owner = randomUUID();
+  const taken = await deps.store.takeErasureProgress(
+    {
+      tenantId,
+      phoneDigest,
+      erasureId: randomUUID(),
+      startedAt: at,
+      walkedTo: null,
+      inFlightQueueIds: [],
+      queuesChecked: 0,
+      counts: { ...NO_ERASURE },
+    },
+    owner,
+    at,
+    later(started, ERASURE_HOLD_MS),
+    later(started, ERASURE_PROGRESS_TTL_MS),
+  );
+  if (!taken.taken) {
+    const { erasureId, counts, queuesChecked } = taken.progress;
+    return { erasureId, counts, inFlight: 0, queuesChecked, state: 'busy' };
+  }
+  const progress = taken.progress;
 
   const optedOutSpellings: string[] = [];
   for (const spelling of spellings) {
@@ -93,47 +153,132 @@ export const eraseDebtor = async (
     optedOutSpellings.push(spelling);
   }
 
-  let inFlight = 0;
+  const found = { ...NO_ERASURE };
+  const inFlightQueueIds = new Set<string>();
   const sentMessages: MessageRef[] = [];
-  const queues = await ownedQueues(deps, { tenantId });
+  let inFlight = 0;
+  let queuesChecked = 0;
   const phones = new Set(spellings);
-  await forEachQueueGroup(deps, queues, async ({ queues: group, contactsOf }) => {
-    const rejectionsOf = await deps.store.listCampaignRejections(
-      tenantId,
-      group.map((queue) => queue.externalId),
+  const deadline = started.getTime() + (deps.erasureWalkBudgetMs ?? ERASURE_WALK_BUDGET_MS);
+  const beforeDeadline = () => deps.clock.now().getTime() < deadline;
+  /** Queues this request walked: one walked again (the walk meets a queue read as recent) is skipped. */
+  const walkedNow = new Set<string>();
+  /**
+   * Step 3 over `queues` (the first group whatever the time); how many of them, from the first, were
+   * done or skipped as walked.
+   */
+  const eraseInQueues = async (queues: readonly BillingQueue[], keepGoing?: () => boolean) => {
+    const fresh = queues.filter((queue) => !walkedNow.has(queue.id));
+    for (const queue of fresh) walkedNow.add(queue.id);
+    const done = await forEachQueueGroup(
+      deps,
+      fresh,
+      async ({ queues: group, contactsOf }) => {
+        const rejectionsOf = await deps.store.listCampaignRejections(
+          tenantId,
+          group.map((queue) => queue.externalId),
+        );
+        await forEachBounded(group, QUEUE_TASKS_AT_ONCE, async (queue) => {
+          const rejections = rejectionsOf.get(queue.externalId) ?? [];
+          const erased = await eraseInQueue(deps, tenant, queue, contactsOf(queue), rejections, phones, at);
+          found.contacts += erased.contacts;
+          found.contactsCancelled += erased.cancelled;
+          found.callbackEvents += erased.callbackEvents;
+          found.campaignRejections += erased.campaignRejections;
+          inFlight += erased.inFlight;
+          if (erased.inFlight > 0) inFlightQueueIds.add(queue.id);
+          sentMessages.push(...erased.sentMessages);
+        });
+        queuesChecked += group.length;
+      },
+      keepGoing ? { keepGoing } : {},
     );
-    await forEachBounded(group, QUEUE_TASKS_AT_ONCE, async (queue) => {
-      const rejections = rejectionsOf.get(queue.externalId) ?? [];
-      const found = await eraseInQueue(deps, tenant, queue, contactsOf(queue), rejections, phones, at);
-      counts.contacts += found.contacts;
-      counts.contactsCancelled += found.cancelled;
-      counts.callbackEvents += found.callbackEvents;
-      counts.campaignRejections += found.campaignRejections;
-      inFlight += found.inFlight;
-      sentMessages.push(...found.sentMessages);
-    });
-  });
+    for (const queue of fresh.slice(done)) walkedNow.delete(queue.id);
+    // The queues skipped come before the first one not done, in `queues`' order.
+    const firstNotDone = fresh[done];
+    return firstNotDone === undefined ? queues.length : queues.indexOf(firstNotDone);
+  };
 
-  for (const spelling of optedOutSpellings)
-    if (await deps.store.deleteOptOut(tenantId, spelling)) counts.optOuts += 1;
+  // The queues that had a contact in flight at the last request, wherever the walk is.
+  const leftInFlight = await Promise.all(progress.inFlightQueueIds.map((id) => deps.store.getQueue(id)));
+  await eraseInQueues(leftInFlight.filter((queue) => queue !== undefined));
+
+  // The walk, oldest first, of the queues the index shows: those created ten minutes before the
+  // erasure began (`INDEX_LAG_ALLOWANCE_MS`); the same bound at every request, so the walk ends.
+  const createdBefore = later(new Date(progress.startedAt), -INDEX_LAG_ALLOWANCE_MS);
+  let walkedTo = progress.walkedTo;
+  let walked = false;
+  do {
+    const page = await deps.store.listQueuesOldestFirst(tenantId, {
+      ...(walkedTo ? { after: walkedTo } : {}),
+      createdBefore,
+      limit: WALK_PAGE,
+    });
+    const done = await eraseInQueues(page, beforeDeadline);
+    const last = page[done - 1];
+    if (last) walkedTo = { createdAt: last.createdAt, id: last.id };
+    walked = done === page.length && page.length < WALK_PAGE;
+    if (done < page.length) break;
+  } while (!walked && beforeDeadline());
+
+  // Then the queues created since, read as they are now (the index may not show them yet), all of
+  // them: a tenant creates few in the minutes an erasure takes.
+  if (walked) {
+    const recent = await deps.store.listQueuesCreatedSince(tenantId, new Date(createdBefore));
+    await eraseInQueues(recent);
+    for (const spelling of optedOutSpellings)
+      if (await deps.store.deleteOptOut(tenantId, spelling)) found.optOuts += 1;
+  }
 
   // The phone's history is an index: a reminder sent a moment ago may not be in it yet, so the sent
   // messages of the erased contacts go by their key too.
-  counts.messages = await deps.store.deleteMessages(tenantId, spellings, sentMessages);
+  found.messages = await deps.store.deleteMessages(tenantId, spellings, sentMessages);
 
-  const erasureId = randomUUID();
+  const counts = addCounts(progress.counts, found);
+  const complete = walked && inFlightQueueIds.size === 0;
+  const total = progress.queuesChecked + queuesChecked;
   await deps.store.recordDebtorErasure({
-    id: erasureId,
+    id: progress.erasureId,
     tenantId,
-    at,
+    at: progress.startedAt,
     requestedBy,
-    phoneDigest: erasedPhoneDigest(salt, phone),
+    phoneDigest,
     counts,
     inFlight,
+    complete,
   });
-  deps.logger.info('debtor erased', { tenantId, erasureId, ...counts, inFlight });
-  return { erasureId, counts, inFlight };
+  if (complete) await deps.store.deleteErasureProgress(tenantId, phoneDigest, owner);
+  else
+    await deps.store.saveErasureProgress(
+      { ...progress, walkedTo, inFlightQueueIds: [...inFlightQueueIds], queuesChecked: total, counts },
+      owner,
+      deps.clock.now().toISOString(),
+    );
+  deps.logger.info('debtor erased', {
+    tenantId,
+    erasureId: progress.erasureId,
+    ...counts,
+    inFlight,
+    queuesChecked: total,
+    complete,
+  });
+  return {
+    erasureId: progress.erasureId,
+    counts,
+    inFlight,
+    queuesChecked: total,
+    state: complete ? 'complete' : 'in_progress',
+  };
 };
+
+const addCounts = (a: DebtorErasureCounts, b: DebtorErasureCounts): DebtorErasureCounts => ({
+  contacts: a.contacts + b.contacts,
+  contactsCancelled: a.contactsCancelled + b.contactsCancelled,
+  messages: a.messages + b.messages,
+  callbackEvents: a.callbackEvents + b.callbackEvents,
+  optOuts: a.optOuts + b.optOuts,
+  campaignRejections: a.campaignRejections + b.campaignRejections,
+});
 
 /** Step 3 for one queue, from its contacts and its campaign's refused contacts as read. */
 const eraseInQueue = async (

@@ -31,24 +31,36 @@ export interface QueueGroup {
  * Runs `task` for each group of `queues` (`QUEUE_GROUP`) with the group's contacts read, two groups
  * at once; the first failure rejects, once the groups already started have ended. With `invoices`,
  * only the contacts of those invoices are needed (a queue the store knows holds none is not read).
+ * With `keepGoing` (a deadline, say), a group after the first starts only while it holds, and none
+ * after one that did not. Resolves with how many of `queues`, from the first, were done.
  */
-export const forEachQueueGroup = (
+export const forEachQueueGroup = async (
   deps: { store: DebtorStore },
   queues: readonly BillingQueue[],
   task: (group: QueueGroup) => Promise<void>,
-  options: { invoices?: ReadonlySet<string> } = {},
-): Promise<void> =>
-  forEachBounded(groupsWithin(queues, QUEUE_GROUP), GROUPS_AT_ONCE, async (group) => {
-    const contacts = await deps.store.listContactIdentities(group, options);
+  options: { invoices?: ReadonlySet<string>; keepGoing?: () => boolean } = {},
+): Promise<number> => {
+  const { invoices, keepGoing } = options;
+  let started = 0;
+  let stopped = false;
+  const groups = groupsWithin(queues, QUEUE_GROUP);
+  // forEachBounded starts groups in order, so the groups started are the first `started`.
+  await forEachBounded(groups, GROUPS_AT_ONCE, async (group) => {
+    stopped ||= started > 0 && keepGoing !== undefined && !keepGoing();
+    if (stopped) return;
+    started += 1;
+    const contacts = await deps.store.listContactIdentities(group, invoices ? { invoices } : {});
     await task({ queues: group, contactsOf: (queue) => contacts.get(queue.id) ?? [] });
   });
+  return groups.slice(0, started).reduce((done, group) => done + group.length, 0);
+};
 
 /**
  * How far back the queues created lately are read without the index, on top of its listing.
  * DynamoDB's indexes usually catch up within a second; minutes cover a throttled index too, and the
  * look back costs two small item reads per queue created in it (in batches of 50 queues).
  */
-const INDEX_LAG_ALLOWANCE_MS = 10 * 60_000;
+export const INDEX_LAG_ALLOWANCE_MS = 10 * 60_000;
 
 /**
  * Every queue the owner sees (its tenant's, only of its template types when it has some), of the

@@ -1,9 +1,11 @@
+import type { DebtorErasureAnswer } from '../app/erase-debtor.ts';
 import { type EtaContext, NO_ETA_CONTEXT, queueEtaOf } from '../app/queue-eta.ts';
 import { processedContacts, remainingContacts } from '../domain/billing-queue.ts';
 import { allowedQueueActions, CONTACT_STATUS_DISPLAY, QUEUE_STATUS_DISPLAY } from '../domain/queue-state.ts';
 import type { BillingConfig } from '../domain/tenant-types.ts';
 import type { BillingContact, BillingQueue, Campaign } from '../domain/types.ts';
 import type { SendBillingResponse } from './schemas/billing.ts';
+import type { DebtorErasureResponse } from './schemas/debtors.ts';
 import type { QueueStatusBody } from './schemas/queues.ts';
 
 /** Maps domain entities to the guide's snake_case bodies (the shapes of lib/http/schemas/). */
@@ -93,3 +95,34 @@ export const contactView = (c: BillingContact) => ({
   cancel_reason: c.cancelReason ?? null,
   erased_at: c.erasedAt ?? null,
 });
+
+/** What an erasure's answer says of where it stands. */
+const erasureMessage = ({ state, inFlight, queuesChecked }: DebtorErasureAnswer): string => {
+  if (state === 'busy')
+    return 'Outra requisição está apagando os dados deste telefone agora: repita em alguns segundos';
+  if (inFlight > 0)
+    return `Dados pessoais apagados, exceto ${inFlight} lembrete(s) sendo enviado(s) agora: repita em alguns segundos`;
+  if (state === 'in_progress')
+    return `Exclusão em andamento: ${queuesChecked} fila(s) percorrida(s) até agora; repita a requisição para continuar`;
+  return 'Dados pessoais do devedor apagados';
+};
+
+export const debtorErasureView = (erasure: DebtorErasureAnswer): DebtorErasureResponse => {
+  const { counts } = erasure;
+  return {
+    success: true,
+    message: erasureMessage(erasure),
+    erasure_id: erasure.erasureId,
+    complete: erasure.state === 'complete',
+    in_flight: erasure.inFlight,
+    queues_checked: erasure.queuesChecked,
+    erased: {
+      contacts: counts.contacts,
+      contacts_cancelled: counts.contactsCancelled,
+      messages: counts.messages,
+      callback_events: counts.callbackEvents,
+      opt_outs: counts.optOuts,
+      campaign_rejections: counts.campaignRejections,
+    },
+  };
+};

@@ -21,7 +21,7 @@ export type {
   CallbackStore,
   StoredCallbackEvent,
 } from './store/callbacks.ts';
-export type { CampaignStore } from './store/campaigns.ts';
+export type { CampaignStore, QueuePosition } from './store/campaigns.ts';
 export type { ConversationStore } from './store/conversations.ts';
 export type { CounterResult, CounterStore, RequestBudget } from './store/counters.ts';
 export type {
@@ -29,6 +29,7 @@ export type {
   ContactIdentity,
   DebtorErasureRecord,
   DebtorStore,
+  ErasureProgress,
   MessageRef,
   QueueContactsRef,
   Rejection,

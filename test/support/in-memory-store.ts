@@ -38,6 +38,7 @@ import type {
   CounterResult,
   DebtorErasureRecord,
   DeliveryWatch,
+  ErasureProgress,
   FailedContact,
   InstanceLease,
   PageRequest,
@@ -183,6 +184,11 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   const callbacks = new Map<string, StoredCallbackEvent>();
   const schedules = new Map<string, StoredSchedule>();
   const erasures = new Map<string, DebtorErasureRecord>();
+  /** Each erasure under way, by tenant and phone digest: its progress, who holds it, until when. */
+  const erasuresUnderWay = new Map<
+    string,
+    { progress: ErasureProgress; owner: string; heldUntil: string; expiresAt: string }
+  >();
   /**
    * The TTL of stored objects (epoch seconds), as the table's `ttl` attribute: kept beside them so
    * entities come out without it. Objects replaced whole (a contact recorded sent) start without one.
@@ -543,6 +549,15 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
           const queue = queues.get(queueId);
           return queue && queue.tenantId === tenantId && !hasExpired(queue) ? [copy(queue)] : [];
         });
+    },
+    async listQueuesOldestFirst(tenantId, { after, createdBefore, limit }) {
+      const sortKey = (q: Pick<BillingQueue, 'createdAt' | 'id'>) => `${q.createdAt}#${q.id}`;
+      return [...queues.values()]
+        .filter((q) => q.tenantId === tenantId && !hasExpired(q) && q.createdAt < createdBefore)
+        .filter((q) => after === undefined || sortKey(q) > sortKey(after))
+        .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1))
+        .slice(0, limit)
+        .map(copy);
     },
     async listQueues(tenantId, page): Promise<Page<BillingQueue>> {
       checkPageRequest(page, QUEUE_STATUSES);
@@ -1211,6 +1226,31 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
     async recordDebtorErasure(record) {
       erasures.set(key(record.tenantId, record.at, record.id), copy(record));
+    },
+    async takeErasureProgress(fresh, owner, now, holdUntil, expiresAt) {
+      const at = key(fresh.tenantId, fresh.phoneDigest);
+      const stored = erasuresUnderWay.get(at);
+      const live = stored && ttlSeconds(stored.expiresAt) > epochSeconds(now) ? stored : undefined;
+      if (live && live.heldUntil > now) return { taken: false, progress: copy(live.progress) };
+      const progress = live ? live.progress : fresh;
+      erasuresUnderWay.set(at, {
+        progress: copy(progress),
+        owner,
+        heldUntil: holdUntil,
+        expiresAt: live ? live.expiresAt : expiresAt,
+      });
+      return { taken: true, progress: copy(progress) };
+    },
+    async saveErasureProgress(progress, owner, now) {
+      const stored = erasuresUnderWay.get(key(progress.tenantId, progress.phoneDigest));
+      if (stored?.owner !== owner) return false;
+      stored.progress = copy(progress);
+      stored.heldUntil = now;
+      return true;
+    },
+    async deleteErasureProgress(tenantId, phoneDigest, owner) {
+      const at = key(tenantId, phoneDigest);
+      if (erasuresUnderWay.get(at)?.owner === owner) erasuresUnderWay.delete(at);
     },
     async listDebtorErasures(tenantId, page) {
       let after: string | undefined;

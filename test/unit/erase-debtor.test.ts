@@ -210,7 +210,7 @@ describe('eraseDebtor', () => {
     expect(await deps.store.getOptOut('acme', ANA)).toBeUndefined();
   });
 
-  it('leaves a contact being sent to its pump and says so; a second erasure later finishes it', async () => {
+  it('leaves a contact being sent to its pump and says so; a second request later finishes the same erasure', async () => {
     // Prepare
     const deps = await debtorDeps();
     await seedQueue(deps, 'qrun', 'running', [{ status: 'sending', phone: ANA, name: 'Ana Lima' }]);
@@ -234,8 +234,14 @@ describe('eraseDebtor', () => {
     expect([first.inFlight, first.counts.contacts, second.inFlight, second.counts.contacts]).toEqual([
       1, 0, 0, 1,
     ]);
+    expect([first.state, second.state]).toEqual(['in_progress', 'complete']);
     expect(await deps.store.getContact('qrun', 0)).toMatchObject({ status: 'sent', phone: ERASED_MARKER });
-    expect((await deps.store.listDebtorErasures('acme', { limit: 10 })).items).toHaveLength(2);
+    // One erasure, one audit record: the second request's totals replaced the first's.
+    const records = (await deps.store.listDebtorErasures('acme', { limit: 10 })).items;
+    expect(records).toMatchObject([
+      { id: first.erasureId, complete: true, inFlight: 0, counts: { contacts: 1 } },
+    ]);
+    expect(second.erasureId).toBe(first.erasureId);
   });
 
   it('answers zero counts for a phone the tenant does not know, and refuses what is not a phone', async () => {

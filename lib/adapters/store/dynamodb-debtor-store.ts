@@ -7,6 +7,7 @@ import type {
   ContactIdentity,
   DebtorErasureRecord,
   DebtorStore,
+  ErasureProgress,
   QueueContactsRef,
   Rejection,
 } from '../../ports/store.ts';
@@ -15,7 +16,16 @@ import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-ope
 import { unsentContactCancellation, waitingStatusOf } from './dynamodb-sending-store.ts';
 import { invoiceProbe, mayHoldInvoice, SMALL_QUEUE_CONTACTS } from './invoice-filter.ts';
 import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
-import { GSI1, indexPartitions, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
+import {
+  GSI1,
+  hasExpired,
+  indexPartitions,
+  keys,
+  PK,
+  SK,
+  TTL_ATTRIBUTE,
+  ttlSeconds,
+} from './table-schema.ts';
 import { Expression } from './update-expression.ts';
 
 export interface DynamoDbDebtorStoreOptions {
@@ -65,6 +75,12 @@ const identityOf = (item: Item): ContactIdentity => ({
   providerMessageId: typeof item.providerMessageId === 'string' ? item.providerMessageId : null,
 });
 
+/** An erasure record as stored; one kept before records had `complete` was written once, at the end. */
+const erasureRecordOf = (item: Item): DebtorErasureRecord => {
+  const record = toEntity<DebtorErasureRecord>(item);
+  return { ...record, complete: record.complete ?? record.inFlight === 0 };
+};
+
 /** A callback payload with the debtor's phone, name and free texts (reply, error) replaced by the marker. */
 export const erasedCallbackPayload = (payload: CallbackPayload): CallbackPayload => ({
   ...payload,
@@ -96,7 +112,7 @@ const decodeErasureCursor = (cursor: string): string => {
  * conditional single-item write, so a pump racing the change either wins its claim or finds it done.
  */
 export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): DebtorStore {
-  const { get, put, updateIfMatch, deleteIfMatch, queryAll, queryUpTo, batchWrite, batchGet } =
+  const { get, put, putIfMatch, updateIfMatch, deleteIfMatch, queryAll, queryUpTo, batchWrite, batchGet } =
     tableOperations(options.client, options.tableName, options);
 
   /** One round of erasing a contact: a write conditional on the status the read saw. */
@@ -350,6 +366,58 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
       await put({ ...keys.debtorErasure(record.tenantId, record.at, record.id), ...record });
     },
 
+    /*
+     * A consistent read, then a put conditional on what it saw: nobody's item (none, or expired)
+     * becomes `fresh`; one whose hold has ended changes hands, its progress kept. Whoever loses the
+     * race to the put reads the winner's.
+     */
+    async takeErasureProgress(fresh, owner, now, holdUntil, expiresAt) {
+      const key = keys.erasureProgress(fresh.tenantId, fresh.phoneDigest);
+      const progressOf = (item: Item | undefined) =>
+        item && !hasExpired(item, new Date(now)) ? (item.progress as ErasureProgress) : undefined;
+      const stored = await get(key);
+      const live = progressOf(stored) ? stored : undefined;
+      if (live && String(live.heldUntil) > now) return { taken: false, progress: progressOf(live) ?? fresh };
+      const progress = progressOf(live) ?? fresh;
+      const taken = await putIfMatch({
+        Item: {
+          ...key,
+          progress,
+          owner,
+          heldUntil: holdUntil,
+          [TTL_ATTRIBUTE]: live ? live[TTL_ATTRIBUTE] : ttlSeconds(expiresAt),
+        },
+        ...(stored
+          ? {
+              ConditionExpression: '#owner = :owner AND #heldUntil = :heldUntil',
+              ExpressionAttributeNames: { '#owner': 'owner', '#heldUntil': 'heldUntil' },
+              ExpressionAttributeValues: { ':owner': stored.owner, ':heldUntil': stored.heldUntil },
+            }
+          : { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }),
+      });
+      return taken ? { taken, progress } : { taken, progress: progressOf(await get(key)) ?? fresh };
+    },
+
+    async saveErasureProgress(progress, owner, now) {
+      const e = new Expression().set('progress', progress).set('heldUntil', now);
+      return (
+        (await updateIfMatch({
+          Key: keys.erasureProgress(progress.tenantId, progress.phoneDigest),
+          ...e.update(`${e.name('owner')} = ${e.value(owner)}`),
+          ReturnValues: 'NONE',
+        })) !== undefined
+      );
+    },
+
+    async deleteErasureProgress(tenantId, phoneDigest, owner) {
+      await deleteIfMatch({
+        Key: keys.erasureProgress(tenantId, phoneDigest),
+        ConditionExpression: '#owner = :owner',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':owner': owner },
+      });
+    },
+
     async listDebtorErasures(tenantId, page) {
       const after = page.cursor === undefined ? undefined : decodeErasureCursor(page.cursor);
       const { pk } = keys.debtorErasures(tenantId);
@@ -367,7 +435,7 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
       const shown = items.slice(0, page.limit);
       const last = shown.at(-1);
       return {
-        items: shown.map((item) => toEntity<DebtorErasureRecord>(item)),
+        items: shown.map(erasureRecordOf),
         nextCursor: items.length > page.limit && last ? encodeCursor({ e: String(last[SK]) }) : null,
       };
     },

@@ -46,15 +46,19 @@ function decodeQueueCursor(cursor: string): QueueCursor {
   return { a };
 }
 
-/** Newest first by gsi1 sort key; a queue seen twice (its index entry moving between statuses) counts once. */
-function mergeNewestFirst(pages: Item[][]): Item[] {
+/**
+ * The status partitions' pages in one order of gsi1 sort key (creation time, then id); a queue seen
+ * twice (its index entry moving between statuses) counts once.
+ */
+function mergeByCreation(pages: Item[][], order: 'newest_first' | 'oldest_first'): Item[] {
   const seen = new Set<string>();
+  const sign = order === 'newest_first' ? -1 : 1;
   return pages
     .flat()
     .sort((x, y) => {
       const a = String(x[GSI1.sk]);
       const b = String(y[GSI1.sk]);
-      return a < b ? 1 : a > b ? -1 : 0;
+      return a < b ? -sign : a > b ? sign : 0;
     })
     .filter((item) => {
       const id = String(item.id);
@@ -93,7 +97,10 @@ export function createDynamoDbQueueStore(options: {
   client: DynamoDBDocumentClient;
   tableName: string;
   clock: Clock;
-}): Pick<CampaignStore, 'createQueue' | 'getQueue' | 'listQueuesCreatedSince' | 'listQueues'> {
+}): Pick<
+  CampaignStore,
+  'createQueue' | 'getQueue' | 'listQueuesCreatedSince' | 'listQueues' | 'listQueuesOldestFirst'
+> {
   const { clock } = options;
   const { put, putNew, queryAll, queryUpTo } = tableOperations(options.client, options.tableName);
   const counters = queueCountersOperations(options.client, options.tableName, clock);
@@ -161,7 +168,7 @@ export function createDynamoDbQueueStore(options: {
           ),
         ),
       );
-      const merged = mergeNewestFirst(pages);
+      const merged = mergeByCreation(pages, 'newest_first');
       const items = merged.slice(0, page.limit);
       const last = items.at(-1);
       const progress = await counters.countersOf(items.map((item) => String(item.id)));
@@ -169,6 +176,39 @@ export function createDynamoDbQueueStore(options: {
         items: items.map((item) => mergeQueueItems(item, progress.get(String(item.id)))),
         nextCursor: merged.length > page.limit && last ? encodeCursor({ a: String(last[GSI1.sk]) }) : null,
       };
+    },
+
+    /*
+     * One Query per status partition, oldest first, each of up to `limit` queues between the one at
+     * `after` (BETWEEN is inclusive: that one is dropped) and `createdBefore` (every sort key of that
+     * instant is longer, so none is included), merged oldest first.
+     */
+    async listQueuesOldestFirst(tenantId, { after, createdBefore, limit }) {
+      const from = after ? `${after.createdAt}#${after.id}` : undefined;
+      const now = clock.now();
+      const pages = await Promise.all(
+        QUEUE_STATUSES.map((status) =>
+          queryUpTo(
+            {
+              IndexName: GSI1.name,
+              KeyConditionExpression: from
+                ? '#gpk = :gpk AND #gsk BETWEEN :from AND :before'
+                : '#gpk = :gpk AND #gsk < :before',
+              ExpressionAttributeNames: { '#gpk': GSI1.pk, '#gsk': GSI1.sk },
+              ExpressionAttributeValues: {
+                ':gpk': indexPartitions.queues(tenantId, status),
+                ':before': createdBefore,
+                ...(from ? { ':from': from } : {}),
+              },
+            },
+            limit,
+            { keep: (item) => item[GSI1.sk] !== from && !hasExpired(item, now) },
+          ),
+        ),
+      );
+      const items = mergeByCreation(pages, 'oldest_first').slice(0, limit);
+      const progress = await counters.countersOf(items.map((item) => String(item.id)));
+      return items.map((item) => mergeQueueItems(item, progress.get(String(item.id))));
     },
   };
 }

@@ -220,6 +220,14 @@ export const keys = {
   }),
   /** The partition of a tenant's erasure records (what `debtorErasure` keys). */
   debtorErasures: (tenantId: string) => ({ pk: `TENANT#${tenantId}#ERASURES` }),
+  /**
+   * Where the erasure of one phone stands between its requests, by the phone's salted digest (no
+   * phone in the key); apart from the erasure records, whose partition is listed whole.
+   */
+  erasureProgress: (tenantId: string, phoneDigest: string) => ({
+    pk: `ERASING#${tenantId}#${phoneDigest}`,
+    sk: 'PROGRESS',
+  }),
   dueIndex: (kind: DueKind, dueAt: string, id: string) => ({
     gsi2pk: indexPartitions.due(kind),
     gsi2sk: `${dueAt}#${id}`,

@@ -1,7 +1,8 @@
 import { type EraseDebtorDeps, eraseDebtor } from '../../app/erase-debtor.ts';
 import type { AuthDeps } from '../authenticate.ts';
 import { defineOperation, type HttpRoute } from '../route.ts';
-import { type DebtorErasureResponse, debtorErasureResponseSchema } from '../schemas/debtors.ts';
+import { debtorErasureResponseSchema } from '../schemas/debtors.ts';
+import { debtorErasureView } from '../views.ts';
 import { PHONE_PARAMS } from './path-parameters.ts';
 
 type DebtorErasureDeps = AuthDeps & EraseDebtorDeps;
@@ -28,35 +29,16 @@ export const debtorErasureRoute: HttpRoute<DebtorErasureDeps> = {
           'variáveis e texto trocados por `[apagado LGPD]` (contadores, status e horários ficam); os ainda não ' +
           'enviados são cancelados (motivo `erased`). As mensagens da conversa são excluídas, eventos de callback e ' +
           'respostas de campanha perdem telefone, nome e textos, e um opt-out vira um resumo com sal do telefone: ' +
-          'o número continua bloqueado. Fica um registro de auditoria sem dados pessoais. Idempotente.',
+          'o número continua bloqueado. Fica um registro de auditoria sem dados pessoais. Idempotente. Um tenant ' +
+          'com muito histórico pode ter mais filas do que uma requisição tem tempo de percorrer: a resposta vem ' +
+          'então com `complete: false`, e cada repetição continua de onde a anterior parou.',
       },
-      handler: async (c: DebtorErasureDeps, { auth, params }) => {
-        const { erasureId, counts, inFlight } = await eraseDebtor(
-          c,
-          auth.tenant,
-          params.telefone,
-          `api_key:${auth.apiKey.id}`,
-        );
-        const answer: DebtorErasureResponse = {
-          success: true,
-          message:
-            inFlight === 0
-              ? 'Dados pessoais do devedor apagados'
-              : `Dados pessoais apagados, exceto ${inFlight} lembrete(s) sendo enviado(s) agora: repita em alguns segundos`,
-          erasure_id: erasureId,
-          complete: inFlight === 0,
-          in_flight: inFlight,
-          erased: {
-            contacts: counts.contacts,
-            contacts_cancelled: counts.contactsCancelled,
-            messages: counts.messages,
-            callback_events: counts.callbackEvents,
-            opt_outs: counts.optOuts,
-            campaign_rejections: counts.campaignRejections,
-          },
-        };
-        return { statusCode: 200, body: answer };
-      },
+      handler: async (c: DebtorErasureDeps, { auth, params }) => ({
+        statusCode: 200,
+        body: debtorErasureView(
+          await eraseDebtor(c, auth.tenant, params.telefone, `api_key:${auth.apiKey.id}`),
+        ),
+      }),
     }),
   ],
 };

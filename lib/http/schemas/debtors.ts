@@ -67,15 +67,22 @@ export const debtorErasureResponseSchema = z
   .object({
     success: z.literal(true),
     message: z.string().openapi({ example: 'Dados pessoais do devedor apagados' }),
-    erasure_id: z
-      .uuid()
-      .openapi({ description: 'O registro de auditoria desta exclusão (sem dados pessoais).' }),
+    erasure_id: z.uuid().openapi({
+      description:
+        'O registro de auditoria desta exclusão (sem dados pessoais); o mesmo em cada repetição até ela terminar.',
+    }),
     complete: z.boolean().openapi({
       description:
-        '`false` quando algum lembrete estava sendo enviado (`in_flight`): repita em alguns segundos.',
+        '`false` enquanto a exclusão não terminou: o tempo da requisição acabou antes de percorrer todas as ' +
+        'filas (um tenant com muito histórico), algum lembrete estava sendo enviado (`in_flight`), ou outra ' +
+        'requisição está apagando este telefone agora. Repita a mesma requisição até `true`: cada uma continua ' +
+        'de onde a anterior parou.',
     }),
     in_flight: counter().openapi({
       description: 'Contatos sendo enviados naquele instante, deixados como estavam.',
+    }),
+    queues_checked: counter().openapi({
+      description: 'Filas percorridas até agora por esta exclusão, somadas as repetições.',
     }),
     erased: z
       .object({
@@ -100,7 +107,9 @@ export const debtorErasureResponseSchema = z
             'Contatos recusados em respostas de campanha guardadas, com o telefone trocado pelo marcador.',
         }),
       })
-      .openapi('DebtorErasureCounts'),
+      .openapi('DebtorErasureCounts', {
+        description: 'Totais da exclusão até agora, somadas as repetições.',
+      }),
   })
   .openapi('DebtorErasureResponse');
 

@@ -8,6 +8,9 @@ import type {
 } from '../../domain/types.ts';
 import type { PageRequest } from './paging.ts';
 
+/** Where a queue stands in a tenant's queues oldest first: its creation time, then its id. */
+export type QueuePosition = Pick<BillingQueue, 'createdAt' | 'id'>;
+
 /** Accepting a batch: the campaign (the idempotency point), its queue and contacts, and reading them back. */
 export interface CampaignStore {
   /**
@@ -80,6 +83,15 @@ export interface CampaignStore {
    * left out. Meant for a short look back (minutes): it reads one small marker per queue created.
    */
   listQueuesCreatedSince(tenantId: string, since: Date): Promise<BillingQueue[]>;
+  /**
+   * Up to `limit` of the tenant's queues created before `createdBefore`, oldest first (by `createdAt`,
+   * then id), after the queue at `after` when given (expired ones left out). Through the same index as
+   * `listQueues`, so it lags the same way. For a walk that resumes where it stopped (an erasure).
+   */
+  listQueuesOldestFirst(
+    tenantId: string,
+    range: { after?: QueuePosition; createdBefore: string; limit: number },
+  ): Promise<BillingQueue[]>;
   /**
    * A queue's contacts in batch order. Filtered by status, a page may hold fewer than `limit` (even
    * none) and still have a `nextCursor`: a store may read only a bounded part of the queue per page.

@@ -1,5 +1,6 @@
 import type { DebtorErasureCounts } from '../../domain/debtor-erasure.ts';
 import type { BillingContact, BillingQueue, Campaign, CancelReason, Page } from '../../domain/types.ts';
+import type { QueuePosition } from './campaigns.ts';
 import type { WaitingStatus } from './sending.ts';
 
 /**
@@ -65,8 +66,31 @@ export interface DebtorStore {
    * concurrent erasures agree); undefined when the tenant does not exist.
    */
   ensureErasureSalt(tenantId: string, candidate: string): Promise<string | undefined>;
-  /** Keeps the audit record of an erasure (no personal data in it). */
+  /**
+   * Keeps the audit record of an erasure (no personal data in it); a later request of the same
+   * erasure (same `at` and `id`) replaces it with its totals so far.
+   */
   recordDebtorErasure(record: DebtorErasureRecord): Promise<void>;
+  /**
+   * Takes the progress of the erasure of the phone of `fresh.phoneDigest` for one request (`owner`),
+   * held until `holdUntil`: the stored one when there is one that has not expired, `fresh` otherwise
+   * (stored now, to expire at `expiresAt`). Not taken while another request holds it, or took it in
+   * between: `progress` is then that request's (or `fresh`, if it has just finished).
+   */
+  takeErasureProgress(
+    fresh: ErasureProgress,
+    owner: string,
+    now: string,
+    holdUntil: string,
+    expiresAt: string,
+  ): Promise<{ taken: boolean; progress: ErasureProgress }>;
+  /**
+   * Stores where the erasure stands and lets go of it, if `owner` still holds it (false otherwise:
+   * the request outlived its hold and another took over).
+   */
+  saveErasureProgress(progress: ErasureProgress, owner: string, now: string): Promise<boolean>;
+  /** Removes the progress of a finished erasure, if `owner` still holds it. */
+  deleteErasureProgress(tenantId: string, phoneDigest: string, owner: string): Promise<void>;
   /** A tenant's erasure records, newest first. */
   listDebtorErasures(
     tenantId: string,
@@ -118,4 +142,35 @@ export interface DebtorErasureRecord {
   counts: DebtorErasureCounts;
   /** Contacts a pump was sending during the erasure, left as they were (erase again). */
   inFlight: number;
+  /**
+   * Whether every queue of the tenant was walked and nothing was left in flight. Until then the
+   * record holds the totals so far, and the next request of the same erasure replaces it.
+   */
+  complete: boolean;
+}
+
+/**
+ * Where the erasure of one phone stands between the requests that make it (a tenant with a long
+ * history has more queues than one request has time to walk). Keyed by the phone's salted digest:
+ * no personal data in it. Expires (a new erasure of the phone then starts from the top).
+ */
+export interface ErasureProgress {
+  tenantId: string;
+  /** `erasedPhoneDigest(tenant's salt, phone)`. */
+  phoneDigest: string;
+  /** The id of the erasure (and of its audit record), the same across its requests. */
+  erasureId: string;
+  /** When its first request began: the audit record's `at`, and how far back new queues are read. */
+  startedAt: string;
+  /**
+   * The last queue of the tenant's queues oldest first whose walk ended: every queue the index
+   * listed up to it is done. Null before the first.
+   */
+  walkedTo: QueuePosition | null;
+  /** Queues that held a contact being sent: walked again by the next request, wherever the walk is. */
+  inFlightQueueIds: string[];
+  /** Queues walked so far (a queue walked again counts again). */
+  queuesChecked: number;
+  /** Totals of the requests so far. */
+  counts: DebtorErasureCounts;
 }

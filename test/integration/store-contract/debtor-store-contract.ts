@@ -125,6 +125,7 @@ const erasure = (id: string, at: string, tenantId = 'acme'): DebtorErasureRecord
     campaignRejections: 0,
   },
   inFlight: 0,
+  complete: true,
 });
 
 /** The DebtorStore behaviour every Store implementation shows (run against dynalite and the in-memory store). */
