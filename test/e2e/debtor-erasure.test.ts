@@ -157,6 +157,10 @@ describe('LGPD erasure of a debtor (local stack over HTTP)', () => {
       },
     });
     expect(answer.erased.callback_events).toBeGreaterThanOrEqual(2);
+    // It walked every queue of the tenant, in one request here.
+    const listed = await s.test.get(`${API}/queues?limit=100`, { key: tenant.key });
+    expect(listed.body.queues.length).toBeGreaterThanOrEqual(2);
+    expect(answer.queues_checked).toBe(listed.body.queues.length);
     // Every kind of item that held her before the erasure was there, and none holds her after it.
     const kinds = (items: Record<string, unknown>[]) =>
       [...new Set(items.map((i) => String(i.sk).replace(/[#:].*$/, '')))].sort();

@@ -108,4 +108,33 @@ describe('payments and erasures right after a batch, on a store whose index lags
     expect(answer.counts).toMatchObject({ contacts: 1, messages: 1 });
     expect(await deps.store.getMessage('acme', 'inst-1', '3EB0-sent-0')).toBeUndefined();
   });
+
+  it('an erasure spread over several requests reaches a batch stored between them behind its walk, which the index does not show yet', async () => {
+    // Prepare: 120 one-contact queues stored an hour before the erasure, replicated; a first
+    // request walks 100 of them (queue ids sort the walk: they share their creation instant).
+    const deps = await depsOnLaggingStore();
+    const phone = '+5511988880005';
+    for (let n = 0; n < 120; n++)
+      await seedQueue(deps, `q${String(n).padStart(3, '0')}`, 'completed', [
+        { status: 'sent', phone: n === 110 ? phone : '+5511988880006' },
+      ]);
+    await dynamo.catchUp();
+    deps.clock.set('2026-03-02T14:00:00.000Z');
+    const request = () => eraseDebtor({ ...deps, erasureWalkBudgetMs: 0 }, tenantWith(), phone, 'test');
+    const first = await request();
+    // A batch whose queue sorts before where the walk stopped, stored now: the index shows it later.
+    deps.clock.set('2026-03-02T14:00:05.000Z');
+    await seedQueue(deps, 'a-late', 'scheduled', [{ status: 'pending', phone, name: 'Eva' }]);
+
+    // Act
+    const second = await request();
+
+    // Assess
+    expect(first).toMatchObject({ state: 'in_progress', queuesChecked: 100, counts: { contacts: 0 } });
+    expect(second).toMatchObject({ state: 'complete', counts: { contacts: 2, contactsCancelled: 1 } });
+    expect(await deps.store.getContact('a-late', 0)).toMatchObject({
+      status: 'cancelled',
+      cancelReason: 'erased',
+    });
+  });
 });

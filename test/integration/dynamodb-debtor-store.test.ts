@@ -202,4 +202,41 @@ describe('dynamodb-debtor-store', () => {
     expect(written?.ttl).toEqual(expect.any(Number));
     expect(await db.item(tableName, keys.queueInvoices('large'))).toBeUndefined();
   });
+
+  it('reads an erasure record kept before records said whether they were complete as it was: complete unless left in flight', async () => {
+    // Prepare: two records as the store wrote them before, once at the end of their one request.
+    const tableName = await db.freshTable('debtor-old-records');
+    const store = createDynamoDbStore({ client: db.doc, tableName });
+    const counts = {
+      contacts: 1,
+      contactsCancelled: 0,
+      messages: 0,
+      callbackEvents: 0,
+      optOuts: 0,
+      campaignRejections: 0,
+    };
+    const old = (id: string, at: string, inFlight: number) => ({
+      ...keys.debtorErasure('acme', at, id),
+      id,
+      tenantId: 'acme',
+      at,
+      requestedBy: 'cli',
+      phoneDigest: 'lgpd:abc',
+      counts,
+      inFlight,
+    });
+    await db.doc.send(new PutCommand({ TableName: tableName, Item: old('done', CREATED_AT, 0) }));
+    await db.doc.send(
+      new PutCommand({ TableName: tableName, Item: old('left', '2025-01-10T13:00:00.000Z', 1) }),
+    );
+
+    // Act
+    const { items } = await store.listDebtorErasures('acme', { limit: 10 });
+
+    // Assess
+    expect(items.map(({ id, complete }) => [id, complete])).toEqual([
+      ['left', false],
+      ['done', true],
+    ]);
+  });
 });

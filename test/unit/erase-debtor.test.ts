@@ -3,7 +3,7 @@ import { eraseDebtor } from '../../lib/app/erase-debtor.ts';
 import { optedOutPhonesOf, removeOptOut } from '../../lib/app/opt-outs.ts';
 import { SendableContacts } from '../../lib/app/sendable-contacts.ts';
 import { ERASED_MARKER, erasedPhoneDigest, isErasedPhoneDigest } from '../../lib/domain/debtor-erasure.ts';
-import type { ConversationMessage } from '../../lib/domain/types.ts';
+import type { ContactStatus, ConversationMessage } from '../../lib/domain/types.ts';
 import { type DebtorDeps, debtorDeps, seedQueue } from '../support/debtor-world.ts';
 import { refusalOf, tenantWith } from '../support/use-case-deps.ts';
 
@@ -259,5 +259,167 @@ describe('eraseDebtor', () => {
       (r) => r.phoneDigest,
     );
     expect(digests.every(isErasedPhoneDigest)).toBe(true);
+  });
+
+  describe('a tenant with more queues than one request has time for', () => {
+    /** Queue ids in the walk's order (all created at the same instant: by id). */
+    const queueId = (n: number) => `q${String(n).padStart(3, '0')}`;
+    /** Ana's contacts: waiting in q005, being sent in q050 (walked by the first request), sent in q150 and q240. */
+    const ANA_AT: Record<number, ContactStatus> = {
+      5: 'pending',
+      50: 'sending',
+      150: 'sent',
+      240: 'pending',
+    };
+
+    /**
+     * 250 one-contact queues stored an hour before the erasure (the index shows them), Ana's
+     * opt-out, and a store that records which queues each request reads the contacts of.
+     */
+    const longHistory = async () => {
+      const deps = await debtorDeps();
+      for (let n = 0; n < 250; n++) {
+        const status = ANA_AT[n];
+        await seedQueue(deps, queueId(n), status === 'pending' ? 'running' : 'completed', [
+          status ? { status, phone: ANA, name: 'Ana Lima' } : { status: 'sent', phone: BIA },
+        ]);
+      }
+      await deps.store.putOptOut({ tenantId: 'acme', phone: ANA, source: 'api', reason: 'pedido', at: FAR });
+      deps.clock.set('2026-03-02T14:00:00.000Z');
+      const read: string[][] = [];
+      const store: typeof deps.store = {
+        ...deps.store,
+        listContactIdentities: (queues, options) => {
+          read.at(-1)?.push(...queues.map((queue) => queue.id));
+          return deps.store.listContactIdentities(queues, options);
+        },
+      };
+      /** One request whose walk stops after its first group of queues (100 here). */
+      const request = () => {
+        read.push([]);
+        return eraseDebtor({ ...deps, store, erasureWalkBudgetMs: 0 }, ACME, ANA, 'api_key:key-1');
+      };
+      return { deps, request, read };
+    };
+
+    /** The send of Ana's reminder in q050 ends. */
+    const finishAnasSend = (deps: DebtorDeps) =>
+      deps.store.finishContact(
+        queueId(50),
+        0,
+        {
+          status: 'sent',
+          providerMessageId: '3EB0-50',
+          remoteJid: '5511988880001@s.whatsapp.net',
+          at: '2026-03-02T14:00:01.000Z',
+        },
+        FAR,
+      );
+
+    it('walks on from where the last request stopped, never from the top, and completes at the end of the walk', async () => {
+      // Prepare
+      const { deps, request, read } = await longHistory();
+
+      // Act
+      const first = await request();
+      const afterFirst = await Promise.all([
+        deps.store.getContact(queueId(5), 0),
+        deps.store.getContact(queueId(150), 0),
+        deps.store.getOptOut('acme', ANA),
+      ]);
+      await finishAnasSend(deps);
+      const second = await request();
+      const third = await request();
+
+      // Assess: the first request walked q000-q099 and left q050 (in flight) and the opt-out.
+      expect(first).toMatchObject({ state: 'in_progress', inFlight: 1, queuesChecked: 100 });
+      expect(first.counts).toMatchObject({ contacts: 1, contactsCancelled: 1, optOuts: 0 });
+      expect(afterFirst[0]).toMatchObject({ phone: ERASED_MARKER, status: 'cancelled' });
+      expect(afterFirst[1]).toMatchObject({ phone: ANA });
+      expect(afterFirst[2]).toBeDefined();
+      // Each request read q050 again while it was left in flight, and otherwise where the walk was.
+      const range = (from: number, to: number) =>
+        Array.from({ length: to - from }, (_, i) => queueId(from + i));
+      expect(read.map((ids) => ids.toSorted())).toEqual([
+        range(0, 100),
+        [queueId(50), ...range(100, 200)],
+        range(200, 250),
+      ]);
+      expect(second).toMatchObject({ state: 'in_progress', inFlight: 0, queuesChecked: 201 });
+      expect(third).toMatchObject({ state: 'complete', inFlight: 0, queuesChecked: 251 });
+      expect(third.counts).toMatchObject({ contacts: 4, contactsCancelled: 2, optOuts: 1, messages: 0 });
+      expect([second.erasureId, third.erasureId]).toEqual([first.erasureId, first.erasureId]);
+      for (const n of Object.keys(ANA_AT).map(Number))
+        expect(await deps.store.getContact(queueId(n), 0)).toMatchObject({ phone: ERASED_MARKER });
+      expect(await deps.store.getOptOut('acme', ANA)).toBeUndefined();
+      // One audit record, with the totals of the whole erasure.
+      expect((await deps.store.listDebtorErasures('acme', { limit: 10 })).items).toMatchObject([
+        { id: first.erasureId, at: '2026-03-02T14:00:00.000Z', complete: true, counts: third.counts },
+      ]);
+    });
+
+    it('starts again from the top once the erasure completed', async () => {
+      // Prepare
+      const { deps, request, read } = await longHistory();
+      await finishAnasSend(deps);
+      const answers = [await request(), await request(), await request()];
+
+      // Act
+      const again = await request();
+
+      // Assess
+      expect(answers.map((answer) => answer.state)).toEqual(['in_progress', 'in_progress', 'complete']);
+      expect(read.slice(0, 3).flat()).toHaveLength(250);
+      expect(again).toMatchObject({ state: 'in_progress', queuesChecked: 100 });
+      expect(again.erasureId).not.toBe(answers[0]?.erasureId);
+      expect(again.counts.contacts).toBe(0);
+      expect(read.at(-1)?.toSorted()[0]).toBe(queueId(0));
+    });
+
+    it('does nothing while another request holds the erasure of the phone, and takes over once its hold ran out', async () => {
+      // Prepare: a request took this erasure a moment ago (and died, say).
+      const { deps, request } = await longHistory();
+      const salt = await deps.store.ensureErasureSalt('acme', 'unused');
+      const held = await deps.store.takeErasureProgress(
+        {
+          tenantId: 'acme',
+          phoneDigest: erasedPhoneDigest(salt ?? '', ANA),
+          erasureId: 'erasure-of-another-request',
+          startedAt: '2026-03-02T13:59:59.000Z',
+          walkedTo: null,
+          inFlightQueueIds: [],
+          queuesChecked: 0,
+          counts: {
+            contacts: 0,
+            contactsCancelled: 0,
+            messages: 0,
+            callbackEvents: 0,
+            optOuts: 0,
+            campaignRejections: 0,
+          },
+        },
+        'another-request',
+        '2026-03-02T13:59:59.000Z',
+        '2026-03-02T14:00:43.000Z',
+        '2026-03-03T01:59:59.000Z',
+      );
+
+      // Act
+      const busy = await request();
+      const untouched = await deps.store.getContact(queueId(5), 0);
+      deps.clock.set('2026-03-02T14:00:44.000Z');
+      const takenOver = await request();
+
+      // Assess
+      expect(held.taken).toBe(true);
+      expect(busy).toMatchObject({
+        state: 'busy',
+        erasureId: 'erasure-of-another-request',
+        queuesChecked: 0,
+      });
+      expect(untouched).toMatchObject({ phone: ANA, status: 'pending' });
+      expect(takenOver).toMatchObject({ state: 'in_progress', erasureId: 'erasure-of-another-request' });
+      expect(await deps.store.getContact(queueId(5), 0)).toMatchObject({ phone: ERASED_MARKER });
+    });
   });
 });

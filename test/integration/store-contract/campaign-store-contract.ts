@@ -8,7 +8,7 @@ import type {
   ContactStatus,
   QueueStatus,
 } from '../../../lib/domain/types.ts';
-import type { Store } from '../../../lib/ports/store.ts';
+import type { QueuePosition, Store } from '../../../lib/ports/store.ts';
 import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';
 import type { MakeStore } from './make-store.ts';
 
@@ -453,32 +453,32 @@ export function describeCampaignStoreContract(makeStore: MakeStore): void {
     });
 
     describe('queues', () => {
+      const statuses: QueueStatus[] = ['pending', 'running', 'completed', 'paused', 'running', 'failed'];
+      /** 12 queues of acme, one a minute, in mixed statuses; 3 of beta, newer than all of them. */
+      const acmeQueues = Array.from({ length: 12 }, (_, i) =>
+        queue({
+          id: `acme-${String(i).padStart(2, '0')}`,
+          status: statuses[i % statuses.length],
+          createdAt: new Date(Date.UTC(2025, 0, 10, 12, i)).toISOString(),
+        }),
+      );
+      const betaQueues = Array.from({ length: 3 }, (_, i) =>
+        queue({
+          id: `beta-${i}`,
+          tenantId: 'beta',
+          status: 'running',
+          createdAt: new Date(Date.UTC(2025, 0, 11, 12, i)).toISOString(),
+        }),
+      );
+      async function seededQueues(): Promise<Store> {
+        const { store } = await freshStore();
+        for (const q of [...acmeQueues, ...betaQueues]) await store.createQueue(q);
+        return store;
+      }
       describe('listQueues', () => {
-        const statuses: QueueStatus[] = ['pending', 'running', 'completed', 'paused', 'running', 'failed'];
-        /** 12 queues of acme, one a minute, in mixed statuses; 3 of beta, newer than all of them. */
-        const acmeQueues = Array.from({ length: 12 }, (_, i) =>
-          queue({
-            id: `acme-${String(i).padStart(2, '0')}`,
-            status: statuses[i % statuses.length],
-            createdAt: new Date(Date.UTC(2025, 0, 10, 12, i)).toISOString(),
-          }),
-        );
-        const betaQueues = Array.from({ length: 3 }, (_, i) =>
-          queue({
-            id: `beta-${i}`,
-            tenantId: 'beta',
-            status: 'running',
-            createdAt: new Date(Date.UTC(2025, 0, 11, 12, i)).toISOString(),
-          }),
-        );
-        async function seeded(): Promise<Store> {
-          const { store } = await freshStore();
-          for (const q of [...acmeQueues, ...betaQueues]) await store.createQueue(q);
-          return store;
-        }
         it('lists every status newest first, page by page, and never another tenant', async () => {
           // Prepare
-          const store = await seeded();
+          const store = await seededQueues();
 
           // Act
           const pages = await allPages((cursor) => store.listQueues('acme', { limit: 5, cursor }));
@@ -491,7 +491,7 @@ export function describeCampaignStoreContract(makeStore: MakeStore): void {
 
         it('returns a single page with a null cursor when everything fits', async () => {
           // Prepare
-          const store = await seeded();
+          const store = await seededQueues();
 
           // Act
           const page = await store.listQueues('acme', { limit: 12 });
@@ -503,7 +503,7 @@ export function describeCampaignStoreContract(makeStore: MakeStore): void {
 
         it('lists only the queues in a status, newest first, page by page', async () => {
           // Prepare
-          const store = await seeded();
+          const store = await seededQueues();
 
           // Act
           const pages = await allPages((cursor) =>
@@ -519,6 +519,74 @@ export function describeCampaignStoreContract(makeStore: MakeStore): void {
           expect(pages.flat().map((q) => q.id)).toEqual(running.reverse());
           expect(beta.items.map((q) => q.id)).toEqual(['beta-2', 'beta-1', 'beta-0']);
           expect(none).toEqual({ items: [], nextCursor: null });
+        });
+      });
+
+      describe('listQueuesOldestFirst', () => {
+        it("walks the tenant's queues oldest first from where the last page stopped, up to an instant, in every status", async () => {
+          // Prepare: acme's 12 queues (one a minute, mixed statuses) and one created at the same
+          // instant as acme-03 with a greater id; one moved to another status since; beta's.
+          const store = await seededQueues();
+          const twin = queue({ id: 'acme-03b', createdAt: acmeQueues[3]?.createdAt });
+          await store.createQueue(twin);
+          await store.transitionQueue('acme-01', ['running'], 'paused');
+          const createdBefore = acmeQueues[10]?.createdAt ?? '';
+
+          // Act
+          const pages: string[][] = [];
+          let after: QueuePosition | undefined;
+          for (;;) {
+            const page = await store.listQueuesOldestFirst('acme', {
+              ...(after ? { after } : {}),
+              createdBefore,
+              limit: 4,
+            });
+            pages.push(page.map((q) => q.id));
+            const last = page.at(-1);
+            if (!last) break;
+            after = { createdAt: last.createdAt, id: last.id };
+          }
+          const fromTwin = await store.listQueuesOldestFirst('acme', {
+            after: { createdAt: twin.createdAt, id: 'acme-03' },
+            createdBefore,
+            limit: 2,
+          });
+          const beta = await store.listQueuesOldestFirst('beta', {
+            createdBefore: '2026-01-01T00:00:00.000Z',
+            limit: 10,
+          });
+
+          // Assess: acme-10 and acme-11 are not before the instant.
+          expect(pages).toEqual([
+            ['acme-00', 'acme-01', 'acme-02', 'acme-03'],
+            ['acme-03b', 'acme-04', 'acme-05', 'acme-06'],
+            ['acme-07', 'acme-08', 'acme-09'],
+            [],
+          ]);
+          expect(fromTwin.map((q) => q.id)).toEqual(['acme-03b', 'acme-04']);
+          expect(beta.map((q) => q.id)).toEqual(['beta-0', 'beta-1', 'beta-2']);
+          // As listQueues shows them: the paused one in its new status.
+          expect((await store.listQueuesOldestFirst('acme', { createdBefore, limit: 2 }))[1]).toMatchObject({
+            id: 'acme-01',
+            status: 'paused',
+          });
+        });
+
+        it('leaves out an expired queue', async () => {
+          // Prepare
+          const { store } = await makeStore({ clock: { now: () => new Date('2025-01-10T12:30:00.000Z') } });
+          await store.createQueue(queue({ id: 'kept' }));
+          await store.createQueue(queue({ id: 'gone', createdAt: '2025-01-10T12:01:00.000Z' }));
+          await store.transitionQueue('gone', ['pending'], 'cancelled', {}, '2025-01-10T12:10:00.000Z');
+
+          // Act
+          const found = await store.listQueuesOldestFirst('acme', {
+            createdBefore: '2025-01-10T13:00:00.000Z',
+            limit: 10,
+          });
+
+          // Assess
+          expect(found.map((q) => q.id)).toEqual(['kept']);
         });
       });
 

@@ -4,7 +4,7 @@ import { ERASED_MARKER } from '../../../lib/domain/debtor-erasure.ts';
 import { DomainError } from '../../../lib/domain/errors.ts';
 import type { BillingContact, Campaign, ConversationMessage } from '../../../lib/domain/types.ts';
 import type { Clock } from '../../../lib/ports/clock.ts';
-import type { DebtorErasureRecord, StoredCallbackEvent } from '../../../lib/ports/store.ts';
+import type { DebtorErasureRecord, ErasureProgress, StoredCallbackEvent } from '../../../lib/ports/store.ts';
 import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';
 import { expectContactItem, type MakeStore } from './make-store.ts';
 import { tenant } from './tenant-store-contract.ts';
@@ -565,6 +565,127 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
         await expect(store.listDebtorErasures('acme', { limit: 2, cursor: 'bm9wZQ' })).rejects.toBeInstanceOf(
           DomainError,
         );
+      });
+
+      it('keeps one record per erasure: a later request of it replaces the record with its totals', async () => {
+        // Prepare
+        const { store } = await makeStore({ clock });
+        await store.recordDebtorErasure({ ...erasure('e1', T0), complete: false, inFlight: 1 });
+
+        // Act
+        await store.recordDebtorErasure({
+          ...erasure('e1', T0),
+          counts: { ...erasure('e1', T0).counts, contacts: 3 },
+        });
+
+        // Assess
+        expect((await store.listDebtorErasures('acme', { limit: 10 })).items).toEqual([
+          { ...erasure('e1', T0), counts: { ...erasure('e1', T0).counts, contacts: 3 } },
+        ]);
+      });
+    });
+
+    describe('erasure progress', () => {
+      const fresh = (overrides: Partial<ErasureProgress> = {}): ErasureProgress => ({
+        tenantId: 'acme',
+        phoneDigest: 'lgpd:abc',
+        erasureId: 'erasure-1',
+        startedAt: AT,
+        walkedTo: null,
+        inFlightQueueIds: [],
+        queuesChecked: 0,
+        counts: erasure('e1', AT).counts,
+        ...overrides,
+      });
+      const at = (minutes: number) => new Date(Date.parse(AT) + minutes * 60_000).toISOString();
+
+      it('is held by one request at a time, keeps what a request saved for the next, and is gone once deleted', async () => {
+        // Prepare
+        const { store } = await makeStore({ clock });
+        const saved = fresh({
+          walkedTo: { createdAt: T0, id: 'queue-9' },
+          inFlightQueueIds: ['queue-3'],
+          queuesChecked: 100,
+        });
+
+        // Act: a first request takes it (fresh), a second one meanwhile finds it held, the first saves
+        // and lets go, a third takes what it saved, and deletes it.
+        const first = await store.takeErasureProgress(fresh(), 'request-1', AT, at(1), at(720));
+        const meanwhile = await store.takeErasureProgress(
+          fresh({ erasureId: 'erasure-2' }),
+          'request-2',
+          at(0.5),
+          at(1.5),
+          at(720),
+        );
+        const savedByFirst = await store.saveErasureProgress(saved, 'request-1', at(0.6));
+        const third = await store.takeErasureProgress(
+          fresh({ erasureId: 'erasure-3' }),
+          'request-3',
+          at(0.7),
+          at(1.7),
+          at(720),
+        );
+        const savedByOther = await store.saveErasureProgress(fresh(), 'request-1', at(0.8));
+        await store.deleteErasureProgress('acme', 'lgpd:abc', 'request-2');
+        const stillThere = await store.takeErasureProgress(fresh(), 'request-4', at(2), at(3), at(720));
+        await store.deleteErasureProgress('acme', 'lgpd:abc', 'request-4');
+        const afterDelete = await store.takeErasureProgress(
+          fresh({ erasureId: 'erasure-5' }),
+          'request-5',
+          at(3),
+          at(4),
+          at(720),
+        );
+
+        // Assess
+        expect(first).toEqual({ taken: true, progress: fresh() });
+        expect(meanwhile).toEqual({ taken: false, progress: fresh() });
+        expect([savedByFirst, savedByOther]).toEqual([true, false]);
+        expect(third).toEqual({ taken: true, progress: saved });
+        // request-2 never held it: its delete changed nothing; request-3's hold ran out at 1.7.
+        expect(stillThere).toEqual({ taken: true, progress: saved });
+        expect(afterDelete).toEqual({ taken: true, progress: fresh({ erasureId: 'erasure-5' }) });
+      });
+
+      it('is taken over once its hold has run out, and starts afresh once it has expired', async () => {
+        // Prepare
+        const { store } = await makeStore({ clock });
+        const saved = fresh({ walkedTo: { createdAt: T0, id: 'queue-9' }, queuesChecked: 100 });
+        await store.takeErasureProgress(fresh(), 'request-1', AT, at(1), at(60));
+        await store.saveErasureProgress(saved, 'request-1', at(0.5));
+        await store.takeErasureProgress(fresh(), 'request-2', at(0.6), at(1.6), at(60));
+
+        // Act: request-2 died holding it.
+        const beforeItsHoldEnds = await store.takeErasureProgress(
+          fresh(),
+          'request-3',
+          at(1.5),
+          at(2.5),
+          at(60),
+        );
+        const afterItsHoldEnds = await store.takeErasureProgress(
+          fresh(),
+          'request-4',
+          at(1.7),
+          at(2.7),
+          at(60),
+        );
+        const lateSave = await store.saveErasureProgress(fresh(), 'request-2', at(1.8));
+        await store.saveErasureProgress(saved, 'request-4', at(2));
+        const afterExpiry = await store.takeErasureProgress(
+          fresh({ erasureId: 'erasure-2' }),
+          'request-5',
+          at(61),
+          at(62),
+          at(121),
+        );
+
+        // Assess
+        expect(beforeItsHoldEnds.taken).toBe(false);
+        expect(afterItsHoldEnds).toEqual({ taken: true, progress: saved });
+        expect(lateSave).toBe(false);
+        expect(afterExpiry).toEqual({ taken: true, progress: fresh({ erasureId: 'erasure-2' }) });
       });
     });
   });
