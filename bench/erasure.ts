@@ -24,10 +24,11 @@ import {
  * /debtors/{telefone} over HTTP, repeated while it answers `complete: false`) on a tenant with a long
  * history: `--queues` one-contact batches (default 30,000: about 330 a day kept 90 days), the phone
  * in one batch of every thousand. The store is the local stack's DynamoDB emulator with
- * `--latency-ms` added to every request (default 5: a round trip to DynamoDB within a region), so
- * the walk takes the time it would on AWS rather than the emulator's. Prints each request and how
- * long the longest took beside the API's 29 s; asserts nothing about time, exits 1 when the erasure
- * does not complete or misses a contact.
+ * `--latency-ms` added to every request (default 10: a round trip to DynamoDB within a region for a
+ * page of items; a single small item comes back faster), so the walk takes about the time it would
+ * on AWS rather than the emulator's. Prints each request and how long the longest took beside the
+ * API's 29 s; asserts nothing about time, exits 1 when the erasure does not complete or misses a
+ * contact.
  */
 
 const PHONE = '+5511988887777';
@@ -46,7 +47,10 @@ const MAX_REQUESTS = 100;
 
 const args = () =>
   parseArgs({
-    options: { queues: { type: 'string', default: '30000' }, 'latency-ms': { type: 'string', default: '5' } },
+    options: {
+      queues: { type: 'string', default: '30000' },
+      'latency-ms': { type: 'string', default: '10' },
+    },
   }).values;
 
 /** A one-contact batch of the demo tenant, as the accept stores it, created a day before the erasure. */
