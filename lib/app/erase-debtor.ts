@@ -14,6 +14,7 @@ import type {
   CampaignStore,
   ContactIdentity,
   DebtorStore,
+  ErasureProgress,
   FeedbackStore,
   MessageRef,
   QueuePosition,
@@ -142,8 +143,111 @@ export const eraseDebtor = async (
     return { erasureId, counts, inFlight: 0, queuesChecked, state: 'busy' };
   }
   const progress = taken.progress;
+  const tally = newTally(progress);
+  const deadline = started.getTime() + (deps.erasureWalkBudgetMs ?? ERASURE_WALK_BUDGET_MS);
+  try {
+    const optedOutSpellings = await suppressUnderDigest(deps, tenantId, salt, spellings);
+    const eraseIn = queueEraser(deps, tenant, new Set(spellings), at, tally);
+    // The queues that had a contact in flight at the last request, wherever the walk is.
+    const leftInFlight = await Promise.all(progress.inFlightQueueIds.map((id) => deps.store.getQueue(id)));
+    await eraseIn(leftInFlight.filter((queue) => queue !== undefined));
+    await walkOldestFirst(
+      deps,
+      tenantId,
+      progress.startedAt,
+      eraseIn,
+      () => deps.clock.now().getTime() < deadline,
+      tally,
+    );
+    if (tally.walked) {
+      for (const spelling of optedOutSpellings)
+        if (await deps.store.deleteOptOut(tenantId, spelling)) tally.found.optOuts += 1;
+    }
+    // The phone's history is an index: a reminder sent a moment ago may not be in it yet, so the
+    // sent messages of the erased contacts go by their key too.
+    tally.found.messages = await deps.store.deleteMessages(tenantId, spellings, tally.sentMessages);
+  } catch (error) {
+    // Let go of the erasure at once, with what this request did, so that a retry goes on from there
+    // (the queues left in flight before are kept: this request may not have walked them again).
+    const kept = {
+      ...tally,
+      inFlightQueueIds: new Set([...progress.inFlightQueueIds, ...tally.inFlightQueueIds]),
+    };
+    await deps.store
+      .saveErasureProgress(progressAfter(progress, kept), owner, deps.clock.now().toISOString())
+      .catch(() => undefined);
+    throw error;
+  }
 
-  const optedOutSpellings: string[] = [];
+  const next = progressAfter(progress, tally);
+  const complete = tally.walked && tally.inFlightQueueIds.size === 0;
+  await deps.store.recordDebtorErasure({
+    id: progress.erasureId,
+    tenantId,
+    at: progress.startedAt,
+    requestedBy,
+    phoneDigest,
+    counts: next.counts,
+    inFlight: tally.inFlight,
+    complete,
+  });
+  if (complete) await deps.store.deleteErasureProgress(tenantId, phoneDigest, owner);
+  else await deps.store.saveErasureProgress(next, owner, deps.clock.now().toISOString());
+  const answer: DebtorErasureAnswer = {
+    erasureId: progress.erasureId,
+    counts: next.counts,
+    inFlight: tally.inFlight,
+    queuesChecked: next.queuesChecked,
+    state: complete ? 'complete' : 'in_progress',
+  };
+  const { counts, ...rest } = answer;
+  deps.logger.info('debtor erased', { tenantId, ...rest, ...counts });
+  return answer;
+};
+
+/** What one request of an erasure did: what it found, where its walk got, what it left in flight. */
+interface RequestTally {
+  found: DebtorErasureCounts;
+  inFlight: number;
+  inFlightQueueIds: Set<string>;
+  /** The reminders of the erased contacts that went out: the gateway's id, through the queue's instance. */
+  sentMessages: MessageRef[];
+  queuesChecked: number;
+  walkedTo: QueuePosition | null;
+  /** The walk ended, the queues created since it began included. */
+  walked: boolean;
+  /** Queues this request walked: one met again (the walk meets a queue read as recent) is skipped. */
+  walkedNow: Set<string>;
+}
+
+const newTally = (progress: ErasureProgress): RequestTally => ({
+  found: { ...NO_ERASURE },
+  inFlight: 0,
+  inFlightQueueIds: new Set(),
+  sentMessages: [],
+  queuesChecked: 0,
+  walkedTo: progress.walkedTo,
+  walked: false,
+  walkedNow: new Set(),
+});
+
+/** Where the erasure stands after a request: its place, its totals, the queues it left in flight. */
+const progressAfter = (progress: ErasureProgress, tally: RequestTally): ErasureProgress => ({
+  ...progress,
+  walkedTo: tally.walkedTo,
+  inFlightQueueIds: [...tally.inFlightQueueIds],
+  queuesChecked: progress.queuesChecked + tally.queuesChecked,
+  counts: addCounts(progress.counts, tally.found),
+});
+
+/** Step 2: a copy of each opt-out of the phone under its digest; the spellings that had one. */
+const suppressUnderDigest = async (
+  deps: EraseDebtorDeps,
+  tenantId: string,
+  salt: string,
+  spellings: readonly string[],
+): Promise<string[]> => {
+  const optedOut: string[] = [];
   for (const spelling of spellings) {
     const optOut = await deps.store.getOptOut(tenantId, spelling);
     if (!optOut) continue;
@@ -153,62 +257,66 @@ export const eraseDebtor = async (
       phone: erasedPhoneDigest(salt, spelling),
       reason: ERASED_MARKER,
     });
-    optedOutSpellings.push(spelling);
+    optedOut.push(spelling);
   }
+  return optedOut;
+};
 
-  const found = { ...NO_ERASURE };
-  const inFlightQueueIds = new Set<string>();
-  const sentMessages: MessageRef[] = [];
-  let inFlight = 0;
-  let queuesChecked = 0;
-  const phones = new Set(spellings);
-  const deadline = started.getTime() + (deps.erasureWalkBudgetMs ?? ERASURE_WALK_BUDGET_MS);
-  const beforeDeadline = () => deps.clock.now().getTime() < deadline;
-  /** Queues this request walked: one walked again (the walk meets a queue read as recent) is skipped. */
-  const walkedNow = new Set<string>();
-  /**
-   * Step 3 over `queues` (the first group whatever the time); how many of them, from the first, were
-   * done or skipped as walked.
-   */
-  const eraseInQueues = async (queues: readonly BillingQueue[], keepGoing?: () => boolean) => {
-    const fresh = queues.filter((queue) => !walkedNow.has(queue.id));
-    for (const queue of fresh) walkedNow.add(queue.id);
+/**
+ * Step 3 over a list of queues, into `tally`: a group of queues at a time, the first whatever the
+ * time, the others while `keepGoing` holds; a queue this request walked already is skipped. Resolves
+ * with how many of the queues, from the first, were done (or skipped).
+ */
+const queueEraser =
+  (deps: EraseDebtorDeps, tenant: Tenant, phones: ReadonlySet<string>, at: string, tally: RequestTally) =>
+  async (queues: readonly BillingQueue[], keepGoing?: () => boolean): Promise<number> => {
+    const fresh = queues.filter((queue) => !tally.walkedNow.has(queue.id));
+    for (const queue of fresh) tally.walkedNow.add(queue.id);
     const done = await forEachQueueGroup(
       deps,
       fresh,
       async ({ queues: group, contactsOf }) => {
         const rejectionsOf = await deps.store.listCampaignRejections(
-          tenantId,
+          tenant.id,
           group.map((queue) => queue.externalId),
         );
         await forEachBounded(group, QUEUE_TASKS_AT_ONCE, async (queue) => {
           const rejections = rejectionsOf.get(queue.externalId) ?? [];
           const erased = await eraseInQueue(deps, tenant, queue, contactsOf(queue), rejections, phones, at);
-          found.contacts += erased.contacts;
-          found.contactsCancelled += erased.cancelled;
-          found.callbackEvents += erased.callbackEvents;
-          found.campaignRejections += erased.campaignRejections;
-          inFlight += erased.inFlight;
-          if (erased.inFlight > 0) inFlightQueueIds.add(queue.id);
-          sentMessages.push(...erased.sentMessages);
+          tally.found.contacts += erased.contacts;
+          tally.found.contactsCancelled += erased.cancelled;
+          tally.found.callbackEvents += erased.callbackEvents;
+          tally.found.campaignRejections += erased.campaignRejections;
+          tally.inFlight += erased.inFlight;
+          if (erased.inFlight > 0) tally.inFlightQueueIds.add(queue.id);
+          tally.sentMessages.push(...erased.sentMessages);
         });
-        queuesChecked += group.length;
+        tally.queuesChecked += group.length;
       },
       keepGoing ? { keepGoing } : {},
     );
-    for (const queue of fresh.slice(done)) walkedNow.delete(queue.id);
+    for (const queue of fresh.slice(done)) tally.walkedNow.delete(queue.id);
     // The queues skipped come before the first one not done, in `queues`' order.
     const firstNotDone = fresh[done];
     return firstNotDone === undefined ? queues.length : queues.indexOf(firstNotDone);
   };
 
-  // The queues that had a contact in flight at the last request, wherever the walk is.
-  const leftInFlight = await Promise.all(progress.inFlightQueueIds.map((id) => deps.store.getQueue(id)));
-  await eraseInQueues(leftInFlight.filter((queue) => queue !== undefined));
-
-  // The walk, oldest first, of the queues the index shows: those created ten minutes before the
-  // erasure began (`INDEX_LAG_ALLOWANCE_MS`); the same bound at every request, so the walk ends.
-  const createdBefore = later(new Date(progress.startedAt), -INDEX_LAG_ALLOWANCE_MS);
+/**
+ * The walk, into `tally`: the queues the index shows oldest first from where the last request
+ * stopped, up to those created ten minutes before the erasure began (`INDEX_LAG_ALLOWANCE_MS`; the
+ * same bound at every request, so the walk ends), while `beforeDeadline` holds; once it has ended,
+ * the queues created since, read as they are now (the index may not show them yet), all of them: a
+ * tenant creates few in the minutes an erasure takes.
+ */
+const walkOldestFirst = async (
+  deps: EraseDebtorDeps,
+  tenantId: string,
+  startedAt: string,
+  eraseIn: ReturnType<typeof queueEraser>,
+  beforeDeadline: () => boolean,
+  tally: RequestTally,
+): Promise<void> => {
+  const createdBefore = later(new Date(startedAt), -INDEX_LAG_ALLOWANCE_MS);
   const pageAfter = (after: QueuePosition | null) => {
     const page = deps.store.listQueuesOldestFirst(tenantId, {
       ...(after ? { after } : {}),
@@ -219,69 +327,21 @@ export const eraseDebtor = async (
     page.catch(() => undefined);
     return page;
   };
-  let walkedTo = progress.walkedTo;
-  let walked = false;
-  let nextPage = pageAfter(walkedTo);
+  let nextPage = pageAfter(tally.walkedTo);
   for (;;) {
     const page = await nextPage;
     const lastListed = page.at(-1);
     // The next page is read while this one is walked.
     if (page.length === WALK_PAGE && lastListed) nextPage = pageAfter(positionOf(lastListed));
-    const done = await eraseInQueues(page, beforeDeadline);
+    const done = await eraseIn(page, beforeDeadline);
     const last = page[done - 1];
-    if (last) walkedTo = positionOf(last);
-    walked = done === page.length && page.length < WALK_PAGE;
-    if (walked || done < page.length || !beforeDeadline()) break;
+    if (last) tally.walkedTo = positionOf(last);
+    if (done < page.length) return;
+    if (page.length < WALK_PAGE) break;
+    if (!beforeDeadline()) return;
   }
-
-  // Then the queues created since, read as they are now (the index may not show them yet), all of
-  // them: a tenant creates few in the minutes an erasure takes.
-  if (walked) {
-    const recent = await deps.store.listQueuesCreatedSince(tenantId, new Date(createdBefore));
-    await eraseInQueues(recent);
-    for (const spelling of optedOutSpellings)
-      if (await deps.store.deleteOptOut(tenantId, spelling)) found.optOuts += 1;
-  }
-
-  // The phone's history is an index: a reminder sent a moment ago may not be in it yet, so the sent
-  // messages of the erased contacts go by their key too.
-  found.messages = await deps.store.deleteMessages(tenantId, spellings, sentMessages);
-
-  const counts = addCounts(progress.counts, found);
-  const complete = walked && inFlightQueueIds.size === 0;
-  const total = progress.queuesChecked + queuesChecked;
-  await deps.store.recordDebtorErasure({
-    id: progress.erasureId,
-    tenantId,
-    at: progress.startedAt,
-    requestedBy,
-    phoneDigest,
-    counts,
-    inFlight,
-    complete,
-  });
-  if (complete) await deps.store.deleteErasureProgress(tenantId, phoneDigest, owner);
-  else
-    await deps.store.saveErasureProgress(
-      { ...progress, walkedTo, inFlightQueueIds: [...inFlightQueueIds], queuesChecked: total, counts },
-      owner,
-      deps.clock.now().toISOString(),
-    );
-  deps.logger.info('debtor erased', {
-    tenantId,
-    erasureId: progress.erasureId,
-    ...counts,
-    inFlight,
-    queuesChecked: total,
-    complete,
-  });
-  return {
-    erasureId: progress.erasureId,
-    counts,
-    inFlight,
-    queuesChecked: total,
-    state: complete ? 'complete' : 'in_progress',
-  };
+  await eraseIn(await deps.store.listQueuesCreatedSince(tenantId, new Date(createdBefore)));
+  tally.walked = true;
 };
 
 const addCounts = (a: DebtorErasureCounts, b: DebtorErasureCounts): DebtorErasureCounts => ({

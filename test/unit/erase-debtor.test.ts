@@ -421,5 +421,33 @@ describe('eraseDebtor', () => {
       expect(takenOver).toMatchObject({ state: 'in_progress', erasureId: 'erasure-of-another-request' });
       expect(await deps.store.getContact(queueId(5), 0)).toMatchObject({ phone: ERASED_MARKER });
     });
+
+    it('lets go of the erasure when the store fails, keeping what it did: a retry at once goes on from there', async () => {
+      // Prepare: the store fails the contacts read of the walk's third group (its second page), once.
+      const { deps } = await longHistory();
+      await finishAnasSend(deps);
+      let reads = 0;
+      const store: typeof deps.store = {
+        ...deps.store,
+        listContactIdentities: (queues, options) => {
+          reads += 1;
+          if (reads === 3) return Promise.reject(new Error('ProvisionedThroughputExceededException'));
+          return deps.store.listContactIdentities(queues, options);
+        },
+      };
+      const request = () => eraseDebtor({ ...deps, store }, ACME, ANA, 'api_key:key-1');
+
+      // Act
+      const failed = await request().then(
+        () => 'answered',
+        (error: Error) => error.message,
+      );
+      const retry = await request();
+
+      // Assess: the first page's queues (q000-q199) were done before the failure, and not again.
+      expect(failed).toBe('ProvisionedThroughputExceededException');
+      expect(retry).toMatchObject({ state: 'complete', queuesChecked: 250 });
+      expect(retry.counts).toMatchObject({ contacts: 4, contactsCancelled: 2, optOuts: 1 });
+    });
   });
 });
