@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  addErasureCounts,
   type DebtorErasureCounts,
   ERASED_MARKER,
   erasedPhoneDigest,
@@ -237,7 +238,7 @@ const progressAfter = (progress: ErasureProgress, tally: RequestTally): ErasureP
   walkedTo: tally.walkedTo,
   inFlightQueueIds: [...tally.inFlightQueueIds],
   queuesChecked: progress.queuesChecked + tally.queuesChecked,
-  counts: addCounts(progress.counts, tally.found),
+  counts: addErasureCounts(progress.counts, tally.found),
 });
 
 /** Step 2: a copy of each opt-out of the phone under its digest; the spellings that had one. */
@@ -343,15 +344,6 @@ const walkOldestFirst = async (
   await eraseIn(await deps.store.listQueuesCreatedSince(tenantId, new Date(createdBefore)));
   tally.walked = true;
 };
-
-const addCounts = (a: DebtorErasureCounts, b: DebtorErasureCounts): DebtorErasureCounts => ({
-  contacts: a.contacts + b.contacts,
-  contactsCancelled: a.contactsCancelled + b.contactsCancelled,
-  messages: a.messages + b.messages,
-  callbackEvents: a.callbackEvents + b.callbackEvents,
-  optOuts: a.optOuts + b.optOuts,
-  campaignRejections: a.campaignRejections + b.campaignRejections,
-});
 
 /** Step 3 for one queue, from its contacts and its campaign's refused contacts as read. */
 const eraseInQueue = async (

@@ -72,3 +72,13 @@ export const NO_ERASURE: DebtorErasureCounts = {
   optOuts: 0,
   campaignRejections: 0,
 };
+
+/** The counts of two parts of one erasure (its requests), added up. */
+export const addErasureCounts = (a: DebtorErasureCounts, b: DebtorErasureCounts): DebtorErasureCounts => ({
+  contacts: a.contacts + b.contacts,
+  contactsCancelled: a.contactsCancelled + b.contactsCancelled,
+  messages: a.messages + b.messages,
+  callbackEvents: a.callbackEvents + b.callbackEvents,
+  optOuts: a.optOuts + b.optOuts,
+  campaignRejections: a.campaignRejections + b.campaignRejections,
+});

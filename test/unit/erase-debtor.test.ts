@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { eraseDebtor } from '../../lib/app/erase-debtor.ts';
 import { optedOutPhonesOf, removeOptOut } from '../../lib/app/opt-outs.ts';
 import { SendableContacts } from '../../lib/app/sendable-contacts.ts';
-import { ERASED_MARKER, erasedPhoneDigest, isErasedPhoneDigest } from '../../lib/domain/debtor-erasure.ts';
+import {
+  ERASED_MARKER,
+  erasedPhoneDigest,
+  isErasedPhoneDigest,
+  NO_ERASURE,
+} from '../../lib/domain/debtor-erasure.ts';
 import type { ContactStatus, ConversationMessage } from '../../lib/domain/types.ts';
 import { type DebtorDeps, debtorDeps, seedQueue } from '../support/debtor-world.ts';
 import { refusalOf, tenantWith } from '../support/use-case-deps.ts';
@@ -389,14 +394,7 @@ describe('eraseDebtor', () => {
           walkedTo: null,
           inFlightQueueIds: [],
           queuesChecked: 0,
-          counts: {
-            contacts: 0,
-            contactsCancelled: 0,
-            messages: 0,
-            callbackEvents: 0,
-            optOuts: 0,
-            campaignRejections: 0,
-          },
+          counts: { ...NO_ERASURE },
         },
         'another-request',
         '2026-03-02T13:59:59.000Z',
