@@ -727,6 +727,7 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])('admin CLI queue commands (%s, s
     expect(done.code).toBe(0);
     expect(json(done.stdout)).toMatchObject({
       complete: true,
+      queues_checked: 1,
       contacts: 1,
       messages: 1,
       contacts_cancelled: 0,
@@ -737,7 +738,7 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])('admin CLI queue commands (%s, s
     ]);
     expect(records.code).toBe(0);
     expect(json(records.stdout)).toMatchObject([
-      { id: json(done.stdout).erasure_id, requested_by: 'cli', contacts: 1, messages: 1 },
+      { id: json(done.stdout).erasure_id, requested_by: 'cli', contacts: 1, messages: 1, complete: true },
     ]);
     expect(json(records.stdout)[0].phone_digest).toMatch(/^lgpd:[0-9a-f]{64}$/);
     expect(records.stdout).not.toContain(erased.slice(-8));
