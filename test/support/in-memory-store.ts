@@ -1,4 +1,8 @@
-import { erasedCallbackPayload } from '../../lib/adapters/store/dynamodb-debtor-store.ts';
+import {
+  contactPositionOfEvent,
+  erasedCallbackPayload,
+  holdsDebtorData,
+} from '../../lib/adapters/store/callback-event-items.ts';
 import { withoutUndefined } from '../../lib/adapters/store/dynamodb-operations.ts';
 import { OPEN_STATUSES, QUEUE_RUN_FIELDS } from '../../lib/adapters/store/dynamodb-queue-run-store.ts';
 import { sentContact } from '../../lib/adapters/store/dynamodb-sending-store.ts';
@@ -204,6 +208,17 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   const hasExpired = (item: object): boolean => expiredAt(item, epochSeconds(clock.now()));
 
   const key = (...parts: (string | number)[]) => parts.join('\u0000');
+  /** Stores a new callback event; one of a contact erased already is stored erased (as DynamoDB's store does). */
+  const storeCallbackEvent = (event: StoredCallbackEvent, expiresAt: string): void => {
+    const position = contactPositionOfEvent(event.queueId, event.eventId);
+    const erased =
+      position !== undefined &&
+      holdsDebtorData(event.payload) &&
+      isText(contacts.get(event.queueId)?.get(position)?.erasedAt);
+    const stored = copy(erased ? { ...event, payload: erasedCallbackPayload(event.payload) } : event);
+    setExpiry(stored, expiresAt);
+    callbacks.set(key(event.queueId, event.eventId), stored);
+  };
   const messageKey = (m: ConversationMessage) => key(m.tenantId, m.instanceId, m.id);
   const tenantWithDefaults = (tenant: Tenant): Tenant =>
     copy({ ...tenant, config: { ...DEFAULT_BILLING_CONFIG, ...tenant.config } });
@@ -1051,9 +1066,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     async putCallbackEvent(event, expiresAt) {
       const id = key(event.queueId, event.eventId);
       if (callbacks.has(id)) return 'exists';
-      const stored = copy(event);
-      setExpiry(stored, expiresAt);
-      callbacks.set(id, stored);
+      storeCallbackEvent(event, expiresAt);
       return 'created';
     },
     async getCallbackEvent(queueId, eventId) {
@@ -1075,11 +1088,8 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
     async claimCallback(queueId, eventId, now, leaseUntil, storeIfMissing) {
       const id = key(queueId, eventId);
-      if (!callbacks.has(id) && storeIfMissing) {
-        const stored = copy(storeIfMissing.event);
-        setExpiry(stored, storeIfMissing.expiresAt);
-        callbacks.set(id, stored);
-      }
+      if (!callbacks.has(id) && storeIfMissing)
+        storeCallbackEvent(storeIfMissing.event, storeIfMissing.expiresAt);
       const event = callbacks.get(id);
       const { delivery } = event ?? {};
       if (!event || !delivery || delivery.status !== 'pending') return undefined;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createBillingEvents } from '../../lib/app/billing-events.ts';
 import { eraseDebtor } from '../../lib/app/erase-debtor.ts';
 import { optedOutPhonesOf, removeOptOut } from '../../lib/app/opt-outs.ts';
 import { SendableContacts } from '../../lib/app/sendable-contacts.ts';
@@ -247,6 +248,41 @@ describe('eraseDebtor', () => {
       { id: first.erasureId, complete: true, inFlight: 0, counts: { contacts: 1 } },
     ]);
     expect(second.erasureId).toBe(first.erasureId);
+  });
+
+  it('leaves no phone in a callback event whose emitter stores it just after the erasure looked for the contact events', async () => {
+    // Prepare: a reply's event is being emitted, built from the contact as it was; an erasure runs
+    // (and ends) between that and the event's put.
+    const deps = await debtorDeps();
+    await seedQueue(deps, 'qsent', 'completed', [{ status: 'sent', phone: ANA, name: 'Ana Lima' }]);
+    let erasure: Promise<unknown> | undefined;
+    const racing: typeof deps.store = {
+      ...deps.store,
+      putCallbackEvent: async (event, expiresAt) => {
+        erasure = eraseDebtor(deps, ACME, ANA, 'cli');
+        await erasure;
+        return deps.store.putCallbackEvent(event, expiresAt);
+      },
+    };
+
+    // Act
+    await createBillingEvents({ store: racing, clock: deps.clock }).emit({
+      name: 'replied',
+      queueId: 'qsent',
+      contactPosition: 0,
+      occurredAt: '2026-03-02T12:40:00.000Z',
+      reply: { text: 'Sou a Ana, apaguem meus dados', intent: 'other' },
+    });
+
+    // Assess
+    await expect(erasure).resolves.toMatchObject({
+      state: 'complete',
+      counts: { contacts: 1, callbackEvents: 0 },
+    });
+    expect((await deps.store.getCallbackEvent('qsent', 'qsent:0:replied'))?.payload).toMatchObject({
+      contact: { telefone: ERASED_MARKER, nome_cliente: ERASED_MARKER },
+      reply: { text: ERASED_MARKER },
+    });
   });
 
   it('answers zero counts for a phone the tenant does not know, and refuses what is not a phone', async () => {

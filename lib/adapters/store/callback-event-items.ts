@@ -1,3 +1,4 @@
+import { ERASED_MARKER } from '../../domain/debtor-erasure.ts';
 import type { CallbackEvent } from '../../domain/types.ts';
 import type { CallbackDelivery, CallbackPayload, StoredCallbackEvent } from '../../ports/store.ts';
 import { type Item, toEntity } from './dynamodb-operations.ts';
@@ -35,6 +36,33 @@ export const eventNameOf = (eventId: string): CallbackEvent =>
   eventId.slice(eventId.lastIndexOf(':') + 1) as CallbackEvent;
 
 export const after = (text: string, prefix: string): string => text.slice(prefix.length);
+
+/** A callback payload with the debtor's phone, name and free texts (reply, error) replaced by the marker. */
+export const erasedCallbackPayload = (payload: CallbackPayload): CallbackPayload => ({
+  ...payload,
+  contact: payload.contact
+    ? { ...payload.contact, telefone: ERASED_MARKER, nome_cliente: ERASED_MARKER }
+    : null,
+  // A gateway's refusal can quote the number; a reply is the debtor's own words.
+  error: payload.error ? { ...payload.error, message: ERASED_MARKER } : null,
+  reply: payload.reply ? { ...payload.reply, text: ERASED_MARKER } : null,
+});
+
+/**
+ * Whether a payload still holds something of its debtor: a contact event's phone (an erasure's own
+ * events, and those it rewrote, carry the marker; a queue-level event has no contact).
+ */
+export const holdsDebtorData = (payload: CallbackPayload): boolean =>
+  payload.contact !== null && payload.contact.telefone !== ERASED_MARKER;
+
+/** The contact position in a contact event's id (`<queueId>:<position>:<event>`); undefined for a queue event. */
+export const contactPositionOfEvent = (queueId: string, eventId: string): number | undefined => {
+  const parts = eventId.slice(queueId.length + 1).split(':');
+  const position = Number(parts[0]);
+  return parts.length === 2 && eventId.startsWith(`${queueId}:`) && Number.isInteger(position)
+    ? position
+    : undefined;
+};
 
 /**
  * The event item: what the key says (event id, queue), the index key (occurred at) and nulls are

@@ -10,9 +10,12 @@ import type {
 import {
   after,
   CALLBACK_PREFIX,
+  contactPositionOfEvent,
   DELIVERY_PREFIX,
   deliveryItemOf,
+  erasedCallbackPayload,
   eventItemOf,
+  holdsDebtorData,
   isAnnounced,
   isLegacyEvent,
   QUEUE_PREFIX,
@@ -64,10 +67,8 @@ const decodeEventCursor = (cursor: string, isValid: (sortKey: string) => boolean
  * event) keep their old claim and finish until they settle or expire.
  */
 export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOptions): DynamoDbCallbackPart => {
-  const { get, putNew, putIfMatch, updateIfMatch, queryAll, queryUpTo, queryDue, batchGet } = tableOperations(
-    options.client,
-    options.tableName,
-  );
+  const { get, put, putNew, putIfMatch, updateIfMatch, queryAll, queryUpTo, queryDue, batchGet } =
+    tableOperations(options.client, options.tableName);
 
   /** The events of event items, with their delivery items (one BatchGetItem). */
   const withDeliveries = async (items: readonly Item[]): Promise<StoredCallbackEvent[]> => {
@@ -199,7 +200,24 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
         ExpressionAttributeNames: { '#pk': PK },
       });
     }
-    return (await putNew(item)) ? 'created' : 'exists';
+    if (!(await putNew(item))) return 'exists';
+    await eraseIfContactErased(event, expiresAt);
+    return 'created';
+  };
+
+  /*
+   * An event built from its contact before that contact's erasure, and stored after the erasure
+   * looked for the contact's events, would keep the debtor's phone and name. The erasure writes the
+   * contact first and then reads its events, both strongly consistent; this reads the contact after
+   * the put, consistently. So one of the two sees the other: the erasure finds the event, or this
+   * finds `erasedAt` and stores the event erased.
+   */
+  const eraseIfContactErased = async (event: StoredCallbackEvent, expiresAt: string): Promise<void> => {
+    const position = contactPositionOfEvent(event.queueId, event.eventId);
+    if (position === undefined || !holdsDebtorData(event.payload)) return;
+    const contact = await get(keys.contact(event.queueId, position));
+    if (typeof contact?.erasedAt !== 'string') return;
+    await put(eventItemOf({ ...event, payload: erasedCallbackPayload(event.payload) }, expiresAt));
   };
 
   return {

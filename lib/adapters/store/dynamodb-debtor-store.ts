@@ -11,6 +11,7 @@ import type {
   QueueContactsRef,
   Rejection,
 } from '../../ports/store.ts';
+import { erasedCallbackPayload } from './callback-event-items.ts';
 import { contactAttributes, contactPositionOf } from './contact-item.ts';
 import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { unsentContactCancellation, waitingStatusOf } from './dynamodb-sending-store.ts';
@@ -80,17 +81,6 @@ const erasureRecordOf = (item: Item): DebtorErasureRecord => {
   const record = toEntity<DebtorErasureRecord>(item);
   return { ...record, complete: record.complete ?? record.inFlight === 0 };
 };
-
-/** A callback payload with the debtor's phone, name and free texts (reply, error) replaced by the marker. */
-export const erasedCallbackPayload = (payload: CallbackPayload): CallbackPayload => ({
-  ...payload,
-  contact: payload.contact
-    ? { ...payload.contact, telefone: ERASED_MARKER, nome_cliente: ERASED_MARKER }
-    : null,
-  // A gateway's refusal can quote the number; a reply is the debtor's own words.
-  error: payload.error ? { ...payload.error, message: ERASED_MARKER } : null,
-  reply: payload.reply ? { ...payload.reply, text: ERASED_MARKER } : null,
-});
 
 /** An erasure listing cursor `{ e }`: the last returned sort key (`ERASURE#<at>#<id>`). */
 const decodeErasureCursor = (cursor: string): string => {

@@ -280,6 +280,55 @@ export function describeCallbackStoreContract(makeStore: MakeStore): void {
       );
     });
 
+    it("stores a contact event erased when its contact was erased first, whoever stores it, and leaves the others' as they are", async () => {
+      // Prepare: contact 0 erased; each event built before that, from the contact as it was.
+      const { store } = await freshStore();
+      await seedOneContact(store);
+      await store.putContacts([contact(1)]);
+      await store.eraseContact(QUEUE_ID, 0, NOW, KEPT_UNTIL);
+      const built = (eventId: string, position: number | null): StoredCallbackEvent => ({
+        ...pendingEvent(eventId),
+        payload: {
+          ...pendingEvent(eventId).payload,
+          contact:
+            position === null
+              ? null
+              : { telefone: '+5511999990000', nome_cliente: 'João Silva', numero_fatura: '2025-1' },
+          reply: position === null ? null : { text: 'Sou o João, já paguei', intent: 'paid_claim' },
+        },
+      });
+
+      // Act
+      await store.putCallbackEvent(built(`${QUEUE_ID}:0:replied`, 0), KEPT_UNTIL);
+      const fromAnnouncement = await store.claimCallback(
+        QUEUE_ID,
+        `${QUEUE_ID}:0:sent`,
+        NOW,
+        '2025-01-10T13:00:30.000Z',
+        {
+          event: built(`${QUEUE_ID}:0:sent`, 0),
+          expiresAt: KEPT_UNTIL,
+        },
+      );
+      await store.putCallbackEvent(built(`${QUEUE_ID}:1:replied`, 1), KEPT_UNTIL);
+      await store.putCallbackEvent(built(`${QUEUE_ID}:queue.completed`, null), KEPT_UNTIL);
+
+      // Assess
+      const erased = { telefone: '[apagado LGPD]', nome_cliente: '[apagado LGPD]', numero_fatura: '2025-1' };
+      expect((await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:0:replied`))?.payload).toMatchObject({
+        contact: erased,
+        reply: { text: '[apagado LGPD]', intent: 'paid_claim' },
+      });
+      expect(fromAnnouncement?.payload.contact).toEqual(erased);
+      expect((await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:0:sent`))?.payload.contact).toEqual(erased);
+      expect((await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:1:replied`))?.payload).toEqual(
+        built(`${QUEUE_ID}:1:replied`, 1).payload,
+      );
+      expect((await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:queue.completed`))?.payload).toEqual(
+        built(`${QUEUE_ID}:queue.completed`, null).payload,
+      );
+    });
+
     it('gives back exactly the event it stored, through every read', async () => {
       // Prepare: a contact event with every optional part, and one whose payload time differs
       const { store } = await freshStore();
