@@ -93,12 +93,17 @@ export const send = async (
   // the call later than the pace counts it (two calls a millisecond closer than the interval).
   const startedAt = run.intervals.now();
   pacer.noteSendStarted(startedAt);
-  const outcome = await deps.gateway.sendText(
+  const call = deps.gateway.sendText(
     run.target,
     claimed.phone.replace(/^\+/, ''),
     claimed.renderedMessage,
     () => run.pacer.noteRequestLeft(run.intervals.now()),
   );
+  // The call's own synchronous part (building the request) has run. Should the process have been
+  // held up in it (a GC pause, the CPU taken by another process: CI saw a first call 3.4 ms after
+  // its reading), the call happened that much later than `startedAt`, and the next paces from then.
+  pacer.noteCallIssued(run.intervals.now());
+  const outcome = await call;
   const doneAt = deps.clock.now();
   pacer.noteSendEnded(doneAt.getTime(), outcome.kind === 'transient' && outcome.rateLimited);
   // It may have reached the phone: the frequency cap counts it from now, index or not.

@@ -8,6 +8,11 @@ import { minIntervalMs, nextIntervalMs, type PacingConfig } from './pacing.ts';
 
 /** Recent sends kept to measure the rate (and recent pre-send work, to start it early enough). */
 const RATE_WINDOW = 20;
+/**
+ * How long a call's synchronous part may take before the pace counts from its end instead of its
+ * start (`noteCallIssued`): building a request takes well under this, a hold-up longer.
+ */
+const CALL_HOLDUP_MS = 1;
 /** Extra spacing after WhatsApp answered `rate-overlimit`, decaying back to 1 over later sends. */
 const RATE_LIMIT_SLOWDOWN = 4;
 /** Weight of the newest sample in the moving average of timer lateness. */
@@ -53,8 +58,9 @@ export class Pacer {
    * about that least delay after its call, is an interval after this one's departure.
    */
   get handoverSendAt(): number {
-    // Never before the call: the least delay is at most this request's own.
-    return this.#onTimeCallAt() ?? this.#lastSendAt;
+    // Never before the call: the least delay is at most this request's own (nor before a call
+    // held up in its synchronous part counts from, `noteCallIssued`).
+    return Math.max(this.#onTimeCallAt() ?? this.#lastSendAt, this.#lastSendAt);
   }
 
   /**
@@ -121,6 +127,15 @@ export class Pacer {
   noteSendStarted(startedAt: number): void {
     this.#lastSendAt = startedAt;
     this.#lastLeftAt = undefined;
+  }
+
+  /**
+   * The call started last had issued its request by `at` (its synchronous part done). Normally
+   * that is within a millisecond of its start, and the pace keeps counting from the start (no drift);
+   * a call held up longer counts from `at`, so the next one is never closer than the interval to it.
+   */
+  noteCallIssued(at: number): void {
+    if (at - this.#lastSendAt > CALL_HOLDUP_MS) this.#lastSendAt = at;
   }
 
   /** The request of the call started last left for the gateway at `at` (same clock). */

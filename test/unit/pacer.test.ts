@@ -28,6 +28,22 @@ describe('Pacer', () => {
     expect(sendAt).toBe(1_003_000);
   });
 
+  it('counts a call held up in its synchronous part from when it was issued, and a quick one from its start', () => {
+    // Prepare
+    const pacer = new Pacer(() => 0.5, 0);
+
+    // Act: one call issued within a millisecond of its start, then one held up 4 ms.
+    pacer.noteSendStarted(10_000);
+    pacer.noteCallIssued(10_000.6);
+    const afterQuick = pacer.nextSendAt(NO_JITTER);
+    pacer.noteSendStarted(13_000);
+    pacer.noteCallIssued(13_004);
+    const afterHeldUp = pacer.nextSendAt(NO_JITTER);
+
+    // Assess: no drift from quick calls; never an interval short of a held-up one, nor handed over before it.
+    expect([afterQuick, afterHeldUp, pacer.handoverSendAt]).toEqual([13_000, 16_004, 13_004]);
+  });
+
   it('draws jitter in mirrored pairs, so every two intervals average exactly the configured one', () => {
     // Prepare
     const pacer = new Pacer(seededRandom(7), 0);

@@ -35,6 +35,30 @@ describe('runQueue', () => {
     expect(w.events.filter((e) => e.name === 'sent')).toHaveLength(5);
   });
 
+  it('paces the next call from the end of a call held up before its request went out (a GC pause, a busy CPU)', async () => {
+    // Prepare: the first call is held up 5 ms between the pump's reading of the clock and the call.
+    const w = await pumpWorld();
+    const gateway = w.deps.gateway;
+    let heldUp = false;
+    w.deps.gateway = {
+      ...gateway,
+      sendText: (...args) => {
+        if (!heldUp) w.base.clock.set(new Date(w.base.clock.now().getTime() + 5).toISOString());
+        heldUp = true;
+        return gateway.sendText(...args);
+      },
+    };
+
+    // Act
+    const result = await runQueue(w.deps, w.item, OPTIONS);
+
+    // Assess: 60 a minute, a 1 s floor, no jitter.
+    expect(result).toBe('completed');
+    const gaps = w.sends.slice(1).map((s, i) => s.at - (w.sends[i]?.at ?? 0));
+    expect(gaps).toHaveLength(4);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1000);
+  });
+
   it('a redelivered work item sends nothing twice', async () => {
     // Prepare
     const w = await pumpWorld();
