@@ -1,12 +1,7 @@
 import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { BillingContact } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type {
-  CallbackAttemptResult,
-  CallbackStore,
-  CampaignStore,
-  StoredCallbackEvent,
-} from '../../ports/store.ts';
+import type { CallbackStore, CampaignStore, StoredCallbackEvent } from '../../ports/store.ts';
 import {
   after,
   CALLBACK_PREFIX,
@@ -22,6 +17,7 @@ import {
   toStoredEvent,
 } from './callback-event-items.ts';
 import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
+import { legacyDeliveryOperations } from './legacy-callback-delivery.ts';
 import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import {
   GSI1,
@@ -69,6 +65,7 @@ const decodeEventCursor = (cursor: string, isValid: (sortKey: string) => boolean
 export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOptions): DynamoDbCallbackPart => {
   const { get, put, putNew, putIfMatch, updateIfMatch, queryAll, queryUpTo, queryDue, batchGet } =
     tableOperations(options.client, options.tableName);
+  const { claimLegacy, finishLegacy } = legacyDeliveryOperations(updateIfMatch);
 
   /** The events of event items, with their delivery items (one BatchGetItem). */
   const withDeliveries = async (items: readonly Item[]): Promise<StoredCallbackEvent[]> => {
@@ -115,74 +112,6 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
       items: await withDeliveries(items),
       nextCursor: found.length > limit && last ? encodeCursor({ k: sortKeyOf(last) }) : null,
     };
-  };
-
-  /** The claim of an item written before the split: the old single-item claim. */
-  const claimLegacy = async (queueId: string, eventId: string, now: string, leaseUntil: string) => {
-    const item = await updateIfMatch({
-      Key: keys.callback(queueId, eventId),
-      UpdateExpression: 'SET #d.#next = :lease, #d.#attempts = #d.#attempts + :one, #gsk = :gsk',
-      ConditionExpression: '#d.#status = :pending AND #d.#next <= :now',
-      ExpressionAttributeNames: {
-        '#d': 'delivery',
-        '#next': 'nextAttemptAt',
-        '#attempts': 'attempts',
-        '#status': 'status',
-        '#gsk': GSI2.sk,
-      },
-      ExpressionAttributeValues: {
-        ':lease': leaseUntil,
-        ':now': now,
-        ':one': 1,
-        ':pending': 'pending',
-        ':gsk': keys.dueIndex('CALLBACK', leaseUntil, eventId).gsi2sk,
-      },
-      ReturnValues: 'ALL_NEW',
-    });
-    return item ? toStoredEvent(item, undefined) : undefined;
-  };
-
-  /** The result of an attempt on an item written before the split: the old single-item finish. */
-  const finishLegacy = async (
-    queueId: string,
-    eventId: string,
-    attempt: number,
-    result: CallbackAttemptResult,
-  ): Promise<boolean> => {
-    const names: Record<string, string> = {
-      '#d': 'delivery',
-      '#status': 'status',
-      '#attempts': 'attempts',
-      '#next': 'nextAttemptAt',
-      '#error': 'lastError',
-      '#last': 'lastAttemptAt',
-      '#gsk': GSI2.sk,
-    };
-    const values: Item = { ':pending': 'pending', ':attempt': attempt, ':last': result.at };
-    let update: string;
-    if (result.status === 'pending') {
-      values[':next'] = result.nextAttemptAt;
-      values[':error'] = result.error;
-      values[':gsk'] = keys.dueIndex('CALLBACK', result.nextAttemptAt, eventId).gsi2sk;
-      update = 'SET #d.#next = :next, #d.#error = :error, #d.#last = :last, #gsk = :gsk';
-    } else {
-      names['#gpk'] = GSI2.pk;
-      values[':null'] = null;
-      values[':status'] = result.status;
-      values[':error'] = result.status === 'dead' ? result.error : null;
-      const deliveredAt = result.status === 'delivered' ? ', #d.#deliveredAt = :last' : '';
-      if (deliveredAt) names['#deliveredAt'] = 'deliveredAt';
-      update = `SET #d.#status = :status, #d.#next = :null, #d.#error = :error${deliveredAt}, #d.#last = :last REMOVE #gpk, #gsk`;
-    }
-    const out = await updateIfMatch({
-      Key: keys.callback(queueId, eventId),
-      UpdateExpression: update,
-      ConditionExpression: '#d.#status = :pending AND #d.#attempts = :attempt',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      ReturnValues: 'NONE',
-    });
-    return out !== undefined;
   };
 
   const putCallbackEvent = async (
