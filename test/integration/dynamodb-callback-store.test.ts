@@ -231,6 +231,54 @@ describe('dynamodb callback store', () => {
     expect((await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:1:sent`))?.delivery.attempts).toBe(1);
   });
 
+  it("erases a stored event when it is stored again after its first put died before checking its contact's erasure", async () => {
+    // Prepare: the erasure of contact 0 writes the contact and finds no event; then an emitter,
+    // holding the contact as it was before, puts the reply's event and dies on its contact read.
+    const { store, tableName } = await seeded();
+    await store.eraseContact(QUEUE_ID, 0, NOW, KEPT_UNTIL);
+    expect(await store.eraseContactEvents(QUEUE_ID, 0)).toBe(0);
+    const contactKey = keys.contact(QUEUE_ID, 0);
+    const dying = {
+      send: (command: { constructor: { name: string }; input: { Key?: Record<string, unknown> } }) =>
+        command.constructor.name === 'GetCommand' && command.input.Key?.sk === contactKey.sk
+          ? Promise.reject(new Error('killed'))
+          : db.doc.send(command as never),
+    } as unknown as typeof db.doc;
+    const dyingStore = createDynamoDbStore({ client: dying, tableName, clock });
+    const reply = (telefone: string, nome_cliente: string, text: string) => ({
+      ...pendingEvent(`${QUEUE_ID}:0:replied`),
+      event: 'replied' as const,
+      payload: {
+        ...pendingEvent(`${QUEUE_ID}:0:replied`).payload,
+        event: 'replied' as const,
+        contact: { telefone, nome_cliente, numero_fatura: '2025-1' },
+        reply: { text, intent: 'paid_claim' as const },
+      },
+    });
+    await expect(
+      dyingStore.putCallbackEvent(reply('+5511999990000', 'João Silva', 'Sou o João, já paguei'), KEPT_UNTIL),
+    ).rejects.toThrow('killed');
+    const left = await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:0:replied`);
+
+    // Act: Evolution repeats the webhook; the emitter now builds the event from the erased contact
+    const repeat = await store.putCallbackEvent(
+      reply('[apagado LGPD]', '[apagado LGPD]', '[apagado LGPD]'),
+      KEPT_UNTIL,
+    );
+
+    // Assess: the stored copy, which held the phone, name and text, holds none of them any more
+    expect(left?.payload.contact?.telefone).toBe('+5511999990000');
+    expect(repeat).toBe('exists');
+    const stored = await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:0:replied`);
+    expect(stored?.payload).toMatchObject({
+      contact: { telefone: '[apagado LGPD]', nome_cliente: '[apagado LGPD]', numero_fatura: '2025-1' },
+      reply: { text: '[apagado LGPD]', intent: 'paid_claim' },
+    });
+    expect(
+      JSON.stringify(await db.item(tableName, keys.callback(QUEUE_ID, `${QUEUE_ID}:0:replied`))),
+    ).not.toMatch(/999990000|João|paguei/);
+  });
+
   it('still delivers an event stored before the delivery state had its own item', async () => {
     // Prepare: the item as the previous version wrote it (delivery inside, in gsi2 while pending)
     const { store, tableName } = await freshStore();

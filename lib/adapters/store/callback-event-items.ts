@@ -1,8 +1,9 @@
 import { ERASED_MARKER } from '../../domain/debtor-erasure.ts';
 import type { CallbackEvent } from '../../domain/types.ts';
 import type { CallbackDelivery, CallbackPayload, StoredCallbackEvent } from '../../ports/store.ts';
-import { type Item, toEntity } from './dynamodb-operations.ts';
+import { type Item, toEntity, type UpdateInput } from './dynamodb-operations.ts';
 import { GSI1, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
+import { Expression } from './update-expression.ts';
 
 /*
  * How a callback event and its delivery are stored (docs/data-model.md, Callback event): the
@@ -47,6 +48,23 @@ export const erasedCallbackPayload = (payload: CallbackPayload): CallbackPayload
   error: payload.error ? { ...payload.error, message: ERASED_MARKER } : null,
   reply: payload.reply ? { ...payload.reply, text: ERASED_MARKER } : null,
 });
+
+/**
+ * The update that erases a stored event item's payload in place, or undefined when the payload holds
+ * nothing of its debtor any more. Only the payload: a delivery attempt in flight records its result
+ * as usual. Conditional on the item, so an event deleted meanwhile is not written back.
+ */
+export const payloadErasureOf = (item: Item): UpdateInput | undefined => {
+  const payload = item.payload as CallbackPayload;
+  const erased = erasedCallbackPayload(payload);
+  if (JSON.stringify(erased) === JSON.stringify(payload)) return undefined;
+  const e = new Expression().set('payload', erased);
+  return {
+    Key: { [PK]: item[PK], [SK]: item[SK] },
+    ...e.update(`attribute_exists(${e.name(PK)})`),
+    ReturnValues: 'NONE',
+  };
+};
 
 /**
  * Whether a payload still holds something of its debtor: a contact event's phone (an erasure's own

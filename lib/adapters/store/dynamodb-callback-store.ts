@@ -13,6 +13,7 @@ import {
   holdsDebtorData,
   isAnnounced,
   isLegacyEvent,
+  payloadErasureOf,
   QUEUE_PREFIX,
   toStoredEvent,
 } from './callback-event-items.ts';
@@ -129,10 +130,16 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
         ExpressionAttributeNames: { '#pk': PK },
       });
     }
-    if (!(await putNew(item))) return 'exists';
+    if (!(await putNew(item))) {
+      await eraseStoredIfContactErased(event);
+      return 'exists';
+    }
     await eraseIfContactErased(event, expiresAt);
     return 'created';
   };
+
+  const isContactErased = async (queueId: string, position: number): Promise<boolean> =>
+    typeof (await get(keys.contact(queueId, position)))?.erasedAt === 'string';
 
   /*
    * An event built from its contact before that contact's erasure, and stored after the erasure
@@ -144,9 +151,23 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
   const eraseIfContactErased = async (event: StoredCallbackEvent, expiresAt: string): Promise<void> => {
     const position = contactPositionOfEvent(event.queueId, event.eventId);
     if (position === undefined || !holdsDebtorData(event.payload)) return;
-    const contact = await get(keys.contact(event.queueId, position));
-    if (typeof contact?.erasedAt !== 'string') return;
+    if (!(await isContactErased(event.queueId, position))) return;
     await put(eventItemOf({ ...event, payload: erasedCallbackPayload(event.payload) }, expiresAt));
+  };
+
+  /*
+   * The same check when the event was stored already: its first put may have been a process that
+   * died before its own check, with an erasure passing in between. Whoever stores it again (a
+   * webhook Evolution repeats, a re-emission, the consumer storing an announcement) then erases the
+   * stored copy. Whatever it holds in hand: a repeat built after the erasure carries the marker while
+   * the stored copy may not. A rare path, so one more read is nothing.
+   */
+  const eraseStoredIfContactErased = async (event: StoredCallbackEvent): Promise<void> => {
+    const position = contactPositionOfEvent(event.queueId, event.eventId);
+    if (position === undefined || !(await isContactErased(event.queueId, position))) return;
+    const stored = await get(keys.callback(event.queueId, event.eventId));
+    const erasure = stored && payloadErasureOf(stored);
+    if (erasure) await updateIfMatch(erasure);
   };
 
   return {

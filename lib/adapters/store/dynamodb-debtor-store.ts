@@ -2,7 +2,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ERASED_MARKER, erasedContactFields } from '../../domain/debtor-erasure.ts';
 import type { BillingContact, CancelReason, ContactStatus } from '../../domain/types.ts';
 import type {
-  CallbackPayload,
   ContactErasure,
   ContactIdentity,
   DebtorErasureRecord,
@@ -11,7 +10,7 @@ import type {
   QueueContactsRef,
   Rejection,
 } from '../../ports/store.ts';
-import { erasedCallbackPayload } from './callback-event-items.ts';
+import { payloadErasureOf } from './callback-event-items.ts';
 import { contactAttributes, contactPositionOf } from './contact-item.ts';
 import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { unsentContactCancellation, waitingStatusOf } from './dynamodb-sending-store.ts';
@@ -256,17 +255,8 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
         ConsistentRead: true,
       });
       const changed = await mapBounded(items, WRITE_CONCURRENCY, async (item) => {
-        const payload = item.payload as CallbackPayload;
-        const erased = erasedCallbackPayload(payload);
-        if (JSON.stringify(erased) === JSON.stringify(payload)) return false;
-        // Only the payload: a delivery attempt in flight records its result on `delivery` as usual.
-        const e = new Expression().set('payload', erased);
-        const out = await updateIfMatch({
-          Key: { [PK]: item[PK], [SK]: item[SK] },
-          ...e.update(`attribute_exists(${e.name(PK)})`),
-          ReturnValues: 'NONE',
-        });
-        return out !== undefined;
+        const erasure = payloadErasureOf(item);
+        return erasure !== undefined && (await updateIfMatch(erasure)) !== undefined;
       });
       return changed.filter(Boolean).length;
     },
