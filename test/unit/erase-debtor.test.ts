@@ -221,8 +221,8 @@ describe('eraseDebtor', () => {
     const deps = await debtorDeps();
     await seedQueue(deps, 'qrun', 'running', [{ status: 'sending', phone: ANA, name: 'Ana Lima' }]);
 
-    // Act
-    const first = await eraseDebtor(deps, ACME, ANA, 'cli');
+    // Act: the ERP asks; an operator finishes it from the CLI
+    const first = await eraseDebtor(deps, ACME, ANA, 'api_key:key-1');
     await deps.store.finishContact(
       'qrun',
       0,
@@ -242,10 +242,17 @@ describe('eraseDebtor', () => {
     ]);
     expect([first.state, second.state]).toEqual(['in_progress', 'complete']);
     expect(await deps.store.getContact('qrun', 0)).toMatchObject({ status: 'sent', phone: ERASED_MARKER });
-    // One erasure, one audit record: the second request's totals replaced the first's.
+    // One erasure, one audit record: the second request's totals replaced the first's; who asked
+    // for it is who made its first request.
     const records = (await deps.store.listDebtorErasures('acme', { limit: 10 })).items;
     expect(records).toMatchObject([
-      { id: first.erasureId, complete: true, inFlight: 0, counts: { contacts: 1 } },
+      {
+        id: first.erasureId,
+        requestedBy: 'api_key:key-1',
+        complete: true,
+        inFlight: 0,
+        counts: { contacts: 1 },
+      },
     ]);
     expect(second.erasureId).toBe(first.erasureId);
   });

@@ -135,7 +135,7 @@ export interface DebtorErasureRecord {
   id: string;
   tenantId: string;
   at: string;
-  /** `api_key:<key id>` or `cli`. */
+  /** Who asked, by the erasure's first request: `api_key:<key id>` or `cli`. */
   requestedBy: string;
   /** `erasedPhoneDigest(tenant's salt, phone)`: tells a later request for the same phone, not the phone. */
   phoneDigest: string;
@@ -162,6 +162,11 @@ export interface ErasureProgress {
   erasureId: string;
   /** When its first request began: the audit record's `at`, and how far back new queues are read. */
   startedAt: string;
+  /**
+   * Who made its first request (the audit record's `requestedBy`): the ones after it only go on
+   * with it. Absent in progress saved before it was kept (then the request at hand).
+   */
+  requestedBy?: string;
   /**
    * The last queue of the tenant's queues oldest first whose walk ended: every queue the index
    * listed up to it is done. Null before the first.
