@@ -92,7 +92,7 @@ export const send = async (
   // work of the process (another pump's continuations under load) can run between them and put
   // the call later than the pace counts it (two calls a millisecond closer than the interval).
   const startedAt = run.intervals.now();
-  pacer.noteSendStarted(startedAt);
+  pacer.noteSendStarted(startedAt, sendAt);
   const call = deps.gateway.sendText(
     run.target,
     claimed.phone.replace(/^\+/, ''),

@@ -4,7 +4,7 @@
  * interval itself is pacing.ts (`nextIntervalMs`); the instance lease carries `lastSendAt` across
  * pumps.
  */
-import { minIntervalMs, nextIntervalMs, type PacingConfig } from './pacing.ts';
+import { minIntervalMs, nextIntervalMs, type PacingConfig, shortestIntervalMs } from './pacing.ts';
 
 /** Recent sends kept to measure the rate (and recent pre-send work, to start it early enough). */
 const RATE_WINDOW = 20;
@@ -13,6 +13,12 @@ const RATE_WINDOW = 20;
  * start (`noteCallIssued`): building a request takes well under this, a hold-up longer.
  */
 const CALL_HOLDUP_MS = 1;
+/**
+ * The most of a late call's lateness the next interval wins back. Normal lateness (a claim slower
+ * than the recent ones, a busy event loop) is a few ms, tens at worst; a call seconds late (a store
+ * outage in between) is not made up by a run of sends at the floor.
+ */
+const MAX_CATCH_UP_MS = 50;
 /** Extra spacing after WhatsApp answered `rate-overlimit`, decaying back to 1 over later sends. */
 const RATE_LIMIT_SLOWDOWN = 4;
 /** Weight of the newest sample in the moving average of timer lateness. */
@@ -24,6 +30,8 @@ const movingAverage = (average: number, sample: number): number =>
 export class Pacer {
   readonly #random: () => number;
   #lastSendAt: number;
+  /** The slot the last call aimed at (undefined: not told, or a pace taken over from the lease). */
+  #lastSlotAt: number | undefined;
   /** The second draw of the current mirrored jitter pair, while it is unused. */
   #mirror: number | undefined;
   #slowdown = 1;
@@ -85,9 +93,23 @@ export class Pacer {
    * bottom), by the difference between that delay and its least.
    */
   nextSendAt(config: PacingConfig): number {
-    const byInterval = this.#lastSendAt + nextIntervalMs(config, () => this.#jitterDraw()) * this.#slowdown;
+    const interval = nextIntervalMs(config, () => this.#jitterDraw()) * this.#slowdown;
+    const shortest = shortestIntervalMs(config) * this.#slowdown;
+    const byInterval = this.#lastSendAt + Math.max(shortest, interval - this.#lateMs());
     const onTime = this.#onTimeCallAt();
     return onTime === undefined ? byInterval : Math.max(byInterval, onTime + minIntervalMs(config));
+  }
+
+  /**
+   * How late the last call was for its slot, up to `MAX_CATCH_UP_MS`: the next interval is that much
+   * shorter, never below the shortest the configuration draws (`shortestIntervalMs`). Counting each
+   * interval from the call alone adds every call's lateness to the pace (600/min with jitter ran
+   * 1.3 % slow on a busy machine); this way the mean holds. Without jitter every interval is the
+   * base, so nothing is won back there.
+   */
+  #lateMs(): number {
+    if (this.#lastSlotAt === undefined) return 0;
+    return Math.min(Math.max(0, this.#lastSendAt - this.#lastSlotAt), MAX_CATCH_UP_MS);
   }
 
   /**
@@ -121,11 +143,13 @@ export class Pacer {
   }
 
   /**
-   * The gateway call started at `startedAt`. The interval WhatsApp sees is between gateway calls,
+   * The gateway call started at `startedAt`, for the slot `slotAt` (`nextSendAt`'s answer; without
+   * it the next interval wins nothing back). The interval WhatsApp sees is between gateway calls,
    * so this is the new `lastSendAt`.
    */
-  noteSendStarted(startedAt: number): void {
+  noteSendStarted(startedAt: number, slotAt?: number): void {
     this.#lastSendAt = startedAt;
+    this.#lastSlotAt = slotAt;
     this.#lastLeftAt = undefined;
   }
 

@@ -53,6 +53,15 @@ export function nextIntervalMs(config: PacingConfig, random: () => number): numb
   return Math.max(Math.round(base + jitterMs), minIntervalMs(config));
 }
 
+/**
+ * The shortest interval `nextIntervalMs` can draw: the base less the whole jitter, floored at the
+ * minimum interval. An interval shortened to win back a late send stays within what the
+ * configuration itself produces: without jitter that is the base, so nothing is won back.
+ */
+export function shortestIntervalMs(config: PacingConfig): number {
+  return Math.max(Math.round(baseIntervalMs(config) - config.jitterSeconds * 1000), minIntervalMs(config));
+}
+
 /** The floor no two messages may come closer than: `min_interval_seconds`, in whole ms. */
 export function minIntervalMs({ minIntervalSeconds }: Pick<PacingConfig, 'minIntervalSeconds'>): number {
   return Math.ceil(Math.max(minIntervalSeconds * 1000, 0));

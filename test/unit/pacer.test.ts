@@ -44,6 +44,48 @@ describe('Pacer', () => {
     expect([afterQuick, afterHeldUp, pacer.handoverSendAt]).toEqual([13_000, 16_004, 13_004]);
   });
 
+  it('wins back a late call on the next interval, so calls a few ms late each keep the slots of calls on time', () => {
+    // Prepare: two pacers drawing the same jitter; one's calls start on their slots, the other's
+    // 2 ms after them (a busy event loop, a slower claim)
+    const onTime = new Pacer(seededRandom(7), 0);
+    const late = new Pacer(seededRandom(7), 0);
+    const slotsOnTime: number[] = [];
+    const slotsLate: number[] = [];
+
+    // Act
+    for (let i = 0; i < 20; i++) {
+      const slot = onTime.nextSendAt(CONFIG);
+      slotsOnTime.push(slot);
+      onTime.noteSendStarted(slot, slot);
+      const lateSlot = late.nextSendAt(CONFIG);
+      slotsLate.push(lateSlot);
+      late.noteSendStarted(lateSlot + 2, lateSlot);
+    }
+
+    // Assess: the same slots, where counting from the calls alone would put the 20th 38 ms later
+    expect(slotsLate).toEqual(slotsOnTime);
+  });
+
+  it('wins back nothing without jitter, nothing below the shortest interval the jitter draws, and at most 50 ms', () => {
+    // Prepare: three pacers whose last call came late for its slot at 3 000
+    const noJitter = new Pacer(() => 0.5, 0);
+    noJitter.noteSendStarted(3_030, 3_000);
+    const atBottomDraw = new Pacer(() => 0, 0);
+    atBottomDraw.noteSendStarted(3_030, 3_000);
+    const veryLate = new Pacer(() => 0.5, 0);
+    veryLate.noteSendStarted(3_500, 3_000);
+
+    // Act
+    const slots = [
+      noJitter.nextSendAt(NO_JITTER),
+      atBottomDraw.nextSendAt(CONFIG),
+      veryLate.nextSendAt(CONFIG),
+    ];
+
+    // Assess: the base after the call; the 2 s drawn (base less the whole jitter); 3 s less 50 ms
+    expect(slots).toEqual([6_030, 5_030, 6_450]);
+  });
+
   it('draws jitter in mirrored pairs, so every two intervals average exactly the configured one', () => {
     // Prepare
     const pacer = new Pacer(seededRandom(7), 0);
