@@ -347,7 +347,7 @@ const sendUntilDone = async (run: Run): Promise<PumpResult> => {
     if (!statusIsFresh && !(await stillRunning(run))) return 'stopped';
     statusIsFresh = false;
     const claimAt = deps.clock.now();
-    const stop = await checkBeforeClaim(run, claimAt);
+    const stop = await checkBeforeClaim(run, claimAt, sendAt);
     if (stop) return stop;
     if (await contacts.isOptedOut(next)) {
       await skipOptedOut(run, next, claimAt);
@@ -404,16 +404,19 @@ const stillRunning = async (run: Run): Promise<boolean> =>
   (await run.progress.statusBeforeSend()) === 'running';
 
 /**
- * Whether the run may claim at `now`; else how it stops:
- * - business hours: closing time defers the queue to the next opening;
+ * Whether the run may claim at `now` for the send due at `sendAt` (on the run's interval clock, in
+ * epoch ms); else how it stops:
+ * - business hours: a send that would go out at or after closing time (the claim comes a little
+ *   before its slot) defers the queue to the next opening;
  * - the lease must outlast the claim and its send (`InstanceTurn.keep`); a renewal also re-reads
  *   the tenant, whose pace may have changed (running queues follow it without a pause/resume).
  */
-const checkBeforeClaim = async (run: Run, now: Date): Promise<PumpResult | undefined> => {
+const checkBeforeClaim = async (run: Run, now: Date, sendAt: number): Promise<PumpResult | undefined> => {
   const { deps } = run;
-  if (run.calendar && !isOpen(run.calendar, now)) {
+  const sendsAt = new Date(Math.max(now.getTime(), sendAt));
+  if (run.calendar && !isOpen(run.calendar, sendsAt)) {
     await run.progress.flushIfAny();
-    return deferToOpening(deps, run.queue, run.calendar, now);
+    return deferToOpening(deps, run.queue, run.calendar, sendsAt);
   }
   const lease = await run.turn.keep(now, handOver(run));
   if (lease === 'lost') {
