@@ -23,7 +23,7 @@ const MAX_CATCH_UP_MS = 50;
  * How much earlier than the longest recent one the work before a send starts. Now and then that work
  * takes longer than any of the last 20 (a lease renewal, the counters flush beside the status read, a
  * store request slower than usual): without a margin that send goes out late, and without jitter
- * nothing wins it back (bench:send at 600/min: intervals up to 157 ms at 100, 105 ms with it). It
+ * nothing wins it back (bench:send at 600/min: intervals up to 157 ms at 100, 114 ms with it). It
  * costs only a contact claimed a few ms earlier before its call.
  */
 const PRE_SEND_MARGIN_MS = 25;
