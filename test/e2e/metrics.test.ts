@@ -164,7 +164,15 @@ describe('prometheus metrics (local stack)', () => {
       { timeoutMs: 20_000, intervalMs: 10, what: 'the running queue and its send rate in /metrics' },
     );
     await s.waitForStatus(tenant, queueId, ['completed']);
-    const after = await scrape();
+    // The pump moves the gauge right after its status write, which the wait above may see first
+    // (CI once scraped in between): the scrape that counts is the one after the run left it.
+    const after = await waitFor(
+      async () => {
+        const now = await scrape();
+        return seriesValue(now, active, { ...t, status: 'running' }) === 0 && now;
+      },
+      { timeoutMs: 5_000, intervalMs: 10, what: 'the completed queue out of the running gauge' },
+    );
 
     // Assess: the run
     expect(seriesValue(after, sent, { ...notification, status: 'sent' })).toBe(
