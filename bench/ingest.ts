@@ -273,13 +273,16 @@ export interface BenchStackOptions {
 export interface BenchStack {
   stack: LocalStack;
   dataDir: string;
+  /** The environment its config was loaded from, for a process that joins it (bench/sender-process.ts). */
+  env: Record<string, string>;
   close(): Promise<void>;
 }
 
 /** The local stack in this process on a temp DATA_DIR, free ports, silent logs and a fixed demo key. */
 export const startBenchStack = async (options: BenchStackOptions = {}): Promise<BenchStack> => {
   const dataDir = await mkdtemp(join(tmpdir(), 'billing-bench-'));
-  const config = loadConfig({ ...benchStackEnv(dataDir), ...options.env });
+  const env = { ...benchStackEnv(dataDir), ...options.env };
+  const config = loadConfig(env);
   const stack = await startLocalStack(
     config,
     options.overrides ?? {},
@@ -288,6 +291,7 @@ export const startBenchStack = async (options: BenchStackOptions = {}): Promise<
   return {
     stack,
     dataDir,
+    env,
     close: async () => {
       await stack.close();
       await rm(dataDir, { recursive: true, force: true });

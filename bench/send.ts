@@ -1,4 +1,6 @@
+import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { configureTenant } from '../lib/app/configure-tenant.ts';
 import { controlQueue } from '../lib/app/control-queue.ts';
 import { DEMO_TENANT_ID } from '../lib/app/seed-demo-tenant.ts';
@@ -36,7 +38,8 @@ import { isClaim, requestKind } from './request-kind.ts';
 /**
  * Send benchmark (`npm run bench:send`), on the in-process local stack with its worker:
  * (a) interval accuracy of one pump at 120 and 600 per minute, without and with jitter, measured
- *     between the simulator's acceptances (`onAccepted`, sub-ms clock);
+ *     between the simulator's acceptances (`onAccepted`, sub-ms clock); `-- --sender-apart` runs
+ *     them again with the sender in a process of its own (bench/sender-process.ts);
  * (b) throughput of 10 pumps at once (10 instances at 300 per minute each) over a 60 s window;
  * (c) DynamoDB requests (reads included) per message sent in that window.
  * `notification` queues are used because they go out 24/7: the figures must not depend on the hour
@@ -85,6 +88,30 @@ const WINDOW_MS = 60_000;
 /** More than a minute's worth, so no queue runs dry inside the window. */
 const CONTACTS_PER_QUEUE = 330;
 
+/** A store request of the sender's, with what the diagnosis needs of it (this process's clock). */
+interface TimedCall {
+  calledAt: number;
+  endedAt: number;
+  claim: boolean;
+}
+
+/**
+ * Where the accuracy runs' sender runs: in the process of the API and the store (`npm start`), or
+ * in one of its own (`npm run worker` beside `npm run api`; on AWS the sender is a function of its
+ * own). Either way it is the worker of the local stack, started once the work is queued.
+ */
+interface SenderPlacement {
+  label: string;
+  /** When the pump called the gateway (what it paces), by instance name. */
+  calls: Acceptance[];
+  /** When each call's request left for the gateway (the adapter's `onRequestLeft`), by instance name. */
+  departures: Acceptance[];
+  start(): Promise<void>;
+  /** Stops the sender; resolves to its store requests since `start`. */
+  stop(): Promise<TimedCall[]>;
+  close(): Promise<void>;
+}
+
 interface Bench {
   c: Container;
   url: string;
@@ -92,12 +119,100 @@ interface Bench {
   /** The same table through another client, so the bench's own polling is not counted. */
   observer: Store;
   accepted: Acceptance[];
-  /** When the pump called the gateway (what it paces), by instance name. */
-  calls: Acceptance[];
-  /** When each call's request left for the gateway (the adapter's `onRequestLeft`), by instance name. */
-  departures: Acceptance[];
-  startWorker(): Promise<Worker>;
 }
+
+/** The worker in this process, its gateway calls stamped by a wrapper around the container's gateway. */
+const senderInProcess = (bench: Bench): SenderPlacement => {
+  const { c, counter } = bench;
+  const calls: Acceptance[] = [];
+  const departures: Acceptance[] = [];
+  const gateway = c.gateway;
+  c.gateway = {
+    sendText: (target, number, text, onRequestLeft) => {
+      calls.push({ instance: target.instanceName, at: performance.now() });
+      return gateway.sendText(target, number, text, () => {
+        departures.push({ instance: target.instanceName, at: performance.now() });
+        onRequestLeft?.();
+      });
+    },
+    connectionState: (target) => gateway.connectionState(target),
+  };
+  let worker: Worker | undefined;
+  let mark = 0;
+  return {
+    label: 'sender with the API',
+    calls,
+    departures,
+    start: async () => {
+      mark = counter.mark();
+      worker = await startWorker(c);
+    },
+    stop: async () => {
+      await worker?.stop();
+      return counter.callsSince(mark).map((call) => ({
+        calledAt: call.calledAt,
+        endedAt: call.endedAt,
+        claim: isClaim(call.command, call.input),
+      }));
+    },
+    close: async () => {
+      c.gateway = gateway;
+    },
+  };
+};
+
+/** The worker in a process of its own (bench/sender-process.ts), joined to the bench's stack. */
+const senderApart = async (stackEnv: Record<string, string>): Promise<SenderPlacement> => {
+  const calls: Acceptance[] = [];
+  const departures: Acceptance[] = [];
+  const child = fork(join(import.meta.dirname, 'sender-process.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, SENDER_PROCESS_ENV: JSON.stringify(stackEnv) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  // From the shared timeline to this process's clock, like the simulator's acceptances.
+  const local = (at: number) => at - performance.timeOrigin;
+  type Reply = { kind: string; instance: string; at: number; calls: TimedCall[] };
+  const replies: Array<(message: Reply) => void> = [];
+  child.on('message', (message: Reply) => {
+    if (message.kind === 'call') calls.push({ instance: message.instance, at: local(message.at) });
+    else if (message.kind === 'departure')
+      departures.push({ instance: message.instance, at: local(message.at) });
+    else replies.shift()?.(message);
+  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`sender process exited (${code})`))),
+  );
+  const reply = (request?: { kind: string }) => {
+    const answer = new Promise<Reply>((resolve) => replies.push(resolve));
+    if (request) child.send(request);
+    return Promise.race([answer, exited]);
+  };
+  await reply(); // ready
+  return {
+    label: 'sender apart',
+    calls,
+    departures,
+    start: async () => {
+      await reply({ kind: 'start' });
+    },
+    stop: async () => {
+      const stopped = await reply({ kind: 'stop' });
+      return stopped.calls.map((call) => ({
+        ...call,
+        calledAt: local(call.calledAt),
+        endedAt: local(call.endedAt),
+      }));
+    },
+    close: async () => {
+      if (child.exitCode !== null) return;
+      exited.catch(() => undefined);
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send({ kind: 'close' });
+      await gone;
+    },
+  };
+};
 
 const postCampaign = async (
   bench: Bench,
@@ -143,10 +258,8 @@ const spread = (values: readonly number[]): string =>
  * slot, so claim starts track the pace, and the claim's and the call's latency show between them
  * and the moment the gateway accepts.
  */
-const pumpTimings = (calls: readonly DynamoCall[], acceptances: readonly number[]) => {
-  const claims = calls
-    .filter((call) => isClaim(call.command, call.input))
-    .sort((a, b) => a.calledAt - b.calledAt);
+const pumpTimings = (calls: readonly TimedCall[], acceptances: readonly number[]) => {
+  const claims = calls.filter((call) => call.claim).sort((a, b) => a.calledAt - b.calledAt);
   const claimStarts = claims.map((c) => c.calledAt);
   // From a claim's start to the end of the last request before the next claim: the send's own work.
   const work = claims.map((claim, k) => {
@@ -166,8 +279,8 @@ const pumpTimings = (calls: readonly DynamoCall[], acceptances: readonly number[
   };
 };
 
-/** (a) One queue on the demo instance at the given pace, from worker start to `completed`. */
-const accuracyRun = async (bench: Bench, run: AccuracyRun, index: number) => {
+/** (a) One queue on the demo instance at the given pace, from sender start to `completed`. */
+const accuracyRun = async (bench: Bench, sender: SenderPlacement, run: AccuracyRun, index: number) => {
   const { c, observer } = bench;
   await configureTenant(c, DEMO_TENANT_ID, run.pace);
   const queueId = await postCampaign(
@@ -178,11 +291,10 @@ const accuracyRun = async (bench: Bench, run: AccuracyRun, index: number) => {
     100 + index,
   );
   bench.accepted.length = 0;
-  bench.calls.length = 0;
-  bench.departures.length = 0;
-  const before = bench.counter.snapshot();
-  const mark = bench.counter.mark();
-  const worker = await bench.startWorker();
+  sender.calls.length = 0;
+  sender.departures.length = 0;
+  await sender.start();
+  let senderCalls: TimedCall[] = [];
   try {
     const expectedMs = (run.contacts * 60_000) / run.pace.messagesPerMinute;
     await waitFor(
@@ -196,20 +308,20 @@ const accuracyRun = async (bench: Bench, run: AccuracyRun, index: number) => {
       `${run.label}: queue completed`,
     );
   } finally {
-    await worker.stop();
+    senderCalls = await sender.stop();
   }
-  const requests = sumCounts(diffCounts(bench.counter.snapshot(), before));
   const times = bench.accepted.filter((a) => a.instance === 'demo').map((a) => a.at);
   const intervals = intervalsOf(times);
   // The pump's guarantee is between its gateway calls; the simulator's arrival stamps add the
   // request's own latency jitter (a few ms on this machine), shown beside it.
-  const callIntervals = intervalsOf(bench.calls.filter((a) => a.instance === 'demo').map((a) => a.at));
+  const callIntervals = intervalsOf(sender.calls.filter((a) => a.instance === 'demo').map((a) => a.at));
   const departureIntervals = intervalsOf(
-    bench.departures.filter((a) => a.instance === 'demo').map((a) => a.at),
+    sender.departures.filter((a) => a.instance === 'demo').map((a) => a.at),
   );
   const target = Math.max(60_000 / run.pace.messagesPerMinute, run.pace.minIntervalSeconds * 1000);
   return {
-    timings: pumpTimings(bench.counter.callsSince(mark), times),
+    timings: pumpTimings(senderCalls, times),
+    placement: sender.label,
     run,
     sent: times.length,
     target,
@@ -220,7 +332,7 @@ const accuracyRun = async (bench: Bench, run: AccuracyRun, index: number) => {
     callMin: Math.min(...callIntervals),
     callMean: mean(callIntervals),
     departureMin: Math.min(...departureIntervals),
-    requestsPerMessage: requests / times.length,
+    requestsPerMessage: senderCalls.length / times.length,
   };
 };
 
@@ -238,12 +350,12 @@ const throughputRun = async (bench: Bench, simulator: BenchSimulator) => {
   });
 
   bench.accepted.length = 0;
-  bench.calls.length = 0;
   const before = bench.counter.snapshot();
   const mark = bench.counter.mark();
   const elu = performance.eventLoopUtilization();
   const t0 = performance.now();
-  const worker = await bench.startWorker();
+  // The worker of `npm start`, in this process with the API and the store.
+  const worker = await startWorker(c);
   // A measuring window, not a wait for an outcome: the figure is what happened inside it.
   await new Promise((r) => setTimeout(r, WINDOW_MS - (performance.now() - t0)));
   const requests = diffCounts(bench.counter.snapshot(), before);
@@ -271,26 +383,12 @@ const throughputRun = async (bench: Bench, simulator: BenchSimulator) => {
 
 /** Runs the send benchmark and prints its table; resolves to the exit code (1 = a run did not send all). */
 export const runSend = async (): Promise<number> => {
-  const calls: Acceptance[] = [];
-  const departures: Acceptance[] = [];
   // Our own simulator, for its onAccepted hook; the stack then treats it as an external Evolution.
   const { simulator, stackBench, accepted } = await startStackOnSimulator({
     SENDER_CONCURRENCY: String(INSTANCES),
   });
   const { stack } = stackBench;
   const c = stack.container;
-  // Stamps each gateway call as the pump makes it and as its request leaves (sub-ms clock).
-  const gateway = c.gateway;
-  c.gateway = {
-    sendText: (target, number, text, onRequestLeft) => {
-      calls.push({ instance: target.instanceName, at: performance.now() });
-      return gateway.sendText(target, number, text, () => {
-        departures.push({ instance: target.instanceName, at: performance.now() });
-        onRequestLeft?.();
-      });
-    },
-    connectionState: (target) => gateway.connectionState(target),
-  };
   // The same root builds the observer's store, through a client of its own.
   const observerClient = createDynamoDocumentClient(c.config);
   const observer = createContainer(c.config, {
@@ -298,6 +396,7 @@ export const runSend = async (): Promise<number> => {
     workQueue: c.workQueue,
     callbackQueue: c.callbackQueue,
   }).store;
+  const placements: SenderPlacement[] = [];
   try {
     await configureTenant(c, DEMO_TENANT_ID, { apiRateLimitPerHour: 1_000_000 });
     const bench: Bench = {
@@ -306,22 +405,24 @@ export const runSend = async (): Promise<number> => {
       counter: countDynamoRequests(c.dynamo, true),
       observer,
       accepted,
-      calls,
-      departures,
-      // The worker of `npm start` (same sender handler, scheduler poll and sweeper), started once the
-      // work is queued so every run starts from the same point.
-      startWorker: () => startWorker(c),
     };
+    // The worker of `npm start` (same sender handler, scheduler poll and sweeper); with
+    // `--sender-apart`, then the same worker in a process of its own, as `npm run worker` runs it
+    // and as the sender runs on AWS (bench/README.md: no better here).
+    placements.push(senderInProcess(bench));
+    if (process.argv.includes('--sender-apart')) placements.push(await senderApart(stackBench.env));
 
     console.log(machineLine());
     console.log('send bench (a): interval accuracy, one instance');
     const accuracy = [];
-    for (const [i, run] of ACCURACY_RUNS.entries()) {
-      const result = await accuracyRun(bench, run, i);
-      console.log(
-        `  ${run.label}: ${result.sent} sent, mean ${fmt(result.mean)} ms, min ${fmt(result.min)} ms, max ${fmt(result.max)} ms`,
-      );
-      accuracy.push(result);
+    for (const sender of placements) {
+      for (const run of ACCURACY_RUNS) {
+        const result = await accuracyRun(bench, sender, run, accuracy.length);
+        console.log(
+          `  ${run.label}, ${sender.label}: ${result.sent} sent, mean ${fmt(result.mean)} ms, min ${fmt(result.min)} ms, max ${fmt(result.max)} ms`,
+        );
+        accuracy.push(result);
+      }
     }
     console.log(
       `send bench (b, c): ${INSTANCES} instances x ${PER_INSTANCE_PER_MINUTE}/min for ${WINDOW_MS / 1000} s`,
@@ -332,13 +433,13 @@ export const runSend = async (): Promise<number> => {
     for (const a of accuracy) {
       const deviation = (a.mean - a.target) / a.target;
       rows.push({
-        figure: `(a) ${a.run.label}: mean interval (${a.sent} sends)`,
+        figure: `(a) ${a.run.label}, ${a.placement}: mean interval (${a.sent} sends)`,
         target: `${fmt(a.target, 0)} ms ±${MEAN_INTERVAL_TOLERANCE * 100}%`,
         measured: `${fmt(a.mean)} ms (${deviation >= 0 ? '+' : ''}${fmt(deviation * 100, 2)}%)`,
         pass: Math.abs(deviation) <= MEAN_INTERVAL_TOLERANCE,
       });
       rows.push({
-        figure: `(a) ${a.run.label}: minimum interval between gateway calls`,
+        figure: `(a) ${a.run.label}, ${a.placement}: minimum interval between gateway calls`,
         target: `>= ${fmt(a.floor, 0)} ms`,
         measured: `${fmt(a.callMin)} ms (mean ${fmt(a.callMean)} ms)`,
         // The pump's clock (Date) has millisecond resolution.
@@ -346,7 +447,7 @@ export const runSend = async (): Promise<number> => {
       });
       rows.push({
         // The last moment the service controls: the pump paces its floor from here.
-        figure: `(a) ${a.run.label}: minimum interval between requests leaving`,
+        figure: `(a) ${a.run.label}, ${a.placement}: minimum interval between requests leaving`,
         target: `>= ${fmt(a.floor, 0)} ms`,
         measured: `${fmt(a.departureMin)} ms`,
         // The same millisecond tolerance: the pump learns the least delay to the wire in whole readings.
@@ -354,7 +455,7 @@ export const runSend = async (): Promise<number> => {
       });
       rows.push({
         // What WhatsApp sees: issue 12 holds the floor here too, request jitter included.
-        figure: `(a) ${a.run.label}: minimum interval at the gateway's arrival`,
+        figure: `(a) ${a.run.label}, ${a.placement}: minimum interval at the gateway's arrival`,
         target: `>= ${fmt(a.floor, 0)} ms`,
         measured: `${fmt(a.min)} ms (max ${fmt(a.max)} ms)`,
         pass: a.min >= a.floor,
@@ -404,7 +505,7 @@ export const runSend = async (): Promise<number> => {
     );
     for (const a of accuracy) {
       const t = a.timings;
-      console.log(`  ${a.run.label}:`);
+      console.log(`  ${a.run.label}, ${a.placement}:`);
       console.log(
         `    interval between claim starts: mean ${fmt(mean(t.claimIntervals))} ms, min ${fmt(Math.min(...t.claimIntervals))} ms`,
       );
@@ -433,6 +534,7 @@ export const runSend = async (): Promise<number> => {
     console.log(kindsPerMessage(tp.calls, tp.sent));
     return accuracy.every((a) => a.sent === a.run.contacts) ? 0 : 1;
   } finally {
+    for (const sender of placements) await sender.close();
     observerClient.destroy();
     await stackBench.close();
     await simulator.close();
