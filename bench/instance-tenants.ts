@@ -7,6 +7,7 @@ import { DEMO_TEMPLATES } from '../lib/app/seed-demo-tenant.ts';
 import { setTemplate } from '../lib/app/set-template.ts';
 import type { Container } from '../lib/composition.ts';
 import type { BillingConfig } from '../lib/domain/tenant-types.ts';
+import type { WhatsAppGateway } from '../lib/ports/whatsapp-gateway.ts';
 import { API, type BenchStack, benchContacts, postJson, startBenchStack } from './ingest.ts';
 
 /** When the simulator accepted a message, and on which instance (sub-ms clock). */
@@ -14,6 +15,24 @@ export interface Acceptance {
   instance: string;
   at: number;
 }
+
+/**
+ * The container's gateway with every send stamped twice: when the pump calls it (what it paces) and
+ * when the call's request leaves for the gateway (the adapter's `onRequestLeft`), each by instance.
+ */
+export const stampedGateway = (
+  gateway: WhatsAppGateway,
+  stamp: (moment: 'call' | 'departure', instance: string) => void,
+): WhatsAppGateway => ({
+  sendText: (target, number, text, onRequestLeft) => {
+    stamp('call', target.instanceName);
+    return gateway.sendText(target, number, text, () => {
+      stamp('departure', target.instanceName);
+      onRequestLeft?.();
+    });
+  },
+  connectionState: (target) => gateway.connectionState(target),
+});
 
 /** The simulator as the benches drive it: in its own process, instances through its control API. */
 export interface BenchSimulator {

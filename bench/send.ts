@@ -31,6 +31,7 @@ import {
   type Acceptance,
   type BenchSimulator,
   createInstanceTenants,
+  stampedGateway,
   startStackOnSimulator,
 } from './instance-tenants.ts';
 import { isClaim, requestKind } from './request-kind.ts';
@@ -127,16 +128,9 @@ const senderInProcess = (bench: Bench): SenderPlacement => {
   const calls: Acceptance[] = [];
   const departures: Acceptance[] = [];
   const gateway = c.gateway;
-  c.gateway = {
-    sendText: (target, number, text, onRequestLeft) => {
-      calls.push({ instance: target.instanceName, at: performance.now() });
-      return gateway.sendText(target, number, text, () => {
-        departures.push({ instance: target.instanceName, at: performance.now() });
-        onRequestLeft?.();
-      });
-    },
-    connectionState: (target) => gateway.connectionState(target),
-  };
+  c.gateway = stampedGateway(gateway, (moment, instance) =>
+    (moment === 'call' ? calls : departures).push({ instance, at: performance.now() }),
+  );
   let worker: Worker | undefined;
   let mark = 0;
   return {

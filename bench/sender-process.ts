@@ -2,6 +2,7 @@ import { loadConfig } from '../lib/config.ts';
 import { readStackInfo, startLocalStack } from '../lib/local/local-stack.ts';
 import { startWorker, type Worker } from '../lib/local/worker.ts';
 import { countDynamoRequests } from './ingest.ts';
+import { stampedGateway } from './instance-tenants.ts';
 import { isClaim } from './request-kind.ts';
 
 /*
@@ -29,17 +30,9 @@ const c = stack.container;
 const send = (message: unknown) => process.send?.(message);
 const sharedNow = () => performance.timeOrigin + performance.now();
 
-const gateway = c.gateway;
-c.gateway = {
-  sendText: (target, number, text, onRequestLeft) => {
-    send({ kind: 'call', instance: target.instanceName, at: sharedNow() });
-    return gateway.sendText(target, number, text, () => {
-      send({ kind: 'departure', instance: target.instanceName, at: sharedNow() });
-      onRequestLeft?.();
-    });
-  },
-  connectionState: (target) => gateway.connectionState(target),
-};
+c.gateway = stampedGateway(c.gateway, (moment, instance) =>
+  send({ kind: moment, instance, at: sharedNow() }),
+);
 const counter = countDynamoRequests(c.dynamo, true);
 
 let worker: Worker | undefined;
