@@ -15,8 +15,8 @@ import { isClaim } from './request-kind.ts';
  * - `{ kind: 'ready' }` once attached; the parent then sends `{ kind: 'start' }` and `{ kind: 'stop' }`;
  * - `{ kind: 'started' }`, then `{ kind: 'call', instance, at }` when the pump calls the gateway and
  *   `{ kind: 'departure', instance, at }` when that call's request leaves for it;
- * - `{ kind: 'stopped', requests, calls }` once the worker stopped: the store requests since the start
- *   and their timings (`{ calledAt, endedAt, claim }`).
+ * - `{ kind: 'stopped', calls }` once the worker stopped: the store requests since the start, with
+ *   their timings (`{ calledAt, endedAt, claim }`).
  * It exits on `{ kind: 'close' }` or when its parent goes away.
  */
 
@@ -49,7 +49,6 @@ process.on('message', async (message: { kind?: string }) => {
     const toShared = performance.timeOrigin;
     send({
       kind: 'stopped',
-      requests: calls.length,
       calls: calls.map((call) => ({
         calledAt: call.calledAt + toShared,
         endedAt: call.endedAt + toShared,
