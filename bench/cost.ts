@@ -59,6 +59,12 @@ import {
   type Tally,
   usageOf,
 } from './cost/metering.ts';
+import {
+  MONTHLY_PROFILES,
+  monthlyEstimate,
+  type ScenarioPerMillion,
+  type UsdRange,
+} from './cost/monthly-examples.ts';
 import { GB, PRICES } from './cost/prices.ts';
 import {
   API,
@@ -802,12 +808,14 @@ export const runCost = async (
         usd: idlePolls * (PRICES.sqsFifoRequest.usd + PRICES.sqsStandardRequest.usd),
       },
     ];
+    const fixedUsd = fixed.reduce((n, f) => n + f.usd, 0);
     printGrid(
       'Fixed monthly costs (apart from the per-message totals)',
       ['item', '$ / month'],
-      [...fixed.map((f) => [f.item, usd(f.usd)]), ['total', usd(fixed.reduce((n, f) => n + f.usd, 0))]],
+      [...fixed.map((f) => [f.item, usd(f.usd)]), ['total', usd(fixedUsd)]],
       new Set([1]),
     );
+    printMonthlyExamples({ core, allIn, single }, fixedUsd, pace.retentionDays);
     const wu = writeUnitsPerMessage(core.usage, core.sent);
     printTable('Cost targets (issue 12)', [
       {
@@ -836,6 +844,45 @@ export const runCost = async (
   }
 };
 
+/** The scenario's total per 1M messages with the sender's dollars of `sender` instead of its own. */
+const withSenderOf = (r: ScenarioResult, sender: ScenarioResult): number =>
+  r.cost.totalUsd - senderUsd(r) + senderUsd(sender);
+
+const senderUsd = (r: ScenarioResult): number =>
+  r.cost.lines.find((l) => l.service === 'Lambda compute: sender')?.usd ?? 0;
+
+/** docs/deploy.md's "What a month costs": the run's figures applied to a few kinds of users. */
+const printMonthlyExamples = (
+  runs: { core: ScenarioResult; allIn: ScenarioResult; single: ScenarioResult },
+  fixedUsd: number,
+  retentionDays: number,
+): void => {
+  const figures = (r: ScenarioResult): ScenarioPerMillion => ({
+    sharedUsd: r.cost.totalUsd,
+    unsharedUsd: withSenderOf(r, runs.single),
+    storageGb: ((r.storedBytes / r.sent) * 1e6) / GB,
+  });
+  const perMillion = { core: figures(runs.core), 'all-in': figures(runs.allIn) };
+  const range = ({ low, high }: UsdRange) => (low === high ? usd(low) : `${usd(low)} to ${usd(high)}`);
+  printGrid(
+    `What a month costs (per-message figures of this run: shared = ${runs.core.instances} instances at once, unshared = one alone; fixed costs; ${retentionDays} days stored)`,
+    ['who', 'messages a month', 'scenario', 'per-message part', 'storage', 'fixed', 'total'],
+    MONTHLY_PROFILES.map((profile) => {
+      const e = monthlyEstimate(profile, perMillion, fixedUsd, retentionDays);
+      return [
+        profile.who,
+        profile.messagesPerMonth.toLocaleString('en-US'),
+        `${profile.scenario}, ${profile.sharing}`,
+        range(e.perMessage),
+        `${fmt(e.storageGb, 2)} GB: ${usd(e.storageUsd)}`,
+        usd(e.fixedUsd),
+        range(e.total),
+      ];
+    }),
+    new Set([1, 3, 5, 6]),
+  );
+};
+
 /**
  * The sender's GB-s per message of a scenario, and its dollars per 1M messages: with one instance
  * alone it bills every wait; with a fleet, a batch's groups share them.
@@ -843,8 +890,7 @@ export const runCost = async (
 export const senderLine = (r: ScenarioResult): string => {
   const t = r.tallies.get('sender');
   const gbs = (t?.gbSeconds ?? 0) / r.sent;
-  const dollars = r.cost.lines.find((l) => l.service === 'Lambda compute: sender')?.usd;
-  return `sender GB-s per message with ${r.instances} instance${r.instances === 1 ? '' : 's'}${r.instances > 1 ? ' at once' : ''}: ${fmt(gbs, 4)} (${dollars === undefined ? '-' : usd(dollars)} per 1M messages)`;
+  return `sender GB-s per message with ${r.instances} instance${r.instances === 1 ? '' : 's'}${r.instances > 1 ? ' at once' : ''}: ${fmt(gbs, 4)} (${usd(senderUsd(r))} per 1M messages)`;
 };
 
 /** The first three of issue 12's closing lines (the fourth is the ingest bench's). */

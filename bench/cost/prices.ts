@@ -56,6 +56,13 @@ export const PRICES = {
     source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
   },
   /** Every 64 KB chunk of a payload is one request. */
+  /** Continuous backups, which infra/storage.ts turns on: billed on the table's size, like storage. */
+  dynamoPitrGbMonth: {
+    usd: 0.2,
+    unit: 'GB-month of point-in-time recovery',
+    asOf: 'unchanged through 2025',
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+  },
   sqsFifoRequest: {
     usd: perMillion(0.5),
     unit: 'FIFO request (64 KB chunk)',
