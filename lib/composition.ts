@@ -359,6 +359,9 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
         logger,
         // Without a real callbacks queue nobody would take an announcement: events are due at once.
         callbackQueue: callbackQueue === noCallbackQueue ? undefined : callbackQueue,
+        ...(config.CALLBACK_SAFETY_NET_SECONDS
+          ? { announcementSafetyNetMs: config.CALLBACK_SAFETY_NET_SECONDS * 1000 }
+          : {}),
       }),
     deliveryWatch: overrides.deliveryWatch ?? createDeliveryWatchArmer({ store, clock }),
     takingTurns: overrides.takingTurns ?? createTakingTurnsMemo(clock),

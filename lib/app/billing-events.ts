@@ -16,6 +16,13 @@ export interface BillingEventsDeps {
   logger?: Pick<Logger, 'warn'>;
   /** Where a new pending event is announced for delivery now; without it the due-index poller delivers. */
   callbackQueue?: Pick<CallbackQueue, 'publish'>;
+  /**
+   * For a callbacks queue that may lose its messages (the embedded SQS emulator, in memory): an
+   * announced event is also due this long after it is stored, so the poller posts it if its
+   * announcement is lost (config CALLBACK_SAFETY_NET_SECONDS). Unset: announced events are in no
+   * due index (a durable queue brings them back).
+   */
+  announcementSafetyNetMs?: number;
 }
 
 /** What an event needs from its queue and campaign; none of it changes after accept. */
@@ -38,15 +45,16 @@ export const callbackEventId = (queueId: string, position: number | null, name: 
   position === null ? `${queueId}:${name}` : `${queueId}:${position}:${name}`;
 
 /**
- * The stored item of an event the campaign asked for, `pending`: announced (no next attempt: the
- * callbacks queue's consumer makes the first) when there is a callbacks queue, else due `now`.
+ * The stored item of an event the campaign asked for, `pending`, first attempt at `firstAttemptAt`:
+ * null when it is announced on the callbacks queue (whose consumer makes the first attempt), else
+ * when the poller may make it.
  */
 const storedEventOf = (
   input: BillingEventInput,
   context: QueueContext,
   contact: EventContact | undefined,
   now: string,
-  announced: boolean,
+  firstAttemptAt: string | null,
 ): StoredCallbackEvent => {
   const eventId = callbackEventId(input.queueId, input.contactPosition, input.name);
   const payload: CallbackPayload = {
@@ -80,7 +88,7 @@ const storedEventOf = (
     delivery: {
       status: 'pending',
       attempts: 0,
-      nextAttemptAt: announced ? null : now,
+      nextAttemptAt: firstAttemptAt,
       lastAttemptAt: null,
       lastError: null,
       deliveredAt: null,
@@ -135,7 +143,9 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
      * `pending`. Announced first, so a process that dies between the two leaves an announcement
      * whose consumer stores the event, never a stored event nobody announced. A failed publish
      * makes the stored event due now, for the poller; so does storing an event seen before (a
-     * re-emission).
+     * re-emission). With a safety net (a callbacks queue that may lose its messages) the stored
+     * event is also due that long after: the consumer's claim takes it first as ever, and the poller
+     * takes it if the announcement was lost.
      */
     async emit(input: BillingEventInput) {
       const context = await contextOf(input.queueId);
@@ -154,15 +164,24 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
         input.contactPosition === null
           ? undefined
           : (input.contact ?? (await deps.store.getContact(input.queueId, input.contactPosition)));
-      const now = deps.clock.now().toISOString();
-      const announced = deps.callbackQueue !== undefined;
-      const event = storedEventOf(input, context, contact, now, announced);
-      const { eventId } = event;
+      const clockNow = deps.clock.now();
+      const now = clockNow.toISOString();
       const expiresAt = retentionEnd(now, context.retentionDays);
       if (!deps.callbackQueue) {
-        await deps.store.putCallbackEvent(event, expiresAt);
+        await deps.store.putCallbackEvent(storedEventOf(input, context, contact, now, now), expiresAt);
         return;
       }
+      const { announcementSafetyNetMs } = deps;
+      const event = storedEventOf(
+        input,
+        context,
+        contact,
+        now,
+        announcementSafetyNetMs === undefined
+          ? null
+          : new Date(clockNow.getTime() + announcementSafetyNetMs).toISOString(),
+      );
+      const { eventId } = event;
       let published = true;
       try {
         await deps.callbackQueue.publish({ queueId: input.queueId, eventId, stored: { event, expiresAt } });
@@ -173,8 +192,12 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
           error: error as Error,
         });
       }
-      // A put that fails after the publish is not lost either: the consumer stores the event.
-      const stored = await deps.store.putCallbackEvent(event, expiresAt);
+      // A put that fails after the publish is not lost either: the consumer stores the event. One
+      // not announced is stored due now, for the poller (not at the safety net's later time).
+      const stored = await deps.store.putCallbackEvent(
+        published ? event : { ...event, delivery: { ...event.delivery, nextAttemptAt: now } },
+        expiresAt,
+      );
       // Not announced: nothing is lost, the event becomes due in the index and the poller posts it.
       // Seen before: an earlier emission announced it, unless an older emitter (put before publish)
       // died in between; made due too. Either is a no-op once a deliverer has claimed the event (the

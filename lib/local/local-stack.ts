@@ -18,7 +18,7 @@ import type { Config } from '../config.ts';
 import { pathVariants } from '../http/route.ts';
 import { ROUTES } from '../http/routes/index.ts';
 import { type ApiGatewayServer, type LocalRoute, startApiGatewayServer } from './api-gateway-server.ts';
-import { DEMO_KEY_FILE } from './demo-key-file.ts';
+import { DEMO_KEY_FILE, DEMO_SIGNING_SECRET_FILE } from './demo-key-file.ts';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { type EmbeddedSqs, ensureCallbackQueue, ensureWorkQueues, startEmbeddedSqs } from './embedded-sqs.ts';
 import { type EvolutionSimulator, startEvolutionSimulator } from './evolution-simulator/index.ts';
@@ -34,10 +34,14 @@ export interface StackInfo {
   simulatorUrl: string | null;
   /** The owner's QUEUE_DRIVER: a worker on another driver would wait on a queue nobody publishes to. */
   queueDriver: Config['QUEUE_DRIVER'];
+  /**
+   * The owner's CALLBACK_SAFETY_NET_SECONDS (set when its callbacks queue is its embedded SQS, in
+   * memory), so that a joined worker's announcements have the same net; absent in older files.
+   */
+  callbackSafetyNetSeconds?: number | null;
 }
 
 export const STACK_INFO_FILE = 'local-stack.json';
-export const DEMO_SIGNING_SECRET_FILE = 'demo-signing-secret.txt';
 /** The simulator's apikey; the demo instance's credential reference points at it. */
 const SIMULATOR_CREDENTIAL = 'plain:simulator-api-key';
 
@@ -136,6 +140,7 @@ export const startLocalStack = async (
         dynamodb: owner.dynamodbEndpoint,
         sqs: owner.sqsEndpoint ?? config.endpoints.sqs,
       },
+      CALLBACK_SAFETY_NET_SECONDS: config.CALLBACK_SAFETY_NET_SECONDS ?? owner.callbackSafetyNetSeconds ?? undefined,
     };
   }
   const closers: Array<() => Promise<void> | void> = [];
@@ -169,6 +174,9 @@ export const startLocalStack = async (
     const effective = await withEmulatedQueues({
       ...config,
       endpoints: { ...config.endpoints, dynamodb: dynamodbEndpoint, sqs: sqsEndpoint },
+      // The embedded SQS keeps its messages in memory: an announced callback that a restart
+      // takes with it is due a minute after it was stored, and the worker's poller posts it.
+      ...(sqs ? { CALLBACK_SAFETY_NET_SECONDS: config.CALLBACK_SAFETY_NET_SECONDS ?? 60 } : {}),
     });
     const raw = createDynamoDbClient(effective);
     await ensureTable(raw, config.TABLE_NAME);
@@ -251,6 +259,7 @@ export const startLocalStack = async (
       tableName: config.TABLE_NAME,
       simulatorUrl: simulator?.url ?? null,
       queueDriver: config.QUEUE_DRIVER,
+      callbackSafetyNetSeconds: effective.CALLBACK_SAFETY_NET_SECONDS ?? null,
     };
     await writeFile(infoFile, JSON.stringify(info, null, 2));
     closers.push(() => rm(infoFile, { force: true }));

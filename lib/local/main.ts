@@ -1,14 +1,9 @@
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
 import { ensureDashboardBuilt } from './dashboard-build.ts';
+import { DEMO_SIGNING_SECRET_FILE } from './demo-key-file.ts';
 import { releaseMemoryWhenIdle } from './idle-memory.ts';
-import {
-  DEMO_SIGNING_SECRET_FILE,
-  type LocalRoles,
-  LocalStartError,
-  readStackInfo,
-  startLocalStack,
-} from './local-stack.ts';
+import { type LocalRoles, LocalStartError, readStackInfo, startLocalStack } from './local-stack.ts';
 
 /** Signals this close together are one Ctrl-C delivered twice (see `stop`). */
 const SAME_KEYPRESS_MS = 1000;

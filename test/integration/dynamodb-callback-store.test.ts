@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { itemSize } from '../../bench/cost/dynamodb-sizing.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { GSI2, keys, TTL_ATTRIBUTE, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
@@ -199,23 +199,16 @@ describe('dynamodb callback store', () => {
     expect((await store.listDueCallbacks(NOW, 10)).map((e) => e.eventId)).toEqual([`${QUEUE_ID}:0:sent`]);
   });
 
-  it('makes a re-emitted event due when its first emission stored it but died before announcing it', async () => {
-    // Prepare: the first emission's process dies on its publish, after the put (here: throws without
-    // the fallback, as a killed process would leave it); a second event is announced and claimed.
+  it('makes a re-emitted event due when its announcement was lost (stored, never claimed)', async () => {
+    // Prepare: the first emission is announced on a queue that loses the message (an in-memory
+    // queue whose process died) and stored; a second event is announced and claimed.
     const { store } = await seeded();
-    const crashedOnPublish = createBillingEvents({
+    const lostAnnouncement = createBillingEvents({
       store,
       clock,
-      callbackQueue: {
-        publish: async () => {
-          throw new Error('killed');
-        },
-      },
+      callbackQueue: { publish: async () => undefined },
     });
-    vi.spyOn(store, 'makeCallbackDue').mockRejectedValueOnce(new Error('killed'));
-    await expect(
-      crashedOnPublish.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW }),
-    ).rejects.toThrow('killed');
+    await lostAnnouncement.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
     const healthy = createBillingEvents({ store, clock, callbackQueue: { publish: async () => undefined } });
     await healthy.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 1, occurredAt: NOW });
     await store.claimCallback(QUEUE_ID, `${QUEUE_ID}:1:sent`, NOW, '2025-01-10T13:00:30.000Z');
@@ -229,6 +222,63 @@ describe('dynamodb callback store', () => {
     expect(stranded).toEqual([]);
     expect((await store.listDueCallbacks(NOW, 10)).map((e) => e.eventId)).toEqual([`${QUEUE_ID}:0:sent`]);
     expect((await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:1:sent`))?.delivery.attempts).toBe(1);
+  });
+
+  it('stores an event whose publish failed due at once, whatever the safety net', async () => {
+    // Prepare
+    const { store } = await seeded();
+    const events = createBillingEvents({
+      store,
+      clock,
+      callbackQueue: {
+        publish: async () => {
+          throw new Error('queue down');
+        },
+      },
+      announcementSafetyNetMs: 60_000,
+    });
+
+    // Act
+    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
+
+    // Assess
+    expect((await store.listDueCallbacks(NOW, 10)).map((e) => e.eventId)).toEqual([`${QUEUE_ID}:0:sent`]);
+  });
+
+  it('with a safety net, makes an announced event due later, and its consumer still claims it first', async () => {
+    // Prepare: two events announced on a queue that may lose its messages (60 s net)
+    const { store } = await seeded();
+    const events = createBillingEvents({
+      store,
+      clock,
+      callbackQueue: { publish: async () => undefined },
+      announcementSafetyNetMs: 60_000,
+    });
+    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
+    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 1, occurredAt: NOW });
+
+    // Act: the consumer takes event 1's announcement now; event 0's announcement is lost
+    const dueNow = await store.listDueCallbacks(NOW, 10);
+    const consumer = await store.claimCallback(
+      QUEUE_ID,
+      `${QUEUE_ID}:1:sent`,
+      NOW,
+      '2025-01-10T13:00:30.000Z',
+    );
+    const secondCopy = await store.claimCallback(
+      QUEUE_ID,
+      `${QUEUE_ID}:1:sent`,
+      NOW,
+      '2025-01-10T13:00:30.000Z',
+    );
+    await store.finishCallbackAttempt(QUEUE_ID, `${QUEUE_ID}:1:sent`, 1, { status: 'delivered', at: NOW });
+    const dueAfterTheNet = await store.listDueCallbacks('2025-01-10T13:01:00.000Z', 10);
+
+    // Assess: nothing is due before the net; the consumer's claim won once; the lost one is due after it
+    expect(dueNow).toEqual([]);
+    expect(consumer?.delivery.attempts).toBe(1);
+    expect(secondCopy).toBeUndefined();
+    expect(dueAfterTheNet.map((e) => e.eventId)).toEqual([`${QUEUE_ID}:0:sent`]);
   });
 
   it("erases a stored event when it is stored again after its first put died before checking its contact's erasure", async () => {

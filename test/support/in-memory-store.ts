@@ -1093,8 +1093,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       const event = callbacks.get(id);
       const { delivery } = event ?? {};
       if (!event || !delivery || delivery.status !== 'pending') return undefined;
-      // null: announced and never attempted, so due whenever the queue's consumer takes it.
-      if (isText(delivery.nextAttemptAt) && !(delivery.nextAttemptAt <= now)) return undefined;
+      // Never attempted: its first attempt is whoever's comes first (null: announced, in no due
+      // index; a later time: announced with a safety net). Else due once its next attempt is here.
+      if (delivery.attempts > 0 && isText(delivery.nextAttemptAt) && !(delivery.nextAttemptAt <= now))
+        return undefined;
       delivery.nextAttemptAt = leaseUntil;
       delivery.attempts += 1;
       return copy(event);

@@ -258,8 +258,10 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
         // brings a first attempt back if its holder dies (the message is not deleted).
         UpdateExpression: `SET #status = if_not_exists(#status, :pending), #attempts = if_not_exists(#attempts, :zero) + :one, #next = :lease, #gsk = :gsk${typeof ttl === 'number' ? ', #ttl = if_not_exists(#ttl, :ttl)' : ''}`,
         // `nextAttemptAt <= now` is the exclusivity: the winner moves it past `now` in this write.
+        // An attempt never made is anyone's first, whatever its due time (a safety net's, set for
+        // when its announcement is lost): the winner makes `attempts` 1 in this write.
         ConditionExpression:
-          'attribute_not_exists(#pk) OR (#status = :pending AND (attribute_not_exists(#next) OR #next <= :now))',
+          'attribute_not_exists(#pk) OR (#status = :pending AND (attribute_not_exists(#next) OR #next <= :now OR #attempts = :zero))',
         ExpressionAttributeNames: {
           '#pk': PK,
           '#status': 'status',

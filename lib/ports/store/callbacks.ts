@@ -17,8 +17,8 @@ export interface CallbackStore {
   /** Pending events whose next attempt is at or before `now`, earliest first (candidates: the claim decides). */
   listDueCallbacks(now: string, limit: number): Promise<StoredCallbackEvent[]>;
   /**
-   * Claims a due attempt: a `pending` event whose `nextAttemptAt` is null (announced, never
-   * attempted) or `<= now` gets `attempts + 1` and
+   * Claims a due attempt: a `pending` event never attempted (`attempts` 0: announced, whatever its
+   * `nextAttemptAt`) or whose `nextAttemptAt` is `<= now` gets `attempts + 1` and
    * `nextAttemptAt = leaseUntil` (so no other deliverer takes it meanwhile). undefined when not due.
    * `storeIfMissing`: the event as its announcement carries it; when the store does not have the
    * event (its emitter died between announcing and storing it, or has not stored it yet) it is

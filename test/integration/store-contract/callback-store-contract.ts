@@ -129,6 +129,33 @@ export function describeCallbackStoreContract(makeStore: MakeStore): void {
       expect(won[0]?.delivery).toMatchObject({ attempts: 1, nextAttemptAt: '2025-01-10T13:00:30.000Z' });
     });
 
+    it('lets the first attempt of an event never attempted be claimed at once, once, whatever its due time', async () => {
+      // Prepare: due in an hour (a safety net's entry), never attempted
+      const { store } = await freshStore();
+      await store.putCallbackEvent(
+        pendingEvent(`${QUEUE_ID}:0:sent`, '2025-01-10T14:00:00.000Z'),
+        KEPT_UNTIL,
+      );
+
+      // Act
+      const first = await store.claimCallback(
+        QUEUE_ID,
+        `${QUEUE_ID}:0:sent`,
+        NOW,
+        '2025-01-10T13:00:30.000Z',
+      );
+      const second = await store.claimCallback(
+        QUEUE_ID,
+        `${QUEUE_ID}:0:sent`,
+        NOW,
+        '2025-01-10T13:00:30.000Z',
+      );
+
+      // Assess
+      expect(first?.delivery).toMatchObject({ attempts: 1, nextAttemptAt: '2025-01-10T13:00:30.000Z' });
+      expect(second).toBeUndefined();
+    });
+
     it('lists only due pending events and drops delivered ones from the due index', async () => {
       // Prepare
       const { store } = await freshStore();
