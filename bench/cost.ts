@@ -591,6 +591,9 @@ export const runCost = async (
         LOG_LEVEL: 'INFO',
         METRICS_DRIVER: 'emf',
         CALLBACK_POLL_SECONDS: '3600',
+        // AWS's callbacks queue keeps its messages: no safety-net due entries (npm start's embedded
+        // SQS, in memory, sets one, whose index writes AWS does not make).
+        CALLBACK_SAFETY_NET_SECONDS: '0',
         EVOLUTION_URL: simulator.url,
         EVOLUTION_API_KEY: simulator.apiKey,
       },

@@ -6,6 +6,8 @@ import { loadConfig } from '../../lib/config.ts';
 import { startLocalStack } from '../../lib/local/local-stack.ts';
 import type { WorkItem } from '../../lib/ports/work-queue.ts';
 import { acmeQueue } from '../support/acme-queue.ts';
+import { startCallbackReceiver } from '../support/callback-receiver.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 describe('local stack restart', () => {
   const dirs: string[] = [];
@@ -55,6 +57,64 @@ describe('local stack restart', () => {
 
     // Assess
     expect(published.map((item) => item.queueId)).toEqual(['queue-1']);
+  });
+
+  it('posts after its safety net a callback whose announcement the embedded SQS lost with the last process', async () => {
+    // Prepare: a paused batch asking for `sent` callbacks, and its first contact's `sent` announced
+    // while no worker runs (the announcement sits in the embedded SQS's memory); the process stops
+    const dataDir = await mkdtemp(join(tmpdir(), 'billing-restart-'));
+    dirs.push(dataDir);
+    const receiver = await startCallbackReceiver();
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: '0',
+      DYNAMODB_PORT: '0',
+      SIMULATOR_PORT: '0',
+      LOG_LEVEL: 'SILENT',
+      CALLBACK_SAFETY_NET_SECONDS: '1',
+    };
+    const first = await startLocalStack(loadConfig(env), {}, { api: true, worker: false });
+    let queueId = '';
+    try {
+      const response = await fetch(`${first.url}/api/v1/billing/send/notification`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-billing-api-key': first.demoApiKey ?? '' },
+        body: JSON.stringify({
+          external_id: 'lost-announcement',
+          contacts: [{ nome_cliente: 'Ana', telefone: '+55 11 98888-0001', mensagem: 'Aviso' }],
+          callback_url: receiver.url,
+          callback_events: ['sent'],
+        }),
+      });
+      queueId = ((await response.json()) as { queue_id: string }).queue_id;
+      // Paused, so the restart does not send it again (a new send would emit the event anew).
+      const paused = await fetch(`${first.url}/api/v1/billing/queue/${queueId}/control`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-billing-api-key': first.demoApiKey ?? '' },
+        body: JSON.stringify({ action: 'pause' }),
+      });
+      expect(paused.status).toBe(200);
+      await first.container.events.emit({
+        name: 'sent',
+        queueId,
+        contactPosition: 0,
+        occurredAt: new Date().toISOString(),
+      });
+    } finally {
+      await first.close();
+    }
+
+    // Act: start again on the same data dir, with the worker and its poller of due callbacks
+    const second = await startLocalStack(loadConfig(env), {}, { api: false, worker: true });
+    try {
+      await waitFor(() => receiver.received.length > 0, { timeoutMs: 15_000, what: 'the lost callback' });
+    } finally {
+      await second.close();
+      await receiver.close();
+    }
+
+    // Assess
+    expect(receiver.received.map((r) => r.eventId)).toEqual([`${queueId}:0:sent`]);
   });
 
   it('points the demo instance at EVOLUTION_URL on a later start, not only at the first one', async () => {
