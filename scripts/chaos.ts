@@ -5,9 +5,10 @@ import { type ChaosDriver, type ChaosResult, runChaos } from './chaos/run-chaos.
 /**
  * `npm run chaos -- --kills 20 [--driver sqs|rabbitmq|both]`: SIGKILLs the local stack at random
  * moments while it accepts and while it sends, restarts it on the same data each time, and checks
- * that every accepted debtor got exactly one message. Ends with the line
- * `chaos: K kills, D duplicated, L lost` and exits 1 when D or L is above 0 (2 when the run
- * itself could not be carried out).
+ * that every accepted debtor got exactly one message and that the ERP got every callback it was
+ * owed. Ends with the line `chaos: K kills, D duplicated, L lost, M callbacks missing` and exits 1
+ * when D, L or M is above 0 or a callback was badly signed (2 when the run itself could not be
+ * carried out).
  */
 
 const USAGE = [
@@ -81,13 +82,21 @@ const main = async (): Promise<number> => {
   const sum = (f: (r: ChaosResult) => number) => results.reduce((n, r) => n + f(r), 0);
   const duplicated = sum((r) => r.tally.duplicated.length);
   const lost = sum((r) => r.tally.lost.length);
+  const missing = sum((r) => r.callbacks.missing.length);
+  const badlySigned = sum((r) => r.callbacks.badSignatures);
+  const verdict = (r: Pick<ChaosResult, 'kills'>, d: number, l: number, m: number) =>
+    `${r.kills} kills, ${d} duplicated, ${l} lost, ${m} callbacks missing`;
   if (results.length > 1)
     for (const r of results)
       console.log(
-        `chaos (${r.driver}): ${r.kills} kills, ${r.tally.duplicated.length} duplicated, ${r.tally.lost.length} lost`,
+        `chaos (${r.driver}): ${verdict(r, r.tally.duplicated.length, r.tally.lost.length, r.callbacks.missing.length)}`,
       );
-  console.log(`chaos: ${sum((r) => r.kills)} kills, ${duplicated} duplicated, ${lost} lost`);
-  return duplicated > 0 || lost > 0 || results.some((r) => r.timedOut) ? 1 : 0;
+  if (badlySigned > 0)
+    console.log(`chaos: ${badlySigned} callbacks did not verify with the tenant's signing secret`);
+  console.log(`chaos: ${verdict({ kills: sum((r) => r.kills) }, duplicated, lost, missing)}`);
+  return duplicated > 0 || lost > 0 || missing > 0 || badlySigned > 0 || results.some((r) => r.timedOut)
+    ? 1
+    : 0;
 };
 
 // Ctrl-C: take the stack and the simulator down too (they run in their own process groups).

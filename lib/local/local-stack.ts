@@ -140,7 +140,8 @@ export const startLocalStack = async (
         dynamodb: owner.dynamodbEndpoint,
         sqs: owner.sqsEndpoint ?? config.endpoints.sqs,
       },
-      CALLBACK_SAFETY_NET_SECONDS: config.CALLBACK_SAFETY_NET_SECONDS ?? owner.callbackSafetyNetSeconds ?? undefined,
+      CALLBACK_SAFETY_NET_SECONDS:
+        config.CALLBACK_SAFETY_NET_SECONDS ?? owner.callbackSafetyNetSeconds ?? undefined,
     };
   }
   const closers: Array<() => Promise<void> | void> = [];

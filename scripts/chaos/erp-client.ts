@@ -9,7 +9,12 @@ export interface ErpBatch {
   externalId: string;
   /** The route's template type (`/send/<type>`). */
   type: 'overdue' | 'upcoming' | 'notification';
-  body: { external_id: string; contacts: Array<Record<string, string>> };
+  body: {
+    external_id: string;
+    contacts: Array<Record<string, string>>;
+    callback_url?: string;
+    callback_events?: string[];
+  };
 }
 
 export interface ErpAnswer {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { checkBroker, deleteBrokerQueues } from './broker-queues.ts';
+import { type CallbackReceiver, startCallbackReceiver } from './callback-receiver.ts';
 import type { ChildProgram } from './child-program.ts';
 import { createErpClient, type ErpAnswer, type ErpBatch } from './erp-client.ts';
 import { freePort } from './free-port.ts';
@@ -18,7 +19,17 @@ import {
 } from './service-reads.ts';
 import { SIMULATOR_API_KEY, startSimulatorProcess } from './simulator-process.ts';
 import { runAdmin, STACK_TIMINGS, stackEnvironment, startStackProcess } from './stack-process.ts';
-import { describeFinding, digitsOf, type ReportedContact, type Tally, tallyRun } from './tally.ts';
+import {
+  type CallbackTally,
+  CHAOS_CALLBACK_EVENTS,
+  describeFinding,
+  describeMissingCallback,
+  digitsOf,
+  type ReportedContact,
+  type Tally,
+  tallyCallbacks,
+  tallyRun,
+} from './tally.ts';
 
 export type ChaosDriver = 'sqs' | 'rabbitmq';
 export type KillPhase = 'accepting' | 'sending';
@@ -48,6 +59,8 @@ export interface ChaosResult {
   driver: ChaosDriver;
   kills: number;
   tally: Tally;
+  /** What the ERP's callback endpoint got against what every contact and queue owed it. */
+  callbacks: CallbackTally;
   /** The wait for completion ran out: what was still unsent is counted lost. */
   timedOut: boolean;
   /** Where the data and logs were kept (a run with findings, or --keep). */
@@ -62,6 +75,12 @@ const START_TIMEOUT_MS = 60_000;
  */
 const ERP_REQUEST_TIMEOUT_MS = 40_000;
 const ERP_GIVE_UP_MS = 5 * 60_000;
+/**
+ * How long the callbacks owed may still take once every queue is done: a post a kill cut short
+ * comes back after the callbacks queue's visibility timeout (60 s locally) or the claim's lease
+ * (30 s) and the next poll; twice that, bounded.
+ */
+const CALLBACK_WAIT_MS = 150_000;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -75,8 +94,11 @@ export const killPhases = (kills: number, shuffle: <T>(items: readonly T[]) => T
   ]);
 };
 
-/** The debtors of batch `n`: every debtor of a run has their own mobile number, `+55 11 98nnn-iiii`. */
-const batchOf = (runId: string, n: number, size: number): ErpBatch => {
+/**
+ * The debtors of batch `n`: every debtor of a run has their own mobile number, `+55 11 98nnn-iiii`.
+ * Each batch asks for a callback of every contact's outcome and of its queue's completion.
+ */
+const batchOf = (runId: string, n: number, size: number, callbackUrl: string): ErpBatch => {
   const externalId = `chaos-${runId}-${n}`;
   const contacts = Array.from({ length: size }, (_, i) => ({
     nome_cliente: `Cliente ${n}.${i + 1}`,
@@ -84,7 +106,16 @@ const batchOf = (runId: string, n: number, size: number): ErpBatch => {
     mensagem: `Aviso ${n}.${i + 1} do teste de caos.`,
   }));
   // Notifications go out 24/7: the run never waits for the demo tenant's business hours.
-  return { externalId, type: 'notification', body: { external_id: externalId, contacts } };
+  return {
+    externalId,
+    type: 'notification',
+    body: {
+      external_id: externalId,
+      contacts,
+      callback_url: callbackUrl,
+      callback_events: [...CHAOS_CALLBACK_EVENTS],
+    },
+  };
 };
 
 /** One progress line: queues by status, and the contacts' counters summed over them. */
@@ -146,6 +177,46 @@ const waitForQueues = async (options: {
 };
 
 /**
+ * Waits until the ERP has every callback it is owed (or the time runs out): prints a line when
+ * the count moves or every 10 s, and returns the tally as it stands at the end.
+ */
+const waitForCallbacks = async (options: {
+  contacts: readonly ReportedContact[];
+  completedQueues: () => Promise<string[]>;
+  receiver: CallbackReceiver;
+  say: (line: string) => void;
+}): Promise<CallbackTally> => {
+  const tally = async () =>
+    tallyCallbacks({
+      contacts: options.contacts,
+      completedQueues: await options.completedQueues(),
+      received: options.receiver.received(),
+      badSignatures: options.receiver.badSignatures(),
+    });
+  let last = await tally();
+  let lastLine = '';
+  let lastLineAt = 0;
+  try {
+    await waitFor(
+      async () => {
+        last = await tally();
+        const line = `callbacks: ${last.received} of ${last.expected} received`;
+        if (line !== lastLine || Date.now() - lastLineAt > 10_000) {
+          options.say(line);
+          lastLine = line;
+          lastLineAt = Date.now();
+        }
+        return last.missing.length === 0;
+      },
+      { timeoutMs: CALLBACK_WAIT_MS, intervalMs: 1000, what: 'every callback owed' },
+    );
+  } catch (error) {
+    options.say(`${(error as Error).message}: ${last.missing.length} callbacks never came`);
+  }
+  return last;
+};
+
+/**
  * One chaos run on one queue driver: the Evolution simulator in its own process, the local stack
  * (`npm start`'s program) in another with its own data dir and ports; the stack is SIGKILLed
  * `kills` times while an ERP batch is being accepted or while messages go out, and restarted on
@@ -171,6 +242,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
 
   let simulator: ChildProgram | undefined;
   let stack: ChildProgram | undefined;
+  let receiver: CallbackReceiver | undefined;
   let clean = false;
   try {
     if (driver === 'rabbitmq') await checkBroker(options.amqpUrl);
@@ -208,6 +280,9 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     say(
       `stack up at ${baseUrl} (pid ${stack?.pid}, ${driver === 'sqs' ? 'embedded SQS' : `RabbitMQ queue ${queueName}`})`,
     );
+    receiver = await startCallbackReceiver(dataDir);
+    const callbackUrl = receiver.url;
+    say(`ERP callback endpoint at ${callbackUrl} (${CHAOS_CALLBACK_EVENTS.join(', ')})`);
 
     // The demo tenant's pace, set as an operator would: the admin CLI through the running stack.
     await runAdmin(env, [
@@ -247,7 +322,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     let erpFailure: Error | undefined;
     const batches = new Map<string, ErpBatch>();
     const submit = (): { batch: ErpBatch; answer: Promise<ErpAnswer> } => {
-      const batch = batchOf(runId, batches.size + 1, options.batchSize);
+      const batch = batchOf(runId, batches.size + 1, options.batchSize, callbackUrl);
       batches.set(batch.externalId, batch);
       const answer = erp.submit(batch).then((a) => {
         answers.push(a);
@@ -361,13 +436,34 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       `${tally.accepted} debtors accepted in ${answers.length} batches: ${tally.deliveredOnce} got one message, ` +
         `${tally.unknown} unknown, ${tally.duplicated.length} duplicated, ${tally.lost.length} lost`,
     );
-    clean = !timedOut && tally.duplicated.length === 0 && tally.lost.length === 0;
+
+    // The ERP's side: every outcome and every completion called back, signed, whatever the kills did.
+    const callbacks = await waitForCallbacks({
+      contacts,
+      completedQueues: async () =>
+        (await queueStates()).filter((q) => q.status === 'completed').map((q) => q.id),
+      receiver,
+      say,
+    });
+    for (const m of callbacks.missing) say(describeMissingCallback(m));
+    say(
+      `callbacks: ${callbacks.received} of ${callbacks.expected} owed received, ${callbacks.missing.length} missing, ` +
+        `${callbacks.repeated} posted more than once (allowed: de-duplicated by event_id), ` +
+        `${callbacks.badSignatures} badly signed`,
+    );
+    clean =
+      !timedOut &&
+      tally.duplicated.length === 0 &&
+      tally.lost.length === 0 &&
+      callbacks.missing.length === 0 &&
+      callbacks.badSignatures === 0;
     const keptIn = clean && !options.keep ? undefined : workDir;
-    return { driver, kills, tally, timedOut, keptIn };
+    return { driver, kills, tally, callbacks, timedOut, keptIn };
   } finally {
     // A clean stop now: nothing is left to test, and RabbitMQ gets its connections closed properly.
     await stopGently(stack);
     await stopGently(simulator);
+    await receiver?.close();
     if (driver === 'rabbitmq')
       await deleteBrokerQueues(options.amqpUrl, queueName).catch((error: unknown) =>
         say(`could not delete the RabbitMQ queues of ${queueName}: ${String(error)}`),

@@ -93,3 +93,74 @@ export const describeFinding = (kind: 'duplicated' | 'lost', f: DebtorFinding): 
     : 'no send reached the gateway';
   return `${kind}: +${f.phone} (batch ${f.externalId ?? 'none'}; ${contact}; ${sends})`;
 };
+
+/** Events chaos asks every batch to call back with: one per contact outcome, one per queue. */
+export const CHAOS_CALLBACK_EVENTS = ['sent', 'failed', 'unknown', 'queue.completed'] as const;
+
+/** One event as the ERP's endpoint received it (copies: how many signed posts carried its id). */
+export interface ReceivedCallback {
+  eventId: string;
+  event: string;
+  queueId: string;
+  /** Digits of the contact's phone; null for queue events. */
+  phone: string | null;
+  copies: number;
+}
+
+/** An event the service owed the ERP and never posted. */
+export interface MissingCallback {
+  event: string;
+  queueId: string;
+  phone: string | null;
+}
+
+export interface CallbackTally {
+  /** Events owed: each contact's outcome (sent, failed, unknown) and each completed queue's. */
+  expected: number;
+  /** Of those, the ones received. */
+  received: number;
+  missing: MissingCallback[];
+  /** Events posted more than once (allowed: at least once, de-duplicated by `event_id`). */
+  repeated: number;
+  /** Posts whose `X-Billing-Signature` did not verify with the tenant's secret. */
+  badSignatures: number;
+}
+
+const OUTCOME_EVENTS: ReadonlySet<string> = new Set(['sent', 'failed', 'unknown']);
+
+/**
+ * What the ERP got against what it was owed: every contact that ended `sent`, `failed` or `unknown`
+ * owes the event of that name, and every `completed` queue its `queue.completed`, whatever the
+ * kills did (a sender that died before announcing an event leaves it to the queue's completion).
+ */
+export const tallyCallbacks = (input: {
+  contacts: readonly ReportedContact[];
+  completedQueues: readonly string[];
+  received: Iterable<ReceivedCallback>;
+  badSignatures: number;
+}): CallbackTally => {
+  const key = (event: string, queueId: string, phone: string | null) => `${queueId} ${phone ?? '-'} ${event}`;
+  const got = new Set<string>();
+  let repeated = 0;
+  for (const r of input.received) {
+    got.add(key(r.event, r.queueId, r.phone));
+    if (r.copies > 1) repeated += 1;
+  }
+  const owed: MissingCallback[] = [
+    ...input.contacts
+      .filter((c) => OUTCOME_EVENTS.has(c.status))
+      .map((c) => ({ event: c.status, queueId: c.queueId, phone: digitsOf(c.telefone) })),
+    ...input.completedQueues.map((queueId) => ({ event: 'queue.completed', queueId, phone: null })),
+  ];
+  const missing = owed.filter((o) => !got.has(key(o.event, o.queueId, o.phone)));
+  return {
+    expected: owed.length,
+    received: owed.length - missing.length,
+    missing,
+    repeated,
+    badSignatures: input.badSignatures,
+  };
+};
+
+export const describeMissingCallback = (m: MissingCallback): string =>
+  `callback missing: ${m.event} of queue ${m.queueId}${m.phone ? ` for +${m.phone}` : ''}`;

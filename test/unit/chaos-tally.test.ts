@@ -3,8 +3,11 @@ import { createRandom } from '../../scripts/chaos/random.ts';
 import { killPhases } from '../../scripts/chaos/run-chaos.ts';
 import {
   describeFinding,
+  describeMissingCallback,
   type GatewaySend,
+  type ReceivedCallback,
   type ReportedContact,
+  tallyCallbacks,
   tallyRun,
 } from '../../scripts/chaos/tally.ts';
 
@@ -59,6 +62,55 @@ describe('chaos tally', () => {
 
     expect(tally.lost).toHaveLength(1);
     expect(describeFinding('lost', tally.lost[0] as never)).toContain('not listed by the API');
+  });
+});
+
+describe('chaos callback tally', () => {
+  const got = (event: string, phone: string | null, copies = 1): ReceivedCallback => ({
+    eventId: `q1:${phone}:${event}`,
+    event,
+    queueId: 'q1',
+    phone,
+    copies,
+  });
+
+  it("owes each contact its outcome's event and each completed queue its completion", () => {
+    // Prepare
+    const contacts = [
+      contact('+55 11 98001-0000', 'sent'),
+      contact('+55 11 98001-0001', 'failed'),
+      contact('+55 11 98001-0002', 'unknown'),
+      contact('+55 11 98001-0003', 'skipped_opt_out'),
+    ];
+
+    // Act
+    const tally = tallyCallbacks({
+      contacts,
+      completedQueues: ['q1'],
+      received: [got('sent', '5511980010000', 2), got('failed', '5511980010001')],
+      badSignatures: 1,
+    });
+
+    // Assess: the unknown contact and the queue's completion never came; the opted-out contact owes nothing
+    expect(tally.expected).toBe(4);
+    expect(tally.received).toBe(2);
+    expect(tally.missing.map(describeMissingCallback)).toEqual([
+      'callback missing: unknown of queue q1 for +5511980010002',
+      'callback missing: queue.completed of queue q1',
+    ]);
+    expect(tally.repeated).toBe(1);
+    expect(tally.badSignatures).toBe(1);
+  });
+
+  it('does not take an event of another outcome, or of another queue, for the one owed', () => {
+    const tally = tallyCallbacks({
+      contacts: [contact('+55 11 98001-0000', 'unknown')],
+      completedQueues: [],
+      received: [got('sent', '5511980010000'), { ...got('unknown', '5511980010000'), queueId: 'q2' }],
+      badSignatures: 0,
+    });
+
+    expect(tally.missing).toEqual([{ event: 'unknown', queueId: 'q1', phone: '5511980010000' }]);
   });
 });
 
