@@ -179,7 +179,10 @@ describe('dynamodb callback store', () => {
     });
   });
 
-  it('makes an event due when its announcement fails', async () => {
+  it.each([
+    ['without', undefined],
+    ['with', 60_000],
+  ])('makes an event due at once when its announcement fails, %s a safety net', async (_, net) => {
     // Prepare
     const { store } = await seeded();
     const events = createBillingEvents({
@@ -190,6 +193,7 @@ describe('dynamodb callback store', () => {
           throw new Error('queue down');
         },
       },
+      ...(net === undefined ? {} : { announcementSafetyNetMs: net }),
     });
 
     // Act
@@ -200,49 +204,23 @@ describe('dynamodb callback store', () => {
   });
 
   it('makes a re-emitted event due when its announcement was lost (stored, never claimed)', async () => {
-    // Prepare: the first emission is announced on a queue that loses the message (an in-memory
-    // queue whose process died) and stored; a second event is announced and claimed.
+    // Prepare: two events announced on a queue that loses the messages (an in-memory queue whose
+    // process died) and stored; the second one's consumer claims it all the same.
     const { store } = await seeded();
-    const lostAnnouncement = createBillingEvents({
-      store,
-      clock,
-      callbackQueue: { publish: async () => undefined },
-    });
-    await lostAnnouncement.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
-    const healthy = createBillingEvents({ store, clock, callbackQueue: { publish: async () => undefined } });
-    await healthy.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 1, occurredAt: NOW });
+    const events = createBillingEvents({ store, clock, callbackQueue: { publish: async () => undefined } });
+    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
+    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 1, occurredAt: NOW });
     await store.claimCallback(QUEUE_ID, `${QUEUE_ID}:1:sent`, NOW, '2025-01-10T13:00:30.000Z');
     const stranded = await store.listDueCallbacks(NOW, 10);
 
     // Act: both are emitted again (Evolution retries the webhooks that carried them)
-    await healthy.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
-    await healthy.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 1, occurredAt: NOW });
+    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
+    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 1, occurredAt: NOW });
 
     // Assess: the stranded one is due for the poller; the claimed one keeps its claim
     expect(stranded).toEqual([]);
     expect((await store.listDueCallbacks(NOW, 10)).map((e) => e.eventId)).toEqual([`${QUEUE_ID}:0:sent`]);
     expect((await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:1:sent`))?.delivery.attempts).toBe(1);
-  });
-
-  it('stores an event whose publish failed due at once, whatever the safety net', async () => {
-    // Prepare
-    const { store } = await seeded();
-    const events = createBillingEvents({
-      store,
-      clock,
-      callbackQueue: {
-        publish: async () => {
-          throw new Error('queue down');
-        },
-      },
-      announcementSafetyNetMs: 60_000,
-    });
-
-    // Act
-    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
-
-    // Assess
-    expect((await store.listDueCallbacks(NOW, 10)).map((e) => e.eventId)).toEqual([`${QUEUE_ID}:0:sent`]);
   });
 
   it('with a safety net, makes an announced event due later, and its consumer still claims it first', async () => {

@@ -9,6 +9,16 @@ import { acmeQueue } from '../support/acme-queue.ts';
 import { startCallbackReceiver } from '../support/callback-receiver.ts';
 import { waitFor } from '../support/wait-for.ts';
 
+/** A local stack's settings on its own data dir, free ports and silent logs. */
+const localEnv = (dataDir: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  DATA_DIR: dataDir,
+  PORT: '0',
+  DYNAMODB_PORT: '0',
+  SIMULATOR_PORT: '0',
+  LOG_LEVEL: 'SILENT',
+  ...extra,
+});
+
 describe('local stack restart', () => {
   const dirs: string[] = [];
   afterAll(async () => {
@@ -19,13 +29,7 @@ describe('local stack restart', () => {
     // Prepare: a queue the last run was sending when it stopped, and one already finished
     const dataDir = await mkdtemp(join(tmpdir(), 'billing-restart-'));
     dirs.push(dataDir);
-    const config = loadConfig({
-      DATA_DIR: dataDir,
-      PORT: '0',
-      DYNAMODB_PORT: '0',
-      SIMULATOR_PORT: '0',
-      LOG_LEVEL: 'SILENT',
-    });
+    const config = loadConfig(localEnv(dataDir));
     const first = await startLocalStack(config, {}, { api: false, worker: false });
     const now = new Date().toISOString();
     await first.container.store.createQueue({
@@ -65,14 +69,7 @@ describe('local stack restart', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'billing-restart-'));
     dirs.push(dataDir);
     const receiver = await startCallbackReceiver();
-    const env = {
-      DATA_DIR: dataDir,
-      PORT: '0',
-      DYNAMODB_PORT: '0',
-      SIMULATOR_PORT: '0',
-      LOG_LEVEL: 'SILENT',
-      CALLBACK_SAFETY_NET_SECONDS: '1',
-    };
+    const env = localEnv(dataDir, { CALLBACK_SAFETY_NET_SECONDS: '1' });
     const first = await startLocalStack(loadConfig(env), {}, { api: true, worker: false });
     let queueId = '';
     try {
@@ -121,13 +118,7 @@ describe('local stack restart', () => {
     // Prepare: a first start against the built-in simulator
     const dataDir = await mkdtemp(join(tmpdir(), 'billing-restart-'));
     dirs.push(dataDir);
-    const env = {
-      DATA_DIR: dataDir,
-      PORT: '0',
-      DYNAMODB_PORT: '0',
-      SIMULATOR_PORT: '0',
-      LOG_LEVEL: 'SILENT',
-    };
+    const env = localEnv(dataDir);
     const first = await startLocalStack(loadConfig(env), {}, { api: false, worker: false });
     const before = await first.container.store.getInstance('demo', 'demo');
     await first.close();
