@@ -14,7 +14,7 @@ import { type ChaosDriver, type ChaosResult, runChaos } from './chaos/run-chaos.
 const USAGE = [
   'Usage: npm run chaos -- [--kills 20] [--driver sqs|rabbitmq|both] [--seed N] [--batch-size 40]',
   '                        [--rate 300] [--latency-ms 100] [--ambiguous-send-policy mark_unknown|retry]',
-  '                        [--amqp-url amqp://guest:guest@127.0.0.1:5672] [--keep]',
+  '                        [--amqp-url amqp://guest:guest@127.0.0.1:5672] [--receipts] [--keep]',
 ].join('\n');
 
 const positiveInt = (name: string, value: string | undefined, fallback: number): number => {
@@ -36,6 +36,7 @@ const parse = () => {
       'amqp-url': { type: 'string' },
       'ambiguous-send-policy': { type: 'string' },
       keep: { type: 'boolean' },
+      receipts: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -60,6 +61,7 @@ const parse = () => {
     amqpUrl: values['amqp-url'] ?? 'amqp://guest:guest@127.0.0.1:5672',
     ambiguousSendPolicy: policy as 'mark_unknown' | 'retry',
     keep: values.keep === true,
+    receipts: values.receipts === true,
   };
 };
 

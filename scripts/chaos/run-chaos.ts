@@ -24,6 +24,7 @@ import { runAdmin, STACK_TIMINGS, stackEnvironment, startStackProcess } from './
 import {
   type CallbackTally,
   CHAOS_CALLBACK_EVENTS,
+  CHAOS_RECEIPT_EVENTS,
   describeFinding,
   describeMissingCallback,
   digitsOf,
@@ -53,6 +54,12 @@ export interface ChaosOptions {
    * kill inside a send makes a duplicate: a way to see chaos catch one.
    */
   ambiguousSendPolicy: 'mark_unknown' | 'retry';
+  /**
+   * The gateway acknowledges every send (SERVER_ACK, DELIVERY_ACK, READ) through the stack's webhook,
+   * set as an operator sets it (`admin instance webhook`), and the batches ask for the `delivered`
+   * and `read` callbacks too: receipts go through the kills as well.
+   */
+  receipts: boolean;
   /** Keep the data dir and logs even when the run is clean. */
   keep: boolean;
   say: (line: string) => void;
@@ -106,7 +113,13 @@ export const killPhases = (kills: number, shuffle: <T>(items: readonly T[]) => T
  * The debtors of batch `n`: every debtor of a run has their own mobile number, `+55 11 98nnn-iiii`.
  * Each batch asks for a callback of every contact's outcome and of its queue's completion.
  */
-const batchOf = (runId: string, n: number, size: number, callbackUrl: string): ErpBatch => {
+const batchOf = (
+  runId: string,
+  n: number,
+  size: number,
+  callbackUrl: string,
+  callbackEvents: readonly string[],
+): ErpBatch => {
   const externalId = `chaos-${runId}-${n}`;
   const contacts = Array.from({ length: size }, (_, i) => ({
     nome_cliente: `Cliente ${n}.${i + 1}`,
@@ -121,7 +134,7 @@ const batchOf = (runId: string, n: number, size: number, callbackUrl: string): E
       external_id: externalId,
       contacts,
       callback_url: callbackUrl,
-      callback_events: [...CHAOS_CALLBACK_EVENTS],
+      callback_events: [...callbackEvents],
     },
   };
 };
@@ -290,7 +303,8 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     );
     receiver = await startCallbackReceiver(dataDir);
     const callbackUrl = receiver.url;
-    say(`ERP callback endpoint at ${callbackUrl} (${CHAOS_CALLBACK_EVENTS.join(', ')})`);
+    const callbackEvents = [...CHAOS_CALLBACK_EVENTS, ...(options.receipts ? CHAOS_RECEIPT_EVENTS : [])];
+    say(`ERP callback endpoint at ${callbackUrl} (${callbackEvents.join(', ')})`);
 
     // The demo tenant's pace, set as an operator would: the admin CLI through the running stack.
     await runAdmin(env, [
@@ -310,6 +324,20 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       '--ambiguous-send-policy',
       options.ambiguousSendPolicy,
     ]);
+    if (options.receipts) {
+      // The gateway's webhook, as an operator sets it: Evolution's /webhook/set through the admin CLI.
+      await runAdmin(env, [
+        'instance',
+        'webhook',
+        '--tenant',
+        'demo',
+        '--instance',
+        'demo',
+        '--url',
+        baseUrl,
+      ]);
+      say(`gateway webhook set to ${baseUrl}: every send is acknowledged (SERVER_ACK, DELIVERY_ACK, READ)`);
+    }
 
     const lastRetryReason = new Map<string, string>();
     // The ERP: every batch is retried until answered, in the background, across kills.
@@ -330,7 +358,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     let erpFailure: Error | undefined;
     const batches = new Map<string, ErpBatch>();
     const submit = (): { batch: ErpBatch; answer: Promise<ErpAnswer> } => {
-      const batch = batchOf(runId, batches.size + 1, options.batchSize, callbackUrl);
+      const batch = batchOf(runId, batches.size + 1, options.batchSize, callbackUrl, callbackEvents);
       batches.set(batch.externalId, batch);
       const answer = erp.submit(batch).then((a) => {
         answers.push(a);
@@ -468,6 +496,16 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
         `${describeMissingCallback(m)}: its due entry is not in the emulator's index though its item names it (dynalite writes an item and its index entries one after another, and a kill fell between them; real DynamoDB cannot do this), so it counts as the emulator's, not as missing`,
       );
     for (const m of callbacks.missing) say(describeMissingCallback(m));
+    if (options.receipts) {
+      // Read again: the last sends' receipts may have come in while the callbacks were awaited.
+      const settled: ReportedContact[] = [];
+      for (const answer of answers) settled.push(...(await listContacts(baseUrl, apiKey, answer.queueId)));
+      const count = (status: string) => settled.filter((c) => c.status === status).length;
+      say(
+        `receipts: ${count('read')} read, ${count('delivered')} delivered, ${count('sent')} sent and never ` +
+          'acknowledged (the gateway gave up on their webhooks: the simulator retries for about 5 s, Evolution for 30 min)',
+      );
+    }
     say(
       `callbacks: ${callbacks.received} of ${callbacks.expected} owed received, ${callbacks.missing.length} missing, ` +
         `${callbacks.repeated} posted more than once (allowed: de-duplicated by event_id), ` +

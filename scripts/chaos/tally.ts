@@ -96,6 +96,8 @@ export const describeFinding = (kind: 'duplicated' | 'lost', f: DebtorFinding): 
 
 /** Events chaos asks every batch to call back with: one per contact outcome, one per queue. */
 export const CHAOS_CALLBACK_EVENTS = ['sent', 'failed', 'unknown', 'queue.completed'] as const;
+/** With `--receipts` (the gateway acknowledges every send through the webhook): the receipts' events too. */
+export const CHAOS_RECEIPT_EVENTS = ['delivered', 'read'] as const;
 
 /** One event as the ERP's endpoint received it (copies: how many signed posts carried its id). */
 export interface ReceivedCallback {
@@ -126,12 +128,20 @@ export interface CallbackTally {
   badSignatures: number;
 }
 
-const OUTCOME_EVENTS: ReadonlySet<string> = new Set(['sent', 'failed', 'unknown']);
+/** The callbacks a contact's final status owes: a read message was sent and delivered first. */
+const EVENTS_OWED_BY_STATUS: Readonly<Record<string, readonly string[]>> = {
+  sent: ['sent'],
+  delivered: ['sent', 'delivered'],
+  read: ['sent', 'delivered', 'read'],
+  failed: ['failed'],
+  unknown: ['unknown'],
+};
 
 /**
  * What the ERP got against what it was owed: every contact that ended `sent`, `failed` or `unknown`
- * owes the event of that name, and every `completed` queue its `queue.completed`, whatever the
- * kills did (a sender that died before announcing an event leaves it to the queue's completion).
+ * owes the event of that name (one that ended `delivered` or `read` also the events before it), and
+ * every `completed` queue its `queue.completed`, whatever the kills did (a sender that died before
+ * announcing an event leaves it to the queue's completion).
  */
 export const tallyCallbacks = (input: {
   contacts: readonly ReportedContact[];
@@ -147,9 +157,13 @@ export const tallyCallbacks = (input: {
     if (r.copies > 1) repeated += 1;
   }
   const owed: MissingCallback[] = [
-    ...input.contacts
-      .filter((c) => OUTCOME_EVENTS.has(c.status))
-      .map((c) => ({ event: c.status, queueId: c.queueId, phone: digitsOf(c.telefone) })),
+    ...input.contacts.flatMap((c) =>
+      (EVENTS_OWED_BY_STATUS[c.status] ?? []).map((event) => ({
+        event,
+        queueId: c.queueId,
+        phone: digitsOf(c.telefone),
+      })),
+    ),
     ...input.completedQueues.map((queueId) => ({ event: 'queue.completed', queueId, phone: null })),
   ];
   const missing = owed.filter((o) => !got.has(key(o.event, o.queueId, o.phone)));

@@ -102,6 +102,21 @@ describe('chaos callback tally', () => {
     expect(tally.badSignatures).toBe(1);
   });
 
+  it('owes a read contact its sent, delivered and read events', () => {
+    const tally = tallyCallbacks({
+      contacts: [contact('+55 11 98001-0000', 'read'), contact('+55 11 98001-0001', 'delivered')],
+      completedQueues: [],
+      received: [got('sent', '5511980010000'), got('read', '5511980010000'), got('sent', '5511980010001')],
+      badSignatures: 0,
+    });
+
+    expect(tally.expected).toBe(5);
+    expect(tally.missing).toEqual([
+      { event: 'delivered', queueId: 'q1', phone: '5511980010000' },
+      { event: 'delivered', queueId: 'q1', phone: '5511980010001' },
+    ]);
+  });
+
   it('does not take an event of another outcome, or of another queue, for the one owed', () => {
     const tally = tallyCallbacks({
       contacts: [contact('+55 11 98001-0000', 'unknown')],
