@@ -21,6 +21,7 @@ import { createSsmParameterReader } from './adapters/secrets/ssm-parameter-reade
 import { createDynamoDbStore } from './adapters/store/dynamodb-store.ts';
 import { withStoreOutages } from './adapters/store/store-outages.ts';
 import { createBillingEvents } from './app/billing-events.ts';
+import { CALLBACK_CLAIM_LEASE_MS } from './app/deliver-callbacks.ts';
 import { createDeliveryWatchArmer, type DeliveryWatchArmer } from './app/delivery-watch.ts';
 import { createInstancePaceMemory, type InstancePaceMemory } from './app/instance-pace-memory.ts';
 import { createTakingTurnsMemo, type TakingTurnsMemo } from './app/queue-eta.ts';
@@ -238,6 +239,16 @@ export const openDeadLetters = (config: Config, options: QueueOptions = {}): Dea
 };
 
 /** The callbacks queue of QUEUE_DRIVER: SQS (CALLBACK_QUEUE_URL, or none) or RabbitMQ (`<WORK_QUEUE_NAME>-callbacks`). */
+/**
+ * How long a callback ref that failed waits before RabbitMQ has it again: what SQS's visibility
+ * timeout (60 s, infra/queues.ts) does for the deployed queue. It must outlast a claim's lease: a
+ * copy that met a first attempt in flight (its holder killed mid-post, say) then comes back once
+ * that attempt is recorded or its lease has ended, and makes it. Back every second, the copy spent
+ * its deliveries in seconds and was dead-lettered while the lease still ran, leaving the attempt
+ * with nothing to bring it back (found by `npm run chaos` on RabbitMQ).
+ */
+export const CALLBACK_REF_RETRY_DELAY_MS = 2 * CALLBACK_CLAIM_LEASE_MS;
+
 export const openCallbackQueue = async (config: Config): Promise<CallbackQueue> =>
   config.QUEUE_DRIVER === 'rabbitmq'
     ? createRabbitMqQueue({
@@ -245,6 +256,7 @@ export const openCallbackQueue = async (config: Config): Promise<CallbackQueue> 
         queueName: callbackQueueName(config.WORK_QUEUE_NAME),
         codec: callbackRefCodec,
         connectionName: 'billing-callback-queue',
+        retryDelayMs: CALLBACK_REF_RETRY_DELAY_MS,
       })
     : createSqsCallbackQueueOf(config);
 

@@ -1,0 +1,11 @@
+import { startEmbeddedDynamoDb } from '/work/main/lib/local/embedded-dynamodb.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+const db = await startEmbeddedDynamoDb({ path: process.argv[2] });
+const c = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: db.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
+const q = process.argv[3]; const p = process.argv[4];
+const ev = await c.send(new GetCommand({ TableName: 'billing', Key: { pk: `QUEUE#${q}`, sk: `CALLBACK#${q}:${p}:sent` } }));
+const d = await c.send(new GetCommand({ TableName: 'billing', Key: { pk: `QUEUE#${q}`, sk: `CBDELIVERY#${q}:${p}:sent` } }));
+const ct = await c.send(new GetCommand({ TableName: 'billing', Key: { pk: `QUEUE#${q}`, sk: `CONTACT#${String(p).padStart(6,'0')}` } }));
+console.log('event', JSON.stringify(ev.Item?.createdAt), 'delivery', JSON.stringify(d.Item ?? null));
+await db.close();
