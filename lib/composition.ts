@@ -238,7 +238,6 @@ export const openDeadLetters = (config: Config, options: QueueOptions = {}): Dea
   });
 };
 
-/** The callbacks queue of QUEUE_DRIVER: SQS (CALLBACK_QUEUE_URL, or none) or RabbitMQ (`<WORK_QUEUE_NAME>-callbacks`). */
 /**
  * How long a callback ref that failed waits before RabbitMQ has it again: what SQS's visibility
  * timeout (60 s, infra/queues.ts) does for the deployed queue. It must outlast a claim's lease: a
@@ -249,6 +248,7 @@ export const openDeadLetters = (config: Config, options: QueueOptions = {}): Dea
  */
 export const CALLBACK_REF_RETRY_DELAY_MS = 2 * CALLBACK_CLAIM_LEASE_MS;
 
+/** The callbacks queue of QUEUE_DRIVER: SQS (CALLBACK_QUEUE_URL, or none) or RabbitMQ (`<WORK_QUEUE_NAME>-callbacks`). */
 export const openCallbackQueue = async (config: Config): Promise<CallbackQueue> =>
   config.QUEUE_DRIVER === 'rabbitmq'
     ? createRabbitMqQueue({
