@@ -58,9 +58,9 @@ const envSchema = z.object({
   /**
    * For a callbacks queue that may lose what it holds (the embedded SQS emulator keeps its messages
    * in memory): every announced event is also made due this long after it is stored, so the poller
-   * posts what a lost announcement left behind. `npm start` sets 60 with its embedded SQS unless
-   * told otherwise; unset (or 0: none) on AWS, whose queue keeps its messages (and where each due
-   * entry costs index writes).
+   * posts what a lost announcement left behind. `npm start` sets 60 with its embedded SQS or
+   * RabbitMQ unless told otherwise; unset (or 0: none) on AWS, whose queue keeps its messages (and
+   * where each due entry costs index writes).
    */
   CALLBACK_SAFETY_NET_SECONDS: z.coerce.number().int().min(0).optional(),
   /** How long a send to the gateway may take before its outcome counts as unknown. */

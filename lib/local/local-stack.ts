@@ -36,7 +36,8 @@ export interface StackInfo {
   queueDriver: Config['QUEUE_DRIVER'];
   /**
    * The owner's CALLBACK_SAFETY_NET_SECONDS (set when its callbacks queue is its embedded SQS, in
-   * memory), so that a joined worker's announcements have the same net; absent in older files.
+   * memory, or RabbitMQ), so that a joined worker's announcements have the same net; absent in
+   * older files.
    */
   callbackSafetyNetSeconds?: number | null;
 }
@@ -175,9 +176,13 @@ export const startLocalStack = async (
     const effective = await withEmulatedQueues({
       ...config,
       endpoints: { ...config.endpoints, dynamodb: dynamodbEndpoint, sqs: sqsEndpoint },
-      // The embedded SQS keeps its messages in memory: an announced callback that a restart
-      // takes with it is due a minute after it was stored, and the worker's poller posts it.
-      ...(sqs ? { CALLBACK_SAFETY_NET_SECONDS: config.CALLBACK_SAFETY_NET_SECONDS ?? 60 } : {}),
+      // The embedded SQS keeps its messages in memory (a restart takes them), and RabbitMQ counts
+      // every return of a message a killed consumer held (a few restarts dead-letter it): an
+      // announced callback is also due a minute after it was stored, and the worker's poller posts
+      // what the queue lost. Not with SQS at an endpoint (AWS, LocalStack): it keeps its messages.
+      ...(sqs || config.QUEUE_DRIVER === 'rabbitmq'
+        ? { CALLBACK_SAFETY_NET_SECONDS: config.CALLBACK_SAFETY_NET_SECONDS ?? 60 }
+        : {}),
     });
     const raw = createDynamoDbClient(effective);
     await ensureTable(raw, config.TABLE_NAME);
