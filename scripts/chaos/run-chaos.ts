@@ -337,12 +337,12 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
         baseUrl,
       ]);
       // Evolution retries a webhook for about 30 minutes (5 s to 300 s apart); the simulator's
-      // default (20 ms doubling, 1 s at most) gives up within about 5 s, less than a restart here
-      // can take with its backlog. A second between retries (its cap) keeps them coming for ~10 s.
+      // default (20 ms doubling, 1 s at most) gives up within about 5 s, less than a few kills in a
+      // row keep the stack down. Evolution's first wait, 5 s, keeps them coming for ~50 s.
       const slowerRetries = await fetch(`${simulatorUrl}/_sim/instances/demo`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ webhook: { retryBackoffMs: 1000 } }),
+        body: JSON.stringify({ webhook: { retryBackoffMs: 5000 } }),
       });
       if (!slowerRetries.ok)
         throw new Error(`the simulator refused its webhook settings: ${slowerRetries.status}`);
@@ -513,7 +513,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       const count = (status: string) => settled.filter((c) => c.status === status).length;
       say(
         `receipts: ${count('read')} read, ${count('delivered')} delivered, ${count('sent')} sent and never ` +
-          'acknowledged (the gateway gave up on their webhooks: the simulator retries for about 10 s here, Evolution for 30 min)',
+          'acknowledged (the gateway gave up on their webhooks: the simulator retries for about 50 s here, Evolution for 30 min)',
       );
     }
     say(

@@ -51,7 +51,10 @@ export interface SimWebhookBehaviour {
   echoFromMe: boolean;
   /** Retries after a 5xx or a network error (Evolution: 10). */
   maxRetries: number;
-  /** First wait before a retry, doubling, capped at 1 s (Evolution waits 5 s .. 300 s). */
+  /**
+   * First wait before a retry, doubling, capped at 1 s or at this first wait when it is longer
+   * (Evolution waits 5 s .. 300 s: 5000 gives ten retries 5 s apart).
+   */
   retryBackoffMs: number;
   /**
    * The envelope's `apikey` is the instance's token, as with `AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES=true`;

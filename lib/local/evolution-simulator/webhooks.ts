@@ -109,7 +109,9 @@ const deliver = async (
     });
     // Evolution retries only what may succeed later: timeouts and server errors.
     if (status !== null && status < 500) return status;
-    if (attempt <= maxRetries) await pause(sim, Math.min(1000, retryBackoffMs * 2 ** (attempt - 1)));
+    // Doubling up to a second, or to the first wait when that is longer (an Evolution-like 5 s).
+    if (attempt <= maxRetries)
+      await pause(sim, Math.min(Math.max(1000, retryBackoffMs), retryBackoffMs * 2 ** (attempt - 1)));
   }
   return status;
 };
