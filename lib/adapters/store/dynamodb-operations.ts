@@ -14,7 +14,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { contactFromItem, isContactItem } from './contact-item.ts';
-import { type DueKind, GSI2, indexPartitions, PK, TABLE_ATTRIBUTES } from './table-schema.ts';
+import { type DueKind, GSI2, indexPartitions, PK, SK, TABLE_ATTRIBUTES } from './table-schema.ts';
 
 /*
  * The DynamoDB mechanics every store module shares: items and entities, bounded concurrency,
@@ -359,7 +359,11 @@ export const tableOperations = (
 
     /** The items under `keys` by BatchGetItem (consistent; 100 keys a call, a few calls in flight). */
     batchGet: async (keys: readonly Item[], projection?: Projection): Promise<Item[]> => {
-      const chunks = chunksOf(keys, BATCH_GET_KEYS);
+      // BatchGetItem refuses a request that names one key twice (ValidationException), and keys
+      // read off an index can repeat: found by chaos, where a torn index write left one item twice
+      // in the due index and every due-callback round failed on it.
+      const unique = [...new Map(keys.map((key) => [`${key[PK]}\u0000${key[SK]}`, key])).values()];
+      const chunks = chunksOf(unique, BATCH_GET_KEYS);
       return (await mapBounded(chunks, BATCH_GET_CONCURRENCY, (chunk) => getBatch(chunk, projection))).flat();
     },
   };
