@@ -1,5 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lib/adapters/store/table-schema.ts';
 import type { MissingCallback } from './tally.ts';
 
@@ -12,44 +11,34 @@ import type { MissingCallback } from './tally.ts';
  * emulator's when its delivery item carries gsi2 keys that gsi2 does not hold.
  */
 export const strandedByTheEmulator = async (options: {
-  dynamodbEndpoint: string;
+  client: DynamoDBDocumentClient;
   tableName: string;
   missing: readonly MissingCallback[];
 }): Promise<MissingCallback[]> => {
-  const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: options.dynamodbEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'chaos', secretAccessKey: 'chaos' },
-    }),
-  );
-  try {
-    const stranded: MissingCallback[] = [];
-    for (const m of options.missing) {
-      const delivery = (
-        await client.send(
-          new GetCommand({
-            TableName: options.tableName,
-            Key: keys.callbackDelivery(m.queueId, eventIdOf(m)),
-            ConsistentRead: true,
-          }),
-        )
-      ).Item;
-      if (typeof delivery?.gsi2pk !== 'string' || typeof delivery.gsi2sk !== 'string') continue;
-      const indexed = await client.send(
-        new QueryCommand({
+  const { client } = options;
+  const stranded: MissingCallback[] = [];
+  for (const m of options.missing) {
+    const delivery = (
+      await client.send(
+        new GetCommand({
           TableName: options.tableName,
-          IndexName: 'gsi2',
-          KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk = :sk',
-          ExpressionAttributeValues: { ':pk': delivery.gsi2pk, ':sk': delivery.gsi2sk },
+          Key: keys.callbackDelivery(m.queueId, eventIdOf(m)),
+          ConsistentRead: true,
         }),
-      );
-      if ((indexed.Count ?? 0) === 0) stranded.push(m);
-    }
-    return stranded;
-  } finally {
-    client.destroy();
+      )
+    ).Item;
+    if (typeof delivery?.gsi2pk !== 'string' || typeof delivery.gsi2sk !== 'string') continue;
+    const indexed = await client.send(
+      new QueryCommand({
+        TableName: options.tableName,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk = :sk',
+        ExpressionAttributeValues: { ':pk': delivery.gsi2pk, ':sk': delivery.gsi2sk },
+      }),
+    );
+    if ((indexed.Count ?? 0) === 0) stranded.push(m);
   }
+  return stranded;
 };
 
 /**

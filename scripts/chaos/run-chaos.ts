@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../lib/config.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDynamoDocumentClient } from '../../lib/composition.ts';
+import { type Config, loadConfig } from '../../lib/config.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { checkBroker, deleteBrokerQueues } from './broker-queues.ts';
 import { type CallbackReceiver, startCallbackReceiver } from './callback-receiver.ts';
@@ -194,6 +196,22 @@ const waitForQueues = async (options: {
   } catch (error) {
     options.say(`${(error as Error).message}; still open: ${lastLine}. What is still unsent counts as lost.`);
     return false;
+  }
+};
+
+/** Runs `read` with a client of the stack's store (the port its config gave the embedded DynamoDB). */
+const inspectStore = async <T>(
+  config: Config,
+  read: (client: DynamoDBDocumentClient) => Promise<T>,
+): Promise<T> => {
+  const client = createDynamoDocumentClient({
+    ...config,
+    endpoints: { ...config.endpoints, dynamodb: `http://127.0.0.1:${config.DYNAMODB_PORT}` },
+  });
+  try {
+    return await read(client);
+  } finally {
+    client.destroy();
   }
 };
 
@@ -495,11 +513,9 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     const emulatorStranded =
       owed.missing.length === 0
         ? []
-        : await strandedByTheEmulator({
-            dynamodbEndpoint: `http://127.0.0.1:${stackConfig.DYNAMODB_PORT}`,
-            tableName: stackConfig.TABLE_NAME,
-            missing: owed.missing,
-          });
+        : await inspectStore(stackConfig, (client) =>
+            strandedByTheEmulator({ client, tableName: stackConfig.TABLE_NAME, missing: owed.missing }),
+          );
     const callbacks = { ...owed, missing: owed.missing.filter((m) => !emulatorStranded.includes(m)) };
     for (const m of emulatorStranded)
       say(
