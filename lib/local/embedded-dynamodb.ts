@@ -25,7 +25,7 @@ export const startEmbeddedDynamoDb = async (options: {
   anyPortIfTaken?: boolean;
 }): Promise<EmbeddedDynamoDb> => {
   const host = options.host ?? '127.0.0.1';
-  boundLevelDbMemory();
+  fixDynaliteDatabases();
   const server = dynalite({
     ...(options.path ? { path: options.path } : {}),
     createTableMs: 0,
@@ -85,15 +85,15 @@ interface IteratingPrototype {
 }
 
 interface LevelClass {
-  prototype: IteratingPrototype & { _open(options: object): Promise<void> };
+  prototype: IteratingPrototype & WritingPrototype & { _open(options: object): Promise<void> };
 }
 
-let levelDbBounded = false;
+let dynaliteFixed = false;
 
 /**
- * Two fixes on the database classes dynalite 4 constructs (LevelDB on disk, memory-level without a
- * path; resolved from dynalite's own dependencies, so they are the same module instances), once per
- * process; only dynalite opens them here.
+ * Three fixes on dynalite 4 and the database classes it constructs (LevelDB on disk, memory-level
+ * without a path; resolved from dynalite's own dependencies, so they are the same module instances),
+ * once per process; only dynalite opens them here.
  *
  * - Open options: dynalite opens `new Level(path, { valueEncoding: 'json' })` and passes no LevelDB
  *   options, so its open gets LEVELDB_OPTIONS under the caller's options.
@@ -104,14 +104,15 @@ let levelDbBounded = false;
  *   compacted files were never deleted or unmapped: the data dir and RSS grew by the GBs) and the
  *   memtables of its moment (4 MB each, native memory); in memory, the tree of its moment. Giving
  *   them `return()` lets the stream close them.
+ * - Atomic writes: see `writeItemsWithTheirIndexEntries`.
  */
-const boundLevelDbMemory = (): void => {
-  if (levelDbBounded) return;
-  levelDbBounded = true;
+const fixDynaliteDatabases = (): void => {
+  if (dynaliteFixed) return;
+  dynaliteFixed = true;
   const requireFromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
   const { Level } = requireFromDynalite('level') as { Level: LevelClass };
   const { MemoryLevel } = requireFromDynalite('memory-level') as {
-    MemoryLevel: { prototype: IteratingPrototype };
+    MemoryLevel: { prototype: IteratingPrototype & WritingPrototype };
   };
   const open = Level.prototype._open;
   Level.prototype._open = function (this: unknown, openOptions: object) {
@@ -119,6 +120,10 @@ const boundLevelDbMemory = (): void => {
   };
   closeIteratorsOnReturn(Level.prototype);
   closeIteratorsOnReturn(MemoryLevel.prototype);
+  writeItemsWithTheirIndexEntries(requireFromDynalite('./db') as DynaliteDb, [
+    Level.prototype,
+    MemoryLevel.prototype,
+  ]);
 };
 
 const closeIteratorsOnReturn = (proto: IteratingPrototype): void => {
@@ -131,6 +136,92 @@ const closeIteratorsOnReturn = (proto: IteratingPrototype): void => {
         return { done: true, value: undefined };
       };
       return iterator;
+    };
+  }
+};
+
+type LevelWrite = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
+
+interface WritingPrototype {
+  put(key: string, value: unknown, ...rest: unknown[]): Promise<void>;
+  del(key: string, ...rest: unknown[]): Promise<void>;
+  batch(operations: LevelWrite[]): Promise<void>;
+}
+
+/** The parts of dynalite's `db` module the atomic writes use (dynalite 4.0.0, pinned). */
+interface DynaliteDb {
+  updateIndexes(store: DynaliteStore, table: DynaliteTable, before: unknown, after: unknown, cb: (err?: Error) => void): void;
+  getIndexActions(
+    indexes: { IndexName: string }[],
+    before: unknown,
+    after: unknown,
+    table: DynaliteTable,
+  ): { puts: { index: string; key: string; item: unknown }[]; deletes: { index: string; key: string }[] };
+  createKey(item: unknown, table: DynaliteTable): string;
+}
+
+interface DynaliteStore {
+  db: object;
+}
+
+interface DynaliteTable {
+  TableName: string;
+  LocalSecondaryIndexes?: { IndexName: string }[];
+  GlobalSecondaryIndexes?: { IndexName: string }[];
+}
+
+/**
+ * dynalite writes an item and its index entries one LevelDB write after another: PutItem,
+ * UpdateItem and DeleteItem call `db.updateIndexes` (delete the old index entries, put the new ones)
+ * and then put or delete the item, while holding the item's lock. A process killed between those
+ * writes left the index disagreeing with the item for good: an item naming a due entry the due index
+ * no longer held (chaos found a callback stranded so), or an entry for a state the item never reached.
+ * Real DynamoDB cannot do that, and a laptop can be switched off mid-write. So the index writes wait
+ * for the item's own write and go out with it as one LevelDB batch, which LevelDB applies whole or
+ * not at all (one record in its log).
+ *
+ * `updateIndexes` keeps the index writes aside under the item's LevelDB key (dynalite's sub-databases
+ * are key prefixes on one database: `item-<table>~<key>`, `index-<local|global>~<table>~<index>~<key>`)
+ * and answers at once; the database's `put`/`del` of that key, which comes next under the same lock,
+ * takes them into its batch. Kept per database, since tests run several emulators in one process.
+ */
+const writeItemsWithTheirIndexEntries = (dynaliteDb: DynaliteDb, prototypes: WritingPrototype[]): void => {
+  const waiting = new WeakMap<object, Map<string, LevelWrite[]>>();
+  dynaliteDb.updateIndexes = (store, table, before, after, cb) => {
+    if (!before && !after) return cb();
+    const writes: LevelWrite[] = [];
+    for (const kind of ['Local', 'Global'] as const) {
+      const indexes = table[`${kind}SecondaryIndexes`] ?? [];
+      const actions = dynaliteDb.getIndexActions(indexes, before, after, table);
+      const prefix = (index: string) => `index-${kind.toLowerCase()}~${table.TableName}~${index}~`;
+      for (const d of actions.deletes) writes.push({ type: 'del', key: prefix(d.index) + d.key });
+      for (const p of actions.puts) writes.push({ type: 'put', key: prefix(p.index) + p.key, value: p.item });
+    }
+    if (writes.length > 0) {
+      const itemKey = `item-${table.TableName}~${dynaliteDb.createKey(after ?? before, table)}`;
+      let ofDb = waiting.get(store.db);
+      if (!ofDb) waiting.set(store.db, (ofDb = new Map()));
+      ofDb.set(itemKey, writes);
+    }
+    cb();
+  };
+  const takeIndexWrites = (db: object, key: string): LevelWrite[] | undefined => {
+    const ofDb = waiting.get(db);
+    const writes = ofDb?.get(key);
+    if (writes) ofDb?.delete(key);
+    return writes;
+  };
+  for (const proto of prototypes) {
+    const { put, del, batch } = proto;
+    proto.put = function (this: object, key, value, ...rest) {
+      const writes = takeIndexWrites(this, key);
+      return writes
+        ? batch.call(this, [...writes, { type: 'put', key, value }])
+        : put.call(this, key, value, ...rest);
+    };
+    proto.del = function (this: object, key, ...rest) {
+      const writes = takeIndexWrites(this, key);
+      return writes ? batch.call(this, [...writes, { type: 'del', key }]) : del.call(this, key, ...rest);
     };
   }
 };

@@ -2,14 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDynamoDocumentClient } from '../../lib/composition.ts';
-import { type Config, loadConfig } from '../../lib/config.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { checkBroker, deleteBrokerQueues } from './broker-queues.ts';
 import { type CallbackReceiver, startCallbackReceiver } from './callback-receiver.ts';
 import type { ChildProgram } from './child-program.ts';
-import { strandedByTheEmulator } from './emulator-index.ts';
 import { createErpClient, type ErpAnswer, type ErpBatch } from './erp-client.ts';
 import { freePort } from './free-port.ts';
 import { createRandom } from './random.ts';
@@ -30,7 +26,6 @@ import {
   describeFinding,
   describeMissingCallback,
   digitsOf,
-  type MissingCallback,
   type ReportedContact,
   type Tally,
   tallyCallbacks,
@@ -71,13 +66,8 @@ export interface ChaosResult {
   driver: ChaosDriver;
   kills: number;
   tally: Tally;
-  /**
-   * What the ERP's callback endpoint got against what every contact and queue owed it; `missing`
-   * holds the product's misses only (see `emulatorStranded`).
-   */
+  /** What the ERP's callback endpoint got against what every contact and queue owed it. */
   callbacks: CallbackTally;
-  /** Missing callbacks whose due entry the emulator's index lost to a kill (emulator-index.ts). */
-  emulatorStranded: MissingCallback[];
   /** The wait for completion ran out: what was still unsent is counted lost. */
   timedOut: boolean;
   /** Where the data and logs were kept (a run with findings, or --keep). */
@@ -196,22 +186,6 @@ const waitForQueues = async (options: {
   } catch (error) {
     options.say(`${(error as Error).message}; still open: ${lastLine}. What is still unsent counts as lost.`);
     return false;
-  }
-};
-
-/** Runs `read` with a client of the stack's store (the port its config gave the embedded DynamoDB). */
-const inspectStore = async <T>(
-  config: Config,
-  read: (client: DynamoDBDocumentClient) => Promise<T>,
-): Promise<T> => {
-  const client = createDynamoDocumentClient({
-    ...config,
-    endpoints: { ...config.endpoints, dynamodb: `http://127.0.0.1:${config.DYNAMODB_PORT}` },
-  });
-  try {
-    return await read(client);
-  } finally {
-    client.destroy();
   }
 };
 
@@ -502,25 +476,13 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     );
 
     // The ERP's side: every outcome and every completion called back, signed, whatever the kills did.
-    const owed = await waitForCallbacks({
+    const callbacks = await waitForCallbacks({
       contacts,
       completedQueues: async () =>
         (await queueStates()).filter((q) => q.status === 'completed').map((q) => q.id),
       receiver,
       say,
     });
-    const stackConfig = loadConfig(env);
-    const emulatorStranded =
-      owed.missing.length === 0
-        ? []
-        : await inspectStore(stackConfig, (client) =>
-            strandedByTheEmulator({ client, tableName: stackConfig.TABLE_NAME, missing: owed.missing }),
-          );
-    const callbacks = { ...owed, missing: owed.missing.filter((m) => !emulatorStranded.includes(m)) };
-    for (const m of emulatorStranded)
-      say(
-        `${describeMissingCallback(m)}: its due entry is not in the emulator's index though its item names it (dynalite writes an item and its index entries one after another, and a kill fell between them; real DynamoDB cannot do this), so it counts as the emulator's, not as missing`,
-      );
     for (const m of callbacks.missing) say(describeMissingCallback(m));
     if (options.receipts) {
       // Read again: the last sends' receipts may have come in while the callbacks were awaited.
@@ -535,8 +497,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     say(
       `callbacks: ${callbacks.received} of ${callbacks.expected} owed received, ${callbacks.missing.length} missing, ` +
         `${callbacks.repeated} posted more than once (allowed: de-duplicated by event_id), ` +
-        `${callbacks.badSignatures} badly signed` +
-        (emulatorStranded.length > 0 ? `, ${emulatorStranded.length} stranded by the emulator` : ''),
+        `${callbacks.badSignatures} badly signed`,
     );
     clean =
       !timedOut &&
@@ -545,7 +506,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       callbacks.missing.length === 0 &&
       callbacks.badSignatures === 0;
     const keptIn = clean && !options.keep ? undefined : workDir;
-    return { driver, kills, tally, callbacks, emulatorStranded, timedOut, keptIn };
+    return { driver, kills, tally, callbacks, timedOut, keptIn };
   } finally {
     // A clean stop now: nothing is left to test, and RabbitMQ gets its connections closed properly.
     await stopGently(stack);

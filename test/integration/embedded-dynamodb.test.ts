@@ -5,10 +5,13 @@ import {
   BatchWriteItemCommand,
   CreateTableCommand,
   DynamoDBClient,
+  GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamoDb } from '../../lib/local/embedded-dynamodb.ts';
+import { createTestDynamoDbClient } from '../support/dynalite.ts';
+import { INDEXED_KEY, INDEXED_TABLE, runWriter } from '../support/dynalite-writer.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const TABLE = 'compaction';
@@ -87,4 +90,63 @@ describe('embedded DynamoDB on disk', () => {
       await db.close();
     }
   }, 120_000);
+});
+
+describe('embedded DynamoDB writes an item and its index entries at once', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The item's due time, and which due entries the index holds, on the data dir as it was left. */
+  const stateOn = async (dir: string) => {
+    const db = await startEmbeddedDynamoDb({ path: dir });
+    const client = createTestDynamoDbClient(db.endpoint);
+    try {
+      const item = await client.send(
+        new GetItemCommand({ TableName: INDEXED_TABLE, Key: INDEXED_KEY, ConsistentRead: true }),
+      );
+      const indexed: string[] = [];
+      for (const due of ['A', 'B']) {
+        const found = await client.send(
+          new QueryCommand({
+            TableName: INDEXED_TABLE,
+            IndexName: 'byDue',
+            KeyConditionExpression: 'due = :due',
+            ExpressionAttributeValues: { ':due': { S: due } },
+          }),
+        );
+        if ((found.Count ?? 0) > 0) indexed.push(due);
+      }
+      return { item: item.Item?.due?.S ?? null, indexed };
+    } finally {
+      client.destroy();
+      await db.close();
+    }
+  };
+
+  it.each([
+    { write: 'update' as const, afterWrite: { item: 'B', indexed: ['B'] } },
+    { write: 'put' as const, afterWrite: { item: 'B', indexed: ['B'] } },
+    { write: 'delete' as const, afterWrite: { item: null, indexed: [] } },
+  ])('a $write killed mid-write leaves all of it or none of it', async ({ write, afterWrite }) => {
+    // Prepare: an item due at A, in a process of its own
+    const dir = await mkdtemp(join(tmpdir(), 'billing-embedded-dynamodb-'));
+    dirs.push(dir);
+    await runWriter(dir, 'prepare');
+
+    // Act: a process killed (SIGKILL) as its LevelDB write of the item's own key starts, then one
+    // that writes the same undisturbed
+    const killed = await runWriter(dir, write, { killAtTheItemWrite: true });
+    const afterKill = await stateOn(dir);
+    await runWriter(dir, write);
+
+    // Assess: the kill left the item and its index entry as they were (before the fix, the index
+    // had moved without the item: the old entry gone, the new one there), the next write moved both
+    expect({ killed, afterKill, afterWrite: await stateOn(dir) }).toEqual({
+      killed: 'SIGKILL',
+      afterKill: { item: 'A', indexed: ['A'] },
+      afterWrite,
+    });
+  }, 60_000);
 });
