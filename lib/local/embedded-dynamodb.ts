@@ -150,7 +150,13 @@ interface WritingPrototype {
 
 /** The parts of dynalite's `db` module the atomic writes use (dynalite 4.0.0, pinned). */
 interface DynaliteDb {
-  updateIndexes(store: DynaliteStore, table: DynaliteTable, before: unknown, after: unknown, cb: (err?: Error) => void): void;
+  updateIndexes(
+    store: DynaliteStore,
+    table: DynaliteTable,
+    before: unknown,
+    after: unknown,
+    cb: (err?: Error) => void,
+  ): void;
   getIndexActions(
     indexes: { IndexName: string }[],
     before: unknown,
@@ -199,8 +205,8 @@ const writeItemsWithTheirIndexEntries = (dynaliteDb: DynaliteDb, prototypes: Wri
     }
     if (writes.length > 0) {
       const itemKey = `item-${table.TableName}~${dynaliteDb.createKey(after ?? before, table)}`;
-      let ofDb = waiting.get(store.db);
-      if (!ofDb) waiting.set(store.db, (ofDb = new Map()));
+      const ofDb = waiting.get(store.db) ?? new Map<string, LevelWrite[]>();
+      waiting.set(store.db, ofDb);
       ofDb.set(itemKey, writes);
     }
     cb();

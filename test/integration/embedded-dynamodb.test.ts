@@ -129,24 +129,28 @@ describe('embedded DynamoDB writes an item and its index entries at once', () =>
     { write: 'update' as const, afterWrite: { item: 'B', indexed: ['B'] } },
     { write: 'put' as const, afterWrite: { item: 'B', indexed: ['B'] } },
     { write: 'delete' as const, afterWrite: { item: null, indexed: [] } },
-  ])('a $write killed mid-write leaves all of it or none of it', async ({ write, afterWrite }) => {
-    // Prepare: an item due at A, in a process of its own
-    const dir = await mkdtemp(join(tmpdir(), 'billing-embedded-dynamodb-'));
-    dirs.push(dir);
-    await runWriter(dir, 'prepare');
+  ])(
+    'a $write killed mid-write leaves all of it or none of it',
+    async ({ write, afterWrite }) => {
+      // Prepare: an item due at A, in a process of its own
+      const dir = await mkdtemp(join(tmpdir(), 'billing-embedded-dynamodb-'));
+      dirs.push(dir);
+      await runWriter(dir, 'prepare');
 
-    // Act: a process killed (SIGKILL) as its LevelDB write of the item's own key starts, then one
-    // that writes the same undisturbed
-    const killed = await runWriter(dir, write, { killAtTheItemWrite: true });
-    const afterKill = await stateOn(dir);
-    await runWriter(dir, write);
+      // Act: a process killed (SIGKILL) as its LevelDB write of the item's own key starts, then one
+      // that writes the same undisturbed
+      const killed = await runWriter(dir, write, { killAtTheItemWrite: true });
+      const afterKill = await stateOn(dir);
+      await runWriter(dir, write);
 
-    // Assess: the kill left the item and its index entry as they were (before the fix, the index
-    // had moved without the item: the old entry gone, the new one there), the next write moved both
-    expect({ killed, afterKill, afterWrite: await stateOn(dir) }).toEqual({
-      killed: 'SIGKILL',
-      afterKill: { item: 'A', indexed: ['A'] },
-      afterWrite,
-    });
-  }, 60_000);
+      // Assess: the kill left the item and its index entry as they were (before the fix, the index
+      // had moved without the item: the old entry gone, the new one there), the next write moved both
+      expect({ killed, afterKill, afterWrite: await stateOn(dir) }).toEqual({
+        killed: 'SIGKILL',
+        afterKill: { item: 'A', indexed: ['A'] },
+        afterWrite,
+      });
+    },
+    60_000,
+  );
 });

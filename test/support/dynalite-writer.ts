@@ -88,7 +88,9 @@ const writeTheItem = async (client: DynamoDBClient, write: Exclude<Write, 'prepa
       );
       return;
     case 'put':
-      await client.send(new PutItemCommand({ TableName: INDEXED_TABLE, Item: { ...INDEXED_KEY, due: { S: 'B' } } }));
+      await client.send(
+        new PutItemCommand({ TableName: INDEXED_TABLE, Item: { ...INDEXED_KEY, due: { S: 'B' } } }),
+      );
       return;
     case 'delete':
       await client.send(new DeleteItemCommand({ TableName: INDEXED_TABLE, Key: INDEXED_KEY }));
@@ -124,7 +126,9 @@ const main = async (dir: string, write: Write, kill: boolean): Promise<void> => 
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
-    await client.send(new PutItemCommand({ TableName: INDEXED_TABLE, Item: { ...INDEXED_KEY, due: { S: 'A' } } }));
+    await client.send(
+      new PutItemCommand({ TableName: INDEXED_TABLE, Item: { ...INDEXED_KEY, due: { S: 'A' } } }),
+    );
   } else {
     if (kill) killAtTheItemWrite();
     await writeTheItem(client, write);
