@@ -2,10 +2,13 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 /**
- * `npm run chaos` as a user runs it, with few kills: the stack (its own process) is SIGKILLed while
- * accepting and while sending, restarted on the same data, and every accepted debtor must get
- * exactly one message (or be reported `unknown`), and the ERP every callback of their outcomes and
- * of their queues' completion, signed. A duplicate, a loss or a missing callback here is a product bug.
+ * `npm run chaos -- --receipts` as a user runs it, with few kills: the stack (its own process) is
+ * SIGKILLed while accepting and while sending, restarted on the same data, and every accepted debtor
+ * must get exactly one message (or be reported `unknown`), the gateway's receipts must reach every
+ * sent contact through the kills (WhatsApp's delivery and read, posted to the stack's webhook and
+ * repeated by the gateway while the stack is down), and the ERP must get every callback of their
+ * outcomes, receipts included, and of their queues' completion, signed. A duplicate, a loss, a
+ * receipt never applied or a missing callback here is a product bug.
  */
 
 const KILLS = 3;
@@ -24,6 +27,7 @@ const runChaos = (driver: string): Promise<{ code: number | null; output: string
         driver,
         '--batch-size',
         '20',
+        '--receipts',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -38,7 +42,7 @@ const runChaos = (driver: string): Promise<{ code: number | null; output: string
   });
 
 describe.each(['sqs', 'rabbitmq'])('npm run chaos (%s driver)', (driver) => {
-  it(`reports ${KILLS} kills, none duplicated, none lost and no callback missing`, async () => {
+  it(`reports ${KILLS} kills, none duplicated, none lost, every receipt applied and no callback missing`, async () => {
     // Act
     const { code, output } = await runChaos(driver);
 
@@ -50,6 +54,11 @@ describe.each(['sqs', 'rabbitmq'])('npm run chaos (%s driver)', (driver) => {
     expect(callbacks, output).toMatch(
       /callbacks: (\d+) of \1 owed received, 0 missing, \d+ posted more than once .*, 0 badly signed$/,
     );
+    // Every contact sent was read in the end: no receipt was lost to a kill.
+    expect(
+      lines.find((l) => / receipts: \d+ read/.test(l)),
+      output,
+    ).toMatch(/receipts: [1-9]\d* read, 0 delivered, 0 sent and never acknowledged/);
     expect(code, output).toBe(0);
     // The kills really happened, in both phases, and the stack came back after each.
     expect(
