@@ -32,6 +32,7 @@ import type { SimWebhookDelivery } from '../lib/local/evolution-simulator/types.
 import { loadRoutes } from '../lib/local/local-stack.ts';
 import { startWorker, toCallbackSqsEvent, toSqsEvent } from '../lib/local/worker.ts';
 import type { CallbackRef } from '../lib/ports/callback-queue.ts';
+import type { DeadLetters } from '../lib/ports/dead-letters.ts';
 import type { Store } from '../lib/ports/store.ts';
 import type { WorkItem } from '../lib/ports/work-queue.ts';
 import {
@@ -388,6 +389,20 @@ const foundWork = (answer: unknown): boolean => {
 };
 
 /**
+ * The callbacks queue's dead-letter queue as the deliverer finds it nearly always: empty, which it
+ * learns with one GetQueueAttributes a run (callback-dead-letters.ts), metered as such.
+ */
+const emptyCallbackDeadLetters = (meter: CostMeter): DeadLetters<CallbackRef> => ({
+  count: async () => {
+    meter.sqsRequest('standard');
+    return 0;
+  },
+  list: async () => [],
+  settle: async () => ({ seen: 0, removed: 0 }),
+  close: async () => undefined,
+});
+
+/**
  * The crons' cost per month. The sweeper's work follows what is due when it runs (open queues,
  * delivery watches at their deadline), so it is measured twice: first with what the scenarios left
  * due, then in the quiet after them: the clock moved past every delivery deadline and the crons
@@ -400,7 +415,8 @@ const foundWork = (answer: unknown): boolean => {
 const cronsPerMonth = async (bench: CostBench) => {
   const handlers: Record<string, () => Promise<unknown>> = {
     sweeper: () => createSweeperHandler(bench.c)(),
-    'callback-deliverer': () => createCallbackDelivererHandler(bench.c)(),
+    'callback-deliverer': () =>
+      createCallbackDelivererHandler(bench.c, emptyCallbackDeadLetters(bench.meter))(),
   };
   const runOf = (functionName: string) => {
     const run = handlers[functionName];

@@ -26,16 +26,23 @@ export const sweeperFunction = sweeper.nodes.job;
 
 /**
  * ERP callbacks (design section 5): every minute, posts the callbacks that are due from the table's
- * due index and reschedules failures with backoff (functions/callback-deliverer.ts). Callback URLs are
- * the ERPs' own; a minute leaves room for a few slow endpoints under the client's timeout.
+ * due index and reschedules failures with backoff (functions/callback-deliverer.ts), then puts the
+ * callbacks queue's dead letters (refs a store outage killed) back on it. Callback URLs are the
+ * ERPs' own; a minute leaves room for a few slow endpoints under the client's timeout.
  */
 export const callbackDeliverer = new sst.aws.Cron('CallbackDeliverer', {
   schedule: 'rate(1 minute)',
   job: appFunctionArgs('functions/callback-deliverer.handler', {
     timeout: '55 seconds',
     memory: '256 MB',
-    // Due callbacks (gsi2), the key's signing secrets by key id (gsi1).
-    access: { table: [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write], indexes: ['gsi1', 'gsi2'] },
+    // Due callbacks (gsi2), the key's signing secrets by key id (gsi1); the callbacks DLQ's refs go
+    // back on the callbacks queue.
+    access: {
+      table: [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write],
+      indexes: ['gsi1', 'gsi2'],
+      publishes: ['callbacks'],
+      redrivesCallbackDeadLetters: true,
+    },
   }),
 });
 

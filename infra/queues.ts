@@ -28,7 +28,11 @@ export const workQueue = new sst.aws.Queue('WorkQueue', {
   },
 });
 
-/** Callbacks that kept failing (the ERP's endpoint down for good, or refusing them). */
+/**
+ * Callback refs whose consumer failed five times in a row: the store was down (an ERP's refusal is a
+ * recorded attempt, retried from the due index, never a failed ref), or a body that is not a ref.
+ * The callback deliverer puts the refs back every minute once the store answers.
+ */
 export const callbackDeadLetterQueue = new sst.aws.Queue('CallbackDeadLetterQueue', {
   transform: { queue: { messageRetentionSeconds: FOURTEEN_DAYS_SECONDS } },
 });

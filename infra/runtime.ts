@@ -1,5 +1,5 @@
 import { METRICS_NAMESPACE } from '../lib/observability/metric-names.ts';
-import { callbackQueue, workQueue } from './queues.ts';
+import { callbackDeadLetterQueue, callbackQueue, workQueue } from './queues.ts';
 import { secretReadPermission } from './secrets.ts';
 import { allowInsecureCallbacks, isProduction, logRetention } from './stage.ts';
 import { type TABLE_LAYOUT, table } from './storage.ts';
@@ -66,6 +66,12 @@ export interface FunctionAccess {
   publishes?: readonly ('work' | 'callbacks')[];
   /** sqs:GetQueueAttributes on the work queue: the health probe. */
   probesWorkQueue?: boolean;
+  /**
+   * Puts the callbacks queue's dead letters back on it (lib/app/callback-dead-letters.ts): reads the
+   * callbacks queue's redrive policy, finds, reads, hides and deletes letters on its DLQ. Publishing
+   * them is `publishes: ['callbacks']`.
+   */
+  redrivesCallbackDeadLetters?: boolean;
   /** Resolves `ssm:` gateway credentials of instances (ssm:GetParameter under the stage prefix). */
   readsGatewayCredentials?: boolean;
 }
@@ -88,6 +94,19 @@ export const accessPermissions = (access: FunctionAccess): Permission[] => {
   }
   if (access.probesWorkQueue) {
     statements.push({ actions: ['sqs:GetQueueAttributes'], resources: [workQueue.arn] });
+  }
+  if (access.redrivesCallbackDeadLetters) {
+    statements.push({ actions: ['sqs:GetQueueAttributes'], resources: [callbackQueue.arn] });
+    statements.push({
+      actions: [
+        'sqs:GetQueueUrl',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+      ],
+      resources: [callbackDeadLetterQueue.arn],
+    });
   }
   if (access.readsGatewayCredentials) statements.push(secretReadPermission);
   return statements;

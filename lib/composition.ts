@@ -32,7 +32,7 @@ import type { HttpRoute } from './http/route.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import type { BillingEvents } from './ports/billing-events.ts';
 import type { CallbackClient } from './ports/callback-client.ts';
-import { type CallbackQueue, noCallbackQueue } from './ports/callback-queue.ts';
+import { type CallbackQueue, type CallbackRef, noCallbackQueue } from './ports/callback-queue.ts';
 import type { CallbackUrlGuard } from './ports/callback-url-guard.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import type { DeadLetters } from './ports/dead-letters.ts';
@@ -227,6 +227,7 @@ export const openDeadLetters = (config: Config, options: QueueOptions = {}): Dea
     return createRabbitMqDeadLetters({
       url: config.AMQP_URL,
       queueName: config.WORK_QUEUE_NAME,
+      codec: workItemCodec,
       ...(options.connectionName ? { connectionName: options.connectionName } : {}),
     });
   }
@@ -235,7 +236,35 @@ export const openDeadLetters = (config: Config, options: QueueOptions = {}): Dea
   return createSqsDeadLetters({
     client: options.sqsClient ?? createSqsClient(config),
     queueUrl: config.WORK_QUEUE_URL,
+    codec: workItemCodec,
   });
+};
+
+/**
+ * The callbacks queue's dead letters of QUEUE_DRIVER: RabbitMQ's `<WORK_QUEUE_NAME>-callbacks.dlq`,
+ * or the SQS DLQ named by the redrive policy of CALLBACK_QUEUE_URL; none without a callbacks queue.
+ * The callback deliverer puts them back once the store answers again (callback-dead-letters.ts).
+ */
+export const openCallbackDeadLetters = (
+  config: Config,
+  options: QueueOptions = {},
+): DeadLetters<CallbackRef> | undefined => {
+  if (config.QUEUE_DRIVER === 'rabbitmq')
+    return createRabbitMqDeadLetters({
+      url: config.AMQP_URL,
+      queueName: callbackQueueName(config.WORK_QUEUE_NAME),
+      codec: callbackRefCodec,
+      connectionName: options.connectionName ?? 'billing-callback-dead-letters',
+    });
+  if (!config.CALLBACK_QUEUE_URL) return undefined;
+  const client = options.sqsClient ?? createSqsClient(config);
+  const deadLetters = createSqsDeadLetters({
+    client,
+    queueUrl: config.CALLBACK_QUEUE_URL,
+    codec: callbackRefCodec,
+  });
+  // A client made here is this one's to close.
+  return options.sqsClient ? deadLetters : { ...deadLetters, close: async () => client.destroy() };
 };
 
 /**

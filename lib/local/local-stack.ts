@@ -12,6 +12,7 @@ import {
   createDynamoDbClient,
   createDynamoDocumentClient,
   createSqsClient,
+  openCallbackDeadLetters,
   openContainer,
 } from '../composition.ts';
 import type { Config } from '../config.ts';
@@ -241,7 +242,9 @@ export const startLocalStack = async (
     if (sqs) await resumeInterruptedQueues(container);
     let worker: Worker | undefined;
     if (roles.worker) {
-      worker = await startWorker(container);
+      const callbackDeadLetters = openCallbackDeadLetters(container.config);
+      if (callbackDeadLetters) closers.push(() => callbackDeadLetters.close());
+      worker = await startWorker(container, callbackDeadLetters ? { callbackDeadLetters } : {});
       closers.push(() => worker?.stop());
     }
 

@@ -12,9 +12,11 @@ import { deliverDueCallbacks } from '../app/deliver-callbacks.ts';
 import { releaserOf } from '../app/release-work.ts';
 import { sweep } from '../app/sweep.ts';
 import { type Container, callbackQueueName } from '../composition.ts';
+import { redriveDeadCallbacks } from '../lambda/callback-deliverer-handler.ts';
 import { createCallbackSenderHandler } from '../lambda/callback-sender-handler.ts';
 import { createSenderHandler } from '../lambda/sender-handler.ts';
 import type { CallbackRef } from '../ports/callback-queue.ts';
+import type { DeadLetters } from '../ports/dead-letters.ts';
 import type { Consumer, MessageDelivery } from '../ports/message-queue.ts';
 import type { WorkItem } from '../ports/work-queue.ts';
 
@@ -99,6 +101,18 @@ const CALLBACK_CONCURRENCY = 10;
 /** setInterval's ceiling; a longer period (a test turning the poller off) would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** How often the worker puts the callbacks queue's dead letters back: the AWS deliverer's minute. */
+const CALLBACK_REDRIVE_EVERY_MS = 60_000;
+
+export interface WorkerOptions {
+  /** The schedules kept in the table, fired by this worker's poll; by default one over the container's store. */
+  scheduler?: StoreBackedScheduler;
+  /** The callbacks queue's dead letters, put back once the store answers (none: nothing to redrive). */
+  callbackDeadLetters?: DeadLetters<CallbackRef>;
+  /** Default a minute; tests shorten it. */
+  callbackRedriveEveryMs?: number;
+}
+
 /**
  * The local sender process (the guide's `run_billing_consumer`): consumes work items from the
  * chosen driver and invokes the same sender handler Lambda runs, consumes the callbacks queue with
@@ -106,15 +120,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * due schedules, sweeps stuck queues, and deletes expired items (dynalite has no TTL).
  * Several workers may run at once: the instance lease and contact claims keep sends single.
  */
-export const startWorker = async (
-  c: Container,
+export const startWorker = async (c: Container, options: WorkerOptions = {}): Promise<Worker> => {
   // The schedules kept in the table, fired by this worker's poll (whatever scheduler the container writes with).
-  scheduler: StoreBackedScheduler = createStoreBackedScheduler({
-    store: c.store,
-    clock: c.clock,
-    release: releaserOf({ store: c.store, workQueue: c.workQueue, clock: c.clock }),
-  }),
-): Promise<Worker> => {
+  const scheduler =
+    options.scheduler ??
+    createStoreBackedScheduler({
+      store: c.store,
+      clock: c.clock,
+      release: releaserOf({ store: c.store, workQueue: c.workQueue, clock: c.clock }),
+    });
   // Stopping cuts the pumps short: they hand their queues back instead of running out their budget.
   const stopping = new AbortController();
   const sender = createSenderHandler(c, { retryFailuresSoon: false, stopSignal: stopping.signal });
@@ -196,11 +210,22 @@ export const startWorker = async (
   ];
 
   // Callbacks run on their own timer: a slow ERP (5 s timeouts) must not hold the scheduler back.
+  // After a round that reached the store, at most once a redrive interval, the callbacks queue's
+  // dead letters go back on it, as the AWS deliverer does every minute.
+  const { callbackDeadLetters } = options;
+  const redriveEveryMs = options.callbackRedriveEveryMs ?? CALLBACK_REDRIVE_EVERY_MS;
+  let lastRedriveAt = 0;
+  const deliverThenRedrive = async (): Promise<void> => {
+    await deliverDueCallbacks(c);
+    if (!callbackDeadLetters || Date.now() - lastRedriveAt < redriveEveryMs) return;
+    lastRedriveAt = Date.now();
+    await redriveDeadCallbacks(c, callbackDeadLetters);
+  };
   let delivering: Promise<void> | undefined;
   const callbackTimer = setInterval(
     () => {
       if (!polling || delivering) return;
-      delivering = deliverDueCallbacks(c)
+      delivering = deliverThenRedrive()
         .then(
           () => undefined,
           (error: unknown) => c.logger.error('callback delivery failed', { error: error as Error }),

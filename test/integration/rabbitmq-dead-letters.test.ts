@@ -33,6 +33,7 @@ async function makeRabbitFixture(): Promise<DeadLettersFixture & { queueName: st
   const deadLetters = createRabbitMqDeadLetters({
     url: RABBITMQ_URL,
     queueName,
+    codec: workItemCodec,
     maxReceiveCount: MAX_RECEIVE_COUNT,
   });
   return {
@@ -60,7 +61,7 @@ describe('RabbitMqDeadLetters (broker specifics)', () => {
   it('finds nothing, and declares nothing, when the dead-letter queue was never declared', async () => {
     // Prepare
     const queueName = uniqueQueueName('test-dlq-none');
-    const deadLetters = createRabbitMqDeadLetters({ url: RABBITMQ_URL, queueName });
+    const deadLetters = createRabbitMqDeadLetters({ url: RABBITMQ_URL, queueName, codec: workItemCodec });
     cleanup.push(deadLetters.close);
 
     // Act

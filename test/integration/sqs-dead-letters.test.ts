@@ -32,7 +32,7 @@ async function makeSqsFixture(): Promise<DeadLettersFixture & { deadLetterQueueU
     waitTimeSeconds: 1,
     retryDelaySeconds: 0,
   });
-  const deadLetters = createSqsDeadLetters({ client, queueUrl });
+  const deadLetters = createSqsDeadLetters({ client, queueUrl, codec: workItemCodec });
   return {
     deadLetterQueueUrl,
     deadLetters,
@@ -66,7 +66,7 @@ describe('SqsDeadLetters (SQS specifics)', () => {
       name: `dlq-${randomUUID().slice(0, 8)}`,
     });
     // The DLQ itself has no redrive policy: pointing the adapter at it is the mistake to catch.
-    const deadLetters = createSqsDeadLetters({ client, queueUrl: deadLetterQueueUrl });
+    const deadLetters = createSqsDeadLetters({ client, queueUrl: deadLetterQueueUrl, codec: workItemCodec });
 
     // Act
     const attempt = deadLetters.list(10);

@@ -359,7 +359,12 @@ describe('infra synth', () => {
         indexes: ['gsi2'],
         publishes: ['WorkQueue', 'CallbackQueue'],
       },
-      { fn: 'CallbackDelivererHandler', actions: READ_WRITE, indexes: ['gsi1', 'gsi2'], publishes: [] },
+      {
+        fn: 'CallbackDelivererHandler',
+        actions: [...READ_WRITE, 'sqs:SendMessage', ...CONSUMES],
+        indexes: ['gsi1', 'gsi2'],
+        publishes: ['CallbackQueue'],
+      },
     ];
 
     const resourcesOf = (synth: Synth, fn: string, action: string) =>

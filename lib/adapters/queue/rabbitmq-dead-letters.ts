@@ -1,15 +1,17 @@
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
 import { connect } from 'amqplib';
 import type { DeadLetter, DeadLetters } from '../../ports/dead-letters.ts';
-import { deadLetterBody, listBySettling, MALFORMED_WORK_ITEM } from './dead-letter-body.ts';
-import { workItemCodec } from './work-item-schema.ts';
+import { deadLetterBody, listBySettling, malformedBody } from './dead-letter-body.ts';
+import type { MessageCodec } from './message-codec.ts';
 
-export interface RabbitMqDeadLettersOptions {
+export interface RabbitMqDeadLettersOptions<T> {
   /** e.g. amqp://guest:guest@127.0.0.1:5672 */
   url: string;
-  /** The work queue; its dead-letter queue is `<queueName>.dlq` (rabbitmq-queue.ts). */
+  /** The queue whose dead letters these are; its dead-letter queue is `<queueName>.dlq` (rabbitmq-queue.ts). */
   queueName: string;
-  /** The work queue's delivery limit (RabbitMqQueueOptions.maxReceiveCount). Default 5. */
+  /** How that queue's messages read (work items, callback refs). */
+  codec: MessageCodec<T>;
+  /** The queue's delivery limit (RabbitMqQueueOptions.maxReceiveCount). Default 5. */
   maxReceiveCount?: number;
   /** Shown by the broker (`rabbitmqctl list_connections client_properties`). */
   connectionName?: string;
@@ -25,23 +27,24 @@ interface XDeath {
 
 /** What each dead-lettering reason means for the operator. */
 const REASONS: Record<string, string> = {
-  delivery_limit: 'delivery limit reached: the sender failed on every delivery',
+  delivery_limit: 'delivery limit reached: its consumer failed on every delivery',
   rejected: 'rejected by a consumer',
   expired: 'expired (message TTL)',
   maxlen: 'dropped by a queue length limit',
 };
 
 /**
- * DeadLetters on `<queueName>.dlq`, the classic queue the quorum work queue dead-letters into.
+ * DeadLetters on `<queueName>.dlq`, the classic queue a quorum queue (work, callbacks) dead-letters into.
  * A walk takes letters with `basic.get` (manual ack) on a channel of its own: a removed letter is
  * acked; a kept one stays unacked, so the broker does not hand it out again during the walk, and
  * closing the channel at the end gives every kept letter back, in its place.
  *
  * The broker strips `x-delivery-count` when it dead-letters, but records why in `x-death`: past
  * the delivery limit a letter was delivered exactly `maxReceiveCount` times. It keeps no handler
- * error; `lastError` says why the broker gave up (or that the body is not a work item).
+ * error; `lastError` says why the broker gave up (or that the body is not a message of the queue).
  */
-export const createRabbitMqDeadLetters = (options: RabbitMqDeadLettersOptions): DeadLetters => {
+export const createRabbitMqDeadLetters = <T>(options: RabbitMqDeadLettersOptions<T>): DeadLetters<T> => {
+  const { codec } = options;
   const deadLetterQueue = `${options.queueName}.dlq`;
   const maxReceiveCount = options.maxReceiveCount ?? 5;
   let connection: Promise<ChannelModel> | undefined;
@@ -82,9 +85,9 @@ export const createRabbitMqDeadLetters = (options: RabbitMqDeadLettersOptions): 
     }
   };
 
-  const toLetter = (message: GetMessage): DeadLetter => {
+  const toLetter = (message: GetMessage): DeadLetter<T> => {
     const text = message.content.toString('utf8');
-    const item = workItemCodec.decode(text) ?? null;
+    const item = codec.decode(text) ?? null;
     const headers = message.properties.headers ?? {};
     const death = (headers['x-death'] as XDeath[] | undefined)?.[0];
     const reason = death?.reason ?? (headers['x-first-death-reason'] as string | undefined);
@@ -94,12 +97,12 @@ export const createRabbitMqDeadLetters = (options: RabbitMqDeadLettersOptions): 
       item,
       body: deadLetterBody(text),
       deliveries: reason === 'delivery_limit' ? maxReceiveCount : Math.max(1, Number(death?.count ?? 1)),
-      lastError: !item ? MALFORMED_WORK_ITEM : reason ? (REASONS[reason] ?? reason) : null,
+      lastError: !item ? malformedBody(codec.name) : reason ? (REASONS[reason] ?? reason) : null,
       deadLetteredAt: time ? new Date(time * 1000).toISOString() : null,
     };
   };
 
-  const settle: DeadLetters['settle'] = async (decide, limit) => {
+  const settle: DeadLetters<T>['settle'] = async (decide, limit) => {
     const opened = await channelOnQueue();
     if (!opened) return { seen: 0, removed: 0 };
     const { channel } = opened;

@@ -8,13 +8,15 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { DeadLetter, DeadLetters, DeadLetterVerdict } from '../../ports/dead-letters.ts';
-import { deadLetterBody, listBySettling, MALFORMED_WORK_ITEM } from './dead-letter-body.ts';
-import { workItemCodec } from './work-item-schema.ts';
+import { deadLetterBody, listBySettling, malformedBody } from './dead-letter-body.ts';
+import type { MessageCodec } from './message-codec.ts';
 
-export interface SqsDeadLettersOptions {
+export interface SqsDeadLettersOptions<T> {
   client: SQSClient;
-  /** The work queue; its redrive policy names the dead-letter queue and the receive limit. */
+  /** The queue whose dead letters these are; its redrive policy names the dead-letter queue and the receive limit. */
   queueUrl: string;
+  /** How that queue's messages read (work items, callback refs). */
+  codec: MessageCodec<T>;
   /** The dead-letter queue, when known; default: the one the work queue's redrive policy names. */
   deadLetterQueueUrl?: string;
   /** How long a letter being looked at stays hidden from other readers. Default 120. */
@@ -25,12 +27,13 @@ export interface SqsDeadLettersOptions {
 
 interface Target {
   url: string;
-  /** The work queue's maxReceiveCount: a letter moved by the redrive policy was delivered exactly this often. */
+  /** The queue's maxReceiveCount: a letter moved by the redrive policy was delivered exactly this often. */
   maxReceiveCount: number | undefined;
 }
 
 /**
- * DeadLetters on the SQS dead-letter queue of the work queue (a FIFO queue on AWS and on fauxqs).
+ * DeadLetters on the SQS dead-letter queue of a queue: the work queue's (FIFO, on AWS and on fauxqs)
+ * or the callbacks queue's (standard).
  * SQS has no peek: a letter is looked at by receiving it, which hides it for `holdSeconds`, and
  * given back at the end of the walk (visibility 0, which on FIFO puts it back at the head of its
  * group). On FIFO, a group with a letter in hand hides the letters behind it (fauxqs returns one
@@ -39,10 +42,10 @@ interface Target {
  *
  * Receiving counts as a receive (ApproximateReceiveCount grows with every look), so `deliveries`
  * is the work queue's receive limit: the redrive policy moves a message after exactly that many.
- * SQS keeps no error with a message; `lastError` is known only for a body that is not a work item.
+ * SQS keeps no error with a message; `lastError` is known only for a body that is not a message of the queue.
  */
-export const createSqsDeadLetters = (options: SqsDeadLettersOptions): DeadLetters => {
-  const { client } = options;
+export const createSqsDeadLetters = <T>(options: SqsDeadLettersOptions<T>): DeadLetters<T> => {
+  const { client, codec } = options;
   const holdSeconds = options.holdSeconds ?? 120;
   const waitTimeSeconds = options.waitTimeSeconds ?? 1;
   let target: Promise<Target> | undefined;
@@ -59,8 +62,7 @@ export const createSqsDeadLetters = (options: SqsDeadLettersOptions): DeadLetter
     if (options.deadLetterQueueUrl) return { url: options.deadLetterQueueUrl, maxReceiveCount };
     // arn:aws:sqs:<region>:<account>:<name>
     const [, , , , account, name] = policy.deadLetterTargetArn?.split(':') ?? [];
-    if (!name)
-      throw new Error(`the work queue ${options.queueUrl} has no dead-letter queue (no redrive policy)`);
+    if (!name) throw new Error(`the queue ${options.queueUrl} has no dead-letter queue (no redrive policy)`);
     const { QueueUrl } = await client.send(
       new GetQueueUrlCommand({ QueueName: name, ...(account ? { QueueOwnerAWSAccountId: account } : {}) }),
     );
@@ -75,15 +77,15 @@ export const createSqsDeadLetters = (options: SqsDeadLettersOptions): DeadLetter
     return target;
   };
 
-  const toLetter = (message: Message, { maxReceiveCount }: Target): DeadLetter => {
-    const item = workItemCodec.decode(message.Body) ?? null;
+  const toLetter = (message: Message, { maxReceiveCount }: Target): DeadLetter<T> => {
+    const item = codec.decode(message.Body) ?? null;
     const received = Number(message.Attributes?.ApproximateReceiveCount ?? 0);
     return {
       messageId: message.MessageId ?? '',
       item,
       body: deadLetterBody(message.Body ?? ''),
       deliveries: maxReceiveCount ?? Math.max(received - 1, 0),
-      lastError: item ? null : MALFORMED_WORK_ITEM,
+      lastError: item ? null : malformedBody(codec.name),
       deadLetteredAt: null,
     };
   };
@@ -110,7 +112,7 @@ export const createSqsDeadLetters = (options: SqsDeadLettersOptions): DeadLetter
     }
   };
 
-  const settle: DeadLetters['settle'] = async (decide, limit) => {
+  const settle: DeadLetters<T>['settle'] = async (decide, limit) => {
     const dlq = await deadLetterQueue();
     /** Received and not deleted: given back when the walk ends, however it ends. */
     const inHand = new Map<string, Message>();
