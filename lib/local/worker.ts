@@ -107,10 +107,12 @@ const CALLBACK_REDRIVE_EVERY_MS = 60_000;
 export interface WorkerOptions {
   /** The schedules kept in the table, fired by this worker's poll; by default one over the container's store. */
   scheduler?: StoreBackedScheduler;
-  /** The callbacks queue's dead letters, put back once the store answers (none: nothing to redrive). */
+  /**
+   * The callbacks queue's dead letters, put back once the store answers (none: nothing to redrive):
+   * the first time after the worker's first round that reached the store, then at most once every
+   * CALLBACK_REDRIVE_EVERY_MS.
+   */
   callbackDeadLetters?: DeadLetters<CallbackRef>;
-  /** Default a minute; tests shorten it. */
-  callbackRedriveEveryMs?: number;
 }
 
 /**
@@ -213,11 +215,10 @@ export const startWorker = async (c: Container, options: WorkerOptions = {}): Pr
   // After a round that reached the store, at most once a redrive interval, the callbacks queue's
   // dead letters go back on it, as the AWS deliverer does every minute.
   const { callbackDeadLetters } = options;
-  const redriveEveryMs = options.callbackRedriveEveryMs ?? CALLBACK_REDRIVE_EVERY_MS;
   let lastRedriveAt = 0;
   const deliverThenRedrive = async (): Promise<void> => {
     await deliverDueCallbacks(c);
-    if (!callbackDeadLetters || Date.now() - lastRedriveAt < redriveEveryMs) return;
+    if (!callbackDeadLetters || Date.now() - lastRedriveAt < CALLBACK_REDRIVE_EVERY_MS) return;
     lastRedriveAt = Date.now();
     await redriveDeadCallbacks(c, callbackDeadLetters);
   };
