@@ -19,6 +19,8 @@ import {
 } from './service-reads.ts';
 import { SIMULATOR_API_KEY, startSimulatorProcess } from './simulator-process.ts';
 import { runAdmin, STACK_TIMINGS, stackEnvironment, startStackProcess } from './stack-process.ts';
+import { startStoreProcess } from './store-process.ts';
+import type { StoreProxy } from './store-proxy.ts';
 import {
   type CallbackTally,
   CHAOS_CALLBACK_EVENTS,
@@ -34,6 +36,8 @@ import {
 
 export type ChaosDriver = 'sqs' | 'rabbitmq';
 export type KillPhase = 'accepting' | 'sending';
+/** What the run does to the stack next: a kill in one of its phases, or a store outage. */
+export type ChaosEvent = KillPhase | 'store outage';
 
 export interface ChaosOptions {
   driver: ChaosDriver;
@@ -57,6 +61,12 @@ export interface ChaosOptions {
    * and `read` callbacks too: receipts go through the kills as well.
    */
   receipts: boolean;
+  /**
+   * Times the stack loses its store (DynamoDB unreachable: connections refused and dropped) for
+   * STORE_OUTAGE_MIN_MS to STORE_OUTAGE_MAX_MS while it sends, between the kills. The store then
+   * runs in a program of its own behind a proxy the run cuts (store-proxy.ts).
+   */
+  storeOutages: number;
   /** Keep the data dir and logs even when the run is clean. */
   keep: boolean;
   say: (line: string) => void;
@@ -65,6 +75,7 @@ export interface ChaosOptions {
 export interface ChaosResult {
   driver: ChaosDriver;
   kills: number;
+  storeOutages: number;
   tally: Tally;
   /** What the ERP's callback endpoint got against what every contact and queue owed it. */
   callbacks: CallbackTally;
@@ -91,6 +102,21 @@ const CALLBACK_WAIT_MS = 150_000;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** How long a store outage lasts: from a blip the SDK's retries nearly cover to one that outlasts the callbacks' five receives. */
+const STORE_OUTAGE_MIN_MS = 2_000;
+const STORE_OUTAGE_MAX_MS = 20_000;
+
+/** The store outages placed at random among the kill phases (none: the kill phases as they are). */
+export const withStoreOutages = (
+  phases: readonly KillPhase[],
+  outages: number,
+  int: (min: number, max: number) => number,
+): ChaosEvent[] => {
+  const events: ChaosEvent[] = [...phases];
+  for (let i = 0; i < outages; i++) events.splice(int(0, events.length), 0, 'store outage');
+  return events;
+};
 
 /** Half the kills (rounded down) hit an accept, the rest a send, in a random order. */
 export const killPhases = (kills: number, shuffle: <T>(items: readonly T[]) => T[]): KillPhase[] => {
@@ -247,13 +273,17 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
   const intervalMs = 60_000 / options.messagesPerMinute;
   const queueName = `chaos-${driver}-${runId}`;
   const phases = killPhases(kills, random.shuffle);
+  const events = withStoreOutages(phases, options.storeOutages, random.int);
   say(
     `seed ${options.seed}; ${kills} kills (${phases.filter((p) => p === 'accepting').length} while accepting, ` +
-      `${phases.filter((p) => p === 'sending').length} while sending); batches of ${options.batchSize}; ` +
+      `${phases.filter((p) => p === 'sending').length} while sending); ` +
+      (options.storeOutages > 0 ? `${options.storeOutages} store outages while sending; ` : '') +
+      `batches of ${options.batchSize}; ` +
       `${options.messagesPerMinute} messages/min; gateway latency ${options.gatewayLatencyMs} ms; work dir ${workDir}`,
   );
 
   let simulator: ChildProgram | undefined;
+  let store: { program: ChildProgram; proxy: StoreProxy } | undefined;
   let stack: ChildProgram | undefined;
   let receiver: CallbackReceiver | undefined;
   let clean = false;
@@ -270,6 +300,13 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     const simulatorUrl = sim.url;
     say(`simulator up at ${simulatorUrl} (pid ${simulator.pid})`);
 
+    if (options.storeOutages > 0) {
+      store = await startStoreProcess({ workDir, dataDir, startTimeoutMs: START_TIMEOUT_MS });
+      say(
+        `store (DynamoDB) in its own process (pid ${store.program.pid}), reached through ${store.proxy.url}`,
+      );
+    }
+
     const apiKey = `billing_chaos_${randomBytes(16).toString('hex')}`;
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -285,6 +322,8 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       evolutionApiKey: SIMULATOR_API_KEY,
       demoApiKey: apiKey,
     });
+    // With a store of its own, the stack reaches it through the proxy instead of embedding one.
+    if (store) env.AWS_ENDPOINT_URL_DYNAMODB = store.proxy.url;
     let starts = 0;
     const startStack = async (): Promise<void> => {
       stack = await startStackProcess({ env, workDir, n: ++starts, startTimeoutMs: START_TIMEOUT_MS });
@@ -389,9 +428,39 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     const first = await submit().answer;
     say(`first accept took ${first.firstAttemptMs} ms`);
 
-    for (const [index, phase] of phases.entries()) {
-      const n = index + 1;
+    /** Fresh work, then the moment a pump is seen sending it: how many sends the gateway has had. */
+    const whileSending = async (what: string): Promise<number> => {
+      await submit().answer;
+      const before = (await gatewaySends(simulatorUrl)).length;
+      return waitFor(
+        async () => {
+          const count = (await gatewaySends(simulatorUrl)).length;
+          return count > before && count;
+        },
+        { timeoutMs: 90_000, what: () => `a send before ${what} (stack log: ${join(workDir, 'stack.log')})` },
+      );
+    };
+
+    let n = 0;
+    let outage = 0;
+    for (const event of events) {
       checkErp();
+      if (event === 'store outage') {
+        outage += 1;
+        const sent = await whileSending(`store outage ${outage}`);
+        await pause(random.next() * 2 * intervalMs);
+        const lastsMs = random.int(STORE_OUTAGE_MIN_MS, STORE_OUTAGE_MAX_MS);
+        say(
+          `store outage ${outage}/${options.storeOutages} during sending: DynamoDB unreachable for ${seconds(lastsMs)}; ${sent} sends so far`,
+        );
+        await store?.proxy.cut();
+        await pause(lastsMs);
+        await store?.proxy.restore();
+        say(`store outage ${outage}/${options.storeOutages} over: DynamoDB reachable again`);
+        continue;
+      }
+      const phase = event;
+      n += 1;
       let detail: string;
       if (phase === 'accepting') {
         const { batch } = submit();
@@ -402,18 +471,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
         detail = `batch ${batch.externalId}, ${Math.round(delay)} ms after its POST went out (${midRequest ? 'not answered yet' : 'already answered'})`;
       } else {
         // Fresh work, so a pump is sure to be sending when the kill comes.
-        await submit().answer;
-        const before = (await gatewaySends(simulatorUrl)).length;
-        const sent = await waitFor(
-          async () => {
-            const count = (await gatewaySends(simulatorUrl)).length;
-            return count > before && count;
-          },
-          {
-            timeoutMs: 90_000,
-            what: () => `a send before kill ${n} (stack log: ${join(workDir, 'stack.log')})`,
-          },
-        );
+        const sent = await whileSending(`kill ${n}`);
         const delay = random.next() * 2 * intervalMs;
         await pause(delay);
         detail = `${Math.round(delay)} ms after a send was seen, ${sent} sends so far`;
@@ -506,11 +564,13 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       callbacks.missing.length === 0 &&
       callbacks.badSignatures === 0;
     const keptIn = clean && !options.keep ? undefined : workDir;
-    return { driver, kills, tally, callbacks, timedOut, keptIn };
+    return { driver, kills, storeOutages: options.storeOutages, tally, callbacks, timedOut, keptIn };
   } finally {
     // A clean stop now: nothing is left to test, and RabbitMQ gets its connections closed properly.
     await stopGently(stack);
     await stopGently(simulator);
+    await store?.proxy.close();
+    await stopGently(store?.program);
     await receiver?.close();
     if (driver === 'rabbitmq')
       await deleteBrokerQueues(options.amqpUrl, queueName).catch((error: unknown) =>

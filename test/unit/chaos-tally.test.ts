@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../scripts/chaos/random.ts';
-import { killPhases } from '../../scripts/chaos/run-chaos.ts';
+import { killPhases, withStoreOutages } from '../../scripts/chaos/run-chaos.ts';
 import {
   describeFinding,
   describeMissingCallback,
@@ -135,5 +135,25 @@ describe('chaos kill phases', () => {
 
     expect(phases.filter((p) => p === 'accepting')).toHaveLength(2);
     expect(phases.filter((p) => p === 'sending')).toHaveLength(3);
+  });
+
+  it('places the store outages among the kills, keeping the kills in their order', () => {
+    // Prepare
+    const phases = killPhases(6, createRandom(7).shuffle);
+
+    // Act
+    const events = withStoreOutages(phases, 3, createRandom(11).int);
+
+    // Assess
+    expect({
+      outages: events.filter((e) => e === 'store outage').length,
+      kills: events.filter((e) => e !== 'store outage'),
+    }).toEqual({ outages: 3, kills: phases });
+  });
+
+  it('leaves the kill phases as they are without store outages', () => {
+    const phases = killPhases(4, createRandom(3).shuffle);
+
+    expect(withStoreOutages(phases, 0, createRandom(5).int)).toEqual(phases);
   });
 });
