@@ -166,6 +166,56 @@ describe('createDynamoDbStore (sending)', () => {
     });
   });
 
+  describe('recording a send', () => {
+    it('writes the message before marking the contact sent, so a crash between them leaves no sent contact without its message', async () => {
+      // Prepare: a claimed contact, and a client whose next write of a contact fails (the crash)
+      const lowLevel = createTestDynamoDbClient(db.endpoint);
+      let contactWritesFail = false;
+      lowLevel.middlewareStack.add(
+        (next, context) => async (args) => {
+          // Marshalled or not yet, depending on where lib-dynamodb's own step runs.
+          const sk = (args.input as { Key?: { sk?: string | { S?: string } } }).Key?.sk;
+          const key = (typeof sk === 'string' ? sk : sk?.S) ?? '';
+          if (contactWritesFail && context.commandName === 'UpdateItemCommand' && key.startsWith('CONTACT#'))
+            throw new Error('the process died here');
+          return next(args);
+        },
+        { step: 'initialize', name: 'dieAtTheContactWrite' },
+      );
+      const { store } = await freshStore(DynamoDBDocumentClient.from(lowLevel));
+      await store.createQueue(queue({ status: 'running' }));
+      await store.putContacts([contact(0)]);
+      const at = '2025-01-10T12:01:00.000Z';
+      const claimed = await store.claimContact('queue-1', 0, at);
+      if (!claimed) throw new Error('claim failed');
+      contactWritesFail = true;
+
+      // Act
+      const recording = await store
+        .recordSent(
+          claimed,
+          { status: 'sent', providerMessageId: '3EB0XYZ', remoteJid: '5511999990000@s.whatsapp.net', at },
+          message('3EB0XYZ', { at }),
+          KEPT_UNTIL,
+        )
+        .then(
+          () => 'recorded',
+          () => 'died',
+        );
+      contactWritesFail = false;
+
+      // Assess: the receipts of that send can find it; the contact waits to be settled
+      const found = await store.getMessage('acme', 'inst-1', '3EB0XYZ');
+      const after = await store.getContact('queue-1', 0);
+      lowLevel.destroy();
+      expect({ recording, message: found?.id, contact: after?.status }).toEqual({
+        recording: 'died',
+        message: '3EB0XYZ',
+        contact: 'sending',
+      });
+    });
+  });
+
   describe('read consistency', () => {
     it('lists sendable contacts from the top strongly, after a position eventually, and summarizes strongly', async () => {
       // Prepare: a client that keeps each Query's ConsistentRead.
@@ -222,7 +272,7 @@ describe('createDynamoDbStore (sending)', () => {
       expect(requests).toEqual({ UpdateItemCommand: 1 });
     });
 
-    it('claims, records a sent message (contact on its claim, then the message) and counts it in exactly 4 requests and the status read', async () => {
+    it('claims, records a sent message (the message, then the contact on its claim) and counts it in exactly 4 requests and the status read', async () => {
       // Prepare
       const counting = countingClient();
       const { store } = await freshStore(counting.client);
@@ -247,7 +297,8 @@ describe('createDynamoDbStore (sending)', () => {
       // Assess
       expect(progressed?.contactsSent).toBe(1);
       // The claim, the contact's send (an UpdateItem of what changed) and the progress; the message
-      // put; the queue item read beside the progress (the status check that send makes anyway).
+      // put (before the contact's); the queue item read beside the progress (the status check that
+      // send makes anyway).
       expect(Object.fromEntries(requests)).toEqual({
         UpdateItemCommand: 3,
         PutItemCommand: 1,

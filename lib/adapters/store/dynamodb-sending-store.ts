@@ -364,6 +364,10 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
     },
 
     async recordSent(claimed, result, message, expiresAt) {
+      // The message first: it went out either way, and the history and the gateway-id pointer keep
+      // it. A crash between the two writes then leaves a contact still `sending` (settled as unknown,
+      // never resent) beside its message, never a `sent` contact whose receipts find no message.
+      await put(messageItem(message, expiresAt));
       // Only what changes (`sentContact` says what the contact becomes): the item stays as small as
       // it was, and a write is billed by its item's size.
       const e = new Expression()
@@ -385,8 +389,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           ),
           ReturnValues: 'NONE',
         })) !== undefined;
-      // The message went out either way: the history and the gateway-id pointer keep it.
-      await put(messageItem(message, expiresAt));
       return recorded;
     },
   };
