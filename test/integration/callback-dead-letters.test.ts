@@ -20,6 +20,7 @@ import type { CallbackQueue, CallbackRef } from '../../lib/ports/callback-queue.
 import type { DeadLetters } from '../../lib/ports/dead-letters.ts';
 import { startCallbackReceiver } from '../support/callback-receiver.ts';
 import { useEmbeddedSqs } from '../support/embedded-sqs.ts';
+import { emitSentWithoutWorker, localStackEnv } from '../support/local-stack-env.ts';
 import { openBrokerAdmin, RABBITMQ_URL, uniqueQueueName } from '../support/rabbitmq.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -167,50 +168,12 @@ describe.each([
   });
 });
 
-/** A local stack's settings on its own data dir, free ports, silent logs and no callback safety net. */
-const localEnv = (dataDir: string, extra: Record<string, string> = {}): Record<string, string> => ({
-  DATA_DIR: dataDir,
-  PORT: '0',
-  DYNAMODB_PORT: '0',
-  SIMULATOR_PORT: '0',
-  LOG_LEVEL: 'SILENT',
-  // Off, so that nothing but the redrive could post the event (as on AWS).
-  CALLBACK_SAFETY_NET_SECONDS: '0',
-  ...extra,
-});
+/** A local stack without the callback safety net, so that nothing but the redrive could post the event (as on AWS). */
+const localEnv = (dataDir: string, extra: Record<string, string> = {}) =>
+  localStackEnv(dataDir, { CALLBACK_SAFETY_NET_SECONDS: '0', ...extra });
 
-/**
- * A paused batch asking for `sent` callbacks, and its first contact's `sent` emitted (stored and
- * announced) while no worker runs; returns the event id.
- */
-const emitWithoutWorker = async (stack: LocalStack, callbackUrl: string): Promise<string> => {
-  const headers = { 'content-type': 'application/json', 'x-billing-api-key': stack.demoApiKey ?? '' };
-  const response = await fetch(`${stack.url}/api/v1/billing/send/notification`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
-      external_id: `dead-callback-${randomUUID().slice(0, 8)}`,
-      contacts: [{ nome_cliente: 'Ana', telefone: '+55 11 98888-0001', mensagem: 'Aviso' }],
-      callback_url: callbackUrl,
-      callback_events: ['sent'],
-    }),
-  });
-  const { queue_id: queueId } = (await response.json()) as { queue_id: string };
-  // Paused, so the worker does not send it (a send would emit the event anew).
-  const paused = await fetch(`${stack.url}/api/v1/billing/queue/${queueId}/control`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ action: 'pause' }),
-  });
-  expect(paused.status).toBe(200);
-  await stack.container.events.emit({
-    name: 'sent',
-    queueId,
-    contactPosition: 0,
-    occurredAt: new Date().toISOString(),
-  });
-  return `${queueId}:0:sent`;
-};
+const emitWithoutWorker = (stack: LocalStack, callbackUrl: string) =>
+  emitSentWithoutWorker(stack, { externalId: `dead-callback-${randomUUID().slice(0, 8)}`, callbackUrl });
 
 describe('the local worker puts dead callback refs back', () => {
   const dirs: string[] = [];

@@ -7,17 +7,8 @@ import { startLocalStack } from '../../lib/local/local-stack.ts';
 import type { WorkItem } from '../../lib/ports/work-queue.ts';
 import { acmeQueue } from '../support/acme-queue.ts';
 import { startCallbackReceiver } from '../support/callback-receiver.ts';
+import { emitSentWithoutWorker, localStackEnv } from '../support/local-stack-env.ts';
 import { waitFor } from '../support/wait-for.ts';
-
-/** A local stack's settings on its own data dir, free ports and silent logs. */
-const localEnv = (dataDir: string, extra: Record<string, string> = {}): Record<string, string> => ({
-  DATA_DIR: dataDir,
-  PORT: '0',
-  DYNAMODB_PORT: '0',
-  SIMULATOR_PORT: '0',
-  LOG_LEVEL: 'SILENT',
-  ...extra,
-});
 
 describe('local stack restart', () => {
   const dirs: string[] = [];
@@ -29,7 +20,7 @@ describe('local stack restart', () => {
     // Prepare: a queue the last run was sending when it stopped, and one already finished
     const dataDir = await mkdtemp(join(tmpdir(), 'billing-restart-'));
     dirs.push(dataDir);
-    const config = loadConfig(localEnv(dataDir));
+    const config = loadConfig(localStackEnv(dataDir));
     const first = await startLocalStack(config, {}, { api: false, worker: false });
     const now = new Date().toISOString();
     await first.container.store.createQueue({
@@ -69,33 +60,13 @@ describe('local stack restart', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'billing-restart-'));
     dirs.push(dataDir);
     const receiver = await startCallbackReceiver();
-    const env = localEnv(dataDir, { CALLBACK_SAFETY_NET_SECONDS: '1' });
+    const env = localStackEnv(dataDir, { CALLBACK_SAFETY_NET_SECONDS: '1' });
     const first = await startLocalStack(loadConfig(env), {}, { api: true, worker: false });
-    let queueId = '';
+    let eventId = '';
     try {
-      const response = await fetch(`${first.url}/api/v1/billing/send/notification`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-billing-api-key': first.demoApiKey ?? '' },
-        body: JSON.stringify({
-          external_id: 'lost-announcement',
-          contacts: [{ nome_cliente: 'Ana', telefone: '+55 11 98888-0001', mensagem: 'Aviso' }],
-          callback_url: receiver.url,
-          callback_events: ['sent'],
-        }),
-      });
-      queueId = ((await response.json()) as { queue_id: string }).queue_id;
-      // Paused, so the restart does not send it again (a new send would emit the event anew).
-      const paused = await fetch(`${first.url}/api/v1/billing/queue/${queueId}/control`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-billing-api-key': first.demoApiKey ?? '' },
-        body: JSON.stringify({ action: 'pause' }),
-      });
-      expect(paused.status).toBe(200);
-      await first.container.events.emit({
-        name: 'sent',
-        queueId,
-        contactPosition: 0,
-        occurredAt: new Date().toISOString(),
+      eventId = await emitSentWithoutWorker(first, {
+        externalId: 'lost-announcement',
+        callbackUrl: receiver.url,
       });
     } finally {
       await first.close();
@@ -111,14 +82,14 @@ describe('local stack restart', () => {
     }
 
     // Assess
-    expect(receiver.received.map((r) => r.eventId)).toEqual([`${queueId}:0:sent`]);
+    expect(receiver.received.map((r) => r.eventId)).toEqual([eventId]);
   });
 
   it('points the demo instance at EVOLUTION_URL on a later start, not only at the first one', async () => {
     // Prepare: a first start against the built-in simulator
     const dataDir = await mkdtemp(join(tmpdir(), 'billing-restart-'));
     dirs.push(dataDir);
-    const env = localEnv(dataDir);
+    const env = localStackEnv(dataDir);
     const first = await startLocalStack(loadConfig(env), {}, { api: false, worker: false });
     const before = await first.container.store.getInstance('demo', 'demo');
     await first.close();
