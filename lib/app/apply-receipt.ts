@@ -31,7 +31,8 @@ const UNKNOWN_MESSAGE_GRACE_MS = 2 * 60_000;
  * The queue counter changes of a receipt that moved a contact from `previous`: a contact counts in
  * `contactsDelivered` once it first reaches delivered OR read (a read arriving first counts both, the
  * late delivery then counts nothing, as the conditional write refuses it); a failure after the send
- * moves the contact from sent to failed.
+ * moves the contact from where it was counted (sent, or unknown: a send whose record a crash or a
+ * lost claim cut off, and whose message went out all the same) to failed.
  */
 export const receiptDeltas = (
   previous: ContactStatus,
@@ -40,7 +41,12 @@ export const receiptDeltas = (
 ): Partial<Record<QueueCounter, number>> => {
   // A stalled contact that a late receipt moves on is stalled no more.
   const unstalled = wasStalled ? { contactsStalled: -1 } : {};
-  if (receipt === 'failed') return { contactsSent: -1, contactsFailed: 1, ...unstalled };
+  if (receipt === 'failed')
+    return {
+      ...(previous === 'unknown' ? { contactsUnknown: -1 } : { contactsSent: -1 }),
+      contactsFailed: 1,
+      ...unstalled,
+    };
   const wasDelivered = previous === 'delivered' || previous === 'read';
   return {
     ...(wasDelivered ? {} : { contactsDelivered: 1 }),

@@ -261,6 +261,8 @@ describe('apply-gateway-events', () => {
       expect(receiptDeltas('sent', 'read')).toEqual({ contactsDelivered: 1, contactsRead: 1 });
       expect(receiptDeltas('delivered', 'read')).toEqual({ contactsRead: 1 });
       expect(receiptDeltas('sent', 'failed')).toEqual({ contactsSent: -1, contactsFailed: 1 });
+      // An unknown send (its record cut off) was counted unknown, not sent.
+      expect(receiptDeltas('unknown', 'failed')).toEqual({ contactsUnknown: -1, contactsFailed: 1 });
       expect(receiptDeltas('sent', 'delivered', true)).toEqual({ contactsDelivered: 1, contactsStalled: -1 });
       expect(receiptDeltas('sent', 'failed', true)).toEqual({
         contactsSent: -1,
