@@ -32,7 +32,8 @@ const UNKNOWN_MESSAGE_GRACE_MS = 2 * 60_000;
  * `contactsDelivered` once it first reaches delivered OR read (a read arriving first counts both, the
  * late delivery then counts nothing, as the conditional write refuses it); a failure after the send
  * moves the contact from where it was counted (sent, or unknown: a send whose record a crash or a
- * lost claim cut off, and whose message went out all the same) to failed.
+ * lost claim cut off, and whose message went out all the same) to failed; a delivery or a read of an
+ * unknown one counts it sent.
  */
 export const receiptDeltas = (
   previous: ContactStatus,
@@ -49,6 +50,8 @@ export const receiptDeltas = (
     };
   const wasDelivered = previous === 'delivered' || previous === 'read';
   return {
+    // An unknown send that a receipt shows arrived is a send after all.
+    ...(previous === 'unknown' ? { contactsUnknown: -1, contactsSent: 1 } : {}),
     ...(wasDelivered ? {} : { contactsDelivered: 1 }),
     ...(receipt === 'read' && previous !== 'read' ? { contactsRead: 1 } : {}),
     ...unstalled,

@@ -52,7 +52,9 @@ export const CONTACT_TRANSITIONS: Readonly<Record<ContactStatus, readonly Contac
   sent: ['delivered', 'read', 'failed'],
   delivered: ['read'],
   // Resent (-> sending) only when the tenant's ambiguous-send policy is `retry`; the caller checks that.
-  unknown: ['sending', 'failed'],
+  // A receipt for its message (stored before a crash cut off the contact's record, or by a pump whose
+  // claim another settled) shows it went out: delivered, read, or failed after all.
+  unknown: ['sending', 'failed', 'delivered', 'read'],
   read: [],
   failed: [],
   cancelled: [],

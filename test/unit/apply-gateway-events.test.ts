@@ -263,6 +263,18 @@ describe('apply-gateway-events', () => {
       expect(receiptDeltas('sent', 'failed')).toEqual({ contactsSent: -1, contactsFailed: 1 });
       // An unknown send (its record cut off) was counted unknown, not sent.
       expect(receiptDeltas('unknown', 'failed')).toEqual({ contactsUnknown: -1, contactsFailed: 1 });
+      // ...and one a receipt shows arrived counts as sent.
+      expect(receiptDeltas('unknown', 'delivered')).toEqual({
+        contactsUnknown: -1,
+        contactsSent: 1,
+        contactsDelivered: 1,
+      });
+      expect(receiptDeltas('unknown', 'read')).toEqual({
+        contactsUnknown: -1,
+        contactsSent: 1,
+        contactsDelivered: 1,
+        contactsRead: 1,
+      });
       expect(receiptDeltas('sent', 'delivered', true)).toEqual({ contactsDelivered: 1, contactsStalled: -1 });
       expect(receiptDeltas('sent', 'failed', true)).toEqual({
         contactsSent: -1,

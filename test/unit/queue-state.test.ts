@@ -46,7 +46,7 @@ const EXPECTED_CONTACT: Record<ContactStatus, ContactStatus[]> = {
   sending: ['sent', 'failed', 'retry', 'unknown', 'pending'],
   sent: ['delivered', 'read', 'failed'],
   delivered: ['read'],
-  unknown: ['sending', 'failed'],
+  unknown: ['sending', 'failed', 'delivered', 'read'],
   read: [],
   failed: [],
   cancelled: [],

@@ -168,6 +168,35 @@ export function describeFeedbackStoreContract(makeStore: MakeStore): void {
         expect(writes.filter((w) => !w.applied).every((w) => !w.applied && w.current !== 'sent')).toBe(true);
       });
 
+      it('moves an unknown contact whose message a receipt reports to delivered, then read, counting it sent', async () => {
+        // Prepare: a send whose record was cut off (the contact settled unknown, its message kept)
+        const { store } = await freshStore();
+        await store.createQueue(queue);
+        await store.putContacts([contact(0, 'unknown')]);
+        await store.updateQueueProgress('queue-1', { contactsUnknown: 1 });
+        const before = await store.getQueue('queue-1');
+
+        // Act
+        const delivered = await store.applyReceipt('queue-1', 0, 'delivered', '2025-01-10T12:00:01.000Z');
+        if (delivered.applied)
+          await store.updateQueueProgress('queue-1', receiptDeltas(delivered.previous, 'delivered'));
+        const read = await store.applyReceipt('queue-1', 0, 'read', '2025-01-10T12:00:02.000Z');
+        if (read.applied) await store.updateQueueProgress('queue-1', receiptDeltas(read.previous, 'read'));
+
+        // Assess
+        expect({ delivered: delivered.applied, read: read.applied }).toEqual({ delivered: true, read: true });
+        expect((await store.getContact('queue-1', 0))?.status).toBe('read');
+        const after = await store.getQueue('queue-1');
+        const moved = (counter: 'contactsUnknown' | 'contactsSent' | 'contactsDelivered' | 'contactsRead') =>
+          (after?.[counter] ?? 0) - (before?.[counter] ?? 0);
+        expect({
+          unknown: moved('contactsUnknown'),
+          sent: moved('contactsSent'),
+          delivered: moved('contactsDelivered'),
+          read: moved('contactsRead'),
+        }).toEqual({ unknown: -1, sent: 1, delivered: 1, read: 1 });
+      });
+
       it('releases a claimed contact as skipped_opt_out, giving the attempt back', async () => {
         // Prepare
         const { store, tableItem } = await freshStore();
