@@ -139,7 +139,8 @@ const EVENTS_OWED_BY_STATUS: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * What the ERP got against what it was owed: every contact that ended `sent`, `failed` or `unknown`
- * owes the event of that name (one that ended `delivered` or `read` also the events before it), and
+ * owes the event of that name (one that ended `delivered` or `read` also the events before it, its
+ * `unknown` standing for `sent` when a receipt moved it on from `unknown`), and
  * every `completed` queue its `queue.completed`, whatever the kills did (a sender that died before
  * announcing an event leaves it to the queue's completion).
  */
@@ -157,13 +158,18 @@ export const tallyCallbacks = (input: {
     if (r.copies > 1) repeated += 1;
   }
   const owed: MissingCallback[] = [
-    ...input.contacts.flatMap((c) =>
-      (EVENTS_OWED_BY_STATUS[c.status] ?? []).map((event) => ({
-        event,
+    ...input.contacts.flatMap((c) => {
+      const phone = digitsOf(c.telefone);
+      // A send first settled `unknown` (a kill cut off its record) that WhatsApp's receipt then moved
+      // to delivered or read told the ERP `unknown` where an ordinary send told it `sent`.
+      const settledUnknown =
+        got.has(key('unknown', c.queueId, phone)) && !got.has(key('sent', c.queueId, phone));
+      return (EVENTS_OWED_BY_STATUS[c.status] ?? []).map((event) => ({
+        event: event === 'sent' && settledUnknown ? 'unknown' : event,
         queueId: c.queueId,
-        phone: digitsOf(c.telefone),
-      })),
-    ),
+        phone,
+      }));
+    }),
     ...input.completedQueues.map((queueId) => ({ event: 'queue.completed', queueId, phone: null })),
   ];
   const missing = owed.filter((o) => !got.has(key(o.event, o.queueId, o.phone)));
