@@ -91,7 +91,7 @@ const main = async (): Promise<number> => {
   const missing = sum((r) => r.callbacks.missing.length);
   const badlySigned = sum((r) => r.callbacks.badSignatures);
   const verdict = (r: Pick<ChaosResult, 'kills' | 'storeOutages'>, d: number, l: number, m: number) =>
-    `${r.kills} kills, ${r.storeOutages > 0 ? `${r.storeOutages} store outages, ` : ''}` +
+    `${r.kills} kills, ${r.storeOutages > 0 ? `${r.storeOutages} store outage${r.storeOutages === 1 ? '' : 's'}, ` : ''}` +
     `${d} duplicated, ${l} lost, ${m} callbacks missing`;
   if (results.length > 1)
     for (const r of results)

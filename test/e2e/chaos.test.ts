@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 /**
- * `npm run chaos -- --receipts` as a user runs it, with few kills: the stack (its own process) is
- * SIGKILLed while accepting and while sending, restarted on the same data, and every accepted debtor
+ * `npm run chaos -- --receipts --store-outages 1` as a user runs it, with few kills: the stack (its
+ * own process) is SIGKILLed while accepting and while sending, restarted on the same data, and cut
+ * off from its store (DynamoDB unreachable) for a while as it sends; every accepted debtor
  * must get exactly one message (or be reported `unknown`), the gateway's receipts must reach every
  * sent contact through the kills (WhatsApp's delivery and read, posted to the stack's webhook and
  * repeated by the gateway while the stack is down), and the ERP must get every callback of their
@@ -28,6 +29,8 @@ const runChaos = (driver: string): Promise<{ code: number | null; output: string
         '--batch-size',
         '20',
         '--receipts',
+        '--store-outages',
+        '1',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -42,13 +45,15 @@ const runChaos = (driver: string): Promise<{ code: number | null; output: string
   });
 
 describe.each(['sqs', 'rabbitmq'])('npm run chaos (%s driver)', (driver) => {
-  it(`reports ${KILLS} kills, none duplicated, none lost, every receipt applied and no callback missing`, async () => {
+  it(`reports ${KILLS} kills and a store outage, none duplicated, none lost, every receipt applied and no callback missing`, async () => {
     // Act
     const { code, output } = await runChaos(driver);
 
     // Assess (the whole output is the message: it names every kill, finding and the kept logs)
     const lines = output.trim().split('\n');
-    expect(lines.at(-1), output).toBe(`chaos: ${KILLS} kills, 0 duplicated, 0 lost, 0 callbacks missing`);
+    expect(lines.at(-1), output).toBe(
+      `chaos: ${KILLS} kills, 1 store outage, 0 duplicated, 0 lost, 0 callbacks missing`,
+    );
     // The ERP's endpoint heard from every contact and queue (their callbacks are owed, kills or not).
     const callbacks = lines.find((l) => / callbacks: \d+ of \d+ owed received/.test(l));
     expect(callbacks, output).toMatch(
@@ -73,5 +78,12 @@ describe.each(['sqs', 'rabbitmq'])('npm run chaos (%s driver)', (driver) => {
       lines.filter((l) => / restart \d+\/3: stack up again/.test(l)),
       output,
     ).toHaveLength(KILLS);
+    // The outage happened, and ended.
+    expect(
+      lines.filter((l) =>
+        / store outage 1\/1 (during sending: DynamoDB unreachable|over: DynamoDB reachable again)/.test(l),
+      ),
+      output,
+    ).toHaveLength(2);
   }, 360_000);
 });
