@@ -92,7 +92,11 @@ export const applyReceipt = async (
   const position = message.contactPosition as number;
   if (status === 'server_ack') return applyServerAck(deps, queueId, position, at);
 
-  const write = await deps.store.applyReceipt(queueId, position, status, at.toISOString(), receipt.error);
+  // The message's id and time: an unknown contact a receipt moves on has none of its own.
+  const write = await deps.store.applyReceipt(queueId, position, status, at.toISOString(), receipt.error, {
+    providerMessageId: messageId,
+    sentAt: message.at,
+  });
   if (!write.applied) {
     if (write.current === 'sending') return retryLater('contact not marked sent yet');
     if (!write.current) return ignored('unknown_message', `no contact for message ${clip(messageId)}`);

@@ -917,7 +917,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
 
     // Feedback
-    async applyReceipt(queueId, position, receipt, at, error) {
+    async applyReceipt(queueId, position, receipt, at, error, send) {
       const contact = contactAt(queueId, position);
       if (!contact || !shouldApplyReceipt(contact.status, receipt)) {
         return { applied: false, current: contact?.status };
@@ -932,6 +932,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         providerMessageId: providerMessageId ?? null,
       };
       Object.assign(contact, { status: receipt, updatedAt: at });
+      if (send) {
+        contact.providerMessageId ??= send.providerMessageId;
+        contact.sentAt ??= send.sentAt;
+      }
       if (receipt === 'delivered') contact.deliveredAt = at;
       if (receipt === 'read') contact.readAt = at;
       if (receipt === 'failed') {

@@ -76,7 +76,7 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
   };
 
   return {
-    async applyReceipt(queueId, position, receipt, at, error) {
+    async applyReceipt(queueId, position, receipt, at, error, send) {
       const from = fromStatuses(receipt);
       const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
       const values: Item = {
@@ -93,6 +93,18 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
       if (receipt === 'read') {
         names['#readAt'] = 'readAt';
         sets.push('#readAt = :at');
+      }
+      if (send) {
+        // A contact whose send record was cut off (unknown) gets its message's id and time; a sent
+        // one keeps its own.
+        names['#providerMessageId'] = 'providerMessageId';
+        names['#sentAt'] = 'sentAt';
+        values[':mid'] = send.providerMessageId;
+        values[':sentAt'] = send.sentAt;
+        sets.push(
+          '#providerMessageId = if_not_exists(#providerMessageId, :mid)',
+          '#sentAt = if_not_exists(#sentAt, :sentAt)',
+        );
       }
       if (receipt === 'failed') {
         names['#lastError'] = 'lastError';

@@ -5,8 +5,10 @@ import type { PageRequest } from './paging.ts';
 export interface FeedbackStore {
   /**
    * Applies a delivery receipt to a sent contact in one conditional write that only moves forward
-   * (sent -> delivered -> read; sent -> failed), keeping its index entry in step. `applied` with the
-   * status it had (to count exactly once), or the status that refused it (undefined: no contact).
+   * (sent -> delivered -> read; sent -> failed; an unknown one, whose message the receipt's is,
+   * forward too), keeping its index entry in step. `send`, the message's gateway id and send time,
+   * fills the contact's when it has none (an unknown contact's record was cut off). `applied` with
+   * the status it had (to count exactly once), or the status that refused it (undefined: no contact).
    */
   applyReceipt(
     queueId: string,
@@ -14,6 +16,7 @@ export interface FeedbackStore {
     receipt: ReceiptStatus,
     at: string,
     error?: string,
+    send?: { providerMessageId: string; sentAt: string },
   ): Promise<
     | {
         applied: true;

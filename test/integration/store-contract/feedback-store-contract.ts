@@ -168,7 +168,7 @@ export function describeFeedbackStoreContract(makeStore: MakeStore): void {
         expect(writes.filter((w) => !w.applied).every((w) => !w.applied && w.current !== 'sent')).toBe(true);
       });
 
-      it('moves an unknown contact whose message a receipt reports to delivered, then read, counting it sent', async () => {
+      it('moves an unknown contact whose message a receipt reports to delivered, then read, counting it sent and taking its message id', async () => {
         // Prepare: a send whose record was cut off (the contact settled unknown, its message kept)
         const { store } = await freshStore();
         await store.createQueue(queue);
@@ -177,15 +177,31 @@ export function describeFeedbackStoreContract(makeStore: MakeStore): void {
         const before = await store.getQueue('queue-1');
 
         // Act
-        const delivered = await store.applyReceipt('queue-1', 0, 'delivered', '2025-01-10T12:00:01.000Z');
+        const send = { providerMessageId: '3EB0UNKNOWN', sentAt: '2025-01-10T12:00:00.000Z' };
+        const delivered = await store.applyReceipt(
+          'queue-1',
+          0,
+          'delivered',
+          '2025-01-10T12:00:01.000Z',
+          undefined,
+          send,
+        );
         if (delivered.applied)
           await store.updateQueueProgress('queue-1', receiptDeltas(delivered.previous, 'delivered'));
-        const read = await store.applyReceipt('queue-1', 0, 'read', '2025-01-10T12:00:02.000Z');
+        const read = await store.applyReceipt('queue-1', 0, 'read', '2025-01-10T12:00:02.000Z', undefined, {
+          providerMessageId: 'ANOTHER',
+          sentAt: '2025-01-10T12:00:02.000Z',
+        });
         if (read.applied) await store.updateQueueProgress('queue-1', receiptDeltas(read.previous, 'read'));
 
         // Assess
         expect({ delivered: delivered.applied, read: read.applied }).toEqual({ delivered: true, read: true });
-        expect((await store.getContact('queue-1', 0))?.status).toBe('read');
+        // The message's id and time filled in once, by the first receipt; the second kept them.
+        expect(await store.getContact('queue-1', 0)).toMatchObject({
+          status: 'read',
+          providerMessageId: '3EB0UNKNOWN',
+          sentAt: '2025-01-10T12:00:00.000Z',
+        });
         const after = await store.getQueue('queue-1');
         const moved = (counter: 'contactsUnknown' | 'contactsSent' | 'contactsDelivered' | 'contactsRead') =>
           (after?.[counter] ?? 0) - (before?.[counter] ?? 0);
