@@ -12,9 +12,9 @@ import { createTenant } from '../lib/app/create-tenant.ts';
 import { DEMO_TEMPLATES } from '../lib/app/seed-demo-tenant.ts';
 import { setBusinessHours } from '../lib/app/set-business-hours.ts';
 import { setTemplate } from '../lib/app/set-template.ts';
+import { callbackQueueName } from '../lib/composition/queues.ts';
 import {
   type Container,
-  callbackQueueName,
   createContainer,
   createDynamoDbClient,
   createDynamoDocumentClient,

@@ -7,7 +7,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { build } from 'esbuild';
 import { SENDER_BATCH_SIZE, SENDER_MEMORY_MB } from '../infra/sender-limits.ts';
-import { createSqsClient } from '../lib/composition.ts';
+import { createSqsClient } from '../lib/composition/queues.ts';
 import { startEvolutionSimulator } from '../lib/local/evolution-simulator/index.ts';
 import { fmt, machineLine, printTable, runIfMain, startBenchStack } from './ingest.ts';
 import { createInstanceTenants } from './instance-tenants.ts';

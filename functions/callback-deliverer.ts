@@ -1,5 +1,6 @@
 import type { ScheduledEvent } from 'aws-lambda';
-import { createContainer, openCallbackDeadLetters } from '../lib/composition.ts';
+import { openCallbackDeadLetters } from '../lib/composition/queues.ts';
+import { createContainer } from '../lib/composition.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createCallbackDelivererHandler } from '../lib/lambda/callback-deliverer-handler.ts';
 

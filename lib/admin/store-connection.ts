@@ -3,14 +3,8 @@ import { join, resolve } from 'node:path';
 import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ensureTable } from '../adapters/store/table-schema.ts';
-import {
-  createContainer,
-  createDynamoDbClient,
-  createDynamoDocumentClient,
-  createSqsClient,
-  openDeadLetters,
-  openWorkQueue,
-} from '../composition.ts';
+import { createSqsClient, openDeadLetters, openWorkQueue } from '../composition/queues.ts';
+import { createContainer, createDynamoDbClient, createDynamoDocumentClient } from '../composition.ts';
 import type { Config } from '../config.ts';
 import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb.ts';
 import { ensureWorkQueues } from '../local/embedded-sqs.ts';

@@ -5,14 +5,12 @@ import { evolutionWebhookUrl } from '../adapters/gateway/evolution-webhook-event
 import { ensureTable } from '../adapters/store/table-schema.ts';
 import { DEMO_TENANT_ID, seedDemoTenant } from '../app/seed-demo-tenant.ts';
 import { sweep } from '../app/sweep.ts';
+import { callbackQueueName, createSqsClient, openCallbackDeadLetters } from '../composition/queues.ts';
 import {
   buildHttpHandler,
   type Container,
-  callbackQueueName,
   createDynamoDbClient,
   createDynamoDocumentClient,
-  createSqsClient,
-  openCallbackDeadLetters,
   openContainer,
 } from '../composition.ts';
 import type { Config } from '../config.ts';

@@ -11,7 +11,8 @@ import {
 import { deliverDueCallbacks } from '../app/deliver-callbacks.ts';
 import { releaserOf } from '../app/release-work.ts';
 import { sweep } from '../app/sweep.ts';
-import { type Container, callbackQueueName } from '../composition.ts';
+import { callbackQueueName } from '../composition/queues.ts';
+import type { Container } from '../composition.ts';
 import { redriveDeadCallbacks } from '../lambda/callback-deliverer-handler.ts';
 import { createCallbackSenderHandler } from '../lambda/callback-sender-handler.ts';
 import { createSenderHandler } from '../lambda/sender-handler.ts';

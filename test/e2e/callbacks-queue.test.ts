@@ -7,7 +7,7 @@ import {
   deliverCallback,
   deliverDueCallbacks,
 } from '../../lib/app/deliver-callbacks.ts';
-import { callbackQueueName } from '../../lib/composition.ts';
+import { callbackQueueName } from '../../lib/composition/queues.ts';
 import { verifyCallbackSignature } from '../../lib/domain/callback-signature.ts';
 import type { CallbackRef } from '../../lib/ports/callback-queue.ts';
 import { openBrokerAdmin } from '../support/rabbitmq.ts';

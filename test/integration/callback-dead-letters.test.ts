@@ -10,7 +10,8 @@ import { createRabbitMqQueue } from '../../lib/adapters/queue/rabbitmq-queue.ts'
 import { createSqsDeadLetters } from '../../lib/adapters/queue/sqs-dead-letters.ts';
 import { createSqsQueue } from '../../lib/adapters/queue/sqs-queue.ts';
 import { redriveCallbackDeadLetters } from '../../lib/app/callback-dead-letters.ts';
-import { callbackQueueName, createContainer, openCallbackDeadLetters } from '../../lib/composition.ts';
+import { callbackQueueName, openCallbackDeadLetters } from '../../lib/composition/queues.ts';
+import { createContainer } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createCallbackDelivererHandler } from '../../lib/lambda/callback-deliverer-handler.ts';
 import { ensureCallbackQueue } from '../../lib/local/embedded-sqs.ts';
