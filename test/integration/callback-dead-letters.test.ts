@@ -176,16 +176,21 @@ const localEnv = (dataDir: string, extra: Record<string, string> = {}) =>
 const emitWithoutWorker = (stack: LocalStack, callbackUrl: string) =>
   emitSentWithoutWorker(stack, { externalId: `dead-callback-${randomUUID().slice(0, 8)}`, callbackUrl });
 
-describe('the local worker puts dead callback refs back', () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
+/** The stacks' data dirs, each its own, removed after the file. */
+const dataDirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+});
+const freshDataDir = async (): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), 'billing-callback-dlq-'));
+  dataDirs.push(dir);
+  return dir;
+};
 
+describe('the local worker puts dead callback refs back', () => {
   it('posts the callback of a ref a store outage dead-lettered on the embedded SQS, with no one stepping in', async () => {
     // Prepare: the event's ref failed until the embedded SQS dead-lettered it
-    const dataDir = await mkdtemp(join(tmpdir(), 'billing-callback-dlq-'));
-    dirs.push(dataDir);
+    const dataDir = await freshDataDir();
     const receiver = await startCallbackReceiver();
     const stack = await startLocalStack(loadConfig(localEnv(dataDir)), {}, { api: true, worker: false });
     const deadLetters = openCallbackDeadLetters(stack.container.config);
@@ -216,8 +221,7 @@ describe('the local worker puts dead callback refs back', () => {
 
   it('posts it after a restart on RabbitMQ, whose dead letters outlive the process', async () => {
     // Prepare: the event's ref failed until RabbitMQ dead-lettered it, then the process stops
-    const dataDir = await mkdtemp(join(tmpdir(), 'billing-callback-dlq-'));
-    dirs.push(dataDir);
+    const dataDir = await freshDataDir();
     const receiver = await startCallbackReceiver();
     const workQueueName = uniqueQueueName('test-cbdlq');
     const env = localEnv(dataDir, {
@@ -271,15 +275,9 @@ describe('the local worker puts dead callback refs back', () => {
 });
 
 describe('the callback deliverer cron puts dead callback refs back', () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
-
   it('after a run that reached the store, and not after one that did not', async () => {
     // Prepare: a dead ref on the embedded SQS of a stack without a worker
-    const dataDir = await mkdtemp(join(tmpdir(), 'billing-callback-dlq-'));
-    dirs.push(dataDir);
+    const dataDir = await freshDataDir();
     const stack = await startLocalStack(loadConfig(localEnv(dataDir)), {}, { api: false, worker: false });
     const deadLetters = openCallbackDeadLetters(stack.container.config);
     if (!deadLetters) throw new Error('the local stack has no callbacks queue');

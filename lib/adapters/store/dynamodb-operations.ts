@@ -360,8 +360,9 @@ export const tableOperations = (
     /** The items under `keys` by BatchGetItem (consistent; 100 keys a call, a few calls in flight). */
     batchGet: async (keys: readonly Item[], projection?: Projection): Promise<Item[]> => {
       // BatchGetItem refuses a request that names one key twice (ValidationException), and keys
-      // read off an index can repeat: found by chaos, where a torn index write left one item twice
-      // in the due index and every due-callback round failed on it.
+      // read off an index may repeat: chaos once saw an emulator's torn write leave one item twice
+      // in the due index, and every due-callback round failed on it. Reading each key once costs
+      // nothing.
       const unique = [...new Map(keys.map((key) => [`${key[PK]}\u0000${key[SK]}`, key])).values()];
       const chunks = chunksOf(unique, BATCH_GET_KEYS);
       return (await mapBounded(chunks, BATCH_GET_CONCURRENCY, (chunk) => getBatch(chunk, projection))).flat();
