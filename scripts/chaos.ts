@@ -6,8 +6,10 @@ import { type ChaosDriver, type ChaosResult, runChaos } from './chaos/run-chaos.
  * `npm run chaos -- --kills 20 [--driver sqs|rabbitmq|both]`: SIGKILLs the local stack at random
  * moments while it accepts and while it sends, restarts it on the same data each time, and checks
  * that every accepted debtor got exactly one message and that the ERP got every callback it was
- * owed; `--store-outages N` also cuts it off from its store N times while it sends. Ends with the
- * line `chaos: K kills[, O store outages], D duplicated, L lost, M callbacks missing` and exits 1
+ * owed; `--store-outages N` also cuts it off from its store N times while it sends, and
+ * `--store-hangs N` has the store take its requests without answering them N times. Ends with the
+ * line `chaos: K kills[, O store outages][, H store hangs], D duplicated, L lost, M callbacks missing`
+ * and exits 1
  * when D, L or M is above 0 or a callback was badly signed (2 when the run itself could not be
  * carried out).
  */
@@ -16,6 +18,7 @@ const USAGE = [
   'Usage: npm run chaos -- [--kills 20] [--driver sqs|rabbitmq|both] [--seed N] [--batch-size 40]',
   '                        [--rate 300] [--latency-ms 100] [--ambiguous-send-policy mark_unknown|retry]',
   '                        [--amqp-url amqp://guest:guest@127.0.0.1:5672] [--receipts] [--store-outages 0]',
+  '                        [--store-hangs 0]',
   '                        [--keep]',
 ].join('\n');
 
@@ -40,6 +43,7 @@ const parse = () => {
       keep: { type: 'boolean' },
       receipts: { type: 'boolean' },
       'store-outages': { type: 'string' },
+      'store-hangs': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -66,6 +70,7 @@ const parse = () => {
     keep: values.keep === true,
     receipts: values.receipts === true,
     storeOutages: positiveInt('store-outages', values['store-outages'], 0),
+    storeHangs: positiveInt('store-hangs', values['store-hangs'], 0),
   };
 };
 
@@ -90,8 +95,16 @@ const main = async (): Promise<number> => {
   const lost = sum((r) => r.tally.lost.length);
   const missing = sum((r) => r.callbacks.missing.length);
   const badlySigned = sum((r) => r.callbacks.badSignatures);
-  const verdict = (r: Pick<ChaosResult, 'kills' | 'storeOutages'>, d: number, l: number, m: number) =>
-    `${r.kills} kills, ${r.storeOutages > 0 ? `${r.storeOutages} store outage${r.storeOutages === 1 ? '' : 's'}, ` : ''}` +
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}, `;
+  const verdict = (
+    r: Pick<ChaosResult, 'kills' | 'storeOutages' | 'storeHangs'>,
+    d: number,
+    l: number,
+    m: number,
+  ) =>
+    `${r.kills} kills, ` +
+    (r.storeOutages > 0 ? plural(r.storeOutages, 'store outage') : '') +
+    (r.storeHangs > 0 ? plural(r.storeHangs, 'store hang') : '') +
     `${d} duplicated, ${l} lost, ${m} callbacks missing`;
   if (results.length > 1)
     for (const r of results)
@@ -101,7 +114,16 @@ const main = async (): Promise<number> => {
   if (badlySigned > 0)
     console.log(`chaos: ${badlySigned} callbacks did not verify with the tenant's signing secret`);
   console.log(
-    `chaos: ${verdict({ kills: sum((r) => r.kills), storeOutages: sum((r) => r.storeOutages) }, duplicated, lost, missing)}`,
+    `chaos: ${verdict(
+      {
+        kills: sum((r) => r.kills),
+        storeOutages: sum((r) => r.storeOutages),
+        storeHangs: sum((r) => r.storeHangs),
+      },
+      duplicated,
+      lost,
+      missing,
+    )}`,
   );
   return duplicated > 0 || lost > 0 || missing > 0 || badlySigned > 0 || results.some((r) => r.timedOut)
     ? 1

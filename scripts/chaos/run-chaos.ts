@@ -36,8 +36,9 @@ import {
 
 export type ChaosDriver = 'sqs' | 'rabbitmq';
 export type KillPhase = 'accepting' | 'sending';
-/** What the run does to the stack next: a kill in one of its phases, or a store outage. */
-export type ChaosEvent = KillPhase | 'store outage';
+/** What the run does to the stack next: a kill in one of its phases, or a fault of its store. */
+export type StoreFault = 'store outage' | 'store hang';
+export type ChaosEvent = KillPhase | StoreFault;
 
 export interface ChaosOptions {
   driver: ChaosDriver;
@@ -67,6 +68,12 @@ export interface ChaosOptions {
    * runs in a program of its own behind a proxy the run cuts (store-proxy.ts).
    */
   storeOutages: number;
+  /**
+   * Times the store takes the stack's requests and does not answer them (store-proxy.ts, `hold`)
+   * for STORE_OUTAGE_MIN_MS to STORE_OUTAGE_MAX_MS while it sends: every write still takes effect,
+   * its answer is lost or late, and the SDK retries a write that has already happened.
+   */
+  storeHangs: number;
   /** Keep the data dir and logs even when the run is clean. */
   keep: boolean;
   say: (line: string) => void;
@@ -76,6 +83,7 @@ export interface ChaosResult {
   driver: ChaosDriver;
   kills: number;
   storeOutages: number;
+  storeHangs: number;
   tally: Tally;
   /** What the ERP's callback endpoint got against what every contact and queue owed it. */
   callbacks: CallbackTally;
@@ -103,18 +111,26 @@ const CALLBACK_WAIT_MS = 150_000;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** How long a store outage lasts: from a blip the SDK's retries nearly cover to one that outlasts the callbacks' five receives. */
+/**
+ * How long a store outage or hang lasts: from a blip the SDK's retries nearly cover (or, hung, an
+ * answer that is only late) to one that outlasts the callbacks' five receives and the SDK's three
+ * 8 s attempts.
+ */
 const STORE_OUTAGE_MIN_MS = 2_000;
 const STORE_OUTAGE_MAX_MS = 20_000;
 
-/** The store outages placed at random among the kill phases (none: the kill phases as they are). */
-export const withStoreOutages = (
+/** The store's outages and hangs placed at random among the kill phases (none: the kill phases as they are). */
+export const withStoreFaults = (
   phases: readonly KillPhase[],
-  outages: number,
+  faults: { outages: number; hangs: number },
   int: (min: number, max: number) => number,
 ): ChaosEvent[] => {
   const events: ChaosEvent[] = [...phases];
-  for (let i = 0; i < outages; i++) events.splice(int(0, events.length), 0, 'store outage');
+  const place = (fault: StoreFault, times: number) => {
+    for (let i = 0; i < times; i++) events.splice(int(0, events.length), 0, fault);
+  };
+  place('store outage', faults.outages);
+  place('store hang', faults.hangs);
   return events;
 };
 
@@ -273,11 +289,17 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
   const intervalMs = 60_000 / options.messagesPerMinute;
   const queueName = `chaos-${driver}-${runId}`;
   const phases = killPhases(kills, random.shuffle);
-  const events = withStoreOutages(phases, options.storeOutages, random.int);
+  const events = withStoreFaults(
+    phases,
+    { outages: options.storeOutages, hangs: options.storeHangs },
+    random.int,
+  );
+  const storeFaults = options.storeOutages + options.storeHangs;
   say(
     `seed ${options.seed}; ${kills} kills (${phases.filter((p) => p === 'accepting').length} while accepting, ` +
       `${phases.filter((p) => p === 'sending').length} while sending); ` +
       (options.storeOutages > 0 ? `${options.storeOutages} store outages while sending; ` : '') +
+      (options.storeHangs > 0 ? `${options.storeHangs} store hangs while sending; ` : '') +
       `batches of ${options.batchSize}; ` +
       `${options.messagesPerMinute} messages/min; gateway latency ${options.gatewayLatencyMs} ms; work dir ${workDir}`,
   );
@@ -300,7 +322,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     const simulatorUrl = sim.url;
     say(`simulator up at ${simulatorUrl} (pid ${simulator.pid})`);
 
-    if (options.storeOutages > 0) {
+    if (storeFaults > 0) {
       store = await startStoreProcess({ workDir, dataDir, startTimeoutMs: START_TIMEOUT_MS });
       say(
         `store (DynamoDB) in its own process (pid ${store.program.pid}), reached through ${store.proxy.url}`,
@@ -443,20 +465,25 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
 
     let n = 0;
     let outage = 0;
+    let hang = 0;
     for (const event of events) {
       checkErp();
-      if (event === 'store outage') {
-        outage += 1;
-        const sent = await whileSending(`store outage ${outage}`);
+      if (event === 'store outage' || event === 'store hang') {
+        const outageNotHang = event === 'store outage';
+        const k = outageNotHang ? ++outage : ++hang;
+        const of = outageNotHang ? options.storeOutages : options.storeHangs;
+        const sent = await whileSending(`${event} ${k}`);
         await pause(random.next() * 2 * intervalMs);
         const lastsMs = random.int(STORE_OUTAGE_MIN_MS, STORE_OUTAGE_MAX_MS);
         say(
-          `store outage ${outage}/${options.storeOutages} during sending: DynamoDB unreachable for ${seconds(lastsMs)}; ${sent} sends so far`,
+          `${event} ${k}/${of} during sending: DynamoDB ${outageNotHang ? 'unreachable' : 'taking requests and not answering'} for ${seconds(lastsMs)}; ${sent} sends so far`,
         );
-        await store?.proxy.cut();
+        if (outageNotHang) await store?.proxy.cut();
+        else store?.proxy.hold();
         await pause(lastsMs);
-        await store?.proxy.restore();
-        say(`store outage ${outage}/${options.storeOutages} over: DynamoDB reachable again`);
+        if (outageNotHang) await store?.proxy.restore();
+        else store?.proxy.release();
+        say(`${event} ${k}/${of} over: DynamoDB ${outageNotHang ? 'reachable' : 'answering'} again`);
         continue;
       }
       const phase = event;
@@ -564,7 +591,16 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       callbacks.missing.length === 0 &&
       callbacks.badSignatures === 0;
     const keptIn = clean && !options.keep ? undefined : workDir;
-    return { driver, kills, storeOutages: options.storeOutages, tally, callbacks, timedOut, keptIn };
+    return {
+      driver,
+      kills,
+      storeOutages: options.storeOutages,
+      storeHangs: options.storeHangs,
+      tally,
+      callbacks,
+      timedOut,
+      keptIn,
+    };
   } finally {
     // A clean stop now: nothing is left to test, and RabbitMQ gets its connections closed properly.
     await stopGently(stack);

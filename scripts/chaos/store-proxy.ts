@@ -2,36 +2,69 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy in front of the chaos run's DynamoDB: the stack reaches its store only through it, so
- * cutting it is a store outage as the stack sees a DynamoDB it cannot reach. While cut, the port
- * refuses connections and every open one is dropped mid-request; restored, it listens on the same
- * port again. The data behind it is untouched.
+ * the run can give the stack the two faults a real DynamoDB has.
+ *
+ * - `cut()`: an outage. The port refuses connections and every open one is dropped mid-request;
+ *   `restore()` listens on the same port again.
+ * - `hold()`: a store that takes requests and does not answer. Every request still reaches the
+ *   store and takes effect, but its answer is held back: the stack's request times out (8 s) and
+ *   the SDK retries a write that has already happened, or, for a hold shorter than the timeout,
+ *   the answer comes late. `release()` lets the held answers through to the connections the stack
+ *   has not given up on; one it closed meanwhile never hears of its request.
+ *
+ * The data behind the proxy is untouched either way.
  */
 export interface StoreProxy {
   url: string;
   cut(): Promise<void>;
   restore(): Promise<void>;
+  hold(): void;
+  release(): void;
   close(): Promise<void>;
 }
 
+interface Connection {
+  client: Socket;
+  upstream: Socket;
+  /** Answers the store gave while held, in order, for this connection's client. */
+  heldAnswers: Buffer[];
+  /** The store closed the connection after answers still held: the client is closed once they are out. */
+  upstreamClosed: boolean;
+}
+
 export const startStoreProxy = async (target: { host: string; port: number }): Promise<StoreProxy> => {
-  const open = new Set<Socket>();
-  const track = (socket: Socket) => {
-    open.add(socket);
-    socket.on('close', () => open.delete(socket));
+  const open = new Set<Connection>();
+  let holding = false;
+  const drop = (connection: Connection) => {
+    open.delete(connection);
+    connection.heldAnswers = [];
+    connection.client.destroy();
+    connection.upstream.destroy();
+  };
+  const letThrough = (connection: Connection) => {
+    for (const answer of connection.heldAnswers) connection.client.write(answer);
+    connection.heldAnswers = [];
+    if (connection.upstreamClosed) {
+      open.delete(connection);
+      connection.client.end();
+    }
   };
   const server: Server = createServer((client) => {
     const upstream = connect(target.port, target.host);
-    track(client);
-    track(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop);
-    upstream.on('error', drop);
-    client.on('close', drop);
-    upstream.on('close', drop);
-    client.pipe(upstream).pipe(client);
+    const connection: Connection = { client, upstream, heldAnswers: [], upstreamClosed: false };
+    open.add(connection);
+    client.on('error', () => drop(connection));
+    client.on('close', () => drop(connection));
+    upstream.on('error', () => drop(connection));
+    upstream.on('close', () => {
+      if (connection.heldAnswers.length === 0) drop(connection);
+      else connection.upstreamClosed = true;
+    });
+    client.pipe(upstream);
+    upstream.on('data', (answer: Buffer) => {
+      if (holding) connection.heldAnswers.push(answer);
+      else client.write(answer);
+    });
   });
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
@@ -47,14 +80,22 @@ export const startStoreProxy = async (target: { host: string; port: number }): P
   const { port } = address;
   const cut = async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const socket of open) socket.destroy();
+    for (const connection of open) drop(connection);
     await closed;
   };
   return {
     url: `http://127.0.0.1:${port}`,
     cut,
     restore: () => listen(port),
+    hold: () => {
+      holding = true;
+    },
+    release: () => {
+      holding = false;
+      for (const connection of open) letThrough(connection);
+    },
     close: async () => {
+      holding = false;
       if (server.listening) await cut();
     },
   };

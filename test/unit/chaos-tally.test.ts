@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../scripts/chaos/random.ts';
-import { killPhases, withStoreOutages } from '../../scripts/chaos/run-chaos.ts';
+import { killPhases, withStoreFaults } from '../../scripts/chaos/run-chaos.ts';
 import {
   describeFinding,
   describeMissingCallback,
@@ -155,23 +155,24 @@ describe('chaos kill phases', () => {
     expect(phases.filter((p) => p === 'sending')).toHaveLength(3);
   });
 
-  it('places the store outages among the kills, keeping the kills in their order', () => {
+  it('places the store outages and hangs among the kills, keeping the kills in their order', () => {
     // Prepare
     const phases = killPhases(6, createRandom(7).shuffle);
 
     // Act
-    const events = withStoreOutages(phases, 3, createRandom(11).int);
+    const events = withStoreFaults(phases, { outages: 3, hangs: 2 }, createRandom(11).int);
 
     // Assess
     expect({
       outages: events.filter((e) => e === 'store outage').length,
-      kills: events.filter((e) => e !== 'store outage'),
-    }).toEqual({ outages: 3, kills: phases });
+      hangs: events.filter((e) => e === 'store hang').length,
+      kills: events.filter((e) => e === 'accepting' || e === 'sending'),
+    }).toEqual({ outages: 3, hangs: 2, kills: phases });
   });
 
-  it('leaves the kill phases as they are without store outages', () => {
+  it('leaves the kill phases as they are without store faults', () => {
     const phases = killPhases(4, createRandom(3).shuffle);
 
-    expect(withStoreOutages(phases, 0, createRandom(5).int)).toEqual(phases);
+    expect(withStoreFaults(phases, { outages: 0, hangs: 0 }, createRandom(5).int)).toEqual(phases);
   });
 });
