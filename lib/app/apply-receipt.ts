@@ -59,13 +59,19 @@ export const receiptDeltas = (
 };
 
 /**
- * Callback events a receipt stands for (a read implies the delivery); emitting them again is a
- * no-op. A read applied to a contact that was `delivered` leaves `delivered` out: that receipt
- * emitted it, and re-storing it would cost a failed conditional write for nothing. `previous`
- * undefined (a duplicate receipt, which fills a gap a crash left) emits them all.
+ * Callback events a receipt stands for (a read implies the delivery, and a delivery or read of an
+ * `unknown` contact its send); emitting them again is a no-op. A read applied to a contact that was
+ * `delivered` leaves `delivered` out: that receipt emitted it, and re-storing it would cost a failed
+ * conditional write for nothing. `previous` undefined (a duplicate receipt, which fills a gap a crash
+ * left) emits the receipt's own and the delivery a read implies; a `sent` a crash lost there is the
+ * queue's completion's to catch up (lib/app/missed-events.ts).
  */
-const receiptEvents = (receipt: ReceiptStatus, previous?: ContactStatus): CallbackEvent[] =>
-  receipt !== 'read' ? [receipt] : previous === 'delivered' ? ['read'] : ['delivered', 'read'];
+export const receiptEvents = (receipt: ReceiptStatus, previous?: ContactStatus): CallbackEvent[] => {
+  if (receipt === 'failed') return ['failed'];
+  const ownAndImplied: CallbackEvent[] =
+    receipt === 'delivered' ? ['delivered'] : previous === 'delivered' ? ['read'] : ['delivered', 'read'];
+  return previous === 'unknown' ? ['sent', ...ownAndImplied] : ownAndImplied;
+};
 
 /** Whether a contact already in `current` reflects the receipt (a duplicate or a late, older receipt). */
 const reflects = (current: ContactStatus, receipt: ReceiptStatus): boolean =>
@@ -102,7 +108,7 @@ export const applyReceipt = async (
     if (!write.current) return ignored('unknown_message', `no contact for message ${clip(messageId)}`);
     if (!reflects(write.current, status)) return ignored('stale_receipt', `contact is ${write.current}`);
     // A duplicate: the ERP's events are idempotent, so repeating them only fills a gap a crash left.
-    await emitReceipt(deps, queueId, position, status, messageId, at);
+    await emitReceipt(deps, queueId, position, { status, messageId, at, sentAt: message.at });
     return ignored('duplicate', `duplicate ${status}`);
   }
   const deltas = receiptDeltas(write.previous, status, write.wasStalled === true);
@@ -112,7 +118,14 @@ export const applyReceipt = async (
   await allOf([
     deps.store.addToQueueCounters(queueId, deltas),
     countTenantFigures(deps, instance.tenantId, at, figuresOfCounterDeltas(deltas)),
-    emitReceipt(deps, queueId, position, status, messageId, at, write.previous, write.contact),
+    emitReceipt(
+      deps,
+      queueId,
+      position,
+      { status, messageId, at, sentAt: message.at },
+      write.previous,
+      write.contact,
+    ),
   ]);
   // The metrics follow the counters, so a read arriving first counts a delivery too.
   const about = metricEvent(message);
@@ -145,19 +158,18 @@ const emitReceipt = async (
   deps: ApplyGatewayEventsDeps,
   queueId: string,
   position: number,
-  receipt: ReceiptStatus,
-  messageId: string,
-  at: Date,
+  receipt: { status: ReceiptStatus; messageId: string; at: Date; sentAt: string },
   previous?: ContactStatus,
   contact?: EventContact,
 ): Promise<void> => {
-  for (const name of receiptEvents(receipt, previous)) {
+  for (const name of receiptEvents(receipt.status, previous)) {
     await deps.events.emit({
       name,
       queueId,
       contactPosition: position,
-      occurredAt: at.toISOString(),
-      providerMessageId: messageId,
+      // A send the receipt proves happened when the gateway took it, as the pump would have said.
+      occurredAt: name === 'sent' ? receipt.sentAt : receipt.at.toISOString(),
+      providerMessageId: receipt.messageId,
       error:
         name === 'failed' ? { code: 'DELIVERY_FAILED', message: 'WhatsApp informou falha na entrega' } : null,
       // As the receipt's write found it (a duplicate's, undefined: read).

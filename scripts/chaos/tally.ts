@@ -139,8 +139,8 @@ const EVENTS_OWED_BY_STATUS: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * What the ERP got against what it was owed: every contact that ended `sent`, `failed` or `unknown`
- * owes the event of that name (one that ended `delivered` or `read` also the events before it, its
- * `unknown` standing for `sent` when a receipt moved it on from `unknown`), and
+ * owes the event of that name (one that ended `delivered` or `read` also the events before it: its
+ * `sent` too when a receipt moved it on from `unknown`, which the receipt announces), and
  * every `completed` queue its `queue.completed`, whatever the kills did (a sender that died before
  * announcing an event leaves it to the queue's completion).
  */
@@ -160,15 +160,7 @@ export const tallyCallbacks = (input: {
   const owed: MissingCallback[] = [
     ...input.contacts.flatMap((c) => {
       const phone = digitsOf(c.telefone);
-      // A send first settled `unknown` (a kill cut off its record) that WhatsApp's receipt then moved
-      // to delivered or read told the ERP `unknown` where an ordinary send told it `sent`.
-      const settledUnknown =
-        got.has(key('unknown', c.queueId, phone)) && !got.has(key('sent', c.queueId, phone));
-      return (EVENTS_OWED_BY_STATUS[c.status] ?? []).map((event) => ({
-        event: event === 'sent' && settledUnknown ? 'unknown' : event,
-        queueId: c.queueId,
-        phone,
-      }));
+      return (EVENTS_OWED_BY_STATUS[c.status] ?? []).map((event) => ({ event, queueId: c.queueId, phone }));
     }),
     ...input.completedQueues.map((queueId) => ({ event: 'queue.completed', queueId, phone: null })),
   ];

@@ -941,6 +941,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       if (receipt === 'failed') {
         contact.lastError = error ?? 'falha de entrega informada pelo WhatsApp';
         contact.lastErrorAt = at;
+      } else {
+        contact.lastError = null;
+        contact.lastErrorAt = null;
+        delete contact.lastErrorCode;
       }
       return { applied: true, previous, wasStalled, contact: found };
     },

@@ -397,6 +397,30 @@ describe('apply-gateway-events', () => {
       expect(changes(before, await w.counters())).toEqual({});
     });
 
+    it('tells the ERP an unknown send was sent after all, at its send time, when a receipt shows it arrived', async () => {
+      // Prepare: contact 1's send reached the gateway but its record was cut off; it settled unknown
+      const w = await world();
+      await w.sendInFlight('q-1', 1, '3EB0CUTOFF');
+      await w.store.finishContact(
+        'q-1',
+        1,
+        { status: 'unknown', error: 'resultado desconhecido: timeout', code: 'UNKNOWN_OUTCOME', at: SENT_AT },
+        retentionEnd(SENT_AT, RETENTION_DAYS),
+      );
+
+      // Act
+      await applyGatewayEvents(w.deps, instance, receipt('delivered', '3EB0CUTOFF'));
+      await applyGatewayEvents(w.deps, instance, receipt('read', '3EB0CUTOFF'));
+
+      // Assess: sent (at the send's own time), delivered, then read; the unknown outcome is gone
+      expect(w.events.map((e) => [e.name, e.occurredAt, e.providerMessageId])).toEqual([
+        ['sent', SENT_AT, '3EB0CUTOFF'],
+        ['delivered', '2026-01-10T11:59:59.000Z', '3EB0CUTOFF'],
+        ['read', '2026-01-10T11:59:59.000Z', '3EB0CUTOFF'],
+      ]);
+      expect(await w.contact(1)).toMatchObject({ status: 'read', sentAt: SENT_AT, lastError: null });
+    });
+
     it('records a server ack without moving the status, and counts a stall it ends out of contacts_stalled', async () => {
       // Prepare: contact 0 sent; contact 1 sent and found stalled (counted so, as the delivery watch
       // does); contact 2 in flight, not marked sent yet

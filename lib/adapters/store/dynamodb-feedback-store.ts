@@ -106,15 +106,21 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
           '#sentAt = if_not_exists(#sentAt, :sentAt)',
         );
       }
+      names['#lastError'] = 'lastError';
+      names['#lastErrorAt'] = 'lastErrorAt';
+      let removes = '';
       if (receipt === 'failed') {
-        names['#lastError'] = 'lastError';
-        names['#lastErrorAt'] = 'lastErrorAt';
         values[':error'] = error ?? 'falha de entrega informada pelo WhatsApp';
         sets.push('#lastError = :error', '#lastErrorAt = :at');
+      } else {
+        // A delivery or a read proves the send: an unknown outcome's error no longer stands (a send's
+        // own record drops it too). On a sent contact there is none to remove.
+        names['#lastErrorCode'] = 'lastErrorCode';
+        removes = ' REMOVE #lastError, #lastErrorAt, #lastErrorCode';
       }
       const old = await updateIfMatch({
         Key: keys.contact(queueId, position),
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes}`,
         ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,

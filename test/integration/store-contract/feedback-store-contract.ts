@@ -168,11 +168,18 @@ export function describeFeedbackStoreContract(makeStore: MakeStore): void {
         expect(writes.filter((w) => !w.applied).every((w) => !w.applied && w.current !== 'sent')).toBe(true);
       });
 
-      it('moves an unknown contact whose message a receipt reports to delivered, then read, counting it sent and taking its message id', async () => {
+      it('moves an unknown contact whose message a receipt reports to delivered, then read, counting it sent, taking its message id and dropping the unknown outcome', async () => {
         // Prepare: a send whose record was cut off (the contact settled unknown, its message kept)
         const { store } = await freshStore();
         await store.createQueue(queue);
-        await store.putContacts([contact(0, 'unknown')]);
+        await store.putContacts([
+          {
+            ...contact(0, 'unknown'),
+            lastError: 'resultado desconhecido: timeout',
+            lastErrorAt: '2025-01-10T12:00:00.500Z',
+            lastErrorCode: 'UNKNOWN_OUTCOME',
+          },
+        ]);
         await store.updateQueueProgress('queue-1', { contactsUnknown: 1 });
         const before = await store.getQueue('queue-1');
 
@@ -196,11 +203,14 @@ export function describeFeedbackStoreContract(makeStore: MakeStore): void {
 
         // Assess
         expect({ delivered: delivered.applied, read: read.applied }).toEqual({ delivered: true, read: true });
-        // The message's id and time filled in once, by the first receipt; the second kept them.
+        // The message's id and time filled in once, by the first receipt; the second kept them. The
+        // unknown outcome's error goes, as a send's record drops it.
         expect(await store.getContact('queue-1', 0)).toMatchObject({
           status: 'read',
           providerMessageId: '3EB0UNKNOWN',
           sentAt: '2025-01-10T12:00:00.000Z',
+          lastError: null,
+          lastErrorAt: null,
         });
         const after = await store.getQueue('queue-1');
         const moved = (counter: 'contactsUnknown' | 'contactsSent' | 'contactsDelivered' | 'contactsRead') =>
