@@ -145,11 +145,19 @@ export const createDynamoDocumentClient = (config: Config, client?: DynamoDBClie
   });
 
 /**
- * Without timeouts a DynamoDB that accepts connections but never answers holds a request until
- * the function's own timeout (a 500). With them, each attempt gives up and the SDK retries; an
- * outage then surfaces as a 503 STORE_UNAVAILABLE well inside API Gateway's 29 s.
+ * Without a request timeout a DynamoDB that accepts connections but never answers holds a request
+ * until the function's own timeout (a 500), or, in a long-running process, for the SDK's 300 s
+ * socket default. `requestTimeout` alone only logs a warning since @smithy/node-http-handler 4
+ * (`throwOnRequestTimeout` opts in to the error). With both, each attempt gives up after 5 s and the
+ * SDK retries; its four attempts (DynamoDB's default) end in about 21 s, so a store that stopped
+ * answering surfaces as a 503 STORE_UNAVAILABLE inside API Gateway's 29 s. DynamoDB answers in
+ * milliseconds: 5 s is a store that has stopped answering, not a slow one.
  */
-const DYNAMODB_TIMEOUTS = { connectionTimeout: 2_000, requestTimeout: 8_000 } as const;
+export const DYNAMODB_TIMEOUTS = {
+  connectionTimeout: 2_000,
+  requestTimeout: 5_000,
+  throwOnRequestTimeout: true,
+} as const;
 
 /**
  * Where insecure callbacks may not take effect (Lambda by default, never a production stage), every

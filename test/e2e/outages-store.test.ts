@@ -28,7 +28,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(async () => {
-  // A failed test must not leave the next one without a store.
+  // A failed test must not leave the next one without a store, or without its answers.
+  s?.dynamo?.answer();
   await s?.dynamo?.start();
 });
 
@@ -120,6 +121,33 @@ describe('Outages: the store (DynamoDB) is down', () => {
     expect(sentNumbers(s, tenant)).toEqual([...numbers].sort());
     expect(await s.test.allQueues(tenant.tenantId)).toHaveLength(1);
   }, 60_000);
+
+  it('refuses a batch posted while DynamoDB takes requests and never answers with a 503 (each attempt times out), and a retry once it answers sends it once', async () => {
+    // Prepare
+    const tenant = await s.tenant(FAST_PACE);
+    const { numbers, body } = notificationBatch(5);
+
+    // Act: whatever the unanswered requests wrote stands (a write whose answer was lost happened)
+    dynamo().hang();
+    let refused: TestResponse;
+    try {
+      refused = await s.test.post(path, body, { key: tenant.key });
+    } finally {
+      dynamo().answer();
+    }
+    // The refused request may have stored its campaign and holds its lease; an ERP retrying later finds it ended.
+    s.test.clock.advance(CAMPAIGN_LEASE_MS + 1_000);
+    const retried = await s.test.post(path, body, { key: tenant.key });
+    const done = await s.waitForStatus(tenant, retried.body.queue_id, ['completed'], 30_000);
+
+    // Assess
+    expectStoreUnavailable(refused);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ accepted: 5, total_contacts: 5 });
+    expect(done).toMatchObject({ total_contacts: 5, contacts_sent: 5 });
+    expect(sentNumbers(s, tenant)).toEqual([...numbers].sort());
+    expect(await s.test.allQueues(tenant.tenantId)).toHaveLength(1);
+  }, 90_000);
 
   it('finishes a run DynamoDB left in the middle: nobody sent twice, every contact sent or (its outcome cut) unknown', async () => {
     // Prepare: 20 debtors at 2 a second, so the store goes down mid-run.

@@ -29,6 +29,13 @@ export interface IndexLagDynamoDb {
   stop(): Promise<void>;
   /** The end of the outage: listens again on the same port. */
   start(): Promise<void>;
+  /**
+   * A DynamoDB that takes requests and does not answer: every request is still carried out, its
+   * answer held back, so the SDK's attempts time out on writes that happened. `answer()` ends it
+   * and lets the held answers through to the connections the SDK has not given up on.
+   */
+  hang(): void;
+  answer(): void;
   close(): Promise<void>;
 }
 
@@ -139,6 +146,8 @@ export const startIndexLagDynamoDb = async (
   const catchUp = () =>
     backlog.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
 
+  /** While hanging: the answers of requests carried out, in order (undefined: answering). */
+  let heldAnswers: Array<() => void> | undefined;
   let listening = false;
   const stop = async (): Promise<void> => {
     if (!listening) return;
@@ -184,8 +193,13 @@ export const startIndexLagDynamoDb = async (
           const headers = { ...answer.headers };
           delete headers['content-length'];
           delete headers.connection;
-          res.writeHead(answer.status, headers);
-          res.end(answer.body);
+          const reply = () => {
+            if (res.destroyed) return;
+            res.writeHead(answer.status, headers);
+            res.end(answer.body);
+          };
+          if (heldAnswers) heldAnswers.push(reply);
+          else reply();
         },
         (error: unknown) => {
           res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
@@ -218,7 +232,16 @@ export const startIndexLagDynamoDb = async (
     start: async () => {
       if (!listening) await listen(port);
     },
+    hang: () => {
+      heldAnswers ??= [];
+    },
+    answer: () => {
+      const held = heldAnswers ?? [];
+      heldAnswers = undefined;
+      for (const reply of held) reply();
+    },
     close: async () => {
+      heldAnswers = undefined;
       await stop();
       await catchUp().catch(() => undefined);
       await Promise.all([primary.close(), replica.close()]);
