@@ -112,12 +112,12 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
- * How long a store outage or hang lasts: from a blip the SDK's retries nearly cover (or, hung, an
- * answer that is only late) to one that outlasts the callbacks' five receives and the SDK's three
- * 8 s attempts.
+ * How long a store outage or hang lasts: from a blip the SDK's retries cover (or, hung, an answer
+ * that is only late) to one that outlasts the callbacks' five receives and, hung, the SDK's four
+ * 5 s attempts (about 21 s).
  */
 const STORE_OUTAGE_MIN_MS = 2_000;
-const STORE_OUTAGE_MAX_MS = 20_000;
+const STORE_OUTAGE_MAX_MS = 25_000;
 
 /** The store's outages and hangs placed at random among the kill phases (none: the kill phases as they are). */
 export const withStoreFaults = (

@@ -7,7 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * - `cut()`: an outage. The port refuses connections and every open one is dropped mid-request;
  *   `restore()` listens on the same port again.
  * - `hold()`: a store that takes requests and does not answer. Every request still reaches the
- *   store and takes effect, but its answer is held back: the stack's request times out (8 s) and
+ *   store and takes effect, but its answer is held back: the stack's request times out (5 s) and
  *   the SDK retries a write that has already happened, or, for a hold shorter than the timeout,
  *   the answer comes late. `release()` lets the held answers through to the connections the stack
  *   has not given up on; one it closed meanwhile never hears of its request.
@@ -46,7 +46,8 @@ export const startStoreProxy = async (target: { host: string; port: number }): P
     connection.heldAnswers = [];
     if (connection.upstreamClosed) {
       open.delete(connection);
-      connection.client.end();
+      // The answers out, the connection is over (the store closed its side long ago).
+      connection.client.end(() => connection.client.destroy());
     }
   };
   const server: Server = createServer((client) => {
@@ -57,8 +58,12 @@ export const startStoreProxy = async (target: { host: string; port: number }): P
     client.on('close', () => drop(connection));
     upstream.on('error', () => drop(connection));
     upstream.on('close', () => {
-      if (connection.heldAnswers.length === 0) drop(connection);
-      else connection.upstreamClosed = true;
+      if (connection.heldAnswers.length === 0) return drop(connection);
+      // The store closes an idle connection after a few seconds (its keep-alive timeout) while its
+      // answers are still held. The client stays, reading (the pipe to the store is gone) so that
+      // its own end is seen: a client that gave up is dropped with its answers.
+      connection.upstreamClosed = true;
+      client.resume();
     });
     client.pipe(upstream);
     upstream.on('data', (answer: Buffer) => {

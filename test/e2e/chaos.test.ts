@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 /**
- * `npm run chaos -- --receipts --store-outages 1` as a user runs it, with few kills: the stack (its
- * own process) is SIGKILLed while accepting and while sending, restarted on the same data, and cut
- * off from its store (DynamoDB unreachable) for a while as it sends; every accepted debtor
+ * `npm run chaos -- --receipts --store-outages 1 --store-hangs 1` as a user runs it, with few kills:
+ * the stack (its own process) is SIGKILLed while accepting and while sending, restarted on the same
+ * data, cut off from its store (DynamoDB unreachable) for a while as it sends, and, another while,
+ * left without the store's answers to requests the store carried out; every accepted debtor
  * must get exactly one message (or be reported `unknown`), the gateway's receipts must reach every
  * sent contact through the kills (WhatsApp's delivery and read, posted to the stack's webhook and
  * repeated by the gateway while the stack is down), and the ERP must get every callback of their
@@ -31,6 +32,8 @@ const runChaos = (driver: string): Promise<{ code: number | null; output: string
         '--receipts',
         '--store-outages',
         '1',
+        '--store-hangs',
+        '1',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -45,14 +48,14 @@ const runChaos = (driver: string): Promise<{ code: number | null; output: string
   });
 
 describe.each(['sqs', 'rabbitmq'])('npm run chaos (%s driver)', (driver) => {
-  it(`reports ${KILLS} kills and a store outage, none duplicated, none lost, every receipt applied and no callback missing`, async () => {
+  it(`reports ${KILLS} kills, a store outage and a store hang, none duplicated, none lost, every receipt applied and no callback missing`, async () => {
     // Act
     const { code, output } = await runChaos(driver);
 
     // Assess (the whole output is the message: it names every kill, finding and the kept logs)
     const lines = output.trim().split('\n');
     expect(lines.at(-1), output).toBe(
-      `chaos: ${KILLS} kills, 1 store outage, 0 duplicated, 0 lost, 0 callbacks missing`,
+      `chaos: ${KILLS} kills, 1 store outage, 1 store hang, 0 duplicated, 0 lost, 0 callbacks missing`,
     );
     // The ERP's endpoint heard from every contact and queue (their callbacks are owed, kills or not).
     const callbacks = lines.find((l) => / callbacks: \d+ of \d+ owed received/.test(l));
@@ -78,12 +81,20 @@ describe.each(['sqs', 'rabbitmq'])('npm run chaos (%s driver)', (driver) => {
       lines.filter((l) => / restart \d+\/3: stack up again/.test(l)),
       output,
     ).toHaveLength(KILLS);
-    // The outage happened, and ended.
+    // The outage and the hang happened, and ended.
     expect(
       lines.filter((l) =>
         / store outage 1\/1 (during sending: DynamoDB unreachable|over: DynamoDB reachable again)/.test(l),
       ),
       output,
     ).toHaveLength(2);
-  }, 360_000);
+    expect(
+      lines.filter((l) =>
+        / store hang 1\/1 (during sending: DynamoDB taking requests and not answering|over: DynamoDB answering again)/.test(
+          l,
+        ),
+      ),
+      output,
+    ).toHaveLength(2);
+  }, 420_000);
 });

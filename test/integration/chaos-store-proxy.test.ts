@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type StoreProxy, startStoreProxy } from '../../scripts/chaos/store-proxy.ts';
@@ -33,10 +33,17 @@ afterAll(async () => {
   await new Promise<void>((resolve) => store.close(() => resolve()));
 });
 
-/** A POST through the proxy on a fresh connection; rejects when it times out or cannot connect. */
-const post = (timeoutMs = 2_000): Promise<string> =>
+/**
+ * A POST through the proxy, on a fresh connection or on `agent`'s kept-alive ones (as the SDK
+ * does); rejects when it times out or cannot connect.
+ */
+const post = (
+  timeoutMs = 2_000,
+  via: { url: string } = proxy,
+  agent: Agent | false = false,
+): Promise<string> =>
   new Promise((resolve, reject) => {
-    const req = request(`${proxy.url}/`, { method: 'POST', agent: false, timeout: timeoutMs }, (res) => {
+    const req = request(`${via.url}/`, { method: 'POST', agent, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -113,6 +120,34 @@ describe('the chaos store proxy', () => {
       tookWhileHeld: 1,
       next: String(before + 2),
     });
+  });
+
+  it('held past the store closing its idle connections, drops the clients that gave up and can still close', async () => {
+    // Prepare: the store closes a kept-alive connection 100 ms after its answer (Node's default is
+    // 5 s), and the client keeps its connections alive, as the SDK does
+    const keepAliveTimeout = store.keepAliveTimeout;
+    store.keepAliveTimeout = 100;
+    const agent = new Agent({ keepAlive: true });
+    const own = await startStoreProxy({ host: '127.0.0.1', port: (store.address() as AddressInfo).port });
+    const viaOwn = (timeoutMs: number) => post(timeoutMs, own, agent);
+    await viaOwn(2_000);
+    own.hold();
+
+    // Act: the client gives up after the store closed the connection under the held answer
+    const outcome = await viaOwn(500).then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    own.release();
+    const closed = await Promise.race([
+      own.close().then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('still open'), 5_000)),
+    ]);
+    agent.destroy();
+    store.keepAliveTimeout = keepAliveTimeout;
+
+    // Assess
+    expect({ outcome, closed }).toEqual({ outcome: 'timed out', closed: 'closed' });
   });
 
   it('cut, refuses connections without reaching the store, and passes them again once restored', async () => {
