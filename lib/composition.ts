@@ -18,6 +18,7 @@ import { createDeliveryWatchArmer, type DeliveryWatchArmer } from './app/deliver
 import { createInstancePaceMemory, type InstancePaceMemory } from './app/instance-pace-memory.ts';
 import { createTakingTurnsMemo, type TakingTurnsMemo } from './app/queue-eta.ts';
 import { releaserOf } from './app/release-work.ts';
+import { DYNAMODB_TIMEOUTS, QUEUE_AND_SCHEDULER_TIMEOUTS } from './composition/aws-timeouts.ts';
 import { isLoopback, LOCAL_CREDENTIALS } from './composition/local-endpoints.ts';
 import {
   createSqsCallbackQueueOf,
@@ -118,6 +119,7 @@ export const createConfiguredScheduler = (
     client: new SchedulerClient({
       region: config.AWS_REGION,
       ...(config.endpoints.scheduler ? { endpoint: config.endpoints.scheduler } : {}),
+      requestHandler: QUEUE_AND_SCHEDULER_TIMEOUTS,
     }),
     groupName: SCHEDULE_GROUP_NAME,
     roleArn: SCHEDULER_ROLE_ARN,
@@ -143,21 +145,6 @@ export const createDynamoDocumentClient = (config: Config, client?: DynamoDBClie
   DynamoDBDocumentClient.from(client ?? createDynamoDbClient(config), {
     marshallOptions: { removeUndefinedValues: true },
   });
-
-/**
- * Without a request timeout a DynamoDB that accepts connections but never answers holds a request
- * until the function's own timeout (a 500), or, in a long-running process, for the SDK's 300 s
- * socket default. `requestTimeout` alone only logs a warning since @smithy/node-http-handler 4
- * (`throwOnRequestTimeout` opts in to the error). With both, each attempt gives up after 5 s and the
- * SDK retries; its four attempts (DynamoDB's default) end in about 21 s, so a store that stopped
- * answering surfaces as a 503 STORE_UNAVAILABLE inside API Gateway's 29 s. DynamoDB answers in
- * milliseconds: 5 s is a store that has stopped answering, not a slow one.
- */
-export const DYNAMODB_TIMEOUTS = {
-  connectionTimeout: 2_000,
-  requestTimeout: 5_000,
-  throwOnRequestTimeout: true,
-} as const;
 
 /**
  * Where insecure callbacks may not take effect (Lambda by default, never a production stage), every

@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import { type CallbackQueue, type CallbackRef, noCallbackQueue } from '../ports/callback-queue.ts';
 import type { DeadLetters } from '../ports/dead-letters.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
+import { QUEUE_AND_SCHEDULER_TIMEOUTS } from './aws-timeouts.ts';
 import { isLoopback, LOCAL_CREDENTIALS } from './local-endpoints.ts';
 
 /*
@@ -23,6 +24,7 @@ export const createSqsClient = (config: Config): SQSClient =>
     region: config.AWS_REGION,
     ...(config.endpoints.sqs ? { endpoint: config.endpoints.sqs } : {}),
     ...(isLoopback(config.endpoints.sqs) ? LOCAL_CREDENTIALS : {}),
+    requestHandler: QUEUE_AND_SCHEDULER_TIMEOUTS,
   });
 
 /**
