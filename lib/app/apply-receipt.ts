@@ -66,7 +66,7 @@ export const receiptDeltas = (
  * left) emits the receipt's own and the delivery a read implies; a `sent` a crash lost there is the
  * queue's completion's to catch up (lib/app/missed-events.ts).
  */
-export const receiptEvents = (receipt: ReceiptStatus, previous?: ContactStatus): CallbackEvent[] => {
+const receiptEvents = (receipt: ReceiptStatus, previous?: ContactStatus): CallbackEvent[] => {
   if (receipt === 'failed') return ['failed'];
   const ownAndImplied: CallbackEvent[] =
     receipt === 'delivered' ? ['delivered'] : previous === 'delivered' ? ['read'] : ['delivered', 'read'];

@@ -20,9 +20,10 @@ export const DYNAMODB_TIMEOUTS = {
 
 /**
  * SQS and EventBridge Scheduler: sends, deletes and schedule changes answer in milliseconds; the
- * longest call the product makes is a 2 s long poll (lib/composition/queues.ts, the dead letters'
- * 1 s). 10 s leaves both far behind and frees a pump or a callback deliverer from a hung call in
- * about half a minute (three attempts) instead of a quarter of an hour.
+ * longest call the product makes is a long poll of at most 2 s (lib/adapters/queue/sqs-queue.ts's
+ * default; the local worker and the dead letters poll for 1 s). 10 s leaves both far behind and
+ * frees a pump or a callback deliverer from a hung call in about half a minute (three attempts)
+ * instead of a quarter of an hour.
  */
 export const QUEUE_AND_SCHEDULER_TIMEOUTS = {
   connectionTimeout: 2_000,

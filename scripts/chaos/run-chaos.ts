@@ -119,6 +119,30 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const STORE_OUTAGE_MIN_MS = 2_000;
 const STORE_OUTAGE_MAX_MS = 25_000;
 
+/** What each store fault does to the proxy, and how the run's log says it. */
+const STORE_FAULTS: Record<
+  StoreFault,
+  {
+    begin(proxy: StoreProxy): Promise<void> | void;
+    end(proxy: StoreProxy): Promise<void> | void;
+    during: string;
+    after: string;
+  }
+> = {
+  'store outage': {
+    begin: (proxy) => proxy.cut(),
+    end: (proxy) => proxy.restore(),
+    during: 'unreachable',
+    after: 'reachable',
+  },
+  'store hang': {
+    begin: (proxy) => proxy.hold(),
+    end: (proxy) => proxy.release(),
+    during: 'taking requests and not answering',
+    after: 'answering',
+  },
+};
+
 /** The store's outages and hangs placed at random among the kill phases (none: the kill phases as they are). */
 export const withStoreFaults = (
   phases: readonly KillPhase[],
@@ -464,26 +488,25 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     };
 
     let n = 0;
-    let outage = 0;
-    let hang = 0;
+    const faultsSoFar: Record<StoreFault, number> = { 'store outage': 0, 'store hang': 0 };
     for (const event of events) {
       checkErp();
       if (event === 'store outage' || event === 'store hang') {
-        const outageNotHang = event === 'store outage';
-        const k = outageNotHang ? ++outage : ++hang;
-        const of = outageNotHang ? options.storeOutages : options.storeHangs;
+        const fault = STORE_FAULTS[event];
+        const k = ++faultsSoFar[event];
+        const of = event === 'store outage' ? options.storeOutages : options.storeHangs;
         const sent = await whileSending(`${event} ${k}`);
         await pause(random.next() * 2 * intervalMs);
         const lastsMs = random.int(STORE_OUTAGE_MIN_MS, STORE_OUTAGE_MAX_MS);
         say(
-          `${event} ${k}/${of} during sending: DynamoDB ${outageNotHang ? 'unreachable' : 'taking requests and not answering'} for ${seconds(lastsMs)}; ${sent} sends so far`,
+          `${event} ${k}/${of} during sending: DynamoDB ${fault.during} for ${seconds(lastsMs)}; ${sent} sends so far`,
         );
-        if (outageNotHang) await store?.proxy.cut();
-        else store?.proxy.hold();
+        if (!store) throw new Error('a store fault needs the store behind its proxy');
+        const { proxy } = store;
+        await fault.begin(proxy);
         await pause(lastsMs);
-        if (outageNotHang) await store?.proxy.restore();
-        else store?.proxy.release();
-        say(`${event} ${k}/${of} over: DynamoDB ${outageNotHang ? 'reachable' : 'answering'} again`);
+        await fault.end(proxy);
+        say(`${event} ${k}/${of} over: DynamoDB ${fault.after} again`);
         continue;
       }
       const phase = event;
