@@ -15,8 +15,10 @@ import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { KEPT_UNTIL } from '../support/acme-queue.ts';
 import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
+import { clientLosingAnswers } from '../support/lost-answers.ts';
 import {
   allPages,
+  campaign,
   contact,
   describeCampaignStoreContract,
   queue,
@@ -455,6 +457,29 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       // Assess
       await expect(attempt).rejects.toThrow('internal server error');
       expect(failing.contactPuts()).toBeLessThan(200);
+    });
+  });
+
+  describe('a campaign put whose answer was lost (the SDK retries it)', () => {
+    it('is created, not taken for another request\'s campaign; another request\'s still is', async () => {
+      // Prepare
+      const losing = clientLosingAnswers(
+        db.endpoint,
+        (command, sortKey) => command === 'PutItemCommand' && sortKey.startsWith('CAMPAIGN#'),
+      );
+      const { store } = await freshStore(losing.client);
+
+      // Act: the first put is carried out and its answer lost; the second (another request, the
+      // same external id) is refused and its answer lost too
+      losing.loseTheNextAnswer();
+      const first = await store.createCampaign(campaign());
+      losing.loseTheNextAnswer();
+      const second = await store.createCampaign(campaign({ id: 'camp-2', requestHash: '0'.repeat(64) }));
+      const lost = losing.lost();
+      losing.close();
+
+      // Assess
+      expect({ lost, first, second }).toEqual({ lost: 2, first: 'created', second: 'exists' });
     });
   });
 

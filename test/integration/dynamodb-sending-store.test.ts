@@ -7,6 +7,7 @@ import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { KEPT_UNTIL } from '../support/acme-queue.ts';
 import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
+import { clientLosingAnswers } from '../support/lost-answers.ts';
 import {
   contact,
   describeSendingStoreContract,
@@ -213,6 +214,87 @@ describe('createDynamoDbStore (sending)', () => {
         message: '3EB0XYZ',
         contact: 'sending',
       });
+    });
+  });
+
+  describe('an answer lost after the write was carried out (the SDK retries it)', () => {
+    const losingClient = () =>
+      clientLosingAnswers(
+        db.endpoint,
+        (command, sortKey) => command === 'UpdateItemCommand' && sortKey.startsWith('CONTACT#'),
+      );
+
+    it('takes a claim whose answer was lost for the claim it is, not for one another pump took', async () => {
+      // Prepare
+      const losing = losingClient();
+      const { store } = await freshStore(losing.client);
+      await store.createQueue(queue({ status: 'running' }));
+      await store.putContacts([contact(0)]);
+      const at = '2025-01-10T12:01:00.000Z';
+
+      // Act
+      losing.loseTheNextAnswer();
+      const claimed = await store.claimContact('queue-1', 0, at);
+      const lost = losing.lost();
+      losing.close();
+
+      // Assess: a claim refused here would leave the contact `sending`, settled unknown, never sent
+      expect(lost).toBe(1);
+      expect(claimed).toMatchObject({ position: 0, status: 'sending', claimedAt: at, attempts: 1 });
+    });
+
+    it('still refuses a claim another pump holds when its own attempt was retried', async () => {
+      // Prepare: the contact is claimed already (another pump)
+      const losing = losingClient();
+      const { store } = await freshStore(losing.client);
+      await store.createQueue(queue({ status: 'running' }));
+      await store.putContacts([contact(0)]);
+      await store.claimContact('queue-1', 0, '2025-01-10T12:00:00.000Z');
+
+      // Act: this pump's claim fails its condition, and that answer is lost (the retry fails it again)
+      losing.loseTheNextAnswer();
+      const claimed = await store.claimContact('queue-1', 0, '2025-01-10T12:01:00.000Z');
+      const lost = losing.lost();
+      losing.close();
+
+      // Assess
+      expect({ lost, claimed }).toEqual({ lost: 1, claimed: undefined });
+    });
+
+    it('counts a send record whose answer was lost as recorded, and a settled attempt likewise', async () => {
+      // Prepare: two claimed contacts
+      const losing = losingClient();
+      const { store } = await freshStore(losing.client);
+      await store.createQueue(queue({ status: 'running' }));
+      await store.putContacts([contact(0), contact(1)]);
+      const at = '2025-01-10T12:01:00.000Z';
+      const first = await store.claimContact('queue-1', 0, at);
+      const second = await store.claimContact('queue-1', 1, at);
+      if (!first || !second) throw new Error('claims failed');
+
+      // Act
+      losing.loseTheNextAnswer();
+      const recorded = await store.recordSent(
+        first,
+        { status: 'sent', providerMessageId: '3EB0LOST', remoteJid: '5511999990000@s.whatsapp.net', at },
+        message('3EB0LOST', { at }),
+        KEPT_UNTIL,
+      );
+      losing.loseTheNextAnswer();
+      const settled = await store.finishContact(
+        'queue-1',
+        1,
+        { status: 'unknown', error: 'resultado desconhecido: timeout', code: 'UNKNOWN_OUTCOME', at },
+        KEPT_UNTIL,
+        at,
+      );
+      const lost = losing.lost();
+      losing.close();
+
+      // Assess: refused, the pump would count neither (and log a lost claim for each)
+      expect({ lost, recorded, settled }).toEqual({ lost: 2, recorded: true, settled: true });
+      expect((await store.getContact('queue-1', 0))?.status).toBe('sent');
+      expect((await store.getContact('queue-1', 1))?.status).toBe('unknown');
     });
   });
 

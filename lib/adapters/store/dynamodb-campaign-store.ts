@@ -144,20 +144,25 @@ export function createDynamoDbCampaignStore(
     ...createDynamoDbQueueStore(options),
 
     async createCampaign(campaign: Campaign) {
-      const created = await putIfMatch({
-        Item: {
-          ...keys.campaign(campaign.tenantId, campaign.externalId),
-          ...campaign,
-          // The ERP's free-form JSON, kept as text: any key (`constructor`, `__proto__`) and any number
-          // (beyond DynamoDB's 38 digits) round-trips exactly.
-          metadata: JSON.stringify(campaign.metadata),
+      const created = await putIfMatch(
+        {
+          Item: {
+            ...keys.campaign(campaign.tenantId, campaign.externalId),
+            ...campaign,
+            // The ERP's free-form JSON, kept as text: any key (`constructor`, `__proto__`) and any number
+            // (beyond DynamoDB's 38 digits) round-trips exactly.
+            metadata: JSON.stringify(campaign.metadata),
+          },
+          // An expired campaign (its queue finished more than the retention ago) is replaced: the
+          // external id is free again, whether or not DynamoDB has deleted the old item yet.
+          ConditionExpression: 'attribute_not_exists(#pk) OR #ttl <= :now',
+          ExpressionAttributeNames: { '#pk': PK, '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':now': epochSeconds(clock.now()) },
         },
-        // An expired campaign (its queue finished more than the retention ago) is replaced: the
-        // external id is free again, whether or not DynamoDB has deleted the old item yet.
-        ConditionExpression: 'attribute_not_exists(#pk) OR #ttl <= :now',
-        ExpressionAttributeNames: { '#pk': PK, '#ttl': TTL_ATTRIBUTE },
-        ExpressionAttributeValues: { ':now': epochSeconds(clock.now()) },
-      });
+        // A retry that finds this very campaign (its random id): taken for another request's, it
+        // would discard its own contacts and wait on its own lease (a 409 after 25 s).
+        (current) => current.id === campaign.id,
+      );
       return created ? 'created' : 'exists';
     },
 

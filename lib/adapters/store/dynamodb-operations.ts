@@ -33,6 +33,10 @@ export type UpdateInput = Omit<UpdateCommandInput, 'TableName'>;
 export const isConditionFailure = (error: unknown): boolean =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
+/** Whether the SDK sent the request more than once (its retry strategy records the attempts on the error). */
+const wasRetried = (error: unknown): boolean =>
+  ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1;
+
 /** Drops `undefined` anywhere inside plain data: the document client refuses it unless configured otherwise. */
 export function withoutUndefined<T>(value: T): T {
   if (Array.isArray(value)) return value.map(withoutUndefined) as T;
@@ -134,17 +138,37 @@ export const tableOperations = (
   /**
    * Runs an update whose condition may fail: the item after the update (unless `ReturnValues`
    * asks otherwise; `{}` for NONE), or undefined when the condition failed.
+   *
+   * `isOwnWrite` recognises this very update in an item. The SDK sends an update again when an
+   * attempt's answer was lost (a timeout, a reset connection), and that attempt may have been
+   * carried out: its retry then fails the condition on the update's own result. So a condition that
+   * fails on a retried request is checked against the item (one consistent read, only then): if
+   * `isOwnWrite` finds the update there, it succeeded, and the item is its result (`{}` for NONE;
+   * not for ALL_OLD, whose old image is gone).
    */
-  const updateIfMatch = async (input: UpdateInput): Promise<Item | undefined> => {
+  const updateIfMatch = async (
+    input: UpdateInput,
+    isOwnWrite?: (item: Item) => boolean,
+  ): Promise<Item | undefined> => {
     try {
       const out = await client.send(
         new UpdateCommand({ TableName: tableName, ReturnValues: 'ALL_NEW', ...input }),
       );
       return out.Attributes ?? {};
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      if (!isOwnWrite || !wasRetried(error) || input.ReturnValues === 'ALL_OLD') return undefined;
+      const current = await getItem(input.Key as Item, true);
+      if (!current || !isOwnWrite(current)) return undefined;
+      return input.ReturnValues === 'NONE' ? {} : current;
     }
+  };
+
+  const getItem = async (key: Item, consistent: boolean): Promise<Item | undefined> => {
+    const out = await client.send(
+      new GetCommand({ TableName: tableName, Key: key, ConsistentRead: consistent }),
+    );
+    return out.Item;
   };
 
   /** Sends `command`; false when its condition failed. */
@@ -239,12 +263,8 @@ export const tableOperations = (
      * The item under `key`, or undefined: a consistent read unless `eventually` (half the read
      * units; may miss a write of the last second or so).
      */
-    get: async (key: Item, options: { eventually?: boolean } = {}): Promise<Item | undefined> => {
-      const out = await client.send(
-        new GetCommand({ TableName: tableName, Key: key, ConsistentRead: options.eventually !== true }),
-      );
-      return out.Item;
-    },
+    get: (key: Item, options: { eventually?: boolean } = {}): Promise<Item | undefined> =>
+      getItem(key, options.eventually !== true),
 
     put: async (item: Item): Promise<void> => {
       await client.send(new PutCommand({ TableName: tableName, Item: withoutUndefined(item) }));
@@ -263,11 +283,26 @@ export const tableOperations = (
         ),
       ),
 
-    /** Puts an item on a condition of the caller's; false when the condition failed. */
-    putIfMatch: (input: Omit<PutCommandInput, 'TableName'> & { Item: Item }): Promise<boolean> =>
-      succeeds(() =>
-        client.send(new PutCommand({ TableName: tableName, ...input, Item: withoutUndefined(input.Item) })),
-      ),
+    /**
+     * Puts an item on a condition of the caller's; false when the condition failed, unless the put
+     * was retried and `isOwnWrite` finds it in the item (see `updateIfMatch`).
+     */
+    putIfMatch: async (
+      input: Omit<PutCommandInput, 'TableName'> & { Item: Item },
+      isOwnWrite?: (item: Item) => boolean,
+    ): Promise<boolean> => {
+      try {
+        await client.send(
+          new PutCommand({ TableName: tableName, ...input, Item: withoutUndefined(input.Item) }),
+        );
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        if (!isOwnWrite || !wasRetried(error)) return false;
+        const current = await getItem({ [PK]: input.Item[PK], [SK]: input.Item[SK] }, true);
+        return current !== undefined && isOwnWrite(current);
+      }
+    },
 
     updateIfMatch,
 

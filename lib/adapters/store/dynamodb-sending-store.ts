@@ -233,12 +233,17 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         // A contact written before contacts left gsi1 leaves it here, once: its index copy would
         // otherwise be rewritten by every later write (contacts are in no index any more).
         .remove(GSI1.pk, GSI1.sk);
-      const item = await updateIfMatch({
-        Key: keys.contact(queueId, position),
-        ...e.update(
-          `${status} = ${e.value('pending')} OR (${status} = ${e.value('retry')} AND ${retryAt} <= ${e.value(now)})`,
-        ),
-      });
+      const item = await updateIfMatch(
+        {
+          Key: keys.contact(queueId, position),
+          ...e.update(
+            `${status} = ${e.value('pending')} OR (${status} = ${e.value('retry')} AND ${retryAt} <= ${e.value(now)})`,
+          ),
+        },
+        // A retry that finds this claim's own mark: refused, the contact would stay `sending` and be
+        // settled unknown, never sent. A claim of another pump carries its own time.
+        (current) => current.status === 'sending' && current.claimedAt === now,
+      );
       return item ? toEntity<BillingContact>(item) : undefined;
     },
 
@@ -274,15 +279,21 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
           break;
       }
       const stillSending = `${e.name('status')} = ${e.value('sending')}`;
-      const item = await updateIfMatch({
-        Key: keys.contact(queueId, position),
-        ...e.update(
-          claimedAt === undefined
-            ? stillSending
-            : `${stillSending} AND ${e.name('claimedAt')} = ${e.value(claimedAt)}`,
-        ),
-        ReturnValues: 'NONE',
-      });
+      const item = await updateIfMatch(
+        {
+          Key: keys.contact(queueId, position),
+          ...e.update(
+            claimedAt === undefined
+              ? stillSending
+              : `${stillSending} AND ${e.name('claimedAt')} = ${e.value(claimedAt)}`,
+          ),
+          ReturnValues: 'NONE',
+        },
+        (current) =>
+          current.status === result.status &&
+          current.updatedAt === result.at &&
+          (claimedAt === undefined || current.claimedAt === claimedAt),
+      );
       return item !== undefined;
     },
 
@@ -382,13 +393,17 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       // Only this claim may record its send: a pump that lost its lease must not overwrite what the
       // new holder decided about the contact (unknown, say), or the counters would count it twice.
       const recorded =
-        (await updateIfMatch({
-          Key: keys.contact(claimed.queueId, claimed.position),
-          ...e.update(
-            `${e.name('status')} = ${e.value('sending')} AND ${e.name('claimedAt')} = ${e.value(claimed.claimedAt ?? null)}`,
-          ),
-          ReturnValues: 'NONE',
-        })) !== undefined;
+        (await updateIfMatch(
+          {
+            Key: keys.contact(claimed.queueId, claimed.position),
+            ...e.update(
+              `${e.name('status')} = ${e.value('sending')} AND ${e.name('claimedAt')} = ${e.value(claimed.claimedAt ?? null)}`,
+            ),
+            ReturnValues: 'NONE',
+          },
+          // This send's message id, whatever receipts did with the contact since.
+          (current) => current.providerMessageId === result.providerMessageId,
+        )) !== undefined;
       return recorded;
     },
   };
