@@ -461,11 +461,11 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
   });
 
   describe('a campaign put whose answer was lost (the SDK retries it)', () => {
-    it('is created, not taken for another request\'s campaign; another request\'s still is', async () => {
+    it("is created, not taken for another request's campaign; another request's still is", async () => {
       // Prepare
       const losing = clientLosingAnswers(
         db.endpoint,
-        (command, sortKey) => command === 'PutItemCommand' && sortKey.startsWith('CAMPAIGN#'),
+        (command, key) => command === 'PutItemCommand' && key.sk.startsWith('CAMPAIGN#'),
       );
       const { store } = await freshStore(losing.client);
 

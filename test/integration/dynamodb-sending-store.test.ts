@@ -221,7 +221,7 @@ describe('createDynamoDbStore (sending)', () => {
     const losingClient = () =>
       clientLosingAnswers(
         db.endpoint,
-        (command, sortKey) => command === 'UpdateItemCommand' && sortKey.startsWith('CONTACT#'),
+        (command, key) => command === 'UpdateItemCommand' && key.sk.startsWith('CONTACT#'),
       );
 
     it('takes a claim whose answer was lost for the claim it is, not for one another pump took', async () => {

@@ -6,6 +6,7 @@ import { ensureTable, GSI1, GSI2, keys } from '../../lib/adapters/store/table-sc
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { assertLoopbackEndpoint, createTestDocumentClient, useDynalite } from '../support/dynalite.ts';
+import { clientLosingAnswers } from '../support/lost-answers.ts';
 import { describeTenantStoreContract } from './store-contract/tenant-store-contract.ts';
 
 const db = useDynalite();
@@ -64,6 +65,40 @@ describe('createDynamoDbStore', () => {
   describe('counters', () => {
     const inAnHour = () => new Date(Date.now() + 3_600_000);
     const day = '2025-01-10';
+
+    it('adds a reservation whose answer was lost once, whether it started the day or added to it', async () => {
+      // Prepare: a client losing the answers of the daily quota's writes that take effect: the one
+      // that starts the day's counter (SET) and the one that adds to it (ADD)
+      const losing = clientLosingAnswers(
+        db.endpoint,
+        (command, key, input) =>
+          command === 'UpdateItemCommand' &&
+          key.pk === keys.dailyQuota('acme', day).pk &&
+          String(input.UpdateExpression).startsWith(lostWrite),
+      );
+      let lostWrite = '';
+      const tableName = await db.freshTable('store-test');
+      const store = createDynamoDbStore({ client: losing.client, tableName });
+
+      // Act: the first reservation creates the day's counter, the second adds to it; both answers lost
+      losing.loseTheNextAnswer();
+      lostWrite = 'SET #v';
+      const first = await store.reserveDailyQuota('acme', day, 10, 100, inAnHour());
+      losing.loseTheNextAnswer();
+      lostWrite = 'ADD #v';
+      const second = await store.reserveDailyQuota('acme', day, 5, 100, inAnHour());
+      const lost = losing.lost();
+      losing.close();
+      const used = await store.getDailyQuotaUsed('acme', day);
+
+      // Assess: added again by the SDK's retries, the day would count 30 and refuse batches it has room for
+      expect({ lost, first, second, used }).toEqual({
+        lost: 2,
+        first: { ok: true, value: 10 },
+        second: { ok: true, value: 15 },
+        used: 15,
+      });
+    });
 
     it('keeps the counter items under the keys stored before the domain operations, so their counts go on', async () => {
       // Prepare: counts written under the former generic names DAILY#<tenant>#<day> and RATE#<key>#<hour>.

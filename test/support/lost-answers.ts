@@ -6,11 +6,11 @@ import { createTestDynamoDbClient } from './dynalite.ts';
  * condition) and its answer then lost, as a timeout or a reset connection loses it: the SDK retries
  * it (the fault sits inside the retry loop, where every attempt passes) and the retry finds the
  * request's own write done, or refused again.
- * `matches` sees the command's name (`UpdateItemCommand`) and its item's sort key.
+ * `matches` sees the command's name (`UpdateItemCommand`), its item's key and its input.
  */
 export const clientLosingAnswers = (
   endpoint: string,
-  matches: (command: string, sortKey: string) => boolean,
+  matches: (command: string, key: { pk: string; sk: string }, input: Record<string, unknown>) => boolean,
 ) => {
   const lowLevel = createTestDynamoDbClient(endpoint);
   let loseNext = false;
@@ -22,13 +22,13 @@ export const clientLosingAnswers = (
         (output) => ({ output }),
         (error: unknown) => ({ error }),
       );
-      const input = args.input as {
-        Key?: { sk?: string | { S?: string } };
-        Item?: { sk?: string | { S?: string } };
-      };
-      const sk = input.Key?.sk ?? input.Item?.sk;
-      const sortKey = (typeof sk === 'string' ? sk : sk?.S) ?? '';
-      if (loseNext && matches(context.commandName ?? '', sortKey)) {
+      // Marshalled or not yet, depending on where lib-dynamodb's own step runs.
+      type Attribute = string | { S?: string } | undefined;
+      const input = args.input as { Key?: Record<string, Attribute>; Item?: Record<string, Attribute> };
+      const text = (value: Attribute) => (typeof value === 'string' ? value : value?.S) ?? '';
+      const item = input.Key ?? input.Item ?? {};
+      const key = { pk: text(item.pk), sk: text(item.sk) };
+      if (loseNext && matches(context.commandName ?? '', key, args.input as Record<string, unknown>)) {
         loseNext = false;
         lost += 1;
         throw Object.assign(new Error('the answer never came'), { name: 'TimeoutError' });

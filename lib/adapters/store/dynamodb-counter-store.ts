@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FIGURES, type HourFigures, hourStartOf, zeroFigures } from '../../domain/activity-figures.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -8,6 +9,13 @@ import { Expression } from './update-expression.ts';
 
 /** Attribute of a counter item holding its value. */
 const COUNTER_VALUE = 'value';
+/**
+ * Attribute of a counter item naming the reservation that wrote it last. The SDK sends a write
+ * again when its answer was lost (a timeout, a reset connection), and an ADD carried out twice
+ * counts twice: a day's quota would refuse batches it has room for. Each reservation writes its
+ * own id and adds only while the item does not hold it.
+ */
+const LAST_WRITE = 'lastWrite';
 /**
  * A counter write can lose a race at most twice for real (absent -> created by someone else,
  * live -> expired); more failed rounds mean something is wrong, not contention.
@@ -33,13 +41,16 @@ export const createDynamoDbCounterStore = (options: {
   const { clock } = options;
   const { get, updateIfMatch, queryAll } = tableOperations(options.client, options.tableName);
 
-  /** The live value of a counter: 0 when absent or past its TTL. */
-  const readCounter = async (key: Item, now: number): Promise<{ live: boolean; value: number }> => {
+  /** The live value of a counter (0 when absent or past its TTL), and the reservation that wrote it last. */
+  const readCounter = async (
+    key: Item,
+    now: number,
+  ): Promise<{ live: boolean; value: number; lastWrite?: unknown }> => {
     const item = await get(key);
     if (!item) return { live: false, value: 0 };
     const ttl = item[TTL_ATTRIBUTE];
     if (typeof ttl === 'number' && ttl <= now) return { live: false, value: 0 };
-    return { live: true, value: Number(item[COUNTER_VALUE] ?? 0) };
+    return { live: true, value: Number(item[COUNTER_VALUE] ?? 0), lastWrite: item[LAST_WRITE] };
   };
 
   /*
@@ -48,7 +59,10 @@ export const createDynamoDbCounterStore = (options: {
    *  - absent or expired: SET the value to `by`, only while still absent or expired
    *    (ADD would continue from the stale count).
    * A failed ADD is followed by a consistent read to learn which case it was; a state that changed
-   * in between (created or reset by a concurrent caller) sends us round again.
+   * in between (created or reset by a concurrent caller) sends us round again. Both write this
+   * reservation's id (LAST_WRITE): an item holding it is this reservation done, its answer lost.
+   * (A writer that comes between the lost answer and the SDK's retry, within seconds, still lets
+   * the retry add again: rare twice over, and never more than one reservation's worth.)
    */
   const increment = async (
     key: Item,
@@ -57,19 +71,22 @@ export const createDynamoDbCounterStore = (options: {
     expiresAt: Date,
   ): Promise<CounterResult> => {
     const ttl = ttlSeconds(expiresAt);
-    const names = { '#v': COUNTER_VALUE, '#ttl': TTL_ATTRIBUTE };
+    const write = randomUUID();
+    const names = { '#v': COUNTER_VALUE, '#ttl': TTL_ATTRIBUTE, '#last': LAST_WRITE };
     for (let round = 0; round < MAX_COUNTER_ROUNDS; round++) {
       const now = epochSeconds(clock.now());
       const live = 'attribute_exists(#v) AND (attribute_not_exists(#ttl) OR #ttl > :now)';
+      const notYet = '(attribute_not_exists(#last) OR #last <> :write)';
       const added = await updateIfMatch({
         Key: key,
-        UpdateExpression: 'ADD #v :by SET #ttl = :ttl',
-        ConditionExpression: limit === null ? live : `${live} AND #v <= :max`,
+        UpdateExpression: 'ADD #v :by SET #ttl = :ttl, #last = :write',
+        ConditionExpression: `${live} AND ${notYet}${limit === null ? '' : ' AND #v <= :max'}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: {
           ':by': by,
           ':ttl': ttl,
           ':now': now,
+          ':write': write,
           ...(limit === null ? {} : { ':max': limit - by }),
         },
         ReturnValues: 'UPDATED_NEW',
@@ -77,6 +94,7 @@ export const createDynamoDbCounterStore = (options: {
       if (added) return { ok: true, value: Number(added[COUNTER_VALUE]) };
 
       const current = await readCounter(key, now);
+      if (current.live && current.lastWrite === write) return { ok: true, value: current.value };
       if (current.live) {
         if (limit !== null && current.value + by > limit) return { ok: false, value: current.value };
         continue;
@@ -84,10 +102,10 @@ export const createDynamoDbCounterStore = (options: {
       if (limit !== null && by > limit) return { ok: false, value: 0 };
       const started = await updateIfMatch({
         Key: key,
-        UpdateExpression: 'SET #v = :by, #ttl = :ttl',
+        UpdateExpression: 'SET #v = :by, #ttl = :ttl, #last = :write',
         ConditionExpression: 'attribute_not_exists(#v) OR #ttl <= :now',
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':by': by, ':ttl': ttl, ':now': now },
+        ExpressionAttributeValues: { ':by': by, ':ttl': ttl, ':now': now, ':write': write },
       });
       if (started) return { ok: true, value: by };
     }
