@@ -100,6 +100,30 @@ describe('createDynamoDbStore', () => {
       });
     });
 
+    it("adds a tenant's hourly figures whose answer was lost once", async () => {
+      // Prepare
+      const hour = new Date('2025-01-10T12:00:00.000Z');
+      const losing = clientLosingAnswers(
+        db.endpoint,
+        (command, key) => command === 'UpdateItemCommand' && key.sk === keys.tenantFigures('acme', hour).sk,
+      );
+      const tableName = await db.freshTable('store-test');
+      const store = createDynamoDbStore({ client: losing.client, tableName });
+
+      // Act: the hour's first figures create its item, the next add to it; both answers lost
+      losing.loseTheNextAnswer();
+      await store.addTenantFigures('acme', hour, { delivered: 1 }, inAnHour());
+      losing.loseTheNextAnswer();
+      await store.addTenantFigures('acme', hour, { delivered: 1, read: 1 }, inAnHour());
+      const lost = losing.lost();
+      losing.close();
+      const [figures] = await store.listTenantFigures('acme', hour, new Date(hour.getTime() + 3_600_000));
+
+      // Assess
+      expect(lost).toBe(2);
+      expect(figures).toMatchObject({ delivered: 2, read: 1 });
+    });
+
     it('keeps the counter items under the keys stored before the domain operations, so their counts go on', async () => {
       // Prepare: counts written under the former generic names DAILY#<tenant>#<day> and RATE#<key>#<hour>.
       const { store, tableName } = await freshStore();

@@ -4,6 +4,7 @@ import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts'
 import { GSI1, GSI2, keys, TTL_ATTRIBUTE, ttlSeconds } from '../../lib/adapters/store/table-schema.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import { useDynalite } from '../support/dynalite.ts';
+import { clientLosingAnswers } from '../support/lost-answers.ts';
 import { queue, T0 } from './store-contract/sending-store-contract.ts';
 
 const db = useDynalite();
@@ -20,6 +21,35 @@ async function freshStore(clock: Clock) {
 }
 
 describe('queue counters on their own item (docs/data-model.md, Queue)', () => {
+  it('adds a progress write whose answer was lost once, on the counters item and when it creates it', async () => {
+    // Prepare: a queue stored before the split (no counters item), and a client losing the answers
+    // of counters writes
+    const losing = clientLosingAnswers(
+      db.endpoint,
+      (command, key) => command === 'UpdateItemCommand' && key.sk === keys.queueCounters('queue-1').sk,
+    );
+    const tableName = await db.freshTable('counters-test');
+    const store = createDynamoDbStore({ client: losing.client, tableName, clock: movableClock(T0) });
+    await db.doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...keys.queue('queue-1'), ...queue({ status: 'running' }) },
+      }),
+    );
+
+    // Act: a receipt's counters create the item, another's add to it; every answer lost
+    losing.loseTheNextAnswer();
+    await store.addToQueueCounters('queue-1', { contactsDelivered: 1 });
+    losing.loseTheNextAnswer();
+    await store.addToQueueCounters('queue-1', { contactsDelivered: 1, contactsRead: 1 });
+    const lost = losing.lost();
+    losing.close();
+
+    // Assess: receipt counters are never recounted, so a double add would stay
+    expect(lost).toBe(2);
+    expect(await store.getQueue('queue-1')).toMatchObject({ contactsDelivered: 2, contactsRead: 1 });
+  });
+
   it('counts on an item with no index key and leaves the queue item (and its index copies) unwritten', async () => {
     // Prepare
     const clock = movableClock('2025-01-10T13:00:00.000Z');

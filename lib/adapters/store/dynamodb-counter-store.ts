@@ -139,12 +139,16 @@ export const createDynamoDbCounterStore = (options: {
         const by = figures[figure] ?? 0;
         if (by !== 0) expression.add(figure, by);
       }
+      // As a reservation (LAST_WRITE): a retry of this very write, its answer lost, adds nothing.
+      const write = randomUUID();
       expression
         .set(HOUR_START, hourStartOf(hourStart).toISOString())
-        .set(TTL_ATTRIBUTE, ttlSeconds(expiresAt));
+        .set(TTL_ATTRIBUTE, ttlSeconds(expiresAt))
+        .set(LAST_WRITE, write);
+      const last = expression.name(LAST_WRITE);
       await updateIfMatch({
         Key: keys.tenantFigures(tenantId, hourStart),
-        ...expression.update(),
+        ...expression.update(`attribute_not_exists(${last}) OR ${last} <> ${expression.value(write)}`),
         ReturnValues: 'NONE',
       });
     },
