@@ -135,6 +135,13 @@ export const tableOperations = (
 ) => {
   const baseDelayMs = options.batchRetryDelayMs ?? 50;
 
+  const getItem = async (key: Item, consistent: boolean): Promise<Item | undefined> => {
+    const out = await client.send(
+      new GetCommand({ TableName: tableName, Key: key, ConsistentRead: consistent }),
+    );
+    return out.Item;
+  };
+
   /**
    * Runs an update whose condition may fail: the item after the update (unless `ReturnValues`
    * asks otherwise; `{}` for NONE), or undefined when the condition failed.
@@ -162,13 +169,6 @@ export const tableOperations = (
       if (!current || !isOwnWrite(current)) return undefined;
       return input.ReturnValues === 'NONE' ? {} : current;
     }
-  };
-
-  const getItem = async (key: Item, consistent: boolean): Promise<Item | undefined> => {
-    const out = await client.send(
-      new GetCommand({ TableName: tableName, Key: key, ConsistentRead: consistent }),
-    );
-    return out.Item;
   };
 
   /** Sends `command`; false when its condition failed. */
