@@ -5,17 +5,10 @@ import type { Clock } from '../../ports/clock.ts';
 import type { CounterResult, CounterStore } from '../../ports/store.ts';
 import { type Item, tableOperations } from './dynamodb-operations.ts';
 import { epochSeconds, hasExpired, keys, PK, SK, TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
-import { Expression } from './update-expression.ts';
+import { addOnce, Expression, LAST_WRITE } from './update-expression.ts';
 
 /** Attribute of a counter item holding its value. */
 const COUNTER_VALUE = 'value';
-/**
- * Attribute of a counter item naming the reservation that wrote it last. The SDK sends a write
- * again when its answer was lost (a timeout, a reset connection), and an ADD carried out twice
- * counts twice: a day's quota would refuse batches it has room for. Each reservation writes its
- * own id and adds only while the item does not hold it.
- */
-const LAST_WRITE = 'lastWrite';
 /**
  * A counter write can lose a race at most twice for real (absent -> created by someone else,
  * live -> expired); more failed rounds mean something is wrong, not contention.
@@ -60,9 +53,8 @@ export const createDynamoDbCounterStore = (options: {
    *    (ADD would continue from the stale count).
    * A failed ADD is followed by a consistent read to learn which case it was; a state that changed
    * in between (created or reset by a concurrent caller) sends us round again. Both write this
-   * reservation's id (LAST_WRITE): an item holding it is this reservation done, its answer lost.
-   * (A writer that comes between the lost answer and the SDK's retry, within seconds, still lets
-   * the retry add again: rare twice over, and never more than one reservation's worth.)
+   * reservation's id (LAST_WRITE, update-expression.ts): an item holding it is this reservation
+   * done, its answer lost (added twice, a day's quota would refuse batches it has room for).
    */
   const increment = async (
     key: Item,
@@ -139,16 +131,13 @@ export const createDynamoDbCounterStore = (options: {
         const by = figures[figure] ?? 0;
         if (by !== 0) expression.add(figure, by);
       }
-      // As a reservation (LAST_WRITE): a retry of this very write, its answer lost, adds nothing.
-      const write = randomUUID();
       expression
         .set(HOUR_START, hourStartOf(hourStart).toISOString())
-        .set(TTL_ATTRIBUTE, ttlSeconds(expiresAt))
-        .set(LAST_WRITE, write);
-      const last = expression.name(LAST_WRITE);
+        .set(TTL_ATTRIBUTE, ttlSeconds(expiresAt));
+      // Once only: a retry of this very write, its answer lost, is refused (and nothing else can be).
       await updateIfMatch({
         Key: keys.tenantFigures(tenantId, hourStart),
-        ...expression.update(`attribute_not_exists(${last}) OR ${last} <> ${expression.value(write)}`),
+        ...expression.update(addOnce(expression).notYet),
         ReturnValues: 'NONE',
       });
     },

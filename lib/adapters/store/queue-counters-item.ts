@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BillingQueue, QueueCounter } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { hasExpired, keys, PK, SK, TTL_ATTRIBUTE } from './table-schema.ts';
-import { Expression } from './update-expression.ts';
+import { addOnce, Expression } from './update-expression.ts';
 
 /**
  * A queue's progress lives on an item of its own, `QUEUE#<id>` / `COUNTERS` (docs/data-model.md,
@@ -17,9 +16,6 @@ import { Expression } from './update-expression.ts';
  * kept its counters on the queue item, and its first progress write since creates its counters
  * item (`writeProgress`), so the merge adds the two: nothing is moved and nothing is lost.
  */
-
-/** Attribute of a counters item naming the progress write that wrote it last (see `writeProgress`). */
-const LAST_WRITE = 'lastWrite';
 
 export const QUEUE_COUNTERS: ReadonlySet<string> = new Set<QueueCounter>([
   'contactsSent',
@@ -106,24 +102,20 @@ export const queueCountersOperations = (client: DynamoDBDocumentClient, tableNam
       fields: Item,
     ): Promise<Item | undefined> {
       const key = keys.queueCounters(queueId);
-      // This write's id: the SDK sends a write again when its answer was lost, and an ADD carried
-      // out twice counts twice (receipt counters are never recounted). Each write adds only while
-      // the item does not hold its id, and a retry that finds it there is this write, done.
-      const write = randomUUID();
-      const notYet = (e: Expression) =>
-        `(attribute_not_exists(${e.name(LAST_WRITE)}) OR ${e.name(LAST_WRITE)} <> ${e.value(write)})`;
-      const isThisWrite = (item: Item) => item[LAST_WRITE] === write;
-      const e = progressExpression(deltas, fields).set(LAST_WRITE, write);
+      // Once only (receipt counters are never recounted): a retry that finds this write is it, done.
+      const e = progressExpression(deltas, fields);
+      const once = addOnce(e);
       const written = await updateIfMatch(
-        { Key: key, ...e.update(`attribute_exists(${e.name(PK)}) AND ${notYet(e)}`) },
-        isThisWrite,
+        { Key: key, ...e.update(`attribute_exists(${e.name(PK)}) AND ${once.notYet}`) },
+        once.isThisWrite,
       );
       if (written) return written;
       const queue = await get(keys.queue(queueId));
       if (!queue || hasExpired(queue, clock.now())) return undefined;
-      const create = progressExpression(deltas, fields).set(LAST_WRITE, write);
+      const create = progressExpression(deltas, fields);
       if (typeof queue[TTL_ATTRIBUTE] === 'number') create.set(TTL_ATTRIBUTE, queue[TTL_ATTRIBUTE]);
-      return updateIfMatch({ Key: key, ...create.update(notYet(create)) }, isThisWrite);
+      const createOnce = addOnce(create);
+      return updateIfMatch({ Key: key, ...create.update(createOnce.notYet) }, createOnce.isThisWrite);
     },
 
     /** The queue's counters item (consistent read), or undefined. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Item, UpdateInput } from './dynamodb-operations.ts';
 import { TTL_ATTRIBUTE, ttlSeconds } from './table-schema.ts';
 
@@ -74,3 +75,26 @@ export const setExpiry = (expression: Expression, expiresAt: string | null): Exp
   expiresAt === null
     ? expression.remove(TTL_ATTRIBUTE)
     : expression.set(TTL_ATTRIBUTE, ttlSeconds(expiresAt));
+
+/**
+ * Attribute naming the adding write (ADD) that changed an item last. The SDK sends a write again
+ * when its answer was lost (a timeout, a reset connection), and an ADD carried out twice counts
+ * twice. So such a write sets its own id on the condition that the item does not hold it yet: its
+ * retry is refused, and an item holding the id is that write, done. (A writer that comes between
+ * the lost answer and the retry, within seconds, lets the retry add again: rare twice over.)
+ */
+export const LAST_WRITE = 'lastWrite';
+
+/**
+ * Makes `expression` an adding write that happens once (LAST_WRITE): sets its id and returns the
+ * condition that it has not been carried out yet, and how to recognise it in an item.
+ */
+export const addOnce = (expression: Expression): { notYet: string; isThisWrite: (item: Item) => boolean } => {
+  const id = randomUUID();
+  expression.set(LAST_WRITE, id);
+  const last = expression.name(LAST_WRITE);
+  return {
+    notYet: `(attribute_not_exists(${last}) OR ${last} <> ${expression.value(id)})`,
+    isThisWrite: (item) => item[LAST_WRITE] === id,
+  };
+};
