@@ -69,23 +69,23 @@ describe('createDynamoDbStore', () => {
     it('adds a reservation whose answer was lost once, whether it started the day or added to it', async () => {
       // Prepare: a client losing the answers of the daily quota's writes that take effect: the one
       // that starts the day's counter (SET) and the one that adds to it (ADD)
+      let expressionToLose = '';
       const losing = clientLosingAnswers(
         db.endpoint,
         (command, key, input) =>
           command === 'UpdateItemCommand' &&
           key.pk === keys.dailyQuota('acme', day).pk &&
-          String(input.UpdateExpression).startsWith(lostWrite),
+          String(input.UpdateExpression).startsWith(expressionToLose),
       );
-      let lostWrite = '';
       const tableName = await db.freshTable('store-test');
       const store = createDynamoDbStore({ client: losing.client, tableName });
 
       // Act: the first reservation creates the day's counter, the second adds to it; both answers lost
       losing.loseTheNextAnswer();
-      lostWrite = 'SET #v';
+      expressionToLose = 'SET #v';
       const first = await store.reserveDailyQuota('acme', day, 10, 100, inAnHour());
       losing.loseTheNextAnswer();
-      lostWrite = 'ADD #v';
+      expressionToLose = 'ADD #v';
       const second = await store.reserveDailyQuota('acme', day, 5, 100, inAnHour());
       const lost = losing.lost();
       losing.close();
