@@ -139,13 +139,15 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
     /**
      * 1. the queue's context (tenant, campaign, callback settings): an event the campaign did not
      * ask for stops here; 2. the contact, for contact events (read unless the emitter holds it);
-     * 3. the event is published to the callbacks queue, carrying itself; 4. one conditional put,
-     * `pending`. Announced first, so a process that dies between the two leaves an announcement
-     * whose consumer stores the event, never a stored event nobody announced. A failed publish
-     * makes the stored event due now, for the poller; so does storing an event seen before (a
-     * re-emission). With a safety net (a callbacks queue that may lose its messages) the stored
-     * event is also due that long after: the consumer's claim takes it first as ever, and the poller
-     * takes it if the announcement was lost.
+     * 3. the event is published to the callbacks queue, carrying itself, and its consumer stores
+     * it (the put that claims its first attempt). 4. Only when the publish failed, or with a safety
+     * net (a callbacks queue that may lose its messages), one conditional put here, `pending`: a
+     * failed publish makes the stored event due now, for the poller, and so does storing an event
+     * seen before (a re-emission); with the safety net the stored event is also due that long after:
+     * the consumer's claim takes it first as ever, and the poller takes it if the announcement was
+     * lost. Announced first, so a process that dies between the two leaves an announcement whose
+     * consumer stores the event, never a stored event nobody announced. Without a callbacks queue,
+     * the put alone, due now.
      */
     async emit(input: BillingEventInput) {
       const context = await contextOf(input.queueId);
@@ -192,8 +194,12 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
           error: error as Error,
         });
       }
-      // A put that fails after the publish is not lost either: the consumer stores the event. One
-      // not announced is stored due now, for the poller (not at the safety net's later time).
+      // Announced on a queue that keeps its messages (SQS on AWS): its consumer stores the event, and
+      // that put is the claim of its first attempt (one write less than a put here and a claim there).
+      if (published && announcementSafetyNetMs === undefined) return;
+      // Stored here too when the queue may lose the announcement (the safety net's due entry); a put
+      // that fails after the publish is not lost either: the consumer stores the event. One not
+      // announced is stored due now, for the poller (not at the safety net's later time).
       const stored = await deps.store.putCallbackEvent(
         published ? event : { ...event, delivery: { ...event.delivery, nextAttemptAt: now } },
         expiresAt,

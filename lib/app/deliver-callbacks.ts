@@ -181,6 +181,7 @@ const createCallbackAttempter = (deps: AttemptCallbacksDeps) => {
       claimed.eventId,
       attemptNumber,
       result,
+      carried?.expiresAt,
     );
     if (!recorded) return 'unrecorded';
     if (result.status === 'delivered') return 'delivered';

@@ -123,8 +123,9 @@ describe('dynamodb callback store', () => {
     expect(delivery?.[GSI2.sk]).toBe(`${NOW}#${QUEUE_ID}:0:sent`);
   });
 
-  it('stores an announced contact event as one item under 1 KB that its delivery never rewrites', async () => {
-    // Prepare: a realistic contact and a callbacks queue that takes the announcement
+  it('stores an announced contact event from its announcement as one item under 1 KB, claimed by that put, that its delivery never rewrites', async () => {
+    // Prepare: a realistic contact and a callbacks queue that takes the announcement (as on AWS: no
+    // safety net, so the emitter leaves the storing to the consumer)
     const { store, tableName } = await seeded();
     const published: CallbackRef[] = [];
     const events = createBillingEvents({
@@ -134,7 +135,7 @@ describe('dynamodb callback store', () => {
     });
     const id = `${QUEUE_ID}:0:sent`;
 
-    // Act
+    // Act: the emitter announces; the consumer stores and claims; the first attempt succeeds
     await events.emit({
       name: 'sent',
       queueId: QUEUE_ID,
@@ -142,12 +143,20 @@ describe('dynamodb callback store', () => {
       occurredAt: NOW,
       providerMessageId: '3EB0C0FFEE0123456789AB',
     });
-    const before = await db.item(tableName, keys.callback(QUEUE_ID, id));
-    const claimed = await store.claimCallback(QUEUE_ID, id, NOW, '2025-01-10T13:00:30.000Z');
-    const recorded = await store.finishCallbackAttempt(QUEUE_ID, id, 1, { status: 'delivered', at: NOW });
+    const storedByEmitter = await db.item(tableName, keys.callback(QUEUE_ID, id));
+    const [ref] = published;
+    const claimed = await store.claimCallback(QUEUE_ID, id, NOW, '2025-01-10T13:00:30.000Z', ref?.stored);
+    const afterClaim = await db.item(tableName, keys.callback(QUEUE_ID, id));
+    const deliveryAfterClaim = await db.item(tableName, keys.callbackDelivery(QUEUE_ID, id));
+    const recorded = await store.finishCallbackAttempt(
+      QUEUE_ID,
+      id,
+      1,
+      { status: 'delivered', at: NOW },
+      ref?.stored?.expiresAt,
+    );
 
     // Assess
-    // The announcement carries the event as stored, so a consumer could store it had the put not happened.
     expect(published).toEqual([
       {
         queueId: QUEUE_ID,
@@ -156,26 +165,87 @@ describe('dynamodb callback store', () => {
           event: expect.objectContaining({
             eventId: id,
             tenantId: 'acme',
-            payload: (await store.getCallbackEvent(QUEUE_ID, id))?.payload,
+            payload: claimed?.payload,
             delivery: expect.objectContaining({ status: 'pending', attempts: 0, nextAttemptAt: null }),
           }),
           expiresAt: expect.any(String),
         },
       },
     ]);
-    expect(before).toBeDefined();
-    expect(itemSize(marshall(before))).toBeLessThan(1024);
-    expect(JSON.stringify(before)).not.toContain('null');
-    expect(before?.[GSI2.pk]).toBeUndefined();
-    expect(claimed?.delivery).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(storedByEmitter).toBeUndefined();
+    expect(afterClaim).toBeDefined();
+    expect(itemSize(marshall(afterClaim))).toBeLessThan(1024);
+    expect(JSON.stringify(afterClaim)).not.toContain('null');
+    expect(afterClaim?.[GSI2.pk]).toBeUndefined();
+    // The put was the claim: no delivery item before the result.
+    expect(deliveryAfterClaim).toBeUndefined();
+    expect(claimed?.delivery).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      nextAttemptAt: '2025-01-10T13:00:30.000Z',
+    });
     expect(recorded).toBe(true);
-    expect(await db.item(tableName, keys.callback(QUEUE_ID, id))).toEqual(before);
+    expect(await db.item(tableName, keys.callback(QUEUE_ID, id))).toEqual(afterClaim);
     const delivery = await db.item(tableName, keys.callbackDelivery(QUEUE_ID, id));
     expect(delivery?.[GSI2.pk]).toBeUndefined();
-    expect(delivery?.[TTL_ATTRIBUTE]).toBe(before?.[TTL_ATTRIBUTE]);
+    expect(delivery?.[TTL_ATTRIBUTE]).toBe(afterClaim?.[TTL_ATTRIBUTE]);
+    expect((await store.getCallbackEvent(QUEUE_ID, id))?.delivery).toEqual({
+      status: 'delivered',
+      attempts: 1,
+      nextAttemptAt: null,
+      lastAttemptAt: NOW,
+      lastError: null,
+      deliveredAt: NOW,
+    });
+  });
+
+  it('keeps a first attempt exclusive when a re-emission whose publish failed makes its event due meanwhile', async () => {
+    // Prepare: the consumer stored the event and is making its first attempt; the event is emitted
+    // again (the queue's completion caught it up) and that publish fails, so it is made due now.
+    const { store } = await seeded();
+    let queueUp = true;
+    const published: CallbackRef[] = [];
+    const events = createBillingEvents({
+      store,
+      clock,
+      callbackQueue: {
+        publish: async (ref) => {
+          if (!queueUp) throw new Error('queue down');
+          published.push(ref);
+        },
+      },
+    });
+    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
+    const id = `${QUEUE_ID}:0:sent`;
+    const carried = published[0]?.stored;
+    await store.claimCallback(QUEUE_ID, id, NOW, '2025-01-10T13:00:30.000Z', carried);
+    queueUp = false;
+    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
+
+    // Act: the poller finds it due and tries during the lease; the first attempt then succeeds
+    const due = await store.listDueCallbacks('2025-01-10T13:00:10.000Z', 10);
+    const pollerDuringLease = await store.claimCallback(
+      QUEUE_ID,
+      id,
+      '2025-01-10T13:00:10.000Z',
+      '2025-01-10T13:00:40.000Z',
+    );
+    const firstResult = await store.finishCallbackAttempt(
+      QUEUE_ID,
+      id,
+      1,
+      { status: 'delivered', at: '2025-01-10T13:00:11.000Z' },
+      carried?.expiresAt,
+    );
+
+    // Assess: due, yet not claimable while the first attempt holds it; then delivered and out of the index
+    expect(due.map((e) => e.eventId)).toEqual([id]);
+    expect(pollerDuringLease).toBeUndefined();
+    expect(firstResult).toBe(true);
+    expect(await store.listDueCallbacks('2025-01-10T14:00:00.000Z', 10)).toEqual([]);
     expect((await store.getCallbackEvent(QUEUE_ID, id))?.delivery).toMatchObject({
       status: 'delivered',
-      deliveredAt: NOW,
+      attempts: 1,
     });
   });
 
@@ -201,26 +271,6 @@ describe('dynamodb callback store', () => {
 
     // Assess
     expect((await store.listDueCallbacks(NOW, 10)).map((e) => e.eventId)).toEqual([`${QUEUE_ID}:0:sent`]);
-  });
-
-  it('makes a re-emitted event due when its announcement was lost (stored, never claimed)', async () => {
-    // Prepare: two events announced on a queue that loses the messages (an in-memory queue whose
-    // process died) and stored; the second one's consumer claims it all the same.
-    const { store } = await seeded();
-    const events = createBillingEvents({ store, clock, callbackQueue: { publish: async () => undefined } });
-    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
-    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 1, occurredAt: NOW });
-    await store.claimCallback(QUEUE_ID, `${QUEUE_ID}:1:sent`, NOW, '2025-01-10T13:00:30.000Z');
-    const stranded = await store.listDueCallbacks(NOW, 10);
-
-    // Act: both are emitted again (Evolution retries the webhooks that carried them)
-    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 0, occurredAt: NOW });
-    await events.emit({ name: 'sent', queueId: QUEUE_ID, contactPosition: 1, occurredAt: NOW });
-
-    // Assess: the stranded one is due for the poller; the claimed one keeps its claim
-    expect(stranded).toEqual([]);
-    expect((await store.listDueCallbacks(NOW, 10)).map((e) => e.eventId)).toEqual([`${QUEUE_ID}:0:sent`]);
-    expect((await store.getCallbackEvent(QUEUE_ID, `${QUEUE_ID}:1:sent`))?.delivery.attempts).toBe(1);
   });
 
   it('with a safety net, makes an announced event due later, and its consumer still claims it first', async () => {

@@ -29,6 +29,14 @@ export const ANNOUNCED: CallbackDelivery = {
 export const isAnnounced = (d: CallbackDelivery): boolean =>
   (Object.keys(ANNOUNCED) as (keyof CallbackDelivery)[]).every((k) => d[k] === ANNOUNCED[k]);
 
+/**
+ * Set on an event item stored by the callbacks queue's consumer from its announcement: that
+ * consumer makes the first attempt without a claim write (its conditional put is the claim), and
+ * this is the end of that attempt's lease. The delivery item is first written by the attempt's
+ * result, or by a deliverer taking over once the lease has passed.
+ */
+export const FIRST_ATTEMPT_UNTIL = 'firstAttemptUntil';
+
 /** An item written before the delivery state moved to its own item: the state is its `delivery` map. */
 export const isLegacyEvent = (item: Item): boolean => item.delivery !== undefined;
 
@@ -87,7 +95,11 @@ export const contactPositionOfEvent = (queueId: string, eventId: string): number
  * left out, and so are the payload fields they repeat; `toStoredEvent` puts them back. Under 1 KB
  * for a contact event, so each write of it is one unit.
  */
-export const eventItemOf = (event: StoredCallbackEvent, expiresAt: string): Item => {
+export const eventItemOf = (
+  event: StoredCallbackEvent,
+  expiresAt: string,
+  firstAttemptUntil?: string,
+): Item => {
   const { event_id, event: name, occurred_at, queue_id, ...rest } = event.payload;
   const payload: Item = Object.fromEntries(
     Object.entries(rest).filter(([, v]) => v !== null && v !== undefined),
@@ -106,6 +118,7 @@ export const eventItemOf = (event: StoredCallbackEvent, expiresAt: string): Item
     ...(event.callbackUrl !== null ? { callbackUrl: event.callbackUrl } : {}),
     ...(event.event !== eventNameOf(event.eventId) ? { event: event.event } : {}),
     payload,
+    ...(firstAttemptUntil !== undefined ? { [FIRST_ATTEMPT_UNTIL]: firstAttemptUntil } : {}),
     [TTL_ATTRIBUTE]: ttlSeconds(expiresAt),
   };
 };
@@ -130,17 +143,29 @@ export const deliveryItemOf = (
   ...(typeof ttl === 'number' ? { [TTL_ATTRIBUTE]: ttl } : {}),
 });
 
-export const deliveryOf = (state: Item | undefined): CallbackDelivery =>
-  state
-    ? {
-        status: state.status as CallbackDelivery['status'],
-        attempts: Number(state.attempts),
-        nextAttemptAt: (state.nextAttemptAt as string | undefined) ?? null,
-        lastAttemptAt: (state.lastAttemptAt as string | undefined) ?? null,
-        lastError: (state.lastError as string | undefined) ?? null,
-        deliveredAt: (state.deliveredAt as string | undefined) ?? null,
-      }
-    : { ...ANNOUNCED };
+const storedDelivery = (state: Item): CallbackDelivery => ({
+  status: state.status as CallbackDelivery['status'],
+  attempts: Number(state.attempts),
+  nextAttemptAt: (state.nextAttemptAt as string | undefined) ?? null,
+  lastAttemptAt: (state.lastAttemptAt as string | undefined) ?? null,
+  lastError: (state.lastError as string | undefined) ?? null,
+  deliveredAt: (state.deliveredAt as string | undefined) ?? null,
+});
+
+/**
+ * An event's delivery from its delivery item and, for an event its consumer stored, the lease of
+ * the first attempt that put made: attempt 1 until a result or a takeover writes the item. A due
+ * entry written meanwhile (attempts 0: a re-emission whose publish failed) does not undo it.
+ */
+export const deliveryOf = (state: Item | undefined, firstAttemptUntil?: string): CallbackDelivery => {
+  if (firstAttemptUntil !== undefined && (!state || Number(state.attempts) === 0))
+    return { ...ANNOUNCED, attempts: 1, nextAttemptAt: firstAttemptUntil };
+  return state ? storedDelivery(state) : { ...ANNOUNCED };
+};
+
+/** The first attempt's lease end of an event item its consumer stored (FIRST_ATTEMPT_UNTIL), if any. */
+export const firstAttemptUntilOf = (item: Item): string | undefined =>
+  item[FIRST_ATTEMPT_UNTIL] as string | undefined;
 
 /** The event of an event item and its delivery item (none: announced, never attempted). */
 export const toStoredEvent = (item: Item, state: Item | undefined): StoredCallbackEvent => {
@@ -172,7 +197,7 @@ export const toStoredEvent = (item: Item, state: Item | undefined): StoredCallba
       reply: stored.reply ?? null,
       ...(stored.cancel_reason ? { cancel_reason: stored.cancel_reason } : {}),
     },
-    delivery: deliveryOf(state),
+    delivery: deliveryOf(state, firstAttemptUntilOf(item)),
     createdAt: String(item.createdAt),
   };
 };

@@ -8,8 +8,10 @@ import {
   contactPositionOfEvent,
   DELIVERY_PREFIX,
   deliveryItemOf,
+  deliveryOf,
   erasedCallbackPayload,
   eventItemOf,
+  firstAttemptUntilOf,
   holdsDebtorData,
   isAnnounced,
   isLegacyEvent,
@@ -64,8 +66,10 @@ const decodeEventCursor = (cursor: string, isValid: (sortKey: string) => boolean
  * event) keep their old claim and finish until they settle or expire.
  */
 export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOptions): DynamoDbCallbackPart => {
-  const { get, put, putNew, putIfMatch, updateIfMatch, queryAll, queryUpTo, queryDue, batchGet } =
-    tableOperations(options.client, options.tableName);
+  const { get, put, putIfMatch, updateIfMatch, queryAll, queryUpTo, queryDue, batchGet } = tableOperations(
+    options.client,
+    options.tableName,
+  );
   const { claimLegacy, finishLegacy } = legacyDeliveryOperations(updateIfMatch);
 
   /** The events of event items, with their delivery items (one BatchGetItem). */
@@ -115,27 +119,50 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
     };
   };
 
+  /**
+   * Stores a new event (conditional put), erased if its contact was erased first; for the consumer
+   * that stores it from its announcement, with the lease of the first attempt it is about to make
+   * (`firstAttemptUntil`, which a retry of this very put finds as its own). The item as stored, or
+   * undefined when the event was there already (a stored copy is then erased if its contact was).
+   */
+  const storeNewEvent = async (
+    event: StoredCallbackEvent,
+    expiresAt: string,
+    firstAttemptUntil?: string,
+  ): Promise<Item | undefined> => {
+    const item = eventItemOf(event, expiresAt, firstAttemptUntil);
+    const created = await putIfMatch(
+      {
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      },
+      firstAttemptUntil === undefined
+        ? undefined
+        : (stored) => firstAttemptUntilOf(stored) === firstAttemptUntil,
+    );
+    if (!created) {
+      await eraseStoredIfContactErased(event);
+      return undefined;
+    }
+    return eraseIfContactErased(event, expiresAt, item, firstAttemptUntil);
+  };
+
   const putCallbackEvent = async (
     event: StoredCallbackEvent,
     expiresAt: string,
   ): Promise<'created' | 'exists'> => {
-    const item = eventItemOf(event, expiresAt);
     if (!isAnnounced(event.delivery)) {
       // The delivery item first: dying between the two leaves a due entry whose event a re-emit
       // stores (the poller skips it meanwhile), never an event nobody will deliver. It exists
       // already when the event does and was attempted: then the condition keeps its state.
       await putIfMatch({
-        Item: deliveryItemOf(event.queueId, event.eventId, event.delivery, item[TTL_ATTRIBUTE]),
+        Item: deliveryItemOf(event.queueId, event.eventId, event.delivery, ttlSeconds(expiresAt)),
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': PK },
       });
     }
-    if (!(await putNew(item))) {
-      await eraseStoredIfContactErased(event);
-      return 'exists';
-    }
-    await eraseIfContactErased(event, expiresAt);
-    return 'created';
+    return (await storeNewEvent(event, expiresAt)) ? 'created' : 'exists';
   };
 
   const isContactErased = async (queueId: string, position: number): Promise<boolean> =>
@@ -148,11 +175,22 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
    * the put, consistently. So one of the two sees the other: the erasure finds the event, or this
    * finds `erasedAt` and stores the event erased.
    */
-  const eraseIfContactErased = async (event: StoredCallbackEvent, expiresAt: string): Promise<void> => {
+  const eraseIfContactErased = async (
+    event: StoredCallbackEvent,
+    expiresAt: string,
+    stored: Item,
+    firstAttemptUntil?: string,
+  ): Promise<Item> => {
     const position = contactPositionOfEvent(event.queueId, event.eventId);
-    if (position === undefined || !holdsDebtorData(event.payload)) return;
-    if (!(await isContactErased(event.queueId, position))) return;
-    await put(eventItemOf({ ...event, payload: erasedCallbackPayload(event.payload) }, expiresAt));
+    if (position === undefined || !holdsDebtorData(event.payload)) return stored;
+    if (!(await isContactErased(event.queueId, position))) return stored;
+    const erased = eventItemOf(
+      { ...event, payload: erasedCallbackPayload(event.payload) },
+      expiresAt,
+      firstAttemptUntil,
+    );
+    await put(erased);
+    return erased;
   };
 
   /*
@@ -168,6 +206,98 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
     const stored = await get(keys.callback(event.queueId, event.eventId));
     const erasure = stored && payloadErasureOf(stored);
     if (erasure) await updateIfMatch(erasure);
+  };
+
+  /**
+   * The claim of an event stored by its emitter: creates the delivery item on the first claim, or
+   * moves a pending one's next attempt to the lease end. The delivery item after the claim, or
+   * undefined when not due.
+   */
+  const claimDelivery = (
+    queueId: string,
+    eventId: string,
+    item: Item,
+    now: string,
+    leaseUntil: string,
+  ): Promise<Item | undefined> => {
+    const ttl = item[TTL_ATTRIBUTE];
+    return updateIfMatch({
+      Key: keys.callbackDelivery(queueId, eventId),
+      // The due key's sort part moves to the lease end, which matters only while the item is in gsi2
+      // (a retry): without its partition key the item is in no index, so a first attempt writes no
+      // index copy. The callbacks queue brings a first attempt back if its holder dies (the message
+      // is not deleted).
+      UpdateExpression: `SET #status = if_not_exists(#status, :pending), #attempts = if_not_exists(#attempts, :zero) + :one, #next = :lease, #gsk = :gsk${typeof ttl === 'number' ? ', #ttl = if_not_exists(#ttl, :ttl)' : ''}`,
+      // `nextAttemptAt <= now` is the exclusivity: the winner moves it past `now` in this write.
+      // An attempt never made is anyone's first, whatever its due time (a safety net's, set for
+      // when its announcement is lost): the winner makes `attempts` 1 in this write.
+      ConditionExpression:
+        'attribute_not_exists(#pk) OR (#status = :pending AND (attribute_not_exists(#next) OR #next <= :now OR #attempts = :zero))',
+      ExpressionAttributeNames: {
+        '#pk': PK,
+        '#status': 'status',
+        '#attempts': 'attempts',
+        '#next': 'nextAttemptAt',
+        '#gsk': GSI2.sk,
+        ...(typeof ttl === 'number' ? { '#ttl': TTL_ATTRIBUTE } : {}),
+      },
+      ExpressionAttributeValues: {
+        ':pending': 'pending',
+        ':zero': 0,
+        ':one': 1,
+        ':lease': leaseUntil,
+        ':now': now,
+        ':gsk': keys.dueIndex('CALLBACK', leaseUntil, eventId).gsi2sk,
+        ...(typeof ttl === 'number' ? { ':ttl': ttl } : {}),
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+  };
+
+  /**
+   * The claim of an event its consumer stored (its first attempt made without a claim write): a
+   * copy of its announcement, or the poller with a retry. The delivery item is read first (a rare
+   * path: duplicates and retries), then written on exactly what was read, so the attempt number
+   * stays each attempt's token: the first attempt is 1 until its lease ends, and whoever takes over
+   * makes at least 2, so the first attempt's late result is not recorded over it.
+   */
+  const takeOverFromFirstAttempt = async (
+    queueId: string,
+    eventId: string,
+    item: Item,
+    firstAttemptUntil: string,
+    now: string,
+    leaseUntil: string,
+  ): Promise<Item | undefined> => {
+    const key = keys.callbackDelivery(queueId, eventId);
+    const state = await get(key);
+    const delivery = deliveryOf(state, firstAttemptUntil);
+    if (delivery.status !== 'pending' || (delivery.nextAttemptAt !== null && delivery.nextAttemptAt > now))
+      return undefined;
+    const read = state ? Number(state.attempts) : undefined;
+    // In gsi2 at the lease end: if this holder dies too, the poller retries it then (rare path).
+    const claimed = deliveryItemOf(
+      queueId,
+      eventId,
+      { ...delivery, attempts: delivery.attempts + 1, nextAttemptAt: leaseUntil },
+      item[TTL_ATTRIBUTE],
+    );
+    const won = await putIfMatch(
+      read === undefined
+        ? {
+            Item: claimed,
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          }
+        : {
+            Item: claimed,
+            ConditionExpression: '#status = :pending AND #attempts = :read',
+            ExpressionAttributeNames: { '#status': 'status', '#attempts': 'attempts' },
+            ExpressionAttributeValues: { ':pending': 'pending', ':read': read },
+          },
+      (after) => after.nextAttemptAt === leaseUntil && Number(after.attempts) === delivery.attempts + 1,
+    );
+    return won ? claimed : undefined;
   };
 
   return {
@@ -237,54 +367,31 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
     },
 
     async claimCallback(queueId, eventId, now, leaseUntil, storeIfMissing) {
-      // Eventually consistent, half the price: the event is written once (an erasure's rewrite of
-      // the last moment may be missed, as a read just before it would). One a lagging read misses
-      // is stored from its announcement, which finds it there and reads it consistently; the
-      // poller's candidate, which carries none, is not due this round and is taken at the next.
-      let item = await get(keys.callback(queueId, eventId), { eventually: true });
-      if (!item && storeIfMissing) {
-        // Stored from its announcement (or by its emitter meanwhile): either way, there to claim now.
-        await putCallbackEvent(storeIfMissing.event, storeIfMissing.expiresAt);
+      let item: Item | undefined;
+      if (storeIfMissing) {
+        // An announcement: its event is stored here, and the put that creates it is the claim of its
+        // first attempt (the lease on the event item), so a first attempt writes no delivery item
+        // before its result. A copy of the announcement finds it stored and goes on to the claim.
+        const stored = await storeNewEvent(storeIfMissing.event, storeIfMissing.expiresAt, leaseUntil);
+        if (stored) return toStoredEvent(stored, undefined);
         item = await get(keys.callback(queueId, eventId));
+      } else {
+        // Eventually consistent, half the price: the event is written once (an erasure's rewrite of
+        // the last moment may be missed, as a read just before it would). The poller's candidate a
+        // lagging read misses is not due this round and is taken at the next.
+        item = await get(keys.callback(queueId, eventId), { eventually: true });
       }
       if (!item) return undefined;
       if (isLegacyEvent(item)) return claimLegacy(queueId, eventId, now, leaseUntil);
-      const ttl = item[TTL_ATTRIBUTE];
-      const state = await updateIfMatch({
-        Key: keys.callbackDelivery(queueId, eventId),
-        // Creates the delivery item on the first claim. The due key's sort part moves to the lease
-        // end, which matters only while the item is in gsi2 (a retry): without its partition key
-        // the item is in no index, so a first attempt writes no index copy. The callbacks queue
-        // brings a first attempt back if its holder dies (the message is not deleted).
-        UpdateExpression: `SET #status = if_not_exists(#status, :pending), #attempts = if_not_exists(#attempts, :zero) + :one, #next = :lease, #gsk = :gsk${typeof ttl === 'number' ? ', #ttl = if_not_exists(#ttl, :ttl)' : ''}`,
-        // `nextAttemptAt <= now` is the exclusivity: the winner moves it past `now` in this write.
-        // An attempt never made is anyone's first, whatever its due time (a safety net's, set for
-        // when its announcement is lost): the winner makes `attempts` 1 in this write.
-        ConditionExpression:
-          'attribute_not_exists(#pk) OR (#status = :pending AND (attribute_not_exists(#next) OR #next <= :now OR #attempts = :zero))',
-        ExpressionAttributeNames: {
-          '#pk': PK,
-          '#status': 'status',
-          '#attempts': 'attempts',
-          '#next': 'nextAttemptAt',
-          '#gsk': GSI2.sk,
-          ...(typeof ttl === 'number' ? { '#ttl': TTL_ATTRIBUTE } : {}),
-        },
-        ExpressionAttributeValues: {
-          ':pending': 'pending',
-          ':zero': 0,
-          ':one': 1,
-          ':lease': leaseUntil,
-          ':now': now,
-          ':gsk': keys.dueIndex('CALLBACK', leaseUntil, eventId).gsi2sk,
-          ...(typeof ttl === 'number' ? { ':ttl': ttl } : {}),
-        },
-        ReturnValues: 'ALL_NEW',
-      });
+      const firstAttemptUntil = firstAttemptUntilOf(item);
+      const state =
+        firstAttemptUntil === undefined
+          ? await claimDelivery(queueId, eventId, item, now, leaseUntil)
+          : await takeOverFromFirstAttempt(queueId, eventId, item, firstAttemptUntil, now, leaseUntil);
       return state ? toStoredEvent(item, state) : undefined;
     },
 
-    async finishCallbackAttempt(queueId, eventId, attempt, result) {
+    async finishCallbackAttempt(queueId, eventId, attempt, result, expiresAt) {
       const names: Record<string, string> = {
         '#status': 'status',
         '#attempts': 'attempts',
@@ -313,11 +420,26 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
         values[':error'] = result.error;
         update = 'SET #status = :status, #error = :error, #last = :last REMOVE #next, #gpk, #gsk';
       }
+      // The attempt number is the claim's token: a claim lost to an expired lease records nothing.
+      let condition = '#status = :pending AND #attempts = :attempt';
+      if (attempt === 1 && expiresAt !== undefined) {
+        // Maybe the first attempt of an event its consumer stored (no claim write): its result
+        // creates the delivery item, or replaces a due entry a re-emission left (attempts 0). A
+        // takeover made the attempts 2 or more, so a late result of this one matches neither.
+        names['#pk'] = PK;
+        names['#ttl'] = TTL_ATTRIBUTE;
+        values[':zero'] = 0;
+        values[':ttl'] = ttlSeconds(expiresAt);
+        update = update.replace(
+          'SET ',
+          `SET #attempts = :attempt, #ttl = if_not_exists(#ttl, :ttl), ${result.status === 'pending' ? '#status = :pending, ' : ''}`,
+        );
+        condition = `(${condition}) OR attribute_not_exists(#pk) OR (#status = :pending AND #attempts = :zero)`;
+      }
       const out = await updateIfMatch({
         Key: keys.callbackDelivery(queueId, eventId),
         UpdateExpression: update,
-        // The attempt number is the claim's token: a claim lost to an expired lease records nothing.
-        ConditionExpression: '#status = :pending AND #attempts = :attempt',
+        ConditionExpression: condition,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: 'NONE',

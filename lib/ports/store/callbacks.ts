@@ -21,8 +21,9 @@ export interface CallbackStore {
    * `nextAttemptAt`) or whose `nextAttemptAt` is `<= now` gets `attempts + 1` and
    * `nextAttemptAt = leaseUntil` (so no other deliverer takes it meanwhile). undefined when not due.
    * `storeIfMissing`: the event as its announcement carries it; when the store does not have the
-   * event (its emitter died between announcing and storing it, or has not stored it yet) it is
-   * stored first, as `putCallbackEvent` would, then claimed. Never replaces a stored event.
+   * event (on AWS its emitter leaves the storing to this claim; locally it died between announcing
+   * and storing it, or has not stored it yet) it is stored first, as `putCallbackEvent` would, and
+   * claimed (an adapter may make the storing write the claim). Never replaces a stored event.
    */
   claimCallback(
     queueId: string,
@@ -31,12 +32,17 @@ export interface CallbackStore {
     leaseUntil: string,
     storeIfMissing?: { event: StoredCallbackEvent; expiresAt: string },
   ): Promise<StoredCallbackEvent | undefined>;
-  /** Records the result of claimed attempt number `attempt`; false when the claim was lost meanwhile. */
+  /**
+   * Records the result of claimed attempt number `attempt`; false when the claim was lost meanwhile.
+   * `expiresAt`: the event's, as its announcement carried it (the claim that stored the event may
+   * have left its delivery state to this first result).
+   */
   finishCallbackAttempt(
     queueId: string,
     eventId: string,
     attempt: number,
     result: CallbackAttemptResult,
+    expiresAt?: string,
   ): Promise<boolean>;
   /**
    * The ids of a queue's stored events, in id order, expired ones included: whether an event is

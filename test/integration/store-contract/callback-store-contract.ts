@@ -307,6 +307,74 @@ export function describeCallbackStoreContract(makeStore: MakeStore): void {
       );
     });
 
+    it('keeps the first attempt of an event stored from its announcement exclusive for its lease, and ignores its result once another took over', async () => {
+      // Prepare: the consumer stores the announced event and makes its first attempt (lease to 13:00:30)
+      const { store } = await freshStore();
+      const id = `${QUEUE_ID}:0:sent`;
+      const carried = {
+        event: { ...pendingEvent(id), delivery: { ...pendingEvent(id).delivery, nextAttemptAt: null } },
+        expiresAt: KEPT_UNTIL,
+      };
+      const first = await store.claimCallback(QUEUE_ID, id, NOW, '2025-01-10T13:00:30.000Z', carried);
+
+      // Act: a copy of the announcement during the lease, one after it, then both results
+      const duringLease = await store.claimCallback(
+        QUEUE_ID,
+        id,
+        '2025-01-10T13:00:10.000Z',
+        '2025-01-10T13:00:40.000Z',
+        carried,
+      );
+      const afterLease = await store.claimCallback(
+        QUEUE_ID,
+        id,
+        '2025-01-10T13:00:31.000Z',
+        '2025-01-10T13:01:01.000Z',
+        carried,
+      );
+      const lateFirst = await store.finishCallbackAttempt(
+        QUEUE_ID,
+        id,
+        1,
+        { status: 'delivered', at: '2025-01-10T13:00:32.000Z' },
+        KEPT_UNTIL,
+      );
+      const takeover = await store.finishCallbackAttempt(
+        QUEUE_ID,
+        id,
+        2,
+        {
+          status: 'pending',
+          at: '2025-01-10T13:00:33.000Z',
+          error: 'HTTP 500',
+          nextAttemptAt: '2025-01-10T13:01:33.000Z',
+        },
+        KEPT_UNTIL,
+      );
+
+      // Assess
+      expect(first?.delivery).toMatchObject({
+        status: 'pending',
+        attempts: 1,
+        nextAttemptAt: '2025-01-10T13:00:30.000Z',
+      });
+      expect(duringLease).toBeUndefined();
+      expect(afterLease?.delivery).toMatchObject({ attempts: 2, nextAttemptAt: '2025-01-10T13:01:01.000Z' });
+      expect(lateFirst).toBe(false);
+      expect(takeover).toBe(true);
+      expect((await store.getCallbackEvent(QUEUE_ID, id))?.delivery).toEqual({
+        status: 'pending',
+        attempts: 2,
+        nextAttemptAt: '2025-01-10T13:01:33.000Z',
+        lastAttemptAt: '2025-01-10T13:00:33.000Z',
+        lastError: 'HTTP 500',
+        deliveredAt: null,
+      });
+      expect((await store.listDueCallbacks('2025-01-10T13:01:33.000Z', 10)).map((e) => e.eventId)).toEqual([
+        id,
+      ]);
+    });
+
     it("stores a contact event erased when its contact was erased first, whoever stores it, and leaves the others' as they are", async () => {
       // Prepare: contact 0 erased; each event built before that, from the contact as it was.
       const { store } = await freshStore();
