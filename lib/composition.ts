@@ -18,7 +18,11 @@ import { createDeliveryWatchArmer, type DeliveryWatchArmer } from './app/deliver
 import { createInstancePaceMemory, type InstancePaceMemory } from './app/instance-pace-memory.ts';
 import { createTakingTurnsMemo, type TakingTurnsMemo } from './app/queue-eta.ts';
 import { releaserOf } from './app/release-work.ts';
-import { DYNAMODB_TIMEOUTS, QUEUE_AND_SCHEDULER_TIMEOUTS } from './composition/aws-timeouts.ts';
+import {
+  DYNAMODB_TIMEOUTS,
+  PARAMETER_STORE_TIMEOUTS,
+  QUEUE_AND_SCHEDULER_TIMEOUTS,
+} from './composition/aws-timeouts.ts';
 import { isLoopback, LOCAL_CREDENTIALS } from './composition/local-endpoints.ts';
 import {
   createSqsCallbackQueueOf,
@@ -97,6 +101,15 @@ const refusingScheduler: Scheduler = {
  * (local; its worker polls it) or none. An `eventbridge` driver without its four settings fails
  * here (and in loadConfig) instead of quietly scheduling into the table.
  */
+/** The SSM client that reads `ssm:` credentials: its timeouts (aws-timeouts.ts), and local credentials for an emulator. */
+export const createSsmClient = (config: Config): SSMClient =>
+  new SSMClient({
+    region: config.AWS_REGION,
+    ...(config.endpoints.ssm ? { endpoint: config.endpoints.ssm } : {}),
+    ...(isLoopback(config.endpoints.ssm) ? LOCAL_CREDENTIALS : {}),
+    requestHandler: PARAMETER_STORE_TIMEOUTS,
+  });
+
 export const createConfiguredScheduler = (
   config: Config,
   deps: Parameters<typeof releaserOf>[0] & { store: ScheduleStore; clock: Clock },
@@ -220,7 +233,7 @@ export const createContainer = (config: Config, overrides: Partial<Container> = 
         envPrefixes: config.CREDENTIAL_ENV_PREFIXES,
         // Created lazily: only instances with `ssm:` credentials need it.
         ssm: (name) => {
-          ssmReader ??= createSsmParameterReader(new SSMClient({ region: config.AWS_REGION }));
+          ssmReader ??= createSsmParameterReader(createSsmClient(config));
           return ssmReader(name);
         },
       }),

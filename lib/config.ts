@@ -17,6 +17,7 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
   AWS_ENDPOINT_URL_SQS: optionalUrl,
   AWS_ENDPOINT_URL_SCHEDULER: optionalUrl,
+  AWS_ENDPOINT_URL_SSM: optionalUrl,
 
   /** The FIFO work queue (SQS) of the sender; set by the deployment. */
   WORK_QUEUE_URL: optionalUrl,
@@ -148,7 +149,7 @@ export type Config = Omit<Env, 'SCHEDULER_DRIVER' | 'METRICS_DRIVER' | 'ALLOW_IN
   SCHEDULER_DRIVER: NonNullable<Env['SCHEDULER_DRIVER']>;
   METRICS_DRIVER: NonNullable<Env['METRICS_DRIVER']>;
   /** Resolved per-service endpoints (undefined = the real AWS endpoint). */
-  endpoints: { dynamodb?: string; sqs?: string; scheduler?: string };
+  endpoints: { dynamodb?: string; sqs?: string; scheduler?: string; ssm?: string };
   /** The environment, for `env:NAME` credential references only (never logged). */
   credentialEnv: Readonly<Record<string, string | undefined>>;
 };
@@ -201,6 +202,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
       dynamodb: c.AWS_ENDPOINT_URL_DYNAMODB ?? c.AWS_ENDPOINT_URL,
       sqs: c.AWS_ENDPOINT_URL_SQS ?? c.AWS_ENDPOINT_URL,
       scheduler: c.AWS_ENDPOINT_URL_SCHEDULER ?? c.AWS_ENDPOINT_URL,
+      ssm: c.AWS_ENDPOINT_URL_SSM ?? c.AWS_ENDPOINT_URL,
     },
   };
 };

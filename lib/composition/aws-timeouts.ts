@@ -30,3 +30,14 @@ export const QUEUE_AND_SCHEDULER_TIMEOUTS = {
   requestTimeout: 10_000,
   throwOnRequestTimeout: true,
 } as const;
+
+/**
+ * SSM Parameter Store, read for a WhatsApp instance's `ssm:` credential when a process first needs
+ * it (then remembered): a GetParameter answers in milliseconds, and a hung one would hold the send
+ * that asked for it. Its three attempts end in about 16 s.
+ */
+export const PARAMETER_STORE_TIMEOUTS = {
+  connectionTimeout: 2_000,
+  requestTimeout: 5_000,
+  throwOnRequestTimeout: true,
+} as const;

@@ -1,9 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqsClient } from '../../lib/composition/queues.ts';
-import { createDynamoDbClient } from '../../lib/composition.ts';
+import { createDynamoDbClient, createSsmClient } from '../../lib/composition.ts';
 import { loadConfig } from '../../lib/config.ts';
 
 /**
@@ -87,6 +88,23 @@ describe.concurrent('the AWS clients against a service that never answers', () =
     // Act
     const outcome = await outcomeOf(
       client.send(new SendMessageCommand({ QueueUrl: `${silent.url}/000000000000/work`, MessageBody: '{}' })),
+    );
+    client.destroy();
+
+    // Assess
+    expect(outcome).toEqual({ error: 'TimeoutError', attempts: 3 });
+    expect(silent.requests()).toBe(3);
+  }, 90_000);
+
+  it('SSM: gives up on each attempt and fails with a TimeoutError once its three attempts are spent', async () => {
+    // Prepare
+    const silent = await startSilentService();
+    services.push(silent);
+    const client = createSsmClient(loadConfig({ ...process.env, AWS_ENDPOINT_URL_SSM: silent.url }));
+
+    // Act
+    const outcome = await outcomeOf(
+      client.send(new GetParameterCommand({ Name: '/billing/acme/evolution-key', WithDecryption: true })),
     );
     client.destroy();
 
