@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { itemSize } from '../../bench/cost/dynamodb-sizing.ts';
@@ -11,7 +11,7 @@ import type { CallbackRef } from '../../lib/ports/callback-queue.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { KEPT_UNTIL } from '../support/acme-queue.ts';
-import { useDynalite } from '../support/dynalite.ts';
+import { createTestDynamoDbClient, useDynalite } from '../support/dynalite.ts';
 import {
   clock,
   describeCallbackStoreContract,
@@ -196,6 +196,82 @@ describe('dynamodb callback store', () => {
       lastAttemptAt: NOW,
       lastError: null,
       deliveredAt: NOW,
+    });
+  });
+
+  it('does not take over a retry whose earlier attempt recorded its result between the read and the write of the takeover', async () => {
+    // Prepare: an event its consumer stored; its first attempt failed (retry due at 13:01:30); a
+    // second attempt (a copy, after that) claims it and dies. A third deliverer reads that claim once
+    // its lease is over, and just then the second attempt's late result (retry at 13:10:00) lands.
+    const { store, tableName } = await seeded();
+    const id = `${QUEUE_ID}:0:sent`;
+    const carried = {
+      event: { ...pendingEvent(id), delivery: { ...pendingEvent(id).delivery, nextAttemptAt: null } },
+      expiresAt: KEPT_UNTIL,
+    };
+    await store.claimCallback(QUEUE_ID, id, NOW, '2025-01-10T13:00:30.000Z', carried);
+    await store.finishCallbackAttempt(
+      QUEUE_ID,
+      id,
+      1,
+      { status: 'pending', at: NOW, error: 'HTTP 500', nextAttemptAt: '2025-01-10T13:01:30.000Z' },
+      KEPT_UNTIL,
+    );
+    const second = await store.claimCallback(
+      QUEUE_ID,
+      id,
+      '2025-01-10T13:01:31.000Z',
+      '2025-01-10T13:02:01.000Z',
+      carried,
+    );
+    const lowLevel = createTestDynamoDbClient(db.endpoint);
+    let lateResult: Promise<boolean> | undefined;
+    lowLevel.middlewareStack.add(
+      (next, context) => async (args) => {
+        // Marshalled or not yet, depending on where lib-dynamodb's own step runs.
+        const sk = (args.input as { Item?: { sk?: string | { S?: string } } }).Item?.sk;
+        const target = typeof sk === 'string' ? sk : (sk?.S ?? '');
+        const isPut = context.commandName === 'PutCommand' || context.commandName === 'PutItemCommand';
+        if (!lateResult && isPut && target.startsWith('CBDELIVERY#')) {
+          lateResult = store.finishCallbackAttempt(
+            QUEUE_ID,
+            id,
+            2,
+            {
+              status: 'pending',
+              at: '2025-01-10T13:02:05.000Z',
+              error: 'HTTP 502',
+              nextAttemptAt: '2025-01-10T13:10:00.000Z',
+            },
+            KEPT_UNTIL,
+          );
+          await lateResult;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'lateResultBeforeTheTakeover' },
+    );
+    const third = createDynamoDbStore({ client: DynamoDBDocumentClient.from(lowLevel), tableName, clock });
+
+    // Act
+    const takeover = await third.claimCallback(
+      QUEUE_ID,
+      id,
+      '2025-01-10T13:02:02.000Z',
+      '2025-01-10T13:02:32.000Z',
+      carried,
+    );
+    lowLevel.destroy();
+
+    // Assess: the late result stands (next attempt at 13:10), and nobody attempts before it
+    expect(second?.delivery.attempts).toBe(2);
+    expect(await lateResult).toBe(true);
+    expect(takeover).toBeUndefined();
+    expect((await store.getCallbackEvent(QUEUE_ID, id))?.delivery).toMatchObject({
+      status: 'pending',
+      attempts: 2,
+      nextAttemptAt: '2025-01-10T13:10:00.000Z',
+      lastError: 'HTTP 502',
     });
   });
 

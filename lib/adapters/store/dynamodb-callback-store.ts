@@ -291,9 +291,20 @@ export const createDynamoDbCallbackStore = (options: DynamoDbCallbackStoreOption
           }
         : {
             Item: claimed,
-            ConditionExpression: '#status = :pending AND #attempts = :read',
-            ExpressionAttributeNames: { '#status': 'status', '#attempts': 'attempts' },
-            ExpressionAttributeValues: { ':pending': 'pending', ':read': read },
+            // Exactly as read: a claim moves the attempts, a result the status or the next attempt.
+            ConditionExpression: `#status = :pending AND #attempts = :read AND ${
+              state?.nextAttemptAt === undefined ? 'attribute_not_exists(#next)' : '#next = :readNext'
+            }`,
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#attempts': 'attempts',
+              '#next': 'nextAttemptAt',
+            },
+            ExpressionAttributeValues: {
+              ':pending': 'pending',
+              ':read': read,
+              ...(state?.nextAttemptAt === undefined ? {} : { ':readNext': state.nextAttemptAt }),
+            },
           },
       (after) => after.nextAttemptAt === leaseUntil && Number(after.attempts) === delivery.attempts + 1,
     );
