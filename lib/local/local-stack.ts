@@ -175,13 +175,12 @@ export const startLocalStack = async (
     const effective = await withEmulatedQueues({
       ...config,
       endpoints: { ...config.endpoints, dynamodb: dynamodbEndpoint, sqs: sqsEndpoint },
-      // The embedded SQS keeps its messages in memory (a restart takes them), and RabbitMQ counts
-      // every return of a message a killed consumer held (a few restarts dead-letter it): an
-      // announced callback is also due a minute after it was stored, and the worker's poller posts
-      // what the queue lost. Not with SQS at an endpoint (AWS, LocalStack): it keeps its messages.
-      ...(sqs || config.QUEUE_DRIVER === 'rabbitmq'
-        ? { CALLBACK_SAFETY_NET_SECONDS: config.CALLBACK_SAFETY_NET_SECONDS ?? 60 }
-        : {}),
+      // The embedded SQS keeps its messages in memory (a restart takes them): an announced callback
+      // is also due a minute after it was stored, and the worker's poller posts what the queue lost.
+      // Not with RabbitMQ (a message a few killed consumers held is dead-lettered, and the worker
+      // puts it back, as the callback deliverer does on AWS) nor SQS at an endpoint (AWS,
+      // LocalStack): they keep their messages, and the callbacks run as on AWS.
+      ...(sqs ? { CALLBACK_SAFETY_NET_SECONDS: config.CALLBACK_SAFETY_NET_SECONDS ?? 60 } : {}),
     });
     const raw = createDynamoDbClient(effective);
     await ensureTable(raw, config.TABLE_NAME);
