@@ -96,11 +96,6 @@ const refusingScheduler: Scheduler = {
   },
 };
 
-/**
- * The scheduler SCHEDULER_DRIVER names: EventBridge Scheduler (deployed), the store-backed one
- * (local; its worker polls it) or none. An `eventbridge` driver without its four settings fails
- * here (and in loadConfig) instead of quietly scheduling into the table.
- */
 /** The SSM client that reads `ssm:` credentials: its timeouts (aws-timeouts.ts), and local credentials for an emulator. */
 export const createSsmClient = (config: Config): SSMClient =>
   new SSMClient({
@@ -110,6 +105,11 @@ export const createSsmClient = (config: Config): SSMClient =>
     requestHandler: PARAMETER_STORE_TIMEOUTS,
   });
 
+/**
+ * The scheduler SCHEDULER_DRIVER names: EventBridge Scheduler (deployed), the store-backed one
+ * (local; its worker polls it) or none. An `eventbridge` driver without its four settings fails
+ * here (and in loadConfig) instead of quietly scheduling into the table.
+ */
 export const createConfiguredScheduler = (
   config: Config,
   deps: Parameters<typeof releaserOf>[0] & { store: ScheduleStore; clock: Clock },

@@ -194,8 +194,9 @@ export const createBillingEvents = (deps: BillingEventsDeps): BillingEvents => {
           error: error as Error,
         });
       }
-      // Announced on a queue that keeps its messages (SQS on AWS): its consumer stores the event, and
-      // that put is the claim of its first attempt (one write less than a put here and a claim there).
+      // Announced on a queue that keeps its messages (SQS on AWS, RabbitMQ): its consumer stores the
+      // event, and that put is the claim of its first attempt (one write less than a put here and a
+      // claim there).
       if (published && announcementSafetyNetMs === undefined) return;
       // Stored here too when the queue may lose the announcement (the safety net's due entry); a put
       // that fails after the publish is not lost either: the consumer stores the event. One not

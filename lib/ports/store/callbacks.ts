@@ -21,9 +21,10 @@ export interface CallbackStore {
    * `nextAttemptAt`) or whose `nextAttemptAt` is `<= now` gets `attempts + 1` and
    * `nextAttemptAt = leaseUntil` (so no other deliverer takes it meanwhile). undefined when not due.
    * `storeIfMissing`: the event as its announcement carries it; when the store does not have the
-   * event (on AWS its emitter leaves the storing to this claim; locally it died between announcing
-   * and storing it, or has not stored it yet) it is stored first, as `putCallbackEvent` would, and
-   * claimed (an adapter may make the storing write the claim). Never replaces a stored event.
+   * event (on a queue that keeps its messages the emitter leaves the storing to this claim; with a
+   * safety net it died between announcing and storing it, or has not stored it yet) it is stored
+   * first, as `putCallbackEvent` would, and claimed (an adapter may make the storing write the
+   * claim). Never replaces a stored event.
    */
   claimCallback(
     queueId: string,
