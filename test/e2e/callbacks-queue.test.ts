@@ -220,8 +220,10 @@ describe.each<QueueDriver>(['sqs', 'rabbitmq'])(
         await s.dynamo?.catchUp();
         const polled = await deliverDueCallbacks(s.test.container);
 
-        // Assess
-        expect(died).toEqual([ref.eventId]);
+        // Assess: the embedded SQS (with its safety net) has the emitter store the event, and it died
+        // there; RabbitMQ, as SQS on AWS, leaves the storing to the consumer: the announcement is
+        // the event's only copy until then.
+        expect(died).toEqual(driver === 'sqs' ? [ref.eventId] : []);
         expect(delivered.attempts).toBe(1);
         expect(polled.attempted).toBe(0);
         expect(receiver.received.map((r) => r.eventId)).toEqual([ref.eventId]);

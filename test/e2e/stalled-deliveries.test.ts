@@ -54,7 +54,15 @@ describe('stalled deliveries (local stack)', () => {
       },
       { timeoutMs: 15_000, intervalMs: 100, what: 'the sweeper to find the two stalled sends' },
     );
-    const metrics = await s.test.get('/metrics', { key: null });
+    // The metric follows the counters write (and the tenant's figures) in the sweeper's run.
+    const stalledMetric = `billing_messages_stalled_total{tenant_id="${tenant.tenantId}",template_type="notification"} 2`;
+    const metrics = await waitFor(
+      async () => {
+        const answer = await s.test.get('/metrics', { key: null });
+        return String(answer.body).includes(stalledMetric) ? answer : undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 100, what: 'the stalled sends in /metrics' },
+    );
     const contacts = await s.test.get(`/api/v1/billing/queue/${queueId}/contacts`, { key: tenant.key });
 
     // Assess
@@ -74,8 +82,6 @@ describe('stalled deliveries (local stack)', () => {
       ['read', false],
       ['read', false],
     ]);
-    expect(String(metrics.body)).toContain(
-      `billing_messages_stalled_total{tenant_id="${tenant.tenantId}",template_type="notification"} 2`,
-    );
+    expect(String(metrics.body)).toContain(stalledMetric);
   }, 60_000);
 });
