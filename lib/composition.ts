@@ -23,7 +23,7 @@ import {
   PARAMETER_STORE_TIMEOUTS,
   QUEUE_AND_SCHEDULER_TIMEOUTS,
 } from './composition/aws-timeouts.ts';
-import { isLoopback, LOCAL_CREDENTIALS } from './composition/local-endpoints.ts';
+import { awsClientOptions } from './composition/local-endpoints.ts';
 import {
   createSqsCallbackQueueOf,
   createSqsWorkQueueOf,
@@ -98,12 +98,7 @@ const refusingScheduler: Scheduler = {
 
 /** The SSM client that reads `ssm:` credentials: its timeouts (aws-timeouts.ts), and local credentials for an emulator. */
 export const createSsmClient = (config: Config): SSMClient =>
-  new SSMClient({
-    region: config.AWS_REGION,
-    ...(config.endpoints.ssm ? { endpoint: config.endpoints.ssm } : {}),
-    ...(isLoopback(config.endpoints.ssm) ? LOCAL_CREDENTIALS : {}),
-    requestHandler: PARAMETER_STORE_TIMEOUTS,
-  });
+  new SSMClient(awsClientOptions(config.AWS_REGION, config.endpoints.ssm, PARAMETER_STORE_TIMEOUTS));
 
 /**
  * The scheduler SCHEDULER_DRIVER names: EventBridge Scheduler (deployed), the store-backed one
@@ -129,11 +124,9 @@ export const createConfiguredScheduler = (
     throw new Error(`SCHEDULER_DRIVER=eventbridge needs ${missing.join(', ')}`);
   }
   return createEventBridgeScheduler({
-    client: new SchedulerClient({
-      region: config.AWS_REGION,
-      ...(config.endpoints.scheduler ? { endpoint: config.endpoints.scheduler } : {}),
-      requestHandler: QUEUE_AND_SCHEDULER_TIMEOUTS,
-    }),
+    client: new SchedulerClient(
+      awsClientOptions(config.AWS_REGION, config.endpoints.scheduler, QUEUE_AND_SCHEDULER_TIMEOUTS),
+    ),
     groupName: SCHEDULE_GROUP_NAME,
     roleArn: SCHEDULER_ROLE_ARN,
     targetArn: SCHEDULER_TARGET_ARN,
@@ -147,12 +140,7 @@ export const createConfiguredScheduler = (
  * uses, and local credentials for an emulator on a loopback address. The one place clients are made.
  */
 export const createDynamoDbClient = (config: Config): DynamoDBClient =>
-  new DynamoDBClient({
-    region: config.AWS_REGION,
-    ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
-    ...(isLoopback(config.endpoints.dynamodb) ? LOCAL_CREDENTIALS : {}),
-    requestHandler: DYNAMODB_TIMEOUTS,
-  });
+  new DynamoDBClient(awsClientOptions(config.AWS_REGION, config.endpoints.dynamodb, DYNAMODB_TIMEOUTS));
 
 export const createDynamoDocumentClient = (config: Config, client?: DynamoDBClient): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(client ?? createDynamoDbClient(config), {

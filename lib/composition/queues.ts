@@ -11,7 +11,7 @@ import { type CallbackQueue, type CallbackRef, noCallbackQueue } from '../ports/
 import type { DeadLetters } from '../ports/dead-letters.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { QUEUE_AND_SCHEDULER_TIMEOUTS } from './aws-timeouts.ts';
-import { isLoopback, LOCAL_CREDENTIALS } from './local-endpoints.ts';
+import { awsClientOptions } from './local-endpoints.ts';
 
 /*
  * The composition root's queues (lib/composition.ts builds the container with them): the work queue
@@ -20,12 +20,7 @@ import { isLoopback, LOCAL_CREDENTIALS } from './local-endpoints.ts';
 
 /** An SQS client for the configured endpoint (real AWS when unset). */
 export const createSqsClient = (config: Config): SQSClient =>
-  new SQSClient({
-    region: config.AWS_REGION,
-    ...(config.endpoints.sqs ? { endpoint: config.endpoints.sqs } : {}),
-    ...(isLoopback(config.endpoints.sqs) ? LOCAL_CREDENTIALS : {}),
-    requestHandler: QUEUE_AND_SCHEDULER_TIMEOUTS,
-  });
+  new SQSClient(awsClientOptions(config.AWS_REGION, config.endpoints.sqs, QUEUE_AND_SCHEDULER_TIMEOUTS));
 
 /**
  * Local consumers (the worker) poll with a short long-poll so stopping is quick; Lambda never
