@@ -28,7 +28,8 @@ export const callbackSender = callbackQueue.subscribe(
   appFunctionArgs('functions/callback-sender.handler', {
     timeout: '30 seconds',
     memory: '256 MB',
-    // Claims and finishes the event; the key's signing secrets by key id (gsi1).
+    // Stores the announced event (the put that claims its first attempt), claims later ones and
+    // finishes them; the key's signing secrets by key id (gsi1).
     access: { table: [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write], indexes: ['gsi1'] },
   }),
   {
