@@ -61,55 +61,66 @@ const outcomeOf = (call: Promise<unknown>) =>
     new Promise((resolve) => setTimeout(() => resolve({ stillWaiting: true }), 80_000)),
   ]);
 
+/** A product client pointed at `url`, and one request of the kind the product makes with it. */
+interface ClientCall {
+  send: Promise<unknown>;
+  destroy(): void;
+}
+
+const callsOnSilentServices: Array<[string, number, (url: string) => ClientCall]> = [
+  [
+    'DynamoDB',
+    4,
+    (url) => {
+      const client = createDynamoDbClient(loadConfig({ ...process.env, AWS_ENDPOINT_URL_DYNAMODB: url }));
+      return { send: client.send(new ListTablesCommand({})), destroy: () => client.destroy() };
+    },
+  ],
+  [
+    'SQS',
+    3,
+    (url) => {
+      const client = createSqsClient(loadConfig({ ...process.env, AWS_ENDPOINT_URL_SQS: url }));
+      return {
+        send: client.send(
+          new SendMessageCommand({ QueueUrl: `${url}/000000000000/work`, MessageBody: '{}' }),
+        ),
+        destroy: () => client.destroy(),
+      };
+    },
+  ],
+  [
+    'SSM',
+    3,
+    (url) => {
+      const client = createSsmClient(loadConfig({ ...process.env, AWS_ENDPOINT_URL_SSM: url }));
+      return {
+        send: client.send(
+          new GetParameterCommand({ Name: '/billing/acme/evolution-key', WithDecryption: true }),
+        ),
+        destroy: () => client.destroy(),
+      };
+    },
+  ],
+];
+
 describe.concurrent('the AWS clients against a service that never answers', () => {
-  it('DynamoDB: gives up on each attempt and fails with a TimeoutError once its four attempts are spent', async () => {
-    // Prepare
-    const silent = await startSilentService();
-    services.push(silent);
-    const client = createDynamoDbClient(
-      loadConfig({ ...process.env, AWS_ENDPOINT_URL_DYNAMODB: silent.url }),
-    );
+  it.each(callsOnSilentServices)(
+    '%s: gives up on each attempt and fails with a TimeoutError once its %i attempts are spent',
+    async (_, attempts, call) => {
+      // Prepare
+      const silent = await startSilentService();
+      services.push(silent);
+      const client = call(silent.url);
 
-    // Act
-    const outcome = await outcomeOf(client.send(new ListTablesCommand({})));
-    client.destroy();
+      // Act
+      const outcome = await outcomeOf(client.send);
+      client.destroy();
 
-    // Assess: every attempt reached the store (and may have been carried out there)
-    expect(outcome).toEqual({ error: 'TimeoutError', attempts: 4 });
-    expect(silent.requests()).toBe(4);
-  }, 90_000);
-
-  it('SQS: gives up on each attempt and fails with a TimeoutError once its three attempts are spent', async () => {
-    // Prepare
-    const silent = await startSilentService();
-    services.push(silent);
-    const client = createSqsClient(loadConfig({ ...process.env, AWS_ENDPOINT_URL_SQS: silent.url }));
-
-    // Act
-    const outcome = await outcomeOf(
-      client.send(new SendMessageCommand({ QueueUrl: `${silent.url}/000000000000/work`, MessageBody: '{}' })),
-    );
-    client.destroy();
-
-    // Assess
-    expect(outcome).toEqual({ error: 'TimeoutError', attempts: 3 });
-    expect(silent.requests()).toBe(3);
-  }, 90_000);
-
-  it('SSM: gives up on each attempt and fails with a TimeoutError once its three attempts are spent', async () => {
-    // Prepare
-    const silent = await startSilentService();
-    services.push(silent);
-    const client = createSsmClient(loadConfig({ ...process.env, AWS_ENDPOINT_URL_SSM: silent.url }));
-
-    // Act
-    const outcome = await outcomeOf(
-      client.send(new GetParameterCommand({ Name: '/billing/acme/evolution-key', WithDecryption: true })),
-    );
-    client.destroy();
-
-    // Assess
-    expect(outcome).toEqual({ error: 'TimeoutError', attempts: 3 });
-    expect(silent.requests()).toBe(3);
-  }, 90_000);
+      // Assess: every attempt reached the service (and may have been carried out there)
+      expect(outcome).toEqual({ error: 'TimeoutError', attempts });
+      expect(silent.requests()).toBe(attempts);
+    },
+    90_000,
+  );
 });
