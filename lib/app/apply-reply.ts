@@ -2,7 +2,7 @@ import { maskPhone } from '../domain/phone.ts';
 import { classifyReply } from '../domain/reply-intent.ts';
 import { retentionEnd } from '../domain/retention.ts';
 import type { WhatsAppInstance } from '../domain/tenant-types.ts';
-import type { ConversationMessage } from '../domain/types.ts';
+import type { MessageRecord } from '../domain/types.ts';
 import type { GatewayReply } from '../ports/gateway-events.ts';
 import { allOf } from './bounded.ts';
 import {
@@ -32,7 +32,7 @@ const REPLY_MATCH_SCAN = 20;
 export const PHONE_HISTORY_SETTLE_MS = 3_000;
 
 /** The billing message a reply answers (none: it matches none), or `unsettled`: ask again later. */
-type RepliedMessage = { message: ConversationMessage | undefined } | 'unsettled';
+type RepliedMessage = { message: MessageRecord | undefined } | 'unsettled';
 
 /**
  * The billing message a reply answers: the one it quotes, else the phone's latest within the
@@ -50,10 +50,10 @@ const repliedMessage = async (
   }
   if (!reply.fromPhone) return { message: undefined };
   const since = new Date(deps.clock.now().getTime() - REPLY_MATCH_WINDOW_MS).toISOString();
-  let latest: ConversationMessage | undefined;
+  let latest: MessageRecord | undefined;
   // Over both 9th-digit spellings of a Brazilian mobile.
   for (const spelling of phoneSpellings(reply.fromPhone)) {
-    const history = await deps.store.listMessages(instance.tenantId, spelling, REPLY_MATCH_SCAN);
+    const history = await deps.store.listMessageRecords(instance.tenantId, spelling, REPLY_MATCH_SCAN);
     const found = history.find((m) => isBillingMessage(m, instance.tenantId) && m.at >= since);
     if (found && (!latest || found.at > latest.at)) latest = found;
   }
@@ -77,7 +77,7 @@ const mayMissRecentSend = async (
   deps: ApplyGatewayEventsDeps,
   instance: WhatsAppInstance,
   reply: GatewayReply,
-  latest: ConversationMessage | undefined,
+  latest: MessageRecord | undefined,
 ): Promise<boolean> => {
   if (!reply.sentAt) return false;
   const settledBefore = deps.clock.now().getTime() - PHONE_HISTORY_SETTLE_MS;
@@ -175,7 +175,7 @@ const optOutByReply = async (
   deps: ApplyGatewayEventsDeps,
   instance: WhatsAppInstance,
   reply: GatewayReply,
-  original: ConversationMessage | undefined,
+  original: MessageRecord | undefined,
   when: string,
 ): Promise<void> => {
   const phones = original ? [original.phone] : reply.fromPhone ? phoneSpellings(reply.fromPhone) : [];

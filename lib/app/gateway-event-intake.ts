@@ -1,4 +1,4 @@
-import type { ConversationMessage } from '../domain/types.ts';
+import type { MessageRecord } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BillingEvents } from '../ports/billing-events.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -48,10 +48,7 @@ export interface IngestOutcome {
   reason?: WebhookIgnoredReason;
 }
 
-export const isBillingMessage = (
-  m: ConversationMessage | undefined,
-  tenantId: string,
-): m is ConversationMessage =>
+export const isBillingMessage = (m: MessageRecord | undefined, tenantId: string): m is MessageRecord =>
   m !== undefined &&
   m.tenantId === tenantId &&
   m.direction === 'outbound' &&
@@ -59,7 +56,7 @@ export const isBillingMessage = (
   m.contactPosition !== null;
 
 /** What a receipt or reply metric says about a billing message; none without a template type to label it. */
-export const metricEvent = (m: ConversationMessage): MessageEvent | undefined =>
+export const metricEvent = (m: MessageRecord): MessageEvent | undefined =>
   m.templateType
     ? { tenantId: m.tenantId, queueId: m.queueId ?? undefined, templateType: m.templateType }
     : undefined;

@@ -73,7 +73,7 @@ const recordResult = async (
         phone: claimed.phone,
         instanceId,
         direction: 'outbound',
-        text: claimed.renderedMessage,
+        // No text: it is the contact's rendered message, kept there once.
         at: doneAt.toISOString(),
         queueId: queue.id,
         contactPosition: claimed.position,

@@ -232,6 +232,12 @@ export interface ConversationMessage {
 }
 
 /**
+ * A message as the store keeps it to find its contact (webhook receipts and replies): all but its
+ * text. A billing message's text is its contact's rendered message, stored once, on the contact.
+ */
+export type MessageRecord = Omit<ConversationMessage, 'text'>;
+
+/**
  * Why an attempt ended a contact `failed` (or `unknown`), as its callback says it (`error.code`):
  * not a WhatsApp number, refused by the gateway for good, transient failures past `max_retries`,
  * or an unknown outcome (kept as it is under `mark_unknown`, retried past `max_retries` under

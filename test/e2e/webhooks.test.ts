@@ -193,6 +193,11 @@ describe('evolution webhooks (local stack)', () => {
       expect(latest.status).toBe('open');
       const inbound = latest.messages.filter((m: { id: string }) => m.id === first.id);
       expect(inbound).toEqual([expect.objectContaining({ direction: 'inbound', queue_id: queueId })]);
+      // The reminder shows the text the gateway sent, read from its contact (stored there once).
+      const sentText = s.sent(tenant).find((m) => m.number === quoting)?.text;
+      expect(sentText).toBeTruthy();
+      const outbound = latest.messages.filter((m: { direction: string }) => m.direction === 'outbound');
+      expect(outbound).toEqual([expect.objectContaining({ text: sentText, queue_id: queueId })]);
     } finally {
       s.test.container.events = original;
     }

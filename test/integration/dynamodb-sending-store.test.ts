@@ -1,5 +1,7 @@
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { itemSize, toItem } from '../../bench/cost/dynamodb-sizing.ts';
+import { messageItem } from '../../lib/adapters/store/dynamodb-message-store.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { GSI1, GSI2, keys } from '../../lib/adapters/store/table-schema.ts';
 import type { BillingContact, BillingQueue, ConversationMessage } from '../../lib/domain/types.ts';
@@ -14,7 +16,9 @@ import {
   fixedClock,
   message,
   queue,
+  sendRecord,
   T0,
+  withoutText,
 } from './store-contract/sending-store-contract.ts';
 
 const db = useDynalite();
@@ -147,10 +151,10 @@ describe('createDynamoDbStore (sending)', () => {
       const ownAfter = await store.getMessage('acme', 'inst-1', '3EB0OLD');
 
       // Assess
-      expect(own).toEqual(old);
+      expect(own).toEqual(withoutText(old));
       expect(foreign).toBeUndefined();
       expect(foreignReply).toBe(true);
-      expect(ownAfter).toEqual(old);
+      expect(ownAfter).toEqual(withoutText(old));
       expect((await store.getMessage('beta', 'inst-1', '3EB0OLD'))?.direction).toBe('inbound');
     });
 
@@ -168,6 +172,52 @@ describe('createDynamoDbStore (sending)', () => {
   });
 
   describe('recording a send', () => {
+    it('stores the send without its text: its item and gsi1 copy stay one write unit however long the reminder', async () => {
+      // Prepare: a reminder of 2000 characters (WhatsApp takes up to 4096).
+      const rendered = `Olá Cliente 0! ${'Sua fatura está em aberto, pague pelo PIX. '.repeat(47)}`.slice(
+        0,
+        2000,
+      );
+      const { store, tableName } = await seeded([contact(0, { renderedMessage: rendered })]);
+      const at = '2025-01-10T12:01:00.000Z';
+      const claimed = await store.claimContact('queue-1', 0, at);
+      if (!claimed) throw new Error('claim failed');
+
+      // Act
+      await store.recordSent(
+        claimed,
+        { status: 'sent', providerMessageId: '3EB0LONG', remoteJid: '5511999990000@s.whatsapp.net', at },
+        sendRecord('3EB0LONG', { at }),
+        KEPT_UNTIL,
+      );
+
+      // Assess: the item (and so its gsi1 copy, which projects it all) is under 1 KB; the history has the text.
+      const item = await db.item(tableName, keys.message('acme', 'inst-1', '3EB0LONG'));
+      expect(item).toBeDefined();
+      expect(item).not.toHaveProperty('text');
+      expect(itemSize(toItem(item ?? {}))).toBeLessThan(1024);
+      expect((await store.listMessages('acme', '+5511999990000', 10)).map((m) => m.text)).toEqual([rendered]);
+    });
+
+    it('lists a send the earlier version stored with its text as stored, without reading its contact', async () => {
+      // Prepare: an item with its text, as `recordSent` wrote it before; the contact's text differs.
+      const counting = countingClient();
+      const { store, tableName } = await freshStore(counting.client);
+      await store.createQueue(queue());
+      await store.putContacts([contact(0, { renderedMessage: 'o texto do contato' })]);
+      const earlier = message('3EB0EARLY', { text: 'o texto enviado' });
+      await db.doc.send(new PutCommand({ TableName: tableName, Item: messageItem(earlier, KEPT_UNTIL) }));
+      counting.counts.clear();
+
+      // Act
+      const history = await store.listMessages('acme', '+5511999990000', 10);
+
+      // Assess
+      expect(history).toEqual([earlier]);
+      expect(counting.counts.get('BatchGetItemCommand')).toBeUndefined();
+      counting.close();
+    });
+
     it('writes the message before marking the contact sent, so a crash between them leaves no sent contact without its message', async () => {
       // Prepare: a claimed contact, and a client whose next write of a contact fails (the crash)
       const lowLevel = createTestDynamoDbClient(db.endpoint);

@@ -138,7 +138,6 @@ const setUp = async (timeoutMinutes = 15) => {
         phone: claimed.phone,
         instanceId: instance.id,
         direction: 'outbound',
-        text: 'Olá',
         at,
         queueId,
         contactPosition: position,

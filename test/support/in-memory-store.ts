@@ -29,7 +29,7 @@ import {
   type Campaign,
   CONTACT_STATUSES,
   type ContactStatus,
-  type ConversationMessage,
+  type MessageRecord,
   type OptOut,
   type Page,
   QUEUE_STATUSES,
@@ -179,7 +179,8 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   /** When each queue was created, by the store's clock (`listQueuesCreatedSince`). */
   const queueCreatedAt = new Map<string, number>();
   const contacts = new Map<string, Map<number, BillingContact>>();
-  const messages = new Map<string, ConversationMessage>();
+  /** Messages as recorded: a send without its text (its contact's), a reply with it. */
+  const messages = new Map<string, MessageRecord & { text?: string }>();
   const leases = new Map<string, Lease>();
   const optOuts = new Map<string, OptOut>();
   /** Each tenant's opt-out marker: present once it had an opt-out, with its stamp (`optOutStamp`). */
@@ -219,7 +220,15 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     setExpiry(stored, expiresAt);
     callbacks.set(key(event.queueId, event.eventId), stored);
   };
-  const messageKey = (m: ConversationMessage) => key(m.tenantId, m.instanceId, m.id);
+  const messageKey = (m: MessageRecord) => key(m.tenantId, m.instanceId, m.id);
+  /** The phone's unexpired messages, newest first, as recorded. */
+  const phoneMessages = (tenantId: string, phone: string, limit: number) => {
+    checkLimit('listMessages', limit);
+    return [...messages.values()]
+      .filter((m) => m.tenantId === tenantId && m.phone === phone && !hasExpired(m))
+      .sort(newestFirst((m) => `${m.at}#${m.id}`))
+      .slice(0, limit);
+  };
   const tenantWithDefaults = (tenant: Tenant): Tenant =>
     copy({ ...tenant, config: { ...DEFAULT_BILLING_CONFIG, ...tenant.config } });
 
@@ -889,12 +898,18 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       return true;
     },
     async listMessages(tenantId, phone, limit) {
-      checkLimit('listMessages', limit);
-      return [...messages.values()]
-        .filter((m) => m.tenantId === tenantId && m.phone === phone && !hasExpired(m))
-        .sort(newestFirst((m) => `${m.at}#${m.id}`))
-        .slice(0, limit)
-        .map(copy);
+      // A send's text is its contact's rendered message, as the DynamoDB store reads it.
+      return phoneMessages(tenantId, phone, limit).map((m) => ({
+        ...copy(m),
+        text:
+          m.text ??
+          (m.queueId !== null && m.contactPosition !== null
+            ? (contactAt(m.queueId, m.contactPosition)?.renderedMessage ?? '')
+            : ''),
+      }));
+    },
+    async listMessageRecords(tenantId, phone, limit) {
+      return phoneMessages(tenantId, phone, limit).map(({ text: _, ...record }) => copy(record));
     },
     async listRemindersSince(tenantId, phone, since, templateTypes) {
       return [...messages.values()]
@@ -913,7 +928,9 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
     async getMessage(tenantId, instanceId, messageId) {
       const message = messages.get(key(tenantId, instanceId, messageId));
-      return message && !hasExpired(message) ? copy(message) : undefined;
+      if (!message || hasExpired(message)) return undefined;
+      const { text: _, ...record } = copy(message);
+      return record;
     },
 
     // Feedback

@@ -193,7 +193,12 @@ const bareWorld = async (instanceFields: Partial<WhatsAppInstance> = {}) => {
     send,
     sendInFlight,
     contact: (position = 0, queueId = 'q-1') => store.getContact(queueId, position),
-    message: (messageId: string) => store.getMessage('acme', instance.id, messageId),
+    /** A message as the phone's history shows it (with its text), found by its gateway id. */
+    message: async (messageId: string) => {
+      const record = await store.getMessage('acme', instance.id, messageId);
+      if (!record) return undefined;
+      return (await store.listMessages('acme', record.phone, 50)).find((m) => m.id === messageId);
+    },
     counters: async (queueId = 'q-1') => countersOf(await store.getQueue(queueId)),
     /** The tenant's figures counted on the webhooks' day, by UTC hour, without the zeros. */
     figures: async () =>

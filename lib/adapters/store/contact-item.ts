@@ -94,6 +94,16 @@ export function unpackContactBody(body: Uint8Array): Pick<BillingContact, 'varia
   return { variables, renderedMessage };
 }
 
+/** The attributes that hold a contact's rendered message, in either shape: what `renderedMessageOf` reads. */
+export const RENDERED_MESSAGE_ATTRIBUTES = [CONTACT_BODY, 'renderedMessage'] as const;
+
+/** The rendered message of a contact item (or of its `RENDERED_MESSAGE_ATTRIBUTES`), in either shape. */
+export function renderedMessageOf(item: Item): string | undefined {
+  const body = item[CONTACT_BODY];
+  if (body instanceof Uint8Array) return unpackContactBody(body).renderedMessage;
+  return typeof item.renderedMessage === 'string' ? item.renderedMessage : undefined;
+}
+
 /**
  * The attributes an UpdateItem writes for these contact fields: the body packed when `variables` and
  * `renderedMessage` change (always together: one without the other would leave a stale half), and a

@@ -1,4 +1,4 @@
-import type { ConversationMessage, TemplateType } from '../../domain/types.ts';
+import type { ConversationMessage, MessageRecord, TemplateType } from '../../domain/types.ts';
 
 /** The conversation history: every message sent or received, by phone and by the gateway's id. */
 export interface ConversationStore {
@@ -8,8 +8,13 @@ export interface ConversationStore {
    * False when one was (a replay: not an error). The message expires at `expiresAt` (retention).
    */
   recordMessage(message: ConversationMessage, expiresAt: string): Promise<boolean>;
-  /** The history of (tenant, phone), newest first; expired messages are not in it. */
+  /**
+   * The history of (tenant, phone), newest first, with each message's text (a send's is its
+   * contact's rendered message, read from the contact); expired messages are not in it.
+   */
   listMessages(tenantId: string, phone: string, limit: number): Promise<ConversationMessage[]>;
+  /** `listMessages` without the texts: one read of the history (what reply matching needs). */
+  listMessageRecords(tenantId: string, phone: string, limit: number): Promise<MessageRecord[]>;
   /**
    * When (tenant, phone) was sent billing messages of `templateTypes` at or after `since` (outbound
    * only), newest first: what the per-debtor frequency cap counts. Read from the history's index,
@@ -26,9 +31,5 @@ export interface ConversationStore {
    * their contact by it); never another tenant's, even where instance ids coincide; undefined once
    * it has expired.
    */
-  getMessage(
-    tenantId: string,
-    instanceId: string,
-    messageId: string,
-  ): Promise<ConversationMessage | undefined>;
+  getMessage(tenantId: string, instanceId: string, messageId: string): Promise<MessageRecord | undefined>;
 }

@@ -4,7 +4,7 @@ import type {
   CancelReason,
   ContactSendResult,
   ContactStatus,
-  ConversationMessage,
+  MessageRecord,
   QueueCounter,
   QueueRunFields,
   QueueStatus,
@@ -39,12 +39,13 @@ export interface SendingStore {
    * conversation message (also the gateway-id pointer for webhooks). `false` when the claim was
    * settled by someone else meanwhile (a pump that took the contact for abandoned): the contact is
    * then left as that pump decided, and only the message is stored (it did go out). Both items
-   * expire at `expiresAt` (retention).
+   * expire at `expiresAt` (retention). The message's text is the contact's rendered message:
+   * `listMessages` reads it there, so it is stored once.
    */
   recordSent(
     claimed: BillingContact,
     result: Extract<ContactSendResult, { status: 'sent' }>,
-    message: ConversationMessage,
+    message: MessageRecord,
     expiresAt: string,
   ): Promise<boolean>;
   /**

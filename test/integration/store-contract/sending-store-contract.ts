@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/adapters/store/table-schema.ts';
-import type { BillingContact, BillingQueue, ConversationMessage } from '../../../lib/domain/types.ts';
+import type {
+  BillingContact,
+  BillingQueue,
+  ConversationMessage,
+  MessageRecord,
+} from '../../../lib/domain/types.ts';
 import type { Clock } from '../../../lib/ports/clock.ts';
 import { acmeContact, acmeQueue, KEPT_UNTIL } from '../../support/acme-queue.ts';
 import { waitFor } from '../../support/wait-for.ts';
@@ -37,6 +42,13 @@ export const message = (id: string, overrides: Partial<ConversationMessage> = {}
   templateType: 'overdue',
   ...overrides,
 });
+
+/** A send's record as the sender passes it to `recordSent`: no text (its contact's rendered message is it). */
+export const sendRecord = (id: string, overrides: Partial<ConversationMessage> = {}): MessageRecord =>
+  withoutText(message(id, overrides));
+
+/** What `getMessage` and `listMessageRecords` answer for a message: all but its text. */
+export const withoutText = ({ text: _, ...record }: ConversationMessage): MessageRecord => record;
 
 /** The SendingStore behaviour every Store implementation shows (run against dynalite and the in-memory store). */
 export function describeSendingStoreContract(makeStore: MakeStore): void {
@@ -313,7 +325,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           await store.recordSent(
             claimed,
             { status: 'sent', providerMessageId: id, remoteJid: 'x@s.whatsapp.net', at },
-            message(id, { at }),
+            sendRecord(id, { at }),
             KEPT_UNTIL,
           );
         }
@@ -698,7 +710,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
 
         // Assess
         expect([first, replay]).toEqual([true, false]);
-        expect(found).toEqual(message('3EB0ABC#1'));
+        expect(found).toEqual(withoutText(message('3EB0ABC#1')));
         expect(otherInstance).toBeUndefined();
         expect(otherTenant).toBeUndefined();
         expect(await store.listMessages('acme', '+5511999990000', 10)).toHaveLength(1);
@@ -723,7 +735,9 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
 
         // Assess
         expect(forged).toBe(false);
-        expect(await store.getMessage('acme', 'inst-1', '3EB0SENT')).toEqual(message('3EB0SENT'));
+        expect(await store.getMessage('acme', 'inst-1', '3EB0SENT')).toEqual(
+          withoutText(message('3EB0SENT')),
+        );
       });
 
       it('keeps two tenants’ messages apart where their instance ids and gateway ids coincide', async () => {
@@ -753,10 +767,43 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
 
         // Assess
         expect(recorded).toEqual([true, true, false]);
-        expect(await store.getMessage('acme', 'inst-1', '3EB0SAME')).toEqual(acme);
-        expect(await store.getMessage('beta', 'inst-1', '3EB0SAME')).toEqual(beta);
+        expect(await store.getMessage('acme', 'inst-1', '3EB0SAME')).toEqual(withoutText(acme));
+        expect(await store.getMessage('beta', 'inst-1', '3EB0SAME')).toEqual(withoutText(beta));
         expect(await store.listMessages('acme', '+5511999990000', 10)).toEqual([acme]);
         expect(await store.listMessages('beta', '+5521988887777', 10)).toEqual([beta]);
+      });
+
+      it('keeps a send’s text once, on its contact: the history reads it there, the records go without', async () => {
+        // Prepare: a claimed contact, and the debtor's reply recorded with its own text.
+        const rendered = 'Olá Cliente 0, a fatura 2025-001 de R$ 10,00 venceu. PIX: 000201...';
+        const { store, tableItem } = await seeded([contact(0, { renderedMessage: rendered })]);
+        const at = '2025-01-10T12:01:00.000Z';
+        const claimed = await store.claimContact('queue-1', 0, at);
+        if (!claimed) throw new Error('claim failed');
+        const reply = message('reply', {
+          at: '2025-01-10T12:02:00.000Z',
+          direction: 'inbound',
+          text: 'paguei',
+        });
+
+        // Act
+        await store.recordSent(
+          claimed,
+          { status: 'sent', providerMessageId: '3EB0SENT', remoteJid: '5511999990000@s.whatsapp.net', at },
+          sendRecord('3EB0SENT', { at }),
+          KEPT_UNTIL,
+        );
+        await store.recordMessage(reply, KEPT_UNTIL);
+        const history = await store.listMessages('acme', '+5511999990000', 10);
+        const records = await store.listMessageRecords('acme', '+5511999990000', 10);
+
+        // Assess
+        expect(history).toEqual([reply, { ...sendRecord('3EB0SENT', { at }), text: rendered }]);
+        expect(records).toEqual([withoutText(reply), sendRecord('3EB0SENT', { at })]);
+        expect(await store.getMessage('acme', 'inst-1', '3EB0SENT')).toEqual(sendRecord('3EB0SENT', { at }));
+        if (tableItem) {
+          expect(await tableItem(keys.message('acme', 'inst-1', '3EB0SENT'))).not.toHaveProperty('text');
+        }
       });
 
       it('lists the history of one tenant and phone, newest first, up to the limit', async () => {
@@ -915,7 +962,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         await store.recordSent(
           first,
           { status: 'sent', providerMessageId: '3EB0D', remoteJid: 'x@s.whatsapp.net', at: until },
-          message('3EB0D', { at: until }),
+          sendRecord('3EB0D', { at: until }),
           KEPT_UNTIL,
         );
         await store.finishContact(
@@ -1000,7 +1047,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         await store.recordSent(
           claimed,
           { status: 'sent', providerMessageId: '3EB0SENT', remoteJid: '5511999990000@s.whatsapp.net', at },
-          message('3EB0SENT', { at }),
+          sendRecord('3EB0SENT', { at }),
           KEPT_UNTIL,
         );
 
@@ -1046,7 +1093,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const recorded = await store.recordSent(
           claimed,
           { status: 'sent', providerMessageId: '3EB0LATE', remoteJid: '5511999990000@s.whatsapp.net', at },
-          message('3EB0LATE', { at }),
+          sendRecord('3EB0LATE', { at }),
           KEPT_UNTIL,
         );
         const lateFinish = await store.finishContact(
@@ -1080,7 +1127,12 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         ] as const) {
           const claimed = await store.claimContact(queueId, 0, at);
           if (!claimed) throw new Error(`claim of ${queueId} failed`);
-          await store.recordSent(claimed, sent, message('3EB0TWIN', { tenantId, queueId, at }), KEPT_UNTIL);
+          await store.recordSent(
+            claimed,
+            sent,
+            sendRecord('3EB0TWIN', { tenantId, queueId, at }),
+            KEPT_UNTIL,
+          );
         }
 
         // Assess
@@ -1110,7 +1162,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         const recorded = await store.recordSent(
           first,
           { status: 'sent', providerMessageId: '3EB0OLD', remoteJid: '5511999990000@s.whatsapp.net', at: T0 },
-          message('3EB0OLD'),
+          sendRecord('3EB0OLD'),
           KEPT_UNTIL,
         );
 
