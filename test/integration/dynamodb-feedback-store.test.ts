@@ -5,7 +5,9 @@ import { keys } from '../../lib/adapters/store/table-schema.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Store } from '../../lib/ports/store.ts';
 import { useDynalite } from '../support/dynalite.ts';
+import { clientLosingAnswers } from '../support/lost-answers.ts';
 import {
+  contact,
   describeFeedbackStoreContract,
   fixedClock,
   optOut,
@@ -42,6 +44,41 @@ const putLegacyOptOut = (tableName: string) =>
   );
 
 describe('dynamodb-feedback-store', () => {
+  describe('receipts', () => {
+    it('answers a receipt whose answer was lost as applied, from the status it replaced, once', async () => {
+      // Prepare: a client losing the answer of the contact's receipt write once (a timeout: the SDK
+      // retries, and the retry's condition refuses it: the contact is delivered already).
+      const losing = clientLosingAnswers(
+        db.endpoint,
+        (command, key) => command === 'UpdateItemCommand' && key.sk === keys.contact('queue-1', 0).sk,
+      );
+      const tableName = await db.freshTable('feedback-test');
+      const store = createDynamoDbStore({ client: losing.client, tableName, clock: fixedClock });
+      await store.putContacts([contact(0, 'sent'), contact(1, 'sent')]);
+
+      // Act: the lost one, then a second copy of the same receipt (the gateway's retry), then a
+      // receipt on another contact whose answer arrives.
+      losing.loseTheNextAnswer();
+      const lostAnswer = await store.applyReceipt('queue-1', 0, 'delivered', T0);
+      const copy = await store.applyReceipt('queue-1', 0, 'delivered', T0);
+      const answered = await store.applyReceipt('queue-1', 1, 'read', T0);
+      const lost = losing.lost();
+      losing.close();
+
+      // Assess: applied once, from `sent` (without the mark, the retry read as a duplicate and the
+      // delivered counter stayed one short); the entity carries no bookkeeping.
+      expect(lost).toBe(1);
+      expect(lostAnswer).toMatchObject({ applied: true, previous: 'sent', wasStalled: false });
+      expect(lostAnswer).toMatchObject({ contact: { phone: contact(0, 'sent').phone } });
+      expect(copy).toEqual({ applied: false, current: 'delivered' });
+      expect(answered).toMatchObject({ applied: true, previous: 'sent' });
+      const stored = await store.getContact('queue-1', 0);
+      expect(stored).toMatchObject({ status: 'delivered', deliveredAt: T0 });
+      expect(stored).not.toHaveProperty('receiptMark');
+      expect(stored).not.toHaveProperty('receiptFrom');
+    });
+  });
+
   describe('opt-outs', () => {
     it('says whether a tenant has opt-outs from the marker, and learns it once for a tenant from before it', async () => {
       // Prepare: acme gets one through the store; legacy has one written as it was before the marker.

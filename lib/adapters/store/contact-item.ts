@@ -69,6 +69,14 @@ const NULLABLE_FIELDS = [
 /** Fields the item's key holds (`QUEUE#<queueId>` / `CONTACT#<position>`); the id is built from both. */
 const KEY_FIELDS: readonly string[] = ['id', 'queueId', 'position'];
 
+/**
+ * What a receipt's write leaves on the contact besides its fields: a mark of its own (random, per
+ * call) and the status it replaced. Only a retry of that very write reads them
+ * (dynamodb-feedback-store.ts, applyReceipt); no entity carries them.
+ */
+export const RECEIPT_MARK = 'receiptMark';
+export const RECEIPT_FROM = 'receiptFrom';
+
 /** Index keys an item of the earlier shape may still carry; never read any more. */
 const LEGACY_INDEX_ATTRIBUTES: readonly string[] = ['gsi1pk', 'gsi1sk'];
 
@@ -164,7 +172,13 @@ export const contactPositionOf = (item: Item): number =>
  */
 export function contactFromItem(item: Item): BillingContact {
   const entity: Item = { ...item };
-  for (const attribute of [...TABLE_ATTRIBUTES, ...LEGACY_INDEX_ATTRIBUTES, CONTACT_BODY]) {
+  for (const attribute of [
+    ...TABLE_ATTRIBUTES,
+    ...LEGACY_INDEX_ATTRIBUTES,
+    CONTACT_BODY,
+    RECEIPT_MARK,
+    RECEIPT_FROM,
+  ]) {
     delete entity[attribute];
   }
   const queueId = String(item[PK]).slice(QUEUE_PREFIX.length);

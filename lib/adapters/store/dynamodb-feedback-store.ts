@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isStalled } from '../../domain/delivery-stall.ts';
 import { shouldApplyReceipt } from '../../domain/queue-state.ts';
 import { CONTACT_STATUSES, type ContactStatus, type OptOut, type ReceiptStatus } from '../../domain/types.ts';
 import type { FeedbackStore } from '../../ports/store.ts';
+import { RECEIPT_FROM, RECEIPT_MARK } from './contact-item.ts';
 import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import { GSI1, indexPartitions, keys, PK } from './table-schema.ts';
@@ -43,6 +45,30 @@ const decodeOptOutCursor = (cursor: string): string => {
   if (typeof o !== 'string' || Object.keys(parsed).length !== 1 || !o.includes('#')) throw invalidCursor();
   return o;
 };
+
+/** Random bytes of a receipt write's mark (8 characters in base64url): one contact never sees two alike. */
+const RECEIPT_MARK_BYTES = 6;
+
+/**
+ * A receipt applied over `previous`, as the contact's item shows it (the old image, or the item
+ * its own write left: the attributes read here are the same in both, but for the status).
+ */
+const appliedReceipt = (item: Item, previous: ContactStatus) => ({
+  applied: true as const,
+  previous,
+  wasStalled: isStalled({
+    status: previous,
+    serverAckAt: item.serverAckAt as string | undefined,
+    stalledAt: item.stalledAt as string | undefined,
+  }),
+  // Plain attributes of the item (only its texts are packed): no inflating here.
+  contact: {
+    phone: String(item.phone),
+    name: String(item.name),
+    invoiceNumber: typeof item.invoiceNumber === 'string' ? item.invoiceNumber : null,
+    providerMessageId: typeof item.providerMessageId === 'string' ? item.providerMessageId : null,
+  },
+});
 
 /**
  * Receipts, replies and opt-outs on the single table. A receipt is one conditional UpdateItem on the
@@ -118,8 +144,17 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
         names['#lastErrorCode'] = 'lastErrorCode';
         removes = ' REMOVE #lastError, #lastErrorAt, #lastErrorCode';
       }
+      // This write's mark and the status it replaces (operands read the item before the update): a
+      // retry of the request whose first answer was lost finds its own write by the mark, and counts
+      // the receipt from the status it replaced, as that answer would have said.
+      const mark = randomBytes(RECEIPT_MARK_BYTES).toString('base64url');
+      names[`#${RECEIPT_MARK}`] = RECEIPT_MARK;
+      names[`#${RECEIPT_FROM}`] = RECEIPT_FROM;
+      values[':mark'] = mark;
+      sets.push(`#${RECEIPT_FROM} = #status`, `#${RECEIPT_MARK} = :mark`);
+      const key = keys.contact(queueId, position);
       const old = await updateIfMatch({
-        Key: keys.contact(queueId, position),
+        Key: key,
         UpdateExpression: `SET ${sets.join(', ')}${removes}`,
         ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
         ExpressionAttributeNames: names,
@@ -127,27 +162,11 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
         // The whole old item: its status to count the receipt once, and whether it was stalled.
         ReturnValues: 'ALL_OLD',
       });
-      if (old) {
-        const previous = old.status as ContactStatus;
-        return {
-          applied: true,
-          previous,
-          wasStalled: isStalled({
-            status: previous,
-            serverAckAt: old.serverAckAt as string | undefined,
-            stalledAt: old.stalledAt as string | undefined,
-          }),
-          // Plain attributes of the item (only its texts are packed): no inflating here.
-          contact: {
-            phone: String(old.phone),
-            name: String(old.name),
-            invoiceNumber: typeof old.invoiceNumber === 'string' ? old.invoiceNumber : null,
-            providerMessageId: typeof old.providerMessageId === 'string' ? old.providerMessageId : null,
-          },
-        };
-      }
+      if (old) return appliedReceipt(old, old.status as ContactStatus);
       // dynalite returns no item on a failed condition: read what refused it.
-      const current = await get(keys.contact(queueId, position));
+      const current = await get(key);
+      if (current?.[RECEIPT_MARK] === mark)
+        return appliedReceipt(current, current[RECEIPT_FROM] as ContactStatus);
       return { applied: false, current: current?.status as ContactStatus | undefined };
     },
 
