@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { BillingContact } from '../../domain/types.ts';
 import { keys, PK, SK, TABLE_ATTRIBUTES } from './table-schema.ts';
@@ -71,11 +72,16 @@ const KEY_FIELDS: readonly string[] = ['id', 'queueId', 'position'];
 
 /**
  * What a receipt's write leaves on the contact besides its fields: a mark of its own (random, per
- * call) and the status it replaced. Only a retry of that very write reads them
- * (dynamodb-feedback-store.ts, applyReceipt); no entity carries them.
+ * call) and the status it replaced (a SERVER_ACK, which replaces none, only the mark). Only a retry
+ * of that very write reads them, to recognise its own write when the first answer was lost
+ * (dynamodb-feedback-store.ts applyReceipt, dynamodb-delivery-watch-store.ts recordServerAck); no
+ * entity carries them.
  */
 export const RECEIPT_MARK = 'receiptMark';
 export const RECEIPT_FROM = 'receiptFrom';
+
+/** A new mark for one receipt write: 6 random bytes, 8 characters; one contact never sees two alike. */
+export const newReceiptMark = (): string => randomBytes(6).toString('base64url');
 
 /** Index keys an item of the earlier shape may still carry; never read any more. */
 const LEGACY_INDEX_ATTRIBUTES: readonly string[] = ['gsi1pk', 'gsi1sk'];

@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ContactDelivery } from '../../domain/delivery-stall.ts';
 import type { ContactStatus } from '../../domain/types.ts';
 import type { DeliveryWatch, DeliveryWatchStore } from '../../ports/store.ts';
-import { contactPositionOf } from './contact-item.ts';
+import { contactPositionOf, newReceiptMark, RECEIPT_MARK } from './contact-item.ts';
 import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
 
@@ -171,18 +171,27 @@ export function createDynamoDbDeliveryWatchStore(
     },
 
     async recordServerAck(queueId, position, at) {
+      const key = keys.contact(queueId, position);
+      // The write's own mark: a retry whose first answer was lost finds it (as applyReceipt does).
+      const mark = newReceiptMark();
       const item = await updateIfMatch({
-        Key: keys.contact(queueId, position),
-        UpdateExpression: 'SET #serverAckAt = :at',
+        Key: key,
+        UpdateExpression: 'SET #serverAckAt = :at, #mark = :mark',
         ConditionExpression: '#status = :sent AND attribute_not_exists(#serverAckAt)',
-        ExpressionAttributeNames: { '#status': 'status', '#serverAckAt': 'serverAckAt' },
-        ExpressionAttributeValues: { ':sent': 'sent', ':at': at },
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#serverAckAt': 'serverAckAt',
+          '#mark': RECEIPT_MARK,
+        },
+        ExpressionAttributeValues: { ':sent': 'sent', ':at': at, ':mark': mark },
         // The old item says whether this ended a stall (the condition guarantees it was `sent`).
         ReturnValues: 'ALL_OLD',
       });
       if (item) return { recorded: true, wasStalled: Boolean(item.stalledAt) };
-      // dynalite returns no item on a failed condition: read what refused it.
-      const current = await get(keys.contact(queueId, position));
+      // dynalite returns no item on a failed condition: read what refused it. Its own write, whose
+      // answer was lost, left `stalledAt` as it found it.
+      const current = await get(key);
+      if (current?.[RECEIPT_MARK] === mark) return { recorded: true, wasStalled: Boolean(current.stalledAt) };
       return { recorded: false, current: current?.status as ContactStatus | undefined };
     },
   };

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isStalled } from '../../domain/delivery-stall.ts';
 import { shouldApplyReceipt } from '../../domain/queue-state.ts';
 import { CONTACT_STATUSES, type ContactStatus, type OptOut, type ReceiptStatus } from '../../domain/types.ts';
 import type { FeedbackStore } from '../../ports/store.ts';
-import { RECEIPT_FROM, RECEIPT_MARK } from './contact-item.ts';
+import { newReceiptMark, RECEIPT_FROM, RECEIPT_MARK } from './contact-item.ts';
 import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { decodeCursor, encodeCursor, invalidCursor } from './page-cursor.ts';
 import { GSI1, indexPartitions, keys, PK } from './table-schema.ts';
@@ -45,9 +44,6 @@ const decodeOptOutCursor = (cursor: string): string => {
   if (typeof o !== 'string' || Object.keys(parsed).length !== 1 || !o.includes('#')) throw invalidCursor();
   return o;
 };
-
-/** Random bytes of a receipt write's mark (8 characters in base64url): one contact never sees two alike. */
-const RECEIPT_MARK_BYTES = 6;
 
 /**
  * A receipt applied over `previous`, as the contact's item shows it (the old image, or the item
@@ -147,7 +143,7 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
       // This write's mark and the status it replaces (operands read the item before the update): a
       // retry of the request whose first answer was lost finds its own write by the mark, and counts
       // the receipt from the status it replaced, as that answer would have said.
-      const mark = randomBytes(RECEIPT_MARK_BYTES).toString('base64url');
+      const mark = newReceiptMark();
       names[`#${RECEIPT_MARK}`] = RECEIPT_MARK;
       names[`#${RECEIPT_FROM}`] = RECEIPT_FROM;
       values[':mark'] = mark;

@@ -4,7 +4,7 @@ import type { DeliveryWatch } from '../../../lib/ports/store.ts';
 import { acmeContact } from '../../support/acme-queue.ts';
 import type { MakeStore } from './make-store.ts';
 
-const T0 = '2025-01-10T12:00:00.000Z';
+export const T0 = '2025-01-10T12:00:00.000Z';
 
 const watch = (queueId: string, checkAt: string): Omit<DeliveryWatch, 'fromPosition' | 'token'> => ({
   queueId,
@@ -13,7 +13,7 @@ const watch = (queueId: string, checkAt: string): Omit<DeliveryWatch, 'fromPosit
   checkAt,
 });
 
-const sent = (position: number, overrides: Partial<BillingContact> = {}): BillingContact =>
+export const sent = (position: number, overrides: Partial<BillingContact> = {}): BillingContact =>
   acmeContact(position, {
     invoiceNumber: null,
     variables: {},
