@@ -31,11 +31,15 @@ import {
   type ReportedContact,
   type Tally,
   tallyCallbacks,
+  tallyCounters,
   tallyRun,
 } from './tally.ts';
 
 export type ChaosDriver = 'sqs' | 'rabbitmq';
 export type KillPhase = 'accepting' | 'sending';
+
+/** A difference with its sign (`+0`, `-2`). */
+const signed = (n: number): string => (n < 0 ? String(n) : `+${n}`);
 /** What the run does to the stack next: a kill in one of its phases, or a fault of its store. */
 export type StoreFault = 'store outage' | 'store hang';
 export type ChaosEvent = KillPhase | StoreFault;
@@ -600,6 +604,12 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       say(
         `receipts: ${count('read')} read, ${count('delivered')} delivered, ${count('sent')} sent and never ` +
           'acknowledged (the gateway gave up on their webhooks: the simulator retries for about 50 s here, Evolution for 30 min)',
+      );
+      const drift = tallyCounters(await queueStates(), settled);
+      say(
+        `receipt counters: ${drift.queues - drift.queuesOff} of ${drift.queues} queues agree with their contacts; ` +
+          `delivered ${signed(drift.delivered)}, read ${signed(drift.read)} (reported, not failed on: a kill between ` +
+          "a receipt's contact write and its counters' leaves them short)",
       );
     }
     say(

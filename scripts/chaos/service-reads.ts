@@ -22,6 +22,8 @@ export interface QueueStatus {
   contacts_cancelled: number;
   contacts_pending: number;
   contacts_pending_retry: number;
+  contacts_delivered: number;
+  contacts_read: number;
 }
 
 export const FINAL_QUEUE_STATUSES = ['completed', 'cancelled', 'failed'];

@@ -176,3 +176,44 @@ export const tallyCallbacks = (input: {
 
 export const describeMissingCallback = (m: MissingCallback): string =>
   `callback missing: ${m.event} of queue ${m.queueId}${m.phone ? ` for +${m.phone}` : ''}`;
+
+/** A queue's receipt counters as its status reports them. */
+export interface ReportedReceiptCounters {
+  id: string;
+  contacts_delivered: number;
+  contacts_read: number;
+}
+
+/** How far the queues' receipt counters are from their contacts' statuses, summed over the queues. */
+export interface CounterDrift {
+  queues: number;
+  /** Queues whose delivered or read counter differs from its contacts. */
+  queuesOff: number;
+  /** Counter minus contacts, summed (negative: counted short). */
+  delivered: number;
+  read: number;
+}
+
+/**
+ * The delivered and read counters against the contacts: a contact counts as delivered once it
+ * reached `delivered` or `read`, as read once it reached `read` (lib/app/apply-receipt.ts). A
+ * kill between a receipt's contact write and its counters' leaves them short: chaos reports it,
+ * it does not fail the run on it (docs/data-model.md, receipts).
+ */
+export const tallyCounters = (
+  queues: readonly ReportedReceiptCounters[],
+  contacts: readonly ReportedContact[],
+): CounterDrift => {
+  const drift: CounterDrift = { queues: queues.length, queuesOff: 0, delivered: 0, read: 0 };
+  for (const queue of queues) {
+    const own = contacts.filter((c) => c.queueId === queue.id);
+    const read = own.filter((c) => c.status === 'read').length;
+    const delivered = read + own.filter((c) => c.status === 'delivered').length;
+    const deliveredOff = queue.contacts_delivered - delivered;
+    const readOff = queue.contacts_read - read;
+    drift.delivered += deliveredOff;
+    drift.read += readOff;
+    if (deliveredOff !== 0 || readOff !== 0) drift.queuesOff += 1;
+  }
+  return drift;
+};

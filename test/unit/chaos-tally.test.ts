@@ -8,6 +8,7 @@ import {
   type ReceivedCallback,
   type ReportedContact,
   tallyCallbacks,
+  tallyCounters,
   tallyRun,
 } from '../../scripts/chaos/tally.ts';
 
@@ -21,6 +22,26 @@ const contact = (telefone: string, status: string): ReportedContact => ({
 });
 
 describe('chaos tally', () => {
+  it('sets each queue’s receipt counters against its contacts: a read counts as delivered too', () => {
+    // Prepare: q1 agrees (2 delivered of which 1 read); q2's counters are one short on both.
+    const contacts = [
+      contact('+5511980010000', 'read'),
+      contact('+5511980010001', 'delivered'),
+      contact('+5511980010002', 'sent'),
+      { ...contact('+5511980010003', 'read'), queueId: 'q2' },
+    ];
+    const queues = [
+      { id: 'q1', contacts_delivered: 2, contacts_read: 1 },
+      { id: 'q2', contacts_delivered: 0, contacts_read: 0 },
+    ];
+
+    // Act
+    const drift = tallyCounters(queues, contacts);
+
+    // Assess
+    expect(drift).toEqual({ queues: 2, queuesOff: 1, delivered: -1, read: -1 });
+  });
+
   it('counts a debtor with two gateway sends as duplicated and one with none as lost', () => {
     // Prepare
     const accepted = new Map([
