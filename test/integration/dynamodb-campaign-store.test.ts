@@ -165,52 +165,65 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       });
     };
 
-    it('keeps a realistic contact under 1 KB through its life, in no index, and reads it back whole', async () => {
-      // Prepare
-      const { store, tableName } = await freshStore();
-      const accepted = realisticContact(3);
+    /**
+     * Takes `accepted` through every write of its life (accept, claim, send, SERVER_ACK, delivered,
+     * read), measuring its item after each step that grows it.
+     */
+    const lifeOf = async (store: Store, tableName: string, accepted: BillingContact) => {
+      const { queueId, position } = accepted;
       const rawItem = async () =>
-        (await db.doc.send(new GetCommand({ TableName: tableName, Key: keys.contact('queue-1', 3) }))).Item;
+        (await db.doc.send(new GetCommand({ TableName: tableName, Key: keys.contact(queueId, position) })))
+          .Item;
       const sizes: number[] = [];
       const measure = async () => sizes.push(itemSize(toItem((await rawItem()) ?? {})));
-
-      // Act: accept, claim, send, SERVER_ACK, delivered, read (every write of the sender and webhooks).
       await store.putFreshContacts([accepted]);
       await measure();
-      const afterAccept = await store.getContact('queue-1', 3);
-      const claimed = await store.claimContact('queue-1', 3, '2025-01-10T12:01:00.000Z');
+      const afterAccept = await store.getContact(queueId, position);
+      const claimed = await store.claimContact(queueId, position, '2025-01-10T12:01:00.000Z');
       if (!claimed) throw new Error('claim failed');
       await measure();
-      const sentAt = '2025-01-10T12:01:01.000Z';
       const result = {
         status: 'sent' as const,
         providerMessageId: '3EB0C431C26A1916E2B8F2',
         remoteJid: '5511996000003@s.whatsapp.net',
-        at: sentAt,
+        at: '2025-01-10T12:01:01.000Z',
       };
-      const message = {
-        id: result.providerMessageId,
-        tenantId: 'acme',
-        instanceId: 'inst-1',
-        phone: accepted.phone,
-        direction: 'outbound' as const,
-        text: accepted.renderedMessage,
-        at: sentAt,
-        queueId: 'queue-1',
-        contactPosition: 3,
-        campaignId: 'camp-1',
-        externalId: 'fatura-67890',
-        templateType: 'overdue' as const,
-      };
-      expect(await store.recordSent(claimed, result, message, KEPT_UNTIL)).toBe(true);
+      const recorded = await store.recordSent(
+        claimed,
+        result,
+        {
+          id: result.providerMessageId,
+          tenantId: accepted.tenantId,
+          instanceId: 'inst-1',
+          phone: accepted.phone,
+          direction: 'outbound',
+          at: result.at,
+          queueId,
+          contactPosition: position,
+          campaignId: 'camp-1',
+          externalId: 'fatura-67890',
+          templateType: 'overdue',
+        },
+        KEPT_UNTIL,
+      );
       await measure();
-      await store.recordServerAck('queue-1', 3, '2025-01-10T12:01:02.000Z');
-      await store.applyReceipt('queue-1', 3, 'delivered', '2025-01-10T12:01:03.000Z');
-      await store.applyReceipt('queue-1', 3, 'read', '2025-01-10T12:01:04.000Z');
+      await store.recordServerAck(queueId, position, '2025-01-10T12:01:02.000Z');
+      await store.applyReceipt(queueId, position, 'delivered', '2025-01-10T12:01:03.000Z');
+      await store.applyReceipt(queueId, position, 'read', '2025-01-10T12:01:04.000Z');
       await measure();
-      const item = await rawItem();
+      return { sizes, afterAccept, recorded, result, item: await rawItem() };
+    };
+
+    it('keeps a realistic contact under 1 KB through its life, in no index, and reads it back whole', async () => {
+      // Prepare
+      const { store, tableName } = await freshStore();
+      const accepted = realisticContact(3);
+
+      // Act
+      const { sizes, afterAccept, recorded, result, item } = await lifeOf(store, tableName, accepted);
 
       // Assess: one write unit each (1024 bytes), no index key, no null, nothing the key says.
+      expect(recorded).toBe(true);
       expect(Math.max(...sizes)).toBeLessThan(1024);
       expect(afterAccept).toEqual(accepted);
       expect(Object.keys(item ?? {}).filter((a) => a.startsWith('gsi'))).toEqual([]);
@@ -226,12 +239,42 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
         claimedAt: '2025-01-10T12:01:00.000Z',
         providerMessageId: result.providerMessageId,
         remoteJid: result.remoteJid,
-        sentAt,
+        sentAt: result.at,
         serverAckAt: '2025-01-10T12:01:02.000Z',
         deliveredAt: '2025-01-10T12:01:03.000Z',
         readAt: '2025-01-10T12:01:04.000Z',
         updatedAt: '2025-01-10T12:01:04.000Z',
       });
+    });
+
+    it('keeps a 580-byte reminder under 1 KB through its life with ids of production length (README)', async () => {
+      // Prepare: the guide's reminder and a paragraph of the tenant's own, to 580 bytes of UTF-8; a
+      // queue id as accept makes it (a UUID) and a tenant id of 17 characters.
+      const { store, tableName } = await freshStore();
+      const realistic = realisticContact(3);
+      const paragraph =
+        ' Evite a suspensão do serviço e a inclusão do seu nome nos órgãos de proteção ao crédito. ' +
+        'Nosso atendimento funciona de segunda a sexta, das 8h às 18h.';
+      let text = realistic.renderedMessage;
+      for (const char of paragraph) {
+        if (Buffer.byteLength(text + char) > 580) break;
+        text += char;
+      }
+      const accepted: BillingContact = {
+        ...realistic,
+        queueId: '5f0c6d1e-8c1a-4c59-9a5f-1e2b3c4d5e6f',
+        id: '5f0c6d1e-8c1a-4c59-9a5f-1e2b3c4d5e6f:3',
+        tenantId: 'loja-do-francisco',
+        renderedMessage: text,
+      };
+
+      // Act
+      const { sizes, recorded } = await lifeOf(store, tableName, accepted);
+
+      // Assess: the edge README's "Length and cost" gives stays one write unit a write.
+      expect(Buffer.byteLength(text)).toBeGreaterThanOrEqual(579);
+      expect(recorded).toBe(true);
+      expect(Math.max(...sizes)).toBeLessThan(1024);
     });
 
     it('reads, lists, claims and erases a contact stored in the earlier shape (gsi1 keys, nulls, plain texts)', async () => {
