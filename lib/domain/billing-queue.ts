@@ -62,7 +62,6 @@ export const newBillingContact = (fields: NewContactFields): BillingContact => (
   lastError: null,
   lastErrorAt: null,
   providerMessageId: null,
-  remoteJid: null,
   sentAt: null,
   deliveredAt: null,
   readAt: null,

@@ -34,15 +34,11 @@ export const isErasedPhoneDigest = (phone: string): boolean => phone.startsWith(
 export const erasedContactFields = (
   contact: Pick<BillingContact, 'variables' | 'lastError'>,
   at: string,
-): Pick<
-  BillingContact,
-  'name' | 'phone' | 'variables' | 'renderedMessage' | 'remoteJid' | 'lastError' | 'erasedAt'
-> => ({
+): Pick<BillingContact, 'name' | 'phone' | 'variables' | 'renderedMessage' | 'lastError' | 'erasedAt'> => ({
   name: ERASED_MARKER,
   phone: ERASED_MARKER,
   variables: Object.fromEntries(Object.keys(contact.variables ?? {}).map((name) => [name, ERASED_MARKER])),
   renderedMessage: ERASED_MARKER,
-  remoteJid: null,
   // A gateway's refusal can quote the number it refused.
   lastError: contact.lastError === null || contact.lastError === undefined ? null : ERASED_MARKER,
   erasedAt: at,

@@ -62,7 +62,7 @@ export const decideAfterAttempt = (
   switch (outcome.kind) {
     case 'sent':
       return {
-        result: { status: 'sent', providerMessageId: outcome.messageId, remoteJid: outcome.remoteJid, at },
+        result: { status: 'sent', providerMessageId: outcome.messageId, at },
         deltas: { ...leaveRetry, contactsSent: 1 },
       };
     case 'permanent':

@@ -170,9 +170,11 @@ export interface BillingContact {
   lastErrorAt: string | null;
   /** Why an attempt ended it `failed` (or `unknown`): the code of its `failed` (or `unknown`) event; absent otherwise. */
   lastErrorCode?: SendFailureCode | null;
-  /** Gateway's `key.id` and `key.remoteJid` once sent. */
+  /**
+   * Gateway's `key.id` once sent. (Its `key.remoteJid` is not kept: nothing reads it, and it
+   * spells the phone; receipts find the contact by the id, replies by the phone's spellings.)
+   */
   providerMessageId: string | null;
-  remoteJid: string | null;
   sentAt: string | null;
   deliveredAt: string | null;
   readAt: string | null;
@@ -251,7 +253,7 @@ export type SendFailureCode =
 
 /** The result of one send attempt on a claimed contact. */
 export type ContactSendResult =
-  | { status: 'sent'; providerMessageId: string; remoteJid: string; at: string }
+  | { status: 'sent'; providerMessageId: string; at: string }
   | { status: 'retry'; error: string; at: string; retryAt: string }
   | { status: 'failed'; error: string; code: SendFailureCode; at: string }
   | { status: 'unknown'; error: string; code: 'UNKNOWN_OUTCOME'; at: string }

@@ -185,7 +185,6 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
       const result = {
         status: 'sent' as const,
         providerMessageId: '3EB0C431C26A1916E2B8F2',
-        remoteJid: '5511996000003@s.whatsapp.net',
         at: '2025-01-10T12:01:01.000Z',
       };
       const recorded = await store.recordSent(
@@ -238,7 +237,6 @@ describe('createDynamoDbStore (campaigns, queues, contacts)', () => {
         attempts: 1,
         claimedAt: '2025-01-10T12:01:00.000Z',
         providerMessageId: result.providerMessageId,
-        remoteJid: result.remoteJid,
         sentAt: result.at,
         serverAckAt: '2025-01-10T12:01:02.000Z',
         deliveredAt: '2025-01-10T12:01:03.000Z',

@@ -3,6 +3,7 @@ import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   PutCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
@@ -61,6 +62,37 @@ const recordingClient = () => {
 };
 
 describe('dynamodb-debtor-store', () => {
+  it('removes the JID a contact sent by the earlier version still holds (it spells the phone), which no entity shows', async () => {
+    // Prepare: a sent contact whose item kept the gateway's `key.remoteJid`, as sends did before.
+    const tableName = await db.freshTable('debtor-jid');
+    const store = createDynamoDbStore({ client: db.doc, tableName });
+    await storeBatch(store, 'q-jid', 1);
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.contact('q-jid', 0),
+        UpdateExpression: 'SET #status = :sent, #jid = :jid',
+        ExpressionAttributeNames: { '#status': 'status', '#jid': 'remoteJid' },
+        ExpressionAttributeValues: { ':sent': 'sent', ':jid': '5511900000000@s.whatsapp.net' },
+      }),
+    );
+    const before = await store.getContact('q-jid', 0);
+
+    // Act
+    const erased = await store.eraseContact(
+      'q-jid',
+      0,
+      '2025-01-11T00:00:00.000Z',
+      '2025-04-11T00:00:00.000Z',
+    );
+
+    // Assess
+    expect(before).toBeDefined();
+    expect(before).not.toHaveProperty('remoteJid');
+    expect(erased).toEqual({ outcome: 'erased', cancelledFrom: null });
+    expect(await db.item(tableName, keys.contact('q-jid', 0))).not.toHaveProperty('remoteJid');
+  });
+
   it("deletes a phone's messages stored under the pre-upgrade key too (the history index finds them)", async () => {
     // Prepare: one message as written before the tenant joined the message key.
     const tableName = await db.freshTable('debtor-legacy');

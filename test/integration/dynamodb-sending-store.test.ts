@@ -186,7 +186,7 @@ describe('createDynamoDbStore (sending)', () => {
       // Act
       await store.recordSent(
         claimed,
-        { status: 'sent', providerMessageId: '3EB0LONG', remoteJid: '5511999990000@s.whatsapp.net', at },
+        { status: 'sent', providerMessageId: '3EB0LONG', at },
         sendRecord('3EB0LONG', { at }),
         KEPT_UNTIL,
       );
@@ -245,7 +245,7 @@ describe('createDynamoDbStore (sending)', () => {
       const recording = await store
         .recordSent(
           claimed,
-          { status: 'sent', providerMessageId: '3EB0XYZ', remoteJid: '5511999990000@s.whatsapp.net', at },
+          { status: 'sent', providerMessageId: '3EB0XYZ', at },
           message('3EB0XYZ', { at }),
           KEPT_UNTIL,
         )
@@ -326,7 +326,7 @@ describe('createDynamoDbStore (sending)', () => {
       losing.loseTheNextAnswer();
       const recorded = await store.recordSent(
         first,
-        { status: 'sent', providerMessageId: '3EB0LOST', remoteJid: '5511999990000@s.whatsapp.net', at },
+        { status: 'sent', providerMessageId: '3EB0LOST', at },
         message('3EB0LOST', { at }),
         KEPT_UNTIL,
       );
@@ -418,7 +418,7 @@ describe('createDynamoDbStore (sending)', () => {
       if (!claimed) throw new Error('claim failed');
       await store.recordSent(
         claimed,
-        { status: 'sent', providerMessageId: '3EB0XYZ', remoteJid: '5511999990000@s.whatsapp.net', at },
+        { status: 'sent', providerMessageId: '3EB0XYZ', at },
         message('3EB0XYZ', { at }),
         KEPT_UNTIL,
       );
@@ -456,7 +456,6 @@ describe('createDynamoDbStore (sending)', () => {
         {
           status: 'sent',
           providerMessageId: '3EB0XYZ',
-          remoteJid: '5511999990000@s.whatsapp.net',
           at,
         },
         KEPT_UNTIL,

@@ -131,7 +131,7 @@ const setUp = async (timeoutMinutes = 15) => {
     if (!claimed) throw new Error(`contact ${position} not claimable`);
     await store.recordSent(
       claimed,
-      { status: 'sent', providerMessageId: id, remoteJid: `${claimed.phone.slice(1)}@s.whatsapp.net`, at },
+      { status: 'sent', providerMessageId: id, at },
       {
         id,
         tenantId: TENANT,

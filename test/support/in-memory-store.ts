@@ -685,7 +685,6 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         case 'sent':
           Object.assign(contact, {
             providerMessageId: result.providerMessageId,
-            remoteJid: result.remoteJid,
             sentAt: result.at,
             lastError: null,
             lastErrorAt: null,

@@ -56,13 +56,13 @@ describe('contact item', () => {
     const erased = contactAttributes({
       variables: { nome_cliente: 'x' },
       renderedMessage: 'x',
-      remoteJid: null,
+      lastError: null,
       name: 'x',
     });
 
     // Assess
     expect(Object.keys(erased.set).sort()).toEqual([CONTACT_BODY, 'name']);
-    expect(erased.remove.sort()).toEqual(['remoteJid', 'renderedMessage', 'variables']);
+    expect(erased.remove.sort()).toEqual(['lastError', 'renderedMessage', 'variables']);
     expect(() => contactAttributes({ renderedMessage: 'x' })).toThrow(/together/);
     expect(() => contactAttributes({ position: 3 })).toThrow(/key/);
   });

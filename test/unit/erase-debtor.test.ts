@@ -44,7 +44,7 @@ const anaEverywhere = async (deps: DebtorDeps) => {
     'qsent',
     'completed',
     [
-      { status: 'sent', phone: ANA, name: 'Ana Lima', extra: { remoteJid: '5511988880001@s.whatsapp.net' } },
+      { status: 'sent', phone: ANA, name: 'Ana Lima' },
       { status: 'sent', phone: BIA, name: 'Bia Reis' },
     ],
     { rejected: [{ index: 2, telefone: '11 98888-0001', code: 'DUPLICATE_CONTACT', message: 'Duplicado' }] },
@@ -103,7 +103,6 @@ describe('eraseDebtor', () => {
       phone: ERASED_MARKER,
       renderedMessage: ERASED_MARKER,
       variables: { nome_cliente: ERASED_MARKER, numero_fatura: ERASED_MARKER },
-      remoteJid: null,
       invoiceNumber: 'NF-1',
     });
     expect(await deps.store.getContact('qwait', 0)).toMatchObject({
@@ -229,7 +228,6 @@ describe('eraseDebtor', () => {
       {
         status: 'sent',
         providerMessageId: '3EB0',
-        remoteJid: '5511988880001@s.whatsapp.net',
         at: '2026-03-02T13:00:01.000Z',
       },
       FAR,
@@ -358,7 +356,6 @@ describe('eraseDebtor', () => {
         {
           status: 'sent',
           providerMessageId: '3EB0-50',
-          remoteJid: '5511988880001@s.whatsapp.net',
           at: '2026-03-02T14:00:01.000Z',
         },
         FAR,

@@ -61,7 +61,6 @@ const NULLABLE_FIELDS = [
   'lastError',
   'lastErrorAt',
   'providerMessageId',
-  'remoteJid',
   'sentAt',
   'deliveredAt',
   'readAt',
@@ -85,6 +84,12 @@ export const newReceiptMark = (): string => randomBytes(6).toString('base64url')
 
 /** Index keys an item of the earlier shape may still carry; never read any more. */
 const LEGACY_INDEX_ATTRIBUTES: readonly string[] = ['gsi1pk', 'gsi1sk'];
+
+/**
+ * The gateway's JID of the send (`key.remoteJid`), which contacts sent before it stopped being kept
+ * still carry: never read, and it spells the phone, so an erasure removes it (dynamodb-debtor-store.ts).
+ */
+export const LEGACY_REMOTE_JID = 'remoteJid';
 
 type Item = Record<string, unknown>;
 type Variables = BillingContact['variables'];
@@ -184,6 +189,7 @@ export function contactFromItem(item: Item): BillingContact {
     CONTACT_BODY,
     RECEIPT_MARK,
     RECEIPT_FROM,
+    LEGACY_REMOTE_JID,
   ]) {
     delete entity[attribute];
   }

@@ -11,7 +11,7 @@ import type {
   Rejection,
 } from '../../ports/store.ts';
 import { payloadErasureOf } from './callback-event-items.ts';
-import { contactAttributes, contactPositionOf } from './contact-item.ts';
+import { contactAttributes, contactPositionOf, LEGACY_REMOTE_JID } from './contact-item.ts';
 import { type Item, mapBounded, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { unsentContactCancellation, waitingStatusOf } from './dynamodb-sending-store.ts';
 import { invoiceProbe, mayHoldInvoice, SMALL_QUEUE_CONTACTS } from './invoice-filter.ts';
@@ -119,7 +119,8 @@ export function createDynamoDbDebtorStore(options: DynamoDbDebtorStoreOptions): 
     // Through the contact's marshalling: the texts are packed, a null is removed (contact-item.ts).
     const erased = contactAttributes(erasedContactFields(toEntity<BillingContact>(item), at));
     for (const [attribute, value] of Object.entries(erased.set)) e.set(attribute, value);
-    e.remove(...erased.remove);
+    // And the JID a contact sent before it stopped being kept still holds: it spells the phone.
+    e.remove(...erased.remove, LEGACY_REMOTE_JID);
     const waited = waitingStatusOf(item);
     if (waited) {
       e.set('status', 'cancelled')

@@ -70,7 +70,6 @@ export function sentContact(
     ...contact,
     status: 'sent',
     providerMessageId: result.providerMessageId,
-    remoteJid: result.remoteJid,
     sentAt: result.at,
     lastError: null,
     lastErrorAt: null,
@@ -260,7 +259,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       switch (result.status) {
         case 'sent':
           e.set('providerMessageId', result.providerMessageId)
-            .set('remoteJid', result.remoteJid)
             .set('sentAt', result.at)
             // A contact stores no null: an absent field reads as null (contact-item.ts).
             .remove('lastError', 'lastErrorAt');
@@ -384,7 +382,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       const e = new Expression()
         .set('status', 'sent')
         .set('providerMessageId', result.providerMessageId)
-        .set('remoteJid', result.remoteJid)
         .set('sentAt', result.at)
         .set('updatedAt', result.at)
         .remove('retryAt', 'deferred', 'lastError', 'lastErrorAt');

@@ -296,7 +296,6 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
             attempts: 1,
             sentAt: T0,
             providerMessageId: '3EB0AA',
-            remoteJid: '5511900000000@s.whatsapp.net',
             lastError: 'rejected: 5511900000000',
           }),
         ]);
@@ -316,7 +315,6 @@ export function describeDebtorStoreContract(makeStore: MakeStore): void {
           phone: ERASED_MARKER,
           variables: { nome_cliente: ERASED_MARKER, valor: ERASED_MARKER },
           renderedMessage: ERASED_MARKER,
-          remoteJid: null,
           lastError: ERASED_MARKER,
           erasedAt: AT,
         });

@@ -156,7 +156,6 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
             {
               status: 'sent',
               providerMessageId: 'ABC',
-              remoteJid: 'j',
               at,
             },
             KEPT_UNTIL,
@@ -193,7 +192,6 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         expect(listed[0]).toMatchObject({
           status: 'sent',
           providerMessageId: 'ABC',
-          remoteJid: 'j',
           sentAt: at,
           lastError: null,
         });
@@ -324,7 +322,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
           if (!claimed) throw new Error('a pending contact must be claimable');
           await store.recordSent(
             claimed,
-            { status: 'sent', providerMessageId: id, remoteJid: 'x@s.whatsapp.net', at },
+            { status: 'sent', providerMessageId: id, at },
             sendRecord(id, { at }),
             KEPT_UNTIL,
           );
@@ -789,7 +787,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         // Act
         await store.recordSent(
           claimed,
-          { status: 'sent', providerMessageId: '3EB0SENT', remoteJid: '5511999990000@s.whatsapp.net', at },
+          { status: 'sent', providerMessageId: '3EB0SENT', at },
           sendRecord('3EB0SENT', { at }),
           KEPT_UNTIL,
         );
@@ -961,7 +959,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         if (!first || !second || !third) throw new Error('a due deferred contact must be claimable');
         await store.recordSent(
           first,
-          { status: 'sent', providerMessageId: '3EB0D', remoteJid: 'x@s.whatsapp.net', at: until },
+          { status: 'sent', providerMessageId: '3EB0D', at: until },
           sendRecord('3EB0D', { at: until }),
           KEPT_UNTIL,
         );
@@ -1046,7 +1044,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         // Act
         await store.recordSent(
           claimed,
-          { status: 'sent', providerMessageId: '3EB0SENT', remoteJid: '5511999990000@s.whatsapp.net', at },
+          { status: 'sent', providerMessageId: '3EB0SENT', at },
           sendRecord('3EB0SENT', { at }),
           KEPT_UNTIL,
         );
@@ -1056,7 +1054,6 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         expect(item).toMatchObject({
           status: 'sent',
           providerMessageId: '3EB0SENT',
-          remoteJid: '5511999990000@s.whatsapp.net',
           sentAt: at,
           attempts: 2,
           lastError: null,
@@ -1092,7 +1089,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         // Act: pump A's send comes back late.
         const recorded = await store.recordSent(
           claimed,
-          { status: 'sent', providerMessageId: '3EB0LATE', remoteJid: '5511999990000@s.whatsapp.net', at },
+          { status: 'sent', providerMessageId: '3EB0LATE', at },
           sendRecord('3EB0LATE', { at }),
           KEPT_UNTIL,
         );
@@ -1118,7 +1115,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         await store.createQueue(queue({ id: 'queue-beta', tenantId: 'beta', campaignId: 'camp-beta' }));
         await store.putContacts([contact(0, { queueId: 'queue-beta', tenantId: 'beta' })]);
         const at = '2025-01-10T12:01:00.000Z';
-        const sent = { status: 'sent' as const, providerMessageId: '3EB0TWIN', remoteJid: 'j', at };
+        const sent = { status: 'sent' as const, providerMessageId: '3EB0TWIN', at };
 
         // Act
         for (const [tenantId, queueId] of [
@@ -1161,7 +1158,7 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         // Act
         const recorded = await store.recordSent(
           first,
-          { status: 'sent', providerMessageId: '3EB0OLD', remoteJid: '5511999990000@s.whatsapp.net', at: T0 },
+          { status: 'sent', providerMessageId: '3EB0OLD', at: T0 },
           sendRecord('3EB0OLD'),
           KEPT_UNTIL,
         );
