@@ -608,8 +608,8 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       const drift = tallyCounters(await queueStates(), settled);
       say(
         `receipt counters: ${drift.queues - drift.queuesOff} of ${drift.queues} queues agree with their contacts; ` +
-          `delivered ${signed(drift.delivered)}, read ${signed(drift.read)} (reported, not failed on: a kill between ` +
-          "a receipt's contact write and its counters' leaves them short)",
+          `delivered ${signed(drift.delivered)}, read ${signed(drift.read)} (reported, not failed on: a kill or a ` +
+          "lost store between a receipt's contact write and its counters' leaves them short)",
       );
     }
     say(
