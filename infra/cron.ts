@@ -10,7 +10,8 @@ export const sweeper = new sst.aws.Cron('Sweeper', {
   job: appFunctionArgs('functions/sweeper.handler', {
     timeout: '50 seconds',
     memory: '256 MB',
-    // Due queues and delivery watches (gsi2); republishes work, emits stalled-delivery callbacks.
+    // Due queues, delivery watches and receipt recounts (gsi2); republishes work, emits
+    // stalled-delivery callbacks.
     access: {
       table: [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write],
       indexes: ['gsi2'],

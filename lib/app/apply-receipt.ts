@@ -19,6 +19,7 @@ import {
   metricEvent,
   retryLater,
 } from './gateway-event-intake.ts';
+import { flagReceiptRecount } from './receipt-recount.ts';
 import { countTenantFigures } from './tenant-figures.ts';
 
 /**
@@ -108,7 +109,12 @@ export const applyReceipt = async (
     if (!write.current) return ignored('unknown_message', `no contact for message ${clip(messageId)}`);
     if (!reflects(write.current, status)) return ignored('stale_receipt', `contact is ${write.current}`);
     // A duplicate: the ERP's events are idempotent, so repeating them only fills a gap a crash left.
-    await emitReceipt(deps, queueId, position, { status, messageId, at, sentAt: message.at });
+    // It may also be the gateway's retry of a receipt whose counters write was lost after its
+    // contact's: a delivery or a read has its queue's receipt counters recounted (receipt-recount.ts).
+    await allOf([
+      emitReceipt(deps, queueId, position, { status, messageId, at, sentAt: message.at }),
+      ...(status === 'failed' ? [] : [flagReceiptRecount(deps, queueId, instance.tenantId)]),
+    ]);
     return ignored('duplicate', `duplicate ${status}`);
   }
   const deltas = receiptDeltas(write.previous, status, write.wasStalled === true);

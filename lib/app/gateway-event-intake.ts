@@ -10,6 +10,7 @@ import type {
   CounterStore,
   DeliveryWatchStore,
   FeedbackStore,
+  ReceiptRecountStore,
   SendingStore,
   TenantStore,
 } from '../ports/store.ts';
@@ -22,11 +23,12 @@ import type { WorkQueue } from '../ports/work-queue.ts';
 
 /** The ports the webhook intake uses. */
 export interface ApplyGatewayEventsDeps {
-  /** Messages (conversations), receipts, replies and opt-outs (feedback), server acks (delivery
-   *  watch), queue moves and counters (sending), queues of an instance (campaigns), its state (tenants),
-   *  the tenant's figures (counters). */
+  /** Messages (conversations), receipts, replies and opt-outs (feedback), a duplicate's recount flag
+   *  (receipt recount), server acks (delivery watch), queue moves and counters (sending), queues of an
+   *  instance (campaigns), its state (tenants), the tenant's figures (counters). */
   store: ConversationStore &
     FeedbackStore &
+    ReceiptRecountStore &
     DeliveryWatchStore &
     SendingStore &
     CampaignStore &

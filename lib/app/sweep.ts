@@ -8,15 +8,17 @@ import type {
   CampaignStore,
   CounterStore,
   DeliveryWatchStore,
+  ReceiptRecountStore,
   SendingStore,
   TenantStore,
 } from '../ports/store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { checkStalledDeliveries } from './delivery-watch.ts';
 import { publishContinuation } from './queue-work.ts';
+import { type ReceiptRecountResult, recountDueReceipts } from './receipt-recount.ts';
 
 export interface SweepDeps {
-  store: SendingStore & CampaignStore & DeliveryWatchStore & TenantStore & CounterStore;
+  store: SendingStore & CampaignStore & DeliveryWatchStore & ReceiptRecountStore & TenantStore & CounterStore;
   workQueue: WorkQueue;
   clock: Clock;
   logger: Logger;
@@ -31,6 +33,8 @@ export interface SweepResult {
   stalled: number;
   /** Due delivery watches this sweep checked. */
   watchesChecked: number;
+  /** Queues flagged by a duplicate receipt whose receipt counters this sweep recounted, and corrected. */
+  receiptRecounts: ReceiptRecountResult;
 }
 
 const PAGE = 100;
@@ -44,7 +48,9 @@ const PAGE = 100;
  * 3. `instance_down` queues are left to their re-check schedule, unless its time passed (a
  *    scheduler that failed, or a queue parked before re-checks existed): published like the rest;
  * 4. due delivery watches: sent messages with no acknowledgement past the tenant's delivery timeout
- *    become stalled (lib/app/delivery-watch.ts).
+ *    become stalled (lib/app/delivery-watch.ts);
+ * 5. due receipt recounts: the receipt counters of a queue a duplicate receipt flagged, set to what
+ *    its contacts say once its receipts are quiet (lib/app/receipt-recount.ts).
  * Idempotent: a republished item for a queue that is fine just finds nothing to do (the lease
  * and the contact claims make a duplicate pump harmless).
  */
@@ -68,7 +74,8 @@ export const sweep = async (deps: SweepDeps, options: { graceMs: number }): Prom
     deps.logger.warn('sweeper republished a stuck queue', { queueId: queue.id, status: queue.status });
   }
   const { stalled, checked } = await checkStalledDeliveries(deps);
-  return { republished, stalled, watchesChecked: checked };
+  const receiptRecounts = await recountDueReceipts(deps);
+  return { republished, stalled, watchesChecked: checked, receiptRecounts };
 };
 
 /**

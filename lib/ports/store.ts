@@ -6,6 +6,7 @@ import type { CounterStore } from './store/counters.ts';
 import type { DebtorStore } from './store/debtors.ts';
 import type { DeliveryWatchStore } from './store/delivery-watch.ts';
 import type { FeedbackStore } from './store/feedback.ts';
+import type { ReceiptRecountStore } from './store/receipt-recount.ts';
 import type { RetentionStore } from './store/retention.ts';
 import type { ScheduleStore } from './store/schedules.ts';
 import type { SendingStore } from './store/sending.ts';
@@ -37,6 +38,7 @@ export type {
 export type { DeliveryWatch, DeliveryWatchStore } from './store/delivery-watch.ts';
 export type { FeedbackStore } from './store/feedback.ts';
 export type { PageRequest } from './store/paging.ts';
+export type { ReceiptRecount, ReceiptRecountStore, ReceiptTally } from './store/receipt-recount.ts';
 export type { ExpiredSweep, RetentionStore } from './store/retention.ts';
 export type { ScheduleStore, StoredSchedule } from './store/schedules.ts';
 export type {
@@ -65,6 +67,7 @@ export type Store = TenantStore &
   SendingStore &
   ConversationStore &
   FeedbackStore &
+  ReceiptRecountStore &
   DeliveryWatchStore &
   CallbackStore &
   ScheduleStore &

@@ -42,6 +42,7 @@ import type {
   CounterResult,
   DebtorErasureRecord,
   DeliveryWatch,
+  ReceiptRecount,
   ErasureProgress,
   FailedContact,
   InstanceLease,
@@ -186,6 +187,11 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
   /** Each tenant's opt-out marker: present once it had an opt-out, with its stamp (`optOutStamp`). */
   const optOutMarkers = new Map<string, number>();
   const watches = new Map<string, DeliveryWatch>();
+  const receiptRecounts = new Map<string, ReceiptRecount>();
+  /** When a receipt (or server ack) was last written to each contact, by the store's clock (ms). */
+  const receiptWrittenAt = new Map<string, number>();
+  /** How many counter writes each queue has had: the version a receipt correction is conditional on. */
+  const counterWrites = new Map<string, number>();
   const callbacks = new Map<string, StoredCallbackEvent>();
   const schedules = new Map<string, StoredSchedule>();
   const erasures = new Map<string, DebtorErasureRecord>();
@@ -275,6 +281,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       if (!QUEUE_COUNTERS.has(counter)) throw new Error(`Not a queue counter: ${counter}`);
     }
     queue.updatedAt = clock.now().toISOString();
+    counterWrites.set(queue.id, (counterWrites.get(queue.id) ?? 0) + 1);
     const counts = queue as unknown as Record<string, number>;
     for (const [counter, by] of Object.entries(deltas)) {
       if (by !== undefined && by !== 0) counts[counter] = (counts[counter] ?? 0) + by;
@@ -948,6 +955,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         providerMessageId: providerMessageId ?? null,
       };
       Object.assign(contact, { status: receipt, updatedAt: at });
+      receiptWrittenAt.set(key(queueId, position), clock.now().getTime());
       if (send) {
         contact.providerMessageId ??= send.providerMessageId;
         contact.sentAt ??= send.sentAt;
@@ -1083,7 +1091,57 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       }
       const wasStalled = Boolean(contact.stalledAt);
       contact.serverAckAt = at;
+      receiptWrittenAt.set(key(queueId, position), clock.now().getTime());
       return { recorded: true, wasStalled };
+    },
+
+    // Receipt recount
+    async flagReceiptRecount(flag, token) {
+      const existing = receiptRecounts.get(flag.queueId);
+      if (existing) existing.token = token;
+      else receiptRecounts.set(flag.queueId, { ...flag, token });
+    },
+    async listDueReceiptRecounts(now, limit) {
+      const dueKey = (r: ReceiptRecount) => `${r.checkAt}#${r.queueId}`;
+      return [...receiptRecounts.values()]
+        .filter((r) => dueBy(dueKey(r), now))
+        .sort(oldestFirst(dueKey))
+        .slice(0, limit)
+        .map(copy);
+    },
+    async rescheduleReceiptRecount(queueId, checkAt) {
+      const flag = receiptRecounts.get(queueId);
+      if (!flag) return false;
+      flag.checkAt = checkAt;
+      return true;
+    },
+    async removeReceiptRecount(queueId, token) {
+      if (receiptRecounts.get(queueId)?.token !== token) return false;
+      receiptRecounts.delete(queueId);
+      return true;
+    },
+    async tallyReceipts(queueId) {
+      const queue = queues.get(queueId);
+      if (!queue || hasExpired(queue)) return undefined;
+      const inOrder = contactsInOrder(queueId);
+      const writes = inOrder.flatMap((c) => receiptWrittenAt.get(key(queueId, c.position)) ?? []);
+      const writeCount = counterWrites.get(queueId);
+      return {
+        stored: { delivered: queue.contactsDelivered ?? 0, read: queue.contactsRead ?? 0 },
+        counted: {
+          delivered: inOrder.filter((c) => c.status === 'delivered' || c.status === 'read').length,
+          read: inOrder.filter((c) => c.status === 'read').length,
+        },
+        lastReceiptWriteAt: writes.length > 0 ? new Date(Math.max(...writes)).toISOString() : null,
+        countersVersion: writeCount === undefined ? null : String(writeCount),
+      };
+    },
+    async correctReceiptCounters(queueId, deltas, countersVersion) {
+      const queue = queues.get(queueId);
+      const writeCount = counterWrites.get(queueId);
+      if (!queue || (writeCount === undefined ? null : String(writeCount)) !== countersVersion) return false;
+      addQueueCounters(queue, deltas);
+      return true;
     },
 
     // Callbacks

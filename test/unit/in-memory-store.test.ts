@@ -5,6 +5,7 @@ import { describeDebtorStoreContract } from '../integration/store-contract/debto
 import { describeDeliveryWatchStoreContract } from '../integration/store-contract/delivery-watch-store-contract.ts';
 import { describeFeedbackStoreContract } from '../integration/store-contract/feedback-store-contract.ts';
 import type { MakeStore } from '../integration/store-contract/make-store.ts';
+import { describeReceiptRecountStoreContract } from '../integration/store-contract/receipt-recount-store-contract.ts';
 import { describeRetentionStoreContract } from '../integration/store-contract/retention-store-contract.ts';
 import { describeScheduleStoreContract } from '../integration/store-contract/schedule-store-contract.ts';
 import { describeSendingStoreContract } from '../integration/store-contract/sending-store-contract.ts';
@@ -21,6 +22,7 @@ describe('createInMemoryStore', () => {
   describeFeedbackStoreContract(makeStore);
   describeCallbackStoreContract(makeStore);
   describeDeliveryWatchStoreContract(makeStore);
+  describeReceiptRecountStoreContract(makeStore);
   describeScheduleStoreContract(makeStore);
   describeRetentionStoreContract(makeStore);
   describeDebtorStoreContract(makeStore);

@@ -70,17 +70,31 @@ const NULLABLE_FIELDS = [
 const KEY_FIELDS: readonly string[] = ['id', 'queueId', 'position'];
 
 /**
- * What a receipt's write leaves on the contact besides its fields: a mark of its own (random, per
- * call) and the status it replaced (a SERVER_ACK, which replaces none, only the mark). Only a retry
- * of that very write reads them, to recognise its own write when the first answer was lost
- * (dynamodb-feedback-store.ts applyReceipt, dynamodb-delivery-watch-store.ts recordServerAck); no
- * entity carries them.
+ * What a receipt's write leaves on the contact besides its fields: a mark of its own (the write's
+ * time and random bytes, per call) and the status it replaced (a SERVER_ACK, which replaces none,
+ * only the mark). A retry of that very write reads them, to recognise its own write when the first
+ * answer was lost (dynamodb-feedback-store.ts applyReceipt, dynamodb-delivery-watch-store.ts
+ * recordServerAck); the receipt recount reads the mark's time, to wait until no receipt's counters
+ * write can still be on its way (dynamodb-receipt-recount-store.ts). No entity carries them.
  */
 export const RECEIPT_MARK = 'receiptMark';
 export const RECEIPT_FROM = 'receiptFrom';
 
-/** A new mark for one receipt write: 6 random bytes, 8 characters; one contact never sees two alike. */
-export const newReceiptMark = (): string => randomBytes(6).toString('base64url');
+/**
+ * A new mark for one receipt write at `now`: its time in milliseconds (base 36, 8 characters until
+ * 2059), a dot, 4 random bytes (6 characters); one contact never sees two alike.
+ */
+export const newReceiptMark = (now: Date): string =>
+  `${now.getTime().toString(36)}.${randomBytes(4).toString('base64url')}`;
+
+/** When the write that left `mark` happened (ms); undefined for a mark without a time (an earlier version's). */
+export const receiptMarkTime = (mark: unknown): number | undefined => {
+  if (typeof mark !== 'string') return undefined;
+  const dot = mark.indexOf('.');
+  if (dot <= 0) return undefined;
+  const ms = Number.parseInt(mark.slice(0, dot), 36);
+  return Number.isSafeInteger(ms) ? ms : undefined;
+};
 
 /** Index keys an item of the earlier shape may still carry; never read any more. */
 const LEGACY_INDEX_ATTRIBUTES: readonly string[] = ['gsi1pk', 'gsi1sk'];

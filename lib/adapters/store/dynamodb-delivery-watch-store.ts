@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ContactDelivery } from '../../domain/delivery-stall.ts';
 import type { ContactStatus } from '../../domain/types.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { DeliveryWatch, DeliveryWatchStore } from '../../ports/store.ts';
 import { contactPositionOf, newReceiptMark, RECEIPT_MARK } from './contact-item.ts';
 import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
@@ -9,6 +10,8 @@ import { GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
 export interface DynamoDbDeliveryWatchStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /** Dates a server ack's write in its mark (as a receipt's: the receipt recount reads it). */
+  clock: Clock;
 }
 
 /** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
@@ -173,7 +176,7 @@ export function createDynamoDbDeliveryWatchStore(
     async recordServerAck(queueId, position, at) {
       const key = keys.contact(queueId, position);
       // The write's own mark: a retry whose first answer was lost finds it (as applyReceipt does).
-      const mark = newReceiptMark();
+      const mark = newReceiptMark(options.clock.now());
       const item = await updateIfMatch({
         Key: key,
         UpdateExpression: 'SET #serverAckAt = :at, #mark = :mark',

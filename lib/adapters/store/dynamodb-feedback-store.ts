@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isStalled } from '../../domain/delivery-stall.ts';
 import { shouldApplyReceipt } from '../../domain/queue-state.ts';
 import { CONTACT_STATUSES, type ContactStatus, type OptOut, type ReceiptStatus } from '../../domain/types.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { FeedbackStore } from '../../ports/store.ts';
 import { newReceiptMark, RECEIPT_FROM, RECEIPT_MARK } from './contact-item.ts';
 import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
@@ -11,6 +12,8 @@ import { GSI1, indexPartitions, keys, PK } from './table-schema.ts';
 export interface DynamoDbFeedbackStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /** Dates each receipt's write in its mark (the receipt recount waits until none is recent). */
+  clock: Clock;
   /** First wait before asking again for a BatchGetItem's unprocessed keys (doubles each try); default 50 ms. */
   batchRetryDelayMs?: number;
 }
@@ -143,7 +146,7 @@ export function createDynamoDbFeedbackStore(options: DynamoDbFeedbackStoreOption
       // This write's mark and the status it replaces (operands read the item before the update): a
       // retry of the request whose first answer was lost finds its own write by the mark, and counts
       // the receipt from the status it replaced, as that answer would have said.
-      const mark = newReceiptMark();
+      const mark = newReceiptMark(options.clock.now());
       names[`#${RECEIPT_MARK}`] = RECEIPT_MARK;
       names[`#${RECEIPT_FROM}`] = RECEIPT_FROM;
       values[':mark'] = mark;

@@ -19,6 +19,7 @@ import { createDynamoDbCounterStore } from './dynamodb-counter-store.ts';
 import { createDynamoDbDebtorStore } from './dynamodb-debtor-store.ts';
 import { createDynamoDbDeliveryWatchStore } from './dynamodb-delivery-watch-store.ts';
 import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
+import { createDynamoDbReceiptRecountStore } from './dynamodb-receipt-recount-store.ts';
 import { createDynamoDbInstanceLeaseStore } from './dynamodb-instance-lease-store.ts';
 import { createDynamoDbMessageStore } from './dynamodb-message-store.ts';
 import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-operations.ts';
@@ -142,10 +143,11 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     ...createDynamoDbQueueStatusRead({ client, tableName, clock }),
     ...createDynamoDbCounterStore({ client, tableName, clock }),
     ...createDynamoDbScheduleStore({ client, tableName }),
-    ...createDynamoDbFeedbackStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
+    ...createDynamoDbFeedbackStore({ client, tableName, clock, batchRetryDelayMs: options.batchRetryDelayMs }),
+    ...createDynamoDbReceiptRecountStore({ client, tableName, clock }),
     ...createDynamoDbCallbackStore({ client, tableName, clock }),
     ...createDynamoDbRetentionStore({ client, tableName }),
-    ...createDynamoDbDeliveryWatchStore({ client, tableName }),
+    ...createDynamoDbDeliveryWatchStore({ client, tableName, clock }),
     ...createDynamoDbDebtorStore({ client, tableName, batchRetryDelayMs: options.batchRetryDelayMs }),
 
     async createTenant(tenant: Tenant) {

@@ -3,7 +3,7 @@ import type { BillingQueue, QueueCounter } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
 import { hasExpired, keys, PK, SK, TTL_ATTRIBUTE } from './table-schema.ts';
-import { addOnce, Expression } from './update-expression.ts';
+import { addOnce, Expression, LAST_WRITE } from './update-expression.ts';
 
 /**
  * A queue's progress lives on an item of its own, `QUEUE#<id>` / `COUNTERS` (docs/data-model.md,
@@ -86,6 +86,30 @@ export const queueCountersOperations = (client: DynamoDBDocumentClient, tableNam
     return e;
   };
 
+  const readQueueAndVersion = async (
+    queueId: string,
+  ): Promise<{ queue: BillingQueue; countersVersion: string | null } | undefined> => {
+    const { pk } = keys.queue(queueId);
+    const items = await queryAll({
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :counters AND :queue',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: {
+        ':pk': pk,
+        ':counters': keys.queueCounters(queueId).sk,
+        ':queue': keys.queue(queueId).sk,
+      },
+      ConsistentRead: true,
+    });
+    const queueItem = items.find((item) => item[SK] === keys.queue(queueId).sk);
+    if (!queueItem || hasExpired(queueItem, clock.now())) return undefined;
+    const countersItem = items.find((item) => item[SK] === keys.queueCounters(queueId).sk);
+    const version = countersItem?.[LAST_WRITE];
+    return {
+      queue: mergeQueueItems(queueItem, countersItem),
+      countersVersion: typeof version === 'string' ? version : null,
+    };
+  };
+
   return {
     /** Stores a new queue's counters item (false when it exists already: a retried accept). */
     createCounters: (counters: Item): Promise<boolean> => putNew(counters),
@@ -125,24 +149,38 @@ export const queueCountersOperations = (client: DynamoDBDocumentClient, tableNam
      * The queue item and its counters item in one consistent Query (`COUNTERS` sorts right before
      * `QUEUE`): the queue as readers see it, or undefined when it does not exist or has expired.
      */
-    async readQueue(queueId: string): Promise<BillingQueue | undefined> {
-      const { pk } = keys.queue(queueId);
-      const items = await queryAll({
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :counters AND :queue',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: {
-          ':pk': pk,
-          ':counters': keys.queueCounters(queueId).sk,
-          ':queue': keys.queue(queueId).sk,
+    readQueue: async (queueId: string): Promise<BillingQueue | undefined> =>
+      (await readQueueAndVersion(queueId))?.queue,
+
+    /**
+     * `readQueue` and the id of the counters item's last write (`lastWrite`; null when it has none
+     * or there is no counters item): `correctCounters` applies only while it is still that one.
+     */
+    readQueueAndVersion,
+
+    /**
+     * Adds `deltas` to the counters item if its last write is still `version` (a write of any kind
+     * since, the pump's, a receipt's or another correction's, refuses it); false when refused or
+     * when there is no counters item. Once only, like every progress write.
+     */
+    async correctCounters(
+      queueId: string,
+      deltas: Partial<Record<QueueCounter, number>>,
+      version: string | null,
+    ): Promise<boolean> {
+      const e = progressExpression(deltas, {});
+      const last = e.name(LAST_WRITE);
+      const unchanged =
+        version === null ? `attribute_not_exists(${last})` : `${last} = ${e.value(version)}`;
+      const once = addOnce(e);
+      const written = await updateIfMatch(
+        {
+          Key: keys.queueCounters(queueId),
+          ...e.update(`attribute_exists(${e.name(PK)}) AND ${unchanged} AND ${once.notYet}`),
         },
-        ConsistentRead: true,
-      });
-      const queueItem = items.find((item) => item[SK] === keys.queue(queueId).sk);
-      if (!queueItem || hasExpired(queueItem, clock.now())) return undefined;
-      return mergeQueueItems(
-        queueItem,
-        items.find((item) => item[SK] === keys.queueCounters(queueId).sk),
+        once.isThisWrite,
       );
+      return written !== undefined;
     },
 
     /**

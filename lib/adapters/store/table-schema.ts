@@ -70,9 +70,10 @@ export const indexPartitions = {
 
 /**
  * What the sparse due index holds: store-backed schedules, queues the sweeper checks, callbacks to
- * retry, delivery watches (queues with sent messages not yet acknowledged).
+ * retry, delivery watches (queues with sent messages not yet acknowledged), queues whose receipt
+ * counters the sweeper recounts.
  */
-export type DueKind = 'SCHEDULE' | 'QUEUE' | 'CALLBACK' | 'STALL';
+export type DueKind = 'SCHEDULE' | 'QUEUE' | 'CALLBACK' | 'STALL' | 'RECOUNT';
 
 /** The sort key prefix of the markers of new queues (`keys.newQueueMarker`), time-ordered after it. */
 export const NEW_QUEUE_MARKER_PREFIX = 'NEWQUEUE#';
@@ -205,6 +206,8 @@ export const keys = {
   }),
   /** A queue's delivery watch: its own item, so the hot queue item carries no extra index key. */
   deliveryWatch: (queueId: string) => ({ pk: `QUEUE#${queueId}`, sk: 'STALLWATCH' }),
+  /** A queue flagged for a recount of its receipt counters: its own small item, as the watch. */
+  receiptRecount: (queueId: string) => ({ pk: `QUEUE#${queueId}`, sk: 'RECEIPTRECOUNT' }),
   /** A tenant's callback events in time order (the events API without a queue). */
   callbackEventsIndex: (tenantId: string, occurredAt: string, eventId: string) => ({
     gsi1pk: indexPartitions.callbackEvents(tenantId),

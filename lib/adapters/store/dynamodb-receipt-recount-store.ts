@@ -1,0 +1,140 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../../ports/clock.ts';
+import type { ReceiptRecount, ReceiptRecountStore } from '../../ports/store.ts';
+import { RECEIPT_MARK, receiptMarkTime } from './contact-item.ts';
+import { type Item, tableOperations } from './dynamodb-operations.ts';
+import { queueCountersOperations } from './queue-counters-item.ts';
+import { GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
+
+export interface DynamoDbReceiptRecountStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Decides whether the queue has expired (as every queue read). */
+  clock: Clock;
+}
+
+/** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
+const MAX_POSITION = 9_999;
+
+const toRecount = (item: Item): ReceiptRecount => ({
+  queueId: String(item.queueId),
+  tenantId: String(item.tenantId),
+  checkAt: String(item.checkAt),
+  token: String(item.token),
+});
+
+/**
+ * Receipt recount flags and the tally behind them, on the single table. The flag is its own small
+ * item under the queue's partition (`RECEIPTRECOUNT`) with a sparse due-index entry
+ * (`DUE#RECOUNT`), as the delivery watch: written only by a duplicate receipt, never on the path of
+ * one that applies. The tally reads the queue's counters and then its contacts, both strongly
+ * consistent, and the correction is conditional on the counters' last write (`lastWrite`).
+ */
+export function createDynamoDbReceiptRecountStore(options: DynamoDbReceiptRecountStoreOptions): ReceiptRecountStore {
+  const { updateIfMatch, deleteIfMatch, queryAll, queryDue } = tableOperations(
+    options.client,
+    options.tableName,
+  );
+  const counters = queueCountersOperations(options.client, options.tableName, options.clock);
+
+  return {
+    async flagReceiptRecount(flag, token) {
+      // One write whatever the flag's state: absent -> created due at checkAt; present -> only the
+      // token changes (a stream of duplicates does not push the recount back).
+      await updateIfMatch({
+        Key: keys.receiptRecount(flag.queueId),
+        UpdateExpression: [
+          'SET #token = :token',
+          '#queueId = if_not_exists(#queueId, :queueId)',
+          '#tenantId = if_not_exists(#tenantId, :tenantId)',
+          '#checkAt = if_not_exists(#checkAt, :checkAt)',
+          '#gpk = :gpk',
+          '#gsk = if_not_exists(#gsk, :gsk)',
+        ].join(', '),
+        ExpressionAttributeNames: {
+          '#token': 'token',
+          '#queueId': 'queueId',
+          '#tenantId': 'tenantId',
+          '#checkAt': 'checkAt',
+          '#gpk': GSI2.pk,
+          '#gsk': GSI2.sk,
+        },
+        ExpressionAttributeValues: {
+          ':token': token,
+          ':queueId': flag.queueId,
+          ':tenantId': flag.tenantId,
+          ':checkAt': flag.checkAt,
+          ':gpk': indexPartitions.due('RECOUNT'),
+          ':gsk': keys.dueIndex('RECOUNT', flag.checkAt, flag.queueId).gsi2sk,
+        },
+        ReturnValues: 'NONE',
+      });
+    },
+
+    async listDueReceiptRecounts(now, limit) {
+      return (await queryDue('RECOUNT', now, limit)).map(toRecount);
+    },
+
+    async rescheduleReceiptRecount(queueId, checkAt) {
+      const item = await updateIfMatch({
+        Key: keys.receiptRecount(queueId),
+        UpdateExpression: 'SET #checkAt = :checkAt, #gsk = :gsk',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK, '#checkAt': 'checkAt', '#gsk': GSI2.sk },
+        ExpressionAttributeValues: {
+          ':checkAt': checkAt,
+          ':gsk': keys.dueIndex('RECOUNT', checkAt, queueId).gsi2sk,
+        },
+        ReturnValues: 'NONE',
+      });
+      return item !== undefined;
+    },
+
+    async removeReceiptRecount(queueId, token) {
+      const removed = await deleteIfMatch({
+        Key: keys.receiptRecount(queueId),
+        ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#token': 'token' },
+        ExpressionAttributeValues: { ':token': token },
+      });
+      return removed !== undefined;
+    },
+
+    async tallyReceipts(queueId) {
+      // The counters first: a receipt whose contact write the contacts' read below misses has not
+      // written its counters yet either, so it is in neither count (see the port).
+      const read = await counters.readQueueAndVersion(queueId);
+      if (!read) return undefined;
+      const contacts = await queryAll({
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#status': 'status', '#mark': RECEIPT_MARK },
+        ExpressionAttributeValues: {
+          ':pk': keys.queue(queueId).pk,
+          ':from': keys.contact(queueId, 0).sk,
+          ':to': keys.contact(queueId, MAX_POSITION).sk,
+        },
+        ProjectionExpression: '#status, #mark',
+        ConsistentRead: true,
+      });
+      let delivered = 0;
+      let readCount = 0;
+      let lastWrite: number | undefined;
+      for (const contact of contacts) {
+        if (contact.status === 'read') readCount += 1;
+        if (contact.status === 'delivered' || contact.status === 'read') delivered += 1;
+        const at = receiptMarkTime(contact[RECEIPT_MARK]);
+        if (at !== undefined && (lastWrite === undefined || at > lastWrite)) lastWrite = at;
+      }
+      return {
+        stored: { delivered: read.queue.contactsDelivered ?? 0, read: read.queue.contactsRead ?? 0 },
+        counted: { delivered, read: readCount },
+        lastReceiptWriteAt: lastWrite === undefined ? null : new Date(lastWrite).toISOString(),
+        countersVersion: read.countersVersion,
+      };
+    },
+
+    correctReceiptCounters: (queueId, deltas, countersVersion) =>
+      counters.correctCounters(queueId, deltas, countersVersion),
+  };
+}
+
