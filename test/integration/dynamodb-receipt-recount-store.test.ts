@@ -62,7 +62,9 @@ describe('receipt recount on DynamoDB', () => {
     );
     const tableName = await db.freshTable('recount-test');
     const store = createDynamoDbStore({ client: losing.client, tableName, clock: createTestClock(T0) });
-    await store.createQueue(acmeQueue({ totalContacts: 1, createdAt: T0, status: 'running', contactsSent: 1 }));
+    await store.createQueue(
+      acmeQueue({ totalContacts: 1, createdAt: T0, status: 'running', contactsSent: 1 }),
+    );
     await store.putContacts([sentContact(0)]);
     await store.applyReceipt('queue-1', 0, 'delivered', T0);
     const tally = await store.tallyReceipts('queue-1');

@@ -30,7 +30,9 @@ const toRecount = (item: Item): ReceiptRecount => ({
  * one that applies. The tally reads the queue's counters and then its contacts, both strongly
  * consistent, and the correction is conditional on the counters' last write (`lastWrite`).
  */
-export function createDynamoDbReceiptRecountStore(options: DynamoDbReceiptRecountStoreOptions): ReceiptRecountStore {
+export function createDynamoDbReceiptRecountStore(
+  options: DynamoDbReceiptRecountStoreOptions,
+): ReceiptRecountStore {
   const { updateIfMatch, deleteIfMatch, queryAll, queryDue } = tableOperations(
     options.client,
     options.tableName,
@@ -137,4 +139,3 @@ export function createDynamoDbReceiptRecountStore(options: DynamoDbReceiptRecoun
       counters.correctCounters(queueId, deltas, countersVersion),
   };
 }
-

@@ -19,12 +19,12 @@ import { createDynamoDbCounterStore } from './dynamodb-counter-store.ts';
 import { createDynamoDbDebtorStore } from './dynamodb-debtor-store.ts';
 import { createDynamoDbDeliveryWatchStore } from './dynamodb-delivery-watch-store.ts';
 import { createDynamoDbFeedbackStore } from './dynamodb-feedback-store.ts';
-import { createDynamoDbReceiptRecountStore } from './dynamodb-receipt-recount-store.ts';
 import { createDynamoDbInstanceLeaseStore } from './dynamodb-instance-lease-store.ts';
 import { createDynamoDbMessageStore } from './dynamodb-message-store.ts';
 import { type Item, tableOperations, toEntity, withoutUndefined } from './dynamodb-operations.ts';
 import { createDynamoDbQueueRunStore } from './dynamodb-queue-run-store.ts';
 import { createDynamoDbQueueStatusRead } from './dynamodb-queue-status.ts';
+import { createDynamoDbReceiptRecountStore } from './dynamodb-receipt-recount-store.ts';
 import { createDynamoDbRetentionStore } from './dynamodb-retention-store.ts';
 import { createDynamoDbScheduleStore } from './dynamodb-schedule-store.ts';
 import { createDynamoDbSendingStore } from './dynamodb-sending-store.ts';
@@ -143,7 +143,12 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     ...createDynamoDbQueueStatusRead({ client, tableName, clock }),
     ...createDynamoDbCounterStore({ client, tableName, clock }),
     ...createDynamoDbScheduleStore({ client, tableName }),
-    ...createDynamoDbFeedbackStore({ client, tableName, clock, batchRetryDelayMs: options.batchRetryDelayMs }),
+    ...createDynamoDbFeedbackStore({
+      client,
+      tableName,
+      clock,
+      batchRetryDelayMs: options.batchRetryDelayMs,
+    }),
     ...createDynamoDbReceiptRecountStore({ client, tableName, clock }),
     ...createDynamoDbCallbackStore({ client, tableName, clock }),
     ...createDynamoDbRetentionStore({ client, tableName }),

@@ -170,8 +170,7 @@ export const queueCountersOperations = (client: DynamoDBDocumentClient, tableNam
     ): Promise<boolean> {
       const e = progressExpression(deltas, {});
       const last = e.name(LAST_WRITE);
-      const unchanged =
-        version === null ? `attribute_not_exists(${last})` : `${last} = ${e.value(version)}`;
+      const unchanged = version === null ? `attribute_not_exists(${last})` : `${last} = ${e.value(version)}`;
       const once = addOnce(e);
       const written = await updateIfMatch(
         {

@@ -31,7 +31,9 @@ export function describeReceiptRecountStoreContract(makeStore: MakeStore): void 
   const storeWithSentQueue = async () => {
     const clock = createTestClock(T0);
     const { store } = await makeStore({ clock });
-    await store.createQueue(acmeQueue({ totalContacts: 3, createdAt: T0, status: 'running', contactsSent: 3 }));
+    await store.createQueue(
+      acmeQueue({ totalContacts: 3, createdAt: T0, status: 'running', contactsSent: 3 }),
+    );
     await store.putContacts([sent(0), sent(1), sent(2)]);
     return { store, clock };
   };
