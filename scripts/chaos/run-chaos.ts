@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RECEIPT_RECOUNT_QUIET_MS } from '../../lib/app/receipt-recount.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { checkBroker, deleteBrokerQueues } from './broker-queues.ts';
 import { type CallbackReceiver, startCallbackReceiver } from './callback-receiver.ts';
@@ -25,6 +26,7 @@ import {
   type CallbackTally,
   CHAOS_CALLBACK_EVENTS,
   CHAOS_RECEIPT_EVENTS,
+  type CounterDrift,
   describeFinding,
   describeMissingCallback,
   digitsOf,
@@ -263,6 +265,36 @@ const waitForQueues = async (options: {
  * Waits until the ERP has every callback it is owed (or the time runs out): prints a line when
  * the count moves or every 10 s, and returns the tally as it stands at the end.
  */
+/**
+ * The queues' receipt counters against their contacts, until they agree: a receipt whose counters
+ * write a kill or a lost store cut off is counted by the sweeper's recount once the gateway's retry
+ * flagged its queue and its receipts have been quiet for RECEIPT_RECOUNT_QUIET_MS
+ * (lib/app/receipt-recount.ts). Waits that long and a minute more at most; the drift last seen.
+ */
+const waitForReceiptCounters = async (options: {
+  drift: () => Promise<CounterDrift>;
+  say: (line: string) => void;
+}): Promise<CounterDrift> => {
+  let last = await options.drift();
+  if (last.queuesOff === 0) return last;
+  options.say(
+    `receipt counters: ${last.queuesOff} queues off their contacts (delivered ${signed(last.delivered)}, ` +
+      `read ${signed(last.read)}); waiting up to ${seconds(RECEIPT_RECOUNT_QUIET_MS + 60_000)} for their recount`,
+  );
+  try {
+    await waitFor(
+      async () => {
+        last = await options.drift();
+        return last.queuesOff === 0;
+      },
+      { timeoutMs: RECEIPT_RECOUNT_QUIET_MS + 60_000, intervalMs: 5000, what: 'receipt counters to agree' },
+    );
+  } catch (error) {
+    options.say(`${(error as Error).message}: ${last.queuesOff} queues still off`);
+  }
+  return last;
+};
+
 const waitForCallbacks = async (options: {
   contacts: readonly ReportedContact[];
   completedQueues: () => Promise<string[]>;
@@ -596,6 +628,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       say,
     });
     for (const m of callbacks.missing) say(describeMissingCallback(m));
+    let counterDrift: CounterDrift | undefined;
     if (options.receipts) {
       // Read again: the last sends' receipts may have come in while the callbacks were awaited.
       const settled: ReportedContact[] = [];
@@ -605,11 +638,13 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
         `receipts: ${count('read')} read, ${count('delivered')} delivered, ${count('sent')} sent and never ` +
           'acknowledged (the gateway gave up on their webhooks: the simulator retries for about 50 s here, Evolution for 30 min)',
       );
-      const drift = tallyCounters(await queueStates(), settled);
+      counterDrift = await waitForReceiptCounters({
+        drift: async () => tallyCounters(await queueStates(), settled),
+        say,
+      });
       say(
-        `receipt counters: ${drift.queues - drift.queuesOff} of ${drift.queues} queues agree with their contacts; ` +
-          `delivered ${signed(drift.delivered)}, read ${signed(drift.read)} (reported, not failed on: a kill or a ` +
-          "lost store between a receipt's contact write and its counters' leaves them short)",
+        `receipt counters: ${counterDrift.queues - counterDrift.queuesOff} of ${counterDrift.queues} queues agree ` +
+          `with their contacts; delivered ${signed(counterDrift.delivered)}, read ${signed(counterDrift.read)}`,
       );
     }
     say(
@@ -622,7 +657,8 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       tally.duplicated.length === 0 &&
       tally.lost.length === 0 &&
       callbacks.missing.length === 0 &&
-      callbacks.badSignatures === 0;
+      callbacks.badSignatures === 0 &&
+      (counterDrift?.queuesOff ?? 0) === 0;
     const keptIn = clean && !options.keep ? undefined : workDir;
     return {
       driver,

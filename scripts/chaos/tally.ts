@@ -197,9 +197,9 @@ export interface CounterDrift {
 /**
  * The delivered and read counters against the contacts: a contact counts as delivered once it
  * reached `delivered` or `read`, as read once it reached `read` (lib/app/apply-receipt.ts). A
- * kill, or a store lost, between a receipt's contact write and its counters' leaves them short (the
- * gateway's retry finds the contact moved and takes itself for a duplicate): chaos reports it,
- * it does not fail the run on it (docs/data-model.md, receipts).
+ * kill, or a store lost, between a receipt's contact write and its counters' leaves them short until
+ * the sweeper's recount (lib/app/receipt-recount.ts); chaos waits for it, and fails a run whose
+ * counters still disagree then.
  */
 export const tallyCounters = (
   queues: readonly ReportedReceiptCounters[],

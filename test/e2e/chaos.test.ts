@@ -9,8 +9,9 @@ import { describe, expect, it } from 'vitest';
  * must get exactly one message (or be reported `unknown`), the gateway's receipts must reach every
  * sent contact through the kills (WhatsApp's delivery and read, posted to the stack's webhook and
  * repeated by the gateway while the stack is down), and the ERP must get every callback of their
- * outcomes, receipts included, and of their queues' completion, signed. A duplicate, a loss, a
- * receipt never applied or a missing callback here is a product bug.
+ * outcomes, receipts included, and of their queues' completion, signed; each queue's receipt
+ * counters must agree with its contacts. A duplicate, a loss, a receipt never applied or never
+ * counted, or a missing callback here is a product bug.
  */
 
 const KILLS = 3;
@@ -67,6 +68,12 @@ describe.each(['sqs', 'rabbitmq'])('npm run chaos (%s driver)', (driver) => {
       lines.find((l) => / receipts: \d+ read/.test(l)),
       output,
     ).toMatch(/receipts: [1-9]\d* read, 0 delivered, 0 sent and never acknowledged/);
+    // And each queue's delivered and read counters say so (a receipt whose counters write a kill cut
+    // off is counted by the sweeper's recount, which the run waits for).
+    expect(
+      lines.find((l) => / receipt counters: \d+ of \d+ queues agree/.test(l)),
+      output,
+    ).toMatch(/receipt counters: (\d+) of \1 queues agree with their contacts; delivered \+0, read \+0$/);
     expect(code, output).toBe(0);
     // The kills really happened, in both phases, and the stack came back after each.
     expect(
