@@ -102,9 +102,12 @@ const recountQueue = async (
     await deps.store.rescheduleReceiptRecount(queueId, new Date(quietAt).toISOString());
     return 'not_quiet';
   }
+  // Only ever up: receipts only add to these counters, so a lost write leaves them short, never
+  // high; fewer contacts than counted means contacts gone since (expired before their queue, which
+  // finished after they settled), and the counters keep what they counted.
   const deltas = {
-    contactsDelivered: tally.counted.delivered - tally.stored.delivered,
-    contactsRead: tally.counted.read - tally.stored.read,
+    contactsDelivered: Math.max(0, tally.counted.delivered - tally.stored.delivered),
+    contactsRead: Math.max(0, tally.counted.read - tally.stored.read),
   };
   const off = deltas.contactsDelivered !== 0 || deltas.contactsRead !== 0;
   if (off) {
