@@ -4,8 +4,9 @@ import type { ContactStatus } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { DeliveryWatch, DeliveryWatchStore } from '../../ports/store.ts';
 import { contactPositionOf, newReceiptMark, RECEIPT_MARK } from './contact-item.ts';
+import { dueFlagWrites } from './due-flag-item.ts';
 import { type Item, tableOperations, toEntity } from './dynamodb-operations.ts';
-import { GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
+import { keys, PK, SK } from './table-schema.ts';
 
 export interface DynamoDbDeliveryWatchStoreOptions {
   client: DynamoDBDocumentClient;
@@ -46,51 +47,20 @@ const toDelivery = (item: Item): ContactDelivery => ({
 export function createDynamoDbDeliveryWatchStore(
   options: DynamoDbDeliveryWatchStoreOptions,
 ): DeliveryWatchStore {
-  const { get, updateIfMatch, deleteIfMatch, queryAll, queryDue } = tableOperations(
-    options.client,
-    options.tableName,
-  );
+  const operations = tableOperations(options.client, options.tableName);
+  const { get, updateIfMatch, queryAll, queryDue } = operations;
+  const flags = dueFlagWrites(operations, 'STALL');
 
   return {
     async armDeliveryWatch(watch, token) {
-      // One write whatever the watch's state: absent -> created due at checkAt; present -> only the
-      // token changes (the due time and start position stay the sweeper's).
-      const armed = await updateIfMatch({
-        Key: keys.deliveryWatch(watch.queueId),
-        UpdateExpression: [
-          'SET #token = :token',
-          '#queueId = if_not_exists(#queueId, :queueId)',
-          '#tenantId = if_not_exists(#tenantId, :tenantId)',
-          '#templateType = if_not_exists(#templateType, :templateType)',
-          '#checkAt = if_not_exists(#checkAt, :checkAt)',
-          '#fromPosition = if_not_exists(#fromPosition, :zero)',
-          '#gpk = :gpk',
-          '#gsk = if_not_exists(#gsk, :gsk)',
-        ].join(', '),
-        ExpressionAttributeNames: {
-          '#token': 'token',
-          '#queueId': 'queueId',
-          '#tenantId': 'tenantId',
-          '#templateType': 'templateType',
-          '#checkAt': 'checkAt',
-          '#fromPosition': 'fromPosition',
-          '#gpk': GSI2.pk,
-          '#gsk': GSI2.sk,
-        },
-        ExpressionAttributeValues: {
-          ':token': token,
-          ':queueId': watch.queueId,
-          ':tenantId': watch.tenantId,
-          ':templateType': watch.templateType,
-          ':checkAt': watch.checkAt,
-          ':zero': 0,
-          ':gpk': indexPartitions.due('STALL'),
-          ':gsk': keys.dueIndex('STALL', watch.checkAt, watch.queueId).gsi2sk,
-        },
-        ReturnValues: 'ALL_NEW',
-      });
-      // No condition: the write always lands.
-      return toWatch(armed ?? {});
+      const { queueId, tenantId, templateType, checkAt } = watch;
+      return toWatch(
+        await flags.flag(keys.deliveryWatch(queueId), queueId, checkAt, token, {
+          tenantId,
+          templateType,
+          fromPosition: 0,
+        }),
+      );
     },
 
     async listDueDeliveryWatches(now, limit) {
@@ -102,36 +72,10 @@ export function createDynamoDbDeliveryWatchStore(
       return item ? toWatch(item) : undefined;
     },
 
-    async rescheduleDeliveryWatch(queueId, checkAt, fromPosition) {
-      const item = await updateIfMatch({
-        Key: keys.deliveryWatch(queueId),
-        UpdateExpression: 'SET #checkAt = :checkAt, #gsk = :gsk, #fromPosition = :from',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: {
-          '#pk': PK,
-          '#checkAt': 'checkAt',
-          '#gsk': GSI2.sk,
-          '#fromPosition': 'fromPosition',
-        },
-        ExpressionAttributeValues: {
-          ':checkAt': checkAt,
-          ':gsk': keys.dueIndex('STALL', checkAt, queueId).gsi2sk,
-          ':from': fromPosition,
-        },
-        ReturnValues: 'NONE',
-      });
-      return item !== undefined;
-    },
+    rescheduleDeliveryWatch: (queueId, checkAt, fromPosition) =>
+      flags.reschedule(keys.deliveryWatch(queueId), queueId, checkAt, { fromPosition }),
 
-    async removeDeliveryWatch(queueId, token) {
-      const removed = await deleteIfMatch({
-        Key: keys.deliveryWatch(queueId),
-        ConditionExpression: '#token = :token',
-        ExpressionAttributeNames: { '#token': 'token' },
-        ExpressionAttributeValues: { ':token': token },
-      });
-      return removed !== undefined;
-    },
+    removeDeliveryWatch: (queueId, token) => flags.remove(keys.deliveryWatch(queueId), token),
 
     async listContactDeliveries(queueId, fromPosition) {
       if (fromPosition > MAX_POSITION) return [];

@@ -2,9 +2,10 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../ports/clock.ts';
 import type { ReceiptRecount, ReceiptRecountStore } from '../../ports/store.ts';
 import { RECEIPT_MARK, receiptMarkTime } from './contact-item.ts';
+import { dueFlagWrites } from './due-flag-item.ts';
 import { type Item, tableOperations } from './dynamodb-operations.ts';
 import { queueCountersOperations } from './queue-counters-item.ts';
-import { GSI2, indexPartitions, keys, PK, SK } from './table-schema.ts';
+import { keys, PK, SK } from './table-schema.ts';
 
 export interface DynamoDbReceiptRecountStoreOptions {
   client: DynamoDBDocumentClient;
@@ -33,43 +34,16 @@ const toRecount = (item: Item): ReceiptRecount => ({
 export function createDynamoDbReceiptRecountStore(
   options: DynamoDbReceiptRecountStoreOptions,
 ): ReceiptRecountStore {
-  const { updateIfMatch, deleteIfMatch, queryAll, queryDue } = tableOperations(
-    options.client,
-    options.tableName,
-  );
+  const operations = tableOperations(options.client, options.tableName);
+  const { queryAll, queryDue } = operations;
+  const flags = dueFlagWrites(operations, 'RECOUNT');
   const counters = queueCountersOperations(options.client, options.tableName, options.clock);
 
   return {
     async flagReceiptRecount(flag, token) {
-      // One write whatever the flag's state: absent -> created due at checkAt; present -> only the
-      // token changes (a stream of duplicates does not push the recount back).
-      await updateIfMatch({
-        Key: keys.receiptRecount(flag.queueId),
-        UpdateExpression: [
-          'SET #token = :token',
-          '#queueId = if_not_exists(#queueId, :queueId)',
-          '#tenantId = if_not_exists(#tenantId, :tenantId)',
-          '#checkAt = if_not_exists(#checkAt, :checkAt)',
-          '#gpk = :gpk',
-          '#gsk = if_not_exists(#gsk, :gsk)',
-        ].join(', '),
-        ExpressionAttributeNames: {
-          '#token': 'token',
-          '#queueId': 'queueId',
-          '#tenantId': 'tenantId',
-          '#checkAt': 'checkAt',
-          '#gpk': GSI2.pk,
-          '#gsk': GSI2.sk,
-        },
-        ExpressionAttributeValues: {
-          ':token': token,
-          ':queueId': flag.queueId,
-          ':tenantId': flag.tenantId,
-          ':checkAt': flag.checkAt,
-          ':gpk': indexPartitions.due('RECOUNT'),
-          ':gsk': keys.dueIndex('RECOUNT', flag.checkAt, flag.queueId).gsi2sk,
-        },
-        ReturnValues: 'NONE',
+      // A stream of duplicates does not push the recount back: the first one's due time stays.
+      await flags.flag(keys.receiptRecount(flag.queueId), flag.queueId, flag.checkAt, token, {
+        tenantId: flag.tenantId,
       });
     },
 
@@ -77,30 +51,10 @@ export function createDynamoDbReceiptRecountStore(
       return (await queryDue('RECOUNT', now, limit)).map(toRecount);
     },
 
-    async rescheduleReceiptRecount(queueId, checkAt) {
-      const item = await updateIfMatch({
-        Key: keys.receiptRecount(queueId),
-        UpdateExpression: 'SET #checkAt = :checkAt, #gsk = :gsk',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK, '#checkAt': 'checkAt', '#gsk': GSI2.sk },
-        ExpressionAttributeValues: {
-          ':checkAt': checkAt,
-          ':gsk': keys.dueIndex('RECOUNT', checkAt, queueId).gsi2sk,
-        },
-        ReturnValues: 'NONE',
-      });
-      return item !== undefined;
-    },
+    rescheduleReceiptRecount: (queueId, checkAt) =>
+      flags.reschedule(keys.receiptRecount(queueId), queueId, checkAt),
 
-    async removeReceiptRecount(queueId, token) {
-      const removed = await deleteIfMatch({
-        Key: keys.receiptRecount(queueId),
-        ConditionExpression: '#token = :token',
-        ExpressionAttributeNames: { '#token': 'token' },
-        ExpressionAttributeValues: { ':token': token },
-      });
-      return removed !== undefined;
-    },
+    removeReceiptRecount: (queueId, token) => flags.remove(keys.receiptRecount(queueId), token),
 
     async tallyReceipts(queueId) {
       // The counters first: a receipt whose contact write the contacts' read below misses has not
