@@ -97,7 +97,7 @@ export const applyReceipt = async (
     return ignored('unknown_message', `message ${clip(messageId)} is not a billing message`);
   const queueId = message.queueId as string;
   const position = message.contactPosition as number;
-  if (status === 'server_ack') return applyServerAck(deps, queueId, position, at);
+  if (status === 'server_ack') return applyServerAck(deps, instance.tenantId, queueId, position, at);
 
   // The message's id and time: an unknown contact a receipt moves on has none of its own.
   const write = await deps.store.applyReceipt(queueId, position, status, at.toISOString(), receipt.error, {
@@ -110,10 +110,11 @@ export const applyReceipt = async (
     if (!reflects(write.current, status)) return ignored('stale_receipt', `contact is ${write.current}`);
     // A duplicate: the ERP's events are idempotent, so repeating them only fills a gap a crash left.
     // It may also be the gateway's retry of a receipt whose counters write was lost after its
-    // contact's: a delivery or a read has its queue's receipt counters recounted (receipt-recount.ts).
+    // contact's: its queue's receipt counters (delivered, read, stalled) get recounted
+    // (receipt-recount.ts).
     await allOf([
       emitReceipt(deps, queueId, position, { status, messageId, at, sentAt: message.at }),
-      ...(status === 'failed' ? [] : [flagReceiptRecount(deps, queueId, instance.tenantId)]),
+      flagReceiptRecount(deps, queueId, instance.tenantId),
     ]);
     return ignored('duplicate', `duplicate ${status}`);
   }
@@ -147,6 +148,7 @@ export const applyReceipt = async (
  */
 const applyServerAck = async (
   deps: ApplyGatewayEventsDeps,
+  tenantId: string,
   queueId: string,
   position: number,
   at: Date,
@@ -154,6 +156,8 @@ const applyServerAck = async (
   const write = await deps.store.recordServerAck(queueId, position, at.toISOString());
   if (!write.recorded) {
     if (write.current === 'sending') return retryLater('contact not marked sent yet');
+    // Maybe the gateway's retry of an ack that ended a stall and lost its counters write: recounted.
+    if (write.current) await flagReceiptRecount(deps, queueId, tenantId);
     return ignored('duplicate', `server ack: contact is ${write.current ?? 'unknown'}`);
   }
   if (write.wasStalled) await deps.store.addToQueueCounters(queueId, { contactsStalled: -1 });

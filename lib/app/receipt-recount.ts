@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../observability/logger.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ReceiptRecountStore } from '../ports/store.ts';
+import type { ReceiptCounterDeltas, ReceiptRecountStore } from '../ports/store.ts';
 
 /**
  * Receipt counters that a lost write left short, made right (docs/data-model.md, Receipt recount).
@@ -102,14 +102,16 @@ const recountQueue = async (
     await deps.store.rescheduleReceiptRecount(queueId, new Date(quietAt).toISOString());
     return 'not_quiet';
   }
-  // Only ever up: receipts only add to these counters, so a lost write leaves them short, never
-  // high; fewer contacts than counted means contacts gone since (expired before their queue, which
-  // finished after they settled), and the counters keep what they counted.
-  const deltas = {
+  // Delivered and read only ever up: receipts only add to them, so a lost write leaves them short,
+  // never high; fewer contacts than counted means contacts gone since (expired before their queue,
+  // which finished after they settled), and the counters keep what they counted. Stalled counts
+  // contacts stalled now, both ways.
+  const deltas: ReceiptCounterDeltas = {
     contactsDelivered: Math.max(0, tally.counted.delivered - tally.stored.delivered),
     contactsRead: Math.max(0, tally.counted.read - tally.stored.read),
+    contactsStalled: tally.counted.stalled - tally.stored.stalled,
   };
-  const off = deltas.contactsDelivered !== 0 || deltas.contactsRead !== 0;
+  const off = Object.values(deltas).some((delta) => delta !== 0);
   if (off) {
     if (!(await deps.store.correctReceiptCounters(queueId, deltas, tally.countersVersion)))
       return 'counters_moved';

@@ -38,7 +38,13 @@ export type {
 export type { DeliveryWatch, DeliveryWatchStore } from './store/delivery-watch.ts';
 export type { FeedbackStore } from './store/feedback.ts';
 export type { PageRequest } from './store/paging.ts';
-export type { ReceiptRecount, ReceiptRecountStore, ReceiptTally } from './store/receipt-recount.ts';
+export type {
+  ReceiptCounterDeltas,
+  ReceiptCounts,
+  ReceiptRecount,
+  ReceiptRecountStore,
+  ReceiptTally,
+} from './store/receipt-recount.ts';
 export type { ExpiredSweep, RetentionStore } from './store/retention.ts';
 export type { ScheduleStore, StoredSchedule } from './store/schedules.ts';
 export type {

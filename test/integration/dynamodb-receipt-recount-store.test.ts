@@ -73,7 +73,7 @@ describe('receipt recount on DynamoDB', () => {
     losing.loseTheNextAnswer();
     const corrected = await store.correctReceiptCounters(
       'queue-1',
-      { contactsDelivered: 1, contactsRead: 0 },
+      { contactsDelivered: 1, contactsRead: 0, contactsStalled: 0 },
       tally?.countersVersion ?? null,
     );
     const lost = losing.lost();

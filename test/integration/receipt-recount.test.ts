@@ -59,7 +59,8 @@ const setUp = async () => {
     const queue = await world.store.getQueue(queueId);
     return { delivered: queue?.contactsDelivered, read: queue?.contactsRead };
   };
-  return { ...world, writes, queueId, ids: ids as [string, string, string], counts };
+  const stalled = async () => (await world.store.getQueue(queueId))?.contactsStalled;
+  return { ...world, writes, queueId, ids: ids as [string, string, string], counts, stalled };
 };
 
 describe('receipt counters recounted after a duplicate receipt (webhooks and sweeper on dynalite)', () => {
@@ -136,5 +137,51 @@ describe('receipt counters recounted after a duplicate receipt (webhooks and swe
     expect(duringHold).toEqual({ delivered: 0, read: 0 });
     expect(afterQuiet.receiptRecounts).toEqual({ recounted: 1, corrected: 1 });
     expect(await s.counts()).toEqual({ delivered: 2, read: 1 });
+  });
+
+  it('takes a stall out of the count when the SERVER_ACK that ended it lost its counters write', async () => {
+    // Prepare: three sends found stalled; a late SERVER_ACK ends one stall, its counters write lost,
+    // and the gateway's retry finds it recorded
+    const s = await setUp();
+    s.clock.advance(16 * MINUTE);
+    await s.sweep();
+    const before = await s.stalled();
+    s.writes.failNext();
+    await expect(s.receipt(s.ids[0], 'SERVER_ACK')).rejects.toThrow();
+    const retry = await s.receipt(s.ids[0], 'SERVER_ACK');
+    const high = await s.stalled();
+
+    // Act
+    s.clock.advance(RECEIPT_RECOUNT_QUIET_MS + MINUTE);
+    const swept = await s.sweep();
+
+    // Assess
+    expect(retry.result).toBe('ignored');
+    expect([before, high]).toEqual([3, 3]);
+    expect(swept.receiptRecounts).toEqual({ recounted: 1, corrected: 1 });
+    expect(await s.stalled()).toBe(2);
+  });
+
+  it('counts a late delivery that ended a stall, both ways, when its counters write was lost', async () => {
+    // Prepare: three sends found stalled; a late DELIVERY_ACK ends one, its counters write lost
+    const s = await setUp();
+    s.clock.advance(16 * MINUTE);
+    await s.sweep();
+    s.writes.failNext();
+    await expect(s.receipt(s.ids[1], 'DELIVERY_ACK')).rejects.toThrow();
+    await s.receipt(s.ids[1], 'DELIVERY_ACK');
+    const off = { stalled: await s.stalled(), ...(await s.counts()) };
+
+    // Act
+    s.clock.advance(RECEIPT_RECOUNT_QUIET_MS + MINUTE);
+    await s.sweep();
+
+    // Assess
+    expect(off).toEqual({ stalled: 3, delivered: 0, read: 0 });
+    expect({ stalled: await s.stalled(), ...(await s.counts()) }).toEqual({
+      stalled: 2,
+      delivered: 1,
+      read: 0,
+    });
   });
 });

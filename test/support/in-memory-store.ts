@@ -1124,13 +1124,21 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       const queue = queues.get(queueId);
       if (!queue || hasExpired(queue)) return undefined;
       const inOrder = contactsInOrder(queueId);
-      const writes = inOrder.flatMap((c) => receiptWrittenAt.get(key(queueId, c.position)) ?? []);
+      const writes = inOrder.flatMap((c) => [
+        ...[receiptWrittenAt.get(key(queueId, c.position))].filter((at) => at !== undefined),
+        ...(isText(c.stalledAt) ? [Date.parse(c.stalledAt)] : []),
+      ]);
       const writeCount = counterWrites.get(queueId);
       return {
-        stored: { delivered: queue.contactsDelivered ?? 0, read: queue.contactsRead ?? 0 },
+        stored: {
+          delivered: queue.contactsDelivered ?? 0,
+          read: queue.contactsRead ?? 0,
+          stalled: queue.contactsStalled ?? 0,
+        },
         counted: {
           delivered: inOrder.filter((c) => c.status === 'delivered' || c.status === 'read').length,
           read: inOrder.filter((c) => c.status === 'read').length,
+          stalled: inOrder.filter((c) => isStalled(c)).length,
         },
         lastReceiptWriteAt: writes.length > 0 ? new Date(Math.max(...writes)).toISOString() : null,
         countersVersion: writeCount === undefined ? null : String(writeCount),

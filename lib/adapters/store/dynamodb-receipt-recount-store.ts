@@ -1,4 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isStalled } from '../../domain/delivery-stall.ts';
+import type { ContactStatus } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ReceiptRecount, ReceiptRecountStore } from '../../ports/store.ts';
 import { RECEIPT_MARK, receiptMarkTime } from './contact-item.ts';
@@ -16,6 +18,8 @@ export interface DynamoDbReceiptRecountStoreOptions {
 
 /** Highest batch position a contact key can hold (4 digits, see table-schema.ts). */
 const MAX_POSITION = 9_999;
+
+const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
 const toRecount = (item: Item): ReceiptRecount => ({
   queueId: String(item.queueId),
@@ -63,27 +67,46 @@ export function createDynamoDbReceiptRecountStore(
       if (!read) return undefined;
       const contacts = await queryAll({
         KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#status': 'status', '#mark': RECEIPT_MARK },
+        ExpressionAttributeNames: {
+          '#pk': PK,
+          '#sk': SK,
+          '#status': 'status',
+          '#mark': RECEIPT_MARK,
+          '#stalledAt': 'stalledAt',
+          '#serverAckAt': 'serverAckAt',
+        },
         ExpressionAttributeValues: {
           ':pk': keys.queue(queueId).pk,
           ':from': keys.contact(queueId, 0).sk,
           ':to': keys.contact(queueId, MAX_POSITION).sk,
         },
-        ProjectionExpression: '#status, #mark',
+        ProjectionExpression: '#status, #mark, #stalledAt, #serverAckAt',
         ConsistentRead: true,
       });
-      let delivered = 0;
-      let readCount = 0;
+      const counted = { delivered: 0, read: 0, stalled: 0 };
       let lastWrite: number | undefined;
+      const wrote = (at: number | undefined) => {
+        if (at !== undefined && !Number.isNaN(at) && (lastWrite === undefined || at > lastWrite))
+          lastWrite = at;
+      };
       for (const contact of contacts) {
-        if (contact.status === 'read') readCount += 1;
-        if (contact.status === 'delivered' || contact.status === 'read') delivered += 1;
-        const at = receiptMarkTime(contact[RECEIPT_MARK]);
-        if (at !== undefined && (lastWrite === undefined || at > lastWrite)) lastWrite = at;
+        const status = contact.status as ContactStatus;
+        if (status === 'read') counted.read += 1;
+        if (status === 'delivered' || status === 'read') counted.delivered += 1;
+        if (isStalled({ status, stalledAt: text(contact.stalledAt), serverAckAt: text(contact.serverAckAt) }))
+          counted.stalled += 1;
+        wrote(receiptMarkTime(contact[RECEIPT_MARK]));
+        // A stall is written by the sweeper at the time it sets (its counters write comes after it).
+        if (typeof contact.stalledAt === 'string') wrote(Date.parse(contact.stalledAt));
       }
+      const { queue } = read;
       return {
-        stored: { delivered: read.queue.contactsDelivered ?? 0, read: read.queue.contactsRead ?? 0 },
-        counted: { delivered, read: readCount },
+        stored: {
+          delivered: queue.contactsDelivered ?? 0,
+          read: queue.contactsRead ?? 0,
+          stalled: queue.contactsStalled ?? 0,
+        },
+        counted,
         lastReceiptWriteAt: lastWrite === undefined ? null : new Date(lastWrite).toISOString(),
         countersVersion: read.countersVersion,
       };

@@ -3,8 +3,9 @@
  * two writes: the contact's (which decides) and then the queue's counters'. When the second is lost
  * (the invocation dies, or the store is out past the SDK's retries, between them) the gateway's retry
  * finds the contact moved and reads as a duplicate, and `contacts_delivered` / `contacts_read` would
- * stay short for good. So a duplicate receipt flags its queue, and the sweeper recounts a flagged
- * queue's receipt counters from its contacts once no receipt has been written to it for a while.
+ * stay short for good (`contacts_stalled` high, for a receipt or a server ack that ended a stall).
+ * So a duplicate receipt or ack flags its queue, and the sweeper recounts a flagged queue's receipt
+ * counters from its contacts once no receipt has been written to it for a while.
  */
 export interface ReceiptRecountStore {
   /**
@@ -21,8 +22,8 @@ export interface ReceiptRecountStore {
   removeReceiptRecount(queueId: string, token: string): Promise<boolean>;
   /**
    * The queue's receipt counters as stored, then (strongly consistent, in that order) what its
-   * contacts say and when a receipt was last written to any of them; undefined when the queue does
-   * not exist (or has expired).
+   * contacts say and when a receipt, a server ack or a stall was last written to any of them;
+   * undefined when the queue does not exist (or has expired).
    */
   tallyReceipts(queueId: string): Promise<ReceiptTally | undefined>;
   /**
@@ -31,7 +32,7 @@ export interface ReceiptRecountStore {
    */
   correctReceiptCounters(
     queueId: string,
-    deltas: { contactsDelivered: number; contactsRead: number },
+    deltas: ReceiptCounterDeltas,
     countersVersion: string | null,
   ): Promise<boolean>;
 }
@@ -46,15 +47,32 @@ export interface ReceiptRecount {
   token: string;
 }
 
+/** The counters a receipt (or a server ack, or a stall) changes that the recount sets right. */
+export interface ReceiptCounts {
+  /** Contacts delivered (or read). */
+  delivered: number;
+  /** Contacts read. */
+  read: number;
+  /** Contacts stalled now: sent, `stalledAt` set, no server ack (lib/domain/delivery-stall.ts). */
+  stalled: number;
+}
+
+/** What the recount adds to a queue's counters. */
+export interface ReceiptCounterDeltas {
+  contactsDelivered: number;
+  contactsRead: number;
+  contactsStalled: number;
+}
+
 /** Receipt counts of one queue: what its counters say and what its contacts say. */
 export interface ReceiptTally {
-  /** The counters as stored: contacts delivered (or read), contacts read. */
-  stored: { delivered: number; read: number };
+  /** The counters as stored. */
+  stored: ReceiptCounts;
   /** The same counts from the contacts, read after the counters. */
-  counted: { delivered: number; read: number };
+  counted: ReceiptCounts;
   /**
-   * The latest receipt (or server ack) write on any of the queue's contacts; null when none carries
-   * its time (no receipt yet, or all written by a version that did not record it).
+   * The latest receipt, server ack or stall written on any of the queue's contacts; null when none
+   * carries its time (none yet, or all written by a version that did not record it).
    */
   lastReceiptWriteAt: string | null;
   /** The counters' state as read (opaque): `correctReceiptCounters` applies only over it. */

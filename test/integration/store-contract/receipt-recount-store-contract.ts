@@ -27,14 +27,14 @@ const sent = (position: number): BillingContact =>
 
 /** The ReceiptRecountStore behaviour every Store implementation shows (run against dynalite and the in-memory store). */
 export function describeReceiptRecountStoreContract(makeStore: MakeStore): void {
-  /** A store whose clock the test moves, holding `queue-1` (3 contacts sent, counted as sent). */
+  /** A store whose clock the test moves, holding `queue-1` (4 contacts sent, counted as sent). */
   const storeWithSentQueue = async () => {
     const clock = createTestClock(T0);
     const { store } = await makeStore({ clock });
     await store.createQueue(
-      acmeQueue({ totalContacts: 3, createdAt: T0, status: 'running', contactsSent: 3 }),
+      acmeQueue({ totalContacts: 4, createdAt: T0, status: 'running', contactsSent: 4 }),
     );
-    await store.putContacts([sent(0), sent(1), sent(2)]);
+    await store.putContacts([sent(0), sent(1), sent(2), sent(3)]);
     return { store, clock };
   };
 
@@ -90,8 +90,8 @@ export function describeReceiptRecountStoreContract(makeStore: MakeStore): void 
       expect(await store.listDueReceiptRecounts('2025-01-10T13:00:00.000Z', 10)).toEqual([]);
     });
 
-    it('tallies what the contacts say against the counters, and when a receipt was last written', async () => {
-      // Prepare: three receipts applied, only the first one counted (the others' counters lost)
+    it('tallies what the contacts say against the counters, and when a receipt, an ack or a stall was last written', async () => {
+      // Prepare: a delivery counted, a read and a stall whose counters were lost, an acknowledgement
       const { store, clock } = await storeWithSentQueue();
       clock.set('2025-01-10T12:01:00.000Z');
       await store.applyReceipt('queue-1', 0, 'delivered', '2025-01-10T12:00:30.000Z');
@@ -99,18 +99,22 @@ export function describeReceiptRecountStoreContract(makeStore: MakeStore): void 
       clock.set('2025-01-10T12:02:00.000Z');
       await store.applyReceipt('queue-1', 1, 'read', '2025-01-10T12:00:40.000Z');
       clock.set('2025-01-10T12:03:00.000Z');
-      await store.recordServerAck('queue-1', 2, '2025-01-10T12:00:50.000Z');
+      await store.recordServerAck('queue-1', 3, '2025-01-10T12:00:50.000Z');
       clock.set('2025-01-10T12:30:00.000Z');
+      const receiptsOnly = await store.tallyReceipts('queue-1');
+      await store.markContactStalled('queue-1', 2, '2025-01-10T12:31:00.000Z', T0);
 
       // Act
       const tally = await store.tallyReceipts('queue-1');
       const missing = await store.tallyReceipts('queue-2');
 
-      // Assess: the write times are the store's clock, not the receipts' own times
+      // Assess: the write times are the store's clock (a stall's, the time it sets), not the
+      // receipts' own times
+      expect(receiptsOnly?.lastReceiptWriteAt).toBe('2025-01-10T12:03:00.000Z');
       expect(tally).toMatchObject({
-        stored: { delivered: 1, read: 0 },
-        counted: { delivered: 2, read: 1 },
-        lastReceiptWriteAt: '2025-01-10T12:03:00.000Z',
+        stored: { delivered: 1, read: 0, stalled: 0 },
+        counted: { delivered: 2, read: 1, stalled: 1 },
+        lastReceiptWriteAt: '2025-01-10T12:31:00.000Z',
       });
       expect(missing).toBeUndefined();
     });
@@ -124,8 +128,8 @@ export function describeReceiptRecountStoreContract(makeStore: MakeStore): void 
 
       // Assess
       expect(tally).toMatchObject({
-        stored: { delivered: 0, read: 0 },
-        counted: { delivered: 0, read: 0 },
+        stored: { delivered: 0, read: 0, stalled: 0 },
+        counted: { delivered: 0, read: 0, stalled: 0 },
         lastReceiptWriteAt: null,
       });
     });
@@ -142,24 +146,24 @@ export function describeReceiptRecountStoreContract(makeStore: MakeStore): void 
       // Act
       const overStale = await store.correctReceiptCounters(
         'queue-1',
-        { contactsDelivered: 1, contactsRead: 0 },
+        { contactsDelivered: 1, contactsRead: 0, contactsStalled: 0 },
         stale.countersVersion,
       );
       const overFresh = await store.correctReceiptCounters(
         'queue-1',
-        { contactsDelivered: 1, contactsRead: 0 },
+        { contactsDelivered: 1, contactsRead: 0, contactsStalled: 0 },
         fresh.countersVersion,
       );
       const again = await store.correctReceiptCounters(
         'queue-1',
-        { contactsDelivered: 1, contactsRead: 0 },
+        { contactsDelivered: 1, contactsRead: 0, contactsStalled: 0 },
         fresh.countersVersion,
       );
 
       // Assess: the one correction over the counters as read is applied, once
       expect([overStale, overFresh, again]).toEqual([false, true, false]);
       const queue = await store.getQueue('queue-1');
-      expect([queue?.contactsDelivered, queue?.contactsReplied, queue?.contactsSent]).toEqual([1, 1, 3]);
+      expect([queue?.contactsDelivered, queue?.contactsReplied, queue?.contactsSent]).toEqual([1, 1, 4]);
     });
   });
 }
