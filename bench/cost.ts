@@ -384,8 +384,18 @@ const SETTLING_RUNS = 5;
 
 /** Whether a cron run found work (a queue republished, a delivery watch checked, a callback attempted). */
 const foundWork = (answer: unknown): boolean => {
-  const a = (answer ?? {}) as { republished?: unknown[]; watchesChecked?: number; attempted?: number };
-  return (a.republished?.length ?? 0) > 0 || (a.watchesChecked ?? 0) > 0 || (a.attempted ?? 0) > 0;
+  const a = (answer ?? {}) as {
+    republished?: unknown[];
+    watchesChecked?: number;
+    receiptRecounts?: { recounted: number };
+    attempted?: number;
+  };
+  return (
+    (a.republished?.length ?? 0) > 0 ||
+    (a.watchesChecked ?? 0) > 0 ||
+    (a.receiptRecounts?.recounted ?? 0) > 0 ||
+    (a.attempted ?? 0) > 0
+  );
 };
 
 /**
