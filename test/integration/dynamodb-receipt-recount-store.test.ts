@@ -2,16 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { RECEIPT_MARK, receiptMarkTime } from '../../lib/adapters/store/contact-item.ts';
 import { createDynamoDbStore } from '../../lib/adapters/store/dynamodb-store.ts';
 import { keys } from '../../lib/adapters/store/table-schema.ts';
-import { acmeContact, acmeQueue } from '../support/acme-queue.ts';
+import { acmeQueue } from '../support/acme-queue.ts';
 import { useDynalite } from '../support/dynalite.ts';
 import { createTestClock } from '../support/local-stack.ts';
 import { clientLosingAnswers } from '../support/lost-answers.ts';
+import { sent, T0 } from './store-contract/delivery-watch-store-contract.ts';
 import type { MakeStore } from './store-contract/make-store.ts';
 import { describeReceiptRecountStoreContract } from './store-contract/receipt-recount-store-contract.ts';
 
 const db = useDynalite();
-
-const T0 = '2025-01-10T12:00:00.000Z';
 
 /** A store on its own fresh table, reading the time from `clock`. */
 const freshStore: MakeStore = async ({ clock }) => {
@@ -24,24 +23,12 @@ const freshStore: MakeStore = async ({ clock }) => {
 
 describeReceiptRecountStoreContract(freshStore);
 
-const sentContact = (position: number) =>
-  acmeContact(position, {
-    invoiceNumber: null,
-    variables: {},
-    renderedMessage: 'Olá',
-    createdAt: T0,
-    status: 'sent',
-    attempts: 1,
-    providerMessageId: `3EB0${position}`,
-    sentAt: T0,
-  });
-
 describe('receipt recount on DynamoDB', () => {
   it('dates each receipt write in its mark by the store clock; an earlier version mark has no time', async () => {
     // Prepare
     const clock = createTestClock('2025-01-10T12:07:00.000Z');
     const { store, tableItem } = await freshStore({ clock });
-    await store.putContacts([sentContact(0)]);
+    await store.putContacts([sent(0)]);
 
     // Act
     await store.applyReceipt('queue-1', 0, 'delivered', T0);
@@ -65,7 +52,7 @@ describe('receipt recount on DynamoDB', () => {
     await store.createQueue(
       acmeQueue({ totalContacts: 1, createdAt: T0, status: 'running', contactsSent: 1 }),
     );
-    await store.putContacts([sentContact(0)]);
+    await store.putContacts([sent(0)]);
     await store.applyReceipt('queue-1', 0, 'delivered', T0);
     const tally = await store.tallyReceipts('queue-1');
 

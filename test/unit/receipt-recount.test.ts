@@ -6,7 +6,8 @@ import {
 } from '../../lib/app/receipt-recount.ts';
 import { createLogger } from '../../lib/observability/logger.ts';
 import type { Store } from '../../lib/ports/store.ts';
-import { acmeContact, acmeQueue } from '../support/acme-queue.ts';
+import { sent } from '../integration/store-contract/delivery-watch-store-contract.ts';
+import { acmeQueue } from '../support/acme-queue.ts';
 import { createInMemoryStore } from '../support/in-memory-store.ts';
 import { createTestClock } from '../support/local-stack.ts';
 
@@ -19,20 +20,7 @@ const setUp = async () => {
   await store.createQueue(
     acmeQueue({ totalContacts: 2, createdAt: T0, status: 'completed', contactsSent: 2 }),
   );
-  await store.putContacts(
-    [0, 1].map((position) =>
-      acmeContact(position, {
-        invoiceNumber: null,
-        variables: {},
-        renderedMessage: 'Olá',
-        createdAt: T0,
-        status: 'sent',
-        attempts: 1,
-        providerMessageId: `3EB0${position}`,
-        sentAt: T0,
-      }),
-    ),
-  );
+  await store.putContacts([sent(0), sent(1)]);
   const recount = (over: Store = store) =>
     recountDueReceipts({ store: over, clock, logger: createLogger('SILENT') });
   const dueFlags = () => store.listDueReceiptRecounts('2100-01-01T00:00:00.000Z', 10);

@@ -1,29 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { BillingContact } from '../../../lib/domain/types.ts';
 import type { ReceiptRecount } from '../../../lib/ports/store.ts';
-import { acmeContact, acmeQueue } from '../../support/acme-queue.ts';
+import { acmeQueue } from '../../support/acme-queue.ts';
 import { createTestClock } from '../../support/local-stack.ts';
+import { sent, T0 } from './delivery-watch-store-contract.ts';
 import type { MakeStore } from './make-store.ts';
-
-const T0 = '2025-01-10T12:00:00.000Z';
 
 const flag = (queueId: string, checkAt: string): Omit<ReceiptRecount, 'token'> => ({
   queueId,
   tenantId: 'acme',
   checkAt,
 });
-
-const sent = (position: number): BillingContact =>
-  acmeContact(position, {
-    invoiceNumber: null,
-    variables: {},
-    renderedMessage: 'Olá',
-    createdAt: T0,
-    status: 'sent',
-    attempts: 1,
-    providerMessageId: `3EB0${position}`,
-    sentAt: T0,
-  });
 
 /** The ReceiptRecountStore behaviour every Store implementation shows (run against dynalite and the in-memory store). */
 export function describeReceiptRecountStoreContract(makeStore: MakeStore): void {
