@@ -10,9 +10,11 @@ import type {
   CampaignStore,
   CounterStore,
   DeliveryWatchStore,
+  ReceiptRecountStore,
   SendingStore,
   TenantStore,
 } from '../ports/store.ts';
+import { flagReceiptRecount } from './receipt-recount.ts';
 import { countTenantFigures } from './tenant-figures.ts';
 
 /**
@@ -104,7 +106,7 @@ export const createDeliveryWatchArmer = (deps: ArmDeliveryWatchDeps): DeliveryWa
 };
 
 export interface CheckDeliveriesDeps {
-  store: CampaignStore & DeliveryWatchStore & SendingStore & TenantStore & CounterStore;
+  store: CampaignStore & DeliveryWatchStore & ReceiptRecountStore & SendingStore & TenantStore & CounterStore;
   events: BillingEvents;
   metrics: Metrics;
   clock: Clock;
@@ -147,9 +149,11 @@ export const checkStalledDeliveries = async (deps: CheckDeliveriesDeps): Promise
  * One queue:
  * 1. the watch as stored (the index may lag): gone or not due -> nothing;
  * 2. its contacts from the watch's start position (base table, consistent) and the tenant's timeout;
- * 3. each contact sent before the cutoff with no acknowledgement: one conditional write sets
- *    `stalledAt` (only the write that succeeds counts), then the queue counter and the tenant's
- *    figures (one ADD each for all), the metric and the `delivery_stalled` event;
+ * 3. each contact sent before the cutoff with no acknowledgement: the queue flagged for a receipt
+ *    recount (receipt-recount.ts: it counts them if this sweep dies before its counter write), one
+ *    conditional write sets `stalledAt` (only the write that succeeds counts), then the queue
+ *    counter and the tenant's figures (one ADD each for all), the metric and the
+ *    `delivery_stalled` event;
  * 4. the watch moves to the earliest deadline still ahead, or is removed if no send armed it since
  *    it was read.
  * Returns how many contacts it found stalled (undefined: nothing was due).
@@ -173,6 +177,9 @@ const checkQueue = async (
   const plan = planDeliveryCheck(contacts, now, timeoutMs, watch.fromPosition);
   const cutoff = new Date(now.getTime() - timeoutMs).toISOString();
 
+  // A sweeper that dies between the stalls' writes and their counter write would leave
+  // contacts_stalled short: the queue's receipt recount, flagged first, counts them then.
+  if (plan.stall.length > 0) await flagReceiptRecount(deps, queueId, watch.tenantId);
   const marked: number[] = [];
   for (const position of plan.stall) {
     if (await deps.store.markContactStalled(queueId, position, at, cutoff)) marked.push(position);

@@ -52,7 +52,8 @@ const countersWrites = () => {
 
 const setUp = async () => {
   const writes = countersWrites();
-  const world = await sweepAndWebhooksWorld(db, { ingestStore: writes.wrap });
+  const sweeperWrites = countersWrites();
+  const world = await sweepAndWebhooksWorld(db, { ingestStore: writes.wrap, sweepStore: sweeperWrites.wrap });
   const queueId = await world.queue(3, []);
   const ids = [await world.send(queueId, 0), await world.send(queueId, 1), await world.send(queueId, 2)];
   const counts = async () => {
@@ -60,7 +61,7 @@ const setUp = async () => {
     return { delivered: queue?.contactsDelivered, read: queue?.contactsRead };
   };
   const stalled = async () => (await world.store.getQueue(queueId))?.contactsStalled;
-  return { ...world, writes, queueId, ids: ids as [string, string, string], counts, stalled };
+  return { ...world, writes, sweeperWrites, queueId, ids: ids as [string, string, string], counts, stalled };
 };
 
 describe('receipt counters recounted after a duplicate receipt (webhooks and sweeper on dynalite)', () => {
@@ -183,5 +184,27 @@ describe('receipt counters recounted after a duplicate receipt (webhooks and swe
       delivered: 1,
       read: 0,
     });
+  });
+
+  it('counts the stalls of a sweep that died before its counter write', async () => {
+    // Prepare: three sends past their delivery timeout; the sweep that stalls them loses its
+    // counter write (the sweeper dying between the two)
+    const s = await setUp();
+    s.clock.advance(16 * MINUTE);
+    s.sweeperWrites.failNext();
+    await s.sweep();
+    const short = await s.stalled();
+
+    // Act: the next sweeps, before and after the stalls are quiet
+    s.clock.advance(MINUTE);
+    const early = await s.sweep();
+    s.clock.advance(RECEIPT_RECOUNT_QUIET_MS);
+    const due = await s.sweep();
+
+    // Assess
+    expect(short).toBe(0);
+    expect(early.receiptRecounts).toEqual({ recounted: 0, corrected: 0 });
+    expect(due.receiptRecounts).toEqual({ recounted: 1, corrected: 1 });
+    expect(await s.stalled()).toBe(3);
   });
 });

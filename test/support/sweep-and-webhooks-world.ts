@@ -45,6 +45,8 @@ export const sweepAndWebhooksWorld = async (
     timeoutMinutes?: number;
     /** The store the webhook intake writes through (a test that loses some of its writes wraps it). */
     ingestStore?: (store: Store) => Store;
+    /** The store the sweeper works on (the same). */
+    sweepStore?: (store: Store) => Store;
   } = {},
 ) => {
   const timeoutMinutes = options.timeoutMinutes ?? 15;
@@ -62,7 +64,14 @@ export const sweepAndWebhooksWorld = async (
     close: async () => undefined,
   } as unknown as SweepDeps['workQueue'];
   await createTenant({ store, clock }, { id: TENANT, config: { deliveryTimeoutMinutes: timeoutMinutes } });
-  const sweepDeps: SweepDeps = { store, workQueue, clock, logger, events, metrics };
+  const sweepDeps: SweepDeps = {
+    store: options.sweepStore ? options.sweepStore(store) : store,
+    workQueue,
+    clock,
+    logger,
+    events,
+    metrics,
+  };
   const ingestDeps = {
     store: options.ingestStore ? options.ingestStore(store) : store,
     events,
