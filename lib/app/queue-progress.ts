@@ -174,10 +174,12 @@ export const recountCounters = async (
   queue: BillingQueue,
   summary?: ContactSummary,
 ): Promise<BillingQueue | undefined> => {
-  const { byStatus, failedAfterSend, deferred } = summary ?? (await deps.store.summarizeContacts(queue.id));
+  const { byStatus, deferred } = summary ?? (await deps.store.summarizeContacts(queue.id));
   const n = (status: keyof typeof byStatus) => byStatus[status] ?? 0;
   const exact: CounterDeltas = {
-    contactsSent: n('sent') + n('delivered') + n('read') + failedAfterSend,
+    // A contact whose message failed after the send counts as failed only, as its receipt moved it
+    // (apply-receipt.ts receiptDeltas): sent and failed never count one contact twice.
+    contactsSent: n('sent') + n('delivered') + n('read'),
     contactsFailed: n('failed'),
     contactsPendingRetry: n('retry'),
     contactsCancelled: n('cancelled'),

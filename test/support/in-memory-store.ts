@@ -743,7 +743,6 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
     },
     async summarizeContacts(queueId) {
       const byStatus: Partial<Record<ContactStatus, number>> = {};
-      let failedAfterSend = 0;
       let deferred = 0;
       let earliestRetryAt: string | null = null;
       const sending: BillingContact[] = [];
@@ -753,7 +752,6 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       for (const contact of contactsInOrder(queueId)) {
         const { status } = contact;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
-        if (status === 'failed' && contact.providerMessageId) failedAfterSend += 1;
         if (status === 'retry' && contact.deferred === true) deferred += 1;
         if (
           status === 'retry' &&
@@ -771,7 +769,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
         if (status === 'cancelled' && contact.cancelReason)
           cancelled.push({ position, reason: contact.cancelReason, cancelledAt: contact.updatedAt });
       }
-      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent, failed, cancelled };
+      return { byStatus, deferred, earliestRetryAt, sending, sent, failed, cancelled };
     },
     async cancelUnsentContacts(queueId, at, expiresAt) {
       let cancelled = 0;

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { receiptDeltas } from '../../lib/app/apply-receipt.ts';
 import {
   COUNTERS_FLUSH_EVERY_SENDS,
   COUNTERS_FLUSH_INTERVAL_MS,
   FIGURES_FLUSH_INTERVAL_MS,
   ProgressBuffer,
+  recountCounters,
 } from '../../lib/app/queue-progress.ts';
+import { processedContacts } from '../../lib/domain/billing-queue.ts';
 import type { Store } from '../../lib/ports/store.ts';
+import { sent, T0 } from '../integration/store-contract/delivery-watch-store-contract.ts';
+import { acmeQueue } from '../support/acme-queue.ts';
+import { createInMemoryStore } from '../support/in-memory-store.ts';
 import { pumpWorld } from '../support/pump-world.ts';
 
 /**
@@ -224,5 +230,26 @@ describe('ProgressBuffer', () => {
     expect(requests.progressWrites).toBe(0);
     expect((await w.base.store.getQueue(w.queueId))?.contactsSent).toBe(0);
     expect(await figures()).toMatchObject([{ sent: 2 }]);
+  });
+});
+
+describe('recountCounters', () => {
+  it('counts a contact whose message failed after the send as failed only, as the failure receipt moved it', async () => {
+    // Prepare: three contacts the pump sent and counted; WhatsApp then reports one failed, and the
+    // receipt moves it from sent to failed on the contact and in the counters
+    const store = createInMemoryStore();
+    const queue = acmeQueue({ totalContacts: 3, createdAt: T0, status: 'running', contactsSent: 3 });
+    await store.createQueue(queue);
+    await store.putContacts([sent(0), sent(1), sent(2)]);
+    const receipt = await store.applyReceipt(queue.id, 0, 'failed', T0, 'falha');
+    if (!receipt.applied) throw new Error('the failure receipt did not apply');
+    await store.addToQueueCounters(queue.id, receiptDeltas(receipt.previous, 'failed'));
+
+    // Act: the recount completion makes
+    const recounted = await recountCounters({ store }, queue);
+
+    // Assess: every contact counted once
+    expect([recounted?.contactsSent, recounted?.contactsFailed]).toEqual([2, 1]);
+    expect(recounted && processedContacts(recounted)).toBe(3);
   });
 });

@@ -173,7 +173,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
         values: {},
       });
       const byStatus: Partial<Record<ContactStatus, number>> = {};
-      let failedAfterSend = 0;
       let deferred = 0;
       let earliestRetryAt: string | null = null;
       const sending: BillingContact[] = [];
@@ -183,7 +182,6 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
       for (const item of items) {
         const status = item.status as ContactStatus;
         byStatus[status] = (byStatus[status] ?? 0) + 1;
-        if (status === 'failed' && item.providerMessageId) failedAfterSend += 1;
         if (status === 'retry' && item.deferred === true) deferred += 1;
         if (
           status === 'retry' &&
@@ -217,7 +215,7 @@ export function createDynamoDbSendingStore(options: DynamoDbSendingStoreOptions)
             cancelledAt: String(item.updatedAt),
           });
       }
-      return { byStatus, failedAfterSend, deferred, earliestRetryAt, sending, sent, failed, cancelled };
+      return { byStatus, deferred, earliestRetryAt, sending, sent, failed, cancelled };
     },
 
     async claimContact(queueId: string, position: number, now: string) {

@@ -197,7 +197,6 @@ export type WaitingStatus = 'pending' | 'retry' | 'deferred';
 /** What a strongly consistent read of all of a queue's contacts says (see `summarizeContacts`). */
 export interface ContactSummary {
   byStatus: Partial<Record<ContactStatus, number>>;
-  failedAfterSend: number;
   /** Contacts in `retry` held back by the frequency cap (`deferred`). */
   deferred: number;
   /** The earliest `retryAt` among contacts in `retry`; null when none waits. */

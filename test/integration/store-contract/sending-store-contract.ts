@@ -294,7 +294,6 @@ export function describeSendingStoreContract(makeStore: MakeStore): void {
         // Assess
         expect(before).toMatchObject({
           byStatus: { retry: 4, pending: 1, failed: 2 },
-          failedAfterSend: 1,
           deferred: 1,
           earliestRetryAt: '2025-01-10T12:10:00.000Z',
           sending: [],
