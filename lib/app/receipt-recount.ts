@@ -106,11 +106,19 @@ const recountQueue = async (
   // never high; fewer contacts than counted means contacts gone since (expired before their queue,
   // which finished after they settled), and the counters keep what they counted. Stalled counts
   // contacts stalled now, both ways.
+  const { counted, stored } = tally;
   const deltas: ReceiptCounterDeltas = {
-    contactsDelivered: Math.max(0, tally.counted.delivered - tally.stored.delivered),
-    contactsRead: Math.max(0, tally.counted.read - tally.stored.read),
-    contactsStalled: tally.counted.stalled - tally.stored.stalled,
+    contactsDelivered: Math.max(0, counted.delivered - stored.delivered),
+    contactsRead: Math.max(0, counted.read - stored.read),
+    contactsStalled: counted.stalled - stored.stalled,
   };
+  // The counters a receipt shares with the sender (a failure, an unknown send a receipt settles),
+  // once the sender is done with the queue for good and every contact is still there to count.
+  if (tally.queue.status === 'completed' && tally.contactsCounted === tally.queue.totalContacts) {
+    deltas.contactsSent = counted.sent - stored.sent;
+    deltas.contactsFailed = counted.failed - stored.failed;
+    deltas.contactsUnknown = counted.unknown - stored.unknown;
+  }
   const off = Object.values(deltas).some((delta) => delta !== 0);
   if (off) {
     if (!(await deps.store.correctReceiptCounters(queueId, deltas, tally.countersVersion)))

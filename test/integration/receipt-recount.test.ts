@@ -207,4 +207,28 @@ describe('receipt counters recounted after a duplicate receipt (webhooks and swe
     expect(due.receiptRecounts).toEqual({ recounted: 1, corrected: 1 });
     expect(await s.stalled()).toBe(3);
   });
+
+  it('moves a contact of a completed queue from sent to failed when its failure receipt lost its counters write', async () => {
+    // Prepare: the queue completed (its counters exact); WhatsApp then reports one message failed,
+    // the receipt's counters write is lost, and the gateway's retry reads as a duplicate
+    const s = await setUp();
+    await s.store.transitionQueue(s.queueId, ['pending'], 'completed');
+    s.writes.failNext();
+    await expect(s.receipt(s.ids[2], 'ERROR')).rejects.toThrow();
+    await s.receipt(s.ids[2], 'ERROR');
+    const sender = async () => {
+      const queue = await s.store.getQueue(s.queueId);
+      return { sent: queue?.contactsSent, failed: queue?.contactsFailed };
+    };
+    const off = await sender();
+
+    // Act
+    s.clock.advance(RECEIPT_RECOUNT_QUIET_MS + MINUTE);
+    const swept = await s.sweep();
+
+    // Assess
+    expect(off).toEqual({ sent: 3, failed: 0 });
+    expect(swept.receiptRecounts).toEqual({ recounted: 1, corrected: 1 });
+    expect(await sender()).toEqual({ sent: 2, failed: 1 });
+  });
 });

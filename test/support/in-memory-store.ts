@@ -1132,14 +1132,22 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
           delivered: queue.contactsDelivered ?? 0,
           read: queue.contactsRead ?? 0,
           stalled: queue.contactsStalled ?? 0,
+          sent: queue.contactsSent ?? 0,
+          failed: queue.contactsFailed ?? 0,
+          unknown: queue.contactsUnknown ?? 0,
         },
         counted: {
           delivered: inOrder.filter((c) => c.status === 'delivered' || c.status === 'read').length,
           read: inOrder.filter((c) => c.status === 'read').length,
           stalled: inOrder.filter((c) => isStalled(c)).length,
+          sent: inOrder.filter((c) => ['sent', 'delivered', 'read'].includes(c.status)).length,
+          failed: inOrder.filter((c) => c.status === 'failed').length,
+          unknown: inOrder.filter((c) => c.status === 'unknown').length,
         },
         lastReceiptWriteAt: writes.length > 0 ? new Date(Math.max(...writes)).toISOString() : null,
         countersVersion: writeCount === undefined ? null : String(writeCount),
+        queue: { status: queue.status, totalContacts: queue.totalContacts },
+        contactsCounted: inOrder.length,
       };
     },
     async correctReceiptCounters(queueId, deltas, countersVersion) {

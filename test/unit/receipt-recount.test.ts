@@ -107,4 +107,23 @@ describe('recountDueReceipts', () => {
     expect(result).toEqual({ recounted: 1, corrected: 0 });
     expect((await s.dueFlags()).map((flag) => flag.queueId)).toEqual(['queue-1']);
   });
+
+  it('leaves the sender counters of a completed queue alone once a contact is gone', async () => {
+    // Prepare: a completed queue of 3 whose third contact has expired; its counters say 3 sent
+    const clock = createTestClock(T0);
+    const store = createInMemoryStore({ clock });
+    await store.createQueue(
+      acmeQueue({ totalContacts: 3, createdAt: T0, status: 'completed', contactsSent: 3 }),
+    );
+    await store.putContacts([sent(0), sent(1)]);
+    await flagReceiptRecount({ store, clock }, 'queue-1', 'acme');
+    clock.advance(RECEIPT_RECOUNT_QUIET_MS);
+
+    // Act
+    const result = await recountDueReceipts({ store, clock, logger: createLogger('SILENT') });
+
+    // Assess
+    expect(result).toEqual({ recounted: 1, corrected: 0 });
+    expect((await store.getQueue('queue-1'))?.contactsSent).toBe(3);
+  });
 });

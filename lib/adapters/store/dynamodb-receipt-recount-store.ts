@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isStalled } from '../../domain/delivery-stall.ts';
 import type { ContactStatus } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { ReceiptRecount, ReceiptRecountStore } from '../../ports/store.ts';
+import type { ReceiptCounts, ReceiptRecount, ReceiptRecountStore } from '../../ports/store.ts';
 import { RECEIPT_MARK, receiptMarkTime } from './contact-item.ts';
 import { dueFlagWrites } from './due-flag-item.ts';
 import { type Item, tableOperations } from './dynamodb-operations.ts';
@@ -83,7 +83,7 @@ export function createDynamoDbReceiptRecountStore(
         ProjectionExpression: '#status, #mark, #stalledAt, #serverAckAt',
         ConsistentRead: true,
       });
-      const counted = { delivered: 0, read: 0, stalled: 0 };
+      const counted: ReceiptCounts = { delivered: 0, read: 0, stalled: 0, sent: 0, failed: 0, unknown: 0 };
       let lastWrite: number | undefined;
       const wrote = (at: number | undefined) => {
         if (at !== undefined && !Number.isNaN(at) && (lastWrite === undefined || at > lastWrite))
@@ -93,6 +93,9 @@ export function createDynamoDbReceiptRecountStore(
         const status = contact.status as ContactStatus;
         if (status === 'read') counted.read += 1;
         if (status === 'delivered' || status === 'read') counted.delivered += 1;
+        if (status === 'sent' || status === 'delivered' || status === 'read') counted.sent += 1;
+        if (status === 'failed') counted.failed += 1;
+        if (status === 'unknown') counted.unknown += 1;
         if (isStalled({ status, stalledAt: text(contact.stalledAt), serverAckAt: text(contact.serverAckAt) }))
           counted.stalled += 1;
         wrote(receiptMarkTime(contact[RECEIPT_MARK]));
@@ -105,10 +108,15 @@ export function createDynamoDbReceiptRecountStore(
           delivered: queue.contactsDelivered ?? 0,
           read: queue.contactsRead ?? 0,
           stalled: queue.contactsStalled ?? 0,
+          sent: queue.contactsSent ?? 0,
+          failed: queue.contactsFailed ?? 0,
+          unknown: queue.contactsUnknown ?? 0,
         },
         counted,
         lastReceiptWriteAt: lastWrite === undefined ? null : new Date(lastWrite).toISOString(),
         countersVersion: read.countersVersion,
+        queue: { status: queue.status, totalContacts: queue.totalContacts },
+        contactsCounted: contacts.length,
       };
     },
 

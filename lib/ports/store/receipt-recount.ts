@@ -1,3 +1,5 @@
+import type { QueueStatus } from '../../domain/types.ts';
+
 /**
  * Receipt counters made to match the contacts (docs/data-model.md, Receipt recount). A receipt is
  * two writes: the contact's (which decides) and then the queue's counters'. When the second is lost
@@ -47,7 +49,7 @@ export interface ReceiptRecount {
   token: string;
 }
 
-/** The counters a receipt (or a server ack, or a stall) changes that the recount sets right. */
+/** The counters a receipt (or a server ack, or a stall) changes, as the recount counts them. */
 export interface ReceiptCounts {
   /** Contacts delivered (or read). */
   delivered: number;
@@ -55,14 +57,26 @@ export interface ReceiptCounts {
   read: number;
   /** Contacts stalled now: sent, `stalledAt` set, no server ack (lib/domain/delivery-stall.ts). */
   stalled: number;
+  /** Contacts the gateway took and nothing reported failed: sent, delivered or read. */
+  sent: number;
+  /** Contacts failed (a failure receipt moves a sent or unknown one here). */
+  failed: number;
+  /** Contacts whose send's outcome is unknown (a receipt moves one on). */
+  unknown: number;
 }
 
 /** What the recount adds to a queue's counters. */
-export interface ReceiptCounterDeltas {
-  contactsDelivered: number;
-  contactsRead: number;
-  contactsStalled: number;
-}
+export type ReceiptCounterDeltas = Partial<
+  Record<
+    | 'contactsDelivered'
+    | 'contactsRead'
+    | 'contactsStalled'
+    | 'contactsSent'
+    | 'contactsFailed'
+    | 'contactsUnknown',
+    number
+  >
+>;
 
 /** Receipt counts of one queue: what its counters say and what its contacts say. */
 export interface ReceiptTally {
@@ -77,4 +91,8 @@ export interface ReceiptTally {
   lastReceiptWriteAt: string | null;
   /** The counters' state as read (opaque): `correctReceiptCounters` applies only over it. */
   countersVersion: string | null;
+  /** The queue's status and size as read with the counters. */
+  queue: { status: QueueStatus; totalContacts: number };
+  /** How many contacts the count read (fewer than `totalContacts` once some have expired). */
+  contactsCounted: number;
 }

@@ -97,10 +97,13 @@ export function describeReceiptRecountStoreContract(makeStore: MakeStore): void 
       // Assess: the write times are the store's clock (a stall's, the time it sets), not the
       // receipts' own times
       expect(receiptsOnly?.lastReceiptWriteAt).toBe('2025-01-10T12:03:00.000Z');
-      expect(tally).toMatchObject({
-        stored: { delivered: 1, read: 0, stalled: 0 },
-        counted: { delivered: 2, read: 1, stalled: 1 },
+      expect(tally).toEqual({
+        stored: { delivered: 1, read: 0, stalled: 0, sent: 4, failed: 0, unknown: 0 },
+        counted: { delivered: 2, read: 1, stalled: 1, sent: 4, failed: 0, unknown: 0 },
         lastReceiptWriteAt: '2025-01-10T12:31:00.000Z',
+        countersVersion: expect.any(String),
+        queue: { status: 'running', totalContacts: 4 },
+        contactsCounted: 4,
       });
       expect(missing).toBeUndefined();
     });
@@ -114,8 +117,8 @@ export function describeReceiptRecountStoreContract(makeStore: MakeStore): void 
 
       // Assess
       expect(tally).toMatchObject({
-        stored: { delivered: 0, read: 0, stalled: 0 },
-        counted: { delivered: 0, read: 0, stalled: 0 },
+        stored: { delivered: 0, read: 0, stalled: 0, sent: 4, failed: 0, unknown: 0 },
+        counted: { delivered: 0, read: 0, stalled: 0, sent: 4, failed: 0, unknown: 0 },
         lastReceiptWriteAt: null,
       });
     });
