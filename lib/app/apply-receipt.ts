@@ -110,8 +110,7 @@ export const applyReceipt = async (
     if (!reflects(write.current, status)) return ignored('stale_receipt', `contact is ${write.current}`);
     // A duplicate: the ERP's events are idempotent, so repeating them only fills a gap a crash left.
     // It may also be the gateway's retry of a receipt whose counters write was lost after its
-    // contact's: its queue's receipt counters (delivered, read, stalled) get recounted
-    // (receipt-recount.ts).
+    // contact's: its queue's receipt counters get recounted (receipt-recount.ts).
     await allOf([
       emitReceipt(deps, queueId, position, { status, messageId, at, sentAt: message.at }),
       flagReceiptRecount(deps, queueId, instance.tenantId),

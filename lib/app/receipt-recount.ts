@@ -4,14 +4,15 @@ import type { Clock } from '../ports/clock.ts';
 import type { ReceiptCounterDeltas, ReceiptRecountStore } from '../ports/store.ts';
 
 /**
- * Receipt counters that a lost write left short, made right (docs/data-model.md, Receipt recount).
+ * Receipt counters that a lost write left off, made right (docs/data-model.md, Receipt recount).
  * A receipt writes its contact (the decision) and then the queue's counters; the invocation can die,
  * or the store be lost past the SDK's retries, between the two. The gateway then sends the webhook
  * again, and that retry finds the contact moved: a duplicate, the same as a repeat Evolution sends
  * on its own, so nothing at that moment tells whether the counters were written. Instead of a
  * second write on every receipt, a duplicate flags its queue (one small write, on the duplicate's
- * path only), and the sweeper recounts the flagged queue's `contacts_delivered` and `contacts_read`
- * from its contacts once no receipt's counters write can still be on its way.
+ * path only; a delivery check about to stall contacts flags it too), and the sweeper recounts the
+ * flagged queue's receipt counters from its contacts once no receipt's counters write can still be
+ * on its way: delivered, read and stalled, and on a completed queue sent, failed and unknown.
  */
 
 /**
@@ -33,7 +34,7 @@ export interface ReceiptRecountDeps {
   clock: Clock;
 }
 
-/** A duplicate receipt's part: the queue's receipt counters get recounted once receipts are quiet. */
+/** A duplicate receipt's (or a stalling check's) part: the queue's receipt counters get recounted once quiet. */
 export const flagReceiptRecount = (deps: ReceiptRecountDeps, queueId: string, tenantId: string) =>
   deps.store.flagReceiptRecount(
     {

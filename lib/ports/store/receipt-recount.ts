@@ -5,9 +5,10 @@ import type { QueueStatus } from '../../domain/types.ts';
  * two writes: the contact's (which decides) and then the queue's counters'. When the second is lost
  * (the invocation dies, or the store is out past the SDK's retries, between them) the gateway's retry
  * finds the contact moved and reads as a duplicate, and `contacts_delivered` / `contacts_read` would
- * stay short for good (`contacts_stalled` high, for a receipt or a server ack that ended a stall).
- * So a duplicate receipt or ack flags its queue, and the sweeper recounts a flagged queue's receipt
- * counters from its contacts once no receipt has been written to it for a while.
+ * stay short for good (`contacts_stalled` high, for a receipt or a server ack that ended a stall;
+ * `contacts_sent` high, for a failure). So a duplicate receipt or ack flags its queue, and the
+ * sweeper recounts a flagged queue's receipt counters from its contacts once no receipt has been
+ * written to it for a while.
  */
 export interface ReceiptRecountStore {
   /**
