@@ -13,6 +13,7 @@ import {
   type DynamoDBClient,
   PutItemCommand,
   UpdateItemCommand,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedDynamoDb } from '../../lib/local/embedded-dynamodb.ts';
 import { createTestDynamoDbClient } from './dynalite.ts';
@@ -125,6 +126,12 @@ const main = async (dir: string, write: Write, kill: boolean): Promise<void> => 
         ],
         BillingMode: 'PAY_PER_REQUEST',
       }),
+    );
+    // dynalite answers the create while the table is still CREATING: a put before it is ACTIVE is
+    // refused as a missing table (seen under a loaded CI run).
+    await waitUntilTableExists(
+      { client, minDelay: 1, maxDelay: 2, maxWaitTime: 60 },
+      { TableName: INDEXED_TABLE },
     );
     await client.send(
       new PutItemCommand({ TableName: INDEXED_TABLE, Item: { ...INDEXED_KEY, due: { S: 'A' } } }),
