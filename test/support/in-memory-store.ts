@@ -16,6 +16,7 @@ import type { ContactDelivery } from '../../lib/domain/delivery-stall.ts';
 import { isStalled } from '../../lib/domain/delivery-stall.ts';
 import { DomainError } from '../../lib/domain/errors.ts';
 import { shouldApplyReceipt } from '../../lib/domain/queue-state.ts';
+import { receiptCountsOfContacts, receiptCountsOfQueue } from '../../lib/domain/receipt-counts.ts';
 import type {
   ApiKey,
   BillingTemplate,
@@ -1128,22 +1129,8 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       ]);
       const writeCount = counterWrites.get(queueId);
       return {
-        stored: {
-          delivered: queue.contactsDelivered ?? 0,
-          read: queue.contactsRead ?? 0,
-          stalled: queue.contactsStalled ?? 0,
-          sent: queue.contactsSent ?? 0,
-          failed: queue.contactsFailed ?? 0,
-          unknown: queue.contactsUnknown ?? 0,
-        },
-        counted: {
-          delivered: inOrder.filter((c) => c.status === 'delivered' || c.status === 'read').length,
-          read: inOrder.filter((c) => c.status === 'read').length,
-          stalled: inOrder.filter((c) => isStalled(c)).length,
-          sent: inOrder.filter((c) => ['sent', 'delivered', 'read'].includes(c.status)).length,
-          failed: inOrder.filter((c) => c.status === 'failed').length,
-          unknown: inOrder.filter((c) => c.status === 'unknown').length,
-        },
+        stored: receiptCountsOfQueue(queue),
+        counted: receiptCountsOfContacts(inOrder),
         lastReceiptWriteAt: writes.length > 0 ? new Date(Math.max(...writes)).toISOString() : null,
         countersVersion: writeCount === undefined ? null : String(writeCount),
         queue: { status: queue.status, totalContacts: queue.totalContacts },

@@ -1,8 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isStalled } from '../../domain/delivery-stall.ts';
+import { receiptCountsOfContacts, receiptCountsOfQueue } from '../../domain/receipt-counts.ts';
 import type { ContactStatus } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { ReceiptCounts, ReceiptRecount, ReceiptRecountStore } from '../../ports/store.ts';
+import type { ReceiptRecount, ReceiptRecountStore } from '../../ports/store.ts';
 import { RECEIPT_MARK, receiptMarkTime } from './contact-item.ts';
 import { dueFlagWrites } from './due-flag-item.ts';
 import { type Item, tableOperations } from './dynamodb-operations.ts';
@@ -83,36 +83,26 @@ export function createDynamoDbReceiptRecountStore(
         ProjectionExpression: '#status, #mark, #stalledAt, #serverAckAt',
         ConsistentRead: true,
       });
-      const counted: ReceiptCounts = { delivered: 0, read: 0, stalled: 0, sent: 0, failed: 0, unknown: 0 };
       let lastWrite: number | undefined;
       const wrote = (at: number | undefined) => {
         if (at !== undefined && !Number.isNaN(at) && (lastWrite === undefined || at > lastWrite))
           lastWrite = at;
       };
       for (const contact of contacts) {
-        const status = contact.status as ContactStatus;
-        if (status === 'read') counted.read += 1;
-        if (status === 'delivered' || status === 'read') counted.delivered += 1;
-        if (status === 'sent' || status === 'delivered' || status === 'read') counted.sent += 1;
-        if (status === 'failed') counted.failed += 1;
-        if (status === 'unknown') counted.unknown += 1;
-        if (isStalled({ status, stalledAt: text(contact.stalledAt), serverAckAt: text(contact.serverAckAt) }))
-          counted.stalled += 1;
         wrote(receiptMarkTime(contact[RECEIPT_MARK]));
         // A stall is written by the sweeper at the time it sets (its counters write comes after it).
         if (typeof contact.stalledAt === 'string') wrote(Date.parse(contact.stalledAt));
       }
       const { queue } = read;
       return {
-        stored: {
-          delivered: queue.contactsDelivered ?? 0,
-          read: queue.contactsRead ?? 0,
-          stalled: queue.contactsStalled ?? 0,
-          sent: queue.contactsSent ?? 0,
-          failed: queue.contactsFailed ?? 0,
-          unknown: queue.contactsUnknown ?? 0,
-        },
-        counted,
+        stored: receiptCountsOfQueue(queue),
+        counted: receiptCountsOfContacts(
+          contacts.map((contact) => ({
+            status: contact.status as ContactStatus,
+            stalledAt: text(contact.stalledAt),
+            serverAckAt: text(contact.serverAckAt),
+          })),
+        ),
         lastReceiptWriteAt: lastWrite === undefined ? null : new Date(lastWrite).toISOString(),
         countersVersion: read.countersVersion,
         queue: { status: queue.status, totalContacts: queue.totalContacts },

@@ -1,4 +1,7 @@
+import type { ReceiptCounts } from '../../domain/receipt-counts.ts';
 import type { QueueStatus } from '../../domain/types.ts';
+
+export type { ReceiptCounts } from '../../domain/receipt-counts.ts';
 
 /**
  * Receipt counters made to match the contacts (docs/data-model.md, Receipt recount). A receipt is
@@ -48,22 +51,6 @@ export interface ReceiptRecount {
   checkAt: string;
   /** Changes on every flag: a remove conditional on it never drops a flag a later duplicate set. */
   token: string;
-}
-
-/** The counters a receipt (or a server ack, or a stall) changes, as the recount counts them. */
-export interface ReceiptCounts {
-  /** Contacts delivered (or read). */
-  delivered: number;
-  /** Contacts read. */
-  read: number;
-  /** Contacts stalled now: sent, `stalledAt` set, no server ack (lib/domain/delivery-stall.ts). */
-  stalled: number;
-  /** Contacts the gateway took and nothing reported failed: sent, delivered or read. */
-  sent: number;
-  /** Contacts failed (a failure receipt moves a sent or unknown one here). */
-  failed: number;
-  /** Contacts whose send's outcome is unknown (a receipt moves one on). */
-  unknown: number;
 }
 
 /** What the recount adds to a queue's counters. */
