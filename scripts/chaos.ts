@@ -7,18 +7,19 @@ import { type ChaosDriver, type ChaosResult, runChaos } from './chaos/run-chaos.
  * moments while it accepts and while it sends, restarts it on the same data each time, and checks
  * that every accepted debtor got exactly one message and that the ERP got every callback it was
  * owed; `--store-outages N` also cuts it off from its store N times while it sends, and
- * `--store-hangs N` has the store take its requests without answering them N times. Ends with the
- * line `chaos: K kills[, O store outages][, H store hangs], D duplicated, L lost, M callbacks missing`
- * and exits 1
- * when D, L or M is above 0 or a callback was badly signed (2 when the run itself could not be
- * carried out).
+ * `--store-hangs N` has the store take its requests without answering them N times, and
+ * `--counter-throttles N` has it throttle the queues' counters writes N times (a hot item). Ends with
+ * the line `chaos: K kills[, O store outages][, H store hangs][, T counters throttles], D duplicated,
+ * L lost, M callbacks missing` and exits 1 when D, L or M is above 0, a callback was badly signed or
+ * (with --receipts) a queue's receipt counters still disagree with its contacts (2 when the run
+ * itself could not be carried out).
  */
 
 const USAGE = [
   'Usage: npm run chaos -- [--kills 20] [--driver sqs|rabbitmq|both] [--seed N] [--batch-size 40]',
   '                        [--rate 300] [--latency-ms 100] [--ambiguous-send-policy mark_unknown|retry]',
   '                        [--amqp-url amqp://guest:guest@127.0.0.1:5672] [--receipts] [--store-outages 0]',
-  '                        [--store-hangs 0]',
+  '                        [--store-hangs 0] [--counter-throttles 0]',
   '                        [--keep]',
 ].join('\n');
 
@@ -44,6 +45,7 @@ const parse = () => {
       receipts: { type: 'boolean' },
       'store-outages': { type: 'string' },
       'store-hangs': { type: 'string' },
+      'counter-throttles': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -71,6 +73,7 @@ const parse = () => {
     receipts: values.receipts === true,
     storeOutages: positiveInt('store-outages', values['store-outages'], 0),
     storeHangs: positiveInt('store-hangs', values['store-hangs'], 0),
+    counterThrottles: positiveInt('counter-throttles', values['counter-throttles'], 0),
   };
 };
 
@@ -97,7 +100,7 @@ const main = async (): Promise<number> => {
   const badlySigned = sum((r) => r.callbacks.badSignatures);
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}, `;
   const verdict = (
-    r: Pick<ChaosResult, 'kills' | 'storeOutages' | 'storeHangs'>,
+    r: Pick<ChaosResult, 'kills' | 'storeOutages' | 'storeHangs' | 'counterThrottles'>,
     d: number,
     l: number,
     m: number,
@@ -105,6 +108,7 @@ const main = async (): Promise<number> => {
     `${r.kills} kills, ` +
     (r.storeOutages > 0 ? plural(r.storeOutages, 'store outage') : '') +
     (r.storeHangs > 0 ? plural(r.storeHangs, 'store hang') : '') +
+    (r.counterThrottles > 0 ? plural(r.counterThrottles, 'counters throttle') : '') +
     `${d} duplicated, ${l} lost, ${m} callbacks missing`;
   if (results.length > 1)
     for (const r of results)
@@ -119,13 +123,18 @@ const main = async (): Promise<number> => {
         kills: sum((r) => r.kills),
         storeOutages: sum((r) => r.storeOutages),
         storeHangs: sum((r) => r.storeHangs),
+        counterThrottles: sum((r) => r.counterThrottles),
       },
       duplicated,
       lost,
       missing,
     )}`,
   );
-  return duplicated > 0 || lost > 0 || missing > 0 || badlySigned > 0 || results.some((r) => r.timedOut)
+  return duplicated > 0 ||
+    lost > 0 ||
+    missing > 0 ||
+    badlySigned > 0 ||
+    results.some((r) => r.timedOut || r.receiptCountersOff > 0)
     ? 1
     : 0;
 };

@@ -43,7 +43,7 @@ export type KillPhase = 'accepting' | 'sending';
 /** A difference with its sign (`+0`, `-2`). */
 const signed = (n: number): string => (n < 0 ? String(n) : `+${n}`);
 /** What the run does to the stack next: a kill in one of its phases, or a fault of its store. */
-export type StoreFault = 'store outage' | 'store hang';
+export type StoreFault = 'store outage' | 'store hang' | 'counters throttle';
 export type ChaosEvent = KillPhase | StoreFault;
 
 export interface ChaosOptions {
@@ -80,6 +80,13 @@ export interface ChaosOptions {
    * its answer is lost or late, and the SDK retries a write that has already happened.
    */
   storeHangs: number;
+  /**
+   * Times DynamoDB throttles the queues' counters items (a hot item: store-proxy.ts, `throttle`)
+   * for STORE_OUTAGE_MIN_MS to STORE_OUTAGE_MAX_MS while it sends: every other request goes
+   * through, so a receipt's contact write lands and its counters write fails past the SDK's
+   * retries, which the receipt recount has to make right.
+   */
+  counterThrottles: number;
   /** Keep the data dir and logs even when the run is clean. */
   keep: boolean;
   say: (line: string) => void;
@@ -90,11 +97,14 @@ export interface ChaosResult {
   kills: number;
   storeOutages: number;
   storeHangs: number;
+  counterThrottles: number;
   tally: Tally;
   /** What the ERP's callback endpoint got against what every contact and queue owed it. */
   callbacks: CallbackTally;
   /** The wait for completion ran out: what was still unsent is counted lost. */
   timedOut: boolean;
+  /** Queues whose delivered or read counters still disagreed with their contacts (with --receipts). */
+  receiptCountersOff: number;
   /** Where the data and logs were kept (a run with findings, or --keep). */
   keptIn: string | undefined;
 }
@@ -147,12 +157,22 @@ const STORE_FAULTS: Record<
     during: 'taking requests and not answering',
     after: 'answering',
   },
+  'counters throttle': {
+    begin: (proxy) => proxy.throttle(isCountersWrite),
+    end: (proxy) => proxy.unthrottle(),
+    during: "throttling the queues' counters writes (a hot item)",
+    after: 'taking counters writes',
+  },
 };
 
-/** The store's outages and hangs placed at random among the kill phases (none: the kill phases as they are). */
+/** A write of a queue's counters item (`QUEUE#<id>` / `COUNTERS`), as the SDK sends it. */
+const isCountersWrite = (request: string): boolean =>
+  request.includes('DynamoDB_20120810.UpdateItem') && request.includes('"sk":{"S":"COUNTERS"}');
+
+/** The store's faults placed at random among the kill phases (none: the kill phases as they are). */
 export const withStoreFaults = (
   phases: readonly KillPhase[],
-  faults: { outages: number; hangs: number },
+  faults: { outages: number; hangs: number; counterThrottles?: number },
   int: (min: number, max: number) => number,
 ): ChaosEvent[] => {
   const events: ChaosEvent[] = [...phases];
@@ -161,6 +181,7 @@ export const withStoreFaults = (
   };
   place('store outage', faults.outages);
   place('store hang', faults.hangs);
+  place('counters throttle', faults.counterThrottles ?? 0);
   return events;
 };
 
@@ -351,15 +372,16 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
   const phases = killPhases(kills, random.shuffle);
   const events = withStoreFaults(
     phases,
-    { outages: options.storeOutages, hangs: options.storeHangs },
+    { outages: options.storeOutages, hangs: options.storeHangs, counterThrottles: options.counterThrottles },
     random.int,
   );
-  const storeFaults = options.storeOutages + options.storeHangs;
+  const storeFaults = options.storeOutages + options.storeHangs + options.counterThrottles;
   say(
     `seed ${options.seed}; ${kills} kills (${phases.filter((p) => p === 'accepting').length} while accepting, ` +
       `${phases.filter((p) => p === 'sending').length} while sending); ` +
       (options.storeOutages > 0 ? `${options.storeOutages} store outages while sending; ` : '') +
       (options.storeHangs > 0 ? `${options.storeHangs} store hangs while sending; ` : '') +
+      (options.counterThrottles > 0 ? `${options.counterThrottles} counters throttles while sending; ` : '') +
       `batches of ${options.batchSize}; ` +
       `${options.messagesPerMinute} messages/min; gateway latency ${options.gatewayLatencyMs} ms; work dir ${workDir}`,
   );
@@ -524,13 +546,22 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     };
 
     let n = 0;
-    const faultsSoFar: Record<StoreFault, number> = { 'store outage': 0, 'store hang': 0 };
+    const faultsSoFar: Record<StoreFault, number> = {
+      'store outage': 0,
+      'store hang': 0,
+      'counters throttle': 0,
+    };
+    const faultCounts: Record<StoreFault, number> = {
+      'store outage': options.storeOutages,
+      'store hang': options.storeHangs,
+      'counters throttle': options.counterThrottles,
+    };
     for (const event of events) {
       checkErp();
-      if (event === 'store outage' || event === 'store hang') {
+      if (event !== 'accepting' && event !== 'sending') {
         const fault = STORE_FAULTS[event];
         const k = ++faultsSoFar[event];
-        const of = event === 'store outage' ? options.storeOutages : options.storeHangs;
+        const of = faultCounts[event];
         const sent = await whileSending(`${event} ${k}`);
         await pause(random.next() * 2 * intervalMs);
         const lastsMs = random.int(STORE_OUTAGE_MIN_MS, STORE_OUTAGE_MAX_MS);
@@ -665,9 +696,11 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       kills,
       storeOutages: options.storeOutages,
       storeHangs: options.storeHangs,
+      counterThrottles: options.counterThrottles,
       tally,
       callbacks,
       timedOut,
+      receiptCountersOff: counterDrift?.queuesOff ?? 0,
       keptIn,
     };
   } finally {

@@ -12,6 +12,11 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  *   the answer comes late. `release()` lets the held answers through to the connections the stack
  *   has not given up on; one it closed meanwhile never hears of its request.
  *
+ * - `throttle(matches)`: a hot item. Each request `matches` picks (its HTTP text, headers and body)
+ *   is answered as DynamoDB answers a write over a partition's throughput,
+ *   `400 ProvisionedThroughputExceededException`, without reaching the store; the SDK retries it with
+ *   backoff and, past its attempts, the caller sees the error. `unthrottle()` lets them through.
+ *
  * The data behind the proxy is untouched either way.
  */
 export interface StoreProxy {
@@ -20,12 +25,45 @@ export interface StoreProxy {
   restore(): Promise<void>;
   hold(): void;
   release(): void;
+  throttle(matches: (request: string) => boolean): void;
+  unthrottle(): void;
   close(): Promise<void>;
 }
+
+/** DynamoDB's answer to a write over a partition's throughput (the SDK retries it). */
+const THROTTLED_BODY = JSON.stringify({
+  __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+  message:
+    'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+});
+const THROTTLED_ANSWER = Buffer.from(
+  'HTTP/1.1 400 Bad Request\r\n' +
+    'Content-Type: application/x-amz-json-1.0\r\n' +
+    `Content-Length: ${Buffer.byteLength(THROTTLED_BODY)}\r\n` +
+    'x-amzn-RequestId: CHAOSTHROTTLED\r\n' +
+    '\r\n' +
+    THROTTLED_BODY,
+);
+
+/**
+ * The first whole HTTP request in `buffer` (the SDK sends DynamoDB requests with a Content-Length,
+ * one at a time on a connection) and how many bytes it takes; undefined while it is incomplete.
+ */
+const firstRequest = (buffer: Buffer): { text: string; length: number } | undefined => {
+  const headersEnd = buffer.indexOf('\r\n\r\n');
+  if (headersEnd < 0) return undefined;
+  const headers = buffer.subarray(0, headersEnd).toString('latin1');
+  const contentLength = /\r\ncontent-length:\s*(\d+)/i.exec(headers)?.[1];
+  const length = headersEnd + 4 + Number(contentLength ?? 0);
+  if (buffer.length < length) return undefined;
+  return { text: buffer.subarray(0, length).toString('utf8'), length };
+};
 
 interface Connection {
   client: Socket;
   upstream: Socket;
+  /** What the client sent that is not a whole request yet (only while throttling). */
+  pendingRequest: Buffer;
   /** Answers the store gave while held, in order, for this connection's client. */
   heldAnswers: Buffer[];
   /** The store closed the connection after answers still held: the client is closed once they are out. */
@@ -35,6 +73,7 @@ interface Connection {
 export const startStoreProxy = async (target: { host: string; port: number }): Promise<StoreProxy> => {
   const open = new Set<Connection>();
   let holding = false;
+  let throttled: ((request: string) => boolean) | undefined;
   const drop = (connection: Connection) => {
     open.delete(connection);
     connection.heldAnswers = [];
@@ -52,7 +91,13 @@ export const startStoreProxy = async (target: { host: string; port: number }): P
   };
   const server: Server = createServer((client) => {
     const upstream = connect(target.port, target.host);
-    const connection: Connection = { client, upstream, heldAnswers: [], upstreamClosed: false };
+    const connection: Connection = {
+      client,
+      upstream,
+      pendingRequest: Buffer.alloc(0),
+      heldAnswers: [],
+      upstreamClosed: false,
+    };
     open.add(connection);
     client.on('error', () => drop(connection));
     client.on('close', () => drop(connection));
@@ -65,7 +110,22 @@ export const startStoreProxy = async (target: { host: string; port: number }): P
       connection.upstreamClosed = true;
       client.resume();
     });
-    client.pipe(upstream);
+    client.on('data', (chunk: Buffer) => {
+      if (!throttled && connection.pendingRequest.length === 0) {
+        upstream.write(chunk);
+        return;
+      }
+      // Whole requests only: each goes on to the store, or is answered as throttled here.
+      connection.pendingRequest = Buffer.concat([connection.pendingRequest, chunk]);
+      for (;;) {
+        const request = firstRequest(connection.pendingRequest);
+        if (!request) return;
+        const whole = connection.pendingRequest.subarray(0, request.length);
+        connection.pendingRequest = connection.pendingRequest.subarray(request.length);
+        if (throttled?.(request.text)) client.write(THROTTLED_ANSWER);
+        else upstream.write(whole);
+      }
+    });
     upstream.on('data', (answer: Buffer) => {
       if (holding) connection.heldAnswers.push(answer);
       else client.write(answer);
@@ -98,6 +158,12 @@ export const startStoreProxy = async (target: { host: string; port: number }): P
     release: () => {
       holding = false;
       for (const connection of open) letThrough(connection);
+    },
+    throttle: (matches) => {
+      throttled = matches;
+    },
+    unthrottle: () => {
+      throttled = undefined;
     },
     close: async () => {
       holding = false;

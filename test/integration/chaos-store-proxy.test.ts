@@ -170,4 +170,43 @@ describe('the chaos store proxy', () => {
       after: String(before + 1),
     });
   });
+
+  it('throttled, answers the requests it picks as DynamoDB throttles them, without reaching the store', async () => {
+    // Prepare: kept-alive connections, as the SDK uses them
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const before = took;
+    const send = (body: string) =>
+      new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
+        const req = request(`${proxy.url}/`, { method: 'POST', agent }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode, body: text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+
+    // Act
+    proxy.throttle((request) => request.includes('"sk":"COUNTERS"'));
+    const throttled = await send('{"sk":"COUNTERS"}');
+    const other = await send('{"sk":"CONTACT#0001"}');
+    const again = await send('{"sk":"COUNTERS"}');
+    proxy.unthrottle();
+    const after = await send('{"sk":"COUNTERS"}');
+    agent.destroy();
+
+    // Assess: the two throttled never reached the store; the same connection went on serving
+    expect(throttled.status).toBe(400);
+    expect(JSON.parse(throttled.body).__type).toBe(
+      'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+    );
+    expect([other, again.status, after]).toEqual([
+      { status: 200, body: String(before + 1) },
+      400,
+      { status: 200, body: String(before + 2) },
+    ]);
+  });
 });

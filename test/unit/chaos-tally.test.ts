@@ -174,19 +174,24 @@ describe('chaos kill phases', () => {
     expect(phases.filter((p) => p === 'sending')).toHaveLength(3);
   });
 
-  it('places the store outages and hangs among the kills, keeping the kills in their order', () => {
+  it('places the store outages, hangs and counters throttles among the kills, keeping the kills in their order', () => {
     // Prepare
     const phases = killPhases(6, createRandom(7).shuffle);
 
     // Act
-    const events = withStoreFaults(phases, { outages: 3, hangs: 2 }, createRandom(11).int);
+    const events = withStoreFaults(
+      phases,
+      { outages: 3, hangs: 2, counterThrottles: 1 },
+      createRandom(11).int,
+    );
 
     // Assess
     expect({
       outages: events.filter((e) => e === 'store outage').length,
       hangs: events.filter((e) => e === 'store hang').length,
+      throttles: events.filter((e) => e === 'counters throttle').length,
       kills: events.filter((e) => e === 'accepting' || e === 'sending'),
-    }).toEqual({ outages: 3, hangs: 2, kills: phases });
+    }).toEqual({ outages: 3, hangs: 2, throttles: 1, kills: phases });
   });
 
   it('leaves the kill phases as they are without store faults', () => {
