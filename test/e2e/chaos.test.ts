@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 /**
- * `npm run chaos -- --receipts --store-outages 1 --store-hangs 1` as a user runs it, with few kills:
- * the stack (its own process) is SIGKILLed while accepting and while sending, restarted on the same
- * data, cut off from its store (DynamoDB unreachable) for a while as it sends, and, another while,
- * left without the store's answers to requests the store carried out; every accepted debtor
+ * `npm run chaos -- --receipts --store-outages 1 --store-hangs 1 --counter-throttles 1` as a user
+ * runs it, with few kills: the stack (its own process) is SIGKILLed while accepting and while
+ * sending, restarted on the same data, cut off from its store (DynamoDB unreachable) for a while as
+ * it sends, another while left without the store's answers to requests the store carried out, and
+ * another while refused its queue counters writes (a throttled hot item); every accepted debtor
  * must get exactly one message (or be reported `unknown`), the gateway's receipts must reach every
  * sent contact through the kills (WhatsApp's delivery and read, posted to the stack's webhook and
  * repeated by the gateway while the stack is down), and the ERP must get every callback of their
@@ -35,6 +36,8 @@ const runChaos = (driver: string): Promise<{ code: number | null; output: string
         '1',
         '--store-hangs',
         '1',
+        '--counter-throttles',
+        '1',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -49,14 +52,14 @@ const runChaos = (driver: string): Promise<{ code: number | null; output: string
   });
 
 describe.each(['sqs', 'rabbitmq'])('npm run chaos (%s driver)', (driver) => {
-  it(`reports ${KILLS} kills, a store outage and a store hang, none duplicated, none lost, every receipt applied and no callback missing`, async () => {
+  it(`reports ${KILLS} kills, a store outage, a store hang and a counters throttle, none duplicated, none lost, every receipt applied and counted, no callback missing`, async () => {
     // Act
     const { code, output } = await runChaos(driver);
 
     // Assess (the whole output is the message: it names every kill, finding and the kept logs)
     const lines = output.trim().split('\n');
     expect(lines.at(-1), output).toBe(
-      `chaos: ${KILLS} kills, 1 store outage, 1 store hang, 0 duplicated, 0 lost, 0 callbacks missing`,
+      `chaos: ${KILLS} kills, 1 store outage, 1 store hang, 1 counters throttle, 0 duplicated, 0 lost, 0 callbacks missing`,
     );
     // The ERP's endpoint heard from every contact and queue (their callbacks are owed, kills or not).
     const callbacks = lines.find((l) => / callbacks: \d+ of \d+ owed received/.test(l));
@@ -88,7 +91,7 @@ describe.each(['sqs', 'rabbitmq'])('npm run chaos (%s driver)', (driver) => {
       lines.filter((l) => / restart \d+\/3: stack up again/.test(l)),
       output,
     ).toHaveLength(KILLS);
-    // The outage and the hang happened, and ended.
+    // The outage, the hang and the throttle happened, and ended.
     expect(
       lines.filter((l) =>
         / store outage 1\/1 (during sending: DynamoDB unreachable|over: DynamoDB reachable again)/.test(l),
@@ -103,5 +106,13 @@ describe.each(['sqs', 'rabbitmq'])('npm run chaos (%s driver)', (driver) => {
       ),
       output,
     ).toHaveLength(2);
-  }, 420_000);
+    expect(
+      lines.filter((l) =>
+        / counters throttle 1\/1 (during sending: DynamoDB throttling the queues' counters writes \(a hot item\)|over: DynamoDB taking counters writes again)/.test(
+          l,
+        ),
+      ),
+      output,
+    ).toHaveLength(2);
+  }, 600_000);
 });
