@@ -283,10 +283,6 @@ const waitForQueues = async (options: {
 };
 
 /**
- * Waits until the ERP has every callback it is owed (or the time runs out): prints a line when
- * the count moves or every 10 s, and returns the tally as it stands at the end.
- */
-/**
  * The queues' receipt counters against their contacts, until they agree: a receipt whose counters
  * write a kill or a lost store cut off is counted by the sweeper's recount once the gateway's retry
  * flagged its queue and its receipts have been quiet for RECEIPT_RECOUNT_QUIET_MS
@@ -316,6 +312,10 @@ const waitForReceiptCounters = async (options: {
   return last;
 };
 
+/**
+ * Waits until the ERP has every callback it is owed (or the time runs out): prints a line when
+ * the count moves or every 10 s, and returns the tally as it stands at the end.
+ */
 const waitForCallbacks = async (options: {
   contacts: readonly ReportedContact[];
   completedQueues: () => Promise<string[]>;
