@@ -98,6 +98,13 @@ const QUEUE_SORT_KEY = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z#[^#]+$/;
 /** `<instant>#~` is after every `<instant>#<id>`: a due listing includes what is due at `upTo` itself. */
 const dueBy = (dueKey: string, upTo: string): boolean => dueKey <= `${upTo}#~`;
 
+/** The items due by `upTo`, earliest first, up to `limit`: a query of the due index (gsi2). */
+const dueFirst = <T>(items: Iterable<T>, dueKey: (item: T) => string, upTo: string, limit: number): T[] =>
+  [...items]
+    .filter((item) => dueBy(dueKey(item), upTo))
+    .sort(oldestFirst(dueKey))
+    .slice(0, limit);
+
 const invalidPage = (field: string, message: string): DomainError =>
   new DomainError('VALIDATION_FAILED', {}, [{ field, message }]);
 
@@ -882,15 +889,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       delete lease.waiterAt;
     },
     async listDueQueues(upTo, limit) {
-      const dueKey = (id: string) => `${queueDue.get(id)}#${id}`;
-      return [...queueDue.keys()]
-        .filter((id) => dueBy(dueKey(id), upTo))
-        .sort(oldestFirst(dueKey))
-        .slice(0, limit)
-        .flatMap((id) => {
-          const queue = queues.get(id);
-          return queue ? [copy(queue)] : [];
-        });
+      return dueFirst(queueDue.keys(), (id) => `${queueDue.get(id)}#${id}`, upTo, limit).flatMap((id) => {
+        const queue = queues.get(id);
+        return queue ? [copy(queue)] : [];
+      });
     },
 
     // Conversations
@@ -1034,12 +1036,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       return toWatch(armed);
     },
     async listDueDeliveryWatches(now, limit) {
-      const dueKey = (w: DeliveryWatch) => `${w.checkAt}#${w.queueId}`;
-      return [...watches.values()]
-        .filter((w) => dueBy(dueKey(w), now))
-        .sort(oldestFirst(dueKey))
-        .slice(0, limit)
-        .map(toWatch);
+      return dueFirst(watches.values(), (w) => `${w.checkAt}#${w.queueId}`, now, limit).map(toWatch);
     },
     async getDeliveryWatch(queueId) {
       const watch = watches.get(queueId);
@@ -1101,12 +1098,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       else receiptRecounts.set(flag.queueId, { ...flag, token });
     },
     async listDueReceiptRecounts(now, limit) {
-      const dueKey = (r: ReceiptRecount) => `${r.checkAt}#${r.queueId}`;
-      return [...receiptRecounts.values()]
-        .filter((r) => dueBy(dueKey(r), now))
-        .sort(oldestFirst(dueKey))
-        .slice(0, limit)
-        .map(copy);
+      return dueFirst(receiptRecounts.values(), (r) => `${r.checkAt}#${r.queueId}`, now, limit).map(copy);
     },
     async rescheduleReceiptRecount(queueId, checkAt) {
       const flag = receiptRecounts.get(queueId);
@@ -1161,13 +1153,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       if (delivery?.status === 'pending' && delivery.attempts === 0) delivery.nextAttemptAt = at;
     },
     async listDueCallbacks(now, limit) {
-      const dueKey = (e: StoredCallbackEvent) => `${e.delivery.nextAttemptAt}#${e.eventId}`;
-      return [...callbacks.values()]
-        .filter((e) => e.delivery.status === 'pending' && isText(e.delivery.nextAttemptAt))
-        .filter((e) => dueBy(dueKey(e), now))
-        .sort(oldestFirst(dueKey))
-        .slice(0, limit)
-        .map(copy);
+      const waiting = [...callbacks.values()].filter(
+        (e) => e.delivery.status === 'pending' && isText(e.delivery.nextAttemptAt),
+      );
+      return dueFirst(waiting, (e) => `${e.delivery.nextAttemptAt}#${e.eventId}`, now, limit).map(copy);
     },
     async claimCallback(queueId, eventId, now, leaseUntil, storeIfMissing) {
       const id = key(queueId, eventId);
@@ -1376,12 +1365,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): Store {
       return 'created';
     },
     async listDueSchedules(now, limit) {
-      const dueKey = (s: StoredSchedule) => `${s.dueAt}#${s.name}`;
-      return [...schedules.values()]
-        .filter((s) => dueBy(dueKey(s), now))
-        .sort(oldestFirst(dueKey))
-        .slice(0, limit)
-        .map(copy);
+      return dueFirst(schedules.values(), (s) => `${s.dueAt}#${s.name}`, now, limit).map(copy);
     },
     async claimSchedule(name) {
       const schedule = schedules.get(name);
